@@ -1,0 +1,1 @@
+"""Primitives: thin wrappers over audited libraries (OpenSSL via `cryptography`, libsodium)."""

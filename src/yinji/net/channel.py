@@ -1,0 +1,109 @@
+"""The `Channel` interface: an ordered, reliable link from this party to one named peer.
+
+Protocols depend only on this interface; tests plug in `MemoryChannel`, nodes plug in
+`TlsChannel`. Everything that crosses a channel is bytes or a NumPy array with an explicit
+dtype and shape: nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DEFAULT_TIMEOUT = 120.0
+
+
+class ChannelError(Exception):
+    """Base class of transport failures; the message names the peer."""
+
+
+class PeerUnavailable(ChannelError):
+    """The peer could not be reached (down, refused, or failed the TLS handshake)."""
+
+
+class ChannelClosed(ChannelError):
+    """The peer closed the link, possibly in the middle of a message."""
+
+
+class ChannelTimeout(ChannelError):
+    """Nothing arrived from the peer within the timeout."""
+
+
+class MalformedFrame(ChannelError):
+    """The peer sent bytes that are not a valid frame (bad magic, dtype, shape or length)."""
+
+
+@dataclass
+class ChannelStats:
+    """Traffic counters of one channel, for benchmarks and round-complexity tests."""
+
+    bytes_sent: int = 0
+    messages_sent: int = 0
+    bytes_received: int = 0
+    messages_received: int = 0
+
+    def add(self, other: ChannelStats) -> ChannelStats:
+        return ChannelStats(
+            self.bytes_sent + other.bytes_sent,
+            self.messages_sent + other.messages_sent,
+            self.bytes_received + other.bytes_received,
+            self.messages_received + other.messages_received,
+        )
+
+
+class Channel(abc.ABC):
+    """A link to one peer. `send_*` never blocks on the peer reading; `recv_*` waits up to
+    `timeout` seconds and raises `ChannelTimeout` after that."""
+
+    peer: str
+    timeout: float = DEFAULT_TIMEOUT
+
+    def __init__(self) -> None:
+        self.stats = ChannelStats()
+
+    @abc.abstractmethod
+    def send_bytes(self, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def recv_bytes(self) -> bytes: ...
+
+    @abc.abstractmethod
+    def send_array(self, array: np.ndarray) -> None: ...
+
+    @abc.abstractmethod
+    def recv_array(self) -> np.ndarray: ...
+
+    def close(self) -> None:  # noqa: B027 - optional for implementations
+        """Release the link; further calls fail with `ChannelClosed`."""
+
+
+@dataclass
+class Party:
+    """One party's view of the network: its own name and a channel to each named peer."""
+
+    name: str
+    channels: dict[str, Channel] = field(default_factory=dict)
+
+    def channel(self, peer: str) -> Channel:
+        try:
+            return self.channels[peer]
+        except KeyError:
+            known = ", ".join(sorted(self.channels)) or "none"
+            raise ChannelError(f"{self.name}: unknown peer {peer!r} (known peers: {known})") from None
+
+    @property
+    def peers(self) -> list[str]:
+        return sorted(self.channels)
+
+    def stats(self) -> ChannelStats:
+        """Traffic summed over all of this party's channels."""
+        total = ChannelStats()
+        for ch in self.channels.values():
+            total = total.add(ch.stats)
+        return total
+
+    def close(self) -> None:
+        for ch in self.channels.values():
+            ch.close()
