@@ -1,0 +1,214 @@
+"""3-party replicated secret sharing over Z_2^64 (Araki et al. CCS 2016; ABY3, Mohassel &
+Rindal CCS 2018): input, output, multiplication and truncation.
+
+A value x is split as x = x0 + x1 + x2 (mod 2^64); party i holds the pair (x_i, x_{i+1}).
+Any one party's pair is uniformly random and independent of x; any two parties can
+reconstruct. This module is the functional core: `Shares` is that pair of uint64 arrays.
+`SharedTensor` (tensor.py) wraps it with shapes and fixed-point bookkeeping.
+
+Adversary model: semi-honest, honest majority: one corrupted party learns nothing beyond
+the outputs revealed to it; no two parties collude. Each function states what a party
+receives; every received value is masked by randomness unknown to its receiver.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from yinji.mpc.session import Session
+
+Shares = tuple[np.ndarray, np.ndarray]
+
+OFFSET = np.uint64(1 << 62)
+ONE = np.uint64(1)
+
+
+def share(s: Session, value: np.ndarray | None, owner: int,
+          shape: tuple[int, ...] | None = None) -> Shares:
+    """Secret-share `value` (uint64 ring elements) held by party `owner`.
+
+    One round; the owner sends 8 bytes per element to each of the two others. The owner
+    draws x_o and x_{o+1} from the streams it shares with o-1 and o+1 and sends
+    x_{o+2} = value - x_o - x_{o+1}; each receiver misses one uniform component.
+    Leakage: the shape of `value` is public; nothing else.
+    """
+    s.rounds += 1
+    if s.rank == owner:
+        if value is None:
+            raise ValueError("the owner must supply the value to share")
+        value = np.ascontiguousarray(value, dtype=np.uint64)
+        mine = s.pair_prev.uint64(value.shape)
+        nxt = s.pair_next.uint64(value.shape)
+        last = value - mine - nxt
+        s.send(s.next, last)
+        s.send(s.prev, last)
+        return mine, nxt
+    last = s.recv(owner)
+    if shape is not None and tuple(shape) != last.shape:
+        raise ValueError(f"expected shape {shape} from party {owner}, got {last.shape}")
+    if owner == s.prev:  # I am owner+1: I hold (x_{o+1}, x_{o+2})
+        return s.pair_prev.uint64(last.shape), last
+    return last, s.pair_next.uint64(last.shape)  # I am owner+2: (x_{o+2}, x_o)
+
+
+def public(s: Session, value: np.ndarray) -> Shares:
+    """A public constant as a (trivial) sharing: x0 = value, x1 = x2 = 0. No communication."""
+    value = np.asarray(value, dtype=np.uint64)
+    zero = np.zeros_like(value)
+    if s.rank == 0:
+        return value.copy(), zero
+    if s.rank == 2:
+        return zero, value.copy()
+    return zero, zero.copy()
+
+
+def reveal(s: Session, x: Shares) -> np.ndarray:
+    """Open x to all three parties. One round, 8 bytes per element sent by each party."""
+    s.rounds += 1
+    s.send(s.prev, x[1])
+    return x[0] + x[1] + s.recv(s.next)
+
+
+def reveal_to(s: Session, x: Shares, receiver: int) -> np.ndarray | None:
+    """Open x to `receiver` only; the others get None and receive nothing.
+
+    One round: party receiver+1 sends its second component x_{r+2} (8 bytes per element);
+    no other message is sent, so the two non-receivers learn nothing new.
+    """
+    s.rounds += 1
+    if s.rank == (receiver + 1) % 3:
+        s.send(receiver, x[1])
+        return None
+    if s.rank == receiver:
+        return x[0] + x[1] + s.recv(s.next)
+    return None
+
+
+def reshare(s: Session, z: np.ndarray) -> Shares:
+    """3-out-of-3 additive shares (already masked by a zero-sharing) → replicated.
+    One round, 8 bytes per element per party."""
+    s.rounds += 1
+    s.send(s.prev, z)
+    return z, s.recv(s.next)
+
+
+def cross(x: Shares, y: Shares) -> np.ndarray:
+    """Local part of a product: x_i*y_i + x_i*y_{i+1} + x_{i+1}*y_i (the three parts sum to x*y)."""
+    z = x[0] * y[0]
+    z += x[0] * y[1]
+    z += x[1] * y[0]
+    return z
+
+
+def cross_matmul(x: Shares, y: Shares) -> np.ndarray:
+    """Local part of a matrix product, with two matmuls: x_i@(y_i+y_{i+1}) + x_{i+1}@y_i."""
+    return (x[0] @ (y[0] + y[1])) + (x[1] @ y[0])
+
+
+def mul(s: Session, x: Shares, y: Shares) -> Shares:
+    """Ring product x*y (no truncation). One round, 8 bytes per element per party.
+    Leakage: none; each received part is masked by a fresh zero-sharing."""
+    z = cross(x, y)
+    z += s.zero_share(z.shape)
+    return reshare(s, z)
+
+
+def matmul(s: Session, x: Shares, y: Shares) -> Shares:
+    """Ring matrix product (no truncation). One round, 8 bytes per output element per party."""
+    z = cross_matmul(x, y)
+    z += s.zero_share(z.shape)
+    return reshare(s, z)
+
+
+def trunc_additive(s: Session, z: np.ndarray, d: int, *, replicated: Shares | None = None) -> Shares:
+    """Divide a shared value by 2^d (arithmetic shift), result within one unit of floor(x/2^d).
+
+    Probabilistic truncation with the MSB known to be zero (Escudero, Ghosh, Keller, Rachuri,
+    Scholl, CRYPTO 2020, §5.1), with party 2 as the helper that deals the truncation pair —
+    secure in the semi-honest honest-majority model because the helper only sends and
+    receives values masked by randomness it does not know. Requires |x| < 2^62; unlike
+    local (SecureML/ABY3 Π_trunc1) truncation, there is no probability of a large error.
+
+    Input: either 3-out-of-3 additive parts `z` of x (as left by `cross`, unmasked) or, with
+    `replicated`, a replicated sharing of x. Steps:
+      1. helper samples r, and deals 2-of-2 shares between P0 and P1 of r, msb(r) and
+         (r mod 2^63) >> d (P0's from the stream it shares with the helper, P1's sent);
+         for a product, it also sends its part z2 masked with rho shared with P0.
+      2. P0 and P1 open c = x + 2^62 + r to each other (uniform for both; the helper gets nothing).
+      3. they compute 2-of-2 shares of the truncated value, then reshare to replicated form.
+    Rounds: 3. Bytes per element: 32 (helper→P1) + 2x8 (P0↔P1) + 8 (P0→P1) + 8 (P1→helper).
+    Leakage: none; P0 and P1 see c = x + 2^62 + r with r uniform and unknown to each.
+    """
+    if not 0 < d < 62:
+        raise ValueError(f"truncation by {d} bits is not supported (1..61)")
+    s.rounds += 3
+    shape = z.shape if replicated is None else replicated[0].shape
+    product = replicated is None
+    shift = np.uint64(63 - d)
+    if s.rank == 2:
+        corr = s.pair(0).uint64((5, *shape))  # rho, r0, m0, t0, s0 — P0 draws the same block
+        r = s.private.uint64(shape)
+        msg = np.empty((4 if product else 3, *shape), dtype=np.uint64)
+        np.subtract(r, corr[1], out=msg[0])
+        np.subtract(r >> np.uint64(63), corr[2], out=msg[1])
+        np.subtract((r << ONE) >> np.uint64(d + 1), corr[3], out=msg[2])
+        if product:
+            np.add(z, corr[0], out=msg[3])
+        s.send(1, msg)
+        return s.recv(1), corr[4]
+    if s.rank == 0:
+        corr = s.pair(2).uint64((5, *shape))
+        c = (z - corr[0]) if product else replicated[0].copy()
+        c += OFFSET
+        c += corr[1]
+        s.send(1, c)
+        c += s.recv(1)
+        q = _trunc_share(c, corr[2], corr[3], d, shift, first=True)
+        t = s.pair(1).uint64(shape)
+        q -= corr[4]
+        q += t
+        s.send(1, q)
+        return corr[4], q
+    msg = s.recv(2)
+    c = (z + msg[3]) if product else (replicated[0] + replicated[1])
+    c += msg[0]
+    s.send(0, c)
+    c += s.recv(0)
+    q = _trunc_share(c, msg[1], msg[2], d, shift, first=False)
+    q -= s.pair(0).uint64(shape)
+    s.send(2, q)
+    return s.recv(0), q
+
+
+def _trunc_share(c: np.ndarray, m: np.ndarray, t: np.ndarray, d: int, shift: np.uint64,
+                 first: bool) -> np.ndarray:
+    """One of P0/P1's 2-of-2 shares of (x >> d) given the opened c and its shares m, t of
+    msb(r) and (r mod 2^63) >> d. With w = msb(c) XOR msb(r) (the wrap of the low 63 bits),
+    x + 2^62 = (c mod 2^63) - (r mod 2^63) + w * 2^63."""
+    cm = c >> np.uint64(63)
+    w = m * (ONE - (cm << ONE))  # share of msb(r) * (1 - 2 msb(c))
+    if first:
+        w += cm
+        q = (c << ONE) >> np.uint64(d + 1)
+        q -= np.uint64(1 << (62 - d))
+        q -= t
+    else:
+        q = -t
+    q += w << shift
+    return q
+
+
+def trunc(s: Session, x: Shares, d: int) -> Shares:
+    """Truncate a replicated sharing by d bits; see `trunc_additive`."""
+    return trunc_additive(s, x[0], d, replicated=x)
+
+
+def mul_trunc(s: Session, x: Shares, y: Shares, d: int) -> Shares:
+    """Fixed-point product: x*y / 2^d. Three rounds, 64 bytes per element in total.
+    Leakage: none (see `trunc_additive`)."""
+    return trunc_additive(s, cross(x, y), d)
+
+
+def matmul_trunc(s: Session, x: Shares, y: Shares, d: int) -> Shares:
+    """Fixed-point matrix product. Three rounds, 64 bytes per output element in total."""
+    return trunc_additive(s, cross_matmul(x, y), d)

@@ -1,0 +1,198 @@
+"""Sharing, reveal, arithmetic and truncation against NumPy."""
+
+import numpy as np
+import pytest
+
+from yinji.mpc import SharedTensor, concatenate, stack
+from yinji.mpc import replicated as rep
+from yinji.mpc.ring import decode, encode, max_abs
+from yinji.testing.mpc import run_mpc
+
+ULP = 2.0**-16
+
+
+def fx(v):
+    """The value after fixed-point encoding (what the protocol actually computes on)."""
+    return decode(encode(v))
+
+
+def share2(s, xv, yv):
+    x = SharedTensor.share(s, xv if s.rank == 0 else None, 0)
+    y = SharedTensor.share(s, yv if s.rank == 1 else None, "P1")
+    return x, y
+
+
+@pytest.mark.parametrize("shape", [(0,), (1,), (7,), (3, 5), (2, 3, 4)])
+def test_share_reveal_add_sub_neg(rng, shape):
+    xv, yv = rng.normal(0, 1e4, shape), rng.normal(0, 1e4, shape)
+
+    def prog(s):
+        x, y = share2(s, xv, yv)
+        return [(x + y).reveal(), (x - y).reveal(), (-x).reveal(), (x + 2.5).reveal(),
+                (3 - y).reveal()]
+
+    for out in run_mpc(prog):
+        assert np.allclose(out[0], fx(xv) + fx(yv), atol=ULP)
+        assert np.allclose(out[1], fx(xv) - fx(yv), atol=ULP)
+        assert np.allclose(out[2], -fx(xv), atol=ULP)
+        assert np.allclose(out[3], fx(xv) + 2.5, atol=ULP)
+        assert np.allclose(out[4], 3 - fx(yv), atol=ULP)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 100.0, 3e3])
+def test_mul_with_truncation_random_and_negative(rng, scale):
+    n = 20000
+    xv, yv = rng.normal(0, scale, n), rng.normal(0, scale, n)
+    xv[:4] = [0.0, -0.0, -1.5, 2.0**-16]
+    yv[:4] = [-7.0, 3.0, -1.5, -2.0**-16]
+
+    def prog(s):
+        x, y = share2(s, xv, yv)
+        return (x * y).reveal(), (x * -2.25).reveal(), (x * 3).reveal()
+
+    prod, by_float, by_int = run_mpc(prog)[0]
+    # truncation is within one unit of the floor, plus the rounding of the exact product
+    assert np.max(np.abs(prod - fx(xv) * fx(yv))) <= 2 * ULP
+    assert np.max(np.abs(by_float - fx(xv) * -2.25)) <= 2 * ULP
+    assert np.array_equal(by_int, fx(xv) * 3)
+
+
+def test_truncation_near_range_limit_has_no_large_errors(rng):
+    # products close to the 2^62 bound of the ring: |x*y| < 2^30 real at f = 16
+    n = 50000
+    xv = rng.uniform(-2**15, 2**15, n)
+    yv = rng.uniform(-2**14.9, 2**14.9, n)
+
+    def prog(s):
+        x, y = share2(s, xv, yv)
+        return (x * y).reveal()
+
+    out = run_mpc(prog)[0]
+    assert np.max(np.abs(out - fx(xv) * fx(yv))) <= 2 * ULP
+
+
+@pytest.mark.parametrize("frac_bits", [8, 16, 24])
+def test_configurable_fraction_bits(rng, frac_bits):
+    xv, yv = rng.normal(0, 10, 100), rng.normal(0, 10, 100)
+
+    def prog(s):
+        x, y = share2(s, xv, yv)
+        return (x * y).reveal()
+
+    out = run_mpc(prog, frac_bits=frac_bits)[0]
+    assert np.max(np.abs(out - xv * yv)) < 40 * 2.0**-frac_bits
+
+
+@pytest.mark.parametrize("shapes", [((4, 6), (6, 3)), ((1, 1), (1, 1)), ((0, 5), (5, 2)),
+                                    ((50, 200), (200, 30)), ((5,), (5,))])
+def test_matmul_and_dot(rng, shapes):
+    xv, yv = rng.normal(0, 3, shapes[0]), rng.normal(0, 3, shapes[1])
+    public = rng.normal(0, 1, shapes[1])
+
+    def prog(s):
+        x, y = share2(s, xv, yv)
+        return (x @ y).reveal(), x.dot(public).reveal()
+
+    out, with_public = run_mpc(prog)[0]
+    assert out.shape == np.shape(xv @ yv)
+    assert np.allclose(out, fx(xv) @ fx(yv), atol=2 * ULP)
+    assert np.allclose(with_public, fx(xv) @ fx(public), atol=2 * ULP)
+
+
+def test_sum_mean_indexing_and_shapes(rng):
+    xv = rng.normal(0, 100, (6, 4))
+
+    def prog(s):
+        x = SharedTensor.share(s, xv if s.rank == 2 else None, 2)
+        assert x.shape == (6, 4) and x.ndim == 2 and x.size == 24 and len(x) == 6
+        parts = [x.sum().reveal(), x.sum(axis=0).reveal(), x.mean(axis=1).reveal(),
+                 x[1:3, ::2].reveal(), x.T.reveal(), x.reshape(3, 8).reveal(),
+                 concatenate([x, x[:2]], axis=0).reveal(), stack([x[0], x[1]]).reveal()]
+        return parts
+
+    out = run_mpc(prog)[1]
+    v = fx(xv)
+    assert np.isclose(out[0], v.sum(), atol=1e-6)
+    assert np.allclose(out[1], v.sum(axis=0), atol=1e-6)
+    assert np.allclose(out[2], v.mean(axis=1), atol=2 * ULP)
+    assert np.array_equal(out[3], v[1:3, ::2])
+    assert np.array_equal(out[4], v.T)
+    assert np.array_equal(out[5], v.reshape(3, 8))
+    assert np.array_equal(out[6], np.concatenate([v, v[:2]]))
+    assert np.array_equal(out[7], np.stack([v[0], v[1]]))
+
+
+def test_integers_stay_exact(rng):
+    xv = rng.integers(-2**40, 2**40, 1000)
+    yv = rng.integers(-2**20, 2**20, 1000)
+
+    def prog(s):
+        x = SharedTensor.share(s, xv if s.rank == 0 else None, 0, frac_bits=0)
+        y = SharedTensor.share(s, yv if s.rank == 1 else None, 1, frac_bits=0)
+        return (x * y).reveal(), (x + y).sum().reveal()
+
+    prod, total = run_mpc(prog)[2]
+    assert prod.dtype == np.int64
+    assert np.array_equal(prod, xv * yv) and total == (xv + yv).sum()
+
+
+def test_encode_rejects_out_of_range_and_nan():
+    with pytest.raises(ValueError, match="out of fixed-point range"):
+        encode(np.array([max_abs(16)]))
+    with pytest.raises(ValueError, match="NaN"):
+        encode(np.array([np.nan]))
+
+
+def test_owner_must_supply_value_and_names_must_be_known():
+    def prog(s):
+        with pytest.raises(ValueError, match="unknown party"):
+            SharedTensor.share(s, None, "nobody")
+        return True
+
+    assert run_mpc(prog) == [True, True, True]
+
+
+def test_reveal_to_one_party_sends_one_message_and_nothing_to_others(rng):
+    """reveal_to(P) delivers nothing that lets the other two reconstruct the value: only the
+    receiver gets a message, and each other party's own view is one uniformly random pair."""
+    xv = rng.normal(0, 10, 5000)
+
+    def prog(s):
+        x = SharedTensor.share(s, xv if s.rank == 0 else None, 0)
+        before = {p: ch.stats.messages_received for p, ch in s.party.channels.items()}
+        out = x.reveal_to("P2")
+        after = {p: ch.stats.messages_received for p, ch in s.party.channels.items()}
+        got = sum(after[p] - before[p] for p in after)
+        return out, got, x.shares
+
+    results = run_mpc(prog)
+    assert results[0][0] is None and results[1][0] is None
+    assert np.allclose(results[2][0], fx(xv))
+    assert [r[1] for r in results] == [0, 0, 1]
+    # the non-receivers' own components are uniformly distributed and far from the secret
+    for rank in (0, 1):
+        a, b = results[rank][2]
+        for comp in (a, b):
+            assert np.mean(decode(comp) == fx(xv)) < 0.01
+            # uniform over 64 bits: the top bit is set about half the time
+            assert 0.45 < np.mean(comp >> np.uint64(63)) < 0.55
+
+
+def test_rounds_and_bytes_of_multiplication_are_pinned(rng):
+    n = 1000
+
+    def prog(s):
+        x = SharedTensor.share(s, np.ones(n) if s.rank == 0 else None, 0)
+        y = SharedTensor.share(s, np.ones(n) if s.rank == 0 else None, 0)
+        r0, st0 = s.rounds, s.party.stats()
+        rep.mul(s, x.shares, y.shares)
+        r1, st1 = s.rounds, s.party.stats()
+        _ = x * y
+        r2, st2 = s.rounds, s.party.stats()
+        return (r1 - r0, st1.bytes_sent - st0.bytes_sent, r2 - r1, st2.bytes_sent - st1.bytes_sent)
+
+    res = run_mpc(prog)
+    assert all(r[0] == 1 and r[2] == 3 for r in res)
+    assert all(8 * n <= r[1] <= 8 * n + 64 for r in res)  # one 8-byte part per element
+    total_fixed = sum(r[3] for r in res)
+    assert 64 * n <= total_fixed <= 64 * n + 200
