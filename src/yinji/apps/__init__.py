@@ -1,0 +1,1 @@
+"""Scenario applications: thin compositions of protocols (and, later, node jobs)."""
