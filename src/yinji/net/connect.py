@@ -125,8 +125,8 @@ def dial(owner: str, peer: str, address: Address, config: TlsConfig, ctx: ssl.SS
         raise PeerUnavailable(f"{owner}: refused {where}: {_tls_reason(exc)}") from None
     try:
         check_peer(owner, sock, peer, config)
-        _send_hello(sock, owner)
         try:
+            _send_hello(sock, owner)
             said = _recv_hello(sock, peer)
         except (ssl.SSLError, OSError, ChannelError) as exc:
             raise PeerUnavailable(f"{owner}: {where} did not accept us (does it trust our "
