@@ -31,6 +31,7 @@ Address = tuple[str, int]
 _HELLO = b"yinji-hello/1 "
 _MAX_HELLO = 1024
 _POLL = 0.25  # how often a waiting acceptor checks whether set-up was abandoned
+_ADMIT_TIMEOUT = 10.0  # one slow or silent client must not hold up the others for long
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ class Acceptor:
 
     def _admit(self, raw: socket.socket, where: str, remaining: float) -> None:
         _tune(raw)
-        raw.settimeout(remaining)
+        raw.settimeout(min(remaining, _ADMIT_TIMEOUT))
         try:
             sock = self._ctx.wrap_socket(raw, server_side=True)
         except (ssl.SSLError, OSError) as exc:

@@ -5,7 +5,7 @@ at the same time must not deadlock, so sends only enqueue and return; and OpenSS
 allow one SSL object to be driven from two threads at once, so the same thread that writes
 also reads. It runs the socket non-blocking, alternates writing queued frames and reading
 incoming ones (straight into a freshly allocated numpy buffer, see `framing`), and sleeps in
-`select` when neither can progress. Callers receive whole frames from a queue, so a receive
+a selector when neither can progress. Callers receive whole frames from a queue, so a receive
 timeout never leaves the stream half-read.
 
 `tls_network` builds a `Party` from such channels; who dials whom, the certificate and name
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import collections
 import queue
-import select
+import selectors
 import socket
 import ssl
 import threading
@@ -75,6 +75,10 @@ class TlsChannel(Channel):
         self._closing = False     # the I/O thread should flush and stop
         self._abort = False       # the I/O thread should stop now
         self._failure: ChannelError | None = None
+        # Owned by the I/O thread: parts of the message being written, and the chunk SSL
+        # is in the middle of.
+        self._pending: collections.deque[memoryview | bytes] = collections.deque()
+        self._current: memoryview | bytes | None = None
         sock.setblocking(False)
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"yinji-tls {owner}->{peer}")
@@ -175,62 +179,76 @@ class TlsChannel(Channel):
         self._inbox.put(exc)
 
     def _loop(self) -> None:
-        sock, pending = self._sock, collections.deque[memoryview | bytes]()
-        current: memoryview | bytes | None = None  # a chunk SSL must see again after WantWrite
-        while not self._abort:
-            want_write = more_to_read = False
-            budget = _PASS_BUDGET
-            while True:
-                try:
-                    n = sock.recv_into(self._decoder.buffer())
-                except ssl.SSLWantReadError:
-                    break
-                except ssl.SSLWantWriteError:
-                    want_write = True
-                    break
-                if n == 0:
-                    where = "" if self._decoder.at_boundary else " in the middle of a message"
-                    raise ChannelClosed(
-                        f"{self.owner}: {self.peer!r} closed the connection{where}")
-                try:
-                    frame = self._decoder.advance(n)
-                except MalformedFrame as exc:
-                    raise MalformedFrame(f"{self.owner}: from {self.peer!r}: {exc}") from None
-                if frame is not None:
-                    self._inbox.put(frame)
-                budget -= n
-                if budget <= 0:
-                    more_to_read = True
-                    break
-            budget = _PASS_BUDGET
-            while budget > 0:
-                if current is None:
-                    current = self._next_chunk(pending)
-                    if current is None:
-                        break
-                try:
-                    n = sock.send(current)
-                except ssl.SSLWantWriteError:
-                    want_write = True
-                    break
-                except ssl.SSLWantReadError:
-                    break
-                budget -= n
-                current = current[n:] if n < len(current) else None
-            if current is None and not pending and not self._outbox and self._closing:
-                return
-            busy = more_to_read or (current is not None and not want_write)
-            readable, _, _ = select.select(
-                [sock, self._wake_r], [sock] if want_write else [], [], 0 if busy else None)
-            if self._wake_r in readable:
-                try:
-                    while self._wake_r.recv(4096):
+        sock, wake = self._sock, self._wake_r
+        with selectors.DefaultSelector() as sel:
+            sel.register(sock, selectors.EVENT_READ)
+            sel.register(wake, selectors.EVENT_READ)
+            events = selectors.EVENT_READ
+            while not self._abort:
+                more_to_read, read_wants_write = self._read_some()
+                more_to_write, write_wants_write = self._write_some()
+                # `_closing` first: sends queued before close() are then visible below.
+                if self._closing and self._current is None and not self._pending \
+                        and not self._outbox:
+                    return
+                wanted = selectors.EVENT_READ | (
+                    selectors.EVENT_WRITE if read_wants_write or write_wants_write else 0)
+                if wanted != events:
+                    sel.modify(sock, wanted)
+                    events = wanted
+                ready = sel.select(0 if more_to_read or more_to_write else None)
+                if any(key.fileobj is wake for key, _ in ready):
+                    try:
+                        while wake.recv(4096):
+                            pass
+                    except BlockingIOError:
                         pass
-                except BlockingIOError:
-                    pass
 
-    def _next_chunk(self, pending: collections.deque[memoryview | bytes]
-                    ) -> memoryview | bytes | None:
+    def _read_some(self) -> tuple[bool, bool]:
+        """Read frames until SSL has nothing more; return (budget ran out, SSL wants write)."""
+        budget = _PASS_BUDGET
+        while budget > 0:
+            try:
+                n = self._sock.recv_into(self._decoder.buffer())
+            except ssl.SSLWantReadError:
+                return False, False
+            except ssl.SSLWantWriteError:
+                return False, True
+            if n == 0:
+                where = "" if self._decoder.at_boundary else " in the middle of a message"
+                raise ChannelClosed(f"{self.owner}: {self.peer!r} closed the connection{where}")
+            try:
+                frame = self._decoder.advance(n)
+            except MalformedFrame as exc:
+                raise MalformedFrame(f"{self.owner}: from {self.peer!r}: {exc}") from None
+            if frame is not None:
+                self._inbox.put(frame)
+            budget -= n
+        return True, False
+
+    def _write_some(self) -> tuple[bool, bool]:
+        """Write queued chunks until SSL blocks; return (budget ran out, SSL wants write).
+
+        A chunk that SSL refused with WantWrite is kept in `_current` and offered again
+        unchanged, as OpenSSL requires."""
+        budget = _PASS_BUDGET
+        while budget > 0:
+            if self._current is None:
+                self._current = self._next_chunk()
+                if self._current is None:
+                    return False, False
+            try:
+                n = self._sock.send(self._current)
+            except ssl.SSLWantWriteError:
+                return False, True
+            except ssl.SSLWantReadError:
+                return False, False
+            budget -= n
+            self._current = self._current[n:] if n < len(self._current) else None
+        return True, False
+
+    def _next_chunk(self) -> memoryview | bytes | None:
+        pending = self._pending
         while True:
             while not pending:
                 try:
