@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from yinji.crypto.certs import fingerprint, issue_cert, make_ca, write_cert_key
+from yinji.net import tls as tls_module
 from yinji.net.channel import (
     ChannelClosed,
     ChannelError,
@@ -120,6 +121,12 @@ def with_cert(pki, name, cert_key, stem):
 
 
 @pytest.fixture
+def skip_own_check(monkeypatch):
+    """Let a misconfigured party connect anyway, to test what its peers do about it."""
+    monkeypatch.setattr(tls_module, "check_own_certificate", lambda name, config: None)
+
+
+@pytest.fixture
 def pair(pki):
     out = connect(pki[1])
     yield out["P0"], out["P1"]
@@ -156,7 +163,7 @@ def test_wrong_pinned_fingerprint_is_refused(pki):
     assert "refused 'P1'" in str(out["P0"]) and "does not match the pinned" in str(out["P0"])
 
 
-def test_certificate_for_another_name_is_refused_by_the_dialer(pki):
+def test_certificate_for_another_name_is_refused_by_the_dialer(pki, skip_own_check):
     d, configs = pki
     ca = make_ca("group")  # a fresh group CA so the impostor's chain itself is valid
     (d / "group.crt").write_bytes(ca.cert_pem)
@@ -170,7 +177,7 @@ def test_certificate_for_another_name_is_refused_by_the_dialer(pki):
     assert "refused 'P1'" in str(out["P0"]) and "issued to 'P2'" in str(out["P0"])
 
 
-def test_dialer_claiming_another_name_is_refused_by_the_acceptor(pki):
+def test_dialer_claiming_another_name_is_refused_by_the_acceptor(pki, skip_own_check):
     d, configs = pki
     ca = make_ca("group2")
     (d / "group2.crt").write_bytes(ca.cert_pem)
@@ -184,20 +191,32 @@ def test_dialer_claiming_another_name_is_refused_by_the_acceptor(pki):
     assert isinstance(out["P0"], PeerUnavailable) and "did not accept us" in str(out["P0"])
 
 
-def test_expired_certificate_is_refused(pki):
+def expired_p1(pki):
+    now = dt.datetime.now(dt.UTC)
     d, configs = pki
     ca = make_ca("group3")
     (d / "group3.crt").write_bytes(ca.cert_pem)
-    now = dt.datetime.now(dt.UTC)
     configs = {n: replace(c, ca_file=d / "group3.crt") for n, c in configs.items()}
     for name, cert in [("P0", issue_cert(ca, "P0")),
                        ("P1", issue_cert(ca, "P1", not_before=now - dt.timedelta(days=30),
                                          not_after=now - dt.timedelta(days=1)))]:
         cert_file, key_file = write_cert_key(cert, d, f"g3-{name}")
         configs[name] = replace(configs[name], cert_file=cert_file, key_file=key_file)
-    out = connect(configs)
+    return configs
+
+
+def test_expired_certificate_is_refused_by_the_peer(pki, skip_own_check):
+    out = connect(expired_p1(pki))
     assert isinstance(out["P0"], PeerUnavailable)
-    assert "'P1'" in str(out["P0"]) and "expired" in str(out["P0"])
+    assert "'P1'" in str(out["P0"]) and "certificate has expired" in str(out["P0"])
+
+
+def test_own_expired_or_misnamed_certificate_fails_early(pki):
+    configs = expired_p1(pki)
+    with pytest.raises(ValueError, match="P1: own certificate .* expired at"):
+        tls_network("P1", addresses(), configs["P1"])
+    with pytest.raises(ValueError, match="issued to 'P0', not 'P1'"):
+        tls_network("P1", addresses(), configs["P0"])
 
 
 def test_peer_down_is_unavailable_within_the_connect_timeout(pki):

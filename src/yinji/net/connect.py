@@ -15,6 +15,7 @@ certificates when they are self-signed.
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import ssl
 import threading
@@ -22,6 +23,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from cryptography import x509
 
 from yinji.crypto.certs import cert_names, fingerprint, normalize_fingerprint
 from yinji.net.channel import ChannelError, PeerUnavailable
@@ -59,6 +62,23 @@ class TlsConfig:
         if server:
             ctx.num_tickets = 0  # no resumption; nothing unread is left on the socket
         return ctx
+
+
+def check_own_certificate(owner: str, config: TlsConfig) -> None:
+    """Fail early and plainly if our own certificate is expired, not yet valid or not ours;
+    peers would only refuse us with a TLS alert."""
+    pem = Path(config.cert_file).read_bytes()
+    cert = x509.load_pem_x509_certificate(pem)
+    now = dt.datetime.now(dt.UTC)
+    where = f"{owner}: own certificate {config.cert_file}"
+    if now > cert.not_valid_after_utc:
+        raise ValueError(f"{where} expired at {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
+    if now < cert.not_valid_before_utc:
+        raise ValueError(f"{where} is not valid before "
+                         f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+    names = cert_names(pem)
+    if owner not in names:
+        raise ValueError(f"{where} is issued to {', '.join(map(repr, names))}, not {owner!r}")
 
 
 def check_peer(owner: str, sock: ssl.SSLSocket, expected: str, config: TlsConfig) -> None:
@@ -217,4 +237,4 @@ class Acceptor:
         return PeerUnavailable(text)
 
 
-__all__ = ["Acceptor", "Address", "TlsConfig", "check_peer", "dial"]
+__all__ = ["Acceptor", "Address", "TlsConfig", "check_own_certificate", "check_peer", "dial"]

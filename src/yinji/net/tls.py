@@ -34,7 +34,7 @@ from yinji.net.channel import (
     MalformedFrame,
     Party,
 )
-from yinji.net.connect import Acceptor, Address, TlsConfig, dial
+from yinji.net.connect import Acceptor, Address, TlsConfig, check_own_certificate, dial
 from yinji.net.framing import (
     DEFAULT_MAX_PAYLOAD,
     KIND_ARRAY,
@@ -281,11 +281,13 @@ def tls_network(name: str, addresses: Mapping[str, Address], config: TlsConfig, 
 
     Listens on `bind` (default: its own entry in `addresses`) for parties whose names sort
     before it and dials the others, retrying until `connect_timeout` while they start up.
-    Raises `PeerUnavailable` naming the first peer that could not be reached or was refused.
+    Raises `PeerUnavailable` naming the first peer that could not be reached or was refused,
+    and `ValueError` at once if our own certificate is expired or issued to another name.
     `timeout` is each channel's receive timeout.
     """
     if name not in addresses:
         raise ValueError(f"{name!r} has no entry in addresses ({', '.join(sorted(addresses))})")
+    check_own_certificate(name, config)
     peers = sorted(p for p in addresses if p != name)
     deadline = time.monotonic() + connect_timeout
     earlier = {p for p in peers if p < name}
