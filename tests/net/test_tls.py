@@ -9,7 +9,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from yinji.crypto.certs import fingerprint, issue_cert, make_ca, write_cert_key
+from yinji.crypto.certs import (
+    fingerprint,
+    issue_cert,
+    make_ca,
+    self_signed_cert,
+    write_cert_key,
+)
 from yinji.net import tls as tls_module
 from yinji.net.channel import (
     ChannelClosed,
@@ -20,7 +26,7 @@ from yinji.net.channel import (
     PeerUnavailable,
 )
 from yinji.net.framing import encode_array
-from yinji.net.tls import tls_network
+from yinji.net.tls import TlsConfig, tls_network
 from yinji.testing.parties import run_parties
 from yinji.testing.tls import free_ports, make_tls_configs, run_parties_tls
 
@@ -140,6 +146,20 @@ def test_pinned_fingerprints_accept_the_right_peer(pki):
     try:
         out["P0"].channel("P1").send_bytes(b"hi")
         assert out["P1"].channel("P0").recv_bytes() == b"hi"
+    finally:
+        close_all(out)
+
+
+def test_self_signed_certificates_with_pins(tmp_path):
+    ids = {n: self_signed_cert(n) for n in ("P0", "P1")}
+    (tmp_path / "peers.crt").write_bytes(b"".join(c.cert_pem for c in ids.values()))
+    pins = {n: fingerprint(c.cert_pem) for n, c in ids.items()}
+    configs = {n: TlsConfig(*write_cert_key(c, tmp_path, n), tmp_path / "peers.crt", pins)
+               for n, c in ids.items()}
+    out = connect(configs)
+    try:
+        out["P1"].channel("P0").send_bytes(b"no CA needed")
+        assert out["P0"].channel("P1").recv_bytes() == b"no CA needed"
     finally:
         close_all(out)
 

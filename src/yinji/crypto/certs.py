@@ -85,15 +85,26 @@ def issue_cert(ca: CertKey, party_name: str, *, days: int = DEFAULT_CERT_DAYS,
     """A fresh key and a certificate for `party_name`, signed by `ca`, usable as TLS client
     and server. `not_before`/`not_after` override the validity window (tests use them to make
     expired certificates)."""
+    return _party_cert(party_name, ca, days, not_before, not_after)
+
+
+def self_signed_cert(party_name: str, *, days: int = DEFAULT_CERT_DAYS) -> CertKey:
+    """A party certificate signed by its own key, for groups without a CA: peers put it in
+    their trust file and pin its fingerprint. It cannot sign other certificates."""
+    return _party_cert(party_name, None, days, None, None)
+
+
+def _party_cert(party_name: str, ca: CertKey | None, days: int,
+                not_before: dt.datetime | None, not_after: dt.datetime | None) -> CertKey:
     if not party_name:
         raise ValueError("party name must not be empty")
     key, key_pem = _new_key()
-    ca_cert, ca_key = ca.cert, ca._key()
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, party_name)])
+    issuer, signer = (ca.cert.subject, ca._key()) if ca is not None else (subject, key)
     start, end = _validity(days, not_before, not_after)
     builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, party_name)]))
-        .issuer_name(ca_cert.subject)
+        .subject_name(subject).issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(start).not_valid_after(end)
@@ -106,13 +117,13 @@ def issue_cert(ca: CertKey, party_name: str, *, days: int = DEFAULT_CERT_DAYS,
             [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                        critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
                        critical=False)
     )
     if party_name.isascii():
         builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.DNSName(party_name)]), critical=False)
-    cert = builder.sign(ca_key, hashes.SHA256())
+    cert = builder.sign(signer, hashes.SHA256())
     return CertKey(cert.public_bytes(serialization.Encoding.PEM), key_pem)
 
 
@@ -173,6 +184,7 @@ __all__ = [
     "issue_cert",
     "make_ca",
     "normalize_fingerprint",
+    "self_signed_cert",
     "write_cert_key",
     "write_private",
 ]

@@ -9,8 +9,9 @@ which peer connected and the dialer learns the acceptor accepted its certificate
 that fails these checks is refused with `PeerUnavailable` naming the peer and the reason.
 
 Python's `ssl` cannot ask for a client certificate without verifying its chain, so pins
-narrow CA trust rather than replace it: `ca_file` is a group CA, or the peers' own
-certificates when they are self-signed.
+narrow the trust file rather than replace it. Two set-ups: `ca_file` is a group CA (pins
+optional), or, without a CA, `ca_file` holds the peers' own `self_signed_cert`s and every
+peer is pinned.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ class TlsChannel(Channel):
             self._abort = True
             self._wake()
             self._thread.join(5.0)
-        if not self._thread.is_alive():  # else a late wake-up could hit a reused descriptor
+        if not self._thread.is_alive():  # never close descriptors under a live selector
             self._wake_r.close()
             self._wake_w.close()
 
