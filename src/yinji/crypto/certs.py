@@ -54,6 +54,13 @@ def _validity(days: int, not_before: dt.datetime | None,
     return start, not_after or start + dt.timedelta(days=days)
 
 
+def _key_usage(signs_certs: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True, content_commitment=False, key_encipherment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=signs_certs,
+        crl_sign=signs_certs, encipher_only=False, decipher_only=False)
+
+
 def make_ca(name: str, *, days: int = DEFAULT_CA_DAYS) -> CertKey:
     """A self-signed CA that may sign party certificates (and nothing below them)."""
     key, key_pem = _new_key()
@@ -67,10 +74,7 @@ def make_ca(name: str, *, days: int = DEFAULT_CA_DAYS) -> CertKey:
         .serial_number(x509.random_serial_number())
         .not_valid_before(start).not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-            encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(_key_usage(signs_certs=True), critical=True)
         .add_extension(ski, critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
                        critical=False)
@@ -109,10 +113,7 @@ def _party_cert(party_name: str, ca: CertKey | None, days: int,
         .serial_number(x509.random_serial_number())
         .not_valid_before(start).not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-            encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(_key_usage(signs_certs=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage(
             [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
