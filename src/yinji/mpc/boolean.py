@@ -74,8 +74,8 @@ def shr(x: Shares, k: int) -> Shares:
 
 def and_(s: Session, x: Shares, y: Shares) -> Shares:
     """Bitwise AND of two boolean sharings. One round, 8 bytes per word per party."""
-    z = x[0] & y[0]
-    z ^= x[0] & y[1]
+    z = y[0] ^ y[1]
+    z &= x[0]
     z ^= x[1] & y[0]
     z ^= s.zero_share_xor(z.shape)
     return rep.reshare(s, z)

@@ -21,68 +21,70 @@ ONE = np.uint64(1)
 
 # ---------------------------------------------------------------- sigmoid
 
-SIGMOID_BREAKS = (0.0, 1.0, 2.0, 3.0, 4.5, 6.0, 8.0, 11.0, 16.0)
-SIGMOID_DEGREE = 3
-SIGMOID_COEF_BITS = 36
-# Max |approximation - sigmoid| of the piecewise cubic over all reals, measured on a dense grid
-# (see tests/mpc/test_nonlinear.py); fixed-point rounding adds a few units of 2^-f on top.
-SIGMOID_APPROX_ERROR = 1.5e-4
+SIGMOID_BREAKS = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0)  # powers of two: read off |x|'s bits
+SIGMOID_DEGREE = 5
+SIGMOID_COEF_BITS = 38
+# Max |approximation - sigmoid| of the piecewise quintic over all reals, checked on a dense
+# grid by tests/mpc/test_nonlinear.py; fixed-point rounding adds a few units of 2^-f on top.
+SIGMOID_APPROX_ERROR = 2e-5
 
 
 @functools.cache
 def _sigmoid_table() -> np.ndarray:
-    """Integer coefficients (2^36 scale) of a least-squares cubic on each segment of
+    """Integer coefficients (2^38 scale) of a least-squares quintic on each segment of
     SIGMOID_BREAKS for sigmoid(a), a >= 0, lowest degree first; last row: constant 1."""
     rows = []
     for lo, hi in zip(SIGMOID_BREAKS[:-1], SIGMOID_BREAKS[1:], strict=True):
         a = np.linspace(lo, hi, 4001)
-        c = np.polynomial.polynomial.polyfit(a, 1.0 / (1.0 + np.exp(-a)), SIGMOID_DEGREE)
-        rows.append(c)
+        rows.append(np.polynomial.polynomial.polyfit(a, 1.0 / (1.0 + np.exp(-a)), SIGMOID_DEGREE))
     rows.append([1.0] + [0.0] * SIGMOID_DEGREE)
     return np.rint(np.array(rows) * 2.0**SIGMOID_COEF_BITS).astype(np.int64)
 
 
 def sigmoid(s: Session, x: Shares, f: int) -> Shares:
-    """sigmoid(x) = 1 / (1 + e^-x), as a piecewise cubic on |x| with the symmetry
-    sigmoid(-a) = 1 - sigmoid(a).
+    """sigmoid(x) = 1 / (1 + e^-x), as a piecewise quintic on a = |x| with the symmetry
+    sigmoid(-a) = 1 - sigmoid(a); segments [0,1), [1,2), [2,4), [4,8), [8,16), [16, inf).
 
-    Steps: s = [x < 0]; a = |x|; segment indicators b_k = [a >= t_k] for the breakpoints
-    t_1..t_8 = 1, 2, 3, 4.5, 6, 8, 11, 16 (one batched sign test); the cubic's coefficients
-    are selected locally as sum_k (b_k - b_{k+1}) * C_k (public integers); then
-    p = c0 + c1 a + c2 a^2 + c3 a^3 with one batched multiplication and one truncation.
-    Error: at most SIGMOID_APPROX_ERROR (1.5e-4) from the approximation plus about 2^-(f-3)
-    from fixed-point rounding (about 1.2e-4 at f = 16). Inputs of any magnitude are fine
-    (beyond |x| >= 16 the result is exactly 0 or 1). Rounds: about 45; bytes per element
-    roughly 10x those of one comparison.
+    One a2b conversion gives x's bits; flipping them by the sign bit gives |x| (one unit
+    less for negatives, which only moves a segment boundary by 2^-f), and one prefix-OR
+    from the top gives every indicator [a >= 2^j] at once — no comparison per breakpoint.
+    The segment's coefficients are then selected locally from public integers, and
+    p = sum_j c_j a^j costs one batched multiplication and one truncation.
+    Error: at most SIGMOID_APPROX_ERROR (2e-5) from the approximation plus a few units of
+    2^-f from fixed-point rounding (about 1e-4 in total at f = 16). Any input magnitude is
+    fine (|x| >= 16 gives exactly 0 or 1). Rounds: 8 + 6 + 2 + 1 + 9 + 1 + 3 + 1 = 31.
     """
-    neg = cmp.ltz(s, x)
-    a = rep.mul(s, _one_minus_2(s, neg), x)  # |x|, still scale f
+    breaks = [int(np.log2(t)) + f for t in SIGMOID_BREAKS[1:]]
+    if breaks[0] < 0:
+        raise ValueError("sigmoid needs at least 0 fractional bits")
+    xb = bl.a2b(s, x)
+    sign = tuple((c.view(np.int64) >> np.int64(63)).view(np.uint64) for c in xb)
+    mag = _prefix_or(s, bl.xor(xb, sign))  # bit j: |x| >= 2^j
+    bits = [bl.shr(xb, 63)] + [bl.shr(mag, j) for j in breaks]
+    ab = bl.bit2a(s, (np.stack([b[0] for b in bits]), np.stack([b[1] for b in bits])))
+    neg, b = (ab[0][0], ab[1][0]), (ab[0][1:], ab[1][1:])
+    a = rep.mul(s, _one_minus_2(s, neg), x)  # |x|, scale f
+
     table = _sigmoid_table()
     deltas = np.diff(table, axis=0).view(np.uint64)  # wraps mod 2^64 like the shares
     base = table[0].view(np.uint64)
-    breaks = [int(round(t * 2**f)) for t in SIGMOID_BREAKS[1:]]
-    k = len(breaks)
     shape = a[0].shape
-    thr = np.array(breaks, dtype=np.int64).view(np.uint64).reshape((k,) + (1,) * len(shape))
-    # b_k = 1 - [a - t_k < 0]
-    diff0 = (a[0][None] - thr) if s.rank == 0 else np.broadcast_to(a[0], (k, *shape)).copy()
-    diff1 = (a[1][None] - thr) if s.rank == 2 else np.broadcast_to(a[1], (k, *shape)).copy()
-    below = cmp.ltz(s, (diff0, diff1))
-    b = cmp.one_minus(s, below)
-    # coefficient selection: segment 0 is the default, b_k switches from segment k-1 to k
     coef = []
     for j in range(SIGMOID_DEGREE + 1):
         c0 = np.full(shape, base[j], dtype=np.uint64) if s.rank == 0 else np.zeros(shape, np.uint64)
         c1 = np.full(shape, base[j], dtype=np.uint64) if s.rank == 2 else np.zeros(shape, np.uint64)
-        for i in range(k):
+        for i in range(len(breaks)):
             c0 += b[0][i] * deltas[i, j]
             c1 += b[1][i] * deltas[i, j]
         coef.append((c0, c1))
     a2 = rep.mul_trunc(s, a, a, f)
-    a3 = rep.mul_trunc(s, a2, a, f)
-    powers = (np.stack([a[0], a2[0], a3[0]]), np.stack([a[1], a2[1], a3[1]]))
+    a34 = rep.mul_trunc(s, (np.stack([a2[0], a2[0]]), np.stack([a2[1], a2[1]])),
+                        (np.stack([a[0], a2[0]]), np.stack([a[1], a2[1]])), f)
+    a5 = rep.mul_trunc(s, (a34[0][1], a34[1][1]), a, f)
+    powers = (np.stack([a[0], a2[0], a34[0][0], a34[0][1], a5[0]]),
+              np.stack([a[1], a2[1], a34[1][0], a34[1][1], a5[1]]))
     cs = (np.stack([c[0] for c in coef[1:]]), np.stack([c[1] for c in coef[1:]]))
-    terms = rep.mul(s, cs, powers)  # scale f + 36
+    terms = rep.mul(s, cs, powers)  # scale f + 38; |sum| < 18 * 2^54 < 2^62
     acc0 = terms[0].sum(axis=0) + (coef[0][0] << np.uint64(f))
     acc1 = terms[1].sum(axis=0) + (coef[0][1] << np.uint64(f))
     pos = rep.trunc(s, (acc0, acc1), SIGMOID_COEF_BITS)
@@ -119,11 +121,16 @@ def _move_bits(x: Shares, target: list[int]) -> Shares:
     return out0, out1
 
 
-def _highest_bit(s: Session, a: Shares) -> Shares:
-    """Boolean one-hot sharing of the highest set bit of a (a >= 0). a2b + 6 OR rounds."""
-    p = bl.a2b(s, a)
+def _prefix_or(s: Session, p: Shares) -> Shares:
+    """Bit j of the result = OR of p's bits j..63. Six rounds."""
     for k in bl.KOGGE_STONE:
         p = _bit_or(s, p, bl.shr(p, k))
+    return p
+
+
+def _highest_bit(s: Session, a: Shares) -> Shares:
+    """Boolean one-hot sharing of the highest set bit of a (a >= 0). a2b + 6 OR rounds."""
+    p = _prefix_or(s, bl.a2b(s, a))
     return bl.xor(p, bl.shr(p, 1))
 
 

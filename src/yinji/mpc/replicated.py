@@ -93,9 +93,10 @@ def reshare(s: Session, z: np.ndarray) -> Shares:
 
 
 def cross(x: Shares, y: Shares) -> np.ndarray:
-    """Local part of a product: x_i*y_i + x_i*y_{i+1} + x_{i+1}*y_i (the three parts sum to x*y)."""
-    z = x[0] * y[0]
-    z += x[0] * y[1]
+    """Local part of a product: x_i*y_i + x_i*y_{i+1} + x_{i+1}*y_i (the three parts sum to
+    x*y), computed as x_i*(y_i + y_{i+1}) + x_{i+1}*y_i."""
+    z = y[0] + y[1]
+    z *= x[0]
     z += x[1] * y[0]
     return z
 
