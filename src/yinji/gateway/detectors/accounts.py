@@ -34,7 +34,7 @@ DEFAULT_ACCOUNT_PATTERNS: tuple[AccountPattern, ...] = (
         r"交易账户|交易账号|期货账户|期货账号|交易编码|客户号|客户编号|资金帐号|保证金账户|两融账户|"
         r"信用账户|理财账户|账户号码|账号|账户|帐号|"
         r"(?:securities|brokerage|trading|fund|futures|margin|client|customer|capital)\s+account"
-        r"(?:\s+(?:no\.?|number|#))?|account\s*(?:no\.?|number|#)|a/c(?:\s*no\.?)?",
+        r"(?:\s+(?:no\.?|number|#))?|\baccount(?:\s*(?:no\.?|number|#))?|a/c(?:\s*no\.?)?",
         0.9,
     ),
 )

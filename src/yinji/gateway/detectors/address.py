@@ -33,7 +33,7 @@ _EN = re.compile(
     r"(?:(?:Flat|Room|Unit|Apt\.?|Suite)\s?[0-9A-Z]{1,5},?\s)?(?:\d{1,2}/F,?\s)?"
     r"(?:(?:Block|Tower)\s[0-9A-Z]{1,3},?\s)?(?:[A-Z][a-z]+\s){0,3}"
     r"(?:(?:Building|Mansion|Court|Centre|Center|Plaza|House|Gardens?|Estate|Tower),?\s)?"
-    r"\d{1,5}[A-Z]?\s(?:[A-Z][a-z]+\s){1,4}"
+    r"\d{1,5}[A-Z]?\s(?:[A-Z][a-z]+(?:'s)?\s){1,4}"
     r"(?:Road|Rd|Street|St|Avenue|Ave|Lane|Drive|Dr|Boulevard|Blvd|Way|Court|Place|Terrace|Path)"
     r"\.?(?:,\s(?:[A-Z][a-z]+\s?){1,3}){0,3}(?:,?\s[A-Z]{2}\s\d{5})?"
 )

@@ -16,7 +16,22 @@ SURNAMES = frozenset(
     "耿宁伍舒骆关左景詹包卓蓝凌尚艾岳齐霍柯宫滕纪蒲卜鲍路毕裴褚房项阮麦时池安喻屈乔戚祁"
     "华庄季单靳柴隋窦侯冉瞿涂晏芦邬盛管连车谷缪孙桂廉娄阎谈冷郎琚吉封阳粟佘岑符费曲邝"
     "蒙冼植卢游麦祖巫霍濮迟苗郁晏荣辛宗甄鞠邰米娄水解鄢仇习蔺凤农栾尤聂翁顾帅闵揭邸"
+    "牟刁康姬单安邝穆虞丛席卫饶党沙应佟臧苟卞师栾商桑寇敖巩查麻苑晁禹钮阙隆厉储汲"
+    "郜逯伏綦冀衣浦雍杭訾佴闻晋简司仲古成艾"
 )
+# The most frequent ~100 surnames: a candidate with one of these needs less other evidence.
+TOP_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧蔡潘田董袁余叶蒋杜"
+    "苏魏程吕丁沈任姚卢姜崔钟谭陆汪范廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺"
+    "毛郝顾龚邵万覃武钱戴严莫孔汤易常温施牛洪"
+)
+# Finance words that start with a surname character and are missing from jieba's dictionary.
+DOMAIN_WORDS = frozenset((
+    "高管", "高净值", "高频", "高息", "东方财富", "东方证券", "申万", "申万宏源", "华泰", "国泰君安",
+    "招商", "中信", "海通", "广发", "银河", "方正", "东吴", "兴业", "宁德", "洪涝", "钱款", "洗钱",
+    "尽调", "存管", "沪深", "港股通", "深股通", "沪股通", "龙头", "龙虎榜", "石化", "石油", "黄金",
+    "白酒", "白马股", "金额", "金价", "雷曼", "汤臣", "余额", "余额宝", "江铜", "邮储", "农商",
+))
 # Surnames that are also very common words or particles: only accepted next to a strong cue.
 WEAK_SURNAMES = frozenset("于向和将从以与及为时对上原万文全成可通满都经代利期公市商平明云海")
 COMPOUND_SURNAMES = (
@@ -38,8 +53,9 @@ PRE_CUES = (
     "分析师", "基金经理", "客户经理", "理财经理", "投资顾问", "经纪人", "负责人", "申请人", "借款人",
     "担保人", "配偶", "丈夫", "妻子", "儿子", "女儿", "父亲", "母亲", "致", "尊敬的", "亲爱的",
     "签名", "签字", "抄送", "发件人", "收件人", "股东", "董事", "员工", "同事", "老客户", "VIP客户",
+    "董事长", "总经理", "总裁", "主席", "行长", "副总裁", "总监", "监事", "秘书", "助理", "、",
     "被保险人", "投保人", "交易员", "销售", "合伙人", "实际控制人", "控制人", "监护人", "户主",
-    "由", "与", "和", "及", "给", "向", "请", "对", "陪同", "推荐人", "介绍人",
+    "由", "与", "和", "及", "给", "向", "对", "陪同", "推荐人", "介绍人",
 )
 # Right after a name: verbs and particles that typically follow a person in reports.
 POST_CUES = (
@@ -49,6 +65,7 @@ POST_CUES = (
     "及", "是", "为", "将", "于", "拟", "计划", "希望", "同意", "确认", "告知", "通知", "发来",
     "回复", "提供", "名下", "账户", "（", "(", "，", ",", "：", ":", "转账", "汇款", "入金", "出金",
     "签字", "本人", "预约", "负责", "联系", "电话", "手机", "身份证", "住", "家住", "现住", "等",
+    "增持", "减持", "讨论", "介绍", "分享", "汇报", "指出", "强调", "透露", "建议", "发现", "提醒",
     "也", "都", "曾", "想", "需要", "打算", "决定", "对", "因", "最近", "上周", "下周",
 )
 # Right after a candidate: organisation and product words (宁德|时代, 王府|井, 华夏|基金).
@@ -129,6 +146,7 @@ Monthly Quarterly Annual Weekly Daily Interim Final Total Net Gross Price Target
 Hold Overweight Underweight Neutral Outperform Summary Conclusion Background Action Items Item
 Yours Faithfully Cheers Warm Good Morning Afternoon Evening Noted Attached Following Per As Our
 We I You He She They It In On At For With By Of And Or But If When Meeting Call Update Request
+Trader Banker Beneficiary Holder Owner Member Spouse Applicant Investor
 Manager Director Analyst Officer Head Associate Vice President Chairman Partner Senior Junior
 Chief Executive Relationship Private Wealth Banking Operations Sales Trading Treasury Desk
 Transfer Payment Wire Order Trade Instruction Confirmation Statement Portfolio Review Approval
@@ -138,6 +156,7 @@ EN_PRE_CUES = (
     "attention", "signed by", "from", "to", "cc", "investor", "applicant", "borrower", "guarantor",
     "spouse", "wife", "husband", "son", "daughter", "father", "mother", "analyst", "manager",
     "rm", "relationship manager", "advisor", "adviser", "colleague", "director", "trader",
+    "trader", "banker", "officer", "partner", "owner", "member", "chairman", "ceo", "cfo",
     "dear", "hi", "hello", "regards", "thanks", "with", "and", "by", "for", "of", "met", "called",
     "emailed", "told", "introduced", "referred by", "on behalf of", "authorised", "authorized",
 )

@@ -21,6 +21,8 @@ _TITLE = re.compile(r"\b(?:" + "|".join(lx.EN_TITLES) + r")\.?\s+$")
 _PRE = re.compile(r"(?:^|[^A-Za-z])(?:" + "|".join(re.escape(c) for c in lx.EN_PRE_CUES)
                   + r")\s*[:：,]?\s*$", re.IGNORECASE)
 _SURNAMES_UP = frozenset(s.upper() for s in lx.EN_CN_SURNAMES)
+_LEAD_WORDS = frozenset(lx.EN_NOT_NAMES | set(lx.EN_TITLES)
+                        | {c.title() for c in lx.EN_PRE_CUES if " " not in c})
 
 
 def _tokens(span: str) -> list[str]:
@@ -39,7 +41,7 @@ class EnglishNameDetector:
             start, end = m.start(), m.end()
             toks = _tokens(m.group())
             # Drop leading / trailing words that cannot be part of a name ("Dear John", "Hong Kong").
-            while toks and toks[0].title() in lx.EN_NOT_NAMES | set(lx.EN_TITLES):
+            while toks and toks[0].title() in _LEAD_WORDS:
                 start = text.index(toks[0], start) + len(toks[0])
                 toks = toks[1:]
                 while start < end and text[start] in " ":

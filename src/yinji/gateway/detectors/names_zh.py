@@ -35,12 +35,12 @@ _ORG_RX = re.compile(_alt(lx.ORG_SUFFIXES))
 _LABEL = re.compile(r"(?:姓名|名字|户名|联系人|客户|委托人|开户人|持卡人|收款人|付款人|签名|签字)"
                     r"\s*[:：]?\s*$")
 # Frequent words with a non-name tag above this count are "ordinary words" (jieba's scale).
-_COMMON = 200
+_COMMON = 50
 
 
 @lru_cache(maxsize=1)
-def _lexicon() -> tuple[frozenset[str], frozenset[str]]:
-    """From jieba's offline dictionary: common ordinary words, and words tagged as names."""
+def _lexicon() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """From jieba's offline dictionary: common ordinary words, names, common 2-character verbs."""
     import jieba
     import jieba.posseg
 
@@ -49,7 +49,9 @@ def _lexicon() -> tuple[frozenset[str], frozenset[str]]:
     tags = jieba.posseg.dt.word_tag_tab
     names = frozenset(w for w, t in tags.items() if t.startswith("nr"))
     common = frozenset(w for w, f in jieba.dt.FREQ.items() if f > _COMMON and w not in names)
-    return common, names
+    verbs = frozenset(w for w, t in tags.items()
+                      if t == "v" and len(w) == 2 and jieba.dt.FREQ.get(w, 0) > _COMMON)
+    return common | lx.DOMAIN_WORDS, names, verbs
 
 
 def warm_up() -> None:
@@ -66,21 +68,21 @@ class ChineseNameDetector:
     def detect(self, text: str) -> list[Detection]:
         if not _HAN.search(text):
             return []
-        common, names = _lexicon()
+        common, names, verbs = _lexicon()
         out: list[Detection] = []
         taken_until = -1
         for m in _CAND.finditer(text):
             p = m.start()
             if p < taken_until:
                 continue
-            best = self._judge(text, p, m.group(1), common, names)
+            best = self._judge(text, p, m.group(1), common, names, verbs)
             if best is not None:
                 out.append(best)
                 taken_until = best.end
         return out
 
     def _judge(self, text: str, p: int, surname: str, common: frozenset[str],
-               names: frozenset[str]) -> Detection | None:
+               names: frozenset[str], verbs: frozenset[str]) -> Detection | None:
         sl = len(surname)
         pre = text[max(0, p - 6):p]
         weak = sl == 1 and surname in lx.WEAK_SURNAMES
@@ -98,7 +100,7 @@ class ChineseNameDetector:
             if any(c in lx.NON_NAME_CHARS for c in given):
                 continue
             title = _TITLE_RX.match(text, end) is not None
-            score = 0.15 if weak else 0.4
+            score = 0.15 if weak else 0.4 if surname in lx.TOP_SURNAMES or sl == 2 else 0.3
             if cand in names:
                 score += 0.3
             elif cand in common:
@@ -109,6 +111,8 @@ class ChineseNameDetector:
                 score -= 0.45  # 李明认|为: the last character starts the next word
             if gl == 2 and (cand[sl:sl + 2] in common) and not title:
                 score -= 0.1
+            if gl == 2 and given in verbs and not (title or pre_cue):
+                score -= 0.3  # 管|绑定: the "given name" is an ordinary verb
             if glued:
                 score -= 0.5
             # A longer ordinary word starts at the surname (金融机构, 周期性).
@@ -122,6 +126,8 @@ class ChineseNameDetector:
                 score += 0.45
             if _POST_RX.match(text, end):
                 score += 0.25
+            elif text[end:end + 2] in verbs:
+                score += 0.2  # a name is often the subject of the verb that follows
             if best is None or score > best[0] + 1e-9:
                 best = (score, gl)
         if best is None or best[0] < self.threshold:

@@ -88,7 +88,9 @@ class PhoneDetector:
         for m in _LANDLINE_CN.finditer(text):
             if re.fullmatch(r"0?(?:400|800)", _digits(m.group(1))[:4].rstrip("-")):
                 continue
-            conf = 0.3 if has(ANTI, before(text, m.start(), 8)) else 0.9
+            bare = m.group(1).isdigit()  # no separator: could as well be an account number
+            conf = (0.3 if has(ANTI, before(text, m.start(), 8))
+                    else 0.9 if not bare or has(PHONE_CUE, before(text, m.start(), 10)) else 0.75)
             out.append(Detection(m.start(1), m.end(1), LANDLINE, conf, self.name))
         for m in _LOCAL8.finditer(text):
             # A bare 8-digit local number only counts right after a phone cue.
@@ -117,7 +119,7 @@ class BankCardDetector:
             ctx = before(text, m.start(), 16)
             card_cue, anti = has(CARD_CUE, ctx), has(ANTI, before(text, m.start(), 10))
             if ck.luhn_valid(digits) and _CARD_BIN.match(digits):
-                conf = 0.97 if card_cue else 0.35 if anti or _DATE_PREFIX.match(digits) else 0.85
+                conf = 0.97 if card_cue else 0.35 if anti or _DATE_PREFIX.match(digits) else 0.92
             elif card_cue and not anti and digits[:2] in ("62", "60", "94", "95"):
                 conf = 0.6  # some older UnionPay debit cards are not Luhn-valid
             else:
@@ -146,8 +148,12 @@ class UsccDetector:
     name = "uscc"
 
     def detect(self, text: str) -> list[Detection]:
-        return [Detection(m.start(1), m.end(1), USCC, 0.95, self.name)
-                for m in _USCC.finditer(text) if ck.uscc_valid(m.group(1))]
+        out = []
+        for m in _USCC.finditer(text):
+            if m.group(1)[0] in "123456789ANY" and ck.uscc_valid(m.group(1)):
+                conf = 0.3 if has(ANTI, before(text, m.start(), 10)) else 0.95
+                out.append(Detection(m.start(1), m.end(1), USCC, conf, self.name))
+        return out
 
 
 _PASSPORT_CN = re.compile(_B + r"([EGDSP]\d{8}|E[A-HJ-NP-Z]\d{7})" + _E)
