@@ -25,7 +25,7 @@ from yinji.gateway.detectors.context import before, cue, has
 _B = r"(?<![0-9A-Za-z])"  # left boundary: not inside a longer alphanumeric run
 _E = r"(?![0-9A-Za-z])"
 
-ANTI = cue(r"订单|单号|流水|编号|合同|委托号|凭证|批次|工单|快递|运单|序列号|代码|证券代码|股票代码|"
+ANTI = cue(r"订单|单号|流水|编号|合同|委托号|凭证|批次|工单|快递|运单|序列号|证券代码|股票代码|"
            r"order|ref(?:erence)?|invoice|ticket|tracking|serial|trade id|txn|transaction")
 ID_CUE = cue(r"身份证|证件|公民身份|id\s*(?:no|number|card)|identity|居民")
 CARD_CUE = cue(r"卡号|银行卡|借记卡|信用卡|储蓄卡|银行账号|收款账号|账号|card|银行")
