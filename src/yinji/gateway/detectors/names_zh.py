@@ -29,7 +29,7 @@ def _alt(words: tuple[str, ...]) -> str:
 
 
 _TITLE_RX = re.compile(_alt(lx.TITLES))
-_PRE_RX = re.compile("(?:" + _alt(lx.PRE_CUES) + ")$")
+_PRE_RX = re.compile("(?:" + _alt(lx.PRE_CUES) + r")\s*[:：]?\s*$")
 _POST_RX = re.compile("(?:" + _alt(lx.POST_CUES) + r"|[，。、；！？\s]|$)")
 _ORG_RX = re.compile(_alt(lx.ORG_SUFFIXES))
 _LABEL = re.compile(r"(?:姓名|名字|户名|联系人|客户|委托人|开户人|持卡人|收款人|付款人|签名|签字)"
