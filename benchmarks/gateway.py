@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing as mp
 import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import uvicorn
 
 sys.path.insert(0, str(Path(__file__).parent))
 from gateway_eval import load, score, table, yinji_predict  # noqa: E402
@@ -28,7 +32,7 @@ from yinji.gateway.config import GatewayConfig  # noqa: E402
 from yinji.gateway.detectors.engine import DetectorEngine  # noqa: E402
 from yinji.gateway.proxy import create_app  # noqa: E402
 from yinji.testing.fake_llm import FakeUpstream  # noqa: E402
-from yinji.testing.servers import serve  # noqa: E402
+from yinji.testing.servers import free_port  # noqa: E402
 
 PEER_PY = Path(__file__).parent / ".peers" / "presidio" / "bin" / "python"
 
@@ -64,22 +68,20 @@ def latency(rows: list[dict], n: int, chars: int) -> None:
         t0 = time.perf_counter()
         engine.detect(t)
         det.append((time.perf_counter() - t0) * 1000)
-    fake = FakeUpstream(chunk_size=50)
-    with serve(fake.app()) as up:
-        cfg = GatewayConfig(upstream_url=up + "/v1", timeout=30)
-        with serve(create_app(cfg)) as gw, httpx.Client(timeout=30) as client:
-            direct, via = [], []
-            for k, t in enumerate(texts + texts[:20]):
-                body = {"model": "fake-model", "messages": [{"role": "user", "content": t}]}
-                for url, out in ((up, direct), (gw, via)):
-                    t0 = time.perf_counter()
-                    r = client.post(url + "/v1/chat/completions", json=body)
-                    ms = (time.perf_counter() - t0) * 1000
-                    r.raise_for_status()
-                    if k >= 20:  # first 20 are warm-up
-                        out.append(ms)
+    with _process(_run_upstream) as up, _process(_run_gateway, up) as gw, \
+            httpx.Client(timeout=30) as client:
+        direct, via = [], []
+        for k, t in enumerate(texts + texts[:20]):
+            body = {"model": "fake-model", "messages": [{"role": "user", "content": t}]}
+            for url, out in ((up, direct), (gw, via)):
+                t0 = time.perf_counter()
+                r = client.post(url + "/v1/chat/completions", json=body)
+                ms = (time.perf_counter() - t0) * 1000
+                r.raise_for_status()
+                if k >= 20:  # first 20 are warm-up
+                    out.append(ms)
     print(f"\nLatency, {n} chat requests of {chars} characters (mixed zh/en corpus text), "
-          "fake upstream on 127.0.0.1, 2 cores")
+          "fake upstream and gateway each in its own process on 127.0.0.1, 2 cores")
     print(f"{'':<28}{'p50 ms':>8}{'p99 ms':>8}")
     print(f"{'detection only (in-process)':<28}{pct(det, .5):>8.2f}{pct(det, .99):>8.2f}")
     print(f"{'direct to upstream':<28}{pct(direct, .5):>8.2f}{pct(direct, .99):>8.2f}")
@@ -87,6 +89,36 @@ def latency(rows: list[dict], n: int, chars: int) -> None:
     diffs = [v - d for v, d in zip(via, direct, strict=True)]
     print(f"{'overhead (paired diff)':<28}{pct(diffs, .5):>8.2f}{pct(diffs, .99):>8.2f}")
     print(f"mean overhead {statistics.mean(diffs):.2f} ms")
+
+
+def _run_upstream(port: int, _: str) -> None:
+    uvicorn.run(FakeUpstream(chunk_size=50).app(), host="127.0.0.1", port=port, log_level="error",
+                access_log=False)
+
+
+def _run_gateway(port: int, upstream: str) -> None:
+    cfg = GatewayConfig(upstream_url=upstream + "/v1", timeout=30)
+    uvicorn.run(create_app(cfg), host="127.0.0.1", port=port, log_level="error", access_log=False)
+
+
+@contextmanager
+def _process(target, upstream: str = "") -> Iterator[str]:  # noqa: ANN001
+    """Run a server in its own process (own GIL, as in deployment); yield its URL."""
+    port = free_port()
+    proc = mp.get_context("spawn").Process(target=target, args=(port, upstream), daemon=True)
+    proc.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(url + "/v1/models", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.join(10)
 
 
 def merge_phone(spans: list) -> list:
