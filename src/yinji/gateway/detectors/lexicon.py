@@ -1,0 +1,167 @@
+"""Word lists for name detection: surnames and cue words (not given names — those vary too much).
+
+Why lists and not a model: no model download is allowed at run time and latency matters. The
+surname list (covering well over 90% of the population) proposes candidates; jieba's offline
+dictionary and part-of-speech table, plus cue words around the candidate, accept or reject them.
+"""
+
+from __future__ import annotations
+
+# Common single-character surnames (roughly the 300 most frequent), excluding the few listed in
+# WEAK_SURNAMES below.
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧蔡潘田董袁余叶蒋杜"
+    "苏魏程吕丁沈任姚卢姜崔钟谭陆汪范廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺"
+    "毛郝顾龚邵万覃武钱戴严莫孔汤易常温施牛洪欧樊葛兰柳殷鲁庞倪翟甘邢焦祝聂申颜童俞章梅"
+    "耿宁伍舒骆关左景詹包卓蓝凌尚艾岳齐霍柯宫滕纪蒲卜鲍路毕裴褚房项阮麦时池安喻屈乔戚祁"
+    "华庄季单靳柴隋窦侯冉瞿涂晏芦邬盛管连车谷缪孙桂廉娄阎谈冷郎琚吉封阳粟佘岑符费曲邝"
+    "蒙冼植卢游麦祖巫霍濮迟苗郁晏荣辛宗甄鞠邰米娄水解鄢仇习蔺凤农栾尤聂翁顾帅闵揭邸"
+    "牟刁康姬单安邝穆虞丛席卫饶党沙应佟臧苟卞师栾商桑寇敖巩查麻苑晁禹钮阙隆厉储汲"
+    "郜逯伏綦冀衣浦雍杭訾佴闻晋简司仲古成艾"
+)
+# The most frequent ~100 surnames: a candidate with one of these needs less other evidence.
+TOP_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧蔡潘田董袁余叶蒋杜"
+    "苏魏程吕丁沈任姚卢姜崔钟谭陆汪范廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺"
+    "毛郝顾龚邵万覃武钱戴严莫孔汤易常温施牛洪"
+)
+# Finance words that start with a surname character and are missing from jieba's dictionary.
+DOMAIN_WORDS = frozenset((
+    "高管", "高净值", "高频", "高息", "东方财富", "东方证券", "申万", "申万宏源", "华泰", "国泰君安",
+    "招商", "中信", "海通", "广发", "银河", "方正", "东吴", "兴业", "宁德", "洪涝", "钱款", "洗钱",
+    "尽调", "存管", "沪深", "港股通", "深股通", "沪股通", "龙头", "龙虎榜", "石化", "石油", "黄金",
+    "白酒", "白马股", "金额", "金价", "雷曼", "汤臣", "余额", "余额宝", "江铜", "邮储", "农商",
+))
+# Surnames that are also very common words or particles: only accepted next to a strong cue.
+WEAK_SURNAMES = frozenset("于向和将从以与及为时对上原万文全成可通满都经代利期公市商平明云海")
+COMPOUND_SURNAMES = (
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+    "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "西门", "百里", "呼延", "澹台", "公冶", "钟离",
+)
+
+# Right after a name: titles and roles (张伟先生, 王芳经理).
+TITLES = (
+    "先生", "女士", "小姐", "太太", "经理", "总经理", "副总", "总监", "董事长", "董事", "主任",
+    "老师", "律师", "医生", "教授", "博士", "同志", "阿姨", "叔叔", "老板", "行长", "处长",
+    "科长", "部长", "主管", "专员", "顾问", "会计", "出纳", "客户", "夫妇", "一家", "本人",
+    "总", "工", "哥", "姐", "老", "君", "某",
+)
+# Right before a name: labels and roles (客户张伟, 联系人：王芳, 致李明).
+PRE_CUES = (
+    "客户", "姓名", "名字", "户名", "联系人", "委托人", "开户人", "持卡人", "收款人", "付款人",
+    "经办人", "代理人", "受益人", "法定代表人", "法人代表", "法人", "投资者", "投资人", "研究员",
+    "分析师", "基金经理", "客户经理", "理财经理", "投资顾问", "经纪人", "负责人", "申请人", "借款人",
+    "担保人", "配偶", "丈夫", "妻子", "儿子", "女儿", "父亲", "母亲", "致", "尊敬的", "亲爱的",
+    "签名", "签字", "抄送", "发件人", "收件人", "股东", "董事", "员工", "同事", "老客户", "VIP客户",
+    "董事长", "总经理", "总裁", "主席", "行长", "副总裁", "总监", "监事", "秘书", "助理", "、",
+    "被保险人", "投保人", "交易员", "销售", "合伙人", "实际控制人", "控制人", "监护人", "户主",
+    "由", "与", "和", "及", "给", "向", "对", "陪同", "推荐人", "介绍人",
+)
+# Right after a name: verbs and particles that typically follow a person in reports.
+POST_CUES = (
+    "说", "表示", "认为", "称", "指出", "要求", "申请", "致电", "来电", "来访", "委托", "于", "在",
+    "已", "的", "今日", "今天", "昨日", "昨天", "近日", "本周", "持有", "签署", "提出", "反映",
+    "购买", "买入", "卖出", "赎回", "申购", "咨询", "办理", "开户", "销户", "向", "和", "与", "、",
+    "及", "是", "为", "将", "于", "拟", "计划", "希望", "同意", "确认", "告知", "通知", "发来",
+    "回复", "提供", "名下", "账户", "（", "(", "，", ",", "：", ":", "转账", "汇款", "入金", "出金",
+    "签字", "本人", "预约", "负责", "联系", "电话", "手机", "身份证", "住", "家住", "现住", "等",
+    "增持", "减持", "讨论", "介绍", "分享", "汇报", "指出", "强调", "透露", "建议", "发现", "提醒",
+    "也", "都", "曾", "想", "需要", "打算", "决定", "对", "因", "最近", "上周", "下周",
+)
+# Right after a candidate: organisation and product words (宁德|时代, 王府|井, 华夏|基金).
+ORG_SUFFIXES = (
+    "时代", "银行", "证券", "集团", "公司", "科技", "股份", "控股", "基金", "保险", "药业", "电子",
+    "能源", "汽车", "地产", "医药", "实业", "投资", "资本", "资产", "信托", "期货", "电力", "电气",
+    "通信", "传媒", "食品", "酒业", "机场", "港口", "高速", "钢铁", "化工", "矿业", "材料", "光电",
+    "智能", "生物", "制药", "环保", "物流", "置业", "大厦", "广场", "中心", "路", "街", "大道",
+    "市", "省", "区", "县", "镇", "村", "板块", "指数", "概念", "行业", "产业", "系", "牌",
+)
+# Characters that essentially never occur in a given name.
+NON_NAME_CHARS = frozenset(
+    "的了是在不有个们这那么么吗呢吧啊哦嗯也都就又还会要说和与及或等于对向从到把被给让得着过"
+    "年月日号元股只份次件条位名户行司所部处科室区县市省路街"
+    "您我你他她它该此其每各某本各已将如若但而且则并即乃之以为"
+)
+
+# English: given names common in the group's client base (English and HK/mainland English
+# names). Used as evidence, together with capitalisation and cues — not as the only route.
+EN_FIRST_NAMES = frozenset("""
+James John Robert Michael William David Richard Joseph Thomas Charles Christopher Daniel Matthew
+Anthony Mark Donald Steven Paul Andrew Joshua Kenneth Kevin Brian George Timothy Ronald Edward
+Jason Jeffrey Ryan Jacob Gary Nicholas Eric Jonathan Stephen Larry Justin Scott Brandon Benjamin
+Samuel Gregory Alexander Frank Patrick Raymond Jack Dennis Jerry Tyler Aaron Jose Adam Nathan
+Henry Douglas Zachary Peter Kyle Ethan Walter Noah Jeremy Christian Keith Roger Terry Gerald
+Harold Sean Austin Carl Arthur Lawrence Dylan Jesse Jordan Bryan Billy Joe Bruce Gabriel Logan
+Albert Willie Alan Juan Wayne Elijah Randy Roy Vincent Ralph Eugene Russell Bobby Mason Philip
+Louis Mary Patricia Jennifer Linda Elizabeth Barbara Susan Jessica Sarah Karen Lisa Nancy Betty
+Margaret Sandra Ashley Kimberly Emily Donna Michelle Carol Amanda Dorothy Melissa Deborah
+Stephanie Rebecca Sharon Laura Cynthia Kathleen Amy Angela Shirley Anna Brenda Pamela Emma Nicole
+Helen Samantha Katherine Christine Debra Rachel Carolyn Janet Catherine Maria Heather Diane Ruth
+Julie Olivia Joyce Virginia Victoria Kelly Lauren Christina Joan Evelyn Judith Megan Andrea
+Cheryl Hannah Jacqueline Martha Gloria Teresa Ann Sara Madison Frances Kathryn Janice Jean Abigail
+Alice Judy Sophia Grace Denise Amber Doris Marilyn Danielle Beverly Isabella Theresa Diana
+Natalie Brittany Charlotte Marie Kayla Alexis Lori Oliver Harry Charlie Lucy Chloe Amelia Jessie
+Kelvin Calvin Winnie Vivian Ivy Jacky Tony Eddie Alvin Ivan Tommy Ricky Sunny Cherry Coco Fiona
+Gigi Joanne Karen Candy Wendy Tiffany Eunice Queenie Yvonne Jenny Sammy Kenny Derek Dickson
+Wilson Nelson Edmond Raymond Stanley Vincent Felix Leo Max Simon Ben Sam Tom Tim Jim Bob Bill
+Ken Ray Don Dan Ron Ted Ian Neil Colin Martin Howard Alfred Victor Hugo Oscar Ellen Iris Irene
+Rose Jane Kate Amy Zoe Mia Ava Ella Lily Ruby Sophie Claire Fiona Angel Crystal Jasmine Joyce
+Louisa Stella Vicky Gloria Connie Phoebe Agnes Bonnie Carmen Cecilia Elaine Esther Flora Hazel
+Mabel Rita Sylvia Tracy Ursula Wanda Yolanda Alex Chris Pat Sandy Terry Jamie Jordan Morgan
+Casey Taylor Harrison Edison Jackson Hudson Lucas Liam Aiden Owen Luke Isaac Caleb Evan Ivan
+Marcus Simon Rafael Carlos Miguel Antonio Luis Pedro Ahmed Mohammed Ali Omar Hassan Raj Priya
+Anil Sunil Hiroshi Kenji Yuki Akira Sakura Min Jun Hye Ji Hans Klaus Pierre Jean Marco Giulia
+Sofia Lars Anders Ingrid Olga Ivanov Dmitri Natasha
+""".split())
+# Romanised Chinese surnames (pinyin and Cantonese spellings) seen in English text.
+EN_CN_SURNAMES = frozenset("""
+Wang Li Zhang Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo He Lin Luo Gao Zheng Liang
+Xie Song Tang Han Feng Deng Cao Peng Zeng Xiao Cai Pan Tian Dong Yuan Yu Ye Jiang Du Su Wei
+Cheng Lu Ding Shen Ren Yao Cui Zhong Tan Fan Liao Shi Jin Xia Fu Fang Zou Xiong Bai Meng Qin
+Qiu Hou Yin Xue Yan Duan Lei Long Tao He Mao Hao Gu Gong Shao Wan Qian Dai Kong Chan Wong Lee
+Cheung Chang Lau Leung Ho Ng Kwok Chow Tsang Yeung Lam Tam Mak Chu Yip Lai Fung Tse Kwan Choi
+Poon Szeto Au Siu Ko Law Hui Chiu Sze Man Tong Lo Cheng Tsui Mok Kong Tang Wan Yim Koo
+Ouyang Sima Zhuge
+""".split())
+EN_TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Professor", "Madam", "Sir", "Dame",
+             "Lord", "Mister")
+# Capitalised words that start sentences or name institutions, places, products and months.
+EN_NOT_NAMES = frozenset("""
+The A An This That These Those Please Dear Hi Hello Regards Best Thanks Thank Kind Yours Sincerely
+Bank Holdings Holding Limited Ltd Inc Corp Corporation Company Co Group Securities Fund Funds
+Capital Asset Assets Management Investment Investments Partners Trust Insurance Financial Finance
+Exchange Stock Market Markets Futures Options Bond Bonds Equity Index Research Report Note Notes
+Client Customer Account Team Department Desk Office Branch Board Committee Compliance Risk Legal
+Street Road Avenue Lane Drive Building Tower Centre Center Plaza House Floor Flat Room Block
+Hong Kong China Chinese Shanghai Beijing Shenzhen Guangzhou Kowloon Macau Singapore London
+New York Tokyo Asia Pacific Europe America American United States Kingdom Island Central
+January February March April May June July August September October November December
+Monday Tuesday Wednesday Thursday Friday Saturday Sunday Q1 Q2 Q3 Q4 CEO CFO COO KYC AML
+Re Fw Fwd Subject From To Cc Date Attn Tel Fax Email Mobile Phone Address Name Passport ID No
+Morgan Stanley Goldman Sachs Merrill Lynch Deutsche HSBC Citi Standard Chartered Tencent Alibaba
+Apple Microsoft Amazon Google Meta Tesla Nvidia Ping An Moutai Kweichow Meituan Xiaomi BYD CATL
+Industrial Commercial Agricultural Construction Merchants Everbright Minsheng Citic Haitong
+Huatai Guotai Junan Orient Southwest Northeast Great Wall Sun Life Manulife Prudential AIA
+Monthly Quarterly Annual Weekly Daily Interim Final Total Net Gross Price Target Rating Buy Sell
+Hold Overweight Underweight Neutral Outperform Summary Conclusion Background Action Items Item
+Yours Faithfully Cheers Warm Good Morning Afternoon Evening Noted Attached Following Per As Our
+We I You He She They It In On At For With By Of And Or But If When Meeting Call Update Request
+Trader Banker Beneficiary Holder Owner Member Spouse Applicant Investor
+Manager Director Analyst Officer Head Associate Vice President Chairman Partner Senior Junior
+Chief Executive Relationship Private Wealth Banking Operations Sales Trading Treasury Desk
+Transfer Payment Wire Order Trade Instruction Confirmation Statement Portfolio Review Approval
+""".split())
+EN_PRE_CUES = (
+    "client", "customer", "name", "account holder", "holder", "beneficiary", "contact", "attn",
+    "attention", "signed by", "from", "to", "cc", "investor", "applicant", "borrower", "guarantor",
+    "spouse", "wife", "husband", "son", "daughter", "father", "mother", "analyst", "manager",
+    "rm", "relationship manager", "advisor", "adviser", "colleague", "director", "trader",
+    "trader", "banker", "officer", "partner", "owner", "member", "chairman", "ceo", "cfo",
+    "dear", "hi", "hello", "regards", "thanks", "with", "and", "by", "for", "of", "met", "called",
+    "emailed", "told", "introduced", "referred by", "on behalf of", "authorised", "authorized",
+)
+EN_POST_CUES = (
+    "said", "says", "called", "asked", "requested", "wants", "wishes", "instructed", "confirmed",
+    "mentioned", "noted", "told", "will", "would", "has", "had", "is", "was", "visited", "emailed",
+    "phoned", "signed", "holds", "bought", "sold", "redeemed", "'s", "’s", "(", ",", "and",
+)

@@ -1,0 +1,123 @@
+"""Per-conversation vault: personal value <-> placeholder, held in memory with expiry.
+
+Why a vault: the same customer must get the same placeholder in every message of a conversation
+(so the model can reason about "[PERSON_1]"), and only the gateway may map it back. With a key,
+values are stored sealed (AES-256-GCM) and looked up by a keyed tag, so a memory or swap dump of
+the vault does not show them in clear; the key lives only in the gateway process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from yinji.crypto.aead import Aead
+
+LABELS = {
+    "id_number": "ID_NUMBER", "mobile": "MOBILE", "landline": "PHONE", "bank_card": "BANK_CARD",
+    "email": "EMAIL", "uscc": "USCC", "passport": "PASSPORT", "account": "ACCOUNT",
+    "person": "PERSON", "address": "ADDRESS", "amount": "AMOUNT",
+}
+
+
+class Vault:
+    """One conversation's mapping. Thread-safe; `token_for` is consistent per (category, value)."""
+
+    def __init__(self, aead: Aead | None = None, ttl: float = 3600.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._aead = aead
+        self._by_value: dict[bytes | tuple[str, str], str] = {}
+        self._by_token: dict[str, bytes | str] = {}
+        self._counters: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._clock = clock
+        self.ttl = ttl
+        self.touched = clock()
+
+    def _key(self, category: str, value: str) -> bytes | tuple[str, str]:
+        if self._aead:
+            return self._aead.tag(f"{category}\x00{value}".encode())
+        return (category, value)
+
+    def token_for(self, category: str, value: str,
+                  surrogate: Callable[[str, str, int], str] | None = None) -> str:
+        """The placeholder (or surrogate) for `value`, created on first use."""
+        key = self._key(category, value)
+        with self._lock:
+            self.touched = self._clock()
+            token = self._by_value.get(key)
+            if token is not None:
+                return token
+            n = self._counters.get(category, 0) + 1
+            self._counters[category] = n
+            token = f"[{LABELS.get(category, category.upper())}_{n}]"
+            if surrogate is not None:
+                for attempt in range(20):
+                    cand = surrogate(category, value, attempt)
+                    if cand and cand not in self._by_token and cand != value:
+                        token = cand
+                        break
+            self._by_value[key] = token
+            self._by_token[token] = self._aead.seal(value.encode(), token.encode()) \
+                if self._aead else value
+            return token
+
+    def value_of(self, token: str) -> str | None:
+        with self._lock:
+            stored = self._by_token.get(token)
+        if stored is None:
+            return None
+        if isinstance(stored, bytes):
+            assert self._aead is not None
+            return self._aead.open(stored, token.encode()).decode()
+        return stored
+
+    def tokens(self) -> list[str]:
+        with self._lock:
+            return list(self._by_token)
+
+    def expired(self, now: float | None = None) -> bool:
+        return (self._clock() if now is None else now) - self.touched > self.ttl
+
+    def __len__(self) -> int:
+        return len(self._by_token)
+
+
+class VaultStore:
+    """Vaults by conversation id; expired vaults are dropped on access (no background thread)."""
+
+    def __init__(self, *, ttl: float = 3600.0, key: bytes | None = None,
+                 clock: Callable[[], float] = time.monotonic, max_conversations: int = 10000) -> None:
+        self.ttl = ttl
+        self._aead = Aead(key) if key else None
+        self._clock = clock
+        self._vaults: dict[str, Vault] = {}
+        self._lock = threading.Lock()
+        self.max_conversations = max_conversations
+
+    def new(self) -> Vault:
+        """A vault not kept in the store (one request without a conversation id)."""
+        return Vault(self._aead, self.ttl, self._clock)
+
+    def get(self, conversation: str) -> Vault:
+        with self._lock:
+            self._purge()
+            v = self._vaults.get(conversation)
+            if v is None:
+                if len(self._vaults) >= self.max_conversations:
+                    oldest = min(self._vaults, key=lambda k: self._vaults[k].touched)
+                    del self._vaults[oldest]
+                v = self._vaults[conversation] = Vault(self._aead, self.ttl, self._clock)
+            v.touched = self._clock()
+            return v
+
+    def _purge(self) -> None:
+        now = self._clock()
+        for k in [k for k, v in self._vaults.items() if v.expired(now)]:
+            del self._vaults[k]
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._purge()
+            return len(self._vaults)
