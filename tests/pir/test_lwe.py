@@ -40,3 +40,18 @@ def test_params_validated():
         LweParams(10, 0, fresh_seed())
     with pytest.raises(ValueError):
         LweParams(10, (1 << 20) + 1, fresh_seed())
+
+
+def test_precomputed_queries_decode():
+    rng = np.random.default_rng(2)
+    db = rng.integers(0, 256, (40, 33), dtype=np.uint8)
+    params = LweParams(40, 33, fresh_seed())
+    server = SimplePirServer(db, params)
+    client = SimplePirClient(params, server.hint)
+    client.precompute(5)
+    state, q = client.query([1, 32, 7])
+    assert client.prepared == 2 and state.hint_s is not None
+    assert (client.recover(state, server.answer(q)) == db[:, [1, 32, 7]]).all()
+    state, q = client.query([0, 1, 2])  # more than prepared: computed online
+    assert state.hint_s is None and client.prepared == 2
+    assert (client.recover(state, server.answer(q)) == db[:, [0, 1, 2]]).all()

@@ -105,6 +105,10 @@ class Alliance:
                                              f"no answer within {limit:g} s")
         return AllianceAnswer(tuple(keys_b), answers)
 
+    def prepare(self, count: int) -> None:
+        """Offline work for the next `count` keys at every member (see `PirClient.prepare`)."""
+        list(self._pool.map(lambda c: c.prepare(count), self.members.values()))
+
     def close(self) -> None:
         """Say bye to the members that are still reachable, and stop the worker threads."""
         for client in self.members.values():

@@ -64,6 +64,19 @@ class PirClient:
         self.version = str(reply["version"])
         self.hint_downloads += 1
 
+    def prepare(self, count: int) -> int:
+        """Precompute `count` query secrets for the current hint (offline work, see lwe.py).
+
+        Fetches the hint first if needed; returns how many are ready. A new version discards
+        them (they depend on A and the hint).
+        """
+        with self.lock:
+            if self._pir is None:
+                self._refresh()
+            assert self._pir is not None
+            self._pir.precompute(count - self._pir.prepared)
+            return self._pir.prepared
+
     def tokens(self, keys: Sequence[Key]) -> list[bytes]:
         """OPRF round: the member's PRF of each key, without the member seeing the keys."""
         with self.lock:

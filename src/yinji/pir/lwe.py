@@ -33,6 +33,7 @@ matrix of AEAD ciphertexts under OPRF-derived keys so that what leaks is ciphert
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -178,6 +179,7 @@ class QueryState:
 
     columns: list[int]
     secret: np.ndarray
+    hint_s: np.ndarray | None = None  # H·s when precomputed offline (rows x b, uint64)
 
 
 class SimplePirClient:
@@ -189,6 +191,24 @@ class SimplePirClient:
         self.params = params
         self._a = _centred(expand_a(params))
         self._hint = _centred(hint)
+        self._ready: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque()
+
+    @property
+    def prepared(self) -> int:
+        return len(self._ready)
+
+    def precompute(self, count: int) -> None:
+        """Offline phase (the paper's §4 remark): A·s + e and H·s do not depend on the column
+        asked, so they can be computed before the query is known; `query` then only adds Δ."""
+        if count <= 0:
+            return
+        p = self.params
+        prg = Prg(fresh_seed())
+        secret = prg.uint64((p.n, count)).astype(np.uint32)
+        masked = (_mulmod_secret(self._a, secret)
+                  + sample_error((p.cols, count), prg).astype(np.uint64)) & _MASK
+        hint_s = _mulmod_secret(self._hint, secret)
+        self._ready.extend((secret[:, i], masked[:, i], hint_s[:, i]) for i in range(count))
 
     def query(self, columns: list[int]) -> tuple[QueryState, np.ndarray]:
         """One query column per requested DB column: A·s + e + Δ·u_j (cols x b, uint32)."""
@@ -196,18 +216,27 @@ class SimplePirClient:
         if any(not 0 <= j < p.cols for j in columns):
             raise ValueError(f"column index outside 0..{p.cols - 1}")
         b = len(columns)
-        prg = Prg(fresh_seed())
-        secret = prg.uint64((p.n, b)).astype(np.uint32)  # low 32 bits: uniform in Z_q
-        q = _mulmod_secret(self._a, secret)
-        q += sample_error((p.cols, b), prg).astype(np.uint64)
+        hint_s = None
+        if b <= len(self._ready):
+            parts = [self._ready.popleft() for _ in range(b)]
+            secret = np.stack([x[0] for x in parts], axis=1)
+            q = np.stack([x[1] for x in parts], axis=1)
+            hint_s = np.stack([x[2] for x in parts], axis=1)
+        else:
+            prg = Prg(fresh_seed())
+            secret = prg.uint64((p.n, b)).astype(np.uint32)  # low 32 bits: uniform in Z_q
+            q = _mulmod_secret(self._a, secret)
+            q += sample_error((p.cols, b), prg).astype(np.uint64)
         q[columns, np.arange(b)] += np.uint64(DELTA)
-        return QueryState(list(columns), secret), (q & _MASK).astype(np.uint32)
+        return QueryState(list(columns), secret, hint_s), (q & _MASK).astype(np.uint32)
 
     def recover(self, state: QueryState, answer: np.ndarray) -> np.ndarray:
         """The requested columns as a (rows x b) uint8 array."""
         if answer.shape != (self.params.rows, len(state.columns)):
             raise ValueError(f"answer shape {answer.shape} does not match the query")
-        noisy = (answer.astype(np.uint64) - _mulmod_secret(self._hint, state.secret)) & _MASK
+        hint_s = state.hint_s if state.hint_s is not None else _mulmod_secret(self._hint,
+                                                                              state.secret)
+        noisy = (answer.astype(np.uint64) - hint_s) & _MASK
         return (((noisy + np.uint64(DELTA // 2)) >> np.uint64(24)) & np.uint64(0xFF)).astype(
             np.uint8)
 
