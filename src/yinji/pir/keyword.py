@@ -26,8 +26,9 @@ import hashlib
 import math
 import os
 import secrets
+import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from cryptography.exceptions import InvalidTag
@@ -125,6 +126,7 @@ class KeywordVersion:
     layout: Layout
     pir: SimplePirServer
     records: int
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def params(self) -> LweParams:
@@ -143,6 +145,7 @@ def build_version(tokens: Sequence[bytes], labels: Sequence[bytes], label_size: 
     buckets = buckets or default_buckets(n, slot_bytes)
     if buckets & (buckets - 1) or not 1 <= buckets <= MAX_COLS:
         raise ValueError(f"buckets must be a power of two ≤ {MAX_COLS}, got {buckets}")
+    start = time.perf_counter()
     tok = np.frombuffer(b"".join(tokens), dtype=np.uint8).reshape(n, TOKEN_BYTES)
     which = (tok[:, :8].copy().view("<u8")[:, 0] & np.uint64(buckets - 1)).astype(np.int64)
     load = np.bincount(which, minlength=buckets)
@@ -159,7 +162,10 @@ def build_version(tokens: Sequence[bytes], labels: Sequence[bytes], label_size: 
             sealed, dtype=np.uint8).reshape(n, slot_bytes)
     db = np.ascontiguousarray(cells.reshape(buckets, layout.rows).T)
     params = LweParams(rows=layout.rows, cols=buckets, seed=fresh_seed())
-    return KeywordVersion(version, layout, SimplePirServer(db, params), n)
+    laid_out = time.perf_counter()
+    pir = SimplePirServer(db, params)
+    return KeywordVersion(version, layout, pir, n, {
+        "seal_layout_s": laid_out - start, "hint_s": time.perf_counter() - laid_out})
 
 
 class KeywordDatabase:
@@ -213,12 +219,16 @@ class KeywordDatabase:
     def build(self, workers: int | None = None) -> KeywordVersion:
         """Snapshot the records into a new immutable version (OPRF, seal, lay out, hint)."""
         keys = list(self._labels)
+        start = time.perf_counter()
         todo = [k for k in keys if k not in self._tokens]
         self._tokens.update(zip(todo, self.oprf.tokens(todo, workers=workers), strict=True))
+        oprf_s = time.perf_counter() - start
         self._builds += 1
         version = f"v{self._builds}-{secrets.token_hex(6)}"
-        return build_version([self._tokens[k] for k in keys], [self._labels[k] for k in keys],
-                             self.label_size, version, self.buckets)
+        built = build_version([self._tokens[k] for k in keys], [self._labels[k] for k in keys],
+                              self.label_size, version, self.buckets)
+        built.timings["oprf_s"] = oprf_s
+        return built
 
 
 __all__ = ["DuplicateKey", "KeywordDatabase", "KeywordVersion", "Layout", "as_key",
