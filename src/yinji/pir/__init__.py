@@ -1,0 +1,1 @@
+"""Keyword PIR with database privacy (OPRF + SimplePIR) and the query alliance."""

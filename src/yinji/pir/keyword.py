@@ -1,0 +1,235 @@
+"""Keyword PIR with database privacy: an OPRF token picks a bucket and decrypts a label; the
+bucket is fetched with SimplePIR (keyword PIR: Chor, Gilboa, Naor 1997; OPRF-keyed buckets
+make it symmetric, i.e. private for the database too).
+
+The member evaluates its OPRF on every key; token = F_k(key) (64 bytes). Bytes 0..8 select
+one of `buckets` buckets (a power of two); bytes 32..64 key an AES-256-GCM encryption of the
+label, bound to the database version. Each bucket holds `slots` fixed-size slots
+(2-byte length + label padded to `label_size` + 16-byte tag); unused slots are random bytes,
+indistinguishable from ciphertexts. Bucket j is column j of the SimplePIR matrix, so one PIR
+query fetches a whole bucket and the client trial-decrypts its slots: exactly one opens for a
+present key, none for an absent one (false positive probability 2^-128 per slot).
+
+Leakage: the server learns nothing about the key (OPRF element and PIR query are
+pseudorandom). The client learns its own label or "absent", plus ciphertexts: its bucket's
+column, and through SimplePIR's hint and answers linear combinations of all columns — in the
+limit the whole encrypted matrix, as with the trivial download. Every slot is AEAD under a
+key derived from F_k(key); without an OPRF evaluation of a key the client cannot test or
+open its slot, and evaluations are rate-limited per client. Public layout: record capacity
+buckets x slots (slots = the maximum bucket load, which hints at the number of records), the
+label size and the version id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import secrets
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from yinji.crypto.prg import fresh_seed
+from yinji.pir.lwe import MAX_COLS, LweParams, SimplePirServer
+from yinji.pir.oprf import TOKEN_BYTES, OprfServer
+
+TAG_BYTES = 16
+LEN_BYTES = 2
+_NONCE = bytes(12)  # each (record, version) has its own key, so a fixed nonce is never reused
+_PERSON = b"yinji.pir.label"
+MAX_LABEL_SIZE = (1 << 16) - 1
+
+
+class DuplicateKey(ValueError):
+    """The same key appears twice among a member's records."""
+
+
+Key = bytes | str
+
+
+def as_key(key: Key) -> bytes:
+    """Keys are bytes; text is encoded as UTF-8 (normalise IDs before calling)."""
+    return key.encode() if isinstance(key, str) else bytes(key)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How records sit in the SimplePIR matrix: `buckets` columns of `slots` slots each."""
+
+    buckets: int
+    slots: int
+    label_size: int
+
+    @property
+    def slot_bytes(self) -> int:
+        return LEN_BYTES + self.label_size + TAG_BYTES
+
+    @property
+    def rows(self) -> int:
+        return self.slots * self.slot_bytes
+
+    def bucket_of(self, token: bytes) -> int:
+        return int.from_bytes(token[:8], "little") & (self.buckets - 1)
+
+    def to_json(self) -> dict:
+        return {"buckets": self.buckets, "slots": self.slots, "label_size": self.label_size}
+
+    @classmethod
+    def from_json(cls, obj: dict) -> Layout:
+        return cls(int(obj["buckets"]), int(obj["slots"]), int(obj["label_size"]))
+
+
+def label_key(token: bytes, version: str) -> bytes:
+    """The AES-256-GCM key of one record in one version."""
+    return hashlib.blake2b(version.encode(), key=token[32:64], digest_size=32,
+                           person=_PERSON).digest()
+
+
+def seal_label(token: bytes, version: str, label: bytes, label_size: int) -> bytes:
+    plain = len(label).to_bytes(LEN_BYTES, "big") + label + bytes(label_size - len(label))
+    return AESGCM(label_key(token, version)).encrypt(_NONCE, plain, version.encode())
+
+
+def open_bucket(column: np.ndarray, token: bytes, version: str, layout: Layout) -> bytes | None:
+    """Trial-decrypt every slot of a fetched bucket; the label, or None if no slot opens."""
+    aead = AESGCM(label_key(token, version))
+    raw = column.astype(np.uint8).tobytes()
+    size = layout.slot_bytes
+    for start in range(0, layout.rows, size):
+        try:
+            plain = aead.decrypt(_NONCE, raw[start:start + size], version.encode())
+        except InvalidTag:
+            continue
+        n = int.from_bytes(plain[:LEN_BYTES], "big")
+        return plain[LEN_BYTES:LEN_BYTES + n]
+    return None
+
+
+def default_buckets(records: int, slot_bytes: int) -> int:
+    """A power of two making the matrix roughly square (rows ≈ 1.4·records/buckets·slot)."""
+    if records == 0:
+        return 1
+    ideal = math.sqrt(1.4 * records * slot_bytes)
+    return int(min(MAX_COLS, max(1, 2 ** round(math.log2(ideal)))))
+
+
+@dataclass(frozen=True)
+class KeywordVersion:
+    """One immutable, fully built database version: what a server answers from."""
+
+    version: str
+    layout: Layout
+    pir: SimplePirServer
+    records: int
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def params(self) -> LweParams:
+        return self.pir.params
+
+    def describe(self) -> dict:
+        return {"version": self.version, "layout": self.layout.to_json(),
+                "lwe": self.params.to_json()}
+
+
+def build_version(tokens: Sequence[bytes], labels: Sequence[bytes], label_size: int,
+                  version: str, buckets: int | None = None) -> KeywordVersion:
+    """Lay out sealed labels in buckets and preprocess the SimplePIR matrix and hint."""
+    n = len(tokens)
+    slot_bytes = LEN_BYTES + label_size + TAG_BYTES
+    buckets = buckets or default_buckets(n, slot_bytes)
+    if buckets & (buckets - 1) or not 1 <= buckets <= MAX_COLS:
+        raise ValueError(f"buckets must be a power of two ≤ {MAX_COLS}, got {buckets}")
+    start = time.perf_counter()
+    tok = np.frombuffer(b"".join(tokens), dtype=np.uint8).reshape(n, TOKEN_BYTES)
+    which = (tok[:, :8].copy().view("<u8")[:, 0] & np.uint64(buckets - 1)).astype(np.int64)
+    load = np.bincount(which, minlength=buckets)
+    layout = Layout(buckets, max(1, int(load.max())), label_size)
+    cells = np.frombuffer(os.urandom(buckets * layout.rows), dtype=np.uint8).reshape(
+        buckets * layout.slots, slot_bytes).copy()
+    if n:
+        # Slot order inside a bucket follows the (pseudorandom) token, not the input order.
+        order = np.lexsort((tok[:, 8:16].copy().view("<u8")[:, 0], which))
+        starts = np.cumsum(load) - load
+        rank = np.arange(n) - starts[which[order]]
+        sealed = b"".join(seal_label(tokens[i], version, labels[i], label_size) for i in order)
+        cells[which[order] * layout.slots + rank] = np.frombuffer(
+            sealed, dtype=np.uint8).reshape(n, slot_bytes)
+    db = np.ascontiguousarray(cells.reshape(buckets, layout.rows).T)
+    params = LweParams(rows=layout.rows, cols=buckets, seed=fresh_seed())
+    laid_out = time.perf_counter()
+    pir = SimplePirServer(db, params)
+    return KeywordVersion(version, layout, pir, n, {
+        "seal_layout_s": laid_out - start, "hint_s": time.perf_counter() - laid_out})
+
+
+class KeywordDatabase:
+    """A member's key -> label records and OPRF key; builds immutable `KeywordVersion`s.
+
+    Tokens are cached per key, so an update only evaluates the OPRF on new keys.
+    """
+
+    def __init__(self, records: Iterable[tuple[Key, bytes]] = (), *, label_size: int = 64,
+                 oprf: OprfServer | None = None, buckets: int | None = None) -> None:
+        if not 0 <= label_size <= MAX_LABEL_SIZE:
+            raise ValueError(f"label_size must be in 0..{MAX_LABEL_SIZE}")
+        self.label_size = label_size
+        self.oprf = oprf if oprf is not None else OprfServer()
+        self.buckets = buckets
+        self._labels: dict[bytes, bytes] = {}
+        self._tokens: dict[bytes, bytes] = {}
+        self._builds = 0
+        self.add(records)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def add(self, records: Iterable[tuple[Key, bytes]]) -> None:
+        """Add new records; a key already present (or repeated) raises `DuplicateKey`."""
+        fresh: dict[bytes, bytes] = {}
+        dups: list[bytes] = []
+        for key, label in records:
+            k, lab = as_key(key), bytes(label)
+            if k in self._labels or k in fresh:
+                dups.append(k)
+                continue
+            if len(lab) > self.label_size:
+                raise ValueError(f"label of {len(lab)} bytes exceeds label_size={self.label_size}")
+            fresh[k] = lab
+        if dups:
+            shown = ", ".join(repr(d) for d in dups[:3])
+            raise DuplicateKey(f"{len(dups)} duplicate key(s), e.g. {shown}; keys must be unique")
+        self._labels.update(fresh)
+
+    def remove(self, keys: Iterable[Key]) -> None:
+        """Remove records; a key that is not present raises `KeyError`."""
+        ks = [as_key(k) for k in keys]
+        missing = [k for k in ks if k not in self._labels]
+        if missing:
+            raise KeyError(f"{len(missing)} key(s) not present, e.g. {missing[0]!r}")
+        for k in ks:
+            del self._labels[k]
+            self._tokens.pop(k, None)
+
+    def build(self, workers: int | None = None) -> KeywordVersion:
+        """Snapshot the records into a new immutable version (OPRF, seal, lay out, hint)."""
+        keys = list(self._labels)
+        start = time.perf_counter()
+        todo = [k for k in keys if k not in self._tokens]
+        self._tokens.update(zip(todo, self.oprf.tokens(todo, workers=workers), strict=True))
+        oprf_s = time.perf_counter() - start
+        self._builds += 1
+        version = f"v{self._builds}-{secrets.token_hex(6)}"
+        built = build_version([self._tokens[k] for k in keys], [self._labels[k] for k in keys],
+                              self.label_size, version, self.buckets)
+        built.timings["oprf_s"] = oprf_s
+        return built
+
+
+__all__ = ["DuplicateKey", "KeywordDatabase", "KeywordVersion", "Layout", "as_key",
+           "build_version", "default_buckets", "label_key", "open_bucket", "seal_label"]
