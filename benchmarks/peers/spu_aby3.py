@@ -52,7 +52,7 @@ def _n(base: int, scale: float) -> int:
     return max(1, round(base * scale))
 
 
-def build_ops(jnp, jax) -> dict[str, Op]:  # noqa: ANN001 - jax modules are passed in
+def build_ops(jnp, jax) -> dict[str, Op]:
     def vec2(lo: float, hi: float, base: int) -> Callable:
         def make(rng: np.random.Generator, scale: float) -> list[np.ndarray]:
             n = _n(base, scale)
@@ -93,7 +93,7 @@ def build_ops(jnp, jax) -> dict[str, Op]:  # noqa: ANN001 - jax modules are pass
     }
 
 
-def runtime_config(libspu):  # noqa: ANN001, ANN201
+def runtime_config(libspu):
     """ABY3 over Z_2^64 with 16 fractional bits; every other field keeps spu's default."""
     return libspu.RuntimeConfig(
         protocol=libspu.ProtocolKind.ABY3,
@@ -102,7 +102,7 @@ def runtime_config(libspu):  # noqa: ANN001, ANN201
     )
 
 
-def describe_config(cfg) -> dict:  # noqa: ANN001
+def describe_config(cfg) -> dict:
     """The runtime settings that shape the measured ops, read back from the config object."""
     return {
         "protocol": cfg.protocol.name,
@@ -118,7 +118,7 @@ def describe_config(cfg) -> dict:  # noqa: ANN001
     }
 
 
-def run_once(spu_api, libspu, cfg, executable, inputs: list[np.ndarray]) -> dict:  # noqa: ANN001
+def run_once(spu_api, libspu, cfg, executable, inputs: list[np.ndarray]) -> dict:
     """One share -> run -> reveal cycle with 3 party threads over SPU's in-memory link."""
     io = spu_api.Io(N_PARTIES, cfg)
     t0 = time.perf_counter()
@@ -145,7 +145,7 @@ def run_once(spu_api, libspu, cfg, executable, inputs: list[np.ndarray]) -> dict
             rt.run(executable)
             stops[rank] = time.perf_counter()
             outs[rank] = [rt.get_var(name) for name in executable.output_names]
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the driver thread
+        except BaseException as exc:  # re-raised in the driver thread
             errors.append(exc)
             barrier.abort()
 
@@ -165,7 +165,6 @@ def run_once(spu_api, libspu, cfg, executable, inputs: list[np.ndarray]) -> dict
 
 
 def bench_op(name: str, op: Op, scale: float, repeats: int, rng: np.random.Generator) -> dict:
-    import jax  # noqa: F401 - imported for side effects before spu's frontend
     import spu.api as spu_api
     import spu.libspu as libspu
     import spu.utils.frontend as spu_fe
@@ -197,9 +196,15 @@ def bench_op(name: str, op: Op, scale: float, repeats: int, rng: np.random.Gener
             f"run {res['run_s']:.3f} s, reveal {res['reveal_s']:.3f} s"
         )
 
+    # Compare with NumPy on the fixed-point-rounded inputs, so that encoding is not counted
+    # as protocol error (e.g. x < y with |x - y| < 2^-16).
     got = np.asarray(samples[-1]["outputs"][0], dtype=np.float64)
-    want = np.asarray(op.reference(*[x.astype(np.float64) for x in inputs]), dtype=np.float64)
+    quantized = [
+        np.round(x.astype(np.float64) * 2**FRACTION_BITS) / 2**FRACTION_BITS for x in inputs
+    ]
+    want = np.asarray(op.reference(*quantized), dtype=np.float64)
     max_abs_err = float(np.max(np.abs(got - want)))
+    mismatches = int(np.count_nonzero(np.abs(got - want) > 0.5)) if name == "lt" else None
     log(f"{name}: max abs error vs NumPy {max_abs_err:.3g}")
 
     def med(k: str) -> float:
@@ -217,6 +222,8 @@ def bench_op(name: str, op: Op, scale: float, repeats: int, rng: np.random.Gener
             "total_s": statistics.median(total),
             "run_s_samples": [s["run_s"] for s in samples],
             "max_abs_err": max_abs_err,
+            **({"mismatches": mismatches} if mismatches is not None else {}),
+            "loadavg_1min_after": os.getloadavg()[0],
         },
     }
 
@@ -228,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ops", default="mul,lt,sigmoid,matmul,div")
     p.add_argument("--seed", type=int, default=20240607, help="seed for the benchmark inputs")
     args = p.parse_args(argv)
+    # libspu's C++ logger writes to fd 1; keep the real stdout for the JSON result only.
+    result_out = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
 
     t_import = time.perf_counter()
     import jax
@@ -242,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown ops {unknown}; known: {sorted(ops)}")
 
+    load_at_start = os.getloadavg()[0]
     rng = np.random.default_rng(args.seed)
     result_ops: dict[str, float] = {}
     details: dict[str, dict] = {}
@@ -275,12 +287,14 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_count": os.cpu_count(),
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
             "import_s": import_s,
+            "loadavg_1min_at_start": load_at_start,
         },
         "ops": result_ops,
         "details": details,
     }
-    json.dump(out, sys.stdout)
-    sys.stdout.write("\n")
+    json.dump(out, result_out)
+    result_out.write("\n")
+    result_out.flush()
     return 0
 
 
