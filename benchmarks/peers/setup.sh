@@ -51,7 +51,7 @@ make_venv() {
             say "$name: optional $opt could not be installed; continuing without it"
         fi
     done
-    "$dir/bin/python" -c "$check" || die "$name: installed, but the import check failed: $check"
+    "$dir/bin/python" -c "$check" >/dev/null || die "$name: installed, but the import check failed: $check"
     {
         echo "$want"
         "$dir/bin/python" -m pip freeze
