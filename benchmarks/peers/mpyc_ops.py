@@ -12,7 +12,8 @@ Per op and run, in party 0 (parties first synchronised by a tiny output round):
 * ``share_s``  -- ``mpc.input`` of the inputs (party 0 is the sender);
 * ``run_s``    -- the op, until party 0 holds its shares of the result (``mpc.gather``);
 * ``reveal_s`` -- ``mpc.output`` of the result to all parties.
-``ops[name]`` is the median ``run_s`` at the measured size.
+``ops`` holds the median ``run_s`` keyed by the measured size (``mul_1e4``);
+``extrapolated_full_size_s`` the same scaled to the full size, keyed like spu's (``mul_1e6``).
 
 MPyC 0.11 has no secure exp or sigmoid. ``sigmoid_composed`` builds one from MPyC primitives
 with the formula spu 0.9.5 uses for jax.nn.sigmoid: 1 / (1 + exp(-x)), exp by
@@ -48,7 +49,7 @@ SECTYPES = {"div": (32, 16), "sigmoid_composed": (32, 16)}
 SIZES = {
     "mul": ("mul_1e6", 10_000, 1_000_000),
     "lt": ("lt_1e6", 1_000, 1_000_000),
-    "sigmoid_composed": ("sigmoid_composed_1e5", 1_000, 100_000),
+    "sigmoid_composed": ("sigmoid_composed_1e5", 1_000, 100_000),  # not an MPyC function
     "matmul": ("matmul_1000x1000x100", (100, 100, 10), (1000, 1000, 100)),
     "div": ("div_1e6", 1_000, 1_000_000),
 }
@@ -118,6 +119,14 @@ def reference(name: str, xs: list[np.ndarray]) -> np.ndarray:
     raise ValueError(name)
 
 
+def _label(size) -> str:
+    """Size as used in JSON keys: 1e4 for 10000, 100x100x10 for a matmul, else the number."""
+    if isinstance(size, tuple):
+        return "x".join(str(d) for d in size)
+    exp = len(str(size)) - 1
+    return f"1e{exp}" if size == 10**exp else str(size)
+
+
 def _units(size) -> int:
     return int(np.prod(size))
 
@@ -155,8 +164,9 @@ async def bench(mpc, args) -> dict:
     extrapolated: dict[str, float] = {}
     details: dict[str, dict] = {}
     for name in args.ops:
-        key, base_size, full_size = SIZES[name]
+        full_key, base_size, full_size = SIZES[name]
         size = _scaled(base_size, args.scale)
+        key = f"{name}_{_label(size)}"  # named for the size actually measured
         plain = make_inputs(name, size, rng)
         secfxp = mpc.SecFxp(*SECTYPES.get(name, (BIT_LENGTH, FRACTION_BITS)))
         log(f"{name}: inputs {[list(x.shape) for x in plain]}")
@@ -183,7 +193,7 @@ async def bench(mpc, args) -> dict:
         run_s = statistics.median(s["run_s"] for s in samples)
         units, full_units = _units(size), _units(full_size)
         ops[key] = run_s
-        extrapolated[key] = run_s * full_units / units
+        extrapolated[full_key] = run_s * full_units / units
         details[key] = {
             "secure_type": secfxp.__name__,
             "measured_size": list(size) if isinstance(size, tuple) else size,
@@ -195,7 +205,7 @@ async def bench(mpc, args) -> dict:
             "run_s_samples": [s["run_s"] for s in samples],
             "per_second": units / run_s,
             "per_second_unit": "multiply-adds" if name == "matmul" else "elements",
-            "extrapolated_full_s": extrapolated[key],
+            "extrapolated_full_s": extrapolated[full_key],
             "max_abs_err": float(err.max()),
             **({"mismatches": int(np.count_nonzero(err > 0.5))} if name == "lt" else {}),
             "loadavg_1min_after": os.getloadavg()[0],
@@ -255,8 +265,9 @@ def main() -> int:
             "repeats": args.repeats,
             "seed": args.seed,
             "timing": "ops = median wall seconds in party 0 from inputs shared to result "
-            "shares held, at the MEASURED (reduced) sizes in details; "
-            "extrapolated_full_size_s = ops * full/measured work (linear, EXTRAPOLATED)",
+            "shares held, MEASURED at the reduced sizes named in their keys; "
+            "extrapolated_full_size_s = the same, EXTRAPOLATED linearly to the full sizes "
+            "(keys as in the spu peer)",
             "numpy": np.__version__,
             "cpu_count": os.cpu_count(),
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
