@@ -35,7 +35,7 @@ OPS = {
     "lt": ("less-than", 10**6, "lt_1e6"),
     "sigmoid": ("sigmoid", 10**5, "sigmoid_1e5"),
     "matmul": ("matmul 1000x1000 @ 1000x100", 1000, "matmul_1000x1000x100"),
-    "div": ("division x/y", 10**5, "div_1e5"),
+    "div": ("division x/y", 10**6, "div_1e6"),
 }
 
 
@@ -109,12 +109,12 @@ def main() -> None:
         label, full, key = OPS[op]
         n = max(10, int(full * args.scale))
         if op == "matmul":
-            n = max(10, int(round(full * args.scale ** 0.5)))
+            n = max(10, int(round(full * args.scale)))  # spu scales each dimension too
         size = f"{n}x{n}x{n // 10}" if op == "matmul" else f"{n:.0e}" if n >= 1000 else str(n)
         local = measure(op, n, args.reps, tls=False)
         tls = None if args.no_tls else measure(op, n, args.reps, tls=True)
         spu = (peers.get("spu") or {}).get("ops", {}).get(key)
-        mpyc = (peers.get("mpyc") or {}).get("ops", {}).get(key)
+        mpyc = (peers.get("mpyc") or {}).get("extrapolated_full_size_s", {}).get(key)
         elems = n * n * (n // 10) if op == "matmul" else n
         row = (f"{label:30} {size:>9} {local['seconds']:10.3f} {elems / local['seconds']:11.3g} "
                f"{local['bytes'] / 1e6:8.1f} {local['rounds']:6d} "
