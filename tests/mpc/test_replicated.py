@@ -196,3 +196,15 @@ def test_rounds_and_bytes_of_multiplication_are_pinned(rng):
     assert all(8 * n <= r[1] <= 8 * n + 64 for r in res)  # one 8-byte part per element
     total_fixed = sum(r[3] for r in res)
     assert 64 * n <= total_fixed <= 64 * n + 200
+
+
+@pytest.mark.parametrize("shape", [((3, 4), (4, 2)), ((7, 1100), (1100, 5)), ((0, 3), (3, 2)),
+                                   ((2, 0), (0, 3))])
+def test_ring_matmul_is_exact_mod_2_64(rng, shape):
+    from yinji.mpc.ring import ring_matmul
+
+    a = rng.integers(0, 2**64 - 1, shape[0], dtype=np.uint64, endpoint=True)
+    b = rng.integers(0, 2**64 - 1, shape[1], dtype=np.uint64, endpoint=True)
+    if a.size:
+        a.flat[0] = np.uint64(2**64 - 1)
+    assert np.array_equal(ring_matmul(a, b), a @ b)

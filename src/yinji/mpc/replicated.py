@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from yinji.mpc.ring import ring_matmul
 from yinji.mpc.session import Session
 
 Shares = tuple[np.ndarray, np.ndarray]
@@ -102,8 +103,11 @@ def cross(x: Shares, y: Shares) -> np.ndarray:
 
 
 def cross_matmul(x: Shares, y: Shares) -> np.ndarray:
-    """Local part of a matrix product, with two matmuls: x_i@(y_i+y_{i+1}) + x_{i+1}@y_i."""
-    return (x[0] @ (y[0] + y[1])) + (x[1] @ y[0])
+    """Local part of a matrix product: x_i@(y_i+y_{i+1}) + x_{i+1}@y_i, as one ring matmul
+    with a doubled inner dimension (see ring.ring_matmul)."""
+    if x[0].ndim == 2 and y[0].ndim == 2:
+        return ring_matmul(np.hstack([x[0], x[1]]), np.vstack([y[0] + y[1], y[0]]))
+    return np.asarray((x[0] @ (y[0] + y[1])) + (x[1] @ y[0]))
 
 
 def mul(s: Session, x: Shares, y: Shares) -> Shares:
