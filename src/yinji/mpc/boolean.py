@@ -105,17 +105,21 @@ def _add(s: Session, a: Shares, b: Shares) -> tuple[Shares, Shares]:
     return p, _carries(s, p, g)
 
 
+def component2(s: Session, x: Shares) -> Shares:
+    """The sharing (0, 0, x2) of component x2 alone, which parties 1 and 2 both hold; valid
+    for XOR and for additive sharing alike. Local."""
+    zero = np.zeros_like(x[0])
+    if s.rank == 0:
+        return zero, zero
+    if s.rank == 1:
+        return zero, x[1]
+    return x[0], zero
+
+
 def _a2b_inputs(s: Session, x: Shares) -> tuple[Shares, Shares]:
     """Two boolean sharings whose sum is x: party 0's x0 + x1, and x2 held by parties 1, 2."""
     a = share_xor(s, x[0] + x[1] if s.rank == 0 else None, owner=0)
-    zero = np.zeros_like(x[0])
-    if s.rank == 0:
-        b = (zero, zero)
-    elif s.rank == 1:
-        b = (zero, x[1])
-    else:
-        b = (x[0], zero)
-    return a, b
+    return a, component2(s, x)
 
 
 def a2b(s: Session, x: Shares) -> Shares:
@@ -143,13 +147,7 @@ def bit2a(s: Session, b: Shares) -> Shares:
     """
     b = (b[0] & ONE, b[1] & ONE)
     t = rep.share(s, (b[0] ^ b[1]) if s.rank == 0 else None, owner=0)
-    zero = np.zeros_like(b[0])
-    if s.rank == 0:
-        c = (zero, zero)
-    elif s.rank == 1:
-        c = (zero, b[1])
-    else:
-        c = (b[0], zero)
+    c = component2(s, b)
     tc = rep.mul(s, t, c)
     return (t[0] + c[0] - (tc[0] << ONE), t[1] + c[1] - (tc[1] << ONE))
 
