@@ -12,18 +12,25 @@ print their own timing conventions.
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import sys
-import time
-from pathlib import Path
+import os
 
-import numpy as np
+# Three parties share this machine's cores: one BLAS thread per party avoids oversubscribed,
+# spinning BLAS pools (set before NumPy loads; spawned TLS parties inherit it).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from yinji.mpc import Session, SharedTensor
-from yinji.net.channel import Party
-from yinji.testing.parties import run_parties
-from yinji.testing.tls import run_parties_tls
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from yinji.mpc import Session, SharedTensor  # noqa: E402
+from yinji.net.channel import Party  # noqa: E402
+from yinji.testing.parties import run_parties  # noqa: E402
+from yinji.testing.tls import run_parties_tls  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peers.run import run_peer  # noqa: E402

@@ -74,11 +74,17 @@ def shr(x: Shares, k: int) -> Shares:
 
 def and_(s: Session, x: Shares, y: Shares) -> Shares:
     """Bitwise AND of two boolean sharings. One round, 8 bytes per word per party."""
-    z = y[0] ^ y[1]
-    z &= x[0]
-    z ^= x[1] & y[0]
-    z ^= s.zero_share_xor(z.shape)
-    return rep.reshare(s, z)
+    shape = np.broadcast_shapes(x[0].shape, y[0].shape)
+    xf, yf = rep._flat(x, shape), rep._flat(y, shape)
+
+    def part(c: slice) -> np.ndarray:
+        z = yf[0][c] ^ yf[1][c]
+        z &= xf[0][c]
+        z ^= xf[1][c] & yf[0][c]
+        z ^= s.zero_share_xor(z.shape)
+        return z
+
+    return rep.reshare_streamed(s, shape, part)
 
 
 def _stack(*xs: Shares) -> Shares:

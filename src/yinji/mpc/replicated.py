@@ -13,6 +13,9 @@ receives; every received value is masked by randomness unknown to its receiver.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 
 from yinji.mpc.ring import ring_matmul
@@ -93,6 +96,29 @@ def reshare(s: Session, z: np.ndarray) -> Shares:
     return z, s.recv(s.next)
 
 
+PIPELINE = 1 << 17  # elements per message when a large local product is streamed
+
+
+def reshare_streamed(s: Session, shape: tuple[int, ...],
+                     part: Callable[[slice], np.ndarray]) -> Shares:
+    """`reshare` of z = concat(part(chunk) for chunk), computing and sending one chunk at a
+    time, so that encrypting and sending a chunk overlaps computing the next (over TLS)."""
+    s.rounds += 1
+    n = math.prod(shape)
+    if n <= PIPELINE:
+        z = part(slice(0, n)).reshape(shape)
+        s.send(s.prev, z)
+        return z, s.recv(s.next)
+    z, got = np.empty(n, np.uint64), np.empty(n, np.uint64)
+    chunks = [slice(a, min(a + PIPELINE, n)) for a in range(0, n, PIPELINE)]
+    for c in chunks:
+        z[c] = part(c)
+        s.send(s.prev, z[c])
+    for c in chunks:
+        got[c] = s.recv(s.next)
+    return z.reshape(shape), got.reshape(shape)
+
+
 def cross(x: Shares, y: Shares) -> np.ndarray:
     """Local part of a product: x_i*y_i + x_i*y_{i+1} + x_{i+1}*y_i (the three parts sum to
     x*y), computed as x_i*(y_i + y_{i+1}) + x_{i+1}*y_i."""
@@ -113,9 +139,19 @@ def cross_matmul(x: Shares, y: Shares) -> np.ndarray:
 def mul(s: Session, x: Shares, y: Shares) -> Shares:
     """Ring product x*y (no truncation). One round, 8 bytes per element per party.
     Leakage: none; each received part is masked by a fresh zero-sharing."""
-    z = cross(x, y)
-    z += s.zero_share(z.shape)
-    return reshare(s, z)
+    shape = np.broadcast_shapes(x[0].shape, y[0].shape)
+    xf, yf = _flat(x, shape), _flat(y, shape)
+
+    def part(c: slice) -> np.ndarray:
+        z = cross((xf[0][c], xf[1][c]), (yf[0][c], yf[1][c]))
+        z += s.zero_share(z.shape)
+        return z
+
+    return reshare_streamed(s, shape, part)
+
+
+def _flat(x: Shares, shape: tuple[int, ...]) -> Shares:
+    return (np.broadcast_to(x[0], shape).reshape(-1), np.broadcast_to(x[1], shape).reshape(-1))
 
 
 def matmul(s: Session, x: Shares, y: Shares) -> Shares:
