@@ -18,7 +18,9 @@ import argparse
 import csv
 import importlib.util
 import json
+import signal
 import sys
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -188,8 +190,14 @@ def _progress(stage: str, done: int, total: int) -> None:
               flush=True)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _block(service) -> None:  # noqa: ANN001 - PirService; replaced in tests
-    """Serve until Ctrl-C."""
+    """Serve until Ctrl-C (or SIGTERM, e.g. from a service manager)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         while True:
             time.sleep(1.0)
