@@ -74,11 +74,17 @@ def shr(x: Shares, k: int) -> Shares:
 
 def and_(s: Session, x: Shares, y: Shares) -> Shares:
     """Bitwise AND of two boolean sharings. One round, 8 bytes per word per party."""
-    z = y[0] ^ y[1]
-    z &= x[0]
-    z ^= x[1] & y[0]
-    z ^= s.zero_share_xor(z.shape)
-    return rep.reshare(s, z)
+    shape = np.broadcast_shapes(x[0].shape, y[0].shape)
+    xf, yf = rep._flat(x, shape), rep._flat(y, shape)
+
+    def part(c: slice) -> np.ndarray:
+        z = yf[0][c] ^ yf[1][c]
+        z &= xf[0][c]
+        z ^= xf[1][c] & yf[0][c]
+        z ^= s.zero_share_xor(z.shape)
+        return z
+
+    return rep.reshare_streamed(s, shape, part)
 
 
 def _stack(*xs: Shares) -> Shares:
@@ -105,17 +111,21 @@ def _add(s: Session, a: Shares, b: Shares) -> tuple[Shares, Shares]:
     return p, _carries(s, p, g)
 
 
+def component2(s: Session, x: Shares) -> Shares:
+    """The sharing (0, 0, x2) of component x2 alone, which parties 1 and 2 both hold; valid
+    for XOR and for additive sharing alike. Local."""
+    zero = np.zeros_like(x[0])
+    if s.rank == 0:
+        return zero, zero
+    if s.rank == 1:
+        return zero, x[1]
+    return x[0], zero
+
+
 def _a2b_inputs(s: Session, x: Shares) -> tuple[Shares, Shares]:
     """Two boolean sharings whose sum is x: party 0's x0 + x1, and x2 held by parties 1, 2."""
     a = share_xor(s, x[0] + x[1] if s.rank == 0 else None, owner=0)
-    zero = np.zeros_like(x[0])
-    if s.rank == 0:
-        b = (zero, zero)
-    elif s.rank == 1:
-        b = (zero, x[1])
-    else:
-        b = (x[0], zero)
-    return a, b
+    return a, component2(s, x)
 
 
 def a2b(s: Session, x: Shares) -> Shares:
@@ -143,13 +153,7 @@ def bit2a(s: Session, b: Shares) -> Shares:
     """
     b = (b[0] & ONE, b[1] & ONE)
     t = rep.share(s, (b[0] ^ b[1]) if s.rank == 0 else None, owner=0)
-    zero = np.zeros_like(b[0])
-    if s.rank == 0:
-        c = (zero, zero)
-    elif s.rank == 1:
-        c = (zero, b[1])
-    else:
-        c = (b[0], zero)
+    c = component2(s, b)
     tc = rep.mul(s, t, c)
     return (t[0] + c[0] - (tc[0] << ONE), t[1] + c[1] - (tc[1] << ONE))
 

@@ -142,10 +142,7 @@ def reciprocal_positive(s: Session, a: Shares, f: int) -> tuple[Shares, Shares]:
     Normalisation: highest bit (one-hot, boolean), moved to bit L-k locally, converted with
     b2a. Newton's iteration z <- z(2 - a'z) from z0 = 2.9142 - 2a' (error 0.086 -> 3e-9
     after three iterations)."""
-    L = RECIP_HEADROOM
-    h = _highest_bit(s, a)
-    v = bl.b2a(s, _move_bits(h, [L - k if k <= L else -1 for k in range(64)]))
-    an = rep.trunc(s, rep.mul(s, a, v), L - f + 1)
+    _, v, an = _normalise(s, a, f)
     z = _add_public(s, _scale_int(an, -2), int(round(2.9142 * 2**f)))
     for _ in range(3):
         az = rep.mul_trunc(s, an, z, f)
@@ -154,9 +151,8 @@ def reciprocal_positive(s: Session, a: Shares, f: int) -> tuple[Shares, Shares]:
 
 
 def reciprocal(s: Session, x: Shares, f: int) -> Shares:
-    """1/x for x != 0 (1/0 gives 0). Relative error about 2^-(f-1) for |x| in [2^-f, 2^(L-f)),
-    L = 42, i.e. up to about 6.7e7 at f = 16; larger |x| gives 0 (below resolution anyway).
-    About 75 rounds."""
+    """1/x for x != 0 (1/0 gives 0). Error about 1 unit of 2^-f plus 2^-(f-1) relative, for
+    |x| < 2^(L+1-f) (L = 42: 1.3e8 at f = 16); larger |x| gives 0. About 64 rounds."""
     one = rep.public(s, np.full(x[0].shape, 1 << f, dtype=np.uint64))
     return divide(s, one, x, f)
 
@@ -174,13 +170,13 @@ def divide(s: Session, num: Shares, den: Shares, f: int) -> Shares:
     return rep.mul(s, sign, q)
 
 
-def _normalise(s: Session, x: Shares, f: int) -> tuple[Shares, Shares]:
-    """For x > 0: (h, xn) with h the one-hot boolean sharing of x's highest bit k and
-    xn = x * 2^(f-1-k) in [0.5, 1) (scale f)."""
+def _normalise(s: Session, x: Shares, f: int) -> tuple[Shares, Shares, Shares]:
+    """For x > 0: (h, v, xn) with h the one-hot boolean sharing of x's highest bit k,
+    v = 2^(L-k) as an integer sharing (0 if k > L), and xn = x * 2^(f-1-k) in [0.5, 1)."""
     L = RECIP_HEADROOM
     h = _highest_bit(s, x)
     v = bl.b2a(s, _move_bits(h, [L - k if k <= L else -1 for k in range(64)]))
-    return h, rep.trunc(s, rep.mul(s, x, v), L - f + 1)
+    return h, v, rep.trunc(s, rep.mul(s, x, v), L - f + 1)
 
 
 def _rsqrt_normalised(s: Session, xn: Shares, f: int) -> Shares:
@@ -214,7 +210,7 @@ def rsqrt_positive(s: Session, x: Shares, f: int) -> Shares:
     (f-1-k)/2 = (f-1-L)/2 + floor((L-k)/2) + parity(L-k)/2. Relative error about 2^-(f-3);
     for large x the result has few significant bits (it is below 1)."""
     L = RECIP_HEADROOM
-    h, xn = _normalise(s, x, f)
+    h, _, xn = _normalise(s, x, f)
     y = _rsqrt_normalised(s, xn, f)
     ks = range(64)
     half, odd = _half_power(s, h, [(L - k) // 2 if k <= L else -1 for k in ks],
@@ -229,7 +225,7 @@ def sqrt_positive(s: Session, x: Shares, f: int) -> Shares:
     P = f mod 2. Relative error about 2^-(f-3) for x < 2^(L+1-f) (1.3e8 at f = 16).
     sqrt(0) = 0."""
     P = f % 2
-    h, xn = _normalise(s, x, f)
+    h, _, xn = _normalise(s, x, f)
     m = rep.mul_trunc(s, xn, _rsqrt_normalised(s, xn, f), f)  # sqrt(xn)
     ks = range(64)
     power, odd = _half_power(s, h, [(k + 1 + P) // 2 for k in ks], [k + 1 + P for k in ks])

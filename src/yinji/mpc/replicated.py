@@ -13,8 +13,12 @@ receives; every received value is masked by randomness unknown to its receiver.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 
+from yinji.mpc.ring import ring_matmul
 from yinji.mpc.session import Session
 
 Shares = tuple[np.ndarray, np.ndarray]
@@ -92,6 +96,29 @@ def reshare(s: Session, z: np.ndarray) -> Shares:
     return z, s.recv(s.next)
 
 
+PIPELINE = 1 << 17  # elements per message when a large local product is streamed
+
+
+def reshare_streamed(s: Session, shape: tuple[int, ...],
+                     part: Callable[[slice], np.ndarray]) -> Shares:
+    """`reshare` of z = concat(part(chunk) for chunk), computing and sending one chunk at a
+    time, so that encrypting and sending a chunk overlaps computing the next (over TLS)."""
+    s.rounds += 1
+    n = math.prod(shape)
+    if n <= PIPELINE:
+        z = part(slice(0, n)).reshape(shape)
+        s.send(s.prev, z)
+        return z, s.recv(s.next)
+    z, got = np.empty(n, np.uint64), np.empty(n, np.uint64)
+    chunks = [slice(a, min(a + PIPELINE, n)) for a in range(0, n, PIPELINE)]
+    for c in chunks:
+        z[c] = part(c)
+        s.send(s.prev, z[c])
+    for c in chunks:
+        got[c] = s.recv(s.next)
+    return z.reshape(shape), got.reshape(shape)
+
+
 def cross(x: Shares, y: Shares) -> np.ndarray:
     """Local part of a product: x_i*y_i + x_i*y_{i+1} + x_{i+1}*y_i (the three parts sum to
     x*y), computed as x_i*(y_i + y_{i+1}) + x_{i+1}*y_i."""
@@ -102,16 +129,29 @@ def cross(x: Shares, y: Shares) -> np.ndarray:
 
 
 def cross_matmul(x: Shares, y: Shares) -> np.ndarray:
-    """Local part of a matrix product, with two matmuls: x_i@(y_i+y_{i+1}) + x_{i+1}@y_i."""
-    return (x[0] @ (y[0] + y[1])) + (x[1] @ y[0])
+    """Local part of a matrix product: x_i@(y_i+y_{i+1}) + x_{i+1}@y_i, as one ring matmul
+    with a doubled inner dimension (see ring.ring_matmul)."""
+    if x[0].ndim == 2 and y[0].ndim == 2:
+        return ring_matmul(np.hstack([x[0], x[1]]), np.vstack([y[0] + y[1], y[0]]))
+    return np.asarray((x[0] @ (y[0] + y[1])) + (x[1] @ y[0]))
 
 
 def mul(s: Session, x: Shares, y: Shares) -> Shares:
     """Ring product x*y (no truncation). One round, 8 bytes per element per party.
     Leakage: none; each received part is masked by a fresh zero-sharing."""
-    z = cross(x, y)
-    z += s.zero_share(z.shape)
-    return reshare(s, z)
+    shape = np.broadcast_shapes(x[0].shape, y[0].shape)
+    xf, yf = _flat(x, shape), _flat(y, shape)
+
+    def part(c: slice) -> np.ndarray:
+        z = cross((xf[0][c], xf[1][c]), (yf[0][c], yf[1][c]))
+        z += s.zero_share(z.shape)
+        return z
+
+    return reshare_streamed(s, shape, part)
+
+
+def _flat(x: Shares, shape: tuple[int, ...]) -> Shares:
+    return (np.broadcast_to(x[0], shape).reshape(-1), np.broadcast_to(x[1], shape).reshape(-1))
 
 
 def matmul(s: Session, x: Shares, y: Shares) -> Shares:
@@ -132,57 +172,104 @@ def trunc_additive(s: Session, z: np.ndarray, d: int, *, replicated: Shares | No
 
     Input: either 3-out-of-3 additive parts `z` of x (as left by `cross`, unmasked) or, with
     `replicated`, a replicated sharing of x. Steps:
-      1. helper samples r, and deals 2-of-2 shares between P0 and P1 of r, msb(r) and
-         (r mod 2^63) >> d (P0's from the stream it shares with the helper, P1's sent);
-         for a product, it also sends its part z2 masked with rho shared with P0.
+      1. r = r0 + r1 with r0 from the P0–helper stream and r1 from the P1–helper stream; the
+         helper deals 2-of-2 shares between P0 and P1 of msb(r) and (r mod 2^63) >> d (P0's
+         from its stream, P1's sent); for a product it also sends its part z2 masked with
+         rho from the P0–helper stream.
       2. P0 and P1 open c = x + 2^62 + r to each other (uniform for both; the helper gets nothing).
       3. they compute 2-of-2 shares of the truncated value, then reshare to replicated form.
-    Rounds: 3. Bytes per element: 32 (helper→P1) + 2x8 (P0↔P1) + 8 (P0→P1) + 8 (P1→helper).
+    Large inputs are processed in chunks, so sending one chunk overlaps computing the next.
+    Rounds: 3. Bytes per element: 24 (helper→P1; 16 without a product part) + 2x8 (P0↔P1)
+    + 8 (P0→P1) + 8 (P1→helper): 56 in total for a product.
     Leakage: none; P0 and P1 see c = x + 2^62 + r with r uniform and unknown to each.
     """
     if not 0 < d < 62:
         raise ValueError(f"truncation by {d} bits is not supported (1..61)")
     s.rounds += 3
     shape = z.shape if replicated is None else replicated[0].shape
-    product = replicated is None
-    shift = np.uint64(63 - d)
+    n = math.prod(shape)
+    chunks = [slice(a, min(a + PIPELINE, n)) for a in range(0, n, PIPELINE)] or [slice(0, 0)]
+    if replicated is None:
+        parts: tuple[np.ndarray, ...] = (z.reshape(-1),)
+    else:
+        parts = (replicated[0].reshape(-1), replicated[1].reshape(-1))
     if s.rank == 2:
-        corr = s.pair(0).uint64((5, *shape))  # rho, r0, m0, t0, s0 — P0 draws the same block
-        r = s.private.uint64(shape)
-        msg = np.empty((4 if product else 3, *shape), dtype=np.uint64)
-        np.subtract(r, corr[1], out=msg[0])
-        np.subtract(r >> np.uint64(63), corr[2], out=msg[1])
-        np.subtract((r << ONE) >> np.uint64(d + 1), corr[3], out=msg[2])
+        first, second = _trunc_helper(s, parts, chunks, d)
+    elif s.rank == 0:
+        first, second = _trunc_p0(s, parts, chunks, d)
+    else:
+        first, second = _trunc_p1(s, parts, chunks, d)
+    return first.reshape(shape), second.reshape(shape)
+
+
+def _size(c: slice) -> int:
+    return c.stop - c.start
+
+
+def _trunc_helper(s: Session, parts: tuple[np.ndarray, ...], chunks: list[slice],
+                  d: int) -> Shares:
+    product = len(parts) == 1
+    s0 = []
+    for c in chunks:
+        corr = s.pair(0).uint64((5, _size(c)))  # rho, r0, m0, t0, s0 — P0 draws the same
+        r = corr[1] + s.pair(1).uint64(_size(c))  # r1 — P1 draws the same
+        msg = np.empty((3 if product else 2, _size(c)), dtype=np.uint64)
+        np.subtract(r >> np.uint64(63), corr[2], out=msg[0])
+        np.subtract((r << ONE) >> np.uint64(d + 1), corr[3], out=msg[1])
         if product:
-            np.add(z, corr[0], out=msg[3])
+            np.add(parts[0][c], corr[0], out=msg[2])
         s.send(1, msg)
-        return s.recv(1), corr[4]
-    if s.rank == 0:
-        corr = s.pair(2).uint64((5, *shape))
-        c = (z - corr[0]) if product else replicated[0].copy()
-        c += OFFSET
-        c += corr[1]
-        s.send(1, c)
-        c += s.recv(1)
-        q = _trunc_share(c, corr[2], corr[3], d, shift, first=True)
-        t = s.pair(1).uint64(shape)
+        s0.append(corr[4])
+    s2 = [s.recv(1) for _ in chunks]
+    return np.concatenate(s2), np.concatenate(s0)
+
+
+def _trunc_p0(s: Session, parts: tuple[np.ndarray, ...], chunks: list[slice],
+              d: int) -> Shares:
+    product = len(parts) == 1
+    corrs, opened = [], []
+    for c in chunks:
+        corr = s.pair(2).uint64((5, _size(c)))
+        mine = (parts[0][c] - corr[0]) if product else parts[0][c].copy()
+        mine += OFFSET
+        mine += corr[1]
+        s.send(1, mine)
+        corrs.append(corr)
+        opened.append(mine)
+    s1 = []
+    for c, corr, mine in zip(chunks, corrs, opened, strict=True):
+        mine += s.recv(1)
+        q = _trunc_share(mine, corr[2], corr[3], d, first=True)
         q -= corr[4]
-        q += t
+        q += s.pair(1).uint64(_size(c))
         s.send(1, q)
-        return corr[4], q
-    msg = s.recv(2)
-    c = (z + msg[3]) if product else (replicated[0] + replicated[1])
-    c += msg[0]
-    s.send(0, c)
-    c += s.recv(0)
-    q = _trunc_share(c, msg[1], msg[2], d, shift, first=False)
-    q -= s.pair(0).uint64(shape)
-    s.send(2, q)
-    return s.recv(0), q
+        s1.append(q)
+    return np.concatenate([corr[4] for corr in corrs]), np.concatenate(s1)
 
 
-def _trunc_share(c: np.ndarray, m: np.ndarray, t: np.ndarray, d: int, shift: np.uint64,
-                 first: bool) -> np.ndarray:
+def _trunc_p1(s: Session, parts: tuple[np.ndarray, ...], chunks: list[slice],
+              d: int) -> Shares:
+    product = len(parts) == 1
+    msgs, opened = [], []
+    for c in chunks:
+        msg = s.recv(2)
+        mine = (parts[0][c] + msg[2]) if product else (parts[0][c] + parts[1][c])
+        mine += s.pair(2).uint64(_size(c))  # r1
+        s.send(0, mine)
+        msgs.append(msg)
+        opened.append(mine)
+    s2 = []
+    for c, msg, mine in zip(chunks, msgs, opened, strict=True):
+        mine += s.recv(0)
+        q = _trunc_share(mine, msg[0], msg[1], d, first=False)
+        q -= s.pair(0).uint64(_size(c))
+        s.send(2, q)
+        s2.append(q)
+    s1 = [s.recv(0) for _ in chunks]
+    return np.concatenate(s1), np.concatenate(s2)
+
+
+def _trunc_share(c: np.ndarray, m: np.ndarray, t: np.ndarray, d: int, first: bool) -> np.ndarray:
     """One of P0/P1's 2-of-2 shares of (x >> d) given the opened c and its shares m, t of
     msb(r) and (r mod 2^63) >> d. With w = msb(c) XOR msb(r) (the wrap of the low 63 bits),
     x + 2^62 = (c mod 2^63) - (r mod 2^63) + w * 2^63."""
@@ -195,7 +282,7 @@ def _trunc_share(c: np.ndarray, m: np.ndarray, t: np.ndarray, d: int, shift: np.
         q -= t
     else:
         q = -t
-    q += w << shift
+    q += w << np.uint64(63 - d)
     return q
 
 
@@ -205,11 +292,11 @@ def trunc(s: Session, x: Shares, d: int) -> Shares:
 
 
 def mul_trunc(s: Session, x: Shares, y: Shares, d: int) -> Shares:
-    """Fixed-point product: x*y / 2^d. Three rounds, 64 bytes per element in total.
+    """Fixed-point product: x*y / 2^d. Three rounds, 56 bytes per element in total.
     Leakage: none (see `trunc_additive`)."""
     return trunc_additive(s, cross(x, y), d)
 
 
 def matmul_trunc(s: Session, x: Shares, y: Shares, d: int) -> Shares:
-    """Fixed-point matrix product. Three rounds, 64 bytes per output element in total."""
+    """Fixed-point matrix product. Three rounds, 56 bytes per output element in total."""
     return trunc_additive(s, cross_matmul(x, y), d)
