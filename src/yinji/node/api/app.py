@@ -2,7 +2,6 @@
 (operator, approver, auditor); every call — refused ones included — is audited with its route
 template, status and the token's name (never bodies, query strings or data)."""
 
-from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any
