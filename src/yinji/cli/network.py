@@ -83,7 +83,8 @@ def write_sample_data(directory: Path, companies: list[str], seed: int = 2026,
 
 def create_network(root: Path, companies: list[str] | None = None, *,
                    database_urls: dict[str, str] | None = None,
-                   job_timeout: float = 60.0) -> dict[str, Any]:
+                   job_timeout: float = 60.0,
+                   policies: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """Create node folders, peers, data, datasets, policies and tokens; return the manifest."""
     from yinji.node.catalog import Catalog, Dataset, PolicyRule
     from yinji.node.config import NodeConfig
@@ -111,6 +112,8 @@ def create_network(root: Path, companies: list[str] | None = None, *,
         cfg.auto_approve = ([{"protocols": ["mpc.aggregate"]}] if name == "offshore" else
                             [{"protocols": ["mpc.aggregate", "psi.intersect",
                                             "psi.cardinality"]}])
+        if policies and name in policies:
+            cfg.auto_approve = policies[name]
         cfg.save()
     write_sample_data(root, companies)
     tokens: dict[str, dict[str, str]] = {}
