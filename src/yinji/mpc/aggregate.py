@@ -11,8 +11,9 @@ Adversary model: semi-honest, honest majority (yinji.mpc). Leakage: the group li
 metrics requested are public (job parameters). A recipient learns the requested per-group
 metrics of the union of the three inputs (and what they imply, e.g. a group's total when it has
 a single contributor); non-recipients learn nothing; no party learns another's per-group
-figures beyond that. Mean: relative error about 2^-(f-1) of the reciprocal, mean values up to
-about 1e9 (fixed-point range at f = 16).
+figures beyond that. Mean: shared division (`nonlinear.divide`) of sum / 4096 by count, then
+times 4096: valid for |mean| < about 2.1e9, error about 2^-(f-1) relative plus 0.25 absolute
+(f = 16). A group with count 0 gets mean 0.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from yinji.mpc.session import Session
 from yinji.mpc.tensor import SharedTensor
 
 METRICS = ("sum", "count", "mean")
+MEAN_SCALE = 4096.0
 
 
 def local_group_totals(keys: np.ndarray, values: np.ndarray | None,
@@ -60,7 +62,9 @@ def group_aggregate(session: Session, sums: np.ndarray, counts: np.ndarray,
     total = parts[0] + parts[1] + parts[2]
     shared = {"sum": total[:g], "count": total[g:]}
     if "mean" in metrics:
-        shared["mean"] = total[:g] * total[g:].reciprocal()
+        # divide() works on normalised denominators but needs |quotient| < 2^19; scaling the
+        # numerator by a public 2^-12 first extends that to about 2.1e9
+        shared["mean"] = ((total[:g] * (1.0 / MEAN_SCALE)) / total[g:]) * MEAN_SCALE
     out: dict[str, list[float]] | None = None
     for recipient in recipients:
         for metric in metrics:

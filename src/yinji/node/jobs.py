@@ -163,7 +163,11 @@ class JobEngine:
     def _decide_by_policy(self, spec: dict[str, Any]) -> None:
         d = evaluate(self.cfg, self.node.catalog, spec)
         if d.decision != "pending":
-            self.decide(spec["id"], d.decision, by="policy", reason=d.reason)
+            try:
+                self.decide(spec["id"], d.decision, by="policy", reason=d.reason)
+            except JobError:
+                if self._job(spec["id"])["state"] == "proposed":
+                    raise  # otherwise a peer already ended the job: nothing to decide
 
     # -- deciding -----------------------------------------------------------------------------
     def decide(self, job_id: str, decision: str, by: str, reason: str = "") -> dict[str, Any]:
@@ -342,8 +346,8 @@ class JobEngine:
     def _policy_later(self, spec: dict[str, Any]) -> None:
         try:
             self._decide_by_policy(spec)
-        except JobError:
-            pass
+        except JobError as exc:
+            self.fail(spec["id"], f"{self.cfg.name} could not decide: {exc}")
 
     def _after_decision_safe(self, job_id: str, approval: dict[str, Any]) -> None:
         try:
