@@ -34,7 +34,7 @@ def filled(store, n=6):
     log = AuditLog(store, SigningKey.generate(), "securities")
     log.append(JobProposedEvent("job1", "securities", "mpc.aggregate", "ab" * 32,
                                 ["fund", "futures", "securities"], ["securities"]))
-    for i in range(n - 2):
+    for _ in range(n - 2):
         log.append(ApiCallEvent("GET", "/jobs/{job_id}", 200, "ops", "operator"))
     log.append(JobStateEvent("job1", "succeeded", "", "cd" * 32))
     return log

@@ -72,7 +72,7 @@ def test_happy_path(net):
     assert {v["state"] for v in views.values()} == {"succeeded"}, views
     res = check_result(root, apis, job["id"], trio, "securities")
     sums, counts = plaintext(root, trio)
-    assert res["mean"] == pytest.approx([s / c for s, c in zip(sums, counts)], rel=1e-4)
+    assert res["mean"] == pytest.approx([s / c for s, c in zip(sums, counts, strict=True)], rel=1e-4)
     assert apis["fund"].call("GET", f"/jobs/{job['id']}/result")["result"] == res
     assert not views["futures"]["has_result"]
     # every participant holds the same set of signed approvals
