@@ -90,3 +90,16 @@ def test_propose_to_unknown_node_refused(client, node):
                    for n in ("securities", "ghost", "other")},
         "params": {"groups": ["retail"], "metrics": ["count"]}, "recipients": ["securities"]})
     assert r.status_code == 400 and "unknown node" in r.text
+
+
+def test_psi_unavailable_is_refused_plainly(client, node):
+    import importlib.util
+
+    if importlib.util.find_spec("yinji.psi") is not None:
+        pytest.skip("yinji.psi is installed")
+    r = client.post("/jobs", headers=auth(node, "operator"), json={
+        "protocol": "psi.intersect",
+        "inputs": {n: {"dataset": "customers", "columns": ["customer_id"]}
+                   for n in ("securities", "fund")},
+        "recipients": ["securities"]})
+    assert r.status_code == 400 and "yinji.psi is not installed" in r.text
