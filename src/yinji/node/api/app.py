@@ -67,10 +67,9 @@ def create_app(node: Node) -> FastAPI:
         route = request.scope.get("route")
         path = getattr(route, "path", None) or request.url.path[:200]
         principal = getattr(request.state, "principal", None) or {}
-        if path != "/health":
-            await run_in_threadpool(node.audit.append, ApiCallEvent(
-                request.method, path, response.status_code, principal.get("name", ""),
-                principal.get("role", ""), response.status_code not in (401, 403)))
+        await run_in_threadpool(node.audit.append, ApiCallEvent(
+            request.method, path, response.status_code, principal.get("name", ""),
+            principal.get("role", ""), response.status_code not in (401, 403)))
         return response
 
     @app.exception_handler(JobError)
