@@ -285,8 +285,9 @@ def compare_spu(args, yinji: dict) -> None:
           "TCP payload through a counting\n  relay (separate job). Yinji: client.query over the "
           "in-memory network (no sockets, headers counted).")
     print(f"  spu answers correct: "
-          f"{all(o['correct'] for o in det['online'].values())}; server key found in cache: "
-          f"{det['server_key_found_in_cache']} (a key file was given); load avg 1 min: "
+          f"{all(o['correct'] for o in det['online'].values())}; spu server key in its cache "
+          f"files: {det['server_key_found_in_cache']} (spu writes it there, key file or not)"
+          f"; load avg 1 min: "
           f"Yinji {yinji['loadavg_1min_at_start']:.1f}->{yinji['loadavg_1min_after']:.1f}, "
           f"spu {spu['config']['loadavg_1min_at_start']:.1f}->"
           f"{spu['config']['loadavg_1min_after']:.1f}")

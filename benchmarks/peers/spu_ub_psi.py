@@ -35,9 +35,10 @@ the other party connects to the relay, which forwards to it). The counts are TCP
 the relay. File sizes of both caches are reported as well.
 
 Server key: a 32-byte key file (``UbPsiServerParams.secret_key_path``, from ``os.urandom``,
-mode 0600) is given, so the key is not stored in the cache (without one spu writes it there in
-plain text); ``details.server_key_found_in_cache`` checks that. All files, including spu's
-temporary folders (TMPDIR points there), live in one temporary directory removed at the end.
+mode 0600) is given. spu 0.9.5 still writes the key, base64, into the server's
+``ub_psi_cache.meta`` (``"privKey"``), key file or not; ``details.server_key_found_in_cache``
+records what the cache files hold (raw, hex or base64). All files, including spu's temporary
+folders (TMPDIR points there), live in one temporary directory (mode 0700) removed at the end.
 
 Usage: python spu_ub_psi.py [--scale 0.1] [--repeats 3] [--batches 1,16,256] [--keep]
 """
@@ -45,6 +46,7 @@ Usage: python spu_ub_psi.py [--scale 0.1] [--repeats 3] [--batches 1,16,256] [--
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import select
@@ -331,7 +333,7 @@ def dir_bytes(path: Path) -> int:
 
 
 def key_in_dir(path: Path, key: bytes) -> bool:
-    needles = (key, key.hex().encode(), key.hex().upper().encode())
+    needles = (key, key.hex().encode(), key.hex().upper().encode(), base64.b64encode(key))
     for f in path.rglob("*"):
         if f.is_file():
             data = f.read_bytes()
