@@ -185,3 +185,17 @@ def test_member_down_is_reported(net):
     # back up: the dead pooled connection is replaced by a fresh one
     res = query(apis["futures"])
     assert res["complete"] and labels(res["members"]["fund"]) == {k: FUND.get(k) for k in KEYS}
+
+
+def test_cli_node_query(net, tmp_path, capsys):
+    root, apis = net
+    from yinji.cli.main import main
+
+    token = tmp_path / "op.token"
+    token.write_text(apis["futures"].tokens["operator"])
+    rc = main(["pir", "node-query", "--api", apis["futures"].url, "--token-file", str(token),
+               "--key", ONLY_FUND, "--key", ABSENT, "--member", "fund"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert f"{ONLY_FUND}  fund    hit" in out and "FRAUD-ring" in out
+    assert f"{ABSENT}  fund    miss" in out

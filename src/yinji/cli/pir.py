@@ -71,6 +71,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--connect-timeout", type=float, default=3.0,
                    help="seconds to keep trying to reach a member (default 3)")
     q.set_defaults(func=_query)
+
+    from yinji.cli.node import _api
+
+    nq = psub.add_parser("node-query", help="ask the alliance through this node's REST API "
+                                            "(POST /pir/query)")
+    nkeys = nq.add_mutually_exclusive_group(required=True)
+    nkeys.add_argument("--key", action="append", metavar="K", help="a key (repeatable)")
+    nkeys.add_argument("--keys-file", metavar="F", help="one key per line (# comments)")
+    nq.add_argument("--member", action="append", metavar="PEER",
+                    help="a peer to ask (default: every peer with a PIR service)")
+    nq.add_argument("--service", help="PIR service id at the members")
+    _api(nq)
+    nq.set_defaults(func=_node_query)
     p.set_defaults(func=lambda a: p.print_help() or 2)
 
 
@@ -380,3 +393,29 @@ def _print_rows(rows: list[dict[str, str]]) -> None:
     for r in rows:
         tail = r["label"] if r["status"] in ("hit", "miss") else f"({r['detail']})"
         print(f"{r['key']:<{kw}}  {r['member']:<{mw}}  {r['status']:<12}  {tail}")
+
+
+def _node_query(args: argparse.Namespace) -> int:
+    import httpx
+
+    from yinji.cli.node import _token
+
+    try:
+        keys = _keys(args)
+    except CliError as exc:
+        return _fail(exc)
+    body = {"keys": keys, "members": args.member, "service": args.service}
+    with httpx.Client(base_url=args.api, timeout=120) as client:
+        r = client.post("/pir/query", json=body,
+                        headers={"Authorization": f"Bearer {_token(args)}"})
+    if not r.is_success:
+        return _fail(CliError(f"{args.api}: {r.status_code} {r.text}"))
+    answer = r.json()
+    rows = [{"key": k, "member": m, "status": a["status"], "detail": a["error"] or "",
+             "label": ""} if a["status"] != "ok" else
+            {"key": k, "member": m, "status": "hit" if res["hit"] else "miss", "detail": "",
+             "label": "" if res["label"] is None else json.dumps(res["label"], ensure_ascii=False)}
+            for m, a in answer["members"].items()
+            for k, res in zip(keys, a["results"] or [None] * len(keys), strict=True)]
+    _print_rows(rows)
+    return 0 if answer["complete"] else EXIT_PARTIAL
