@@ -236,3 +236,16 @@ def test_integer_times_real_becomes_fixed_point():
 
     out, f = run_mpc(prog)[0]
     assert f == 16 and np.allclose(out, [7.5, -12.5], atol=ULP)
+
+
+def test_small_public_factors_and_mean_keep_precision(rng):
+    xv = rng.normal(100, 30, 10000)
+
+    def prog(s):
+        x = SharedTensor.share(s, xv if s.rank == 0 else None, 0)
+        return x.mean().reveal(), (x * 1e-4).reveal(), (x * -3e-3).reveal()
+
+    mean, small, neg = run_mpc(prog)[0]
+    assert abs(mean - fx(xv).mean()) < 1e-4
+    assert np.max(np.abs(small - fx(xv) * 1e-4)) <= 2 * ULP
+    assert np.max(np.abs(neg - fx(xv) * -3e-3)) <= 2 * ULP

@@ -174,10 +174,11 @@ class SharedTensor:
             if arr.dtype.kind in "iub":
                 k = arr.astype(np.int64).view(np.uint64)
                 return self._new((self.shares[0] * k, self.shares[1] * k))
-            x, k = self._fixed(), encode(arr, s.frac_bits)
+            x, bits = self._fixed(), _constant_bits(arr, s.frac_bits)
+            k = encode(arr, bits)
             shape = np.broadcast_shapes(self.shape, arr.shape)
             z = _to((x.shares[0] * k, x.shares[1] * k), shape)
-            return x._new(rep.trunc(s, z, s.frac_bits), shape=shape)
+            return x._new(rep.trunc(s, z, bits), shape=shape)
         shape = np.broadcast_shapes(self.shape, other.shape)
         x, y = _to(self.shares, shape), _to(other.shares, shape)
         if self.frac_bits and other.frac_bits:
@@ -354,6 +355,16 @@ def _rank(session: Session, who: int | str) -> int:
     if who not in (0, 1, 2):
         raise ValueError(f"party rank must be 0, 1 or 2, got {who}")
     return who
+
+
+def _constant_bits(c: np.ndarray, f: int) -> int:
+    """Fractional bits for a public real factor: f, plus enough to keep about f significant
+    bits of small constants (1/10000 gets 30 bits, not 16), at most 40. The product must
+    still satisfy |x * c| < 2^(62 - f - bits)."""
+    top = float(np.max(np.abs(c))) if c.size else 0.0
+    if top == 0.0 or top >= 1.0:
+        return f
+    return int(min(40, f + max(0, -np.floor(np.log2(top)))))
 
 
 def _integers(arr: np.ndarray) -> np.ndarray:
