@@ -358,13 +358,14 @@ def _rank(session: Session, who: int | str) -> int:
 
 
 def _constant_bits(c: np.ndarray, f: int) -> int:
-    """Fractional bits for a public real factor: f, plus enough to keep about f significant
-    bits of small constants (1/10000 gets 30 bits, not 16), at most 40. The product must
-    still satisfy |x * c| < 2^(62 - f - bits)."""
+    """Fractional bits for a public real factor: at least f, and enough for about 20
+    significant bits of a small constant (1/10000 gets 34 bits, not 16), at most 40. The
+    local product must stay below 2^62: |x| * 2^f * |c| * 2^bits, i.e. about |x| < 2^(41-f)
+    real for small constants (3.3e7 at f = 16) — enough for means of sums up to that."""
     top = float(np.max(np.abs(c))) if c.size else 0.0
     if top == 0.0 or top >= 1.0:
         return f
-    return int(min(40, f + max(0, -np.floor(np.log2(top)))))
+    return int(min(40, max(f, 20 - np.floor(np.log2(top)))))
 
 
 def _integers(arr: np.ndarray) -> np.ndarray:
