@@ -28,6 +28,7 @@ VENVS = HERE.parent / ".peers"
 PEERS = {
     "spu": ("spu", "spu_aby3.py"),
     "mpyc": ("mpyc", "mpyc_ops.py"),
+    "spu_lr": ("spu", "spu_lr.py"),
 }
 
 
