@@ -69,7 +69,7 @@ def central_lr(tr: Dataset, te: Dataset, l2: float, n_fit: int) -> tuple[np.ndar
 # ------------------------------------------------------------------------------ SS-LR
 def bench_sslr(peers: bool) -> None:
     print("SS-LR (vertical, 3-party MPC), test AUC/KS vs scikit-learn LogisticRegression")
-    for ds, epochs, lr in ((islr_default(), 20, 1.0), (loans(), 20, 1.0)):
+    for ds, epochs, lr in ((islr_default(), 20, 0.5), (loans(), 20, 0.5)):
         tr, te = ds.split(seed=0)
         split = ds.x.shape[1] // 2 + 1
         cfg = SSLR(epochs=epochs, learning_rate=lr, l2=1e-4, patience=2)

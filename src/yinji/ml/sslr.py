@@ -170,7 +170,7 @@ class SSLR:
     learning_rate: float = 0.5
     l2: float = 1e-4
     standardise: bool = True
-    validation_fraction: float = 0.2
+    validation_fraction: float = 0.1
     patience: int = 2
     tol: float = 1e-4
     shuffle: bool = True
