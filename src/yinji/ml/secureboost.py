@@ -54,6 +54,12 @@ def _he():  # type: ignore[no-untyped-def]
     return hnp, phe
 
 
+def generate_keys() -> Any:
+    """A fresh OU key pair (an `heu.numpy.HeKit`), KEY_BITS-bit modulus."""
+    hnp, phe = _he()
+    return hnp.setup(phe.SchemaType.OU, KEY_BITS)
+
+
 @dataclass
 class SecureBoostConfig:
     n_trees: int = 20
@@ -141,10 +147,12 @@ class SecureBoostActive:
         self.party, self.passives = party, list(passives)
         self.cfg = config or SecureBoostConfig()
 
-    def fit(self, x: np.ndarray, y: np.ndarray) -> SecureBoostModel:
+    def fit(self, x: np.ndarray, y: np.ndarray, *, keys: Any = None) -> SecureBoostModel:
+        """Train; `keys` (from `generate_keys`) lets a node reuse its OU key pair across
+        jobs (key generation takes seconds)."""
         hnp, phe = _he()
         cfg, nb, n = self.cfg, self.cfg.bins, len(y)
-        kit = hnp.setup(phe.SchemaType.OU, KEY_BITS)
+        kit = keys if keys is not None else generate_keys()
         enc, dec = kit.encryptor(), kit.decryptor()
         encoder = kit.batch_integer_encoder()
         bins, edges = quantile_bins(x, nb)
