@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(PY) -m yinji.demo
+	$(PY) -m yinji.cli.main network demo
 
 test: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks

@@ -26,7 +26,7 @@ from yinji.net.channel import (
     PeerUnavailable,
 )
 from yinji.net.framing import encode_array
-from yinji.net.tls import TlsConfig, tls_network
+from yinji.net.tls import TlsConfig, TlsListener, tls_connect, tls_network
 from yinji.testing.parties import run_parties
 from yinji.testing.tls import free_ports, make_tls_configs, run_parties_tls
 
@@ -291,3 +291,26 @@ def test_kind_mismatch_is_an_error(pair):
     p0.channel("P1").send_bytes(b"x")
     with pytest.raises(ChannelError, match="expected array from 'P0', got bytes"):
         p1.channel("P0").recv_array()
+
+
+def test_listener_admits_any_group_client_repeatedly(pki):
+    configs = pki[1]
+    served = []
+
+    def echo(ch):
+        served.append(ch.peer)
+        ch.send_bytes(ch.recv_bytes()[::-1])
+
+    listener = TlsListener("P0", ("127.0.0.1", 0), configs["P0"], timeout=5.0)
+    t = threading.Thread(target=listener.serve, args=(echo,), daemon=True)
+    t.start()
+    try:
+        for name in ("P1", "P1"):
+            ch = tls_connect(name, "P0", listener.address, configs[name], timeout=5.0)
+            ch.send_bytes(b"abc")
+            assert ch.recv_bytes() == b"cba"
+            ch.close()
+    finally:
+        listener.close()
+        t.join(5)
+    assert served == ["P1", "P1"] and not t.is_alive()

@@ -21,7 +21,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,6 +161,37 @@ def dial(owner: str, peer: str, address: Address, config: TlsConfig, ctx: ssl.SS
     return sock
 
 
+def admit(owner: str, raw: socket.socket, where: str, config: TlsConfig,
+          ctx: ssl.SSLContext, allowed: Callable[[str], bool],
+          timeout: float = _ADMIT_TIMEOUT) -> tuple[str, ssl.SSLSocket]:
+    """Server side of one connection: TLS handshake, the peer's hello, its certificate.
+
+    Returns (peer name, socket) if the peer names itself, `allowed(name)` holds and its
+    verified certificate is issued to that name (and matches its pin, if pins are set);
+    otherwise closes the connection and raises `PeerUnavailable` saying why. `timeout`
+    bounds the handshake and hello, so a silent client cannot hold the caller for long.
+    """
+    _tune(raw)
+    raw.settimeout(timeout)
+    try:
+        sock = ctx.wrap_socket(raw, server_side=True)
+    except (ssl.SSLError, OSError) as exc:
+        raw.close()
+        raise PeerUnavailable(f"{owner}: refused {where}: {_tls_reason(exc)}") from None
+    try:
+        said = _recv_hello(sock, where)
+        if not allowed(said):
+            raise PeerUnavailable(f"{owner}: refused {where}: unexpected peer {said!r}")
+        check_peer(owner, sock, said, config)
+        _send_hello(sock, owner)
+    except (PeerUnavailable, ChannelError, ssl.SSLError, OSError) as exc:
+        sock.close()
+        if isinstance(exc, PeerUnavailable):
+            raise
+        raise PeerUnavailable(f"{owner}: refused {where}: {_tls_reason(exc)}") from None
+    return said, sock
+
+
 class Acceptor:
     """Accepts the connections of `expected` peers on a listening socket, in a thread."""
 
@@ -210,23 +241,12 @@ class Acceptor:
             self._listener.close()
 
     def _admit(self, raw: socket.socket, where: str, remaining: float) -> None:
-        _tune(raw)
-        raw.settimeout(min(remaining, _ADMIT_TIMEOUT))
         try:
-            sock = self._ctx.wrap_socket(raw, server_side=True)
-        except (ssl.SSLError, OSError) as exc:
-            raw.close()
-            self._refusals.append(f"{where}: {_tls_reason(exc)}")
-            return
-        try:
-            said = _recv_hello(sock, where)
-            if said not in self.expected or said in self.accepted:
-                raise PeerUnavailable(f"{self.owner}: refused {where}: unexpected peer {said!r}")
-            check_peer(self.owner, sock, said, self.config)
-            _send_hello(sock, self.owner)
-        except (PeerUnavailable, ChannelError, ssl.SSLError, OSError) as exc:
-            sock.close()
-            self._refusals.append(f"{where}: {_tls_reason(exc)}")
+            said, sock = admit(self.owner, raw, where, self.config, self._ctx,
+                               lambda name: name in self.expected and name not in self.accepted,
+                               min(remaining, _ADMIT_TIMEOUT))
+        except PeerUnavailable as exc:
+            self._refusals.append(str(exc))
             return
         self.accepted[said] = sock
 
@@ -238,4 +258,5 @@ class Acceptor:
         return PeerUnavailable(text)
 
 
-__all__ = ["Acceptor", "Address", "TlsConfig", "check_own_certificate", "check_peer", "dial"]
+__all__ = ["Acceptor", "Address", "TlsConfig", "admit", "check_own_certificate", "check_peer",
+           "dial"]

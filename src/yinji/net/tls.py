@@ -9,7 +9,9 @@ a selector when neither can progress. Callers receive whole frames from a queue,
 timeout never leaves the stream half-read.
 
 `tls_network` builds a `Party` from such channels; who dials whom, the certificate and name
-checks and the hello exchange are in `yinji.net.connect`.
+checks and the hello exchange are in `yinji.net.connect`. For services with clients that come
+and go (a PIR member), `TlsListener` accepts any client the trust file vouches for, one
+`TlsChannel` per connection, and `tls_connect` is the client's side of that.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 
 import numpy as np
 
@@ -33,8 +35,16 @@ from yinji.net.channel import (
     ChannelTimeout,
     MalformedFrame,
     Party,
+    PeerUnavailable,
 )
-from yinji.net.connect import Acceptor, Address, TlsConfig, check_own_certificate, dial
+from yinji.net.connect import (
+    Acceptor,
+    Address,
+    TlsConfig,
+    admit,
+    check_own_certificate,
+    dial,
+)
 from yinji.net.framing import (
     DEFAULT_MAX_PAYLOAD,
     KIND_ARRAY,
@@ -311,4 +321,116 @@ def tls_network(name: str, addresses: Mapping[str, Address], config: TlsConfig, 
                                          max_payload=max_payload) for peer in peers})
 
 
-__all__ = ["TlsChannel", "TlsConfig", "tls_network"]
+def tls_connect(owner: str, peer: str, address: Address, config: TlsConfig, *,
+                timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = 10.0,
+                max_payload: int = DEFAULT_MAX_PAYLOAD) -> TlsChannel:
+    """Dial one service `peer` at `address` as `owner` (e.g. a client of a `TlsListener`).
+
+    Retries refused connections until `connect_timeout`, then raises `PeerUnavailable`; the
+    same certificate, name and pin checks as `tls_network`.
+    """
+    check_own_certificate(owner, config)
+    sock = dial(owner, peer, address, config, config.context(server=False),
+                time.monotonic() + connect_timeout)
+    return TlsChannel(owner, peer, sock, timeout=timeout, max_payload=max_payload)
+
+
+class TlsListener:
+    """A long-running mutual-TLS endpoint: admits clients one connection at a time, for ever.
+
+    Any client whose certificate chains to `config.ca_file` (and matches its pin, if pins are
+    set) and is issued to the name it introduces itself with is admitted; `allowed`, if
+    given, narrows that to a set of names. Everyone else is refused at the handshake and the
+    refusal is kept in `refusals`. Each admitted connection gets its own thread, which does
+    the handshake (so a slow client holds up nobody else), calls `handler(channel)` and
+    closes the channel when the handler returns. `channel.peer` is the authenticated name.
+    """
+
+    def __init__(self, owner: str, bind: Address, config: TlsConfig, *,
+                 allowed: Collection[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 max_connections: int = 256, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
+        check_own_certificate(owner, config)
+        self.owner, self.config, self.timeout = owner, config, timeout
+        self.allowed = frozenset(allowed) if allowed is not None else None
+        self.max_connections, self.max_payload = max_connections, max_payload
+        self.refusals: collections.deque[str] = collections.deque(maxlen=100)
+        self._ctx = config.context(server=True)
+        self._listener = socket.create_server(bind, backlog=64)
+        self.address: Address = self._listener.getsockname()[:2]
+        self._stop = threading.Event()
+        self._serving = False
+        self._lock = threading.Lock()
+        self._live: dict[int, TlsChannel | None] = {}  # connection thread id -> its channel
+
+    def _allowed(self, name: str) -> bool:
+        return name != self.owner and (self.allowed is None or name in self.allowed)
+
+    def serve(self, handler: Callable[[TlsChannel], None]) -> None:
+        """Accept connections until `close()`, then close the listening socket and return."""
+        with self._lock:
+            if self._stop.is_set():
+                return
+            self._serving = True
+        try:
+            while not self._stop.is_set():
+                self._listener.settimeout(0.25)
+                try:
+                    raw, addr = self._listener.accept()
+                except TimeoutError:
+                    continue
+                where = f"{addr[0]}:{addr[1]}"
+                with self._lock:
+                    full = len(self._live) >= self.max_connections
+                if full:
+                    raw.close()
+                    self.refusals.append(f"{self.owner}: refused {where}: too many connections")
+                    continue
+                t = threading.Thread(target=self._connection, args=(raw, where, handler),
+                                     daemon=True, name=f"yinji-conn {self.owner}<-{where}")
+                with self._lock:
+                    self._live[id(t)] = None
+                t.start()
+        finally:
+            self._listener.close()
+
+    def _connection(self, raw: socket.socket, where: str,
+                    handler: Callable[[TlsChannel], None]) -> None:
+        me = id(threading.current_thread())
+        ch: TlsChannel | None = None
+        try:
+            try:
+                peer, sock = admit(self.owner, raw, where, self.config, self._ctx, self._allowed)
+            except PeerUnavailable as exc:
+                self.refusals.append(str(exc))
+                return
+            ch = TlsChannel(self.owner, peer, sock, timeout=self.timeout,
+                            max_payload=self.max_payload)
+            with self._lock:
+                self._live[me] = ch
+            if self._stop.is_set():
+                return
+            handler(ch)
+        finally:
+            with self._lock:
+                self._live.pop(me, None)
+            if ch is not None:
+                ch.close()
+
+    @property
+    def connections(self) -> int:
+        """Connections being set up or served right now."""
+        with self._lock:
+            return len(self._live)
+
+    def close(self) -> None:
+        """Stop accepting and close every open connection (their handlers see ChannelClosed)."""
+        with self._lock:
+            self._stop.set()
+            if not self._serving:  # otherwise `serve` closes it within its next poll
+                self._listener.close()
+            live = [ch for ch in self._live.values() if ch is not None]
+        for ch in live:
+            ch.close()
+
+
+__all__ = ["TlsChannel", "TlsConfig", "TlsListener", "tls_connect", "tls_network"]

@@ -11,11 +11,17 @@ not which). Members do not talk to each other and learn nothing of the others' a
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from yinji.net.channel import ChannelClosed, ChannelTimeout, PeerUnavailable
+from yinji.net.channel import (
+    Channel,
+    ChannelClosed,
+    ChannelError,
+    ChannelTimeout,
+    PeerUnavailable,
+)
 from yinji.pir.client import PirClient
 from yinji.pir.keyword import Key, as_key
 from yinji.pir.oprf import RateLimited
@@ -63,11 +69,36 @@ class AllianceAnswer:
 class Alliance:
     """A client's connections to several members (one `PirClient` each)."""
 
-    def __init__(self, members: Mapping[str, PirClient], timeout: float = 5.0) -> None:
+    def __init__(self, members: Mapping[str, PirClient], timeout: float = 5.0, *,
+                 unavailable: Mapping[str, str] | None = None) -> None:
+        """`unavailable`: members that could not even be connected to, with the reason;
+        every answer reports them as `down`."""
         self.members = dict(members)
+        self.unavailable = dict(unavailable or {})
         self.timeout = timeout
+        self._owns_channels = False  # True when `connect` opened them
         self._pool = ThreadPoolExecutor(max_workers=max(1, 2 * len(self.members)),
                                         thread_name_prefix="alliance")
+
+    @classmethod
+    def connect(cls, openers: Mapping[str, Callable[[], Channel]], timeout: float = 5.0,
+                ) -> Alliance:
+        """Open a channel to every member concurrently (`openers[name]()`, e.g. a TLS dial);
+        members that cannot be reached or refuse us are kept, as `down` with the reason."""
+        def open_one(item: tuple[str, Callable[[], Channel]]) -> PirClient | str:
+            try:
+                return PirClient(item[1]())
+            except ChannelError as exc:
+                return str(exc)
+            except OSError as exc:
+                return f"{type(exc).__name__}: {exc}"
+
+        with ThreadPoolExecutor(max_workers=max(1, len(openers))) as pool:
+            opened = dict(zip(openers, pool.map(open_one, openers.items()), strict=True))
+        alliance = cls({n: c for n, c in opened.items() if isinstance(c, PirClient)}, timeout,
+                       unavailable={n: c for n, c in opened.items() if isinstance(c, str)})
+        alliance._owns_channels = True
+        return alliance
 
     def _ask(self, name: str, keys: list[bytes]) -> MemberAnswer:
         client = self.members[name]
@@ -96,7 +127,9 @@ class Alliance:
         futures: dict[str, Future] = {n: self._pool.submit(self._ask, n, keys_b)
                                       for n in self.members}
         wait(futures.values(), timeout=limit)
-        answers: dict[str, MemberAnswer] = {}
+        answers: dict[str, MemberAnswer] = {
+            name: MemberAnswer(name, DOWN, None, 0.0, reason)
+            for name, reason in self.unavailable.items()}
         for name, fut in futures.items():
             if fut.done():
                 answers[name] = fut.result()
@@ -110,13 +143,19 @@ class Alliance:
         list(self._pool.map(lambda c: c.prepare(count), self.members.values()))
 
     def close(self) -> None:
-        """Say bye to the members that are still reachable, and stop the worker threads."""
+        """Say bye to the members that are still reachable, close the channels if `connect`
+        opened them, and stop the worker threads."""
         for client in self.members.values():
             if client.lock.acquire(blocking=False):
                 client.lock.release()
                 try:
                     client.close()
-                except (ChannelClosed, PeerUnavailable, ChannelTimeout):
+                except ChannelError:
+                    pass
+            if self._owns_channels:
+                try:
+                    client.channel.close()
+                except ChannelError:
                     pass
         self._pool.shutdown(wait=False, cancel_futures=True)
 

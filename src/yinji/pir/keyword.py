@@ -27,7 +27,7 @@ import math
 import os
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +43,7 @@ LEN_BYTES = 2
 _NONCE = bytes(12)  # each (record, version) has its own key, so a fixed nonce is never reused
 _PERSON = b"yinji.pir.label"
 MAX_LABEL_SIZE = (1 << 16) - 1
+_PROGRESS_CHUNK = 50_000  # keys per OPRF call when reporting progress
 
 
 class DuplicateKey(ValueError):
@@ -216,18 +217,34 @@ class KeywordDatabase:
             del self._labels[k]
             self._tokens.pop(k, None)
 
-    def build(self, workers: int | None = None) -> KeywordVersion:
-        """Snapshot the records into a new immutable version (OPRF, seal, lay out, hint)."""
+    def build(self, workers: int | None = None,
+              progress: Callable[[str, int, int], None] | None = None) -> KeywordVersion:
+        """Snapshot the records into a new immutable version (OPRF, seal, lay out, hint).
+
+        `progress(stage, done, total)` is called as OPRF evaluation advances ("oprf", in
+        chunks of keys) and around sealing and preprocessing ("seal+hint", 0 or 1 of 1).
+        """
         keys = list(self._labels)
         start = time.perf_counter()
         todo = [k for k in keys if k not in self._tokens]
-        self._tokens.update(zip(todo, self.oprf.tokens(todo, workers=workers), strict=True))
+        if progress is None:
+            self._tokens.update(zip(todo, self.oprf.tokens(todo, workers=workers), strict=True))
+        else:
+            progress("oprf", 0, len(todo))
+            for i in range(0, len(todo), _PROGRESS_CHUNK):
+                chunk = todo[i:i + _PROGRESS_CHUNK]
+                self._tokens.update(zip(chunk, self.oprf.tokens(chunk, workers=workers),
+                                        strict=True))
+                progress("oprf", i + len(chunk), len(todo))
+            progress("seal+hint", 0, 1)
         oprf_s = time.perf_counter() - start
         self._builds += 1
         version = f"v{self._builds}-{secrets.token_hex(6)}"
         built = build_version([self._tokens[k] for k in keys], [self._labels[k] for k in keys],
                               self.label_size, version, self.buckets)
         built.timings["oprf_s"] = oprf_s
+        if progress is not None:
+            progress("seal+hint", 1, 1)
         return built
 
 

@@ -17,16 +17,17 @@ keys per request a client queries (batch sizes are visible).
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from yinji.crypto.group import POINT_BYTES, InvalidPoint
-from yinji.net.channel import Channel, ChannelClosed, ChannelTimeout, Party
+from yinji.net.channel import Channel, ChannelError, ChannelTimeout, Party
 from yinji.pir.keyword import KeywordDatabase, KeywordVersion
 from yinji.pir.oprf import OprfServer, RateLimited
 from yinji.pir.wire import PirError, expect_array, expect_bytes, recv_msg, send_msg
@@ -165,19 +166,32 @@ class PirServer:
 
     # -- serving ---------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def batching(self) -> Iterator[PirServer]:
+        """Keep the shared batcher running for the duration (a long-running service holds
+        it open so connections that come and go do not restart it)."""
+        self._start()
+        try:
+            yield self
+        finally:
+            self._finish()
+
     def serve(self, party: Party, clients: Sequence[str] | None = None) -> None:
         """Answer every client peer of `party` until each says bye or closes its channel."""
         peers = list(clients) if clients is not None else party.peers
-        self._start()
-        try:
+        with self.batching():
             threads = [threading.Thread(target=self._handle, args=(party.channel(p),),
                                         daemon=True, name=f"{self.name}-pir-{p}") for p in peers]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
-        finally:
-            self._finish()
+
+    def serve_channel(self, ch: Channel, idle: float | None = None) -> None:
+        """Answer one client on `ch` (e.g. one TLS connection) until it says bye, closes,
+        or sends nothing for `idle` seconds. Concurrent calls share one batcher."""
+        with self.batching():
+            self._handle(ch, idle)
 
     def stop(self) -> None:
         """Make `serve` return once each client's pending receive times out."""
@@ -187,16 +201,18 @@ class PirServer:
         if self.audit is not None:
             self.audit(PirQueryEvent(self.name, client, kind, count, version, status, time.time()))
 
-    def _handle(self, ch: Channel) -> None:
+    def _handle(self, ch: Channel, idle: float | None = None) -> None:
+        last = time.monotonic()
         while True:
             try:
                 header, parts = recv_msg(ch)
             except ChannelTimeout:
-                if self._halt.is_set():
+                if self._halt.is_set() or (idle is not None and time.monotonic() - last >= idle):
                     return
                 continue
-            except ChannelClosed:
+            except ChannelError:  # closed, or a malformed frame: drop this client
                 return
+            last = time.monotonic()
             op, rid = header.get("op"), header.get("id")
             if op == "bye":
                 return
@@ -208,7 +224,7 @@ class PirServer:
                 reply, out = {"status": "error", "error": str(exc)}, ()
             try:
                 send_msg(ch, dict(reply, id=rid), out)
-            except ChannelClosed:
+            except ChannelError:
                 return
 
     def _dispatch(self, client: str, op: str | None, header: dict,

@@ -1,0 +1,416 @@
+"""`yinji pir serve | query`: a member serving its list for anonymous query, and a client
+asking one member or a whole alliance (see docs/pir.md).
+
+serve: reads key -> label records from CSV (or Parquet when pyarrow is installed), builds a
+database version (progress on stderr), prints the version and its certificate fingerprint,
+and serves clients of the group CA over mutual TLS until Ctrl-C. Labels are the chosen
+columns as a compact JSON object.
+
+query: asks every member for every key and reports, per key and member, `hit` (with the
+label), `miss`, or why the member did not answer (`down`, `timeout`, `rate_limited`,
+`error`). Exit status 0 when every member answered, 3 when some did not (their rows say
+which), 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import json
+import signal
+import sys
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+EXIT_PARTIAL = 3
+KEYS_PER_REQUEST = 256  # keys per OPRF/PIR request; the rate limit is charged per request
+_RATE_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hour": 3600.0,
+               "d": 86400.0, "day": 86400.0}
+
+
+class CliError(Exception):
+    """Bad input: reported as one line, exit status 2."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("pir", help="anonymous query (keyword PIR): serve a list, query members")
+    psub = p.add_subparsers(dest="pir_command", metavar="SUBCOMMAND")
+
+    s = psub.add_parser("serve", help="serve a key -> label list to clients of the group CA")
+    s.add_argument("--list", required=True, metavar="FILE",
+                   help="records, .csv (or .parquet if pyarrow is installed)")
+    s.add_argument("--key-column", required=True, metavar="C", help="column holding the key")
+    s.add_argument("--label-columns", required=True, metavar="A,B",
+                   help="columns that make up the label (comma-separated)")
+    s.add_argument("--listen", required=True, metavar="HOST:PORT", help="e.g. 0.0.0.0:7443")
+    _tls_args(s, key_alias=True)
+    s.add_argument("--rate-limit", metavar="N/min", default="1000/min",
+                   help="OPRF evaluations (keys) per client certificate: N/s, N/min, N/h or "
+                        "N/day (default 1000/min); N is also the burst")
+    s.add_argument("--label-size", type=int, metavar="BYTES",
+                   help="label slot size (default: longest label rounded up to 16)")
+    s.add_argument("--allow", metavar="NAME,...",
+                   help="only these client names (default: any certificate from the CA)")
+    s.add_argument("--audit", metavar="FILE",
+                   help="append one JSON line per request (client, kind, key count; no keys)")
+    s.set_defaults(func=_serve)
+
+    q = psub.add_parser("query", help="ask one member or an alliance for one or many keys")
+    who = q.add_mutually_exclusive_group(required=True)
+    who.add_argument("--member", action="append", metavar="NAME=HOST:PORT",
+                     help="a member to ask (repeat for several)")
+    who.add_argument("--alliance", metavar="FILE",
+                     help="alliance file (.json, or .yaml): members: {NAME: HOST:PORT}")
+    keys = q.add_mutually_exclusive_group(required=True)
+    keys.add_argument("--key", action="append", metavar="K", help="a key (repeatable)")
+    keys.add_argument("--keys-file", metavar="F", help="one key per line (# comments)")
+    _tls_args(q, key_alias=False)
+    q.add_argument("--out", metavar="FILE.csv", help="also write the results as CSV")
+    q.add_argument("--timeout", type=float, help="seconds to wait for all members (default 30)")
+    q.add_argument("--connect-timeout", type=float, default=3.0,
+                   help="seconds to keep trying to reach a member (default 3)")
+    q.set_defaults(func=_query)
+    p.set_defaults(func=lambda a: p.print_help() or 2)
+
+
+def _tls_args(p: argparse.ArgumentParser, key_alias: bool) -> None:
+    p.add_argument("--cert", required=True, help="own certificate (PEM), issued by the group CA")
+    flags = ["--tls-key", "--key"] if key_alias else ["--tls-key"]
+    p.add_argument(*flags, dest="key_file", required=True, metavar="FILE",
+                   help="own private key (PEM)" + ("" if key_alias else
+                                                    "; --key is the key to look up"))
+    p.add_argument("--ca", required=True, help="group CA certificate (PEM)")
+    p.add_argument("--name", help="own name (default: the name in --cert)")
+
+
+def _fail(exc: Exception) -> int:
+    print(f"yinji pir: error: {exc}", file=sys.stderr)
+    return 2
+
+
+# -- shared helpers ---------------------------------------------------------------------------
+
+def _tls(args: argparse.Namespace):  # noqa: ANN202 - (name, TlsConfig), imported lazily
+    from yinji.crypto.certs import cert_names
+    from yinji.net.connect import TlsConfig
+
+    paths = {"--cert": args.cert, "--tls-key": args.key_file, "--ca": args.ca}
+    for flag, path in paths.items():
+        if not Path(path).is_file():
+            raise CliError(f"{flag} {path}: no such file")
+    names = cert_names(Path(args.cert).read_bytes())
+    name = args.name or (names[0] if names else None)
+    if not name:
+        raise CliError(f"--cert {args.cert} names nobody; pass --name")
+    return name, TlsConfig(Path(args.cert), Path(args.key_file), Path(args.ca))
+
+
+def parse_address(text: str, what: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise CliError(f"{what} {text!r}: expected HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+def parse_rate(text: str):  # noqa: ANN201 - RateLimit, imported lazily
+    from yinji.pir.oprf import RateLimit
+
+    count, sep, unit = text.partition("/")
+    unit = unit.strip().lower()
+    if not sep or not count.strip().isdigit() or int(count) <= 0 or unit not in _RATE_UNITS:
+        raise CliError(f"--rate-limit {text!r}: expected N/s, N/min, N/h or N/day, N > 0")
+    n = int(count)
+    return RateLimit(burst=n, per_second=n / _RATE_UNITS[unit])
+
+
+# -- serve -----------------------------------------------------------------------------------
+
+def read_table(path: Path, columns: list[str]) -> list[dict[str, str]]:
+    """Rows of `path` restricted to `columns` (values as text); clear errors otherwise."""
+    if not path.is_file():
+        raise CliError(f"--list {path}: no such file")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        if importlib.util.find_spec("pyarrow") is None:
+            raise CliError(f"--list {path}: reading Parquet needs pyarrow, which is not "
+                           "installed; install it or convert the list to CSV")
+        import pyarrow.parquet as pq
+
+        available = pq.read_schema(path).names
+        _check_columns(path, columns, available)
+        table = pq.read_table(path, columns=columns).to_pylist()
+        return [{c: "" if r[c] is None else str(r[c]) for c in columns} for r in table]
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        _check_columns(path, columns, reader.fieldnames or [])
+        try:
+            return [{c: (row[c] or "") for c in columns} for row in reader]
+        except csv.Error as exc:
+            raise CliError(f"--list {path}: line {reader.line_num}: {exc}") from None
+
+
+def _check_columns(path: Path, wanted: list[str], available: list[str]) -> None:
+    missing = [c for c in wanted if c not in available]
+    if missing:
+        raise CliError(f"--list {path}: no column {', '.join(map(repr, missing))} "
+                       f"(columns: {', '.join(available) or 'none'})")
+
+
+def build_records(rows: list[dict[str, str]], key_column: str, label_columns: list[str],
+                  source: str) -> list[tuple[str, bytes]]:
+    """(key, label) per row; label = compact JSON of the label columns. Rejects empty and
+    duplicate keys, naming the rows (row 1 = the first data row)."""
+    first_row: dict[str, int] = {}
+    dups: list[str] = []
+    records = []
+    for i, row in enumerate(rows, start=1):
+        key = row[key_column].strip()
+        if not key:
+            raise CliError(f"--list {source}: row {i}: empty key in column {key_column!r}")
+        if key in first_row:
+            dups.append(f"{key!r} (rows {first_row[key]} and {i})")
+            continue
+        first_row[key] = i
+        label = json.dumps({c: row[c] for c in label_columns}, ensure_ascii=False,
+                           separators=(",", ":")).encode()
+        records.append((key, label))
+    if dups:
+        raise CliError(f"--list {source}: {len(dups)} duplicate key(s) in column "
+                       f"{key_column!r}, e.g. {'; '.join(dups[:3])}; keys must be unique")
+    return records
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    if stage == "oprf":
+        print(f"  OPRF over keys: {done}/{total}", file=sys.stderr, flush=True)
+    elif done == 0:
+        print("  sealing labels and preprocessing the PIR matrix ...", file=sys.stderr,
+              flush=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _block(service) -> None:  # noqa: ANN001 - PirService; replaced in tests
+    """Serve until Ctrl-C (or SIGTERM, e.g. from a service manager)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while True:
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        print("\nstopping", file=sys.stderr)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        return _serve_checked(args)
+    except (CliError, ValueError, OSError) as exc:
+        return _fail(exc)
+
+
+def _serve_checked(args: argparse.Namespace) -> int:
+    from yinji.crypto.certs import fingerprint
+    from yinji.pir.keyword import KeywordDatabase
+    from yinji.pir.oprf import OprfServer
+    from yinji.pir.server import PirServer
+    from yinji.pir.service import PirService
+
+    name, config = _tls(args)
+    bind = parse_address(args.listen, "--listen")
+    rate = parse_rate(args.rate_limit)
+    key_column = args.key_column.strip()
+    label_columns = [c.strip() for c in args.label_columns.split(",") if c.strip()]
+    if not label_columns:
+        raise CliError("--label-columns: give at least one column")
+    if key_column in label_columns:
+        raise CliError(f"--label-columns: {key_column!r} is the key column")
+    path = Path(args.list)
+    start = time.perf_counter()
+    records = build_records(read_table(path, [key_column, *label_columns]), key_column,
+                            label_columns, str(path))
+    longest = max((len(lab) for _, lab in records), default=0)
+    label_size = (args.label_size if args.label_size is not None
+                  else max(16, -(-longest // 16) * 16))
+    if longest > label_size:
+        raise CliError(f"--label-size {label_size}: the longest label is {longest} bytes")
+    print(f"{name}: {len(records)} records from {path} (label {label_size} bytes)",
+          file=sys.stderr, flush=True)
+    db = KeywordDatabase(records, label_size=label_size, oprf=OprfServer(rate_limit=rate))
+    version = db.build(progress=_progress)
+    hint_mib = version.pir.hint.nbytes / 2**20
+    print(f"  built in {time.perf_counter() - start:.1f} s: {version.layout.buckets} buckets x "
+          f"{version.layout.slots} slots, hint {hint_mib:.1f} MiB", file=sys.stderr, flush=True)
+
+    audit_fh = open(args.audit, "a", encoding="utf-8") if args.audit else None
+
+    def audit(event) -> None:  # noqa: ANN001 - PirQueryEvent
+        if audit_fh is not None:
+            audit_fh.write(json.dumps(asdict(event), separators=(",", ":")) + "\n")
+            audit_fh.flush()
+
+    allowed = [n.strip() for n in args.allow.split(",") if n.strip()] if args.allow else None
+    server = PirServer(version, db.oprf, name=name, audit=audit)
+    try:
+        with PirService(server, bind, config, allowed=allowed) as service:
+            host, port = service.address
+            print(f"member {name}: serving version {version.version} on {host}:{port}")
+            print(f"certificate fingerprint (SHA-256): "
+                  f"{fingerprint(Path(config.cert_file).read_bytes())}", flush=True)
+            service.start()
+            _block(service)
+    finally:
+        if audit_fh is not None:
+            audit_fh.close()
+    return 0
+
+
+# -- query -----------------------------------------------------------------------------------
+
+def _yaml_members(text: str, source: str) -> dict:
+    """The alliance file's YAML: PyYAML if installed, else the plain two-level form."""
+    if importlib.util.find_spec("yaml") is not None:
+        import yaml
+
+        return yaml.safe_load(text)
+    doc: dict = {}
+    section: dict | None = None
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split(" #")[0].rstrip() if not raw.lstrip().startswith("#") else ""
+        if not line.strip():
+            continue
+        key, sep, value = line.strip().partition(":")
+        if not sep:
+            raise CliError(f"--alliance {source}: line {n}: expected 'name: value' (without "
+                           "PyYAML only plain 'members:' mappings are read; or use JSON)")
+        value = value.strip().strip("'\"")
+        if raw[0] in " \t":
+            if section is None:
+                raise CliError(f"--alliance {source}: line {n}: indented line outside a section")
+            section[key.strip().strip("'\"")] = value
+        elif value:
+            doc[key] = value
+            section = None
+        else:
+            section = doc[key] = {}
+    return doc
+
+
+def load_alliance(path: Path) -> tuple[dict[str, tuple[str, int]], float | None]:
+    """Members (name -> address) and optional timeout from an alliance file."""
+    if not path.is_file():
+        raise CliError(f"--alliance {path}: no such file")
+    text = path.read_text(encoding="utf-8")
+    try:
+        doc = json.loads(text) if path.suffix.lower() == ".json" else _yaml_members(text, str(path))
+    except json.JSONDecodeError as exc:
+        raise CliError(f"--alliance {path}: not valid JSON: {exc}") from None
+    members = doc.get("members") if isinstance(doc, dict) else None
+    if isinstance(members, list):
+        try:
+            members = {m["name"]: m["address"] for m in members}
+        except (TypeError, KeyError):
+            raise CliError(f"--alliance {path}: each member needs 'name' and 'address'") from None
+    if not isinstance(members, dict) or not members:
+        raise CliError(f"--alliance {path}: expected 'members' mapping names to HOST:PORT")
+    out = {str(n): parse_address(str(a), f"--alliance {path}: member {n}")
+           for n, a in members.items()}
+    timeout = doc.get("timeout")
+    return out, float(timeout) if timeout is not None else None
+
+
+def _members(args: argparse.Namespace) -> tuple[dict[str, tuple[str, int]], float | None]:
+    if args.alliance:
+        return load_alliance(Path(args.alliance))
+    members: dict[str, tuple[str, int]] = {}
+    for spec in args.member:
+        name, sep, addr = spec.partition("=")
+        if not sep or not name.strip():
+            raise CliError(f"--member {spec!r}: expected NAME=HOST:PORT")
+        if name.strip() in members:
+            raise CliError(f"--member {name.strip()!r} given twice")
+        members[name.strip()] = parse_address(addr, f"--member {name}")
+    return members, None
+
+
+def _keys(args: argparse.Namespace) -> list[str]:
+    if args.key:
+        keys = [k.strip() for k in args.key]
+    else:
+        path = Path(args.keys_file)
+        if not path.is_file():
+            raise CliError(f"--keys-file {path}: no such file")
+        keys = [ln.strip() for ln in path.read_text(encoding="utf-8-sig").splitlines()]
+        keys = [k for k in keys if k and not k.startswith("#")]
+    if not keys or any(not k for k in keys):
+        raise CliError("no keys to query" if not keys else "empty key")
+    return keys
+
+
+def _query(args: argparse.Namespace) -> int:
+    try:
+        return _query_checked(args)
+    except (CliError, ValueError, OSError) as exc:
+        return _fail(exc)
+
+
+def _query_checked(args: argparse.Namespace) -> int:
+    from yinji.pir.alliance import OK, Alliance
+    from yinji.pir.service import connect_member
+
+    name, config = _tls(args)
+    members, file_timeout = _members(args)
+    keys = _keys(args)
+    timeout = args.timeout or file_timeout or 30.0
+    openers = {m: (lambda m=m, a=a: connect_member(name, m, a, config, timeout=timeout,
+                                                    connect_timeout=args.connect_timeout))
+               for m, a in members.items()}
+    alliance = Alliance.connect(openers, timeout=timeout)
+    rows: list[dict[str, str]] = []
+    not_ok: dict[str, str] = {}
+    try:
+        for i in range(0, len(keys), KEYS_PER_REQUEST):
+            chunk = keys[i:i + KEYS_PER_REQUEST]
+            answer = alliance.query(chunk)
+            for key_i, key in enumerate(chunk):
+                for m in members:
+                    a = answer.members[m]
+                    if a.status != OK:
+                        not_ok.setdefault(m, a.status)
+                        rows.append({"key": key, "member": m, "status": a.status, "label": "",
+                                     "detail": a.error or ""})
+                        continue
+                    assert a.labels is not None
+                    label = a.labels[key_i]
+                    rows.append({"key": key, "member": m,
+                                 "status": "miss" if label is None else "hit",
+                                 "label": "" if label is None
+                                 else label.decode("utf-8", errors="replace"),
+                                 "detail": ""})
+    finally:
+        alliance.close()
+    _print_rows(rows)
+    answered = len(members) - len(not_ok)
+    summary = f"{len(keys)} key(s), {len(members)} member(s): {answered} answered"
+    if not_ok:
+        summary += "; NOT answered: " + ", ".join(f"{m} ({s})" for m, s in not_ok.items())
+        summary += " - a miss there means nothing"
+    print(summary)
+    if args.out:
+        with open(args.out, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=["key", "member", "status", "label", "detail"])
+            w.writeheader()
+            w.writerows(rows)
+    return EXIT_PARTIAL if not_ok else 0
+
+
+def _print_rows(rows: list[dict[str, str]]) -> None:
+    kw = max([3, *(len(r["key"]) for r in rows)])
+    mw = max([6, *(len(r["member"]) for r in rows)])
+    print(f"{'key':<{kw}}  {'member':<{mw}}  {'status':<12}  label")
+    for r in rows:
+        tail = r["label"] if r["status"] in ("hit", "miss") else f"({r['detail']})"
+        print(f"{r['key']:<{kw}}  {r['member']:<{mw}}  {r['status']:<12}  {tail}")

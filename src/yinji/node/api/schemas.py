@@ -1,0 +1,112 @@
+"""REST API schemas (pydantic): `...Create` for requests, `...Public` for responses."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class InputSpec(BaseModel):
+    dataset: str = Field(description="dataset id in that node's catalog")
+    columns: list[str] = Field(description="columns of that dataset the protocol uses")
+
+
+class JobCreate(BaseModel):
+    protocol: str = Field(examples=["mpc.aggregate", "psi.intersect", "psi.cardinality"])
+    inputs: dict[str, InputSpec] = Field(description="node name -> its input")
+    params: dict[str, Any] = Field(default_factory=dict)
+    recipients: list[str] = Field(description="nodes that receive the result")
+
+
+class ApprovalPublic(BaseModel):
+    node: str
+    decision: str
+    hash: str
+    record: dict[str, Any]
+    signature: str
+
+
+class JobPublic(BaseModel):
+    id: str
+    protocol: str
+    proposer: str
+    state: Literal["proposed", "approved", "running", "succeeded", "failed", "cancelled",
+                   "rejected"]
+    reason: str
+    progress: float
+    stage: str
+    spec: dict[str, Any]
+    spec_hash: str
+    approvals: list[ApprovalPublic]
+    approvals_hash: str
+    has_result: bool
+    created: float
+    updated: float
+
+
+class DecisionCreate(BaseModel):
+    reason: str = ""
+
+
+class ResultPublic(BaseModel):
+    job_id: str
+    result: dict[str, Any]
+    result_hash: str
+
+
+class PolicyRuleModel(BaseModel):
+    columns: list[str] = ["*"]
+    peers: list[str] = ["*"]
+    protocols: list[str] = ["*"]
+
+
+class DatasetCreate(BaseModel):
+    id: str
+    kind: Literal["csv", "parquet", "sql"]
+    location: str = Field(description="file path (relative to the node home) or SQLAlchemy URL")
+    table: str | None = None
+    schema_: dict[str, Literal["string", "float", "int"]] = Field(alias="schema")
+    policy: list[PolicyRuleModel] = Field(default_factory=list)
+
+
+class DatasetPublic(BaseModel):
+    id: str
+    kind: str
+    schema_: dict[str, str] = Field(alias="schema")
+    policy: list[PolicyRuleModel]
+
+
+class PeerPublic(BaseModel):
+    name: str
+    dataplane: str
+    fingerprint: str
+    signing_key: str
+    api: str
+
+
+class NodePublic(BaseModel):
+    name: str
+    fingerprint: str
+    signing_key: str
+    dataplane: str
+    schema_version: int
+    protocols: dict[str, str]
+
+
+class AuditEntry(BaseModel):
+    seq: int
+    ts: float
+    kind: str
+    actor: str
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+    signature: str
+
+
+class VerifyPublic(BaseModel):
+    ok: bool
+    entries: int
+    problems: list[str]
+    head: str

@@ -1,0 +1,257 @@
+"""Tamper-evident audit log (计算留痕、调用留痕): append-only, hash-chained, Ed25519-signed.
+
+Entry n stores `hash_n = SHA-256(canonical JSON of seq, ts, kind, actor, data, prev_hash)`
+with `prev_hash = hash_{n-1}` (64 zeros for the first) and the node's Ed25519 signature of
+`hash_n`. A signed head (last seq and hash) is rewritten with every append. `verify` finds:
+an edited entry (its hash no longer matches), a deleted entry (a gap in seq and a broken
+link), reordered entries (broken links), a truncated tail (the head names a later entry), and
+entries or a head not signed by the node's key (someone who can write the database but does
+not hold the key cannot re-sign a forged chain).
+
+Entries carry only identifiers (jobs, datasets, peers, tokens' names), hashes, states and
+counts — never customer values. Job entries carry the hash of the signed approvals of every
+participant, so nodes can cross-check each other's records (`approvals_hash`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+
+from yinji.crypto.sign import SigningKey, verify
+from yinji.node.store import Store, audit, audit_head
+
+GENESIS = "0" * 64
+
+
+def canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- typed events ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Event:
+    kind: ClassVar[str] = "event"
+
+
+@dataclass(frozen=True)
+class NodeEvent(Event):
+    kind: ClassVar[str] = "node"
+    action: str                      # started | stopped | recovered
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ApiCallEvent(Event):
+    kind: ClassVar[str] = "api.call"
+    method: str
+    path: str
+    status: int
+    principal: str = ""              # token name, or "" when unauthenticated
+    role: str = ""
+    allowed: bool = True
+
+
+@dataclass(frozen=True)
+class PeerCallEvent(Event):
+    kind: ClassVar[str] = "peer.call"
+    peer: str
+    op: str
+    job_id: str = ""
+    accepted: bool = True
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PeerChangeEvent(Event):
+    kind: ClassVar[str] = "peer.change"
+    peer: str
+    action: str
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class DatasetEvent(Event):
+    kind: ClassVar[str] = "dataset"
+    dataset_id: str
+    action: str
+    columns: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class JobProposedEvent(Event):
+    kind: ClassVar[str] = "job.proposed"
+    job_id: str
+    proposer: str
+    protocol: str
+    spec_hash: str
+    parties: list[str]
+    recipients: list[str]
+
+
+@dataclass(frozen=True)
+class ApprovalEvent(Event):
+    kind: ClassVar[str] = "job.approval"
+    job_id: str
+    node: str
+    decision: str                    # approve | reject
+    spec_hash: str
+    approval_hash: str
+    by: str = ""                     # "policy", a token's name, or the peer that sent it
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class JobStateEvent(Event):
+    kind: ClassVar[str] = "job.state"
+    job_id: str
+    state: str
+    reason: str = ""
+    approvals_hash: str = ""
+
+
+@dataclass(frozen=True)
+class ResultDeliveredEvent(Event):
+    kind: ClassVar[str] = "job.result"
+    job_id: str
+    recipient: str
+    result_hash: str
+
+
+# -- the log --------------------------------------------------------------------------------
+
+def entry_hash(seq: int, ts: float, kind: str, actor: str, data: dict[str, Any],
+               prev_hash: str) -> str:
+    return sha256_hex(canonical({"seq": seq, "ts": ts, "kind": kind, "actor": actor,
+                                 "data": data, "prev": prev_hash}))
+
+
+def _head_message(seq: int, digest: str) -> bytes:
+    return f"yinji-audit-head/1 {seq} {digest}".encode()
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    entries: int
+    problems: list[str]
+    head: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class AuditLog:
+    """Appends events to the store's `audit` table and verifies the chain."""
+
+    def __init__(self, store: Store, key: SigningKey, actor: str) -> None:
+        self.store, self.key, self.actor = store, key, actor
+
+    def append(self, event: Event) -> dict[str, Any]:
+        data = asdict(event)
+        with self.store.write() as conn:
+            last = conn.execute(sa.select(audit.c.seq, audit.c.hash)
+                                .order_by(audit.c.seq.desc()).limit(1)).first()
+            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            ts = round(time.time(), 6)
+            digest = entry_hash(seq, ts, event.kind, self.actor, data, prev)
+            sig = self.key.sign(digest.encode()).hex()
+            row = {"seq": seq, "ts": ts, "kind": event.kind, "actor": self.actor,
+                   "data_json": canonical(data).decode(), "prev_hash": prev, "hash": digest,
+                   "signature": sig}
+            conn.execute(audit.insert().values(**row))
+            head_sig = self.key.sign(_head_message(seq, digest)).hex()
+            if conn.execute(audit_head.update().where(audit_head.c.id == 1)
+                            .values(seq=seq, hash=digest, signature=head_sig)).rowcount == 0:
+                conn.execute(audit_head.insert().values(id=1, seq=seq, hash=digest,
+                                                        signature=head_sig))
+        return row
+
+    def entries(self, *, after: int = 0, limit: int | None = None,
+                job_id: str | None = None) -> list[dict[str, Any]]:
+        q = sa.select(audit).where(audit.c.seq > after).order_by(audit.c.seq)
+        if limit:
+            q = q.limit(limit)
+        rows = [_public(r) for r in self.store.read(q)]
+        if job_id:
+            rows = [r for r in rows if r["data"].get("job_id") == job_id]
+        return rows
+
+    def export_jsonl(self) -> Iterator[str]:
+        for row in self.entries():
+            yield json.dumps(row, sort_keys=True, ensure_ascii=False)
+
+    def verify(self, public_key: str | None = None) -> VerifyReport:
+        return verify_rows(self.store, public_key or self.key.public)
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    return {"seq": row["seq"], "ts": row["ts"], "kind": row["kind"], "actor": row["actor"],
+            "data": json.loads(row["data_json"]), "prev_hash": row["prev_hash"],
+            "hash": row["hash"], "signature": row["signature"]}
+
+
+def verify_rows(store: Store, public_key: str) -> VerifyReport:
+    """Check every entry's hash, link and signature, the sequence and the signed head."""
+    problems: list[str] = []
+    try:
+        rows = store.read(sa.select(audit).order_by(audit.c.seq))
+        heads = store.read(sa.select(audit_head))
+    except Exception as exc:  # noqa: BLE001 - a corrupted database is a failed verification
+        return VerifyReport(False, 0, [f"audit store unreadable: {type(exc).__name__}: {exc}"])
+    prev, expected_seq = GENESIS, 1
+    for row in rows:
+        seq = row["seq"]
+        if len(problems) > 20:
+            problems.append("... (stopped after 20 problems)")
+            break
+        if seq != expected_seq:
+            problems.append(f"entry {seq}: expected sequence number {expected_seq} "
+                            "(entries deleted or reordered)")
+        if row["prev_hash"] != prev:
+            problems.append(f"entry {seq}: does not link to the previous entry "
+                            "(deleted, inserted or reordered entries)")
+        try:
+            data = json.loads(row["data_json"])
+            digest = entry_hash(seq, row["ts"], row["kind"], row["actor"], data,
+                                row["prev_hash"])
+        except (ValueError, TypeError) as exc:
+            problems.append(f"entry {seq}: unreadable data ({exc})")
+            digest = ""
+        if digest != row["hash"]:
+            problems.append(f"entry {seq}: content does not match its hash (edited)")
+        try:
+            sig_ok = verify(public_key, bytes.fromhex(row["signature"]), row["hash"].encode())
+        except ValueError:
+            sig_ok = False
+        if not sig_ok:
+            problems.append(f"entry {seq}: signature invalid")
+        prev, expected_seq = row["hash"], seq + 1
+    last_seq, last_hash = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (0, GENESIS)
+    if not heads:
+        if rows:
+            problems.append("signed head missing")
+    else:
+        head = heads[0]
+        try:
+            head_ok = verify(public_key, bytes.fromhex(head["signature"]),
+                             _head_message(head["seq"], head["hash"]))
+        except ValueError:
+            head_ok = False
+        if not head_ok:
+            problems.append("signed head: signature invalid")
+        if (head["seq"], head["hash"]) != (last_seq, last_hash):
+            problems.append(f"signed head names entry {head['seq']} but the log ends at "
+                            f"{last_seq} (entries deleted or edited at the end)")
+    return VerifyReport(not problems, len(rows), problems, last_hash)

@@ -1,0 +1,122 @@
+"""Node configuration: one YAML file `node.yaml` in the node's home folder.
+
+Only names, addresses, fingerprints, public keys and policy rules live here; private keys are
+separate 0600 files next to it and API tokens are stored hashed in the metadata store.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG_FILE = "node.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the file and the field."""
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ConfigError(f"address must be HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+@dataclass
+class PeerConfig:
+    """A peer node: where to reach it and how to recognise it."""
+
+    name: str
+    dataplane: str                  # HOST:PORT of its mutual-TLS data plane
+    fingerprint: str                # SHA-256 of its TLS certificate (hex)
+    signing_key: str                # its Ed25519 public key (base64), signs approvals/audit
+    cert: str                       # path of its certificate, relative to the home folder
+    api: str = ""                   # its REST API base URL (informational)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return parse_address(self.dataplane)
+
+
+@dataclass
+class NodeConfig:
+    name: str
+    api_host: str = "127.0.0.1"
+    api_port: int = 8700
+    dataplane_host: str = "127.0.0.1"
+    dataplane_port: int = 8800
+    database_url: str | None = None     # default: SQLite file node.db in the home folder
+    job_timeout: float = 120.0           # seconds a job may wait for peers or messages
+    peers: dict[str, PeerConfig] = field(default_factory=dict)
+    auto_approve: list[dict[str, Any]] = field(default_factory=list)
+    home: Path = field(default=Path("."), repr=False, compare=False)
+
+    # -- files --------------------------------------------------------------------------
+    @property
+    def cert_file(self) -> Path:
+        return self.home / "tls" / "node.crt"
+
+    @property
+    def key_file(self) -> Path:
+        return self.home / "tls" / "node.key"
+
+    @property
+    def trust_file(self) -> Path:
+        return self.home / "tls" / "trust.pem"
+
+    @property
+    def signing_key_file(self) -> Path:
+        return self.home / "signing.key"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'node.db').resolve()}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def dataplane(self) -> str:
+        return f"{self.dataplane_host}:{self.dataplane_port}"
+
+    # -- load / save ----------------------------------------------------------------------
+    @classmethod
+    def load(cls, home: str | os.PathLike[str]) -> NodeConfig:
+        home = Path(home)
+        path = home / CONFIG_FILE
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no node here (run `yinji node init`)") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        if not isinstance(raw, dict) or not raw.get("name"):
+            raise ConfigError(f"{path}: needs at least `name`")
+        peers = {}
+        for name, p in (raw.pop("peers", None) or {}).items():
+            try:
+                peers[name] = PeerConfig(name=name, **p)
+            except TypeError as exc:
+                raise ConfigError(f"{path}: peer {name!r}: {exc}") from None
+        known = {f for f in cls.__dataclass_fields__ if f not in ("peers", "home")}
+        unknown = set(raw) - known
+        if unknown:
+            raise ConfigError(f"{path}: unknown field(s) {', '.join(sorted(unknown))}")
+        return cls(peers=peers, home=home, **raw)
+
+    def save(self) -> None:
+        data = asdict(self)
+        data.pop("home")
+        data["peers"] = {n: {k: v for k, v in asdict(p).items() if k != "name"}
+                         for n, p in sorted(self.peers.items())}
+        path = self.home / CONFIG_FILE
+        tmp = path.with_suffix(".yaml.tmp")
+        tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+                       encoding="utf-8")
+        os.replace(tmp, path)

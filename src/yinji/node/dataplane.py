@@ -1,0 +1,223 @@
+"""The node's data plane: one mutual-TLS listener that carries both control messages between
+nodes (proposals, approvals, start/fail notices) and the per-job protocol channels.
+
+Every connection is authenticated the same way as `yinji.net.connect`: TLS 1.3 with a
+certificate from the trust file (peers' pinned certificates), then a hello naming the peer,
+whose certificate must be that peer's pinned one. Unknown or mismatched peers are refused and
+the refusal is reported to `on_refused` (the node audits it).
+
+After the hello the dialer sends one JSON request frame:
+    {"op": "msg", "body": {...}}                 -> one JSON reply frame, then close
+    {"op": "channel", "job": ID, "spec_hash": H} -> {"ok": true} and the connection becomes
+                                                   that job's `TlsChannel` between the two
+A job's channels follow the `tls_network` rule: of two parties, the one whose name sorts first
+dials. The acceptor only takes a channel for a job it has approved with the same spec hash.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from yinji.net.channel import ChannelError, Party, PeerUnavailable
+from yinji.net.connect import (
+    Address,
+    TlsConfig,
+    _recv_hello,
+    _send_hello,
+    _tls_reason,
+    check_peer,
+    dial,
+)
+from yinji.net.framing import encode_bytes, read_frame
+from yinji.net.tls import TlsChannel
+
+_MAX_REQUEST = 4 << 20
+_HANDSHAKE_TIMEOUT = 10.0
+
+Handler = Callable[[str, dict[str, Any]], dict[str, Any]]
+ChannelCheck = Callable[[str, str, str], str | None]
+
+
+def _send_json(sock: ssl.SSLSocket, obj: dict[str, Any]) -> None:
+    header, payload = encode_bytes(json.dumps(obj, sort_keys=True).encode())
+    sock.sendall(header + payload)
+
+
+def _recv_json(sock: ssl.SSLSocket, peer: str) -> dict[str, Any]:
+    frame = read_frame(sock.recv_into, max_payload=_MAX_REQUEST, peer=peer)
+    if frame.kind:
+        raise ChannelError(f"{peer} sent an array where a JSON message was expected")
+    obj = json.loads(bytes(frame.value).decode())
+    if not isinstance(obj, dict):
+        raise ChannelError(f"{peer} sent a JSON message that is not an object")
+    return obj
+
+
+class DataPlane:
+    def __init__(self, name: str, bind: Address, tls: Callable[[], TlsConfig],
+                 peer_address: Callable[[str], Address], handler: Handler,
+                 channel_check: ChannelCheck,
+                 on_refused: Callable[[str, str], None] = lambda who, why: None) -> None:
+        self.name, self.bind = name, bind
+        self._tls, self._peer_address = tls, peer_address
+        self._handler, self._channel_check, self._on_refused = handler, channel_check, on_refused
+        self._pending: dict[tuple[str, str], tuple[float, ssl.SSLSocket]] = {}
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._listener: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- server -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._listener = socket.create_server(self.bind, backlog=128, reuse_port=False)
+        self._listener.settimeout(0.5)
+        self._thread = threading.Thread(target=self._accept_loop, daemon=True,
+                                        name=f"yinji-dataplane {self.name}")
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        if self._listener is not None:
+            self._listener.close()
+        with self._cond:
+            for _, sock in self._pending.values():
+                sock.close()
+            self._pending.clear()
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        while not self._stop.is_set():
+            try:
+                raw, addr = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(raw, f"{addr[0]}:{addr[1]}"),
+                             daemon=True, name=f"yinji-dp-conn {self.name}").start()
+
+    def _serve(self, raw: socket.socket, where: str) -> None:
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        raw.settimeout(_HANDSHAKE_TIMEOUT)
+        config = self._tls()
+        try:
+            sock = config.context(server=True).wrap_socket(raw, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            raw.close()
+            self._on_refused(f"unknown@{where}", _tls_reason(exc))
+            return
+        keep = False
+        peer = f"unknown@{where}"
+        try:
+            said = _recv_hello(sock, where)
+            if said == self.name or said not in config.pins:
+                raise PeerUnavailable(f"unknown peer name {said!r}")
+            check_peer(self.name, sock, said, config)
+            peer = said
+            _send_hello(sock, self.name)
+            request = _recv_json(sock, peer)
+            op = request.get("op")
+            if op == "msg":
+                try:
+                    reply = self._handler(peer, request.get("body") or {})
+                except Exception as exc:  # noqa: BLE001 - the peer gets the reason
+                    reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                _send_json(sock, reply)
+            elif op == "channel":
+                job, spec_hash = str(request.get("job", "")), str(request.get("spec_hash", ""))
+                reason = self._channel_check(peer, job, spec_hash)
+                if reason:
+                    _send_json(sock, {"ok": False, "error": reason})
+                else:
+                    _send_json(sock, {"ok": True})
+                    sock.settimeout(None)
+                    with self._cond:
+                        self._pending[(job, peer)] = (time.monotonic(), sock)
+                        self._cond.notify_all()
+                    keep = True
+            else:
+                _send_json(sock, {"ok": False, "error": f"unknown op {op!r}"})
+        except (PeerUnavailable, ChannelError, ssl.SSLError, OSError, ValueError) as exc:
+            self._on_refused(peer, _tls_reason(exc))
+        finally:
+            if not keep:
+                sock.close()
+
+    # -- client -----------------------------------------------------------------------------
+    def _dial(self, peer: str, timeout: float) -> ssl.SSLSocket:
+        config = self._tls()
+        if peer not in config.pins or peer == self.name:
+            raise PeerUnavailable(f"{self.name}: {peer!r} is not a known peer")
+        sock = dial(self.name, peer, self._peer_address(peer), config,
+                    config.context(server=False), time.monotonic() + timeout)
+        sock.settimeout(timeout)
+        return sock
+
+    def request(self, peer: str, body: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        """Send one control message to `peer` and return its reply."""
+        sock = self._dial(peer, timeout)
+        try:
+            _send_json(sock, {"op": "msg", "body": body})
+            return _recv_json(sock, peer)
+        except (ssl.SSLError, OSError) as exc:
+            raise PeerUnavailable(f"{self.name}: {peer!r}: {_tls_reason(exc)}") from None
+        finally:
+            sock.close()
+
+    def job_party(self, job_id: str, spec_hash: str, parties: list[str], timeout: float,
+                  channel_timeout: float) -> Party:
+        """Channels to the other `parties` of a job (dial those whose names sort after ours,
+        wait for the others to dial us)."""
+        socks: dict[str, ssl.SSLSocket] = {}
+        deadline = time.monotonic() + timeout
+        try:
+            for peer in sorted(parties):
+                if peer == self.name or peer < self.name:
+                    continue
+                sock = self._dial(peer, max(deadline - time.monotonic(), 0.1))
+                try:
+                    _send_json(sock, {"op": "channel", "job": job_id, "spec_hash": spec_hash})
+                    reply = _recv_json(sock, peer)
+                except BaseException:
+                    sock.close()
+                    raise
+                if not reply.get("ok"):
+                    sock.close()
+                    raise PeerUnavailable(f"{self.name}: {peer!r} refused the job channel: "
+                                          f"{reply.get('error')}")
+                sock.settimeout(None)
+                socks[peer] = sock
+            for peer in sorted(parties):
+                if peer < self.name:
+                    socks[peer] = self._wait(job_id, peer, deadline)
+        except BaseException:
+            for sock in socks.values():
+                sock.close()
+            raise
+        return Party(self.name, {p: TlsChannel(self.name, p, s, timeout=channel_timeout)
+                                 for p, s in socks.items()})
+
+    def _wait(self, job_id: str, peer: str, deadline: float) -> ssl.SSLSocket:
+        key = (job_id, peer)
+        with self._cond:
+            while key not in self._pending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stop.is_set():
+                    raise PeerUnavailable(f"{self.name}: {peer!r} did not open its channel for "
+                                          f"job {job_id} in time")
+                self._cond.wait(min(remaining, 1.0))
+            return self._pending.pop(key)[1]
+
+    def drop_job(self, job_id: str) -> None:
+        """Close channels that peers opened for a job that will not run here."""
+        with self._cond:
+            for key in [k for k in self._pending if k[0] == job_id]:
+                self._pending.pop(key)[1].close()

@@ -1,0 +1,124 @@
+"""A node's identity: its TLS certificate and key (data plane), its Ed25519 signing key (audit
+entries and approvals), and the peers it trusts.
+
+Groups here are CA-less: each node has a `self_signed_cert`; a peer is added with its
+certificate and the fingerprint the operator obtained out of band. The trust file the TLS
+layer uses is rebuilt from the pinned peer certificates, and pins narrow it further, so an
+unknown or mismatched certificate is refused at the handshake (`yinji.net.connect`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from yinji.crypto.certs import (
+    cert_names,
+    fingerprint,
+    normalize_fingerprint,
+    self_signed_cert,
+    write_cert_key,
+)
+from yinji.crypto.sign import SigningKey
+from yinji.net.connect import TlsConfig
+from yinji.node.config import ConfigError, NodeConfig, PeerConfig, parse_address
+
+
+def init_node(home: str | os.PathLike[str], name: str, *, api_port: int = 8700,
+              dataplane_port: int = 8800, host: str = "127.0.0.1",
+              database_url: str | None = None) -> NodeConfig:
+    """Create the node's folder: config, TLS key pair and certificate, signing key."""
+    home = Path(home)
+    if (home / "node.yaml").exists():
+        raise ConfigError(f"{home}: a node already lives here")
+    if not name or not name.isascii() or any(c in name for c in "/: "):
+        raise ConfigError(f"node name must be ASCII without '/', ':' or spaces, got {name!r}")
+    home.mkdir(parents=True, exist_ok=True)
+    os.chmod(home, 0o700)
+    (home / "peers").mkdir(exist_ok=True)
+    write_cert_key(self_signed_cert(name), home / "tls", "node")
+    SigningKey.generate().save(home / "signing.key")
+    cfg = NodeConfig(name=name, api_host=host, api_port=api_port, dataplane_host=host,
+                     dataplane_port=dataplane_port, database_url=database_url, home=home)
+    cfg.save()
+    rebuild_trust(cfg)
+    return cfg
+
+
+def signing_key(cfg: NodeConfig) -> SigningKey:
+    return SigningKey.load(cfg.signing_key_file)
+
+
+def own_fingerprint(cfg: NodeConfig) -> str:
+    return fingerprint(cfg.cert_file.read_bytes())
+
+
+def export_bundle(cfg: NodeConfig) -> dict[str, Any]:
+    """What a peer needs to add this node (public material only)."""
+    return {"name": cfg.name, "dataplane": cfg.dataplane, "api": cfg.api_url,
+            "cert": cfg.cert_file.read_text(), "fingerprint": own_fingerprint(cfg),
+            "signing_key": signing_key(cfg).public}
+
+
+def add_peer(cfg: NodeConfig, bundle: dict[str, Any], expected_fingerprint: str) -> PeerConfig:
+    """Add (or replace) a peer from its bundle after checking the fingerprint the operator
+    obtained out of band; rebuild the trust file. Saves the config."""
+    name = bundle["name"]
+    if name == cfg.name:
+        raise ConfigError(f"{name!r} is this node itself")
+    cert = bundle["cert"].encode()
+    got = fingerprint(cert)
+    if got != normalize_fingerprint(expected_fingerprint):
+        raise ConfigError(f"peer {name!r}: certificate fingerprint {got} does not match "
+                          f"the expected {normalize_fingerprint(expected_fingerprint)}")
+    if name not in cert_names(cert):
+        raise ConfigError(f"peer {name!r}: certificate is issued to {cert_names(cert)}")
+    parse_address(bundle["dataplane"])
+    rel = f"peers/{name}.crt"
+    (cfg.home / "peers").mkdir(exist_ok=True)
+    (cfg.home / rel).write_bytes(cert)
+    peer = PeerConfig(name=name, dataplane=bundle["dataplane"], fingerprint=got,
+                      signing_key=bundle["signing_key"], cert=rel, api=bundle.get("api", ""))
+    cfg.peers[name] = peer
+    cfg.save()
+    rebuild_trust(cfg)
+    return peer
+
+
+def remove_peer(cfg: NodeConfig, name: str) -> None:
+    if cfg.peers.pop(name, None) is None:
+        raise ConfigError(f"no peer {name!r}")
+    cfg.save()
+    rebuild_trust(cfg)
+
+
+def rebuild_trust(cfg: NodeConfig) -> None:
+    """Trust file = pinned peers' certificates (plus our own so the file is never empty;
+    our own name is never accepted as a peer)."""
+    parts = [cfg.cert_file.read_bytes()]
+    for peer in sorted(cfg.peers.values(), key=lambda p: p.name):
+        cert = (cfg.home / peer.cert).read_bytes()
+        if fingerprint(cert) != normalize_fingerprint(peer.fingerprint):
+            raise ConfigError(f"{cfg.home / peer.cert}: does not match the pinned fingerprint "
+                              f"of peer {peer.name!r}")
+        parts.append(cert)
+    tmp = cfg.trust_file.with_suffix(".tmp")
+    tmp.write_bytes(b"".join(p if p.endswith(b"\n") else p + b"\n" for p in parts))
+    os.replace(tmp, cfg.trust_file)
+
+
+def tls_config(cfg: NodeConfig) -> TlsConfig:
+    pins = {p.name: p.fingerprint for p in cfg.peers.values()}
+    pins[cfg.name] = own_fingerprint(cfg)
+    return TlsConfig(cfg.cert_file, cfg.key_file, cfg.trust_file, pins)
+
+
+def load_bundle(path: str | os.PathLike[str]) -> dict[str, Any]:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    missing = {"name", "dataplane", "cert", "signing_key"} - set(data or {})
+    if missing:
+        raise ConfigError(f"{path}: identity bundle lacks {', '.join(sorted(missing))}")
+    return data

@@ -1,0 +1,471 @@
+"""Jobs: proposal, signed approvals, execution and outcome, agreed between the participants.
+
+Lifecycle: proposed -> approved -> running -> succeeded | failed, or proposed -> rejected,
+or (any non-final state) -> cancelled / failed.
+
+- The proposer sends the spec to every participant. Each stores it, audits it and decides
+  (policy, or later a person); a decision is a record {job_id, node, decision, spec_hash,
+  reason, ts} signed with the node's Ed25519 key and sent to the proposer.
+- When every participant has approved, the proposer sends all signed approvals to everyone
+  ("start"). Each node checks every signature and that every approval names the spec hash it
+  stored itself, so a node never runs a job whose parameters differ from what it approved;
+  the job's audit entries carry the hash of that set of approvals (`approvals_hash`), the
+  same on every node.
+- A rejection is forwarded by the proposer to everyone; nobody touches data for it.
+- Data are read only inside the runner of an approved job, after checking the column policy
+  again. Any failure (peer gone, node restarted, timeout, bad input) marks the job failed
+  locally with the reason and tells the other participants, which mark it failed too. Jobs
+  only read data; nothing is written back to a dataset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from yinji.net.channel import Party
+from yinji.node.audit import (
+    ApprovalEvent,
+    JobProposedEvent,
+    JobStateEvent,
+    ResultDeliveredEvent,
+    canonical,
+    sha256_hex,
+)
+from yinji.node.policy import admissible, evaluate, participants
+from yinji.node.runners import RUNNERS, RunContext
+
+if TYPE_CHECKING:
+    from yinji.node.node import Node
+
+FINAL = ("succeeded", "failed", "cancelled", "rejected")
+ACTIVE = ("proposed", "approved", "running")
+_APPROVAL_TAG = b"yinji-approval/1 "
+_HOLD_ENV = "YINJI_TEST_HOLD_STAGE"  # fault-injection tests: block this node at a stage
+
+
+class JobError(Exception):
+    """A request about a job that cannot be honoured; `status` is the HTTP status to use."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def spec_hash(spec: dict[str, Any]) -> str:
+    return sha256_hex(canonical(spec))
+
+
+def approval_hash(record: dict[str, Any], signature: str) -> str:
+    return sha256_hex(canonical({"record": record, "signature": signature}))
+
+
+def approvals_hash(hashes: list[str]) -> str:
+    return sha256_hex(canonical(sorted(hashes)))
+
+
+class JobEngine:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.cfg, self.store, self.audit = node.cfg, node.store, node.audit
+        self._parties: dict[str, Party] = {}
+        self._lock = threading.Lock()
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _job(self, job_id: str) -> dict[str, Any]:
+        row = self.store.job(job_id)
+        if row is None:
+            raise JobError(f"no job {job_id!r}", 404)
+        return row
+
+    def _spec(self, row: dict[str, Any]) -> dict[str, Any]:
+        return json.loads(row["spec_json"])
+
+    def _peer_key(self, name: str) -> str | None:
+        if name == self.cfg.name:
+            return self.node.key.public
+        peer = self.cfg.peers.get(name)
+        return peer.signing_key if peer else None
+
+    def _send(self, peer: str, body: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        return self.node.dataplane.request(peer, body, timeout)
+
+    def _broadcast(self, peers: list[str], body: dict[str, Any], timeout: float = 5.0) -> None:
+        """Best-effort notice to peers, in the background."""
+        for peer in peers:
+            if peer == self.cfg.name:
+                continue
+            threading.Thread(target=self._notice, args=(peer, body, timeout), daemon=True,
+                             name=f"yinji-notice {peer}").start()
+
+    def _notice(self, peer: str, body: dict[str, Any], timeout: float) -> None:
+        try:
+            self._send(peer, body, timeout)
+        except Exception:  # noqa: BLE001,S110 - best effort: the peer fails on its own timeout
+            pass
+
+    def _state(self, job_id: str, new: str, allowed: tuple[str, ...], reason: str = "",
+               **fields: Any) -> bool:
+        row = self.store.job(job_id)
+        ok = self.store.transition(job_id, new, allowed, reason=reason or None, **fields)
+        if ok:
+            self.audit.append(JobStateEvent(job_id, new, reason,
+                                            fields.get("approvals_hash")
+                                            or (row or {}).get("approvals_hash") or ""))
+        return ok
+
+    # -- proposing ----------------------------------------------------------------------------
+    def propose(self, create: dict[str, Any], by: str) -> dict[str, Any]:
+        spec = {"id": uuid.uuid4().hex, "proposer": self.cfg.name,
+                "protocol": create["protocol"],
+                "inputs": {p: {"dataset": i["dataset"], "columns": list(i["columns"])}
+                           for p, i in create["inputs"].items()},
+                "params": create.get("params") or {},
+                "recipients": sorted(set(create["recipients"])),
+                "created": round(time.time(), 3)}
+        parts = participants(spec)
+        if self.cfg.name not in parts:
+            raise JobError("the proposing node must be a participant of the job")
+        problems = admissible(self.cfg, self.node.catalog, spec)
+        if problems:
+            raise JobError("; ".join(problems))
+        self._store_proposal(spec)
+        for peer in parts:
+            if peer == self.cfg.name:
+                continue
+            try:
+                reply = self._send(peer, {"type": "propose", "spec": spec})
+                if not reply.get("ok"):
+                    raise JobError(f"{peer} refused the proposal: {reply.get('error')}", 502)
+            except Exception as exc:  # noqa: BLE001 - reported in the job and to the caller
+                reason = exc.args[0] if isinstance(exc, JobError) else \
+                    f"could not deliver the proposal to {peer}: {exc}"
+                self.fail(spec["id"], reason)
+                return self.public(self._job(spec["id"]))
+        self._decide_by_policy(spec)
+        return self.public(self._job(spec["id"]))
+
+    def _store_proposal(self, spec: dict[str, Any]) -> bool:
+        h = spec_hash(spec)
+        inserted = self.store.insert_job({"id": spec["id"], "proposer": spec["proposer"],
+                                          "protocol": spec["protocol"],
+                                          "spec_json": canonical(spec).decode(),
+                                          "spec_hash": h, "state": "proposed"})
+        if inserted:
+            self.audit.append(JobProposedEvent(spec["id"], spec["proposer"], spec["protocol"], h,
+                                               participants(spec), spec["recipients"]))
+        return inserted
+
+    def _decide_by_policy(self, spec: dict[str, Any]) -> None:
+        d = evaluate(self.cfg, self.node.catalog, spec)
+        if d.decision != "pending":
+            try:
+                self.decide(spec["id"], d.decision, by="policy", reason=d.reason)
+            except JobError:
+                if self._job(spec["id"])["state"] == "proposed":
+                    raise  # otherwise a peer already ended the job: nothing to decide
+
+    # -- deciding -----------------------------------------------------------------------------
+    def decide(self, job_id: str, decision: str, by: str, reason: str = "") -> dict[str, Any]:
+        """This node approves or rejects a proposed job (policy or a person)."""
+        row = self._job(job_id)
+        spec = self._spec(row)
+        if row["state"] != "proposed":
+            raise JobError(f"job {job_id} is {row['state']}, not waiting for approval", 409)
+        if decision == "approve":
+            problems = admissible(self.cfg, self.node.catalog, spec)
+            if problems:
+                raise JobError("cannot approve: " + "; ".join(problems), 409)
+        record = {"job_id": job_id, "node": self.cfg.name, "decision": decision,
+                  "spec_hash": row["spec_hash"], "reason": reason[:500],
+                  "ts": round(time.time(), 3)}
+        signature = self.node.key.sign(_APPROVAL_TAG + canonical(record)).hex()
+        if not self._record(record, signature, by):
+            raise JobError(f"this node already decided on job {job_id}", 409)
+        approval = {"record": record, "signature": signature}
+        if spec["proposer"] == self.cfg.name:
+            self._after_decision(job_id, approval)
+        else:
+            try:
+                self._send(spec["proposer"], {"type": "decision", "approval": approval})
+            except Exception as exc:  # noqa: BLE001
+                self.fail(job_id, f"could not send the decision to {spec['proposer']}: {exc}")
+            if decision == "reject":
+                self._state(job_id, "rejected", ("proposed",), f"rejected by {self.cfg.name}: "
+                            f"{reason}")
+        return self.public(self._job(job_id))
+
+    def _verify(self, record: dict[str, Any], signature: str, row: dict[str, Any]) -> str | None:
+        key = self._peer_key(record.get("node", ""))
+        if key is None:
+            return f"approval from unknown node {record.get('node')!r}"
+        if record.get("job_id") != row["id"] or record.get("spec_hash") != row["spec_hash"]:
+            return f"approval from {record['node']} is for a different job or spec"
+        if record.get("node") not in participants(self._spec(row)):
+            return f"{record['node']} is not a participant"
+        from yinji.crypto.sign import verify
+
+        try:
+            ok = verify(key, bytes.fromhex(signature), _APPROVAL_TAG + canonical(record))
+        except ValueError:
+            ok = False
+        return None if ok else f"approval from {record['node']} has an invalid signature"
+
+    def _record(self, record: dict[str, Any], signature: str, by: str) -> bool:
+        digest = approval_hash(record, signature)
+        stored = self.store.put_approval(record["job_id"], record["node"], record["decision"],
+                                         record, signature, digest)
+        if stored:
+            self.audit.append(ApprovalEvent(record["job_id"], record["node"], record["decision"],
+                                            record["spec_hash"], digest, by,
+                                            record.get("reason", "")))
+        return stored
+
+    def _after_decision(self, job_id: str, approval: dict[str, Any]) -> None:
+        """At the proposer: forward a rejection, or start when everyone approved."""
+        row = self._job(job_id)
+        spec = self._spec(row)
+        record = approval["record"]
+        if record["decision"] == "reject":
+            if self._state(job_id, "rejected", ("proposed",),
+                           f"rejected by {record['node']}: {record.get('reason', '')}"):
+                self._broadcast(participants(spec), {"type": "rejected", "job_id": job_id,
+                                                     "approval": approval})
+            return
+        approvals = {a["node"]: a for a in self.store.approvals(job_id)}
+        parts = participants(spec)
+        if any(approvals.get(p, {}).get("decision") != "approve" for p in parts):
+            return
+        signed = [{"record": json.loads(approvals[p]["record_json"]),
+                   "signature": approvals[p]["signature"]} for p in parts]
+        if not self._approve_all(job_id, signed):
+            return
+        failed = []
+        for peer in parts:
+            if peer == self.cfg.name:
+                continue
+            try:
+                reply = self._send(peer, {"type": "start", "job_id": job_id, "approvals": signed})
+                if not reply.get("ok"):
+                    failed.append(f"{peer}: {reply.get('error')}")
+            except Exception as exc:  # noqa: BLE001
+                failed.append(f"{peer}: {exc}")
+        if failed:
+            self.fail(job_id, "could not start the job on " + "; ".join(failed))
+            return
+        self._launch(job_id)
+
+    def _approve_all(self, job_id: str, signed: list[dict[str, Any]]) -> bool:
+        """Check a full set of approvals; move the job to approved. False if not applicable."""
+        row = self._job(job_id)
+        parts = participants(self._spec(row))
+        got = {}
+        for a in signed:
+            problem = self._verify(a["record"], a["signature"], row)
+            if problem:
+                raise JobError(problem, 403)
+            if a["record"]["decision"] != "approve":
+                raise JobError(f"{a['record']['node']} did not approve", 409)
+            got[a["record"]["node"]] = a
+        if sorted(got) != parts:
+            raise JobError("approvals missing from " + ", ".join(sorted(set(parts) - set(got))),
+                           409)
+        mine = {a["node"]: a for a in self.store.approvals(job_id)}.get(self.cfg.name)
+        if mine is None or mine["decision"] != "approve":
+            raise JobError(f"{self.cfg.name} has not approved job {job_id}", 409)
+        for a in signed:
+            self._record(a["record"], a["signature"], by=a["record"]["node"])
+        digest = approvals_hash([approval_hash(a["record"], a["signature"]) for a in signed])
+        return self._state(job_id, "approved", ("proposed",), approvals_hash=digest)
+
+    # -- peers' messages ----------------------------------------------------------------------
+    def handle(self, peer: str, msg: dict[str, Any]) -> dict[str, Any]:
+        kind = msg.get("type")
+        try:
+            if kind == "propose":
+                spec = msg["spec"]
+                if spec.get("proposer") != peer:
+                    raise JobError(f"{peer} proposed a job in the name of {spec.get('proposer')}")
+                if self.cfg.name not in participants(spec):
+                    raise JobError(f"{self.cfg.name} is not a participant of this job")
+                existing = self.store.job(spec["id"])
+                if existing is not None:
+                    if existing["spec_hash"] != spec_hash(spec):
+                        raise JobError("a different job with this id exists")
+                    return {"ok": True}
+                self._store_proposal(spec)
+                threading.Thread(target=self._policy_later, args=(spec,), daemon=True).start()
+                return {"ok": True}
+            job_id = msg.get("job_id") or (msg.get("approval") or {}).get("record", {}).get(
+                "job_id", "")
+            row = self._job(job_id)
+            spec = self._spec(row)
+            if peer not in participants(spec):
+                raise JobError(f"{peer} is not a participant of job {job_id}", 403)
+            if kind == "decision":
+                if spec["proposer"] != self.cfg.name:
+                    raise JobError("decisions go to the proposer")
+                a = msg["approval"]
+                if a["record"].get("node") != peer:
+                    raise JobError(f"{peer} sent a decision of {a['record'].get('node')}", 403)
+                problem = self._verify(a["record"], a["signature"], row)
+                if problem:
+                    raise JobError(problem, 403)
+                self._record(a["record"], a["signature"], by=peer)
+                threading.Thread(target=self._after_decision_safe, args=(job_id, a),
+                                 daemon=True).start()
+            elif kind == "start":
+                if peer != spec["proposer"]:
+                    raise JobError("only the proposer starts a job", 403)
+                if self._approve_all(job_id, msg["approvals"]):
+                    self._launch(job_id)
+            elif kind == "rejected":
+                a = msg["approval"]
+                problem = self._verify(a["record"], a["signature"], row)
+                if problem or a["record"]["decision"] != "reject":
+                    raise JobError(problem or "not a rejection", 403)
+                self._record(a["record"], a["signature"], by=peer)
+                self._state(job_id, "rejected", ACTIVE,
+                            f"rejected by {a['record']['node']}: {a['record'].get('reason', '')}")
+            elif kind == "cancelled":
+                self._state(job_id, "cancelled", ACTIVE, f"cancelled by {peer}")
+                self._abort(job_id)
+            elif kind == "failed":
+                self._state(job_id, "failed", ACTIVE, f"failed at {peer}: {msg.get('reason', '')}")
+                self._abort(job_id)
+            else:
+                raise JobError(f"unknown message type {kind!r}")
+        except JobError as exc:
+            return {"ok": False, "error": str(exc)}
+        return {"ok": True}
+
+    def _policy_later(self, spec: dict[str, Any]) -> None:
+        try:
+            self._decide_by_policy(spec)
+        except JobError as exc:
+            self.fail(spec["id"], f"{self.cfg.name} could not decide: {exc}")
+
+    def _after_decision_safe(self, job_id: str, approval: dict[str, Any]) -> None:
+        try:
+            self._after_decision(job_id, approval)
+        except JobError as exc:
+            self.fail(job_id, str(exc))
+
+    def channel_check(self, peer: str, job_id: str, hash_: str) -> str | None:
+        row = self.store.job(job_id)
+        if row is None:
+            return f"unknown job {job_id}"
+        if row["spec_hash"] != hash_:
+            return "spec hash differs from the approved job"
+        spec = self._spec(row)
+        runner = RUNNERS[spec["protocol"]]
+        if peer not in runner.compute_parties(spec) or self.cfg.name not in \
+                runner.compute_parties(spec):
+            return f"{peer} is not a compute party of job {job_id}"
+        if row["state"] in FINAL:
+            return f"job {job_id} is {row['state']}"
+        mine = {a["node"]: a for a in self.store.approvals(job_id)}.get(self.cfg.name)
+        if mine is None or mine["decision"] != "approve":
+            return f"{self.cfg.name} has not approved job {job_id}"
+        return None
+
+    # -- running ------------------------------------------------------------------------------
+    def _launch(self, job_id: str) -> None:
+        threading.Thread(target=self._run, args=(job_id,), daemon=True,
+                         name=f"yinji-job {job_id[:8]}").start()
+
+    def _progress(self, job_id: str, fraction: float, stage: str) -> None:
+        self.store.set_progress(job_id, fraction, stage)
+        if os.environ.get(_HOLD_ENV) == stage:
+            threading.Event().wait()  # fault injection: the test kills this process here
+
+    def _run(self, job_id: str) -> None:
+        row = self._job(job_id)
+        spec = self._spec(row)
+        runner = RUNNERS[spec["protocol"]]
+        if not self._state(job_id, "running", ("approved",)):
+            return
+        party = None
+        try:
+            inputs = None
+            mine = spec["inputs"].get(self.cfg.name)
+            if mine is not None:
+                others = [p for p in participants(spec) if p != self.cfg.name]
+                problems = self.node.catalog.check(mine["dataset"], mine["columns"],
+                                                   spec["protocol"], others)
+                if problems:
+                    raise JobError("; ".join(problems))
+                inputs = self.node.catalog.load(mine["dataset"], mine["columns"])
+            self._progress(job_id, 0.1, "connecting")
+            party = self.node.dataplane.job_party(job_id, row["spec_hash"],
+                                                  runner.compute_parties(spec),
+                                                  self.cfg.job_timeout, self.cfg.job_timeout)
+            with self._lock:
+                self._parties[job_id] = party
+            if self._job(job_id)["state"] != "running":
+                raise JobError(f"job {job_id} was stopped")
+            result = runner.run(RunContext(spec, self.cfg.name, party, inputs,
+                                           lambda f, s: self._progress(job_id, f, s)))
+            party.close()
+            if result is not None:
+                text = canonical(result).decode()
+                digest = sha256_hex(text.encode())
+                self.store.put_result(job_id, text, digest)
+                self.audit.append(ResultDeliveredEvent(job_id, self.cfg.name, digest))
+            self.store.set_progress(job_id, 1.0, "done")
+            self._state(job_id, "succeeded", ("running",))
+        except Exception as exc:  # noqa: BLE001 - any failure fails the job everywhere
+            self.fail(job_id, f"{type(exc).__name__}: {exc}")
+        finally:
+            with self._lock:
+                self._parties.pop(job_id, None)
+            if party is not None:
+                party.close()
+
+    def _abort(self, job_id: str) -> None:
+        with self._lock:
+            party = self._parties.pop(job_id, None)
+        self.node.dataplane.drop_job(job_id)
+        if party is not None:
+            party.close()
+
+    def fail(self, job_id: str, reason: str) -> None:
+        row = self.store.job(job_id)
+        if row is None:
+            return
+        if self._state(job_id, "failed", ACTIVE, reason[:1000]):
+            self._broadcast(participants(self._spec(row)),
+                            {"type": "failed", "job_id": job_id, "reason": reason[:500]})
+        self._abort(job_id)
+
+    def cancel(self, job_id: str, by: str) -> dict[str, Any]:
+        row = self._job(job_id)
+        if not self._state(job_id, "cancelled", ACTIVE, f"cancelled by {self.cfg.name} ({by})"):
+            raise JobError(f"job {job_id} is already {row['state']}", 409)
+        self._broadcast(participants(self._spec(row)), {"type": "cancelled", "job_id": job_id})
+        self._abort(job_id)
+        return self.public(self._job(job_id))
+
+    def recover(self) -> None:
+        """After a restart: jobs that were approved or running here cannot resume."""
+        for state in ("approved", "running"):
+            for row in self.store.list_jobs(state, limit=100_000):
+                self.fail(row["id"], "node restarted while the job was running")
+
+    # -- views --------------------------------------------------------------------------------
+    def public(self, row: dict[str, Any]) -> dict[str, Any]:
+        approvals = self.store.approvals(row["id"])
+        return {"id": row["id"], "protocol": row["protocol"], "proposer": row["proposer"],
+                "state": row["state"], "reason": row["reason"] or "",
+                "progress": row["progress"], "stage": row["stage"],
+                "spec": self._spec(row), "spec_hash": row["spec_hash"],
+                "approvals": [{"node": a["node"], "decision": a["decision"], "hash": a["hash"],
+                               "record": json.loads(a["record_json"]),
+                               "signature": a["signature"]} for a in approvals],
+                "approvals_hash": row["approvals_hash"] or "",
+                "has_result": self.store.result(row["id"]) is not None,
+                "created": row["created"], "updated": row["updated"]}

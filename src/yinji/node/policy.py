@@ -1,0 +1,69 @@
+"""Approval policy: what a node decides about a job proposed to it, before any person looks.
+
+1. The job must be well formed for its protocol and the protocol available here.
+2. This node's input must be allowed by its datasets' column-level policy for this protocol
+   and these peers (`Catalog.check`); otherwise the job is rejected, and a person cannot
+   approve it either.
+3. If an `auto_approve` rule in node.yaml matches, the job is approved by policy; otherwise it
+   waits for a person with the approver role (API or CLI).
+
+auto_approve rules: {"protocols": [...], "proposers": [...], "datasets": [...]}; a missing
+field or "*" matches anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from yinji.node.catalog import Catalog
+from yinji.node.config import NodeConfig
+from yinji.node.runners import RUNNERS
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision: str          # approve | reject | pending
+    reason: str = ""
+
+
+def participants(spec: dict[str, Any]) -> list[str]:
+    return sorted(set(spec.get("inputs") or {}) | set(spec.get("recipients") or []))
+
+
+def admissible(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any]) -> list[str]:
+    """Reasons this node must refuse the job ([] if it may run it)."""
+    runner = RUNNERS.get(spec.get("protocol", ""))
+    if runner is None:
+        return [f"unknown protocol {spec.get('protocol')!r} (known: {', '.join(sorted(RUNNERS))})"]
+    why = runner.unavailable()
+    if why:
+        return [why]
+    problems = runner.validate(spec)
+    parties = participants(spec)
+    unknown = [p for p in parties if p != cfg.name and p not in cfg.peers]
+    if unknown:
+        problems.append(f"unknown node(s) {', '.join(unknown)}")
+    mine = (spec.get("inputs") or {}).get(cfg.name)
+    if mine is not None:
+        others = [p for p in parties if p != cfg.name]
+        problems += catalog.check(mine.get("dataset", ""), list(mine.get("columns") or []),
+                                  spec["protocol"], others)
+    return problems
+
+
+def _match(values: list[str] | None, value: str) -> bool:
+    return not values or "*" in values or value in values
+
+
+def evaluate(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any]) -> Decision:
+    problems = admissible(cfg, catalog, spec)
+    if problems:
+        return Decision("reject", "; ".join(problems))
+    mine = (spec.get("inputs") or {}).get(cfg.name) or {}
+    for rule in cfg.auto_approve:
+        if (_match(rule.get("protocols"), spec["protocol"])
+                and _match(rule.get("proposers"), spec["proposer"])
+                and _match(rule.get("datasets"), mine.get("dataset", ""))):
+            return Decision("approve", "auto-approved by policy")
+    return Decision("pending", "waiting for an approver")

@@ -1,0 +1,150 @@
+"""Protocol runners: the registry that turns an approved job into protocol calls.
+
+A runner validates a job's spec (which parties, columns, parameters and recipients make
+sense for its protocol), names the compute parties, and runs this node's side of the protocol
+with a `RunContext` (the node's channels to the other compute parties, its own input columns
+already checked against the catalog policy, a progress callback). It returns this node's
+output, or None if this node is not a recipient. Adding a protocol = one class + one entry in
+`RUNNERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from yinji.net.channel import Party
+
+
+@dataclass
+class RunContext:
+    spec: dict[str, Any]
+    me: str
+    party: Party
+    inputs: dict[str, np.ndarray] | None       # this node's columns, None if it has no input
+    progress: Callable[[float, str], None]
+
+
+class ProtocolRunner(Protocol):
+    name: str
+
+    def unavailable(self) -> str | None: ...
+    def validate(self, spec: dict[str, Any]) -> list[str]: ...
+    def compute_parties(self, spec: dict[str, Any]) -> list[str]: ...
+    def run(self, ctx: RunContext) -> dict[str, Any] | None: ...
+
+
+def _common(spec: dict[str, Any], n_parties: int, columns: tuple[int, int]) -> list[str]:
+    problems = []
+    inputs = spec.get("inputs") or {}
+    if len(inputs) != n_parties:
+        problems.append(f"{spec['protocol']} needs inputs from exactly {n_parties} parties, "
+                        f"got {len(inputs)}")
+    for party, inp in inputs.items():
+        cols = inp.get("columns") or []
+        if not columns[0] <= len(cols) <= columns[1]:
+            problems.append(f"input of {party!r}: expected {columns[0]}..{columns[1]} columns")
+    stray = [r for r in spec.get("recipients") or [] if r not in inputs]
+    if stray:
+        problems.append(f"recipients must be compute parties of {spec['protocol']}: "
+                        f"{', '.join(stray)} are not")
+    if not spec.get("recipients"):
+        problems.append("a job needs at least one recipient")
+    return problems
+
+
+class MpcAggregateRunner:
+    """`mpc.aggregate`: sum / count / mean per group over three parties' (key, value) columns.
+
+    params: {"groups": [public group keys], "metrics": ["sum", "count", "mean"]}
+    inputs[party].columns: [key_column] (count only) or [key_column, value_column]."""
+
+    name = "mpc.aggregate"
+
+    def unavailable(self) -> str | None:
+        return None
+
+    def validate(self, spec: dict[str, Any]) -> list[str]:
+        from yinji.mpc.aggregate import METRICS
+
+        problems = _common(spec, 3, (1, 2))
+        params = spec.get("params") or {}
+        groups, metrics = params.get("groups"), params.get("metrics") or ["sum", "count"]
+        if not isinstance(groups, list) or not groups or not all(isinstance(g, str)
+                                                                 for g in groups):
+            problems.append("params.groups must be a non-empty list of group keys (strings)")
+        elif len(set(groups)) != len(groups) or len(groups) > 100_000:
+            problems.append("params.groups must be distinct and at most 100000")
+        if not isinstance(metrics, list) or not set(metrics) <= set(METRICS) or not metrics:
+            problems.append(f"params.metrics must be a non-empty subset of {list(METRICS)}")
+        elif set(metrics) & {"sum", "mean"}:
+            short = [p for p, i in (spec.get("inputs") or {}).items()
+                     if len(i.get("columns") or []) < 2]
+            if short:
+                problems.append(f"sum/mean need a value column from {', '.join(short)}")
+        return problems
+
+    def compute_parties(self, spec: dict[str, Any]) -> list[str]:
+        return sorted(spec["inputs"])
+
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        from yinji.mpc import Session
+        from yinji.mpc.aggregate import group_aggregate, local_group_totals
+
+        params = ctx.spec["params"]
+        groups = params["groups"]
+        metrics = params.get("metrics") or ["sum", "count"]
+        cols = ctx.spec["inputs"][ctx.me]["columns"]
+        assert ctx.inputs is not None
+        keys = ctx.inputs[cols[0]]
+        values = ctx.inputs[cols[1]] if len(cols) > 1 else None
+        sums, counts = local_group_totals(keys, values, groups)
+        ctx.progress(0.3, "session")
+        session = Session(ctx.party, self.compute_parties(ctx.spec))
+        ctx.progress(0.5, "computing")
+        out = group_aggregate(session, sums, counts, metrics, ctx.spec["recipients"])
+        ctx.progress(0.9, "revealed")
+        return None if out is None else {"groups": groups, **out}
+
+
+class PsiRunner:
+    """`psi.intersect` / `psi.cardinality`: two-party ECDH-PSI from `yinji.psi` on one ID
+    column per party. The runner only adapts; the protocol and its leakage are yinji.psi's."""
+
+    def __init__(self, name: str, cardinality: bool) -> None:
+        self.name, self.cardinality = name, cardinality
+
+    def unavailable(self) -> str | None:
+        from yinji.node import psi_adapter
+
+        return psi_adapter.unavailable()
+
+    def validate(self, spec: dict[str, Any]) -> list[str]:
+        return _common(spec, 2, (1, 1))
+
+    def compute_parties(self, spec: dict[str, Any]) -> list[str]:
+        return sorted(spec["inputs"])
+
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        from yinji.node import psi_adapter
+
+        assert ctx.inputs is not None
+        col = ctx.spec["inputs"][ctx.me]["columns"][0]
+        items = [str(v) for v in ctx.inputs[col]]
+        peer = next(p for p in self.compute_parties(ctx.spec) if p != ctx.me)
+        ctx.progress(0.3, "computing")
+        if self.cardinality:
+            size = psi_adapter.cardinality(ctx.party, peer, items, ctx.spec["recipients"])
+            return None if size is None else {"cardinality": int(size)}
+        inter = psi_adapter.intersect(ctx.party, peer, items, ctx.spec["recipients"])
+        return None if inter is None else {"intersection": sorted(inter),
+                                           "size": len(inter)}
+
+
+RUNNERS: dict[str, ProtocolRunner] = {
+    r.name: r for r in (MpcAggregateRunner(), PsiRunner("psi.intersect", False),
+                        PsiRunner("psi.cardinality", True))
+}

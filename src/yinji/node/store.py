@@ -1,0 +1,261 @@
+"""Node metadata store: API tokens, datasets, jobs, approvals, results index and the audit log.
+
+One SQLAlchemy Core schema for both backends: `SqliteStore` (default, a file in the node's
+home) and `PostgresStore` (when `database_url` is a postgresql URL, driver psycopg 3).
+
+Migrations: a small versioned list applied in order inside a transaction and recorded in
+`schema_version`. Why not Alembic: the schema is owned by one node process, has one linear
+history and must be created on first start without a migrations folder or CLI step; Alembic
+would add an env.py, a script directory and a second configuration for the same result. When
+branching histories or autogenerate are needed, the list below maps one-to-one onto Alembic
+revisions.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table("schema_version", metadata,
+                          sa.Column("version", sa.Integer, primary_key=True),
+                          sa.Column("applied", sa.Float, nullable=False))
+tokens = sa.Table("api_tokens", metadata,
+                  sa.Column("id", sa.String(64), primary_key=True),
+                  sa.Column("name", sa.String(200), nullable=False),
+                  sa.Column("role", sa.String(20), nullable=False),
+                  sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+                  sa.Column("created", sa.Float, nullable=False))
+datasets = sa.Table("datasets", metadata,
+                    sa.Column("id", sa.String(200), primary_key=True),
+                    sa.Column("kind", sa.String(20), nullable=False),
+                    sa.Column("location", sa.Text, nullable=False),
+                    sa.Column("table_name", sa.String(200)),
+                    sa.Column("schema_json", sa.Text, nullable=False),
+                    sa.Column("policy_json", sa.Text, nullable=False),
+                    sa.Column("created", sa.Float, nullable=False))
+jobs = sa.Table("jobs", metadata,
+                sa.Column("id", sa.String(64), primary_key=True),
+                sa.Column("proposer", sa.String(200), nullable=False),
+                sa.Column("protocol", sa.String(100), nullable=False),
+                sa.Column("spec_json", sa.Text, nullable=False),
+                sa.Column("spec_hash", sa.String(64), nullable=False),
+                sa.Column("state", sa.String(20), nullable=False),
+                sa.Column("reason", sa.Text),
+                sa.Column("progress", sa.Float, nullable=False, default=0.0),
+                sa.Column("stage", sa.String(100), nullable=False, default=""),
+                sa.Column("approvals_hash", sa.String(64)),
+                sa.Column("created", sa.Float, nullable=False),
+                sa.Column("updated", sa.Float, nullable=False))
+approvals = sa.Table("approvals", metadata,
+                     sa.Column("job_id", sa.String(64), primary_key=True),
+                     sa.Column("node", sa.String(200), primary_key=True),
+                     sa.Column("decision", sa.String(20), nullable=False),
+                     sa.Column("record_json", sa.Text, nullable=False),
+                     sa.Column("signature", sa.Text, nullable=False),
+                     sa.Column("hash", sa.String(64), nullable=False))
+results = sa.Table("results", metadata,
+                   sa.Column("job_id", sa.String(64), primary_key=True),
+                   sa.Column("result_json", sa.Text, nullable=False),
+                   sa.Column("result_hash", sa.String(64), nullable=False),
+                   sa.Column("created", sa.Float, nullable=False))
+audit = sa.Table("audit", metadata,
+                 sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+                 sa.Column("ts", sa.Float, nullable=False),
+                 sa.Column("kind", sa.String(60), nullable=False),
+                 sa.Column("actor", sa.String(200), nullable=False),
+                 sa.Column("data_json", sa.Text, nullable=False),
+                 sa.Column("prev_hash", sa.String(64), nullable=False),
+                 sa.Column("hash", sa.String(64), nullable=False),
+                 sa.Column("signature", sa.Text, nullable=False))
+audit_head = sa.Table("audit_head", metadata,
+                      sa.Column("id", sa.Integer, primary_key=True),
+                      sa.Column("seq", sa.Integer, nullable=False),
+                      sa.Column("hash", sa.String(64), nullable=False),
+                      sa.Column("signature", sa.Text, nullable=False))
+
+V1_TABLES = [tokens, datasets, jobs, approvals, results, audit, audit_head]
+
+
+def _v1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=V1_TABLES)
+
+
+def _v2(conn: Connection) -> None:
+    conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_jobs_state ON jobs (state)"))
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
+
+
+class Store:
+    """The metadata store interface and its SQLAlchemy implementation; subclasses choose the
+    engine. Writes are serialised by a lock (one node process owns its store)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = self._make_engine(url)
+        self.lock = threading.RLock()
+        self.migrate()
+
+    def _make_engine(self, url: str) -> Engine:
+        return sa.create_engine(url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- migrations -------------------------------------------------------------------------
+    def migrate(self) -> int:
+        with self.lock, self.engine.begin() as conn:
+            metadata.create_all(conn, tables=[schema_version])
+            done = {r[0] for r in conn.execute(sa.select(schema_version.c.version))}
+            for version, step in MIGRATIONS:
+                if version not in done:
+                    step(conn)
+                    conn.execute(schema_version.insert().values(version=version,
+                                                                applied=time.time()))
+            return max([v for v, _ in MIGRATIONS])
+
+    def version(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.lock, self.engine.begin() as conn:
+            yield conn
+
+    def read(self, stmt: Any) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    # -- tokens -----------------------------------------------------------------------------
+    def add_token(self, token_id: str, name: str, role: str, token_hash: str) -> None:
+        with self.write() as conn:
+            conn.execute(tokens.insert().values(id=token_id, name=name, role=role,
+                                                token_hash=token_hash, created=time.time()))
+
+    def token_by_hash(self, token_hash: str) -> dict[str, Any] | None:
+        rows = self.read(sa.select(tokens).where(tokens.c.token_hash == token_hash))
+        return rows[0] if rows else None
+
+    def list_tokens(self) -> list[dict[str, Any]]:
+        return self.read(sa.select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.created))
+
+    # -- datasets ---------------------------------------------------------------------------
+    def put_dataset(self, row: dict[str, Any]) -> None:
+        with self.write() as conn:
+            conn.execute(datasets.delete().where(datasets.c.id == row["id"]))
+            conn.execute(datasets.insert().values(created=time.time(), **row))
+
+    def dataset(self, dataset_id: str) -> dict[str, Any] | None:
+        rows = self.read(sa.select(datasets).where(datasets.c.id == dataset_id))
+        return rows[0] if rows else None
+
+    def list_datasets(self) -> list[dict[str, Any]]:
+        return self.read(sa.select(datasets).order_by(datasets.c.id))
+
+    # -- jobs -------------------------------------------------------------------------------
+    def insert_job(self, row: dict[str, Any]) -> bool:
+        """Insert a job unless one with this id exists; True if inserted."""
+        with self.write() as conn:
+            if conn.execute(sa.select(jobs.c.id).where(jobs.c.id == row["id"])).first():
+                return False
+            now = time.time()
+            conn.execute(jobs.insert().values(created=now, updated=now, progress=0.0,
+                                              stage="", **row))
+            return True
+
+    def job(self, job_id: str) -> dict[str, Any] | None:
+        rows = self.read(sa.select(jobs).where(jobs.c.id == job_id))
+        return rows[0] if rows else None
+
+    def list_jobs(self, state: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        q = sa.select(jobs).order_by(jobs.c.created.desc()).limit(limit)
+        if state:
+            q = q.where(jobs.c.state == state)
+        return self.read(q)
+
+    def transition(self, job_id: str, new: str, allowed_from: tuple[str, ...],
+                   **fields: Any) -> bool:
+        """Atomically move a job to `new` if it is in one of `allowed_from`."""
+        with self.write() as conn:
+            res = conn.execute(jobs.update()
+                               .where(jobs.c.id == job_id, jobs.c.state.in_(allowed_from))
+                               .values(state=new, updated=time.time(), **fields))
+            return res.rowcount == 1
+
+    def set_progress(self, job_id: str, progress: float, stage: str) -> None:
+        with self.write() as conn:
+            conn.execute(jobs.update().where(jobs.c.id == job_id)
+                         .values(progress=progress, stage=stage, updated=time.time()))
+
+    # -- approvals --------------------------------------------------------------------------
+    def put_approval(self, job_id: str, node: str, decision: str, record: dict[str, Any],
+                     signature: str, digest: str) -> bool:
+        with self.write() as conn:
+            exists = conn.execute(sa.select(approvals.c.node).where(
+                approvals.c.job_id == job_id, approvals.c.node == node)).first()
+            if exists:
+                return False
+            conn.execute(approvals.insert().values(
+                job_id=job_id, node=node, decision=decision, signature=signature, hash=digest,
+                record_json=json.dumps(record, sort_keys=True)))
+            return True
+
+    def approvals(self, job_id: str) -> list[dict[str, Any]]:
+        return self.read(sa.select(approvals).where(approvals.c.job_id == job_id)
+                         .order_by(approvals.c.node))
+
+    # -- results ----------------------------------------------------------------------------
+    def put_result(self, job_id: str, result_json: str, result_hash: str) -> None:
+        with self.write() as conn:
+            conn.execute(results.insert().values(job_id=job_id, result_json=result_json,
+                                                 result_hash=result_hash, created=time.time()))
+
+    def result(self, job_id: str) -> dict[str, Any] | None:
+        rows = self.read(sa.select(results).where(results.c.job_id == job_id))
+        return rows[0] if rows else None
+
+
+class SqliteStore(Store):
+    """SQLite file (WAL, busy timeout) — the default."""
+
+    def _make_engine(self, url: str) -> Engine:
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False,
+                                                     "timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+
+
+class PostgresStore(Store):
+    """PostgreSQL through psycopg 3 (`postgresql://` URLs are mapped to that driver)."""
+
+    def _make_engine(self, url: str) -> Engine:
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def open_store(url: str) -> Store:
+    if url.startswith("sqlite"):
+        return SqliteStore(url)
+    if url.startswith("postgres"):
+        return PostgresStore(url)
+    raise ValueError(f"unsupported database_url {url.split(':', 1)[0]!r} "
+                     "(use sqlite:/// or postgresql://)")

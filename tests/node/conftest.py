@@ -1,0 +1,77 @@
+"""Fixtures for node tests: PostgreSQL (Debian's server, started here when available) and a
+four-node network of separate processes on loopback."""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+PG_SKIP = None
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    for root in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (root / name).exists():
+            return str(root / name)
+    return None
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """URL of a throw-away PostgreSQL server (or $YINJI_TEST_PG_URL); skip with the reason."""
+    if os.environ.get("YINJI_TEST_PG_URL"):
+        yield os.environ["YINJI_TEST_PG_URL"]
+        return
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip("PostgreSQL not installed (apt-get install postgresql); "
+                    "set YINJI_TEST_PG_URL to use an existing server")
+    as_user: list[str] = []
+    tmp = Path(tempfile.mkdtemp(prefix="yinji-pg-"))
+    if os.geteuid() == 0:  # initdb refuses root: run the server as the postgres user
+        if not shutil.which("runuser"):
+            pytest.skip("running as root without runuser: cannot start PostgreSQL")
+        try:
+            shutil.chown(tmp, "postgres", "postgres")
+        except (LookupError, PermissionError):
+            pytest.skip("running as root and no 'postgres' user to run PostgreSQL")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = tmp / "data"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run([*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "postgres",
+                    "--no-sync"], check=True, capture_output=True)
+    opts = f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
+    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-o", opts, "-l", str(tmp / "log"),
+                    "-w", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh database on the test server."""
+    return new_pg_database(pg_server)
+
+
+def new_pg_database(server_url: str) -> str:
+    import psycopg
+
+    name = f"yinji_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url.replace("postgresql://", "postgresql://", 1),
+                         autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server_url.rsplit("/", 1)[0] + "/" + name
