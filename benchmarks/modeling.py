@@ -216,7 +216,57 @@ def bench_secureboost() -> None:
             ratio=t / t_ref, keygen_s=keygen_s, ratio_with_keygen=(t + keygen_s) / t_ref)
 
 
-SECTIONS = {"sslr": bench_sslr, "fedavg": bench_fedavg, "secureboost": bench_secureboost}
+# ------------------------------------------------------------------------------ HE candidates
+def bench_he() -> None:
+    """Additive HE candidates for SecureBoost, 2048-bit keys, one thread, this machine."""
+    print("Additive HE for SecureBoost: 2048-bit keys, operations per second (one Python thread)")
+    rng = np.random.default_rng(0)
+    vals = rng.integers(0, 2**40, 4000)
+    try:
+        from phe import paillier
+
+        pk, sk = paillier.generate_paillier_keypair(n_length=2048)
+        k = 40
+        t0 = time.perf_counter()
+        cts = [pk.encrypt(int(v)) for v in vals[:k]]
+        enc = k / (time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        acc = cts[0]
+        for c in cts[1:]:
+            acc = acc + c
+        add = (k - 1) / (time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for c in cts[:10]:
+            sk.decrypt(c)
+        row(scheme="phe Paillier", encrypt_per_s=enc, add_per_s=add,
+            decrypt_per_s=10 / (time.perf_counter() - t0))
+    except ImportError:
+        row(scheme="phe Paillier", note="not installed")
+    try:
+        from heu import numpy as hnp
+        from heu import phe
+    except ImportError:
+        row(scheme="sf-heu", note="not installed")
+        return
+    for name, schema in (("sf-heu OU", phe.SchemaType.OU), ("sf-heu Paillier (Z)", phe.SchemaType.ZPaillier)):
+        t0 = time.perf_counter()
+        kit = hnp.setup(schema, 2048)
+        keygen = time.perf_counter() - t0
+        enc, ev, dec = kit.encryptor(), kit.evaluator(), kit.decryptor()
+        pt = kit.array(vals.reshape(-1, 1), phe.IntegerEncoderParams())
+        t0 = time.perf_counter()
+        ct = enc.encrypt(pt)
+        e = len(vals) / (time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        ev.sum(ct)
+        a = len(vals) / (time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        dec.decrypt(ct)
+        row(scheme=name, encrypt_per_s=e, add_per_s=a,
+            decrypt_per_s=len(vals) / (time.perf_counter() - t0), keygen_s=keygen)
+
+
+SECTIONS = {"he": bench_he, "sslr": bench_sslr, "fedavg": bench_fedavg, "secureboost": bench_secureboost}
 
 
 def main(argv: list[str] | None = None) -> int:
