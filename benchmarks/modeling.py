@@ -69,10 +69,10 @@ def central_lr(tr: Dataset, te: Dataset, l2: float, n_fit: int) -> tuple[np.ndar
 # ------------------------------------------------------------------------------ SS-LR
 def bench_sslr(peers: bool) -> None:
     print("SS-LR (vertical, 3-party MPC), test AUC/KS vs scikit-learn LogisticRegression")
-    for ds, epochs, lr in ((islr_default(), 20, 0.5), (loans(), 20, 0.5)):
+    for ds, epochs, lr in ((islr_default(), 20, 0.2), (loans(), 20, 0.2)):
         tr, te = ds.split(seed=0)
         split = ds.x.shape[1] // 2 + 1
-        cfg = SSLR(epochs=epochs, learning_rate=lr, l2=1e-4, patience=2)
+        cfg = SSLR(epochs=epochs, batch_size=256, learning_rate=lr, l2=1e-4, patience=2)
 
         def prog(s, tr=tr, te=te, split=split, cfg=cfg):
             x, y = share_vertical(s, tr.x, tr.y, split)

@@ -87,7 +87,7 @@ def test_logistic_regression_matches_plaintext_sgd(default_data):
 
     def prog(s):
         x, y = share_vertical(s, tr.x, tr.y, split=2)
-        model, _ = SSLR(shuffle=False, validation_fraction=0, **cfg).fit(x, y)
+        model, _ = SSLR(shuffle=False, validation_fraction=0, average=False, **cfg).fit(x, y)
         return model.predict(share_vertical(s, te.x, None, split=2)).reveal_to(1)
 
     p = run_mpc(prog)[1]

@@ -8,7 +8,8 @@ runs on shares:
 
 - standardisation: column means, a rough scale from the mean absolute deviation of the first
   rows (reciprocal), then the variance of the rescaled columns and its inverse square root;
-- mini-batch SGD with the engine's piecewise-quintic sigmoid (error <= 2e-5 + rounding;
+- mini-batch SGD (the model of an epoch is its average iterate, which damps SGD noise) with
+  the engine's piecewise-quintic sigmoid (error <= 2e-5 + rounding;
   `yinji.mpc.nonlinear.sigmoid`), L2 on the weights (not the intercept);
 - early stopping on a validation split of the (shuffled) rows: the Brier score is computed on
   shares, and only the bit "improved by more than tol" is opened each epoch;
@@ -166,14 +167,15 @@ class SSLR:
 
     kind: str = "logistic"
     epochs: int = 5
-    batch_size: int = 1024
-    learning_rate: float = 0.5
+    batch_size: int = 256
+    learning_rate: float = 0.2
     l2: float = 1e-4
     standardise: bool = True
     validation_fraction: float = 0.1
     patience: int = 2
     tol: float = 1e-4
     shuffle: bool = True
+    average: bool = True  # return / validate the average iterate of each epoch
 
     def fit(self, x: SharedTensor, y: SharedTensor, *,
             recipient: int | str | None = None) -> tuple[SSLinearModel, TrainReport]:
@@ -203,17 +205,21 @@ class SSLR:
         best_w, best, bad, epochs_run, stopped = w, None, 0, 0, False
         m = len(xs)
         for _epoch in range(self.epochs):
+            total, steps = None, 0
             for lo in range(0, m, self.batch_size):
                 hi = min(m, lo + self.batch_size)
                 w = self._step(w, xs[lo:hi], xt[:, lo:hi], ys[lo:hi], hi - lo)
+                total, steps = (w if total is None else total + w), steps + 1
             epochs_run += 1
+            # the epoch's average iterate (Polyak-Ruppert): less SGD noise, local sums
+            cand = scale(total, 1.0 / steps) if self.average and steps > 1 else w
             if xv is None:
-                best_w = w
+                best_w = cand
                 continue
-            loss = self._val_loss(w, xv, yv)
+            loss = self._val_loss(cand, xv, yv)
             improved = best is None or bool((loss < best - self.tol).reveal().item())
             if improved:
-                best, best_w, bad = loss, w, 0
+                best, best_w, bad = loss, cand, 0
             else:
                 bad += 1
                 if bad >= self.patience:
