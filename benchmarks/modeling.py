@@ -95,7 +95,7 @@ def bench_sslr(peers: bool) -> None:
     y = ds.y.astype(float)
     epochs, batch, lr, l2 = 5, 1024, 0.5, 1e-4
     cfg = SSLR(epochs=epochs, batch_size=batch, learning_rate=lr, l2=l2, standardise=False,
-               validation_fraction=0, shuffle=False)
+               validation_fraction=0, shuffle=False, average=False)
 
     def prog(s):
         xs, ys = share_vertical(s, x, y, 11)
@@ -106,7 +106,7 @@ def bench_sslr(peers: bool) -> None:
             times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         SSLR(epochs=epochs, batch_size=batch, learning_rate=lr, l2=l2, validation_fraction=0,
-             shuffle=False).fit(xs, ys)
+             shuffle=False, average=False).fit(xs, ys)
         t_std = time.perf_counter() - t0
         return float(np.median(times)), t_std, model.weights.reveal()
 
