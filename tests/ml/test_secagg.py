@@ -59,3 +59,15 @@ def test_too_many_dropouts_fail():
     xs = [np.ones(8) for _ in CLIENTS]
     with pytest.raises(RuntimeError, match="threshold"):
         _run(xs, drop=("C1", "C2", "C3"))
+
+
+def test_two_clients():
+    clients = ["C0", "C1"]
+
+    def body(party):
+        if party.name == "S":
+            return SecAggServer(party, clients).run(3)[0]
+        SecAggClient(party, "S", clients).run(np.full(3, 1.5 + clients.index(party.name)))
+        return None
+
+    assert np.allclose(run_parties(body, names=["S", *clients], timeout=20)[0], 4.0)

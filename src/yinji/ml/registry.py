@@ -12,10 +12,13 @@ of one batch of customer IDs (each party looks its own rows up by ID; the node d
 returns the scores only to the requester. Every call is recorded by the `audit` callback (the
 node plugs in its audit sink); without one, a JSON line is appended to `<root>/audit.jsonl`.
 
-Adversary model and leakage: as the model's protocol (`yinji.ml.sslr`: the requester learns
-the scores of the requested IDs, nobody else learns anything; `yinji.ml.secureboost`: the
-active party learns each passive split's left/right bits for those rows). All parties learn
-the number of IDs in the batch and, through the audit record, a digest of the ID list.
+Adversary model: as the model's protocol (semi-honest; SS-LR: honest majority of the three
+MPC parties; SecureBoost: no collusion of the active and a passive party).
+
+Leakage: SS-LR inference: the requester learns the scores of the requested IDs, nobody else
+learns anything. SecureBoost inference: the active party learns each passive split's
+left/right bits for those rows, the requester the scores. All parties learn the number of
+IDs in the batch and, through the audit record, a SHA-256 digest of the ID list.
 """
 
 from __future__ import annotations
