@@ -8,15 +8,24 @@ matrix pass per query, and the client keeps a separate hint per member. During t
 part BLAS runs one thread per call (threadpoolctl): 20 members x 2 OpenBLAS threads on 2 cores
 oversubscribe badly (measured 2.0 s vs 0.45 s for 20 concurrent matrix-vector products).
 
-Run: .venv/bin/python benchmarks/pir.py [--records 1000000] [--members 20]
+Peer: SecretFlow spu 0.9.5 has no PIR and no labeled PSI; its closest protocol, unbalanced PSI
+(``ub_psi``, ECDH-OPRF, membership only), runs on the same keys (labels dropped) in its side venv
+via ``benchmarks/peers/spu_ub_psi.py`` and is printed next to Yinji's numbers as ratios. Skipped,
+with the reason printed, when ``benchmarks/.peers/spu`` is absent (``benchmarks/peers/setup.sh
+spu``) or with ``--no-peers``.
+
+Run: .venv/bin/python benchmarks/pir.py [--records 1000000] [--members 20] [--no-peers]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -30,6 +39,9 @@ from yinji.pir.lwe import SimplePirClient
 from yinji.pir.server import PirServer
 
 SIMPLEPIR_GBPS_PER_CORE = 6.5  # published server throughput (README / paper abstract)
+BATCHES = (1, 16, 256)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ (for peers.run)
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -67,7 +79,11 @@ def main() -> None:
     ap.add_argument("--label-size", type=int, default=32)
     ap.add_argument("--members", type=int, default=20)
     ap.add_argument("--alliance-queries", type=int, default=30)
+    ap.add_argument("--no-peers", action="store_true",
+                    help="skip the spu unbalanced-PSI comparison")
+    ap.add_argument("--peer-timeout", type=float, default=1800)
     args = ap.parse_args()
+    yinji: dict = {"loadavg_1min_at_start": os.getloadavg()[0]}
 
     print(f"# keyword PIR, {args.records:,} records, {args.label_size}-byte labels")
     recs = member_records(args.records, args.label_size)
@@ -86,6 +102,7 @@ def main() -> None:
     row("buckets x slots, slot bytes", f"{lay.buckets} x {lay.slots}, {lay.slot_bytes}")
     row("capacity used", f"{args.records / (lay.buckets * lay.slots):.0%}")
     row("hint size", f"{p.hint_bytes / 2**20:.1f} MiB")
+    yinji.update(build_s=total, hint_bytes=p.hint_bytes)
 
     # Per-query communication, measured on the memory network's counters (incl. headers).
     server = PirServer(version, db.oprf, name="m0")
@@ -107,6 +124,7 @@ def main() -> None:
     row("upload bytes (OPRF + PIR query)", f"{s1.bytes_sent - s0.bytes_sent:,}")
     row("download bytes (OPRF + PIR answer)", f"{s1.bytes_received - s0.bytes_received:,}")
     row("hint download + client setup", ms(hint_s))
+    yinji["hint_s"] = hint_s
 
     # Client compute for one key.
     pir = SimplePirClient(p, version.pir.hint)
@@ -160,6 +178,7 @@ def main() -> None:
         lat.append(time.perf_counter() - t)
     row("end-to-end lookup, one member (p50 / p99)",
         f"{pct(lat, 50) * 1e3:.1f} / {pct(lat, 99) * 1e3:.1f} ms")
+    yinji["batches"] = end_to_end_batches(client, parties[1], recs)
     client.close()
     srv.join()
 
@@ -175,6 +194,103 @@ def main() -> None:
 
     with threadpool_limits(limits=1, user_api="blas"):
         run_alliance(args, recs, version, db)
+
+    yinji["loadavg_1min_after"] = os.getloadavg()[0]
+    compare_spu(args, yinji)
+
+
+def end_to_end_batches(client: PirClient, party, recs) -> dict[int, dict]:
+    """One ``client.query`` of b keys (half present, half absent) over the memory network:
+    OPRF round + PIR round + decode, hint cached. Bytes from the network counters (with headers).
+    """
+    print("end-to-end query of b keys, one member, hint cached (half present, half absent)")
+    out = {}
+    for b in BATCHES:
+        idx = [(20_000 + 7 * j) % len(recs) for j in range(b)]
+        keys = [recs[i][0] if j % 2 == 0 else f"absent-{b}-{j}" for j, i in enumerate(idx)]
+        want = [recs[i][1] if j % 2 == 0 else None for j, i in enumerate(idx)]
+        secs = []
+        for r in range(3):
+            s0 = party.stats()
+            t = time.perf_counter()
+            got = client.query(keys)
+            secs.append(time.perf_counter() - t)
+            s1 = party.stats()
+            assert got == want, f"batch {b}: wrong answers"
+            if r == 0:
+                up, down = s1.bytes_sent - s0.bytes_sent, s1.bytes_received - s0.bytes_received
+        sec = statistics.median(secs)
+        out[b] = {"s": sec, "up": up, "down": down}
+        row(f"batch {b:>3}: time / upload / download",
+            f"{sec * 1e3:8.1f} ms {up:>10,} B {down:>10,} B")
+    return out
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:7.2f}x" if b else "      -"
+
+
+def compare_spu(args, yinji: dict) -> None:
+    """SecretFlow spu 0.9.5 unbalanced PSI on the same keys, in its side venv."""
+    title = ("vs SecretFlow spu 0.9.5 ub_psi (ECDH-OPRF unbalanced PSI): MEMBERSHIP ONLY "
+             "(no labels), DIFFERENT SECURITY MODEL")
+    print(title)
+    if args.no_peers:
+        print("  skipped: --no-peers")
+        return
+    from peers.run import VENVS, peer_python, run_peer
+
+    if not peer_python("spu_ub_psi").exists() or not (VENVS / "spu" / ".installed").exists():
+        print(f"  skipped: side venv {VENVS / 'spu'} is absent "
+              "(create it with benchmarks/peers/setup.sh spu)")
+        return
+    spu = run_peer("spu_ub_psi", scale=args.records / 1e6, timeout=args.peer_timeout)
+    if spu is None:
+        print("  skipped: the spu run failed (reason above, on stderr)")
+        return
+    ops, det = spu["ops"], spu["details"]
+    tr = det["offline_transfer_cache"]
+    print(f"  spu: {spu['config']['server_keys']:,} server keys, 2 processes over brpc on "
+          f"127.0.0.1; Yinji: {args.records:,} records with labels, one process, memory network")
+    per_key = tr["bytes_server_to_client"] / max(1, tr["items_received"])
+    print("  spu: the client learns membership bits only, after downloading the server's whole "
+          f"OPRF set once\n  ({per_key:.1f} B per server key on the wire)")
+    print("  ratio = Yinji / spu (below 1: Yinji smaller or faster)")
+    print(f"  {'':<44} {'Yinji':>14} {'spu':>14} {'ratio':>8}")
+
+    def line(name: str, y: float, s: float, fmt) -> None:
+        print(f"  {name:<44} {fmt(y):>14} {fmt(s):>14} {ratio(y, s)}")
+
+    def sec(x: float) -> str:
+        return f"{x:.3f} s"
+
+    def nbytes(x: float) -> str:
+        return f"{x:,.0f} B"
+
+    line("server offline (Yinji build / spu gen cache)", yinji["build_s"],
+         ops["offline_gen_cache_s"], sec)
+    line("one-off client download (hint / cache), bytes", yinji["hint_bytes"],
+         tr["bytes_server_to_client"], nbytes)
+    line("one-off client download, time", yinji["hint_s"], ops["offline_transfer_cache_s"], sec)
+    for b in BATCHES:
+        y = yinji["batches"][b]
+        o = det["online"].get(str(b))
+        if o is None:
+            continue
+        line(f"online, {b} keys: time", y["s"], ops[f"online_batch_{b}_s"], sec)
+        line(f"online, {b} keys: upload bytes", y["up"], o["bytes_client_to_server"], nbytes)
+        line(f"online, {b} keys: download bytes", y["down"], o["bytes_server_to_client"], nbytes)
+    print("  how measured: spu times are whole ub_psi_execute jobs (earliest start to latest end "
+          "of the 2 parties,\n  incl. link handshake and CSV I/O; median of 3); spu bytes are "
+          "TCP payload through a counting\n  relay (separate job). Yinji: client.query over the "
+          "in-memory network (no sockets, headers counted).")
+    print(f"  spu answers correct: "
+          f"{all(o['correct'] for o in det['online'].values())}; spu server key in its cache "
+          f"files: {det['server_key_found_in_cache']} (spu writes it there, key file or not)"
+          f"; load avg 1 min: "
+          f"Yinji {yinji['loadavg_1min_at_start']:.1f}->{yinji['loadavg_1min_after']:.1f}, "
+          f"spu {spu['config']['loadavg_1min_at_start']:.1f}->"
+          f"{spu['config']['loadavg_1min_after']:.1f}")
 
 
 def run_alliance(args, recs, version, db) -> None:

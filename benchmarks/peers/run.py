@@ -1,10 +1,11 @@
-"""Run a peer benchmark (spu ABY3 simulation, MPyC) in its side virtualenv and return its JSON.
+"""Run a peer benchmark (spu ABY3, spu unbalanced PSI, MPyC) in its side venv; return its JSON.
 
 Standard library only, so the project's own benchmarks can import it from the main venv:
 
     from benchmarks.peers.run import run_peer       # or: sys.path-insert benchmarks/peers
     spu = run_peer("spu", scale=1.0)                 # dict, or None (reason printed to stderr)
     mpyc = run_peer("mpyc")
+    ub = run_peer("spu_ub_psi", scale=1.0)          # spu's unbalanced PSI (benchmarks/pir.py)
 
 The side venvs are made by ``benchmarks/peers/setup.sh`` under ``benchmarks/.peers/``.
 Also runnable: ``python benchmarks/peers/run.py spu --scale 0.1``.
@@ -27,6 +28,7 @@ VENVS = HERE.parent / ".peers"
 # name -> (side venv, script)
 PEERS = {
     "spu": ("spu", "spu_aby3.py"),
+    "spu_ub_psi": ("spu", "spu_ub_psi.py"),
     "mpyc": ("mpyc", "mpyc_ops.py"),
     "spu_lr": ("spu", "spu_lr.py"),
 }
@@ -48,7 +50,7 @@ def run_peer(
     timeout: float = 900,
     extra_args: list[str] | None = None,
 ) -> dict | None:
-    """Run peer ``name`` ("spu" or "mpyc") at ``scale`` and return its parsed JSON result.
+    """Run peer ``name`` (a key of ``PEERS``) at ``scale`` and return its parsed JSON result.
 
     Returns None, with the reason printed to stderr, when the side venv is missing, the run
     fails or times out, or its output is not JSON. The peer's own progress log (its stderr)
@@ -62,7 +64,7 @@ def run_peer(
     if not python.exists() or not (VENVS / venv / ".installed").exists():
         _say(
             f"{name}: side venv {VENVS / venv} is missing or incomplete; "
-            f"run benchmarks/peers/setup.sh {name}"
+            f"run benchmarks/peers/setup.sh {venv}"
         )
         return None
     cmd = [str(python), str(HERE / script), "--scale", repr(scale), *(extra_args or [])]

@@ -227,3 +227,12 @@ def test_streamed_chunks_give_the_same_results(rng, monkeypatch):
     assert np.array_equal(less, (fx(xv) < fx(yv)).astype(np.int64))
     assert np.max(np.abs(other - fx(xv) * fx(yv).reshape(35, 100).T.reshape(-1))) <= 2 * ULP
     assert sent == 8  # P0: 4 chunks of c0, then 4 chunks of its reshared part
+
+
+def test_integer_times_real_becomes_fixed_point():
+    def prog(s):
+        x = SharedTensor.share(s, np.array([3, -5]) if s.rank == 0 else None, 0, frac_bits=0)
+        return (x * 2.5).reveal(), (x * 2.5).frac_bits
+
+    out, f = run_mpc(prog)[0]
+    assert f == 16 and np.allclose(out, [7.5, -12.5], atol=ULP)

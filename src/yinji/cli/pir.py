@@ -27,8 +27,6 @@ from pathlib import Path
 
 EXIT_PARTIAL = 3
 KEYS_PER_REQUEST = 256  # keys per OPRF/PIR request; the rate limit is charged per request
-_RATE_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hour": 3600.0,
-               "d": 86400.0, "day": 86400.0}
 
 
 class CliError(Exception):
@@ -73,6 +71,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--connect-timeout", type=float, default=3.0,
                    help="seconds to keep trying to reach a member (default 3)")
     q.set_defaults(func=_query)
+
+    from yinji.cli.node import _api
+
+    nq = psub.add_parser("node-query", help="ask the alliance through this node's REST API "
+                                            "(POST /pir/query)")
+    nkeys = nq.add_mutually_exclusive_group(required=True)
+    nkeys.add_argument("--key", action="append", metavar="K", help="a key (repeatable)")
+    nkeys.add_argument("--keys-file", metavar="F", help="one key per line (# comments)")
+    nq.add_argument("--member", action="append", metavar="PEER",
+                    help="a peer to ask (default: every peer with a PIR service)")
+    nq.add_argument("--service", help="PIR service id at the members")
+    _api(nq)
+    nq.set_defaults(func=_node_query)
     p.set_defaults(func=lambda a: p.print_help() or 2)
 
 
@@ -116,14 +127,9 @@ def parse_address(text: str, what: str) -> tuple[str, int]:
 
 
 def parse_rate(text: str):  # noqa: ANN201 - RateLimit, imported lazily
-    from yinji.pir.oprf import RateLimit
+    from yinji.pir.records import parse_rate as parse
 
-    count, sep, unit = text.partition("/")
-    unit = unit.strip().lower()
-    if not sep or not count.strip().isdigit() or int(count) <= 0 or unit not in _RATE_UNITS:
-        raise CliError(f"--rate-limit {text!r}: expected N/s, N/min, N/h or N/day, N > 0")
-    n = int(count)
-    return RateLimit(burst=n, per_second=n / _RATE_UNITS[unit])
+    return parse(text, "--rate-limit")
 
 
 # -- serve -----------------------------------------------------------------------------------
@@ -156,30 +162,6 @@ def _check_columns(path: Path, wanted: list[str], available: list[str]) -> None:
     if missing:
         raise CliError(f"--list {path}: no column {', '.join(map(repr, missing))} "
                        f"(columns: {', '.join(available) or 'none'})")
-
-
-def build_records(rows: list[dict[str, str]], key_column: str, label_columns: list[str],
-                  source: str) -> list[tuple[str, bytes]]:
-    """(key, label) per row; label = compact JSON of the label columns. Rejects empty and
-    duplicate keys, naming the rows (row 1 = the first data row)."""
-    first_row: dict[str, int] = {}
-    dups: list[str] = []
-    records = []
-    for i, row in enumerate(rows, start=1):
-        key = row[key_column].strip()
-        if not key:
-            raise CliError(f"--list {source}: row {i}: empty key in column {key_column!r}")
-        if key in first_row:
-            dups.append(f"{key!r} (rows {first_row[key]} and {i})")
-            continue
-        first_row[key] = i
-        label = json.dumps({c: row[c] for c in label_columns}, ensure_ascii=False,
-                           separators=(",", ":")).encode()
-        records.append((key, label))
-    if dups:
-        raise CliError(f"--list {source}: {len(dups)} duplicate key(s) in column "
-                       f"{key_column!r}, e.g. {'; '.join(dups[:3])}; keys must be unique")
-    return records
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -216,6 +198,7 @@ def _serve_checked(args: argparse.Namespace) -> int:
     from yinji.crypto.certs import fingerprint
     from yinji.pir.keyword import KeywordDatabase
     from yinji.pir.oprf import OprfServer
+    from yinji.pir.records import build_records, label_size_for
     from yinji.pir.server import PirServer
     from yinji.pir.service import PirService
 
@@ -231,12 +214,8 @@ def _serve_checked(args: argparse.Namespace) -> int:
     path = Path(args.list)
     start = time.perf_counter()
     records = build_records(read_table(path, [key_column, *label_columns]), key_column,
-                            label_columns, str(path))
-    longest = max((len(lab) for _, lab in records), default=0)
-    label_size = (args.label_size if args.label_size is not None
-                  else max(16, -(-longest // 16) * 16))
-    if longest > label_size:
-        raise CliError(f"--label-size {label_size}: the longest label is {longest} bytes")
+                            label_columns, f"--list {path}")
+    label_size = label_size_for(records, args.label_size)
     print(f"{name}: {len(records)} records from {path} (label {label_size} bytes)",
           file=sys.stderr, flush=True)
     db = KeywordDatabase(records, label_size=label_size, oprf=OprfServer(rate_limit=rate))
@@ -414,3 +393,29 @@ def _print_rows(rows: list[dict[str, str]]) -> None:
     for r in rows:
         tail = r["label"] if r["status"] in ("hit", "miss") else f"({r['detail']})"
         print(f"{r['key']:<{kw}}  {r['member']:<{mw}}  {r['status']:<12}  {tail}")
+
+
+def _node_query(args: argparse.Namespace) -> int:
+    import httpx
+
+    from yinji.cli.node import _token
+
+    try:
+        keys = _keys(args)
+    except CliError as exc:
+        return _fail(exc)
+    body = {"keys": keys, "members": args.member, "service": args.service}
+    with httpx.Client(base_url=args.api, timeout=120) as client:
+        r = client.post("/pir/query", json=body,
+                        headers={"Authorization": f"Bearer {_token(args)}"})
+    if not r.is_success:
+        return _fail(CliError(f"{args.api}: {r.status_code} {r.text}"))
+    answer = r.json()
+    rows = [{"key": k, "member": m, "status": a["status"], "detail": a["error"] or "",
+             "label": ""} if a["status"] != "ok" else
+            {"key": k, "member": m, "status": "hit" if res["hit"] else "miss", "detail": "",
+             "label": "" if res["label"] is None else json.dumps(res["label"], ensure_ascii=False)}
+            for m, a in answer["members"].items()
+            for k, res in zip(keys, a["results"] or [None] * len(keys), strict=True)]
+    _print_rows(rows)
+    return 0 if answer["complete"] else EXIT_PARTIAL

@@ -174,10 +174,10 @@ class SharedTensor:
             if arr.dtype.kind in "iub":
                 k = arr.astype(np.int64).view(np.uint64)
                 return self._new((self.shares[0] * k, self.shares[1] * k))
-            k = encode(arr, s.frac_bits)
+            x, k = self._fixed(), encode(arr, s.frac_bits)
             shape = np.broadcast_shapes(self.shape, arr.shape)
-            z = _to((self.shares[0] * k, self.shares[1] * k), shape)
-            return self._new(rep.trunc(s, z, s.frac_bits), shape=shape)
+            z = _to((x.shares[0] * k, x.shares[1] * k), shape)
+            return x._new(rep.trunc(s, z, s.frac_bits), shape=shape)
         shape = np.broadcast_shapes(self.shape, other.shape)
         x, y = _to(self.shares, shape), _to(other.shares, shape)
         if self.frac_bits and other.frac_bits:

@@ -348,9 +348,11 @@ class TlsListener:
 
     def __init__(self, owner: str, bind: Address, config: TlsConfig, *,
                  allowed: Collection[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 max_connections: int = 256, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
+                 max_connections: int = 256, max_payload: int = DEFAULT_MAX_PAYLOAD,
+                 on_refused: Callable[[str], None] | None = None) -> None:
         check_own_certificate(owner, config)
         self.owner, self.config, self.timeout = owner, config, timeout
+        self.on_refused = on_refused  # told each refusal's reason (e.g. to audit it)
         self.allowed = frozenset(allowed) if allowed is not None else None
         self.max_connections, self.max_payload = max_connections, max_payload
         self.refusals: collections.deque[str] = collections.deque(maxlen=100)
@@ -361,6 +363,11 @@ class TlsListener:
         self._serving = False
         self._lock = threading.Lock()
         self._live: dict[int, TlsChannel | None] = {}  # connection thread id -> its channel
+
+    def _refused(self, reason: str) -> None:
+        self.refusals.append(reason)
+        if self.on_refused is not None:
+            self.on_refused(reason)
 
     def _allowed(self, name: str) -> bool:
         return name != self.owner and (self.allowed is None or name in self.allowed)
@@ -383,7 +390,7 @@ class TlsListener:
                     full = len(self._live) >= self.max_connections
                 if full:
                     raw.close()
-                    self.refusals.append(f"{self.owner}: refused {where}: too many connections")
+                    self._refused(f"{self.owner}: refused {where}: too many connections")
                     continue
                 t = threading.Thread(target=self._connection, args=(raw, where, handler),
                                      daemon=True, name=f"yinji-conn {self.owner}<-{where}")
@@ -401,7 +408,7 @@ class TlsListener:
             try:
                 peer, sock = admit(self.owner, raw, where, self.config, self._ctx, self._allowed)
             except PeerUnavailable as exc:
-                self.refusals.append(str(exc))
+                self._refused(str(exc))
                 return
             ch = TlsChannel(self.owner, peer, sock, timeout=self.timeout,
                             max_payload=self.max_payload)

@@ -129,6 +129,44 @@ class ResultDeliveredEvent(Event):
     result_hash: str
 
 
+@dataclass(frozen=True)
+class PirServedEvent(Event):
+    """A peer queried one of this node's PIR services: who (its certificate's name), how
+    many keys, which database version — never a key, token, bucket or label."""
+
+    kind: ClassVar[str] = "pir.served"
+    service: str
+    client: str
+    op: str                          # oprf (key evaluation) | pir (bucket fetch)
+    keys: int
+    version: str
+    status: str                      # ok | stale | rate_limited
+
+
+@dataclass(frozen=True)
+class PirCallEvent(Event):
+    """This node asked members' PIR services (POST /pir/query): counts and statuses only."""
+
+    kind: ClassVar[str] = "pir.query"
+    service: str
+    principal: str
+    keys: int
+    members: list[str]
+    statuses: dict[str, str]         # member -> ok | down | timeout | rate_limited | error
+
+
+@dataclass(frozen=True)
+class PirServiceEvent(Event):
+    kind: ClassVar[str] = "pir.service"
+    service: str
+    action: str                      # published | failed | stopped
+    dataset: str
+    version: str = ""
+    records: int = 0
+    by: str = ""
+    reason: str = ""
+
+
 # -- the log --------------------------------------------------------------------------------
 
 def entry_hash(seq: int, ts: float, kind: str, actor: str, data: dict[str, Any],

@@ -37,10 +37,25 @@ class PeerConfig:
     signing_key: str                # its Ed25519 public key (base64), signs approvals/audit
     cert: str                       # path of its certificate, relative to the home folder
     api: str = ""                   # its REST API base URL (informational)
+    pir: dict[str, str] = field(default_factory=dict)  # its PIR services: id -> HOST:PORT
 
     @property
     def address(self) -> tuple[str, int]:
         return parse_address(self.dataplane)
+
+
+@dataclass
+class PirServiceConfig:
+    """A PIR list this node serves to its peers (yinji.node.pir_services): the key column
+    and label columns of a catalog dataset, on its own mutual-TLS port."""
+
+    id: str
+    dataset: str
+    key_column: str
+    label_columns: list[str]
+    port: int                       # listens on dataplane_host:port
+    rate_limit: str = "1000/min"    # OPRF evaluations (keys) per peer: N/s, N/min, N/h, N/day
+    label_size: int | None = None   # default: longest label rounded up to 16 bytes
 
 
 @dataclass
@@ -54,6 +69,7 @@ class NodeConfig:
     job_timeout: float = 120.0           # seconds a job may wait for peers or messages
     peers: dict[str, PeerConfig] = field(default_factory=dict)
     auto_approve: list[dict[str, Any]] = field(default_factory=list)
+    pir: dict[str, PirServiceConfig] = field(default_factory=dict)
     home: Path = field(default=Path("."), repr=False, compare=False)
 
     # -- files --------------------------------------------------------------------------
@@ -104,17 +120,28 @@ class NodeConfig:
                 peers[name] = PeerConfig(name=name, **p)
             except TypeError as exc:
                 raise ConfigError(f"{path}: peer {name!r}: {exc}") from None
-        known = {f for f in cls.__dataclass_fields__ if f not in ("peers", "home")}
+        pir = {}
+        for sid, p in (raw.pop("pir", None) or {}).items():
+            try:
+                pir[sid] = PirServiceConfig(id=sid, **p)
+            except TypeError as exc:
+                raise ConfigError(f"{path}: pir service {sid!r}: {exc}") from None
+            if not pir[sid].label_columns or pir[sid].key_column in pir[sid].label_columns:
+                raise ConfigError(f"{path}: pir service {sid!r}: give label_columns other "
+                                  "than the key column")
+        known = {f for f in cls.__dataclass_fields__ if f not in ("peers", "pir", "home")}
         unknown = set(raw) - known
         if unknown:
             raise ConfigError(f"{path}: unknown field(s) {', '.join(sorted(unknown))}")
-        return cls(peers=peers, home=home, **raw)
+        return cls(peers=peers, pir=pir, home=home, **raw)
 
     def save(self) -> None:
         data = asdict(self)
         data.pop("home")
         data["peers"] = {n: {k: v for k, v in asdict(p).items() if k != "name"}
                          for n, p in sorted(self.peers.items())}
+        data["pir"] = {i: {k: v for k, v in asdict(p).items() if k != "id"}
+                       for i, p in sorted(self.pir.items())}
         path = self.home / CONFIG_FILE
         tmp = path.with_suffix(".yaml.tmp")
         tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),

@@ -60,7 +60,8 @@ def export_bundle(cfg: NodeConfig) -> dict[str, Any]:
     """What a peer needs to add this node (public material only)."""
     return {"name": cfg.name, "dataplane": cfg.dataplane, "api": cfg.api_url,
             "cert": cfg.cert_file.read_text(), "fingerprint": own_fingerprint(cfg),
-            "signing_key": signing_key(cfg).public}
+            "signing_key": signing_key(cfg).public,
+            "pir": {i: f"{cfg.dataplane_host}:{p.port}" for i, p in sorted(cfg.pir.items())}}
 
 
 def add_peer(cfg: NodeConfig, bundle: dict[str, Any], expected_fingerprint: str) -> PeerConfig:
@@ -77,11 +78,15 @@ def add_peer(cfg: NodeConfig, bundle: dict[str, Any], expected_fingerprint: str)
     if name not in cert_names(cert):
         raise ConfigError(f"peer {name!r}: certificate is issued to {cert_names(cert)}")
     parse_address(bundle["dataplane"])
+    pir = {str(i): str(a) for i, a in (bundle.get("pir") or {}).items()}
+    for address in pir.values():
+        parse_address(address)
     rel = f"peers/{name}.crt"
     (cfg.home / "peers").mkdir(exist_ok=True)
     (cfg.home / rel).write_bytes(cert)
     peer = PeerConfig(name=name, dataplane=bundle["dataplane"], fingerprint=got,
-                      signing_key=bundle["signing_key"], cert=rel, api=bundle.get("api", ""))
+                      signing_key=bundle["signing_key"], cert=rel, api=bundle.get("api", ""),
+                      pir=pir)
     cfg.peers[name] = peer
     cfg.save()
     rebuild_trust(cfg)

@@ -11,6 +11,7 @@ from yinji.node.catalog import Catalog
 from yinji.node.config import NodeConfig
 from yinji.node.dataplane import DataPlane
 from yinji.node.jobs import JobEngine
+from yinji.node.pir_services import PirServices
 from yinji.node.store import Store, open_store
 from yinji.node.tokens import hash_token, new_token
 
@@ -31,14 +32,21 @@ class Node:
             self.cfg.name, (self.cfg.dataplane_host, self.cfg.dataplane_port),
             lambda: self._tls, lambda p: self.cfg.peers[p].address,
             self._on_message, self.jobs.channel_check, self._on_refused)
+        self.pir = PirServices(self)
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
         self.audit.append(NodeEvent("started", f"schema v{self.store.version()}"))
         self.jobs.recover()
         self.dataplane.start()
+        try:
+            self.pir.start()   # builds every configured PIR list before the API comes up
+        except BaseException:
+            self.dataplane.stop()
+            raise
 
     def stop(self) -> None:
+        self.pir.stop()
         self.dataplane.stop()
         self.audit.append(NodeEvent("stopped"))
         self.store.close()

@@ -142,9 +142,14 @@ class Alliance:
         """Offline work for the next `count` keys at every member (see `PirClient.prepare`)."""
         list(self._pool.map(lambda c: c.prepare(count), self.members.values()))
 
-    def close(self) -> None:
+    def close(self, *, keep_clients: bool = False) -> None:
         """Say bye to the members that are still reachable, close the channels if `connect`
-        opened them, and stop the worker threads."""
+        opened them, and stop the worker threads. `keep_clients`: only stop the worker
+        threads; the caller goes on using the clients (e.g. a node's pool of connections,
+        which keeps each member's hint across queries)."""
+        if keep_clients:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            return
         for client in self.members.values():
             if client.lock.acquire(blocking=False):
                 client.lock.release()

@@ -18,7 +18,7 @@ for k keys, and when). Connection set-up adds nothing about the keys.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from yinji.net.channel import Channel
 from yinji.net.connect import Address, TlsConfig
@@ -34,10 +34,13 @@ class PirService:
 
     def __init__(self, server: PirServer, bind: Address, config: TlsConfig, *,
                  allowed: Collection[str] | None = None, idle: float = DEFAULT_IDLE,
-                 max_connections: int = 256) -> None:
+                 max_connections: int = 256,
+                 on_refused: Callable[[str], None] | None = None) -> None:
+        """`on_refused(reason)` is told of every refused connection (e.g. to audit it)."""
         self.server, self.idle = server, idle
         self.listener = TlsListener(server.name, bind, config, allowed=allowed,
-                                    timeout=min(_POLL, idle), max_connections=max_connections)
+                                    timeout=min(_POLL, idle), max_connections=max_connections,
+                                    on_refused=on_refused)
         self._thread: threading.Thread | None = None
 
     @property

@@ -1,4 +1,4 @@
-"""REST API: datasets, jobs, audit, peers, health. Bearer tokens with roles
+"""REST API: datasets, jobs, PIR queries, audit, peers, health. Bearer tokens with roles
 (operator, approver, auditor); every call — refused ones included — is audited with its route
 template, status and the token's name (never bodies, query strings or data)."""
 
@@ -22,6 +22,9 @@ from yinji.node.api.schemas import (
     JobPublic,
     NodePublic,
     PeerPublic,
+    PirQueryCreate,
+    PirQueryPublic,
+    PirServicePublic,
     ResultPublic,
     VerifyPublic,
 )
@@ -29,6 +32,7 @@ from yinji.node.audit import ApiCallEvent, DatasetEvent
 from yinji.node.catalog import CatalogError, Dataset, PolicyRule
 from yinji.node.jobs import JobError
 from yinji.node.node import Node
+from yinji.node.pir_services import PirServiceError
 from yinji.node.runners import RUNNERS
 
 _bearer = HTTPBearer(auto_error=False)
@@ -76,6 +80,10 @@ def create_app(node: Node) -> FastAPI:
     async def _job_error(_: Request, exc: JobError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
+    @app.exception_handler(PirServiceError)
+    async def _pir_error(_: Request, exc: PirServiceError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
     @app.exception_handler(CatalogError)
     async def _catalog_error(_: Request, exc: CatalogError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
@@ -95,7 +103,7 @@ def create_app(node: Node) -> FastAPI:
     @app.get("/peers", response_model=list[PeerPublic])
     def peers(_: Anyone) -> list[dict[str, Any]]:
         return [{"name": p.name, "dataplane": p.dataplane, "fingerprint": p.fingerprint,
-                 "signing_key": p.signing_key, "api": p.api}
+                 "signing_key": p.signing_key, "api": p.api, "pir": p.pir}
                 for p in sorted(node.cfg.peers.values(), key=lambda p: p.name)]
 
     # -- datasets -----------------------------------------------------------------------------
@@ -162,6 +170,20 @@ def create_app(node: Node) -> FastAPI:
             raise HTTPException(404, f"no result for job {job_id!r} on this node")
         return {"job_id": job_id, "result": json.loads(row["result_json"]),
                 "result_hash": row["result_hash"]}
+
+    # -- anonymous query (PIR) -----------------------------------------------------------------
+    @app.get("/pir/services", response_model=list[PirServicePublic])
+    def pir_services(_: Anyone) -> list[dict[str, Any]]:
+        return node.pir.list()
+
+    @app.post("/pir/services/{service_id}/refresh", response_model=PirServicePublic)
+    def pir_refresh(service_id: str, who: Operator) -> dict[str, Any]:
+        return node.pir.refresh(service_id, by=who["name"])
+
+    @app.post("/pir/query", response_model=PirQueryPublic)
+    def pir_query(body: PirQueryCreate, who: Operator) -> dict[str, Any]:
+        return node.pir.query(body.keys, body.members, body.service, body.timeout,
+                              principal=who["name"])
 
     # -- audit --------------------------------------------------------------------------------
     @app.get("/audit", response_model=list[AuditEntry])

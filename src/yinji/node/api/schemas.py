@@ -83,6 +83,8 @@ class PeerPublic(BaseModel):
     fingerprint: str
     signing_key: str
     api: str
+    pir: dict[str, str] = Field(default_factory=dict,
+                                description="its PIR services: service id -> HOST:PORT")
 
 
 class NodePublic(BaseModel):
@@ -110,3 +112,52 @@ class VerifyPublic(BaseModel):
     entries: int
     problems: list[str]
     head: str
+
+
+class PirQueryCreate(BaseModel):
+    keys: list[str] = Field(min_length=1, max_length=1000,
+                            description="keys to look up (e.g. normalised ID numbers); "
+                                        "members never see them")
+    members: list[str] | None = Field(None, description="peers to ask (default: every peer "
+                                                         "advertising a PIR service)")
+    service: str | None = Field(None, description="PIR service id at the members (default: "
+                                                  "each member's only one)")
+    timeout: float = Field(30.0, gt=0, le=600, description="seconds for the whole query")
+
+
+class PirKeyResult(BaseModel):
+    key: str
+    hit: bool
+    label: dict[str, Any] | str | None = Field(description="the label columns, or null")
+
+
+class PirMemberAnswer(BaseModel):
+    status: Literal["ok", "down", "timeout", "rate_limited", "error"]
+    service: str
+    version: str | None = Field(description="database version that answered (status ok)")
+    seconds: float
+    error: str | None
+    results: list[PirKeyResult] | None = Field(description="per key, in order; null unless ok")
+
+
+class PirQueryPublic(BaseModel):
+    keys: int
+    complete: bool = Field(description="every member answered (a miss is then a miss "
+                                       "everywhere)")
+    members: dict[str, PirMemberAnswer]
+
+
+class PirServicePublic(BaseModel):
+    id: str
+    dataset: str
+    key_column: str
+    label_columns: list[str]
+    address: str
+    version: str
+    records: int
+    label_size: int
+    buckets: int
+    slots: int
+    published: float
+    clients: list[str] = Field(description="peers the column policy lets query it")
+    rate_limit: str

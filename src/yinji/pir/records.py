@@ -1,0 +1,72 @@
+"""Turning a member's table into key -> label records, shared by `yinji pir serve` and the
+node's PIR services (yinji.node.pir_services): one rule for keys, labels and rate limits.
+
+Keys are the key column's text, stripped; an empty or repeated key is an error naming the
+rows (never silently dropped). A label is the chosen columns as compact JSON, so a client
+reads a small object ({"tag": "aml", "since": "2024-05"}). The label slot size defaults to
+the longest label rounded up to 16 bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+
+from yinji.pir.oprf import RateLimit
+
+_RATE_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hour": 3600.0,
+               "d": 86400.0, "day": 86400.0}
+
+
+class RecordError(ValueError):
+    """Records that cannot be served as given; the message names the source and rows."""
+
+
+def build_records(rows: Iterable[Mapping[str, object]], key_column: str,
+                  label_columns: list[str], source: str) -> list[tuple[str, bytes]]:
+    """(key, label) per row; label = compact JSON of the label columns (values as text).
+    Rejects empty and duplicate keys, naming the rows (row 1 = the first data row)."""
+    first_row: dict[str, int] = {}
+    dups: list[str] = []
+    records = []
+    for i, row in enumerate(rows, start=1):
+        key = _text(row[key_column]).strip()
+        if not key:
+            raise RecordError(f"{source}: row {i}: empty key in column {key_column!r}")
+        if key in first_row:
+            dups.append(f"{key!r} (rows {first_row[key]} and {i})")
+            continue
+        first_row[key] = i
+        label = json.dumps({c: _text(row[c]) for c in label_columns}, ensure_ascii=False,
+                           separators=(",", ":")).encode()
+        records.append((key, label))
+    if dups:
+        raise RecordError(f"{source}: {len(dups)} duplicate key(s) in column "
+                          f"{key_column!r}, e.g. {'; '.join(dups[:3])}; keys must be unique")
+    return records
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def label_size_for(records: list[tuple[str, bytes]], requested: int | None = None) -> int:
+    """The slot size for these labels: `requested`, or the longest rounded up to 16."""
+    longest = max((len(lab) for _, lab in records), default=0)
+    size = requested if requested is not None else max(16, -(-longest // 16) * 16)
+    if longest > size:
+        raise RecordError(f"label size {size}: the longest label is {longest} bytes")
+    return size
+
+
+def parse_rate(text: str, what: str = "rate limit") -> RateLimit:
+    """'N/s', 'N/min', 'N/h' or 'N/day': N OPRF evaluations per period, N also the burst."""
+    count, sep, unit = str(text).partition("/")
+    unit = unit.strip().lower()
+    if not sep or not count.strip().isdigit() or int(count) <= 0 or unit not in _RATE_UNITS:
+        raise RecordError(f"{what} {text!r}: expected N/s, N/min, N/h or N/day, N > 0")
+    n = int(count)
+    return RateLimit(burst=n, per_second=n / _RATE_UNITS[unit])
+
+
+__all__ = ["RecordError", "build_records", "label_size_for", "parse_rate"]
