@@ -30,6 +30,7 @@ PEERS = {
     "spu": ("spu", "spu_aby3.py"),
     "spu_ub_psi": ("spu", "spu_ub_psi.py"),
     "mpyc": ("mpyc", "mpyc_ops.py"),
+    "spu_lr": ("spu", "spu_lr.py"),
 }
 
 

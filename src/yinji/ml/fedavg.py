@@ -1,0 +1,175 @@
+"""Horizontal federated learning: FedAvg (McMahan et al., AISTATS 2017) for logistic
+regression and a small MLP in NumPy, with every combination of client updates done by
+secure aggregation (`yinji.ml.secagg`, Bonawitz et al. CCS 2017).
+
+2-4 companies hold the same features about different customers. Per round the server sends
+the global parameters; each client runs `local_epochs` of mini-batch SGD on its own rows and
+submits n_i * params_i and n_i through secure aggregation; the server sets the new global
+parameters to sum(n_i params_i) / sum(n_i) and sends them out. Before training, one secure
+aggregation of (sum x, sum x^2, n) gives the global standardisation.
+
+Adversary model: semi-honest server and clients; the server colludes with fewer than the
+secure-aggregation threshold of clients. A client may drop out in the middle of a round:
+the round then averages the survivors, and later rounds go on without it.
+
+Leakage: the server and all clients learn the global model after every round (it is the
+output), the global feature means and standard deviations, the total row count, and which
+clients survived each round; the server learns only sums of updates, never one client's
+update or row count (secure aggregation). Raw rows and labels never leave their client.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from yinji.ml.secagg import FRAC_BITS, SecAggClient, SecAggServer
+from yinji.net.channel import Party
+
+STATS_FRAC_BITS = 8  # sums of squares of raw features need range (|sum| < 2^54)
+
+
+@dataclass
+class FedAvg:
+    model: str = "logistic"  # or "mlp"
+    rounds: int = 10
+    local_epochs: int = 1
+    batch_size: int = 64
+    learning_rate: float = 0.1
+    l2: float = 1e-4
+    hidden: int = 16
+    init_seed: int = 0  # public: the initial weights are not secret
+
+    # ---------------------------------------------------------- model
+    def n_params(self, d: int) -> int:
+        return d + 1 if self.model == "logistic" else d * self.hidden + 2 * self.hidden + 1
+
+    def init(self, d: int) -> np.ndarray:
+        if self.model == "logistic":
+            return np.zeros(d + 1)
+        rng = np.random.default_rng(self.init_seed)
+        w1 = rng.normal(0, 1 / np.sqrt(d), (d, self.hidden))
+        w2 = rng.normal(0, 1 / np.sqrt(self.hidden), self.hidden)
+        return np.concatenate([w1.ravel(), np.zeros(self.hidden), w2, [0.0]])
+
+    def _unpack(self, p: np.ndarray, d: int):  # type: ignore[no-untyped-def]
+        h = self.hidden
+        w1 = p[: d * h].reshape(d, h)
+        b1 = p[d * h: d * h + h]
+        w2 = p[d * h + h: d * h + 2 * h]
+        return w1, b1, w2, p[-1]
+
+    def predict(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+        d = x.shape[1]
+        if self.model == "logistic":
+            return _sigmoid(x @ params[:d] + params[d])
+        w1, b1, w2, b2 = self._unpack(params, d)
+        return _sigmoid(np.tanh(x @ w1 + b1) @ w2 + b2)
+
+    def gradient(self, p: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Mean log-loss gradient plus L2 (weights only)."""
+        d, m = x.shape[1], len(x)
+        if self.model == "logistic":
+            e = _sigmoid(x @ p[:d] + p[d]) - y
+            return np.concatenate([x.T @ e / m + self.l2 * p[:d], [e.mean()]])
+        w1, b1, w2, b2 = self._unpack(p, d)
+        a = np.tanh(x @ w1 + b1)
+        e = _sigmoid(a @ w2 + b2) - y
+        gw2 = a.T @ e / m + self.l2 * w2
+        da = np.outer(e, w2) * (1 - a * a)
+        gw1 = x.T @ da / m + self.l2 * w1
+        return np.concatenate([gw1.ravel(), da.mean(0), gw2, [e.mean()]])
+
+    def local_train(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        rng = np.random.default_rng(secrets.randbits(64))  # local batch order only
+        p = params.copy()
+        for _ in range(self.local_epochs):
+            order = rng.permutation(len(x))
+            for lo in range(0, len(x), self.batch_size):
+                idx = order[lo: lo + self.batch_size]
+                p -= self.learning_rate * self.gradient(p, x[idx], y[idx])
+        return p
+
+
+@dataclass
+class FedResult:
+    params: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    survivors: list[list[str]]  # per round
+
+    def standardise(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.mean) / self.std
+
+
+def fedavg_server(party: Party, clients: Sequence[str], cfg: FedAvg, d: int) -> FedResult:
+    """Run FedAvg as the server; returns the final model (also sent to the clients)."""
+    alive = list(clients)
+    stats, alive = _aggregate(party, alive, 2 * d + 1, STATS_FRAC_BITS)
+    n = stats[-1]
+    mean = stats[:d] / n
+    std = np.sqrt(np.maximum(stats[d: 2 * d] / n - mean**2, 1e-12))
+    _broadcast(party, alive, "stats", alive, np.concatenate([mean, std]))
+    params = cfg.init(d)
+    history = []
+    for _ in range(cfg.rounds):
+        _broadcast(party, alive, "round", alive, params)
+        total, alive = _aggregate(party, alive, len(params) + 1)
+        params = total[:-1] / total[-1]
+        history.append(list(alive))
+    _broadcast(party, alive, "done", alive, params)
+    return FedResult(params, mean, std, history)
+
+
+def fedavg_client(party: Party, server: str, clients: Sequence[str], cfg: FedAvg,
+                  x: np.ndarray, y: np.ndarray, *,
+                  drop_in_round: int | None = None) -> FedResult | None:
+    """Run FedAvg as a client on its own rows (x, y). `drop_in_round` (tests) leaves after
+    the key-sharing step of that round's secure aggregation, as a crashed client would."""
+    d = x.shape[1]
+    SecAggClient(party, server, list(clients), frac_bits=STATS_FRAC_BITS).run(
+        np.concatenate([x.sum(0), (x * x).sum(0), [len(x)]]))
+    _, _, ms = _receive(party, server)
+    mean, std = ms[:d], ms[d:]
+    xs = (x - mean) / std
+    history = []
+    rnd = 0
+    while True:
+        kind, alive, params = _receive(party, server)
+        if kind == "done":
+            return FedResult(params, mean, std, history)
+        local = cfg.local_train(params, xs, y)
+        agg = SecAggClient(party, server, alive)
+        if drop_in_round == rnd:
+            agg.run(np.zeros(len(params) + 1), drop_after_share_keys=True)
+            return None
+        agg.run(np.concatenate([len(xs) * local, [len(xs)]]))
+        history.append(alive)
+        rnd += 1
+
+
+def _aggregate(party: Party, alive: list[str], length: int,
+               frac_bits: int = FRAC_BITS) -> tuple[np.ndarray, list[str]]:
+    total, survivors = SecAggServer(party, alive, frac_bits=frac_bits).run(length)
+    return total, survivors
+
+
+def _broadcast(party: Party, to: list[str], kind: str, alive: list[str], arr: np.ndarray) -> None:
+    head = json.dumps({"kind": kind, "alive": alive}).encode()
+    for c in to:
+        party.channel(c).send_bytes(head)
+        party.channel(c).send_array(np.asarray(arr, np.float64))
+
+
+def _receive(party: Party, server: str) -> tuple[str, list[str], np.ndarray]:
+    ch = party.channel(server)
+    head = json.loads(ch.recv_bytes())
+    return head["kind"], list(head["alive"]), ch.recv_array()
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -35, 35)))

@@ -1,0 +1,262 @@
+"""Secret-shared logistic and linear regression (SS-LR) on the 3-party MPC engine
+(mini-batch SGD in the style of SecureML, Mohassel & Zhang S&P 2017, on ABY3-style
+replicated sharing, Mohassel & Rindal CCS 2018).
+
+Input: a secret-shared table, e.g. the output of the hidden-intersection join (rows in an
+order nobody knows) or columns shared directly by their owners (vertical split). Every step
+runs on shares:
+
+- standardisation: column means, a rough scale from the mean absolute deviation of the first
+  rows (reciprocal), then the variance of the rescaled columns and its inverse square root;
+- mini-batch SGD (the model of an epoch is its average iterate, which damps SGD noise) with
+  the engine's piecewise-quintic sigmoid (error <= 2e-5 + rounding;
+  `yinji.mpc.nonlinear.sigmoid`), L2 on the weights (not the intercept);
+- early stopping on a validation split of the (shuffled) rows: the Brier score is computed on
+  shares, and only the bit "improved by more than tol" is opened each epoch;
+- predictions and metrics (AUC, KS, accuracy) are opened only to the label holder (or the
+  party the job names), who computes the metrics locally.
+
+Adversary model: semi-honest, honest majority among the three MPC parties (no two collude),
+as `yinji.mpc`.
+
+Leakage: all parties learn the public job parameters (row and column counts, epochs, batch
+size, learning rate, L2, validation fraction) and, per epoch, one bit: whether the
+validation loss improved (so the epoch at which training stopped). The result recipient
+(default: the label holder) learns the validation scores and labels, paired, in the shuffled
+row order, and the metrics computed from them; nothing else is opened. The model (weights
+and standardisation) stays secret-shared: each party keeps one share set, and a prediction
+opens only the requested scores, to the requester.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from yinji.ml import metrics
+from yinji.ml._fixed import as_fixed, mean_rows, scale
+from yinji.mpc import Session, SharedTensor, concatenate, stack
+
+SCALE_ROWS = 2048  # rows used for the rough scale (mean absolute deviation) of each column
+VAR_EPS = 1e-4
+
+
+@dataclass
+class Standardiser:
+    """Shared column statistics: x_std = ((x - mean) * r1 - shift) * r2, where
+    r1 ~ 1/mean|x - mean| (a rough scale that brings every column near 1, so squares stay in
+    the fixed-point range), shift = mean((x - mean) * r1) (the rounding of `mean`) and
+    r2 = 1/std((x - mean) * r1); mad = 1/r1 and s2 = 1/r2 undo it (for targets)."""
+
+    mean: SharedTensor
+    r1: SharedTensor
+    shift: SharedTensor
+    r2: SharedTensor
+    mad: SharedTensor | None = None
+    s2: SharedTensor | None = None
+
+    @classmethod
+    def fit(cls, x: SharedTensor, *, inverse: bool = False) -> Standardiser:
+        x = as_fixed(x)
+        mean = mean_rows(x)
+        xc = x - mean
+        head = xc[: min(len(xc), SCALE_ROWS)]
+        mad = mean_rows(head.abs()) + 2.0 ** -(x.frac_bits - 2)
+        r1 = mad.reciprocal()
+        z = xc * r1
+        shift = mean_rows(z)
+        z = z - shift
+        var = mean_rows(z * z) + VAR_EPS
+        r2 = var.rsqrt()
+        return cls(mean, r1, shift, r2, mad if inverse else None,
+                   var.sqrt() if inverse else None)
+
+    def apply(self, x: SharedTensor) -> SharedTensor:
+        return ((as_fixed(x) - self.mean) * self.r1 - self.shift) * self.r2
+
+    def invert(self, z: SharedTensor) -> SharedTensor:
+        if self.mad is None or self.s2 is None:
+            raise ValueError("fit(..., inverse=True) is needed to undo the standardisation")
+        return (z * self.s2 + self.shift) * self.mad + self.mean
+
+
+@dataclass
+class SSLinearModel:
+    """A trained SS-LR model: every tensor is this party's share set."""
+
+    kind: str  # "logistic" or "linear"
+    features: Standardiser | None
+    weights: SharedTensor  # (d + 1,), intercept last
+    target: Standardiser | None = None  # linear regression: the label's standardisation
+    epochs_run: int = 0
+
+    def decision(self, x: SharedTensor) -> SharedTensor:
+        xs = self.features.apply(x) if self.features is not None else as_fixed(x)
+        return _with_ones(xs) @ self.weights
+
+    def predict(self, x: SharedTensor) -> SharedTensor:
+        """Shared predictions: probabilities (logistic) or values (linear)."""
+        z = self.decision(x)
+        if self.kind == "logistic":
+            return z.sigmoid()
+        return self.target.invert(z) if self.target is not None else z
+
+    # ---------------------------------------------------- registry form
+    def shares(self) -> dict[str, np.ndarray]:
+        """This party's shares as named arrays (for an npz file; holds no plaintext)."""
+        out: dict[str, np.ndarray] = {}
+        for name, t in self._tensors().items():
+            out[name + ".0"], out[name + ".1"] = t.shares
+        return out
+
+    def meta(self) -> dict[str, Any]:
+        return {"kind": self.kind, "epochs_run": self.epochs_run,
+                "standardised": self.features is not None,
+                "target_standardised": self.target is not None,
+                "frac_bits": self.weights.frac_bits, "n_weights": int(self.weights.shape[0])}
+
+    @classmethod
+    def from_shares(cls, session: Session, meta: dict[str, Any],
+                    arrays: dict[str, np.ndarray]) -> SSLinearModel:
+        f = int(meta["frac_bits"])
+
+        def t(name: str) -> SharedTensor:
+            return SharedTensor(session, (arrays[name + ".0"], arrays[name + ".1"]), f)
+
+        def std(prefix: str, inverse: bool) -> Standardiser:
+            return Standardiser(t(prefix + "mean"), t(prefix + "r1"), t(prefix + "shift"),
+                                t(prefix + "r2"),
+                                t(prefix + "mad") if inverse else None,
+                                t(prefix + "s2") if inverse else None)
+
+        return cls(meta["kind"], std("x.", False) if meta["standardised"] else None,
+                   t("w"), std("y.", True) if meta["target_standardised"] else None,
+                   int(meta["epochs_run"]))
+
+    def _tensors(self) -> dict[str, SharedTensor]:
+        out = {"w": self.weights}
+        for prefix, st in (("x.", self.features), ("y.", self.target)):
+            if st is None:
+                continue
+            for f in dataclasses.fields(st):
+                v = getattr(st, f.name)
+                if v is not None:
+                    out[prefix + f.name] = v
+        return out
+
+
+@dataclass
+class TrainReport:
+    """What the result recipient learns (others get `metrics == {}`)."""
+
+    epochs_run: int
+    stopped_early: bool
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class SSLR:
+    """Mini-batch SGD for logistic (`kind="logistic"`) or linear (`kind="linear"`) regression
+    on secret-shared data; minimises mean loss + l2/2 * |w|^2 (intercept not penalised).
+
+    `fit(x, y, recipient=...)` returns (model, report); all three parties call it with their
+    shares of the same tensors."""
+
+    kind: str = "logistic"
+    epochs: int = 5
+    batch_size: int = 256
+    learning_rate: float = 0.2
+    l2: float = 1e-4
+    standardise: bool = True
+    validation_fraction: float = 0.1
+    patience: int = 2
+    tol: float = 1e-4
+    shuffle: bool = True
+    average: bool = True  # return / validate the average iterate of each epoch
+
+    def fit(self, x: SharedTensor, y: SharedTensor, *,
+            recipient: int | str | None = None) -> tuple[SSLinearModel, TrainReport]:
+        if self.kind not in ("logistic", "linear"):
+            raise ValueError(f"kind must be 'logistic' or 'linear', got {self.kind!r}")
+        if x.ndim != 2 or len(y) != len(x):
+            raise ValueError(f"need x (n, d) and y (n,), got {x.shape} and {y.shape}")
+        x, y = as_fixed(x), as_fixed(y.reshape(-1))
+        if self.shuffle:  # rows in an order no party knows: the validation split is random
+            table = concatenate([x, y.reshape(-1, 1)], axis=1).shuffle()
+            x, y = table[:, :-1], table[:, -1]
+        n = len(x)
+        n_val = int(round(n * self.validation_fraction)) if self.validation_fraction else 0
+        x_tr, y_tr, x_val, y_val = x[: n - n_val], y[: n - n_val], x[n - n_val:], y[n - n_val:]
+
+        feats = Standardiser.fit(x_tr) if self.standardise else None
+        target = Standardiser.fit(y_tr.reshape(-1, 1), inverse=True) if (
+            self.kind == "linear" and self.standardise) else None
+        xs = _with_ones(feats.apply(x_tr) if feats else x_tr)
+        ys = target.apply(y_tr.reshape(-1, 1)).reshape(-1) if target else y_tr
+        xv = _with_ones(feats.apply(x_val) if feats else x_val) if n_val else None
+        yv = (target.apply(y_val.reshape(-1, 1)).reshape(-1) if target else y_val) if n_val else None
+
+        d1 = xs.shape[1]
+        w = SharedTensor.public(x.session, np.zeros(d1))
+        xt = xs.T  # columns-major copy once: batches of X^T are slices
+        best_w, best, bad, epochs_run, stopped = w, None, 0, 0, False
+        m = len(xs)
+        for _epoch in range(self.epochs):
+            total, steps = None, 0
+            for lo in range(0, m, self.batch_size):
+                hi = min(m, lo + self.batch_size)
+                w = self._step(w, xs[lo:hi], xt[:, lo:hi], ys[lo:hi], hi - lo)
+                total, steps = (w if total is None else total + w), steps + 1
+            epochs_run += 1
+            # the epoch's average iterate (Polyak-Ruppert): less SGD noise, local sums
+            cand = scale(total, 1.0 / steps) if self.average and steps > 1 else w
+            if xv is None:
+                best_w = cand
+                continue
+            loss = self._val_loss(cand, xv, yv)
+            improved = best is None or bool((loss < best - self.tol).reveal().item())
+            if improved:
+                best, best_w, bad = loss, cand, 0
+            else:
+                bad += 1
+                if bad >= self.patience:
+                    stopped = True
+                    break
+        model = SSLinearModel(self.kind, feats, best_w, target, epochs_run)
+        report = TrainReport(epochs_run, stopped)
+        if recipient is not None and n_val:
+            pred = model.predict(x_val)
+            p, yy = pred.reveal_to(recipient), y_val.reveal_to(recipient)
+            if p is not None:
+                report.metrics = evaluate(self.kind, yy, p)
+        return model, report
+
+    def _step(self, w: SharedTensor, xb: SharedTensor, xbt: SharedTensor, yb: SharedTensor,
+              size: int) -> SharedTensor:
+        z = xb @ w
+        err = (z.sigmoid() if self.kind == "logistic" else z) - yb
+        g = xbt @ err
+        decay = np.full(len(w), 1.0 - self.learning_rate * self.l2)
+        decay[-1] = 1.0  # intercept
+        step = np.stack([decay, np.full(len(w), -self.learning_rate / size)])
+        return scale(stack([w, g]), step).sum(axis=0)
+
+    def _val_loss(self, w: SharedTensor, xv: SharedTensor, yv: SharedTensor) -> SharedTensor:
+        z = xv @ w
+        e = (z.sigmoid() if self.kind == "logistic" else z) - yv
+        return mean_rows(e * e)
+
+
+def evaluate(kind: str, y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """Plaintext metrics at the recipient."""
+    if kind == "logistic":
+        return metrics.binary_report(y, pred)
+    return {"r2": metrics.r2(y, pred), "rmse": float(np.sqrt(np.mean((y - pred) ** 2)))}
+
+
+def _with_ones(x: SharedTensor) -> SharedTensor:
+    ones = SharedTensor.public(x.session, np.ones((len(x), 1)), x.frac_bits)
+    return concatenate([x, ones], axis=1)
