@@ -11,7 +11,7 @@ def sets_for(n_holders, size, common, seed=0):
     shared = universe[:common]
     rest = universe[common:]
     out = []
-    for h in range(n_holders):
+    for _ in range(n_holders):
         extra = list(rng.choice(len(rest), size - common, replace=False))
         s = shared + [rest[i] for i in extra]
         rng.shuffle(s)
