@@ -44,15 +44,16 @@ def party(args: argparse.Namespace) -> None:
     desc = link.Desc()
     for i, port in enumerate(args.ports):
         desc.add_party(f"p{i}", f"127.0.0.1:{port}")
-    desc.connect_retry_times = 200
-    desc.connect_retry_interval_ms = 50
-    desc.recv_timeout_ms = 600_000
-    desc.http_timeout_ms = 600_000
-    opts = desc.retry_opts
-    opts.retry_interval_ms = 100
-    opts.retry_interval_incr_ms = 0
-    opts.max_retry = 100
-    desc.retry_opts = opts
+    if os.environ.get("SPU_PSI_LINK") != "default":
+        desc.connect_retry_times = 200
+        desc.connect_retry_interval_ms = 50
+        desc.recv_timeout_ms = 600_000
+        desc.http_timeout_ms = 600_000
+        opts = desc.retry_opts
+        opts.retry_interval_ms = 100
+        opts.retry_interval_incr_ms = 0
+        opts.max_retry = 100
+        desc.retry_opts = opts
     lctx = link.create_brpc(desc, args.rank)
     protocol = {"ecdh": psi.PsiProtocol.PROTOCOL_ECDH,
                 "rr22": psi.PsiProtocol.PROTOCOL_RR22,
