@@ -28,7 +28,7 @@ def test_two_party_over_tls(tmp_path, capsys):
     write_csv(tmp_path / "b.csv", ["id", "score"], b)
     out = tmp_path / "out.csv"
     rc = main(["psi", "--input", f"A={tmp_path / 'a.csv'}", "--input", f"B={tmp_path / 'b.csv'}",
-               "--key", "id", "--kind", "id=id", "--validate", "--out", str(out)])
+               "--key", "id", "--validate", "--out", str(out)])  # kind "auto"
     assert rc == 0
     rows = list(csv.reader(open(out, encoding="utf-8")))
     assert rows[0] == ["id", "name"]

@@ -72,3 +72,15 @@ def test_multi_column_unambiguous():
         prepare_keys({"a": [1, 2], "b": [1]})
     with pytest.raises(ValueError):
         prepare_keys(["x"], kinds="nope")
+
+
+def test_auto_kind_recognises_ids_and_mobiles():
+    assert normalize("１１０１０５１９４９１２３１００２ｘ") == ID_X
+    assert normalize("110105 19491231 002x") == ID_X
+    assert normalize("+86 138-0013-8000") == "13800138000"
+    assert normalize(" Zhang San ") == "Zhang San"
+    assert normalize("12345x") == "12345x"  # not ID-like: left as text
+    p = prepare_keys({"id": ["11010519491231002x", "110105194912310021"], "n": ["a", "b"]},
+                     validate=True)
+    assert p.report.invalid == [1]
+    assert p.keys[0] == encode_parts([ID_X, "a"])

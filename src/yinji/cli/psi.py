@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--key", action="append", required=True, metavar="COLUMN",
                    help="key column (repeat for a multi-column key)")
     p.add_argument("--kind", action="append", default=[], metavar="COLUMN=KIND",
-                   help="normalisation of a key column: text (default), upper, id, mobile")
+                   help="normalisation of a key column: auto (default: ID numbers and mobiles recognised per value), text, upper, id, mobile")
     p.add_argument("--validate", action="store_true",
                    help="drop ID numbers / mobile numbers that fail their checks")
     p.add_argument("--duplicates", choices=["first", "reject"], default="first",

@@ -10,7 +10,10 @@ bytes, so every protocol in `yinji.psi` takes keys from `prepare_keys`:
   ISO 7064 MOD 11-2 check character are required;
 - kind "mobile": spaces and hyphens removed, a leading +86 / 0086 / 86 dropped; with
   `validate=True`, the mainland format 1[3-9]xxxxxxxxx is required;
-- kind "text": NFKC + trim only; kind "upper": also upper-cased.
+- kind "text": NFKC + trim only; kind "upper": also upper-cased;
+- kind "auto" (the default): per value, "id" if it looks like an 18-character ID number
+  (17 digits and a digit or X, spaces ignored), "mobile" if it looks like a mainland mobile
+  number (optionally +86 / 0086 / 86, spaces and hyphens ignored), else "text".
 
 Multi-column keys are encoded unambiguously (each part length-prefixed). Empty keys (any part
 empty after normalisation) and invalid keys are dropped and reported by row number. Duplicates
@@ -28,11 +31,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-KINDS = ("text", "upper", "id", "mobile")
+KINDS = ("auto", "text", "upper", "id", "mobile")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _SPACES = re.compile(r"\s+")
+_ID_LIKE = re.compile(r"\d{17}[\dXx]")
+_MOBILE_LIKE = re.compile(r"(?:\+86|0086|86)?1[3-9]\d{9}")
 
 
 class DuplicateKeys(ValueError):
@@ -60,13 +65,15 @@ def valid_id_number(s: str) -> bool:
     return id_check_char(s[:17]) == s[17]
 
 
-def normalize(value: object, kind: str = "text") -> str:
+def normalize(value: object, kind: str = "auto") -> str:
     """One value normalised as `kind` (see the module docstring); None -> ''."""
     if value is None:
         return ""
     if isinstance(value, float) and value != value:  # NaN from a dataframe
         return ""
     s = unicodedata.normalize("NFKC", str(value)).strip()
+    if kind == "auto":
+        kind = _guess(s)
     if kind == "text":
         return s
     if kind == "upper":
@@ -84,7 +91,18 @@ def normalize(value: object, kind: str = "text") -> str:
     raise ValueError(f"unknown key kind {kind!r}; expected one of {KINDS}")
 
 
+def _guess(s: str) -> str:
+    compact = _SPACES.sub("", s)
+    if _ID_LIKE.fullmatch(compact):
+        return "id"
+    if _MOBILE_LIKE.fullmatch(compact.replace("-", "")):
+        return "mobile"
+    return "text"
+
+
 def _valid(s: str, kind: str) -> bool:
+    if kind == "auto":
+        kind = _guess(s)
     if kind == "id":
         return valid_id_number(s)
     if kind == "mobile":
@@ -140,7 +158,7 @@ def prepare_keys(columns: Mapping[str, Sequence[object]] | Sequence[object], *,
 
     `columns`: one sequence of values (single-column key) or a mapping name -> values
     (multi-column key, parts in mapping order). `kinds`: one kind for all columns or a
-    mapping name -> kind (default "text"). `validate`: drop ID numbers / mobiles that fail
+    mapping name -> kind (default "auto"). `validate`: drop ID numbers / mobiles that fail
     their format check (reported as invalid). `duplicates`: "reject" or "first".
     """
     if duplicates not in ("reject", "first"):
@@ -151,9 +169,9 @@ def prepare_keys(columns: Mapping[str, Sequence[object]] | Sequence[object], *,
     if not names:
         raise ValueError("no key columns")
     if isinstance(kinds, str) or kinds is None:
-        kind_of = dict.fromkeys(names, kinds or "text")
+        kind_of = dict.fromkeys(names, kinds or "auto")
     else:
-        kind_of = {n: kinds.get(n, "text") for n in names}
+        kind_of = {n: kinds.get(n, "auto") for n in names}
     for k in kind_of.values():
         if k not in KINDS:
             raise ValueError(f"unknown key kind {k!r}; expected one of {KINDS}")
