@@ -164,14 +164,22 @@ def _receivers(party: Party, peer: str, receiver: str | None) -> tuple[bool, boo
 
 def ecdh_psi(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes], *,
              receiver: str | None = None, batch_size: int = DEFAULT_BATCH,
-             workers: int | None = None, progress=None) -> np.ndarray | None:  # noqa: ANN001
+             workers: int | None = None, progress=None,  # noqa: ANN001
+             protocol: str = "ecdh", spu_python: str | None = None) -> np.ndarray | None:
     """Two-party ECDH-PSI. Returns, to each receiving party, the sorted positions (into
     `keys`) of its keys that the peer also holds; None to a party that receives nothing.
 
     `receiver`: the name of the one party that learns the intersection, or None for both.
+    `protocol="rr22"` runs SecretFlow spu's RR22 instead (optional, see `yinji.psi.rr22`).
     Adversary model and leakage: module docstring.
     """
     keys = _keys(keys)
+    if protocol == "rr22":
+        from yinji.psi.rr22 import rr22_psi
+        _receivers(party, peer, receiver)
+        return rr22_psi(party, peer, keys, receiver=receiver, spu_python=spu_python)
+    if protocol != "ecdh":
+        raise ValueError(f"protocol must be 'ecdh' or 'rr22', got {protocol!r}")
     me, them = _receivers(party, peer, receiver)
     ex = exchange(party, peer, keys, i_receive=me, peer_receives=them, batch_size=batch_size,
                   workers=workers, progress=progress)
