@@ -141,3 +141,18 @@ def test_helper_sees_tokens_only():
     for _, x in got_c:
         if isinstance(x, np.ndarray) and x.dtype == np.uint64:
             assert not plain & set(x.ravel().tolist())
+
+
+def _tls_body(party, keys, feats):
+    s = Session(party, NAMES)
+    return hidden_join(s, keys, feats).reveal()
+
+
+@pytest.mark.tls
+def test_join_over_tls_processes():
+    from yinji.testing.tls import run_parties_tls
+    ka, fa, kb, fb = make_tables(300, 200, 50, 2, 3, seed=4)
+    outs = run_parties_tls(_tls_body, names=NAMES, args=[(ka, fa), (kb, fb), (None, None)],
+                           timeout=120)
+    for got in outs:
+        assert same_rows(got, plain_join(ka, fa, kb, fb))
