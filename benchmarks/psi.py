@@ -1,0 +1,174 @@
+"""PSI benchmark: Yinji's two-party ECDH-PSI (two processes over mutual-TLS loopback) against
+SecretFlow `spu` ECDH-25519 and RR22 on the same files, plus the hidden-intersection join.
+
+    .venv/bin/python benchmarks/psi.py                       # 2^16, 2^18, 2^20 per side
+    .venv/bin/python benchmarks/psi.py --log2 16 18 --no-spu
+    benchmarks/peers/setup.sh spu                            # once, for the spu columns
+
+Each size: two CSV files of n 18-digit keys per side with 50% overlap; party A is the
+receiver. Our time is from starting the two processes to both finishing (TLS set-up,
+reading the CSV, key preparation and the protocol included); spu's "wall" is the same,
+its "protocol" the time inside `psi_execute` (it also reads the CSV there). Peak memory is
+each party process's maximum RSS; bytes are what our channels counted (spu exposes none).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+SPU_PYTHON = HERE / ".peers" / "spu" / "bin" / "python"
+
+
+def write_inputs(directory: Path, n: int, seed: int = 0) -> tuple[Path, Path]:
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(10**17, 2 * n - n // 2, replace=False) + 10**17
+    a, b = ids[:n], ids[n // 2:]
+    paths = []
+    for name, values in (("a", a), ("b", rng.permutation(b))):
+        path = directory / f"{name}_{n}.csv"
+        with open(path, "w", newline="") as fh:
+            fh.write("id\n")
+            fh.write("\n".join(map(str, values.tolist())))
+            fh.write("\n")
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def yinji_party(party, path: str, receiver: str) -> dict:  # noqa: ANN001
+    """One party process: read the CSV, prepare keys, run ECDH-PSI."""
+    from yinji.psi.ecdh import ecdh_psi
+    from yinji.psi.keys import prepare_keys
+
+    t0 = time.perf_counter()
+    with open(path, newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        col = [r[0] for r in reader]
+    keys = prepare_keys(col, duplicates="first")
+    peer = "B" if party.name == "A" else "A"
+    out = ecdh_psi(party, peer, keys, receiver=receiver)
+    st = party.stats()
+    return {"seconds": time.perf_counter() - t0,
+            "intersection": None if out is None else len(out),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "bytes_sent": st.bytes_sent}
+
+
+def run_yinji(a: Path, b: Path, timeout: float) -> dict:
+    from yinji.testing.tls import run_parties_tls
+
+    t0 = time.perf_counter()
+    ra, rb = run_parties_tls(yinji_party, names=["A", "B"],
+                             args=[(str(a), "A"), (str(b), "A")], timeout=timeout)
+    return {"wall_seconds": time.perf_counter() - t0,
+            "seconds": max(ra["seconds"], rb["seconds"]),
+            "intersection": ra["intersection"],
+            "peak_rss_mb": [ra["peak_rss_mb"], rb["peak_rss_mb"]],
+            "bytes": [ra["bytes_sent"], rb["bytes_sent"]]}
+
+
+def run_spu(protocol: str, a: Path, b: Path, timeout: float) -> dict | None:
+    if not SPU_PYTHON.exists():
+        print(f"[psi bench] no spu side venv at {SPU_PYTHON}: run benchmarks/peers/setup.sh spu",
+              file=sys.stderr)
+        return None
+    cmd = [str(SPU_PYTHON), str(HERE / "peers" / "spu_psi.py"), "--protocol", protocol,
+           "--a", str(a), "--b", str(b), "--key", "id"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode or not lines:
+        return {"error": f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}"}
+    return json.loads(lines[-1])
+
+
+def join_bar(rows: int = 100_000, cols: int = 10) -> dict:
+    """Hidden-intersection join, 3 parties in one process (threads, in-memory network)."""
+    from yinji.mpc.session import Session
+    from yinji.psi.join import hidden_join
+    from yinji.testing.parties import run_parties
+
+    rng = np.random.default_rng(1)
+    ids = rng.choice(10**12, 2 * rows, replace=False)
+    ka = [b"%d" % v for v in ids[:rows]]
+    kb = [b"%d" % v for v in np.concatenate([ids[: rows // 2], ids[rows: rows + rows // 2]])]
+    fa, fb = rng.normal(size=(rows, cols)), rng.normal(size=(rows, cols))
+
+    def body(party, keys, feats):  # noqa: ANN001
+        return hidden_join(Session(party, ["A", "B", "C"]), keys, feats).shape
+
+    t0 = time.perf_counter()
+    shapes = run_parties(body, names=["A", "B", "C"], args=[(ka, fa), (kb, fb), (None, None)],
+                         timeout=600)
+    return {"seconds": time.perf_counter() - t0, "shape": list(shapes[0])}
+
+
+def fmt(x: float | None, unit: str = "") -> str:
+    return "-" if x is None else f"{x:.1f}{unit}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--log2", type=int, nargs="+", default=[16, 18, 20])
+    ap.add_argument("--no-spu", action="store_true")
+    ap.add_argument("--spu-protocols", nargs="+", default=["ecdh", "rr22"])
+    ap.add_argument("--timeout", type=float, default=3600)
+    ap.add_argument("--no-join", action="store_true")
+    ap.add_argument("--json", help="also write the results here")
+    args = ap.parse_args()
+    print(f"cores: {os.cpu_count()}; load average at start: {os.getloadavg()[0]:.1f}")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="yinji-psi-bench-") as tmp:
+        for lg in args.log2:
+            n = 1 << lg
+            a, b = write_inputs(Path(tmp), n)
+            row = {"n": n, "yinji": run_yinji(a, b, args.timeout)}
+            if row["yinji"]["intersection"] != n // 2:
+                raise SystemExit(f"wrong intersection size {row['yinji']['intersection']}")
+            if not args.no_spu:
+                for proto in args.spu_protocols:
+                    row[f"spu_{proto}"] = run_spu(proto, a, b, args.timeout)
+            results.append(row)
+            y = row["yinji"]
+            print(f"2^{lg}: yinji ECDH {y['wall_seconds']:.1f} s wall "
+                  f"(in-party {y['seconds']:.1f} s), peak RSS "
+                  f"{y['peak_rss_mb'][0]:.0f}/{y['peak_rss_mb'][1]:.0f} MB, bytes A->B "
+                  f"{y['bytes'][0] / 1e6:.1f} MB, B->A {y['bytes'][1] / 1e6:.1f} MB", flush=True)
+            for proto in args.spu_protocols:
+                s = row.get(f"spu_{proto}")
+                if not s:
+                    continue
+                if "error" in s:
+                    print(f"    spu {proto}: {s['error']}", flush=True)
+                    continue
+                print(f"    spu {proto}: {s['wall_seconds']:.1f} s wall (protocol "
+                      f"{s['seconds']:.1f} s), peak RSS {s['peak_rss_mb'][0]:.0f}/"
+                      f"{s['peak_rss_mb'][1]:.0f} MB; yinji/spu wall ratio "
+                      f"{y['wall_seconds'] / s['wall_seconds']:.2f}, in-party/protocol ratio "
+                      f"{y['seconds'] / s['seconds']:.2f}", flush=True)
+    out = {"psi": results}
+    if not args.no_join:
+        out["join"] = join_bar()
+        print(f"hidden join 1e5 x 1e5, 10 + 10 columns (in-process): "
+              f"{out['join']['seconds']:.1f} s, output {out['join']['shape']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""`yinji psi`: private set intersection between local CSV / Parquet files, each party in its
+own OS process, connected by mutual TLS on loopback (a throw-away CA per run).
+
+    yinji psi --input securities=a.csv --input fund=b.csv --key id --kind id=id \\
+        --receiver securities --out shared.csv
+    yinji psi --input A=a.csv --input B=b.csv --input C=c.csv --key id --out common.csv
+    yinji psi --input A=a.csv --input B=b.csv --key id --cardinality
+
+Two inputs run two-party ECDH-PSI; three or more run multi-party PSI with an extra
+aggregator process that holds no data. Each process reads only its own file. The receiver
+writes its own rows that are in the intersection (all columns) to --out, or with
+--cardinality prints the count only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import multiprocessing as mp
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+AGGREGATOR = "aggregator"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("psi", help="private set intersection between local files",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--input", action="append", required=True, metavar="NAME=PATH",
+                   help="a party and its CSV or Parquet file (repeat: 2 for two-party, 3+ "
+                        "for multi-party)")
+    p.add_argument("--key", action="append", required=True, metavar="COLUMN",
+                   help="key column (repeat for a multi-column key)")
+    p.add_argument("--kind", action="append", default=[], metavar="COLUMN=KIND",
+                   help="normalisation of a key column: auto (default: ID numbers and mobiles recognised per value), text, upper, id, mobile")
+    p.add_argument("--validate", action="store_true",
+                   help="drop ID numbers / mobile numbers that fail their checks")
+    p.add_argument("--duplicates", choices=["first", "reject"], default="first",
+                   help="duplicate keys: keep the first row (default) or fail")
+    p.add_argument("--receiver", help="party that gets the result (default: the first input)")
+    p.add_argument("--cardinality", action="store_true",
+                   help="two-party only: the receiver learns only the intersection size")
+    p.add_argument("--out", help="output CSV of the receiver's intersecting rows")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds (default 3600)")
+    p.set_defaults(func=_run)
+
+
+class PsiCliError(Exception):
+    pass
+
+
+def read_table(path: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a CSV (UTF-8, BOM allowed) or Parquet file, all values as text."""
+    p = Path(path)
+    if not p.exists():
+        raise PsiCliError(f"{path}: no such file")
+    if p.suffix.lower() in (".parquet", ".pq"):
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise PsiCliError(f"{path}: reading Parquet needs pyarrow "
+                              "(pip install pyarrow)") from None
+        table = pq.read_table(p)
+        cols = table.column_names
+        data = [table.column(c).to_pylist() for c in cols]
+        rows = [["" if v is None else str(v) for v in r] for r in zip(*data, strict=True)]
+        return cols, rows
+    with open(p, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise PsiCliError(f"{path}: empty file (no header)") from None
+        return header, list(reader)
+
+
+def _progress(name: str):  # noqa: ANN202
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if total >= 1 << 16 and (now - last[0] > 0.5 or done >= total):
+            last[0] = now
+            width = 30
+            fill = int(width * done / max(total, 1))
+            print(f"\r[{name}] [{'#' * fill}{'.' * (width - fill)}] {done}/{total}",
+                  end="\n" if done >= total else "", file=sys.stderr, flush=True)
+    return show
+
+
+def party_main(party, job: dict) -> dict:  # noqa: ANN001 - a yinji.net Party
+    """One process: read own file, prepare keys, run the protocol, write the output."""
+    from yinji.psi.ecdh import ecdh_psi, psi_cardinality
+    from yinji.psi.keys import prepare_keys
+    from yinji.psi.multiparty import multiparty_psi
+
+    me = party.name
+    names = job["names"]
+    if me == AGGREGATOR:
+        multiparty_psi(party, names, job["receiver"], AGGREGATOR, None)
+        return {"party": me}
+    header, rows = read_table(job["paths"][me])
+    missing = [k for k in job["keys"] if k not in header]
+    if missing:
+        raise PsiCliError(f"{job['paths'][me]}: no column(s) {missing}; columns: {header}")
+    cols = {k: [r[header.index(k)] if header.index(k) < len(r) else "" for r in rows]
+            for k in job["keys"]}
+    prepared = prepare_keys(cols, kinds=job["kinds"], validate=job["validate"],
+                            duplicates=job["duplicates"])
+    summary = {"party": me, "keys": prepared.report.summary()}
+    receiver = job["receiver"]
+    if len(names) == 2:
+        peer = names[1 - names.index(me)]
+        if job["cardinality"]:
+            out = psi_cardinality(party, peer, prepared, receiver=receiver)
+            if out is not None:
+                summary["intersection_size"] = out
+            return summary
+        out = ecdh_psi(party, peer, prepared, receiver=receiver, progress=_progress(me))
+    else:
+        out = multiparty_psi(party, names, receiver, AGGREGATOR, prepared)
+    if out is not None:
+        summary["intersection_size"] = len(out)
+        if job["out"]:
+            with open(job["out"], "w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                w.writerow(header)
+                for i in sorted(prepared.rows[out].tolist()):
+                    w.writerow(rows[i])
+            summary["out"] = job["out"]
+    return summary
+
+
+def _child(job: dict, name: str, addresses: dict, config, conn) -> None:  # noqa: ANN001
+    from yinji.net.tls import tls_network
+    try:
+        party = tls_network(name, addresses, config, timeout=job["timeout"])
+        try:
+            result = party_main(party, job)
+        finally:
+            party.close()
+        conn.send(("ok", json.dumps(result)))
+    except BaseException as exc:  # noqa: BLE001 - reported by the parent
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def _free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def run_local(job: dict) -> list[dict]:
+    """Run every party of `job` in its own process over TLS loopback; their summaries."""
+    from yinji.crypto.certs import issue_cert, make_ca, write_cert_key
+    from yinji.net.tls import TlsConfig
+
+    names = list(job["names"]) + ([AGGREGATOR] if len(job["names"]) > 2 else [])
+    ctx = mp.get_context("spawn")
+    with tempfile.TemporaryDirectory(prefix="yinji-psi-") as tmp:
+        ca = make_ca("yinji-psi-local-ca")
+        ca_file = Path(tmp) / "ca.crt"
+        ca_file.write_bytes(ca.cert_pem)
+        configs = {}
+        for i, name in enumerate(names):
+            cert, key = write_cert_key(issue_cert(ca, name), tmp, f"party{i}")
+            configs[name] = TlsConfig(cert, key, ca_file)
+        addresses = {n: ("127.0.0.1", p) for n, p in zip(names, _free_ports(len(names)),
+                                                           strict=True)}
+        procs, pipes = [], []
+        for name in names:
+            recv_end, send_end = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_child, args=(job, name, addresses, configs[name],
+                                                    send_end), daemon=True)
+            proc.start()
+            send_end.close()
+            procs.append(proc)
+            pipes.append(recv_end)
+        results, errors = [], []
+        for name, conn, proc in zip(names, pipes, procs, strict=True):
+            if conn.poll(job["timeout"] + 60):
+                try:
+                    status, body = conn.recv()
+                except EOFError:
+                    status, body = "error", "ended without a result"
+            else:
+                status, body = "error", "timed out"
+            if status == "ok":
+                results.append(json.loads(body))
+            else:
+                errors.append(f"{name}: {body}")
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+    if errors:
+        # The first error is the cause; the others are usually peers that lost their link.
+        raise PsiCliError("; ".join(errors))
+    return results
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        paths = {}
+        for item in args.input:
+            name, sep, path = item.partition("=")
+            if not sep or not name or not path:
+                raise PsiCliError(f"--input {item!r}: expected NAME=PATH")
+            if name in paths or name == AGGREGATOR:
+                raise PsiCliError(f"--input: party name {name!r} used twice or reserved")
+            if not Path(path).exists():
+                raise PsiCliError(f"{path}: no such file")
+            paths[name] = str(Path(path).resolve())
+        if len(paths) < 2:
+            raise PsiCliError("need at least two --input parties")
+        kinds = {}
+        for item in args.kind:
+            col, sep, kind = item.partition("=")
+            if not sep or col not in args.key:
+                raise PsiCliError(f"--kind {item!r}: expected KEYCOLUMN=KIND for a --key column")
+            kinds[col] = kind
+        names = list(paths)
+        receiver = args.receiver or names[0]
+        if receiver not in paths:
+            raise PsiCliError(f"--receiver {receiver!r} is not one of {names}")
+        if args.cardinality and len(names) != 2:
+            raise PsiCliError("--cardinality is for two parties")
+        job = {"names": names, "paths": paths, "keys": args.key, "kinds": kinds,
+               "validate": args.validate, "duplicates": args.duplicates, "receiver": receiver,
+               "cardinality": args.cardinality,
+               "out": str(Path(args.out).resolve()) if args.out else None,
+               "timeout": args.timeout}
+        t0 = time.perf_counter()
+        results = run_local(job)
+    except PsiCliError as exc:
+        print(f"yinji psi: error: {exc}", file=sys.stderr)
+        return 1
+    for r in results:
+        if "keys" in r:
+            print(f"{r['party']}: {r['keys']}", file=sys.stderr)
+    for r in results:
+        if "intersection_size" in r:
+            print(f"intersection size: {r['intersection_size']}")
+            if r.get("out"):
+                print(f"wrote {r['out']}")
+    print(f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return 0

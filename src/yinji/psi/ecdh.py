@@ -1,0 +1,258 @@
+"""Two-party ECDH-PSI (Meadows 1986; Huberman, Franklin & Hogg 1999) on X25519, and its
+cardinality-only variant (De Cristofaro, Gasti & Tsudik 2012, "Fast and private computation of
+cardinality of set intersection and union").
+
+Each party hashes its keys to the curve, blinds them with a fresh secret scalar per run
+(`a` for us, `b` for the peer), shuffles them and streams them to the peer in batches. Each
+party blinds what it receives with its own scalar: the doubly blinded value a·b·H(x) is the
+same for both parties exactly when the keys are equal, and it is pseudo-random otherwise
+(CDH / DDH on Curve25519). A party that receives output gets its own doubly blinded values back
+from the peer — in its own (shuffled) order to learn *which* keys match, or sorted to learn only
+*how many* (cardinality) — and compares them with the peer's doubly blinded values, which it
+computed itself. Comparisons use the first 16 bytes (false-match probability
+|A|·|B|/2^128). Work is streamed in batches of `batch_size` elements; group operations run on
+`workers` threads (libsodium releases the GIL), see `yinji.crypto.x25519`.
+
+Rounds: 1 for sizes, then one message per batch in each direction, plus the returned batches.
+Bytes: 32 per own element sent, 16 per peer element returned to a receiving peer.
+
+Adversary model: semi-honest parties; no third party; channels authenticated and encrypted.
+
+Leakage:
+- Both parties learn |A| and |B| (set sizes; pad the input with random dummy keys to hide it).
+- Receiver of the intersection: A ∩ B (its own matching keys), nothing about B \\ A.
+- Receiver of the cardinality: |A ∩ B| only; the returned values are sorted, so it cannot tell
+  which of its keys matched.
+- A party that is not a receiver learns nothing beyond the sizes: every point it receives is
+  a fresh uniformly random-looking group element.
+- Both receive: both learn A ∩ B. Payload join (`psi_join`) needs both to know the
+  intersection: the holder of the payload sends only the matching rows' payload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from yinji.crypto import x25519
+from yinji.crypto.prg import Prg, fresh_seed
+from yinji.net.channel import Channel, Party
+from yinji.psi.keys import PreparedKeys
+
+DOMAIN = b"yinji/psi/ecdh/x25519/v1"
+TAG_BYTES = 16
+DEFAULT_BATCH = 1 << 15
+
+
+def random_permutation(n: int) -> np.ndarray:
+    """A uniformly random permutation of range(n) from a fresh OS seed (AES-CTR keys, argsort)."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.argsort(Prg(fresh_seed()).uint64(n), kind="stable")
+
+
+def tags_view(tags: np.ndarray) -> np.ndarray:
+    """(n, 16) uint8 rows as a 1-d array of 16-byte opaque values (sortable, comparable)."""
+    return np.ascontiguousarray(tags).view(f"V{TAG_BYTES}").ravel()
+
+
+def member(mine: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+    """Boolean mask: which rows of `mine` occur among `theirs` (both (n, 16) uint8)."""
+    if len(mine) == 0 or len(theirs) == 0:
+        return np.zeros(len(mine), dtype=bool)
+    a, b = tags_view(mine), tags_view(theirs)
+    # Cheap 64-bit pre-filter, then exact 128-bit check on the candidates.
+    a64 = np.ascontiguousarray(mine[:, :8]).view("<u8").ravel()
+    b64 = np.ascontiguousarray(theirs[:, :8]).view("<u8").ravel()
+    cand = np.isin(a64, b64)
+    out = np.zeros(len(mine), dtype=bool)
+    idx = np.flatnonzero(cand)
+    if len(idx):
+        bcand = b[np.isin(b64, a64[idx])]
+        out[idx] = np.isin(a[idx], bcand)
+    return out
+
+
+def _keys(keys: PreparedKeys | Sequence[bytes]) -> list[bytes]:
+    if isinstance(keys, PreparedKeys):
+        return keys.keys
+    out = list(keys)
+    if any(not isinstance(k, bytes) for k in out):
+        raise TypeError("keys must be bytes (use yinji.psi.keys.prepare_keys)")
+    if len(set(out)) != len(out):
+        raise ValueError("keys must be unique (use prepare_keys(..., duplicates=...))")
+    return out
+
+
+@dataclass
+class _Exchange:
+    mine: np.ndarray | None    # my doubly blinded tags in input order (if the peer returned them)
+    theirs: np.ndarray | None  # the peer's doubly blinded tags (if kept), peer-shuffled order
+    peer_size: int
+
+
+def exchange(party: Party, peer: str, keys: Sequence[bytes], *, i_receive: bool,
+             peer_receives: bool, sort_returned: bool = False, batch_size: int = DEFAULT_BATCH,
+             workers: int | None = None, progress=None) -> _Exchange:  # noqa: ANN001
+    """The blinded exchange both parties run (see the module docstring).
+
+    `i_receive`: keep the peer's doubly blinded tags and expect mine back. `peer_receives`:
+    return the peer's tags to it (sorted if `sort_returned`, for cardinality).
+    """
+    ch: Channel = party.channel(peer)
+    n = len(keys)
+    ch.send_array(np.array([n, int(i_receive), int(sort_returned)], dtype=np.int64))
+    hdr = ch.recv_array()
+    m, peer_expects, peer_sorted = int(hdr[0]), bool(hdr[1]), bool(hdr[2])
+    if peer_expects != peer_receives:
+        raise ValueError(f"{party.name} and {peer} disagree on who receives the output")
+    if i_receive and peer_receives and (peer_sorted != sort_returned):
+        raise ValueError(f"{party.name} and {peer} disagree on the output kind")
+    a = x25519.random_scalar()
+    perm = random_permutation(n)
+    nb_mine, nb_peer = -(-n // batch_size), -(-m // batch_size)
+    kept: list[np.ndarray] = []
+    back: list[np.ndarray] = []
+    workers = max(1, workers or os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="psi") as pool:
+        for i in range(max(nb_mine, nb_peer)):
+            if i < nb_mine:
+                idx = perm[i * batch_size:(i + 1) * batch_size]
+                ch.send_array(x25519.hash_and_mult(a, [keys[j] for j in idx], DOMAIN,
+                                                   workers, pool))
+            if i < nb_peer:
+                x = ch.recv_array()
+                if x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != x25519.POINT_BYTES:
+                    raise ValueError(f"{peer} sent a malformed batch {x.dtype} {x.shape}")
+                d = np.ascontiguousarray(x25519.scalar_mult(a, x, workers, pool)[:, :TAG_BYTES])
+                if peer_receives and not sort_returned:
+                    ch.send_array(d)
+                if i_receive or (peer_receives and sort_returned):
+                    kept.append(d)
+            if i < nb_mine and i_receive and not sort_returned:
+                back.append(ch.recv_array())  # the peer sends it right after its own batch i
+            if progress is not None:
+                progress(min((i + 1) * batch_size, max(n, m)), max(n, m))
+    theirs = np.concatenate(kept) if kept else np.zeros((0, TAG_BYTES), np.uint8)
+    if peer_receives and sort_returned:
+        ch.send_array(np.sort(tags_view(theirs)).view(np.uint8).reshape(-1, TAG_BYTES))
+    mine = None
+    if i_receive:
+        if sort_returned:
+            mine = ch.recv_array().reshape(-1, TAG_BYTES)
+        else:
+            got = np.concatenate(back) if back else np.zeros((0, TAG_BYTES), np.uint8)
+            if got.shape != (n, TAG_BYTES):
+                raise ValueError(f"{peer} returned {got.shape} tags for {n} keys")
+            mine = np.empty_like(got)
+            mine[perm] = got
+    return _Exchange(mine, theirs if i_receive else None, m)
+
+
+def _receivers(party: Party, peer: str, receiver: str | None) -> tuple[bool, bool]:
+    if receiver is None:
+        return True, True
+    if receiver not in (party.name, peer):
+        raise ValueError(f"receiver {receiver!r} is neither {party.name!r} nor {peer!r}")
+    return receiver == party.name, receiver == peer
+
+
+def ecdh_psi(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes], *,
+             receiver: str | None = None, batch_size: int = DEFAULT_BATCH,
+             workers: int | None = None, progress=None,  # noqa: ANN001
+             protocol: str = "ecdh", spu_python: str | None = None) -> np.ndarray | None:
+    """Two-party ECDH-PSI. Returns, to each receiving party, the sorted positions (into
+    `keys`) of its keys that the peer also holds; None to a party that receives nothing.
+
+    `receiver`: the name of the one party that learns the intersection, or None for both.
+    `protocol="rr22"` runs SecretFlow spu's RR22 instead (optional, see `yinji.psi.rr22`).
+    Adversary model and leakage: module docstring.
+    """
+    keys = _keys(keys)
+    if protocol == "rr22":
+        from yinji.psi.rr22 import rr22_psi
+        _receivers(party, peer, receiver)
+        return rr22_psi(party, peer, keys, receiver=receiver, spu_python=spu_python)
+    if protocol != "ecdh":
+        raise ValueError(f"protocol must be 'ecdh' or 'rr22', got {protocol!r}")
+    me, them = _receivers(party, peer, receiver)
+    ex = exchange(party, peer, keys, i_receive=me, peer_receives=them, batch_size=batch_size,
+                  workers=workers, progress=progress)
+    if not me:
+        return None
+    return np.flatnonzero(member(ex.mine, ex.theirs))
+
+
+def psi_cardinality(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes], *,
+                    receiver: str, batch_size: int = DEFAULT_BATCH,
+                    workers: int | None = None) -> int | None:
+    """|A ∩ B| to `receiver` only (the peer returns the receiver's doubly blinded keys
+    sorted, so the receiver cannot tell which matched); None to the other party."""
+    keys = _keys(keys)
+    me, them = _receivers(party, peer, receiver)
+    ex = exchange(party, peer, keys, i_receive=me, peer_receives=them, sort_returned=True,
+                  batch_size=batch_size, workers=workers)
+    if not me:
+        return None
+    return int(member(ex.mine, ex.theirs).sum())
+
+
+def psi_join(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes],
+             payload: Mapping[str, Sequence] | None = None, *, receiver: str,
+             how: str = "inner", batch_size: int = DEFAULT_BATCH,
+             workers: int | None = None) -> dict[str, list] | None:
+    """ECDH-PSI with the peer's payload columns joined to the receiver's rows.
+
+    Both parties learn the intersection (the payload holder must know which rows to send);
+    the receiver additionally gets the peer's `payload` columns for the matching rows only.
+    Returns to the receiver a dict of columns: "row" (position into its `keys`), then the
+    peer's columns; `how="inner"` keeps matching rows, "left" keeps all of the receiver's rows
+    with None where the peer has no match. Returns None to the payload holder.
+    Values travel as JSON (str, int, float, None).
+    """
+    if how not in ("inner", "left"):
+        raise ValueError(f"how must be 'inner' or 'left', got {how!r}")
+    keys = _keys(keys)
+    me, them = _receivers(party, peer, receiver)
+    if me == them:
+        raise ValueError("psi_join needs exactly one receiver")
+    ex = exchange(party, peer, keys, i_receive=True, peer_receives=True,
+                  batch_size=batch_size, workers=workers)
+    hit = np.flatnonzero(member(ex.mine, ex.theirs))
+    # Both sides order the intersection by its doubly blinded tag, which they share.
+    order = hit[np.argsort(tags_view(ex.mine[hit]), kind="stable")]
+    ch = party.channel(peer)
+    if them:
+        cols = dict(payload or {})
+        body = {name: [_jsonable(vals[i]) for i in order] for name, vals in cols.items()}
+        ch.send_bytes(json.dumps(body, ensure_ascii=False).encode())
+        return None
+    body = json.loads(ch.recv_bytes().decode())
+    out: dict[str, list] = {}
+    if how == "inner":
+        out["row"] = [int(i) for i in order]
+        for name, vals in body.items():
+            out[name] = list(vals)
+        return out
+    pos = {int(r): j for j, r in enumerate(order)}
+    out["row"] = list(range(len(keys)))
+    for name, vals in body.items():
+        out[name] = [vals[pos[i]] if i in pos else None for i in range(len(keys))]
+    return out
+
+
+def _jsonable(v: object) -> object:
+    if isinstance(v, np.generic):
+        return v.item()
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    return str(v)
+
+
+__all__ = ["DOMAIN", "ecdh_psi", "exchange", "member", "psi_cardinality", "psi_join",
+           "random_permutation"]

@@ -1,0 +1,158 @@
+import secrets
+
+import numpy as np
+import pytest
+
+from yinji.psi.ecdh import ecdh_psi, psi_cardinality, psi_join
+from yinji.psi.keys import prepare_keys
+from yinji.testing.parties import run_parties
+
+NAMES = ["A", "B"]
+
+
+def random_sets(n_a, n_b, overlap, seed=0):
+    rng = np.random.default_rng(seed)
+    pool = [f"{int(v):018d}".encode() for v in rng.choice(10**17, n_a + n_b, replace=False)]
+    a = pool[:n_a]
+    b = pool[:overlap] + pool[n_a:n_a + n_b - overlap]
+    rng.shuffle(b)
+    return a, b
+
+
+def run_psi(a, b, receiver=None, batch_size=1 << 15):
+    def body(party, keys):
+        return ecdh_psi(party, "B" if party.name == "A" else "A", keys, receiver=receiver,
+                        batch_size=batch_size)
+    return run_parties(body, names=NAMES, args=[(a,), (b,)], timeout=120)
+
+
+def expected(mine, theirs):
+    t = set(theirs)
+    return [i for i, k in enumerate(mine) if k in t]
+
+
+@pytest.mark.parametrize("n_a,n_b,overlap", [(0, 0, 0), (0, 5, 0), (5, 0, 0), (1, 1, 1),
+                                              (1, 1, 0), (50, 50, 50), (40, 60, 0),
+                                              (300, 200, 77)])
+def test_matches_python_sets(n_a, n_b, overlap):
+    a, b = random_sets(n_a, n_b, overlap, seed=n_a + n_b)
+    ra, rb = run_psi(a, b, batch_size=64)
+    assert ra.tolist() == expected(a, b)
+    assert rb.tolist() == expected(b, a)
+
+
+def test_one_receiver():
+    a, b = random_sets(100, 80, 30)
+    ra, rb = run_psi(a, b, receiver="A")
+    assert ra.tolist() == expected(a, b) and rb is None
+    ra, rb = run_psi(a, b, receiver="B")
+    assert ra is None and rb.tolist() == expected(b, a)
+
+
+def test_large_1e5():
+    a, b = random_sets(100_000, 100_000, 40_000, seed=7)
+    ra, rb = run_psi(a, b, receiver="A")
+    assert ra.tolist() == expected(a, b)
+
+
+def test_unicode_and_fullwidth_keys_meet_after_preparation():
+    a = prepare_keys(["１１０１０５１９４９１２３１００２ｘ", "张三", "x"], kinds="id")
+    b = prepare_keys([" 11010519491231002X", "张三 ", "y"], kinds="id")
+    ra, _ = run_psi(a, b)
+    assert ra.tolist() == [0, 1]
+
+
+def test_rejects_duplicates_and_non_bytes():
+    with pytest.raises(ValueError):
+        run_psi([b"a", b"a"], [b"b"])
+    with pytest.raises(TypeError):
+        run_psi(["a"], [b"b"])
+
+
+def test_cardinality():
+    a, b = random_sets(200, 150, 42)
+
+    def body(party, keys):
+        return psi_cardinality(party, "B" if party.name == "A" else "A", keys, receiver="A",
+                               batch_size=64)
+    assert run_parties(body, names=NAMES, args=[(a,), (b,)]) == [42, None]
+    assert run_parties(body, names=NAMES, args=[([],), (b,)]) == [0, None]
+
+
+def test_join_inner_and_left():
+    a = [b"k1", b"k2", b"k3", b"k4"]
+    b = [b"k3", b"k9", b"k1"]
+    pay = {"score": [3.5, 9.0, 1.5], "tag": ["c", "z", "a"]}
+
+    def body(party, keys, payload, how):
+        return psi_join(party, "B" if party.name == "A" else "A", keys, payload, receiver="A",
+                        how=how)
+    inner, none = run_parties(body, names=NAMES, args=[(a, None, "inner"), (b, pay, "inner")])
+    assert none is None
+    got = sorted(zip(inner["row"], inner["score"], inner["tag"], strict=True))
+    assert got == [(0, 1.5, "a"), (2, 3.5, "c")]
+    left, _ = run_parties(body, names=NAMES, args=[(a, None, "left"), (b, pay, "left")])
+    assert left["row"] == [0, 1, 2, 3]
+    assert left["score"] == [1.5, None, 3.5, None]
+
+
+class Recorder:
+    """Wraps a party's channels and records every array/bytes it receives."""
+
+    def __init__(self, party):
+        self.got = []
+        for ch in party.channels.values():
+            recv_a, recv_b = ch.recv_array, ch.recv_bytes
+
+            def ra(f=recv_a):
+                x = f()
+                self.got.append(x)
+                return x
+
+            def rb(f=recv_b):
+                x = f()
+                self.got.append(x)
+                return x
+            ch.recv_array, ch.recv_bytes = ra, rb
+
+
+def test_views_sender_and_cardinality_receiver():
+    a, b = random_sets(64, 64, 20, seed=3)
+
+    def body(party, keys):
+        rec = Recorder(party)
+        out = psi_cardinality(party, "B" if party.name == "A" else "A", keys, receiver="A",
+                              batch_size=16)
+        return out, rec.got
+    (ca, got_a), (cb, got_b) = run_parties(body, names=NAMES, args=[(a,), (b,)])
+    assert ca == 20 and cb is None
+    # The sender only receives the header and the receiver's blinded points: 64 random
+    # 32-byte points, none equal to a plain hash of a key.
+    assert len(got_b) == 1 + 4
+    pts = np.concatenate(got_b[1:])
+    assert pts.shape == (64, 32) and len({bytes(r) for r in pts}) == 64
+    # The receiver gets its own doubly blinded keys back sorted (not in its order).
+    back = got_a[-1]
+    keys16 = [bytes(r) for r in back]
+    assert keys16 == sorted(keys16)
+
+
+def test_fresh_scalars_each_run():
+    a, b = random_sets(10, 10, 5)
+
+    def body(party, keys):
+        rec = Recorder(party)
+        ecdh_psi(party, "B" if party.name == "A" else "A", keys, receiver="A")
+        return rec.got
+    first = run_parties(body, names=NAMES, args=[(a,), (b,)])[1][1]
+    second = run_parties(body, names=NAMES, args=[(a,), (b,)])[1][1]
+    assert not set(map(bytes, first)) & set(map(bytes, second))
+
+
+def test_receiver_name_checked():
+    with pytest.raises(ValueError):
+        run_psi([b"a"], [b"b"], receiver="C")
+
+
+def test_secrets_not_random_module():
+    assert secrets  # protocol code uses secrets / Prg only (see tests/test_layering.py)
