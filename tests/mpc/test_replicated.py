@@ -249,3 +249,16 @@ def test_small_public_factors_and_mean_keep_precision(rng):
     assert abs(mean - fx(xv).mean()) < 1e-4
     assert np.max(np.abs(small - fx(xv) * 1e-4)) <= 2 * ULP
     assert np.max(np.abs(neg - fx(xv) * -3e-3)) <= 2 * ULP
+
+
+def test_public_real_factor_on_large_values(rng):
+    xv = np.concatenate([rng.uniform(-2.6e9, 2.6e9, 1000), [0.0, 1.0, -1.0]])
+
+    def prog(s):
+        x = SharedTensor.share(s, xv if s.rank == 0 else None, 0)
+        return (x * 2.0**-12).reveal(), (x * 1e-6).reveal(), (x * 0.75).reveal()
+
+    a, b, c = run_mpc(prog)[0]
+    assert np.max(np.abs(a - fx(xv) * 2.0**-12)) <= 4 * ULP
+    assert np.max(np.abs(b - fx(xv) * 1e-6)) <= 4 * ULP + 1e-6
+    assert np.max(np.abs(c - fx(xv) * 0.75)) <= 2 * ULP

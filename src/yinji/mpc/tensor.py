@@ -174,11 +174,9 @@ class SharedTensor:
             if arr.dtype.kind in "iub":
                 k = arr.astype(np.int64).view(np.uint64)
                 return self._new((self.shares[0] * k, self.shares[1] * k))
-            x, bits = self._fixed(), _constant_bits(arr, s.frac_bits)
-            k = encode(arr, bits)
+            x = self._fixed()
             shape = np.broadcast_shapes(self.shape, arr.shape)
-            z = _to((x.shares[0] * k, x.shares[1] * k), shape)
-            return x._new(rep.trunc(s, z, bits), shape=shape)
+            return x._new(_mul_public_real(s, _to(x.shares, shape), arr), shape=shape)
         shape = np.broadcast_shapes(self.shape, other.shape)
         x, y = _to(self.shares, shape), _to(other.shares, shape)
         if self.frac_bits and other.frac_bits:
@@ -357,15 +355,30 @@ def _rank(session: Session, who: int | str) -> int:
     return who
 
 
-def _constant_bits(c: np.ndarray, f: int) -> int:
-    """Fractional bits for a public real factor: at least f, and enough for about 20
-    significant bits of a small constant (1/10000 gets 34 bits, not 16), at most 40. The
-    local product must stay below 2^62: |x| * 2^f * |c| * 2^bits, i.e. about |x| < 2^(41-f)
-    real for small constants (3.3e7 at f = 16) — enough for means of sums up to that."""
+SPLIT = 24  # x = hi * 2^24 + lo for products with a precise public real
+
+
+def _mul_public_real(s: Session, x: rep.Shares, c: np.ndarray) -> rep.Shares:
+    """x * c for a public real c, keeping about 24 significant bits of c at any magnitude of
+    x (a plain f-bit encoding turns 1/10000 into 7/65536, 7% off). c is carried as the
+    integer K = round(c * 2^B) < 2^24, and x is split by one truncation into
+    hi = x >> 24 and lo = x - hi * 2^24 so that neither hi*K nor lo*K can overflow; then
+    x*c = hi*K / 2^(B-24) + lo*K / 2^B. Valid whenever x and x*c are representable; two or
+    three truncations (6-9 rounds); error a few units of 2^-f plus 2^-24 relative."""
     top = float(np.max(np.abs(c))) if c.size else 0.0
-    if top == 0.0 or top >= 1.0:
-        return f
-    return int(min(40, max(f, 20 - np.floor(np.log2(top)))))
+    if top == 0.0:
+        return np.zeros_like(x[0]), np.zeros_like(x[1])
+    B = int(min(60, max(1, 23 - np.floor(np.log2(top)))))
+    k = np.rint(c * 2.0**B).astype(np.int64).view(np.uint64)
+    hi = rep.trunc(s, x, SPLIT)
+    lo = (x[0] - (hi[0] << np.uint64(SPLIT)), x[1] - (hi[1] << np.uint64(SPLIT)))
+    if B > SPLIT:
+        a = rep.trunc(s, (hi[0] * k, hi[1] * k), B - SPLIT)
+    else:
+        up = np.uint64(SPLIT - B)
+        a = ((hi[0] * k) << up, (hi[1] * k) << up)
+    b = rep.trunc(s, (lo[0] * k, lo[1] * k), B)
+    return a[0] + b[0], a[1] + b[1]
 
 
 def _integers(arr: np.ndarray) -> np.ndarray:

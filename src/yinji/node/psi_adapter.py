@@ -1,8 +1,9 @@
-"""Adapter between the PSI job runners and `yinji.psi` (two-party ECDH-PSI).
+"""Adapter between the node's PSI job runners and `yinji.psi` (two-party ECDH-PSI).
 
-Kept in one small module so the runner does not depend on yinji.psi's exact API; if the
-package is not installed the PSI runners report themselves unavailable and the node refuses
-PSI jobs with that reason instead of failing mid-job.
+Keys are normalised by `yinji.psi.keys.prepare_keys` (duplicates: first row kept); the
+intersection is returned as the recipient's own original values. Leakage is that of
+`yinji.psi.ecdh` (see docs/SECURITY.md): only the named recipients learn the intersection,
+or only its size for cardinality jobs.
 """
 
 from __future__ import annotations
@@ -18,9 +19,27 @@ def unavailable() -> str | None:
     return None
 
 
+def _receiver(party: Party, peer: str, recipients: list[str]) -> str | None:
+    wanted = set(recipients) & {party.name, peer}
+    return None if wanted == {party.name, peer} else next(iter(wanted))
+
+
 def intersect(party: Party, peer: str, items: list[str], recipients: list[str]) -> list[str] | None:
-    raise NotImplementedError(unavailable() or "PSI adapter not written for this yinji.psi")
+    from yinji.psi.ecdh import ecdh_psi
+    from yinji.psi.keys import prepare_keys
+
+    prepared = prepare_keys(items)
+    found = ecdh_psi(party, peer, prepared, receiver=_receiver(party, peer, recipients))
+    if found is None:
+        return None
+    return [items[int(prepared.rows[i])] for i in found]
 
 
 def cardinality(party: Party, peer: str, items: list[str], recipients: list[str]) -> int | None:
-    raise NotImplementedError(unavailable() or "PSI adapter not written for this yinji.psi")
+    from yinji.psi.ecdh import psi_cardinality
+    from yinji.psi.keys import prepare_keys
+
+    receiver = _receiver(party, peer, recipients)
+    if receiver is None:
+        raise ValueError("a PSI cardinality job has exactly one recipient")
+    return psi_cardinality(party, peer, prepare_keys(items), receiver=receiver)
