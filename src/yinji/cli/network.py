@@ -291,9 +291,12 @@ def run_scenario(root: Path, out=print) -> bool:  # type: ignore[no-untyped-def]
                 vals = [float(r["assets_cny"]) for r in rows if r["segment"] == g]
                 out(f"  {g:<14}{res['sum'][i]:>20,.2f}{int(res['count'][i]):>8}"
                     f"{res['mean'][i]:>16,.2f}")
+                mean = sum(vals) / len(vals) if vals else 0.0
                 if (abs(res["sum"][i] - sum(vals)) > 1e-6 * max(1.0, sum(vals)) + 0.5
-                        or int(res["count"][i]) != len(vals)):
-                    out(f"  MISMATCH for {g}: plaintext sum {sum(vals):.2f} count {len(vals)}")
+                        or int(res["count"][i]) != len(vals)
+                        or abs(res["mean"][i] - mean) > 1e-4 * abs(mean) + 0.5):
+                    out(f"  MISMATCH for {g}: plaintext sum {sum(vals):.2f} count {len(vals)} "
+                        f"mean {mean:.2f}")
                     ok = False
             for n in ("fund", "futures"):
                 if views[n]["has_result"]:
