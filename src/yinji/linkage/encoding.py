@@ -99,8 +99,8 @@ class Schema:
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        if self.size % 64 or not 64 <= self.size <= 65536:
-            raise ValueError("filter size must be a multiple of 64 in 64..65536")
+        if self.size & (self.size - 1) or not 64 <= self.size <= 65536:
+            raise ValueError("filter size must be a power of two in 64..65536")
         if not 0 < self.threshold <= 1:
             raise ValueError("threshold must be in (0, 1]")
 
@@ -154,9 +154,10 @@ class ClkEncoder:
         """The k keyed bit positions of one feature of field f."""
         hit = self._features.get((f.name, feature))
         if hit is None:
-            d = hashlib.blake2b(feature.encode(), key=self._keys[f.name], digest_size=4 * f.k)
-            hit = [int.from_bytes(d.digest()[4 * j:4 * j + 4], "little") % self.schema.size
-                   for j in range(f.k)]
+            d = hashlib.blake2b(feature.encode(), key=self._keys[f.name],
+                                digest_size=2 * f.k).digest()
+            hit = [int.from_bytes(d[2 * j:2 * j + 2], "little") % self.schema.size
+                   for j in range(f.k)]  # L divides 2^16: unbiased
             self._features[(f.name, feature)] = hit
         return hit
 

@@ -18,7 +18,7 @@ PERSON = Schema(
         Field("address", "text", k=2),
     ),
     size=1024,
-    threshold=0.8,
+    threshold=0.85,
     blocking=("lsh", "initials+year", "dob", "phone", "id"),
 )
 
