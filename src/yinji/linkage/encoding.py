@@ -18,7 +18,7 @@ Hardening (see docs/SECURITY.md, "Record linkage", for the attacks and citations
     concatenated with its complement and the 2L bits are permuted with a keyed permutation,
     so every encoding has exactly L ones — the Hamming weight no longer tells the number of
     features (name and address lengths) and frequent short names no longer stand out by weight.
-    Dice on balanced filters equals 1 - Hamming(A, B) / (2L) on the plain filters.
+    Dice on balanced filters equals 1 - Hamming(A, B) / L on the plain filters.
 
 Adversary model: whoever receives encodings (the linkage unit) is semi-honest and does not
 know the encoding key; the key is shared only among the data owners. Leakage: to a holder
