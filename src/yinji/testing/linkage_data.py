@@ -118,11 +118,9 @@ def _typo_latin(s: str, rng: np.random.Generator) -> str:
 
 def _variant(p: dict[str, str], rng: np.random.Generator) -> dict[str, str]:
     """Company B's record of person p."""
-    import opencc
-
     from yinji.linkage.normalise import COMPOUND_SURNAMES
 
-    t = opencc.OpenCC("s2t.json")
+    t = _s2t()
     q = dict(p)
     name = p["name"]
     n = 2 if name[:2] in COMPOUND_SURNAMES else 1
