@@ -9,7 +9,7 @@ import sys
 from yinji import __version__
 
 # Command-group modules under yinji.cli; each defines register(subparsers).
-COMMAND_MODULES: list[str] = ["gateway"]
+COMMAND_MODULES: list[str] = ["gateway", "link"]
 
 
 def build_parser() -> argparse.ArgumentParser:
