@@ -1,0 +1,153 @@
+"""Matching in linkage-unit mode: Dice similarity over candidate pairs, a threshold, and a
+greedy one-to-one assignment (as in anonlink's greedy solver; Christen 2012, ch. 6).
+
+Protocol (parties: two data owners and a linkage unit, e.g. the group's compliance node):
+  1. each owner shuffles its records with a private permutation, computes keyed blocking
+     tokens and keyed (balanced) CLK encodings, and sends both to the linkage unit;
+  2. the linkage unit computes candidate pairs (blocking.py), Dice coefficients, keeps pairs
+     at or above the threshold and assigns them one-to-one (highest similarity first);
+  3. the linkage unit holds the link table: pairs of record tokens (positions in each owner's
+     shuffled order), which only the owning party can resolve to its own records.
+
+Adversary model: semi-honest parties; the linkage unit does not know the encoding key and
+does not collude with an owner (an owner has the key and could dictionary-attack the other
+owner's encodings). Leakage: the linkage unit sees each owner's encodings and blocking
+tokens (see encoding.py and blocking.py for what they reveal without the key), hence all
+pairwise similarities; owners receive nothing. Both owners learn the other's record count.
+
+Scores are exact integers: a pair links iff 2·|A∩B|·10^4 ≥ t·10^4·(|A|+|B|), with the
+threshold t rounded to 4 decimals, so the MPC mode (mpc_match.py) reproduces the same links.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from yinji.linkage.blocking import blocking_tokens, candidate_pairs
+from yinji.linkage.encoding import ClkEncoder, Record, Schema, popcount
+from yinji.net.channel import Party
+
+SCALE = 10_000  # threshold resolution
+
+
+@dataclass
+class LinkTable:
+    """Links as record tokens: row r says record a[r] of owner A is record b[r] of owner B
+    (indices in the owners' shuffled orders), with Dice coefficient score[r]."""
+
+    a: np.ndarray
+    b: np.ndarray
+    score: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def pairs(self) -> set[tuple[int, int]]:
+        return set(zip(self.a.tolist(), self.b.tolist(), strict=True))
+
+
+@dataclass
+class OwnerPrep:
+    """What an owner computes locally: its record order (`order[t]` = index of the record
+    sent as token t), plain filters and blocking tokens in that order."""
+
+    order: np.ndarray
+    bits: np.ndarray
+    tokens: np.ndarray
+
+
+def threshold_units(schema: Schema) -> int:
+    return round(schema.threshold * SCALE)
+
+
+def prepare(records: Sequence[Record], schema: Schema, key: bytes,
+            shuffle: bool = True) -> OwnerPrep:
+    """Owner-side: shuffle (private permutation from the OS CSPRNG), encode, block."""
+    n = len(records)
+    order = np.arange(n)
+    if shuffle and n > 1:
+        order = np.argsort(np.frombuffer(secrets.token_bytes(8 * n), dtype=np.uint64),
+                           kind="stable")
+    recs = [records[i] for i in order]
+    enc = ClkEncoder(schema, key)
+    bits = enc.bits(recs)
+    return OwnerPrep(order, bits, blocking_tokens(recs, bits, schema, key))
+
+
+def dice_counts(enc_a: np.ndarray, enc_b: np.ndarray, ia: np.ndarray, ib: np.ndarray,
+                chunk: int = 1 << 16) -> tuple[np.ndarray, np.ndarray]:
+    """(2|A∩B|, |A|+|B|) for candidate pairs over packed filters."""
+    pa, pb = popcount(enc_a), popcount(enc_b)
+    inter = np.empty(len(ia), dtype=np.int64)
+    for s in range(0, len(ia), chunk):
+        x, y = enc_a[ia[s:s + chunk]], enc_b[ib[s:s + chunk]]
+        inter[s:s + chunk] = np.bitwise_count(x & y).sum(axis=1, dtype=np.int64)
+    return 2 * inter, pa[ia] + pb[ib]
+
+
+def above(num: np.ndarray, den: np.ndarray, schema: Schema) -> np.ndarray:
+    """num/den ≥ threshold, in integers."""
+    return num * SCALE - threshold_units(schema) * den >= 0
+
+
+def greedy_one_to_one(ia: np.ndarray, ib: np.ndarray, num: np.ndarray,
+                      den: np.ndarray) -> LinkTable:
+    """Highest score first (ties by token a, then b); each record is used at most once."""
+    if len(ia) == 0:
+        return LinkTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    score = num / np.maximum(den, 1)
+    order = np.lexsort((ib, ia, -score))
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    keep = []
+    for r in order.tolist():
+        x, y = int(ia[r]), int(ib[r])
+        if x not in used_a and y not in used_b:
+            used_a.add(x)
+            used_b.add(y)
+            keep.append(r)
+    k = np.asarray(keep, dtype=np.int64)
+    return LinkTable(ia[k], ib[k], score[k])
+
+
+def link_encodings(enc_a: np.ndarray, enc_b: np.ndarray, tok_a: np.ndarray,
+                   tok_b: np.ndarray, schema: Schema) -> tuple[LinkTable, int]:
+    """The linkage unit's work; returns the link table and the number of candidates."""
+    ia, ib = candidate_pairs(tok_a, tok_b, schema.max_block_pairs)
+    num, den = dice_counts(enc_a, enc_b, ia, ib)
+    ok = above(num, den, schema)
+    return greedy_one_to_one(ia[ok], ib[ok], num[ok], den[ok]), len(ia)
+
+
+# ----------------------------------------------------------------- protocol over channels
+def linkage_unit_owner(party: Party, records: Sequence[Record], schema: Schema, key: bytes,
+                       unit: str) -> np.ndarray:
+    """Data owner in linkage-unit mode: send tokens and encodings to `unit`. Returns the
+    owner's token→record map (`order`), which never leaves the owner."""
+    prep = prepare(records, schema, key)
+    ch = party.channel(unit)
+    ch.send_array(prep.tokens)
+    ch.send_array(ClkEncoder(schema, key).transmit(prep.bits))
+    return prep.order
+
+
+def linkage_unit(party: Party, schema: Schema, owners: tuple[str, str]) -> LinkTable:
+    """The linkage unit: receive both owners' tokens and encodings, return the links."""
+    got = []
+    for o in owners:
+        ch = party.channel(o)
+        tok = ch.recv_array()
+        enc = ch.recv_array()
+        if tok.dtype != np.uint64 or enc.dtype != np.uint8 or len(tok) != len(enc):
+            raise ValueError(f"malformed encodings from {o}")
+        got.append((tok, enc))
+    (tok_a, enc_a), (tok_b, enc_b) = got
+    width = (2 if schema.balanced else 1) * schema.size // 8
+    if enc_a.shape[1:] != (width,) or enc_b.shape[1:] != (width,):
+        raise ValueError("encodings do not match the schema's filter size")
+    table, _ = link_encodings(enc_a, enc_b, tok_a, tok_b, schema)
+    return table

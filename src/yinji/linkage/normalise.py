@@ -1,0 +1,185 @@
+"""Field normalisation before encoding: the same person must give the same features whatever
+the script, spelling or format a company stored.
+
+Names: Chinese characters are folded traditional→simplified (OpenCC `t2s`) and romanised
+(pypinyin, with surname readings for heteronymous surnames such as 单 shan, 曾 zeng); Latin
+names are case-folded, stripped of accents and punctuation, and a Latin name whose every word
+parses as Hanyu Pinyin syllables ("Weiming", "Wei-Ming") is split into syllables. A name
+becomes an *unordered* set of tokens, so "Zhang Wei", "WEI Zhang", 張偉 and 张伟 agree, and
+so do swapped given-name characters (张明伟 / 张伟明). ü is written u (lv/lyu/lü → lu).
+
+Dates become (year, month, day); phones lose country codes and punctuation; addresses are
+folded to simplified characters / lower-case words. Nothing here is secret: normalisation is
+public; secrecy comes from the keyed encoding (encoding.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[a-z0-9]+")
+
+# Surnames whose everyday reading differs from the surname reading.
+SURNAME_READINGS = {
+    "单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "区": "ou", "查": "zha", "朴": "piao",
+    "盖": "ge", "覃": "qin", "乐": "yue", "缪": "miao", "翟": "zhai", "召": "shao", "尉": "yu",
+    "种": "chong", "长": "chang", "万": "wan", "句": "gou", "员": "yun", "重": "chong",
+    "柏": "bai", "秘": "bi", "繁": "po", "谌": "chen", "阚": "kan", "宓": "mi", "贲": "ben",
+    "沈": "shen", "任": "ren", "华": "hua", "纪": "ji", "薄": "bo", "相": "xiang", "隗": "wei",
+}
+COMPOUND_SURNAMES = frozenset({
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "公孙", "夏侯", "尉迟",
+    "长孙", "宇文", "司徒", "端木", "独孤", "南宫", "万俟", "轩辕", "呼延", "澹台", "西门",
+})
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():  # noqa: ANN202 - opencc.OpenCC
+    import opencc
+
+    return opencc.OpenCC("t2s.json")
+
+
+@functools.lru_cache(maxsize=1)
+def pinyin_syllables() -> frozenset[str]:
+    """All toneless Hanyu Pinyin syllables (ü written u), from pypinyin's dictionary."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    out = set()
+    for readings in pinyin_dict.values():
+        for r in readings.split(","):
+            out.add(_fold_u(_strip_tone(r)))
+    return frozenset(s for s in out if s.isascii() and s.isalpha())
+
+
+def _strip_tone(s: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
+
+
+def _fold_u(s: str) -> str:
+    """ü spellings to u: lü / lv / lyu / lu: → lu (also for n)."""
+    s = s.replace("u:", "u").replace("v", "u")
+    return re.sub(r"^([ln])yu", r"\1u", s)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified Chinese (OpenCC t2s); non-Han text is unchanged."""
+    return _t2s().convert(text) if _HAN.search(text) else text
+
+
+def has_han(text: str) -> bool:
+    return bool(_HAN.search(text))
+
+
+def han_syllables(name: str) -> list[str]:
+    """Pinyin syllables of a Chinese name, surname first, with surname readings."""
+    from pypinyin import Style, lazy_pinyin
+
+    chars = "".join(_HAN.findall(to_simplified(name)))
+    if not chars:
+        return []
+    sur = 2 if chars[:2] in COMPOUND_SURNAMES else 1
+    out = lazy_pinyin(chars, style=Style.NORMAL, errors="ignore")
+    if sur == 1 and chars[0] in SURNAME_READINGS and len(chars) > 1:
+        out[0] = SURNAME_READINGS[chars[0]]
+    return [_fold_u(s) for s in out]
+
+
+def split_pinyin(word: str) -> list[str] | None:
+    """Split a Latin word into pinyin syllables (fewest syllables), or None if it does not
+    parse. Apostrophes and hyphens are separators."""
+    syl = pinyin_syllables()
+    n = len(word)
+    best: list[list[str] | None] = [None] * (n + 1)
+    best[0] = []
+    for i in range(1, n + 1):
+        for j in range(max(0, i - 6), i):
+            prev = best[j]
+            piece = word[j:i]
+            if prev is None or piece not in syl or (j > 0 and piece[0] in "aoe"):
+                continue  # a syllable inside a word never starts with a, o, e (Xi'an rule)
+            if best[i] is None or len(prev) + 1 < len(best[i]):
+                best[i] = [*prev, piece]
+    return best[n]
+
+
+def latin_words(text: str) -> list[str]:
+    """Lower-case ASCII words of `text` (accents removed, ü → u, punctuation dropped)."""
+    t = _strip_tone(text.lower().replace("ü", "u").replace("ß", "ss"))
+    return _WORD.findall(t)
+
+
+def name_tokens(name: str | None) -> list[str]:
+    """The unordered token set of a person's name (see the module docstring), sorted."""
+    if not name or not name.strip():
+        return []
+    return list(_name_tokens(name))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _name_tokens(name: str) -> tuple[str, ...]:
+    tokens = han_syllables(name)
+    words = latin_words(_HAN.sub(" ", name))
+    words = [w for w in words if not w.isdigit()]
+    if words:
+        parts = [split_pinyin(_fold_u(w)) if w.isalpha() else None for w in words]
+        if all(p is not None for p in parts):
+            words = [s for p in parts for s in p]  # type: ignore[union-attr]
+        tokens += [_fold_u(w) if all(p is not None for p in parts) else w for w in words]
+    return tuple(sorted(set(tokens)))
+
+
+def date_parts(value: str | None) -> tuple[str, str, str] | None:
+    """(YYYY, MM, DD) from '1987-05-12', '19870512', '1987/5/12', '1987年5月12日'; else None."""
+    if not value:
+        return None
+    nums = re.findall(r"\d+", str(value))
+    if len(nums) == 1 and len(nums[0]) == 8:
+        s = nums[0]
+        return s[:4], s[4:6], s[6:]
+    if len(nums) >= 3 and len(nums[0]) == 4:
+        return nums[0], nums[1].zfill(2)[-2:], nums[2].zfill(2)[-2:]
+    if len(nums) >= 3 and len(nums[2]) == 4:  # DD/MM/YYYY
+        return nums[2], nums[1].zfill(2)[-2:], nums[0].zfill(2)[-2:]
+    return None
+
+
+def digits(value: str | None) -> str:
+    return re.sub(r"\D", "", str(value)) if value else ""
+
+
+def phone_digits(value: str | None) -> str:
+    """National phone number: digits without the +86 / +852 country code."""
+    d = digits(value).lstrip("0") if value else ""
+    if d.startswith("86") and len(d) == 13:
+        d = d[2:]
+    elif d.startswith("852") and len(d) == 11:
+        d = d[3:]
+    return d
+
+
+def id_number(value: str | None) -> str:
+    """Identity document number: upper-case letters and digits."""
+    return re.sub(r"[^0-9A-Z]", "", str(value).upper()) if value else ""
+
+
+def gender(value: str | None) -> str:
+    if not value:
+        return ""
+    v = str(value).strip().lower()
+    if v in ("m", "male", "man", "男", "1", "先生"):
+        return "m"
+    if v in ("f", "female", "woman", "女", "2", "女士"):
+        return "f"
+    return ""
+
+
+def text(value: str | None) -> str:
+    """Free text (addresses): simplified characters, lower-case words, single spaces."""
+    if not value:
+        return ""
+    t = _strip_tone(to_simplified(str(value)).lower())
+    return " ".join(re.findall(r"[a-z0-9]+|[\u3400-\u9fff\uf900-\ufaff]+", t))
