@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import socket
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ from yinji.apps.group_totals import (
 )
 from yinji.crypto.certs import issue_cert, make_ca, write_cert_key
 from yinji.mpc import Session
+from yinji.net.ports import free_ports
 from yinji.net.tls import TlsConfig, tls_network
 
 COMPANIES = ["securities", "fund", "futures"]
@@ -63,16 +63,6 @@ def _child(conn, *args) -> None:  # type: ignore[no-untyped-def]
         conn.close()
 
 
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
 
 def _issue_certs(directory: Path) -> dict[str, TlsConfig]:
     directory.mkdir(parents=True, exist_ok=True)
@@ -91,7 +81,7 @@ def run(out: Path, clients: int, threshold: float) -> int:
     data = out / "data"
     write_sample_data(data, COMPANIES, clients=clients)
     configs = _issue_certs(out / "certs")
-    addresses = {n: ("127.0.0.1", p) for n, p in zip(COMPANIES, _free_ports(3), strict=True)}
+    addresses = {n: ("127.0.0.1", p) for n, p in zip(COMPANIES, free_ports(3), strict=True)}
     print(f"sample data: {data}/{{registry,{','.join(COMPANIES)}}}.csv ({clients} registry clients)")
     print(f"certificates: {out / 'certs'} (one per company, demo CA); "
           f"mutual TLS on {', '.join(f'{n}@127.0.0.1:{a[1]}' for n, a in addresses.items())}\n")

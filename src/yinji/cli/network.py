@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from yinji.net.ports import free_ports
+
 COMPANIES = ["securities", "fund", "futures", "offshore"]
 SEGMENTS = ["retail", "affluent", "private", "institutional"]
 ROLES = ("operator", "approver", "auditor")
@@ -47,18 +49,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 # -- set-up ---------------------------------------------------------------------------------
-
-def _free_ports(n: int) -> list[int]:
-    import socket
-
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def write_sample_data(directory: Path, companies: list[str], seed: int = 2026,
@@ -94,7 +84,7 @@ def create_network(root: Path, companies: list[str] | None = None, *,
 
     companies = companies or COMPANIES
     root.mkdir(parents=True, exist_ok=True)
-    ports = _free_ports(2 * len(companies))
+    ports = free_ports(2 * len(companies))
     cfgs = {}
     for k, name in enumerate(companies):
         cfgs[name] = init_node(root / name, name, api_port=ports[2 * k],

@@ -18,11 +18,12 @@ import argparse
 import csv
 import json
 import multiprocessing as mp
-import socket
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from yinji.net.ports import free_ports
 
 AGGREGATOR = "aggregator"
 
@@ -150,16 +151,6 @@ def _child(job: dict, name: str, addresses: dict, config, conn) -> None:  # noqa
         conn.close()
 
 
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
 
 def run_local(job: dict) -> list[dict]:
     """Run every party of `job` in its own process over TLS loopback; their summaries."""
@@ -176,7 +167,7 @@ def run_local(job: dict) -> list[dict]:
         for i, name in enumerate(names):
             cert, key = write_cert_key(issue_cert(ca, name), tmp, f"party{i}")
             configs[name] = TlsConfig(cert, key, ca_file)
-        addresses = {n: ("127.0.0.1", p) for n, p in zip(names, _free_ports(len(names)),
+        addresses = {n: ("127.0.0.1", p) for n, p in zip(names, free_ports(len(names)),
                                                            strict=True)}
         procs, pipes = [], []
         for name in names:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import shutil
-import socket
 import tempfile
 import time
 import traceback
@@ -21,21 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from yinji.crypto.certs import issue_cert, make_ca, write_cert_key
+from yinji.net.ports import free_ports
 from yinji.net.tls import TlsConfig, tls_network
 
 _GRACE = 10.0  # seconds on top of `timeout` for start-up, connecting and closing
 
-
-def free_ports(n: int, host: str = "127.0.0.1") -> list[int]:
-    """`n` distinct ports that were free a moment ago (the OS may reuse them later)."""
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind((host, 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def make_tls_configs(names: Sequence[str], directory: str | Path) -> dict[str, TlsConfig]:
