@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from yinji.cli.network import _free_ports, clients, create_network, start_nodes, stop_nodes
+from yinji.cli.network import clients, create_network, start_nodes, stop_nodes
+from yinji.net.ports import free_ports
 
 pytestmark = [pytest.mark.tls, pytest.mark.timeout(120)]
 
@@ -39,7 +40,7 @@ def net(tmp_path_factory):
     create_network(root, NODES, job_timeout=15)
     # fund lets only futures query its list; securities lets every peer
     for (name, rows, peers), port in zip(
-            [("securities", SEC, ["*"]), ("fund", FUND, ["futures"])], _free_ports(2),
+            [("securities", SEC, ["*"]), ("fund", FUND, ["futures"])], free_ports(2),
             strict=True):
         cfg = NodeConfig.load(root / name)
         write_list(cfg.home, rows)
