@@ -30,8 +30,7 @@ import numpy as np  # noqa: E402
 
 from yinji.ml import metrics  # noqa: E402
 from yinji.ml.sslr import SSLR  # noqa: E402
-from yinji.mpc import SharedTensor, concatenate  # noqa: E402
-from yinji.testing.datasets import Dataset, islr_default, loans  # noqa: E402
+from yinji.testing.datasets import Dataset, islr_default, loans, share_vertical  # noqa: E402
 from yinji.testing.mpc import run_mpc  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,14 +45,6 @@ def row(**kw) -> None:
                            for k, v in kw.items()), flush=True)
 
 
-def share_vertical(s, x, y, split):
-    n, d = x.shape
-    x0 = SharedTensor.share(s, x[:, :split] if s.rank == 0 else None, 0, shape=(n, split))
-    x1 = SharedTensor.share(s, x[:, split:] if s.rank == 1 else None, 1, shape=(n, d - split))
-    xs = concatenate([x0, x1], axis=1)
-    if y is None:
-        return xs
-    return xs, SharedTensor.share(s, np.asarray(y, float) if s.rank == 1 else None, 1, shape=(n,))
 
 
 def central_lr(tr: Dataset, te: Dataset, l2: float, n_fit: int) -> tuple[np.ndarray, float]:

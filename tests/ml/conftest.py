@@ -1,7 +1,6 @@
-import numpy as np
 import pytest
 
-from yinji.mpc import SharedTensor, concatenate
+from yinji.testing.datasets import share_vertical  # noqa: F401 - re-exported for the tests
 
 
 @pytest.fixture(scope="session")
@@ -12,13 +11,3 @@ def default_data():
     return islr_default().split(test_fraction=0.3, seed=0)
 
 
-def share_vertical(s, x, y, split):
-    """Party 0 owns columns [:split], party 1 owns columns [split:] and the label."""
-    n, d = x.shape
-    x0 = SharedTensor.share(s, x[:, :split] if s.rank == 0 else None, 0, shape=(n, split))
-    x1 = SharedTensor.share(s, x[:, split:] if s.rank == 1 else None, 1, shape=(n, d - split))
-    xs = concatenate([x0, x1], axis=1)
-    if y is None:
-        return xs
-    ys = SharedTensor.share(s, np.asarray(y, float) if s.rank == 1 else None, 1, shape=(n,))
-    return xs, ys

@@ -75,3 +75,18 @@ def loans() -> Dataset:
         cols.append(np.log1p(np.maximum(v, 0)) if name in _LOG else v)
     y = d["grade"].isin(["D", "E", "F", "G"]).to_numpy(np.int64)
     return Dataset("Lending Club loans (grade D-G)", np.column_stack(cols), y, list(LOAN_FEATURES))
+
+
+def share_vertical(s, x, y, split):  # noqa: ANN001, ANN201 - test/benchmark helper
+    """Vertical split in a 3-party session: party 0 owns columns [:split], party 1 owns
+    columns [split:] and the label; returns the shared features (and the shared label)."""
+    from yinji.mpc import SharedTensor, concatenate
+
+    n, d = x.shape
+    x0 = SharedTensor.share(s, x[:, :split] if s.rank == 0 else None, 0, shape=(n, split))
+    x1 = SharedTensor.share(s, x[:, split:] if s.rank == 1 else None, 1, shape=(n, d - split))
+    xs = concatenate([x0, x1], axis=1)
+    if y is None:
+        return xs
+    ys = SharedTensor.share(s, np.asarray(y, float) if s.rank == 1 else None, 1, shape=(n,))
+    return xs, ys
