@@ -5,6 +5,7 @@ Tolerance: test AUC within 0.01 of XGBoost (the bar of issue 6); the split searc
 (histogram, XGBoost gain) but the bins are each party's own quantiles, not XGBoost's sketch.
 """
 
+import numpy as np
 import pytest
 
 from yinji.ml import metrics
@@ -12,6 +13,7 @@ from yinji.ml.secureboost import (
     PassivePart,
     SecureBoostActive,
     SecureBoostConfig,
+    SecureBoostHelper,
     SecureBoostModel,
     SecureBoostPassive,
 )
@@ -79,3 +81,66 @@ def test_prediction_fails_without_the_feature_holder(default_data):
         return True
 
     assert run_parties(body, names=["A", "B"], timeout=60) == [True, True]
+
+
+# ------------------------------------------------------------------ assisted mode (3 nodes)
+def _train_assisted(tr, te, cfg=CFG, passive_x=None):
+    def body(party):
+        if party.name == "A":
+            act = SecureBoostActive(party, ["B"], cfg, helper="C")
+            model = act.fit(tr.x[:, 2:], tr.y)
+            p = act.predict(model, te.x[:, 2:])
+            act.close_serving(model)
+            return model, p, party.channel("C").stats
+        if party.name == "B":
+            pas = SecureBoostPassive(party, "A", keep_received=True)
+            part = pas.fit(tr.x[:, :2] if passive_x is None else passive_x)
+            pas.serve(part, te.x[:, :2])
+            return part, pas
+        helper = SecureBoostHelper(party, "A")
+        return helper.run(), party.channel("A").stats, party.channel("B").stats
+
+    return run_parties(body, names=["A", "B", "C"], timeout=120)
+
+
+def test_assisted_mode_grows_the_same_trees_as_he_mode(default_data):
+    """Both modes compute the same fixed-point histograms exactly, so the trees are equal."""
+    tr, te = default_data
+    cfg = SecureBoostConfig(n_trees=4, max_depth=3, bins=16)
+    (he_model, he_p), (he_part, _) = _train_and_predict(tr, te, cfg)
+    (model, p, _), (part, _), _ = _train_assisted(tr, te, cfg)
+    assert model.trees == he_model.trees
+    assert part.splits == he_part.splits
+    np.testing.assert_allclose(p, he_p)
+
+
+def test_assisted_mode_matches_xgboost_and_hides_gradients(default_data):
+    xgb = pytest.importorskip("xgboost")
+    tr, te = default_data
+    (model, p, a_to_c), (part, pas), (seen, c_from_a, c_to_b) = _train_assisted(tr, te)
+    ref = xgb.XGBClassifier(n_estimators=CFG.n_trees, max_depth=CFG.max_depth,
+                            learning_rate=CFG.learning_rate, reg_lambda=CFG.reg_lambda,
+                            tree_method="hist", max_bin=CFG.bins, n_jobs=1).fit(tr.x, tr.y)
+    assert metrics.auc(te.y, p) > metrics.auc(te.y, ref.predict_proba(te.x)[:, 1]) - 0.01
+    assert any(nd.get("owner") == "B" for tree in model.trees for nd in tree)
+    # the passive party saw only G + Ra: uniform words, even where G is zero (rows outside
+    # the node), so neither gradients nor the nodes' row sets
+    assert pas.view["ciphertext_bytes"] == 0 and pas.view["mask_arrays"] == 0
+    assert len(pas.received) == pas.view["masked_gradient_arrays"] > 0
+    for arr in pas.received:
+        assert arr.dtype == np.uint64
+        assert np.mean(arr == 0) < 1e-3
+        bits = (arr[..., None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)
+        assert np.all(np.abs(bits.mean(axis=(0, 1)) - 0.5) < 0.05)
+    # the helper received sizes only (small JSON messages), never arrays of rows
+    assert seen == {"rows": len(tr.y), "levels": pas.view["masked_gradient_arrays"]}
+    assert c_from_a.bytes_received < 100 * (seen["levels"] + 2)
+    assert c_to_b.bytes_received == 0
+
+
+def test_assisted_mode_refuses_unaligned_rows(default_data):
+    tr, te = default_data
+    with pytest.raises(Exception) as err:
+        _train_assisted(tr, te, SecureBoostConfig(n_trees=1, max_depth=1),
+                        passive_x=tr.x[:-5, :2])
+    assert "aligned" in str(err.value) or "rows" in str(err.value)
