@@ -47,3 +47,37 @@ def secagg_program(party):
 def test_secure_aggregation_over_mutual_tls():
     out = run_parties_tls(secagg_program, names=["S", "C0", "C1", "C2"], timeout=120)
     assert np.allclose(out[0], np.arange(5.0) * 6)
+
+
+def secureboost_program(party):
+    from yinji.ml.secureboost import (
+        SecureBoostActive,
+        SecureBoostConfig,
+        SecureBoostHelper,
+        SecureBoostPassive,
+    )
+
+    x, y = data()
+    cfg = SecureBoostConfig(n_trees=3, max_depth=2)
+    if party.name == "A":
+        act = SecureBoostActive(party, ["B"], cfg, helper="H")
+        model = act.fit(x[:, 2:], y)
+        p = act.predict(model, x[:, 2:])
+        act.close_serving(model)
+        return p
+    if party.name == "B":
+        pas = SecureBoostPassive(party, "A")
+        pas.serve(pas.fit(x[:, :2]), x[:, :2])
+        return None
+    return SecureBoostHelper(party, "A").run()
+
+
+def test_assisted_secureboost_over_mutual_tls():
+    """Same predictions as the in-memory run (the protocol is deterministic given the data)."""
+    from yinji.testing.parties import run_parties
+
+    out = run_parties_tls(secureboost_program, names=["A", "B", "H"], timeout=120)
+    want = run_parties(secureboost_program, names=["A", "B", "H"], timeout=120)
+    np.testing.assert_array_equal(out[0], want[0])
+    assert out[2] == want[2] == {"rows": 1500, "levels": 3 * 2}
+    assert np.mean((out[0] > 0.5) == data()[1]) > 0.7
