@@ -41,6 +41,7 @@ import numpy as np
 from yinji.net.channel import Party
 
 if TYPE_CHECKING:  # runners.py imports this module to register it
+    from yinji.linkage.aml import Activity
     from yinji.linkage.encoding import Schema
     from yinji.node.runners import RunContext
 
@@ -52,7 +53,7 @@ _AML_PARAMS = ("activity", "rule", "reveal_aggregates")
 
 
 def key_path(home: Path, key_id: str) -> Path:
-    return Path(home) / KEY_DIR / f"{key_id}.key"
+    return home / KEY_DIR / f"{key_id}.key"
 
 
 def load_key(home: Path | None, key_id: str, me: str) -> bytes:
@@ -132,8 +133,6 @@ class LinkageRunner:
                             "records and no key")
         elif unit not in recipients:
             problems.append(f"params.unit {unit!r} must be a recipient: it learns the links")
-        if not recipients:
-            problems.append("a job needs at least one recipient")
         stray = [r for r in recipients if r != unit and r not in inputs]
         if isinstance(unit, str) and stray:
             problems.append(f"recipient(s) {', '.join(stray)} are not parties of this job "
@@ -202,20 +201,20 @@ class LinkageRunner:
             mine = _Owner(ctx, key)
         if self.aml:
             return self._run_aml(ctx, mine, owners, unit)
+        schema, mode = _schema(params), params.get("mode", "mpc")
         pairs = list(itertools.combinations(owners, 2))
         tables = []
         for k, (a, b) in enumerate(pairs):
             if ctx.me in (a, b, unit):
                 ctx.progress(0.2 + 0.7 * k / len(pairs), f"linking {a}+{b}")
-                table = _link_pair(ctx.party, (a, b, unit), mine, _schema(params),
-                                   params.get("mode", "mpc"))
+                table = _link_pair(ctx.party, (a, b, unit), mine, schema, mode)
                 if table is not None:
                     tables.append(table)
         ctx.progress(0.95, "delivering")
         result = None
         if ctx.me == unit:
-            result = {"mode": params.get("mode", "mpc"), "schema": params.get("schema", "person"),
-                      "threshold": _schema(params).threshold, "tables": tables}
+            result = {"mode": mode, "schema": params.get("schema", "person"),
+                      "threshold": schema.threshold, "tables": tables}
             for r in ctx.spec["recipients"]:
                 if r != unit:
                     ctx.party.channel(r).send_bytes(json.dumps(result).encode())
@@ -236,9 +235,9 @@ class LinkageRunner:
         s = Session(ctx.party, [*owners, unit])
         out = mpc_link(s, mine.records if mine else None, _schema(params),
                        mine.key if mine else None)
-        if s.rank == 0:
-            _send_ids(ctx.party, unit, mine.ids, out.order)  # type: ignore[union-attr]
-        ids_a = _recv_ids(ctx.party, owners[0]) if s.rank == 2 else None
+        if mine is not None and ctx.me == owners[0]:
+            _send_ids(ctx.party, unit, mine.ids, out.order)
+        ids_a = _recv_ids(ctx.party, owners[0]) if ctx.me == unit else None
         ctx.progress(0.6, "scoring")
         act = mine.activity(out.order, params["activity"]) if mine else None
         res = joint_aml(s, out, act, rule, days,
@@ -275,7 +274,7 @@ class _Owner:
         ident = [c for c in cols[1:] if c in encoded]
         self.records = [{c: str(ctx.inputs[c][i]) for c in ident} for i in range(len(self.ids))]
 
-    def activity(self, order: np.ndarray, spec: dict[str, Any]):  # noqa: ANN201
+    def activity(self, order: np.ndarray, spec: dict[str, Any]) -> Activity:
         from yinji.linkage.aml import Activity
 
         n, days = len(self.ids), len(spec["inflow"])
@@ -357,8 +356,8 @@ def _link_pair(party: Party, names: tuple[str, str, str], mine: _Owner | None, s
     a, b, unit = names
     order, table = None, None
     if mode == "mpc":
-        out = mpc_link(Session(party, list(names)), mine and mine.records, schema,
-                       mine and mine.key, share_links=False)
+        out = mpc_link(Session(party, list(names)), mine.records if mine else None, schema,
+                       mine.key if mine else None, share_links=False)
         order, table = out.order, out.links
     elif mine is not None:
         order = linkage_unit_owner(party, mine.records, schema, mine.key, unit)
