@@ -409,7 +409,8 @@ class JobEngine:
             if self._job(job_id)["state"] != "running":
                 raise JobError(f"job {job_id} was stopped")
             result = runner.run(RunContext(spec, self.cfg.name, party, inputs,
-                                           lambda f, s: self._progress(job_id, f, s)))
+                                           lambda f, s: self._progress(job_id, f, s),
+                                           self.cfg.home))
             party.close()
             if result is not None:
                 text = canonical(result).decode()

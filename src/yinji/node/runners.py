@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from yinji.net.channel import Party
+from yinji.node.linkage_runner import LinkageRunner
 
 
 @dataclass
@@ -26,6 +28,7 @@ class RunContext:
     party: Party
     inputs: dict[str, np.ndarray] | None       # this node's columns, None if it has no input
     progress: Callable[[float, str], None]
+    home: Path | None = None   # the node's home folder: node-local secrets (e.g. linkage keys)
 
 
 class ProtocolRunner(Protocol):
@@ -146,5 +149,6 @@ class PsiRunner:
 
 RUNNERS: dict[str, ProtocolRunner] = {
     r.name: r for r in (MpcAggregateRunner(), PsiRunner("psi.intersect", False),
-                        PsiRunner("psi.cardinality", True))
+                        PsiRunner("psi.cardinality", True),
+                        LinkageRunner("linkage.match"), LinkageRunner("linkage.aml"))
 }

@@ -1,0 +1,377 @@
+"""Record-linkage jobs: `linkage.match` and `linkage.aml` over `yinji.linkage`.
+
+Parties: two or more data owners (each with an input: a record id column first, then
+identity columns named as in the schema, e.g. name, dob, phone) and the linkage unit
+`params.unit` (e.g. the compliance node), which has no input and no key. The encoding key is
+never in the spec: `params.key` names a key file `linkage/<key>.key` (0600) in each owner's
+home folder, created once with `yinji link keygen` and copied to the other owners only. The
+owners first exchange a keyed check value (not the key) so that different keys fail the job
+instead of silently linking nothing.
+
+`linkage.match`: for every pair of owners (A, B) in name order, the linkage-unit protocol
+(`mode: unit`, yinji.linkage.match) or the MPC protocol (`mode: mpc`, yinji.linkage.mpc_match)
+with the unit as third party; each owner then sends the unit its record ids in its shuffled
+token order so the unit can report links as ids. Output: per owner pair, the link table
+(A id, B id, Dice) to the recipients — the unit, plus any owner named as recipient (the unit
+forwards it). What each party learns: the unit learns every owner's record ids and record
+count and what the chosen mode shows it (unit mode: all encodings and blocking tokens, hence
+all pairwise similarities; MPC mode: blocking tokens and the links with their scores only);
+owners learn the other owners' record counts (and, in MPC mode, the candidate pairs in opaque
+tokens), and the link table only if they are recipients.
+
+`linkage.aml`: exactly two owners, MPC mode, then the joint AML rule of yinji.linkage.aml on
+per-record activity columns (`params.activity`). Output, to the unit only: the ids of owner
+A's records that raise an alert (A = first owner by name) with their joint aggregates. The
+unit learns in addition what MPC matching shows it and A's record ids (B's ids are not sent);
+owners learn nothing beyond MPC matching.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import itertools
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from yinji.net.channel import Party
+
+if TYPE_CHECKING:  # runners.py imports this module to register it
+    from yinji.linkage.aml import Activity
+    from yinji.linkage.encoding import Schema
+    from yinji.node.runners import RunContext
+
+KEY_DIR = "linkage"
+_KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_RULE = ("window_days", "inflow_threshold", "max_counterparties")
+_PARAMS = ("unit", "key", "mode", "schema", "threshold")
+_AML_PARAMS = ("activity", "rule", "reveal_aggregates")
+
+
+def key_path(home: Path, key_id: str) -> Path:
+    return home / KEY_DIR / f"{key_id}.key"
+
+
+def load_key(home: Path | None, key_id: str, me: str) -> bytes:
+    """The owners' encoding key from this node's home folder; refuses a world-readable file."""
+    if home is None:
+        raise ValueError(f"{me} has no home folder to read linkage keys from")
+    path = key_path(home, key_id)
+    if not path.is_file():
+        raise ValueError(f"no linkage key {key_id!r} at {me} (expected {KEY_DIR}/{key_id}.key "
+                         "in its home folder, from `yinji link keygen`)")
+    if path.stat().st_mode & 0o077:
+        raise ValueError(f"linkage key file {KEY_DIR}/{key_id}.key at {me} is readable by "
+                         "others: chmod 600 it")
+    key = path.read_bytes()
+    if len(key) < 16:
+        raise ValueError(f"linkage key {key_id!r} at {me} is shorter than 16 bytes")
+    return key
+
+
+def _schema(params: dict[str, Any]) -> Schema:
+    from yinji.linkage.schemas import SCHEMAS
+
+    schema = SCHEMAS[params.get("schema", "person")]
+    if params.get("threshold") is not None:
+        schema = dataclasses.replace(schema, threshold=float(params["threshold"]))
+    return schema
+
+
+def _schema_columns(schema: Schema) -> list[str]:
+    return [c for f in schema.fields for c in (f.columns or (f.name,))]
+
+
+def _activity_columns(params: dict[str, Any]) -> list[str]:
+    act = params.get("activity")
+    if not isinstance(act, dict):
+        return []
+    cols = [c for k in ("inflow", "outflow") if isinstance(act.get(k), list) for c in act[k]]
+    return [c for c in [*cols, act.get("counterparties")] if isinstance(c, str) and c]
+
+
+class LinkageRunner:
+    """`linkage.match` / `linkage.aml` (see the module docstring for what each party learns).
+
+    params: unit (node name), key (key id), mode (unit | mpc, default mpc), schema (person |
+    febrl), threshold; for linkage.aml also activity {inflow: [day columns], outflow: [...],
+    counterparties: column}, rule {window_days, inflow_threshold, max_counterparties},
+    reveal_aggregates (default true)."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.aml = name, name == "linkage.aml"
+
+    def unavailable(self) -> str | None:
+        return None
+
+    # -- validation ---------------------------------------------------------------------------
+    def validate(self, spec: dict[str, Any]) -> list[str]:
+        from yinji.linkage.schemas import SCHEMAS
+
+        inputs = spec.get("inputs") or {}
+        params = spec.get("params") or {}
+        recipients = spec.get("recipients") or []
+        problems = []
+        known = _PARAMS + (_AML_PARAMS if self.aml else ())
+        problems += [f"params.{p} is not a parameter of {self.name} (known: {', '.join(known)})"
+                     for p in sorted(set(params) - set(known))]
+        if self.aml and len(inputs) != 2:
+            problems.append(f"linkage.aml needs exactly 2 data owners (inputs), got {len(inputs)}")
+        elif len(inputs) < 2:
+            problems.append(f"{self.name} needs inputs from at least 2 data owners, "
+                            f"got {len(inputs)}")
+        unit = params.get("unit")
+        if not isinstance(unit, str) or not unit:
+            problems.append("params.unit must name the linkage unit (a node without input, "
+                            "e.g. the compliance node)")
+        elif unit in inputs:
+            problems.append(f"params.unit {unit!r} has an input: the linkage unit holds no "
+                            "records and no key")
+        elif unit not in recipients:
+            problems.append(f"params.unit {unit!r} must be a recipient: it learns the links")
+        stray = [r for r in recipients if r != unit and r not in inputs]
+        if isinstance(unit, str) and stray:
+            problems.append(f"recipient(s) {', '.join(stray)} are not parties of this job "
+                            f"(owners: {', '.join(sorted(inputs))}; unit: {unit})")
+        elif self.aml and isinstance(unit, str) and recipients and set(recipients) != {unit}:
+            problems.append("linkage.aml delivers its result to the linkage unit only: "
+                            "recipients must be [params.unit]")
+        mode = params.get("mode", "mpc")
+        if mode not in ("unit", "mpc") or (self.aml and mode != "mpc"):
+            problems.append(f"params.mode must be {'mpc' if self.aml else 'unit or mpc'}, "
+                            f"got {mode!r}")
+        key = params.get("key")
+        if not isinstance(key, str) or not _KEY_ID.fullmatch(key):
+            problems.append("params.key must be a key id (letters, digits, '.', '_', '-'; "
+                            f"at most 64) naming {KEY_DIR}/<id>.key at each owner, never the "
+                            "key itself")
+        if params.get("schema", "person") not in SCHEMAS:
+            problems.append(f"params.schema must be one of {', '.join(SCHEMAS)}")
+            return problems
+        t = params.get("threshold")
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int | float)
+                              or not 0 < t <= 1):
+            problems.append("params.threshold must be a number in (0, 1]")
+        if self.aml:
+            problems += _validate_aml(params)
+        problems += self._validate_columns(inputs, params)
+        return problems
+
+    def _validate_columns(self, inputs: dict[str, Any], params: dict[str, Any]) -> list[str]:
+        name = params.get("schema", "person")
+        encoded = _schema_columns(_schema({"schema": name}))
+        activity = _activity_columns(params) if self.aml else []
+        problems = []
+        for owner, inp in sorted(inputs.items()):
+            cols = list(inp.get("columns") or [])
+            where = f"input of {owner!r}"
+            if len(cols) != len(set(cols)):
+                problems.append(f"{where}: a column is listed twice")
+            if cols and (cols[0] in encoded or cols[0] in activity):
+                problems.append(f"{where}: the first column is the record id, which recipients "
+                                f"receive; {cols[0]!r} is an identity or activity column")
+            unknown = [c for c in cols[1:] if c not in encoded and c not in activity]
+            for c in unknown:
+                problems.append(f"{where}: column {c!r} is not a column of schema {name} "
+                                f"({', '.join(encoded)})" + (" nor an activity column"
+                                                             if self.aml else ""))
+            if not any(c in encoded for c in cols[1:]):
+                problems.append(f"{where}: give the record id column first, then at least one "
+                                f"identity column of schema {name} ({', '.join(encoded)})")
+            problems += [f"{where}: activity column {c!r} is missing from its columns"
+                         for c in activity if c not in cols]
+        return problems
+
+    def compute_parties(self, spec: dict[str, Any]) -> list[str]:
+        return [*sorted(spec["inputs"]), spec["params"]["unit"]]
+
+    # -- running ------------------------------------------------------------------------------
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        params = ctx.spec["params"]
+        owners, unit = sorted(ctx.spec["inputs"]), params["unit"]
+        mine = None
+        if ctx.inputs is not None:
+            ctx.progress(0.15, "key check")
+            key = load_key(ctx.home, params["key"], ctx.me)
+            _check_key(ctx.party, ctx.me, owners, key, params["key"])
+            mine = _Owner(ctx, key)
+        if self.aml:
+            return self._run_aml(ctx, mine, owners, unit)
+        schema, mode = _schema(params), params.get("mode", "mpc")
+        pairs = list(itertools.combinations(owners, 2))
+        tables = []
+        for k, (a, b) in enumerate(pairs):
+            if ctx.me in (a, b, unit):
+                ctx.progress(0.2 + 0.7 * k / len(pairs), f"linking {a}+{b}")
+                table = _link_pair(ctx.party, (a, b, unit), mine, schema, mode)
+                if table is not None:
+                    tables.append(table)
+        ctx.progress(0.95, "delivering")
+        result = None
+        if ctx.me == unit:
+            result = {"mode": mode, "schema": params.get("schema", "person"),
+                      "threshold": schema.threshold, "tables": tables}
+            for r in ctx.spec["recipients"]:
+                if r != unit:
+                    ctx.party.channel(r).send_bytes(json.dumps(result).encode())
+        elif ctx.me in ctx.spec["recipients"]:
+            result = json.loads(ctx.party.channel(unit).recv_bytes())
+        return result
+
+    def _run_aml(self, ctx: RunContext, mine: _Owner | None, owners: list[str],
+                 unit: str) -> dict[str, Any] | None:
+        from yinji.linkage.aml import AmlRule, joint_aml
+        from yinji.linkage.mpc_match import mpc_link
+        from yinji.mpc.session import Session
+
+        params = ctx.spec["params"]
+        rule = AmlRule(**(params.get("rule") or {}))
+        days = len(params["activity"]["inflow"])
+        ctx.progress(0.2, "linking")
+        s = Session(ctx.party, [*owners, unit])
+        out = mpc_link(s, mine.records if mine else None, _schema(params),
+                       mine.key if mine else None)
+        if mine is not None and ctx.me == owners[0]:
+            _send_ids(ctx.party, unit, mine.ids, out.order)
+        ids_a = _recv_ids(ctx.party, owners[0]) if ctx.me == unit else None
+        ctx.progress(0.6, "scoring")
+        act = mine.activity(out.order, params["activity"]) if mine else None
+        res = joint_aml(s, out, act, rule, days,
+                        reveal_aggregates=params.get("reveal_aggregates", True))
+        if res is None:
+            return None
+        assert ids_a is not None and out.links is not None
+        if len(ids_a) != len(res.alert):
+            raise ValueError(f"{owners[0]} sent {len(ids_a)} record ids for "
+                             f"{len(res.alert)} records")
+        alerts = []
+        for t in np.flatnonzero(res.alert).tolist():
+            row: dict[str, Any] = {"id": ids_a[t]}
+            if res.aggregates is not None:
+                row.update(zip(("inflow", "outflow", "counterparties"),
+                               res.aggregates[t].tolist(), strict=True))
+            alerts.append(row)
+        return {"owner": owners[0], "linked_with": owners[1], "records": len(ids_a),
+                "linked": len(out.links), "rule": dataclasses.asdict(rule),
+                "alerts": sorted(alerts, key=lambda r: r["id"])}
+
+
+class _Owner:
+    """A data owner's side: record ids, identity records for the encoder, the key."""
+
+    def __init__(self, ctx: RunContext, key: bytes) -> None:
+        assert ctx.inputs is not None
+        cols = ctx.spec["inputs"][ctx.me]["columns"]
+        encoded = set(_schema_columns(_schema(ctx.spec["params"])))
+        self.me, self.key, self.inputs = ctx.me, key, ctx.inputs
+        self.ids = [str(v) for v in ctx.inputs[cols[0]]]
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError(f"record id column {cols[0]!r} at {ctx.me} has duplicate values")
+        ident = [c for c in cols[1:] if c in encoded]
+        self.records = [{c: str(ctx.inputs[c][i]) for c in ident} for i in range(len(self.ids))]
+
+    def activity(self, order: np.ndarray, spec: dict[str, Any]) -> Activity:
+        from yinji.linkage.aml import Activity
+
+        n, days = len(self.ids), len(spec["inflow"])
+        inflow = self._numbers(spec["inflow"], n)
+        outflow = self._numbers(spec["outflow"], n) if spec.get("outflow") else \
+            np.zeros((n, days), np.int64)
+        cps = self._numbers([spec["counterparties"]], n)[:, 0] if spec.get("counterparties") \
+            else np.zeros(n, np.int64)
+        return Activity(inflow[order], outflow[order], cps[order])
+
+    def _numbers(self, cols: list[str], n: int) -> np.ndarray:
+        out = np.zeros((n, len(cols)), np.int64)
+        for j, c in enumerate(cols):
+            try:
+                out[:, j] = np.rint(np.asarray(self.inputs[c], dtype=np.float64))
+            except (TypeError, ValueError):  # never echo the value: it may be personal data
+                raise ValueError(f"activity column {c!r} at {self.me} is not numeric") from None
+        return out
+
+
+def _validate_aml(params: dict[str, Any]) -> list[str]:
+    problems = []
+    act = params.get("activity")
+    cols_ok = (isinstance(act, dict) and isinstance(act.get("inflow"), list) and act["inflow"]
+               and all(isinstance(c, str) for c in act["inflow"]))
+    if not cols_ok:
+        problems.append("params.activity.inflow must list the daily inflow columns")
+    elif act.get("outflow") and (not isinstance(act["outflow"], list)
+                                 or len(act["outflow"]) != len(act["inflow"])):
+        problems.append("params.activity.outflow must list as many daily columns as inflow")
+    elif act.get("counterparties") is not None and not isinstance(act["counterparties"], str):
+        problems.append("params.activity.counterparties must be one column name")
+    elif set(act) - {"inflow", "outflow", "counterparties"}:
+        problems.append("params.activity has unknown keys "
+                        f"{', '.join(sorted(set(act) - {'inflow', 'outflow', 'counterparties'}))}")
+    rule = params.get("rule") or {}
+    if not isinstance(rule, dict) or set(rule) - set(_RULE):
+        problems.append(f"params.rule may only set {', '.join(_RULE)}")
+    elif any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in rule.values()) \
+            or rule.get("window_days", 1) < 1:
+        problems.append("params.rule values must be non-negative integers (window_days >= 1)")
+    if not isinstance(params.get("reveal_aggregates", True), bool):
+        problems.append("params.reveal_aggregates must be true or false")
+    return problems
+
+
+def _check_key(party: Party, me: str, owners: list[str], key: bytes, key_id: str) -> None:
+    """Owners compare a keyed check value (a PRF output, not the key) with each other."""
+    from yinji.linkage.encoding import subkey
+
+    tag = subkey(key, "yinji-node/linkage-key-check", 16)
+    others = [o for o in owners if o != me]
+    for o in others:
+        party.channel(o).send_bytes(tag)
+    differ = [o for o in others if not hmac.compare_digest(party.channel(o).recv_bytes(), tag)]
+    if differ:
+        raise ValueError(f"linkage key {key_id!r} at {me} differs from the one at "
+                         f"{', '.join(differ)}")
+
+
+def _send_ids(party: Party, unit: str, ids: list[str], order: np.ndarray) -> None:
+    party.channel(unit).send_bytes(json.dumps([ids[i] for i in order.tolist()]).encode())
+
+
+def _recv_ids(party: Party, owner: str) -> list[str]:
+    ids = json.loads(party.channel(owner).recv_bytes())
+    if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+        raise ValueError(f"{owner} sent malformed record ids")
+    return ids
+
+
+def _link_pair(party: Party, names: tuple[str, str, str], mine: _Owner | None, schema: Schema,
+               mode: str) -> dict[str, Any] | None:
+    """One owner pair (A, B) with the unit; returns the link table at the unit."""
+    from yinji.linkage.match import linkage_unit, linkage_unit_owner
+    from yinji.linkage.mpc_match import mpc_link
+    from yinji.mpc.session import Session
+
+    a, b, unit = names
+    order, table = None, None
+    if mode == "mpc":
+        out = mpc_link(Session(party, list(names)), mine.records if mine else None, schema,
+                       mine.key if mine else None, share_links=False)
+        order, table = out.order, out.links
+    elif mine is not None:
+        order = linkage_unit_owner(party, mine.records, schema, mine.key, unit)
+    else:
+        table = linkage_unit(party, schema, (a, b))
+    if mine is not None:
+        assert order is not None
+        _send_ids(party, unit, mine.ids, order)
+        return None
+    ids_a, ids_b = _recv_ids(party, a), _recv_ids(party, b)
+    assert table is not None
+    if len(table) and (table.a.max() >= len(ids_a) or table.b.max() >= len(ids_b)):
+        raise ValueError(f"{a} or {b} sent fewer record ids than records")
+    links = [[ids_a[i], ids_b[j], float(sc)]
+             for i, j, sc in zip(table.a.tolist(), table.b.tolist(), table.score, strict=True)]
+    return {"owners": [a, b], "records": [len(ids_a), len(ids_b)],
+            "links": sorted(links)}
