@@ -148,3 +148,4 @@ RUNNERS: dict[str, ProtocolRunner] = {
     r.name: r for r in (MpcAggregateRunner(), PsiRunner("psi.intersect", False),
                         PsiRunner("psi.cardinality", True))
 }
+RUNNERS.update(__import__("yinji.node.model_runners", fromlist=["_"]).MODEL_RUNNERS)
