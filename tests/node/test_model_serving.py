@@ -238,6 +238,22 @@ def test_unknown_model_version_and_wrong_role(net, trained):
         ("fund-auditor", 403), ("fund-approver", 403)}
 
 
+def test_cli_lists_and_predicts_through_the_api(net, trained, tmp_path, capsys):
+    from yinji.cli.main import main
+
+    _, apis, tables = net
+    token = tmp_path / "fund.token"
+    token.write_text(apis["fund"].tokens["operator"])
+    api = ["--api", apis["fund"].url, "--token-file", str(token)]
+    assert main(["model", "list", *api]) == 0
+    assert "lead-score\tv1\tsecureboost\tfund,futures,securities" in capsys.readouterr().out
+    ids = common_ids(tables)[:3]
+    assert main(["model", "predict", *api, "lead-score", *[f"--id={i}" for i in ids]]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ids"] == ids and len(out["scores"]) == 3
+    assert main(["model", "predict", *api, "nope", "--id", ids[0]]) == 1
+
+
 def test_party_down(net, trained):
     """Last: futures stays down. The call fails at once, naming the party."""
     root, apis, tables = net
