@@ -238,6 +238,20 @@ def test_unknown_model_version_and_wrong_role(net, trained):
         ("fund-auditor", 403), ("fund-approver", 403)}
 
 
+def test_bad_training_spec_refused(net):
+    _, apis, _ = net
+    body = {"protocol": "model.secureboost",
+            "inputs": {"fund": {"dataset": "leads", "columns": ["customer_id", "income"]},
+                       "futures": {"dataset": "leads", "columns": ["customer_id", "margin"]}},
+            "params": {"model": "x", "label_holder": "fund", "label": "converted",
+                       "n_trees": 0, "depth": 2},
+            "recipients": ["futures"]}
+    with pytest.raises(RuntimeError, match="400") as err:
+        apis["fund"].call("POST", "/jobs", json=body)
+    for words in ("params.label must be", "params.n_trees must be", "unknown params: depth"):
+        assert words in str(err.value)
+
+
 def test_cli_lists_and_predicts_through_the_api(net, trained, tmp_path, capsys):
     from yinji.cli.main import main
 
