@@ -1,37 +1,96 @@
-"""`yinji model`: list and show the models in a party's registry folder."""
+"""`yinji model`: list and show models, from a registry folder or a node's REST API, and
+score customer IDs with a jointly trained model through the node (`predict`). Training is a
+job: `yinji job propose` with protocol `model.secureboost` (docs/node.md)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict
+from pathlib import Path
+
+from yinji.cli.node import _api, _token
+
+
+def _source(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--registry", help="a party's registry folder (a node's is HOME/models)")
+    g.add_argument("--api", help="a node's REST API base URL")
+    p.add_argument("--token-file", help="API token file (default $YINJI_TOKEN)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("model", help="model registry (list, show)")
+    p = sub.add_parser("model", help="model registry and joint prediction")
     msub = p.add_subparsers(dest="model_command", metavar="ACTION")
     ls = msub.add_parser("list", help="list model versions")
-    ls.add_argument("--registry", required=True, help="this party's registry folder")
+    _source(ls)
     ls.set_defaults(func=_list)
     show = msub.add_parser("show", help="show one model version's metadata")
-    show.add_argument("--registry", required=True)
+    _source(show)
     show.add_argument("name")
     show.add_argument("--version", type=int)
     show.set_defaults(func=_show)
+    pr = msub.add_parser("predict", help="score customer IDs through a node (joint inference; "
+                                         "the scores come back to this node only)")
+    _api(pr)
+    pr.add_argument("name")
+    ids = pr.add_mutually_exclusive_group(required=True)
+    ids.add_argument("--id", action="append", dest="ids", help="a customer ID (repeatable)")
+    ids.add_argument("--ids-file", help="a file with one customer ID per line")
+    pr.add_argument("--version", type=int)
+    pr.add_argument("--timeout", type=float, default=60.0,
+                    help="seconds to wait; then the job id is printed and the exit code is 3")
+    pr.set_defaults(func=_predict)
+    p.set_defaults(func=lambda a: p.print_help() or 2)
+
+
+def _get(args: argparse.Namespace, path: str, **params: object) -> object:
+    import httpx
+
+    r = httpx.get(args.api.rstrip("/") + path, params={k: v for k, v in params.items() if v},
+                  headers={"Authorization": f"Bearer {_token(args)}"}, timeout=60)
+    if not r.is_success:
+        raise SystemExit(f"{r.status_code}: {r.json().get('detail', r.text)}")
+    return r.json()
 
 
 def _list(args: argparse.Namespace) -> int:
     from yinji.ml.registry import ModelRegistry
 
-    for m in ModelRegistry(args.registry, "").list():
-        metrics = ", ".join(f"{k}={v:.4f}" for k, v in m.metrics.items())
-        print(f"{m.name}\tv{m.version}\t{m.kind}\t{','.join(m.parties)}\t{m.job_id}\t{metrics}")
+    models = (_get(args, "/models") if args.api else
+              [asdict(m) for m in ModelRegistry(args.registry, "").list()])
+    for m in models:  # type: ignore[union-attr]
+        metrics = ", ".join(f"{k}={v:.4f}" for k, v in m["metrics"].items())
+        print(f"{m['name']}\tv{m['version']}\t{m['kind']}\t{','.join(m['parties'])}\t"
+              f"{m['job_id']}\t{metrics}")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
     from yinji.ml.registry import ModelRegistry
 
-    meta, _ = ModelRegistry(args.registry, "").load(args.name, args.version)
-    print(json.dumps(asdict(meta), indent=1, sort_keys=True))
+    if args.api:
+        meta = _get(args, f"/models/{args.name}", version=args.version)
+    else:
+        meta = asdict(ModelRegistry(args.registry, "").load(args.name, args.version)[0])
+    print(json.dumps(meta, indent=1, sort_keys=True, ensure_ascii=False))
     return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    import httpx
+
+    ids = args.ids or [s.strip() for s in Path(args.ids_file).read_text(encoding="utf-8")
+                       .splitlines() if s.strip()]
+    body = {"ids": ids, "version": args.version, "timeout": args.timeout}
+    r = httpx.post(args.api.rstrip("/") + f"/models/{args.name}/predict", json=body,
+                   headers={"Authorization": f"Bearer {_token(args)}"},
+                   timeout=args.timeout + 30)
+    out = r.json()
+    print(json.dumps(out, indent=1, ensure_ascii=False))
+    if r.status_code == 202:
+        print(f"job {out['job_id']} is {out['state']}; later: yinji job result "
+              f"{out['job_id']}", file=sys.stderr)
+        return 3
+    return 0 if r.is_success else 1

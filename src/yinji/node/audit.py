@@ -167,6 +167,33 @@ class PirServiceEvent(Event):
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class ModelStoredEvent(Event):
+    """This node stored its part of a jointly trained model (yinji.node.model_runners)."""
+
+    kind: ClassVar[str] = "model.stored"
+    model: str
+    version: int
+    model_kind: str
+    job_id: str
+    parties: list[str]
+
+
+@dataclass(frozen=True)
+class ModelPredictionEvent(Event):
+    """A joint prediction this node took part in: who asked and how many IDs -- never an
+    ID, a feature value or a score."""
+
+    kind: ClassVar[str] = "model.predict"
+    job_id: str
+    model: str
+    version: int
+    requester: str                   # the node that receives the scores
+    principal: str                   # the requester's token name
+    ids: int
+    status: str                      # scoring | unknown_ids (nothing scored)
+
+
 # -- the log --------------------------------------------------------------------------------
 
 def entry_hash(seq: int, ts: float, kind: str, actor: str, data: dict[str, Any],

@@ -387,6 +387,8 @@ class JobEngine:
         row = self._job(job_id)
         spec = self._spec(row)
         runner = RUNNERS[spec["protocol"]]
+        if hasattr(runner, "bind"):  # runners that use node state (model registry, audit)
+            runner = runner.bind(self.node)
         if not self._state(job_id, "running", ("approved",)):
             return
         party = None

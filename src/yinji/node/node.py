@@ -11,6 +11,7 @@ from yinji.node.catalog import Catalog
 from yinji.node.config import NodeConfig
 from yinji.node.dataplane import DataPlane
 from yinji.node.jobs import JobEngine
+from yinji.node.model_runners import ModelServing
 from yinji.node.pir_services import PirServices
 from yinji.node.store import Store, open_store
 from yinji.node.tokens import hash_token, new_token
@@ -33,6 +34,7 @@ class Node:
             lambda: self._tls, lambda p: self.cfg.peers[p].address,
             self._on_message, self.jobs.channel_check, self._on_refused)
         self.pir = PirServices(self)
+        self.models = ModelServing(self)
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:

@@ -7,8 +7,10 @@
 3. If an `auto_approve` rule in node.yaml matches, the job is approved by policy; otherwise it
    waits for a person with the approver role (API or CLI).
 
-auto_approve rules: {"protocols": [...], "proposers": [...], "datasets": [...]}; a missing
-field or "*" matches anything.
+auto_approve rules: {"protocols": [...], "proposers": [...], "datasets": [...],
+"models": [...]}; a missing field or "*" matches anything. `models` matches `params.model`
+(model.* jobs), so `{protocols: [model.predict], proposers: [fund], models: [lead-score]}` is a
+standing approval for fund's prediction calls on that model.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def evaluate(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any]) -> Decisio
     for rule in cfg.auto_approve:
         if (_match(rule.get("protocols"), spec["protocol"])
                 and _match(rule.get("proposers"), spec["proposer"])
-                and _match(rule.get("datasets"), mine.get("dataset", ""))):
+                and _match(rule.get("datasets"), mine.get("dataset", ""))
+                and _match(rule.get("models"), str((spec.get("params") or {}).get("model", "")))):
             return Decision("approve", "auto-approved by policy")
     return Decision("pending", "waiting for an approver")

@@ -19,6 +19,7 @@ import numpy as np
 
 from yinji.net.channel import Party
 from yinji.node.linkage_runner import LinkageRunner
+from yinji.node.model_runners import MODEL_RUNNERS
 
 
 @dataclass
@@ -152,3 +153,4 @@ RUNNERS: dict[str, ProtocolRunner] = {
                         PsiRunner("psi.cardinality", True),
                         LinkageRunner("linkage.match"), LinkageRunner("linkage.aml"))
 }
+RUNNERS.update(MODEL_RUNNERS)

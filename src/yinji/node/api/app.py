@@ -1,4 +1,4 @@
-"""REST API: datasets, jobs, PIR queries, audit, peers, health. Bearer tokens with roles
+"""REST API: datasets, jobs, models, PIR queries, audit, peers, health. Bearer tokens with roles
 (operator, approver, auditor); every call — refused ones included — is audited with its route
 template, status and the token's name (never bodies, query strings or data)."""
 
@@ -6,7 +6,7 @@ template, status and the token's name (never bodies, query strings or data)."""
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
@@ -20,17 +20,21 @@ from yinji.node.api.schemas import (
     DecisionCreate,
     JobCreate,
     JobPublic,
+    ModelPublic,
     NodePublic,
     PeerPublic,
     PirQueryCreate,
     PirQueryPublic,
     PirServicePublic,
+    PredictCreate,
+    PredictionPublic,
     ResultPublic,
     VerifyPublic,
 )
 from yinji.node.audit import ApiCallEvent, DatasetEvent
 from yinji.node.catalog import CatalogError, Dataset, PolicyRule
 from yinji.node.jobs import JobError
+from yinji.node.model_runners import ModelError
 from yinji.node.node import Node
 from yinji.node.pir_services import PirServiceError
 from yinji.node.runners import RUNNERS
@@ -83,6 +87,10 @@ def create_app(node: Node) -> FastAPI:
     @app.exception_handler(PirServiceError)
     async def _pir_error(_: Request, exc: PirServiceError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(ModelError)
+    async def _model_error(_: Request, exc: ModelError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), **exc.extra}, status_code=exc.status)
 
     @app.exception_handler(CatalogError)
     async def _catalog_error(_: Request, exc: CatalogError) -> JSONResponse:
@@ -170,6 +178,23 @@ def create_app(node: Node) -> FastAPI:
             raise HTTPException(404, f"no result for job {job_id!r} on this node")
         return {"job_id": job_id, "result": json.loads(row["result_json"]),
                 "result_hash": row["result_hash"]}
+
+    # -- models (registry and joint prediction) ------------------------------------------------
+    @app.get("/models", response_model=list[ModelPublic])
+    def models(_: Anyone) -> list[dict[str, Any]]:
+        return node.models.list()
+
+    @app.get("/models/{name}", response_model=ModelPublic)
+    def model(name: str, _: Anyone, version: int | None = None) -> dict[str, Any]:
+        return node.models.public(node.models.meta(name, version))
+
+    @app.post("/models/{name}/predict", response_model=PredictionPublic)
+    def predict(name: str, body: PredictCreate, who: Operator,
+                response: Response) -> dict[str, Any]:
+        status, out = node.models.predict(name, body.ids, version=body.version,
+                                          principal=who["name"], timeout=body.timeout)
+        response.status_code = status
+        return out
 
     # -- anonymous query (PIR) -----------------------------------------------------------------
     @app.get("/pir/services", response_model=list[PirServicePublic])

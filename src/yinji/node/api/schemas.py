@@ -13,7 +13,8 @@ class InputSpec(BaseModel):
 
 
 class JobCreate(BaseModel):
-    protocol: str = Field(examples=["mpc.aggregate", "psi.intersect", "psi.cardinality"])
+    protocol: str = Field(examples=["mpc.aggregate", "psi.intersect", "psi.cardinality",
+                                    "model.secureboost"])
     inputs: dict[str, InputSpec] = Field(description="node name -> its input")
     params: dict[str, Any] = Field(default_factory=dict)
     recipients: list[str] = Field(description="nodes that receive the result")
@@ -161,3 +162,42 @@ class PirServicePublic(BaseModel):
     published: float
     clients: list[str] = Field(description="peers the column policy lets query it")
     rate_limit: str
+
+
+class ModelPublic(BaseModel):
+    """A model version's public metadata (the same at every party, but metrics only at the
+    label holder); never a party's trees, thresholds or shares."""
+
+    name: str
+    version: int
+    kind: str
+    parties: list[str]
+    features: dict[str, list[str]] = Field(description="party -> its feature columns")
+    label_holder: str
+    metrics: dict[str, float] = Field(description="validation metrics; empty except at the "
+                                                  "label holder")
+    job_id: str = Field(description="the training job")
+    created: float
+    params: dict[str, Any] = Field(description="datasets and ID columns per party, label "
+                                               "column, training configuration, row counts")
+
+
+class PredictCreate(BaseModel):
+    ids: list[str] = Field(min_length=1, max_length=10_000,
+                           description="customer IDs to score; every model party learns them")
+    version: int | None = Field(None, ge=1, description="default: the latest version here")
+    timeout: float = Field(60.0, gt=0, le=600,
+                           description="seconds to wait for the job; after that 202 and the "
+                                       "scores become the job's result")
+
+
+class PredictionPublic(BaseModel):
+    job_id: str
+    model: str
+    version: int
+    state: str
+    reason: str
+    n_ids: int
+    ids: list[str] | None
+    scores: list[float] | None = Field(description="probabilities, in the order of ids; "
+                                                   "null until the job succeeded")

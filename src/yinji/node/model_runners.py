@@ -1,0 +1,487 @@
+"""Joint modeling on the node runtime: train vertical SecureBoost as a job, keep each party's
+part in its node's model registry, serve joint predictions as jobs (issue 6, item 4).
+
+`model.secureboost` (training). One label holder (SecureBoost's active party) and one or
+more feature holders. Each input's first column is that party's customer-ID column, the
+others are features; the label holder's input also holds `params.label` (0/1). Rows are
+aligned by ECDH-PSI (`yinji.psi.ecdh`, IDs normalised by `yinji.psi.keys`): the label holder
+runs one PSI with each feature holder, keeps the IDs every party holds and sends that list,
+sorted, with a random validation mask, to the feature holders. Then `yinji.ml.secureboost`
+trains on the training rows, the validation rows are scored jointly, and every party stores
+its own part (`<home>/models/<name>/v<version>/`, `yinji.ml.registry`) with the version,
+parties, features, training job id and, at the label holder only, the metrics.
+    params: {"model": NAME, "label_holder": P, "label": COLUMN, "validation": 0.2,
+             "n_trees", "max_depth", "learning_rate", "reg_lambda", "min_child_weight",
+             "gamma", "bins"}      (SecureBoostConfig; defaults there)
+    recipients: [label holder]     (the result: version, row counts, metrics)
+
+`model.predict` (serving). Proposed by `POST /models/{name}/predict` from the model's
+metadata: every party's ID and feature columns, the model and version, the number of IDs and
+a hiding commitment SHA-256(nonce, IDs). The IDs are not in the job spec (so they are stored
+nowhere but at the requester): the requester sends them and the nonce over the job's TLS
+channels, each party checks them against the approved commitment, looks its rows up by ID,
+and tells the requester which IDs it lacks. If any party lacks any ID, nobody scores and the
+requester alone learns which IDs are missing where; otherwise `predict_secureboost` runs and
+the scores are the requester's job result. Every party audits the call (`model.predict`:
+job, model, version, requester node and token name, number of IDs, status); no ID, feature
+or score is ever logged. A standing approval is an `auto_approve` rule in node.yaml, e.g.
+`{protocols: [model.predict], proposers: [fund], models: [lead-score]}`.
+
+Adversary model: semi-honest, no collusion between the label holder and a feature holder
+(as `yinji.ml.secureboost`).
+
+Leakage, training: the label holder learns its intersection with each feature holder, each
+feature holder its intersection with the label holder and which of those IDs all parties
+hold (the aligned list) -- SecureBoost's usual PSI alignment, not a hidden join (for that,
+SS-LR on `yinji.psi.join`); then SecureBoost's leakage (yinji.ml.secureboost docstring).
+Metrics and the validation scores stay at the label holder.
+Leakage, prediction: every model party learns the requested IDs and their number; the
+requester learns the scores and, on failure, which IDs a party lacks; the feature holders
+learn whether the batch was scored. The label holder walks the trees, so it computes the
+scores in the clear even when another party asked: it sends them to that requester and keeps
+no copy (no result, no log entry), which is what SecureBoost inference allows.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib.util
+import json
+import re
+import secrets
+import threading
+import time
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from yinji.ml.registry import ModelMeta, ModelRegistry
+from yinji.net.channel import Party
+from yinji.node.audit import ModelPredictionEvent, ModelStoredEvent
+
+if TYPE_CHECKING:
+    from yinji.node.node import Node
+    from yinji.node.runners import RunContext
+
+MODELS_DIR = "models"                 # under the node's home folder
+MAX_IDS = 10_000                      # customer IDs per prediction call
+MIN_ROWS = 20                         # aligned customers needed to train
+PENDING_TTL = 86_400.0                # seconds a proposed prediction keeps its IDs in memory
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")   # as yinji.ml.registry
+_CONFIG = {"n_trees": (int, 1, 200), "max_depth": (int, 1, 8), "bins": (int, 2, 64),
+           "learning_rate": (float, 1e-4, 1.0), "reg_lambda": (float, 0.0, 1e6),
+           "min_child_weight": (float, 0.0, 1e6), "gamma": (float, 0.0, 1e6)}
+
+
+class ModelError(ValueError):
+    """A model request that cannot be honoured; `status` is the HTTP status, `extra` goes
+    into the error body (only ever to this node's own caller)."""
+
+    def __init__(self, message: str, status: int = 400, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.extra = status, extra
+
+
+def _send(party: Party, peer: str, obj: Any) -> None:
+    party.channel(peer).send_bytes(json.dumps(obj).encode())
+
+
+def _recv(party: Party, peer: str) -> Any:
+    return json.loads(party.channel(peer).recv_bytes())
+
+
+def commitment(nonce: str, ids: list[str]) -> str:
+    """Hiding, binding commitment to a batch of IDs (the nonce is 128 random bits)."""
+    return hashlib.sha256(json.dumps([nonce, ids]).encode()).hexdigest()
+
+
+def _key_index(ids: np.ndarray) -> dict[bytes, int]:
+    """Normalised ID -> own row (first row of a duplicated ID), as the PSI alignment uses."""
+    from yinji.psi.keys import prepare_keys
+
+    prepared = prepare_keys(list(ids))
+    return dict(zip(prepared.keys, prepared.rows.tolist(), strict=True))
+
+
+class _NodeRunner:
+    """A runner that needs its node (registry, audit log, key cache): the job engine calls
+    `bind(node)` before `run`; validation does not need the node."""
+
+    node: Node | None = None
+
+    def bind(self, node: Node) -> _NodeRunner:
+        bound = copy.copy(self)
+        bound.node = node
+        return bound
+
+    def compute_parties(self, spec: dict[str, Any]) -> list[str]:
+        return sorted(spec["inputs"])
+
+    @staticmethod
+    def _inputs(spec: dict[str, Any], min_columns: int) -> list[str]:
+        problems = []
+        inputs = spec.get("inputs") or {}
+        if len(inputs) < 2:
+            problems.append(f"{spec['protocol']} needs inputs from at least 2 parties")
+        for party, inp in inputs.items():
+            if len(inp.get("columns") or []) < min_columns:
+                problems.append(f"input of {party!r}: give the ID column and at least "
+                                f"{min_columns - 1} more")
+        recipients = spec.get("recipients") or []
+        if len(recipients) != 1 or recipients[0] not in inputs:
+            problems.append(f"{spec['protocol']} has exactly one recipient, one of its parties")
+        return problems
+
+
+class SecureBoostTrainRunner(_NodeRunner):
+    """`model.secureboost`: see the module docstring."""
+
+    name = "model.secureboost"
+
+    def unavailable(self) -> str | None:
+        for module, what in (("heu", "sf-heu (pip install 'yinji[ml]')"),
+                             ("yinji.psi", "yinji.psi")):
+            if importlib.util.find_spec(module) is None:
+                return f"SecureBoost training is not available on this node: needs {what}"
+        return None
+
+    def validate(self, spec: dict[str, Any]) -> list[str]:
+        problems = self._inputs(spec, 2)
+        inputs, params = spec.get("inputs") or {}, spec.get("params") or {}
+        if not _NAME.match(str(params.get("model", ""))):
+            problems.append("params.model must be a model name (letters, digits, '_.-')")
+        holder, label = params.get("label_holder"), params.get("label")
+        if holder not in inputs:
+            problems.append("params.label_holder must be one of the parties")
+        elif label not in (inputs[holder].get("columns") or [])[1:] or \
+                len(inputs[holder]["columns"]) < 3:
+            problems.append("params.label must be a column of the label holder's input, "
+                            "besides its ID column and at least one feature")
+        elif spec.get("recipients") != [holder]:
+            problems.append("metrics go to the label holder only: recipients must be "
+                            f"[{holder}]")
+        for key, (kind, lo, hi) in _CONFIG.items():
+            if key in params and not (isinstance(params[key], int | float)
+                                      and not isinstance(params[key], bool)
+                                      and lo <= params[key] <= hi
+                                      and (kind is float or float(params[key]).is_integer())):
+                problems.append(f"params.{key} must be a {kind.__name__} in [{lo}, {hi}]")
+        v = params.get("validation", 0.2)
+        if not isinstance(v, int | float) or not 0 <= v <= 0.5:
+            problems.append("params.validation must be a fraction in [0, 0.5]")
+        unknown = set(params) - set(_CONFIG) - {"model", "label_holder", "label", "validation"}
+        if unknown:
+            problems.append(f"unknown params: {', '.join(sorted(unknown))}")
+        return problems
+
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        from yinji.ml.secureboost import SecureBoostConfig
+
+        assert self.node is not None and ctx.inputs is not None
+        spec, params, me = ctx.spec, ctx.spec["params"], ctx.me
+        holder = params["label_holder"]
+        passives = [p for p in sorted(spec["inputs"]) if p != holder]
+        cols = spec["inputs"][me]["columns"]
+        features = [c for c in cols[1:] if not (me == holder and c == params["label"])]
+        ctx.progress(0.2, "aligning")
+        rows, val = self._align(ctx, holder, passives, ctx.inputs[cols[0]])
+        x = np.column_stack([ctx.inputs[c] for c in features]).astype(np.float64)[rows]
+        cfg = SecureBoostConfig(**{k: _CONFIG[k][0](params[k]) for k in _CONFIG if k in params})
+        ctx.progress(0.4, "training")
+        if me == holder:
+            y = np.asarray(ctx.inputs[params["label"]], np.float64)[rows]
+            if not np.isin(y, (0.0, 1.0)).all():
+                raise ValueError(f"label column {params['label']!r} must hold 0 or 1")
+            part, metrics = self._train_active(ctx, passives, cfg, x, y, val)
+        else:
+            part, metrics = self._train_passive(ctx, holder, x, val), {}
+        ctx.progress(0.9, "storing")
+        meta = ModelMeta(
+            params["model"], self._agree_version(ctx, holder, passives, params["model"]),
+            "secureboost", sorted(spec["inputs"]),
+            {p: [c for c in i["columns"][1:] if not (p == holder and c == params["label"])]
+             for p, i in spec["inputs"].items()},
+            holder, metrics, spec["id"],
+            params={"datasets": {p: i["dataset"] for p, i in spec["inputs"].items()},
+                    "id_columns": {p: i["columns"][0] for p, i in spec["inputs"].items()},
+                    "label": params["label"], "config": asdict(cfg),
+                    "rows": int(len(rows) - val.sum()), "validation_rows": int(val.sum())})
+        # feature holders store first; the label holder, whose copy serves, stores last
+        if me != holder:
+            self._store(meta, part)
+            _send(ctx.party, holder, {"stored": True})
+            return None
+        for p in passives:
+            _recv(ctx.party, p)
+        self._store(meta, part)
+        return {"model": meta.name, "version": meta.version, "parties": meta.parties,
+                "features": meta.features, "metrics": metrics, **{
+                    k: meta.params[k] for k in ("rows", "validation_rows")}}
+
+    def _align(self, ctx: RunContext, holder: str, passives: list[str],
+               ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Own rows of the IDs every party holds (sorted by normalised ID, the same order at
+        every party) and the validation mask the label holder drew."""
+        from yinji.crypto.prg import Prg, fresh_seed
+        from yinji.psi.ecdh import ecdh_psi
+        from yinji.psi.keys import prepare_keys
+
+        prepared = prepare_keys(list(ids))
+        row_of = dict(zip(prepared.keys, prepared.rows.tolist(), strict=True))
+        if ctx.me == holder:
+            common: set[bytes] | None = None
+            for p in passives:
+                found = {prepared.keys[i] for i in ecdh_psi(ctx.party, p, prepared)}
+                common = found if common is None else common & found
+            order = sorted(common or ())
+            if len(order) < MIN_ROWS:
+                raise ValueError(f"fewer than {MIN_ROWS} customers are held by every party")
+            k = int(round(len(order) * float(ctx.spec["params"].get("validation", 0.2))))
+            val = np.zeros(len(order), dtype=bool)
+            val[np.argsort(Prg(fresh_seed()).uint64(len(order)), kind="stable")[:k]] = True
+            for p in passives:
+                _send(ctx.party, p, {"ids": [key.decode() for key in order],
+                                     "validation": val.tolist()})
+        else:
+            found = {prepared.keys[i] for i in ecdh_psi(ctx.party, holder, prepared)}
+            msg = _recv(ctx.party, holder)
+            order, val = [s.encode() for s in msg["ids"]], np.asarray(msg["validation"], bool)
+            if not set(order) <= found or len(val) != len(order):
+                raise ValueError(f"{holder} sent an aligned ID list that is not ours")
+        return np.asarray([row_of[key] for key in order], dtype=np.int64), val
+
+    def _train_active(self, ctx: RunContext, passives: list[str], cfg: Any, x: np.ndarray,
+                      y: np.ndarray, val: np.ndarray) -> tuple[Any, dict[str, float]]:
+        from yinji.ml.metrics import binary_report
+        from yinji.ml.secureboost import SecureBoostActive
+
+        assert self.node is not None
+        act = SecureBoostActive(ctx.party, passives, cfg)
+        model = act.fit(x[~val], y[~val], keys=self.node.models.he_keys())
+        metrics: dict[str, float] = {}
+        if val.any():
+            scores = act.predict(model, x[val])
+            act.close_serving(model)
+            try:
+                metrics = binary_report(y[val], scores)
+            except ValueError:  # one class only in the validation rows: no AUC
+                metrics = {}
+        return model, metrics
+
+    @staticmethod
+    def _train_passive(ctx: RunContext, holder: str, x: np.ndarray, val: np.ndarray) -> Any:
+        from yinji.ml.secureboost import SecureBoostPassive
+
+        part = SecureBoostPassive(ctx.party, holder).fit(x[~val])
+        if val.any():
+            SecureBoostPassive(ctx.party, holder).serve(part, x[val])
+        return part
+
+    def _agree_version(self, ctx: RunContext, holder: str, passives: list[str], name: str) -> int:
+        """The next version free at every party, so that all parts carry the same number."""
+        assert self.node is not None
+        mine = (self.node.models.registry.versions(name) or [0])[-1] + 1
+        if ctx.me != holder:
+            _send(ctx.party, holder, {"next": mine})
+            return int(_recv(ctx.party, holder)["version"])
+        version = max([mine] + [int(_recv(ctx.party, p)["next"]) for p in passives])
+        for p in passives:
+            _send(ctx.party, p, {"version": version})
+        return version
+
+    def _store(self, meta: ModelMeta, part: Any) -> None:
+        from yinji.ml.registry import save_secureboost
+
+        assert self.node is not None
+        save_secureboost(self.node.models.registry, meta, part)
+        self.node.audit.append(ModelStoredEvent(meta.name, meta.version, meta.kind,
+                                                meta.job_id, meta.parties))
+
+
+class PredictRunner(_NodeRunner):
+    """`model.predict`: see the module docstring."""
+
+    name = "model.predict"
+
+    def unavailable(self) -> str | None:
+        return None
+
+    def validate(self, spec: dict[str, Any]) -> list[str]:
+        problems = self._inputs(spec, 2)
+        p = spec.get("params") or {}
+        if not _NAME.match(str(p.get("model", ""))):
+            problems.append("params.model must be a model name")
+        if not isinstance(p.get("version"), int) or p["version"] < 1:
+            problems.append("params.version must be a positive integer")
+        if not isinstance(p.get("n_ids"), int) or not 1 <= p["n_ids"] <= MAX_IDS:
+            problems.append(f"params.n_ids must be 1..{MAX_IDS}")
+        if not re.fullmatch(r"[0-9a-f]{64}", str(p.get("ids_commitment", ""))):
+            problems.append("params.ids_commitment must be a SHA-256 hex digest")
+        if not isinstance(p.get("requested_by", ""), str):
+            problems.append("params.requested_by must be a token name")
+        return problems
+
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        from yinji.ml.registry import predict_secureboost
+        from yinji.psi.keys import normalize
+
+        assert self.node is not None and ctx.inputs is not None
+        spec, params, me, party = ctx.spec, ctx.spec["params"], ctx.me, ctx.party
+        requester = spec["recipients"][0]
+        others = [p for p in self.compute_parties(spec) if p != me]
+        meta = self.node.models.meta(params["model"], params["version"])
+        expected = [meta.params["id_columns"][me], *meta.features[me]]
+        if sorted(spec["inputs"]) != meta.parties or spec["inputs"][me]["columns"] != expected:
+            raise ValueError(f"the job's parties or {me}'s columns differ from model "
+                             f"{meta.name} v{meta.version}")
+        # 1. the IDs, checked against the commitment every party approved
+        if me == requester:
+            ids, nonce = self.node.models.take_ids(params["ids_commitment"])
+            for p in others:
+                _send(party, p, {"ids": ids, "nonce": nonce})
+        else:
+            msg = _recv(party, requester)
+            ids, nonce = msg["ids"], msg["nonce"]
+        if len(ids) != params["n_ids"] or commitment(nonce, ids) != params["ids_commitment"]:
+            raise ValueError(f"{requester} sent IDs other than those approved")
+        # 2. own rows; which IDs are missing goes to the requester only
+        index = _key_index(ctx.inputs[expected[0]])
+        found = [index.get(normalize(i).encode()) for i in ids]
+        missing = [k for k, r in enumerate(found) if r is None]
+        if me == requester:
+            unknown = {me: missing} | {p: list(_recv(party, p)["missing"]) for p in others}
+            go = not any(unknown.values())
+            for p in others:
+                _send(party, p, {"go": go})
+        else:
+            _send(party, requester, {"missing": missing})
+            go = bool(_recv(party, requester)["go"])
+
+        def audit(status: str) -> None:
+            self.node.audit.append(ModelPredictionEvent(  # type: ignore[union-attr]
+                spec["id"], meta.name, meta.version, requester,
+                str(params.get("requested_by", "")), len(ids), status))
+
+        if not go:
+            audit("unknown_ids")
+            if me != requester:
+                return None
+            return {"model": meta.name, "version": meta.version, "ids": ids, "scores": None,
+                    "unknown": {p: [ids[k] for k in m] for p, m in unknown.items() if m}}
+        rows = np.column_stack([ctx.inputs[c] for c in meta.features[me]])
+        rows = rows.astype(np.float64)[np.asarray(found, dtype=np.int64)]
+        ctx.progress(0.5, "scoring")
+        scores = predict_secureboost(party, self.node.models.registry, meta.name, ids, rows,
+                                     requester, version=meta.version,
+                                     audit=lambda ev: audit("scoring"))
+        if scores is None:
+            return None
+        return {"model": meta.name, "version": meta.version, "ids": ids,
+                "scores": [float(s) for s in scores]}
+
+
+MODEL_RUNNERS = {r.name: r for r in (SecureBoostTrainRunner(), PredictRunner())}
+
+
+class ModelServing:
+    """A node's model registry and serving front (`node.models`): metadata for the API,
+    prediction calls as `model.predict` jobs, this node's reusable OU key pair."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.registry = ModelRegistry(node.home / MODELS_DIR, node.cfg.name)
+        self._pending: dict[str, tuple[float, list[str], str]] = {}
+        self._lock = threading.Lock()
+        self._keys: Any = None
+
+    def he_keys(self) -> Any:
+        """This node's OU key pair for SecureBoost training (generated once per process:
+        key generation takes seconds; yinji.ml.secureboost allows reuse across jobs)."""
+        from yinji.ml.secureboost import generate_keys
+
+        with self._lock:
+            if self._keys is None:
+                self._keys = generate_keys()
+            return self._keys
+
+    # -- metadata -----------------------------------------------------------------------------
+    def meta(self, name: str, version: int | None = None) -> ModelMeta:
+        try:
+            return self.registry.load(name, version)[0]
+        except (KeyError, FileNotFoundError, ValueError):
+            what = f"{name!r}" + (f" version {version}" if version else "")
+            raise ModelError(f"no model {what} in {self.node.cfg.name}'s registry",
+                             404) from None
+
+    @staticmethod
+    def public(meta: ModelMeta) -> dict[str, Any]:
+        """Metadata only: never a party's trees, thresholds or shares."""
+        return asdict(meta)
+
+    def list(self) -> list[dict[str, Any]]:
+        return [self.public(m) for m in self.registry.list()]
+
+    # -- prediction ---------------------------------------------------------------------------
+    def take_ids(self, digest: str) -> tuple[list[str], str]:
+        with self._lock:
+            item = self._pending.pop(digest, None)
+        if item is None:
+            raise ValueError("the IDs of this prediction are no longer held by the requester "
+                             "(node restarted or call expired)")
+        return item[1], item[2]
+
+    def predict(self, name: str, ids: list[str], *, version: int | None, principal: str,
+                timeout: float) -> tuple[int, dict[str, Any]]:
+        """Propose a `model.predict` job for `ids` and wait up to `timeout` seconds; returns
+        (HTTP status, body): 200 with scores, 202 while the job waits (e.g. for a person's
+        approval; the scores are then the job's result). Raises ModelError otherwise."""
+        meta = self.meta(name, version)
+        me = self.node.cfg.name
+        nonce = secrets.token_hex(16)
+        digest = commitment(nonce, ids)
+        now = time.time()
+        with self._lock:
+            for k in [k for k, v in self._pending.items() if now - v[0] > PENDING_TTL]:
+                del self._pending[k]
+            self._pending[digest] = (now, list(ids), nonce)
+        create = {
+            "protocol": "model.predict",
+            "inputs": {p: {"dataset": meta.params["datasets"][p],
+                           "columns": [meta.params["id_columns"][p], *meta.features[p]]}
+                       for p in meta.parties},
+            "params": {"model": meta.name, "version": meta.version, "n_ids": len(ids),
+                       "ids_commitment": digest, "requested_by": principal},
+            "recipients": [me]}
+        try:
+            job = self.node.jobs.propose(create, by=principal)
+        except Exception:
+            self.take_ids_quietly(digest)
+            raise
+        deadline = time.monotonic() + timeout
+        while job["state"] in ("proposed", "approved", "running") and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+            job = self.node.jobs.public(self.node.store.job(job["id"]))
+        body = {"job_id": job["id"], "model": meta.name, "version": meta.version,
+                "state": job["state"], "reason": job["reason"], "n_ids": len(ids),
+                "ids": None, "scores": None}
+        if job["state"] in ("proposed", "approved", "running"):
+            return 202, body
+        if job["state"] != "succeeded":
+            self.take_ids_quietly(digest)
+            raise ModelError(f"prediction job {job['id']} {job['state']}: {job['reason']}",
+                             409 if job["state"] in ("rejected", "cancelled") else 502,
+                             job_id=job["id"])
+        result = json.loads(self.node.store.result(job["id"])["result_json"])
+        if result["scores"] is None:
+            lists = "; ".join(f"{p}: {', '.join(v[:20])}{' ...' if len(v) > 20 else ''}"
+                              for p, v in result["unknown"].items())
+            raise ModelError(f"not every party holds every ID, nothing was scored ({lists})",
+                             422, job_id=job["id"], unknown=result["unknown"])
+        return 200, {**body, "ids": result["ids"], "scores": result["scores"]}
+
+    def take_ids_quietly(self, digest: str) -> None:
+        with self._lock:
+            self._pending.pop(digest, None)
