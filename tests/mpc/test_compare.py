@@ -142,16 +142,24 @@ def ring_values(rng, n, lo=I64.min, hi=I64.max, edges=EDGES):
     return v
 
 
+def fold(w, level, shifted=False):
+    """The fold of level `level` on plaintext words: the bits under FOLD_MASKS[level] of the
+    first half stay, the second half's move 2^level bits down (optionally of w << 2^level)."""
+    k = np.uint64(1 << level)
+    mask = bl.FOLD_MASKS[level]
+    h = len(w) // 2
+    a, b = (w[:h] << k, w[h:] << k) if shifted else (w[:h], w[h:])
+    want = (a & mask) | ((b & mask) >> k)
+    assert np.array_equal(bl._fold(w, mask, 1 << level)[shifted], want)
+    return want
+
+
 def plain_carry_tree(a, b):
     """msb(a + b) by the same folded tree as bl.msb, on plaintext words (len(a) % 64 == 0)."""
     g, p = (a & b) << np.uint64(1), (a ^ b) << np.uint64(1)
-    for level, mask in enumerate(bl.FOLD_MASKS):
-        k = np.uint64(1 << level)
-
-        def fold(w, mask=mask, level=level):
-            return bl._fold((w, w), mask, 1 << level)[0]
-
-        g, p = fold(g) ^ (fold(p) & fold(g << k)), fold(p) & fold(p << k)
+    for level in range(6):
+        g, p = fold(g, level) ^ (fold(p, level) & fold(g, level, True)), \
+            fold(p, level) & fold(p, level, True)
     return ((a ^ b) >> np.uint64(63)) ^ bl._unfold(g)
 
 
@@ -160,8 +168,8 @@ def test_fold_bookkeeping_in_plaintext(rng):
     for e in range(m):  # element e alone, all bits set: it ends in bit SLOTS[e // 2] of word e % 2
         w = np.zeros(m, np.uint64)
         w[e] = bl.ALL
-        for level, mask in enumerate(bl.FOLD_MASKS):
-            w = bl._fold((w, w), mask, 1 << level)[0]
+        for level in range(6):
+            w = fold(w, level)
         want = np.zeros(2, np.uint64)
         want[e % 2] = np.uint64(1) << bl.SLOTS[e // 2]
         assert np.array_equal(w, want), e

@@ -160,30 +160,38 @@ def _shl1_padded(x: Shares, m: int) -> Shares:
     return out[0], out[1]
 
 
-def _fold(x: Shares, mask: np.uint64, k: int) -> Shares:
-    """Word i keeps its bits under mask and takes word i + h's, moved k bits down into the
-    others (h = half the length). Local: a bit permutation is linear on XOR shares, and it
-    commutes with AND, so it may be applied to AND operands instead of results."""
-    def half(w: np.ndarray) -> np.ndarray:
-        h = w.size // 2
-        out = w[:h] & mask
-        out |= (w[h:] & mask) >> np.uint64(k)
-        return out
-
-    return half(x[0]), half(x[1])
+def _fold(w: np.ndarray, mask: np.uint64, k: int, hi: np.ndarray | None = None,
+          lo: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """fold(w) and fold(w << k) (into `hi`, `lo` if given), where fold keeps the bits of word
+    i under mask and fills the others with word i + h's, moved k bits down (h = half the
+    length). A bit-matrix transpose step (delta swap): the k-bit field pairs of a = w[i] and
+    b = w[i + h] become (hi a, hi b) and (lo a, lo b). Local: a bit permutation is linear on
+    XOR shares, and it commutes with AND, so it may be applied to AND operands instead."""
+    h, k64 = w.size // 2, np.uint64(k)
+    a, b = w[:h], w[h:]
+    t = b >> k64
+    t ^= a
+    t &= mask >> k64
+    hi = np.bitwise_xor(a, t, out=hi)
+    t <<= k64
+    return hi, np.bitwise_xor(t, b, out=lo)
 
 
 def _tree_level(s: Session, p: Shares, g: Shares, k: int, mask: np.uint64,
                 last: bool) -> tuple[Shares, Shares]:
     """`_level` computed only where the join is complete: the operands are folded first, so
-    the ANDs run on half the words. One round; the last level needs G only."""
-    def fold(x: Shares) -> Shares:
-        return _fold(x, mask, k)
-
-    pf, gf, gk = fold(p), fold(g), fold(shl(g, k))
+    the ANDs run on half the words (folded in place: fresh large temporaries cost more than
+    the arithmetic). One round; the last level needs G only."""
+    h = g[0].size // 2
+    # AND operands per share component c: x[c] = (P, P), y[c] = (G << k, P << k), folded
+    x, y = np.empty((2, 2, h), np.uint64), np.empty((2, 2, h), np.uint64)
+    gf = tuple(_fold(g[c], mask, k, lo=y[c, 0])[0] for c in (0, 1))
+    for c in (0, 1):
+        _fold(p[c], mask, k, hi=x[c, 0], lo=y[c, 1])
+        x[c, 1] = x[c, 0]
     if last:
-        return pf, xor(gf, and_(s, pf, gk))
-    both = and_(s, _stack(pf, pf), _stack(gk, fold(shl(p, k))))
+        return (x[0, 0], x[1, 0]), xor(gf, and_(s, (x[0, 0], x[1, 0]), (y[0, 0], y[1, 0])))
+    both = and_(s, (x[0], x[1]), (y[0], y[1]))
     return (both[0][1], both[1][1]), xor(gf, (both[0][0], both[1][0]))
 
 
