@@ -5,6 +5,7 @@ import pytest
 
 from yinji.mpc import SharedTensor, where
 from yinji.mpc import boolean as bl
+from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
 from yinji.mpc.ring import decode, encode
 from yinji.testing.mpc import run_mpc
@@ -126,3 +127,122 @@ def test_comparison_round_count_is_pinned():
         return s.rounds - r
 
     assert run_mpc(prog) == [10, 10, 10]
+
+
+# ----------------------------------------------------------------- msb by the folded carry tree
+I64 = np.iinfo(np.int64)
+EDGES = [0, -1, 1, 2**62, -(2**62), 2**62 - 1, -(2**62) + 1, I64.min, I64.max, I64.min + 1,
+         I64.max - 1, 2**32, -(2**32), 2**63 - 2**32]
+
+
+def ring_values(rng, n, lo=I64.min, hi=I64.max, edges=EDGES):
+    v = rng.integers(lo, hi, n, dtype=np.int64, endpoint=True)
+    edges = [e for e in edges if lo <= e <= hi]
+    v[: min(n, len(edges))] = edges[: min(n, len(edges))]
+    return v
+
+
+def fold(w, level, shifted=False):
+    """The fold of level `level` on plaintext words: the bits under FOLD_MASKS[level] of the
+    first half stay, the second half's move 2^level bits down (optionally of w << 2^level)."""
+    k = np.uint64(1 << level)
+    mask = bl.FOLD_MASKS[level]
+    h = len(w) // 2
+    a, b = (w[:h] << k, w[h:] << k) if shifted else (w[:h], w[h:])
+    want = (a & mask) | ((b & mask) >> k)
+    assert np.array_equal(bl._fold(w, mask, 1 << level)[shifted], want)
+    return want
+
+
+def plain_carry_tree(a, b):
+    """msb(a + b) by the same folded tree as bl.msb, on plaintext words (len(a) % 64 == 0)."""
+    g, p = (a & b) << np.uint64(1), (a ^ b) << np.uint64(1)
+    for level in range(6):
+        g, p = fold(g, level) ^ (fold(p, level) & fold(g, level, True)), \
+            fold(p, level) & fold(p, level, True)
+    return ((a ^ b) >> np.uint64(63)) ^ bl._unfold(g)
+
+
+def test_fold_bookkeeping_in_plaintext(rng):
+    m = 128  # two words after six folds
+    for e in range(m):  # element e alone, all bits set: it ends in bit SLOTS[e // 2] of word e % 2
+        w = np.zeros(m, np.uint64)
+        w[e] = bl.ALL
+        for level in range(6):
+            w = fold(w, level)
+        want = np.zeros(2, np.uint64)
+        want[e % 2] = np.uint64(1) << bl.SLOTS[e // 2]
+        assert np.array_equal(w, want), e
+        assert np.array_equal(bl._unfold(w), (np.arange(m) == e).astype(np.uint64))
+    assert sorted(bl.SLOTS.tolist()) == list(range(64))
+    a = rng.integers(0, 2**64 - 1, 64 * 50, dtype=np.uint64, endpoint=True)
+    b = rng.integers(0, 2**64 - 1, 64 * 50, dtype=np.uint64, endpoint=True)
+    a[:8] = [0, 2**64 - 1, 2**63, 2**63 - 1, 1, 2**63, 2**64 - 1, 0]
+    b[:8] = [0, 1, 2**63, 1, 2**63 - 1, 2**64 - 1, 2**64 - 1, 2**63]
+    assert np.array_equal(plain_carry_tree(a, b), (a + b) >> np.uint64(63))
+
+
+@pytest.mark.parametrize("n", [0, 1, 31, 32, 33, 64, 65, 100003])
+def test_msb_ltz_lt_relu_against_numpy(rng, n):
+    xv = ring_values(rng, n)
+    half = 2**62  # lt(x, y) = msb(x - y) is x < y while |x - y| < 2^63
+    av, bv = ring_values(rng, n, -half, half - 1), ring_values(rng, n, -half, half - 1)
+    if n > 20:
+        bv[20: n // 2] = av[20: n // 2]  # ties
+
+    def prog(s):
+        x, a, b = (rep.share(s, v.view(np.uint64) if s.rank == r else None, r)
+                   for r, v in ((0, xv), (1, av), (2, bv)))
+        ltz = cmp.ltz(s, x)
+        relu = rep.mul(s, x, cmp.one_minus(s, ltz))
+        return (bl.reveal_xor(s, bl.msb(s, x)), rep.reveal(s, ltz),
+                rep.reveal(s, cmp.lt(s, a, b)), rep.reveal(s, relu))
+
+    msb, ltz, lt, relu = run_mpc(prog)[2]
+    neg = (xv < 0).astype(np.uint64)
+    assert np.array_equal(msb, neg) and np.array_equal(ltz, neg)
+    assert np.array_equal(lt, (av < bv).astype(np.uint64))
+    assert np.array_equal(relu.view(np.int64), np.maximum(xv, 0))
+
+
+def test_msb_keeps_shapes_and_streams(rng, monkeypatch):
+    monkeypatch.setattr(rep, "PIPELINE", 100)  # every AND of the tree's first levels in chunks
+    xv = ring_values(rng, 3 * 5 * 67).reshape(3, 5, 67)
+
+    def prog(s):
+        x = rep.share(s, xv.view(np.uint64) if s.rank == 1 else None, 1)
+        empty = bl.msb(s, (x[0][:, :0], x[1][:, :0]))
+        r, msgs = s.rounds, s.party.stats().messages_sent
+        out = bl.msb(s, x)
+        return bl.reveal_xor(s, out), s.rounds - r, s.party.stats().messages_sent - msgs, empty
+
+    for out, rounds, msgs, empty in run_mpc(prog):
+        assert np.array_equal(out, (xv < 0).astype(np.uint64)) and rounds == 8 + 1
+        assert msgs > 7 * 3  # level 1 alone: 2 * 512 words in chunks of 100
+        assert empty[0].shape == empty[1].shape == (3, 0, 67)
+
+
+def test_msb_and_comparison_bytes_are_pinned():
+    """Exact bytes per party for n = 1000 elements, padded to m = 1024 (64 per tree word).
+    Every message carries a 16-byte header in the memory transport."""
+    n, m, head = 1000, 1024, 16
+    # input x0 + x1 (party 0, two messages); g = a & b on n words; level L = 1..5: two ANDs
+    # on the m / 2^L folded words; level 6: one AND on m / 64 words. 8 bytes per word per party.
+    tree = 8 * n + 8 * sum(2 * m >> level for level in range(1, 6)) + 8 * m // 64
+    msb = [16 * n + tree + 9 * head, tree + 7 * head, tree + 7 * head]
+    bit2a = [16 * n + 8 * n + 3 * head, 8 * n + head, 8 * n + head]  # input t, one product
+    a2b = [16 * n + 8 * n * 12 + 9 * head, 8 * n * 12 + 7 * head, 8 * n * 12 + 7 * head]
+
+    def prog(s):
+        x = SharedTensor.share(s, np.arange(n) - 500.0 if s.rank == 0 else None, 0)
+        got = []
+        for op in (lambda: bl.msb(s, x.shares), lambda: x < 3, lambda: bl.a2b(s, x.shares)):
+            r, b = s.rounds, s.party.stats().bytes_sent
+            op()
+            got.append((s.rounds - r, s.party.stats().bytes_sent - b))
+        return got
+
+    for rank, got in enumerate(run_mpc(prog)):
+        assert got == [(8, msb[rank]), (10, msb[rank] + bit2a[rank]), (8, a2b[rank])]
+    assert sum(msb) - 23 * head == 40 * n + 46.875 * m  # 86.875 bytes per element if 64 | n
+    assert sum(a2b) - 23 * head == 304 * n

@@ -1,9 +1,10 @@
 """Comparisons, selection and ReLU on arithmetic sharings (results are arithmetic 0/1 shares).
 
 All comparisons reduce to the sign bit: x < y ⇔ msb(x - y) = 1, valid while |x - y| < 2^63.
-Costs per element: `ltz` 10 rounds, ~136 bytes in total (a2b adder + bit2a); equality runs
-two sign tests in one batch. Adversary model and leakage: as replicated.py — nothing but the
-output is revealed, and the output stays shared until someone reveals it.
+Costs per element: `ltz` 10 rounds, 126.875 bytes in total (msb 86.875 + bit2a 40, for element
+counts that are multiples of 64); equality runs two sign tests in one batch. Adversary model
+and leakage: as replicated.py — nothing but the output is revealed, and the output stays
+shared until someone reveals it.
 """
 
 from __future__ import annotations
