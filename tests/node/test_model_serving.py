@@ -268,6 +268,30 @@ def test_cli_lists_and_predicts_through_the_api(net, trained, tmp_path, capsys):
     assert main(["model", "predict", *api, "nope", "--id", ids[0]]) == 1
 
 
+def test_assisted_training_with_a_helper_node(net, trained):
+    """futures as helper (no input, no result): no HE, the helper stores nothing."""
+    root, apis, _ = net
+    job = apis["fund"].call("POST", "/jobs", json={
+        "protocol": "model.secureboost",
+        "inputs": {n: {"dataset": "leads", "columns": ["customer_id", *COLUMNS[n]]}
+                   for n in ("fund", "securities")},
+        "params": {"model": "lead-assisted", "label_holder": "fund", "label": "converted",
+                   "n_trees": 3, "max_depth": 2, "validation": 0.25},
+        "recipients": ["fund"], "helpers": ["futures"]})
+    views = wait_job(apis, job["id"], NODES, timeout=240)
+    assert {v["state"] for v in views.values()} == {"succeeded"}, \
+        {n: v["reason"] for n, v in views.items()}
+    result = apis["fund"].call("GET", f"/jobs/{job['id']}/result")["result"]
+    assert result["metrics"]["auc"] > 0.6 and result["parties"] == ["fund", "securities"]
+    assert not (root / "futures" / "models" / "lead-assisted").exists()
+    assert [n for n, v in views.items() if v["has_result"]] == ["fund"]
+    bad = {**job["spec"], "helpers": ["securities"]}
+    with pytest.raises(RuntimeError, match="at most one helper"):
+        apis["fund"].call("POST", "/jobs", json={k: bad[k] for k in
+                                                 ("protocol", "inputs", "params",
+                                                  "recipients", "helpers")})
+
+
 def test_party_down(net, trained):
     """Last: futures stays down. The call fails at once, naming the party."""
     root, apis, tables = net

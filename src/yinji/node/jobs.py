@@ -127,6 +127,8 @@ class JobEngine:
                 "params": create.get("params") or {},
                 "recipients": sorted(set(create["recipients"])),
                 "created": round(time.time(), 3)}
+        if create.get("helpers"):
+            spec["helpers"] = sorted(set(create["helpers"]))
         parts = participants(spec)
         if self.cfg.name not in parts:
             raise JobError("the proposing node must be a participant of the job")

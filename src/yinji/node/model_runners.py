@@ -14,6 +14,8 @@ parties, features, training job id and, at the label holder only, the metrics.
              "n_trees", "max_depth", "learning_rate", "reg_lambda", "min_child_weight",
              "gamma", "bins"}      (SecureBoostConfig; defaults there)
     recipients: [label holder]     (the result: version, row counts, metrics)
+    helpers: [] or [H]             (one helper node: SecureBoost's assisted mode, no HE; H
+                                    deals correlated randomness, holds no data, stores nothing)
 
 `model.predict` (serving). Proposed by `POST /models/{name}/predict` from the model's
 metadata: every party's ID and feature columns, the model and version, the number of IDs and
@@ -138,6 +140,11 @@ class _NodeRunner:
 class SecureBoostTrainRunner(_NodeRunner):
     """`model.secureboost`: see the module docstring."""
 
+    takes_helpers = True
+
+    def compute_parties(self, spec: dict[str, Any]) -> list[str]:
+        return sorted(spec["inputs"]) + list(spec.get("helpers") or [])
+
     name = "model.secureboost"
 
     def unavailable(self) -> str | None:
@@ -171,17 +178,25 @@ class SecureBoostTrainRunner(_NodeRunner):
         v = params.get("validation", 0.2)
         if not isinstance(v, int | float) or not 0 <= v <= 0.5:
             problems.append("params.validation must be a fraction in [0, 0.5]")
+        helpers = spec.get("helpers") or []
+        if len(helpers) > 1 or set(helpers) & (set(inputs) | set(spec.get("recipients") or [])):
+            problems.append("model.secureboost takes at most one helper, a node with no input "
+                            "and no result")
         unknown = set(params) - set(_CONFIG) - {"model", "label_holder", "label", "validation"}
         if unknown:
             problems.append(f"unknown params: {', '.join(sorted(unknown))}")
         return problems
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
-        from yinji.ml.secureboost import SecureBoostConfig
+        from yinji.ml.secureboost import SecureBoostConfig, SecureBoostHelper
 
-        assert self.node is not None and ctx.inputs is not None
         spec, params, me = ctx.spec, ctx.spec["params"], ctx.me
         holder = params["label_holder"]
+        if me in (spec.get("helpers") or []):
+            ctx.progress(0.4, "training (helper)")
+            SecureBoostHelper(ctx.party, holder).run()
+            return None
+        assert self.node is not None and ctx.inputs is not None
         passives = [p for p in sorted(spec["inputs"]) if p != holder]
         cols = spec["inputs"][me]["columns"]
         features = [c for c in cols[1:] if not (me == holder and c == params["label"])]
@@ -258,8 +273,10 @@ class SecureBoostTrainRunner(_NodeRunner):
         from yinji.ml.secureboost import SecureBoostActive
 
         assert self.node is not None
-        act = SecureBoostActive(ctx.party, passives, cfg)
-        model = act.fit(x[~val], y[~val], keys=self.node.models.he_keys())
+        helpers = ctx.spec.get("helpers") or []
+        act = SecureBoostActive(ctx.party, passives, cfg, helper=helpers[0] if helpers else None)
+        keys = None if helpers else self.node.models.he_keys()
+        model = act.fit(x[~val], y[~val], keys=keys)
         metrics: dict[str, float] = {}
         if val.any():
             scores = act.predict(model, x[val])

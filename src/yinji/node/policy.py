@@ -30,7 +30,9 @@ class Decision:
 
 
 def participants(spec: dict[str, Any]) -> list[str]:
-    return sorted(set(spec.get("inputs") or {}) | set(spec.get("recipients") or []))
+    """Input holders, recipients and helpers (nodes that compute on neither's data)."""
+    return sorted(set(spec.get("inputs") or {}) | set(spec.get("recipients") or [])
+                  | set(spec.get("helpers") or []))
 
 
 def admissible(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any]) -> list[str]:
@@ -42,6 +44,8 @@ def admissible(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any]) -> list[
     if why:
         return [why]
     problems = runner.validate(spec)
+    if spec.get("helpers") and not getattr(runner, "takes_helpers", False):
+        problems.append(f"{spec['protocol']} takes no helper nodes")
     parties = participants(spec)
     unknown = [p for p in parties if p != cfg.name and p not in cfg.peers]
     if unknown:

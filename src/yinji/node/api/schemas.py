@@ -18,6 +18,9 @@ class JobCreate(BaseModel):
     inputs: dict[str, InputSpec] = Field(description="node name -> its input")
     params: dict[str, Any] = Field(default_factory=dict)
     recipients: list[str] = Field(description="nodes that receive the result")
+    helpers: list[str] = Field(default_factory=list, description=(
+        "nodes that take part without input or result (model.secureboost: one helper "
+        "selects the assisted mode)"))
 
 
 class ApprovalPublic(BaseModel):
