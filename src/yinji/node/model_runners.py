@@ -75,6 +75,20 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")   # as yinji.ml.registr
 _CONFIG = {"n_trees": (int, 1, 200), "max_depth": (int, 1, 8), "bins": (int, 2, 64),
            "learning_rate": (float, 1e-4, 1.0), "reg_lambda": (float, 0.0, 1e6),
            "min_child_weight": (float, 0.0, 1e6), "gamma": (float, 0.0, 1e6)}
+_SSLR = {"epochs": (int, 1, 100), "batch_size": (int, 1, 1 << 16),
+         "learning_rate": (float, 1e-4, 10.0), "l2": (float, 0.0, 1e3)}
+
+
+def _bad_params(params: dict[str, Any], table: dict[str, tuple[type, float, float]]) -> list[str]:
+    """The numeric params outside their (type, low, high) range in `table`."""
+    problems = []
+    for key, (kind, lo, hi) in table.items():
+        if key in params and not (isinstance(params[key], int | float)
+                                  and not isinstance(params[key], bool)
+                                  and lo <= params[key] <= hi
+                                  and (kind is float or float(params[key]).is_integer())):
+            problems.append(f"params.{key} must be a {kind.__name__} in [{lo}, {hi}]")
+    return problems
 
 
 class ModelError(ValueError):
@@ -120,6 +134,33 @@ class _NodeRunner:
 
     def compute_parties(self, spec: dict[str, Any]) -> list[str]:
         return sorted(spec["inputs"])
+
+    def _agree_version(self, ctx: RunContext, leader: str, others: list[str], name: str) -> int:
+        """The next version free at every party, so that all parts carry the same number
+        (`leader` collects every party's next free number and sends back the largest)."""
+        assert self.node is not None
+        mine = (self.node.models.registry.versions(name) or [0])[-1] + 1
+        if ctx.me != leader:
+            _send(ctx.party, leader, {"next": mine})
+            return int(_recv(ctx.party, leader)["version"])
+        version = max([mine] + [int(_recv(ctx.party, p)["next"]) for p in others])
+        for p in others:
+            _send(ctx.party, p, {"version": version})
+        return version
+
+    def _store(self, ctx: RunContext, leader: str, others: list[str], meta: ModelMeta,
+               save: Any, part: Any) -> None:
+        """Store this party's part with `save(registry, meta, part)` and audit it: the other
+        parties first, then `leader` (whose copy serves, and who holds the job result)."""
+        assert self.node is not None
+        if ctx.me == leader:
+            for p in others:
+                _recv(ctx.party, p)
+        save(self.node.models.registry, meta, part)
+        self.node.audit.append(ModelStoredEvent(meta.name, meta.version, meta.kind,
+                                                meta.job_id, meta.parties))
+        if ctx.me != leader:
+            _send(ctx.party, leader, {"stored": True})
 
     @staticmethod
     def _inputs(spec: dict[str, Any], min_columns: int) -> list[str]:
@@ -169,12 +210,7 @@ class SecureBoostTrainRunner(_NodeRunner):
         elif spec.get("recipients") != [holder]:
             problems.append("metrics go to the label holder only: recipients must be "
                             f"[{holder}]")
-        for key, (kind, lo, hi) in _CONFIG.items():
-            if key in params and not (isinstance(params[key], int | float)
-                                      and not isinstance(params[key], bool)
-                                      and lo <= params[key] <= hi
-                                      and (kind is float or float(params[key]).is_integer())):
-                problems.append(f"params.{key} must be a {kind.__name__} in [{lo}, {hi}]")
+        problems += _bad_params(params, _CONFIG)
         v = params.get("validation", 0.2)
         if not isinstance(v, int | float) or not 0 <= v <= 0.5:
             problems.append("params.validation must be a fraction in [0, 0.5]")
@@ -188,6 +224,7 @@ class SecureBoostTrainRunner(_NodeRunner):
         return problems
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        from yinji.ml.registry import save_secureboost
         from yinji.ml.secureboost import SecureBoostConfig, SecureBoostHelper
 
         spec, params, me = ctx.spec, ctx.spec["params"], ctx.me
@@ -223,14 +260,9 @@ class SecureBoostTrainRunner(_NodeRunner):
                     "id_columns": {p: i["columns"][0] for p, i in spec["inputs"].items()},
                     "label": params["label"], "config": asdict(cfg),
                     "rows": int(len(rows) - val.sum()), "validation_rows": int(val.sum())})
-        # feature holders store first; the label holder, whose copy serves, stores last
+        self._store(ctx, holder, passives, meta, save_secureboost, part)
         if me != holder:
-            self._store(meta, part)
-            _send(ctx.party, holder, {"stored": True})
             return None
-        for p in passives:
-            _recv(ctx.party, p)
-        self._store(meta, part)
         return {"model": meta.name, "version": meta.version, "parties": meta.parties,
                 "features": meta.features, "metrics": metrics, **{
                     k: meta.params[k] for k in ("rows", "validation_rows")}}
@@ -296,25 +328,113 @@ class SecureBoostTrainRunner(_NodeRunner):
             SecureBoostPassive(ctx.party, holder).serve(part, x[val])
         return part
 
-    def _agree_version(self, ctx: RunContext, holder: str, passives: list[str], name: str) -> int:
-        """The next version free at every party, so that all parts carry the same number."""
-        assert self.node is not None
-        mine = (self.node.models.registry.versions(name) or [0])[-1] + 1
-        if ctx.me != holder:
-            _send(ctx.party, holder, {"next": mine})
-            return int(_recv(ctx.party, holder)["version"])
-        version = max([mine] + [int(_recv(ctx.party, p)["next"]) for p in passives])
-        for p in passives:
-            _send(ctx.party, p, {"version": version})
-        return version
 
-    def _store(self, meta: ModelMeta, part: Any) -> None:
-        from yinji.ml.registry import save_secureboost
+class SSLRTrainRunner(_NodeRunner):
+    """`model.sslr`: SS-LR (`yinji.ml.sslr`) on a hidden-intersection join
+    (`yinji.psi.join`) of two data owners' rows, with one helper node as the third MPC party.
 
-        assert self.node is not None
-        save_secureboost(self.node.models.registry, meta, part)
-        self.node.audit.append(ModelStoredEvent(meta.name, meta.version, meta.kind,
-                                                meta.job_id, meta.parties))
+    Adversary model: semi-honest, honest majority of the three MPC parties (no two collude).
+    Leakage: all three learn both owners' row counts and |A∩B| (the join's leakage; the
+    helper also sees fresh PRF tokens under a key it does not know), the public shapes and
+    parameters, and per epoch whether the validation loss improved. Nobody learns which
+    customers are shared. The label holder (sole recipient) learns the validation metrics
+    (and the validation scores and labels in an order nobody knows); the model stays
+    secret-shared: each of the three parties stores its share set, no plaintext weights."""
+
+    name = "model.sslr"
+    takes_helpers = True
+
+    def compute_parties(self, spec: dict[str, Any]) -> list[str]:
+        """MPC rank order: the two owners (sorted), then the helper."""
+        return sorted(spec["inputs"]) + list(spec.get("helpers") or [])
+
+    def unavailable(self) -> str | None:
+        if importlib.util.find_spec("yinji.psi.join") is None:
+            return "SS-LR training is not available on this node: needs yinji.psi.join"
+        return None
+
+    def validate(self, spec: dict[str, Any]) -> list[str]:
+        problems = self._inputs(spec, 2)
+        inputs, params = spec.get("inputs") or {}, spec.get("params") or {}
+        if len(inputs) > 2:
+            problems.append("model.sslr takes inputs from exactly 2 data owners")
+        if not _NAME.match(str(params.get("model", ""))):
+            problems.append("params.model must be a model name (letters, digits, '_.-')")
+        holder, label = params.get("label_holder"), params.get("label")
+        if holder not in inputs:
+            problems.append("params.label_holder must be one of the data owners")
+        elif label not in (inputs[holder].get("columns") or [])[1:]:
+            problems.append("params.label must be a column of the label holder's input, "
+                            "besides its ID column")
+        elif spec.get("recipients") != [holder]:
+            problems.append(f"metrics go to the label holder only: recipients must be [{holder}]")
+        if sum(len(i.get("columns") or []) - 1 for i in inputs.values()) < 2 + (holder in inputs):
+            problems.append("model.sslr needs at least one feature besides the label")
+        problems += _bad_params(params, _SSLR)
+        v = params.get("validation", 0.1)
+        if not isinstance(v, int | float) or not 0 <= v <= 0.5:
+            problems.append("params.validation must be a fraction in [0, 0.5]")
+        helpers = spec.get("helpers") or []
+        if len(helpers) != 1 or set(helpers) & (set(inputs) | set(spec.get("recipients") or [])):
+            problems.append("model.sslr needs exactly one helper (the third MPC party), a node "
+                            "with no input and no result")
+        unknown = set(params) - set(_SSLR) - {"model", "label_holder", "label", "validation"}
+        if unknown:
+            problems.append(f"unknown params: {', '.join(sorted(unknown))}")
+        return problems
+
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        from yinji.ml.registry import save_sslr
+        from yinji.ml.sslr import SSLR
+        from yinji.mpc import Session, concatenate
+        from yinji.psi.join import hidden_join
+        from yinji.psi.keys import prepare_keys
+
+        spec, params, me = ctx.spec, ctx.spec["params"], ctx.me
+        names = self.compute_parties(spec)
+        owners, holder, label = names[:2], params["label_holder"], params["label"]
+        features = {p: [c for c in spec["inputs"][p]["columns"][1:]
+                        if not (p == holder and c == label)] for p in owners}
+        session = Session(ctx.party, names)
+        ctx.progress(0.2, "joining")
+        if me in owners:
+            assert ctx.inputs is not None
+            cols = spec["inputs"][me]["columns"]
+            keys = prepare_keys(list(ctx.inputs[cols[0]]))
+            own = features[me] + ([label] if me == holder else [])
+            x = np.column_stack([ctx.inputs[c] for c in own]).astype(np.float64)[keys.rows]
+            if me == holder and not np.isin(x[:, -1], (0.0, 1.0)).all():
+                raise ValueError(f"label column {label!r} must hold 0 or 1")
+            table = hidden_join(session, keys, x)
+        else:
+            table = hidden_join(session)
+        if len(table) < MIN_ROWS:
+            raise ValueError(f"fewer than {MIN_ROWS} customers are held by both data owners")
+        # the joined columns: owner 0's features (+ label), then owner 1's
+        at = len(features[owners[0]]) if holder == owners[0] else table.shape[1] - 1
+        x = concatenate([t for t in (table[:, :at], table[:, at + 1:]) if t.shape[1]], axis=1)
+        cfg = SSLR(validation_fraction=float(params.get("validation", 0.1)),
+                   **{k: _SSLR[k][0](params[k]) for k in _SSLR if k in params})
+        ctx.progress(0.4, "training")
+        model, report = cfg.fit(x, table[:, at], recipient=holder)
+        ctx.progress(0.9, "storing")
+        others = [p for p in names if p != holder]
+        n_val = int(round(len(table) * cfg.validation_fraction))
+        meta = ModelMeta(
+            params["model"], self._agree_version(ctx, holder, others, params["model"]),
+            "sslr", names, features, holder, report.metrics, spec["id"],
+            params={"datasets": {p: spec["inputs"][p]["dataset"] for p in owners},
+                    "id_columns": {p: spec["inputs"][p]["columns"][0] for p in owners},
+                    "helpers": names[2:], "label": label, "config": asdict(cfg),
+                    "rows": len(table) - n_val, "validation_rows": n_val,
+                    "stopped_early": report.stopped_early})
+        self._store(ctx, holder, others, meta, save_sslr, model)
+        if me != holder:
+            return None
+        return {"model": meta.name, "version": meta.version, "parties": meta.parties,
+                "features": meta.features, "metrics": meta.metrics,
+                "joined_rows": len(table), **{k: meta.params[k] for k in (
+                    "rows", "validation_rows", "epochs_run", "stopped_early")}}
 
 
 class PredictRunner(_NodeRunner):
@@ -349,6 +469,8 @@ class PredictRunner(_NodeRunner):
         requester = spec["recipients"][0]
         others = [p for p in self.compute_parties(spec) if p != me]
         meta = self.node.models.meta(params["model"], params["version"])
+        if meta.kind != "secureboost":
+            raise ValueError(f"model.predict serves SecureBoost models only, not {meta.kind}")
         expected = [meta.params["id_columns"][me], *meta.features[me]]
         if sorted(spec["inputs"]) != meta.parties or spec["inputs"][me]["columns"] != expected:
             raise ValueError(f"the job's parties or {me}'s columns differ from model "
@@ -399,7 +521,8 @@ class PredictRunner(_NodeRunner):
                 "scores": [float(s) for s in scores]}
 
 
-MODEL_RUNNERS = {r.name: r for r in (SecureBoostTrainRunner(), PredictRunner())}
+MODEL_RUNNERS = {r.name: r for r in (SecureBoostTrainRunner(), SSLRTrainRunner(),
+                                      PredictRunner())}
 
 
 class ModelServing:
@@ -455,6 +578,9 @@ class ModelServing:
         (HTTP status, body): 200 with scores, 202 while the job waits (e.g. for a person's
         approval; the scores are then the job's result). Raises ModelError otherwise."""
         meta = self.meta(name, version)
+        if meta.kind != "secureboost":
+            raise ModelError(f"model {meta.name!r} is a {meta.kind} model: model.predict serves "
+                             "SecureBoost models only (SS-LR serving is not a node job yet)", 501)
         me = self.node.cfg.name
         nonce = secrets.token_hex(16)
         digest = commitment(nonce, ids)
