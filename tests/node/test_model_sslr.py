@@ -17,8 +17,9 @@ pytest.importorskip("yinji.psi.join")
 NODES = ["fund", "securities", "futures"]
 OWNERS = ["fund", "securities"]
 COLUMNS = {"fund": ["income", "converted"], "securities": ["assets", "trades"]}
-RULES = [{"columns": ["*"], "protocols": ["model.sslr"]}]
-POLICIES = dict.fromkeys(NODES, [{"protocols": ["model.sslr"]}])
+RULES = [{"columns": ["*"], "protocols": ["model.sslr", "model.predict"]}]
+POLICIES = dict.fromkeys(NODES, [{"protocols": ["model.sslr"]}, {
+    "protocols": ["model.predict"], "proposers": OWNERS, "models": ["lead-lr"]}])
 
 
 def spec(**over):
@@ -42,10 +43,10 @@ def net(tmp_path_factory):
     x = rng.normal(size=(n, 3))
     y = (x @ [1.5, -1.0, 1.0] + rng.normal(scale=0.5, size=n) > 0).astype(int)
     values = {"fund": np.column_stack([x[:, 0], y]), "securities": x[:, 1:]}
-    held = {}
+    tables = {}
     for name, share in (("fund", 0.85), ("securities", 0.9)):
         keep = rng.permutation(np.flatnonzero(rng.random(n) < share))
-        held[name] = {f"C{i:04d}" for i in keep}
+        tables[name] = {f"C{i:04d}": values[name][i] for i in keep}
         with open(root / name / "data" / "leads.csv", "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["customer_id", *COLUMNS[name]])
@@ -58,7 +59,7 @@ def net(tmp_path_factory):
             "id": "leads", "kind": "csv", "location": "data/leads.csv",
             "schema": {"customer_id": "string", **dict.fromkeys(COLUMNS[n], "float")},
             "policy": RULES})
-    yield root, apis, len(held["fund"] & held["securities"])
+    yield root, apis, tables
     for api in apis.values():
         api.close()
     stop_nodes(root)
@@ -75,8 +76,9 @@ def trained(net):
 
 
 def test_training_stores_a_share_set_at_every_party(net, trained):
-    root, apis, shared = net
+    root, apis, tables = net
     job_id, views, result = trained
+    shared = len(set(tables["fund"]) & set(tables["securities"]))
     assert result["joined_rows"] == shared
     assert result["rows"] + result["validation_rows"] == shared
     assert result["version"] == 1 and result["parties"] == NODES
@@ -108,11 +110,60 @@ def test_training_stores_a_share_set_at_every_party(net, trained):
         assert not np.array_equal(parts[n]["w.0"], parts[nxt]["w.0"])
 
 
-def test_sslr_model_is_not_served_yet(net, trained):
-    _, apis, _ = net
-    r = apis["fund"].http.post("/models/lead-lr/predict", json={"ids": ["C0001"]},
-                               headers={"Authorization": f"Bearer {apis['fund'].tokens['operator']}"})
-    assert r.status_code == 501 and "SecureBoost models only" in r.json()["detail"]
+def post_predict(api, ids):
+    r = api.http.post("/models/lead-lr/predict", json={"ids": ids},
+                      headers={"Authorization": f"Bearer {api.tokens['operator']}"})
+    return r.status_code, r.json()
+
+
+def in_process_scores(root, tables, ids):
+    """`predict_sslr` on the same stored parts, three parties in one process."""
+    from yinji.ml.registry import ModelRegistry, predict_sslr
+    from yinji.mpc import Session
+    from yinji.testing.parties import run_parties
+
+    def body(party):
+        reg = ModelRegistry(root / party.name / "models", party.name)
+        rows = None
+        if party.name in OWNERS:
+            rows = np.array([tables[party.name][i] for i in ids])
+            rows = rows[:, :1] if party.name == "fund" else rows
+        return predict_sslr(Session(party, NODES), reg, "lead-lr", ids, rows, "securities",
+                            audit=lambda ev: None)
+
+    return run_parties(body, names=NODES, timeout=60)[1]
+
+
+def test_prediction_equals_in_process_and_only_requester_gets_scores(net, trained):
+    root, apis, tables = net
+    ids = sorted(set(tables["fund"]) & set(tables["securities"]))[:20]
+    status, out = post_predict(apis["securities"], ids)
+    assert status == 200, out
+    assert out["ids"] == ids and out["version"] == 1
+    # same parts, fresh randomness: equal up to the fixed-point truncation error
+    assert np.allclose(out["scores"], in_process_scores(root, tables, ids), atol=1e-3)
+    y = np.array([tables["fund"][i][1] for i in ids])
+    assert np.mean((np.array(out["scores"]) > 0.5) == y) > 0.7
+    job = out["job_id"]
+    for n in NODES:
+        view = apis[n].call("GET", f"/jobs/{job}", role="auditor")
+        assert view["state"] == "succeeded" and view["has_result"] == (n == "securities")
+        assert view["spec"]["helpers"] == ["futures"] and "C0" not in json.dumps(view["spec"])
+        [ev] = [e["data"] for e in apis[n].call("GET", "/audit", role="auditor",
+                                                params={"limit": 10000, "job_id": job})
+                if e["kind"] == "model.predict"]
+        assert (ev["requester"], ev["ids"], ev["status"]) == ("securities", 20, "scoring")
+    kept = b"".join(f.read_bytes() for f in (root / "futures").glob("node.db*"))
+    assert not any(i.encode() in kept for i in ids)      # the helper is never sent the IDs
+
+
+def test_unknown_ids_and_helper_cannot_request(net, trained):
+    _, apis, tables = net
+    ids = [sorted(set(tables["fund"]) & set(tables["securities"]))[0], "NOBODY-1"]
+    status, out = post_predict(apis["fund"], ids)
+    assert status == 422 and out["unknown"] == {"fund": ["NOBODY-1"], "securities": ["NOBODY-1"]}
+    status, out = post_predict(apis["futures"], ids[:1])
+    assert status == 403 and "only a data holder" in out["detail"]
 
 
 @pytest.mark.parametrize("over, words", [

@@ -441,12 +441,21 @@ class PredictRunner(_NodeRunner):
     """`model.predict`: see the module docstring."""
 
     name = "model.predict"
+    takes_helpers = True
+
+    def compute_parties(self, spec: dict[str, Any]) -> list[str]:
+        """SS-LR: the model's MPC rank order (owners sorted, then the helper)."""
+        return sorted(spec["inputs"]) + list(spec.get("helpers") or [])
 
     def unavailable(self) -> str | None:
         return None
 
     def validate(self, spec: dict[str, Any]) -> list[str]:
         problems = self._inputs(spec, 2)
+        helpers = spec.get("helpers") or []
+        if len(helpers) > 1 or set(helpers) & set(spec.get("inputs") or {}):
+            problems.append("model.predict takes at most one helper (an SS-LR model's third "
+                            "MPC party), a node with no input")
         p = spec.get("params") or {}
         if not _NAME.match(str(p.get("model", ""))):
             problems.append("params.model must be a model name")
@@ -461,41 +470,49 @@ class PredictRunner(_NodeRunner):
         return problems
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
-        from yinji.ml.registry import predict_secureboost
+        from yinji.ml.registry import predict_secureboost, predict_sslr
+        from yinji.mpc import Session
         from yinji.psi.keys import normalize
 
-        assert self.node is not None and ctx.inputs is not None
+        assert self.node is not None
         spec, params, me, party = ctx.spec, ctx.spec["params"], ctx.me, ctx.party
-        requester = spec["recipients"][0]
-        others = [p for p in self.compute_parties(spec) if p != me]
+        requester, helper = spec["recipients"][0], me in (spec.get("helpers") or [])
+        owners = [p for p in sorted(spec["inputs"]) if p != me]   # the other data holders
         meta = self.node.models.meta(params["model"], params["version"])
-        if meta.kind != "secureboost":
-            raise ValueError(f"model.predict serves SecureBoost models only, not {meta.kind}")
-        expected = [meta.params["id_columns"][me], *meta.features[me]]
-        if sorted(spec["inputs"]) != meta.parties or spec["inputs"][me]["columns"] != expected:
+        parties = self.compute_parties(spec) if meta.kind == "sslr" else sorted(spec["inputs"])
+        expected = [] if helper else [meta.params["id_columns"][me], *meta.features[me]]
+        if meta.kind not in ("sslr", "secureboost") or parties != meta.parties or \
+                len(parties) != len(self.compute_parties(spec)) or \
+                (not helper and spec["inputs"][me]["columns"] != expected):
             raise ValueError(f"the job's parties or {me}'s columns differ from model "
-                             f"{meta.name} v{meta.version}")
-        # 1. the IDs, checked against the commitment every party approved
+                             f"{meta.name} v{meta.version} ({meta.kind})")
+        # 1. the IDs, checked against the commitment every party approved (not to helpers)
+        ids: list[str] = [""] * params["n_ids"]   # a helper learns their number only
         if me == requester:
             ids, nonce = self.node.models.take_ids(params["ids_commitment"])
-            for p in others:
+            for p in owners:
                 _send(party, p, {"ids": ids, "nonce": nonce})
-        else:
+        elif not helper:
             msg = _recv(party, requester)
             ids, nonce = msg["ids"], msg["nonce"]
-        if len(ids) != params["n_ids"] or commitment(nonce, ids) != params["ids_commitment"]:
+        if not helper and (len(ids) != params["n_ids"] or
+                           commitment(nonce, ids) != params["ids_commitment"]):
             raise ValueError(f"{requester} sent IDs other than those approved")
         # 2. own rows; which IDs are missing goes to the requester only
-        index = _key_index(ctx.inputs[expected[0]])
-        found = [index.get(normalize(i).encode()) for i in ids]
-        missing = [k for k, r in enumerate(found) if r is None]
+        if not helper:
+            assert ctx.inputs is not None
+            index = _key_index(ctx.inputs[expected[0]])
+            found = [index.get(normalize(i).encode()) for i in ids]
+            missing = [k for k, r in enumerate(found) if r is None]
         if me == requester:
-            unknown = {me: missing} | {p: list(_recv(party, p)["missing"]) for p in others}
+            unknown = {me: missing} | {p: list(_recv(party, p)["missing"]) for p in owners}
             go = not any(unknown.values())
-            for p in others:
-                _send(party, p, {"go": go})
+            for p in self.compute_parties(spec):
+                if p != me:
+                    _send(party, p, {"go": go})
         else:
-            _send(party, requester, {"missing": missing})
+            if not helper:
+                _send(party, requester, {"missing": missing})
             go = bool(_recv(party, requester)["go"])
 
         def audit(status: str) -> None:
@@ -509,12 +526,20 @@ class PredictRunner(_NodeRunner):
                 return None
             return {"model": meta.name, "version": meta.version, "ids": ids, "scores": None,
                     "unknown": {p: [ids[k] for k in m] for p, m in unknown.items() if m}}
-        rows = np.column_stack([ctx.inputs[c] for c in meta.features[me]])
-        rows = rows.astype(np.float64)[np.asarray(found, dtype=np.int64)]
+        rows = None
+        if not helper:
+            assert ctx.inputs is not None
+            rows = np.column_stack([ctx.inputs[c] for c in meta.features[me]])
+            rows = rows.astype(np.float64)[np.asarray(found, dtype=np.int64)]
         ctx.progress(0.5, "scoring")
-        scores = predict_secureboost(party, self.node.models.registry, meta.name, ids, rows,
-                                     requester, version=meta.version,
-                                     audit=lambda ev: audit("scoring"))
+        if meta.kind == "sslr":
+            scores = predict_sslr(Session(party, meta.parties), self.node.models.registry,
+                                  meta.name, ids, rows, requester, version=meta.version,
+                                  audit=lambda ev: audit("scoring"))
+        else:
+            scores = predict_secureboost(party, self.node.models.registry, meta.name, ids, rows,
+                                         requester, version=meta.version,
+                                         audit=lambda ev: audit("scoring"))
         if scores is None:
             return None
         return {"model": meta.name, "version": meta.version, "ids": ids,
@@ -578,10 +603,10 @@ class ModelServing:
         (HTTP status, body): 200 with scores, 202 while the job waits (e.g. for a person's
         approval; the scores are then the job's result). Raises ModelError otherwise."""
         meta = self.meta(name, version)
-        if meta.kind != "secureboost":
-            raise ModelError(f"model {meta.name!r} is a {meta.kind} model: model.predict serves "
-                             "SecureBoost models only (SS-LR serving is not a node job yet)", 501)
         me = self.node.cfg.name
+        if me not in meta.features:
+            raise ModelError(f"{me} holds no features of model {meta.name!r}: only a data "
+                             "holder can request its predictions", 403)
         nonce = secrets.token_hex(16)
         digest = commitment(nonce, ids)
         now = time.time()
@@ -593,10 +618,11 @@ class ModelServing:
             "protocol": "model.predict",
             "inputs": {p: {"dataset": meta.params["datasets"][p],
                            "columns": [meta.params["id_columns"][p], *meta.features[p]]}
-                       for p in meta.parties},
+                       for p in sorted(meta.features)},
             "params": {"model": meta.name, "version": meta.version, "n_ids": len(ids),
                        "ids_commitment": digest, "requested_by": principal},
-            "recipients": [me]}
+            "recipients": [me], **({"helpers": meta.params["helpers"]}
+                                   if meta.params.get("helpers") else {})}
         try:
             job = self.node.jobs.propose(create, by=principal)
         except Exception:
