@@ -1,5 +1,5 @@
-"""Joint modeling on the node runtime: train vertical SecureBoost as a job, keep each party's
-part in its node's model registry, serve joint predictions as jobs (issue 6, item 4).
+"""Joint modeling on the node runtime: train vertical SecureBoost or SS-LR as a job, keep each
+party's part in its node's model registry, serve joint predictions as jobs (issue 6, item 4).
 
 `model.secureboost` (training). One label holder (SecureBoost's active party) and one or
 more feature holders. Each input's first column is that party's customer-ID column, the
@@ -17,6 +17,18 @@ parties, features, training job id and, at the label holder only, the metrics.
     helpers: [] or [H]             (one helper node: SecureBoost's assisted mode, no HE; H
                                     deals correlated randomness, holds no data, stores nothing)
 
+`model.sslr` (training). Two data owners (inputs as above; the label holder's holds
+`params.label`) and exactly one helper node, the third MPC party (no input, no result). Rows
+are joined by `yinji.psi.join.hidden_join`, SS-LR (`yinji.ml.sslr`) trains on the joined
+shares, and each of the three stores its share set (`save_sslr`) with the same version;
+`parties` is the MPC rank order (owners sorted, then the helper).
+    params: {"model", "label_holder", "label", "validation": 0.1, "epochs", "batch_size",
+             "learning_rate", "l2"}                       (SSLR; defaults there)
+    recipients: [label holder]     helpers: [H]
+Adversary model: semi-honest, honest majority of the three. Leakage: all three learn both
+row counts and |A∩B| (nobody learns which customers are shared), and per epoch whether the
+validation loss improved; the label holder alone the metrics (SSLRTrainRunner docstring).
+
 `model.predict` (serving). Proposed by `POST /models/{name}/predict` from the model's
 metadata: every party's ID and feature columns, the model and version, the number of IDs and
 a hiding commitment SHA-256(nonce, IDs). The IDs are not in the job spec (so they are stored
@@ -24,20 +36,23 @@ nowhere but at the requester): the requester sends them and the nonce over the j
 channels, each party checks them against the approved commitment, looks its rows up by ID,
 and tells the requester which IDs it lacks. If any party lacks any ID, nobody scores and the
 requester alone learns which IDs are missing where; otherwise `predict_secureboost` runs and
-the scores are the requester's job result. Every party audits the call (`model.predict`:
-job, model, version, requester node and token name, number of IDs, status); no ID, feature
-or score is ever logged. A standing approval is an `auto_approve` rule in node.yaml, e.g.
+the scores are the requester's job result. An SS-LR model's helper joins the job as a
+helper: it approves, audits and runs `predict_sslr` on the shares, and is sent only the
+number of IDs, never the IDs. Every party audits the call (`model.predict`: job, model,
+version, requester node and token name, number of IDs, status); no ID, feature or score is
+ever logged. A standing approval is an `auto_approve` rule in node.yaml, e.g.
 `{protocols: [model.predict], proposers: [fund], models: [lead-score]}`.
 
-Adversary model: semi-honest, no collusion between the label holder and a feature holder
-(as `yinji.ml.secureboost`).
+SecureBoost's adversary model: semi-honest, no collusion between the label holder and a
+feature holder (as `yinji.ml.secureboost`).
 
-Leakage, training: the label holder learns its intersection with each feature holder, each
-feature holder its intersection with the label holder and which of those IDs all parties
-hold (the aligned list) -- SecureBoost's usual PSI alignment, not a hidden join (for that,
-SS-LR on `yinji.psi.join`); then SecureBoost's leakage (yinji.ml.secureboost docstring).
+SecureBoost's leakage, training: the label holder learns its intersection with each feature
+holder, each feature holder its intersection with the label holder and which of those IDs
+all parties hold (the aligned list) -- the usual PSI alignment, not a hidden join (for that,
+`model.sslr`); then SecureBoost's leakage (yinji.ml.secureboost docstring).
 Metrics and the validation scores stay at the label holder.
-Leakage, prediction: every model party learns the requested IDs and their number; the
+Leakage, prediction: every model party holding data learns the requested IDs and their
+number (an SS-LR helper: the number only; SS-LR scores are opened to the requester only); the
 requester learns the scores and, on failure, which IDs a party lacks; the feature holders
 learn whether the batch was scored. The label holder walks the trees, so it computes the
 scores in the clear even when another party asked: it sends them to that requester and keeps

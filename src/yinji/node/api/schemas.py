@@ -14,13 +14,13 @@ class InputSpec(BaseModel):
 
 class JobCreate(BaseModel):
     protocol: str = Field(examples=["mpc.aggregate", "psi.intersect", "psi.cardinality",
-                                    "model.secureboost"])
+                                    "model.secureboost", "model.sslr"])
     inputs: dict[str, InputSpec] = Field(description="node name -> its input")
     params: dict[str, Any] = Field(default_factory=dict)
     recipients: list[str] = Field(description="nodes that receive the result")
     helpers: list[str] = Field(default_factory=list, description=(
         "nodes that take part without input or result (model.secureboost: one helper "
-        "selects the assisted mode)"))
+        "selects the assisted mode; model.sslr: exactly one, the third MPC party)"))
 
 
 class ApprovalPublic(BaseModel):
