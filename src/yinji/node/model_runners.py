@@ -378,13 +378,12 @@ class SSLRTrainRunner(_NodeRunner):
         holder, label = params.get("label_holder"), params.get("label")
         if holder not in inputs:
             problems.append("params.label_holder must be one of the data owners")
-        elif label not in (inputs[holder].get("columns") or [])[1:]:
+        elif label not in (inputs[holder].get("columns") or [])[1:] or \
+                len(inputs[holder]["columns"]) < 3:
             problems.append("params.label must be a column of the label holder's input, "
-                            "besides its ID column")
+                            "besides its ID column and at least one feature")
         elif spec.get("recipients") != [holder]:
             problems.append(f"metrics go to the label holder only: recipients must be [{holder}]")
-        if sum(len(i.get("columns") or []) - 1 for i in inputs.values()) < 2 + (holder in inputs):
-            problems.append("model.sslr needs at least one feature besides the label")
         problems += _bad_params(params, _SSLR)
         v = params.get("validation", 0.1)
         if not isinstance(v, int | float) or not 0 <= v <= 0.5:
