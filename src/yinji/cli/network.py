@@ -214,8 +214,15 @@ class Api:
         self.http = httpx.Client(base_url=url, timeout=120)
 
     def call(self, method: str, path: str, role: str = "operator", **kw: Any) -> Any:
-        r = self.http.request(method, path, headers={
-            "Authorization": f"Bearer {self.tokens[role]}"}, **kw)
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"}
+        try:
+            r = self.http.request(method, path, headers=headers, **kw)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if method != "GET":  # a reused connection closed under us: only GET is safe to repeat
+                raise
+            r = self.http.request(method, path, headers=headers, **kw)
         if r.status_code >= 400:
             raise RuntimeError(f"{method} {self.url}{path}: {r.status_code} {r.text}")
         return r.json()

@@ -135,8 +135,10 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         print(f"yinji node {node.cfg.name}: API {node.cfg.api_url}, data plane "
               f"{node.cfg.dataplane}", file=sys.stderr, flush=True)
+        # keep-alive well above uvicorn's 5 s: clients that poll a job on one node while
+        # another works would otherwise race the server closing their idle connection
         uvicorn.run(create_app(node), host=node.cfg.api_host, port=node.cfg.api_port,
-                    log_level="warning", access_log=False)
+                    log_level="warning", access_log=False, timeout_keep_alive=75)
     finally:
         node.stop()
     return 0
