@@ -27,6 +27,7 @@ from collections.abc import Callable, Collection, Mapping
 
 import numpy as np
 
+from yinji.net.alloc import keep_buffers
 from yinji.net.channel import (
     DEFAULT_TIMEOUT,
     Channel,
@@ -73,6 +74,7 @@ class TlsChannel(Channel):
                  timeout: float = DEFAULT_TIMEOUT,
                  max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
         super().__init__()
+        keep_buffers()
         self.owner, self.peer, self.timeout = owner, peer, timeout
         self._sock = sock
         self._decoder = FrameDecoder(max_payload)
