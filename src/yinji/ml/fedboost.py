@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from yinji.ml.secagg import SecAggClient, SecAggServer
+from yinji.ml.splits import best_split
 from yinji.net.channel import Party
 
 GRID = 256
@@ -115,15 +116,10 @@ def fedboost_server(party: Party, clients: Sequence[str], cfg: FedBoostConfig,
                 g, h = cum[0, -1, 0], cum[0, -1, 1]  # last cumulative bin = node total
                 best = None
                 if depth < cfg.max_depth:
-                    gl, hl = cum[..., 0], cum[..., 1]
-                    gr, hr = g - gl, h - hl
-                    lam = cfg.reg_lambda
-                    gain = gl**2 / (hl + lam) + gr**2 / (hr + lam) - g**2 / (h + lam)
-                    ok = (hl >= cfg.min_child_weight) & (hr >= cfg.min_child_weight)
-                    gain = np.where(ok, gain, -np.inf)
-                    j, b = np.unravel_index(int(np.argmax(gain)), gain.shape)
-                    if gain[j, b] > 1e-12 and b < len(edges[j]):
-                        best = (int(j), int(b))
+                    j, b, gain = best_split(cum[..., 0], cum[..., 1], g, h, cfg.reg_lambda,
+                                            cfg.min_child_weight)
+                    if gain > 1e-12 and b < len(edges[j]):
+                        best = (j, b)
                 if best is None:
                     tree[node]["leaf"] = float(-g / (h + cfg.reg_lambda) * cfg.learning_rate)
                     continue

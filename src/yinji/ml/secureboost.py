@@ -59,6 +59,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from yinji.crypto.prg import Prg, derive, fresh_seed
+from yinji.ml.splits import best_split
 from yinji.net.channel import Party
 
 KEY_BITS = 2048
@@ -104,11 +105,6 @@ def quantile_bins(x: np.ndarray, bins: int) -> tuple[np.ndarray, list[np.ndarray
         edges.append(e)
         idx[:, j] = np.searchsorted(e, x[:, j], side="left")
     return np.ascontiguousarray(idx), edges
-
-
-def _gain(gl: np.ndarray, hl: np.ndarray, g: float, h: float, lam: float) -> np.ndarray:
-    gr, hr = g - gl, h - hl
-    return gl**2 / (hl + lam) + gr**2 / (hr + lam) - g**2 / (h + lam)
 
 
 def _own_hist(bins: np.ndarray, gh: np.ndarray, rows: np.ndarray, nb: int) -> np.ndarray:
@@ -425,8 +421,6 @@ class SecureBoostActive:
                 pairs.append((node, small, large))
                 next_frontier += [left, right]
             frontier = next_frontier
-        for p in self.passives:
-            _send(self.party, p, {"op": "end_tree"})
         return tree, leaf_of
 
     def _best_split(self, hist, g, h, d_pass, d_own):  # type: ignore[no-untyped-def]
@@ -435,12 +429,10 @@ class SecureBoostActive:
         for owner, hh in hist.items():
             name = self.party.name if owner == "own" else owner
             d = d_own if owner == "own" else d_pass[owner]
-            gl, hl = hh[:, 0].reshape(d, nb), hh[:, 1].reshape(d, nb)
-            ok = (hl >= cfg.min_child_weight) & (h - hl >= cfg.min_child_weight)
-            gain = np.where(ok, _gain(gl, hl, g, h, cfg.reg_lambda), -np.inf)
-            j, b = np.unravel_index(int(np.argmax(gain)), gain.shape)
-            if gain[j, b] > best_gain + 1e-12:
-                best, best_gain = (name, int(j), int(b)), float(gain[j, b])
+            j, b, gain = best_split(hh[:, 0].reshape(d, nb), hh[:, 1].reshape(d, nb), g, h,
+                                    cfg.reg_lambda, cfg.min_child_weight)
+            if gain > best_gain + 1e-12:
+                best, best_gain = (name, j, b), gain
         return best
 
     # ------------------------------------------------------------------ inference
@@ -507,7 +499,7 @@ class SecureBoostPassive:
             msg = _recv(self.party, self.active)
             if msg["op"] == "done":
                 return PassivePart(splits)
-            if msg["op"] in ("tree", "hist", "end_tree"):
+            if msg["op"] in ("tree", "hist"):
                 hist(msg["op"])
             elif msg["op"] == "split" and msg["splits"]:
                 go = np.zeros((len(msg["splits"]), len(x)), dtype=np.uint8)

@@ -192,6 +192,40 @@ class _NodeRunner:
             problems.append(f"{spec['protocol']} has exactly one recipient, one of its parties")
         return problems
 
+    @staticmethod
+    def _training(spec: dict[str, Any], table: dict[str, tuple[type, float, float]],
+                  validation: float, helpers: tuple[int, int]) -> list[str]:
+        """Checks every training job shares: model name, label holder and label, metrics to
+        the label holder only, numeric params in `table`, validation fraction, helpers
+        (between helpers[0] and helpers[1], none with an input or a result), no stray param."""
+        problems = []
+        inputs, params = spec.get("inputs") or {}, spec.get("params") or {}
+        if not _NAME.match(str(params.get("model", ""))):
+            problems.append("params.model must be a model name (letters, digits, '_.-')")
+        holder, label = params.get("label_holder"), params.get("label")
+        if holder not in inputs:
+            problems.append("params.label_holder must be one of the parties with an input")
+        elif label not in (inputs[holder].get("columns") or [])[1:] or \
+                len(inputs[holder]["columns"]) < 3:
+            problems.append("params.label must be a column of the label holder's input, "
+                            "besides its ID column and at least one feature")
+        elif spec.get("recipients") != [holder]:
+            problems.append(f"metrics go to the label holder only: recipients must be [{holder}]")
+        problems += _bad_params(params, table)
+        v = params.get("validation", validation)
+        if not isinstance(v, int | float) or not 0 <= v <= 0.5:
+            problems.append("params.validation must be a fraction in [0, 0.5]")
+        chosen = spec.get("helpers") or []
+        if not helpers[0] <= len(chosen) <= helpers[1] or \
+                set(chosen) & (set(inputs) | set(spec.get("recipients") or [])):
+            many = "exactly one helper" if helpers == (1, 1) else "at most one helper"
+            problems.append(f"{spec['protocol']} takes {many} (the third party), a node with "
+                            "no input and no result")
+        unknown = set(params) - set(table) - {"model", "label_holder", "label", "validation"}
+        if unknown:
+            problems.append(f"unknown params: {', '.join(sorted(unknown))}")
+        return problems
+
 
 class SecureBoostTrainRunner(_NodeRunner):
     """`model.secureboost`: see the module docstring."""
@@ -211,32 +245,7 @@ class SecureBoostTrainRunner(_NodeRunner):
         return None
 
     def validate(self, spec: dict[str, Any]) -> list[str]:
-        problems = self._inputs(spec, 2)
-        inputs, params = spec.get("inputs") or {}, spec.get("params") or {}
-        if not _NAME.match(str(params.get("model", ""))):
-            problems.append("params.model must be a model name (letters, digits, '_.-')")
-        holder, label = params.get("label_holder"), params.get("label")
-        if holder not in inputs:
-            problems.append("params.label_holder must be one of the parties")
-        elif label not in (inputs[holder].get("columns") or [])[1:] or \
-                len(inputs[holder]["columns"]) < 3:
-            problems.append("params.label must be a column of the label holder's input, "
-                            "besides its ID column and at least one feature")
-        elif spec.get("recipients") != [holder]:
-            problems.append("metrics go to the label holder only: recipients must be "
-                            f"[{holder}]")
-        problems += _bad_params(params, _CONFIG)
-        v = params.get("validation", 0.2)
-        if not isinstance(v, int | float) or not 0 <= v <= 0.5:
-            problems.append("params.validation must be a fraction in [0, 0.5]")
-        helpers = spec.get("helpers") or []
-        if len(helpers) > 1 or set(helpers) & (set(inputs) | set(spec.get("recipients") or [])):
-            problems.append("model.secureboost takes at most one helper, a node with no input "
-                            "and no result")
-        unknown = set(params) - set(_CONFIG) - {"model", "label_holder", "label", "validation"}
-        if unknown:
-            problems.append(f"unknown params: {', '.join(sorted(unknown))}")
-        return problems
+        return self._inputs(spec, 2) + self._training(spec, _CONFIG, 0.2, (0, 1))
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
         from yinji.ml.registry import save_secureboost
@@ -369,32 +378,9 @@ class SSLRTrainRunner(_NodeRunner):
         return None
 
     def validate(self, spec: dict[str, Any]) -> list[str]:
-        problems = self._inputs(spec, 2)
-        inputs, params = spec.get("inputs") or {}, spec.get("params") or {}
-        if len(inputs) > 2:
+        problems = self._inputs(spec, 2) + self._training(spec, _SSLR, 0.1, (1, 1))
+        if len(spec.get("inputs") or {}) > 2:
             problems.append("model.sslr takes inputs from exactly 2 data owners")
-        if not _NAME.match(str(params.get("model", ""))):
-            problems.append("params.model must be a model name (letters, digits, '_.-')")
-        holder, label = params.get("label_holder"), params.get("label")
-        if holder not in inputs:
-            problems.append("params.label_holder must be one of the data owners")
-        elif label not in (inputs[holder].get("columns") or [])[1:] or \
-                len(inputs[holder]["columns"]) < 3:
-            problems.append("params.label must be a column of the label holder's input, "
-                            "besides its ID column and at least one feature")
-        elif spec.get("recipients") != [holder]:
-            problems.append(f"metrics go to the label holder only: recipients must be [{holder}]")
-        problems += _bad_params(params, _SSLR)
-        v = params.get("validation", 0.1)
-        if not isinstance(v, int | float) or not 0 <= v <= 0.5:
-            problems.append("params.validation must be a fraction in [0, 0.5]")
-        helpers = spec.get("helpers") or []
-        if len(helpers) != 1 or set(helpers) & (set(inputs) | set(spec.get("recipients") or [])):
-            problems.append("model.sslr needs exactly one helper (the third MPC party), a node "
-                            "with no input and no result")
-        unknown = set(params) - set(_SSLR) - {"model", "label_holder", "label", "validation"}
-        if unknown:
-            problems.append(f"unknown params: {', '.join(sorted(unknown))}")
         return problems
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
