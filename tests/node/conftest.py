@@ -75,3 +75,33 @@ def new_pg_database(server_url: str) -> str:
                          autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def leads_network(root, nodes, policies, values, shares, columns, rules, rng):
+    """A network of `nodes` where each company in `values` holds a shuffled `shares[name]`
+    fraction of the customers C0000.. as a registered CSV dataset "leads" (customer_id +
+    `columns[name]`). Returns (apis, {name: {customer_id: row}}); stop with stop_nodes."""
+    import csv
+
+    import numpy as np
+
+    from yinji.cli.network import clients, create_network, start_nodes
+
+    create_network(root, nodes, job_timeout=60, policies=policies)
+    tables = {}
+    for name, rows in values.items():
+        keep = rng.permutation(np.flatnonzero(rng.random(len(rows)) < shares[name]))
+        tables[name] = {f"C{i:04d}": list(rows[i]) for i in keep}
+        with open(root / name / "data" / "leads.csv", "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["customer_id", *columns[name]])
+            for cid, row in tables[name].items():
+                w.writerow([cid, *[f"{v:.6f}" for v in row]])
+    start_nodes(root)
+    apis = clients(root)
+    for name in values:
+        apis[name].call("POST", "/datasets", json={
+            "id": "leads", "kind": "csv", "location": "data/leads.csv",
+            "schema": {"customer_id": "string", **dict.fromkeys(columns[name], "float")},
+            "policy": rules})
+    return apis, tables

@@ -3,15 +3,14 @@ a SecureBoost job (fund holds the label, securities and futures features), the m
 registry's metadata, predictions equal to the in-process yinji.ml ones, scores only at the
 requester, every call audited at every node, and the error cases."""
 
-import csv
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from yinji.cli.network import clients, create_network, start_nodes, stop_nodes, wait_job
+from tests.node.conftest import leads_network
+from yinji.cli.network import stop_nodes, wait_job
 
 pytestmark = pytest.mark.tls
 pytest.importorskip("heu")
@@ -31,37 +30,19 @@ POLICIES = {"fund": [TRAIN, {"protocols": ["model.predict"], "proposers": ["fund
                                 "models": ["lead-score"]}]}
 
 
-def write_data(root: Path, n: int = 400) -> dict[str, dict[str, list[float]]]:
-    """Each company holds 85-95% of n customers (rows shuffled); fund holds the label."""
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    """400 customers; each company holds 85-95% of them (rows shuffled); fund holds the label."""
+    root = tmp_path_factory.mktemp("models")
     rng = np.random.default_rng(7)
+    n = 400
     x = rng.normal(size=(n, 5))
     y = (x @ [1.2, -0.8, 1.0, 0.6, -1.1] + rng.normal(scale=0.5, size=n) > 0).astype(int)
     values = {"fund": np.column_stack([x[:, 0], x[:, 1], y]),
               "securities": x[:, 2:4], "futures": x[:, 4:5]}
-    tables = {}
-    for name, share in (("fund", 0.9), ("securities", 0.95), ("futures", 0.85)):
-        keep = rng.permutation(np.flatnonzero(rng.random(n) < share))
-        tables[name] = {f"C{i:04d}": list(values[name][i]) for i in keep}
-        with open(root / name / "data" / "leads.csv", "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["customer_id", *COLUMNS[name]])
-            for cid, row in tables[name].items():
-                w.writerow([cid, *[f"{v:.6f}" for v in row]])
-    return tables
-
-
-@pytest.fixture(scope="module")
-def net(tmp_path_factory):
-    root = tmp_path_factory.mktemp("models")
-    create_network(root, NODES, job_timeout=60, policies=POLICIES)
-    tables = write_data(root)
-    start_nodes(root)
-    apis = clients(root)
-    for n in NODES:
-        apis[n].call("POST", "/datasets", json={
-            "id": "leads", "kind": "csv", "location": "data/leads.csv",
-            "schema": {"customer_id": "string", **dict.fromkeys(COLUMNS[n], "float")},
-            "policy": RULES})
+    apis, tables = leads_network(root, NODES, POLICIES, values,
+                                 {"fund": 0.9, "securities": 0.95, "futures": 0.85},
+                                 COLUMNS, RULES, rng)
     yield root, apis, tables
     for api in apis.values():
         api.close()

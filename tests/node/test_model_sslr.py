@@ -3,13 +3,13 @@ securities (features) are the data owners, futures the helper (third MPC party, 
 dataset). The job joins their rows with the hidden-intersection join and trains SS-LR; every
 party stores its share set with the same version; metrics reach fund only."""
 
-import csv
 import json
 
 import numpy as np
 import pytest
 
-from yinji.cli.network import clients, create_network, start_nodes, stop_nodes, wait_job
+from tests.node.conftest import leads_network
+from yinji.cli.network import stop_nodes, wait_job
 
 pytestmark = pytest.mark.tls
 pytest.importorskip("yinji.psi.join")
@@ -35,30 +35,16 @@ def spec(**over):
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    """300 customers; fund holds 85% of them, securities 90% (rows shuffled)."""
+    """300 customers; fund holds 85% of them, securities 90% (rows shuffled); futures, the
+    helper, registers no dataset."""
     root = tmp_path_factory.mktemp("sslr")
-    create_network(root, NODES, job_timeout=60, policies=POLICIES)
     rng = np.random.default_rng(11)
     n = 300
     x = rng.normal(size=(n, 3))
     y = (x @ [1.5, -1.0, 1.0] + rng.normal(scale=0.5, size=n) > 0).astype(int)
     values = {"fund": np.column_stack([x[:, 0], y]), "securities": x[:, 1:]}
-    tables = {}
-    for name, share in (("fund", 0.85), ("securities", 0.9)):
-        keep = rng.permutation(np.flatnonzero(rng.random(n) < share))
-        tables[name] = {f"C{i:04d}": values[name][i] for i in keep}
-        with open(root / name / "data" / "leads.csv", "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["customer_id", *COLUMNS[name]])
-            for i in keep:
-                w.writerow([f"C{i:04d}", *[f"{v:.6f}" for v in values[name][i]]])
-    start_nodes(root)
-    apis = clients(root)
-    for n in OWNERS:    # futures, the helper, registers no dataset
-        apis[n].call("POST", "/datasets", json={
-            "id": "leads", "kind": "csv", "location": "data/leads.csv",
-            "schema": {"customer_id": "string", **dict.fromkeys(COLUMNS[n], "float")},
-            "policy": RULES})
+    apis, tables = leads_network(root, NODES, POLICIES, values,
+                                 {"fund": 0.85, "securities": 0.9}, COLUMNS, RULES, rng)
     yield root, apis, tables
     for api in apis.values():
         api.close()
