@@ -57,6 +57,21 @@ def central_lr(tr: Dataset, te: Dataset, l2: float, n_fit: int) -> tuple[np.ndar
     return m.predict_proba(sc.transform(te.x))[:, 1], time.perf_counter() - t0
 
 
+def central_xgboost(cfg, tr: Dataset, te: Dataset) -> tuple[np.ndarray, float]:
+    """XGBoost (hist) with the boosting config's trees, depth, rate, lambda and bins on all
+    columns: test probabilities and the median of 3 training times."""
+    import xgboost as xgb
+
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        ref = xgb.XGBClassifier(n_estimators=cfg.n_trees, max_depth=cfg.max_depth,
+                                learning_rate=cfg.learning_rate, reg_lambda=cfg.reg_lambda,
+                                tree_method="hist", max_bin=cfg.bins).fit(tr.x, tr.y)
+        times.append(time.perf_counter() - t0)
+    return ref.predict_proba(te.x)[:, 1], float(np.median(times))
+
+
 # ------------------------------------------------------------------------------ SS-LR
 def bench_sslr(peers: bool) -> None:
     print("SS-LR (vertical, 3-party MPC), test AUC/KS vs scikit-learn LogisticRegression")
@@ -157,7 +172,6 @@ def bench_fedavg() -> None:
 
 
 def bench_fedboost() -> None:
-    import xgboost as xgb
 
     from yinji.ml.fedboost import FedBoostConfig, fedboost_client, fedboost_server, predict_trees
     from yinji.testing.parties import run_parties
@@ -181,12 +195,7 @@ def bench_fedboost() -> None:
 
         (trees, base), t = run_parties(body, names=["S", *clients], timeout=900)[0]
         p = predict_trees(trees, base, te.x)
-        t0 = time.perf_counter()
-        ref = xgb.XGBClassifier(n_estimators=cfg.n_trees, max_depth=cfg.max_depth,
-                                learning_rate=cfg.learning_rate, tree_method="hist",
-                                max_bin=cfg.bins).fit(tr.x, tr.y)
-        t_ref = time.perf_counter() - t0
-        pr = ref.predict_proba(te.x)[:, 1]
+        pr, t_ref = central_xgboost(cfg, tr, te)
         row(method="FedBoost", data=ds.name, auc=metrics.auc(te.y, p),
             auc_central=metrics.auc(te.y, pr), ks=metrics.ks(te.y, p),
             ks_central=metrics.ks(te.y, pr), train_s=t, xgboost_s=t_ref)
@@ -194,7 +203,6 @@ def bench_fedboost() -> None:
 
 # ------------------------------------------------------------------------------ SecureBoost
 def bench_secureboost() -> None:
-    import xgboost as xgb
 
     from yinji.ml.secureboost import (
         SecureBoostActive,
@@ -215,15 +223,7 @@ def bench_secureboost() -> None:
         tr, te = ds.split(seed=0)
         split = ds.x.shape[1] // 2
         cfg = SecureBoostConfig(n_trees=20, max_depth=3, learning_rate=0.3, bins=16)
-        times = []
-        for _ in range(3):
-            t1 = time.perf_counter()
-            ref = xgb.XGBClassifier(n_estimators=cfg.n_trees, max_depth=cfg.max_depth,
-                                    learning_rate=cfg.learning_rate, reg_lambda=cfg.reg_lambda,
-                                    tree_method="hist", max_bin=cfg.bins).fit(tr.x, tr.y)
-            times.append(time.perf_counter() - t1)
-        t_ref = float(np.median(times))
-        pr = ref.predict_proba(te.x)[:, 1]
+        pr, t_ref = central_xgboost(cfg, tr, te)
         for mode in ("he", "assisted"):
             helper = "C" if mode == "assisted" else None
 
