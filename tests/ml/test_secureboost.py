@@ -144,3 +144,42 @@ def test_assisted_mode_refuses_unaligned_rows(default_data):
         _train_assisted(tr, te, SecureBoostConfig(n_trees=1, max_depth=1),
                         passive_x=tr.x[:-5, :2])
     assert "aligned" in str(err.value) or "rows" in str(err.value)
+
+
+@pytest.fixture(scope="module")
+def ou_keys():
+    from yinji.ml.secureboost import generate_keys
+
+    return generate_keys()
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_tiny_negative_and_constant_columns_same_in_both_modes(n, ou_keys):
+    """Edge inputs: one or two rows, negative features, a constant (all-duplicate) column."""
+    rng = np.random.default_rng(n)
+    xa, xb = -np.abs(rng.normal(size=(n, 1))), np.ones((n, 2))
+    y = (np.arange(n) % 2).astype(float)
+    cfg = SecureBoostConfig(n_trees=2, max_depth=2)
+
+    def train(helper):
+        def body(party):
+            if party.name == "A":
+                act = SecureBoostActive(party, ["B"], cfg, helper=helper)
+                model = act.fit(xa, y, keys=None if helper else ou_keys)
+                p = act.predict(model, xa)
+                act.close_serving(model)
+                return model.trees, p
+            if party.name == "B":
+                pas = SecureBoostPassive(party, "A")
+                pas.serve(pas.fit(xb), xb)
+                return None
+            return SecureBoostHelper(party, "A").run()
+
+        return run_parties(body, names=["A", "B", "C"] if helper else ["A", "B"],
+                           timeout=120)[0]
+
+    (trees, p), (he_trees, he_p) = train("C"), train(None)
+    assert trees == he_trees and len(p) == n
+    np.testing.assert_allclose(p, he_p)
+    # nothing to split on at B (constant columns): no tree uses B
+    assert not any(nd.get("owner") == "B" for tree in trees for nd in tree)
