@@ -94,6 +94,13 @@ _SSLR = {"epochs": (int, 1, 100), "batch_size": (int, 1, 1 << 16),
          "learning_rate": (float, 1e-4, 10.0), "l2": (float, 0.0, 1e3)}
 
 
+def _features(spec: dict[str, Any]) -> dict[str, list[str]]:
+    """Each input holder's feature columns: its columns after the ID, minus the label."""
+    holder, label = spec["params"]["label_holder"], spec["params"]["label"]
+    return {p: [c for c in i["columns"][1:] if not (p == holder and c == label)]
+            for p, i in spec["inputs"].items()}
+
+
 def _bad_params(params: dict[str, Any], table: dict[str, tuple[type, float, float]]) -> list[str]:
     """The numeric params outside their (type, low, high) range in `table`."""
     problems = []
@@ -260,7 +267,7 @@ class SecureBoostTrainRunner(_NodeRunner):
         assert self.node is not None and ctx.inputs is not None
         passives = [p for p in sorted(spec["inputs"]) if p != holder]
         cols = spec["inputs"][me]["columns"]
-        features = [c for c in cols[1:] if not (me == holder and c == params["label"])]
+        features = _features(spec)[me]
         ctx.progress(0.2, "aligning")
         rows, val = self._align(ctx, holder, passives, ctx.inputs[cols[0]])
         x = np.column_stack([ctx.inputs[c] for c in features]).astype(np.float64)[rows]
@@ -277,8 +284,7 @@ class SecureBoostTrainRunner(_NodeRunner):
         meta = ModelMeta(
             params["model"], self._agree_version(ctx, holder, passives, params["model"]),
             "secureboost", sorted(spec["inputs"]),
-            {p: [c for c in i["columns"][1:] if not (p == holder and c == params["label"])]
-             for p, i in spec["inputs"].items()},
+            _features(spec),
             holder, metrics, spec["id"],
             params={"datasets": {p: i["dataset"] for p, i in spec["inputs"].items()},
                     "id_columns": {p: i["columns"][0] for p, i in spec["inputs"].items()},
@@ -393,8 +399,7 @@ class SSLRTrainRunner(_NodeRunner):
         spec, params, me = ctx.spec, ctx.spec["params"], ctx.me
         names = self.compute_parties(spec)
         owners, holder, label = names[:2], params["label_holder"], params["label"]
-        features = {p: [c for c in spec["inputs"][p]["columns"][1:]
-                        if not (p == holder and c == label)] for p in owners}
+        features = _features(spec)
         session = Session(ctx.party, names)
         ctx.progress(0.2, "joining")
         if me in owners:
