@@ -1,9 +1,9 @@
-"""SecretFlow `spu` 0.9.5 two-party PSI (ECDH-25519 or RR22) on two CSV files, as a peer for
-benchmarks/psi.py. Runs in the spu side venv (benchmarks/peers/setup.sh spu), never in the
+"""SecretFlow `spu` 0.9.5 two-party PSI (ECDH on a chosen curve, RR22 or KKRT) on two CSV
+files, as a peer for benchmarks/psi.py. Runs in the spu side venv (benchmarks/peers/setup.sh spu), never in the
 project's venv.
 
     benchmarks/.peers/spu/bin/python benchmarks/peers/spu_psi.py \
-        --protocol ecdh --a a.csv --b b.csv --key id
+        --protocol ecdh --curve FOURQ --a a.csv --b b.csv --key id
 
 prints one JSON object: wall seconds (both parties started together, link set-up included),
 peak RSS of each party, intersection size. Each party is its own OS process; they talk over
@@ -61,7 +61,7 @@ def party(args: argparse.Namespace) -> None:
     conf = psi.PsiExecuteConfig(
         protocol_conf=psi.PsiProtocolConfig(
             protocol=protocol, receiver_rank=0, broadcast_result=False,
-            ecdh_params=psi.EcdhParams(curve=psi.EllipticCurveType.CURVE_25519),
+            ecdh_params=psi.EcdhParams(curve=getattr(psi.EllipticCurveType, f"CURVE_{args.curve}")),
         ),
         input_params=psi.InputParams(
             type=psi.SourceType.SOURCE_TYPE_FILE_CSV, path=os.path.abspath(args.input),
@@ -87,6 +87,8 @@ def main() -> None:
     ap.add_argument("--a", help="receiver's CSV")
     ap.add_argument("--b", help="sender's CSV")
     ap.add_argument("--key", default="id")
+    ap.add_argument("--curve", default="25519", choices=["25519", "FOURQ", "SM2", "SECP256K1"],
+                    help="ECDH curve (spu's names)")
     ap.add_argument("--rank", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--input", help=argparse.SUPPRESS)
     ap.add_argument("--output", help=argparse.SUPPRESS)
@@ -101,7 +103,7 @@ def main() -> None:
         t0 = time.perf_counter()
         for rank, path in enumerate((args.a, args.b)):
             cmd = [sys.executable, os.path.abspath(__file__), "--protocol", args.protocol,
-                   "--key", args.key, "--rank", str(rank), "--input", os.path.abspath(path),
+                   "--key", args.key, "--curve", args.curve, "--rank", str(rank), "--input", os.path.abspath(path),
                    "--output", os.path.join(tmp, f"out{rank}.csv"),
                    "--ports", *map(str, ports)]
             procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=tmp))
@@ -117,7 +119,7 @@ def main() -> None:
         print(json.dumps({"error": "a party printed no result"}))
         sys.exit(1)
     print(json.dumps({
-        "protocol": args.protocol, "wall_seconds": wall,
+        "protocol": args.protocol, "curve": args.curve, "wall_seconds": wall,
         "seconds": max(p["seconds"] for p in parties),
         "intersection": parties[0]["intersection"],
         "peak_rss_mb": [p["peak_rss_mb"] for p in parties],
