@@ -8,6 +8,14 @@ submits n_i * params_i and n_i through secure aggregation; the server sets the n
 parameters to sum(n_i params_i) / sum(n_i) and sends them out. Before training, one secure
 aggregation of (sum x, sum x^2, n) gives the global standardisation.
 
+Convergence on small tables: a client's batch shrinks so that an epoch has at least
+`min_steps` steps, round r uses learning rate lr / sqrt(1 + r), and the final model is the
+mean of the global models of the last half of the rounds (public anyway: every round's model
+is sent to all). With 10 rounds of one local epoch of plain SGD (lr 0.1, batch 64), FedAvg LR
+ended 0.015-0.06 AUC below central LR on 700-3,100-row credit tables; with these rules
+(40 rounds, 2 local epochs) within 0.004 of it on seven credit tables, and 0.008 above it on
+an eighth with 87 features where the central model overfits (docs/modeling.md).
+
 Adversary model: semi-honest server and clients; the server colludes with fewer than the
 secure-aggregation threshold of clients. A client may drop out in the middle of a round:
 the round then averages the survivors, and later rounds go on without it.
@@ -36,10 +44,11 @@ STATS_FRAC_BITS = 8  # sums of squares of raw features need range (|sum| < 2^54)
 @dataclass
 class FedAvg:
     model: str = "logistic"  # or "mlp"
-    rounds: int = 10
-    local_epochs: int = 1
-    batch_size: int = 64
-    learning_rate: float = 0.1
+    rounds: int = 40
+    local_epochs: int = 2
+    batch_size: int = 64  # at most; smaller when a client has < batch_size * min_steps rows
+    learning_rate: float | None = None  # round 0's; None: 1.0 for logistic, 0.3 for mlp
+    min_steps: int = 20
     l2: float = 1e-4
     hidden: int = 16
     init_seed: int = 0  # public: the initial weights are not secret
@@ -84,14 +93,21 @@ class FedAvg:
         gw1 = x.T @ da / m + self.l2 * w1
         return np.concatenate([gw1.ravel(), da.mean(0), gw2, [e.mean()]])
 
-    def local_train(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def rate(self, rnd: int) -> float:
+        lr = self.learning_rate or (1.0 if self.model == "logistic" else 0.3)
+        return lr / np.sqrt(1.0 + rnd)
+
+    def local_train(self, params: np.ndarray, x: np.ndarray, y: np.ndarray,
+                    rnd: int = 0) -> np.ndarray:
         rng = np.random.default_rng(secrets.randbits(64))  # local batch order only
         p = params.copy()
+        batch = int(min(self.batch_size, max(8, len(x) // self.min_steps)))
+        lr = self.rate(rnd)
         for _ in range(self.local_epochs):
             order = rng.permutation(len(x))
-            for lo in range(0, len(x), self.batch_size):
-                idx = order[lo: lo + self.batch_size]
-                p -= self.learning_rate * self.gradient(p, x[idx], y[idx])
+            for lo in range(0, len(x), batch):
+                idx = order[lo: lo + batch]
+                p -= lr * self.gradient(p, x[idx], y[idx])
         return p
 
 
@@ -115,12 +131,15 @@ def fedavg_server(party: Party, clients: Sequence[str], cfg: FedAvg, d: int) -> 
     std = np.sqrt(np.maximum(stats[d: 2 * d] / n - mean**2, 1e-12))
     _broadcast(party, alive, "stats", alive, np.concatenate([mean, std]))
     params = cfg.init(d)
-    history = []
+    history, models = [], []
     for _ in range(cfg.rounds):
         _broadcast(party, alive, "round", alive, params)
         total, alive = _aggregate(party, alive, len(params) + 1)
         params = total[:-1] / total[-1]
         history.append(list(alive))
+        models.append(params)
+    if models:  # the mean of the last half of the rounds' models
+        params = np.mean(models[len(models) // 2:], axis=0)
     _broadcast(party, alive, "done", alive, params)
     return FedResult(params, mean, std, history)
 
@@ -142,7 +161,7 @@ def fedavg_client(party: Party, server: str, clients: Sequence[str], cfg: FedAvg
         kind, alive, params = _receive(party, server)
         if kind == "done":
             return FedResult(params, mean, std, history)
-        local = cfg.local_train(params, xs, y)
+        local = cfg.local_train(params, xs, y, rnd)
         agg = SecAggClient(party, server, alive)
         if drop_in_round == rnd:
             agg.run(np.zeros(len(params) + 1), drop_after_share_keys=True)

@@ -166,9 +166,9 @@ class SSLR:
     shares of the same tensors."""
 
     kind: str = "logistic"
-    epochs: int = 5
-    batch_size: int = 256
-    learning_rate: float = 0.2
+    epochs: int = 20
+    batch_size: int | None = None  # None: min(256, max(16, rows // 40)), >= 40 steps an epoch
+    learning_rate: float = 0.5
     l2: float = 1e-4
     standardise: bool = True
     validation_fraction: float = 0.1
@@ -204,10 +204,11 @@ class SSLR:
         xt = xs.T  # columns-major copy once: batches of X^T are slices
         best_w, best, bad, epochs_run, stopped = w, None, 0, 0, False
         m = len(xs)
+        batch = self.batch_size or auto_batch(m)
         for _epoch in range(self.epochs):
             total, steps = None, 0
-            for lo in range(0, m, self.batch_size):
-                hi = min(m, lo + self.batch_size)
+            for lo in range(0, m, batch):
+                hi = min(m, lo + batch)
                 w = self._step(w, xs[lo:hi], xt[:, lo:hi], ys[lo:hi], hi - lo)
                 total, steps = (w if total is None else total + w), steps + 1
             epochs_run += 1
@@ -248,6 +249,14 @@ class SSLR:
         z = xv @ w
         e = (z.sigmoid() if self.kind == "logistic" else z) - yv
         return mean_rows(e * e)
+
+
+def auto_batch(rows: int) -> int:
+    """Default batch: at least ~40 SGD steps an epoch, so that a small table (a few hundred
+    joined customers) still converges in 20 epochs; at most 256 rows a step. With batch 256
+    and learning rate 0.2, a 923-row credit table ended 0.04 AUC below scikit-learn's
+    optimum; with this rule and 0.5, within 0.005 on seven credit tables (docs/modeling.md)."""
+    return int(min(256, max(16, rows // 40)))
 
 
 def evaluate(kind: str, y: np.ndarray, pred: np.ndarray) -> dict[str, float]:

