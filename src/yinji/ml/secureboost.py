@@ -92,7 +92,10 @@ class SecureBoostConfig:
     reg_lambda: float = 1.0
     min_child_weight: float = 1.0
     gamma: float = 0.0
-    bins: int = 16
+    # 32 quantile bins: with 16, two credit tables with many count features ended 0.010 and
+    # 0.014 AUC below XGBoost given the same bin count; with 32, all seven tried were within
+    # 0.005, at 14-30x XGBoost's time in the assisted mode (docs/modeling.md)
+    bins: int = 32
 
 
 def quantile_bins(x: np.ndarray, bins: int) -> tuple[np.ndarray, list[np.ndarray]]:
