@@ -26,3 +26,43 @@ def test_link_run_from_csv_with_truth(tmp_path, zh_small, mode, capsys):
     assert f1 >= 0.95
     rows = list(csv.DictReader(open(tmp_path / "links.csv", encoding="utf-8")))
     assert rows and set(rows[0]) == {"a_id", "b_id", "dice"}
+
+
+RENAMED = {"id": "id", "name": "姓名", "dob": "出生日期", "gender": "性别", "phone": "手机",
+           "id_number": "证件号", "address": "地址"}
+
+
+def _write_renamed(tmp_path, zh_small):
+    for name, rows in (("a", zh_small.a), ("b", zh_small.b)):
+        with open(tmp_path / f"{name}.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, [RENAMED[k] for k in FIELDS])
+            w.writeheader()
+            w.writerows({RENAMED[k]: v for k, v in r.items()} for r in rows)
+    assert main(["link", "keygen", "--out", str(tmp_path / "k.bin")]) == 0
+    return [str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--key", str(tmp_path / "k.bin"),
+            "--mode", "unit", "--out", str(tmp_path / "links.csv")]
+
+
+def test_other_headers_are_mapped_with_columns(tmp_path, zh_small, capsys):
+    args = _write_renamed(tmp_path, zh_small)
+    with open(tmp_path / "truth.csv", "w", newline="") as f:
+        csv.writer(f).writerows([("a_id", "b_id"), *sorted(zh_small.links)])
+    mapping = ",".join(f"{k}={v}" for k, v in RENAMED.items() if k != "id")
+    assert main(["link", "run", *args, "--columns", mapping,
+                 "--truth", str(tmp_path / "truth.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "fields used: name (姓名), dob (出生日期)" in err and "not in both files: -" in err
+    assert float(err.split("F1=")[1].split()[0]) >= 0.95
+
+
+def test_header_mismatch_is_an_error_not_empty_fields(tmp_path, zh_small, capsys):
+    args = _write_renamed(tmp_path, zh_small)
+    assert main(["link", "run", *args]) == 2
+    assert "no field of schema" in capsys.readouterr().err
+    assert main(["link", "run", *args, "--columns", "name=全名"]) == 2
+    assert "has no column '全名'" in capsys.readouterr().err
+    assert main(["link", "run", *args, "--columns", "nickname=姓名"]) == 2
+    assert "the schema has no field 'nickname'" in capsys.readouterr().err
+    # a partial mapping runs, and says which fields it could not find
+    assert main(["link", "run", *args, "--columns", "name=姓名"]) == 0
+    assert "not in both files: dob (dob)" in capsys.readouterr().err

@@ -32,6 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--mode", choices=("unit", "mpc"), default="mpc")
     r.add_argument("--threshold", type=float, help="Dice threshold (default: the schema's)")
     r.add_argument("--id-column", default="id", help="record id column (default: id, else row)")
+    r.add_argument("--columns", metavar="FIELD=COL[+COL],...",
+                   help="which CSV columns feed which schema field, when the headers differ "
+                        "from the schema's (e.g. name=full_name,dob=birth_date,"
+                        "address=addr1+addr2)")
     r.add_argument("--out", help="link table CSV (default: stdout)")
     r.add_argument("--truth", help="CSV of true pairs (two columns: A id, B id): print P/R/F1")
     r.set_defaults(func=_run)
@@ -72,6 +76,11 @@ def _run(args: argparse.Namespace) -> int:
         schema = dataclasses.replace(schema, threshold=args.threshold)
     key = Path(args.key).read_bytes()
     a, b = _read(args.a, args.id_column), _read(args.b, args.id_column)
+    try:
+        schema = map_columns(schema, args.columns or "", {args.a: a, args.b: b})
+    except ValueError as e:
+        print(f"yinji link: {e}", file=sys.stderr)
+        return 2
     links = link_in_process(a, b, schema, key, args.mode)
     out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
     try:
@@ -94,6 +103,42 @@ def _run(args: argparse.Namespace) -> int:
         print(f"links={len(got)} true={len(truth)} precision={p:.4f} recall={r:.4f} "
               f"F1={f1:.4f}", file=sys.stderr)
     return 0
+
+
+def map_columns(schema, spec: str, files: dict[str, list[dict]]):  # noqa: ANN001, ANN201
+    """The schema with `spec`'s column choices applied; fails when a named field or column
+    does not exist, or when no field of the schema has a column in both files. Prints which
+    fields are used, so that a header mismatch is never silently an empty field."""
+    fields = {f.name: f for f in schema.fields}
+    chosen: dict[str, tuple[str, ...]] = {}
+    for item in filter(None, (x.strip() for x in spec.split(","))):
+        name, eq, cols = item.partition("=")
+        if not eq or not cols:
+            raise ValueError(f"--columns: {item!r} is not FIELD=COLUMN")
+        if name not in fields:
+            raise ValueError(f"--columns: the schema has no field {name!r} "
+                             f"(fields: {', '.join(fields)})")
+        chosen[name] = tuple(c.strip() for c in cols.split("+"))
+    headers = {path: set(rows[0]) if rows else set() for path, rows in files.items()}
+    for name, cols in chosen.items():
+        for path, head in headers.items():
+            missing = [c for c in cols if c not in head]
+            if missing and files[path]:
+                raise ValueError(f"--columns {name}: {path} has no column "
+                                 f"{', '.join(map(repr, missing))}")
+    new = [dataclasses.replace(f, columns=chosen[f.name]) if f.name in chosen else f
+           for f in schema.fields]
+    used, unused = [], []
+    for f in new:
+        cols = f.columns or (f.name,)
+        both = all(any(c in head for c in cols) for head in headers.values())
+        (used if both else unused).append(f"{f.name} ({'+'.join(cols)})")
+    if not used and all(files.values()):
+        raise ValueError(f"no field of schema {schema.name!r} has a column in both files "
+                         f"(expected {', '.join(unused)}); map yours with --columns")
+    print(f"fields used: {', '.join(used) or '-'}; not in both files: "
+          f"{', '.join(unused) or '-'}", file=sys.stderr)
+    return dataclasses.replace(schema, fields=tuple(new))
 
 
 def _is_pair(row: list[str], a: list[dict], b: list[dict]) -> bool:
