@@ -397,8 +397,8 @@ def main(argv: list[str] | None = None) -> int:
             DATA.append(from_csv(args.data, args.label, feats, args.positive))
         except (OSError, ValueError) as e:
             p.error(str(e))
-        print(f"data: {DATA[0].name}, {len(DATA[0].y)} rows, {DATA[0].x.shape[1]} features, "
-              f"{DATA[0].y.mean():.1%} positive")
+        print(f"data: {DATA[0].name}, {len(DATA[0].y)} rows, {DATA[0].y.mean():.1%} positive; "
+              f"features: {', '.join(DATA[0].features)}")
     for name in args.only.split(","):
         fn = SECTIONS[name.strip()]
         fn(not args.no_peers) if name.strip() == "sslr" else fn()

@@ -94,7 +94,9 @@ class FedAvg:
         return np.concatenate([gw1.ravel(), da.mean(0), gw2, [e.mean()]])
 
     def rate(self, rnd: int) -> float:
-        lr = self.learning_rate or (1.0 if self.model == "logistic" else 0.3)
+        lr = self.learning_rate
+        if lr is None:
+            lr = 1.0 if self.model == "logistic" else 0.3
         return lr / np.sqrt(1.0 + rnd)
 
     def local_train(self, params: np.ndarray, x: np.ndarray, y: np.ndarray,

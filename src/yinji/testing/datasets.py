@@ -96,7 +96,8 @@ def from_csv(path: str, label: str, features: list[str] | None = None,
              positive: str | None = None) -> Dataset:
     """A binary-label table from a CSV file: `label` is the target column (two distinct
     values; `positive` names the one that counts as 1, else the larger / "yes"-like one),
-    `features` the numeric columns to use (default: every numeric column but the label).
+    `features` the numeric columns to use (default: every numeric column but the label and
+    identifier-like ones: integers that differ on every row, such as a row number or ID).
     Missing feature values are replaced by the column median; rows without a label fail."""
     import pandas as pd
 
@@ -117,7 +118,8 @@ def from_csv(path: str, label: str, features: list[str] | None = None,
                          f"({', '.join(values)})")
     if features is None:
         features = [c for c in d.columns
-                    if c != label and pd.api.types.is_numeric_dtype(d[c])]
+                    if c != label and pd.api.types.is_numeric_dtype(d[c])
+                    and not (pd.api.types.is_integer_dtype(d[c]) and d[c].is_unique)]
     missing = [c for c in features if c not in d.columns]
     if missing:
         raise ValueError(f"{path}: no feature column(s) {', '.join(missing)}")
