@@ -8,6 +8,8 @@ from yinji.linkage import normalise as nz
     ("张伟明", "Zhang Wei-Ming"), ("张伟明", "Weiming ZHANG"), ("吕布", "Lyu Bu"), ("吕布", "LV BU"),
     ("曾国藩", "Zeng Guofan"), ("单田芳", "Shan Tianfang"), ("欧阳修", "Ouyang Xiu"),
     ("John Smith", "SMITH, John"), ("José  Álvarez", "jose alvarez"),
+    ("张伟", "ＺＨＡＮＧ　ＷＥＩ"), ("张伟", "Mr. Zhang Wei"), ("Peter 张晓明", "Zhang Xiaoming (Peter)"),
+    ("Peter 张晓明", "Peter Xiaoming ZHANG"),
 ])
 def test_same_person_same_tokens(a, b):
     assert nz.name_tokens(a) == nz.name_tokens(b)
@@ -18,9 +20,10 @@ def test_different_names_differ(a, b):
     assert nz.name_tokens(a) != nz.name_tokens(b)
 
 
-def test_english_names_are_not_split_into_syllables_unless_all_words_parse():
+def test_english_names_are_not_split_into_syllables_unless_most_words_parse():
     assert nz.name_tokens("Anna Lee") == ["anna", "lee"]
     assert nz.name_tokens("michaela neumann") == ["michaela", "neumann"]
+    assert nz.name_tokens("Peter Zhang Xiaoming") == ["ming", "peter", "xiao", "zhang"]
 
 
 @pytest.mark.parametrize("empty", [None, "", "   ", float("nan")])
@@ -35,3 +38,11 @@ def test_formats():
     assert nz.phone_digits("+86 138-0013-8000") == nz.phone_digits("13800138000")
     assert nz.gender("男") == nz.gender("M") == "m"
     assert nz.text("北京市朝陽區") == nz.text("北京市朝阳区")
+
+
+def test_full_width_forms_read_as_ascii():
+    assert nz.date_parts("１９８０－０３－０４") == ("1980", "03", "04")
+    assert nz.phone_digits("＋８６ １３８００１３８０００") == "13800138000"
+    assert nz.id_number("１１０１０１１９９００３０７１２３ｘ") == "11010119900307123X"
+    assert nz.gender("Ｍ") == "m"
+    assert nz.text("北京市ＡＢＣ路１２号") == nz.text("北京市ABC路12号") == "北京市 abc 路 12 号"

@@ -3,13 +3,15 @@ the script, spelling or format a company stored.
 
 Names: Chinese characters are folded traditional→simplified (OpenCC `t2s`) and romanised
 (pypinyin, with surname readings for heteronymous surnames such as 单 shan, 曾 zeng); Latin
-names are case-folded, stripped of accents and punctuation, and a Latin name whose every word
-parses as Hanyu Pinyin syllables ("Weiming", "Wei-Ming") is split into syllables. A name
+names are case-folded, stripped of accents, punctuation and titles (Mr, Ms, Dr, ...), and
+when most of a Latin name's words parse as Hanyu Pinyin syllables ("Weiming", "Wei-Ming";
+"Peter Zhang Xiaoming") those words are split into syllables. A name
 becomes an *unordered* set of tokens, so "Zhang Wei", "WEI Zhang", 張偉 and 张伟 agree, and
 so do swapped given-name characters (张明伟 / 张伟明). ü is written u (lv/lyu/lü → lu).
 
-Dates become (year, month, day); phones lose country codes and punctuation; addresses are
-folded to simplified characters / lower-case words. Nothing here is secret: normalisation is
+Every value is first NFKC-normalised, so full-width letters and digits (ＺＨＡＮＧ, １９８０)
+read as ASCII. Dates become (year, month, day); phones lose country codes and punctuation;
+addresses are folded to simplified characters / lower-case words. Nothing here is secret: normalisation is
 public; secrecy comes from the keyed encoding (encoding.py).
 """
 
@@ -30,6 +32,7 @@ SURNAME_READINGS = {
     "柏": "bai", "秘": "bi", "繁": "po", "谌": "chen", "阚": "kan", "宓": "mi", "贲": "ben",
     "沈": "shen", "任": "ren", "华": "hua", "纪": "ji", "薄": "bo", "相": "xiang", "隗": "wei",
 }
+TITLES = frozenset({"mr", "mrs", "ms", "miss", "mdm", "madam", "dr", "sir", "prof"})
 COMPOUND_SURNAMES = frozenset({
     "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "公孙", "夏侯", "尉迟",
     "长孙", "宇文", "司徒", "端木", "独孤", "南宫", "万俟", "轩辕", "呼延", "澹台", "西门",
@@ -63,6 +66,11 @@ def _fold_u(s: str) -> str:
     """ü spellings to u: lü / lv / lyu / lu: → lu (also for n)."""
     s = s.replace("u:", "u").replace("v", "u")
     return re.sub(r"^([ln])yu", r"\1u", s)
+
+
+def nfkc(value: object) -> str:
+    """Compatibility forms folded: full-width letters, digits and spaces become ASCII."""
+    return unicodedata.normalize("NFKC", str(value))
 
 
 def to_simplified(text: str) -> str:
@@ -116,19 +124,20 @@ def name_tokens(name: str | None) -> list[str]:
     """The unordered token set of a person's name (see the module docstring), sorted."""
     if not name or not name.strip():
         return []
-    return list(_name_tokens(name))
+    return list(_name_tokens(nfkc(name)))
 
 
 @functools.lru_cache(maxsize=1 << 16)
 def _name_tokens(name: str) -> tuple[str, ...]:
     tokens = han_syllables(name)
     words = latin_words(_HAN.sub(" ", name))
-    words = [w for w in words if not w.isdigit()]
+    words = [w for w in words if not w.isdigit() and w not in TITLES]
     if words:
         parts = [split_pinyin(_fold_u(w)) if w.isalpha() else None for w in words]
-        if all(p is not None for p in parts):
-            words = [s for p in parts for s in p]  # type: ignore[union-attr]
-        tokens += [_fold_u(w) if all(p is not None for p in parts) else w for w in words]
+        if 2 * sum(p is not None for p in parts) > len(parts):  # mostly pinyin: split those
+            tokens += [s for w, p in zip(words, parts, strict=True) for s in (p or [w])]
+        else:  # a Western name: "Anna" stays one word, not "an na"
+            tokens += words
     return tuple(sorted(set(tokens)))
 
 
@@ -136,7 +145,7 @@ def date_parts(value: str | None) -> tuple[str, str, str] | None:
     """(YYYY, MM, DD) from '1987-05-12', '19870512', '1987/5/12', '1987年5月12日'; else None."""
     if not value:
         return None
-    nums = re.findall(r"\d+", str(value))
+    nums = re.findall(r"[0-9]+", nfkc(value))
     if len(nums) == 1 and len(nums[0]) == 8:
         s = nums[0]
         return s[:4], s[4:6], s[6:]
@@ -148,7 +157,7 @@ def date_parts(value: str | None) -> tuple[str, str, str] | None:
 
 
 def digits(value: str | None) -> str:
-    return re.sub(r"\D", "", str(value)) if value else ""
+    return re.sub(r"[^0-9]", "", nfkc(value)) if value else ""
 
 
 def phone_digits(value: str | None) -> str:
@@ -163,13 +172,13 @@ def phone_digits(value: str | None) -> str:
 
 def id_number(value: str | None) -> str:
     """Identity document number: upper-case letters and digits."""
-    return re.sub(r"[^0-9A-Z]", "", str(value).upper()) if value else ""
+    return re.sub(r"[^0-9A-Z]", "", nfkc(value).upper()) if value else ""
 
 
 def gender(value: str | None) -> str:
     if not value:
         return ""
-    v = str(value).strip().lower()
+    v = nfkc(value).strip().lower()
     if v in ("m", "male", "man", "男", "1", "先生"):
         return "m"
     if v in ("f", "female", "woman", "女", "2", "女士"):
@@ -181,5 +190,5 @@ def text(value: str | None) -> str:
     """Free text (addresses): simplified characters, lower-case words, single spaces."""
     if not value:
         return ""
-    t = _strip_tone(to_simplified(str(value)).lower())
+    t = _strip_tone(to_simplified(nfkc(value)).lower())
     return " ".join(re.findall(r"[a-z0-9]+|[\u3400-\u9fff\uf900-\ufaff]+", t))
