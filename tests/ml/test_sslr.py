@@ -133,6 +133,19 @@ def test_early_stopping_stops_together(default_data):
     assert len(epochs) == 1 and epochs.pop() < 30 and all(r[0].stopped_early for r in out)
 
 
+def test_on_epoch_reports_progress_at_every_party():
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(200, 3)), rng.integers(0, 2, 200)
+
+    def prog(s):
+        calls = []
+        xs, ys = share_vertical(s, x, y, split=1)
+        SSLR(epochs=3, validation_fraction=0).fit(xs, ys, on_epoch=lambda *a: calls.append(a))
+        return calls
+
+    assert run_mpc(prog) == [[(1, 3), (2, 3), (3, 3)]] * 3
+
+
 def test_linear_regression_matches_sklearn(default_data):
     from yinji.testing.datasets import islr_default_regression
 

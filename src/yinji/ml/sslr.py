@@ -31,6 +31,7 @@ opens only the requested scores, to the requester.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,8 +178,10 @@ class SSLR:
     shuffle: bool = True
     average: bool = True  # return / validate the average iterate of each epoch
 
-    def fit(self, x: SharedTensor, y: SharedTensor, *,
-            recipient: int | str | None = None) -> tuple[SSLinearModel, TrainReport]:
+    def fit(self, x: SharedTensor, y: SharedTensor, *, recipient: int | str | None = None,
+            on_epoch: Callable[[int, int], None] | None = None,
+            ) -> tuple[SSLinearModel, TrainReport]:
+        """`on_epoch(done, planned)` is called after every epoch (progress of a long job)."""
         if self.kind not in ("logistic", "linear"):
             raise ValueError(f"kind must be 'logistic' or 'linear', got {self.kind!r}")
         if x.ndim != 2 or len(y) != len(x):
@@ -212,6 +215,8 @@ class SSLR:
                 w = self._step(w, xs[lo:hi], xt[:, lo:hi], ys[lo:hi], hi - lo)
                 total, steps = (w if total is None else total + w), steps + 1
             epochs_run += 1
+            if on_epoch is not None:
+                on_epoch(epochs_run, self.epochs)
             # the epoch's average iterate (Polyak-Ruppert): less SGD noise, local sums
             cand = scale(total, 1.0 / steps) if self.average and steps > 1 else w
             if xv is None:

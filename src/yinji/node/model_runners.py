@@ -421,7 +421,8 @@ class SSLRTrainRunner(_NodeRunner):
         cfg = SSLR(validation_fraction=float(params.get("validation", 0.1)),
                    **{k: _SSLR[k][0](params[k]) for k in _SSLR if k in params})
         ctx.progress(0.4, "training")
-        model, report = cfg.fit(x, table[:, at], recipient=holder)
+        model, report = cfg.fit(x, table[:, at], recipient=holder, on_epoch=lambda done, n:
+                                ctx.progress(0.4 + 0.5 * done / n, f"training: epoch {done}/{n}"))
         ctx.progress(0.9, "storing")
         others = [p for p in names if p != holder]
         n_val = int(round(len(table) * cfg.validation_fraction))
