@@ -62,7 +62,7 @@ def test_header_mismatch_is_an_error_not_empty_fields(tmp_path, zh_small, capsys
     assert main(["link", "run", *args, "--columns", "name=全名"]) == 2
     assert "has no column '全名'" in capsys.readouterr().err
     assert main(["link", "run", *args, "--columns", "nickname=姓名"]) == 2
-    assert "the schema has no field 'nickname'" in capsys.readouterr().err
+    assert "schema 'person' has no field 'nickname'" in capsys.readouterr().err
     # a partial mapping runs, and says which fields it could not find
     assert main(["link", "run", *args, "--columns", "name=姓名"]) == 0
     assert "not in both files: dob (dob)" in capsys.readouterr().err

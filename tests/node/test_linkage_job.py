@@ -26,6 +26,7 @@ pytestmark = pytest.mark.tls
 OWNERS = ["fund", "offshore", "securities"]
 NODES = [*OWNERS, "compliance"]
 IDENT = ["id", "name", "dob", "gender", "phone", "id_number", "address"]
+ZH = dict(zip(IDENT, ["编号", "姓名", "出生日期", "性别", "手机", "证件号", "地址"], strict=True))
 DAYS = 10
 INFLOW = [f"in_{d}" for d in range(DAYS)]
 OUTFLOW = [f"out_{d}" for d in range(DAYS)]
@@ -78,6 +79,16 @@ def net(tmp_path_factory):
         if owner == "securities":
             write_private(home / "linkage" / "solo.key", KEY)
         store = open_store(NodeConfig.load(home).db_url)
+        if owner == "offshore":  # the same clients under Chinese headers
+            with open(home / "data" / "clients_zh.csv", "w", newline="",
+                      encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                w.writerow([ZH[c] for c in IDENT])
+                w.writerows([r[c] for c in IDENT] for r in rows)
+            Catalog(store, home).register(Dataset(
+                id="clients_zh", kind="csv", location="data/clients_zh.csv",
+                schema={ZH[c]: "string" for c in IDENT},
+                policy=[PolicyRule(columns=list(ZH.values()), protocols=PROTOCOLS)]))
         Catalog(store, home).register(Dataset(
             id="identities", kind="csv", location="data/identities.csv",
             schema={c: "string" for c in IDENT} | {c: "int" for c in _activity_columns()},
@@ -172,6 +183,23 @@ def test_unit_mode_result_to_compliance_and_one_owner(net):
         apis["fund"].call("GET", f"/jobs/{job_id}", role="auditor")
 
 
+def test_other_headers_mapped_with_params_fields(net):
+    """offshore's dataset has Chinese headers; params.fields maps them onto the schema: the
+    links equal those of the same rows under the schema's own names."""
+    _, apis, data, _ = net
+    pair = ["offshore", "securities"]
+    body = match_job(pair, "unit")
+    body["inputs"]["offshore"] = {"dataset": "clients_zh", "columns": list(ZH.values())}
+    body["params"]["fields"] = {"offshore": {c: ZH[c] for c in IDENT[1:]}}
+    job_id, views = run_job(apis, body, [*pair, "compliance"])
+    assert {v["state"] for v in views.values()} == {"succeeded"}, \
+        {n: v["reason"] for n, v in views.items()}
+    res = apis["compliance"].call("GET", f"/jobs/{job_id}/result")["result"]
+    want = link_in_process(with_ids(data["offshore"]), with_ids(data["securities"]), PERSON,
+                           KEY, "unit")
+    assert res["tables"][0]["links"] == sorted(map(list, want)) and len(want) > 20
+
+
 def aml_reference(a, b, act_a, act_b):
     rule = AmlRule(**RULE)
 
@@ -234,6 +262,15 @@ BAD = [
       "inputs": {o: {"dataset": "identities", "columns": ["id", "name", "surname"]}
                  for o in ("securities", "fund")}},
      "dataset 'identities' has no column 'surname'"),
+    ({**match_job(["securities", "fund"]), "params": {
+        **match_job(["securities", "fund"])["params"], "fields": {"futures": {"name": "x"}}}},
+     "params.fields: 'futures' is not a data owner of this job"),
+    ({**match_job(["securities", "fund"]), "params": {
+        **match_job(["securities", "fund"])["params"], "fields": {"fund": {"nick": "name"}}}},
+     "params.fields of 'fund': schema 'person' has no field 'nick'"),
+    ({**match_job(["securities", "fund"]), "params": {
+        **match_job(["securities", "fund"])["params"], "fields": {"fund": {"name": "姓名"}}}},
+     "params.fields of 'fund': column '姓名' is not in its input's columns"),
     (aml_job(["securities", "fund", "offshore"]), "linkage.aml needs exactly 2 data owners"),
     ({**aml_job(), "params": {**aml_job()["params"], "rule": {"window": 3}}},
      "params.rule may only set window_days"),

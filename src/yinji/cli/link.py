@@ -65,7 +65,7 @@ def _read(path: str, id_col: str) -> list[dict[str, str]]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from yinji.linkage.schemas import SCHEMAS
+    from yinji.linkage.schemas import SCHEMAS, remap
 
     if args.schema not in SCHEMAS:
         print(f"yinji link: unknown schema {args.schema!r} ({', '.join(SCHEMAS)})",
@@ -77,10 +77,12 @@ def _run(args: argparse.Namespace) -> int:
     key = Path(args.key).read_bytes()
     a, b = _read(args.a, args.id_column), _read(args.b, args.id_column)
     try:
-        schema = map_columns(schema, args.columns or "", {args.a: a, args.b: b})
+        mapping = parse_columns(args.columns or "")
+        check_fields(schema, mapping, {args.a: a, args.b: b})
     except ValueError as e:
         print(f"yinji link: {e}", file=sys.stderr)
         return 2
+    a, b = remap(schema, a, mapping), remap(schema, b, mapping)
     links = link_in_process(a, b, schema, key, args.mode)
     out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
     try:
@@ -105,40 +107,40 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def map_columns(schema, spec: str, files: dict[str, list[dict]]):  # noqa: ANN001, ANN201
-    """The schema with `spec`'s column choices applied; fails when a named field or column
-    does not exist, or when no field of the schema has a column in both files. Prints which
-    fields are used, so that a header mismatch is never silently an empty field."""
-    fields = {f.name: f for f in schema.fields}
-    chosen: dict[str, tuple[str, ...]] = {}
+def parse_columns(spec: str) -> dict[str, list[str]]:
+    """`--columns name=姓名,address=省+市` as {field: [columns]}."""
+    out = {}
     for item in filter(None, (x.strip() for x in spec.split(","))):
         name, eq, cols = item.partition("=")
-        if not eq or not cols:
+        if not eq or not cols.strip():
             raise ValueError(f"--columns: {item!r} is not FIELD=COLUMN")
-        if name not in fields:
-            raise ValueError(f"--columns: the schema has no field {name!r} "
-                             f"(fields: {', '.join(fields)})")
-        chosen[name] = tuple(c.strip() for c in cols.split("+"))
+        out[name.strip()] = [c.strip() for c in cols.split("+")]
+    return out
+
+
+def check_fields(schema, mapping: dict[str, list[str]], files: dict[str, list[dict]]) -> None:  # noqa: ANN001
+    """Fails when a mapped field or column does not exist, or when no field of the schema has
+    a column in both files; prints which fields are used, so that a header mismatch is never
+    silently an empty field."""
+    from yinji.linkage.schemas import field_columns
+
+    cols = field_columns(schema, mapping)
     headers = {path: set(rows[0]) if rows else set() for path, rows in files.items()}
-    for name, cols in chosen.items():
+    for name in mapping:
         for path, head in headers.items():
-            missing = [c for c in cols if c not in head]
+            missing = [c for c in cols[name] if c not in head]
             if missing and files[path]:
                 raise ValueError(f"--columns {name}: {path} has no column "
                                  f"{', '.join(map(repr, missing))}")
-    new = [dataclasses.replace(f, columns=chosen[f.name]) if f.name in chosen else f
-           for f in schema.fields]
     used, unused = [], []
-    for f in new:
-        cols = f.columns or (f.name,)
-        both = all(any(c in head for c in cols) for head in headers.values())
-        (used if both else unused).append(f"{f.name} ({'+'.join(cols)})")
+    for name, cs in cols.items():
+        both = all(any(c in head for c in cs) for head in headers.values())
+        (used if both else unused).append(f"{name} ({'+'.join(cs)})")
     if not used and all(files.values()):
         raise ValueError(f"no field of schema {schema.name!r} has a column in both files "
                          f"(expected {', '.join(unused)}); map yours with --columns")
     print(f"fields used: {', '.join(used) or '-'}; not in both files: "
           f"{', '.join(unused) or '-'}", file=sys.stderr)
-    return dataclasses.replace(schema, fields=tuple(new))
 
 
 def _is_pair(row: list[str], a: list[dict], b: list[dict]) -> bool:

@@ -11,6 +11,9 @@ see popcounts (docs/SECURITY.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
 from yinji.linkage.encoding import Field, Schema
 
 PERSON = Schema(
@@ -47,3 +50,43 @@ FEBRL = Schema(
 )
 
 SCHEMAS = {"person": PERSON, "febrl": FEBRL}
+
+
+def field_columns(schema: Schema, mapping: Mapping[str, str | Sequence[str]] | None = None
+                  ) -> dict[str, tuple[str, ...]]:
+    """Per field of `schema`, the record columns that feed it: the schema's own names, or the
+    ones `mapping` gives (a column or a list of columns joined by a space), for files and
+    datasets whose headers differ (姓名 for name). Fails naming an unknown field or a bad value."""
+    fields = {f.name: f for f in schema.fields}
+    out = {name: f.columns or (name,) for name, f in fields.items()}
+    for name, cols in (mapping or {}).items():
+        if name not in fields:
+            raise ValueError(f"schema {schema.name!r} has no field {name!r} "
+                             f"(fields: {', '.join(fields)})")
+        cols = (cols,) if isinstance(cols, str) else tuple(cols)
+        if not cols or not all(isinstance(c, str) and c for c in cols):
+            raise ValueError(f"field {name!r}: give a column name or a list of column names")
+        out[name] = cols
+    return out
+
+
+def remap(schema: Schema, rows: Iterable[Mapping[str, Any]],
+          mapping: Mapping[str, str | Sequence[str]] | None = None) -> list[dict[str, Any]]:
+    """Rows as `schema`'s encoder reads them: a mapped field's columns are joined (by a space,
+    empty cells skipped) into the field's own first column name; other keys are kept."""
+    if not mapping:
+        return [dict(r) for r in rows]
+    cols = field_columns(schema, mapping)
+    targets = {name: (f.columns or (f.name,)) for f in schema.fields
+               for name in [f.name] if name in mapping}
+    out = []
+    for r in rows:
+        rec = dict(r)
+        for name, own in targets.items():
+            for c in own:
+                rec.pop(c, None)
+            values = (r.get(c) for c in cols[name])
+            rec[own[0]] = " ".join(s for v in values if v is not None and v == v  # not NaN
+                                   for s in [str(v).strip()] if s)
+        out.append(rec)
+    return out

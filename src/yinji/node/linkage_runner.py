@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # runners.py imports this module to register it
 KEY_DIR = "linkage"
 _KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _RULE = ("window_days", "inflow_threshold", "max_counterparties")
-_PARAMS = ("unit", "key", "mode", "schema", "threshold")
+_PARAMS = ("unit", "key", "mode", "schema", "threshold", "fields")
 _AML_PARAMS = ("activity", "rule", "reveal_aggregates")
 
 
@@ -82,8 +82,11 @@ def _schema(params: dict[str, Any]) -> Schema:
     return schema
 
 
-def _schema_columns(schema: Schema) -> list[str]:
-    return [c for f in schema.fields for c in (f.columns or (f.name,))]
+def _schema_columns(schema: Schema, fields: dict[str, Any] | None = None) -> list[str]:
+    """The identity columns an owner may give: the schema's names, or its `params.fields`."""
+    from yinji.linkage.schemas import field_columns
+
+    return [c for cols in field_columns(schema, fields).values() for c in cols]
 
 
 def _activity_columns(params: dict[str, Any]) -> list[str]:
@@ -98,7 +101,8 @@ class LinkageRunner:
     """`linkage.match` / `linkage.aml` (see the module docstring for what each party learns).
 
     params: unit (node name), key (key id), mode (unit | mpc, default mpc), schema (person |
-    febrl), threshold; for linkage.aml also activity {inflow: [day columns], outflow: [...],
+    febrl), threshold, fields (per owner, schema field -> its column or columns, for datasets
+    whose headers differ: {offshore: {name: 姓名, address: [省, 市]}}); for linkage.aml also activity {inflow: [day columns], outflow: [...],
     counterparties: column}, rule {window_days, inflow_threshold, max_counterparties},
     reveal_aggregates (default true)."""
 
@@ -163,12 +167,25 @@ class LinkageRunner:
 
     def _validate_columns(self, inputs: dict[str, Any], params: dict[str, Any]) -> list[str]:
         name = params.get("schema", "person")
-        encoded = _schema_columns(_schema({"schema": name}))
+        schema = _schema({"schema": name})
         activity = _activity_columns(params) if self.aml else []
-        problems = []
+        fields = params.get("fields") or {}
+        if not isinstance(fields, dict) or not all(isinstance(v, dict) for v in fields.values()):
+            return ["params.fields must map an owner to {schema field: column or [columns]}"]
+        problems = [f"params.fields: {o!r} is not a data owner of this job"
+                    for o in sorted(set(fields) - set(inputs))]
         for owner, inp in sorted(inputs.items()):
             cols = list(inp.get("columns") or [])
             where = f"input of {owner!r}"
+            try:
+                encoded = _schema_columns(schema, fields.get(owner))
+            except ValueError as e:
+                problems.append(f"params.fields of {owner!r}: {e}")
+                continue
+            mapped = {c for v in fields.get(owner, {}).values()
+                      for c in ([v] if isinstance(v, str) else v)}
+            problems += [f"params.fields of {owner!r}: column {c!r} is not in its input's "
+                         f"columns" for c in sorted(mapped - set(cols[1:]))]
             if len(cols) != len(set(cols)):
                 problems.append(f"{where}: a column is listed twice")
             if cols and (cols[0] in encoded or cols[0] in activity):
@@ -178,7 +195,8 @@ class LinkageRunner:
             for c in unknown:
                 problems.append(f"{where}: column {c!r} is not a column of schema {name} "
                                 f"({', '.join(encoded)})" + (" nor an activity column"
-                                                             if self.aml else ""))
+                                                             if self.aml else "")
+                                + "; map other headers with params.fields")
             if not any(c in encoded for c in cols[1:]):
                 problems.append(f"{where}: give the record id column first, then at least one "
                                 f"identity column of schema {name} ({', '.join(encoded)})")
@@ -265,14 +283,19 @@ class _Owner:
 
     def __init__(self, ctx: RunContext, key: bytes) -> None:
         assert ctx.inputs is not None
+        from yinji.linkage.schemas import remap
+
         cols = ctx.spec["inputs"][ctx.me]["columns"]
-        encoded = set(_schema_columns(_schema(ctx.spec["params"])))
+        schema = _schema(ctx.spec["params"])
+        fields = (ctx.spec["params"].get("fields") or {}).get(ctx.me)
+        encoded = set(_schema_columns(schema, fields))
         self.me, self.key, self.inputs = ctx.me, key, ctx.inputs
         self.ids = [str(v) for v in ctx.inputs[cols[0]]]
         if len(set(self.ids)) != len(self.ids):
             raise ValueError(f"record id column {cols[0]!r} at {ctx.me} has duplicate values")
         ident = [c for c in cols[1:] if c in encoded]
-        self.records = [{c: str(ctx.inputs[c][i]) for c in ident} for i in range(len(self.ids))]
+        self.records = remap(schema, ({c: str(ctx.inputs[c][i]) for c in ident}
+                                      for i in range(len(self.ids))), fields)
 
     def activity(self, order: np.ndarray, spec: dict[str, Any]) -> Activity:
         from yinji.linkage.aml import Activity
