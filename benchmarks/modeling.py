@@ -8,7 +8,8 @@ against SecretFlow SPU's ABY3 simulation running the same mini-batch SGD in the 
 
 Data: ISLR `Default` (10,000 x 3, label default), openintro `loans_full_schema`
 (Lending Club, 10,000 x 20 numeric credit features, label grade D-G) and AER `CreditCard`
-(1,319 x 8, label card granted: small and nearly separable); 70/30 stratified split, seed 0. Vertical: party 0 holds the first half of the columns, party 1 the rest and the label.
+(1,319 x 8, label card granted: small and nearly separable); 70/30 stratified split, seed 0.
+Vertical: party 0 holds the first half of the columns, party 1 the rest and the label.
 Horizontal: rows dealt to 3 companies. Times are wall seconds of training only (inputs
 already shared / local), one BLAS thread per party, in-process parties (in-memory network).
 `--data FILE --label COL` runs the quality sections on your own CSV instead (numeric
@@ -50,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peers.run import run_peer  # noqa: E402
 
 ROWS: list[dict] = []
-DATA: list[Dataset] = []  # --data, else the two public tables
+DATA: list[Dataset] = []  # --data, else the three public tables
 
 
 def datasets() -> list[Dataset]:
@@ -112,7 +113,7 @@ def bench_sslr(peers: bool) -> None:
             auc_central=metrics.auc(te.y, ref), ks=metrics.ks(te.y, p),
             ks_central=metrics.ks(te.y, ref), epochs=report.epochs_run, train_s=t,
             central_s=t_ref)
-    if DATA:
+    if DATA:  # the timing bar below is on its own fixed table
         return
 
     # The timing bar: 10^4 x 20, 5 epochs, batch 1024, same standardised arrays as SPU.
@@ -372,8 +373,8 @@ def bench_he() -> None:
             decrypt_per_s=len(vals) / (time.perf_counter() - t0), keygen_s=keygen)
 
 
-SECTIONS = {"he": bench_he, "sslr": bench_sslr, "join": bench_join, "fedavg": bench_fedavg, "fedboost": bench_fedboost,
-            "secureboost": bench_secureboost}
+SECTIONS = {"he": bench_he, "sslr": bench_sslr, "join": bench_join, "fedavg": bench_fedavg,
+            "fedboost": bench_fedboost, "secureboost": bench_secureboost}
 
 
 def main(argv: list[str] | None = None) -> int:
