@@ -14,6 +14,8 @@ import sys
 import threading
 from pathlib import Path
 
+from yinji.textfile import decode_error, open_csv
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("link", help="privacy-preserving record linkage (Bloom filters, MPC)")
@@ -56,8 +58,12 @@ def _keygen(args: argparse.Namespace) -> int:
 
 
 def _read(path: str, id_col: str) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.DictReader(f))
+    """Rows of a CSV file (UTF-8 or GBK / GB18030)."""
+    with open_csv(path) as f:
+        try:
+            rows = list(csv.DictReader(f))
+        except UnicodeDecodeError as exc:
+            raise ValueError(decode_error(path, exc)) from None
     for i, r in enumerate(rows):
         r.setdefault(id_col, str(i))
         r["__id"] = r.get(id_col) or str(i)
@@ -75,8 +81,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.threshold is not None:
         schema = dataclasses.replace(schema, threshold=args.threshold)
     key = Path(args.key).read_bytes()
-    a, b = _read(args.a, args.id_column), _read(args.b, args.id_column)
     try:
+        a, b = _read(args.a, args.id_column), _read(args.b, args.id_column)
         mapping = parse_columns(args.columns or "")
         check_fields(schema, mapping, {args.a: a, args.b: b})
     except ValueError as e:
@@ -94,7 +100,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.out:
             out.close()
     if args.truth:
-        with open(args.truth, newline="", encoding="utf-8-sig") as f:
+        with open_csv(args.truth) as f:
             rows = [r for r in csv.reader(f) if len(r) >= 2]
         truth = {(r[0], r[1]) for r in rows[1:]} if rows and not _is_pair(rows[0], a, b) \
             else {(r[0], r[1]) for r in rows}

@@ -25,6 +25,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from yinji.textfile import decode_error, open_csv
+
 EXIT_PARTIAL = 3
 KEYS_PER_REQUEST = 256  # keys per OPRF/PIR request; the rate limit is charged per request
 
@@ -148,13 +150,15 @@ def read_table(path: Path, columns: list[str]) -> list[dict[str, str]]:
         _check_columns(path, columns, available)
         table = pq.read_table(path, columns=columns).to_pylist()
         return [{c: "" if r[c] is None else str(r[c]) for c in columns} for r in table]
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        _check_columns(path, columns, reader.fieldnames or [])
+    with open_csv(path) as fh:
         try:
+            reader = csv.DictReader(fh)
+            _check_columns(path, columns, reader.fieldnames or [])
             return [{c: (row[c] or "") for c in columns} for row in reader]
         except csv.Error as exc:
             raise CliError(f"--list {path}: line {reader.line_num}: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise CliError(f"--list {decode_error(path, exc)}") from None
 
 
 def _check_columns(path: Path, wanted: list[str], available: list[str]) -> None:

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from yinji.net.ports import free_ports
+from yinji.textfile import decode_error, open_csv
 
 AGGREGATOR = "aggregator"
 
@@ -55,7 +56,8 @@ class PsiCliError(Exception):
 
 
 def read_table(path: str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a CSV (UTF-8, BOM allowed) or Parquet file, all values as text."""
+    """Header and rows of a CSV (UTF-8 with or without BOM, or GBK / GB18030) or Parquet
+    file, all values as text."""
     p = Path(path)
     if not p.exists():
         raise PsiCliError(f"{path}: no such file")
@@ -70,13 +72,15 @@ def read_table(path: str) -> tuple[list[str], list[list[str]]]:
         data = [table.column(c).to_pylist() for c in cols]
         rows = [["" if v is None else str(v) for v in r] for r in zip(*data, strict=True)]
         return cols, rows
-    with open(p, newline="", encoding="utf-8-sig") as fh:
+    with open_csv(p) as fh:
         reader = csv.reader(fh)
         try:
             header = next(reader)
+            return header, list(reader)
         except StopIteration:
             raise PsiCliError(f"{path}: empty file (no header)") from None
-        return header, list(reader)
+        except UnicodeDecodeError as exc:
+            raise PsiCliError(decode_error(path, exc)) from None
 
 
 def _progress(name: str):  # noqa: ANN202

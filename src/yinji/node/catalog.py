@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from yinji.node.store import Store
+from yinji.textfile import decode_error, open_csv
 
 KINDS = ("csv", "parquet", "sql")
 TYPES = ("string", "float", "int")
@@ -134,7 +135,7 @@ class Catalog:
     def _columns(self, ds: Dataset) -> list[str]:
         try:
             if ds.kind == "csv":
-                with open(self._path(ds.location), newline="", encoding="utf-8") as fh:
+                with open_csv(self._path(ds.location)) as fh:
                     return next(csv.reader(fh), [])
             if ds.kind == "parquet":
                 pq = _pyarrow()
@@ -156,10 +157,15 @@ class Catalog:
 
     def _read_csv(self, ds: Dataset, columns: list[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {c: [] for c in columns}
-        with open(self._path(ds.location), newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                for c in columns:
-                    out[c].append(row[c])
+        path = self._path(ds.location)
+        with open_csv(path) as fh:
+            try:
+                for row in csv.DictReader(fh):
+                    for c in columns:
+                        out[c].append(row[c])
+            except UnicodeDecodeError as exc:
+                raise CatalogError(f"dataset {ds.id!r}: {decode_error(ds.location, exc)}") \
+                    from None
         return out
 
     def _read_parquet(self, ds: Dataset, columns: list[str]) -> dict[str, list[Any]]:
