@@ -50,6 +50,16 @@ def test_prepare_reports_empty_invalid_duplicates():
     assert "2 kept" in p.report.summary()
 
 
+def test_spreadsheet_notation_is_dropped_and_explained():
+    """Excel shows an 18-digit ID as 1.10105E+17: two people would collide on it."""
+    p = prepare_keys([ID_X, "1.10105E+17", "4.40524E+17", "1.10105e+17", "3E12", "1.5"])
+    assert p.report.spreadsheet == [1, 2, 3] and p.report.kept == 3
+    assert [k.decode() for k in p.keys] == [ID_X, "3E12", "1.5"]  # not that notation: kept
+    assert "3 in spreadsheet notation such as 1.10105E+17 (first rows [1, 2, 3])" in \
+        p.report.summary()
+    assert "spreadsheet" not in prepare_keys([ID_X]).report.summary()
+
+
 def test_duplicates_reject():
     with pytest.raises(DuplicateKeys) as e:
         prepare_keys(["a", "b", "ａ"], duplicates="reject")

@@ -16,7 +16,9 @@ bytes, so every protocol in `yinji.psi` takes keys from `prepare_keys`:
   number (optionally +86 / 0086 / 86, spaces and hyphens ignored), else "text".
 
 Multi-column keys are encoded unambiguously (each part length-prefixed). Empty keys (any part
-empty after normalisation) and invalid keys are dropped and reported by row number. Duplicates
+empty after normalisation) and invalid keys are dropped and reported by row number, and so
+are keys in spreadsheet notation ('1.10105E+17': Excel stored an 18-digit ID number as a
+float and its digits are lost, so it could only ever match by accident). Duplicates
 are handled explicitly: `duplicates="reject"` raises `DuplicateKeys`; "first" keeps the first
 row of each key (the documented row) and reports the others.
 """
@@ -38,6 +40,7 @@ _MOBILE = re.compile(r"1[3-9]\d{9}")
 _SPACES = re.compile(r"\s+")
 _ID_LIKE = re.compile(r"\d{17}[\dXx]")
 _MOBILE_LIKE = re.compile(r"(?:\+86|0086|86)?1[3-9]\d{9}")
+_SPREADSHEET = re.compile(r"[0-9]\.[0-9]+[eE]\+[0-9]{1,3}")
 
 
 class DuplicateKeys(ValueError):
@@ -118,14 +121,21 @@ class KeyReport:
     empty: list[int] = field(default_factory=list)
     invalid: list[int] = field(default_factory=list)
     duplicates: list[int] = field(default_factory=list)
+    spreadsheet: list[int] = field(default_factory=list)  # '1.10105E+17': digits lost
 
     @property
     def kept(self) -> int:
-        return self.rows - len(self.empty) - len(self.invalid) - len(self.duplicates)
+        return (self.rows - len(self.empty) - len(self.invalid) - len(self.duplicates)
+                - len(self.spreadsheet))
 
     def summary(self) -> str:
-        return (f"{self.rows} rows: {self.kept} kept, {len(self.empty)} empty, "
+        text = (f"{self.rows} rows: {self.kept} kept, {len(self.empty)} empty, "
                 f"{len(self.invalid)} invalid, {len(self.duplicates)} duplicate")
+        if self.spreadsheet:
+            text += (f", {len(self.spreadsheet)} in spreadsheet notation such as 1.10105E+17 "
+                     f"(first rows {self.spreadsheet[:5]}): the digits are lost; export the "
+                     "key column as text")
+        return text
 
 
 @dataclass
@@ -192,11 +202,17 @@ def prepare_keys(columns: Mapping[str, Sequence[object]] | Sequence[object], *,
             if not s:
                 status = "empty"
                 break
+            if _SPREADSHEET.fullmatch(s):
+                status = "spreadsheet"
+                break
             if validate and not _valid(s, kind):
                 status = "invalid"
             parts.append(s)
         if status == "empty":
             report.empty.append(i)
+            continue
+        if status == "spreadsheet":
+            report.spreadsheet.append(i)
             continue
         if status == "invalid":
             report.invalid.append(i)
