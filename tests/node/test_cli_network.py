@@ -15,6 +15,7 @@ def test_network_demo_and_clean_shutdown(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "DEMO OK" in out.stdout
     assert out.stdout.count("audit verify") == 4 and "FAILED" not in out.stdout
+    assert "securities' own keys: " in out.stdout and " kept, 0 empty, 0 invalid" in out.stdout
     nodes = yaml.safe_load((tmp_path / "network.yaml").read_text())["nodes"]
     assert not any((tmp_path / n / "node.pid").exists() for n in nodes)
     assert oct((tmp_path / "tokens.yaml").stat().st_mode & 0o777) == "0o600"

@@ -329,7 +329,10 @@ def run_scenario(root: Path, out=print) -> bool:  # type: ignore[no-untyped-def]
                          & {r["customer_id"] for r in _read(root, "offshore")})
                 out(f"  shared customers: {res['size']} (plaintext check: {len(truth)}); "
                     f"offshore holds a result: {views['offshore']['has_result']}")
+                out(f"  securities' own keys: {res['own_keys']}")
+                rows = len(_read(root, "securities"))
                 ok &= set(res["intersection"]) == truth and not views["offshore"]["has_result"]
+                ok &= res["own_keys"].startswith(f"{rows} rows: {rows} kept")
 
         # 3. Every node's audit log.
         for n, api in apis.items():

@@ -1,6 +1,7 @@
 """Adapter between the node's PSI job runners and `yinji.psi` (two-party ECDH-PSI).
 
-Keys are normalised by `yinji.psi.keys.prepare_keys` (duplicates: first row kept); the
+Keys are normalised by `yinji.psi.keys.prepare_keys` (duplicates: first row kept; empty keys
+and keys in spreadsheet notation dropped, counted in the job's stage and result); the
 intersection is returned as the recipient's own original values. Leakage is that of
 `yinji.psi.ecdh` (see docs/SECURITY.md): only the named recipients learn the intersection,
 or only its size for cardinality jobs.
@@ -9,8 +10,12 @@ or only its size for cardinality jobs.
 from __future__ import annotations
 
 import importlib.util
+from typing import TYPE_CHECKING
 
 from yinji.net.channel import Party
+
+if TYPE_CHECKING:
+    from yinji.psi.keys import PreparedKeys
 
 
 def unavailable() -> str | None:
@@ -24,22 +29,28 @@ def _receiver(party: Party, peer: str, recipients: list[str]) -> str | None:
     return None if wanted == {party.name, peer} else next(iter(wanted))
 
 
-def intersect(party: Party, peer: str, items: list[str], recipients: list[str]) -> list[str] | None:
-    from yinji.psi.ecdh import ecdh_psi
+def prepare(items: list[str]) -> PreparedKeys:
+    """This node's keys, normalised; `.report.summary()` says what was dropped and why."""
     from yinji.psi.keys import prepare_keys
 
-    prepared = prepare_keys(items)
+    return prepare_keys(items)
+
+
+def intersect(party: Party, peer: str, items: list[str], prepared: PreparedKeys,
+              recipients: list[str]) -> list[str] | None:
+    from yinji.psi.ecdh import ecdh_psi
+
     found = ecdh_psi(party, peer, prepared, receiver=_receiver(party, peer, recipients))
     if found is None:
         return None
     return [items[int(prepared.rows[i])] for i in found]
 
 
-def cardinality(party: Party, peer: str, items: list[str], recipients: list[str]) -> int | None:
+def cardinality(party: Party, peer: str, prepared: PreparedKeys,
+                recipients: list[str]) -> int | None:
     from yinji.psi.ecdh import psi_cardinality
-    from yinji.psi.keys import prepare_keys
 
     receiver = _receiver(party, peer, recipients)
     if receiver is None:
         raise ValueError("a PSI cardinality job has exactly one recipient")
-    return psi_cardinality(party, peer, prepare_keys(items), receiver=receiver)
+    return psi_cardinality(party, peer, prepared, receiver=receiver)

@@ -139,13 +139,15 @@ class PsiRunner:
         col = ctx.spec["inputs"][ctx.me]["columns"][0]
         items = [str(v) for v in ctx.inputs[col]]
         peer = next(p for p in self.compute_parties(ctx.spec) if p != ctx.me)
-        ctx.progress(0.3, "computing")
+        prepared = psi_adapter.prepare(items)
+        keys = prepared.report.summary()  # counts of this node's own keys only
+        ctx.progress(0.3, f"computing; own keys: {keys}")
         if self.cardinality:
-            size = psi_adapter.cardinality(ctx.party, peer, items, ctx.spec["recipients"])
-            return None if size is None else {"cardinality": int(size)}
-        inter = psi_adapter.intersect(ctx.party, peer, items, ctx.spec["recipients"])
+            size = psi_adapter.cardinality(ctx.party, peer, prepared, ctx.spec["recipients"])
+            return None if size is None else {"cardinality": int(size), "own_keys": keys}
+        inter = psi_adapter.intersect(ctx.party, peer, items, prepared, ctx.spec["recipients"])
         return None if inter is None else {"intersection": sorted(inter),
-                                           "size": len(inter)}
+                                           "size": len(inter), "own_keys": keys}
 
 
 RUNNERS: dict[str, ProtocolRunner] = {
