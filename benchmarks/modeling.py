@@ -163,7 +163,7 @@ def bench_sslr(peers: bool) -> None:
 
 # ------------------------------------------------------------------------------ SS-LR on the join
 def bench_join() -> None:
-    from yinji.mpc import Session, SharedTensor, concatenate
+    from yinji.mpc import Session
     from yinji.psi.join import hidden_join
     from yinji.testing.parties import run_parties
 
@@ -182,19 +182,14 @@ def bench_join() -> None:
         kb, fb = [ids[i] for i in b_rows], np.column_stack([tr.x[b_rows, split:], tr.y[b_rows]])
         cfg = SSLR(l2=1e-4)  # defaults: 20 epochs, lr 0.5, batch >= 40 steps an epoch
 
-        def body(party, keys, feats, cfg=cfg, te=te, split=split, d=d):
+        def body(party, keys, feats, cfg=cfg, te=te, split=split, d=d):  # A, B: ranks 0, 1
             s = Session(party, ["A", "B", "C"])
             t0 = time.perf_counter()
             table = hidden_join(s, keys, feats)
             t_join = time.perf_counter() - t0
             model, report = cfg.fit(table[:, :d], table[:, d], recipient="B")
             t = time.perf_counter() - t0
-            m = len(te.y)
-            x0 = SharedTensor.share(s, te.x[:, :split] if s.rank == 0 else None, 0,
-                                    shape=(m, split))
-            x1 = SharedTensor.share(s, te.x[:, split:] if s.rank == 1 else None, 1,
-                                    shape=(m, d - split))
-            p = model.predict(concatenate([x0, x1], axis=1)).reveal_to("B")
+            p = model.predict(share_vertical(s, te.x, None, split)).reveal_to("B")
             return len(table), report, p, t_join, t
 
         out = run_parties(body, names=["A", "B", "C"],

@@ -46,6 +46,16 @@ def test_catalog_reads_bom_and_gbk_datasets(exported, tmp_path):
     store.close()
 
 
+def test_empty_file(tmp_path):
+    from yinji.cli.psi import PsiCliError, read_table
+
+    p = tmp_path / "empty.csv"
+    p.write_bytes(b"")
+    assert csv_encoding(p) == "utf-8-sig"
+    with pytest.raises(PsiCliError, match="empty file"):
+        read_table(str(p))
+
+
 def test_undecodable_bytes_are_named(tmp_path):
     from yinji.cli.psi import PsiCliError, read_table
 

@@ -1,7 +1,5 @@
 import pytest
 
-from yinji.testing.datasets import share_vertical  # noqa: F401 - re-exported for the tests
-
 
 @pytest.fixture(scope="session")
 def default_data():
@@ -9,8 +7,6 @@ def default_data():
     from yinji.testing.datasets import islr_default
 
     return islr_default().split(test_fraction=0.3, seed=0)
-
-
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 
-from tests.ml.conftest import share_vertical
 from yinji.ml.registry import (
     ModelMeta,
     ModelRegistry,
@@ -15,6 +14,7 @@ from yinji.ml.registry import (
     save_sslr,
 )
 from yinji.ml.sslr import SSLR
+from yinji.testing.datasets import share_vertical
 from yinji.testing.mpc import NAMES, run_mpc
 from yinji.testing.parties import run_parties
 

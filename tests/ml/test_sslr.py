@@ -8,10 +8,10 @@ oracle running the same mini-batch SGD in floating point: probabilities within 0
 import numpy as np
 import pytest
 
-from tests.ml.conftest import share_vertical
 from yinji.ml import metrics
 from yinji.ml.sslr import SSLR, SSLinearModel, Standardiser
 from yinji.mpc import SharedTensor
+from yinji.testing.datasets import share_vertical
 from yinji.testing.mpc import run_mpc
 
 sklearn = pytest.importorskip("sklearn")

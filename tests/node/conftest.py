@@ -1,6 +1,7 @@
 """Fixtures for node tests: PostgreSQL (Debian's server, started here when available) and a
 four-node network of separate processes on loopback."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -77,15 +78,16 @@ def new_pg_database(server_url: str) -> str:
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 
+@contextlib.contextmanager
 def leads_network(root, nodes, policies, values, shares, columns, rules, rng):
     """A network of `nodes` where each company in `values` holds a shuffled `shares[name]`
     fraction of the customers C0000.. as a registered CSV dataset "leads" (customer_id +
-    `columns[name]`). Returns (apis, {name: {customer_id: row}}); stop with stop_nodes."""
+    `columns[name]`). Yields (apis, {name: {customer_id: row}}); stops the nodes after."""
     import csv
 
     import numpy as np
 
-    from yinji.cli.network import clients, create_network, start_nodes
+    from yinji.cli.network import clients, create_network, start_nodes, stop_nodes
 
     create_network(root, nodes, job_timeout=60, policies=policies)
     tables = {}
@@ -104,4 +106,9 @@ def leads_network(root, nodes, policies, values, shares, columns, rules, rng):
             "id": "leads", "kind": "csv", "location": "data/leads.csv",
             "schema": {"customer_id": "string", **dict.fromkeys(columns[name], "float")},
             "policy": rules})
-    return apis, tables
+    try:
+        yield apis, tables
+    finally:
+        for api in apis.values():
+            api.close()
+        stop_nodes(root)

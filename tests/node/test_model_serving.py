@@ -40,13 +40,10 @@ def net(tmp_path_factory):
     y = (x @ [1.2, -0.8, 1.0, 0.6, -1.1] + rng.normal(scale=0.5, size=n) > 0).astype(int)
     values = {"fund": np.column_stack([x[:, 0], x[:, 1], y]),
               "securities": x[:, 2:4], "futures": x[:, 4:5]}
-    apis, tables = leads_network(root, NODES, POLICIES, values,
-                                 {"fund": 0.9, "securities": 0.95, "futures": 0.85},
-                                 COLUMNS, RULES, rng)
-    yield root, apis, tables
-    for api in apis.values():
-        api.close()
-    stop_nodes(root)
+    with leads_network(root, NODES, POLICIES, values,
+                       {"fund": 0.9, "securities": 0.95, "futures": 0.85},
+                       COLUMNS, RULES, rng) as (apis, tables):
+        yield root, apis, tables
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.node.conftest import leads_network
-from yinji.cli.network import stop_nodes, wait_job
+from yinji.cli.network import wait_job
 
 pytestmark = pytest.mark.tls
 pytest.importorskip("yinji.psi.join")
@@ -43,12 +43,9 @@ def net(tmp_path_factory):
     x = rng.normal(size=(n, 3))
     y = (x @ [1.5, -1.0, 1.0] + rng.normal(scale=0.5, size=n) > 0).astype(int)
     values = {"fund": np.column_stack([x[:, 0], y]), "securities": x[:, 1:]}
-    apis, tables = leads_network(root, NODES, POLICIES, values,
-                                 {"fund": 0.85, "securities": 0.9}, COLUMNS, RULES, rng)
-    yield root, apis, tables
-    for api in apis.values():
-        api.close()
-    stop_nodes(root)
+    with leads_network(root, NODES, POLICIES, values,
+                       {"fund": 0.85, "securities": 0.9}, COLUMNS, RULES, rng) as (apis, tables):
+        yield root, apis, tables
 
 
 @pytest.fixture(scope="module")
