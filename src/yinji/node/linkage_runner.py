@@ -13,11 +13,13 @@ instead of silently linking nothing.
 with the unit as third party; each owner then sends the unit its record ids in its shuffled
 token order so the unit can report links as ids. Output: per owner pair, the link table
 (A id, B id, Dice) to the recipients — the unit, plus any owner named as recipient (the unit
-forwards it). What each party learns: the unit learns every owner's record ids and record
-count and what the chosen mode shows it (unit mode: all encodings and blocking tokens, hence
-all pairwise similarities; MPC mode: blocking tokens and the links with their scores only);
-owners learn the other owners' record counts (and, in MPC mode, the candidate pairs in opaque
-tokens), and the link table only if they are recipients.
+forwards it). Adversary model: semi-honest; the unit does not collude with an owner (owners
+hold the key), and in MPC mode no two of the three parties collude (yinji.linkage.match,
+yinji.linkage.mpc_match). What each party learns: the unit learns every owner's record ids and
+record count and what the chosen mode shows it (unit mode: all encodings and blocking tokens,
+hence all pairwise similarities; MPC mode: blocking tokens and the links with their scores
+only); owners learn the other owners' record counts (and, in MPC mode, the candidate pairs in
+opaque tokens), and the link table only if they are recipients.
 
 `linkage.aml`: exactly two owners, MPC mode, then the joint AML rule of yinji.linkage.aml on
 per-record activity columns (`params.activity`). Output, to the unit only: the ids of owner
