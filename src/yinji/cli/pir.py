@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from yinji.textfile import decode_error, open_csv
+from yinji import textfile
 
 EXIT_PARTIAL = 3
 KEYS_PER_REQUEST = 256  # keys per OPRF/PIR request; the rate limit is charged per request
@@ -66,7 +66,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="alliance file (.json, or .yaml): members: {NAME: HOST:PORT}")
     keys = q.add_mutually_exclusive_group(required=True)
     keys.add_argument("--key", action="append", metavar="K", help="a key (repeatable)")
-    keys.add_argument("--keys-file", metavar="F", help="one key per line (# comments)")
+    keys.add_argument("--keys-file", metavar="F",
+                      help="one key per line (# comments), or a table with --keys-column")
+    q.add_argument("--keys-column", metavar="COL", help="the key column of --keys-file")
     _tls_args(q, key_alias=False)
     q.add_argument("--out", metavar="FILE.csv", help="also write the results as CSV")
     q.add_argument("--timeout", type=float, help="seconds to wait for all members (default 30)")
@@ -80,7 +82,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                             "(POST /pir/query)")
     nkeys = nq.add_mutually_exclusive_group(required=True)
     nkeys.add_argument("--key", action="append", metavar="K", help="a key (repeatable)")
-    nkeys.add_argument("--keys-file", metavar="F", help="one key per line (# comments)")
+    nkeys.add_argument("--keys-file", metavar="F",
+                       help="one key per line (# comments), or a table with --keys-column")
+    nq.add_argument("--keys-column", metavar="COL", help="the key column of --keys-file")
     nq.add_argument("--member", action="append", metavar="PEER",
                     help="a peer to ask (default: every peer with a PIR service)")
     nq.add_argument("--service", help="PIR service id at the members")
@@ -137,28 +141,19 @@ def parse_rate(text: str):  # noqa: ANN201 - RateLimit, imported lazily
 # -- serve -----------------------------------------------------------------------------------
 
 def read_table(path: Path, columns: list[str]) -> list[dict[str, str]]:
-    """Rows of `path` restricted to `columns` (values as text); clear errors otherwise."""
-    if not path.is_file():
-        raise CliError(f"--list {path}: no such file")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        if importlib.util.find_spec("pyarrow") is None:
-            raise CliError(f"--list {path}: reading Parquet needs pyarrow, which is not "
-                           "installed; install it or convert the list to CSV")
-        import pyarrow.parquet as pq
-
-        available = pq.read_schema(path).names
-        _check_columns(path, columns, available)
-        table = pq.read_table(path, columns=columns).to_pylist()
-        return [{c: "" if r[c] is None else str(r[c]) for c in columns} for r in table]
-    with open_csv(path) as fh:
-        try:
-            reader = csv.DictReader(fh)
-            _check_columns(path, columns, reader.fieldnames or [])
-            return [{c: (row[c] or "") for c in columns} for row in reader]
-        except csv.Error as exc:
-            raise CliError(f"--list {path}: line {reader.line_num}: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise CliError(f"--list {decode_error(path, exc)}") from None
+    """Rows of `path` (CSV, .xlsx or Parquet) restricted to `columns`; clear errors
+    otherwise, including for a list with no records (it would answer `miss` to all)."""
+    try:
+        table = textfile.read_table(path)
+    except textfile.TableFileError as exc:
+        raise CliError(f"--list {exc}") from None
+    _check_columns(path, columns, table.header)
+    if not table.rows:
+        raise CliError(f"--list {path}: no records (a header only); serving it would answer "
+                       "every query `miss`")
+    at = [table.header.index(c) for c in columns]
+    return [{c: (r[i] if i < len(r) else "") for c, i in zip(columns, at, strict=True)}
+            for r in table.rows]
 
 
 def _check_columns(path: Path, wanted: list[str], available: list[str]) -> None:
@@ -323,14 +318,43 @@ def _keys(args: argparse.Namespace) -> list[str]:
     if args.key:
         keys = [k.strip() for k in args.key]
     else:
-        path = Path(args.keys_file)
-        if not path.is_file():
-            raise CliError(f"--keys-file {path}: no such file")
-        keys = [ln.strip() for ln in path.read_text(encoding="utf-8-sig").splitlines()]
-        keys = [k for k in keys if k and not k.startswith("#")]
+        keys = read_keys(Path(args.keys_file), args.keys_column)
     if not keys or any(not k for k in keys):
         raise CliError("no keys to query" if not keys else "empty key")
     return keys
+
+
+def read_keys(path: Path, column: str | None) -> list[str]:
+    """Keys from a file: the `column` of a table with a header; or, for a one-column file,
+    every line ('#' comments skipped), the first line taken as a header when it has no
+    digit and the keys below it have (an `id_no` title above ID numbers)."""
+    try:
+        table = textfile.read_table(path)
+    except textfile.TableFileError as exc:
+        raise CliError(f"--keys-file {exc}") from None
+    if column is not None:
+        if column not in table.header:
+            raise CliError(f"--keys-column {column!r}: not a column of {path} (columns: "
+                           f"{', '.join(table.header)})")
+        at = table.header.index(column)
+        values = [r[at].strip() if at < len(r) else "" for r in table.rows]
+    elif len(table.header) > 1:
+        raise CliError(f"--keys-file {path}: {len(table.header)} columns "
+                       f"({', '.join(table.header)}); choose the key column with --keys-column")
+    else:
+        values = [r[0].strip() if r else "" for r in [table.header, *table.rows]]
+        values = [v for v in values if v and not v.startswith("#")]
+        if len(values) > 1 and _looks_like_title(values[0], values[1:]):
+            print(f"--keys-file {path}: first line {values[0]!r} read as a header",
+                  file=sys.stderr)
+            values = values[1:]
+        return values
+    return [v for v in values if v]
+
+
+def _looks_like_title(first: str, rest: list[str]) -> bool:
+    with_digits = sum(any(ch.isdigit() for ch in v) for v in rest)
+    return not any(ch.isdigit() for ch in first) and with_digits >= 0.8 * len(rest)
 
 
 def _query(args: argparse.Namespace) -> int:
