@@ -105,3 +105,13 @@ def test_link_row_ids_on_request(tmp_path, capsys):
     args = _two_files(tmp_path, ["张伟,1980-01-02"], ["张伟,1980-01-02"], header="name,dob")
     assert main(["link", "run", *args, "--id-column", "@row"]) == 0
     assert "0,0," in capsys.readouterr().out
+
+
+def test_link_reports_dates_it_cannot_read(tmp_path, capsys):
+    args = _two_files(tmp_path, ["1,张伟,1985-02-30", "2,李娜,sometime", "3,王芳,18-Apr-1970"],
+                      ["7,张伟,1980-01-02"])
+    assert main(["link", "run", *args]) == 0
+    err = capsys.readouterr().err
+    assert "a.csv: dob: 1 unreadable date(s) (left out), e.g. row 3 'sometime'" in err
+    assert "a.csv: dob: 1 impossible date(s) (kept as written), e.g. row 2 '1985-02-30'" in err
+    assert "b.csv: dob" not in err

@@ -126,6 +126,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"yinji link: {e}", file=sys.stderr)
         return 2
     a, b = remap(schema, a, mapping), remap(schema, b, mapping)
+    for path, rows in ((args.a, a), (args.b, b)):
+        report_dates(path, schema, rows)
     links = link_in_process(a, b, schema, key, args.mode)
     out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
     try:
@@ -152,6 +154,20 @@ def _run(args: argparse.Namespace) -> int:
         print(f"links={len(got)} true={len(truth)} precision={p:.4f} recall={r:.4f} "
               f"F1={f1:.4f}", file=sys.stderr)
     return 0
+
+
+def report_dates(path: str, schema, rows: list[dict]) -> None:  # noqa: ANN001 - Schema
+    """Print, per date field, how many dates could not be read (left out) or are impossible
+    (kept as written), with the first rows (row 2 = the first data row under the header)."""
+    from yinji.linkage.schemas import date_problems
+
+    for name, problems in date_problems(schema, rows).items():
+        for kind, found in problems.items():
+            if found:
+                eg = ", ".join(f"row {i + 1} {v!r}" for i, v in found[:3])
+                what = "left out" if kind == "unreadable" else "kept as written"
+                print(f"{path}: {name}: {len(found)} {kind} date(s) ({what}), e.g. {eg}",
+                      file=sys.stderr)
 
 
 def parse_columns(spec: str) -> dict[str, list[str]]:
