@@ -111,6 +111,8 @@ def _fail(exc: Exception) -> int:
 # -- shared helpers ---------------------------------------------------------------------------
 
 def _tls(args: argparse.Namespace):  # noqa: ANN202 - (name, TlsConfig), imported lazily
+    """Own name and TLS files, checked locally before anything is built or dialled: a wrong
+    key, CA or an expired certificate is our error (exit 2), not every member being down."""
     from yinji.crypto.certs import cert_names
     from yinji.net.connect import TlsConfig
 
@@ -122,7 +124,65 @@ def _tls(args: argparse.Namespace):  # noqa: ANN202 - (name, TlsConfig), importe
     name = args.name or (names[0] if names else None)
     if not name:
         raise CliError(f"--cert {args.cert} names nobody; pass --name")
-    return name, TlsConfig(Path(args.cert), Path(args.key_file), Path(args.ca))
+    config = TlsConfig(Path(args.cert), Path(args.key_file), Path(args.ca))
+    check_tls_files(name, config)
+    return name, config
+
+
+def check_tls_files(name: str, config) -> None:  # noqa: ANN001 - TlsConfig
+    """The certificate and key are a pair, the CA file holds a CA that signed the certificate,
+    and the certificate is valid now and names `name`."""
+    import ssl
+
+    from cryptography import x509
+
+    from yinji.net.connect import check_own_certificate
+
+    try:
+        cert = x509.load_pem_x509_certificate(Path(config.cert_file).read_bytes())
+    except ValueError:
+        raise CliError(f"--cert {config.cert_file}: not a PEM certificate") from None
+    try:
+        cas = x509.load_pem_x509_certificates(Path(config.ca_file).read_bytes())
+    except ValueError:
+        raise CliError(f"--ca {config.ca_file}: not a PEM certificate") from None
+    try:
+        ssl.create_default_context().load_cert_chain(config.cert_file, config.key_file)
+    except ssl.SSLError as exc:
+        why = ("does not belong to the certificate" if "MISMATCH" in str(exc).upper()
+               else "is not a PEM private key")
+        raise CliError(f"--tls-key {config.key_file}: {why} {config.cert_file}") from None
+    if not any(_issued_by(cert, ca) for ca in cas):
+        raise CliError(f"--cert {config.cert_file}: not issued by the CA in --ca "
+                       f"{config.ca_file}; peers would refuse it")
+    try:
+        check_own_certificate(name, config)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _issued_by(cert, ca) -> bool:  # noqa: ANN001 - x509.Certificate
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def check_listen(bind: tuple[str, int]) -> None:
+    """The address can be bound now (before minutes of building the database)."""
+    import socket
+
+    try:
+        family = socket.AF_INET6 if ":" in bind[0] else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(bind)
+    except OSError as exc:
+        raise CliError(f"--listen {bind[0]}:{bind[1]}: cannot listen there "
+                       f"({exc.strerror or exc})") from None
 
 
 def parse_address(text: str, what: str) -> tuple[str, int]:
@@ -203,6 +263,7 @@ def _serve_checked(args: argparse.Namespace) -> int:
 
     name, config = _tls(args)
     bind = parse_address(args.listen, "--listen")
+    check_listen(bind)
     rate = parse_rate(args.rate_limit)
     key_column = args.key_column.strip()
     label_columns = [c.strip() for c in args.label_columns.split(",") if c.strip()]
