@@ -294,12 +294,14 @@ def test_two_processes_appending_keep_one_valid_chain(tmp_path):
     assert errors == [] and rep.ok and rep.entries == 120, (errors[:3], rep.problems[:3])
 
 
-def test_store_upgrade_adds_the_new_columns(tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_store_upgrade_adds_the_new_columns(tmp_path, request, backend):
     """A v2 store (before token expiry and dataset revisions) is migrated in place."""
-    from yinji.node.store import SqliteStore
+    from yinji.node.store import open_store
 
-    url = f"sqlite:///{tmp_path / 'node.db'}"
-    s = SqliteStore(url)
+    url = (f"sqlite:///{tmp_path / 'node.db'}" if backend == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    s = open_store(url)
     s.add_token("t1", "old", "operator", "ab" * 32)
     with s.write() as conn:     # make it look like a v2 store
         for table, column in (("api_tokens", "expires"), ("api_tokens", "revoked"),
@@ -307,7 +309,13 @@ def test_store_upgrade_adds_the_new_columns(tmp_path):
             conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         conn.execute(sa.text("DELETE FROM schema_version WHERE version > 2"))
     s.close()
-    s = SqliteStore(url)
-    row = s.token_by_hash("ab" * 32)
-    assert row["expires"] is None and row["revoked"] is None   # old tokens: no expiry
-    s.close()
+    s = open_store(url)
+    try:
+        row = s.token_by_hash("ab" * 32)
+        assert row["expires"] is None and row["revoked"] is None   # old tokens: no expiry
+        assert s.insert_dataset({"id": "d", "kind": "csv", "location": "data/x.csv",
+                                 "table_name": None, "schema_json": "{}",
+                                 "policy_json": "[]"})
+        assert s.dataset("d")["revision"] == 1
+    finally:
+        s.close()

@@ -99,8 +99,8 @@ class DatasetEvent(Event):
 
 @dataclass(frozen=True)
 class TokenEvent(Event):
-    """An API token created, revoked or (when presented after its expiry) expired: its id,
-    name and role -- never the token or its hash."""
+    """An API token created or revoked: its id, name, role and expiry -- never the token or
+    its hash."""
 
     kind: ClassVar[str] = "token"
     token_id: str

@@ -138,10 +138,10 @@ class Catalog:
     # -- changes (each one audited) -----------------------------------------------------------
     def register(self, ds: Dataset, *, by: str) -> Dataset:
         """Add a new dataset; an existing id is refused (409), use `update`."""
-        self._validate(ds)
         if self.store.dataset(ds.id) is not None:
             raise CatalogError(f"dataset {ds.id!r} already exists; update it explicitly "
                                "(PUT /datasets/{id}, `yinji dataset update`)", 409)
+        self._validate(ds)
         ds.revision, ds.updated = 1, None
         if not self.store.insert_dataset(_row(ds)):
             raise CatalogError(f"dataset {ds.id!r} already exists", 409)
@@ -260,7 +260,8 @@ class Catalog:
         path = self._file(ds)
         st = path.stat()
         key = (str(path), st.st_mtime_ns, st.st_size, st.st_ino)
-        if key not in self._row_cache:
+        n = self._row_cache.get(key)
+        if n is None:
             try:
                 if ds.kind == "parquet":
                     n = _pyarrow().read_metadata(path).num_rows
@@ -275,7 +276,7 @@ class Catalog:
             if len(self._row_cache) > 256:
                 self._row_cache.clear()
             self._row_cache[key] = n
-        return self._row_cache[key]
+        return n
 
     # -- confinement --------------------------------------------------------------------------
     def _denied(self, ds: Dataset) -> CatalogError:
