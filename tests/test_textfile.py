@@ -147,13 +147,17 @@ def test_linkage_reader(exported):
 
 
 def test_catalog_reads_bom_and_gbk_datasets(exported, tmp_path):
+    from yinji.crypto.sign import SigningKey
+    from yinji.node.audit import AuditLog
     from yinji.node.catalog import Catalog, Dataset
     from yinji.node.store import open_store
 
-    store = open_store(f"sqlite:///{tmp_path / 'node.db'}")
-    cat = Catalog(store, tmp_path)
+    (tmp_path / "home").mkdir()
+    store = open_store(f"sqlite:///{tmp_path / 'home' / 'node.db'}")
+    audit = AuditLog(store, SigningKey.generate(), "test")
+    cat = Catalog(store, tmp_path / "home", audit=audit, data_roots=[tmp_path])
     cat.register(Dataset(id="ids", kind="csv", location=str(exported[0]),
-                         schema={"证件号": "string", "姓名": "string"}))
+                         schema={"证件号": "string", "姓名": "string"}), by="test")
     assert cat.load("ids", ["姓名"])["姓名"].tolist() == ["张三", "欧阳修"]
     store.close()
 

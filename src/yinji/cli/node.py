@@ -68,17 +68,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--name", required=True)
     t.add_argument("--role", required=True, choices=["operator", "approver", "auditor"])
     t.add_argument("--out", help="write the token to this file (0600) instead of printing")
+    t.add_argument("--expires", default="default",
+                   help="lifetime: N d|h|m or never (default: token_lifetime in node.yaml, 90d)")
     t.set_defaults(func=_token_add)
+    tl = s3.add_parser("list", help="every token: id, name, role, state, expiry (no secrets)")
+    _home(tl)
+    tl.set_defaults(func=_token_list)
+    tr = s3.add_parser("revoke", help="revoke a token by id, or every active token of a name")
+    _home(tr)
+    tr.add_argument("token", metavar="ID_OR_NAME")
+    tr.set_defaults(func=_token_revoke)
     p3.set_defaults(func=lambda a: p3.print_help() or 2)
 
     # dataset
     p4 = sub.add_parser("dataset", help="data catalog")
     s4 = p4.add_subparsers(dest="dataset_command", metavar="SUBCOMMAND")
-    d = s4.add_parser("add", help="register a dataset from a YAML spec (id, kind, location, "
-                                  "table, schema, policy)")
+    d = s4.add_parser("add", help="register a new dataset from a YAML spec (id, kind, "
+                                  "location, table, schema, policy); an existing id is refused")
     _home(d)
     d.add_argument("--spec", required=True)
-    d.set_defaults(func=_dataset_add)
+    d.set_defaults(func=_dataset_add, update=False)
+    du = s4.add_parser("update", help="replace an existing dataset from a YAML spec "
+                                      "(audited with before and after)")
+    _home(du)
+    du.add_argument("--spec", required=True)
+    du.set_defaults(func=_dataset_add, update=True)
+    dl = s4.add_parser("list", help="datasets with their locations and revisions")
+    _home(dl)
+    dl.set_defaults(func=_dataset_list)
+    dr = s4.add_parser("roots", help="where datasets may come from: data roots, sql sources")
+    _home(dr)
+    dr.set_defaults(func=_dataset_roots)
     p4.set_defaults(func=lambda a: p4.print_help() or 2)
 
     # job (through the REST API)
@@ -119,8 +139,11 @@ def _init(args: argparse.Namespace) -> int:
     cfg = init_node(args.home, args.name, api_port=args.api_port,
                     dataplane_port=args.dataplane_port, host=args.host,
                     database_url=args.database_url)
+    cfg.data_dir.mkdir(mode=0o700, exist_ok=True)
     print(f"node {cfg.name} created in {cfg.home}")
     print(f"certificate fingerprint (give it to your peers): {own_fingerprint(cfg)}")
+    print(f"datasets are read only from {cfg.data_dir} and the folders listed under "
+          "data_roots: in node.yaml; sql datasets only from sql_sources: (name: URL) there")
     return 0
 
 
@@ -152,21 +175,43 @@ def _bundle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _peer_add(args: argparse.Namespace) -> int:
-    from yinji.node.config import NodeConfig
-    from yinji.node.identity import add_peer, load_bundle
+def _admin_errors(fn):  # type: ignore[no-untyped-def]
+    """Admin commands: a refused change prints the reason and exits 1 (no traceback)."""
+    import functools
 
-    peer = add_peer(NodeConfig.load(args.home), load_bundle(args.bundle), args.fingerprint)
+    @functools.wraps(fn)
+    def run(args: argparse.Namespace) -> int:
+        from yinji.node.catalog import CatalogError
+        from yinji.node.config import ConfigError
+        from yinji.node.tokens import TokenError
+
+        try:
+            return fn(args)
+        except (CatalogError, ConfigError, TokenError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    return run
+
+
+@_admin_errors
+def _peer_add(args: argparse.Namespace) -> int:
+    from yinji.node.admin import open_admin
+    from yinji.node.identity import load_bundle
+
+    with open_admin(args.home) as admin:
+        peer = admin.add_peer(load_bundle(args.bundle), args.fingerprint)
     print(f"peer {peer.name} at {peer.dataplane} added (fingerprint {peer.fingerprint}); "
           "restart the node to use it")
     return 0
 
 
+@_admin_errors
 def _peer_remove(args: argparse.Namespace) -> int:
-    from yinji.node.config import NodeConfig
-    from yinji.node.identity import remove_peer
+    from yinji.node.admin import open_admin
 
-    remove_peer(NodeConfig.load(args.home), args.name)
+    with open_admin(args.home) as admin:
+        admin.remove_peer(args.name)
+    print(f"peer {args.name} removed; restart the node to apply")
     return 0
 
 
@@ -178,13 +223,13 @@ def _peer_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@_admin_errors
 def _token_add(args: argparse.Namespace) -> int:
     from yinji.crypto.certs import write_private
-    from yinji.node.config import NodeConfig
-    from yinji.node.store import open_store
-    from yinji.node.tokens import new_token
+    from yinji.node.admin import open_admin
 
-    token = new_token(open_store(NodeConfig.load(args.home).db_url), args.name, args.role)
+    with open_admin(args.home) as admin:
+        token = admin.tokens.add(args.name, args.role, by=admin.by, lifetime=args.expires)
     if args.out:
         write_private(args.out, (token + "\n").encode())
     else:
@@ -192,18 +237,89 @@ def _token_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(ts: float | None) -> str:
+    import time
+
+    return "never" if ts is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+@_admin_errors
+def _token_list(args: argparse.Namespace) -> int:
+    from yinji.node.admin import open_admin
+
+    with open_admin(args.home) as admin:
+        rows = admin.tokens.list()
+    print("id\tname\trole\tstate\tcreated\texpires")
+    for r in rows:
+        print(f"{r['id']}\t{r['name']}\t{r['role']}\t{r['state']}\t{_when(r['created'])}\t"
+              f"{_when(r['expires'])}")
+    return 0
+
+
+@_admin_errors
+def _token_revoke(args: argparse.Namespace) -> int:
+    from yinji.node.admin import open_admin
+
+    with open_admin(args.home) as admin:
+        for r in admin.tokens.revoke(args.token, by=admin.by):
+            print(f"token {r['id']} ({r['name']}, {r['role']}) revoked")
+    return 0
+
+
+def _spec_dataset(path: str):  # type: ignore[no-untyped-def]
+    from yinji.node.catalog import CatalogError, Dataset, PolicyRule
+
+    try:
+        spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path}: cannot read the spec: {exc}") from None
+    missing = [k for k in ("id", "kind", "location", "schema") if k not in (spec or {})]
+    if missing:
+        raise CatalogError(f"{path}: the spec needs {', '.join(missing)}")
+    try:
+        policy = [PolicyRule(**r) for r in spec.get("policy") or []]
+    except TypeError as exc:
+        raise CatalogError(f"{path}: policy: {exc}") from None
+    return Dataset(id=str(spec["id"]), kind=spec["kind"], location=str(spec["location"]),
+                   table=spec.get("table"), schema=spec["schema"], policy=policy)
+
+
+@_admin_errors
 def _dataset_add(args: argparse.Namespace) -> int:
-    from yinji.node.catalog import Catalog, Dataset, PolicyRule
+    from yinji.node.admin import open_admin
+
+    ds = _spec_dataset(args.spec)
+    with open_admin(args.home) as admin:
+        if args.update:
+            admin.catalog.update(ds, by=admin.by)
+        else:
+            admin.catalog.register(ds, by=admin.by)
+    print(f"dataset {ds.id} {'updated to revision ' + str(ds.revision) if args.update else 'registered'}"
+          f" ({', '.join(ds.schema)})")
+    return 0
+
+
+@_admin_errors
+def _dataset_list(args: argparse.Namespace) -> int:
+    from yinji.node.admin import open_admin
+
+    with open_admin(args.home) as admin:
+        for ds in admin.catalog.list():
+            where = ds.location + (f" table {ds.table}" if ds.table else "")
+            print(f"{ds.id}\t{ds.kind}\t{where}\trevision {ds.revision}\t"
+                  f"{', '.join(ds.schema)}")
+    return 0
+
+
+@_admin_errors
+def _dataset_roots(args: argparse.Namespace) -> int:
     from yinji.node.config import NodeConfig
-    from yinji.node.store import open_store
 
     cfg = NodeConfig.load(args.home)
-    spec = yaml.safe_load(Path(args.spec).read_text(encoding="utf-8"))
-    ds = Dataset(id=spec["id"], kind=spec["kind"], location=spec["location"],
-                 table=spec.get("table"), schema=spec["schema"],
-                 policy=[PolicyRule(**r) for r in spec.get("policy") or []])
-    Catalog(open_store(cfg.db_url), cfg.home).register(ds)
-    print(f"dataset {ds.id} registered ({', '.join(ds.schema)})")
+    for root in cfg.data_root_paths:
+        print(f"data root\t{root.resolve()}")
+    for name in sorted(cfg.sql_sources):
+        print(f"sql source\t{name}")
     return 0
 
 

@@ -77,16 +77,38 @@ class PeerCallEvent(Event):
 class PeerChangeEvent(Event):
     kind: ClassVar[str] = "peer.change"
     peer: str
-    action: str
+    action: str                      # added | replaced | removed
     fingerprint: str = ""
+    by: str = ""                     # "cli:<os user>" or a token's name
+    previous: str = ""               # the fingerprint it had before (replaced, removed)
 
 
 @dataclass(frozen=True)
 class DatasetEvent(Event):
+    """A catalog change (yinji.node.catalog): the descriptor before and after -- kind,
+    location, table, schema, policy, revision; never a value of the data."""
+
     kind: ClassVar[str] = "dataset"
     dataset_id: str
-    action: str
+    action: str                      # registered | updated
     columns: list[str] = field(default_factory=list)
+    by: str = ""                     # "cli:<os user>" or a token's name
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TokenEvent(Event):
+    """An API token created or revoked: its id, name, role and expiry -- never the token or
+    its hash."""
+
+    kind: ClassVar[str] = "token"
+    token_id: str
+    name: str
+    role: str
+    action: str                      # created | revoked
+    by: str = ""
+    expires: float | None = None
 
 
 @dataclass(frozen=True)
@@ -223,7 +245,19 @@ class AuditLog:
     def __init__(self, store: Store, key: SigningKey, actor: str) -> None:
         self.store, self.key, self.actor = store, key, actor
 
-    def append(self, event: Event) -> dict[str, Any]:
+    def append(self, event: Event, attempts: int = 8) -> dict[str, Any]:
+        """Append, retrying when another process (the CLI next to a running node) appended
+        the same sequence number first (SQLite: stale snapshot; PostgreSQL: key conflict)."""
+        for attempt in range(attempts):
+            try:
+                return self._append_once(event)
+            except (sa.exc.IntegrityError, sa.exc.OperationalError):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _append_once(self, event: Event) -> dict[str, Any]:
         data = asdict(event)
         with self.store.write() as conn:
             last = conn.execute(sa.select(audit.c.seq, audit.c.hash)

@@ -12,8 +12,12 @@ or (any non-final state) -> cancelled / failed.
   the job's audit entries carry the hash of that set of approvals (`approvals_hash`), the
   same on every node.
 - A rejection is forwarded by the proposer to everyone; nobody touches data for it.
+- What an approver sees of a job (`public`, `local_input`): besides the spec, this node's own
+  input -- dataset, registered location, the file actually read or the sql source and table,
+  revision and, while the job is proposed, its row count now. It is never sent to peers.
 - Data are read only inside the runner of an approved job, after checking the column policy
-  again. Any failure (peer gone, node restarted, timeout, bad input) marks the job failed
+  again, and only if the dataset was not updated since this node approved (an update after
+  approval fails the job: what was approved is not what would be read). Any failure (peer gone, node restarted, timeout, bad input) marks the job failed
   locally with the reason and tells the other participants, which mark it failed too. Jobs
   only read data; nothing is written back to a dataset.
 """
@@ -36,6 +40,7 @@ from yinji.node.audit import (
     canonical,
     sha256_hex,
 )
+from yinji.node.catalog import CatalogError
 from yinji.node.policy import admissible, evaluate, participants
 from yinji.node.runners import RUNNERS, RunContext
 
@@ -398,6 +403,7 @@ class JobEngine:
             inputs = None
             mine = spec["inputs"].get(self.cfg.name)
             if mine is not None:
+                self._unchanged_since_approval(job_id, mine["dataset"])
                 others = [p for p in participants(spec) if p != self.cfg.name]
                 problems = self.node.catalog.check(mine["dataset"], mine["columns"],
                                                    spec["protocol"], others)
@@ -430,6 +436,15 @@ class JobEngine:
                 self._parties.pop(job_id, None)
             if party is not None:
                 party.close()
+
+    def _unchanged_since_approval(self, job_id: str, dataset_id: str) -> None:
+        mine = {a["node"]: a for a in self.store.approvals(job_id)}.get(self.cfg.name)
+        approved = json.loads(mine["record_json"])["ts"] if mine else None
+        updated = self.node.catalog.get(dataset_id).updated
+        # the record's ts is rounded to 1 ms: an update within 1 ms before counts as after
+        if approved is not None and updated is not None and updated >= approved - 0.001:
+            raise JobError(f"dataset {dataset_id!r} was updated after {self.cfg.name} approved "
+                           "this job; propose it again")
 
     def _abort(self, job_id: str) -> None:
         with self._lock:
@@ -473,4 +488,19 @@ class JobEngine:
                                "signature": a["signature"]} for a in approvals],
                 "approvals_hash": row["approvals_hash"] or "",
                 "has_result": self.store.result(row["id"]) is not None,
-                "created": row["created"], "updated": row["updated"]}
+                "created": row["created"], "updated": row["updated"],
+                "local_input": self._local_input(self._spec(row), row["state"])}
+
+    def _local_input(self, spec: dict[str, Any], state: str) -> dict[str, Any] | None:
+        """This node's own input as its approvers see it: location, and while the job waits
+        for approval the row count now (counting reads the source, so only then)."""
+        mine = (spec.get("inputs") or {}).get(self.cfg.name)
+        if mine is None:
+            return None
+        try:
+            ds = self.node.catalog.get(mine["dataset"])
+        except CatalogError as exc:
+            return {"dataset": mine["dataset"], "columns": mine["columns"],
+                    "problem": str(exc)}
+        out = self.node.catalog.describe_source(ds, rows=state == "proposed")
+        return {**out, "columns": mine["columns"]}

@@ -14,7 +14,7 @@ from yinji.node.jobs import JobEngine
 from yinji.node.model_runners import ModelServing
 from yinji.node.pir_services import PirServices
 from yinji.node.store import Store, open_store
-from yinji.node.tokens import hash_token, new_token
+from yinji.node.tokens import Tokens
 
 
 class Node:
@@ -26,7 +26,8 @@ class Node:
         self.key = identity.signing_key(self.cfg)
         self.store: Store = open_store(self.cfg.db_url)
         self.audit = AuditLog(self.store, self.key, self.cfg.name)
-        self.catalog = Catalog(self.store, self.home)
+        self.catalog = Catalog.for_node(self.cfg, self.store, self.audit)
+        self.tokens = Tokens(self.store, self.audit, self.cfg.token_lifetime)
         self.jobs = JobEngine(self)
         self._tls = identity.tls_config(self.cfg)
         self.dataplane = DataPlane(
@@ -66,9 +67,11 @@ class Node:
         self.audit.append(PeerCallEvent(who, "connect", accepted=False, reason=why[:300]))
 
     # -- API tokens ---------------------------------------------------------------------------
-    def add_token(self, name: str, role: str) -> str:
-        """Create an API token; returns it once (only its hash is stored)."""
-        return new_token(self.store, name, role)
+    def add_token(self, name: str, role: str, *, by: str = "node",
+                  lifetime: str | None = "default") -> str:
+        """Create an API token (audited); returns it once (only its hash is stored)."""
+        return self.tokens.add(name, role, by=by, lifetime=lifetime)
 
     def principal(self, token: str) -> dict | None:
-        return self.store.token_by_hash(hash_token(token))
+        """The token's holder, or None if it is unknown, revoked or expired."""
+        return self.tokens.principal(token)

@@ -29,15 +29,17 @@ from yinji.node.api.schemas import (
     PredictCreate,
     PredictionPublic,
     ResultPublic,
+    TokenPublic,
     VerifyPublic,
 )
-from yinji.node.audit import ApiCallEvent, DatasetEvent
+from yinji.node.audit import ApiCallEvent
 from yinji.node.catalog import CatalogError, Dataset, PolicyRule
 from yinji.node.jobs import JobError
 from yinji.node.model_runners import ModelError
 from yinji.node.node import Node
 from yinji.node.pir_services import PirServiceError
 from yinji.node.runners import RUNNERS
+from yinji.node.tokens import TokenError
 
 _bearer = HTTPBearer(auto_error=False)
 ANY = ("operator", "approver", "auditor")
@@ -56,7 +58,8 @@ def create_app(node: Node) -> FastAPI:
                                     headers={"WWW-Authenticate": "Bearer"})
             principal = node.principal(creds.credentials)
             if principal is None:
-                raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+                raise HTTPException(401, "unknown, expired or revoked token",
+                                    headers={"WWW-Authenticate": "Bearer"})
             request.state.principal = principal
             if principal["role"] not in roles:
                 raise HTTPException(403, f"role {principal['role']} may not do this "
@@ -94,7 +97,11 @@ def create_app(node: Node) -> FastAPI:
 
     @app.exception_handler(CatalogError)
     async def _catalog_error(_: Request, exc: CatalogError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(TokenError)
+    async def _token_error(_: Request, exc: TokenError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
     # -- health, node, peers ------------------------------------------------------------------
     @app.get("/health")
@@ -122,20 +129,37 @@ def create_app(node: Node) -> FastAPI:
     @app.get("/datasets/{dataset_id}", response_model=DatasetPublic,
              response_model_by_alias=True)
     def dataset(dataset_id: str, _: Anyone) -> dict[str, Any]:
-        try:
-            return node.catalog.get(dataset_id).public()
-        except CatalogError as exc:
-            raise HTTPException(404, str(exc)) from None
+        return node.catalog.get(dataset_id).public()
+
+    def _dataset(body: DatasetCreate) -> Dataset:
+        return Dataset(id=body.id, kind=body.kind, location=body.location, table=body.table,
+                       schema=dict(body.schema_),
+                       policy=[PolicyRule(**r.model_dump()) for r in body.policy])
 
     @app.post("/datasets", response_model=DatasetPublic, status_code=201,
               response_model_by_alias=True)
-    def add_dataset(body: DatasetCreate,
-                    _: Operator) -> dict[str, Any]:
-        ds = node.catalog.register(Dataset(
-            id=body.id, kind=body.kind, location=body.location, table=body.table,
-            schema=dict(body.schema_), policy=[PolicyRule(**r.model_dump()) for r in body.policy]))
-        node.audit.append(DatasetEvent(ds.id, "registered", sorted(ds.schema)))
-        return ds.public()
+    def add_dataset(body: DatasetCreate, who: Operator) -> dict[str, Any]:
+        """Register a new dataset (audited); an existing id is refused with 409."""
+        return node.catalog.register(_dataset(body), by=who["name"]).public()
+
+    @app.put("/datasets/{dataset_id}", response_model=DatasetPublic,
+             response_model_by_alias=True)
+    def update_dataset(dataset_id: str, body: DatasetCreate, who: Operator) -> dict[str, Any]:
+        """Replace a dataset's descriptor explicitly (audited with before and after)."""
+        if body.id != dataset_id:
+            raise HTTPException(400, f"body id {body.id!r} differs from {dataset_id!r}")
+        return node.catalog.update(_dataset(body), by=who["name"]).public()
+
+    # -- tokens (created on the node's machine only: `yinji token add`) -------------------------
+    @app.get("/tokens", response_model=list[TokenPublic])
+    def tokens(_: Auditor) -> list[dict[str, Any]]:
+        return node.tokens.list()
+
+    @app.delete("/tokens/current", response_model=list[TokenPublic])
+    def revoke_current(who: Anyone) -> list[dict[str, Any]]:
+        """Revoke the token this request carries (e.g. one that may have leaked)."""
+        node.tokens.revoke(who["id"], by=who["name"])
+        return [t for t in node.tokens.list() if t["id"] == who["id"]]
 
     # -- jobs ---------------------------------------------------------------------------------
     @app.post("/jobs", response_model=JobPublic, status_code=201)

@@ -31,6 +31,22 @@ class ApprovalPublic(BaseModel):
     signature: str
 
 
+class LocalInputPublic(BaseModel):
+    """This node's own input to a job, as its approvers see it (never sent to peers)."""
+
+    dataset: str
+    kind: str | None = None
+    location: str | None = Field(None, description="as registered: file path or sql source")
+    path: str | None = Field(None, description="the file actually read (symlinks resolved)")
+    table: str | None = None
+    columns: list[str] = Field(default_factory=list)
+    revision: int | None = None
+    updated: float | None = Field(None, description="last explicit update of the dataset")
+    rows: int | None = Field(None, description="data rows now; counted while the job is "
+                                               "proposed, null otherwise")
+    problem: str | None = Field(None, description="why the source cannot be read, if so")
+
+
 class JobPublic(BaseModel):
     id: str
     protocol: str
@@ -47,6 +63,8 @@ class JobPublic(BaseModel):
     has_result: bool
     created: float
     updated: float
+    local_input: LocalInputPublic | None = Field(None, description=(
+        "this node's input: dataset location and, while proposed, its row count"))
 
 
 class DecisionCreate(BaseModel):
@@ -66,10 +84,13 @@ class PolicyRuleModel(BaseModel):
 
 
 class DatasetCreate(BaseModel):
-    id: str
+    id: str = Field(max_length=200)
     kind: Literal["csv", "parquet", "sql"]
-    location: str = Field(description="file path (relative to the node home) or SQLAlchemy URL")
-    table: str | None = None
+    location: str = Field(max_length=4096, description=(
+        "csv/parquet: a file inside the node's data roots (<home>/data and data_roots in "
+        "node.yaml), absolute or relative to the node home; sql: the name of one of the "
+        "node's sql_sources (never a URL)"))
+    table: str | None = Field(None, max_length=200)
     schema_: dict[str, Literal["string", "float", "int"]] = Field(alias="schema")
     policy: list[PolicyRuleModel] = Field(default_factory=list)
 
@@ -79,6 +100,17 @@ class DatasetPublic(BaseModel):
     kind: str
     schema_: dict[str, str] = Field(alias="schema")
     policy: list[PolicyRuleModel]
+    revision: int = Field(description="1 when registered, + 1 on every explicit update")
+
+
+class TokenPublic(BaseModel):
+    id: str
+    name: str
+    role: str
+    created: float
+    expires: float | None
+    revoked: float | None
+    state: Literal["active", "expired", "revoked"]
 
 
 class PeerPublic(BaseModel):
