@@ -170,3 +170,27 @@ def test_psi_cli_errors_are_plain(tmp_path):
     p.write_bytes(b"")
     with pytest.raises(PsiCliError, match="empty.csv: empty file"):
         psi_read(str(p))
+
+
+def test_catalog_reads_semicolon_big5_and_xlsx(tmp_path):
+    from openpyxl import Workbook
+
+    from yinji.crypto.sign import SigningKey
+    from yinji.node.audit import AuditLog
+    from yinji.node.catalog import Catalog, Dataset
+    from yinji.node.store import open_store
+
+    (tmp_path / "home").mkdir()
+    (tmp_path / "hk.csv").write_bytes(HK_ROWS.replace(",", ";").encode("big5hkscs"))
+    book = Workbook()
+    book.active.append(["id", "name"])
+    book.active.append([1, "張偉"])
+    book.save(tmp_path / "hk.xlsx")
+    store = open_store(f"sqlite:///{tmp_path / 'home' / 'node.db'}")
+    cat = Catalog(store, tmp_path / "home", audit=AuditLog(store, SigningKey.generate(), "t"),
+                  data_roots=[tmp_path])
+    for name in ("hk.csv", "hk.xlsx"):
+        cat.register(Dataset(id=name, kind="csv", location=str(tmp_path / name),
+                             schema={"id": "string", "name": "string"}), by="test")
+        assert cat.load(name, ["name"])["name"].tolist()[0] == "張偉"
+    store.close()

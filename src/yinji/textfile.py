@@ -96,6 +96,25 @@ def read_table(path: str | Path) -> Table:
     return _read_csv(path)
 
 
+def read_header(path: str | Path) -> list[str]:
+    """The column names only (a CSV's first record, an .xlsx sheet's first row, a Parquet
+    schema), without reading every row into memory."""
+    path = Path(path)
+    if not path.is_file():
+        raise TableFileError(f"{path}: no such file")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(_PARQUET) or path.suffix.lower() in (".parquet", ".pq"):
+        return _read_parquet(path).header
+    if head.startswith(_ZIP):
+        return _read_xlsx(path, max_rows=1).header
+    if head.startswith(_OLE):
+        raise TableFileError(f"{path}: a legacy Excel .xls workbook; save it as .xlsx or CSV")
+    with open(path, newline="", encoding=csv_encoding(path)) as fh:
+        text = fh.read(SCORE_SAMPLE)
+    return next(csv.reader(io.StringIO(text), delimiter=_delimiter(text)), [])
+
+
 def _read_csv(path: Path) -> Table:
     encoding = csv_encoding(path)
     with open(path, newline="", encoding=encoding) as fh:
@@ -127,7 +146,7 @@ def _delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
-def _read_xlsx(path: Path) -> Table:
+def _read_xlsx(path: Path, max_rows: int | None = None) -> Table:
     import zipfile
 
     from openpyxl import load_workbook
@@ -140,7 +159,7 @@ def _read_xlsx(path: Path) -> Table:
                 from None
         try:
             rows = [[_cell(v) for v in r]
-                    for r in book.worksheets[0].iter_rows(values_only=True)]
+                    for r in book.worksheets[0].iter_rows(max_row=max_rows, values_only=True)]
         finally:
             book.close()
     while rows and not any(rows[-1]):

@@ -38,7 +38,6 @@ person can read the files anyway); a data root should hold only data.
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import logging
 import os
@@ -50,9 +49,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from yinji import textfile
 from yinji.node.audit import DatasetEvent
 from yinji.node.store import Store
-from yinji.textfile import decode_error, open_csv
 
 if TYPE_CHECKING:
     from yinji.node.audit import AuditLog
@@ -266,8 +265,7 @@ class Catalog:
                 if ds.kind == "parquet":
                     n = _pyarrow().read_metadata(path).num_rows
                 else:
-                    with open_csv(path) as fh:
-                        n = max(sum(1 for _ in csv.reader(fh)) - 1, 0)
+                    n = len(textfile.read_table(path).rows)
             except CatalogError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a source inside the roots: say why
@@ -365,8 +363,7 @@ class Catalog:
         path = self._file(ds)
         try:
             if ds.kind == "csv":
-                with open_csv(path) as fh:
-                    return next(csv.reader(fh), [])
+                return textfile.read_header(path)
             return list(_pyarrow().read_schema(path).names)
         except CatalogError:
             raise
@@ -375,15 +372,17 @@ class Catalog:
                                f"{type(exc).__name__}: {exc}") from None
 
     def _read_csv(self, ds: Dataset, columns: list[str]) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {c: [] for c in columns}
-        with open_csv(self._file(ds)) as fh:
-            try:
-                for row in csv.DictReader(fh):
-                    for c in columns:
-                        out[c].append(row[c])
-            except UnicodeDecodeError as exc:
-                raise CatalogError(f"dataset {ds.id!r}: {decode_error(ds.location, exc)}") \
-                    from None
+        try:
+            table = textfile.read_table(self._file(ds))
+        except textfile.TableFileError as exc:
+            raise CatalogError(f"dataset {ds.id!r}: {exc}") from None
+        out: dict[str, list[str]] = {}
+        for c in columns:
+            if c not in table.header:
+                raise CatalogError(f"dataset {ds.id!r}: the file has no column {c!r} any more "
+                                   f"(columns: {table.header})")
+            at = table.header.index(c)
+            out[c] = [r[at] if at < len(r) else "" for r in table.rows]
         return out
 
     def _read_parquet(self, ds: Dataset, columns: list[str]) -> dict[str, list[Any]]:
