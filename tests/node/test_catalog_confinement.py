@@ -405,3 +405,15 @@ def test_network_approver_view_and_swap_after_approval(tmp_path):
         for a in apis.values():
             a.close()
         stop_nodes(tmp_path)
+
+
+def test_infinite_feature_is_named_not_a_traceback(client, node, home):
+    (home / "data" / "scores.csv").write_text("customer_id,score\nG1,0.5\nG2,inf\nG3,-inf\n")
+    r = post(client, node, "data/scores.csv", id="scores",
+             schema={"customer_id": "string", "score": "float"})
+    assert r.status_code == 201, r.text
+    from yinji.node.catalog import CatalogError
+
+    with pytest.raises(CatalogError, match=r"column 'score' is infinite on 2 row\(s\) "
+                                           r"\(data rows 2, 3\)"):
+        node.catalog.load("scores", ["score"])

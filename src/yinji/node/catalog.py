@@ -444,7 +444,14 @@ def _pyarrow():  # type: ignore[no-untyped-def]
 def _typed(values: list[Any], kind: str, dataset_id: str, column: str) -> np.ndarray:
     try:
         if kind == "float":
-            return np.asarray([float(v) for v in values], dtype=np.float64)
+            out = np.asarray([float(v) for v in values], dtype=np.float64)
+            rows = np.flatnonzero(np.isinf(out))
+            if rows.size:
+                raise CatalogError(
+                    f"dataset {dataset_id!r}: column {column!r} is infinite on {rows.size} "
+                    f"row(s) (data rows {', '.join(str(r + 1) for r in rows[:5])}); no model or "
+                    "statistic can use it: fix or drop those rows")
+            return out
         if kind == "int":
             return np.asarray([int(v) for v in values], dtype=np.int64)
     except (TypeError, ValueError):
