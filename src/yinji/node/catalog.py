@@ -445,20 +445,22 @@ def _typed(values: list[Any], kind: str, dataset_id: str, column: str) -> np.nda
     try:
         if kind == "float":
             out = np.asarray([float(v) for v in values], dtype=np.float64)
-            rows = np.flatnonzero(np.isinf(out))
-            if rows.size:
-                raise CatalogError(
-                    f"dataset {dataset_id!r}: column {column!r} is infinite on {rows.size} "
-                    f"row(s) (data rows {', '.join(str(r + 1) for r in rows[:5])}); no model or "
-                    "statistic can use it: fix or drop those rows")
-            return out
-        if kind == "int":
+        elif kind == "int":
             return np.asarray([int(v) for v in values], dtype=np.int64)
+        else:
+            return np.asarray(["" if v is None else str(v).strip() for v in values],
+                              dtype=object)
     except (TypeError, ValueError):
         # never echo the value: it may be personal data
         raise CatalogError(f"dataset {dataset_id!r}: column {column!r} has a value that is "
                            f"not {kind}") from None
-    return np.asarray(["" if v is None else str(v).strip() for v in values], dtype=object)
+    rows = np.flatnonzero(np.isinf(out))
+    if rows.size:
+        raise CatalogError(
+            f"dataset {dataset_id!r}: column {column!r} is infinite on {rows.size} row(s) "
+            f"(data rows {', '.join(str(r + 1) for r in rows[:5])}); no model or statistic "
+            "can use it: fix or drop those rows")
+    return out
 
 
 def _row(ds: Dataset) -> dict[str, Any]:
