@@ -7,6 +7,7 @@ import io
 import os
 import signal
 import socket
+import stat
 import threading
 import time
 import uuid
@@ -295,3 +296,56 @@ def test_signal_stops_the_node_cleanly(tmp_path, sig):
         assert verify_rows(store, key.public).ok
     finally:
         store.close()
+
+
+# -- PIR: OPRF budget and key across a restart ------------------------------------------------
+
+def test_pir_budget_and_key_survive_a_restart(pair):
+    from yinji.node import identity
+    from yinji.node.config import PirServiceConfig
+    from yinji.pir.client import PirClient
+    from yinji.pir.keyword import as_key
+    from yinji.pir.oprf import RateLimited
+    from yinji.pir.service import connect_member
+
+    node, root = pair
+    home = root / "securities"
+    (home / "list.csv").write_text("id_no,tag\n" + "".join(f"k{i},t{i}\n" for i in range(8)))
+    node.catalog.register(Dataset(id="blacklist", kind="csv", location="list.csv",
+                                  schema={"id_no": "string", "tag": "string"},
+                                  policy=[PolicyRule(columns=["id_no", "tag"],
+                                                     protocols=["pir"])]))
+    cfg = NodeConfig.load(home)
+    (port,) = free_ports(1)
+    cfg.pir["blacklist"] = PirServiceConfig("blacklist", "blacklist", "id_no", ["tag"], port,
+                                            "5/h")
+    cfg.save()
+    fund_tls = identity.tls_config(NodeConfig.load(root / "fund"))
+
+    def fund_asks(keys):
+        client = PirClient(connect_member("fund", "securities", ("127.0.0.1", port), fund_tls))
+        try:
+            return client.tokens(keys)
+        finally:
+            client.channel.close()
+
+    served = Node(home)
+    served.start()
+    try:
+        tokens = fund_asks(["k0", "k1", "k2", "k3", "k4"])   # fund spends its hourly budget
+        with pytest.raises(RateLimited):
+            fund_asks(["k5"])
+    finally:
+        served.stop()
+    served = Node(home)   # the attack: wait for (or cause) a restart, then ask again
+    served.start()
+    try:
+        with pytest.raises(RateLimited):
+            fund_asks(["k5"])
+        oprf = served.pir._served["blacklist"].db.oprf
+        assert oprf.tokens([as_key(k) for k in ["k0", "k1"]]) == tokens[:2]   # same key
+    finally:
+        served.stop()
+    for name in ("state.key", "pir/blacklist.oprf"):
+        assert stat.S_IMODE(os.stat(home / name).st_mode) == 0o600, name
+    assert b"fund" not in (home / "pir" / "blacklist.oprf").read_bytes()
