@@ -166,6 +166,21 @@ def test_malformed_proposal_is_refused_and_not_stored(pair, change):
     assert node.store.job(spec["id"]) is None
 
 
+def test_any_malformed_peer_message_is_refused_and_audited(pair):
+    node, _ = pair
+    spec = proposal()
+    node.jobs.handle("fund", {"type": "propose", "spec": spec})
+    for body in ({"type": "decision", "job_id": spec["id"], "approval": ["x"]},
+                 {"type": "start", "job_id": spec["id"], "approvals": [{"record": 5}]},
+                 {"type": "propose", "spec": "x"}):
+        reply = node._on_message("fund", body)
+        assert not reply["ok"] and reply["error"], body
+    calls = [e["data"] for e in entries(node, "peer.call")]
+    assert [(c["op"], c["accepted"]) for c in calls] == [
+        ("decision", False), ("start", False), ("propose", False)]
+    assert node.store.job(spec["id"])["state"] == "proposed"
+
+
 def test_proposal_that_trips_the_policy_ends_instead_of_waiting(pair, monkeypatch):
     node, _ = pair
     from yinji.node.runners import RUNNERS

@@ -156,8 +156,11 @@ class DataPlane:
             request = _recv_json(sock, peer)
             op = request.get("op")
             if op == "msg":
+                body = request.get("body") or {}
+                if not isinstance(body, dict):
+                    raise ChannelError(f"{peer} sent a message body that is not an object")
                 try:
-                    reply = self._handler(peer, request.get("body") or {})
+                    reply = self._handler(peer, body)
                 except Exception as exc:  # noqa: BLE001 - the peer gets the reason
                     reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
                 _send_json(sock, reply)

@@ -88,7 +88,10 @@ class Node:
 
     # -- data plane callbacks -----------------------------------------------------------------
     def _on_message(self, peer: str, body: dict) -> dict:
-        reply = self.jobs.handle(peer, body)
+        try:
+            reply = self.jobs.handle(peer, body)
+        except Exception as exc:  # noqa: BLE001 - a malformed message: refused and audited
+            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         self.audit.append(PeerCallEvent(peer, str(body.get("type", ""))[:100],
                                         _job_of(body)[:64], bool(reply.get("ok")),
                                         str(reply.get("error", ""))[:300]))
