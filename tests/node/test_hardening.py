@@ -116,6 +116,35 @@ def test_health_polls_and_unauthenticated_calls_are_rate_limited(pair):
     assert verify_rows(node.store, node.key.public).ok
 
 
+def test_repeats_close_windows_and_cap_keys():
+    from yinji.node.audit import ApiCallEvent
+    from yinji.node.repeats import Repeats
+
+    now, out = [0.0], []
+    rep = Repeats(out.append, window=60, burst=2, max_keys=3, clock=lambda: now[0])
+
+    def call(path):
+        return ApiCallEvent("GET", path, 401, allowed=False)
+
+    for t in range(5):
+        now[0] = t
+        rep.record(call("/jobs"))
+    assert [e.kind for e in out] == ["api.call"] * 2
+    rep.flush(expired_only=True)          # the window is still open: nothing yet
+    assert len(out) == 2
+    now[0] = 61                           # the next event after the window ends writes it
+    rep.record(call("/jobs"))
+    assert [(e.kind, getattr(e, "count", None)) for e in out[2:]] == \
+        [("repeated", 3), ("api.call", None)]
+    assert (out[2].first, out[2].last, out[2].sample["path"]) == (2, 4, "/jobs")
+    out.clear()
+    for i in range(40):   # 40 different paths: /jobs, /x0, /x1 fill the 3 keys, the rest
+        rep.record(call(f"/x{i}"))        # share one overflow key
+    rep.flush()
+    assert [e.path for e in out if e.kind == "api.call"] == ["/x0", "/x1", "/x2", "/x3"]
+    assert [(e.of, e.count) for e in out if e.kind == "repeated"] == [("(other)", 36)]
+
+
 def test_refused_connections_are_rate_limited(pair):
     node, _ = pair
     done, count, lock = threading.Event(), [0], threading.Lock()
