@@ -239,7 +239,7 @@ def clients(root: Path) -> dict[str, Api]:
 def wait_job(apis: dict[str, Api], job_id: str, nodes: list[str],
              timeout: float = 120.0) -> dict[str, dict[str, Any]]:
     """Poll each node until the job is final there; return each node's view."""
-    final = ("succeeded", "failed", "cancelled", "rejected")
+    final = ("succeeded", "failed", "cancelled", "rejected", "expired")
     deadline = time.monotonic() + timeout
     views: dict[str, dict[str, Any]] = {}
     while True:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -154,16 +155,32 @@ def _serve(args: argparse.Namespace) -> int:
     from yinji.node.node import Node
 
     node = Node(args.home)
-    node.start()
+    # SIGTERM and SIGINT both stop the node cleanly, with its `node stopped` entry: while
+    # uvicorn runs it handles them (graceful shutdown) and then re-raises the signal, which
+    # lands here; during start-up the signal interrupts it.
+    received: list[str] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        received.append(signal.Signals(signum).name)
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
     try:
+        node.start()
         print(f"yinji node {node.cfg.name}: API {node.cfg.api_url}, data plane "
               f"{node.cfg.dataplane}", file=sys.stderr, flush=True)
         # keep-alive well above uvicorn's 5 s: clients that poll a job on one node while
         # another works would otherwise race the server closing their idle connection
         uvicorn.run(create_app(node), host=node.cfg.api_host, port=node.cfg.api_port,
                     log_level="warning", access_log=False, timeout_keep_alive=75)
+    except KeyboardInterrupt:
+        if not received:
+            raise
     finally:
-        node.stop()
+        for sig in (signal.SIGTERM, signal.SIGINT):   # a second signal must not cut the stop
+            signal.signal(sig, signal.SIG_IGN)
+        node.stop(f"on {received[0]}" if received else "")
     return 0
 
 

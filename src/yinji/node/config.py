@@ -85,6 +85,7 @@ class NodeConfig:
     dataplane_port: int = 8800
     database_url: str | None = None     # default: SQLite file node.db in the home folder
     job_timeout: float = 120.0           # seconds a job may wait for peers or messages
+    proposal_ttl: float = 86_400.0       # seconds a proposal may wait for every approval
     peers: dict[str, PeerConfig] = field(default_factory=dict)
     auto_approve: list[dict[str, Any]] = field(default_factory=list)
     pir: dict[str, PirServiceConfig] = field(default_factory=dict)
@@ -165,6 +166,10 @@ class NodeConfig:
         unknown = set(raw) - known
         if unknown:
             raise ConfigError(f"{path}: unknown field(s) {', '.join(sorted(unknown))}")
+        ttl = raw.get("proposal_ttl", 1.0)
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
+            raise ConfigError(f"{path}: proposal_ttl must be a positive number of seconds, "
+                              f"got {ttl!r}")
         cfg = cls(peers=peers, pir=pir, home=home, **raw)
         cfg._check_sources(path)
         return cfg

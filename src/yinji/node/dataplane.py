@@ -12,6 +12,9 @@ After the hello the dialer sends one JSON request frame:
                                                    that job's `TlsChannel` between the two
 A job's channels follow the `tls_network` rule: of two parties, the one whose name sorts first
 dials. The acceptor only takes a channel for a job it has approved with the same spec hash.
+
+JSON frames are at most 4 MiB and nested at most 64 deep (checked on the raw bytes before
+decoding, so a deeply nested message is a clear refusal, never a RecursionError).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from yinji.net.channel import ChannelError, Party, PeerUnavailable
 from yinji.net.connect import (
@@ -38,7 +43,11 @@ from yinji.net.framing import encode_bytes, read_frame
 from yinji.net.tls import TlsChannel
 
 _MAX_REQUEST = 4 << 20
+_MAX_DEPTH = 64
 _HANDSHAKE_TIMEOUT = 10.0
+_BRACKET = np.zeros(256, np.int8)
+_BRACKET[[ord("["), ord("{")]] = 1
+_BRACKET[[ord("]"), ord("}")]] = -1
 
 Handler = Callable[[str, dict[str, Any]], dict[str, Any]]
 ChannelCheck = Callable[[str, str, str], str | None]
@@ -49,11 +58,32 @@ def _send_json(sock: ssl.SSLSocket, obj: dict[str, Any]) -> None:
     sock.sendall(header + payload)
 
 
+def json_depth(data: bytes) -> int:
+    """How deeply arrays and objects nest in JSON text: brackets inside strings do not count,
+    and a quote is escaped when an odd run of backslashes precedes it. Vectorised over the
+    positions of quotes, backslashes and brackets only."""
+    b = np.frombuffer(data, np.uint8)
+    quotes, slashes = np.flatnonzero(b == ord('"')), np.flatnonzero(b == ord("\\"))
+    brackets = np.flatnonzero(_BRACKET[b])
+    if len(slashes) and len(quotes):   # drop quotes preceded by an odd run of backslashes
+        run_start = np.maximum.accumulate(
+            np.where(np.diff(slashes, prepend=-2) != 1, slashes, 0))
+        i = np.minimum(np.searchsorted(slashes, quotes - 1), len(slashes) - 1)
+        run = np.where(slashes[i] == quotes - 1, quotes - run_start[i], 0)
+        quotes = quotes[run % 2 == 0]
+    structural = brackets[np.searchsorted(quotes, brackets) % 2 == 0]
+    steps = _BRACKET[b[structural]]
+    return int(max(np.cumsum(steps, dtype=np.int64).max(), 0)) if len(steps) else 0
+
+
 def _recv_json(sock: ssl.SSLSocket, peer: str) -> dict[str, Any]:
     frame = read_frame(sock.recv_into, max_payload=_MAX_REQUEST, peer=peer)
     if frame.kind:
         raise ChannelError(f"{peer} sent an array where a JSON message was expected")
-    obj = json.loads(bytes(frame.value).decode())
+    data = bytes(frame.value)
+    if data.count(b"[") + data.count(b"{") > _MAX_DEPTH and json_depth(data) > _MAX_DEPTH:
+        raise ChannelError(f"{peer} sent JSON nested deeper than {_MAX_DEPTH} levels")
+    obj = json.loads(data.decode())
     if not isinstance(obj, dict):
         raise ChannelError(f"{peer} sent a JSON message that is not an object")
     return obj
@@ -126,8 +156,11 @@ class DataPlane:
             request = _recv_json(sock, peer)
             op = request.get("op")
             if op == "msg":
+                body = request.get("body") or {}
+                if not isinstance(body, dict):
+                    raise ChannelError(f"{peer} sent a message body that is not an object")
                 try:
-                    reply = self._handler(peer, request.get("body") or {})
+                    reply = self._handler(peer, body)
                 except Exception as exc:  # noqa: BLE001 - the peer gets the reason
                     reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
                 _send_json(sock, reply)

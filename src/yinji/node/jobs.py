@@ -1,7 +1,7 @@
 """Jobs: proposal, signed approvals, execution and outcome, agreed between the participants.
 
 Lifecycle: proposed -> approved -> running -> succeeded | failed, or proposed -> rejected,
-or (any non-final state) -> cancelled / failed.
+or proposed -> expired, or (any non-final state) -> cancelled / failed.
 
 - The proposer sends the spec to every participant. Each stores it, audits it and decides
   (policy, or later a person); a decision is a record {job_id, node, decision, spec_hash,
@@ -15,6 +15,11 @@ or (any non-final state) -> cancelled / failed.
 - What an approver sees of a job (`public`, `local_input`): besides the spec, this node's own
   input -- dataset, registered location, the file actually read or the sql source and table,
   revision and, while the job is proposed, its row count now. It is never sent to peers.
+- A proposal not approved by everyone within `proposal_ttl` seconds (node.yaml, default 24 h,
+  by this node's clock from when it stored the proposal) expires: it moves to `expired`
+  (audited) and the other participants are told, so nothing waits for approval forever.
+- A peer's proposal of the wrong shape is refused before it is stored (`policy.malformed`);
+  whatever goes wrong while deciding on a stored one fails the job with the reason.
 - Data are read only inside the runner of an approved job, after checking the column policy
   again, and only if the dataset was not updated since this node approved (an update after
   approval fails the job: what was approved is not what would be read). Any failure (peer gone, node restarted, timeout, bad input) marks the job failed
@@ -41,13 +46,13 @@ from yinji.node.audit import (
     sha256_hex,
 )
 from yinji.node.catalog import CatalogError
-from yinji.node.policy import admissible, evaluate, participants
+from yinji.node.policy import admissible, evaluate, malformed, participants
 from yinji.node.runners import RUNNERS, RunContext
 
 if TYPE_CHECKING:
     from yinji.node.node import Node
 
-FINAL = ("succeeded", "failed", "cancelled", "rejected")
+FINAL = ("succeeded", "failed", "cancelled", "rejected", "expired")
 ACTIVE = ("proposed", "approved", "running")
 _APPROVAL_TAG = b"yinji-approval/1 "
 _HOLD_ENV = "YINJI_TEST_HOLD_STAGE"  # fault-injection tests: block this node at a stage
@@ -106,6 +111,9 @@ class JobEngine:
                 continue
             threading.Thread(target=self._notice, args=(peer, body, timeout), daemon=True,
                              name=f"yinji-notice {peer}").start()
+
+    def _background(self, target: Any, *args: Any) -> None:
+        threading.Thread(target=target, args=args, daemon=True).start()
 
     def _notice(self, peer: str, body: dict[str, Any], timeout: float) -> None:
         try:
@@ -181,6 +189,9 @@ class JobEngine:
         """This node approves or rejects a proposed job (policy or a person)."""
         row = self._job(job_id)
         spec = self._spec(row)
+        if row["state"] == "proposed" and self._stale(row):
+            self._expire(row)
+            row = self._job(job_id)
         if row["state"] != "proposed":
             raise JobError(f"job {job_id} is {row['state']}, not waiting for approval", 409)
         if decision == "approve":
@@ -294,7 +305,10 @@ class JobEngine:
         kind = msg.get("type")
         try:
             if kind == "propose":
-                spec = msg["spec"]
+                spec = msg.get("spec")
+                problems = malformed(spec)
+                if problems:
+                    raise JobError(f"malformed proposal from {peer}: " + "; ".join(problems))
                 if spec.get("proposer") != peer:
                     raise JobError(f"{peer} proposed a job in the name of {spec.get('proposer')}")
                 if self.cfg.name not in participants(spec):
@@ -305,7 +319,7 @@ class JobEngine:
                         raise JobError("a different job with this id exists")
                     return {"ok": True}
                 self._store_proposal(spec)
-                threading.Thread(target=self._policy_later, args=(spec,), daemon=True).start()
+                self._background(self._policy_later, spec)
                 return {"ok": True}
             job_id = msg.get("job_id") or (msg.get("approval") or {}).get("record", {}).get(
                 "job_id", "")
@@ -328,8 +342,12 @@ class JobEngine:
             elif kind == "start":
                 if peer != spec["proposer"]:
                     raise JobError("only the proposer starts a job", 403)
+                if row["state"] == "proposed" and self._stale(row):
+                    self._expire(row)
                 if self._approve_all(job_id, msg["approvals"]):
                     self._launch(job_id)
+                elif self._job(job_id)["state"] != "approved":
+                    raise JobError(f"job {job_id} is {self._job(job_id)['state']} here", 409)
             elif kind == "rejected":
                 a = msg["approval"]
                 problem = self._verify(a["record"], a["signature"], row)
@@ -341,6 +359,8 @@ class JobEngine:
             elif kind == "cancelled":
                 self._state(job_id, "cancelled", ACTIVE, f"cancelled by {peer}")
                 self._abort(job_id)
+            elif kind == "expired":
+                self._state(job_id, "expired", ("proposed",), f"the proposal expired at {peer}")
             elif kind == "failed":
                 self._state(job_id, "failed", ACTIVE, f"failed at {peer}: {msg.get('reason', '')}")
                 self._abort(job_id)
@@ -353,14 +373,34 @@ class JobEngine:
     def _policy_later(self, spec: dict[str, Any]) -> None:
         try:
             self._decide_by_policy(spec)
-        except JobError as exc:
-            self.fail(spec["id"], f"{self.cfg.name} could not decide: {exc}")
+        except Exception as exc:  # noqa: BLE001 - never leave a proposal undecided
+            reason = exc if isinstance(exc, JobError) else f"{type(exc).__name__}: {exc}"
+            self.fail(spec["id"], f"{self.cfg.name} could not decide: {reason}")
 
     def _after_decision_safe(self, job_id: str, approval: dict[str, Any]) -> None:
         try:
             self._after_decision(job_id, approval)
-        except JobError as exc:
-            self.fail(job_id, str(exc))
+        except Exception as exc:  # noqa: BLE001
+            self.fail(job_id, str(exc) if isinstance(exc, JobError)
+                      else f"{type(exc).__name__}: {exc}")
+
+    # -- expiry -------------------------------------------------------------------------------
+    def _stale(self, row: dict[str, Any], now: float | None = None) -> bool:
+        return (time.time() if now is None else now) - row["created"] > self.cfg.proposal_ttl
+
+    def _expire(self, row: dict[str, Any]) -> None:
+        reason = f"not approved by every participant within {self.cfg.proposal_ttl:g} s"
+        if self._state(row["id"], "expired", ("proposed",), reason):
+            self._broadcast(participants(self._spec(row)),
+                            {"type": "expired", "job_id": row["id"]})
+
+    def expire(self, now: float | None = None) -> int:
+        """Expire every proposal older than `proposal_ttl`; returns how many."""
+        stale = [r for r in self.store.list_jobs("proposed", limit=100_000)
+                 if self._stale(r, now)]
+        for row in stale:
+            self._expire(row)
+        return len(stale)
 
     def channel_check(self, peer: str, job_id: str, hash_: str) -> str | None:
         row = self.store.job(job_id)
@@ -475,6 +515,7 @@ class JobEngine:
         for state in ("approved", "running"):
             for row in self.store.list_jobs(state, limit=100_000):
                 self.fail(row["id"], "node restarted while the job was running")
+        self.expire()
 
     # -- views --------------------------------------------------------------------------------
     def public(self, row: dict[str, Any]) -> dict[str, Any]:

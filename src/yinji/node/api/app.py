@@ -1,12 +1,14 @@
 """REST API: datasets, jobs, models, PIR queries, audit, peers, health. Bearer tokens with roles
 (operator, approver, auditor); every call — refused ones included — is audited with its route
-template, status and the token's name (never bodies, query strings or data)."""
+template, status and the token's name (never bodies, query strings or data). Calls without a
+valid token (health polls, refusals) are rate-limited: a few entries per window, the rest
+counted in one summary entry (`yinji.node.repeats`)."""
 
 
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
@@ -43,6 +45,8 @@ from yinji.node.tokens import TokenError
 
 _bearer = HTTPBearer(auto_error=False)
 ANY = ("operator", "approver", "auditor")
+AUDIT_PAGE = 10_000      # most entries one GET /audit returns
+MAX_SEQ = 2**63 - 1      # audit sequence numbers are signed 64-bit in both stores
 
 
 def create_app(node: Node) -> FastAPI:
@@ -78,9 +82,14 @@ def create_app(node: Node) -> FastAPI:
         route = request.scope.get("route")
         path = getattr(route, "path", None) or request.url.path[:200]
         principal = getattr(request.state, "principal", None) or {}
-        await run_in_threadpool(node.audit.append, ApiCallEvent(
-            request.method, path, response.status_code, principal.get("name", ""),
-            principal.get("role", ""), response.status_code not in (401, 403)))
+        event = ApiCallEvent(request.method, path, response.status_code,
+                             principal.get("name", ""), principal.get("role", ""),
+                             response.status_code not in (401, 403))
+        if principal:
+            await run_in_threadpool(node.audit.append, event)
+        else:  # health polls and unauthenticated calls: rate-limited (yinji.node.repeats)
+            key = (request.method, getattr(route, "path", "(no route)"), response.status_code)
+            await run_in_threadpool(node.repeats.record, event, key)
         return response
 
     @app.exception_handler(JobError)
@@ -236,9 +245,13 @@ def create_app(node: Node) -> FastAPI:
 
     # -- audit --------------------------------------------------------------------------------
     @app.get("/audit", response_model=list[AuditEntry])
-    def audit(_: Auditor, after: int = 0, limit: int = 1000,
+    def audit(_: Auditor,
+              after: Annotated[int, Query(ge=0, le=MAX_SEQ,
+                                          description="entries after this sequence number")] = 0,
+              limit: Annotated[int, Query(ge=1, le=AUDIT_PAGE,
+                                          description="entries per page")] = 1000,
               job_id: str | None = None) -> list[dict[str, Any]]:
-        return node.audit.entries(after=after, limit=min(limit, 10_000), job_id=job_id)
+        return node.audit.entries(after=after, limit=limit, job_id=job_id)
 
     @app.get("/audit/verify", response_model=VerifyPublic)
     def verify(_: Auditor) -> dict[str, Any]:

@@ -52,7 +52,7 @@ class JobPublic(BaseModel):
     protocol: str
     proposer: str
     state: Literal["proposed", "approved", "running", "succeeded", "failed", "cancelled",
-                   "rejected"]
+                   "rejected", "expired"]
     reason: str
     progress: float
     stage: str
