@@ -40,12 +40,13 @@ def pair(tmp_path):
     for n, c in cfgs.items():
         other = "fund" if n == "securities" else "securities"
         add_peer(c, bundles[other], bundles[other]["fingerprint"])
-    (tmp_path / "securities" / "c.csv").write_text("customer_id\nG1\nG2\n")
+    (tmp_path / "securities" / "data").mkdir(exist_ok=True)
+    (tmp_path / "securities" / "data" / "c.csv").write_text("customer_id\nG1\nG2\n")
     node = Node(tmp_path / "securities")
-    node.catalog.register(Dataset(id="customers", kind="csv", location="c.csv",
+    node.catalog.register(Dataset(id="customers", kind="csv", location="data/c.csv",
                                   schema={"customer_id": "string"},
                                   policy=[PolicyRule(columns=["customer_id"],
-                                                     protocols=["psi.intersect"])]))
+                                                     protocols=["psi.intersect"])]), by="test")
     node.jobs._background = lambda fn, *args: fn(*args)   # decide synchronously
     node.sent = []   # fund's side of the conversation: it accepts every message
     node.jobs._send = lambda peer, body, timeout=10.0: node.sent.append((peer, body)) or \
@@ -354,11 +355,12 @@ def test_pir_budget_and_key_survive_a_restart(pair):
 
     node, root = pair
     home = root / "securities"
-    (home / "list.csv").write_text("id_no,tag\n" + "".join(f"k{i},t{i}\n" for i in range(8)))
-    node.catalog.register(Dataset(id="blacklist", kind="csv", location="list.csv",
+    (home / "data" / "list.csv").write_text("id_no,tag\n" +
+                                           "".join(f"k{i},t{i}\n" for i in range(8)))
+    node.catalog.register(Dataset(id="blacklist", kind="csv", location="data/list.csv",
                                   schema={"id_no": "string", "tag": "string"},
                                   policy=[PolicyRule(columns=["id_no", "tag"],
-                                                     protocols=["pir"])]))
+                                                     protocols=["pir"])]), by="test")
     cfg = NodeConfig.load(home)
     (port,) = free_ports(1)
     cfg.pir["blacklist"] = PirServiceConfig("blacklist", "blacklist", "id_no", ["tag"], port,
