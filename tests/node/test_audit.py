@@ -56,8 +56,8 @@ def test_other_key_is_refused(store):
 
 
 def test_store_migrations_are_versioned(store):
-    assert store.version() == 2
-    assert store.migrate() == 2  # idempotent
+    assert store.version() == 3
+    assert store.migrate() == 3  # idempotent
 
 
 def _exec(store, stmt):

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from yinji.node import identity
+from yinji.node.anchors import STOP_TIMEOUT, Anchors, sender
 from yinji.node.audit import AuditLog, NodeEvent, PeerCallEvent
 from yinji.node.catalog import Catalog
 from yinji.node.config import NodeConfig
@@ -32,7 +33,9 @@ class Node:
         self.dataplane = DataPlane(
             self.cfg.name, (self.cfg.dataplane_host, self.cfg.dataplane_port),
             lambda: self._tls, lambda p: self.cfg.peers[p].address,
-            self._on_message, self.jobs.channel_check, self._on_refused)
+            self._on_message, self.jobs.channel_check, self._on_refused,
+            anchor_handler=lambda peer, body: self.anchors.handle(peer, body))
+        self.anchors = Anchors(self.cfg, self.store, self.key, self.audit, sender(self.dataplane))
         self.pir = PirServices(self)
         self.models = ModelServing(self)
 
@@ -46,12 +49,17 @@ class Node:
         except BaseException:
             self.dataplane.stop()
             raise
+        self.anchors.start()
 
     def stop(self) -> None:
+        self.anchors.stop()
         self.pir.stop()
         self.dataplane.stop()
         self.audit.append(NodeEvent("stopped"))
-        self.store.close()
+        try:
+            self.anchors.anchor_now(STOP_TIMEOUT)   # peers hold the final head
+        finally:
+            self.store.close()
 
     # -- data plane callbacks -----------------------------------------------------------------
     def _on_message(self, peer: str, body: dict) -> dict:
