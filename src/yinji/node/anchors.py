@@ -256,8 +256,12 @@ class Anchors:
             self.audit.append(PeerCallEvent(peer, "anchor", accepted=False,
                                             reason=f"bad receipt: {problem}"[:300]))
             return {"ok": False, "error": f"bad receipt, not stored: {problem}"[:300]}
-        with self.store.write() as conn:
-            _upsert(conn, {**_public(receipt), "anchored": float(receipt["anchored"])})
+        try:
+            with self.store.write() as conn:
+                _upsert(conn, {**_public(receipt), "anchored": float(receipt["anchored"])})
+        except sa.exc.IntegrityError:   # keep the receipt we hold: it is the evidence
+            return {"ok": False, "error": f"{peer} accepted seq {head['seq']}, but a receipt "
+                                          "for another head at that seq is stored here"}
         return {"ok": True, "anchored": float(receipt["anchored"])}
 
     # -- witnessing peers' heads ------------------------------------------------------------
