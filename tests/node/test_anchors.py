@@ -369,3 +369,15 @@ def tmp_path_token(node, capsys):
     path.write_text(node.add_token("cli", "operator"))
     capsys.readouterr()
     return str(path)
+
+
+def test_nothing_anchored_yet(net, tmp_path):
+    rep = net[VICTIM].anchors.verify_peers()
+    assert rep.ok and {v["status"] for v in rep.peers.values()} == {"none"}
+    init_node(tmp_path / "empty", "offshore")      # an empty log has no head to anchor
+    empty = Node(tmp_path / "empty")
+    try:
+        assert empty.anchors.anchor_now() | {"time": 0} == {"seq": 0, "hash": "", "time": 0,
+                                                            "peers": {}}
+    finally:
+        empty.store.close()
