@@ -125,7 +125,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = s6.add_parser("verify", help="check hashes, links, signatures and the signed head")
     _home(v)
     v.add_argument("--database-url")
+    v.add_argument("--peers", action="store_true",
+                   help="also fetch the heads peers witnessed for this node (over the data "
+                        "plane) and report a rollback or fork against them")
+    v.add_argument("--timeout", type=float, default=10.0, help="seconds per peer request")
     v.set_defaults(func=_audit_verify)
+    an = s6.add_parser("anchor", help="send the node's signed head to its peers now "
+                                      "(through the running node's REST API)")
+    _api(an)
+    an.set_defaults(func=_audit_anchor)
     e = s6.add_parser("export", help="JSON lines to stdout or --out")
     _home(e)
     e.add_argument("--database-url")
@@ -383,6 +391,8 @@ def _audit_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def _audit_verify(args: argparse.Namespace) -> int:
     from yinji.node.audit import verify_rows
 
+    if args.peers:
+        return _audit_verify_peers(args)
     cfg, store, key = _audit_store(args)
     report = verify_rows(store, key.public)
     if report.ok:
@@ -392,6 +402,35 @@ def _audit_verify(args: argparse.Namespace) -> int:
     for p in report.problems:
         print(f"  {p}", file=sys.stderr)
     return 1
+
+
+def _audit_verify_peers(args: argparse.Namespace) -> int:
+    from yinji.node.anchors import peer_client, verify_with_peers
+
+    cfg, store, key = _audit_store(args)
+    report = verify_with_peers(cfg, store, key.public, peer_client(cfg), args.timeout)
+    for peer, view in report.peers.items():
+        print(f"  {peer}: {view['status']}, {view['anchors']} anchored heads up to seq "
+              f"{view['last_seq']}")
+    if report.ok:
+        print(f"audit OK: {cfg.name}, {report.local['entries']} entries, head "
+              f"{report.local['head'][:16]}, consistent with {len(report.peers)} peers' "
+              "anchored heads")
+        return 0
+    print(f"audit FAILED: {cfg.name}, {report.local['entries']} entries", file=sys.stderr)
+    for p in report.problems:
+        print(f"  {p}", file=sys.stderr)
+    return 1
+
+
+def _audit_anchor(args: argparse.Namespace) -> int:
+    import httpx
+
+    with httpx.Client(base_url=args.api, headers={"Authorization": f"Bearer {_token(args)}"},
+                      timeout=60) as client:
+        r = client.post("/audit/anchor")
+    print(json.dumps(r.json(), indent=2, ensure_ascii=False))
+    return 0 if r.is_success and all(p["ok"] for p in r.json()["peers"].values()) else 1
 
 
 def _audit_export(args: argparse.Namespace) -> int:

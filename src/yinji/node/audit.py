@@ -8,6 +8,11 @@ link), reordered entries (broken links), a truncated tail (the head names a late
 entries or a head not signed by the node's key (someone who can write the database but does
 not hold the key cannot re-sign a forged chain).
 
+What `verify` alone cannot find: the node's own operator holds the key, so deleting the newest
+entries and restoring an earlier signed head, or rewriting history and re-signing it, passes.
+Peers' stored copies of the signed head catch both (yinji.node.anchors: `verify_with_peers`,
+`yinji audit verify --peers`) for everything up to the last head a peer accepted.
+
 Entries carry only identifiers (jobs, datasets, peers, tokens' names), hashes, states and
 counts — never customer values. Job entries carry the hash of the signed approvals of every
 participant, so nodes can cross-check each other's records (`approvals_hash`).
@@ -226,6 +231,15 @@ def entry_hash(seq: int, ts: float, kind: str, actor: str, data: dict[str, Any],
 
 def _head_message(seq: int, digest: str) -> bytes:
     return f"yinji-audit-head/1 {seq} {digest}".encode()
+
+
+def head_signature_valid(public_key: str, seq: int, digest: str, signature: str) -> bool:
+    """True if `signature` (hex) is `public_key`'s signature of the head (seq, digest); peers
+    check anchored heads with it (yinji.node.anchors)."""
+    try:
+        return verify(public_key, bytes.fromhex(signature), _head_message(seq, digest))
+    except ValueError:
+        return False
 
 
 @dataclass

@@ -86,6 +86,8 @@ class NodeConfig:
     database_url: str | None = None     # default: SQLite file node.db in the home folder
     job_timeout: float = 120.0           # seconds a job may wait for peers or messages
     proposal_ttl: float = 86_400.0       # seconds a proposal may wait for every approval
+    anchor_period: float = 60.0          # seconds between audit-head anchors to peers (0: only
+                                         # on stop and on demand; yinji.node.anchors)
     peers: dict[str, PeerConfig] = field(default_factory=dict)
     auto_approve: list[dict[str, Any]] = field(default_factory=list)
     pir: dict[str, PirServiceConfig] = field(default_factory=dict)

@@ -8,6 +8,9 @@ the refusal is reported to `on_refused` (the node audits it).
 
 After the hello the dialer sends one JSON request frame:
     {"op": "msg", "body": {...}}                 -> one JSON reply frame, then close
+    {"op": "anchor", "body": {...}}              -> the same, for audit-head anchoring
+                                                   (yinji.node.anchors): kept apart from job
+                                                   messages, which are audited one by one
     {"op": "channel", "job": ID, "spec_hash": H} -> {"ok": true} and the connection becomes
                                                    that job's `TlsChannel` between the two
 A job's channels follow the `tls_network` rule: of two parties, the one whose name sorts first
@@ -89,14 +92,24 @@ def _recv_json(sock: ssl.SSLSocket, peer: str) -> dict[str, Any]:
     return obj
 
 
+def _answer(handler: Handler, peer: str, request: dict[str, Any]) -> dict[str, Any]:
+    body = request.get("body")
+    try:
+        return handler(peer, body if isinstance(body, dict) else {})
+    except Exception as exc:  # noqa: BLE001 - the peer gets the reason
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+
 class DataPlane:
     def __init__(self, name: str, bind: Address, tls: Callable[[], TlsConfig],
                  peer_address: Callable[[str], Address], handler: Handler,
                  channel_check: ChannelCheck,
-                 on_refused: Callable[[str, str], None] = lambda who, why: None) -> None:
+                 on_refused: Callable[[str, str], None] = lambda who, why: None,
+                 anchor_handler: Handler | None = None) -> None:
         self.name, self.bind = name, bind
         self._tls, self._peer_address = tls, peer_address
         self._handler, self._channel_check, self._on_refused = handler, channel_check, on_refused
+        self._anchor_handler = anchor_handler
         self._pending: dict[tuple[str, str], tuple[float, ssl.SSLSocket]] = {}
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -113,6 +126,11 @@ class DataPlane:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._listener is not None:
+            try:   # wakes the accept loop at once on Linux (else it notices within 0.5 s)
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self._thread is not None:
             self._thread.join(5)
         if self._listener is not None:
@@ -164,6 +182,8 @@ class DataPlane:
                 except Exception as exc:  # noqa: BLE001 - the peer gets the reason
                     reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
                 _send_json(sock, reply)
+            elif op == "anchor" and self._anchor_handler is not None:
+                _send_json(sock, _answer(self._anchor_handler, peer, request))
             elif op == "channel":
                 job, spec_hash = str(request.get("job", "")), str(request.get("spec_hash", ""))
                 reason = self._channel_check(peer, job, spec_hash)
@@ -185,20 +205,22 @@ class DataPlane:
                 sock.close()
 
     # -- client -----------------------------------------------------------------------------
-    def _dial(self, peer: str, timeout: float) -> ssl.SSLSocket:
+    def _dial(self, peer: str, timeout: float, retry: bool = True) -> ssl.SSLSocket:
         config = self._tls()
         if peer not in config.pins or peer == self.name:
             raise PeerUnavailable(f"{self.name}: {peer!r} is not a known peer")
         sock = dial(self.name, peer, self._peer_address(peer), config,
-                    config.context(server=False), time.monotonic() + timeout)
+                    config.context(server=False), time.monotonic() + timeout, retry)
         sock.settimeout(timeout)
         return sock
 
-    def request(self, peer: str, body: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
-        """Send one control message to `peer` and return its reply."""
-        sock = self._dial(peer, timeout)
+    def request(self, peer: str, body: dict[str, Any], timeout: float = 10.0,
+                op: str = "msg", retry: bool = True) -> dict[str, Any]:
+        """Send one control message (`op` "msg" or "anchor") to `peer`; return its reply.
+        With `retry`, a refused connection is retried until `timeout` (a peer starting up)."""
+        sock = self._dial(peer, timeout, retry)
         try:
-            _send_json(sock, {"op": "msg", "body": body})
+            _send_json(sock, {"op": op, "body": body})
             return _recv_json(sock, peer)
         except (ssl.SSLError, OSError) as exc:
             raise PeerUnavailable(f"{self.name}: {peer!r}: {_tls_reason(exc)}") from None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from yinji.node import identity
+from yinji.node.anchors import STOP_TIMEOUT, Anchors, sender
 from yinji.node.audit import AuditLog, NodeEvent, PeerCallEvent
 from yinji.node.catalog import Catalog
 from yinji.node.config import NodeConfig
@@ -46,7 +47,9 @@ class Node:
         self.dataplane = DataPlane(
             self.cfg.name, (self.cfg.dataplane_host, self.cfg.dataplane_port),
             lambda: self._tls, lambda p: self.cfg.peers[p].address,
-            self._on_message, self.jobs.channel_check, self._on_refused)
+            self._on_message, self.jobs.channel_check, self._on_refused,
+            anchor_handler=lambda peer, body: self.anchors.handle(peer, body))
+        self.anchors = Anchors(self.cfg, self.store, self.key, self.audit, sender(self.dataplane))
         self.pir = PirServices(self)
         self.models = ModelServing(self)
         self._stopping = threading.Event()
@@ -65,19 +68,25 @@ class Node:
         self._housekeeper = threading.Thread(target=self._housekeeping, daemon=True,
                                              name=f"yinji-housekeeping {self.cfg.name}")
         self._housekeeper.start()
+        self.anchors.start()
 
     def stop(self, detail: str = "") -> None:
-        """Stop serving and write the `node stopped` entry (once; later calls do nothing)."""
+        """Stop serving and write the `node stopped` entry (once; later calls do nothing);
+        then anchor the final head at the peers."""
         if self._stopping.is_set():
             return
         self._stopping.set()
+        self.anchors.stop()
         if self._housekeeper is not None:
             self._housekeeper.join(10)
         self.pir.stop()
         self.dataplane.stop()
         self.repeats.flush()
         self.audit.append(NodeEvent("stopped", detail))
-        self.store.close()
+        try:
+            self.anchors.anchor_now(STOP_TIMEOUT)   # peers hold the final head
+        finally:
+            self.store.close()
 
     def _housekeeping(self) -> None:
         while not self._stopping.wait(HOUSEKEEPING_S):

@@ -1,4 +1,5 @@
-"""Node metadata store: API tokens, datasets, jobs, approvals, results index and the audit log.
+"""Node metadata store: API tokens, datasets, jobs, approvals, results index, the audit log and
+anchored audit heads.
 
 One SQLAlchemy Core schema for both backends: `SqliteStore` (default, a file in the node's
 home) and `PostgresStore` (when `database_url` is a postgresql URL, driver psycopg 3).
@@ -86,6 +87,18 @@ audit_head = sa.Table("audit_head", metadata,
                       sa.Column("hash", sa.String(64), nullable=False),
                       sa.Column("signature", sa.Text, nullable=False))
 
+# Anchored audit heads (yinji.node.anchors), one row per (node, witness, seq): heads of peers
+# this node witnesses (witness = this node) and the receipts this node holds for its own heads
+# (node = this node). `anchored` is the witness's clock when it last accepted that head.
+audit_anchors = sa.Table("audit_anchors", metadata,
+                         sa.Column("node", sa.String(200), primary_key=True),
+                         sa.Column("witness", sa.String(200), primary_key=True),
+                         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+                         sa.Column("hash", sa.String(64), nullable=False),
+                         sa.Column("node_signature", sa.Text, nullable=False),
+                         sa.Column("witness_signature", sa.Text, nullable=False),
+                         sa.Column("anchored", sa.Float, nullable=False))
+
 V1_TABLES = [tokens, datasets, jobs, approvals, results, audit, audit_head]
 
 
@@ -109,8 +122,12 @@ def _v3_tokens_datasets(conn: Connection) -> None:
             conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
 
 
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2),
-                                                              (3, _v3_tokens_datasets)]
+def _v4_anchors(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[audit_anchors])
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, _v1), (2, _v2), (3, _v3_tokens_datasets), (4, _v4_anchors)]
 
 
 class Store:

@@ -15,7 +15,11 @@ from starlette.concurrency import run_in_threadpool
 
 from yinji import __version__
 from yinji.node import identity
+from yinji.node.anchors import PAGE, heads
 from yinji.node.api.schemas import (
+    AnchoredHead,
+    AnchorRoundPublic,
+    AnchorsPublic,
     AuditEntry,
     DatasetCreate,
     DatasetPublic,
@@ -25,6 +29,7 @@ from yinji.node.api.schemas import (
     ModelPublic,
     NodePublic,
     PeerPublic,
+    PeerVerifyPublic,
     PirQueryCreate,
     PirQueryPublic,
     PirServicePublic,
@@ -256,6 +261,28 @@ def create_app(node: Node) -> FastAPI:
     @app.get("/audit/verify", response_model=VerifyPublic)
     def verify(_: Auditor) -> dict[str, Any]:
         return node.audit.verify().as_dict()
+
+    # -- audit anchoring (yinji.node.anchors) ---------------------------------------------------
+    @app.post("/audit/anchor", response_model=AnchorRoundPublic)
+    def anchor(_: Annotated[dict, Depends(require("operator", "auditor"))]) -> dict[str, Any]:
+        return node.anchors.anchor_now()
+
+    @app.get("/audit/anchors", response_model=AnchorsPublic)
+    def anchors(_: Auditor) -> dict[str, Any]:
+        return node.anchors.summary()
+
+    @app.get("/audit/anchors/{name}", response_model=list[AnchoredHead])
+    def anchored_heads(name: str, _: Auditor, witness: str | None = None,
+                       after: Annotated[int, Query(ge=0)] = 0,
+                       limit: Annotated[int, Query(ge=1, le=PAGE)] = PAGE,
+                       ) -> list[dict[str, Any]]:
+        """`name`'s heads held by `witness` (default this node; this node's own receipts:
+        name = this node, witness = a peer), for cross-checking a node's export."""
+        return heads(node.store, name, witness or node.cfg.name, after=after, limit=limit)
+
+    @app.get("/audit/verify/peers", response_model=PeerVerifyPublic)
+    def verify_peers(_: Auditor) -> dict[str, Any]:
+        return node.anchors.verify_peers().as_dict()
 
     @app.get("/audit/export", response_class=PlainTextResponse)
     def export(_: Auditor) -> str:

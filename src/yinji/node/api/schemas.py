@@ -150,6 +150,63 @@ class VerifyPublic(BaseModel):
     head: str
 
 
+class AnchorOutcome(BaseModel):
+    ok: bool
+    anchored: float | None = Field(None, description="the witness's time of acceptance")
+    error: str = ""
+
+
+class AnchorRoundPublic(BaseModel):
+    seq: int = Field(description="the anchored head's sequence number (0: empty log)")
+    hash: str
+    time: float
+    peers: dict[str, AnchorOutcome]
+    error: str = ""
+
+
+class AnchoredHead(BaseModel):
+    node: str = Field(description="the node whose head this is")
+    witness: str = Field(description="the node that stored and countersigned it")
+    seq: int
+    hash: str
+    node_signature: str
+    witness_signature: str
+    anchored: float
+
+
+class AnchorPeerSummary(BaseModel):
+    peer: str
+    anchors: int
+    last_seq: int
+    last_anchored: float | None
+    age: float | None = Field(description="seconds since the last accepted anchor")
+    stale: bool | None = Field(description="witnessed heads only: no anchor for longer than "
+                                           "stale_after (null when anchor_period is 0)")
+
+
+class AnchorsPublic(BaseModel):
+    node: str
+    period: float
+    stale_after: float | None
+    witnessed: list[AnchorPeerSummary] = Field(description="peers' heads this node holds")
+    receipts: list[AnchorPeerSummary] = Field(description="this node's heads held by peers")
+    last_round: AnchorRoundPublic | None
+
+
+class PeerAnchorCheck(BaseModel):
+    status: Literal["ok", "none", "bad_signatures", "rollback", "fork", "unreachable"]
+    anchors: int
+    last_seq: int
+    problems: list[str]
+
+
+class PeerVerifyPublic(BaseModel):
+    ok: bool
+    local: VerifyPublic
+    peers: dict[str, PeerAnchorCheck]
+    problems: list[str]
+
+
 class PirQueryCreate(BaseModel):
     keys: list[str] = Field(min_length=1, max_length=1000,
                             description="keys to look up (e.g. normalised ID numbers); "
