@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from yinji.crypto.profile import get_profile
 from yinji.node import identity
-from yinji.node.audit import AuditLog, NodeEvent, PeerCallEvent
+from yinji.node.audit import AuditLog, NodeEvent, PeerCallEvent, check_log_profile
 from yinji.node.catalog import Catalog
 from yinji.node.config import NodeConfig
 from yinji.node.dataplane import DataPlane
@@ -23,8 +24,10 @@ class Node:
         self.cfg = NodeConfig.load(self.home)
         if database_url:
             self.cfg.database_url = database_url
-        self.key = identity.signing_key(self.cfg)
+        self.key = identity.signing_key(self.cfg)      # of cfg.crypto_profile's kind
+        self.profile = get_profile(self.cfg.crypto_profile)
         self.store: Store = open_store(self.cfg.db_url)
+        check_log_profile(self.store, self.profile)     # a profile is fixed at init
         self.audit = AuditLog(self.store, self.key, self.cfg.name)
         self.catalog = Catalog(self.store, self.home)
         self.jobs = JobEngine(self)
@@ -32,7 +35,8 @@ class Node:
         self.dataplane = DataPlane(
             self.cfg.name, (self.cfg.dataplane_host, self.cfg.dataplane_port),
             lambda: self._tls, lambda p: self.cfg.peers[p].address,
-            self._on_message, self.jobs.channel_check, self._on_refused)
+            self._on_message, self.jobs.channel_check, self._on_refused,
+            profile=self.profile.name)
         self.pir = PirServices(self)
         self.models = ModelServing(self)
 

@@ -118,7 +118,8 @@ class PirServices:
         records, clients = self._load(cfg)
         rate = parse_rate(cfg.rate_limit, f"pir service {cfg.id!r}: rate_limit")
         db = KeywordDatabase(records, label_size=label_size_for(records, cfg.label_size),
-                             oprf=OprfServer(rate_limit=rate))
+                             oprf=OprfServer(rate_limit=rate),
+                             cipher=self.node.profile.cipher)  # labels at rest: profile's AEAD
         version = db.build()
         server = PirServer(version, db.oprf, name=self.node.cfg.name,
                            audit=lambda e, sid=cfg.id: self._on_served(sid, e))
@@ -147,7 +148,8 @@ class PirServices:
                 label_size = label_size_for(records, s.cfg.label_size)
                 new = dict(records)
                 if s.dirty or label_size != s.db.label_size:
-                    db = KeywordDatabase(records, label_size=label_size, oprf=s.db.oprf)
+                    db = KeywordDatabase(records, label_size=label_size, oprf=s.db.oprf,
+                                         cipher=s.db.cipher)
                 else:
                     db, s.dirty = s.db, True
                     db.remove([k for k, v in s.records.items() if new.get(k) != v])
