@@ -74,8 +74,10 @@ def write_sample_data(directory: Path, companies: list[str], seed: int = 2026,
 def create_network(root: Path, companies: list[str] | None = None, *,
                    database_urls: dict[str, str] | None = None,
                    job_timeout: float = 60.0,
-                   policies: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
-    """Create node folders, peers, data, datasets, policies and tokens; return the manifest."""
+                   policies: dict[str, list[dict[str, Any]]] | None = None,
+                   crypto_profile: str = "international") -> dict[str, Any]:
+    """Create node folders, peers, data, datasets, policies and tokens; return the manifest.
+    Every node gets `crypto_profile` (nodes of different profiles refuse each other)."""
     from yinji.node.catalog import Catalog, Dataset, PolicyRule
     from yinji.node.config import NodeConfig
     from yinji.node.identity import add_peer, export_bundle, init_node
@@ -89,7 +91,8 @@ def create_network(root: Path, companies: list[str] | None = None, *,
     for k, name in enumerate(companies):
         cfgs[name] = init_node(root / name, name, api_port=ports[2 * k],
                                dataplane_port=ports[2 * k + 1],
-                               database_url=(database_urls or {}).get(name))
+                               database_url=(database_urls or {}).get(name),
+                               crypto_profile=crypto_profile)
     bundles = {n: export_bundle(c) for n, c in cfgs.items()}
     for name, cfg in cfgs.items():
         for other, bundle in bundles.items():
