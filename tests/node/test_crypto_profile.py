@@ -168,8 +168,8 @@ def test_pir_labels_under_the_profile(net):
     """securities queries fund's list; the labels fund serves are sealed with the profile's
     cipher (the layout says which) and answers are right."""
     profile, nodes = net
-    served = nodes["fund"].pir._served["blacklist"].server.current
-    assert served.layout.cipher == get_profile(profile).cipher
+    served = {d["id"]: d for d in nodes["fund"].pir.list()}["blacklist"]
+    assert served["label_cipher"] == get_profile(profile).cipher
     present, absent = sorted(BLACKLIST)[1], "110101199003079999"
     answer = nodes["securities"].pir.query([present, absent])
     results = answer["members"]["fund"]["results"]

@@ -182,6 +182,7 @@ class PirServices:
                 "address": "{}:{}".format(*s.service.address), "version": v.version,
                 "records": v.records, "label_size": v.layout.label_size,
                 "buckets": v.layout.buckets, "slots": v.layout.slots,
+                "label_cipher": v.layout.cipher,
                 "published": s.published, "clients": s.clients,
                 "rate_limit": s.cfg.rate_limit}
 
