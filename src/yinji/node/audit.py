@@ -1,14 +1,16 @@
 """Tamper-evident audit log (计算留痕、调用留痕): append-only, hash-chained, signed.
 
-Entry n stores `hash_n = H(canonical JSON of seq, ts, kind, actor, data, prev_hash)` with
-`prev_hash = hash_{n-1}` (64 zeros for the first) and the node's signature of `hash_n`. H and
-the signature follow the node's crypto profile (`yinji.crypto.profile`): SHA-256 and Ed25519
-(`international`) or SM3 and SM2 (`sm`); the profile is the signing key's, so a log written
-under one profile does not verify under the other (`check_log_profile` says so plainly). A signed head (last seq and hash) is rewritten with every append. `verify` finds:
+Entry n stores `hash_n = H(canonical JSON of seq, ts, kind, actor, data, prev_hash)`
+with `prev_hash = hash_{n-1}` (64 zeros for the first) and the node's signature of
+`hash_n`. A signed head (last seq and hash) is rewritten with every append. `verify` finds:
 an edited entry (its hash no longer matches), a deleted entry (a gap in seq and a broken
 link), reordered entries (broken links), a truncated tail (the head names a later entry), and
 entries or a head not signed by the node's key (someone who can write the database but does
 not hold the key cannot re-sign a forged chain).
+
+H and the signature follow the node's crypto profile (`yinji.crypto.profile`): SHA-256 and
+Ed25519 (`international`) or SM3 and SM2 (`sm`). The profile is the signing key's, so a log
+written under one profile does not verify under the other (`check_log_profile` says so).
 
 Entries carry only identifiers (jobs, datasets, peers, tokens' names), hashes, states and
 counts — never customer values. Job entries carry the hash of the signed approvals of every

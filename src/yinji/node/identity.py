@@ -52,8 +52,9 @@ def init_node(home: str | os.PathLike[str], name: str, *, api_port: int = 8700,
     (home / "peers").mkdir(exist_ok=True)
     write_cert_key(self_signed_cert(name), home / "tls", "node")
     profile.generate_key().save(home / "signing.key")
-    cfg = NodeConfig(name=name, crypto_profile=profile.name, api_host=host, api_port=api_port, dataplane_host=host,
-                     dataplane_port=dataplane_port, database_url=database_url, home=home)
+    cfg = NodeConfig(name=name, crypto_profile=profile.name, api_host=host, api_port=api_port,
+                     dataplane_host=host, dataplane_port=dataplane_port,
+                     database_url=database_url, home=home)
     cfg.save()
     rebuild_trust(cfg)
     return cfg

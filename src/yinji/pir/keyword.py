@@ -5,9 +5,9 @@ make it symmetric, i.e. private for the database too).
 The member evaluates its OPRF on every key; token = F_k(key) (64 bytes). Bytes 0..8 select
 one of `buckets` buckets (a power of two); bytes 32..64 key an AEAD encryption of the label,
 bound to the database version: AES-256-GCM (key by keyed BLAKE2b), or SM4-GCM (key by
-HKDF-SM3) for a node of the `sm` crypto profile; the layout names the cipher. Each bucket holds `slots` fixed-size slots
-(2-byte length + label padded to `label_size` + 16-byte tag); unused slots are random bytes,
-indistinguishable from ciphertexts. Bucket j is column j of the SimplePIR matrix, so one PIR
+HKDF-SM3) for a node of the `sm` crypto profile; the layout names the cipher. Each bucket
+holds `slots` fixed-size slots (2-byte length + label padded to `label_size` + 16-byte tag);
+unused slots are random bytes, indistinguishable from ciphertexts. Bucket j is column j of the SimplePIR matrix, so one PIR
 query fetches a whole bucket and the client trial-decrypts its slots: exactly one opens for a
 present key, none for an absent one (false positive probability 2^-128 per slot).
 
