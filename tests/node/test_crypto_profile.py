@@ -336,6 +336,17 @@ def test_cli_init_with_crypto_profile(tmp_path, capsys):
     bundle = yaml.safe_load(capsys.readouterr().out)
     assert bundle["crypto_profile"] == "sm" and len(base64.b64decode(bundle["signing_key"])) == 65
     assert main(["audit", "verify", "--home", str(tmp_path / "n")]) == 0
+    from fastapi.testclient import TestClient
+
+    from yinji.node.api import create_app
+    from yinji.node.node import Node
+
+    node = Node(tmp_path / "n")
+    token = node.add_token("ops", "operator")
+    info = TestClient(create_app(node)).get(
+        "/node", headers={"Authorization": f"Bearer {token}"}).json()
+    node.store.close()
+    assert info["crypto_profile"] == "sm" and info["signing_key"] == bundle["signing_key"]
     with pytest.raises(SystemExit):
         main(["node", "init", "--home", str(tmp_path / "m"), "--name", "x",
               "--crypto-profile", "gm"])
