@@ -57,11 +57,12 @@ def measure(name: str, records: int, reps: int) -> dict[str, float]:
                          label_size=16, cipher=p.cipher)
     v = db.build()
     out["pir_seal_layout_s"] = v.timings["seal_layout_s"]
-    state, blinded = oprf.blind([b"id1"])
+    state, blinded = oprf.blind([b"absent"])   # an absent key: every slot is tried
     token = oprf.finalize(state, db.oprf.evaluate("bench", blinded))[0]
     client = SimplePirClient(v.params, v.pir.hint)
     qs, q = client.query([v.layout.bucket_of(token)])
     column = client.recover(qs, v.pir.answer(q))[:, 0]
+    out["pir_slots_per_bucket"] = v.layout.slots
     out["pir_open_bucket_us"] = per_op(
         lambda: open_bucket(column, token, v.version, v.layout), reps // 20)
     return out
