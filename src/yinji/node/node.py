@@ -27,7 +27,11 @@ class Node:
         self.key = identity.signing_key(self.cfg)      # of cfg.crypto_profile's kind
         self.profile = get_profile(self.cfg.crypto_profile)
         self.store: Store = open_store(self.cfg.db_url)
-        check_log_profile(self.store, self.profile)     # a profile is fixed at init
+        try:
+            check_log_profile(self.store, self.profile)  # a profile is fixed at init
+        except BaseException:
+            self.store.close()
+            raise
         self.audit = AuditLog(self.store, self.key, self.cfg.name)
         self.catalog = Catalog(self.store, self.home)
         self.jobs = JobEngine(self)
