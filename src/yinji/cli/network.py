@@ -74,10 +74,12 @@ def write_sample_data(directory: Path, companies: list[str], seed: int = 2026,
 def create_network(root: Path, companies: list[str] | None = None, *,
                    database_urls: dict[str, str] | None = None,
                    job_timeout: float = 60.0,
-                   policies: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+                   policies: dict[str, list[dict[str, Any]]] | None = None,
+                   crypto_profile: str = "international") -> dict[str, Any]:
     """Create node folders, peers, data, datasets, policies and tokens; return the manifest.
     Every peer, dataset and token is added through `yinji.node.admin`, so each node's audit
-    log starts with them (by "yinji network")."""
+    log starts with them (by "yinji network"). Every node gets `crypto_profile` (nodes of
+    different profiles refuse each other)."""
     from yinji.node.admin import open_admin
     from yinji.node.catalog import Dataset, PolicyRule
     from yinji.node.identity import export_bundle, init_node
@@ -89,7 +91,8 @@ def create_network(root: Path, companies: list[str] | None = None, *,
     for k, name in enumerate(companies):
         cfgs[name] = init_node(root / name, name, api_port=ports[2 * k],
                                dataplane_port=ports[2 * k + 1],
-                               database_url=(database_urls or {}).get(name))
+                               database_url=(database_urls or {}).get(name),
+                               crypto_profile=crypto_profile)
     bundles = {n: export_bundle(c) for n, c in cfgs.items()}
     write_sample_data(root, companies)   # into each node's default data root, <home>/data
     tokens: dict[str, dict[str, str]] = {}

@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--api-port", type=int, default=8700)
     i.add_argument("--dataplane-port", type=int, default=8800)
     i.add_argument("--database-url", help="PostgreSQL URL (default: SQLite in the folder)")
+    i.add_argument("--crypto-profile", choices=["international", "sm"], default="international",
+                   help="international (SHA-256, Ed25519, AES-GCM) or sm (SM3, SM2, SM4-GCM; "
+                        "JR/T 0196-2020); fixed for the node's life, the same on every peer")
     i.set_defaults(func=_init)
     r = s.add_parser("serve", help="run the node: REST API and TLS data plane")
     _home(r)
@@ -147,9 +150,9 @@ def _init(args: argparse.Namespace) -> int:
 
     cfg = init_node(args.home, args.name, api_port=args.api_port,
                     dataplane_port=args.dataplane_port, host=args.host,
-                    database_url=args.database_url)
+                    database_url=args.database_url, crypto_profile=args.crypto_profile)
     cfg.data_dir.mkdir(mode=0o700, exist_ok=True)
-    print(f"node {cfg.name} created in {cfg.home}")
+    print(f"node {cfg.name} created in {cfg.home} (crypto profile {cfg.crypto_profile})")
     print(f"certificate fingerprint (give it to your peers): {own_fingerprint(cfg)}")
     print(f"datasets are read only from {cfg.data_dir} and the folders listed under "
           "data_roots: in node.yaml; sql datasets only from sql_sources: (name: URL) there")

@@ -46,7 +46,7 @@ class Gateway:
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
         key = config.vault_key or (fresh_key() if config.encrypt_vault else None)
-        self.vaults = VaultStore(ttl=config.vault_ttl, key=key)
+        self.vaults = VaultStore(ttl=config.vault_ttl, key=key, profile=config.crypto_profile)
         self.audit = audit or (JsonlAuditSink(config.audit_path) if config.audit_path
                                else MemoryAuditSink())
         self._engines: dict[int, DetectorEngine] = {}

@@ -2,8 +2,9 @@
 
 Why a vault: the same customer must get the same placeholder in every message of a conversation
 (so the model can reason about "[PERSON_1]"), and only the gateway may map it back. With a key,
-values are stored sealed (AES-256-GCM) and looked up by a keyed tag, so a memory or swap dump of
-the vault does not show them in clear; the key lives only in the gateway process.
+values are stored sealed (AES-256-GCM, or SM4-GCM under the `sm` crypto profile) and looked up
+by a keyed tag (BLAKE2b, or HMAC-SM3), so a memory or swap dump of the vault does not show
+them in clear; the key lives only in the gateway process.
 """
 
 from __future__ import annotations
@@ -88,9 +89,10 @@ class VaultStore:
     """Vaults by conversation id; expired vaults are dropped on access (no background thread)."""
 
     def __init__(self, *, ttl: float = 3600.0, key: bytes | None = None,
-                 clock: Callable[[], float] = time.monotonic, max_conversations: int = 10000) -> None:
+                 clock: Callable[[], float] = time.monotonic, max_conversations: int = 10000,
+                 profile: str = "international") -> None:
         self.ttl = ttl
-        self._aead = Aead(key) if key else None
+        self._aead = Aead(key, profile) if key else None
         self._clock = clock
         self._vaults: dict[str, Vault] = {}
         self._lock = threading.Lock()

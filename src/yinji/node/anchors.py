@@ -53,7 +53,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from yinji.crypto.sign import SigningKey, verify
+from yinji.crypto.profile import verify_signature
+from yinji.crypto.sign import SigningKey, Sm2SigningKey
 from yinji.net.channel import ChannelError
 from yinji.node import identity
 from yinji.node.audit import AuditLog, PeerCallEvent, head_signature_valid, verify_rows
@@ -81,13 +82,13 @@ def _receipt_message(witness: str, node: str, seq: int, digest: str, at: float) 
     return f"yinji-audit-anchor/1 {witness} {node} {seq} {digest} {at:.6f}".encode()
 
 
-def _countersign(key: SigningKey, witness: str, node: str, seq: int, digest: str,
+def _countersign(key: SigningKey | Sm2SigningKey, witness: str, node: str, seq: int, digest: str,
                  at: float) -> str:
     return key.sign(_receipt_message(witness, node, seq, digest, at)).hex()
 
 
 def _countersigned(public_key: str, row: dict[str, Any]) -> bool:
-    return verify(public_key, bytes.fromhex(row["witness_signature"]), _receipt_message(
+    return verify_signature(public_key, bytes.fromhex(row["witness_signature"]), _receipt_message(
         row["witness"], row["node"], row["seq"], row["hash"], row["anchored"]))
 
 

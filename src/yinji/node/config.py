@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from yinji.crypto.profile import PROFILES
+
 CONFIG_FILE = "node.yaml"
 
 
@@ -52,7 +54,7 @@ class PeerConfig:
     name: str
     dataplane: str                  # HOST:PORT of its mutual-TLS data plane
     fingerprint: str                # SHA-256 of its TLS certificate (hex)
-    signing_key: str                # its Ed25519 public key (base64), signs approvals/audit
+    signing_key: str                # its public signing key (base64; Ed25519 or SM2 by profile)
     cert: str                       # path of its certificate, relative to the home folder
     api: str = ""                   # its REST API base URL (informational)
     pir: dict[str, str] = field(default_factory=dict)  # its PIR services: id -> HOST:PORT
@@ -79,6 +81,7 @@ class PirServiceConfig:
 @dataclass
 class NodeConfig:
     name: str
+    crypto_profile: str = "international"  # or "sm" (SM2/SM3/SM4); fixed at `node init`
     api_host: str = "127.0.0.1"
     api_port: int = 8700
     dataplane_host: str = "127.0.0.1"
@@ -172,6 +175,9 @@ class NodeConfig:
         if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
             raise ConfigError(f"{path}: proposal_ttl must be a positive number of seconds, "
                               f"got {ttl!r}")
+        if raw.get("crypto_profile", "international") not in PROFILES:
+            raise ConfigError(f"{path}: crypto_profile must be one of "
+                              f"{', '.join(map(repr, PROFILES))}, got {raw['crypto_profile']!r}")
         cfg = cls(peers=peers, pir=pir, home=home, **raw)
         cfg._check_sources(path)
         return cfg

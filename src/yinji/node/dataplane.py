@@ -18,6 +18,10 @@ dials. The acceptor only takes a channel for a job it has approved with the same
 
 JSON frames are at most 4 MiB and nested at most 64 deep (checked on the raw bytes before
 decoding, so a deeply nested message is a clear refusal, never a RecursionError).
+
+Every request names the dialer's crypto profile and every reply the acceptor's; either side
+refuses a peer of another profile (`yinji.crypto.profile.mismatch`: the message names both
+nodes and profiles), before the request is handled, and the acceptor reports the refusal.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from yinji.crypto.profile import DEFAULT, mismatch
 from yinji.net.channel import ChannelError, Party, PeerUnavailable
 from yinji.net.connect import (
     Address,
@@ -105,8 +110,8 @@ class DataPlane:
                  peer_address: Callable[[str], Address], handler: Handler,
                  channel_check: ChannelCheck,
                  on_refused: Callable[[str, str], None] = lambda who, why: None,
-                 anchor_handler: Handler | None = None) -> None:
-        self.name, self.bind = name, bind
+                 anchor_handler: Handler | None = None, profile: str = DEFAULT) -> None:
+        self.name, self.bind, self.profile = name, bind, profile
         self._tls, self._peer_address = tls, peer_address
         self._handler, self._channel_check, self._on_refused = handler, channel_check, on_refused
         self._anchor_handler = anchor_handler
@@ -173,7 +178,12 @@ class DataPlane:
             _send_hello(sock, self.name)
             request = _recv_json(sock, peer)
             op = request.get("op")
-            if op == "msg":
+            theirs = request.get("profile") or DEFAULT
+            if theirs != self.profile:
+                why = mismatch(self.name, self.profile, peer, str(theirs)[:40])
+                _send_json(sock, {"ok": False, "error": why, "profile": self.profile})
+                self._on_refused(peer, why)
+            elif op == "msg":
                 body = request.get("body") or {}
                 if not isinstance(body, dict):
                     raise ChannelError(f"{peer} sent a message body that is not an object")
@@ -181,23 +191,25 @@ class DataPlane:
                     reply = self._handler(peer, body)
                 except Exception as exc:  # noqa: BLE001 - the peer gets the reason
                     reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-                _send_json(sock, reply)
+                _send_json(sock, {**reply, "profile": self.profile})
             elif op == "anchor" and self._anchor_handler is not None:
-                _send_json(sock, _answer(self._anchor_handler, peer, request))
+                _send_json(sock, {**_answer(self._anchor_handler, peer, request),
+                                  "profile": self.profile})
             elif op == "channel":
                 job, spec_hash = str(request.get("job", "")), str(request.get("spec_hash", ""))
                 reason = self._channel_check(peer, job, spec_hash)
                 if reason:
-                    _send_json(sock, {"ok": False, "error": reason})
+                    _send_json(sock, {"ok": False, "error": reason, "profile": self.profile})
                 else:
-                    _send_json(sock, {"ok": True})
+                    _send_json(sock, {"ok": True, "profile": self.profile})
                     sock.settimeout(None)
                     with self._cond:
                         self._pending[(job, peer)] = (time.monotonic(), sock)
                         self._cond.notify_all()
                     keep = True
             else:
-                _send_json(sock, {"ok": False, "error": f"unknown op {op!r}"})
+                _send_json(sock, {"ok": False, "error": f"unknown op {op!r}",
+                                  "profile": self.profile})
         except (PeerUnavailable, ChannelError, ssl.SSLError, OSError, ValueError) as exc:
             self._on_refused(peer, _tls_reason(exc))
         finally:
@@ -214,14 +226,21 @@ class DataPlane:
         sock.settimeout(timeout)
         return sock
 
+    def _check_profile(self, peer: str, reply: dict[str, Any]) -> dict[str, Any]:
+        theirs = reply.pop("profile", None) or DEFAULT
+        if theirs != self.profile:
+            raise PeerUnavailable(f"{self.name}: refused {peer!r}: "
+                                  + mismatch(self.name, self.profile, peer, str(theirs)[:40]))
+        return reply
+
     def request(self, peer: str, body: dict[str, Any], timeout: float = 10.0,
                 op: str = "msg", retry: bool = True) -> dict[str, Any]:
         """Send one control message (`op` "msg" or "anchor") to `peer`; return its reply.
         With `retry`, a refused connection is retried until `timeout` (a peer starting up)."""
         sock = self._dial(peer, timeout, retry)
         try:
-            _send_json(sock, {"op": op, "body": body})
-            return _recv_json(sock, peer)
+            _send_json(sock, {"op": op, "body": body, "profile": self.profile})
+            return self._check_profile(peer, _recv_json(sock, peer))
         except (ssl.SSLError, OSError) as exc:
             raise PeerUnavailable(f"{self.name}: {peer!r}: {_tls_reason(exc)}") from None
         finally:
@@ -239,8 +258,9 @@ class DataPlane:
                     continue
                 sock = self._dial(peer, max(deadline - time.monotonic(), 0.1))
                 try:
-                    _send_json(sock, {"op": "channel", "job": job_id, "spec_hash": spec_hash})
-                    reply = _recv_json(sock, peer)
+                    _send_json(sock, {"op": "channel", "job": job_id, "spec_hash": spec_hash,
+                                      "profile": self.profile})
+                    reply = self._check_profile(peer, _recv_json(sock, peer))
                 except BaseException:
                     sock.close()
                     raise

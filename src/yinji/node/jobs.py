@@ -5,7 +5,9 @@ or proposed -> expired, or (any non-final state) -> cancelled / failed.
 
 - The proposer sends the spec to every participant. Each stores it, audits it and decides
   (policy, or later a person); a decision is a record {job_id, node, decision, spec_hash,
-  reason, ts} signed with the node's Ed25519 key and sent to the proposer.
+  reason, ts} signed with the node's key and sent to the proposer. Spec, approval and
+  result hashes and the signatures follow the node's crypto profile: SHA-256 / Ed25519, or
+  SM3 / SM2 under `sm` (every participant has the same profile: nodes of another refuse).
 - When every participant has approved, the proposer sends all signed approvals to everyone
   ("start"). Each node checks every signature and that every approval names the spec hash it
   stored itself, so a node never runs a job whose parameters differ from what it approved;
@@ -36,6 +38,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from yinji.crypto.profile import CryptoProfile, get_profile
 from yinji.net.channel import Party
 from yinji.node.audit import (
     ApprovalEvent,
@@ -43,7 +46,6 @@ from yinji.node.audit import (
     JobStateEvent,
     ResultDeliveredEvent,
     canonical,
-    sha256_hex,
 )
 from yinji.node.catalog import CatalogError
 from yinji.node.policy import admissible, evaluate, malformed, participants
@@ -66,22 +68,24 @@ class JobError(Exception):
         self.status = status
 
 
-def spec_hash(spec: dict[str, Any]) -> str:
-    return sha256_hex(canonical(spec))
+def spec_hash(spec: dict[str, Any], profile: str | CryptoProfile = "international") -> str:
+    return get_profile(profile).hash_hex(canonical(spec))
 
 
-def approval_hash(record: dict[str, Any], signature: str) -> str:
-    return sha256_hex(canonical({"record": record, "signature": signature}))
+def approval_hash(record: dict[str, Any], signature: str,
+                  profile: str | CryptoProfile = "international") -> str:
+    return get_profile(profile).hash_hex(canonical({"record": record, "signature": signature}))
 
 
-def approvals_hash(hashes: list[str]) -> str:
-    return sha256_hex(canonical(sorted(hashes)))
+def approvals_hash(hashes: list[str], profile: str | CryptoProfile = "international") -> str:
+    return get_profile(profile).hash_hex(canonical(sorted(hashes)))
 
 
 class JobEngine:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.cfg, self.store, self.audit = node.cfg, node.store, node.audit
+        self.profile = get_profile(node.key.profile)
         self._parties: dict[str, Party] = {}
         self._lock = threading.Lock()
 
@@ -165,7 +169,7 @@ class JobEngine:
         return self.public(self._job(spec["id"]))
 
     def _store_proposal(self, spec: dict[str, Any]) -> bool:
-        h = spec_hash(spec)
+        h = spec_hash(spec, self.profile)
         inserted = self.store.insert_job({"id": spec["id"], "proposer": spec["proposer"],
                                           "protocol": spec["protocol"],
                                           "spec_json": canonical(spec).decode(),
@@ -225,16 +229,15 @@ class JobEngine:
             return f"approval from {record['node']} is for a different job or spec"
         if record.get("node") not in participants(self._spec(row)):
             return f"{record['node']} is not a participant"
-        from yinji.crypto.sign import verify
-
         try:
-            ok = verify(key, bytes.fromhex(signature), _APPROVAL_TAG + canonical(record))
+            ok = self.profile.verify(key, bytes.fromhex(signature),
+                                     _APPROVAL_TAG + canonical(record))
         except ValueError:
             ok = False
         return None if ok else f"approval from {record['node']} has an invalid signature"
 
     def _record(self, record: dict[str, Any], signature: str, by: str) -> bool:
-        digest = approval_hash(record, signature)
+        digest = approval_hash(record, signature, self.profile)
         stored = self.store.put_approval(record["job_id"], record["node"], record["decision"],
                                          record, signature, digest)
         if stored:
@@ -297,7 +300,8 @@ class JobEngine:
             raise JobError(f"{self.cfg.name} has not approved job {job_id}", 409)
         for a in signed:
             self._record(a["record"], a["signature"], by=a["record"]["node"])
-        digest = approvals_hash([approval_hash(a["record"], a["signature"]) for a in signed])
+        digest = approvals_hash([approval_hash(a["record"], a["signature"], self.profile)
+                                 for a in signed], self.profile)
         return self._state(job_id, "approved", ("proposed",), approvals_hash=digest)
 
     # -- peers' messages ----------------------------------------------------------------------
@@ -315,7 +319,7 @@ class JobEngine:
                     raise JobError(f"{self.cfg.name} is not a participant of this job")
                 existing = self.store.job(spec["id"])
                 if existing is not None:
-                    if existing["spec_hash"] != spec_hash(spec):
+                    if existing["spec_hash"] != spec_hash(spec, self.profile):
                         raise JobError("a different job with this id exists")
                     return {"ok": True}
                 self._store_proposal(spec)
@@ -464,7 +468,7 @@ class JobEngine:
             party.close()
             if result is not None:
                 text = canonical(result).decode()
-                digest = sha256_hex(text.encode())
+                digest = self.profile.hash_hex(text.encode())
                 self.store.put_result(job_id, text, digest)
                 self.audit.append(ResultDeliveredEvent(job_id, self.cfg.name, digest))
             self.store.set_progress(job_id, 1.0, "done")

@@ -13,9 +13,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from yinji.crypto.profile import get_profile
 from yinji.node import identity
 from yinji.node.anchors import STOP_TIMEOUT, Anchors, sender
-from yinji.node.audit import AuditLog, NodeEvent, PeerCallEvent
+from yinji.node.audit import AuditLog, NodeEvent, PeerCallEvent, check_log_profile
 from yinji.node.catalog import Catalog
 from yinji.node.config import NodeConfig
 from yinji.node.dataplane import DataPlane
@@ -36,8 +37,14 @@ class Node:
         self.cfg = NodeConfig.load(self.home)
         if database_url:
             self.cfg.database_url = database_url
-        self.key = identity.signing_key(self.cfg)
+        self.key = identity.signing_key(self.cfg)      # of cfg.crypto_profile's kind
+        self.profile = get_profile(self.cfg.crypto_profile)
         self.store: Store = open_store(self.cfg.db_url)
+        try:
+            check_log_profile(self.store, self.profile)  # a profile is fixed at init
+        except BaseException:
+            self.store.close()
+            raise
         self.audit = AuditLog(self.store, self.key, self.cfg.name)
         self.repeats = Repeats(self.audit.append)
         self.catalog = Catalog.for_node(self.cfg, self.store, self.audit)
@@ -48,7 +55,8 @@ class Node:
             self.cfg.name, (self.cfg.dataplane_host, self.cfg.dataplane_port),
             lambda: self._tls, lambda p: self.cfg.peers[p].address,
             self._on_message, self.jobs.channel_check, self._on_refused,
-            anchor_handler=lambda peer, body: self.anchors.handle(peer, body))
+            anchor_handler=lambda peer, body: self.anchors.handle(peer, body),
+            profile=self.profile.name)
         self.anchors = Anchors(self.cfg, self.store, self.key, self.audit, sender(self.dataplane))
         self.pir = PirServices(self)
         self.models = ModelServing(self)

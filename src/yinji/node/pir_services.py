@@ -122,7 +122,8 @@ class PirServices:
         records, clients = self._load(cfg)
         rate = parse_rate(cfg.rate_limit, f"pir service {cfg.id!r}: rate_limit")
         db = KeywordDatabase(records, label_size=label_size_for(records, cfg.label_size),
-                             oprf=OprfServer.open(self._oprf_state(cfg.id), rate))
+                             oprf=OprfServer.open(self._oprf_state(cfg.id), rate),
+                             cipher=self.node.profile.cipher)  # labels at rest: profile's AEAD
         version = db.build()
         server = PirServer(version, db.oprf, name=self.node.cfg.name,
                            audit=lambda e, sid=cfg.id: self._on_served(sid, e))
@@ -138,7 +139,8 @@ class PirServices:
         """`HOME/pir/ID.oprf`: the service's OPRF key and per-peer budgets, sealed."""
         folder = self.node.home / "pir"
         folder.mkdir(mode=0o700, exist_ok=True)
-        return SealedOprfState(folder / f"{service_id}.oprf", state_aead(self.node.home),
+        aead = state_aead(self.node.home, self.node.profile.name)
+        return SealedOprfState(folder / f"{service_id}.oprf", aead,
                                f"{self.node.cfg.name}/{service_id}")
 
     def _on_served(self, service: str, e: PirQueryEvent) -> None:
@@ -159,7 +161,8 @@ class PirServices:
                 label_size = label_size_for(records, s.cfg.label_size)
                 new = dict(records)
                 if s.dirty or label_size != s.db.label_size:
-                    db = KeywordDatabase(records, label_size=label_size, oprf=s.db.oprf)
+                    db = KeywordDatabase(records, label_size=label_size, oprf=s.db.oprf,
+                                         cipher=s.db.cipher)
                 else:
                     db, s.dirty = s.db, True
                     db.remove([k for k, v in s.records.items() if new.get(k) != v])
@@ -192,6 +195,7 @@ class PirServices:
                 "address": "{}:{}".format(*s.service.address), "version": v.version,
                 "records": v.records, "label_size": v.layout.label_size,
                 "buckets": v.layout.buckets, "slots": v.layout.slots,
+                "label_cipher": v.layout.cipher,
                 "published": s.published, "clients": s.clients,
                 "rate_limit": s.cfg.rate_limit}
 

@@ -19,8 +19,9 @@ from yinji.node.config import ConfigError
 STATE_KEY = "state.key"
 
 
-def state_aead(home: str | os.PathLike[str]) -> Aead:
-    """The node's sealing AEAD, creating `home/state.key` (0600) if it does not exist."""
+def state_aead(home: str | os.PathLike[str], profile: str = "international") -> Aead:
+    """The node's sealing AEAD under its crypto profile's cipher (AES-256-GCM or SM4-GCM),
+    creating `home/state.key` (0600) if it does not exist."""
     path = Path(home) / STATE_KEY
     if not path.exists():
         write_private(path, fresh_key())
@@ -31,7 +32,7 @@ def state_aead(home: str | os.PathLike[str]) -> Aead:
     key = path.read_bytes()
     if len(key) != KEY_BYTES:
         raise ConfigError(f"{path}: expected {KEY_BYTES} bytes, found {len(key)}")
-    return Aead(key)
+    return Aead(key, profile)
 
 
 __all__ = ["STATE_KEY", "state_aead"]

@@ -124,7 +124,8 @@ def create_app(node: Node) -> FastAPI:
 
     @app.get("/node", response_model=NodePublic)
     def node_info(_: Anyone) -> dict[str, Any]:
-        return {"name": node.cfg.name, "fingerprint": identity.own_fingerprint(node.cfg),
+        return {"name": node.cfg.name, "crypto_profile": node.profile.name,
+                "fingerprint": identity.own_fingerprint(node.cfg),
                 "signing_key": node.key.public, "dataplane": node.cfg.dataplane,
                 "schema_version": node.store.version(),
                 "protocols": {n: r.unavailable() or "available" for n, r in RUNNERS.items()}}

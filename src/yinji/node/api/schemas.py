@@ -125,6 +125,7 @@ class PeerPublic(BaseModel):
 
 class NodePublic(BaseModel):
     name: str
+    crypto_profile: str = "international"   # international | sm (yinji.crypto.profile)
     fingerprint: str
     signing_key: str
     dataplane: str
