@@ -71,20 +71,20 @@ def wait_until(check, what, timeout=60.0):
 
 def _serve_blacklist(root):
     """fund serves a PIR list that securities may query."""
-    from yinji.node.catalog import Catalog, Dataset, PolicyRule
-    from yinji.node.store import open_store
+    from yinji.node.admin import open_admin
+    from yinji.node.catalog import Dataset, PolicyRule
 
     cfg = NodeConfig.load(root / "fund")
     with open(cfg.home / "data" / "blacklist.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["id_no", "tag"])
         w.writerows(BLACKLIST.items())
-    store = open_store(cfg.db_url)
-    Catalog(store, cfg.home).register(Dataset(
-        id="blacklist", kind="csv", location="data/blacklist.csv",
-        schema={"id_no": "string", "tag": "string"},
-        policy=[PolicyRule(columns=["id_no", "tag"], protocols=["pir"], peers=["securities"])]))
-    store.close()
+    with open_admin(cfg.home, by="test") as admin:
+        admin.catalog.register(Dataset(
+            id="blacklist", kind="csv", location="data/blacklist.csv",
+            schema={"id_no": "string", "tag": "string"},
+            policy=[PolicyRule(columns=["id_no", "tag"], protocols=["pir"],
+                               peers=["securities"])]), by=admin.by)
     cfg.pir["blacklist"] = PirServiceConfig("blacklist", "blacklist", "id_no", ["tag"],
                                             free_ports(1)[0])
     cfg.save()
