@@ -24,10 +24,13 @@ Why not the commutative ring this module used before: there, each set travelled 
 holders and the holder before its owner applied the last key, so it held the finished tags
 of its successor's set and, once its own set came back finished, learned which of its keys
 the successor holds (and the receiver likewise). Here no holder ever receives a tag, or a
-blinded value it can unblind, of any set but its own, and nobody but G sees tags of more
-than one set; G sees them only shuffled. A holder does hold its own tags (it needs nothing
-else to be safe: they are compared only inside G's shuffled pool). Doing the last
-exponentiation inside the MPC engine instead would need elliptic-curve arithmetic in
+blinded value it can unblind, of any set but its own (R receives, besides, exactly the tags
+of the intersection: its output), and only G sees the tags of all sets, shuffled.
+
+A holder does know the tags of its own keys. That helps nobody unless G colludes with it,
+which the model excludes; if it does, they learn how many holders have each of the holder's
+elements (the collusion leak the ring design stated too). Hiding a holder's own tags from
+it would need the last exponentiation done inside the MPC engine, i.e. curve arithmetic on
 Z_2^64 shares, far costlier than these 5 group operations per element.
 
 Rounds: 4 OPRF hops, 1 size exchange, 1 sharing round, 3 shuffle rounds, 1 reveal, 1 result
