@@ -4,11 +4,14 @@ hidden-intersection join.
 
     .venv/bin/python benchmarks/psi.py                       # 2^16, 2^18, 2^20 per side
     .venv/bin/python benchmarks/psi.py --log2 16 18 --no-spu
+    .venv/bin/python benchmarks/psi.py --log2 --no-join --multiparty 12  # multi-party bar only
     benchmarks/peers/setup.sh spu                            # once, for the spu columns
 
 Each size: two CSV files of n 18-digit keys per side with 50% overlap; party A is the
 receiver. Our time is from starting the two processes to both finishing (TLS set-up,
-reading the CSV, key preparation and the protocol included); spu's "wall" is the same,
+reading the CSV, key preparation and the protocol included), and "CPU" each party process's
+user + system seconds, which a loaded machine inflates far less than wall time; spu's
+"wall" is the same,
 its "protocol" the time inside `psi_execute` (it also reads the CSV there). Peak memory is
 each party process's maximum RSS; bytes are what our channels counted (spu exposes none).
 
@@ -66,7 +69,8 @@ def yinji_party(party, path: str, receiver: str) -> dict:  # noqa: ANN001
     peer = "B" if party.name == "A" else "A"
     out = ecdh_psi(party, peer, keys, receiver=receiver)
     st = party.stats()
-    return {"seconds": time.perf_counter() - t0,
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": ru.ru_utime + ru.ru_stime,
             "intersection": None if out is None else len(out),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "bytes_sent": st.bytes_sent}
@@ -80,6 +84,7 @@ def run_yinji(a: Path, b: Path, timeout: float) -> dict:
                              args=[(str(a), "A"), (str(b), "A")], timeout=timeout)
     return {"wall_seconds": time.perf_counter() - t0,
             "seconds": max(ra["seconds"], rb["seconds"]),
+            "cpu_seconds": [ra.get("cpu_seconds"), rb.get("cpu_seconds")],
             "intersection": ra["intersection"],
             "peak_rss_mb": [ra["peak_rss_mb"], rb["peak_rss_mb"]],
             "bytes": [ra["bytes_sent"], rb["bytes_sent"]]}
@@ -126,18 +131,44 @@ def join_bar(rows: int = 100_000, cols: int = 10) -> dict:
     return {"seconds": time.perf_counter() - t0, "shape": list(shapes[0])}
 
 
+def multiparty_bar(log2: int, holders: int = 4) -> dict:
+    """Multi-party PSI, `holders` sets of 2^log2 keys (half of them common to all) plus the
+    aggregator, in one process (threads, in-memory network)."""
+    from yinji.psi.multiparty import multiparty_psi
+    from yinji.testing.parties import run_parties
+
+    n = 1 << log2
+    common = [b"c%d" % i for i in range(n // 2)]
+    sets = [common + [b"h%d-%d" % (h, i) for i in range(n - n // 2)] for h in range(holders)]
+    names = [f"H{h}" for h in range(holders)]
+
+    def body(party, keys):  # noqa: ANN001
+        return multiparty_psi(party, names, "H0", "G", keys)
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = run_parties(body, names=[*names, "G"], args=[(s,) for s in sets] + [(None,)],
+                      timeout=3600)
+    if len(out[0]) != n // 2:
+        raise SystemExit(f"multi-party PSI: wrong intersection size {len(out[0])}")
+    return {"holders": holders, "n": n, "seconds": time.perf_counter() - t0,
+            "cpu_seconds": time.process_time() - c0}
+
+
 def fmt(x: float | None, unit: str = "") -> str:
     return "-" if x is None else f"{x:.1f}{unit}"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--log2", type=int, nargs="+", default=[16, 18, 20])
+    ap.add_argument("--log2", type=int, nargs="*", default=[16, 18, 20],
+                    help="two-party sizes (log2 of keys per side); none to skip")
     ap.add_argument("--no-spu", action="store_true")
     ap.add_argument("--spu-protocols", nargs="+", default=["ecdh-fourq", "rr22"],
                     help="spu runs: rr22, kkrt, ecdh-fourq, ecdh-25519, ecdh-sm2, ...")
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--no-join", action="store_true")
+    ap.add_argument("--multiparty", type=int, metavar="LOG2",
+                    help="also run multi-party PSI, 4 holders of 2^LOG2 keys, in one process")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
     print(f"cores: {os.cpu_count()}; load average at start: {os.getloadavg()[0]:.1f}")
@@ -155,7 +186,8 @@ def main() -> None:
             results.append(row)
             y = row["yinji"]
             print(f"2^{lg}: yinji ECDH {y['wall_seconds']:.1f} s wall "
-                  f"(in-party {y['seconds']:.1f} s), peak RSS "
+                  f"(in-party {y['seconds']:.1f} s, CPU A/B {y['cpu_seconds'][0]:.1f}/"
+                  f"{y['cpu_seconds'][1]:.1f} s), peak RSS "
                   f"{y['peak_rss_mb'][0]:.0f}/{y['peak_rss_mb'][1]:.0f} MB, bytes A->B "
                   f"{y['bytes'][0] / 1e6:.1f} MB, B->A {y['bytes'][1] / 1e6:.1f} MB", flush=True)
             for proto in args.spu_protocols:
@@ -171,6 +203,10 @@ def main() -> None:
                       f"{y['wall_seconds'] / s['wall_seconds']:.2f}, in-party/protocol ratio "
                       f"{y['seconds'] / s['seconds']:.2f}", flush=True)
     out = {"psi": results}
+    if args.multiparty is not None:
+        out["multiparty"] = m = multiparty_bar(args.multiparty)
+        print(f"multi-party PSI, {m['holders']} holders x 2^{args.multiparty} keys "
+              f"(in-process): {m['seconds']:.1f} s wall, {m['cpu_seconds']:.1f} s CPU", flush=True)
     if not args.no_join:
         out["join"] = join_bar()
         print(f"hidden join 1e5 x 1e5, 10 + 10 columns (in-process): "

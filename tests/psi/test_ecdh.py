@@ -156,3 +156,76 @@ def test_receiver_name_checked():
 
 def test_secrets_not_random_module():
     assert secrets  # protocol code uses secrets / Prg only (see tests/test_layering.py)
+
+
+# --- item 4 of issue #12: no twist bit in the points a party receives -----------------------
+
+P25519 = 2**255 - 19
+
+
+def on_twist(point: bytes) -> bool:
+    """Read 32 bytes as an X25519 u-coordinate (RFC 7748 masks the top bit): is the point on
+    the quadratic twist of Curve25519 rather than on the curve? (Euler's criterion on
+    u^3 + A u^2 + u; this is the attacker's computation, not protocol code.)"""
+    u = (int.from_bytes(point, "little") & ((1 << 255) - 1)) % P25519
+    rhs = (u * u * u + 486662 * u * u + u) % P25519
+    return pow(rhs, (P25519 - 1) // 2, P25519) == P25519 - 1
+
+
+def keys_by_twist_bit(count, twist, domain):
+    """Keys whose hash, read as a u-coordinate the way the X25519 code hashed
+    (SHA-512(len(domain) || domain || key)[:32]), lies on the twist (or on the curve)."""
+    import hashlib
+    prefix = len(domain).to_bytes(2, "big") + domain
+    out, i = [], 0
+    while len(out) < count:
+        k = f"{i:018d}".encode()
+        if on_twist(hashlib.sha512(prefix + k).digest()[:32]) == twist:
+            out.append(k)
+        i += 1
+    return out
+
+
+def test_received_points_carry_no_twist_bit_of_the_keys():
+    """The attack: B reads every point A sends as a u-coordinate and computes whether it lies
+    on the twist. With a raw SHA-512 -> u-coordinate hash blinding keeps that bit, so B learns
+    it for every key of A (here: A's whole set hashes to the twist, or none of it does, and B
+    tells the two sets apart). In a prime-order group every received point is a canonical
+    group element, and the bit is a coin flip independent of the keys."""
+    from yinji.crypto import group
+    from yinji.psi import ecdh
+
+    n = 64
+    fractions = []
+    for twist in (True, False):
+        a = keys_by_twist_bit(n, twist, ecdh.DOMAIN)
+
+        def body(party, keys):
+            rec = Recorder(party)
+            ecdh_psi(party, "B" if party.name == "A" else "A", keys, receiver="B")
+            return rec.got
+        got_b = run_parties(body, names=NAMES, args=[(a,), ([b"x"],)])[1]
+        pts = np.concatenate([x for x in got_b if x.ndim == 2 and x.shape[1] == 32])
+        assert pts.shape == (n, 32)
+        fractions.append(np.mean([on_twist(bytes(r)) for r in pts]))
+    # B's guess of "how many of A's keys hash to the twist" must not follow A's keys.
+    assert abs(fractions[0] - fractions[1]) < 0.4, f"twist fractions {fractions} follow the keys"
+    assert 0.15 < fractions[0] < 0.85 and 0.15 < fractions[1] < 0.85, fractions
+    # And the structural reason: every point received is a prime-order group element.
+    assert group.valid_points(pts).all()
+
+
+def test_invalid_points_from_the_peer_are_refused():
+    from yinji.crypto import group
+    from yinji.psi import ecdh
+
+    def body(party):
+        if party.name == "A":
+            ch = party.channel("B")
+            ch.send_array(np.array([2, 0, 0], dtype=np.int64))
+            ch.recv_array()
+            ch.send_array(np.full((2, 32), 0xFF, dtype=np.uint8))  # not group elements
+            return None
+        return ecdh.ecdh_psi(party, "A", [b"k1"], receiver="B")
+    with pytest.raises(group.InvalidPoint, match="A sent a batch with invalid points"):
+        run_parties(body, names=NAMES, timeout=10)

@@ -1,17 +1,25 @@
-"""Two-party ECDH-PSI (Meadows 1986; Huberman, Franklin & Hogg 1999) on X25519, and its
+"""Two-party ECDH-PSI (Meadows 1986; Huberman, Franklin & Hogg 1999) on ristretto255, and its
 cardinality-only variant (De Cristofaro, Gasti & Tsudik 2012, "Fast and private computation of
 cardinality of set intersection and union").
 
-Each party hashes its keys to the curve, blinds them with a fresh secret scalar per run
+Each party hashes its keys to the group, blinds them with a fresh secret scalar per run
 (`a` for us, `b` for the peer), shuffles them and streams them to the peer in batches. Each
 party blinds what it receives with its own scalar: the doubly blinded value a·b·H(x) is the
 same for both parties exactly when the keys are equal, and it is pseudo-random otherwise
-(CDH / DDH on Curve25519). A party that receives output gets its own doubly blinded values back
+(DDH in ristretto255). A party that receives output gets its own doubly blinded values back
 from the peer — in its own (shuffled) order to learn *which* keys match, or sorted to learn only
 *how many* (cardinality) — and compares them with the peer's doubly blinded values, which it
 computed itself. Comparisons use the first 16 bytes (false-match probability
 |A|·|B|/2^128). Work is streamed in batches of `batch_size` elements; group operations run on
-`workers` threads (libsodium releases the GIL), see `yinji.crypto.x25519`.
+`workers` threads (libsodium releases the GIL), see `yinji.crypto.group`.
+
+Group: ristretto255 (prime order ℓ), hash-to-group by SHA-512 and libsodium's
+`crypto_core_ristretto255_from_hash`. Every point a party sends or receives is a canonical
+encoding of an element of the prime-order group, so no bit of it (such as the twist/curve bit
+a raw X25519 u-coordinate carries, which this module used before and which told the peer,
+for each key, on which of the two curves its hash lay) depends on the key: a·H(x) is uniform
+in the group for a uniform a. Received batches that are not canonical encodings are refused
+(`InvalidPoint`).
 
 Rounds: 1 for sizes, then one message per batch in each direction, plus the returned batches.
 Bytes: 32 per own element sent, 16 per peer element returned to a receiving peer.
@@ -24,7 +32,7 @@ Leakage:
 - Receiver of the cardinality: |A ∩ B| only; the returned values are sorted, so it cannot tell
   which of its keys matched.
 - A party that is not a receiver learns nothing beyond the sizes: every point it receives is
-  a fresh uniformly random-looking group element.
+  a uniformly random element of the prime-order group (a fresh scalar times a group element).
 - Both receive: both learn A ∩ B. Payload join (`psi_join`) needs both to know the
   intersection: the holder of the payload sends only the matching rows' payload.
 """
@@ -39,12 +47,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yinji.crypto import x25519
+from yinji.crypto import group
 from yinji.crypto.prg import Prg, fresh_seed
 from yinji.net.channel import Channel, Party
 from yinji.psi.keys import PreparedKeys
 
-DOMAIN = b"yinji/psi/ecdh/x25519/v1"
+DOMAIN = b"yinji/psi/ecdh/ristretto255/v1"
 TAG_BYTES = 16
 DEFAULT_BATCH = 1 << 15
 
@@ -89,6 +97,17 @@ def _keys(keys: PreparedKeys | Sequence[bytes]) -> list[bytes]:
     return out
 
 
+def _blind_received(scalar: bytes, x: np.ndarray, peer: str, workers: int | None,
+                    pool: ThreadPoolExecutor) -> np.ndarray:
+    """scalar · P for a batch received from `peer`; refuses anything but group elements."""
+    if x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != group.POINT_BYTES:
+        raise ValueError(f"{peer} sent a malformed batch {x.dtype} {x.shape}")
+    try:
+        return group.mult_points(scalar, x, workers, pool)
+    except group.InvalidPoint as exc:
+        raise group.InvalidPoint(f"{peer} sent a batch with invalid points: {exc}") from None
+
+
 @dataclass
 class _Exchange:
     mine: np.ndarray | None    # my doubly blinded tags in input order (if the peer returned them)
@@ -113,7 +132,7 @@ def exchange(party: Party, peer: str, keys: Sequence[bytes], *, i_receive: bool,
         raise ValueError(f"{party.name} and {peer} disagree on who receives the output")
     if i_receive and peer_receives and (peer_sorted != sort_returned):
         raise ValueError(f"{party.name} and {peer} disagree on the output kind")
-    a = x25519.random_scalar()
+    a = group.random_scalar()
     perm = random_permutation(n)
     nb_mine, nb_peer = -(-n // batch_size), -(-m // batch_size)
     kept: list[np.ndarray] = []
@@ -123,13 +142,11 @@ def exchange(party: Party, peer: str, keys: Sequence[bytes], *, i_receive: bool,
         for i in range(max(nb_mine, nb_peer)):
             if i < nb_mine:
                 idx = perm[i * batch_size:(i + 1) * batch_size]
-                ch.send_array(x25519.hash_and_mult(a, [keys[j] for j in idx], DOMAIN,
-                                                   workers, pool))
+                ch.send_array(group.hash_and_mult_points(a, [keys[j] for j in idx], DOMAIN,
+                                                         workers, pool))
             if i < nb_peer:
-                x = ch.recv_array()
-                if x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != x25519.POINT_BYTES:
-                    raise ValueError(f"{peer} sent a malformed batch {x.dtype} {x.shape}")
-                d = np.ascontiguousarray(x25519.scalar_mult(a, x, workers, pool)[:, :TAG_BYTES])
+                d = np.ascontiguousarray(_blind_received(a, ch.recv_array(), peer, workers,
+                                                         pool)[:, :TAG_BYTES])
                 if peer_receives and not sort_returned:
                     ch.send_array(d)
                 if i_receive or (peer_receives and sort_returned):
