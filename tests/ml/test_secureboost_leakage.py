@@ -227,3 +227,28 @@ def test_prediction_refuses_unaligned_rows(default_data):
         return SecureBoostHelper(party, "A").run()
 
     assert run_parties(body, names=["A", "B", "C"], timeout=60)[:2] == [True, True]
+
+
+def test_assisted_passive_party_learns_no_row_set(default_data):
+    """Assisted mode: the node rows the active party names for a split reach the passive
+    party as e ^ rb, uniform bits whatever the node (a node of a few rows included)."""
+    tr, te = default_data
+    n = len(tr.y)
+
+    def body(party):
+        if party.name == "A":
+            act = SecureBoostActive(party, ["B"], CFG, helper="C")
+            return act.fit(tr.x[:, 2:], tr.y)
+        if party.name == "B":
+            pas = SecureBoostPassive(party, "A", keep_received=True)
+            return pas.fit(tr.x[:, :2]), pas.received_rows
+        return SecureBoostHelper(party, "A").run()
+
+    model, (part, received), _ = run_parties(body, names=["A", "B", "C"], timeout=120)
+    splits = _paths(model, part, tr.x[:, 2:], tr.x[:, :2])
+    rows = [np.unpackbits(arr, axis=1, count=n) for arr in received]
+    assert sum(len(r) for r in rows) == len(splits) > 0
+    fills = np.array([node.mean() for _, _, node, _ in splits.values()])
+    assert fills.min() < 0.4  # the nodes are far from half of the rows...
+    for bits in np.concatenate(rows):  # ...but what the passive party sees is not
+        assert abs(bits.mean() - 0.5) < 5 * 0.5 / np.sqrt(n)

@@ -614,6 +614,7 @@ class SecureBoostPassive:
         self.view: dict[str, int] = {"ciphertext_bytes": 0, "mask_arrays": 0,
                                      "masked_gradient_arrays": 0}
         self.received: list[np.ndarray] = []  # assisted mode, if kept: the G + Ra arrays
+        self.received_rows: list[np.ndarray] = []  # assisted mode, if kept: e ^ rb (packed)
 
     def fit(self, x: np.ndarray) -> PassivePart:
         params = _recv(self.party, self.active)
@@ -690,6 +691,8 @@ class SecureBoostPassive:
         def handle(op: str, go: np.ndarray | None) -> None:
             if op == "split":  # masked AND: send go ^ ra and (ra & (e ^ rb)) ^ s
                 e1 = _check_bits(ch.recv_array(), go.shape, self.active)
+                if self.keep_received:
+                    self.received_rows.append(e1)
                 ra = _bits(sel_a, go.shape)
                 ch.send_array(go ^ ra)
                 ch.send_array((ra & e1) ^ _bits(sel_s, go.shape))
