@@ -299,14 +299,13 @@ class _HeHistograms:
                    ) -> dict[str, np.ndarray]:
         """The passive party already knows the nodes' row sets here (the "hist" masks), so
         the active party names them and gets the bits of those rows only (v & e)."""
-        out = {}
         for p in self.passives:
             splits, e = asks[p]
             _send(self.party, p, {"op": "split", "tree": t, "splits": splits})
             if splits:
                 self.party.channel(p).send_array(e)
-                out[p] = _check_bits(self.party.channel(p).recv_array(), e.shape, p)
-        return out
+        return {p: _check_bits(self.party.channel(p).recv_array(), asks[p][1].shape, p)
+                for p in self.passives if asks[p][0]}
 
     def close(self) -> None:
         pass
@@ -370,20 +369,20 @@ class _AssistedHistograms:
         """Masked AND with the helper's correlated bits (module docstring, "Split
         directions"): the passive party sees e ^ rb, the active party gets v & e only."""
         counts = {p: len(asks[p][0]) for p in self.passives if asks[p][0]}
-        w = {}
-        if counts:
+        if counts:  # all requests go out first: one round trip, helper and passives alike
             _send(self.party, self.helper, {"op": "split", "counts": counts})
-            w = {p: self.party.channel(self.helper).recv_array() for p in counts}
-        out = {}
         for p in self.passives:
             splits, e = asks[p]
             _send(self.party, p, {"op": "split", "tree": t, "splits": splits})
             if splits:
-                ch = self.party.channel(p)
-                ch.send_array(e ^ _bits(self.sel[p], e.shape))
-                v1, u = _check_bits(ch.recv_array(), e.shape, p), _check_bits(
-                    ch.recv_array(), e.shape, p)
-                out[p] = (v1 & e) ^ u ^ _check_bits(w[p], e.shape, self.helper)
+                self.party.channel(p).send_array(e ^ _bits(self.sel[p], e.shape))
+        w = {p: self.party.channel(self.helper).recv_array() for p in counts}
+        out = {}
+        for p in counts:
+            e, ch = asks[p][1], self.party.channel(p)
+            v1, u = _check_bits(ch.recv_array(), e.shape, p), _check_bits(
+                ch.recv_array(), e.shape, p)
+            out[p] = (v1 & e) ^ u ^ _check_bits(w[p], e.shape, self.helper)
         return out
 
     def close(self) -> None:
