@@ -205,6 +205,7 @@ def test_prediction_answers_only_rows_at_the_node(default_data, helper):
           f"{allowed} (row, passive node on its path) pairs; all rows x passive splits "
           f"= {len(te.y) * len(splits)}")
     assert got_bits <= allowed + 8 * rounds
+    assert 1 <= rounds <= CFG.max_depth  # one round a level at most
 
 
 def test_prediction_refuses_unaligned_rows(default_data):
