@@ -164,11 +164,18 @@ def _rank_score(splits, decoded, rows_of, n):
     return (lo + hi) / 2
 
 
-@pytest.mark.parametrize("helper", [False, True], ids=["he", "assisted"])
-def test_active_party_learns_passive_directions_only_inside_the_node(default_data, helper):
+@pytest.fixture(scope="module", params=[False, True], ids=["he", "assisted"])
+def trained(request, default_data):
+    """One training and prediction run per mode, shared by the tests below."""
+    tr, te = default_data
+    (model, log), part, *_ = _train(tr, te, request.param)
+    return request.param, model, log, part
+
+
+def test_active_party_learns_passive_directions_only_inside_the_node(default_data, trained):
     tr, te = default_data
     n = len(tr.y)
-    (model, log), part, *_ = _train(tr, te, helper)
+    helper, model, log, part = trained
     splits = _paths(model, part, tr.x[:, 2:], tr.x[:, :2])
     views = _split_views(log, n)
     assert set(views) == set(splits) and any(j == BALANCE for j, *_ in splits.values())
@@ -197,12 +204,11 @@ def test_active_party_learns_passive_directions_only_inside_the_node(default_dat
     assert attack <= allowed + 0.01
 
 
-@pytest.mark.parametrize("helper", [False, True], ids=["he", "assisted"])
-def test_prediction_answers_only_rows_at_the_node(default_data, helper):
+def test_prediction_answers_only_rows_at_the_node(default_data, trained):
     """In prediction the passive party's answers carry at most one bit per (row, passive
     node on that row's path): the active party receives no direction for other rows."""
     tr, te = default_data
-    (model, log), part, *_ = _train(tr, te, helper)
+    helper, model, log, part = trained
     splits = _paths(model, part, te.x[:, 2:], te.x[:, :2])
     allowed = sum(int(node.sum()) for _, _, node, _ in splits.values())
     arrays = [arr for ph, kind, peer, arr in log if ph == "predict" and kind == "array"
