@@ -7,8 +7,9 @@ of the rows (the bar of issue 6).
 import numpy as np
 import pytest
 
-from yinji.ml import metrics
+from yinji.ml import fedavg, metrics
 from yinji.ml.fedavg import FedAvg, fedavg_client, fedavg_server
+from yinji.ml.secagg import SecAggServer
 from yinji.testing.parties import run_parties
 
 CLIENTS = ["C0", "C1", "C2"]
@@ -95,3 +96,34 @@ def test_client_view_is_keys_and_models_only():
 
     a, b = received(small), received(big)
     assert abs(a - b) < 64  # Shamir shares travel as decimal JSON: a few digits vary
+
+
+def test_dropout_does_not_reveal_a_row_count(default_data, monkeypatch):
+    """The attack: C2 drops out right after the standardisation aggregation. The server
+    records every aggregate it decodes and looks for C2's row count among the values and
+    among the differences of any two of them (a total over S and one over S minus C2)."""
+    tr, te = default_data
+    seen = []
+
+    class RecordingServer(SecAggServer):
+        def run(self, length):
+            total, survivors = super().run(length)
+            seen.append((total.copy(), list(survivors)))
+            return total, survivors
+
+    monkeypatch.setattr(fedavg, "SecAggServer", RecordingServer)
+    data = _deal(tr)
+    n_c = len(data[2][1])
+    out = _run(FedAvg(rounds=3, learning_rate=0.2), data, drop=("C2", 0))
+    assert out[3] is None and [s for _, s in seen] == [CLIENTS] + [["C0", "C1"]] * 3
+    values = np.concatenate([t for t, _ in seen])
+    diffs = values[:, None] - values[None, :]
+    found = np.isclose(values, n_c, rtol=0, atol=1e-6).sum() + \
+        np.isclose(diffs, n_c, rtol=0, atol=1e-6).sum()
+    assert found == 0, f"the server can read C2's {n_c} rows off its aggregates"
+    # the survivors' total is not revealed either: only N, once (the stats aggregate)
+    n_s = len(data[0][1]) + len(data[1][1])
+    assert not np.isclose(values, n_s, rtol=0, atol=1e-6).any()
+    assert np.isclose(values, len(tr.y), rtol=0, atol=1e-6).sum() == 1
+    res = out[0]  # and training went on: the survivors still fit a good model
+    assert metrics.auc(te.y, FedAvg().predict(res.params, res.standardise(te.x))) > 0.9

@@ -183,3 +183,35 @@ def test_tiny_negative_and_constant_columns_same_in_both_modes(n, ou_keys):
     np.testing.assert_allclose(p, he_p)
     # nothing to split on at B (constant columns): no tree uses B
     assert not any(nd.get("owner") == "B" for tree in trees for nd in tree)
+
+
+def test_two_feature_holders_same_trees_in_both_modes(ou_keys):
+    """Split directions come from two passive parties in one level (both modes agree)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(800, 4))
+    y = ((x[:, 0] + x[:, 2] - x[:, 3] + rng.normal(size=800) * 0.5) > 0).astype(float)
+    cfg = SecureBoostConfig(n_trees=3, max_depth=3, bins=8)
+
+    def train(helper):
+        def body(party):
+            if party.name == "A":
+                act = SecureBoostActive(party, ["B", "D"], cfg, helper=helper)
+                model = act.fit(x[:, :1], y, keys=None if helper else ou_keys)
+                p = act.predict(model, x[:, :1])
+                act.close_serving(model)
+                return model.trees, p
+            if party.name in ("B", "D"):
+                cols = x[:, 1:3] if party.name == "B" else x[:, 3:]
+                pas = SecureBoostPassive(party, "A")
+                pas.serve(pas.fit(cols), cols)
+                return None
+            return SecureBoostHelper(party, "A").run()
+
+        names = ["A", "B", "D", *(["C"] if helper else [])]
+        return run_parties(body, names=names, timeout=120)[0]
+
+    (trees, p), (he_trees, he_p) = train("C"), train(None)
+    assert trees == he_trees
+    np.testing.assert_allclose(p, he_p)
+    assert {nd.get("owner") for tree in trees for nd in tree} >= {"A", "B", "D"}
+    assert metrics.auc(y, p) > 0.9

@@ -2,11 +2,18 @@
 regression and a small MLP in NumPy, with every combination of client updates done by
 secure aggregation (`yinji.ml.secagg`, Bonawitz et al. CCS 2017).
 
-2-4 companies hold the same features about different customers. Per round the server sends
-the global parameters; each client runs `local_epochs` of mini-batch SGD on its own rows and
-submits n_i * params_i and n_i through secure aggregation; the server sets the new global
-parameters to sum(n_i params_i) / sum(n_i) and sends them out. Before training, one secure
-aggregation of (sum x, sum x^2, n) gives the global standardisation.
+2-4 companies hold the same features about different customers. Before training, one secure
+aggregation of (sum x, sum x^2, n) gives the global standardisation and the total row count
+N, which the server keeps. Per round the server sends the global parameters p; each client
+runs `local_epochs` of mini-batch SGD on its own rows and submits n_i (p_i - p) through
+secure aggregation; the server sets p += sum(n_i (p_i - p)) / N and sends it out. With every
+client present that is FedAvg's sum(n_i p_i) / sum(n_i); a client that dropped adds nothing,
+so its share of the step is lost (the step shrinks to the survivors' fraction of N).
+
+Why not submit n_i alongside, as FedAvg usually does: a total of the counts over the round's
+survivors S next to N over everyone (or over S + c the round before) gives a dropped client's
+count by subtraction. Here the counts are summed exactly once, over the clients that enter
+training, and never again over another set.
 
 Convergence on small tables: a client's batch shrinks so that an epoch has at least
 `min_steps` steps, round r uses learning rate lr / sqrt(1 + r), and the final model is the
@@ -21,9 +28,14 @@ secure-aggregation threshold of clients. A client may drop out in the middle of 
 the round then averages the survivors, and later rounds go on without it.
 
 Leakage: the server and all clients learn the global model after every round (it is the
-output), the global feature means and standard deviations, the total row count, and which
-clients survived each round; the server learns only sums of updates, never one client's
-update or row count (secure aggregation). Raw rows and labels never leave their client.
+output), the global feature means and standard deviations, and which clients survived each
+round. The server also learns N, the total row count of the clients that finished the
+standardisation aggregation (one number, once), and per round the count-weighted sum of the
+survivors' updates sum_S n_i (p_i - p) (the model step times N); never one client's update,
+and no total of row counts over any other set, so no single client's count, also when one
+drops out (`tests/ml/test_fedavg.py::test_dropout_does_not_reveal_a_row_count`). Clients are
+not sent N. With two clients each one can work out the other's weighted update from the
+model step and its own (inherent in the output). Raw rows and labels never leave their client.
 """
 
 from __future__ import annotations
@@ -128,7 +140,9 @@ def fedavg_server(party: Party, clients: Sequence[str], cfg: FedAvg, d: int) -> 
     """Run FedAvg as the server; returns the final model (also sent to the clients)."""
     alive = list(clients)
     stats, alive = _aggregate(party, alive, 2 * d + 1, STATS_FRAC_BITS)
-    n = stats[-1]
+    n = stats[-1]  # N: the only total of row counts the server ever sees
+    if n < 1:
+        raise ValueError("the clients hold no rows: nothing to train on")
     mean = stats[:d] / n
     std = np.sqrt(np.maximum(stats[d: 2 * d] / n - mean**2, 1e-12))
     _broadcast(party, alive, "stats", alive, np.concatenate([mean, std]))
@@ -136,8 +150,8 @@ def fedavg_server(party: Party, clients: Sequence[str], cfg: FedAvg, d: int) -> 
     history, models = [], []
     for _ in range(cfg.rounds):
         _broadcast(party, alive, "round", alive, params)
-        total, alive = _aggregate(party, alive, len(params) + 1)
-        params = total[:-1] / total[-1]
+        step, alive = _aggregate(party, alive, len(params))
+        params = params + step / n
         history.append(list(alive))
         models.append(params)
     if models:  # the mean of the last half of the rounds' models
@@ -166,9 +180,9 @@ def fedavg_client(party: Party, server: str, clients: Sequence[str], cfg: FedAvg
         local = cfg.local_train(params, xs, y, rnd)
         agg = SecAggClient(party, server, alive)
         if drop_in_round == rnd:
-            agg.run(np.zeros(len(params) + 1), drop_after_share_keys=True)
+            agg.run(np.zeros(len(params)), drop_after_share_keys=True)
             return None
-        agg.run(np.concatenate([len(xs) * local, [len(xs)]]))
+        agg.run(len(xs) * (local - params))
         history.append(alive)
         rnd += 1
 

@@ -16,8 +16,10 @@ Adversary model: as the model's protocol (semi-honest; SS-LR: honest majority of
 MPC parties; SecureBoost: no collusion of the active and a passive party).
 
 Leakage: SS-LR inference: the requester learns the scores of the requested IDs, nobody else
-learns anything. SecureBoost inference: the active party learns each passive split's
-left/right bits for those rows, the requester the scores. All parties learn the number of
+learns anything. SecureBoost inference: the active party learns, at each passive split
+node, the left/right bits of the requested rows that reach that node (and nothing for the
+others); each passive party learns which requested rows reach each of its split nodes; the
+requester learns the scores. All parties learn the number of
 IDs in the batch and, through the audit record, a SHA-256 digest of the ID list.
 """
 

@@ -12,7 +12,7 @@ party decrypts, scores every split of every party's features (XGBoost gain) and 
 best. Only the smaller child of each split is aggregated; its sibling is the parent minus it,
 in plaintext at the active party. Split thresholds of a passive feature stay with its owner:
 the active party knows only "party k, its feature j, bin b"; the passive party evaluates the
-split and returns which rows go left.
+split and the active party learns the direction of the rows of THAT node only (below).
 
 Two ways to get the passive parties' histograms (`histograms` of the active party):
 
@@ -26,27 +26,49 @@ Two ways to get the passive parties' histograms (`histograms` of the active part
   two random parts, and the active party alone gets Bt @ G in Z_2^64. Ra, Rb and the parts
   come from AES-CTR streams keyed by seeds H sends over the authenticated channels.
 
+Split directions. The passive party computes v = [x_j <= threshold] for all its rows; the
+active party holds e, the node's membership bits. It must learn v & e and nothing about v
+outside the node (had it received v for all rows, collecting the bits over the splits would
+sort every row by the passive feature).
+- "he": the passive party knows the nodes' row sets anyway (it aggregates them), so the
+  active party sends e and receives v & e.
+- "assisted": a masked AND with bits dealt by the helper, so that the passive party still
+  learns no row set. From AES-CTR streams, H and P share ra and s, H and the active party
+  share rb; the active party sends e ^ rb, P returns v ^ ra and (ra & (e ^ rb)) ^ s, H sends
+  (ra & rb) ^ s, and (v ^ ra) & e ^ (ra & (e ^ rb)) ^ s ^ (ra & rb) ^ s = v & e. Outside
+  the node the active party sees v ^ ra and two equal words masked by s: uniform.
+Prediction runs all trees level by level: the active party moves the rows through its own
+splits, then asks each passive party, in one round, for the directions of the rows that
+reached each of its split nodes, and of no other row (at most max_depth rounds a batch).
+
 Adversary model: semi-honest parties, no collusion between the active party and passive
 parties (a passive party colluding with the key holder would decrypt the gradients).
 OU's security rests on factoring n = p^2 q (2048 bits: about 112-bit security, NIST SP
 800-57's figure for 2048-bit factoring-based keys).
 
-Leakage: the active party (label holder) learns, for every passive party, the per-bin sums
-of g and h over the rows of each node it aggregates (so which bins hold how much gradient),
-which rows go left at the passive party's splits (the instance space of every node), and the
-passive's bin counts per feature. A passive party learns the public key, the ciphertexts of
-(g, h) (semantically secure: nothing), the row sets of the nodes being built (the instance
-space, as in SecureBoost), and which of its own (feature, bin) splits were chosen. Labels,
-g and h never leave the active party in the clear.
+Leakage, training: the active party (label holder) learns, for every passive party, the
+per-bin sums of g and h over the rows of each node it aggregates (so which bins hold how much
+gradient), the passive's bin counts per feature, and for each node split on a passive feature
+the partition of that node's rows into left and right -- nothing about the direction of rows
+outside the node (`tests/ml/test_secureboost_leakage.py`). The partitions along the trees
+still order the rows coarsely by the passive features (that is SecureBoost's leakage).
+A passive party learns the public key, the ciphertexts of (g, h) (semantically secure:
+nothing), the row sets of the nodes being built (the instance space, as in SecureBoost), and
+which of its own (feature, bin) splits were chosen. Labels, g and h never leave the active
+party in the clear.
 
-Assisted mode: the active party learns exactly what it learns in "he" mode (per-bin sums for
-the nodes it aggregates, and the passive splits' row directions). A passive party learns only
-which of its own splits were chosen: it sees G + Ra (uniform), not even the nodes' row sets.
-The helper learns the sizes (rows, bins per passive, columns per level) and nothing else (it
-receives no data). Assumes the helper colludes with nobody: helper + active would learn a
-passive party's bin matrix, helper + passive the gradients. Prediction needs every party: each
-passive party reveals to the active party, for each of its split nodes, which requested rows
-go left; the active party returns scores only to the requester.
+Assisted mode: the active party learns exactly what it learns in "he" mode. A passive party
+learns only which of its own splits were chosen: it sees G + Ra and e ^ rb (uniform), not
+even the nodes' row sets. The helper learns the sizes (rows, bins per passive, columns per
+level, passive splits per level) and nothing else (it receives no data). Assumes the helper
+colludes with nobody: helper + active would learn a passive party's bin matrix and split bits,
+helper + passive the gradients and row sets.
+
+Leakage, prediction (needs every party, no helper): each passive party learns, for each of its
+split nodes, which of the requested rows reach it (SecureBoost's inference: the owner of a
+split answers for the records at that split), so which way those rows went at the splits
+above it; the active party learns the direction of those rows at those nodes and nothing for
+rows that do not reach a passive node. The active party returns scores only to the requester.
 """
 
 from __future__ import annotations
@@ -127,6 +149,29 @@ def _recv(party: Party, peer: str) -> Any:
     return json.loads(party.channel(peer).recv_bytes())
 
 
+def _reply(party: Party, peer: str) -> None:
+    """A passive party's go-ahead, or its refusal as a ValueError."""
+    msg = _recv(party, peer)
+    if "error" in msg:
+        raise ValueError(f"{peer} refused: {msg['error']}")
+
+
+def _walk_own(tree: list[dict[str, Any]], at: np.ndarray, x: np.ndarray, me: str) -> None:
+    """Move rows (in place) through this party's own splits until each is at a leaf or at
+    another party's split."""
+    while True:
+        moved = False
+        for k in np.unique(at):
+            nd = tree[k]
+            if "leaf" in nd or nd["owner"] != me:
+                continue
+            sel = at == k
+            at[sel] = np.where(x[sel, nd["feature"]] <= nd["threshold"], nd["left"], nd["right"])
+            moved = True
+        if not moved:
+            return
+
+
 def _features(party: Party, peer: str) -> int:
     """A passive party's feature count, or its refusal as a ValueError."""
     msg = _recv(party, peer)
@@ -177,7 +222,29 @@ class _Histograms(Protocol):
     def start_tree(self, ints: np.ndarray) -> None: ...
     def request(self, rows: list[np.ndarray]) -> None: ...
     def collect(self) -> dict[str, list[np.ndarray]]: ...
+    def directions(self, t: int, asks: dict[str, tuple[list[Any], np.ndarray]]
+                   ) -> dict[str, np.ndarray]: ...
     def close(self) -> None: ...
+
+
+def _bits(prg: Prg, shape: tuple[int, ...]) -> np.ndarray:
+    """Uniform packed bits (uint8) of `shape` from a PRG stream."""
+    return np.frombuffer(prg.bytes(int(np.prod(shape))), dtype=np.uint8).reshape(shape)
+
+
+def _node_masks(rows: list[np.ndarray], n: int) -> np.ndarray:
+    """Packed membership bits (one row per node) of the nodes' instance spaces."""
+    e = np.zeros((len(rows), n), dtype=np.uint8)
+    for i, r in enumerate(rows):
+        e[i, r] = 1
+    return np.packbits(e, axis=1)
+
+
+def _check_bits(arr: np.ndarray, shape: tuple[int, ...], peer: str) -> np.ndarray:
+    if arr.dtype != np.uint8 or arr.shape != shape:
+        raise ValueError(f"{peer}: split-direction bits have shape {arr.shape} ({arr.dtype}), "
+                         f"expected {shape} (uint8)")
+    return arr
 
 
 def _cumulative(sums: np.ndarray, d: int, nb: int) -> np.ndarray:
@@ -228,6 +295,18 @@ class _HeHistograms:
                 out[p].append(plain.reshape(-1, 2) / 2.0**GH_BITS)
         return out
 
+    def directions(self, t: int, asks: dict[str, tuple[list[Any], np.ndarray]]
+                   ) -> dict[str, np.ndarray]:
+        """The passive party already knows the nodes' row sets here (the "hist" masks), so
+        the active party names them and gets the bits of those rows only (v & e)."""
+        for p in self.passives:
+            splits, e = asks[p]
+            _send(self.party, p, {"op": "split", "tree": t, "splits": splits})
+            if splits:
+                self.party.channel(p).send_array(e)
+        return {p: _check_bits(self.party.channel(p).recv_array(), asks[p][1].shape, p)
+                for p in self.passives if asks[p][0]}
+
     def close(self) -> None:
         pass
 
@@ -248,7 +327,9 @@ class _AssistedHistograms:
                              f"matrices ({n} rows x {nb} bins x passive features); use fewer "
                              f"bins, fewer rows or the HE mode")
         _send(party, helper, {"rows": n, "bins": {p: self.features[p] * nb for p in passives}})
-        self.ra = {p: Prg(derive(party.channel(helper).recv_bytes(), "ra")) for p in passives}
+        seeds = {p: party.channel(helper).recv_bytes() for p in passives}
+        self.ra = {p: Prg(derive(seeds[p], "ra")) for p in passives}
+        self.sel = {p: Prg(derive(seeds[p], "sel-b")) for p in passives}  # masks of e
         self.bt: dict[str, np.ndarray] = {}
         for p in passives:
             bt = party.channel(p).recv_array()
@@ -283,6 +364,27 @@ class _AssistedHistograms:
                       for i in range(sums.shape[1] // 2)]
         return out
 
+    def directions(self, t: int, asks: dict[str, tuple[list[Any], np.ndarray]]
+                   ) -> dict[str, np.ndarray]:
+        """Masked AND with the helper's correlated bits (module docstring, "Split
+        directions"): the passive party sees e ^ rb, the active party gets v & e only."""
+        counts = {p: len(asks[p][0]) for p in self.passives if asks[p][0]}
+        if counts:  # all requests go out first: one round trip, helper and passives alike
+            _send(self.party, self.helper, {"op": "split", "counts": counts})
+        for p in self.passives:
+            splits, e = asks[p]
+            _send(self.party, p, {"op": "split", "tree": t, "splits": splits})
+            if splits:
+                self.party.channel(p).send_array(e ^ _bits(self.sel[p], e.shape))
+        w = {p: self.party.channel(self.helper).recv_array() for p in counts}
+        out = {}
+        for p in counts:
+            e, ch = asks[p][1], self.party.channel(p)
+            v1, u = _check_bits(ch.recv_array(), e.shape, p), _check_bits(
+                ch.recv_array(), e.shape, p)
+            out[p] = (v1 & e) ^ u ^ _check_bits(w[p], e.shape, self.helper)
+        return out
+
     def close(self) -> None:
         _send(self.party, self.helper, {"op": "done"})
 
@@ -298,18 +400,29 @@ class SecureBoostHelper:
         """Serve one training job; returns what it saw: rows, levels."""
         setup = _recv(self.party, self.active)
         n = int(setup["rows"])
-        streams = {}
+        streams, select = {}, {}
         for p, m in setup["bins"].items():
             ka, kp = fresh_seed(), fresh_seed()
             self.party.channel(self.active).send_bytes(ka)
             self.party.channel(p).send_bytes(kp)
             streams[p] = (Prg(derive(kp, "rb")).uint64((int(m), n)), Prg(derive(ka, "ra")),
                           Prg(derive(kp, "sb")))
+            select[p] = (Prg(derive(kp, "sel-a")), Prg(derive(ka, "sel-b")),
+                         Prg(derive(kp, "sel-s")))
         levels = 0
         while True:
             msg = _recv(self.party, self.active)
             if msg["op"] == "done":
                 return {"rows": n, "levels": levels}
+            if msg["op"] == "split":  # w = (ra & rb) ^ s for each passive's k split rows
+                for p, k in msg["counts"].items():
+                    if p not in select or not isinstance(k, int) or k < 1:
+                        raise ValueError(f"{self.active} asked for split bits of {p!r} x {k!r}")
+                    shape = (int(k), (n + 7) // 8)
+                    sa, sb_, ss = select[p]
+                    self.party.channel(self.active).send_array(
+                        (_bits(sa, shape) & _bits(sb_, shape)) ^ _bits(ss, shape))
+                continue
             c = int(msg["columns"])
             for rb, ra, sb in streams.values():
                 part = rb @ ra.uint64((n, c))
@@ -409,15 +522,16 @@ class SecureBoostActive:
                 else:
                     decisions[owner].append({"node": node, "feature": j, "bin": b})
                 splits.append((node, owner, left, right))
-            for p in self.passives:
-                _send(self.party, p, {"op": "split", "tree": t, "splits": decisions[p]})
-                if decisions[p]:
-                    go = self.party.channel(p).recv_array().astype(bool)
-                    for k, dec_ in enumerate(decisions[p]):
-                        node = dec_["node"]
-                        r = rows_of[node]
-                        lft = go[k, r]
-                        rows_of[tree[node]["left"]], rows_of[tree[node]["right"]] = r[lft], r[~lft]
+            # each passive split's directions, for the rows of its node only
+            asks = {p: (decisions[p], _node_masks([rows_of[d["node"]] for d in decisions[p]], n))
+                    for p in self.passives}
+            for p, bits_ in hists.directions(t, asks).items():
+                go = np.unpackbits(bits_, axis=1, count=n).astype(bool)
+                for k, dec_ in enumerate(decisions[p]):
+                    node = dec_["node"]
+                    r = rows_of[node]
+                    lft = go[k, r]
+                    rows_of[tree[node]["left"]], rows_of[tree[node]["right"]] = r[lft], r[~lft]
             pairs = []
             for node, _owner, left, right in splits:
                 small, large = (left, right) if len(rows_of[left]) <= len(rows_of[right]) else (right, left)
@@ -441,30 +555,47 @@ class SecureBoostActive:
     # ------------------------------------------------------------------ inference
     def predict(self, model: SecureBoostModel, x: np.ndarray) -> np.ndarray:
         """Joint inference over the same rows at every party: probabilities, here only.
-        Each passive party runs `SecureBoostPassive.serve` on its rows."""
+        Each passive party runs `SecureBoostPassive.serve` on its rows. All trees advance
+        together: the active party moves rows through its own splits, then asks each
+        passive party, in one round, for the directions of exactly the rows that reached
+        its nodes; at most max_depth rounds per batch."""
         n = len(x)
-        bits: dict[str, tuple[dict[str, int], np.ndarray]] = {}
         for p in model.passives:
             _send(self.party, p, {"op": "predict", "rows": n})
-            order = _recv(self.party, p)
-            bits[p] = ({k: i for i, k in enumerate(order)}, self.party.channel(p).recv_array())
+        for p in model.passives:
+            _reply(self.party, p)
+        at = np.zeros((len(model.trees), n), dtype=np.int64)  # each row's node, per tree
+        while True:
+            asks: dict[str, list[tuple[int, int, np.ndarray]]] = {p: [] for p in model.passives}
+            for t, tree in enumerate(model.trees):
+                _walk_own(tree, at[t], x, model.active)
+                for k in np.unique(at[t]):
+                    if "leaf" not in tree[k]:
+                        asks[tree[k]["owner"]].append((t, int(k), np.flatnonzero(at[t] == k)))
+            if not any(asks.values()):
+                break
+            for p, items in asks.items():
+                if items:
+                    _send(self.party, p, {"op": "level", "nodes": [f"{t}/{k}" for t, k, _ in items],
+                                          "sizes": [len(r) for _, _, r in items]})
+                    self.party.channel(p).send_array(np.concatenate([r for _, _, r in items]))
+            for p, items in asks.items():
+                if not items:
+                    continue
+                _reply(self.party, p)
+                m = sum(len(r) for _, _, r in items)
+                go = np.unpackbits(_check_bits(self.party.channel(p).recv_array(),
+                                               ((m + 7) // 8,), p), count=m).astype(bool)
+                lo = 0
+                for t, k, r in items:
+                    nd = model.trees[t][k]
+                    at[t, r] = np.where(go[lo:lo + len(r)], nd["left"], nd["right"])
+                    lo += len(r)
+        for p in model.passives:
+            _send(self.party, p, {"op": "end"})
         score = np.full(n, model.base_score)
         for t, tree in enumerate(model.trees):
-            node = np.zeros(n, dtype=np.int64)
-            for _ in range(len(tree)):
-                inner = np.array(["leaf" not in tree[k] for k in node])
-                if not inner.any():
-                    break
-                for k in np.unique(node[inner]):
-                    sel = node == k
-                    nd = tree[k]
-                    if nd["owner"] == model.active:
-                        go = x[sel, nd["feature"]] <= nd["threshold"]
-                    else:
-                        index, arr = bits[nd["owner"]]
-                        go = arr[index[f"{t}/{k}"], sel].astype(bool)
-                    node[sel] = np.where(go, nd["left"], nd["right"])
-            score += np.array([tree[k]["leaf"] for k in node])
+            score += np.array([nd.get("leaf", 0.0) for nd in tree])[at[t]]
         return 1 / (1 + np.exp(-score))
 
     def close_serving(self, model: SecureBoostModel) -> None:
@@ -482,9 +613,9 @@ class SecureBoostPassive:
         self.view: dict[str, int] = {"ciphertext_bytes": 0, "mask_arrays": 0,
                                      "masked_gradient_arrays": 0}
         self.received: list[np.ndarray] = []  # assisted mode, if kept: the G + Ra arrays
+        self.received_rows: list[np.ndarray] = []  # assisted mode, if kept: e ^ rb (packed)
 
     def fit(self, x: np.ndarray) -> PassivePart:
-        ch = self.party.channel(self.active)
         params = _recv(self.party, self.active)
         nb, n = int(params["bins"]), int(params["rows"])
         if n != len(x):
@@ -503,15 +634,18 @@ class SecureBoostPassive:
             if msg["op"] == "done":
                 return PassivePart(splits)
             if msg["op"] in ("tree", "hist"):
-                hist(msg["op"])
+                hist(msg["op"], None)
             elif msg["op"] == "split" and msg["splits"]:
                 go = np.zeros((len(msg["splits"]), len(x)), dtype=np.uint8)
                 for k, s in enumerate(msg["splits"]):
                     j, b = int(s["feature"]), int(s["bin"])
+                    if not (0 <= j < x.shape[1] and 0 <= b < nb):
+                        raise ValueError(f"{self.active} asked for split ({j}, {b}): "
+                                         f"{self.party.name} has {x.shape[1]} features x {nb} bins")
                     thr = float(edges[j][b]) if b < len(edges[j]) else np.inf
                     splits[f"{msg['tree']}/{s['node']}"] = (j, thr)
                     go[k] = x[:, j] <= thr
-                ch.send_array(go)
+                hist("split", np.packbits(go, axis=1))
 
     def _he(self, bins: np.ndarray, nb: int):  # type: ignore[no-untyped-def]
         """HE mode: sum the active party's ciphertexts into bins for the rows it names."""
@@ -522,8 +656,10 @@ class SecureBoostPassive:
         _send(self.party, self.active, {"features": bins.shape[1]})
         state: dict[str, Any] = {}
 
-        def handle(op: str) -> None:
-            if op == "tree":
+        def handle(op: str, go: np.ndarray | None) -> None:
+            if op == "split":  # the active party names the node's rows (known here anyway)
+                ch.send_array(go & _check_bits(ch.recv_array(), go.shape, self.active))
+            elif op == "tree":
                 raw = ch.recv_bytes()
                 self.view["ciphertext_bytes"] += len(raw)
                 state["ct"] = hnp.CiphertextArray.load_from(raw)
@@ -545,13 +681,21 @@ class SecureBoostPassive:
         seed = self.party.channel(helper).recv_bytes()
         rb = Prg(derive(seed, "rb")).uint64((d * nb, n))
         sb = Prg(derive(seed, "sb"))
+        sel_a, sel_s = Prg(derive(seed, "sel-a")), Prg(derive(seed, "sel-s"))
         onehot = np.zeros((d * nb, n), dtype=np.uint64)
         onehot[(bins.astype(np.int64) + np.arange(d) * nb).T, np.arange(n)] = 1
         ch.send_array(onehot + rb)
         del onehot
 
-        def handle(op: str) -> None:
-            if op == "hist":
+        def handle(op: str, go: np.ndarray | None) -> None:
+            if op == "split":  # masked AND: send go ^ ra and (ra & (e ^ rb)) ^ s
+                e1 = _check_bits(ch.recv_array(), go.shape, self.active)
+                if self.keep_received:
+                    self.received_rows.append(e1)
+                ra = _bits(sel_a, go.shape)
+                ch.send_array(go ^ ra)
+                ch.send_array((ra & e1) ^ _bits(sel_s, go.shape))
+            elif op == "hist":
                 masked = ch.recv_array()
                 self.view["masked_gradient_arrays"] += 1
                 if self.keep_received:
@@ -564,17 +708,42 @@ class SecureBoostPassive:
 
     def serve(self, part: PassivePart, x: np.ndarray) -> int:
         """Answer prediction requests on rows x (aligned with the active party's) until told
-        to stop; returns the number of requests served."""
+        to stop; returns the number of batches served. Per round it answers, for each of its
+        split nodes the active party names, only for the rows it names (those at the node)."""
         served = 0
         while True:
             msg = _recv(self.party, self.active)
             if msg["op"] == "done":
                 return served
-            keys = sorted(part.splits)
-            _send(self.party, self.active, keys)
-            go = np.zeros((len(keys), len(x)), dtype=np.uint8)
-            for i, k in enumerate(keys):
-                j, thr = part.splits[k]
-                go[i] = x[:, j] <= thr
-            self.party.channel(self.active).send_array(go)
+            if msg["op"] != "predict" or msg.get("rows") != len(x):
+                self._refuse(f"{self.party.name} holds {len(x)} rows, the active party asks "
+                             f"for {msg.get('rows')}: rows must be aligned for prediction")
+            _send(self.party, self.active, {"ok": True})
+            while (msg := _recv(self.party, self.active))["op"] == "level":
+                rows = self.party.channel(self.active).recv_array()
+                nodes, sizes = list(msg["nodes"]), [int(k) for k in msg["sizes"]]
+                problem = _bad_level(part, nodes, sizes, rows, len(x))
+                if problem:
+                    self._refuse(problem)
+                _send(self.party, self.active, {"ok": True})
+                feat = np.array([part.splits[k][0] for k in nodes]).repeat(sizes)
+                thr = np.array([part.splits[k][1] for k in nodes]).repeat(sizes)
+                self.party.channel(self.active).send_array(np.packbits(x[rows, feat] <= thr))
             served += 1
+
+    def _refuse(self, problem: str) -> None:
+        _send(self.party, self.active, {"error": problem})
+        raise ValueError(problem)
+
+
+def _bad_level(part: PassivePart, nodes: list[str], sizes: list[int], rows: np.ndarray,
+               n: int) -> str | None:
+    """Why a prediction round's request is malformed, or None."""
+    unknown = [k for k in nodes if k not in part.splits]
+    if unknown:
+        return f"no split of this party at nodes {unknown[:5]} (a different model version?)"
+    if len(sizes) != len(nodes) or min(sizes, default=1) < 1 or sum(sizes) != len(rows):
+        return "a prediction round's node sizes do not match its rows"
+    if rows.dtype != np.int64 or (len(rows) and (rows.min() < 0 or rows.max() >= n)):
+        return f"a prediction round names rows outside 0..{n - 1}"
+    return None

@@ -54,7 +54,8 @@ Metrics and the validation scores stay at the label holder.
 Leakage, prediction: every model party holding data learns the requested IDs and their
 number (an SS-LR helper: the number only; SS-LR scores are opened to the requester only); the
 requester learns the scores and, on failure, which IDs a party lacks; the feature holders
-learn whether the batch was scored. The label holder walks the trees, so it computes the
+learn whether the batch was scored and (SecureBoost) which of the IDs reach each of their
+split nodes, the label holder their directions there only (yinji.ml.secureboost). The label holder walks the trees, so it computes the
 scores in the clear even when another party asked: it sends them to that requester and keeps
 no copy (no result, no log entry), which is what SecureBoost inference allows.
 """
