@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from yinji.crypto.aead import fresh_key
+from yinji.crypto.aead import Aead, fresh_key
 from yinji.gateway.detectors.engine import DetectorEngine
 from yinji.gateway.policy import Action, Policy
 from yinji.gateway.redact import StreamRestorer, apply_policy, restore
@@ -17,7 +17,7 @@ def test_consistent_placeholders_and_restore():
 
 
 def test_vault_encrypted_at_rest():
-    vault = Vault(aead=VaultStore(key=fresh_key())._aead)
+    vault = Vault(aead=Aead(fresh_key()))
     tok = vault.token_for("person", "王芳")
     assert vault.value_of(tok) == "王芳"
     assert all("王芳" not in repr(v) for v in vault._by_token.values())
@@ -27,11 +27,11 @@ def test_vault_encrypted_at_rest():
 def test_vault_expiry():
     now = [0.0]
     store = VaultStore(ttl=10, clock=lambda: now[0])
-    store.get("c1").token_for("person", "李明")
+    store.get("u", "c1").token_for("person", "李明")
     now[0] = 5
-    assert len(store.get("c1")) == 1
+    assert len(store.get("u", "c1")) == 1
     now[0] = 100
-    assert len(store) == 0 and len(store.get("c1")) == 0
+    assert len(store) == 0 and len(store.get("u", "c1")) == 0
 
 
 def test_mask_and_block():

@@ -1,0 +1,80 @@
+"""Who is calling, and what of the request's metadata may be written to the audit log.
+
+Why: a vault must belong to a caller the gateway has authenticated (a bearer token from the
+`[clients]` table), never to a name the request merely claims: otherwise anyone who sends the
+same conversation id gets someone else's values restored. Without client tokens the gateway
+cannot tell callers apart, so it keeps no conversation vaults at all.
+
+Request metadata (the `X-Yinji-User` header, the body's `user`, the model name) is chosen by
+the client and may hold an e-mail or a name; it reaches the audit log only through `label`,
+which replaces what the detectors find (and anything e-mail-like or a long digit run) with a
+category tag. Conversation ids are logged as a keyed digest, never as sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from yinji.gateway.detectors.engine import DetectorEngine
+from yinji.gateway.vault import LABELS
+
+ANONYMOUS = "anonymous"
+UNAUTHENTICATED = "unauthenticated"
+MAX_LABEL = 64
+_EMAILISH = re.compile(r"\S*@\S*")
+_DIGITS = re.compile(r"\d{6,}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """`name` is from the gateway's own `[clients]` table when `authenticated`."""
+
+    name: str
+    authenticated: bool
+
+
+class AuthError(Exception):
+    """No or an unknown bearer token while client tokens are configured."""
+
+
+def authenticate(request: Request, tokens: dict[str, str]) -> Caller:
+    """The caller of `request`: its token's user name, or an unauthenticated caller."""
+    if not tokens:
+        return Caller(ANONYMOUS, False)
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    token = token.strip().encode()
+    name = None
+    if scheme.lower() == "bearer" and token:
+        for known, user in tokens.items():  # constant time per entry, no early exit
+            if hmac.compare_digest(known.encode(), token):
+                name = user
+    if name is None:
+        raise AuthError("unknown or missing gateway token")
+    return Caller(name, True)
+
+
+def label(value: object, engine: DetectorEngine) -> str:
+    """A client-chosen name made safe for the audit log: personal values become [CATEGORY]."""
+    if not isinstance(value, str) or not value.strip():
+        return ANONYMOUS
+    text = _CONTROL.sub(" ", value.strip())[:MAX_LABEL]
+    out, pos = [], 0
+    for d in engine.detect(text, 0.3):
+        out += [text[pos:d.start], f"[{LABELS.get(d.category, d.category.upper())}]"]
+        pos = d.end
+    out.append(text[pos:])
+    text = _EMAILISH.sub("[EMAIL]", "".join(out))
+    return _DIGITS.sub("[NUMBER]", text)
+
+
+def conversation_digest(key: bytes, caller: str, conversation: str) -> str:
+    """A keyed digest of (caller, conversation): links one conversation's calls in the log."""
+    data = b"".join(len(b).to_bytes(4, "big") + b for b in (caller.encode(), conversation.encode()))
+    return hashlib.blake2b(data, key=key, digest_size=8, person=b"yinji-gw-conv").hexdigest()
