@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
+
 from yinji.crypto.aead import Aead, fresh_key
 from yinji.gateway.detectors.engine import DetectorEngine
 from yinji.gateway.policy import Action, Policy
-from yinji.gateway.redact import StreamRestorer, apply_policy, restore
+from yinji.gateway.redact import StreamRestorer, apply_policy, json_escape, restore
 from yinji.gateway.vault import Vault, VaultStore
 
 
@@ -60,3 +62,14 @@ def test_stream_restorer_every_split():
         r = StreamRestorer(vault)
         out = "".join(r.feed(answer[i:i + size]) for i in range(0, len(answer), size)) + r.flush()
         assert out == expected, size
+
+
+def test_values_restored_into_json_are_escaped():
+    """Tool-call arguments are JSON text: a restored quote or backslash must not break it."""
+    vault = Vault()
+    tok = vault.token_for("account", 'AC"12\\3')
+    args = '{"account": "%s", "n": 1}' % tok
+    assert json.loads(restore(args, vault, json_escape)) == {"account": 'AC"12\\3', "n": 1}
+    r = StreamRestorer(vault, json_escape)
+    out = "".join(r.feed(args[i:i + 2]) for i in range(0, len(args), 2)) + r.flush()
+    assert json.loads(out)["account"] == 'AC"12\\3'
