@@ -68,7 +68,7 @@ def test_values_restored_into_json_are_escaped():
     """Tool-call arguments are JSON text: a restored quote or backslash must not break it."""
     vault = Vault()
     tok = vault.token_for("account", 'AC"12\\3')
-    args = '{"account": "%s", "n": 1}' % tok
+    args = '{"account": "' + tok + '", "n": 1}'
     assert json.loads(restore(args, vault, json_escape)) == {"account": 'AC"12\\3', "n": 1}
     r = StreamRestorer(vault, json_escape)
     out = "".join(r.feed(args[i:i + 2]) for i in range(0, len(args), 2)) + r.flush()
