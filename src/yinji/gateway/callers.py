@@ -60,6 +60,18 @@ def authenticate(request: Request, tokens: dict[str, str]) -> Caller:
     return Caller(name, True)
 
 
+def header(request: Request, name: str) -> str | None:
+    """A request header as text: HTTP carries bytes, Starlette reads them as latin-1, clients
+    send UTF-8 (张伟 must be seen as 张伟 by the detectors, not as mojibake)."""
+    v = request.headers.get(name)
+    if v is None:
+        return None
+    try:
+        return v.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return v
+
+
 def label(value: object, engine: DetectorEngine) -> str:
     """A client-chosen name made safe for the audit log: personal values become [CATEGORY]."""
     if not isinstance(value, str) or not value.strip():

@@ -100,7 +100,7 @@ class Gateway:
         except callers.AuthError as e:
             raise GatewayError(401, "authentication_error", str(e)) from None
         call.user = caller.name if caller.authenticated else self.label(
-            request.headers.get("x-yinji-user"))
+            callers.header(request, "x-yinji-user"))
         return caller
 
     def label(self, value: object) -> str:
@@ -200,7 +200,7 @@ def _restore_answer(obj: Any, vault: Vault) -> Any:
 
 def _vault(gw: Gateway, request: Request, caller: callers.Caller, call: Call) -> Vault:
     """The caller's conversation vault, or a fresh one for this request only."""
-    conversation = request.headers.get("x-yinji-conversation")
+    conversation = callers.header(request, "x-yinji-conversation")
     if conversation is None:
         return gw.vaults.new()
     if not caller.authenticated:
