@@ -7,8 +7,8 @@ cannot tell callers apart, so it keeps no conversation vaults at all.
 
 Request metadata (the `X-Yinji-User` header, the body's `user`, the model name) is chosen by
 the client and may hold an e-mail or a name; it reaches the audit log only through `label`,
-which replaces what the detectors find (and anything e-mail-like or a long digit run) with a
-category tag. Conversation ids are logged as a keyed digest, never as sent.
+which replaces what the detectors find (and anything e-mail-like, and runs of 11 or more
+digits) with a category tag. Conversation ids are logged as a keyed digest, never as sent.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ ANONYMOUS = "anonymous"
 UNAUTHENTICATED = "unauthenticated"
 MAX_LABEL = 64
 _EMAILISH = re.compile(r"\S*@\S*")
-_DIGITS = re.compile(r"\d{6,}")
+_DIGITS = re.compile(r"\d{11,}")  # phone, ID, card and account lengths
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -30,13 +30,19 @@ class Redaction:
 
 
 def apply_policy(text: str, engine: DetectorEngine, policy: Policy, vault: Vault,
-                 context: str = "") -> Redaction:
+                 context: str = "", memo: dict[str, list[Detection]] | None = None) -> Redaction:
     """Replace every detected span per `policy`; report counts and blocked categories.
 
     `context` (e.g. "资金账号: " for a JSON field of that name) is read by the detectors as the
     text just before `text`, so cue words outside the value count; it is not part of the output.
+    `memo` keeps detections of texts seen before (one request repeats "type: string" a lot).
     """
-    spans = engine.detect(context + text, policy.min_confidence)
+    full = context + text
+    spans = memo.get(full) if memo is not None else None
+    if spans is None:
+        spans = engine.detect(full, policy.min_confidence)
+        if memo is not None:
+            memo[full] = spans
     out: list[str] = []
     pos = 0
     red = Redaction(text)

@@ -3,9 +3,9 @@
 Why one walker: personal data hides in more places than message contents: a participant's
 `name`, the JSON arguments of earlier tool calls, tool results (role=tool), the descriptions,
 enums and examples of tool definitions, `stop`, `metadata`, fields we have never heard of. The
-rule is therefore "every forwarded string is scanned", with few exceptions: `role` and `type`
-values (protocol words), the model name (checked, never rewritten) and, when a route allows
-media, the base64 payload of images, audio and files.
+rule is therefore "every forwarded string is scanned", with few exceptions: a message's `role`
+and a message part's `type` (protocol words), the model name (checked, never rewritten) and,
+when a route allows media, the base64 payload of images, audio and files.
 
 JSON text (tool-call arguments, tool results) is parsed and each string, integer and key in it
 is scanned with its field name as context, so \\u-escaped values, numbers such as
@@ -22,14 +22,14 @@ import re
 from collections import Counter
 from typing import Any
 
-from yinji.gateway.detectors.base import PERSON
+from yinji.gateway.detectors.base import PERSON, Detection
 from yinji.gateway.detectors.engine import DetectorEngine
 from yinji.gateway.policy import Action, Policy
 from yinji.gateway.redact import Redaction, apply_policy
 from yinji.gateway.surrogates import surrogate
 from yinji.gateway.vault import Vault
 
-PROTOCOL_KEYS = frozenset({"role", "type"})  # their values are protocol words, never data
+PROTOCOL_KEYS = frozenset({"role", "type"})  # of a message or part: protocol words, not data
 PARTICIPANT_ROLES = frozenset({"system", "developer", "user", "assistant"})
 TEXT_PARTS = frozenset({"text", "input_text", "output_text", "refusal"})
 _MEDIA_PAYLOAD_KEYS = frozenset({"data", "file_data"})
@@ -54,6 +54,7 @@ class RequestRedactor:
         self.engine, self.policy, self.vault = engine, policy, vault
         self.counts: Counter[str] = Counter()
         self.blocked: set[str] = set()
+        self._memo: dict[str, list[Detection]] = {}  # this request's texts only, then dropped
 
     def request(self, body: dict[str, Any]) -> dict[str, Any]:
         """The body to forward: a new dict, every string in it redacted (`user` is dropped)."""
@@ -151,8 +152,7 @@ class RequestRedactor:
         if isinstance(obj, list):
             return [self.tree(v, key, data) for v in obj]
         if isinstance(obj, dict):
-            return {(self.text(k) if data else k):
-                    (v if k in PROTOCOL_KEYS else self.tree(v, k, data)) for k, v in obj.items()}
+            return {(self.text(k) if data else k): self.tree(v, k, data) for k, v in obj.items()}
         if data and isinstance(obj, int) and not isinstance(obj, bool):
             red = self.text(str(obj), key)
             return obj if red == str(obj) else red
@@ -171,7 +171,7 @@ class RequestRedactor:
     def _apply(self, s: str, context: str) -> Redaction:
         if not s.strip():
             return Redaction(s)
-        red = apply_policy(s, self.engine, self.policy, self.vault, context)
+        red = apply_policy(s, self.engine, self.policy, self.vault, context, self._memo)
         self.counts.update(red.counts)
         self.blocked |= red.blocked
         return red
