@@ -15,13 +15,10 @@ a caller gets back only values from its own vault; the audit log gets no request
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import time
-from collections import Counter
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -31,7 +28,7 @@ from httpx_sse import EventSource, SSEError
 
 from yinji.crypto.aead import fresh_key
 from yinji.gateway import callers
-from yinji.gateway.audit import AuditSink, GatewayCallEvent, JsonlAuditSink, MemoryAuditSink
+from yinji.gateway.audit import AuditSink, CallRecord, JsonlAuditSink, MemoryAuditSink
 from yinji.gateway.config import GatewayConfig
 from yinji.gateway.detectors.engine import DetectorEngine
 from yinji.gateway.policy import policy_for
@@ -93,7 +90,7 @@ class Gateway:
             h["Authorization"] = f"Bearer {self.config.api_key}"
         return h
 
-    def caller(self, request: Request, call: Call) -> callers.Caller:
+    def caller(self, request: Request, call: CallRecord) -> callers.Caller:
         """The authenticated caller (401 if tokens are configured and this one is unknown)."""
         try:
             caller = callers.authenticate(request, self.config.client_tokens)
@@ -105,42 +102,6 @@ class Gateway:
 
     def label(self, value: object) -> str:
         return callers.label(value, self.engine(False))
-
-
-@dataclass
-class Call:
-    """What the audit record of one call will say; filled in as the request is understood."""
-
-    gw: Gateway
-    endpoint: str
-    user: str = callers.UNAUTHENTICATED
-    model: str = ""
-    route: str = ""
-    conversation: str | None = None
-    counts: Counter[str] = field(default_factory=Counter)
-    blocked: set[str] = field(default_factory=set)
-    stream: bool = False
-    t0: float = field(default_factory=time.perf_counter)
-    detect_ms: float = 0.0
-    t_upstream: float | None = None
-    recorded: bool = False
-
-    def record(self, status: int, error: str | None = None) -> None:
-        """Write the audit record once (later calls are ignored)."""
-        if self.recorded:
-            return
-        self.recorded = True
-        up = (time.perf_counter() - self.t_upstream) * 1000 if self.t_upstream else 0.0
-        self.gw.audit.record(GatewayCallEvent(
-            time=_now(), user=self.user, endpoint=self.endpoint, model=self.model,
-            route=self.route, conversation=self.conversation, categories=dict(self.counts),
-            blocked=bool(self.blocked), blocked_categories=tuple(sorted(self.blocked)),
-            status=status, stream=self.stream, detect_ms=round(self.detect_ms, 3),
-            upstream_ms=round(up, 3), error=error))
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 async def _read_json(request: Request, limit: int) -> dict[str, Any]:
@@ -198,7 +159,7 @@ def _restore_answer(obj: Any, vault: Vault) -> Any:
     return obj
 
 
-def _vault(gw: Gateway, request: Request, caller: callers.Caller, call: Call) -> Vault:
+def _vault(gw: Gateway, request: Request, caller: callers.Caller, call: CallRecord) -> Vault:
     """The caller's conversation vault, or a fresh one for this request only."""
     conversation = callers.header(request, "x-yinji-conversation")
     if conversation is None:
@@ -238,7 +199,7 @@ def create_app(config: GatewayConfig, *, audit: AuditSink | None = None,
 
     @app.get("/v1/models")
     async def models(request: Request) -> Response:
-        call = Call(gw, "/v1/models")
+        call = CallRecord(gw.audit, "/v1/models")
         try:
             gw.caller(request, call)
             assert gw.client is not None
@@ -263,7 +224,7 @@ def create_app(config: GatewayConfig, *, audit: AuditSink | None = None,
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:
-        call = Call(gw, "/v1/chat/completions")
+        call = CallRecord(gw.audit, "/v1/chat/completions")
         try:
             return await _chat(request, call)
         except GatewayError as e:
@@ -273,7 +234,7 @@ def create_app(config: GatewayConfig, *, audit: AuditSink | None = None,
             call.record(500, "internal_error")
             raise
 
-    async def _chat(request: Request, call: Call) -> Response:
+    async def _chat(request: Request, call: CallRecord) -> Response:
         caller = gw.caller(request, call)
         body = await _read_json(request, config.max_body_bytes)
         if not caller.authenticated and call.user == callers.ANONYMOUS:
@@ -302,7 +263,7 @@ def create_app(config: GatewayConfig, *, audit: AuditSink | None = None,
                                + ", ".join(sorted(redactor.blocked)), "blocked_by_policy")
         return await _forward(body, vault, call)
 
-    async def _forward(body: dict[str, Any], vault: Vault, call: Call) -> Response:
+    async def _forward(body: dict[str, Any], vault: Vault, call: CallRecord) -> Response:
         assert gw.client is not None
         req = gw.client.build_request("POST", f"{config.upstream_url}/chat/completions",
                                       json=body, headers=gw.upstream_headers())
@@ -340,7 +301,7 @@ def create_app(config: GatewayConfig, *, audit: AuditSink | None = None,
         return StreamingResponse(_relay(resp, vault, call), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
-    async def _relay(resp: httpx.Response, vault: Vault, call: Call):  # noqa: ANN202
+    async def _relay(resp: httpx.Response, vault: Vault, call: CallRecord):  # noqa: ANN202
         rw = StreamRewriter(vault)
         error: str | None = "client_disconnected"  # unless the loop below completes
         try:
