@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import httpx
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
 
 from yinji.gateway.audit import MemoryAuditSink
 from yinji.gateway.config import GatewayConfig
@@ -79,3 +84,40 @@ def test_refused_calls_are_audited(upstream):
     assert audit.events[2].endpoint == "/v1/models"
     assert "tok-guess" not in log_text(audit) and "xxxxxxxx" not in log_text(audit)
     assert upstream.received == []
+
+
+class SignallingSink(MemoryAuditSink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = threading.Event()
+
+    def record(self, event) -> None:  # noqa: ANN001
+        super().record(event)
+        self.written.set()
+
+
+def test_stream_abandoned_by_the_client_is_audited():
+    release = threading.Event()
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def chat():  # noqa: ANN202
+        async def gen():  # noqa: ANN202
+            yield 'data: {"choices": [{"index": 0, "delta": {"content": "Hi"}}]}\n\n'
+            await asyncio.to_thread(release.wait, 10)
+            yield "data: [DONE]\n\n"
+        return StreamingResponse(gen(), media_type="text/event-stream")
+
+    audit = SignallingSink()
+    try:
+        with serve(app) as up, serve(create_app(GatewayConfig(upstream_url=up + "/v1"),
+                                                audit=audit)) as url:
+            with httpx.stream("POST", url + "/v1/chat/completions", timeout=15,
+                              json={**MSG, "stream": True}) as r:
+                assert next(r.iter_text()).startswith("data:")
+            recorded = audit.written.wait(10)  # the client left while the upstream was busy
+            release.set()
+    finally:
+        release.set()
+    assert recorded and [(e.status, e.error, e.stream) for e in audit.events] == \
+        [(200, "client_disconnected", True)]

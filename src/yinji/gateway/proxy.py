@@ -25,6 +25,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from httpx_sse import EventSource, SSEError
+from starlette.background import BackgroundTask
 
 from yinji.crypto.aead import fresh_key
 from yinji.gateway import callers
@@ -298,8 +299,13 @@ def create_app(config: GatewayConfig, *, audit: AuditSink | None = None,
             await resp.aclose()
             raise GatewayError(502, "upstream_bad_response",
                                "upstream answered a streamed request without an event stream")
+        async def finish() -> None:  # also runs if the client left before the first event
+            await resp.aclose()
+            call.record(200, "client_disconnected")  # no-op when the relay recorded the call
+
         return StreamingResponse(_relay(resp, vault, call), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
+                                 headers={"Cache-Control": "no-cache"},
+                                 background=BackgroundTask(finish))
 
     async def _relay(resp: httpx.Response, vault: Vault, call: CallRecord):  # noqa: ANN202
         rw = StreamRewriter(vault)
