@@ -66,3 +66,52 @@ def test_header_mismatch_is_an_error_not_empty_fields(tmp_path, zh_small, capsys
     # a partial mapping runs, and says which fields it could not find
     assert main(["link", "run", *args, "--columns", "name=姓名"]) == 0
     assert "not in both files: dob (dob)" in capsys.readouterr().err
+
+
+def _two_files(tmp_path, a_rows, b_rows, header="id,name,dob"):
+    (tmp_path / "a.csv").write_text(header + "\n" + "".join(r + "\n" for r in a_rows), "utf-8")
+    (tmp_path / "b.csv").write_text(header + "\n" + "".join(r + "\n" for r in b_rows), "utf-8")
+    main(["link", "keygen", "--out", str(tmp_path / "k.bin")])
+    return [str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--key", str(tmp_path / "k.bin"),
+            "--mode", "unit"]
+
+
+@pytest.mark.parametrize("a_rows, extra, problem", [
+    (["1,张伟,1980-01-02"], ["--id-column", "cust"], "no id column 'cust'"),
+    (["1,张伟,1980-01-02", "1,李娜,1981-02-03"], [], "id '1' in column 'id' on rows 2 and 3"),
+    (["1,张伟,1980-01-02", ",李娜,1981-02-03"], [], "row 3: empty id"),
+    ([], [], "no records"),
+    (["1,张伟,1980-01-02"], ["--threshold", "1.5"], "--threshold 1.5"),
+])
+def test_link_inputs_that_would_give_a_wrong_table_are_refused(tmp_path, capsys, a_rows, extra,
+                                                               problem):
+    args = _two_files(tmp_path, a_rows, ["7,张伟,1980-01-02"])
+    assert main(["link", "run", *args, *extra]) == 2
+    assert problem in capsys.readouterr().err
+
+
+def test_link_key_and_files_are_checked(tmp_path, capsys):
+    args = _two_files(tmp_path, ["1,张伟,1980-01-02"], ["7,张伟,1980-01-02"])
+    (tmp_path / "short.key").write_bytes(b"x" * 8)
+    assert main(["link", "run", *args[:2], "--key", str(tmp_path / "short.key")]) == 2
+    assert "8 bytes" in capsys.readouterr().err
+    assert main(["link", "run", *args[:2], "--key", str(tmp_path / "none.key")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["link", "run", str(tmp_path / "nope.csv"), *args[1:]]) == 2
+    assert "nope.csv: no such file" in capsys.readouterr().err
+
+
+def test_link_row_ids_on_request(tmp_path, capsys):
+    args = _two_files(tmp_path, ["张伟,1980-01-02"], ["张伟,1980-01-02"], header="name,dob")
+    assert main(["link", "run", *args, "--id-column", "@row"]) == 0
+    assert "0,0," in capsys.readouterr().out
+
+
+def test_link_reports_dates_it_cannot_read(tmp_path, capsys):
+    args = _two_files(tmp_path, ["1,张伟,1985-02-30", "2,李娜,sometime", "3,王芳,18-Apr-1970"],
+                      ["7,张伟,1980-01-02"])
+    assert main(["link", "run", *args]) == 0
+    err = capsys.readouterr().err
+    assert "a.csv: dob: 1 unreadable date(s) (left out), e.g. row 3 'sometime'" in err
+    assert "a.csv: dob: 1 impossible date(s) (kept as written), e.g. row 2 '1985-02-30'" in err
+    assert "b.csv: dob" not in err

@@ -46,3 +46,21 @@ def test_full_width_forms_read_as_ascii():
     assert nz.id_number("１１０１０１１９９００３０７１２３ｘ") == "11010119900307123X"
     assert nz.gender("Ｍ") == "m"
     assert nz.text("北京市ＡＢＣ路１２号") == nz.text("北京市ABC路12号") == "北京市 abc 路 12 号"
+
+
+@pytest.mark.parametrize("value, parts, problem", [
+    ("18-Apr-1970", ("1970", "04", "18"), None),
+    ("Apr 18, 1970", ("1970", "04", "18"), None),
+    ("85-03-07", ("1985", "03", "07"), None),
+    ("31478", ("1986", "03", "07"), None),  # Excel serial day
+    ("民国74年3月7日", ("1985", "03", "07"), None),
+    ("民國74年3月7日", ("1985", "03", "07"), None),
+    ("1985-02-30", ("1985", "02", "30"), "impossible"),
+    ("1985-18-01", ("1985", "18", "01"), "impossible"),
+    ("07-03-85", None, "unreadable"),  # day-month-year or year-month-day: ambiguous
+    ("unknown", None, "unreadable"),
+    ("", None, None),
+])
+def test_dates_as_companies_write_them(value, parts, problem):
+    assert nz.parse_date(value) == (parts, problem)
+    assert nz.date_parts(value) == parts

@@ -11,7 +11,9 @@ from yinji.node.node import Node
 @pytest.fixture
 def node(tmp_path):
     init_node(tmp_path / "n", "securities")
-    (tmp_path / "n" / "data.csv").write_text("customer_id,segment,assets_cny\nG1,retail,10.5\n")
+    (tmp_path / "n" / "data").mkdir()
+    (tmp_path / "n" / "data" / "data.csv").write_text(
+        "customer_id,segment,assets_cny\nG1,retail,10.5\n")
     n = Node(tmp_path / "n")
     yield n
     n.store.close()
@@ -69,7 +71,7 @@ def test_tokens_stored_hashed(node):
 def test_dataset_register_and_policy(client, node):
     op = auth(node, "operator")
     r = client.post("/datasets", headers=op, json={
-        "id": "customers", "kind": "csv", "location": "data.csv",
+        "id": "customers", "kind": "csv", "location": "data/data.csv",
         "schema": {"customer_id": "string", "segment": "string", "assets_cny": "float"},
         "policy": [{"columns": ["segment", "assets_cny"], "protocols": ["mpc.aggregate"]}]})
     assert r.status_code == 201, r.text
@@ -78,7 +80,7 @@ def test_dataset_register_and_policy(client, node):
     assert node.catalog.check("customers", ["customer_id"], "mpc.aggregate", ["fund"])
     assert node.catalog.check("customers", ["segment"], "psi.intersect", ["fund"])
     bad = client.post("/datasets", headers=op, json={
-        "id": "x", "kind": "csv", "location": "data.csv", "schema": {"nope": "string"}})
+        "id": "x", "kind": "csv", "location": "data/data.csv", "schema": {"nope": "string"}})
     assert bad.status_code == 400 and "nope" in bad.text
 
 

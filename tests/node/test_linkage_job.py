@@ -54,9 +54,8 @@ def activity(owner, n):
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    from yinji.node.catalog import Catalog, Dataset, PolicyRule
-    from yinji.node.config import NodeConfig
-    from yinji.node.store import open_store
+    from yinji.node.admin import open_admin
+    from yinji.node.catalog import Dataset, PolicyRule
 
     root = tmp_path_factory.mktemp("linknet")
     create_network(root, NODES, job_timeout=60,
@@ -78,22 +77,23 @@ def net(tmp_path_factory):
         write_private(home / "linkage" / "other.key", bytes([OWNERS.index(owner)]) * 32)
         if owner == "securities":
             write_private(home / "linkage" / "solo.key", KEY)
-        store = open_store(NodeConfig.load(home).db_url)
-        if owner == "offshore":  # the same clients under Chinese headers
-            with open(home / "data" / "clients_zh.csv", "w", newline="",
-                      encoding="utf-8") as fh:
-                w = csv.writer(fh)
-                w.writerow([ZH[c] for c in IDENT])
-                w.writerows([r[c] for c in IDENT] for r in rows)
-            Catalog(store, home).register(Dataset(
-                id="clients_zh", kind="csv", location="data/clients_zh.csv",
-                schema={ZH[c]: "string" for c in IDENT},
-                policy=[PolicyRule(columns=list(ZH.values()), protocols=PROTOCOLS)]))
-        Catalog(store, home).register(Dataset(
-            id="identities", kind="csv", location="data/identities.csv",
-            schema={c: "string" for c in IDENT} | {c: "int" for c in _activity_columns()},
-            policy=[PolicyRule(columns=IDENT + _activity_columns(), protocols=PROTOCOLS)]))
-        store.close()
+        with open_admin(home, by="test") as admin:
+            if owner == "offshore":  # the same clients under Chinese headers
+                with open(home / "data" / "clients_zh.csv", "w", newline="",
+                          encoding="utf-8") as fh:
+                    w = csv.writer(fh)
+                    w.writerow([ZH[c] for c in IDENT])
+                    w.writerows([r[c] for c in IDENT] for r in rows)
+                admin.catalog.register(Dataset(
+                    id="clients_zh", kind="csv", location="data/clients_zh.csv",
+                    schema={ZH[c]: "string" for c in IDENT},
+                    policy=[PolicyRule(columns=list(ZH.values()), protocols=PROTOCOLS)]),
+                    by=admin.by)
+            admin.catalog.register(Dataset(
+                id="identities", kind="csv", location="data/identities.csv",
+                schema={c: "string" for c in IDENT} | {c: "int" for c in _activity_columns()},
+                policy=[PolicyRule(columns=IDENT + _activity_columns(), protocols=PROTOCOLS)]),
+                by=admin.by)
     start_nodes(root)
     apis = clients(root)
     yield root, apis, data, acts

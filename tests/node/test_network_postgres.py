@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from tests.node.conftest import new_pg_database
 from yinji.cli.network import clients, create_network, start_nodes, stop_nodes, wait_job
+from yinji.node.store import MIGRATIONS
 
 pytestmark = pytest.mark.tls
 
@@ -25,7 +26,8 @@ def test_job_and_tampering_on_postgres(tmp_path, pg_server):
         views = wait_job(apis, job["id"], trio, timeout=60)
         assert {v["state"] for v in views.values()} == {"succeeded"}, views
         assert apis["fund"].call("GET", f"/jobs/{job['id']}/result")["result"]["count"]
-        assert apis["securities"].call("GET", "/node", role="auditor")["schema_version"] == 2
+        assert apis["securities"].call("GET", "/node", role="auditor")["schema_version"] == \
+            MIGRATIONS[-1][0]
         for api in apis.values():
             assert api.call("GET", "/audit/verify", role="auditor")["ok"]
         # one byte of one audit entry in securities' PostgreSQL database

@@ -31,10 +31,10 @@ def write_list(home, rows):
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    from yinji.node.catalog import Catalog, Dataset, PolicyRule
+    from yinji.node.admin import open_admin
+    from yinji.node.catalog import Dataset, PolicyRule
     from yinji.node.config import NodeConfig, PirServiceConfig
-    from yinji.node.identity import add_peer, export_bundle
-    from yinji.node.store import open_store
+    from yinji.node.identity import export_bundle
 
     root = tmp_path_factory.mktemp("pirnet")
     create_network(root, NODES, job_timeout=15)
@@ -44,23 +44,22 @@ def net(tmp_path_factory):
             strict=True):
         cfg = NodeConfig.load(root / name)
         write_list(cfg.home, rows)
-        store = open_store(cfg.db_url)
-        Catalog(store, cfg.home).register(Dataset(
-            id="blacklist", kind="csv", location="data/blacklist.csv",
-            schema={"id_no": "string", "tag": "string", "since": "string"},
-            policy=[PolicyRule(columns=["id_no", "tag", "since"], protocols=["pir"],
-                               peers=peers)]))
-        store.close()
+        with open_admin(cfg.home, by="test") as admin:
+            admin.catalog.register(Dataset(
+                id="blacklist", kind="csv", location="data/blacklist.csv",
+                schema={"id_no": "string", "tag": "string", "since": "string"},
+                policy=[PolicyRule(columns=["id_no", "tag", "since"], protocols=["pir"],
+                                   peers=peers)]), by=admin.by)
         cfg.pir["blacklist"] = PirServiceConfig("blacklist", "blacklist", "id_no",
                                                 ["tag", "since"], port, "1000/min")
         cfg.save()
     # peers learn the PIR ports from the refreshed bundles
     bundles = {n: export_bundle(NodeConfig.load(root / n)) for n in NODES}
     for n in NODES:
-        cfg = NodeConfig.load(root / n)
-        for other in NODES:
-            if other != n:
-                add_peer(cfg, bundles[other], bundles[other]["fingerprint"])
+        with open_admin(root / n, by="test") as admin:
+            for other in NODES:
+                if other != n:
+                    admin.add_peer(bundles[other], bundles[other]["fingerprint"])
     start_nodes(root)
     apis = clients(root)
     yield root, apis

@@ -210,3 +210,26 @@ def test_query_rejects_bad_input(pki, tmp_path, capsys):
     assert "no such file" in error("--alliance", str(tmp_path / "a.yaml"), "--key", "k")
     with pytest.raises(SystemExit):  # argparse: a member source and a key are required
         main(["pir", "query", "--key", "k", *tls_flags(pki["officer"])])
+
+
+def test_keys_file_with_a_header_or_columns(tmp_path, capsys):
+    titled = tmp_path / "ids.csv"
+    titled.write_text("id_no\nID00000\nID01998\n", encoding="utf-8")
+    assert cli_pir.read_keys(titled, None) == ["ID00000", "ID01998"]
+    assert "first line 'id_no' read as a header" in capsys.readouterr().err
+    table = tmp_path / "clients.csv"
+    table.write_text("name;id_no\n张三;ID00000\n李四;ID01998\n", encoding="gb18030")
+    with pytest.raises(cli_pir.CliError, match="2 columns .*--keys-column"):
+        cli_pir.read_keys(table, None)
+    assert cli_pir.read_keys(table, "id_no") == ["ID00000", "ID01998"]
+    with pytest.raises(cli_pir.CliError, match="--keys-column 'id'"):
+        cli_pir.read_keys(table, "id")
+    plain = tmp_path / "names.txt"
+    plain.write_text("张三\n李四\n", encoding="utf-8")  # no digits anywhere: all are keys
+    assert cli_pir.read_keys(plain, None) == ["张三", "李四"]
+
+
+def test_header_only_list_is_not_served(pki, tmp_path, capsys):
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("id,tag,since,note\n", encoding="utf-8")
+    assert "no records (a header only)" in serve_error(pki, capsys, header_only)

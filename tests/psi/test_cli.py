@@ -69,3 +69,34 @@ def test_missing_column_is_reported(tmp_path, capsys):
     assert main(["psi", "--input", f"A={tmp_path / 'a.csv'}", "--input",
                  f"B={tmp_path / 'b.csv'}", "--key", "id", "--timeout", "20"]) == 1
     assert "no column(s) ['id']" in capsys.readouterr().err
+
+
+def test_out_never_replaces_an_input_or_an_existing_file(tmp_path, capsys):
+    write_csv(tmp_path / "a.csv", ["id"], [[str(i)] for i in range(2000)])
+    write_csv(tmp_path / "b.csv", ["id"], [[str(i)] for i in range(1900, 2100)])
+    before = (tmp_path / "a.csv").read_bytes()
+    base = ["psi", "--input", f"A={tmp_path / 'a.csv'}", "--input", f"B={tmp_path / 'b.csv'}",
+            "--key", "id"]
+    for out in (tmp_path / "a.csv", tmp_path / "." / "b.csv"):
+        assert main([*base, "--out", str(out), "--force"]) == 1
+        assert "is one of the input files" in capsys.readouterr().err
+    assert (tmp_path / "a.csv").read_bytes() == before
+    (tmp_path / "old.csv").write_text("keep me\n")
+    assert main([*base, "--out", str(tmp_path / "old.csv")]) == 1
+    assert "exists; use --force" in capsys.readouterr().err
+    assert (tmp_path / "old.csv").read_text() == "keep me\n"
+    assert main([*base, "--out", str(tmp_path / "nodir" / "o.csv")]) == 1
+    assert "no such folder" in capsys.readouterr().err
+
+
+@pytest.mark.tls
+def test_cardinality_out_writes_the_count(tmp_path, capsys):
+    write_csv(tmp_path / "a.csv", ["id"], [[str(i)] for i in range(30)])
+    (tmp_path / "b.csv").write_text("id;x\n" + "".join(f"{i};y\n" for i in range(20, 50)),
+                                    encoding="gb18030")
+    out = tmp_path / "n.csv"
+    assert main(["psi", "--input", f"A={tmp_path / 'a.csv'}", "--input", f"B={tmp_path / 'b.csv'}",
+                 "--key", "id", "--cardinality", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").splitlines() == ["intersection_size", "10"]
+    err = capsys.readouterr().err
+    assert "B: read 30 rows, CSV in utf-8-sig with ';'" in err

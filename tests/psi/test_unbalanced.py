@@ -67,3 +67,16 @@ def test_empty_client(tmp_path):
     srv = UbServer.create(tmp_path / "s", [b"a"])
     got, _ = run(srv, [], UbClientCache(tmp_path / "c"))
     assert got.tolist() == []
+
+
+def test_key_file_is_private_even_if_it_existed_wider(tmp_path):
+    # the attack: a key file left world-readable (or pre-created by another local user's
+    # tooling) kept its mode when the server wrote its OPRF key into it
+    key_file = tmp_path / "oprf.key"
+    key_file.write_bytes(b"old")
+    os.chmod(key_file, 0o644)
+    srv = UbServer.create(tmp_path / "srv", [b"a", b"b"], key_file=key_file)
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert len(key_file.read_bytes()) == 32
+    again = UbServer.open(tmp_path / "srv", key_file=key_file)
+    assert again.tags.tobytes() == srv.tags.tobytes()

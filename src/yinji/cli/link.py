@@ -14,7 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-from yinji.textfile import decode_error, open_csv
+from yinji import textfile
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,13 +27,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.set_defaults(func=_keygen)
 
     r = lsub.add_parser("run", help="link two CSV files; write the link table as CSV")
-    r.add_argument("a", help="owner A's CSV (UTF-8, header row)")
+    r.add_argument("a", help="owner A's CSV, .xlsx or Parquet file (header row)")
     r.add_argument("b", help="owner B's CSV")
     r.add_argument("--key", required=True, help="encoding key file (from `link keygen`)")
     r.add_argument("--schema", default="person", help="person (default) or febrl")
     r.add_argument("--mode", choices=("unit", "mpc"), default="mpc")
     r.add_argument("--threshold", type=float, help="Dice threshold (default: the schema's)")
-    r.add_argument("--id-column", default="id", help="record id column (default: id, else row)")
+    r.add_argument("--id-column", default="id",
+                   help=f"record id column (default: id; {ROW_IDS}: number records by row)")
     r.add_argument("--columns", metavar="FIELD=COL[+COL],...",
                    help="which CSV columns feed which schema field, when the headers differ "
                         "from the schema's (e.g. name=full_name,dob=birth_date,"
@@ -57,17 +58,51 @@ def _keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+ROW_IDS = "@row"
+
+
 def _read(path: str, id_col: str) -> list[dict[str, str]]:
-    """Rows of a CSV file (UTF-8 or GBK / GB18030)."""
-    with open_csv(path) as f:
-        try:
-            rows = list(csv.DictReader(f))
-        except UnicodeDecodeError as exc:
-            raise ValueError(decode_error(path, exc)) from None
+    """Records of a CSV / .xlsx / Parquet file, each with its id in `__id`. Refuses a missing
+    id column, empty or duplicate ids and a file without records: each would make the link
+    table ambiguous or silently empty. `--id-column @row` numbers records by row instead."""
+    try:
+        table = textfile.read_table(path)
+    except textfile.TableFileError as exc:
+        raise ValueError(str(exc)) from None
+    if not table.rows:
+        raise ValueError(f"{path}: no records (a header only)")
+    print(f"{path}: read {table.describe()}", file=sys.stderr)
+    rows = [dict(zip(table.header, r + [""] * (len(table.header) - len(r)), strict=False))
+            for r in table.rows]
+    if id_col == ROW_IDS:
+        for i, r in enumerate(rows):
+            r["__id"] = str(i)
+        return rows
+    if id_col not in table.header:
+        raise ValueError(f"{path}: no id column {id_col!r} (--id-column); columns: "
+                         f"{table.header}; use --id-column {ROW_IDS} to number records by row")
+    first: dict[str, int] = {}
     for i, r in enumerate(rows):
-        r.setdefault(id_col, str(i))
-        r["__id"] = r.get(id_col) or str(i)
+        rid = r[id_col].strip()
+        if not rid:
+            raise ValueError(f"{path}: row {i + 2}: empty id in column {id_col!r}")
+        if rid in first:
+            raise ValueError(f"{path}: id {rid!r} in column {id_col!r} on rows "
+                             f"{first[rid] + 2} and {i + 2}; record ids must be unique")
+        first[rid] = i
+        r["__id"] = rid
     return rows
+
+
+def _key(path: str) -> bytes:
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"--key {path}: no such file (create one with `yinji link keygen`)")
+    key = p.read_bytes()
+    if len(key) < 16:
+        raise ValueError(f"--key {path}: {len(key)} bytes; an encoding key has at least 16 "
+                         "(`yinji link keygen` writes 32)")
+    return key
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -78,10 +113,12 @@ def _run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     schema = SCHEMAS[args.schema]
-    if args.threshold is not None:
-        schema = dataclasses.replace(schema, threshold=args.threshold)
-    key = Path(args.key).read_bytes()
     try:
+        if args.threshold is not None:
+            if not 0.0 < args.threshold <= 1.0:
+                raise ValueError(f"--threshold {args.threshold}: a Dice threshold is in (0, 1]")
+            schema = dataclasses.replace(schema, threshold=args.threshold)
+        key = _key(args.key)
         a, b = _read(args.a, args.id_column), _read(args.b, args.id_column)
         mapping = parse_columns(args.columns or "")
         check_fields(schema, mapping, {args.a: a, args.b: b})
@@ -89,6 +126,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"yinji link: {e}", file=sys.stderr)
         return 2
     a, b = remap(schema, a, mapping), remap(schema, b, mapping)
+    for path, rows in ((args.a, a), (args.b, b)):
+        report_dates(path, schema, rows)
     links = link_in_process(a, b, schema, key, args.mode)
     out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
     try:
@@ -100,8 +139,12 @@ def _run(args: argparse.Namespace) -> int:
         if args.out:
             out.close()
     if args.truth:
-        with open_csv(args.truth) as f:
-            rows = [r for r in csv.reader(f) if len(r) >= 2]
+        try:
+            table = textfile.read_table(args.truth)
+        except textfile.TableFileError as exc:
+            print(f"yinji link: --truth {exc}", file=sys.stderr)
+            return 2
+        rows = [r for r in [table.header, *table.rows] if len(r) >= 2]
         truth = {(r[0], r[1]) for r in rows[1:]} if rows and not _is_pair(rows[0], a, b) \
             else {(r[0], r[1]) for r in rows}
         got = {(x, y) for x, y, _ in links}
@@ -111,6 +154,20 @@ def _run(args: argparse.Namespace) -> int:
         print(f"links={len(got)} true={len(truth)} precision={p:.4f} recall={r:.4f} "
               f"F1={f1:.4f}", file=sys.stderr)
     return 0
+
+
+def report_dates(path: str, schema, rows: list[dict]) -> None:  # noqa: ANN001 - Schema
+    """Print, per date field, how many dates could not be read (left out) or are impossible
+    (kept as written), with the first rows (row 2 = the first data row under the header)."""
+    from yinji.linkage.schemas import date_problems
+
+    for name, problems in date_problems(schema, rows).items():
+        for kind, found in problems.items():
+            if found:
+                eg = ", ".join(f"row {i + 1} {v!r}" for i, v in found[:3])
+                what = "left out" if kind == "unreadable" else "kept as written"
+                print(f"{path}: {name}: {len(found)} {kind} date(s) ({what}), e.g. {eg}",
+                      file=sys.stderr)
 
 
 def parse_columns(spec: str) -> dict[str, list[str]]:

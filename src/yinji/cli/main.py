@@ -9,7 +9,8 @@ import sys
 from yinji import __version__
 
 # Command-group modules under yinji.cli; each defines register(subparsers).
-COMMAND_MODULES: list[str] = ["gateway", "psi", "pir", "link", "node", "network", "model"]
+COMMAND_MODULES: list[str] = ["ca", "gateway", "psi", "pir", "link", "node", "network",
+                              "model"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -74,13 +74,15 @@ def write_sample_data(directory: Path, companies: list[str], seed: int = 2026,
 def create_network(root: Path, companies: list[str] | None = None, *,
                    database_urls: dict[str, str] | None = None,
                    job_timeout: float = 60.0,
-                   policies: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
-    """Create node folders, peers, data, datasets, policies and tokens; return the manifest."""
-    from yinji.node.catalog import Catalog, Dataset, PolicyRule
-    from yinji.node.config import NodeConfig
-    from yinji.node.identity import add_peer, export_bundle, init_node
-    from yinji.node.store import open_store
-    from yinji.node.tokens import new_token
+                   policies: dict[str, list[dict[str, Any]]] | None = None,
+                   crypto_profile: str = "international") -> dict[str, Any]:
+    """Create node folders, peers, data, datasets, policies and tokens; return the manifest.
+    Every peer, dataset and token is added through `yinji.node.admin`, so each node's audit
+    log starts with them (by "yinji network"). Every node gets `crypto_profile` (nodes of
+    different profiles refuse each other)."""
+    from yinji.node.admin import open_admin
+    from yinji.node.catalog import Dataset, PolicyRule
+    from yinji.node.identity import export_bundle, init_node
 
     companies = companies or COMPANIES
     root.mkdir(parents=True, exist_ok=True)
@@ -89,35 +91,35 @@ def create_network(root: Path, companies: list[str] | None = None, *,
     for k, name in enumerate(companies):
         cfgs[name] = init_node(root / name, name, api_port=ports[2 * k],
                                dataplane_port=ports[2 * k + 1],
-                               database_url=(database_urls or {}).get(name))
+                               database_url=(database_urls or {}).get(name),
+                               crypto_profile=crypto_profile)
     bundles = {n: export_bundle(c) for n, c in cfgs.items()}
-    for name, cfg in cfgs.items():
-        for other, bundle in bundles.items():
-            if other != name:
-                add_peer(cfg, bundle, bundle["fingerprint"])   # fingerprint known: we made it
-        cfg = NodeConfig.load(cfg.home)
-        cfg.job_timeout = job_timeout
-        # Policy: MPC aggregation inside the group is pre-approved; PSI needs a person at the
-        # offshore broker (cross-border), and is pre-approved elsewhere.
-        cfg.auto_approve = ([{"protocols": ["mpc.aggregate"]}] if name == "offshore" else
-                            [{"protocols": ["mpc.aggregate", "psi.intersect",
-                                            "psi.cardinality"]}])
-        if policies and name in policies:
-            cfg.auto_approve = policies[name]
-        cfg.save()
-    write_sample_data(root, companies)
+    write_sample_data(root, companies)   # into each node's default data root, <home>/data
     tokens: dict[str, dict[str, str]] = {}
     for name, cfg in cfgs.items():
-        store = open_store(cfg.db_url)
-        Catalog(store, cfg.home).register(Dataset(
-            id="customers", kind="csv", location="data/customers.csv",
-            schema={"customer_id": "string", "segment": "string", "assets_cny": "float"},
-            policy=[PolicyRule(columns=["segment", "assets_cny"],
-                               protocols=["mpc.aggregate"]),
-                    PolicyRule(columns=["customer_id"],
-                               protocols=["psi.intersect", "psi.cardinality"])]))
-        tokens[name] = {role: new_token(store, f"{name}-{role}", role) for role in ROLES}
-        store.close()
+        with open_admin(cfg.home, by="yinji network") as admin:
+            for other, bundle in bundles.items():
+                if other != name:   # fingerprint known: we made it
+                    admin.add_peer(bundle, bundle["fingerprint"])
+            admin.cfg.job_timeout = job_timeout
+            # Policy: MPC aggregation inside the group is pre-approved; PSI needs a person at
+            # the offshore broker (cross-border), and is pre-approved elsewhere.
+            admin.cfg.auto_approve = (
+                [{"protocols": ["mpc.aggregate"]}] if name == "offshore" else
+                [{"protocols": ["mpc.aggregate", "psi.intersect", "psi.cardinality"]}])
+            if policies and name in policies:
+                admin.cfg.auto_approve = policies[name]
+            admin.cfg.save()
+            admin.catalog.register(Dataset(
+                id="customers", kind="csv", location="data/customers.csv",
+                schema={"customer_id": "string", "segment": "string", "assets_cny": "float"},
+                policy=[PolicyRule(columns=["segment", "assets_cny"],
+                                   protocols=["mpc.aggregate"]),
+                        PolicyRule(columns=["customer_id"],
+                                   protocols=["psi.intersect", "psi.cardinality"])]),
+                by=admin.by)
+            tokens[name] = {role: admin.tokens.add(f"{name}-{role}", role, by=admin.by)
+                            for role in ROLES}
     manifest = {"nodes": {n: {"home": str(c.home), "api": c.api_url} for n, c in cfgs.items()}}
     (root / "network.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     from yinji.crypto.certs import write_private
@@ -240,7 +242,7 @@ def clients(root: Path) -> dict[str, Api]:
 def wait_job(apis: dict[str, Api], job_id: str, nodes: list[str],
              timeout: float = 120.0) -> dict[str, dict[str, Any]]:
     """Poll each node until the job is final there; return each node's view."""
-    final = ("succeeded", "failed", "cancelled", "rejected")
+    final = ("succeeded", "failed", "cancelled", "rejected", "expired")
     deadline = time.monotonic() + timeout
     views: dict[str, dict[str, Any]] = {}
     while True:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -33,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--api-port", type=int, default=8700)
     i.add_argument("--dataplane-port", type=int, default=8800)
     i.add_argument("--database-url", help="PostgreSQL URL (default: SQLite in the folder)")
+    i.add_argument("--crypto-profile", choices=["international", "sm"], default="international",
+                   help="international (SHA-256, Ed25519, AES-GCM) or sm (SM3, SM2, SM4-GCM; "
+                        "JR/T 0196-2020); fixed for the node's life, the same on every peer")
     i.set_defaults(func=_init)
     r = s.add_parser("serve", help="run the node: REST API and TLS data plane")
     _home(r)
@@ -68,17 +72,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--name", required=True)
     t.add_argument("--role", required=True, choices=["operator", "approver", "auditor"])
     t.add_argument("--out", help="write the token to this file (0600) instead of printing")
+    t.add_argument("--expires", default="default",
+                   help="lifetime: N d|h|m or never (default: token_lifetime in node.yaml, 90d)")
     t.set_defaults(func=_token_add)
+    tl = s3.add_parser("list", help="every token: id, name, role, state, expiry (no secrets)")
+    _home(tl)
+    tl.set_defaults(func=_token_list)
+    tr = s3.add_parser("revoke", help="revoke a token by id, or every active token of a name")
+    _home(tr)
+    tr.add_argument("token", metavar="ID_OR_NAME")
+    tr.set_defaults(func=_token_revoke)
     p3.set_defaults(func=lambda a: p3.print_help() or 2)
 
     # dataset
     p4 = sub.add_parser("dataset", help="data catalog")
     s4 = p4.add_subparsers(dest="dataset_command", metavar="SUBCOMMAND")
-    d = s4.add_parser("add", help="register a dataset from a YAML spec (id, kind, location, "
-                                  "table, schema, policy)")
+    d = s4.add_parser("add", help="register a new dataset from a YAML spec (id, kind, "
+                                  "location, table, schema, policy); an existing id is refused")
     _home(d)
     d.add_argument("--spec", required=True)
-    d.set_defaults(func=_dataset_add)
+    d.set_defaults(func=_dataset_add, update=False)
+    du = s4.add_parser("update", help="replace an existing dataset from a YAML spec "
+                                      "(audited with before and after)")
+    _home(du)
+    du.add_argument("--spec", required=True)
+    du.set_defaults(func=_dataset_add, update=True)
+    dl = s4.add_parser("list", help="datasets with their locations and revisions")
+    _home(dl)
+    dl.set_defaults(func=_dataset_list)
+    dr = s4.add_parser("roots", help="where datasets may come from: data roots, sql sources")
+    _home(dr)
+    dr.set_defaults(func=_dataset_roots)
     p4.set_defaults(func=lambda a: p4.print_help() or 2)
 
     # job (through the REST API)
@@ -104,7 +128,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = s6.add_parser("verify", help="check hashes, links, signatures and the signed head")
     _home(v)
     v.add_argument("--database-url")
+    v.add_argument("--peers", action="store_true",
+                   help="also fetch the heads peers witnessed for this node (over the data "
+                        "plane) and report a rollback or fork against them")
+    v.add_argument("--timeout", type=float, default=10.0, help="seconds per peer request")
     v.set_defaults(func=_audit_verify)
+    an = s6.add_parser("anchor", help="send the node's signed head to its peers now "
+                                      "(through the running node's REST API)")
+    _api(an)
+    an.set_defaults(func=_audit_anchor)
     e = s6.add_parser("export", help="JSON lines to stdout or --out")
     _home(e)
     e.add_argument("--database-url")
@@ -118,9 +150,12 @@ def _init(args: argparse.Namespace) -> int:
 
     cfg = init_node(args.home, args.name, api_port=args.api_port,
                     dataplane_port=args.dataplane_port, host=args.host,
-                    database_url=args.database_url)
-    print(f"node {cfg.name} created in {cfg.home}")
+                    database_url=args.database_url, crypto_profile=args.crypto_profile)
+    cfg.data_dir.mkdir(mode=0o700, exist_ok=True)
+    print(f"node {cfg.name} created in {cfg.home} (crypto profile {cfg.crypto_profile})")
     print(f"certificate fingerprint (give it to your peers): {own_fingerprint(cfg)}")
+    print(f"datasets are read only from {cfg.data_dir} and the folders listed under "
+          "data_roots: in node.yaml; sql datasets only from sql_sources: (name: URL) there")
     return 0
 
 
@@ -131,16 +166,32 @@ def _serve(args: argparse.Namespace) -> int:
     from yinji.node.node import Node
 
     node = Node(args.home)
-    node.start()
+    # SIGTERM and SIGINT both stop the node cleanly, with its `node stopped` entry: while
+    # uvicorn runs it handles them (graceful shutdown) and then re-raises the signal, which
+    # lands here; during start-up the signal interrupts it.
+    received: list[str] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        received.append(signal.Signals(signum).name)
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
     try:
+        node.start()
         print(f"yinji node {node.cfg.name}: API {node.cfg.api_url}, data plane "
               f"{node.cfg.dataplane}", file=sys.stderr, flush=True)
         # keep-alive well above uvicorn's 5 s: clients that poll a job on one node while
         # another works would otherwise race the server closing their idle connection
         uvicorn.run(create_app(node), host=node.cfg.api_host, port=node.cfg.api_port,
                     log_level="warning", access_log=False, timeout_keep_alive=75)
+    except KeyboardInterrupt:
+        if not received:
+            raise
     finally:
-        node.stop()
+        for sig in (signal.SIGTERM, signal.SIGINT):   # a second signal must not cut the stop
+            signal.signal(sig, signal.SIG_IGN)
+        node.stop(f"on {received[0]}" if received else "")
     return 0
 
 
@@ -152,21 +203,43 @@ def _bundle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _peer_add(args: argparse.Namespace) -> int:
-    from yinji.node.config import NodeConfig
-    from yinji.node.identity import add_peer, load_bundle
+def _admin_errors(fn):  # type: ignore[no-untyped-def]
+    """Admin commands: a refused change prints the reason and exits 1 (no traceback)."""
+    import functools
 
-    peer = add_peer(NodeConfig.load(args.home), load_bundle(args.bundle), args.fingerprint)
+    @functools.wraps(fn)
+    def run(args: argparse.Namespace) -> int:
+        from yinji.node.catalog import CatalogError
+        from yinji.node.config import ConfigError
+        from yinji.node.tokens import TokenError
+
+        try:
+            return fn(args)
+        except (CatalogError, ConfigError, TokenError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    return run
+
+
+@_admin_errors
+def _peer_add(args: argparse.Namespace) -> int:
+    from yinji.node.admin import open_admin
+    from yinji.node.identity import load_bundle
+
+    with open_admin(args.home) as admin:
+        peer = admin.add_peer(load_bundle(args.bundle), args.fingerprint)
     print(f"peer {peer.name} at {peer.dataplane} added (fingerprint {peer.fingerprint}); "
           "restart the node to use it")
     return 0
 
 
+@_admin_errors
 def _peer_remove(args: argparse.Namespace) -> int:
-    from yinji.node.config import NodeConfig
-    from yinji.node.identity import remove_peer
+    from yinji.node.admin import open_admin
 
-    remove_peer(NodeConfig.load(args.home), args.name)
+    with open_admin(args.home) as admin:
+        admin.remove_peer(args.name)
+    print(f"peer {args.name} removed; restart the node to apply")
     return 0
 
 
@@ -178,13 +251,13 @@ def _peer_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@_admin_errors
 def _token_add(args: argparse.Namespace) -> int:
     from yinji.crypto.certs import write_private
-    from yinji.node.config import NodeConfig
-    from yinji.node.store import open_store
-    from yinji.node.tokens import new_token
+    from yinji.node.admin import open_admin
 
-    token = new_token(open_store(NodeConfig.load(args.home).db_url), args.name, args.role)
+    with open_admin(args.home) as admin:
+        token = admin.tokens.add(args.name, args.role, by=admin.by, lifetime=args.expires)
     if args.out:
         write_private(args.out, (token + "\n").encode())
     else:
@@ -192,18 +265,89 @@ def _token_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(ts: float | None) -> str:
+    import time
+
+    return "never" if ts is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+@_admin_errors
+def _token_list(args: argparse.Namespace) -> int:
+    from yinji.node.admin import open_admin
+
+    with open_admin(args.home) as admin:
+        rows = admin.tokens.list()
+    print("id\tname\trole\tstate\tcreated\texpires")
+    for r in rows:
+        print(f"{r['id']}\t{r['name']}\t{r['role']}\t{r['state']}\t{_when(r['created'])}\t"
+              f"{_when(r['expires'])}")
+    return 0
+
+
+@_admin_errors
+def _token_revoke(args: argparse.Namespace) -> int:
+    from yinji.node.admin import open_admin
+
+    with open_admin(args.home) as admin:
+        for r in admin.tokens.revoke(args.token, by=admin.by):
+            print(f"token {r['id']} ({r['name']}, {r['role']}) revoked")
+    return 0
+
+
+def _spec_dataset(path: str):  # type: ignore[no-untyped-def]
+    from yinji.node.catalog import CatalogError, Dataset, PolicyRule
+
+    try:
+        spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path}: cannot read the spec: {exc}") from None
+    missing = [k for k in ("id", "kind", "location", "schema") if k not in (spec or {})]
+    if missing:
+        raise CatalogError(f"{path}: the spec needs {', '.join(missing)}")
+    try:
+        policy = [PolicyRule(**r) for r in spec.get("policy") or []]
+    except TypeError as exc:
+        raise CatalogError(f"{path}: policy: {exc}") from None
+    return Dataset(id=str(spec["id"]), kind=spec["kind"], location=str(spec["location"]),
+                   table=spec.get("table"), schema=spec["schema"], policy=policy)
+
+
+@_admin_errors
 def _dataset_add(args: argparse.Namespace) -> int:
-    from yinji.node.catalog import Catalog, Dataset, PolicyRule
+    from yinji.node.admin import open_admin
+
+    ds = _spec_dataset(args.spec)
+    with open_admin(args.home) as admin:
+        if args.update:
+            admin.catalog.update(ds, by=admin.by)
+        else:
+            admin.catalog.register(ds, by=admin.by)
+    print(f"dataset {ds.id} {'updated to revision ' + str(ds.revision) if args.update else 'registered'}"
+          f" ({', '.join(ds.schema)})")
+    return 0
+
+
+@_admin_errors
+def _dataset_list(args: argparse.Namespace) -> int:
+    from yinji.node.admin import open_admin
+
+    with open_admin(args.home) as admin:
+        for ds in admin.catalog.list():
+            where = ds.location + (f" table {ds.table}" if ds.table else "")
+            print(f"{ds.id}\t{ds.kind}\t{where}\trevision {ds.revision}\t"
+                  f"{', '.join(ds.schema)}")
+    return 0
+
+
+@_admin_errors
+def _dataset_roots(args: argparse.Namespace) -> int:
     from yinji.node.config import NodeConfig
-    from yinji.node.store import open_store
 
     cfg = NodeConfig.load(args.home)
-    spec = yaml.safe_load(Path(args.spec).read_text(encoding="utf-8"))
-    ds = Dataset(id=spec["id"], kind=spec["kind"], location=spec["location"],
-                 table=spec.get("table"), schema=spec["schema"],
-                 policy=[PolicyRule(**r) for r in spec.get("policy") or []])
-    Catalog(open_store(cfg.db_url), cfg.home).register(ds)
-    print(f"dataset {ds.id} registered ({', '.join(ds.schema)})")
+    for root in cfg.data_root_paths:
+        print(f"data root\t{root.resolve()}")
+    for name in sorted(cfg.sql_sources):
+        print(f"sql source\t{name}")
     return 0
 
 
@@ -250,6 +394,8 @@ def _audit_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def _audit_verify(args: argparse.Namespace) -> int:
     from yinji.node.audit import verify_rows
 
+    if args.peers:
+        return _audit_verify_peers(args)
     cfg, store, key = _audit_store(args)
     report = verify_rows(store, key.public)
     if report.ok:
@@ -259,6 +405,35 @@ def _audit_verify(args: argparse.Namespace) -> int:
     for p in report.problems:
         print(f"  {p}", file=sys.stderr)
     return 1
+
+
+def _audit_verify_peers(args: argparse.Namespace) -> int:
+    from yinji.node.anchors import peer_client, verify_with_peers
+
+    cfg, store, key = _audit_store(args)
+    report = verify_with_peers(cfg, store, key.public, peer_client(cfg), args.timeout)
+    for peer, view in report.peers.items():
+        print(f"  {peer}: {view['status']}, {view['anchors']} anchored heads up to seq "
+              f"{view['last_seq']}")
+    if report.ok:
+        print(f"audit OK: {cfg.name}, {report.local['entries']} entries, head "
+              f"{report.local['head'][:16]}, consistent with {len(report.peers)} peers' "
+              "anchored heads")
+        return 0
+    print(f"audit FAILED: {cfg.name}, {report.local['entries']} entries", file=sys.stderr)
+    for p in report.problems:
+        print(f"  {p}", file=sys.stderr)
+    return 1
+
+
+def _audit_anchor(args: argparse.Namespace) -> int:
+    import httpx
+
+    with httpx.Client(base_url=args.api, headers={"Authorization": f"Bearer {_token(args)}"},
+                      timeout=60) as client:
+        r = client.post("/audit/anchor")
+    print(json.dumps(r.json(), indent=2, ensure_ascii=False))
+    return 0 if r.is_success and all(p["ok"] for p in r.json()["peers"].values()) else 1
 
 
 def _audit_export(args: argparse.Namespace) -> int:

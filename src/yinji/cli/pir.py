@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from yinji.textfile import decode_error, open_csv
+from yinji import textfile
 
 EXIT_PARTIAL = 3
 KEYS_PER_REQUEST = 256  # keys per OPRF/PIR request; the rate limit is charged per request
@@ -66,7 +66,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="alliance file (.json, or .yaml): members: {NAME: HOST:PORT}")
     keys = q.add_mutually_exclusive_group(required=True)
     keys.add_argument("--key", action="append", metavar="K", help="a key (repeatable)")
-    keys.add_argument("--keys-file", metavar="F", help="one key per line (# comments)")
+    keys.add_argument("--keys-file", metavar="F",
+                      help="one key per line (# comments), or a table with --keys-column")
+    q.add_argument("--keys-column", metavar="COL", help="the key column of --keys-file")
     _tls_args(q, key_alias=False)
     q.add_argument("--out", metavar="FILE.csv", help="also write the results as CSV")
     q.add_argument("--timeout", type=float, help="seconds to wait for all members (default 30)")
@@ -80,7 +82,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                             "(POST /pir/query)")
     nkeys = nq.add_mutually_exclusive_group(required=True)
     nkeys.add_argument("--key", action="append", metavar="K", help="a key (repeatable)")
-    nkeys.add_argument("--keys-file", metavar="F", help="one key per line (# comments)")
+    nkeys.add_argument("--keys-file", metavar="F",
+                       help="one key per line (# comments), or a table with --keys-column")
+    nq.add_argument("--keys-column", metavar="COL", help="the key column of --keys-file")
     nq.add_argument("--member", action="append", metavar="PEER",
                     help="a peer to ask (default: every peer with a PIR service)")
     nq.add_argument("--service", help="PIR service id at the members")
@@ -107,6 +111,8 @@ def _fail(exc: Exception) -> int:
 # -- shared helpers ---------------------------------------------------------------------------
 
 def _tls(args: argparse.Namespace):  # noqa: ANN202 - (name, TlsConfig), imported lazily
+    """Own name and TLS files, checked locally before anything is built or dialled: a wrong
+    key, CA or an expired certificate is our error (exit 2), not every member being down."""
     from yinji.crypto.certs import cert_names
     from yinji.net.connect import TlsConfig
 
@@ -118,7 +124,65 @@ def _tls(args: argparse.Namespace):  # noqa: ANN202 - (name, TlsConfig), importe
     name = args.name or (names[0] if names else None)
     if not name:
         raise CliError(f"--cert {args.cert} names nobody; pass --name")
-    return name, TlsConfig(Path(args.cert), Path(args.key_file), Path(args.ca))
+    config = TlsConfig(Path(args.cert), Path(args.key_file), Path(args.ca))
+    check_tls_files(name, config)
+    return name, config
+
+
+def check_tls_files(name: str, config) -> None:  # noqa: ANN001 - TlsConfig
+    """The certificate and key are a pair, the CA file holds a CA that signed the certificate,
+    and the certificate is valid now and names `name`."""
+    import ssl
+
+    from cryptography import x509
+
+    from yinji.net.connect import check_own_certificate
+
+    try:
+        cert = x509.load_pem_x509_certificate(Path(config.cert_file).read_bytes())
+    except ValueError:
+        raise CliError(f"--cert {config.cert_file}: not a PEM certificate") from None
+    try:
+        cas = x509.load_pem_x509_certificates(Path(config.ca_file).read_bytes())
+    except ValueError:
+        raise CliError(f"--ca {config.ca_file}: not a PEM certificate") from None
+    try:
+        ssl.create_default_context().load_cert_chain(config.cert_file, config.key_file)
+    except ssl.SSLError as exc:
+        why = ("does not belong to the certificate" if "MISMATCH" in str(exc).upper()
+               else "is not a PEM private key")
+        raise CliError(f"--tls-key {config.key_file}: {why} {config.cert_file}") from None
+    if not any(_issued_by(cert, ca) for ca in cas):
+        raise CliError(f"--cert {config.cert_file}: not issued by the CA in --ca "
+                       f"{config.ca_file}; peers would refuse it")
+    try:
+        check_own_certificate(name, config)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _issued_by(cert, ca) -> bool:  # noqa: ANN001 - x509.Certificate
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def check_listen(bind: tuple[str, int]) -> None:
+    """The address can be bound now (before minutes of building the database)."""
+    import socket
+
+    try:
+        family = socket.AF_INET6 if ":" in bind[0] else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(bind)
+    except OSError as exc:
+        raise CliError(f"--listen {bind[0]}:{bind[1]}: cannot listen there "
+                       f"({exc.strerror or exc})") from None
 
 
 def parse_address(text: str, what: str) -> tuple[str, int]:
@@ -137,28 +201,19 @@ def parse_rate(text: str):  # noqa: ANN201 - RateLimit, imported lazily
 # -- serve -----------------------------------------------------------------------------------
 
 def read_table(path: Path, columns: list[str]) -> list[dict[str, str]]:
-    """Rows of `path` restricted to `columns` (values as text); clear errors otherwise."""
-    if not path.is_file():
-        raise CliError(f"--list {path}: no such file")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        if importlib.util.find_spec("pyarrow") is None:
-            raise CliError(f"--list {path}: reading Parquet needs pyarrow, which is not "
-                           "installed; install it or convert the list to CSV")
-        import pyarrow.parquet as pq
-
-        available = pq.read_schema(path).names
-        _check_columns(path, columns, available)
-        table = pq.read_table(path, columns=columns).to_pylist()
-        return [{c: "" if r[c] is None else str(r[c]) for c in columns} for r in table]
-    with open_csv(path) as fh:
-        try:
-            reader = csv.DictReader(fh)
-            _check_columns(path, columns, reader.fieldnames or [])
-            return [{c: (row[c] or "") for c in columns} for row in reader]
-        except csv.Error as exc:
-            raise CliError(f"--list {path}: line {reader.line_num}: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise CliError(f"--list {decode_error(path, exc)}") from None
+    """Rows of `path` (CSV, .xlsx or Parquet) restricted to `columns`; clear errors
+    otherwise, including for a list with no records (it would answer `miss` to all)."""
+    try:
+        table = textfile.read_table(path)
+    except textfile.TableFileError as exc:
+        raise CliError(f"--list {exc}") from None
+    _check_columns(path, columns, table.header)
+    if not table.rows:
+        raise CliError(f"--list {path}: no records (a header only); serving it would answer "
+                       "every query `miss`")
+    at = [table.header.index(c) for c in columns]
+    return [{c: (r[i] if i < len(r) else "") for c, i in zip(columns, at, strict=True)}
+            for r in table.rows]
 
 
 def _check_columns(path: Path, wanted: list[str], available: list[str]) -> None:
@@ -208,6 +263,7 @@ def _serve_checked(args: argparse.Namespace) -> int:
 
     name, config = _tls(args)
     bind = parse_address(args.listen, "--listen")
+    check_listen(bind)
     rate = parse_rate(args.rate_limit)
     key_column = args.key_column.strip()
     label_columns = [c.strip() for c in args.label_columns.split(",") if c.strip()]
@@ -323,14 +379,43 @@ def _keys(args: argparse.Namespace) -> list[str]:
     if args.key:
         keys = [k.strip() for k in args.key]
     else:
-        path = Path(args.keys_file)
-        if not path.is_file():
-            raise CliError(f"--keys-file {path}: no such file")
-        keys = [ln.strip() for ln in path.read_text(encoding="utf-8-sig").splitlines()]
-        keys = [k for k in keys if k and not k.startswith("#")]
+        keys = read_keys(Path(args.keys_file), args.keys_column)
     if not keys or any(not k for k in keys):
         raise CliError("no keys to query" if not keys else "empty key")
     return keys
+
+
+def read_keys(path: Path, column: str | None) -> list[str]:
+    """Keys from a file: the `column` of a table with a header; or, for a one-column file,
+    every line ('#' comments skipped), the first line taken as a header when it has no
+    digit and the keys below it have (an `id_no` title above ID numbers)."""
+    try:
+        table = textfile.read_table(path)
+    except textfile.TableFileError as exc:
+        raise CliError(f"--keys-file {exc}") from None
+    if column is not None:
+        if column not in table.header:
+            raise CliError(f"--keys-column {column!r}: not a column of {path} (columns: "
+                           f"{', '.join(table.header)})")
+        at = table.header.index(column)
+        values = [r[at].strip() if at < len(r) else "" for r in table.rows]
+    elif len(table.header) > 1:
+        raise CliError(f"--keys-file {path}: {len(table.header)} columns "
+                       f"({', '.join(table.header)}); choose the key column with --keys-column")
+    else:
+        values = [r[0].strip() if r else "" for r in [table.header, *table.rows]]
+        values = [v for v in values if v and not v.startswith("#")]
+        if len(values) > 1 and _looks_like_title(values[0], values[1:]):
+            print(f"--keys-file {path}: first line {values[0]!r} read as a header",
+                  file=sys.stderr)
+            values = values[1:]
+        return values
+    return [v for v in values if v]
+
+
+def _looks_like_title(first: str, rest: list[str]) -> bool:
+    with_digits = sum(any(ch.isdigit() for ch in v) for v in rest)
+    return not any(ch.isdigit() for ch in first) and with_digits >= 0.8 * len(rest)
 
 
 def _query(args: argparse.Namespace) -> int:

@@ -18,13 +18,14 @@ import argparse
 import csv
 import json
 import multiprocessing as mp
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from yinji import textfile
 from yinji.net.ports import free_ports
-from yinji.textfile import decode_error, open_csv
 
 AGGREGATOR = "aggregator"
 
@@ -46,7 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--receiver", help="party that gets the result (default: the first input)")
     p.add_argument("--cardinality", action="store_true",
                    help="two-party only: the receiver learns only the intersection size")
-    p.add_argument("--out", help="output CSV of the receiver's intersecting rows")
+    p.add_argument("--out", help="output CSV of the receiver's intersecting rows (with "
+                                 "--cardinality: the count); never one of the inputs")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds (default 3600)")
     p.set_defaults(func=_run)
 
@@ -55,32 +58,23 @@ class PsiCliError(Exception):
     pass
 
 
-def read_table(path: str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a CSV (UTF-8 with or without BOM, or GBK / GB18030) or Parquet
-    file, all values as text."""
-    p = Path(path)
-    if not p.exists():
-        raise PsiCliError(f"{path}: no such file")
-    if p.suffix.lower() in (".parquet", ".pq"):
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise PsiCliError(f"{path}: reading Parquet needs pyarrow "
-                              "(pip install pyarrow)") from None
-        table = pq.read_table(p)
-        cols = table.column_names
-        data = [table.column(c).to_pylist() for c in cols]
-        rows = [["" if v is None else str(v) for v in r] for r in zip(*data, strict=True)]
-        return cols, rows
-    with open_csv(p) as fh:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader)
-            return header, list(reader)
-        except StopIteration:
-            raise PsiCliError(f"{path}: empty file (no header)") from None
-        except UnicodeDecodeError as exc:
-            raise PsiCliError(decode_error(path, exc)) from None
+def read_table(path: str) -> textfile.Table:
+    """Header and rows of a CSV (UTF-8, GB18030 or Big5; any common delimiter), .xlsx or
+    Parquet file, all values as text (`yinji.textfile.read_table`)."""
+    try:
+        return textfile.read_table(path)
+    except textfile.TableFileError as exc:
+        raise PsiCliError(str(exc)) from None
+
+
+def _write_csv(path: str, header: list[str], rows) -> None:  # noqa: ANN001 - rows of text
+    """Write next to `path` and rename, so a failure never leaves a half-written file."""
+    tmp = f"{path}.part"
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    os.replace(tmp, path)
 
 
 def _progress(name: str):  # noqa: ANN202
@@ -108,7 +102,8 @@ def party_main(party, job: dict) -> dict:  # noqa: ANN001 - a yinji.net Party
     if me == AGGREGATOR:
         multiparty_psi(party, names, job["receiver"], AGGREGATOR, None)
         return {"party": me}
-    header, rows = read_table(job["paths"][me])
+    table = read_table(job["paths"][me])
+    header, rows = table.header, table.rows
     missing = [k for k in job["keys"] if k not in header]
     if missing:
         raise PsiCliError(f"{job['paths'][me]}: no column(s) {missing}; columns: {header}")
@@ -116,7 +111,7 @@ def party_main(party, job: dict) -> dict:  # noqa: ANN001 - a yinji.net Party
             for k in job["keys"]}
     prepared = prepare_keys(cols, kinds=job["kinds"], validate=job["validate"],
                             duplicates=job["duplicates"])
-    summary = {"party": me, "keys": prepared.report.summary()}
+    summary = {"party": me, "read": table.describe(), "keys": prepared.report.summary()}
     receiver = job["receiver"]
     if len(names) == 2:
         peer = names[1 - names.index(me)]
@@ -124,6 +119,9 @@ def party_main(party, job: dict) -> dict:  # noqa: ANN001 - a yinji.net Party
             out = psi_cardinality(party, peer, prepared, receiver=receiver)
             if out is not None:
                 summary["intersection_size"] = out
+                if job["out"]:
+                    _write_csv(job["out"], ["intersection_size"], [[out]])
+                    summary["out"] = job["out"]
             return summary
         out = ecdh_psi(party, peer, prepared, receiver=receiver, progress=_progress(me))
     else:
@@ -131,11 +129,7 @@ def party_main(party, job: dict) -> dict:  # noqa: ANN001 - a yinji.net Party
     if out is not None:
         summary["intersection_size"] = len(out)
         if job["out"]:
-            with open(job["out"], "w", newline="", encoding="utf-8") as fh:
-                w = csv.writer(fh)
-                w.writerow(header)
-                for i in sorted(prepared.rows[out].tolist()):
-                    w.writerow(rows[i])
+            _write_csv(job["out"], header, (rows[i] for i in sorted(prepared.rows[out].tolist())))
             summary["out"] = job["out"]
     return summary
 
@@ -204,6 +198,18 @@ def run_local(job: dict) -> list[dict]:
     return results
 
 
+def _output_path(out: str, inputs, force: bool) -> str:  # noqa: ANN001 - input paths
+    """--out resolved; refused when it is an input (whatever --force says) or exists."""
+    path = Path(out).resolve()
+    if any(path == Path(p) or (path.exists() and path.samefile(p)) for p in inputs):
+        raise PsiCliError(f"--out {out}: is one of the input files; choose another file")
+    if path.exists() and not force:
+        raise PsiCliError(f"--out {out}: exists; use --force to replace it")
+    if not path.parent.is_dir():
+        raise PsiCliError(f"--out {out}: no such folder {path.parent}")
+    return str(path)
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         paths = {}
@@ -230,10 +236,11 @@ def _run(args: argparse.Namespace) -> int:
             raise PsiCliError(f"--receiver {receiver!r} is not one of {names}")
         if args.cardinality and len(names) != 2:
             raise PsiCliError("--cardinality is for two parties")
+        out = _output_path(args.out, paths.values(), args.force) if args.out else None
         job = {"names": names, "paths": paths, "keys": args.key, "kinds": kinds,
                "validate": args.validate, "duplicates": args.duplicates, "receiver": receiver,
                "cardinality": args.cardinality,
-               "out": str(Path(args.out).resolve()) if args.out else None,
+               "out": out,
                "timeout": args.timeout}
         t0 = time.perf_counter()
         results = run_local(job)
@@ -242,7 +249,7 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     for r in results:
         if "keys" in r:
-            print(f"{r['party']}: {r['keys']}", file=sys.stderr)
+            print(f"{r['party']}: read {r['read']}; {r['keys']}", file=sys.stderr)
     for r in results:
         if "intersection_size" in r:
             print(f"intersection size: {r['intersection_size']}")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from yinji.crypto.aead import SM4_GCM, hkdf_sm3, hmac_sm3, profile_cipher
 from yinji.gateway.detectors.engine import DetectorEngine
 from yinji.gateway.vault import LABELS
 
@@ -86,7 +87,18 @@ def label(value: object, engine: DetectorEngine) -> str:
     return _DIGITS.sub("[NUMBER]", text)
 
 
-def conversation_digest(key: bytes, caller: str, conversation: str) -> str:
-    """A keyed digest of (caller, conversation): links one conversation's calls in the log."""
+def digest_key(master: bytes, profile: str = "international") -> bytes:
+    """The key of `conversation_digest`, derived from the vault master key."""
+    if profile_cipher(profile) == SM4_GCM:
+        return hkdf_sm3(master, b"yinji/gateway/audit-digest", 32)
+    return hashlib.blake2b(b"yinji/gateway/audit-digest", key=master).digest()
+
+
+def conversation_digest(key: bytes, caller: str, conversation: str,
+                        profile: str = "international") -> str:
+    """A keyed digest of (caller, conversation): links one conversation's calls in the log
+    (BLAKE2b, or HMAC-SM3 under the `sm` profile; 64 bits)."""
     data = b"".join(len(b).to_bytes(4, "big") + b for b in (caller.encode(), conversation.encode()))
+    if profile_cipher(profile) == SM4_GCM:
+        return hmac_sm3(key, b"yinji-gw-conv" + data)[:8].hex()
     return hashlib.blake2b(data, key=key, digest_size=8, person=b"yinji-gw-conv").hexdigest()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from yinji.crypto.profile import get_profile
 from yinji.gateway.detectors.accounts import DEFAULT_ACCOUNT_PATTERNS, AccountPattern
 from yinji.gateway.policy import Policy, Route
 
@@ -29,6 +30,7 @@ class GatewayConfig:
     vault_ttl: float = 3600.0
     encrypt_vault: bool = True
     vault_key: bytes | None = None
+    crypto_profile: str = "international"  # "sm": the vault seals with SM4-GCM, tags HMAC-SM3
     audit_path: str | None = None
     # bearer token -> user name. Only with tokens does the gateway know who calls: vaults are
     # scoped by that name, and conversations (X-Yinji-Conversation) are refused without it.
@@ -66,6 +68,7 @@ class GatewayConfig:
             routes=routes,
             vault_ttl=float(vault.get("ttl", cls.vault_ttl)),
             encrypt_vault=bool(vault.get("encrypt", cls.encrypt_vault)),
+            crypto_profile=get_profile(d.get("crypto_profile", cls.crypto_profile)).name,
             audit_path=d.get("audit", {}).get("path"),
             client_tokens=dict(clients),
             account_patterns=DEFAULT_ACCOUNT_PATTERNS + patterns,

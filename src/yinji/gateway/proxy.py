@@ -15,7 +15,6 @@ a caller gets back only values from its own vault; the audit log gets no request
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from contextlib import asynccontextmanager
@@ -58,9 +57,8 @@ class Gateway:
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
         master = config.vault_key or (fresh_key() if config.encrypt_vault else None)
-        self.vaults = VaultStore(ttl=config.vault_ttl, key=master)
-        self.digest_key = hashlib.blake2b(b"yinji/gateway/audit-digest",
-                                          key=master or fresh_key()).digest()
+        self.vaults = VaultStore(ttl=config.vault_ttl, key=master, profile=config.crypto_profile)
+        self.digest_key = callers.digest_key(master or fresh_key(), config.crypto_profile)
         self.audit = audit or (JsonlAuditSink(config.audit_path) if config.audit_path
                                else MemoryAuditSink())
         self._engines: dict[int, DetectorEngine] = {}
@@ -172,7 +170,8 @@ def _vault(gw: Gateway, request: Request, caller: callers.Caller, call: CallReco
     if not conversation.strip() or len(conversation) > MAX_CONVERSATION_ID:
         raise GatewayError(400, "invalid_request_error",
                            f"X-Yinji-Conversation must be 1-{MAX_CONVERSATION_ID} characters")
-    call.conversation = callers.conversation_digest(gw.digest_key, caller.name, conversation)
+    call.conversation = callers.conversation_digest(gw.digest_key, caller.name, conversation,
+                                                    gw.config.crypto_profile)
     return gw.vaults.get(caller.name, conversation)
 
 

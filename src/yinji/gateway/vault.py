@@ -4,10 +4,11 @@ Why a vault: the same customer must get the same placeholder in every message of
 (so the model can reason about "[PERSON_1]"), and only the gateway may map it back. A vault
 belongs to one (authenticated caller, conversation id) scope: another caller who sends the same
 conversation id gets a different vault, so it can neither look up nor restore the first
-caller's values. With a master key, each scope's values are sealed with AES-256-GCM under a key
-derived for that scope only (HKDF-SHA256), and looked up by a keyed tag, so a memory or swap
-dump of the vault does not show them in clear, and one scope's key opens no other scope's
-values. The master key lives only in the gateway process.
+caller's values. With a master key, each scope's values are sealed under a key derived for that
+scope only (AES-256-GCM under HKDF-SHA256, or SM4-GCM under HKDF-SM3 with the `sm` crypto
+profile) and looked up by a keyed tag (BLAKE2b, or HMAC-SM3), so a memory or swap dump of the
+vault does not show them in clear, and one scope's key opens no other scope's values. The
+master key lives only in the gateway process.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from yinji.crypto.aead import KEY_BYTES, Aead, fresh_key
+from yinji.crypto.aead import KEY_BYTES, SM4_GCM, Aead, fresh_key, hkdf_sm3, profile_cipher
 
 LABELS = {
     "id_number": "ID_NUMBER", "mobile": "MOBILE", "landline": "PHONE", "bank_card": "BANK_CARD",
@@ -91,15 +92,18 @@ class Vault:
         return len(self._by_token)
 
 
-def scope_key(master: bytes, caller: str, conversation: str) -> bytes:
-    """The AEAD key of one (caller, conversation) scope: HKDF-SHA256 of the master key.
-
-    Both names are length-prefixed so ("ab", "c") and ("a", "bc") get different keys.
+def scope_key(master: bytes, caller: str, conversation: str,
+              profile: str = "international") -> bytes:
+    """The AEAD key of one (caller, conversation) scope: HKDF of the master key (SHA-256, or
+    SM3 under the `sm` profile). Both names are length-prefixed, so ("ab", "c") and
+    ("a", "bc") get different keys.
     """
     info = b"yinji/gateway/vault/v1"
     for part in (caller, conversation):
         b = part.encode()
         info += len(b).to_bytes(4, "big") + b
+    if profile_cipher(profile) == SM4_GCM:
+        return hkdf_sm3(master, info, KEY_BYTES)
     return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=info).derive(master)
 
 
@@ -111,11 +115,14 @@ class VaultStore:
     """
 
     def __init__(self, *, ttl: float = 3600.0, key: bytes | None = None,
-                 clock: Callable[[], float] = time.monotonic, max_conversations: int = 10000) -> None:
+                 clock: Callable[[], float] = time.monotonic, max_conversations: int = 10000,
+                 profile: str = "international") -> None:
         if key is not None and len(key) != KEY_BYTES:
             raise ValueError(f"vault key must be {KEY_BYTES} bytes, got {len(key)}")
+        profile_cipher(profile)  # an unknown profile fails here, not at the first request
         self.ttl = ttl
         self._master = key
+        self.profile = profile
         self._clock = clock
         self._vaults: dict[tuple[str, str], Vault] = {}
         self._lock = threading.Lock()
@@ -123,7 +130,8 @@ class VaultStore:
 
     def new(self) -> Vault:
         """A vault not kept in the store (one request without a conversation id), own key."""
-        return Vault(Aead(fresh_key()) if self._master else None, self.ttl, self._clock)
+        return Vault(Aead(fresh_key(), self.profile) if self._master else None, self.ttl,
+                     self._clock)
 
     def get(self, caller: str, conversation: str) -> Vault:
         """The vault of `caller`'s conversation, created on first use."""
@@ -137,8 +145,8 @@ class VaultStore:
                 if len(self._vaults) >= self.max_conversations:
                     oldest = min(self._vaults, key=lambda k: self._vaults[k].touched)
                     del self._vaults[oldest]
-                aead = Aead(scope_key(self._master, caller, conversation)) if self._master \
-                    else None
+                aead = Aead(scope_key(self._master, caller, conversation, self.profile),
+                            self.profile) if self._master else None
                 v = self._vaults[scope] = Vault(aead, self.ttl, self._clock)
             v.touched = self._clock()
             return v

@@ -17,6 +17,7 @@ public; secrecy comes from the keyed encoding (encoding.py).
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
 import unicodedata
@@ -141,19 +142,76 @@ def _name_tokens(name: str) -> tuple[str, ...]:
     return tuple(sorted(set(tokens)))
 
 
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MINGUO = re.compile(r"^\s*民[国國]\s*")
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)  # serial 1 = 1900-01-01 (after Excel's leap bug)
+CENTURY_PIVOT = 30  # two-digit years: 30-99 -> 19xx, 00-29 -> 20xx
+
+
 def date_parts(value: str | None) -> tuple[str, str, str] | None:
-    """(YYYY, MM, DD) from '1987-05-12', '19870512', '1987/5/12', '1987年5月12日'; else None."""
-    if not value:
-        return None
-    nums = re.findall(r"[0-9]+", nfkc(value))
+    """(YYYY, MM, DD) of a date as companies write it, else None (see `parse_date`)."""
+    return parse_date(value)[0]
+
+
+def parse_date(value: str | None) -> tuple[tuple[str, str, str] | None, str | None]:
+    """A date's (YYYY, MM, DD) and what is wrong with it: None, 'unreadable' or 'impossible'.
+
+    Read: '1987-05-12', '19870512', '1987/5/12', '1987年5月12日', '12/05/1987' (day first),
+    '18-Apr-1970', 'Apr 18, 1970', '85-03-07' (two-digit year first when it cannot be a day),
+    Excel serial day numbers ('31478'), and Republic-of-China years ('民国74年3月7日' = 1985).
+    An impossible date ('1985-02-30', month 18) keeps its parts, which still agree with a
+    correct record in the other fields' way, and is reported as 'impossible'."""
+    if not value or not (text := nfkc(value).strip()):
+        return None, None
+    parts = _date_fields(text)
+    if parts is None:
+        return None, "unreadable"
+    y, m, d = parts
+    try:
+        datetime.date(y, m, d)
+    except ValueError:
+        if not (1 <= m <= 99 and 1 <= d <= 99 and 1000 <= y <= 9999):
+            return None, "unreadable"
+        return (f"{y:04d}", f"{m:02d}", f"{d:02d}"), "impossible"
+    return (f"{y:04d}", f"{m:02d}", f"{d:02d}"), None
+
+
+def _date_fields(text: str) -> tuple[int, int, int] | None:
+    minguo = _MINGUO.match(text)
+    if minguo:
+        text = text[minguo.end():]
+    month_name = next((n for w, n in _MONTHS.items() if re.search(rf"(?i)\b{w}[a-z]*\b", text)),
+                      None)
+    nums = re.findall(r"[0-9]+", text)
+    if minguo:
+        return (int(nums[0]) + 1911, int(nums[1]), int(nums[2])) if len(nums) >= 3 else None
+    if month_name is not None:
+        if len(nums) != 2:
+            return None
+        year = next((int(n) for n in nums if len(n) == 4), None)
+        day = next((int(n) for n in nums if len(n) <= 2), None)
+        return (year, month_name, day) if year and day else None
     if len(nums) == 1 and len(nums[0]) == 8:
         s = nums[0]
-        return s[:4], s[4:6], s[6:]
-    if len(nums) >= 3 and len(nums[0]) == 4:
-        return nums[0], nums[1].zfill(2)[-2:], nums[2].zfill(2)[-2:]
-    if len(nums) >= 3 and len(nums[2]) == 4:  # DD/MM/YYYY
-        return nums[2], nums[1].zfill(2)[-2:], nums[0].zfill(2)[-2:]
-    return None
+        return int(s[:4]), int(s[4:6]), int(s[6:])
+    if len(nums) == 1 and len(nums[0]) == 5 and text.isdigit():  # an Excel serial day
+        day = _EXCEL_EPOCH + datetime.timedelta(days=int(nums[0]))
+        return day.year, day.month, day.day
+    if len(nums) < 3 or any(len(n) > 4 for n in nums[:3]):
+        return None
+    a, b, c = nums[:3]
+    if len(a) == 4:
+        return int(a), int(b), int(c)
+    if len(c) == 4:  # DD/MM/YYYY
+        return int(c), int(b), int(a)
+    if len(a) == 2 and int(a) > 31:  # YY-MM-DD: the first number cannot be a day
+        return _century(int(a)), int(b), int(c)
+    return None  # DD-MM-YY or YY-MM-DD: ambiguous
+
+
+def _century(yy: int) -> int:
+    return 1900 + yy if yy >= CENTURY_PIVOT else 2000 + yy
 
 
 def digits(value: str | None) -> str:

@@ -90,3 +90,22 @@ def remap(schema: Schema, rows: Iterable[Mapping[str, Any]],
                                    for s in [str(v).strip()] if s)
         out.append(rec)
     return out
+
+
+def date_problems(schema: Schema, rows: Iterable[Mapping[str, Any]]
+                  ) -> dict[str, dict[str, list[tuple[int, str]]]]:
+    """Per date field: the (row, value) pairs that could not be read (their date is left out
+    of the encoding) and those that are impossible (kept as written), for reporting per file;
+    row 1 is the first data row."""
+    from yinji.linkage import normalise
+
+    dates = [f for f in schema.fields if f.kind == "date"]
+    out: dict[str, dict[str, list[tuple[int, str]]]] = {
+        f.name: {"unreadable": [], "impossible": []} for f in dates}
+    for i, rec in enumerate(rows, start=1):
+        for f in dates:
+            value = f.value(rec)
+            problem = normalise.parse_date(value)[1]
+            if problem:
+                out[f.name][problem].append((i, value))
+    return out

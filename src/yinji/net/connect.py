@@ -124,8 +124,9 @@ def _tune(raw: socket.socket) -> None:
 
 
 def dial(owner: str, peer: str, address: Address, config: TlsConfig, ctx: ssl.SSLContext,
-         deadline: float) -> ssl.SSLSocket:
-    """Connect to `peer`, retrying refused connections until `deadline` (monotonic)."""
+         deadline: float, retry: bool = True) -> ssl.SSLSocket:
+    """Connect to `peer`, retrying refused connections until `deadline` (monotonic) unless
+    `retry` is false (a peer that is down fails at once)."""
     where = f"{peer!r} at {address[0]}:{address[1]}"
     delay, last = 0.02, "no attempt"
     while True:
@@ -137,6 +138,8 @@ def dial(owner: str, peer: str, address: Address, config: TlsConfig, ctx: ssl.SS
             break
         except OSError as exc:
             last = str(exc) or type(exc).__name__
+            if not retry:
+                raise PeerUnavailable(f"{owner}: cannot reach {where}: {last}") from None
             time.sleep(min(delay, max(remaining, 0)))
             delay = min(delay * 2, 0.25)
     _tune(raw)

@@ -1,12 +1,21 @@
-"""Tamper-evident audit log (计算留痕、调用留痕): append-only, hash-chained, Ed25519-signed.
+"""Tamper-evident audit log (计算留痕、调用留痕): append-only, hash-chained, signed.
 
-Entry n stores `hash_n = SHA-256(canonical JSON of seq, ts, kind, actor, data, prev_hash)`
-with `prev_hash = hash_{n-1}` (64 zeros for the first) and the node's Ed25519 signature of
+Entry n stores `hash_n = H(canonical JSON of seq, ts, kind, actor, data, prev_hash)`
+with `prev_hash = hash_{n-1}` (64 zeros for the first) and the node's signature of
 `hash_n`. A signed head (last seq and hash) is rewritten with every append. `verify` finds:
 an edited entry (its hash no longer matches), a deleted entry (a gap in seq and a broken
 link), reordered entries (broken links), a truncated tail (the head names a later entry), and
 entries or a head not signed by the node's key (someone who can write the database but does
 not hold the key cannot re-sign a forged chain).
+
+What `verify` alone cannot find: the node's own operator holds the key, so deleting the newest
+entries and restoring an earlier signed head, or rewriting history and re-signing it, passes.
+Peers' stored copies of the signed head catch both (yinji.node.anchors: `verify_with_peers`,
+`yinji audit verify --peers`) for everything up to the last head a peer accepted.
+
+H and the signature follow the node's crypto profile (`yinji.crypto.profile`): SHA-256 and
+Ed25519 (`international`) or SM3 and SM2 (`sm`). The profile is the signing key's, so a log
+written under one profile does not verify under the other (`check_log_profile` says so).
 
 Entries carry only identifiers (jobs, datasets, peers, tokens' names), hashes, states and
 counts — never customer values. Job entries carry the hash of the signed approvals of every
@@ -24,7 +33,15 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
-from yinji.crypto.sign import SigningKey, verify
+from yinji.crypto.profile import (
+    PROFILES,
+    CryptoProfile,
+    ProfileMismatch,
+    get_profile,
+    profile_of_public_key,
+    verify_signature,
+)
+from yinji.crypto.sign import KeyFormatError, SigningKey, Sm2SigningKey
 from yinji.node.store import Store, audit, audit_head
 
 GENESIS = "0" * 64
@@ -77,16 +94,38 @@ class PeerCallEvent(Event):
 class PeerChangeEvent(Event):
     kind: ClassVar[str] = "peer.change"
     peer: str
-    action: str
+    action: str                      # added | replaced | removed
     fingerprint: str = ""
+    by: str = ""                     # "cli:<os user>" or a token's name
+    previous: str = ""               # the fingerprint it had before (replaced, removed)
 
 
 @dataclass(frozen=True)
 class DatasetEvent(Event):
+    """A catalog change (yinji.node.catalog): the descriptor before and after -- kind,
+    location, table, schema, policy, revision; never a value of the data."""
+
     kind: ClassVar[str] = "dataset"
     dataset_id: str
-    action: str
+    action: str                      # registered | updated
     columns: list[str] = field(default_factory=list)
+    by: str = ""                     # "cli:<os user>" or a token's name
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TokenEvent(Event):
+    """An API token created or revoked: its id, name, role and expiry -- never the token or
+    its hash."""
+
+    kind: ClassVar[str] = "token"
+    token_id: str
+    name: str
+    role: str
+    action: str                      # created | revoked
+    by: str = ""
+    expires: float | None = None
 
 
 @dataclass(frozen=True)
@@ -197,13 +236,51 @@ class ModelPredictionEvent(Event):
 # -- the log --------------------------------------------------------------------------------
 
 def entry_hash(seq: int, ts: float, kind: str, actor: str, data: dict[str, Any],
-               prev_hash: str) -> str:
-    return sha256_hex(canonical({"seq": seq, "ts": ts, "kind": kind, "actor": actor,
-                                 "data": data, "prev": prev_hash}))
+               prev_hash: str, profile: str | CryptoProfile = "international") -> str:
+    return get_profile(profile).hash_hex(canonical({"seq": seq, "ts": ts, "kind": kind,
+                                                   "actor": actor, "data": data,
+                                                   "prev": prev_hash}))
+
+
+def check_log_profile(store: Store, profile: str | CryptoProfile) -> None:
+    """Raise `ProfileMismatch` if the newest entry was hashed under another crypto profile
+    (the node's profile was changed after it wrote its log)."""
+    profile = get_profile(profile)
+    rows = store.read(sa.select(audit).order_by(audit.c.seq.desc()).limit(1))
+    other = _other_profile(rows[0], profile) if rows else None
+    if other:
+        raise ProfileMismatch(f"the audit log was written under crypto profile {other!r} "
+                              f"but this node's profile is {profile.name!r}; a node's "
+                              "profile is fixed at `yinji node init` (its log would no "
+                              "longer verify)")
+
+
+def _other_profile(row: dict[str, Any], profile: CryptoProfile) -> str | None:
+    """The other profile an entry is hashed under, if its hash is wrong under `profile` but
+    right under that one."""
+    try:
+        fields = (row["seq"], row["ts"], row["kind"], row["actor"],
+                  json.loads(row["data_json"]), row["prev_hash"])
+        if entry_hash(*fields, profile) == row["hash"]:
+            return None
+        return next((p for p in PROFILES
+                     if p != profile.name and entry_hash(*fields, p) == row["hash"]), None)
+    except (ValueError, TypeError):
+        return None  # a damaged entry is for `verify_rows` to report
 
 
 def _head_message(seq: int, digest: str) -> bytes:
     return f"yinji-audit-head/1 {seq} {digest}".encode()
+
+
+def head_signature_valid(public_key: str, seq: int, digest: str, signature: str) -> bool:
+    """True if `signature` (hex) is `public_key`'s signature of the head (seq, digest); peers
+    check anchored heads with it (yinji.node.anchors)."""
+    try:
+        return verify_signature(public_key, bytes.fromhex(signature),
+                                _head_message(seq, digest))
+    except ValueError:
+        return False
 
 
 @dataclass
@@ -220,17 +297,30 @@ class VerifyReport:
 class AuditLog:
     """Appends events to the store's `audit` table and verifies the chain."""
 
-    def __init__(self, store: Store, key: SigningKey, actor: str) -> None:
+    def __init__(self, store: Store, key: SigningKey | Sm2SigningKey, actor: str) -> None:
         self.store, self.key, self.actor = store, key, actor
+        self.profile = get_profile(key.profile)
 
-    def append(self, event: Event) -> dict[str, Any]:
+    def append(self, event: Event, attempts: int = 8) -> dict[str, Any]:
+        """Append, retrying when another process (the CLI next to a running node) appended
+        the same sequence number first (SQLite: stale snapshot; PostgreSQL: key conflict)."""
+        for attempt in range(attempts):
+            try:
+                return self._append_once(event)
+            except (sa.exc.IntegrityError, sa.exc.OperationalError):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _append_once(self, event: Event) -> dict[str, Any]:
         data = asdict(event)
         with self.store.write() as conn:
             last = conn.execute(sa.select(audit.c.seq, audit.c.hash)
                                 .order_by(audit.c.seq.desc()).limit(1)).first()
             seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
             ts = round(time.time(), 6)
-            digest = entry_hash(seq, ts, event.kind, self.actor, data, prev)
+            digest = entry_hash(seq, ts, event.kind, self.actor, data, prev, self.profile)
             sig = self.key.sign(digest.encode()).hex()
             row = {"seq": seq, "ts": ts, "kind": event.kind, "actor": self.actor,
                    "data_json": canonical(data).decode(), "prev_hash": prev, "hash": digest,
@@ -258,7 +348,7 @@ class AuditLog:
             yield json.dumps(row, sort_keys=True, ensure_ascii=False)
 
     def verify(self, public_key: str | None = None) -> VerifyReport:
-        return verify_rows(self.store, public_key or self.key.public)
+        return verify_rows(self.store, public_key or self.key.public, self.profile)
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:
@@ -267,9 +357,16 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
             "hash": row["hash"], "signature": row["signature"]}
 
 
-def verify_rows(store: Store, public_key: str) -> VerifyReport:
-    """Check every entry's hash, link and signature, the sequence and the signed head."""
+def verify_rows(store: Store, public_key: str,
+                profile: str | CryptoProfile | None = None) -> VerifyReport:
+    """Check every entry's hash, link and signature, the sequence and the signed head, with
+    `profile`'s hash and signature (default: the profile `public_key` belongs to)."""
     problems: list[str] = []
+    try:
+        prof = get_profile(profile) if profile else profile_of_public_key(public_key)
+    except (ValueError, KeyFormatError) as exc:
+        return VerifyReport(False, 0, [f"cannot verify: {exc}"])
+    verify = prof.verify
     try:
         rows = store.read(sa.select(audit).order_by(audit.c.seq))
         heads = store.read(sa.select(audit_head))
@@ -290,12 +387,15 @@ def verify_rows(store: Store, public_key: str) -> VerifyReport:
         try:
             data = json.loads(row["data_json"])
             digest = entry_hash(seq, row["ts"], row["kind"], row["actor"], data,
-                                row["prev_hash"])
+                                row["prev_hash"], prof)
         except (ValueError, TypeError) as exc:
             problems.append(f"entry {seq}: unreadable data ({exc})")
             digest = ""
         if digest != row["hash"]:
-            problems.append(f"entry {seq}: content does not match its hash (edited)")
+            other = _other_profile(row, prof)
+            problems.append(f"entry {seq}: content does not match its hash " + (
+                f"(hashed under crypto profile {other!r}, not {prof.name!r}: the node's "
+                "profile was changed after init)" if other else "(edited)"))
         try:
             sig_ok = verify(public_key, bytes.fromhex(row["signature"]), row["hash"].encode())
         except ValueError:

@@ -8,28 +8,68 @@ Policy rules (any rule that covers the use allows it):
     {"columns": ["segment", "assets_cny"] | ["*"],
      "peers": ["fund", "futures"] | ["*"],      # every other participant must be listed
      "protocols": ["mpc.aggregate"] | ["*"]}
+
+Adversary model: whoever registers or updates a dataset (an operator token over the API, or
+a shell user running `yinji dataset`) may try to make the node read something that is not
+meant as data -- another file on the machine, the node's own keys, config or metadata store,
+or a database host -- and may use the error text to probe the machine or the network. What
+the catalog guarantees, whoever asks:
+
+- A file dataset is read only if its resolved path (symlinks followed) is a regular file
+  inside a data root (`<home>/data` and node.yaml's `data_roots`) and not inside the node's
+  home except under `<home>/data`, and is none of the node's key, config or store files
+  (compared by inode too, so a hard link does not help). This is checked at registration
+  and again at every read.
+- A sql dataset names one of node.yaml's `sql_sources`, never a URL; a source that is the
+  node's own metadata store is refused; nothing is ever connected to that is not listed.
+- A location that is refused, missing, unreadable as a path, a directory or a device gets
+  one error text, the same for all; a sql location that is not a listed source gets one
+  text whether or not the host exists or answers (nothing is connected to). The caller thus
+  learns only whether the location is an allowed, readable source -- which it may use anyway.
+  A listed source that cannot be read gets one text without the driver's message.
+- A dataset id is never silently replaced: `register` refuses an existing id; `update`
+  changes it explicitly, bumps its revision and audits the descriptor before and after.
+  Every change is a `DatasetEvent` in the audit log, whichever interface made it.
+
+Not covered: whoever can edit node.yaml on the machine chooses the roots and sources (that
+person can read the files anyway); a data root should hold only data.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import json
-from collections.abc import Iterable
+import logging
+import os
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from yinji import textfile
+from yinji.node.audit import DatasetEvent
 from yinji.node.store import Store
-from yinji.textfile import decode_error, open_csv
+
+if TYPE_CHECKING:
+    from yinji.node.audit import AuditLog
+    from yinji.node.config import NodeConfig
 
 KINDS = ("csv", "parquet", "sql")
 TYPES = ("string", "float", "int")
+_LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
+log = logging.getLogger(__name__)
 
 
 class CatalogError(ValueError):
-    """A dataset that cannot be registered or used as asked; the message says why."""
+    """A dataset that cannot be registered or used as asked; the message says why.
+    `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -48,53 +88,111 @@ class PolicyRule:
 class Dataset:
     id: str
     kind: str
-    location: str
+    location: str                    # a file path (relative to the home) or a sql source name
     schema: dict[str, str]
     policy: list[PolicyRule] = field(default_factory=list)
     table: str | None = None
+    revision: int = 1
+    updated: float | None = None     # time of the last explicit update (None: never updated)
 
     def public(self) -> dict[str, Any]:
-        """What the API shows: no file paths or database URLs (they may carry credentials)."""
+        """What the dataset listing shows: no locations (those are in a job's local_input)."""
         return {"id": self.id, "kind": self.kind, "schema": self.schema,
-                "policy": [vars(r) for r in self.policy]}
+                "policy": [vars(r) for r in self.policy], "revision": self.revision}
+
+    def descriptor(self) -> dict[str, Any]:
+        """What the audit log records of a registration or update (no data, no credentials:
+        a sql location is a source name)."""
+        return {"kind": self.kind, "location": self.location, "table": self.table,
+                "schema": self.schema, "policy": [vars(r) for r in self.policy],
+                "revision": self.revision}
 
 
 class Catalog:
-    def __init__(self, store: Store, home: Path) -> None:
-        self.store, self.home = store, home
+    """The datasets of one node. `data_roots` are extra folders besides `<home>/data`;
+    `protected` are files never read (the node's keys, config, store) wherever they are."""
 
-    def _path(self, location: str) -> Path:
-        p = Path(location)
-        return p if p.is_absolute() else self.home / p
+    def __init__(self, store: Store, home: Path, *, audit: AuditLog,
+                 data_roots: Iterable[str | os.PathLike[str]] = (),
+                 sql_sources: dict[str, str] | None = None,
+                 protected: Iterable[str | os.PathLike[str]] = (),
+                 own_store_url: str | None = None) -> None:
+        self.store, self.home, self.audit = store, Path(home), audit
+        self.roots = [self.home / "data", *(self.home / Path(r) for r in data_roots)]
+        self.sql_sources = dict(sql_sources or {})
+        self.protected = [Path(p) for p in protected]
+        self.own_store_url = own_store_url or store.url
+        self._row_cache: dict[tuple[Any, ...], int] = {}
 
-    def register(self, ds: Dataset) -> Dataset:
-        if not ds.id or any(c in ds.id for c in "/ "):
+    @classmethod
+    def for_node(cls, cfg: NodeConfig, store: Store, audit: AuditLog) -> Catalog:
+        protected = [cfg.home / "node.yaml", cfg.key_file, cfg.signing_key_file,
+                     cfg.cert_file, cfg.trust_file]
+        db = _sqlite_file(cfg.db_url)
+        if db is not None:
+            protected += [db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal")]
+        return cls(store, cfg.home, audit=audit, data_roots=cfg.data_roots,
+                   sql_sources=cfg.sql_sources, protected=protected, own_store_url=cfg.db_url)
+
+    # -- changes (each one audited) -----------------------------------------------------------
+    def register(self, ds: Dataset, *, by: str) -> Dataset:
+        """Add a new dataset; an existing id is refused (409), use `update`."""
+        if self.store.dataset(ds.id) is not None:
+            raise CatalogError(f"dataset {ds.id!r} already exists; update it explicitly "
+                               "(PUT /datasets/{id}, `yinji dataset update`)", 409)
+        self._validate(ds)
+        ds.revision, ds.updated = 1, None
+        if not self.store.insert_dataset(_row(ds)):
+            raise CatalogError(f"dataset {ds.id!r} already exists", 409)
+        try:
+            self.audit.append(DatasetEvent(ds.id, "registered", sorted(ds.schema), by,
+                                           {}, ds.descriptor()))
+        except BaseException:
+            self.store.delete_dataset(ds.id)   # an unaudited change does not stay
+            raise
+        return ds
+
+    def update(self, ds: Dataset, *, by: str) -> Dataset:
+        """Replace an existing dataset's descriptor: revision + 1, audited before/after.
+        Jobs this node approved before the update fail instead of reading the new source."""
+        self._validate(ds)
+        old = self.get(ds.id)
+        ds.revision, ds.updated = old.revision + 1, time.time()
+        if not self.store.update_dataset(_row(ds)):
+            raise CatalogError(f"no dataset {ds.id!r}", 404)
+        try:
+            self.audit.append(DatasetEvent(ds.id, "updated", sorted(ds.schema), by,
+                                           old.descriptor(), ds.descriptor()))
+        except BaseException:
+            self.store.update_dataset(_row(old))
+            raise
+        return ds
+
+    def _validate(self, ds: Dataset) -> None:
+        if not ds.id or any(c in ds.id for c in "/ ") or len(ds.id) > 200:
             raise CatalogError(f"dataset id must be non-empty without '/' or spaces: {ds.id!r}")
         if ds.kind not in KINDS:
             raise CatalogError(f"dataset kind must be one of {', '.join(KINDS)}")
-        if not ds.schema:
+        if not isinstance(ds.schema, dict) or not ds.schema:
             raise CatalogError("dataset schema must list at least one column")
         bad = {c: t for c, t in ds.schema.items() if t not in TYPES}
         if bad:
             raise CatalogError(f"column types must be one of {', '.join(TYPES)}: {bad}")
-        present = self._columns(ds)
-        missing = [c for c in ds.schema if c not in present]
-        if missing:
-            raise CatalogError(f"dataset {ds.id!r}: column(s) {', '.join(missing)} not found "
-                               "in the source")
         for rule in ds.policy:
             unknown = [c for c in rule.columns if c != "*" and c not in ds.schema]
             if unknown:
                 raise CatalogError(f"policy names unknown column(s) {', '.join(unknown)}")
-        self.store.put_dataset({"id": ds.id, "kind": ds.kind, "location": ds.location,
-                                "table_name": ds.table, "schema_json": json.dumps(ds.schema),
-                                "policy_json": json.dumps([vars(r) for r in ds.policy])})
-        return ds
+        present = self._columns(ds)   # confinement first: nothing refused is ever read
+        missing = [c for c in ds.schema if c not in present]
+        if missing:
+            raise CatalogError(f"dataset {ds.id!r}: column(s) {', '.join(missing)} not found "
+                               "in the source")
 
+    # -- reading ------------------------------------------------------------------------------
     def get(self, dataset_id: str) -> Dataset:
         row = self.store.dataset(dataset_id)
         if row is None:
-            raise CatalogError(f"no dataset {dataset_id!r}")
+            raise CatalogError(f"no dataset {dataset_id!r}", 404)
         return _from_row(row)
 
     def list(self) -> list[Dataset]:
@@ -131,58 +229,208 @@ class Catalog:
             raw = self._read_sql(ds, columns)
         return {c: _typed(raw[c], ds.schema[c], dataset_id, c) for c in columns}
 
-    # -- sources --------------------------------------------------------------------------
-    def _columns(self, ds: Dataset) -> list[str]:
+    def describe_source(self, ds: Dataset, *, rows: bool) -> dict[str, Any]:
+        """What an approver sees of this node's input: where it is read from (the resolved
+        file, or the sql source name and table) and, if `rows`, how many rows it has now."""
+        out: dict[str, Any] = {"dataset": ds.id, "kind": ds.kind, "location": ds.location,
+                               "table": ds.table, "path": None, "revision": ds.revision,
+                               "updated": ds.updated, "rows": None, "problem": None}
         try:
-            if ds.kind == "csv":
-                with open_csv(self._path(ds.location)) as fh:
-                    return next(csv.reader(fh), [])
-            if ds.kind == "parquet":
-                pq = _pyarrow()
-                return list(pq.read_schema(self._path(ds.location)).names)
+            if ds.kind == "sql":
+                self._sql_url(ds)
+            else:
+                out["path"] = str(self._file(ds))
+            if rows:
+                out["rows"] = self.count_rows(ds)
+        except CatalogError as exc:
+            out["problem"] = str(exc)
+        return out
+
+    def count_rows(self, ds: Dataset) -> int:
+        """Data rows of the source now (cached per file state for files)."""
+        if ds.kind == "sql":
             import sqlalchemy as sa
 
-            if not ds.table:
-                raise CatalogError("a sql dataset needs `table`")
-            engine = sa.create_engine(ds.location)
+            with self._sql(ds) as engine:
+                table = sa.Table(ds.table, sa.MetaData(), autoload_with=engine)
+                with engine.connect() as conn:
+                    return int(conn.execute(sa.select(sa.func.count()).select_from(table))
+                               .scalar_one())
+        path = self._file(ds)
+        st = path.stat()
+        key = (str(path), st.st_mtime_ns, st.st_size, st.st_ino)
+        n = self._row_cache.get(key)
+        if n is None:
             try:
-                return [c["name"] for c in sa.inspect(engine).get_columns(ds.table)]
-            finally:
-                engine.dispose()
+                if ds.kind == "parquet":
+                    n = _pyarrow().read_metadata(path).num_rows
+                else:
+                    n = len(textfile.read_table(path).rows)
+            except CatalogError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a source inside the roots: say why
+                raise CatalogError(f"dataset {ds.id!r}: cannot read source: "
+                                   f"{type(exc).__name__}") from None
+            if len(self._row_cache) > 256:
+                self._row_cache.clear()
+            self._row_cache[key] = n
+        return n
+
+    # -- confinement --------------------------------------------------------------------------
+    def _denied(self, ds: Dataset) -> CatalogError:
+        if ds.kind == "sql":
+            return CatalogError(f"dataset {ds.id!r}: location of a sql dataset must be the "
+                                "name of one of this node's sql_sources (node.yaml)")
+        return CatalogError(f"dataset {ds.id!r}: location must name an existing {ds.kind} "
+                            "file inside this node's data roots (<home>/data and data_roots "
+                            "in node.yaml)")
+
+    def _file(self, ds: Dataset) -> Path:
+        """The resolved path of a file dataset, or the one refusal for anything else."""
+        return self._confined(ds.location, self._denied(ds))
+
+    def _confined(self, location: str, denied: CatalogError) -> Path:
+        if not location or "\x00" in location:
+            raise denied
+        path = Path(location)
+        path = Path(os.path.abspath(path if path.is_absolute() else self.home / path))
+        roots = [(Path(os.path.abspath(r)), r.resolve()) for r in self.roots]
+        # lexically outside every root: refused before the file system is touched at all
+        if not any(path.is_relative_to(a) or path.is_relative_to(b) for a, b in roots):
+            raise denied
+        try:
+            real = path.resolve(strict=True)
+            st = real.stat()
+        except (OSError, RuntimeError):
+            raise denied from None
+        if not real.is_file() or not any(real.is_relative_to(b) for _, b in roots):
+            raise denied
+        home = self.home.resolve()
+        if real.is_relative_to(home) and real.relative_to(home).parts[:1] != ("data",):
+            raise denied
+        for p in self.protected:
+            try:
+                pst = p.stat()
+            except OSError:
+                continue
+            if (pst.st_dev, pst.st_ino) == (st.st_dev, st.st_ino):
+                raise denied
+        return real
+
+    def _sql_url(self, ds: Dataset) -> str:
+        url = self.sql_sources.get(ds.location)
+        if url is None:
+            raise self._denied(ds)
+        if _same_database(url, self.own_store_url):
+            raise CatalogError(f"dataset {ds.id!r}: sql source {ds.location!r} is this node's "
+                               "own metadata store")
+        db = _sqlite_file(url)
+        if db is not None:   # a SQLite file is a file: the same confinement
+            self._confined(str(db), self._denied(ds))
+        if not ds.table:
+            raise CatalogError("a sql dataset needs `table`")
+        return url
+
+    # -- sources --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _sql(self, ds: Dataset) -> Iterator[Any]:
+        """An engine for a listed source; any failure is one text, the driver's detail goes
+        to the node log only (it may name hosts and ports)."""
+        import sqlalchemy as sa
+
+        url = self._sql_url(ds)
+        engine = None
+        try:
+            engine = sa.create_engine(url)
+            yield engine
         except CatalogError:
             raise
-        except Exception as exc:  # noqa: BLE001 - report which source failed and why
+        except Exception as exc:  # noqa: BLE001
+            log.warning("dataset %s: sql source %s: %s: %s", ds.id, ds.location,
+                        type(exc).__name__, exc)
+            raise CatalogError(f"dataset {ds.id!r}: cannot read table {ds.table!r} of sql "
+                               f"source {ds.location!r} (details in the node log)") from None
+        finally:
+            if engine is not None:
+                engine.dispose()
+
+    def _columns(self, ds: Dataset) -> list[str]:
+        if ds.kind == "sql":
+            import sqlalchemy as sa
+
+            with self._sql(ds) as engine:
+                return [c["name"] for c in sa.inspect(engine).get_columns(ds.table)]
+        path = self._file(ds)
+        try:
+            if ds.kind == "csv":
+                return textfile.read_header(path)
+            return list(_pyarrow().read_schema(path).names)
+        except CatalogError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a source inside the roots: say why
             raise CatalogError(f"dataset {ds.id!r}: cannot read source: "
                                f"{type(exc).__name__}: {exc}") from None
 
     def _read_csv(self, ds: Dataset, columns: list[str]) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {c: [] for c in columns}
-        path = self._path(ds.location)
-        with open_csv(path) as fh:
-            try:
-                for row in csv.DictReader(fh):
-                    for c in columns:
-                        out[c].append(row[c])
-            except UnicodeDecodeError as exc:
-                raise CatalogError(f"dataset {ds.id!r}: {decode_error(ds.location, exc)}") \
-                    from None
+        try:
+            table = textfile.read_table(self._file(ds))
+        except textfile.TableFileError as exc:
+            raise CatalogError(f"dataset {ds.id!r}: {exc}") from None
+        out: dict[str, list[str]] = {}
+        for c in columns:
+            if c not in table.header:
+                raise CatalogError(f"dataset {ds.id!r}: the file has no column {c!r} any more "
+                                   f"(columns: {table.header})")
+            at = table.header.index(c)
+            out[c] = [r[at] if at < len(r) else "" for r in table.rows]
         return out
 
     def _read_parquet(self, ds: Dataset, columns: list[str]) -> dict[str, list[Any]]:
-        table = _pyarrow().read_table(self._path(ds.location), columns=columns)
+        table = _pyarrow().read_table(self._file(ds), columns=columns)
         return {c: table.column(c).to_pylist() for c in columns}
 
     def _read_sql(self, ds: Dataset, columns: list[str]) -> dict[str, list[Any]]:
         import sqlalchemy as sa
 
-        engine = sa.create_engine(ds.location)
-        try:
+        with self._sql(ds) as engine:
             table = sa.Table(ds.table, sa.MetaData(), autoload_with=engine)
             with engine.connect() as conn:
                 rows = conn.execute(sa.select(*[table.c[c] for c in columns])).all()
-        finally:
-            engine.dispose()
         return {c: [r[i] for r in rows] for i, c in enumerate(columns)}
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a sqlite URL (None for other backends or in-memory)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        u = make_url(url)
+    except Exception:  # noqa: BLE001 - not a URL at all: not a sqlite file either
+        return None
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database).absolute()
+
+
+def _same_database(a: str, b: str) -> bool:
+    """Do two SQLAlchemy URLs name the same database (driver, password and query ignored)?"""
+    from sqlalchemy.engine import make_url
+
+    try:
+        ua, ub = make_url(a), make_url(b)
+    except Exception:  # noqa: BLE001
+        return False
+    if ua.get_backend_name() != ub.get_backend_name():
+        return False
+    fa, fb = _sqlite_file(a), _sqlite_file(b)
+    if fa is not None or fb is not None:
+        return fa is not None and fb is not None and fa.resolve() == fb.resolve()
+
+    def host(u):  # type: ignore[no-untyped-def]
+        h = (u.host or "").lower()
+        return "local" if h in _LOCAL_HOSTS else h
+
+    return (host(ua), ua.port, ua.database) == (host(ub), ub.port, ub.database)
 
 
 def _pyarrow():  # type: ignore[no-untyped-def]
@@ -196,17 +444,34 @@ def _pyarrow():  # type: ignore[no-untyped-def]
 def _typed(values: list[Any], kind: str, dataset_id: str, column: str) -> np.ndarray:
     try:
         if kind == "float":
-            return np.asarray([float(v) for v in values], dtype=np.float64)
-        if kind == "int":
+            out = np.asarray([float(v) for v in values], dtype=np.float64)
+        elif kind == "int":
             return np.asarray([int(v) for v in values], dtype=np.int64)
+        else:
+            return np.asarray(["" if v is None else str(v).strip() for v in values],
+                              dtype=object)
     except (TypeError, ValueError):
         # never echo the value: it may be personal data
         raise CatalogError(f"dataset {dataset_id!r}: column {column!r} has a value that is "
                            f"not {kind}") from None
-    return np.asarray(["" if v is None else str(v).strip() for v in values], dtype=object)
+    rows = np.flatnonzero(np.isinf(out))
+    if rows.size:
+        raise CatalogError(
+            f"dataset {dataset_id!r}: column {column!r} is infinite on {rows.size} row(s) "
+            f"(data rows {', '.join(str(r + 1) for r in rows[:5])}); no model or statistic "
+            "can use it: fix or drop those rows")
+    return out
+
+
+def _row(ds: Dataset) -> dict[str, Any]:
+    return {"id": ds.id, "kind": ds.kind, "location": ds.location, "table_name": ds.table,
+            "schema_json": json.dumps(ds.schema),
+            "policy_json": json.dumps([vars(r) for r in ds.policy]),
+            "revision": ds.revision, "updated": ds.updated}
 
 
 def _from_row(row: dict[str, Any]) -> Dataset:
     return Dataset(id=row["id"], kind=row["kind"], location=row["location"],
                    table=row["table_name"], schema=json.loads(row["schema_json"]),
-                   policy=[PolicyRule(**r) for r in json.loads(row["policy_json"])])
+                   policy=[PolicyRule(**r) for r in json.loads(row["policy_json"])],
+                   revision=row.get("revision") or 1, updated=row.get("updated"))

@@ -2,6 +2,10 @@
 
 Only names, addresses, fingerprints, public keys and policy rules live here; private keys are
 separate 0600 files next to it and API tokens are stored hashed in the metadata store.
+
+What the catalog may read is fixed here, by whoever edits this file on the node's machine, and
+not through the API: `data_roots` (folders file datasets may come from, besides
+`<home>/data`) and `sql_sources` (name -> SQLAlchemy URL; a sql dataset names one).
 """
 
 from __future__ import annotations
@@ -13,11 +17,27 @@ from typing import Any
 
 import yaml
 
+from yinji.crypto.profile import PROFILES
+
 CONFIG_FILE = "node.yaml"
 
 
 class ConfigError(ValueError):
     """A configuration that cannot be used; the message names the file and the field."""
+
+
+_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0}
+
+
+def parse_lifetime(text: str | None) -> float | None:
+    """'90d', '12h', '30m' -> seconds; 'never' (or None) -> None."""
+    if text is None or str(text).strip().lower() == "never":
+        return None
+    t = str(text).strip().lower()
+    if len(t) < 2 or t[-1] not in _UNITS or not t[:-1].isdigit() or int(t[:-1]) == 0:
+        raise ValueError(f"a lifetime is N followed by d, h or m (e.g. 90d), or never; "
+                         f"got {text!r}")
+    return int(t[:-1]) * _UNITS[t[-1]]
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -34,7 +54,7 @@ class PeerConfig:
     name: str
     dataplane: str                  # HOST:PORT of its mutual-TLS data plane
     fingerprint: str                # SHA-256 of its TLS certificate (hex)
-    signing_key: str                # its Ed25519 public key (base64), signs approvals/audit
+    signing_key: str                # its public signing key (base64; Ed25519 or SM2 by profile)
     cert: str                       # path of its certificate, relative to the home folder
     api: str = ""                   # its REST API base URL (informational)
     pir: dict[str, str] = field(default_factory=dict)  # its PIR services: id -> HOST:PORT
@@ -61,15 +81,23 @@ class PirServiceConfig:
 @dataclass
 class NodeConfig:
     name: str
+    crypto_profile: str = "international"  # or "sm" (SM2/SM3/SM4); fixed at `node init`
     api_host: str = "127.0.0.1"
     api_port: int = 8700
     dataplane_host: str = "127.0.0.1"
     dataplane_port: int = 8800
     database_url: str | None = None     # default: SQLite file node.db in the home folder
     job_timeout: float = 120.0           # seconds a job may wait for peers or messages
+    proposal_ttl: float = 86_400.0       # seconds a proposal may wait for every approval
+    anchor_period: float = 60.0          # seconds between audit-head anchors to peers (0: only
+                                         # on stop and on demand; yinji.node.anchors)
     peers: dict[str, PeerConfig] = field(default_factory=dict)
     auto_approve: list[dict[str, Any]] = field(default_factory=list)
     pir: dict[str, PirServiceConfig] = field(default_factory=dict)
+    data_roots: list[str] = field(default_factory=list)      # besides <home>/data; relative
+    #                                                          paths are relative to home
+    sql_sources: dict[str, str] = field(default_factory=dict)  # name -> SQLAlchemy URL
+    token_lifetime: str = "90d"          # default API token lifetime: N d|h|m, or "never"
     home: Path = field(default=Path("."), repr=False, compare=False)
 
     # -- files --------------------------------------------------------------------------
@@ -88,6 +116,16 @@ class NodeConfig:
     @property
     def signing_key_file(self) -> Path:
         return self.home / "signing.key"
+
+    @property
+    def data_dir(self) -> Path:
+        """The default data root, `<home>/data`."""
+        return self.home / "data"
+
+    @property
+    def data_root_paths(self) -> list[Path]:
+        """Folders file datasets may be read from: `<home>/data`, then `data_roots`."""
+        return [self.data_dir, *(self.home / r for r in self.data_roots)]
 
     @property
     def db_url(self) -> str:
@@ -133,7 +171,28 @@ class NodeConfig:
         unknown = set(raw) - known
         if unknown:
             raise ConfigError(f"{path}: unknown field(s) {', '.join(sorted(unknown))}")
-        return cls(peers=peers, pir=pir, home=home, **raw)
+        ttl = raw.get("proposal_ttl", 1.0)
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
+            raise ConfigError(f"{path}: proposal_ttl must be a positive number of seconds, "
+                              f"got {ttl!r}")
+        if raw.get("crypto_profile", "international") not in PROFILES:
+            raise ConfigError(f"{path}: crypto_profile must be one of "
+                              f"{', '.join(map(repr, PROFILES))}, got {raw['crypto_profile']!r}")
+        cfg = cls(peers=peers, pir=pir, home=home, **raw)
+        cfg._check_sources(path)
+        return cfg
+
+    def _check_sources(self, path: Path) -> None:
+        roots, sources = self.data_roots, self.sql_sources
+        if not isinstance(roots, list) or not all(isinstance(r, str) and r for r in roots):
+            raise ConfigError(f"{path}: data_roots must be a list of folder paths")
+        if not isinstance(sources, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and v for k, v in sources.items()):
+            raise ConfigError(f"{path}: sql_sources must map names to SQLAlchemy URLs")
+        try:
+            parse_lifetime(self.token_lifetime)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: token_lifetime: {exc}") from None
 
     def save(self) -> None:
         data = asdict(self)

@@ -8,10 +8,20 @@ the refusal is reported to `on_refused` (the node audits it).
 
 After the hello the dialer sends one JSON request frame:
     {"op": "msg", "body": {...}}                 -> one JSON reply frame, then close
+    {"op": "anchor", "body": {...}}              -> the same, for audit-head anchoring
+                                                   (yinji.node.anchors): kept apart from job
+                                                   messages, which are audited one by one
     {"op": "channel", "job": ID, "spec_hash": H} -> {"ok": true} and the connection becomes
                                                    that job's `TlsChannel` between the two
 A job's channels follow the `tls_network` rule: of two parties, the one whose name sorts first
 dials. The acceptor only takes a channel for a job it has approved with the same spec hash.
+
+JSON frames are at most 4 MiB and nested at most 64 deep (checked on the raw bytes before
+decoding, so a deeply nested message is a clear refusal, never a RecursionError).
+
+Every request names the dialer's crypto profile and every reply the acceptor's; either side
+refuses a peer of another profile (`yinji.crypto.profile.mismatch`: the message names both
+nodes and profiles), before the request is handled, and the acceptor reports the refusal.
 """
 
 from __future__ import annotations
@@ -24,6 +34,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from yinji.crypto.profile import DEFAULT, mismatch
 from yinji.net.channel import ChannelError, Party, PeerUnavailable
 from yinji.net.connect import (
     Address,
@@ -38,7 +51,11 @@ from yinji.net.framing import encode_bytes, read_frame
 from yinji.net.tls import TlsChannel
 
 _MAX_REQUEST = 4 << 20
+_MAX_DEPTH = 64
 _HANDSHAKE_TIMEOUT = 10.0
+_BRACKET = np.zeros(256, np.int8)
+_BRACKET[[ord("["), ord("{")]] = 1
+_BRACKET[[ord("]"), ord("}")]] = -1
 
 Handler = Callable[[str, dict[str, Any]], dict[str, Any]]
 ChannelCheck = Callable[[str, str, str], str | None]
@@ -49,24 +66,55 @@ def _send_json(sock: ssl.SSLSocket, obj: dict[str, Any]) -> None:
     sock.sendall(header + payload)
 
 
+def json_depth(data: bytes) -> int:
+    """How deeply arrays and objects nest in JSON text: brackets inside strings do not count,
+    and a quote is escaped when an odd run of backslashes precedes it. Vectorised over the
+    positions of quotes, backslashes and brackets only."""
+    b = np.frombuffer(data, np.uint8)
+    quotes, slashes = np.flatnonzero(b == ord('"')), np.flatnonzero(b == ord("\\"))
+    brackets = np.flatnonzero(_BRACKET[b])
+    if len(slashes) and len(quotes):   # drop quotes preceded by an odd run of backslashes
+        run_start = np.maximum.accumulate(
+            np.where(np.diff(slashes, prepend=-2) != 1, slashes, 0))
+        i = np.minimum(np.searchsorted(slashes, quotes - 1), len(slashes) - 1)
+        run = np.where(slashes[i] == quotes - 1, quotes - run_start[i], 0)
+        quotes = quotes[run % 2 == 0]
+    structural = brackets[np.searchsorted(quotes, brackets) % 2 == 0]
+    steps = _BRACKET[b[structural]]
+    return int(max(np.cumsum(steps, dtype=np.int64).max(), 0)) if len(steps) else 0
+
+
 def _recv_json(sock: ssl.SSLSocket, peer: str) -> dict[str, Any]:
     frame = read_frame(sock.recv_into, max_payload=_MAX_REQUEST, peer=peer)
     if frame.kind:
         raise ChannelError(f"{peer} sent an array where a JSON message was expected")
-    obj = json.loads(bytes(frame.value).decode())
+    data = bytes(frame.value)
+    if data.count(b"[") + data.count(b"{") > _MAX_DEPTH and json_depth(data) > _MAX_DEPTH:
+        raise ChannelError(f"{peer} sent JSON nested deeper than {_MAX_DEPTH} levels")
+    obj = json.loads(data.decode())
     if not isinstance(obj, dict):
         raise ChannelError(f"{peer} sent a JSON message that is not an object")
     return obj
+
+
+def _answer(handler: Handler, peer: str, request: dict[str, Any]) -> dict[str, Any]:
+    body = request.get("body")
+    try:
+        return handler(peer, body if isinstance(body, dict) else {})
+    except Exception as exc:  # noqa: BLE001 - the peer gets the reason
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
 class DataPlane:
     def __init__(self, name: str, bind: Address, tls: Callable[[], TlsConfig],
                  peer_address: Callable[[str], Address], handler: Handler,
                  channel_check: ChannelCheck,
-                 on_refused: Callable[[str, str], None] = lambda who, why: None) -> None:
-        self.name, self.bind = name, bind
+                 on_refused: Callable[[str, str], None] = lambda who, why: None,
+                 anchor_handler: Handler | None = None, profile: str = DEFAULT) -> None:
+        self.name, self.bind, self.profile = name, bind, profile
         self._tls, self._peer_address = tls, peer_address
         self._handler, self._channel_check, self._on_refused = handler, channel_check, on_refused
+        self._anchor_handler = anchor_handler
         self._pending: dict[tuple[str, str], tuple[float, ssl.SSLSocket]] = {}
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -83,6 +131,11 @@ class DataPlane:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._listener is not None:
+            try:   # wakes the accept loop at once on Linux (else it notices within 0.5 s)
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self._thread is not None:
             self._thread.join(5)
         if self._listener is not None:
@@ -125,26 +178,38 @@ class DataPlane:
             _send_hello(sock, self.name)
             request = _recv_json(sock, peer)
             op = request.get("op")
-            if op == "msg":
+            theirs = request.get("profile") or DEFAULT
+            if theirs != self.profile:
+                why = mismatch(self.name, self.profile, peer, str(theirs)[:40])
+                _send_json(sock, {"ok": False, "error": why, "profile": self.profile})
+                self._on_refused(peer, why)
+            elif op == "msg":
+                body = request.get("body") or {}
+                if not isinstance(body, dict):
+                    raise ChannelError(f"{peer} sent a message body that is not an object")
                 try:
-                    reply = self._handler(peer, request.get("body") or {})
+                    reply = self._handler(peer, body)
                 except Exception as exc:  # noqa: BLE001 - the peer gets the reason
                     reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-                _send_json(sock, reply)
+                _send_json(sock, {**reply, "profile": self.profile})
+            elif op == "anchor" and self._anchor_handler is not None:
+                _send_json(sock, {**_answer(self._anchor_handler, peer, request),
+                                  "profile": self.profile})
             elif op == "channel":
                 job, spec_hash = str(request.get("job", "")), str(request.get("spec_hash", ""))
                 reason = self._channel_check(peer, job, spec_hash)
                 if reason:
-                    _send_json(sock, {"ok": False, "error": reason})
+                    _send_json(sock, {"ok": False, "error": reason, "profile": self.profile})
                 else:
-                    _send_json(sock, {"ok": True})
+                    _send_json(sock, {"ok": True, "profile": self.profile})
                     sock.settimeout(None)
                     with self._cond:
                         self._pending[(job, peer)] = (time.monotonic(), sock)
                         self._cond.notify_all()
                     keep = True
             else:
-                _send_json(sock, {"ok": False, "error": f"unknown op {op!r}"})
+                _send_json(sock, {"ok": False, "error": f"unknown op {op!r}",
+                                  "profile": self.profile})
         except (PeerUnavailable, ChannelError, ssl.SSLError, OSError, ValueError) as exc:
             self._on_refused(peer, _tls_reason(exc))
         finally:
@@ -152,21 +217,30 @@ class DataPlane:
                 sock.close()
 
     # -- client -----------------------------------------------------------------------------
-    def _dial(self, peer: str, timeout: float) -> ssl.SSLSocket:
+    def _dial(self, peer: str, timeout: float, retry: bool = True) -> ssl.SSLSocket:
         config = self._tls()
         if peer not in config.pins or peer == self.name:
             raise PeerUnavailable(f"{self.name}: {peer!r} is not a known peer")
         sock = dial(self.name, peer, self._peer_address(peer), config,
-                    config.context(server=False), time.monotonic() + timeout)
+                    config.context(server=False), time.monotonic() + timeout, retry)
         sock.settimeout(timeout)
         return sock
 
-    def request(self, peer: str, body: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
-        """Send one control message to `peer` and return its reply."""
-        sock = self._dial(peer, timeout)
+    def _check_profile(self, peer: str, reply: dict[str, Any]) -> dict[str, Any]:
+        theirs = reply.pop("profile", None) or DEFAULT
+        if theirs != self.profile:
+            raise PeerUnavailable(f"{self.name}: refused {peer!r}: "
+                                  + mismatch(self.name, self.profile, peer, str(theirs)[:40]))
+        return reply
+
+    def request(self, peer: str, body: dict[str, Any], timeout: float = 10.0,
+                op: str = "msg", retry: bool = True) -> dict[str, Any]:
+        """Send one control message (`op` "msg" or "anchor") to `peer`; return its reply.
+        With `retry`, a refused connection is retried until `timeout` (a peer starting up)."""
+        sock = self._dial(peer, timeout, retry)
         try:
-            _send_json(sock, {"op": "msg", "body": body})
-            return _recv_json(sock, peer)
+            _send_json(sock, {"op": op, "body": body, "profile": self.profile})
+            return self._check_profile(peer, _recv_json(sock, peer))
         except (ssl.SSLError, OSError) as exc:
             raise PeerUnavailable(f"{self.name}: {peer!r}: {_tls_reason(exc)}") from None
         finally:
@@ -184,8 +258,9 @@ class DataPlane:
                     continue
                 sock = self._dial(peer, max(deadline - time.monotonic(), 0.1))
                 try:
-                    _send_json(sock, {"op": "channel", "job": job_id, "spec_hash": spec_hash})
-                    reply = _recv_json(sock, peer)
+                    _send_json(sock, {"op": "channel", "job": job_id, "spec_hash": spec_hash,
+                                      "profile": self.profile})
+                    reply = self._check_profile(peer, _recv_json(sock, peer))
                 except BaseException:
                     sock.close()
                     raise

@@ -1,5 +1,9 @@
-"""A node's identity: its TLS certificate and key (data plane), its Ed25519 signing key (audit
-entries and approvals), and the peers it trusts.
+"""A node's identity: its TLS certificate and key (data plane), its signing key (audit
+entries and approvals: Ed25519, or SM2 under the `sm` crypto profile), and the peers it trusts.
+
+The crypto profile is chosen once, at `init_node`: it decides the kind of signing key, and
+`signing_key` refuses a key file of the other kind, so a node cannot silently switch. A peer
+is added only if its bundle names the same profile and carries a public key of that kind.
 
 Groups here are CA-less: each node has a `self_signed_cert`; a peer is added with its
 certificate and the fingerprint the operator obtained out of band. The trust file the TLS
@@ -22,16 +26,23 @@ from yinji.crypto.certs import (
     self_signed_cert,
     write_cert_key,
 )
-from yinji.crypto.sign import SigningKey
+from yinji.crypto.profile import DEFAULT, ProfileMismatch, get_profile, mismatch
+from yinji.crypto.sign import KeyFormatError, SigningKey, Sm2SigningKey
 from yinji.net.connect import TlsConfig
 from yinji.node.config import ConfigError, NodeConfig, PeerConfig, parse_address
 
 
 def init_node(home: str | os.PathLike[str], name: str, *, api_port: int = 8700,
               dataplane_port: int = 8800, host: str = "127.0.0.1",
-              database_url: str | None = None) -> NodeConfig:
-    """Create the node's folder: config, TLS key pair and certificate, signing key."""
+              database_url: str | None = None,
+              crypto_profile: str = DEFAULT) -> NodeConfig:
+    """Create the node's folder: config, TLS key pair and certificate, signing key of the
+    crypto profile's kind (fixed for the node's life)."""
     home = Path(home)
+    try:
+        profile = get_profile(crypto_profile)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     if (home / "node.yaml").exists():
         raise ConfigError(f"{home}: a node already lives here")
     if not name or not name.isascii() or any(c in name for c in "/: "):
@@ -40,16 +51,21 @@ def init_node(home: str | os.PathLike[str], name: str, *, api_port: int = 8700,
     os.chmod(home, 0o700)
     (home / "peers").mkdir(exist_ok=True)
     write_cert_key(self_signed_cert(name), home / "tls", "node")
-    SigningKey.generate().save(home / "signing.key")
-    cfg = NodeConfig(name=name, api_host=host, api_port=api_port, dataplane_host=host,
-                     dataplane_port=dataplane_port, database_url=database_url, home=home)
+    profile.generate_key().save(home / "signing.key")
+    cfg = NodeConfig(name=name, crypto_profile=profile.name, api_host=host, api_port=api_port,
+                     dataplane_host=host, dataplane_port=dataplane_port,
+                     database_url=database_url, home=home)
     cfg.save()
     rebuild_trust(cfg)
     return cfg
 
 
-def signing_key(cfg: NodeConfig) -> SigningKey:
-    return SigningKey.load(cfg.signing_key_file)
+def signing_key(cfg: NodeConfig) -> SigningKey | Sm2SigningKey:
+    """The node's signing key; refuses one of another profile than node.yaml names."""
+    try:
+        return get_profile(cfg.crypto_profile).load_key(cfg.signing_key_file)
+    except (ProfileMismatch, KeyFormatError) as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def own_fingerprint(cfg: NodeConfig) -> str:
@@ -58,7 +74,8 @@ def own_fingerprint(cfg: NodeConfig) -> str:
 
 def export_bundle(cfg: NodeConfig) -> dict[str, Any]:
     """What a peer needs to add this node (public material only)."""
-    return {"name": cfg.name, "dataplane": cfg.dataplane, "api": cfg.api_url,
+    return {"name": cfg.name, "crypto_profile": cfg.crypto_profile,
+            "dataplane": cfg.dataplane, "api": cfg.api_url,
             "cert": cfg.cert_file.read_text(), "fingerprint": own_fingerprint(cfg),
             "signing_key": signing_key(cfg).public,
             "pir": {i: f"{cfg.dataplane_host}:{p.port}" for i, p in sorted(cfg.pir.items())}}
@@ -70,6 +87,13 @@ def add_peer(cfg: NodeConfig, bundle: dict[str, Any], expected_fingerprint: str)
     name = bundle["name"]
     if name == cfg.name:
         raise ConfigError(f"{name!r} is this node itself")
+    theirs = bundle.get("crypto_profile") or DEFAULT  # bundles from before profiles
+    if theirs != cfg.crypto_profile:
+        raise ConfigError(mismatch(cfg.name, cfg.crypto_profile, f"peer {name!r}", theirs))
+    try:
+        get_profile(cfg.crypto_profile).check_public(bundle["signing_key"])
+    except KeyFormatError as exc:
+        raise ConfigError(f"peer {name!r}: signing key: {exc}") from None
     cert = bundle["cert"].encode()
     got = fingerprint(cert)
     if got != normalize_fingerprint(expected_fingerprint):

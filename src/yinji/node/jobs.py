@@ -1,19 +1,30 @@
 """Jobs: proposal, signed approvals, execution and outcome, agreed between the participants.
 
 Lifecycle: proposed -> approved -> running -> succeeded | failed, or proposed -> rejected,
-or (any non-final state) -> cancelled / failed.
+or proposed -> expired, or (any non-final state) -> cancelled / failed.
 
 - The proposer sends the spec to every participant. Each stores it, audits it and decides
   (policy, or later a person); a decision is a record {job_id, node, decision, spec_hash,
-  reason, ts} signed with the node's Ed25519 key and sent to the proposer.
+  reason, ts} signed with the node's key and sent to the proposer. Spec, approval and
+  result hashes and the signatures follow the node's crypto profile: SHA-256 / Ed25519, or
+  SM3 / SM2 under `sm` (every participant has the same profile: nodes of another refuse).
 - When every participant has approved, the proposer sends all signed approvals to everyone
   ("start"). Each node checks every signature and that every approval names the spec hash it
   stored itself, so a node never runs a job whose parameters differ from what it approved;
   the job's audit entries carry the hash of that set of approvals (`approvals_hash`), the
   same on every node.
 - A rejection is forwarded by the proposer to everyone; nobody touches data for it.
+- What an approver sees of a job (`public`, `local_input`): besides the spec, this node's own
+  input -- dataset, registered location, the file actually read or the sql source and table,
+  revision and, while the job is proposed, its row count now. It is never sent to peers.
+- A proposal not approved by everyone within `proposal_ttl` seconds (node.yaml, default 24 h,
+  by this node's clock from when it stored the proposal) expires: it moves to `expired`
+  (audited) and the other participants are told, so nothing waits for approval forever.
+- A peer's proposal of the wrong shape is refused before it is stored (`policy.malformed`);
+  whatever goes wrong while deciding on a stored one fails the job with the reason.
 - Data are read only inside the runner of an approved job, after checking the column policy
-  again. Any failure (peer gone, node restarted, timeout, bad input) marks the job failed
+  again, and only if the dataset was not updated since this node approved (an update after
+  approval fails the job: what was approved is not what would be read). Any failure (peer gone, node restarted, timeout, bad input) marks the job failed
   locally with the reason and tells the other participants, which mark it failed too. Jobs
   only read data; nothing is written back to a dataset.
 """
@@ -27,6 +38,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from yinji.crypto.profile import CryptoProfile, get_profile
 from yinji.net.channel import Party
 from yinji.node.audit import (
     ApprovalEvent,
@@ -34,15 +46,15 @@ from yinji.node.audit import (
     JobStateEvent,
     ResultDeliveredEvent,
     canonical,
-    sha256_hex,
 )
-from yinji.node.policy import admissible, evaluate, participants
+from yinji.node.catalog import CatalogError
+from yinji.node.policy import admissible, evaluate, malformed, participants
 from yinji.node.runners import RUNNERS, RunContext
 
 if TYPE_CHECKING:
     from yinji.node.node import Node
 
-FINAL = ("succeeded", "failed", "cancelled", "rejected")
+FINAL = ("succeeded", "failed", "cancelled", "rejected", "expired")
 ACTIVE = ("proposed", "approved", "running")
 _APPROVAL_TAG = b"yinji-approval/1 "
 _HOLD_ENV = "YINJI_TEST_HOLD_STAGE"  # fault-injection tests: block this node at a stage
@@ -56,22 +68,24 @@ class JobError(Exception):
         self.status = status
 
 
-def spec_hash(spec: dict[str, Any]) -> str:
-    return sha256_hex(canonical(spec))
+def spec_hash(spec: dict[str, Any], profile: str | CryptoProfile = "international") -> str:
+    return get_profile(profile).hash_hex(canonical(spec))
 
 
-def approval_hash(record: dict[str, Any], signature: str) -> str:
-    return sha256_hex(canonical({"record": record, "signature": signature}))
+def approval_hash(record: dict[str, Any], signature: str,
+                  profile: str | CryptoProfile = "international") -> str:
+    return get_profile(profile).hash_hex(canonical({"record": record, "signature": signature}))
 
 
-def approvals_hash(hashes: list[str]) -> str:
-    return sha256_hex(canonical(sorted(hashes)))
+def approvals_hash(hashes: list[str], profile: str | CryptoProfile = "international") -> str:
+    return get_profile(profile).hash_hex(canonical(sorted(hashes)))
 
 
 class JobEngine:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.cfg, self.store, self.audit = node.cfg, node.store, node.audit
+        self.profile = get_profile(node.key.profile)
         self._parties: dict[str, Party] = {}
         self._lock = threading.Lock()
 
@@ -101,6 +115,9 @@ class JobEngine:
                 continue
             threading.Thread(target=self._notice, args=(peer, body, timeout), daemon=True,
                              name=f"yinji-notice {peer}").start()
+
+    def _background(self, target: Any, *args: Any) -> None:
+        threading.Thread(target=target, args=args, daemon=True).start()
 
     def _notice(self, peer: str, body: dict[str, Any], timeout: float) -> None:
         try:
@@ -152,7 +169,7 @@ class JobEngine:
         return self.public(self._job(spec["id"]))
 
     def _store_proposal(self, spec: dict[str, Any]) -> bool:
-        h = spec_hash(spec)
+        h = spec_hash(spec, self.profile)
         inserted = self.store.insert_job({"id": spec["id"], "proposer": spec["proposer"],
                                           "protocol": spec["protocol"],
                                           "spec_json": canonical(spec).decode(),
@@ -176,6 +193,9 @@ class JobEngine:
         """This node approves or rejects a proposed job (policy or a person)."""
         row = self._job(job_id)
         spec = self._spec(row)
+        if row["state"] == "proposed" and self._stale(row):
+            self._expire(row)
+            row = self._job(job_id)
         if row["state"] != "proposed":
             raise JobError(f"job {job_id} is {row['state']}, not waiting for approval", 409)
         if decision == "approve":
@@ -209,16 +229,15 @@ class JobEngine:
             return f"approval from {record['node']} is for a different job or spec"
         if record.get("node") not in participants(self._spec(row)):
             return f"{record['node']} is not a participant"
-        from yinji.crypto.sign import verify
-
         try:
-            ok = verify(key, bytes.fromhex(signature), _APPROVAL_TAG + canonical(record))
+            ok = self.profile.verify(key, bytes.fromhex(signature),
+                                     _APPROVAL_TAG + canonical(record))
         except ValueError:
             ok = False
         return None if ok else f"approval from {record['node']} has an invalid signature"
 
     def _record(self, record: dict[str, Any], signature: str, by: str) -> bool:
-        digest = approval_hash(record, signature)
+        digest = approval_hash(record, signature, self.profile)
         stored = self.store.put_approval(record["job_id"], record["node"], record["decision"],
                                          record, signature, digest)
         if stored:
@@ -281,7 +300,8 @@ class JobEngine:
             raise JobError(f"{self.cfg.name} has not approved job {job_id}", 409)
         for a in signed:
             self._record(a["record"], a["signature"], by=a["record"]["node"])
-        digest = approvals_hash([approval_hash(a["record"], a["signature"]) for a in signed])
+        digest = approvals_hash([approval_hash(a["record"], a["signature"], self.profile)
+                                 for a in signed], self.profile)
         return self._state(job_id, "approved", ("proposed",), approvals_hash=digest)
 
     # -- peers' messages ----------------------------------------------------------------------
@@ -289,18 +309,21 @@ class JobEngine:
         kind = msg.get("type")
         try:
             if kind == "propose":
-                spec = msg["spec"]
+                spec = msg.get("spec")
+                problems = malformed(spec)
+                if problems:
+                    raise JobError(f"malformed proposal from {peer}: " + "; ".join(problems))
                 if spec.get("proposer") != peer:
                     raise JobError(f"{peer} proposed a job in the name of {spec.get('proposer')}")
                 if self.cfg.name not in participants(spec):
                     raise JobError(f"{self.cfg.name} is not a participant of this job")
                 existing = self.store.job(spec["id"])
                 if existing is not None:
-                    if existing["spec_hash"] != spec_hash(spec):
+                    if existing["spec_hash"] != spec_hash(spec, self.profile):
                         raise JobError("a different job with this id exists")
                     return {"ok": True}
                 self._store_proposal(spec)
-                threading.Thread(target=self._policy_later, args=(spec,), daemon=True).start()
+                self._background(self._policy_later, spec)
                 return {"ok": True}
             job_id = msg.get("job_id") or (msg.get("approval") or {}).get("record", {}).get(
                 "job_id", "")
@@ -323,8 +346,12 @@ class JobEngine:
             elif kind == "start":
                 if peer != spec["proposer"]:
                     raise JobError("only the proposer starts a job", 403)
+                if row["state"] == "proposed" and self._stale(row):
+                    self._expire(row)
                 if self._approve_all(job_id, msg["approvals"]):
                     self._launch(job_id)
+                elif self._job(job_id)["state"] != "approved":
+                    raise JobError(f"job {job_id} is {self._job(job_id)['state']} here", 409)
             elif kind == "rejected":
                 a = msg["approval"]
                 problem = self._verify(a["record"], a["signature"], row)
@@ -336,6 +363,8 @@ class JobEngine:
             elif kind == "cancelled":
                 self._state(job_id, "cancelled", ACTIVE, f"cancelled by {peer}")
                 self._abort(job_id)
+            elif kind == "expired":
+                self._state(job_id, "expired", ("proposed",), f"the proposal expired at {peer}")
             elif kind == "failed":
                 self._state(job_id, "failed", ACTIVE, f"failed at {peer}: {msg.get('reason', '')}")
                 self._abort(job_id)
@@ -348,14 +377,34 @@ class JobEngine:
     def _policy_later(self, spec: dict[str, Any]) -> None:
         try:
             self._decide_by_policy(spec)
-        except JobError as exc:
-            self.fail(spec["id"], f"{self.cfg.name} could not decide: {exc}")
+        except Exception as exc:  # noqa: BLE001 - never leave a proposal undecided
+            reason = exc if isinstance(exc, JobError) else f"{type(exc).__name__}: {exc}"
+            self.fail(spec["id"], f"{self.cfg.name} could not decide: {reason}")
 
     def _after_decision_safe(self, job_id: str, approval: dict[str, Any]) -> None:
         try:
             self._after_decision(job_id, approval)
-        except JobError as exc:
-            self.fail(job_id, str(exc))
+        except Exception as exc:  # noqa: BLE001
+            self.fail(job_id, str(exc) if isinstance(exc, JobError)
+                      else f"{type(exc).__name__}: {exc}")
+
+    # -- expiry -------------------------------------------------------------------------------
+    def _stale(self, row: dict[str, Any], now: float | None = None) -> bool:
+        return (time.time() if now is None else now) - row["created"] > self.cfg.proposal_ttl
+
+    def _expire(self, row: dict[str, Any]) -> None:
+        reason = f"not approved by every participant within {self.cfg.proposal_ttl:g} s"
+        if self._state(row["id"], "expired", ("proposed",), reason):
+            self._broadcast(participants(self._spec(row)),
+                            {"type": "expired", "job_id": row["id"]})
+
+    def expire(self, now: float | None = None) -> int:
+        """Expire every proposal older than `proposal_ttl`; returns how many."""
+        stale = [r for r in self.store.list_jobs("proposed", limit=100_000)
+                 if self._stale(r, now)]
+        for row in stale:
+            self._expire(row)
+        return len(stale)
 
     def channel_check(self, peer: str, job_id: str, hash_: str) -> str | None:
         row = self.store.job(job_id)
@@ -398,6 +447,7 @@ class JobEngine:
             inputs = None
             mine = spec["inputs"].get(self.cfg.name)
             if mine is not None:
+                self._unchanged_since_approval(job_id, mine["dataset"])
                 others = [p for p in participants(spec) if p != self.cfg.name]
                 problems = self.node.catalog.check(mine["dataset"], mine["columns"],
                                                    spec["protocol"], others)
@@ -418,7 +468,7 @@ class JobEngine:
             party.close()
             if result is not None:
                 text = canonical(result).decode()
-                digest = sha256_hex(text.encode())
+                digest = self.profile.hash_hex(text.encode())
                 self.store.put_result(job_id, text, digest)
                 self.audit.append(ResultDeliveredEvent(job_id, self.cfg.name, digest))
             self.store.set_progress(job_id, 1.0, "done")
@@ -430,6 +480,15 @@ class JobEngine:
                 self._parties.pop(job_id, None)
             if party is not None:
                 party.close()
+
+    def _unchanged_since_approval(self, job_id: str, dataset_id: str) -> None:
+        mine = {a["node"]: a for a in self.store.approvals(job_id)}.get(self.cfg.name)
+        approved = json.loads(mine["record_json"])["ts"] if mine else None
+        updated = self.node.catalog.get(dataset_id).updated
+        # the record's ts is rounded to 1 ms: an update within 1 ms before counts as after
+        if approved is not None and updated is not None and updated >= approved - 0.001:
+            raise JobError(f"dataset {dataset_id!r} was updated after {self.cfg.name} approved "
+                           "this job; propose it again")
 
     def _abort(self, job_id: str) -> None:
         with self._lock:
@@ -460,6 +519,7 @@ class JobEngine:
         for state in ("approved", "running"):
             for row in self.store.list_jobs(state, limit=100_000):
                 self.fail(row["id"], "node restarted while the job was running")
+        self.expire()
 
     # -- views --------------------------------------------------------------------------------
     def public(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -473,4 +533,19 @@ class JobEngine:
                                "signature": a["signature"]} for a in approvals],
                 "approvals_hash": row["approvals_hash"] or "",
                 "has_result": self.store.result(row["id"]) is not None,
-                "created": row["created"], "updated": row["updated"]}
+                "created": row["created"], "updated": row["updated"],
+                "local_input": self._local_input(self._spec(row), row["state"])}
+
+    def _local_input(self, spec: dict[str, Any], state: str) -> dict[str, Any] | None:
+        """This node's own input as its approvers see it: location, and while the job waits
+        for approval the row count now (counting reads the source, so only then)."""
+        mine = (spec.get("inputs") or {}).get(self.cfg.name)
+        if mine is None:
+            return None
+        try:
+            ds = self.node.catalog.get(mine["dataset"])
+        except CatalogError as exc:
+            return {"dataset": mine["dataset"], "columns": mine["columns"],
+                    "problem": str(exc)}
+        out = self.node.catalog.describe_source(ds, rows=state == "proposed")
+        return {**out, "columns": mine["columns"]}

@@ -1,20 +1,34 @@
-"""`Node`: one company's runtime, built explicitly from its home folder (nothing global)."""
+"""`Node`: one company's runtime, built explicitly from its home folder (nothing global).
+
+`start` writes the `node started` entry, `stop` the `node stopped` one (`yinji node serve`
+calls it on SIGTERM and SIGINT alike). While running, a housekeeping thread expires stale
+proposals and writes the summaries of rate-limited audit events (`yinji.node.repeats`).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
+from yinji.crypto.profile import get_profile
 from yinji.node import identity
-from yinji.node.audit import AuditLog, NodeEvent, PeerCallEvent
+from yinji.node.anchors import STOP_TIMEOUT, Anchors, sender
+from yinji.node.audit import AuditLog, NodeEvent, PeerCallEvent, check_log_profile
 from yinji.node.catalog import Catalog
 from yinji.node.config import NodeConfig
 from yinji.node.dataplane import DataPlane
 from yinji.node.jobs import JobEngine
 from yinji.node.model_runners import ModelServing
 from yinji.node.pir_services import PirServices
+from yinji.node.repeats import Repeats
 from yinji.node.store import Store, open_store
-from yinji.node.tokens import hash_token, new_token
+from yinji.node.tokens import Tokens
+
+HOUSEKEEPING_S = 60.0   # how often stale proposals expire and audit summaries are written
+_log = logging.getLogger(__name__)
 
 
 class Node:
@@ -23,18 +37,31 @@ class Node:
         self.cfg = NodeConfig.load(self.home)
         if database_url:
             self.cfg.database_url = database_url
-        self.key = identity.signing_key(self.cfg)
+        self.key = identity.signing_key(self.cfg)      # of cfg.crypto_profile's kind
+        self.profile = get_profile(self.cfg.crypto_profile)
         self.store: Store = open_store(self.cfg.db_url)
+        try:
+            check_log_profile(self.store, self.profile)  # a profile is fixed at init
+        except BaseException:
+            self.store.close()
+            raise
         self.audit = AuditLog(self.store, self.key, self.cfg.name)
-        self.catalog = Catalog(self.store, self.home)
+        self.repeats = Repeats(self.audit.append)
+        self.catalog = Catalog.for_node(self.cfg, self.store, self.audit)
+        self.tokens = Tokens(self.store, self.audit, self.cfg.token_lifetime)
         self.jobs = JobEngine(self)
         self._tls = identity.tls_config(self.cfg)
         self.dataplane = DataPlane(
             self.cfg.name, (self.cfg.dataplane_host, self.cfg.dataplane_port),
             lambda: self._tls, lambda p: self.cfg.peers[p].address,
-            self._on_message, self.jobs.channel_check, self._on_refused)
+            self._on_message, self.jobs.channel_check, self._on_refused,
+            anchor_handler=lambda peer, body: self.anchors.handle(peer, body),
+            profile=self.profile.name)
+        self.anchors = Anchors(self.cfg, self.store, self.key, self.audit, sender(self.dataplane))
         self.pir = PirServices(self)
         self.models = ModelServing(self)
+        self._stopping = threading.Event()
+        self._housekeeper: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -46,29 +73,71 @@ class Node:
         except BaseException:
             self.dataplane.stop()
             raise
+        self._housekeeper = threading.Thread(target=self._housekeeping, daemon=True,
+                                             name=f"yinji-housekeeping {self.cfg.name}")
+        self._housekeeper.start()
+        self.anchors.start()
 
-    def stop(self) -> None:
+    def stop(self, detail: str = "") -> None:
+        """Stop serving and write the `node stopped` entry (once; later calls do nothing);
+        then anchor the final head at the peers."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self.anchors.stop()
+        if self._housekeeper is not None:
+            self._housekeeper.join(10)
         self.pir.stop()
         self.dataplane.stop()
-        self.audit.append(NodeEvent("stopped"))
-        self.store.close()
+        self.repeats.flush()
+        self.audit.append(NodeEvent("stopped", detail))
+        try:
+            self.anchors.anchor_now(STOP_TIMEOUT)   # peers hold the final head
+        finally:
+            self.store.close()
+
+    def _housekeeping(self) -> None:
+        while not self._stopping.wait(HOUSEKEEPING_S):
+            try:
+                self.jobs.expire()
+                self.repeats.flush(expired_only=True)
+            except Exception:  # noqa: BLE001 - retried next round; the node keeps serving
+                _log.exception("housekeeping failed")
 
     # -- data plane callbacks -----------------------------------------------------------------
     def _on_message(self, peer: str, body: dict) -> dict:
-        reply = self.jobs.handle(peer, body)
-        job = body.get("job_id") or (body.get("spec") or {}).get("id") or \
-            ((body.get("approval") or {}).get("record") or {}).get("job_id", "")
-        self.audit.append(PeerCallEvent(peer, str(body.get("type", "")), str(job),
-                                        bool(reply.get("ok")), str(reply.get("error", ""))[:300]))
+        try:
+            reply = self.jobs.handle(peer, body)
+        except Exception as exc:  # noqa: BLE001 - a malformed message: refused and audited
+            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        self.audit.append(PeerCallEvent(peer, str(body.get("type", ""))[:100],
+                                        _job_of(body)[:64], bool(reply.get("ok")),
+                                        str(reply.get("error", ""))[:300]))
         return reply
 
     def _on_refused(self, who: str, why: str) -> None:
-        self.audit.append(PeerCallEvent(who, "connect", accepted=False, reason=why[:300]))
+        event = PeerCallEvent(who, "connect", accepted=False, reason=why[:300])
+        if who.startswith("unknown@"):  # unauthenticated: rate-limited per address and reason
+            self.repeats.record(event, (who.rpartition(":")[0], why.replace(who, "")[:300]))
+        else:
+            self.audit.append(event)
 
     # -- API tokens ---------------------------------------------------------------------------
-    def add_token(self, name: str, role: str) -> str:
-        """Create an API token; returns it once (only its hash is stored)."""
-        return new_token(self.store, name, role)
+    def add_token(self, name: str, role: str, *, by: str = "node",
+                  lifetime: str | None = "default") -> str:
+        """Create an API token (audited); returns it once (only its hash is stored)."""
+        return self.tokens.add(name, role, by=by, lifetime=lifetime)
 
     def principal(self, token: str) -> dict | None:
-        return self.store.token_by_hash(hash_token(token))
+        """The token's holder, or None if it is unknown, revoked or expired."""
+        return self.tokens.principal(token)
+
+
+def _job_of(body: dict[str, Any]) -> str:
+    """The job a peer's message is about, for its audit entry (whatever shape it has)."""
+    def get(obj: Any, key: str) -> Any:
+        return obj.get(key) if isinstance(obj, dict) else None
+
+    job = get(body, "job_id") or get(get(body, "spec"), "id") or \
+        get(get(get(body, "approval"), "record"), "job_id") or ""
+    return str(job)

@@ -9,7 +9,10 @@ its own port, with the node's own certificate and trust file: only pinned peers,
 certificate, are admitted. `refresh` re-reads the dataset, re-checks the policy and publishes
 a new version atomically (`PirServer.update`); queries in flight finish on the old version or
 are told to fetch the new hint. Every OPRF and PIR request served is a signed audit entry
-(`PirServedEvent`: peer, key count, version, status); refused connections are audited too.
+(`PirServedEvent`: peer, key count, version, status); refused connections are audited too
+(rate-limited, `yinji.node.repeats`). Each service's OPRF key and per-peer budgets are kept
+sealed in `HOME/pir/ID.oprf` under the node's state key (`yinji.node.sealing`), saved on
+every spend: a restart neither refills a peer's budget nor invalidates its tokens.
 
 Querying side: `query` resolves the members (default: every peer advertising a PIR
 service, as its bundle said: `PeerConfig.pir`), and fans out through `yinji.pir.alliance`.
@@ -37,10 +40,11 @@ from yinji.node import identity
 from yinji.node.audit import PeerCallEvent, PirCallEvent, PirServedEvent, PirServiceEvent
 from yinji.node.catalog import CatalogError
 from yinji.node.config import PirServiceConfig, parse_address
+from yinji.node.sealing import state_aead
 from yinji.pir.alliance import DOWN, Alliance, MemberAnswer
 from yinji.pir.client import PirClient
 from yinji.pir.keyword import KeywordDatabase
-from yinji.pir.oprf import OprfServer
+from yinji.pir.oprf import OprfServer, SealedOprfState
 from yinji.pir.records import RecordError, build_records, label_size_for, parse_rate
 from yinji.pir.server import PirQueryEvent, PirServer
 from yinji.pir.service import PirService, connect_member
@@ -118,7 +122,8 @@ class PirServices:
         records, clients = self._load(cfg)
         rate = parse_rate(cfg.rate_limit, f"pir service {cfg.id!r}: rate_limit")
         db = KeywordDatabase(records, label_size=label_size_for(records, cfg.label_size),
-                             oprf=OprfServer(rate_limit=rate))
+                             oprf=OprfServer.open(self._oprf_state(cfg.id), rate),
+                             cipher=self.node.profile.cipher)  # labels at rest: profile's AEAD
         version = db.build()
         server = PirServer(version, db.oprf, name=self.node.cfg.name,
                            audit=lambda e, sid=cfg.id: self._on_served(sid, e))
@@ -130,13 +135,22 @@ class PirServices:
         self.node.audit.append(PirServiceEvent(cfg.id, "published", cfg.dataset,
                                                version.version, version.records, "start"))
 
+    def _oprf_state(self, service_id: str) -> SealedOprfState:
+        """`HOME/pir/ID.oprf`: the service's OPRF key and per-peer budgets, sealed."""
+        folder = self.node.home / "pir"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        aead = state_aead(self.node.home, self.node.profile.name)
+        return SealedOprfState(folder / f"{service_id}.oprf", aead,
+                               f"{self.node.cfg.name}/{service_id}")
+
     def _on_served(self, service: str, e: PirQueryEvent) -> None:
         self.node.audit.append(PirServedEvent(service, e.client, e.kind, e.count, e.version,
                                               e.status))
 
     def _on_refused(self, reason: str) -> None:
-        self.node.audit.append(PeerCallEvent("unknown", "pir.connect", accepted=False,
-                                             reason=reason[:300]))
+        """Refused (unauthenticated) connections are rate-limited per reason."""
+        self.node.repeats.record(PeerCallEvent("unknown", "pir.connect", accepted=False,
+                                               reason=reason[:300]), reason[:300])
 
     def refresh(self, service_id: str, by: str = "") -> dict[str, Any]:
         """Re-read the dataset and publish a new version (only new keys are OPRF'd again)."""
@@ -147,7 +161,8 @@ class PirServices:
                 label_size = label_size_for(records, s.cfg.label_size)
                 new = dict(records)
                 if s.dirty or label_size != s.db.label_size:
-                    db = KeywordDatabase(records, label_size=label_size, oprf=s.db.oprf)
+                    db = KeywordDatabase(records, label_size=label_size, oprf=s.db.oprf,
+                                         cipher=s.db.cipher)
                 else:
                     db, s.dirty = s.db, True
                     db.remove([k for k, v in s.records.items() if new.get(k) != v])
@@ -180,6 +195,7 @@ class PirServices:
                 "address": "{}:{}".format(*s.service.address), "version": v.version,
                 "records": v.records, "label_size": v.layout.label_size,
                 "buckets": v.layout.buckets, "slots": v.layout.slots,
+                "label_cipher": v.layout.cipher,
                 "published": s.published, "clients": s.clients,
                 "rate_limit": s.cfg.rate_limit}
 

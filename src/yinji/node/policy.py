@@ -1,6 +1,7 @@
 """Approval policy: what a node decides about a job proposed to it, before any person looks.
 
-1. The job must be well formed for its protocol and the protocol available here.
+1. The job must be well formed (`malformed`: a peer's proposal of the wrong shape is refused
+   before it is stored) and valid for its protocol, and the protocol available here.
 2. This node's input must be allowed by its datasets' column-level policy for this protocol
    and these peers (`Catalog.check`); otherwise the job is rejected, and a person cannot
    approve it either.
@@ -29,6 +30,36 @@ class Decision:
     reason: str = ""
 
 
+def _names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+
+
+def malformed(spec: Any) -> list[str]:
+    """What is wrong with the shape of a spec (a peer's proposal is checked before it is
+    stored, so nothing downstream meets a wrong type)."""
+    if not isinstance(spec, dict):
+        return [f"the job spec is a {type(spec).__name__}, not an object"]
+    problems = []
+    for name, limit in (("id", 64), ("proposer", 200), ("protocol", 100)):
+        value = spec.get(name)
+        if not isinstance(value, str) or not 0 < len(value) <= limit:
+            problems.append(f"`{name}` must be a non-empty string of at most {limit} characters")
+    inputs = spec.get("inputs")
+    if not isinstance(inputs, dict) or not all(
+            isinstance(i, dict) and isinstance(i.get("dataset"), str) and _names(i.get("columns"))
+            for i in inputs.values()):
+        problems.append("`inputs` must map each node to {dataset: name, columns: [names]}")
+    if not isinstance(spec.get("params", {}), dict):
+        problems.append("`params` must be an object")
+    if not _names(spec.get("recipients")):
+        problems.append("`recipients` must be a list of node names")
+    if "helpers" in spec and not _names(spec["helpers"]):
+        problems.append("`helpers` must be a list of node names")
+    if not isinstance(spec.get("created"), int | float):
+        problems.append("`created` must be a number")
+    return problems
+
+
 def participants(spec: dict[str, Any]) -> list[str]:
     """Input holders, recipients and helpers (nodes that compute on neither's data)."""
     return sorted(set(spec.get("inputs") or {}) | set(spec.get("recipients") or [])
@@ -37,13 +68,19 @@ def participants(spec: dict[str, Any]) -> list[str]:
 
 def admissible(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any]) -> list[str]:
     """Reasons this node must refuse the job ([] if it may run it)."""
-    runner = RUNNERS.get(spec.get("protocol", ""))
+    problems = malformed(spec)
+    if problems:
+        return problems
+    runner = RUNNERS.get(spec["protocol"])
     if runner is None:
         return [f"unknown protocol {spec.get('protocol')!r} (known: {', '.join(sorted(RUNNERS))})"]
     why = runner.unavailable()
     if why:
         return [why]
-    problems = runner.validate(spec)
+    try:
+        problems = runner.validate(spec)
+    except Exception as exc:  # noqa: BLE001 - a runner's check tripping on odd params
+        return [f"malformed params for {spec['protocol']}: {type(exc).__name__}: {exc}"]
     if spec.get("helpers") and not getattr(runner, "takes_helpers", False):
         problems.append(f"{spec['protocol']} takes no helper nodes")
     parties = participants(spec)

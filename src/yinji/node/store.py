@@ -1,4 +1,5 @@
-"""Node metadata store: API tokens, datasets, jobs, approvals, results index and the audit log.
+"""Node metadata store: API tokens, datasets, jobs, approvals, results index, the audit log and
+anchored audit heads.
 
 One SQLAlchemy Core schema for both backends: `SqliteStore` (default, a file in the node's
 home) and `PostgresStore` (when `database_url` is a postgresql URL, driver psycopg 3).
@@ -33,7 +34,9 @@ tokens = sa.Table("api_tokens", metadata,
                   sa.Column("name", sa.String(200), nullable=False),
                   sa.Column("role", sa.String(20), nullable=False),
                   sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-                  sa.Column("created", sa.Float, nullable=False))
+                  sa.Column("created", sa.Float, nullable=False),
+                  sa.Column("expires", sa.Float),       # v3: None = never
+                  sa.Column("revoked", sa.Float))       # v3: when revoked, None = active
 datasets = sa.Table("datasets", metadata,
                     sa.Column("id", sa.String(200), primary_key=True),
                     sa.Column("kind", sa.String(20), nullable=False),
@@ -41,7 +44,9 @@ datasets = sa.Table("datasets", metadata,
                     sa.Column("table_name", sa.String(200)),
                     sa.Column("schema_json", sa.Text, nullable=False),
                     sa.Column("policy_json", sa.Text, nullable=False),
-                    sa.Column("created", sa.Float, nullable=False))
+                    sa.Column("created", sa.Float, nullable=False),
+                    sa.Column("revision", sa.Integer, nullable=False, default=1),  # v3
+                    sa.Column("updated", sa.Float))     # v3: last explicit update, None = never
 jobs = sa.Table("jobs", metadata,
                 sa.Column("id", sa.String(64), primary_key=True),
                 sa.Column("proposer", sa.String(200), nullable=False),
@@ -82,6 +87,18 @@ audit_head = sa.Table("audit_head", metadata,
                       sa.Column("hash", sa.String(64), nullable=False),
                       sa.Column("signature", sa.Text, nullable=False))
 
+# Anchored audit heads (yinji.node.anchors), one row per (node, witness, seq): heads of peers
+# this node witnesses (witness = this node) and the receipts this node holds for its own heads
+# (node = this node). `anchored` is the witness's clock when it last accepted that head.
+audit_anchors = sa.Table("audit_anchors", metadata,
+                         sa.Column("node", sa.String(200), primary_key=True),
+                         sa.Column("witness", sa.String(200), primary_key=True),
+                         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+                         sa.Column("hash", sa.String(64), nullable=False),
+                         sa.Column("node_signature", sa.Text, nullable=False),
+                         sa.Column("witness_signature", sa.Text, nullable=False),
+                         sa.Column("anchored", sa.Float, nullable=False))
+
 V1_TABLES = [tokens, datasets, jobs, approvals, results, audit, audit_head]
 
 
@@ -93,7 +110,24 @@ def _v2(conn: Connection) -> None:
     conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_jobs_state ON jobs (state)"))
 
 
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
+def _v3_tokens_datasets(conn: Connection) -> None:
+    """Token expiry and revocation; dataset revision and update time. Idempotent (v1 creates
+    the tables from the current definitions), so its number may change in a merge."""
+    inspector = sa.inspect(conn)
+    for table, column, ddl in (("api_tokens", "expires", "FLOAT"),
+                               ("api_tokens", "revoked", "FLOAT"),
+                               ("datasets", "revision", "INTEGER NOT NULL DEFAULT 1"),
+                               ("datasets", "updated", "FLOAT")):
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+
+
+def _v4_anchors(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[audit_anchors])
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, _v1), (2, _v2), (3, _v3_tokens_datasets), (4, _v4_anchors)]
 
 
 class Store:
@@ -138,23 +172,51 @@ class Store:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 
     # -- tokens -----------------------------------------------------------------------------
-    def add_token(self, token_id: str, name: str, role: str, token_hash: str) -> None:
+    def add_token(self, token_id: str, name: str, role: str, token_hash: str,
+                  expires: float | None = None) -> None:
         with self.write() as conn:
             conn.execute(tokens.insert().values(id=token_id, name=name, role=role,
-                                                token_hash=token_hash, created=time.time()))
+                                                token_hash=token_hash, created=time.time(),
+                                                expires=expires))
 
     def token_by_hash(self, token_hash: str) -> dict[str, Any] | None:
         rows = self.read(sa.select(tokens).where(tokens.c.token_hash == token_hash))
         return rows[0] if rows else None
 
     def list_tokens(self) -> list[dict[str, Any]]:
-        return self.read(sa.select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.created))
+        """Every token without its hash, oldest first."""
+        return self.read(sa.select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.created,
+                                   tokens.c.expires, tokens.c.revoked)
+                         .order_by(tokens.c.created, tokens.c.id))
+
+    def set_token_revoked(self, token_id: str, revoked: float | None) -> bool:
+        with self.write() as conn:
+            return conn.execute(tokens.update().where(tokens.c.id == token_id)
+                                .values(revoked=revoked)).rowcount == 1
+
+    def delete_token(self, token_id: str) -> None:
+        with self.write() as conn:
+            conn.execute(tokens.delete().where(tokens.c.id == token_id))
 
     # -- datasets ---------------------------------------------------------------------------
-    def put_dataset(self, row: dict[str, Any]) -> None:
+    def insert_dataset(self, row: dict[str, Any]) -> bool:
+        """Insert a dataset unless one with this id exists; True if inserted (never replaces)."""
         with self.write() as conn:
-            conn.execute(datasets.delete().where(datasets.c.id == row["id"]))
-            conn.execute(datasets.insert().values(created=time.time(), **row))
+            if conn.execute(sa.select(datasets.c.id).where(datasets.c.id == row["id"])).first():
+                return False
+            conn.execute(datasets.insert().values(**{"created": time.time(), "revision": 1,
+                                                     **row}))
+            return True
+
+    def update_dataset(self, row: dict[str, Any]) -> bool:
+        """Overwrite an existing dataset's columns given in `row` (id required); True if found."""
+        with self.write() as conn:
+            return conn.execute(datasets.update().where(datasets.c.id == row["id"])
+                                .values(**row)).rowcount == 1
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        with self.write() as conn:
+            conn.execute(datasets.delete().where(datasets.c.id == dataset_id))
 
     def dataset(self, dataset_id: str) -> dict[str, Any] | None:
         rows = self.read(sa.select(datasets).where(datasets.c.id == dataset_id))

@@ -3,10 +3,11 @@ bucket is fetched with SimplePIR (keyword PIR: Chor, Gilboa, Naor 1997; OPRF-key
 make it symmetric, i.e. private for the database too).
 
 The member evaluates its OPRF on every key; token = F_k(key) (64 bytes). Bytes 0..8 select
-one of `buckets` buckets (a power of two); bytes 32..64 key an AES-256-GCM encryption of the
-label, bound to the database version. Each bucket holds `slots` fixed-size slots
-(2-byte length + label padded to `label_size` + 16-byte tag); unused slots are random bytes,
-indistinguishable from ciphertexts. Bucket j is column j of the SimplePIR matrix, so one PIR
+one of `buckets` buckets (a power of two); bytes 32..64 key an AEAD encryption of the label,
+bound to the database version: AES-256-GCM (key by keyed BLAKE2b), or SM4-GCM (key by
+HKDF-SM3) for a node of the `sm` crypto profile; the layout names the cipher. Each bucket
+holds `slots` fixed-size slots (2-byte length + label padded to `label_size` + 16-byte tag);
+unused slots are random bytes, indistinguishable from ciphertexts. Bucket j is column j of the SimplePIR matrix, so one PIR
 query fetches a whole bucket and the client trial-decrypts its slots: exactly one opens for a
 present key, none for an absent one (false positive probability 2^-128 per slot).
 
@@ -32,8 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from yinji.crypto.aead import AES_256_GCM, CIPHERS, SM4_GCM, gcm, hkdf_sm3
 from yinji.crypto.prg import fresh_seed
 from yinji.pir.lwe import MAX_COLS, LweParams, SimplePirServer
 from yinji.pir.oprf import TOKEN_BYTES, OprfServer
@@ -65,6 +66,7 @@ class Layout:
     buckets: int
     slots: int
     label_size: int
+    cipher: str = AES_256_GCM
 
     @property
     def slot_bytes(self) -> int:
@@ -78,27 +80,35 @@ class Layout:
         return int.from_bytes(token[:8], "little") & (self.buckets - 1)
 
     def to_json(self) -> dict:
-        return {"buckets": self.buckets, "slots": self.slots, "label_size": self.label_size}
+        return {"buckets": self.buckets, "slots": self.slots, "label_size": self.label_size,
+                "cipher": self.cipher}
 
     @classmethod
     def from_json(cls, obj: dict) -> Layout:
-        return cls(int(obj["buckets"]), int(obj["slots"]), int(obj["label_size"]))
+        cipher = obj.get("cipher", AES_256_GCM)
+        if cipher not in CIPHERS:
+            raise ValueError(f"layout names unknown label cipher {cipher!r}")
+        return cls(int(obj["buckets"]), int(obj["slots"]), int(obj["label_size"]), cipher)
 
 
-def label_key(token: bytes, version: str) -> bytes:
-    """The AES-256-GCM key of one record in one version."""
+def label_key(token: bytes, version: str, cipher: str = AES_256_GCM) -> bytes:
+    """The label key of one record in one version (AES-256-GCM or SM4-GCM)."""
+    if cipher == SM4_GCM:
+        return hkdf_sm3(token[32:64], _PERSON + b"/" + version.encode(), 16)
     return hashlib.blake2b(version.encode(), key=token[32:64], digest_size=32,
                            person=_PERSON).digest()
 
 
-def seal_label(token: bytes, version: str, label: bytes, label_size: int) -> bytes:
+def seal_label(token: bytes, version: str, label: bytes, label_size: int,
+               cipher: str = AES_256_GCM) -> bytes:
     plain = len(label).to_bytes(LEN_BYTES, "big") + label + bytes(label_size - len(label))
-    return AESGCM(label_key(token, version)).encrypt(_NONCE, plain, version.encode())
+    return gcm(cipher, label_key(token, version, cipher)).encrypt(_NONCE, plain,
+                                                                   version.encode())
 
 
 def open_bucket(column: np.ndarray, token: bytes, version: str, layout: Layout) -> bytes | None:
     """Trial-decrypt every slot of a fetched bucket; the label, or None if no slot opens."""
-    aead = AESGCM(label_key(token, version))
+    aead = gcm(layout.cipher, label_key(token, version, layout.cipher))
     raw = column.astype(np.uint8).tobytes()
     size = layout.slot_bytes
     for start in range(0, layout.rows, size):
@@ -139,7 +149,8 @@ class KeywordVersion:
 
 
 def build_version(tokens: Sequence[bytes], labels: Sequence[bytes], label_size: int,
-                  version: str, buckets: int | None = None) -> KeywordVersion:
+                  version: str, buckets: int | None = None,
+                  cipher: str = AES_256_GCM) -> KeywordVersion:
     """Lay out sealed labels in buckets and preprocess the SimplePIR matrix and hint."""
     n = len(tokens)
     slot_bytes = LEN_BYTES + label_size + TAG_BYTES
@@ -150,7 +161,7 @@ def build_version(tokens: Sequence[bytes], labels: Sequence[bytes], label_size: 
     tok = np.frombuffer(b"".join(tokens), dtype=np.uint8).reshape(n, TOKEN_BYTES)
     which = (tok[:, :8].copy().view("<u8")[:, 0] & np.uint64(buckets - 1)).astype(np.int64)
     load = np.bincount(which, minlength=buckets)
-    layout = Layout(buckets, max(1, int(load.max())), label_size)
+    layout = Layout(buckets, max(1, int(load.max())), label_size, cipher)
     cells = np.frombuffer(os.urandom(buckets * layout.rows), dtype=np.uint8).reshape(
         buckets * layout.slots, slot_bytes).copy()
     if n:
@@ -158,7 +169,8 @@ def build_version(tokens: Sequence[bytes], labels: Sequence[bytes], label_size: 
         order = np.lexsort((tok[:, 8:16].copy().view("<u8")[:, 0], which))
         starts = np.cumsum(load) - load
         rank = np.arange(n) - starts[which[order]]
-        sealed = b"".join(seal_label(tokens[i], version, labels[i], label_size) for i in order)
+        sealed = b"".join(seal_label(tokens[i], version, labels[i], label_size, cipher)
+                          for i in order)
         cells[which[order] * layout.slots + rank] = np.frombuffer(
             sealed, dtype=np.uint8).reshape(n, slot_bytes)
     db = np.ascontiguousarray(cells.reshape(buckets, layout.rows).T)
@@ -172,13 +184,19 @@ def build_version(tokens: Sequence[bytes], labels: Sequence[bytes], label_size: 
 class KeywordDatabase:
     """A member's key -> label records and OPRF key; builds immutable `KeywordVersion`s.
 
-    Tokens are cached per key, so an update only evaluates the OPRF on new keys.
+    Tokens are cached per key, so an update only evaluates the OPRF on new keys. `cipher`
+    seals the labels: `aes-256-gcm`, or `sm4-gcm` for a node of the `sm` crypto profile.
     """
 
     def __init__(self, records: Iterable[tuple[Key, bytes]] = (), *, label_size: int = 64,
-                 oprf: OprfServer | None = None, buckets: int | None = None) -> None:
+                 oprf: OprfServer | None = None, buckets: int | None = None,
+                 cipher: str = AES_256_GCM) -> None:
         if not 0 <= label_size <= MAX_LABEL_SIZE:
             raise ValueError(f"label_size must be in 0..{MAX_LABEL_SIZE}")
+        if cipher not in CIPHERS:
+            raise ValueError(f"unknown label cipher {cipher!r}; expected one of "
+                             f"{', '.join(CIPHERS)}")
+        self.cipher = cipher
         self.label_size = label_size
         self.oprf = oprf if oprf is not None else OprfServer()
         self.buckets = buckets
@@ -241,7 +259,7 @@ class KeywordDatabase:
         self._builds += 1
         version = f"v{self._builds}-{secrets.token_hex(6)}"
         built = build_version([self._tokens[k] for k in keys], [self._labels[k] for k in keys],
-                              self.label_size, version, self.buckets)
+                              self.label_size, version, self.buckets, self.cipher)
         built.timings["oprf_s"] = oprf_s
         if progress is not None:
             progress("seal+hint", 1, 1)

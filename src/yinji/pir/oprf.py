@@ -11,17 +11,32 @@ and the group has prime order), so it learns only how many evaluations a client 
 The client learns F_k(x) for the keys it blinded and nothing about k or about F_k on other
 inputs (one-more-gap-DH). Every evaluation is a dictionary guess a client can test, so the
 server rate-limits evaluations per client (`RateLimit`).
+
+Persistence (`OprfServer.open`): the key k and every client's remaining budget live in one
+file sealed with AES-256-GCM (`yinji.crypto.aead.Aead`, bound to the service's name), replaced
+atomically after every evaluation that spends budget, so a restart neither resets a client's
+budget nor changes k (tokens a client obtained stay valid). Adversary model for the file:
+whoever can read it but not the sealing key learns nothing of k or the budgets and cannot
+alter them undetected; whoever can write the server's folder can still delete it or put back
+an older copy (a fresh key, or an older budget) -- that is the server operator's own
+trust boundary.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
 
 from yinji.crypto import group
+from yinji.crypto.aead import Aead
 
 H1_DOMAIN = b"yinji/pir/oprf/H1/v1"
 H2_DOMAIN = b"yinji/pir/oprf/H2/v1"
@@ -30,6 +45,10 @@ TOKEN_BYTES = 64
 
 class RateLimited(Exception):
     """The server refused an OPRF evaluation: the client's budget is spent."""
+
+
+class OprfStateError(ValueError):
+    """A sealed OPRF state file that cannot be opened or read; the message names the file."""
 
 
 def _token(key: bytes, point: bytes) -> bytes:
@@ -65,17 +84,24 @@ def finalize(state: BlindState, evaluated: Sequence[bytes]) -> list[bytes]:
     return [_token(k, p) for k, p in zip(state.keys, points, strict=True)]
 
 
+Budgets = dict[str, tuple[float, float]]   # client -> (level, time of last update)
+
+
 @dataclass
 class RateLimit:
     """Token bucket per client: at most `burst` evaluations at once, refilled at `per_second`.
 
-    The clock is injectable so tests need no sleeps.
+    The clock is wall time (injectable, so tests need no sleeps) so that budgets persisted by
+    `persist` mean the same after a restart; a clock stepping back refills nothing.
+    `persist(budgets)` runs under the lock after every spend; if it raises, the evaluation is
+    refused (the budget stays spent in memory).
     """
 
     burst: int = 100_000
     per_second: float = 1_000.0
-    clock: Callable[[], float] = time.monotonic
-    _state: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+    clock: Callable[[], float] = time.time
+    persist: Callable[[Budgets], None] | None = field(default=None, repr=False)
+    _state: Budgets = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def take(self, client: str, count: int) -> bool:
@@ -83,20 +109,91 @@ class RateLimit:
         with self._lock:
             now = self.clock()
             level, last = self._state.get(client, (float(self.burst), now))
-            level = min(float(self.burst), level + (now - last) * self.per_second)
+            level = min(float(self.burst), level + max(now - last, 0.0) * self.per_second)
             if count > level:
                 self._state[client] = (level, now)
                 return False
             self._state[client] = (level - count, now)
+            if self.persist is not None:
+                self.persist(dict(self._state))
             return True
+
+    def budgets(self) -> Budgets:
+        with self._lock:
+            return dict(self._state)
+
+    def restore(self, budgets: Budgets) -> None:
+        """Continue from persisted budgets (levels above `burst` are cut to it)."""
+        with self._lock:
+            self._state = {c: (min(float(level), float(self.burst)), float(last))
+                           for c, (level, last) in budgets.items()}
+
+
+class SealedOprfState:
+    """The OPRF key and the budgets in one AEAD-sealed file (see the module docstring)."""
+
+    def __init__(self, path: str | os.PathLike[str], aead: Aead, name: str) -> None:
+        self.path, self._aead = Path(path), aead
+        self._aad = b"yinji/pir/oprf-state/v1 " + name.encode()
+
+    def load(self) -> tuple[bytes, Budgets] | None:
+        """(key, budgets), or None when there is no state yet."""
+        try:
+            sealed = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            data = json.loads(self._aead.open(sealed, self._aad))
+            key = bytes.fromhex(data["key"])
+            budgets = {str(c): (float(v[0]), float(v[1])) for c, v in data["budgets"].items()}
+        except InvalidTag:
+            raise OprfStateError(f"{self.path}: cannot be opened with this sealing key (altered, "
+                                 "or sealed for another service or key)") from None
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            raise OprfStateError(f"{self.path}: unreadable OPRF state ({exc})") from None
+        if len(key) != group.SCALAR_BYTES:
+            raise OprfStateError(f"{self.path}: OPRF key has {len(key)} bytes")
+        return key, budgets
+
+    def save(self, key: bytes, budgets: Budgets) -> None:
+        """Seal and replace the file atomically (temporary file, fsync, rename; mode 0600)."""
+        plain = json.dumps({"key": key.hex(), "budgets": {c: list(v) for c, v in
+                                                           sorted(budgets.items())}})
+        blob = self._aead.seal(plain.encode(), self._aad)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 class OprfServer:
-    """Holds the OPRF key k (a random scalar, never leaves this object)."""
+    """Holds the OPRF key k (a random scalar; it leaves this object only sealed, to its
+    `SealedOprfState`)."""
 
     def __init__(self, key: bytes | None = None, rate_limit: RateLimit | None = None) -> None:
         self._key = key if key is not None else group.random_scalar()
         self.rate_limit = rate_limit if rate_limit is not None else RateLimit()
+
+    @classmethod
+    def open(cls, state: SealedOprfState, rate_limit: RateLimit | None = None) -> OprfServer:
+        """The server whose key and budgets `state` holds (a fresh key, saved, on first use);
+        every later spend of `rate_limit` is saved to `state` before the evaluation."""
+        loaded = state.load()
+        key, budgets = loaded if loaded is not None else (group.random_scalar(), {})
+        server = cls(key, rate_limit)
+        server.rate_limit.restore(budgets)
+        if loaded is None:
+            state.save(key, budgets)
+        server.rate_limit.persist = lambda b: state.save(key, b)
+        return server
 
     def evaluate(self, client: str, blinded: Sequence[bytes]) -> list[bytes]:
         """B^k for each blinded element, charged to `client`'s budget.
@@ -114,5 +211,5 @@ class OprfServer:
         return [_token(k, p) for k, p in zip(keys, points, strict=True)]
 
 
-__all__ = ["BlindState", "OprfServer", "RateLimit", "RateLimited", "TOKEN_BYTES", "blind",
-           "finalize"]
+__all__ = ["BlindState", "OprfServer", "OprfStateError", "RateLimit", "RateLimited",
+           "SealedOprfState", "TOKEN_BYTES", "blind", "finalize"]

@@ -12,7 +12,8 @@ only the deltas since its version), blinds H(x) with a fresh scalar r, the serve
 b, the client unblinds with 1/r and gets F_b(x) for each of its keys, which it looks up in the
 cached tags. Server cost per run: one group operation per client key.
 
-Files: the OPRF key is written to its own file (mode 0600), never into the tag cache, which
+Files: the OPRF key is written to its own file (mode 0600, also when the file already
+existed with a wider mode), never into the tag cache, which
 holds nothing secret (it is what every client receives). Arrays are stored with NumPy's
 .npy format with pickling disabled.
 
@@ -39,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from yinji.crypto import group
+from yinji.crypto.certs import write_private
 from yinji.net.channel import Party
 from yinji.psi.ecdh import TAG_BYTES, member
 from yinji.psi.keys import PreparedKeys
@@ -89,9 +91,7 @@ class UbServer:
         d.mkdir(parents=True, exist_ok=True)
         key = group.random_scalar()
         kf = Path(key_file) if key_file else d / "oprf.key"
-        fd = os.open(kf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key)
+        write_private(kf, key)   # 0600 even when the file existed with a wider mode
         tags = cls._tags(key, _keys(keys), workers)
         srv = cls(d, key, np.zeros((0, TAG_BYTES), np.uint8), 0)
         srv._key_file = kf

@@ -1,19 +1,25 @@
 """REST API: datasets, jobs, models, PIR queries, audit, peers, health. Bearer tokens with roles
 (operator, approver, auditor); every call — refused ones included — is audited with its route
-template, status and the token's name (never bodies, query strings or data)."""
+template, status and the token's name (never bodies, query strings or data). Calls without a
+valid token (health polls, refusals) are rate-limited: a few entries per window, the rest
+counted in one summary entry (`yinji.node.repeats`)."""
 
 
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from yinji import __version__
 from yinji.node import identity
+from yinji.node.anchors import PAGE, heads
 from yinji.node.api.schemas import (
+    AnchoredHead,
+    AnchorRoundPublic,
+    AnchorsPublic,
     AuditEntry,
     DatasetCreate,
     DatasetPublic,
@@ -23,24 +29,29 @@ from yinji.node.api.schemas import (
     ModelPublic,
     NodePublic,
     PeerPublic,
+    PeerVerifyPublic,
     PirQueryCreate,
     PirQueryPublic,
     PirServicePublic,
     PredictCreate,
     PredictionPublic,
     ResultPublic,
+    TokenPublic,
     VerifyPublic,
 )
-from yinji.node.audit import ApiCallEvent, DatasetEvent
+from yinji.node.audit import ApiCallEvent
 from yinji.node.catalog import CatalogError, Dataset, PolicyRule
 from yinji.node.jobs import JobError
 from yinji.node.model_runners import ModelError
 from yinji.node.node import Node
 from yinji.node.pir_services import PirServiceError
 from yinji.node.runners import RUNNERS
+from yinji.node.tokens import TokenError
 
 _bearer = HTTPBearer(auto_error=False)
 ANY = ("operator", "approver", "auditor")
+AUDIT_PAGE = 10_000      # most entries one GET /audit returns
+MAX_SEQ = 2**63 - 1      # audit sequence numbers are signed 64-bit in both stores
 
 
 def create_app(node: Node) -> FastAPI:
@@ -56,7 +67,8 @@ def create_app(node: Node) -> FastAPI:
                                     headers={"WWW-Authenticate": "Bearer"})
             principal = node.principal(creds.credentials)
             if principal is None:
-                raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+                raise HTTPException(401, "unknown, expired or revoked token",
+                                    headers={"WWW-Authenticate": "Bearer"})
             request.state.principal = principal
             if principal["role"] not in roles:
                 raise HTTPException(403, f"role {principal['role']} may not do this "
@@ -75,9 +87,14 @@ def create_app(node: Node) -> FastAPI:
         route = request.scope.get("route")
         path = getattr(route, "path", None) or request.url.path[:200]
         principal = getattr(request.state, "principal", None) or {}
-        await run_in_threadpool(node.audit.append, ApiCallEvent(
-            request.method, path, response.status_code, principal.get("name", ""),
-            principal.get("role", ""), response.status_code not in (401, 403)))
+        event = ApiCallEvent(request.method, path, response.status_code,
+                             principal.get("name", ""), principal.get("role", ""),
+                             response.status_code not in (401, 403))
+        if principal:
+            await run_in_threadpool(node.audit.append, event)
+        else:  # health polls and unauthenticated calls: rate-limited (yinji.node.repeats)
+            key = (request.method, getattr(route, "path", "(no route)"), response.status_code)
+            await run_in_threadpool(node.repeats.record, event, key)
         return response
 
     @app.exception_handler(JobError)
@@ -94,7 +111,11 @@ def create_app(node: Node) -> FastAPI:
 
     @app.exception_handler(CatalogError)
     async def _catalog_error(_: Request, exc: CatalogError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(TokenError)
+    async def _token_error(_: Request, exc: TokenError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
     # -- health, node, peers ------------------------------------------------------------------
     @app.get("/health")
@@ -103,7 +124,8 @@ def create_app(node: Node) -> FastAPI:
 
     @app.get("/node", response_model=NodePublic)
     def node_info(_: Anyone) -> dict[str, Any]:
-        return {"name": node.cfg.name, "fingerprint": identity.own_fingerprint(node.cfg),
+        return {"name": node.cfg.name, "crypto_profile": node.profile.name,
+                "fingerprint": identity.own_fingerprint(node.cfg),
                 "signing_key": node.key.public, "dataplane": node.cfg.dataplane,
                 "schema_version": node.store.version(),
                 "protocols": {n: r.unavailable() or "available" for n, r in RUNNERS.items()}}
@@ -122,20 +144,37 @@ def create_app(node: Node) -> FastAPI:
     @app.get("/datasets/{dataset_id}", response_model=DatasetPublic,
              response_model_by_alias=True)
     def dataset(dataset_id: str, _: Anyone) -> dict[str, Any]:
-        try:
-            return node.catalog.get(dataset_id).public()
-        except CatalogError as exc:
-            raise HTTPException(404, str(exc)) from None
+        return node.catalog.get(dataset_id).public()
+
+    def _dataset(body: DatasetCreate) -> Dataset:
+        return Dataset(id=body.id, kind=body.kind, location=body.location, table=body.table,
+                       schema=dict(body.schema_),
+                       policy=[PolicyRule(**r.model_dump()) for r in body.policy])
 
     @app.post("/datasets", response_model=DatasetPublic, status_code=201,
               response_model_by_alias=True)
-    def add_dataset(body: DatasetCreate,
-                    _: Operator) -> dict[str, Any]:
-        ds = node.catalog.register(Dataset(
-            id=body.id, kind=body.kind, location=body.location, table=body.table,
-            schema=dict(body.schema_), policy=[PolicyRule(**r.model_dump()) for r in body.policy]))
-        node.audit.append(DatasetEvent(ds.id, "registered", sorted(ds.schema)))
-        return ds.public()
+    def add_dataset(body: DatasetCreate, who: Operator) -> dict[str, Any]:
+        """Register a new dataset (audited); an existing id is refused with 409."""
+        return node.catalog.register(_dataset(body), by=who["name"]).public()
+
+    @app.put("/datasets/{dataset_id}", response_model=DatasetPublic,
+             response_model_by_alias=True)
+    def update_dataset(dataset_id: str, body: DatasetCreate, who: Operator) -> dict[str, Any]:
+        """Replace a dataset's descriptor explicitly (audited with before and after)."""
+        if body.id != dataset_id:
+            raise HTTPException(400, f"body id {body.id!r} differs from {dataset_id!r}")
+        return node.catalog.update(_dataset(body), by=who["name"]).public()
+
+    # -- tokens (created on the node's machine only: `yinji token add`) -------------------------
+    @app.get("/tokens", response_model=list[TokenPublic])
+    def tokens(_: Auditor) -> list[dict[str, Any]]:
+        return node.tokens.list()
+
+    @app.delete("/tokens/current", response_model=list[TokenPublic])
+    def revoke_current(who: Anyone) -> list[dict[str, Any]]:
+        """Revoke the token this request carries (e.g. one that may have leaked)."""
+        node.tokens.revoke(who["id"], by=who["name"])
+        return [t for t in node.tokens.list() if t["id"] == who["id"]]
 
     # -- jobs ---------------------------------------------------------------------------------
     @app.post("/jobs", response_model=JobPublic, status_code=201)
@@ -212,13 +251,39 @@ def create_app(node: Node) -> FastAPI:
 
     # -- audit --------------------------------------------------------------------------------
     @app.get("/audit", response_model=list[AuditEntry])
-    def audit(_: Auditor, after: int = 0, limit: int = 1000,
+    def audit(_: Auditor,
+              after: Annotated[int, Query(ge=0, le=MAX_SEQ,
+                                          description="entries after this sequence number")] = 0,
+              limit: Annotated[int, Query(ge=1, le=AUDIT_PAGE,
+                                          description="entries per page")] = 1000,
               job_id: str | None = None) -> list[dict[str, Any]]:
-        return node.audit.entries(after=after, limit=min(limit, 10_000), job_id=job_id)
+        return node.audit.entries(after=after, limit=limit, job_id=job_id)
 
     @app.get("/audit/verify", response_model=VerifyPublic)
     def verify(_: Auditor) -> dict[str, Any]:
         return node.audit.verify().as_dict()
+
+    # -- audit anchoring (yinji.node.anchors) ---------------------------------------------------
+    @app.post("/audit/anchor", response_model=AnchorRoundPublic)
+    def anchor(_: Annotated[dict, Depends(require("operator", "auditor"))]) -> dict[str, Any]:
+        return node.anchors.anchor_now()
+
+    @app.get("/audit/anchors", response_model=AnchorsPublic)
+    def anchors(_: Auditor) -> dict[str, Any]:
+        return node.anchors.summary()
+
+    @app.get("/audit/anchors/{name}", response_model=list[AnchoredHead])
+    def anchored_heads(name: str, _: Auditor, witness: str | None = None,
+                       after: Annotated[int, Query(ge=0)] = 0,
+                       limit: Annotated[int, Query(ge=1, le=PAGE)] = PAGE,
+                       ) -> list[dict[str, Any]]:
+        """`name`'s heads held by `witness` (default this node; this node's own receipts:
+        name = this node, witness = a peer), for cross-checking a node's export."""
+        return heads(node.store, name, witness or node.cfg.name, after=after, limit=limit)
+
+    @app.get("/audit/verify/peers", response_model=PeerVerifyPublic)
+    def verify_peers(_: Auditor) -> dict[str, Any]:
+        return node.anchors.verify_peers().as_dict()
 
     @app.get("/audit/export", response_class=PlainTextResponse)
     def export(_: Auditor) -> str:

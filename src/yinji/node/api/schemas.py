@@ -31,12 +31,28 @@ class ApprovalPublic(BaseModel):
     signature: str
 
 
+class LocalInputPublic(BaseModel):
+    """This node's own input to a job, as its approvers see it (never sent to peers)."""
+
+    dataset: str
+    kind: str | None = None
+    location: str | None = Field(None, description="as registered: file path or sql source")
+    path: str | None = Field(None, description="the file actually read (symlinks resolved)")
+    table: str | None = None
+    columns: list[str] = Field(default_factory=list)
+    revision: int | None = None
+    updated: float | None = Field(None, description="last explicit update of the dataset")
+    rows: int | None = Field(None, description="data rows now; counted while the job is "
+                                               "proposed, null otherwise")
+    problem: str | None = Field(None, description="why the source cannot be read, if so")
+
+
 class JobPublic(BaseModel):
     id: str
     protocol: str
     proposer: str
     state: Literal["proposed", "approved", "running", "succeeded", "failed", "cancelled",
-                   "rejected"]
+                   "rejected", "expired"]
     reason: str
     progress: float
     stage: str
@@ -47,6 +63,8 @@ class JobPublic(BaseModel):
     has_result: bool
     created: float
     updated: float
+    local_input: LocalInputPublic | None = Field(None, description=(
+        "this node's input: dataset location and, while proposed, its row count"))
 
 
 class DecisionCreate(BaseModel):
@@ -66,10 +84,13 @@ class PolicyRuleModel(BaseModel):
 
 
 class DatasetCreate(BaseModel):
-    id: str
+    id: str = Field(max_length=200)
     kind: Literal["csv", "parquet", "sql"]
-    location: str = Field(description="file path (relative to the node home) or SQLAlchemy URL")
-    table: str | None = None
+    location: str = Field(max_length=4096, description=(
+        "csv/parquet: a file inside the node's data roots (<home>/data and data_roots in "
+        "node.yaml), absolute or relative to the node home; sql: the name of one of the "
+        "node's sql_sources (never a URL)"))
+    table: str | None = Field(None, max_length=200)
     schema_: dict[str, Literal["string", "float", "int"]] = Field(alias="schema")
     policy: list[PolicyRuleModel] = Field(default_factory=list)
 
@@ -79,6 +100,17 @@ class DatasetPublic(BaseModel):
     kind: str
     schema_: dict[str, str] = Field(alias="schema")
     policy: list[PolicyRuleModel]
+    revision: int = Field(description="1 when registered, + 1 on every explicit update")
+
+
+class TokenPublic(BaseModel):
+    id: str
+    name: str
+    role: str
+    created: float
+    expires: float | None
+    revoked: float | None
+    state: Literal["active", "expired", "revoked"]
 
 
 class PeerPublic(BaseModel):
@@ -93,6 +125,7 @@ class PeerPublic(BaseModel):
 
 class NodePublic(BaseModel):
     name: str
+    crypto_profile: str = "international"   # international | sm (yinji.crypto.profile)
     fingerprint: str
     signing_key: str
     dataplane: str
@@ -116,6 +149,63 @@ class VerifyPublic(BaseModel):
     entries: int
     problems: list[str]
     head: str
+
+
+class AnchorOutcome(BaseModel):
+    ok: bool
+    anchored: float | None = Field(None, description="the witness's time of acceptance")
+    error: str = ""
+
+
+class AnchorRoundPublic(BaseModel):
+    seq: int = Field(description="the anchored head's sequence number (0: empty log)")
+    hash: str
+    time: float
+    peers: dict[str, AnchorOutcome]
+    error: str = ""
+
+
+class AnchoredHead(BaseModel):
+    node: str = Field(description="the node whose head this is")
+    witness: str = Field(description="the node that stored and countersigned it")
+    seq: int
+    hash: str
+    node_signature: str
+    witness_signature: str
+    anchored: float
+
+
+class AnchorPeerSummary(BaseModel):
+    peer: str
+    anchors: int
+    last_seq: int
+    last_anchored: float | None
+    age: float | None = Field(description="seconds since the last accepted anchor")
+    stale: bool | None = Field(description="witnessed heads only: no anchor for longer than "
+                                           "stale_after (null when anchor_period is 0)")
+
+
+class AnchorsPublic(BaseModel):
+    node: str
+    period: float
+    stale_after: float | None
+    witnessed: list[AnchorPeerSummary] = Field(description="peers' heads this node holds")
+    receipts: list[AnchorPeerSummary] = Field(description="this node's heads held by peers")
+    last_round: AnchorRoundPublic | None
+
+
+class PeerAnchorCheck(BaseModel):
+    status: Literal["ok", "none", "bad_signatures", "rollback", "fork", "unreachable"]
+    anchors: int
+    last_seq: int
+    problems: list[str]
+
+
+class PeerVerifyPublic(BaseModel):
+    ok: bool
+    local: VerifyPublic
+    peers: dict[str, PeerAnchorCheck]
+    problems: list[str]
 
 
 class PirQueryCreate(BaseModel):
