@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from yinji.crypto.aead import Aead, fresh_key
 from yinji.gateway.detectors.engine import DetectorEngine
 from yinji.gateway.policy import Action, Policy
@@ -73,3 +75,23 @@ def test_values_restored_into_json_are_escaped():
     r = StreamRestorer(vault, json_escape)
     out = "".join(r.feed(args[i:i + 2]) for i in range(0, len(args), 2)) + r.flush()
     assert json.loads(out)["account"] == 'AC"12\\3'
+
+
+@pytest.mark.parametrize("profile", ["international", "sm"])
+def test_scopes_have_their_own_keys_under_each_profile(profile):
+    from cryptography.exceptions import InvalidTag
+
+    from yinji.gateway.vault import scope_key
+
+    master = fresh_key()
+    store = VaultStore(key=master, profile=profile)
+    tok = store.get("alice", "c1").token_for("person", "王芳")
+    sealed = store.get("alice", "c1")._by_token[tok]
+    assert Aead(scope_key(master, "alice", "c1", profile), profile).open(sealed, tok.encode()) \
+        == "王芳".encode()
+    for caller, conv in (("bob", "c1"), ("alice", "c2"), ("alicec", "1")):
+        with pytest.raises(InvalidTag):
+            Aead(scope_key(master, caller, conv, profile), profile).open(sealed, tok.encode())
+        assert len(store.get(caller, conv)) == 0
+    with pytest.raises(ValueError, match="caller"):
+        store.get("", "c1")
