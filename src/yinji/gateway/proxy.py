@@ -217,7 +217,7 @@ def create_app(config: GatewayConfig, *, audit: AuditSink | None = None,
                 raise GatewayError(502, "upstream_error",
                                    f"upstream returned HTTP {r.status_code}")
         except GatewayError as e:
-            call.record(e.status, e.type)
+            call.record(e.status, e.code or e.type)
             raise
         call.record(200)
         return Response(r.content, status_code=200, media_type="application/json")
@@ -228,7 +228,7 @@ def create_app(config: GatewayConfig, *, audit: AuditSink | None = None,
         try:
             return await _chat(request, call)
         except GatewayError as e:
-            call.record(e.status, e.type)
+            call.record(e.status, e.code or e.type)
             raise
         except Exception:
             call.record(500, "internal_error")
