@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from yinji.cli.main import build_parser
 from yinji.gateway.audit import GatewayCallEvent, JsonlAuditSink
 from yinji.gateway.config import GatewayConfig
+from yinji.gateway.vault import VaultStore
 
 
 def test_cli_registers_gateway():
@@ -22,6 +25,13 @@ def test_jsonl_audit_appends(tmp_path):
     assert [json.loads(x)["user"] for x in lines] == ["u0", "u1"]
 
 
+def test_config_rejects_empty_client_tokens():
+    with pytest.raises(ValueError, match="clients"):
+        GatewayConfig.from_dict({"clients": {"tok-1": ""}})
+    with pytest.raises(ValueError, match="32 bytes"):
+        VaultStore(key=b"short")
+
+
 def test_config_from_toml(tmp_path):
     p = tmp_path / "gw.toml"
     p.write_text("""
@@ -32,6 +42,7 @@ timeout = 12
 max_body_bytes = 5000
 [policy]
 surrogates = true
+media = true
 [policy.actions]
 id_number = "block"
 [[routes]]
@@ -46,5 +57,5 @@ cue = "client code"
     assert cfg.upstream_url == "https://llm.example/v1" and cfg.api_key == "sk-x"
     assert cfg.policy.action("id_number") == "block" and cfg.policy.surrogates
     assert cfg.routes[0].policy.action("id_number") == "pseudonymise"
-    assert cfg.routes[0].policy.surrogates
+    assert cfg.routes[0].policy.surrogates and cfg.routes[0].policy.media
     assert cfg.account_patterns[-1].name == "hk_client"

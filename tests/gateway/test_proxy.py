@@ -67,11 +67,12 @@ def test_streaming_with_split_placeholders(upstream, gateway):
     assert audit.events[-1].stream
 
 
-def test_conversation_keeps_placeholders(upstream, gateway):
-    url, _, _ = gateway
-    h = {"X-Yinji-Conversation": "conv-1"}
-    chat(url, "客户张伟要求赎回", headers=h)
-    chat(url, "客户王芳和张伟", headers=h)
+def test_conversation_keeps_placeholders(upstream):
+    cfg = GatewayConfig(upstream_url=upstream.url + "/v1", client_tokens={"tok-a": "alice"})
+    with serve(create_app(cfg)) as url:
+        h = {"X-Yinji-Conversation": "conv-1", "Authorization": "Bearer tok-a"}
+        chat(url, "客户张伟要求赎回", headers=h)
+        chat(url, "客户王芳和张伟", headers=h)
     first, second = (b["messages"][1]["content"] for b in upstream.received[-2:])
     assert first == "客户[PERSON_1]要求赎回"
     assert second == "客户[PERSON_2]和[PERSON_1]"

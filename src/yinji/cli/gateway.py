@@ -43,6 +43,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
     print(f"yinji gateway on http://{cfg.host}:{cfg.port} -> {cfg.upstream_url}", file=sys.stderr)
+    if not cfg.client_tokens:
+        print("no [clients] tokens: callers are not authenticated, so X-Yinji-Conversation is "
+              "refused and audit users are the clients' own (scrubbed) labels", file=sys.stderr)
     uvicorn.run(create_app(cfg), host=cfg.host, port=cfg.port, log_level="warning",
                 access_log=False)
     return 0

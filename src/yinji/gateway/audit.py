@@ -1,23 +1,35 @@
 """Audit of gateway calls: who, when, which categories and how many, blocked or not.
 
-Never the personal values, the prompt or the answer. `AuditSink` is a one-method protocol so
-the node runtime's signed, tamper-evident audit log can be plugged in later; until then calls go
-to an append-only JSON-lines file (or memory, for tests).
+Never the personal values, the prompt or the answer, nor request metadata as sent: `user` is
+the authenticated caller's configured name or a client label with personal values replaced,
+`conversation` a keyed digest (see callers.py). Every call, refused ones included, gets one
+record: `CallRecord` is filled in as the request is understood and written once. `AuditSink`
+is a one-method protocol so the node runtime's signed, tamper-evident audit log can be plugged
+in later; until then calls go to an append-only JSON-lines file (or memory, for tests).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import threading
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from yinji.gateway.callers import UNAUTHENTICATED
 
 
 @dataclass(frozen=True)
 class GatewayCallEvent:
-    """One call through the gateway. `categories` maps category -> number of spans found."""
+    """One call through the gateway. `categories` maps category -> number of spans found.
+
+    `user`: the `[clients]` name of an authenticated caller, else the client's own label after
+    `callers.label`; `conversation`: `callers.conversation_digest`, never the id as sent.
+    """
 
     time: str
     user: str
@@ -69,3 +81,39 @@ class JsonlAuditSink:
                     os.fsync(fd)
             finally:
                 os.close(fd)
+
+
+@dataclass
+class CallRecord:
+    """What the audit record of one call will say; filled in as the request is understood."""
+
+    sink: AuditSink
+    endpoint: str
+    user: str = UNAUTHENTICATED  # until the caller is known
+    model: str = ""
+    route: str = ""
+    conversation: str | None = None
+    counts: Counter[str] = field(default_factory=Counter)
+    blocked: set[str] = field(default_factory=set)
+    stream: bool = False
+    t0: float = field(default_factory=time.perf_counter)
+    detect_ms: float = 0.0
+    t_upstream: float | None = None
+    recorded: bool = False
+
+    def record(self, status: int, error: str | None = None) -> None:
+        """Write the audit record once (later calls are ignored)."""
+        if self.recorded:
+            return
+        self.recorded = True
+        up = (time.perf_counter() - self.t_upstream) * 1000 if self.t_upstream else 0.0
+        self.sink.record(GatewayCallEvent(
+            time=_now(), user=self.user, endpoint=self.endpoint, model=self.model,
+            route=self.route, conversation=self.conversation, categories=dict(self.counts),
+            blocked=bool(self.blocked), blocked_categories=tuple(sorted(self.blocked)),
+            status=status, stream=self.stream, detect_ms=round(self.detect_ms, 3),
+            upstream_ms=round(up, 3), error=error))
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")

@@ -32,7 +32,9 @@ class GatewayConfig:
     vault_key: bytes | None = None
     crypto_profile: str = "international"  # "sm": the vault seals with SM4-GCM, tags HMAC-SM3
     audit_path: str | None = None
-    client_tokens: dict[str, str] = field(default_factory=dict)  # bearer token -> user name
+    # bearer token -> user name. Only with tokens does the gateway know who calls: vaults are
+    # scoped by that name, and conversations (X-Yinji-Conversation) are refused without it.
+    client_tokens: dict[str, str] = field(default_factory=dict)
     account_patterns: tuple[AccountPattern, ...] = DEFAULT_ACCOUNT_PATTERNS
     host: str = "127.0.0.1"
     port: int = 8787
@@ -51,6 +53,11 @@ class GatewayConfig:
         if up.get("api_key_file"):
             key = Path(up["api_key_file"]).read_text().strip()
         server = d.get("server", {})
+        clients = d.get("clients", {})
+        if not isinstance(clients, dict) or not all(
+                isinstance(x, str) and x.strip() for kv in clients.items() for x in kv):
+            raise ValueError("[clients] maps each bearer token to a user name; both must be "
+                             "non-empty strings")
         return cls(
             upstream_url=up.get("url", cls.upstream_url).rstrip("/"),
             api_key=key,
@@ -63,7 +70,7 @@ class GatewayConfig:
             encrypt_vault=bool(vault.get("encrypt", cls.encrypt_vault)),
             crypto_profile=get_profile(d.get("crypto_profile", cls.crypto_profile)).name,
             audit_path=d.get("audit", {}).get("path"),
-            client_tokens=dict(d.get("clients", {})),
+            client_tokens=dict(clients),
             account_patterns=DEFAULT_ACCOUNT_PATTERNS + patterns,
             host=server.get("host", cls.host),
             port=int(server.get("port", cls.port)),

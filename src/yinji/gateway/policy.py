@@ -2,7 +2,8 @@
 
 Actions: `pseudonymise` (reversible placeholder, restored in the answer), `mask` (irreversible
 category tag), `block` (refuse the whole request), `allow` (leave as is). Routes pick a policy by
-model name so, e.g., an internal model can be allowed more than an external one.
+model name so, e.g., an internal model can be allowed more than an external one. Images, audio
+and files cannot be scanned, so a request carrying them is refused unless `media` is on.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Policy:
     min_confidence: float = 0.5
     surrogates: bool = False  # realistic fake values instead of [PERSON_1]-style placeholders
     amounts_with_person: bool = False  # also treat amounts in a sentence naming a person
+    media: bool = False  # forward images, audio and files, which the detectors cannot read
 
     def action(self, category: str) -> Action:
         return self.actions.get(category, Action.PSEUDONYMISE)
@@ -51,6 +53,7 @@ class Policy:
             min_confidence=float(d.get("min_confidence", base.min_confidence)),
             surrogates=bool(d.get("surrogates", base.surrogates)),
             amounts_with_person=bool(d.get("amounts_with_person", base.amounts_with_person)),
+            media=bool(d.get("media", base.media)),
         )
 
 

@@ -1,32 +1,43 @@
 """OpenAI-compatible proxy: /v1/chat/completions (plain and streamed) and /v1/models.
 
-Request path: size limit -> JSON and shape checks -> detect and apply the route's policy to
-every message -> refuse if a blocked category was found -> forward to the upstream with the
-gateway's API key -> restore placeholders in the answer (per SSE event when streaming) -> audit.
+Request path: authenticate (client token) -> size limit -> JSON and shape checks -> pick the
+route's policy -> refuse media the detectors cannot read -> open the caller's conversation vault
+-> detect and apply the policy to every string the upstream will see (scan.py) -> refuse if a
+blocked category was found -> forward with the gateway's API key -> restore placeholders in the
+answer (per SSE event when streaming, tool-call arguments included) -> audit. Every call is
+audited, refused ones (400, 401, 403, 413) and failed ones too.
 Errors use OpenAI's shape {"error": {"message", "type", "code"}} so client libraries show them.
+
+Leakage: the upstream learns the request with detected values replaced (see yinji.gateway);
+a caller gets back only values from its own vault; the audit log gets no request text and only
+`callers.label`-ed metadata (see callers.py).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
-from collections import Counter
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from httpx_sse import EventSource, SSEError
+from starlette.background import BackgroundTask
 
 from yinji.crypto.aead import fresh_key
-from yinji.gateway.audit import AuditSink, GatewayCallEvent, JsonlAuditSink, MemoryAuditSink
+from yinji.gateway import callers
+from yinji.gateway.audit import AuditSink, CallRecord, JsonlAuditSink, MemoryAuditSink
 from yinji.gateway.config import GatewayConfig
 from yinji.gateway.detectors.engine import DetectorEngine
 from yinji.gateway.policy import policy_for
-from yinji.gateway.redact import apply_policy, restore
-from yinji.gateway.sse import StreamRewriter, events
+from yinji.gateway.redact import json_escape, restore
+from yinji.gateway.scan import RequestRedactor, media_parts
+from yinji.gateway.sse import StreamRewriter, encode
 from yinji.gateway.vault import Vault, VaultStore
+
+MAX_CONVERSATION_ID = 200
 
 
 class GatewayError(Exception):
@@ -45,8 +56,9 @@ class Gateway:
     def __init__(self, config: GatewayConfig, audit: AuditSink | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
-        key = config.vault_key or (fresh_key() if config.encrypt_vault else None)
-        self.vaults = VaultStore(ttl=config.vault_ttl, key=key, profile=config.crypto_profile)
+        master = config.vault_key or (fresh_key() if config.encrypt_vault else None)
+        self.vaults = VaultStore(ttl=config.vault_ttl, key=master, profile=config.crypto_profile)
+        self.digest_key = callers.digest_key(master or fresh_key(), config.crypto_profile)
         self.audit = audit or (JsonlAuditSink(config.audit_path) if config.audit_path
                                else MemoryAuditSink())
         self._engines: dict[int, DetectorEngine] = {}
@@ -77,24 +89,18 @@ class Gateway:
             h["Authorization"] = f"Bearer {self.config.api_key}"
         return h
 
-    def user(self, request: Request, body: dict[str, Any] | None) -> str:
-        tokens = self.config.client_tokens
-        auth = request.headers.get("authorization", "")
-        if tokens:
-            token = auth.removeprefix("Bearer ").strip()
-            if token not in tokens:
-                raise GatewayError(401, "authentication_error", "unknown or missing gateway token")
-            return tokens[token]
-        hdr = request.headers.get("x-yinji-user")
-        if hdr:
-            return hdr
-        if body and isinstance(body.get("user"), str):
-            return body["user"]
-        return "anonymous"
+    def caller(self, request: Request, call: CallRecord) -> callers.Caller:
+        """The authenticated caller (401 if tokens are configured and this one is unknown)."""
+        try:
+            caller = callers.authenticate(request, self.config.client_tokens)
+        except callers.AuthError as e:
+            raise GatewayError(401, "authentication_error", str(e)) from None
+        call.user = caller.name if caller.authenticated else self.label(
+            callers.header(request, "x-yinji-user"))
+        return caller
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    def label(self, value: object) -> str:
+        return callers.label(value, self.engine(False))
 
 
 async def _read_json(request: Request, limit: int) -> dict[str, Any]:
@@ -121,8 +127,8 @@ def _check_chat(body: dict[str, Any], max_messages: int) -> None:
         raise GatewayError(400, "invalid_request_error", "'messages' must be a non-empty list")
     if len(msgs) > max_messages:
         raise GatewayError(413, "request_too_large", f"more than {max_messages} messages")
-    if not isinstance(body.get("model"), str):
-        raise GatewayError(400, "invalid_request_error", "'model' must be a string")
+    if not isinstance(body.get("model"), str) or not body["model"].strip():
+        raise GatewayError(400, "invalid_request_error", "'model' must be a non-empty string")
     for i, m in enumerate(msgs):
         if not isinstance(m, dict) or not isinstance(m.get("role"), str):
             raise GatewayError(400, "invalid_request_error", f"messages[{i}] needs a 'role'")
@@ -130,32 +136,43 @@ def _check_chat(body: dict[str, Any], max_messages: int) -> None:
         if c is not None and not isinstance(c, str | list):
             raise GatewayError(400, "invalid_request_error",
                                f"messages[{i}].content must be a string or a list of parts")
-
-
-def _texts(body: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
-    """(container, key) of every text field we scan: message contents and text parts."""
-    out = []
-    for m in body["messages"]:
-        c = m.get("content")
-        if isinstance(c, str):
-            out.append((m, "content"))
-        elif isinstance(c, list):
-            out.extend((p, "text") for p in c
-                       if isinstance(p, dict) and isinstance(p.get("text"), str))
-    return out
+    for k in ("tools", "functions"):
+        if k in body and not isinstance(body[k], list):
+            raise GatewayError(400, "invalid_request_error", f"'{k}' must be a list")
 
 
 def _restore_answer(obj: Any, vault: Vault) -> Any:
+    """Every string of each choice's message, restored (tool-call arguments JSON-escaped)."""
+    def walk(x: Any, escape: bool = False) -> Any:
+        if isinstance(x, str):
+            return restore(x, vault, json_escape if escape else None)
+        if isinstance(x, list):
+            return [walk(v, escape) for v in x]
+        if isinstance(x, dict):
+            return {k: walk(v, escape or k == "arguments") for k, v in x.items()}
+        return x
+
     for choice in obj.get("choices") or [] if isinstance(obj, dict) else []:
-        msg = choice.get("message") if isinstance(choice, dict) else None
-        if isinstance(msg, dict):
-            if isinstance(msg.get("content"), str):
-                msg["content"] = restore(msg["content"], vault)
-            for call in msg.get("tool_calls") or []:
-                fn = call.get("function") if isinstance(call, dict) else None
-                if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                    fn["arguments"] = restore(fn["arguments"], vault)
+        if isinstance(choice, dict) and isinstance(choice.get("message"), dict):
+            choice["message"] = walk(choice["message"])
     return obj
+
+
+def _vault(gw: Gateway, request: Request, caller: callers.Caller, call: CallRecord) -> Vault:
+    """The caller's conversation vault, or a fresh one for this request only."""
+    conversation = callers.header(request, "x-yinji-conversation")
+    if conversation is None:
+        return gw.vaults.new()
+    if not caller.authenticated:
+        raise GatewayError(401, "authentication_error",
+                           "X-Yinji-Conversation needs a gateway token: without [clients] tokens "
+                           "the gateway cannot tell callers apart and keeps no conversations")
+    if not conversation.strip() or len(conversation) > MAX_CONVERSATION_ID:
+        raise GatewayError(400, "invalid_request_error",
+                           f"X-Yinji-Conversation must be 1-{MAX_CONVERSATION_ID} characters")
+    call.conversation = callers.conversation_digest(gw.digest_key, caller.name, conversation,
+                                                    gw.config.crypto_profile)
+    return gw.vaults.get(caller.name, conversation)
 
 
 def create_app(config: GatewayConfig, *, audit: AuditSink | None = None,
@@ -182,71 +199,86 @@ def create_app(config: GatewayConfig, *, audit: AuditSink | None = None,
 
     @app.get("/v1/models")
     async def models(request: Request) -> Response:
-        gw.user(request, None)
-        assert gw.client is not None
+        call = CallRecord(gw.audit, "/v1/models")
         try:
-            r = await gw.client.get(f"{config.upstream_url}/models", headers=gw.upstream_headers())
-        except httpx.TimeoutException:
-            raise GatewayError(504, "upstream_timeout", "upstream did not answer in time") from None
-        except httpx.TransportError as e:
-            raise GatewayError(502, "upstream_unreachable",
-                               f"cannot reach upstream: {type(e).__name__}") from None
-        if r.status_code >= 400:
-            raise GatewayError(502, "upstream_error", f"upstream returned HTTP {r.status_code}")
+            gw.caller(request, call)
+            assert gw.client is not None
+            call.t_upstream = time.perf_counter()
+            try:
+                r = await gw.client.get(f"{config.upstream_url}/models",
+                                        headers=gw.upstream_headers())
+            except httpx.TimeoutException:
+                raise GatewayError(504, "upstream_timeout",
+                                   "upstream did not answer in time") from None
+            except httpx.TransportError as e:
+                raise GatewayError(502, "upstream_unreachable",
+                                   f"cannot reach upstream: {type(e).__name__}") from None
+            if r.status_code >= 400:
+                raise GatewayError(502, "upstream_error",
+                                   f"upstream returned HTTP {r.status_code}")
+        except GatewayError as e:
+            call.record(e.status, e.code or e.type)
+            raise
+        call.record(200)
         return Response(r.content, status_code=200, media_type="application/json")
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:
-        t0 = time.perf_counter()
+        call = CallRecord(gw.audit, "/v1/chat/completions")
+        try:
+            return await _chat(request, call)
+        except GatewayError as e:
+            call.record(e.status, e.code or e.type)
+            raise
+        except Exception:
+            call.record(500, "internal_error")
+            raise
+
+    async def _chat(request: Request, call: CallRecord) -> Response:
+        caller = gw.caller(request, call)
         body = await _read_json(request, config.max_body_bytes)
-        user = gw.user(request, body)
+        if not caller.authenticated and call.user == callers.ANONYMOUS:
+            call.user = gw.label(body.get("user"))
         _check_chat(body, config.max_messages)
         model = body["model"]
-        stream = bool(body.get("stream"))
-        route, policy = policy_for(model, config.routes, config.policy)
-        conversation = request.headers.get("x-yinji-conversation")
-        vault = gw.vaults.get(conversation) if conversation else gw.vaults.new()
+        call.model, call.stream = gw.label(model), bool(body.get("stream"))
+        call.route, policy = policy_for(model, config.routes, config.policy)
         engine = gw.engine(policy.amounts_with_person)
-        counts: Counter[str] = Counter()
-        blocked: set[str] = set()
-        for container, key in _texts(body):
-            red = apply_policy(container[key], engine, policy, vault)
-            container[key] = red.text
-            counts.update(red.counts)
-            blocked |= red.blocked
-        detect_ms = (time.perf_counter() - t0) * 1000
-
-        def event(status: int, error: str | None = None, upstream_ms: float = 0.0) -> None:
-            gw.audit.record(GatewayCallEvent(
-                time=_now(), user=user, endpoint="/v1/chat/completions", model=model, route=route,
-                conversation=conversation, categories=dict(counts), blocked=bool(blocked),
-                blocked_categories=tuple(sorted(blocked)), status=status, stream=stream,
-                detect_ms=round(detect_ms, 3), upstream_ms=round(upstream_ms, 3), error=error))
-
-        if blocked:
-            event(403, "blocked_by_policy")
+        if engine.detect(model, policy.min_confidence):
+            raise GatewayError(400, "invalid_request_error",
+                               "'model' looks like it holds personal data; it is sent as is")
+        media = media_parts(body)
+        if media and not policy.media:
+            raise GatewayError(400, "invalid_request_error",
+                               "the gateway cannot scan images, audio or files, and this route "
+                               f"does not allow them: {', '.join(media[:5])}", "media_not_allowed")
+        vault = _vault(gw, request, caller, call)
+        redactor = RequestRedactor(engine, policy, vault)
+        body = redactor.request(body)
+        call.counts, call.blocked = redactor.counts, redactor.blocked
+        call.detect_ms = (time.perf_counter() - call.t0) * 1000
+        if redactor.blocked:
             raise GatewayError(403, "blocked_by_policy",
                                "request refused: it contains data of blocked categories: "
-                               + ", ".join(sorted(blocked)), "blocked_by_policy")
-        body.pop("user", None)  # staff identifiers stay inside
+                               + ", ".join(sorted(redactor.blocked)), "blocked_by_policy")
+        return await _forward(body, vault, call)
+
+    async def _forward(body: dict[str, Any], vault: Vault, call: CallRecord) -> Response:
         assert gw.client is not None
         req = gw.client.build_request("POST", f"{config.upstream_url}/chat/completions",
                                       json=body, headers=gw.upstream_headers())
-        t1 = time.perf_counter()
+        call.t_upstream = time.perf_counter()
         try:
-            resp = await gw.client.send(req, stream=stream)
+            resp = await gw.client.send(req, stream=call.stream)
         except httpx.TimeoutException:
-            event(504, "upstream_timeout", (time.perf_counter() - t1) * 1000)
             raise GatewayError(504, "upstream_timeout",
                                f"upstream did not answer within {config.timeout:g} s") from None
         except httpx.TransportError as e:
-            event(502, "upstream_unreachable", (time.perf_counter() - t1) * 1000)
             raise GatewayError(502, "upstream_unreachable",
                                f"cannot reach upstream: {type(e).__name__}") from None
         if resp.status_code >= 400:
             detail = (await resp.aread())[:2000].decode(errors="replace")
             await resp.aclose()
-            event(resp.status_code, "upstream_error", (time.perf_counter() - t1) * 1000)
             try:
                 upstream_msg = json.loads(detail)["error"]["message"]
             except (ValueError, KeyError, TypeError):
@@ -254,36 +286,47 @@ def create_app(config: GatewayConfig, *, audit: AuditSink | None = None,
             raise GatewayError(502 if resp.status_code >= 500 else resp.status_code,
                                "upstream_error", f"upstream returned HTTP {resp.status_code}: "
                                + restore(str(upstream_msg), vault)[:500])
-        if not stream:
+        if not call.stream:
             try:
                 obj = resp.json()
             except ValueError:
-                event(502, "upstream_bad_response", (time.perf_counter() - t1) * 1000)
                 raise GatewayError(502, "upstream_bad_response",
                                    "upstream answer is not JSON") from None
-            event(resp.status_code, None, (time.perf_counter() - t1) * 1000)
+            call.record(resp.status_code)
             return JSONResponse(_restore_answer(obj, vault), status_code=resp.status_code)
+        if "text/event-stream" not in resp.headers.get("content-type", ""):
+            await resp.aclose()
+            raise GatewayError(502, "upstream_bad_response",
+                               "upstream answered a streamed request without an event stream")
+        async def finish() -> None:  # also runs if the client left before the first event
+            await resp.aclose()
+            call.record(200, "client_disconnected")  # no-op when the relay recorded the call
 
-        async def relay():  # noqa: ANN202 - async generator
-            rw = StreamRewriter(vault)
-            error = None
+        return StreamingResponse(_relay(resp, vault, call), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"},
+                                 background=BackgroundTask(finish))
+
+    async def _relay(resp: httpx.Response, vault: Vault, call: CallRecord):  # noqa: ANN202
+        rw = StreamRewriter(vault)
+        error: str | None = "client_disconnected"  # unless the loop below completes
+        try:
             try:
-                async for ev in events(resp.aiter_text()):
-                    yield rw.rewrite(ev)
-                yield rw.flush()
+                async for sse in EventSource(resp).aiter_sse():
+                    yield rw.rewrite(sse)
+                error = None
             except httpx.TimeoutException:
                 error = "upstream_timeout"
             except httpx.TransportError:
                 error = "upstream_unreachable"
+            except SSEError:
+                error = "upstream_bad_response"
             finally:
                 await resp.aclose()
+            yield rw.flush()
             if error:
-                yield rw.flush()
-                yield "data: " + json.dumps({"error": {
-                    "message": "upstream stream interrupted", "type": error, "code": error}}) + "\n\n"
-            event(200, error, (time.perf_counter() - t1) * 1000)
-
-        return StreamingResponse(relay(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
+                yield encode(json.dumps({"error": {"message": "upstream stream interrupted",
+                                                   "type": error, "code": error}}))
+        finally:
+            call.record(200, error)
 
     return app

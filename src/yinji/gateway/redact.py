@@ -8,10 +8,14 @@ decides the matter (or at the end of the stream).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from yinji.gateway.detectors.base import Detection
 from yinji.gateway.detectors.engine import DetectorEngine
 from yinji.gateway.policy import Action, Policy
 from yinji.gateway.surrogates import surrogate
@@ -25,13 +29,24 @@ class Redaction:
     blocked: set[str] = field(default_factory=set)  # categories whose policy is `block`
 
 
-def apply_policy(text: str, engine: DetectorEngine, policy: Policy, vault: Vault) -> Redaction:
-    """Replace every detected span per `policy`; report counts and blocked categories."""
-    spans = engine.detect(text, policy.min_confidence)
+def apply_policy(text: str, engine: DetectorEngine, policy: Policy, vault: Vault,
+                 context: str = "", memo: dict[str, list[Detection]] | None = None) -> Redaction:
+    """Replace every detected span per `policy`; report counts and blocked categories.
+
+    `context` (e.g. "资金账号: " for a JSON field of that name) is read by the detectors as the
+    text just before `text`, so cue words outside the value count; it is not part of the output.
+    `memo` keeps detections of texts seen before (one request repeats "type: string" a lot).
+    """
+    full = context + text
+    spans = memo.get(full) if memo is not None else None
+    if spans is None:
+        spans = engine.detect(full, policy.min_confidence)
+        if memo is not None:
+            memo[full] = spans
     out: list[str] = []
     pos = 0
     red = Redaction(text)
-    for d in spans:
+    for d in _shift(spans, len(context)):
         act = policy.action(d.category)
         if act is Action.ALLOW:
             continue
@@ -52,25 +67,47 @@ def apply_policy(text: str, engine: DetectorEngine, policy: Policy, vault: Vault
     return red
 
 
+def _shift(spans: list[Detection], n: int) -> list[Detection]:
+    """Spans moved back by `n` characters of context; parts inside the context are dropped."""
+    if not n:
+        return spans
+    return [dataclasses.replace(d, start=max(d.start, n) - n, end=d.end - n)
+            for d in spans if d.end > n]
+
+
 def _token_regex(tokens: list[str]) -> re.Pattern[str] | None:
     if not tokens:
         return None
     return re.compile("|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True)))
 
 
-def restore(text: str, vault: Vault) -> str:
-    """Put the real values back for every token of `vault` found in `text`."""
+def json_escape(value: str) -> str:
+    """`value` as it must appear inside a JSON string (tool-call arguments are JSON text)."""
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def restore(text: str, vault: Vault, escape: Callable[[str], str] | None = None) -> str:
+    """Put the real values back for every token of `vault` found in `text`.
+
+    `escape` encodes each value for its place, e.g. `json_escape` inside tool-call arguments.
+    """
     rx = _token_regex(vault.tokens())
     if rx is None or not text:
         return text
-    return rx.sub(lambda m: vault.value_of(m.group()) or m.group(), text)
+
+    def value(m: re.Match[str]) -> str:
+        v = vault.value_of(m.group())
+        return m.group() if v is None else escape(v) if escape else v
+
+    return rx.sub(value, text)
 
 
 class StreamRestorer:
     """Restores tokens across chunk boundaries for one stream (one choice of one answer)."""
 
-    def __init__(self, vault: Vault) -> None:
+    def __init__(self, vault: Vault, escape: Callable[[str], str] | None = None) -> None:
         self._vault = vault
+        self._escape = escape
         tokens = vault.tokens()
         self._rx = _token_regex(tokens)
         self._prefixes = {t[:k] for t in tokens for k in range(1, len(t))}
@@ -88,9 +125,9 @@ class StreamRestorer:
                 hold = k
                 break
         ready, self._pending = buf[:len(buf) - hold], buf[len(buf) - hold:]
-        return restore(ready, self._vault)
+        return restore(ready, self._vault, self._escape)
 
     def flush(self) -> str:
         """Whatever is still held back, at the end of the stream."""
         rest, self._pending = self._pending, ""
-        return restore(rest, self._vault)
+        return restore(rest, self._vault, self._escape)

@@ -34,6 +34,9 @@ _POST_RX = re.compile("(?:" + _alt(lx.POST_CUES) + r"|[，。、；！？\s]|$)"
 _ORG_RX = re.compile(_alt(lx.ORG_SUFFIXES))
 _LABEL = re.compile(r"(?:姓名|名字|户名|联系人|客户|委托人|开户人|持卡人|收款人|付款人|签名|签字)"
                     r"\s*[:：]?\s*$")
+# An English field label before a value ("name: 张伟", "client_name=王芳"): JSON tool arguments
+# and results are scanned field by field with the field name in front (see gateway/scan.py).
+_FIELD = re.compile(r"(?i)(?:name|client|customer|holder|contact|payee|payer)s?\s*[:：=]\s*$")
 # Frequent words with a non-name tag above this count are "ordinary words" (jieba's scale).
 _COMMON = 50
 
@@ -86,7 +89,8 @@ class ChineseNameDetector:
         sl = len(surname)
         pre = text[max(0, p - 6):p]
         weak = sl == 1 and surname in lx.WEAK_SURNAMES
-        pre_cue = _PRE_RX.search(pre) is not None or _LABEL.search(pre) is not None
+        pre_cue = (_PRE_RX.search(pre) is not None or _LABEL.search(pre) is not None
+                   or _FIELD.search(text, max(0, p - 16), p) is not None)
         # The surname character belongs to the word before it (东方|证券, 中国|平安).
         glued = p > 0 and not pre_cue and ((text[p - 1:p + 1] in common)
                                            or (text[max(0, p - 2):p + 1] in common))
