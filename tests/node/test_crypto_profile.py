@@ -366,20 +366,30 @@ def _open_outside(profile: str, key: bytes, sealed: bytes, aad: bytes) -> bytes:
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_gateway_vault_seals_with_the_profiles_cipher(profile):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     from yinji.gateway.config import GatewayConfig
     from yinji.gateway.proxy import Gateway
 
     key = bytes(range(32))
     config = GatewayConfig.from_dict({"crypto_profile": profile})
     config.vault_key = key
-    vault = Gateway(config).vaults.get("conversation-1")
+    vault = Gateway(config).vaults.get("alice", "conversation-1")
     token = vault.token_for("id_number", "110101199003077777")
     sealed = vault._by_token[token]
     assert b"110101199003077777" not in sealed
-    assert _open_outside(profile, key, sealed, token.encode()) == b"110101199003077777"
+    # each (caller, conversation) has its own key, derived from the master key by HKDF
+    info = b"yinji/gateway/vault/v1" + b"".join(
+        len(x).to_bytes(4, "big") + x for x in (b"alice", b"conversation-1"))
+    scope = HKDF(hashes.SHA256() if profile == "international" else hashes.SM3(), 32,
+                 salt=None, info=info).derive(key)
+    assert _open_outside(profile, scope, sealed, token.encode()) == b"110101199003077777"
     other = "sm" if profile == "international" else "international"
     with pytest.raises(InvalidTag):
-        _open_outside(other, key, sealed, token.encode())
+        _open_outside(other, scope, sealed, token.encode())
+    with pytest.raises(InvalidTag):
+        _open_outside(profile, key, sealed, token.encode())  # not under the master key itself
     assert vault.value_of(token) == "110101199003077777"
     vault._by_token[token] = sealed[:-1] + bytes([sealed[-1] ^ 1])
     with pytest.raises(InvalidTag):
