@@ -162,3 +162,28 @@ def test_linear_regression_matches_sklearn(default_data):
     ref = Ridge(alpha=1e-4 * len(tr.y)).fit(sc.transform(tr.x), tr.y).predict(sc.transform(te.x))
     assert abs(metrics.r2(te.y, p) - metrics.r2(te.y, ref)) < 0.01
     assert "r2" in report.metrics
+
+
+def test_views_are_components_and_the_stop_bit_only():
+    """Each party's whole view while training is share components and masked values (every
+    array of 256 words or more is uniform: no feature, gradient or weight vector in the
+    clear); the recipient alone ends with the validation metrics."""
+    from yinji.mpc.session import Session
+    from yinji.testing.mpc import NAMES
+    from yinji.testing.parties import looks_uniform, record_received, run_parties
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(1200, 4))
+    y = (x @ [1.0, -2.0, 0.5, 0.0] + rng.normal(size=1200) > 0).astype(int)
+
+    def body(party):
+        view = record_received(party)
+        s = Session(party, NAMES)
+        xs, ys = share_vertical(s, x, y, split=2)
+        _, report = SSLR(epochs=3, batch_size=256).fit(xs, ys, recipient="P1")
+        return report, view
+
+    out = run_parties(body, names=NAMES, timeout=300)
+    for rank, (report, view) in enumerate(out):
+        assert not looks_uniform(view), f"P{rank} received a non-uniform array"
+    assert out[1][0].metrics and not out[0][0].metrics and not out[2][0].metrics

@@ -41,3 +41,34 @@ def run_parties(fn: Callable[..., Any], n: int = 3, *, names: Sequence[str] | No
         if err is not None:
             raise err
     return results
+
+
+def record_received(party: Party) -> list[tuple[str, Any]]:
+    """From now on, keep (sender, message) for every array and byte string `party` receives:
+    a party's whole view, for tests that play that party as the attacker."""
+    got: list[tuple[str, Any]] = []
+    for ch in party.channels.values():
+        def wrap(recv: Callable[[], Any], peer: str = ch.peer) -> Callable[[], Any]:
+            def recording() -> Any:
+                message = recv()
+                got.append((peer, message))
+                return message
+            return recording
+        ch.recv_array = wrap(ch.recv_array)
+        ch.recv_bytes = wrap(ch.recv_bytes)
+    return got
+
+
+def looks_uniform(view: list[tuple[str, Any]], min_size: int = 256) -> list[str]:
+    """The received uint64 arrays of at least `min_size` words whose top bit is not set about
+    half of the time (a plaintext or fixed-point value would show here; a share component or
+    a masked value would not); each as 'sender shape fraction'."""
+    import numpy as np
+
+    bad = []
+    for peer, msg in view:
+        if isinstance(msg, np.ndarray) and msg.dtype == np.uint64 and msg.size >= min_size:
+            top = float(np.mean(msg >> np.uint64(63)))
+            if not 0.4 < top < 0.6:
+                bad.append(f"{peer} {msg.shape} {top:.2f}")
+    return bad
