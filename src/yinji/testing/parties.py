@@ -60,15 +60,23 @@ def record_received(party: Party) -> list[tuple[str, Any]]:
 
 
 def looks_uniform(view: list[tuple[str, Any]], min_size: int = 256) -> list[str]:
-    """The received uint64 arrays of at least `min_size` words whose top bit is not set about
-    half of the time (a plaintext or fixed-point value would show here; a share component or
-    a masked value would not); each as 'sender shape fraction'."""
+    """The received uint64 arrays of at least `min_size` words that do not look uniform over
+    Z_2^64, each as 'sender shape reason'. Two checks, each 6-8 standard deviations from
+    what a uniform array gives (so a test using this does not flake): the top bit is set
+    about half of the time, and almost no word is small as a signed number (|v| < 2^56 has
+    probability 2^-7). A plaintext or fixed-point value fails the second at once; a share
+    component or a masked value passes both."""
     import numpy as np
 
     bad = []
     for peer, msg in view:
         if isinstance(msg, np.ndarray) and msg.dtype == np.uint64 and msg.size >= min_size:
+            n = msg.size
             top = float(np.mean(msg >> np.uint64(63)))
-            if not 0.4 < top < 0.6:
-                bad.append(f"{peer} {msg.shape} {top:.2f}")
+            signed = msg.view(np.int64)
+            small = float(np.mean((signed > -(1 << 56)) & (signed < (1 << 56))))
+            if abs(top - 0.5) > 3 / np.sqrt(n):
+                bad.append(f"{peer} {msg.shape} top bit set in {top:.2f}")
+            elif small > 2 ** -7 + 8 * np.sqrt(2 ** -7 / n):  # Poisson tail: ~1e-8
+                bad.append(f"{peer} {msg.shape} {small:.2f} of the words are small numbers")
     return bad
