@@ -395,3 +395,30 @@ def test_pir_budget_and_key_survive_a_restart(pair):
     for name in ("state.key", "pir/blacklist.oprf"):
         assert stat.S_IMODE(os.stat(home / name).st_mode) == 0o600, name
     assert b"fund" not in (home / "pir" / "blacklist.oprf").read_bytes()
+
+
+def test_an_empty_pir_list_is_published_with_a_warning(pair, caplog):
+    """A header-only list answers `miss` to everything: the member's operator is told (log
+    and the audit entry), rather than it looking like a list with no hits."""
+    from yinji.node.config import PirServiceConfig
+
+    node, root = pair
+    home = root / "securities"
+    (home / "data" / "empty.csv").write_text("id_no,tag\n")
+    node.catalog.register(Dataset(id="blacklist", kind="csv", location="data/empty.csv",
+                                  schema={"id_no": "string", "tag": "string"},
+                                  policy=[PolicyRule(columns=["id_no", "tag"],
+                                                     protocols=["pir"])]), by="test")
+    cfg = NodeConfig.load(home)
+    cfg.pir["blacklist"] = PirServiceConfig("blacklist", "blacklist", "id_no", ["tag"],
+                                            free_ports(1)[0])
+    cfg.save()
+    served = Node(home)
+    served.start()
+    try:
+        published = [e for e in served.audit.entries() if e["kind"] == "pir.service"]
+    finally:
+        served.stop()
+    assert published[-1]["data"]["records"] == 0
+    assert "every query answers `miss`" in published[-1]["data"]["reason"]
+    assert "every query answers `miss`" in caplog.text

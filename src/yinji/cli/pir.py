@@ -208,6 +208,7 @@ def read_table(path: Path, columns: list[str]) -> list[dict[str, str]]:
     except textfile.TableFileError as exc:
         raise CliError(f"--list {exc}") from None
     _check_columns(path, columns, table.header)
+    print(f"--list {path}: read {table.describe()}", file=sys.stderr)
     if not table.rows:
         raise CliError(f"--list {path}: no records (a header only); serving it would answer "
                        "every query `miss`")

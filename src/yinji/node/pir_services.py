@@ -30,6 +30,7 @@ learn: which peer asked, when, how many keys, against which version.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -49,10 +50,13 @@ from yinji.pir.records import RecordError, build_records, label_size_for, parse_
 from yinji.pir.server import PirQueryEvent, PirServer
 from yinji.pir.service import PirService, connect_member
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from yinji.node.node import Node
 
 PROTOCOL = "pir"               # the protocol name column policies allow
+EMPTY_LIST = "the list has no records: every query answers `miss`"
 MAX_KEYS = 1000                # keys per POST /pir/query (one OPRF + one PIR request each)
 CONNECT_TIMEOUT = 3.0          # seconds to reach a member before it counts as down
 _IDLE_PER_MEMBER = 4           # pooled connections kept per member and service
@@ -132,8 +136,12 @@ class PirServices:
                              on_refused=self._on_refused)
         service.start()
         self._served[cfg.id] = _Served(cfg, db, dict(records), server, service, clients)
+        empty = "" if records else EMPTY_LIST
+        if empty:
+            log.warning("pir service %r: %s", cfg.id, empty)
         self.node.audit.append(PirServiceEvent(cfg.id, "published", cfg.dataset,
-                                               version.version, version.records, "start"))
+                                               version.version, version.records, "start",
+                                               reason=empty))
 
     def _oprf_state(self, service_id: str) -> SealedOprfState:
         """`HOME/pir/ID.oprf`: the service's OPRF key and per-peer budgets, sealed."""
