@@ -313,8 +313,9 @@ class TlsChannel(Channel):
         return True, False
 
     def _may_read(self) -> bool:
-        """Whether to read on now: always into a header; into a payload if a waiting caller
-        accepts its size (else the channel fails) or it fits the read-ahead room."""
+        """Whether to read on now: into a header if a caller waits or there is read-ahead
+        room; into a payload if a waiting caller accepts its size (else the channel fails)
+        or it fits the read-ahead room. Sets `_parked` when not."""
         announced = self._decoder.announced
         with self._cv:
             waiting = self._claim is not None and not self._inbox
