@@ -16,9 +16,11 @@ buffer the payload is received into, so payloads are not copied on the way in.
 Why the receive buffer grows as bytes arrive: a header is 16 bytes and announces up to
 `max_payload` bytes. Allocating the announced size up front lets anyone who can send one
 header (before authentication, or a peer that then sends nothing) make us reserve gigabytes.
-The buffer starts at `INITIAL_BUFFER` bytes at most and doubles when full, so what a frame
-costs us is at most about twice what the peer has actually sent (plus 1 MiB); the doubling
-copies add up to less than one copy of the payload.
+The buffer starts at `initial` bytes at most (`INITIAL_BUFFER`, 1 MiB; a TLS channel uses its
+read-ahead allowance, which the peer may fill anyway) and doubles when full, so what a frame
+costs us is at most twice what the peer has actually sent, or `initial`. Payloads up to
+`initial` get their buffer at once and are not copied; the doubling copies of larger ones
+add up to less than one copy of the payload.
 """
 
 from __future__ import annotations
@@ -109,10 +111,13 @@ class FrameDecoder:
     payload it is about to receive, so it can refuse or postpone it first.
     """
 
-    def __init__(self, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
+    def __init__(self, max_payload: int = DEFAULT_MAX_PAYLOAD,
+                 initial: int = INITIAL_BUFFER) -> None:
         if not 0 <= max_payload <= _MAX_LIMIT:
             raise ValueError(f"max_payload must be between 0 and {_MAX_LIMIT}, not {max_payload}")
-        self.max_payload = max_payload
+        if initial < 1:
+            raise ValueError(f"initial buffer must be at least 1 byte, not {initial}")
+        self.max_payload, self.initial = max_payload, initial
         self._header = bytearray(HEADER_SIZE)
         self._reset()
 
@@ -209,9 +214,9 @@ class FrameDecoder:
         self._view = memoryview(b"")
 
     def _grow(self) -> None:
-        """Make room for more payload: INITIAL_BUFFER at first, then twice what is held."""
+        """Make room for more payload: `initial` bytes at first, then twice what is held."""
         held = self._data
-        size = min(self._length, max(INITIAL_BUFFER, 2 * self._pos))
+        size = min(self._length, max(self.initial, 2 * self._pos))
         data = np.empty(size, dtype=np.uint8)
         if held is not None:
             data[:self._pos] = held[:self._pos]

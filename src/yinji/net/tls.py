@@ -58,6 +58,7 @@ from yinji.net.connect import (
 )
 from yinji.net.framing import (
     DEFAULT_MAX_PAYLOAD,
+    INITIAL_BUFFER,
     KIND_ARRAY,
     KIND_BYTES,
     Frame,
@@ -95,7 +96,7 @@ class TlsChannel(Channel):
         self.owner, self.peer, self.timeout = owner, peer, timeout
         self.max_payload, self.read_ahead = max_payload, read_ahead
         self._sock = sock
-        self._decoder = FrameDecoder(max_payload)
+        self._decoder = FrameDecoder(max_payload, initial=max(INITIAL_BUFFER, read_ahead))
         # Shared with the I/O thread, under `_cv`: received frames (or the failure) with the
         # bytes each counts against `read_ahead`, their total, the limit of a caller waiting
         # for the next frame, and whether the I/O thread stopped reading for want of either.
