@@ -9,7 +9,9 @@ concurrent queries from different clients still go into one matrix product.
 Who may connect: any client holding a certificate from the group CA (`TlsConfig.ca_file`),
 optionally narrowed to `allowed` names; others are refused at the TLS handshake. The OPRF
 rate limit and the audit events are keyed by the client's certificate name, so a client
-cannot reset its budget by reconnecting.
+cannot reset its budget by reconnecting. Clients that never authenticate cannot use up the
+connection slots (`TlsListener`), and an authenticated one can make the member receive no
+more than one request's worth of bytes (`PirServer.request_limit`).
 
 Leakage: as `PirServer` (the member learns that a client, known by its certificate, asked
 for k keys, and when). Connection set-up adds nothing about the keys.
