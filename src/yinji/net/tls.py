@@ -199,8 +199,8 @@ class TlsChannel(Channel):
                 raise type(item)(str(item))
             self._inbox.popleft()
             self._buffered -= cost
-            if cost and self._parked:
-                self._wake()
+            if cost and self._parked and self._buffered <= self.read_ahead // 2:
+                self._wake()  # room for a batch of frames, not one wake-up per frame
         if item.kind != kind:
             names = {KIND_BYTES: "bytes", KIND_ARRAY: "array"}
             raise ChannelError(f"{self.owner}: expected {names[kind]} from {self.peer!r}, "
