@@ -2,6 +2,7 @@
 
 import io
 import struct
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -111,6 +112,10 @@ def header(magic=b"YJNF", version=1, kind=1, code=8, ndim=1, length=8, dims=(1,)
     (header(length=8, dims=(2**40, 2**40)), "needs"),
     (header(kind=0, code=8, ndim=0, dims=()) + bytes(8), "bytes frame with dtype"),
     (header(code=1, length=2, dims=(2,)) + b"\x01\x02", "bool"),
+    # Empty arrays whose dimensions numpy cannot hold: once a ValueError past the parser.
+    (header(code=2, ndim=2, length=0, dims=(2**63, 0)), "exceeds the limit"),
+    (header(code=2, ndim=2, length=0, dims=(2**64 - 1, 0)), "exceeds the limit"),
+    (header(code=8, ndim=3, length=0, dims=(2**40, 2**40, 0)), "exceeds the limit"),
 ])
 def test_malformed_frames(data, message):
     with pytest.raises(MalformedFrame, match=message):
@@ -130,3 +135,42 @@ def test_truncated_frame_raises_channel_closed(cut):
     match = "closed the connection$" if cut == 0 else "in the middle of a message"
     with pytest.raises(ChannelClosed, match=match):
         roundtrip(data)
+
+
+def test_empty_arrays_with_plausible_dims_still_pass():
+    frame = roundtrip(header(code=2, ndim=2, length=0, dims=(1000, 0)))
+    assert frame.value.shape == (1000, 0)
+
+
+@pytest.mark.parametrize("data", [
+    header(code=8, length=8 << 30, dims=(1 << 30,)),  # 8 GiB of uint64
+    header(kind=0, code=0, ndim=0, length=256 << 20, dims=()),  # 256 MiB of bytes
+], ids=["array-8GiB", "bytes-256MiB"])
+def test_announced_size_is_not_allocated_before_it_arrives(data):
+    """The attack: a 16-byte header announcing gigabytes, a few bytes, then end of stream."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ChannelClosed, match="in the middle of a message"):
+            roundtrip(data + bytes(100))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 << 20  # the initial buffer (1 MiB) and change, not the announced size
+
+
+def test_buffer_grows_with_what_arrives():
+    """Allocation stays within twice the bytes received (plus the initial buffer), and the
+    payload still arrives whole."""
+    from yinji.net.framing import INITIAL_BUFFER
+
+    a = np.arange(3 << 20, dtype=np.uint64)  # 24 MiB
+    data = wire(*encode_array(a))
+    decoder, pos, frame = FrameDecoder(), 0, None
+    while frame is None:
+        buf = decoder.buffer()
+        n = min(len(buf), 1 << 16, len(data) - pos)
+        buf[:n] = data[pos:pos + n]
+        pos += n
+        assert decoder.allocated <= max(INITIAL_BUFFER, 2 * pos)
+        frame = decoder.advance(n)
+    np.testing.assert_array_equal(frame.value, a)

@@ -75,6 +75,28 @@ class Channel(abc.ABC):
     @abc.abstractmethod
     def recv_array(self) -> np.ndarray: ...
 
+    def recv_bytes_at_most(self, limit: int) -> bytes:
+        """`recv_bytes`, refusing a message of more than `limit` bytes with `MalformedFrame`.
+
+        A protocol states here what it expects next (a 64 KiB header, say). Transports that
+        read from a socket (`TlsChannel`) refuse an oversized message from its header, before
+        its payload is received; this default, for in-memory channels, checks afterwards.
+        """
+        data = self.recv_bytes()
+        if len(data) > limit:
+            raise MalformedFrame(f"message of {len(data)} bytes from {self.peer!r} exceeds "
+                                 f"the limit of {limit} bytes")
+        return data
+
+    def recv_array_at_most(self, limit: int) -> np.ndarray:
+        """`recv_array`, refusing an array of more than `limit` bytes (see
+        `recv_bytes_at_most`)."""
+        array = self.recv_array()
+        if array.nbytes > limit:
+            raise MalformedFrame(f"array of {array.nbytes} bytes from {self.peer!r} exceeds "
+                                 f"the limit of {limit} bytes")
+        return array
+
     def close(self) -> None:  # noqa: B027 - optional for implementations
         """Release the link; further calls fail with `ChannelClosed`."""
 

@@ -8,6 +8,10 @@ pins are configured; then both send a hello frame naming themselves, so the acce
 which peer connected and the dialer learns the acceptor accepted its certificate. Anything
 that fails these checks is refused with `PeerUnavailable` naming the peer and the reason.
 
+Every wait in set-up has a deadline for the whole exchange, not per read: a client that
+dribbles one byte at a time must finish its handshake and hello within the time allowed, and
+the hello is read with a 1 KiB limit, so an unauthenticated client costs at most that buffer.
+
 Python's `ssl` cannot ask for a client certificate without verifying its chain, so pins
 narrow the trust file rather than replace it. Two set-ups: `ca_file` is a group CA (pins
 optional), or, without a CA, `ca_file` holds the peers' own `self_signed_cert`s and every
@@ -36,6 +40,10 @@ _HELLO = b"yinji-hello/1 "
 _MAX_HELLO = 1024
 _POLL = 0.25  # how often a waiting acceptor checks whether set-up was abandoned
 _ADMIT_TIMEOUT = 10.0  # one slow or silent client must not hold up the others for long
+
+
+class HandshakeTimeout(TimeoutError):
+    """The peer did not finish the TLS handshake and hello within the deadline."""
 
 
 @dataclass(frozen=True)
@@ -112,8 +120,20 @@ def _send_hello(sock: ssl.SSLSocket, name: str) -> None:
     sock.sendall(header + payload)
 
 
-def _recv_hello(sock: ssl.SSLSocket, peer: str) -> str:
-    frame = read_frame(sock.recv_into, max_payload=_MAX_HELLO, peer=peer)
+def _until(sock: ssl.SSLSocket, deadline: float) -> Callable[[memoryview], int]:
+    """`sock.recv_into` bounded by one deadline over all calls (monotonic clock)."""
+    def recv_into(buf: memoryview) -> int:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise HandshakeTimeout("timed out")
+        sock.settimeout(left)  # CPython's ssl keeps one deadline within each call
+        return sock.recv_into(buf)
+    return recv_into
+
+
+def _recv_hello(sock: ssl.SSLSocket, peer: str, deadline: float | None = None) -> str:
+    recv_into = sock.recv_into if deadline is None else _until(sock, deadline)
+    frame = read_frame(recv_into, max_payload=_MAX_HELLO, peer=peer)
     if frame.kind or not bytes(frame.value).startswith(_HELLO):
         raise ChannelError(f"{peer} sent no hello")
     return bytes(frame.value)[len(_HELLO):].decode("utf-8", errors="replace")
@@ -144,6 +164,7 @@ def dial(owner: str, peer: str, address: Address, config: TlsConfig, ctx: ssl.SS
             delay = min(delay * 2, 0.25)
     _tune(raw)
     try:
+        raw.settimeout(max(deadline - time.monotonic(), 0.001))
         sock = ctx.wrap_socket(raw)
     except (ssl.SSLError, OSError) as exc:
         raw.close()
@@ -152,7 +173,7 @@ def dial(owner: str, peer: str, address: Address, config: TlsConfig, ctx: ssl.SS
         check_peer(owner, sock, peer, config)
         try:
             _send_hello(sock, owner)
-            said = _recv_hello(sock, peer)
+            said = _recv_hello(sock, peer, deadline)
         except (ssl.SSLError, OSError, ChannelError) as exc:
             raise PeerUnavailable(f"{owner}: {where} did not accept us (does it trust our "
                                   f"certificate?): {_tls_reason(exc)}") from None
@@ -171,26 +192,33 @@ def admit(owner: str, raw: socket.socket, where: str, config: TlsConfig,
 
     Returns (peer name, socket) if the peer names itself, `allowed(name)` holds and its
     verified certificate is issued to that name (and matches its pin, if pins are set);
-    otherwise closes the connection and raises `PeerUnavailable` saying why. `timeout`
-    bounds the handshake and hello, so a silent client cannot hold the caller for long.
+    otherwise closes the connection and raises `PeerUnavailable` saying why (nothing else,
+    whatever the client sent). `timeout` bounds the handshake and hello together, so a
+    silent or slow client cannot hold the caller for longer.
     """
+    deadline = time.monotonic() + timeout
+    late = f"{owner}: refused {where}: did not authenticate within {timeout:g} s"
     _tune(raw)
-    raw.settimeout(timeout)
+    raw.settimeout(timeout)  # one deadline for the whole handshake (CPython's ssl)
     try:
         sock = ctx.wrap_socket(raw, server_side=True)
     except (ssl.SSLError, OSError) as exc:
         raw.close()
+        if isinstance(exc, TimeoutError):
+            raise PeerUnavailable(late) from None
         raise PeerUnavailable(f"{owner}: refused {where}: {_tls_reason(exc)}") from None
     try:
-        said = _recv_hello(sock, where)
+        said = _recv_hello(sock, where, deadline)
         if not allowed(said):
             raise PeerUnavailable(f"{owner}: refused {where}: unexpected peer {said!r}")
         check_peer(owner, sock, said, config)
         _send_hello(sock, owner)
-    except (PeerUnavailable, ChannelError, ssl.SSLError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever a client sends ends in a refusal
         sock.close()
         if isinstance(exc, PeerUnavailable):
             raise
+        if isinstance(exc, TimeoutError):
+            raise PeerUnavailable(late) from None
         raise PeerUnavailable(f"{owner}: refused {where}: {_tls_reason(exc)}") from None
     return said, sock
 
@@ -261,5 +289,5 @@ class Acceptor:
         return PeerUnavailable(text)
 
 
-__all__ = ["Acceptor", "Address", "TlsConfig", "admit", "check_own_certificate", "check_peer",
+__all__ = ["Acceptor", "Address", "HandshakeTimeout", "TlsConfig", "admit", "check_own_certificate", "check_peer",
            "dial"]

@@ -11,11 +11,21 @@ Layout (little-endian)::
 
 Bytes messages have dtype 0 and ndim 0. Array payloads are C-ordered little-endian values.
 `FrameDecoder` is incremental so a non-blocking reader can feed it, and it hands out the
-final destination buffer (a fresh numpy array) so payloads are received without a copy.
+buffer the payload is received into, so payloads are not copied on the way in.
+
+Why the receive buffer grows as bytes arrive: a header is 16 bytes and announces up to
+`max_payload` bytes. Allocating the announced size up front lets anyone who can send one
+header (before authentication, or a peer that then sends nothing) make us reserve gigabytes.
+The buffer starts at `initial` bytes at most (`INITIAL_BUFFER`, 1 MiB; a TLS channel uses its
+read-ahead allowance, which the peer may fill anyway) and doubles when full, so what a frame
+costs us is at most twice what the peer has actually sent, or `initial`. Payloads up to
+`initial` get their buffer at once and are not copied; the doubling copies of larger ones
+add up to less than one copy of the payload.
 """
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +39,9 @@ VERSION = 1
 KIND_BYTES = 0
 KIND_ARRAY = 1
 MAX_NDIM = 8
-DEFAULT_MAX_PAYLOAD = 16 << 30  # 16 GiB
+DEFAULT_MAX_PAYLOAD = 16 << 30  # 16 GiB: the largest message an MPC/PSI channel accepts
+INITIAL_BUFFER = 1 << 20  # payload bytes allocated before any arrive (MPC streams 1 MiB chunks)
+_MAX_LIMIT = 1 << 62  # keeps every accepted shape within what numpy can represent
 
 _HEADER = struct.Struct("<4sBBBBQ")
 HEADER_SIZE = _HEADER.size  # 16
@@ -92,46 +104,69 @@ class Frame:
 class FrameDecoder:
     """Incremental decoder: ask `buffer()` where the next bytes go, report them with `advance`.
 
-    Every check happens before the payload buffer is allocated, so a hostile header cannot
-    make us allocate more than `max_payload` bytes.
+    Every check on the header (magic, version, kind, dtype, rank, shape against length,
+    length against `max_payload`) happens before any payload byte is accepted, and anything
+    that fails raises `MalformedFrame` (nothing else). The payload buffer then grows with the
+    bytes received (see the module docstring). `announced` tells a reader the size of the
+    payload it is about to receive, so it can refuse or postpone it first.
     """
 
-    def __init__(self, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
-        self.max_payload = max_payload
+    def __init__(self, max_payload: int = DEFAULT_MAX_PAYLOAD,
+                 initial: int = INITIAL_BUFFER) -> None:
+        if not 0 <= max_payload <= _MAX_LIMIT:
+            raise ValueError(f"max_payload must be between 0 and {_MAX_LIMIT}, not {max_payload}")
+        if initial < 1:
+            raise ValueError(f"initial buffer must be at least 1 byte, not {initial}")
+        self.max_payload, self.initial = max_payload, initial
+        self._header = bytearray(HEADER_SIZE)
         self._reset()
 
     def _reset(self) -> None:
         self._stage = 0  # 0 fixed header, 1 dims, 2 payload
-        self._buf = bytearray(HEADER_SIZE)
-        self._view = memoryview(self._buf)
+        self._view = memoryview(self._header)
         self._pos = 0
         self._kind = self._code = self._ndim = self._length = 0
         self._shape: tuple[int, ...] = ()
-        self._value: bytearray | np.ndarray | None = None
+        self._data: np.ndarray | None = None  # payload received so far (uint8, grows)
 
     @property
     def at_boundary(self) -> bool:
         """True when no part of a frame has been received yet."""
         return self._stage == 0 and self._pos == 0
 
+    @property
+    def announced(self) -> int | None:
+        """Payload size of the frame whose header is complete, until the frame is; else None."""
+        return self._length if self._stage == 2 else None
+
+    @property
+    def allocated(self) -> int:
+        """Bytes of payload buffer held right now (for memory bounds in tests)."""
+        return 0 if self._data is None else self._data.nbytes
+
     def buffer(self) -> memoryview:
         """Writable view where the next incoming bytes must be stored (never empty)."""
+        if self._stage == 2 and self._pos == len(self._view):
+            self._grow()
         return self._view[self._pos:]
 
     def advance(self, n: int) -> Frame | None:
         """Record that `n` bytes were written into `buffer()`; return a frame when complete."""
         self._pos += n
-        while self._pos == len(self._view):
+        while True:
+            if self._stage == 2:
+                if self._pos == self._length:
+                    return self._finish()
+                return None
+            if self._pos < len(self._view):
+                return None
             if self._stage == 0:
                 self._parse_header()
-            elif self._stage == 1:
-                self._parse_dims()
             else:
-                return self._finish()
-        return None
+                self._parse_dims()
 
     def _parse_header(self) -> None:
-        magic, version, kind, code, ndim, length = _HEADER.unpack(self._buf)
+        magic, version, kind, code, ndim, length = _HEADER.unpack(self._header)
         if magic != MAGIC:
             raise MalformedFrame(f"bad magic {magic!r} (expected {MAGIC!r})")
         if version != VERSION:
@@ -143,7 +178,7 @@ class FrameDecoder:
         if kind == KIND_BYTES:
             if code or ndim:
                 raise MalformedFrame(f"bytes frame with dtype code {code} and ndim {ndim}")
-            self._start_payload(bytearray(length))
+            self._start_payload()
         elif kind == KIND_ARRAY:
             if code not in _CODE_TO_DTYPE:
                 raise MalformedFrame(f"unknown dtype code {code}")
@@ -152,39 +187,55 @@ class FrameDecoder:
             if ndim == 0:
                 self._parse_dims()
             else:
-                self._stage, self._buf = 1, bytearray(8 * ndim)
-                self._view, self._pos = memoryview(self._buf), 0
+                self._stage, self._pos = 1, 0
+                self._view = memoryview(bytearray(8 * ndim))
         else:
             raise MalformedFrame(f"unknown frame kind {kind}")
 
     def _parse_dims(self) -> None:
-        shape = struct.unpack(f"<{self._ndim}Q", self._buf) if self._ndim else ()
+        shape = struct.unpack(f"<{self._ndim}Q", self._view) if self._ndim else ()
         dtype = _CODE_TO_DTYPE[self._code]
-        expected = dtype.itemsize
-        for dim in shape:
-            expected *= dim  # Python ints: no overflow on hostile dims
+        expected = dtype.itemsize * math.prod(shape)  # Python ints: no overflow
         if expected != self._length:
             raise MalformedFrame(
                 f"shape {shape} of {dtype.name} needs {expected} bytes but the frame "
                 f"announces {self._length}")
+        # An empty array may still claim absurd dimensions, e.g. (2**63, 0): numpy cannot
+        # hold them, so they are refused here rather than failing later with ValueError.
+        if dtype.itemsize * math.prod(d for d in shape if d) > max(self.max_payload, 1):
+            raise MalformedFrame(f"shape {shape} of {dtype.name} exceeds the limit of "
+                                 f"{self.max_payload} bytes")
         self._shape = shape
-        self._start_payload(np.empty(shape, dtype=dtype))
+        self._start_payload()
 
-    def _start_payload(self, value: bytearray | np.ndarray) -> None:
-        self._stage, self._value, self._pos = 2, value, 0
-        if isinstance(value, np.ndarray):
-            self._view = memoryview(value.reshape(-1).view(np.uint8))
-        else:
-            self._view = memoryview(value)
+    def _start_payload(self) -> None:
+        self._stage, self._pos = 2, 0
+        self._data = None
+        self._view = memoryview(b"")
+
+    def _grow(self) -> None:
+        """Make room for more payload: `initial` bytes at first, then twice what is held."""
+        held = self._data
+        size = min(self._length, max(self.initial, 2 * self._pos))
+        data = np.empty(size, dtype=np.uint8)
+        if held is not None:
+            data[:self._pos] = held[:self._pos]
+        self._view.release()
+        self._data, self._view = data, memoryview(data)
 
     def _finish(self) -> Frame:
-        value, kind = self._value, self._kind
+        data, kind, shape = self._data, self._kind, self._shape
+        dtype = _CODE_TO_DTYPE.get(self._code)
         wire = HEADER_SIZE + 8 * self._ndim + self._length
+        self._view.release()
         self._reset()
+        if data is None:
+            data = np.empty(0, dtype=np.uint8)
         if kind == KIND_BYTES:
-            return Frame(kind, bytes(value), wire)  # type: ignore[arg-type]
-        assert isinstance(value, np.ndarray)
-        if value.dtype == np.bool_ and value.size and value.view(np.uint8).max() > 1:
+            return Frame(kind, data.tobytes(), wire)
+        assert dtype is not None
+        value = data.view(dtype).reshape(shape)
+        if value.dtype == np.bool_ and value.size and data.max() > 1:
             raise MalformedFrame("bool array payload holds bytes other than 0 and 1")
         return Frame(kind, value, wire)
 

@@ -9,7 +9,13 @@ busy) into one matrix product.
 Versions are immutable (`KeywordVersion`); `publish` swaps the current one atomically, so a
 query is answered entirely from one fully built version or told it is stale (its hint is for
 another version) and refreshes. Each answered or refused PIR query is reported to the audit
-hook as a `PirQueryEvent` carrying no key information.
+hook as a `PirQueryEvent` carrying no key information, and so is each client dropped for a
+malformed or oversized message (kind "frame", status "malformed").
+
+Why limits on what a client may send: a request is a header of at most 64 KiB and one part,
+an OPRF batch (`MAX_KEYS_PER_REQUEST` points) or a query (`cols` x `MAX_KEYS_PER_REQUEST`
+uint32 of the current version). The handler asks its channel for exactly that, so over TLS a
+larger announcement is refused from its frame header and never received.
 
 Leakage: see `keyword.py`; the server additionally learns when, how often and for how many
 keys per request a client queries (batch sizes are visible).
@@ -27,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from yinji.crypto.group import POINT_BYTES, InvalidPoint
-from yinji.net.channel import Channel, ChannelError, ChannelTimeout, Party
+from yinji.net.channel import Channel, ChannelError, ChannelTimeout, MalformedFrame, Party
 from yinji.pir.keyword import KeywordDatabase, KeywordVersion
 from yinji.pir.oprf import OprfServer, RateLimited
 from yinji.pir.wire import PirError, expect_array, expect_bytes, recv_msg, send_msg
@@ -201,16 +207,24 @@ class PirServer:
         if self.audit is not None:
             self.audit(PirQueryEvent(self.name, client, kind, count, version, status, time.time()))
 
+    def request_limit(self) -> int:
+        """Bytes of the largest part a client may send now (an OPRF batch or a query)."""
+        cols = self._current.params.cols
+        return MAX_KEYS_PER_REQUEST * max(POINT_BYTES, 4 * cols)
+
     def _handle(self, ch: Channel, idle: float | None = None) -> None:
         last = time.monotonic()
         while True:
             try:
-                header, parts = recv_msg(ch)
+                header, parts = recv_msg(ch, max_part=self.request_limit(), max_parts=1)
             except ChannelTimeout:
                 if self._halt.is_set() or (idle is not None and time.monotonic() - last >= idle):
                     return
                 continue
-            except ChannelError:  # closed, or a malformed frame: drop this client
+            except MalformedFrame:  # oversized or not our format: drop this client, audited
+                self._audit(ch.peer, "frame", 0, self._current.version, "malformed")
+                return
+            except ChannelError:  # closed: drop this client
                 return
             last = time.monotonic()
             op, rid = header.get("op"), header.get("id")

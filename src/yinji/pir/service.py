@@ -9,7 +9,9 @@ concurrent queries from different clients still go into one matrix product.
 Who may connect: any client holding a certificate from the group CA (`TlsConfig.ca_file`),
 optionally narrowed to `allowed` names; others are refused at the TLS handshake. The OPRF
 rate limit and the audit events are keyed by the client's certificate name, so a client
-cannot reset its budget by reconnecting.
+cannot reset its budget by reconnecting. Clients that never authenticate cannot use up the
+connection slots (`TlsListener`), and an authenticated one can make the member receive no
+more than one request's worth of bytes (`PirServer.request_limit`).
 
 Leakage: as `PirServer` (the member learns that a client, known by its certificate, asked
 for k keys, and when). Connection set-up adds nothing about the keys.
@@ -22,8 +24,9 @@ from collections.abc import Callable, Collection
 
 from yinji.net.channel import Channel
 from yinji.net.connect import Address, TlsConfig
-from yinji.net.tls import TlsListener, tls_connect
+from yinji.net.tls import DEFAULT_HANDSHAKE_TIMEOUT, TlsListener, tls_connect
 from yinji.pir.server import PirServer
+from yinji.pir.wire import MAX_HEADER_BYTES
 
 DEFAULT_IDLE = 600.0  # seconds a connection may stay silent before the member drops it
 _POLL = 1.0  # receive timeout of a service channel: how often an idle handler looks up
@@ -34,13 +37,18 @@ class PirService:
 
     def __init__(self, server: PirServer, bind: Address, config: TlsConfig, *,
                  allowed: Collection[str] | None = None, idle: float = DEFAULT_IDLE,
-                 max_connections: int = 256,
+                 max_connections: int = 256, max_handshakes: int = 64,
+                 handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
                  on_refused: Callable[[str], None] | None = None) -> None:
-        """`on_refused(reason)` is told of every refused connection (e.g. to audit it)."""
+        """`on_refused(reason)` is told of every refused connection (e.g. to audit it).
+        Connection slots and the handshake deadline: see `TlsListener`. A connection reads
+        ahead at most one request header (64 KiB) before the server asks for it."""
         self.server, self.idle = server, idle
         self.listener = TlsListener(server.name, bind, config, allowed=allowed,
                                     timeout=min(_POLL, idle), max_connections=max_connections,
-                                    on_refused=on_refused)
+                                    max_handshakes=max_handshakes,
+                                    handshake_timeout=handshake_timeout,
+                                    read_ahead=MAX_HEADER_BYTES, on_refused=on_refused)
         self._thread: threading.Thread | None = None
 
     @property

@@ -4,6 +4,11 @@ Why JSON: headers are a handful of small fields (op, request id, version, status
 be parsed safely from an untrusted peer; payloads travel as raw bytes or typed NumPy arrays,
 never pickled. The header lists its parts so a reader can always skip a whole message (a
 client drops late replies to requests it already gave up on).
+
+Limits, checked before anything is received: a header is a bytes message of at most
+`MAX_HEADER_BYTES`, refused from its frame header (`Channel.recv_bytes_at_most`, which a TLS
+channel enforces before reading the payload); a message has at most `max_parts` parts, each
+of at most `max_part` bytes when the reader says so (the server does: see `PirServer`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 from yinji.net.channel import Channel, MalformedFrame
 
 MAX_HEADER_BYTES = 1 << 16
+MAX_PARTS = 4  # the protocol sends at most one part per message
 
 Part = bytes | np.ndarray
 
@@ -34,23 +40,30 @@ def send_msg(ch: Channel, header: dict, parts: tuple[Part, ...] = ()) -> None:
             ch.send_bytes(p)
 
 
-def recv_msg(ch: Channel) -> tuple[dict, list[Part]]:
-    raw = ch.recv_bytes()
-    if len(raw) > MAX_HEADER_BYTES:
-        raise MalformedFrame(f"PIR header of {len(raw)} bytes from {ch.peer!r}")
+def recv_msg(ch: Channel, max_part: int | None = None,
+             max_parts: int = MAX_PARTS) -> tuple[dict, list[Part]]:
+    """One message: its header and parts. Raises `MalformedFrame` (a `ChannelError`) for a
+    header over `MAX_HEADER_BYTES` or not JSON, more than `max_parts` parts, or a part over
+    `max_part` bytes; the channel is then out of step and should be closed."""
+    raw = ch.recv_bytes_at_most(MAX_HEADER_BYTES)
     try:
         header = json.loads(raw)
-        kinds = header["parts"]
-        if not isinstance(header, dict) or not isinstance(kinds, list):
+        if not isinstance(header, dict) or not isinstance(header["parts"], list):
             raise TypeError
-    except (ValueError, TypeError, KeyError) as exc:
+        kinds = header["parts"]
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
         raise MalformedFrame(f"bad PIR header from {ch.peer!r}") from exc
+    if len(kinds) > max_parts:
+        raise MalformedFrame(f"PIR message with {len(kinds)} parts from {ch.peer!r} "
+                             f"(at most {max_parts})")
     parts: list[Part] = []
     for kind in kinds:
         if kind == "array":
-            parts.append(ch.recv_array())
+            parts.append(ch.recv_array() if max_part is None else
+                         ch.recv_array_at_most(max_part))
         elif kind == "bytes":
-            parts.append(ch.recv_bytes())
+            parts.append(ch.recv_bytes() if max_part is None else
+                         ch.recv_bytes_at_most(max_part))
         else:
             raise MalformedFrame(f"unknown part kind {kind!r} from {ch.peer!r}")
     return header, parts
@@ -73,5 +86,5 @@ def expect_bytes(parts: list[Part]) -> bytes:
     return parts[0]
 
 
-__all__ = ["MAX_HEADER_BYTES", "PirError", "expect_array", "expect_bytes", "recv_msg",
+__all__ = ["MAX_HEADER_BYTES", "MAX_PARTS", "PirError", "expect_array", "expect_bytes", "recv_msg",
            "send_msg"]

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from yinji import __version__
 from yinji.node import identity
 from yinji.node.anchors import PAGE, heads
+from yinji.node.api.limits import BodyLimit
 from yinji.node.api.schemas import (
     AnchoredHead,
     AnchorRoundPublic,
@@ -80,6 +81,9 @@ def create_app(node: Node) -> FastAPI:
     Operator = Annotated[dict, Depends(require("operator"))]
     Approver = Annotated[dict, Depends(require("approver"))]
     Auditor = Annotated[dict, Depends(require("auditor"))]
+
+    # Before `audit_calls`, so that one is outermost and audits these refusals too.
+    app.add_middleware(BodyLimit, principal=node.principal)
 
     @app.middleware("http")
     async def audit_calls(request: Request, call_next):  # type: ignore[no-untyped-def]
