@@ -422,3 +422,68 @@ def test_an_empty_pir_list_is_published_with_a_warning(pair, caplog):
     assert published[-1]["data"]["records"] == 0
     assert "every query answers `miss`" in published[-1]["data"]["reason"]
     assert "every query answers `miss`" in caplog.text
+
+
+# -- data-plane handshakes: slots and one deadline --------------------------------------------
+
+def _dp_threads(node):
+    return sum(t.name == f"yinji-dp-conn {node.cfg.name}" for t in threading.enumerate())
+
+
+def test_dataplane_idle_handshakes_are_capped_and_peers_still_get_in(pair):
+    """200 TCP connections that never start TLS hold at most `max_handshakes` threads (the
+    oldest give way), and a real peer still gets its answer."""
+    node, root = pair
+    node.dataplane.max_handshakes = 8
+    node.dataplane.start()
+    idle = [socket.create_connection(("127.0.0.1", node.cfg.dataplane_port))
+            for _ in range(200)]
+    try:
+        deadline = time.monotonic() + 10
+        while _dp_threads(node) > 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _dp_threads(node) <= 8
+        fund = Node(root / "fund")
+        try:
+            reply = fund.dataplane.request("securities", {"type": "ping"}, timeout=10)
+        finally:
+            fund.store.close()
+        assert "ok" in reply
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_dataplane_dribbling_client_is_dropped_at_the_deadline(pair):
+    """A client that sends one byte at a time, each in time for a per-read timeout, is cut
+    off when the whole handshake's deadline passes."""
+    node, _ = pair
+    node.dataplane.handshake_timeout = 0.5
+    refused = []
+    node.dataplane._on_refused = lambda who, why: refused.append(why)
+    node.dataplane.start()
+    s = socket.create_connection(("127.0.0.1", node.cfg.dataplane_port))
+    start, tick, dropped = time.monotonic(), threading.Event(), False
+    for byte in b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(64):
+        try:
+            s.sendall(bytes([byte]))
+        except OSError:
+            dropped = True
+            break
+        tick.wait(0.05)    # the attack's own pace
+        if s.fileno() < 0:
+            break
+    try:
+        s.settimeout(1.0)
+        dropped = dropped or s.recv(1) == b""
+    except ConnectionResetError:
+        dropped = True
+    except TimeoutError:
+        pass   # still connected: not dropped
+    elapsed = time.monotonic() - start
+    s.close()
+    assert dropped and elapsed < 4.0, elapsed
+    deadline = time.monotonic() + 5
+    while not refused and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert refused and "did not authenticate within 0.5 s" in refused[0], refused

@@ -52,7 +52,8 @@ from yinji.net.tls import TlsChannel
 
 _MAX_REQUEST = 4 << 20
 _MAX_DEPTH = 64
-_HANDSHAKE_TIMEOUT = 10.0
+_HANDSHAKE_TIMEOUT = 10.0   # seconds for the TLS handshake and hello together
+_MAX_HANDSHAKES = 64        # unauthenticated connections at once; a new one evicts the oldest
 _BRACKET = np.zeros(256, np.int8)
 _BRACKET[[ord("["), ord("{")]] = 1
 _BRACKET[[ord("]"), ord("}")]] = -1
@@ -110,8 +111,13 @@ class DataPlane:
                  peer_address: Callable[[str], Address], handler: Handler,
                  channel_check: ChannelCheck,
                  on_refused: Callable[[str, str], None] = lambda who, why: None,
-                 anchor_handler: Handler | None = None, profile: str = DEFAULT) -> None:
+                 anchor_handler: Handler | None = None, profile: str = DEFAULT,
+                 handshake_timeout: float = _HANDSHAKE_TIMEOUT,
+                 max_handshakes: int = _MAX_HANDSHAKES) -> None:
         self.name, self.bind, self.profile = name, bind, profile
+        self.handshake_timeout, self.max_handshakes = handshake_timeout, max_handshakes
+        # unauthenticated connections, oldest first: accepted socket -> the socket in use
+        self._handshaking: dict[socket.socket, list[socket.socket]] = {}
         self._tls, self._peer_address = tls, peer_address
         self._handler, self._channel_check, self._on_refused = handler, channel_check, on_refused
         self._anchor_handler = anchor_handler
@@ -154,27 +160,50 @@ class DataPlane:
                 continue
             except OSError:
                 return
+            with self._cond:   # unauthenticated slots: the oldest gives way to the newest
+                while len(self._handshaking) >= self.max_handshakes:
+                    (in_use,) = self._handshaking.pop(next(iter(self._handshaking)))
+                    try:   # its thread's handshake fails at once and it reports the refusal
+                        in_use.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                self._handshaking[raw] = [raw]
             threading.Thread(target=self._serve, args=(raw, f"{addr[0]}:{addr[1]}"),
                              daemon=True, name=f"yinji-dp-conn {self.name}").start()
 
+    def _authenticated(self, raw: socket.socket) -> None:
+        with self._cond:
+            self._handshaking.pop(raw, None)
+
     def _serve(self, raw: socket.socket, where: str) -> None:
+        """One connection: TLS handshake and hello within one deadline, then one request."""
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        raw.settimeout(_HANDSHAKE_TIMEOUT)
+        deadline = time.monotonic() + self.handshake_timeout
+        raw.settimeout(self.handshake_timeout)  # CPython's ssl: one deadline for the handshake
         config = self._tls()
+        sock: socket.socket = raw
         try:
-            sock = config.context(server=True).wrap_socket(raw, server_side=True)
+            sock = config.context(server=True).wrap_socket(raw, server_side=True,
+                                                           do_handshake_on_connect=False)
+            with self._cond:   # wrapping detached `raw`: eviction must shut `sock` down
+                if raw in self._handshaking:
+                    self._handshaking[raw][0] = sock
+            sock.do_handshake()
         except (ssl.SSLError, OSError) as exc:
-            raw.close()
-            self._on_refused(f"unknown@{where}", _tls_reason(exc))
+            self._authenticated(raw)
+            sock.close()
+            self._on_refused(f"unknown@{where}", self._reason(exc))
             return
         keep = False
         peer = f"unknown@{where}"
         try:
-            said = _recv_hello(sock, where)
+            said = _recv_hello(sock, where, deadline)
             if said == self.name or said not in config.pins:
                 raise PeerUnavailable(f"unknown peer name {said!r}")
             check_peer(self.name, sock, said, config)
             peer = said
+            self._authenticated(raw)
+            sock.settimeout(_HANDSHAKE_TIMEOUT)
             _send_hello(sock, self.name)
             request = _recv_json(sock, peer)
             op = request.get("op")
@@ -211,10 +240,17 @@ class DataPlane:
                 _send_json(sock, {"ok": False, "error": f"unknown op {op!r}",
                                   "profile": self.profile})
         except (PeerUnavailable, ChannelError, ssl.SSLError, OSError, ValueError) as exc:
-            self._on_refused(peer, _tls_reason(exc))
+            self._on_refused(peer, self._reason(exc) if peer.startswith("unknown@")
+                             else _tls_reason(exc))
         finally:
+            self._authenticated(raw)
             if not keep:
                 sock.close()
+
+    def _reason(self, exc: BaseException) -> str:
+        if isinstance(exc, TimeoutError):
+            return f"did not authenticate within {self.handshake_timeout:g} s"
+        return _tls_reason(exc)
 
     # -- client -----------------------------------------------------------------------------
     def _dial(self, peer: str, timeout: float, retry: bool = True) -> ssl.SSLSocket:
