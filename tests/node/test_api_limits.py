@@ -21,7 +21,9 @@ SENT = 256 << 10
 @pytest.fixture
 def node(tmp_path):
     init_node(tmp_path / "n", "securities")
-    (tmp_path / "n" / "data.csv").write_text("customer_id,segment,assets_cny\nG1,retail,10.5\n")
+    (tmp_path / "n" / "data").mkdir(exist_ok=True)
+    (tmp_path / "n" / "data" / "data.csv").write_text(
+        "customer_id,segment,assets_cny\nG1,retail,10.5\n")
     n = Node(tmp_path / "n")
     yield n
     n.store.close()
@@ -101,7 +103,7 @@ def test_bodies_within_the_limits_still_work(url, node):
     from yinji.node.api.limits import MAX_BODY
 
     token = node.add_token("ops", "operator")
-    dataset = {"id": "customers", "kind": "csv", "location": "data.csv",
+    dataset = {"id": "customers", "kind": "csv", "location": "data/data.csv",
                "schema": {"customer_id": "string"}, "policy": []}
     data = json.dumps(dataset).encode()
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
