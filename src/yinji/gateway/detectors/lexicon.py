@@ -47,7 +47,7 @@ DOMAIN_WORDS = frozenset((
 # Surnames that are also very common words or particles: only accepted next to a strong cue
 # or as a whole token (between punctuation, quotes or spaces).
 WEAK_SURNAMES = frozenset(
-    "于向和将从以与及为时对上原万文全成可通满都经代利期公市商平明云海"
+    "于向和从时万文全成通满都经利公商平明云海"
     "有后能那国家红空相井山水计双别终居步广越养须益法年爱言福暴危花支宣富巴弓牧伊印宿怀闻劳"
     "扶宰寿边充慎戈衡禄沃融毋乜丰巢盖归琴伯赏墨哈干乐东门仰松秋班"
 )
@@ -88,6 +88,8 @@ PRE_CUES = (
     "董事长", "总经理", "总裁", "主席", "行长", "副总裁", "总监", "监事", "秘书", "助理", "、",
     "被保险人", "投保人", "交易员", "销售", "合伙人", "实际控制人", "控制人", "监护人", "户主",
     "由", "与", "和", "及", "给", "向", "对", "陪同", "推荐人", "介绍人",
+    # verbs and prepositions that take a person as object
+    "根据", "回访", "授权", "同意", "通知", "转告", "联系", "拜访", "会见", "提醒", "告知",
 )
 # Right after a name: verbs and particles that typically follow a person in reports.
 POST_CUES = (
@@ -110,10 +112,13 @@ ORG_SUFFIXES = (
 )
 # Characters that essentially never occur in a given name.
 NON_NAME_CHARS = frozenset(
-    "的了是在不有个们这那么么吗呢吧啊哦嗯也都就又还会要说和与及或等于对向从到把被给让得着过"
-    "年月日号元股只份次件条位名户行司所部处科室区县市省路街"
-    "您我你他她它该此其每各某本各已将如若但而且则并即乃之以为"
+    "的了是在不个们这那么么吗呢吧啊哦嗯也都就又还要说与及或等于对向从到把被给让得着过"
+    "年日号股只份次件条位名户司所部处科室区县市省路街"
+    "您我你他她它该此每各某本各已将但而且则并即乃为"
 )
+# Characters that are also function words (有, 和, 以 …) but do occur in given names (王有才,
+# 乔青和, 於弘以, 陈荷月): accepted when the name is a whole token or has a title or label.
+SOFT_NAME_CHARS = frozenset("有会和行之以若如其元月")
 
 # English: given names common in the group's client base (English and HK/mainland English
 # names). Used as evidence, together with capitalisation and cues — not as the only route.

@@ -32,10 +32,13 @@ _CLOSE = "\"”」』’'》）)】"
 # Characters that end a name token: punctuation, quotes, spaces, Latin letters (not digits).
 _BOUNDARY = frozenset("，。、；：！？,.;:!?/|-—…·" + _OPEN + _CLOSE + " \t\r\n\u3000"
                       + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# Last characters of place names (庄, 城, 湖 …); given names rarely end with them.
+_PLACE_END = frozenset("庄城府桥湖溪嘴园峡湾港岛州角村镇堡寨坊埠渡口")
 _TITLE_RX = re.compile(_alt(lx.TITLES))
 _ROLE_RX = re.compile(_alt(lx.ROLE_WORDS))
 # A label right before the candidate: 客户张伟, 联系人：王芳, 申请人 “赵子轩”.
-_LABEL_RX = re.compile("(?:" + _alt(lx.PRE_CUES + lx.ROLE_WORDS) + r")\s*[:：]?\s*["
+_LABEL_RX = re.compile("(?:" + _alt(tuple(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1))
+                       + r")\s*[:：]?\s*["
                        + re.escape(_OPEN) + r"]?\s*$")
 # Single-character function words (由, 与, 对 …) and the list separator 、 are weaker: 对方 is a
 # word, not 对 + a name.
@@ -129,8 +132,10 @@ class ChineseNameDetector:
             title = _TITLE_RX.match(text, end) is not None
             right_edge = end == len(text) or text[end] in _BOUNDARY or end == limit
             score = 0.15 if weak else 0.4 if surname in lx.TOP_SURNAMES or sl == 2 else 0.3
+            if any(c in lx.SOFT_NAME_CHARS for c in given) and not (right_edge or title or label):
+                score -= 0.3  # 张三和|李四: 和 is more likely the conjunction
             if cand in names:
-                score += 0.3
+                score += 0.1  # jieba's person names are mostly famous people, some are places
             elif cand in common:
                 score -= 0.6
             elif sl == 1 and gl == 2 and text[p:p + 2] in common and not (label or title):
@@ -141,6 +146,8 @@ class ChineseNameDetector:
                 score -= 0.45  # 李明认|为: the last character starts the next word
             if gl == 2 and (cand[sl:sl + 2] in common) and not (title or label or right_edge):
                 score -= 0.1
+            if weak and gl == 2 and given in common and not (title or label):
+                score -= 0.3  # 经|核实: a word-like surname in front of an ordinary word
             if gl == 2 and given in verbs and not (title or label):
                 score -= 0.3  # 管|绑定: the "given name" is an ordinary verb
             if glued:
@@ -157,7 +164,10 @@ class ChineseNameDetector:
             elif weak_pre and not glued:
                 score += 0.2
             if left_edge and right_edge:
-                score += 0.3  # a whole token: 「王莲绿」, applicant 李厚惠., 抄送：A；B
+                # a whole token: 「王莲绿」, applicant 李厚惠., 抄送：A；B (经核实， is not one)
+                score += 0.15 if weak and not label else 0.3
+            if cand[-1] in _PLACE_END and not (title or label):
+                score -= 0.3  # 朱家角, 宋城, 罗湖: place names end this way
             if _POST_RX.match(text, end):
                 score += 0.25
             elif text[end:end + 2] in verbs:
