@@ -1,6 +1,6 @@
 """Held-out evaluation of the gateway detectors on independently generated snippets.
 
-    python benchmarks/gateway_heldout.py [--n 3000] [--seeds 1001,1002,1003,1004,1005] [--errors 0]
+    python benchmarks/gateway_heldout.py [--n 3000] [--seeds 1001,...,1005] [--unseen] [--errors 0]
 
 The snippets come from yinji.testing.gateway_eval (own surname, given-name and template lists;
 nothing from the detectors). Per category and per draw: precision and recall with span overlap,
@@ -75,6 +75,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=3000)
     ap.add_argument("--seeds", default=",".join(map(str, HELD_OUT_SEEDS)))
+    ap.add_argument("--unseen", action="store_true",
+                    help="Chinese snippets from the templates written after tuning")
     ap.add_argument("--errors", type=int, default=0, help="print this many errors per draw")
     a = ap.parse_args()
     engine = DetectorEngine()
@@ -82,12 +84,13 @@ def main() -> None:
     seeds = [int(s) for s in a.seeds.split(",")]
     per: dict[str, list[dict[str, float]]] = {}
     for seed in seeds:
-        res, errors = score(build(a.n, seed), engine)
+        res, errors = score(build(a.n, seed, a.unseen), engine)
         for c, v in res.items():
             per.setdefault(c, []).append(v)
         for err in errors[:a.errors]:
             print(seed, *err)
-    print(f"Held-out draws: seeds {seeds}, {a.n} snippets each; mean [min-max] over draws")
+    kind = "unseen templates" if a.unseen else "tuning templates"
+    print(f"Held-out draws ({kind}): seeds {seeds}, {a.n} snippets each; mean [min-max] over draws")
     print(f"{'category':<11}{'gold/draw':>10}  {'precision':<22}{'recall':<22}{'whole-name recall':<22}")
     for c, vs in per.items():
         gold = statistics.mean(v["gold"] for v in vs)

@@ -143,6 +143,22 @@ ZH_NEGATIVES = (
     "申请人须年满18周岁。", "受益人可以指定多人。", "联系人电话请填写手机号码。", "客户要求按{D}执行。",
     "{D}、{D}、{D}三个方向值得关注。", "订单{N}的{D}费用为{A}。", "高端客户的{D}需求上升。",
 )
+# Written after the detectors were tuned, never used for tuning: a check that the detectors did
+# not just learn the phrasing of ZH_TEMPLATES (`build(..., unseen=True)`).
+ZH_UNSEEN = (
+    "今天上午{P1}到营业部咨询大额存单，{R}栏已填好。", "已与{P1}沟通，{P1}同意延期还款。",
+    "麻烦把合同发给{P1}，抄送{P2}。", "{P1}：您好！附件是本月对账单。", "备注：{P1}（VIP）",
+    "{P1}，男，1985年生，{Q}人，现任{C}财务总监。", "根据监管要求，{R}{P1}需补录职业信息。",
+    "{P1}和{P2}是同事，都在{C}工作。", "工单{N}：{P1}称APP无法登录。", "请{P1}{T}确认以下交易明细。",
+    "被保险人「{P1}」于{W}出险。", "我是{P1}，想查询一下理财收益。", "本案{R}为{P1}，代理律师{P2}。",
+    "{Q}客户{P1}、{P2}、{P3}参加了{C}的路演。", "签批：{P1}　日期：{W}", "{P1}的{D}贷款已放款。",
+    "经查，{P1}与{C}无关联关系。", "和{P1}约了{W}下午见面。", "该笔{D}业务的{R}不是{P1}。",
+    "感谢{P1}{T}的推荐！", "{R}是否为本人？{P1}回答是。", "{D}项目负责人：{P1}，电话{M}",
+)
+ZH_UNSEEN_NEGATIVES = (
+    "{D}的{D}计划推迟到{W}。", "{R}信息不完整，请退回补正。", "{C}下调了{D}产品的费率。",
+    "请在{Q}{D}网点办理，{R}需携带身份证。", "{D}和{D}都属于本季度重点。",
+)
 EN_TEMPLATES = (
     "Please ask {P1} to sign the form before {W}.", "Client: {P1}, mobile {M}.",
     "Met {Y1} of {C} today; he will send the files to {L}.", "Dear {E1}, {P1} has approved the loan.",
@@ -238,16 +254,19 @@ def fill(g: EvalGen, template: str) -> tuple[str, list[list]]:
     return "".join(out), spans
 
 
-def build(n: int, seed: int) -> list[dict]:
-    """`n` snippets: about 70% Chinese with names, 15% Chinese negatives, 15% English."""
+def build(n: int, seed: int, unseen: bool = False) -> list[dict]:
+    """`n` snippets: about 70% Chinese with names, 15% Chinese negatives, 15% English.
+
+    `unseen`: Chinese snippets from the templates written after tuning (ZH_UNSEEN…)."""
     g = EvalGen(seed)
+    zh_pos, zh_neg = (ZH_UNSEEN, ZH_UNSEEN_NEGATIVES) if unseen else (ZH_TEMPLATES, ZH_NEGATIVES)
     rows = []
     for i in range(n):
         u = g.r.random()
         if u < 0.70:
-            lang, kind, tpl = "zh", "name", g.pick(ZH_TEMPLATES)
+            lang, kind, tpl = "zh", "name", g.pick(zh_pos)
         elif u < 0.85:
-            lang, kind, tpl = "zh", "negative", g.pick(ZH_NEGATIVES)
+            lang, kind, tpl = "zh", "negative", g.pick(zh_neg)
         elif u < 0.97:
             lang, kind, tpl = "en", "name", g.pick(EN_TEMPLATES)
         else:
