@@ -90,6 +90,8 @@ PRE_CUES = (
     "由", "与", "和", "及", "给", "向", "对", "陪同", "推荐人", "介绍人",
     # verbs and prepositions that take a person as object
     "根据", "回访", "授权", "同意", "通知", "转告", "联系", "拜访", "会见", "提醒", "告知",
+    # professions before a name (律师王某) and self-introductions (我是王芳)
+    "律师", "代理律师", "会计师", "医生", "记者", "法官", "教授", "老师", "我是", "我叫",
 )
 # Right after a name: verbs and particles that typically follow a person in reports.
 POST_CUES = (
@@ -100,7 +102,7 @@ POST_CUES = (
     "回复", "提供", "名下", "账户", "（", "(", "，", ",", "：", ":", "转账", "汇款", "入金", "出金",
     "签字", "本人", "预约", "负责", "联系", "电话", "手机", "身份证", "住", "家住", "现住", "等",
     "增持", "减持", "讨论", "介绍", "分享", "汇报", "指出", "强调", "透露", "建议", "发现", "提醒",
-    "也", "都", "曾", "想", "需要", "打算", "决定", "对", "因", "最近", "上周", "下周",
+    "也", "都", "曾", "想", "需要", "打算", "决定", "对", "因", "最近", "上周", "下周", "到",
 )
 # Right after a candidate: organisation and product words (宁德|时代, 王府|井, 华夏|基金).
 ORG_SUFFIXES = (

@@ -38,7 +38,7 @@ _TITLE_RX = re.compile(_alt(lx.TITLES))
 _ROLE_RX = re.compile(_alt(lx.ROLE_WORDS))
 # A label right before the candidate: 客户张伟, 联系人：王芳, 申请人 “赵子轩”.
 _LABEL_RX = re.compile("(?:" + _alt(tuple(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1))
-                       + r")\s*[:：]?\s*["
+                       + r")(?:为|是)?\s*[:：]?\s*["
                        + re.escape(_OPEN) + r"]?\s*$")
 # Single-character function words (由, 与, 对 …) and the list separator 、 are weaker: 对方 is a
 # word, not 对 + a name.
@@ -113,6 +113,10 @@ class ChineseNameDetector:
         label = (_LABEL_RX.search(pre) is not None
                  or _FIELD.search(text, max(0, p - 24), p) is not None)
         weak_pre = p > 0 and text[p - 1] in _WEAK_PRE
+        if not label and any(text[max(0, p - k):p] in common for k in (2, 3)):
+            left_word = 0.1  # a word ends right before the candidate (今天上午|王芳)
+        else:
+            left_word = 0.0
         # The name is a whole token: something that ends a word before it (start, punctuation,
         # quote, space, Latin text or a label).
         left_edge = p == 0 or text[p - 1] in _BOUNDARY or label
@@ -132,8 +136,16 @@ class ChineseNameDetector:
             title = _TITLE_RX.match(text, end) is not None
             right_edge = end == len(text) or text[end] in _BOUNDARY or end == limit
             score = 0.15 if weak else 0.4 if surname in lx.TOP_SURNAMES or sl == 2 else 0.3
-            if any(c in lx.SOFT_NAME_CHARS for c in given) and not (right_edge or title or label):
+            post = _POST_RX.match(text, end) is not None
+            if (any(c in lx.SOFT_NAME_CHARS for c in given)
+                    and not (right_edge or title or label or post)):
                 score -= 0.3  # 张三和|李四: 和 is more likely the conjunction
+            if weak and gl == 1 and not (title or label):
+                score -= 0.2  # 经查, 于是: a word-like surname and one character is mostly a word
+            if p > 0 and text[p - 1] == "的" and not title:
+                score -= 0.25  # …的路演: a name rarely follows 的 directly
+            if _ORG_RX.match(text, p + sl):
+                score -= 0.5  # 紫|金矿业, 长|江电力: the "given name" starts an organisation word
             if cand in names:
                 score += 0.1  # jieba's person names are mostly famous people, some are places
             elif cand in common:
@@ -168,12 +180,13 @@ class ChineseNameDetector:
                 score += 0.15 if weak and not label else 0.3
             if cand[-1] in _PLACE_END and not (title or label):
                 score -= 0.3  # 朱家角, 宋城, 罗湖: place names end this way
-            if _POST_RX.match(text, end):
+            if post:
                 score += 0.25
             elif text[end:end + 2] in verbs:
                 score += 0.2  # a name is often the subject of the verb that follows
             elif any(text[end:end + k] in common for k in (2, 3)):
                 score += 0.1  # the next word starts right after the candidate
+            score += left_word if not glued else 0.0
             if best is None or score > best[0] + 1e-9:
                 best = (score, gl)
         if best is None or best[0] < self.threshold:
