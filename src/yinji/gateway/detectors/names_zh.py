@@ -109,7 +109,10 @@ class ChineseNameDetector:
                names: frozenset[str], verbs: frozenset[str]) -> Detection | None:
         sl = len(surname)
         pre = text[max(0, p - 12):p]
-        weak = surname in lx.WEAK_SURNAMES or surname in lx.WEAK_COMPOUND
+        # Han characters inside English text ("applicant 于敬 has"): the token is the name.
+        before = text[max(0, p - 3):p].rstrip(" (\"'")
+        latin = p > 0 and bool(before) and before[-1].isascii() and text[p - 1] in " (\"'"
+        weak = (surname in lx.WEAK_SURNAMES or surname in lx.WEAK_COMPOUND) and not latin
         label = (_LABEL_RX.search(pre) is not None
                  or _FIELD.search(text, max(0, p - 24), p) is not None)
         weak_pre = p > 0 and text[p - 1] in _WEAK_PRE
@@ -187,6 +190,8 @@ class ChineseNameDetector:
             elif any(text[end:end + k] in common for k in (2, 3)):
                 score += 0.1  # the next word starts right after the candidate
             score += left_word if not glued else 0.0
+            if latin and right_edge:
+                score += 0.15
             if best is None or score > best[0] + 1e-9:
                 best = (score, gl)
         if best is None or best[0] < self.threshold:
