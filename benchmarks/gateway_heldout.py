@@ -1,6 +1,6 @@
 """Held-out evaluation of the gateway detectors on independently generated snippets.
 
-    python benchmarks/gateway_heldout.py [--n 3000] [--seeds 1001,...,1005] [--unseen] [--errors 0]
+    python benchmarks/gateway_heldout.py [--n 3000] [--seeds 1001,...,1005] [--unseen|--fresh] [--errors 0]
 
 The snippets come from yinji.testing.gateway_eval (own surname, given-name and template lists;
 nothing from the detectors). Per category and per draw: precision and recall with span overlap,
@@ -77,6 +77,8 @@ def main() -> None:
     ap.add_argument("--seeds", default=",".join(map(str, HELD_OUT_SEEDS)))
     ap.add_argument("--unseen", action="store_true",
                     help="Chinese snippets from the templates written after tuning")
+    ap.add_argument("--fresh", action="store_true",
+                    help="Chinese snippets from the templates written last, never tuned on")
     ap.add_argument("--errors", type=int, default=0, help="print this many errors per draw")
     a = ap.parse_args()
     engine = DetectorEngine()
@@ -84,12 +86,13 @@ def main() -> None:
     seeds = [int(s) for s in a.seeds.split(",")]
     per: dict[str, list[dict[str, float]]] = {}
     for seed in seeds:
-        res, errors = score(build(a.n, seed, a.unseen), engine)
+        res, errors = score(build(a.n, seed, a.unseen, a.fresh), engine)
         for c, v in res.items():
             per.setdefault(c, []).append(v)
         for err in errors[:a.errors]:
             print(seed, *err)
-    kind = "unseen templates" if a.unseen else "tuning templates"
+    kind = ("fresh templates" if a.fresh else "second templates" if a.unseen
+            else "tuning templates")
     print(f"Held-out draws ({kind}): seeds {seeds}, {a.n} snippets each; mean [min-max] over draws")
     print(f"{'category':<11}{'gold/draw':>10}  {'precision':<22}{'recall':<22}{'whole-name recall':<22}")
     for c, vs in per.items():

@@ -159,6 +159,21 @@ ZH_UNSEEN_NEGATIVES = (
     "{D}的{D}计划推迟到{W}。", "{R}信息不完整，请退回补正。", "{C}下调了{D}产品的费率。",
     "请在{Q}{D}网点办理，{R}需携带身份证。", "{D}和{D}都属于本季度重点。",
 )
+# Written last, after all tuning, and measured once (`build(..., fresh=True)`): chat messages,
+# minutes and forms in yet another phrasing.
+ZH_FRESH = (
+    "@{P1} 麻烦看下这个客户的资料", "收到，{P1}那边我来跟进。", "{W}拜访记录：客户{P1}，陪同人员{P2}。",
+    "{P1}老师，{C}的报告已经发您邮箱{L}了。", "户名{P1}　账号后四位{N}", "股东名册：{P1}、{P2}、{P3}等",
+    "刚才{P1}来电，说{W}要提前赎回。", "{P1}（{Q}分公司）负责本次尽调。", "经办：{P1}；复核：{P2}",
+    "借款人配偶{P1}已签署共同还款承诺。", "这单是{P1}介绍过来的，{R}在外地。", "转{P1}处理，谢谢！",
+    "【提醒】{P1}的生日是{W}，记得送祝福。", "{P1}让我转告您，{D}的事不用担心。", "联系{P1}请拨{M}。",
+    "{P1}女士{W}在{Q}办理了{C}的定投。", "问：请问{R}是谁？答：{P1}。", "“{P1}”这个名字在黑名单里吗？",
+    "今天和{P1}、{P2}吃饭，聊了{D}。", "{R}（签字）：{P1}", "投资经理：{P1}　风控经理：{P2}",
+)
+ZH_FRESH_NEGATIVES = (
+    "收到，{D}那边我来跟进。", "{R}（签字）：________", "今天{Q}下雨，{D}活动延期。", "请{R}本人签字确认。",
+    "【提醒】{D}将于{W}上线，敬请期待。", "{C}和{C}今天都涨了。", "刚才有人来电，说{W}要提前赎回。",
+)
 EN_TEMPLATES = (
     "Please ask {P1} to sign the form before {W}.", "Client: {P1}, mobile {M}.",
     "Met {Y1} of {C} today; he will send the files to {L}.", "Dear {E1}, {P1} has approved the loan.",
@@ -254,12 +269,13 @@ def fill(g: EvalGen, template: str) -> tuple[str, list[list]]:
     return "".join(out), spans
 
 
-def build(n: int, seed: int, unseen: bool = False) -> list[dict]:
+def build(n: int, seed: int, unseen: bool = False, fresh: bool = False) -> list[dict]:
     """`n` snippets: about 70% Chinese with names, 15% Chinese negatives, 15% English.
 
-    `unseen`: Chinese snippets from the templates written after tuning (ZH_UNSEEN…)."""
+    `unseen` / `fresh`: Chinese snippets from the later template sets (ZH_UNSEEN…, ZH_FRESH…)."""
     g = EvalGen(seed)
-    zh_pos, zh_neg = (ZH_UNSEEN, ZH_UNSEEN_NEGATIVES) if unseen else (ZH_TEMPLATES, ZH_NEGATIVES)
+    zh_pos, zh_neg = ((ZH_FRESH, ZH_FRESH_NEGATIVES) if fresh else
+                      (ZH_UNSEEN, ZH_UNSEEN_NEGATIVES) if unseen else (ZH_TEMPLATES, ZH_NEGATIVES))
     rows = []
     for i in range(n):
         u = g.r.random()
