@@ -109,9 +109,18 @@ def _rates(engine: DetectorEngine, rows: list[dict]) -> tuple[float, float, floa
 
 
 def test_held_out_bar(engine):
-    """Independently generated snippets (not the tuning seeds): measured whole-name recall
-    0.96-0.97 and precision ~0.97 over five draws of 3,000 (benchmarks/gateway_heldout.py)."""
+    """Independently generated snippets on a seed never tuned on. Measured here: whole-name
+    recall 0.958, precision 0.978 (five draws of 3,000: 0.968 / 0.976, see docs/gateway.md)."""
     recall, precision, other = _rates(engine, build(800, 1009))
     assert recall >= 0.95, recall
-    assert precision >= 0.95, precision
+    assert precision >= 0.96, precision
+    assert other == 1.0, other
+
+
+def test_fresh_phrasing_bar(engine):
+    """Templates written after all tuning: recall is lower (0.894 here, 0.914 over five draws
+    of 3,000) — the bar pins that it does not get worse."""
+    recall, precision, other = _rates(engine, build(800, 1009, fresh=True))
+    assert recall >= 0.88, recall
+    assert precision >= 0.96, precision
     assert other == 1.0, other

@@ -1,11 +1,19 @@
 """Chinese person names: surname candidates, judged by jieba's lexicon and nearby cue words.
 
 Why this design: a name is an open class (given names are free), so we never list given names.
-A surname from the list proposes a 2-3 (or 3-4 with a compound surname) character candidate;
-jieba's offline dictionary tells us when the candidate is really an ordinary word (金融, 高兴,
-东方证券) or when its last character starts the next word (李明|认为); titles (先生, 经理),
-labels (客户, 联系人) and reporting verbs (表示, 致电) add evidence. This generalises to names
-never seen, costs microseconds per candidate, and downloads nothing.
+A surname (the whole 百家姓 plus the ~300 commonest, single and compound) proposes a 2-3 (3-4
+with a compound surname) character candidate; jieba's offline dictionary tells us when the
+candidate is really an ordinary word (金融, 高兴, 东方证券) or when its last character starts the
+next word (李明|认为). Role words (申请人, 客户经理, 受益人 …) introduce a name and are never one:
+no candidate starts inside them and none runs into them. Labels (客户, 联系人：, 申请人为),
+titles (先生, 经理), a whole token (in 「」“” quotes, between spaces or punctuation, inside
+English text) and reporting verbs add evidence. Surnames that are also ordinary words (于, 水,
+经, 第五) need such evidence. Downloads nothing, costs microseconds per candidate.
+
+Leakage: a name the detector misses reaches the upstream as it is. Measured on generated text
+it was not tuned on (benchmarks/gateway_heldout.py): whole-name recall about 0.97 with the
+tuning phrasing and 0.91-0.95 with phrasings never seen; misses are mostly rare word-like
+surnames (水, 井, 养 …) in running text without a label, title or quotes.
 """
 
 from __future__ import annotations
