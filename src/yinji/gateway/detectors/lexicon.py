@@ -7,8 +7,8 @@ dictionary and part-of-speech table, plus cue words around the candidate, accept
 
 from __future__ import annotations
 
-# Common single-character surnames (roughly the 300 most frequent), excluding the few listed in
-# WEAK_SURNAMES below.
+# Single-character surnames: the ~300 most frequent plus the whole 百家姓; those also listed in
+# WEAK_SURNAMES below need a strong cue.
 SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧蔡潘田董袁余叶蒋杜"
     "苏魏程吕丁沈任姚卢姜崔钟谭陆汪范廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺"
@@ -18,6 +18,18 @@ SURNAMES = frozenset(
     "蒙冼植卢游麦祖巫霍濮迟苗郁晏荣辛宗甄鞠邰米娄水解鄢仇习蔺凤农栾尤聂翁顾帅闵揭邸"
     "牟刁康姬单安邝穆虞丛席卫饶党沙应佟臧苟卞师栾商桑寇敖巩查麻苑晁禹钮阙隆厉储汲"
     "郜逯伏綦冀衣浦雍杭訾佴闻晋简司仲古成艾"
+    # the rest of the 百家姓 (rarer surnames: 诸, 奚, 郏, 殳 …)
+    "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛"
+    "奚范彭郎鲁韦昌马苗凤花方俞任袁柳酆鲍史唐费廉岑薛雷贺倪汤滕殷罗毕郝邬安常乐于时傅皮卞齐康"
+    "伍余元卜顾孟平黄和穆萧尹姚邵湛汪祁毛禹狄米贝明臧计伏成戴谈宋茅庞熊纪舒屈项祝董梁杜阮蓝闵"
+    "席季麻强贾路娄危江童颜郭梅盛林刁钟徐邱骆高夏蔡田樊胡凌霍虞万支柯昝管卢莫经房裘缪干解应宗"
+    "丁宣贲邓郁单杭洪包诸左石崔吉钮龚程嵇邢滑裴陆荣翁荀羊於惠甄曲家封芮羿储靳汲邴糜松井段富巫"
+    "乌焦巴弓牧隗山谷车侯宓蓬全郗班仰秋仲伊宫宁仇栾暴甘钭厉戎祖武符刘景詹束龙叶幸司韶郜黎蓟薄"
+    "印宿白怀蒲邰从鄂索咸籍赖卓蔺屠蒙池乔阴胥能苍双闻莘党翟谭贡劳逄姬申扶堵冉宰郦雍郤璩桑桂"
+    "濮牛寿通边扈燕冀郏浦尚农温别庄晏柴瞿阎充慕连茹习宦艾鱼容向古易慎戈廖庾终暨居衡步都耿满弘"
+    "匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空曾毋沙乜养鞠须丰巢关蒯相"
+    "查后荆红游竺权逯盖益桓公晋楚闫法汝鄢涂钦归海岳帅缑亢况郈有琴商牟佘佴伯赏墨哈谯笪年爱阳佟"
+    "言福"
 )
 # The most frequent ~100 surnames: a candidate with one of these needs less other evidence.
 TOP_SURNAMES = frozenset(
@@ -32,18 +44,38 @@ DOMAIN_WORDS = frozenset((
     "尽调", "存管", "沪深", "港股通", "深股通", "沪股通", "龙头", "龙虎榜", "石化", "石油", "黄金",
     "白酒", "白马股", "金额", "金价", "雷曼", "汤臣", "余额", "余额宝", "江铜", "邮储", "农商",
 ))
-# Surnames that are also very common words or particles: only accepted next to a strong cue.
-WEAK_SURNAMES = frozenset("于向和将从以与及为时对上原万文全成可通满都经代利期公市商平明云海")
-COMPOUND_SURNAMES = (
-    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
-    "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "西门", "百里", "呼延", "澹台", "公冶", "钟离",
+# Surnames that are also very common words or particles: only accepted next to a strong cue
+# or as a whole token (between punctuation, quotes or spaces).
+WEAK_SURNAMES = frozenset(
+    "于向和从时万文全成通满都经利公商平明云海"
+    "有后能那国家红空相井山水计双别终居步广越养须益法年爱言福暴危花支宣富巴弓牧伊印宿怀闻劳"
+    "扶宰寿边充慎戈衡禄沃融毋乜丰巢盖归琴伯赏墨哈干乐东门仰松秋班"
 )
-
+COMPOUND_SURNAMES = (
+    "万俟", "司马", "上官", "欧阳", "夏侯", "诸葛", "闻人", "东方", "赫连", "皇甫", "尉迟", "公羊",
+    "澹台", "公冶", "宗政", "濮阳", "淳于", "单于", "太叔", "申屠", "公孙", "仲孙", "轩辕", "令狐",
+    "钟离", "宇文", "长孙", "慕容", "鲜于", "闾丘", "司徒", "司空", "亓官", "司寇", "子车", "颛孙",
+    "端木", "巫马", "公西", "漆雕", "乐正", "壤驷", "公良", "拓跋", "夹谷", "宰父", "谷梁", "段干",
+    "百里", "东郭", "南门", "呼延", "羊舌", "微生", "梁丘", "左丘", "东门", "西门", "南宫", "第五",
+    "独孤",
+)
+# Compound surnames that are also ordinary words (第五届, 百里挑一, 东方证券): need a cue.
+WEAK_COMPOUND = frozenset(("第五", "百里", "东门", "南门", "西门", "司空", "太叔", "段干", "夹谷",
+                           "单于", "东方", "乐正", "子车", "公西", "长孙", "公孙"))
+# Role and label words that introduce a person and are never one themselves (申请人王芳: the
+# name is 王芳, not 申请人). A candidate never starts inside one of these.
+ROLE_WORDS = (
+    "姓名", "名字", "户名", "客户", "申请人", "联系人", "受益人", "客户经理", "理财经理", "经办人",
+    "借款人", "担保人", "投保人", "被保险人", "收款人", "付款人", "持卡人", "法定代表人", "委托人",
+    "开户人", "代理人", "推荐人", "介绍人", "监护人", "签约人", "授权人", "紧急联系人", "共同借款人",
+    "实际控制人", "控制人", "受托人", "被授权人", "转账人", "汇款人", "申报人", "负责人", "承办人",
+    "当事人", "被申请人", "申请单位", "联系电话", "经理", "签名", "签字", "户主", "配偶", "本人",
+)
 # Right after a name: titles and roles (张伟先生, 王芳经理).
 TITLES = (
     "先生", "女士", "小姐", "太太", "经理", "总经理", "副总", "总监", "董事长", "董事", "主任",
     "老师", "律师", "医生", "教授", "博士", "同志", "阿姨", "叔叔", "老板", "行长", "处长",
-    "科长", "部长", "主管", "专员", "顾问", "会计", "出纳", "客户", "夫妇", "一家", "本人",
+    "科长", "部长", "主管", "专员", "顾问", "会计", "出纳", "夫妇", "一家", "本人",
     "总", "工", "哥", "姐", "老", "君", "某",
 )
 # Right before a name: labels and roles (客户张伟, 联系人：王芳, 致李明).
@@ -56,6 +88,10 @@ PRE_CUES = (
     "董事长", "总经理", "总裁", "主席", "行长", "副总裁", "总监", "监事", "秘书", "助理", "、",
     "被保险人", "投保人", "交易员", "销售", "合伙人", "实际控制人", "控制人", "监护人", "户主",
     "由", "与", "和", "及", "给", "向", "对", "陪同", "推荐人", "介绍人",
+    # verbs and prepositions that take a person as object
+    "根据", "回访", "授权", "同意", "通知", "转告", "联系", "拜访", "会见", "提醒", "告知",
+    # professions before a name (律师王某) and self-introductions (我是王芳)
+    "律师", "代理律师", "会计师", "医生", "记者", "法官", "教授", "老师", "我是", "我叫",
 )
 # Right after a name: verbs and particles that typically follow a person in reports.
 POST_CUES = (
@@ -66,7 +102,7 @@ POST_CUES = (
     "回复", "提供", "名下", "账户", "（", "(", "，", ",", "：", ":", "转账", "汇款", "入金", "出金",
     "签字", "本人", "预约", "负责", "联系", "电话", "手机", "身份证", "住", "家住", "现住", "等",
     "增持", "减持", "讨论", "介绍", "分享", "汇报", "指出", "强调", "透露", "建议", "发现", "提醒",
-    "也", "都", "曾", "想", "需要", "打算", "决定", "对", "因", "最近", "上周", "下周",
+    "也", "都", "曾", "想", "需要", "打算", "决定", "对", "因", "最近", "上周", "下周", "到",
 )
 # Right after a candidate: organisation and product words (宁德|时代, 王府|井, 华夏|基金).
 ORG_SUFFIXES = (
@@ -78,10 +114,13 @@ ORG_SUFFIXES = (
 )
 # Characters that essentially never occur in a given name.
 NON_NAME_CHARS = frozenset(
-    "的了是在不有个们这那么么吗呢吧啊哦嗯也都就又还会要说和与及或等于对向从到把被给让得着过"
-    "年月日号元股只份次件条位名户行司所部处科室区县市省路街"
-    "您我你他她它该此其每各某本各已将如若但而且则并即乃之以为"
+    "的了是在不个们这那么么吗呢吧啊哦嗯也都就又还要说与及或等于对向从到把被给让得着过"
+    "年日号股只份次件条位名户司所部处科室区县市省路街"
+    "您我你他她它该此每各某本各已将但而且则并即乃为"
 )
+# Characters that are also function words (有, 和, 以 …) but do occur in given names (王有才,
+# 乔青和, 於弘以, 陈荷月): accepted when the name is a whole token or has a title or label.
+SOFT_NAME_CHARS = frozenset("有会和行之以若如其元月")
 
 # English: given names common in the group's client base (English and HK/mainland English
 # names). Used as evidence, together with capitalisation and cues — not as the only route.

@@ -1,0 +1,126 @@
+"""Chinese names: the misses and false positives reported in issue #16, and a held-out bar.
+
+Each case compares what reaches the upstream (or what the engine masks) with what may: the whole
+name replaced, the role word (申请人, 客户经理) left as it is.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from yinji.gateway.detectors.engine import DetectorEngine
+from yinji.testing.gateway_eval import build
+
+
+@pytest.fixture(scope="module")
+def engine() -> DetectorEngine:
+    e = DetectorEngine()
+    e.warm_up()
+    return e
+
+
+def persons(engine: DetectorEngine, text: str) -> list[str]:
+    return [d.value(text) for d in engine.detect(text) if d.category == "person"]
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("姓名诸文杰，电话13800138000", "诸文杰"),         # rarer surnames right after a label
+    ("客户奚晓明要求赎回全部份额。", "奚晓明"),
+    ("借款人姓名：宰父钧弘，身份证件已上传。", "宰父钧弘"),  # compound surname of the 百家姓
+    ("持卡人郏雅会挂失了借记卡。", "郏雅会"),
+])
+def test_rare_surname_after_label(engine, text, name):
+    assert persons(engine, text) == [name]
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("受益人为徐烁娅，受益比例100%。", "徐烁娅"),          # three characters, not 徐烁|娅
+    ("请联系客户经理王柔若，电话13800138000。", "王柔若"),
+    ("姓名：赵寒元", "赵寒元"),
+    ("紧急联系人：杨家峰（配偶）", "杨家峰"),
+    ("客户经理呼延行嘉将陪同客户面签。", "呼延行嘉"),
+])
+def test_three_and_four_character_names_are_not_cut(engine, text, name):
+    assert persons(engine, text) == [name]
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("客户「刘琼昌」来电咨询理财到期事宜。", ["刘琼昌"]),
+    ("请转告“郭薇豪”尽快补充收入证明。", ["郭薇豪"]),
+    ("“张河鹏”先生的委托已撤单。", ["张河鹏"]),
+    ("客户 乔青和 的邮箱是cs1951@sina.cn。", ["乔青和"]),
+    ("Beneficiary Haoran Wei, applicant 王莲绿.", ["Haoran Wei", "王莲绿"]),
+])
+def test_names_in_quotes_or_after_a_space(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("申请人王芳于3月2日提交了贷款申请。", ["王芳"]),
+    ("申请人：赵子轩；共同借款人：景兰维。", ["赵子轩", "景兰维"]),
+    ("申请人须年满18周岁。", []),
+    ("请申请人于5月1日前补充材料，受益人可以指定多人。", []),
+    ("客户经理需在3月2日前完成回访，联系人电话请填写手机号码。", []),
+    ("回访张三，对方表示满意。经核实，李文博名下有三张银行卡。", ["张三", "李文博"]),
+])
+def test_role_words_are_not_names(engine, text, names):
+    assert persons(engine, text) == names
+
+
+def test_upstream_receives_role_words_but_no_name(upstream, gateway):
+    """A proxy run: the upstream sees 申请人/客户 and placeholders, never a name character."""
+    url, _, _ = gateway
+    text = ("申请人诸文杰于3月2日提交申请，客户奚晓明担保；请联系张家豪先生，"
+            "或“陈娴和”、客户 乔青和。")
+    r = httpx.post(url + "/v1/chat/completions", timeout=15, json={
+        "model": "fake-model", "messages": [{"role": "user", "content": text}]})
+    assert r.status_code == 200, r.text
+    sent = json.dumps(upstream.received, ensure_ascii=False)
+    assert "申请人" in sent and "客户" in sent
+    for name in ("诸文杰", "奚晓明", "张家豪", "陈娴和", "乔青和"):
+        assert not any(ch in sent for ch in name[1:]), (name, sent)  # no part of any name
+    assert r.json()["choices"][0]["message"]["content"] == "Echo: " + text
+
+
+def _rates(engine: DetectorEngine, rows: list[dict]) -> tuple[float, float, float]:
+    """Chinese-name recall (whole name covered), precision and recall for the other slots."""
+    tp = fp = fn = other_tp = other_n = 0
+    for row in rows:
+        text = row["text"]
+        got = engine.detect(text)
+        for s, e, c in row["spans"]:
+            zh = c == "person" and any("\u4e00" <= ch <= "\u9fff" for ch in text[s:e])
+            covered = any(d.category == c and d.start <= s and e <= d.end for d in got)
+            if zh:
+                tp += covered
+                fn += not covered
+            elif c != "person":
+                other_n += 1
+                other_tp += covered
+        for d in got:
+            v = d.value(text)
+            if d.category == "person" and any("\u4e00" <= ch <= "\u9fff" for ch in v):
+                fp += not any(c == "person" and s < d.end and d.start < e
+                              for s, e, c in row["spans"])
+    return tp / (tp + fn), tp / (tp + fp), other_tp / other_n
+
+
+def test_held_out_bar(engine):
+    """Independently generated snippets on a seed never tuned on. Measured here: whole-name
+    recall 0.958, precision 0.978 (five draws of 3,000: 0.968 / 0.976, see docs/gateway.md)."""
+    recall, precision, other = _rates(engine, build(800, 1009))
+    assert recall >= 0.95, recall
+    assert precision >= 0.96, precision
+    assert other == 1.0, other
+
+
+def test_fresh_phrasing_bar(engine):
+    """Templates written after all tuning: recall is lower (0.894 here, 0.914 over five draws
+    of 3,000) — the bar pins that it does not get worse."""
+    recall, precision, other = _rates(engine, build(800, 1009, fresh=True))
+    assert recall >= 0.88, recall
+    assert precision >= 0.96, precision
+    assert other == 1.0, other
