@@ -94,22 +94,45 @@ def above(num: np.ndarray, den: np.ndarray, schema: Schema) -> np.ndarray:
     return num * SCALE - threshold_units(schema) * den >= 0
 
 
-def greedy_one_to_one(ia: np.ndarray, ib: np.ndarray, num: np.ndarray,
-                      den: np.ndarray) -> LinkTable:
-    """Highest score first (ties by token a, then b); each record is used at most once."""
+def greedy_one_to_one(ia: np.ndarray, ib: np.ndarray, num: np.ndarray, den: np.ndarray,
+                      margin: float = 0.0) -> LinkTable:
+    """One-to-one links from above-threshold pairs, highest score first (ties by token a,
+    then b). With `margin` > 0 a pair links only if neither of its records has another
+    still-free candidate within `margin` of its score; otherwise the record with the
+    near-equal choices is left unlinked (an ambiguous namesake is not a link) and its
+    candidates stay free for their other partners. Uses only the pairs it is given."""
     if len(ia) == 0:
         return LinkTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     score = num / np.maximum(den, 1)
     order = np.lexsort((ib, ia, -score))
+    near_a: dict[int, list[int]] = {}
+    near_b: dict[int, list[int]] = {}
+    if margin > 0:
+        for r in order.tolist():
+            near_a.setdefault(int(ia[r]), []).append(r)
+            near_b.setdefault(int(ib[r]), []).append(r)
     used_a: set[int] = set()
     used_b: set[int] = set()
     keep = []
     for r in order.tolist():
         x, y = int(ia[r]), int(ib[r])
-        if x not in used_a and y not in used_b:
-            used_a.add(x)
-            used_b.add(y)
-            keep.append(r)
+        if x in used_a or y in used_b:
+            continue
+        if margin > 0:
+            low = score[r] - margin
+            amb_x = any(int(ib[q]) not in used_b and score[q] >= low
+                        for q in near_a[x] if q != r)
+            amb_y = any(int(ia[q]) not in used_a and score[q] >= low
+                        for q in near_b[y] if q != r)
+            if amb_x or amb_y:
+                if amb_x:
+                    used_a.add(x)
+                if amb_y:
+                    used_b.add(y)
+                continue
+        used_a.add(x)
+        used_b.add(y)
+        keep.append(r)
     k = np.asarray(keep, dtype=np.int64)
     return LinkTable(ia[k], ib[k], score[k])
 
@@ -120,7 +143,7 @@ def link_encodings(enc_a: np.ndarray, enc_b: np.ndarray, tok_a: np.ndarray,
     ia, ib = candidate_pairs(tok_a, tok_b, schema.max_block_pairs)
     num, den = dice_counts(enc_a, enc_b, ia, ib)
     ok = above(num, den, schema)
-    return greedy_one_to_one(ia[ok], ib[ok], num[ok], den[ok]), len(ia)
+    return greedy_one_to_one(ia[ok], ib[ok], num[ok], den[ok], schema.margin), len(ia)
 
 
 # ----------------------------------------------------------------- protocol over channels

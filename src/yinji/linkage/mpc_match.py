@@ -149,7 +149,7 @@ def mpc_link(s: Session, records: Sequence[Record] | None, schema: Schema,
         f = o[:m] == 1
         num_o = o[m:2 * m]
         den_o = np.full(m, 2 * size, np.int64) if schema.balanced else o[2 * m:3 * m]
-        out.links = greedy_one_to_one(ia[f], ib[f], num_o[f], den_o[f])
+        out.links = greedy_one_to_one(ia[f], ib[f], num_o[f], den_o[f], schema.margin)
         linked = np.zeros(m, dtype=np.uint64)
         code = ia.astype(np.int64) * max(sizes[1], 1) + ib
         lcode = out.links.a * max(sizes[1], 1) + out.links.b
