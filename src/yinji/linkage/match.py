@@ -94,45 +94,55 @@ def above(num: np.ndarray, den: np.ndarray, schema: Schema) -> np.ndarray:
     return num * SCALE - threshold_units(schema) * den >= 0
 
 
+def _runner_up(idx: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Per pair: the best score among the *other* pairs that share its record `idx`
+    (-inf if none)."""
+    o = np.lexsort((-score, idx))
+    si, ss = idx[o], score[o]
+    start = np.r_[True, si[1:] != si[:-1]]
+    grp = np.cumsum(start) - 1
+    first = np.flatnonzero(start)
+    top = ss[first]
+    nxt = np.where(first + 1 < len(si), first + 1, first)
+    second = np.where((nxt != first) & (si[nxt] == si[first]), ss[nxt], -np.inf)
+    out = np.empty(len(idx))
+    out[o] = np.where(start, second[grp], top[grp])
+    return out
+
+
+def unambiguous(ia: np.ndarray, ib: np.ndarray, num: np.ndarray, den: np.ndarray,
+                margin: float) -> np.ndarray:
+    """Mask of the pairs that beat every other given pair of both their records by more
+    than `margin` (so at most one per record). Namesakes that several records match about
+    equally well are left out: at scale they are most of the false links (docs/linkage.md).
+    Uses only the pairs it is given (in MPC mode: the opened above-threshold pairs)."""
+    if len(ia) == 0:
+        return np.zeros(0, dtype=bool)
+    score = num / np.maximum(den, 1)
+    low = score - margin
+    return (_runner_up(ia, score) < low) & (_runner_up(ib, score) < low)
+
+
 def greedy_one_to_one(ia: np.ndarray, ib: np.ndarray, num: np.ndarray, den: np.ndarray,
                       margin: float = 0.0) -> LinkTable:
-    """One-to-one links from above-threshold pairs, highest score first (ties by token a,
-    then b). With `margin` > 0 a pair links only if neither of its records has another
-    still-free candidate within `margin` of its score; otherwise the record with the
-    near-equal choices is left unlinked (an ambiguous namesake is not a link) and its
-    candidates stay free for their other partners. Uses only the pairs it is given."""
+    """Highest score first (ties by token a, then b); each record is used at most once.
+    With `margin` > 0 only `unambiguous` pairs are kept (then already one-to-one)."""
+    if margin > 0 and len(ia):
+        ok = unambiguous(ia, ib, num, den, margin)
+        ia, ib, num, den = ia[ok], ib[ok], num[ok], den[ok]
     if len(ia) == 0:
         return LinkTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     score = num / np.maximum(den, 1)
     order = np.lexsort((ib, ia, -score))
-    near_a: dict[int, list[int]] = {}
-    near_b: dict[int, list[int]] = {}
-    if margin > 0:
-        for r in order.tolist():
-            near_a.setdefault(int(ia[r]), []).append(r)
-            near_b.setdefault(int(ib[r]), []).append(r)
     used_a: set[int] = set()
     used_b: set[int] = set()
     keep = []
     for r in order.tolist():
         x, y = int(ia[r]), int(ib[r])
-        if x in used_a or y in used_b:
-            continue
-        if margin > 0:
-            low = score[r] - margin
-            amb_x = any(int(ib[q]) not in used_b and score[q] >= low
-                        for q in near_a[x] if q != r)
-            amb_y = any(int(ia[q]) not in used_a and score[q] >= low
-                        for q in near_b[y] if q != r)
-            if amb_x or amb_y:
-                if amb_x:
-                    used_a.add(x)
-                if amb_y:
-                    used_b.add(y)
-                continue
-        used_a.add(x)
-        used_b.add(y)
-        keep.append(r)
+        if x not in used_a and y not in used_b:
+            used_a.add(x)
+            used_b.add(y)
+            keep.append(r)
     k = np.asarray(keep, dtype=np.int64)
     return LinkTable(ia[k], ib[k], score[k])
 
