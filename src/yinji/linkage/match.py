@@ -5,7 +5,11 @@ Protocol (parties: two data owners and a linkage unit, e.g. the group's complian
   1. each owner shuffles its records with a private permutation, computes keyed blocking
      tokens and keyed (balanced) CLK encodings, and sends both to the linkage unit;
   2. the linkage unit computes candidate pairs (blocking.py), Dice coefficients, keeps pairs
-     at or above the threshold and assigns them one-to-one (highest similarity first);
+     at or above the threshold and assigns them one-to-one (highest similarity first); with
+     the schema's `margin` > 0 a pair links only if it beats every other above-threshold
+     pair of both its records by more than the margin (`unambiguous`): namesakes that
+     several records match about equally are left unlinked, which keeps precision as files
+     grow (issue #16; docs/linkage.md, "Scaling");
   3. the linkage unit holds the link table: pairs of record tokens (positions in each owner's
      shuffled order), which only the owning party can resolve to its own records.
 
