@@ -97,7 +97,7 @@ def test_mpc_mode_same_links_as_plaintext_on_the_same_candidates(key, zh_small):
     eb = enc.encode([b[j] for j in ob.order])
     num, den = dice_counts(ea, eb, oc.ia, oc.ib)
     ok = num * 10_000 >= threshold_units(PERSON) * den
-    want = greedy_one_to_one(oc.ia[ok], oc.ib[ok], num[ok], den[ok])
+    want = greedy_one_to_one(oc.ia[ok], oc.ib[ok], num[ok], den[ok], PERSON.margin)
     assert want.pairs() == oc.links.pairs()
 
 

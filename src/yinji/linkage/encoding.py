@@ -99,13 +99,15 @@ class Field:
 @dataclass(frozen=True)
 class Schema:
     """What is encoded and how records are matched. `threshold` is on the Dice coefficient
-    of the transmitted encodings. `balanced` picks the score 1 - Hamming/L (Dice on filter
+    of the transmitted encodings; `margin` > 0 leaves a record unlinked when two of its
+    above-threshold candidates score within `margin` of each other (match.py). `balanced` picks the score 1 - Hamming/L (Dice on filter
     ‖ complement) over plain Dice; it hides nothing from the unit (module docstring)."""
 
     fields: tuple[Field, ...]
     size: int = 1024
     balanced: bool = True
     threshold: float = 0.8
+    margin: float = 0.0
     blocking: tuple[str, ...] = ("lsh",)
     lsh_tables: int = 24
     lsh_bits: int = 24
@@ -118,6 +120,8 @@ class Schema:
             raise ValueError("filter size must be a power of two in 64..65536")
         if not 0 < self.threshold <= 1:
             raise ValueError("threshold must be in (0, 1]")
+        if not 0 <= self.margin < 1:
+            raise ValueError("margin must be in [0, 1)")
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

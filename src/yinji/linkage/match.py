@@ -5,7 +5,11 @@ Protocol (parties: two data owners and a linkage unit, e.g. the group's complian
   1. each owner shuffles its records with a private permutation, computes keyed blocking
      tokens and keyed (balanced) CLK encodings, and sends both to the linkage unit;
   2. the linkage unit computes candidate pairs (blocking.py), Dice coefficients, keeps pairs
-     at or above the threshold and assigns them one-to-one (highest similarity first);
+     at or above the threshold and assigns them one-to-one (highest similarity first); with
+     the schema's `margin` > 0 a pair links only if it beats every other above-threshold
+     pair of both its records by more than the margin (`unambiguous`): namesakes that
+     several records match about equally are left unlinked, which keeps precision as files
+     grow (issue #16; docs/linkage.md, "Scaling");
   3. the linkage unit holds the link table: pairs of record tokens (positions in each owner's
      shuffled order), which only the owning party can resolve to its own records.
 
@@ -94,9 +98,42 @@ def above(num: np.ndarray, den: np.ndarray, schema: Schema) -> np.ndarray:
     return num * SCALE - threshold_units(schema) * den >= 0
 
 
-def greedy_one_to_one(ia: np.ndarray, ib: np.ndarray, num: np.ndarray,
-                      den: np.ndarray) -> LinkTable:
-    """Highest score first (ties by token a, then b); each record is used at most once."""
+def _runner_up(idx: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Per pair: the best score among the *other* pairs that share its record `idx`
+    (-inf if none)."""
+    o = np.lexsort((-score, idx))
+    si, ss = idx[o], score[o]
+    start = np.r_[True, si[1:] != si[:-1]]
+    grp = np.cumsum(start) - 1
+    first = np.flatnonzero(start)
+    top = ss[first]
+    nxt = np.where(first + 1 < len(si), first + 1, first)
+    second = np.where((nxt != first) & (si[nxt] == si[first]), ss[nxt], -np.inf)
+    out = np.empty(len(idx))
+    out[o] = np.where(start, second[grp], top[grp])
+    return out
+
+
+def unambiguous(ia: np.ndarray, ib: np.ndarray, num: np.ndarray, den: np.ndarray,
+                margin: float) -> np.ndarray:
+    """Mask of the pairs that beat every other given pair of both their records by more
+    than `margin` (so at most one per record). Namesakes that several records match about
+    equally well are left out: at scale they are most of the false links (docs/linkage.md).
+    Uses only the pairs it is given (in MPC mode: the opened above-threshold pairs)."""
+    if len(ia) == 0:
+        return np.zeros(0, dtype=bool)
+    score = num / np.maximum(den, 1)
+    low = score - margin
+    return (_runner_up(ia, score) < low) & (_runner_up(ib, score) < low)
+
+
+def greedy_one_to_one(ia: np.ndarray, ib: np.ndarray, num: np.ndarray, den: np.ndarray,
+                      margin: float = 0.0) -> LinkTable:
+    """Highest score first (ties by token a, then b); each record is used at most once.
+    With `margin` > 0 only `unambiguous` pairs are kept (then already one-to-one)."""
+    if margin > 0 and len(ia):
+        ok = unambiguous(ia, ib, num, den, margin)
+        ia, ib, num, den = ia[ok], ib[ok], num[ok], den[ok]
     if len(ia) == 0:
         return LinkTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     score = num / np.maximum(den, 1)
@@ -120,7 +157,7 @@ def link_encodings(enc_a: np.ndarray, enc_b: np.ndarray, tok_a: np.ndarray,
     ia, ib = candidate_pairs(tok_a, tok_b, schema.max_block_pairs)
     num, den = dice_counts(enc_a, enc_b, ia, ib)
     ok = above(num, den, schema)
-    return greedy_one_to_one(ia[ok], ib[ok], num[ok], den[ok]), len(ia)
+    return greedy_one_to_one(ia[ok], ib[ok], num[ok], den[ok], schema.margin), len(ia)
 
 
 # ----------------------------------------------------------------- protocol over channels

@@ -18,8 +18,9 @@ group's compliance node), which has no records and does not know the encoding ke
      plain ones num = 2c, den = |A|+|B|. The threshold test needs no division:
      flag = [num·10^4 - t·10^4·den ≥ 0], one secure comparison per pair.
   4. flag and flag·num (and flag·den on plain encodings) are opened to the receiver only;
-     it runs the same greedy one-to-one assignment as the linkage unit, so both modes give
-     the same links on the same candidates. Optionally it secret-shares the final 0/1 link
+     it runs the same one-to-one step (margin rule, then greedy) as the linkage unit, on
+     the opened pairs only, so both modes give the same links on the same candidates and
+     the step adds no leakage. Optionally it secret-shares the final 0/1 link
      flag of every candidate pair for a following joint computation (aml.py).
 
 Cost for m candidate pairs and L-bit filters: sharing n·(L+1) ring elements per owner;
@@ -149,7 +150,7 @@ def mpc_link(s: Session, records: Sequence[Record] | None, schema: Schema,
         f = o[:m] == 1
         num_o = o[m:2 * m]
         den_o = np.full(m, 2 * size, np.int64) if schema.balanced else o[2 * m:3 * m]
-        out.links = greedy_one_to_one(ia[f], ib[f], num_o[f], den_o[f])
+        out.links = greedy_one_to_one(ia[f], ib[f], num_o[f], den_o[f], schema.margin)
         linked = np.zeros(m, dtype=np.uint64)
         code = ia.astype(np.int64) * max(sizes[1], 1) + ib
         lcode = out.links.a * max(sizes[1], 1) + out.links.b

@@ -29,6 +29,7 @@ PERSON = Schema(
     size=1024,
     balanced=False,  # Dice normalised by fill: sparse records (name + date only) stay apart
     threshold=0.75,
+    margin=0.01,  # namesakes within 0.01 of each other: no link (docs/linkage.md, scaling)
     blocking=("lsh", "initials+year", "dob", "phone", "id"),
 )
 
