@@ -61,3 +61,35 @@ def test_group_totals_views_are_components_only(tmp_path):
     for rank, (_, view) in enumerate(results):
         assert view and not looks_uniform(view), f"P{rank} received a non-uniform array"
     assert len({repr(r[0]) for r in results}) == 1   # everyone learns the same totals
+
+
+def test_aggregate_with_an_input_party_and_an_outside_recipient():
+    """Four companies: three compute, the fourth an input party and the only recipient; the
+    compute parties' views are uniform and they get no result."""
+    from yinji.mpc.aggregate import aggregate_input
+
+    rng = np.random.default_rng(5)
+    data = [(rng.normal(1e5, 1e4, GROUPS), rng.integers(0, 50, GROUPS).astype(float))
+            for _ in range(4)]
+    names = [*NAMES, "offshore"]
+
+    def body(party, sums, counts):
+        view = record_received(party)
+        if party.name == "offshore":
+            out = aggregate_input(party, NAMES, sums, counts, ["sum", "count", "mean"],
+                                  ["offshore"])
+        else:
+            out = group_aggregate(Session(party, NAMES), sums, counts, ["sum", "count", "mean"],
+                                  ["offshore"], input_parties=["offshore"])
+        return out, view
+
+    results = run_parties(body, names=names, args=data)
+    total = sum(s for s, _ in data)
+    count = sum(c for _, c in data)
+    got = results[-1][0]
+    assert np.allclose(got["sum"], total, rtol=1e-6) and got["count"] == count.tolist()
+    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    assert np.allclose(got["mean"], mean, rtol=1e-3, atol=0.5)
+    for rank in range(3):
+        assert results[rank][0] is None
+        assert not looks_uniform(results[rank][1]), f"P{rank} received a non-uniform array"

@@ -7,10 +7,13 @@ Each party groups its own rows by the public list of group keys and computes, in
 locally, its per-group sums and counts; it secret-shares those two vectors; the parties add
 the three sharings and open the requested metrics only to the recipients (`reveal_to`).
 
-Adversary model: semi-honest, honest majority (yinji.mpc). Leakage: the group list and the
-metrics requested are public (job parameters). A recipient learns the requested per-group
-metrics of the union of the three inputs (and what they imply, e.g. a group's total when it has
-a single contributor); non-recipients learn nothing; no party learns another's per-group
+Further companies take part as input parties (`aggregate_input`, yinji.mpc.inputs): they
+secret-share their two vectors into the three compute parties and may be recipients.
+
+Adversary model: semi-honest, honest majority among the compute parties (yinji.mpc); input
+parties semi-honest. Leakage: the group list and the metrics requested are public (job
+parameters). A recipient learns the requested per-group metrics of the union of all inputs
+(and what they imply, e.g. a group's total when it has a single contributor); non-recipients learn nothing; no party learns another's per-group
 figures beyond that. Mean: shared division (`nonlinear.divide`) of sum / 4096 by count, then
 times 4096: valid for |mean| < about 2.1e9, error about 2^-(f-1) relative plus 0.25 absolute
 (f = 16). A group with count 0 gets mean 0.
@@ -22,8 +25,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from yinji.mpc.inputs import InputError, receive_input, receive_output, reveal_outside, send_input
 from yinji.mpc.session import Session
 from yinji.mpc.tensor import SharedTensor
+from yinji.net.channel import Party
 
 METRICS = ("sum", "count", "mean")
 MEAN_SCALE = 4096.0
@@ -46,9 +51,13 @@ def local_group_totals(keys: np.ndarray, values: np.ndarray | None,
 
 
 def group_aggregate(session: Session, sums: np.ndarray, counts: np.ndarray,
-                    metrics: Sequence[str], recipients: Sequence[str]) -> dict[str, list[float]] | None:
-    """Run by each of the three parties with its local per-group `sums` and `counts` (same
-    length G everywhere). Returns {metric: per-group values} at recipients, None elsewhere.
+                    metrics: Sequence[str], recipients: Sequence[str],
+                    input_parties: Sequence[str] = ()) -> dict[str, list[float]] | None:
+    """Run by each of the three compute parties with its local per-group `sums` and `counts`
+    (same length G everywhere). `input_parties` are further companies outside the session
+    that contribute through `aggregate_input` (yinji.mpc.inputs); recipients may be compute
+    or input parties. Returns {metric: per-group values} at compute-party recipients, None
+    elsewhere.
 
     Rounds: 1 (inputs) + one per (metric, recipient) opening, plus about 75 for `mean`.
     """
@@ -60,6 +69,11 @@ def group_aggregate(session: Session, sums: np.ndarray, counts: np.ndarray,
     parts = [SharedTensor.share(session, mine if session.rank == r else None, r, shape=(2 * g,))
              for r in range(3)]
     total = parts[0] + parts[1] + parts[2]
+    for name in input_parties:
+        theirs = receive_input(session, name, max_elements=2 * g)
+        if theirs.shape != (2 * g,):
+            raise InputError(f"input from {name!r}: expected {2 * g} values, got {theirs.shape}")
+        total = total + theirs
     shared = {"sum": total[:g], "count": total[g:]}
     if "mean" in metrics:
         # divide() works on normalised denominators but needs |quotient| < 2^19; scaling the
@@ -68,12 +82,35 @@ def group_aggregate(session: Session, sums: np.ndarray, counts: np.ndarray,
     out: dict[str, list[float]] | None = None
     for recipient in recipients:
         for metric in metrics:
+            if recipient not in session.names:
+                reveal_outside(shared[metric], recipient)
+                continue
             value = shared[metric].reveal_to(recipient)
             if value is not None:
                 out = out or {}
-                out[metric] = [round(float(v), 6) if metric != "count" else float(round(v))
-                               for v in value]
+                out[metric] = _rounded(metric, value)
     return out
 
 
-__all__ = ["METRICS", "group_aggregate", "local_group_totals"]
+def aggregate_input(party: Party, compute: Sequence[str], sums: np.ndarray, counts: np.ndarray,
+                    metrics: Sequence[str], recipients: Sequence[str]
+                    ) -> dict[str, list[float]] | None:
+    """Run by an input party (a company outside the three compute parties): share its
+    per-group sums and counts into the session; receive the metrics if it is a recipient."""
+    send_input(party, compute, np.concatenate([np.asarray(sums, np.float64),
+                                               np.asarray(counts, np.float64)]))
+    if party.name not in recipients:
+        return None
+    out = {}
+    for recipient in recipients:
+        for metric in metrics:
+            if recipient == party.name:
+                out[metric] = _rounded(metric, receive_output(party, compute))
+    return out
+
+
+def _rounded(metric: str, value: np.ndarray) -> list[float]:
+    return [round(float(v), 6) if metric != "count" else float(round(v)) for v in value]
+
+
+__all__ = ["METRICS", "aggregate_input", "group_aggregate", "local_group_totals"]
