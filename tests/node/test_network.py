@@ -91,6 +91,20 @@ def test_happy_path(net):
         apis["offshore"].call("GET", f"/jobs/{job['id']}")
 
 
+def test_four_companies_result_to_the_offshore_input_party(net):
+    """All four companies' holdings: three compute, offshore shares in as an input party and
+    is the only recipient; the compute parties hold no result."""
+    root, apis = net
+    four = ["securities", "fund", "futures", "offshore"]
+    spec = agg_job(four, ["offshore"])
+    spec["params"]["compute"] = ["securities", "fund", "futures"]
+    job = apis["securities"].call("POST", "/jobs", json=spec)
+    views = wait_job(apis, job["id"], four, timeout=60)
+    assert {v["state"] for v in views.values()} == {"succeeded"}, views
+    check_result(root, apis, job["id"], four, "offshore")
+    assert not any(views[n]["has_result"] for n in ("securities", "fund", "futures"))
+
+
 def test_peer_rejects_job_and_data_untouched(net):
     root, apis = net
     trio = ["futures", "fund", "offshore"]

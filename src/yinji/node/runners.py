@@ -41,19 +41,20 @@ class ProtocolRunner(Protocol):
     def run(self, ctx: RunContext) -> dict[str, Any] | None: ...
 
 
-def _common(spec: dict[str, Any], n_parties: int, columns: tuple[int, int]) -> list[str]:
+def _common(spec: dict[str, Any], n_parties: int, columns: tuple[int, int],
+            at_least: bool = False) -> list[str]:
     problems = []
     inputs = spec.get("inputs") or {}
-    if len(inputs) != n_parties:
-        problems.append(f"{spec['protocol']} needs inputs from exactly {n_parties} parties, "
-                        f"got {len(inputs)}")
+    if len(inputs) < n_parties or (len(inputs) != n_parties and not at_least):
+        problems.append(f"{spec['protocol']} needs inputs from {'at least' if at_least else 'exactly'} "
+                        f"{n_parties} parties, got {len(inputs)}")
     for party, inp in inputs.items():
         cols = inp.get("columns") or []
         if not columns[0] <= len(cols) <= columns[1]:
             problems.append(f"input of {party!r}: expected {columns[0]}..{columns[1]} columns")
     stray = [r for r in spec.get("recipients") or [] if r not in inputs]
     if stray:
-        problems.append(f"recipients must be compute parties of {spec['protocol']}: "
+        problems.append(f"recipients must take part in {spec['protocol']}: "
                         f"{', '.join(stray)} are not")
     if not spec.get("recipients"):
         problems.append("a job needs at least one recipient")
@@ -61,9 +62,13 @@ def _common(spec: dict[str, Any], n_parties: int, columns: tuple[int, int]) -> l
 
 
 class MpcAggregateRunner:
-    """`mpc.aggregate`: sum / count / mean per group over three parties' (key, value) columns.
+    """`mpc.aggregate`: sum / count / mean per group over three or more companies' (key,
+    value) columns. Three of them compute (`params.compute`, default the first three input
+    names in sorted order); every other one is an input party that secret-shares into them
+    (yinji.mpc.inputs). Recipients may be any participant.
 
-    params: {"groups": [public group keys], "metrics": ["sum", "count", "mean"]}
+    params: {"groups": [public group keys], "metrics": ["sum", "count", "mean"],
+             "compute": [three participants] (optional)}
     inputs[party].columns: [key_column] (count only) or [key_column, value_column]."""
 
     name = "mpc.aggregate"
@@ -74,8 +79,12 @@ class MpcAggregateRunner:
     def validate(self, spec: dict[str, Any]) -> list[str]:
         from yinji.mpc.aggregate import METRICS
 
-        problems = _common(spec, 3, (1, 2))
+        problems = _common(spec, 3, (1, 2), at_least=True)
         params = spec.get("params") or {}
+        compute = params.get("compute")
+        if compute is not None and (not isinstance(compute, list) or len(set(compute)) != 3
+                                    or not set(compute) <= set(spec.get("inputs") or {})):
+            problems.append("params.compute must name three distinct input parties")
         groups, metrics = params.get("groups"), params.get("metrics") or ["sum", "count"]
         if not isinstance(groups, list) or not groups or not all(isinstance(g, str)
                                                                  for g in groups):
@@ -92,11 +101,17 @@ class MpcAggregateRunner:
         return problems
 
     def compute_parties(self, spec: dict[str, Any]) -> list[str]:
+        """Every participant: input parties need channels to the three compute parties."""
         return sorted(spec["inputs"])
+
+    @staticmethod
+    def session(spec: dict[str, Any]) -> list[str]:
+        """The three compute parties, in session order."""
+        return list((spec.get("params") or {}).get("compute") or sorted(spec["inputs"])[:3])
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
         from yinji.mpc import Session
-        from yinji.mpc.aggregate import group_aggregate, local_group_totals
+        from yinji.mpc.aggregate import aggregate_input, group_aggregate, local_group_totals
 
         params = ctx.spec["params"]
         groups = params["groups"]
@@ -107,9 +122,16 @@ class MpcAggregateRunner:
         values = ctx.inputs[cols[1]] if len(cols) > 1 else None
         sums, counts = local_group_totals(keys, values, groups)
         ctx.progress(0.3, "session")
-        session = Session(ctx.party, self.compute_parties(ctx.spec))
+        compute = self.session(ctx.spec)
+        recipients = ctx.spec["recipients"]
+        if ctx.me not in compute:
+            ctx.progress(0.5, "sharing into the compute parties")
+            out = aggregate_input(ctx.party, compute, sums, counts, metrics, recipients)
+            return None if out is None else {"groups": groups, **out}
+        session = Session(ctx.party, compute)
         ctx.progress(0.5, "computing")
-        out = group_aggregate(session, sums, counts, metrics, ctx.spec["recipients"])
+        others = [p for p in sorted(ctx.spec["inputs"]) if p not in compute]
+        out = group_aggregate(session, sums, counts, metrics, recipients, input_parties=others)
         ctx.progress(0.9, "revealed")
         return None if out is None else {"groups": groups, **out}
 
