@@ -9,11 +9,7 @@ import subprocess
 import gmssl_pyx
 import pytest
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from tests.crypto import sm2_oracle
 from yinji.crypto.aead import Aead, Sm4Gcm
@@ -30,6 +26,7 @@ from yinji.crypto.sign import (
     sm2_digest,
     verify_sm2,
 )
+from yinji.testing.sealed import open_outside
 
 H = bytes.fromhex
 
@@ -182,28 +179,17 @@ def test_unknown_profile_named_plainly():
         Aead(bytes(32), "gm")
 
 
-def _independent_open(profile: str, key: bytes, sealed: bytes, aad: bytes) -> bytes:
-    """Decrypt without yinji: AES-256-GCM with the key, or SM4-GCM with HKDF-SM3 of it."""
-    nonce, body = sealed[:12], sealed[12:]
-    if profile == "international":
-        return AESGCM(key).decrypt(nonce, body, aad)
-    sm4 = HKDF(hashes.SM3(), 16, salt=None, info=b"yinji/aead/sm4-gcm").derive(key)
-    dec = Cipher(algorithms.SM4(sm4), modes.GCM(nonce, body[-16:])).decryptor()
-    dec.authenticate_additional_data(aad)
-    return dec.update(body[:-16]) + dec.finalize()
-
-
 @pytest.mark.parametrize("name", sorted(PROFILES))
 def test_aead_is_the_profiles_cipher_and_refuses_tampering(name):
     key = bytes(range(32))
     aead = get_profile(name).aead(key)
     sealed = aead.seal("张三 110101199003077777".encode(), b"[PERSON_1]")
     assert aead.open(sealed, b"[PERSON_1]") == "张三 110101199003077777".encode()
-    assert _independent_open(name, key, sealed, b"[PERSON_1]") == aead.open(sealed,
+    assert open_outside(name, key, sealed, b"[PERSON_1]") == aead.open(sealed,
                                                                              b"[PERSON_1]")
     other = "sm" if name == "international" else "international"
     with pytest.raises(InvalidTag):
-        _independent_open(other, key, sealed, b"[PERSON_1]")
+        open_outside(other, key, sealed, b"[PERSON_1]")
     with pytest.raises(InvalidTag):
         Aead(key, other).open(sealed, b"[PERSON_1]")
     for i in (0, 11, 12, len(sealed) - 17, len(sealed) - 1):     # nonce, body, tag

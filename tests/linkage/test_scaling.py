@@ -6,21 +6,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from yinji.linkage.encoding import ClkEncoder
-from yinji.linkage.match import greedy_one_to_one, link_encodings, prepare, unambiguous
+from yinji.linkage.match import greedy_one_to_one, unambiguous
 from yinji.linkage.mpc_match import mpc_link
 from yinji.linkage.schemas import PERSON
 from yinji.mpc.session import Session
+from yinji.testing.linkage_data import unit_links
 from yinji.testing.parties import run_parties
-
-
-def _unit_links(a, b, key, schema):
-    pa, pb = prepare(a, schema, key, shuffle=False), prepare(b, schema, key, shuffle=False)
-    enc = ClkEncoder(schema, key)
-    table, _ = link_encodings(enc.transmit(pa.bits), enc.transmit(pb.bits), pa.tokens,
-                              pb.tokens, schema)
-    return {(a[i]["id"], b[j]["id"]) for i, j in zip(table.a.tolist(), table.b.tolist(),
-                                                     strict=True)}
 
 
 def _pairs(ia, ib, score, margin=0.01):
@@ -62,7 +53,7 @@ def test_empty_sides_and_empty_pair_lists():
     assert _pairs([], [], []) == set()
     assert not unambiguous(np.zeros(0, np.int64), np.zeros(0, np.int64),
                            np.zeros(0, np.int64), np.zeros(0, np.int64), 0.01).any()
-    assert _unit_links([], [{"id": "b1", "name": "张伟", "dob": "1980-01-01"}],
+    assert unit_links([], [{"id": "b1", "name": "张伟", "dob": "1980-01-01"}],
                        bytes(range(32)), PERSON) == set()
 
 
@@ -81,7 +72,7 @@ def test_mpc_mode_applies_the_same_rule_on_namesakes(key):
          {"id": "a3", "name": "李娜", "dob": "1975-11-30", "phone": "13912345678"}]
     b = [{"id": "b1", "name": "Zhang Wei", "dob": "19800304"},
          {"id": "b2", "name": "LI Na", "dob": "1975/11/30", "phone": "+86 139 1234 5678"}]
-    assert _unit_links(a, b, key, PERSON) == {("a3", "b2")}
+    assert unit_links(a, b, key, PERSON) == {("a3", "b2")}
     names = ("broker", "offshore", "compliance")
 
     def body(party):
@@ -94,4 +85,4 @@ def test_mpc_mode_applies_the_same_rule_on_namesakes(key):
            for i, j in zip(oc.links.a.tolist(), oc.links.b.tolist(), strict=True)}
     assert got == {("a3", "b2")}
     without = dataclasses.replace(PERSON, margin=0.0)
-    assert len(_unit_links(a, b, key, without) & {("a1", "b1"), ("a2", "b1")}) == 1
+    assert len(unit_links(a, b, key, without) & {("a1", "b1"), ("a2", "b1")}) == 1

@@ -9,7 +9,6 @@ was closed and the refusal reported, and that an honest client still gets throug
 from __future__ import annotations
 
 import socket
-import ssl
 import struct
 import threading
 import time
@@ -22,6 +21,7 @@ from yinji.net.channel import ChannelClosed, MalformedFrame
 from yinji.net.connect import dial
 from yinji.net.framing import encode_bytes
 from yinji.net.tls import TlsListener, tls_connect
+from yinji.testing.sockets import closed_by_peer, soon
 from yinji.testing.tls import make_tls_configs
 
 GIB = 1 << 30
@@ -64,30 +64,6 @@ def authenticated(configs, address, name="P1"):
     """A client socket that completed the TLS handshake and the hello exchange."""
     cfg = configs[name]
     return dial(name, "P0", address, cfg, cfg.context(server=False), time.monotonic() + 5)
-
-
-def closed_by_peer(sock, within=5.0):
-    """Whether the other side closed `sock` within `within` seconds (EOF or reset)."""
-    sock.settimeout(within)
-    try:
-        while sock.recv(4096):
-            pass
-    except (ConnectionResetError, ssl.SSLError):
-        return True
-    except TimeoutError:
-        return False
-    return True
-
-
-def soon(predicate, within=5.0):
-    """Whether `predicate()` holds within `within` s (refusals are reported just after the
-    socket is closed, by the connection's own thread)."""
-    deadline, tick = time.monotonic() + within, threading.Event()
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        tick.wait(0.01)
-    return True
 
 
 # -- (a) a header announcing gigabytes, then nothing ---------------------------------------

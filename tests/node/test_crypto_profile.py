@@ -35,6 +35,7 @@ from yinji.node.audit import (
 from yinji.node.config import ConfigError, NodeConfig, PeerConfig, PirServiceConfig
 from yinji.node.identity import add_peer, export_bundle, init_node, rebuild_trust
 from yinji.node.store import SqliteStore, audit
+from yinji.testing.sealed import open_outside
 
 TRIO = ["fund", "futures", "securities"]
 SEGMENTS = ["retail", "affluent", "private", "institutional"]
@@ -354,16 +355,6 @@ def test_cli_init_with_crypto_profile(tmp_path, capsys):
 
 # -- data at rest: gateway vault and PIR labels ----------------------------------------------
 
-def _open_outside(profile: str, key: bytes, sealed: bytes, aad: bytes) -> bytes:
-    nonce, body = sealed[:12], sealed[12:]
-    if profile == "international":
-        return AESGCM(key).decrypt(nonce, body, aad)
-    sm4 = HKDF(hashes.SM3(), 16, salt=None, info=b"yinji/aead/sm4-gcm").derive(key)
-    dec = Cipher(algorithms.SM4(sm4), modes.GCM(nonce, body[-16:])).decryptor()
-    dec.authenticate_additional_data(aad)
-    return dec.update(body[:-16]) + dec.finalize()
-
-
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_gateway_vault_seals_with_the_profiles_cipher(profile):
     from cryptography.hazmat.primitives import hashes
@@ -384,12 +375,12 @@ def test_gateway_vault_seals_with_the_profiles_cipher(profile):
         len(x).to_bytes(4, "big") + x for x in (b"alice", b"conversation-1"))
     scope = HKDF(hashes.SHA256() if profile == "international" else hashes.SM3(), 32,
                  salt=None, info=info).derive(key)
-    assert _open_outside(profile, scope, sealed, token.encode()) == b"110101199003077777"
+    assert open_outside(profile, scope, sealed, token.encode()) == b"110101199003077777"
     other = "sm" if profile == "international" else "international"
     with pytest.raises(InvalidTag):
-        _open_outside(other, scope, sealed, token.encode())
+        open_outside(other, scope, sealed, token.encode())
     with pytest.raises(InvalidTag):
-        _open_outside(profile, key, sealed, token.encode())  # not under the master key itself
+        open_outside(profile, key, sealed, token.encode())  # not under the master key itself
     assert vault.value_of(token) == "110101199003077777"
     vault._by_token[token] = sealed[:-1] + bytes([sealed[-1] ^ 1])
     with pytest.raises(InvalidTag):

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
-import ssl
 import struct
-import threading
 import time
 
 import pytest
@@ -20,6 +18,7 @@ from yinji.pir.keyword import KeywordDatabase
 from yinji.pir.server import PirServer
 from yinji.pir.service import PirService, connect_member
 from yinji.pir.wire import MAX_HEADER_BYTES
+from yinji.testing.sockets import closed_by_peer, soon
 from yinji.testing.tls import make_tls_configs
 
 pytestmark = pytest.mark.timeout(60)
@@ -58,27 +57,6 @@ def officer(configs, svc):
     cfg = configs["officer"]
     return dial("officer", "member", svc.address, cfg, cfg.context(server=False),
                 time.monotonic() + 5)
-
-
-def closed_by_peer(sock, within=5.0):
-    sock.settimeout(within)
-    try:
-        while sock.recv(4096):
-            pass
-    except (ConnectionResetError, ssl.SSLError):
-        return True
-    except TimeoutError:
-        return False
-    return True
-
-
-def soon(predicate, within=5.0):
-    deadline, tick = time.monotonic() + within, threading.Event()
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        tick.wait(0.01)
-    return True
 
 
 def malformed(svc):

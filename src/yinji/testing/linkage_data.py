@@ -192,3 +192,16 @@ def chinese_identity_set(n: int = 2000, seed: int = 7, overlap: float = 0.6,
         if a_id is not None:
             links.add((a_id, f"b{j:06d}"))
     return IdentitySet(a, b, links)
+
+
+def unit_links(a, b, key: bytes, schema) -> set[tuple[str, str]]:  # noqa: ANN001 - records, Schema
+    """The (a id, b id) links linkage-unit mode makes on records `a` and `b` (no shuffle)."""
+    from yinji.linkage.encoding import ClkEncoder
+    from yinji.linkage.match import link_encodings, prepare
+
+    pa, pb = prepare(a, schema, key, shuffle=False), prepare(b, schema, key, shuffle=False)
+    enc = ClkEncoder(schema, key)
+    table, _ = link_encodings(enc.transmit(pa.bits), enc.transmit(pb.bits), pa.tokens,
+                              pb.tokens, schema)
+    return {(a[i]["id"], b[j]["id"]) for i, j in zip(table.a.tolist(), table.b.tolist(),
+                                                     strict=True)}
