@@ -83,36 +83,39 @@ def open_csv(path: str | Path) -> TextIO:
 def read_table(path: str | Path) -> Table:
     """Header and rows of a CSV, .xlsx or Parquet file (chosen by content, not by name)."""
     path = Path(path)
-    if not path.is_file():
-        raise TableFileError(f"{path}: no such file")
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    if head.startswith(_PARQUET) or path.suffix.lower() in (".parquet", ".pq"):
+    kind = _format(path)
+    if kind == "parquet":
         return _read_parquet(path)
-    if head.startswith(_ZIP):
-        return _read_xlsx(path)
-    if head.startswith(_OLE):
-        raise TableFileError(f"{path}: a legacy Excel .xls workbook; save it as .xlsx or CSV")
-    return _read_csv(path)
+    return _read_xlsx(path) if kind == "xlsx" else _read_csv(path)
 
 
 def read_header(path: str | Path) -> list[str]:
     """The column names only (a CSV's first record, an .xlsx sheet's first row, a Parquet
     schema), without reading every row into memory."""
     path = Path(path)
+    kind = _format(path)
+    if kind == "parquet":
+        return list(_pyarrow(path).read_schema(path).names)
+    if kind == "xlsx":
+        return _read_xlsx(path, max_rows=1).header
+    with open(path, newline="", encoding=csv_encoding(path)) as fh:
+        text = fh.read(SCORE_SAMPLE)
+    return next(csv.reader(io.StringIO(text), delimiter=_delimiter(text)), [])
+
+
+def _format(path: Path) -> str:
+    """'parquet', 'xlsx' or 'csv', from the file's first bytes (and a Parquet name)."""
     if not path.is_file():
         raise TableFileError(f"{path}: no such file")
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head.startswith(_PARQUET) or path.suffix.lower() in (".parquet", ".pq"):
-        return _read_parquet(path).header
+        return "parquet"
     if head.startswith(_ZIP):
-        return _read_xlsx(path, max_rows=1).header
+        return "xlsx"
     if head.startswith(_OLE):
         raise TableFileError(f"{path}: a legacy Excel .xls workbook; save it as .xlsx or CSV")
-    with open(path, newline="", encoding=csv_encoding(path)) as fh:
-        text = fh.read(SCORE_SAMPLE)
-    return next(csv.reader(io.StringIO(text), delimiter=_delimiter(text)), [])
+    return "csv"
 
 
 def _read_csv(path: Path) -> Table:
@@ -189,13 +192,17 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _read_parquet(path: Path) -> Table:
+def _pyarrow(path: Path):  # noqa: ANN202 - pyarrow.parquet, optional
     try:
         import pyarrow.parquet as pq
     except ImportError:
         raise TableFileError(f"{path}: reading Parquet needs pyarrow, which is not "
                              "installed; install it or convert the file to CSV") from None
-    table = pq.read_table(path)
+    return pq
+
+
+def _read_parquet(path: Path) -> Table:
+    table = _pyarrow(path).read_table(path)
     cols = table.column_names
     data = [table.column(c).to_pylist() for c in cols]
     rows = [["" if v is None else str(v) for v in r] for r in zip(*data, strict=True)]
