@@ -36,6 +36,7 @@ import os
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from yinji.crypto.profile import CryptoProfile, get_profile
@@ -49,7 +50,7 @@ from yinji.node.audit import (
 )
 from yinji.node.catalog import CatalogError
 from yinji.node.policy import admissible, evaluate, malformed, participants
-from yinji.node.runners import RUNNERS, RunContext
+from yinji.node.runners import RunContext, runner_for
 
 if TYPE_CHECKING:
     from yinji.node.node import Node
@@ -87,6 +88,7 @@ class JobEngine:
         self.cfg, self.store, self.audit = node.cfg, node.store, node.audit
         self.profile = get_profile(node.key.profile)
         self._parties: dict[str, Party] = {}
+        self._private: dict[str, dict[str, Any]] = {}   # proposer-only inputs, memory only
         self._lock = threading.Lock()
 
     # -- helpers ------------------------------------------------------------------------------
@@ -129,6 +131,8 @@ class JobEngine:
                **fields: Any) -> bool:
         row = self.store.job(job_id)
         ok = self.store.transition(job_id, new, allowed, reason=reason or None, **fields)
+        if ok and new in FINAL:
+            self._private.pop(job_id, None)
         if ok:
             self.audit.append(JobStateEvent(job_id, new, reason,
                                             fields.get("approvals_hash")
@@ -136,7 +140,10 @@ class JobEngine:
         return ok
 
     # -- proposing ----------------------------------------------------------------------------
-    def propose(self, create: dict[str, Any], by: str) -> dict[str, Any]:
+    def propose(self, create: dict[str, Any], by: str,
+                private: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Propose a job to its participants. `private`: input only this node's runner sees
+        (an app's private input); kept in memory for the job's life, never sent or stored."""
         spec = {"id": uuid.uuid4().hex, "proposer": self.cfg.name,
                 "protocol": create["protocol"],
                 "inputs": {p: {"dataset": i["dataset"], "columns": list(i["columns"])}
@@ -152,6 +159,8 @@ class JobEngine:
         problems = admissible(self.cfg, self.node.catalog, spec)
         if problems:
             raise JobError("; ".join(problems))
+        if private is not None:
+            self._private[spec["id"]] = private
         self._store_proposal(spec)
         for peer in parts:
             if peer == self.cfg.name:
@@ -413,7 +422,9 @@ class JobEngine:
         if row["spec_hash"] != hash_:
             return "spec hash differs from the approved job"
         spec = self._spec(row)
-        runner = RUNNERS[spec["protocol"]]
+        runner = runner_for(spec["protocol"])
+        if runner is None:
+            return f"unknown protocol {spec['protocol']!r}"
         if peer not in runner.compute_parties(spec) or self.cfg.name not in \
                 runner.compute_parties(spec):
             return f"{peer} is not a compute party of job {job_id}"
@@ -437,7 +448,10 @@ class JobEngine:
     def _run(self, job_id: str) -> None:
         row = self._job(job_id)
         spec = self._spec(row)
-        runner = RUNNERS[spec["protocol"]]
+        runner = runner_for(spec["protocol"])
+        if runner is None:
+            self.fail(job_id, f"unknown protocol {spec['protocol']!r} on {self.cfg.name}")
+            return
         if hasattr(runner, "bind"):  # runners that use node state (model registry, audit)
             runner = runner.bind(self.node)
         if not self._state(job_id, "running", ("approved",)):
@@ -464,11 +478,15 @@ class JobEngine:
                 raise JobError(f"job {job_id} was stopped")
             result = runner.run(RunContext(spec, self.cfg.name, party, inputs,
                                            lambda f, s: self._progress(job_id, f, s),
-                                           self.cfg.home))
+                                           self.cfg.home, self._private.get(job_id),
+                                           self.node))
             party.close()
             if result is not None:
                 text = canonical(result).decode()
                 digest = self.profile.hash_hex(text.encode())
+                if hasattr(runner, "render"):   # apps: CSV, .xlsx and HTML for this recipient
+                    self._progress(job_id, 0.97, "writing the report")
+                    runner.render(result, self.results_dir(job_id))
                 self.store.put_result(job_id, text, digest)
                 self.audit.append(ResultDeliveredEvent(job_id, self.cfg.name, digest))
             self.store.set_progress(job_id, 1.0, "done")
@@ -478,8 +496,13 @@ class JobEngine:
         finally:
             with self._lock:
                 self._parties.pop(job_id, None)
+            self._private.pop(job_id, None)
             if party is not None:
                 party.close()
+
+    def results_dir(self, job_id: str) -> Path:
+        """Where this node keeps the report files of a job it received a result of."""
+        return self.cfg.home / "results" / job_id
 
     def _unchanged_since_approval(self, job_id: str, dataset_id: str) -> None:
         mine = {a["node"]: a for a in self.store.approvals(job_id)}.get(self.cfg.name)

@@ -16,6 +16,7 @@ from typing import Any
 from yinji.crypto.profile import get_profile
 from yinji.node import identity
 from yinji.node.anchors import STOP_TIMEOUT, Anchors, sender
+from yinji.node.app_runner import AppRuns
 from yinji.node.audit import AuditLog, NodeEvent, PeerCallEvent, check_log_profile
 from yinji.node.catalog import Catalog
 from yinji.node.config import NodeConfig
@@ -60,6 +61,7 @@ class Node:
         self.anchors = Anchors(self.cfg, self.store, self.key, self.audit, sender(self.dataplane))
         self.pir = PirServices(self)
         self.models = ModelServing(self)
+        self.apps = AppRuns(self)
         self._stopping = threading.Event()
         self._housekeeper: threading.Thread | None = None
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from yinji.node.catalog import Catalog
 from yinji.node.config import NodeConfig
-from yinji.node.runners import RUNNERS
+from yinji.node.runners import known_protocols, runner_for
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,10 @@ def admissible(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any]) -> list[
     problems = malformed(spec)
     if problems:
         return problems
-    runner = RUNNERS.get(spec["protocol"])
+    runner = runner_for(spec["protocol"])
     if runner is None:
-        return [f"unknown protocol {spec.get('protocol')!r} (known: {', '.join(sorted(RUNNERS))})"]
+        return [f"unknown protocol {spec.get('protocol')!r} "
+                f"(known: {', '.join(known_protocols())})"]
     why = runner.unavailable()
     if why:
         return [why]

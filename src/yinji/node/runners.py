@@ -30,6 +30,8 @@ class RunContext:
     inputs: dict[str, np.ndarray] | None       # this node's columns, None if it has no input
     progress: Callable[[float, str], None]
     home: Path | None = None   # the node's home folder: node-local secrets (e.g. linkage keys)
+    private: dict[str, Any] | None = None  # the proposer's private input (apps), never sent
+    node: Any = None           # the running node (apps that use its services, e.g. PIR)
 
 
 class ProtocolRunner(Protocol):
@@ -178,3 +180,16 @@ RUNNERS: dict[str, ProtocolRunner] = {
                         LinkageRunner("linkage.match"), LinkageRunner("linkage.aml"))
 }
 RUNNERS.update(MODEL_RUNNERS)
+
+
+def runner_for(protocol: str) -> ProtocolRunner | None:
+    """The runner of a protocol or of an installed app (`app.<name>`), None if unknown."""
+    from yinji.node import app_runner
+
+    return RUNNERS.get(protocol) or app_runner.runner(protocol)
+
+
+def known_protocols() -> list[str]:
+    from yinji.node import app_runner
+
+    return sorted([*RUNNERS, *app_runner.all_runners()])

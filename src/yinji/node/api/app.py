@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from yinji import __version__
 from yinji.node import identity
 from yinji.node.anchors import PAGE, heads
+from yinji.node.api.app_routes import add_app_routes
 from yinji.node.api.limits import BodyLimit
 from yinji.node.api.schemas import (
     AnchoredHead,
@@ -46,7 +47,7 @@ from yinji.node.jobs import JobError
 from yinji.node.model_runners import ModelError
 from yinji.node.node import Node
 from yinji.node.pir_services import PirServiceError
-from yinji.node.runners import RUNNERS
+from yinji.node.runners import known_protocols, runner_for
 from yinji.node.tokens import TokenError
 
 _bearer = HTTPBearer(auto_error=False)
@@ -132,7 +133,8 @@ def create_app(node: Node) -> FastAPI:
                 "fingerprint": identity.own_fingerprint(node.cfg),
                 "signing_key": node.key.public, "dataplane": node.cfg.dataplane,
                 "schema_version": node.store.version(),
-                "protocols": {n: r.unavailable() or "available" for n, r in RUNNERS.items()}}
+                "protocols": {n: runner_for(n).unavailable() or "available"  # type: ignore[union-attr]
+                              for n in known_protocols()}}
 
     @app.get("/peers", response_model=list[PeerPublic])
     def peers(_: Anyone) -> list[dict[str, Any]]:
@@ -293,4 +295,5 @@ def create_app(node: Node) -> FastAPI:
     def export(_: Auditor) -> str:
         return "\n".join(node.audit.export_jsonl()) + "\n"
 
+    add_app_routes(app, node, Anyone, Operator)
     return app

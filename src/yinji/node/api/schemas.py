@@ -294,3 +294,22 @@ class PredictionPublic(BaseModel):
     ids: list[str] | None
     scores: list[float] | None = Field(description="probabilities, in the order of ids; "
                                                    "null until the job succeeded")
+
+
+class AppInput(BaseModel):
+    dataset: str
+    role: str | None = Field(None, description="the app role this input plays (default: the "
+                                                "app's only role)")
+    columns: list[str] | dict[str, str] | None = Field(None, description=(
+        "the dataset's columns for the role's columns: a list in the role's order, or "
+        "{role column: dataset column}; columns not named are taken by the same name"))
+
+
+class AppRunCreate(BaseModel):
+    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, AppInput] = Field(description="node name -> the dataset it supplies")
+    recipients: list[str] | None = Field(None, description="default: the app's recipients")
+    compute: list[str] | None = Field(None, description="the three compute parties "
+                                                         "(default: the app's choice)")
+    private: dict[str, Any] | None = Field(None, description=(
+        "this node's private input (e.g. the client IDs to check); stays on this node"))
