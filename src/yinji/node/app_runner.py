@@ -70,6 +70,14 @@ def installed() -> dict[str, Any]:
         return {**_loaded, **_extra}
 
 
+def reload() -> None:
+    """Forget the loaded apps (after the path changed; tests)."""
+    global _loaded
+    with _lock:
+        _loaded = None
+        _problems.clear()
+
+
 def load_problems() -> dict[str, str]:
     installed()
     return dict(_problems)
