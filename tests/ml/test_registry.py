@@ -118,3 +118,11 @@ def test_cli_names_a_missing_registry_or_model(tmp_path, capsys):
     empty.mkdir()
     assert main(["model", "list", "--registry", str(empty)]) == 0
     assert "no models" in capsys.readouterr().err
+
+
+def test_metrics_of_a_one_class_test_set_are_refused_with_the_reason():
+    from yinji.ml.metrics import OneClassError, binary_report
+
+    with pytest.raises(OneClassError, match="the 4 evaluation rows are all labelled 0"):
+        binary_report(np.zeros(4), np.array([0.1, 0.9, 0.3, 0.5]))
+    assert binary_report(np.array([0, 1]), np.array([0.2, 0.8]))["auc"] == 1.0
