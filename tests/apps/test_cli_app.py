@@ -149,6 +149,18 @@ def test_run_wait_downloads_the_report(node, capsys, tmp_path):
     code, out, _ = yinji(node, capsys, "app", "status", "cli_sums", run_id)
     assert code == 0 and f"run {run_id} of cli_sums: succeeded, 100% done" in out
     assert "approvals: securities approve" in out and "files: by_segment.csv" in out
+    # the files of a finished run, fetched later
+    code, out, err = yinji(node, capsys, "app", "status", "cli_sums", run_id, "--out",
+                           str(tmp_path / "later"))
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "later").iterdir()) == \
+        sorted(p.name for p in served.iterdir())
+    code, _, err = yinji(node, capsys, "app", "status", "cli_sums", run_id, "--out",
+                         str(tmp_path / "later"))
+    assert code == 1 and "is not empty" in err
+    code, _, err = yinji(node, capsys, "app", "status", "cli_sums", run_id, "--out",
+                         str(tmp_path / "later"), "--force")
+    assert code == 0, err
 
 
 def test_run_without_private_file_and_default_out(node, capsys, tmp_path, monkeypatch):
@@ -178,6 +190,22 @@ def test_failed_run_prints_the_reason(node, capsys, tmp_path):
     assert code == 1
     assert "failed: ValueError: asked to fail" in err
     assert not (tmp_path / "o").exists()
+    run_id = out.split()[1]
+    code, out, err = yinji(node, capsys, "app", "status", "cli_sums", run_id, "--out",
+                           str(tmp_path / "o"))
+    assert code == 1 and "reason: ValueError: asked to fail" in out
+    assert f"run {run_id} is failed: no report to download" in err
+
+
+def test_rejected_run_prints_the_reason(node, capsys, tmp_path, monkeypatch):
+    def reject(spec):
+        node.jobs.decide(spec["id"], "reject", by="approver-1", reason="not this week")
+
+    monkeypatch.setattr(node.jobs, "_decide_by_policy", reject)
+    code, out, err = yinji(node, capsys, "app", "run", "cli_sums", "--input", INPUT, "--wait",
+                           "--out", str(tmp_path / "o"), "--interval", "0.02")
+    assert code == 1 and "rejected: rejected by securities: not this week" in err
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("args,message", [
@@ -187,6 +215,7 @@ def test_failed_run_prints_the_reason(node, capsys, tmp_path):
     (["--input", "securities=holdings:ghost"], "has no role 'ghost'"),
     (["--input", "securities=holdings,who=客户号"], "has no column(s) who"),
     (["--private-column", "x"], "--private-column needs --private-file"),
+    (["--out", "somewhere"], "--out needs --wait"),
 ])
 def test_refusals_are_named(node, capsys, args, message):
     argv = ["app", "run", "cli_sums", *(["--input", INPUT] if "--input" not in args else []),

@@ -2,7 +2,9 @@
 
 import csv
 import io
+import re
 import warnings
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
@@ -151,6 +153,12 @@ def test_html_self_contained_and_escaped(rendered):
     assert "default-src 'none'" in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert html.count("<svg") == 2 and "nothing: no rows to draw." in html
+    svgs = re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
+    texts = [t.text for svg in svgs
+             for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    assert "资产 by 板块 <b>" in texts and "零售" in texts   # CJK kept as text, escaped in XML
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))   # two charts on one page share no element id
     assert "集团并表" in html and "富裕" in html and "cost $5 and $6" in html
     assert f"{5000 - HTML_ROWS:,} more rows in the CSV/xlsx\n(daily.csv, report.xlsx)" in html
     assert f"The chart shows the first {HTML_ROWS:,} of 5,000 rows." in html

@@ -73,6 +73,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _api(st)
     st.add_argument("name")
     st.add_argument("run_id")
+    st.add_argument("--out", metavar="DIR", help="download the report files of a finished "
+                                                 "run into DIR")
+    st.add_argument("--force", action="store_true", help="write into a non-empty --out")
     st.set_defaults(func=_status)
     p.set_defaults(func=lambda a: p.print_help() or 2)
 
@@ -278,6 +281,9 @@ def _out_dir(path: Path, force: bool) -> None:
 @_errors
 def _run(args: argparse.Namespace) -> int:
     body = run_body(args)
+    if args.out and not args.wait:
+        raise CliError("--out needs --wait (or fetch the files later: yinji app status NAME "
+                       "ID --out DIR)")
     if args.out:
         _out_dir(Path(args.out), args.force)   # refuse before anything is proposed
     with Client(args) as c:
@@ -291,7 +297,12 @@ def _run(args: argparse.Namespace) -> int:
                 return _ended(view)
             print(f"follow it with: yinji app status {args.name} {run_id}")
             return 0
-        view = follow(c, args.name, run_id, args.interval, args.timeout)
+        try:
+            view = follow(c, args.name, run_id, args.interval, args.timeout)
+        except KeyboardInterrupt:
+            print(f"stopped waiting; the run goes on: yinji app status {args.name} {run_id}",
+                  file=sys.stderr)
+            return 130
         if view["state"] != "succeeded":
             return _ended(view)
         out = Path(args.out or f"{args.name}-{run_id[:8]}")
@@ -325,8 +336,10 @@ def _ended(view: dict[str, Any]) -> int:
     return 1
 
 
-def deliver(c: Client, name: str, view: dict[str, Any], out: Path, force: bool) -> int:
-    """Print the report's title and summary and download its files into `out`."""
+def deliver(c: Client, name: str, view: dict[str, Any], out: Path, force: bool,
+            summary: bool = True) -> int:
+    """Print the report's title and summary (if `summary`) and download its files into
+    `out`."""
     run_id = view["job"]["id"]
     report = view.get("report")
     if report is None or not view["files"]:
@@ -334,9 +347,10 @@ def deliver(c: Client, name: str, view: dict[str, Any], out: Path, force: bool) 
         print(f"run {run_id} succeeded; this node received no report (recipients: "
               f"{recipients})")
         return 0
-    print(report.get("title", ""))
-    for line in report.get("summary") or []:
-        print(f"  {line}")
+    if summary:
+        print(report.get("title", ""))
+        for line in report.get("summary") or []:
+            print(f"  {line}")
     bad = [f for f in view["files"] if not _FILE.match(f)]
     if bad:
         raise CliError(f"the node lists file names this CLI will not write: {bad}")
@@ -388,4 +402,9 @@ def _status(args: argparse.Namespace) -> int:
             print(f"  {line}")
     if view["files"]:
         print("files: " + ", ".join(view["files"]))
+    if args.out:
+        if view["state"] != "succeeded":
+            raise CliError(f"run {job['id']} is {view['state']}: no report to download")
+        with Client(args) as c:
+            return deliver(c, args.name, view, Path(args.out), args.force, summary=False)
     return 0
