@@ -250,6 +250,17 @@ def test_app_routes_need_a_token(node):
     assert r.status_code == 403
 
 
+def test_oversized_private_file_refused_before_sending(node, capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr("yinji.node.api.limits.MAX_BODY", 1 << 20)   # what the CLI checks
+    (tmp_path / "ids.csv").write_text("id\n" + "".join(f"{i:020d}\n" for i in range(60_000)))
+    before = len(node.store.list_jobs(None))
+    code, _, err = yinji(node, capsys, "app", "run", "cli_sums", "--input", INPUT,
+                         "--private-file", str(tmp_path / "ids.csv"))
+    assert code == 1 and "over the node API's limit of 1 MiB" in err
+    assert "(the private file holds 60,000 IDs: split it)" in err
+    assert len(node.store.list_jobs(None)) == before
+
+
 def test_bad_token_and_unreachable_node(node, capsys, monkeypatch):
     monkeypatch.setenv("YINJI_TOKEN", "wrong")
     code, _, err = yinji(node, capsys, "app", "list")

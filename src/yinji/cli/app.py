@@ -271,6 +271,22 @@ def read_ids(path: str, column: str | None) -> list[str]:
     return ids
 
 
+def request_bytes(body: dict[str, Any]) -> bytes:
+    """The run request as JSON, refused here if the node's body limit would refuse it (the
+    node closes the connection on an oversized body, which would read as a network error)."""
+    import json
+
+    from yinji.node.api.limits import MAX_BODY
+
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    if len(payload) > MAX_BODY:
+        ids = len((body.get("private") or {}).get("ids") or [])
+        raise CliError(f"the run request is {len(payload) / 2**20:.1f} MiB, over the node "
+                       f"API's limit of {MAX_BODY / 2**20:.0f} MiB"
+                       + (f" (the private file holds {ids:,} IDs: split it)" if ids else ""))
+    return payload
+
+
 def _out_dir(path: Path, force: bool) -> None:
     if path.exists() and not path.is_dir():
         raise CliError(f"--out {path} exists and is not a folder")
@@ -286,8 +302,10 @@ def _run(args: argparse.Namespace) -> int:
                        "ID --out DIR)")
     if args.out:
         _out_dir(Path(args.out), args.force)   # refuse before anything is proposed
+    payload = request_bytes(body)
     with Client(args) as c:
-        view = c.call("POST", f"/apps/{args.name}/runs", json=body)
+        view = c.call("POST", f"/apps/{args.name}/runs", content=payload,
+                      headers={"Content-Type": "application/json"})
         run_id = view["job"]["id"]
         print(f"run {run_id} of {args.name}: {view['state']}"
               + (f" ({len(body['private']['ids'])} private IDs stay on this node)"
