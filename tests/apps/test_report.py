@@ -241,3 +241,21 @@ def test_numpy_cells_and_one_row(tmp_path):
     render(r, tmp_path / "o", generated=WHEN)
     assert read_csv(tmp_path / "o" / "t.csv") == [["k", "v"], ["a", "3"]]
     assert load_workbook(tmp_path / "o" / "report.xlsx")["t"]["B2"].value == 3
+
+
+def test_report_without_tables(tmp_path):
+    paths = render(Report("只有标题", ["one line"]), tmp_path / "o", generated=WHEN)
+    assert [p.name for p in paths] == ["report.xlsx", "report.html"]
+    assert load_workbook(paths[0]).sheetnames == ["Summary"]
+    html = paths[1].read_text(encoding="utf-8")
+    assert "只有标题" in html and "<table" not in html
+
+
+def test_duplicate_rows_and_columns_kept(tmp_path):
+    r = Report("dup")
+    r.table("t", ["a", "a"], [["x", "x"], ["x", "x"]])
+    render(r, tmp_path / "o", generated=WHEN)
+    assert read_csv(tmp_path / "o" / "t.csv") == [["a", "a"], ["x", "x"], ["x", "x"]]
+    ws = load_workbook(tmp_path / "o" / "report.xlsx")["t"]
+    assert [[c.value for c in row] for row in ws.iter_rows()] == [["a", "a"], ["x", "x"],
+                                                                  ["x", "x"]]
