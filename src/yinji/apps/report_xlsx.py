@@ -59,8 +59,8 @@ def xlsx_value(value: Any) -> tuple[Any, bool]:
 
 def _cell(ws: Any, value: Any, bold: bool = False) -> Any:
     stored, text = xlsx_value(value)
-    if not text and not bold:
-        return stored   # numbers, booleans, empty: appended as they are (fast path)
+    if not bold and not (text and stored.startswith("=")):
+        return stored   # appended as it is: openpyxl stores it as a number / bool / text
     cell = WriteOnlyCell(ws, value=stored)
     if text:
         cell.data_type = "s"   # never a formula, whatever the text starts with
