@@ -288,3 +288,23 @@ def test_run_file_names_are_checked(tmp_path):
     with pytest.raises(CliError, match="will not write"):
         deliver(None, "x", view, tmp_path / "o", False)
     assert not Path(tmp_path / "o").exists()
+
+
+def test_private_ids_from_xlsx(node, capsys, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["姓名", "客户号"])
+    for i in range(5):
+        wb.active.append([f"张{i}", f"C{i:04d}"])
+    wb.active.append(["空", None])
+    wb.save(tmp_path / "ids.xlsx")
+    code, out, err = yinji(node, capsys, "app", "run", "cli_sums", "--input", INPUT,
+                           "--private-file", str(tmp_path / "ids.xlsx"),
+                           "--private-column", "客户号", "--wait", "--out",
+                           str(tmp_path / "o"), "--interval", "0.02")
+    assert code == 0, err
+    assert "(5 private IDs stay on this node)" in out
+    want = segment_sums(*zip(*node.rows, strict=True), 0.0, {f"C{i:04d}" for i in range(5)})
+    got = list(csv.reader(io.StringIO((tmp_path / "o" / "by_segment.csv").read_text("utf-8-sig"))))
+    assert got[1:] == [[s, repr(want[s])] for s in SEGMENTS]

@@ -169,6 +169,8 @@ def test_html_self_contained_and_escaped(rendered):
 @pytest.mark.parametrize("chart,message", [
     ({"kind": "pie", "title": "t", "table": "t", "x": "a", "y": ["b"]}, "kind must be"),
     ({"kind": "bar", "title": "t", "table": "nope", "x": "a", "y": ["b"]}, "no table 'nope'"),
+    ({"kind": "bar", "title": "t", "table": ["t"], "x": "a", "y": ["b"]}, "no table \\['t'\\]"),
+    ("bar", "must be an object"),
     ({"kind": "bar", "title": "t", "table": "t", "x": "zz", "y": ["b"]}, "no column 'zz'"),
     ({"kind": "line", "title": "t", "table": "t", "x": "a", "y": ["b", "yy"]},
      "no column 'yy'"),

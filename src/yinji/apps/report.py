@@ -85,7 +85,8 @@ def _chart(chart: Any, i: int, tables: dict[str, dict[str, Any]]) -> dict[str, A
     if chart.get("kind") not in CHART_KINDS:
         raise ReportError(f"{where}: kind must be one of {', '.join(CHART_KINDS)}, got "
                           f"{chart.get('kind')!r}")
-    table = tables.get(chart.get("table"))  # type: ignore[arg-type]
+    name = chart.get("table")
+    table = tables.get(name) if isinstance(name, str) else None
     if table is None:
         raise ReportError(f"{where}: no table {chart.get('table')!r} in the report (tables: "
                           f"{', '.join(map(repr, tables)) or 'none'})")
