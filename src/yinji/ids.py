@@ -12,7 +12,7 @@ Every value, whatever the kind:
   U+3000 -> space), surrounding whitespace trimmed; None and NaN -> '';
 - spreadsheet-export wrappers removed, repeatedly: a formula `="330106..."`, surrounding
   quotes ("...", '...', “...”, ‘...’), and Excel's text marker, a leading apostrophe before
-  a digit or '+' (`'330106...`).
+  a digit, '+' or another wrapper (`'330106...`).
 
 Kinds:
 - "id" (mainland resident ID number): inner whitespace removed, upper-cased ('x' -> 'X');
@@ -67,7 +67,7 @@ _ID15_FLOAT = re.compile(r"(\d{15})\.0+")
 _MOBILE_LIKE = re.compile(r"(?:\+86|0086|86)?1[3-9]\d{9}")
 _SPREADSHEET = re.compile(r"[0-9]\.[0-9]+[eE]\+[0-9]{1,3}")
 _FORMULA = re.compile(r'=\s*"(.*)"', re.DOTALL)
-_APOSTROPHE = re.compile(r"'\s*[0-9+]")
+_APOSTROPHE = re.compile("'\\s*[0-9+=\"'\u201c\u2018]")
 _OPENERS = frozenset("=\"'\u201c\u2018")
 _QUOTES = (('"', '"'), ("'", "'"), ("\u201c", "\u201d"), ("\u2018", "\u2019"))
 
@@ -125,7 +125,7 @@ def is_spreadsheet_float(s: str) -> bool:
 
 def unwrap(s: str) -> str:
     """`s` without spreadsheet-export wrappers (`="..."`, surrounding quotes, a leading
-    apostrophe before a digit or '+'), removed until none is left; trimmed."""
+    apostrophe before a digit, '+' or another wrapper), removed until none is left; trimmed."""
     s = s.strip()
     while s[:1] in _OPENERS:  # cheap test first: most values have no wrapper
         before = s
