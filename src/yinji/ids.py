@@ -68,6 +68,8 @@ _MOBILE_LIKE = re.compile(r"(?:\+86|0086|86)?1[3-9]\d{9}")
 _SPREADSHEET = re.compile(r"[0-9]\.[0-9]+[eE]\+[0-9]{1,3}")
 _FORMULA = re.compile(r'=\s*"(.*)"', re.DOTALL)
 _APOSTROPHE = re.compile("'\\s*[0-9+=\"'\u201c\u2018]")
+_CANONICAL = {"auto": re.compile(r"\d{17}[\dX]|1[3-9]\d{9}"), "id": re.compile(r"\d{17}[\dX]"),
+              "mobile": re.compile(r"1[3-9]\d{9}")}
 _OPENERS = frozenset("=\"'\u201c\u2018")
 _QUOTES = (('"', '"'), ("'", "'"), ("\u201c", "\u201d"), ("\u2018", "\u2019"))
 
@@ -148,6 +150,8 @@ def guess_kind(s: str) -> str:
 
 
 def _guess(s: str) -> str:
+    if not s[:1].isdigit() and s[:1] != "+":  # names, addresses, customer numbers like C-01
+        return "text"
     compact = _SPACES.sub("", s)
     m15 = _ID15_FLOAT.fullmatch(compact)
     if m15:
@@ -167,9 +171,12 @@ def normalize(value: object, kind: str = "auto") -> str:
         raise ValueError(f"unknown key kind {kind!r}; expected one of {KINDS}")
     if value is None or (isinstance(value, float) and value != value):  # NaN from a dataframe
         return ""
+    if type(value) is str and kind in _CANONICAL and _CANONICAL[kind].fullmatch(value):
+        return value  # already canonical (most keys of a clean export): skip the work
     s = _once(str(value), kind)
-    if s.isascii() and s.isalnum():  # the common case: already a fixed point
-        return s
+    if s[:1] not in _OPENERS and (s.isascii() or kind in ("auto", "text")
+                                  and unicodedata.is_normalized("NFKC", s)):
+        return s  # the common case: nothing a second pass could change
     for _ in range(8):  # to a fixed point: e.g. a wrapper only visible once spaces are gone
         again = _once(s, kind)
         if again == s:
@@ -193,12 +200,13 @@ def _once(s: str, kind: str) -> str:
             s = m15.group(1)
         return upgrade_id15(s) if len(s) == 15 and s.isascii() and s.isdigit() else s
     s = _SPACES.sub("", s).replace("-", "")  # mobile
-    for prefix in ("+86", "0086"):
-        if s.startswith(prefix):
-            s = s[len(prefix):]
-    if len(s) == 13 and s.startswith("86"):
-        s = s[2:]
-    return s
+    while True:
+        if s.startswith(("+86", "0086")):
+            s = s[3 if s[0] == "+" else 4:]
+        elif len(s) == 13 and s.startswith("86"):
+            s = s[2:]
+        else:
+            return s
 
 
 def valid(s: str, kind: str = "auto") -> bool:
