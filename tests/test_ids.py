@@ -64,6 +64,16 @@ def test_every_stored_form_gives_the_canonical_id(form):
     assert ids.check(form, validate=True) == (ID_X, None)
 
 
+def test_full_width_digits_only():
+    """No check letter to give it away: full-width digits alone must still be folded."""
+    canonical = ids.upgrade_id15("330106800101123")
+    full = "".join(chr(ord(c) + 0xFEE0) for c in canonical)
+    for kind in ("auto", "id"):
+        assert ids.normalize(full, kind) == canonical
+    assert ids.normalize("１３８００１３８０００", "mobile") == "13800138000"
+    assert ids.normalize("１３８００１３８０００") == "13800138000"
+
+
 def test_mobiles():
     for form in ("13800138000", "+86 138-0013-8000", "008613800138000", "8613800138000",
                  "＋８６ １３８ ００１３ ８０００", '="13800138000"', "'13800138000", "'+86 13800138000"):

@@ -59,17 +59,18 @@ REASONS = {
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_MOBILE = re.compile(r"1[3-9]\d{9}")
+_MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
 _SPACES = re.compile(r"\s+")
-_ID_LIKE = re.compile(r"\d{17}[\dXx]")
-_ID15 = re.compile(r"[1-9]\d{14}")
-_ID15_FLOAT = re.compile(r"(\d{15})\.0+")
-_MOBILE_LIKE = re.compile(r"(?:\+86|0086|86)?1[3-9]\d{9}")
-_SPREADSHEET = re.compile(r"[0-9]\.[0-9]+[eE]\+[0-9]{1,3}")
+_ID_LIKE = re.compile(r"\d{17}[\dXx]", re.ASCII)
+_ID15 = re.compile(r"[1-9]\d{14}", re.ASCII)
+_ID15_FLOAT = re.compile(r"(\d{15})\.0+", re.ASCII)
+_MOBILE_LIKE = re.compile(r"(?:\+86|0086|86)?1[3-9]\d{9}", re.ASCII)
+_SPREADSHEET = re.compile(r"[0-9]\.[0-9]+[eE]\+[0-9]{1,3}", re.ASCII)
 _FORMULA = re.compile(r'=\s*"(.*)"', re.DOTALL)
 _APOSTROPHE = re.compile("'\\s*[0-9+=\"'\u201c\u2018]")
-_CANONICAL = {"auto": re.compile(r"\d{17}[\dX]|1[3-9]\d{9}"), "id": re.compile(r"\d{17}[\dX]"),
-              "mobile": re.compile(r"1[3-9]\d{9}")}
+_CANONICAL = {"auto": re.compile(r"\d{17}[\dX]|1[3-9]\d{9}", re.ASCII),  # \d: ASCII digits
+              "id": re.compile(r"\d{17}[\dX]", re.ASCII),
+              "mobile": re.compile(r"1[3-9]\d{9}", re.ASCII)}
 _OPENERS = frozenset("=\"'\u201c\u2018")
 _QUOTES = (('"', '"'), ("'", "'"), ("\u201c", "\u201d"), ("\u2018", "\u2019"))
 
