@@ -37,6 +37,9 @@ impossible or future birth date, not a mainland mobile). `Report` collects the r
 
 Column names differ per company (证件号码 at one, id_no at another): apps map them per run;
 `find_column` recognises the usual names where a tool must pick a column itself.
+
+Leakage: none. The rule is public and runs on each party's own machine before any
+cryptography; it only decides which stored values count as the same identifier.
 """
 
 from __future__ import annotations
