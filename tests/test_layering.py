@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "yinji"
-RANK = {"crypto": 0, "net": 1, "mpc": 2, "psi": 2, "pir": 2, "ml": 2, "linkage": 2,
+RANK = {"ids": 0, "crypto": 0, "net": 1, "mpc": 2, "psi": 2, "pir": 2, "ml": 2, "linkage": 2,
         "gateway": 2, "node": 3, "apps": 4, "cli": 5, "web": 5}
-PROTOCOL_LAYERS = ("crypto", "net", "mpc", "psi", "pir", "ml", "linkage")
+PROTOCOL_LAYERS = ("ids", "crypto", "net", "mpc", "psi", "pir", "ml", "linkage")
 FAMILIES = ("psi", "pir", "ml", "linkage", "gateway")  # share code only through crypto/net/mpc
 
 

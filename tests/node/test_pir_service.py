@@ -18,6 +18,8 @@ FUND = {f"1101011990{i:08d}": ("FRAUD-ring", "2023-01") for i in range(0, 60, 3)
 ONLY_SEC, ONLY_FUND, BOTH = "110101199000000002", "110101199000000003", "110101199000000006"
 ABSENT = "110101199099999999"
 KEYS = [ONLY_SEC, ONLY_FUND, BOTH, ABSENT]
+ID_X = "11010519491231002X"  # check character X: stored and asked in other forms (yinji.ids)
+SEC[ID_X] = ("PEP", "2022-07")
 
 
 def write_list(home, rows):
@@ -100,6 +102,22 @@ def test_query_returns_labels_and_absences(net):
     assert "did not accept us" in res["members"]["fund"]["error"]
     with pytest.raises(RuntimeError, match="400"):
         query(apis["futures"], members=["nobody"])
+
+
+def test_keys_in_other_stored_forms_hit(net):
+    """Both sides normalise by the member's published key kind: a lower-case x, an Excel
+    export, a full-width 15-digit legacy number all hit; results keep the keys as given."""
+    _, apis = net
+    assert apis["securities"].call("GET", "/pir/services")[0]["key_kind"] == "auto"
+    forms = [ID_X.lower(), f'="{ID_X.lower()}"', "１１０１０５４９１２３１００２", f"'{BOTH}"]
+    res = query(apis["futures"], keys=forms, members=["securities"])
+    results = res["members"]["securities"]["results"]
+    assert [r["key"] for r in results] == forms
+    assert [r["label"]["tag"] if r["hit"] else None for r in results] == \
+        ["PEP", "PEP", "PEP", SEC[BOTH][0]]
+    with pytest.raises(RuntimeError, match="400") as e:
+        query(apis["futures"], keys=[ID_X, "1.10105E+17"])
+    assert "spreadsheet notation" in str(e.value) and "[1]" in str(e.value)
 
 
 def test_audit_records_queries_without_keys(net):

@@ -104,6 +104,22 @@ def test_serve_and_query_one_member(pki, member_list, monkeypatch, capsys, tmp_p
     assert "ID0000" not in audit.read_text()
 
 
+def test_serve_and_query_normalise_id_numbers(pki, monkeypatch, capsys, tmp_path):
+    """The list holds an Excel export with a lower-case x; the officer asks with a lower-case
+    x and with the 15-digit legacy number: both hit (yinji.ids on both sides)."""
+    [port] = free_ports(1)
+    member = write_csv(tmp_path / "ids.csv", [
+        {"id": '="11010519491231002x"', "tag": "pep", "since": "2022", "note": ""},
+        {"id": "440301198001011231", "tag": "aml", "since": "2023", "note": ""}])
+    with serving(monkeypatch, serve_argv(pki, member, port)):
+        assert "keys normalised as auto" in capsys.readouterr().err
+        rc = query(pki, "--member", f"broker=127.0.0.1:{port}", "--key", "11010519491231002x",
+                   "--key", "110105491231002", "--key", "11010519491231002")
+        out = capsys.readouterr().out
+    assert rc == 0
+    assert out.count('{"tag":"pep","since":"2022"}') == 2 and out.count("miss") == 1
+
+
 def test_alliance_file_with_a_member_down(pki, member_list, monkeypatch, capsys, tmp_path):
     port, down_port = free_ports(2)
     keys = tmp_path / "keys.txt"
@@ -198,6 +214,7 @@ def test_query_rejects_bad_input(pki, tmp_path, capsys):
     assert "expected NAME=HOST:PORT" in error("--member", "broker", "--key", "k")
     assert "expected HOST:PORT" in error("--member", "broker=localhost", "--key", "k")
     assert "given twice" in error("--member", "a=h:1", "--member", "a=h:2", "--key", "k")
+    assert "spreadsheet notation" in error("--member", "a=h:1", "--key", "1.10105E+17")
     assert "no such file" in error("--member", "a=h:1", "--keys-file", str(tmp_path / "none"))
     blank = tmp_path / "blank.txt"
     blank.write_text("# nothing\n\n")

@@ -1,12 +1,16 @@
 """`yinji pir serve | query`: a member serving its list for anonymous query, and a client
 asking one member or a whole alliance (see docs/pir.md).
 
-serve: reads key -> label records from CSV (or Parquet when pyarrow is installed), builds a
+serve: reads key -> label records from CSV (or Parquet when pyarrow is installed), normalises
+the keys by `--key-kind` (`yinji.ids`; default auto: ID numbers with a lower-case x,
+full-width digits, `="..."` / `'...` exports and 15-digit legacy IDs become the canonical
+form; the kind is published in the layout so every client normalises the same way), builds a
 database version (progress on stderr), prints the version and its certificate fingerprint,
 and serves clients of the group CA over mutual TLS until Ctrl-C. Labels are the chosen
 columns as a compact JSON object.
 
-query: asks every member for every key and reports, per key and member, `hit` (with the
+query: asks every member for every key (each normalised by that member's published rule;
+a key in spreadsheet notation such as 1.10105E+17 is refused: its digits are lost) and reports, per key and member, `hit` (with the
 label), `miss`, or why the member did not answer (`down`, `timeout`, `rate_limited`,
 `error`). Exit status 0 when every member answered, 3 when some did not (their rows say
 which), 2 on bad input.
@@ -25,7 +29,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from yinji import textfile
+from yinji import ids, textfile
 
 EXIT_PARTIAL = 3
 KEYS_PER_REQUEST = 256  # keys per OPRF/PIR request; the rate limit is charged per request
@@ -50,6 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--rate-limit", metavar="N/min", default="1000/min",
                    help="OPRF evaluations (keys) per client certificate: N/s, N/min, N/h or "
                         "N/day (default 1000/min); N is also the burst")
+    s.add_argument("--key-kind", default="auto", choices=("exact", *ids.KINDS),
+                   help="how keys are normalised on both sides (default auto: ID numbers, "
+                        "mobiles, text; exact: as written)")
     s.add_argument("--label-size", type=int, metavar="BYTES",
                    help="label slot size (default: longest label rounded up to 16)")
     s.add_argument("--allow", metavar="NAME,...",
@@ -275,11 +282,12 @@ def _serve_checked(args: argparse.Namespace) -> int:
     path = Path(args.list)
     start = time.perf_counter()
     records = build_records(read_table(path, [key_column, *label_columns]), key_column,
-                            label_columns, f"--list {path}")
+                            label_columns, f"--list {path}", args.key_kind)
     label_size = label_size_for(records, args.label_size)
-    print(f"{name}: {len(records)} records from {path} (label {label_size} bytes)",
-          file=sys.stderr, flush=True)
-    db = KeywordDatabase(records, label_size=label_size, oprf=OprfServer(rate_limit=rate))
+    print(f"{name}: {len(records)} records from {path} (label {label_size} bytes, keys "
+          f"normalised as {args.key_kind})", file=sys.stderr, flush=True)
+    db = KeywordDatabase(records, label_size=label_size, oprf=OprfServer(rate_limit=rate),
+                         key_kind=args.key_kind)
     version = db.build(progress=_progress)
     hint_mib = version.pir.hint.nbytes / 2**20
     print(f"  built in {time.perf_counter() - start:.1f} s: {version.layout.buckets} buckets x "
@@ -383,6 +391,10 @@ def _keys(args: argparse.Namespace) -> list[str]:
         keys = read_keys(Path(args.keys_file), args.keys_column)
     if not keys or any(not k for k in keys):
         raise CliError("no keys to query" if not keys else "empty key")
+    unusable = [k for k in keys if ids.check(k)[1] is not None]
+    if unusable:
+        raise CliError(f"{len(unusable)} key(s) such as {unusable[0]!r} are empty or "
+                       f"{ids.REASONS[ids.SPREADSHEET]}")
     return keys
 
 
@@ -401,8 +413,10 @@ def read_keys(path: Path, column: str | None) -> list[str]:
         at = table.header.index(column)
         values = [r[at].strip() if at < len(r) else "" for r in table.rows]
     elif len(table.header) > 1:
+        hint = ids.find_column(table.header, "id")
         raise CliError(f"--keys-file {path}: {len(table.header)} columns "
-                       f"({', '.join(table.header)}); choose the key column with --keys-column")
+                       f"({', '.join(table.header)}); choose the key column with --keys-column"
+                       + (f" (e.g. --keys-column {hint}, an ID-number column)" if hint else ""))
     else:
         values = [r[0].strip() if r else "" for r in [table.header, *table.rows]]
         values = [v for v in values if v and not v.startswith("#")]

@@ -11,7 +11,11 @@ so do swapped given-name characters (张明伟 / 张伟明). ü is written u (lv
 
 Every value is first NFKC-normalised, so full-width letters and digits (ＺＨＡＮＧ, １９８０)
 read as ASCII. Dates become (year, month, day); phones lose country codes and punctuation;
-addresses are folded to simplified characters / lower-case words. Nothing here is secret: normalisation is
+addresses are folded to simplified characters / lower-case words. Identity numbers and
+phones go through the shared identifier rule first (`yinji.ids`: a lower-case x, `="..."` /
+`'...` spreadsheet exports, 15-digit legacy IDs upgraded to 18 digits; a number in
+spreadsheet notation such as 1.10105E+17 has lost its digits and counts as missing), so
+linkage compares them as PSI and PIR match them. Nothing here is secret: normalisation is
 public; secrecy comes from the keyed encoding (encoding.py).
 """
 
@@ -21,6 +25,8 @@ import datetime
 import functools
 import re
 import unicodedata
+
+from yinji import ids
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -220,7 +226,10 @@ def digits(value: str | None) -> str:
 
 def phone_digits(value: str | None) -> str:
     """National phone number: digits without the +86 / +852 country code."""
-    d = digits(value).lstrip("0") if value else ""
+    if not value:
+        return ""
+    s, why = ids.check(value, "mobile")
+    d = "" if why else digits(s).lstrip("0")
     if d.startswith("86") and len(d) == 13:
         d = d[2:]
     elif d.startswith("852") and len(d) == 11:
@@ -229,8 +238,13 @@ def phone_digits(value: str | None) -> str:
 
 
 def id_number(value: str | None) -> str:
-    """Identity document number: upper-case letters and digits."""
-    return re.sub(r"[^0-9A-Z]", "", nfkc(value).upper()) if value else ""
+    """Identity document number: upper-case letters and digits, after the shared rule for
+    mainland ID numbers (`yinji.ids`, kind "id"); other documents (HK ID 'A123456(7)',
+    passports) keep their letters and digits."""
+    if not value:
+        return ""
+    s, why = ids.check(value, "id")
+    return "" if why else re.sub(r"[^0-9A-Z]", "", s)
 
 
 def gender(value: str | None) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from yinji import ids
 from yinji.crypto.profile import PROFILES
 
 CONFIG_FILE = "node.yaml"
@@ -76,6 +77,7 @@ class PirServiceConfig:
     port: int                       # listens on dataplane_host:port
     rate_limit: str = "1000/min"    # OPRF evaluations (keys) per peer: N/s, N/min, N/h, N/day
     label_size: int | None = None   # default: longest label rounded up to 16 bytes
+    key_kind: str = "auto"          # key normalisation (yinji.ids kind, or "exact"); public
 
 
 @dataclass
@@ -167,6 +169,9 @@ class NodeConfig:
             if not pir[sid].label_columns or pir[sid].key_column in pir[sid].label_columns:
                 raise ConfigError(f"{path}: pir service {sid!r}: give label_columns other "
                                   "than the key column")
+            if pir[sid].key_kind not in ("exact", *ids.KINDS):
+                raise ConfigError(f"{path}: pir service {sid!r}: key_kind must be one of "
+                                  f"exact, {', '.join(ids.KINDS)}; got {pir[sid].key_kind!r}")
         known = {f for f in cls.__dataclass_fields__ if f not in ("peers", "pir", "home")}
         unknown = set(raw) - known
         if unknown:

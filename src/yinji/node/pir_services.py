@@ -2,7 +2,9 @@
 asking its peers' lists through the query alliance (issue 5 on the node runtime).
 
 Member side: each `pir` entry of node.yaml names a catalog dataset, its key column and label
-columns, a port and an OPRF rate limit. At start the node checks the dataset's column policy
+columns, a port, an OPRF rate limit and the key kind (`yinji.ids`, default "auto": keys are
+normalised before the OPRF, and the kind is published in the layout so every querier
+normalises its keys the same way). At start the node checks the dataset's column policy
 for protocol `pir` per peer (only peers every column is allowed for may connect), reads the
 columns, builds a database version (`yinji.pir.keyword`) and serves it with `PirService` on
 its own port, with the node's own certificate and trust file: only pinned peers, each by its
@@ -19,7 +21,8 @@ service, as its bundle said: `PeerConfig.pir`), and fans out through `yinji.pir.
 Connections are kept in a small pool per member and service so a member's hint is
 downloaded once per database version, not once per query; a pooled connection the member
 has meanwhile dropped is retried once on a fresh one. The answer lists, per member, hit /
-miss and label per key, or down / timeout / rate_limited / error with the reason. The call
+miss and label per key (keys as given; each is normalised by the member's rule inside
+`PirClient`; a key in spreadsheet notation such as 1.10105E+17 is refused up front), or down / timeout / rate_limited / error with the reason. The call
 is audited here with key and member counts and statuses (`PirCallEvent`), never keys,
 labels or hit counts.
 
@@ -36,6 +39,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from yinji import ids
 from yinji.net.channel import ChannelError
 from yinji.node import identity
 from yinji.node.audit import PeerCallEvent, PirCallEvent, PirServedEvent, PirServiceEvent
@@ -84,7 +88,8 @@ class _Served:
 def _safe_reason(exc: BaseException) -> str:
     """An audit-safe reason: record errors may quote keys, so they are summarised."""
     if isinstance(exc, RecordError):
-        return "records rejected: empty or duplicate keys, or a label longer than label_size"
+        return ("records rejected: empty, spreadsheet-notation or duplicate keys, or a label "
+                "longer than label_size")
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
@@ -120,14 +125,15 @@ class PirServices:
         data = self.node.catalog.load(cfg.dataset, cols)
         rows = ({c: data[c][i] for c in cols} for i in range(len(data[cfg.key_column])))
         return build_records(rows, cfg.key_column, cfg.label_columns,
-                             f"dataset {cfg.dataset!r}"), clients
+                             f"dataset {cfg.dataset!r}", cfg.key_kind), clients
 
     def _start_one(self, cfg: PirServiceConfig) -> None:
         records, clients = self._load(cfg)
         rate = parse_rate(cfg.rate_limit, f"pir service {cfg.id!r}: rate_limit")
         db = KeywordDatabase(records, label_size=label_size_for(records, cfg.label_size),
                              oprf=OprfServer.open(self._oprf_state(cfg.id), rate),
-                             cipher=self.node.profile.cipher)  # labels at rest: profile's AEAD
+                             cipher=self.node.profile.cipher,  # labels at rest: profile's AEAD
+                             key_kind=cfg.key_kind)
         version = db.build()
         server = PirServer(version, db.oprf, name=self.node.cfg.name,
                            audit=lambda e, sid=cfg.id: self._on_served(sid, e))
@@ -170,7 +176,7 @@ class PirServices:
                 new = dict(records)
                 if s.dirty or label_size != s.db.label_size:
                     db = KeywordDatabase(records, label_size=label_size, oprf=s.db.oprf,
-                                         cipher=s.db.cipher)
+                                         cipher=s.db.cipher, key_kind=s.db.key_kind)
                 else:
                     db, s.dirty = s.db, True
                     db.remove([k for k, v in s.records.items() if new.get(k) != v])
@@ -203,7 +209,7 @@ class PirServices:
                 "address": "{}:{}".format(*s.service.address), "version": v.version,
                 "records": v.records, "label_size": v.layout.label_size,
                 "buckets": v.layout.buckets, "slots": v.layout.slots,
-                "label_cipher": v.layout.cipher,
+                "label_cipher": v.layout.cipher, "key_kind": v.layout.key_kind,
                 "published": s.published, "clients": s.clients,
                 "rate_limit": s.cfg.rate_limit}
 
@@ -297,6 +303,10 @@ class PirServices:
         keys = [str(k).strip() for k in keys]
         if not keys or len(keys) > MAX_KEYS or not all(keys):
             raise PirServiceError(f"give 1..{MAX_KEYS} non-empty keys")
+        unusable = [i for i, k in enumerate(keys) if ids.check(k)[1] is not None]
+        if unusable:
+            raise PirServiceError(f"{len(unusable)} key(s) empty or in spreadsheet notation "
+                                  f"(positions {unusable[:5]}): {ids.REASONS[ids.SPREADSHEET]}")
         targets = self._targets(members, service)
         answers, used, pooled = self._round(targets, keys, timeout, fresh=False)
         retry = {m: targets[m] for m in pooled if answers[m].status == DOWN}

@@ -4,6 +4,10 @@ A lookup of k keys is two round trips: one OPRF round (k blinded points) and one
 round (k query columns), plus a hint download whenever the member has published a new
 version (the answer to a query says "stale", with the current version id).
 
+Keys are normalised locally by the member's rule, the layout's `key_kind` (`yinji.ids`), so
+the client needs the layout before its OPRF round: the first query downloads the hint first.
+If a new version changes the rule mid-query, the tokens are computed again.
+
 Leakage: see `keyword.py` (what each side learns) and `server.py` (timing and batch sizes).
 """
 
@@ -20,6 +24,10 @@ from yinji.pir import oprf
 from yinji.pir.keyword import Key, Layout, as_key, open_bucket
 from yinji.pir.lwe import LweParams, SimplePirClient
 from yinji.pir.wire import PirError, expect_array, expect_bytes, recv_msg, send_msg
+
+
+class _KindChanged(Exception):
+    """The member's new version normalises keys by another rule than the tokens used."""
 
 
 class PirClient:
@@ -77,10 +85,18 @@ class PirClient:
             self._pir.precompute(count - self._pir.prepared)
             return self._pir.prepared
 
+    def _layout(self) -> Layout:
+        if self._pir is None:
+            self._refresh()
+        assert self.layout is not None
+        return self.layout
+
     def tokens(self, keys: Sequence[Key]) -> list[bytes]:
-        """OPRF round: the member's PRF of each key, without the member seeing the keys."""
+        """OPRF round: the member's PRF of each key (normalised by the member's rule, see
+        the module docstring), without the member seeing the keys."""
         with self.lock:
-            return self._tokens([as_key(k) for k in keys])
+            kind = self._layout().key_kind
+            return self._tokens([as_key(k, kind) for k in keys])
 
     def _tokens(self, keys: list[bytes]) -> list[bytes]:
         state, blinded = oprf.blind(keys)
@@ -94,22 +110,34 @@ class PirClient:
     def query(self, keys: Sequence[Key]) -> list[bytes | None]:
         """The label of each key, or None where the member has no record for it."""
         with self.lock:
-            keys_b = [as_key(k) for k in keys]
-            if not keys_b:
+            if not keys:
                 return []
-            return self._lookup(self._tokens(keys_b))
+            for _ in range(self.max_refresh + 1):
+                kind = self._layout().key_kind
+                try:
+                    return self._lookup(self._tokens([as_key(k, kind) for k in keys]), kind)
+                except _KindChanged:
+                    continue
+        raise PirError(f"{self.channel.peer}: key normalisation kept changing")
 
     def lookup(self, tokens: Sequence[bytes]) -> list[bytes | None]:
-        """PIR round only, for tokens already obtained with `tokens`."""
+        """PIR round only, for tokens already obtained with `tokens` (under the current
+        version's key normalisation; PirError if a new version changed it)."""
         with self.lock:
-            return self._lookup(list(tokens))
+            try:
+                return self._lookup(list(tokens), self._layout().key_kind)
+            except _KindChanged:
+                raise PirError(f"{self.channel.peer}: the member changed its key normalisation; "
+                               "compute the tokens again") from None
 
-    def _lookup(self, tokens: list[bytes]) -> list[bytes | None]:
+    def _lookup(self, tokens: list[bytes], kind: str) -> list[bytes | None]:
         for _ in range(self.max_refresh + 1):
             if self._pir is None:
                 self._refresh()
             assert self._pir is not None and self.layout is not None
             layout, version = self.layout, self.version
+            if layout.key_kind != kind:
+                raise _KindChanged
             state, q = self._pir.query([layout.bucket_of(t) for t in tokens])
             reply, parts = self._call({"op": "query", "version": version}, (q,))
             if reply.get("status") == "stale":

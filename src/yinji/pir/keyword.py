@@ -11,6 +11,12 @@ unused slots are random bytes, indistinguishable from ciphertexts. Bucket j is c
 query fetches a whole bucket and the client trial-decrypts its slots: exactly one opens for a
 present key, none for an absent one (false positive probability 2^-128 per slot).
 
+Keys: both sides apply the member's key normalisation, `yinji.ids` of the layout's
+`key_kind` ("auto" by default: ID numbers with a lower-case x, full-width digits, `="..."` /
+`'...` spreadsheet exports and 15-digit legacy IDs all become the canonical 18-digit form;
+"exact" keeps keys as given). The member normalises its records; the client reads the kind
+from the public layout before its OPRF round, so both sides agree without configuration.
+
 Leakage: the server learns nothing about the key (OPRF element and PIR query are
 pseudorandom). The client learns its own label or "absent", plus ciphertexts: its bucket's
 column, and through SimplePIR's hint and answers linear combinations of all columns — in the
@@ -18,7 +24,7 @@ limit the whole encrypted matrix, as with the trivial download. Every slot is AE
 key derived from F_k(key); without an OPRF evaluation of a key the client cannot test or
 open its slot, and evaluations are rate-limited per client. Public layout: record capacity
 buckets x slots (slots = the maximum bucket load, which hints at the number of records), the
-label size and the version id.
+label size, the key kind and the version id.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from cryptography.exceptions import InvalidTag
 
+from yinji import ids
 from yinji.crypto.aead import AES_256_GCM, CIPHERS, SM4_GCM, gcm, hkdf_sm3
 from yinji.crypto.prg import fresh_seed
 from yinji.pir.lwe import MAX_COLS, LweParams, SimplePirServer
@@ -52,11 +59,39 @@ class DuplicateKey(ValueError):
 
 
 Key = bytes | str
+EXACT = "exact"  # key kind: keys used as given, no normalisation
+KEY_KINDS = (EXACT, *ids.KINDS)
+DEFAULT_KEY_KIND = "auto"
 
 
-def as_key(key: Key) -> bytes:
-    """Keys are bytes; text is encoded as UTF-8 (normalise IDs before calling)."""
-    return key.encode() if isinstance(key, str) else bytes(key)
+def as_key(key: Key, kind: str = EXACT) -> bytes:
+    """The bytes a key is matched by: `key` normalised as `kind` (`yinji.ids`), UTF-8;
+    kind "exact" takes bytes as they are and text as UTF-8. Bytes that are not UTF-8 text
+    are never normalised."""
+    if kind == EXACT:
+        return key.encode() if isinstance(key, str) else bytes(key)
+    if kind not in KEY_KINDS:
+        raise ValueError(f"unknown key kind {kind!r}; expected one of {KEY_KINDS}")
+    if not isinstance(key, str):
+        try:
+            key = bytes(key).decode()
+        except UnicodeDecodeError:
+            return bytes(key)
+    return ids.normalize(key, kind).encode()
+
+
+def _usable(key: bytes) -> None:
+    """A normalised key must not be empty or in spreadsheet notation (its digits are lost)."""
+    if not key:
+        raise ValueError(f"a key is {ids.REASONS[ids.EMPTY]}")
+    if ids.is_spreadsheet_float(key.decode(errors="replace")):
+        raise ValueError(f"a key is {ids.REASONS[ids.SPREADSHEET]}")
+
+
+def check_key_kind(kind: str) -> str:
+    if kind not in KEY_KINDS:
+        raise ValueError(f"unknown key kind {kind!r}; expected one of {', '.join(KEY_KINDS)}")
+    return kind
 
 
 @dataclass(frozen=True)
@@ -67,6 +102,7 @@ class Layout:
     slots: int
     label_size: int
     cipher: str = AES_256_GCM
+    key_kind: str = EXACT  # how both sides normalise keys (a layout without one: "exact")
 
     @property
     def slot_bytes(self) -> int:
@@ -81,14 +117,16 @@ class Layout:
 
     def to_json(self) -> dict:
         return {"buckets": self.buckets, "slots": self.slots, "label_size": self.label_size,
-                "cipher": self.cipher}
+                "cipher": self.cipher, "key_kind": self.key_kind}
 
     @classmethod
     def from_json(cls, obj: dict) -> Layout:
         cipher = obj.get("cipher", AES_256_GCM)
         if cipher not in CIPHERS:
             raise ValueError(f"layout names unknown label cipher {cipher!r}")
-        return cls(int(obj["buckets"]), int(obj["slots"]), int(obj["label_size"]), cipher)
+        kind = check_key_kind(str(obj.get("key_kind", EXACT)))
+        return cls(int(obj["buckets"]), int(obj["slots"]), int(obj["label_size"]), cipher,
+                   kind)
 
 
 def label_key(token: bytes, version: str, cipher: str = AES_256_GCM) -> bytes:
@@ -150,7 +188,7 @@ class KeywordVersion:
 
 def build_version(tokens: Sequence[bytes], labels: Sequence[bytes], label_size: int,
                   version: str, buckets: int | None = None,
-                  cipher: str = AES_256_GCM) -> KeywordVersion:
+                  cipher: str = AES_256_GCM, key_kind: str = EXACT) -> KeywordVersion:
     """Lay out sealed labels in buckets and preprocess the SimplePIR matrix and hint."""
     n = len(tokens)
     slot_bytes = LEN_BYTES + label_size + TAG_BYTES
@@ -161,7 +199,7 @@ def build_version(tokens: Sequence[bytes], labels: Sequence[bytes], label_size: 
     tok = np.frombuffer(b"".join(tokens), dtype=np.uint8).reshape(n, TOKEN_BYTES)
     which = (tok[:, :8].copy().view("<u8")[:, 0] & np.uint64(buckets - 1)).astype(np.int64)
     load = np.bincount(which, minlength=buckets)
-    layout = Layout(buckets, max(1, int(load.max())), label_size, cipher)
+    layout = Layout(buckets, max(1, int(load.max())), label_size, cipher, key_kind)
     cells = np.frombuffer(os.urandom(buckets * layout.rows), dtype=np.uint8).reshape(
         buckets * layout.slots, slot_bytes).copy()
     if n:
@@ -186,17 +224,19 @@ class KeywordDatabase:
 
     Tokens are cached per key, so an update only evaluates the OPRF on new keys. `cipher`
     seals the labels: `aes-256-gcm`, or `sm4-gcm` for a node of the `sm` crypto profile.
+    `key_kind`: how keys are normalised (`as_key`), published in the layout for clients.
     """
 
     def __init__(self, records: Iterable[tuple[Key, bytes]] = (), *, label_size: int = 64,
                  oprf: OprfServer | None = None, buckets: int | None = None,
-                 cipher: str = AES_256_GCM) -> None:
+                 cipher: str = AES_256_GCM, key_kind: str = DEFAULT_KEY_KIND) -> None:
         if not 0 <= label_size <= MAX_LABEL_SIZE:
             raise ValueError(f"label_size must be in 0..{MAX_LABEL_SIZE}")
         if cipher not in CIPHERS:
             raise ValueError(f"unknown label cipher {cipher!r}; expected one of "
                              f"{', '.join(CIPHERS)}")
         self.cipher = cipher
+        self.key_kind = check_key_kind(key_kind)
         self.label_size = label_size
         self.oprf = oprf if oprf is not None else OprfServer()
         self.buckets = buckets
@@ -209,11 +249,15 @@ class KeywordDatabase:
         return len(self._labels)
 
     def add(self, records: Iterable[tuple[Key, bytes]]) -> None:
-        """Add new records; a key already present (or repeated) raises `DuplicateKey`."""
+        """Add new records; a key already present (or repeated, after normalisation) raises
+        `DuplicateKey`; one that normalises to nothing or to spreadsheet notation
+        ('1.10105E+17', its digits lost) raises ValueError."""
         fresh: dict[bytes, bytes] = {}
         dups: list[bytes] = []
         for key, label in records:
-            k, lab = as_key(key), bytes(label)
+            k, lab = as_key(key, self.key_kind), bytes(label)
+            if self.key_kind != EXACT:
+                _usable(k)
             if k in self._labels or k in fresh:
                 dups.append(k)
                 continue
@@ -227,7 +271,7 @@ class KeywordDatabase:
 
     def remove(self, keys: Iterable[Key]) -> None:
         """Remove records; a key that is not present raises `KeyError`."""
-        ks = [as_key(k) for k in keys]
+        ks = [as_key(k, self.key_kind) for k in keys]
         missing = [k for k in ks if k not in self._labels]
         if missing:
             raise KeyError(f"{len(missing)} key(s) not present, e.g. {missing[0]!r}")
@@ -259,12 +303,13 @@ class KeywordDatabase:
         self._builds += 1
         version = f"v{self._builds}-{secrets.token_hex(6)}"
         built = build_version([self._tokens[k] for k in keys], [self._labels[k] for k in keys],
-                              self.label_size, version, self.buckets, self.cipher)
+                              self.label_size, version, self.buckets, self.cipher,
+                              self.key_kind)
         built.timings["oprf_s"] = oprf_s
         if progress is not None:
             progress("seal+hint", 1, 1)
         return built
 
 
-__all__ = ["DuplicateKey", "KeywordDatabase", "KeywordVersion", "Layout", "as_key",
-           "build_version", "default_buckets", "label_key", "open_bucket", "seal_label"]
+__all__ = ["DEFAULT_KEY_KIND", "EXACT", "KEY_KINDS", "DuplicateKey", "KeywordDatabase", "KeywordVersion", "Layout", "as_key",
+           "build_version", "check_key_kind", "default_buckets", "label_key", "open_bucket", "seal_label"]

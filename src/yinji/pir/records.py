@@ -1,8 +1,12 @@
 """Turning a member's table into key -> label records, shared by `yinji pir serve` and the
 node's PIR services (yinji.node.pir_services): one rule for keys, labels and rate limits.
 
-Keys are the key column's text, stripped; an empty or repeated key is an error naming the
-rows (never silently dropped). A label is the chosen columns as compact JSON, so a client
+Keys are the key column's text normalised by the list's key kind (`yinji.ids`, default
+"auto": an ID number with a lower-case x, full-width digits, `="..."` or a 15-digit legacy
+form becomes its canonical 18-digit form; "exact": only stripped), the rule the kind's
+clients apply too (it travels in the public layout). A key that is empty, in spreadsheet
+notation ('1.10105E+17': its digits are lost) or repeated after normalisation is an error
+naming the rows (never silently dropped). A label is the chosen columns as compact JSON, so a client
 reads a small object ({"tag": "aml", "since": "2024-05"}). The label slot size defaults to
 the longest label rounded up to 16 bytes.
 """
@@ -12,6 +16,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
+from yinji import ids
+from yinji.pir.keyword import DEFAULT_KEY_KIND, EXACT, check_key_kind
 from yinji.pir.oprf import RateLimit
 
 _RATE_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hour": 3600.0,
@@ -23,26 +29,39 @@ class RecordError(ValueError):
 
 
 def build_records(rows: Iterable[Mapping[str, object]], key_column: str,
-                  label_columns: list[str], source: str) -> list[tuple[str, bytes]]:
-    """(key, label) per row; label = compact JSON of the label columns (values as text).
-    Rejects empty and duplicate keys, naming the rows (row 1 = the first data row)."""
+                  label_columns: list[str], source: str,
+                  key_kind: str = DEFAULT_KEY_KIND) -> list[tuple[str, bytes]]:
+    """(normalised key, label) per row; label = compact JSON of the label columns (values as
+    text). Rejects empty, spreadsheet-notation and duplicate keys, naming the rows (row 1 =
+    the first data row)."""
+    check_key_kind(key_kind)
     first_row: dict[str, int] = {}
     dups: list[str] = []
+    sheet: list[int] = []
     records = []
     for i, row in enumerate(rows, start=1):
-        key = _text(row[key_column]).strip()
+        raw = _text(row[key_column])
+        key = raw.strip() if key_kind == EXACT else ids.normalize(raw, key_kind)
         if not key:
             raise RecordError(f"{source}: row {i}: empty key in column {key_column!r}")
+        if key_kind != EXACT and ids.is_spreadsheet_float(key):
+            sheet.append(i)
+            continue
         if key in first_row:
-            dups.append(f"{key!r} (rows {first_row[key]} and {i})")
+            same = "" if raw.strip() == key else f" = {key!r}"
+            dups.append(f"{raw.strip()!r}{same} (rows {first_row[key]} and {i})")
             continue
         first_row[key] = i
         label = json.dumps({c: _text(row[c]) for c in label_columns}, ensure_ascii=False,
                            separators=(",", ":")).encode()
         records.append((key, label))
+    if sheet:
+        raise RecordError(f"{source}: {len(sheet)} key(s) in column {key_column!r} "
+                          f"{ids.REASONS[ids.SPREADSHEET]} (rows {sheet[:5]})")
     if dups:
         raise RecordError(f"{source}: {len(dups)} duplicate key(s) in column "
-                          f"{key_column!r}, e.g. {'; '.join(dups[:3])}; keys must be unique")
+                          f"{key_column!r}, e.g. {'; '.join(dups[:3])}; keys must be unique after "
+                          f"normalisation ({key_kind})")
     return records
 
 

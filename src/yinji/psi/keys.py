@@ -1,46 +1,32 @@
-"""Join-key preparation: the one place where keys are normalised before any PSI protocol.
+"""Join-key preparation: the one place where keys are prepared before any PSI protocol.
 
 Two parties only find a shared customer if they encode the same person's key to the same
-bytes, so every protocol in `yinji.psi` takes keys from `prepare_keys`:
-
-- every value: Unicode NFKC (full-width digits/letters/spaces -> half-width, e.g. '１１０１'
-  -> '1101', U+3000 -> space), then surrounding whitespace trimmed;
-- kind "id" (mainland resident ID number): inner spaces removed, the check letter upper-cased
-  ('x' -> 'X'); with `validate=True`, 18 characters, 17 digits, a valid birth date and the
-  ISO 7064 MOD 11-2 check character are required;
-- kind "mobile": spaces and hyphens removed, a leading +86 / 0086 / 86 dropped; with
-  `validate=True`, the mainland format 1[3-9]xxxxxxxxx is required;
-- kind "text": NFKC + trim only; kind "upper": also upper-cased;
-- kind "auto" (the default): per value, "id" if it looks like an 18-character ID number
-  (17 digits and a digit or X, spaces ignored), "mobile" if it looks like a mainland mobile
-  number (optionally +86 / 0086 / 86, spaces and hyphens ignored), else "text".
+bytes, so every protocol in `yinji.psi` takes keys from `prepare_keys`. Each value is
+normalised by the shared identifier rule, `yinji.ids` (NFKC, spreadsheet-export wrappers such
+as `="..."` and `'...` removed, ID numbers upper-cased with 15-digit legacy numbers upgraded
+to 18 digits, mobiles without +86; kinds "auto", "id", "mobile", "text", "upper"): the same
+rule PIR and record linkage apply, so a key matches in every protocol alike.
 
 Multi-column keys are encoded unambiguously (each part length-prefixed). Empty keys (any part
-empty after normalisation) and invalid keys are dropped and reported by row number, and so
-are keys in spreadsheet notation ('1.10105E+17': Excel stored an 18-digit ID number as a
-float and its digits are lost, so it could only ever match by accident). Duplicates
-are handled explicitly: `duplicates="reject"` raises `DuplicateKeys`; "first" keeps the first
-row of each key (the documented row) and reports the others.
+empty after normalisation), keys in spreadsheet notation ('1.10105E+17': Excel stored an
+18-digit ID number as a float and its digits are lost, so it could only ever match by
+accident) and, with `validate=True`, invalid ones are dropped; the report gives each dropped
+row's reason (`yinji.ids.Report`). Duplicates are handled explicitly: `duplicates="reject"`
+raises `DuplicateKeys`; "first" keeps the first row of each key (the documented row) and
+reports the others.
 """
 
 from __future__ import annotations
 
-import datetime
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-KINDS = ("auto", "text", "upper", "id", "mobile")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_SPACES = re.compile(r"\s+")
-_ID_LIKE = re.compile(r"\d{17}[\dXx]")
-_MOBILE_LIKE = re.compile(r"(?:\+86|0086|86)?1[3-9]\d{9}")
-_SPREADSHEET = re.compile(r"[0-9]\.[0-9]+[eE]\+[0-9]{1,3}")
+from yinji import ids
+from yinji.ids import KINDS, id_check_char, normalize, valid_id_number
+
+KeyReport = ids.Report  # the rows dropped and why (empty, invalid, duplicates, spreadsheet)
 
 
 class DuplicateKeys(ValueError):
@@ -49,93 +35,6 @@ class DuplicateKeys(ValueError):
     def __init__(self, rows: list[int]) -> None:
         super().__init__(f"{len(rows)} duplicate key row(s), first rows: {rows[:10]}")
         self.rows = rows
-
-
-def id_check_char(first17: str) -> str:
-    """The ISO 7064 MOD 11-2 check character of an 18-digit mainland ID number."""
-    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
-
-
-def valid_id_number(s: str) -> bool:
-    """18 characters, 17 digits + check character, a real birth date, the right checksum."""
-    if len(s) != 18 or not s[:17].isdigit() or not s[:17].isascii():
-        return False
-    try:
-        datetime.date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
-    except ValueError:
-        return False
-    return id_check_char(s[:17]) == s[17]
-
-
-def normalize(value: object, kind: str = "auto") -> str:
-    """One value normalised as `kind` (see the module docstring); None -> ''."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value != value:  # NaN from a dataframe
-        return ""
-    s = unicodedata.normalize("NFKC", str(value)).strip()
-    if kind == "auto":
-        kind = _guess(s)
-    if kind == "text":
-        return s
-    if kind == "upper":
-        return s.upper()
-    if kind == "id":
-        return _SPACES.sub("", s).upper()
-    if kind == "mobile":
-        s = _SPACES.sub("", s).replace("-", "")
-        for prefix in ("+86", "0086"):
-            if s.startswith(prefix):
-                s = s[len(prefix):]
-        if len(s) == 13 and s.startswith("86"):
-            s = s[2:]
-        return s
-    raise ValueError(f"unknown key kind {kind!r}; expected one of {KINDS}")
-
-
-def _guess(s: str) -> str:
-    compact = _SPACES.sub("", s)
-    if _ID_LIKE.fullmatch(compact):
-        return "id"
-    if _MOBILE_LIKE.fullmatch(compact.replace("-", "")):
-        return "mobile"
-    return "text"
-
-
-def _valid(s: str, kind: str) -> bool:
-    if kind == "auto":
-        kind = _guess(s)
-    if kind == "id":
-        return valid_id_number(s)
-    if kind == "mobile":
-        return bool(_MOBILE.fullmatch(s))
-    return True
-
-
-@dataclass
-class KeyReport:
-    """Rows (0-based, in input order) that were dropped, and why."""
-
-    rows: int = 0
-    empty: list[int] = field(default_factory=list)
-    invalid: list[int] = field(default_factory=list)
-    duplicates: list[int] = field(default_factory=list)
-    spreadsheet: list[int] = field(default_factory=list)  # '1.10105E+17': digits lost
-
-    @property
-    def kept(self) -> int:
-        return (self.rows - len(self.empty) - len(self.invalid) - len(self.duplicates)
-                - len(self.spreadsheet))
-
-    def summary(self) -> str:
-        text = (f"{self.rows} rows: {self.kept} kept, {len(self.empty)} empty, "
-                f"{len(self.invalid)} invalid, {len(self.duplicates)} duplicate")
-        if self.spreadsheet:
-            text += (f", {len(self.spreadsheet)} in spreadsheet notation such as 1.10105E+17 "
-                     f"(first rows {self.spreadsheet[:5]}): the digits are lost; export the "
-                     "key column as text")
-        return text
 
 
 @dataclass
@@ -195,37 +94,26 @@ def prepare_keys(columns: Mapping[str, Sequence[object]] | Sequence[object], *,
     rows: list[int] = []
     for i in range(n_rows):
         parts = []
-        status = "ok"
+        reason = None
         for col, name in zip(cols, names, strict=True):
-            kind = kind_of[name]
-            s = normalize(col[i], kind)
-            if not s:
-                status = "empty"
+            s, why = ids.check(col[i], kind_of[name], validate)
+            if why in (ids.EMPTY, ids.SPREADSHEET):
+                reason = why
                 break
-            if _SPREADSHEET.fullmatch(s):
-                status = "spreadsheet"
-                break
-            if validate and not _valid(s, kind):
-                status = "invalid"
+            reason = reason or why  # invalid: still look for an empty part
             parts.append(s)
-        if status == "empty":
-            report.empty.append(i)
-            continue
-        if status == "spreadsheet":
-            report.spreadsheet.append(i)
-            continue
-        if status == "invalid":
-            report.invalid.append(i)
+        if reason is not None:
+            report.drop(i, reason)
             continue
         key = encode_parts(parts)
         if key in seen:
-            report.duplicates.append(i)
+            report.drop(i, ids.DUPLICATE)
             continue
         seen[key] = i
         keys.append(key)
         rows.append(i)
-    if report.duplicates and duplicates == "reject":
-        raise DuplicateKeys(report.duplicates)
+    if duplicates == "reject" and (dups := report.duplicates):
+        raise DuplicateKeys(dups)
     return PreparedKeys(keys, np.asarray(rows, dtype=np.int64), report)
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as _dt
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
+from yinji.ids import id_check_char  # the one MOD 11-2 implementation (yinji.ids)
+
 # Province-level prefixes of mainland administrative division codes (GB/T 2260).
 PROVINCES = frozenset({
     11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,
@@ -27,12 +27,11 @@ def _valid_date(year: int, month: int, day: int) -> bool:
 
 def id18_valid(s: str) -> bool:
     """True for an 18-character resident ID with valid region, birth date and check digit."""
-    if len(s) != 18 or not s[:17].isdigit():
+    if len(s) != 18 or not s[:17].isascii() or not s[:17].isdigit():
         return False
     if int(s[:2]) not in PROVINCES or not _valid_date(int(s[6:10]), int(s[10:12]), int(s[12:14])):
         return False
-    total = sum(int(c) * w for c, w in zip(s[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == s[17].upper()
+    return id_check_char(s[:17]) == s[17].upper()
 
 
 def id15_valid(s: str) -> bool:
@@ -43,8 +42,7 @@ def id15_valid(s: str) -> bool:
 
 
 def id18_check_digit(first17: str) -> str:
-    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    return id_check_char(first17)
 
 
 def luhn_valid(digits: str) -> bool:

@@ -255,6 +255,8 @@ class PirServicePublic(BaseModel):
     published: float
     clients: list[str] = Field(description="peers the column policy lets query it")
     rate_limit: str
+    key_kind: str = Field("auto", description="how keys are normalised (yinji.ids kind, or "
+                                              "exact); public, queriers apply it too")
 
 
 class ModelPublic(BaseModel):
