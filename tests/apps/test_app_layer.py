@@ -63,7 +63,7 @@ def acme_net(tmp_path_factory):
     pkg = package_dir(root / "site", {"acme-totals": "acme_app:APP"},
                       {"acme_app": (Path(__file__).parent / "acme_app.py").read_text()})
     policy = [{"protocols": ["app.acme-totals"]}]
-    create_network(root, FOUR, job_timeout=30, policies=dict.fromkeys(FOUR, policy))
+    create_network(root, FOUR, job_timeout=60, policies=dict.fromkeys(FOUR, policy))
     for name in FOUR:   # each company's own column names; the run maps them
         src = root / name / "data" / "customers.csv"
         shutil.copy(src, root / name / "data" / "book.csv")
@@ -118,7 +118,7 @@ def test_outside_app_runs_on_four_companies(acme_net):
                               "compute": ["fund", "futures", "offshore"]}
     assert spec["inputs"]["offshore"]["columns"] == ["分部", "资产"]
     assert spec["recipients"] == ["offshore"]
-    views = wait_job(apis, job_id, FOUR, timeout=60)
+    views = wait_job(apis, job_id, FOUR, timeout=120)
     assert {v["state"] for v in views.values()} == {"succeeded"}, views
     got = apis["offshore"].call("GET", f"/apps/acme-totals/runs/{job_id}")
     rows = dict(got["report"]["tables"]["totals"]["rows"])
@@ -157,6 +157,6 @@ def test_bad_run_requests_are_refused_with_the_reason(acme_net):
     peer = _inputs()
     peer["futures"]["columns"] = {"assets": "no_such"}
     run = api.call("POST", "/apps/acme-totals/runs", json={"inputs": peer})
-    views = wait_job(apis, run["job"]["id"], FOUR, timeout=30)
+    views = wait_job(apis, run["job"]["id"], FOUR, timeout=90)
     assert {v["state"] for v in views.values()} == {"rejected"}
     assert "dataset 'book' has no column 'no_such'" in views["fund"]["reason"]
