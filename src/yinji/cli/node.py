@@ -70,7 +70,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = s3.add_parser("add", help="create a token (printed once; stored hashed)")
     _home(t)
     t.add_argument("--name", required=True)
-    t.add_argument("--role", required=True, choices=["operator", "approver", "auditor"])
+    t.add_argument("--role", required=True,
+                   choices=["operator", "approver", "auditor", "admin"],
+                   help="admin: may only add and remove peers through the API")
     t.add_argument("--out", help="write the token to this file (0600) instead of printing")
     t.add_argument("--expires", default="default",
                    help="lifetime: N d|h|m or never (default: token_lifetime in node.yaml, 90d)")
@@ -211,11 +213,12 @@ def _admin_errors(fn):  # type: ignore[no-untyped-def]
     def run(args: argparse.Namespace) -> int:
         from yinji.node.catalog import CatalogError
         from yinji.node.config import ConfigError
+        from yinji.node.standing import StandingError
         from yinji.node.tokens import TokenError
 
         try:
             return fn(args)
-        except (CatalogError, ConfigError, TokenError) as exc:
+        except (CatalogError, ConfigError, StandingError, TokenError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     return run
@@ -229,7 +232,7 @@ def _peer_add(args: argparse.Namespace) -> int:
     with open_admin(args.home) as admin:
         peer = admin.add_peer(load_bundle(args.bundle), args.fingerprint)
     print(f"peer {peer.name} at {peer.dataplane} added (fingerprint {peer.fingerprint}); "
-          "restart the node to use it")
+          "a running node trusts it from its next connection")
     return 0
 
 
@@ -239,7 +242,7 @@ def _peer_remove(args: argparse.Namespace) -> int:
 
     with open_admin(args.home) as admin:
         admin.remove_peer(args.name)
-    print(f"peer {args.name} removed; restart the node to apply")
+    print(f"peer {args.name} removed; a running node refuses it from its next connection")
     return 0
 
 
