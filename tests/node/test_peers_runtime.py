@@ -1,0 +1,107 @@
+"""Peers added and removed while nodes run, through the REST API (role admin) and the CLI on
+the node's machine: the data plane trusts (or refuses) the peer from its next connection and
+jobs may (or may not) name it; no node restarts. Every change is in the signed audit log."""
+
+import pytest
+import yaml
+
+from tests.node.governance_net import TRIO, agg_job, make_homes, plaintext, start, wait_final
+from yinji.cli.main import main as cli
+from yinji.cli.network import SEGMENTS
+from yinji.net.connect import PeerUnavailable
+from yinji.node.identity import export_bundle
+
+AUTO = [{"protocols": ["mpc.aggregate"]}]
+
+
+@pytest.fixture
+def net(tmp_path):
+    """securities and fund know each other; futures, the newcomer, knows both."""
+    make_homes(tmp_path, TRIO, {"securities": ["fund"], "fund": ["securities"],
+                                "futures": ["securities", "fund"]}, dict.fromkeys(TRIO, AUTO))
+    members = {n: start(tmp_path, n) for n in TRIO}
+    yield tmp_path, members
+    for m in members.values():
+        m.node.stop()
+
+
+def knock(member, peer):
+    """One data-plane message from `member` to `peer` (refused at the handshake if `peer`
+    does not trust `member`)."""
+    return member.node.dataplane.request(peer, {"type": "ping"}, timeout=5, retry=False)
+
+
+def peer_changes(member):
+    return [e["data"] for e in member.node.audit.entries() if e["kind"] == "peer.change"]
+
+
+def test_peer_added_by_api_and_cli_runs_a_job_without_restart(net, tmp_path):
+    root, m = net
+    bundle = export_bundle(m["futures"].node.cfg)
+    with pytest.raises(PeerUnavailable):
+        knock(m["futures"], "securities")
+    r = m["securities"].call("POST", "/jobs", json=agg_job(TRIO, ["securities"]), expect=400)
+    assert "unknown node(s) futures" in r["detail"]
+
+    body = {"bundle": bundle, "fingerprint": bundle["fingerprint"]}
+    for role in ("operator", "approver", "auditor"):
+        m["securities"].call("POST", "/peers", role=role, json=body, expect=403)
+    wrong = {**body, "fingerprint": "00" * 32}
+    assert "does not match" in m["securities"].call("POST", "/peers", role="admin", json=wrong,
+                                                    expect=422)["detail"]
+    m["securities"].call("POST", "/peers", role="admin", json={"bundle": {"name": "x"},
+                                                               "fingerprint": "00"}, expect=422)
+    assert "futures" not in m["securities"].node.cfg.peers
+    added = m["securities"].call("POST", "/peers", role="admin", json=body, expect=201)
+    assert added["fingerprint"] == bundle["fingerprint"]
+    assert knock(m["futures"], "securities") is not None      # trusted at once
+
+    path = tmp_path / "futures.yaml"
+    path.write_text(yaml.safe_dump(bundle))
+    assert cli(["peer", "add", "--home", str(m["fund"].node.home), "--bundle", str(path),
+                "--fingerprint", bundle["fingerprint"]]) == 0
+    assert "futures" in [p["name"] for p in m["fund"].call("GET", "/peers", role="auditor")]
+
+    job = m["securities"].call("POST", "/jobs", json=agg_job(TRIO, ["securities", "futures"]),
+                               expect=201)
+    views = wait_final(m, job["id"], TRIO)
+    assert {v["state"] for v in views.values()} == {"succeeded"}, views
+    sums, counts = plaintext(root, TRIO, SEGMENTS)
+    for n in ("securities", "futures"):
+        res = m[n].call("GET", f"/jobs/{job['id']}/result")["result"]
+        assert res["count"] == counts and res["sum"] == pytest.approx(sums, rel=1e-9, abs=0.05)
+
+    (change,) = peer_changes(m["securities"])
+    assert change == {"peer": "futures", "action": "added", "fingerprint": bundle["fingerprint"],
+                      "by": "securities-admin", "previous": ""}
+    (change,) = peer_changes(m["fund"])
+    assert change["action"] == "added" and change["by"].startswith("cli:")
+    for n in ("securities", "fund"):
+        assert m[n].call("GET", "/audit/verify", role="auditor")["ok"]
+
+
+def test_peer_removed_by_api_is_refused_at_once(net):
+    _, m = net
+    bundle = export_bundle(m["futures"].node.cfg)
+    m["securities"].call("POST", "/peers", role="admin", expect=201,
+                         json={"bundle": bundle, "fingerprint": bundle["fingerprint"]})
+    assert knock(m["futures"], "securities") is not None
+    m["securities"].call("DELETE", "/peers/futures", role="operator", expect=403)
+    left = m["securities"].call("DELETE", "/peers/futures", role="admin")
+    assert [p["name"] for p in left] == ["fund"]
+    m["securities"].call("DELETE", "/peers/futures", role="admin", expect=404)
+    with pytest.raises(PeerUnavailable):
+        knock(m["futures"], "securities")
+    r = m["securities"].call("POST", "/jobs", json=agg_job(TRIO, ["securities"]), expect=400)
+    assert "unknown node(s) futures" in r["detail"]
+    assert [c["action"] for c in peer_changes(m["securities"])] == ["added", "removed"]
+
+
+def test_cli_remove_applies_to_the_running_node(net):
+    _, m = net
+    assert knock(m["securities"], "fund") is not None
+    assert cli(["peer", "remove", "--home", str(m["fund"].node.home), "securities"]) == 0
+    with pytest.raises(PeerUnavailable):
+        knock(m["securities"], "fund")
+    assert "securities" not in [p["name"] for p in m["fund"].call("GET", "/peers",
+                                                                  role="auditor")]
