@@ -68,6 +68,23 @@ def test_rule_set_by_api_approves_a_matching_job_and_names_itself(net):
     assert m["fund"].call("GET", "/audit/verify", role="auditor")["ok"]
 
 
+def test_the_proposer_learns_the_rule_id_not_its_terms(net):
+    _, m = net
+    secret_note = "fund-internal: cap at four segments until audit"
+    rule = m["fund"].call("POST", "/approvals/standing", role="approver", expect=201,
+                          json={**RULE, "note": secret_note, "recipients": ["securities"]})
+    job_id = propose(m)
+    views = wait_final(m, job_id, TRIO)
+    assert views["securities"]["state"] == "succeeded"
+    # what securities received from fund: the signed approval (stored as it arrived)
+    (got,) = [a for a in views["securities"]["approvals"] if a["node"] == "fund"]
+    assert set(got["record"]) == {"job_id", "node", "decision", "spec_hash", "reason", "ts"}
+    assert got["record"]["reason"] == f"auto-approved by standing approval {rule['id']}"
+    sent = json.dumps(got)
+    for term in (secret_note, "max", "groups", "recipients", "fund-approver"):
+        assert term not in sent
+
+
 def test_outside_the_bounds_waits_for_a_person_then_runs(net):
     root, m = net
     m["fund"].call("POST", "/approvals/standing", role="approver", json=RULE, expect=201)
@@ -134,11 +151,11 @@ def test_expired_rule_stops_applying(net, monkeypatch):
 
 @pytest.mark.parametrize("body,field", [
     ({"protocols": ["mpc.aggregate"], "params": {"groups": {"max": "ten"}}},
-     "params.groups`.max"),
-    ({"protocols": ["mpc.aggregate"], "params": {"groups": {"atmost": 3}}}, "params.groups`.atmost"),
+     "`params.groups.max` must be a finite number"),
+    ({"protocols": ["mpc.aggregate"], "params": {"groups": {"atmost": 3}}}, "`params.groups.atmost`"),
     ({"protocols": ["mpc.aggregate"], "params": {"groups": {"min": 5, "max": 4}}},
-     "params.groups"),
-    ({"protocols": ["mpc.aggregate"], "params": {"metrics": {"in": []}}}, "params.metrics`.in"),
+     "`params.groups`: min 5 is above max 4"),
+    ({"protocols": ["mpc.aggregate"], "params": {"metrics": {"in": []}}}, "`params.metrics.in`"),
     ({"proposers": ["securities"]}, "`apps` or `protocols`"),
     ({"protocols": []}, "`protocols`"),
     ({"protocols": ["mpc.aggregate"], "datasets": ["payroll"]}, "`datasets`"),

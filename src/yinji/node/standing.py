@@ -24,6 +24,11 @@ Match fields (a missing field or "*" matches anything; a rule must name apps or 
 
 The rules only ever approve: what the catalog's column policy or the protocol refuses is
 rejected before any rule is consulted (yinji.node.policy).
+
+Boundary: only an approver token (REST) or a shell user on the node's machine (CLI) sets or
+revokes a rule. A rule approves exactly what its fields say; a parameter it does not bound is
+not limited. Peers learn that a rule approved a job (its random id is in the signed approval's
+reason, sent to the proposer), not the rule's terms.
 """
 
 from __future__ import annotations
@@ -104,22 +109,22 @@ def _parse_params(params: Any) -> dict[str, dict[str, Any]]:
         raise StandingError('`params` must map parameter names to bounds {"max", "min", "in"}')
     out: dict[str, dict[str, Any]] = {}
     for name, bounds in params.items():
-        where = f"`params.{name}`"
+        where = f"params.{name}"
         if not isinstance(bounds, dict) or not bounds:
-            raise StandingError(f"{where} must be an object with max, min and/or in")
+            raise StandingError(f"`{where}` must be an object with max, min and/or in")
         extra = sorted(set(bounds) - set(BOUNDS))
         if extra:
-            raise StandingError(f"{where}.{extra[0]}: unknown bound (use max, min, in)")
+            raise StandingError(f"`{where}.{extra[0]}`: unknown bound (use max, min, in)")
         for b in ("max", "min"):
             if b in bounds and not _number(bounds[b]):
-                raise StandingError(f"{where}.{b} must be a finite number")
+                raise StandingError(f"`{where}.{b}` must be a finite number")
         if "max" in bounds and "min" in bounds and bounds["min"] > bounds["max"]:
-            raise StandingError(f"{where}: min {bounds['min']} is above max {bounds['max']}")
+            raise StandingError(f"`{where}`: min {bounds['min']} is above max {bounds['max']}")
         if "in" in bounds:
             allowed = bounds["in"]
             if (not isinstance(allowed, list) or not allowed or len(allowed) > MAX_ITEMS
                     or not all(_scalar(v) for v in allowed)):
-                raise StandingError(f"{where}.in must be a non-empty list of values "
+                raise StandingError(f"`{where}.in` must be a non-empty list of values "
                                     "(text, numbers, true/false, null)")
         out[str(name)] = dict(bounds)
     return out
