@@ -105,3 +105,22 @@ def test_cli_remove_applies_to_the_running_node(net):
         knock(m["securities"], "fund")
     assert "securities" not in [p["name"] for p in m["fund"].call("GET", "/peers",
                                                                   role="auditor")]
+
+
+def test_cli_dataset_show_reads_back_what_add_and_update_take(net, tmp_path, capsys):
+    _, m = net
+    home = str(m["fund"].node.home)
+    assert cli(["dataset", "show", "--home", home, "customers"]) == 0
+    shown = yaml.safe_load(capsys.readouterr().out)
+    assert shown["id"] == "customers" and shown["location"] == "data/customers.csv"
+    assert shown["schema"] == {"customer_id": "string", "segment": "string",
+                               "assets_cny": "float"} and shown["revision"] == 1
+    spec = tmp_path / "customers.yaml"
+    spec.write_text(yaml.safe_dump({**shown, "policy": [{"columns": ["segment"],
+                                                         "protocols": ["mpc.aggregate"]}]}))
+    assert cli(["dataset", "update", "--home", home, "--spec", str(spec)]) == 0
+    # the running node sees the update at once (the catalog is read from the store)
+    (ds,) = m["fund"].call("GET", "/datasets")
+    assert ds["revision"] == 2 and ds["policy"][0]["columns"] == ["segment"]
+    assert cli(["dataset", "show", "--home", home, "nope"]) == 1
+    assert "nope" in capsys.readouterr().err

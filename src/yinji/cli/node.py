@@ -102,6 +102,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     dl = s4.add_parser("list", help="datasets with their locations and revisions")
     _home(dl)
     dl.set_defaults(func=_dataset_list)
+    dsh = s4.add_parser("show", help="one dataset's descriptor: kind, location, table, schema, "
+                                     "policy, revision (YAML, the form `dataset add` reads)")
+    _home(dsh)
+    dsh.add_argument("dataset_id")
+    dsh.set_defaults(func=_dataset_show)
     dr = s4.add_parser("roots", help="where datasets may come from: data roots, sql sources")
     _home(dr)
     dr.set_defaults(func=_dataset_roots)
@@ -339,6 +344,17 @@ def _dataset_list(args: argparse.Namespace) -> int:
             where = ds.location + (f" table {ds.table}" if ds.table else "")
             print(f"{ds.id}\t{ds.kind}\t{where}\trevision {ds.revision}\t"
                   f"{', '.join(ds.schema)}")
+    return 0
+
+
+@_admin_errors
+def _dataset_show(args: argparse.Namespace) -> int:
+    from yinji.node.admin import open_admin
+
+    with open_admin(args.home) as admin:
+        ds = admin.catalog.get(args.dataset_id)
+    print(yaml.safe_dump({"id": ds.id, **ds.descriptor()}, sort_keys=False,
+                         allow_unicode=True), end="")
     return 0
 
 
