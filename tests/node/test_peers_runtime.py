@@ -124,3 +124,56 @@ def test_cli_dataset_show_reads_back_what_add_and_update_take(net, tmp_path, cap
     assert ds["revision"] == 2 and ds["policy"][0]["columns"] == ["segment"]
     assert cli(["dataset", "show", "--home", home, "nope"]) == 1
     assert "nope" in capsys.readouterr().err
+
+
+def test_peer_added_at_run_time_may_query_a_pir_list(tmp_path):
+    """securities serves a blacklist to every peer its column policy allows; futures, added
+    while securities runs, is refused by the PIR service before and answered after."""
+    from yinji.net.ports import free_ports
+    from yinji.node.admin import open_admin
+    from yinji.node.catalog import Dataset, PolicyRule
+    from yinji.node.config import NodeConfig, PirServiceConfig
+    from yinji.node.identity import add_peer
+
+    make_homes(tmp_path, TRIO, {"securities": ["fund"], "fund": ["securities"], "futures": []},
+               {})
+    listed = {"110101199001010011": "AML-watch", "110101199001010022": "FRAUD-ring"}
+    sec = NodeConfig.load(tmp_path / "securities")
+    (sec.home / "data" / "blacklist.csv").write_text(
+        "id_no,tag\n" + "".join(f"{k},{v}\n" for k, v in listed.items()))
+    with open_admin(sec.home, by="test") as admin:
+        admin.catalog.register(Dataset(
+            id="blacklist", kind="csv", location="data/blacklist.csv",
+            schema={"id_no": "string", "tag": "string"},
+            policy=[PolicyRule(columns=["id_no", "tag"], protocols=["pir"])]), by=admin.by)
+    sec.pir["blacklist"] = PirServiceConfig("blacklist", "blacklist", "id_no", ["tag"],
+                                            free_ports(1)[0])
+    sec.save()
+    bundle = export_bundle(sec)                       # with its PIR address
+    fut = NodeConfig.load(tmp_path / "futures")
+    add_peer(fut, bundle, bundle["fingerprint"])
+    m = {n: start(tmp_path, n) for n in TRIO}
+    try:
+        keys = [*listed, "110101199001010033"]
+        ask = {"keys": keys, "members": ["securities"], "timeout": 10}
+        res = m["futures"].call("POST", "/pir/query", json=ask)
+        assert not res["complete"] and res["members"]["securities"]["status"] == "down"
+        fb = export_bundle(m["futures"].node.cfg)
+        m["securities"].call("POST", "/peers", role="admin", expect=201,
+                             json={"bundle": fb, "fingerprint": fb["fingerprint"]})
+        assert m["securities"].call("GET", "/pir/services")[0]["clients"] == ["fund", "futures"]
+        res = m["futures"].call("POST", "/pir/query", json=ask)
+        assert res["complete"]
+        got = {r["key"]: r["label"]["tag"] if r["hit"] else None
+               for r in res["members"]["securities"]["results"]}
+        assert got == {k: listed.get(k) for k in keys}
+        # removed: refused, even over the connection futures keeps pooled from the last query
+        m["securities"].call("DELETE", "/peers/futures", role="admin")
+        assert m["securities"].call("GET", "/pir/services")[0]["clients"] == ["fund"]
+        res = m["futures"].call("POST", "/pir/query", json=ask)
+        assert not res["complete"] and res["members"]["securities"]["status"] != "ok"
+        assert "results" not in res["members"]["securities"] or \
+            not res["members"]["securities"]["results"]
+    finally:
+        for x in m.values():
+            x.node.stop()

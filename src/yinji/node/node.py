@@ -8,7 +8,8 @@ Peers added or removed while the node runs (`yinji peer add|remove` on the node'
 POST/DELETE /peers) take effect without a restart: `sync_peers` notices that node.yaml was
 replaced and takes up its peers; it runs before every data-plane connection (in or out), every
 REST call and every housekeeping round, so the next handshake trusts (or refuses) the peer and
-the next proposal may name it. Standing approvals are read from the store at every decision.
+the next proposal may name it; PIR lists admit the current peers their column policy allows.
+Standing approvals are read from the store at every decision.
 """
 
 from __future__ import annotations
@@ -143,7 +144,11 @@ class Node:
             self.cfg.peers = fresh.peers          # one reference swap: readers see old or new
             self._tls = identity.tls_config(self.cfg)
             self._config_stamp = stamp
-            return True
+        try:
+            self.pir.peers_changed()              # PIR lists admit the current peers
+        except Exception:  # noqa: BLE001 - the data plane has the new peers either way
+            _log.exception("PIR services could not take up the new peers")
+        return True
 
     def tls(self) -> Any:
         """The data plane's TLS settings (pins of the current peers)."""
