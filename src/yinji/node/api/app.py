@@ -1,8 +1,9 @@
-"""REST API: datasets, jobs, models, PIR queries, audit, peers, health. Bearer tokens with roles
-(operator, approver, auditor; admin only for changing peers, `peer_routes`); every call — refused ones included — is audited with its route
-template, status and the token's name (never bodies, query strings or data). Calls without a
-valid token (health polls, refusals) are rate-limited: a few entries per window, the rest
-counted in one summary entry (`yinji.node.repeats`)."""
+"""REST API: datasets, jobs, models, PIR queries, audit, peers, standing approvals, health.
+Bearer tokens with roles (operator, approver, auditor; admin only for changing peers,
+`peer_routes`); every call — refused ones included — is audited with its route template,
+status and the token's name (never bodies, query strings or data). Calls without a valid
+token (health polls, refusals) are rate-limited: a few entries per window, the rest counted in
+one summary entry (`yinji.node.repeats`)."""
 
 
 from collections.abc import Callable
