@@ -1,4 +1,5 @@
-"""`yinji node | peer | token | dataset | job | audit`: run and administer a node."""
+"""`yinji node | peer | token | dataset | job | audit | approvals`: run and administer a
+node."""
 
 from __future__ import annotations
 
@@ -150,6 +151,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--out")
     e.set_defaults(func=_audit_export)
     p6.set_defaults(func=lambda a: p6.print_help() or 2)
+
+    # approvals standing (yinji.cli.approvals; node-local like token and dataset)
+    from yinji.cli import approvals
+
+    approvals.register(sub)
 
 
 def _init(args: argparse.Namespace) -> int:
