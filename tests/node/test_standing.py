@@ -73,7 +73,7 @@ def test_rule_set_by_api_approves_a_matching_job_and_names_itself(net):
     assert entry["data"]["by"] == "policy" and entry["data"]["decision"] == "approve"
     assert entry["data"]["reason"] == f"auto-approved by standing approval {rule['id']}"
     (own,) = approvals_at(m["securities"], job_id)
-    assert own["data"]["reason"] == "auto-approved by policy (node.yaml auto_approve rule 1)"
+    assert own["data"]["reason"] == "auto-approved by policy"   # node.yaml's rule
     (added,) = standing_events(m["fund"])
     assert added["rule_id"] == rule["id"] and added["action"] == "added"
     assert added["rule"]["params"] == {"groups": {"max": 4}} and added["by"] == "fund-approver"

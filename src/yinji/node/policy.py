@@ -111,13 +111,12 @@ def evaluate(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any],
     if problems:
         return Decision("reject", "; ".join(problems))
     mine = (spec.get("inputs") or {}).get(cfg.name) or {}
-    for n, rule in enumerate(cfg.auto_approve, 1):
+    for rule in cfg.auto_approve:
         if (_match(rule.get("protocols"), spec["protocol"])
                 and _match(rule.get("proposers"), spec["proposer"])
                 and _match(rule.get("datasets"), mine.get("dataset", ""))
                 and _match(rule.get("models"), str((spec.get("params") or {}).get("model", "")))):
-            return Decision("approve", f"auto-approved by policy (node.yaml auto_approve "
-                                       f"rule {n})")
+            return Decision("approve", "auto-approved by policy")
     for rule_id, rule in standing:
         if not mismatches(rule, spec, cfg.name):
             return Decision("approve", f"auto-approved by standing approval {rule_id}")
