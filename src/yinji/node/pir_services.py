@@ -108,26 +108,23 @@ class PirServices:
                 self.stop()
                 raise PirServiceError(f"pir service {cfg.id!r}: {exc}") from exc
 
-    def _clients(self, cfg: PirServiceConfig) -> tuple[list[str], dict[str, list[str]]]:
-        """The current peers the column policy lets query the list, and why not the others."""
-        cols = [cfg.key_column, *cfg.label_columns]
-        peers = sorted(self.node.cfg.peers)
-        problems = {p: self.node.catalog.check(cfg.dataset, cols, PROTOCOL, [p]) for p in peers}
-        return [p for p in peers if not problems[p]], problems
-
     def peers_changed(self) -> None:
         """Peers were added or removed while serving (`Node.sync_peers`): each list admits,
         from the next handshake, exactly the current peers its column policy allows."""
         tls = identity.tls_config(self.node.cfg)
         for s in list(self._served.values()):
+            cols = [s.cfg.key_column, *s.cfg.label_columns]
             with s.lock:
-                s.clients = self._clients(s.cfg)[0]
+                s.clients = [p for p in sorted(self.node.cfg.peers)
+                             if not self.node.catalog.check(s.cfg.dataset, cols, PROTOCOL, [p])]
                 s.service.listener.retrust(tls, s.clients)
 
     def _load(self, cfg: PirServiceConfig) -> tuple[list[tuple[str, bytes]], list[str]]:
         """The records, and the peers the column policy lets query them."""
         cols = [cfg.key_column, *cfg.label_columns]
-        clients, problems = self._clients(cfg)
+        peers = sorted(self.node.cfg.peers)
+        problems = {p: self.node.catalog.check(cfg.dataset, cols, PROTOCOL, [p]) for p in peers}
+        clients = [p for p in peers if not problems[p]]
         if not clients:
             why = next((v[0] for v in problems.values() if v), "this node has no peers")
             raise CatalogError(f"protocol {PROTOCOL!r} is allowed for no peer: {why}")

@@ -99,6 +99,8 @@ audit_anchors = sa.Table("audit_anchors", metadata,
                          sa.Column("witness_signature", sa.Text, nullable=False),
                          sa.Column("anchored", sa.Float, nullable=False))
 
+V1_TABLES = [tokens, datasets, jobs, approvals, results, audit, audit_head]
+
 # Standing approvals (yinji.node.standing): rules a person with the approver role set, applied
 # to matching proposals until revoked or expired. A revoked rule stays, for the record.
 standing_approvals = sa.Table("standing_approvals", metadata,
@@ -109,8 +111,6 @@ standing_approvals = sa.Table("standing_approvals", metadata,
                               sa.Column("expires", sa.Float),      # None = never
                               sa.Column("revoked", sa.Float),      # None = in force
                               sa.Column("revoked_by", sa.String(200)))
-
-V1_TABLES = [tokens, datasets, jobs, approvals, results, audit, audit_head]
 
 
 def _v1(conn: Connection) -> None:
@@ -133,12 +133,13 @@ def _v3_tokens_datasets(conn: Connection) -> None:
             conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
 
 
+def _v5_standing(conn: Connection) -> None:
+    """(Defined before v4's function only to keep merges with other branches clean.)"""
+    metadata.create_all(conn, tables=[standing_approvals])
+
+
 def _v4_anchors(conn: Connection) -> None:
     metadata.create_all(conn, tables=[audit_anchors])
-
-
-def _v5_standing(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[standing_approvals])
 
 
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
@@ -301,7 +302,6 @@ class Store:
     def result(self, job_id: str) -> dict[str, Any] | None:
         rows = self.read(sa.select(results).where(results.c.job_id == job_id))
         return rows[0] if rows else None
-
 
     # -- standing approvals -----------------------------------------------------------------
     def insert_standing(self, row: dict[str, Any]) -> None:
