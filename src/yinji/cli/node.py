@@ -1,4 +1,5 @@
-"""`yinji node | peer | token | dataset | job | audit`: run and administer a node."""
+"""`yinji node | peer | token | dataset | job | audit | approvals`: run and administer a
+node."""
 
 from __future__ import annotations
 
@@ -70,7 +71,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = s3.add_parser("add", help="create a token (printed once; stored hashed)")
     _home(t)
     t.add_argument("--name", required=True)
-    t.add_argument("--role", required=True, choices=["operator", "approver", "auditor"])
+    t.add_argument("--role", required=True,
+                   choices=["operator", "approver", "auditor", "admin"],
+                   help="admin: may only add and remove peers through the API")
     t.add_argument("--out", help="write the token to this file (0600) instead of printing")
     t.add_argument("--expires", default="default",
                    help="lifetime: N d|h|m or never (default: token_lifetime in node.yaml, 90d)")
@@ -100,6 +103,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     dl = s4.add_parser("list", help="datasets with their locations and revisions")
     _home(dl)
     dl.set_defaults(func=_dataset_list)
+    dsh = s4.add_parser("show", help="one dataset's descriptor: kind, location, table, schema, "
+                                     "policy, revision (YAML, the form `dataset add` reads)")
+    _home(dsh)
+    dsh.add_argument("dataset_id")
+    dsh.set_defaults(func=_dataset_show)
     dr = s4.add_parser("roots", help="where datasets may come from: data roots, sql sources")
     _home(dr)
     dr.set_defaults(func=_dataset_roots)
@@ -143,6 +151,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--out")
     e.set_defaults(func=_audit_export)
     p6.set_defaults(func=lambda a: p6.print_help() or 2)
+
+    # approvals standing (yinji.cli.approvals; node-local like token and dataset)
+    from yinji.cli import approvals
+
+    approvals.register(sub)
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -211,11 +224,12 @@ def _admin_errors(fn):  # type: ignore[no-untyped-def]
     def run(args: argparse.Namespace) -> int:
         from yinji.node.catalog import CatalogError
         from yinji.node.config import ConfigError
+        from yinji.node.standing import StandingError
         from yinji.node.tokens import TokenError
 
         try:
             return fn(args)
-        except (CatalogError, ConfigError, TokenError) as exc:
+        except (CatalogError, ConfigError, StandingError, TokenError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     return run
@@ -229,7 +243,7 @@ def _peer_add(args: argparse.Namespace) -> int:
     with open_admin(args.home) as admin:
         peer = admin.add_peer(load_bundle(args.bundle), args.fingerprint)
     print(f"peer {peer.name} at {peer.dataplane} added (fingerprint {peer.fingerprint}); "
-          "restart the node to use it")
+          "a running node trusts it from its next connection")
     return 0
 
 
@@ -239,7 +253,7 @@ def _peer_remove(args: argparse.Namespace) -> int:
 
     with open_admin(args.home) as admin:
         admin.remove_peer(args.name)
-    print(f"peer {args.name} removed; restart the node to apply")
+    print(f"peer {args.name} removed; a running node refuses it from its next connection")
     return 0
 
 
@@ -336,6 +350,17 @@ def _dataset_list(args: argparse.Namespace) -> int:
             where = ds.location + (f" table {ds.table}" if ds.table else "")
             print(f"{ds.id}\t{ds.kind}\t{where}\trevision {ds.revision}\t"
                   f"{', '.join(ds.schema)}")
+    return 0
+
+
+@_admin_errors
+def _dataset_show(args: argparse.Namespace) -> int:
+    from yinji.node.admin import open_admin
+
+    with open_admin(args.home) as admin:
+        ds = admin.catalog.get(args.dataset_id)
+    print(yaml.safe_dump({"id": ds.id, **ds.descriptor()}, sort_keys=False,
+                         allow_unicode=True), end="")
     return 0
 
 

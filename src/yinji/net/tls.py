@@ -496,6 +496,20 @@ class TlsListener:
         self._evicted: set[int] = set()
         self._live: dict[int, TlsChannel | None] = {}  # authenticated: id -> its channel
 
+    def retrust(self, config: TlsConfig, allowed: Collection[str] | None) -> None:
+        """Whom to admit from the next handshake on (peers added or removed while serving);
+        open connections of a client no longer admitted are closed (their handlers see
+        ChannelClosed). Our own certificate stays the same."""
+        check_own_certificate(self.owner, config)
+        ctx = config.context(server=True)
+        with self._lock:
+            self.config, self._ctx = config, ctx
+            self.allowed = frozenset(allowed) if allowed is not None else None
+            gone = [ch for ch in self._live.values() if ch is not None and (
+                not self._allowed(ch.peer) or (config.pins and ch.peer not in config.pins))]
+        for ch in gone:
+            ch.close()
+
     def _refused(self, reason: str) -> None:
         self.refusals.append(reason)
         if self.on_refused is not None:

@@ -1,7 +1,9 @@
-"""Administration from the node's own machine (`yinji dataset | token | peer`), audited the
-same way as the REST API: each change is an entry in the node's signed audit log, made with
-the node's key, so `yinji audit verify` covers it. The node may be running meanwhile (the
-audit log retries an append another process raced).
+"""Administration from the node's own machine (`yinji dataset | token | peer | approvals`),
+audited the same way as the REST API: each change is an entry in the node's signed audit log,
+made with the node's key, so `yinji audit verify` covers it. The node may be running meanwhile
+(the audit log retries an append another process raced) and takes the change up without a
+restart: peers when it next reads node.yaml (`Node.sync_peers`), standing approvals and
+datasets from the store at their next use.
 
 `by` is "cli:<os user>" here; the API records the token's name.
 """
@@ -20,6 +22,7 @@ from yinji.node import identity
 from yinji.node.audit import AuditLog, PeerChangeEvent
 from yinji.node.catalog import Catalog
 from yinji.node.config import NodeConfig, PeerConfig
+from yinji.node.standing import StandingApprovals
 from yinji.node.store import Store, open_store
 from yinji.node.tokens import Tokens
 
@@ -40,6 +43,11 @@ class Admin:
     catalog: Catalog
     tokens: Tokens
     by: str
+
+    @property
+    def standing(self) -> StandingApprovals:
+        return StandingApprovals(self.store, self.audit,
+                                 lambda: [d.id for d in self.catalog.list()])
 
     def add_peer(self, bundle: dict[str, Any], expected_fingerprint: str) -> PeerConfig:
         """Add or replace a peer (identity.add_peer checks the fingerprint), audited."""

@@ -129,6 +129,19 @@ class TokenEvent(Event):
 
 
 @dataclass(frozen=True)
+class StandingApprovalEvent(Event):
+    """A standing approval set or revoked (yinji.node.standing): the whole rule, so the log
+    alone says what was pre-approved, by whom and until when."""
+
+    kind: ClassVar[str] = "approval.standing"
+    rule_id: str
+    action: str                      # added | revoked
+    rule: dict[str, Any] = field(default_factory=dict)
+    by: str = ""                     # "cli:<os user>" or a token's name
+    expires: float | None = None
+
+
+@dataclass(frozen=True)
 class JobProposedEvent(Event):
     kind: ClassVar[str] = "job.proposed"
     job_id: str

@@ -189,7 +189,7 @@ class JobEngine:
         return inserted
 
     def _decide_by_policy(self, spec: dict[str, Any]) -> None:
-        d = evaluate(self.cfg, self.node.catalog, spec)
+        d = evaluate(self.cfg, self.node.catalog, spec, self.node.standing.active())
         if d.decision != "pending":
             try:
                 self.decide(spec["id"], d.decision, by="policy", reason=d.reason)

@@ -3,6 +3,13 @@
 `start` writes the `node started` entry, `stop` the `node stopped` one (`yinji node serve`
 calls it on SIGTERM and SIGINT alike). While running, a housekeeping thread expires stale
 proposals and writes the summaries of rate-limited audit events (`yinji.node.repeats`).
+
+Peers added or removed while the node runs (`yinji peer add|remove` on the node's machine, or
+POST/DELETE /peers) take effect without a restart: `sync_peers` notices that node.yaml was
+replaced and takes up its peers; it runs before every data-plane connection (in or out), every
+REST call and every housekeeping round, so the next handshake trusts (or refuses) the peer and
+the next proposal may name it; PIR lists admit the current peers their column policy allows.
+Standing approvals are read from the store at every decision.
 """
 
 from __future__ import annotations
@@ -19,12 +26,13 @@ from yinji.node.anchors import STOP_TIMEOUT, Anchors, sender
 from yinji.node.app_runner import AppRuns
 from yinji.node.audit import AuditLog, NodeEvent, PeerCallEvent, check_log_profile
 from yinji.node.catalog import Catalog
-from yinji.node.config import NodeConfig
+from yinji.node.config import ConfigError, NodeConfig
 from yinji.node.dataplane import DataPlane
 from yinji.node.jobs import JobEngine
 from yinji.node.model_runners import ModelServing
 from yinji.node.pir_services import PirServices
 from yinji.node.repeats import Repeats
+from yinji.node.standing import StandingApprovals
 from yinji.node.store import Store, open_store
 from yinji.node.tokens import Tokens
 
@@ -50,11 +58,15 @@ class Node:
         self.repeats = Repeats(self.audit.append)
         self.catalog = Catalog.for_node(self.cfg, self.store, self.audit)
         self.tokens = Tokens(self.store, self.audit, self.cfg.token_lifetime)
+        self.standing = StandingApprovals(self.store, self.audit,
+                                          lambda: [d.id for d in self.catalog.list()])
         self.jobs = JobEngine(self)
+        self._peers_lock = threading.Lock()
+        self._config_stamp = self._stamp()
         self._tls = identity.tls_config(self.cfg)
         self.dataplane = DataPlane(
             self.cfg.name, (self.cfg.dataplane_host, self.cfg.dataplane_port),
-            lambda: self._tls, lambda p: self.cfg.peers[p].address,
+            self.tls, lambda p: self.cfg.peers[p].address,
             self._on_message, self.jobs.channel_check, self._on_refused,
             anchor_handler=lambda peer, body: self.anchors.handle(peer, body),
             profile=self.profile.name)
@@ -101,10 +113,47 @@ class Node:
     def _housekeeping(self) -> None:
         while not self._stopping.wait(HOUSEKEEPING_S):
             try:
+                self.sync_peers()
                 self.jobs.expire()
                 self.repeats.flush(expired_only=True)
             except Exception:  # noqa: BLE001 - retried next round; the node keeps serving
                 _log.exception("housekeeping failed")
+
+    # -- peers at run time ---------------------------------------------------------------------
+    def _stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = (self.home / "node.yaml").stat()   # NodeConfig.save replaces the file
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def sync_peers(self) -> bool:
+        """Take up the peers in node.yaml if the file changed since we last read it; True if
+        it did. Only peers are taken up (other settings still need a restart)."""
+        stamp = self._stamp()
+        if stamp == self._config_stamp:
+            return False
+        with self._peers_lock:
+            if stamp == self._config_stamp:
+                return False
+            try:
+                fresh = NodeConfig.load(self.home)
+            except ConfigError:
+                _log.exception("node.yaml changed but cannot be read; keeping the peers")
+                return False
+            self.cfg.peers = fresh.peers          # one reference swap: readers see old or new
+            self._tls = identity.tls_config(self.cfg)
+            self._config_stamp = stamp
+        try:
+            self.pir.peers_changed()              # PIR lists admit the current peers
+        except Exception:  # noqa: BLE001 - the data plane has the new peers either way
+            _log.exception("PIR services could not take up the new peers")
+        return True
+
+    def tls(self) -> Any:
+        """The data plane's TLS settings (pins of the current peers)."""
+        self.sync_peers()
+        return self._tls
 
     # -- data plane callbacks -----------------------------------------------------------------
     def _on_message(self, peer: str, body: dict) -> dict:

@@ -113,6 +113,17 @@ class PirServices:
                 self.stop()
                 raise PirServiceError(f"pir service {cfg.id!r}: {exc}") from exc
 
+    def peers_changed(self) -> None:
+        """Peers were added or removed while serving (`Node.sync_peers`): each list admits,
+        from the next handshake, exactly the current peers its column policy allows."""
+        tls = identity.tls_config(self.node.cfg)
+        for s in list(self._served.values()):
+            cols = [s.cfg.key_column, *s.cfg.label_columns]
+            with s.lock:
+                s.clients = [p for p in sorted(self.node.cfg.peers)
+                             if not self.node.catalog.check(s.cfg.dataset, cols, PROTOCOL, [p])]
+                s.service.listener.retrust(tls, s.clients)
+
     def _load(self, cfg: PirServiceConfig) -> tuple[list[tuple[str, bytes]], list[str]]:
         """The records, and the peers the column policy lets query them."""
         cols = [cfg.key_column, *cfg.label_columns]

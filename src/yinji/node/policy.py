@@ -5,8 +5,10 @@
 2. This node's input must be allowed by its datasets' column-level policy for this protocol
    and these peers (`Catalog.check`); otherwise the job is rejected, and a person cannot
    approve it either.
-3. If an `auto_approve` rule in node.yaml matches, the job is approved by policy; otherwise it
-   waits for a person with the approver role (API or CLI).
+3. If an `auto_approve` rule in node.yaml or a standing approval in the store
+   (yinji.node.standing, set at run time) matches, the job is approved by policy and the
+   decision's reason names the rule; otherwise it waits for a person with the approver role
+   (API or CLI). A job outside every rule's bounds waits; it is never rejected for that.
 
 auto_approve rules: {"protocols": [...], "proposers": [...], "datasets": [...],
 "models": [...]}; a missing field or "*" matches anything. `models` matches `params.model`
@@ -16,12 +18,14 @@ standing approval for fund's prediction calls on that model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from yinji.node.catalog import Catalog
 from yinji.node.config import NodeConfig
 from yinji.node.runners import known_protocols, runner_for
+from yinji.node.standing import mismatches
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,9 @@ def _match(values: list[str] | None, value: str) -> bool:
     return not values or "*" in values or value in values
 
 
-def evaluate(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any]) -> Decision:
+def evaluate(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any],
+             standing: Sequence[tuple[str, dict[str, Any]]] = ()) -> Decision:
+    """`standing`: (id, rule) of the standing approvals in force (StandingApprovals.active)."""
     problems = admissible(cfg, catalog, spec)
     if problems:
         return Decision("reject", "; ".join(problems))
@@ -111,4 +117,7 @@ def evaluate(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any]) -> Decisio
                 and _match(rule.get("datasets"), mine.get("dataset", ""))
                 and _match(rule.get("models"), str((spec.get("params") or {}).get("model", "")))):
             return Decision("approve", "auto-approved by policy")
+    for rule_id, rule in standing:
+        if not mismatches(rule, spec, cfg.name):
+            return Decision("approve", f"auto-approved by standing approval {rule_id}")
     return Decision("pending", "waiting for an approver")

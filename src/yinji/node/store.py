@@ -1,5 +1,5 @@
-"""Node metadata store: API tokens, datasets, jobs, approvals, results index, the audit log and
-anchored audit heads.
+"""Node metadata store: API tokens, datasets, jobs, approvals, results index, the audit log,
+anchored audit heads and standing approvals.
 
 One SQLAlchemy Core schema for both backends: `SqliteStore` (default, a file in the node's
 home) and `PostgresStore` (when `database_url` is a postgresql URL, driver psycopg 3).
@@ -101,6 +101,17 @@ audit_anchors = sa.Table("audit_anchors", metadata,
 
 V1_TABLES = [tokens, datasets, jobs, approvals, results, audit, audit_head]
 
+# Standing approvals (yinji.node.standing): rules a person with the approver role set, applied
+# to matching proposals until revoked or expired. A revoked rule stays, for the record.
+standing_approvals = sa.Table("standing_approvals", metadata,
+                              sa.Column("id", sa.String(64), primary_key=True),
+                              sa.Column("rule_json", sa.Text, nullable=False),
+                              sa.Column("created_by", sa.String(200), nullable=False),
+                              sa.Column("created", sa.Float, nullable=False),
+                              sa.Column("expires", sa.Float),      # None = never
+                              sa.Column("revoked", sa.Float),      # None = in force
+                              sa.Column("revoked_by", sa.String(200)))
+
 
 def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=V1_TABLES)
@@ -122,12 +133,17 @@ def _v3_tokens_datasets(conn: Connection) -> None:
             conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
 
 
+def _v5_standing(conn: Connection) -> None:
+    """(Defined before v4's function only to keep merges with other branches clean.)"""
+    metadata.create_all(conn, tables=[standing_approvals])
+
+
 def _v4_anchors(conn: Connection) -> None:
     metadata.create_all(conn, tables=[audit_anchors])
 
 
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
-    (1, _v1), (2, _v2), (3, _v3_tokens_datasets), (4, _v4_anchors)]
+    (1, _v1), (2, _v2), (3, _v3_tokens_datasets), (4, _v4_anchors), (5, _v5_standing)]
 
 
 class Store:
@@ -286,6 +302,32 @@ class Store:
     def result(self, job_id: str) -> dict[str, Any] | None:
         rows = self.read(sa.select(results).where(results.c.job_id == job_id))
         return rows[0] if rows else None
+
+    # -- standing approvals -----------------------------------------------------------------
+    def insert_standing(self, row: dict[str, Any]) -> None:
+        with self.write() as conn:
+            conn.execute(standing_approvals.insert().values(**row))
+
+    def list_standing(self) -> list[dict[str, Any]]:
+        return self.read(sa.select(standing_approvals)
+                         .order_by(standing_approvals.c.created, standing_approvals.c.id))
+
+    def standing(self, rule_id: str) -> dict[str, Any] | None:
+        rows = self.read(sa.select(standing_approvals).where(standing_approvals.c.id == rule_id))
+        return rows[0] if rows else None
+
+    def set_standing_revoked(self, rule_id: str, revoked: float | None, by: str | None) -> bool:
+        """Mark a rule revoked (or, with None, in force again: undoing a failed revocation);
+        True if it was found in the other state."""
+        t = standing_approvals
+        cond = t.c.revoked.is_(None) if revoked is not None else t.c.revoked.is_not(None)
+        with self.write() as conn:
+            return conn.execute(t.update().where(t.c.id == rule_id, cond)
+                                .values(revoked=revoked, revoked_by=by)).rowcount == 1
+
+    def delete_standing(self, rule_id: str) -> None:
+        with self.write() as conn:
+            conn.execute(standing_approvals.delete().where(standing_approvals.c.id == rule_id))
 
 
 class SqliteStore(Store):

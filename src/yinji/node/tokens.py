@@ -21,7 +21,7 @@ from yinji.node.store import Store
 if TYPE_CHECKING:
     from yinji.node.audit import AuditLog
 
-ROLES = ("operator", "approver", "auditor")
+ROLES = ("operator", "approver", "auditor", "admin")   # admin: peers only (api/peer_routes)
 
 
 class TokenError(ValueError):

@@ -1,8 +1,9 @@
-"""REST API: datasets, jobs, models, PIR queries, audit, peers, health. Bearer tokens with roles
-(operator, approver, auditor); every call — refused ones included — is audited with its route
-template, status and the token's name (never bodies, query strings or data). Calls without a
-valid token (health polls, refusals) are rate-limited: a few entries per window, the rest
-counted in one summary entry (`yinji.node.repeats`)."""
+"""REST API: datasets, jobs, models, PIR queries, audit, peers, standing approvals, health.
+Bearer tokens with roles (operator, approver, auditor; admin only for changing peers,
+`peer_routes`); every call — refused ones included — is audited with its route template,
+status and the token's name (never bodies, query strings or data). Calls without a valid
+token (health polls, refusals) are rate-limited: a few entries per window, the rest counted in
+one summary entry (`yinji.node.repeats`)."""
 
 
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from yinji.node import identity
 from yinji.node.anchors import PAGE, heads
 from yinji.node.api.app_routes import add_app_routes
 from yinji.node.api.limits import BodyLimit
+from yinji.node.api.peer_routes import add_peer_routes
 from yinji.node.api.schemas import (
     AnchoredHead,
     AnchorRoundPublic,
@@ -41,6 +43,7 @@ from yinji.node.api.schemas import (
     TokenPublic,
     VerifyPublic,
 )
+from yinji.node.api.standing_routes import add_standing_routes
 from yinji.node.audit import ApiCallEvent
 from yinji.node.catalog import CatalogError, Dataset, PolicyRule
 from yinji.node.jobs import JobError
@@ -88,6 +91,7 @@ def create_app(node: Node) -> FastAPI:
 
     @app.middleware("http")
     async def audit_calls(request: Request, call_next):  # type: ignore[no-untyped-def]
+        await run_in_threadpool(node.sync_peers)   # peers added since (CLI) apply at once
         response = await call_next(request)
         route = request.scope.get("route")
         path = getattr(route, "path", None) or request.url.path[:200]
@@ -137,7 +141,7 @@ def create_app(node: Node) -> FastAPI:
                               for n in known_protocols()}}
 
     @app.get("/peers", response_model=list[PeerPublic])
-    def peers(_: Anyone) -> list[dict[str, Any]]:
+    def peers(_: Annotated[dict, Depends(require(*ANY, "admin"))]) -> list[dict[str, Any]]:
         return [{"name": p.name, "dataplane": p.dataplane, "fingerprint": p.fingerprint,
                  "signing_key": p.signing_key, "api": p.api, "pir": p.pir}
                 for p in sorted(node.cfg.peers.values(), key=lambda p: p.name)]
@@ -296,4 +300,6 @@ def create_app(node: Node) -> FastAPI:
         return "\n".join(node.audit.export_jsonl()) + "\n"
 
     add_app_routes(app, node, Anyone, Operator)
+    add_standing_routes(app, node, Anyone, Approver)
+    add_peer_routes(app, node, Annotated[dict, Depends(require("admin"))])
     return app
