@@ -222,7 +222,13 @@ class JobEngine:
             self._after_decision(job_id, approval)
         else:
             try:
-                self._send(spec["proposer"], {"type": "decision", "approval": approval})
+                reply = self._send(spec["proposer"], {"type": "decision", "approval": approval})
+                ended = reply.get("ended")
+                if isinstance(ended, dict) and ended.get("type") in ("rejected", "cancelled",
+                                                                     "expired", "failed"):
+                    # the job ended before our decision arrived (its notice may have reached
+                    # us before the proposal did): take the end as if it were the notice
+                    self._ended(spec["proposer"], ended, self._job(job_id))
             except Exception as exc:  # noqa: BLE001
                 self.fail(job_id, f"could not send the decision to {spec['proposer']}: {exc}")
             if decision == "reject":
@@ -350,6 +356,9 @@ class JobEngine:
                 if problem:
                     raise JobError(problem, 403)
                 self._record(a["record"], a["signature"], by=peer)
+                ended = self._end_notice(row)
+                if ended is not None:
+                    return {"ok": True, "ended": ended}
                 threading.Thread(target=self._after_decision_safe, args=(job_id, a),
                                  daemon=True).start()
             elif kind == "start":
@@ -361,27 +370,48 @@ class JobEngine:
                     self._launch(job_id)
                 elif self._job(job_id)["state"] != "approved":
                     raise JobError(f"job {job_id} is {self._job(job_id)['state']} here", 409)
-            elif kind == "rejected":
-                a = msg["approval"]
-                problem = self._verify(a["record"], a["signature"], row)
-                if problem or a["record"]["decision"] != "reject":
-                    raise JobError(problem or "not a rejection", 403)
-                self._record(a["record"], a["signature"], by=peer)
-                self._state(job_id, "rejected", ACTIVE,
-                            f"rejected by {a['record']['node']}: {a['record'].get('reason', '')}")
-            elif kind == "cancelled":
-                self._state(job_id, "cancelled", ACTIVE, f"cancelled by {peer}")
-                self._abort(job_id)
-            elif kind == "expired":
-                self._state(job_id, "expired", ("proposed",), f"the proposal expired at {peer}")
-            elif kind == "failed":
-                self._state(job_id, "failed", ACTIVE, f"failed at {peer}: {msg.get('reason', '')}")
-                self._abort(job_id)
+            elif kind in ("rejected", "cancelled", "expired", "failed"):
+                self._ended(peer, msg, row)
             else:
                 raise JobError(f"unknown message type {kind!r}")
         except JobError as exc:
             return {"ok": False, "error": str(exc)}
         return {"ok": True}
+
+    def _ended(self, peer: str, msg: dict[str, Any], row: dict[str, Any]) -> None:
+        """A participant's notice that the job ended (rejected, cancelled, expired, failed)."""
+        kind, job_id = msg["type"], row["id"]
+        if kind == "rejected":
+            a = msg["approval"]
+            problem = self._verify(a["record"], a["signature"], row)
+            if problem or a["record"]["decision"] != "reject":
+                raise JobError(problem or "not a rejection", 403)
+            self._record(a["record"], a["signature"], by=peer)
+            self._state(job_id, "rejected", ACTIVE,
+                        f"rejected by {a['record']['node']}: {a['record'].get('reason', '')}")
+        elif kind == "cancelled":
+            self._state(job_id, "cancelled", ACTIVE, f"cancelled by {peer}")
+            self._abort(job_id)
+        elif kind == "expired":
+            self._state(job_id, "expired", ("proposed",), f"the proposal expired at {peer}")
+        else:
+            self._state(job_id, "failed", ACTIVE, f"failed at {peer}: {msg.get('reason', '')}")
+            self._abort(job_id)
+
+    def _end_notice(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        """The notice that ended a job (as broadcast to the participants), or None if it has
+        not ended: the proposer's answer to a decision that arrives too late."""
+        state, job_id = row["state"], row["id"]
+        if state == "rejected":
+            rejections = [a for a in self.store.approvals(job_id) if a["decision"] == "reject"]
+            if rejections:
+                a = rejections[0]
+                return {"type": "rejected", "job_id": job_id,
+                        "approval": {"record": json.loads(a["record_json"]),
+                                     "signature": a["signature"]}}
+        if state in ("failed", "cancelled", "expired"):
+            return {"type": state, "job_id": job_id, "reason": (row["reason"] or "")[:500]}
+        return None
 
     def _policy_later(self, spec: dict[str, Any]) -> None:
         try:

@@ -1,0 +1,46 @@
+"""A job's end reaches every participant even when its notice is lost or overtakes the
+proposal (the notice is best effort): a decision sent to the proposer after the job ended is
+answered with the end, and the late node ends the job the same way."""
+
+import pytest
+
+from tests.node.governance_net import TRIO, agg_job, make_homes, start, wait_final
+
+
+@pytest.fixture
+def trio(tmp_path):
+    make_homes(tmp_path, TRIO, {n: [o for o in TRIO if o != n] for n in TRIO},
+               {"securities": [{"protocols": ["mpc.aggregate"]}]})
+    members = {n: start(tmp_path, n) for n in TRIO}
+    yield members
+    for m in members.values():
+        m.node.stop()
+
+
+def _drop_end_notices(member):
+    """This node never hears the proposer's end notices (as if they overtook the proposal)."""
+    original = member.node.jobs.handle
+
+    def handle(peer, msg):
+        if msg.get("type") in ("rejected", "failed", "cancelled", "expired"):
+            return {"ok": False, "error": "no such job yet"}
+        return original(peer, msg)
+    member.node.jobs.handle = handle
+
+
+@pytest.mark.parametrize("end", ["rejected", "cancelled"])
+def test_a_decision_after_the_end_learns_the_end(trio, end):
+    _drop_end_notices(trio["fund"])
+    job = trio["securities"].call("POST", "/jobs", json=agg_job(TRIO, ["securities"]),
+                                  expect=201)
+    if end == "rejected":
+        trio["futures"].call("POST", f"/jobs/{job['id']}/reject", role="approver",
+                             json={"reason": "not this quarter"})
+    else:
+        trio["securities"].call("POST", f"/jobs/{job['id']}/cancel")
+    assert trio["fund"].call("GET", f"/jobs/{job['id']}", role="auditor")["state"] == "proposed"
+    trio["fund"].call("POST", f"/jobs/{job['id']}/approve", role="approver")
+    views = wait_final(trio, job["id"], TRIO, timeout=30)
+    assert {v["state"] for v in views.values()} == {end}, views
+    if end == "rejected":
+        assert "not this quarter" in views["fund"]["reason"]
