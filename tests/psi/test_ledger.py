@@ -302,3 +302,28 @@ def test_repeated_query_reuses_no_dummy():
     # only real entries repeat (the stated leakage); dummies are fresh each time
     need = (40 - out[2][1]) // 2  # dummies per query
     assert len(real_again) == 20 - need
+
+
+def test_lookup_party_cannot_tell_which_companies_hold_a_client():
+    """A client held only by holder 0, asked 12 times: the slot of its matching tag in what
+    L receives varies (Q shuffles each client's P tags), so L learns the count only."""
+    rng = np.random.default_rng(16)
+    universe = ids(6, rng)
+    data = {h: (universe[1:] if h != "A" else universe, np.ones((5 + (h == "A"), K), np.int64))
+            for h in NAMES}
+
+    def body(party):
+        s, led = epoch(party, data, dummies=64)
+        slots = []
+        for _ in range(12):
+            view = record_received(party) if party.name == "C" else []
+            if party.name in ROLES.compute or party.name == "D":
+                ask(party, s, led, "D", [universe[0]])
+            for peer, m in view:
+                if peer == "D" and m.ndim == 3:  # the tags Q sends L
+                    w0 = m[0, :, 0]
+                    slots.append([j for j in range(4) if w0[j] in set(led.sorted_w0)])
+        return slots
+    slots = run_parties(body, names=NAMES)[2]
+    assert all(len(x) == 1 for x in slots) and len(slots) == 12
+    assert len({x[0] for x in slots}) > 1

@@ -27,7 +27,8 @@ Build (per epoch, `build`):
    dummies (tag 0).
 
 Query (per run, `lookup`): Q gets T_h(x) for each of its IDs and every holder h through the
-same chain with its own blind (K1, K2 see blinded points only) and sends them to L. L finds
+same chain with its own blind (K1, K2 see blinded points only) and sends them to L, each
+client's P tags in a fresh random order (so a matching slot does not name its holder). L finds
 each client's entries and sends K1 and K2, per client, exactly P = |H| positions: the
 matches padded with dummy positions never used before, sorted. The compute parties gather
 those rows of their shares: per client a (P, k) sharing whose rows sum to the client's group
@@ -47,7 +48,8 @@ Leakage:
 - L: the shuffled table of tags: distinct random-looking pseudonyms, which are dummies, and
   nothing else of the table (per-holder tags: no multiplicities). Per query: for each of
   the B·P tags Q sends, whether it matches an entry -- so per client the number of
-  companies that hold it -- and whether the same tag was asked before in the epoch. L holds
+  companies that hold it, not which (each client's tags arrive in random order) -- and
+  whether the same tag was asked before in the key period. L holds
   no tag of any ID it knows (its own tags are unblinded by K2), so none of this links to an
   ID unless L colludes with a holder or Q.
 - K1, K2: blinded points (uniform group elements), key fingerprints of their own keys;
@@ -74,6 +76,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from yinji.crypto import group
+from yinji.crypto.prg import Prg, fresh_seed
 from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
 from yinji.mpc.inputs import receive_input, receive_output, reveal_outside, send_input
@@ -458,7 +461,10 @@ def lookup(party: Party, ledger: Ledger, requester: str, ids: Sequence[object] |
         if me != k2n:
             answer = _points(party.channel(k2n).recv_array(), k2n, len(q_items))
         tags = _tags(group.mult_points(group.scalar_inverse(blind), answer, workers))
-        party.channel(lookup_name).send_array(tags.reshape(len(ids), p, WORDS))
+        tags = tags.reshape(len(ids), p, WORDS)
+        # shuffle each client's P tags: L must not learn WHICH companies hold it
+        order = np.argsort(Prg(fresh_seed()).uint64((len(ids), p)), axis=1)
+        party.channel(lookup_name).send_array(np.take_along_axis(tags, order[..., None], 1))
     if me not in roles.compute:
         return None
     if me == lookup_name:
