@@ -60,7 +60,7 @@ def net(tmp_path_factory):
         apis[name].call("POST", "/datasets", json={
             "id": "holdings", "kind": "csv", "location": "data/holdings.csv", "schema": SCHEMA,
             "policy": [{"columns": COLS, "protocols": [PROTOCOL]}]})
-    yield apis, tables, universe
+    yield apis, tables, universe, root
     for api in apis.values():
         api.close()
     stop_nodes(root)
@@ -74,7 +74,7 @@ def start(api, ids, **extra):
 
 
 def test_four_nodes_against_plaintext(net):
-    apis, tables, universe = net
+    apis, tables, universe, _ = net
     ids = [f" {x.lower()}" if i % 4 == 0 else x for i, x in enumerate(universe[:25])]
     ids.append("110101200001010000")  # nobody's client
     job_id = start(apis["offshore"], ids)["job"]["id"]
@@ -98,7 +98,7 @@ def test_four_nodes_against_plaintext(net):
 
 
 def test_refused_over_rest(net):
-    apis, _, universe = net
+    apis, _, universe, _ = net
     with pytest.raises(RuntimeError, match="422"):
         start(apis["fund"], [f"1101011990{i:08d}" for i in range(1001)])
     with pytest.raises(RuntimeError, match="must not be the lookup party"):
@@ -106,3 +106,20 @@ def test_refused_over_rest(net):
                                                          for n in FOUR},
                 "private": {"ids": universe[:1]}, "compute": ["fund", "futures", "offshore"]}
         apis["fund"].call("POST", f"/apps/{qi.APP.name}/runs", json=body)
+
+
+def test_demo_matches_plaintext(net, tmp_path):
+    """`make demo`'s run of this app (last here: it rewrites the companies' holdings)."""
+    from yinji.cli.apps_demo import run_apps
+    from yinji.node import app_runner
+
+    *_, root = net
+    app_runner.register(qi.APP)
+    lines: list[str] = []
+    try:
+        assert run_apps(root, tmp_path, out=lines.append, only=[qi.APP.name]), lines
+    finally:
+        app_runner.unregister(qi.APP.name)
+    assert any("matches the plaintext computation" in ln for ln in lines), lines
+    assert (tmp_path / qi.APP.name / "securities" / "clients.csv").is_file()
+    assert not (tmp_path / qi.APP.name / "fund").exists()

@@ -37,11 +37,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from yinji.apps.base import App, AppError, Column, Param, Report, Role, inputs_by_role
+from yinji.apps.base import (
+    App,
+    AppError,
+    Column,
+    DemoRun,
+    Param,
+    Report,
+    Role,
+    inputs_by_role,
+)
 from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
 from yinji.mpc.session import Session
@@ -413,6 +423,11 @@ class QualifiedInvestor(App):
         if me != requester:
             return None
         return self._report(asked, out, params)  # type: ignore[arg-type]
+
+    def demo(self, data: dict[str, Path], seed: int = 2026) -> DemoRun:
+        from yinji.apps.qualified_investor_demo import demo
+
+        return demo(self, data, seed)
 
     def _report(self, ids: list[str], out: np.ndarray, params: dict[str, Any]) -> Report:
         explain = bool(params.get("explain"))
