@@ -219,14 +219,17 @@ def test_lookup_party_never_holds_a_tag_of_its_own_clients():
     universe = ids(30, rng)
     data = holdings(rng, universe)
     leds = run_parties(lambda p: epoch(p, data)[1], names=NAMES)
-    k1, k2 = leds[0].key, leds[1].key
+    k1, k2, k3 = leds[0].key, leds[1].key, leds[2].key
     mine = lg.items(data["C"][0], 2)
-    points = group.mult_points(k2, group.mult_points(k1, group.hash_points(mine, lg.DOMAIN)))
-    true = {p[:lg.TAG_BYTES].tobytes() for p in points}
+    pre = group.mult_points(k2, group.mult_points(k1, group.hash_points(mine, lg.DOMAIN)))
+    final = {p[:lg.TAG_BYTES].tobytes() for p in group.mult_points(k3, pre)}
     held = set(leds[2].cache.values()) | set(leds[2].handles.values())
-    assert held and not held & true
-    # K2 holds them (under L's handles); it never sees the opened table
-    assert set(leds[1].handles.values()) == true
+    assert held and not held & final
+    # K2 holds them (under L's handles); it never sees the opened table ...
+    assert set(leds[1].handles.values()) == final
+    # ... and what a requester obtains for C's clients (k1·k2·H, without L's key) is not
+    # among them, so K2 asking (or helping a requester) cannot test C's membership
+    assert not {p[:lg.TAG_BYTES].tobytes() for p in pre} & final
 
 
 def _query_views(holders_of_x: dict[str, list[str]], dummies: int = 64):
@@ -305,8 +308,8 @@ def test_repeated_query_reuses_no_dummy():
 
 
 def test_lookup_party_cannot_tell_which_companies_hold_a_client():
-    """A client held only by holder 0, asked 12 times: the slot of its matching tag in what
-    L receives varies (Q shuffles each client's P tags), so L learns the count only."""
+    """A client held only by holder 0, asked 12 times: the slot of its matching point in
+    what L receives varies (Q shuffles each client's P points), so L learns the count only."""
     rng = np.random.default_rng(16)
     universe = ids(6, rng)
     data = {h: (universe[1:] if h != "A" else universe, np.ones((5 + (h == "A"), K), np.int64))
@@ -320,8 +323,8 @@ def test_lookup_party_cannot_tell_which_companies_hold_a_client():
             if party.name in ROLES.compute or party.name == "D":
                 ask(party, s, led, "D", [universe[0]])
             for peer, m in view:
-                if peer == "D" and m.ndim == 3:  # the tags Q sends L
-                    w0 = m[0, :, 0]
+                if peer == "D" and m.ndim == 3:  # the points Q sends L
+                    w0 = lg._tags(group.mult_points(led.key, m[0]))[:, 0]
                     slots.append([j for j in range(4) if w0[j] in set(led.sorted_w0)])
         return slots
     slots = run_parties(body, names=NAMES)[2]

@@ -5,20 +5,23 @@ shuffle-then-open-to-one pattern it reuses, turned into a lookup structure).
 
 Parties: the holders H (companies with rows (id, k value columns)), three compute parties
 C = [c0, c1, c2] (session order) and among them the lookup party L; the two others, K1 and
-K2 (in C's order), hold the OPRF keys k1, k2. A requester Q (Q != L) asks per run.
+K2 (in C's order). K1, K2 and L hold OPRF keys k1, k2, k3. A requester Q (Q != L) asks per
+run.
 
-Tags. The tag of ID x at holder h is T_h(x) = first 16 bytes of k1·k2·H(h ‖ norm(x)) on
-ristretto255 (H = hash-to-group, norm = yinji.psi.keys.normalize(kind="id")). Tags are per
-holder, so the opened table holds distinct pseudonyms and L cannot even see which entries
-belong to the same client.
+Tags. The pre-tag of ID x at holder h is k1·k2·H(h ‖ norm(x)) on ristretto255 (H =
+hash-to-group, norm = yinji.psi.keys.normalize(kind="id")); its tag T_h(x) is the first 16
+bytes of k3 times the pre-tag. Tags are per holder, so the opened table holds distinct
+pseudonyms and L cannot even see which entries belong to the same client. A requester only
+ever obtains pre-tags; only L can turn one into a tag.
 
 Build (per epoch, `build`):
-1. K1 and K2 send every holder a fingerprint of their keys (so a holder's tag cache from an
-   earlier build with the same keys can be reused: only new IDs go through the chain).
-2. Each holder h blinds b_h·H(h ‖ x) for its new IDs and sends them to K1; K1 multiplies by
-   k1 and passes them on to K2; K2 multiplies by k2 and returns them to h, which removes b_h.
-   For L's own rows K2 does the unblinding (L sends it 1/b_L; K2 caches the tags under
-   random per-row handles L chose), so L never holds a tag of its own clients.
+1. K1, K2 and L send every holder a fingerprint of their keys (so a holder's tag cache from
+   an earlier build with the same keys can be reused: only new IDs go through the chain).
+2. Each holder h blinds b_h·H(h ‖ x) for its new IDs and sends them to K1; K1, K2 and L in
+   turn multiply by their keys and L returns them to h, which removes b_h. L's own rows:
+   L multiplies by k3 itself first, K1 and K2 follow, and K2 does the unblinding (L sends it
+   1/b_L; K2 caches the tags under random per-row handles L chose), so L never holds a tag
+   of its own clients.
 3. Each holder secret-shares its rows [tag, values] into the compute parties (a member
    with `replicated.share`, an outside holder as an input party, `mpc.inputs`); L's tags
    are shared by K2. D dummy rows (tag 0, values 0) are appended; the table is shuffled
@@ -26,13 +29,20 @@ Build (per epoch, `build`):
    keep the shuffled value shares; L keeps the opened tags, indexed, and which rows are
    dummies (tag 0).
 
-Query (per run, `lookup`): Q gets T_h(x) for each of its IDs and every holder h through the
-same chain with its own blind (K1, K2 see blinded points only) and sends them to L, each
-client's P tags in a fresh random order (so a matching slot does not name its holder). L finds
-each client's entries and sends K1 and K2, per client, exactly P = |H| positions: the
-matches padded with dummy positions never used before, sorted. The compute parties gather
-those rows of their shares: per client a (P, k) sharing whose rows sum to the client's group
-totals. The caller computes on them in MPC and opens only its result (`open_result`).
+Query (per run, `lookup`): Q gets the pre-tags of each of its IDs at every holder h through
+K1 and K2 with its own blind (they see blinded points only) and sends them to L, each
+client's P points in a fresh random order (so a matching slot does not name its holder). L
+multiplies them by k3, finds each client's entries and sends K1 and K2, per client, exactly
+P = |H| positions: the matches padded with dummy positions never used before, sorted. The
+compute parties gather those rows of their shares: per client a (P, k) sharing whose rows
+sum to the client's group totals. The caller computes on them in MPC and opens only its
+result (`open_result`).
+
+Why L holds a third key: K2 unblinds L's rows, so it knows the tags of L's clients. With
+two keys a requester obtains exactly those tags for the IDs it names, so K2 asking (or
+telling a requester) would learn whether L holds a client. With k3 at L, what a requester
+obtains (pre-tags) never equals what K2 holds (tags), and neither can convert one into the
+other. Cost: one more group operation per ID in the build.
 
 Adversary model: semi-honest. K1, K2, L form an honest majority (no two collude); L colludes
 with no holder and not with Q. Holders and Q may otherwise collude with each other or with
@@ -46,24 +56,25 @@ Leakage:
   run were already checked in the epoch, and, for those, how many of their entries were
   looked up before (not whose they are). Rebuild the epoch to reset this.
 - L: the shuffled table of tags: distinct random-looking pseudonyms, which are dummies, and
-  nothing else of the table (per-holder tags: no multiplicities). Per query: for each of
-  the B·P tags Q sends, whether it matches an entry -- so per client the number of
-  companies that hold it, not which (each client's tags arrive in random order) -- and
-  whether the same tag was asked before in the key period. L holds
-  no tag of any ID it knows (its own tags are unblinded by K2), so none of this links to an
-  ID unless L colludes with a holder or Q.
-- K1, K2: blinded points (uniform group elements), key fingerprints of their own keys;
-  K2 also L's tags under random handles (pseudonyms of rows it cannot open: it never sees
-  the opened table).
+  nothing else of the table (per-holder tags: no multiplicities); the holders' blinded
+  batches (uniform points). Per query: for each of the B·P pre-tags Q sends, whether it
+  matches an entry -- so per client the number of companies that hold it, not which (each
+  client's points arrive in random order) -- and whether the same pre-tag was asked before
+  in the key period. L holds no tag or pre-tag of any ID it knows (its own tags are
+  unblinded by K2), so none of this links to an ID unless L colludes with a holder or Q.
+- K1, K2: blinded points (uniform group elements), key fingerprints; K2 also L's tags under
+  random handles (pseudonyms of rows it cannot open: it never sees the opened table, and
+  no requester can produce a tag to compare them with).
 - A holder: its own tags, the key fingerprints; nothing of any other holder.
-- Q: its own tags (T_h(x) of the IDs it asks) and the opened result, nothing else.
-Tags are kept per key period: the same client gets the same tags until K1 or K2 draws a
+- Q: the pre-tags of the IDs it asks and the opened result, nothing else.
+Tags are kept per key period: the same client gets the same tags until K1, K2 or L draws a
 new key (`previous=None`), so L can link repeated checks across epochs of one key period.
 False matches: probability about B·P·|table| / 2^128.
 
-Rounds: build 1 (fingerprints) + 3 chain hops + 1 sharing + 3 shuffle + 1 opening + 1
-status; lookup 3 chain hops + 1 (tags to L) + 1 (positions). Group operations per new ID:
-1 hash, 2 by its holder (blind, unblind), 1 each by K1 and K2.
+Rounds: build 1 (fingerprints) + 4 chain hops + 1 sharing + 3 shuffle + 1 opening + 1
+status; lookup 3 chain hops + 1 (points to L) + 1 (positions). Group operations per new
+ID: 1 hash, 2 by its holder (blind, unblind; L's: blind, k3), 1 each by K1, K2 and L (K2
+unblinds L's rows).
 """
 
 from __future__ import annotations
@@ -142,8 +153,8 @@ class Roles:
 class Ledger:
     """One party's state for an epoch (keep it between runs; pass it to `lookup`).
 
-    compute parties: `values` (shares of the shuffled (N, k) table); L: `tags` (N, 2) and
-    the index; K1, K2: `key`; holders: `cache` (item -> tag, or at L item -> handle) and,
+    compute parties: `values` (shares of the shuffled (N, k) table); L: the index of the
+    opened tags; K1, K2, L: `key`; holders: `cache` (item -> tag, or at L item -> handle) and,
     at K2, `handles` (L's handle -> tag), valid while `fingerprint` is unchanged."""
 
     roles: Roles
@@ -233,7 +244,7 @@ def build(party: Party, roles: Roles, ids: Sequence[object] | None = None,
     Holders pass their `ids` and integer `values` (n, k) (same k at every holder: each
     holder fills its own columns and zeros elsewhere); compute parties pass their `session`
     (over `roles.compute`). `previous`: this party's ledger of an earlier epoch, to keep the
-    keys (K1, K2) and tag caches (holders), so only new IDs go through the OPRF chain."""
+    keys (K1, K2, L) and tag caches (holders), so only new IDs go through the OPRF chain."""
     me = party.name
     is_holder = me in roles.holders
     if is_holder and ids is None:
@@ -245,25 +256,24 @@ def build(party: Party, roles: Roles, ids: Sequence[object] | None = None,
     if not 0 <= dummies <= 1 << 24:
         raise LedgerError(f"dummies must be in 0..{1 << 24}, got {dummies}")
     k1n, k2n = roles.keyholders
+    keyed = (k1n, k2n, roles.lookup)
     keep = previous if previous is not None and previous.roles == roles else None
     led = Ledger(roles, me)
-    if me in (k1n, k2n):
+    fps = {}
+    if me in keyed:
         led.key = keep.key if keep is not None and keep.key else group.random_scalar()
-        fp = _fingerprint(led.key)
+        fps[me] = _fingerprint(led.key)
         for h in roles.holders:
             if h != me:
-                party.channel(h).send_bytes(fp)
-        fps = {me: fp}
-    else:
-        fps = {}
+                party.channel(h).send_bytes(fps[me])
     if is_holder:
-        for kh in (k1n, k2n):
+        for kh in keyed:
             if kh != me:
                 got = party.channel(kh).recv_bytes()
                 if not isinstance(got, bytes) or len(got) != 16:
                     raise LedgerError(f"{kh} sent a malformed key fingerprint")
                 fps[kh] = got
-        led.fingerprint = fps[k1n] + fps[k2n]
+        led.fingerprint = b"".join(fps[k] for k in keyed)
         if keep is not None and keep.fingerprint == led.fingerprint:
             led.cache = keep.cache
     if me == k2n and keep is not None and keep.key == led.key:
@@ -281,7 +291,10 @@ def build(party: Party, roles: Roles, ids: Sequence[object] | None = None,
 
 def _build_chain(party: Party, roles: Roles, led: Ledger, my_items: list[bytes] | None,
                  workers: int | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Steps 1-2: (this holder's tags in row order, L's tags at K2)."""
+    """Step 2: (this holder's tags in row order, L's tags at K2).
+
+    A holder's new points go h -> K1 -> K2 -> L -> h (each applies its key; h unblinds).
+    L's own: L applies k3 itself before K1 and K2, and K2 unblinds them (L sends 1/b)."""
     me = party.name
     k1n, k2n, lookup = *roles.keyholders, roles.lookup
     blinded = blind = None
@@ -297,6 +310,8 @@ def _build_chain(party: Party, roles: Roles, led: Ledger, my_items: list[bytes] 
             new = [i for i, it in enumerate(my_items) if it not in led.cache]
         blind = group.random_scalar()
         blinded = group.hash_and_mult_points(blind, [my_items[i] for i in new], DOMAIN, workers)
+        if me == lookup:
+            blinded = group.mult_points(led.key, blinded, workers)  # type: ignore[arg-type]
         if me != k1n:
             party.channel(k1n).send_array(blinded)
         if me == lookup:
@@ -304,7 +319,6 @@ def _build_chain(party: Party, roles: Roles, led: Ledger, my_items: list[bytes] 
             ch.send_bytes(group.scalar_inverse(blind))
             ch.send_array(handles)
     l_tags = None
-    own = None
     if me == k1n:
         for h in roles.holders:
             got = blinded if h == me else _points(party.channel(h).recv_array(), h)
@@ -312,15 +326,19 @@ def _build_chain(party: Party, roles: Roles, led: Ledger, my_items: list[bytes] 
     elif me == k2n:
         for h in roles.holders:
             out = _mult(led.key, _points(party.channel(k1n).recv_array(), k1n), k1n, workers)  # type: ignore[arg-type]
-            if h == me:
-                own = out
-            elif h == lookup:
+            if h == lookup:
                 l_tags = _lookup_tags(party, led, out, workers)
             else:
+                party.channel(lookup).send_array(out)
+    elif me == lookup:
+        src = party.channel(k2n)
+        for h in roles.holders:
+            if h != lookup:
+                out = _mult(led.key, _points(src.recv_array(), k2n), k2n, workers)  # type: ignore[arg-type]
                 party.channel(h).send_array(out)
     if my_items is None or me == lookup:
         return None, l_tags
-    answer = own if me == k2n else _points(party.channel(k2n).recv_array(), k2n, len(new))
+    answer = _points(party.channel(lookup).recv_array(), lookup, len(new))
     fresh = _tags(group.mult_points(group.scalar_inverse(blind), answer, workers))  # type: ignore[arg-type]
     for j, i in enumerate(new):
         led.cache[my_items[i]] = fresh[j].tobytes()
@@ -460,15 +478,15 @@ def lookup(party: Party, ledger: Ledger, requester: str, ids: Sequence[object] |
     if me == requester:
         if me != k2n:
             answer = _points(party.channel(k2n).recv_array(), k2n, len(q_items))
-        tags = _tags(group.mult_points(group.scalar_inverse(blind), answer, workers))
-        tags = tags.reshape(len(ids), p, WORDS)
-        # shuffle each client's P tags: L must not learn WHICH companies hold it
+        pre = group.mult_points(group.scalar_inverse(blind), answer, workers)
+        pre = pre.reshape(len(ids), p, group.POINT_BYTES)
+        # shuffle each client's P points: L must not learn WHICH companies hold it
         order = np.argsort(Prg(fresh_seed()).uint64((len(ids), p)), axis=1)
-        party.channel(lookup_name).send_array(np.take_along_axis(tags, order[..., None], 1))
+        party.channel(lookup_name).send_array(np.take_along_axis(pre, order[..., None], 1))
     if me not in roles.compute:
         return None
     if me == lookup_name:
-        positions = _positions(party, ledger, requester)
+        positions = _positions(party, ledger, requester, workers)
     else:
         positions = party.channel(lookup_name).recv_array()
         if positions.shape == (0, 1):
@@ -480,17 +498,22 @@ def lookup(party: Party, ledger: Ledger, requester: str, ids: Sequence[object] |
     return ledger.values[0][positions], ledger.values[1][positions]
 
 
-def _positions(party: Party, led: Ledger, requester: str) -> np.ndarray:
-    """L: P positions per client (matches + unused dummies, sorted) to K1 and K2."""
+def _positions(party: Party, led: Ledger, requester: str, workers: int | None) -> np.ndarray:
+    """L: apply k3 to Q's points, then P positions per client (matches + unused dummies,
+    sorted) to K1 and K2."""
     p = led.roles.width
-    tags = party.channel(requester).recv_array()
+    pre = party.channel(requester).recv_array()
     others = [c for c in led.roles.compute if c != led.roles.lookup]
     problem = ""
-    if tags.dtype != np.uint64 or tags.ndim != 3 or tags.shape[1:] != (p, WORDS) \
-            or not len(tags):
-        problem = f"{requester} sent malformed tags"
-    elif ((tags[..., 0] == 0) & (tags[..., 1] == 0)).any():
-        problem = f"{requester} sent a zero tag"
+    if pre.dtype != np.uint8 or pre.ndim != 3 or pre.shape[1:] != (p, group.POINT_BYTES) \
+            or not len(pre):
+        problem = f"{requester} sent malformed points"
+    else:
+        try:
+            tags = _tags(group.mult_points(led.key, pre.reshape(-1, group.POINT_BYTES),  # type: ignore[arg-type]
+                                           workers)).reshape(len(pre), p, WORDS)
+        except group.InvalidPoint:
+            problem = f"{requester} sent points that are not group elements"
     if not problem:
         flat = tags.reshape(-1, WORDS)
         at = np.searchsorted(led.sorted_w0, flat[:, 0])
