@@ -268,6 +268,15 @@ def plaintext(holdings: dict[str, dict[str, Any]], ids: list[str], params: dict[
 # ----------------------------------------------------------------------------- the app
 
 
+def _digest(ids: list[str] | None, rows: np.ndarray | None, dummies: int) -> str:
+    """What this node's cached ledger was built from (its own data only)."""
+    h = hashlib.sha256(str(dummies).encode())
+    if ids is not None and rows is not None:
+        h.update("\x1f".join(ids).encode("utf-8"))
+        h.update(np.ascontiguousarray(rows).tobytes())
+    return h.hexdigest()
+
+
 class _Epochs:
     """Each node's ledgers between runs (node memory): key -> (input digest, Ledger)."""
 
@@ -383,8 +392,7 @@ class QualifiedInvestor(App):
         today = dt.datetime.now(dt.UTC).date()
         cols = inputs_by_role(ctx, self)
         ids, rows = ledger_rows(cols, today) if cols is not None else (None, None)
-        digest = hashlib.sha256(repr((ids, None if rows is None else rows.tobytes(),
-                                      params["dummies"])).encode()).hexdigest()
+        digest = _digest(ids, rows, int(params["dummies"]))
         key = (str(ctx.home), me, roles, today.isoformat())
         s = Session(party, roles.compute) if me in roles.compute else None
 
