@@ -221,6 +221,9 @@ def test_refusals():
     spec = make_spec({}, "fund", ids)
     spec["recipients"] = ["fund", "futures"]
     assert any("only recipient" in p for p in qi.APP.validate(spec))
+    spec = make_spec({}, "fund", ids)
+    spec["proposer"] = "futures"
+    assert any("must be the proposer" in p for p in qi.APP.validate(spec))
 
 
 def test_bad_rows_are_refused_naming_the_row():

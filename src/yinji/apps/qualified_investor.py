@@ -368,6 +368,8 @@ class QualifiedInvestor(App):
             return problems
         if not p.get("requester") or spec.get("recipients") != [p["requester"]]:
             problems.append("the requester must be the only recipient")
+        elif spec.get("proposer", p["requester"]) != p["requester"]:
+            problems.append("the requester must be the proposer (it holds the IDs)")
         if not isinstance(p.get("batch_size"), int):
             problems.append("parameter 'batch_size' is missing (set from the private input)")
         if problems:
