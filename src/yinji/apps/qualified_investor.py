@@ -18,7 +18,8 @@ the rates fixed in the approved parameters (4 decimals, as CFETS quotes them), i
 
 Pipeline: the epoch's ledger (yinji.psi.ledger: every company's rows, as value columns per
 currency, shared into the three compute parties under per-holder OPRF tags), built by the
-first run of the day and reused while every company's data are unchanged; a lookup of Q's
+first run of a key period (`key_days`, default 1 day) and reused while every company's data
+are unchanged (rebuilt incrementally otherwise); a lookup of Q's
 IDs; per client sums and maxima, converted, compared with the thresholds in MPC
 (yinji.mpc.compare); only the result is opened, to Q.
 
@@ -317,6 +318,9 @@ class QualifiedInvestor(App):
         Param("batch_size", "int", None, 1, MAX_BATCH, help="set from the private input"),
         Param("requester", "str", None, help="set to the proposer"),
         Param("dummies", "int", 32_000, 0, 1_000_000, help="padding rows per epoch"),
+        Param("key_days", "int", 1, 1, 31, help="key period in days: the ledger and its OPRF "
+              "keys are kept this long (a rebuild after a data change is incremental); "
+              "the lookup party can link repeated checks of a client within it"),
     )
     takes_private = "ids: the ID numbers to check (1..1000)"
 
@@ -395,7 +399,8 @@ class QualifiedInvestor(App):
         cols = inputs_by_role(ctx, self)
         ids, rows = ledger_rows(cols, today) if cols is not None else (None, None)
         digest = _digest(ids, rows, int(params["dummies"]))
-        key = (str(ctx.home), me, roles, today.isoformat())
+        period = today.toordinal() // int(params.get("key_days", 1))
+        key = (str(ctx.home), me, roles, period)
         s = Session(party, roles.compute) if me in roles.compute else None
 
         with EPOCHS.lock:
