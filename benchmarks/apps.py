@@ -9,8 +9,9 @@ the requester. All four run in ONE process on the in-memory network (threads; no
 the numbers are protocol CPU and memory traffic on this machine's 2 cores, not a network.
 Printed: the daily build (OPRF chain over every ID, sharing, shuffle, opening to L), then per
 batch size the run time (OPRF for the batch, lookup, rules in MPC, opening to the requester),
-run after the build on the cached ledger, as the app does. `--chain-rate` measures the
-group operations alone (hash + 4 scalar multiplications per ID) to extrapolate the build.
+run after the build on the cached ledger, as the app does; with `--grow` an incremental
+rebuild (same keys, only the new IDs through the chain; sharing and shuffle redone). `--chain-rate` measures the
+group operations alone (hash + 5 scalar multiplications per ID) to extrapolate the build.
 """
 
 from __future__ import annotations
@@ -45,20 +46,22 @@ def holdings(n: int, seed: int) -> dict[str, tuple[list[str], np.ndarray]]:
     return out
 
 
-def chain_rate(n: int) -> float:
-    """Seconds per ID for the OPRF chain's group operations (hash + 4 multiplications)."""
+def chain_rate(n: int) -> tuple[float, float]:
+    """Wall and CPU seconds per ID for the build's group operations (hash + 5
+    multiplications: blind, k1, k2, k3, unblind)."""
     from yinji.crypto import group
 
     items = [f"{i:018d}".encode() for i in range(n)]
     r = group.random_scalar()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     pts = group.hash_and_mult_points(r, items, b"bench")
-    for _ in range(3):
+    for _ in range(4):
         pts = group.mult_points(r, pts)
-    return (time.perf_counter() - t) / n
+    return (time.perf_counter() - t) / n, (time.process_time() - c) / n
 
 
-def qualified_investor(clients: int, batches: list[int], dummies: int) -> None:
+def qualified_investor(clients: int, batches: list[int], dummies: int,
+                       grow: float = 0.0) -> None:
     from yinji.apps import qualified_investor as qi
     from yinji.mpc.session import Session
     from yinji.psi import ledger as lg
@@ -74,6 +77,9 @@ def qualified_investor(clients: int, batches: list[int], dummies: int) -> None:
     rng = np.random.default_rng(2)
     asks = [list(rng.choice(universe, b, replace=False)) for b in batches]
     marks: dict[str, list[float]] = {}
+    new = max(1, int(clients * grow / 100)) if grow else 0
+    more = holdings(new, 3) if grow else {}
+    extra = {n: (more[n][0], more[n][1]) for n in FOUR} if grow else {}
 
     cpu: list[float] = []
 
@@ -101,6 +107,13 @@ def qualified_investor(clients: int, batches: list[int], dummies: int) -> None:
             barrier.wait()
             if out is not None:
                 assert out.shape == (len(ask),)
+        if grow:
+            barrier.wait()
+            t0 = time.perf_counter()
+            lg.build(party, roles, ids + extra[me][0], np.vstack([vals, extra[me][1]]),
+                     session=s, previous=led, dummies=dummies)
+            mine.append(time.perf_counter() - t0)
+            barrier.wait()
         marks[me] = mine
         return None
 
@@ -113,6 +126,10 @@ def qualified_investor(clients: int, batches: list[int], dummies: int) -> None:
     for i, b in enumerate(batches):
         print(f"batch {b:>5}: {marks['offshore'][i + 1]:.2f} s wall (requester, after the "
               f"build), {cpu[2 + 2 * i] - cpu[1 + 2 * i]:.2f} s CPU")
+    if grow:
+        inc = max(m[-1] for m in marks.values())
+        print(f"incremental rebuild (+{new:,} new clients per company, same keys): {inc:.1f} s "
+              f"wall, {cpu[-1] - cpu[-2]:.1f} s CPU")
     print(f"peak RSS of the one process (all four parties): {rss:,.0f} MiB")
 
 
@@ -122,15 +139,18 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=100_000)
     ap.add_argument("--batch", type=int, nargs="+", default=[1, 1000])
     ap.add_argument("--dummies", type=int, default=32_000)
+    ap.add_argument("--grow", type=float, default=0.0, metavar="PCT",
+                    help="then add PCT%% new clients per company and rebuild incrementally")
     ap.add_argument("--chain-rate", type=int, default=0, metavar="N",
                     help="also time the group operations of N IDs and extrapolate the "
                          "build's chain to 4 x 10^6 IDs")
     a = ap.parse_args()
     if a.chain_rate:
-        per = chain_rate(a.chain_rate)
-        print(f"chain: {per * 1e6:.0f} us of group operations per ID (2 cores); "
-              f"4 x 10^6 IDs: {per * 4e6:.0f} s")
-    qualified_investor(a.clients, a.batch, a.dummies)
+        wall, cpu = chain_rate(a.chain_rate)
+        print(f"chain: {wall * 1e6:.0f} us wall, {cpu * 1e6:.0f} us CPU of group operations "
+              f"per ID; 4 x 10^6 IDs: {cpu * 4e6:.0f} CPU-s, {cpu * 4e6 / 2:.0f} s on 2 "
+              "free cores")
+    qualified_investor(a.clients, a.batch, a.dummies, a.grow)
 
 
 if __name__ == "__main__":
