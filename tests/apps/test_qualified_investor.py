@@ -237,5 +237,6 @@ def test_bad_rows_are_refused_naming_the_row():
                           ("first_account_date", "2999-01-01", "between 1900 and today"),
                           ("first_account_date", "soon", "neither a date")):
         row = {**base, "currency": ["HKD"], col: [bad]}
-        with pytest.raises(AppError, match=msg):
+        with pytest.raises(AppError, match=f"row 1: {col}.*{msg}") as err:
             qi.ledger_rows(row, TODAY)
+        assert str(bad) not in str(err.value)  # a failed run's reason reaches the others

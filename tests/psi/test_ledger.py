@@ -137,7 +137,7 @@ def test_requests_refused():
     data = holdings(rng, universe)
     x = universe[0]
     out = _refused(data, "D", [x, f" {x.lower()} "], lg.DuplicateIds)
-    assert "duplicate ID" in str(out[3])
+    assert "duplicate ID at entries 0 and 1" in str(out[3]) and x not in str(out[3])
     out = _refused(data, "D", [], lg.LedgerError)
     assert "empty batch" in str(out[3])
     out = _refused(data, "D", [x, ""], lg.LedgerError)
@@ -163,6 +163,7 @@ def test_duplicate_ids_at_a_holder_are_refused():
     data["D"] = (["110101199001011234", " 110101199001011234"], np.zeros((2, K), np.int64))
     out = run_parties(catching(lambda p: epoch(p, data)), names=NAMES)
     assert isinstance(out[3], lg.DuplicateIds) and "D's IDs" in str(out[3])
+    assert "110101199001011234" not in str(out[3])  # reasons reach the other parties
 
 
 def test_holders_must_agree_on_columns():

@@ -97,10 +97,10 @@ def _amount(value: object, row: int, name: str, signed: bool = False) -> int:
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise AppError(f"row {row}: {name} {value!r} is not a number") from None
+        raise AppError(f"row {row}: {name} is not a number") from None
     if v != v or abs(v) > MAX_AMOUNT or (v < 0 and not signed):
         raise AppError(f"row {row}: {name} must be a {'' if signed else 'non-negative '}"
-                       f"amount of at most {MAX_AMOUNT:.0e}, got {value!r}")
+                       f"amount of at most {MAX_AMOUNT:.0e}")
     return round(v * 100)
 
 
@@ -126,13 +126,13 @@ def _first_day(value: object, row: int, today: dt.date) -> int:
             try:
                 years = float(s)
             except ValueError:
-                raise AppError(f"row {row}: first_account_date {value!r} is neither a date "
+                raise AppError(f"row {row}: first_account_date is neither a date "
                                "(YYYY-MM-DD) nor a number of years") from None
             if not 0 <= years <= 100:
                 raise AppError(f"row {row}: years of experience must be in 0..100")
             day = today - dt.timedelta(days=round(years * 365.25))
     if day > today or day.year < 1900:
-        raise AppError(f"row {row}: first account date {day} is not between 1900 and today")
+        raise AppError(f"row {row}: first_account_date is not between 1900 and today")
     return (day - dt.date(1970, 1, 1)).days + 1
 
 
@@ -168,7 +168,8 @@ def _amounts(column: Any, name: str, signed: bool) -> np.ndarray:
 def ledger_rows(cols: dict[str, Any], today: dt.date) -> tuple[list[str], np.ndarray]:
     """One company's holdings as the ledger's (n, K) integer columns: per field and currency
     the amount in cents, and DAY_BIAS - first-account day (0: none). Refuses bad rows,
-    naming the first."""
+    naming the first (by row and column: a failed run's reason reaches the other companies,
+    so no value is echoed)."""
     ids = [("" if v is None else str(v)) for v in cols["id_no"]]
     n = len(ids)
     out = np.zeros((n, K), np.int64)

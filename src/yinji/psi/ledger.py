@@ -189,11 +189,12 @@ def items(ids: Sequence[object], holder: int, what: str = "IDs") -> list[bytes]:
         if not n:
             raise LedgerError(f"{what}: entry {i} is empty")
     if len(set(norm)) != len(norm):
-        seen: set[str] = set()
-        for n in norm:
-            if n in seen:
-                raise DuplicateIds(f"{what}: duplicate ID {n!r} (after normalisation)")
-            seen.add(n)
+        seen: dict[str, int] = {}
+        for i, n in enumerate(norm):
+            if n in seen:  # positions only: a failed job's reason reaches the other parties
+                raise DuplicateIds(f"{what}: duplicate ID at entries {seen[n]} and {i} "
+                                   "(after normalisation)")
+            seen[n] = i
     prefix = holder.to_bytes(2, "big")
     return [prefix + n.encode("utf-8") for n in norm]
 
