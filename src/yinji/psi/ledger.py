@@ -442,7 +442,11 @@ def lookup(party: Party, ledger: Ledger, requester: str, ids: Sequence[object] |
     to each compute party the (B, P, k) shares of the P rows per client (in Q's order; rows
     of companies that do not hold the client and padding rows are zero), None to Q if it is
     not a compute party. Refuses an empty batch, duplicates, more than `max_batch` IDs, and
-    L as the requester."""
+    L as the requester.
+
+    Per-row results for a holder: the holder asks for its own IDs in its row order (as Q),
+    so result i belongs to its row i (batches of `max_batch`). L cannot ask: pick as L a
+    compute party that needs no per-row results."""
     roles, me = ledger.roles, party.name
     k1n, k2n, lookup_name = *roles.keyholders, roles.lookup
     if requester == lookup_name:
