@@ -240,3 +240,16 @@ def test_bad_rows_are_refused_naming_the_row():
         with pytest.raises(AppError, match=f"row 1: {col}.*{msg}") as err:
             qi.ledger_rows(row, TODAY)
         assert str(bad) not in str(err.value)  # a failed run's reason reaches the others
+
+
+def test_used_up_padding_rows_make_the_next_run_rebuild(tmp_path):
+    rng = np.random.default_rng(24)
+    universe = client_ids(10, rng)
+    data = holdings(rng, universe)
+    unknown = client_ids(2, rng)  # held by nobody: 4 padding rows each
+    spec = make_spec({"dummies": 0}, "securities", unknown)
+    first, _, stages = run_app(spec, data, unknown, tmp_path)
+    assert "building the epoch's ledger" in stages["fund"]
+    second, _, stages = run_app(spec, data, unknown, tmp_path)
+    assert all("building the epoch's ledger" in stages[n] for n in FOUR)  # L said: used up
+    assert [r[1] for r in second.tables["clients"]["rows"]] == ["no", "no"]

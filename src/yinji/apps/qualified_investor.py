@@ -421,7 +421,7 @@ class QualifiedInvestor(App):
             ctx.progress(0.1, "building the epoch's ledger")
             previous = cached[1] if cached is not None else None
             led = lg.build(party, roles, ids, rows, session=s, previous=previous,
-                           dummies=int(params["dummies"]))
+                           dummies=max(int(params["dummies"]), need))
             with EPOCHS.lock:
                 EPOCHS.items = {k: v for k, v in EPOCHS.items.items() if k[:3] != key[:3]}
                 EPOCHS.items[key] = (digest, led)
