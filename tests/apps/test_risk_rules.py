@@ -4,11 +4,13 @@ import pytest
 from yinji.apps.risk_rules import (
     MAX_AMOUNT_FEN,
     Thresholds,
-    counts_by_company,
     flags,
     layout,
+    packed,
     plain_counts,
     plain_flags,
+    rule_counts,
+    unpack,
 )
 from yinji.mpc import SharedTensor
 from yinji.testing.mpc import run_mpc
@@ -22,25 +24,25 @@ def in_mpc(x: np.ndarray, t: Thresholds, k: int = K):
         xs = SharedTensor.share(s, x if s.rank == 0 else None, 0, frac_bits=0,
                                 shape=x.shape)
         bits = flags(xs, k, t)
-        counts = counts_by_company(bits, xs[:, 2 + k:])
-        return bits.reveal(), counts.reveal()
+        codes = packed(bits).reveal()
+        np.testing.assert_array_equal(unpack(codes), bits.reveal())
+        return bits.reveal(), rule_counts(bits).reveal()
 
     return run_mpc(prog)[0]
 
 
 def random_clients(rng, n, k=K, scale=10**9):
-    """Figures of n clients: each held by 1..k companies, some zeros, some near thresholds."""
+    """Figures of n clients: each held by 1..k companies, some zeros."""
     present = rng.random((n, k)) < 0.5
     present[np.arange(n), rng.integers(0, k, n)] = True
     exposure = rng.integers(0, scale, (n, k)) * present * (rng.random((n, k)) < 0.7)
     assets = rng.integers(0, scale, (n, k)).sum(axis=1) * (rng.random(n) < 0.95)
     prior = (assets * rng.uniform(0.5, 2.5, n)).astype(np.int64) * (rng.random(n) < 0.9)
-    return np.column_stack([assets, prior, exposure, present]).astype(np.int64)
+    return np.column_stack([assets, prior, exposure]).astype(np.int64)
 
 
 def test_layout_names_every_column():
-    assert layout(2) == ["assets", "prior_assets", "exposure_0", "exposure_1",
-                         "present_0", "present_1"]
+    assert layout(2) == ["assets", "prior_assets", "exposure_0", "exposure_1"]
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -54,25 +56,25 @@ def test_rules_match_plaintext_on_random_clients(seed):
     assert (truth.sum(axis=0) < len(x)).all()
     bits, counts = in_mpc(x, t)
     np.testing.assert_array_equal(bits, truth)
-    np.testing.assert_array_equal(counts, plain_counts(truth, x[:, 2 + K:]))
+    np.testing.assert_array_equal(counts, plain_counts(truth))
 
 
 def test_edges_exactly_at_thresholds_and_degenerate_clients():
     t = Thresholds(leverage=800, concentration=900, concentration_min=1000, drop=300,
                    min_assets=1000)
     rows = [
-        # assets, prior, e0..e3, present0..3
-        [0, 0, 0, 0, 0, 0, 1, 0, 0, 0],             # nothing at all: no flag
-        [0, 0, 5, 0, 0, 0, 1, 0, 0, 0],             # exposure, zero assets: LEV (and CONC no: E < min)
-        [1000, 1000, 800, 0, 0, 0, 1, 0, 0, 0],     # exactly 0.8: not LEV; CONC 100 % of 800 < min
-        [1000, 1000, 801, 0, 0, 0, 1, 0, 0, 0],     # above 0.8: LEV
-        [10**6, 10**6, 900, 100, 0, 0, 1, 1, 0, 0], # exactly 90 %: not CONC
-        [10**6, 10**6, 901, 99, 0, 0, 1, 1, 0, 0],  # 90.1 %: CONC
-        [700, 1000, 0, 0, 0, 0, 0, 0, 1, 0],        # exactly 30 % drop: not DROP
-        [699, 1000, 0, 0, 0, 0, 0, 0, 1, 0],        # 30.1 % drop: DROP
-        [0, 999, 0, 0, 0, 0, 0, 0, 0, 1],           # prior below min_assets: no DROP
-        [5, 1000, 0, 0, 0, 0, 0, 0, 0, 1],          # DROP
-        [2000, 1000, 0, 0, 0, 0, 0, 0, 0, 1],       # assets rose: nothing
+        # assets, prior, e0..e3
+        [0, 0, 0, 0, 0, 0],             # nothing at all: no flag
+        [0, 0, 5, 0, 0, 0],             # exposure, zero assets: LEV (and CONC no: E < min)
+        [1000, 1000, 800, 0, 0, 0],     # exactly 0.8: not LEV; CONC 100 % of 800 < min
+        [1000, 1000, 801, 0, 0, 0],     # above 0.8: LEV
+        [10**6, 10**6, 900, 100, 0, 0], # exactly 90 %: not CONC
+        [10**6, 10**6, 901, 99, 0, 0],  # 90.1 %: CONC
+        [700, 1000, 0, 0, 0, 0],        # exactly 30 % drop: not DROP
+        [699, 1000, 0, 0, 0, 0],        # 30.1 % drop: DROP
+        [0, 999, 0, 0, 0, 0],           # prior below min_assets: no DROP
+        [5, 1000, 0, 0, 0, 0],          # DROP
+        [2000, 1000, 0, 0, 0, 0],       # assets rose: nothing
     ]
     x = np.array(rows, dtype=np.int64)
     expected = [[0, 0, 0], [1, 0, 0], [0, 0, 0], [1, 0, 0], [0, 0, 0], [0, 1, 0],
@@ -80,7 +82,7 @@ def test_edges_exactly_at_thresholds_and_degenerate_clients():
     np.testing.assert_array_equal(plain_flags(x, K, t), expected)
     bits, counts = in_mpc(x, t)
     np.testing.assert_array_equal(bits, expected)
-    np.testing.assert_array_equal(counts, plain_counts(np.array(expected), x[:, 2 + K:]))
+    np.testing.assert_array_equal(counts, plain_counts(np.array(expected)))
 
 
 def test_huge_values_compare_exactly():
@@ -88,27 +90,27 @@ def test_huge_values_compare_exactly():
     top = MAX_AMOUNT_FEN
     t = Thresholds(leverage=10_000, concentration=1000, concentration_min=0, drop=0,
                    min_assets=0)
-    x = np.array([[top * 4, top * 4, top, top, top, top, 1, 1, 1, 1],          # E = 1.0 * A
-                  [top * 4 - 1, top * 4, top, top, top, top, 1, 1, 1, 1],      # 1 fen drop
-                  [0, 0, top, top, top, top, 1, 1, 1, 1]], dtype=np.int64)
+    x = np.array([[top * 4, top * 4, top, top, top, top],          # E = A, no drop
+                  [top * 4 - 1, top * 4, top, top, top, top],      # 1 fen drop
+                  [0, 0, top, top, top, top]], dtype=np.int64)     # no assets at all
     expected = plain_flags(x, K, t)
     np.testing.assert_array_equal(expected, [[0, 0, 0], [0, 0, 1], [1, 0, 0]])
     np.testing.assert_array_equal(in_mpc(x, t)[0], expected)
 
 
 def test_one_client_and_one_company():
-    x = np.array([[100, 100, 90, 1]], dtype=np.int64)
+    x = np.array([[100, 100, 90]], dtype=np.int64)
     t = Thresholds(concentration_min=0)
     bits, counts = in_mpc(x, t, k=1)
     np.testing.assert_array_equal(bits, [[1, 1, 0]])
-    np.testing.assert_array_equal(counts, [[1, 1, 0, 1]])
+    np.testing.assert_array_equal(counts, [1, 1, 0, 1])
 
 
 def test_bad_figures_and_thresholds_refused():
     with pytest.raises(ValueError, match="negative"):
-        plain_flags(np.array([[1, -1, 0, 1]]), 1, Thresholds())
+        plain_flags(np.array([[1, -1, 0]]), 1, Thresholds())
     with pytest.raises(ValueError, match="exactly"):
-        plain_flags(np.array([[MAX_AMOUNT_FEN + 1, 0, 0, 1]]), 1, Thresholds())
+        plain_flags(np.array([[MAX_AMOUNT_FEN + 1, 0, 0]]), 1, Thresholds())
     with pytest.raises(ValueError, match="concentration"):
         Thresholds(concentration=400)
     with pytest.raises(ValueError, match="leverage"):

@@ -4,12 +4,12 @@ clear (the plaintext twin the tests and the demo compare with).
 Per client the compute parties hold, as integer shares (frac_bits = 0, amounts in fen = CNY
 0.01), the vector laid out by `layout(K)` for the K companies of a run:
 
-    assets, prior_assets, exposure_0 .. exposure_{K-1}, present_0 .. present_{K-1}
+    assets, prior_assets, exposure_0 .. exposure_{K-1}
 
 assets and prior_assets are group sums; exposure_c is company c's exposure to the client
-(the sum of its exposure columns, FX-converted); present_c is 1 if company c holds the
-client. Each company's entry for a client fills its own exposure_c and present_c and zeros
-elsewhere, so summing a client's entries gives this vector (`yinji.psi.ledger`).
+(the sum of its exposure columns, FX-converted). Each company's ledger entry for a client
+fills its own exposure_c and zeros elsewhere, so summing a client's entries gives this
+vector (`yinji.psi.ledger.totals`).
 
 Rules (ratios are integers per mille, so every test is an exact integer comparison -- no
 division, no fixed-point rounding -- and the twin agrees bit for bit):
@@ -25,8 +25,8 @@ MAX_PERMILLE, so every side of every comparison stays below 2^62 and the differe
 cannot wrap in Z_2^64.
 
 Adversary model and leakage: those of yinji.mpc (semi-honest, honest majority): the rules
-reveal nothing; only what the caller opens (`counts_by_company`, per-entry bits) is learnt,
-by whom it is opened to. Cost: one batched comparison of n x (K + 3) values (about 10
+reveal nothing; only what the caller opens (`rule_counts`, `packed` codes) is learnt, by
+whom it is opened to. Cost: one batched comparison of n x (K + 3) values (about 10
 rounds) and two multiplication rounds.
 """
 
@@ -65,8 +65,7 @@ class Thresholds:
 
 
 def layout(k: int) -> list[str]:
-    return (["assets", "prior_assets"] + [f"exposure_{c}" for c in range(k)]
-            + [f"present_{c}" for c in range(k)])
+    return ["assets", "prior_assets"] + [f"exposure_{c}" for c in range(k)]
 
 
 def _sides(x, k: int, t: Thresholds, stk):  # type: ignore[no-untyped-def]
@@ -93,7 +92,7 @@ def check_rows(x: np.ndarray, k: int) -> None:
     if (x < 0).any():
         raise ValueError("amounts must not be negative")
     limit = MAX_AMOUNT_FEN * k
-    if (x[:, :2 + k] > limit).any():
+    if (x > limit).any():
         raise ValueError(f"amounts above {limit / 100:.0f} CNY per client cannot be compared "
                          "exactly")
 
@@ -118,12 +117,23 @@ def any_flag(bits: SharedTensor) -> SharedTensor:
     return 1 - keep * (1 - bits[:, 2])
 
 
-def counts_by_company(bits: SharedTensor, present: SharedTensor) -> SharedTensor:
-    """K x 4 shares: per company, its clients flagged by LEV, CONC, DROP and by any rule."""
-    n, k = present.shape
-    with_any = stack([bits[:, 0], bits[:, 1], bits[:, 2], any_flag(bits)], 1)   # n x 4
-    prod = with_any.reshape(n, 1, 4) * present.reshape(n, k, 1)                 # n x k x 4
-    return prod.sum(axis=0)
+def rule_counts(bits: SharedTensor) -> SharedTensor:
+    """Shares of (LEV, CONC, DROP, any): how many of these clients each rule flags."""
+    with_any = stack([bits[:, 0], bits[:, 1], bits[:, 2], any_flag(bits)], 1)
+    return with_any.sum(axis=0)
+
+
+def packed(bits: SharedTensor) -> SharedTensor:
+    """One integer per client, LEV + 2 CONC + 4 DROP (local): what a company receives."""
+    return bits[:, 0] + bits[:, 1] * 2 + bits[:, 2] * 4
+
+
+def unpack(codes: np.ndarray) -> np.ndarray:
+    """n x 3 bits (LEV, CONC, DROP) from `packed` codes."""
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.size and (codes.min() < 0 or codes.max() > 7):
+        raise ValueError("reason codes must be 0..7")
+    return np.stack([(codes >> j) & 1 for j in range(len(RULES))], 1).reshape(-1, 3)
 
 
 # -- the plaintext twin ---------------------------------------------------------------------
@@ -138,6 +148,6 @@ def plain_flags(x: np.ndarray, k: int, t: Thresholds) -> np.ndarray:
                     1)
 
 
-def plain_counts(bits: np.ndarray, present: np.ndarray) -> np.ndarray:
-    with_any = np.concatenate([bits, bits.max(axis=1, keepdims=True)], 1)
-    return (present.T.astype(np.int64) @ with_any).astype(np.int64)
+def plain_counts(bits: np.ndarray) -> np.ndarray:
+    bits = np.asarray(bits, dtype=np.int64).reshape(-1, 3)
+    return np.concatenate([bits.sum(axis=0), [int(bits.max(axis=1, initial=0).sum())]])
