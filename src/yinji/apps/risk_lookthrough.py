@@ -31,6 +31,7 @@ Leakage (beyond the ledger's own, stated in yinji.psi.ledger):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -336,6 +337,61 @@ def plaintext(tables: dict[str, tuple[list[str], np.ndarray]], t: Thresholds
     return codes, np.array(counts, np.int64).reshape(len(companies), 4)
 
 
+# -- sample data (demo, tests, benchmark) ----------------------------------------------------
+
+OWN_EXPOSURE = {"securities": "margin_financing", "futures": "futures_margin",
+                "fund": "leveraged_products", "offshore": "offshore_positions"}
+
+
+def sample_tables(companies: Sequence[str], clients: int = 2000, seed: int = 2026,
+                  share: float = 0.5) -> dict[str, dict[str, np.ndarray]]:
+    """Seeded synthetic inputs: each company holds about `share` of the clients (ID numbers
+    with valid check letters), assets, prior assets, its own exposure column (by company name,
+    else margin_financing), and the offshore company's rows in HKD, USD or CNY. Some clients
+    are leveraged, concentrated or lost assets, so every rule fires."""
+    from yinji.psi.keys import id_check_char
+
+    rng = np.random.default_rng(seed)
+    first17 = [f"{110101 + n // 100_000:06d}{1950 + n // 1000 % 50:04d}"
+               f"{1 + n // 50_000 % 2:02d}{1 + n % 28:02d}{n % 1000:03d}" for n in range(clients)]
+    ids = np.array([f + id_check_char(f) for f in first17], dtype=object)
+    wealth = rng.lognormal(12.5, 1.5, clients)
+    out = {}
+    for c in companies:
+        held = np.flatnonzero(rng.random(clients) < share)
+        n = len(held)
+        assets = np.round(wealth[held] * rng.uniform(0.2, 1.0, n), 2)
+        prior = np.round(assets * np.where(rng.random(n) < 0.15, rng.uniform(1.5, 3, n), 1.0), 2)
+        lever = np.where(rng.random(n) < 0.2, rng.uniform(0.5, 3, n), rng.uniform(0, 0.3, n))
+        cols = {"id_no": ids[held], "assets": assets, "prior_assets": prior,
+                OWN_EXPOSURE.get(c, "margin_financing"): np.round(assets * lever, 2)}
+        if c == "offshore":
+            cur = rng.choice(["HKD", "USD", "CNY"], n)
+            rate = np.select([cur == "HKD", cur == "USD"], [1 / 0.92, 1 / 7.1], 1.0)
+            for k in ("assets", "prior_assets", "offshore_positions"):
+                cols[k] = np.round(cols[k] * rate, 2)
+            cols["currency"] = cur.astype(object)
+        out[c] = cols
+    return out
+
+
+def write_sample_data(directory: Path, companies: Sequence[str], clients: int = 2000,
+                      seed: int = 2026) -> dict[str, Path]:
+    """`sample_tables` as one CSV per company (directory/<company>/data/risk.csv)."""
+    import csv
+
+    paths = {}
+    for c, cols in sample_tables(companies, clients, seed).items():
+        path = directory / c / "data" / "risk.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(list(cols))
+            w.writerows(zip(*cols.values(), strict=True))
+        paths[c] = path
+    return paths
+
+
 def _rows(rows: Any) -> str:
     rows = [int(r) for r in rows]
     return ", ".join(map(str, rows[:5])) + (f" and {len(rows) - 5} more" if len(rows) > 5
@@ -381,4 +437,4 @@ def _rule_text(t: Thresholds) -> str:
 
 APP = RiskLookthrough()
 __all__ = ["APP", "RiskLookthrough", "company_report", "entries", "look_through",
-           "officer_report", "plaintext"]
+           "officer_report", "plaintext", "sample_tables", "write_sample_data"]

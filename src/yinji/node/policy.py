@@ -9,7 +9,9 @@
    waits for a person with the approver role (API or CLI).
 
 auto_approve rules: {"protocols": [...], "proposers": [...], "datasets": [...],
-"models": [...]}; a missing field or "*" matches anything. `models` matches `params.model`
+"models": [...], "params": {name: [min, max] or [allowed values]}}; a missing field or "*"
+matches anything; a job whose parameters lie outside a rule's `params` bounds is not
+covered by it (it waits for a person). `models` matches `params.model`
 (model.* jobs), so `{protocols: [model.predict], proposers: [fund], models: [lead-score]}` is a
 standing approval for fund's prediction calls on that model.
 """
@@ -109,6 +111,28 @@ def evaluate(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any]) -> Decisio
         if (_match(rule.get("protocols"), spec["protocol"])
                 and _match(rule.get("proposers"), spec["proposer"])
                 and _match(rule.get("datasets"), mine.get("dataset", ""))
-                and _match(rule.get("models"), str((spec.get("params") or {}).get("model", "")))):
+                and _match(rule.get("models"), str((spec.get("params") or {}).get("model", "")))
+                and _within(rule.get("params"), spec.get("params") or {})):
             return Decision("approve", "auto-approved by policy")
     return Decision("pending", "waiting for an approver")
+
+
+def _within(bounds: dict[str, Any] | None, params: dict[str, Any]) -> bool:
+    """A rule's `params` bounds, {name: [min, max]} (either may be null) or {name: [allowed
+    values]} for non-numbers: the job's parameters must lie within them (a parameter the
+    rule bounds must be present)."""
+    for name, bound in (bounds or {}).items():
+        if name not in params:
+            return False
+        value = params[name]
+        numeric = isinstance(bound, list) and len(bound) == 2 and all(
+            b is None or (isinstance(b, int | float) and not isinstance(b, bool)) for b in bound)
+        if numeric:
+            if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
+                return False
+            low, high = bound
+            if (low is not None and value < low) or (high is not None and value > high):
+                return False
+        elif value not in (bound if isinstance(bound, list) else [bound]):
+            return False
+    return True
