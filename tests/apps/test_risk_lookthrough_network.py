@@ -7,8 +7,12 @@ import time
 import numpy as np
 import pytest
 
-from yinji.apps.risk_lookthrough import OWN_EXPOSURE, entries, plaintext, write_sample_data
-from yinji.apps.risk_rules import RULES
+from yinji.apps.risk_lookthrough import (
+    OWN_EXPOSURE,
+    expected_reports,
+    read_csv_input,
+    write_sample_data,
+)
 from yinji.cli.network import clients, create_network, start_nodes, stop_nodes, wait_job
 from yinji.testing.apps import builtin_entries, child_env, package_dir
 
@@ -30,7 +34,7 @@ ID_COLUMN = {"securities": "证件号码"}   # securities names its ID column in
 def net(tmp_path_factory):
     root = tmp_path_factory.mktemp("risknet")
     create_network(root, COMPANIES, job_timeout=60, policies=POLICIES)
-    paths = write_sample_data(root, COMPANIES, clients=300, seed=7)
+    paths = write_sample_data({c: root / c / "data" for c in COMPANIES}, clients=300, seed=7)
     for c, path in paths.items():   # rename securities' ID column
         rows = list(csv.reader(path.open(encoding="utf-8")))
         rows[0] = [ID_COLUMN.get(c, "id_no") if h == "id_no" else h for h in rows[0]]
@@ -64,22 +68,8 @@ def run_body(paths, **params):
 
 
 def truth(paths, t):
-    tables, shown = {}, {}
-    for c in COMPANIES:
-        with paths[c].open(encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-        cols = {"id_no": np.array([r[ID_COLUMN.get(c, "id_no")] for r in rows], dtype=object)}
-        for k in rows[0]:
-            if k not in ("id_no", ID_COLUMN.get(c), "currency"):
-                cols[k] = np.array([float(r[k]) for r in rows])
-        if "currency" in rows[0]:
-            cols["currency"] = np.array([r["currency"] for r in rows], dtype=object)
-        ids, first, values = entries(cols, COMPANIES.index(c), len(COMPANIES), FX)
-        tables[c], shown[c] = (ids, values), first
-    codes, counts = plaintext(tables, t)
-    flagged = {c: {shown[c][i]: [r for j, r in enumerate(RULES) if codes[c][i] >> j & 1]
-                   for i in np.flatnonzero(codes[c])} for c in COMPANIES}
-    return flagged, counts
+    return expected_reports({c: read_csv_input(p, ID_COLUMN.get(c, "id_no"))
+                             for c, p in paths.items()}, t, FX)
 
 
 def test_four_companies_each_get_their_flagged_clients_and_the_officer_the_counts(net):
@@ -177,3 +167,19 @@ def test_omitting_a_column_that_is_not_optional_is_refused(net):
 
 def test_own_exposure_columns_are_the_companies_own():
     assert set(OWN_EXPOSURE) == set(COMPANIES)
+
+
+def test_make_demo_runs_the_app_and_matches_plaintext(net, tmp_path):
+    """`make demo`'s app part (every installed app's demo through REST) for this app."""
+    from yinji.apps.risk_lookthrough import APP as app
+    from yinji.cli.apps_demo import run_apps
+    from yinji.node import app_runner
+
+    root, _, _ = net
+    app_runner.register(app)   # this process finds the app the way the nodes do
+    try:
+        lines = []
+        assert run_apps(root, tmp_path, out=lines.append, only=[APP], timeout=120), lines
+    finally:
+        app_runner.unregister(APP)
+    assert any("matches the plaintext" in line for line in lines), lines

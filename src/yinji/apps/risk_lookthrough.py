@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from yinji.apps.base import App, AppError, Column, Param, Report, Role, inputs_by_role
+from yinji.apps.base import App, AppError, Column, DemoRun, Param, Report, Role, inputs_by_role
 from yinji.apps.risk_rules import (
     MAX_AMOUNT_FEN,
     RULES,
@@ -151,6 +151,45 @@ class RiskLookthrough(App):
         except AppError as exc:
             problems.append(str(exc))
         return problems
+
+    # -- make demo ----------------------------------------------------------------------------
+    def demo(self, data: dict[str, Path], seed: int = 2026) -> DemoRun | None:
+        """Generated exposures for every company (sample_tables), the officer at securities
+        (else the first company), checked against `expected_reports`."""
+        companies = sorted(data)
+        if len(companies) < 3:
+            return None
+        paths = write_sample_data(data, clients=1000, seed=seed, name="risk_exposures.csv")
+        officer = "securities" if "securities" in companies else companies[0]
+        fx = {"HKD": 0.92, "USD": 7.1}
+        datasets, inputs = {}, {}
+        for c, path in paths.items():
+            header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
+            schema = {h: "string" if h in ("id_no", "currency") else "float" for h in header}
+            datasets[c] = [{"id": "risk-exposures", "kind": "csv",
+                            "location": "data/risk_exposures.csv",
+                            "schema": schema,
+                            "policy": [{"columns": header, "protocols": [self.protocol]}]}]
+            inputs[c] = {"dataset": "risk-exposures", "omit": [x for x in self.role("exposures").optional
+                                                     if x not in header]}
+        request = {"params": {"risk_officer": officer, "fx": fx}, "inputs": inputs}
+        t = self.thresholds(self.resolve_params(request["params"]))
+
+        def check(reports: dict[str, dict[str, Any] | None]) -> list[str]:
+            flagged, counts = expected_reports({c: read_csv_input(p) for c, p in paths.items()},
+                                               t, fx)
+            problems = []
+            for c in companies:
+                rows = ((reports.get(c) or {}).get("tables") or {}).get("flagged", {})
+                got = {r[0]: r[1].split() for r in rows.get("rows", [])}
+                if got != flagged[c]:
+                    problems.append(f"{c}: flagged clients differ from the plaintext")
+            table = ((reports.get(officer) or {}).get("tables") or {}).get("counts_by_company")
+            if not table or [r[1:] for r in table["rows"]] != counts.tolist():
+                problems.append("officer counts differ from the plaintext")
+            return problems
+
+        return DemoRun(officer, datasets, request, check)
 
     # -- the run ------------------------------------------------------------------------------
     def run(self, ctx: RunContext) -> Report | None:
@@ -375,14 +414,14 @@ def sample_tables(companies: Sequence[str], clients: int = 2000, seed: int = 202
     return out
 
 
-def write_sample_data(directory: Path, companies: Sequence[str], clients: int = 2000,
-                      seed: int = 2026) -> dict[str, Path]:
-    """`sample_tables` as one CSV per company (directory/<company>/data/risk.csv)."""
+def write_sample_data(folders: dict[str, Path], clients: int = 2000, seed: int = 2026,
+                      name: str = "risk.csv") -> dict[str, Path]:
+    """`sample_tables` as one CSV per company: folders[company]/<name>."""
     import csv
 
     paths = {}
-    for c, cols in sample_tables(companies, clients, seed).items():
-        path = directory / c / "data" / "risk.csv"
+    for c, cols in sample_tables(sorted(folders), clients, seed).items():
+        path = folders[c] / name
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
@@ -390,6 +429,38 @@ def write_sample_data(directory: Path, companies: Sequence[str], clients: int = 
             w.writerows(zip(*cols.values(), strict=True))
         paths[c] = path
     return paths
+
+
+def read_csv_input(path: Path, id_column: str = "id_no") -> dict[str, np.ndarray]:
+    """A company's risk CSV as the app's logical columns (tests, demo checks)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    header = list(rows[0]) if rows else []
+    cols: dict[str, np.ndarray] = {
+        "id_no": np.array([r[id_column] for r in rows], dtype=object)}
+    for k in header:
+        if k == "currency":
+            cols[k] = np.array([r[k] for r in rows], dtype=object)
+        elif k != id_column:
+            cols[k] = np.array([float(r[k]) for r in rows])
+    return cols
+
+
+def expected_reports(inputs: dict[str, dict[str, np.ndarray]], t: Thresholds,
+                     fx: dict[str, float]) -> tuple[dict[str, dict[str, list[str]]], np.ndarray]:
+    """The plaintext result of raw inputs: {company: {ID as written: reason codes}} of the
+    flagged clients, and the K x 4 officer counts (companies sorted)."""
+    companies = sorted(inputs)
+    tables, shown = {}, {}
+    for c in companies:
+        ids, first, values = entries(inputs[c], companies.index(c), len(companies), fx)
+        tables[c], shown[c] = (ids, values), first
+    codes, counts = plaintext(tables, t)
+    flagged = {c: {shown[c][i]: [r for j, r in enumerate(RULES) if codes[c][i] >> j & 1]
+                   for i in np.flatnonzero(codes[c])} for c in companies}
+    return flagged, counts
 
 
 def _rows(rows: Any) -> str:
@@ -437,4 +508,5 @@ def _rule_text(t: Thresholds) -> str:
 
 APP = RiskLookthrough()
 __all__ = ["APP", "RiskLookthrough", "company_report", "entries", "look_through",
-           "officer_report", "plaintext", "sample_tables", "write_sample_data"]
+           "expected_reports", "officer_report", "plaintext", "read_csv_input",
+           "sample_tables", "write_sample_data"]
