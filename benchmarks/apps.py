@@ -1,0 +1,125 @@
+"""App benchmarks. Today: the qualified-investor check (yinji.apps.qualified_investor) on the
+group ledger (yinji.psi.ledger).
+
+    .venv/bin/python benchmarks/apps.py --app qualified-investor --clients 1000000 --batch 1 1000
+
+Four companies with `--clients` clients each (drawn from 2x as many IDs, so a client is held
+by 0..4 companies), three of them compute parties, the fourth (offshore) an input party and
+the requester. All four run in ONE process on the in-memory network (threads; no TLS), so
+the numbers are protocol CPU and memory traffic on this machine's 2 cores, not a network.
+Printed: the daily build (OPRF chain over every ID, sharing, shuffle, opening to L), then per
+batch size the run time (OPRF for the batch, lookup, rules in MPC, opening to the requester),
+run after the build on the cached ledger, as the app does. `--chain-rate` measures the
+group operations alone (hash + 4 scalar multiplications per ID) to extrapolate the build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import threading
+import time
+
+import numpy as np
+
+FOUR = ["fund", "futures", "securities", "offshore"]  # compute: the first three
+
+
+def holdings(n: int, seed: int) -> dict[str, tuple[list[str], np.ndarray]]:
+    from yinji.apps.qualified_investor import DAY_BIAS, K
+
+    rng = np.random.default_rng(seed)
+    universe = (rng.choice(10**17, 2 * n, replace=False) + 10**17).astype(str)
+    out = {}
+    for name in FOUR:
+        pick = rng.choice(2 * n, n, replace=False)
+        vals = np.zeros((n, K), np.int64)
+        cur = rng.integers(0, 3 if name == "offshore" else 1, n)
+        for f in range(3):
+            vals[np.arange(n), f * 3 + cur] = rng.integers(0, 10**9, n)  # cents
+        vals[:, K - 1] = DAY_BIAS - rng.integers(15000, 20400, n)
+        out[name] = (list(universe[pick]), vals)
+    out["_universe"] = (list(universe), np.zeros(0))
+    return out
+
+
+def chain_rate(n: int) -> float:
+    """Seconds per ID for the OPRF chain's group operations (hash + 4 multiplications)."""
+    from yinji.crypto import group
+
+    items = [f"{i:018d}".encode() for i in range(n)]
+    r = group.random_scalar()
+    t = time.perf_counter()
+    pts = group.hash_and_mult_points(r, items, b"bench")
+    for _ in range(3):
+        pts = group.mult_points(r, pts)
+    return (time.perf_counter() - t) / n
+
+
+def qualified_investor(clients: int, batches: list[int], dummies: int) -> None:
+    from yinji.apps import qualified_investor as qi
+    from yinji.mpc.session import Session
+    from yinji.psi import ledger as lg
+    from yinji.testing.parties import run_parties
+
+    t = time.perf_counter()
+    data = holdings(clients, 1)
+    universe = data.pop("_universe")[0]
+    print(f"data: 4 x {clients:,} clients in {time.perf_counter() - t:.1f} s")
+    roles = lg.Roles(tuple(FOUR), tuple(FOUR[:3]), "securities")  # type: ignore[arg-type]
+    params = qi.APP.resolve_params({"explain": True})
+    today = dt.datetime.now(dt.UTC).date()
+    rng = np.random.default_rng(2)
+    asks = [list(rng.choice(universe, b, replace=False)) for b in batches]
+    marks: dict[str, list[float]] = {}
+    barrier = threading.Barrier(len(FOUR))
+
+    def body(party):  # noqa: ANN001
+        me = party.name
+        s = Session(party, roles.compute) if me in roles.compute else None
+        ids, vals = data[me]
+        t0 = time.perf_counter()
+        led = lg.build(party, roles, ids, vals, session=s, dummies=dummies)
+        mine = [time.perf_counter() - t0]
+        for ask in asks:
+            barrier.wait()  # every party has finished the build / the previous batch
+            t0 = time.perf_counter()
+            got = lg.lookup(party, led, "offshore", ask if me == "offshore" else None,
+                            max_batch=qi.MAX_BATCH)
+            res = qi.decide(s, got, params, today) if s is not None else None
+            out = lg.open_result(party, roles, "offshore", res, s)
+            mine.append(time.perf_counter() - t0)
+            if out is not None:
+                assert out.shape == (len(ask),)
+        marks[me] = mine
+        return None
+
+    run_parties(body, names=FOUR, timeout=7200)
+    build = max(m[0] for m in marks.values())
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"build (4 x {clients:,} IDs, {dummies:,} dummies): {build:.1f} s")
+    for i, b in enumerate(batches):
+        print(f"batch {b:>5}: {marks['offshore'][i + 1]:.2f} s (requester, after the build)")
+    print(f"peak RSS of the one process (all four parties): {rss:,.0f} MiB")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--app", default="qualified-investor", choices=["qualified-investor"])
+    ap.add_argument("--clients", type=int, default=100_000)
+    ap.add_argument("--batch", type=int, nargs="+", default=[1, 1000])
+    ap.add_argument("--dummies", type=int, default=32_000)
+    ap.add_argument("--chain-rate", type=int, default=0, metavar="N",
+                    help="also time the group operations of N IDs and extrapolate the "
+                         "build's chain to 4 x 10^6 IDs")
+    a = ap.parse_args()
+    if a.chain_rate:
+        per = chain_rate(a.chain_rate)
+        print(f"chain: {per * 1e6:.0f} us of group operations per ID (2 cores); "
+              f"4 x 10^6 IDs: {per * 4e6:.0f} s")
+    qualified_investor(a.clients, a.batch, a.dummies)
+
+
+if __name__ == "__main__":
+    main()
