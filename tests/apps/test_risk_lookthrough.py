@@ -169,3 +169,51 @@ def test_role_optional_columns_are_the_exposures():
     role = APP.role("exposures")
     assert set(EXPOSURES) <= set(role.optional)
     assert "id_no" not in role.optional and "assets" not in role.optional
+
+
+def test_input_party_company_view_does_not_depend_on_other_companies_clients():
+    """securities (not a compute party) receives messages of the same kinds and shapes when
+    the other companies hold different clients it does not have; its share components look
+    uniform and its output is only its own codes."""
+    from yinji.testing.parties import looks_uniform
+
+    rng = np.random.default_rng(21)
+    base = prepared(raw_tables(rng, clients=40))
+    other = dict(base)
+    ids, values = base["fund"]
+    extra = [id_number(9000 + j) for j in range(len(ids))]   # fund's clients all replaced
+    other["fund"] = (sorted(extra), values)
+    shapes = []
+    for tables in (base, other):
+        got, views = run_pipeline(tables, record=("securities",))
+        view = views["securities"]
+        arrays = [(p, m) for p, m in view if isinstance(m, np.ndarray)]
+        assert looks_uniform([(p, m) for p, m in arrays if m.dtype == np.uint64],
+                             min_size=64) == []
+        shapes.append([(p, m.dtype.str, m.shape) for p, m in arrays])
+        np.testing.assert_array_equal(got["securities"][0], plaintext(tables, T)[0]["securities"])
+    assert shapes[0] == shapes[1]
+
+
+def test_the_lookup_party_sees_each_batch_in_a_secret_order(monkeypatch):
+    """A company asks for its clients in a fresh random order, not the sorted ID order the
+    lookup party could relate to ID ranges; its codes come back in its own order."""
+    import yinji.psi.ledger as lg
+
+    asked = {}
+    real = lg.lookup
+
+    def spy(party, ledger, requester, ids=None, **kw):
+        if ids is not None:
+            asked[requester] = list(ids)
+        return real(party, ledger, requester, ids, **kw)
+
+    monkeypatch.setattr(lg, "lookup", spy)
+    rng = np.random.default_rng(5)
+    tables = prepared(raw_tables(rng, clients=80))
+    got, _ = run_pipeline(tables)
+    codes, _ = plaintext(tables, T)
+    for c in COMPANIES:
+        ids = tables[c][0]
+        assert sorted(asked[c]) == sorted(ids) and asked[c] != list(ids)
+        np.testing.assert_array_equal(got[c][0], codes[c])

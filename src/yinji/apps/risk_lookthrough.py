@@ -49,6 +49,7 @@ from yinji.apps.risk_rules import (
     rule_counts,
     unpack,
 )
+from yinji.crypto.prg import Prg, fresh_seed
 from yinji.mpc import Session, SharedTensor, stack
 from yinji.mpc.inputs import receive_output, reveal_outside
 from yinji.net.channel import Party
@@ -259,8 +260,10 @@ def look_through(party: Party, companies: Sequence[str], compute: Sequence[str],
             if me == q and q in receivers:
                 mine = np.zeros(0, np.int64)
             continue
-        got = lg.lookup(party, led, q, list(ids or []) if me == q else None, max_batch=m,
-                        workers=workers)
+        order = _secret_order(m) if me == q else None   # L sees the batch in this order
+        asked = [ids[j] for j in order] if me == q and ids is not None and order is not None \
+            else None
+        got = lg.lookup(party, led, q, asked, max_batch=m, workers=workers)
         codes = None
         if session is not None:
             bits = flags(SharedTensor(session, lg.totals(got), 0), k, t)
@@ -268,8 +271,9 @@ def look_through(party: Party, companies: Sequence[str], compute: Sequence[str],
             codes = packed(bits).shares
         if q in receivers:
             out = lg.open_result(party, led.roles, q, codes, session)
-            if me == q:
-                mine = out
+            if me == q and out is not None and order is not None:
+                mine = np.empty_like(out)
+                mine[order] = out
     step(0.95, "counts to the risk officer")
     if session is not None:
         table = stack(shares, 0)
@@ -280,6 +284,12 @@ def look_through(party: Party, companies: Sequence[str], compute: Sequence[str],
     elif me == officer:
         counts = receive_output(party, list(compute), frac_bits=0)
     return mine, counts
+
+
+def _secret_order(n: int) -> np.ndarray:
+    """A random order of n items from a fresh secret seed (the requester's batch order, so
+    the lookup party cannot relate positions in the batch to the sorted IDs)."""
+    return np.argsort(Prg(fresh_seed()).uint64(n), kind="stable")
 
 
 def _exchange_sizes(party: Party, companies: Sequence[str], compute: Sequence[str],
