@@ -8,24 +8,38 @@ Pipeline (each company runs its side; `yinji.apps.risk_rules` has the rules):
 1. Each company reads its "exposures" input, converts amounts to fen at the approved FX rates
    (a row's `currency`; CNY when absent), adds up rows of the same normalised ID and lays
    every client out as the vector of `risk_rules.layout(K)`: its assets and prior assets, its
-   exposure in its own column c, zeros elsewhere.
-2. The group ledger (`yinji.psi.ledger`) aligns the clients across the companies without
-   showing anyone who holds whom, and gives the compute parties each client's summed vector
-   as shares.
-3. The compute parties apply the rules (LEV, CONC, DROP) in MPC; the counts per company and
-   rule are opened to the risk officer only; each company's own entries' reason bits are
-   mapped back to its rows and opened to it only.
+   exposure in its own column c, zeros elsewhere. It tells the compute parties its number of
+   distinct clients m (the ledger's sharing shapes show it to them anyway).
+2. Two group ledgers (`yinji.psi.ledger`) over the same rows, fresh keys each run: ledger A
+   with lookup party compute[0] serves every other company, ledger B with lookup party
+   compute[1] serves compute[0] (a requester must never be its ledger's lookup party).
+   Dummies: m (K - 1) per company served, enough to pad every client to K positions.
+3. Each company looks up all its clients, in a secret random order, in one batch; the
+   compute parties sum each client's K rows (`ledger.totals`), apply the rules (LEV, CONC,
+   DROP) in MPC and open the packed reason code of each client to the company only
+   (`ledger.open_result`); it puts them back into its own order.
+4. The counts per company (LEV, CONC, DROP, any) are opened to the risk officer only.
 
 Adversary model: semi-honest, honest majority among the three compute parties (yinji.mpc),
-plus the ledger's assumptions (its lookup party colludes with no other party).
+plus the ledger's assumptions (a lookup party colludes with no other party).
 
-Leakage (beyond the ledger's own, stated in yinji.psi.ledger):
+Leakage:
 - a company: for each of its own clients the reason codes (its output); nothing about a
   client it does not hold, not whether or where else its clients are held, no other
-  company's figures;
-- the risk officer: the counts, per company, of its clients flagged by each rule and by any
-  rule (its output) -- nothing per client;
-- the compute parties: nothing beyond the ledger's leakage (shares only).
+  company's figures (tests: the input-party company's view).
+- the risk officer: the K x 4 counts (its output), nothing per client.
+- every compute party: each company's number of distinct clients, and the ledger's leakage
+  per lookup (batch size, K padded positions per client).
+- the lookup party of ledger A (compute[0]): per lookup of a company Q != compute[0], for
+  each of Q's clients (a pseudonym, in an order only Q knows) which companies hold it -- the
+  ledger receives Q's K tags per client in company order -- hence the overlap counts of Q's
+  clients with every other company. The lookup party of ledger B (compute[1]) learns the same
+  about compute[0]'s clients. Nothing of it links to an ID unless a lookup party colludes
+  with the company asking. (If the ledger's requester shuffled each client's K tags, this
+  would shrink to how many companies hold each client.)
+- across runs: nothing links, the keys are fresh each run.
+Scoring with a registered joint model (rule MODEL) is not wired; a run naming a model is
+refused.
 """
 
 from __future__ import annotations
