@@ -185,8 +185,8 @@ class RiskLookthrough(App):
                             "location": "data/risk_exposures.csv",
                             "schema": schema,
                             "policy": [{"columns": header, "protocols": [self.protocol]}]}]
-            inputs[c] = {"dataset": "risk-exposures", "omit": [x for x in self.role("exposures").optional
-                                                     if x not in header]}
+            omit = [x for x in self.role("exposures").optional if x not in header]
+            inputs[c] = {"dataset": "risk-exposures", "omit": omit}
         request = {"params": {"risk_officer": officer, "fx": fx}, "inputs": inputs}
         t = self.thresholds(self.resolve_params(request["params"]))
 
