@@ -1,7 +1,8 @@
-"""App benchmarks. Today: the qualified-investor check (yinji.apps.qualified_investor) on the
-group ledger (yinji.psi.ledger).
+"""App benchmarks: the qualified-investor check (yinji.apps.qualified_investor) and the risk
+look-through (yinji.apps.risk_lookthrough), both on the group ledger (yinji.psi.ledger).
 
     .venv/bin/python benchmarks/apps.py --app qualified-investor --clients 1000000 --batch 1 1000
+    .venv/bin/python benchmarks/apps.py --app risk-lookthrough --clients 100000
 
 Four companies with `--clients` clients each (drawn from 2x as many IDs, so a client is held
 by 0..4 companies), three of them compute parties, the fourth (offshore) an input party and
@@ -133,9 +134,50 @@ def qualified_investor(clients: int, batches: list[int], dummies: int,
     print(f"peak RSS of the one process (all four parties): {rss:,.0f} MiB")
 
 
+def risk_lookthrough(clients: int, workers: int | None) -> None:
+    """Four companies with about `clients` clients each (from 2x as many IDs, each company
+    holding about half), officer at securities (an input party); whole run as the app does
+    it: two ledger builds (lookup parties fund and futures), every company's lookup of all
+    its clients, the rules in MPC, codes to each company, counts to the officer."""
+    from yinji.apps.risk_lookthrough import APP, entries, look_through, plaintext, sample_tables
+    from yinji.testing.parties import run_parties
+
+    companies = sorted(FOUR)   # fund, futures, offshore compute; securities input party
+    t = time.perf_counter()
+    raw = sample_tables(companies, 2 * clients, seed=1, share=0.5)
+    fx = {"HKD": 0.92, "USD": 7.1}
+    tables = {c: entries(raw[c], companies.index(c), 4, fx)[::2] for c in companies}
+    print(f"data: {', '.join(f'{c} {len(tables[c][0]):,}' for c in companies)} clients, "
+          f"prepared in {time.perf_counter() - t:.1f} s")
+    th = APP.thresholds(APP.resolve_params({"risk_officer": "securities"}))
+    marks: dict[str, float] = {}
+
+    def body(party):  # noqa: ANN001
+        t0 = time.perf_counter()
+        ids, values = tables[party.name]
+        out = look_through(party, companies, companies[:3], "securities", th, ids, values,
+                           workers=workers)
+        marks[party.name] = time.perf_counter() - t0
+        return out
+
+    t = time.perf_counter()
+    got = dict(zip(companies, run_parties(body, names=companies, timeout=7200), strict=True))
+    took = time.perf_counter() - t
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    codes, counts = plaintext(tables, th)
+    ok = all(np.array_equal(got[c][0], codes[c]) for c in companies) and \
+        np.array_equal(got["securities"][1], counts)
+    print(f"run (2 builds + 4 lookups + rules + delivery): {took:.1f} s; "
+          f"matches plaintext: {ok}; flagged (any) per company: {counts[:, 3].tolist()}")
+    print(f"peak RSS of the one process (all four parties): {rss:,.0f} MiB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--app", default="qualified-investor", choices=["qualified-investor"])
+    ap.add_argument("--app", default="qualified-investor",
+                    choices=["qualified-investor", "risk-lookthrough"])
+    ap.add_argument("--workers", type=int, default=None,
+                    help="risk-lookthrough: worker processes for group operations")
     ap.add_argument("--clients", type=int, default=100_000)
     ap.add_argument("--batch", type=int, nargs="+", default=[1, 1000])
     ap.add_argument("--dummies", type=int, default=32_000)
@@ -150,6 +192,9 @@ def main() -> None:
         print(f"chain: {wall * 1e6:.0f} us wall, {cpu * 1e6:.0f} us CPU of group operations "
               f"per ID; 4 x 10^6 IDs: {cpu * 4e6:.0f} CPU-s, {cpu * 4e6 / 2:.0f} s on 2 "
               "free cores")
+    if a.app == "risk-lookthrough":
+        risk_lookthrough(a.clients, a.workers)
+        return
     qualified_investor(a.clients, a.batch, a.dummies, a.grow)
 
 

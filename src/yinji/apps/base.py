@@ -256,7 +256,8 @@ class App:
         if str(params.get("app_version")) != self.version:
             problems.append(f"app {self.name} is version {self.version} here, the run asks "
                             f"for {params.get('app_version')!r}")
-        own = {k: v for k, v in params.items() if k not in ("app_version", "roles", "compute")}
+        own = {k: v for k, v in params.items()
+               if k not in ("app_version", "roles", "compute", "omitted")}
         try:
             resolved = self.resolve_params({k: v for k, v in own.items()
                                             if k in {p.name for p in self.params}})
@@ -270,17 +271,27 @@ class App:
         if not isinstance(roles, dict) or set(roles) != set(inputs):
             problems.append("params.roles must name the role of every company with an input")
             return problems
+        omitted = params.get("omitted") or {}
+        if not isinstance(omitted, dict) or not set(omitted) <= set(roles):
+            problems.append("params.omitted must map companies of the run to the optional "
+                            "columns they leave out")
+            omitted = {}
         for party, role_name in roles.items():
             try:
                 role = self.role(role_name)
             except AppError as exc:
                 problems.append(str(exc))
                 continue
+            omit = omitted.get(party) or []
+            if not isinstance(omit, list) or not set(omit) <= set(role.optional):
+                problems.append(f"input of {party!r} for role {role.name}: only optional "
+                                f"columns ({', '.join(role.optional) or 'none'}) can be left out")
+                continue
+            names = [c for c in role.column_names() if c not in omit]
             cols = inputs[party].get("columns") or []
-            if len(cols) != len(role.columns):
+            if len(cols) != len(names):
                 problems.append(f"input of {party!r} for role {role.name}: expected "
-                                f"{len(role.columns)} columns ({', '.join(role.column_names())}),"
-                                f" got {len(cols)}")
+                                f"{len(names)} columns ({', '.join(names)}), got {len(cols)}")
         compute = params.get("compute")
         if not isinstance(compute, list) or len(set(compute)) != 3 \
                 or not set(compute) <= set(roles):
@@ -311,10 +322,12 @@ class App:
 
 
 def inputs_by_role(ctx: RunContext, app: App) -> dict[str, Any] | None:
-    """This node's columns under the app's logical names (None if it has no input)."""
+    """This node's columns under the app's logical names (None if it has no input); optional
+    columns the company left out (params.omitted) are absent."""
     if ctx.inputs is None:
         return None
     role = app.role(ctx.spec["params"]["roles"][ctx.me])
+    omit = (ctx.spec["params"].get("omitted") or {}).get(ctx.me) or []
     cols = ctx.spec["inputs"][ctx.me]["columns"]
-    return {logical: ctx.inputs[actual] for logical, actual in zip(role.column_names(), cols,
-                                                                    strict=True)}
+    names = [c for c in role.column_names() if c not in omit]
+    return {logical: ctx.inputs[actual] for logical, actual in zip(names, cols, strict=True)}

@@ -150,7 +150,7 @@ class AppRuns:
         except AppLookupError as exc:
             raise JobError(str(exc.args[0]), 404) from None
         try:
-            spec_inputs, roles = self._inputs(app, body.get("inputs") or {})
+            spec_inputs, roles, omitted = self._inputs(app, body.get("inputs") or {})
             params = app.resolve_params(dict(body.get("params") or {}))
             me = self.node.cfg.name
             private = body.get("private")
@@ -163,15 +163,17 @@ class AppRuns:
         recipients = body.get("recipients") or app.default_recipients(roles, me, params)
         create = {"protocol": app.protocol, "inputs": spec_inputs,
                   "params": {**params, "app_version": app.version, "roles": roles,
-                             "compute": compute},
+                             "compute": compute, **({"omitted": omitted} if omitted else {})},
                   "recipients": list(recipients)}
         return self.node.jobs.propose(create, by=by, private=private)
 
-    def _inputs(self, app: Any, given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    def _inputs(self, app: Any, given: dict[str, Any]
+                ) -> tuple[dict[str, Any], dict[str, str], dict[str, list[str]]]:
+        """(spec inputs, party -> role, party -> optional columns it leaves out)."""
         if not given:
             raise ValueError("a run needs the inputs: which dataset each company supplies")
         default_role = app.roles[0].name if len(app.roles) == 1 else None
-        out, roles = {}, {}
+        out, roles, omitted = {}, {}, {}
         for party, inp in given.items():
             if not isinstance(inp, dict) or not isinstance(inp.get("dataset"), str):
                 raise ValueError(f"input of {party!r} must name a dataset")
@@ -180,18 +182,25 @@ class AppRuns:
                 raise ValueError(f"input of {party!r} must name its role (one of "
                                  f"{', '.join(r.name for r in app.roles)})")
             role = app.role(role_name)
+            omit = list(inp.get("omit") or [])
+            if not set(omit) <= set(role.optional) or len(set(omit)) != len(omit):
+                raise ValueError(f"input of {party!r}: role {role.name} can leave out only "
+                                 f"its optional columns ({', '.join(role.optional) or 'none'}),"
+                                 f" each once; got {', '.join(map(str, omit))}")
+            names = [c for c in role.column_names() if c not in omit]
             cols = inp.get("columns")
             if cols is None or isinstance(cols, dict):
                 mapping = cols or {}
-                unknown = sorted(set(mapping) - set(role.column_names()))
+                unknown = sorted(set(mapping) - set(names))
                 if unknown:
                     raise ValueError(f"input of {party!r}: role {role.name} has no column(s) "
-                                     f"{', '.join(unknown)} (it has "
-                                     f"{', '.join(role.column_names())})")
-                cols = [mapping.get(c, c) for c in role.column_names()]
-            if not isinstance(cols, list) or len(cols) != len(role.columns):
+                                     f"{', '.join(unknown)} (it has {', '.join(names)})")
+                cols = [mapping.get(c, c) for c in names]
+            if not isinstance(cols, list) or len(cols) != len(names):
                 raise ValueError(f"input of {party!r}: role {role.name} needs "
-                                 f"{len(role.columns)} columns ({', '.join(role.column_names())})")
+                                 f"{len(names)} columns ({', '.join(names)})")
             out[party] = {"dataset": inp["dataset"], "columns": [str(c) for c in cols]}
             roles[party] = role.name
-        return out, roles
+            if omit:
+                omitted[party] = [c for c in role.column_names() if c in omit]
+        return out, roles, omitted

@@ -11,7 +11,9 @@
    (API or CLI). A job outside every rule's bounds waits; it is never rejected for that.
 
 auto_approve rules: {"protocols": [...], "proposers": [...], "datasets": [...],
-"models": [...]}; a missing field or "*" matches anything. `models` matches `params.model`
+"models": [...], "params": {name: {"max": n, "min": n, "in": [...]}}} (bounds as in a standing
+approval, yinji.node.standing); a missing field or "*" matches anything; a job whose
+parameters lie outside a rule's `params` bounds is not covered by it (it waits for a person). `models` matches `params.model`
 (model.* jobs), so `{protocols: [model.predict], proposers: [fund], models: [lead-score]}` is a
 standing approval for fund's prediction calls on that model.
 """
@@ -25,7 +27,7 @@ from typing import Any
 from yinji.node.catalog import Catalog
 from yinji.node.config import NodeConfig
 from yinji.node.runners import known_protocols, runner_for
-from yinji.node.standing import mismatches
+from yinji.node.standing import mismatches, within_bounds
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,8 @@ def evaluate(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any],
         if (_match(rule.get("protocols"), spec["protocol"])
                 and _match(rule.get("proposers"), spec["proposer"])
                 and _match(rule.get("datasets"), mine.get("dataset", ""))
-                and _match(rule.get("models"), str((spec.get("params") or {}).get("model", "")))):
+                and _match(rule.get("models"), str((spec.get("params") or {}).get("model", "")))
+                and within_bounds(rule.get("params"), spec.get("params") or {})):
             return Decision("approve", "auto-approved by policy")
     for rule_id, rule in standing:
         if not mismatches(rule, spec, cfg.name):

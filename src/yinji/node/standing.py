@@ -159,6 +159,18 @@ def mismatches(rule: dict[str, Any], spec: dict[str, Any], me: str) -> list[str]
     return out
 
 
+def within_bounds(bounds: Any, given: dict[str, Any]) -> bool:
+    """A node.yaml `auto_approve` rule's `params` (same form as a standing approval's): True
+    if every bounded parameter is given and within; a malformed bound covers nothing."""
+    if not bounds:
+        return True
+    try:
+        parsed = _parse_params(bounds)
+    except StandingError:
+        return False
+    return not any(_out_of_bounds(n, b, given) for n, b in parsed.items())
+
+
 def _out_of_bounds(name: str, bounds: dict[str, Any], given: dict[str, Any]) -> list[str]:
     """max/min bound a number, or the length of a list; `in` holds a value, or every item of
     a list."""

@@ -305,6 +305,8 @@ class AppInput(BaseModel):
     columns: list[str] | dict[str, str] | None = Field(None, description=(
         "the dataset's columns for the role's columns: a list in the role's order, or "
         "{role column: dataset column}; columns not named are taken by the same name"))
+    omit: list[str] | None = Field(None, description=(
+        "optional role columns this company does not have (the app takes zeros)"))
 
 
 class AppRunCreate(BaseModel):

@@ -1,0 +1,185 @@
+"""The risk look-through app on four node processes over loopback TLS, driven through the
+REST API only, against the plaintext computation of the same CSV files (slower lane)."""
+
+import csv
+import time
+
+import numpy as np
+import pytest
+
+from yinji.apps.risk_lookthrough import (
+    OWN_EXPOSURE,
+    expected_reports,
+    read_csv_input,
+    write_sample_data,
+)
+from yinji.cli.network import clients, create_network, start_nodes, stop_nodes, wait_job
+from yinji.testing.apps import builtin_entries, child_env, package_dir
+
+pytestmark = pytest.mark.tls
+
+APP = "risk-lookthrough"
+COMPANIES = ["fund", "futures", "offshore", "securities"]   # compute: the first three
+FX = {"HKD": 0.92, "USD": 7.1}
+# Standing approvals: every company runs the app for any proposer within bounds; offshore
+# only for securities' runs with leverage_max in 0.5..1 (others wait for its approver).
+RULE = {"protocols": [f"app.{APP}"]}
+POLICIES = {c: [RULE] for c in COMPANIES}
+POLICIES["offshore"] = [{**RULE, "proposers": ["securities"],
+                         "params": {"leverage_max": {"min": 0.5, "max": 1.0}}}]
+ID_COLUMN = {"securities": "证件号码"}   # securities names its ID column in Chinese
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    root = tmp_path_factory.mktemp("risknet")
+    create_network(root, COMPANIES, job_timeout=60, policies=POLICIES)
+    paths = write_sample_data({c: root / c / "data" for c in COMPANIES}, clients=300, seed=7)
+    for c, path in paths.items():   # rename securities' ID column
+        rows = list(csv.reader(path.open(encoding="utf-8")))
+        rows[0] = [ID_COLUMN.get(c, "id_no") if h == "id_no" else h for h in rows[0]]
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows(rows)
+    pkg = package_dir(tmp_path_factory.mktemp("apps"), builtin_entries())
+    start_nodes(root, env=dict.fromkeys(COMPANIES, child_env(pkg)))
+    apis = clients(root)
+    for c, path in paths.items():
+        header = next(csv.reader(path.open(encoding="utf-8")))
+        schema = {h: ("string" if h in ("id_no", "证件号码", "currency") else "float")
+                  for h in header}
+        apis[c].call("POST", "/datasets", json={
+            "id": "risk", "kind": "csv", "location": "data/risk.csv", "schema": schema,
+            "policy": [{"columns": header, "protocols": [f"app.{APP}"]}]})
+    yield root, apis, paths
+    for api in apis.values():
+        api.close()
+    stop_nodes(root)
+
+
+def run_body(paths, **params):
+    inputs = {}
+    for c, path in paths.items():
+        header = next(csv.reader(path.open(encoding="utf-8")))
+        cols = {"id_no": ID_COLUMN.get(c, "id_no")}
+        omit = [x for x in ("margin_financing", "futures_margin", "leveraged_products",
+                            "offshore_positions", "currency") if x not in header]
+        inputs[c] = {"dataset": "risk", "columns": cols, "omit": omit}
+    return {"params": {"risk_officer": "securities", "fx": FX, **params}, "inputs": inputs}
+
+
+def truth(paths, t):
+    return expected_reports({c: read_csv_input(p, ID_COLUMN.get(c, "id_no"))
+                             for c, p in paths.items()}, t, FX)
+
+
+def test_four_companies_each_get_their_flagged_clients_and_the_officer_the_counts(net):
+    from yinji.apps.risk_lookthrough import APP as app
+
+    root, apis, paths = net
+    run = apis["securities"].call("POST", f"/apps/{APP}/runs", json=run_body(paths))
+    job_id = run["job"]["id"]
+    views = wait_job(apis, job_id, COMPANIES, timeout=120)
+    assert {v["state"] for v in views.values()} == {"succeeded"}, views
+    flagged, counts = truth(paths, app.thresholds(run["job"]["spec"]["params"]))
+    assert counts[:, 3].min() > 0
+    for c in COMPANIES:
+        report = apis[c].call("GET", f"/apps/{APP}/runs/{job_id}")["report"]
+        table = report["tables"]["flagged"]
+        got = {row[0]: row[1].split() for row in table["rows"]}
+        assert got == flagged[c]
+        own = {r[ID_COLUMN.get(c, "id_no")] for r in csv.DictReader(paths[c].open(
+            encoding="utf-8"))}
+        assert set(got) <= own       # no row of another company's clients
+        assert ("counts_by_company" in report["tables"]) == (c == "securities")
+    officer = apis["securities"].call("GET", f"/apps/{APP}/runs/{job_id}")["report"]
+    rows = officer["tables"]["counts_by_company"]["rows"]
+    assert [r[0] for r in rows] == COMPANIES
+    np.testing.assert_array_equal([r[1:] for r in rows], counts)
+    assert officer["charts"][0]["kind"] == "bar"
+    files = apis["securities"].call("GET", f"/apps/{APP}/runs/{job_id}")["files"]
+    assert "counts_by_company.csv" in files and "flagged.csv" in files
+
+
+def test_non_recipient_gets_404_for_the_result(net):
+    _, apis, paths = net
+    body = {**run_body(paths), "recipients": ["fund", "offshore", "securities"]}
+    run = apis["securities"].call("POST", f"/apps/{APP}/runs", json=body)
+    job_id = run["job"]["id"]
+    views = wait_job(apis, job_id, COMPANIES, timeout=120)
+    assert {v["state"] for v in views.values()} == {"succeeded"}, views
+    assert not views["futures"]["has_result"]
+    with pytest.raises(RuntimeError, match="404"):
+        apis["futures"].call("GET", f"/jobs/{job_id}/result")
+    assert apis["futures"].call("GET", f"/apps/{APP}/runs/{job_id}")["report"] is None
+    assert apis["fund"].call("GET", f"/jobs/{job_id}/result")["result"]["tables"]["flagged"]
+
+
+def test_a_company_rejects_and_nobody_reads_data(net):
+    _, apis, paths = net
+    run = apis["fund"].call("POST", f"/apps/{APP}/runs", json=run_body(paths))
+    job_id = run["job"]["id"]
+    deadline = time.monotonic() + 20
+    while apis["offshore"].call("GET", f"/jobs/{job_id}", role="auditor")["state"] != "proposed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    apis["offshore"].call("POST", f"/jobs/{job_id}/reject", role="approver",
+                          json={"reason": "not this month"})
+    views = wait_job(apis, job_id, COMPANIES, timeout=30)
+    assert {v["state"] for v in views.values()} == {"rejected"}, views
+    for c in COMPANIES:
+        assert not views[c]["has_result"]
+        entries_ = apis[c].call("GET", "/audit", role="auditor", params={"job_id": job_id})
+        assert not any(e["kind"] == "job.state" and e["data"]["state"] == "running"
+                       for e in entries_)
+
+
+def test_parameters_outside_bounds(net):
+    """Outside the app's bounds: refused at the proposer (422). Inside the app's bounds but
+    outside offshore's standing approval (leverage_max 0.5..1): offshore's policy does not
+    approve; the run waits for its approver."""
+    _, apis, paths = net
+    with pytest.raises(RuntimeError, match="422.*leverage_max"):
+        apis["securities"].call("POST", f"/apps/{APP}/runs",
+                                json=run_body(paths, leverage_max=50))
+    run = apis["securities"].call("POST", f"/apps/{APP}/runs",
+                                  json=run_body(paths, leverage_max=2.5))
+    job_id = run["job"]["id"]
+    deadline = time.monotonic() + 20
+    while True:
+        views = {c: apis[c].call("GET", f"/jobs/{job_id}", role="auditor") for c in COMPANIES}
+        decided = {c: {a["node"] for a in v["approvals"]} for c, v in views.items()}
+        if {"fund", "futures", "securities"} <= decided["securities"]:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert "offshore" not in decided["securities"]
+    assert views["securities"]["state"] == "proposed"
+    apis["securities"].call("POST", f"/jobs/{job_id}/cancel", json={})
+
+
+def test_omitting_a_column_that_is_not_optional_is_refused(net):
+    _, apis, paths = net
+    body = run_body(paths)
+    body["inputs"]["fund"]["omit"] = ["assets"]
+    with pytest.raises(RuntimeError, match="422.*optional"):
+        apis["securities"].call("POST", f"/apps/{APP}/runs", json=body)
+
+
+def test_own_exposure_columns_are_the_companies_own():
+    assert set(OWN_EXPOSURE) == set(COMPANIES)
+
+
+def test_make_demo_runs_the_app_and_matches_plaintext(net, tmp_path):
+    """`make demo`'s app part (every installed app's demo through REST) for this app."""
+    from yinji.apps.risk_lookthrough import APP as app
+    from yinji.cli.apps_demo import run_apps
+    from yinji.node import app_runner
+
+    root, _, _ = net
+    app_runner.register(app)   # this process finds the app the way the nodes do
+    try:
+        lines = []
+        assert run_apps(root, tmp_path, out=lines.append, only=[APP], timeout=120), lines
+    finally:
+        app_runner.unregister(APP)
+    assert any("matches the plaintext" in line for line in lines), lines
