@@ -1,8 +1,6 @@
 """REST routes of the app layer: list and describe apps, start runs, follow them, fetch the
 report files a recipient received (`yinji.node.app_runner`)."""
 
-from __future__ import annotations
-
 import json
 import re
 from typing import Any
