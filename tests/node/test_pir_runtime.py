@@ -122,3 +122,41 @@ def test_a_member_down_at_start_is_down_not_missing(net):
     assert not ans["complete"] and ans["members"]["member"]["status"] == "down"
     found, down = net["bank"].pir.discover("watch")
     assert found == {} and set(down) == {"member"}
+
+
+def test_cli_adds_lists_refreshes_and_removes(net, monkeypatch, capsys):
+    from fastapi.testclient import TestClient
+
+    from yinji.cli import pir_service
+    from yinji.cli.main import main
+    from yinji.node.api.app import create_app
+
+    member = net["member"]
+    token = member.add_token("cli", "operator")
+    monkeypatch.setattr(pir_service, "client", lambda args: TestClient(
+        create_app(member), headers={"Authorization": f"Bearer {token}"}))
+    assert main(["pir", "service", "add", "watch", "--dataset", "watch", "--key-column",
+                 "id_no", "--label-columns", "tag", "--key-kind", "id", "--day-budget",
+                 "1000"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("watch: watch (id_no -> tag) at 127.0.0.1:") and "[api]" in out
+    assert "1000/day" in out and "keys as id" in out and "peers bank" in out
+    key = next(iter(LIST))
+    assert hits(net["bank"].pir.query([key], ["member"], "watch")) == ["tag0"]
+    assert main(["pir", "service", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in listed] == ["from-yaml", "watch"]
+    version = member.pir.list()[1]["version"]
+    assert main(["pir", "service", "refresh", "watch"]) == 0
+    assert version not in capsys.readouterr().out and member.pir.list()[1]["version"] != version
+    assert main(["pir", "service", "remove", "watch"]) == 0
+    assert capsys.readouterr().out == "removed watch\n"
+    assert main(["pir", "service", "remove", "watch"]) == 2
+    assert "404 no PIR service 'watch'" in capsys.readouterr().err
+    assert main(["pir", "service", "add", "bad/id", "--dataset", "watch", "--key-column",
+                 "id_no", "--label-columns", "tag"]) == 2
+    assert "422" in capsys.readouterr().err
+    assert main(["pir", "service", "add", "w2", "--dataset", "watch", "--key-column",
+                 "id_no", "--label-columns", "tag", "--port", "eighty"]) == 2
+    assert "--port" in capsys.readouterr().err
+    assert [s["id"] for s in member.pir.list()] == ["from-yaml"]
