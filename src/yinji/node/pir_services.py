@@ -530,7 +530,7 @@ class PirServices:
                       "seconds": 0.0, "error": f"its PIR directory cannot be read: {why}",
                       "results": None}
         for m, client in used.items():
-            self._release(m, targets[m], client, answers[m].ok)
+            self._release(m, targets[m], client, answers[m].ok, ahead=len(keys))
         statuses = {m: a["status"] for m, a in sorted(out.items())}
         self.node.audit.append(PirCallEvent(
             service or "", principal, len(keys), sorted(out), statuses))
@@ -551,14 +551,36 @@ class PirServices:
         return moved
 
     def _release(self, member: str, target: tuple[str, tuple[str, int]], client: PirClient,
-                 healthy: bool) -> None:
+                 healthy: bool, ahead: int = 0) -> None:
+        """Pool a healthy connection and, in the background, precompute `ahead` query
+        secrets for it (SimplePIR's offline phase: they depend only on the hint, so the
+        next batch of that size needs only the online step)."""
         if healthy:
             with self._pool_lock:
                 idle = self._idle.setdefault((member, *target), [])
                 if len(idle) < _IDLE_PER_MEMBER:
                     idle.append(client)
+                    if ahead > client.prepared:
+                        threading.Thread(target=self._prepare, args=(client, ahead),
+                                         daemon=True, name="yinji-pir-prepare").start()
                     return
         self._drop(client, bye=healthy)
+
+    @staticmethod
+    def _prepare(client: PirClient, count: int) -> None:
+        try:
+            client.prepare(min(count, MAX_KEYS))
+        except Exception:  # noqa: BLE001 - only a speed-up: the next query computes them
+            log.debug("pir: precomputing query secrets failed", exc_info=True)
+
+    def prepared(self) -> dict[str, int]:
+        """member -> query secrets ready on its pooled connections (offline phase)."""
+        with self._pool_lock:
+            pooled = [(m, c) for (m, _, _), cs in self._idle.items() for c in cs]
+        out: dict[str, int] = {}
+        for m, c in pooled:
+            out[m] = out.get(m, 0) + c.prepared
+        return out
 
 
 def _label(label: bytes | None) -> Any:
