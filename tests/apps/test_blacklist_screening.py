@@ -318,7 +318,7 @@ def test_day_budget_admits_a_days_batch_once_and_refuses_a_second(world):
     second = run(world, {"members": ["fund"], "service": "daily"},
                  private={"ids": batch}, inputs={})["report"]
     (fund,) = rows(second, "members")
-    assert fund["status"] == "rate_limited" and "budget" in fund["reason"]
+    assert fund["status"] == "rate_limited" and "budget" in fund["reason"], fund
     assert any(s.startswith("INCOMPLETE") and "fund (rate_limited" in s
                for s in second["summary"])
     call(apis["fund"], "DELETE", "/pir/services/daily")

@@ -76,6 +76,7 @@ EMPTY_LIST = "the list has no records: every query answers `miss`"
 MAX_KEYS = 1000                # keys per POST /pir/query (one OPRF + one PIR request each)
 CONNECT_TIMEOUT = 3.0          # seconds to reach a member before it counts as down
 _IDLE_PER_MEMBER = 4           # pooled connections kept per member and service
+_PREPARE_CHUNK = 100           # query secrets precomputed per lock hold
 DIRECTORY = "pir.directory"    # the data-plane request a member answers with its services
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")   # also a file name: HOME/pir/ID.oprf
 
@@ -163,6 +164,7 @@ class PirServices:
         self._idle: dict[tuple[str, str, tuple[str, int]], list[PirClient]] = {}
         self._pool_lock = threading.Lock()
         self._directory: dict[str, dict[str, dict[str, Any]]] = {}   # peer -> sid -> entry
+        self._preparing: dict[int, tuple[threading.Thread, threading.Event]] = {}
 
     # -- member side ------------------------------------------------------------------------
     def start(self) -> None:
@@ -351,6 +353,9 @@ class PirServices:
         with self._pool_lock:
             idle = [c for clients in self._idle.values() for c in clients]
             self._idle.clear()
+            for _, stop in self._preparing.values():
+                stop.set()
+            self._preparing.clear()
         for client in idle:
             self._drop(client, bye=True)
 
@@ -455,6 +460,8 @@ class PirServices:
                     idle = self._idle.get((m, sid, addr))
                     if idle:
                         pooled[m] = idle.pop()
+            for client in pooled.values():
+                self._take(client, timeout)
         me, tls = self.node.cfg.name, identity.tls_config(self.node.cfg)
         opened = Alliance.connect(
             {m: (lambda m=m, a=addr: connect_member(me, m, a, tls, timeout=timeout,
@@ -561,17 +568,35 @@ class PirServices:
                 if len(idle) < _IDLE_PER_MEMBER:
                     idle.append(client)
                     if ahead > client.prepared:
-                        threading.Thread(target=self._prepare, args=(client, ahead),
-                                         daemon=True, name="yinji-pir-prepare").start()
+                        stop = threading.Event()
+                        worker = threading.Thread(target=self._prepare,
+                                                  args=(client, ahead, stop), daemon=True,
+                                                  name="yinji-pir-prepare")
+                        self._preparing[id(client)] = (worker, stop)
+                        worker.start()
                     return
         self._drop(client, bye=healthy)
 
     @staticmethod
-    def _prepare(client: PirClient, count: int) -> None:
+    def _prepare(client: PirClient, count: int, stop: threading.Event) -> None:
+        """In chunks, so a query that takes this connection waits for one chunk at most."""
         try:
-            client.prepare(min(count, MAX_KEYS))
+            for _ in range(-(-min(count, MAX_KEYS) // _PREPARE_CHUNK)):
+                ready = client.prepared
+                if stop.is_set() or ready >= count:
+                    break
+                client.prepare(min(ready + _PREPARE_CHUNK, count))
         except Exception:  # noqa: BLE001 - only a speed-up: the next query computes them
             log.debug("pir: precomputing query secrets failed", exc_info=True)
+
+    def _take(self, client: PirClient, timeout: float) -> None:
+        """A pooled connection about to be used: stop its precomputation (after the chunk
+        under way) so the query does not find it busy."""
+        with self._pool_lock:
+            running = self._preparing.pop(id(client), None)
+        if running is not None:
+            running[1].set()
+            running[0].join(timeout)
 
     def prepared(self) -> dict[str, int]:
         """member -> query secrets ready on its pooled connections (offline phase)."""
