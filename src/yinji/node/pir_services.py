@@ -31,7 +31,10 @@ address it knows (a service re-added on another port), and fans out through
 `yinji.pir.alliance`. A member whose directory cannot be reached is answered `down`.
 Connections are kept in a small pool per member and service so a member's hint is
 downloaded once per database version, not once per query; a pooled connection the member
-has meanwhile dropped is retried once on a fresh one. The answer lists, per member, hit /
+has meanwhile dropped is retried once on a fresh one. After each answer the pooled connection
+precomputes, in the background and in chunks, SimplePIR query secrets for a batch of the same
+size (they depend only on the hint; each is used once), so the next daily batch needs only
+the online step; a query that takes the connection stops that work after the current chunk. The answer lists, per member, hit /
 miss and label per key, or down / timeout / rate_limited / error with the reason. The call
 is audited here with key and member counts and statuses (`PirCallEvent`), never keys,
 labels or hit counts.
