@@ -346,3 +346,21 @@ def test_prepare_normalises_and_groups_accounts():
     key = id_number(11)
     got = prepare([key.lower(), messy(key, 1), "", None, "  "], ["a", "b", "c", "d", "e"], "id")
     assert got == {key.upper(): ["a", "b"]}
+
+
+def test_sample_data_has_listed_accounts_typed_messily(tmp_path):
+    from yinji.apps.blacklist_screening import write_sample_data
+
+    files = write_sample_data(tmp_path, ["fund", "futures"], entries=300, accounts=50)
+    with open(files["accounts"], encoding="utf-8") as fh:
+        accounts = [r["id_no"] for r in csv.DictReader(fh)]
+    lists = {}
+    for m in ("fund", "futures"):
+        with open(files[m], encoding="utf-8") as fh:
+            lists[m] = {normalize(r["id_no"], "id"): (r["tag"], r["reason"], r["date"])
+                        for r in csv.DictReader(fh)}
+    assert len(accounts) == 50 and len(lists["fund"]) == 300
+    joined = plaintext(accounts, lists, ["fund", "futures"])
+    assert len(joined) >= 4 and any(a.endswith("x") for a in accounts)
+    assert write_sample_data(tmp_path / "again", ["fund", "futures"], 300, 50)["accounts"] \
+        .read_bytes() == files["accounts"].read_bytes()

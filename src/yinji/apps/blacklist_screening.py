@@ -30,6 +30,7 @@ about each other.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from yinji.apps.base import App, AppError, Column, Param, Report, Role, inputs_by_role
@@ -230,6 +231,50 @@ def hit_row(key: str, names: list[str], member: str, label: Any, version: str) -
     else:
         fields = [label, None, None]
     return [key, "; ".join(n for n in names if n), member, *fields, version]
+
+
+def write_sample_data(directory: Path, members: list[str], entries: int = 2000,
+                      accounts: int = 200, seed: int = 2026) -> dict[str, Path]:
+    """Seeded demo files: `MEMBER_watch.csv` (id_no, tag, reason, date) per member and
+    `accounts.csv` (id_no, name) with some listed IDs typed as clerks do (lower-case x,
+    full-width digits, spaces). Returns {member or "accounts": path}."""
+    import csv
+
+    import numpy as np
+
+    from yinji.psi.keys import id_check_char
+
+    rng = np.random.default_rng(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def ids(n: int) -> list[str]:
+        seq = rng.choice(10**7, n, replace=False).tolist()
+        first = [f"{310000 + s % 9000:06d}{1960 + s % 45}{1 + s % 12:02d}{1 + s % 28:02d}"
+                 f"{s % 1000:03d}" for s in seq]
+        return [f + id_check_char(f) for f in first]
+
+    pool = ids(entries * len(members) + accounts)
+    out, listed = {}, []
+    for k, m in enumerate(members):
+        mine = pool[k * entries:(k + 1) * entries]
+        listed += mine[:max(1, accounts // (10 * len(members)))]
+        out[m] = directory / f"{m}_watch.csv"
+        with open(out[m], "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["id_no", "tag", "reason", "date"])
+            for i, key in enumerate(mine):
+                w.writerow([key.lower() if i % 9 == 0 else key, ("AML", "FRAUD", "PEP")[i % 3],
+                            f"case {seed}-{k}-{i}", f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}"])
+    fresh = pool[len(members) * entries:][:accounts - len(listed)]
+    typed = [k.lower() if i % 2 else " " + "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c
+                                                  for c in k)
+             for i, k in enumerate(listed)]
+    out["accounts"] = directory / "accounts.csv"
+    with open(out["accounts"], "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id_no", "name"])
+        w.writerows([a, f"client {i}"] for i, a in enumerate(typed + fresh))
+    return out
 
 
 APP = BlacklistScreening()
