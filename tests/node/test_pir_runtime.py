@@ -160,3 +160,24 @@ def test_cli_adds_lists_refreshes_and_removes(net, monkeypatch, capsys):
                  "id_no", "--label-columns", "tag", "--port", "eighty"]) == 2
     assert "--port" in capsys.readouterr().err
     assert [s["id"] for s in member.pir.list()] == ["from-yaml"]
+
+
+def test_a_stored_list_that_no_longer_builds_does_not_keep_the_node_down(net):
+    member = net["member"]
+    member.pir.add(dict(SERVICE), by="op")
+    csv_path = member.home / "data" / "watch.csv"
+    good = csv_path.read_bytes()
+    csv_path.write_bytes(good + b"11010119900101001X,dup\n")   # a duplicate once normalised as id
+    member = restart(net, "member")
+    (failed,) = [s for s in member.pir.list() if s["id"] == "watch"]
+    assert "records rejected" in failed["failed"] and failed["address"] == ""
+    assert [e["id"] for e in member.pir.directory("bank")] == ["from-yaml"]
+    with pytest.raises(PirServiceError, match="advertises no PIR service 'watch'"):
+        net["bank"].pir.query(["x"], ["member"], "watch")
+    with pytest.raises(PirServiceError, match="duplicate"):
+        member.pir.refresh("watch", by="op")
+    csv_path.write_bytes(good)
+    assert member.pir.refresh("watch", by="op")["records"] == len(LIST)
+    assert hits(net["bank"].pir.query([next(iter(LIST))], ["member"], "watch")) == ["tag0"]
+    member.pir.remove("watch", by="op")
+    assert member.store.pir_services() == {}

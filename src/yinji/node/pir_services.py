@@ -168,6 +168,7 @@ class PirServices:
         self._pool_lock = threading.Lock()
         self._directory: dict[str, dict[str, dict[str, Any]]] = {}   # peer -> sid -> entry
         self._preparing: dict[int, tuple[threading.Thread, threading.Event]] = {}
+        self._failed: dict[str, tuple[PirServiceConfig, str]] = {}   # stored, did not build
 
     # -- member side ------------------------------------------------------------------------
     def start(self) -> None:
@@ -175,7 +176,7 @@ class PirServices:
         started and raise (a node does not run with a PIR service silently missing)."""
         stored = {sid: PirServiceConfig(**c) for sid, c in self.node.store.pir_services().items()
                   if sid not in self.node.cfg.pir}
-        for cfg in [*self.node.cfg.pir.values(), *stored.values()]:
+        for cfg in self.node.cfg.pir.values():
             try:
                 self._start_one(cfg)
             except Exception as exc:
@@ -184,13 +185,23 @@ class PirServices:
                 self.stop()
                 raise PirServiceError(f"pir service {cfg.id!r}: {exc}") from exc
         self._runtime = set(stored)
+        for cfg in stored.values():   # added through the API: removable through it, so a list
+            try:                      # that no longer builds must not keep the node down
+                self._start_one(cfg)
+            except Exception as exc:  # noqa: BLE001 - audited, logged, listed as failed
+                reason = _safe_reason(exc)
+                self._failed[cfg.id] = (cfg, reason)
+                self.node.audit.append(PirServiceEvent(cfg.id, "failed", cfg.dataset,
+                                                       reason=reason))
+                log.error("pir service %r (added through the API) not served: %s", cfg.id,
+                          reason)
 
     def add(self, body: dict[str, Any], by: str) -> dict[str, Any]:
         """Build, serve and store a new service (operator; takes effect at once: peers find
         it through the directory). Nothing is kept if any step fails."""
         cfg = service_config(body)
         with self._admin:
-            if cfg.id in self._served or cfg.id in self.node.cfg.pir:
+            if cfg.id in self._served or cfg.id in self.node.cfg.pir or cfg.id in self._failed:
                 raise PirServiceError(f"a PIR service {cfg.id!r} exists on this node; "
                                       "refresh or remove it", 409)
             try:
@@ -214,6 +225,13 @@ class PirServices:
         """Stop serving a runtime service and forget it. Its sealed OPRF state (key and the
         peers' budgets) is kept, so removing and re-adding a list refills no budget."""
         with self._admin:
+            if service_id in self._failed:
+                self.node.store.delete_pir_service(service_id)
+                self._runtime.discard(service_id)
+                cfg, _ = self._failed.pop(service_id)
+                self.node.audit.append(PirServiceEvent(service_id, "removed", cfg.dataset,
+                                                       by=by))
+                return {"id": service_id, "removed": True}
             s = self._get(service_id)
             if service_id not in self._runtime:
                 raise PirServiceError(f"PIR service {service_id!r} is configured in node.yaml; "
@@ -298,7 +316,19 @@ class PirServices:
                                                reason=reason[:300]), reason[:300])
 
     def refresh(self, service_id: str, by: str = "") -> dict[str, Any]:
-        """Re-read the dataset and publish a new version (only new keys are OPRF'd again)."""
+        """Re-read the dataset and publish a new version (only new keys are OPRF'd again);
+        a stored service that did not build at start is tried again."""
+        with self._admin:
+            if service_id in self._failed:
+                cfg, _ = self._failed[service_id]
+                try:
+                    self._start_one(cfg, by)
+                except Exception as exc:  # noqa: BLE001 - stays failed, the caller is told
+                    self.node.audit.append(PirServiceEvent(cfg.id, "failed", cfg.dataset,
+                                                           by=by, reason=_safe_reason(exc)))
+                    raise PirServiceError(f"pir service {service_id!r}: {exc}") from None
+                del self._failed[service_id]
+                return self._describe(self._served[service_id])
         s = self._get(service_id)
         with s.lock:
             try:
@@ -347,7 +377,15 @@ class PirServices:
                 "source": "api" if s.cfg.id in self._runtime else "node.yaml"}
 
     def list(self) -> list[dict[str, Any]]:
-        return [self._describe(s) for _, s in sorted(self._served.items())]
+        """Served lists, and stored ones that did not build at start (with `failed`)."""
+        failed = [{"id": c.id, "dataset": c.dataset, "key_column": c.key_column,
+                   "label_columns": c.label_columns, "address": "", "version": "",
+                   "records": 0, "label_size": 0, "buckets": 0, "slots": 0,
+                   "published": 0.0, "clients": [], "rate_limit": c.rate_limit,
+                   "day_budget": c.day_budget, "key_kind": c.key_kind, "source": "api",
+                   "failed": why} for c, why in self._failed.values()]
+        return sorted([self._describe(s) for s in self._served.values()] + failed,
+                      key=lambda d: d["id"])
 
     def stop(self) -> None:
         for s in self._served.values():

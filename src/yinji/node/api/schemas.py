@@ -276,6 +276,8 @@ class PirServicePublic(BaseModel):
     day_budget: int | None = None
     key_kind: str = "text"
     source: str = Field("node.yaml", description="node.yaml, or api (added at run time)")
+    failed: str | None = Field(None, description="why a stored service is not served (it did "
+                                                 "not build at start; refresh or remove it)")
 
 
 class ModelPublic(BaseModel):
