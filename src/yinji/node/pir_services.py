@@ -6,7 +6,9 @@ Member side: each `pir` entry of node.yaml, and each service an operator added a
 survives a restart, removed with `remove`), names a catalog dataset, its key column and label
 columns, a port (0: any free one), an OPRF rate limit with an optional per-peer day budget and
 the key kind (`yinji.psi.keys.normalize`: the list's keys are normalised as the querier's are,
-so a lower-case `x` in an ID number matches). At start the node checks the dataset's column policy
+so a lower-case `x` in an ID number matches). A node.yaml list that cannot be built stops the
+node; a stored one is audited and listed as failed (it can be refreshed or removed through the
+API, which needs the node up). At start the node checks the dataset's column policy
 for protocol `pir` per peer (only peers every column is allowed for may connect), reads the
 columns, builds a database version (`yinji.pir.keyword`) and serves it with `PirService` on
 its own port, with the node's own certificate and trust file: only pinned peers, each by its
