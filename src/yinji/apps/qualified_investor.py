@@ -239,7 +239,7 @@ def plaintext(holdings: dict[str, dict[str, Any]], ids: list[str], params: dict[
               today: dt.date) -> list[int]:
     """The same decision computed in the clear, in the same integer units (tests, demos):
     per ID the rule code with `explain`, else the bit."""
-    from yinji.psi.keys import normalize
+    from yinji.ids import normalize
 
     rates = [RATE_SCALE] + [round(params["rates"][c] * RATE_SCALE) for c in CURRENCIES[1:]]
     nc, scale = len(CURRENCIES), 100 * RATE_SCALE

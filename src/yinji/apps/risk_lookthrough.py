@@ -333,7 +333,7 @@ def entries(cols: dict[str, Any], company: int, k: int,
             fx: dict[str, float]) -> tuple[list[str], list[str], np.ndarray]:
     """This company's clients: (normalised IDs, the ID as first written in its data, the
     m x len(layout(k)) integer figures in fen). Rows of the same client are added up."""
-    from yinji.psi.keys import normalize
+    from yinji.ids import normalize
 
     raw_ids = [str(v) if v is not None else "" for v in cols["id_no"]]
     ids = [normalize(v, kind="id") for v in raw_ids]
@@ -412,7 +412,7 @@ def sample_tables(companies: Sequence[str], clients: int = 2000, seed: int = 202
     with valid check letters), assets, prior assets, its own exposure column (by company name,
     else margin_financing), and the offshore company's rows in HKD, USD or CNY. Some clients
     are leveraged, concentrated or lost assets, so every rule fires."""
-    from yinji.psi.keys import id_check_char
+    from yinji.ids import id_check_char
 
     rng = np.random.default_rng(seed)
     first17 = [f"{110101 + n // 100_000:06d}{1950 + n // 1000 % 50:04d}"

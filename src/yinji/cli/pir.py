@@ -97,6 +97,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     nq.add_argument("--service", help="PIR service id at the members")
     _api(nq)
     nq.set_defaults(func=_node_query)
+
+    from yinji.cli.pir_service import register as register_service
+
+    register_service(psub)
     p.set_defaults(func=lambda a: p.print_help() or 2)
 
 

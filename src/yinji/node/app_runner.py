@@ -117,6 +117,12 @@ class AppRunner:
         return list(self.app.render(result, directory))
 
 
+def fits(role: Any, cols: list[Any]) -> bool:
+    """Every column of the role, or all but trailing optional ones."""
+    return 0 < len(cols) <= len(role.columns) and \
+        all(c.name in role.optional for c in role.columns[len(cols):])
+
+
 def runner(protocol: str) -> AppRunner | None:
     if not protocol.startswith("app."):
         return None
@@ -150,10 +156,10 @@ class AppRuns:
         except AppLookupError as exc:
             raise JobError(str(exc.args[0]), 404) from None
         try:
-            spec_inputs, roles, omitted = self._inputs(app, body.get("inputs") or {})
+            private = body.get("private")
+            spec_inputs, roles, omitted = self._inputs(app, body.get("inputs") or {}, private)
             params = app.resolve_params(dict(body.get("params") or {}))
             me = self.node.cfg.name
-            private = body.get("private")
             params.update(app.plan(params, roles, me, private))
         except ValueError as exc:
             raise JobError(str(exc), 422) from None
@@ -167,10 +173,12 @@ class AppRuns:
                   "recipients": list(recipients)}
         return self.node.jobs.propose(create, by=by, private=private)
 
-    def _inputs(self, app: Any, given: dict[str, Any]
+    def _inputs(self, app: Any, given: dict[str, Any], private: Any = None,
                 ) -> tuple[dict[str, Any], dict[str, str], dict[str, list[str]]]:
         """(spec inputs, party -> role, party -> optional columns it leaves out)."""
         if not given:
+            if private is not None and getattr(app, "takes_private", ""):
+                return {}, {}, {}   # the proposer's private input is the only input
             raise ValueError("a run needs the inputs: which dataset each company supplies")
         default_role = app.roles[0].name if len(app.roles) == 1 else None
         out, roles, omitted = {}, {}, {}

@@ -74,9 +74,11 @@ class PirServiceConfig:
     dataset: str
     key_column: str
     label_columns: list[str]
-    port: int                       # listens on dataplane_host:port
+    port: int                       # listens on dataplane_host:port; 0 = any free port
     rate_limit: str = "1000/min"    # OPRF evaluations (keys) per peer: N/s, N/min, N/h, N/day
     label_size: int | None = None   # default: longest label rounded up to 16 bytes
+    day_budget: int | None = None   # keys per peer per day; then one request may be a whole
+    #                                 day's batch (yinji.pir.oprf.RateLimit)
     key_kind: str = "auto"          # key normalisation (yinji.ids kind, or "exact"); public
 
 

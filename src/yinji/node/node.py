@@ -30,6 +30,7 @@ from yinji.node.config import ConfigError, NodeConfig
 from yinji.node.dataplane import DataPlane
 from yinji.node.jobs import JobEngine
 from yinji.node.model_runners import ModelServing
+from yinji.node.pir_services import DIRECTORY as PIR_DIRECTORY
 from yinji.node.pir_services import PirServices
 from yinji.node.repeats import Repeats
 from yinji.node.standing import StandingApprovals
@@ -158,7 +159,10 @@ class Node:
     # -- data plane callbacks -----------------------------------------------------------------
     def _on_message(self, peer: str, body: dict) -> dict:
         try:
-            reply = self.jobs.handle(peer, body)
+            if body.get("type") == PIR_DIRECTORY:   # a peer asks which lists it may query
+                reply = {"ok": True, "services": self.pir.directory(peer)}
+            else:
+                reply = self.jobs.handle(peer, body)
         except Exception as exc:  # noqa: BLE001 - a malformed message: refused and audited
             reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         self.audit.append(PeerCallEvent(peer, str(body.get("type", ""))[:100],

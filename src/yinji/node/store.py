@@ -99,6 +99,14 @@ audit_anchors = sa.Table("audit_anchors", metadata,
                          sa.Column("witness_signature", sa.Text, nullable=False),
                          sa.Column("anchored", sa.Float, nullable=False))
 
+# PIR services added at run time (REST / CLI; yinji.node.pir_services): the service's
+# PirServiceConfig as JSON. node.yaml's `pir` entries stay in node.yaml.
+pir_services = sa.Table("pir_services", metadata,
+                        sa.Column("id", sa.String(200), primary_key=True),
+                        sa.Column("config_json", sa.Text, nullable=False),
+                        sa.Column("by", sa.String(200), nullable=False),
+                        sa.Column("created", sa.Float, nullable=False))
+
 V1_TABLES = [tokens, datasets, jobs, approvals, results, audit, audit_head]
 
 # Standing approvals (yinji.node.standing): rules a person with the approver role set, applied
@@ -142,8 +150,15 @@ def _v4_anchors(conn: Connection) -> None:
     metadata.create_all(conn, tables=[audit_anchors])
 
 
+def _v6_pir_services(conn: Connection) -> None:
+    """Runtime PIR services. Numbered 6 because wt-governance adds v5 (standing approvals);
+    idempotent, so the lead may renumber it at merge."""
+    metadata.create_all(conn, tables=[pir_services])
+
+
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
-    (1, _v1), (2, _v2), (3, _v3_tokens_datasets), (4, _v4_anchors), (5, _v5_standing)]
+    (1, _v1), (2, _v2), (3, _v3_tokens_datasets), (4, _v4_anchors), (5, _v5_standing),
+    (6, _v6_pir_services)]
 
 
 class Store:
@@ -186,6 +201,27 @@ class Store:
     def read(self, stmt: Any) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    # -- runtime PIR services ------------------------------------------------------------------
+    def put_pir_service(self, service_id: str, config: dict[str, Any], by: str) -> bool:
+        """Insert a service's config; False if the id is taken."""
+        with self.write() as conn:
+            if conn.execute(sa.select(pir_services.c.id)
+                            .where(pir_services.c.id == service_id)).first():
+                return False
+            conn.execute(pir_services.insert().values(
+                id=service_id, config_json=json.dumps(config, sort_keys=True), by=by,
+                created=time.time()))
+            return True
+
+    def delete_pir_service(self, service_id: str) -> bool:
+        with self.write() as conn:
+            return conn.execute(pir_services.delete().where(
+                pir_services.c.id == service_id)).rowcount > 0
+
+    def pir_services(self) -> dict[str, dict[str, Any]]:
+        rows = self.read(sa.select(pir_services).order_by(pir_services.c.id))
+        return {r["id"]: json.loads(r["config_json"]) for r in rows}
 
     # -- tokens -----------------------------------------------------------------------------
     def add_token(self, token_id: str, name: str, role: str, token_hash: str,

@@ -72,6 +72,12 @@ class PirClient:
         self.version = str(reply["version"])
         self.hint_downloads += 1
 
+    @property
+    def prepared(self) -> int:
+        """Query secrets ready for the current hint (0 before the first download)."""
+        pir = self._pir
+        return 0 if pir is None else pir.prepared
+
     def prepare(self, count: int) -> int:
         """Precompute `count` query secrets for the current hint (offline work, see lwe.py).
 

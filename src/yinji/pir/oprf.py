@@ -87,9 +87,20 @@ def finalize(state: BlindState, evaluated: Sequence[bytes]) -> list[bytes]:
 Budgets = dict[str, tuple[float, float]]   # client -> (level, time of last update)
 
 
+DAY = 86_400.0
+_DAY_TAG = "\n@day"   # budgets key suffix of a client's day bucket (no name has a newline)
+
+
 @dataclass
 class RateLimit:
     """Token bucket per client: at most `burst` evaluations at once, refilled at `per_second`.
+
+    With `day` (keys per client per day) a second bucket bounds the total, and one request
+    may be a whole day's batch: it is charged `min(count, burst)` on the rate bucket (a batch
+    larger than the burst empties it, so it counts as one burst, once) and `count` on the day
+    bucket (burst `day`, refilled at `day` per 24 h). A client therefore evaluates at most
+    `day * (1 + T / 24 h)` keys in any window of T seconds, however it splits its requests;
+    without `day` every request must fit the rate bucket as before.
 
     The clock is wall time (injectable, so tests need no sleeps) so that budgets persisted by
     `persist` mean the same after a restart; a clock stepping back refills nothing.
@@ -101,32 +112,54 @@ class RateLimit:
     per_second: float = 1_000.0
     clock: Callable[[], float] = time.time
     persist: Callable[[Budgets], None] | None = field(default=None, repr=False)
+    day: int | None = None
     _state: Budgets = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _level(self, key: str, cap: float, rate: float, now: float) -> float:
+        level, last = self._state.get(key, (cap, now))
+        return min(cap, level + max(now - last, 0.0) * rate)
 
     def take(self, client: str, count: int) -> bool:
         """Spend `count` evaluations of `client`'s budget; False (and nothing spent) if short."""
         with self._lock:
             now = self.clock()
-            level, last = self._state.get(client, (float(self.burst), now))
-            level = min(float(self.burst), level + max(now - last, 0.0) * self.per_second)
-            if count > level:
-                self._state[client] = (level, now)
-                return False
-            self._state[client] = (level - count, now)
-            if self.persist is not None:
+            burst = float(self.burst)
+            level = self._level(client, burst, self.per_second, now)
+            need = min(count, self.burst) if self.day else count
+            ok = need <= level
+            if self.day:
+                day_key, cap = client + _DAY_TAG, float(self.day)
+                day_level = self._level(day_key, cap, cap / DAY, now)
+                ok = ok and count <= day_level
+                self._state[day_key] = (day_level - count if ok else day_level, now)
+            self._state[client] = (level - need if ok else level, now)
+            if ok and self.persist is not None:
                 self.persist(dict(self._state))
-            return True
+            return ok
+
+    def remaining_today(self, client: str) -> int | None:
+        """Keys `client` may still ask for today (None without a day budget)."""
+        if not self.day:
+            return None
+        with self._lock:
+            cap = float(self.day)
+            return int(self._level(client + _DAY_TAG, cap, cap / DAY, self.clock()))
 
     def budgets(self) -> Budgets:
         with self._lock:
             return dict(self._state)
 
     def restore(self, budgets: Budgets) -> None:
-        """Continue from persisted budgets (levels above `burst` are cut to it)."""
+        """Continue from persisted budgets (levels above their bucket's size are cut to it)."""
         with self._lock:
-            self._state = {c: (min(float(level), float(self.burst)), float(last))
-                           for c, (level, last) in budgets.items()}
+            self._state = {}
+            for c, (level, last) in budgets.items():
+                is_day = c.endswith(_DAY_TAG)
+                if is_day and not self.day:
+                    continue
+                cap = float(self.day if is_day else self.burst)
+                self._state[c] = (min(float(level), cap), float(last))
 
 
 class SealedOprfState:

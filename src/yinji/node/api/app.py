@@ -36,6 +36,7 @@ from yinji.node.api.schemas import (
     PeerVerifyPublic,
     PirQueryCreate,
     PirQueryPublic,
+    PirServiceCreate,
     PirServicePublic,
     PredictCreate,
     PredictionPublic,
@@ -254,10 +255,18 @@ def create_app(node: Node) -> FastAPI:
     def pir_refresh(service_id: str, who: Operator) -> dict[str, Any]:
         return node.pir.refresh(service_id, by=who["name"])
 
+    @app.post("/pir/services", response_model=PirServicePublic, status_code=201)
+    def pir_add(body: PirServiceCreate, who: Operator) -> dict[str, Any]:
+        return node.pir.add(body.model_dump(exclude_none=True), by=who["name"])
+
+    @app.delete("/pir/services/{service_id}")
+    def pir_remove(service_id: str, who: Operator) -> dict[str, Any]:
+        return node.pir.remove(service_id, by=who["name"])
+
     @app.post("/pir/query", response_model=PirQueryPublic)
     def pir_query(body: PirQueryCreate, who: Operator) -> dict[str, Any]:
         return node.pir.query(body.keys, body.members, body.service, body.timeout,
-                              principal=who["name"])
+                              principal=who["name"], key_kind=body.key_kind)
 
     # -- audit --------------------------------------------------------------------------------
     @app.get("/audit", response_model=list[AuditEntry])

@@ -217,6 +217,8 @@ class PirQueryCreate(BaseModel):
     service: str | None = Field(None, description="PIR service id at the members (default: "
                                                   "each member's only one)")
     timeout: float = Field(30.0, gt=0, le=600, description="seconds for the whole query")
+    key_kind: str | None = Field(None, description="normalise the keys first as the members' "
+                                                   "lists are (yinji.ids kind; each member's own rule is applied anyway)")
 
 
 class PirKeyResult(BaseModel):
@@ -241,6 +243,22 @@ class PirQueryPublic(BaseModel):
     members: dict[str, PirMemberAnswer]
 
 
+class PirServiceCreate(BaseModel):
+    """A list to serve as a PIR service from this node's catalog (operator)."""
+
+    id: str = Field(description="service id (letters, digits, . _ -)")
+    dataset: str = Field(description="catalog dataset; its policy must allow protocol `pir`")
+    key_column: str
+    label_columns: list[str] = Field(min_length=1)
+    port: int | Literal["auto"] = Field("auto", description='port, or "auto" for a free one')
+    rate_limit: str = Field("1000/min", description="OPRF keys per peer: N/s, N/min, N/h, N/day")
+    day_budget: int | None = Field(None, gt=0, description="keys per peer per day; a request "
+                                                           "may then be a whole day's batch")
+    key_kind: str = Field("auto", description="key normalisation (yinji.ids kind: auto, id, "
+                                              "mobile, text, upper; or exact)")
+    label_size: int | None = None
+
+
 class PirServicePublic(BaseModel):
     id: str
     dataset: str
@@ -257,6 +275,10 @@ class PirServicePublic(BaseModel):
     rate_limit: str
     key_kind: str = Field("auto", description="how keys are normalised (yinji.ids kind, or "
                                               "exact); public, queriers apply it too")
+    day_budget: int | None = None
+    source: str = Field("node.yaml", description="node.yaml, or api (added at run time)")
+    failed: str | None = Field(None, description="why a stored service is not served (it did "
+                                                 "not build at start; refresh or remove it)")
 
 
 class ModelPublic(BaseModel):
