@@ -32,7 +32,7 @@ only. Compute parties learn nothing beyond their own outputs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +48,7 @@ CODES = {"STRUCT": 1, "RAPID": 2, "INCOME": 4}
 COUNT_RULES = ("STRUCT", "RAPID", "INCOME", "ANY")
 MAX_AMOUNT = 10**12  # fen per aggregate (10^10 CNY): keeps every comparison below 2^63
 CHUNK = 4096
+Features = np.ndarray | tuple[int, Callable[[int, int], np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -228,21 +229,37 @@ def _share_chunk(s: Session, mine: np.ndarray | None, input_parties: Sequence[st
     return mats
 
 
-def aml_compute(s: Session, feats: np.ndarray, input_parties: Sequence[str],
+def _chunks(feats: Features, rules: Rules) -> tuple[int, Callable[[int, int], np.ndarray]]:
+    if isinstance(feats, np.ndarray):
+        if feats.ndim != 2 or feats.shape[1] != rules.width:
+            raise ValueError(f"features must have {rules.width} columns")
+        return feats.shape[0], lambda lo, hi: feats[lo:hi]
+    g, fn = feats
+
+    def checked(lo: int, hi: int) -> np.ndarray:
+        f = fn(lo, hi)
+        if f.shape != (hi - lo, rules.width):
+            raise ValueError(f"features of rows {lo}..{hi} must be ({hi - lo}, {rules.width})")
+        return f
+    return g, checked
+
+
+def aml_compute(s: Session, feats: Features, input_parties: Sequence[str],
                 companies: Sequence[str], officer: str | None, rules: Rules,
-                chunk: int = CHUNK) -> np.ndarray:
-    """Run by each compute party with its features (G, width). `companies` = the three
-    compute parties in session order, then `input_parties`. Returns this company's reason
-    codes (G,), 0 for identities without its records."""
-    g = feats.shape[0]
-    if feats.shape[1] != rules.width:
-        raise ValueError(f"features must have {rules.width} columns")
+                chunk: int = CHUNK, deliver: Collection[str] | None = None) -> np.ndarray:
+    """Run by each compute party with its features: a (G, width) array or (G, f) with
+    f(lo, hi) giving rows lo..hi (so G x D never has to be in memory at once).
+    `companies` = the three compute parties in session order, then `input_parties`.
+    Returns this company's reason codes (G,), 0 for identities without its records (all 0
+    if it is not in `deliver`, the companies that receive codes; default all). `officer`
+    (None: nobody) receives the counts."""
+    g, rows_of = _chunks(feats, rules)
     n_c = len(companies)
     counts = (np.zeros((n_c + 1) * 4, np.uint64), np.zeros((n_c + 1) * 4, np.uint64))
     mine = np.zeros(g, np.int64)
     for lo in range(0, g, chunk):
         hi = min(g, lo + chunk)
-        mats = _share_chunk(s, feats[lo:hi], input_parties, hi - lo, rules.width)
+        mats = _share_chunk(s, rows_of(lo, hi), input_parties, hi - lo, rules.width)
         (code, bits), members = _chunk_codes(s, mats, rules)
         anyb = _any(s, bits)
         rule_bits = [*bits, anyb]
@@ -254,6 +271,8 @@ def aml_compute(s: Session, feats: np.ndarray, input_parties: Sequence[str],
         prod = rep.mul(s, m_all, vals)
         n = hi - lo
         for c, name in enumerate(companies):
+            if deliver is not None and name not in deliver:
+                continue
             part = (prod[0][c * n:(c + 1) * n], prod[1][c * n:(c + 1) * n])
             if c < 3:
                 got = rep.reveal_to(s, part, c)
@@ -287,16 +306,17 @@ def _wrap(s: Session, x: Shares):  # noqa: ANN202 - a SharedTensor of integers
     return SharedTensor(s, (x[0], x[1]), 0)
 
 
-def aml_input(party: Party, compute: Sequence[str], feats: np.ndarray, rules: Rules,
-              chunk: int = CHUNK) -> np.ndarray:
-    """Run by an input company: share its features chunk by chunk; returns its codes."""
-    g = feats.shape[0]
-    if feats.shape[1] != rules.width:
-        raise ValueError(f"features must have {rules.width} columns")
+def aml_input(party: Party, compute: Sequence[str], feats: Features, rules: Rules,
+              chunk: int = CHUNK, receive: bool = True) -> np.ndarray:
+    """Run by an input company: share its features chunk by chunk; returns its codes (all 0
+    when it does not `receive` them: then nothing is sent to it)."""
+    g, rows_of = _chunks(feats, rules)
     mine = np.zeros(g, np.int64)
     for lo in range(0, g, chunk):
         hi = min(g, lo + chunk)
-        send_input(party, compute, feats[lo:hi], frac_bits=0)
+        send_input(party, compute, rows_of(lo, hi), frac_bits=0)
+        if not receive:
+            continue
         got = receive_output(party, compute, frac_bits=0)
         if got.shape != (hi - lo,):
             raise InputError(f"codes from {list(compute)} have shape {got.shape}")
