@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -249,3 +250,57 @@ def _day(company: str, text: str) -> int | None:
         return (datetime.date(y, m, d) - START).days
     except ValueError:
         return None
+
+
+def run_in_process(case: AmlCase, home: Path, params: dict | None = None,
+                   recipients: list[str] | None = None, officer: str = "officer",
+                   spy: dict | None = None, views: dict | None = None,
+                   timeout: float = 600.0) -> dict[str, object]:
+    """Run `joint-aml` on `case` with the four companies and the officer as parties in one
+    process (in-memory network; keys under `home/<company>`). `spy` receives each company's
+    group index per record ({company: {record id: group}}); `views` each party's received
+    messages (yinji.testing.parties.record_received). Returns {party: Report or None}."""
+    from yinji.apps import joint_aml
+    from yinji.crypto.certs import write_private
+    from yinji.node.runners import RunContext
+    from yinji.testing.parties import record_received, run_parties
+
+    app = joint_aml.APP
+    for c in COMPANIES:
+        (home / c / "linkage").mkdir(parents=True, exist_ok=True)
+        if not (home / c / "linkage" / "aml.key").exists():
+            write_private(home / c / "linkage" / "aml.key", bytes(range(7, 39)))
+    resolved = app.resolve_params({"aml_officer": officer, "period_start": START.isoformat(),
+                                   **(params or {})})
+    spec = {"params": {**resolved, "app_version": app.version,
+                       "roles": dict.fromkeys(COMPANIES, "aml"),
+                       "compute": ["fund", "futures", "offshore"]},
+            "inputs": {c: {"dataset": "aml", "columns": list(COLUMNS)} for c in COMPANIES},
+            "recipients": recipients or [*COMPANIES, officer]}
+    problems = app.validate(spec)
+    if problems:
+        raise ValueError("; ".join(problems))
+    orig = joint_aml.group_owner
+
+    def spying(party, records, *a, **k):  # noqa: ANN001, ANN202
+        g, n = orig(party, records, *a, **k)
+        if spy is not None:
+            ids = list(dict.fromkeys(r["record_id"] for r in case.tables[party.name]
+                                     if r["record_id"]))
+            spy[party.name] = dict(zip(ids, g.tolist(), strict=True))
+        return g, n
+
+    def body(party):  # noqa: ANN001, ANN202
+        if views is not None:
+            views[party.name] = record_received(party)
+        me = party.name
+        ctx = RunContext(spec, me, party, case.columns(me) if me in COMPANIES else None,
+                         lambda f, s: None, home / me)
+        return app.run(ctx)
+
+    joint_aml.group_owner = spying
+    try:
+        names = [*COMPANIES, officer]
+        return dict(zip(names, run_parties(body, names=names, timeout=timeout), strict=True))
+    finally:
+        joint_aml.group_owner = orig
