@@ -11,9 +11,10 @@ no key, e.g. the group AML officer's node):
   2. the unit blocks across the concatenation of all owners' records (one self-join, pairs
      i < j), computes Dice, keeps a pair iff Dice >= the schema threshold AND it has enough
      evidence: equal non-empty ID-number tokens, or at least two of name/dob/phone equal and
-     non-empty. A near-empty record (one identifying field) therefore never links. Per owner
-     pair (and per owner with itself) the margin rule and the greedy one-to-one step of
-     match.py pick the links; the unit then takes connected components over all links;
+     non-empty. A near-empty record (one identifying field) therefore never links. Inside one
+     owner every such pair links (second accounts; components of these act as one node
+     below); across owners, per owner pair, the margin rule and the greedy one-to-one step
+     of match.py pick the links; the unit then takes connected components over all links;
   3. the unit numbers the components in a random order (secrets) and sends each owner, for
      each of its tokens, the group identity index in [0, G), and G.
 
@@ -136,15 +137,27 @@ def resolve(tokens: Sequence[np.ndarray], encodings: Sequence[np.ndarray],
     num, den = dice_counts(enc, enc, ia, ib)
     ok = above(num, den, schema) & enough_evidence(ev[ia], ev[ib])
     ia, ib, num, den = ia[ok], ib[ok], num[ok], den[ok]
-    la, lb = [], []
-    pair = owner[ia] * len(sizes) + owner[ib]
-    for code in np.unique(pair).tolist():  # one-to-one per owner pair (and per owner)
+    # second accounts: every qualifying pair inside one owner links (no one-to-one step:
+    # a person may hold three accounts); they then act as one node across owners, so a
+    # person with two accounts is not "ambiguous" for the margin rule elsewhere
+    same = owner[ia] == owner[ib]
+    sa, sb = ia[same], ib[same]
+    rep = components(n, sa, sb)
+    xa, xb, xn, xd = rep[ia[~same]], rep[ib[~same]], num[~same], den[~same]
+    if len(xa):  # one candidate per pair of nodes: the best score
+        best = np.lexsort((-(xn / np.maximum(xd, 1)),))
+        code = xa[best] * n + xb[best]
+        _, first = np.unique(code, return_index=True)
+        pick = best[first]
+        xa, xb, xn, xd = xa[pick], xb[pick], xn[pick], xd[pick]
+    la, lb = [sa], [sb]
+    pair = owner[xa] * len(sizes) + owner[xb]
+    for code in np.unique(pair).tolist():  # margin rule and one-to-one per owner pair
         sel = pair == code
-        t = greedy_one_to_one(ia[sel], ib[sel], num[sel], den[sel], schema.margin)
+        t = greedy_one_to_one(xa[sel], xb[sel], xn[sel], xd[sel], schema.margin)
         la.append(t.a)
         lb.append(t.b)
-    ea = np.concatenate(la) if la else np.zeros(0, np.int64)
-    eb = np.concatenate(lb) if lb else np.zeros(0, np.int64)
+    ea, eb = np.concatenate(la), np.concatenate(lb)
     label = components(n, ea, eb)
     roots, dense = np.unique(label, return_inverse=True)
     count = len(roots)
