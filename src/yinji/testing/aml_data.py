@@ -255,11 +255,12 @@ def _day(company: str, text: str) -> int | None:
 def run_in_process(case: AmlCase, home: Path, params: dict | None = None,
                    recipients: list[str] | None = None, officer: str = "officer",
                    spy: dict | None = None, views: dict | None = None,
-                   timeout: float = 600.0) -> dict[str, object]:
+                   timeout: float = 600.0, progress=None) -> dict[str, object]:  # noqa: ANN001
     """Run `joint-aml` on `case` with the four companies and the officer as parties in one
     process (in-memory network; keys under `home/<company>`). `spy` receives each company's
     group index per record ({company: {record id: group}}); `views` each party's received
-    messages (yinji.testing.parties.record_received). Returns {party: Report or None}."""
+    messages (yinji.testing.parties.record_received); `progress(party, fraction, step)` is
+called as each party reports progress. Returns {party: Report or None}."""
     from yinji.apps import joint_aml
     from yinji.crypto.certs import write_private
     from yinji.node.runners import RunContext
@@ -295,7 +296,8 @@ def run_in_process(case: AmlCase, home: Path, params: dict | None = None,
             views[party.name] = record_received(party)
         me = party.name
         ctx = RunContext(spec, me, party, case.columns(me) if me in COMPANIES else None,
-                         lambda f, s: None, home / me)
+                         (lambda f, s: progress(me, f, s)) if progress else (lambda f, s: None),
+                         home / me)
         return app.run(ctx)
 
     joint_aml.group_owner = spying
