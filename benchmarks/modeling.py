@@ -206,7 +206,7 @@ def bench_join() -> None:
 
 # ------------------------------------------------------------------------------ FedAvg
 def bench_fedavg() -> None:
-    from yinji.ml.fedavg import FedAvg, fedavg_client, fedavg_server
+    from yinji.ml.fedavg import FedAvg, check_range, fedavg_client, fedavg_server
     from yinji.testing.parties import run_parties
 
     print("Horizontal FedAvg + secure aggregation (3 companies, rows dealt 50/25/25%), "
@@ -216,6 +216,8 @@ def bench_fedavg() -> None:
         tr, te = ds.split(seed=0)
         cuts = [len(tr.y) // 2, 3 * len(tr.y) // 4]
         parts = [(a, b) for a, b in zip(np.split(tr.x, cuts), np.split(tr.y, cuts), strict=True)]
+        for a, _ in parts:   # a clear error naming the column, before any party starts
+            check_range(a, ds.features)
         ref, t_ref = central_lr(tr, te, 1e-4, len(tr.y))
         for model in ("logistic", "mlp"):
             cfg = FedAvg(model=model)  # defaults: 40 rounds, decaying rate, averaged

@@ -36,3 +36,19 @@ def test_clear_errors(tmp_path, args, message):
     path = write(tmp_path, "income,assets,job,bad\n1,2,a,yes\n2,3,b,no\n3,4,c,no\n")
     with pytest.raises(ValueError, match=message):
         from_csv(path, *args)
+
+
+def test_numeric_label_and_positive_compare_as_numbers(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,default\n1.5,2,1.0\n1.5,2,0.0\n5,7,1.0\n")
+    assert from_csv(str(path), "default", positive="1").y.tolist() == [1, 0, 1]
+    assert from_csv(str(path), "default", positive="0").y.tolist() == [0, 1, 0]
+    with pytest.raises(ValueError, match="'x' is not a number"):
+        from_csv(str(path), "default", positive="x")
+
+
+def test_infinite_feature_values_are_named(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,bad\n1.5,inf,1\n1.5,4,0\n5,-inf,1\n")
+    with pytest.raises(ValueError, match=r"infinite values in feature column\(s\) b \(rows 2, 4\)"):
+        from_csv(str(path), "bad")

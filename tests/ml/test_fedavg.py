@@ -127,3 +127,14 @@ def test_dropout_does_not_reveal_a_row_count(default_data, monkeypatch):
     assert np.isclose(values, len(tr.y), rtol=0, atol=1e-6).sum() == 1
     res = out[0]  # and training went on: the survivors still fit a good model
     assert metrics.auc(te.y, FedAvg().predict(res.params, res.standardise(te.x))) > 0.9
+
+
+def test_a_column_too_large_for_secure_aggregation_is_named():
+    from yinji.ml.fedavg import check_range
+
+    x = np.column_stack([np.ones(4), np.full(4, 1e9)])
+    with pytest.raises(ValueError, match=r"too large for secure aggregation in balance \(sum"):
+        check_range(x, ["age", "balance"])
+    with pytest.raises(ValueError, match="NaN or infinite values in age"):
+        check_range(np.array([[np.inf, 1.0]]), ["age", "balance"])
+    check_range(np.column_stack([np.ones(4), np.full(4, 1e6)]), ["age", "balance"])

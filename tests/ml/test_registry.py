@@ -102,3 +102,27 @@ def test_cli_lists_models(tmp_path, capsys):
     assert "default-risk\tv1\tsslr" in out and "auc=0.9500" in out
     assert main(["model", "show", "--registry", str(tmp_path), "default-risk"]) == 0
     assert '"job_id": "job-7"' in capsys.readouterr().out
+
+
+def test_cli_names_a_missing_registry_or_model(tmp_path, capsys):
+    from yinji.cli.main import main
+
+    with pytest.raises(SystemExit, match="no model registry at .*nowhere"):
+        main(["model", "list", "--registry", str(tmp_path / "nowhere")])
+    ModelRegistry(tmp_path, "P0").save(_meta("default-risk"), {"w.0": np.zeros(3)})
+    with pytest.raises(SystemExit, match="no model named 'nope' .*models: default-risk"):
+        main(["model", "show", "--registry", str(tmp_path), "nope"])
+    with pytest.raises(SystemExit, match="has no version 7 .*versions: 1"):
+        main(["model", "show", "--registry", str(tmp_path), "default-risk", "--version", "7"])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["model", "list", "--registry", str(empty)]) == 0
+    assert "no models" in capsys.readouterr().err
+
+
+def test_metrics_of_a_one_class_test_set_are_refused_with_the_reason():
+    from yinji.ml.metrics import OneClassError, binary_report
+
+    with pytest.raises(OneClassError, match="the 4 evaluation rows are all labelled 0"):
+        binary_report(np.zeros(4), np.array([0.1, 0.9, 0.3, 0.5]))
+    assert binary_report(np.array([0, 1]), np.array([0.2, 0.8]))["auc"] == 1.0

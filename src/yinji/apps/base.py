@@ -24,7 +24,7 @@ never enters the spec: it stays in the proposer's memory for the job's life (`ct
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,6 +164,19 @@ class Report:
                    dict(obj.get("data") or {}))
 
 
+@dataclass
+class DemoRun:
+    """How `make demo` runs an app on generated data (`App.demo`): the datasets each company
+    registers (POST /datasets bodies; their files already written into its data folder), the
+    run request the proposer sends, and a check of each recipient's report against the
+    plaintext computation of the same data (returns the problems found)."""
+
+    proposer: str
+    datasets: dict[str, list[dict[str, Any]]]
+    request: dict[str, Any]
+    check: Callable[[dict[str, dict[str, Any] | None]], list[str]] | None = None
+
+
 class App:
     """Base class: subclasses set the class attributes and implement `run`."""
 
@@ -283,6 +296,11 @@ class App:
 
     def run(self, ctx: RunContext) -> Report | None:
         raise NotImplementedError
+
+    def demo(self, data: dict[str, Path], seed: int = 2026) -> DemoRun | None:
+        """Generated data for the four companies (`data`: company -> its data folder) and
+        the run `make demo` makes; None if the app has no demo."""
+        return None
 
     # -- delivery -----------------------------------------------------------------------------
     def render(self, report: dict[str, Any], directory: Path) -> list[Path]:

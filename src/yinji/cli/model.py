@@ -55,11 +55,21 @@ def _get(args: argparse.Namespace, path: str, **params: object) -> object:
     return r.json()
 
 
-def _list(args: argparse.Namespace) -> int:
+def _registry(args: argparse.Namespace):  # noqa: ANN202
+    """The registry folder named by --registry; a missing folder is an error, not 'no models'."""
     from yinji.ml.registry import ModelRegistry
 
+    root = Path(args.registry)
+    if not root.is_dir():
+        raise SystemExit(f"no model registry at {root} (a node's registry is HOME/models)")
+    return ModelRegistry(root, "")
+
+
+def _list(args: argparse.Namespace) -> int:
     models = (_get(args, "/models") if args.api else
-              [asdict(m) for m in ModelRegistry(args.registry, "").list()])
+              [asdict(m) for m in _registry(args).list()])
+    if not models:
+        print("no models", file=sys.stderr)
     for m in models:  # type: ignore[union-attr]
         metrics = ", ".join(f"{k}={v:.4f}" for k, v in m["metrics"].items())
         print(f"{m['name']}\tv{m['version']}\t{m['kind']}\t{','.join(m['parties'])}\t"
@@ -68,12 +78,19 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from yinji.ml.registry import ModelRegistry
-
     if args.api:
         meta = _get(args, f"/models/{args.name}", version=args.version)
     else:
-        meta = asdict(ModelRegistry(args.registry, "").load(args.name, args.version)[0])
+        registry = _registry(args)
+        versions = registry.versions(args.name)
+        if not versions:
+            names = sorted({m.name for m in registry.list()})
+            raise SystemExit(f"no model named {args.name!r} in {args.registry} (models: "
+                             f"{', '.join(names) or 'none'})")
+        if args.version is not None and args.version not in versions:
+            raise SystemExit(f"model {args.name!r} has no version {args.version} (versions: "
+                             f"{', '.join(map(str, versions))})")
+        meta = asdict(registry.load(args.name, args.version)[0])
     print(json.dumps(meta, indent=1, sort_keys=True, ensure_ascii=False))
     return 0
 

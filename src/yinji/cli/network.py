@@ -44,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         c.add_argument("--dir", default=None if name == "demo" else "yinji-net",
                        help="network folder" + (" (default: a temporary one)"
                                                 if name == "demo" else " (default yinji-net)"))
+        if name == "demo":
+            c.add_argument("--reports", default="demo-reports",
+                           help="where the apps' reports are written (default demo-reports)")
         c.set_defaults(func=fn)
     p.set_defaults(func=lambda a: p.print_help() or 2)
 
@@ -385,8 +388,11 @@ def _scenario(args: argparse.Namespace) -> int:
     return 0 if run_scenario(Path(args.dir)) else 1
 
 
-def demo(directory: str | None = None) -> int:
-    """Four nodes up, the scenario, everything down; 0 if all results and audits are right."""
+def demo(directory: str | None = None, reports: str = "demo-reports") -> int:
+    """Four nodes up, the scenario, every installed app's demo (reports under `reports`),
+    everything down; 0 if all results, reports and audits are right."""
+    from yinji.cli.apps_demo import run_apps
+
     root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="yinji-net-"))
     ok = False
     try:
@@ -396,6 +402,7 @@ def demo(directory: str | None = None) -> int:
         start_nodes(root)
         print(f"four nodes up in {time.perf_counter() - t0:.1f} s: {', '.join(COMPANIES)}")
         ok = run_scenario(root)
+        ok = run_apps(root, Path(reports).resolve()) and ok
     finally:
         stop_nodes(root)
         print("nodes stopped")
@@ -406,7 +413,7 @@ def demo(directory: str | None = None) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    return demo(args.dir)
+    return demo(args.dir, args.reports)
 
 
 if __name__ == "__main__":

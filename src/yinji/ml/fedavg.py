@@ -160,12 +160,32 @@ def fedavg_server(party: Party, clients: Sequence[str], cfg: FedAvg, d: int) -> 
     return FedResult(params, mean, std, history)
 
 
+def check_range(x: np.ndarray, columns: Sequence[str] | None = None) -> None:
+    """Refuse, naming the columns, a client table whose standardisation sums cannot pass
+    secure aggregation (|sum of squares| < 2^(62 - STATS_FRAC_BITS)) or that holds NaN or
+    infinity. Run by the client before it joins: otherwise it would drop out of the first
+    aggregation and the server would only see "0 survivors"."""
+    x = np.asarray(x, dtype=np.float64)
+    names = list(columns) if columns is not None else [f"column {j}" for j in range(x.shape[1])]
+    bad = [names[j] for j in range(x.shape[1]) if not np.all(np.isfinite(x[:, j]))]
+    if bad:
+        raise ValueError(f"NaN or infinite values in {', '.join(bad)}")
+    limit = 2.0 ** (62 - STATS_FRAC_BITS)
+    big = [f"{names[j]} (sum of squares {v:.3g})" for j, v in enumerate((x * x).sum(0))
+           if v >= limit]
+    if big:
+        raise ValueError(f"values too large for secure aggregation in {', '.join(big)}: the "
+                         f"sum of squares must stay below {limit:.3g}; rescale (e.g. to "
+                         "thousands of CNY) or log-transform the column")
+
+
 def fedavg_client(party: Party, server: str, clients: Sequence[str], cfg: FedAvg,
                   x: np.ndarray, y: np.ndarray, *,
                   drop_in_round: int | None = None) -> FedResult | None:
     """Run FedAvg as a client on its own rows (x, y). `drop_in_round` (tests) leaves after
     the key-sharing step of that round's secure aggregation, as a crashed client would."""
     d = x.shape[1]
+    check_range(x)
     SecAggClient(party, server, list(clients), frac_bits=STATS_FRAC_BITS).run(
         np.concatenate([x.sum(0), (x * x).sum(0), [len(x)]]))
     _, _, ms = _receive(party, server)

@@ -52,6 +52,16 @@ def r2(y: np.ndarray, pred: np.ndarray) -> float:
     return float(1.0 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2))
 
 
+class OneClassError(ValueError):
+    """The evaluation rows hold one class only: AUC and KS are undefined."""
+
+
 def binary_report(y: np.ndarray, score: np.ndarray) -> dict[str, float]:
-    """AUC, KS and accuracy of scores against 0/1 labels."""
+    """AUC, KS and accuracy of scores against 0/1 labels; a clear error if the rows hold one
+    class only (a small or unlucky test split), instead of a meaningless number."""
+    ones = int(np.asarray(y).astype(bool).sum())
+    if ones in (0, len(y)):
+        raise OneClassError(
+            f"the {len(y)} evaluation rows are all labelled {1 if ones else 0}: AUC and KS "
+            "need both classes; use more rows or a larger test share")
     return {"auc": auc(y, score), "ks": ks(y, score), "accuracy": accuracy(y, score)}

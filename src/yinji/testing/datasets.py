@@ -106,6 +106,15 @@ def from_csv(path: str, label: str, features: list[str] | None = None,
         raise ValueError(f"{path}: no label column {label!r} (columns: {', '.join(d.columns)})")
     if d[label].isna().any():
         raise ValueError(f"{path}: {int(d[label].isna().sum())} rows have no {label!r}")
+    numeric = pd.api.types.is_numeric_dtype(d[label])
+    if numeric and positive is not None:   # "1" names the label 1.0: compare as numbers
+        try:
+            d[label] = d[label].astype(float)
+            positive = f"{float(positive)}"
+        except ValueError:
+            raise ValueError(f"{path}: --positive {positive!r} is not a number, and label "
+                             f"{label!r} is numeric") from None
+        d[label] = d[label].map(lambda v: f"{v}")
     values = sorted(map(str, d[label].unique()))
     if len(values) != 2:
         raise ValueError(f"{path}: label {label!r} must have two values, found {len(values)}: "
@@ -129,6 +138,11 @@ def from_csv(path: str, label: str, features: list[str] | None = None,
     if len(features) < 2:
         raise ValueError(f"{path}: need at least 2 numeric feature columns, got {features}")
     x = d[features].to_numpy(float)
+    infinite = [f"{c} (rows {', '.join(str(r + 2) for r in np.flatnonzero(np.isinf(x[:, j]))[:5])})"
+                for j, c in enumerate(features) if np.isinf(x[:, j]).any()]
+    if infinite:
+        raise ValueError(f"{path}: infinite values in feature column(s) {'; '.join(infinite)} "
+                         "(line numbers count the header as line 1)")
     med = np.nanmedian(x, axis=0)
     x = np.where(np.isnan(x), np.where(np.isnan(med), 0.0, med), x)
     y = (d[label].astype(str) == positive).to_numpy(np.int64)

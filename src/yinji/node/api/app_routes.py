@@ -1,7 +1,9 @@
 """REST routes of the app layer: list and describe apps, start runs, follow them, fetch the
-report files a recipient received (`yinji.node.app_runner`)."""
+report files a recipient received (`yinji.node.app_runner`).
 
-from __future__ import annotations
+No `from __future__ import annotations` here: FastAPI must see the `Anyone` / `Operator`
+dependencies themselves, not the strings "Anyone" / "Operator" (which it cannot resolve and
+would take for query parameters, leaving the routes without authentication)."""
 
 import json
 import re
