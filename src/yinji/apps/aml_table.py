@@ -16,6 +16,7 @@ problems still takes part as its own identity.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,16 @@ class AmlTable:
     quality: Quality
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _date(text: str) -> tuple[tuple[str, str, str] | None, str | None]:
+    return nz.parse_date(text)   # files repeat the same dates: parse each once
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _ordinal(parts: tuple[str, str, str]) -> int:
+    return datetime.date(*map(int, parts)).toordinal()
+
+
 def cell(v: Any) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return ""
@@ -88,6 +99,7 @@ def read_table(cols: dict[str, Any], period_start: datetime.date, days: int,
     from yinji.linkage.schemas import PERSON
 
     n_rows = len(cols["record_id"])
+    start = period_start.toordinal()
     q = Quality()
     raw = {c: [cell(v) for v in cols[c]] for c in COLUMNS}
     for c in (*IDENTITY, "declared_income"):
@@ -123,11 +135,11 @@ def read_table(cols: dict[str, Any], period_start: datetime.date, days: int,
                                    raw["direction"][row])
         if not (date or amount or direction):
             continue  # a customer row without a transaction
-        parts, problem = nz.parse_date(date)
+        parts, problem = _date(date)
         if parts is None or problem:
             q.add("transaction date unreadable (transaction not counted)", line)
             continue
-        day = (datetime.date(*map(int, parts)) - period_start).days
+        day = _ordinal(parts) - start
         if not 0 <= day < days:
             q.add("transaction date outside the period (not counted)", line)
             continue
@@ -162,7 +174,7 @@ def read_table(cols: dict[str, Any], period_start: datetime.date, days: int,
         if not r["name"]:
             q.add("empty name", rid)
         if r["dob"]:
-            problem = nz.parse_date(r["dob"])[1]
+            problem = _date(r["dob"])[1]
             if problem:
                 q.add(f"birth date {problem} ({'left out of linkage' if problem == 'unreadable' else 'kept as written'})", rid)
         if income_txt[k]:
