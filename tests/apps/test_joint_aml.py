@@ -194,3 +194,13 @@ def test_edge_one_company_records_empty_and_duplicates(tmp_path):
         assert alerts_of(out[c]) == want, c
     assert out["futures"].tables["alerts"]["rows"] == []
     assert np.isfinite(len(out["officer"].tables["alert_counts"]["rows"]))
+
+
+def test_all_files_empty(tmp_path):
+    case = aml_dataset(3, seed=1)
+    for c in COMPANIES:
+        case.tables[c] = []
+    out = run_in_process(case, tmp_path)
+    rows = out["officer"].tables["alert_counts"]["rows"]
+    assert all(v == 0 for r in rows for v in r[1:])
+    assert all(out[c].tables["alerts"]["rows"] == [] for c in COMPANIES)
