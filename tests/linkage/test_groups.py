@@ -129,3 +129,27 @@ def test_unit_refuses_malformed_input():
         ch.send_array(np.zeros((2, 4), np.uint64))
     with pytest.raises(ValueError, match="malformed encodings from o1"):
         run_parties(fn, names=["o1", "unit"], timeout=5)
+
+
+@pytest.mark.parametrize("n,passes,values,cap,seed", [(0, 3, 5, 100, 1), (1, 2, 1, 100, 1),
+                                                      (300, 4, 20, 10**6, 2),
+                                                      (500, 3, 40, 60, 3), (200, 2, 1, 10**6, 4)])
+def test_self_pairs_equal_the_filtered_cross_join(n, passes, values, cap, seed):
+    from yinji.linkage.blocking import candidate_pairs
+    from yinji.linkage.groups import self_pairs
+
+    rng = np.random.default_rng(seed)
+    tok = rng.integers(0, values + 1, (n, passes)).astype(np.uint64)  # 0 = no key
+    ia, ib = self_pairs(tok, cap)
+    want = set()
+    for p in range(passes):
+        col = tok[:, p]
+        for v in set(col.tolist()) - {0}:
+            members = np.flatnonzero(col == v).tolist()
+            if len(members) * (len(members) - 1) // 2 <= cap:
+                want |= {(a, b) for a in members for b in members if a < b}
+    assert set(zip(ia.tolist(), ib.tolist(), strict=True)) == want
+    assert (ia < ib).all() and len(set(zip(ia.tolist(), ib.tolist(), strict=True))) == len(ia)
+    if cap >= 10**6:  # without a cap: the cross join's pairs with i < j
+        ca, cb = candidate_pairs(tok, tok, 10**12)
+        assert want == {(a, b) for a, b in zip(ca.tolist(), cb.tolist(), strict=True) if a < b}

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from yinji.linkage import normalise as nz
-from yinji.linkage.blocking import _token, candidate_pairs
+from yinji.linkage.blocking import _token
 from yinji.linkage.encoding import ClkEncoder, Record, Schema, subkey
 from yinji.linkage.match import above, dice_counts, greedy_one_to_one, prepare
 from yinji.net.channel import Party
@@ -84,6 +84,38 @@ def enough_evidence(ev_a: np.ndarray, ev_b: np.ndarray) -> np.ndarray:
     phone equal (empty fields never agree)."""
     agree = (ev_a == ev_b) & (ev_a != 0)
     return agree[:, 3] | (agree[:, :3].sum(axis=1) >= 2)
+
+
+def self_pairs(tok: np.ndarray, max_block_pairs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (i < j) of one record set with itself: per blocking pass, every pair
+    inside a block (a block of more than `max_block_pairs` pairs is skipped for that pass,
+    as in blocking.candidate_pairs); union over passes. Only i < j is generated: half the
+    pairs of `candidate_pairs(tok, tok)` and no (i, i)."""
+    n = tok.shape[0]
+    codes = []
+    for p in range(tok.shape[1]):
+        col = tok[:, p]
+        idx = np.flatnonzero(col)
+        idx = idx[np.argsort(col[idx], kind="stable")]  # ascending index inside a block
+        _, start, count = np.unique(col[idx], return_index=True, return_counts=True)
+        size = count * (count - 1) // 2
+        keep = (count >= 2) & (size <= max_block_pairs)
+        start, count, size = start[keep], count[keep], size[keep]
+        total = int(size.sum())
+        if total == 0:
+            continue
+        block = np.repeat(np.arange(size.size), size)
+        k = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(size) - size, size)
+        c = count[block].astype(np.int64)
+        # k-th pair (i < j) of a block of c in row-major order of the upper triangle
+        i = c - 2 - np.floor(np.sqrt(-8 * k + 4 * c * (c - 1) - 7) / 2 - 0.5).astype(np.int64)
+        j = k + i + 1 - c * (c - 1) // 2 + (c - i) * (c - i - 1) // 2
+        s0 = start[block]
+        codes.append(idx[s0 + i].astype(np.int64) * n + idx[s0 + j])
+    if not codes:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    allc = np.unique(np.concatenate(codes))
+    return allc // n, allc % n
 
 
 def components(n: int, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
@@ -131,9 +163,7 @@ def resolve(tokens: Sequence[np.ndarray], encodings: Sequence[np.ndarray],
     tok = np.concatenate(tokens) if n else np.zeros((0, tokens[0].shape[1]), np.uint64)
     enc = np.concatenate(encodings)
     ev = np.concatenate(evidence)
-    ia, ib = candidate_pairs(tok, tok, schema.max_block_pairs)
-    keep = ia < ib
-    ia, ib = ia[keep], ib[keep]
+    ia, ib = self_pairs(tok, schema.max_block_pairs)
     num, den = dice_counts(enc, enc, ia, ib)
     ok = above(num, den, schema) & enough_evidence(ev[ia], ev[ib])
     ia, ib, num, den = ia[ok], ib[ok], num[ok], den[ok]
@@ -222,4 +252,4 @@ def group_unit(party: Party, owners: Sequence[str], schema: Schema) -> Resolutio
 
 
 __all__ = ["EVIDENCE", "Resolution", "components", "enough_evidence", "evidence_fields",
-           "evidence_tokens", "group_owner", "group_unit", "resolve"]
+           "evidence_tokens", "group_owner", "group_unit", "resolve", "self_pairs"]
