@@ -169,12 +169,15 @@ class DemoRun:
     """How `make demo` runs an app on generated data (`App.demo`): the datasets each company
     registers (POST /datasets bodies; their files already written into its data folder), the
     run request the proposer sends, and a check of each recipient's report against the
-    plaintext computation of the same data (returns the problems found)."""
+    plaintext computation of the same data (returns the problems found). `calls`: REST
+    calls (company, method, path, body) a company makes after registering its datasets and
+    before the run, e.g. publishing a PIR list."""
 
     proposer: str
     datasets: dict[str, list[dict[str, Any]]]
     request: dict[str, Any]
     check: Callable[[dict[str, dict[str, Any] | None]], list[str]] | None = None
+    calls: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
 
 
 class App:

@@ -33,7 +33,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from yinji.apps.base import App, AppError, Column, Param, Report, Role, inputs_by_role
+from yinji.apps.base import App, AppError, Column, DemoRun, Param, Report, Role, inputs_by_role
 from yinji.ids import KINDS, normalize
 
 MAX_ACCOUNTS = 100_000      # per run; the members' day budgets are the real bound
@@ -70,6 +70,11 @@ class BlacklistScreening(App):
 
     def participants_needing_channels(self, spec: dict[str, Any]) -> list[str]:
         return [spec["proposer"]]
+
+    def demo(self, data: dict[str, Path], seed: int = 2026) -> DemoRun | None:
+        from yinji.apps.blacklist_demo import demo
+
+        return demo(self, data, seed)
 
     def plan(self, params: dict[str, Any], roles: dict[str, str], proposer: str,
              private: dict[str, Any] | None) -> dict[str, Any]:

@@ -34,12 +34,22 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hmac
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from yinji.apps.aml_table import COLUMNS, ActivityByGroup, read_table
-from yinji.apps.base import App, AppError, Column, Param, Report, Role, inputs_by_role
+from yinji.apps.base import (
+    App,
+    AppError,
+    Column,
+    DemoRun,
+    Param,
+    Report,
+    Role,
+    inputs_by_role,
+)
 
 if TYPE_CHECKING:
     from yinji.node.runners import RunContext
@@ -83,6 +93,11 @@ class JointAml(App):
     def default_recipients(self, roles: dict[str, str], proposer: str,
                            params: dict[str, Any]) -> list[str]:
         return sorted({*roles, params.get("aml_officer") or proposer})
+
+    def demo(self, data: dict[str, Path], seed: int = 2026) -> DemoRun | None:
+        from yinji.apps.joint_aml_demo import demo
+
+        return demo(self, data, seed)
 
     def validate(self, spec: dict[str, Any]) -> list[str]:
         problems = super().validate(spec)

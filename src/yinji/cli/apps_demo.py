@@ -1,5 +1,5 @@
 """`make demo`, apps part: every installed app with a demo (`App.demo`) run on generated data
-by the four companies' nodes through REST, like users would: datasets registered, the run
+by the four companies' nodes (and the group node, the AML officer) through REST, like users would: datasets registered, the run
 proposed, each company's approver approving, the reports downloaded per recipient and checked
 against the plaintext computation of the same data."""
 
@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from yinji.cli.network import Api, clients, wait_job
+from yinji.cli.network import COMPANIES, Api, clients, wait_job
 
 FINAL = ("succeeded", "failed", "cancelled", "rejected", "expired")
 
@@ -62,7 +62,7 @@ def run_apps(root: Path, out_dir: Path, out=print, only: list[str] | None = None
         for name, app in sorted(app_runner.installed().items()):
             if only and name not in only:
                 continue
-            plan = app.demo({n: h / "data" for n, h in homes.items()})
+            plan = app.demo({n: h / "data" for n, h in homes.items() if n in COMPANIES})
             if plan is None:
                 continue
             ok &= _run_one(apis, name, plan, out_dir, out, timeout)
@@ -89,6 +89,12 @@ def _run_one(apis: dict[str, Api], name: str, plan: Any, out_dir: Path, out: Any
             except RuntimeError as exc:
                 if "409" not in str(exc):
                     raise
+    for company, method, path, body in plan.calls:
+        try:
+            apis[company].call(method, path, json=body)
+        except RuntimeError as exc:
+            if "409" not in str(exc):   # already there from an earlier demo in this folder
+                raise
     run = apis[plan.proposer].call("POST", f"/apps/{name}/runs", json=plan.request)
     job = run["job"]
     from yinji.node.policy import participants
@@ -111,6 +117,6 @@ def _run_one(apis: dict[str, Api], name: str, plan: Any, out_dir: Path, out: Any
         html = [p for p in paths if p.suffix == ".html"]
         out(f"app {name}: report for {company}: {html[0] if html else out_dir / name / company}")
     problems = plan.check(reports) if plan.check else []
-    out(f"app {name}: {len(nodes)} companies, {took:.1f} s, "
+    out(f"app {name}: {len(nodes)} node(s) in the job, {took:.1f} s, "
         + ("matches the plaintext computation" if not problems else "; ".join(problems)))
     return not problems

@@ -29,6 +29,7 @@ import yaml
 from yinji.net.ports import free_ports
 
 COMPANIES = ["securities", "fund", "futures", "offshore"]
+GROUP = "group"   # the demo's group node: the AML officer of joint-aml
 SEGMENTS = ["retail", "affluent", "private", "institutional"]
 ROLES = ("operator", "approver", "auditor")
 
@@ -389,7 +390,8 @@ def _scenario(args: argparse.Namespace) -> int:
 
 
 def demo(directory: str | None = None, reports: str = "demo-reports") -> int:
-    """Four nodes up, the scenario, every installed app's demo (reports under `reports`),
+    """The four companies' nodes and the group node (the AML officer: no customer data in
+    any app) up, the scenario, every installed app's demo (reports under `reports`),
     everything down; 0 if all results, reports and audits are right."""
     from yinji.cli.apps_demo import run_apps
 
@@ -397,10 +399,11 @@ def demo(directory: str | None = None, reports: str = "demo-reports") -> int:
     ok = False
     try:
         if not (root / "network.yaml").exists():
-            create_network(root)
+            create_network(root, [*COMPANIES, GROUP])
         t0 = time.perf_counter()
         start_nodes(root)
-        print(f"four nodes up in {time.perf_counter() - t0:.1f} s: {', '.join(COMPANIES)}")
+        print(f"five nodes up in {time.perf_counter() - t0:.1f} s: {', '.join(COMPANIES)} "
+              f"and {GROUP}")
         ok = run_scenario(root)
         ok = run_apps(root, Path(reports).resolve()) and ok
     finally:
