@@ -1,4 +1,5 @@
-"""`yinji network demo`: four node processes up, the scenario over REST, all down."""
+"""`yinji network demo`: five node processes up (four companies and the group node), the
+scenario and every app over REST, all down."""
 
 import subprocess
 import sys
@@ -11,10 +12,15 @@ pytestmark = pytest.mark.tls
 
 def test_network_demo_and_clean_shutdown(tmp_path):
     out = subprocess.run([sys.executable, "-m", "yinji.cli.main", "network", "demo", "--dir",
-                          str(tmp_path)], capture_output=True, text=True, timeout=240)
+                          str(tmp_path), "--reports", str(tmp_path / "reports")],
+                         capture_output=True, text=True, timeout=240)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "DEMO OK" in out.stdout
-    assert out.stdout.count("audit verify") == 4 and "FAILED" not in out.stdout
+    assert out.stdout.count("audit verify") == 5
+    for app in ("qualified-investor", "blacklist-screening", "risk-lookthrough", "joint-aml"):
+        assert f"app {app}: " in out.stdout and (tmp_path / "reports" / app).is_dir(), app
+    assert out.stdout.count("matches the plaintext computation") == 4
+    assert "FAILED" not in out.stdout
     assert "securities' own keys: " in out.stdout and " kept, 0 empty, 0 invalid" in out.stdout
     nodes = yaml.safe_load((tmp_path / "network.yaml").read_text())["nodes"]
     assert not any((tmp_path / n / "node.pid").exists() for n in nodes)
