@@ -31,12 +31,10 @@ Leakage:
 - every compute party: each company's number of distinct clients, and the ledger's leakage
   per lookup (batch size, K padded positions per client).
 - the lookup party of ledger A (compute[0]): per lookup of a company Q != compute[0], for
-  each of Q's clients (a pseudonym, in an order only Q knows) which companies hold it -- the
-  ledger receives Q's K tags per client in company order -- hence the overlap counts of Q's
-  clients with every other company. The lookup party of ledger B (compute[1]) learns the same
-  about compute[0]'s clients. Nothing of it links to an ID unless a lookup party colludes
-  with the company asking. (If the ledger's requester shuffled each client's K tags, this
-  would shrink to how many companies hold each client.)
+  each of Q's clients (a pseudonym, in an order only Q knows) how many companies hold it, not
+  which (the ledger's requester sends each client's K points in a fresh random order). The
+  lookup party of ledger B (compute[1]) learns the same about compute[0]'s clients. Nothing
+  of it links to an ID unless a lookup party colludes with the company asking.
 - across runs: nothing links, the keys are fresh each run.
 Scoring with a registered joint model (rule MODEL) is not wired; a run naming a model is
 refused.
