@@ -96,6 +96,7 @@ from yinji.mpc.shuffle import shuffle_rows
 from yinji.mpc.tensor import SharedTensor
 from yinji.net.channel import Party
 from yinji.psi.keys import normalize
+from yinji.psi.multiparty import check_points
 
 DOMAIN = b"yinji/psi/ledger/ristretto255/v1"
 TAG_BYTES = 16
@@ -200,11 +201,7 @@ def items(ids: Sequence[object], holder: int, what: str = "IDs") -> list[bytes]:
 
 
 def _points(got: np.ndarray, sender: str, size: int | None = None) -> np.ndarray:
-    if got.dtype != np.uint8 or got.ndim != 2 or got.shape[1] != group.POINT_BYTES:
-        raise LedgerError(f"{sender} sent a malformed batch {got.dtype} {got.shape}")
-    if size is not None and len(got) != size:
-        raise LedgerError(f"{sender} answered {len(got)} points for {size} items")
-    return got
+    return check_points(got, sender, size, LedgerError)
 
 
 def _mult(scalar: bytes, pts: np.ndarray, sender: str, workers: int | None) -> np.ndarray:

@@ -94,11 +94,14 @@ def _share_external(prg: Prg, value: np.ndarray, session_names: Sequence[str],
         ch.send_array(comps[(i + 1) % 3])
 
 
-def _batch(got: np.ndarray, sender: str, size: int | None = None) -> np.ndarray:
+def check_points(got: np.ndarray, sender: str, size: int | None = None,
+                 error: type[ValueError] = ValueError) -> np.ndarray:
+    """A peer's batch of encoded group elements, refused (as `error`) unless it is uint8 rows
+    of POINT_BYTES and, if `size` is given, exactly `size` of them."""
     if got.dtype != np.uint8 or got.ndim != 2 or got.shape[1] != group.POINT_BYTES:
-        raise ValueError(f"{sender} sent a malformed batch {got.dtype} {got.shape}")
+        raise error(f"{sender} sent a malformed batch {got.dtype} {got.shape}")
     if size is not None and len(got) != size:
-        raise ValueError(f"{sender} answered {len(got)} points for {size} keys")
+        raise error(f"{sender} answered {len(got)} points for {size} items")
     return got
 
 
@@ -128,14 +131,14 @@ def _oprf_chain(party: Party, holders: list[str], chain: list[str], my_keys: lis
             else:
                 got, sender = party.channel(h).recv_array(), h
             try:
-                out = group.mult_points(k, _batch(got, sender), workers)
+                out = group.mult_points(k, check_points(got, sender), workers)
             except group.InvalidPoint as exc:
                 raise group.InvalidPoint(f"{sender} sent invalid points: {exc}") from None
             # The last compute party (G) holds no set, so it never answers itself.
             party.channel(chain[pos + 1] if pos + 1 < len(chain) else h).send_array(out)
     if my_keys is None:
         return None
-    answer = _batch(party.channel(chain[-1]).recv_array(), chain[-1], len(my_keys))
+    answer = check_points(party.channel(chain[-1]).recv_array(), chain[-1], len(my_keys))
     full = group.mult_points(group.scalar_inverse(r), answer, workers)
     return np.ascontiguousarray(full[:, :TAG_BYTES]).view(np.uint64).reshape(-1, WORDS)
 
