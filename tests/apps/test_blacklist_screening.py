@@ -364,3 +364,15 @@ def test_sample_data_has_listed_accounts_typed_messily(tmp_path):
     assert len(joined) >= 4 and any(a != normalize(a, "id") for a in accounts)
     assert write_sample_data(tmp_path / "again", ["fund", "futures"], 300, 50)["accounts"] \
         .read_bytes() == files["accounts"].read_bytes()
+
+
+def test_sample_lists_of_demo_size_have_no_duplicate_ids(tmp_path):
+    """The make-demo size: a duplicate ID would make a member refuse to publish its list."""
+    from yinji.apps.blacklist_screening import write_sample_data
+
+    files = write_sample_data(tmp_path, ["fund", "futures", "offshore"], entries=2000,
+                              accounts=1000)
+    for m in ("fund", "futures", "offshore"):
+        with open(files[m], encoding="utf-8") as fh:
+            keys = [normalize(r["id_no"], "id") for r in csv.DictReader(fh)]
+        assert len(keys) == 2000 and len(set(keys)) == 2000, m

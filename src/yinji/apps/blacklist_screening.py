@@ -253,10 +253,13 @@ def write_sample_data(directory: Path, members: list[str], entries: int = 2000,
     directory.mkdir(parents=True, exist_ok=True)
 
     def ids(n: int) -> list[str]:
-        seq = rng.choice(10**7, n, replace=False).tolist()
-        first = [f"{310000 + s % 9000:06d}{1960 + s % 45}{1 + s % 12:02d}{1 + s % 28:02d}"
-                 f"{s % 1000:03d}" for s in seq]
-        return [f + id_check_char(f) for f in first]
+        """n distinct ID numbers (different draws can give the same digits: drawn again)."""
+        first: dict[str, None] = {}
+        while len(first) < n:
+            for s in rng.choice(10**7, n, replace=False).tolist():
+                first.setdefault(f"{310000 + s % 9000:06d}{1960 + s % 45}{1 + s % 12:02d}"
+                                 f"{1 + s % 28:02d}{s % 1000:03d}")
+        return [f + id_check_char(f) for f in list(first)[:n]]
 
     pool = ids(entries * len(members) + accounts)
     out, listed = {}, []
