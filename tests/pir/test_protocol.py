@@ -166,7 +166,7 @@ def _server_view(db, key, trials):
 
 def test_server_view_is_independent_of_the_key(member_db):
     present, absent = PRESENT[0], ABSENT[0]
-    trials = 40
+    trials = 200
     server, view_p = _server_view(member_db, present, trials)
     _, view_a = _server_view(member_db, absent, trials)
     version = server.current
@@ -186,7 +186,8 @@ def test_server_view_is_independent_of_the_key(member_db):
     for view in (view_p, view_a):
         qs = np.concatenate([q for _, _, _, q in view], axis=1).astype(np.float64) / 2**32
         at_j = qs[j]
-        assert abs(at_j.mean() - 0.5) < 0.15  # 4 sigma for 40 uniform samples
+        # sd of the mean of 200 uniform samples is 0.0204: 6 sigma, ~2e-9 per run.
+        assert abs(at_j.mean() - 0.5) < 0.123
         # High nibble of all entries is uniform (chi-square, 15 dof, far below 60).
         nib = (qs.ravel() * 16).astype(int)
         counts = np.bincount(nib, minlength=16)
@@ -194,7 +195,8 @@ def test_server_view_is_independent_of_the_key(member_db):
         assert ((counts - expected) ** 2 / expected).sum() < 60
         # Δ = 2^24 shifts bucket j; its top byte is no more often in any one place.
         top = (at_j * 256).astype(int)
-        assert np.bincount(top, minlength=256).max() <= 4
+        # 200 draws in 256 cells: any cell reaching 11 has probability ~2e-7.
+        assert np.bincount(top, minlength=256).max() <= 10
 
 
 def test_cannot_open_label_without_oprf(member_db):
