@@ -97,6 +97,26 @@ def test_shuffle_is_a_permutation_of_rows(rng, n):
         assert not np.array_equal(out[0][:, 0], np.arange(n))
 
 
+def test_shuffle_in_column_blocks_keeps_rows_together(rng, monkeypatch):
+    """A table larger than one block goes through column by column with ONE permutation."""
+    from yinji.mpc import shuffle
+
+    n = 300
+    monkeypatch.setattr(shuffle, "CHUNK_BYTES", 8 * n * 2)  # two columns per block
+    xv = rng.normal(0, 100, (n, 2, 3))  # three dims: rows of 6 columns, three blocks
+    xv[:, 0, 0] = np.arange(n)
+
+    def prog(s):
+        x = SharedTensor.share(s, xv if s.rank == 0 else None, 0)
+        return x.shuffle().reveal()
+
+    out = run_mpc(prog)[0]
+    assert out.shape == xv.shape
+    order = np.argsort(out[:, 0, 0])
+    assert np.array_equal(out[order], fx(xv))
+    assert not np.array_equal(out[:, 0, 0], np.arange(n))
+
+
 def test_shuffle_permutation_differs_per_run(rng):
     xv = np.arange(200.0)
 

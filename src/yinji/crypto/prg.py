@@ -15,6 +15,7 @@ import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 SEED_BYTES = 16
+_BLOCK = 1 << 20  # bytes of keystream per call into OpenSSL
 
 
 def fresh_seed() -> bytes:
@@ -52,12 +53,20 @@ class Prg:
         n = int(np.prod(shape, dtype=np.int64))
         if n == 0:
             return np.zeros(shape, dtype=np.uint64)
-        out = np.empty(n * 8 + 15, dtype=np.uint8)
-        if len(self._zeros) < n * 8:
-            self._zeros = bytes(n * 8)
-        written = self._enc.update_into(memoryview(self._zeros)[: n * 8], out)
-        assert written == n * 8
-        return out[: n * 8].view(np.uint64).reshape(shape)
+        total = n * 8
+        out = np.empty(total + 15, dtype=np.uint8)
+        # Encrypt a bounded buffer of zeros block by block (the keystream is the same as in
+        # one call): a draw of several GB must not keep a zero buffer of that size alive.
+        block = min(total, _BLOCK)
+        if len(self._zeros) < block:
+            self._zeros = bytes(block)
+        at = 0
+        while at < total:
+            size = min(block, total - at)
+            written = self._enc.update_into(memoryview(self._zeros)[:size], out[at:])
+            assert written == size
+            at += size
+        return out[:total].view(np.uint64).reshape(shape)
 
     def bits(self, shape: int | tuple[int, ...]) -> np.ndarray:
         """Uniform 0/1 values as uint64 (one random bit per element)."""

@@ -27,27 +27,56 @@ def _permutation(stream_keys: np.ndarray) -> np.ndarray:
     return np.argsort(stream_keys, kind="stable")
 
 
-def shuffle_rows(s: Session, x: Shares) -> Shares:
-    """Permute the rows (axis 0) of a sharing with a permutation no single party knows."""
-    n = x[0].shape[0]
+CHUNK_BYTES = 1 << 25  # per column block: bounds the temporaries of a large table
+
+
+def _blocks(n: int, width: int) -> list[slice]:
+    """Column blocks of an (n, width) table, the same at every party."""
+    step = max(1, CHUNK_BYTES // max(1, 8 * n))
+    return [slice(a, min(a + step, width)) for a in range(0, width, step)] or [slice(0, 0)]
+
+
+def shuffle_rows(s: Session, x: Shares, *, overwrite: bool = False) -> Shares:
+    """Permute the rows (axis 0) of a sharing with a permutation no single party knows.
+
+    The passes run in column blocks (one message per block, same round) and write each block
+    back in place, so a large table needs one copy of itself plus block-sized temporaries;
+    with `overwrite` the caller's arrays are that copy (they hold the result afterwards)."""
+    shape = x[0].shape
+    n = shape[0]
+    width = int(np.prod(shape[1:], dtype=np.int64))
+    flat = []
+    for a in x:
+        f = a.reshape(n, width)  # a view where it can be
+        if not overwrite and np.may_share_memory(f, a):
+            f = f.copy()
+        flat.append(f)
     for r in range(3):
         first, second, third = r, (r + 1) % 3, (r + 2) % 3
         s.rounds += 1
+        # Each block reads only its own columns before they are overwritten.
         if s.rank == first:
             perm = _permutation(s.pair(second).uint64(n))
-            rho = s.pair(second).uint64(x[0].shape)
-            y_first = s.pair(third).uint64(x[0].shape)
-            a = (x[0] + x[1])[perm] + rho
-            y_second = a - y_first
-            s.send(second, y_second)
-            x = (y_first, y_second)
+            for b in _blocks(n, width):
+                cols = b.stop - b.start
+                a = (flat[0][:, b] + flat[1][:, b])[perm]
+                a += s.pair(second).uint64((n, cols))           # rho
+                flat[0][:, b] = s.pair(third).uint64((n, cols))  # y_first
+                a -= flat[0][:, b]                               # y_second
+                s.send(second, a)
+                flat[1][:, b] = a
         elif s.rank == second:
             perm = _permutation(s.pair(first).uint64(n))
-            rho = s.pair(first).uint64(x[0].shape)
-            y_third = x[1][perm] - rho
-            s.send(third, y_third)
-            x = (s.recv(first), y_third)
+            for b in _blocks(n, width):
+                cols = b.stop - b.start
+                y = flat[1][:, b][perm]
+                y -= s.pair(first).uint64((n, cols))             # y_third = x[1][perm] - rho
+                s.send(third, y)
+                flat[1][:, b] = y
+                flat[0][:, b] = s.recv(first)
         else:
-            y_first = s.pair(first).uint64(x[0].shape)
-            x = (s.recv(second), y_first)
-    return x
+            for b in _blocks(n, width):
+                cols = b.stop - b.start
+                flat[1][:, b] = s.pair(first).uint64((n, cols))  # y_first
+                flat[0][:, b] = s.recv(second)
+    return flat[0].reshape(shape), flat[1].reshape(shape)

@@ -153,7 +153,7 @@ def hidden_join(session: Session, keys: PreparedKeys | Sequence[bytes] | None = 
 
     wa, wb = widen(xa, 0, db), widen(xb, da, 0)
     table = (np.concatenate([wa[0], wb[0]]), np.concatenate([wa[1], wb[1]]))
-    table = shuffle_rows(s, table)
+    table = shuffle_rows(s, table, overwrite=True)  # the concatenation is ours
     tok = rep.reveal_to(s, (table[0][:, :w].copy(), table[1][:, :w].copy()), 2)
     if s.rank == 2:
         try:

@@ -396,12 +396,13 @@ def _pool(s: Session, roles: Roles, led: Ledger, tags: np.ndarray | None,
     width = widths.pop()
     pieces.append(rep.public(s, np.zeros((dummies, width), np.uint64)))
     pool = (np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))
-    pool = shuffle_rows(s, pool)
+    # the holders' pieces are in the pool now: free them before the shuffle
+    pieces = t = v = g = mine = None  # type: ignore[assignment]
+    pool = shuffle_rows(s, pool, overwrite=True)
     opened = rep.reveal_to(s, (np.ascontiguousarray(pool[0][:, :WORDS]),
                                np.ascontiguousarray(pool[1][:, :WORDS])), roles.rank(lookup))
     led.columns, led.rows = width - WORDS, len(pool[0])
-    led.values = (np.ascontiguousarray(pool[0][:, WORDS:]),
-                  np.ascontiguousarray(pool[1][:, WORDS:]))
+    led.values = (pool[0][:, WORDS:], pool[1][:, WORDS:])  # views: no second copy
     others = [c for c in roles.compute if c != lookup]
     if me == lookup:
         assert opened is not None

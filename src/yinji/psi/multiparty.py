@@ -213,7 +213,7 @@ def multiparty_psi(party: Party, holders: Sequence[str], receiver: str, aggregat
                 raise ValueError(f"malformed shares from {h}")
             pieces.append((a, b))
     pool = (np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))
-    pool = shuffle_rows(s, pool)
+    pool = shuffle_rows(s, pool, overwrite=True)  # the concatenation is ours
     opened = rep.reveal_to(s, pool, 2)
     if s.rank == 2:
         return _aggregate(party, receiver, opened, n)
