@@ -65,7 +65,7 @@ def make_spec(params, requester, ids, compute=None):
     return spec
 
 
-def run_app(spec, data, ids, home, views=None):
+def run_app(spec, data, ids, home, views=None, keys=None):
     requester = spec["params"]["requester"]
     stages = {}
 
@@ -75,7 +75,8 @@ def run_app(spec, data, ids, home, views=None):
             views[me] = record_received(party)
         log = stages.setdefault(me, [])
         ctx = RunContext(spec, me, party, data[me], lambda f, s: log.append(s), home,
-                         {"ids": ids} if me == requester else None)
+                         {"ids": ids} if me == requester else None,
+                         input_key=(keys or {}).get(me))
         return qi.APP.run(ctx)
     out = run_parties(body, names=FOUR)
     return out[FOUR.index(requester)], out, stages
@@ -84,8 +85,10 @@ def run_app(spec, data, ids, home, views=None):
 @pytest.fixture(autouse=True)
 def fresh_epochs():
     qi.EPOCHS.items.clear()
+    qi.EPOCHS.rows.clear()
     yield
     qi.EPOCHS.items.clear()
+    qi.EPOCHS.rows.clear()
 
 
 @pytest.mark.parametrize("requester,preset,explain", [
@@ -161,6 +164,31 @@ def test_epoch_is_reused_and_rebuilt_when_data_change(tmp_path):
     assert all("building the epoch's ledger" in stages[n] for n in FOUR)
     assert [r[1] for r in third.tables["clients"]["rows"]] == \
         ["yes" if w else "no" for w in qi.plaintext(data, ids2, spec2["params"], TODAY)]
+
+
+def test_converted_input_is_kept_per_catalog_key(tmp_path, monkeypatch):
+    """Same catalog content key: the rows are not converted again; a new key (the file
+    changed) converts again and the ledger is rebuilt on the new figures."""
+    calls = []
+    real = qi.ledger_rows
+    monkeypatch.setattr(qi, "ledger_rows", lambda cols, today: calls.append(1) or
+                        real(cols, today))
+    rng = np.random.default_rng(23)
+    universe = client_ids(20, rng)
+    data = holdings(rng, universe)
+    ids = universe[:3]
+    spec = make_spec({}, "fund", ids)
+    keys = {n: f"k-{n}-1" for n in FOUR}
+    run_app(spec, data, ids, tmp_path, keys=keys)
+    assert len(calls) == 4
+    _, _, stages = run_app(spec, data, ids, tmp_path, keys=keys)
+    assert len(calls) == 4 and all("reusing the epoch's ledger" in stages[n] for n in FOUR)
+    data["futures"]["financial_assets"] = data["futures"]["financial_assets"] * 3
+    keys["futures"] = "k-futures-2"
+    got, _, stages = run_app(spec, data, ids, tmp_path, keys=keys)
+    assert len(calls) == 5 and "building the epoch's ledger" in stages["fund"]
+    assert [r[1] for r in got.tables["clients"]["rows"]] == \
+        ["yes" if w else "no" for w in qi.plaintext(data, ids, spec["params"], TODAY)]
 
 
 def test_other_companies_views_do_not_depend_on_the_client_checked(tmp_path):

@@ -102,6 +102,8 @@ class NodeConfig:
     #                                                          paths are relative to home
     sql_sources: dict[str, str] = field(default_factory=dict)  # name -> SQLAlchemy URL
     token_lifetime: str = "90d"          # default API token lifetime: N d|h|m, or "never"
+    dataset_cache_mb: int = 1024         # typed columns of unchanged file datasets kept in
+                                         # memory between jobs (0: read every time)
     home: Path = field(default=Path("."), repr=False, compare=False)
 
     # -- files --------------------------------------------------------------------------
@@ -196,6 +198,9 @@ class NodeConfig:
         if not isinstance(sources, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) and v for k, v in sources.items()):
             raise ConfigError(f"{path}: sql_sources must map names to SQLAlchemy URLs")
+        cache = self.dataset_cache_mb
+        if isinstance(cache, bool) or not isinstance(cache, int) or cache < 0:
+            raise ConfigError(f"{path}: dataset_cache_mb must be a whole number of MB >= 0")
         try:
             parse_lifetime(self.token_lifetime)
         except ValueError as exc:

@@ -488,7 +488,7 @@ class JobEngine:
             return
         party = None
         try:
-            inputs = None
+            inputs, input_key = None, None
             mine = spec["inputs"].get(self.cfg.name)
             if mine is not None:
                 self._unchanged_since_approval(job_id, mine["dataset"])
@@ -497,7 +497,8 @@ class JobEngine:
                                                    spec["protocol"], others)
                 if problems:
                     raise JobError("; ".join(problems))
-                inputs = self.node.catalog.load(mine["dataset"], mine["columns"])
+                inputs, input_key = self.node.catalog.load_keyed(mine["dataset"],
+                                                                 mine["columns"])
             self._progress(job_id, 0.1, "connecting")
             party = self.node.dataplane.job_party(job_id, row["spec_hash"],
                                                   runner.compute_parties(spec),
@@ -509,7 +510,7 @@ class JobEngine:
             result = runner.run(RunContext(spec, self.cfg.name, party, inputs,
                                            lambda f, s: self._progress(job_id, f, s),
                                            self.cfg.home, self._private.get(job_id),
-                                           self.node))
+                                           self.node, input_key))
             party.close()
             if result is not None:
                 text = canonical(result).decode()

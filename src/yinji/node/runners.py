@@ -32,6 +32,8 @@ class RunContext:
     home: Path | None = None   # the node's home folder: node-local secrets (e.g. linkage keys)
     private: dict[str, Any] | None = None  # the proposer's private input (apps), never sent
     node: Any = None           # the running node (apps that use its services, e.g. PIR)
+    input_key: str | None = None  # names exactly this content of `inputs` (None: unknown),
+    #                               so an app may keep what it derives from them between runs
 
 
 class ProtocolRunner(Protocol):
