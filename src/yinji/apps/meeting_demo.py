@@ -21,7 +21,7 @@ PEOPLE = {"securities": ["li.wei", "wang.fang"], "offshore": ["chan.tm"], "fund"
 
 
 def write_calendars(data: dict[str, Path], start: dt.date, days: int = 5, seed: int = 2026,
-                    busy: float = 0.45) -> dict[str, Path]:
+                    busy: float = 0.2) -> dict[str, Path]:
     """calendar.csv per company: its people (and a few others), 2-3 rooms, busy hours in
     local time (offshore's with a tz column, fund's in ISO-8601 with offset)."""
     rng = np.random.default_rng(seed)
