@@ -351,14 +351,19 @@ def test_a_company_view_does_not_depend_on_another_company_busy_times():
 
 
 def test_a_non_recipient_compute_party_learns_nothing_from_the_opening():
+    """futures computes but is no recipient: the only one-element array it receives is
+    securities' input shape; fund (a compute recipient) also receives one component of
+    the opened index, and sees it sum to the slot with its own."""
     p = params(days=1)
     events = random_events(np.random.default_rng(4), p, busy=3)
     cals = {c: to_rows(e, np.random.default_rng(0), ZONES[c]) for c, e in events.items()}
-    got, views = run_app(cals, p, record=["futures"])
-    assert got["futures"] is None
-    # futures' last messages: the scan; no component of the opened index reaches it
-    sizes = [getattr(m, "size", 0) for _, m in views["futures"]]
-    assert 1 not in sizes[-6:]
+    got, views = run_app(cals, p, record=["futures", "fund"])
+    assert got["futures"] is None and got["fund"].data["slot"] is not None
+
+    def ones(view):
+        return [(s, m.dtype.str) for s, m in view if getattr(m, "shape", None) == (1,)]
+    assert ones(views["futures"]) == [("securities", "<i8")]
+    assert ones(views["fund"]) == [("securities", "<i8"), ("futures", "<u8")]
 
 
 # ------------------------------------------------------------------------------ refusals

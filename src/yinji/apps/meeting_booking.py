@@ -85,8 +85,7 @@ def earliest_common(party: Party, companies: list[str], compute: list[str],
             if x.shape != (candidates,):
                 raise AppError(f"{c} shared {x.shape} bits, the run has {candidates} starts")
             vecs.append(x.shares)
-    index = scan.first_one(s, scan.and_all(s, vecs))
-    index = (index[0].reshape(1), index[1].reshape(1))
+    index = scan.first_one(s, scan.and_all(s, vecs))          # shape (1,)
     out = None
     for r in recipients:
         if r in compute:

@@ -49,6 +49,8 @@ def prefix_and(s: Session, bits: Shares) -> Shares:
 
 def first_one(s: Session, bits: Shares) -> Shares:
     """The number of leading zeros of a 0/1 vector (the index of its first 1, or its length
-    if it has none) as a sharing: sum_k prod_{j<=k} (1 - bits[j])."""
+    if it has none) as a sharing of shape bits.shape[:-1] + (1,):
+    sum_k prod_{j<=k} (1 - bits[j])."""
     q = prefix_and(s, one_minus(s, bits))
-    return q[0].sum(axis=-1, dtype=np.uint64), q[1].sum(axis=-1, dtype=np.uint64)
+    return (q[0].sum(axis=-1, dtype=np.uint64, keepdims=True),
+            q[1].sum(axis=-1, dtype=np.uint64, keepdims=True))
