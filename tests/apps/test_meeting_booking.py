@@ -248,6 +248,14 @@ def test_dst_change_inside_the_window():
                               dt.datetime(2026, 3, 28, tzinfo=UTC)))
     # Monday 30 March: London 08:00 BST = 07:00 UTC, New York 04:00 EDT = 08:00 UTC: apart
     assert check(events, p)[0] == -1
+    # one hour earlier in New York and Shanghai: they meet London only after its change
+    p = params(participants=["fund:smith", "futures:jones", "securities:li"], rooms=[],
+               work_hours="fund=08:00-09:00,futures=03:00-04:00,securities=15:00-16:00",
+               start_date="2026-03-27", days=5,
+               timezones="fund=Europe/London,futures=America/New_York,"
+                         "securities=Asia/Shanghai")
+    events["futures"] = [("jones", "person", None, None)]
+    assert check(events, p)[0] == 3 * 48 + 14                 # Monday 07:00 UTC
 
 
 def test_a_company_with_no_free_room():
@@ -395,6 +403,23 @@ def test_spec_checks():
     assert any("no time zone for" in x for x in APP.validate(spec))
 
 
+def test_accepted_time_forms_agree():
+    tz, origin = ZoneInfo("America/New_York"), dt.datetime(2026, 3, 2, tzinfo=UTC)
+    forms = ["2026-03-09 09:30", "2026-03-09T09:30:00-04:00", "2026-03-09T13:30Z",
+             "2026/03/09 09:30", "3/9/2026 9:30:00 AM", "3/9/2026 9:30 AM", "20260309T093000",
+             "2026-03-09T22:30+09:00"]
+    rows = [["li", "person", f, "2026-03-09T14:00Z", ""] for f in forms]
+    cal = mc.read(rows_to_cols(rows), tz, origin)
+    assert {a for a, _ in cal.busy["li"]} == {7 * 1440 + 13.5 * 60}   # after the DST change
+
+
+def test_calendar_store_path_may_be_configured(tmp_path):
+    assert mb.calendar_path(tmp_path) == tmp_path / "calendar" / "meeting-booking.ics"
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / "meeting-booking.json").write_text('{"calendar_path": "cal/x.ics"}')
+    assert mb.calendar_path(tmp_path) == tmp_path / "cal" / "x.ics"
+
+
 def test_unreadable_rows_are_named():
     tz, origin = ZoneInfo("Asia/Shanghai"), dt.datetime(2026, 3, 2, tzinfo=UTC)
     rows = [["li", "person", "2026-03-02 09:00", "2026-03-02 10:00", ""],
@@ -402,11 +427,13 @@ def test_unreadable_rows_are_named():
             ["room1", "desk", "", "", ""],
             ["li", "person", "2026-03-02 11:00", "2026-03-02 10:00", ""],
             ["li", "person", "2026-03-02 11:00", "2026-03-02 12:00", "Asia/Nowhere"],
-            ["li", "room", "", "", ""]]
+            ["li", "room", "", "", ""],
+            ["li", "person", "0001-01-01T00:00+08:00", "2026-03-02 12:00", ""],
+            ["li", "person", "09/03/2026 09:00", "2026-03-02 12:00", ""]]
     with pytest.raises(AppError) as err:
         mc.read(rows_to_cols(rows), tz, origin)
     msg = str(err.value)
-    for part in ("start/end time on row(s) 3", "kind (person|room) on row(s) 4",
+    for part in ("start/end time on row(s) 3, 8, 9", "kind (person|room) on row(s) 4",
                  "end not after start on row(s) 5", "time zone on row(s) 6",
                  "both person and room on row(s) 7"):
         assert part in msg

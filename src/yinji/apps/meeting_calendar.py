@@ -5,8 +5,9 @@ of this leaves the company; only the free vector goes into MPC, as shares.
 Accepted rows (one per busy interval; columns owner, kind, start, end, tz optional):
 - `kind` is `person` or `room` (also 人员/会议室); `owner` the person's or room's id;
 - `start` / `end` in ISO-8601, with an offset (`2026-03-09T09:00+08:00`, `...Z`) or without
-  one, in the form Outlook/Exchange CSV exports give (`2026-03-09 09:00`, `2026/03/09 09:00`)
-  -- local times in the row's `tz` column (an IANA name such as Europe/London), else in the
+  one, in the forms Outlook/Exchange CSV exports give (`2026-03-09 09:00`, `2026/03/09 09:00`,
+  or the US-locale Outlook export's date and time joined: `3/9/2026 9:00:00 AM`; day-first
+  dates such as 09/03/2026 are not read, they are ambiguous) -- local times in the row's `tz` column (an IANA name such as Europe/London), else in the
   company's time zone from the run's parameters. Local times that a DST change skips or
   repeats are read with the offset before the change (Python's zoneinfo, fold=0);
 - a row with empty start and end names a person or room without busy times.
@@ -26,7 +27,8 @@ from yinji.apps.base import AppError
 
 UTC = dt.UTC
 KINDS = {"person": "person", "room": "room", "人员": "person", "会议室": "room"}
-FORMATS = ("%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y%m%dT%H%M%S", "%Y%m%dT%H%M%SZ")
+FORMATS = ("%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y%m%dT%H%M%S", "%Y%m%dT%H%M%SZ",
+           "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p")
 MAX_ROWS = 1_000_000
 
 
@@ -83,7 +85,10 @@ def _time(text: str, tz: ZoneInfo | None) -> dt.datetime | None:
         if tz is None:
             return None
         t = t.replace(tzinfo=tz)
-    return t.astimezone(UTC)
+    try:
+        return t.astimezone(UTC)
+    except (OverflowError, ValueError):   # e.g. 0001-01-01 at +08:00
+        return None
 
 
 @dataclass
