@@ -438,6 +438,12 @@ def test_unreadable_rows_are_named():
                  "both person and room on row(s) 7"):
         assert part in msg
     assert "tomorrow" not in msg
+    # only the run's people and rooms are read: another person's bad row is not refused
+    ok = [rows[0], rows[1], ["zhou", "person", "", "", ""], ["r1", "room", "x", "y", ""]]
+    cal = mc.read(rows_to_cols(ok), tz, origin, people=["zhou"], rooms=False)
+    assert cal.kind == {"li": "person", "zhou": "person", "r1": "room"} and not cal.busy["li"]
+    with pytest.raises(AppError, match="row.s. 5"):
+        mc.read(rows_to_cols(ok), tz, origin, people=["zhou"], rooms=True)
 
 
 def test_a_participant_missing_from_the_calendar_is_refused():

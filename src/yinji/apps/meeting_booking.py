@@ -272,7 +272,7 @@ class MeetingBooking(App):
         if need is not None:
             if cols is None:
                 raise AppError(f"{ctx.me} takes part but supplies no calendar")
-            cal = mc.read(cols, need.tz, g.start)
+            cal = mc.read(cols, need.tz, g.start, need.people, need.room)
             mc.check_need(cal, need, ctx.me)
             free = mc.free_vector(cal, need, g)
         else:

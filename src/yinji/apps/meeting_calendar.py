@@ -99,8 +99,12 @@ class Calendar:
     busy: dict[str, list[tuple[float, float]]]
 
 
-def read(cols: dict[str, np.ndarray], company_tz: ZoneInfo, origin: dt.datetime) -> Calendar:
-    """The calendar from the input columns; AppError naming the unreadable rows."""
+def read(cols: dict[str, np.ndarray], company_tz: ZoneInfo, origin: dt.datetime,
+         people: Sequence[str] | None = None, rooms: bool = True) -> Calendar:
+    """The calendar from the input columns; AppError naming the unreadable rows. With
+    `people`, the times of other persons (and of rooms unless `rooms`) are not read: a
+    whole Exchange export can be the input, only the run's rows are parsed."""
+    wanted = None if people is None else set(people)
     owners, kinds, starts, ends = (cols[c] for c in ("owner", "kind", "start", "end"))
     tzs = cols.get("tz")
     if len(owners) > MAX_ROWS:
@@ -120,6 +124,8 @@ def read(cols: dict[str, np.ndarray], company_tz: ZoneInfo, origin: dt.datetime)
             bad.setdefault("owner listed as both person and room", []).append(row)
             continue
         busy.setdefault(owner, [])
+        if wanted is not None and (owner not in wanted if k == "person" else not rooms):
+            continue
         s, e = str(starts[i]).strip(), str(ends[i]).strip()
         if not s and not e:
             continue

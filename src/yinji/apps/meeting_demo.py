@@ -78,7 +78,7 @@ def expected_slot(app: Any, paths: dict[str, Path], params: dict[str, Any]) -> i
     g, needs = app.grid(p), app.needs(p)
     vectors = []
     for c, need in needs.items():
-        cal = mc.read(read_calendar(paths[c]), need.tz, g.start)
+        cal = mc.read(read_calendar(paths[c]), need.tz, g.start, need.people, need.room)
         vectors.append(mc.free_vector(cal, need, g))
     return mc.earliest(vectors)
 
