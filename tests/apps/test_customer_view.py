@@ -17,6 +17,7 @@ from yinji.testing.custview_data import (
     customer_dataset,
     run_in_process,
 )
+from yinji.testing.parties import looks_uniform
 
 RATES = {"CNY": 1.0, "HKD": 0.92, "USD": 7.1}
 EDGES = [500_000_00, 1_000_000_00, 5_000_000_00, 10_000_000_00]
@@ -29,9 +30,9 @@ def case():
 
 @pytest.fixture(scope="module")
 def run(case, tmp_path_factory):
-    spy, opened = {}, {}
-    out = _run(case, tmp_path_factory.mktemp("cv"), spy, opened)
-    return out, spy, opened
+    spy, opened, views = {}, {}, {}
+    out = _run(case, tmp_path_factory.mktemp("cv"), spy, opened, views=views)
+    return out, spy, opened, views
 
 
 def _run(case, home, spy, opened, **kw):
@@ -124,7 +125,7 @@ def shown_stats(report):
 
 # ------------------------------------------------------------------------------ tests
 def test_profiles_match_the_plaintext_twin(case, run):
-    out, spy, _ = run
+    out, spy, *_ = run
     twin = twin_profiles(case, spy)
     assert sum(len(v) for v in twin.values()) > 100
     for c in COMPANIES:
@@ -137,7 +138,7 @@ def test_profiles_match_the_plaintext_twin(case, run):
 
 
 def test_statistics_match_the_plaintext_twin(case, run):
-    out, spy, _ = run
+    out, spy, *_ = run
     want = twin_stats(case, spy)
     assert shown_stats(out["unit"]) == want
     assert any(v == "< 10" for v in want["patterns"]) and any(isinstance(v, int) and v >= 10
@@ -147,7 +148,7 @@ def test_statistics_match_the_plaintext_twin(case, run):
 
 
 def test_identities_gcn_first_then_linkage(case, run):
-    _, spy, _ = run
+    _, spy, *_ = run
     ident = {(c, rid): g for c, m in spy.items() for rid, g in m.items()}
 
     def of(person):
@@ -170,7 +171,7 @@ def records(case, person):
 
 
 def test_planted_consent_patterns(case, run):
-    out, _, _ = run
+    out, *_ = run
     prof = {c: out[c].data["profiles"] for c in COMPANIES}
     for c, rid in records(case, case.planted["ALL"][0]):
         assert prof[c][rid]["companies"] == list(COMPANIES)
@@ -209,7 +210,7 @@ def test_a_company_receives_nothing_without_consent(case, run, tmp_path):
     """The attack: change every fact held without consent; each company's opened output
     (its whole profile matrix, every row) must not change, and rows of identities that
     did not consent at the company are zero."""
-    out, spy, opened = run
+    out, spy, opened, _ = run
     for c in COMPANIES:
         mine = {spy[c][r["record_id"]] for r in case.tables[c]
                 if r["record_id"] in out[c].data["profiles"]}
@@ -223,11 +224,27 @@ def test_a_company_receives_nothing_without_consent(case, run, tmp_path):
     assert shown_stats(out2["unit"]) != shown_stats(out["unit"])   # the change was real
 
 
+def test_company_views_are_share_components_and_masked_openings(run):
+    """Everything a company receives from the MPC (profile openings included) looks uniform:
+    its own profile is opened as three freshly masked components."""
+    *_, views = run
+    for c in COMPANIES:
+        mpc = [(p, m) for p, m in views[c] if p != "unit"]
+        assert sum(getattr(m, "size", 0) >= 256 for _, m in mpc) >= 3, c
+        assert not looks_uniform(mpc, min_size=256), c
+
+
 def test_statistics_to_a_company_and_non_recipients(case, run, tmp_path):
-    _, spy, _ = run
+    """offshore, an input party and no recipient, receives nothing from the compute
+    companies after sharing its input (only their key-check bytes)."""
+    _, spy, *_ = run
+    views = {}
     out = run_in_process(case, tmp_path, stats_recipient="securities",
-                         recipients=["fund", "securities", "unit"])
+                         recipients=["fund", "securities", "unit"], views=views,
+                         compute=("fund", "futures", "securities"))
     assert out["offshore"] is None and out["futures"] is None
+    got = [m for p, m in views["offshore"] if p in COMPANIES and not isinstance(m, bytes)]
+    assert got == []
     assert shown_stats(out["securities"]) == twin_stats(case, spy)
     assert "stats bands" not in out["unit"].tables and "stats bands" not in out["fund"].tables
 
