@@ -339,3 +339,43 @@ def test_edge_cases_tiny_files_and_large_amounts(tmp_path):
     assert {c: out[c].data["profiles"] for c in COMPANIES} == twin_profiles(small, spy)
     assert out["offshore"].data["profiles"] == {}
     assert out["unit"].data["statistics"]["bands"][-1] > 0   # sums above 10^13 CNY
+
+
+def test_merge_rules_on_small_cases():
+    """The unit's merge: GCN decides where records carry one, linkage elsewhere."""
+    from yinji.apps.customer_identity import merge
+
+    # owner 0: rows in linkage groups 0, 0, 1, 2 with GCN tokens 5, 0, 5, 0
+    # owner 1: rows in linkage groups 2, 3, 3, 3 with GCN tokens 0, 7, 8, 0
+    m = merge([np.array([0, 0, 1, 2]), np.array([2, 3, 3, 3])],
+              [np.array([5, 0, 5, 0], np.uint64), np.array([0, 7, 8, 0], np.uint64)], 4,
+              relabel=False)
+    a, b = m.identities
+    assert a[0] == a[1] == a[2]          # GCN 5 joins linkage groups 0 and 1
+    assert a[3] == b[0] != a[0]          # no GCN: linkage group 2
+    assert len({b[1], b[2], b[3]}) == 3  # group 3 holds GCNs 7 and 8: split, rest apart
+    assert (m.count, m.gcn_identities, m.gcn_joins, m.conflicts) == (5, 3, 1, 1)
+    empty = merge([np.zeros(0, np.int64)] * 2, [np.zeros(0, np.uint64)] * 2, 0)
+    assert empty.count == 0 and [len(x) for x in empty.identities] == [0, 0]
+    one = merge([np.array([0])], [np.array([9], np.uint64)], 1)
+    assert one.count == 1 and one.identities[0].tolist() == [0]
+
+
+def test_demo_files_and_check(tmp_path):
+    """`make demo`'s run: the files it writes parse, and its check passes on the reports of
+    the same data (and fails on a report that leaks the statistics to a company)."""
+    data = {c: tmp_path / c / "data" for c in COMPANIES}
+    for d in data.values():
+        d.mkdir(parents=True)
+    plan = customer_view.APP.demo(data, seed=2026)
+    case = customer_dataset(400, seed=2026 % 1000)
+    for c in COMPANIES:
+        t = read_customers(cols(case.tables[c]), CATEGORIES, {"HKD": 0.92, "USD": 7.1})
+        assert len(t.ids) == len((data[c] / "customers_view.csv").read_text(
+            encoding="utf-8").splitlines()) - 1
+    out = run_in_process(case, tmp_path / "run", unit="group", stats_recipient="group",
+                         params=plan.request["params"])
+    reports = {n: r.to_json() if r else None for n, r in out.items()}
+    assert plan.check(reports) == []
+    reports["fund"]["tables"]["stats bands"] = {}
+    assert plan.check(reports) == ["a company received the statistics"]

@@ -47,12 +47,22 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from yinji.apps import customer_identity
-from yinji.apps.base import App, AppError, Column, Param, Report, Role, inputs_by_role
+from yinji.apps.base import (
+    App,
+    AppError,
+    Column,
+    DemoRun,
+    Param,
+    Report,
+    Role,
+    inputs_by_role,
+)
 from yinji.apps.customer_mpc import Plan, company_side, features, receive_stats
 from yinji.apps.customer_table import COLUMNS, OPTIONAL, CustomerTable, read_customers
 
@@ -87,6 +97,11 @@ class CustomerView(App):
     )
 
     # -- run planning ---------------------------------------------------------------------------
+    def demo(self, data: dict[str, Path], seed: int = 2026) -> DemoRun | None:
+        from yinji.apps.customer_view_demo import demo
+
+        return demo(self, data, seed)
+
     def default_recipients(self, roles: dict[str, str], proposer: str,
                            params: dict[str, Any]) -> list[str]:
         return sorted({*roles, params.get("stats_recipient") or proposer})
