@@ -1,5 +1,5 @@
-"""customer-view on five node processes (four companies, the linkage unit that also receives the
-statistics) over mutual TLS, the app installed through a `yinji.apps` entry point, driven
+"""customer-view on five node processes (four companies, the group node: linkage unit and
+statistics recipient) over mutual TLS, the app installed through a `yinji.apps` entry point, driven
 through the REST API (slower lane); the same reports as the in-process run, and a bad file
 that stops the run before anything is delivered."""
 
@@ -14,7 +14,7 @@ from yinji.testing.custview_data import COMPANIES, KEY, customer_dataset, run_in
 
 pytestmark = pytest.mark.tls
 
-NODES = [*COMPANIES, "unit"]
+NODES = [*COMPANIES, "group"]   # the group node: linkage unit and statistics recipient
 PROTOCOL = "app.customer-view"
 COLUMNS = ("record_id", "gcn", "name", "dob", "id_no", "phone", "consent", "rm", "products",
            "assets", "currency")
@@ -62,7 +62,7 @@ def net(tmp_path_factory):
 
 
 def start(apis, dataset="cv"):
-    body = {"params": {"linkage_unit": "unit", "stats_recipient": "unit"},
+    body = {"params": {"linkage_unit": "group", "stats_recipient": "group"},
             "inputs": {c: {"dataset": dataset} for c in COMPANIES}}
     run = apis["securities"].call("POST", "/apps/customer-view/runs", json=body)
     job_id = run["job"]["id"]
@@ -75,13 +75,13 @@ def test_five_nodes_give_the_in_process_reports(net):
     assert {v["state"] for v in views.values()} == {"succeeded"}, views
     reports = {n: apis[n].call("GET", f"/apps/customer-view/runs/{job_id}")["report"]
                for n in NODES}
-    ref = run_in_process(case, twin)
+    ref = run_in_process(case, twin, unit="group", stats_recipient="group")
     for c in COMPANIES:
         assert reports[c]["data"]["profiles"] == ref[c].data["profiles"], c
         assert not any(t.startswith("stats") for t in reports[c]["tables"])
     for name in ("patterns", "bands", "categories", "consent"):
-        assert reports["unit"]["tables"][f"stats {name}"] == ref["unit"].tables[f"stats {name}"]
-    assert "profiles" not in reports["unit"]["data"]
+        assert reports["group"]["tables"][f"stats {name}"] == ref["group"].tables[f"stats {name}"]
+    assert "profiles" not in reports["group"]["data"]
     files = apis["fund"].call("GET", f"/apps/customer-view/runs/{job_id}")["files"]
     assert "profiles.csv" in files and any(f.startswith("rm_") for f in files)
 
@@ -93,3 +93,18 @@ def test_a_bad_cell_stops_the_run_naming_the_row(net):
     assert "row 3: consent 'perhaps'" in str(views["futures"]), views["futures"]
     for n in NODES:
         assert apis[n].call("GET", f"/apps/customer-view/runs/{job_id}")["report"] is None, n
+
+
+def test_make_demo_runs_the_app(net, tmp_path):
+    """`make demo`'s app part (every installed app's demo through REST) for this app."""
+    from yinji.apps.customer_view import APP as app
+    from yinji.cli.apps_demo import run_apps
+    from yinji.node import app_runner
+
+    root, _, _, _ = net
+    app_runner.register(app)   # this process finds the app the way the nodes do
+    try:
+        lines = []
+        assert run_apps(root, tmp_path, out=lines.append, only=[app.name], timeout=120), lines
+    finally:
+        app_runner.unregister(app.name)
