@@ -379,3 +379,16 @@ def test_demo_files_and_check(tmp_path):
     assert plan.check(reports) == []
     reports["fund"]["tables"]["stats bands"] = {}
     assert plan.check(reports) == ["a company received the statistics"]
+
+
+def test_a_sum_beyond_the_ring_budget_is_refused():
+    """Ten records of 10^13 CNY for one client pass (sums stay exact), eleven are refused."""
+    from yinji.apps.customer_mpc import features
+
+    rows = [{"record_id": f"R{n}", "gcn": "", "name": "", "dob": "", "id_no": "", "phone": "",
+             "consent": "yes", "rm": "", "products": "", "assets": "9999999999999",
+             "currency": ""} for n in range(11)]
+    t = read_customers(cols(rows[:10]), CATEGORIES, {})
+    assert features(t, np.zeros(10, np.int64), 1)[0, 2 + len(CATEGORIES)] == 999999999999900 * 10
+    with pytest.raises(AppError, match="more than 10"):
+        features(read_customers(cols(rows), CATEGORIES, {}), np.zeros(11, np.int64), 1)

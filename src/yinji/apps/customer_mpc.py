@@ -5,8 +5,9 @@ Each company c holds, per group identity i in [0, N) (N public to the companies)
     h  = 1 if c has a record of i           k  = 1 if i consented at c (every record of i at
     p_j = product category j at c                c says yes; 0 where h = 0)
     a  = assets at c (fen, converted)       kp_j = k * p_j,   ka = k * a
-(`features`), zeroed consent-masked columns made locally: a non-consented fact enters the
-MPC only in the unmasked columns, which feed the suppressed statistics and nothing else.
+(`features`). The consent-masked columns kp, ka are made locally, so a fact held without
+consent enters the MPC only in the unmasked columns p, a, which feed the suppressed
+statistics and nothing else.
 
 In MPC (three compute companies; the others are input parties, yinji.mpc.inputs):
 - profile of i (PIPL rule: company c's facts appear only if i consented at c):
@@ -33,11 +34,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from yinji.apps.base import AppError
 from yinji.apps.customer_table import CustomerTable
 from yinji.mpc import Session, SharedTensor
 from yinji.mpc.inputs import receive_input, receive_output, reveal_outside, send_input
 from yinji.mpc.tensor import concatenate, stack
 from yinji.net.channel import Party
+
+MAX_IDENTITY_FEN = 10**16   # per company and client; 64 companies stay below 2^62
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,9 @@ def features(t: CustomerTable, ident: np.ndarray, count: int) -> np.ndarray:
     p = np.zeros((count, j), np.int64)
     np.maximum.at(p, ident, t.products.astype(np.int64))
     a = np.zeros(count, np.int64)
-    np.add.at(a, ident, t.assets)
+    np.add.at(a, ident, np.minimum(t.assets, MAX_IDENTITY_FEN))
+    if (a > MAX_IDENTITY_FEN).any():   # keeps group sums far inside the signed 64-bit ring
+        raise AppError("one client's assets at this company add up to more than 10^14 CNY")
     kk = k.astype(np.int64)
     return np.column_stack([h, k, p, a, p * kk[:, None], a * kk]).astype(np.int64)
 
