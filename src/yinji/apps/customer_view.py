@@ -26,7 +26,8 @@ Consent rule (PIPL: a company's consent covers sharing ITS data): company A's fa
 in a client's profile only if the client consented at A, and the profile is delivered to
 company B only if the client consented at B. A client with several records at one company
 has consented there only if every one of those records says yes (a withdrawal on any
-account counts).
+account counts). Identity resolution and the statistics use every record, consenting or
+not (keyed encodings and secret shares only); consent governs profiles.
 
 Adversary model: semi-honest; no two compute companies collude; the linkage unit does not
 collude with a company. What each party learns:
