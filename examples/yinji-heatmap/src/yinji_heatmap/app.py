@@ -75,15 +75,16 @@ class ProductHeatmap(App):
         companies = sorted(data)
         if len(companies) < 3:
             return None
-        paths = write_sample_data(data, clients=300, seed=seed)
+        paths = write_sample_data(data, clients=300, seed=seed, name="heatmap_holdings.csv")
         recipient = "securities" if "securities" in companies else companies[0]
         schema = {"id_no": "string", "product_line": "string"}
-        datasets = {c: [{"id": "holdings", "kind": "csv", "location": "data/holdings.csv",
+        datasets = {c: [{"id": "heatmap-holdings", "kind": "csv",
+                         "location": "data/heatmap_holdings.csv",
                          "schema": schema,
                          "policy": [{"columns": list(schema), "protocols": [self.protocol]}]}]
                     for c in companies}
         request = {"params": {"min_cohort": 5}, "recipients": [recipient],
-                   "inputs": {c: {"dataset": "holdings"} for c in companies}}
+                   "inputs": {c: {"dataset": "heatmap-holdings"} for c in companies}}
 
         def check(reports: dict[str, dict[str, Any] | None]) -> list[str]:
             rows = {c: read_rows(p) for c, p in paths.items()}
