@@ -83,22 +83,24 @@ def test_one_client_large_cohort_suppresses_everything_and_recipient_outside_the
     assert cells.tolist() == [[1] * 4] * 4
 
 
-def test_bystander_company_view_does_not_depend_on_the_others_holdings():
-    """securities (input only, not the recipient) receives the same kinds and shapes of
-    messages whether its clients are held everywhere or nowhere else, and no plaintext."""
+@pytest.mark.parametrize("who", COMPANIES)
+def test_company_views_do_not_depend_on_the_others_holdings(who):
+    """Every company (securities: input only; fund: the ledger's lookup party; futures,
+    offshore: compute) receives the same senders, kinds and shapes of messages whether the
+    clients are held everywhere or nowhere else; securities, not the recipient, receives
+    only line lists, key fingerprints and group elements (no count, no share)."""
     ids = [id_number(i) for i in range(6)]
     lines = {"fund": "bond", "futures": "index", "offshore": "HK", "securities": "margin"}
     shared = {c: {"id_no": ids, "product_line": [p] * 6} for c, p in lines.items()}
     apart = {c: {"id_no": [id_number(100 * (k + 1) + i) for i in range(6)],
                  "product_line": [lines[c]] * 6} for k, c in enumerate(COMPANIES)}
-    apart["securities"] = shared["securities"]
     shapes = []
-    for rows in (shared, apart):
-        out, view = run(rows, recipient="office", record="securities",
-                        names=[*COMPANIES, "office"])
-        shapes.append([(p, type(m).__name__, getattr(m, "shape", len(m))) for p, m in view])
-        assert out[1][3, 3] == 6
-        for _, m in view:   # only line lists, key fingerprints and group elements
+    for rows, both in ((shared, 6), (apart, None)):
+        out, view = run(rows, recipient="office", record=who, names=[*COMPANIES, "office"])
+        shapes.append([(p, type(m).__name__, getattr(m, "dtype", None),
+                        getattr(m, "shape", len(m))) for p, m in view])
+        assert out[1][0, 3] == both and out[1][3, 3] == 6
+        for _, m in view if who == "securities" else ():
             if isinstance(m, bytes):
                 assert len(m) == 16 or set(json.loads(m)) == {"lines"}
             else:

@@ -11,15 +11,19 @@ Pipeline (every company and the recipient run `joint_heatmap`):
 2. The columns of the whole run: every company's lines (companies sorted, lines sorted),
    then one "held here" column per company. A company's row is its client's indicators in
    its own columns and a 1 in its "held here" column, zeros elsewhere.
-3. Two group ledgers over the same rows, fresh keys each run (a requester must never be its
-   ledger's lookup party): A with lookup party compute[0] serves every other company, B with
-   lookup party compute[1] serves compute[0]. Dummies: (K - 1) per client served.
-4. Each company Q looks up all its clients, in a secret random order. Per client the
+3. One group ledger over these rows, fresh keys each run, its lookup party L = compute[0]
+   (a requester must never be its ledger's lookup party, so L asks nothing). Dummies:
+   (K - 1) per client of the other companies.
+4. Each other company Q looks up all its clients, in a secret random order. Per client the
    compute parties sum its K rows (`ledger.totals`): x = its group holdings (0/1 per line),
-   h = which companies hold it. The client counts at its first holder only: weight
-   w = prod_{c before Q} (1 - h_c) (in MPC), so every client of the group counts once.
-   M += (w x)^T x: the pair counts of Q's first-held clients.
-5. Suppression in MPC: keep = [M >= min_cohort]; the recipient receives (M * keep, keep),
+   h = which companies hold it. The client counts at its first holder among the askers
+   only: weight w = prod_{asker c before Q} (1 - h_c) (in MPC). M += (w x)^T x.
+5. Clients held by L alone are never asked for. L shares its own pair counts B = X_L^T X_L
+   (its clients x its lines, plaintext at L) into its block of M, and for each asked
+   client also held by L (h_L = 1) the compute parties subtract that client's part of B:
+   M_LL -= (h_L w x_L)^T x_L. So every client of the group counts exactly once:
+   M = sum over clients of x x^T.
+6. Suppression in MPC: keep = [M >= min_cohort]; the recipient receives (M * keep, keep),
    nothing else. Cells below min_cohort (zero included) show as suppressed.
 
 Adversary model: semi-honest, honest majority among the three compute parties (yinji.mpc),
@@ -36,9 +40,10 @@ Leakage (beyond the output):
   whatever the other companies hold).
 - every compute party: each company's product-line names and number of distinct clients,
   and the ledger's leakage per lookup (batch size, K positions per client).
-- the lookup party of ledger A (compute[0]): for each client of a company Q != compute[0]
-  (a pseudonym, in an order only Q knows), how many companies hold it, not which; the
-  lookup party of ledger B (compute[1]) learns the same about compute[0]'s clients.
+- the lookup party L (compute[0]): for each client of a company Q != L (a pseudonym, in an
+  order only Q knows), how many companies hold it, not which (the ledger's requester sends
+  each client's K points in a fresh random order); nothing linkable to an ID.
+- the other two compute parties: the ledger's positions only (padded to K per client).
 - across runs: nothing links, the keys are fresh each run. Suppression is per cell: a
   recipient who gets runs over changing data can difference the published cells.
 """
@@ -212,7 +217,7 @@ def joint_heatmap(party: Party, companies: Sequence[str], compute: Sequence[str]
         values = np.zeros((len(ids), width), np.int64)
         values[:, offset:offset + x.shape[1]] = x
         values[:, len(axis) + companies.index(me)] = 1
-        m = _count(party, companies, compute, sizes, len(axis), ids, values, session,
+        m = _count(party, companies, compute, sizes, lines, ids, values, x, session,
                    workers, step)
     step(0.9, "opening the suppressed matrix to the recipient")
     opened = None
@@ -237,34 +242,33 @@ def joint_heatmap(party: Party, companies: Sequence[str], compute: Sequence[str]
 
 
 def _count(party: Party, companies: list[str], compute: list[str], sizes: dict[str, int],
-           n_lines: int, ids: list[str], values: np.ndarray, session: Session | None,
-           workers: int | None, step: Any) -> SharedTensor | None:
-    """Steps 3-4, run by every company: the compute parties' shares of the L x L pair
-    counts (None at a company outside compute)."""
+           lines: dict[str, list[str]], ids: list[str], values: np.ndarray, own: np.ndarray,
+           session: Session | None, workers: int | None, step: Any) -> SharedTensor | None:
+    """Steps 3-5, run by every company: the compute parties' shares of the pair counts
+    (None at a company outside compute). `own`: this company's clients x own lines."""
     me, k = party.name, len(companies)
-    mine = len(ids)
-    roles = {"a": lg.Roles(tuple(companies), tuple(compute), compute[0]),   # type: ignore[arg-type]
-             "b": lg.Roles(tuple(companies), tuple(compute), compute[1])}   # type: ignore[arg-type]
-    served = {"a": [c for c in companies if c != compute[0]], "b": [compute[0]]}
-    ledgers = {}
-    for name in ("a", "b"):
-        step(0.15 + 0.2 * (name == "b"), f"building ledger {name.upper()}")
-        dummies = 0
-        if session is not None:
-            dummies = sum(sizes[c] for c in served[name]) * (k - 1)
-        ledgers[name] = lg.build(party, roles[name], ids, values, session=session,
-                                 dummies=dummies, workers=workers)
+    lp = compute[0]                                          # the ledger's lookup party L
+    n_lines = sum(map(len, lines.values()))
+    lo = sum(len(lines[c]) for c in companies if c < lp)     # L's block of lines
+    hi = lo + len(lines[lp])
+    held_l = n_lines + companies.index(lp)
+    askers = [c for c in companies if c != lp]
+    step(0.15, "building the ledger")
+    dummies = sum(sizes[c] for c in askers) * (k - 1) if session is not None else 0
+    led = lg.build(party, lg.Roles(tuple(companies), tuple(compute), lp), ids, values,  # type: ignore[arg-type]
+                   session=session, dummies=dummies, workers=workers)
     total = None
-    if session is not None:
-        total = SharedTensor.public(session, np.zeros((n_lines, n_lines), np.int64), 0)
-    for i, q in enumerate(companies):
+    if session is not None:   # step 5's first term: L's own pair counts, shared by L
+        local = own.T @ own if me == lp else None
+        block = SharedTensor.share(session, local, lp, frac_bits=0, shape=(hi - lo, hi - lo))
+        total = _embed(block, lo, n_lines)
+    for i, q in enumerate(askers):
         if session is None and me != q:
             continue
-        n = sizes[q] if session is not None else mine
+        n = sizes[q] if session is not None else len(ids)
         if n == 0:            # nothing to look up; every side knows the count is zero
             continue
-        step(0.5 + 0.4 * i / k, f"counting the clients of {q}")
-        led = ledgers["b" if q == compute[0] else "a"]
+        step(0.4 + 0.5 * i / len(askers), f"counting the clients of {q}")
         asked = None
         if me == q:   # a secret random order: the lookup party sees the batch in this order
             order = np.argsort(Prg(fresh_seed()).uint64(n), kind="stable")
@@ -274,10 +278,22 @@ def _count(party: Party, companies: list[str], compute: list[str], sizes: dict[s
             continue
         tot = SharedTensor(session, lg.totals(got), 0)       # (n, L + K): x, then h
         x = tot[:, :n_lines]
-        w = None                                           # 1 unless held by an earlier company
-        for c in range(i):
-            free = 1 - tot[:, n_lines + c]
+        w = None                          # 1 unless an earlier asker holds the client too
+        for c in askers[:i]:
+            free = 1 - tot[:, n_lines + companies.index(c)]
             w = free if w is None else w * free
         y = x if w is None else x * w.reshape(n, 1)
         total = total + y.T @ x
+        if hi > lo:   # step 5: these clients' part of L's own counts was in `block`
+            seen = y[:, lo:hi] * tot[:, held_l].reshape(n, 1)
+            total = total - _embed(seen.T @ x[:, lo:hi], lo, n_lines)
     return total
+
+
+def _embed(block: SharedTensor, at: int, size: int) -> SharedTensor:
+    """The (b, b) shared block at rows and columns at..at+b of a (size, size) zero matrix
+    (local: zero padding of each share component is a sharing of the padded matrix)."""
+    b = block.shape[0]
+    pad = ((at, size - at - b), (at, size - at - b))
+    return SharedTensor(block.session, (np.pad(block.shares[0], pad),
+                                        np.pad(block.shares[1], pad)), 0)
