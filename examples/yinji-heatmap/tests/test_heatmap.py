@@ -129,3 +129,25 @@ def test_bad_input_is_refused_with_the_row():
     rows = {c: {"id_no": [], "product_line": []} for c in COMPANIES}
     with pytest.raises(HeatmapError, match="no company has any rows"):
         run(rows)
+
+
+def test_too_many_product_lines_are_refused_before_any_ledger_work():
+    rows = {c: {"id_no": [id_number(i) for i in range(13)],
+                "product_line": [f"line {i}" for i in range(13)]} for c in COMPANIES}
+    with pytest.raises(HeatmapError, match="52 product lines across the companies; at most 48"):
+        run(rows)
+
+
+@pytest.mark.parametrize("message", [
+    b"not json", b'{"lines": ["b", "a"], "clients": 3}', b'{"lines": ["a"], "clients": -1}',
+    b'{"lines": [], "clients": 2}', b'{"lines": ["a"], "clients": true}',
+    b'{"lines": ["' + b"x" * 61 + b'"], "clients": 1}', b"[" * 70_000, b"[" * 60_000])
+def test_a_malformed_peer_message_is_refused_naming_the_sender(message):
+    from yinji.net.memory import memory_network
+
+    from yinji_heatmap.protocol import _receive
+
+    a, b = memory_network(["fund", "futures"], timeout=5)
+    a.channel("futures").send_bytes(message)
+    with pytest.raises(HeatmapError, match="fund sent a malformed"):
+        _receive(b, "fund", with_count=True)

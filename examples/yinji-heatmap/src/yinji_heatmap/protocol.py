@@ -63,7 +63,7 @@ from yinji.net.channel import Party
 from yinji.psi import ledger as lg
 
 MAX_LINE_CHARS = 60
-MAX_LINES = 48                            # all companies together
+MAX_LINES = 48        # all companies together (+ one column per company: the ledger's 64)
 MAX_CLIENTS = 1_000_000                   # per company
 
 
@@ -141,7 +141,7 @@ def _receive(party: Party, sender: str, with_count: bool) -> tuple[list[str], in
     try:
         obj = json.loads(raw.decode("utf-8")) if isinstance(raw, bytes) and len(raw) < 1 << 16 \
             else None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         obj = None
     lines = obj.get("lines") if isinstance(obj, dict) else None
     count = obj.get("clients", -1) if isinstance(obj, dict) else -1
@@ -176,9 +176,9 @@ def _exchange(party: Party, companies: Sequence[str], compute: Sequence[str], re
     total = sum(map(len, lines.values()))
     if total == 0:
         raise HeatmapError("no company has any rows: nothing to count")
-    if total + len(companies) > lg.MAX_COLUMNS:
+    if total > MAX_LINES:
         raise HeatmapError(f"{total} product lines across the companies; at most "
-                           f"{lg.MAX_COLUMNS - len(companies)} fit one run")
+                           f"{MAX_LINES} fit one run")
     return lines, (sizes if me in compute else {})
 
 
