@@ -47,3 +47,19 @@ def test_a_malformed_matrix_is_refused_and_nothing_is_written(tmp_path):
     with pytest.raises(ReportError, match="heat map"):
         APP.render(report, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_parameters_and_run_shape_are_checked():
+    from yinji.apps.base import AppError
+
+    assert APP.resolve_params({}) == {"min_cohort": 5}
+    with pytest.raises(AppError, match="min_cohort.*at least 1"):
+        APP.resolve_params({"min_cohort": 0})
+    spec = {"params": {"app_version": "1", "min_cohort": 5, "compute": ["a", "b", "c"],
+                       "roles": {"a": "holdings", "b": "holdings", "c": "holdings"}},
+            "inputs": {c: {"columns": ["id", "line"]} for c in "abc"}, "recipients": ["a"]}
+    assert APP.validate(spec) == []
+    assert "exactly one recipient" in " ".join(APP.validate({**spec, "recipients": ["a", "b"]}))
+    two = {**spec, "inputs": {c: {"columns": ["id", "line"]} for c in "ab"},
+           "params": {**spec["params"], "roles": {"a": "holdings", "b": "holdings"}}}
+    assert "at least three companies" in " ".join(APP.validate(two))

@@ -124,7 +124,7 @@ def plaintext(inputs: dict[str, tuple[Sequence[Any], Sequence[Any]]]
 
 
 def suppress(m: np.ndarray, min_cohort: int) -> np.ndarray:
-    """Plaintext twin of step 5: an object matrix with None where m < min_cohort."""
+    """Plaintext twin of step 6: an object matrix with None where m < min_cohort."""
     out = m.astype(object)
     out[m < min_cohort] = None
     return out
