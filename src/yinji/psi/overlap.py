@@ -251,7 +251,7 @@ def _gather(pool: rep.Shares, classes: np.ndarray, slots: int, lookup: str) -> G
     if (sizes == 0).any() or (sizes > slots).any():
         raise OverlapError(f"{lookup} sent a grouping with empty or oversized classes")
     order = np.argsort(classes, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    starts = (np.cumsum(sizes) - sizes).astype(np.int64)
     slot = np.arange(n) - np.repeat(starts, sizes)
     out = []
     for comp in pool:
