@@ -192,6 +192,10 @@ def test_views_do_not_depend_on_who_is_shared():
         # the recipient receives from the companies only OPRF-free share components: the
         # opened tags (as components), the mask and the figures
         assert all(p in spec["params"]["compute"] for p, _ in views[GROUP])
+        # ... and of the figures only the published ones: no suppressed value is opened
+        published = sum(v is not None for v in figures(out[GROUP]))
+        assert [m.shape for _, m in views[GROUP][-3:]] == [(published,)] * 3
+        assert published < len(figures(out[GROUP]))
     assert shapes[0] == shapes[1]
     assert grouping == [[120, 0, 0, 0], [40, 0, 0, 20]]
 
@@ -281,3 +285,42 @@ def test_report_renders(tmp_path):
     assert wb.sheetnames == list(cr.SHEETS)
     assert [c.value for c in wb["Cells"][1]] == ["segment", "product_line", "region",
                                                  *cr.VALUE_COLUMNS]
+
+
+def test_empty_group_and_single_client():
+    """No company has a client (only dummy classes): every figure is 0 and suppressed; one
+    client at all four companies: one Venn cell of 1 (suppressed at min_cohort 3)."""
+    none = books(np.random.default_rng(0), [], share=1.0)
+    spec = make_spec({**SMALL, "min_cohort": 3, "noise": 2})
+    rep_ = run_app(spec, none)[GROUP]
+    assert all(v is None for v in figures(rep_)) and figures(rep_) == cr.plaintext(
+        none, spec["params"])
+    assert "Distinct customers across the group: suppressed." in rep_.summary
+    one = books(np.random.default_rng(1), ["11010119900307803X"], share=1.0)
+    rep_ = run_app(spec, one)[GROUP]
+    assert figures(rep_) == cr.plaintext(one, spec["params"])
+    assert rep_.tables["Overlap"]["rows"][-1][:2] == [" + ".join(FOUR), 4]
+
+
+def test_large_values_and_fx_exact():
+    """Amounts near the bound, offshore in USD and HKD with negative revenue: exact to the
+    cent after conversion at 4-decimal rates (integer ring arithmetic, no rounding drift)."""
+    u = [f"3101011970010{i:04d}{i % 10}" for i in range(6)]
+    def rows(cur, big):
+        return {"id_no": np.array(u, object), "product_line": np.array(["funds"] * 6, object),
+                "segment": np.array(["private"] * 6, object),
+                "region": np.array(["hk"] * 6, object),
+                "holdings": np.full(6, big), "revenue": np.array([-big / 3, 0.01] * 3),
+                "currency": np.array([cur] * 6, object)}
+    data = {"fund": rows("CNY", 3.5e11), "futures": rows("CNY", 0.01),
+            "securities": rows("", 1e5), "offshore": rows("USD", 4.9e10)}
+    data["offshore"]["currency"][::2] = "HKD"
+    spec = make_spec({**SMALL, "min_cohort": 3, "rates": "HKD=0.9123,USD=7.1050"})
+    rep_ = run_app(spec, data)[GROUP]
+    assert figures(rep_) == cr.plaintext(data, spec["params"])
+    grand = next(r for r in rep_.tables["Cells"]["rows"] if r[:3] == ["private", "funds", "hk"])
+    want = 6 * 3.5e11 + 6 * 0.01 + 6 * 1e5 + 3 * 4.9e10 * (7.1050 + 0.9123)
+    assert grand[4] == pytest.approx(want, rel=1e-15)
+    too_big = {**data, "fund": rows("CNY", 9e11)}
+    with pytest.raises(AppError, match="the bound per company"):
+        run_app(spec, too_big)
