@@ -9,6 +9,7 @@ import pytest
 
 from yinji.apps import consolidated_reporting as cr
 from yinji.apps.base import AppError
+from yinji.apps.consolidated_report import SHEETS, VALUE_COLUMNS
 from yinji.node.runners import RunContext
 from yinji.testing.parties import record_received, run_parties
 
@@ -282,9 +283,9 @@ def test_report_renders(tmp_path):
     names = {f.name for f in files}
     assert {"report.xlsx", "report.html"} <= names
     wb = openpyxl.load_workbook(tmp_path / "out" / "report.xlsx")
-    assert wb.sheetnames == list(cr.SHEETS)
+    assert wb.sheetnames == list(SHEETS)
     assert [c.value for c in wb["Cells"][1]] == ["segment", "product_line", "region",
-                                                 *cr.VALUE_COLUMNS]
+                                                 *VALUE_COLUMNS]
 
 
 def test_empty_group_and_single_client():

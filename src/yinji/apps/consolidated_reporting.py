@@ -52,7 +52,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from yinji.apps.base import App, AppError, Column, DemoRun, Param, Report, Role, inputs_by_role
-from yinji.apps.consolidated_tables import Layout, audit, subset_label, subsets, venn_margins
+from yinji.apps.consolidated_report import build_report
+from yinji.apps.consolidated_tables import (
+    RATE_SCALE,
+    Layout,
+    count_slices,
+    figure_slices,
+    shown_mask,
+    subsets,
+    venn_margins,
+)
 from yinji.ids import normalize
 from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
@@ -65,8 +74,6 @@ if TYPE_CHECKING:
     from yinji.node.runners import RunContext
 
 CURRENCIES = ("CNY", "HKD", "USD")
-RATE_SCALE = 10_000          # rates with 4 decimals
-UNIT = 100 * RATE_SCALE      # ring units per CNY (cents x rate scale)
 MAX_RATE = 20.0
 MAX_AMOUNT = 1e12            # CNY-equivalent per row
 MAX_TOTAL = 9e12             # every published figure stays below this (CNY): 9e12 * UNIT < 2^63
@@ -93,17 +100,16 @@ def _categories(column: Any, names: tuple[str, ...], what: str) -> np.ndarray:
 
 
 def _amounts(column: Any, what: str, signed: bool) -> np.ndarray:
-    try:
-        v = np.array([np.nan if x is None or (isinstance(x, str) and not x.strip()) else x
-                      for x in column], dtype=np.float64)
-    except (TypeError, ValueError):
-        v = np.array([0.0])
-        for i, x in enumerate(column):
-            try:
-                float(x)
-            except (TypeError, ValueError):
-                raise AppError(f"row {i + 1}: {what} is not a number") from None
-    v = np.where(np.isnan(v), 0.0, v)
+    """A column of amounts -> integer cents; empty is 0; the first bad row is named."""
+    def number(x: Any, row: int) -> float:
+        if x is None or (isinstance(x, str) and not x.strip()):
+            return 0.0
+        try:
+            v = float(x)
+        except (TypeError, ValueError):
+            raise AppError(f"row {row}: {what} is not a number") from None
+        return 0.0 if v != v else v
+    v = np.array([number(x, i + 1) for i, x in enumerate(column)], np.float64)
     bad = np.flatnonzero(~np.isfinite(v) | (np.abs(v) > MAX_AMOUNT) | ((v < 0) & (not signed)))
     if bad.size:
         raise AppError(f"row {bad[0] + 1}: {what} must be a {'' if signed else 'non-negative '}"
@@ -218,34 +224,10 @@ def figures(s: Session, g: Grouped, values: rep.Shares, layout: Layout, n: int,
              "margin_holdings": [x[:, 0] for x in mvals],
              "margin_revenue": [x[:, 1] for x in mvals],
              "venn": list(venn), "venn_margins": list(vmarg)}
-    where = _where(layout, n)
+    where = figure_slices(layout, n)
     order = [(k, parts[k]) for k in where]
     vec = (np.concatenate([x[0] for _, x in order]), np.concatenate([x[1] for _, x in order]))
     return vec, where
-
-
-def shown_mask(flags: np.ndarray, where: dict[str, slice], layout: Layout, n: int
-               ) -> np.ndarray:
-    """Which figures are published, from the primary flags [count < min_cohort] of the counts
-    (cells, margins, Venn cells, Venn margins): primary plus secondary suppression."""
-    cell_f = flags[where["cell_counts"]]
-    marg_vecs = [m for _, _, m in layout.margins()]
-    marg_f = audit(cell_f, marg_vecs, flags[where["margin_counts"]])
-    venn_f = flags[where["venn"]]
-    vm_f = audit(venn_f, [v for _, v in venn_margins([str(i) for i in range(n)])],
-                 flags[where["venn_margins"]])
-    hidden = np.zeros(where["venn_margins"].stop, bool)
-    for key, f in (("cell_counts", cell_f), ("cell_holdings", cell_f), ("cell_revenue", cell_f),
-                   ("margin_counts", marg_f), ("margin_holdings", marg_f),
-                   ("margin_revenue", marg_f), ("venn", venn_f), ("venn_margins", vm_f)):
-        hidden[where[key]] = f
-    return ~hidden
-
-
-def count_slices(where: dict[str, slice]) -> np.ndarray:
-    """Positions (in the figure vector) of the counts compared with min_cohort."""
-    return np.concatenate([np.arange(where[k].start, where[k].stop)
-                           for k in ("cell_counts", "margin_counts", "venn", "venn_margins")])
 
 
 # ----------------------------------------------------------------------------- the app
@@ -346,7 +328,8 @@ class ConsolidatedReporting(App):
         return problems
 
     def participants_needing_channels(self, spec: dict[str, Any]) -> list[str]:
-        return sorted(set(spec.get("inputs") or {}) | {spec["params"]["recipient"]})
+        recipient = (spec.get("params") or {}).get("recipient")
+        return sorted(set(spec.get("inputs") or {}) | ({recipient} if recipient else set()))
 
     # -- the run ---------------------------------------------------------------------------
     def run(self, ctx: RunContext) -> Report | None:
@@ -420,96 +403,6 @@ class ConsolidatedReporting(App):
         return demo(self, data, seed)
 
 
-# ----------------------------------------------------------------------------- the report
-
-
-SHEETS = ("Summary", "By segment", "By product line", "By region", "Cells", "Overlap",
-          "Overlap totals")
-VALUE_COLUMNS = ["clients", "holdings_cny", "revenue_cny", "suppressed"]
-
-
-def _where(layout: Layout, n: int) -> dict[str, slice]:
-    cells, nm = layout.cells, len(layout.margins())
-    nv, nvm = (1 << n) - 1, len(venn_margins([str(i) for i in range(n)]))
-    sizes = [("cell_counts", cells), ("margin_counts", nm), ("cell_holdings", cells),
-             ("cell_revenue", cells), ("margin_holdings", nm), ("margin_revenue", nm),
-             ("venn", nv), ("venn_margins", nvm)]
-    out, at = {}, 0
-    for k, size in sizes:
-        out[k] = slice(at, at + size)
-        at += size
-    return out
-
-
-def build_report(title: str, params: dict[str, Any], companies: list[str], layout: Layout,
-                 full: list[int | None]) -> Report:
-    """The report from the figure vector (None: suppressed) in the fixed layout (SHEETS):
-    Summary (the summary lines); By segment, By product line, By region (the category, then
-    VALUE_COLUMNS); Cells (segment, product_line, region, then VALUE_COLUMNS); Overlap
-    (companies, number_of_companies, clients, suppressed: one row per non-empty set of
-    companies, by size); Overlap totals (figure, clients, suppressed). A suppressed figure is
-    an empty cell and its row says suppressed = yes."""
-    n = len(companies)
-    w = _where(layout, n)
-
-    def part(key: str) -> list[int | None]:
-        return full[w[key]]
-
-    def money(v: int | None) -> float | None:
-        return None if v is None else round(v / UNIT, 2)
-
-    def flag(*vs: Any) -> str:
-        return "yes" if any(v is None for v in vs) else ""
-
-    rep_ = Report(f"{title}: {params['report_date']}")
-    mc, mh, mr = part("margin_counts"), part("margin_holdings"), part("margin_revenue")
-    margins = layout.margins()
-    for table, head in (("By segment", "segment"), ("By product line", "product_line"),
-                        ("By region", "region")):
-        rows = [[label, mc[i], money(mh[i]), money(mr[i]), flag(mc[i], mh[i], mr[i])]
-                for i, (t, label, _) in enumerate(margins) if t == table]
-        rep_.table(table, [head, *VALUE_COLUMNS], rows)
-    cc, ch, cr = part("cell_counts"), part("cell_holdings"), part("cell_revenue")
-    rep_.table("Cells", ["segment", "product_line", "region", *VALUE_COLUMNS],
-               [[a, b, c, cc[i], money(ch[i]), money(cr[i]), flag(cc[i], ch[i], cr[i])]
-                for i, (a, b, c) in enumerate(layout.labels())])
-    venn, vm = part("venn"), part("venn_margins")
-    rep_.table("Overlap", ["companies", "number_of_companies", "clients", "suppressed"],
-               [[subset_label(code, companies), bin(code).count("1"), venn[i], flag(venn[i])]
-                for i, code in enumerate(subsets(n))])
-    rep_.table("Overlap totals", ["figure", "clients", "suppressed"],
-               [[label, vm[i], flag(vm[i])]
-                for i, (label, _) in enumerate(venn_margins(companies))])
-    grand = len(margins) - 1
-    distinct = vm[-1]
-
-    def shown(v: Any) -> str:
-        return SUPPRESSED if v is None else f"{v:,}" if isinstance(v, int) else f"{v:,.2f}"
-    rates = ", ".join(f"{c} {v:.4f}" for c, v in params["rates"].items())
-    hidden = sum(v is None for v in full)
-    rep_.summary += [
-        f"Report date {params['report_date']}; companies: {', '.join(companies)}; "
-        f"rates (CNY per unit): {rates}; minimum cohort {params['min_cohort']} clients.",
-        f"Distinct customers across the group: {shown(distinct)}.",
-        f"Group holdings {shown(money(mh[grand]))} CNY, revenue {shown(money(mr[grand]))} CNY.",
-        f"{hidden} of {len(full)} figures suppressed (fewer than {params['min_cohort']} "
-        "clients, or derivable from the published totals).",
-    ]
-    rep_.charts += [
-        {"kind": "bar", "title": "Holdings by segment (CNY)", "table": "By segment",
-         "x": "segment", "y": ["holdings_cny"]},
-        {"kind": "bar", "title": "Revenue by product line (CNY)", "table": "By product line",
-         "x": "product_line", "y": ["revenue_cny"]},
-        {"kind": "bar", "title": "Clients by region", "table": "By region", "x": "region",
-         "y": ["clients"]},
-        {"kind": "bar", "title": "Shared customers: clients per exact set of companies",
-         "table": "Overlap", "x": "companies", "y": ["clients"]},
-    ]
-    rep_.data = {"figures": full, "companies": companies, "distinct_clients": distinct}
-    return rep_
-
-
-SUPPRESSED = "suppressed"
 APP = ConsolidatedReporting()
 
 
@@ -548,7 +441,7 @@ def plaintext(books: dict[str, dict[str, Any]], params: dict[str, Any]) -> list[
     vmarg = [int(np.dot(v, venn)) for _, v in venn_margins(companies)]
     full: list[int] = (cell_counts + margin_counts + [int(v) for v in value[:, 0]]
                        + [int(v) for v in value[:, 1]] + mvals[0] + mvals[1] + venn + vmarg)
-    w = _where(layout, n)
+    w = figure_slices(layout, n)
     flags = np.zeros(len(full), bool)
     idx = count_slices(w)
     flags[idx] = np.array(full, object)[idx] < int(params["min_cohort"])

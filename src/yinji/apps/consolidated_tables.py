@@ -23,6 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+RATE_SCALE = 10_000          # rates with 4 decimals
+UNIT = 100 * RATE_SCALE      # ring units per CNY (cents x rate scale)
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -114,3 +117,42 @@ def audit(cell_hidden: np.ndarray, margin_vecs: list[np.ndarray],
         pick = min(touching, key=lambda i: (int(mats[i].sum()), i))
         hidden[pick] = True
         secrets_.append(mats[pick])
+
+
+def figure_slices(layout: Layout, n: int) -> dict[str, slice]:
+    """Where each part of the report's figure vector is (see
+    consolidated_reporting.figures)."""
+    cells, nm = layout.cells, len(layout.margins())
+    nv, nvm = (1 << n) - 1, len(venn_margins([str(i) for i in range(n)]))
+    sizes = [("cell_counts", cells), ("margin_counts", nm), ("cell_holdings", cells),
+             ("cell_revenue", cells), ("margin_holdings", nm), ("margin_revenue", nm),
+             ("venn", nv), ("venn_margins", nvm)]
+    out, at = {}, 0
+    for k, size in sizes:
+        out[k] = slice(at, at + size)
+        at += size
+    return out
+
+
+def shown_mask(flags: np.ndarray, where: dict[str, slice], layout: Layout, n: int
+               ) -> np.ndarray:
+    """Which figures are published, from the primary flags [count < min_cohort] of the counts
+    (cells, margins, Venn cells, Venn margins): primary plus secondary suppression."""
+    cell_f = flags[where["cell_counts"]]
+    marg_vecs = [m for _, _, m in layout.margins()]
+    marg_f = audit(cell_f, marg_vecs, flags[where["margin_counts"]])
+    venn_f = flags[where["venn"]]
+    vm_f = audit(venn_f, [v for _, v in venn_margins([str(i) for i in range(n)])],
+                 flags[where["venn_margins"]])
+    hidden = np.zeros(where["venn_margins"].stop, bool)
+    for key, f in (("cell_counts", cell_f), ("cell_holdings", cell_f), ("cell_revenue", cell_f),
+                   ("margin_counts", marg_f), ("margin_holdings", marg_f),
+                   ("margin_revenue", marg_f), ("venn", venn_f), ("venn_margins", vm_f)):
+        hidden[where[key]] = f
+    return ~hidden
+
+
+def count_slices(where: dict[str, slice]) -> np.ndarray:
+    """Positions (in the figure vector) of the counts compared with min_cohort."""
+    return np.concatenate([np.arange(where[k].start, where[k].stop)
+                           for k in ("cell_counts", "margin_counts", "venn", "venn_margins")])
