@@ -117,3 +117,18 @@ def test_duplicate_key_detected_by_lookup():
             run(sets)
     finally:
         overlap._check = real
+
+
+def test_dummy_tags_look_like_real_tags():
+    """The lookup party cannot tell dummy classes from real ones by their bits: a ristretto255
+    encoding's lowest bit is always 0, and so it is for every opened tag, dummies included."""
+    rng = np.random.default_rng(4)
+    u = [f"x{i}".encode() for i in range(100)]
+    sets = {h: [x for x in u if rng.random() < 0.5] for h in H}
+    views = {}
+    out = run(sets, noise=30, views=views)
+    comps = [m for p, m in views[L] if m.ndim == 2]
+    tags = (comps[0] + comps[1] + comps[2])
+    assert len(tags) > sum(len(v) for v in sets.values()) + 30  # dummies are in the pool
+    assert not (tags[:, 0] & np.uint64(1)).any()
+    assert venn(out) == plain(sets)

@@ -17,7 +17,8 @@ reporting node, the result's recipient).
 2. Each holder secret-shares its rows [T(x), payload] into C (a compute party with
    `replicated.share`, any other holder as an input party, `mpc.inputs.send_input`). Each
    compute party appends dummy classes: for every class size m = 1..|H| a number drawn
-   uniformly from 0..`noise` of fresh random tags, each repeated m times, payload 0.
+   uniformly from 0..`noise` of fresh tags (prefixes of random group elements, distributed
+   as real tags), each repeated m times, payload 0.
 3. The pool is shuffled obliviously (`mpc.shuffle`); its tag columns are opened to L only.
 4. L groups equal tags and sends every compute party the class index of each shuffled row
    (classes numbered by tag value: a random order). The compute parties gather their
@@ -61,7 +62,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from yinji.crypto import group
-from yinji.crypto.prg import Prg, fresh_seed
 from yinji.mpc import replicated as rep
 from yinji.mpc.inputs import receive_input, receive_output, reveal_outside, send_input
 from yinji.mpc.session import Session
@@ -71,6 +71,7 @@ from yinji.net.channel import Party
 from yinji.psi.multiparty import check_points
 
 DOMAIN = b"yinji/psi/overlap/ristretto255/v1"
+DUMMY_DOMAIN = b"yinji/psi/overlap/dummy/v1"
 TAG_BYTES = 16
 WORDS = TAG_BYTES // 8
 MAX_ROWS = 5_000_000
@@ -157,15 +158,20 @@ def _tags(party: Party, holders: Sequence[str], chain: Sequence[str], keys: Sequ
 
 
 def _dummies(n_holders: int, noise: int, k: int) -> np.ndarray:
-    """Rows of dummy classes: per size m, uniform 0..noise classes of a fresh random tag."""
-    prg = Prg(fresh_seed())
-    tags = []
-    for m in range(1, n_holders + 1):
-        count = secrets.randbelow(noise + 1) if noise else 0
-        t = prg.uint64((count, WORDS))
-        tags.append(np.repeat(t, m, axis=0))
-    t = np.concatenate(tags) if tags else np.zeros((0, WORDS), np.uint64)
-    return np.concatenate([t, np.zeros((len(t), k), np.uint64)], axis=1)
+    """Rows of dummy classes: per size m, uniform 0..noise classes of a fresh tag. A dummy
+    tag is the prefix of a random group element, distributed as a real tag is (a ristretto255
+    encoding has fixed bits, e.g. its lowest: uniform bytes would stand out)."""
+    counts = [secrets.randbelow(noise + 1) if noise else 0 for _ in range(n_holders)]
+    total = sum(counts)
+    if not total:
+        return np.zeros((0, WORDS + k), np.uint64)
+    points = group.hash_and_mult_points(group.random_scalar(),
+                                        [secrets.token_bytes(16) for _ in range(total)],
+                                        DUMMY_DOMAIN)
+    fresh = np.ascontiguousarray(points[:, :TAG_BYTES]).view(np.uint64).reshape(-1, WORDS)
+    sizes = np.repeat(np.arange(1, n_holders + 1), counts)
+    tags = np.repeat(fresh, sizes, axis=0)
+    return np.concatenate([tags, np.zeros((len(tags), k), np.uint64)], axis=1)
 
 
 def hidden_groups(party: Party, holders: Sequence[str], compute: Sequence[str], lookup: str,
