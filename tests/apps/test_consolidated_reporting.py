@@ -247,6 +247,9 @@ def test_refusals():
     assert any("only recipient" in p for p in app.validate(bad))
     own = {**spec, "params": {**spec["params"], "recipient": "fund"}, "recipients": ["fund"]}
     assert any("must hold no rows" in p for p in app.validate(own))
+    two = {**spec, "inputs": {h: spec["inputs"][h] for h in FOUR[:2]},
+           "params": {**spec["params"], "roles": dict.fromkeys(FOUR[:2], "book")}}
+    assert any("at least 3 companies" in p for p in app.validate(two))
 
 
 def test_bad_rows_named_without_values():
@@ -325,3 +328,26 @@ def test_large_values_and_fx_exact():
     too_big = {**data, "fund": rows("CNY", 9e11)}
     with pytest.raises(AppError, match="the bound per company"):
         run_app(spec, too_big)
+
+
+def test_three_companies_all_computing():
+    """Three companies (no input party), a Venn of 7 cells, against plaintext."""
+    three = ["fund", "futures", "securities"]
+    rng = np.random.default_rng(12)
+    data = {h: b for h, b in books(rng, ids(50, rng)).items() if h in three}
+    app = cr.APP
+    p = app.resolve_params({"recipient": GROUP, **SMALL, "min_cohort": 3})
+    roles = dict.fromkeys(three, "book")
+    spec = {"id": "run3", "protocol": app.protocol,
+            "inputs": {n: {"dataset": "b", "columns": COLS} for n in three},
+            "params": {**p, "app_version": app.version, "roles": roles,
+                       "compute": app.default_compute(roles, GROUP, p)},
+            "recipients": [GROUP]}
+    assert app.validate(spec) == []
+
+    def body(party):
+        ctx = RunContext(spec, party.name, party, data.get(party.name), lambda f, s: None)
+        return app.run(ctx)
+    out = run_parties(body, names=three + [GROUP])
+    assert figures(out[-1]) == cr.plaintext(data, spec["params"])
+    assert len(out[-1].tables["Overlap"]["rows"]) == 7

@@ -55,7 +55,7 @@ def read_book(path: Path) -> dict[str, np.ndarray]:
 def demo(app: Any, data: dict[str, Path], seed: int = 2026) -> DemoRun | None:
     from yinji.apps.consolidated_reporting import plaintext
 
-    if len(data) < 2:
+    if len(data) < 3:
         return None
     write_books(data, seed=seed)
     datasets = {n: [{"id": "book", "kind": "csv", "location": "data/book.csv", "schema": SCHEMA,

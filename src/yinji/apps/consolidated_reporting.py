@@ -316,9 +316,9 @@ class ConsolidatedReporting(App):
         p = spec.get("params") or {}
         inputs = spec.get("inputs") or {}
         recipient = p.get("recipient")
-        if len(inputs) < 2:
-            problems.append(f"{self.name} needs at least 2 companies with a book, got "
-                            f"{len(inputs)}")
+        if len(inputs) < 3:
+            problems.append(f"{self.name} needs at least 3 companies with a book (three "
+                            f"compute parties), got {len(inputs)}")
         if spec.get("recipients") != [recipient]:
             problems.append("the recipient parameter must name the only recipient")
         elif recipient in inputs:
