@@ -75,7 +75,7 @@ if TYPE_CHECKING:
 
 CURRENCIES = ("CNY", "HKD", "USD")
 MAX_RATE = 20.0
-MAX_AMOUNT = 1e12            # CNY-equivalent per row
+MAX_AMOUNT = 1e12            # per row, in the row's currency
 MAX_TOTAL = 9e12             # every published figure stays below this (CNY): 9e12 * UNIT < 2^63
 MAX_CELLS = 1000
 SEGMENTS = ("retail", "affluent", "private", "institutional")
