@@ -87,13 +87,15 @@ def subset_label(code: int, companies: list[str]) -> str:
     return " + ".join(c for i, c in enumerate(companies) if (code >> i) & 1)
 
 
-def _in_rowspace(rows: np.ndarray, v: np.ndarray) -> bool:
-    if not v.any():
-        return False
-    if not len(rows):
-        return False
-    r = np.linalg.matrix_rank(rows)
-    return int(np.linalg.matrix_rank(np.vstack([rows, v]))) == int(r)
+def _revealed(rows: np.ndarray, secrets_: np.ndarray) -> np.ndarray:
+    """Which rows of `secrets_` (non-zero vectors) lie in the row space of `rows`: one SVD,
+    then every secret's residual after projecting onto that space."""
+    if not len(rows) or not len(secrets_):
+        return np.zeros(len(secrets_), bool)
+    _, sv, vt = np.linalg.svd(rows, full_matrices=False)
+    basis = vt[sv > sv.max() * max(rows.shape) * np.finfo(float).eps] if sv.size else vt[:0]
+    residual = secrets_ - (secrets_ @ basis.T) @ basis
+    return np.linalg.norm(residual, axis=1) < 1e-6 * np.linalg.norm(secrets_, axis=1)
 
 
 def audit(cell_hidden: np.ndarray, margin_vecs: list[np.ndarray],
@@ -105,18 +107,19 @@ def audit(cell_hidden: np.ndarray, margin_vecs: list[np.ndarray],
     if not cols.size:
         return hidden
     mats = np.array([m[cols] for m in margin_vecs], np.float64).reshape(len(margin_vecs), -1)
-    secrets_ = [np.eye(len(cols))[j] for j in range(len(cols))]
-    secrets_ += [mats[i] for i in np.flatnonzero(hidden)]
+    secret = [np.eye(len(cols))] + [mats[hidden]]
     while True:
         shown = np.flatnonzero(~hidden)
-        rows = mats[shown]
-        leak = next((v for v in secrets_ if _in_rowspace(rows, v)), None)
-        if leak is None:
+        protect = np.vstack(secret)
+        protect = protect[protect.any(axis=1)]
+        leaks = np.flatnonzero(_revealed(mats[shown], protect))
+        if not leaks.size:
             return hidden
+        leak = protect[leaks[0]]
         touching = [i for i in shown if (mats[i] * leak).any()] or list(shown)
         pick = min(touching, key=lambda i: (int(mats[i].sum()), i))
         hidden[pick] = True
-        secrets_.append(mats[pick])
+        secret.append(mats[pick:pick + 1])
 
 
 def figure_slices(layout: Layout, n: int) -> dict[str, slice]:
