@@ -49,6 +49,12 @@ def call(sc: Scenarios, principal: dict[str, Any] | None, name: str, version: in
     except ScenarioError as exc:
         status, headers, decision, reason = exc.status, exc.headers, "refused", str(exc)
         out = {"detail": reason}
+    except Exception as exc:   # on the record too, then the API's usual 500
+        sc.node.audit.append(ScenarioCallEvent(
+            call_id, caller, sc.node.cfg.name, name, version, trail["params_sha256"],
+            "endpoint", "failed", 500, trail["job_id"], 0,
+            round((time.monotonic() - t0) * 1000, 1), f"{type(exc).__name__}: {exc}"[:300]))
+        raise
     latency = round((time.monotonic() - t0) * 1000, 1)
     event = ScenarioCallEvent(call_id, caller, sc.node.cfg.name, name, version,
                               trail["params_sha256"], "endpoint", decision, status,
@@ -67,6 +73,7 @@ def call(sc: Scenarios, principal: dict[str, Any] | None, name: str, version: in
 def _call(sc: Scenarios, principal: dict[str, Any] | None, name: str, version: int,
           body: Any, call_id: str, trail: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     from yinji.node import app_runner
+    from yinji.node.jobs import JobError
 
     node, me, ep = sc.node, sc.node.cfg.name, endpoint(name, version)
     if principal is None:
@@ -108,9 +115,14 @@ def _call(sc: Scenarios, principal: dict[str, Any] | None, name: str, version: i
     if d["omitted"]:
         for p, cols in d["omitted"].items():
             run["inputs"][p]["omit"] = cols
-    job = node.apps.create(d["app"], run, by=f"caller:{principal['name']}",
-                           scenario={"endpoint": ep, "call_id": call_id,
-                                     "caller": principal["name"]})
+    try:
+        job = node.apps.create(d["app"], run, by=f"caller:{principal['name']}",
+                               scenario={"endpoint": ep, "call_id": call_id,
+                                         "caller": principal["name"]})
+    except JobError as exc:   # this node refused the run: no job, the quota unit is returned
+        with node.store.write() as conn:
+            conn.execute(scenario_calls.delete().where(scenario_calls.c.call_id == call_id))
+        raise ScenarioError(f"{me} refused the run: {exc}", 409) from None
     trail["job_id"] = job["id"]
     trail["params_sha256"] = job["spec"]["scenario"]["params_sha256"]
     with node.store.write() as conn:
