@@ -21,6 +21,7 @@ from tests.apps.test_qualified_investor_network import (
     write_holdings,
 )
 from yinji.apps import qualified_investor as qi
+from yinji.cli.main import main as cli
 from yinji.cli.network import clients, create_network, start_nodes, stop_nodes
 from yinji.node.admin import open_admin
 from yinji.testing.apps import builtin_entries, child_env, package_dir
@@ -74,13 +75,16 @@ def publish(api, name=NAME, **extra):
         "quota": {"per_minute": 2, "per_day": 100}, **extra})
 
 
-def test_published_qi_check_end_to_end(net):
+def test_published_qi_check_end_to_end(net, tmp_path, capsys):
     apis, tables, universe, root = net
     fund = apis["fund"]
     view = publish(fund)
     assert view["state"] == "proposed" and view["version"] == 1
     assert view["waiting_for"] == sorted(FOUR)
-    token = caller_token(root)
+    # the onboarding system's token, made on the fund's machine
+    assert cli(["token", "add", "--home", str(root / "fund"), "--name", "onboarding",
+                "--role", "caller", "--scope", SCOPE, "--out", str(tmp_path / "tok")]) == 0
+    token = (tmp_path / "tok").read_text().strip()
     client = httpx.Client(base_url=fund.url, timeout=120,
                           headers={"Authorization": f"Bearer {token}"})
 
@@ -174,6 +178,12 @@ def test_published_qi_check_end_to_end(net):
             assert seen[0]["decision"] == "approve" and seen[0]["job_id"] == job_id
     for n in FOUR:
         assert apis[n].call("GET", "/audit/verify", role="auditor")["ok"]
+    (tmp_path / "auditor").write_text(apis["offshore"].tokens["auditor"])
+    capsys.readouterr()
+    assert cli(["scenario", "calls", "--scenario", NAME, "--api", apis["offshore"].url,
+                "--token-file", str(tmp_path / "auditor")]) == 0
+    printed = capsys.readouterr().out
+    assert all(c[0] in printed for c in calls) and "participant" in printed
 
     # nobody but the fund saw the IDs checked, nor a hash of them
     for n in ("securities", "futures", "offshore"):

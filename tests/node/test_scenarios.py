@@ -242,3 +242,22 @@ def test_the_participant_trail_hashes_the_params_itself():
                                    "params_sha256": "h"}])
 def test_a_malformed_scenario_field_is_refused(call):
     assert any("`scenario`" in p for p in malformed({**SPEC, "scenario": call}))
+
+
+def test_cli_makes_caller_tokens_and_lists_the_call_trail(fund, capsys):
+    from yinji.cli.main import main as cli
+
+    home = str(fund.node.home)
+    assert cli(["token", "add", "--home", home, "--name", "crm", "--role", "caller"]) == 1
+    assert "needs scopes" in capsys.readouterr().err
+    assert cli(["token", "add", "--home", home, "--name", "crm", "--role", "caller",
+                "--scope", "scenario:count-check/v2"]) == 0
+    capsys.readouterr()
+    assert cli(["token", "list", "--home", home]) == 0
+    assert "scenario:count-check/v2" in capsys.readouterr().out
+    r = fund.api.post(PATH, json={}, headers={"Authorization":
+                                              f"Bearer {fund.tokens['stranger']}"})
+    assert r.status_code in (404, 410)   # (whether the test above published and retired it)
+    assert cli(["audit", "calls", "--home", home, "--scenario", "count-check"]) == 0
+    out = capsys.readouterr().out
+    assert "stranger" in out and "endpoint" in out

@@ -183,6 +183,8 @@ def _reserve(sc: Scenarios, d: dict[str, Any], caller: str, call_id: str) -> Non
     t = scenario_calls
     with sc._lock:
         now = time.time()
+        with sc.node.store.write() as conn:   # older rows count in no window
+            conn.execute(t.delete().where(t.c.ts < now - WINDOWS[-1][1]))
         for key, window in WINDOWS:
             limit = d["quota"].get(key)
             if limit is None:

@@ -211,9 +211,9 @@ class Scenarios:
         recipients = sorted(set(body.get("recipients")
                                 or app.default_recipients(roles, me, resolved)))
         t = scenarios
-        latest = self.node.store.read(sa.select(sa.func.max(t.c.version)).where(
+        latest = self.node.store.read(sa.select(sa.func.max(t.c.version).label("v")).where(
             t.c.publisher == me, t.c.name == name))
-        version = (latest[0]["max_1"] if latest and latest[0].get("max_1") else 0) + 1
+        version = (latest[0]["v"] or 0) + 1
         return {"name": name, "version": version, "kind": "app", "app": app.name,
                 "app_version": app.version, "publisher": me,
                 "title": str(body.get("title") or app.title)[:200],
