@@ -97,6 +97,7 @@ class Scenarios:
     def __init__(self, node: Node) -> None:
         self.node = node
         self._lock = threading.Lock()   # quota check and reservation are one step
+        self._decisions = threading.RLock()   # a scenario's decisions: read-modify-write
 
     # -- store --------------------------------------------------------------------------------
     def _row(self, publisher: str, name: str, version: int) -> dict[str, Any] | None:
@@ -277,6 +278,11 @@ class Scenarios:
     def decide(self, name: str, version: int, decision: str, by: str,
                publisher: str | None = None, reason: str = "") -> dict[str, Any]:
         """This node's one decision on a scenario proposed to it (approver)."""
+        with self._decisions:
+            return self._decide(name, version, decision, by, publisher, reason)
+
+    def _decide(self, name: str, version: int, decision: str, by: str,
+                publisher: str | None, reason: str) -> dict[str, Any]:
         me = self.node.cfg.name
         row = self._find(name, version, publisher)
         decisions = json.loads(row["decisions_json"])
@@ -309,6 +315,11 @@ class Scenarios:
 
     def _decided(self, row: dict[str, Any], node: str, decision: str, reason: str) -> None:
         """At the publisher: a participant's decision."""
+        with self._decisions:
+            self._decided_locked(row, node, decision, reason)
+
+    def _decided_locked(self, row: dict[str, Any], node: str, decision: str,
+                        reason: str) -> None:
         row = self._row(row["publisher"], row["name"], row["version"]) or row
         decisions = {**json.loads(row["decisions_json"]), node: decision}
         d = json.loads(row["definition_json"])
@@ -372,17 +383,8 @@ class Scenarios:
             if not isinstance(name, str) or not isinstance(version, int):
                 raise ScenarioError("a scenario message names the scenario and version")
             if kind == "scenario.decision":
-                row = self._row(self.node.cfg.name, name, version)
-                if row is None or row["def_hash"] != msg.get("def_hash"):
-                    raise ScenarioError(f"no scenario {endpoint(name, version)} with that hash")
-                if peer not in participants(json.loads(row["definition_json"])):
-                    raise ScenarioError(f"{peer} is not a participant", 403)
-                if row["state"] != "proposed" or peer in json.loads(row["decisions_json"]):
-                    raise ScenarioError(f"scenario is {row['state']}, or {peer} decided", 409)
-                decision = "approve" if msg.get("decision") == "approve" else "reject"
-                self._event(row, "approved" if decision == "approve" else "rejected",
-                            node=peer, by=peer, reason=str(msg.get("reason", ""))[:300])
-                self._decided(row, peer, decision, str(msg.get("reason", "")))
+                with self._decisions:
+                    self._peer_decision(peer, name, version, msg)
             elif kind == "scenario.retired":
                 row = self._row(peer, name, version)
                 if row is None or row["def_hash"] != msg.get("def_hash"):
@@ -397,6 +399,20 @@ class Scenarios:
         except ScenarioError as exc:
             return {"ok": False, "error": str(exc)}
         return {"ok": True}
+
+    def _peer_decision(self, peer: str, name: str, version: int, msg: dict[str, Any]) -> None:
+        """At the publisher: a participant's decision message (under the decisions lock)."""
+        row = self._row(self.node.cfg.name, name, version)
+        if row is None or row["def_hash"] != msg.get("def_hash"):
+            raise ScenarioError(f"no scenario {endpoint(name, version)} with that hash")
+        if peer not in participants(json.loads(row["definition_json"])):
+            raise ScenarioError(f"{peer} is not a participant", 403)
+        if row["state"] != "proposed" or peer in json.loads(row["decisions_json"]):
+            raise ScenarioError(f"scenario is {row['state']}, or {peer} decided", 409)
+        decision = "approve" if msg.get("decision") == "approve" else "reject"
+        self._event(row, "approved" if decision == "approve" else "rejected",
+                    node=peer, by=peer, reason=str(msg.get("reason", ""))[:300])
+        self._decided(row, peer, decision, str(msg.get("reason", "")))
 
     def _proposed(self, peer: str, d: Any) -> None:
         """A peer's publication: checked, stored as proposed (idempotent)."""
