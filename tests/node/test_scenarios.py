@@ -91,7 +91,9 @@ def test_caller_tokens_need_scopes_and_can_do_nothing_else(fund):
 @pytest.mark.parametrize("change, status, words", [
     ({"name": "Bad_Name"}, 422, "`name`"),
     ({"app": "nope"}, 404, "no app 'nope'"),
-    ({"kind": "model"}, 422, "only apps"),
+    ({"kind": "job"}, 422, "`kind`: app or model"),
+    ({"kind": "model"}, 422, "`bounds` may only hold n_ids"),
+    ({"kind": "model", "bounds": {}, "params": {}, "model": "nope"}, 404, "no model 'nope'"),
     ({"bounds": {"zzz": {"max": 1}}}, 422, "bounds.zzz"),
     ({"bounds": {"mode": {"in": ["a"]}}}, 422, "either fixed"),
     ({"bounds": {"scale": {"max": "x"}}}, 422, "finite number"),

@@ -77,7 +77,8 @@ def _list(args: argparse.Namespace) -> int:
         rows = c.call("GET", "/scenarios")
     print("publisher\tendpoint\tapp\tstate\tcallers")
     for r in rows:
-        print(f"{r['publisher']}\t{r['endpoint']}\t{r['definition']['app']}\t{r['state']}\t"
+        what = r['definition']['app'] or f"model {r['definition'].get('model')}"
+        print(f"{r['publisher']}\t{r['endpoint']}\t{what}\t{r['state']}\t"
               f"{','.join(r['definition']['callers'])}")
     return 0
 

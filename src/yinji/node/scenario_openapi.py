@@ -26,6 +26,17 @@ ERRORS = {"400": "parameters or private input outside the app's rules or the pub
           "502": "the computation failed", "504": "no result within the timeout"}
 
 
+REPORT = {"type": "object", "description": "the app's report", "properties": {
+    "title": {"type": "string"}, "summary": {"type": "array", "items": {"type": "string"}},
+    "tables": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+        "columns": {"type": "array", "items": {"type": "string"}},
+        "rows": {"type": "array", "items": {"type": "array"}}}}},
+    "data": {"type": "object"}}}
+MODEL_RESULT = {"type": "object", "description": "one score per ID, in the order asked",
+                "properties": {"ids": {"type": "array", "items": {"type": "string"}},
+                               "scores": {"type": "array", "items": {"type": "number"}}}}
+
+
 def _param_schema(param: Any, bound: dict[str, Any]) -> dict[str, Any]:
     schema = {**TYPES.get(param.type, {}), "description": param.help or param.name}
     size = "Items" if param.type == "names" else ""
@@ -46,7 +57,7 @@ def _param_schema(param: Any, bound: dict[str, Any]) -> dict[str, Any]:
 def document(d: dict[str, Any], app: Any, server: str) -> dict[str, Any]:
     ep = endpoint(d["name"], d["version"])
     scope = f"scenario:{ep}"
-    params = {p.name: p for p in app.params}
+    params = {p.name: p for p in (app.params if app is not None else ())}
     settable = {n: _param_schema(params[n], b) for n, b in d["bounds"].items()
                 if n in params and n not in getattr(app, "derived_params", ("batch_size",))}
     derived = {n: b for n, b in d["bounds"].items() if n not in settable}
@@ -56,8 +67,9 @@ def document(d: dict[str, Any], app: Any, server: str) -> dict[str, Any]:
             f"{n} {b}" for n, b in sorted(derived.items()))
     if "ids" in (d["private_input"] or "").split(":")[0]:
         ids: dict[str, Any] = {"type": "array", "items": {"type": "string"}, "minItems": 1}
-        if "max" in derived.get("batch_size", {}):
-            ids["maxItems"] = int(derived["batch_size"]["max"])
+        size = derived.get("batch_size") or derived.get("n_ids") or {}
+        if "max" in size:
+            ids["maxItems"] = int(size["max"])
         private.update(required=["ids"], properties={"ids": ids},
                        additionalProperties=False)
     request = {"type": "object", "additionalProperties": False, "properties": {
@@ -71,14 +83,7 @@ def document(d: dict[str, Any], app: Any, server: str) -> dict[str, Any]:
         "call_id": {"type": "string"}, "scenario": {"type": "string"},
         "version": {"type": "integer"}, "job_id": {"type": "string"},
         "state": {"type": "string"},
-        "result": {"type": "object", "properties": {
-            "title": {"type": "string"}, "summary": {"type": "array",
-                                                     "items": {"type": "string"}},
-            "tables": {"type": "object", "additionalProperties": {
-                "type": "object", "properties": {
-                    "columns": {"type": "array", "items": {"type": "string"}},
-                    "rows": {"type": "array", "items": {"type": "array"}}}}},
-            "data": {"type": "object"}}}}}
+        "result": MODEL_RESULT if d.get("kind") == "model" else REPORT}}
     error = {"type": "object", "properties": {"call_id": {"type": "string"},
                                               "detail": {"type": "string"}}}
     responses: dict[str, Any] = {"200": {"description": "the result", "content": {
@@ -89,16 +94,19 @@ def document(d: dict[str, Any], app: Any, server: str) -> dict[str, Any]:
     fixed = ", ".join(f"{k}={v}" for k, v in sorted(d["fixed"].items()))
     return {
         "openapi": "3.1.0",
-        "info": {"title": f"{d['title'] or d['app']} ({ep})", "version": str(d["version"]),
-                 "description": f"Scenario API {ep} published by {d['publisher']} (app "
-                                f"{d['app']} v{d['app_version']}). Fixed at publication: "
+        "info": {"title": f"{d['title']} ({ep})", "version": str(d["version"]),
+                 "description": f"Scenario API {ep} published by {d['publisher']} ("
+                                + (f"model {d.get('model')} v{d.get('model_version')}"
+                                   if d.get("kind") == "model" else
+                                   f"app {d['app']} v{d['app_version']}")
+                                + "). Fixed at publication: "
                                 f"{fixed or 'nothing'}. Callers: {', '.join(d['callers'])}. "
                                 f"Quota per caller: {d['quota']}. Every call is audited at "
                                 "every node that takes part."},
         "servers": [{"url": server}],
         "paths": {f"/scenarios/{d['name']}/v{d['version']}": {"post": {
             "operationId": f"call_{d['name'].replace('-', '_')}_v{d['version']}",
-            "summary": d["title"] or d["app"],
+            "summary": d["title"],
             "security": [{"bearer": [scope]}],
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/CallRequest"}}}},

@@ -96,6 +96,8 @@ def _call(sc: Scenarios, principal: dict[str, Any] | None, name: str, version: i
         raise ScenarioError(f"caller {principal['name']!r} is not among the callers of {ep}",
                             403)
     given, private, timeout = _body(body, d, ep)
+    if d["kind"] == "model":
+        return _call_model(sc, d, principal["name"], given, private, timeout, call_id, trail)
     app = app_runner.get(d["app"])
     try:
         params = app.resolve_params({**d["fixed"], **given})
@@ -151,6 +153,61 @@ def _call(sc: Scenarios, principal: dict[str, Any] | None, name: str, version: i
                                           ("title", "summary", "tables", "data")}
     trail["result_size"] = len(canonical(result))
     return 200, {**out, "result": result}
+
+
+def _call_model(sc: Scenarios, d: dict[str, Any], caller: str, given: dict[str, Any],
+                private: dict[str, Any] | None, timeout: float, call_id: str,
+                trail: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """A published model: the joint prediction for the caller's IDs (ModelServing.predict)."""
+    from yinji.node.model_runners import ModelError
+
+    node, ep = sc.node, endpoint(d["name"], d["version"])
+    ids = (private or {}).get("ids")
+    if given:
+        raise ScenarioError(f"{ep} takes no parameters (the model version is fixed)", 400)
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+        raise ScenarioError("private input 'ids' must be a non-empty list of IDs", 400)
+    for pname, bound in d["bounds"].items():
+        problems = _out_of_bounds(pname, bound, {"n_ids": len(ids)})
+        if problems:
+            raise ScenarioError(f"{problems[0]} (bounds of {ep})", 400)
+    _reserve(sc, d, caller, call_id)
+    scenario = {"endpoint": ep, "call_id": call_id, "caller": caller}
+    out = {"scenario": d["name"], "version": d["version"]}
+    try:
+        status, got = node.models.predict(d["model"], ids, version=d["model_version"],
+                                          principal=f"caller:{caller}", timeout=timeout,
+                                          scenario=scenario)
+    except ModelError as exc:
+        job_id = exc.extra.get("job_id")
+        if not job_id:   # refused before a job existed: the quota unit is returned
+            with node.store.write() as conn:
+                conn.execute(scenario_calls.delete().where(
+                    scenario_calls.c.call_id == call_id))
+            raise ScenarioError(str(exc), exc.status) from None
+        _job_trail(sc, trail, call_id, job_id)
+        return exc.status, {**out, "job_id": job_id, "detail": str(exc)}
+    _job_trail(sc, trail, call_id, got["job_id"])
+    out.update(job_id=got["job_id"], state=got["state"])
+    if status != 200:
+        try:
+            node.jobs.cancel(got["job_id"], f"caller:{caller} (timeout)")
+        except Exception:  # noqa: BLE001,S110 - it ended meanwhile
+            pass
+        return 504, {**out, "detail": f"no result within {timeout:g} s; the job was cancelled"}
+    result = {"ids": got["ids"], "scores": got["scores"]}
+    trail["result_size"] = len(canonical(result))
+    return 200, {**out, "result": result}
+
+
+def _job_trail(sc: Scenarios, trail: dict[str, Any], call_id: str, job_id: str) -> None:
+    row = sc.node.store.job(job_id)
+    trail["job_id"] = job_id
+    if row is not None:
+        trail["params_sha256"] = json.loads(row["spec_json"])["scenario"]["params_sha256"]
+    with sc.node.store.write() as conn:
+        conn.execute(scenario_calls.update().where(scenario_calls.c.call_id == call_id)
+                     .values(job_id=job_id))
 
 
 def _body(body: Any, d: dict[str, Any], ep: str,

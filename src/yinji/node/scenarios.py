@@ -73,17 +73,37 @@ def endpoint(name: str, version: int) -> str:
 
 
 def participants(d: dict[str, Any]) -> list[str]:
-    return sorted(set(d["inputs"]) | set(d["recipients"]) | {d["publisher"]})
+    return sorted(set(d["inputs"]) | set(d["recipients"]) | set(d.get("helpers") or [])
+                  | {d["publisher"]})
+
+
+def protocol(d: dict[str, Any]) -> str:
+    return "model.predict" if d.get("kind") == "model" else f"app.{d['app']}"
+
+
+def fixed_params(d: dict[str, Any]) -> dict[str, Any]:
+    """The job parameters every call has exactly (an app's roles and compute parties too)."""
+    if d.get("kind") == "model":
+        return dict(d["fixed"])
+    return {**d["fixed"], "app_version": d["app_version"], "roles": d["roles"],
+            "compute": d["compute"], **({"omitted": d["omitted"]} if d["omitted"] else {})}
+
+
+def job_shape(d: dict[str, Any]) -> dict[str, Any]:
+    """What every call's job spec has, for checking a definition before any call."""
+    return {"id": "publication", "proposer": d["publisher"], "protocol": protocol(d),
+            "inputs": d["inputs"], "recipients": d["recipients"],
+            "created": float(d.get("created") or 0), "params": fixed_params(d),
+            **({"helpers": d["helpers"]} if d.get("helpers") else {})}
 
 
 def standing_rule(d: dict[str, Any], me: str, def_hash: str) -> dict[str, Any]:
     """The standing approval a participant sets when it approves definition `d`."""
-    fixed = {**d["fixed"], "app_version": d["app_version"], "roles": d["roles"],
-             "compute": d["compute"], **({"omitted": d["omitted"]} if d["omitted"] else {})}
+    what = {"protocols": ["model.predict"]} if d.get("kind") == "model" else {"apps": [d["app"]]}
     rule: dict[str, Any] = {
-        "apps": [d["app"]], "proposers": [d["publisher"]],
+        **what, "proposers": [d["publisher"]],
         "scenarios": [endpoint(d["name"], d["version"])], "callers": d["callers"],
-        "recipients": d["recipients"], "fixed": fixed,
+        "recipients": d["recipients"], "fixed": fixed_params(d),
         "note": f"scenario API {d['publisher']}:{endpoint(d['name'], d['version'])} "
                 f"(definition {def_hash[:16]})"}
     if d["bounds"]:
@@ -167,18 +187,10 @@ class Scenarios:
     def definition(self, body: dict[str, Any]) -> dict[str, Any]:
         """The definition a publication body describes (ScenarioError 4xx naming the
         problem); version is the publisher's next for the name."""
-        from yinji.node import app_runner
-
         me = self.node.cfg.name
         name = body.get("name")
         if not isinstance(name, str) or not NAME.match(name):
             raise ScenarioError("`name`: 1-63 lower-case letters, digits and hyphens")
-        if body.get("kind", "app") != "app":
-            raise ScenarioError("`kind`: only apps can be published so far (kind: app)")
-        try:
-            app = app_runner.get(str(body.get("app")))
-        except app_runner.AppLookupError as exc:
-            raise ScenarioError(str(exc.args[0]), 404) from None
         callers = body.get("callers")
         if not isinstance(callers, list) or not callers or not all(
                 isinstance(c, str) and 0 < len(c) <= 200 for c in callers):
@@ -195,6 +207,29 @@ class Scenarios:
             bounds = _parse_params(body.get("bounds") or {})
         except StandingError as exc:
             raise ScenarioError(f"`bounds`: {exc}") from None
+        kind = body.get("kind", "app")
+        if kind == "app":
+            part = self._app_part(body, bounds)
+        elif kind == "model":
+            part = self._model_part(body, bounds)
+        else:
+            raise ScenarioError("`kind`: app or model")
+        t = scenarios
+        latest = self.node.store.read(sa.select(sa.func.max(t.c.version).label("v")).where(
+            t.c.publisher == me, t.c.name == name))
+        version = (latest[0]["v"] or 0) + 1
+        return {"name": name, "version": version, "kind": kind, "publisher": me, **part,
+                "bounds": bounds, "callers": sorted(set(callers)), "quota": quota,
+                "created": round(time.time(), 3)}
+
+    def _app_part(self, body: dict[str, Any], bounds: dict[str, Any]) -> dict[str, Any]:
+        from yinji.node import app_runner
+
+        me = self.node.cfg.name
+        try:
+            app = app_runner.get(str(body.get("app")))
+        except app_runner.AppLookupError as exc:
+            raise ScenarioError(str(exc.args[0]), 404) from None
         known = {p.name for p in app.params}
         unknown = sorted(set(bounds) - known)
         given = dict(body.get("params") or {})
@@ -211,26 +246,40 @@ class Scenarios:
         compute = list(body.get("compute") or app.default_compute(roles, me, resolved))
         recipients = sorted(set(body.get("recipients")
                                 or app.default_recipients(roles, me, resolved)))
-        t = scenarios
-        latest = self.node.store.read(sa.select(sa.func.max(t.c.version).label("v")).where(
-            t.c.publisher == me, t.c.name == name))
-        version = (latest[0]["v"] or 0) + 1
-        return {"name": name, "version": version, "kind": "app", "app": app.name,
-                "app_version": app.version, "publisher": me,
+        return {"app": app.name, "app_version": app.version,
                 "title": str(body.get("title") or app.title)[:200],
                 "fixed": {k: v for k, v in resolved.items() if k not in bounds},
-                "bounds": bounds, "private_input": getattr(app, "takes_private", ""),
+                "private_input": getattr(app, "takes_private", ""),
                 "inputs": inputs, "roles": roles, "omitted": omitted, "compute": compute,
-                "recipients": recipients, "callers": sorted(set(callers)), "quota": quota,
-                "created": round(time.time(), 3)}
+                "helpers": [], "recipients": recipients}
+
+    def _model_part(self, body: dict[str, Any], bounds: dict[str, Any]) -> dict[str, Any]:
+        """A trained model's joint prediction (`model.predict`): the caller's private input
+        is the IDs to score (bound `n_ids`); the model version is fixed."""
+        me = self.node.cfg.name
+        if set(bounds) - {"n_ids"} or body.get("params"):
+            raise ScenarioError("a model scenario fixes everything but the number of IDs: "
+                                '`bounds` may only hold n_ids, e.g. {"n_ids": {"max": 100}}')
+        version = body.get("model_version")
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+            raise ScenarioError("`model_version` must be a whole number")
+        meta = self.node.models.meta(str(body.get("model")), version)
+        if me not in meta.features:
+            raise ScenarioError(f"{me} holds no features of model {meta.name!r}: only a data "
+                                "holder can publish its predictions", 403)
+        inputs = {p: {"dataset": meta.params["datasets"][p],
+                      "columns": [meta.params["id_columns"][p], *meta.features[p]]}
+                  for p in sorted(meta.features)}
+        return {"app": "", "app_version": "", "model": meta.name, "model_version": meta.version,
+                "title": str(body.get("title") or f"{meta.name} v{meta.version} scores")[:200],
+                "fixed": {"model": meta.name, "version": meta.version},
+                "private_input": "ids: the customer IDs to score",
+                "inputs": inputs, "roles": {}, "omitted": {}, "compute": [],
+                "helpers": list(meta.params.get("helpers") or []), "recipients": [me]}
 
     def publish(self, body: dict[str, Any], by: str) -> dict[str, Any]:
         d = self.definition(body)
-        spec = {"id": "publication", "proposer": d["publisher"], "protocol": f"app.{d['app']}",
-                "inputs": d["inputs"], "recipients": d["recipients"], "created": d["created"],
-                "params": {**d["fixed"], "app_version": d["app_version"], "roles": d["roles"],
-                           "compute": d["compute"]}}
-        problems = self._check(spec)
+        problems = self._check(job_shape(d))
         if problems:
             raise ScenarioError("cannot publish: " + "; ".join(problems))
         digest = sha256_hex(canonical(d))
@@ -430,20 +479,19 @@ class Scenarios:
             raise ScenarioError(f"{peer} published a scenario in the name of {d['publisher']}")
         if me not in participants(d):
             raise ScenarioError(f"{me} is not a participant of this scenario")
-        app = app_runner.installed().get(d["app"])
-        if app is None or str(app.version) != str(d["app_version"]):
-            raise ScenarioError(f"app {d['app']} version {d['app_version']} is not installed "
-                                f"on {me}")
+        if d.get("kind") == "model":
+            if me in d["inputs"]:   # its own part of that model version is here
+                self.node.models.meta(str(d.get("model")), d.get("model_version"))
+        else:
+            app = app_runner.installed().get(d["app"])
+            if app is None or str(app.version) != str(d["app_version"]):
+                raise ScenarioError(f"app {d['app']} version {d['app_version']} is not "
+                                    f"installed on {me}")
         try:
             _parse_params(d["bounds"])
         except StandingError as exc:
             raise ScenarioError(f"bounds: {exc}") from None
-        spec = {"id": "publication", "proposer": peer, "protocol": f"app.{d['app']}",
-                "inputs": d["inputs"], "recipients": d["recipients"], "created": 0.0,
-                "params": {**d["fixed"], "app_version": d["app_version"], "roles": d["roles"],
-                           "compute": d["compute"],
-                           **({"omitted": d["omitted"]} if d["omitted"] else {})}}
-        problems = self._check(spec)
+        problems = self._check(job_shape(d))
         if problems:
             raise ScenarioError("; ".join(problems))
         digest = sha256_hex(canonical(d))

@@ -27,8 +27,10 @@ class ScenarioPublish(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(examples=["qualified-investor-check"])
-    kind: str = "app"
-    app: str = Field(examples=["qualified-investor"])
+    kind: str = Field("app", description="app | model")
+    app: str | None = Field(None, examples=["qualified-investor"])
+    model: str | None = Field(None, description="kind model: the model's name")
+    model_version: int | None = Field(None, description="kind model (default: the latest)")
     title: str | None = None
     params: dict[str, Any] = Field(default_factory=dict, description="fixed parameters")
     bounds: dict[str, Any] = Field(default_factory=dict, examples=[
@@ -95,8 +97,8 @@ def add_scenario_routes(app: FastAPI, node: Node, Anyone: Any, Operator: Any,  #
             raise ScenarioError(f"token has no scope {scope}", 403)
         from yinji.node import app_runner
 
-        view = node.scenarios.show(name, version, node.cfg.name)
-        return document(view["definition"], app_runner.get(view["definition"]["app"]),
+        d = node.scenarios.show(name, version, node.cfg.name)["definition"]
+        return document(d, app_runner.get(d["app"]) if d["kind"] == "app" else None,
                         str(request.base_url).rstrip("/"))
 
     @app.post("/scenarios/{name}/v{version}")
