@@ -35,7 +35,8 @@ class ScenarioPublish(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict, description="fixed parameters")
     bounds: dict[str, Any] = Field(default_factory=dict, examples=[
         {"batch_size": {"max": 100}}], description='param -> {"max", "min", "in"}')
-    inputs: dict[str, Any] = Field(description="node -> {dataset, role?, columns?}")
+    inputs: dict[str, Any] | None = Field(None, description="kind app: node -> {dataset, "
+                                                            "role?, columns?}")
     recipients: list[str] | None = None
     compute: list[str] | None = None
     callers: list[str] = Field(examples=[["onboarding"]], description="caller token names")
