@@ -1,10 +1,11 @@
-"""Scenario APIs (建立算法-生成场景化模型-封装API): an app published as a versioned REST endpoint
-`/scenarios/{name}/v{n}` that client programs call with a scoped token; every call audited
-at every node that took part (调用留痕, yinji.node.scenario_calls).
+"""Scenario APIs (建立算法-生成场景化模型-封装API): an app or a trained model published as a
+versioned REST endpoint `/scenarios/{name}/v{n}` that client programs call with a scoped
+token; every call audited at every node that took part (调用留痕, yinji.node.scenario_calls).
 
 A scenario's *definition* is fixed at publication and hashed (`def_hash`): name, version (the
-publisher's next for that name), app and app version, `fixed` parameters (every app parameter
-the caller may not set, defaults included), `bounds` of the parameters the caller may set
+publisher's next for that name), kind `app` (app and app version) or `model` (the model's
+joint prediction, `model.predict`: model and version fixed, only `n_ids` bounded), `fixed`
+parameters (every app parameter the caller may not set, defaults included), `bounds` of the parameters the caller may set
 ({"max", "min", "in"} as in a standing approval; a bound on a parameter the app derives from
 the private input, e.g. `batch_size`, limits the private input), the inputs (dataset and
 columns per company), roles, compute parties, recipients, `callers` (token names) and
