@@ -213,3 +213,13 @@ def test_rejected_publication_refuses_calls(net):
                    headers={"Authorization": f"Bearer {token}"},
                    json={"private": {"ids": universe[:2]}})
     assert r.status_code == 409 and "rejected" in r.json()["detail"]
+
+
+def test_demo_hook(net):
+    """`make demo`'s scenario API call (last here: it rewrites the companies' holdings)."""
+    from yinji.cli.scenario_demo import run_scenario_api
+
+    *_, root = net
+    lines: list[str] = []
+    assert run_scenario_api(root, out=lines.append, timeout=150), lines
+    assert "matches the plaintext computation" in lines[-1] and "4 nodes" in lines[-1], lines
