@@ -270,6 +270,56 @@ def test_assisted_training_with_a_helper_node(net, trained):
                                                   "recipients", "helpers")})
 
 
+def test_model_published_as_a_scenario_api(net, trained):
+    """securities publishes lead-score's predictions for its CRM (yinji.node.scenarios): at
+    futures, where securities' predictions need a person, the scenario's standing approval
+    is what approves each call, and every node logs the call id."""
+    import httpx
+    from openapi_spec_validator import validate
+
+    from yinji.node.admin import open_admin
+
+    root, apis, tables = net
+    sec, path = apis["securities"], "/scenarios/lead-score-api/v1"
+    view = sec.call("POST", "/scenarios", json={
+        "name": "lead-score-api", "kind": "model", "model": "lead-score",
+        "bounds": {"n_ids": {"max": 20}}, "callers": ["crm"], "quota": {"per_day": 10}})
+    assert view["waiting_for"] == sorted(NODES)
+    assert view["definition"]["fixed"] == {"model": "lead-score", "version": 1}
+    rules = {n: apis[n].call("POST", f"{path}/approve", role="approver")["rule_id"]
+             for n in NODES}
+    with open_admin(root / "securities", by="test") as admin:
+        token = admin.tokens.add("crm", "caller", by=admin.by,
+                                 scopes=["scenario:lead-score-api/v1"])
+    crm = httpx.Client(base_url=sec.url, timeout=120,
+                       headers={"Authorization": f"Bearer {token}"})
+    ids = common_ids(tables)[:12]
+    r = crm.post(path, json={"private": {"ids": ids}, "timeout": 90})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["result"]["ids"] == ids
+    assert np.allclose(out["result"]["scores"], in_process_scores(root, tables, ids),
+                       rtol=1e-12, atol=0)
+    r = crm.post(path, json={"private": {"ids": common_ids(tables)[:21]}})
+    assert r.status_code == 400 and "n_ids=21 above max 20" in r.json()["detail"]
+    doc = crm.get(f"{path}/openapi.json").json()
+    validate(doc)
+    assert doc["components"]["schemas"]["CallRequest"]["properties"]["private"][
+        "properties"]["ids"]["maxItems"] == 20
+    served = [e for e in sec.call("GET", "/scenarios/calls", role="auditor")
+              if e["call_id"] == out["call_id"] and e["where"] == "endpoint"]
+    assert served[0]["status"] == 200 and served[0]["result_size"] > 0
+    for n in NODES:
+        [seen] = [e for e in apis[n].call("GET", "/scenarios/calls", role="auditor")
+                  if e["call_id"] == out["call_id"] and e["where"] == "participant"]
+        assert seen["params_sha256"] == served[0]["params_sha256"]
+        assert seen["decision"] == "approve"
+    [mine] = [e["data"] for e in audit_of(apis["futures"], job_id=out["job_id"])
+              if e["kind"] == "job.approval" and e["data"]["node"] == "futures"]
+    assert rules["futures"] in mine["reason"]   # the scenario's standing approval
+    assert not any(i in json.dumps(audit_of(apis["futures"])) for i in ids)
+
+
 def test_party_down(net, trained):
     """Last: futures stays down. The call fails at once, naming the party."""
     root, apis, tables = net

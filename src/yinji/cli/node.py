@@ -72,8 +72,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     _home(t)
     t.add_argument("--name", required=True)
     t.add_argument("--role", required=True,
-                   choices=["operator", "approver", "auditor", "admin"],
-                   help="admin: may only add and remove peers through the API")
+                   choices=["operator", "approver", "auditor", "admin", "caller"],
+                   help="admin: may only add and remove peers through the API; caller: may "
+                        "only call the scenario APIs its --scope names")
+    t.add_argument("--scope", action="append", default=[], metavar="scenario:NAME/vN",
+                   help="a scenario endpoint a caller token may call (repeatable)")
     t.add_argument("--out", help="write the token to this file (0600) instead of printing")
     t.add_argument("--expires", default="default",
                    help="lifetime: N d|h|m or never (default: token_lifetime in node.yaml, 90d)")
@@ -150,6 +153,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--database-url")
     e.add_argument("--out")
     e.set_defaults(func=_audit_export)
+    ca = s6.add_parser("calls", help="scenario API calls in the log (called node and "
+                                     "participants): call id, caller, params hash, decision")
+    _home(ca)
+    ca.add_argument("--database-url")
+    ca.add_argument("--scenario", help="only this scenario's calls")
+    ca.set_defaults(func=_audit_calls)
     p6.set_defaults(func=lambda a: p6.print_help() or 2)
 
     # approvals standing (yinji.cli.approvals; node-local like token and dataset)
@@ -271,7 +280,8 @@ def _token_add(args: argparse.Namespace) -> int:
     from yinji.node.admin import open_admin
 
     with open_admin(args.home) as admin:
-        token = admin.tokens.add(args.name, args.role, by=admin.by, lifetime=args.expires)
+        token = admin.tokens.add(args.name, args.role, by=admin.by, lifetime=args.expires,
+                                 scopes=args.scope or None)
     if args.out:
         write_private(args.out, (token + "\n").encode())
     else:
@@ -291,10 +301,10 @@ def _token_list(args: argparse.Namespace) -> int:
 
     with open_admin(args.home) as admin:
         rows = admin.tokens.list()
-    print("id\tname\trole\tstate\tcreated\texpires")
+    print("id\tname\trole\tstate\tcreated\texpires\tscopes")
     for r in rows:
         print(f"{r['id']}\t{r['name']}\t{r['role']}\t{r['state']}\t{_when(r['created'])}\t"
-              f"{_when(r['expires'])}")
+              f"{_when(r['expires'])}\t{','.join(r['scopes'])}")
     return 0
 
 
@@ -414,6 +424,25 @@ def _audit_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     cfg = NodeConfig.load(args.home)
     return cfg, open_store(args.database_url or cfg.db_url), signing_key(cfg)
+
+
+def _audit_calls(args: argparse.Namespace) -> int:
+    from yinji.node.audit import AuditLog
+
+    cfg, store, key = _audit_store(args)
+    try:
+        rows = [e for e in AuditLog(store, key, cfg.name).entries()
+                if e["kind"] == "scenario.call"
+                and (not args.scenario or e["data"]["scenario"] == args.scenario)]
+    finally:
+        store.close()
+    print("seq\tcall_id\twhere\tcaller\tendpoint\tdecision\tstatus\tparams_sha256\tjob_id")
+    for e in rows:
+        d = e["data"]
+        print(f"{e['seq']}\t{d['call_id']}\t{d['where']}\t{d['caller']}\t{d['publisher']}:"
+              f"{d['scenario']}/v{d['version']}\t{d['decision']}\t{d['status']}\t"
+              f"{d['params_sha256']}\t{d['job_id']}")
+    return 0
 
 
 def _audit_verify(args: argparse.Namespace) -> int:

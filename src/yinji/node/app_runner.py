@@ -146,9 +146,11 @@ class AppRuns:
     def show(self, name: str) -> dict[str, Any]:
         return get(name).describe()
 
-    def create(self, name: str, body: dict[str, Any], by: str) -> dict[str, Any]:
+    def create(self, name: str, body: dict[str, Any], by: str,
+               scenario: dict[str, Any] | None = None) -> dict[str, Any]:
         """Propose a run. body: {params, inputs: {node: {dataset, role?, columns?: list or
-        {logical: actual}}}, recipients?, compute?, private?}."""
+        {logical: actual}}}, recipients?, compute?, private?}. `scenario`: the call of a
+        published scenario API this run serves (yinji.node.scenarios), put in the spec."""
         from yinji.node.jobs import JobError
 
         try:
@@ -170,7 +172,8 @@ class AppRuns:
         create = {"protocol": app.protocol, "inputs": spec_inputs,
                   "params": {**params, "app_version": app.version, "roles": roles,
                              "compute": compute, **({"omitted": omitted} if omitted else {})},
-                  "recipients": list(recipients)}
+                  "recipients": list(recipients),
+                  **({"scenario": scenario} if scenario else {})}
         return self.node.jobs.propose(create, by=by, private=private)
 
     def _inputs(self, app: Any, given: dict[str, Any], private: Any = None,

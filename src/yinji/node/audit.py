@@ -126,6 +126,7 @@ class TokenEvent(Event):
     action: str                      # created | revoked
     by: str = ""
     expires: float | None = None
+    scopes: list[str] = field(default_factory=list)   # caller tokens: scenario endpoints
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,46 @@ class ModelPredictionEvent(Event):
     principal: str                   # the requester's token name
     ids: int
     status: str                      # scoring | unknown_ids (nothing scored)
+
+
+@dataclass(frozen=True)
+class ScenarioEvent(Event):
+    """A scenario API published, proposed to this node, approved or rejected by a node,
+    active, retired (yinji.node.scenarios): the endpoint and the hash of its definition."""
+
+    kind: ClassVar[str] = "scenario"
+    publisher: str
+    scenario: str
+    version: int
+    action: str                      # published | proposed | approved | rejected | active |
+    def_hash: str                    # retired | failed
+    node: str = ""                   # whose decision (approved / rejected)
+    by: str = ""
+    reason: str = ""
+    rule_id: str = ""                # this node's standing approval for it
+
+
+@dataclass(frozen=True)
+class ScenarioCallEvent(Event):
+    """One call of a scenario API (调用留痕). At the called node (`where` = endpoint) every
+    call, refused ones included, with its HTTP status, result size and latency; at every node
+    of the job it started (`where` = participant) the same call id and params hash with that
+    node's policy decision. Never a parameter value or a private input."""
+
+    kind: ClassVar[str] = "scenario.call"
+    call_id: str
+    caller: str
+    publisher: str
+    scenario: str
+    version: int
+    params_sha256: str
+    where: str                       # endpoint | participant
+    decision: str                    # endpoint: ok | refused | failed | timeout;
+    status: int = 0                  # participant: approve | reject | pending
+    job_id: str = ""
+    result_size: int = 0             # bytes of the result JSON returned
+    latency_ms: float = 0.0
+    reason: str = ""
 
 
 # -- the log --------------------------------------------------------------------------------

@@ -47,10 +47,12 @@ from yinji.node.audit import (
     JobStateEvent,
     ResultDeliveredEvent,
     canonical,
+    sha256_hex,
 )
 from yinji.node.catalog import CatalogError
 from yinji.node.policy import admissible, evaluate, malformed, participants
 from yinji.node.runners import RunContext, runner_for
+from yinji.node.scenario_calls import participant_call_event
 
 if TYPE_CHECKING:
     from yinji.node.node import Node
@@ -153,6 +155,9 @@ class JobEngine:
                 "created": round(time.time(), 3)}
         if create.get("helpers"):
             spec["helpers"] = sorted(set(create["helpers"]))
+        if create.get("scenario"):   # a call of a published scenario API (node.scenarios)
+            spec["scenario"] = {**create["scenario"],
+                                "params_sha256": sha256_hex(canonical(spec["params"]))}
         parts = participants(spec)
         if self.cfg.name not in parts:
             raise JobError("the proposing node must be a participant of the job")
@@ -190,6 +195,8 @@ class JobEngine:
 
     def _decide_by_policy(self, spec: dict[str, Any]) -> None:
         d = evaluate(self.cfg, self.node.catalog, spec, self.node.standing.active())
+        if isinstance(spec.get("scenario"), dict):   # the call trail at every participant
+            self.audit.append(participant_call_event(spec, d.decision, d.reason))
         if d.decision != "pending":
             try:
                 self.decide(spec["id"], d.decision, by="policy", reason=d.reason)

@@ -605,10 +605,12 @@ class ModelServing:
         return item[1], item[2]
 
     def predict(self, name: str, ids: list[str], *, version: int | None, principal: str,
-                timeout: float) -> tuple[int, dict[str, Any]]:
+                timeout: float, scenario: dict[str, Any] | None = None,
+                ) -> tuple[int, dict[str, Any]]:
         """Propose a `model.predict` job for `ids` and wait up to `timeout` seconds; returns
         (HTTP status, body): 200 with scores, 202 while the job waits (e.g. for a person's
-        approval; the scores are then the job's result). Raises ModelError otherwise."""
+        approval; the scores are then the job's result). Raises ModelError otherwise.
+        `scenario`: the call of a published scenario API this serves (yinji.node.scenarios)."""
         meta = self.meta(name, version)
         me = self.node.cfg.name
         if me not in meta.features:
@@ -629,7 +631,8 @@ class ModelServing:
             "params": {"model": meta.name, "version": meta.version, "n_ids": len(ids),
                        "ids_commitment": digest, "requested_by": principal},
             "recipients": [me], **({"helpers": meta.params["helpers"]}
-                                   if meta.params.get("helpers") else {})}
+                                   if meta.params.get("helpers") else {}),
+            **({"scenario": scenario} if scenario else {})}   # a scenario API's call
         try:
             job = self.node.jobs.propose(create, by=principal)
         except Exception:

@@ -33,6 +33,7 @@ from yinji.node.model_runners import ModelServing
 from yinji.node.pir_services import DIRECTORY as PIR_DIRECTORY
 from yinji.node.pir_services import PirServices
 from yinji.node.repeats import Repeats
+from yinji.node.scenarios import Scenarios
 from yinji.node.standing import StandingApprovals
 from yinji.node.store import Store, open_store
 from yinji.node.tokens import Tokens
@@ -75,6 +76,7 @@ class Node:
         self.pir = PirServices(self)
         self.models = ModelServing(self)
         self.apps = AppRuns(self)
+        self.scenarios = Scenarios(self)
         self._stopping = threading.Event()
         self._housekeeper: threading.Thread | None = None
 
@@ -161,6 +163,8 @@ class Node:
         try:
             if body.get("type") == PIR_DIRECTORY:   # a peer asks which lists it may query
                 reply = {"ok": True, "services": self.pir.directory(peer)}
+            elif str(body.get("type", "")).startswith("scenario."):
+                reply = self.scenarios.handle(peer, body)
             else:
                 reply = self.jobs.handle(peer, body)
         except Exception as exc:  # noqa: BLE001 - a malformed message: refused and audited

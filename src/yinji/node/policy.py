@@ -61,6 +61,11 @@ def malformed(spec: Any) -> list[str]:
         problems.append("`recipients` must be a list of node names")
     if "helpers" in spec and not _names(spec["helpers"]):
         problems.append("`helpers` must be a list of node names")
+    call = spec.get("scenario")
+    if "scenario" in spec and not (isinstance(call, dict) and all(
+            isinstance(call.get(k), str) and 0 < len(call[k]) <= 200
+            for k in ("endpoint", "call_id", "caller", "params_sha256"))):
+        problems.append("`scenario` must be {endpoint, call_id, caller, params_sha256}")
     if not isinstance(spec.get("created"), int | float):
         problems.append("`created` must be a number")
     return problems

@@ -20,7 +20,12 @@ Match fields (a missing field or "*" matches anything; a rule must name apps or 
 - params: {param: {"max": n, "min": n, "in": [...]}} on the job's `params` (an app run's
   parameters are there too); max/min bound a number or a list's length, `in` lists the
   allowed values (for a list, of every item). A parameter that is missing or out of bounds makes the rule not
-  match: the job then waits for a person, it is never rejected for that alone.
+  match: the job then waits for a person, it is never rejected for that alone;
+- fixed: {param: value}: the job's parameter must equal the value exactly (any JSON value);
+- scenarios: a published scenario API's endpoints (`NAME/vN`, yinji.node.scenarios): the
+  job must be a call of one of them (its spec's `scenario.endpoint`) whose `params_sha256` is
+  the SHA-256 of the job's params; a rule naming scenarios never matches any other job;
+- callers: the scenario caller (token name) the calling node names in the job's spec.
 
 The rules only ever approve: what the catalog's column policy or the protocol refuses is
 rejected before any rule is consulted (yinji.node.policy).
@@ -33,6 +38,7 @@ reason, sent to the proposer), not the rule's terms.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import secrets
@@ -40,14 +46,14 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from yinji.node.audit import StandingApprovalEvent
+from yinji.node.audit import StandingApprovalEvent, canonical
 from yinji.node.store import Store
 
 if TYPE_CHECKING:
     from yinji.node.audit import AuditLog
 
-LISTS = ("apps", "protocols", "proposers", "datasets", "recipients")
-FIELDS = (*LISTS, "params", "note")
+LISTS = ("apps", "protocols", "proposers", "datasets", "recipients", "scenarios", "callers")
+FIELDS = (*LISTS, "params", "fixed", "note")
 BOUNDS = ("max", "min", "in")
 MAX_ITEMS = 1000
 
@@ -96,6 +102,12 @@ def parse_rule(raw: Any, datasets: Iterable[str] | None = None) -> dict[str, Any
     params = raw.get("params")
     if params is not None:
         rule["params"] = _parse_params(params)
+    fixed = raw.get("fixed")
+    if fixed is not None:
+        if not isinstance(fixed, dict) or len(fixed) > MAX_ITEMS or \
+                not all(isinstance(k, str) for k in fixed):
+            raise StandingError("`fixed` must map parameter names to their exact values")
+        rule["fixed"] = dict(fixed)
     note = raw.get("note")
     if note is not None:
         if not isinstance(note, str) or len(note) > 500:
@@ -156,6 +168,27 @@ def mismatches(rule: dict[str, Any], spec: dict[str, Any], me: str) -> list[str]
     given = spec.get("params") or {}
     for name, bounds in (rule.get("params") or {}).items():
         out += _out_of_bounds(name, bounds, given)
+    for name, value in (rule.get("fixed") or {}).items():
+        if name not in given or _canon(given[name]) != _canon(value):
+            out.append(f"params.{name} differs from its fixed value")
+    out += _scenario_mismatches(rule, spec)
+    return out
+
+
+def _scenario_mismatches(rule: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    call = spec.get("scenario")
+    if rule.get("scenarios") is None and rule.get("callers") is None:
+        return []
+    if not isinstance(call, dict):
+        return ["not a scenario call"]
+    out = []
+    if not _listed(rule.get("scenarios"), str(call.get("endpoint", ""))):
+        out.append(f"scenario {call.get('endpoint')} not covered")
+    if not _listed(rule.get("callers"), str(call.get("caller", ""))):
+        out.append(f"caller {call.get('caller')} not covered")
+    digest = hashlib.sha256(canonical(spec.get("params") or {})).hexdigest()
+    if call.get("params_sha256") != digest:
+        out.append("the call's params hash does not match its params")
     return out
 
 

@@ -36,7 +36,8 @@ tokens = sa.Table("api_tokens", metadata,
                   sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
                   sa.Column("created", sa.Float, nullable=False),
                   sa.Column("expires", sa.Float),       # v3: None = never
-                  sa.Column("revoked", sa.Float))       # v3: when revoked, None = active
+                  sa.Column("revoked", sa.Float),       # v3: when revoked, None = active
+                  sa.Column("scopes", sa.Text))         # v7: JSON list (caller tokens), None
 datasets = sa.Table("datasets", metadata,
                     sa.Column("id", sa.String(200), primary_key=True),
                     sa.Column("kind", sa.String(20), nullable=False),
@@ -109,6 +110,32 @@ pir_services = sa.Table("pir_services", metadata,
 
 V1_TABLES = [tokens, datasets, jobs, approvals, results, audit, audit_head]
 
+# Published scenario APIs (yinji.node.scenarios), at the publisher and at every participant:
+# the definition as published, its state (proposed | active | rejected | retired | failed),
+# each participant's decision (at the publisher) and this node's standing approval for it.
+scenarios = sa.Table("scenarios", metadata,
+                     sa.Column("publisher", sa.String(200), primary_key=True),
+                     sa.Column("name", sa.String(100), primary_key=True),
+                     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+                     sa.Column("definition_json", sa.Text, nullable=False),
+                     sa.Column("def_hash", sa.String(64), nullable=False),
+                     sa.Column("state", sa.String(20), nullable=False),
+                     sa.Column("reason", sa.Text),
+                     sa.Column("decisions_json", sa.Text, nullable=False),
+                     sa.Column("rule_id", sa.String(64)),
+                     sa.Column("created", sa.Float, nullable=False),
+                     sa.Column("updated", sa.Float, nullable=False))
+# Calls of this node's scenario APIs that started a job (quota counting and the call list;
+# the signed record of every call, refused ones included, is the audit log).
+scenario_calls = sa.Table("scenario_calls", metadata,
+                          sa.Column("call_id", sa.String(64), primary_key=True),
+                          sa.Column("name", sa.String(100), nullable=False),
+                          sa.Column("version", sa.Integer, nullable=False),
+                          sa.Column("caller", sa.String(200), nullable=False),
+                          sa.Column("ts", sa.Float, nullable=False),
+                          sa.Column("job_id", sa.String(64)),
+                          sa.Column("status", sa.Integer, nullable=False, default=0))
+
 # Standing approvals (yinji.node.standing): rules a person with the approver role set, applied
 # to matching proposals until revoked or expired. A revoked rule stays, for the record.
 standing_approvals = sa.Table("standing_approvals", metadata,
@@ -156,9 +183,19 @@ def _v6_pir_services(conn: Connection) -> None:
     metadata.create_all(conn, tables=[pir_services])
 
 
+def _v7_scenarios(conn: Connection) -> None:
+    """Scenario APIs: caller tokens' scopes, published scenarios, their calls. Idempotent, so
+    the lead may renumber it at merge."""
+    if "scopes" not in {c["name"] for c in sa.inspect(conn).get_columns("api_tokens")}:
+        conn.execute(sa.text("ALTER TABLE api_tokens ADD COLUMN scopes TEXT"))
+    metadata.create_all(conn, tables=[scenarios, scenario_calls])
+    conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_scenario_calls_caller "
+                         "ON scenario_calls (caller, name, version, ts)"))
+
+
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1), (2, _v2), (3, _v3_tokens_datasets), (4, _v4_anchors), (5, _v5_standing),
-    (6, _v6_pir_services)]
+    (6, _v6_pir_services), (7, _v7_scenarios)]
 
 
 class Store:
@@ -225,11 +262,13 @@ class Store:
 
     # -- tokens -----------------------------------------------------------------------------
     def add_token(self, token_id: str, name: str, role: str, token_hash: str,
-                  expires: float | None = None) -> None:
+                  expires: float | None = None, scopes: list[str] | None = None) -> None:
         with self.write() as conn:
             conn.execute(tokens.insert().values(id=token_id, name=name, role=role,
                                                 token_hash=token_hash, created=time.time(),
-                                                expires=expires))
+                                                expires=expires,
+                                                scopes=None if scopes is None
+                                                else json.dumps(scopes)))
 
     def token_by_hash(self, token_hash: str) -> dict[str, Any] | None:
         rows = self.read(sa.select(tokens).where(tokens.c.token_hash == token_hash))
@@ -238,7 +277,7 @@ class Store:
     def list_tokens(self) -> list[dict[str, Any]]:
         """Every token without its hash, oldest first."""
         return self.read(sa.select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.created,
-                                   tokens.c.expires, tokens.c.revoked)
+                                   tokens.c.expires, tokens.c.revoked, tokens.c.scopes)
                          .order_by(tokens.c.created, tokens.c.id))
 
     def set_token_revoked(self, token_id: str, revoked: float | None) -> bool:

@@ -20,6 +20,7 @@ from yinji.node.anchors import PAGE, heads
 from yinji.node.api.app_routes import add_app_routes
 from yinji.node.api.limits import BodyLimit
 from yinji.node.api.peer_routes import add_peer_routes
+from yinji.node.api.scenario_routes import add_scenario_routes
 from yinji.node.api.schemas import (
     AnchoredHead,
     AnchorRoundPublic,
@@ -310,5 +311,6 @@ def create_app(node: Node) -> FastAPI:
 
     add_app_routes(app, node, Anyone, Operator)
     add_standing_routes(app, node, Anyone, Approver)
+    add_scenario_routes(app, node, Anyone, Operator, Approver, Auditor)
     add_peer_routes(app, node, Annotated[dict, Depends(require("admin"))])
     return app

@@ -111,6 +111,7 @@ class TokenPublic(BaseModel):
     expires: float | None
     revoked: float | None
     state: Literal["active", "expired", "revoked"]
+    scopes: list[str] = Field(default_factory=list, description="caller tokens' endpoints")
 
 
 class PeerPublic(BaseModel):

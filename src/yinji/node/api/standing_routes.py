@@ -26,6 +26,10 @@ class StandingCreate(BaseModel):
     recipients: list[str] | None = Field(None, description="every recipient must be listed")
     params: dict[str, Any] | None = Field(None, examples=[{"batch_size": {"max": 1000}}],
                                           description='param -> {"max", "min", "in"}')
+    fixed: dict[str, Any] | None = Field(None, description="param -> its exact value")
+    scenarios: list[str] | None = Field(None, examples=[["qualified-investor-check/v1"]],
+                                        description="only calls of these scenario APIs")
+    callers: list[str] | None = Field(None, description="scenario callers (token names)")
     note: str | None = None
     expires: float | None = Field(None, description="epoch seconds; or give lifetime")
     lifetime: str | None = Field(None, examples=["30d"], description="N d|h|m from now")
