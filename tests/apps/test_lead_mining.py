@@ -169,10 +169,13 @@ def test_too_small_an_intersection_stops_the_run_everywhere_with_nothing_opened(
         run_app(lcols, fcols)
 
 
-def test_all_customers_shared_and_the_smallest_allowed_intersection():
+def test_all_customers_shared_and_the_smallest_allowed_intersection(tmp_path):
     lcols, fcols = make_data(np.random.default_rng(4), n_l=40, n_f=40, shared=40)
     rl, rf, _ = (o[0] for o in run_app(lcols, fcols))
     assert len(rl.tables["scores"]["rows"]) == 40 and len(rf.tables["scores"]["rows"]) == 40
+    files = {f.suffix for f in APP.render(rl.to_json(), tmp_path)}
+    assert {".csv", ".xlsx", ".html"} <= files
+    assert "<svg" in next(tmp_path.glob("*.html")).read_text(encoding="utf-8")
     lcols, fcols = make_data(np.random.default_rng(5), n_l=12, n_f=30, shared=10)
     rl, rf, _ = (o[0] for o in run_app(lcols, fcols, spec(top_n=1000)))
     assert len(rl.tables["scores"]["rows"]) == 12 and len(rf.tables["scores"]["rows"]) == 30

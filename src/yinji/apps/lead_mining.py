@@ -22,8 +22,9 @@ range safe) and clips them to +-1000 standard deviations. The label is 0/1 (or t
 Scoring: x_i = [L's features | F's features] of customer i. For a shared customer both parts
 are real. For a customer only one company holds, the other part is imputed obliviously (a
 multiplication by the shared presence flag, so no party learns which rows were imputed):
-- `impute="donor"` (default): the other part of a random shared customer (a donor chosen by
-  position in the shuffled table, so at random for everyone);
+- `impute="donor"` (default): each of the other company's columns from a random shared
+  customer (one donor per row and column, drawn by position in the shuffled table, so at
+  random for everyone);
 - `impute="mean"`: the other company's training mean.
 Standardised values are clipped to +-64 mean absolute deviations (outliers outside the
 intersection cannot overflow the fixed point). Contributions c_j = w_j * z_j; score =
@@ -46,18 +47,23 @@ What each party learns:
 - everyone: the public parameters, nL, nF, the column counts, |L∩F| (the join's leakage), the
   per-epoch "validation improved" bit of SS-LR (so the epochs run), and whether the run
   stopped because |L∩F| < min_overlap;
-- L: its own customers' scores, own-column contributions and group-data value; the
-  validation scores and labels (SS-LR's metrics, in an order nobody knows);
+- L: its own customers' scores, own-column contributions and group-data value (it computes
+  AUC / KS, deciles and lift from them and its own labels, locally);
 - F: its own customers' scores, own-column contributions and group-data value;
 - H: nothing else. The model (weights, standardisation) stays secret-shared; nobody gets it.
 What the values reveal: with `impute="mean"`, a customer the other company does not hold has
 exactly the group-data value of the imputed mean (and logit(score) is then an exact affine
 function of the owner's own features), so the output shows the owner which of its customers
 are shared. With `impute="donor"` (default) an unshared customer's group-data value is that
-of a real shared customer; the owner can tell them apart only statistically, through the
-correlation between its own features and the other company's (a donor's part is independent
-of the customer's own features, a real one is not). The cost: an unshared customer's score
-is that of a random completion, not the expected one.
+made of real shared customers' columns, so no constant singles them out
+(`test_label_holder_view_does_not_depend_on_who_is_shared`). It still leaks statistically:
+(1) two customers whose imputed columns came from the same donors get equal group-data values
+(within fixed-point noise), and a value repeated among the owner's customers points at
+unshared ones -- likely when the other company has one column, or one column dominates the
+model (the test bounds the attack's accuracy at < 0.8 for two columns; it is > 0.95 with
+`impute="mean"`); (2) a donor's part is independent of the customer's own features, a real
+one is not, so strong cross-company correlations let an analyst guess. The cost: an unshared
+customer's score is that of a random completion, not the expected one.
 """
 
 from __future__ import annotations
