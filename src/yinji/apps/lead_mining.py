@@ -69,11 +69,21 @@ customer's score is that of a random completion, not the expected one.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from yinji.apps.base import App, AppError, Column, Param, Report, Role, inputs_by_role
+from yinji.apps.base import (
+    App,
+    AppError,
+    Column,
+    DemoRun,
+    Param,
+    Report,
+    Role,
+    inputs_by_role,
+)
 from yinji.crypto.prg import Prg, fresh_seed
 from yinji.ml.metrics import binary_report
 from yinji.ml.sslr import SSLR
@@ -353,6 +363,11 @@ class LeadMining(App):
         if me not in recips or out is None:
             return None
         return self.report(me, ids, own, out, y, k, p)
+
+    def demo(self, data: dict[str, Path], seed: int = 2026) -> DemoRun | None:
+        from yinji.apps.lead_mining_demo import demo
+
+        return demo(self, data, seed)
 
     # -- the report ---------------------------------------------------------------------------
     def report(self, me: str, ids: list[str], own: list[str], out: np.ndarray,
