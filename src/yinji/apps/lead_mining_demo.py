@@ -129,7 +129,10 @@ def demo(app: Any, data: dict[str, Path], seed: int = 2026) -> DemoRun | None:
     paths = write_sample_data(data, seed=seed)
     datasets = {}
     for c, cols in ((LABEL, L_COLUMNS), (FEATURES, F_COLUMNS)):
-        schema = {h: "string" if h in ("id_no", "证件号码") else "float" for h in cols}
+        # income has empty cells: a float column refuses them at the catalog, so it is
+        # declared text and the app reads empty as missing (the owner's mean)
+        schema = {h: "string" if h in ("id_no", "证件号码", "income") else "float"
+                  for h in cols}
         datasets[c] = [{"id": "leads", "kind": "csv", "location": "data/leads.csv",
                         "schema": schema,
                         "policy": [{"columns": cols, "protocols": [app.protocol]}]}]
