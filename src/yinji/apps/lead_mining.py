@@ -110,7 +110,23 @@ OPTIONAL = tuple(f"f{i}" for i in range(2, MAX_FEATURES + 1))
 
 def numeric(values: Any, name: str) -> np.ndarray:
     """A column as floats; missing -> NaN; text refused naming the column and row."""
-    arr = np.asarray(values, dtype=object)
+    arr = np.asarray(values)
+    try:   # vectorised: numbers, or text that parses (empty -> NaN)
+        if arr.dtype.kind in "fiub":
+            out = arr.astype(np.float64)
+        else:
+            text = np.char.strip(arr.astype(str))
+            out = np.where(np.isin(text, ["", "None", "nan", "NaN"]), "nan", text).astype(
+                np.float64)
+        if np.isfinite(out[~np.isnan(out)]).all() and not (np.abs(out) > MAX_ABS).any():
+            return out
+    except ValueError:
+        pass
+    return _numeric_slow(np.asarray(values, dtype=object), name)
+
+
+def _numeric_slow(arr: np.ndarray, name: str) -> np.ndarray:
+    """Value by value, to name the first bad row."""
     out = np.empty(len(arr), np.float64)
     for i, v in enumerate(arr):
         if v is None or (isinstance(v, str) and not v.strip()):

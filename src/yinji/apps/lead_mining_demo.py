@@ -21,7 +21,8 @@ WEIGHTS = np.array([0.9, -0.4, 0.5, 1.3, 0.8])   # income, age, tenure, assets, 
 
 def _id(i: int) -> str:
     """A valid-looking 18-digit ID number (check character computed as GB 11643 says)."""
-    body = f"3101011985{(i // 28) % 12 + 1:02d}{i % 28 + 1:02d}{i % 1000:03d}"
+    body = (f"310101{1960 + i // 336_000:04d}{(i // 28) % 12 + 1:02d}{i % 28 + 1:02d}"
+            f"{(i // 336) % 1000:03d}")   # distinct for i < 1.3e7
     weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
     return body + check
