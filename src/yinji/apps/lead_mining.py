@@ -7,7 +7,7 @@ MPC party (no data, no result), SS-LR (`yinji.ml.sslr`) trains on the joined sha
 model scores EVERY customer of L and of F (not only shared ones: the set of scored customers
 would otherwise reveal the intersection). Each company gets, for its own customers only, the
 score, its top-N leads with their strongest contributing feature groups, and score deciles
-(L, which knows its labels, also the lift / cumulative-gains chart and validation metrics).
+(L, which knows its labels, also the lift / cumulative-gains charts and AUC / KS).
 
 Three companies: the join has two data owners and a helper, so one run takes one label
 holder and one feature holder; the group's fourth company can be the helper.
@@ -17,7 +17,7 @@ owner's own column mean; text (e.g. a category) is refused naming the column -- 
 categories as 0/1 indicator columns first; a column constant over the owner's rows is refused
 (it cannot inform a model); |values| <= 1e9. Each owner rescales its columns locally by its own
 mean and standard deviation (scale-free for a standardised model, and it keeps the fixed-point
-range safe) and clips them to +-1000 standard deviations. The label is 0/1 (or true/false).
+range safe) and clips them to +-1000 standard deviations. The label is 0/1 (booleans count).
 
 Scoring: x_i = [L's features | F's features] of customer i. For a shared customer both parts
 are real. For a customer only one company holds, the other part is imputed obliviously (a
@@ -50,12 +50,15 @@ What each party learns:
 - L: its own customers' scores, own-column contributions and group-data value (it computes
   AUC / KS, deciles and lift from them and its own labels, locally);
 - F: its own customers' scores, own-column contributions and group-data value;
-- H: nothing else. The model (weights, standardisation) stays secret-shared; nobody gets it.
+- F and H: the donor positions L draws (`impute="donor"`): positions in the shuffled table,
+  random to everyone, so they say nothing about any customer;
+- H: nothing else. The model (weights, standardisation) stays secret-shared; nobody gets it,
+  and it is discarded after the run.
 What the values reveal: with `impute="mean"`, a customer the other company does not hold has
 exactly the group-data value of the imputed mean (and logit(score) is then an exact affine
 function of the owner's own features), so the output shows the owner which of its customers
-are shared. With `impute="donor"` (default) an unshared customer's group-data value is that
-made of real shared customers' columns, so no constant singles them out
+are shared. With `impute="donor"` (default) an unshared customer's group-data value is made
+of real shared customers' columns, so no constant singles them out
 (`test_label_holder_view_does_not_depend_on_who_is_shared`). It still leaks statistically:
 (1) two customers whose imputed columns came from the same donors get equal group-data values
 (within fixed-point noise), and a value repeated among the owner's customers points at
