@@ -190,6 +190,7 @@ class App:
     roles: tuple[Role, ...] = ()
     params: tuple[Param, ...] = ()
     takes_private: str = ""   # what the proposer's private input is, "" if none
+    takes_helpers: bool = False  # a compute party may have no input (the job's `helpers`)
 
     # -- description --------------------------------------------------------------------------
     @property
@@ -297,7 +298,7 @@ class App:
                                 f"{len(names)} columns ({', '.join(names)}), got {len(cols)}")
         compute = params.get("compute")
         if not isinstance(compute, list) or len(set(compute)) != 3 \
-                or not set(compute) <= set(roles):
+                or not set(compute) <= set(roles) | set(spec.get("helpers") or []):
             problems.append("params.compute must name three distinct companies of the run")
         if not spec.get("recipients"):
             problems.append("a run needs at least one recipient")

@@ -94,11 +94,10 @@ def get(name: str) -> Any:
 class AppRunner:
     """The protocol-runner face of an app (protocol `app.<name>`)."""
 
-    takes_helpers = False
-
     def __init__(self, app: Any) -> None:
         self.app = app
         self.name = app.protocol
+        self.takes_helpers = bool(getattr(app, "takes_helpers", False))
 
     def unavailable(self) -> str | None:
         return None
@@ -174,6 +173,9 @@ class AppRuns:
                              "compute": compute, **({"omitted": omitted} if omitted else {})},
                   "recipients": list(recipients),
                   **({"scenario": scenario} if scenario else {})}
+        helpers = [c for c in compute if c not in spec_inputs and c not in recipients]
+        if helpers and getattr(app, "takes_helpers", False):
+            create["helpers"] = helpers   # compute parties with no input and no result
         return self.node.jobs.propose(create, by=by, private=private)
 
     def _inputs(self, app: Any, given: dict[str, Any], private: Any = None,
