@@ -391,9 +391,10 @@ def _scenario(args: argparse.Namespace) -> int:
 
 def demo(directory: str | None = None, reports: str = "demo-reports") -> int:
     """The four companies' nodes and the group node (the AML officer: no customer data in
-    any app) up, the scenario, every installed app's demo (reports under `reports`),
-    everything down; 0 if all results, reports and audits are right."""
+    any app) up, the scenario, every installed app's demo (reports under `reports`), one call
+    of the qualified-investor check published as a scenario API, everything down; 0 if all results, reports and audits are right."""
     from yinji.cli.apps_demo import run_apps
+    from yinji.cli.scenario_demo import run_scenario_api
 
     root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="yinji-net-"))
     ok = False
@@ -406,6 +407,7 @@ def demo(directory: str | None = None, reports: str = "demo-reports") -> int:
               f"and {GROUP}")
         ok = run_scenario(root)
         ok = run_apps(root, Path(reports).resolve()) and ok
+        ok = run_scenario_api(root) and ok
     finally:
         stop_nodes(root)
         print("nodes stopped")
