@@ -17,11 +17,11 @@ demo: $(STAMP)
 	$(PY) -m yinji.cli.main network demo
 
 test: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks examples
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks examples
 
 bench: $(STAMP)
 	$(PY) benchmarks/mpc_ops.py
