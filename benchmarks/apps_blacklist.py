@@ -63,7 +63,8 @@ def id_numbers(rng: np.random.Generator, n: int) -> list[str]:
     return out
 
 
-def network(root: Path, names: list[str], bank: str) -> dict[str, Node]:
+def network(root: Path, names: list[str], auto_approve: dict[str, list[dict]]) -> dict[str, Node]:
+    """In-process nodes on 127.0.0.1 that trust each other; `auto_approve` rules per node."""
     ports = free_ports(2 * len(names))
     cfgs = {n: init_node(root / n, n, api_port=ports[2 * k], dataplane_port=ports[2 * k + 1])
             for k, n in enumerate(names)}
@@ -74,8 +75,7 @@ def network(root: Path, names: list[str], bank: str) -> dict[str, Node]:
                 add_peer(cfg, bundle, bundle["fingerprint"])
         cfg = NodeConfig.load(cfg.home)
         cfg.anchor_period, cfg.job_timeout = 0, 600
-        if name == bank:
-            cfg.auto_approve = [{"protocols": [APP.protocol]}]
+        cfg.auto_approve = auto_approve.get(name, [])
         cfg.save()
         (cfg.home / "data").mkdir(exist_ok=True)
     return {n: Node(root / n) for n in names}
@@ -109,7 +109,7 @@ def main() -> None:
     members = [f"member{i}" for i in range(1, args.members + 1)]
     print(f"blacklist screening: {args.accounts} accounts x {args.members} members x "
           f"{args.records:,} entries (in-process nodes, TLS on 127.0.0.1)")
-    nodes = network(root, ["bank", *members], "bank")
+    nodes = network(root, ["bank", *members], {"bank": [{"protocols": [APP.protocol]}]})
     app_runner.register(APP)
     lists: dict[str, dict[str, str]] = {}
     try:
