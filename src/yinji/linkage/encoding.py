@@ -127,14 +127,17 @@ class Schema:
         return next((f for f in self.fields if f.name == name), None)
 
 
-def features(f: Field, value: str) -> list[str]:
-    """The features (strings) a field value contributes; empty for a missing value."""
+def features(f: Field, value: str, romanisation: str = "pinyin") -> list[str]:
+    """The features (strings) a field value contributes; empty for a missing value. A name
+    is read as pinyin/Latin tokens (`nz.name_tokens`) or, with romanisation="hk", as Hong
+    Kong romanisation keys (`nz.hk_name_tokens`)."""
     if not value:
         return []
     q = f.q
     if f.kind == "name":
         out = []
-        for tok in nz.name_tokens(value):
+        toks = nz.hk_name_tokens(value) if romanisation == "hk" else nz.name_tokens(value)
+        for tok in toks:
             out += _qgrams(f"_{tok}_", q)
         return out
     if f.kind == "text":
@@ -161,8 +164,11 @@ class ClkEncoder:
     filters (if balanced: filter ‖ complement in a keyed order, which the unit can pair up).
     """
 
-    def __init__(self, schema: Schema, key: bytes) -> None:
+    def __init__(self, schema: Schema, key: bytes, romanisation: str = "pinyin") -> None:
+        if romanisation not in ("pinyin", "hk"):
+            raise ValueError(f"romanisation must be 'pinyin' or 'hk', not {romanisation!r}")
         self.schema = schema
+        self.romanisation = romanisation
         self._keys = {f.name: subkey(key, f"clk/{f.name}/{f.kind}") for f in schema.fields}
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._features: dict[tuple[str, str], list[int]] = {}
@@ -184,7 +190,7 @@ class ClkEncoder:
         """All bit positions set by one field value (cached: values repeat a lot)."""
         hit = self._cache.get((f.name, value))
         if hit is None:
-            feats = features(f, value)
+            feats = features(f, value, self.romanisation)
             hit = np.asarray([p for x in feats for p in self.positions(f, x)], dtype=np.int64)
             if len(self._cache) < 1 << 20:
                 self._cache[(f.name, value)] = hit

@@ -148,6 +148,24 @@ def _name_tokens(name: str) -> tuple[str, ...]:
     return tuple(sorted(set(tokens)))
 
 
+def hk_name_tokens(name: str | None) -> list[str]:
+    """The name's Hong Kong romanisation keys (cantonese.py), an unordered set, sorted:
+    陳大文, 陈大文, "CHAN Tai Man", "Chan Tai-man", "TAI MAN CHAN" and "Chan, Tai Man" all
+    give the same keys."""
+    if not name or not name.strip():
+        return []
+    return list(_hk_name_tokens(nfkc(name)))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _hk_name_tokens(name: str) -> tuple[str, ...]:
+    from yinji.linkage import cantonese
+
+    tokens = cantonese.han_keys("".join(_HAN.findall(to_simplified(name))))
+    words = [w for w in latin_words(_HAN.sub(" ", name)) if not w.isdigit() and w not in TITLES]
+    return tuple(sorted(set(tokens + cantonese.latin_keys(words))))
+
+
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _MINGUO = re.compile(r"^\s*民[国國]\s*")
@@ -168,7 +186,14 @@ def parse_date(value: str | None) -> tuple[tuple[str, str, str] | None, str | No
     Excel serial day numbers ('31478'), and Republic-of-China years ('民国74年3月7日' = 1985).
     An impossible date ('1985-02-30', month 18) keeps its parts, which still agree with a
     correct record in the other fields' way, and is reported as 'impossible'."""
-    if not value or not (text := nfkc(value).strip()):
+    if not value:
+        return None, None
+    return _parse_date(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_date(value: str) -> tuple[tuple[str, str, str] | None, str | None]:
+    if not (text := nfkc(value).strip()):
         return None, None
     parts = _date_fields(text)
     if parts is None:

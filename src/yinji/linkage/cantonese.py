@@ -1,0 +1,125 @@
+"""Hong Kong Government Cantonese romanisation of names, for linking 陳大文 to "CHAN Tai Man".
+
+Hong Kong ID cards and the offshore company's systems write a Chinese name in the Hong
+Kong Government romanisation ("CHAN Tai Man", "Chan Tai-man", "TAI MAN CHAN", "Chan, Tai
+Man"), which shares almost nothing with pinyin (Chen Dawen). Design:
+
+- *A second view, not a merged one.* A name becomes, besides its pinyin/Latin token set
+  (normalise.name_tokens), a set of *Hong Kong keys*: for characters, each character's
+  Cantonese reading; for Latin letters, each word. Putting both spellings of a Chinese name
+  into one token set would halve its agreement with either Latin spelling (a name in
+  characters would then rarely reach the threshold against a sparse Latin record), so the
+  linkage unit scores a pair on both views and keeps the better -- but only across scripts
+  (characters vs Latin letters): the romanisation merges surnames that characters keep apart
+  (王 and 黄 are both Wong, 刘 and 柳 both Lau), so two names in characters are compared on
+  pinyin only (groups.py).
+- *No way back from Latin to characters.* "Man" is 文, 敏, 萬, 民 ...; we never guess
+  characters from a Latin name, we only map characters forward to how Hong Kong writes them.
+- *Keys, not spellings.* The romanisation is not one-to-one even on ID cards (大: Tai or
+  Dai; 郭: Kwok or Kuok; 李: Lee or Li; 葉: Yip or Ip; 何: Ho or Hoh), so each syllable is
+  folded to a coarse key (`key`): aspirated/unaspirated initials merged (t/d, k/g/kw/gw,
+  ch/ts/tz/j), doubled vowels and spelling marks dropped (aa→a, ee→i, -h, -r), y before
+  i and w before u dropped. Both sides go through the same fold.
+- *Surnames.* A surname character's reading comes from a table of the spellings Hong Kong
+  uses (SURNAMES: Chan 陈, Wong 黄/王, Cheung 张, Lee 李, Ng 吴, ...); other characters from
+  the `cantonese-romanisation` package (HK Government romanisation per traditional
+  character; a simplified character is looked up through its traditional forms, OpenCC
+  s2t). Where a character's readings fold to several keys, the first in the package's
+  order after the surname table is used. Joined compound surnames ("Auyeung", "Szeto")
+  are split as Hong Kong writes them.
+
+Nothing here is secret (public normalisation); the keys are encoded with the owners' key.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+# Hong Kong spelling of common surnames (simplified characters; the traditional forms are
+# folded to these before lookup). Where Hong Kong has variants (Lee/Li, Yip/Ip), the fold
+# (`key`) makes them agree.
+SURNAMES = {
+    "陈": "chan", "黄": "wong", "王": "wong", "张": "cheung", "李": "lee", "吴": "ng",
+    "何": "ho", "梁": "leung", "刘": "lau", "谢": "tse", "叶": "yip", "郭": "kwok",
+    "曾": "tsang", "林": "lam", "周": "chow", "郑": "cheng", "杨": "yeung", "许": "hui",
+    "蔡": "choi", "冯": "fung", "邓": "tang", "徐": "tsui", "朱": "chu", "余": "yu",
+    "胡": "wu", "卢": "lo", "罗": "law", "马": "ma", "麦": "mak", "莫": "mok", "苏": "so",
+    "冼": "sin", "邱": "yau", "袁": "yuen", "潘": "poon", "彭": "pang", "庄": "chong",
+    "区": "au", "施": "sze", "石": "shek", "简": "kan", "甘": "kam", "金": "kam",
+    "江": "kong", "钟": "chung", "文": "man", "孔": "hung", "杜": "to", "董": "tung",
+    "龚": "kung", "丁": "ting", "萧": "siu", "邵": "shiu", "高": "ko", "顾": "koo",
+    "姚": "yiu", "廖": "liu", "温": "wan", "严": "yim", "颜": "ngan", "谭": "tam",
+    "汤": "tong", "唐": "tong", "伍": "ng", "黎": "lai", "赖": "lai", "关": "kwan",
+    "霍": "fok", "方": "fong", "范": "fan", "钱": "chin", "孙": "suen", "赵": "chiu",
+    "吕": "lui", "邹": "chau", "戴": "tai", "魏": "ngai", "侯": "hau", "沈": "shum",
+    "翁": "yung", "车": "che", "容": "yung", "尹": "wan", "单": "shin", "岑": "sham",
+    "司徒": "szeto", "欧阳": "au yeung", "上官": "sheung kwun", "诸葛": "chu kot",
+}
+# Joined Latin spellings of compound surnames -> Hong Kong's words
+JOINED = {"auyeung": ("au", "yeung"), "auyang": ("au", "yeung"), "szeto": ("szeto",),
+          "seto": ("szeto",), "sheungkwun": ("sheung", "kwun")}
+
+_FOLDS = (  # applied in order to a lower-case Latin syllable
+    (r"ck$", "k"), (r"(?<=[aeiou])h$", ""), (r"(?<=[aeiou])r(?=[kmnpt]?$)", ""), (r"um$", "am"), (r"un$", "an"),
+    (r"aw$", "o"), (r"ow$", "au"), (r"oy$", "oi"), (r"eo", "eu"), (r"aa", "a"),
+    (r"ee", "i"), (r"ei", "i"), (r"oo", "u"), (r"ue$", "u"), (r"^kuo", "kwo"),
+    (r"^(tsz|tz|ts|ch|j)", "c"), (r"^(sz|sh)", "s"), (r"^(kw|gw|g)", "k"),
+    (r"^d", "t"), (r"^b", "p"), (r"^y(?=i)", ""), (r"^w(?=u)", ""),
+)
+_FOLD_RE = tuple((re.compile(a), b) for a, b in _FOLDS)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def key(syllable: str) -> str:
+    """The coarse key of one Hong Kong-romanised syllable (module docstring)."""
+    s = syllable.lower()
+    for pat, rep in _FOLD_RE:
+        s = pat.sub(rep, s)
+    return s or syllable
+
+
+@functools.lru_cache(maxsize=1)
+def _table() -> dict[str, list[str]]:
+    from cantoroman import Cantonese
+
+    return Cantonese().charToRoman
+
+
+@functools.lru_cache(maxsize=1)
+def _s2t():  # noqa: ANN202 - opencc.OpenCC
+    import opencc
+
+    return opencc.OpenCC("s2t.json")
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def char_readings(ch: str) -> tuple[str, ...]:
+    """Hong Kong Government romanisations of one character (simplified or traditional),
+    from `cantonese-romanisation`, in the package's order; () if unknown."""
+    table = _table()
+    got = table.get(ch)
+    if not got:
+        got = table.get(_s2t().convert(ch)) or []
+    return tuple(dict.fromkeys(r.lower() for r in got if r and r.isascii()))
+
+
+def han_keys(simplified: str) -> list[str]:
+    """Hong Kong keys of a name in (simplified) characters, surname first."""
+    if not simplified:
+        return []
+    sur = next((s for s in (simplified[:2], simplified[:1]) if s in SURNAMES), None)
+    out = [key(w) for w in SURNAMES[sur].split()] if sur else []
+    for ch in simplified[len(sur) if sur else 0:]:
+        readings = char_readings(ch)
+        if readings:
+            out.append(key(readings[0]))
+    return out
+
+
+def latin_keys(words: list[str]) -> list[str]:
+    """Hong Kong keys of a Latin name's words (already lower-case ASCII)."""
+    out: list[str] = []
+    for w in words:
+        out += [key(x) for x in JOINED.get(w, (w,))]
+    return out
