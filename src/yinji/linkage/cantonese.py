@@ -64,7 +64,8 @@ _FOLDS = (  # applied in order to a lower-case Latin syllable
     (r"ck$", "k"), (r"(?<=[aeiou])h$", ""), (r"(?<=[aeiou])r(?=[kmnpt]?$)", ""), (r"um$", "am"), (r"un$", "an"),
     (r"aw$", "o"), (r"ow$", "au"), (r"oy$", "oi"), (r"eo", "eu"), (r"aa", "a"),
     (r"ee", "i"), (r"ei", "i"), (r"oo", "u"), (r"ue$", "u"), (r"^kuo", "kwo"),
-    (r"^(tsz|tz|ts|ch|j)", "c"), (r"^(sz|sh)", "s"), (r"^(kw|gw|g)", "k"),
+    (r"^tsz$", "ci"), (r"^sze?$", "si"), (r"eng$", "ing"),
+    (r"^(tz|ts|ch|j)", "c"), (r"^(sz|sh)", "s"), (r"^(kw|gw|g)", "k"),
     (r"^d", "t"), (r"^b", "p"), (r"^y(?=i)", ""), (r"^w(?=u)", ""),
 )
 _FOLD_RE = tuple((re.compile(a), b) for a, b in _FOLDS)
@@ -95,25 +96,32 @@ def _s2t():  # noqa: ANN202 - opencc.OpenCC
 
 @functools.lru_cache(maxsize=1 << 14)
 def char_readings(ch: str) -> tuple[str, ...]:
-    """Hong Kong Government romanisations of one character (simplified or traditional),
-    from `cantonese-romanisation`, in the package's order; () if unknown."""
+    """Hong Kong Government romanisations of one character (traditional preferred; a
+    simplified one through OpenCC s2t), from `cantonese-romanisation`, in the package's
+    order; () if unknown."""
     table = _table()
-    got = table.get(ch)
-    if not got:
-        got = table.get(_s2t().convert(ch)) or []
+    got = table.get(_s2t().convert(ch)) or table.get(ch) or []
     return tuple(dict.fromkeys(r.lower() for r in got if r and r.isascii()))
 
 
-def han_keys(simplified: str) -> list[str]:
-    """Hong Kong keys of a name in (simplified) characters, surname first."""
-    if not simplified:
+MAX_ALTERNATIVES = 3
+
+
+def han_keys(chars: str, alternatives: bool = False) -> list[str]:
+    """Hong Kong keys of a name in characters (either script), surname first: each
+    character's first reading, or with `alternatives` the keys of up to MAX_ALTERNATIVES of
+    its readings (the romanisation a Hong Kong file used may be any of them)."""
+    if not chars:
         return []
-    sur = next((s for s in (simplified[:2], simplified[:1]) if s in SURNAMES), None)
+    from yinji.linkage.normalise import to_simplified
+
+    trad = _s2t().convert(chars)  # phrase-aware: 祖儿 -> 祖兒 (er), not 儿 (yan)
+    simp = to_simplified(chars)
+    sur = next((s for s in (simp[:2], simp[:1]) if s in SURNAMES), None)
     out = [key(w) for w in SURNAMES[sur].split()] if sur else []
-    for ch in simplified[len(sur) if sur else 0:]:
-        readings = char_readings(ch)
-        if readings:
-            out.append(key(readings[0]))
+    for ch in trad[len(sur) if sur else 0:]:
+        keys = list(dict.fromkeys(key(r) for r in char_readings(ch)))
+        out += keys[:MAX_ALTERNATIVES if alternatives else 1]
     return out
 
 
@@ -123,3 +131,20 @@ def latin_keys(words: list[str]) -> list[str]:
     for w in words:
         out += [key(x) for x in JOINED.get(w, (w,))]
     return out
+
+
+_SKELETON = re.compile(r"^([^aeiouy]*)[aeiouy]*([^aeiouy]*)$")
+
+
+def skeleton(k: str) -> str:
+    """A coarser key for the minimum-evidence rule: the initial (n and l merged, as
+    Cantonese speakers merge them) and the final's class (n/ng, m, a stop k/t/p, or none).
+    It absorbs the vowel spellings on which readings and files disagree (Ching / Cheng,
+    Kwun / Kwan, Yuk / Yok)."""
+    m = _SKELETON.match(k)
+    if not m:
+        return k
+    ini, fin = m.group(1), m.group(2)
+    ini = "l" if ini == "n" else ini
+    fin = {"ng": "n", "n": "n", "m": "m", "k": "k", "t": "k", "p": "k"}.get(fin, fin)
+    return f"{ini}-{fin}"

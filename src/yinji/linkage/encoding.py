@@ -136,7 +136,8 @@ def features(f: Field, value: str, romanisation: str = "pinyin") -> list[str]:
     q = f.q
     if f.kind == "name":
         out = []
-        toks = nz.hk_name_tokens(value) if romanisation == "hk" else nz.name_tokens(value)
+        toks = (nz.hk_name_tokens(value, alternatives=True) if romanisation == "hk"
+                else nz.name_tokens(value))
         for tok in toks:
             out += _qgrams(f"_{tok}_", q)
         return out

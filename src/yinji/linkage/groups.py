@@ -55,7 +55,7 @@ def _normalised(field: str, v: str) -> str:
     if field == "name":
         return " ".join(nz.name_tokens(v))
     if field == "name_hk":
-        return " ".join(nz.hk_name_tokens(v))
+        return " ".join(nz.hk_name_skeleton(v))
     if field == "dob":
         parts = nz.date_parts(v)
         return "".join(parts) if parts else ""

@@ -148,20 +148,28 @@ def _name_tokens(name: str) -> tuple[str, ...]:
     return tuple(sorted(set(tokens)))
 
 
-def hk_name_tokens(name: str | None) -> list[str]:
+def hk_name_tokens(name: str | None, alternatives: bool = False) -> list[str]:
     """The name's Hong Kong romanisation keys (cantonese.py), an unordered set, sorted:
     陳大文, 陈大文, "CHAN Tai Man", "Chan Tai-man", "TAI MAN CHAN" and "Chan, Tai Man" all
-    give the same keys."""
+    give the same keys. With `alternatives`, a character with several readings gives the
+    keys of each (the encoding's Hong Kong view)."""
     if not name or not name.strip():
         return []
-    return list(_hk_name_tokens(nfkc(name)))
+    return list(_hk_name_tokens(nfkc(name), alternatives))
+
+
+def hk_name_skeleton(name: str | None) -> list[str]:
+    """The coarser keys (cantonese.skeleton) of `hk_name_tokens`, for the evidence rule."""
+    from yinji.linkage import cantonese
+
+    return sorted({cantonese.skeleton(k) for k in hk_name_tokens(name)})
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _hk_name_tokens(name: str) -> tuple[str, ...]:
+def _hk_name_tokens(name: str, alternatives: bool) -> tuple[str, ...]:
     from yinji.linkage import cantonese
 
-    tokens = cantonese.han_keys("".join(_HAN.findall(to_simplified(name))))
+    tokens = cantonese.han_keys("".join(_HAN.findall(name)), alternatives)
     words = [w for w in latin_words(_HAN.sub(" ", name)) if not w.isdigit() and w not in TITLES]
     return tuple(sorted(set(tokens + cantonese.latin_keys(words))))
 
