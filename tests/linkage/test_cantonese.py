@@ -128,3 +128,13 @@ def test_the_unit_receives_keyed_views_and_the_script_only():
     ev1, ev2 = v1[2], v2[2]
     assert sorted(ev1[:, 5].tolist()) == [1, 2]  # the script flag, unkeyed
     assert not set(ev1[:, :5].ravel().tolist()) & set(ev2[:, :5].ravel().tolist()) - {0}
+
+
+@pytest.mark.parametrize("n,chunk", [(0, 4), (1, 4), (37, 8), (200, 1 << 14)])
+def test_encode_views_equal_one_encoder_per_view(n, chunk):
+    s = chinese_identity_set(max(n, 1), seed=11)
+    recs = (s.a + s.b)[:n]
+    got = ClkEncoder(PERSON, KEY).encode_views(recs, ("pinyin", "hk"), chunk=chunk)
+    for view, enc in zip(("pinyin", "hk"), got, strict=True):
+        want = ClkEncoder(PERSON, KEY, view).encode(recs)
+        assert enc.shape == (n, PERSON.size // 8) and (enc == want).all()

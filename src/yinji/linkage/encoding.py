@@ -44,6 +44,7 @@ encodings to nobody.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -199,18 +200,53 @@ class ClkEncoder:
 
     def bits(self, records: Sequence[Record]) -> np.ndarray:
         """Plain filters, one 0/1 row of L bits per record."""
-        n, size = len(records), self.schema.size
-        out = np.zeros(n * size, dtype=np.uint8)
-        flat: list[np.ndarray] = []
+        return self._fill(len(records), [self._collect(records, self.schema.fields)])
+
+    def _collect(self, records: Sequence[Record], fields: Sequence[Field]
+                 ) -> tuple[list[np.ndarray], list[int], list[int]]:
+        """The cached position arrays of `fields` of every record, with their rows."""
+        arrs, rows, lens = [], [], []
         for i, rec in enumerate(records):
-            base = i * size
-            for f in self.schema.fields:
+            for f in fields:
                 p = self.field_positions(f, f.value(rec))
                 if p.size:
-                    flat.append(p + base)
-        if flat:
-            out[np.concatenate(flat)] = 1
+                    arrs.append(p)
+                    rows.append(i)
+                    lens.append(p.size)
+        return arrs, rows, lens
+
+    def _fill(self, n: int, parts: Sequence[tuple[list[np.ndarray], list[int], list[int]]]
+              ) -> np.ndarray:
+        size = self.schema.size
+        out = np.zeros(n * size, dtype=np.uint8)
+        for arrs, rows, lens in parts:
+            if arrs:
+                out[np.concatenate(arrs) + np.repeat(np.asarray(rows, np.int64) * size, lens)] = 1
         return out.reshape(n, size)
+
+    def _reading(self, romanisation: str) -> ClkEncoder:
+        """This encoder (same key, feature positions shared) with names read otherwise."""
+        if romanisation not in ("pinyin", "hk"):
+            raise ValueError(f"romanisation must be 'pinyin' or 'hk', not {romanisation!r}")
+        other = copy.copy(self)
+        other.romanisation, other._cache = romanisation, {}
+        return other
+
+    def encode_views(self, records: Sequence[Record], views: Sequence[str] = ("pinyin", "hk"),
+                     chunk: int = 1 << 14) -> list[np.ndarray]:
+        """Transmitted encodings of the same records with names read in each romanisation
+        (`views`), sharing the other fields' work; in chunks of records to bound memory."""
+        coders = {v: self if v == self.romanisation else self._reading(v) for v in views}
+        names = [f for f in self.schema.fields if f.kind == "name"]
+        others = [f for f in self.schema.fields if f.kind != "name"]
+        out: list[list[np.ndarray]] = [[] for _ in views]
+        for s in range(0, max(len(records), 1), chunk):
+            part = records[s:s + chunk]
+            common = self._collect(part, others)
+            for k, v in enumerate(views):
+                out[k].append(self.transmit(self._fill(len(part),
+                                                       [common, coders[v]._collect(part, names)])))
+        return [np.concatenate(o) for o in out]
 
     def transmit(self, bits: np.ndarray) -> np.ndarray:
         """Plain filters → what leaves the owner: balanced and permuted if the schema says

@@ -313,9 +313,8 @@ def group_owner(party: Party, records: Sequence[Record], schema: Schema, key: by
                            kind="stable")
     recs = [records[i] for i in order]
     ch = party.channel(unit)
-    for view in ("pinyin", "hk"):
-        enc = ClkEncoder(schema, key, view)
-        ch.send_array(enc.transmit(enc.bits(recs)))
+    for enc in ClkEncoder(schema, key).encode_views(recs, ("pinyin", "hk")):
+        ch.send_array(enc)
     ch.send_array(evidence_tokens(recs, schema, key))
     got = ch.recv_array()
     count = int(ch.recv_array()[0])
