@@ -1,17 +1,25 @@
 """Group identities over several data owners: linkage-unit CLK matching (match.py) across all
 owners' records at once -- including two records of the same owner (second accounts) --
-a minimum-evidence rule, and connected components (union-find) into one identity per person.
+a minimum-evidence rule, and connected components into one identity per person.
 
 Protocol (parties: any number of data owners and a linkage unit that holds no records and
 no key, e.g. the group AML officer's node):
-  1. each owner shuffles its records (private permutation), computes keyed blocking tokens,
-     keyed CLK encodings (as in linkage-unit mode) and four keyed *evidence tokens* per
-     record -- one per identifying field (name as a normalised token set, birth date, phone,
-     ID number; 0 where the field is empty or unreadable) -- and sends all three to the unit;
-  2. the unit blocks across the concatenation of all owners' records (one self-join, pairs
-     i < j), computes Dice, keeps a pair iff Dice >= the schema threshold AND it has enough
-     evidence: equal non-empty ID-number tokens, or at least two of name/dob/phone equal and
-     non-empty. A near-empty record (one identifying field) therefore never links. Inside one
+  1. each owner shuffles its records (private permutation) and sends the unit, per record,
+     two keyed CLK encodings (as in linkage-unit mode) -- names read as pinyin/Latin tokens,
+     and names read in Hong Kong Cantonese romanisation (cantonese.py) -- and six evidence
+     values: five keyed *evidence tokens* (name as a normalised token set, birth date,
+     phone, ID number, the name's Hong Kong romanisation skeleton; 0 where empty or
+     unreadable) and the name's script (1 Chinese characters, 2 Latin letters, 0 none);
+  2. the unit blocks on keys it derives from the evidence tokens (`evidence_keys`: ID
+     number, phone, birth date + name, birth date + Hong Kong name). That loses no pair the
+     evidence rule could accept, and the blocks are single people, so candidates grow
+     linearly with the records (a block of more than the schema's max_block_pairs pairs,
+     e.g. a placeholder phone shared by thousands, is skipped and its records counted in
+     `Resolution.capped`). It keeps a pair iff it has enough evidence -- equal ID-number
+     tokens, or two of name / birth date / phone equal and non-empty, where names agree on
+     the pinyin token set or, one name in characters and one in Latin letters, on the Hong
+     Kong skeleton -- AND its Dice >= the schema threshold (across scripts: the better of the
+     two encodings). A near-empty record (one identifying field) never links. Inside one
      owner every such pair links (second accounts; components of these act as one node
      below); across owners, per owner pair, the margin rule and the greedy one-to-one step
      of match.py pick the links; the unit then takes connected components over all links;
@@ -19,15 +27,19 @@ no key, e.g. the group AML officer's node):
      each of its tokens, the group identity index in [0, G), and G.
 
 Adversary model: semi-honest; the unit does not know the key and does not collude with an
-owner (as match.py). Leakage: the unit learns what linkage-unit mode shows it (every
-record's encoding up to a keyed order of positions, the blocking tokens, hence all pairwise
-similarities) for all owners at once, plus, per pair of records, which of name / birth
-date / phone / ID number are equal (evidence tokens), each owner's record count, and the
-resulting link graph (in shuffled tokens). An owner learns G (the number of identities) and
-which of its own records the unit put in one identity; nothing about other owners' records
-(its group indices are a random numbering; whether an index also occurs elsewhere is not
-sent). Transitive links can join two people through a third record (A~B, B~C): a property
-of any union-find grouping, visible in the unit's statistics (largest group).
+owner (as match.py). Leakage: the unit learns, for all owners' records at once, what
+linkage-unit mode shows of an encoding (each record's plain filter up to a keyed order of
+positions, hence its popcount, and similarities), for both encodings of a record -- so also
+which positions differ between its two name readings (the name's bits); per pair of records
+which of name / birth date / phone / ID number / Hong Kong skeleton are equal (evidence
+tokens; the skeleton is coarse, so equal skeletons say less than equal names); per record
+whether the name was written in characters or Latin letters (the script value, not keyed);
+each owner's record count; and the resulting link graph (in shuffled tokens). It receives
+no blocking tokens (no LSH bits, no initials). An owner learns G and which of its own records
+the unit put in one identity; nothing about other owners' records (its group indices are a
+random numbering; whether an index also occurs elsewhere is not sent). Transitive links can
+join two people through a third record (A~B, B~C): a property of any union-find grouping,
+visible in the unit's statistics (largest group).
 """
 
 from __future__ import annotations
