@@ -158,10 +158,69 @@ REAL = """陳|大文|CHAN|Tai Man
 歐陽|震華|AU YEUNG|Chun Wah
 葉|劉淑儀|IP|Lau Suk Yee"""
 
+# Held out: added after the fold rules were tuned on REAL's misses, never looked at for
+# tuning (the first measurement on it is the one reported).
+HELD_OUT = """許|鞍華|HUI|On Wah
+王|家衛|WONG|Kar Wai
+杜|琪峯|TO|Kei Fung
+徐|克|TSUI|Hark
+陳|可辛|CHAN|Ho Sun
+林|嶺東|LAM|Ling Tung
+劉|青雲|LAU|Ching Wan
+黃|子華|WONG|Tze Wah
+張|家輝|CHEUNG|Ka Fai
+古|巨基|KOO|Kui Kei
+陳|小春|CHAN|Siu Chun
+鄭|伊健|CHENG|Yi Kin
+謝|安琪|TSE|On Kei
+李|克勤|LEE|Hak Kan
+張|敬軒|CHEUNG|King Hin
+陳|百強|CHAN|Pak Keung
+梅|艷芳|MUI|Yim Fong
+鄧|麗欣|TANG|Lai Yan
+蔡|卓妍|CHOI|Cheuk Yin
+鍾|欣潼|CHUNG|Yan Tung
+林|峯|LAM|Fung
+吳|卓羲|NG|Cheuk Hei
+陳|豪|CHAN|Ho
+馬|國明|MA|Kwok Ming
+黃|宗澤|WONG|Chung Chak
+胡|杏兒|WU|Hang Yee
+楊|怡|YEUNG|Yi
+曾|志偉|TSANG|Chi Wai
+洪|金寶|HUNG|Kam Po
+汪|明荃|WONG|Ming Chuen
+薛|家燕|SIT|Ka Yin
+李|麗珊|LEE|Lai Shan
+張|家朗|CHEUNG|Ka Long
+蘇|樺偉|SO|Wa Wai
+黃|金寶|WONG|Kam Po
+李|慧詩|LEE|Wai Sze
+吳|靄儀|NG|Ngoi Yee
+湯|家驊|TONG|Ka Wah
+余|若薇|EU|Yuet Mee
+黃|毓民|WONG|Yuk Man
+陳|偉業|CHAN|Wai Yip
+林|大輝|LAM|Tai Fai
+胡|國興|WOO|Kwok Hing
+李|國章|LI|Kwok Cheung
+孫|明揚|SUEN|Ming Yeung
+周|一嶽|CHOW|Yat Ngok
+高|永文|KO|Wing Man
+陳|肇始|CHAN|Siu Chee
+羅|致光|LAW|Chi Kwong
+陳|國基|CHAN|Kwok Ki
+卓|永興|CHEUK|Wing Hing
+孫|玉菡|SUN|Yuk Han
+楊|潤雄|YEUNG|Yun Hung
+聶|德權|NIP|Tak Kuen
+許|正宇|HUI|Ching Yu
+謝|展寰|TSE|Chin Wan"""
 
-def real_pairs() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+
+def real_pairs(names: str = REAL) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     sur, given = {}, {}
-    for line in REAL.splitlines():
+    for line in names.splitlines():
         sc, gc, sl, gl = line.split("|")
         sur.setdefault(sc, sl)
         given.setdefault(gc, gl)
@@ -182,10 +241,11 @@ def latin(rng: np.random.Generator, sur: str, given: str) -> str:
     return f"{sur.title()} {given}"
 
 
-def labelled(people: int, seed: int, hard: bool) -> tuple[list, list, list[tuple[int, int]]]:
+def labelled(people: int, seed: int, hard: bool, names: str = REAL
+             ) -> tuple[list, list, list[tuple[int, int]]]:
     """Owner A (characters), owner B (Hong Kong Latin) and the true (a, b) pairs."""
     rng = np.random.default_rng(seed)
-    surs, givens = real_pairs()
+    surs, givens = real_pairs(names)
     a, b, truth = [], [], []
     for p in range(people):
         sc, sl = surs[int(rng.integers(len(surs)))]
@@ -236,18 +296,19 @@ def main() -> None:
     ap.add_argument("--people", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=2026)
     args = ap.parse_args()
-    surs, givens = real_pairs()
-    print(f"real names: {len(REAL.splitlines())} ({len(surs)} surnames, {len(givens)} given "
-          f"names); people {args.people}, seed {args.seed}")
-    print("| mode | view | precision | recall | F1 | links | true pairs | CPU s |")
-    print("|---|---|---|---|---|---|---|---|")
-    for mode in ("full", "hard"):
-        a, b, truth = labelled(args.people, args.seed, mode == "hard")
-        for hk in (False, True):
-            m = measure(a, b, truth, hk)
-            print(f"| {mode} | {'pinyin + HK' if hk else 'pinyin only (before)'} "
-                  f"| {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:.4f} | {m['links']} "
-                  f"| {m['true']} | {m['cpu_s']:.1f} |", flush=True)
+    print(f"people {args.people}, seed {args.seed}")
+    print("| names | mode | view | precision | recall | F1 | links | true pairs | CPU s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for label, names in (("REAL (tuned on)", REAL), ("HELD_OUT", HELD_OUT)):
+        surs, givens = real_pairs(names)
+        label = f"{label}: {len(names.splitlines())} names, {len(surs)} surnames"
+        for mode in ("full", "hard"):
+            a, b, truth = labelled(args.people, args.seed, mode == "hard", names)
+            for hk in (False, True):
+                m = measure(a, b, truth, hk)
+                print(f"| {label} | {mode} | {'pinyin + HK' if hk else 'pinyin only (before)'} "
+                      f"| {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:.4f} "
+                      f"| {m['links']} | {m['true']} | {m['cpu_s']:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

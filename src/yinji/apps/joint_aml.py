@@ -184,6 +184,9 @@ class JointAml(App):
                         f"{res.multi_owner} identities hold records at two or more companies; "
                         f"{res.same_owner_links} links join two records of one company",
                         f"largest identity: {res.largest} records",
+                        f"{res.capped} records were in a blocking block too large to pair "
+                        "(e.g. a shared placeholder phone): they link only through their "
+                        "other keys",
                         "counts only: the alerted clients go to each company's compliance"]
         rows = [[c, *[counts[c][r] for r in COUNT_RULES]] for c in companies]
         rows.append(["group (distinct identities)", *[counts["group"][r] for r in COUNT_RULES]])
