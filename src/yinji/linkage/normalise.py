@@ -8,6 +8,8 @@ when most of a Latin name's words parse as Hanyu Pinyin syllables ("Weiming", "W
 "Peter Zhang Xiaoming") those words are split into syllables. A name
 becomes an *unordered* set of tokens, so "Zhang Wei", "WEI Zhang", 張偉 and 张伟 agree, and
 so do swapped given-name characters (张明伟 / 张伟明). ü is written u (lv/lyu/lü → lu).
+`hk_name_tokens` gives a second reading of a name, in Hong Kong Cantonese romanisation
+(陳大文 = "CHAN Tai Man"; cantonese.py), which identity resolution compares across scripts.
 
 Every value is first NFKC-normalised, so full-width letters and digits (ＺＨＡＮＧ, １９８０)
 read as ASCII. Dates become (year, month, day); phones lose country codes and punctuation;
