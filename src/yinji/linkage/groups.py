@@ -90,8 +90,8 @@ def evidence_fields(schema: Schema, rec: Record) -> int:
 
 
 def evidence_tokens(records: Sequence[Record], schema: Schema, key: bytes) -> np.ndarray:
-    """(n, 6) uint64: keyed tokens of name / dob / phone / ID number / the name's Hong Kong
-    romanisation (normalise.hk_name_tokens), 0 = empty; then the name's script (1 Chinese
+    """(n, 6) uint64: keyed tokens of name / dob / phone / ID number / the skeleton of the
+    name's Hong Kong romanisation (normalise.hk_name_skeleton), 0 = empty; then the name's script (1 Chinese
     characters, 2 Latin letters, 0 no name), which `enough_evidence` needs to compare the
     Hong Kong spellings only across scripts."""
     ekey = subkey(key, "groups/evidence")
@@ -113,7 +113,7 @@ def evidence_tokens(records: Sequence[Record], schema: Schema, key: bytes) -> np
 
 def name_agrees(ev_a: np.ndarray, ev_b: np.ndarray) -> np.ndarray:
     """Per pair: the names agree -- equal pinyin/Latin token sets, or (one name in Chinese
-    characters, the other in Latin letters) equal Hong Kong romanisations. Two names in
+    characters, the other in Latin letters) equal Hong Kong skeletons. Two names in
     characters never agree through the romanisation: it merges surnames that characters
     keep apart (王 and 黄 are both Wong)."""
     same = (ev_a[:, 0] == ev_b[:, 0]) & (ev_a[:, 0] != 0)
