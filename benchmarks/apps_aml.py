@@ -4,6 +4,7 @@ five machines), on seeded data from yinji.testing.aml_data.
 
     python benchmarks/apps_aml.py --people 25000 --tx 4        # ~4 x 10^4 records, 10^5 tx
     python benchmarks/apps_aml.py --people 25000,75000 --tx 4
+    python benchmarks/apps_aml.py --people 233000 --tx 4.3  # the bar: 4 x 10^5 records, 10^6 tx
 
 Prints per size: records per company, transactions, identities, wall seconds per phase
 (reading and identity resolution until the first compute company starts the rules; the

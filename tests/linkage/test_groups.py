@@ -65,17 +65,18 @@ def test_evidence_rule():
              (0, 5): False}
     for (a, b), want in pairs.items():
         assert enough_evidence(ev[[a]], ev[[b]])[0] == want, (a, b)
-    assert (ev[5, 1] == 0) and (ev[2, 1:] == 0).all()
+    assert (ev[5, 1] == 0) and (ev[2, 1:4] == 0).all() and ev[2, 5] == 1  # script: Han
 
 
-def _resolve(owner_records):
+def _resolve(owner_records, hk=True):
     preps = [prepare(r, PERSON, KEY, shuffle=False) for r in owner_records]
     from yinji.linkage.encoding import ClkEncoder
 
-    enc = ClkEncoder(PERSON, KEY)
+    enc, enc_hk = ClkEncoder(PERSON, KEY), ClkEncoder(PERSON, KEY, "hk")
     return resolve([p.tokens for p in preps], [enc.transmit(p.bits) for p in preps],
                    [evidence_tokens(r, PERSON, KEY) for r in owner_records], PERSON,
-                   relabel=False)
+                   relabel=False,
+                   hk_encodings=[enc_hk.encode(r) for r in owner_records] if hk else None)
 
 
 def test_second_accounts_and_near_empty_records():
@@ -124,9 +125,9 @@ def test_unit_refuses_malformed_input():
         if party.name == "unit":
             return group_unit(party, ["o1"], PERSON)
         ch = party.channel("unit")
-        ch.send_array(np.zeros((2, 29), np.uint64))
         ch.send_array(np.zeros((2, 7), np.uint8))  # wrong filter width
-        ch.send_array(np.zeros((2, 4), np.uint64))
+        ch.send_array(np.zeros((2, 7), np.uint8))
+        ch.send_array(np.zeros((2, 6), np.uint64))
     with pytest.raises(ValueError, match="malformed encodings from o1"):
         run_parties(fn, names=["o1", "unit"], timeout=5)
 

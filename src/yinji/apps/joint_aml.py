@@ -10,9 +10,10 @@ role would need a company to take two roles in one run, which the app spec does 
 Pipeline (yinji.apps.aml_table, yinji.linkage.groups, yinji.linkage.aml_rules):
   1. every company reads its file and reports its data quality (per file, to itself);
   2. identity resolution over all companies at once with the AML officer's node as linkage
-     unit (no records, no key): blocking across all records, Dice >= threshold and a
-     minimum-evidence rule (equal ID number, or two of name / birth date / phone equal),
-     union-find into G group identities -- second accounts at one company included;
+     unit (no records, no key): names read as pinyin and as Hong Kong Cantonese
+     romanisation (陳大文 = CHAN Tai Man), blocking on the evidence keys, Dice >= threshold
+     and a minimum-evidence rule (equal ID number, or two of name / birth date / phone
+     equal), components into G group identities -- second accounts at one company included;
   3. every company aggregates its transactions per identity and day and the rules STRUCT
      (sub-threshold deposits across >= 2 companies within W days reaching the threshold),
      RAPID (inflow then >= p% outflow within R days, >= 2 companies active) and INCOME
@@ -23,7 +24,8 @@ Pipeline (yinji.apps.aml_table, yinji.linkage.groups, yinji.linkage.aml_rules):
 
 Adversary model: semi-honest; no two compute companies collude; the officer (linkage unit)
 does not collude with a company. What each party learns: see groups.py (the officer sees
-linkage-unit-mode encodings of every record, field-equality tokens and the link graph;
+two linkage-unit-mode encodings of every record (pinyin and Hong Kong name readings),
+field-equality tokens, each name's script (characters or Latin) and the link graph;
 companies learn G and which of their own records were joined) and aml_rules.py (a company
 learns the reason codes of identities holding its records; the officer the counts only).
 Key: `params.key` names linkage/<key>.key in each company's home (as linkage jobs).
@@ -182,6 +184,9 @@ class JointAml(App):
                         f"{res.multi_owner} identities hold records at two or more companies; "
                         f"{res.same_owner_links} links join two records of one company",
                         f"largest identity: {res.largest} records",
+                        f"{res.capped} records were in a blocking block too large to pair "
+                        "(e.g. a shared placeholder phone): they link only through their "
+                        "other keys",
                         "counts only: the alerted clients go to each company's compliance"]
         rows = [[c, *[counts[c][r] for r in COUNT_RULES]] for c in companies]
         rows.append(["group (distinct identities)", *[counts["group"][r] for r in COUNT_RULES]])

@@ -44,6 +44,7 @@ encodings to nobody.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -127,14 +128,18 @@ class Schema:
         return next((f for f in self.fields if f.name == name), None)
 
 
-def features(f: Field, value: str) -> list[str]:
-    """The features (strings) a field value contributes; empty for a missing value."""
+def features(f: Field, value: str, romanisation: str = "pinyin") -> list[str]:
+    """The features (strings) a field value contributes; empty for a missing value. A name
+    is read as pinyin/Latin tokens (`nz.name_tokens`) or, with romanisation="hk", as Hong
+    Kong romanisation keys (`nz.hk_name_tokens`)."""
     if not value:
         return []
     q = f.q
     if f.kind == "name":
         out = []
-        for tok in nz.name_tokens(value):
+        toks = (nz.hk_name_tokens(value, alternatives=True) if romanisation == "hk"
+                else nz.name_tokens(value))
+        for tok in toks:
             out += _qgrams(f"_{tok}_", q)
         return out
     if f.kind == "text":
@@ -161,8 +166,11 @@ class ClkEncoder:
     filters (if balanced: filter ‖ complement in a keyed order, which the unit can pair up).
     """
 
-    def __init__(self, schema: Schema, key: bytes) -> None:
+    def __init__(self, schema: Schema, key: bytes, romanisation: str = "pinyin") -> None:
+        if romanisation not in ("pinyin", "hk"):
+            raise ValueError(f"romanisation must be 'pinyin' or 'hk', not {romanisation!r}")
         self.schema = schema
+        self.romanisation = romanisation
         self._keys = {f.name: subkey(key, f"clk/{f.name}/{f.kind}") for f in schema.fields}
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._features: dict[tuple[str, str], list[int]] = {}
@@ -184,7 +192,7 @@ class ClkEncoder:
         """All bit positions set by one field value (cached: values repeat a lot)."""
         hit = self._cache.get((f.name, value))
         if hit is None:
-            feats = features(f, value)
+            feats = features(f, value, self.romanisation)
             hit = np.asarray([p for x in feats for p in self.positions(f, x)], dtype=np.int64)
             if len(self._cache) < 1 << 20:
                 self._cache[(f.name, value)] = hit
@@ -192,18 +200,53 @@ class ClkEncoder:
 
     def bits(self, records: Sequence[Record]) -> np.ndarray:
         """Plain filters, one 0/1 row of L bits per record."""
-        n, size = len(records), self.schema.size
-        out = np.zeros(n * size, dtype=np.uint8)
-        flat: list[np.ndarray] = []
+        return self._fill(len(records), [self._collect(records, self.schema.fields)])
+
+    def _collect(self, records: Sequence[Record], fields: Sequence[Field]
+                 ) -> tuple[list[np.ndarray], list[int], list[int]]:
+        """The cached position arrays of `fields` of every record, with their rows."""
+        arrs, rows, lens = [], [], []
         for i, rec in enumerate(records):
-            base = i * size
-            for f in self.schema.fields:
+            for f in fields:
                 p = self.field_positions(f, f.value(rec))
                 if p.size:
-                    flat.append(p + base)
-        if flat:
-            out[np.concatenate(flat)] = 1
+                    arrs.append(p)
+                    rows.append(i)
+                    lens.append(p.size)
+        return arrs, rows, lens
+
+    def _fill(self, n: int, parts: Sequence[tuple[list[np.ndarray], list[int], list[int]]]
+              ) -> np.ndarray:
+        size = self.schema.size
+        out = np.zeros(n * size, dtype=np.uint8)
+        for arrs, rows, lens in parts:
+            if arrs:
+                out[np.concatenate(arrs) + np.repeat(np.asarray(rows, np.int64) * size, lens)] = 1
         return out.reshape(n, size)
+
+    def _reading(self, romanisation: str) -> ClkEncoder:
+        """This encoder (same key, feature positions shared) with names read otherwise."""
+        if romanisation not in ("pinyin", "hk"):
+            raise ValueError(f"romanisation must be 'pinyin' or 'hk', not {romanisation!r}")
+        other = copy.copy(self)
+        other.romanisation, other._cache = romanisation, {}
+        return other
+
+    def encode_views(self, records: Sequence[Record], views: Sequence[str] = ("pinyin", "hk"),
+                     chunk: int = 1 << 14) -> list[np.ndarray]:
+        """Transmitted encodings of the same records with names read in each romanisation
+        (`views`), sharing the other fields' work; in chunks of records to bound memory."""
+        coders = {v: self if v == self.romanisation else self._reading(v) for v in views}
+        names = [f for f in self.schema.fields if f.kind == "name"]
+        others = [f for f in self.schema.fields if f.kind != "name"]
+        out: list[list[np.ndarray]] = [[] for _ in views]
+        for s in range(0, max(len(records), 1), chunk):
+            part = records[s:s + chunk]
+            common = self._collect(part, others)
+            for k, v in enumerate(views):
+                out[k].append(self.transmit(self._fill(len(part),
+                                                       [common, coders[v]._collect(part, names)])))
+        return [np.concatenate(o) for o in out]
 
     def transmit(self, bits: np.ndarray) -> np.ndarray:
         """Plain filters → what leaves the owner: balanced and permuted if the schema says

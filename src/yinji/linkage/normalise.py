@@ -8,6 +8,8 @@ when most of a Latin name's words parse as Hanyu Pinyin syllables ("Weiming", "W
 "Peter Zhang Xiaoming") those words are split into syllables. A name
 becomes an *unordered* set of tokens, so "Zhang Wei", "WEI Zhang", 張偉 and 张伟 agree, and
 so do swapped given-name characters (张明伟 / 张伟明). ü is written u (lv/lyu/lü → lu).
+`hk_name_tokens` gives a second reading of a name, in Hong Kong Cantonese romanisation
+(陳大文 = "CHAN Tai Man"; cantonese.py), which identity resolution compares across scripts.
 
 Every value is first NFKC-normalised, so full-width letters and digits (ＺＨＡＮＧ, １９８０)
 read as ASCII. Dates become (year, month, day); phones lose country codes and punctuation;
@@ -148,6 +150,32 @@ def _name_tokens(name: str) -> tuple[str, ...]:
     return tuple(sorted(set(tokens)))
 
 
+def hk_name_tokens(name: str | None, alternatives: bool = False) -> list[str]:
+    """The name's Hong Kong romanisation keys (cantonese.py), an unordered set, sorted:
+    陳大文, 陈大文, "CHAN Tai Man", "Chan Tai-man", "TAI MAN CHAN" and "Chan, Tai Man" all
+    give the same keys. With `alternatives`, a character with several readings gives the
+    keys of each (the encoding's Hong Kong view)."""
+    if not name or not name.strip():
+        return []
+    return list(_hk_name_tokens(nfkc(name), alternatives))
+
+
+def hk_name_skeleton(name: str | None) -> list[str]:
+    """The coarser keys (cantonese.skeleton) of `hk_name_tokens`, for the evidence rule."""
+    from yinji.linkage import cantonese
+
+    return sorted({cantonese.skeleton(k) for k in hk_name_tokens(name)})
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _hk_name_tokens(name: str, alternatives: bool) -> tuple[str, ...]:
+    from yinji.linkage import cantonese
+
+    tokens = cantonese.han_keys("".join(_HAN.findall(name)), alternatives)
+    words = [w for w in latin_words(_HAN.sub(" ", name)) if not w.isdigit() and w not in TITLES]
+    return tuple(sorted(set(tokens + cantonese.latin_keys(words))))
+
+
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _MINGUO = re.compile(r"^\s*民[国國]\s*")
@@ -168,7 +196,14 @@ def parse_date(value: str | None) -> tuple[tuple[str, str, str] | None, str | No
     Excel serial day numbers ('31478'), and Republic-of-China years ('民国74年3月7日' = 1985).
     An impossible date ('1985-02-30', month 18) keeps its parts, which still agree with a
     correct record in the other fields' way, and is reported as 'impossible'."""
-    if not value or not (text := nfkc(value).strip()):
+    if not value:
+        return None, None
+    return _parse_date(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_date(value: str) -> tuple[tuple[str, str, str] | None, str | None]:
+    if not (text := nfkc(value).strip()):
         return None, None
     parts = _date_fields(text)
     if parts is None:

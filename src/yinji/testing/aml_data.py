@@ -8,7 +8,8 @@ signed amounts with an empty direction and no declared income. Background transa
 small. Planted (person indices in `planted`): STRUCT across two companies, RAPID across two
 companies, INCOME reached only through a second account at the same company, controls that
 must not alert (structuring at one company only, deposits too far apart, too small an
-outflow), near-empty records that must not link (a bare namesake of a control with a
+outflow), STRUCT across scripts (黃秋生 at securities, "WONG Chau Sang" at offshore), near-empty
+records that must not link (a bare namesake of a control with a
 deposit that would make it alert), and bad cells (unreadable dates, an empty name).
 
 Test and benchmark use only (seeded NumPy randomness).
@@ -161,6 +162,14 @@ def aml_dataset(people: int = 300, seed: int = 11, days: int = 30,
     b.record("futures", i, p, rich, [(11, 10_000_000, False)], variant=False)
     controls.append(i)
     planted["CONTROL"] = controls
+    # STRUCT across scripts: securities writes 黃秋生, offshore the Hong Kong romanisation
+    # (as on the HK ID card; spelled by hand, not by the code's table) with no phone or ID
+    # number, so only name (Cantonese) + birth date can link them
+    i, p = new("黃秋生")
+    b.record("securities", i, p, rich, [(3, 3_000_000, True)], variant=False)
+    b.record("offshore", i, {**p, "name": "WONG Chau Sang", "phone": "", "id_number": ""},
+             rich, [(6, 2_800_000, True)], variant=False)
+    planted["STRUCT_HK"] = [i]
     # near-empty records: the name of the one-company structurer only, and a birth date only;
     # linking the first would give 上官婉清 a STRUCT alert
     near = []
