@@ -36,6 +36,7 @@ import os
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,6 +113,22 @@ class JobEngine:
     def _send(self, peer: str, body: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
         return self.node.dataplane.request(peer, body, timeout)
 
+    def _send_all(self, peers: list[str], body: dict[str, Any]) -> dict[str, Any]:
+        """`body` to every peer at once (not one after the other: a run's set-up is one
+        round trip, not one per company); per peer its reply or the exception."""
+        peers = [p for p in peers if p != self.cfg.name]
+
+        def one(peer: str) -> Any:
+            try:
+                return self._send(peer, body)
+            except Exception as exc:  # noqa: BLE001 - the caller reports it per peer
+                return exc
+
+        if len(peers) <= 1:
+            return {p: one(p) for p in peers}
+        with ThreadPoolExecutor(len(peers), thread_name_prefix="yinji-send") as pool:
+            return dict(zip(peers, pool.map(one, peers), strict=True))
+
     def _broadcast(self, peers: list[str], body: dict[str, Any], timeout: float = 5.0) -> None:
         """Best-effort notice to peers, in the background."""
         for peer in peers:
@@ -167,16 +184,11 @@ class JobEngine:
         if private is not None:
             self._private[spec["id"]] = private
         self._store_proposal(spec)
-        for peer in parts:
-            if peer == self.cfg.name:
-                continue
-            try:
-                reply = self._send(peer, {"type": "propose", "spec": spec})
-                if not reply.get("ok"):
-                    raise JobError(f"{peer} refused the proposal: {reply.get('error')}", 502)
-            except Exception as exc:  # noqa: BLE001 - reported in the job and to the caller
-                reason = exc.args[0] if isinstance(exc, JobError) else \
-                    f"could not deliver the proposal to {peer}: {exc}"
+        for peer, reply in self._send_all(parts, {"type": "propose", "spec": spec}).items():
+            if isinstance(reply, Exception) or not reply.get("ok"):
+                reason = (f"could not deliver the proposal to {peer}: {reply}"
+                          if isinstance(reply, Exception) else
+                          f"{peer} refused the proposal: {reply.get('error')}")
                 self.fail(spec["id"], reason)
                 return self.public(self._job(spec["id"]))
         self._decide_by_policy(spec)
@@ -287,16 +299,10 @@ class JobEngine:
                    "signature": approvals[p]["signature"]} for p in parts]
         if not self._approve_all(job_id, signed):
             return
-        failed = []
-        for peer in parts:
-            if peer == self.cfg.name:
-                continue
-            try:
-                reply = self._send(peer, {"type": "start", "job_id": job_id, "approvals": signed})
-                if not reply.get("ok"):
-                    failed.append(f"{peer}: {reply.get('error')}")
-            except Exception as exc:  # noqa: BLE001
-                failed.append(f"{peer}: {exc}")
+        replies = self._send_all(parts, {"type": "start", "job_id": job_id, "approvals": signed})
+        failed = [f"{peer}: {reply if isinstance(reply, Exception) else reply.get('error')}"
+                  for peer, reply in replies.items()
+                  if isinstance(reply, Exception) or not reply.get("ok")]
         if failed:
             self.fail(job_id, "could not start the job on " + "; ".join(failed))
             return
