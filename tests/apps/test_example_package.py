@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from openapi_spec_validator import validate
 
 from yinji.cli.network import clients, create_network, start_nodes, stop_nodes, wait_job
 from yinji.ids import normalize
@@ -198,6 +199,7 @@ def test_published_as_a_scenario_api_and_called_by_a_client_program(net):
     assert all(rule_ids.values()) and me.call("GET", SC_PATH)["state"] == "active"
 
     doc = client.get(f"{SC_PATH}/openapi.json").json()
+    validate(doc)                                  # a valid OpenAPI 3.1 document
     assert list(doc["paths"]) == [SC_PATH]
     assert doc["paths"][SC_PATH]["post"]["security"] == [{"bearer": [SC_SCOPE]}]
     request = doc["components"]["schemas"]["CallRequest"]
