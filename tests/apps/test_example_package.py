@@ -2,7 +2,8 @@
 organisation installs an app -- a distribution on the nodes' path whose `yinji.apps` entry
 point names the app, no edit of Yinji's source and no pip install into this environment --
 then listed by every node and run end to end through the REST API against the plaintext of
-the same CSV files (slower lane: four node processes over loopback TLS).
+the same CSV files, and published as a scenario API that a client program calls with a
+scoped caller token (slower lane: four node processes over loopback TLS).
 
 `make test` does not collect the package's own tests (examples/yinji-heatmap/tests: the
 plaintext twin, the parties' views, bad input, the report files) as its own: one test here
@@ -17,11 +18,14 @@ import sys
 import tomllib
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
+from openapi_spec_validator import validate
 
 from yinji.cli.network import clients, create_network, start_nodes, stop_nodes, wait_job
 from yinji.ids import normalize
+from yinji.node.admin import open_admin
 from yinji.testing.apps import builtin_entries, child_env, package_dir
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "yinji-heatmap"
@@ -30,6 +34,11 @@ COMPANIES = ["fund", "futures", "offshore", "securities"]   # compute: the first
 LINES = {"fund": ["bond funds", "equity funds"], "futures": ["index futures"],
          "offshore": ["HK equities", "US equities"], "securities": ["margin", "options"]}
 MIN_COHORT = 3
+# Ad-hoc runs proposed by fund or securities are pre-approved by every node's policy; a run
+# proposed by futures is not, so the scenario it publishes runs only on the standing
+# approvals its publication sets (nothing else would approve its calls).
+AD_HOC = ["fund", "securities"]
+PUBLISHER = "futures"
 
 
 def example_entries():
@@ -55,20 +64,21 @@ def write_holdings(root):
     return rows
 
 
-def plaintext(rows):
-    """Labels and the suppressed matrix (None below MIN_COHORT), from Python sets."""
+def plaintext(rows, min_cohort=MIN_COHORT):
+    """Labels and the suppressed matrix (None below min_cohort), from Python sets."""
     holders = {f"{c}: {line}": {normalize(p, kind="id") for p, ln in rows[c] if ln == line}
                for c in COMPANIES for line in sorted({ln for _, ln in rows[c]})}
     labels = list(holders)
     matrix = [[len(holders[a] & holders[b]) for b in labels] for a in labels]
-    return labels, [[v if v >= MIN_COHORT else None for v in r] for r in matrix]
+    return labels, [[v if v >= min_cohort else None for v in r] for r in matrix]
 
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
     root = tmp_path_factory.mktemp("heatnet")
     create_network(root, COMPANIES, job_timeout=60,
-                   policies={c: [{"protocols": [f"app.{APP}"]}] for c in COMPANIES})
+                   policies={c: [{"protocols": [f"app.{APP}"], "proposers": AD_HOC}]
+                             for c in COMPANIES})
     rows = write_holdings(root)
     pkg = package_dir(tmp_path_factory.mktemp("pkg"), {**builtin_entries(), **example_entries()},
                       dist="yinji_heatmap")
@@ -145,6 +155,91 @@ def test_the_app_demo_runs_and_matches_plaintext(net, tmp_path, monkeypatch):
     finally:
         app_runner.unregister(APP)
     assert any("matches the plaintext" in line for line in lines), lines
+
+
+SCENARIO = "group-product-heatmap"
+SC_PATH = f"/scenarios/{SCENARIO}/v1"
+SC_SCOPE = f"scenario:{SCENARIO}/v1"
+SC_COHORT = 4          # fixed at publication (the ad-hoc runs above use MIN_COHORT = 3)
+
+
+@pytest.mark.tls
+def test_published_as_a_scenario_api_and_called_by_a_client_program(net):
+    """The installed example app published as a scenario API at futures (fixed min_cohort,
+    the result to futures, no private input), approved once at every company, called by a
+    client program with a token scoped to the endpoint: the answer is the plaintext heat map,
+    the endpoint's OpenAPI document is served, and every node logged the call id."""
+    apis, rows, root = net
+    me = apis[PUBLISHER]
+    pub = me.call("POST", "/scenarios", json={
+        "name": SCENARIO, "app": APP, "title": "Group product-holding heat map",
+        "params": {"min_cohort": SC_COHORT},
+        "inputs": {c: {"dataset": "holdings", "columns": {"id_no": "client_id"}}
+                   for c in COMPANIES},
+        "callers": ["product-committee"], "quota": {"per_minute": 5, "per_day": 50}})
+    d = pub["definition"]
+    assert (pub["path"], pub["state"], pub["waiting_for"]) == (SC_PATH, "proposed", COMPANIES)
+    assert d["fixed"] == {"min_cohort": SC_COHORT} and d["bounds"] == {}
+    assert d["private_input"] == "" and d["recipients"] == [PUBLISHER]
+    assert d["compute"] == ["fund", "futures", "offshore"]
+    with open_admin(root / PUBLISHER, by="test") as admin:
+        token = admin.tokens.add("product-committee", "caller", by=admin.by,
+                                 scopes=[SC_SCOPE])
+    client = httpx.Client(base_url=me.url, timeout=150,
+                          headers={"Authorization": f"Bearer {token}"})
+
+    def post(body):
+        r = client.post(SC_PATH, json=body)
+        return r.status_code, r.json()
+
+    code, got = post({})
+    assert code == 409 and "waiting for approval" in got["detail"], got
+    rule_ids = {c: apis[c].call("POST", f"{SC_PATH}/approve", role="approver",
+                                params={"publisher": PUBLISHER})["rule_id"] for c in COMPANIES}
+    assert all(rule_ids.values()) and me.call("GET", SC_PATH)["state"] == "active"
+
+    doc = client.get(f"{SC_PATH}/openapi.json").json()
+    validate(doc)                                  # a valid OpenAPI 3.1 document
+    assert list(doc["paths"]) == [SC_PATH]
+    assert doc["paths"][SC_PATH]["post"]["security"] == [{"bearer": [SC_SCOPE]}]
+    request = doc["components"]["schemas"]["CallRequest"]
+    assert "private" not in request["properties"] and "required" not in request
+    assert request["properties"]["params"]["properties"] == {}    # nothing settable
+    assert f"min_cohort={SC_COHORT}" in doc["info"]["description"]
+
+    # refused before any job: a fixed parameter, a private input the app does not take
+    code, got = post({"params": {"min_cohort": 1}})
+    assert code == 400 and "fixed at the publication" in got["detail"], got
+    code, got = post({"private": {"ids": ["x"]}})
+    assert code == 400 and "takes no private input" in got["detail"], got
+
+    code, got = post({"timeout": 120})
+    assert code == 200, got
+    labels, matrix = plaintext(rows, SC_COHORT)
+    assert got["result"]["data"]["labels"] == labels
+    assert got["result"]["data"]["matrix"] == matrix
+    flat = [v for r in matrix for v in r]
+    assert None in flat and SC_COHORT in flat      # suppression at the fixed cohort ...
+    assert matrix != plaintext(rows, MIN_COHORT)[1]      # ... which differs from 3 here
+    for c in COMPANIES:                            # the report stays with the publisher
+        job = apis[c].call("GET", f"/jobs/{got['job_id']}", role="auditor")
+        assert job["state"] == "succeeded" and job["has_result"] == (c == PUBLISHER), (c, job)
+
+    # the call trail: every company logged the call id with the publisher's params hash,
+    # approved by the standing approval its approver set at publication
+    served = [e for e in me.call("GET", "/scenarios/calls", role="auditor",
+                                 params={"call_id": got["call_id"]})
+              if e["where"] == "endpoint"]
+    assert len(served) == 1 and served[0]["status"] == 200
+    assert served[0]["caller"] == "product-committee" and served[0]["job_id"] == got["job_id"]
+    for c in COMPANIES:
+        seen = [e for e in apis[c].call("GET", "/scenarios/calls", role="auditor",
+                                        params={"call_id": got["call_id"]})
+                if e["where"] == "participant"]
+        assert len(seen) == 1, (c, seen)
+        assert seen[0]["params_sha256"] == served[0]["params_sha256"]
+        assert seen[0]["decision"] == "approve" and rule_ids[c] in seen[0]["reason"], seen
+        assert apis[c].call("GET", "/audit/verify", role="auditor")["ok"]
 
 
 def test_the_package_own_tests_pass():
