@@ -99,6 +99,7 @@ def test_caller_tokens_need_scopes_and_can_do_nothing_else(fund):
     ({"bounds": {"scale": {"max": "x"}}}, 422, "finite number"),
     ({"quota": {"per_day": 0}}, 422, "quota.per_day"),
     ({"callers": []}, 422, "callers"),
+    ({"recipients": ["futures"]}, 422, "must receive the result"),
     ({"params": {"mode": "z"}}, 422, "one of a, b, c"),
     ({"inputs": {"fund": {"dataset": "nope"}}}, 422, "cannot publish"),
     ({"inputs": {"fund": {"dataset": "customers"}, "ghost": {"dataset": "x"}}}, 422,

@@ -137,6 +137,10 @@ def _app_part(node: Node, body: dict[str, Any], bounds: dict[str, Any]) -> dict[
     compute = list(body.get("compute") or app.default_compute(roles, me, resolved))
     recipients = sorted(set(body.get("recipients")
                             or app.default_recipients(roles, me, resolved)))
+    if me not in recipients:  # the endpoint answers from the publisher's own result
+        raise ScenarioError(f"`recipients`: the publishing node {me} must receive the result "
+                            "it answers callers with (recipients: "
+                            f"{', '.join(recipients)}); publish at a recipient")
     return {"app": app.name, "app_version": app.version,
             "title": str(body.get("title") or app.title)[:200],
             "fixed": {k: v for k, v in resolved.items() if k not in bounds},
