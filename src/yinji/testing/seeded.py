@@ -33,3 +33,22 @@ def seed_sessions(monkeypatch: pytest.MonkeyPatch, key: bytes) -> None:
         return derive(key, f"{name}/{i}")
 
     monkeypatch.setattr("yinji.mpc.session.fresh_seed", seed)
+
+
+def seed_secrets(monkeypatch: pytest.MonkeyPatch, module: object, key: bytes) -> None:
+    """Replace `module.secrets` (that module's name only, not the `secrets` module) with one
+    whose token_bytes(n) reads a keyed PRG stream per thread, e.g. the join's token key."""
+    import types
+
+    from yinji.crypto.prg import Prg
+
+    streams: dict[str, Prg] = {}
+    lock = threading.Lock()
+
+    def token_bytes(n: int) -> bytes:
+        name = threading.current_thread().name
+        with lock:
+            prg = streams.setdefault(name, Prg(derive(key, f"secrets/{name}")))
+        return prg.bytes(n)
+
+    monkeypatch.setattr(module, "secrets", types.SimpleNamespace(token_bytes=token_bytes))
