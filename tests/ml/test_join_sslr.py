@@ -24,7 +24,8 @@ def test_sslr_on_hidden_join(default_data, monkeypatch):
     """Seeded (the join's token key and every session): the validation AUC on ~490 random
     rows with ~16 defaults is 0.943 +- 0.025 with a heavy lower tail (4e5 random validation
     sets: quantiles 1e-4 0.808, 1e-5 0.774, and one at 0.70), so the 0.75 floor failed about
-    once in 1e6 runs; seeded, this test's run is the same every time."""
+    once in 1e6 runs (`python -m tests.flake_odds val-auc`); seeded, this test's run is the
+    same every time."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
