@@ -19,6 +19,7 @@ def test_stream_continues_and_shapes():
     assert first.shape == (3, 4) and second.shape == (0,)
     assert first.dtype == np.uint64
     bits = p.bits(10000)
+    # Binomial(10000, 1/2): sd 50, the bounds are 10 sd (p ~ 1e-23)
     assert set(np.unique(bits)) <= {0, 1} and 4500 < bits.sum() < 5500
 
 

@@ -46,6 +46,8 @@ def test_fedavg_matches_central(default_data, model):
     sc = StandardScaler().fit(tr.x)
     ref = LogisticRegression(max_iter=2000).fit(sc.transform(tr.x), tr.y)
     want = metrics.auc(te.y, ref.predict_proba(sc.transform(te.x))[:, 1])
+    # the only randomness is each client's batch order: 40 runs each, AUC - want is
+    # +0.00020 +- 0.00004 (logistic) and +0.00024 +- 0.00003 (mlp), the bound > 200 sd away
     assert metrics.auc(te.y, p) > want - 0.01
     for r in out[1:]:  # every client ends with the same global model
         assert np.array_equal(r.params, res.params)
@@ -64,6 +66,8 @@ def test_fedavg_defaults_converge_on_a_small_table(card_data):
     sc = StandardScaler().fit(tr.x)
     ref = LogisticRegression(C=1e4 / len(tr.y), max_iter=5000).fit(sc.transform(tr.x), tr.y)
     want = metrics.auc(te.y, ref.decision_function(sc.transform(te.x)))
+    # batch order only: 200 runs, AUC - want = -0.0032 +- 0.0002 (extremes -0.0040, -0.0026):
+    # the bound is 29 sd away
     assert abs(metrics.auc(te.y, p) - want) < 0.01
 
 

@@ -20,10 +20,19 @@ join = pytest.importorskip("yinji.psi.join")
 NAMES = ["A", "B", "C"]
 
 
-def test_sslr_on_hidden_join(default_data):
+def test_sslr_on_hidden_join(default_data, monkeypatch):
+    """Seeded (the join's token key and every session): the validation AUC on ~490 random
+    rows with ~16 defaults is 0.943 +- 0.025 with a heavy lower tail (4e5 random validation
+    sets: quantiles 1e-4 0.808, 1e-5 0.774, and one at 0.70), so the 0.75 floor failed about
+    once in 1e6 runs (`python -m tests.flake_odds val-auc`); seeded, this test's run is the
+    same every time."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    from yinji.testing.seeded import seed_secrets, seed_sessions
+
+    seed_sessions(monkeypatch, b"join-sslr-test")
+    seed_secrets(monkeypatch, join, b"join-sslr-test")
     tr, te = default_data
     n = len(tr.y)
     rng = np.random.default_rng(5)
@@ -54,4 +63,4 @@ def test_sslr_on_hidden_join(default_data):
     ref = LogisticRegression(max_iter=2000).fit(sc.transform(tr.x[shared]), tr.y[shared])
     want = metrics.auc(te.y, ref.predict_proba(sc.transform(te.x))[:, 1])
     assert abs(metrics.auc(te.y, p) - want) < 0.01
-    assert report.metrics["auc"] > 0.75  # ~15 defaults among the ~470 validation rows: noisy
+    assert report.metrics["auc"] > 0.75  # scores unrelated to the labels: 0.5 +- 0.07

@@ -43,7 +43,10 @@ def test_sslr_over_mutual_tls():
     (val, p), others = out[1], [out[0], out[2]]
     assert others == [({}, None), ({}, None)]
     assert abs(metrics.auc(y, p) - want) < 0.01
-    assert set(val) == {"auc", "ks", "accuracy"} and val["auc"] > 0.8
+    # 2e6 random validation sets of 150 rows: AUC 0.930 +- 0.018, quantiles 1e-3 0.864,
+    # 1e-4 0.848, 1e-5 0.832 (~0.016 a decade): 0.8 is ~1e-7 a run, 0.75 ~1e-10; scores
+    # unrelated to the labels give 0.5 +- 0.05 (`python -m tests.flake_odds val-auc`)
+    assert set(val) == {"auc", "ks", "accuracy"} and val["auc"] > 0.75
 
 
 def secagg_program(party):

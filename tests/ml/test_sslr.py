@@ -60,17 +60,33 @@ def test_logistic_regression_matches_sklearn_on_islr_default(default_data):
     report, p, _, _ = out[1]
     ref = _sklearn_lr(tr, te, 1e-4, len(tr.y))
     assert abs(metrics.auc(te.y, p) - metrics.auc(te.y, ref)) < 0.01
-    assert np.corrcoef(p, ref)[0, 1] > 0.9  # probabilities: SGD has not fitted the intercept fully
+    # probabilities: SGD has not fitted the intercept fully. The bound holds whichever epoch
+    # early stopping keeps: the epoch-1 model (kept in roughly 1e-4 of runs: epoch 2 was
+    # kept in 7 of 3,000 float emulations of this fit) correlates 0.78 +- 0.0035; at 0.9 that
+    # run failed. Unrelated scores correlate ~0. (`python -m tests.flake_odds sslr-epochs`)
+    assert np.corrcoef(p, ref)[0, 1] > 0.7
     assert abs(metrics.ks(te.y, p) - metrics.ks(te.y, ref)) < 0.03
     # metrics and predictions only at the label holder
-    assert set(report.metrics) == {"auc", "ks", "accuracy"} and report.metrics["auc"] > 0.8  # ~700 random rows
+    # validation AUC on 700 random rows (~23 defaults): 0.947 +- 0.019 with a heavy lower
+    # tail (2e5 random validation sets: quantiles 1e-3 0.870, 1e-4 0.849, 1e-5 0.830, i.e.
+    # ~0.02 a decade), so 0.8 failed about once in 1e7 runs and 0.75 in ~1e-9; scores that
+    # do not match the labels give 0.5 +- 0.06 (`python -m tests.flake_odds val-auc`)
+    assert set(report.metrics) == {"auc", "ks", "accuracy"} and report.metrics["auc"] > 0.75
     for other in (0, 2):
         assert out[other][0].metrics == {} and out[other][1] is None
     assert len({r[0].epochs_run for r in out}) == 1
 
 
-def test_defaults_converge_on_a_small_table(card_data):
-    """923 rows, nearly separable: batch 256 / lr 0.2 / 20 epochs ended 0.04 AUC low."""
+def test_defaults_converge_on_a_small_table(card_data, monkeypatch):
+    """923 rows, nearly separable: batch 256 / lr 0.2 / 20 epochs ended 0.04 AUC low.
+
+    Seeded: early stopping on the 92 random validation rows stops a run at epoch 6-7 about
+    twice in 1,000 (float emulation of this fit, 10,000 row orders), leaving it 0.010-0.017
+    below scikit-learn in 5 of 10,000; the bug this test is for is 0.023-0.06 low in every
+    row order (300 emulated): `python -m tests.flake_odds card 10000`."""
+    from yinji.testing.seeded import seed_sessions
+
+    seed_sessions(monkeypatch, b"small-table-test")
     tr, te = card_data
 
     def prog(s):

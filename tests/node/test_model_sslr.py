@@ -65,6 +65,9 @@ def test_training_stores_a_share_set_at_every_party(net, trained):
     assert result["joined_rows"] == shared
     assert result["rows"] + result["validation_rows"] == shared
     assert result["version"] == 1 and result["parties"] == NODES
+    # validation AUC on ~57 random rows of a 2-epoch model: 0.971 +- 0.017 (5e4 float
+    # emulations of the fit; quantiles 1e-3 0.899, 1e-4 0.870, ~0.03 a decade): below 0.75
+    # ~1e-8 a run by extrapolation; scores unrelated to the labels give 0.5 +- 0.08
     assert result["metrics"]["auc"] > 0.75
     assert [n for n, v in views.items() if v["has_result"]] == ["fund"]
     # the helper received no input: the spec names none, and it has no "leads" dataset

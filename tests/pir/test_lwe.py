@@ -32,6 +32,8 @@ def test_batched_answer_equals_single_answers():
 
 def test_error_distribution():
     e = sample_error((200_000,), Prg(fresh_seed()))
+    # sd of the mean 6.4/sqrt(2e5) = 0.0143 (0.1 is 7 sd, 3e-12); sd of the sample sd
+    # 6.4/sqrt(4e5) = 0.0101 (0.1 is 9.9 sd)
     assert abs(e.mean()) < 0.1 and abs(e.std() - SIGMA) < 0.1
 
 

@@ -186,17 +186,20 @@ def test_server_view_is_independent_of_the_key(member_db):
     for view in (view_p, view_a):
         qs = np.concatenate([q for _, _, _, q in view], axis=1).astype(np.float64) / 2**32
         at_j = qs[j]
-        # sd of the mean of 200 uniform samples is 0.0204: 6 sigma, ~2e-9 per run.
+        # sd of the mean of 200 uniform samples is 0.0204: 6 sigma, ~2e-9 a view.
         assert abs(at_j.mean() - 0.5) < 0.123
-        # High nibble of all entries is uniform (chi-square, 15 dof, far below 60).
+        # High nibble of all entries is uniform: Pearson chi-square, 15 dof, P(> 80) = 7e-11
+        # (it was 60: 2.5e-7 a view); an encoding bias over the cols x 200 entries scores
+        # in the thousands.
         nib = (qs.ravel() * 16).astype(int)
         counts = np.bincount(nib, minlength=16)
         expected = nib.size / 16
-        assert ((counts - expected) ** 2 / expected).sum() < 60
+        assert ((counts - expected) ** 2 / expected).sum() < 80
         # Δ = 2^24 shifts bucket j; its top byte is no more often in any one place.
         top = (at_j * 256).astype(int)
-        # 200 draws in 256 cells: any cell reaching 11 has probability ~2e-7.
-        assert np.bincount(top, minlength=256).max() <= 10
+        # 200 draws in 256 cells: 256 * P(Binomial(200, 1/256) >= 13) = 6e-10 (at most 10
+        # was 1.6e-7 a view); a top byte fixed by Δ without the LWE mask puts all 200 in one.
+        assert np.bincount(top, minlength=256).max() <= 12
 
 
 def test_cannot_open_label_without_oprf(member_db):

@@ -193,8 +193,9 @@ def test_service_accepts_clients_one_after_another_and_concurrently(pki, members
     assert results == [[b"broker:0", None]] * 5
 
 
-def refused(svc, text, wait=2.0):
-    """Whether the service logged a refusal containing `text` (it logs just after closing)."""
+def refused(svc, text, wait=20.0):
+    """Whether the service logged a refusal containing `text` (it logs just after closing:
+    milliseconds; the wait only ends early when it is there, so it can be generous)."""
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if any(text in r for r in svc.refusals):

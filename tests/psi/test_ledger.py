@@ -309,8 +309,9 @@ def test_repeated_query_reuses_no_dummy():
 
 
 def test_lookup_party_cannot_tell_which_companies_hold_a_client():
-    """A client held only by holder 0, asked 12 times: the slot of its matching point in
-    what L receives varies (Q shuffles each client's P points), so L learns the count only."""
+    """A client held only by holder 0, asked 16 times: the slot of its matching point in
+    what L receives varies (Q shuffles each client's P points), so L learns the count only.
+    Uniform over 4 slots, all 16 agree with probability 4^-15 = 9e-10 (12 asks: 2.4e-7)."""
     rng = np.random.default_rng(16)
     universe = ids(6, rng)
     data = {h: (universe[1:] if h != "A" else universe, np.ones((5 + (h == "A"), K), np.int64))
@@ -319,7 +320,7 @@ def test_lookup_party_cannot_tell_which_companies_hold_a_client():
     def body(party):
         s, led = epoch(party, data, dummies=64)
         slots = []
-        for _ in range(12):
+        for _ in range(16):
             view = record_received(party) if party.name == "C" else []
             if party.name in ROLES.compute or party.name == "D":
                 ask(party, s, led, "D", [universe[0]])
@@ -329,5 +330,5 @@ def test_lookup_party_cannot_tell_which_companies_hold_a_client():
                     slots.append([j for j in range(4) if w0[j] in set(led.sorted_w0)])
         return slots
     slots = run_parties(body, names=NAMES)[2]
-    assert all(len(x) == 1 for x in slots) and len(slots) == 12
+    assert all(len(x) == 1 for x in slots) and len(slots) == 16
     assert len({x[0] for x in slots}) > 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -59,15 +60,29 @@ def record_received(party: Party) -> list[tuple[str, Any]]:
     return got
 
 
+FALSE_ALARM = 1e-12  # per array, check and side: 10^4 arrays in one test flake < 3e-8 a run
+
+
+def _chernoff_exponent(n: int, seen: float, p: float) -> float:
+    """n * KL(seen || p): a Bernoulli(p) sample of n has a frequency at least as far from p
+    as `seen` (on that side) with probability at most exp(-n * KL) (Chernoff-Hoeffding)."""
+    def term(a: float, b: float) -> float:
+        return 0.0 if a == 0 else a * math.log(a / b)
+    return n * (term(seen, p) + term(1 - seen, 1 - p))
+
+
 def looks_uniform(view: list[tuple[str, Any]], min_size: int = 256) -> list[str]:
     """The received uint64 arrays of at least `min_size` words that do not look uniform over
-    Z_2^64, each as 'sender shape reason'. Two checks, each 6-8 standard deviations from
-    what a uniform array gives (so a test using this does not flake): the top bit is set
-    about half of the time, and almost no word is small as a signed number (|v| < 2^56 has
-    probability 2^-7). A plaintext or fixed-point value fails the second at once; a share
-    component or a masked value passes both."""
+    Z_2^64, each as 'sender shape reason'. Two checks: the top bit is set about half of the
+    time, and almost no word is small as a signed number (|v| < 2^56 has probability 2^-7).
+    Each flags an array only where the Chernoff bound puts a uniform array's chance of doing
+    as badly below FALSE_ALARM (1e-12), exactly for any size, so a test checking thousands of
+    arrays does not flake. A plaintext or fixed-point value fails the second at once (every
+    word small: n * ln 128 > ln 1e12 from n = 6 words); a top bit that is never set (63-bit
+    masks) fails the first from n = 40 words; a share component or a masked value passes both."""
     import numpy as np
 
+    limit = math.log(1 / FALSE_ALARM)
     bad = []
     for peer, msg in view:
         if isinstance(msg, np.ndarray) and msg.dtype == np.uint64 and msg.size >= min_size:
@@ -75,8 +90,8 @@ def looks_uniform(view: list[tuple[str, Any]], min_size: int = 256) -> list[str]
             top = float(np.mean(msg >> np.uint64(63)))
             signed = msg.view(np.int64)
             small = float(np.mean((signed > -(1 << 56)) & (signed < (1 << 56))))
-            if abs(top - 0.5) > 3 / np.sqrt(n):
+            if _chernoff_exponent(n, top, 0.5) > limit:
                 bad.append(f"{peer} {msg.shape} top bit set in {top:.2f}")
-            elif small > 2 ** -7 + 8 * np.sqrt(2 ** -7 / n):  # Poisson tail: ~1e-8
+            elif small > 2 ** -7 and _chernoff_exponent(n, small, 2 ** -7) > limit:
                 bad.append(f"{peer} {msg.shape} {small:.2f} of the words are small numbers")
     return bad
