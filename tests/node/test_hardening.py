@@ -430,9 +430,26 @@ def _dp_threads(node):
     return sum(t.name == f"yinji-dp-conn {node.cfg.name}" for t in threading.enumerate())
 
 
-def test_dataplane_idle_handshakes_are_capped_and_peers_still_get_in(pair):
+@pytest.mark.parametrize("slow_wrap", [False, True])
+def test_dataplane_idle_handshakes_are_capped_and_peers_still_get_in(pair, monkeypatch,
+                                                                      slow_wrap):
     """200 TCP connections that never start TLS hold at most `max_handshakes` threads (the
-    oldest give way), and a real peer still gets its answer."""
+    oldest give way), and a real peer still gets its answer. `slow_wrap` widens the moment
+    between wrapping a socket and recording it for eviction, as a loaded machine does: a
+    connection evicted then must still end (it once kept its thread for the whole
+    handshake timeout, 151 threads here)."""
+    if slow_wrap:
+        import ssl
+
+        wrap = ssl.SSLContext.wrap_socket
+
+        def slow(self, sock, *a, **kw):
+            out = wrap(self, sock, *a, **kw)
+            if kw.get("server_side"):
+                time.sleep(0.02)
+            return out
+
+        monkeypatch.setattr(ssl.SSLContext, "wrap_socket", slow)
     node, root = pair
     node.dataplane.max_handshakes = 8
     node.dataplane.handshake_timeout = 60.0   # longer than the wait below: only the cap helps

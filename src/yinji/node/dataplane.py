@@ -186,8 +186,10 @@ class DataPlane:
             sock = config.context(server=True).wrap_socket(raw, server_side=True,
                                                            do_handshake_on_connect=False)
             with self._cond:   # wrapping detached `raw`: eviction must shut `sock` down
-                if raw in self._handshaking:
-                    self._handshaking[raw][0] = sock
+                if raw not in self._handshaking:  # evicted while wrapping: its shutdown
+                    raise ConnectionAbortedError(  # hit the detached socket, so stop here
+                        "evicted: too many connections in the handshake")
+                self._handshaking[raw][0] = sock
             sock.do_handshake()
         except (ssl.SSLError, OSError) as exc:
             self._authenticated(raw)
