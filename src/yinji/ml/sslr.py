@@ -1,6 +1,8 @@
 """Secret-shared logistic and linear regression (SS-LR) on the 3-party MPC engine
-(mini-batch SGD in the style of SecureML, Mohassel & Zhang S&P 2017, on ABY3-style
-replicated sharing, Mohassel & Rindal CCS 2018).
+(ABY3-style replicated sharing, Mohassel & Rindal CCS 2018), trained by full-batch Newton
+steps with a fixed-Hessian bound (Boehning & Lindsay, Ann. Inst. Stat. Math. 1988) and
+Newton-Schulz matrix inversion; the earlier mini-batch SGD (SecureML, Mohassel & Zhang S&P
+2017) stays available as solver="sgd".
 
 Input: a secret-shared table, e.g. the output of the hidden-intersection join (rows in an
 order nobody knows) or columns shared directly by their owners (vertical split). Every step
@@ -8,24 +10,33 @@ runs on shares:
 
 - standardisation: column means, a rough scale from the mean absolute deviation of the first
   rows (reciprocal), then the variance of the rescaled columns and its inverse square root;
-- mini-batch SGD (the model of an epoch is its average iterate, which damps SGD noise) with
-  the engine's piecewise-quintic sigmoid (error <= 2e-5 + rounding;
-  `yinji.mpc.nonlinear.sigmoid`), L2 on the weights (not the intercept);
-- early stopping on a validation split of the (shuffled) rows: the Brier score is computed on
-  shares, and only the bit "improved by more than tol" is opened each epoch;
-- predictions and metrics (AUC, KS, accuracy) are opened only to the label holder (or the
-  party the job names), who computes the metrics locally.
+- solver="newton" (default): minimises exactly scikit-learn's objective (mean log loss +
+  l2/2 |w|^2 on the standardised columns, intercept unpenalised; C = 1 / (l2 n)) by a fixed
+  number of Newton steps (`SSLR._fit_newton`), with the engine's piecewise-quintic sigmoid
+  (error <= 2e-5 + rounding; `yinji.mpc.nonlinear.sigmoid`); no value is opened and no
+  public randomness is used, so two runs give the same model up to the randomised
+  fixed-point truncation (weights within ~1e-3, test_sslr_newton.py);
+- solver="sgd": mini-batch SGD (average iterate per epoch), early stopping on a validation
+  split of the (shuffled) rows: only the bit "validation Brier score improved by more than
+  tol" is opened each epoch;
+- an optional validation split (`validation_fraction`, default 0: every row trains) yields
+  metrics (AUC, KS, accuracy) opened only to the recipient, who computes them locally.
 
 Adversary model: semi-honest, honest majority among the three MPC parties (no two collude),
 as `yinji.mpc`.
 
-Leakage: all parties learn the public job parameters (row and column counts, epochs, batch
-size, learning rate, L2, validation fraction) and, per epoch, one bit: whether the
-validation loss improved (so the epoch at which training stopped). The result recipient
-(default: the label holder) learns the validation scores and labels, paired, in the shuffled
-row order, and the metrics computed from them; nothing else is opened. The model (weights
-and standardisation) stays secret-shared: each party keeps one share set, and a prediction
-opens only the requested scores, to the requester.
+Leakage: all parties learn the public job parameters (row and column counts, solver, Newton
+steps or epochs / batch size / learning rate, L2, validation fraction). solver="newton":
+nothing else while training (the step count is fixed in advance). solver="sgd" with a
+validation split: per epoch one bit, whether the validation loss improved (so the epoch at
+which training stopped). The result recipient (given a validation split) learns the
+validation scores and labels, paired, in the shuffled row order, and the metrics computed
+from them. The model (weights and standardisation) stays secret-shared: each party keeps one
+share set, and a prediction opens only the requested scores, to the requester.
+
+Range: X^T X of standardised rows needs n * mean(x^2) < 2^30 at 16 fractional bits (n up to
+~10^8 rows; tested at 10^5 with a heavy-tailed column); the fitted weights times a row must
+stay below ~2^14 (the sigmoid saturates long before).
 """
 
 from __future__ import annotations

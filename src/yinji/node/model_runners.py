@@ -26,8 +26,9 @@ shares, and each of the three stores its share set (`save_sslr`) with the same v
              "learning_rate", "l2"}                       (SSLR; defaults there)
     recipients: [label holder]     helpers: [H]
 Adversary model: semi-honest, honest majority of the three. Leakage: all three learn both
-row counts and |A∩B| (nobody learns which customers are shared), and per epoch whether the
-validation loss improved; the label holder alone the metrics (SSLRTrainRunner docstring).
+row counts and |A∩B| (nobody learns which customers are shared); SS-LR's default Newton
+solver opens nothing while training (solver="sgd" would open one "validation improved" bit
+per epoch); the label holder alone the metrics (SSLRTrainRunner docstring).
 
 `model.predict` (serving). Proposed by `POST /models/{name}/predict` from the model's
 metadata: every party's ID and feature columns, the model and version, the number of IDs and
@@ -367,7 +368,7 @@ class SSLRTrainRunner(_NodeRunner):
     Adversary model: semi-honest, honest majority of the three MPC parties (no two collude).
     Leakage: all three learn both owners' row counts and |A∩B| (the join's leakage; the
     helper also sees fresh PRF tokens under a key it does not know), the public shapes and
-    parameters, and per epoch whether the validation loss improved. Nobody learns which
+    parameters (SS-LR's Newton solver opens nothing while training). Nobody learns which
     customers are shared. The label holder (sole recipient) learns the validation metrics
     (and the validation scores and labels in an order nobody knows); the model stays
     secret-shared: each of the three parties stores its share set, no plaintext weights."""
