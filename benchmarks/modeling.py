@@ -73,7 +73,10 @@ def central_lr(tr: Dataset, te: Dataset, l2: float, n_fit: int) -> tuple[np.ndar
 
     t0 = time.perf_counter()
     sc = StandardScaler().fit(tr.x)
-    m = LogisticRegression(C=1.0 / (l2 * n_fit), max_iter=5000).fit(sc.transform(tr.x), tr.y)
+    # tol 1e-10: lbfgs's default 1e-4 stops up to 0.02 in probability short of the optimum
+    # (Lending Club, split seed 1)
+    m = LogisticRegression(C=1.0 / (l2 * n_fit), tol=1e-10, max_iter=10000).fit(
+        sc.transform(tr.x), tr.y)
     return m.predict_proba(sc.transform(te.x))[:, 1], time.perf_counter() - t0
 
 
