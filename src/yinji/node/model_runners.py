@@ -22,8 +22,8 @@ parties, features, training job id and, at the label holder only, the metrics.
 are joined by `yinji.psi.join.hidden_join`, SS-LR (`yinji.ml.sslr`) trains on the joined
 shares, and each of the three stores its share set (`save_sslr`) with the same version;
 `parties` is the MPC rank order (owners sorted, then the helper).
-    params: {"model", "label_holder", "label", "validation": 0.1, "epochs", "batch_size",
-             "learning_rate", "l2"}                       (SSLR; defaults there)
+    params: {"model", "label_holder", "label", "validation": 0.1, "newton_steps", "l2",
+             "epochs", "batch_size", "learning_rate"}     (SSLR; defaults there)
     recipients: [label holder]     helpers: [H]
 Adversary model: semi-honest, honest majority of the three. Leakage: all three learn both
 row counts and |A∩B| (nobody learns which customers are shared); SS-LR's default Newton
@@ -93,7 +93,8 @@ _CONFIG = {"n_trees": (int, 1, 200), "max_depth": (int, 1, 8), "bins": (int, 2, 
            "learning_rate": (float, 1e-4, 1.0), "reg_lambda": (float, 0.0, 1e6),
            "min_child_weight": (float, 0.0, 1e6), "gamma": (float, 0.0, 1e6)}
 _SSLR = {"epochs": (int, 1, 100), "batch_size": (int, 1, 1 << 16),
-         "learning_rate": (float, 1e-4, 10.0), "l2": (float, 0.0, 1e3)}
+         "learning_rate": (float, 1e-4, 10.0), "l2": (float, 0.0, 1e3),
+         "newton_steps": (int, 1, 50)}  # epochs .. learning_rate: SSLR(solver="sgd") only
 
 
 def _features(spec: dict[str, Any]) -> dict[str, list[str]]:
