@@ -15,7 +15,8 @@ runs on shares:
   number of Newton steps (`SSLR._fit_newton`), with the engine's piecewise-quintic sigmoid
   (error <= 2e-5 + rounding; `yinji.mpc.nonlinear.sigmoid`); no value is opened and no
   public randomness is used, so two runs give the same model up to the randomised
-  fixed-point truncation (weights within ~1e-3, test_sslr_newton.py);
+  fixed-point truncation (weights within ~5e-4 relative, probabilities within ~1e-3;
+  test_sslr_newton.py);
 - solver="sgd": mini-batch SGD (average iterate per epoch), early stopping on a validation
   split of the (shuffled) rows: only the bit "validation Brier score improved by more than
   tol" is opened each epoch;
