@@ -41,9 +41,9 @@ beyond ~1e4); the gradient keeps the exact l2, so smaller l2 (or 0) still conver
 optimum, more slowly along near-collinear directions (scores within ~0.03 with l2 = 0 and
 exact copies of columns, tests/ml/test_sslr_newton.py).
 
-Range: X^T X of standardised rows needs n * mean(x^2) < 2^30 at 16 fractional bits (n up to
-~10^8 rows; tested at 10^5 with a heavy-tailed column); the fitted weights times a row must
-stay below ~2^14 (the sigmoid saturates long before).
+Range: X^T X of standardised rows has entries up to n * mean(x^2) = n, below the 2^30
+product range at 16 fractional bits for n < 10^9 rows (tested at 10^5 rows with a
+heavy-tailed column).
 """
 
 from __future__ import annotations
@@ -283,7 +283,7 @@ class SSLR:
         # exact, so the fixed point is still the optimum of the l2 objective.
         ridge = np.diag(np.maximum(pen, MIN_RIDGE) * (np.arange(d1) < d1 - 1))
         curv = 0.25 if self.kind == "logistic" else 1.0
-        gram = xt @ xs  # entries <= n * max x^2: n < 10^9 standardised rows fit the ring
+        gram = xt @ xs  # entries <= n * mean(x^2) = n (standardised): below 2^30 (module doc)
         b = scale(gram, curv / n) + ridge
         # trace(B) ~ curv * d1 (standardised columns) + ridge; smallest eigenvalue >= ridge
         trace = curv * d1 + float(ridge.sum())
