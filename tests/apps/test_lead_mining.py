@@ -308,52 +308,30 @@ def test_missing_values_take_the_own_mean_and_constant_columns_are_refused():
         prepare_features({"c": np.ones(5)}, [("c", "c")])
 
 
-def float_sslr(x, y, epochs=20, lr=0.5, l2=1e-4, val=0.1, patience=2, tol=1e-4):
-    """SS-LR's algorithm (yinji.ml.sslr.SSLR.fit with shuffle=False) in floating point:
-    standardiser, mini-batch SGD, average iterate per epoch, early stopping on validation."""
-    from yinji.ml.sslr import SCALE_ROWS, VAR_EPS, auto_batch
+def float_newton(x, y, steps=12, l2=1e-4):
+    """SS-LR's default solver (full-batch Newton to the optimum of mean log loss +
+    l2/2 |w|^2, intercept unpenalised) in floating point, on SS-LR's standardisation."""
+    from yinji.ml.sslr import SCALE_ROWS, VAR_EPS
 
-    n = len(x)
-    n_val = int(round(n * val))
-    xt, yt, xv, yv = x[: n - n_val], y[: n - n_val], x[n - n_val:], y[n - n_val:]
-    mean = xt.mean(axis=0)
-    r1 = 1 / (np.abs((xt - mean)[:SCALE_ROWS]).mean(axis=0) + 2.0 ** -14)
-    z = (xt - mean) * r1
+    mean = x.mean(axis=0)
+    r1 = 1 / (np.abs((x - mean)[:SCALE_ROWS]).mean(axis=0) + 2.0 ** -14)
+    z = (x - mean) * r1
     shift = z.mean(axis=0)
     r2 = 1 / np.sqrt(((z - shift) ** 2).mean(axis=0) + VAR_EPS)
-
-    def std(a):
-        return np.column_stack([((a - mean) * r1 - shift) * r2, np.ones(len(a))])
-
-    xs, xvs = std(xt), std(xv)
+    xs = np.column_stack([((x - mean) * r1 - shift) * r2, np.ones(len(x))])
+    pen = np.r_[np.full(x.shape[1], l2), 0.0]
     w = np.zeros(xs.shape[1])
-    decay = np.full(len(w), 1 - lr * l2)
-    decay[-1] = 1.0
-    best = best_w = None
-    bad, m = 0, len(xs)
-    batch = auto_batch(m)
-    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
-    for _ in range(epochs):
-        total, steps = 0.0, 0
-        for lo in range(0, m, batch):
-            xb, yb = xs[lo:lo + batch], yt[lo:lo + batch]
-            w = decay * w - lr / len(xb) * (xb.T @ (sig(xb @ w) - yb))
-            total, steps = total + w, steps + 1
-        cand = total / steps
-        loss = np.mean((sig(xvs @ cand) - yv) ** 2)
-        if best is None or loss < best - tol:
-            best, best_w, bad = loss, cand, 0
-        else:
-            bad += 1
-            if bad >= patience:
-                break
-    return best_w, mean, r1, shift, r2
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(xs @ w)))
+        h = (xs * (p * (1 - p))[:, None]).T @ xs / len(x) + np.diag(pen)
+        w = w - np.linalg.solve(h, xs.T @ (p - y) / len(x) + pen * w)
+    return w, mean, r1, shift, r2
 
 
-def test_training_matches_the_same_sgd_in_floating_point(monkeypatch):
-    """The plaintext twin of training: SS-LR's SGD run in floating point on the same joined
-    rows in the same order (opened here by the test only) gives the same scores within
-    fixed-point error."""
+def test_training_matches_the_same_newton_in_floating_point(monkeypatch):
+    """The plaintext twin of training: SS-LR's Newton solver run in floating point on the
+    same joined rows (opened here by the test only) gives the same scores within fixed-point
+    error."""
     import yinji.apps.lead_mining as lm
 
     seen = {}
@@ -370,7 +348,7 @@ def test_training_matches_the_same_sgd_in_floating_point(monkeypatch):
     out = run_app(lcols, fcols, spec(impute="mean"))
     x = _plain([seen[n][0] for n in NAMES])
     y = _plain([seen[n][1] for n in NAMES])
-    w, mean, r1, shift, r2 = float_sslr(x, y)
+    w, mean, r1, shift, r2 = float_newton(x, y)
     xl = prepare_features({"a": lcols["income"], "b": lcols["age"]},
                           [("a", "income"), ("b", "age")])
     xf = prepare_features({"a": fcols["assets"], "b": fcols["trades"]},

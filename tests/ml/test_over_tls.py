@@ -28,7 +28,7 @@ def sslr_program(party):
     x1 = SharedTensor.share(s, x[:, 2:] if s.rank == 1 else None, 1, shape=(1500, 2))
     ys = SharedTensor.share(s, y if s.rank == 1 else None, 1, shape=(1500,))
     xs = concatenate([x0, x1], axis=1)
-    model, report = SSLR(epochs=3).fit(xs, ys, recipient="P1")
+    model, report = SSLR(validation_fraction=0.1).fit(xs, ys, recipient="P1")
     return report.metrics, model.predict(xs).reveal_to("P1")
 
 

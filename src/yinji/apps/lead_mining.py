@@ -45,8 +45,8 @@ Adversary model: semi-honest, honest majority among L, F and H (no two collude);
 
 What each party learns:
 - everyone: the public parameters, nL, nF, the column counts, |L∩F| (the join's leakage), the
-  per-epoch "validation improved" bit of SS-LR (so the epochs run), and whether the run
-  stopped because |L∩F| < min_overlap;
+  number of SS-LR's Newton steps (fixed in advance; nothing is opened while training), and
+  whether the run stopped because |L∩F| < min_overlap;
 - L: its own customers' scores, own-column contributions and group-data value (it computes
   AUC / KS, deciles and lift from them and its own labels, locally);
 - F: its own customers' scores, own-column contributions and group-data value;

@@ -22,12 +22,13 @@ parties, features, training job id and, at the label holder only, the metrics.
 are joined by `yinji.psi.join.hidden_join`, SS-LR (`yinji.ml.sslr`) trains on the joined
 shares, and each of the three stores its share set (`save_sslr`) with the same version;
 `parties` is the MPC rank order (owners sorted, then the helper).
-    params: {"model", "label_holder", "label", "validation": 0.1, "epochs", "batch_size",
-             "learning_rate", "l2"}                       (SSLR; defaults there)
+    params: {"model", "label_holder", "label", "validation": 0.1, "newton_steps", "l2",
+             "epochs", "batch_size", "learning_rate"}     (SSLR; defaults there)
     recipients: [label holder]     helpers: [H]
 Adversary model: semi-honest, honest majority of the three. Leakage: all three learn both
-row counts and |A∩B| (nobody learns which customers are shared), and per epoch whether the
-validation loss improved; the label holder alone the metrics (SSLRTrainRunner docstring).
+row counts and |A∩B| (nobody learns which customers are shared); SS-LR's default Newton
+solver opens nothing while training (solver="sgd" would open one "validation improved" bit
+per epoch); the label holder alone the metrics (SSLRTrainRunner docstring).
 
 `model.predict` (serving). Proposed by `POST /models/{name}/predict` from the model's
 metadata: every party's ID and feature columns, the model and version, the number of IDs and
@@ -92,7 +93,8 @@ _CONFIG = {"n_trees": (int, 1, 200), "max_depth": (int, 1, 8), "bins": (int, 2, 
            "learning_rate": (float, 1e-4, 1.0), "reg_lambda": (float, 0.0, 1e6),
            "min_child_weight": (float, 0.0, 1e6), "gamma": (float, 0.0, 1e6)}
 _SSLR = {"epochs": (int, 1, 100), "batch_size": (int, 1, 1 << 16),
-         "learning_rate": (float, 1e-4, 10.0), "l2": (float, 0.0, 1e3)}
+         "learning_rate": (float, 1e-4, 10.0), "l2": (float, 0.0, 1e3),
+         "newton_steps": (int, 1, 50)}  # epochs .. learning_rate: SSLR(solver="sgd") only
 
 
 def _features(spec: dict[str, Any]) -> dict[str, list[str]]:
@@ -367,7 +369,7 @@ class SSLRTrainRunner(_NodeRunner):
     Adversary model: semi-honest, honest majority of the three MPC parties (no two collude).
     Leakage: all three learn both owners' row counts and |A∩B| (the join's leakage; the
     helper also sees fresh PRF tokens under a key it does not know), the public shapes and
-    parameters, and per epoch whether the validation loss improved. Nobody learns which
+    parameters (SS-LR's Newton solver opens nothing while training). Nobody learns which
     customers are shared. The label holder (sole recipient) learns the validation metrics
     (and the validation scores and labels in an order nobody knows); the model stays
     secret-shared: each of the three parties stores its share set, no plaintext weights."""
