@@ -13,13 +13,17 @@ pytestmark = pytest.mark.tls
 def test_network_demo_and_clean_shutdown(tmp_path):
     out = subprocess.run([sys.executable, "-m", "yinji.cli.main", "network", "demo", "--dir",
                           str(tmp_path), "--reports", str(tmp_path / "reports")],
-                         capture_output=True, text=True, timeout=240)
+                         capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "DEMO OK" in out.stdout
     assert out.stdout.count("audit verify") == 5
-    for app in ("qualified-investor", "blacklist-screening", "risk-lookthrough", "joint-aml"):
+    apps = ("qualified-investor", "blacklist-screening", "risk-lookthrough", "joint-aml",
+            "consolidated-reporting", "customer-view", "lead-mining", "meeting-booking")
+    for app in apps:
         assert f"app {app}: " in out.stdout and (tmp_path / "reports" / app).is_dir(), app
-    assert out.stdout.count("matches the plaintext computation") == 4
+    # every app, and the one call of the published scenario API
+    assert out.stdout.count("matches the plaintext computation") == len(apps) + 1
+    assert "scenario API /scenarios/qualified-investor-check/v1" in out.stdout
     assert "FAILED" not in out.stdout
     assert "securities' own keys: " in out.stdout and " kept, 0 empty, 0 invalid" in out.stdout
     nodes = yaml.safe_load((tmp_path / "network.yaml").read_text())["nodes"]
