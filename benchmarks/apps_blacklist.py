@@ -63,8 +63,11 @@ def id_numbers(rng: np.random.Generator, n: int) -> list[str]:
     return out
 
 
-def network(root: Path, names: list[str], auto_approve: dict[str, list[dict]]) -> dict[str, Node]:
-    """In-process nodes on 127.0.0.1 that trust each other; `auto_approve` rules per node."""
+def network(root: Path, names: list[str], auto_approve: dict[str, list[dict]],
+            job_timeout: float = 600) -> dict[str, Node]:
+    """In-process nodes on 127.0.0.1 that trust each other; `auto_approve` rules per node;
+    `job_timeout`: how long a job may wait for one message (a 4 x 10^6-ID ledger build keeps
+    a party waiting for minutes on a loaded machine)."""
     ports = free_ports(2 * len(names))
     cfgs = {n: init_node(root / n, n, api_port=ports[2 * k], dataplane_port=ports[2 * k + 1])
             for k, n in enumerate(names)}
@@ -74,7 +77,7 @@ def network(root: Path, names: list[str], auto_approve: dict[str, list[dict]]) -
             if other != name:
                 add_peer(cfg, bundle, bundle["fingerprint"])
         cfg = NodeConfig.load(cfg.home)
-        cfg.anchor_period, cfg.job_timeout = 0, 600
+        cfg.anchor_period, cfg.job_timeout = 0, job_timeout
         cfg.auto_approve = auto_approve.get(name, [])
         cfg.save()
         (cfg.home / "data").mkdir(exist_ok=True)

@@ -87,7 +87,7 @@ def main() -> None:
     print(f"qualified-investor: 4 companies x {args.clients:,} clients (in-process nodes, "
           f"TLS on 127.0.0.1, {os.cpu_count()} cores)")
     rule = [{"apps": ["qualified-investor"]}]
-    nodes = network(root, FOUR, dict.fromkeys(FOUR, rule))
+    nodes = network(root, FOUR, dict.fromkeys(FOUR, rule), job_timeout=7200)
     params = {"preset": "qualified", "explain": True, "rates": "HKD=0.9120,USD=7.1050"}
     try:
         for node in nodes.values():
