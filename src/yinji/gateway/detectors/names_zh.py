@@ -64,6 +64,11 @@ _COMMON = 50
 # Candidates scoring in [threshold - _GREY, threshold) ask jieba's tagger (HMM) for a second
 # opinion; _WINDOW bounds the clause it reads on each side (its cost is ~35 µs per character).
 _GREY = 0.35
+# Accepted 2-character candidates below threshold + _SURE ask the tagger whether a third
+# character belongs to the name.
+_SURE = 0.3
+# Joiners of a list of people: A、B, A和B, A与B, A及B.
+_JOIN = frozenset("、和与及")
 _WINDOW = 10
 
 
@@ -112,20 +117,23 @@ def _clause(text: str, p: int) -> tuple[int, int]:
     return s, e
 
 
-def _tagged_name(text: str, p: int, sl: int, common: frozenset[str]) -> int | None:
+def _tagged_name(text: str, p: int, sl: int) -> int | None:
     """Second opinion: the length of a jieba `nr` word starting at `p`, or None.
 
     jieba's HMM tags unseen words, so it knows 王惠|让我 and 全瑾 (label ： name ；) without a
-    list of given names; it also tags 谢谢, 顾问, 申请人 and places (魏桥, 朱家角) as nr, so the
-    answer counts only for a candidate that starts with a surname, is not an ordinary word and
-    does not end like a place name."""
+    list of given names; it also tags dictionary words (谢谢, 顾问, 申请人, 张江, 袁隆平) and
+    places (魏桥, 朱家角) as nr, so the answer counts only for a candidate that starts with a
+    surname, is not in jieba's dictionary (the rules already judged those), does not end like a
+    place name and does not run into an organisation word (宁德|时代)."""
     s, e = _clause(text, p)
     pos = s
-    for word, flag in _tagger().cut(text[s:e]):
+    tagger = _tagger()
+    for word, flag in tagger.cut(text[s:e]):
         if pos == p:
             n = len(word)
-            ok = (flag.startswith("nr") and sl + 1 <= n <= sl + 2 and word not in common
-                  and word[-1] not in _PLACE_END and all("\u4e00" <= c <= "\u9fff" for c in word))
+            ok = (flag.startswith("nr") and sl + 1 <= n <= sl + 2 and not tagger.FREQ.get(word)
+                  and word[-1] not in _PLACE_END and not _ORG_RX.match(text, p + n)
+                  and all("\u4e00" <= c <= "\u9fff" for c in word))
             return n if ok else None
         if pos > p:
             return None
@@ -150,29 +158,56 @@ class ChineseNameDetector:
         common, names, verbs = _lexicon()
         roles = _roles(text)
         out: list[Detection] = []
+        undecided: list[tuple[int, int, int]] = []  # (start, surname length, end) below threshold
         taken_until = -1
         for m in _CAND.finditer(text):
             p = m.start()
             if p < taken_until or any(s <= p < e for s, e in roles):
                 continue
             limit = next((s for s, _ in roles if s > p), len(text))
-            surname = m.group(1)
-            judged = self._judge(text, p, surname, limit, common, names, verbs)
-            if judged is None:
+            sl = len(m.group(1))
+            judged = self._judge(text, p, m.group(1), limit, common, names, verbs)
+            if judged is None or judged[0] < self.threshold - self.grey:
                 continue
             score, gl = judged
             if score < self.threshold:
-                if score < self.threshold - self.grey:
-                    continue
-                n = _tagged_name(text, p, len(surname), common)
+                n = _tagged_name(text, p, sl)
                 if n is None or p + n > limit:
+                    undecided.append((p, sl, p + sl + gl))
                     continue
-                score, gl = self.threshold, n - len(surname)
-            det = Detection(p, p + len(surname) + gl, PERSON, round(min(0.99, score), 3),
-                            self.name)
+                score, gl = self.threshold, n - sl
+            elif gl == 1 and p + sl + 2 <= limit and _HAN.match(text, p + sl + 1) \
+                    and score < self.threshold + _SURE:
+                # 王菡|航让我: the rules stopped one short; the tagger may read the whole name.
+                if _tagged_name(text, p, sl) == sl + 2:
+                    gl = 2
+            det = Detection(p, p + sl + gl, PERSON, round(min(0.99, score), 3), self.name)
             out.append(det)
             taken_until = det.end
-        return out
+        return self._by_company(text, out, undecided)
+
+    def _by_company(self, text: str, found: list[Detection],
+                    undecided: list[tuple[int, int, int]]) -> list[Detection]:
+        """Undecided candidates in the company of a found name become names too.
+
+        A name repeated in the same text (已与X沟通，X同意) and an item of a list whose
+        neighbour is a name (A、B、C; A和B; A与B) are names for the same reason the found one is.
+        Only confident names lend their company, so one doubtful hit does not spread."""
+        if not found or not undecided:
+            return found
+        sure = [d for d in found if d.confidence >= self.threshold + _SURE]
+        values = {text[d.start:d.end] for d in sure}
+        ends = {d.end for d in sure}
+        starts = {d.start for d in sure}
+        out = list(found)
+        for p, _sl, end in undecided:
+            if any(d.start < end and p < d.end for d in out):
+                continue
+            listed = (p > 0 and text[p - 1] in _JOIN and (p - 1) in ends) or \
+                (end < len(text) and text[end] in _JOIN and (end + 1) in starts)
+            if listed or text[p:end] in values:
+                out.append(Detection(p, end, PERSON, round(self.threshold, 3), self.name))
+        return sorted(out, key=lambda d: d.start)
 
     def _judge(self, text: str, p: int, surname: str, limit: int, common: frozenset[str],
                names: frozenset[str], verbs: frozenset[str]) -> tuple[float, int] | None:
