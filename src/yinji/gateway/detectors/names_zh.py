@@ -67,6 +67,8 @@ _GREY = 0.35
 # Accepted 2-character candidates below threshold + _SURE ask the tagger whether a third
 # character belongs to the name.
 _SURE = 0.3
+# Tags of a given name that jieba cut off its surname (宋/nr 振华/nz, 诸葛/nr 雪莹/nr).
+_GIVEN_TAGS = frozenset(("nr", "nrfg", "nz", "n", "ng"))
 # Joiners of a list of people: A、B, A和B, A与B, A及B.
 _JOIN = frozenset("、和与及")
 _WINDOW = 10
@@ -126,10 +128,16 @@ def _tagged_name(text: str, p: int, sl: int) -> int | None:
     surname, is not in jieba's dictionary (the rules already judged those), does not end like a
     place name and does not run into an organisation word (宁德|时代)."""
     s, e = _clause(text, p)
-    pos = s
     tagger = _tagger()
-    for word, flag in tagger.cut(text[s:e]):
+    words = list(tagger.cut(text[s:e]))
+    pos = s
+    for i, (word, flag) in enumerate(words):
         if pos == p:
+            if len(word) == sl and flag.startswith("nr") and i + 1 < len(words):
+                # jieba often tags a person as surname/nr + given name/nr|nz|n (宋|振华).
+                given, gflag = words[i + 1]
+                if 1 <= len(given) <= 2 and gflag in _GIVEN_TAGS:
+                    word, flag = word + given, "nr"
             n = len(word)
             ok = (flag.startswith("nr") and sl + 1 <= n <= sl + 2 and not tagger.FREQ.get(word)
                   and word[-1] not in _PLACE_END and not _ORG_RX.match(text, p + n)
