@@ -283,6 +283,10 @@ class ChineseNameDetector:
             # A longer ordinary word starts at the surname (金融机构, 周期性).
             if any((text[p:p + k] in common) for k in (sl + gl + 1, sl + gl + 2)):
                 score -= 0.4
+            # The given name starts a longer ordinary word (和|王府井, 去|张家口): a place or word
+            # follows a surname-like character, not a name.
+            if gl == 2 and not title and any(text[p + sl:p + sl + k] in common for k in (3, 4)):
+                score -= 0.5
             if _ORG_RX.match(text, end):
                 score -= 0.5
             if title:
