@@ -119,7 +119,8 @@ def _clause(text: str, p: int) -> tuple[int, int]:
     return s, e
 
 
-def _tagged_name(text: str, p: int, sl: int) -> int | None:
+def _tagged_name(text: str, p: int, sl: int,
+                 cache: dict[tuple[int, int], list] | None = None) -> int | None:
     """Second opinion: the length of a jieba `nr` word starting at `p`, or None.
 
     jieba's HMM tags unseen words, so it knows 王惠|让我 and 全瑾 (label ： name ；) without a
@@ -129,7 +130,10 @@ def _tagged_name(text: str, p: int, sl: int) -> int | None:
     place name and does not run into an organisation word (宁德|时代)."""
     s, e = _clause(text, p)
     tagger = _tagger()
-    words = list(tagger.cut(text[s:e]))
+    cache = {} if cache is None else cache
+    words = cache.get((s, e))
+    if words is None:
+        words = cache[s, e] = list(tagger.cut(text[s:e]))  # one cut per clause and request
     pos = s
     for i, (word, flag) in enumerate(words):
         if pos == p:
@@ -167,6 +171,7 @@ class ChineseNameDetector:
         roles = _roles(text)
         out: list[Detection] = []
         undecided: list[tuple[int, int, int]] = []  # (start, surname length, end) below threshold
+        tagged: dict[tuple[int, int], list] = {}
         taken_until = -1
         for m in _CAND.finditer(text):
             p = m.start()
@@ -179,7 +184,7 @@ class ChineseNameDetector:
                 continue
             score, gl = judged
             if score < self.threshold:
-                n = _tagged_name(text, p, sl)
+                n = _tagged_name(text, p, sl, tagged)
                 if n is None or p + n > limit:
                     undecided.append((p, sl, p + sl + gl))
                     continue
@@ -187,7 +192,7 @@ class ChineseNameDetector:
             elif gl == 1 and p + sl + 2 <= limit and _HAN.match(text, p + sl + 1) \
                     and score < self.threshold + _SURE:
                 # 王菡|航让我: the rules stopped one short; the tagger may read the whole name.
-                if _tagged_name(text, p, sl) == sl + 2:
+                if _tagged_name(text, p, sl, tagged) == sl + 2:
                     gl = 2
             det = Detection(p, p + sl + gl, PERSON, round(min(0.99, score), 3), self.name)
             out.append(det)
