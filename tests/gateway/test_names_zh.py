@@ -158,6 +158,7 @@ def test_tagger_second_opinion(engine, text, names):
     ("邓秋航让我转告您，合同的事不用担心。", ["邓秋航"]),
     ("我们去王府井和张家口考察了营业部。", []),
     ("客户经理和王府井营业部的同事去了张家口。", []),  # not 和王府: 王府井 is one word
+    ("吕振华指出合同第三条有笔误。", ["吕振华"]),  # 有 (a surname) before a rare word
 ])
 def test_surname_and_given_name_read_together(engine, text, names):
     assert persons(engine, text) == names

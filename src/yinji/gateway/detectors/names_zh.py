@@ -281,6 +281,8 @@ class ChineseNameDetector:
                 score -= 0.1
             if weak and gl == 2 and given in common and not (title or label):
                 score -= 0.3  # 经|核实: a word-like surname in front of an ordinary word
+            elif weak and gl == 2 and _tagger().FREQ.get(given) and not (title or label):
+                score -= 0.2  # 有|笔误: in front of any dictionary word, even a rare one
             if gl == 2 and given in verbs and not (title or label):
                 score -= 0.3  # 管|绑定: the "given name" is an ordinary verb
             if glued:
