@@ -80,12 +80,45 @@ NEGATIVES = (
     "{D}、{D}以及{D}都在清单上。", "{Q}的{D}很有名。", "{R}栏不能为空。",
 )
 
+# A third set, written after the detector's last change (which read gateway_eval2's seed-0
+# misses) and measured once: `build(..., third=True)`, `gateway_heldout.py --fresh3`.
+RARER3 = "阚宓逯仉滕蔺帅晁芮郦荀麴酆邴隗嵇扈湛冀尉靳雍郏濮鄂"
+GIVEN2_3 = ("宏伟", "淑华", "俊豪", "梓涵", "嘉欣", "一鸣", "秀兰", "志明", "美玲", "宇航", "思琪",
+            "建军", "丽娟", "浩宇", "雨欣", "振东", "佳怡", "海峰", "婧雯", "明辉", "晓琳", "国强",
+            "语嫣", "子轩", "慧琳", "德华", "春燕", "新民", "锦程", "欣妍", "少华", "玉梅", "承志",
+            "雅婷", "伟民", "瑞雪", "文静", "鹏飞", "月华", "泽楷")
+GIVEN1_3 = "昱曦彬焱琪翔珺璐骏颢莹蓁韬旻琛"
+ROLES3 = ("收件人", "付款人", "户主", "法人代表", "保证人", "受托人", "经手人", "联络人")
+TITLES3 = ("董事", "总监", "助理", "主任", "工程师", "顾问", "秘书")
+DECOYS3 = ("黄河", "徐州", "钱江", "马鞍山", "金融街", "高铁", "林荫道", "周边", "陈述", "张力",
+           "李白故居", "刘备", "朱雀", "江门", "石狮", "程控", "韩城", "唐人街", "董家渡", "许昌",
+           "潘家园", "夏威夷", "钟楼", "田野", "任命", "范畴", "熊本", "陆地", "白沙", "康桥",
+           "毛笔", "秦岭", "史诗", "顾客", "万科", "雷区", "汤臣", "常规", "贺词", "文昌")
+TEMPLATES3 = (
+    "{P1}同意了展期方案。", "{P1}刚刚签收了快递。", "{P1}已经把款打过来了。",
+    "下周一{P1}{T}会来公司。", "麻烦{P1}帮忙盖个章。", "{P1}的风险测评已过期。",
+    "{R}{P1}，开户行{Q}分行。", "{R}：{P1}（{M}）", "{P1}/{P2}/{P3}：请查收附件。",
+    "抄送{P1}、{P2}。", "今天{P1}和{P2}一起去了{Q}。", "{P1}把{C}的仓位减了一半。",
+    "{P1}（身份证{I}）申请挂失。", "《{P1}授权委托书》已归档。", "{P1}，{W}入职，试用期三个月。",
+    "{P1}{T}：报告已更新，请审阅。", "由{P1}牵头，{P2}配合完成尽调。", "向{P1}核实后再回复客户。",
+    "{P1}嘛，他是{C}的老员工了。", "{P1}吧，她对{D}比较熟。", "客户{P1}称{W}未收到账单。",
+    "{P1}、{P2}等三人联名投诉。", "请{P1}于今日下班前提交。", "{P1}不同意{C}的报价。",
+)
+NEGATIVES3 = (
+    "{D}的项目今天启动。", "请{R}核对金额。", "{C}在{D}开了新网点。", "{R}一栏必须填写。",
+    "{D}、{D}和{D}都在名单里。", "{Q}的{D}正在维修。", "{C}的{D}报告已发布。",
+)
+
 
 class Gen:
-    """Draws fresh2 snippets; `seed` fixes the draw."""
+    """Draws fresh2 (or fresh3) snippets; `seed` fixes the draw."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, third: bool = False) -> None:
         self.r = np.random.default_rng(seed)
+        self.rarer = RARER3 if third else RARER
+        self.given2, self.given1 = (GIVEN2_3, GIVEN1_3) if third else (GIVEN2, GIVEN1)
+        self.roles, self.titles, self.decoys = ((ROLES3, TITLES3, DECOYS3) if third
+                                                else (ROLES, TITLES, DECOYS))
         w = np.array([f for _, f in TOP], dtype=float)
         self._p = w / w.sum()
 
@@ -95,8 +128,8 @@ class Gen:
     def person(self) -> str:
         u = self.r.random()
         sur = (TOP[int(self.r.choice(len(TOP), p=self._p))][0] if u < 0.75
-               else self.pick(RARER) if u < 0.9 else self.pick(COMPOUND))
-        return sur + (self.pick(GIVEN2) if self.r.random() < 0.7 else self.pick(GIVEN1))
+               else self.pick(self.rarer) if u < 0.9 else self.pick(COMPOUND))
+        return sur + (self.pick(self.given2) if self.r.random() < 0.7 else self.pick(self.given1))
 
     def mobile(self) -> str:
         return "1" + self.pick("3589") + "".join(str(int(d)) for d in self.r.integers(0, 10, 9))
@@ -125,8 +158,8 @@ def fill(g: Gen, template: str) -> tuple[str, list[list]]:
         if kind == "P":
             value = people.setdefault(m.group(0), g.person())
         else:
-            value = {"M": g.mobile, "I": g.id_number, "R": lambda: g.pick(ROLES),
-                     "T": lambda: g.pick(TITLES), "D": lambda: g.pick(DECOYS),
+            value = {"M": g.mobile, "I": g.id_number, "R": lambda: g.pick(g.roles),
+                     "T": lambda: g.pick(g.titles), "D": lambda: g.pick(g.decoys),
                      "C": lambda: g.pick(COMPANIES), "Q": lambda: g.pick(PLACES),
                      "W": lambda: f"{int(g.r.integers(1, 13))}月{int(g.r.integers(1, 29))}日"}[kind]()
         if kind in _CATS:
@@ -138,13 +171,14 @@ def fill(g: Gen, template: str) -> tuple[str, list[list]]:
     return "".join(out), spans
 
 
-def build(n: int, seed: int) -> list[dict]:
-    """`n` Chinese snippets: about 80% with names, 20% negatives."""
-    g = Gen(seed)
+def build(n: int, seed: int, third: bool = False) -> list[dict]:
+    """`n` Chinese snippets: about 80% with names, 20% negatives (`third`: the third set)."""
+    g = Gen(seed, third)
+    pos, neg = (TEMPLATES3, NEGATIVES3) if third else (TEMPLATES, NEGATIVES)
     rows = []
     for i in range(n):
         kind = "name" if g.r.random() < 0.8 else "negative"
-        text, spans = fill(g, g.pick(TEMPLATES if kind == "name" else NEGATIVES))
-        rows.append({"id": f"fresh2-{seed}-{i:05d}", "lang": "zh", "kind": kind, "text": text,
+        text, spans = fill(g, g.pick(pos if kind == "name" else neg))
+        rows.append({"id": f"fresh{3 if third else 2}-{seed}-{i:05d}", "lang": "zh", "kind": kind, "text": text,
                      "spans": spans})
     return rows
