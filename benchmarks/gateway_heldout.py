@@ -1,13 +1,17 @@
 """Held-out evaluation of the gateway detectors on independently generated snippets.
 
-    python benchmarks/gateway_heldout.py [--n 3000] [--seeds 1001,...,1005] [--unseen|--fresh] [--errors 0]
+    python benchmarks/gateway_heldout.py [--n 3000] [--seeds 1001,...,1005]
+                                         [--unseen|--fresh|--fresh2|--fresh3]
+                                         [--errors 0]
 
 The snippets come from yinji.testing.gateway_eval (own surname, given-name and template lists;
 nothing from the detectors). Per category and per draw: precision and recall with span overlap,
 and for persons also "whole" recall — the prediction covers the entire name, so no character of
 it reaches the upstream (a cut name such as [PERSON_1]豪 counts as a miss there). Persons are
 split by script: person_zh (Han characters) and person_en (Latin). Prints mean, min and max over
-the draws.
+the draws. `--fresh2` draws from yinji.testing.gateway_eval2, written after the last change to
+the detectors with its own name lists and templates (Chinese snippets only); `--fresh3`, its
+third set, after the last change (which read --fresh2's seed-0 misses), measured once.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import statistics
 from collections import Counter
 
 from yinji.gateway.detectors.engine import DetectorEngine
+from yinji.testing import gateway_eval2
 from yinji.testing.gateway_eval import HELD_OUT_SEEDS, build
 
 
@@ -79,6 +84,10 @@ def main() -> None:
                     help="Chinese snippets from the templates written after tuning")
     ap.add_argument("--fresh", action="store_true",
                     help="Chinese snippets from the templates written last, never tuned on")
+    ap.add_argument("--fresh2", action="store_true",
+                    help="snippets of gateway_eval2: own names and templates, written last")
+    ap.add_argument("--fresh3", action="store_true",
+                    help="gateway_eval2's third set, written after the last detector change")
     ap.add_argument("--errors", type=int, default=0, help="print this many errors per draw")
     a = ap.parse_args()
     engine = DetectorEngine()
@@ -86,12 +95,14 @@ def main() -> None:
     seeds = [int(s) for s in a.seeds.split(",")]
     per: dict[str, list[dict[str, float]]] = {}
     for seed in seeds:
-        res, errors = score(build(a.n, seed, a.unseen, a.fresh), engine)
+        rows = (gateway_eval2.build(a.n, seed, a.fresh3) if a.fresh2 or a.fresh3
+                else build(a.n, seed, a.unseen, a.fresh))
+        res, errors = score(rows, engine)
         for c, v in res.items():
             per.setdefault(c, []).append(v)
         for err in errors[:a.errors]:
             print(seed, *err)
-    kind = ("fresh templates" if a.fresh else "second templates" if a.unseen
+    kind = ("gateway_eval2, third set" if a.fresh3 else "gateway_eval2" if a.fresh2 else "fresh templates" if a.fresh else "second templates" if a.unseen
             else "tuning templates")
     print(f"Held-out draws ({kind}): seeds {seeds}, {a.n} snippets each; mean [min-max] over draws")
     print(f"{'category':<11}{'gold/draw':>10}  {'precision':<22}{'recall':<22}{'whole-name recall':<22}")

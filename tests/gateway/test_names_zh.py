@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from yinji.gateway.detectors.engine import DetectorEngine
+from yinji.testing import gateway_eval2
 from yinji.testing.gateway_eval import build
 
 
@@ -110,17 +111,77 @@ def _rates(engine: DetectorEngine, rows: list[dict]) -> tuple[float, float, floa
 
 def test_held_out_bar(engine):
     """Independently generated snippets on a seed never tuned on. Measured here: whole-name
-    recall 0.958, precision 0.978 (five draws of 3,000: 0.968 / 0.976, see docs/gateway.md)."""
+    recall 0.975, precision 0.971 (five draws of 3,000: see docs/gateway.md)."""
     recall, precision, other = _rates(engine, build(800, 1009))
-    assert recall >= 0.95, recall
+    assert recall >= 0.965, recall
     assert precision >= 0.96, precision
     assert other == 1.0, other
 
 
 def test_fresh_phrasing_bar(engine):
-    """Templates written after all tuning: recall is lower (0.894 here, 0.914 over five draws
-    of 3,000) — the bar pins that it does not get worse."""
+    """Templates written after the first tuning (0.914 before the tagger; 0.951 here)."""
     recall, precision, other = _rates(engine, build(800, 1009, fresh=True))
-    assert recall >= 0.88, recall
+    assert recall >= 0.94, recall
     assert precision >= 0.96, precision
     assert other == 1.0, other
+
+
+def test_gateway_eval2_bar(engine):
+    """gateway_eval2: own names and templates (0.948 / 0.941 here; mobiles, ID numbers 1.0)."""
+    recall, precision, other = _rates(engine, gateway_eval2.build(800, 1009))
+    assert recall >= 0.94, recall
+    assert precision >= 0.93, precision
+    assert other == 1.0, other
+
+
+# Generalised rules of issue #16's second round: each with hits and near-misses.
+
+@pytest.mark.parametrize(("text", "names"), [
+    # jieba's HMM tagger as a second opinion for undecided candidates (sentence start + verb,
+    # between a label's colon and a semicolon)
+    ("王惠让我转告您，合同的事不用担心。", ["王惠"]),
+    ("经办：全瑾；复核：赖晓绿", ["全瑾", "赖晓绿"]),
+    # … but not places, organisations or role words it also tags as nr
+    ("魏桥业务增长明显。", []),
+    ("立讯精密和宁德时代今天都涨了。", []),
+    ("申请人须年满18周岁。", []),
+    ("联系人电话请填写手机号码。", []),
+])
+def test_tagger_second_opinion(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("是宋振华啊，好久不见！", ["宋振华"]),          # jieba: 宋/nr 振华/nz
+    ("诸葛雪莹呢？刚才还在工位上。", ["诸葛雪莹"]),    # jieba: 诸葛/nr 雪莹/nr
+    ("吕振华表示，合同第三条需要重签。", ["吕振华"]),  # was cut to 吕振 (华表 is a word)
+    ("邓秋航让我转告您，合同的事不用担心。", ["邓秋航"]),
+    ("我们去王府井和张家口考察了营业部。", []),
+    ("客户经理和王府井营业部的同事去了张家口。", []),  # not 和王府: 王府井 is one word
+    ("吕振华指出合同第三条有笔误。", ["吕振华"]),  # 有 (a surname) before a rare word
+])
+def test_surname_and_given_name_read_together(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("股东名册：田梦冠、王宝雄、万彬等", ["田梦冠", "王宝雄", "万彬"]),  # list neighbour
+    ("出席：赵建平、石磊、宣国", ["赵建平", "石磊", "宣国"]),
+    ("已与贝冉沟通，贝冉同意延期还款。", ["贝冉", "贝冉"]),
+])
+def test_names_in_company_of_a_name(engine, text, names):
+    assert persons(engine, text) == names
+
+
+def test_a_doubtful_hit_lends_no_company(engine):
+    # 乔迁 (a word) may be taken for a name at low confidence; 余额宝 must not follow it.
+    assert "余额宝" not in persons(engine, "乔迁和余额宝都属于本季度重点。")
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("肖凯文来电询问分红。", ["肖凯文"]),  # 肖: the simplified form of 萧, top-30 today
+    ("客户谌立新要求赎回。", ["谌立新"]),
+    ("肖像权和肖邦的唱片都属于版权问题。", []),
+])
+def test_modern_surnames(engine, text, names):
+    assert persons(engine, text) == names

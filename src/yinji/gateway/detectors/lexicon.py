@@ -30,12 +30,14 @@ SURNAMES = frozenset(
     "匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空曾毋沙乜养鞠须丰巢关蒯相"
     "查后荆红游竺权逯盖益桓公晋楚闫法汝鄢涂钦归海岳帅缑亢况郈有琴商牟佘佴伯赏墨哈谯笪年爱阳佟"
     "言福"
+    # modern surnames outside the 百家姓 (肖 is the common simplified form of 萧)
+    "肖谌栗庹禤眭仝鲜甯练"
 )
 # The most frequent ~100 surnames: a candidate with one of these needs less other evidence.
 TOP_SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧蔡潘田董袁余叶蒋杜"
     "苏魏程吕丁沈任姚卢姜崔钟谭陆汪范廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺"
-    "毛郝顾龚邵万覃武钱戴严莫孔汤易常温施牛洪"
+    "毛郝顾龚邵万覃武钱戴严莫孔汤易常温施牛洪肖"
 )
 # Finance words that start with a surname character and are missing from jieba's dictionary.
 DOMAIN_WORDS = frozenset((
@@ -49,7 +51,7 @@ DOMAIN_WORDS = frozenset((
 WEAK_SURNAMES = frozenset(
     "于向和从时万文全成通满都经利公商平明云海"
     "有后能那国家红空相井山水计双别终居步广越养须益法年爱言福暴危花支宣富巴弓牧伊印宿怀闻劳"
-    "扶宰寿边充慎戈衡禄沃融毋乜丰巢盖归琴伯赏墨哈干乐东门仰松秋班"
+    "扶宰寿边充慎戈衡禄沃融毋乜丰巢盖归琴伯赏墨哈干乐东门仰松秋班鲜练"
 )
 COMPOUND_SURNAMES = (
     "万俟", "司马", "上官", "欧阳", "夏侯", "诸葛", "闻人", "东方", "赫连", "皇甫", "尉迟", "公羊",
