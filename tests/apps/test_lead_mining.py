@@ -259,7 +259,7 @@ def test_only_recipients_get_scores():
     ({"reasons": 9}, "reasons' must be at most 5"),
     ({"impute": "zero"}, "impute' must be one of donor, mean"),
     ({"model": "secureboost"}, "secureboost is not available"),
-    ({"learning_rate": 5}, "learning_rate' must be at most 2"),
+    ({"newton_steps": 51}, "newton_steps' must be at most 50"),
 ])
 def test_out_of_bounds_parameters_are_refused(params, msg):
     with pytest.raises(AppError, match=msg):

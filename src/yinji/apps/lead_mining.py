@@ -274,8 +274,8 @@ class LeadMining(App):
         Param("reasons", "int", 3, 1, 5, help="contributing groups shown per lead"),
         Param("min_overlap", "int", 50, 10, 1_000_000,
               help="fewest shared customers to train on (fewer: the run stops)"),
-        Param("epochs", "int", 20, 1, 50),
-        Param("learning_rate", "float", 0.5, 0.01, 2.0),
+        Param("newton_steps", "int", 12, 1, 50,
+              help="SS-LR's full-batch Newton steps (fixed, public; yinji.ml.sslr)"),
         Param("l2", "float", 1e-4, 0.0, 1.0),
     )
     takes_helpers = True
@@ -371,8 +371,7 @@ class LeadMining(App):
         joined = j.joined()
         x, yy = joined[:, 1:], joined[:, 0]
         ctx.progress(0.3, f"training SS-LR on {k} shared customers")
-        model, _ = SSLR(epochs=int(p["epochs"]), learning_rate=float(p["learning_rate"]),
-                            l2=float(p["l2"])).fit(x, yy)
+        model, _ = SSLR(newton_steps=int(p["newton_steps"]), l2=float(p["l2"])).fit(x, yy)
         ctx.progress(0.7, "scoring every customer")
         values = score_all(j, model, dl, df, p["impute"])
         recips = spec.get("recipients") or []
