@@ -338,25 +338,34 @@ class _AssistedHistograms:
                                  f"expected {(self.features[p] * nb, n)}")
             self.bt[p] = bt
         self.ints = np.zeros((n, 2), dtype=np.uint64)
-        self.g = np.zeros((n, 0), dtype=np.uint64)
+        self.rows: list[np.ndarray] = []
 
     def start_tree(self, ints: np.ndarray) -> None:
         self.ints = ints.astype(np.int64).view(np.uint64)
 
     def request(self, rows: list[np.ndarray]) -> None:
         c = 2 * len(rows)
-        self.g = np.zeros((self.n, c), dtype=np.uint64)
+        self.rows = rows
+        g = np.zeros((self.n, c), dtype=np.uint64)
         for i, r in enumerate(rows):
-            self.g[r, 2 * i:2 * i + 2] = self.ints[r]
+            g[r, 2 * i:2 * i + 2] = self.ints[r]
         _send(self.party, self.helper, {"op": "level", "columns": c})
         for p in self.passives:
             _send(self.party, p, {"op": "hist"})
-            self.party.channel(p).send_array(self.g + self.ra[p].uint64((self.n, c)))
+            self.party.channel(p).send_array(g + self.ra[p].uint64((self.n, c)))
+
+    def _masked_product(self, p: str) -> np.ndarray:
+        """(Bt + Rb) @ G, node by node over that node's rows only: G is zero elsewhere, so
+        this costs m x (rows at the level) instead of m x n x columns (the passive party and
+        the helper cannot skip rows: they must not learn the row sets)."""
+        bt = self.bt[p]
+        return np.concatenate([bt @ self.ints[r] if len(r) == self.n else bt[:, r] @ self.ints[r]
+                               for r in self.rows], axis=1)
 
     def collect(self) -> dict[str, list[np.ndarray]]:
         out: dict[str, list[np.ndarray]] = {}
         for p in self.passives:
-            sums = self.bt[p] @ self.g
+            sums = self._masked_product(p)
             sums -= self.party.channel(p).recv_array()
             sums += self.party.channel(self.helper).recv_array()
             d = self.features[p]
