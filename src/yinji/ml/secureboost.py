@@ -100,6 +100,11 @@ def _he():  # type: ignore[no-untyped-def]
     return hnp, phe
 
 
+def _bound_bits(public_key: Any) -> int:
+    """Bits of OU's plaintext space (about a third of the modulus: 682 for 2048 bits)."""
+    return int(str(public_key.plaintext_bound())).bit_length()
+
+
 def generate_keys() -> Any:
     """A fresh OU key pair (an `heu.numpy.HeKit`), KEY_BITS-bit modulus."""
     hnp, phe = _he()
@@ -253,15 +258,58 @@ def _cumulative(sums: np.ndarray, d: int, nb: int) -> np.ndarray:
     return real.reshape(d, nb, 2).cumsum(1).reshape(d * nb, 2)
 
 
+def _slot_bits(n: int) -> int:
+    """Width S of one signed plaintext slot: |a sum of n fixed-point g| <= n 2^GH_BITS
+    < 2^(S-1) (|g| <= 1, 0 <= h <= 1/4), so no slot overflows into its neighbour."""
+    return n.bit_length() + GH_BITS + 1
+
+
+def _pack_factor(bound_bits: int, slot: int, count: int) -> int:
+    """How many (g, h) bin sums go into one plaintext: the largest divisor of `count` with
+    k pairs of slots (2 k S bits, signed) inside OU's plaintext space."""
+    kmax = max(1, (bound_bits - 2) // (2 * slot))
+    return max(k for k in range(1, min(kmax, count) + 1) if count % k == 0)
+
+
+def _row_plaintexts(ints: np.ndarray, slot: int) -> np.ndarray:
+    """One plaintext per row: g + h 2^S (int64 while it fits, else Python ints)."""
+    if slot + GH_BITS <= 63:  # h <= 2^(GH_BITS-2): h 2^S + g stays below 2^63
+        return ints[:, 0] + (ints[:, 1] << slot)
+    return np.array([int(g) + (int(h) << slot) for g, h in ints], dtype=object)
+
+
+def _pack_ciphertexts(ev: Any, c: Any, k: int, shift: Any) -> Any:
+    """k consecutive bin-sum ciphertexts into one (Horner: c_0 + 2^2S (c_1 + 2^2S (...))),
+    so the active party decrypts k times fewer; the plaintext sums are the same."""
+    acc = c[k - 1::k]
+    for t in range(k - 2, -1, -1):
+        acc = ev.add(ev.mul(acc, shift), c[t::k])
+    return acc
+
+
+def _unpack(values: Sequence[int], slot: int, k: int) -> np.ndarray:
+    """Packed plaintexts (k bin sums each, lowest slot first) -> (k * len, 2) int64 sums."""
+    out, half, mask = [], 1 << (slot - 1), (1 << slot) - 1
+    for v in values:
+        v = int(v)
+        for _ in range(2 * k):
+            low = v & mask
+            low -= (low >= half) << slot
+            out.append(low)
+            v = (v - low) >> slot
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+
 class _HeHistograms:
     """Two parties: (g, h) encrypted under the active party's OU key, summed by the passive."""
 
-    def __init__(self, party: Party, passives: list[str], keys: Any) -> None:
+    def __init__(self, party: Party, passives: list[str], keys: Any, nb: int) -> None:
         hnp, _ = _he()
-        self.party, self.passives = party, passives
+        self.party, self.passives, self.nb = party, passives, nb
         self.kit = keys if keys is not None else generate_keys()
         self.enc, self.dec = self.kit.encryptor(), self.kit.decryptor()
-        self.encoder = self.kit.batch_integer_encoder()
+        self.ints64, self.big = self.kit.integer_encoder(1), self.kit.bigint_encoder()
+        self.bound_bits = _bound_bits(self.kit.public_key())
         pk = self.kit.public_key().serialize()
         for p in passives:
             party.channel(p).send_bytes(pk)
@@ -270,7 +318,9 @@ class _HeHistograms:
 
     def start_tree(self, ints: np.ndarray) -> None:
         self.n = len(ints)
-        ct = self.enc.encrypt(self.kit.array(ints, self.encoder)).serialize()
+        plain = _row_plaintexts(ints, _slot_bits(self.n))
+        enc = self.ints64 if plain.dtype == np.int64 else self.big
+        ct = self.enc.encrypt(self.kit.array(plain, enc)).serialize()
         for p in self.passives:
             _send(self.party, p, {"op": "tree"})
             self.party.channel(p).send_bytes(ct)
@@ -287,12 +337,18 @@ class _HeHistograms:
     def collect(self) -> dict[str, list[np.ndarray]]:
         hnp, _ = _he()
         out: dict[str, list[np.ndarray]] = {}
+        slot = _slot_bits(self.n)
         for p in self.passives:
+            count = self.features[p] * self.nb
+            k = _pack_factor(self.bound_bits, slot, count)
             out[p] = []
             for _ in range(self.pending):
                 c = hnp.CiphertextArray.load_from(self.party.channel(p).recv_bytes())
-                plain = np.asarray(self.dec.decrypt(c).to_numpy(self.encoder), dtype=np.int64)
-                out[p].append(plain.reshape(-1, 2) / 2.0**GH_BITS)
+                if c.shape[0] * k != count:
+                    raise ValueError(f"{p}: {c.shape[0]} packed histogram ciphertexts, "
+                                     f"expected {count // k}")
+                sums = _unpack(self.dec.decrypt(c).to_numpy(self.big).ravel(), slot, k)
+                out[p].append(sums / 2.0**GH_BITS)
         return out
 
     def directions(self, t: int, asks: dict[str, tuple[list[Any], np.ndarray]]
@@ -465,7 +521,7 @@ class SecureBoostActive:
             hists: _Histograms = _AssistedHistograms(self.party, self.passives, self.helper,
                                                      n, nb)
         else:
-            hists = _HeHistograms(self.party, self.passives, keys)
+            hists = _HeHistograms(self.party, self.passives, keys, nb)
         y = np.asarray(y, np.float64)
         base = float(np.log(np.clip(y.mean(), 1e-6, 1 - 1e-6) / np.clip(1 - y.mean(), 1e-6, 1)))
         score = np.full(n, base)
@@ -664,6 +720,13 @@ class SecureBoostPassive:
         ev = kit.evaluator()
         _send(self.party, self.active, {"features": bins.shape[1]})
         state: dict[str, Any] = {}
+        n, count = len(bins), bins.shape[1] * nb
+        slot = _slot_bits(n)
+        k = _pack_factor(_bound_bits(kit.public_key()), slot, count)
+        shift = kit.array(np.full(count // k, 1 << (2 * slot), dtype=object), kit.bigint_encoder())
+
+        def pack(c: Any) -> Any:
+            return _pack_ciphertexts(ev, c, k, shift)
 
         def handle(op: str, go: np.ndarray | None) -> None:
             if op == "split":  # the active party names the node's rows (known here anyway)
@@ -678,7 +741,7 @@ class SecureBoostPassive:
                 out = ev.batch_feature_wise_bucket_sum(
                     state["ct"], [m.reshape(1, -1) for m in masks], bins, nb, True)
                 for c in out:
-                    ch.send_bytes(c.serialize())
+                    ch.send_bytes(pack(c).serialize())
 
         return handle
 
