@@ -4,27 +4,37 @@ and feature holders (passive parties) whose rows are aligned by PSI (Cheng et al
 histogram and packing tricks as in SecretFlow's SGB).
 
 Per tree the active party computes the logistic-loss gradients g and hessians h, packs
-(g, h) as fixed-point integers into one plaintext and encrypts them with Okamoto-Uchiyama
-(OU, 2048-bit modulus n = p^2 q; SecretFlow's `sf-heu`, chosen by measurement over `phe`'s
-Paillier, see docs/modeling.md). Passive parties sum the ciphertexts into per-bin cumulative
-histograms for the nodes the active party names (`heu` feature_wise_bucket_sum), the active
-party decrypts, scores every split of every party's features (XGBoost gain) and keeps the
-best. Only the smaller child of each split is aggregated; its sibling is the parent minus it,
-in plaintext at the active party. Split thresholds of a passive feature stay with its owner:
+(g, h) as fixed-point integers into one plaintext g + h 2^S (signed S-bit slots, S = bits of
+the row count + 21, so no sum of up to n rows spills into the next slot) and encrypts them
+with Okamoto-Uchiyama (OU, 2048-bit modulus n = p^2 q; SecretFlow's `sf-heu`, chosen by
+measurement over `phe`'s Paillier, see docs/modeling.md). Passive parties sum the
+ciphertexts into per-bin cumulative histograms for the nodes the active party names (`heu`
+batch_feature_wise_bucket_sum) and pack k consecutive bin sums into one ciphertext
+(c_0 + 2^2S c_1 + ..., k = 8 for 10^4-10^5 rows in OU's 682-bit plaintext space), so the
+active party decrypts k times fewer ciphertexts; it unpacks the same sums, scores every
+split of every party's features (XGBoost gain) and keeps the best. Only the smaller child of
+each split is aggregated; its sibling is the parent minus it, in plaintext at the active
+party (histogram subtraction: the passive party already knows the parent's and the small
+child's rows, so the sibling's rows tell it nothing new; the active party gets the same sums). Split thresholds of a passive feature stay with its owner:
 the active party knows only "party k, its feature j, bin b"; the passive party evaluates the
 split and the active party learns the direction of the rows of THAT node only (below).
 
 Two ways to get the passive parties' histograms (`histograms` of the active party):
 
 - "he" (two parties, the SecureBoost of the paper): as above, one OU encryption per row and
-  tree. HE costs ~27 µs per row and tree here, so this mode is 100-300x plain XGBoost.
+  tree and one ciphertext addition per row, passive feature and aggregated node (~2 µs
+  each, against XGBoost's nanoseconds), so this mode is a few hundred times plain XGBoost
+  (docs/modeling.md). `heu` holds the GIL: parties in one process do not overlap.
 - "assisted" (a third node as helper, no HE): the histogram of passive party P is Bt @ G, Bt
   P's one-hot bin matrix (bins x rows, fixed for the whole training) and G the active party's
   per-node (g, h) columns. It is computed as a two-party matrix product with correlated
   randomness from the helper H (Du and Atallah's commodity-server product; Beaver 1997): P
   sends Bt + Rb once, the active party sends G + Ra per level, H hands out Rb @ Ra split into
   two random parts, and the active party alone gets Bt @ G in Z_2^64. Ra, Rb and the parts
-  come from AES-CTR streams keyed by seeds H sends over the authenticated channels.
+  come from AES-CTR streams keyed by seeds H sends over the authenticated channels. The
+  active party multiplies (Bt + Rb) by each node's rows only (G is zero elsewhere); P and H
+  multiply by all n rows (they must not learn the row sets), so their dense m x n x c
+  products (m = features x bins) are this mode's cost.
 
 Split directions. The passive party computes v = [x_j <= threshold] for all its rows; the
 active party holds e, the node's membership bits. It must learn v & e and nothing about v
