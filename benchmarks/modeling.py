@@ -59,7 +59,8 @@ from peers.run import run_peer  # noqa: E402
 
 ROWS: list[dict] = []
 DATA: list[Dataset] = []  # --data, else the three public tables
-BOOST: dict = {"n_trees": 20, "max_depth": 3, "repeat": 3}  # --trees, --depth, --repeat
+BOOST: dict = {"n_trees": 20, "max_depth": 3, "repeat": 3,  # --trees, --depth, --repeat
+               "modes": ("he", "assisted")}  # --modes (SecureBoost)
 
 
 def datasets() -> list[Dataset]:
@@ -311,7 +312,7 @@ def bench_secureboost() -> None:
         # defaults: rate 0.3, 32 bins; 20 trees of depth 3 unless --trees / --depth
         cfg = SecureBoostConfig(n_trees=BOOST["n_trees"], max_depth=BOOST["max_depth"])
         pr, t_ref, c_ref = central_xgboost(cfg, tr, te, cpu=True)
-        for mode in ("he", "assisted"):
+        for mode in BOOST["modes"]:
             helper = "C" if mode == "assisted" else None
 
             def body(party, tr=tr, te=te, split=split, cfg=cfg, helper=helper):
@@ -414,13 +415,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trees", type=int, default=20, help="boosting: trees (default 20)")
     p.add_argument("--depth", type=int, default=3, help="boosting: max depth (default 3)")
     p.add_argument("--repeat", type=int, default=3, help="boosting: runs per median (3)")
+    p.add_argument("--modes", default="he,assisted", help="SecureBoost modes (he,assisted)")
     args = p.parse_args(argv)
     unknown = [n for n in args.only.split(",") if n.strip() not in SECTIONS]
     if unknown:
         p.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     if min(args.trees, args.depth, args.repeat) < 1 or (args.synthetic or 1) < 10:
         p.error("--trees, --depth and --repeat must be >= 1, --synthetic >= 10 rows")
-    BOOST.update(n_trees=args.trees, max_depth=args.depth, repeat=args.repeat)
+    modes = tuple(m.strip() for m in args.modes.split(","))
+    if not modes or set(modes) - {"he", "assisted"}:
+        p.error("--modes: choose from he, assisted")
+    BOOST.update(n_trees=args.trees, max_depth=args.depth, repeat=args.repeat, modes=modes)
     if args.synthetic:
         DATA.append(synthetic(args.synthetic))
     if args.data:
