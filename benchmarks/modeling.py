@@ -5,6 +5,7 @@ against SecretFlow SPU's ABY3 simulation running the same mini-batch SGD in the 
     .venv/bin/python benchmarks/modeling.py                 # everything
     .venv/bin/python benchmarks/modeling.py --only sslr --no-peers
     .venv/bin/python benchmarks/modeling.py --data my.csv --label bad --only join,secureboost,fedavg
+    .venv/bin/python benchmarks/modeling.py --only secureboost --synthetic 100000 --depth 5 --repeat 1
 
 Data: ISLR `Default` (10,000 x 3, label default), openintro `loans_full_schema`
 (Lending Club, 10,000 x 20 numeric credit features, label grade D-G) and AER `CreditCard`
@@ -17,6 +18,12 @@ feature columns; `--features` picks them, `--positive` names the label value tha
 Section `join` trains SS-LR on the hidden-intersection join: company A holds 85% of the
 training customers with the first columns, B 85% with the rest and the label (~70% shared);
 the central model is trained on the plaintext intersection.
+`--synthetic ROWS` replaces the tables by one seeded random table of ROWS x 40 features (20
+per party; label from a noisy linear score) for the speed bar of issue 15 (10^5 rows, 20
+trees of depth 5 against XGBoost with both cores); `--trees`, `--depth`, `--repeat` set the
+boosting sections' trees, depth and how many runs the median takes. Boosting rows also give
+CPU seconds of the whole process (all parties, all threads) and the load average, because
+the machine is shared.
 """
 
 from __future__ import annotations
@@ -53,6 +60,8 @@ from peers.run import run_peer  # noqa: E402
 ROWS: list[dict] = []
 SEEDS: list[int] = [0]  # --seeds: train/test split seeds of the sslr and join sections
 DATA: list[Dataset] = []  # --data, else the three public tables
+BOOST: dict = {"n_trees": 20, "max_depth": 3, "repeat": 3,  # --trees, --depth, --repeat
+               "modes": ("he", "assisted")}  # --modes (SecureBoost)
 
 
 def datasets() -> list[Dataset]:
@@ -80,19 +89,30 @@ def central_lr(tr: Dataset, te: Dataset, l2: float, n_fit: int) -> tuple[np.ndar
     return m.predict_proba(sc.transform(te.x))[:, 1], time.perf_counter() - t0
 
 
-def central_xgboost(cfg, tr: Dataset, te: Dataset) -> tuple[np.ndarray, float]:
-    """XGBoost (hist) with the boosting config's trees, depth, rate, lambda and bins on all
-    columns: test probabilities and the median of 3 training times."""
+def synthetic(rows: int, features: int = 40) -> Dataset:
+    """A seeded random table: normal features, label from a noisy linear score."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(rows, features))
+    y = (x @ rng.normal(size=features) + 2 * rng.normal(size=rows) > 0).astype(np.int64)
+    return Dataset(f"synthetic {rows}x{features}", x, y, [f"x{j}" for j in range(features)])
+
+
+def central_xgboost(cfg, tr: Dataset, te: Dataset, cpu: bool = False):
+    """XGBoost (hist, both cores: n_jobs=2) with the boosting config's trees, depth, rate,
+    lambda and bins on all columns: test probabilities and the median training time of
+    --repeat runs (and the median CPU seconds if `cpu`)."""
     import xgboost as xgb
 
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
+    times, cpus = [], []
+    for _ in range(BOOST["repeat"]):
+        t0, c0 = time.perf_counter(), time.process_time()
         ref = xgb.XGBClassifier(n_estimators=cfg.n_trees, max_depth=cfg.max_depth,
                                 learning_rate=cfg.learning_rate, reg_lambda=cfg.reg_lambda,
-                                tree_method="hist", max_bin=cfg.bins).fit(tr.x, tr.y)
+                                tree_method="hist", max_bin=cfg.bins, n_jobs=2).fit(tr.x, tr.y)
         times.append(time.perf_counter() - t0)
-    return ref.predict_proba(te.x)[:, 1], float(np.median(times))
+        cpus.append(time.process_time() - c0)
+    out = ref.predict_proba(te.x)[:, 1], float(np.median(times))
+    return (*out, float(np.median(cpus))) if cpu else out
 
 
 # ------------------------------------------------------------------------------ SS-LR
@@ -298,16 +318,18 @@ def bench_secureboost() -> None:
 
     print("Vertical SecureBoost (active A = label + last columns, passive B = first columns; "
           "mode he: OU 2048 via sf-heu, 2 parties; mode assisted: helper C, no HE), test AUC "
-          "and time vs XGBoost (hist, same trees/depth/bins, median of 3)")
+          f"and time vs XGBoost (hist, n_jobs=2, same trees/depth/bins, median of "
+          f"{BOOST['repeat']}); cpu_s = CPU seconds of all parties")
     t0 = time.perf_counter()
     keys = generate_keys()
     keygen_s = time.perf_counter() - t0
     for ds in datasets():
         tr, te = ds.split(seed=0)
         split = ds.x.shape[1] // 2
-        cfg = SecureBoostConfig()  # defaults: 20 trees, depth 3, rate 0.3, 32 bins
-        pr, t_ref = central_xgboost(cfg, tr, te)
-        for mode in ("he", "assisted"):
+        # defaults: rate 0.3, 32 bins; 20 trees of depth 3 unless --trees / --depth
+        cfg = SecureBoostConfig(n_trees=BOOST["n_trees"], max_depth=BOOST["max_depth"])
+        pr, t_ref, c_ref = central_xgboost(cfg, tr, te, cpu=True)
+        for mode in BOOST["modes"]:
             helper = "C" if mode == "assisted" else None
 
             def body(party, tr=tr, te=te, split=split, cfg=cfg, helper=helper):
@@ -327,14 +349,19 @@ def bench_secureboost() -> None:
                 return None
 
             names = ["A", "B", "C"] if helper else ["A", "B"]
-            runs = [run_parties(body, names=names, timeout=1200)[0] for _ in range(3)]
-            t = float(np.median([r[0] for r in runs]))
+            runs, cpus = [], []
+            for _ in range(BOOST["repeat"]):  # CPU includes prediction (small) and set-up
+                c0 = time.process_time()
+                runs.append(run_parties(body, names=names, timeout=7200)[0])
+                cpus.append(time.process_time() - c0)
+            t, c = float(np.median([r[0] for r in runs])), float(np.median(cpus))
             p = runs[0][1]
             extra = {"keygen_s": keygen_s} if mode == "he" else {}
             row(method=f"SecureBoost ({mode})", data=ds.name, auc=metrics.auc(te.y, p),
                 auc_central=metrics.auc(te.y, pr), ks=metrics.ks(te.y, p),
                 ks_central=metrics.ks(te.y, pr), train_s=t, xgboost_s=t_ref,
-                ratio=t / t_ref, **extra)
+                ratio=t / t_ref, cpu_s=c, xgboost_cpu_s=c_ref, cpu_ratio=c / c_ref,
+                load=os.getloadavg()[0], **extra)
 
 
 # ------------------------------------------------------------------------------ HE candidates
@@ -402,11 +429,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--positive", help="label value that counts as 1 (default: yes-like/larger)")
     p.add_argument("--seeds", default="0",
                    help="comma-separated split seeds for sslr and join (default 0)")
+    p.add_argument("--synthetic", type=int, metavar="ROWS",
+                   help="a seeded random table of ROWS x 40 features instead of the tables")
+    p.add_argument("--trees", type=int, default=20, help="boosting: trees (default 20)")
+    p.add_argument("--depth", type=int, default=3, help="boosting: max depth (default 3)")
+    p.add_argument("--repeat", type=int, default=3, help="boosting: runs per median (3)")
+    p.add_argument("--modes", default="he,assisted", help="SecureBoost modes (he,assisted)")
     args = p.parse_args(argv)
     SEEDS[:] = [int(v) for v in args.seeds.split(",")]
     unknown = [n for n in args.only.split(",") if n.strip() not in SECTIONS]
     if unknown:
         p.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    if min(args.trees, args.depth, args.repeat) < 1 or (args.synthetic or 1) < 10:
+        p.error("--trees, --depth and --repeat must be >= 1, --synthetic >= 10 rows")
+    modes = tuple(m.strip() for m in args.modes.split(","))
+    if not modes or set(modes) - {"he", "assisted"}:
+        p.error("--modes: choose from he, assisted")
+    BOOST.update(n_trees=args.trees, max_depth=args.depth, repeat=args.repeat, modes=modes)
+    if args.synthetic:
+        DATA.append(synthetic(args.synthetic))
     if args.data:
         if not args.label:
             p.error("--data needs --label")

@@ -218,3 +218,17 @@ def test_two_feature_holders_same_trees_in_both_modes(ou_keys):
     np.testing.assert_allclose(p, he_p)
     assert {nd.get("owner") for tree in trees for nd in tree} >= {"A", "B", "D"}
     assert metrics.auc(y, p) > 0.9
+
+
+@pytest.mark.parametrize("cols", [1, 2, 7, 8, 16, 33])
+def test_ring_matmul_wraps_mod_2_64_on_both_paths(cols):
+    """The assisted products switch from matmul to einsum at 8 columns: both exact mod 2^64."""
+    from yinji.ml.secureboost import _ring_matmul
+
+    rng = np.random.default_rng(cols)
+    a = rng.integers(0, 2**64, (5, 40), dtype=np.uint64, endpoint=False)
+    b = rng.integers(0, 2**64, (40, cols), dtype=np.uint64, endpoint=False)
+    b[0] = np.uint64(2**64 - 1)  # a large value in every column
+    want = [[sum(int(a[i, k]) * int(b[k, j]) for k in range(40)) % 2**64 for j in range(cols)]
+            for i in range(5)]
+    assert _ring_matmul(a, b).tolist() == want

@@ -4,27 +4,37 @@ and feature holders (passive parties) whose rows are aligned by PSI (Cheng et al
 histogram and packing tricks as in SecretFlow's SGB).
 
 Per tree the active party computes the logistic-loss gradients g and hessians h, packs
-(g, h) as fixed-point integers into one plaintext and encrypts them with Okamoto-Uchiyama
-(OU, 2048-bit modulus n = p^2 q; SecretFlow's `sf-heu`, chosen by measurement over `phe`'s
-Paillier, see docs/modeling.md). Passive parties sum the ciphertexts into per-bin cumulative
-histograms for the nodes the active party names (`heu` feature_wise_bucket_sum), the active
-party decrypts, scores every split of every party's features (XGBoost gain) and keeps the
-best. Only the smaller child of each split is aggregated; its sibling is the parent minus it,
-in plaintext at the active party. Split thresholds of a passive feature stay with its owner:
+(g, h) as fixed-point integers into one plaintext g + h 2^S (signed S-bit slots, S = bits of
+the row count + 21, so no sum of up to n rows spills into the next slot) and encrypts them
+with Okamoto-Uchiyama (OU, 2048-bit modulus n = p^2 q; SecretFlow's `sf-heu`, chosen by
+measurement over `phe`'s Paillier, see docs/modeling.md). Passive parties sum the
+ciphertexts into per-bin cumulative histograms for the nodes the active party names (`heu`
+batch_feature_wise_bucket_sum) and pack k consecutive bin sums into one ciphertext
+(c_0 + 2^2S c_1 + ..., k = 8 for 10^4-10^5 rows in OU's 682-bit plaintext space), so the
+active party decrypts k times fewer ciphertexts; it unpacks the same sums, scores every
+split of every party's features (XGBoost gain) and keeps the best. Only the smaller child of
+each split is aggregated; its sibling is the parent minus it, in plaintext at the active
+party (histogram subtraction: the passive party already knows the parent's and the small
+child's rows, so the sibling's rows tell it nothing new; the active party gets the same sums). Split thresholds of a passive feature stay with its owner:
 the active party knows only "party k, its feature j, bin b"; the passive party evaluates the
 split and the active party learns the direction of the rows of THAT node only (below).
 
 Two ways to get the passive parties' histograms (`histograms` of the active party):
 
 - "he" (two parties, the SecureBoost of the paper): as above, one OU encryption per row and
-  tree. HE costs ~27 µs per row and tree here, so this mode is 100-300x plain XGBoost.
+  tree and one ciphertext addition per row, passive feature and aggregated node (~2 µs
+  each, against XGBoost's nanoseconds), so this mode is a few hundred times plain XGBoost
+  (docs/modeling.md). `heu` holds the GIL: parties in one process do not overlap.
 - "assisted" (a third node as helper, no HE): the histogram of passive party P is Bt @ G, Bt
   P's one-hot bin matrix (bins x rows, fixed for the whole training) and G the active party's
   per-node (g, h) columns. It is computed as a two-party matrix product with correlated
   randomness from the helper H (Du and Atallah's commodity-server product; Beaver 1997): P
   sends Bt + Rb once, the active party sends G + Ra per level, H hands out Rb @ Ra split into
   two random parts, and the active party alone gets Bt @ G in Z_2^64. Ra, Rb and the parts
-  come from AES-CTR streams keyed by seeds H sends over the authenticated channels.
+  come from AES-CTR streams keyed by seeds H sends over the authenticated channels. The
+  active party multiplies (Bt + Rb) by each node's rows only (G is zero elsewhere); P and H
+  multiply by all n rows (they must not learn the row sets), so their dense m x n x c
+  products (m = features x bins) are this mode's cost.
 
 Split directions. The passive party computes v = [x_j <= threshold] for all its rows; the
 active party holds e, the node's membership bits. It must learn v & e and nothing about v
@@ -98,6 +108,11 @@ def _he():  # type: ignore[no-untyped-def]
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError("SecureBoost needs sf-heu: pip install 'yinji[ml]'") from exc
     return hnp, phe
+
+
+def _bound_bits(public_key: Any) -> int:
+    """Bits of OU's plaintext space (about a third of the modulus: 682 for 2048 bits)."""
+    return int(str(public_key.plaintext_bound())).bit_length()
 
 
 def generate_keys() -> Any:
@@ -227,6 +242,13 @@ class _Histograms(Protocol):
     def close(self) -> None: ...
 
 
+def _ring_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b in Z_2^64 (uint64 wraps). NumPy has no integer BLAS: its matmul is faster for
+    a few columns, einsum's sum-of-products loop from 8 columns on (1.7x at 16, 2.5x at 32
+    for 640 x 10^4 rows here)."""
+    return np.einsum("ij,jk->ik", a, b) if b.shape[1] >= 8 else a @ b
+
+
 def _bits(prg: Prg, shape: tuple[int, ...]) -> np.ndarray:
     """Uniform packed bits (uint8) of `shape` from a PRG stream."""
     return np.frombuffer(prg.bytes(int(np.prod(shape))), dtype=np.uint8).reshape(shape)
@@ -253,15 +275,58 @@ def _cumulative(sums: np.ndarray, d: int, nb: int) -> np.ndarray:
     return real.reshape(d, nb, 2).cumsum(1).reshape(d * nb, 2)
 
 
+def _slot_bits(n: int) -> int:
+    """Width S of one signed plaintext slot: |a sum of n fixed-point g| <= n 2^GH_BITS
+    < 2^(S-1) (|g| <= 1, 0 <= h <= 1/4), so no slot overflows into its neighbour."""
+    return n.bit_length() + GH_BITS + 1
+
+
+def _pack_factor(bound_bits: int, slot: int, count: int) -> int:
+    """How many (g, h) bin sums go into one plaintext: the largest divisor of `count` with
+    k pairs of slots (2 k S bits, signed) inside OU's plaintext space."""
+    kmax = max(1, (bound_bits - 2) // (2 * slot))
+    return max(k for k in range(1, min(kmax, count) + 1) if count % k == 0)
+
+
+def _row_plaintexts(ints: np.ndarray, slot: int) -> np.ndarray:
+    """One plaintext per row: g + h 2^S (int64 while it fits, else Python ints)."""
+    if slot + GH_BITS <= 63:  # h <= 2^(GH_BITS-2): h 2^S + g stays below 2^63
+        return ints[:, 0] + (ints[:, 1] << slot)
+    return np.array([int(g) + (int(h) << slot) for g, h in ints], dtype=object)
+
+
+def _pack_ciphertexts(ev: Any, c: Any, k: int, shift: Any) -> Any:
+    """k consecutive bin-sum ciphertexts into one (Horner: c_0 + 2^2S (c_1 + 2^2S (...))),
+    so the active party decrypts k times fewer; the plaintext sums are the same."""
+    acc = c[k - 1::k]
+    for t in range(k - 2, -1, -1):
+        acc = ev.add(ev.mul(acc, shift), c[t::k])
+    return acc
+
+
+def _unpack(values: Sequence[int], slot: int, k: int) -> np.ndarray:
+    """Packed plaintexts (k bin sums each, lowest slot first) -> (k * len, 2) int64 sums."""
+    out, half, mask = [], 1 << (slot - 1), (1 << slot) - 1
+    for v in values:
+        v = int(v)
+        for _ in range(2 * k):
+            low = v & mask
+            low -= (low >= half) << slot
+            out.append(low)
+            v = (v - low) >> slot
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+
 class _HeHistograms:
     """Two parties: (g, h) encrypted under the active party's OU key, summed by the passive."""
 
-    def __init__(self, party: Party, passives: list[str], keys: Any) -> None:
+    def __init__(self, party: Party, passives: list[str], keys: Any, nb: int) -> None:
         hnp, _ = _he()
-        self.party, self.passives = party, passives
+        self.party, self.passives, self.nb = party, passives, nb
         self.kit = keys if keys is not None else generate_keys()
         self.enc, self.dec = self.kit.encryptor(), self.kit.decryptor()
-        self.encoder = self.kit.batch_integer_encoder()
+        self.ints64, self.big = self.kit.integer_encoder(1), self.kit.bigint_encoder()
+        self.bound_bits = _bound_bits(self.kit.public_key())
         pk = self.kit.public_key().serialize()
         for p in passives:
             party.channel(p).send_bytes(pk)
@@ -270,7 +335,9 @@ class _HeHistograms:
 
     def start_tree(self, ints: np.ndarray) -> None:
         self.n = len(ints)
-        ct = self.enc.encrypt(self.kit.array(ints, self.encoder)).serialize()
+        plain = _row_plaintexts(ints, _slot_bits(self.n))
+        enc = self.ints64 if plain.dtype == np.int64 else self.big
+        ct = self.enc.encrypt(self.kit.array(plain, enc)).serialize()
         for p in self.passives:
             _send(self.party, p, {"op": "tree"})
             self.party.channel(p).send_bytes(ct)
@@ -287,12 +354,18 @@ class _HeHistograms:
     def collect(self) -> dict[str, list[np.ndarray]]:
         hnp, _ = _he()
         out: dict[str, list[np.ndarray]] = {}
+        slot = _slot_bits(self.n)
         for p in self.passives:
+            count = self.features[p] * self.nb
+            k = _pack_factor(self.bound_bits, slot, count)
             out[p] = []
             for _ in range(self.pending):
                 c = hnp.CiphertextArray.load_from(self.party.channel(p).recv_bytes())
-                plain = np.asarray(self.dec.decrypt(c).to_numpy(self.encoder), dtype=np.int64)
-                out[p].append(plain.reshape(-1, 2) / 2.0**GH_BITS)
+                if c.shape[0] * k != count:
+                    raise ValueError(f"{p}: {c.shape[0]} packed histogram ciphertexts, "
+                                     f"expected {count // k}")
+                sums = _unpack(self.dec.decrypt(c).to_numpy(self.big).ravel(), slot, k)
+                out[p].append(sums / 2.0**GH_BITS)
         return out
 
     def directions(self, t: int, asks: dict[str, tuple[list[Any], np.ndarray]]
@@ -338,25 +411,34 @@ class _AssistedHistograms:
                                  f"expected {(self.features[p] * nb, n)}")
             self.bt[p] = bt
         self.ints = np.zeros((n, 2), dtype=np.uint64)
-        self.g = np.zeros((n, 0), dtype=np.uint64)
+        self.rows: list[np.ndarray] = []
 
     def start_tree(self, ints: np.ndarray) -> None:
         self.ints = ints.astype(np.int64).view(np.uint64)
 
     def request(self, rows: list[np.ndarray]) -> None:
         c = 2 * len(rows)
-        self.g = np.zeros((self.n, c), dtype=np.uint64)
+        self.rows = rows
+        g = np.zeros((self.n, c), dtype=np.uint64)
         for i, r in enumerate(rows):
-            self.g[r, 2 * i:2 * i + 2] = self.ints[r]
+            g[r, 2 * i:2 * i + 2] = self.ints[r]
         _send(self.party, self.helper, {"op": "level", "columns": c})
         for p in self.passives:
             _send(self.party, p, {"op": "hist"})
-            self.party.channel(p).send_array(self.g + self.ra[p].uint64((self.n, c)))
+            self.party.channel(p).send_array(g + self.ra[p].uint64((self.n, c)))
+
+    def _masked_product(self, p: str) -> np.ndarray:
+        """(Bt + Rb) @ G, node by node over that node's rows only: G is zero elsewhere, so
+        this costs m x (rows at the level) instead of m x n x columns (the passive party and
+        the helper cannot skip rows: they must not learn the row sets)."""
+        bt = self.bt[p]
+        return np.concatenate([bt @ self.ints[r] if len(r) == self.n else bt[:, r] @ self.ints[r]
+                               for r in self.rows], axis=1)
 
     def collect(self) -> dict[str, list[np.ndarray]]:
         out: dict[str, list[np.ndarray]] = {}
         for p in self.passives:
-            sums = self.bt[p] @ self.g
+            sums = self._masked_product(p)
             sums -= self.party.channel(p).recv_array()
             sums += self.party.channel(self.helper).recv_array()
             d = self.features[p]
@@ -425,7 +507,7 @@ class SecureBoostHelper:
                 continue
             c = int(msg["columns"])
             for rb, ra, sb in streams.values():
-                part = rb @ ra.uint64((n, c))
+                part = _ring_matmul(rb, ra.uint64((n, c)))
                 part -= sb.uint64((len(rb), c))
                 self.party.channel(self.active).send_array(part)
             levels += 1
@@ -456,7 +538,7 @@ class SecureBoostActive:
             hists: _Histograms = _AssistedHistograms(self.party, self.passives, self.helper,
                                                      n, nb)
         else:
-            hists = _HeHistograms(self.party, self.passives, keys)
+            hists = _HeHistograms(self.party, self.passives, keys, nb)
         y = np.asarray(y, np.float64)
         base = float(np.log(np.clip(y.mean(), 1e-6, 1 - 1e-6) / np.clip(1 - y.mean(), 1e-6, 1)))
         score = np.full(n, base)
@@ -655,6 +737,13 @@ class SecureBoostPassive:
         ev = kit.evaluator()
         _send(self.party, self.active, {"features": bins.shape[1]})
         state: dict[str, Any] = {}
+        n, count = len(bins), bins.shape[1] * nb
+        slot = _slot_bits(n)
+        k = _pack_factor(_bound_bits(kit.public_key()), slot, count)
+        shift = kit.array(np.full(count // k, 1 << (2 * slot), dtype=object), kit.bigint_encoder())
+
+        def pack(c: Any) -> Any:
+            return _pack_ciphertexts(ev, c, k, shift)
 
         def handle(op: str, go: np.ndarray | None) -> None:
             if op == "split":  # the active party names the node's rows (known here anyway)
@@ -669,7 +758,7 @@ class SecureBoostPassive:
                 out = ev.batch_feature_wise_bucket_sum(
                     state["ct"], [m.reshape(1, -1) for m in masks], bins, nb, True)
                 for c in out:
-                    ch.send_bytes(c.serialize())
+                    ch.send_bytes(pack(c).serialize())
 
         return handle
 
@@ -700,7 +789,7 @@ class SecureBoostPassive:
                 self.view["masked_gradient_arrays"] += 1
                 if self.keep_received:
                     self.received.append(masked)
-                out = rb @ masked
+                out = _ring_matmul(rb, masked)
                 out -= sb.uint64((len(rb), masked.shape[1]))
                 ch.send_array(out)
 

@@ -1,0 +1,79 @@
+"""HE-mode packing: one plaintext g + h 2^S per row, k bin sums per decrypted ciphertext.
+Checked against plaintext sums at the slot bound (every row |g| = 1, h = 1/4, all in one
+bin), with negatives, and when the bin count allows no packing (k = 1)."""
+
+import numpy as np
+import pytest
+
+from yinji.ml import secureboost as sb
+
+pytest.importorskip("heu")
+
+
+@pytest.fixture(scope="module")
+def kit():
+    return sb.generate_keys()
+
+
+def _bin_sums(kit, ints, bins, nb, mask):
+    """What the active party gets: packed, decrypted, unpacked cumulative (g, h) sums."""
+    ev, n = kit.evaluator(), len(ints)
+    slot = sb._slot_bits(n)
+    plain = sb._row_plaintexts(ints, slot)
+    enc = kit.integer_encoder(1) if plain.dtype == np.int64 else kit.bigint_encoder()
+    ct = kit.encryptor().encrypt(kit.array(plain, enc))
+    out = ev.batch_feature_wise_bucket_sum(ct, [mask.astype(np.int8).reshape(1, -1)],
+                                           bins, nb, True)[0]
+    count = bins.shape[1] * nb
+    k = sb._pack_factor(sb._bound_bits(kit.public_key()), slot, count)
+    shift = kit.array(np.full(count // k, 1 << (2 * slot), dtype=object), kit.bigint_encoder())
+    packed = sb._pack_ciphertexts(ev, out, k, shift)
+    assert packed.shape[0] == count // k
+    return sb._unpack(kit.decryptor().decrypt(packed).to_numpy(kit.bigint_encoder()).ravel(),
+                      slot, k), k
+
+
+def _plain(ints, bins, nb, mask):
+    cols = []
+    for j in range(bins.shape[1]):
+        b = bins[mask, j]
+        cols.append(np.stack([np.bincount(b, ints[mask, c], nb).astype(np.int64).cumsum()
+                              for c in range(2)], 1))
+    return np.concatenate(cols)
+
+
+@pytest.mark.parametrize("case", ["random", "bound_negative", "bound_positive", "one_row"])
+def test_packed_sums_equal_plaintext_sums(kit, case):
+    rng = np.random.default_rng(7)
+    n, d, nb = {"one_row": (1, 3, 8)}.get(case, (3000, 4, 16))
+    one = 1 << sb.GH_BITS
+    g = {"random": rng.integers(-one, one + 1, n), "bound_negative": np.full(n, -one),
+         "bound_positive": np.full(n, one), "one_row": np.array([-one])}[case]
+    h = rng.integers(0, one // 4 + 1, n) if case == "random" else np.full(n, one // 4)
+    ints = np.stack([g, h], 1).astype(np.int64)
+    bins = (rng.integers(0, nb, (n, d)) if case == "random" else np.zeros((n, d))).astype(np.int8)
+    mask = rng.random(n) < 0.7 if case == "random" else np.ones(n, bool)
+    got, k = _bin_sums(kit, ints, bins, nb, mask)
+    assert k > 1
+    np.testing.assert_array_equal(got, _plain(ints, bins, nb, mask))
+
+
+def test_no_packing_when_the_bin_count_has_no_divisor(kit):
+    """13 bin sums (prime, more than the 11 pairs of 30-bit slots that fit): k = 1."""
+    rng = np.random.default_rng(8)
+    n, d, nb = 500, 1, 13
+    ints = np.stack([rng.integers(-2**20, 2**20, n), rng.integers(0, 2**18, n)], 1)
+    bins = rng.integers(0, nb, (n, d)).astype(np.int8)
+    mask = np.ones(n, bool)
+    got, k = _bin_sums(kit, ints, bins, nb, mask)
+    assert k == 1
+    np.testing.assert_array_equal(got, _plain(ints, bins, nb, mask))
+
+
+def test_slot_width_and_wide_rows():
+    assert sb._slot_bits(10**5) == 17 + sb.GH_BITS + 1
+    # beyond int64 the row plaintexts become Python ints (exact)
+    ints = np.array([[-(1 << 20), 1 << 18]], dtype=np.int64)
+    wide = sb._row_plaintexts(ints, 50)
+    assert wide.dtype == object and int(wide[0]) == -(1 << 20) + (1 << 68)
+    assert sb._unpack([int(wide[0])], 50, 1).tolist() == [[-(1 << 20), 1 << 18]]
