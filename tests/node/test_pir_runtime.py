@@ -184,3 +184,26 @@ def test_a_stored_list_that_no_longer_builds_does_not_keep_the_node_down(net):
     assert hits(net["bank"].pir.query([next(iter(LIST))], ["member"], "watch")) == ["tag0"]
     member.pir.remove("watch", by="op")
     assert member.store.pir_services() == {}
+
+
+def test_an_oversized_label_is_refused_with_its_row_and_nothing_is_kept(net):
+    member = net["member"]
+    with open(member.home / "data" / "long.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id_no", "tag"])
+        w.writerows([k, t if i != 3 else "x" * 2_000] for i, (k, (t,)) in
+                    enumerate(LIST.items()))
+    member.catalog.register(Dataset(
+        id="long", kind="csv", location="data/long.csv",
+        schema={"id_no": "string", "tag": "string"},
+        policy=[PolicyRule(columns=["*"], protocols=["pir"], peers=["bank"])]), by="test")
+    with pytest.raises(PirServiceError, match=r"longer than 1024 bytes \(rows 4;"):
+        member.pir.add({**SERVICE, "id": "long", "dataset": "long"}, by="op")
+    assert "long" not in [s["id"] for s in member.pir.list()]
+    (event,) = [e["data"] for e in member.audit.entries()
+                if e["kind"] == "pir.service" and e["data"]["service"] == "long"]
+    assert event["action"] == "failed" and "x" * 50 not in str(event)
+    # an explicit size is the operator's choice (a node service: at most 4096 bytes)
+    added = member.pir.add({**SERVICE, "id": "long", "dataset": "long", "label_size": 2_016},
+                           by="op")
+    assert added["id"] == "long"

@@ -112,7 +112,7 @@ def _safe_reason(exc: BaseException) -> str:
     """An audit-safe reason: record errors may quote keys, so they are summarised."""
     if isinstance(exc, RecordError):
         return ("records rejected: empty, spreadsheet-notation or duplicate keys, or a label "
-                "longer than label_size")
+                "longer than label_size (or than 1024 bytes without one)")
     return f"{type(exc).__name__}: {exc}"[:300]
 
 

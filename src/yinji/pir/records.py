@@ -8,7 +8,11 @@ clients apply too (it travels in the public layout). A key that is empty, in spr
 notation ('1.10105E+17': its digits are lost) or repeated after normalisation is an error
 naming the rows (never silently dropped). A label is the chosen columns as compact JSON, so a client
 reads a small object ({"tag": "aml", "since": "2024-05"}). The label slot size defaults to
-the longest label rounded up to 16 bytes.
+the longest label rounded up to 16 bytes, up to MAX_AUTO_LABEL bytes: every record's slot is
+that wide and the hint every client downloads grows with it (one 20 KB label among 2,000
+records once took the hint from 2.8 to 235 MiB and the server to 6.5 GB), so a longer label
+is refused naming its rows unless the operator sets the size explicitly (at most
+MAX_LABEL bytes).
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from collections.abc import Iterable, Mapping
 from yinji import ids
 from yinji.pir.keyword import DEFAULT_KEY_KIND, EXACT, check_key_kind
 from yinji.pir.oprf import RateLimit
+
+MAX_AUTO_LABEL = 1024      # bytes: the automatic slot size stops here (a watch-list label is ~100)
+MAX_LABEL = 65_536         # bytes: the largest slot an operator may ask for
 
 _RATE_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hour": 3600.0,
                "d": 86400.0, "day": 86400.0}
@@ -70,12 +77,24 @@ def _text(value: object) -> str:
 
 
 def label_size_for(records: list[tuple[str, bytes]], requested: int | None = None) -> int:
-    """The slot size for these labels: `requested`, or the longest rounded up to 16."""
-    longest = max((len(lab) for _, lab in records), default=0)
-    size = requested if requested is not None else max(16, -(-longest // 16) * 16)
-    if longest > size:
-        raise RecordError(f"label size {size}: the longest label is {longest} bytes")
-    return size
+    """The slot size for these labels: `requested`, or the longest rounded up to 16 -- refused
+    when the longest is over MAX_AUTO_LABEL and no size was requested (rows named: row 1 =
+    the first data row, as `build_records` returns them)."""
+    lengths = [len(lab) for _, lab in records]
+    longest = max(lengths, default=0)
+    if requested is not None and longest > requested:
+        raise RecordError(f"label size {requested}: the longest label is {longest} bytes")
+    if requested is not None and not 16 <= requested <= MAX_LABEL:
+        raise RecordError(f"label size {requested}: must be between 16 and {MAX_LABEL} bytes")
+    if requested is None and longest > MAX_AUTO_LABEL:
+        rows = [i + 1 for i, n in enumerate(lengths) if n > MAX_AUTO_LABEL]
+        raise RecordError(
+            f"{len(rows)} label(s) longer than {MAX_AUTO_LABEL} bytes (rows "
+            f"{', '.join(map(str, rows[:5]))}{', ...' if len(rows) > 5 else ''}; the longest "
+            f"{longest} bytes): every record's slot would be that wide and the hint every "
+            "client downloads grows with it; shorten those values or serve fewer label "
+            "columns, or set the label size explicitly")
+    return requested if requested is not None else max(16, -(-longest // 16) * 16)
 
 
 def parse_rate(text: str, what: str = "rate limit") -> RateLimit:
@@ -88,4 +107,5 @@ def parse_rate(text: str, what: str = "rate limit") -> RateLimit:
     return RateLimit(burst=n, per_second=n / _RATE_UNITS[unit])
 
 
-__all__ = ["RecordError", "build_records", "label_size_for", "parse_rate"]
+__all__ = ["MAX_AUTO_LABEL", "MAX_LABEL", "RecordError", "build_records", "label_size_for",
+           "parse_rate"]
