@@ -250,3 +250,31 @@ def test_header_only_list_is_not_served(pki, tmp_path, capsys):
     header_only = tmp_path / "header.csv"
     header_only.write_text("id,tag,since,note\n", encoding="utf-8")
     assert "no records (a header only)" in serve_error(pki, capsys, header_only)
+
+
+def test_query_keeps_members_hints_on_disk(pki, member_list, monkeypatch, capsys, tmp_path):
+    """A second `yinji pir query` downloads no hint; --no-hint-cache keeps nothing."""
+    from yinji.pir.client import PirClient
+
+    ops = []
+    real = PirClient._call
+
+    def counting(self, header, parts=()):
+        ops.append(header["op"])
+        return real(self, header, parts)
+
+    monkeypatch.setattr(PirClient, "_call", counting)
+    [port] = free_ports(1)
+    hints = tmp_path / "hints"
+    with serving(monkeypatch, serve_argv(pki, member_list, port)):
+        capsys.readouterr()
+        args = ("--member", f"broker=127.0.0.1:{port}", "--key", "ID00004")
+        outs = []
+        for extra in (("--hint-cache", str(hints)), ("--hint-cache", str(hints)),
+                      ("--no-hint-cache",)):
+            ops.clear()
+            assert query(pki, *args, *extra) == 0
+            outs.append((capsys.readouterr().out, ops.count("hint")))
+    assert [n for _, n in outs] == [1, 0, 1]
+    assert all('{"tag":"aml","since":"2024-05"}' in o for o, _ in outs)
+    assert len(list(hints.glob("*.npy"))) == 1

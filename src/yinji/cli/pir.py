@@ -81,6 +81,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--timeout", type=float, help="seconds to wait for all members (default 30)")
     q.add_argument("--connect-timeout", type=float, default=3.0,
                    help="seconds to keep trying to reach a member (default 3)")
+    q.add_argument("--hint-cache", metavar="DIR",
+                   help="keep members' hints here between runs (default "
+                        "$XDG_CACHE_HOME/yinji/pir-hints; a member's newer version replaces "
+                        "its hint)")
+    q.add_argument("--no-hint-cache", action="store_true",
+                   help="download every member's hint, keep nothing on disk")
     q.set_defaults(func=_query)
 
     from yinji.cli.node import _api
@@ -446,6 +452,7 @@ def _query(args: argparse.Namespace) -> int:
 
 def _query_checked(args: argparse.Namespace) -> int:
     from yinji.pir.alliance import OK, Alliance
+    from yinji.pir.hint_cache import HintCache, default_dir
     from yinji.pir.service import connect_member
 
     name, config = _tls(args)
@@ -455,7 +462,11 @@ def _query_checked(args: argparse.Namespace) -> int:
     openers = {m: (lambda m=m, a=a: connect_member(name, m, a, config, timeout=timeout,
                                                     connect_timeout=args.connect_timeout))
                for m, a in members.items()}
-    alliance = Alliance.connect(openers, timeout=timeout)
+    cache = None if args.no_hint_cache else \
+        HintCache(Path(args.hint_cache) if args.hint_cache else default_dir())
+    # a hint belongs to one member's list at one address, as this client sees it
+    alliance = Alliance.connect(openers, timeout=timeout, hint_cache=cache,
+                                hint_keys={m: f"{m}@{a}" for m, a in members.items()})
     rows: list[dict[str, str]] = []
     not_ok: dict[str, str] = {}
     try:

@@ -23,6 +23,7 @@ from yinji.net.channel import (
     PeerUnavailable,
 )
 from yinji.pir.client import PirClient
+from yinji.pir.hint_cache import HintCache
 from yinji.pir.keyword import Key, as_key
 from yinji.pir.oprf import RateLimited
 
@@ -82,12 +83,17 @@ class Alliance:
 
     @classmethod
     def connect(cls, openers: Mapping[str, Callable[[], Channel]], timeout: float = 5.0,
-                ) -> Alliance:
+                *, hint_cache: HintCache | None = None,
+                hint_keys: Mapping[str, str] | None = None) -> Alliance:
         """Open a channel to every member concurrently (`openers[name]()`, e.g. a TLS dial);
-        members that cannot be reached or refuse us are kept, as `down` with the reason."""
+        members that cannot be reached or refuse us are kept, as `down` with the reason.
+        `hint_cache`: start from each member's hint kept on disk, under `hint_keys[name]`
+        (default: the name)."""
         def open_one(item: tuple[str, Callable[[], Channel]]) -> PirClient | str:
+            cache = None if hint_cache is None else \
+                (hint_cache, (hint_keys or {}).get(item[0], item[0]))
             try:
-                return PirClient(item[1]())
+                return PirClient(item[1](), hint_cache=cache)
             except ChannelError as exc:
                 return str(exc)
             except OSError as exc:

@@ -21,6 +21,7 @@ import numpy as np
 from yinji.crypto.group import POINT_BYTES
 from yinji.net.channel import Channel
 from yinji.pir import oprf
+from yinji.pir.hint_cache import HintCache
 from yinji.pir.keyword import Key, Layout, as_key, open_bucket
 from yinji.pir.lwe import LweParams, SimplePirClient
 from yinji.pir.wire import PirError, expect_array, expect_bytes, recv_msg, send_msg
@@ -33,8 +34,13 @@ class _KindChanged(Exception):
 class PirClient:
     """Queries one member. One request at a time per client (calls are serialised)."""
 
-    def __init__(self, channel: Channel, *, max_refresh: int = 3) -> None:
+    def __init__(self, channel: Channel, *, max_refresh: int = 3,
+                 hint_cache: tuple[HintCache, str] | None = None) -> None:
+        """`hint_cache`: (cache, key naming this member and list) to start from a hint kept
+        on disk (`yinji.pir.hint_cache`); a stale one is replaced on the member's word."""
         self.channel = channel
+        self._cache = hint_cache
+        self._cache_tried = hint_cache is None
         self.max_refresh = max_refresh
         self.version: str | None = None
         self.layout: Layout | None = None
@@ -64,13 +70,29 @@ class PirClient:
             self._refresh()
 
     def _refresh(self) -> None:
+        if not self._cache_tried:   # once: a stale cached hint is then downloaded anew
+            self._cache_tried = True
+            assert self._cache is not None
+            cached = self._cache[0].load(self._cache[1])
+            if cached is not None:
+                meta, hint = cached
+                try:
+                    self._use(meta["lwe"], meta["layout"], str(meta["version"]), hint)
+                    return
+                except (KeyError, TypeError, ValueError):
+                    self._cache[0].drop(self._cache[1])
         reply, parts = self._call({"op": "hint"})
-        params = LweParams.from_json(reply["lwe"])
         hint = expect_array(parts, np.uint32, 2)
-        self._pir = SimplePirClient(params, hint)
-        self.layout = Layout.from_json(reply["layout"])
-        self.version = str(reply["version"])
+        self._use(reply["lwe"], reply["layout"], str(reply["version"]), hint)
         self.hint_downloads += 1
+        if self._cache is not None:
+            self._cache[0].save(self._cache[1], self.version, reply["lwe"], reply["layout"],
+                                hint)
+
+    def _use(self, lwe: dict, layout: dict, version: str, hint: np.ndarray) -> None:
+        self._pir = SimplePirClient(LweParams.from_json(lwe), hint)
+        self.layout = Layout.from_json(layout)
+        self.version = version
 
     @property
     def prepared(self) -> int:
