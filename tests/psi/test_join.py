@@ -165,3 +165,13 @@ def test_join_over_tls_processes():
                            timeout=120)
     for got in outs:
         assert same_rows(got, plain_join(ka, fa, kb, fb))
+
+
+def test_a_malformed_shape_from_a_peer_is_refused_before_any_allocation():
+    from yinji.psi.join import MAX_ROWS, _peer_shape
+
+    assert _peer_shape(np.array([5, 3], np.int64), "B") == (5, 3)
+    for bad in (np.array([MAX_ROWS + 1, 3]), np.array([5, -1]), np.array([5, 3, 1]),
+                np.array([5.0, 3.0]), np.array([-2, 3])):
+        with pytest.raises(ValueError, match="B sent a malformed table shape"):
+            _peer_shape(bad, "B")

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -96,6 +96,10 @@ def match_pairs(tok: np.ndarray) -> np.ndarray:
     return pairs[np.argsort(pairs[:, 0], kind="stable")]
 
 
+MAX_ROWS = 1 << 31      # a peer's announced shape is checked against these before any
+MAX_COLUMNS = 1 << 16   # allocation (a malformed shape must not exhaust memory)
+
+
 def hidden_join(session: Session, keys: PreparedKeys | Sequence[bytes] | None = None,
                 features: np.ndarray | None = None, *, frac_bits: int | None = None,
                 token_words: int = 2) -> SharedTensor:
@@ -108,10 +112,27 @@ def hidden_join(session: Session, keys: PreparedKeys | Sequence[bytes] | None = 
     """
     s = session
     f = s.frac_bits if frac_bits is None else frac_bits
-    if token_words not in (1, 2):
-        raise ValueError("token_words must be 1 or 2")
-    a_name, b_name, c_name = s.names
     w = token_words
+    table, (na, _), (nb, _) = pooled_table(
+        s, keys, features, w,
+        lambda x: encode(x, f) if f else x.astype(np.int64).view(np.uint64))
+    table = shuffle_rows(s, table, overwrite=True)  # the concatenation is ours
+    pairs = matched_pairs(s, table, w, na + nb)
+    p, q = pairs[:, 0], pairs[:, 1]
+    joined = tuple(c[p, w:] + c[q, w:] for c in table)
+    return SharedTensor(s, joined, f)
+
+
+def pooled_table(s: Session, keys: PreparedKeys | Sequence[bytes] | None,
+                 features: np.ndarray | None, w: int,
+                 encode_rows: Callable[[np.ndarray], np.ndarray], extra: int = 0,
+                 ) -> tuple[rep.Shares, tuple[int, int], tuple[int, int]]:
+    """Steps 1-2 (also `yinji.psi.join_back`): checks, public shapes, the owners' token key,
+    and the shares of the pooled (nA + nB, w + width_A + width_B) table [t | A's row | 0]
+    over [t | 0 | B's row], where a row is `encode_rows(features)`: uint64, `extra` columns
+    wider than the features. Returns it with (nA, dA) and (nB, dB), in feature columns."""
+    if w not in (1, 2):
+        raise ValueError("token_words must be 1 or 2")
     if s.rank < 2:
         if keys is None or features is None:
             raise ValueError(f"data owner {s.party.name} must pass keys and features")
@@ -127,33 +148,41 @@ def hidden_join(session: Session, keys: PreparedKeys | Sequence[bytes] | None = 
         shape = np.array(feats.shape, dtype=np.int64)
         s.send(1 - s.rank, shape)
         s.send(2, shape)
-        other = tuple(int(v) for v in s.recv(1 - s.rank))
+        other = _peer_shape(s.recv(1 - s.rank), s.names[1 - s.rank])
         if s.rank == 0:
             token_key = secrets.token_bytes(KEY_BYTES)
             s.chan(1).send_bytes(token_key)
         else:
             token_key = s.chan(0).recv_bytes()
-        raw = np.concatenate([tokens(klist, token_key, w),
-                              encode(feats, f) if f else feats.astype(np.int64).view(np.uint64)],
-                             axis=1)
+            if not isinstance(token_key, bytes) or len(token_key) != KEY_BYTES:
+                raise ValueError(f"{s.names[0]} sent a malformed token key")
+        rows = encode_rows(feats)
+        assert rows.shape == (feats.shape[0], feats.shape[1] + extra)
+        raw = np.concatenate([tokens(klist, token_key, w), rows], axis=1)
         shapes = {s.rank: tuple(feats.shape), 1 - s.rank: other}
     else:
         if keys is not None or features is not None:
             raise ValueError(f"the helper {s.party.name} holds no data")
-        shapes = {0: tuple(int(v) for v in s.recv(0)), 1: tuple(int(v) for v in s.recv(1))}
+        shapes = {0: _peer_shape(s.recv(0), s.names[0]), 1: _peer_shape(s.recv(1), s.names[1])}
         raw = None
     (na, da), (nb, db) = shapes[0], shapes[1]
-    xa = rep.share(s, raw if s.rank == 0 else None, 0, (na, w + da))
-    xb = rep.share(s, raw if s.rank == 1 else None, 1, (nb, w + db))
+    wa, wb = da + extra, db + extra
+    xa = rep.share(s, raw if s.rank == 0 else None, 0, (na, w + wa))
+    xb = rep.share(s, raw if s.rank == 1 else None, 1, (nb, w + wb))
 
     def widen(x: rep.Shares, left: int, right: int) -> rep.Shares:
         n = x[0].shape[0]
         return tuple(np.concatenate([c[:, :w], np.zeros((n, left), np.uint64), c[:, w:],
                                      np.zeros((n, right), np.uint64)], axis=1) for c in x)
 
-    wa, wb = widen(xa, 0, db), widen(xb, da, 0)
-    table = (np.concatenate([wa[0], wb[0]]), np.concatenate([wa[1], wb[1]]))
-    table = shuffle_rows(s, table, overwrite=True)  # the concatenation is ours
+    pa, pb = widen(xa, 0, wb), widen(xb, wa, 0)
+    return (np.concatenate([pa[0], pb[0]]), np.concatenate([pa[1], pb[1]])), \
+        (na, da), (nb, db)
+
+
+def matched_pairs(s: Session, table: rep.Shares, w: int, n: int) -> np.ndarray:
+    """Step 4 (also `yinji.psi.join_back`): the token columns of the shuffled table opened to
+    the helper, which sends both owners the (k, 2) positions of equal tokens; checked here."""
     tok = rep.reveal_to(s, (table[0][:, :w].copy(), table[1][:, :w].copy()), 2)
     if s.rank == 2:
         try:
@@ -164,15 +193,23 @@ def hidden_join(session: Session, keys: PreparedKeys | Sequence[bytes] | None = 
         s.send(1, pairs)
     else:
         pairs = s.recv(2)
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iu":
+        raise ValueError("malformed match list from the helper")
     if len(pairs) and pairs[0, 0] < 0:
         raise TokenCollision("the helper found a token three or more times "
                              "(duplicate keys or a token collision)")
-    if pairs.ndim != 2 or pairs.shape[1] != 2 or (len(pairs) and (
-            pairs.min() < 0 or pairs.max() >= na + nb)):
+    if len(pairs) and (pairs.min() < 0 or pairs.max() >= n
+                       or len(np.unique(pairs)) != pairs.size):
         raise ValueError("malformed match list from the helper")
-    p, q = pairs[:, 0], pairs[:, 1]
-    joined = tuple(c[p, w:] + c[q, w:] for c in table)
-    return SharedTensor(s, joined, f)
+    return pairs
 
 
-__all__ = ["TokenCollision", "hidden_join", "match_pairs", "tokens"]
+def _peer_shape(got: np.ndarray, who: str) -> tuple[int, int]:
+    if not isinstance(got, np.ndarray) or got.shape != (2,) or got.dtype.kind not in "iu" \
+            or not (0 <= got[0] <= MAX_ROWS and 0 <= got[1] <= MAX_COLUMNS):
+        raise ValueError(f"{who} sent a malformed table shape")
+    return int(got[0]), int(got[1])
+
+
+__all__ = ["TokenCollision", "hidden_join", "match_pairs", "matched_pairs", "pooled_table",
+           "tokens"]

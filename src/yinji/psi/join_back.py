@@ -29,18 +29,16 @@ only, and whether those reveal which rows are shared is up to that computation.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from yinji.mpc import replicated as rep
 from yinji.mpc.ring import encode
 from yinji.mpc.session import Session
 from yinji.mpc.shuffle import shuffle_rows_recorded, unshuffle_rows
 from yinji.mpc.tensor import SharedTensor
-from yinji.psi.join import KEY_BYTES, TokenCollision, match_pairs, tokens
+from yinji.psi.join import matched_pairs, pooled_table
 from yinji.psi.keys import PreparedKeys
 
 
@@ -103,66 +101,13 @@ def owners_join(session: Session, keys: PreparedKeys | Sequence[bytes] | None = 
     passes neither. Features are shared in the session's fixed point."""
     s = session
     f = s.frac_bits
-    if token_words not in (1, 2):
-        raise ValueError("token_words must be 1 or 2")
     w = token_words
-    if s.rank < 2:
-        if keys is None or features is None:
-            raise ValueError(f"data owner {s.party.name} must pass keys and features")
-        klist = keys.keys if isinstance(keys, PreparedKeys) else list(keys)
-        if len(set(klist)) != len(klist):
-            raise ValueError("keys must be unique (use prepare_keys)")
-        feats = np.asarray(features, dtype=np.float64)
-        if feats.ndim == 1:
-            feats = feats.reshape(-1, 1)
-        if feats.shape[0] != len(klist):
-            raise ValueError(f"{len(klist)} keys but {feats.shape[0]} feature rows")
-        shape = np.array(feats.shape, dtype=np.int64)
-        s.send(1 - s.rank, shape)
-        s.send(2, shape)
-        other = tuple(int(v) for v in s.recv(1 - s.rank))
-        if s.rank == 0:
-            token_key = secrets.token_bytes(KEY_BYTES)
-            s.chan(1).send_bytes(token_key)
-        else:
-            token_key = s.chan(0).recv_bytes()
-        flagged = np.concatenate([feats, np.ones((len(klist), 1))], axis=1)
-        raw = np.concatenate([tokens(klist, token_key, w), encode(flagged, f)], axis=1)
-        shapes = {s.rank: tuple(feats.shape), 1 - s.rank: other}
-    else:
-        if keys is not None or features is not None:
-            raise ValueError(f"the helper {s.party.name} holds no data")
-        shapes = {0: tuple(int(v) for v in s.recv(0)), 1: tuple(int(v) for v in s.recv(1))}
-        raw = None
-    (na, da), (nb, db) = shapes[0], shapes[1]
-    xa = rep.share(s, raw if s.rank == 0 else None, 0, (na, w + da + 1))
-    xb = rep.share(s, raw if s.rank == 1 else None, 1, (nb, w + db + 1))
-
-    def widen(x: rep.Shares, left: int, right: int) -> rep.Shares:
-        n = x[0].shape[0]
-        return tuple(np.concatenate([c[:, :w], np.zeros((n, left), np.uint64), c[:, w:],
-                                     np.zeros((n, right), np.uint64)], axis=1) for c in x)
-
-    wa, wb = widen(xa, 0, db + 1), widen(xb, da + 1, 0)
-    table = (np.concatenate([wa[0], wb[0]]), np.concatenate([wa[1], wb[1]]))
-    table, record = shuffle_rows_recorded(s, table)
-    tok = rep.reveal_to(s, (table[0][:, :w].copy(), table[1][:, :w].copy()), 2)
-    if s.rank == 2:
-        try:
-            pairs = match_pairs(tok)
-        except TokenCollision:
-            pairs = np.full((1, 2), -1, dtype=np.int64)
-        s.send(0, pairs)
-        s.send(1, pairs)
-    else:
-        pairs = s.recv(2)
-    if len(pairs) and pairs[0, 0] < 0:
-        raise TokenCollision("the helper found a token three or more times "
-                             "(duplicate keys or a token collision)")
-    if pairs.ndim != 2 or pairs.shape[1] != 2 or (len(pairs) and (
-            pairs.min() < 0 or pairs.max() >= na + nb)) or \
-            len(np.unique(pairs)) != pairs.size:
-        raise ValueError("malformed match list from the helper")
+    table, (na, da), (nb, db) = pooled_table(
+        s, keys, features, w,
+        lambda x: encode(np.concatenate([np.asarray(x, np.float64),
+                                         np.ones((len(x), 1))], axis=1), f), extra=1)
+    table, record = shuffle_rows_recorded(s, table, overwrite=True)  # the pool is ours
+    pairs = matched_pairs(s, table, w, na + nb)
     p, q = pairs[:, 0], pairs[:, 1]
     summed = []
     for c in table:
