@@ -47,7 +47,6 @@ Key: `params.key` names linkage/<key>.key in each company's home (as linkage job
 from __future__ import annotations
 
 import dataclasses
-import hmac
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +65,7 @@ from yinji.apps.base import (
 )
 from yinji.apps.customer_mpc import Plan, company_side, features, receive_stats
 from yinji.apps.customer_table import COLUMNS, OPTIONAL, CustomerTable, read_customers
+from yinji.node.linkage_runner import agreed_key
 
 if TYPE_CHECKING:
     from yinji.node.runners import RunContext
@@ -173,7 +173,8 @@ class CustomerView(App):
         assert cols is not None
         ctx.progress(0.05, "reading the file")
         table = read_customers(cols, params["categories"], params["fx_rates"])
-        key = _key(ctx, params["key"], companies)
+        key = agreed_key(ctx.party, ctx.home, params["key"], ctx.me, companies,
+                         "yinji-apps/customer-view-key-check")
         ctx.progress(0.2, "identity resolution")
         ident, count = customer_identity.identity_owner(ctx.party, table.records, table.gcn,
                                                         schema, key, params["linkage_unit"])
@@ -282,25 +283,6 @@ def _resolution(rep: Report, companies: list[str], res: Any, merged: Any) -> Non
               + [["group identities", merged.count]])
     rep.data = {"identities": merged.count, "linkage_groups": res.count,
                 "conflicts": merged.conflicts}
-
-
-def _key(ctx: RunContext, key_id: str, companies: list[str]) -> bytes:
-    """The companies' linkage key; they compare a keyed check value (never the key) so that
-    different keys fail the run instead of silently linking nothing."""
-    from yinji.linkage.encoding import subkey
-    from yinji.node.linkage_runner import load_key
-
-    key = load_key(ctx.home, key_id, ctx.me)
-    tag = subkey(key, "yinji-apps/customer-view-key-check", 16)
-    others = [c for c in companies if c != ctx.me]
-    for o in others:
-        ctx.party.channel(o).send_bytes(tag)
-    differ = [o for o in others if not hmac.compare_digest(ctx.party.channel(o).recv_bytes(),
-                                                           tag)]
-    if differ:
-        raise ValueError(f"linkage key {key_id!r} at {ctx.me} differs from the one at "
-                         f"{', '.join(differ)}")
-    return key
 
 
 APP = CustomerView()

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hmac
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +51,7 @@ from yinji.apps.base import (
     Role,
     inputs_by_role,
 )
+from yinji.node.linkage_runner import agreed_key
 
 if TYPE_CHECKING:
     from yinji.node.runners import RunContext
@@ -149,7 +149,8 @@ class JointAml(App):
         assert cols is not None
         ctx.progress(0.05, "reading the file")
         table = read_table(cols, period_start(params), rules.days)
-        key = _key(ctx, params["key"], companies)
+        key = agreed_key(ctx.party, ctx.home, params["key"], ctx.me, companies,
+                         "yinji-apps/joint-aml-key-check")
         ctx.progress(0.2, "identity resolution")
         groups, count = group_owner(ctx.party, table.records, schema, key, officer)
         acts = ActivityByGroup(table, groups, count, rules.days, rules.threshold)
@@ -251,25 +252,6 @@ def rules_of(params: dict[str, Any]):  # noqa: ANN201 - aml_rules.Rules
                      income_pct=int(round(float(params.get("income_multiple", 5.0)) * 100)))
     except ValueError as exc:
         raise AppError(f"rule parameters: {exc}") from None
-
-
-def _key(ctx: RunContext, key_id: str, companies: list[str]) -> bytes:
-    """The companies' linkage key; they compare a keyed check value (never the key) so that
-    different keys fail the run instead of silently linking nothing."""
-    from yinji.linkage.encoding import subkey
-    from yinji.node.linkage_runner import load_key
-
-    key = load_key(ctx.home, key_id, ctx.me)
-    tag = subkey(key, "yinji-apps/joint-aml-key-check", 16)
-    others = [c for c in companies if c != ctx.me]
-    for o in others:
-        ctx.party.channel(o).send_bytes(tag)
-    differ = [o for o in others if not hmac.compare_digest(ctx.party.channel(o).recv_bytes(),
-                                                           tag)]
-    if differ:
-        raise ValueError(f"linkage key {key_id!r} at {ctx.me} differs from the one at "
-                         f"{', '.join(differ)}")
-    return key
 
 
 APP = JointAml()

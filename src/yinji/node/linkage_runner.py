@@ -216,8 +216,7 @@ class LinkageRunner:
         mine = None
         if ctx.inputs is not None:
             ctx.progress(0.15, "key check")
-            key = load_key(ctx.home, params["key"], ctx.me)
-            _check_key(ctx.party, ctx.me, owners, key, params["key"])
+            key = agreed_key(ctx.party, ctx.home, params["key"], ctx.me, owners)
             mine = _Owner(ctx, key)
         if self.aml:
             return self._run_aml(ctx, mine, owners, unit)
@@ -346,18 +345,27 @@ def _validate_aml(params: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _check_key(party: Party, me: str, owners: list[str], key: bytes, key_id: str) -> None:
-    """Owners compare a keyed check value (a PRF output, not the key) with each other."""
+def agreed_key(party: Party, home: Path | None, key_id: str, me: str, owners: list[str],
+               label: str = "yinji-node/linkage-key-check") -> bytes:
+    """This owner's linkage key (`load_key`), after the owners compared a keyed check value
+    (a PRF output under `label`, never the key): different keys fail the run instead of
+    silently linking nothing. Also the joint-aml and customer-view apps' key step."""
     from yinji.linkage.encoding import subkey
 
-    tag = subkey(key, "yinji-node/linkage-key-check", 16)
+    key = load_key(home, key_id, me)
+    tag = subkey(key, label, 16)
     others = [o for o in owners if o != me]
     for o in others:
         party.channel(o).send_bytes(tag)
-    differ = [o for o in others if not hmac.compare_digest(party.channel(o).recv_bytes(), tag)]
+    differ = []
+    for o in others:
+        got = party.channel(o).recv_bytes()
+        if not isinstance(got, bytes) or not hmac.compare_digest(got, tag):
+            differ.append(o)
     if differ:
         raise ValueError(f"linkage key {key_id!r} at {me} differs from the one at "
                          f"{', '.join(differ)}")
+    return key
 
 
 def _send_ids(party: Party, unit: str, ids: list[str], order: np.ndarray) -> None:
