@@ -4,14 +4,12 @@ only, against the plaintext computation of the same CSV files (slower lane)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from yinji.apps import consolidated_reporting as cr
 from yinji.apps.consolidated_demo import COLUMNS, SCHEMA, read_book, write_books
 from yinji.cli.network import clients, create_network, start_nodes, stop_nodes, wait_job
-from yinji.testing.apps import builtin_entries, child_env, package_dir
+from yinji.testing.apps import builtin_entries, child_env, package_dir, reject_and_check_nothing_ran
 
 pytestmark = pytest.mark.tls
 
@@ -73,19 +71,7 @@ def test_five_nodes_against_plaintext(net):
 def test_a_company_rejects(net):
     apis, _, _ = net
     job_id = apis["fund"].call("POST", f"/apps/{cr.APP.name}/runs", json=body())["job"]["id"]
-    deadline = time.monotonic() + 20
-    while apis["offshore"].call("GET", f"/jobs/{job_id}", role="auditor")["state"] != "proposed":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    apis["offshore"].call("POST", f"/jobs/{job_id}/reject", role="approver",
-                          json={"reason": "rates not approved"})
-    views = wait_job(apis, job_id, NODES, timeout=30)
-    assert {v["state"] for v in views.values()} == {"rejected"}, views
-    for n in NODES:
-        assert not views[n]["has_result"]
-        entries = apis[n].call("GET", "/audit", role="auditor", params={"job_id": job_id})
-        assert not any(e["kind"] == "job.state" and e["data"]["state"] == "running"
-                       for e in entries)
+    reject_and_check_nothing_ran(apis, job_id, "offshore", NODES, "rates not approved")
 
 
 def test_refused_parameters(net):

@@ -2,7 +2,6 @@
 label holder, securities the feature holder, futures the helper), driven through the REST API
 only, checked against the plaintext model on the same CSV files (slower lane)."""
 
-import time
 
 import pytest
 
@@ -13,7 +12,7 @@ from yinji.apps.lead_mining_demo import (
     check_reports,
 )
 from yinji.cli.network import clients, create_network, start_nodes, stop_nodes, wait_job
-from yinji.testing.apps import builtin_entries, child_env, package_dir
+from yinji.testing.apps import builtin_entries, child_env, package_dir, reject_and_check_nothing_ran
 
 pytestmark = pytest.mark.tls
 
@@ -76,20 +75,7 @@ def test_each_owner_gets_scores_for_exactly_its_customers_and_the_helper_nothing
 def test_a_rejection_stops_the_run_before_any_data_is_read(net):
     apis, plan, _ = net
     job = _run(apis, plan, params={**plan.request["params"], "top_n": 200})
-    deadline = time.monotonic() + 20
-    while apis[FEATURES].call("GET", f"/jobs/{job['id']}", role="auditor")["state"] != \
-            "proposed":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    apis[FEATURES].call("POST", f"/jobs/{job['id']}/reject", role="approver",
-                        json={"reason": "not this campaign"})
-    views = wait_job(apis, job["id"], COMPANIES, timeout=30)
-    assert {v["state"] for v in views.values()} == {"rejected"}, views
-    for c in COMPANIES:
-        assert not views[c]["has_result"]
-        log = apis[c].call("GET", "/audit", role="auditor", params={"job_id": job["id"]})
-        assert not any(e["kind"] == "job.state" and e["data"]["state"] == "running"
-                       for e in log)
+    reject_and_check_nothing_ran(apis, job["id"], FEATURES, COMPANIES, "not this campaign")
 
 
 @pytest.mark.parametrize("params,msg", [({"top_n": 5000}, "top_n"),

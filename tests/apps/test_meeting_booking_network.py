@@ -3,7 +3,6 @@ API only, against the earliest common slot computed in the clear from the same c
 (slower lane): booking, non-recipient, rejection, parameters out of bounds."""
 
 import datetime as dt
-import time
 
 import pytest
 from icalendar import Calendar
@@ -16,7 +15,7 @@ from yinji.apps.meeting_demo import (
     write_calendars,
 )
 from yinji.cli.network import clients, create_network, start_nodes, stop_nodes, wait_job
-from yinji.testing.apps import builtin_entries, child_env, package_dir
+from yinji.testing.apps import builtin_entries, child_env, package_dir, reject_and_check_nothing_ran
 
 pytestmark = pytest.mark.tls
 
@@ -84,19 +83,7 @@ def test_a_company_rejects_and_nobody_reads_data(net):
     root, apis, _ = net
     run = apis["fund"].call("POST", f"/apps/{APP}/runs", json=body())
     job_id = run["job"]["id"]
-    deadline = time.monotonic() + 20
-    while apis["offshore"].call("GET", f"/jobs/{job_id}", role="auditor")["state"] != "proposed":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    apis["offshore"].call("POST", f"/jobs/{job_id}/reject", role="approver",
-                          json={"reason": "not this week"})
-    views = wait_job(apis, job_id, COMPANIES, timeout=30)
-    assert {v["state"] for v in views.values()} == {"rejected"}, views
-    for c in COMPANIES:
-        assert not views[c]["has_result"]
-        entries = apis[c].call("GET", "/audit", role="auditor", params={"job_id": job_id})
-        assert not any(e["kind"] == "job.state" and e["data"]["state"] == "running"
-                       for e in entries)
+    reject_and_check_nothing_ran(apis, job_id, "offshore", COMPANIES, "not this week")
 
 
 def test_parameters_outside_bounds_are_refused_at_the_proposer(net):

@@ -44,3 +44,27 @@ def child_env(path: Path) -> dict[str, str]:
     src = str(Path(yinji.__file__).resolve().parents[1])
     old = os.environ.get("PYTHONPATH", "")
     return {"PYTHONPATH": os.pathsep.join(p for p in (str(path), src, old) if p)}
+
+
+def reject_and_check_nothing_ran(apis: dict, job_id: str, rejecter: str, nodes: list[str],
+                                 reason: str = "not now", timeout: float = 30.0) -> None:
+    """Network tests: `rejecter`'s approver rejects the job once its proposal has arrived;
+    then every node in `nodes` shows it rejected, holds no result, and never ran it (no
+    `running` state in its audit log)."""
+    import time
+
+    from yinji.cli.network import wait_job
+
+    deadline = time.monotonic() + 20
+    while apis[rejecter].call("GET", f"/jobs/{job_id}", role="auditor")["state"] != "proposed":
+        assert time.monotonic() < deadline, f"the proposal never reached {rejecter}"
+        time.sleep(0.05)
+    apis[rejecter].call("POST", f"/jobs/{job_id}/reject", role="approver",
+                        json={"reason": reason})
+    views = wait_job(apis, job_id, nodes, timeout=timeout)
+    assert {v["state"] for v in views.values()} == {"rejected"}, views
+    for n in nodes:
+        assert not views[n]["has_result"], n
+        entries = apis[n].call("GET", "/audit", role="auditor", params={"job_id": job_id})
+        assert not any(e["kind"] == "job.state" and e["data"]["state"] == "running"
+                       for e in entries), n
