@@ -79,9 +79,8 @@ def _homes(root: Path) -> dict[str, str]:
     return {n: i["home"] for n, i in manifest["nodes"].items()}
 
 
-def _run_one(apis: dict[str, Api], name: str, plan: Any, out_dir: Path, out: Any,
-             timeout: float) -> bool:
-    t0 = time.perf_counter()
+def register_datasets(apis: dict[str, Api], plan: Any) -> None:
+    """Each company registers the demo's datasets through REST (one already there: kept)."""
     for company, bodies in plan.datasets.items():
         for body in bodies:
             try:
@@ -89,6 +88,12 @@ def _run_one(apis: dict[str, Api], name: str, plan: Any, out_dir: Path, out: Any
             except RuntimeError as exc:
                 if "409" not in str(exc):
                     raise
+
+
+def _run_one(apis: dict[str, Api], name: str, plan: Any, out_dir: Path, out: Any,
+             timeout: float) -> bool:
+    t0 = time.perf_counter()
+    register_datasets(apis, plan)
     for company, method, path, body in plan.calls:
         try:
             apis[company].call(method, path, json=body)

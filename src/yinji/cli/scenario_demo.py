@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from yinji.cli.apps_demo import register_datasets
 from yinji.cli.network import COMPANIES, clients
 
 NAME = "qualified-investor-check"
@@ -29,13 +30,7 @@ def run_scenario_api(root: Path, out: Any = print, timeout: float = 300.0) -> bo
     try:
         app = app_runner.get("qualified-investor")
         plan = app.demo({n: h / "data" for n, h in homes.items() if n in COMPANIES})
-        for company, bodies in plan.datasets.items():
-            for body in bodies:
-                try:
-                    apis[company].call("POST", "/datasets", json=body)
-                except RuntimeError as exc:
-                    if "409" not in str(exc):
-                        raise
+        register_datasets(apis, plan)
         me = plan.proposer
         pub = apis[me].call("POST", "/scenarios", json={
             "name": NAME, "app": app.name, "title": "Qualified-investor check for onboarding",
