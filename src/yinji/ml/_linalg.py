@@ -6,6 +6,10 @@ eigenvalues in (0, 1]), the eigenvalues of X_k A are 1 - (1 - mu)^(2^k) for each
 of X_0 A: they approach 1 from below and never overshoot, so a truncated iteration is a
 damped inverse (a safe preconditioner), never a wrong-signed one. Two (d x d) products with
 truncation per iteration: 6 rounds, O(d^3) local work, no comparisons, no reciprocals.
+
+Adversary model and leakage: those of yinji.mpc (semi-honest, honest majority among the
+three parties); nothing is opened here -- every party learns only d and the public
+iteration count; inputs and results stay secret-shared.
 """
 
 from __future__ import annotations
