@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from yinji.apps.base import App, AppError, Column, DemoRun, Param, Report, Role, inputs_by_role
+from yinji.apps.columns import amounts, per_value
 from yinji.apps.consolidated_report import build_report
 from yinji.apps.consolidated_tables import (
     RATE_SCALE,
@@ -99,33 +100,12 @@ def _categories(column: Any, names: tuple[str, ...], what: str) -> np.ndarray:
     return codes
 
 
-def _amounts(column: Any, what: str, signed: bool) -> np.ndarray:
-    """A column of amounts -> integer cents; empty is 0; the first bad row is named."""
-    def number(x: Any, row: int) -> float:
-        if x is None or (isinstance(x, str) and not x.strip()):
-            return 0.0
-        try:
-            v = float(x)
-        except (TypeError, ValueError):
-            raise AppError(f"row {row}: {what} is not a number") from None
-        return 0.0 if v != v else v
-    v = np.array([number(x, i + 1) for i, x in enumerate(column)], np.float64)
-    bad = np.flatnonzero(~np.isfinite(v) | (np.abs(v) > MAX_AMOUNT) | ((v < 0) & (not signed)))
-    if bad.size:
-        raise AppError(f"row {bad[0] + 1}: {what} must be a {'' if signed else 'non-negative '}"
-                       f"amount of at most {MAX_AMOUNT:.0e}")
-    return np.rint(v * 100).astype(np.int64)
-
-
-def _currencies(column: Any) -> np.ndarray:
+def _currency(value: str, row: int) -> int:
+    c = value.strip().upper()
     names = {"": 0, "RMB": 0, **{c: i for i, c in enumerate(CURRENCIES)}}
-    out = np.zeros(len(column), np.int64)
-    for i, x in enumerate(column):
-        c = "" if x is None or (isinstance(x, float) and x != x) else str(x).strip().upper()
-        if c not in names:
-            raise AppError(f"row {i + 1}: currency must be one of {', '.join(CURRENCIES)}")
-        out[i] = names[c]
-    return out
+    if c not in names:
+        raise AppError(f"row {row}: currency must be one of {', '.join(CURRENCIES)}")
+    return names[c]
 
 
 def book(cols: dict[str, Any], layout: Layout, rates: dict[str, float], companies: int
@@ -148,9 +128,10 @@ def book(cols: dict[str, Any], layout: Layout, rates: dict[str, float], companie
     p = _categories(cols["product_line"], layout.products, "product_line")
     r = _categories(cols["region"], layout.regions, "region")
     cell = layout.cell(s, p, r)
-    hold = _amounts(cols["holdings"], "holdings", signed=False)
-    rev = _amounts(cols["revenue"], "revenue", signed=True)
-    cur = _currencies(cols["currency"]) if "currency" in cols else np.zeros(n, np.int64)
+    hold = amounts(cols["holdings"], "holdings", False, MAX_AMOUNT)
+    rev = amounts(cols["revenue"], "revenue", True, MAX_AMOUNT)
+    cur = per_value(cols["currency"], _currency) if "currency" in cols else \
+        np.zeros(n, np.int64)
     scale = np.array([1.0] + [max(rates[c], 1.0) for c in CURRENCIES[1:]])[cur]
     for what, v in (("holdings", hold), ("revenue", rev)):
         if float(np.sum(np.abs(v) / 100 * scale)) > MAX_TOTAL / max(companies, 1):

@@ -54,6 +54,7 @@ from yinji.apps.base import (
     Role,
     inputs_by_role,
 )
+from yinji.apps.columns import amounts, per_value
 from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
 from yinji.mpc.session import Session
@@ -91,20 +92,6 @@ def _currency(value: object, row: int) -> int:
     return CURRENCIES.index(c)
 
 
-def _amount(value: object, row: int, name: str, signed: bool = False) -> int:
-    """An amount in units -> integer cents (fen)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return 0
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise AppError(f"row {row}: {name} is not a number") from None
-    if v != v or abs(v) > MAX_AMOUNT or (v < 0 and not signed):
-        raise AppError(f"row {row}: {name} must be a {'' if signed else 'non-negative '}"
-                       f"amount of at most {MAX_AMOUNT:.0e}")
-    return round(v * 100)
-
-
 def _first_day(value: object, row: int, today: dt.date) -> int:
     """The day number (since 1970) of the first account: from a date (YYYY-MM-DD,
     YYYY/MM/DD, YYYYMMDD) or from years of experience (a number). 0: none given."""
@@ -137,35 +124,6 @@ def _first_day(value: object, row: int, today: dt.date) -> int:
     return (day - dt.date(1970, 1, 1)).days + 1
 
 
-def _texts(column: Any) -> np.ndarray:
-    return np.array(["" if v is None or (isinstance(v, float) and v != v) else str(v)
-                     for v in column], dtype=str)
-
-
-def _per_value(column: Any, parse: Any) -> np.ndarray:
-    """parse(value, row) for each distinct value once (dates and currencies repeat)."""
-    texts = _texts(column)
-    if not len(texts):
-        return np.zeros(0, np.int64)
-    uniq, first, inverse = np.unique(texts, return_index=True, return_inverse=True)
-    return np.array([parse(str(u), int(i) + 1) for u, i in zip(uniq, first, strict=True)],
-                    np.int64)[inverse]
-
-
-def _amounts(column: Any, name: str, signed: bool) -> np.ndarray:
-    """A column of amounts -> integer cents, vectorised; a bad row is named."""
-    try:
-        v = np.asarray(column, dtype=np.float64)
-    except (TypeError, ValueError):
-        return np.array([_amount(x, r + 1, name, signed) for r, x in enumerate(column)],
-                        np.int64)
-    v = np.where(np.isnan(v), 0.0, v)
-    bad = np.flatnonzero((np.abs(v) > MAX_AMOUNT) | ((v < 0) & (not signed)))
-    if bad.size:
-        _amount(column[bad[0]], int(bad[0]) + 1, name, signed)  # raises, naming the row
-    return np.rint(v * 100).astype(np.int64)
-
-
 def ledger_rows(cols: dict[str, Any], today: dt.date) -> tuple[list[str], np.ndarray]:
     """One company's holdings as the ledger's (n, K) integer columns: per field and currency
     the amount in cents, and DAY_BIAS - first-account day (0: none). Refuses bad rows,
@@ -174,12 +132,12 @@ def ledger_rows(cols: dict[str, Any], today: dt.date) -> tuple[list[str], np.nda
     ids = [("" if v is None else str(v)) for v in cols["id_no"]]
     n = len(ids)
     out = np.zeros((n, K), np.int64)
-    cur = _per_value(cols["currency"], _currency)
+    cur = per_value(cols["currency"], _currency)
     rows = np.arange(n)
     for f, name in enumerate(FIELDS):
-        out[rows, f * len(CURRENCIES) + cur] = _amounts(cols[name], name,
-                                                         signed=name == "net_assets")
-    day = _per_value(cols["first_account_date"], lambda v, r: _first_day(v, r, today))
+        out[rows, f * len(CURRENCIES) + cur] = amounts(cols[name], name,
+                                                        name == "net_assets", MAX_AMOUNT)
+    day = per_value(cols["first_account_date"], lambda v, r: _first_day(v, r, today))
     out[:, K - 1] = np.where(day > 0, DAY_BIAS - day, 0)
     return ids, out
 
