@@ -61,29 +61,18 @@ def cpu_seconds() -> float:
     return total + sum(ticks[p] for p in mine) / os.sysconf("SC_CLK_TCK")
 
 
-def run(n: int, buckets: int, lanes: int, threads: bool, tls: dict) -> tuple[float, float]:
+def run(n: int, buckets: int, lanes: int, workers, tls: dict) -> tuple[float, float]:  # noqa: ANN001
     a, b = keys(n, seed=n + lanes)
-    workers = LocalWorkers(2 * lanes) if threads else RayWorkers(None, cpus=1,
-                                                                local_cpus=2 * lanes)
-    try:
-        if not threads:  # start the actors' processes before the clock
-            workers.stop(workers.start(_Warm, [() for _ in range(2 * lanes)]))
-        t0, c0 = time.perf_counter(), cpu_seconds()
+    t0, c0 = time.perf_counter(), cpu_seconds()
 
-        def body(party, mine):
-            peer = "B" if party.name == "A" else "A"
-            return bucketed_psi(party, peer, mine, tls=tls[party.name], buckets=buckets,
-                                lanes=lanes, receiver="A", workers=workers, timeout=3600)
-        found, _ = run_parties(body, names=["A", "B"], args=[(a,), (b,)], timeout=3600)
-        wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-    finally:
-        workers.close()
+    def body(party, mine):
+        peer = "B" if party.name == "A" else "A"
+        return bucketed_psi(party, peer, mine, tls=tls[party.name], buckets=buckets,
+                            lanes=lanes, receiver="A", workers=workers, timeout=3600)
+    found, _ = run_parties(body, names=["A", "B"], args=[(a,), (b,)], timeout=3600)
+    wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     assert len(found) == n // 2, (len(found), n // 2)
     return wall, cpu
-
-
-class _Warm:
-    pass
 
 
 def main() -> None:
@@ -100,20 +89,23 @@ def main() -> None:
     print("| lanes per party | wall s | CPU s (all processes) | CPU us per key and party |")
     print("|---|---|---|---|")
     per_key = []
+    most = 2 * max(a.lanes)   # one Ray instance for all runs, a logical CPU per lane
+    workers = LocalWorkers(most) if a.threads else RayWorkers(None, cpus=1, local_cpus=most)
     with tempfile.TemporaryDirectory() as tmp:
         tls = make_tls_configs(["A", "B"], tmp)
         for lanes in a.lanes:
-            wall, cpu = run(n, a.buckets, lanes, a.threads, tls)
+            wall, cpu = run(n, a.buckets, lanes, workers, tls)
             us = cpu / (2 * n) * 1e6
             per_key.append(us)
             print(f"| {lanes} | {wall:.1f} | {cpu:.1f} | {us:.0f} |", flush=True)
-    us = min(per_key)
-    big = 10**8
-    print(f"\nProjection for 10^8 x 10^8 at {us:.0f} us CPU per key and party, padding "
-          f"x{bucket_cap(big, 4096) * 4096 / big:.3f} at 4096 buckets, 48 bytes per key each "
-          "way at 10 Gb/s:")
+    workers.close()
+    us = min(per_key) / pad          # CPU per padded key and party
+    big, nb = 10**8, 4096
+    pad_big = bucket_cap(big, nb) * nb / big
+    print(f"\nProjection for 10^8 x 10^8 at {us:.0f} us CPU per padded key and party, padding "
+          f"x{pad_big:.3f} at {nb} buckets, 48 bytes per key each way at 10 Gb/s:")
     for machines, cores in ((1, 2), (1, 32), (4, 32), (16, 32)):
-        cpu = big * us * 1e-6 * bucket_cap(big, 4096) * 4096 / big
+        cpu = big * pad_big * us * 1e-6
         wire = big * 48 * 8 / 10e9
         print(f"  {machines:>2} machine(s) x {cores} cores per party: "
               f"~{cpu / (machines * cores) + wire:,.0f} s")
