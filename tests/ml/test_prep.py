@@ -232,3 +232,21 @@ def test_joint_fit_refusals():
     with pytest.raises(PrepError, match="'v': sum .* too large for secure aggregation"):
         prep.joint_statistics({"v": {"kind": "numeric", "impute": "mean"}}, ["v"],
                               {"v": [2.0**53]})
+
+
+def test_cli_model_show_prints_the_preprocessing(tmp_path, capsys):
+    from yinji.cli.main import main
+    from yinji.ml.registry import ModelMeta, ModelRegistry
+
+    state = prep.fit({"inc": {"missing": [999]}}, ["inc", "city"],
+                     {"inc": [1.0, 999, 3.0], "city": ["north", "south", "north"]})
+    meta = ModelMeta("m", 0, "secureboost", ["A", "B"],
+                     {"A": prep.output_columns(state), "B": ["x"]}, "A",
+                     params={"inputs": {"A": ["inc", "city"], "B": ["x"]}})
+    ModelRegistry(tmp_path, "A").save(meta, {"trees": []}, prep=state)
+    assert main(["model", "show", "--registry", str(tmp_path), "m"]) == 0
+    out = capsys.readouterr().out
+    assert "A: inc, city -> 4 feature(s): inc, inc[missing], city[0], city[1]" in out
+    assert "B: x -> 1 feature(s): x" in out
+    assert "inc: numeric, impute median = 2, + missing indicator, missing codes [999]" in out
+    assert "city: text one-hot [0]=north, [1]=south" in out
