@@ -447,7 +447,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in args.only.split(",") if n.strip() not in SECTIONS]
     if unknown:
         p.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
-    if min(args.trees, args.depth, args.repeat) < 1 or (args.synthetic or 1) < 10:
+    if min(args.trees, args.depth, args.repeat) < 1 or \
+            (args.synthetic is not None and args.synthetic < 10):
         p.error("--trees, --depth and --repeat must be >= 1, --synthetic >= 10 rows")
     modes = tuple(m.strip() for m in args.modes.split(","))
     if not modes or set(modes) - {"he", "assisted"}:
