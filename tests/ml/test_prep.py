@@ -250,3 +250,17 @@ def test_cli_model_show_prints_the_preprocessing(tmp_path, capsys):
     assert "B: x -> 1 feature(s): x" in out
     assert "inc: numeric, impute median = 2, + missing indicator, missing codes [999]" in out
     assert "city: text one-hot [0]=north, [1]=south" in out
+
+
+def test_public_output_names_do_not_depend_on_the_values():
+    """What other parties see of a party's preprocessing (model.json's feature names) is the
+    same for two tables with other category values, medians and bounds but the same shape:
+    only the number of categories and whether something was missing show."""
+    rng = np.random.default_rng(9)
+    spec = {"v": {"clip": {"quantiles": [0.1, 0.9]}}, "c": {"kind": "text"}}
+    a = {"v": np.r_[rng.normal(0, 1, 50), np.nan], "c": rng.choice(["x", "y", "z"], 51)}
+    b = {"v": np.r_[rng.normal(1e6, 5e5, 50), np.nan],
+         "c": rng.choice(["secret-a", "secret-b", "secret-c"], 51)}
+    sa, sb = prep.fit(spec, ["v", "c"], a), prep.fit(spec, ["v", "c"], b)
+    assert sa != sb and prep.output_columns(sa) == prep.output_columns(sb)
+    assert not any("secret" in n for n in prep.output_columns(sb))

@@ -12,10 +12,20 @@ its own part (`<home>/models/<name>/v<version>/`, `yinji.ml.registry`) with the 
 parties, features, training job id and, at the label holder only, the metrics.
     params: {"model": NAME, "label_holder": P, "label": COLUMN, "validation": 0.2,
              "n_trees", "max_depth", "learning_rate", "reg_lambda", "min_child_weight",
-             "gamma", "bins"}      (SecureBoostConfig; defaults there)
+             "gamma", "bins",      (SecureBoostConfig; defaults there)
+             "prep": {P: {COLUMN: declaration}}}   (yinji.ml.prep; also for model.sslr)
     recipients: [label holder]     (the result: version, row counts, metrics)
     helpers: [] or [H]             (one helper node: SecureBoost's assisted mode, no HE; H
                                     deals correlated randomness, holds no data, stores nothing)
+
+Preprocessing (both training jobs): each data party passes its feature columns through
+`yinji.ml.prep` with its declarations in params.prep (default: numeric median + missing
+indicator, text one-hot; a text column with more than 20 categories is refused, naming it).
+Empty cells load as missing (NaN) for these jobs instead of failing. The rules are fitted on
+the party's own rows only (SecureBoost: its aligned training rows; SS-LR: its rows before the
+join) and stored as its `prep.json`; the parties exchange their output column names (through
+the label holder), which model.json lists as `features`, with the raw columns in
+`params.inputs`. `model.predict` reads the raw columns and applies the stored `prep.json`.
 
 `model.sslr` (training). Two data owners (inputs as above; the label holder's holds
 `params.label`) and exactly one helper node, the third MPC party (no input, no result). Rows
@@ -46,6 +56,11 @@ ever logged. A standing approval is an `auto_approve` rule in node.yaml, e.g.
 
 SecureBoost's adversary model: semi-honest, no collusion between the label holder and a
 feature holder (as `yinji.ml.secureboost`).
+
+Preprocessing's leakage: every model party learns the others' output column names
+(positional: per text column the number of categories kept and whether an other bucket
+exists, per column whether its fitting rows had a missing value); no category value, fill
+value or bound leaves its owner (yinji.ml.prep, SECURITY.md).
 
 SecureBoost's leakage, training: the label holder learns its intersection with each feature
 holder, each feature holder its intersection with the label holder and which of those IDs
