@@ -88,6 +88,14 @@ def test_unseen_category_goes_to_other_and_new_missing_code():
     assert np.array_equal(prep.apply(num, {"v": [-1, np.nan]}), [[2.0], [2.0]])  # median
 
 
+def test_text_sentinel_in_a_numeric_column():
+    """A declared text code ("N/A") is missing, so the column is still numeric."""
+    t = {"v": np.array(["1", "N/A", "3", ""], dtype=object)}
+    state = prep.fit({"v": {"missing": ["N/A"]}}, ["v"], t)
+    assert prep.output_columns(state) == ["v", "v[missing]"]
+    assert prep.apply(state, t).tolist() == [[1, 0], [2, 1], [3, 0], [2, 1]]
+
+
 def test_errors_name_the_column():
     with pytest.raises(PrepError, match="'inc' is infinite on 1 row"):
         prep.fit({}, ["inc"], {"inc": [1.0, np.inf]})

@@ -213,13 +213,14 @@ def _text(v: Any) -> str:
     return str(v).strip()
 
 
-def _parses(raw: np.ndarray) -> bool:
+def _parses(raw: np.ndarray, sentinels: Sequence[Any]) -> bool:
+    """Every present value (not blank, not a declared code) is a number."""
     if raw.dtype.kind in "fiub":
         return True
-    blank = _blank(raw)
+    s, missing = _strings(raw, sentinels)
     try:
-        for v in raw[~blank]:
-            float(str(v).strip())
+        for v in s[~missing]:
+            float(v)
     except ValueError:
         return False
     return True
@@ -238,7 +239,7 @@ def fit(spec: Mapping[str, Any] | None, columns: Sequence[str],
     for col in columns:
         raw = _column(table, col)
         d = dict(spec.get(col, {}))
-        kind = d.get("kind") or ("numeric" if _parses(raw) else "text")
+        kind = d.get("kind") or ("numeric" if _parses(raw, d.get("missing", [])) else "text")
         if kind == "numeric":
             v = _numbers(col, raw, d.get("missing", []))
             out.append(_numeric_state(col, d, _numeric_stats(v, d)))

@@ -130,10 +130,11 @@ def _bad_prep(spec: dict[str, Any]) -> list[str]:
     """Problems with params.prep: {party: yinji.ml.prep spec over its feature columns}."""
     from yinji.ml.prep import check_spec
 
-    inputs, prep = spec.get("inputs") or {}, (spec.get("params") or {}).get("prep", {})
+    inputs, params = spec.get("inputs") or {}, spec.get("params") or {}
+    prep = params.get("prep", {})
     if not isinstance(prep, dict) or set(prep) - set(inputs):
         return ["params.prep must be {party: {column: declaration}} for parties with an input"]
-    holder, label = spec["params"].get("label_holder"), spec["params"].get("label")
+    holder, label = params.get("label_holder"), params.get("label")
     problems = []
     for p, declared in prep.items():
         cols = [c for c in (inputs[p].get("columns") or [])[1:]
