@@ -150,6 +150,12 @@ def test_registry_stores_prep_and_predicts_from_raw_columns(tmp_path):
         reg.save(ModelMeta("bad", 0, "fedavg", ["A"], {}, "A"), {"w": [1]},
                  prep={"format": 1, "columns": [{"fill": float("nan")}]})
     assert not (tmp_path / "bad").exists()
+    # a model stored without preprocessing takes numbers as they are, and refuses a gap
+    reg.save(ModelMeta("old", 0, "fedavg", ["A"], {"A": ["inc"]}, "A"), {"w": [1]})
+    old, _ = reg.load("old")
+    assert prepared_rows(reg, old, {"inc": [1.0, 2.0]}).tolist() == [[1.0], [2.0]]
+    with pytest.raises(ValueError, match="missing or infinite values in 'inc'"):
+        prepared_rows(reg, old, {"inc": [1.0, np.nan]})
 
 
 # ------------------------------------------------------------------ joint fit (horizontal)

@@ -175,8 +175,13 @@ def prepared_rows(registry: ModelRegistry, meta: ModelMeta, rows: Any) -> np.nda
     missing = [c for c in feats if c not in rows]
     if missing:
         raise ValueError(f"column(s) {', '.join(map(repr, missing))} missing from the input")
-    return np.column_stack([np.asarray(rows[c], np.float64) for c in feats]) if feats \
+    x = np.column_stack([np.asarray(rows[c], np.float64) for c in feats]) if feats \
         else np.zeros((n, 0))
+    bad = [c for j, c in enumerate(feats) if not np.isfinite(x[:, j]).all()]
+    if bad:   # a model without preprocessing was trained without missing values
+        raise ValueError(f"missing or infinite values in {', '.join(map(repr, bad))}: model "
+                         f"{meta.name} v{meta.version} has no preprocessing to impute them")
+    return x
 
 
 # ------------------------------------------------------------------ SS-LR inference
