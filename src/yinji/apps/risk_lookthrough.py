@@ -476,10 +476,12 @@ def sample_tables(companies: Sequence[str], clients: int = 2000, seed: int = 202
     """Seeded synthetic inputs: each company holds about `share` of the clients (ID numbers
     with valid check letters), assets, prior assets, its own exposure column (by company name,
     else margin_financing), and the offshore company's rows in HKD, USD or CNY. Some clients
-    are leveraged, concentrated or lost assets, so every rule fires."""
+    are leveraged, concentrated or lost assets, so every rule fires. securities also has
+    `margin_call` (0/1, likelier for leveraged clients and those who lost assets)."""
     from yinji.ids import id_check_char
 
     rng = np.random.default_rng(seed)
+    labels = np.random.default_rng([seed, 1])   # its own stream: the figures stay as they were
     first17 = [f"{110101 + n // 100_000:06d}{1950 + n // 1000 % 50:04d}"
                f"{1 + n // 50_000 % 2:02d}{1 + n % 28:02d}{n % 1000:03d}" for n in range(clients)]
     ids = np.array([f + id_check_char(f) for f in first17], dtype=object)
@@ -499,6 +501,10 @@ def sample_tables(companies: Sequence[str], clients: int = 2000, seed: int = 202
             for k in ("assets", "prior_assets", "offshore_positions"):
                 cols[k] = np.round(cols[k] * rate, 2)
             cols["currency"] = cur.astype(object)
+        if c == "securities":   # past margin calls: the label risk-model-training learns
+            odds = -3.0 + 2.5 * lever + 1.5 * (prior > 1.4 * assets)
+            calls = labels.random(n) < 1.0 / (1.0 + np.exp(-odds))
+            cols["margin_call"] = calls.astype(np.int64)
         out[c] = cols
     return out
 

@@ -141,12 +141,25 @@ def model_bits(model: SSLinearModel, x: SharedTensor, threshold: float) -> Share
     return (1 - (z < logit(threshold))).reshape(-1, 1)
 
 
-def plain_scores(x: np.ndarray, weights: np.ndarray, mean: np.ndarray, scale: np.ndarray
-                 ) -> np.ndarray:
-    """NumPy logistic scores of figures x with opened weights (intercept last) and the
-    standardisation x_std = (x - mean) * scale (tests only: nothing opens them in a run)."""
-    z = ((plain_features(x) - mean) * scale) @ weights[:-1] + weights[-1]
+def plain_scores(x: np.ndarray, opened: dict[str, np.ndarray]) -> np.ndarray:
+    """NumPy logistic scores of figures x with a model's opened arrays (`open_model`):
+    weights "w" (intercept last) and the standardisation "x.mean", "x.r1", "x.shift",
+    "x.r2". Tests only: nothing opens a model in a run."""
+    z = ((plain_features(x) - opened["x.mean"]) * opened["x.r1"] - opened["x.shift"]) \
+        * opened["x.r2"]
+    z = z @ opened["w"][:-1] + opened["w"][-1]
     return 1.0 / (1.0 + np.exp(-z))
+
+
+def open_model(parts: Sequence[dict[str, np.ndarray]], frac_bits: int = 16
+               ) -> dict[str, np.ndarray]:
+    """The plaintext arrays of a model from the three compute parties' share sets (session
+    order; party i holds components i and i + 1). Tests only."""
+    from yinji.mpc.ring import decode
+
+    names = {k[:-2] for k in parts[0]}
+    return {n: decode(sum((p[n + ".0"] for p in parts), np.uint64(0)), frac_bits)
+            for n in names}
 
 
 # -- the registry ---------------------------------------------------------------------------
@@ -262,4 +275,4 @@ def agreed_version(model: str | None, infos: dict[str, Any], compute: Sequence[s
 
 __all__ = ["agreed_version", "preflight", "AMOUNT_CAP", "FEATURE_KEY", "TRAINING_CUTS", "THRESHOLD_RANGE", "check_meta",
            "digest", "feature_names", "features", "load", "logit", "model_bits",
-           "parse_model", "plain_features", "plain_scores", "save", "train"]
+           "open_model", "parse_model", "plain_features", "plain_scores", "save", "train"]
