@@ -321,7 +321,7 @@ def test_a_missing_model_stops_every_party_before_anything_is_shared():
 
     with pytest.raises(AppError, match="not run, nothing was shared: futures: no model"):
         run_parties(body, names=names)
-    for name, view in views.items():
+    for view in views.values():
         assert len(view) == len(names) - 1 and all(isinstance(m, bytes) for _, m in view)
 
 
