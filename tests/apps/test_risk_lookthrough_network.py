@@ -160,19 +160,25 @@ def test_own_exposure_columns_are_the_companies_own():
 
 
 def test_make_demo_runs_the_app_and_matches_plaintext(net, tmp_path):
-    """`make demo`'s app part (every installed app's demo through REST) for this app."""
+    """`make demo`'s app part (every installed app's demo through REST) for this app and
+    risk-model-training."""
     from yinji.apps.risk_lookthrough import APP as app
     from yinji.cli.apps_demo import run_apps
     from yinji.node import app_runner
 
+    from yinji.apps.risk_model_training import APP as training
+
     root, _, _ = net
-    app_runner.register(app)   # this process finds the app the way the nodes do
+    app_runner.register(app)   # this process finds the apps the way the nodes do
+    app_runner.register(training)
     try:
         lines = []
-        assert run_apps(root, tmp_path, out=lines.append, only=[APP], timeout=120), lines
+        ok = run_apps(root, tmp_path, out=lines.append, only=[APP, TRAINING], timeout=120)
+        assert ok, "\n".join(lines)
     finally:
         app_runner.unregister(APP)
-    assert any("matches the plaintext" in line for line in lines), lines
+        app_runner.unregister(TRAINING)
+    assert sum("matches the plaintext" in line for line in lines) == 2, lines
 
 
 def test_a_trained_model_flags_clients_as_rule_model(net):

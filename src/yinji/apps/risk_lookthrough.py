@@ -4,7 +4,8 @@ the fund manager, offshore positions) against the client's group assets, with co
 rules; each company receives its own flagged clients with reason codes, the group risk
 officer the counts by rule and company.
 
-Pipeline (each company runs its side; `yinji.apps.risk_rules` has the rules):
+Pipeline (each company runs its side; `yinji.apps.risk_rules` has the rules,
+`yinji.apps.risk_model` the optional rule MODEL):
 1. Each company reads its "exposures" input, converts amounts to fen at the approved FX rates
    (a row's `currency`; CNY when absent), adds up rows of the same normalised ID and lays
    every client out as the vector of `risk_rules.layout(K)`: its assets and prior assets, its
@@ -16,7 +17,7 @@ Pipeline (each company runs its side; `yinji.apps.risk_rules` has the rules):
    Dummies: m (K - 1) per company served, enough to pad every client to K positions.
 3. Each company looks up all its clients, in a secret random order, in one batch; the
    compute parties sum each client's K rows (`ledger.totals`), apply the rules (LEV, CONC,
-   DROP) in MPC and open the packed reason code of each client to the company only
+   DROP, and MODEL if a model is named) in MPC and open the packed reason code of each client to the company only
    (`ledger.open_result`); it puts them back into its own order.
 4. The counts per company (LEV, CONC, DROP, any) are opened to the risk officer only.
 
@@ -36,8 +37,19 @@ Leakage:
   lookup party of ledger B (compute[1]) learns the same about compute[0]'s clients. Nothing
   of it links to an ID unless a lookup party colludes with the company asking.
 - across runs: nothing links, the keys are fresh each run.
-Scoring with a registered joint model (rule MODEL) is not wired; a run naming a model is
-refused.
+- before anything is shared, every participant sends every other one status message: '' or
+  its problem (its input refused, without the detail; a compute party's model problem) and,
+  from a compute party, the model version and metadata digest it loaded.
+
+Rule MODEL (`model=NAME[:vN]`, `model_threshold`): a look-through model trained by
+risk-model-training (`yinji.apps.risk_model`), its share sets at the three compute parties.
+Per client the compute parties compute the features from the same shared figures and add
+the bit [score >= threshold] (as [decision >= logit(threshold)]) to the rules' bits: codes +
+8, counts K x 5 (LEV, CONC, DROP, MODEL, any). Nothing new is opened: the bit reaches a
+company only inside its own clients' codes, the officer only in the counts. A model that is
+unknown, not SS-LR logistic, registered for other features or compute parties, or not held
+alike (same version, same metadata) by all three compute parties stops the run at the
+status round, before anything is shared.
 """
 
 from __future__ import annotations

@@ -302,13 +302,13 @@ def _demo(app: RiskModelTraining, data: dict[str, Path], seed: int = 2026) -> De
     for c, path in paths.items():
         header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
         schema = {h: "string" if h in ("id_no", "currency") else "float" for h in header}
-        datasets[c] = [{"id": "risk-exposures", "kind": "csv",
+        datasets[c] = [{"id": "risk-training", "kind": "csv",   # own id: own policy
                         "location": "data/risk_exposures.csv", "schema": schema,
                         "policy": [{"columns": header, "protocols": [app.protocol]}]}]
         omit = [x for x in app.role("exposures").optional
                 if x not in header and not (x == LABEL and c == "securities")]
         cols = {LABEL: "margin_call"} if c == "securities" else {}
-        inputs[c] = {"dataset": "risk-exposures", "omit": omit, "columns": cols}
+        inputs[c] = {"dataset": "risk-training", "omit": omit, "columns": cols}
     request = {"params": {"model": "risk-margin-call", "label_holder": "securities"},
                "inputs": inputs}
 
