@@ -230,8 +230,8 @@ def test_a_trained_model_flags_clients_as_rule_model(net):
     model_counts, unsure = [], 0
     for c in COMPANIES:
         ids, shown, _ = prepared[c]
-        scores = rm.plain_scores(np.array([group[i] for i in ids]), opened)
-        z = np.log(scores / (1 - scores))
+        figures = np.array([group[i] for i in ids])
+        scores, z = rm.plain_scores(figures, opened), rm.plain_decision(figures, opened)
         table = apis[c].call("GET", f"/apps/{APP}/runs/{job_id}")["report"]["tables"]["flagged"]
         assert table["columns"][-1] == "MODEL"
         got = {row[0]: row[1].split() for row in table["rows"]}

@@ -148,7 +148,7 @@ def test_training_learns_from_the_label_holders_clients(trained):
     scores = rm.plain_scores(x, trained["opened"])
     counts = out["securities"][1]
     assert out["securities"][0] is None and all(out[c][1] is None for c in COMPUTE)
-    z = np.log(scores / (1 - scores))
+    z = rm.plain_decision(x, trained["opened"])
     for j, cut in enumerate(rm.TRAINING_CUTS):
         sure = np.abs(z - rm.logit(cut)) > BAND
         above = z >= rm.logit(cut)
@@ -185,7 +185,7 @@ def test_model_bits_against_numpy_at_edge_thresholds(trained, where):
         return rm.model_bits(model, t_x, t).reveal()
 
     got = run_parties(body, names=COMPUTE)[0].reshape(-1)
-    z = np.log(scores / (1 - scores))
+    z = rm.plain_decision(x, trained["opened"])
     sure = np.abs(z - rm.logit(t)) > BAND
     np.testing.assert_array_equal(got[sure], (scores >= t)[sure])
     assert sure.sum() >= len(x) - 2
@@ -216,7 +216,8 @@ def test_a_run_with_the_model_adds_model_to_codes_and_counts(trained):
         bits = unpack(got[c][0], 4)
         np.testing.assert_array_equal(bits[:, :3], unpack(codes[c]))
         scores = rm.plain_scores(group_figures(tables, c), trained["opened"])
-        sure = np.abs(np.log(scores / (1 - scores)) - rm.logit(threshold)) > BAND
+        z = rm.plain_decision(group_figures(tables, c), trained["opened"])
+        sure = np.abs(z - rm.logit(threshold)) > BAND
         unsure += int((~sure).sum())
         np.testing.assert_array_equal(bits[sure, 3], (scores >= threshold)[sure])
         model_counts.append(int(bits[:, 3].sum()))

@@ -141,14 +141,18 @@ def model_bits(model: SSLinearModel, x: SharedTensor, threshold: float) -> Share
     return (1 - (z < logit(threshold))).reshape(-1, 1)
 
 
-def plain_scores(x: np.ndarray, opened: dict[str, np.ndarray]) -> np.ndarray:
-    """NumPy logistic scores of figures x with a model's opened arrays (`open_model`):
-    weights "w" (intercept last) and the standardisation "x.mean", "x.r1", "x.shift",
-    "x.r2". Tests only: nothing opens a model in a run."""
+def plain_decision(x: np.ndarray, opened: dict[str, np.ndarray]) -> np.ndarray:
+    """NumPy decision values w . standardise(features(x)) + b of figures x with a model's
+    opened arrays (`open_model`): weights "w" (intercept last) and the standardisation
+    "x.mean", "x.r1", "x.shift", "x.r2". Tests only: nothing opens a model in a run."""
     z = ((plain_features(x) - opened["x.mean"]) * opened["x.r1"] - opened["x.shift"]) \
         * opened["x.r2"]
-    z = z @ opened["w"][:-1] + opened["w"][-1]
-    return 1.0 / (1.0 + np.exp(-z))
+    return z @ opened["w"][:-1] + opened["w"][-1]
+
+
+def plain_scores(x: np.ndarray, opened: dict[str, np.ndarray]) -> np.ndarray:
+    """NumPy logistic scores (sigmoid of `plain_decision`); tests only."""
+    return 1.0 / (1.0 + np.exp(-plain_decision(x, opened)))
 
 
 def open_model(parts: Sequence[dict[str, np.ndarray]], frac_bits: int = 16
@@ -275,4 +279,4 @@ def agreed_version(model: str | None, infos: dict[str, Any], compute: Sequence[s
 
 __all__ = ["agreed_version", "preflight", "AMOUNT_CAP", "FEATURE_KEY", "TRAINING_CUTS", "THRESHOLD_RANGE", "check_meta",
            "digest", "feature_names", "features", "load", "logit", "model_bits",
-           "open_model", "parse_model", "plain_features", "plain_scores", "save", "train"]
+           "open_model", "parse_model", "plain_decision", "plain_features", "plain_scores", "save", "train"]
