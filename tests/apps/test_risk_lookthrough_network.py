@@ -163,10 +163,9 @@ def test_make_demo_runs_the_app_and_matches_plaintext(net, tmp_path):
     """`make demo`'s app part (every installed app's demo through REST) for this app and
     risk-model-training."""
     from yinji.apps.risk_lookthrough import APP as app
+    from yinji.apps.risk_model_training import APP as training
     from yinji.cli.apps_demo import run_apps
     from yinji.node import app_runner
-
-    from yinji.apps.risk_model_training import APP as training
 
     root, _, _ = net
     app_runner.register(app)   # this process finds the apps the way the nodes do
