@@ -17,9 +17,10 @@ Pipeline (each company runs its side; `yinji.apps.risk_rules` has the rules,
    Dummies: m (K - 1) per company served, enough to pad every client to K positions.
 3. Each company looks up all its clients, in a secret random order, in one batch; the
    compute parties sum each client's K rows (`ledger.totals`), apply the rules (LEV, CONC,
-   DROP, and MODEL if a model is named) in MPC and open the packed reason code of each client to the company only
-   (`ledger.open_result`); it puts them back into its own order.
-4. The counts per company (LEV, CONC, DROP, any) are opened to the risk officer only.
+   DROP, and MODEL if a model is named) in MPC and open the packed reason code of each
+   client to the company only (`ledger.open_result`); it puts them back into its own order.
+4. The counts per company (LEV, CONC, DROP, [MODEL,] any) are opened to the risk officer
+   only.
 
 Adversary model: semi-honest, honest majority among the three compute parties (yinji.mpc),
 plus the ledger's assumptions (a lookup party colludes with no other party).
