@@ -233,10 +233,9 @@ class MpcBoost:
                 mgh = concatenate([m * gh[:, 0:1], m * gh[:, 1:2]], axis=1)   # (k, 2 nodes)
                 hist = (mgh.T @ x).reshape(2, nodes, d, b)
                 cum = _local(hist, lambda a: np.cumsum(a, axis=3, dtype=np.uint64))
-                cand = cum[:, :, :, : b - 1].reshape(2, -1)   # GL, HL per (node, f, b)
-                parent = tot.T.reshape(2, nodes, 1, 1)
-                right = (_local(parent, lambda a: np.broadcast_to(a, (2, nodes, d, b - 1)))
-                         .reshape(2, -1) - cand)
+                left4 = cum[:, :, :, : b - 1]                  # GL, HL per (node, f, b)
+                right = (tot.T.reshape(2, nodes, 1, 1) - left4).reshape(2, -1)
+                cand = left4.reshape(2, -1)
                 gs = concatenate([cand, right, tot.T], axis=1)  # (2, 2 C' + nodes)
             else:
                 gs = tot.T

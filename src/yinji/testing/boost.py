@@ -14,6 +14,7 @@ class PlainTree:
     features: list[np.ndarray]   # per split level: (2^l,) feature, -1 = no split
     bins: list[np.ndarray]       # per split level: (2^l,) threshold bin b (left: bin <= b)
     values: list[np.ndarray]     # per level 0..depth: node values -lr G / (H + l2)
+    scores: list[np.ndarray] = field(default_factory=list)   # per split level: (2^l, 1 + C')
 
 
 @dataclass
@@ -85,6 +86,7 @@ def plain_boost(idx: np.ndarray, y: np.ndarray, *, bins: int, trees: int = 10, d
             f = np.where(best >= 0, best // (bins - 1), -1)
             b = np.where(best >= 0, best % (bins - 1), -1)
             tr.splits.append(best)
+            tr.scores.append(score)
             tr.features.append(f)
             tr.bins.append(b)
             fn, bn = f[node], b[node]
@@ -100,4 +102,42 @@ def _tree_margin(model: PlainBoost, tr: PlainTree, idx: np.ndarray) -> np.ndarra
     return one.margin(idx)
 
 
-__all__ = ["PlainBoost", "PlainTree", "plain_boost"]
+
+
+
+def same_splits(got: list[list[np.ndarray]], model: PlainBoost, tol: float = 1e-9) -> bool:
+    """Whether opened splits equal the twin's, up to exact ties in the twin's gains (two
+    candidates splitting a node's rows identically have equal gains; fixed-point noise may
+    pick either, with the same effect on the training rows)."""
+    for tg, tr in zip(got, model.trees, strict=True):
+        for g, w, sc in zip(tg, tr.splits, tr.scores, strict=True):
+            rows = np.arange(len(g))
+            if not np.all((g == w) | (sc[rows, g + 1] >= sc[rows, w + 1] - tol)):
+                return False
+    return True
+
+
+def opened(tensors) -> np.ndarray:  # noqa: ANN001 - the three parties' SharedTensors
+    """A shared value from the three parties' share sets (tests only): floats, or int64 for
+    integer tensors."""
+    total = sum(t.shares[0] for t in tensors).view(np.int64)
+    f = tensors[0].frac_bits
+    return total.copy() if f == 0 else total.astype(np.float64) / 2.0**f
+
+
+def opened_splits(models) -> list[list[np.ndarray]]:  # noqa: ANN001
+    """The candidate index chosen at every node of every tree (-1: no split), opened from
+    the three parties' `BoostModel` shares (tests only), comparable with PlainTree.splits."""
+    m0 = models[0]
+    out = []
+    for t in range(len(m0.trees)):
+        levels = []
+        for lev in range(m0.depth):
+            sel = opened([m.trees[t].selectors[lev] for m in models])   # (d * B, nodes)
+            per_f = sel.T.reshape(sel.shape[1], m0.d, m0.bins).sum(axis=2)  # b + 1 or 0
+            f = np.argmax(per_f, axis=1)
+            cnt = per_f[np.arange(len(f)), f]
+            levels.append(np.where(cnt > 0, f * (m0.bins - 1) + cnt - 1, -1))
+        out.append(levels)
+    return out
+__all__ = ["PlainBoost", "PlainTree", "opened", "opened_splits", "same_splits", "plain_boost"]
