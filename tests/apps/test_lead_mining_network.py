@@ -79,7 +79,8 @@ def test_a_rejection_stops_the_run_before_any_data_is_read(net):
 
 
 @pytest.mark.parametrize("params,msg", [({"top_n": 5000}, "top_n"),
-                                        ({"model": "secureboost"}, "secureboost"),
+                                        ({"model": "secureboost", "impute": "mean"},
+                                         "impute"),
                                         ({"helper": None}, "helper")])
 def test_out_of_bounds_parameters_are_refused_at_the_proposer(net, params, msg):
     apis, plan, _ = net
