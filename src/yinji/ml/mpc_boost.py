@@ -59,6 +59,8 @@ import numpy as np
 
 from yinji.ml._fixed import scale
 from yinji.mpc import Session, SharedTensor, concatenate, stack, where
+from yinji.mpc import replicated as rep
+from yinji.mpc.ring import limb_matmul, limbs
 
 MAX_BINS = 64
 MAX_DEPTH = 6
@@ -163,6 +165,33 @@ def _split(m: SharedTensor, left: SharedTensor, k: int) -> SharedTensor:
     return stack([ml, m - ml], axis=2).reshape(m.shape[0], 2 * k)
 
 
+class _Rows:
+    """The shared one-hot rows X during training: each share component is split into float
+    limbs once (`yinji.mpc.ring.limbs`), so that the many products with X (histograms
+    X^T @ [M*g | M*h], routing X @ selector) convert only their small operand. Each is
+    `replicated.matmul`'s local cross term, zero-shared and reshared: one round."""
+
+    def __init__(self, x: SharedTensor) -> None:
+        self.x = x
+        self.parts = [limbs(c) for c in x.shares]
+
+    def _product(self, y: SharedTensor, transpose: bool) -> SharedTensor:
+        s = self.x.session
+        a0, a1 = ([limb.T for limb in p] if transpose else p for p in self.parts)
+        y0, y1 = y.shares
+        z = limb_matmul(a0, limbs(y0 + y1)) + limb_matmul(a1, limbs(y0))
+        z += s.zero_share(z.shape)
+        return SharedTensor(s, rep.reshare(s, z), self.x.frac_bits + y.frac_bits)
+
+    def times(self, y: SharedTensor) -> SharedTensor:
+        """X @ y for an integer or fixed-point (C, k) sharing y (no truncation)."""
+        return self._product(y, False)
+
+    def t_times(self, y: SharedTensor) -> SharedTensor:
+        """X^T @ y for an (n, k) sharing y (no truncation)."""
+        return self._product(y, True)
+
+
 def _check_x(x: SharedTensor, d: int, bins: int) -> None:
     if x.ndim != 2 or x.shape[1] != d * bins or x.frac_bits != 0:
         raise ValueError(f"need shared 0/1 integer rows of width d*bins = {d * bins}, got "
@@ -202,6 +231,7 @@ class MpcBoost:
         if y.shape != (k,):
             raise ValueError(f"need one label per row: y has shape {y.shape}, x {k} rows")
         model = BoostModel(d, self.bins, self.depth)
+        rows = _Rows(x)
         margin = SharedTensor.public(x.session, np.zeros(k))
         for _ in range(self.trees):
             p = margin.sigmoid()
@@ -209,14 +239,15 @@ class MpcBoost:
             big_s = grad_scale(k)
             if big_s > 1:
                 gh = scale(gh, 1.0 / big_s)
-            tree, masks = self._tree(x, gh, d, big_s)
+            tree, masks = self._tree(rows, gh, d, big_s)
             model.trees.append(tree)
             contrib = concatenate(masks, axis=1) @ concatenate(tree.attrib)
             margin = margin + contrib.sum(axis=1) + tree.root
         return model
 
-    def _tree(self, x: SharedTensor, gh: SharedTensor, d: int, big_s: int,
+    def _tree(self, rows: _Rows, gh: SharedTensor, d: int, big_s: int,
               ) -> tuple[Tree, list[SharedTensor]]:
+        x = rows.x
         s: Session = x.session
         k, b = x.shape[0], self.bins
         lam = self.l2 / big_s
@@ -231,7 +262,7 @@ class MpcBoost:
             tot = m.T @ gh                                     # (nodes, 2): G, H
             if lev < self.depth:
                 mgh = concatenate([m * gh[:, 0:1], m * gh[:, 1:2]], axis=1)   # (k, 2 nodes)
-                hist = (mgh.T @ x).reshape(2, nodes, d, b)
+                hist = rows.t_times(mgh).T.reshape(2, nodes, d, b)
                 cum = _local(hist, lambda a: np.cumsum(a, axis=3, dtype=np.uint64))
                 left4 = cum[:, :, :, : b - 1]                  # GL, HL per (node, f, b)
                 right = (tot.T.reshape(2, nodes, 1, 1) - left4).reshape(2, -1)
@@ -265,7 +296,7 @@ class MpcBoost:
                                                   2))
             sel = concatenate([rc, _zeros_like(rc[:, :, :1])], axis=2).reshape(nodes, d * b).T
             selectors.append(sel)
-            m = _split(m, x @ sel, nodes)
+            m = _split(m, rows.times(sel), nodes)
             masks.append(m)
             v_parent = v
         assert root is not None
