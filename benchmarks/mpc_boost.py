@@ -48,13 +48,16 @@ def main() -> None:
                                              frac_bits=0, shape=parts[o].shape)
                           for o in (0, 1)], axis=1)
         ys = SharedTensor.share(s, y if s.rank == 0 else None, 0, frac_bits=0, shape=y.shape)
-        t0 = time.perf_counter()
+        def sent() -> int:
+            return sum(s.chan(r).stats.bytes_sent for r in range(3) if r != s.rank)
+
+        t0, r0, b0 = time.perf_counter(), s.rounds, sent()
         model = boost.fit(xs, ys)
-        t1 = time.perf_counter()
+        t1, r1, b1 = time.perf_counter(), s.rounds, sent()
         score = model.predict(xs).reveal_to(0)
         if s.rank == 0:
             times.update(fit=t1 - t0, predict=time.perf_counter() - t1)
-        return score, s.rounds
+        return score, (r1 - r0, s.rounds - r1), (b1 - b0, sent() - b1)
 
     t0 = time.perf_counter()
     c0 = time.process_time()
@@ -71,6 +74,9 @@ def main() -> None:
           f"depth {a.depth}")
     print(f"wall {wall:.1f} s (fit {times['fit']:.1f} s, predict {times['predict']:.1f} s), "
           f"cpu {cpu:.1f} s (3 parties, one process)")
+    rounds, sent = out[0][1], [o[2] for o in out]
+    print(f"rounds fit {rounds[0]}, predict {rounds[1]}; MB sent per party fit "
+          f"{max(b[0] for b in sent) / 1e6:.1f}, predict {max(b[1] for b in sent) / 1e6:.1f}")
     print(f"AUC mpc {auc(y, score):.4f}  float twin {auc(y, ref.margin(idx)):.4f}  "
           f"xgboost {auc(y, xgb.predict_proba(idx)[:, 1]):.4f}")
 

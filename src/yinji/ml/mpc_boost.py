@@ -140,9 +140,10 @@ class BoostModel:
         s = x.session
         m = SharedTensor.public(s, np.ones((n, t), np.int64), 0)
         masks = []
+        rows = _Rows(x)
         for lev in range(self.depth):
             sel = concatenate([tr.selectors[lev] for tr in self.trees], axis=1)
-            m = _split(m, x @ sel, t * 2 ** lev)
+            m = _split(m, rows.times(sel), t * 2 ** lev)
             masks.append(m)
         # (n, sum over levels and trees of children) @ (same, d)
         att = concatenate([tr.attrib[lev] for lev in range(self.depth) for tr in self.trees])
