@@ -12,6 +12,7 @@ import argparse
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from yinji.ml.metrics import auc
 from yinji.ml.mpc_boost import MpcBoost, one_hot, quantile_bins
@@ -61,7 +62,10 @@ def main() -> None:
 
     t0 = time.perf_counter()
     c0 = time.process_time()
-    out = run_mpc(prog, timeout=3600)
+    # three parties share one process: one BLAS thread each (OpenBLAS's spinning threads
+    # on small products slow the run several-fold on a 2-core machine)
+    with threadpool_limits(1):
+        out = run_mpc(prog, timeout=3600)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     score = out[0][0]
     ref = plain_boost(idx, y, bins=a.bins, trees=a.trees, depth=a.depth)

@@ -234,10 +234,10 @@ class MpcBoost:
         model = BoostModel(d, self.bins, self.depth)
         rows = _Rows(x)
         margin = SharedTensor.public(x.session, np.zeros(k))
+        big_s = grad_scale(k)
         for _ in range(self.trees):
             p = margin.sigmoid()
             gh = stack([p - y, p * (1 - p)], axis=1)          # (k, 2)
-            big_s = grad_scale(k)
             if big_s > 1:
                 gh = scale(gh, 1.0 / big_s)
             tree, masks = self._tree(rows, gh, d, big_s)
@@ -262,7 +262,7 @@ class MpcBoost:
             nodes = 2 ** lev
             tot = m.T @ gh                                     # (nodes, 2): G, H
             if lev < self.depth:
-                mgh = concatenate([m * gh[:, 0:1], m * gh[:, 1:2]], axis=1)   # (k, 2 nodes)
+                mgh = (stack([m, m], axis=1) * gh.reshape(k, 2, 1)).reshape(k, 2 * nodes)
                 hist = rows.t_times(mgh).T.reshape(2, nodes, d, b)
                 cum = _local(hist, lambda a: np.cumsum(a, axis=3, dtype=np.uint64))
                 left4 = cum[:, :, :, : b - 1]                  # GL, HL per (node, f, b)
