@@ -1,0 +1,124 @@
+"""The console on one node in a real headless Chromium: what each role sees, the language
+switch, keyboard use and labels, the security headers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.console.conftest import shot, sign_in
+from yinji.node.api import create_app
+from yinji.node.identity import init_node
+from yinji.node.node import Node
+from yinji.testing.servers import serve
+
+
+@pytest.fixture(scope="module")
+def node_url(tmp_path_factory):
+    home = tmp_path_factory.mktemp("console") / "n"
+    init_node(home, "securities")
+    (home / "data").mkdir()
+    (home / "data" / "customers.csv").write_text("customer_id,segment\nG1,retail\n")
+    node = Node(home)
+    from yinji.node.catalog import Dataset, PolicyRule
+
+    node.catalog.register(Dataset(id="customers", kind="csv", location="data/customers.csv",
+                                  schema={"customer_id": "string", "segment": "string"},
+                                  policy=[PolicyRule(columns=["segment"],
+                                                     protocols=["mpc.aggregate"])]),
+                          by="test")
+    tokens = {r: node.add_token(f"{r}-1", r) for r in ("operator", "approver", "auditor")}
+    with serve(create_app(node)) as url:
+        yield url, tokens, node
+    node.store.close()
+
+
+def test_operator_sees_apps_not_audit(page, node_url):
+    url, tokens, _ = node_url
+    sign_in(page, url, tokens["operator"])
+    nav = page.get_by_role("navigation", name="Main")
+    assert nav.get_by_role("link", name="Apps").is_visible()
+    assert not nav.get_by_role("link", name="Audit").is_visible()
+    assert page.locator("#who").inner_text() == "operator-1 · operator"
+    # home: node, datasets with schema and column policy
+    page.get_by_role("heading", name="customers").wait_for()
+    assert page.get_by_role("table", name="Column policy").inner_text().count("mpc.aggregate")
+    # the launch form is generated from the parameter schema: bounds and defaults shown
+    page.goto(f"{url}/console/#/apps/qualified-investor")
+    page.get_by_role("button", name="Start run").wait_for()
+    dummies = page.get_by_label("dummies", exact=True)
+    assert dummies.get_attribute("min") == "0" and dummies.get_attribute("max") == "1000000"
+    assert "default 32000" in page.locator("#param-dummies-hint").inner_text()
+    assert page.get_by_label("Private input").is_visible()
+    page.goto(f"{url}/console/#/audit")
+    page.get_by_role("alert").filter(has_text="Your role may not see this page").wait_for()
+
+
+def test_auditor_and_approver_views(page, node_url):
+    url, tokens, _ = node_url
+    sign_in(page, url, tokens["auditor"])
+    page.get_by_role("link", name="Audit").click()
+    assert "verified:" in page.locator("#audit-verified").inner_text()
+    page.locator("table.audit").wait_for()
+    assert page.locator("table.audit tbody tr").count() > 0
+    page.get_by_label("Event type").select_option("dataset")
+    kinds = page.locator("table.audit tbody tr td:nth-child(3)").all_inner_texts()
+    assert kinds and set(kinds) == {"dataset"}
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Export (JSON lines)").click()
+    assert dl.value.suggested_filename == "audit-securities.jsonl"
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, url, tokens["approver"])
+    assert not page.get_by_role("link", name="Audit").is_visible()
+    page.goto(f"{url}/console/#/apps/qualified-investor")
+    page.get_by_text("Only an operator may launch runs").wait_for()
+    assert page.get_by_role("button", name="Start run").count() == 0
+
+
+def test_bad_token_and_language_switch(page, node_url):
+    url, tokens, _ = node_url
+    page.goto(f"{url}/console/")
+    page.get_by_label("API token").fill("not-a-token")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Sign-in failed").wait_for()
+    page.get_by_role("button", name="Switch language").click()
+    page.get_by_role("heading", name="登录").wait_for()
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    page.get_by_label("API 令牌").fill(tokens["approver"])
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="审批").wait_for()
+    page.reload()                       # token (sessionStorage) and language survive a reload
+    page.get_by_role("heading", name="本节点").wait_for()
+    shot(page, "home-zh")
+    page.get_by_role("button", name="切换语言").click()
+    page.get_by_role("heading", name="This node").wait_for()
+
+
+def test_keyboard_only_and_labels(page, node_url):
+    url, tokens, _ = node_url
+    page.goto(f"{url}/console/")
+    page.locator("#token:focus").wait_for()       # the token field has focus on load
+    page.keyboard.press("Shift+Tab")               # back: the language switch,
+    assert page.evaluate("document.activeElement.id") == "lang"
+    page.keyboard.press("Shift+Tab")               # then the skip link, the first stop
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "token"
+    page.keyboard.type(tokens["operator"])
+    page.keyboard.press("Enter")
+    page.locator("#nav").wait_for(state="visible")
+    # the page heading takes focus after navigation (screen readers announce it)
+    assert page.evaluate("document.activeElement.tagName") == "H1"
+    page.get_by_role("link", name="Apps").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Apps", level=1).wait_for()
+    assert page.get_by_role("link", name="Apps").get_attribute("aria-current") == "page"
+    page.goto(f"{url}/console/#/apps/qualified-investor")
+    page.get_by_role("button", name="Start run").wait_for()
+    # every form control has an accessible name (a <label for> or aria-label)
+    unnamed = page.evaluate("""[...document.querySelectorAll('input, select, textarea')]
+        .filter(e => !e.closest('[hidden]') && !(e.labels && e.labels.length)
+                     && !e.getAttribute('aria-label')).map(e => e.id)""")
+    assert unnamed == []
+    snap = page.get_by_role("navigation", name="Main").aria_snapshot()
+    assert "link \"Approvals\"" in snap and "link \"Home\"" in snap
