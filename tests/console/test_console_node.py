@@ -6,10 +6,37 @@ from __future__ import annotations
 import pytest
 
 from tests.console.conftest import shot, sign_in
+from yinji.apps.base import App, Column, Report, Role
+from yinji.node import app_runner
 from yinji.node.api import create_app
 from yinji.node.identity import init_node
 from yinji.node.node import Node
 from yinji.testing.servers import serve
+
+
+class ChartApp(App):
+    """A one-company app whose report has a table and a bar chart (the console's run page)."""
+
+    name = "console-chart"
+    version = "1"
+    title = "Segment counts"
+    summary = "Customers per segment, as a table and a chart"
+    roles = (Role("customers", (Column("segment"),)),)
+
+    def default_compute(self, roles, proposer, params):
+        return [proposer]   # no MPC: the one company computes alone
+
+    def validate(self, spec):
+        return [p for p in super().validate(spec) if not p.startswith("params.compute")]
+
+    def run(self, ctx):
+        seg = [str(s) for s in ctx.inputs[ctx.spec["inputs"][ctx.me]["columns"][0]]]
+        report = Report("Segment counts", [f"{len(seg)} customers"])
+        report.table("segments", ["segment", "customers"],
+                     [[s, seg.count(s)] for s in sorted(set(seg))])
+        report.charts.append({"kind": "bar", "title": "Customers per segment",
+                              "table": "segments", "x": "segment", "y": ["customers"]})
+        return report
 
 
 @pytest.fixture(scope="module")
@@ -17,19 +44,24 @@ def node_url(tmp_path_factory):
     home = tmp_path_factory.mktemp("console") / "n"
     init_node(home, "securities")
     (home / "data").mkdir()
-    (home / "data" / "customers.csv").write_text("customer_id,segment\nG1,retail\n")
+    (home / "data" / "customers.csv").write_text(
+        "customer_id,segment\nG1,retail\nG2,retail\nG3,private\n")
+    app_runner.register(ChartApp())
     node = Node(home)
+    node.cfg.auto_approve = [{"protocols": ["app.console-chart"]}]
     from yinji.node.catalog import Dataset, PolicyRule
 
     node.catalog.register(Dataset(id="customers", kind="csv", location="data/customers.csv",
                                   schema={"customer_id": "string", "segment": "string"},
                                   policy=[PolicyRule(columns=["segment"],
-                                                     protocols=["mpc.aggregate"])]),
+                                                     protocols=["mpc.aggregate",
+                                                                "app.console-chart"])]),
                           by="test")
     tokens = {r: node.add_token(f"{r}-1", r) for r in ("operator", "approver", "auditor")}
     with serve(create_app(node)) as url:
         yield url, tokens, node
     node.store.close()
+    app_runner.unregister("console-chart")
 
 
 def test_operator_sees_apps_not_audit(page, node_url):
@@ -122,3 +154,22 @@ def test_keyboard_only_and_labels(page, node_url):
     assert unnamed == []
     snap = page.get_by_role("navigation", name="Main").aria_snapshot()
     assert "link \"Approvals\"" in snap and "link \"Home\"" in snap
+
+
+def test_launch_run_and_charts_on_one_node(page, node_url):
+    url, tokens, _ = node_url
+    sign_in(page, url, tokens["operator"])
+    page.goto(f"{url}/console/#/apps/console-chart")
+    assert page.get_by_label("Dataset of securities").input_value() == "customers"
+    page.get_by_role("button", name="Start run").click()
+    page.locator("#run-state[data-state='succeeded']").wait_for()
+    rows = page.get_by_role("table", name="segments").locator("tbody tr").all_inner_texts()
+    assert rows == ["private\t1", "retail\t2"]
+    chart = page.get_by_role("img", name="Customers per segment")
+    chart.wait_for()
+    assert chart.evaluate("i => i.complete && i.naturalWidth > 100")   # the SVG rendered
+    assert chart.get_attribute("src").startswith("blob:")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download report.xlsx").click()
+    assert dl.value.suggested_filename == "report.xlsx"
+    assert open(dl.value.path(), "rb").read(2) == b"PK"

@@ -62,6 +62,8 @@ function say(text, isError) {
   const st = document.getElementById("status");
   st.textContent = text;
   st.className = isError ? "status error" : "status";
+  clearTimeout(S.sayTimer);
+  if (!isError) S.sayTimer = setTimeout(() => { st.textContent = ""; }, 6000);
 }
 
 async function api(method, path, body) {
@@ -98,7 +100,8 @@ function section(title, load) {
   const id = "s-" + Math.random().toString(36).slice(2, 9);
   const body = h("div", { class: "body" }, h("p", { class: "muted" }, t("loading")));
   const sec = h("section", { "aria-labelledby": id }, h("h2", { id }, title), body);
-  Promise.resolve().then(load).then(content => body.replaceChildren(...[content].flat()))
+  Promise.resolve().then(load)
+    .then(content => body.replaceChildren(...[content].flat().filter(c => c !== null && c !== undefined && c !== false)))
     .catch(e => body.replaceChildren(h("p", { class: "error", role: "alert" }, e.message)));
   return sec;
 }
@@ -263,7 +266,8 @@ function proposalCard(job) {
         (local.problem ? ` · ${local.problem}` : ""))] : null),
     table(t("inbox.params"), [t("inbox.param"), t("inbox.value")], Object.entries(params).map(([k, v]) => [k, cell(v)])),
     table(t("inbox.inputs"), [t("inbox.company"), t("inbox.dataset"), t("home.columns"), t("inbox.role")], inputs),
-    table(t("inbox.decisions"), [t("inbox.company"), t("inbox.decision"), t("inbox.reason")], decisions),
+    decisions.length ? table(t("inbox.decisions"), [t("inbox.company"), t("inbox.decision"), t("inbox.reason")], decisions)
+      : h("p", { class: "muted" }, t("inbox.decisions_later", { p: job.proposer })),
     can("approver") && !mine && job.state === "proposed" ? h("div", { class: "decide" },
       h("label", { for: `reason-${job.id}` }, t("inbox.reason")), reason,
       h("button", { type: "button", class: "approve", onclick: () => decide("approve") }, t("inbox.approve")),
@@ -357,7 +361,11 @@ function viewApp(name) {
     head.textContent = app.title || app.name;
     const intro = [h("p", {}, app.summary), h("p", { class: "muted" }, `${app.name} v${app.version}`)];
     if (!can("operator")) return [...intro, h("p", {}, t("apps.operator_only"))];
-    const datasets = (await api("GET", "/datasets")).map(d => d.id);
+    // default dataset: the first of ours whose schema has every column of the app's first
+    // role (peers usually name theirs alike; the user can change it)
+    const datasets = await api("GET", "/datasets");
+    const want = app.roles.length ? app.roles[0].columns.map(c => c.name) : [];
+    const fit = datasets.find(d => want.every(c => c in d.schema)) || datasets[0];
     const peers = (await api("GET", "/peers")).map(p => p.name);
     const companies = [S.me.node, ...peers];
     const roles = app.roles.map(r => r.name);
@@ -366,7 +374,7 @@ function viewApp(name) {
       return h("tr", {},
         h("td", {}, h("input", { type: "checkbox", id: `${id}-on`, checked: true, "data-company": c }),
           h("label", { for: `${id}-on` }, ` ${c}`)),
-        h("td", {}, h("input", { type: "text", id: `${id}-ds`, value: datasets[0] || "",
+        h("td", {}, h("input", { type: "text", id: `${id}-ds`, value: fit ? fit.id : "",
           "aria-label": t("apps.dataset_of", { c }) })),
         h("td", {}, roles.length > 1 ? h("select", { id: `${id}-role`, "aria-label": t("apps.role_of", { c }) },
           roles.map(r => h("option", { value: r }, r))) : roles[0]));
@@ -409,15 +417,21 @@ function viewApp(name) {
   })];
 }
 
-async function showCharts(into, name, runId) {
-  const html = await api("GET", `/apps/${encodeURIComponent(name)}/runs/${encodeURIComponent(runId)}/files/report.html`);
-  const doc = new DOMParser().parseFromString(await html.text(), "text/html");
-  const figs = [...doc.querySelectorAll("svg")].map((svg, i) => {
-    svg.querySelectorAll("script, foreignObject").forEach(n => n.remove());
-    if (!svg.getAttribute("xmlns")) svg.setAttribute("xmlns", "http://www.w3.org/2000/svg");
-    const blob = new Blob([new XMLSerializer().serializeToString(svg)], { type: "image/svg+xml" });
-    const title = (svg.querySelector("title") || {}).textContent || t("run.chart", { n: i + 1 });
-    return h("figure", {}, h("img", { src: URL.createObjectURL(blob), alt: title }), h("figcaption", {}, title));
+// The report's charts, drawn on the node (matplotlib SVG inside report.html), shown here as
+// <img> of an SVG blob: an image cannot run script or load anything, and the page's CSP
+// stays strict. Figures are in report.html's order: per table, that table's charts.
+async function showCharts(into, name, runId, report) {
+  const blob = await api("GET", `/apps/${encodeURIComponent(name)}/runs/${encodeURIComponent(runId)}/files/report.html`);
+  const text = await blob.text();   // not parsed into a document: its inline CSS would trip our CSP
+  const specs = Object.keys(report.tables || {}).flatMap(tn => (report.charts || []).filter(c => c.table === tn));
+  const figs = [...text.matchAll(/<figure>([\s\S]*?)<\/figure>/g)].map((m, i) => {
+    const title = (specs[i] && specs[i].title) || t("run.chart", { n: i + 1 });
+    const svg = m[1].match(/<svg\b[\s\S]*<\/svg>/);
+    const note = (m[1].match(/<figcaption[^>]*>([^<]*)<\/figcaption>/) || [])[1] || "";
+    if (!svg) return h("figure", {}, h("figcaption", {}, `${title}: ${note}`));
+    const src = URL.createObjectURL(new Blob([svg[0]], { type: "image/svg+xml" }));
+    return h("figure", {}, h("img", { src, alt: title }),
+      h("figcaption", {}, note ? `${title} — ${note}` : title));
   });
   into.replaceChildren(...(figs.length ? figs : [h("p", {}, t("none"))]));
 }
@@ -427,6 +441,7 @@ function viewRun(name, runId) {
   const state = h("span", { class: "state", id: "run-state" }, "…");
   const stage = h("span", { class: "muted" });
   const result = h("div", { id: "run-result" });
+  const decisions = h("div", { id: "run-decisions" });
   let shown = false;
   const tick = async () => {
     try {
@@ -438,6 +453,8 @@ function viewRun(name, runId) {
       state.textContent = t("state." + job.state);
       state.dataset.state = job.state;
       stage.textContent = job.stage ? ` · ${job.stage}` : "";
+      decisions.replaceChildren(table(t("inbox.decisions"), [t("inbox.company"), t("inbox.decision"), t("inbox.reason")],
+        job.approvals.map(a => [a.node, t("decision." + a.decision), (a.record && a.record.reason) || ""])));
       if (TERMINAL.includes(job.state)) {
         clearTimers();
         if (!shown) { shown = true; result.replaceChildren(...renderResult(name, runId, job, run)); }
@@ -447,7 +464,7 @@ function viewRun(name, runId) {
   tick();
   S.timers.push(setInterval(tick, 1000));
   return [h("h1", {}, t("run.title", { app: name })),
-    h("p", {}, h("code", {}, runId), " · ", state, stage), prog, result];
+    h("p", {}, h("code", {}, runId), " · ", state, stage), prog, decisions, result];
 }
 
 function renderResult(name, runId, job, run) {
@@ -472,7 +489,7 @@ function renderResult(name, runId, job, run) {
   if ((run.files || []).includes("report.html")) {
     const charts = h("div", { class: "charts" }, h("p", { class: "muted" }, t("loading")));
     out.push(h("section", { "aria-label": t("run.charts") }, h("h2", {}, t("run.charts")), charts));
-    showCharts(charts, name, runId).catch(e => charts.replaceChildren(h("p", { class: "error" }, e.message)));
+    showCharts(charts, name, runId, report).catch(e => charts.replaceChildren(h("p", { class: "error" }, e.message)));
   }
   return out;
 }
@@ -522,10 +539,15 @@ function viewAudit() {
     }),
     section(t("audit.peers"), async () => {
       const p = await api("GET", "/audit/verify/peers");
+      const anchor = h("button", { type: "button", id: "anchor-now", onclick: async () => {
+        try { await api("POST", "/audit/anchor"); say(t("audit.anchored")); route(); }
+        catch (e) { say(e.message, true); }
+      } }, t("audit.anchor"));
       return [h("p", { id: "audit-peers", class: p.ok ? "ok" : "bad" }, p.ok ? t("audit.peers_ok") : t("audit.peers_bad")),
-        table(t("audit.peers"), [t("home.peer"), t("audit.result")],
-          Object.entries(p.peers).map(([n, c]) => [n, cell(c)])),
-        p.problems.length ? h("ul", {}, p.problems.map(x => h("li", {}, x))) : null];
+        table(t("audit.peers"), [t("home.peer"), t("audit.status"), t("audit.anchors"), t("audit.last_seq"), t("audit.problems")],
+          Object.entries(p.peers).map(([n, c]) => [n, h("span", { class: c.status === "ok" ? "ok" : "bad" }, c.status),
+            c.anchors, c.last_seq, c.problems.join("; ")]), { id: "peer-checks" }),
+        p.problems.length ? h("ul", {}, p.problems.map(x => h("li", {}, x))) : null, anchor];
     }),
     h("section", { "aria-labelledby": "tl" }, h("h2", { id: "tl" }, t("audit.log")), filters,
       (load().catch(e => list.replaceChildren(h("p", { class: "error" }, e.message))), list))];
