@@ -58,6 +58,14 @@ def node_url(tmp_path_factory):
                                                                 "app.console-chart"])]),
                           by="test")
     tokens = {r: node.add_token(f"{r}-1", r) for r in ("operator", "approver", "auditor")}
+    from yinji.gateway.audit import GatewayCallEvent, JsonlAuditSink
+
+    sink = JsonlAuditSink(home / "gateway" / "audit.jsonl")
+    for blocked in (False, True):
+        sink.record(GatewayCallEvent(time="t", user="analyst", endpoint="/v1/chat/completions",
+                                     model="m", route="default", conversation=None,
+                                     categories={"person": 2}, blocked=blocked,
+                                     blocked_categories=("person",) if blocked else ()))
     with serve(create_app(node)) as url:
         yield url, tokens, node
     node.store.close()
@@ -98,6 +106,10 @@ def test_auditor_and_approver_views(page, node_url):
     with page.expect_download() as dl:
         page.get_by_role("button", name="Export (JSON lines)").click()
     assert dl.value.suggested_filename == "audit-securities.jsonl"
+    page.get_by_role("link", name="Gateway").click()
+    page.get_by_text("2 calls, 1 blocked").wait_for()
+    assert page.get_by_role("table", name="Calls per user").inner_text().endswith(
+        "analyst\t2\t1")
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, url, tokens["approver"])
     assert not page.get_by_role("link", name="Audit").is_visible()
@@ -173,3 +185,23 @@ def test_launch_run_and_charts_on_one_node(page, node_url):
         page.get_by_role("button", name="Download report.xlsx").click()
     assert dl.value.suggested_filename == "report.xlsx"
     assert open(dl.value.path(), "rb").read(2) == b"PK"
+
+
+def test_token_only_in_the_tab_and_csp_enforced(page, node_url):
+    url, tokens, _ = node_url
+    sign_in(page, url, tokens["auditor"])
+    assert page.evaluate("sessionStorage.getItem('yinji-token')") == tokens["auditor"]
+    assert page.evaluate("Object.keys(localStorage)") in ([], ["yinji-lang"])
+    assert page.evaluate("document.cookie") == ""
+    assert tokens["auditor"] not in page.url
+    # the CSP refuses inline script and off-origin fetches, even if something injected them
+    page.evaluate("""() => { const s = document.createElement('script');
+        s.textContent = 'window.injected = 1'; document.body.append(s); }""")
+    assert page.evaluate("window.injected") is None
+    assert page.evaluate("""() => fetch('http://192.0.2.1/x').then(() => 'sent',
+        e => 'refused')""") == "refused"
+    assert any("Content Security Policy" in e for e in page.errors)
+    page.errors.clear()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("API token").wait_for()
+    assert page.evaluate("sessionStorage.getItem('yinji-token')") is None

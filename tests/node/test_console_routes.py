@@ -93,3 +93,31 @@ def test_peer_status_expiry_and_reachability(client, node):
     calls = [e["data"] for e in node.audit.entries() if e["kind"] == "api.call"]
     assert ("/peers/status", "operator-1", 200) in {(c["path"], c["principal"], c["status"])
                                                     for c in calls}
+
+
+def test_gateway_counts_only_for_auditors(client, node):
+    from yinji.gateway.audit import GatewayCallEvent, JsonlAuditSink
+
+    auditor = auth(node, "auditor")
+    assert client.get("/gateway/summary", headers=auditor).status_code == 404
+    path = node.cfg.home / "gateway" / "audit.jsonl"
+    sink = JsonlAuditSink(path)
+    secret_digest = "c0nv3rsat10n-d1g3st"
+    events = [("alice", {"person": 2, "id_no": 1}, ()), ("alice", {"person": 1}, ()),
+              ("bob", {"bank_card": 1, "person": 1}, ("bank_card",)), ("bob", {}, ())]
+    for user, cats, blocked in events:
+        sink.record(GatewayCallEvent(time="t", user=user, endpoint="/v1/chat/completions",
+                                     model="m", route="default", conversation=secret_digest,
+                                     categories=cats, blocked=bool(blocked),
+                                     blocked_categories=blocked))
+    with open(path, "a") as fh:
+        fh.write("{not json\n")
+    assert client.get("/gateway/summary", headers=auth(node, "operator")).status_code == 403
+    r = client.get("/gateway/summary", headers=auditor)
+    assert r.json() == {
+        "calls": 4, "blocked": 1, "unreadable": 1,
+        "users": {"alice": {"calls": 2, "blocked": 0}, "bob": {"calls": 2, "blocked": 1}},
+        "categories": {"bank_card": {"replaced": 0, "blocked": 1},
+                       "id_no": {"replaced": 1, "blocked": 0},
+                       "person": {"replaced": 3, "blocked": 0}}}
+    assert secret_digest not in r.text and "/v1/" not in r.text

@@ -314,5 +314,5 @@ def create_app(node: Node) -> FastAPI:
     add_standing_routes(app, node, Anyone, Approver)
     add_scenario_routes(app, node, Anyone, Operator, Approver, Auditor)
     add_peer_routes(app, node, Annotated[dict, Depends(require("admin"))])
-    add_console_routes(app, node, Annotated[dict, Depends(require(*ANY, "admin"))])
+    add_console_routes(app, node, Annotated[dict, Depends(require(*ANY, "admin"))], Auditor)
     return app

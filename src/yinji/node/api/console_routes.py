@@ -1,6 +1,6 @@
 """The web console: static files served at /console from the node's own origin, and the two
 small read routes it needs that the rest of the API lacks (who am I; peers' certificate expiry
-and reachability).
+and reachability; the AI gateway's counts).
 
 The console is plain HTML/JS/CSS shipped in the package (`yinji/node/console/`): no build step,
 no CDN, no external font. It talks only to this node's REST API with the token the user signs
@@ -18,10 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from yinji.node.gateway_counts import FILE as GATEWAY_FILE
+from yinji.node.gateway_counts import summarize
 from yinji.node.node import Node
 
 FILES = Path(__file__).resolve().parents[1] / "console"
@@ -92,7 +94,8 @@ def peer_status(node: Node) -> dict[str, Any]:
             "peers": rows}
 
 
-def add_console_routes(app: FastAPI, node: Node, AnyRole: Any) -> None:  # noqa: N803
+def add_console_routes(app: FastAPI, node: Node, AnyRole: Any,  # noqa: N803
+                       Auditor: Any) -> None:  # noqa: N803
     @app.get("/whoami")
     def whoami(who: AnyRole) -> dict[str, Any]:
         """The signed-in token's name and role (the console shows what that role may do)."""
@@ -102,5 +105,13 @@ def add_console_routes(app: FastAPI, node: Node, AnyRole: Any) -> None:  # noqa:
     def peers_status(_: AnyRole) -> dict[str, Any]:
         """Certificate expiry of this node and its peers; peers' reachability (TCP, 1 s)."""
         return peer_status(node)
+
+    @app.get("/gateway/summary")
+    def gateway_summary(_: Auditor) -> dict[str, Any]:
+        """Counts from the AI gateway's audit file (`yinji.node.gateway_counts`), if any."""
+        out = summarize(node.cfg.home / GATEWAY_FILE)
+        if out is None:
+            raise HTTPException(404, f"no gateway audit file at {GATEWAY_FILE} in the node home")
+        return out
 
     app.mount("/console", ConsoleFiles(directory=FILES, html=True), name="console")
