@@ -66,6 +66,10 @@ def test_launch_approve_watch_download_verify(browser, net):
 
     # 1. offshore's operator launches the app from the form generated from its parameters
     op = page_of("offshore", "operator")
+    op.locator("td .ok").first.wait_for()            # home: peers, reachability, expiry
+    assert op.locator("td .ok").count() == 3
+    op.get_by_role("heading", name="holdings").wait_for()
+    shot(op, "home")
     op.goto(f"{urls['offshore']}/console/#/apps/qualified-investor")
     op.get_by_label("explain", exact=True).check()
     op.get_by_label("rates", exact=True).fill("HKD=0.9120,USD=7.1050")
@@ -73,6 +77,7 @@ def test_launch_approve_watch_download_verify(browser, net):
     for n in FOUR:
         assert op.get_by_label(f"Dataset of {n}").input_value() == "holdings"
     op.get_by_label("Private input").fill("\n".join(ids))
+    shot(op, "launch")
     op.get_by_role("button", name="Start run").click()
     op.locator("#run-state[data-state='proposed']").wait_for()
     job_id = op.url.rsplit("/", 1)[1]

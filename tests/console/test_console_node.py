@@ -108,6 +108,7 @@ def test_auditor_and_approver_views(page, node_url):
     assert dl.value.suggested_filename == "audit-securities.jsonl"
     page.get_by_role("link", name="Gateway").click()
     page.get_by_text("2 calls, 1 blocked").wait_for()
+    shot(page, "gateway")
     assert page.get_by_role("table", name="Calls per user").inner_text().endswith(
         "analyst\t2\t1")
     page.get_by_role("button", name="Sign out").click()
@@ -132,9 +133,13 @@ def test_bad_token_and_language_switch(page, node_url):
     page.get_by_role("link", name="审批").wait_for()
     page.reload()                       # token (sessionStorage) and language survive a reload
     page.get_by_role("heading", name="本节点").wait_for()
+    page.get_by_role("table", name="字段使用策略").wait_for()
     shot(page, "home-zh")
+    page.get_by_role("link", name="模型与场景接口").click()
+    page.get_by_role("heading", name="已发布的场景接口").wait_for()
+    shot(page, "models-zh")
     page.get_by_role("button", name="切换语言").click()
-    page.get_by_role("heading", name="This node").wait_for()
+    page.get_by_role("heading", name="Models and scenario APIs").wait_for()
 
 
 def test_keyboard_only_and_labels(page, node_url):
@@ -181,6 +186,8 @@ def test_launch_run_and_charts_on_one_node(page, node_url):
     chart.wait_for()
     assert chart.evaluate("i => i.complete && i.naturalWidth > 100")   # the SVG rendered
     assert chart.get_attribute("src").startswith("blob:")
+    chart.scroll_into_view_if_needed()
+    shot(page, "chart")
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download report.xlsx").click()
     assert dl.value.suggested_filename == "report.xlsx"
