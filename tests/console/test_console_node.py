@@ -94,7 +94,7 @@ def test_operator_sees_apps_not_audit(page, node_url):
 
 
 def test_auditor_and_approver_views(page, node_url):
-    url, tokens, _ = node_url
+    url, tokens, node = node_url
     sign_in(page, url, tokens["auditor"])
     page.get_by_role("link", name="Audit").click()
     assert "verified:" in page.locator("#audit-verified").inner_text()
@@ -112,8 +112,18 @@ def test_auditor_and_approver_views(page, node_url):
     assert page.get_by_role("table", name="Calls per user").inner_text().endswith(
         "analyst\t2\t1")
     page.get_by_role("button", name="Sign out").click()
+    node.standing.add({"apps": ["console-chart"], "note": "daily"}, by="approver-1")
     sign_in(page, url, tokens["approver"])
     assert not page.get_by_role("link", name="Audit").is_visible()
+    # standing approvals are listed and an approver revokes one
+    page.get_by_role("link", name="Approvals").click()
+    page.get_by_text("Nothing waiting for this node.").wait_for()
+    rules = page.get_by_role("table", name="Standing approvals")
+    rules.get_by_role("button", name="Revoke").click()
+    page.get_by_text("Standing approval revoked.").wait_for()
+    page.get_by_role("table", name="Standing approvals").get_by_role(
+        "cell", name="revoked").wait_for()
+    assert [r["state"] for r in node.standing.list()] == ["revoked"]
     page.goto(f"{url}/console/#/apps/qualified-investor")
     page.get_by_text("Only an operator may launch runs").wait_for()
     assert page.get_by_role("button", name="Start run").count() == 0
