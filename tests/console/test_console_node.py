@@ -75,6 +75,10 @@ def test_auditor_and_approver_views(page, node_url):
     assert "verified:" in page.locator("#audit-verified").inner_text()
     page.locator("table.audit").wait_for()
     assert page.locator("table.audit tbody tr").count() > 0
+    page.get_by_label("User").fill("auditor-1")      # by the token's name
+    whos = page.locator("table.audit tbody tr td:nth-child(4)").all_inner_texts()
+    assert whos and all("auditor-1" in w for w in whos)
+    page.get_by_label("User").fill("")
     page.get_by_label("Event type").select_option("dataset")
     kinds = page.locator("table.audit tbody tr td:nth-child(3)").all_inner_texts()
     assert kinds and set(kinds) == {"dataset"}
@@ -154,6 +158,10 @@ def test_keyboard_only_and_labels(page, node_url):
         .filter(e => !e.closest('[hidden]') && !(e.labels && e.labels.length)
                      && !e.getAttribute('aria-label')).map(e => e.id)""")
     assert unnamed == []
+    assert low_contrast(page) == []
+    page.goto(f"{url}/console/#/home")
+    page.get_by_role("heading", name="customers").wait_for()
+    assert low_contrast(page) == []
     snap = page.get_by_role("navigation", name="Main").aria_snapshot()
     assert "link \"Approvals\"" in snap and "link \"Home\"" in snap
 
@@ -197,3 +205,27 @@ def test_token_only_in_the_tab_and_csp_enforced(page, node_url):
     page.get_by_role("button", name="Sign out").click()
     page.get_by_label("API token").wait_for()
     assert page.evaluate("sessionStorage.getItem('yinji-token')") is None
+
+
+CONTRAST = """() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const bg = el => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el)
+    .backgroundColor); if (c.length === 3 || c[3] > 0) return c.slice(0, 3); } return [255, 255, 255]; };
+  const bad = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length) continue;
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(bg(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) bad.push(`${el.tagName} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  return bad;
+}"""
+
+
+def low_contrast(page) -> list[str]:
+    """Visible text below WCAG AA's 4.5:1 against its (nearest opaque) background."""
+    return page.evaluate(CONTRAST)

@@ -529,6 +529,7 @@ function viewAudit() {
       t("audit.export")));
   filters.addEventListener("submit", ev => { ev.preventDefault(); load().catch(e => say(e.message, true)); });
   fKind.addEventListener("change", draw);
+  fUser.addEventListener("input", draw);   // user and event type filter what is loaded
   return [h("h1", {}, t("audit.title")),
     section(t("audit.verify"), async () => {
       const v = await api("GET", "/audit/verify");
