@@ -229,3 +229,20 @@ CONTRAST = """() => {
 def low_contrast(page) -> list[str]:
     """Visible text below WCAG AA's 4.5:1 against its (nearest opaque) background."""
     return page.evaluate(CONTRAST)
+
+
+def test_operator_cancels_a_waiting_run(page, node_url):
+    url, tokens, node = node_url
+    node.cfg.auto_approve = []            # this run waits for this node's approver
+    try:
+        sign_in(page, url, tokens["operator"])
+        page.goto(f"{url}/console/#/apps/console-chart")
+        page.get_by_role("button", name="Start run").click()
+        page.locator("#run-state[data-state='proposed']").wait_for()
+        page.get_by_role("button", name="Cancel run").click()
+        page.locator("#run-state[data-state='cancelled']").wait_for()
+        assert page.get_by_role("button", name="Cancel run").is_hidden()
+        job_id = page.url.rsplit("/", 1)[1]
+        assert node.store.job(job_id)["state"] == "cancelled"
+    finally:
+        node.cfg.auto_approve = [{"protocols": ["app.console-chart"]}]

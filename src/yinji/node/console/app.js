@@ -4,6 +4,7 @@
 // DOM is built with createElement/textContent only (never innerHTML with data).
 "use strict";
 
+const BADGE_MS = 30000;   // how often the approvals badge is refreshed (also on every page)
 const TERMINAL = ["succeeded", "failed", "cancelled", "rejected", "expired"];
 const PAGES = {   // page -> roles that see it (the API enforces the same)
   home: ["operator", "approver", "auditor", "admin"],
@@ -138,8 +139,8 @@ async function signIn(token) {
   document.querySelectorAll("#nav a").forEach(a => {
     a.hidden = !PAGES[a.dataset.page].includes(me.role);
   });
-  pollBadge();
-  S.badgeTimer = setInterval(pollBadge, 5000);
+  // every API call is an audit entry: poll slowly, and not while the tab is hidden
+  S.badgeTimer = setInterval(() => { if (!document.hidden) pollBadge(); }, BADGE_MS);
   if (!location.hash || location.hash === "#main") location.hash = "#/home";
   else route();
 }
@@ -187,6 +188,7 @@ function route() {
     else a.removeAttribute("aria-current");
   });
   const view = document.getElementById("view");
+  pollBadge();
   if (!PAGES[name].includes(S.me.role)) {
     view.replaceChildren(h("p", { class: "error", role: "alert" }, t("forbidden")));
     return;
@@ -247,7 +249,6 @@ function proposalCard(job) {
     try {
       await api("POST", `/jobs/${encodeURIComponent(job.id)}/${what}`, { reason: reason.value });
       say(t(what === "approve" ? "inbox.approved" : "inbox.rejected", { id: job.id }));
-      pollBadge();
       route();
     } catch (e) { say(e.message, true); }
   };
@@ -442,6 +443,10 @@ function viewRun(name, runId) {
   const stage = h("span", { class: "muted" });
   const result = h("div", { id: "run-result" });
   const decisions = h("div", { id: "run-decisions" });
+  const cancel = h("button", { type: "button", hidden: true, onclick: async () => {
+    try { await api("POST", `/jobs/${encodeURIComponent(runId)}/cancel`); tick(); }
+    catch (e) { say(e.message, true); }
+  } }, t("run.cancel"));
   let shown = false;
   const tick = async () => {
     try {
@@ -455,6 +460,7 @@ function viewRun(name, runId) {
       stage.textContent = job.stage ? ` · ${job.stage}` : "";
       decisions.replaceChildren(table(t("inbox.decisions"), [t("inbox.company"), t("inbox.decision"), t("inbox.reason")],
         job.approvals.map(a => [a.node, t("decision." + a.decision), (a.record && a.record.reason) || ""])));
+      cancel.hidden = !can("operator") || TERMINAL.includes(job.state);
       if (TERMINAL.includes(job.state)) {
         clearTimers();
         if (!shown) { shown = true; result.replaceChildren(...renderResult(name, runId, job, run)); }
@@ -464,7 +470,7 @@ function viewRun(name, runId) {
   tick();
   S.timers.push(setInterval(tick, 1000));
   return [h("h1", {}, t("run.title", { app: name })),
-    h("p", {}, h("code", {}, runId), " · ", state, stage), prog, decisions, result];
+    h("p", {}, h("code", {}, runId), " · ", state, stage), prog, cancel, decisions, result];
 }
 
 function renderResult(name, runId, job, run) {
