@@ -2,7 +2,7 @@
 Chromium: an operator launches qualified-investor from the generated form, each data owner's
 approver approves it in the inbox (an auditor there sees it but cannot), the operator watches
 progress and downloads the CSV (checked against the plaintext computation), and the auditor
-sees the log verified and anchored at the peers. Screenshots go to docs/img/console-*.png."""
+sees the log verified and anchored at the peers. Screenshots go to build/console-shots/ (YINJI_SHOTS_DIR=docs/img refreshes the README's)."""
 
 from __future__ import annotations
 
