@@ -219,3 +219,82 @@ def test_ambiguous_column_is_refused():
 def test_bad_rules_are_named(spec, text):
     with pytest.raises(ValueError, match=text):
         ColumnRule.of(spec)
+
+
+# -- the catalog's column policy ---------------------------------------------------------------
+@pytest.fixture
+def node(tmp_path):
+    from yinji.node.identity import init_node
+    from yinji.node.node import Node
+
+    home = tmp_path / "n"
+    init_node(home, "securities")
+    (home / "data").mkdir()
+    (home / "data" / "c.csv").write_text("id,region,assets\nG1,n,10.5\nG2,s,20\n")
+    node = Node(home)
+    yield node
+    node.store.close()
+
+
+SCHEMA = {"id": "string", "region": "string", "assets": "float"}
+
+
+def test_catalog_rules_feed_the_checker(node):
+    from yinji.node.catalog import Dataset, PolicyRule
+
+    rules = [PolicyRule(columns=["region"], protocols=["sql"], sql="plaintext"),
+             PolicyRule(columns=["assets"], protocols=["sql"],
+                        sql={"rule": "plaintext_after_aggregate", "min_group": 5}),
+             PolicyRule(columns=["assets"], peers=["fund"], protocols=["sql"], sql="plaintext"),
+             PolicyRule(columns=["id"], protocols=["mpc.aggregate"])]       # not for SQL
+    node.catalog.register(Dataset("clients", "csv", "data/c.csv", SCHEMA, rules), by="t")
+    ds = node.catalog.get("clients")                      # as stored and read back
+    pol = {"clients": ds.sql_policy()}
+    assert pol["clients"]["assets"] == {"*": {"rule": "plaintext_after_aggregate",
+                                              "min_group": 5}, "fund": "plaintext"}
+    assert check_query("SELECT region, SUM(assets) FROM clients GROUP BY region", pol,
+                       "broker").min_group == 5
+    check_query("SELECT assets FROM clients", pol, "fund")
+    with pytest.raises(PolicyRefused, match="clients.assets as output"):
+        check_query("SELECT assets FROM clients", pol, "broker")
+    with pytest.raises(PolicyRefused, match="column 'id' has no rule"):
+        check_query("SELECT COUNT(DISTINCT id) FROM clients", pol, "broker")
+    assert node.catalog.check("clients", ["region", "assets"], "sql", ["broker"]) == []
+
+
+@pytest.mark.parametrize("rules, text", [
+    ([{"columns": ["assets"], "sql": "public"}], "SQL rule of column.s. assets: unknown column rule"),
+    ([{"columns": ["assets"], "sql": {"rule": "plaintext", "dp_epsilon": 1}}], "dp_epsilon"),
+    ([{"columns": ["assets"], "sql": "plaintext"},
+      {"columns": ["*"], "sql": "encrypted_only"}], "two SQL rules for column 'assets'"),
+])
+def test_catalog_refuses_bad_sql_rules_and_stores_nothing(node, rules, text):
+    from yinji.node.catalog import CatalogError, Dataset, PolicyRule
+
+    with pytest.raises(CatalogError, match=text):
+        node.catalog.register(Dataset("clients", "csv", "data/c.csv", SCHEMA,
+                                      [PolicyRule(**r) for r in rules]), by="t")
+    assert node.store.dataset("clients") is None
+
+
+def test_sql_rules_over_the_rest_api(node):
+    from fastapi.testclient import TestClient
+
+    from yinji.node.api import create_app
+
+    client = TestClient(create_app(node))
+    op = {"Authorization": f"Bearer {node.add_token('op-1', 'operator')}"}
+    rule = {"rule": "plaintext_after_aggregate", "min_group": 5, "dp_epsilon": 0.5,
+            "bounds": [0, 1e6]}
+    r = client.post("/datasets", headers=op, json={
+        "id": "clients", "kind": "csv", "location": "data/c.csv", "schema": SCHEMA,
+        "policy": [{"columns": ["assets"], "protocols": ["sql"], "sql": rule},
+                   {"columns": ["region"], "protocols": ["sql"], "sql": "plaintext"}]})
+    assert r.status_code == 201, r.text
+    listed = client.get("/datasets", headers=op).json()
+    assert listed[0]["policy"][0]["sql"] == rule
+    assert node.catalog.get("clients").sql_policy()["assets"] == {"*": rule}
+    bad = client.post("/datasets", headers=op, json={
+        "id": "c2", "kind": "csv", "location": "data/c.csv", "schema": SCHEMA,
+        "policy": [{"columns": ["assets"], "sql": "secret"}]})
+    assert bad.status_code == 400 and "unknown column rule 'secret'" in bad.text
