@@ -160,3 +160,16 @@ def test_party_sees_only_the_result_bits(rng, who):
     assert shapes[0] == shapes[1]                  # same messages whatever the data
     assert looks_uniform(views["refused"]) == [] and looks_uniform(views["allowed"]) == []
     assert views["refused"][-1][1].shape == (m,)   # the last message: the opened bits
+
+
+@pytest.mark.parametrize("m, p", [(1, 0), (3, 5), (20, 100)])
+def test_round_count_is_pinned(m, p):
+    """1 matmul + 8 for the sign test + ceil(log2(p + m + 2)) AND levels + 1 opening."""
+    def program(s):
+        a = share(s, np.ones((m, 50), np.uint64) if s.rank == 0 else None, 0, (m, 50))
+        b = share(s, np.ones((p, 50), np.uint64) if s.rank == 0 else None, 0, (p, 50))
+        start = s.rounds
+        check(s, a, b, 3)
+        return s.rounds - start
+
+    assert run_mpc(program) == [10 + int(np.ceil(np.log2(p + m + 2)))] * 3

@@ -298,3 +298,10 @@ def test_sql_rules_over_the_rest_api(node):
         "id": "c2", "kind": "csv", "location": "data/c.csv", "schema": SCHEMA,
         "policy": [{"columns": ["assets"], "sql": "secret"}]})
     assert bad.status_code == 400 and "unknown column rule 'secret'" in bad.text
+
+
+def test_conditions_inside_aggregates_are_reported_for_the_size_checks():
+    rep = allowed("SELECT region, SUM(CASE WHEN age > 60 THEN assets ELSE 0 END), "
+                  "COUNT(*) FROM clients WHERE age > 18 GROUP BY region")
+    assert rep.aggregate_conditions == ["age > 60"]
+    assert allowed("SELECT SUM(assets) FROM clients WHERE age > 18").aggregate_conditions == []

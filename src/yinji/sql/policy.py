@@ -29,7 +29,11 @@ Uses: output (row-level value, including window aggregates, which are per row), 
 filter, aggregate:<fn>, join_key, group_key (GROUP BY, PARTITION BY: needs a rule that allows
 plaintext), order (ORDER BY / window ORDER BY on a raw column). An expression passes each of
 its columns the use of its position: `SUM(a * b)` is an aggregate use of a and b,
-`SUM(CASE WHEN c > 0 THEN a END)` a filter use of c. Subqueries, CTEs and set operations are
+`SUM(CASE WHEN c > 0 THEN a END)` a filter use of c. Such conditions inside aggregates narrow
+the rows an aggregate really covers, so the report lists them (`aggregate_conditions`): the
+engine must AND them into the cell's predicate for the size and differencing checks, or
+`SUM(CASE WHEN id = 'G1' THEN assets END)` over a large cell would release one client's
+value. Subqueries, CTEs and set operations are
 refused (the checker does not follow columns through derived tables, so it fails closed).
 
 Adversary model: the analyst (recipient) chooses the query and is honest-but-curious about
@@ -154,6 +158,7 @@ class PolicyReport:
     uses: list[ColumnUse] = field(default_factory=list)
     min_group: int = 0
     dp: list[DpAggregate] = field(default_factory=list)
+    aggregate_conditions: list[str] = field(default_factory=list)
 
     def approval_lines(self, recipients: Iterable[str] | None = None) -> list[str]:
         """What an approver sees: the query, who receives the result, every check."""
@@ -186,8 +191,9 @@ def check_query(query: str | exp.Expression, policies: Policies, recipient: str,
     """Classify every column use of `query` and check it against `policies` for
     `recipient`; raise PolicyRefused naming every refused use, else return the report."""
     tree = sqlglot.parse_one(query, read=dialect) if isinstance(query, str) else query
-    uses, joined = _Classifier(tree, policies).run()
-    report = PolicyReport(tree.sql(), recipient)
+    walker = _Classifier(tree, policies)
+    uses, joined = walker.run()
+    report = PolicyReport(tree.sql(), recipient, aggregate_conditions=walker.agg_conditions)
     violations: list[str] = []
     for u in uses:
         rule = rule_for(policies, u.table, u.column, recipient)
@@ -266,6 +272,7 @@ class _Classifier:
         self.alias: dict[str, str] = {}
         self.uses: list[ColumnUse] = []
         self.errors: list[str] = []
+        self.agg_conditions: list[str] = []
         self.select_aliases = {e.alias for e in tree.expressions if isinstance(e, exp.Alias)}
         self.aggregated = bool(tree.args.get("group")) or any(
             _is_aggregate(n) for e in tree.expressions for n in e.find_all(exp.AggFunc))
@@ -384,11 +391,14 @@ class _Classifier:
                     self._walk(a, "aggregate", where, name)
             return
         if use == "aggregate" and isinstance(node, exp.If):   # CASE WHEN inside an aggregate
+            self.agg_conditions.append(node.this.sql())
             self._walk(node.this, "filter", where, fn)
             self._walk(node.args["true"], use, where, fn)
             return
         if isinstance(node, exp.Case):
             cond_use = "filter" if use in ("aggregate", "filter") else "compare"
+            if use == "aggregate":
+                self.agg_conditions += [b.this.sql() for b in node.args.get("ifs") or []]
             for branch in node.args.get("ifs") or []:
                 self._walk(branch.this, cond_use, where + " CASE WHEN")
                 self._walk(branch.args["true"], use, where, fn)
