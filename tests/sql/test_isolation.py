@@ -173,3 +173,25 @@ def test_round_count_is_pinned(m, p):
         return s.rounds - start
 
     assert run_mpc(program) == [10 + int(np.ceil(np.log2(p + m + 2)))] * 3
+
+
+def test_engine_hook_takes_shared_tensors():
+    from yinji.mpc.tensor import SharedTensor
+    from yinji.sql.isolation import checker
+
+    new = np.array([[1, 1, 1, 0], [0, 0, 0, 1]])
+    old = np.array([[1, 1, 1, 1]])
+
+    def program(s):
+        a = SharedTensor.share(s, new if s.rank == 0 else None, 0, frac_bits=0, shape=new.shape)
+        b = SharedTensor.share(s, old if s.rank == 0 else None, 0, frac_bits=0, shape=old.shape)
+        return checker(2)(s, a, b), checker(2)(s, a, None)
+
+    assert [r.tolist() for r in run_mpc(program)[0]] == [[True, True], [True, True]]
+
+    def fixed(s):
+        a = SharedTensor.share(s, new if s.rank == 0 else None, 0, shape=new.shape)
+        return checker(2)(s, a, None)
+
+    with pytest.raises(ValueError, match="frac_bits=0"):
+        run_mpc(fixed)

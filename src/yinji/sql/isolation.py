@@ -35,6 +35,8 @@ the released-set matrix, which is itself disclosive, and refuses most useful wor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from yinji.mpc import boolean as bl
@@ -83,6 +85,17 @@ def check(session: Session, new: SharedTensor | Shares, old: SharedTensor | Shar
     flags = small(session, values, k)
     out = _any(session, flags)
     return bl.reveal_xor(session, (out[0] & ONE, out[1] & ONE)).astype(bool)
+
+
+def checker(k: int) -> Callable[..., np.ndarray]:
+    """The engine's differencing hook for minimum group size k: `check(session, new, old,
+    universe=None)` (yinji.sql.engine calls it with the cells' and the history's shared
+    indicators; it should pass the context's live-row vector as `universe` when the context
+    has padded or unmatched rows, else the complement is taken over all n rows)."""
+    def hook(session: Session, new: SharedTensor | Shares, old: SharedTensor | Shares | None,
+             universe: SharedTensor | Shares | None = None) -> np.ndarray:
+        return check(session, new, old, k, universe=universe)
+    return hook
 
 
 def small(session: Session, v: Shares, k: int) -> Shares:
