@@ -305,3 +305,14 @@ def test_conditions_inside_aggregates_are_reported_for_the_size_checks():
                   "COUNT(*) FROM clients WHERE age > 18 GROUP BY region")
     assert rep.aggregate_conditions == ["age > 60"]
     assert allowed("SELECT SUM(assets) FROM clients WHERE age > 18").aggregate_conditions == []
+
+
+def test_engine_dialect_percentiles_are_aggregates():
+    """The engine parses DuckDB-style SQL (quantile_disc, median): the checker too."""
+    pol = {"t": {"g": "plaintext", "x": {"rule": "plaintext_after_aggregate",
+                                         "aggregates": ["percentile"]}}}
+    for fn in ("quantile_disc(x, 0.5)", "median(x)", "approx_quantile(x, 0.5)"):
+        rep = check_query(f"select g, {fn} from t group by g", pol, "a")
+        assert any("t.x as aggregate PERCENTILE" in c for c in rep.checks)
+    with pytest.raises(PolicyRefused, match="does not allow SUM"):
+        check_query("select sum(x) from t", pol, "a")

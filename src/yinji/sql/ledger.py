@@ -176,7 +176,7 @@ class Ledger:
         conn.execute(spends.insert().values(dataset=dataset, epsilon=epsilon, job_id=job, at=now))
 
 
-def context_key(query: str | exp.Expression, *, dialect: str | None = None) -> str:
+def context_key(query: str | exp.Expression, *, dialect: str | None = "duckdb") -> str:
     """A normalised string of a query's FROM/JOIN structure: aliases replaced by table
     names, identifiers lower-cased, one canonical spelling; equal for queries over the same
     joined rows however they are written (`FROM clients c` == `from CLIENTS`)."""

@@ -187,7 +187,7 @@ def rule_for(policies: Policies, table: str, column: str, recipient: str) -> Col
 
 
 def check_query(query: str | exp.Expression, policies: Policies, recipient: str,
-                *, dialect: str | None = None) -> PolicyReport:
+                *, dialect: str | None = "duckdb") -> PolicyReport:
     """Classify every column use of `query` and check it against `policies` for
     `recipient`; raise PolicyRefused naming every refused use, else return the report."""
     tree = sqlglot.parse_one(query, read=dialect) if isinstance(query, str) else query
