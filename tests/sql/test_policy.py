@@ -316,3 +316,25 @@ def test_engine_dialect_percentiles_are_aggregates():
         assert any("t.x as aggregate PERCENTILE" in c for c in rep.checks)
     with pytest.raises(PolicyRefused, match="does not allow SUM"):
         check_query("select sum(x) from t", pol, "a")
+
+
+def test_each_owner_checks_its_own_tables():
+    """At the clients owner's node the holdings table is another owner's: its columns are
+    resolved and listed, not judged; the holdings owner judges them with its policy."""
+    sql = ("SELECT h.fund_id, SUM(assets) FROM clients c JOIN holdings h ON c.id = h.cid "
+           "GROUP BY h.fund_id")
+    mine = {"clients": POLICIES["clients"]}
+    theirs = {"holdings": POLICIES["holdings"]}
+    rep = check_query(sql, mine, "broker", others={"holdings": ["cid", "fund_id", "amount"]})
+    assert rep.min_group == 5
+    assert "holdings.fund_id as output in SELECT: checked by the owner of 'holdings'" \
+        in rep.checks
+    rep2 = check_query(sql, theirs, "broker", others={"clients": ["id", "assets", "age"]})
+    assert rep2.min_group == 0
+    with pytest.raises(PolicyRefused, match="holdings.cid as output"):
+        check_query("SELECT h.cid FROM clients c JOIN holdings h ON c.id = h.cid", theirs,
+                    "broker", others={"clients": ["id"]})
+    with pytest.raises(PolicyRefused, match="table 'holdings' has no column policy"):
+        check_query(sql, mine, "broker")
+    with pytest.raises(ValueError, match="both"):
+        check_query(sql, mine, "broker", others={"clients": ["id"]})

@@ -187,15 +187,28 @@ def rule_for(policies: Policies, table: str, column: str, recipient: str) -> Col
 
 
 def check_query(query: str | exp.Expression, policies: Policies, recipient: str,
-                *, dialect: str | None = "duckdb") -> PolicyReport:
+                *, others: Mapping[str, Iterable[str]] | None = None,
+                dialect: str | None = "duckdb") -> PolicyReport:
     """Classify every column use of `query` and check it against `policies` for
-    `recipient`; raise PolicyRefused naming every refused use, else return the report."""
+    `recipient`; raise PolicyRefused naming every refused use, else return the report.
+
+    `others`: tables of other owners in the query (table -> its public column names), whose
+    uses each owner's node checks against its own policies; here they are only resolved and
+    listed. A node passes its own tables as `policies` and everyone else's as `others`."""
     tree = sqlglot.parse_one(query, read=dialect) if isinstance(query, str) else query
-    walker = _Classifier(tree, policies)
+    others = {t: list(cols) for t, cols in (others or {}).items()}
+    mixed = set(others) & set(policies)
+    if mixed:
+        raise ValueError(f"table(s) {sorted(mixed)} given both as own policies and as others")
+    columns = {t: list(cols) for t, cols in policies.items()} | others
+    walker = _Classifier(tree, columns)
     uses, joined = walker.run()
     report = PolicyReport(tree.sql(), recipient, aggregate_conditions=walker.agg_conditions)
     violations: list[str] = []
     for u in uses:
+        if u.table in others:
+            report.checks.append(f"{u.describe()}: checked by the owner of {u.table!r}")
+            continue
         rule = rule_for(policies, u.table, u.column, recipient)
         problem = _problem(rule, u, joined)
         label = "no rule" if rule is None else rule.describe()
@@ -259,7 +272,7 @@ _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.B
 class _Classifier:
     """One walk over a single SELECT: the column uses and the tables restricted by a join."""
 
-    def __init__(self, tree: exp.Expression, policies: Policies) -> None:
+    def __init__(self, tree: exp.Expression, policies: Mapping[str, list[str]]) -> None:
         if not isinstance(tree, exp.Select):
             raise PolicyRefused([f"only a single SELECT can be checked, not {tree.key.upper()}"])
         nested = [n for n in tree.find_all(exp.Subquery, exp.With, exp.Union, exp.Intersect,
