@@ -86,11 +86,13 @@ class Ledger:
         url = str(where) if "://" in str(where) else f"sqlite:///{Path(where)}"
         self.url, self.max_cells = url, max_cells
         self.engine = _engine(url)
+        self.reader = _engine(url, immediate=False)   # reads take no write lock
         self.lock = threading.RLock()
         metadata.create_all(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
+        self.reader.dispose()
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
@@ -100,7 +102,7 @@ class Ledger:
     # -- query sets -------------------------------------------------------------------------
     def history(self, context: str) -> list[str]:
         """The predicates of every cell released on `context`, oldest first, no duplicates."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(sa.select(releases.c.predicate).where(
                 releases.c.context == context).order_by(releases.c.id)).all()
         return list(dict.fromkeys(r[0] for r in rows))
@@ -145,7 +147,7 @@ class Ledger:
                                                     spent=0.0))
 
     def budget(self, dataset: str) -> Budget | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(sa.select(budget).where(budget.c.dataset == dataset)).first()
         return None if row is None else Budget(row.dataset, row.limit_epsilon, row.spent)
 
@@ -200,7 +202,7 @@ def context_key(query: str | exp.Expression, *, dialect: str | None = "duckdb") 
     return shell.transform(canon).sql(normalize=True).removeprefix("SELECT * ")
 
 
-def _engine(url: str) -> Engine:
+def _engine(url: str, immediate: bool = True) -> Engine:
     if not url.startswith("sqlite"):
         if url.startswith(("postgresql://", "postgres://")):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
@@ -215,8 +217,9 @@ def _engine(url: str) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
-    @sa.event.listens_for(engine, "begin")
-    def _immediate(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")   # writers serialise across processes
+    if immediate:
+        @sa.event.listens_for(engine, "begin")
+        def _immediate(conn):  # type: ignore[no-untyped-def]
+            conn.exec_driver_sql("BEGIN IMMEDIATE")   # writers serialise across processes
 
     return engine
