@@ -338,3 +338,10 @@ def test_each_owner_checks_its_own_tables():
         check_query(sql, mine, "broker")
     with pytest.raises(ValueError, match="both"):
         check_query(sql, mine, "broker", others={"clients": ["id"]})
+
+
+def test_every_argument_of_an_aggregate_is_checked():
+    pol = {"t": {"x": {"rule": "plaintext_after_aggregate", "aggregates": ["percentile"]},
+                 "q": "encrypted_only"}}
+    with pytest.raises(PolicyRefused, match="t.q as aggregate PERCENTILE"):
+        check_query("select quantile_disc(x, q) from t", pol, "a")

@@ -309,10 +309,10 @@ class _Classifier:
             right = self.alias.get(j.this.alias_or_name, j.this.name)
             keyed = self._join(j, row_use)
             side, kind = (j.args.get("side") or "").upper(), (j.args.get("kind") or "").upper()
-            if keyed and kind not in ("CROSS",) and side != "FULL":
-                if side in ("", "INNER") or side == "LEFT":
+            if keyed and kind != "CROSS" and side != "FULL":
+                if side in ("", "INNER", "LEFT"):       # the right table's rows all matched
                     joined.add(right)
-                if side in ("", "INNER", "RIGHT"):
+                if side in ("", "INNER", "RIGHT"):      # the left tables' rows all matched
                     joined.update(left)
             left.append(right)
         for e in t.expressions:
@@ -395,13 +395,11 @@ class _Classifier:
                 return
             inner = node.this
             if name == "count" and isinstance(inner, exp.Distinct):
-                name, inner = "count_distinct", inner
-            args = [inner] if isinstance(node, exp.Count) else [node.this]
-            if isinstance(node, (exp.Quantile, exp.ApproxQuantile)):
-                args = [node.this]
-            for a in args:
-                if isinstance(a, exp.Expression):
-                    self._walk(a, "aggregate", where, name)
+                name = "count_distinct"
+            for arg in node.args.values():            # the value, and any other argument
+                for a in arg if isinstance(arg, list) else [arg]:
+                    if isinstance(a, exp.Expression):
+                        self._walk(a, "aggregate", where, name)
             return
         if use == "aggregate" and isinstance(node, exp.If):   # CASE WHEN inside an aggregate
             self.agg_conditions.append(node.this.sql())
