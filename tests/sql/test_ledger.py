@@ -1,18 +1,27 @@
 """The released-aggregate ledger: history per context, atomic release + budget spend, refusal
-when exhausted (nothing recorded), concurrency, persistence, context normalisation."""
+when exhausted (nothing recorded), concurrency, persistence, context normalisation -- on
+SQLite and on PostgreSQL (a throw-away server, skipped where none can be started)."""
 
 import threading
 
 import pytest
 
+from tests.node.conftest import new_pg_database, pg_server  # noqa: F401 - fixture
 from yinji.sql.ledger import BudgetExhausted, Ledger, LedgerError, context_key
 
 CTX = "clients JOIN holdings ON clients.id = holdings.cid"
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def where(request, tmp_path):
+    if request.param == "sqlite":
+        return tmp_path / "ledger.sqlite"
+    return new_pg_database(request.getfixturevalue("pg_server"))
+
+
 @pytest.fixture
-def ledger(tmp_path):
-    led = Ledger(tmp_path / "ledger.sqlite")
+def ledger(where):
+    led = Ledger(where)
     yield led
     led.close()
 
@@ -27,9 +36,9 @@ def test_history_is_per_context_in_order_without_duplicates(ledger):
     assert ledger.history("other") == []
 
 
-def test_history_survives_a_restart(tmp_path):
-    Ledger(tmp_path / "l.sqlite").record(CTX, ["TRUE"], "job1")
-    assert Ledger(tmp_path / "l.sqlite").history(CTX) == ["TRUE"]
+def test_history_survives_a_restart(where):
+    Ledger(where).record(CTX, ["TRUE"], "job1")
+    assert Ledger(where).history(CTX) == ["TRUE"]
 
 
 def test_budget_spend_and_exhaustion(ledger):
@@ -71,8 +80,8 @@ def test_bad_releases_are_refused_and_record_nothing(ledger, kwargs, text):
     assert ledger.history(CTX) == [] and ledger.budget("clients").spent == 0.0
 
 
-def test_max_cells_per_context(tmp_path):
-    led = Ledger(tmp_path / "l.sqlite", max_cells=3)
+def test_max_cells_per_context(where):
+    led = Ledger(where, max_cells=3)
     led.record(CTX, ["a = 1", "a = 2"], "j1")
     with pytest.raises(LedgerError, match="released 2 cells; 2 more would pass its limit 3"):
         led.record(CTX, ["a = 3", "a = 4"], "j2")
@@ -80,8 +89,8 @@ def test_max_cells_per_context(tmp_path):
     assert led.history(CTX) == ["a = 1", "a = 2", "a = 3"]
 
 
-def test_concurrent_spends_never_overspend(tmp_path):
-    path = tmp_path / "l.sqlite"
+def test_concurrent_spends_never_overspend(where):
+    path = where
     Ledger(path).set_limit("clients", 1.0)
     ledgers = [Ledger(path) for _ in range(8)]      # separate engines, as separate processes
     ok, barrier = [], threading.Barrier(8)
