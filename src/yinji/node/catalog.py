@@ -68,7 +68,6 @@ import numpy as np
 from yinji import textfile
 from yinji.node.audit import DatasetEvent
 from yinji.node.store import Store
-from yinji.sql.policy import ColumnRule
 
 if TYPE_CHECKING:
     from yinji.node.audit import AuditLog
@@ -222,6 +221,8 @@ class Catalog:
             if unknown:
                 raise CatalogError(f"policy names unknown column(s) {', '.join(unknown)}")
             if rule.sql is not None:
+                from yinji.sql.policy import ColumnRule  # only when a rule uses SQL
+
                 try:
                     ColumnRule.of(rule.sql)
                 except (ValueError, TypeError) as exc:
