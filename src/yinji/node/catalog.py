@@ -7,7 +7,14 @@ protocol runner of a job this node approved, after checking the policy again.
 Policy rules (any rule that covers the use allows it):
     {"columns": ["segment", "assets_cny"] | ["*"],
      "peers": ["fund", "futures"] | ["*"],      # every other participant must be listed
-     "protocols": ["mpc.aggregate"] | ["*"]}
+     "protocols": ["mpc.aggregate"] | ["*"],
+     "sql": None | "plaintext" | {"rule": "plaintext_after_aggregate", "min_group": 5, ...}}
+
+Secure SQL column control (yinji.sql.policy): a rule with `sql` set gives its columns that
+column-control rule for the receiving companies listed in `peers` ("*": every recipient
+without a rule of its own); `Dataset.sql_policy()` collects them, one rule per column and
+recipient (two rules for the same pair are refused at registration). A column without one is
+refused by every SQL query.
 
 Adversary model: whoever registers or updates a dataset (an operator token over the API, or
 a shell user running `yinji dataset`) may try to make the node read something that is not
@@ -86,6 +93,7 @@ class PolicyRule:
     columns: list[str] = field(default_factory=lambda: ["*"])
     peers: list[str] = field(default_factory=lambda: ["*"])
     protocols: list[str] = field(default_factory=lambda: ["*"])
+    sql: str | dict[str, Any] | None = None   # a yinji.sql.policy rule for peers = recipients
 
     def covers(self, column: str, peers: Iterable[str], protocol: str) -> bool:
         return (("*" in self.columns or column in self.columns)
@@ -108,6 +116,22 @@ class Dataset:
         """What the dataset listing shows: no locations (those are in a job's local_input)."""
         return {"id": self.id, "kind": self.kind, "schema": self.schema,
                 "policy": [vars(r) for r in self.policy], "revision": self.revision}
+
+    def sql_policy(self) -> dict[str, dict[str, Any]]:
+        """column -> recipient -> SQL column rule, from the rules with `sql` set (the input
+        yinji.sql.policy.check_query takes per table). Conflicting rules raise CatalogError."""
+        out: dict[str, dict[str, Any]] = {}
+        for rule in self.policy:
+            if rule.sql is None:
+                continue
+            for col in (list(self.schema) if "*" in rule.columns else rule.columns):
+                for peer in rule.peers:
+                    have = out.setdefault(col, {})
+                    if peer in have and have[peer] != rule.sql:
+                        raise CatalogError(f"dataset {self.id!r}: two SQL rules for column "
+                                           f"{col!r} and recipient {peer!r}")
+                    have[peer] = rule.sql
+        return out
 
     def descriptor(self) -> dict[str, Any]:
         """What the audit log records of a registration or update (no data, no credentials:
@@ -196,6 +220,15 @@ class Catalog:
             unknown = [c for c in rule.columns if c != "*" and c not in ds.schema]
             if unknown:
                 raise CatalogError(f"policy names unknown column(s) {', '.join(unknown)}")
+            if rule.sql is not None:
+                from yinji.sql.policy import ColumnRule  # only when a rule uses SQL
+
+                try:
+                    ColumnRule.of(rule.sql)
+                except (ValueError, TypeError) as exc:
+                    raise CatalogError(f"SQL rule of column(s) {', '.join(rule.columns)}: "
+                                       f"{exc}") from None
+        ds.sql_policy()
         present = self._columns(ds)   # confinement first: nothing refused is ever read
         missing = [c for c in ds.schema if c not in present]
         if missing:
