@@ -1,0 +1,191 @@
+"""Model health: discrimination (ROC, AUC, Gini, KS with its threshold), calibration (decile
+table, Brier score, Hosmer-Lemeshow), lift/gains, and stability between a training and a
+later scoring population (PSI of the score, CSI of each feature).
+
+Pure functions on one party's own arrays; no protocol and no leakage of their own. Who may
+call what: the label holder holds the scores (its result) and the labels, so it alone
+computes the discrimination, calibration and lift figures and the score PSI; a feature owner
+computes the CSI of its own features on its own rows (the training rows it holds and its
+rows of the later scoring batch) and shares what it chooses.
+
+Conventions: y is 0/1 with 1 the event ("bad"), a higher score means a higher event
+probability; ties are handled as scikit-learn does (a threshold admits every row scoring at
+least it). Stability bins are fixed on the expected (training) population: quantile edges
+of its values, so each bin holds about 1/bins of it; empty bins get `eps` proportion so the
+logarithm stays finite (the usual convention; the smoothing is stated with the result).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from yinji.ml.metrics import OneClassError, auc
+
+
+def _labels_scores(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(y).ravel()
+    s = np.asarray(score, dtype=np.float64).ravel()
+    if len(y) != len(s):
+        raise ValueError(f"{len(y)} labels but {len(s)} scores")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError("labels must be 0 or 1")
+    if not np.isfinite(s).all():
+        raise ValueError(f"scores must be finite numbers (row {int(np.argmin(np.isfinite(s)))} "
+                         "is not)")
+    y = y.astype(bool)
+    if y.all() or not y.any():
+        raise OneClassError(f"the {len(y)} rows are all labelled {int(y.any())}: ROC, KS "
+                            "and calibration tests need both classes")
+    return y, s
+
+
+def roc(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fpr, tpr, thresholds) at every distinct score, highest first, starting at (0, 0)
+    with threshold +inf: scikit-learn's `roc_curve(..., drop_intermediate=False)`."""
+    y, s = _labels_scores(y, score)
+    order = np.argsort(-s, kind="mergesort")
+    ys, ss = y[order], s[order]
+    last = np.r_[ss[1:] != ss[:-1], True]  # the last row of each run of tied scores
+    tp, fp = np.cumsum(ys)[last], np.cumsum(~ys)[last]
+    tpr = np.r_[0.0, tp / tp[-1]]
+    fpr = np.r_[0.0, fp / fp[-1]]
+    return fpr, tpr, np.r_[np.inf, ss[last]]
+
+
+@dataclass
+class Discrimination:
+    auc: float
+    gini: float
+    ks: float
+    ks_threshold: float  # score at which |TPR - FPR| is largest (rows scoring >= it flagged)
+
+
+def discrimination(y: np.ndarray, score: np.ndarray) -> Discrimination:
+    """AUC, Gini = 2 AUC - 1, and the KS statistic max |TPR - FPR| (the largest gap between
+    the score distributions of events and non-events, scipy's two-sample KS; as
+    `yinji.ml.metrics.ks`) with the threshold that attains it."""
+    fpr, tpr, thr = roc(y, score)
+    a = auc(y, score)
+    gap = np.abs(tpr - fpr)
+    k = int(np.argmax(gap))
+    return Discrimination(a, 2 * a - 1, float(gap[k]), float(thr[k]))
+
+
+def _quantile_groups(s: np.ndarray, groups: int) -> np.ndarray:
+    """Group index 0..g-1 of each score, by score quantiles (ties stay in one group, so a
+    group may be empty or hold more than n/g rows)."""
+    if groups < 1:
+        raise ValueError(f"need at least one group, got {groups}")
+    edges = np.quantile(s, np.linspace(0, 1, groups + 1)[1:-1])
+    return np.searchsorted(edges, s, side="left")
+
+
+@dataclass
+class Calibration:
+    table: list[dict[str, float]]  # per group: rows, mean_score, observed_rate, events
+    brier: float
+    hosmer_lemeshow: float  # chi-squared statistic over the non-empty groups
+    hl_dof: int             # non-empty groups - 2
+    hl_pvalue: float
+
+
+def calibration(y: np.ndarray, p: np.ndarray, groups: int = 10) -> Calibration:
+    """Calibration of probabilities p: per score decile (quantile group) the mean predicted
+    probability against the observed event rate, the Brier score mean((p - y)^2), and the
+    Hosmer-Lemeshow statistic sum_g (O_g - E_g)^2 / (E_g (1 - E_g / n_g)) with groups - 2
+    degrees of freedom (a small p-value: the probabilities do not match the observed rates)."""
+    y, p = _labels_scores(y, p)
+    if (p < 0).any() or (p > 1).any():
+        raise ValueError("calibration needs probabilities in [0, 1]")
+    g = _quantile_groups(p, groups)
+    n = np.bincount(g, minlength=groups).astype(np.float64)
+    events = np.bincount(g, y.astype(np.float64), minlength=groups)
+    expected = np.bincount(g, p, minlength=groups)
+    table = [{"group": int(k + 1), "rows": int(n[k]), "mean_score": float(expected[k] / n[k]),
+              "observed_rate": float(events[k] / n[k]), "events": int(events[k])}
+             for k in range(groups) if n[k]]
+    keep = (n > 0) & (expected > 0) & (expected < n)
+    hl = float(np.sum((events[keep] - expected[keep]) ** 2
+                      / (expected[keep] * (1 - expected[keep] / n[keep]))))
+    dof = max(1, int(keep.sum()) - 2)
+    from scipy.stats import chi2
+
+    return Calibration(table, float(np.mean((p - y) ** 2)), hl, dof, float(chi2.sf(hl, dof)))
+
+
+def lift_table(y: np.ndarray, score: np.ndarray, groups: int = 10) -> list[dict[str, float]]:
+    """Gains and lift by score group, highest scores first: per group its rows, events, event
+    rate, the cumulative share of all events captured (gains) and the lift (group rate /
+    overall rate) and cumulative lift. Rows are ranked by score (ties broken by row order)
+    and cut into groups of equal size (the last ones one row larger when n % groups != 0)."""
+    y, s = _labels_scores(y, score)
+    if not 1 <= groups <= len(y):
+        raise ValueError(f"groups must be 1..{len(y)} (the number of rows), got {groups}")
+    ys = y[np.argsort(-s, kind="mergesort")].astype(np.float64)
+    bounds = np.linspace(0, len(ys), groups + 1).round().astype(int)
+    rate, total = ys.mean(), ys.sum()
+    out, cum_rows, cum_ev = [], 0, 0.0
+    for k in range(groups):
+        part = ys[bounds[k]:bounds[k + 1]]
+        cum_rows, cum_ev = cum_rows + len(part), cum_ev + part.sum()
+        out.append({"group": k + 1, "rows": len(part), "events": int(part.sum()),
+                    "event_rate": float(part.mean()), "gains": float(cum_ev / total),
+                    "lift": float(part.mean() / rate),
+                    "cumulative_lift": float(cum_ev / cum_rows / rate)})
+    return out
+
+
+# -------------------------------------------------------------------------------- stability
+def stability_bins(expected: np.ndarray, bins: int = 10) -> np.ndarray:
+    """Interior bin edges from the expected population's quantiles (duplicates dropped, so a
+    column with few distinct values gets fewer bins). Bin b holds edges[b-1] < x <= edges[b]."""
+    e = np.asarray(expected, dtype=np.float64).ravel()
+    if len(e) == 0:
+        raise ValueError("the expected (training) population is empty")
+    if not np.isfinite(e).all():
+        raise ValueError("stability needs finite values (impute missing values first)")
+    if bins < 2:
+        raise ValueError(f"stability needs at least 2 bins, got {bins}")
+    return np.unique(np.quantile(e, np.linspace(0, 1, bins + 1)[1:-1]))
+
+
+def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10, *,
+        edges: np.ndarray | None = None, eps: float = 1e-4) -> float:
+    """Population stability index sum_b (a_b - e_b) ln(a_b / e_b) of the actual (later)
+    population's bin shares a_b against the expected (training) shares e_b, bins fixed on
+    the expected population (or `edges`); shares below `eps` count as `eps`. Rule of thumb:
+    < 0.1 stable, 0.1-0.25 watch, > 0.25 shifted."""
+    a = np.asarray(actual, dtype=np.float64).ravel()
+    if len(a) == 0:
+        raise ValueError("the actual (scoring) population is empty")
+    if not np.isfinite(a).all():
+        raise ValueError("stability needs finite values (impute missing values first)")
+    e = np.asarray(expected, dtype=np.float64).ravel()
+    edges = stability_bins(e, bins) if edges is None else np.asarray(edges, np.float64)
+    m = len(edges) + 1
+    pe = np.bincount(np.searchsorted(edges, e, side="left"), minlength=m) / len(e)
+    pa = np.bincount(np.searchsorted(edges, a, side="left"), minlength=m) / len(a)
+    pe, pa = np.maximum(pe, eps), np.maximum(pa, eps)
+    return float(np.sum((pa - pe) * np.log(pa / pe)))
+
+
+def csi(expected: np.ndarray, actual: np.ndarray, bins: int = 10,
+        names: list[str] | None = None, eps: float = 1e-4) -> dict[str, float]:
+    """Characteristic stability index of each column of a party's own feature matrix: the
+    PSI of that column between its training rows (expected) and later rows (actual)."""
+    e, a = np.asarray(expected, np.float64), np.asarray(actual, np.float64)
+    if e.ndim != 2 or a.ndim != 2 or e.shape[1] != a.shape[1]:
+        raise ValueError(f"need two tables with the same columns, got {e.shape} and {a.shape}")
+    names = names or [f"x{j}" for j in range(e.shape[1])]
+    if len(names) != e.shape[1]:
+        raise ValueError(f"{len(names)} names for {e.shape[1]} columns")
+    return {n: psi(e[:, j], a[:, j], bins, eps=eps) for j, n in enumerate(names)}
+
+
+def summary(y: np.ndarray, p: np.ndarray, groups: int = 10) -> dict[str, float]:
+    """The headline numbers of a model card: AUC, Gini, KS (+ threshold), Brier, HL."""
+    d, c = discrimination(y, p), calibration(y, p, groups)
+    return {"auc": d.auc, "gini": d.gini, "ks": d.ks, "ks_threshold": d.ks_threshold,
+            "brier": c.brier, "hosmer_lemeshow": c.hosmer_lemeshow, "hl_pvalue": c.hl_pvalue}
