@@ -130,6 +130,32 @@ def test_training_stores_each_part_with_metadata(net, trained):
     assert [n for n, v in views.items() if v["has_result"]] == ["fund"]
 
 
+def test_model_card_at_every_party_health_report_at_the_label_holder(net, trained):
+    """card.json beside every party's part (metrics, health.json and the rendered report at
+    the label holder only); approvals and the protocol's leakage statement in the card."""
+    root, apis, _ = net
+    job_id, result = trained
+    for n in NODES:
+        folder = root / n / "models" / "lead-score" / "v1"
+        card = json.loads((folder / "card.json").read_text())
+        assert (card["model"], card["version"], card["job_id"]) == ("lead-score", 1, job_id)
+        assert card["data"]["securities"]["features"] == ["assets", "trades"]
+        assert card["data"]["fund"]["label"] == "converted"
+        assert card["rows"]["validation"] == result["validation_rows"]
+        assert sorted(a["node"] for a in card["approvals"]) == sorted(NODES)
+        assert "Leakage, training" in card["leakage"] and "ECDH-PSI" in card["leakage"]
+        assert (folder / "health.json").exists() == (n == "fund")
+        if n == "fund":
+            assert card["metrics"]["auc"] == pytest.approx(result["metrics"]["auc"])
+            assert {"gini", "ks_threshold", "brier", "hosmer_lemeshow"} <= set(card["metrics"])
+        else:
+            assert card["metrics"] == {}
+        files = {p.name for p in (root / n / "results" / job_id).glob("*")}
+        assert files == ({"report.html", "report.xlsx", "ROC.csv", "KS.csv",
+                          "calibration.csv", "lift.csv"} if n == "fund" else set())
+    assert result["report"]["data"]["auc"] == pytest.approx(result["metrics"]["auc"])
+
+
 def test_prediction_equals_in_process_and_only_requester_gets_scores(net, trained):
     root, apis, tables = net
     ids = common_ids(tables)[:25]

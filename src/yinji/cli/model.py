@@ -1,4 +1,5 @@
-"""`yinji model`: list and show models, from a registry folder or a node's REST API, and
+"""`yinji model`: list and show models (with their model card), from a registry folder or a
+node's REST API, write a model's health report (`report`), and
 score customer IDs with a jointly trained model through the node (`predict`). Training is a
 job: `yinji job propose` with protocol `model.secureboost` (docs/node.md)."""
 
@@ -31,6 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("name")
     show.add_argument("--version", type=int)
     show.set_defaults(func=_show)
+    rp = msub.add_parser("report", help="write a model version's health report (ROC/KS, "
+                                        "calibration, lift; the label holder's registry only) "
+                                        "as CSV, .xlsx and HTML")
+    rp.add_argument("--registry", required=True, help="the label holder's registry folder")
+    rp.add_argument("name")
+    rp.add_argument("--version", type=int)
+    rp.add_argument("--out", required=True, help="folder for the report files")
+    rp.set_defaults(func=_report)
     pr = msub.add_parser("predict", help="score customer IDs through a node (joint inference; "
                                          "the scores come back to this node only)")
     _api(pr)
@@ -91,7 +100,29 @@ def _show(args: argparse.Namespace) -> int:
             raise SystemExit(f"model {args.name!r} has no version {args.version} (versions: "
                              f"{', '.join(map(str, versions))})")
         meta = asdict(registry.load(args.name, args.version)[0])
+        from yinji.ml.card import read_card
+
+        card = read_card(registry, args.name, meta["version"])
+        if card is not None:   # the model card: data, parties, metrics, leakage, approvals
+            meta["card"] = card
     print(json.dumps(meta, indent=1, sort_keys=True, ensure_ascii=False))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from yinji.apps.model_report import render_json
+    from yinji.ml.card import read_health
+
+    registry = _registry(args)
+    try:
+        health = read_health(registry, args.name, args.version)
+    except KeyError as exc:
+        raise SystemExit(str(exc.args[0])) from None
+    if health is None:
+        raise SystemExit(f"{args.name}: no health report in {args.registry} (only the label "
+                         "holder's registry has one, for models trained with validation rows)")
+    for path in render_json(health, args.out):
+        print(path)
     return 0
 
 

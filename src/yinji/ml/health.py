@@ -186,6 +186,64 @@ def csi(expected: np.ndarray, actual: np.ndarray, bins: int = 10,
 
 def summary(y: np.ndarray, p: np.ndarray, groups: int = 10) -> dict[str, float]:
     """The headline numbers of a model card: AUC, Gini, KS (+ threshold), Brier, HL."""
+    return summary_dict(discrimination(y, p), calibration(y, p, groups))
+
+
+# -------------------------------------------------------------------------------- report
+def _r(v: float, digits: int = 6) -> float | None:
+    return None if not np.isfinite(v) else round(float(v), digits)
+
+
+def report(y: np.ndarray, p: np.ndarray, *, title: str, groups: int = 10,
+           roc_points: int = 101) -> dict[str, object]:
+    """The label holder's model-health report as a `yinji.apps.base.Report` JSON object
+    (title, summary, tables, charts, data): ROC curve (at most `roc_points` points) with the
+    KS gap, calibration by decile, lift/gains. Only the label holder may receive it: it is
+    computed from its validation labels and scores."""
     d, c = discrimination(y, p), calibration(y, p, groups)
+    fpr, tpr, thr = roc(y, p)
+    keep = np.unique(np.linspace(0, len(fpr) - 1, min(roc_points, len(fpr))).round().astype(int))
+    roc_rows = [[_r(thr[k]) if np.isfinite(thr[k]) else None, _r(fpr[k]), _r(tpr[k]),
+                 _r(tpr[k] - fpr[k])] for k in keep]
+    lift = lift_table(y, p, min(groups, len(np.asarray(y).ravel())))
+    lift_rows = [[r["group"], r["rows"], r["events"], _r(r["event_rate"]), _r(r["gains"]),
+                  _r(r["lift"]), _r(r["cumulative_lift"])] for r in lift]
+    cal_rows = [[r["group"], r["rows"], r["events"], _r(r["mean_score"]),
+                 _r(r["observed_rate"])] for r in c.table]
+    n, events = len(np.asarray(y).ravel()), int(np.asarray(y).astype(bool).sum())
+    summary = [
+        f"{n} validation rows, {events} events ({events / n:.1%})",
+        f"AUC {d.auc:.4f}, Gini {d.gini:.4f}, KS {d.ks:.4f} at score {d.ks_threshold:.4g}",
+        f"Brier {c.brier:.4f}; Hosmer-Lemeshow {c.hosmer_lemeshow:.2f} on {c.hl_dof} degrees "
+        f"of freedom (p = {c.hl_pvalue:.3g})",
+    ]
+    return {
+        "title": title, "summary": summary,
+        "tables": {
+            "ROC": {"columns": ["threshold", "fpr", "tpr", "ks_gap"], "rows": roc_rows},
+            "KS": {"columns": ["threshold", "tpr", "fpr"],
+                   "rows": [[r[0], r[2], r[1]] for r in roc_rows if r[0] is not None]},
+            "calibration": {"columns": ["group", "rows", "events", "mean_score",
+                                        "observed_rate"], "rows": cal_rows},
+            "lift": {"columns": ["group", "rows", "events", "event_rate", "gains", "lift",
+                                 "cumulative_lift"], "rows": lift_rows},
+        },
+        "charts": [
+            {"kind": "line", "title": "ROC curve", "table": "ROC", "x": "fpr", "y": ["tpr"]},
+            {"kind": "line", "title": f"KS {d.ks:.3f}: TPR and FPR by score threshold",
+             "table": "KS", "x": "threshold", "y": ["tpr", "fpr"]},
+            {"kind": "line", "title": "Calibration by decile", "table": "calibration",
+             "x": "group", "y": ["mean_score", "observed_rate"]},
+            {"kind": "bar", "title": "Lift by score decile", "table": "lift", "x": "group",
+             "y": ["lift"]},
+            {"kind": "line", "title": "Cumulative gains", "table": "lift", "x": "group",
+             "y": ["gains"]},
+        ],
+        "data": summary_dict(d, c),
+    }
+
+
+def summary_dict(d: Discrimination, c: Calibration) -> dict[str, float]:
     return {"auc": d.auc, "gini": d.gini, "ks": d.ks, "ks_threshold": d.ks_threshold,
-            "brier": c.brier, "hosmer_lemeshow": c.hosmer_lemeshow, "hl_pvalue": c.hl_pvalue}
+            "brier": c.brier, "hosmer_lemeshow": c.hosmer_lemeshow, "hl_dof": c.hl_dof,
+            "hl_pvalue": c.hl_pvalue}

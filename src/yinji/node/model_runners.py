@@ -187,6 +187,44 @@ class _NodeRunner:
         if ctx.me != leader:
             _send(ctx.party, leader, {"stored": True})
 
+    def _card(self, meta: ModelMeta, validation: Any) -> dict[str, Any] | None:
+        """Write this party's model card (yinji.ml.card) beside its part; at the label holder
+        (the only party with `validation` = its labels and scores) with the health figures
+        and `health.json`. Returns the label holder's health report (for the job result)."""
+        from yinji.ml import card, health
+
+        assert self.node is not None
+        report = None
+        if validation is not None:
+            try:
+                report = card.finite_json(health.report(
+                    *validation, title=f"Model health: {meta.name} v{meta.version} "
+                    "(validation rows)"))
+            except ValueError:   # one class only in the validation rows
+                report = None
+        doc = card.build_card(meta, protocol=self.name, leakage=leakage(meta.kind),
+                              approvals=self.node.store.approvals(meta.job_id),
+                              health=report["data"] if report else None)
+        card.write_card(self.node.models.registry, doc, report)
+        return report
+
+    def render(self, result: dict[str, Any], directory: Any) -> list[Any]:
+        """The label holder's model-health report as CSV, .xlsx and HTML (the node's
+        report renderer, set by the app layer), else as report.json only."""
+        from pathlib import Path
+
+        report = result.get("report") if isinstance(result, dict) else None
+        if not report:
+            return []
+        assert self.node is not None
+        renderer = self.node.models.report_renderer
+        if renderer is not None:
+            return list(renderer(report, Path(directory)))
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        out = Path(directory) / "report.json"
+        out.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+        return [out]
+
     @staticmethod
     def _inputs(spec: dict[str, Any], min_columns: int) -> list[str]:
         problems = []
@@ -280,9 +318,9 @@ class SecureBoostTrainRunner(_NodeRunner):
             y = np.asarray(ctx.inputs[params["label"]], np.float64)[rows]
             if not np.isin(y, (0.0, 1.0)).all():
                 raise ValueError(f"label column {params['label']!r} must hold 0 or 1")
-            part, metrics = self._train_active(ctx, passives, cfg, x, y, val)
+            part, metrics, validation = self._train_active(ctx, passives, cfg, x, y, val)
         else:
-            part, metrics = self._train_passive(ctx, holder, x, val), {}
+            part, metrics, validation = self._train_passive(ctx, holder, x, val), {}, None
         ctx.progress(0.9, "storing")
         meta = ModelMeta(
             params["model"], self._agree_version(ctx, holder, passives, params["model"]),
@@ -294,11 +332,13 @@ class SecureBoostTrainRunner(_NodeRunner):
                     "label": params["label"], "config": asdict(cfg),
                     "rows": int(len(rows) - val.sum()), "validation_rows": int(val.sum())})
         self._store(ctx, holder, passives, meta, save_secureboost, part)
+        report = self._card(meta, validation)
         if me != holder:
             return None
         return {"model": meta.name, "version": meta.version, "parties": meta.parties,
                 "features": meta.features, "metrics": metrics, **{
-                    k: meta.params[k] for k in ("rows", "validation_rows")}}
+                    k: meta.params[k] for k in ("rows", "validation_rows")},
+                **({"report": report} if report else {})}
 
     def _align(self, ctx: RunContext, holder: str, passives: list[str],
                ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -333,7 +373,7 @@ class SecureBoostTrainRunner(_NodeRunner):
         return np.asarray([row_of[key] for key in order], dtype=np.int64), val
 
     def _train_active(self, ctx: RunContext, passives: list[str], cfg: Any, x: np.ndarray,
-                      y: np.ndarray, val: np.ndarray) -> tuple[Any, dict[str, float]]:
+                      y: np.ndarray, val: np.ndarray) -> tuple[Any, dict[str, float], Any]:
         from yinji.ml.metrics import binary_report
         from yinji.ml.secureboost import SecureBoostActive
 
@@ -343,14 +383,16 @@ class SecureBoostTrainRunner(_NodeRunner):
         keys = None if helpers else self.node.models.he_keys()
         model = act.fit(x[~val], y[~val], keys=keys)
         metrics: dict[str, float] = {}
+        validation = None
         if val.any():
             scores = act.predict(model, x[val])
             act.close_serving(model)
+            validation = (y[val], scores)
             try:
                 metrics = binary_report(y[val], scores)
             except ValueError:  # one class only in the validation rows: no AUC
                 metrics = {}
-        return model, metrics
+        return model, metrics, validation
 
     @staticmethod
     def _train_passive(ctx: RunContext, holder: str, x: np.ndarray, val: np.ndarray) -> Any:
@@ -438,12 +480,14 @@ class SSLRTrainRunner(_NodeRunner):
                     "rows": len(table) - n_val, "validation_rows": n_val,
                     "stopped_early": report.stopped_early})
         self._store(ctx, holder, others, meta, save_sslr, model)
+        report = self._card(meta, report.validation)
         if me != holder:
             return None
         return {"model": meta.name, "version": meta.version, "parties": meta.parties,
                 "features": meta.features, "metrics": meta.metrics,
                 "joined_rows": len(table), **{k: meta.params[k] for k in (
-                    "rows", "validation_rows", "epochs_run", "stopped_early")}}
+                    "rows", "validation_rows", "epochs_run", "stopped_early")},
+                **({"report": report} if report else {})}
 
 
 class PredictRunner(_NodeRunner):
@@ -555,6 +599,22 @@ class PredictRunner(_NodeRunner):
                 "scores": [float(s) for s in scores]}
 
 
+ALIGNMENT_LEAKAGE = (
+    "Alignment (ECDH-PSI): the label holder learns its intersection with each feature "
+    "holder, each feature holder its intersection with the label holder and which of those "
+    "IDs all parties hold.")
+
+
+def leakage(kind: str) -> str:
+    """A model card's leakage statement: the training job's and its protocol's docstrings."""
+    from yinji.ml import secureboost, sslr
+    from yinji.ml.card import leakage_statement
+
+    if kind == "secureboost":
+        return ALIGNMENT_LEAKAGE + "\n\n" + leakage_statement(secureboost.__doc__)
+    return leakage_statement(SSLRTrainRunner.__doc__) + "\n\n" + leakage_statement(sslr.__doc__)
+
+
 MODEL_RUNNERS = {r.name: r for r in (SecureBoostTrainRunner(), SSLRTrainRunner(),
                                       PredictRunner())}
 
@@ -569,6 +629,9 @@ class ModelServing:
         self._pending: dict[str, tuple[float, list[str], str]] = {}
         self._lock = threading.Lock()
         self._keys: Any = None
+        # renders a model-health Report JSON into a folder (CSV, .xlsx, HTML): set by the app
+        # layer (`yinji node run`), which the node runtime does not import
+        self.report_renderer: Any = None
 
     def he_keys(self) -> Any:
         """This node's OU key pair for SecureBoost training (generated once per process:
