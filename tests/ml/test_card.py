@@ -36,6 +36,7 @@ def test_card_round_trip_and_cli(tmp_path, capsys):
                   "record_json": json.dumps({"ts": 1.5, "reason": "policy"})}]
     doc = card.build_card(meta, protocol="model.secureboost", leakage="Leakage: x.",
                           approvals=approvals, health={**rep["data"], "hl_pvalue": float("nan")})
+    rep["tables"]["model card"] = card.card_table(card.finite_json(doc))
     card.write_card(reg, doc, rep)
     got = card.read_card(reg, "risk")
     assert got["data"]["securities"] == {"dataset": "acct", "id_column": "id",
@@ -48,10 +49,15 @@ def test_card_round_trip_and_cli(tmp_path, capsys):
     assert main(["model", "show", "--registry", str(tmp_path), "risk"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["card"]["leakage"] == "Leakage: x." and shown["job_id"] == "job-1"
+    table = dict(map(tuple, card.read_health(reg, "risk")["tables"]["model card"]["rows"]))
+    assert table["data: securities"] == "dataset acct, ID column id, features assets, trades"
+    assert table["approval: fund"] == "approve at 1.5 (policy)"
+    assert table["leakage"] == "Leakage: x." and table["metric: hl_pvalue"] is None
     out = tmp_path / "out"
     assert main(["model", "report", "--registry", str(tmp_path), "risk", "--out", str(out)]) == 0
     assert {p.name for p in out.iterdir()} == {"report.html", "report.xlsx", "ROC.csv",
-                                               "KS.csv", "calibration.csv", "lift.csv"}
+                                               "KS.csv", "calibration.csv", "lift.csv",
+                          "model_card.csv"}
     assert "<svg" in (out / "report.html").read_text()
 
 

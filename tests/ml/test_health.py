@@ -118,6 +118,9 @@ def test_split_by_date():
     assert (test == ~train).all()
     d = parse_dates(np.array(["2024-01-01", "2024-06-30"], dtype="datetime64[D]"))
     assert d.dtype == np.dtype("datetime64[D]")
+    assert split_by_date(np.array([20240131.0, 20240201.0]), 20240201)[1].tolist() == [False, True]
+    with pytest.raises(ValueError, match="row 2: nan is not a date"):
+        split_by_date(np.array([20240131.0, np.nan]), "2024-02-01")
     with pytest.raises(ValueError, match="row 2: '2024-13-01' is not a date"):
         split_by_date(["2024-01-01", "2024-13-01"], "2024-02-01")
     with pytest.raises(ValueError, match="row 1: 'soon' is not a date"):

@@ -152,7 +152,8 @@ def test_model_card_at_every_party_health_report_at_the_label_holder(net, traine
             assert card["metrics"] == {}
         files = {p.name for p in (root / n / "results" / job_id).glob("*")}
         assert files == ({"report.html", "report.xlsx", "ROC.csv", "KS.csv",
-                          "calibration.csv", "lift.csv"} if n == "fund" else set())
+                          "calibration.csv", "lift.csv",
+                          "model_card.csv"} if n == "fund" else set())
     assert result["report"]["data"]["auc"] == pytest.approx(result["metrics"]["auc"])
 
 

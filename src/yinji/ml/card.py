@@ -70,6 +70,28 @@ def build_card(meta: ModelMeta, *, protocol: str, leakage: str,
     }
 
 
+def card_table(card: dict[str, Any]) -> dict[str, Any]:
+    """The card as a two-column report table (field, value), for the model report."""
+    rows: list[list[Any]] = [
+        ["model", f"{card['model']} v{card['version']} ({card['kind']}, {card['protocol']})"],
+        ["training job", card.get("job_id", "")],
+        ["parties", ", ".join(card["parties"]) + f"; label holder {card['label_holder']}"
+         + (f"; helpers {', '.join(card['helpers'])}" if card.get("helpers") else "")],
+        ["rows", f"{card['rows'].get('training')} training, "
+                 f"{card['rows'].get('validation')} validation"]]
+    for party, d in card["data"].items():
+        label = f"; label {d['label']}" if d.get("label") else ""
+        rows.append([f"data: {party}", f"dataset {d['dataset']}, ID column {d['id_column']}, "
+                                       f"features {', '.join(d['features'])}{label}"])
+    for k, v in sorted(card.get("metrics", {}).items()):
+        rows.append([f"metric: {k}", v if v is None or isinstance(v, int | float) else str(v)])
+    for a in card.get("approvals", []):
+        rows.append([f"approval: {a['node']}", f"{a['decision']} at {a['at']} "
+                                               f"({a['reason'] or 'no reason given'})"])
+    rows.append(["leakage", card.get("leakage", "")])
+    return {"columns": ["field", "value"], "rows": rows}
+
+
 def _approval(a: dict[str, Any]) -> dict[str, Any]:
     """One signed approval as the card shows it: node, decision, time, reason, hash."""
     record = a.get("record") or (json.loads(a["record_json"]) if a.get("record_json") else {})

@@ -52,6 +52,13 @@ def parse_dates(dates: Sequence[object] | np.ndarray) -> np.ndarray:
         if len(bad):
             raise ValueError(f"date column row {int(bad[0]) + 1}: empty date")
         return arr.astype("datetime64[D]")
+    if arr.dtype.kind in "iuf":   # numbers as YYYYMMDD (a spreadsheet's date column)
+        whole = np.isfinite(arr) & (arr == np.round(arr)) if arr.dtype.kind == "f" else None
+        if whole is not None and not whole.all():
+            row = int(np.flatnonzero(~whole)[0])
+            raise ValueError(f"date column row {row + 1}: {float(arr[row])!r} is not a date "
+                             "(use YYYY-MM-DD or YYYYMMDD)")
+        arr = arr.astype(np.int64)
     values, inverse = np.unique(arr.astype(object).astype(str), return_inverse=True)
     parsed = np.empty(len(values), dtype="datetime64[D]")
     for k, v in enumerate(values):

@@ -13,6 +13,9 @@ parties, features, training job id and, at the label holder only, the metrics.
     params: {"model": NAME, "label_holder": P, "label": COLUMN, "validation": 0.2,
              "n_trees", "max_depth", "learning_rate", "reg_lambda", "min_child_weight",
              "gamma", "bins"}      (SecureBoostConfig; defaults there)
+            out-of-time validation instead of a random one: "oot_column": a date column of
+            the label holder's input (not a feature), "oot_cutoff": "YYYY-MM-DD"; the rows
+            dated on or after the cutoff validate (yinji.ml.splits.split_by_date)
     recipients: [label holder]     (the result: version, row counts, metrics)
     helpers: [] or [H]             (one helper node: SecureBoost's assisted mode, no HE; H
                                     deals correlated randomness, holds no data, stores nothing)
@@ -51,7 +54,11 @@ SecureBoost's leakage, training: the label holder learns its intersection with e
 holder, each feature holder its intersection with the label holder and which of those IDs
 all parties hold (the aligned list) -- the usual PSI alignment, not a hidden join (for that,
 `model.sslr`); then SecureBoost's leakage (yinji.ml.secureboost docstring).
-Metrics and the validation scores stay at the label holder.
+Metrics and the validation scores stay at the label holder. With out-of-time validation
+(`oot_column`) the validation mask the feature holders receive is which shared customers the
+label holder dates on or after the cutoff (one bit of its date column per shared customer).
+Every party writes a model card (`card.json`, yinji.ml.card); the label holder's has the
+validation health figures and its job result the health report (ROC/KS, calibration, lift).
 Leakage, prediction: every model party holding data learns the requested IDs and their
 number (an SS-LR helper: the number only; SS-LR scores are opened to the requester only); the
 requester learns the scores and, on failure, which IDs a party lacks; the feature holders
@@ -98,9 +105,11 @@ _SSLR = {"epochs": (int, 1, 100), "batch_size": (int, 1, 1 << 16),
 
 
 def _features(spec: dict[str, Any]) -> dict[str, list[str]]:
-    """Each input holder's feature columns: its columns after the ID, minus the label."""
+    """Each input holder's feature columns: its columns after the ID, minus the label (and
+    the out-of-time validation date column)."""
     holder, label = spec["params"]["label_holder"], spec["params"]["label"]
-    return {p: [c for c in i["columns"][1:] if not (p == holder and c == label)]
+    skip = {label, spec["params"].get("oot_column")}
+    return {p: [c for c in i["columns"][1:] if not (p == holder and c in skip)]
             for p, i in spec["inputs"].items()}
 
 
@@ -113,6 +122,28 @@ def _bad_params(params: dict[str, Any], table: dict[str, tuple[type, float, floa
                                   and lo <= params[key] <= hi
                                   and (kind is float or float(params[key]).is_integer())):
             problems.append(f"params.{key} must be a {kind.__name__} in [{lo}, {hi}]")
+    return problems
+
+
+def _bad_oot(spec: dict[str, Any]) -> list[str]:
+    """Out-of-time validation (`oot_column`, `oot_cutoff`): a date column of the label
+    holder's input (not its ID or label) and a parseable cutoff date."""
+    params, inputs = spec.get("params") or {}, spec.get("inputs") or {}
+    if not ({"oot_column", "oot_cutoff"} & set(params)):
+        return []
+    if not {"oot_column", "oot_cutoff"} <= set(params):
+        return ["out-of-time validation needs both params.oot_column and params.oot_cutoff"]
+    from yinji.ml.splits import split_by_date
+
+    problems = []
+    cols = (inputs.get(params.get("label_holder")) or {}).get("columns") or []
+    if params["oot_column"] not in cols[1:] or params["oot_column"] == params.get("label"):
+        problems.append("params.oot_column must be a date column of the label holder's input "
+                        "(not its ID or label)")
+    try:
+        split_by_date(["1900-01-01", "2999-12-31"], params["oot_cutoff"])
+    except ValueError as exc:
+        problems.append(f"params.oot_cutoff: {exc}")
     return problems
 
 
@@ -205,6 +236,9 @@ class _NodeRunner:
         doc = card.build_card(meta, protocol=self.name, leakage=leakage(meta.kind),
                               approvals=self.node.store.approvals(meta.job_id),
                               health=report["data"] if report else None)
+        if report:   # the report shows the card too
+            report["tables"] = {"model card": card.card_table(card.finite_json(doc)),
+                                **report["tables"]}
         card.write_card(self.node.models.registry, doc, report)
         return report
 
@@ -270,6 +304,8 @@ class _NodeRunner:
             problems.append(f"{spec['protocol']} takes {many} (the third party), a node with "
                             "no input and no result")
         unknown = set(params) - set(table) - {"model", "label_holder", "label", "validation"}
+        if spec.get("protocol") == "model.secureboost":
+            unknown -= {"oot_column", "oot_cutoff"}
         if unknown:
             problems.append(f"unknown params: {', '.join(sorted(unknown))}")
         return problems
@@ -293,7 +329,8 @@ class SecureBoostTrainRunner(_NodeRunner):
         return None
 
     def validate(self, spec: dict[str, Any]) -> list[str]:
-        return self._inputs(spec, 2) + self._training(spec, _CONFIG, 0.2, (0, 1))
+        return self._inputs(spec, 2) + self._training(spec, _CONFIG, 0.2, (0, 1)) + \
+            _bad_oot(spec)
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
         from yinji.ml.registry import save_secureboost
@@ -311,6 +348,7 @@ class SecureBoostTrainRunner(_NodeRunner):
         features = _features(spec)[me]
         ctx.progress(0.2, "aligning")
         rows, val = self._align(ctx, holder, passives, ctx.inputs[cols[0]])
+        oot = {k: params[k] for k in ("oot_column", "oot_cutoff") if k in params}
         x = np.column_stack([ctx.inputs[c] for c in features]).astype(np.float64)[rows]
         cfg = SecureBoostConfig(**{k: _CONFIG[k][0](params[k]) for k in _CONFIG if k in params})
         ctx.progress(0.4, "training")
@@ -330,7 +368,8 @@ class SecureBoostTrainRunner(_NodeRunner):
             params={"datasets": {p: i["dataset"] for p, i in spec["inputs"].items()},
                     "id_columns": {p: i["columns"][0] for p, i in spec["inputs"].items()},
                     "label": params["label"], "config": asdict(cfg),
-                    "rows": int(len(rows) - val.sum()), "validation_rows": int(val.sum())})
+                    "rows": int(len(rows) - val.sum()), "validation_rows": int(val.sum()),
+                    **oot})
         self._store(ctx, holder, passives, meta, save_secureboost, part)
         report = self._card(meta, validation)
         if me != holder:
@@ -358,9 +397,18 @@ class SecureBoostTrainRunner(_NodeRunner):
             order = sorted(common or ())
             if len(order) < MIN_ROWS:
                 raise ValueError(f"fewer than {MIN_ROWS} customers are held by every party")
-            k = int(round(len(order) * float(ctx.spec["params"].get("validation", 0.2))))
-            val = np.zeros(len(order), dtype=bool)
-            val[np.argsort(Prg(fresh_seed()).uint64(len(order)), kind="stable")[:k]] = True
+            params = ctx.spec["params"]
+            if "oot_column" in params:   # out-of-time: rows dated on/after the cutoff
+                from yinji.ml.splits import split_by_date
+
+                assert ctx.inputs is not None
+                dates = np.asarray(ctx.inputs[params["oot_column"]])
+                _, val = split_by_date(dates[[row_of[key] for key in order]],
+                                       params["oot_cutoff"])
+            else:
+                k = int(round(len(order) * float(params.get("validation", 0.2))))
+                val = np.zeros(len(order), dtype=bool)
+                val[np.argsort(Prg(fresh_seed()).uint64(len(order)), kind="stable")[:k]] = True
             for p in passives:
                 _send(ctx.party, p, {"ids": [key.decode() for key in order],
                                      "validation": val.tolist()})
