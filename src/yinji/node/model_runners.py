@@ -218,47 +218,6 @@ class _NodeRunner:
         if ctx.me != leader:
             _send(ctx.party, leader, {"stored": True})
 
-    def _card(self, meta: ModelMeta, validation: Any) -> dict[str, Any] | None:
-        """Write this party's model card (yinji.ml.card) beside its part; at the label holder
-        (the only party with `validation` = its labels and scores) with the health figures
-        and `health.json`. Returns the label holder's health report (for the job result)."""
-        from yinji.ml import card, health
-
-        assert self.node is not None
-        report = None
-        if validation is not None:
-            try:
-                report = card.finite_json(health.report(
-                    *validation, title=f"Model health: {meta.name} v{meta.version} "
-                    "(validation rows)"))
-            except ValueError:   # one class only in the validation rows
-                report = None
-        doc = card.build_card(meta, protocol=self.name, leakage=leakage(meta.kind),
-                              approvals=self.node.store.approvals(meta.job_id),
-                              health=report["data"] if report else None)
-        if report:   # the report shows the card too
-            report["tables"] = {"model card": card.card_table(card.finite_json(doc)),
-                                **report["tables"]}
-        card.write_card(self.node.models.registry, doc, report)
-        return report
-
-    def render(self, result: dict[str, Any], directory: Any) -> list[Any]:
-        """The label holder's model-health report as CSV, .xlsx and HTML (the node's
-        report renderer, set by the app layer), else as report.json only."""
-        from pathlib import Path
-
-        report = result.get("report") if isinstance(result, dict) else None
-        if not report:
-            return []
-        assert self.node is not None
-        renderer = self.node.models.report_renderer
-        if renderer is not None:
-            return list(renderer(report, Path(directory)))
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        out = Path(directory) / "report.json"
-        out.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
-        return [out]
-
     @staticmethod
     def _inputs(spec: dict[str, Any], min_columns: int) -> list[str]:
         problems = []
@@ -311,7 +270,52 @@ class _NodeRunner:
         return problems
 
 
-class SecureBoostTrainRunner(_NodeRunner):
+class _TrainingRunner(_NodeRunner):
+    """A training job: writes model cards and delivers the label holder's health report."""
+
+    def _card(self, meta: ModelMeta, validation: Any) -> dict[str, Any] | None:
+        """Write this party's model card (yinji.ml.card) beside its part; at the label holder
+        (the only party with `validation` = its labels and scores) with the health figures
+        and `health.json`. Returns the label holder's health report (for the job result)."""
+        from yinji.ml import card, health
+
+        assert self.node is not None
+        report = None
+        if validation is not None:
+            try:
+                report = card.finite_json(health.report(
+                    *validation, title=f"Model health: {meta.name} v{meta.version} "
+                    "(validation rows)"))
+            except ValueError:   # one class only in the validation rows
+                report = None
+        doc = card.build_card(meta, protocol=self.name, leakage=leakage(meta.kind),
+                              approvals=self.node.store.approvals(meta.job_id),
+                              health=report["data"] if report else None)
+        if report:   # the report shows the card too
+            report["tables"] = {"model card": card.card_table(card.finite_json(doc)),
+                                **report["tables"]}
+        card.write_card(self.node.models.registry, doc, report)
+        return report
+
+    def render(self, result: dict[str, Any], directory: Any) -> list[Any]:
+        """The label holder's model-health report as CSV, .xlsx and HTML (the node's
+        report renderer, set by the app layer), else as report.json only."""
+        from pathlib import Path
+
+        report = result.get("report") if isinstance(result, dict) else None
+        if not report:
+            return []
+        assert self.node is not None
+        renderer = self.node.models.report_renderer
+        if renderer is not None:
+            return list(renderer(report, Path(directory)))
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        out = Path(directory) / "report.json"
+        out.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+        return [out]
+
+
+class SecureBoostTrainRunner(_TrainingRunner):
     """`model.secureboost`: see the module docstring."""
 
     takes_helpers = True
@@ -452,7 +456,7 @@ class SecureBoostTrainRunner(_NodeRunner):
         return part
 
 
-class SSLRTrainRunner(_NodeRunner):
+class SSLRTrainRunner(_TrainingRunner):
     """`model.sslr`: SS-LR (`yinji.ml.sslr`) on a hidden-intersection join
     (`yinji.psi.join`) of two data owners' rows, with one helper node as the third MPC party.
 
