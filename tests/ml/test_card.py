@@ -36,6 +36,8 @@ def test_card_round_trip_and_cli(tmp_path, capsys):
                   "record_json": json.dumps({"ts": 1.5, "reason": "policy"})}]
     doc = card.build_card(meta, protocol="model.secureboost", leakage="Leakage: x.",
                           approvals=approvals, health={**rep["data"], "hl_pvalue": float("nan")})
+    doc["importance"] = {"features": [{"feature": "income", "gain": float("nan"), "splits": 2}],
+                         "groups": [{"party": "fund", "gain": 3.0, "splits": 2, "share": 1.0}]}
     rep["tables"]["model card"] = card.card_table(card.finite_json(doc))
     card.write_card(reg, doc, rep)
     got = card.read_card(reg, "risk")
@@ -53,6 +55,8 @@ def test_card_round_trip_and_cli(tmp_path, capsys):
     assert table["data: securities"] == "dataset acct, ID column id, features assets, trades"
     assert table["approval: fund"] == "approve at 1.5 (policy)"
     assert table["leakage"] == "Leakage: x." and table["metric: hl_pvalue"] is None
+    assert table["importance: income"] == "total gain n/a, 2 splits"
+    assert table["importance: fund's features"] == "total gain 3 (100.0%), 2 splits"
     out = tmp_path / "out"
     assert main(["model", "report", "--registry", str(tmp_path), "risk", "--out", str(out)]) == 0
     assert {p.name for p in out.iterdir()} == {"report.html", "report.xlsx", "ROC.csv",

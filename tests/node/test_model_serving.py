@@ -145,7 +145,14 @@ def test_model_card_at_every_party_health_report_at_the_label_holder(net, traine
         assert sorted(a["node"] for a in card["approvals"]) == sorted(NODES)
         assert "Leakage, training" in card["leakage"] and "ECDH-PSI" in card["leakage"]
         assert (folder / "health.json").exists() == (n == "fund")
+        # feature importance: each party its own features', the label holder the groups'
+        assert sorted(f["feature"] for f in card["importance"]["features"]) == \
+            sorted(COLUMNS[n][:-1] if n == "fund" else COLUMNS[n])
+        assert ("groups" in card["importance"]) == (n == "fund")
         if n == "fund":
+            groups = card["importance"]["groups"]
+            assert sorted(g["party"] for g in groups) == sorted(NODES)
+            assert sum(g["splits"] for g in groups) >= 3   # one split per tree at least
             assert card["metrics"]["auc"] == pytest.approx(result["metrics"]["auc"])
             assert {"gini", "ks_threshold", "brier", "hosmer_lemeshow"} <= set(card["metrics"])
         else:

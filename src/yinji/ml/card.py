@@ -88,6 +88,14 @@ def card_table(card: dict[str, Any]) -> dict[str, Any]:
     for a in card.get("approvals", []):
         rows.append([f"approval: {a['node']}", f"{a['decision']} at {a['at']} "
                                                f"({a['reason'] or 'no reason given'})"])
+    imp = card.get("importance") or {}
+    for g in imp.get("groups", []):
+        rows.append([f"importance: {g['party']}'s features", f"total gain {g['gain']:.4g} "
+                     f"({g['share']:.1%}), {g['splits']} splits" if g.get("share") is not None
+                     else f"{g['splits']} splits"])
+    for f in imp.get("features", []):
+        gain = "n/a" if f["gain"] is None else f"{f['gain']:.4g}"
+        rows.append([f"importance: {f['feature']}", f"total gain {gain}, {f['splits']} splits"])
     rows.append(["leakage", card.get("leakage", "")])
     return {"columns": ["field", "value"], "rows": rows}
 

@@ -59,6 +59,9 @@ Metrics and the validation scores stay at the label holder. With out-of-time val
 label holder dates on or after the cutoff (one bit of its date column per shared customer).
 Every party writes a model card (`card.json`, yinji.ml.card); the label holder's has the
 validation health figures and its job result the health report (ROC/KS, calibration, lift).
+Feature importance (yinji.ml.importance): each feature holder receives its own features'
+total gain and split count (its card lists them), the label holder's card has its own and
+the ranking of the parties' groups.
 Leakage, prediction: every model party holding data learns the requested IDs and their
 number (an SS-LR helper: the number only; SS-LR scores are opened to the requester only); the
 requester learns the scores and, on failure, which IDs a party lacks; the feature holders
@@ -273,7 +276,8 @@ class _NodeRunner:
 class _TrainingRunner(_NodeRunner):
     """A training job: writes model cards and delivers the label holder's health report."""
 
-    def _card(self, meta: ModelMeta, validation: Any) -> dict[str, Any] | None:
+    def _card(self, meta: ModelMeta, validation: Any, extra: dict[str, Any] | None = None
+              ) -> dict[str, Any] | None:
         """Write this party's model card (yinji.ml.card) beside its part; at the label holder
         (the only party with `validation` = its labels and scores) with the health figures
         and `health.json`. Returns the label holder's health report (for the job result)."""
@@ -291,6 +295,7 @@ class _TrainingRunner(_NodeRunner):
         doc = card.build_card(meta, protocol=self.name, leakage=leakage(meta.kind),
                               approvals=self.node.store.approvals(meta.job_id),
                               health=report["data"] if report else None)
+        doc.update(extra or {})
         if report:   # the report shows the card too
             report["tables"] = {"model card": card.card_table(card.finite_json(doc)),
                                 **report["tables"]}
@@ -363,6 +368,7 @@ class SecureBoostTrainRunner(_TrainingRunner):
             part, metrics, validation = self._train_active(ctx, passives, cfg, x, y, val)
         else:
             part, metrics, validation = self._train_passive(ctx, holder, x, val), {}, None
+        importance = self._importance(ctx, holder, part, features)
         ctx.progress(0.9, "storing")
         meta = ModelMeta(
             params["model"], self._agree_version(ctx, holder, passives, params["model"]),
@@ -375,13 +381,28 @@ class SecureBoostTrainRunner(_TrainingRunner):
                     "rows": int(len(rows) - val.sum()), "validation_rows": int(val.sum()),
                     **oot})
         self._store(ctx, holder, passives, meta, save_secureboost, part)
-        report = self._card(meta, validation)
+        report = self._card(meta, validation, {"importance": importance})
         if me != holder:
             return None
         return {"model": meta.name, "version": meta.version, "parties": meta.parties,
                 "features": meta.features, "metrics": metrics, **{
                     k: meta.params[k] for k in ("rows", "validation_rows")},
                 **({"report": report} if report else {})}
+
+    @staticmethod
+    def _importance(ctx: RunContext, holder: str, part: Any, features: list[str]
+                    ) -> dict[str, Any]:
+        """Feature importance (yinji.ml.importance): every owner its own features' total
+        gain and split count, the label holder also the ranking of the owners' groups."""
+        from yinji.ml.importance import receive_importance, share_importance
+
+        if ctx.me == holder:
+            counts = {p: len(f) for p, f in _features(ctx.spec).items()}
+            own, groups = share_importance(ctx.party, part, counts)
+        else:
+            own, groups = receive_importance(ctx.party, holder, len(features)), None
+        rows = [{"feature": f, "gain": g, "splits": k} for f, g, k in own.ranking(features)]
+        return {"features": rows, **({"groups": groups} if groups is not None else {})}
 
     def _align(self, ctx: RunContext, holder: str, passives: list[str],
                ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
