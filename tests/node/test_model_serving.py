@@ -273,6 +273,12 @@ def test_cli_lists_and_predicts_through_the_api(net, trained, tmp_path, capsys):
     api = ["--api", apis["fund"].url, "--token-file", str(token)]
     assert main(["model", "list", *api]) == 0
     assert "lead-score\tv1\tsecureboost\tfund,futures,securities" in capsys.readouterr().out
+    assert main(["model", "show", *api, "lead-score"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["card"]["model"] == "lead-score" and shown["card"]["metrics"]["auc"] > 0.6
+    assert apis["securities"].call("GET", "/models/lead-score/card")["metrics"] == {}
+    with pytest.raises(RuntimeError, match="404"):
+        apis["fund"].call("GET", "/models/nope/card")
     ids = common_ids(tables)[:3]
     assert main(["model", "predict", *api, "lead-score", *[f"--id={i}" for i in ids]]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -89,6 +89,11 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     if args.api:
         meta = _get(args, f"/models/{args.name}", version=args.version)
+        try:
+            meta["card"] = _get(args, f"/models/{args.name}/card", version=meta["version"])
+        except SystemExit as exc:   # no card (a model trained before cards existed)
+            if not str(exc).startswith("404"):
+                raise
     else:
         registry = _registry(args)
         versions = registry.versions(args.name)

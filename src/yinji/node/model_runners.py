@@ -733,6 +733,17 @@ class ModelServing:
     def list(self) -> list[dict[str, Any]]:
         return [self.public(m) for m in self.registry.list()]
 
+    def card(self, name: str, version: int | None = None) -> dict[str, Any]:
+        """This node's model card of a version (404 if the model or its card is missing)."""
+        from yinji.ml.card import read_card
+
+        meta = self.meta(name, version)
+        card = read_card(self.registry, meta.name, meta.version)
+        if card is None:
+            raise ModelError(f"{meta.name} v{meta.version} has no model card on "
+                             f"{self.node.cfg.name} (trained before cards existed)", 404)
+        return card
+
     # -- prediction ---------------------------------------------------------------------------
     def take_ids(self, digest: str) -> tuple[list[str], str]:
         with self._lock:
