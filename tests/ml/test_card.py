@@ -98,3 +98,36 @@ def test_health_report_is_a_valid_app_report():
     assert set(rep.tables) == {"ROC", "KS", "calibration", "lift"}
     assert len(rep.tables["ROC"]["rows"]) <= 101 and len(rep.charts) == 5
     assert rep.summary[1].startswith("AUC")
+
+
+def test_stability_baseline_and_cli(tmp_path, capsys):
+    from yinji.cli.main import main
+
+    rng = np.random.default_rng(5)
+    reg = ModelRegistry(tmp_path, "securities")
+    reg.save(_meta(), {"splits": {}})
+    train = rng.normal(size=(2000, 2))
+    scores = rng.uniform(size=500)
+    card.write_baseline(reg, "risk", 1, {
+        "features": {"assets": health.baseline(train[:, 0]),
+                     "trades": health.baseline(train[:, 1])},
+        "rows": 2000, "score": health.baseline(scores)})
+    later = np.c_[rng.normal(size=800), rng.normal(1.5, 1, 800)]
+    later_scores = rng.uniform(size=800)
+    data = tmp_path / "later.csv"
+    data.write_text("id,assets,trades,score\n" + "".join(
+        f"c{i},{a},{t},{s}\n" for i, (a, t, s) in enumerate(zip(*later.T, later_scores,
+                                                                strict=True))))
+    assert main(["model", "stability", "--registry", str(tmp_path), "risk", "--data",
+                 str(data), "--score-column", "score"]) == 0
+    out = [ln.split("\t") for ln in capsys.readouterr().out.splitlines()]
+    assert [(r[0], r[1], r[3]) for r in out] == [("score", "PSI", "stable"),
+                                                  ("assets", "CSI", "stable"),
+                                                  ("trades", "CSI", "shifted")]
+    want = health.psi(train[:, 1], later[:, 1])
+    assert float(out[2][2]) == pytest.approx(want, abs=1e-4)
+    data.write_text("id,assets\nc1,oops\n")
+    with pytest.raises(SystemExit, match="column 'assets'"):
+        main(["model", "stability", "--registry", str(tmp_path), "risk", "--data", str(data)])
+    with pytest.raises(ValueError, match="no baseline for margin"):
+        health.stability(card.read_baseline(reg, "risk"), {"margin": np.zeros(3)})

@@ -92,6 +92,12 @@ def test_psi_and_csi():
     assert np.isfinite(health.psi(e, np.full(10, 9.0)))
     # one distinct value: one bin each side, PSI 0
     assert health.psi(np.ones(10), np.ones(4)) == 0.0
+    # a stored baseline gives the same PSI without the training rows
+    base = health.baseline(e, 10)
+    assert len(base["shares"]) == 10 and sum(base["shares"]) == pytest.approx(1.0)
+    assert health.psi_from_baseline(base, a) == pytest.approx(health.psi(e, a))
+    with pytest.raises(ValueError, match="shares"):
+        health.psi_from_baseline({"edges": [0.0], "shares": [1.0]}, a)
     got = health.csi(np.c_[e, e], np.c_[e, rng.normal(1.0, 1, 5000)], names=["a", "b"])
     assert got["a"] == pytest.approx(0.0) and got["b"] > 0.25
     for bad in ([], [np.nan]):

@@ -145,6 +145,9 @@ def test_model_card_at_every_party_health_report_at_the_label_holder(net, traine
         assert sorted(a["node"] for a in card["approvals"]) == sorted(NODES)
         assert "Leakage, training" in card["leakage"] and "ECDH-PSI" in card["leakage"]
         assert (folder / "health.json").exists() == (n == "fund")
+        base = json.loads((folder / "baseline.json").read_text())   # own columns only
+        assert sorted(base["features"]) == sorted(card["data"][n]["features"])
+        assert (base["score"] is not None) == (n == "fund")
         # feature importance: each party its own features', the label holder the groups'
         assert sorted(f["feature"] for f in card["importance"]["features"]) == \
             sorted(COLUMNS[n][:-1] if n == "fund" else COLUMNS[n])

@@ -40,6 +40,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--version", type=int)
     rp.add_argument("--out", required=True, help="folder for the report files")
     rp.set_defaults(func=_report)
+    st = msub.add_parser("stability", help="PSI of later scores and CSI of this party's own "
+                                           "features against the model's training population")
+    st.add_argument("--registry", required=True, help="this party's registry folder")
+    st.add_argument("name")
+    st.add_argument("--version", type=int)
+    st.add_argument("--data", required=True, help="a CSV file of the later population: "
+                                                  "columns named as this party's features")
+    st.add_argument("--score-column", help="a column of scores in --data (label holder: PSI)")
+    st.set_defaults(func=_stability)
     pr = msub.add_parser("predict", help="score customer IDs through a node (joint inference; "
                                          "the scores come back to this node only)")
     _api(pr)
@@ -128,6 +137,47 @@ def _report(args: argparse.Namespace) -> int:
                          "holder's registry has one, for models trained with validation rows)")
     for path in render_json(health, args.out):
         print(path)
+    return 0
+
+
+def _stability(args: argparse.Namespace) -> int:
+    import csv
+
+    import numpy as np
+
+    from yinji.ml.card import read_baseline
+    from yinji.ml.health import stability
+
+    registry = _registry(args)
+    try:
+        base = read_baseline(registry, args.name, args.version)
+    except KeyError as exc:
+        raise SystemExit(str(exc.args[0])) from None
+    if base is None:
+        raise SystemExit(f"{args.name}: no stability baseline in {args.registry} (models "
+                         "trained before baselines existed have none)")
+    with open(args.data, newline="", encoding="utf-8-sig") as fh:
+        table = list(csv.DictReader(fh))
+    if not table:
+        raise SystemExit(f"{args.data}: no rows")
+
+    def column(name: str) -> np.ndarray:
+        try:
+            return np.array([float(r[name]) for r in table])
+        except ValueError as exc:
+            raise SystemExit(f"{args.data}: column {name!r}: {exc}") from None
+
+    names = [c for c in (base.get("features") or {}) if c in table[0]]
+    scores = column(args.score_column) if args.score_column else None
+    try:
+        rows = stability(base, {n: column(n) for n in names}, scores)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    if not rows:
+        raise SystemExit(f"{args.data} holds none of this party's features "
+                         f"({', '.join(base.get('features') or {})}) and no --score-column")
+    for r in rows:
+        print(f"{r['item']}\t{r['index']}\t{r['value']:.4f}\t{r['verdict']}")
     return 0
 
 

@@ -1,7 +1,9 @@
 """Model cards: what a model version was trained on, by whom, how well it does, what its
 protocol leaks and who approved it, stored as `card.json` beside `model.json` in each
 party's registry folder (`<root>/<name>/v<version>/`), and the label holder's model-health
-report as `health.json` there.
+report as `health.json` there; each party also keeps `baseline.json`, the bin edges and shares of its
+own training features (and, at the label holder, of its validation scores), for later
+PSI/CSI (`yinji.ml.health.psi_from_baseline`) without keeping the training rows.
 
 Every party writes its own card from the public model metadata (datasets, ID and feature
 columns, row counts, parties, protocol) and the job's signed approvals; only the label
@@ -25,6 +27,7 @@ from yinji.ml.registry import ModelMeta, ModelRegistry
 
 CARD = "card.json"
 HEALTH = "health.json"
+BASELINE = "baseline.json"
 
 
 def leakage_statement(doc: str | None) -> str:
@@ -165,4 +168,21 @@ def read_health(registry: ModelRegistry, name: str, version: int | None = None
     if not vs:
         raise KeyError(f"no model named {name!r}")
     f = _folder(registry, name, vs[-1] if version is None else version) / HEALTH
+    return json.loads(f.read_text(encoding="utf-8")) if f.exists() else None
+
+
+def write_baseline(registry: ModelRegistry, name: str, version: int,
+                   base: dict[str, Any]) -> Path:
+    """Store this party's stability baseline (its own features' and scores' bins/shares)."""
+    d = _folder(registry, name, version)
+    _write_json(d / BASELINE, finite_json(base))
+    return d / BASELINE
+
+
+def read_baseline(registry: ModelRegistry, name: str, version: int | None = None
+                  ) -> dict[str, Any] | None:
+    vs = registry.versions(name)
+    if not vs:
+        raise KeyError(f"no model named {name!r}")
+    f = _folder(registry, name, vs[-1] if version is None else version) / BASELINE
     return json.loads(f.read_text(encoding="utf-8")) if f.exists() else None

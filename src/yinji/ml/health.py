@@ -151,24 +151,68 @@ def stability_bins(expected: np.ndarray, bins: int = 10) -> np.ndarray:
     return np.unique(np.quantile(e, np.linspace(0, 1, bins + 1)[1:-1]))
 
 
-def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10, *,
-        edges: np.ndarray | None = None, eps: float = 1e-4) -> float:
-    """Population stability index sum_b (a_b - e_b) ln(a_b / e_b) of the actual (later)
-    population's bin shares a_b against the expected (training) shares e_b, bins fixed on
-    the expected population (or `edges`); shares below `eps` count as `eps`. Rule of thumb:
-    < 0.1 stable, 0.1-0.25 watch, > 0.25 shifted."""
+def baseline(expected: np.ndarray, bins: int = 10) -> dict[str, list[float]]:
+    """The expected (training) population's bin edges and shares: all a later PSI/CSI needs,
+    so the training rows need not be kept. Bin b holds edges[b-1] < x <= edges[b]."""
+    e = np.asarray(expected, dtype=np.float64).ravel()
+    edges = stability_bins(e, bins)
+    shares = np.bincount(np.searchsorted(edges, e, side="left"), minlength=len(edges) + 1)
+    return {"edges": edges.tolist(), "shares": (shares / len(e)).tolist()}
+
+
+def psi_from_baseline(base: dict[str, list[float]], actual: np.ndarray, eps: float = 1e-4
+                      ) -> float:
+    """PSI of the actual population against a stored `baseline`."""
     a = np.asarray(actual, dtype=np.float64).ravel()
     if len(a) == 0:
         raise ValueError("the actual (scoring) population is empty")
     if not np.isfinite(a).all():
         raise ValueError("stability needs finite values (impute missing values first)")
-    e = np.asarray(expected, dtype=np.float64).ravel()
-    edges = stability_bins(e, bins) if edges is None else np.asarray(edges, np.float64)
-    m = len(edges) + 1
-    pe = np.bincount(np.searchsorted(edges, e, side="left"), minlength=m) / len(e)
-    pa = np.bincount(np.searchsorted(edges, a, side="left"), minlength=m) / len(a)
+    edges, pe = np.asarray(base["edges"], np.float64), np.asarray(base["shares"], np.float64)
+    if len(pe) != len(edges) + 1:
+        raise ValueError(f"a stability baseline needs len(edges) + 1 shares, got {len(edges)} "
+                         f"edges and {len(pe)} shares")
+    pa = np.bincount(np.searchsorted(edges, a, side="left"), minlength=len(pe)) / len(a)
     pe, pa = np.maximum(pe, eps), np.maximum(pa, eps)
     return float(np.sum((pa - pe) * np.log(pa / pe)))
+
+
+def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10, *,
+        eps: float = 1e-4) -> float:
+    """Population stability index sum_b (a_b - e_b) ln(a_b / e_b) of the actual (later)
+    population's bin shares a_b against the expected (training) shares e_b, bins fixed on
+    the expected population's quantiles; shares below `eps` count as `eps`. Rule of thumb:
+    < 0.1 stable, 0.1-0.25 watch, > 0.25 shifted."""
+    return psi_from_baseline(baseline(expected, bins), actual, eps)
+
+
+def verdict(index: float) -> str:
+    """The usual reading of a PSI/CSI value."""
+    return "stable" if index < 0.1 else "watch" if index < 0.25 else "shifted"
+
+
+def stability(base: dict[str, object], columns: dict[str, np.ndarray],
+              scores: np.ndarray | None = None) -> list[dict[str, object]]:
+    """PSI of later scores and CSI of each later feature column against a stored baseline
+    (`yinji.ml.card.read_baseline`): one row per item with its index and verdict."""
+    rows: list[dict[str, object]] = []
+    if scores is not None:
+        if not base.get("score"):
+            raise ValueError("this baseline has no score distribution (only the label "
+                             "holder's, of a model trained with validation rows, has one)")
+        v = psi_from_baseline(base["score"], scores)  # type: ignore[arg-type]
+        rows.append({"item": "score", "index": "PSI", "value": v, "verdict": verdict(v)})
+    feats: dict[str, object] = base.get("features") or {}  # type: ignore[assignment]
+    unknown = sorted(set(columns) - set(feats))
+    if unknown:
+        raise ValueError(f"no baseline for {', '.join(unknown)} (this party's features: "
+                         f"{', '.join(feats) or 'none'})")
+    for name, values in columns.items():
+        if feats[name] is None:
+            raise ValueError(f"{name}: no baseline (the training column had missing values)")
+        v = psi_from_baseline(feats[name], values)  # type: ignore[arg-type]
+        rows.append({"item": name, "index": "CSI", "value": v, "verdict": verdict(v)})
+    return rows
 
 
 def csi(expected: np.ndarray, actual: np.ndarray, bins: int = 10,

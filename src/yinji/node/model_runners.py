@@ -276,8 +276,8 @@ class _NodeRunner:
 class _TrainingRunner(_NodeRunner):
     """A training job: writes model cards and delivers the label holder's health report."""
 
-    def _card(self, meta: ModelMeta, validation: Any, extra: dict[str, Any] | None = None
-              ) -> dict[str, Any] | None:
+    def _card(self, meta: ModelMeta, validation: Any, extra: dict[str, Any] | None = None,
+              own: tuple[list[str], np.ndarray] | None = None) -> dict[str, Any] | None:
         """Write this party's model card (yinji.ml.card) beside its part; at the label holder
         (the only party with `validation` = its labels and scores) with the health figures
         and `health.json`. Returns the label holder's health report (for the job result)."""
@@ -300,6 +300,16 @@ class _TrainingRunner(_NodeRunner):
             report["tables"] = {"model card": card.card_table(card.finite_json(doc)),
                                 **report["tables"]}
         card.write_card(self.node.models.registry, doc, report)
+        if own is not None:   # for later PSI/CSI against this training population
+            from yinji.ml.health import baseline
+
+            def safe(values: np.ndarray) -> dict[str, list[float]] | None:
+                return baseline(values) if len(values) and np.isfinite(values).all() else None
+
+            base = {"features": {n: safe(own[1][:, j]) for j, n in enumerate(own[0])},
+                    "rows": len(own[1]),
+                    "score": safe(validation[1]) if validation is not None else None}
+            card.write_baseline(self.node.models.registry, meta.name, meta.version, base)
         return report
 
     def render(self, result: dict[str, Any], directory: Any) -> list[Any]:
@@ -381,7 +391,8 @@ class SecureBoostTrainRunner(_TrainingRunner):
                     "rows": int(len(rows) - val.sum()), "validation_rows": int(val.sum()),
                     **oot})
         self._store(ctx, holder, passives, meta, save_secureboost, part)
-        report = self._card(meta, validation, {"importance": importance})
+        report = self._card(meta, validation, {"importance": importance},
+                            (features, x[~val]))
         if me != holder:
             return None
         return {"model": meta.name, "version": meta.version, "parties": meta.parties,
@@ -526,6 +537,7 @@ class SSLRTrainRunner(_TrainingRunner):
             keys = prepare_keys(list(ctx.inputs[cols[0]]))
             own = features[me] + ([label] if me == holder else [])
             x = np.column_stack([ctx.inputs[c] for c in own]).astype(np.float64)[keys.rows]
+            own_x = x[:, :len(features[me])]   # all own rows: which ones joined is hidden
             if me == holder and not np.isin(x[:, -1], (0.0, 1.0)).all():
                 raise ValueError(f"label column {label!r} must hold 0 or 1")
             table = hidden_join(session, keys, x)
@@ -553,7 +565,8 @@ class SSLRTrainRunner(_TrainingRunner):
                     "rows": len(table) - n_val, "validation_rows": n_val,
                     "stopped_early": report.stopped_early})
         self._store(ctx, holder, others, meta, save_sslr, model)
-        report = self._card(meta, report.validation)
+        report = self._card(meta, report.validation, None, (features[me], own_x)
+                            if me in owners else None)
         if me != holder:
             return None
         return {"model": meta.name, "version": meta.version, "parties": meta.parties,
