@@ -129,5 +129,7 @@ def test_bad_inputs(ou_keys):
         woe.bin_edges(np.array([1.0, np.nan]))
     with pytest.raises(ValueError, match="edges need"):
         woe.apply_woe([1.0], [0.5], [0.1])
+    with pytest.raises(ValueError, match="at least one row"):
+        _run(np.zeros((0, 1)), np.zeros(0, int), ou_keys)
     with pytest.raises(ValueError, match="aligned"):
         _run(np.zeros((4, 1)), np.array([0, 1, 0]), ou_keys)

@@ -119,7 +119,7 @@ def lift_table(y: np.ndarray, score: np.ndarray, groups: int = 10) -> list[dict[
     """Gains and lift by score group, highest scores first: per group its rows, events, event
     rate, the cumulative share of all events captured (gains) and the lift (group rate /
     overall rate) and cumulative lift. Rows are ranked by score (ties broken by row order)
-    and cut into groups of equal size (the last ones one row larger when n % groups != 0)."""
+    and cut into `groups` groups of equal size, give or take one row."""
     y, s = _labels_scores(y, score)
     if not 1 <= groups <= len(y):
         raise ValueError(f"groups must be 1..{len(y)} (the number of rows), got {groups}")

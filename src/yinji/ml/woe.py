@@ -219,6 +219,8 @@ def owner_woe(party: Party, holder: str, x: np.ndarray, bins: int = 10, *,
     try:
         edges, idx = _binned(x, bins, min_bin_rows)
         names = _names(names, idx.shape[1])
+        if len(idx) == 0 or idx.shape[1] == 0:
+            raise ValueError(f"WOE/IV needs at least one row and one feature, got {x.shape}")
     except ValueError as exc:
         _send(party, holder, {"error": str(exc)})
         raise
