@@ -41,10 +41,10 @@ def test_points_scale_and_reason_codes():
         sc.scorecard(c, 0.0, ["a"])
 
 
-@pytest.mark.parametrize("per_feature", [False, True])
-def test_sslr_scorecard_matches_plaintext(tmp_path, per_feature):
+@pytest.mark.parametrize(("per_feature", "m"), [(False, 40), (True, 40), (False, 1)])
+def test_sslr_scorecard_matches_plaintext(tmp_path, per_feature, m):
     x, y = _table()
-    score_rows = x[:40]
+    score_rows = x[:m]
 
     def program(s: Session):
         xs, ys = share_vertical(s, x, y, 2)
@@ -55,7 +55,7 @@ def test_sslr_scorecard_matches_plaintext(tmp_path, per_feature):
         save_sslr(reg, meta, model)
         mine = score_rows[:, :2] if s.rank == 0 else score_rows[:, 2:] if s.rank == 1 else None
         view = record_received(s.party)
-        card = sc.scorecard_sslr(s, reg, "m", [str(i) for i in range(40)], mine, NAMES[1],
+        card = sc.scorecard_sslr(s, reg, "m", [str(i) for i in range(m)], mine, NAMES[1],
                                  per_feature=per_feature, k=2)
         # test only: the plaintext model, opened after the fact
         xsd = share_vertical(s, score_rows, None, 2)
@@ -68,7 +68,7 @@ def test_sslr_scorecard_matches_plaintext(tmp_path, per_feature):
     assert out[0][0] is None and out[2][0] is None
     for rank in (0, 2):   # non-recipients saw only shares
         view = out[rank][1]
-        assert not looks_uniform(view, min_size=40)
+        assert not looks_uniform(view, min_size=min(m, 40))
     per = std * w[:4]
     want = per if per_feature else np.c_[per[:, :2].sum(1), per[:, 2:].sum(1)]
     np.testing.assert_allclose(card.contributions, want, atol=2e-3)
@@ -80,6 +80,7 @@ def test_sslr_scorecard_matches_plaintext(tmp_path, per_feature):
     want_reasons = sc.reason_codes(want, names, 2)
     agree = np.mean([a == b for a, b in zip(card.reasons, want_reasons, strict=True)])
     assert agree >= 0.95   # ties within fixed-point error may swap
+    assert card.contributions.shape == (m, len(names))
 
 
 def test_bad_groups_and_kinds(tmp_path):
