@@ -49,7 +49,7 @@ def test_card_round_trip_and_cli(tmp_path, capsys):
     assert got["metrics"]["auc"] == rep["data"]["auc"] and got["metrics"]["hl_pvalue"] is None
     assert card.read_health(reg, "risk")["tables"]["lift"]["rows"]
     assert main(["model", "show", "--registry", str(tmp_path), "risk"]) == 0
-    shown = json.loads(capsys.readouterr().out)
+    shown = json.JSONDecoder().raw_decode(capsys.readouterr().out)[0]   # then prep lines
     assert shown["card"]["leakage"] == "Leakage: x." and shown["job_id"] == "job-1"
     table = dict(map(tuple, card.read_health(reg, "risk")["tables"]["model card"]["rows"]))
     assert table["data: securities"] == "dataset acct, ID column id, features assets, trades"

@@ -113,14 +113,34 @@ def _show(args: argparse.Namespace) -> int:
         if args.version is not None and args.version not in versions:
             raise SystemExit(f"model {args.name!r} has no version {args.version} (versions: "
                              f"{', '.join(map(str, versions))})")
-        meta = asdict(registry.load(args.name, args.version)[0])
+        loaded = registry.load(args.name, args.version)[0]
+        meta = asdict(loaded)
         from yinji.ml.card import read_card
 
-        card = read_card(registry, args.name, meta["version"])
+        card = read_card(registry, loaded.name, loaded.version)
         if card is not None:   # the model card: data, parties, metrics, leakage, approvals
             meta["card"] = card
     print(json.dumps(meta, indent=1, sort_keys=True, ensure_ascii=False))
+    _print_prep(meta, None if args.api else registry.load_prep(loaded.name, loaded.version))
     return 0
+
+
+def _print_prep(meta: dict, state: dict | None) -> None:
+    """The preprocessing: each party's input -> output columns (public), and this registry
+    party's fitted rules from its prep.json (fill values, categories: its own only)."""
+    from yinji.ml.prep import describe
+
+    inputs = meta.get("params", {}).get("inputs")
+    if not inputs:
+        return
+    print("\npreprocessing (yinji.ml.prep):")
+    for party, cols in sorted(inputs.items()):
+        outs = meta["features"].get(party, [])
+        print(f"  {party}: {', '.join(cols)} -> {len(outs)} feature(s): {', '.join(outs)}")
+    if state is not None:
+        print("  this party's fitted rules (prep.json):")
+        for line in describe(state):
+            print(f"    {line}")
 
 
 def _report(args: argparse.Namespace) -> int:

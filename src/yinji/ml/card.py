@@ -55,8 +55,10 @@ def build_card(meta: ModelMeta, *, protocol: str, leakage: str,
     validation figures (AUC, Gini, KS, calibration)."""
     p = meta.params
     datasets, id_columns = p.get("datasets", {}), p.get("id_columns", {})
+    inputs = p.get("inputs") or {}
     data = {party: {"dataset": datasets.get(party), "id_column": id_columns.get(party),
                     "features": list(feats),
+                    **({"inputs": list(inputs[party])} if party in inputs else {}),
                     **({"label": p.get("label")} if party == meta.label_holder else {})}
             for party, feats in sorted(meta.features.items())}
     return {
@@ -84,8 +86,9 @@ def card_table(card: dict[str, Any]) -> dict[str, Any]:
                  f"{card['rows'].get('validation')} validation"]]
     for party, d in card["data"].items():
         label = f"; label {d['label']}" if d.get("label") else ""
+        raw = f"columns {', '.join(d['inputs'])} -> " if d.get("inputs") else ""
         rows.append([f"data: {party}", f"dataset {d['dataset']}, ID column {d['id_column']}, "
-                                       f"features {', '.join(d['features'])}{label}"])
+                                       f"{raw}features {', '.join(d['features'])}{label}"])
     for k, v in sorted(card.get("metrics", {}).items()):
         rows.append([f"metric: {k}", v if v is None or isinstance(v, int | float) else str(v)])
     for a in card.get("approvals", []):

@@ -233,28 +233,32 @@ class Catalog:
         """The named columns, typed by the schema (strings as object arrays)."""
         return self.load_keyed(dataset_id, columns)[0]
 
-    def load_keyed(self, dataset_id: str, columns: list[str]
+    def load_keyed(self, dataset_id: str, columns: list[str], *, empty_as_nan: bool = False
                    ) -> tuple[dict[str, np.ndarray], str | None]:
         """`load`, and a key naming exactly this content (file state, revision, columns), or
         None for a source that may have changed unseen (sql) -- so a caller may keep what it
         derives from the columns under the same key. File columns come from the cache when
-        the file is unchanged; they are read-only arrays."""
+        the file is unchanged; they are read-only arrays. `empty_as_nan`: an empty cell of a
+        float or int column is NaN (an int column with one is returned as float) instead of
+        an error -- for protocols that declare how they treat missing values (model jobs)."""
         ds = self.get(dataset_id)
         unknown = [c for c in columns if c not in ds.schema]
         if unknown:
             raise CatalogError(f"dataset {dataset_id!r} has no column(s) {unknown}")
         if ds.kind == "sql":
             raw = self._read_sql(ds, columns)
-            return {c: _typed(raw[c], ds.schema[c], dataset_id, c) for c in columns}, None
+            return {c: _typed(raw[c], ds.schema[c], dataset_id, c, empty_as_nan)
+                    for c in columns}, None
         before = self._file_state(ds)
-        key = (before, ds.id, ds.revision, tuple((c, ds.schema[c]) for c in columns))
+        key = (before, ds.id, ds.revision, tuple((c, ds.schema[c]) for c in columns),
+               empty_as_nan)
         digest = hashlib.sha256(repr(key).encode()).hexdigest()
         with self._cache_lock:
             hit = self._columns_cache.get(key) if self._cache_on else None
         if hit is not None:
             return dict(hit), digest
         raw = self._read_csv(ds, columns) if ds.kind == "csv" else self._read_parquet(ds, columns)
-        out = {c: _typed(raw[c], ds.schema[c], dataset_id, c) for c in columns}
+        out = {c: _typed(raw[c], ds.schema[c], dataset_id, c, empty_as_nan) for c in columns}
         if self._file_state(ds) != before:  # changed while we read: use it, keep nothing
             return out, None
         for a in out.values():
@@ -482,10 +486,16 @@ def _pyarrow():  # type: ignore[no-untyped-def]
     return pq
 
 
-def _typed(values: list[Any], kind: str, dataset_id: str, column: str) -> np.ndarray:
+def _typed(values: list[Any], kind: str, dataset_id: str, column: str,
+           empty_as_nan: bool = False) -> np.ndarray:
+    if empty_as_nan and kind in ("float", "int") and \
+            any(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+        values, kind = [None if v is None or (isinstance(v, str) and not v.strip())
+                        else v for v in values], "float"
     try:
         if kind == "float":
-            out = np.asarray([float(v) for v in values], dtype=np.float64)
+            out = np.asarray([np.nan if v is None and empty_as_nan else float(v) for v in values],
+                             dtype=np.float64)
         elif kind == "int":
             return np.asarray([int(v) for v in values], dtype=np.int64)
         else:

@@ -12,13 +12,23 @@ its own part (`<home>/models/<name>/v<version>/`, `yinji.ml.registry`) with the 
 parties, features, training job id and, at the label holder only, the metrics.
     params: {"model": NAME, "label_holder": P, "label": COLUMN, "validation": 0.2,
              "n_trees", "max_depth", "learning_rate", "reg_lambda", "min_child_weight",
-             "gamma", "bins"}      (SecureBoostConfig; defaults there)
+             "gamma", "bins",      (SecureBoostConfig; defaults there)
+             "prep": {P: {COLUMN: declaration}}}   (yinji.ml.prep; also for model.sslr)
             out-of-time validation instead of a random one: "oot_column": a date column of
             the label holder's input (not a feature), "oot_cutoff": "YYYY-MM-DD"; the rows
             dated on or after the cutoff validate (yinji.ml.splits.split_by_date)
     recipients: [label holder]     (the result: version, row counts, metrics)
     helpers: [] or [H]             (one helper node: SecureBoost's assisted mode, no HE; H
                                     deals correlated randomness, holds no data, stores nothing)
+
+Preprocessing (both training jobs): each data party passes its feature columns through
+`yinji.ml.prep` with its declarations in params.prep (default: numeric median + missing
+indicator, text one-hot; a text column with more than 20 categories is refused, naming it).
+Empty cells load as missing (NaN) for these jobs instead of failing. The rules are fitted on
+the party's own rows only (SecureBoost: its aligned training rows; SS-LR: its rows before the
+join) and stored as its `prep.json`; the parties exchange their output column names (through
+the label holder), which model.json lists as `features`, with the raw columns in
+`params.inputs`. `model.predict` reads the raw columns and applies the stored `prep.json`.
 
 `model.sslr` (training). Two data owners (inputs as above; the label holder's holds
 `params.label`) and exactly one helper node, the third MPC party (no input, no result). Rows
@@ -49,6 +59,11 @@ ever logged. A standing approval is an `auto_approve` rule in node.yaml, e.g.
 
 SecureBoost's adversary model: semi-honest, no collusion between the label holder and a
 feature holder (as `yinji.ml.secureboost`).
+
+Preprocessing's leakage: every model party learns the others' output column names
+(positional: per text column the number of categories kept and whether an other bucket
+exists, per column whether its fitting rows had a missing value); no category value, fill
+value or bound leaves its owner (yinji.ml.prep, SECURITY.md).
 
 SecureBoost's leakage, training: the label holder learns its intersection with each feature
 holder, each feature holder its intersection with the label holder and which of those IDs
@@ -86,6 +101,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from yinji.ml.prep import apply as prep_apply
+from yinji.ml.prep import output_columns
 from yinji.ml.registry import ModelMeta, ModelRegistry
 from yinji.net.channel import Party
 from yinji.node.audit import ModelPredictionEvent, ModelStoredEvent
@@ -114,6 +131,44 @@ def _features(spec: dict[str, Any]) -> dict[str, list[str]]:
     skip = {label, spec["params"].get("oot_column")}
     return {p: [c for c in i["columns"][1:] if not (p == holder and c in skip)]
             for p, i in spec["inputs"].items()}
+
+
+def _inputs_of(meta: ModelMeta) -> dict[str, list[str]]:
+    """Each party's raw input columns (models stored before preprocessing: its features)."""
+    return meta.params.get("inputs") or meta.features
+
+
+def _bad_prep(spec: dict[str, Any]) -> list[str]:
+    """Problems with params.prep: {party: yinji.ml.prep spec over its feature columns}."""
+    from yinji.ml.prep import check_spec
+
+    inputs, params = spec.get("inputs") or {}, spec.get("params") or {}
+    prep = params.get("prep", {})
+    if not isinstance(prep, dict) or set(prep) - set(inputs):
+        return ["params.prep must be {party: {column: declaration}} for parties with an input"]
+    holder, label = params.get("label_holder"), params.get("label")
+    problems = []
+    for p, declared in prep.items():
+        cols = [c for c in (inputs[p].get("columns") or [])[1:]
+                if not (p == holder and c in (label, params.get("oot_column")))]
+        problems += [f"params.prep.{p}: {m}" for m in check_spec(declared, cols)]
+    return problems
+
+
+def _prepare(spec: dict[str, Any], me: str, inputs: dict[str, np.ndarray],
+             fit_rows: np.ndarray) -> dict[str, Any]:
+    """This party's preprocessing (yinji.ml.prep) of its feature columns, fitted on its own
+    rows `fit_rows` only: params.prep[me], default numeric median + missing indicator, text
+    one-hot (a text column with too many categories is refused, naming it)."""
+    from yinji.ml.prep import fit
+
+    cols = _features(spec)[me]
+    declared = (spec["params"].get("prep") or {}).get(me, {})
+    return fit(declared, cols, {c: np.asarray(inputs[c])[fit_rows] for c in cols})
+
+
+def _table(inputs: dict[str, np.ndarray], cols: list[str], rows: np.ndarray) -> dict[str, Any]:
+    return {c: np.asarray(inputs[c])[rows] for c in cols}
 
 
 def _bad_params(params: dict[str, Any], table: dict[str, tuple[type, float, float]]) -> list[str]:
@@ -185,6 +240,7 @@ class _NodeRunner:
     `bind(node)` before `run`; validation does not need the node."""
 
     node: Node | None = None
+    empty_as_nan = True   # empty cells load as missing: the preprocessing decides (prep)
 
     def bind(self, node: Node) -> _NodeRunner:
         bound = copy.copy(self)
@@ -206,6 +262,20 @@ class _NodeRunner:
         for p in others:
             _send(ctx.party, p, {"version": version})
         return version
+
+    @staticmethod
+    def _share_features(ctx: RunContext, leader: str, others: list[str],
+                        mine: list[str] | None) -> dict[str, list[str]]:
+        """Every data party's output columns (its preprocessing's), gathered by `leader`
+        and sent to the others; `mine` None: a helper, which has none."""
+        if ctx.me != leader:
+            _send(ctx.party, leader, {"features": mine})
+            return dict(_recv(ctx.party, leader)["features"])
+        got = {ctx.me: mine} | {p: _recv(ctx.party, p)["features"] for p in others}
+        out = {p: list(f) for p, f in sorted(got.items()) if f is not None}
+        for p in others:
+            _send(ctx.party, p, {"features": out})
+        return out
 
     def _store(self, ctx: RunContext, leader: str, others: list[str], meta: ModelMeta,
                save: Any, part: Any) -> None:
@@ -265,7 +335,9 @@ class _NodeRunner:
             many = "exactly one helper" if helpers == (1, 1) else "at most one helper"
             problems.append(f"{spec['protocol']} takes {many} (the third party), a node with "
                             "no input and no result")
-        unknown = set(params) - set(table) - {"model", "label_holder", "label", "validation"}
+        problems += _bad_prep(spec)
+        unknown = set(params) - set(table) - {"model", "label_holder", "label", "validation",
+                                              "prep"}
         if spec.get("protocol") == "model.secureboost":
             unknown -= {"oot_column", "oot_cutoff"}
         if unknown:
@@ -368,7 +440,9 @@ class SecureBoostTrainRunner(_TrainingRunner):
         ctx.progress(0.2, "aligning")
         rows, val = self._align(ctx, holder, passives, ctx.inputs[cols[0]])
         oot = {k: params[k] for k in ("oot_column", "oot_cutoff") if k in params}
-        x = np.column_stack([ctx.inputs[c] for c in features]).astype(np.float64)[rows]
+        state = _prepare(spec, me, ctx.inputs, rows[~val])   # fitted on training rows only
+        x = prep_apply(state, _table(ctx.inputs, features, rows))
+        outputs = self._share_features(ctx, holder, passives, output_columns(state))
         cfg = SecureBoostConfig(**{k: _CONFIG[k][0](params[k]) for k in _CONFIG if k in params})
         ctx.progress(0.4, "training")
         if me == holder:
@@ -378,21 +452,21 @@ class SecureBoostTrainRunner(_TrainingRunner):
             part, metrics, validation = self._train_active(ctx, passives, cfg, x, y, val)
         else:
             part, metrics, validation = self._train_passive(ctx, holder, x, val), {}, None
-        importance = self._importance(ctx, holder, part, features)
+        importance = self._importance(ctx, holder, part, outputs)
         ctx.progress(0.9, "storing")
         meta = ModelMeta(
             params["model"], self._agree_version(ctx, holder, passives, params["model"]),
-            "secureboost", sorted(spec["inputs"]),
-            _features(spec),
-            holder, metrics, spec["id"],
+            "secureboost", sorted(spec["inputs"]), outputs, holder, metrics, spec["id"],
             params={"datasets": {p: i["dataset"] for p, i in spec["inputs"].items()},
+                    "inputs": _features(spec),
                     "id_columns": {p: i["columns"][0] for p, i in spec["inputs"].items()},
                     "label": params["label"], "config": asdict(cfg),
                     "rows": int(len(rows) - val.sum()), "validation_rows": int(val.sum()),
                     **oot})
-        self._store(ctx, holder, passives, meta, save_secureboost, part)
+        self._store(ctx, holder, passives, meta,
+                    lambda r, m, p: save_secureboost(r, m, p, state), part)
         report = self._card(meta, validation, {"importance": importance},
-                            (features, x[~val]))
+                            (outputs[me], x[~val]))
         if me != holder:
             return None
         return {"model": meta.name, "version": meta.version, "parties": meta.parties,
@@ -401,18 +475,20 @@ class SecureBoostTrainRunner(_TrainingRunner):
                 **({"report": report} if report else {})}
 
     @staticmethod
-    def _importance(ctx: RunContext, holder: str, part: Any, features: list[str]
+    def _importance(ctx: RunContext, holder: str, part: Any, outputs: dict[str, list[str]]
                     ) -> dict[str, Any]:
-        """Feature importance (yinji.ml.importance): every owner its own features' total
-        gain and split count, the label holder also the ranking of the owners' groups."""
+        """Feature importance (yinji.ml.importance) over the model's feature columns: every
+        owner its own features' total gain and split count, the label holder also the
+        ranking of the owners' groups."""
         from yinji.ml.importance import receive_importance, share_importance
 
+        mine = outputs[ctx.me]
         if ctx.me == holder:
-            counts = {p: len(f) for p, f in _features(ctx.spec).items()}
-            own, groups = share_importance(ctx.party, part, counts)
+            own, groups = share_importance(ctx.party, part, {p: len(f) for p, f in
+                                                             outputs.items()})
         else:
-            own, groups = receive_importance(ctx.party, holder, len(features)), None
-        rows = [{"feature": f, "gain": g, "splits": k} for f, g, k in own.ranking(features)]
+            own, groups = receive_importance(ctx.party, holder, len(mine)), None
+        rows = [{"feature": f, "gain": g, "splits": k} for f, g, k in own.ranking(mine)]
         return {"features": rows, **({"groups": groups} if groups is not None else {})}
 
     def _align(self, ctx: RunContext, holder: str, passives: list[str],
@@ -535,18 +611,26 @@ class SSLRTrainRunner(_TrainingRunner):
             assert ctx.inputs is not None
             cols = spec["inputs"][me]["columns"]
             keys = prepare_keys(list(ctx.inputs[cols[0]]))
-            own = features[me] + ([label] if me == holder else [])
-            x = np.column_stack([ctx.inputs[c] for c in own]).astype(np.float64)[keys.rows]
-            own_x = x[:, :len(features[me])]   # all own rows: which ones joined is hidden
-            if me == holder and not np.isin(x[:, -1], (0.0, 1.0)).all():
-                raise ValueError(f"label column {label!r} must hold 0 or 1")
+            state = _prepare(spec, me, ctx.inputs, keys.rows)   # its own rows only
+            x = prep_apply(state, _table(ctx.inputs, features[me], keys.rows))
+            own_x = x   # all own rows, preprocessed: which ones joined is hidden
+            if me == holder:
+                y = np.asarray(ctx.inputs[label], np.float64)[keys.rows]
+                if not np.isin(y, (0.0, 1.0)).all():
+                    raise ValueError(f"label column {label!r} must hold 0 or 1")
+                x = np.column_stack([x, y])
+            outputs = self._share_features(ctx, holder, [p for p in names if p != holder],
+                                           output_columns(state))
             table = hidden_join(session, keys, x)
         else:
+            state = None
+            outputs = self._share_features(ctx, holder, [p for p in names if p != holder],
+                                           None)
             table = hidden_join(session)
         if len(table) < MIN_ROWS:
             raise ValueError(f"fewer than {MIN_ROWS} customers are held by both data owners")
         # the joined columns: owner 0's features (+ label), then owner 1's
-        at = len(features[owners[0]]) if holder == owners[0] else table.shape[1] - 1
+        at = len(outputs[owners[0]]) if holder == owners[0] else table.shape[1] - 1
         x = concatenate([t for t in (table[:, :at], table[:, at + 1:]) if t.shape[1]], axis=1)
         cfg = SSLR(validation_fraction=float(params.get("validation", 0.1)),
                    **{k: _SSLR[k][0](params[k]) for k in _SSLR if k in params})
@@ -558,14 +642,16 @@ class SSLRTrainRunner(_TrainingRunner):
         n_val = int(round(len(table) * cfg.validation_fraction))
         meta = ModelMeta(
             params["model"], self._agree_version(ctx, holder, others, params["model"]),
-            "sslr", names, features, holder, report.metrics, spec["id"],
+            "sslr", names, outputs, holder, report.metrics, spec["id"],
             params={"datasets": {p: spec["inputs"][p]["dataset"] for p in owners},
+                    "inputs": features,
                     "id_columns": {p: spec["inputs"][p]["columns"][0] for p in owners},
                     "helpers": names[2:], "label": label, "config": asdict(cfg),
                     "rows": len(table) - n_val, "validation_rows": n_val,
                     "stopped_early": report.stopped_early})
-        self._store(ctx, holder, others, meta, save_sslr, model)
-        report = self._card(meta, report.validation, None, (features[me], own_x)
+        self._store(ctx, holder, others, meta,
+                    lambda r, m, p: save_sslr(r, m, p, state), model)
+        report = self._card(meta, report.validation, None, (outputs[me], own_x)
                             if me in owners else None)
         if me != holder:
             return None
@@ -619,7 +705,7 @@ class PredictRunner(_NodeRunner):
         owners = [p for p in sorted(spec["inputs"]) if p != me]   # the other data holders
         meta = self.node.models.meta(params["model"], params["version"])
         parties = self.compute_parties(spec) if meta.kind == "sslr" else sorted(spec["inputs"])
-        expected = [] if helper else [meta.params["id_columns"][me], *meta.features[me]]
+        expected = [] if helper else [meta.params["id_columns"][me], *_inputs_of(meta)[me]]
         if meta.kind not in ("sslr", "secureboost") or parties != meta.parties or \
                 len(parties) != len(self.compute_parties(spec)) or \
                 (not helper and spec["inputs"][me]["columns"] != expected):
@@ -668,8 +754,8 @@ class PredictRunner(_NodeRunner):
         rows = None
         if not helper:
             assert ctx.inputs is not None
-            rows = np.column_stack([ctx.inputs[c] for c in meta.features[me]])
-            rows = rows.astype(np.float64)[np.asarray(found, dtype=np.int64)]
+            # raw columns: predict_* passes them through this party's stored prep.json
+            rows = _table(ctx.inputs, _inputs_of(meta)[me], np.asarray(found, dtype=np.int64))
         ctx.progress(0.5, "scoring")
         if meta.kind == "sslr":
             scores = predict_sslr(Session(party, meta.parties), self.node.models.registry,
@@ -788,7 +874,7 @@ class ModelServing:
         create = {
             "protocol": "model.predict",
             "inputs": {p: {"dataset": meta.params["datasets"][p],
-                           "columns": [meta.params["id_columns"][p], *meta.features[p]]}
+                           "columns": [meta.params["id_columns"][p], *_inputs_of(meta)[p]]}
                        for p in sorted(meta.features)},
             "params": {"model": meta.name, "version": meta.version, "n_ids": len(ids),
                        "ids_commitment": digest, "requested_by": principal},
