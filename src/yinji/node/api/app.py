@@ -18,6 +18,7 @@ from yinji import __version__
 from yinji.node import identity
 from yinji.node.anchors import PAGE, heads
 from yinji.node.api.app_routes import add_app_routes
+from yinji.node.api.console_routes import add_console_routes
 from yinji.node.api.limits import BodyLimit
 from yinji.node.api.peer_routes import add_peer_routes
 from yinji.node.api.scenario_routes import add_scenario_routes
@@ -318,4 +319,5 @@ def create_app(node: Node) -> FastAPI:
     add_standing_routes(app, node, Anyone, Approver)
     add_scenario_routes(app, node, Anyone, Operator, Approver, Auditor)
     add_peer_routes(app, node, Annotated[dict, Depends(require("admin"))])
+    add_console_routes(app, node, Annotated[dict, Depends(require(*ANY, "admin"))], Auditor)
     return app
