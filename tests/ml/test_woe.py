@@ -116,10 +116,18 @@ def test_all_positive_bin_and_smoothing():
 
 
 def test_small_bins_are_merged():
-    x = np.r_[np.zeros(95), np.arange(1, 6)]
-    edges = woe.bin_edges(x, 10, min_bin_rows=20)
-    counts = np.bincount(np.searchsorted(edges, x, side="left"))
-    assert counts.min() >= 20 or len(counts) == 1
+    def counts(x, bins, min_rows):
+        edges = woe.bin_edges(x, bins, min_bin_rows=min_rows)
+        return np.bincount(np.searchsorted(edges, x, side="left"), minlength=len(edges) + 1)
+
+    assert counts(np.r_[np.zeros(95), np.arange(1, 6)], 10, 20).tolist() == [100]
+    c = counts(np.arange(100.0), 10, 20)          # ten bins of 10 -> five of 20
+    assert len(c) == 5 and c.min() >= 20 and c.sum() == 100
+    rng = np.random.default_rng(9)
+    for _ in range(50):                            # ties, skew, tiny tables
+        x = np.round(rng.exponential(size=rng.integers(1, 300)), int(rng.integers(0, 3)))
+        c = counts(x, int(rng.integers(2, 20)), 20)
+        assert c.sum() == len(x) and (c.min() >= 20 or len(c) == 1)
 
 
 def test_bad_inputs(ou_keys):
