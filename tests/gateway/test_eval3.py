@@ -90,3 +90,12 @@ def test_fill_repeats_a_slot_and_spans_are_exact():
     a, b, a2, m = (text[s:e] for s, e, _ in spans)
     assert a == a2 and text == f"{a}和{b}，{a}的手机{m}"
     assert [c for *_, c in spans] == ["person", "person", "person", "mobile"]
+
+
+def test_numbered_slots_draw_different_values():
+    g = ev.Gen(3)
+    for _ in range(200):
+        text, spans = ev.fill(g, "{P}、{P2}、{P3}")
+        assert len({text[s:e] for s, e, _ in spans}) == 3, text
+        text, _ = ev.fill(g, "{R}|{R2}|{R3}")  # 8 labels: equal draws would be common
+        assert len(set(text.split("|"))) == 3, text

@@ -95,6 +95,11 @@ COMPANIES = ("华夏基金", "平安银行", "南方基金", "中信证券", "�
              "兴业银行", "光大证券", "海通证券", "长江证券", "方正证券", "银河期货")
 PLACES = ("黄山", "常州", "武汉", "江阴", "石家庄", "高邮", "金华", "马鞍山", "龙岩", "丽水",
           "温州", "云南", "宁波", "白山", "洪湖", "安庆", "文昌", "明光")
+# Words that start with a surname character but are not names.
+TERMS = ("黄金", "白银", "石油", "金融", "高管", "文件", "方案", "程序", "周报", "余额", "万能险",
+         "龙头股", "牛市", "熊市", "毛利", "康养", "宋体", "夏粮", "钟表", "安全", "常识", "明日",
+         "华侨", "平安", "高端", "金价", "江景房", "齐鲁")
+ROLES = ("申请人", "受益人", "经办人", "联系人", "客户", "投资者", "法定代表人", "开户人")
 EMAIL_DOMAINS = ("qq.com", "163.com", "126.com", "sina.com", "foxmail.com", "fundco.com.cn",
                  "sec-demo.cn", "futures-demo.com.cn", "gmail.com", "outlook.com")
 PINYIN = ("wang", "li", "zhang", "liu", "chen", "yang", "zhao", "huang", "zhou", "wu", "xu",
@@ -108,10 +113,11 @@ AREAS = ("110101", "110105", "310104", "310115", "440305", "440106", "330106", "
 
 # Templates. Slots: {P} mainland name, {N} traditional name, {U} dotted / no-surname name,
 # {H} Hong Kong name (Chinese + English), {M} mobile, {I} ID number, {E} e-mail, {T} title
-# after a name, {B} title before a name, {C} company, {L} place, {D} date, {X} amount.
+# after a name, {B} title before a name, {C} company, {L} place, {D} date, {X} amount,
+# {R} a role label with no name, {W} a name-like term that is not a name.
 # A digit after the letter (P2) is a different value; the same slot twice is the same value.
 TEMPLATES = (
-    "合规工单#{D}：客户{P}于{D}申购“稳健增利”产品，风险测评已过期，请经办人{P2}补录。",
+    "合规工单（{D}）：客户{P}于{D}申购“稳健增利”产品，风险测评已过期，请经办人{P2}补录。",
     "KYC备注：投资者{P}，证件号{I}，手机{M}，职业为教师，自述无境外账户。",
     "姓名：{P}\n证件号码：{I}\n联系电话：{M}\n风险等级：C4",
     "申请人：{P}  受益人：{P2}  经办人：{P3}",
@@ -197,6 +203,18 @@ NEGATIVES = (
     "本週金融股走強，高管增持消息帶動大市。",
     "平安銀行公佈業績，華夏基金旗下產品表現穩定。",
     "明日休市，請各位投資者留意交收安排。",
+    "{W1}相关资料已上传共享盘，请{R}在{D}前查收。",
+    "{R}：（空）\n{R2}：（待补充）\n备注：{W1}类产品暂停销售",
+    "关于{W1}和{W2}的培训材料，{C}已经发到群里了。",
+    "表格第三列“{R}”不能为空，第五列填{W1}或{W2}。",
+    "{L}的{W1}项目本周路演，{C}牵头。",
+    "研报摘要：{W1}需求回升，{W2}供给偏紧，建议关注{C}。",
+    "「{W1}」专题讲座改到{D}，地点在{L}营业部。",
+    "请在{R}一栏填写完整姓名，{R2}需与证件一致。",
+    "{C}、{C2}、{C3}三家机构参与本次询价。",
+    "客服回复：{W1}业务请拨打官方热线，勿轻信陌生来电。",
+    "{W1}、{W2}、{W3}三个关键词本周搜索量最高。",
+    "「{W1}」專題講座改到{D}，地點在{L}分行。",
 )
 
 
@@ -290,7 +308,8 @@ def _slots(g: Gen) -> dict[str, Callable[[], list[Piece]]]:
             "I": one(g.id_number, "id_number"), "E": one(g.email, "email"),
             "T": one(lambda: g.pick(TITLES), None), "B": one(lambda: g.pick(TITLES_BEFORE), None),
             "C": one(lambda: g.pick(COMPANIES), None), "L": one(lambda: g.pick(PLACES), None),
-            "D": one(g.date, None), "X": one(g.amount, None)}
+            "D": one(g.date, None), "X": one(g.amount, None),
+            "R": one(lambda: g.pick(ROLES), None), "W": one(lambda: g.pick(TERMS), None)}
 
 
 def fill(g: Gen, template: str) -> tuple[str, list[list]]:
@@ -310,7 +329,15 @@ def fill(g: Gen, template: str) -> tuple[str, list[list]]:
 
     for m in _SLOT.finditer(template):
         put(template[pos:m.start()], None)
-        pieces = values.setdefault(m.group(0), slots[m.group(1)]())
+        if m.group(0) not in values:  # P and P2 are different people, R and R2 different labels
+            taken = [v for k, v in values.items() if k[1] == m.group(1)]
+            pieces = slots[m.group(1)]()
+            for _ in range(20):
+                if pieces not in taken:
+                    break
+                pieces = slots[m.group(1)]()
+            values[m.group(0)] = pieces
+        pieces = values[m.group(0)]
         for text, cat in pieces:
             put(text, cat)
         pos = m.end()
