@@ -14,7 +14,10 @@ the detectors with its own name lists and templates (Chinese snippets only); `--
 third set, after the last change (which read --fresh2's seed-0 misses), measured once.
 `--fresh4` draws from yinji.testing.gateway_eval3, written without reading or running the
 detectors (issue #16): own names (rare and compound surnames, dotted and Hong Kong names,
-traditional characters), own securities/fund/futures templates, e-mails too.
+traditional characters), own securities/fund/futures templates, e-mails too. Measured once,
+on main 5e3f778 (--seeds 0,1,2, n 3000): person_zh precision 0.933 [0.928-0.936], recall 0.776
+[0.760-0.787], whole 0.745; person_en precision 1.000, recall 0.701; mobile, id_number, email
+1.000 / 1.000. Its misses were not printed or read.
 """
 
 from __future__ import annotations
