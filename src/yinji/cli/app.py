@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from yinji.cli.node import _api, _token
+from yinji.cli.node import _api
 
 FINAL = ("succeeded", "failed", "cancelled", "rejected", "expired")
 _FILE = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,99}$")   # what the node serves
@@ -86,11 +86,10 @@ class Client:
     """The node's REST API; errors become CliError with the node's reason."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        import httpx
+        from yinji.cli.http import client
 
         self.base = args.api
-        self.http = httpx.Client(base_url=args.api, timeout=60,
-                                 headers={"Authorization": f"Bearer {_token(args)}"})
+        self.http = client(args)
 
     def __enter__(self) -> Client:
         return self

@@ -19,9 +19,9 @@ def _home(p: argparse.ArgumentParser) -> None:
 
 
 def _api(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--api", default=os.environ.get("YINJI_API", "http://127.0.0.1:8700"),
-                   help="node REST API base URL (default $YINJI_API)")
-    p.add_argument("--token-file", help="file holding the API token (default $YINJI_TOKEN)")
+    from yinji.cli.http import add_api_args
+
+    add_api_args(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,10 +38,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--crypto-profile", choices=["international", "sm"], default="international",
                    help="international (SHA-256, Ed25519, AES-GCM) or sm (SM3, SM2, SM4-GCM; "
                         "JR/T 0196-2020); fixed for the node's life, the same on every peer")
-    i.set_defaults(func=_init)
-    r = s.add_parser("serve", help="run the node: REST API and TLS data plane")
+    i.add_argument("--ca", metavar="DIR",
+                   help="issue the node's certificate from the group CA in DIR (yinji ca init)"
+                        " instead of a self-signed one")
+    i.add_argument("--plain-http", action="store_true",
+                   help="serve the REST API without TLS (loopback --host only; development)")
+    i.set_defaults(func=_admin_errors(_init))
+    r = s.add_parser("serve", help="run the node: REST API (HTTPS) and TLS data plane")
     _home(r)
-    r.set_defaults(func=_serve)
+    r.add_argument("--plain-http", action="store_true", default=None,
+                   help="serve the REST API over plain HTTP (only if it listens on loopback)")
+    r.set_defaults(func=_admin_errors(_serve))
     b = s.add_parser("bundle", help="print this node's public identity bundle (YAML)")
     _home(b)
     b.set_defaults(func=_bundle)
@@ -172,7 +179,8 @@ def _init(args: argparse.Namespace) -> int:
 
     cfg = init_node(args.home, args.name, api_port=args.api_port,
                     dataplane_port=args.dataplane_port, host=args.host,
-                    database_url=args.database_url, crypto_profile=args.crypto_profile)
+                    database_url=args.database_url, crypto_profile=args.crypto_profile,
+                    plain_http=args.plain_http, ca=_load_ca(args.ca) if args.ca else None)
     cfg.data_dir.mkdir(mode=0o700, exist_ok=True)
     print(f"node {cfg.name} created in {cfg.home} (crypto profile {cfg.crypto_profile})")
     print(f"certificate fingerprint (give it to your peers): {own_fingerprint(cfg)}")
@@ -181,13 +189,30 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_ca(folder: str):  # type: ignore[no-untyped-def]
+    from yinji.crypto.certs import CertKey
+    from yinji.node.config import ConfigError
+
+    try:
+        ca = CertKey((Path(folder) / "ca.crt").read_bytes(),
+                     (Path(folder) / "ca.key").read_bytes())
+        ca.cert  # noqa: B018 - parse now, to fail here with the folder's name
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--ca {folder}: no usable ca.crt / ca.key ({exc})") from None
+    return ca
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from yinji.node.api import create_app
+    from yinji.node.config import NodeConfig
+    from yinji.node.https import ServerTls
     from yinji.node.node import Node
 
+    plain = NodeConfig.load(args.home).check_plain_http(args.plain_http)  # before any work
     node = Node(args.home)
+    node.cfg.api_plain_http = plain
     # SIGTERM and SIGINT both stop the node cleanly, with its `node stopped` entry: while
     # uvicorn runs it handles them (graceful shutdown) and then re-raises the signal, which
     # lands here; during start-up the signal interrupts it.
@@ -205,8 +230,14 @@ def _serve(args: argparse.Namespace) -> int:
               f"{node.cfg.dataplane}", file=sys.stderr, flush=True)
         # keep-alive well above uvicorn's 5 s: clients that poll a job on one node while
         # another works would otherwise race the server closing their idle connection
+        factory = None
+        if not plain:   # our own context, reloaded when the certificate is rotated
+            tls = ServerTls(node.cfg.cert_file, node.cfg.key_file)
+            node.cert_listeners.append(tls.reload)
+            factory = lambda _config, _default: tls.context  # noqa: E731
         uvicorn.run(create_app(node), host=node.cfg.api_host, port=node.cfg.api_port,
-                    log_level="warning", access_log=False, timeout_keep_alive=75)
+                    log_level="warning", access_log=False, timeout_keep_alive=75,
+                    ssl_context_factory=factory)
     except KeyboardInterrupt:
         if not received:
             raise
@@ -387,19 +418,15 @@ def _dataset_roots(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> str:
-    if args.token_file:
-        return Path(args.token_file).read_text().strip()
-    token = os.environ.get("YINJI_TOKEN")
-    if not token:
-        raise SystemExit("give --token-file or set YINJI_TOKEN")
-    return token
+    from yinji.cli.http import token
+
+    return token(args)
 
 
 def _job(args: argparse.Namespace) -> int:
-    import httpx
+    from yinji.cli.http import client as api_client
 
-    headers = {"Authorization": f"Bearer {_token(args)}"}
-    with httpx.Client(base_url=args.api, headers=headers, timeout=60) as client:
+    with api_client(args) as client:
         cmd = args.job_command
         if cmd == "list":
             r = client.get("/jobs")
@@ -481,10 +508,9 @@ def _audit_verify_peers(args: argparse.Namespace) -> int:
 
 
 def _audit_anchor(args: argparse.Namespace) -> int:
-    import httpx
+    from yinji.cli.http import client as api_client
 
-    with httpx.Client(base_url=args.api, headers={"Authorization": f"Bearer {_token(args)}"},
-                      timeout=60) as client:
+    with api_client(args) as client:
         r = client.post("/audit/anchor")
     print(json.dumps(r.json(), indent=2, ensure_ascii=False))
     return 0 if r.is_success and all(p["ok"] for p in r.json()["peers"].values()) else 1

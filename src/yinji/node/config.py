@@ -41,6 +41,22 @@ def parse_lifetime(text: str | None) -> float | None:
     return int(t[:-1]) * _UNITS[t[-1]]
 
 
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost (a name that resolves nowhere else)."""
+    import ipaddress
+
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 def parse_address(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit():
@@ -88,6 +104,9 @@ class NodeConfig:
     crypto_profile: str = "international"  # or "sm" (SM2/SM3/SM4); fixed at `node init`
     api_host: str = "127.0.0.1"
     api_port: int = 8700
+    api_plain_http: bool = False         # REST API without TLS: loopback development only
+    cert_warn_days: int = 30             # warn (GET /node, CLI, /metrics) this many days
+                                         # before the own or a peer's certificate expires
     dataplane_host: str = "127.0.0.1"
     dataplane_port: int = 8800
     database_url: str | None = None     # default: SQLite file node.db in the home folder
@@ -139,7 +158,18 @@ class NodeConfig:
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.api_host}:{self.api_port}"
+        scheme = "http" if self.api_plain_http else "https"
+        return f"{scheme}://{_url_host(self.api_host)}:{self.api_port}"
+
+    def check_plain_http(self, plain: bool | None = None) -> bool:
+        """Whether the API is served without TLS; refuses that unless it listens on a
+        loopback address only (bearer tokens must not cross a network in clear)."""
+        plain = self.api_plain_http if plain is None else plain
+        if plain and not is_loopback(self.api_host):
+            raise ConfigError(f"{self.home / CONFIG_FILE}: plain HTTP is allowed only on a "
+                              f"loopback address, but api_host is {self.api_host!r}; serve "
+                              "HTTPS (the default) or set api_host: 127.0.0.1")
+        return plain
 
     @property
     def dataplane(self) -> str:
@@ -201,6 +231,11 @@ class NodeConfig:
         cache = self.dataset_cache_mb
         if isinstance(cache, bool) or not isinstance(cache, int) or cache < 0:
             raise ConfigError(f"{path}: dataset_cache_mb must be a whole number of MB >= 0")
+        warn = self.cert_warn_days
+        if isinstance(warn, bool) or not isinstance(warn, int) or warn < 0:
+            raise ConfigError(f"{path}: cert_warn_days must be a whole number of days >= 0")
+        if not isinstance(self.api_plain_http, bool):
+            raise ConfigError(f"{path}: api_plain_http must be true or false")
         try:
             parse_lifetime(self.token_lifetime)
         except ValueError as exc:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,8 @@ class Node:
         self.jobs = JobEngine(self)
         self._peers_lock = threading.Lock()
         self._config_stamp = self._stamp()
+        self._cert_stamp = self._stamp(self.cfg.cert_file, self.cfg.key_file)
+        self.cert_listeners: list[Callable[[], None]] = []   # e.g. the API's TLS context
         self._tls = identity.tls_config(self.cfg)
         self.dataplane = DataPlane(
             self.cfg.name, (self.cfg.dataplane_host, self.cfg.dataplane_port),
@@ -123,16 +126,37 @@ class Node:
                 _log.exception("housekeeping failed")
 
     # -- peers at run time ---------------------------------------------------------------------
-    def _stamp(self) -> tuple[int, int, int] | None:
-        try:
-            st = (self.home / "node.yaml").stat()   # NodeConfig.save replaces the file
+    def _stamp(self, *paths: Path) -> tuple | None:
+        try:   # NodeConfig.save and rotate-cert replace the files
+            return tuple((st.st_mtime_ns, st.st_size, st.st_ino)
+                         for st in (p.stat() for p in (paths or (self.home / "node.yaml",))))
         except OSError:
             return None
-        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def sync_cert(self) -> bool:
+        """Take up a rotated certificate (`yinji node rotate-cert`): the data plane's next
+        handshake and the API's (via `cert_listeners`) present it. True if it changed."""
+        stamp = self._stamp(self.cfg.cert_file, self.cfg.key_file)
+        if stamp == self._cert_stamp:
+            return False
+        with self._peers_lock:
+            if stamp == self._cert_stamp:
+                return False
+            try:
+                for listener in self.cert_listeners:
+                    listener()
+            except Exception:  # noqa: BLE001 - e.g. cert and key caught half-way: next round
+                _log.exception("the rotated certificate cannot be loaded yet")
+                return False
+            self._tls = identity.tls_config(self.cfg)
+            self._cert_stamp = stamp
+        return True
 
     def sync_peers(self) -> bool:
         """Take up the peers in node.yaml if the file changed since we last read it; True if
-        it did. Only peers are taken up (other settings still need a restart)."""
+        it did. Only peers are taken up (other settings still need a restart). A rotated own
+        certificate is taken up here too (`sync_cert`)."""
+        self.sync_cert()
         stamp = self._stamp()
         if stamp == self._config_stamp:
             return False

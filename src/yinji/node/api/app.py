@@ -18,6 +18,7 @@ from yinji import __version__
 from yinji.node import identity
 from yinji.node.anchors import PAGE, heads
 from yinji.node.api.app_routes import add_app_routes
+from yinji.node.api.docs_routes import add_docs_routes
 from yinji.node.api.limits import BodyLimit
 from yinji.node.api.peer_routes import add_peer_routes
 from yinji.node.api.scenario_routes import add_scenario_routes
@@ -63,7 +64,8 @@ MAX_SEQ = 2**63 - 1      # audit sequence numbers are signed 64-bit in both stor
 
 def create_app(node: Node) -> FastAPI:
     app = FastAPI(title=f"Yinji node {node.cfg.name}", version=__version__,
-                  description="Yinji privacy-computing node API")
+                  description="Yinji privacy-computing node API", docs_url=None,
+                  redoc_url=None)   # /docs from local assets (docs_routes)
 
     def require(*roles: str) -> Callable[..., dict[str, Any]]:
         def dep(request: Request,
@@ -309,6 +311,7 @@ def create_app(node: Node) -> FastAPI:
     def export(_: Auditor) -> str:
         return "\n".join(node.audit.export_jsonl()) + "\n"
 
+    add_docs_routes(app)
     add_app_routes(app, node, Anyone, Operator)
     add_standing_routes(app, node, Anyone, Approver)
     add_scenario_routes(app, node, Anyone, Operator, Approver, Auditor)
