@@ -79,9 +79,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     _home(t)
     t.add_argument("--name", required=True)
     t.add_argument("--role", required=True,
-                   choices=["operator", "approver", "auditor", "admin", "caller"],
+                   choices=["operator", "approver", "auditor", "admin", "caller", "metrics"],
                    help="admin: may only add and remove peers through the API; caller: may "
-                        "only call the scenario APIs its --scope names")
+                        "only call the scenario APIs its --scope names; metrics: may only "
+                        "read GET /metrics (a Prometheus scrape token)")
     t.add_argument("--scope", action="append", default=[], metavar="scenario:NAME/vN",
                    help="a scenario endpoint a caller token may call (repeatable)")
     t.add_argument("--out", help="write the token to this file (0600) instead of printing")

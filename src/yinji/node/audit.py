@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -45,6 +46,7 @@ from yinji.crypto.sign import KeyFormatError, SigningKey, Sm2SigningKey
 from yinji.node.store import Store, audit, audit_head
 
 GENESIS = "0" * 64
+_log = logging.getLogger(__name__)
 
 
 def canonical(obj: Any) -> bytes:
@@ -354,17 +356,25 @@ class AuditLog:
     def __init__(self, store: Store, key: SigningKey | Sm2SigningKey, actor: str) -> None:
         self.store, self.key, self.actor = store, key, actor
         self.profile = get_profile(key.profile)
+        self.listeners: list[Callable[[Event], None]] = []   # e.g. /metrics counters
 
     def append(self, event: Event, attempts: int = 8) -> dict[str, Any]:
         """Append, retrying when another process (the CLI next to a running node) appended
         the same sequence number first (SQLite: stale snapshot; PostgreSQL: key conflict)."""
         for attempt in range(attempts):
             try:
-                return self._append_once(event)
+                row = self._append_once(event)
             except (sa.exc.IntegrityError, sa.exc.OperationalError):
                 if attempt == attempts - 1:
                     raise
                 time.sleep(0.01 * (attempt + 1))
+                continue
+            for listener in self.listeners:
+                try:
+                    listener(event)
+                except Exception:  # noqa: BLE001 - a counter must not fail the audited action
+                    _log.exception("audit listener failed")
+            return row
         raise AssertionError("unreachable")
 
     def _append_once(self, event: Event) -> dict[str, Any]:

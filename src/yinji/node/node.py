@@ -30,6 +30,7 @@ from yinji.node.catalog import Catalog
 from yinji.node.config import ConfigError, NodeConfig
 from yinji.node.dataplane import DataPlane
 from yinji.node.jobs import JobEngine
+from yinji.node.metrics import NodeMetrics
 from yinji.node.model_runners import ModelServing
 from yinji.node.pir_services import DIRECTORY as PIR_DIRECTORY
 from yinji.node.pir_services import PirServices
@@ -80,6 +81,7 @@ class Node:
         self.models = ModelServing(self)
         self.apps = AppRuns(self)
         self.scenarios = Scenarios(self)
+        self.metrics = NodeMetrics(self)
         self._stopping = threading.Event()
         self._housekeeper: threading.Thread | None = None
 
