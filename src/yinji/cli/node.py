@@ -49,6 +49,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--plain-http", action="store_true", default=None,
                    help="serve the REST API over plain HTTP (only if it listens on loopback)")
     r.set_defaults(func=_admin_errors(_serve))
+    st = s.add_parser("status", help="this node's name, addresses, and certificate expiry "
+                                     "(own and peers'), with warnings")
+    _home(st)
+    st.set_defaults(func=_admin_errors(_status))
+    rc = s.add_parser("rotate-cert", help="new TLS key and certificate, accepted by the peers "
+                                          "before the node switches to it (no restart)")
+    _home(rc)
+    rc.add_argument("--ca", metavar="DIR", help="issue it from the group CA in DIR "
+                                               "(default: self-signed)")
+    rc.add_argument("--days", type=int, default=365, help="validity in days (default 365)")
+    rc.add_argument("--force", action="store_true",
+                    help="switch even if some peers did not accept it (they refuse this node "
+                         "until they get it, e.g. by `peer add` with the new bundle)")
+    rc.add_argument("--timeout", type=float, default=10.0, help="seconds per peer")
+    rc.set_defaults(func=_admin_errors(_rotate_cert))
     b = s.add_parser("bundle", help="print this node's public identity bundle (YAML)")
     _home(b)
     b.set_defaults(func=_bundle)
@@ -229,6 +244,10 @@ def _serve(args: argparse.Namespace) -> int:
         node.start()
         print(f"yinji node {node.cfg.name}: API {node.cfg.api_url}, data plane "
               f"{node.cfg.dataplane}", file=sys.stderr, flush=True)
+        from yinji.node.certinfo import warnings
+
+        for w in warnings(node.cfg):
+            print(f"WARNING: {w} (renew: yinji node rotate-cert)", file=sys.stderr, flush=True)
         # keep-alive well above uvicorn's 5 s: clients that poll a job on one node while
         # another works would otherwise race the server closing their idle connection
         factory = None
@@ -246,6 +265,48 @@ def _serve(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):   # a second signal must not cut the stop
             signal.signal(sig, signal.SIG_IGN)
         node.stop(f"on {received[0]}" if received else "")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from yinji.node.certinfo import cert_status, warnings
+    from yinji.node.config import NodeConfig
+
+    cfg = NodeConfig.load(args.home)
+    print(f"node {cfg.name}: API {cfg.api_url}, data plane {cfg.dataplane}, "
+          f"crypto profile {cfg.crypto_profile}")
+    print("certificate	whose	not_after	days_left	fingerprint")
+    for r in cert_status(cfg):
+        print(f"{r['name']}	{r['whose']}	{r['not_after'][:16]}	"
+              f"{r['seconds_left'] / 86400:.0f}	{r['fingerprint'][:16]}")
+    for w in warnings(cfg):
+        print(f"WARNING: {w} (renew: yinji node rotate-cert)", file=sys.stderr)
+    return 0
+
+
+def _rotate_cert(args: argparse.Namespace) -> int:
+    from yinji.node.admin import open_admin
+    from yinji.node.rotation import peer_sender, rotate
+
+    if args.days < 1:
+        print("error: --days must be at least 1", file=sys.stderr)
+        return 1
+    ca = _load_ca(args.ca) if args.ca else None
+    with open_admin(args.home) as admin:
+        report = rotate(admin.cfg, admin.audit, peer_sender(admin.cfg, args.timeout),
+                        by=admin.by, ca=ca, days=args.days, force=args.force)
+    for peer, status in report.announced.items():
+        print(f"{peer}: {'accepted the new certificate' if status == 'ok' else status}")
+    if not report.switched:
+        print(f"new certificate {report.fingerprint} staged, not in use: "
+              f"{', '.join(report.pending)} did not accept it; run again when they are "
+              "reachable (or --force)", file=sys.stderr)
+        return 3
+    print(f"switched to the new certificate {report.fingerprint}; a running node serves it "
+          "from its next connection")
+    for peer, status in report.confirmed.items():
+        if status != "ok":
+            print(f"{peer}: not told to drop the old certificate ({status})", file=sys.stderr)
     return 0
 
 

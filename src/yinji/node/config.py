@@ -75,6 +75,15 @@ class PeerConfig:
     cert: str                       # path of its certificate, relative to the home folder
     api: str = ""                   # its REST API base URL (informational)
     pir: dict[str, str] = field(default_factory=dict)  # its PIR services: id -> HOST:PORT
+    # during its certificate rotation (yinji.node.rotation): the old certificate, still
+    # accepted until the peer says it switched
+    previous_fingerprint: str = ""
+    previous_cert: str = ""
+
+    @property
+    def pins(self) -> tuple[str, ...]:
+        return (self.fingerprint, *([self.previous_fingerprint]
+                                    if self.previous_fingerprint else []))
 
     @property
     def address(self) -> tuple[str, int]:

@@ -146,18 +146,23 @@ def rebuild_trust(cfg: NodeConfig) -> None:
     our own name is never accepted as a peer)."""
     parts = [cfg.cert_file.read_bytes()]
     for peer in sorted(cfg.peers.values(), key=lambda p: p.name):
-        cert = (cfg.home / peer.cert).read_bytes()
-        if fingerprint(cert) != normalize_fingerprint(peer.fingerprint):
-            raise ConfigError(f"{cfg.home / peer.cert}: does not match the pinned fingerprint "
-                              f"of peer {peer.name!r}")
-        parts.append(cert)
+        pairs = [(peer.cert, peer.fingerprint)]
+        if peer.previous_fingerprint:       # mid-rotation: the old one is still accepted
+            pairs.append((peer.previous_cert, peer.previous_fingerprint))
+        for rel, pin in pairs:
+            cert = (cfg.home / rel).read_bytes()
+            if fingerprint(cert) != normalize_fingerprint(pin):
+                raise ConfigError(f"{cfg.home / rel}: does not match the pinned fingerprint "
+                                  f"of peer {peer.name!r}")
+            parts.append(cert)
     tmp = cfg.trust_file.with_suffix(".tmp")
     tmp.write_bytes(b"".join(p if p.endswith(b"\n") else p + b"\n" for p in parts))
     os.replace(tmp, cfg.trust_file)
 
 
 def tls_config(cfg: NodeConfig) -> TlsConfig:
-    pins = {p.name: p.fingerprint for p in cfg.peers.values()}
+    pins: dict[str, str | tuple[str, ...]] = {p.name: p.pins if p.previous_fingerprint
+                                               else p.fingerprint for p in cfg.peers.values()}
     pins[cfg.name] = own_fingerprint(cfg)
     return TlsConfig(cfg.cert_file, cfg.key_file, cfg.trust_file, pins)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from yinji.crypto.profile import get_profile
-from yinji.node import identity
+from yinji.node import identity, rotation
 from yinji.node.anchors import STOP_TIMEOUT, Anchors, sender
 from yinji.node.app_runner import AppRuns
 from yinji.node.audit import AuditLog, NodeEvent, PeerCallEvent, check_log_profile
@@ -66,6 +66,7 @@ class Node:
                                           lambda: [d.id for d in self.catalog.list()])
         self.jobs = JobEngine(self)
         self._peers_lock = threading.Lock()
+        self._rotation_lock = threading.Lock()
         self._config_stamp = self._stamp()
         self._cert_stamp = self._stamp(self.cfg.cert_file, self.cfg.key_file)
         self.cert_listeners: list[Callable[[], None]] = []   # e.g. the API's TLS context
@@ -191,6 +192,10 @@ class Node:
                 reply = {"ok": True, "services": self.pir.directory(peer)}
             elif str(body.get("type", "")).startswith("scenario."):
                 reply = self.scenarios.handle(peer, body)
+            elif body.get("type") == rotation.ROTATE:   # a peer rotates its certificate
+                with self._rotation_lock:
+                    reply = rotation.accept(NodeConfig.load(self.home), self.audit, peer, body)
+                self.sync_peers()
             else:
                 reply = self.jobs.handle(peer, body)
         except Exception as exc:  # noqa: BLE001 - a malformed message: refused and audited
