@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -166,7 +167,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also fetch the heads peers witnessed for this node (over the data "
                         "plane) and report a rollback or fork against them")
     v.add_argument("--timeout", type=float, default=10.0, help="seconds per peer request")
+    v.add_argument("--archive", action="append", default=[], metavar="FILE",
+                   help="also verify this archive (yinji audit archive) and that it joins "
+                        "the live log (repeatable: every archive of the node)")
     v.set_defaults(func=_audit_verify)
+    ar = s6.add_parser("archive", help="export entries older than N days to an archive file "
+                                       "and prune them (the chain stays verifiable)")
+    _home(ar)
+    ar.add_argument("--database-url")
+    ar.add_argument("--older-than", required=True, metavar="AGE",
+                    help="N d|h|m: archive the entries older than this (e.g. 365d)")
+    ar.add_argument("--out", required=True, help="the archive file to write (JSON lines)")
+    ar.set_defaults(func=_audit_archive)
     an = s6.add_parser("anchor", help="send the node's signed head to its peers now "
                                       "(through the running node's REST API)")
     _api(an)
@@ -228,6 +240,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     plain = NodeConfig.load(args.home).check_plain_http(args.plain_http)  # before any work
     node = Node(args.home)
+    from yinji.node.logs import setup_logging
+
+    setup_logging(node.cfg)
     node.cfg.api_plain_http = plain
     # SIGTERM and SIGINT both stop the node cleanly, with its `node stopped` entry: while
     # uvicorn runs it handles them (graceful shutdown) and then re-raises the signal, which
@@ -248,6 +263,10 @@ def _serve(args: argparse.Namespace) -> int:
 
         for w in warnings(node.cfg):
             print(f"WARNING: {w} (renew: yinji node rotate-cert)", file=sys.stderr, flush=True)
+            logging.getLogger("yinji.node").warning("certificate: %s", w)
+        logging.getLogger("yinji.node").info("node %s started: API %s, data plane %s",
+                                             node.cfg.name, node.cfg.api_url,
+                                             node.cfg.dataplane)
         # keep-alive well above uvicorn's 5 s: clients that poll a job on one node while
         # another works would otherwise race the server closing their idle connection
         factory = None
@@ -536,11 +555,16 @@ def _audit_calls(args: argparse.Namespace) -> int:
 
 def _audit_verify(args: argparse.Namespace) -> int:
     from yinji.node.audit import verify_rows
+    from yinji.node.retention import verify_archive
 
     if args.peers:
         return _audit_verify_peers(args)
     cfg, store, key = _audit_store(args)
-    report = verify_rows(store, key.public)
+    try:
+        report = (verify_archive(args.archive, store, key.public) if args.archive
+                  else verify_rows(store, key.public))
+    finally:
+        store.close()
     if report.ok:
         print(f"audit OK: {cfg.name}, {report.entries} entries, head {report.head[:16]}")
         return 0
@@ -548,6 +572,37 @@ def _audit_verify(args: argparse.Namespace) -> int:
     for p in report.problems:
         print(f"  {p}", file=sys.stderr)
     return 1
+
+
+def _audit_archive(args: argparse.Namespace) -> int:
+    from yinji.node.admin import cli_actor
+    from yinji.node.audit import AuditLog
+    from yinji.node.config import parse_lifetime
+    from yinji.node.retention import RetentionError, archive
+
+    try:
+        age = parse_lifetime(args.older_than)
+    except ValueError as exc:
+        print(f"error: --older-than: {exc}", file=sys.stderr)
+        return 1
+    if age is None:
+        print("error: --older-than: give an age such as 365d", file=sys.stderr)
+        return 1
+    cfg, store, key = _audit_store(args)
+    try:
+        done = archive(store, AuditLog(store, key, cfg.name), age, args.out, by=cli_actor())
+    except RetentionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    if not done["archived"]:
+        print(f"no entries older than {args.older_than}; nothing archived")
+    else:
+        print(f"archived entries {done['first_seq']}..{done['last_seq']} ({done['archived']}) "
+              f"to {done['out']} (SHA-256 {done['sha256']}); keep it with the node's "
+              "earlier archives and verify with `yinji audit verify --archive FILE ...`")
+    return 0
 
 
 def _audit_verify_peers(args: argparse.Namespace) -> int:

@@ -415,6 +415,33 @@ class AuditLog:
         return verify_rows(self.store, public_key or self.key.public, self.profile)
 
 
+ARCHIVED = "audit.archived"
+
+
+@dataclass(frozen=True)
+class AuditArchivedEvent(Event):
+    """Entries `first_seq`..`up_to_seq` were exported to an archive (whose SHA-256 is
+    `archive_sha256`) and then pruned; the live log continues from `up_to_hash`. Signed and
+    chained like every entry, it lets `verify_rows` accept the pruned start and
+    `yinji.node.retention.verify_archive` tie the archive to the log."""
+
+    kind: ClassVar[str] = ARCHIVED
+    first_seq: int
+    up_to_seq: int
+    up_to_hash: str
+    entries: int
+    archive_sha256: str
+    by: str = ""
+
+
+def _archived_base(row: dict[str, Any]) -> tuple[int, str] | None:
+    try:
+        data = json.loads(row["data_json"])
+        return int(data["up_to_seq"]), str(data["up_to_hash"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def _public(row: dict[str, Any]) -> dict[str, Any]:
     return {"seq": row["seq"], "ts": row["ts"], "kind": row["kind"], "actor": row["actor"],
             "data": json.loads(row["data_json"]), "prev_hash": row["prev_hash"],
@@ -437,6 +464,15 @@ def verify_rows(store: Store, public_key: str,
     except Exception as exc:  # noqa: BLE001 - a corrupted database is a failed verification
         return VerifyReport(False, 0, [f"audit store unreadable: {type(exc).__name__}: {exc}"])
     prev, expected_seq = GENESIS, 1
+    if rows and rows[0]["seq"] > 1:   # archived and pruned (yinji.node.retention)?
+        first = rows[0]
+        if any(r["kind"] == ARCHIVED and _archived_base(r) == (first["seq"] - 1,
+                                                               first["prev_hash"])
+               for r in rows):
+            prev, expected_seq = first["prev_hash"], first["seq"]
+        else:
+            problems.append(f"entries 1..{first['seq'] - 1} missing and no archive entry "
+                            "names them (deleted)")
     for row in rows:
         seq = row["seq"]
         if len(problems) > 20:

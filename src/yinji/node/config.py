@@ -116,6 +116,9 @@ class NodeConfig:
     api_plain_http: bool = False         # REST API without TLS: loopback development only
     cert_warn_days: int = 30             # warn (GET /node, CLI, /metrics) this many days
                                          # before the own or a peer's certificate expires
+    log_level: str = "INFO"              # the JSON-lines log <home>/logs/node.log
+    log_max_mb: int = 10                 # rotated at this size ...
+    log_backups: int = 5                 # ... keeping this many older files
     dataplane_host: str = "127.0.0.1"
     dataplane_port: int = 8800
     database_url: str | None = None     # default: SQLite file node.db in the home folder
@@ -243,6 +246,12 @@ class NodeConfig:
         warn = self.cert_warn_days
         if isinstance(warn, bool) or not isinstance(warn, int) or warn < 0:
             raise ConfigError(f"{path}: cert_warn_days must be a whole number of days >= 0")
+        for name in ("log_max_mb", "log_backups"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{path}: {name} must be a whole number >= 1")
+        if str(self.log_level).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigError(f"{path}: log_level must be DEBUG, INFO, WARNING or ERROR")
         if not isinstance(self.api_plain_http, bool):
             raise ConfigError(f"{path}: api_plain_http must be true or false")
         try:
