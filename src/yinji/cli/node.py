@@ -79,11 +79,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--fingerprint", required=True,
                    help="the peer's certificate SHA-256, obtained out of band")
     a.set_defaults(func=_peer_add)
-    rm = s2.add_parser("remove")
+    rm = s2.add_parser("remove", help="stop trusting a peer (a running node at once)")
     _home(rm)
     rm.add_argument("name")
     rm.set_defaults(func=_peer_remove)
-    ls = s2.add_parser("list")
+    ls = s2.add_parser("list", help="the peers: name, data-plane address, fingerprint")
     _home(ls)
     ls.set_defaults(func=_peer_list)
     p2.set_defaults(func=lambda a: p2.print_help() or 2)
@@ -143,18 +143,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     # job (through the REST API)
     p5 = sub.add_parser("job", help="jobs, through a node's REST API")
     s5 = p5.add_subparsers(dest="job_command", metavar="SUBCOMMAND")
-    for name in ("list", "show", "approve", "reject", "cancel", "result"):
-        j = s5.add_parser(name)
+    from yinji.cli.output import add_format
+
+    for name, text in (("list", "jobs on the node (--state to filter)"),
+                       ("show", "one job: state, progress, approvals"),
+                       ("approve", "approve a proposed job (approver)"),
+                       ("reject", "reject a proposed job (approver)"),
+                       ("cancel", "cancel a job (operator)"),
+                       ("result", "this node's result of a finished job"),
+                       ("propose", "propose a job from a JSON/YAML JobCreate file")):
+        j = s5.add_parser(name, help=text)
         _api(j)
-        if name != "list":
+        add_format(j)
+        if name == "list":
+            j.add_argument("--state", help="only jobs in this state")
+        elif name == "propose":
+            j.add_argument("spec")
+        else:
             j.add_argument("job_id")
         if name in ("approve", "reject"):
             j.add_argument("--reason", default="")
+        if name in ("show", "approve", "propose", "result"):
+            j.add_argument("--wait", action="store_true",
+                           help="wait until the job is final (exit 1 unless it succeeded)")
+            j.add_argument("--timeout", type=float, default=0,
+                           help="stop waiting after this many seconds (exit 3)")
+            j.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
         j.set_defaults(func=_job, job_command=name)
-    pr = s5.add_parser("propose", help="propose a job from a JSON/YAML JobCreate file")
-    _api(pr)
-    pr.add_argument("spec")
-    pr.set_defaults(func=_job, job_command="propose")
     p5.set_defaults(func=lambda a: p5.print_help() or 2)
 
     # audit (offline, on the node's store)
@@ -504,25 +519,103 @@ def _token(args: argparse.Namespace) -> str:
     return token(args)
 
 
+JOB_FINAL = ("succeeded", "failed", "cancelled", "rejected", "expired")
+JOB_COLUMNS = ["id", "protocol", "state", "progress", "stage", "proposer", "created", "reason"]
+
+
+def _job_row(job: dict) -> dict:
+    return {**job, "progress": f"{round(100 * (job.get('progress') or 0))}%",
+            "created": _when(job.get("created"))}
+
+
 def _job(args: argparse.Namespace) -> int:
+    import httpx
+
     from yinji.cli.http import client as api_client
 
-    with api_client(args) as client:
-        cmd = args.job_command
-        if cmd == "list":
-            r = client.get("/jobs")
-        elif cmd == "show":
-            r = client.get(f"/jobs/{args.job_id}")
-        elif cmd == "result":
-            r = client.get(f"/jobs/{args.job_id}/result")
-        elif cmd == "propose":
-            r = client.post("/jobs", json=yaml.safe_load(Path(args.spec).read_text()))
-        elif cmd == "cancel":
-            r = client.post(f"/jobs/{args.job_id}/cancel")
-        else:
-            r = client.post(f"/jobs/{args.job_id}/{cmd}", json={"reason": args.reason})
-    print(json.dumps(r.json(), indent=2, ensure_ascii=False))
-    return 0 if r.is_success else 1
+    try:
+        with api_client(args) as client:
+            return _job_call(args, client)
+    except httpx.HTTPError as exc:
+        print(f"error: cannot reach the node at {args.api}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _job_call(args: argparse.Namespace, client) -> int:  # type: ignore[no-untyped-def]
+    from yinji.cli.output import emit, emit_record, result_rows
+
+    cmd = args.job_command
+    if cmd == "list":
+        r = client.get("/jobs", params={"state": args.state} if args.state else None)
+    elif cmd in ("show", "result"):
+        r = client.get(f"/jobs/{args.job_id}")
+    elif cmd == "propose":
+        try:
+            spec = yaml.safe_load(Path(args.spec).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            print(f"error: {args.spec}: {exc}", file=sys.stderr)
+            return 1
+        r = client.post("/jobs", json=spec)
+    elif cmd == "cancel":
+        r = client.post(f"/jobs/{args.job_id}/cancel")
+    else:
+        r = client.post(f"/jobs/{args.job_id}/{cmd}", json={"reason": args.reason})
+    if not r.is_success:
+        try:
+            detail = r.json().get("detail", r.text)
+        except ValueError:
+            detail = r.text
+        print(f"error: {r.status_code} {detail}", file=sys.stderr)
+        return 1
+    if cmd == "list":
+        emit([_job_row(j) for j in r.json()], JOB_COLUMNS, args.format, raw=r.json())
+        return 0
+    job = r.json()
+    if getattr(args, "wait", False):
+        job = _wait_job(client, job, args.timeout, args.interval)
+        if job is None:
+            return 3
+    if cmd == "result":
+        if job["state"] != "succeeded" or not job["has_result"]:
+            print(f"error: job {job['id']} is {job['state']}"
+                  + ("" if job["state"] != "succeeded" else "; this node holds no result"),
+                  file=sys.stderr)
+            return 1
+        r = client.get(f"/jobs/{job['id']}/result")
+        if not r.is_success:
+            print(f"error: {r.status_code} {r.text}", file=sys.stderr)
+            return 1
+        rows, cols = result_rows(r.json()["result"])
+        emit(rows, cols, args.format, raw=r.json())
+        return 0
+    row = _job_row(job)
+    emit_record({c: row.get(c) for c in JOB_COLUMNS}, args.format, raw=job)
+    if getattr(args, "wait", False) and job["state"] != "succeeded":
+        return 1
+    return 0
+
+
+def _wait_job(client, job: dict, timeout: float, interval: float) -> dict | None:  # type: ignore[no-untyped-def]
+    """Poll until the job is final, a line on stderr per change; None after `timeout`."""
+    import time
+
+    deadline = time.monotonic() + timeout if timeout else None
+    last = None
+    while True:
+        now = (job["state"], job.get("stage") or "", round(100 * (job.get("progress") or 0)))
+        if now != last:
+            print(f"  {now[2]:3d}%  {now[0]}  {now[1]}".rstrip(), file=sys.stderr, flush=True)
+            last = now
+        if job["state"] in JOB_FINAL:
+            return job
+        if deadline is not None and time.monotonic() > deadline:
+            print(f"job {job['id']} is still {job['state']} after {timeout:g} s; it goes on: "
+                  f"yinji job show {job['id']} --wait", file=sys.stderr)
+            return None
+        time.sleep(interval)
+        r = client.get(f"/jobs/{job['id']}")
+        r.raise_for_status()
+        job = r.json()
 
 
 def _audit_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
