@@ -90,7 +90,7 @@ def test_app_and_job_commands_in_three_formats(node, capsys):
     assert code == 1
 
 
-def test_wait_follows_a_job_to_its_end(node, capsys):
+def test_wait_follows_a_job_to_its_end(node, capsys, tmp_path):
     # a run that fails on purpose: --wait exits 1 and says why
     code, out, err = yinji(node, capsys, "app", "run", "cli_sums", "--input", INPUT,
                            "--param", "fail=true", "--format", "json")
@@ -116,3 +116,31 @@ def test_wait_follows_a_job_to_its_end(node, capsys):
     assert json.loads(out)["job_id"] == run_id
     want = segment_sums(*zip(*node.rows, strict=True), 0.0, None)
     assert all(s in out for s in want)
+    # and as files for people: the app's report as CSV, .xlsx and HTML
+    code, out, err = yinji(node, capsys, "job", "result", run_id, "--out",
+                           str(tmp_path / "res"), "--format", "csv")
+    assert code == 0, err
+    names = sorted(p.name for p in (tmp_path / "res").iterdir())
+    assert "report.xlsx" in names and "report.html" in names
+    table = (tmp_path / "res" / "by_segment.csv").read_text("utf-8-sig")
+    assert all(f"{s},{want[s]!r}" in table for s in SEGMENTS)
+
+
+def test_a_protocol_result_becomes_one_table_in_files(tmp_path):
+    from yinji.cli.node import _write_result
+    from yinji.cli.output import result_rows
+
+    result = {"groups": ["retail", "=cmd|' /C calc'!A0"], "sum": [1.5, -2.0],
+              "count": [3, 0]}
+    rows, cols = result_rows(result)
+    assert cols == ["groups", "sum", "count"] and rows[1]["count"] == 0
+    job = {"id": "j1", "protocol": "mpc.aggregate", "state": "succeeded", "proposer": "fund"}
+    _write_result(job, result, rows, cols, tmp_path / "out")
+    text = (tmp_path / "out" / "result.csv").read_text("utf-8-sig").splitlines()
+    assert text[0] == "groups,sum,count" and text[1] == "retail,1.5,3"
+    assert text[2].startswith("'=cmd")                 # a formula is defused
+    # field/value results (nested values as JSON text)
+    rows, cols = result_rows({"size": 3, "members": {"a": 1}})
+    assert cols == ["field", "value"]
+    _write_result(job, {"size": 3, "members": {"a": 1}}, rows, cols, tmp_path / "kv")
+    assert '"{""a"": 1}"' in (tmp_path / "kv" / "result.csv").read_text("utf-8-sig")

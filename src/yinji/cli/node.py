@@ -163,6 +163,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             j.add_argument("job_id")
         if name in ("approve", "reject"):
             j.add_argument("--reason", default="")
+        if name == "result":
+            j.add_argument("--out", metavar="DIR",
+                           help="also write the result as CSV, .xlsx and HTML into DIR")
         if name in ("show", "approve", "propose", "result"):
             j.add_argument("--wait", action="store_true",
                            help="wait until the job is final (exit 1 unless it succeeded)")
@@ -587,12 +590,34 @@ def _job_call(args: argparse.Namespace, client) -> int:  # type: ignore[no-untyp
             return 1
         rows, cols = result_rows(r.json()["result"])
         emit(rows, cols, args.format, raw=r.json())
+        if args.out:
+            _write_result(job, r.json()["result"], rows, cols, Path(args.out))
         return 0
     row = _job_row(job)
     emit_record({c: row.get(c) for c in JOB_COLUMNS}, args.format, raw=job)
     if getattr(args, "wait", False) and job["state"] != "succeeded":
         return 1
     return 0
+
+
+def _write_result(job: dict, result: object, rows: list, cols: list, out: Path) -> None:
+    """The result as files for people: an app's report as it is, any other result as one
+    table (CSV, .xlsx, self-contained HTML; formula-looking text defused)."""
+    from yinji.apps.base import Report
+    from yinji.apps.report import render
+
+    if isinstance(result, dict) and isinstance(result.get("tables"), dict) and "title" in result:
+        report = Report.from_json(result)
+    else:
+        report = Report(f"job {job['id']} ({job['protocol']})",
+                        [f"state {job['state']}, proposed by {job['proposer']}"])
+        def cell(v: object) -> object:
+            plain = v is None or isinstance(v, str | int | float | bool)
+            return v if plain else json.dumps(v, ensure_ascii=False)
+
+        report.table("result", cols, [[cell(r.get(c)) for c in cols] for r in rows])
+    files = render(report, out)
+    print(f"written: {', '.join(str(p) for p in files)}", file=sys.stderr)
 
 
 def _wait_job(client, job: dict, timeout: float, interval: float) -> dict | None:  # type: ignore[no-untyped-def]
