@@ -13,10 +13,11 @@ from tests.node.governance_net import TRIO, Member, agg_job, make_homes, start, 
 from yinji.cli.main import main as cli
 from yinji.crypto.certs import fingerprint, self_signed_cert, write_cert_key
 from yinji.crypto.sign import SigningKey
-from yinji.net.connect import PeerUnavailable
-from yinji.node import rotation
+from yinji.net.connect import PeerUnavailable, TlsConfig
+from yinji.node import identity, rotation
 from yinji.node.api import create_app
 from yinji.node.config import ConfigError, NodeConfig
+from yinji.node.dataplane import DataPlane
 from yinji.node.https import ServerTls
 from yinji.node.identity import own_fingerprint
 from yinji.node.node import Node
@@ -56,6 +57,15 @@ def test_rotation_without_restart(net, capsys):
     old = own_fingerprint(sec.cfg)
     api_tls = ServerTls(sec.cfg.cert_file, sec.cfg.key_file)
     sec.cert_listeners.append(api_tls.reload)
+    stolen = root / "stolen"            # the old key, as if it had leaked
+    stolen.mkdir()
+    for name in ("node.crt", "node.key"):
+        (stolen / name).write_bytes((sec.cfg.cert_file.parent / name).read_bytes())
+    old_identity = TlsConfig(stolen / "node.crt", stolen / "node.key", sec.cfg.trust_file,
+                             identity.tls_config(sec.cfg).pins)
+    thief = DataPlane("securities", ("127.0.0.1", 0), lambda: old_identity,
+                      lambda p: sec.cfg.peers[p].address, lambda *_: {}, lambda *_: "no")
+    assert thief.request("fund", {"type": "ping"}, timeout=5, retry=False) is not None
     with serve(create_app(sec), ssl_context=api_tls.context) as url:
         assert served_fingerprint(url) == old
         run_job(m)
@@ -73,6 +83,9 @@ def test_rotation_without_restart(net, capsys):
         assert knock(m["securities"], "futures") is not None
         assert served_fingerprint(url) == new
         run_job(m)
+    # once every peer dropped the old pin, the old (maybe leaked) key is refused
+    with pytest.raises(PeerUnavailable):
+        thief.request("fund", {"type": "ping"}, timeout=3, retry=False)
     changes = [e["data"] for e in m["fund"].node.audit.entries() if e["kind"] == "peer.change"]
     assert [(c["action"], c["fingerprint"], c["previous"]) for c in changes] == [
         ("cert-rotating", new, old), ("cert-rotated", new, old)]
