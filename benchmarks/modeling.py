@@ -13,8 +13,12 @@ Data: ISLR `Default` (10,000 x 3, label default), openintro `loans_full_schema`
 Vertical: party 0 holds the first half of the columns, party 1 the rest and the label.
 Horizontal: rows dealt to 3 companies. Times are wall seconds of training only (inputs
 already shared / local), one BLAS thread per party, in-process parties (in-memory network).
-`--data FILE --label COL` runs the quality sections on your own CSV instead (numeric
-feature columns; `--features` picks them, `--positive` names the label value that is 1).
+`--data FILE --label COL` runs the quality sections on your own CSV instead: every column
+but the label and ID-like ones (`--features` picks them), through `yinji.ml.prep` -- the
+preprocessing model jobs use -- fitted on each training split: numeric missing cells take
+the median plus a missing indicator, text columns are one-hot encoded (`--drop-text` leaves
+them out, the former behaviour), `--prep FILE.json` declares more (sentinel codes, clipping,
+imputation; yinji.ml.prep); `--positive` names the label value that is 1.
 Section `join` trains SS-LR on the hidden-intersection join: company A holds 85% of the
 training customers with the first columns, B 85% with the rest and the label (~70% shared);
 the central model is trained on the plaintext intersection.
@@ -122,7 +126,7 @@ def bench_sslr(peers: bool) -> None:
     for ds in datasets():
         for seed in SEEDS:
             tr, te = ds.split(seed=seed)
-            split = ds.x.shape[1] // 2 + 1
+            split = tr.x.shape[1] // 2 + 1
             cfg = SSLR(l2=1e-4)  # defaults: 12 full-batch Newton steps, every row trains
 
             def prog(s, tr=tr, te=te, split=split, cfg=cfg):
@@ -251,7 +255,7 @@ def bench_fedavg() -> None:
         cuts = [len(tr.y) // 2, 3 * len(tr.y) // 4]
         parts = [(a, b) for a, b in zip(np.split(tr.x, cuts), np.split(tr.y, cuts), strict=True)]
         for a, _ in parts:   # a clear error naming the column, before any party starts
-            check_range(a, ds.features)
+            check_range(a, tr.features)
         ref, t_ref = central_lr(tr, te, 1e-4, len(tr.y))
         for model in ("logistic", "mlp", "newton"):
             # defaults: 40 rounds, decaying rate, averaged; newton: 10 server-side steps
@@ -325,7 +329,7 @@ def bench_secureboost() -> None:
     keygen_s = time.perf_counter() - t0
     for ds in datasets():
         tr, te = ds.split(seed=0)
-        split = ds.x.shape[1] // 2
+        split = tr.x.shape[1] // 2
         # defaults: rate 0.3, 32 bins; 20 trees of depth 3 unless --trees / --depth
         cfg = SecureBoostConfig(n_trees=BOOST["n_trees"], max_depth=BOOST["max_depth"])
         pr, t_ref, c_ref = central_xgboost(cfg, tr, te, cpu=True)
@@ -425,7 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", help="write the rows to this file")
     p.add_argument("--data", help="your own CSV (binary label) instead of the public tables")
     p.add_argument("--label", help="label column of --data")
-    p.add_argument("--features", help="comma-separated numeric feature columns of --data")
+    p.add_argument("--features", help="comma-separated feature columns of --data")
+    p.add_argument("--drop-text", action="store_true",
+                   help="--data: leave text columns out instead of one-hot encoding them")
+    p.add_argument("--prep", help="--data: a JSON file of yinji.ml.prep declarations")
     p.add_argument("--positive", help="label value that counts as 1 (default: yes-like/larger)")
     p.add_argument("--seeds", default="0",
                    help="comma-separated split seeds for sslr and join (default 0)")
@@ -440,7 +447,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in args.only.split(",") if n.strip() not in SECTIONS]
     if unknown:
         p.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
-    if min(args.trees, args.depth, args.repeat) < 1 or (args.synthetic or 1) < 10:
+    if min(args.trees, args.depth, args.repeat) < 1 or \
+            (args.synthetic is not None and args.synthetic < 10):
         p.error("--trees, --depth and --repeat must be >= 1, --synthetic >= 10 rows")
     modes = tuple(m.strip() for m in args.modes.split(","))
     if not modes or set(modes) - {"he", "assisted"}:
@@ -453,7 +461,9 @@ def main(argv: list[str] | None = None) -> int:
             p.error("--data needs --label")
         feats = args.features.split(",") if args.features else None
         try:
-            DATA.append(from_csv(args.data, args.label, feats, args.positive))
+            declared = json.loads(Path(args.prep).read_text()) if args.prep else None
+            DATA.append(from_csv(args.data, args.label, feats, args.positive, declared,
+                                 "drop" if args.drop_text else "onehot"))
         except (OSError, ValueError) as e:
             p.error(str(e))
         print(f"data: {DATA[0].name}, {len(DATA[0].y)} rows, {DATA[0].y.mean():.1%} positive; "

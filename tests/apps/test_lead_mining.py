@@ -258,7 +258,10 @@ def test_only_recipients_get_scores():
     ({"min_overlap": 5}, "min_overlap' must be at least 10"),
     ({"reasons": 9}, "reasons' must be at most 5"),
     ({"impute": "zero"}, "impute' must be one of donor, mean"),
-    ({"model": "secureboost"}, "secureboost is not available"),
+    ({"model": "secureboost", "impute": "mean"}, "'mean' is for model 'sslr'"),
+    ({"trees": 51}, "trees' must be at most 50"),
+    ({"bins": 1}, "bins' must be at least 2"),
+    ({"tree_l2": 0.0}, "tree_l2' must be at least 0.1"),
     ({"newton_steps": 51}, "newton_steps' must be at most 50"),
 ])
 def test_out_of_bounds_parameters_are_refused(params, msg):

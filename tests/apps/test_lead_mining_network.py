@@ -72,6 +72,47 @@ def test_each_owner_gets_scores_for_exactly_its_customers_and_the_helper_nothing
     assert "lift" not in reports[FEATURES]["tables"]["deciles"]["columns"]
 
 
+def test_boosted_trees_in_one_run_score_each_owner_its_customers_as_the_float_twin(net):
+    """The same network, model="secureboost": trees trained and evaluated in MPC on the
+    hidden join; each owner gets exactly its customers, the shared ones scored as the float
+    twin of the algorithm on the plaintext join (yinji.testing.boost)."""
+    import numpy as np
+
+    from yinji.apps.lead_mining import prepare_features
+    from yinji.apps.lead_mining_demo import F_COLUMNS, L_COLUMNS, read
+    from yinji.ml.metrics import auc
+    from yinji.ml.mpc_boost import quantile_bins
+    from yinji.testing.boost import plain_boost
+
+    apis, plan, paths = net
+    params = {**plan.request["params"], "model": "secureboost", "trees": 5, "depth": 3}
+    job = _run(apis, plan, params=params)
+    views = wait_job(apis, job["id"], COMPANIES, timeout=180)
+    assert {v["state"] for v in views.values()} == {"succeeded"}, \
+        {c: v["reason"] for c, v in views.items()}
+    reports = {c: apis[c].call("GET", f"/apps/{APP}/runs/{job['id']}")["report"]
+               for c in (LABEL, FEATURES)}
+    lc, fc = read(paths[LABEL]), read(paths[FEATURES])
+    il = quantile_bins(prepare_features(lc, [(c, c) for c in L_COLUMNS[2:]]), 16)[0]
+    jf = quantile_bins(prepare_features(fc, [(c, c) for c in F_COLUMNS[1:]]), 16)[0]
+    fidx = {k: i for i, k in enumerate(fc[F_COLUMNS[0]])}
+    sh = [i for i, k in enumerate(lc["id_no"]) if k in fidx]
+    joined = np.column_stack([il[sh], jf[[fidx[lc["id_no"][i]] for i in sh]]])
+    y = lc["bought"][sh].astype(float)
+    want = 1 / (1 + np.exp(-plain_boost(joined, y, bins=16, trees=5, depth=3).margin(joined)))
+    got = {c: {r[0]: r[1] for r in reports[c]["tables"]["scores"]["rows"]}
+           for c in (LABEL, FEATURES)}
+    assert sorted(got[LABEL]) == sorted(lc["id_no"])
+    assert sorted(got[FEATURES]) == sorted(fc[F_COLUMNS[0]])
+    ids = [lc["id_no"][i] for i in sh]
+    for c in (LABEL, FEATURES):
+        mine = np.array([got[c][k] for k in ids])
+        assert np.mean(np.abs(mine - want)) < 0.01, c
+    assert auc(y, np.array([got[LABEL][k] for k in ids])) > auc(y, want) - 0.01
+    assert reports[LABEL]["data"]["model"] == "secureboost"
+    assert not views[HELPER]["has_result"]
+
+
 def test_a_rejection_stops_the_run_before_any_data_is_read(net):
     apis, plan, _ = net
     job = _run(apis, plan, params={**plan.request["params"], "top_n": 200})
@@ -79,7 +120,8 @@ def test_a_rejection_stops_the_run_before_any_data_is_read(net):
 
 
 @pytest.mark.parametrize("params,msg", [({"top_n": 5000}, "top_n"),
-                                        ({"model": "secureboost"}, "secureboost"),
+                                        ({"model": "secureboost", "impute": "mean"},
+                                         "impute"),
                                         ({"helper": None}, "helper")])
 def test_out_of_bounds_parameters_are_refused_at_the_proposer(net, params, msg):
     apis, plan, _ = net

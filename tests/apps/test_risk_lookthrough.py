@@ -161,8 +161,14 @@ def test_parameters_checked_with_their_bounds():
             APP.resolve_params({**(base if "risk_officer" not in message else {}), **bad})
     with pytest.raises(AppError, match="3 decimals"):
         APP.thresholds(APP.resolve_params({**base, "leverage_max": 0.8005}))
-    with pytest.raises(AppError, match="not available"):
-        APP.plan(APP.resolve_params({**base, "model": "lead-score"}), {}, "fund", None)
+    assert APP.plan(APP.resolve_params({**base, "model": "risk-score:v2"}), {}, "fund",
+                    None) == {}
+    for bad in ("risk score", "risk-score:2", "risk-score:v0", ":v1"):
+        with pytest.raises(AppError, match="parameter 'model' must be a model name"):
+            APP.plan(APP.resolve_params({**base, "model": bad}), {}, "fund", None)
+    for bad in (0.0, 1.0, 0.0005, 1.5):
+        with pytest.raises(AppError, match="model_threshold"):
+            APP.resolve_params({**base, "model": "m", "model_threshold": bad})
 
 
 def test_role_optional_columns_are_the_exposures():

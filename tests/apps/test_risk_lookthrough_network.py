@@ -24,9 +24,11 @@ FX = {"HKD": 0.92, "USD": 7.1}
 # Standing approvals: every company runs the app for any proposer within bounds; offshore
 # only for securities' runs with leverage_max in 0.5..1 (others wait for its approver).
 RULE = {"protocols": [f"app.{APP}"]}
-POLICIES = {c: [RULE] for c in COMPANIES}
+TRAINING = "risk-model-training"
+TRAIN_RULE = {"protocols": [f"app.{TRAINING}"], "proposers": ["securities"]}
+POLICIES = {c: [RULE, TRAIN_RULE] for c in COMPANIES}
 POLICIES["offshore"] = [{**RULE, "proposers": ["securities"],
-                         "params": {"leverage_max": {"min": 0.5, "max": 1.0}}}]
+                         "params": {"leverage_max": {"min": 0.5, "max": 1.0}}}, TRAIN_RULE]
 ID_COLUMN = {"securities": "证件号码"}   # securities names its ID column in Chinese
 
 
@@ -49,7 +51,7 @@ def net(tmp_path_factory):
                   for h in header}
         apis[c].call("POST", "/datasets", json={
             "id": "risk", "kind": "csv", "location": "data/risk.csv", "schema": schema,
-            "policy": [{"columns": header, "protocols": [f"app.{APP}"]}]})
+            "policy": [{"columns": header, "protocols": [f"app.{APP}", f"app.{TRAINING}"]}]})
     yield root, apis, paths
     for api in apis.values():
         api.close()
@@ -158,16 +160,98 @@ def test_own_exposure_columns_are_the_companies_own():
 
 
 def test_make_demo_runs_the_app_and_matches_plaintext(net, tmp_path):
-    """`make demo`'s app part (every installed app's demo through REST) for this app."""
+    """`make demo`'s app part (every installed app's demo through REST) for this app and
+    risk-model-training."""
     from yinji.apps.risk_lookthrough import APP as app
+    from yinji.apps.risk_model_training import APP as training
     from yinji.cli.apps_demo import run_apps
     from yinji.node import app_runner
 
     root, _, _ = net
-    app_runner.register(app)   # this process finds the app the way the nodes do
+    app_runner.register(app)   # this process finds the apps the way the nodes do
+    app_runner.register(training)
     try:
         lines = []
-        assert run_apps(root, tmp_path, out=lines.append, only=[APP], timeout=120), lines
+        ok = run_apps(root, tmp_path, out=lines.append, only=[APP, TRAINING], timeout=120)
+        assert ok, "\n".join(lines)
     finally:
         app_runner.unregister(APP)
-    assert any("matches the plaintext" in line for line in lines), lines
+        app_runner.unregister(TRAINING)
+    assert sum("matches the plaintext" in line for line in lines) == 2, lines
+
+
+def test_a_trained_model_flags_clients_as_rule_model(net):
+    """securities trains a look-through model on its margin calls (risk-model-training);
+    each compute party stores its shares; a look-through run with model=...:v1 adds MODEL
+    exactly where NumPy's score with the same weights (read from the three registries here,
+    in the test only) is at least the threshold; a run naming an unknown model fails at
+    every node before anything is shared."""
+    from yinji.apps import risk_model as rm
+    from yinji.apps.risk_lookthrough import APP as app
+    from yinji.apps.risk_lookthrough import entries
+    from yinji.ml.registry import ModelRegistry
+
+    root, apis, paths = net
+    body = run_body(paths)
+    del body["params"]["risk_officer"], body["params"]["fx"]
+    body["params"].update({"model": "margin-risk", "label_holder": "securities"})
+    for c, inp in body["inputs"].items():
+        if c == "securities":
+            inp["columns"]["label"] = "margin_call"
+        else:
+            inp["omit"].append("label")
+    run = apis["securities"].call("POST", f"/apps/{TRAINING}/runs", json=body)
+    job_id = run["job"]["id"]
+    views = wait_job(apis, job_id, COMPANIES, timeout=180)
+    assert {v["state"] for v in views.values()} == {"succeeded"}, views
+    report = apis["securities"].call("GET", f"/apps/{TRAINING}/runs/{job_id}")["report"]
+    assert report["data"]["version"] == 1 and report["data"]["stored_at"] == COMPANIES[:3]
+    assert [r[0] for r in report["tables"]["in_sample"]["rows"]][0] == 0.1
+    assert apis["fund"].call("GET", f"/apps/{TRAINING}/runs/{job_id}")["report"] is None
+    regs = {c: ModelRegistry(root / c / "models", c) for c in COMPANIES}
+    assert regs["securities"].versions("margin-risk") == []     # not a compute party
+    parts = [regs[c].load("margin-risk", 1)[1] for c in COMPANIES[:3]]
+    opened = rm.open_model(parts)                                # the test's eyes only
+
+    threshold = 0.3
+    run = apis["securities"].call("POST", f"/apps/{APP}/runs", json=run_body(
+        paths, model="margin-risk:v1", model_threshold=threshold))
+    job_id = run["job"]["id"]
+    views = wait_job(apis, job_id, COMPANIES, timeout=180)
+    assert {v["state"] for v in views.values()} == {"succeeded"}, views
+    flagged, counts = truth(paths, app.thresholds(run["job"]["spec"]["params"]))
+    prepared = {c: entries(read_csv_input(p, ID_COLUMN.get(c, "id_no")), COMPANIES.index(c),
+                           len(COMPANIES), FX) for c, p in paths.items()}
+    group = {}
+    for ids, _, values in prepared.values():
+        for i, v in zip(ids, values, strict=True):
+            group[i] = group.get(i, 0) + v
+    model_counts, unsure = [], 0
+    for c in COMPANIES:
+        ids, shown, _ = prepared[c]
+        figures = np.array([group[i] for i in ids])
+        scores, z = rm.plain_scores(figures, opened), rm.plain_decision(figures, opened)
+        table = apis[c].call("GET", f"/apps/{APP}/runs/{job_id}")["report"]["tables"]["flagged"]
+        assert table["columns"][-1] == "MODEL"
+        got = {row[0]: row[1].split() for row in table["rows"]}
+        assert {k: [r for r in v if r != "MODEL"] for k, v in got.items()
+                if v != ["MODEL"]} == flagged[c]
+        for j, who in enumerate(shown):
+            if abs(z[j] - rm.logit(threshold)) < 2e-3:
+                unsure += 1
+                continue
+            assert ("MODEL" in got.get(who, [])) == (scores[j] >= threshold), (c, who)
+        model_counts.append(sum("MODEL" in v for v in got.values()))
+    rows_scored = sum(len(prepared[c][0]) for c in COMPANIES)
+    assert unsure <= rows_scored // 100 and sum(model_counts) > 0   # a client counts at each
+    officer = apis["securities"].call("GET", f"/apps/{APP}/runs/{job_id}")["report"]
+    rows = officer["tables"]["counts_by_company"]["rows"]
+    assert officer["tables"]["counts_by_company"]["columns"][-2:] == ["MODEL", "any"]
+    np.testing.assert_array_equal([r[1:4] for r in rows], counts[:, :3])
+    assert abs(sum(r[4] for r in rows) - sum(model_counts)) <= unsure
+
+    run = apis["securities"].call("POST", f"/apps/{APP}/runs",
+                                  json=run_body(paths, model="no-such-model"))
+    views = wait_job(apis, run["job"]["id"], COMPANIES, timeout=120)
+    assert {v["state"] for v in views.values()} == {"failed"}, views
+    assert all("no model 'no-such-model'" in v["reason"] for v in views.values()), views

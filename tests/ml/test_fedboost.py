@@ -2,6 +2,7 @@
 rows dealt to 3 companies, against XGBoost on the union of the rows. Tolerance: test AUC
 within 0.01."""
 
+import numpy as np
 import pytest
 
 from yinji.ml import metrics
@@ -30,3 +31,17 @@ def test_fedboost_matches_xgboost(default_data):
                             learning_rate=cfg.learning_rate, tree_method="hist",
                             max_bin=cfg.bins, n_jobs=1).fit(tr.x, tr.y)
     assert metrics.auc(te.y, p) > metrics.auc(te.y, ref.predict_proba(te.x)[:, 1]) - 0.01
+
+
+def test_a_client_refuses_a_bad_column_by_name_before_joining():
+    """Infinity or a column beyond secure aggregation's range fails at the client, naming
+    the column, before it sends anything (party None: no message can be sent)."""
+    from yinji.ml.fedavg import FedAvg, fedavg_client
+
+    y = np.array([0.0, 1.0])
+    x = np.array([[1.0, np.inf], [2.0, 3.0]])
+    with pytest.raises(ValueError, match="NaN or infinite values in balance"):
+        fedboost_client(None, "S", CLIENTS, FedBoostConfig(), x, y, columns=["age", "balance"])
+    big = np.array([[1.0, 3e9], [2.0, 3e9]])
+    with pytest.raises(ValueError, match=r"too large for secure aggregation in balance"):
+        fedavg_client(None, "S", CLIENTS, FedAvg(), big, y, columns=["age", "balance"])

@@ -202,13 +202,17 @@ def test_rounds_and_bytes_of_multiplication_are_pinned(rng):
 @pytest.mark.parametrize("shape", [((3, 4), (4, 2)), ((7, 1100), (1100, 5)), ((0, 3), (3, 2)),
                                    ((2, 0), (0, 3))])
 def test_ring_matmul_is_exact_mod_2_64(rng, shape):
-    from yinji.mpc.ring import ring_matmul
+    from yinji.mpc.ring import limb_matmul, limbs, ring_matmul
 
     a = rng.integers(0, 2**64 - 1, shape[0], dtype=np.uint64, endpoint=True)
     b = rng.integers(0, 2**64 - 1, shape[1], dtype=np.uint64, endpoint=True)
     if a.size:
         a.flat[0] = np.uint64(2**64 - 1)
     assert np.array_equal(ring_matmul(a, b), a @ b)
+    # converted once, multiplied often (yinji.ml.mpc_boost); transposed limbs are a.T's
+    assert np.array_equal(limb_matmul(limbs(a), limbs(b)), a @ b)
+    at = np.ascontiguousarray(a.T)
+    assert np.array_equal(limb_matmul([x.T for x in limbs(at)], limbs(b)), a @ b)
 
 
 def test_streamed_chunks_give_the_same_results(rng, monkeypatch):

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 
+import numpy as np
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -417,3 +418,21 @@ def test_infinite_feature_is_named_not_a_traceback(client, node, home):
     with pytest.raises(CatalogError, match=r"column 'score' is infinite on 2 row\(s\) "
                                            r"\(data rows 2, 3\)"):
         node.catalog.load("scores", ["score"])
+
+
+def test_empty_cells_are_missing_only_for_protocols_that_ask(client, node, home):
+    """Model jobs (empty_as_nan) get NaN for an empty float / int cell, an int column with
+    one as float; every other protocol still gets the error naming the column."""
+    (home / "data" / "gaps.csv").write_text("customer_id,income,n\nG1,1.5,2\nG2,,\nG3,3,4\n")
+    r = post(client, node, "data/gaps.csv", id="gaps",
+             schema={"customer_id": "string", "income": "float", "n": "int"})
+    assert r.status_code == 201, r.text
+    from yinji.node.catalog import CatalogError
+
+    with pytest.raises(CatalogError, match="column 'income' has a value that is not float"):
+        node.catalog.load("gaps", ["income"])
+    cols, _ = node.catalog.load_keyed("gaps", ["income", "n"], empty_as_nan=True)
+    assert np.array_equal(cols["income"], [1.5, np.nan, 3.0], equal_nan=True)
+    assert np.array_equal(cols["n"], [2.0, np.nan, 4.0], equal_nan=True)
+    with pytest.raises(CatalogError, match="column 'income' has a value that is not float"):
+        node.catalog.load("gaps", ["income"])      # the cached NaN copy is not served to it

@@ -17,7 +17,8 @@ def test_network_demo_and_clean_shutdown(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "DEMO OK" in out.stdout
     assert out.stdout.count("audit verify") == 5
-    apps = ("qualified-investor", "blacklist-screening", "risk-lookthrough", "joint-aml",
+    apps = ("qualified-investor", "blacklist-screening", "risk-lookthrough",
+            "risk-model-training", "joint-aml",
             "consolidated-reporting", "customer-view", "lead-mining", "meeting-booking")
     for app in apps:
         assert f"app {app}: " in out.stdout and (tmp_path / "reports" / app).is_dir(), app

@@ -44,3 +44,22 @@ def test_a_decision_after_the_end_learns_the_end(trio, end):
     assert {v["state"] for v in views.values()} == {end}, views
     if end == "rejected":
         assert "not this quarter" in views["fund"]["reason"]
+
+
+def test_a_policy_deciding_after_a_person_leaves_the_job_alone(trio, monkeypatch):
+    """A standing approval and an approver may both act on one proposal; whichever comes
+    second finds the node's decision recorded and must not fail the job (it did: 'could not
+    decide: this node already decided')."""
+    from yinji.node import jobs
+    from yinji.node.policy import Decision
+
+    job = trio["securities"].call("POST", "/jobs", json=agg_job(TRIO, ["securities"]),
+                                  expect=201)
+    fund = trio["fund"]
+    fund.call("POST", f"/jobs/{job['id']}/approve", role="approver")
+    monkeypatch.setattr(jobs, "evaluate", lambda *a, **k: Decision("approve", "standing"))
+    fund.node.jobs._decide_by_policy(job["spec"])          # the policy, a moment later
+    assert fund.call("GET", f"/jobs/{job['id']}", role="auditor")["state"] == "proposed"
+    trio["futures"].call("POST", f"/jobs/{job['id']}/approve", role="approver")
+    views = wait_final(trio, job["id"], TRIO, timeout=30)
+    assert {v["state"] for v in views.values()} == {"succeeded"}, views

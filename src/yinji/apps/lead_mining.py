@@ -3,8 +3,9 @@
 One run: the label holder L (e.g. the fund company; label = bought product X) and one feature
 holder F (another company) align their customers with the hidden-intersection join
 (`yinji.psi.join_back`: nobody learns who is shared), a third company H helps as the third
-MPC party (no data, no result), SS-LR (`yinji.ml.sslr`) trains on the joined shares, and the
-model scores EVERY customer of L and of F (not only shared ones: the set of scored customers
+MPC party (no data, no result), the joint model trains on the joined shares -- SS-LR
+(`yinji.ml.sslr`, `model="sslr"`) or boosted trees (`yinji.ml.mpc_boost`,
+`model="secureboost"`) -- and the model scores EVERY customer of L and of F (not only shared ones: the set of scored customers
 would otherwise reveal the intersection). Each company gets, for its own customers only, the
 score, its top-N leads with their strongest contributing feature groups, and score deciles
 (L, which knows its labels, also the lift / cumulative-gains charts and AUC / KS).
@@ -36,17 +37,28 @@ Reproducibility: SS-LR needs fresh secret PRG keys in every run (they mask every
 so the row order and the truncation noise differ between runs; two runs on the same data
 agree within SGD-order and fixed-point error, not bit for bit; no public seed is possible.
 
-SecureBoost (`model="secureboost"`) is refused: `yinji.ml.secureboost` needs rows aligned in
-the clear at each party (the passive party bins its own rows), which tells both companies who
-is shared; a tree model on the hidden join needs trees evaluated in MPC, not available yet.
+Boosted trees (`model="secureboost"`; `yinji.ml.secureboost`, which needs rows aligned in
+the clear, is not used): each owner bins its prepared columns into `bins` quantile bins of
+its OWN full table (edges stay with it) and joins the one-hot bin indicators (integers,
+exact) instead of the values; `yinji.ml.mpc_boost` trains `trees` trees of `depth` levels on
+the shared customers' rows with nothing opened (splits, leaf values and row-to-node
+assignment stay secret-shared), and evaluates every row of the joined table in MPC. A
+customer the other company lacks takes, per other-company column, the bins of a random
+shared customer (`impute="donor"`, as above; `impute="mean"` has no tree analogue and is
+refused). Contributions: each tree's leaf value is its root value plus the value changes
+along the row's path, each credited to the column that split there (Saabas); c_j sums them
+over the trees, and score = sigmoid(bias + sum_j c_j), bias = the sum of the root values.
+An owner receives the same per-customer values as with SS-LR (score, own columns'
+contributions, the other company's total as "group data"), so the leakage statements below
+hold for both models; the tree model, its splits included, is discarded after the run.
 
 Adversary model: semi-honest, honest majority among L, F and H (no two collude); that of
 `yinji.psi.join_back` and `yinji.ml.sslr`.
 
 What each party learns:
 - everyone: the public parameters, nL, nF, the column counts, |L∩F| (the join's leakage), the
-  number of SS-LR's Newton steps (fixed in advance; nothing is opened while training), and
-  whether the run stopped because |L∩F| < min_overlap;
+  number of SS-LR's Newton steps or the trees' count and depth (fixed in advance; nothing is
+  opened while training), and whether the run stopped because |L∩F| < min_overlap;
 - L: its own customers' scores, own-column contributions and group-data value (it computes
   AUC / KS, deciles and lift from them and its own labels, locally);
 - F: its own customers' scores, own-column contributions and group-data value;
@@ -89,6 +101,7 @@ from yinji.apps.base import (
 )
 from yinji.crypto.prg import Prg, fresh_seed
 from yinji.ml.metrics import binary_report
+from yinji.ml.mpc_boost import BoostModel, MpcBoost, check_labels, one_hot, quantile_bins
 from yinji.ml.sslr import SSLR
 from yinji.mpc import Session, SharedTensor, concatenate
 from yinji.mpc.tensor import where
@@ -101,6 +114,7 @@ if TYPE_CHECKING:
 MAX_FEATURES = 12
 MAX_ROWS = 200_000
 MAX_ABS = 1e9
+MAX_CELLS = 5_000_000   # boosted trees: rows x columns x bins per company (one-hot shares)
 LOCAL_CLIP = 1000.0   # own standard deviations (local rescaling)
 Z_CLIP = 64.0         # mean absolute deviations of the intersection (standardised values)
 GROUP = "group data"
@@ -237,6 +251,46 @@ def donor_positions(s: Session, matched: np.ndarray, shape: tuple[int, int]) -> 
     return pos.astype(np.int64)
 
 
+def boost_inputs(feats: np.ndarray, p: dict[str, Any], who: str,
+                 y: np.ndarray | None = None) -> np.ndarray:
+    """An owner's rows for `model="secureboost"`: one-hot bins of its own columns (edges from
+    its own full table, kept), the label first at the label holder."""
+    n, d = feats.shape
+    bins = int(p["bins"])
+    if n * d * bins > MAX_CELLS:
+        raise AppError(f"{who}: {n} customers x {d} columns x {bins} bins exceeds "
+                       f"{MAX_CELLS:,} one-hot cells; use fewer bins or columns")
+    rows = one_hot(quantile_bins(feats, bins)[0], bins)
+    if y is None:
+        return rows
+    try:
+        check_labels(y)
+    except ValueError as exc:
+        raise AppError(f"{who}: {exc}") from None
+    return np.column_stack([y.astype(np.int64), rows])
+
+
+def boost_score_all(j: Any, model: BoostModel, dl: int, df: int) -> SharedTensor:
+    """`score_all` for the boosted trees: every row of the joined table (the other company's
+    bins imputed from random shared customers, column by column), scored in MPC."""
+    t, b = j.table, model.bins
+    d = dl + df
+    cols = list(range(1, 1 + dl * b)) + list(range(dl * b + 2, dl * b + 2 + df * b))
+    x = SharedTensor(t.session, tuple(c[:, cols] for c in t.shares), 0)
+    fl = j.flags
+    h = SharedTensor(t.session, tuple(np.concatenate(
+        [np.repeat(c[:, :1], dl * b, axis=1), np.repeat(c[:, 1:], df * b, axis=1)], axis=1)
+        for c in fl.shares), 0)
+    donors = np.repeat(donor_positions(t.session, j.pairs[:, 0], (x.shape[0], d)), b, axis=1)
+    fill = SharedTensor(t.session, tuple(c[donors, np.arange(d * b)] for c in x.shares), 0)
+    x = fill + h * (x - fill)
+    bias, c = model.contributions(x)
+    cl, cf = c[:, :dl], c[:, dl:]
+    score = (c.sum(axis=1) + bias).sigmoid()
+    return concatenate([score.reshape(-1, 1), cl, cl.sum(axis=1).reshape(-1, 1), cf,
+                        cf.sum(axis=1).reshape(-1, 1)], axis=1)
+
+
 def float_scores(x: np.ndarray, w: np.ndarray, mean: np.ndarray, r1: np.ndarray,
                  shift: np.ndarray, r2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The same scoring in floating point (plaintext twin for tests): (scores, c)."""
@@ -266,7 +320,9 @@ class LeadMining(App):
         Param("helper", "str", required=True,
               help="the third MPC party: a company with no input and no result"),
         Param("model", "str", "sslr", choices=("sslr", "secureboost"),
-              help="sslr: secret-shared logistic regression on the hidden join"),
+              help="sslr: secret-shared logistic regression; secureboost: boosted trees "
+                   "trained and evaluated in MPC (yinji.ml.mpc_boost); both on the hidden "
+                   "join"),
         Param("impute", "str", "donor", choices=("donor", "mean"),
               help="a customer the other company lacks: a random shared customer's part "
                    "(hides who is shared) or the training mean (reveals it)"),
@@ -276,16 +332,25 @@ class LeadMining(App):
               help="fewest shared customers to train on (fewer: the run stops)"),
         Param("newton_steps", "int", 12, 1, 50,
               help="SS-LR's full-batch Newton steps (fixed, public; yinji.ml.sslr)"),
-        Param("l2", "float", 1e-4, 0.0, 1.0),
+        Param("l2", "float", 1e-4, 0.0, 1.0, help="SS-LR's L2 penalty"),
+        Param("trees", "int", 10, 1, 50, help="secureboost: number of trees"),
+        Param("depth", "int", 3, 1, 5, help="secureboost: levels per tree"),
+        Param("bins", "int", 16, 2, 32,
+              help="secureboost: quantile bins per column (each company on its own rows)"),
+        Param("learning_rate", "float", 0.3, 0.01, 1.0, help="secureboost: shrinkage"),
+        Param("tree_l2", "float", 1.0, 0.1, 100.0,
+              help="secureboost: L2 on leaf values (XGBoost's lambda)"),
+        Param("min_child_weight", "float", 1.0, 0.001, 1000.0,
+              help="secureboost: least hessian sum per child"),
     )
     takes_helpers = True
 
     def resolve_params(self, given: dict[str, Any]) -> dict[str, Any]:
         out = super().resolve_params(given)
-        if out["model"] == "secureboost":
-            raise AppError("parameter 'model': secureboost is not available in lead-mining: "
-                           "it needs the shared rows aligned in the clear at each company, "
-                           "which would tell both who is shared; use sslr")
+        if out["model"] == "secureboost" and out["impute"] == "mean":
+            raise AppError("parameter 'impute': 'mean' is for model 'sslr'; secureboost "
+                           "imputes a customer's missing part from random shared customers "
+                           "('donor')")
         return out
 
     @staticmethod
@@ -340,6 +405,7 @@ class LeadMining(App):
         helper = p["helper"]
         names = [lab, feat, helper]
         keys = feats = None
+        boost = p["model"] == "secureboost"
         own: list[str] = []
         y = None
         if me in (lab, feat):
@@ -358,22 +424,36 @@ class LeadMining(App):
             feats = prepare_features(cols, fnames)
             if me == lab:
                 y = labels(cols["label"], mapping["label"])
+            if boost:
+                feats = boost_inputs(feats, p, me, y)
+            elif me == lab:
                 feats = np.column_stack([y, feats])
             ids = [str(v) for v in cols["id_no"]]
         ctx.progress(0.1, "joining")
         s = Session(ctx.party, names)
-        j = owners_join(s, keys, feats)
+        j = owners_join(s, keys, feats, frac_bits=0 if boost else None)
         k = len(j.pairs)
         if k < int(p["min_overlap"]):
             raise AppError(f"the hidden intersection has {k} customers, fewer than "
                            f"min_overlap={p['min_overlap']}: no model trained, nothing opened")
-        dl, df = j.da - 1, j.db
         joined = j.joined()
         x, yy = joined[:, 1:], joined[:, 0]
-        ctx.progress(0.3, f"training SS-LR on {k} shared customers")
-        model, _ = SSLR(newton_steps=int(p["newton_steps"]), l2=float(p["l2"])).fit(x, yy)
-        ctx.progress(0.7, "scoring every customer")
-        values = score_all(j, model, dl, df, p["impute"])
+        if boost:
+            b = int(p["bins"])
+            dl, df = (j.da - 1) // b, j.db // b
+            ctx.progress(0.3, f"training boosted trees on {k} shared customers")
+            tree_model = MpcBoost(trees=int(p["trees"]), depth=int(p["depth"]), bins=b,
+                                  learning_rate=float(p["learning_rate"]),
+                                  l2=float(p["tree_l2"]),
+                                  min_child_weight=float(p["min_child_weight"])).fit(x, yy)
+            ctx.progress(0.7, "scoring every customer")
+            values = boost_score_all(j, tree_model, dl, df)
+        else:
+            dl, df = j.da - 1, j.db
+            ctx.progress(0.3, f"training SS-LR on {k} shared customers")
+            model, _ = SSLR(newton_steps=int(p["newton_steps"]), l2=float(p["l2"])).fit(x, yy)
+            ctx.progress(0.7, "scoring every customer")
+            values = score_all(j, model, dl, df, p["impute"])
         recips = spec.get("recipients") or []
         a_cols = [0, *range(1, 1 + dl), 2 + dl + df] if lab in recips else []
         b_cols = [0, *range(2 + dl, 2 + dl + df), 1 + dl] if feat in recips else []
@@ -396,7 +476,8 @@ class LeadMining(App):
             metrics = {k: round(v, 4) for k, v in binary_report(y, score).items()}
         groups = [*own, GROUP]
         rep = Report(f"{self.title}: {me}")
-        rep.summary.append(f"{len(ids)} customers scored; SS-LR on {shared} customers shared "
+        name = ("boosted trees" if p.get("model") == "secureboost" else "SS-LR")
+        rep.summary.append(f"{len(ids)} customers scored; {name} on {shared} customers shared "
                            "with the other company (which ones: nobody knows).")
         if metrics:
             rep.summary.append("On all own customers (in-sample for the shared ones): "
@@ -425,7 +506,7 @@ class LeadMining(App):
             rep.charts.append({"kind": "bar", "title": "Lift by score decile",
                                "table": "deciles", "x": "decile", "y": ["lift"]})
         rep.data = {"customers": len(ids), "shared": shared, "metrics": metrics,
-                    "impute": p["impute"], "groups": groups,
+                    "model": p.get("model", "sslr"), "impute": p["impute"], "groups": groups,
                     "contributions": [[round(float(v), 6) for v in r] for r in contrib]}
         return rep
 

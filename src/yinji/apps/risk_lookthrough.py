@@ -4,7 +4,8 @@ the fund manager, offshore positions) against the client's group assets, with co
 rules; each company receives its own flagged clients with reason codes, the group risk
 officer the counts by rule and company.
 
-Pipeline (each company runs its side; `yinji.apps.risk_rules` has the rules):
+Pipeline (each company runs its side; `yinji.apps.risk_rules` has the rules,
+`yinji.apps.risk_model` the optional rule MODEL):
 1. Each company reads its "exposures" input, converts amounts to fen at the approved FX rates
    (a row's `currency`; CNY when absent), adds up rows of the same normalised ID and lays
    every client out as the vector of `risk_rules.layout(K)`: its assets and prior assets, its
@@ -16,9 +17,10 @@ Pipeline (each company runs its side; `yinji.apps.risk_rules` has the rules):
    Dummies: m (K - 1) per company served, enough to pad every client to K positions.
 3. Each company looks up all its clients, in a secret random order, in one batch; the
    compute parties sum each client's K rows (`ledger.totals`), apply the rules (LEV, CONC,
-   DROP) in MPC and open the packed reason code of each client to the company only
-   (`ledger.open_result`); it puts them back into its own order.
-4. The counts per company (LEV, CONC, DROP, any) are opened to the risk officer only.
+   DROP, and MODEL if a model is named) in MPC and open the packed reason code of each
+   client to the company only (`ledger.open_result`); it puts them back into its own order.
+4. The counts per company (LEV, CONC, DROP, [MODEL,] any) are opened to the risk officer
+   only.
 
 Adversary model: semi-honest, honest majority among the three compute parties (yinji.mpc),
 plus the ledger's assumptions (a lookup party colludes with no other party).
@@ -36,8 +38,19 @@ Leakage:
   lookup party of ledger B (compute[1]) learns the same about compute[0]'s clients. Nothing
   of it links to an ID unless a lookup party colludes with the company asking.
 - across runs: nothing links, the keys are fresh each run.
-Scoring with a registered joint model (rule MODEL) is not wired; a run naming a model is
-refused.
+- before anything is shared, every participant sends every other one status message: '' or
+  its problem (its input refused, without the detail; a compute party's model problem) and,
+  from a compute party, the model version and metadata digest it loaded.
+
+Rule MODEL (`model=NAME[:vN]`, `model_threshold`): a look-through model trained by
+risk-model-training (`yinji.apps.risk_model`), its share sets at the three compute parties.
+Per client the compute parties compute the features from the same shared figures and add
+the bit [score >= threshold] (as [decision >= logit(threshold)]) to the rules' bits: codes +
+8, counts K x 5 (LEV, CONC, DROP, MODEL, any). Nothing new is opened: the bit reaches a
+company only inside its own clients' codes, the officer only in the counts. A model that is
+unknown, not SS-LR logistic, registered for other features or compute parties, or not held
+alike (same version, same metadata) by all three compute parties stops the run at the
+status round, before anything is shared.
 """
 
 from __future__ import annotations
@@ -48,6 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from yinji.apps import risk_model as rm
 from yinji.apps.base import App, AppError, Column, DemoRun, Param, Report, Role, inputs_by_role
 from yinji.apps.risk_rules import (
     MAX_AMOUNT_FEN,
@@ -62,9 +76,11 @@ from yinji.apps.risk_rules import (
     unpack,
 )
 from yinji.crypto.prg import Prg, fresh_seed
-from yinji.mpc import Session, SharedTensor, stack
+from yinji.ml.sslr import SSLinearModel
+from yinji.mpc import Session, SharedTensor, concatenate, stack
 from yinji.mpc.inputs import receive_output, reveal_outside
 from yinji.net.channel import Party
+from yinji.psi import ledger as lg
 
 if TYPE_CHECKING:
     from yinji.node.runners import RunContext
@@ -106,8 +122,11 @@ class RiskLookthrough(App):
               help="approved rates to CNY for rows in other currencies"),
         Param("risk_officer", "str", required=True,
               help="the node of the group risk officer (receives counts only)"),
-        Param("model", "str", help="a registered joint model's score as rule MODEL "
-                                   "(not available in this version)"),
+        Param("model", "str", help="rule MODEL: a look-through model registered by "
+                                   "risk-model-training at the three compute parties, "
+                                   "NAME or NAME:vN"),
+        Param("model_threshold", "float", 0.5, *rm.THRESHOLD_RANGE,
+              help="MODEL: flag clients whose model score is at least this"),
     )
 
     # -- parameters and spec ------------------------------------------------------------------
@@ -131,8 +150,7 @@ class RiskLookthrough(App):
     def plan(self, params: dict[str, Any], roles: dict[str, str], proposer: str,
              private: dict[str, Any] | None) -> dict[str, Any]:
         if params.get("model"):
-            raise AppError("parameter 'model': scoring with a registered joint model is not "
-                           "available in this version of risk-lookthrough")
+            rm.parse_model(params["model"])
         self.thresholds(params)
         return {}
 
@@ -155,8 +173,10 @@ class RiskLookthrough(App):
             problems.append(f"recipients must be companies of the run or the risk officer: "
                             f"{', '.join(sorted(stray))} are neither")
         if params.get("model"):
-            problems.append("parameter 'model': scoring with a registered joint model is not "
-                            "available in this version")
+            try:
+                rm.parse_model(params["model"])
+            except AppError as exc:
+                problems.append(str(exc))
         if len(companies) < 3:
             problems.append("risk-lookthrough needs at least three companies with exposures")
         try:
@@ -208,80 +228,100 @@ class RiskLookthrough(App):
     def run(self, ctx: RunContext) -> Report | None:
         params, me = ctx.spec["params"], ctx.me
         companies = sorted(ctx.spec["inputs"])
+        compute = list(params["compute"])
         recipients = set(ctx.spec["recipients"])
         t = self.thresholds(params)
+        threshold = float(params.get("model_threshold", 0.5))
         cols = inputs_by_role(ctx, self)
         ids = shown = values = None
+        refused: AppError | None = None
         if cols is not None:
             ctx.progress(0.15, "preparing this company's figures")
-            ids, shown, values = entries(cols, companies.index(me), len(companies),
-                                         params.get("fx") or {})
-        codes, counts = look_through(ctx.party, companies, list(params["compute"]),
+            try:
+                ids, shown, values = entries(cols, companies.index(me), len(companies),
+                                             params.get("fx") or {})
+            except AppError as exc:
+                refused = exc
+        model = info = None
+        problem = f"{me} refused its own input" if refused else ""
+        if params.get("model") and me in compute and not problem:
+            name, version = rm.parse_model(params["model"])
+            try:
+                meta, part = rm.load(ctx.node.models.registry, name, version, compute,
+                                     rm.feature_names(companies))
+                model, info = (meta.params, part), {"version": meta.version,
+                                                    "digest": rm.digest(meta)}
+            except AppError as exc:
+                problem = str(exc)
+        # every participant says whether it can go on: nothing is shared unless all can
+        infos = rm.preflight(ctx.party, sorted({*companies, params["risk_officer"]}),
+                             problem, info, local=refused)
+        version = rm.agreed_version(params.get("model"), infos, compute)
+        codes, counts = look_through(ctx.party, companies, compute,
                                      params["risk_officer"], t, ids, values,
                                      receivers=sorted(recipients & set(companies)),
-                                     progress=ctx.progress)
+                                     progress=ctx.progress, model=model, threshold=threshold)
+        rules = RULES + (("MODEL",) if params.get("model") else ())
+        model_text = f"{rm.parse_model(params['model'])[0]} v{version}" if version else ""
         report = None
         if codes is not None and me in recipients:
-            report = company_report(me, shown or [], unpack(codes), t)
+            report = company_report(me, shown or [], unpack(codes, len(rules)), t, rules,
+                                    model_text, threshold)
         if counts is not None:
-            report = officer_report(companies, counts, t, report)
+            report = officer_report(companies, counts, t, report, rules, model_text,
+                                    threshold)
         return report
 
 
 def look_through(party: Party, companies: Sequence[str], compute: Sequence[str], officer: str,
                  t: Thresholds, ids: Sequence[str] | None = None,
                  values: np.ndarray | None = None, *, receivers: Sequence[str] | None = None,
-                 progress: Any = None, workers: int | None = None
+                 progress: Any = None, workers: int | None = None,
+                 model: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None,
+                 threshold: float = 0.5,
                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Run by every company (with its distinct `ids` and `values`, n x len(layout(K))) and
     the officer. Returns (this company's reason codes in its `ids` order, or None if it is
     not among `receivers` (default: every company); the K x 4 counts (LEV, CONC, DROP, any)
     per company at the officer, else None).
 
+    `model` (at each compute party: (metadata params, its share arrays) of a look-through
+    SS-LR model, `risk_model.load`; None elsewhere): adds rule MODEL, score >= `threshold`
+    (codes + 8, counts K x 5: LEV, CONC, DROP, MODEL, any). The three compute parties pass
+    a model or none alike; the others need not know.
+
     Two ledgers over the same rows: ledger A (lookup party compute[0]) serves every company
     but compute[0], ledger B (lookup party compute[1]) serves compute[0] -- a requester must
     never be its ledger's lookup party. Each company looks up all its clients in one batch."""
-    from yinji.psi import ledger as lg
-
     me, k = party.name, len(companies)
     receivers = list(companies) if receivers is None else list(receivers)
     step = progress or (lambda f, s: None)
-    session = Session(party, list(compute)) if me in compute else None
-    sizes = _exchange_sizes(party, companies, compute, None if ids is None else len(ids))
-    roles = {"a": lg.Roles(tuple(companies), tuple(compute), compute[0]),
-             "b": lg.Roles(tuple(companies), tuple(compute), compute[1])}
-    served = {"a": [c for c in companies if c != compute[0]], "b": [compute[0]]}
-    ledgers = {}
-    for name in ("a", "b") if me in companies else ():
-        step(0.2 + 0.2 * (name == "b"), f"building ledger {name.upper()}")
-        dummies = sum(sizes.get(c, 0) for c in served[name]) * (k - 1)
-        ledgers[name] = lg.build(party, roles[name], ids if me in companies else None,
-                                 values if me in companies else None, session=session,
-                                 dummies=dummies, workers=workers)
+    session, sizes, ledgers = _ledgers(party, companies, compute, ids, values, companies,
+                                       step, workers)
+    lr = SSLinearModel.from_shares(session, *model) if model and session else None
+    width = len(RULES) + (1 if lr is not None else 0) + 1
     mine = counts = None
     shares = []
     for i, q in enumerate(companies):
         if me not in compute and me != q:
             continue
         step(0.6 + 0.3 * i / k, f"rules for the clients of {q}")
-        led = ledgers["b" if q == compute[0] else "a"]
-        m = sizes[q] if me in compute else len(ids or [])
-        if m == 0:   # nothing to look up; the sizes are known to both sides
+        if sizes.get(q, len(ids or [])) == 0:   # nothing to look up; sizes known to both sides
             if session is not None:
-                shares.append(SharedTensor.public(session, np.zeros(4, np.int64), 0))
+                shares.append(SharedTensor.public(session, np.zeros(width, np.int64), 0))
             if me == q and q in receivers:
                 mine = np.zeros(0, np.int64)
             continue
-        order = _secret_order(m) if me == q else None   # L sees the batch in this order
-        asked = [ids[j] for j in order] if me == q and ids is not None and order is not None \
-            else None
-        got = lg.lookup(party, led, q, asked, max_batch=m, workers=workers)
+        order, x = _lookup(party, ledgers, compute, q, ids, sizes, session, workers)
         codes = None
-        if session is not None:
-            bits = flags(SharedTensor(session, lg.totals(got), 0), k, t)
+        if x is not None:
+            bits = flags(x, k, t)
+            if lr is not None:
+                bits = concatenate([bits, rm.model_bits(lr, x, threshold)], axis=1)
             shares.append(rule_counts(bits))
             codes = packed(bits).shares
         if q in receivers:
+            led = ledgers["b" if q == compute[0] else "a"]
             out = lg.open_result(party, led.roles, q, codes, session)
             if me == q and out is not None and order is not None:
                 mine = np.empty_like(out)
@@ -296,6 +336,46 @@ def look_through(party: Party, companies: Sequence[str], compute: Sequence[str],
     elif me == officer:
         counts = receive_output(party, list(compute), frac_bits=0)
     return mine, counts
+
+
+def _ledgers(party: Party, companies: Sequence[str], compute: Sequence[str],
+             ids: Sequence[str] | None, values: np.ndarray | None, askers: Sequence[str],
+             step: Any, workers: int | None) -> tuple[Session | None, dict[str, int], dict]:
+    """The session (compute parties), every company's client count (at the compute parties;
+    a company knows its own) and the ledgers that serve `askers`: A (lookup party compute[0])
+    for every company but compute[0], B (lookup party compute[1]) for compute[0]."""
+    me, k = party.name, len(companies)
+    session = Session(party, list(compute)) if me in compute else None
+    sizes = _exchange_sizes(party, companies, compute, None if ids is None else len(ids))
+    roles = {"a": lg.Roles(tuple(companies), tuple(compute), compute[0]),
+             "b": lg.Roles(tuple(companies), tuple(compute), compute[1])}
+    served = {"a": [c for c in companies if c != compute[0] and c in askers],
+              "b": [c for c in (compute[0],) if c in askers]}
+    ledgers = {}
+    for name in ("a", "b") if me in companies else ():
+        if not served[name]:
+            continue
+        step(0.2 + 0.2 * (name == "b"), f"building ledger {name.upper()}")
+        dummies = sum(sizes.get(c, 0) for c in served[name]) * (k - 1)
+        ledgers[name] = lg.build(party, roles[name], ids, values, session=session,
+                                 dummies=dummies, workers=workers)
+    return session, sizes, ledgers
+
+
+def _lookup(party: Party, ledgers: dict, compute: Sequence[str], q: str,
+            ids: Sequence[str] | None, sizes: dict[str, int], session: Session | None,
+            workers: int | None) -> tuple[np.ndarray | None, SharedTensor | None]:
+    """Company q looks up all its clients in a secret order, in one batch: (q: that order,
+    else None; compute parties: the n x (K + 2) shares of its clients' group figures)."""
+    me = party.name
+    led = ledgers["b" if q == compute[0] else "a"]
+    m = sizes[q] if me in compute else len(ids or [])
+    order = _secret_order(m) if me == q else None   # L sees the batch in this order
+    asked = [ids[j] for j in order] if me == q and ids is not None and order is not None \
+        else None
+    got = lg.lookup(party, led, q, asked, max_batch=m, workers=workers)
+    x = SharedTensor(session, lg.totals(got), 0) if session is not None else None
+    return order, x
 
 
 def _secret_order(n: int) -> np.ndarray:
@@ -409,10 +489,12 @@ def sample_tables(companies: Sequence[str], clients: int = 2000, seed: int = 202
     """Seeded synthetic inputs: each company holds about `share` of the clients (ID numbers
     with valid check letters), assets, prior assets, its own exposure column (by company name,
     else margin_financing), and the offshore company's rows in HKD, USD or CNY. Some clients
-    are leveraged, concentrated or lost assets, so every rule fires."""
+    are leveraged, concentrated or lost assets, so every rule fires. securities also has
+    `margin_call` (0/1, likelier for leveraged clients and those who lost assets)."""
     from yinji.ids import id_check_char
 
     rng = np.random.default_rng(seed)
+    labels = np.random.default_rng([seed, 1])   # its own stream: the figures stay as they were
     first17 = [f"{110101 + n // 100_000:06d}{1950 + n // 1000 % 50:04d}"
                f"{1 + n // 50_000 % 2:02d}{1 + n % 28:02d}{n % 1000:03d}" for n in range(clients)]
     ids = np.array([f + id_check_char(f) for f in first17], dtype=object)
@@ -432,6 +514,10 @@ def sample_tables(companies: Sequence[str], clients: int = 2000, seed: int = 202
             for k in ("assets", "prior_assets", "offshore_positions"):
                 cols[k] = np.round(cols[k] * rate, 2)
             cols["currency"] = cur.astype(object)
+        if c == "securities":   # past margin calls: the label risk-model-training learns
+            odds = -3.0 + 2.5 * lever + 1.5 * (prior > 1.4 * assets)
+            calls = labels.random(n) < 1.0 / (1.0 + np.exp(-odds))
+            cols["margin_call"] = calls.astype(np.int64)
         out[c] = cols
     return out
 
@@ -492,40 +578,43 @@ def _rows(rows: Any) -> str:
 
 
 def company_report(me: str, shown_ids: list[str], reasons: np.ndarray,
-                   thresholds: Thresholds) -> Report:
+                   thresholds: Thresholds, rules: Sequence[str] = RULES, model: str = "",
+                   threshold: float = 0.5) -> Report:
     """What a company receives: its own flagged clients and their reason codes."""
     report = Report(f"Risk look-through: flagged clients of {me}")
     flagged = np.flatnonzero(reasons.any(axis=1))
-    rows = [[shown_ids[i], " ".join(r for r, b in zip(RULES, reasons[i], strict=True) if b),
+    rows = [[shown_ids[i], " ".join(r for r, b in zip(rules, reasons[i], strict=True) if b),
              *[bool(b) for b in reasons[i]]] for i in flagged]
-    report.table("flagged", ["id_no", "reasons", *RULES], rows)
+    report.table("flagged", ["id_no", "reasons", *rules], rows)
     report.summary.append(f"{len(flagged)} of your {len(shown_ids)} clients flagged: "
                           + ", ".join(f"{r} {int(reasons[:, j].sum())}"
-                                      for j, r in enumerate(RULES)))
-    report.summary.append(_rule_text(thresholds))
+                                      for j, r in enumerate(rules)))
+    report.summary.append(_rule_text(thresholds, model, threshold))
     return report
 
 
 def officer_report(companies: list[str], counts: np.ndarray, thresholds: Thresholds,
-                   report: Report | None = None) -> Report:
-    """What the risk officer receives: counts by rule and company (K x 4: rules and any)."""
+                   report: Report | None = None, rules: Sequence[str] = RULES,
+                   model: str = "", threshold: float = 0.5) -> Report:
+    """What the risk officer receives: counts by rule and company (K x (rules + any))."""
     report = report or Report("Risk look-through: flagged clients by rule and company")
     rows = [[c, *[int(v) for v in counts[i]]] for i, c in enumerate(companies)]
-    report.table("counts_by_company", ["company", *RULES, "any"], rows)
+    report.table("counts_by_company", ["company", *rules, "any"], rows)
     report.charts.append({"kind": "bar", "title": "Flagged clients by rule and company",
-                          "table": "counts_by_company", "x": "company", "y": list(RULES)})
+                          "table": "counts_by_company", "x": "company", "y": list(rules)})
     report.summary.append("Counts of each company's clients flagged by each rule (a client "
                           "held by several companies counts at each).")
-    report.summary.append(_rule_text(thresholds))
-    report.data["counts"] = {c: dict(zip([*RULES, "any"], map(int, counts[i]), strict=True))
+    report.summary.append(_rule_text(thresholds, model, threshold))
+    report.data["counts"] = {c: dict(zip([*rules, "any"], map(int, counts[i]), strict=True))
                              for i, c in enumerate(companies)}
     return report
 
 
-def _rule_text(t: Thresholds) -> str:
+def _rule_text(t: Thresholds, model: str = "", threshold: float = 0.5) -> str:
     return (f"Rules: LEV exposure > {t.leverage / 1000:g} x assets; CONC one company > "
             f"{t.concentration / 10:g}% of exposure (from CNY {t.concentration_min / 100:,.0f});"
-            f" DROP assets fell > {t.drop / 10:g}% (from CNY {t.min_assets / 100:,.0f}).")
+            f" DROP assets fell > {t.drop / 10:g}% (from CNY {t.min_assets / 100:,.0f})"
+            + (f"; MODEL score of model {model} >= {threshold:g}." if model else "."))
 
 
 APP = RiskLookthrough()

@@ -112,28 +112,35 @@ def flags(x: SharedTensor, k: int, t: Thresholds) -> SharedTensor:
 
 
 def any_flag(bits: SharedTensor) -> SharedTensor:
-    """[LEV or CONC or DROP] per client (two multiplications)."""
-    keep = (1 - bits[:, 0]) * (1 - bits[:, 1])
-    return 1 - keep * (1 - bits[:, 2])
+    """[any rule] per client, over the r columns of `bits` (r - 1 multiplications)."""
+    keep = 1 - bits[:, 0]
+    for j in range(1, bits.shape[1]):
+        keep = keep * (1 - bits[:, j])
+    return 1 - keep
 
 
 def rule_counts(bits: SharedTensor) -> SharedTensor:
-    """Shares of (LEV, CONC, DROP, any): how many of these clients each rule flags."""
-    with_any = stack([bits[:, 0], bits[:, 1], bits[:, 2], any_flag(bits)], 1)
+    """Shares of (each rule's column of `bits`, any): how many of these clients each rule
+    flags -- (LEV, CONC, DROP, any), or with MODEL (LEV, CONC, DROP, MODEL, any)."""
+    with_any = stack([*(bits[:, j] for j in range(bits.shape[1])), any_flag(bits)], 1)
     return with_any.sum(axis=0)
 
 
 def packed(bits: SharedTensor) -> SharedTensor:
-    """One integer per client, LEV + 2 CONC + 4 DROP (local): what a company receives."""
-    return bits[:, 0] + bits[:, 1] * 2 + bits[:, 2] * 4
+    """One integer per client, LEV + 2 CONC + 4 DROP (+ 8 MODEL) (local): what a company
+    receives."""
+    out = bits[:, 0]
+    for j in range(1, bits.shape[1]):
+        out = out + bits[:, j] * (1 << j)
+    return out
 
 
-def unpack(codes: np.ndarray) -> np.ndarray:
-    """n x 3 bits (LEV, CONC, DROP) from `packed` codes."""
+def unpack(codes: np.ndarray, rules: int = len(RULES)) -> np.ndarray:
+    """n x `rules` bits (LEV, CONC, DROP[, MODEL]) from `packed` codes."""
     codes = np.asarray(codes, dtype=np.int64)
-    if codes.size and (codes.min() < 0 or codes.max() > 7):
-        raise ValueError("reason codes must be 0..7")
-    return np.stack([(codes >> j) & 1 for j in range(len(RULES))], 1).reshape(-1, 3)
+    if codes.size and (codes.min() < 0 or codes.max() >= 1 << rules):
+        raise ValueError(f"reason codes must be 0..{(1 << rules) - 1}")
+    return np.stack([(codes >> j) & 1 for j in range(rules)], 1).reshape(-1, rules)
 
 
 # -- the plaintext twin ---------------------------------------------------------------------
@@ -148,6 +155,6 @@ def plain_flags(x: np.ndarray, k: int, t: Thresholds) -> np.ndarray:
                     1)
 
 
-def plain_counts(bits: np.ndarray) -> np.ndarray:
-    bits = np.asarray(bits, dtype=np.int64).reshape(-1, 3)
+def plain_counts(bits: np.ndarray, rules: int = len(RULES)) -> np.ndarray:
+    bits = np.asarray(bits, dtype=np.int64).reshape(-1, rules)
     return np.concatenate([bits.sum(axis=0), [int(bits.max(axis=1, initial=0).sum())]])

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from yinji.cli.node import _admin_errors, _home, _when
+from yinji.cli.node import _admin_errors, _api, _home, _token, _when
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,7 +48,38 @@ def register(sub: argparse._SubParsersAction) -> None:
     rv.add_argument("rule_id")
     rv.set_defaults(func=_revoke)
     st.set_defaults(func=lambda a: st.print_help() or 2)
+    nt = s.add_parser("notify", help="POST a webhook notice for each proposal newly waiting "
+                                     "for this node (polls the REST API; metadata only)")
+    _api(nt)
+    nt.add_argument("--webhook", required=True, help="http(s) URL receiving JSON notices")
+    nt.add_argument("--interval", type=float, default=10.0, help="seconds between polls")
+    nt.add_argument("--once", action="store_true", help="poll once and exit")
+    nt.set_defaults(func=_notify)
     p.set_defaults(func=lambda a: p.print_help() or 2)
+
+
+def _notify(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from yinji.node.notify import Notifier, NotifyError
+
+    try:
+        notifier = Notifier(args.api, _token(args), args.webhook)
+        if args.once:
+            for n in notifier.poll_once():
+                print(n["text"])
+            return 0
+    except NotifyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        notifier.run(args.interval, stop)
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def _bound(text: str, flag: str) -> tuple[str, Any]:

@@ -1,5 +1,6 @@
 """Joint modeling: secret-shared LR on the MPC engine (sslr), vertical SecureBoost
-(secureboost), horizontal FedAvg with secure aggregation (fedavg, secagg), model registry and
+(secureboost), boosted trees trained and evaluated on secret-shared rows (mpc_boost),
+horizontal FedAvg with secure aggregation (fedavg, secagg), model registry and
 joint inference (registry), plaintext metrics at the result recipient (metrics).
 
 Layering: imports only yinji.crypto, yinji.net and yinji.mpc; a hidden-intersection join's

@@ -233,11 +233,13 @@ def check_range(x: np.ndarray, columns: Sequence[str] | None = None) -> None:
 
 def fedavg_client(party: Party, server: str, clients: Sequence[str], cfg: FedAvg,
                   x: np.ndarray, y: np.ndarray, *,
-                  drop_in_round: int | None = None) -> FedResult | None:
+                  drop_in_round: int | None = None,
+                  columns: Sequence[str] | None = None) -> FedResult | None:
     """Run FedAvg as a client on its own rows (x, y). `drop_in_round` (tests) leaves after
-    the key-sharing step of that round's secure aggregation, as a crashed client would."""
+    the key-sharing step of that round's secure aggregation, as a crashed client would.
+    `columns`: the feature names its range errors use (default "column j")."""
     d = x.shape[1]
-    check_range(x)
+    check_range(x, columns)
     SecAggClient(party, server, list(clients), frac_bits=STATS_FRAC_BITS).run(
         np.concatenate([x.sum(0), (x * x).sum(0), [len(x)]]))
     _, _, ms = _receive(party, server)

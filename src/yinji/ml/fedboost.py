@@ -27,12 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from yinji.ml.fedavg import STATS_FRAC_BITS, check_range
 from yinji.ml.secagg import SecAggClient, SecAggServer
 from yinji.ml.splits import best_split
 from yinji.net.channel import Party
 
 GRID = 256
-STATS_BITS = 8
+STATS_BITS = STATS_FRAC_BITS  # the range check_range verifies
 
 
 @dataclass
@@ -138,9 +139,13 @@ def fedboost_server(party: Party, clients: Sequence[str], cfg: FedBoostConfig,
 
 
 def fedboost_client(party: Party, server: str, clients: Sequence[str], cfg: FedBoostConfig,
-                    x: np.ndarray, y: np.ndarray) -> tuple[list[list[dict[str, Any]]], float]:
-    """One company's side, on its own rows (x, y)."""
+                    x: np.ndarray, y: np.ndarray, *, columns: Sequence[str] | None = None,
+                    ) -> tuple[list[list[dict[str, Any]]], float]:
+    """One company's side, on its own rows (x, y). Refuses first, naming the column
+    (`columns`, default "column j"), NaN, infinity or sums of squares beyond the secure
+    aggregation's range -- before joining, so the others are not left with "0 survivors"."""
     d, n = x.shape[1], len(x)
+    check_range(x, columns)
     SecAggClient(party, server, list(clients), frac_bits=STATS_BITS).run(
         np.concatenate([x.sum(0), (x * x).sum(0), [n, y.sum()]]))
     msg = _recv(party, server)

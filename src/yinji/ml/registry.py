@@ -4,8 +4,15 @@ Each party keeps its own registry folder (its node's). A model version is a fold
 `<root>/<name>/v<version>/` holding `model.json` (the same public metadata at every party:
 kind, version, parties, features per party, metrics, training job id, creation time) and this
 party's own part: `part.npz` (secret shares of an SS-LR model: no plaintext weights) or
-`part.json` (a SecureBoost party's trees or thresholds, a FedAvg model). No pickle: JSON and
-NumPy `.npz` loaded with `allow_pickle=False`.
+`part.json` (a SecureBoost party's trees or thresholds, a FedAvg model), and, when the party
+preprocesses its columns, `prep.json` (its fitted `yinji.ml.prep` state: medians, category
+lists, clip bounds -- this party's only; model.json lists its output columns, and in
+`params.inputs` the raw input columns prediction reads). No pickle: JSON and NumPy `.npz`
+loaded with `allow_pickle=False`.
+
+Prediction takes a party's rows either as a float matrix in model-feature order, or as a
+table {input column: values}, which is passed through the stored `prep.json` by
+`yinji.ml.prep.apply` -- the function training used.
 
 Joint inference (`predict_sslr`, `predict_secureboost`) runs every party's part on the rows
 of one batch of customer IDs (each party looks its own rows up by ID; the node does that) and
@@ -29,13 +36,14 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from yinji.ml import prep as _prep
 from yinji.ml.secureboost import (
     PassivePart,
     SecureBoostActive,
@@ -91,16 +99,21 @@ class ModelRegistry:
         d = self.root / name
         return sorted(int(p.name[1:]) for p in d.glob("v*") if p.name[1:].isdigit()) if d.exists() else []
 
-    def save(self, meta: ModelMeta, part: dict[str, np.ndarray] | dict[str, Any]) -> ModelMeta:
-        """Store this party's part. `meta.version` 0 means "next version" (parties of one job
-        should pass the job's version so that they agree)."""
+    def save(self, meta: ModelMeta, part: dict[str, np.ndarray] | dict[str, Any],
+             prep: dict[str, Any] | None = None) -> ModelMeta:
+        """Store this party's part (and its fitted preprocessing `prep`, if any).
+        `meta.version` 0 means "next version" (parties of one job should pass the job's
+        version so that they agree)."""
         if meta.version <= 0:
             meta.version = (self.versions(meta.name) or [0])[-1] + 1
         meta.created = meta.created or time.time()
         d = self._dir(meta.name, meta.version)
         if d.exists():
             raise FileExistsError(f"{meta.name} v{meta.version} already exists")
+        text = _prep.dumps(prep) if prep is not None else None   # checked before writing
         d.mkdir(parents=True)
+        if text is not None:
+            (d / "prep.json").write_text(text)
         (d / "model.json").write_text(json.dumps(asdict(meta), indent=1, sort_keys=True))
         if part and all(isinstance(v, np.ndarray) for v in part.values()):
             np.savez(d / "part.npz", **part)
@@ -119,6 +132,11 @@ class ModelRegistry:
             with np.load(d / "part.npz", allow_pickle=False) as z:
                 return meta, {k: z[k] for k in z.files}
         return meta, json.loads((d / "part.json").read_text())
+
+    def load_prep(self, name: str, version: int) -> dict[str, Any] | None:
+        """This party's fitted preprocessing of a model version (None: it has none)."""
+        f = self._dir(name, version) / "prep.json"
+        return json.loads(f.read_text()) if f.exists() else None
 
     def list(self) -> list[ModelMeta]:
         out = []
@@ -143,19 +161,44 @@ def _audit(registry: ModelRegistry, meta: ModelMeta, requester: str, ids: Sequen
     (audit or registry.audit)(ev)
 
 
+def prepared_rows(registry: ModelRegistry, meta: ModelMeta, rows: Any) -> np.ndarray | None:
+    """This party's model input: `rows` as given if a matrix (or None), or a table
+    {input column: values} passed through its stored prep.json (`yinji.ml.prep.apply`);
+    without one the table's feature columns are taken as numbers, in model order."""
+    if rows is None or not isinstance(rows, Mapping):
+        return rows
+    state = registry.load_prep(meta.name, meta.version)
+    if state is not None:
+        return _prep.apply(state, rows)
+    feats = meta.features.get(registry.party, [])
+    n = len(next(iter(rows.values()))) if rows else 0
+    missing = [c for c in feats if c not in rows]
+    if missing:
+        raise ValueError(f"column(s) {', '.join(map(repr, missing))} missing from the input")
+    x = np.column_stack([np.asarray(rows[c], np.float64) for c in feats]) if feats \
+        else np.zeros((n, 0))
+    bad = [c for j, c in enumerate(feats) if not np.isfinite(x[:, j]).all()]
+    if bad:   # a model without preprocessing was trained without missing values
+        raise ValueError(f"missing or infinite values in {', '.join(map(repr, bad))}: model "
+                         f"{meta.name} v{meta.version} has no preprocessing to impute them")
+    return x
+
+
 # ------------------------------------------------------------------ SS-LR inference
-def save_sslr(registry: ModelRegistry, meta: ModelMeta, model: SSLinearModel) -> ModelMeta:
+def save_sslr(registry: ModelRegistry, meta: ModelMeta, model: SSLinearModel,
+              prep: dict[str, Any] | None = None) -> ModelMeta:
     meta.kind, meta.params = "sslr", {**meta.params, **model.meta()}
-    return registry.save(meta, model.shares())
+    return registry.save(meta, model.shares(), prep)
 
 
 def predict_sslr(session: Session, registry: ModelRegistry, name: str, ids: Sequence[str],
-                 my_rows: np.ndarray | None, requester: str, *, version: int | None = None,
+                 my_rows: np.ndarray | Mapping[str, Any] | None, requester: str, *, version: int | None = None,
                  audit: Callable[[PredictionEvent], None] | None = None) -> np.ndarray | None:
     """Joint SS-LR inference: each MPC party passes its own feature rows for `ids` (None or
-    an empty array if it holds no features of this model); the requester gets the scores,
-    the others None."""
+    an empty array if it holds no features of this model; or its raw input table, see
+    `prepared_rows`); the requester gets the scores, the others None."""
     meta, part = registry.load(name, version)
+    my_rows = prepared_rows(registry, meta, my_rows)
     _audit(registry, meta, requester, ids, audit)
     model = SSLinearModel.from_shares(session, meta.params, part)
     cols = []
@@ -172,18 +215,21 @@ def predict_sslr(session: Session, registry: ModelRegistry, name: str, ids: Sequ
 
 # ------------------------------------------------------------------ SecureBoost inference
 def save_secureboost(registry: ModelRegistry, meta: ModelMeta,
-                     part: SecureBoostModel | PassivePart) -> ModelMeta:
+                     part: SecureBoostModel | PassivePart,
+                     prep: dict[str, Any] | None = None) -> ModelMeta:
     meta.kind = "secureboost"
-    return registry.save(meta, part.to_json())
+    return registry.save(meta, part.to_json(), prep)
 
 
 def predict_secureboost(party: Party, registry: ModelRegistry, name: str, ids: Sequence[str],
-                        my_rows: np.ndarray, requester: str, *, version: int | None = None,
+                        my_rows: np.ndarray | Mapping[str, Any], requester: str, *,
+                        version: int | None = None,
                         audit: Callable[[PredictionEvent], None] | None = None) -> np.ndarray | None:
     """Joint SecureBoost inference: the label holder (active) walks the trees with the
     passive parties' split bits; the scores go only to `requester` (sent by the active party
-    if the requester is someone else)."""
+    if the requester is someone else). `my_rows`: see `prepared_rows`."""
     meta, part = registry.load(name, version)
+    my_rows = prepared_rows(registry, meta, my_rows)
     _audit(registry, meta, requester, ids, audit)
     if party.name == meta.label_holder:
         model = SecureBoostModel.from_json(part)

@@ -86,3 +86,29 @@ def ring_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         out += _exact(np.hstack([a0, a2]) @ np.vstack([b2, b0]), 43)
         out += _exact(a1 @ b1, 44)
     return out
+
+
+def limbs(x: np.ndarray) -> list[np.ndarray]:
+    """The float64 limbs of a 2-D uint64 array, for `limb_matmul`: a matrix that takes part
+    in many products is converted once."""
+    return _limbs(np.ascontiguousarray(x))
+
+
+def limb_matmul(al: list[np.ndarray], bl: list[np.ndarray]) -> np.ndarray:
+    """a @ b over Z_2^64 from `limbs(a)` and `limbs(b)` (transposed views of limbs work:
+    limbs(a).T are the limbs of a.T). Same arithmetic as `ring_matmul`: each partial sum of
+    at most 2 x 512 limb products stays below 2^53. Each limb of a is read once per chunk
+    (three products with b's limbs side by side), which matters when a is the large one."""
+    k = bl[0].shape[1]
+    out = np.zeros((al[0].shape[0], k), dtype=np.uint64)
+    for start in range(0, al[0].shape[1], _CHUNK):
+        part = slice(start, start + _CHUNK)
+        a0, a1, a2 = (limb[:, part] for limb in al)
+        b0, b1, b2 = (limb[part] for limb in bl)
+        p0 = a0 @ np.hstack([b0, b1, b2])
+        p1 = a1 @ np.hstack([b0, b1])
+        out += _exact(p0[:, :k], 0)
+        out += _exact(p0[:, k:2 * k] + p1[:, :k], 22)
+        out += _exact(p0[:, 2 * k:] + a2 @ b0, 43)
+        out += _exact(p1[:, k:], 44)
+    return out

@@ -237,6 +237,7 @@ class Acceptor:
         self._cancel = threading.Event()
         self._ctx = config.context(server=True)
         self._listener = socket.create_server(bind, backlog=len(expected) + 8)
+        self.address: Address = self._listener.getsockname()[:2]  # port 0 -> the one chosen
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"yinji-accept {owner}")
         self._thread.start()

@@ -7,7 +7,14 @@ protocol runner of a job this node approved, after checking the policy again.
 Policy rules (any rule that covers the use allows it):
     {"columns": ["segment", "assets_cny"] | ["*"],
      "peers": ["fund", "futures"] | ["*"],      # every other participant must be listed
-     "protocols": ["mpc.aggregate"] | ["*"]}
+     "protocols": ["mpc.aggregate"] | ["*"],
+     "sql": None | "plaintext" | {"rule": "plaintext_after_aggregate", "min_group": 5, ...}}
+
+Secure SQL column control (yinji.sql.policy): a rule with `sql` set gives its columns that
+column-control rule for the receiving companies listed in `peers` ("*": every recipient
+without a rule of its own); `Dataset.sql_policy()` collects them, one rule per column and
+recipient (two rules for the same pair are refused at registration). A column without one is
+refused by every SQL query.
 
 Adversary model: whoever registers or updates a dataset (an operator token over the API, or
 a shell user running `yinji dataset`) may try to make the node read something that is not
@@ -89,6 +96,7 @@ class PolicyRule:
     columns: list[str] = field(default_factory=lambda: ["*"])
     peers: list[str] = field(default_factory=lambda: ["*"])
     protocols: list[str] = field(default_factory=lambda: ["*"])
+    sql: str | dict[str, Any] | None = None   # a yinji.sql.policy rule for peers = recipients
 
     def covers(self, column: str, peers: Iterable[str], protocol: str) -> bool:
         return (("*" in self.columns or column in self.columns)
@@ -111,6 +119,22 @@ class Dataset:
         """What the dataset listing shows: no locations (those are in a job's local_input)."""
         return {"id": self.id, "kind": self.kind, "schema": self.schema,
                 "policy": [vars(r) for r in self.policy], "revision": self.revision}
+
+    def sql_policy(self) -> dict[str, dict[str, Any]]:
+        """column -> recipient -> SQL column rule, from the rules with `sql` set (the input
+        yinji.sql.policy.check_query takes per table). Conflicting rules raise CatalogError."""
+        out: dict[str, dict[str, Any]] = {}
+        for rule in self.policy:
+            if rule.sql is None:
+                continue
+            for col in (list(self.schema) if "*" in rule.columns else rule.columns):
+                for peer in rule.peers:
+                    have = out.setdefault(col, {})
+                    if peer in have and have[peer] != rule.sql:
+                        raise CatalogError(f"dataset {self.id!r}: two SQL rules for column "
+                                           f"{col!r} and recipient {peer!r}")
+                    have[peer] = rule.sql
+        return out
 
     def descriptor(self) -> dict[str, Any]:
         """What the audit log records of a registration or update (no data, no credentials:
@@ -199,6 +223,15 @@ class Catalog:
             unknown = [c for c in rule.columns if c != "*" and c not in ds.schema]
             if unknown:
                 raise CatalogError(f"policy names unknown column(s) {', '.join(unknown)}")
+            if rule.sql is not None:
+                from yinji.sql.policy import ColumnRule  # only when a rule uses SQL
+
+                try:
+                    ColumnRule.of(rule.sql)
+                except (ValueError, TypeError) as exc:
+                    raise CatalogError(f"SQL rule of column(s) {', '.join(rule.columns)}: "
+                                       f"{exc}") from None
+        ds.sql_policy()
         if ds.kind == "sql" and sql_query.is_query(ds.table):
             why = sql_query.problem(ds.table or "")
             if why:
@@ -240,28 +273,32 @@ class Catalog:
         """The named columns, typed by the schema (strings as object arrays)."""
         return self.load_keyed(dataset_id, columns)[0]
 
-    def load_keyed(self, dataset_id: str, columns: list[str]
+    def load_keyed(self, dataset_id: str, columns: list[str], *, empty_as_nan: bool = False
                    ) -> tuple[dict[str, np.ndarray], str | None]:
         """`load`, and a key naming exactly this content (file state, revision, columns), or
         None for a source that may have changed unseen (sql) -- so a caller may keep what it
         derives from the columns under the same key. File columns come from the cache when
-        the file is unchanged; they are read-only arrays."""
+        the file is unchanged; they are read-only arrays. `empty_as_nan`: an empty cell of a
+        float or int column is NaN (an int column with one is returned as float) instead of
+        an error -- for protocols that declare how they treat missing values (model jobs)."""
         ds = self.get(dataset_id)
         unknown = [c for c in columns if c not in ds.schema]
         if unknown:
             raise CatalogError(f"dataset {dataset_id!r} has no column(s) {unknown}")
         if ds.kind == "sql":
             raw = self._read_sql(ds, columns)
-            return {c: _typed(raw[c], ds.schema[c], dataset_id, c) for c in columns}, None
+            return {c: _typed(raw[c], ds.schema[c], dataset_id, c, empty_as_nan)
+                    for c in columns}, None
         before = self._file_state(ds)
-        key = (before, ds.id, ds.revision, tuple((c, ds.schema[c]) for c in columns))
+        key = (before, ds.id, ds.revision, tuple((c, ds.schema[c]) for c in columns),
+               empty_as_nan)
         digest = hashlib.sha256(repr(key).encode()).hexdigest()
         with self._cache_lock:
             hit = self._columns_cache.get(key) if self._cache_on else None
         if hit is not None:
             return dict(hit), digest
         raw = self._read_csv(ds, columns) if ds.kind == "csv" else self._read_parquet(ds, columns)
-        out = {c: _typed(raw[c], ds.schema[c], dataset_id, c) for c in columns}
+        out = {c: _typed(raw[c], ds.schema[c], dataset_id, c, empty_as_nan) for c in columns}
         if self._file_state(ds) != before:  # changed while we read: use it, keep nothing
             return out, None
         for a in out.values():
@@ -495,10 +532,16 @@ def _pyarrow():  # type: ignore[no-untyped-def]
     return pq
 
 
-def _typed(values: list[Any], kind: str, dataset_id: str, column: str) -> np.ndarray:
+def _typed(values: list[Any], kind: str, dataset_id: str, column: str,
+           empty_as_nan: bool = False) -> np.ndarray:
+    if empty_as_nan and kind in ("float", "int") and \
+            any(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+        values, kind = [None if v is None or (isinstance(v, str) and not v.strip())
+                        else v for v in values], "float"
     try:
         if kind == "float":
-            out = np.asarray([float(v) for v in values], dtype=np.float64)
+            out = np.asarray([np.nan if v is None and empty_as_nan else float(v) for v in values],
+                             dtype=np.float64)
         elif kind == "int":
             return np.asarray([int(v) for v in values], dtype=np.int64)
         else:

@@ -135,6 +135,12 @@ class NodeConfig:
     token_lifetime: str = "90d"          # default API token lifetime: N d|h|m, or "never"
     dataset_cache_mb: int = 1024         # typed columns of unchanged file datasets kept in
                                          # memory between jobs (0: read every time)
+    ray_address: str | None = None       # bucketed PSI lanes: None = threads of this node,
+    #                                      "local" = a Ray instance on this machine, else a
+    #                                      Ray cluster address ("ray://host:10001", "auto")
+    ray_cpus_per_lane: float = 1.0       # CPUs each lane reserves on Ray
+    lane_host: str | None = None         # where lanes listen for the peer's (default:
+    #                                      dataplane_host); must be reachable from the peer
     home: Path = field(default=Path("."), repr=False, compare=False)
 
     # -- files --------------------------------------------------------------------------
@@ -254,6 +260,12 @@ class NodeConfig:
             raise ConfigError(f"{path}: log_level must be DEBUG, INFO, WARNING or ERROR")
         if not isinstance(self.api_plain_http, bool):
             raise ConfigError(f"{path}: api_plain_http must be true or false")
+        if self.ray_address is not None and (not isinstance(self.ray_address, str)
+                                             or not self.ray_address.strip()):
+            raise ConfigError(f"{path}: ray_address must be 'local' or a Ray cluster address")
+        cpus = self.ray_cpus_per_lane
+        if isinstance(cpus, bool) or not isinstance(cpus, int | float) or not cpus > 0:
+            raise ConfigError(f"{path}: ray_cpus_per_lane must be a positive number")
         try:
             parse_lifetime(self.token_lifetime)
         except ValueError as exc:

@@ -72,6 +72,14 @@ class JobError(Exception):
         self.status = status
 
 
+class AlreadyDecided(JobError):
+    """This node's decision on the job is already recorded, or the job no longer waits for
+    one (a person and a standing policy may both act on the same proposal)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 409)
+
+
 def spec_hash(spec: dict[str, Any], profile: str | CryptoProfile = "international") -> str:
     return get_profile(profile).hash_hex(canonical(spec))
 
@@ -212,6 +220,8 @@ class JobEngine:
         if d.decision != "pending":
             try:
                 self.decide(spec["id"], d.decision, by="policy", reason=d.reason)
+            except AlreadyDecided:
+                return   # a person decided first, or the job moved on: the policy has no say
             except JobError:
                 if self._job(spec["id"])["state"] == "proposed":
                     raise  # otherwise a peer already ended the job: nothing to decide
@@ -225,7 +235,7 @@ class JobEngine:
             self._expire(row)
             row = self._job(job_id)
         if row["state"] != "proposed":
-            raise JobError(f"job {job_id} is {row['state']}, not waiting for approval", 409)
+            raise AlreadyDecided(f"job {job_id} is {row['state']}, not waiting for approval")
         if decision == "approve":
             problems = admissible(self.cfg, self.node.catalog, spec)
             if problems:
@@ -235,7 +245,7 @@ class JobEngine:
                   "ts": round(time.time(), 3)}
         signature = self.node.key.sign(_APPROVAL_TAG + canonical(record)).hex()
         if not self._record(record, signature, by):
-            raise JobError(f"this node already decided on job {job_id}", 409)
+            raise AlreadyDecided(f"this node already decided on job {job_id}")
         approval = {"record": record, "signature": signature}
         if spec["proposer"] == self.cfg.name:
             self._after_decision(job_id, approval)
@@ -510,8 +520,9 @@ class JobEngine:
                                                    spec["protocol"], others)
                 if problems:
                     raise JobError("; ".join(problems))
-                inputs, input_key = self.node.catalog.load_keyed(mine["dataset"],
-                                                                 mine["columns"])
+                inputs, input_key = self.node.catalog.load_keyed(
+                    mine["dataset"], mine["columns"],
+                    empty_as_nan=getattr(runner, "empty_as_nan", False))
             self._progress(job_id, 0.1, "connecting")
             party = self.node.dataplane.job_party(job_id, row["spec_hash"],
                                                   runner.compute_parties(spec),

@@ -85,6 +85,8 @@ class Node:
         self.metrics = NodeMetrics(self)
         self._stopping = threading.Event()
         self._housekeeper: threading.Thread | None = None
+        self._workers: Any = None
+        self._workers_lock = threading.Lock()
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -112,6 +114,8 @@ class Node:
             self._housekeeper.join(10)
         self.pir.stop()
         self.dataplane.stop()
+        if self._workers is not None:
+            self._workers.close()
         self.repeats.flush()
         self.audit.append(NodeEvent("stopped", detail))
         try:
@@ -184,6 +188,19 @@ class Node:
         """The data plane's TLS settings (pins of the current peers)."""
         self.sync_peers()
         return self._tls
+
+    def workers(self) -> Any:
+        """Where this node's parallel local work runs (`ray_address`): threads, or Ray
+        actors, started on first use and kept while the node runs."""
+        with self._workers_lock:
+            if self._workers is None:
+                from yinji.net.workers import LocalWorkers, RayWorkers
+
+                address = self.cfg.ray_address
+                self._workers = (LocalWorkers() if address is None else
+                                 RayWorkers(None if address == "local" else address,
+                                            cpus=self.cfg.ray_cpus_per_lane))
+            return self._workers
 
     # -- data plane callbacks -----------------------------------------------------------------
     def _on_message(self, peer: str, body: dict) -> dict:

@@ -10,7 +10,8 @@ or only its size for cardinality jobs.
 from __future__ import annotations
 
 import importlib.util
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from yinji.net.channel import Party
 
@@ -36,11 +37,30 @@ def prepare(items: list[str]) -> PreparedKeys:
     return prepare_keys(items)
 
 
+@dataclass
+class Lanes:
+    """How a bucketed PSI runs at this node (`yinji.psi.bucketed`): its TLS settings, the
+    job's bucket and lane counts, its workers (threads or Ray) and where lanes listen."""
+
+    tls: Any
+    buckets: int
+    lanes: int | None
+    workers: Any
+    bind_host: str
+
+
 def intersect(party: Party, peer: str, items: list[str], prepared: PreparedKeys,
-              recipients: list[str]) -> list[str] | None:
+              recipients: list[str], lanes: Lanes | None = None) -> list[str] | None:
+    from yinji.psi.bucketed import bucketed_psi
     from yinji.psi.ecdh import ecdh_psi
 
-    found = ecdh_psi(party, peer, prepared, receiver=_receiver(party, peer, recipients))
+    receiver = _receiver(party, peer, recipients)
+    if lanes is None:
+        found = ecdh_psi(party, peer, prepared, receiver=receiver)
+    else:
+        found = bucketed_psi(party, peer, prepared, tls=lanes.tls, buckets=lanes.buckets,
+                             lanes=lanes.lanes, receiver=receiver, workers=lanes.workers,
+                             bind_host=lanes.bind_host)
     if found is None:
         return None
     return [items[int(prepared.rows[i])] for i in found]

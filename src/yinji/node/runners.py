@@ -153,7 +153,17 @@ class PsiRunner:
         return psi_adapter.unavailable()
 
     def validate(self, spec: dict[str, Any]) -> list[str]:
-        return _common(spec, 2, (1, 1))
+        problems = _common(spec, 2, (1, 1))
+        params = spec.get("params") or {}
+        for name, top in (("buckets", 65536), ("lanes", 1024)):
+            v = params.get(name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int)
+                                  or not 1 <= v <= top):
+                problems.append(f"params.{name} must be a whole number from 1 to {top}")
+        if self.cardinality and (params.get("buckets") or 1) > 1:
+            problems.append("params.buckets: a cardinality job runs unbucketed (per-bucket "
+                            "counts would tell the recipient more than the total)")
+        return problems
 
     def compute_parties(self, spec: dict[str, Any]) -> list[str]:
         return sorted(spec["inputs"])
@@ -171,7 +181,14 @@ class PsiRunner:
         if self.cardinality:
             size = psi_adapter.cardinality(ctx.party, peer, prepared, ctx.spec["recipients"])
             return None if size is None else {"cardinality": int(size), "own_keys": keys}
-        inter = psi_adapter.intersect(ctx.party, peer, items, prepared, ctx.spec["recipients"])
+        params = ctx.spec.get("params") or {}
+        lanes = None
+        if (params.get("buckets") or 1) > 1 and ctx.node is not None:
+            cfg = ctx.node.cfg
+            lanes = psi_adapter.Lanes(ctx.node.tls(), params["buckets"], params.get("lanes"),
+                                      ctx.node.workers(), cfg.lane_host or cfg.dataplane_host)
+        inter = psi_adapter.intersect(ctx.party, peer, items, prepared, ctx.spec["recipients"],
+                                      lanes)
         return None if inter is None else {"intersection": sorted(inter),
                                            "size": len(inter), "own_keys": keys}
 

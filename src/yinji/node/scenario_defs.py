@@ -162,8 +162,9 @@ def _model_part(node: Node, body: dict[str, Any], bounds: dict[str, Any]) -> dic
     if me not in meta.features:
         raise ScenarioError(f"{me} holds no features of model {meta.name!r}: only a data "
                             "holder can publish its predictions", 403)
+    raw = meta.params.get("inputs") or meta.features   # input columns (before yinji.ml.prep)
     inputs = {p: {"dataset": meta.params["datasets"][p],
-                  "columns": [meta.params["id_columns"][p], *meta.features[p]]}
+                  "columns": [meta.params["id_columns"][p], *raw[p]]}
               for p in sorted(meta.features)}
     return {"app": "", "app_version": "", "model": meta.name, "model_version": meta.version,
             "title": str(body.get("title") or f"{meta.name} v{meta.version} scores")[:200],

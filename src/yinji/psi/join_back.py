@@ -95,12 +95,14 @@ class OwnersJoin:
 
 
 def owners_join(session: Session, keys: PreparedKeys | Sequence[bytes] | None = None,
-                features: np.ndarray | None = None, *, token_words: int = 2) -> OwnersJoin:
+                features: np.ndarray | None = None, *, token_words: int = 2,
+                frac_bits: int | None = None) -> OwnersJoin:
     """Join A's and B's feature rows on their keys, keeping every row (module docstring).
     Owners pass unique `keys` and `features` ((n, d) floats, one row per key); the helper
-    passes neither. Features are shared in the session's fixed point."""
+    passes neither. Features are shared in the session's fixed point, or with `frac_bits`
+    (0: integer features such as 0/1 indicators, shared exactly)."""
     s = session
-    f = s.frac_bits
+    f = s.frac_bits if frac_bits is None else frac_bits
     w = token_words
     table, (na, da), (nb, db) = pooled_table(
         s, keys, features, w,

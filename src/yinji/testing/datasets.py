@@ -7,7 +7,8 @@ for vertical / horizontal experiments. Tests and benchmarks only.
   credit-history features; label = grade D-G (the high-risk grades). Money amounts log1p.
 - `aer_credit_card()`: AER `CreditCard` (1,319 card applications, label card granted; 8
   numeric features): the small, nearly separable case where SGD needs many steps.
-- `from_csv(path, label)`: your own credit table, for the same benchmarks.
+- `from_csv(path, label)`: your own credit table, for the same benchmarks (text columns
+  one-hot, missing values imputed by `yinji.ml.prep`, fitted on each training split).
 """
 
 from __future__ import annotations
@@ -92,20 +93,58 @@ def aer_credit_card() -> Dataset:
                    (d["card"] == "yes").to_numpy(np.int64), list(CARD_FEATURES))
 
 
+@dataclass
+class PreppedDataset(Dataset):
+    """A table whose features go through `yinji.ml.prep`: `split` fits the preprocessing on
+    the training rows only and applies it to both sides (as a model job does); `x` and
+    `features` are those of a fit on every row (for shapes and listings)."""
+
+    raw: dict | None = None          # input column -> values (object or float arrays)
+    columns: list | None = None      # input columns, in order
+    spec: dict | None = None         # yinji.ml.prep declarations
+
+    def split(self, test_fraction: float = 0.3, seed: int = 0) -> tuple[Dataset, Dataset]:
+        from yinji.ml import prep
+
+        tr_idx, te_idx = _split_rows(self.y, test_fraction, seed)
+        state = prep.fit(self.spec, self.columns, self._rows(tr_idx))
+        names = prep.output_columns(state)
+        return (Dataset(self.name, prep.apply(state, self._rows(tr_idx)), self.y[tr_idx], names),
+                Dataset(self.name, prep.apply(state, self._rows(te_idx)), self.y[te_idx], names))
+
+    def _rows(self, idx: np.ndarray) -> dict:
+        return {c: np.asarray(v)[idx] for c, v in (self.raw or {}).items()}
+
+
+def _split_rows(y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dataset.split's row indices (train, test) without the arrays."""
+    ds = Dataset("", np.arange(len(y), dtype=np.float64)[:, None], y, ["row"])
+    tr, te = ds.split(test_fraction, seed)
+    return tr.x[:, 0].astype(np.int64), te.x[:, 0].astype(np.int64)
+
+
 def from_csv(path: str, label: str, features: list[str] | None = None,
-             positive: str | None = None) -> Dataset:
+             positive: str | None = None, prep: dict | None = None,
+             text: str = "onehot") -> PreppedDataset:
     """A binary-label table from a CSV file: `label` is the target column (two distinct
     values; `positive` names the one that counts as 1, else the larger / "yes"-like one),
-    `features` the numeric columns to use (default: every numeric column but the label and
-    identifier-like ones: integers that differ on every row, such as a row number or ID).
-    Missing feature values are replaced by the column median; rows without a label fail."""
+    `features` the columns to use (default: every column but the label and identifier-like
+    ones: integers or texts that differ on every row, such as a row number, ID or name).
+    Features go through `yinji.ml.prep` with the declarations `prep` (default: numeric
+    median imputation + missing indicator, text one-hot), fitted on the training rows of each
+    split. `text="drop"` leaves text columns out (the former default, for comparison).
+    Rows without a label fail."""
     import pandas as pd
+
+    from yinji.ml import prep as _prep
 
     d = pd.read_csv(path)
     if label not in d.columns:
         raise ValueError(f"{path}: no label column {label!r} (columns: {', '.join(d.columns)})")
     if d[label].isna().any():
         raise ValueError(f"{path}: {int(d[label].isna().sum())} rows have no {label!r}")
+    if text not in ("onehot", "drop"):
+        raise ValueError(f"text must be 'onehot' or 'drop', got {text!r}")
     numeric = pd.api.types.is_numeric_dtype(d[label])
     if numeric and positive is not None:   # "1" names the label 1.0: compare as numbers
         try:
@@ -125,28 +164,31 @@ def from_csv(path: str, label: str, features: list[str] | None = None,
     elif positive not in values:
         raise ValueError(f"{path}: --positive {positive!r} is not a value of {label!r} "
                          f"({', '.join(values)})")
+    declared = dict(prep or {})
     if features is None:
         features = [c for c in d.columns
-                    if c != label and pd.api.types.is_numeric_dtype(d[c])
-                    and not (pd.api.types.is_integer_dtype(d[c]) and d[c].is_unique)]
+                    if c != label and not (d[c].is_unique and len(d) > 1 and (
+                        pd.api.types.is_integer_dtype(d[c])
+                        or not pd.api.types.is_numeric_dtype(d[c])))
+                    and (text == "onehot" or pd.api.types.is_numeric_dtype(d[c])
+                         or declared.get(c, {}).get("kind") == "numeric")]
     missing = [c for c in features if c not in d.columns]
     if missing:
         raise ValueError(f"{path}: no feature column(s) {', '.join(missing)}")
-    text = [c for c in features if not pd.api.types.is_numeric_dtype(d[c])]
-    if text:
-        raise ValueError(f"{path}: feature column(s) {', '.join(text)} are not numeric")
     if len(features) < 2:
-        raise ValueError(f"{path}: need at least 2 numeric feature columns, got {features}")
-    x = d[features].to_numpy(float)
-    infinite = [f"{c} (rows {', '.join(str(r + 2) for r in np.flatnonzero(np.isinf(x[:, j]))[:5])})"
-                for j, c in enumerate(features) if np.isinf(x[:, j]).any()]
+        raise ValueError(f"{path}: need at least 2 feature columns, got {features}")
+    infinite = [f"{c} (rows {', '.join(str(r + 2) for r in np.flatnonzero(np.isinf(v))[:5])})"
+                for c in features if pd.api.types.is_numeric_dtype(d[c])
+                for v in [d[c].to_numpy(float)] if np.isinf(v).any()]
     if infinite:
         raise ValueError(f"{path}: infinite values in feature column(s) {'; '.join(infinite)} "
                          "(line numbers count the header as line 1)")
-    med = np.nanmedian(x, axis=0)
-    x = np.where(np.isnan(x), np.where(np.isnan(med), 0.0, med), x)
+    raw = {c: d[c].to_numpy(float) if pd.api.types.is_numeric_dtype(d[c])
+           else d[c].to_numpy(object) for c in features}
+    state = _prep.fit(declared, features, raw)   # errors name the column
     y = (d[label].astype(str) == positive).to_numpy(np.int64)
-    return Dataset(f"{path} ({label}={positive})", x, y, list(features))
+    return PreppedDataset(f"{path} ({label}={positive})", _prep.apply(state, raw), y,
+                          _prep.output_columns(state), raw, list(features), declared)
 
 
 def share_vertical(s, x, y, split):  # noqa: ANN001, ANN201 - test/benchmark helper

@@ -19,6 +19,7 @@ from yinji import __version__
 from yinji.node import identity
 from yinji.node.anchors import PAGE, heads
 from yinji.node.api.app_routes import add_app_routes
+from yinji.node.api.console_routes import add_console_routes
 from yinji.node.api.docs_routes import add_docs_routes
 from yinji.node.api.limits import BodyLimit
 from yinji.node.api.peer_routes import add_peer_routes
@@ -264,6 +265,11 @@ def create_app(node: Node) -> FastAPI:
     def model(name: str, _: Anyone, version: int | None = None) -> dict[str, Any]:
         return node.models.public(node.models.meta(name, version))
 
+    @app.get("/models/{name}/card")
+    def model_card(name: str, _: Anyone, version: int | None = None) -> dict[str, Any]:
+        """The model card this node wrote for the version (yinji.ml.card)."""
+        return node.models.card(name, version)
+
     @app.post("/models/{name}/predict", response_model=PredictionPublic)
     def predict(name: str, body: PredictCreate, who: Operator,
                 response: Response) -> dict[str, Any]:
@@ -339,4 +345,5 @@ def create_app(node: Node) -> FastAPI:
     add_standing_routes(app, node, Anyone, Approver)
     add_scenario_routes(app, node, Anyone, Operator, Approver, Auditor)
     add_peer_routes(app, node, Annotated[dict, Depends(require("admin"))])
+    add_console_routes(app, node, Annotated[dict, Depends(require(*ANY, "admin"))], Auditor)
     return app

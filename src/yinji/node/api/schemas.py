@@ -81,6 +81,10 @@ class PolicyRuleModel(BaseModel):
     columns: list[str] = ["*"]
     peers: list[str] = ["*"]
     protocols: list[str] = ["*"]
+    sql: str | dict[str, Any] | None = Field(None, description=(
+        "secure SQL column control for these columns and recipients (peers): plaintext, "
+        "plaintext_after_join, plaintext_after_compare, encrypted_only, or "
+        "{rule: plaintext_after_aggregate, min_group, aggregates, dp_epsilon, bounds}"))
 
 
 class DatasetCreate(BaseModel):
