@@ -273,7 +273,7 @@ def test_cli_lists_and_predicts_through_the_api(net, trained, tmp_path, capsys):
     _, apis, tables = net
     token = tmp_path / "fund.token"
     token.write_text(apis["fund"].tokens["operator"])
-    api = ["--api", apis["fund"].url, "--token-file", str(token)]
+    api = ["--api", apis["fund"].url, "--api-ca", apis["fund"].ca, "--token-file", str(token)]
     assert main(["model", "list", *api]) == 0
     assert "lead-score\tv1\tsecureboost\tfund,futures,securities" in capsys.readouterr().out
     assert main(["model", "show", *api, "lead-score"]) == 0
@@ -334,7 +334,7 @@ def test_model_published_as_a_scenario_api(net, trained):
     with open_admin(root / "securities", by="test") as admin:
         token = admin.tokens.add("crm", "caller", by=admin.by,
                                  scopes=["scenario:lead-score-api/v1"])
-    crm = httpx.Client(base_url=sec.url, timeout=120,
+    crm = httpx.Client(base_url=sec.url, timeout=120, verify=sec.verify,
                        headers={"Authorization": f"Bearer {token}"})
     ids = common_ids(tables)[:12]
     r = crm.post(path, json={"private": {"ids": ids}, "timeout": 90})

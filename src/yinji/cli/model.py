@@ -11,14 +11,16 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from yinji.cli.node import _api, _token
+from yinji.cli.node import _api
 
 
 def _source(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--registry", help="a party's registry folder (a node's is HOME/models)")
     g.add_argument("--api", help="a node's REST API base URL")
-    p.add_argument("--token-file", help="API token file (default $YINJI_TOKEN)")
+    from yinji.cli.http import add_api_args
+
+    add_api_args(p, url=False)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,10 +66,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _get(args: argparse.Namespace, path: str, **params: object) -> object:
-    import httpx
+    from yinji.cli.http import client
 
-    r = httpx.get(args.api.rstrip("/") + path, params={k: v for k, v in params.items() if v},
-                  headers={"Authorization": f"Bearer {_token(args)}"}, timeout=60)
+    with client(args) as http:
+        r = http.get(path, params={k: v for k, v in params.items() if v})
     if not r.is_success:
         raise SystemExit(f"{r.status_code}: {r.json().get('detail', r.text)}")
     return r.json()
@@ -202,14 +204,13 @@ def _stability(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    import httpx
+    from yinji.cli.http import client
 
     ids = args.ids or [s.strip() for s in Path(args.ids_file).read_text(encoding="utf-8")
                        .splitlines() if s.strip()]
     body = {"ids": ids, "version": args.version, "timeout": args.timeout}
-    r = httpx.post(args.api.rstrip("/") + f"/models/{args.name}/predict", json=body,
-                   headers={"Authorization": f"Bearer {_token(args)}"},
-                   timeout=args.timeout + 30)
+    with client(args, timeout=args.timeout + 30) as http:
+        r = http.post(f"/models/{args.name}/predict", json=body)
     out = r.json()
     print(json.dumps(out, indent=1, ensure_ascii=False))
     if r.status_code == 202:
