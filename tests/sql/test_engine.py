@@ -116,3 +116,30 @@ def test_min_group_suppresses_small_cells(tables):
 def test_errors_name_the_construct(tables, sql, words):
     with pytest.raises(SqlError, match=words.replace("(", r"\(").replace("*", r"\*")):
         run_sql(sql, tables)
+
+
+HIDDEN = [
+    "select c.region, count(*), sum(a.amount) from clients c join accounts a on c.cid = a.cid group by c.region",
+    "select c.region, count(a.amount), sum(a.amount) from clients c left join accounts a on c.cid = a.cid "
+    "where c.age > 30 group by c.region",
+]
+
+
+@pytest.mark.parametrize("sql", HIDDEN)
+@pytest.mark.parametrize("allow", [(), ("join_size",)])
+def test_key_to_key_join_both_ways_match_duckdb(tables, sql, allow):
+    """The hidden-intersection join (join size allowed) and the oblivious join agree with
+    DuckDB on a one-to-one join of two companies' client tables."""
+    rng = np.random.default_rng(7)
+    ids = rng.permutation(np.arange(90, 140))[:30].tolist()
+    accounts = make_table("accounts", "P2", [Column("cid", "int"), Column("amount", "decimal", nullable=True)],
+                          {"cid": ids, "amount": [None if i % 5 == 0 else float(i) * 1.5 for i in range(30)]},
+                          key="cid")
+    check(sql, [tables[0], accounts], allow=allow)
+
+
+def test_declared_key_with_duplicates_is_refused(tables):
+    bad = make_table("accounts", "P0", [Column("cid", "int")], {"cid": [1, 2, 2]}, key="cid")
+    with pytest.raises(SqlError, match="duplicates"):
+        run_sql("select count(*) from clients c join accounts a on c.cid = a.cid", [tables[0], bad],
+                allow=("join_size",))

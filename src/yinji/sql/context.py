@@ -38,17 +38,22 @@ def layout(table: Table, specs: set) -> list[tuple[tuple, int, bool]]:
     for spec in sorted(specs, key=lambda s: (s[0], s[1], str(s[2]))):
         what, name, _ = spec
         col = table.column(name)
-        width = len(col.public_domain) if what == "onehot" else 1
+        width = len(col.public_domain) if what == "onehot" else 2 if what == "token" else 1
         fixed = what == "raw" and col.kind == "decimal"
         out.append((spec, width, fixed))
     return out
 
 
-def owner_matrix(table: Table, specs: set, frac_bits: int, string_key: bytes) -> np.ndarray:
+def owner_matrix(table: Table, specs: set, frac_bits: int, string_key: bytes,
+                 token_key: bytes = b"") -> np.ndarray:
     """Owner side: the (rows x width) uint64 matrix of the table's derived columns."""
+    if table.key is not None and table.data is not None:
+        keys = [v for v in table.data[table.key] if v is not None]
+        if len(set(map(str, keys))) != len(keys):
+            raise SqlError(f"table {table.name!r}: its declared key {table.key!r} has duplicates")
     parts = []
     for spec, width, _ in layout(table, specs):
-        m = encode_column(table, spec, frac_bits, string_key)
+        m = encode_column(table, spec, frac_bits, string_key, token_key)
         parts.append(m.reshape(table.rows, width))
     if not parts:
         return np.zeros((table.rows, 0), np.uint64)
@@ -63,14 +68,16 @@ class Context:
     aliases: list[str] = field(default_factory=list)
 
 
-def share_table(s: Session, table: Table, specs: set, string_key: bytes) -> dict[tuple, SharedTensor]:
+def share_table(s: Session, table: Table, specs: set, string_key: bytes,
+                token_key: bytes = b"") -> dict[tuple, SharedTensor]:
     """Run by each compute party: the table's derived columns as shared tensors."""
     lay = layout(table, specs)
     width = sum(w for _, w, _ in lay)
     shape = (table.rows, width)
     if table.owner in s.names:
         rank = s.names.index(table.owner)
-        raw = owner_matrix(table, specs, s.frac_bits, string_key) if s.rank == rank else None
+        raw = owner_matrix(table, specs, s.frac_bits, string_key, token_key) \
+            if s.rank == rank else None
         if raw is not None and table.data is None:
             raise SqlError(f"table {table.name!r}: its owner {table.owner} gave no data")
         shares = rep.share(s, raw, rank, shape)
@@ -82,7 +89,7 @@ def share_table(s: Session, table: Table, specs: set, string_key: bytes) -> dict
     out, pos = {}, 0
     for spec, w, fixed in lay:
         part = (shares[0][:, pos:pos + w], shares[1][:, pos:pos + w])
-        if w == 1 and spec[0] != "onehot":
+        if w == 1 and spec[0] not in ("onehot", "token"):
             part = (part[0][:, 0].copy(), part[1][:, 0].copy())
         out[spec] = SharedTensor(s, (np.ascontiguousarray(part[0]), np.ascontiguousarray(part[1])),
                                  s.frac_bits if fixed else 0)
@@ -92,11 +99,11 @@ def share_table(s: Session, table: Table, specs: set, string_key: bytes) -> dict
 
 def build(s: Session, q: Query, string_key: bytes, allow: frozenset[str]) -> Context:
     """Share every table and join them into one row context (module docstring)."""
-    from yinji.sql.ops_join import hidden_join_context, use_hidden_join
+    from yinji.sql.ops_join import hidden_join_context, token_key, use_hidden_join
+    if use_hidden_join(s, q, allow):
+        return hidden_join_context(s, q, token_key(s, q), string_key)
     shared = {src.alias: share_table(s, src.table, q.needed[src.alias], string_key)
               for src in q.sources}
-    if q.joins and use_hidden_join(q, allow):
-        return hidden_join_context(s, q, shared, string_key)
     base = q.sources[0]
     joins = list(q.joins)
     if len(q.joins) == 1:

@@ -18,6 +18,7 @@ sharing, which reveals nothing to anyone and saves the MPC a comparison circuit 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,8 +103,19 @@ def string_hash(values: Sequence[str], key: bytes) -> np.ndarray:
     return out
 
 
+def join_tokens(values: Sequence[str], key: bytes) -> np.ndarray:
+    """(n, 2) uint64 keyed BLAKE2b tokens of join keys under a per-query key."""
+    out = bytearray(16 * len(values))
+    base = hashlib.blake2b(key=key, digest_size=16, person=b"yinji-sql-join")
+    for i, v in enumerate(values):
+        h = base.copy()
+        h.update(str(v).encode("utf-8"))
+        out[16 * i:16 * i + 16] = h.digest()
+    return np.frombuffer(bytes(out), np.uint64).reshape(-1, 2).copy()
+
+
 def encode_column(table: Table, spec: tuple[str, str, Any], frac_bits: int,
-                  string_key: bytes) -> np.ndarray:
+                  string_key: bytes, token_key: bytes = b"") -> np.ndarray:
     """Owner side: the ring encoding (n,) or (n, k) uint64 of one derived column
     spec = (what, column, arg), what in raw / valid / year / month / day / trunc / onehot /
     token. NULLs encode as 0 (their validity bit is 0)."""
@@ -128,9 +140,11 @@ def encode_column(table: Table, spec: tuple[str, str, Any], frac_bits: int,
         out[~null] = vals
         return out
 
-    if what == "token":
-        return full(string_hash([str(v) for v in kept], arg)).view(np.uint64) if arr.size else \
-            np.zeros(0, np.uint64)
+    if what == "token":  # 128-bit keyed tokens; a NULL key gets a fresh random token
+        out = np.frombuffer(secrets.token_bytes(16 * arr.size), np.uint64).reshape(-1, 2).copy()
+        if kept.size:
+            out[~null] = join_tokens([str(v) for v in kept], token_key)
+        return out
     if col.kind == "date":
         days = day_numbers(kept, f"{table.name}.{name}") if kept.size else np.zeros(0, np.int64)
         d = days.astype("datetime64[D]")
