@@ -26,6 +26,7 @@ from yinji.mpc import replicated as rep
 from yinji.mpc.tensor import SharedTensor, where
 from yinji.sql.expr import Evaluator, Val
 from yinji.sql.ops_order import QUADRATIC_LIMIT
+from yinji.sql.ops_sort import first_of_runs, sort_rows
 from yinji.sql.schema import SqlError
 
 BIG = 1 << 60          # ring value above any encoded datum (|v| < 2^62 / 4): MIN/MAX padding
@@ -112,6 +113,9 @@ def _same_group(ev: Evaluator, g: Groups) -> SharedTensor | None:
 
 def _count_distinct(ev: Evaluator, g: Groups, alive: SharedTensor, v: Val) -> Val:
     n = alive.shape[0]
+    if g.mode == "global" and n > 1 and v.kind != "string":
+        x, (w,) = sort_rows(ev.s, ev.tensor(v), _weight(ev, alive, v), [_weight(ev, alive, v)])
+        return Val(first_of_runs(ev.s, x, w).sum().reshape(1), None, "int")
     _check_quadratic(n, "COUNT(DISTINCT)")
     x = ev.tensor(v)
     w = _weight(ev, alive, v)
@@ -157,9 +161,11 @@ def _percentile(ev: Evaluator, g: Groups, alive: SharedTensor, v: Val, p: float)
     """The smallest x whose cumulative count reaches p * count (PostgreSQL/DuckDB
     percentile_disc)."""
     n = alive.shape[0]
-    _check_quadratic(n, "PERCENTILE_DISC")
     if v.kind not in ("int", "decimal", "date"):
         raise SqlError(f"type mismatch: PERCENTILE_DISC of {v.kind}")
+    if g.mode == "global" and n > 1:
+        return _percentile_sorted(ev, g, alive, v, p)
+    _check_quadratic(n, "PERCENTILE_DISC")
     x = ev.tensor(v)
     w = _weight(ev, alive, v)
     le = 1 - (x.reshape(n, 1) < x.reshape(1, n))   # [i, j] = x_j <= x_i
@@ -171,6 +177,22 @@ def _percentile(ev: Evaluator, g: Groups, alive: SharedTensor, v: Val, p: float)
     pad = _big(ev, x.frac_bits)
     vals = where(cand, (-x).reshape(1, -1), -pad)
     return Val(-vals.max(axis=1), cnt >= 1, v.kind, column=v.column)
+
+
+def _percentile_sorted(ev: Evaluator, g: Groups, alive: SharedTensor, v: Val, p: float) -> Val:
+    """Without GROUP BY: shuffle-then-sort (ops_sort), then pick position
+    max(ceil(p * count), 1) - 1 of the sorted alive prefix by a shared one-hot."""
+    n = alive.shape[0]
+    w = _weight(ev, alive, v)
+    x, _ = sort_rows(ev.s, ev.tensor(v), w, [])
+    cnt = w.sum().reshape(1)
+    # position k = ceil(p*cnt) - 1 (0 when p*cnt <= 1): #{i >= 1 : i < p*cnt - EPS}
+    need = cnt._fixed() * p - EPS
+    pos = SharedTensor.public(ev.s, np.arange(1, n, dtype=np.int64), 0)
+    k = (pos < need).sum().reshape(1)
+    pick = SharedTensor.public(ev.s, np.arange(n, dtype=np.int64), 0).eq(k)
+    value = (pick * x).sum().reshape(1)
+    return Val(value, cnt >= 1, v.kind, column=v.column)
 
 
 def window(ev: Evaluator, node: exp.Window, alive: SharedTensor) -> Val:
