@@ -156,8 +156,8 @@ def test_shuffle_then_sort_opens_bits_independent_of_the_data(values, monkeypatc
     'less' bits of the first level) takes many values over runs, for equal, ascending and
     descending data alike (without the shuffle or the distinct tie-break it would be fixed)."""
     from yinji.mpc.session import Session
-    from yinji.sql import ops_sort
     from yinji.mpc.tensor import SharedTensor
+    from yinji.sql import ops_sort
     from yinji.testing.mpc import run_mpc
 
     first_level = []
