@@ -78,8 +78,17 @@ class Table:
 
 
 def _nulls(values: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(object array of values, bool array: is NULL)."""
-    arr = np.asarray(values, dtype=object).reshape(-1)
+    """(values, bool array: is NULL); vectorised for typed arrays, a scan for objects."""
+    arr = np.asarray(values).reshape(-1)
+    if arr.dtype.kind in "iub":
+        return arr, np.zeros(arr.size, bool)
+    if arr.dtype.kind == "f":
+        return arr, np.isnan(arr)
+    if arr.dtype.kind in "mM":
+        return arr, np.isnat(arr)
+    if arr.dtype.kind in "US":
+        return arr, np.zeros(arr.size, bool)
+    arr = arr.astype(object)
     null = np.fromiter((v is None or (isinstance(v, float) and v != v) or str(v) in ("NaT", "<NA>")
                         for v in arr), dtype=bool, count=arr.size)
     return arr, null
@@ -158,12 +167,14 @@ def encode_column(table: Table, spec: tuple[str, str, Any], frac_bits: int,
             raise SqlError(f"{what} of date column {name!r} is not supported")
         return full(parts[what]).view(np.uint64)
     if col.kind == "category":
+        uniq, inverse = np.unique(kept.astype(str), return_inverse=True)
         index = {c: i for i, c in enumerate(col.categories)}
-        bad = [v for v in kept if str(v) not in index]
+        bad = [u for u in uniq if u not in index]
         if bad:
             raise SqlError(f"column {table.name}.{name}: value {bad[0]!r} is not one of its "
                            f"categories {list(col.categories)}")
-        codes = full(np.fromiter((index[str(v)] for v in kept), np.int64, kept.size))
+        lookup = np.asarray([index[u] for u in uniq], np.int64)
+        codes = full(lookup[inverse.reshape(-1)] if kept.size else np.zeros(0, np.int64))
         if what == "onehot":
             return (codes[:, None] == np.arange(len(col.categories))[None, :]) \
                 .astype(np.int64).view(np.uint64) * (~null)[:, None].astype(np.uint64)
