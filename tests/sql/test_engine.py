@@ -36,6 +36,11 @@ SINGLE = [
     "select product, sum(qty) as s from holdings group by product order by s desc limit 2",
     "select product, sum(qty) as s, rank() over (order by sum(qty) desc) as r, "
     "sum(sum(qty)) over (order by product) as run from holdings group by product",
+    "select day, qty, sum(qty) over (order by day) as run, rank() over (partition by product order by qty desc) "
+    "from holdings where qty > 30",
+    # NULL group keys on secret keys, NULLS FIRST ordering, LIMIT on aggregates
+    "select age, count(*), max(opened) from clients group by age order by age nulls first",
+    "select region, count(*) as n from clients group by region order by n desc, region limit 3",
 ]
 
 
@@ -61,6 +66,13 @@ def test_row_level_select_and_order(tables):
     sql = "select cid, qty, amount from holdings where qty > 40 order by qty desc, cid"
     check(sql, tables, ordered=True)
     check("select day, qty * 2 from holdings where qty < 0 order by day limit 3", tables, ordered=True)
+
+
+def test_limit_without_order_releases_that_many_rows(tables):
+    res = run_sql("select qty from holdings where qty > 10 limit 4", tables)
+    alive = [r[0] for r in duck("select qty from holdings where qty > 10", tables)]
+    assert len(res.rows) == min(4, len(alive)) and all(r[0] in alive for r in res.rows)
+    assert run_sql("select qty from holdings where qty > 1000 limit 4", tables).rows == []
 
 
 def test_empty_results_and_one_row():

@@ -246,9 +246,9 @@ class _Run:
         else:
             size, ev = self.ctx.n, self.row_ev
             present, supp, shuffle = self.ctx.alive, None, True
-            if size > ops_order.QUADRATIC_LIMIT and q.order and q.limit is not None:
-                raise SqlError(f"ORDER BY ... LIMIT over {size} rows exceeds the oblivious "
-                               f"limit of {ops_order.QUADRATIC_LIMIT}")
+        if size > ops_order.QUADRATIC_LIMIT and q.order:
+            raise SqlError(f"ORDER BY over {size} result rows exceeds the oblivious ranking "
+                           f"limit of {ops_order.QUADRATIC_LIMIT} (aggregate first)")
         self.ev = ev
         base = present
         if q.having is not None:
@@ -270,9 +270,8 @@ class _Run:
             rank = ops_order.ranks(ops_order.before(km, tie_by_index=True), base)
             if q.limit is not None:
                 release = base * (rank < q.limit)
-        elif q.limit is not None:
-            first = SharedTensor.public(s, np.tril(np.ones((size, size), np.int64), -1), 0)
-            rank = ops_order.ranks(first, base)
+        elif q.limit is not None:  # no order: the first alive rows, by a local prefix sum
+            rank = _exclusive_cumsum(base)
             release = base * (rank < q.limit)
         self.release = release
         cols = []
@@ -381,6 +380,15 @@ class _Run:
             name = _cell_name(self.q, g, i)
             raise SqlError(f"query refused: cell {name} could isolate fewer than the minimum "
                            "number of rows when differenced with earlier released cells")
+
+
+def _exclusive_cumsum(x: SharedTensor) -> SharedTensor:
+    """sum_{j<i} x_j (local on shares)."""
+    def scan(a: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(a)
+        np.cumsum(a[:-1], out=out[1:], dtype=np.uint64)
+        return out
+    return x._new((scan(x.shares[0]), scan(x.shares[1])))
 
 
 def _cell_name(q: Query, g: Groups, i: int) -> str:
