@@ -28,6 +28,8 @@ SINGLE = [
     "sum(case product when 'bond' then 1 when 'fund' then 2 end) from holdings group by product",
     "select product, count(*) from holdings group by product having sum(qty) > 150",
     "select sum(coalesce(amount, -1.5)), count(*) from holdings where qty / 2 > 5",
+    "select sum(abs(qty)), sum(cast(qty as double) / 4), max(-amount) from holdings "
+    "where cast('2024-02-01' as date) > day and amount / qty < 100",
     # secret group keys, COUNT DISTINCT, MIN/MAX, percentile
     "select cid, count(*), sum(amount), min(day), max(qty) from holdings group by cid",
     "select product, count(distinct cid), min(amount), percentile_disc(0.5) within group (order by qty) from holdings group by product",
@@ -124,6 +126,8 @@ def test_min_group_suppresses_small_cells(tables):
     ("select count(*) from holdings union select count(*) from clients", "one SELECT"),
     ("select count(*) from holdings where cid in (select cid from clients)", "subquery"),
     ("select name, count(*) from clients group by name", "strings are hashed"),
+    ("select count(*) from holdings where year(day + 1) = 2024", "date function on an expression"),
+    ("select count(*) from holdings h right join clients c on h.cid = c.cid", "unsupported join"),
 ])
 def test_errors_name_the_construct(tables, sql, words):
     with pytest.raises(SqlError, match=words.replace("(", r"\(").replace("*", r"\*")):
