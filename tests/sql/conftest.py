@@ -32,7 +32,7 @@ def run_sql(sql: str, tables: list[Table], recipient: str = "P0", *, input_party
     views: dict[str, list] = {}
 
     def mine(who: str) -> dict[str, Table]:
-        return {t.name: (t if t.owner == who else t.schema_only()) for t in tables}
+        return {t.name: own_part(t, who) for t in tables}
 
     def body(party):  # type: ignore[no-untyped-def]
         if record == party.name:
@@ -47,6 +47,19 @@ def run_sql(sql: str, tables: list[Table], recipient: str = "P0", *, input_party
     out = run_parties(body, names=names, timeout=120)
     res = out[names.index(recipient)]
     return (res, views.get(record)) if record else res
+
+
+def own_part(t: Table, who: str) -> Table:
+    """The table as company `who` sees it: its own rows' data, or the schema only."""
+    if not t.parts:
+        return t if t.owner == who else t.schema_only()
+    start = 0
+    for owner, rows in t.parts:
+        if owner == who:
+            data = {k: list(v)[start:start + rows] for k, v in t.data.items()}
+            return Table(t.name, t.owner, t.columns, t.rows, None, data, parts=t.parts)
+        start += rows
+    return t.schema_only()
 
 
 def duck(sql: str, tables: list[Table]) -> list[tuple]:

@@ -99,6 +99,19 @@ def test_input_party_owns_a_table_and_receives_the_result():
     assert not looks_uniform(view, min_size=64)
 
 
+def test_table_split_across_four_companies():
+    """holdings held by two compute parties and the fourth company (an input party): rows
+    of all three parts are counted, distinct clients across companies, joined to clients."""
+    clients, holdings = random_tables(np.random.default_rng(11), n=36, m=15)
+    holdings.parts = (("P1", 10), ("P3", 14), ("P2", 12))
+    holdings.__post_init__()
+    for sql in ["select count(*), count(distinct cid), sum(amount) from holdings",
+                "select c.region, count(distinct h.cid), sum(h.qty) from holdings h join clients c "
+                "on h.cid = c.cid group by c.region"]:
+        res = run_sql(sql, [clients, holdings], recipient="P2", input_party="P3")
+        assert_rows(res.rows, duck(sql, [clients, holdings]))
+
+
 def stand_in_check(min_rows):
     """A plaintext-backed differencing check: opens both matrices (a test stand-in for the
     MPC isolation check) and flags a new cell whose row set differs from an earlier cell's

@@ -45,18 +45,20 @@ def layout(table: Table, specs: set) -> list[tuple[tuple, int, bool]]:
 
 
 def owner_matrix(table: Table, specs: set, frac_bits: int, string_key: bytes,
-                 token_key: bytes = b"") -> np.ndarray:
-    """Owner side: the (rows x width) uint64 matrix of the table's derived columns."""
+                 token_key: bytes = b"", owner: str | None = None) -> np.ndarray:
+    """Owner side: the (rows x width) uint64 matrix of the table's derived columns (of
+    `owner`'s part for a table split across companies)."""
+    rows = table.rows if owner is None else table.rows_of(owner)
     if table.key is not None and table.data is not None:
         keys = [v for v in table.data[table.key] if v is not None]
         if len(set(map(str, keys))) != len(keys):
             raise SqlError(f"table {table.name!r}: its declared key {table.key!r} has duplicates")
     parts = []
     for spec, width, _ in layout(table, specs):
-        m = encode_column(table, spec, frac_bits, string_key, token_key)
-        parts.append(m.reshape(table.rows, width))
+        m = encode_column(table, spec, frac_bits, string_key, token_key, rows)
+        parts.append(m.reshape(rows, width))
     if not parts:
-        return np.zeros((table.rows, 0), np.uint64)
+        return np.zeros((rows, 0), np.uint64)
     return np.concatenate(parts, axis=1)
 
 
@@ -73,19 +75,23 @@ def share_table(s: Session, table: Table, specs: set, string_key: bytes,
     """Run by each compute party: the table's derived columns as shared tensors."""
     lay = layout(table, specs)
     width = sum(w for _, w, _ in lay)
-    shape = (table.rows, width)
-    if table.owner in s.names:
-        rank = s.names.index(table.owner)
-        raw = owner_matrix(table, specs, s.frac_bits, string_key, token_key) \
-            if s.rank == rank else None
-        if raw is not None and table.data is None:
-            raise SqlError(f"table {table.name!r}: its owner {table.owner} gave no data")
-        shares = rep.share(s, raw, rank, shape)
-    else:
-        t = receive_input(s, table.owner, frac_bits=0, max_elements=max(1, table.rows * width))
-        if t.shape != shape:
-            raise SqlError(f"table {table.name!r} from {table.owner}: expected {shape}, got {t.shape}")
-        shares = t.shares
+    blocks = []
+    for owner, rows in table.owners:
+        shape = (rows, width)
+        if owner in s.names:
+            rank = s.names.index(owner)
+            raw = None
+            if s.rank == rank:
+                if table.data is None:
+                    raise SqlError(f"table {table.name!r}: its owner {owner} gave no data")
+                raw = owner_matrix(table, specs, s.frac_bits, string_key, token_key, owner)
+            blocks.append(rep.share(s, raw, rank, shape))
+        else:
+            got = receive_input(s, owner, frac_bits=0, max_elements=max(1, rows * width))
+            if got.shape != shape:
+                raise SqlError(f"table {table.name!r} from {owner}: expected {shape}, got {got.shape}")
+            blocks.append(got.shares)
+    shares = tuple(np.concatenate([b[i] for b in blocks]) for i in range(2))
     out, pos = {}, 0
     for spec, w, fixed in lay:
         part = (shares[0][:, pos:pos + w], shares[1][:, pos:pos + w])

@@ -121,9 +121,11 @@ def take_part(party: Party, compute: Sequence[str], sql: str, tables: Mapping[st
     tables it owns, in the query's order, and receive the result if it is the recipient."""
     q = parse(sql, tables, history)
     for src in q.sources:
-        if src.table.owner == party.name:
-            send_input(party, compute, owner_matrix(src.table, q.needed[src.alias], frac_bits,
-                                                    string_key).view(np.int64), frac_bits=0)
+        for owner, _ in src.table.owners:
+            if owner == party.name:
+                raw = owner_matrix(src.table, q.needed[src.alias], frac_bits, string_key,
+                                   owner=owner)
+                send_input(party, compute, raw.view(np.int64), frac_bits=0)
     if recipient != party.name:
         return None
     meta = json.loads(party.channel(compute[0]).recv_bytes().decode())

@@ -52,7 +52,8 @@ def use_hidden_join(s: Session, q: Query, allow: frozenset[str]) -> bool:
     a, b = q.table(j.left[0]), q.table(j.right[0])
     keyed = all(t.key is not None and t.key.lower() == c.lower()
                 for t, c in ((a, j.left[1]), (b, j.right[1])))
-    return keyed and a.owner != b.owner and a.owner in s.names and b.owner in s.names
+    return keyed and not a.parts and not b.parts and a.owner != b.owner \
+        and a.owner in s.names and b.owner in s.names
 
 
 def token_key(s: Session, q: Query) -> bytes:

@@ -59,13 +59,39 @@ class Column:
 
 @dataclass
 class Table:
-    """A table's public schema; `data` (column name -> values) is given only at its owner."""
+    """A table's public schema; `data` (column name -> values) is given only at its owner.
+
+    A table split across companies (the same columns, each company holding some rows, e.g.
+    every company's holdings) lists `parts` = ((owner, rows), ...); each owner's `data` is
+    its own rows, and `owner`/`rows` are then ignored."""
     name: str
     owner: str
     columns: Sequence[Column]
     rows: int
     key: str | None = None  # a column declared unique (joins on it need no fan-out)
     data: Mapping[str, Any] | None = field(default=None, repr=False)
+    parts: tuple[tuple[str, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.parts:
+            self.parts = tuple((str(o), int(r)) for o, r in self.parts)
+            if len({o for o, _ in self.parts}) != len(self.parts):
+                raise SqlError(f"table {self.name!r}: a company appears twice in its parts")
+            if self.key is not None:
+                raise SqlError(f"table {self.name!r}: a table split across companies cannot "
+                               "declare a unique key (nobody can check it)")
+            self.rows = sum(r for _, r in self.parts)
+            self.owner = self.parts[0][0]
+        if self.rows < 0:
+            raise SqlError(f"table {self.name!r}: negative row count")
+
+    @property
+    def owners(self) -> tuple[tuple[str, int], ...]:
+        """(owner, rows) of each part, in row order."""
+        return self.parts or ((self.owner, self.rows),)
+
+    def rows_of(self, owner: str) -> int:
+        return sum(r for o, r in self.owners if o == owner)
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -74,7 +100,8 @@ class Table:
         raise SqlError(f"unknown column {name!r} in table {self.name!r}")
 
     def schema_only(self) -> Table:
-        return Table(self.name, self.owner, tuple(self.columns), self.rows, self.key)
+        return Table(self.name, self.owner, tuple(self.columns), self.rows, self.key,
+                     parts=self.parts)
 
 
 def _nulls(values: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -124,20 +151,21 @@ def join_tokens(values: Sequence[str], key: bytes) -> np.ndarray:
 
 
 def encode_column(table: Table, spec: tuple[str, str, Any], frac_bits: int,
-                  string_key: bytes, token_key: bytes = b"") -> np.ndarray:
+                  string_key: bytes, token_key: bytes = b"", rows: int | None = None) -> np.ndarray:
     """Owner side: the ring encoding (n,) or (n, k) uint64 of one derived column
     spec = (what, column, arg), what in raw / valid / year / month / day / trunc / onehot /
     token. NULLs encode as 0 (their validity bit is 0)."""
     what, name, arg = spec
+    rows = table.rows if rows is None else rows
     col = table.column(name)
     if table.data is None:
         raise SqlError(f"table {table.name!r}: the owner gave no data")
     if name not in table.data:
         raise SqlError(f"table {table.name!r}: data has no column {name!r}")
     arr, null = _nulls(table.data[name])
-    if arr.size != table.rows:
+    if arr.size != rows:
         raise SqlError(f"table {table.name!r}: column {name!r} has {arr.size} rows, "
-                       f"the schema says {table.rows}")
+                       f"the schema says {rows}")
     if null.any() and not col.nullable:
         raise SqlError(f"column {table.name}.{name} has NULLs but is not declared nullable")
     if what == "valid":
