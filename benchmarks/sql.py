@@ -3,13 +3,13 @@
 Tables (owner):
   clients   (securities)  cid, region (category), segment (category)   n rows, key cid
   accounts  (fund)        cid, balance (decimal)                        n rows, key cid
-  holdings  (futures)     cid, product (category), amount (decimal)     h rows
-  offshore  (hk, an input party)  cid, amount (decimal)                 h rows
+  holdings  (split: futures h/2 rows, hk -- the fourth company, an input party -- h/2)
+            cid, product (category), amount (decimal)
 Queries:
   Q1 join + group-by + sum/avg: clients JOIN accounts (hidden-intersection join, join size
      allowed) GROUP BY region -- the bar: 10^6 x 10^6 rows in < 5 min.
   Q1o the same with the oblivious (size-hiding) join, at small sizes (n*m comparisons).
-  Q2 COUNT(DISTINCT cid) across the holdings of two companies' rows (pairwise circuit).
+  Q2 COUNT(DISTINCT cid) across the holdings of both companies (shuffle-then-sort).
   Q3 a filtered percentile: percentile_disc(0.5) of amount where product = 'fund'.
 MPC times are three compute parties in one process (threads, in-memory channels) on this
 machine; DuckDB runs the same SQL on the same data in plaintext. Run:
@@ -27,10 +27,11 @@ import numpy as np
 import pandas as pd
 
 from yinji.mpc.session import Session
-from yinji.sql import Column, Table, execute
+from yinji.sql import Column, Table, execute, take_part
 from yinji.testing.parties import run_parties
 
 NAMES = ["securities", "fund", "futures"]
+OUTSIDE = "hk"
 REGIONS = ("north", "south", "east", "west", "hk")
 PRODUCTS = ("stock", "bond", "fund", "future")
 
@@ -46,16 +47,31 @@ def star(n: int, h: int, seed: int = 1) -> dict[str, Table]:
     holdings = Table("holdings", "futures", [Column("cid"), Column("product", "category", categories=PRODUCTS),
                                               Column("amount", "decimal")], h, None,
                      {"cid": ids[rng.integers(0, n, h)], "product": np.asarray(PRODUCTS, object)[rng.integers(0, 4, h)],
-                      "amount": np.round(rng.normal(1e4, 5e3, h), 2)})
+                      "amount": np.round(rng.normal(1e4, 5e3, h), 2)},
+                     parts=(("futures", h // 2), (OUTSIDE, h - h // 2)))
     return {t.name: t for t in (clients, accounts, holdings)}
+
+
+def own(t: Table, who: str) -> Table:
+    if not t.parts:
+        return t if t.owner == who else t.schema_only()
+    start = 0
+    for owner, rows in t.parts:
+        if owner == who:
+            return Table(t.name, t.owner, t.columns, t.rows, None,
+                         {k: v[start:start + rows] for k, v in t.data.items()}, parts=t.parts)
+        start += rows
+    return t.schema_only()
 
 
 def mpc(sql: str, tables: dict[str, Table], **kw) -> tuple[float, list]:  # type: ignore[no-untyped-def]
     def body(party):  # type: ignore[no-untyped-def]
-        mine = {k: (t if t.owner == party.name else t.schema_only()) for k, t in tables.items()}
+        mine = {k: own(t, party.name) for k, t in tables.items()}
+        if party.name == OUTSIDE:
+            return take_part(party, NAMES, sql, mine, recipient="securities")
         return execute(sql, mine, Session(party, NAMES), recipient="securities", **kw)
     t0 = time.perf_counter()
-    out = run_parties(body, names=NAMES, timeout=3600)
+    out = run_parties(body, names=NAMES + [OUTSIDE], timeout=3600)
     return time.perf_counter() - t0, out[0].rows
 
 
@@ -63,10 +79,12 @@ def duck(sql: str, tables: dict[str, Table]) -> tuple[float, list]:
     con = duckdb.connect()
     for t in tables.values():
         con.register(t.name, pd.DataFrame({c.name: t.data[c.name] for c in t.columns}))
-    con.execute(sql).fetchall()  # warm
-    t0 = time.perf_counter()
-    rows = con.execute(sql).fetchall()
-    return time.perf_counter() - t0, rows
+    rows, best = con.execute(sql).fetchall(), float("inf")  # warm
+    for _ in range(3):  # best of three: the machine is shared
+        t0 = time.perf_counter()
+        con.execute(sql).fetchall()
+        best = min(best, time.perf_counter() - t0)
+    return best, rows
 
 
 Q1 = ("select c.region, count(*), sum(a.balance), avg(a.balance) from clients c "
