@@ -83,6 +83,7 @@ def test_hidden_join_reveals_exactly_the_join_size():
         pairs = [m for peer, m in view if getattr(m, "dtype", None) == np.int64 and m.ndim == 2
                  and m.shape[1:] == (2,)]
         sizes.append(len(pairs[0]))
+        assert res.opened == {"join_size": sizes[-1]}
         assert_rows(res.rows, duck(sql, [t0, tables[1]]))
     assert sizes == [4, 0]
 

@@ -68,6 +68,7 @@ class Context:
     cols: dict[tuple, SharedTensor]           # (alias, what, column, arg) -> shares
     alive: SharedTensor                       # join matches (then WHERE)
     aliases: list[str] = field(default_factory=list)
+    opened: dict[str, int] = field(default_factory=dict)  # public facts, e.g. the join size
 
 
 def share_table(s: Session, table: Table, specs: set, string_key: bytes,

@@ -27,10 +27,8 @@ Leakage (exactly what is opened and to whom):
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
@@ -49,23 +47,10 @@ from yinji.sql.context import Context, build, owner_matrix
 from yinji.sql.expr import Evaluator, Val
 from yinji.sql.ops_group import Groups, aggregate, window
 from yinji.sql.parse import AGGREGATES, DATE_PARTS, Query, _is_select_alias, parse, resolve
+from yinji.sql.result import SqlResult, fill, jsonable
 from yinji.sql.schema import SqlError, Table
 
 Check = Callable[[Session, SharedTensor, SharedTensor | None], np.ndarray]
-EPOCH = datetime.date(1970, 1, 1)
-HIDDEN = object()  # a secret group key that is not in the select list
-
-
-@dataclass
-class SqlResult:
-    """What `execute` returns. `rows`, `suppressed` and `cell_predicates` are filled at the
-    recipient only (None elsewhere)."""
-    columns: list[str]
-    rows: list[tuple] | None
-    context: str
-    suppressed: list[tuple] | None = None
-    cell_predicates: list[str] | None = None
-    opened: dict[str, Any] = field(default_factory=dict)  # public facts opened to all
 
 
 def execute(sql: str, tables: Mapping[str, Table], session: Session, *, recipient: str,
@@ -102,11 +87,11 @@ def execute(sql: str, tables: Mapping[str, Table], session: Session, *, recipien
     raw = out["raw"]
     if out["shuffle"]:
         raw = shuffle_rows(s, raw)
-    result = SqlResult([name for _, name in q.select], None, q.context)
+    result = SqlResult([name for _, name in q.select], None, q.context, opened=dict(ctx.opened))
     if recipient in s.names:
         got = rep.reveal_to(s, raw, s.names.index(recipient))
         if got is not None:
-            _fill(result, meta, got.view(np.int64))
+            fill(result, meta, got.view(np.int64))
     else:
         if s.rank == 0:
             s.party.channel(recipient).send_bytes(json.dumps(meta).encode())
@@ -131,7 +116,7 @@ def take_part(party: Party, compute: Sequence[str], sql: str, tables: Mapping[st
     meta = json.loads(party.channel(compute[0]).recv_bytes().decode())
     raw = receive_output(party, compute, frac_bits=0)
     result = SqlResult([name for _, name in q.select], None, q.context)
-    _fill(result, meta, raw)
+    fill(result, meta, raw)
     return result
 
 
@@ -195,10 +180,9 @@ class _Run:
             g = Groups("public", m, [list(k) for k in product(*domains)])
             g.present = (m @ self.ctx.alive) >= 1
             return g
-        ops_order_limit = ops_order.QUADRATIC_LIMIT
-        if n > ops_order_limit:
+        if n > ops_order.QUADRATIC_LIMIT:
             raise SqlError(f"GROUP BY on secret keys over {n} rows: the oblivious pairwise "
-                           f"circuit is limited to {ops_order_limit} rows; declare a public "
+                           f"circuit is limited to {ops_order.QUADRATIC_LIMIT} rows; declare a public "
                            "domain (category column or int domain) for the key")
         same = None
         for gexpr in q.group:
@@ -294,7 +278,7 @@ class _Run:
                 "categories": [list(v.column.categories) if v.column is not None and v.kind == "category"
                                else [] for v in vals],
                 "rank": rank is not None, "supp": supp is not None,
-                "keys": [[_jsonable(k) for k in key] for key in self.g.keys]
+                "keys": [[jsonable(k) for k in key] for key in self.g.keys]
                 if q.aggregate and self.g.mode == "public" else None,
                 "key_cols": self._key_columns(vals) if q.aggregate else [],
                 "where": q.where.sql(dialect="duckdb") if q.where is not None else None,
@@ -414,64 +398,6 @@ def _date_part(node: exp.Expression) -> tuple[str, exp.Column, Any] | None:
 
 def _nulls_first(o: exp.Ordered) -> bool:
     return bool(o.args.get("nulls_first"))
-
-
-def _jsonable(v: Any) -> Any:
-    return v if v is None or isinstance(v, (str, int, float)) else int(v)
-
-
-def _decode(kind: str, frac: int, cats: list, raw: int) -> Any:
-    if kind == "decimal":
-        return raw / float(1 << frac)
-    if kind == "date":
-        return EPOCH + datetime.timedelta(days=raw)
-    if kind == "category":
-        return cats[raw] if 0 <= raw < len(cats) else None
-    if kind == "bool":
-        return bool(raw)
-    return int(raw)
-
-
-def _fill(result: SqlResult, meta: dict, raw: np.ndarray) -> None:
-    """Recipient side: decode the opened matrix into rows."""
-    k = len(meta["kinds"])
-    rows, ranks, suppressed, preds = [], [], [], []
-    for r, line in enumerate(raw):
-        released = int(line[2 * k + (1 if meta["rank"] else 0)])
-        if meta["supp"] and int(line[-1]) and meta["keys"] is not None:
-            suppressed.append(tuple(meta["keys"][r]))
-        if not released:
-            continue
-        row = []
-        for c in range(k):
-            ok = int(line[2 * c + 1])
-            row.append(_decode(meta["kinds"][c], meta["frac"][c], meta["categories"][c],
-                               int(line[2 * c])) if ok else None)
-        rows.append(tuple(row))
-        ranks.append(int(line[2 * k]) if meta["rank"] else r)
-        keys = meta["keys"][r] if meta["keys"] is not None else \
-            [row[i] if i >= 0 else HIDDEN for i in meta["key_cols"]]
-        preds.append(_predicate(meta, keys))
-    order = np.argsort(np.asarray(ranks, dtype=np.int64), kind="stable")
-    result.rows = [rows[i] for i in order]
-    result.cell_predicates = [preds[i] for i in order]
-    result.suppressed = suppressed
-
-
-def _predicate(meta: dict, keys: list) -> str:
-    parts = [f"({meta['where']})"] if meta["where"] else []
-    for expr_sql, v in zip(meta["group"], keys, strict=True):
-        if v is HIDDEN:
-            parts.append(f"{expr_sql} = <not selected>")
-        elif v is None:
-            parts.append(f"{expr_sql} IS NULL")
-        elif isinstance(v, datetime.date):
-            parts.append(f"{expr_sql} = DATE '{v.isoformat()}'")
-        elif isinstance(v, str):
-            parts.append(f"{expr_sql} = '" + v.replace("'", "''") + "'")
-        else:
-            parts.append(f"{expr_sql} = {v!r}")
-    return " AND ".join(parts) if parts else "TRUE"
 
 
 __all__ = ["SqlResult", "execute", "take_part"]

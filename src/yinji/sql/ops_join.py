@@ -129,7 +129,7 @@ def hidden_join_context(s: Session, q: Query, key: bytes, string_key: bytes) -> 
         for k in specs_b:
             if k[0] == "raw" and (ba, "valid", k[1], None) not in cols:
                 cols[(ba, "valid", k[1], None)] = flag_b
-    return Context(n, cols, alive, [aa, ba])
+    return Context(n, cols, alive, [aa, ba], {"join_size": len(pairs)})
 
 
 def _pairs(s: Session, pooled: rep.Shares, n: int, owners: set[str]) -> np.ndarray:
