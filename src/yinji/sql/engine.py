@@ -46,10 +46,12 @@ from yinji.sql import ops_order
 from yinji.sql.context import Context, build, owner_matrix
 from yinji.sql.expr import Evaluator, Val
 from yinji.sql.ops_group import Groups, aggregate, window
+from yinji.sql.ops_sortgroup import sorted_groups
 from yinji.sql.parse import AGGREGATES, DATE_PARTS, Query, _is_select_alias, parse, resolve
 from yinji.sql.result import SqlResult, fill, jsonable
 from yinji.sql.schema import SqlError, Table
 
+SORT_GROUPS_ABOVE = 1000  # rows: a secret GROUP BY key is sorted (ops_sortgroup) above this
 Check = Callable[[Session, SharedTensor, SharedTensor | None], np.ndarray]
 
 
@@ -180,6 +182,11 @@ class _Run:
             g = Groups("public", m, [list(k) for k in product(*domains)])
             g.present = (m @ self.ctx.alive) >= 1
             return g
+        if n > SORT_GROUPS_ABOVE and len(q.group) == 1:
+            aggs = [a for clause in [e for e, _ in q.select] + [q.having] + list(q.order)
+                    if clause is not None for a in clause.find_all(*AGGREGATES)
+                    if not (isinstance(a.parent, exp.Window) and a.parent.this is a)]
+            return sorted_groups(self.row_ev, self._group_target(q.group[0]), aggs, self.ctx.alive)
         if n > ops_order.QUADRATIC_LIMIT:
             raise SqlError(f"GROUP BY on secret keys over {n} rows: the oblivious pairwise "
                            f"circuit is limited to {ops_order.QUADRATIC_LIMIT} rows; declare a public "
@@ -225,10 +232,10 @@ class _Run:
             keymap = {self._group_target(k).sql().lower(): i for i, k in enumerate(q.group)}
             ev = Evaluator(s, size, lambda node: self.group_lookup(node, ev, keymap), self.key)
             present = g.present if g.present is not None else ev.bits(1)
-            count = g.m @ self.ctx.alive
+            count = g.count_all if g.mode == "sorted" else g.m @ self.ctx.alive
             self.count = count
             supp = present * (count < min_group) if min_group > 0 else None
-            shuffle = g.mode == "secret"
+            shuffle = g.mode in ("secret", "sorted")
         else:
             size, ev = self.ctx.n, self.row_ev
             present, supp, shuffle = self.ctx.alive, None, True
@@ -328,6 +335,8 @@ class _Run:
                     valid = SharedTensor.public(self.s, np.asarray([c is not None for c in codes],
                                                                    np.int64), 0)
                 return Val(x, valid, col.kind, column=col)
+            if g.mode == "sorted":
+                return g.key_val
             return self.row_ev.value(self._group_target(q.group[i]))
         if isinstance(node, exp.Column) and _is_select_alias(q, node):
             for sel, name in q.select:
@@ -350,6 +359,9 @@ class _Run:
         if not self.q.aggregate:
             raise SqlError("the differencing check applies to aggregate queries")
         g = self.g
+        if g.m is None:
+            raise SqlError("the differencing check is not available for a secret GROUP BY "
+                           "key over more rows than the pairwise limit")
         new = g.m * self.ctx.alive.reshape(1, -1)
         if g.mode == "secret":
             new = new * g.present.reshape(-1, 1)

@@ -36,15 +36,17 @@ EPS = 2.0 ** -10       # PERCENTILE_DISC: cum >= p * count, with fixed-point sla
 
 @dataclass
 class Groups:
-    mode: str                   # global | public | secret
-    m: SharedTensor             # [G x n] 0/1 membership (secret: key equality)
+    mode: str                   # global | public | secret | sorted (ops_sortgroup)
+    m: SharedTensor | None      # [G x n] 0/1 membership (secret: key equality; sorted: None)
     keys: list[list]            # public mode: the key values of each group
     present: SharedTensor | None = None   # [G] group exists (secret: representative row)
     cache: dict = field(default_factory=dict)
+    key_val: Val | None = None            # sorted mode: the key of each (sorted) row
+    count_all: SharedTensor | None = None  # sorted mode: COUNT(*) at each group's last row
 
     @property
     def size(self) -> int:
-        return self.m.shape[0]
+        return self.m.shape[0] if self.m is not None else self.present.shape[0]
 
 
 def aggregate(ev: Evaluator, g: Groups, alive: SharedTensor, node: exp.Expression) -> Val:
@@ -52,6 +54,8 @@ def aggregate(ev: Evaluator, g: Groups, alive: SharedTensor, node: exp.Expressio
     key = node.sql().lower()
     if key in g.cache:
         return g.cache[key]
+    if g.mode == "sorted":
+        raise SqlError(f"{node.sql()} with a large secret GROUP BY key is not supported")
     if isinstance(node, exp.Count):
         arg = node.this
         if isinstance(arg, exp.Star):
