@@ -11,6 +11,7 @@ Queries:
   Q1o the same with the oblivious (size-hiding) join, at small sizes (n*m comparisons).
   Q2 COUNT(DISTINCT cid) across the holdings of both companies (shuffle-then-sort).
   Q3 a filtered percentile: percentile_disc(0.5) of amount where product = 'fund'.
+  Q4 GROUP BY a secret key (cid) over both companies' holdings: COUNT and SUM per client.
 MPC times are three compute parties in one process (threads, in-memory channels) on this
 machine; DuckDB runs the same SQL on the same data in plaintext. Run:
 
@@ -90,6 +91,7 @@ def duck(sql: str, tables: dict[str, Table]) -> tuple[float, list]:
 Q1 = ("select c.region, count(*), sum(a.balance), avg(a.balance) from clients c "
       "join accounts a on c.cid = a.cid group by c.region")
 Q2 = "select count(distinct cid) from holdings"
+Q4 = "select cid, count(*), sum(amount) from holdings group by cid"
 Q3 = "select percentile_disc(0.5) within group (order by amount) from holdings where product = 'fund'"
 
 
@@ -103,6 +105,7 @@ def main() -> None:
     ap.add_argument("--join", type=int, nargs="*", default=[10_000, 100_000])
     ap.add_argument("--oblivious", type=int, nargs="*", default=[300, 1000])
     ap.add_argument("--pairwise", type=int, nargs="*", default=[500, 1000])
+    ap.add_argument("--grouped", type=int, nargs="*", default=[10_000])
     a = ap.parse_args()
     print("| query | rows | MPC s | DuckDB ms | ratio |\n|---|---:|---:|---:|---:|")
     for n in a.join:
@@ -127,6 +130,12 @@ def main() -> None:
         td, want = duck(Q3, t)
         assert abs(rows[0][0] - want[0][0]) < 0.01, (rows, want)
         row("Q3 filtered percentile_disc(0.5)", f"{h:,}", tm, td)
+    for h in a.grouped:
+        t = star(max(h // 4, 10), h)
+        tm, rows = mpc(Q4, t)
+        td, want = duck(Q4, t)
+        assert len(rows) == len(want)
+        row("Q4 group by secret key cid, count+sum", f"{h:,}", tm, td)
 
 
 if __name__ == "__main__":
