@@ -34,6 +34,9 @@ SINGLE = [
     "select cid, count(*), sum(amount), min(day), max(qty) from holdings group by cid",
     "select product, count(distinct cid), min(amount), percentile_disc(0.5) within group (order by qty) from holdings group by product",
     "select quantile_disc(amount, 0.9), quantile_disc(qty, 0.25), count(distinct product) from holdings where qty > 0",
+    "select quantile_disc(qty, 0.0), quantile_disc(qty, 1.0), percentile_disc(0.5) within group (order by day), "
+    "count(distinct amount) from holdings where qty > 40",
+    "select quantile_disc(qty, 0.5), count(distinct cid) from holdings where qty > 1000",
     # ORDER BY / LIMIT, windows
     "select product, sum(qty) as s from holdings group by product order by s desc limit 2",
     "select product, sum(qty) as s, rank() over (order by sum(qty) desc) as r, "
