@@ -66,7 +66,9 @@ def execute(sql: str, tables: Mapping[str, Table], session: Session, *, recipien
     conditions over the same context); with `check`, the engine evaluates the new cells and
     the history as shared [cells x rows] and [history x rows] 0/1 matrices and calls
     check(session, new, old) -> bool per new cell before opening anything; any True refuses
-    the query (SqlError naming the cell).
+    the query (SqlError naming the cell). string_key: the job's key for hashing string
+    columns (agreed by the parties at approval; the default is for tests). allow: leaks
+    the caller's policy permits -- only "join_size" (the hidden-intersection join).
     """
     allow = frozenset(allow)
     unknown = allow - {"join_size"}
