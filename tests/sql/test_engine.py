@@ -188,3 +188,12 @@ def test_sorted_groups_refuse_other_aggregates(tables, monkeypatch):
     monkeypatch.setattr(engine, "SORT_GROUPS_ABOVE", 0)
     with pytest.raises(SqlError, match="only COUNT, SUM and AVG scale by sorting"):
         run_sql("select cid, max(qty) from holdings group by cid", tables)
+
+
+def test_min_group_on_secret_keys_opens_no_suppressed_bits(tables):
+    sql = "select cid, count(*), sum(qty) from holdings group by cid"
+    want = [r for r in duck(sql, tables) if r[1] >= 2]
+    res, view = run_sql(sql, tables, min_group=2, record="P0")
+    assert_rows(res.rows, want)
+    assert res.suppressed == []
+    assert view[-1][1].shape == (40, 3 * 2 + 1)  # values and validity, the released bit only

@@ -239,6 +239,7 @@ class _Run:
             supp = present * (count < min_group) if min_group > 0 else None
             shuffle = g.mode in ("secret", "sorted")
         else:
+            self.g = None
             size, ev = self.ctx.n, self.row_ev
             present, supp, shuffle = self.ctx.alive, None, True
         if size > ops_order.QUADRATIC_LIMIT and q.order:
@@ -279,14 +280,17 @@ class _Run:
         mat = tuple(np.stack([c[i].reshape(size) for c in cols], axis=1) for i in range(2))
         rel = release.shares
         masked = rep.mul(s, mat, (rel[0].reshape(size, 1), rel[1].reshape(size, 1)))
-        extra = [release.shares] + ([supp.shares] if supp is not None else [])
+        # the suppressed bits open only where the group list is public anyway; a suppressed
+        # secret-key group is simply not released
+        open_supp = supp is not None and self.g.mode in ("public", "global")
+        extra = [release.shares] + ([supp.shares] if open_supp else [])
         raw = tuple(np.concatenate([masked[i]] + [e[i].reshape(size, 1) for e in extra], axis=1)
                     for i in range(2))
         meta = {"kinds": [v.kind for v in vals], "frac": [ev.tensor(v).frac_bits if v.kind != "null"
                                                           else 0 for v in vals],
                 "categories": [list(v.column.categories) if v.column is not None and v.kind == "category"
                                else [] for v in vals],
-                "rank": rank is not None, "supp": supp is not None,
+                "rank": rank is not None, "supp": open_supp,
                 "keys": [[jsonable(k) for k in key] for key in self.g.keys]
                 if q.aggregate and self.g.mode == "public" else None,
                 "key_cols": self._key_columns(vals) if q.aggregate else [],
