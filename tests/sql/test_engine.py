@@ -197,3 +197,12 @@ def test_min_group_on_secret_keys_opens_no_suppressed_bits(tables):
     assert_rows(res.rows, want)
     assert res.suppressed == []
     assert view[-1][1].shape == (40, 3 * 2 + 1)  # values and validity, the released bit only
+
+
+def test_comparisons_in_batches_give_the_same_result(tables, monkeypatch):
+    """Large comparisons run in batches (bounded memory): forced tiny batches here."""
+    from yinji.sql import expr, ops_sort
+    monkeypatch.setattr(expr, "CHUNK", 7)
+    monkeypatch.setattr(ops_sort, "CHUNK", 5)
+    check("select count(*), quantile_disc(amount, 0.5), count(distinct cid) from holdings "
+          "where qty >= 10 and product <> 'bond'", tables)

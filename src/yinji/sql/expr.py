@@ -19,7 +19,7 @@ import numpy as np
 from sqlglot import exp
 
 from yinji.mpc.session import Session
-from yinji.mpc.tensor import SharedTensor, stack, where
+from yinji.mpc.tensor import SharedTensor, concatenate, stack, where
 from yinji.sql.schema import Column, SqlError, string_hash
 
 NUMERIC = ("int", "decimal", "bool")
@@ -301,15 +301,16 @@ class Evaluator:
             raise SqlError(f"unsupported: ordering comparison of strings in {e.sql()}")
         x, y = self._pair(a, b, e)
         if isinstance(e, (exp.EQ, exp.NEQ)):
-            r = x.eq(y)
+            op = SharedTensor.eq
         elif isinstance(e, exp.LT):
-            r = x < y
+            op = SharedTensor.__lt__
         elif isinstance(e, exp.LTE):
-            r = x <= y
+            op = SharedTensor.__le__
         elif isinstance(e, exp.GT):
-            r = x > y
+            op = SharedTensor.__gt__
         else:
-            r = x >= y
+            op = SharedTensor.__ge__
+        r = chunked(op, x, y)
         if isinstance(e, exp.NEQ):
             r = 1 - r
         return self._with_valid(r, self.both_valid(a, b))
@@ -337,6 +338,19 @@ class Evaluator:
                                     * np.ones((1, self.n), dtype), frac)
         r = x.reshape(1, -1).eq(table).sum(axis=0)
         return self._with_valid(r, a.valid)
+
+
+CHUNK = 1 << 20  # rows per comparison batch: bounds the boolean circuit's temporaries
+
+
+def chunked(op: Callable[[SharedTensor, SharedTensor], SharedTensor], x: SharedTensor,
+            y: SharedTensor) -> SharedTensor:
+    """op(x, y) for two 1-d tensors of one length, in batches of CHUNK rows (a comparison
+    of 10^7 rows at once needs several GB of temporaries); same result, more rounds."""
+    n = x.shape[0] if x.ndim == 1 else 0
+    if n <= CHUNK or y.shape != x.shape:
+        return op(x, y)
+    return concatenate([op(x[a:a + CHUNK], y[a:a + CHUNK]) for a in range(0, n, CHUNK)])
 
 
 def _pub(v: Val) -> Any:

@@ -72,8 +72,9 @@ def _quicksort(s: Session, key: rep.Shares) -> np.ndarray:
             return order
         pos = np.flatnonzero(active)
         rows, pivots = order[pos], order[first[pos]]
-        less = cmp.lt(s, (key[0][rows], key[1][rows]), (key[0][pivots], key[1][pivots]))
-        bit = rep.reveal(s, less).astype(np.int64)
+        bit = np.concatenate([
+            rep.reveal(s, cmp.lt(s, (key[0][r], key[1][r]), (key[0][p], key[1][p])))
+            for r, p in _batches(rows, pivots)]).astype(np.int64)
         cls = np.ones(n, np.int64)          # 1: pivot or finished element
         cls[pos] = np.where(bit == 1, 0, 2)
         cls[size == 1] = 1
@@ -81,6 +82,14 @@ def _quicksort(s: Session, key: rep.Shares) -> np.ndarray:
         order, seg, cls = order[perm], seg[perm], cls[perm]
         new = np.r_[True, (seg[1:] != seg[:-1]) | (cls[1:] != cls[:-1])]
         seg = np.cumsum(new) - 1
+
+
+CHUNK = 1 << 20  # comparisons per batch: bounds the boolean circuit's temporaries
+
+
+def _batches(rows: np.ndarray, pivots: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(rows[a:a + CHUNK], pivots[a:a + CHUNK]) for a in range(0, len(rows), CHUNK)] \
+        or [(rows, pivots)]
 
 
 def first_of_runs(s: Session, x: SharedTensor, alive: SharedTensor) -> SharedTensor:
