@@ -24,7 +24,7 @@ from sqlglot import exp
 
 from yinji.mpc import replicated as rep
 from yinji.mpc.tensor import SharedTensor, where
-from yinji.sql.expr import Evaluator, Val
+from yinji.sql.expr import Evaluator, Val, chunked
 from yinji.sql.ops_order import QUADRATIC_LIMIT
 from yinji.sql.ops_sort import first_of_runs, sort_rows
 from yinji.sql.schema import SqlError
@@ -191,10 +191,11 @@ def _percentile_sorted(ev: Evaluator, g: Groups, alive: SharedTensor, v: Val, p:
     x, _ = sort_rows(ev.s, ev.tensor(v), w, [])
     cnt = w.sum().reshape(1)
     # position k = ceil(p*cnt) - 1 (0 when p*cnt <= 1): #{i >= 1 : i < p*cnt - EPS}
-    need = cnt._fixed() * p - EPS
+    need = (cnt._fixed() * p - EPS) + np.zeros(n - 1)     # broadcast for batching
     pos = SharedTensor.public(ev.s, np.arange(1, n, dtype=np.int64), 0)
-    k = (pos < need).sum().reshape(1)
-    pick = SharedTensor.public(ev.s, np.arange(n, dtype=np.int64), 0).eq(k)
+    k = chunked(SharedTensor.__lt__, pos, need).sum().reshape(1)
+    pick = chunked(SharedTensor.eq, SharedTensor.public(ev.s, np.arange(n, dtype=np.int64), 0),
+                   k + np.zeros(n, np.int64))
     value = (pick * x).sum().reshape(1)
     return Val(value, cnt >= 1, v.kind, column=v.column)
 

@@ -28,6 +28,7 @@ from yinji.mpc import replicated as rep
 from yinji.mpc.session import Session
 from yinji.mpc.shuffle import shuffle_rows
 from yinji.mpc.tensor import SharedTensor, concatenate, where
+from yinji.sql.expr import chunked
 
 
 def bits_for(n: int) -> int:
@@ -98,7 +99,7 @@ def first_of_runs(s: Session, x: SharedTensor, alive: SharedTensor) -> SharedTen
     n = x.shape[0]
     if n == 0:
         return alive
-    same = x[1:].eq(x[:-1])
+    same = chunked(SharedTensor.eq, x[1:], x[:-1])
     prev_alive = alive[:-1]
     dup = same * prev_alive
     first = SharedTensor.public(s, np.ones(1, np.int64), 0)

@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from yinji.mpc import replicated as rep
 from yinji.mpc.tensor import SharedTensor, concatenate
-from yinji.sql.expr import Evaluator, Val
+from yinji.sql.expr import Evaluator, Val, chunked
 from yinji.sql.ops_group import MEAN_SCALE, Groups
 from yinji.sql.ops_sort import sort_rows
 from yinji.sql.schema import SqlError
@@ -58,7 +58,7 @@ def sorted_groups(ev: Evaluator, key: exp.Expression, aggs: list[exp.Expression]
             carry += [w, w * ev.tensor(v)]
     skey_sorted, got = sort_rows(s, skey, alive, carry)
     alive_s = got[0]
-    same = skey_sorted[1:].eq(skey_sorted[:-1])                    # row i continues row i-1
+    same = chunked(SharedTensor.eq, skey_sorted[1:], skey_sorted[:-1])                  # row i continues row i-1
     cont = alive_s[1:] * same
     one = SharedTensor.public(s, np.ones(1, np.int64), 0)
     start = alive_s * concatenate([one, 1 - cont])
