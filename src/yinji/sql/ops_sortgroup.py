@@ -58,7 +58,7 @@ def sorted_groups(ev: Evaluator, key: exp.Expression, aggs: list[exp.Expression]
             carry += [w, w * ev.tensor(v)]
     skey_sorted, got = sort_rows(s, skey, alive, carry)
     alive_s = got[0]
-    same = chunked(SharedTensor.eq, skey_sorted[1:], skey_sorted[:-1])                  # row i continues row i-1
+    same = chunked(SharedTensor.eq, skey_sorted[1:], skey_sorted[:-1])  # row i continues i-1
     cont = alive_s[1:] * same
     one = SharedTensor.public(s, np.ones(1, np.int64), 0)
     start = alive_s * concatenate([one, 1 - cont])
