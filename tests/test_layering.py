@@ -8,8 +8,9 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "yinji"
 RANK = {"ids": 0, "crypto": 0, "net": 1, "mpc": 2, "psi": 2, "pir": 2, "ml": 2, "linkage": 2,
-        "gateway": 2, "node": 3, "apps": 4, "cli": 5, "web": 5}
-PROTOCOL_LAYERS = ("ids", "crypto", "net", "mpc", "psi", "pir", "ml", "linkage")
+        "gateway": 2, "sql": 2.5, "node": 3, "apps": 4, "cli": 5, "web": 5}
+# sql builds on mpc and psi's hidden join (a query layer over protocols), below the node
+PROTOCOL_LAYERS = ("ids", "crypto", "net", "mpc", "psi", "pir", "ml", "linkage", "sql")
 FAMILIES = ("psi", "pir", "ml", "linkage", "gateway")  # share code only through crypto/net/mpc
 
 
