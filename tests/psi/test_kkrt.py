@@ -225,3 +225,57 @@ def test_over_tls():
     b = [f"id{i}".encode() for i in range(2000, 6000)]
     ra, rb = run_parties_tls(_tls_body, names=["A", "B"], args=[(a,), (b,)], timeout=120)
     assert ra.tolist() == list(range(2000, 3000)) and rb is None
+
+
+def _dispatch(party, keys, protocol):
+    view = record_received(party)
+    out = ecdh_psi(party, _other(party), keys, receiver="A", protocol=protocol)
+    ran_kkrt = any(isinstance(m, np.ndarray) and m.ndim == 2 and m.shape[0] == K.CODE_BITS
+                   for _, m in view)
+    return out, ran_kkrt
+
+
+@pytest.mark.parametrize("nb,protocol,kkrt", [(300, "kkrt", True), (300, "ecdh", False),
+                                              (300, "auto", True), (50, "auto", False)])
+def test_ecdh_psi_dispatch(monkeypatch, nb, protocol, kkrt):
+    import yinji.psi.ecdh as ecdh_mod
+    monkeypatch.setattr(ecdh_mod, "AUTO_KKRT_MIN", 100)
+    a = [f"d{i}".encode() for i in range(200)]
+    b = [f"d{i}".encode() for i in range(150, 150 + nb)]
+    (ra, ka), (rb, kb) = run_parties(_dispatch, names=["A", "B"],
+                                     args=[(a, protocol), (b, protocol)])
+    assert ra.tolist() == expected(a, b) and rb is None
+    assert ka == kb == kkrt
+    with pytest.raises(ValueError, match="protocol must be one of"):
+        run_parties(_dispatch, names=["A", "B"], args=[(a, "kkrt16"), (b, "kkrt16")])
+
+
+def test_node_runner_validates_protocol():
+    from yinji.node.runners import RUNNERS
+
+    def problems(name, params):
+        spec = {"protocol": name, "inputs": {"A": {"dataset": "d", "columns": ["id"]},
+                                             "B": {"dataset": "d", "columns": ["id"]}},
+                "recipients": ["A"], "params": params}
+        return [p for p in RUNNERS[name].validate(spec) if "protocol" in p]
+    assert problems("psi.intersect", {"protocol": "kkrt"}) == []
+    assert problems("psi.intersect", {}) == []
+    assert problems("psi.intersect", {"protocol": "rsa"})
+    assert problems("psi.intersect", {"protocol": "kkrt", "buckets": 4})
+    assert problems("psi.cardinality", {"protocol": "kkrt"})
+
+
+@pytest.mark.tls
+def test_cli_protocol_kkrt(tmp_path, capsys):
+    from yinji.cli.main import main
+    for name, rng in (("a", range(0, 300)), ("b", range(200, 700))):
+        with open(tmp_path / f"{name}.csv", "w") as fh:
+            fh.write("k\n" + "".join(f"key{i}\n" for i in rng))
+    inputs = ["--input", f"A={tmp_path / 'a.csv'}", "--input", f"B={tmp_path / 'b.csv'}"]
+    out = tmp_path / "o.csv"
+    assert main(["psi", *inputs, "--key", "k", "--kind", "k=text", "--protocol", "kkrt",
+                 "--out", str(out)]) == 0
+    assert "intersection size: 100" in capsys.readouterr().out
+    assert [r.strip() for r in open(out)][1:] == [f"key{i}" for i in range(200, 300)]
+    assert main(["psi", *inputs, "--key", "k", "--protocol", "kkrt", "--cardinality"]) == 1
+    assert "--protocol kkrt is for a two-party intersection" in capsys.readouterr().err
