@@ -89,11 +89,12 @@ def digests(keys: Sequence[bytes]) -> np.ndarray:
 
 
 def ecb(key: bytes, blocks: np.ndarray) -> np.ndarray:
-    """AES-128 (OpenSSL) of each 16-byte block; same shape as `blocks` (uint8, last dim 16)."""
+    """AES-128 (OpenSSL) of each 16-byte block of a C-contiguous array whose rows are whole
+    blocks; same shape and dtype."""
+    data = np.ascontiguousarray(blocks)
     enc = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
-    data = np.ascontiguousarray(blocks, dtype=np.uint8)
-    out = np.frombuffer(enc.update(data.tobytes()), dtype=np.uint8)
-    return out.reshape(data.shape)
+    raw = enc.update(memoryview(data.reshape(-1).view(np.uint8)))
+    return np.frombuffer(raw, dtype=data.dtype).reshape(data.shape)
 
 
 def transpose_bits(a: np.ndarray) -> np.ndarray:
@@ -132,37 +133,33 @@ class Streams:
         return out[:, :nbytes]
 
 
-def _tweaks(count: int, offset: int = 0) -> np.ndarray:
-    """(count, 16) uint8 blocks encoding offset..offset+count-1 (little-endian in 8 bytes)."""
-    t = np.zeros((count, 2), dtype="<u8")
-    t[:, 0] = np.arange(offset, offset + count, dtype=np.uint64)
-    return t.view(np.uint8).reshape(count, 16)
-
-
 def codes(key: bytes, dig: np.ndarray, hidx: np.ndarray) -> np.ndarray:
-    """C(x‖i): (n, 64) uint8 pseudo-random code words of digests `dig` and hash indices."""
-    tw = _tweaks(HASHES * BLOCKS).reshape(HASHES, BLOCKS, 16)
-    x = dig[:, None, :] ^ tw[hidx]  # (n, BLOCKS, 16)
-    return ecb(key, x).reshape(len(dig), CODE_BYTES)
+    """C(x‖i): (n, 64) uint8 pseudo-random code words of digests `dig` ((n, 16) uint8) and
+    hash indices i: block b is AES_key(digest ⊕ (4i + b)), the tweak in the low 8 bytes."""
+    n = len(dig)
+    x = np.empty((n, BLOCKS, 2), dtype="<u8")
+    x[:] = np.ascontiguousarray(dig).view("<u8")[:, None, :]
+    x[:, :, 0] ^= (np.asarray(hidx, dtype=np.uint64) * np.uint64(BLOCKS))[:, None] \
+        + np.arange(BLOCKS, dtype=np.uint64)
+    return ecb(key, x).view(np.uint8).reshape(n, CODE_BYTES)
 
 
 def oprf_hash(key: bytes, rows: np.ndarray, bins: np.ndarray, nbytes: int) -> np.ndarray:
     """H_j(row): XOR over the four blocks of TMMO(x, τ) = π(π(x) ⊕ τ) ⊕ π(x), τ = (j, block),
     truncated to `nbytes` bytes; rows (n, 64) uint8, bins (n,) int."""
     n = len(rows)
-    x = rows.reshape(n, BLOCKS, 16)
-    p = ecb(key, x)
-    tau = np.zeros((n, BLOCKS, 2), dtype="<u8")
-    tau[:, :, 0] = np.asarray(bins, dtype=np.uint64)[:, None]
-    tau[:, :, 1] = np.arange(1, BLOCKS + 1, dtype=np.uint64)[None, :]
-    h = ecb(key, p ^ tau.view(np.uint8).reshape(n, BLOCKS, 16)) ^ p
-    out = np.bitwise_xor.reduce(h, axis=1)
-    return np.ascontiguousarray(out[:, :nbytes])
+    p = ecb(key, np.ascontiguousarray(rows).view("<u8").reshape(n, BLOCKS, 2))
+    t = p.copy()
+    t[:, :, 0] ^= np.asarray(bins, dtype=np.uint64)[:, None]
+    t[:, :, 1] ^= np.arange(1, BLOCKS + 1, dtype=np.uint64)
+    h = ecb(key, t) ^ p
+    out = h[:, 0] ^ h[:, 1] ^ h[:, 2] ^ h[:, 3]
+    return np.ascontiguousarray(out.view(np.uint8)[:, :nbytes])
 
 
 def positions(seed: bytes, dig: np.ndarray, m: int) -> np.ndarray:
     """(n, 3) int64 bin of each digest under the 3 hash functions keyed by `seed`."""
-    w = ecb(seed, dig).view("<u4")[:, :HASHES].astype(np.uint64)
+    w = ecb(seed, np.ascontiguousarray(dig)).view("<u4")[:, :HASHES].astype(np.uint64)
     return ((w * np.uint64(m)) >> np.uint64(32)).astype(np.int64)
 
 
@@ -352,7 +349,8 @@ def _sender_side(ch: Channel, keys: Sequence[bytes], n_r: int) -> np.ndarray:
         hi = min(m, lo + CHUNK_BINS)
         u = _recv_exact(ch, (CODE_BITS, (hi - lo) // 8), "extension matrix")
         q[lo:hi] = transpose_bits(g.next((hi - lo) // 8) ^ (u & smask))
-    srow = np.packbits(choices, bitorder="little")
+    srow = np.packbits(choices, bitorder="little").view("<u8")
+    q64 = q.view("<u8")
     pos = positions(seed, dig, m)
     width = value_bytes(n_r, n)
     # Every (key, hash index) pair in a fresh random order, so nothing in the order of the
@@ -362,7 +360,7 @@ def _sender_side(ch: Channel, keys: Sequence[bytes], n_r: int) -> np.ndarray:
         pick = order[lo:lo + CHUNK_VALUES]
         item, hidx = pick // HASHES, pick % HASHES
         bins = pos[item, hidx]
-        rows = q[bins] ^ (codes(code_key, dig[item], hidx) & srow)
+        rows = q64[bins] ^ (codes(code_key, dig[item], hidx).view("<u8") & srow)
         ch.send_array(oprf_hash(hash_key, rows, bins, width))
     return dig
 
