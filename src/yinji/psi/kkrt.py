@@ -24,8 +24,10 @@ Construction (semi-honest KKRT with a pseudo-random code of k = 512 bits):
 - Values are truncated to L = ⌈(λ + log2(3·n_R·n_S))/8⌉ bytes (λ = 40, at most 16).
 
 Parameters: computational security 128 (AES-128, ristretto255, 512-bit random code: two
-codes differ in ≥ ~190 positions except with probability < 2^-40 over all pairs at 2^24
-keys); statistical security λ = 40. False positive (a non-shared key reported as shared):
+codes differ in ≥ 128 positions except with probability ≤ 2^-96 per pair by the Chernoff
+bound, so ≤ 2^-46 even over all 3·2^24·2^24 key pairs of two 2^24-key sets; the receiver
+then misses ≥ 128 unknown bits of s to evaluate F at a point it does not hold); statistical
+security λ = 40. False positive (a non-shared key reported as shared):
 probability ≤ 3·n_R·n_S·2^-8L ≤ 2^-40 per run.
 
 Cuckoo hashing: m = ⌈1.27·n⌉ bins for n ≥ 2^12 (⌈2n⌉ below), 3 hash functions keyed by a seed
