@@ -21,7 +21,7 @@ Construction (semi-honest KKRT with a pseudo-random code of k = 512 bits):
   four 128-bit blocks of the fixed-key-AES hash TMMO(x, τ) = π(π(x) ⊕ τ) ⊕ π(x) (Guo, Katz,
   Wang & Yu, S&P 2020; tweak τ = (bin j, block)), π = AES under a fresh public key per run —
   the correlation-robust hash libOTe's KKRT also builds from fixed-key AES.
-- Values are truncated to L = ⌈(λ + log2(3·n_R·n_S))/8⌉ bytes (λ = 40, at most 16).
+- Values are truncated to L = ⌈(λ + log2(3·n_R·n_S))/8⌉ bytes (λ = 40; at least 8, at most 16).
 
 Parameters: computational security 128 (AES-128, ristretto255, 512-bit random code: two
 codes differ in ≥ 128 positions except with probability ≤ 2^-96 per pair by the Chernoff
@@ -204,28 +204,46 @@ def cuckoo(pos: np.ndarray, m: int, max_rounds: int = 2000) -> tuple[np.ndarray,
 def value_bytes(n_r: int, n_s: int) -> int:
     """Truncation of the OPRF values: λ + log2(3·n_R·n_S) bits, in bytes (≤ 16)."""
     bits = STAT_SEC + math.log2(max(1, HASHES * n_r * n_s))
-    return min(16, math.ceil(bits / 8))
+    return min(16, max(8, math.ceil(bits / 8)))
+
+
+def _prefix64(rows: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rows[:, :8]).view("<u8").ravel()
+
+
+class Matcher:
+    """The receiver's own values, sorted once by their first 8 bytes, so that each batch of
+    the sender's values is matched as it arrives (binary search, then an exact check of the
+    remaining bytes of the candidates)."""
+
+    def __init__(self, mine: np.ndarray) -> None:
+        self.mine = mine
+        p = _prefix64(mine)
+        self.order = np.argsort(p, kind="stable")
+        self.sorted = p[self.order]
+        self.hit = np.zeros(len(mine), dtype=bool)
+
+    def add(self, theirs: np.ndarray) -> None:
+        if len(self.mine) == 0 or len(theirs) == 0:
+            return
+        p = _prefix64(theirs)
+        lo = np.searchsorted(self.sorted, p, "left")
+        hi = np.searchsorted(self.sorted, p, "right")
+        cand = np.flatnonzero(hi > lo)
+        one = cand[hi[cand] - lo[cand] == 1]
+        idx = self.order[lo[one]]
+        same = (self.mine[idx, 8:] == theirs[one, 8:]).all(axis=1)
+        self.hit[idx[same]] = True
+        for i in cand[hi[cand] - lo[cand] > 1]:  # equal 64-bit prefixes among mine: rare
+            idx = self.order[lo[i]:hi[i]]
+            self.hit[idx[(self.mine[idx, 8:] == theirs[i, 8:]).all(axis=1)]] = True
 
 
 def member(mine: np.ndarray, theirs: np.ndarray) -> np.ndarray:
-    """Which rows of `mine` occur among `theirs` ((n, L) uint8, L ≤ 16): sorted search on
-    the first 8 bytes, then an exact check of the rest for the candidates."""
-    out = np.zeros(len(mine), dtype=bool)
-    if len(mine) == 0 or len(theirs) == 0:
-        return out
-    width = mine.shape[1]
-    a = np.pad(mine, ((0, 0), (0, 16 - width)))
-    b = np.pad(theirs, ((0, 0), (0, 16 - width)))
-    a64, b64 = a[:, :8].copy().view("<u8").ravel(), b[:, :8].copy().view("<u8").ravel()
-    order = np.argsort(b64, kind="stable")
-    sb = b64[order]
-    lo, hi = np.searchsorted(sb, a64, "left"), np.searchsorted(sb, a64, "right")
-    cand = np.flatnonzero(hi > lo)
-    one = cand[hi[cand] - lo[cand] == 1]
-    out[one] = (a[one, 8:] == b[order[lo[one]], 8:]).all(axis=1)
-    for i in cand[hi[cand] - lo[cand] > 1]:  # equal 64-bit prefixes: rare
-        out[i] = bool((b[order[lo[i]:hi[i]], 8:] == a[i, 8:]).all(axis=1).any())
-    return out
+    """Which rows of `mine` occur among `theirs` ((n, L) uint8 arrays, 8 ≤ L ≤ 16)."""
+    m = Matcher(mine)
+    m.add(theirs)
+    return m.hit
 
 
 # --- base OTs (Chou & Orlandi, "The simplest protocol for oblivious transfer", 2015) -------
@@ -319,15 +337,14 @@ def _receiver_side(ch: Channel, keys: Sequence[bytes], n_s: int) -> tuple[np.nda
     width = value_bytes(n, n_s)
     mine = oprf_hash(hash_key, t0[occ], occ, width)
     del t0
-    got, total = [], HASHES * n_s
+    match, total = Matcher(mine), HASHES * n_s
     while total > 0:
         x = ch.recv_array_at_most(CHUNK_VALUES * width + 64)
         if x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != width or not 0 < len(x) <= total:
             raise ValueError(f"{ch.peer} sent a malformed value batch {x.dtype} {x.shape}")
-        got.append(x)
+        match.add(x)
         total -= len(x)
-    hit = member(mine, np.concatenate(got))
-    return np.sort(table[occ[hit]]), dig
+    return np.sort(table[occ[match.hit]]), dig
 
 
 def _sender_side(ch: Channel, keys: Sequence[bytes], n_r: int) -> np.ndarray:
