@@ -279,3 +279,14 @@ def test_cli_protocol_kkrt(tmp_path, capsys):
     assert [r.strip() for r in open(out)][1:] == [f"key{i}" for i in range(200, 300)]
     assert main(["psi", *inputs, "--key", "k", "--protocol", "kkrt", "--cardinality"]) == 1
     assert "--protocol kkrt is for a two-party intersection" in capsys.readouterr().err
+
+
+def test_matcher_with_equal_prefixes_among_mine():
+    mine = np.zeros((4, 9), np.uint8)
+    mine[:, 8] = [1, 2, 3, 4]       # four of mine share the first 8 bytes
+    mine[3, 0] = 9                  # ... except the last
+    theirs = np.zeros((3, 9), np.uint8)
+    theirs[:, 8] = [3, 4, 1]
+    theirs[1, 0] = 9
+    assert K.member(mine, theirs).tolist() == [True, False, True, True]
+    assert K.member(mine, theirs[:0]).tolist() == [False] * 4

@@ -227,16 +227,24 @@ class Matcher:
         if len(self.mine) == 0 or len(theirs) == 0:
             return
         p = _prefix64(theirs)
-        lo = np.searchsorted(self.sorted, p, "left")
-        hi = np.searchsorted(self.sorted, p, "right")
-        cand = np.flatnonzero(hi > lo)
-        one = cand[hi[cand] - lo[cand] == 1]
-        idx = self.order[lo[one]]
-        same = (self.mine[idx, 8:] == theirs[one, 8:]).all(axis=1)
+        ps = np.argsort(p)  # sorted needles: the binary searches then stay in cache
+        lo = np.empty(len(p), dtype=np.int64)
+        lo[ps] = np.searchsorted(self.sorted, p[ps], "left")
+        top = len(self.sorted) - 1
+        cand = np.flatnonzero(self.sorted[np.minimum(lo, top)] == p)
+        idx = self.order[lo[cand]]
+        same = (self.mine[idx, 8:] == theirs[cand, 8:]).all(axis=1)
         self.hit[idx[same]] = True
-        for i in cand[hi[cand] - lo[cand] > 1]:  # equal 64-bit prefixes among mine: rare
-            idx = self.order[lo[i]:hi[i]]
-            self.hit[idx[(self.mine[idx, 8:] == theirs[i, 8:]).all(axis=1)]] = True
+        # Several of mine with this 64-bit prefix (rare): check each of them.
+        nxt = lo[cand] + 1
+        many = cand[(nxt <= top) & (self.sorted[np.minimum(nxt, top)] == p[cand])]
+        for i in many:
+            j = lo[i]
+            while j <= top and self.sorted[j] == p[i]:
+                k = self.order[j]
+                if (self.mine[k, 8:] == theirs[i, 8:]).all():
+                    self.hit[k] = True
+                j += 1
 
 
 def member(mine: np.ndarray, theirs: np.ndarray) -> np.ndarray:
@@ -375,10 +383,11 @@ def _sender_side(ch: Channel, keys: Sequence[bytes], n_r: int) -> np.ndarray:
     # Every (key, hash index) pair in a fresh random order, so nothing in the order of the
     # values depends on where a key sits in the input.
     order = np.argsort(Prg(fresh_seed()).uint64(HASHES * n), kind="stable")
+    flat = pos.ravel()  # index item·3 + i
     for lo in range(0, HASHES * n, CHUNK_VALUES):
         pick = order[lo:lo + CHUNK_VALUES]
         item, hidx = pick // HASHES, pick % HASHES
-        bins = pos[item, hidx]
+        bins = flat[pick]
         rows = q64[bins] ^ (codes(code_key, dig[item], hidx).view("<u8") & srow)
         ch.send_array(oprf_hash(hash_key, rows, bins, width))
     return dig
@@ -393,7 +402,7 @@ def kkrt_psi(party: Party, peer: str, keys: Sequence[bytes], *,
     if receiver is not None and receiver not in (party.name, peer):
         raise ValueError(f"receiver {receiver!r} is neither {party.name!r} nor {peer!r}")
     keys = list(keys)
-    if any(not isinstance(k, bytes) for k in keys):
+    if not set(map(type, keys)) <= {bytes}:
         raise TypeError("keys must be bytes (use yinji.psi.keys.prepare_keys)")
     if len(set(keys)) != len(keys):
         raise ValueError("keys must be unique (use prepare_keys(..., duplicates=...))")
