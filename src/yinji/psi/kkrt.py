@@ -28,7 +28,8 @@ codes differ in ≥ 128 positions except with probability ≤ 2^-96 per pair by 
 bound, so ≤ 2^-46 even over all 3·2^24·2^24 key pairs of two 2^24-key sets; the receiver
 then misses ≥ 128 unknown bits of s to evaluate F at a point it does not hold); statistical
 security λ = 40. False positive (a non-shared key reported as shared):
-probability ≤ 3·n_R·n_S·2^-8L ≤ 2^-40 per run.
+probability ≤ 3·n_R·n_S·2^-8L ≤ 2^-40 per run (plus n_R·n_S·2^-128 for two keys with the
+same 128-bit digest).
 
 Cuckoo hashing: m = ⌈1.27·n⌉ bins for n ≥ 2^12 (⌈2n⌉ below), 3 hash functions keyed by a seed
 R picks; insertion is a vectorised random walk. Stash-less insertion fails with probability
