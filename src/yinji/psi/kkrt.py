@@ -360,14 +360,22 @@ def _sender_side(ch: Channel, keys: Sequence[bytes], n_r: int) -> np.ndarray:
     n = len(keys)
     dig = digests(keys)
     m = num_bins(n_r)
+    choices = np.unpackbits(np.frombuffer(secrets.token_bytes(CODE_BYTES), np.uint8),
+                            bitorder="little")
+    code_key, hash_key = secrets.token_bytes(16), secrets.token_bytes(16)
+    srow = np.packbits(choices, bitorder="little").view("<u8")
+    # Every (key, hash index) pair in a fresh random order, so nothing in the order of the
+    # values depends on where a key sits in the input. Their codes (masked by s) depend on
+    # nothing the receiver sends: computed while the receiver hashes its set.
+    order = np.argsort(Prg(fresh_seed()).uint64(HASHES * n), kind="stable")
+    masked = [codes(code_key, dig[pick // HASHES], pick % HASHES).view("<u8") & srow
+              for pick in (order[lo:lo + CHUNK_VALUES]
+                           for lo in range(0, HASHES * n, CHUNK_VALUES))]
     first = ch.recv_bytes_at_most(48)
     if len(first) != 48:
         raise ValueError(f"{ch.peer} sent a first message of {len(first)} bytes, expected 48")
     a_pt, seed = first[:32], first[32:]
-    choices = np.unpackbits(np.frombuffer(secrets.token_bytes(CODE_BYTES), np.uint8),
-                            bitorder="little")
     b_pts, ks = base_ot_receiver(a_pt, choices)
-    code_key, hash_key = secrets.token_bytes(16), secrets.token_bytes(16)
     ch.send_array(b_pts)
     ch.send_bytes(code_key + hash_key)
     smask = np.where(choices.astype(bool), 0xFF, 0).astype(np.uint8)[:, None]
@@ -377,20 +385,13 @@ def _sender_side(ch: Channel, keys: Sequence[bytes], n_r: int) -> np.ndarray:
         hi = min(m, lo + CHUNK_BINS)
         u = _recv_exact(ch, (CODE_BITS, (hi - lo) // 8), "extension matrix")
         q[lo:hi] = transpose_bits(g.next((hi - lo) // 8) ^ (u & smask))
-    srow = np.packbits(choices, bitorder="little").view("<u8")
     q64 = q.view("<u8")
-    pos = positions(seed, dig, m)
+    flat = positions(seed, dig, m).ravel()  # index key·3 + i
     width = value_bytes(n_r, n)
-    # Every (key, hash index) pair in a fresh random order, so nothing in the order of the
-    # values depends on where a key sits in the input.
-    order = np.argsort(Prg(fresh_seed()).uint64(HASHES * n), kind="stable")
-    flat = pos.ravel()  # index item·3 + i
-    for lo in range(0, HASHES * n, CHUNK_VALUES):
-        pick = order[lo:lo + CHUNK_VALUES]
-        item, hidx = pick // HASHES, pick % HASHES
-        bins = flat[pick]
-        rows = q64[bins] ^ (codes(code_key, dig[item], hidx).view("<u8") & srow)
-        ch.send_array(oprf_hash(hash_key, rows, bins, width))
+    for c, lo in enumerate(range(0, HASHES * n, CHUNK_VALUES)):
+        bins = flat[order[lo:lo + CHUNK_VALUES]]
+        ch.send_array(oprf_hash(hash_key, q64[bins] ^ masked[c], bins, width))
+        masked[c] = None
     return dig
 
 
