@@ -1,9 +1,10 @@
-"""PSI benchmark: Yinji's two-party ECDH-PSI (two processes over mutual-TLS loopback) against
-SecretFlow `spu` ECDH (FourQ and Curve25519) and RR22 on the same files, plus the
-hidden-intersection join.
+"""PSI benchmark: Yinji's two-party ECDH-PSI and KKRT16 PSI (two processes over mutual-TLS
+loopback) against SecretFlow `spu` ECDH (FourQ and Curve25519), RR22 and KKRT on the same
+files, plus the hidden-intersection join.
 
     .venv/bin/python benchmarks/psi.py                       # 2^16, 2^18, 2^20 per side
     .venv/bin/python benchmarks/psi.py --log2 16 18 --no-spu
+    .venv/bin/python benchmarks/psi.py --log2 20 --protocols kkrt --spu-protocols kkrt --no-join
     .venv/bin/python benchmarks/psi.py --log2 --no-join --multiparty 12  # multi-party bar only
     benchmarks/peers/setup.sh spu                            # once, for the spu columns
 
@@ -55,8 +56,8 @@ def write_inputs(directory: Path, n: int, seed: int = 0) -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
-def yinji_party(party, path: str, receiver: str) -> dict:  # noqa: ANN001
-    """One party process: read the CSV, prepare keys, run ECDH-PSI."""
+def yinji_party(party, path: str, receiver: str, protocol: str = "ecdh") -> dict:  # noqa: ANN001
+    """One party process: read the CSV, prepare keys, run our PSI (`protocol`: ecdh, kkrt)."""
     from yinji.psi.ecdh import ecdh_psi
     from yinji.psi.keys import prepare_keys
 
@@ -67,7 +68,7 @@ def yinji_party(party, path: str, receiver: str) -> dict:  # noqa: ANN001
         col = [r[0] for r in reader]
     keys = prepare_keys(col, duplicates="first")
     peer = "B" if party.name == "A" else "A"
-    out = ecdh_psi(party, peer, keys, receiver=receiver)
+    out = ecdh_psi(party, peer, keys, receiver=receiver, protocol=protocol)
     st = party.stats()
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return {"seconds": time.perf_counter() - t0, "cpu_seconds": ru.ru_utime + ru.ru_stime,
@@ -76,12 +77,13 @@ def yinji_party(party, path: str, receiver: str) -> dict:  # noqa: ANN001
             "bytes_sent": st.bytes_sent}
 
 
-def run_yinji(a: Path, b: Path, timeout: float) -> dict:
+def run_yinji(a: Path, b: Path, timeout: float, protocol: str = "ecdh") -> dict:
     from yinji.testing.tls import run_parties_tls
 
     t0 = time.perf_counter()
     ra, rb = run_parties_tls(yinji_party, names=["A", "B"],
-                             args=[(str(a), "A"), (str(b), "A")], timeout=timeout)
+                             args=[(str(a), "A", protocol), (str(b), "A", protocol)],
+                             timeout=timeout)
     return {"wall_seconds": time.perf_counter() - t0,
             "seconds": max(ra["seconds"], rb["seconds"]),
             "cpu_seconds": [ra.get("cpu_seconds"), rb.get("cpu_seconds")],
@@ -162,8 +164,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--log2", type=int, nargs="*", default=[16, 18, 20],
                     help="two-party sizes (log2 of keys per side); none to skip")
+    ap.add_argument("--protocols", nargs="+", default=["ecdh", "kkrt"],
+                    choices=["ecdh", "kkrt"], help="our two-party protocols to run")
     ap.add_argument("--no-spu", action="store_true")
-    ap.add_argument("--spu-protocols", nargs="+", default=["ecdh-fourq", "rr22"],
+    ap.add_argument("--spu-protocols", nargs="+", default=["ecdh-fourq", "rr22", "kkrt"],
                     help="spu runs: rr22, kkrt, ecdh-fourq, ecdh-25519, ecdh-sm2, ...")
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--no-join", action="store_true")
@@ -177,31 +181,32 @@ def main() -> None:
         for lg in args.log2:
             n = 1 << lg
             a, b = write_inputs(Path(tmp), n)
-            row = {"n": n, "yinji": run_yinji(a, b, args.timeout)}
-            if row["yinji"]["intersection"] != n // 2:
-                raise SystemExit(f"wrong intersection size {row['yinji']['intersection']}")
+            row = {"n": n}
+            for proto in args.protocols:
+                y = run_yinji(a, b, args.timeout, proto)
+                if y["intersection"] != n // 2:
+                    raise SystemExit(f"{proto}: wrong intersection size {y['intersection']}")
+                row["yinji" if proto == "ecdh" else f"yinji_{proto}"] = y
+                print(f"2^{lg}: yinji {proto} {y['wall_seconds']:.1f} s wall "
+                      f"(in-party {y['seconds']:.1f} s, CPU A/B {y['cpu_seconds'][0]:.1f}/"
+                      f"{y['cpu_seconds'][1]:.1f} s), peak RSS "
+                      f"{y['peak_rss_mb'][0]:.0f}/{y['peak_rss_mb'][1]:.0f} MB, bytes A->B "
+                      f"{y['bytes'][0] / 1e6:.1f} MB, B->A {y['bytes'][1] / 1e6:.1f} MB",
+                      flush=True)
             if not args.no_spu:
                 for proto in args.spu_protocols:
-                    row[f"spu_{proto}"] = run_spu(proto, a, b, args.timeout)
+                    row[f"spu_{proto}"] = s = run_spu(proto, a, b, args.timeout)
+                    if not s:
+                        continue
+                    if "error" in s:
+                        print(f"    spu {proto}: {s['error']}", flush=True)
+                        continue
+                    cpu = s.get("cpu_seconds") or [None, None]
+                    print(f"    spu {proto}: {s['wall_seconds']:.1f} s wall (protocol "
+                          f"{s['seconds']:.1f} s, CPU A/B {fmt(cpu[0])}/{fmt(cpu[1])} s), "
+                          f"peak RSS {s['peak_rss_mb'][0]:.0f}/{s['peak_rss_mb'][1]:.0f} MB",
+                          flush=True)
             results.append(row)
-            y = row["yinji"]
-            print(f"2^{lg}: yinji ECDH {y['wall_seconds']:.1f} s wall "
-                  f"(in-party {y['seconds']:.1f} s, CPU A/B {y['cpu_seconds'][0]:.1f}/"
-                  f"{y['cpu_seconds'][1]:.1f} s), peak RSS "
-                  f"{y['peak_rss_mb'][0]:.0f}/{y['peak_rss_mb'][1]:.0f} MB, bytes A->B "
-                  f"{y['bytes'][0] / 1e6:.1f} MB, B->A {y['bytes'][1] / 1e6:.1f} MB", flush=True)
-            for proto in args.spu_protocols:
-                s = row.get(f"spu_{proto}")
-                if not s:
-                    continue
-                if "error" in s:
-                    print(f"    spu {proto}: {s['error']}", flush=True)
-                    continue
-                print(f"    spu {proto}: {s['wall_seconds']:.1f} s wall (protocol "
-                      f"{s['seconds']:.1f} s), peak RSS {s['peak_rss_mb'][0]:.0f}/"
-                      f"{s['peak_rss_mb'][1]:.0f} MB; yinji/spu wall ratio "
-                      f"{y['wall_seconds'] / s['wall_seconds']:.2f}, in-party/protocol ratio "
-                      f"{y['seconds'] / s['seconds']:.2f}", flush=True)
     out = {"psi": results}
     if args.multiparty is not None:
         out["multiparty"] = m = multiparty_bar(args.multiparty)

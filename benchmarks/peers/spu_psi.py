@@ -78,6 +78,7 @@ def party(args: argparse.Namespace) -> None:
         "rank": args.rank, "seconds": seconds,
         "intersection": report.intersection_count,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cpu_seconds": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
     }), flush=True)
 
 
@@ -123,6 +124,7 @@ def main() -> None:
         "seconds": max(p["seconds"] for p in parties),
         "intersection": parties[0]["intersection"],
         "peak_rss_mb": [p["peak_rss_mb"] for p in parties],
+        "cpu_seconds": [p.get("cpu_seconds") for p in parties],
     }))
 
 

@@ -6,7 +6,8 @@ own OS process, connected by mutual TLS on loopback (a throw-away CA per run).
     yinji psi --input A=a.csv --input B=b.csv --input C=c.csv --key id --out common.csv
     yinji psi --input A=a.csv --input B=b.csv --key id --cardinality
 
-Two inputs run two-party ECDH-PSI; three or more run multi-party PSI with an extra
+Two inputs run two-party PSI (--protocol: KKRT16 when both sides have >= 65536 keys, ECDH
+otherwise; or either one explicitly); three or more run multi-party PSI with an extra
 aggregator process that holds no data. Each process reads only its own file. The receiver
 writes its own rows that are in the intersection (all columns) to --out, or with
 --cardinality prints the count only.
@@ -47,6 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--receiver", help="party that gets the result (default: the first input)")
     p.add_argument("--cardinality", action="store_true",
                    help="two-party only: the receiver learns only the intersection size")
+    p.add_argument("--protocol", choices=["auto", "ecdh", "kkrt"], default="auto",
+                   help="two-party intersection: KKRT16 (OT-based, fast on large sets), "
+                        "ECDH, or auto (default: kkrt when both sides have >= 65536 keys); "
+                        "--cardinality is always ECDH")
     p.add_argument("--out", help="output CSV of the receiver's intersecting rows (with "
                                  "--cardinality: the count); never one of the inputs")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
@@ -123,7 +128,8 @@ def party_main(party, job: dict) -> dict:  # noqa: ANN001 - a yinji.net Party
                     _write_csv(job["out"], ["intersection_size"], [[out]])
                     summary["out"] = job["out"]
             return summary
-        out = ecdh_psi(party, peer, prepared, receiver=receiver, progress=_progress(me))
+        out = ecdh_psi(party, peer, prepared, receiver=receiver, progress=_progress(me),
+                       protocol=job.get("protocol", "auto"))
     else:
         out = multiparty_psi(party, names, receiver, AGGREGATOR, prepared)
     if out is not None:
@@ -236,10 +242,13 @@ def _run(args: argparse.Namespace) -> int:
             raise PsiCliError(f"--receiver {receiver!r} is not one of {names}")
         if args.cardinality and len(names) != 2:
             raise PsiCliError("--cardinality is for two parties")
+        if args.protocol == "kkrt" and (args.cardinality or len(names) != 2):
+            raise PsiCliError("--protocol kkrt is for a two-party intersection (cardinality "
+                              "and multi-party PSI have their own protocols)")
         out = _output_path(args.out, paths.values(), args.force) if args.out else None
         job = {"names": names, "paths": paths, "keys": args.key, "kinds": kinds,
                "validate": args.validate, "duplicates": args.duplicates, "receiver": receiver,
-               "cardinality": args.cardinality,
+               "cardinality": args.cardinality, "protocol": args.protocol,
                "out": out,
                "timeout": args.timeout}
         t0 = time.perf_counter()

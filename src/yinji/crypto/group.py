@@ -142,6 +142,26 @@ def hash_and_mult(scalar: bytes, items: Sequence[bytes], domain: bytes,
                 workers)
 
 
+def base_mult(scalar: bytes) -> bytes:
+    """scalar · G for the ristretto255 generator G (base OTs' public keys)."""
+    _check_scalar(scalar)
+    return rbcl.crypto_scalarmult_ristretto255_base(scalar)
+
+
+def add_points(p: bytes, q: bytes) -> bytes:
+    """P + Q; raises `InvalidPoint` if either is not a canonical group element."""
+    if not (is_valid_point(p) and is_valid_point(q)):
+        raise InvalidPoint("not a valid ristretto255 point")
+    return rbcl.crypto_core_ristretto255_add(p, q)
+
+
+def sub_points(p: bytes, q: bytes) -> bytes:
+    """P - Q; raises `InvalidPoint` if either is not a canonical group element."""
+    if not (is_valid_point(p) and is_valid_point(q)):
+        raise InvalidPoint("not a valid ristretto255 point")
+    return rbcl.crypto_core_ristretto255_sub(p, q)
+
+
 # --- the array API: (n, 32) uint8 arrays, libsodium through ctypes -------------------------
 
 
@@ -263,6 +283,8 @@ __all__ = [
     "POINT_BYTES",
     "SCALAR_BYTES",
     "InvalidPoint",
+    "add_points",
+    "base_mult",
     "hash_and_mult",
     "hash_and_mult_points",
     "hash_points",
@@ -273,5 +295,6 @@ __all__ = [
     "scalar_inverse",
     "scalar_mult",
     "scalar_mults",
+    "sub_points",
     "valid_points",
 ]

@@ -1,9 +1,10 @@
-"""Adapter between the node's PSI job runners and `yinji.psi` (two-party ECDH-PSI).
+"""Adapter between the node's PSI job runners and `yinji.psi` (two-party ECDH-PSI, or
+KKRT16 for large sets: `params.protocol`).
 
 Keys are normalised by `yinji.psi.keys.prepare_keys` (duplicates: first row kept; empty keys
 and keys in spreadsheet notation dropped, counted in the job's stage and result); the
 intersection is returned as the recipient's own original values. Leakage is that of
-`yinji.psi.ecdh` (see docs/SECURITY.md): only the named recipients learn the intersection,
+`yinji.psi.ecdh` / `yinji.psi.kkrt` (the same; see docs/SECURITY.md): only the named recipients learn the intersection,
 or only its size for cardinality jobs.
 """
 
@@ -50,13 +51,17 @@ class Lanes:
 
 
 def intersect(party: Party, peer: str, items: list[str], prepared: PreparedKeys,
-              recipients: list[str], lanes: Lanes | None = None) -> list[str] | None:
+              recipients: list[str], lanes: Lanes | None = None,
+              protocol: str = "auto") -> list[str] | None:
+    """The recipient's own values in the intersection. `protocol` (the job's
+    params.protocol): "ecdh", "kkrt" or "auto" (kkrt when both sets are large; see
+    `yinji.psi.ecdh.ecdh_psi`); bucketed jobs run ECDH per bucket."""
     from yinji.psi.bucketed import bucketed_psi
     from yinji.psi.ecdh import ecdh_psi
 
     receiver = _receiver(party, peer, recipients)
     if lanes is None:
-        found = ecdh_psi(party, peer, prepared, receiver=receiver)
+        found = ecdh_psi(party, peer, prepared, receiver=receiver, protocol=protocol)
     else:
         found = bucketed_psi(party, peer, prepared, tls=lanes.tls, buckets=lanes.buckets,
                              lanes=lanes.lanes, receiver=receiver, workers=lanes.workers,

@@ -141,8 +141,9 @@ class MpcAggregateRunner:
 
 
 class PsiRunner:
-    """`psi.intersect` / `psi.cardinality`: two-party ECDH-PSI from `yinji.psi` on one ID
-    column per party. The runner only adapts; the protocol and its leakage are yinji.psi's."""
+    """`psi.intersect` / `psi.cardinality`: two-party PSI from `yinji.psi` on one ID column
+    per party (params.protocol: ecdh, kkrt or auto = kkrt for two large sets; cardinality
+    is always ECDH). The runner only adapts; the protocol and its leakage are yinji.psi's."""
 
     def __init__(self, name: str, cardinality: bool) -> None:
         self.name, self.cardinality = name, cardinality
@@ -160,6 +161,12 @@ class PsiRunner:
             if v is not None and (isinstance(v, bool) or not isinstance(v, int)
                                   or not 1 <= v <= top):
                 problems.append(f"params.{name} must be a whole number from 1 to {top}")
+        proto = params.get("protocol", "auto")
+        if proto not in ("ecdh", "kkrt", "auto"):
+            problems.append("params.protocol must be 'ecdh', 'kkrt' or 'auto'")
+        elif proto == "kkrt" and (self.cardinality or (params.get("buckets") or 1) > 1):
+            problems.append("params.protocol 'kkrt' is for unbucketed intersections; "
+                            "cardinality and bucketed jobs run ECDH")
         if self.cardinality and (params.get("buckets") or 1) > 1:
             problems.append("params.buckets: a cardinality job runs unbucketed (per-bucket "
                             "counts would tell the recipient more than the total)")
@@ -188,7 +195,7 @@ class PsiRunner:
             lanes = psi_adapter.Lanes(ctx.node.tls(), params["buckets"], params.get("lanes"),
                                       ctx.node.workers(), cfg.lane_host or cfg.dataplane_host)
         inter = psi_adapter.intersect(ctx.party, peer, items, prepared, ctx.spec["recipients"],
-                                      lanes)
+                                      lanes, params.get("protocol", "auto"))
         return None if inter is None else {"intersection": sorted(inter),
                                            "size": len(inter), "own_keys": keys}
 

@@ -55,6 +55,10 @@ from yinji.psi.keys import PreparedKeys
 DOMAIN = b"yinji/psi/ecdh/ristretto255/v1"
 TAG_BYTES = 16
 DEFAULT_BATCH = 1 << 15
+PROTOCOLS = ("ecdh", "kkrt", "auto", "rr22")
+# protocol="auto" runs KKRT16 from this many keys per side: below it ECDH's cost is small
+# (seconds) and its fixed costs lower; above it KKRT is over ten times faster.
+AUTO_KKRT_MIN = 1 << 16
 
 
 def random_permutation(n: int) -> np.ndarray:
@@ -187,22 +191,42 @@ def ecdh_psi(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes], *,
     `keys`) of its keys that the peer also holds; None to a party that receives nothing.
 
     `receiver`: the name of the one party that learns the intersection, or None for both.
-    `protocol="rr22"` runs SecretFlow spu's RR22 instead (optional, see `yinji.psi.rr22`).
+    `protocol="kkrt"` runs our OT-based KKRT16 PSI (`yinji.psi.kkrt`: same result and
+    leakage, much faster on large sets); `"auto"` exchanges the set sizes and runs kkrt when
+    both sets have at least `AUTO_KKRT_MIN` keys, ECDH otherwise (both parties must pass the
+    same protocol); `"rr22"` runs SecretFlow spu's RR22 (optional, see `yinji.psi.rr22`).
     Adversary model and leakage: module docstring.
     """
     keys = _keys(keys)
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+    if protocol == "auto":
+        _receivers(party, peer, receiver)
+        protocol = choose_protocol(party, peer, len(keys))
+    if protocol == "kkrt":
+        from yinji.psi.kkrt import kkrt_psi
+        return kkrt_psi(party, peer, keys, receiver=receiver)
     if protocol == "rr22":
         from yinji.psi.rr22 import rr22_psi
         _receivers(party, peer, receiver)
         return rr22_psi(party, peer, keys, receiver=receiver, spu_python=spu_python)
-    if protocol != "ecdh":
-        raise ValueError(f"protocol must be 'ecdh' or 'rr22', got {protocol!r}")
     me, them = _receivers(party, peer, receiver)
     ex = exchange(party, peer, keys, i_receive=me, peer_receives=them, batch_size=batch_size,
                   workers=workers, progress=progress)
     if not me:
         return None
     return np.flatnonzero(member(ex.mine, ex.theirs))
+
+
+def choose_protocol(party: Party, peer: str, n: int) -> str:
+    """`protocol="auto"`: both parties send their set size (which every protocol here reveals
+    anyway) and pick kkrt when both sets have at least `AUTO_KKRT_MIN` keys, else ECDH."""
+    ch = party.channel(peer)
+    ch.send_array(np.array([n], dtype=np.int64))
+    got = ch.recv_array_at_most(64)
+    if got.dtype != np.int64 or got.shape != (1,) or got[0] < 0:
+        raise ValueError(f"{peer} sent a malformed set size {got!r}")
+    return "kkrt" if min(n, int(got[0])) >= AUTO_KKRT_MIN else "ecdh"
 
 
 def psi_cardinality(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes], *,
@@ -271,5 +295,5 @@ def _jsonable(v: object) -> object:
     return str(v)
 
 
-__all__ = ["DOMAIN", "ecdh_psi", "exchange", "member", "psi_cardinality", "psi_join",
+__all__ = ["AUTO_KKRT_MIN", "DOMAIN", "PROTOCOLS", "choose_protocol", "ecdh_psi", "exchange", "member", "psi_cardinality", "psi_join",
            "random_permutation"]
