@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from yinji import ids
-from yinji.chunks import SqlSource, iter_rows
+from yinji.chunks import SqlSource
 from yinji.psi import stream as st
 from yinji.psi.bucketed import BucketOverflow, bucket_cap, bucket_of, bucketed_psi
 from yinji.psi.keys import DuplicateKeys, prepare_keys

@@ -53,8 +53,17 @@ from yinji.chunks import DEFAULT_CHUNK, Source, iter_rows
 from yinji.net.channel import Party
 from yinji.net.connect import TlsConfig
 from yinji.net.workers import LocalWorkers, Workers
-from yinji.psi.bucketed import (MAX_BUCKETS, BucketOverflow, FAIL_LOG2, agree_key, bucket_cap,
-                                bucket_of, lane_plan, ready, run_lanes)
+from yinji.psi.bucketed import (
+    FAIL_LOG2,
+    MAX_BUCKETS,
+    BucketOverflow,
+    agree_key,
+    bucket_cap,
+    bucket_of,
+    lane_plan,
+    ready,
+    run_lanes,
+)
 from yinji.psi.ecdh import _receivers
 from yinji.psi.keys import DuplicateKeys, prepare_keys
 
