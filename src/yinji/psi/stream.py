@@ -210,10 +210,12 @@ def bucketed_psi_stream(party: Party, peer: str, source: Source, columns: Sequen
                         kinds: Mapping[str, str] | str | None = None, validate: bool = False,
                         duplicates: str = "first", chunk_rows: int = DEFAULT_CHUNK,
                         workers: Workers | None = None, bind_host: str = "127.0.0.1",
-                        timeout: float = 600.0, spill_dir: str | None = None) -> StreamResult:
+                        timeout: float = 600.0, spill_dir: str | None = None,
+                        on_stage=None) -> StreamResult:  # noqa: ANN001 - callable(str)
     """Bucketed PSI on the key `columns` of `source` (a file path or `yinji.chunks.SqlSource`)
     read in chunks of `chunk_rows` rows. Interoperates with `bucketed_psi` (same messages).
-    `kinds`, `validate`, `duplicates`: as `prepare_keys`. The other arguments: as
+    `kinds`, `validate`, `duplicates`: as `prepare_keys`. `on_stage(name)` is called after
+    "read", "settled" and "lanes" (for progress and benchmarks). The other arguments: as
     `bucketed_psi`. Steps, memory bound, adversary model and leakage: module docstring.
     """
     if not 1 <= buckets <= MAX_BUCKETS:
@@ -228,6 +230,7 @@ def bucketed_psi_stream(party: Party, peer: str, source: Source, columns: Sequen
     me, _ = _receivers(party, peer, receiver)
     workers = workers or LocalWorkers()
     lanes = max(1, min(lanes or workers.size, buckets))
+    stage = on_stage or (lambda name: None)
     key = agree_key(party, peer, buckets, lanes, receiver)
     report = StreamReport()
     with tempfile.TemporaryDirectory(prefix="yinji-psi-spill-", dir=spill_dir) as tmp:
@@ -235,7 +238,9 @@ def bucketed_psi_stream(party: Party, peer: str, source: Source, columns: Sequen
         try:
             read = _read_into(spill, source, columns, key, report, kinds=kinds,
                               validate=validate, chunk_rows=chunk_rows)
+            stage("read")
             n = sum(spill.settle(b, report) for b in range(buckets))
+            stage("settled")
             cap = bucket_cap(n, buckets)
             if duplicates == "reject" and report.counts[ids.DUPLICATE]:
                 exc = DuplicateKeys(report.first[ids.DUPLICATE])
@@ -252,6 +257,7 @@ def bucketed_psi_stream(party: Party, peer: str, source: Source, columns: Sequen
         found = run_lanes(party, peer, SpilledBuckets(tmp, buckets, cap), tls=tls,
                           buckets=buckets, lanes=lanes, receiver=receiver, workers=workers,
                           bind_host=bind_host, timeout=timeout)
+        stage("lanes")
         if not me:
             return StreamResult(None, report, n, read)
         plan = lane_plan(buckets, lanes)
