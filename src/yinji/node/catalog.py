@@ -302,6 +302,18 @@ class Catalog:
                     self._columns_cache[key] = out
         return dict(out), digest
 
+    def source(self, dataset_id: str, columns: list[str]) -> Path:
+        """The confined path of a csv or parquet dataset, for a protocol that reads it in
+        chunks itself (`yinji.chunks`, e.g. bucketed PSI on a stream): the same confinement
+        and column checks as `load`, nothing read or cached here."""
+        ds = self.get(dataset_id)
+        unknown = [c for c in columns if c not in ds.schema]
+        if unknown:
+            raise CatalogError(f"dataset {dataset_id!r} has no column(s) {unknown}")
+        if ds.kind == "sql":
+            raise CatalogError(f"dataset {dataset_id!r}: a sql dataset is loaded, not streamed")
+        return self._file(ds)
+
     def _file_state(self, ds: Dataset) -> tuple[Any, ...]:
         path = self._file(ds)
         st = path.stat()

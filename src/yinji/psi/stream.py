@@ -284,11 +284,12 @@ def _read_into(spill: _Spill, source: Source, columns: list[str], key: bytes,
     return stream.describe()
 
 
-def select_rows(source: Source, rows: np.ndarray, chunk_rows: int = DEFAULT_CHUNK
-                ) -> tuple[list[str], Iterator[list]]:
+def select_rows(source: Source, rows: np.ndarray, chunk_rows: int = DEFAULT_CHUNK,
+                columns: Sequence[str] | None = None) -> tuple[list[str], Iterator[list]]:
     """The header of `source` and, read again in chunks, its rows numbered `rows` (sorted
-    0-based data-row numbers, e.g. `StreamResult.rows`), all columns, in file order."""
-    stream = iter_rows(source, None, chunk_rows)
+    0-based data-row numbers, e.g. `StreamResult.rows`), all `columns` (default: all), in
+    file order."""
+    stream = iter_rows(source, columns, chunk_rows)
     rows = np.asarray(rows, dtype=np.int64)
 
     def gen() -> Iterator[list]:
