@@ -220,9 +220,9 @@ def test_spilled_buckets_are_padded_to_the_public_cap(tmp_path):
 def test_reading_memory_is_bounded_by_the_chunk_not_the_table(tmp_path, monkeypatch):
     # 5x10^4 rows read, normalised, spilled and settled in 2^10-row chunks, then one bucket
     # loaded: the peak stays under a quarter of what merely holding the table's prepared
-    # keys takes (n * (bytes object + pointer); the in-memory path measured 88 MB for 2x10^5
-    # rows, see benchmarks/psi_stream.py --memory). The encoding check reads 64 KiB pieces
-    # here (1 MiB normally: a fixed ~2 MB more, whatever the table's size).
+    # keys takes (n * (bytes object + pointer)). For 2x10^5 rows, preparing the whole column
+    # peaked at 62 MB and streaming at 2.8 MB (benchmarks/psi_stream.py --memory). The
+    # encoding check reads 64 KiB pieces here (1 MiB normally: a fixed ~2 MB more).
     monkeypatch.setattr("yinji.textfile.CHUNK", 1 << 16)
     n = 50_000
     rng = np.random.default_rng(5)
