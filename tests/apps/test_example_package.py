@@ -185,7 +185,7 @@ def test_published_as_a_scenario_api_and_called_by_a_client_program(net):
     with open_admin(root / PUBLISHER, by="test") as admin:
         token = admin.tokens.add("product-committee", "caller", by=admin.by,
                                  scopes=[SC_SCOPE])
-    client = httpx.Client(base_url=me.url, timeout=150,
+    client = httpx.Client(base_url=me.url, timeout=150, verify=me.verify,
                           headers={"Authorization": f"Bearer {token}"})
 
     def post(body):

@@ -57,8 +57,8 @@ def test_launch_approve_watch_download_verify(browser, net):
     ids = universe[:12] + ["110101200001010000"]          # the last is nobody's client
 
     def page_of(node: str, role: str):
-        ctx = browser.new_context(locale="en-GB", accept_downloads=True,
-                                  viewport={"width": 1280, "height": 900})
+        ctx = browser.new_context(locale="en-GB", accept_downloads=True,  # self-signed HTTPS
+                                  ignore_https_errors=True, viewport={"width": 1280, "height": 900})
         ctx.set_default_timeout(30_000)
         p = ctx.new_page()
         sign_in(p, urls[node], tokens[node][role])

@@ -356,7 +356,7 @@ def test_rest_and_cli_anchor(net, monkeypatch, capsys):
     assert fapp.get(f"/audit/anchors/{VICTIM}", headers=faud).json() == held(fund, victim)
     # `yinji audit anchor` calls the same route
     token = tmp_path_token(victim, capsys)
-    monkeypatch.setattr(httpx, "Client", lambda base_url, headers, timeout: TestClient(
+    monkeypatch.setattr(httpx, "Client", lambda base_url, headers, timeout, verify: TestClient(
         create_app(victim), base_url=base_url, headers=headers))
     assert cli(["audit", "anchor", "--token-file", token]) == 0
     assert '"ok": true' in capsys.readouterr().out

@@ -211,7 +211,7 @@ def test_cli_node_query(net, tmp_path, capsys):
 
     token = tmp_path / "op.token"
     token.write_text(apis["futures"].tokens["operator"])
-    rc = main(["pir", "node-query", "--api", apis["futures"].url, "--token-file", str(token),
+    rc = main(["pir", "node-query", "--api", apis["futures"].url, "--api-ca", apis["futures"].ca, "--token-file", str(token),
                "--key", ONLY_FUND, "--key", ABSENT, "--member", "fund"])
     out = capsys.readouterr().out
     assert rc == 0, out

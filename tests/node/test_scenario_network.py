@@ -85,7 +85,7 @@ def test_published_qi_check_end_to_end(net, tmp_path, capsys):
     assert cli(["token", "add", "--home", str(root / "fund"), "--name", "onboarding",
                 "--role", "caller", "--scope", SCOPE, "--out", str(tmp_path / "tok")]) == 0
     token = (tmp_path / "tok").read_text().strip()
-    client = httpx.Client(base_url=fund.url, timeout=120,
+    client = httpx.Client(base_url=fund.url, timeout=120, verify=fund.verify,
                           headers={"Authorization": f"Bearer {token}"})
 
     def post(body, c=client):
@@ -135,7 +135,7 @@ def test_published_qi_check_end_to_end(net, tmp_path, capsys):
         body["detail"], body
     code, body, _ = post({"private": {"ids": universe[:2]}, "params": {"preset": "professional"}})
     assert code == 400 and "fixed at the publication" in body["detail"], body
-    other = httpx.Client(base_url=fund.url, headers={
+    other = httpx.Client(base_url=fund.url, verify=fund.verify, headers={
         "Authorization": f"Bearer {caller_token(root, scopes=('scenario:other/v1',))}"})
     code, body, _ = post({"private": {"ids": universe[:2]}}, other)
     assert code == 403 and SCOPE in body["detail"]
@@ -160,7 +160,7 @@ def test_published_qi_check_end_to_end(net, tmp_path, capsys):
     code, body, _ = post({"private": {"ids": universe[:2]}})
     assert code == 401   # at once: no token cache
     assert fund.call("POST", f"{PATH}/retire")["state"] == "retired"
-    fresh = httpx.Client(base_url=fund.url, headers={
+    fresh = httpx.Client(base_url=fund.url, verify=fund.verify, headers={
         "Authorization": f"Bearer {caller_token(root)}"})
     code, body, _ = post({"private": {"ids": universe[:2]}}, fresh)
     assert code == 410, body
@@ -193,7 +193,7 @@ def test_published_qi_check_end_to_end(net, tmp_path, capsys):
         assert apis[n].call("GET", "/audit/verify", role="auditor")["ok"]
     (tmp_path / "auditor").write_text(apis["offshore"].tokens["auditor"])
     capsys.readouterr()
-    assert cli(["scenario", "calls", "--scenario", NAME, "--api", apis["offshore"].url,
+    assert cli(["scenario", "calls", "--scenario", NAME, "--api", apis["offshore"].url, "--api-ca", apis["offshore"].ca,
                 "--token-file", str(tmp_path / "auditor")]) == 0
     printed = capsys.readouterr().out
     assert all(c[0] in printed for c in calls) and "participant" in printed
@@ -222,7 +222,7 @@ def test_rejected_publication_refuses_calls(net):
     assert got["state"] == "rejected" and "cross-border" in got["reason"]
     assert view["def_hash"] == got["def_hash"]
     token = caller_token(root, scopes=("scenario:qi-rejected/v1",))
-    r = httpx.post(f"{apis['fund'].url}/scenarios/qi-rejected/v1",
+    r = httpx.post(f"{apis['fund'].url}/scenarios/qi-rejected/v1", verify=apis["fund"].verify,
                    headers={"Authorization": f"Bearer {token}"},
                    json={"private": {"ids": universe[:2]}})
     assert r.status_code == 409 and "rejected" in r.json()["detail"]

@@ -10,6 +10,7 @@ only to this node, which keeps it in memory for the run and never sends or store
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import re
@@ -19,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from yinji.cli.node import _api, _token
+from yinji.cli.node import _api
+from yinji.cli.output import FORMATS, add_format, emit, emit_record
 
 FINAL = ("succeeded", "failed", "cancelled", "rejected", "expired")
 _FILE = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,99}$")   # what the node serves
@@ -35,9 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = p.add_subparsers(dest="app_command", metavar="SUBCOMMAND")
     ls = s.add_parser("list", help="the apps installed on the node")
     _api(ls)
+    add_format(ls)
     ls.set_defaults(func=_list)
     sh = s.add_parser("show", help="an app's roles, columns, parameters and private input")
     _api(sh)
+    add_format(sh)
     sh.add_argument("name")
     sh.set_defaults(func=_show)
     r = s.add_parser("run", help="start a run (a job every company approves)")
@@ -65,14 +69,23 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="stop waiting after this many seconds (default: until the run ends)")
     r.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
     r.set_defaults(func=_run)
+    r.add_argument("--format", choices=FORMATS, default="table",
+                   help="table (progress lines) or json / csv: the run's final view")
     rs = s.add_parser("runs", help="the runs of an app this node knows")
     _api(rs)
+    add_format(rs)
     rs.add_argument("name")
     rs.set_defaults(func=_runs)
     st = s.add_parser("status", help="one run: state, progress, reason, report files")
     _api(st)
+    add_format(st)
     st.add_argument("name")
     st.add_argument("run_id")
+    st.add_argument("--wait", action="store_true",
+                    help="follow the run until it ends (exit 1 unless it succeeded)")
+    st.add_argument("--timeout", type=float, default=0,
+                    help="stop waiting after this many seconds")
+    st.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
     st.add_argument("--out", metavar="DIR", help="download the report files of a finished "
                                                  "run into DIR")
     st.add_argument("--force", action="store_true", help="write into a non-empty --out")
@@ -86,11 +99,10 @@ class Client:
     """The node's REST API; errors become CliError with the node's reason."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        import httpx
+        from yinji.cli.http import client
 
         self.base = args.api
-        self.http = httpx.Client(base_url=args.api, timeout=60,
-                                 headers={"Authorization": f"Bearer {_token(args)}"})
+        self.http = client(args)
 
     def __enter__(self) -> Client:
         return self
@@ -160,9 +172,7 @@ def _errors(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
 def _list(args: argparse.Namespace) -> int:
     with Client(args) as c:
         apps = c.call("GET", "/apps")
-    print("name\tversion\ttitle")
-    for a in apps:
-        print(f"{a['name']}\t{a['version']}\t{a['title']}")
+    emit(apps, ["name", "version", "title"], args.format)
     return 0
 
 
@@ -170,6 +180,9 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     with Client(args) as c:
         a = c.call("GET", f"/apps/{args.name}")
+    if args.format != "table":
+        emit_record(a, args.format)
+        return 0
     print(f"{a['name']} (version {a['version']}): {a['title']}")
     if a.get("summary"):
         print(a["summary"])
@@ -307,9 +320,12 @@ def _run(args: argparse.Namespace) -> int:
         view = c.call("POST", f"/apps/{args.name}/runs", content=payload,
                       headers={"Content-Type": "application/json"})
         run_id = view["job"]["id"]
+        info = sys.stdout if args.format == "table" else sys.stderr   # keep stdout parseable
         print(f"run {run_id} of {args.name}: {view['state']}"
               + (f" ({len(body['private']['ids'])} private IDs stay on this node)"
-                 if "private" in body else ""))
+                 if "private" in body else ""), file=info)
+        if args.format != "table":
+            return _run_machine(c, args, view, info)
         if not args.wait:
             if view["state"] in FINAL and view["state"] != "succeeded":
                 return _ended(view)
@@ -327,8 +343,25 @@ def _run(args: argparse.Namespace) -> int:
         return deliver(c, args.name, view, out, args.force)
 
 
+def _run_machine(c: Client, args: argparse.Namespace, view: dict[str, Any], info: Any) -> int:
+    """`run --format csv|json`: progress on stderr, the run's final (or first) view on
+    stdout; with --wait and --out the report files are downloaded too."""
+    if args.wait:
+        view = follow(c, args.name, view["job"]["id"], args.interval, args.timeout, out=info)
+    job = view["job"]
+    emit_record({"id": job["id"], "app": view["app"], "state": view["state"],
+                 "progress": view["progress"], "stage": view["stage"],
+                 "reason": job["reason"], "files": view["files"]}, args.format, raw=view)
+    if args.wait and view["state"] != "succeeded":
+        return 1
+    if args.wait and args.out:
+        with contextlib.redirect_stdout(info):
+            return deliver(c, args.name, view, Path(args.out), args.force, summary=False)
+    return 0
+
+
 def follow(c: Client, name: str, run_id: str, interval: float = 0.5,
-           timeout: float = 0) -> dict[str, Any]:
+           timeout: float = 0, out: Any = None) -> dict[str, Any]:
     """Poll the run until it is final, printing a line whenever its state, stage or percent
     changes; returns its last view."""
     deadline = time.monotonic() + timeout if timeout else None
@@ -338,7 +371,7 @@ def follow(c: Client, name: str, run_id: str, interval: float = 0.5,
         now = (view["state"], view["stage"], round(100 * (view["progress"] or 0)))
         if now != last:
             stage = f"  {view['stage']}" if view["stage"] else ""
-            print(f"  {now[2]:3d}%  {view['state']}{stage}", flush=True)
+            print(f"  {now[2]:3d}%  {view['state']}{stage}", flush=True, file=out)
             last = now
         if view["state"] in FINAL:
             return view
@@ -392,10 +425,10 @@ def _when(ts: float | None) -> str:
 def _runs(args: argparse.Namespace) -> int:
     with Client(args) as c:
         jobs = c.call("GET", f"/apps/{args.name}/runs")
-    print("id\tstate\tprogress\tstage\tproposer\tcreated")
-    for j in jobs:
-        print(f"{j['id']}\t{j['state']}\t{round(100 * (j['progress'] or 0))}%\t{j['stage'] or ''}"
-              f"\t{j['proposer']}\t{_when(j['created'])}")
+    rows = [{**j, "progress": f"{round(100 * (j['progress'] or 0))}%",
+             "created": _when(j["created"])} for j in jobs]
+    emit(rows, ["id", "state", "progress", "stage", "proposer", "created"], args.format,
+         raw=jobs)
     return 0
 
 
@@ -403,7 +436,17 @@ def _runs(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     with Client(args) as c:
         view = c.call("GET", f"/apps/{args.name}/runs/{args.run_id}")
+        if args.wait:
+            view = follow(c, args.name, args.run_id, args.interval, args.timeout,
+                          out=sys.stderr if args.format != "table" else sys.stdout)
     job = view["job"]
+    if args.format != "table":
+        emit_record({"id": job["id"], "app": view["app"], "state": view["state"],
+                     "progress": view["progress"], "stage": view["stage"],
+                     "reason": job["reason"], "files": view["files"]}, args.format, raw=view)
+        if args.out:
+            raise CliError("--out works with --format table only")
+        return 0 if not args.wait or view["state"] == "succeeded" else 1
     print(f"run {job['id']} of {view['app']}: {view['state']}, "
           f"{round(100 * (view['progress'] or 0))}% {view['stage'] or ''}".rstrip())
     if job["reason"]:
@@ -425,4 +468,4 @@ def _status(args: argparse.Namespace) -> int:
             raise CliError(f"run {job['id']} is {view['state']}: no report to download")
         with Client(args) as c:
             return deliver(c, args.name, view, Path(args.out), args.force, summary=False)
-    return 0
+    return 0 if not args.wait or view["state"] == "succeeded" else 1

@@ -65,7 +65,9 @@ def _notify(args: argparse.Namespace) -> int:
     from yinji.node.notify import Notifier, NotifyError
 
     try:
-        notifier = Notifier(args.api, _token(args), args.webhook)
+        from yinji.cli.http import verify
+
+        notifier = Notifier(args.api, _token(args), args.webhook, api_verify=verify(args))
         if args.once:
             for n in notifier.poll_once():
                 print(n["text"])

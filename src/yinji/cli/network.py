@@ -124,7 +124,9 @@ def create_network(root: Path, companies: list[str] | None = None, *,
                 by=admin.by)
             tokens[name] = {role: admin.tokens.add(f"{name}-{role}", role, by=admin.by)
                             for role in ROLES}
-    manifest = {"nodes": {n: {"home": str(c.home), "api": c.api_url} for n, c in cfgs.items()}}
+    manifest = {"nodes": {n: {"home": str(c.home), "api": c.api_url,
+                              "api_ca": str(c.cert_file)}   # verifies its HTTPS certificate
+                          for n, c in cfgs.items()}}
     (root / "network.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     from yinji.crypto.certs import write_private
 
@@ -154,9 +156,10 @@ def start_nodes(root: Path, env: dict[str, dict[str, str]] | None = None,
     deadline = time.monotonic() + wait
     for name in pids:
         url = manifest["nodes"][name]["api"]
+        verify = api_verify(manifest["nodes"][name])
         while True:
             try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/health", timeout=2, verify=verify).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -210,14 +213,23 @@ def _stop(pid: int, kill: bool = False) -> None:
 
 # -- scenario ---------------------------------------------------------------------------------
 
-class Api:
-    """A tiny REST client for one node (httpx)."""
+def api_verify(info: dict[str, Any]) -> Any:
+    """httpx's `verify=` for a node of the manifest: its certificate as the trust anchor."""
+    from yinji.node.https import client_verify
 
-    def __init__(self, url: str, tokens: dict[str, str]) -> None:
+    return client_verify(info["api"], info.get("api_ca"))
+
+
+class Api:
+    """A tiny REST client for one node (httpx); `verify` checks its HTTPS certificate (pass
+    it to any other client of this node)."""
+
+    def __init__(self, url: str, tokens: dict[str, str], verify: Any = True,
+                 ca: str | None = None) -> None:
         import httpx
 
-        self.url, self.tokens = url, tokens
-        self.http = httpx.Client(base_url=url, timeout=120)
+        self.url, self.tokens, self.verify, self.ca = url, tokens, verify, ca
+        self.http = httpx.Client(base_url=url, timeout=120, verify=verify)
 
     def call(self, method: str, path: str, role: str = "operator", **kw: Any) -> Any:
         import httpx
@@ -240,7 +252,8 @@ class Api:
 def clients(root: Path) -> dict[str, Api]:
     manifest = yaml.safe_load((root / "network.yaml").read_text())
     tokens = yaml.safe_load((root / "tokens.yaml").read_text())
-    return {n: Api(i["api"], tokens[n]) for n, i in manifest["nodes"].items()}
+    return {n: Api(i["api"], tokens[n], api_verify(i), i.get("api_ca"))
+            for n, i in manifest["nodes"].items()}
 
 
 def wait_job(apis: dict[str, Api], job_id: str, nodes: list[str],

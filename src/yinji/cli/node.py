@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -19,9 +20,9 @@ def _home(p: argparse.ArgumentParser) -> None:
 
 
 def _api(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--api", default=os.environ.get("YINJI_API", "http://127.0.0.1:8700"),
-                   help="node REST API base URL (default $YINJI_API)")
-    p.add_argument("--token-file", help="file holding the API token (default $YINJI_TOKEN)")
+    from yinji.cli.http import add_api_args
+
+    add_api_args(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,10 +39,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--crypto-profile", choices=["international", "sm"], default="international",
                    help="international (SHA-256, Ed25519, AES-GCM) or sm (SM3, SM2, SM4-GCM; "
                         "JR/T 0196-2020); fixed for the node's life, the same on every peer")
-    i.set_defaults(func=_init)
-    r = s.add_parser("serve", help="run the node: REST API and TLS data plane")
+    i.add_argument("--ca", metavar="DIR",
+                   help="issue the node's certificate from the group CA in DIR (yinji ca init)"
+                        " instead of a self-signed one")
+    i.add_argument("--plain-http", action="store_true",
+                   help="serve the REST API without TLS (loopback --host only; development)")
+    i.set_defaults(func=_admin_errors(_init))
+    r = s.add_parser("serve", help="run the node: REST API (HTTPS) and TLS data plane")
     _home(r)
-    r.set_defaults(func=_serve)
+    r.add_argument("--plain-http", action="store_true", default=None,
+                   help="serve the REST API over plain HTTP (only if it listens on loopback)")
+    r.set_defaults(func=_admin_errors(_serve))
+    st = s.add_parser("status", help="this node's name, addresses, and certificate expiry "
+                                     "(own and peers'), with warnings")
+    _home(st)
+    st.set_defaults(func=_admin_errors(_status))
+    rc = s.add_parser("rotate-cert", help="new TLS key and certificate, accepted by the peers "
+                                          "before the node switches to it (no restart)")
+    _home(rc)
+    rc.add_argument("--ca", metavar="DIR", help="issue it from the group CA in DIR "
+                                               "(default: self-signed)")
+    rc.add_argument("--days", type=int, default=365, help="validity in days (default 365)")
+    rc.add_argument("--force", action="store_true",
+                    help="switch even if some peers did not accept it (they refuse this node "
+                         "until they get it, e.g. by `peer add` with the new bundle)")
+    rc.add_argument("--timeout", type=float, default=10.0, help="seconds per peer")
+    rc.set_defaults(func=_admin_errors(_rotate_cert))
     b = s.add_parser("bundle", help="print this node's public identity bundle (YAML)")
     _home(b)
     b.set_defaults(func=_bundle)
@@ -56,11 +79,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--fingerprint", required=True,
                    help="the peer's certificate SHA-256, obtained out of band")
     a.set_defaults(func=_peer_add)
-    rm = s2.add_parser("remove")
+    rm = s2.add_parser("remove", help="stop trusting a peer (a running node at once)")
     _home(rm)
     rm.add_argument("name")
     rm.set_defaults(func=_peer_remove)
-    ls = s2.add_parser("list")
+    ls = s2.add_parser("list", help="the peers: name, data-plane address, fingerprint")
     _home(ls)
     ls.set_defaults(func=_peer_list)
     p2.set_defaults(func=lambda a: p2.print_help() or 2)
@@ -72,9 +95,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     _home(t)
     t.add_argument("--name", required=True)
     t.add_argument("--role", required=True,
-                   choices=["operator", "approver", "auditor", "admin", "caller"],
+                   choices=["operator", "approver", "auditor", "admin", "caller", "metrics"],
                    help="admin: may only add and remove peers through the API; caller: may "
-                        "only call the scenario APIs its --scope names")
+                        "only call the scenario APIs its --scope names; metrics: may only "
+                        "read GET /metrics (a Prometheus scrape token)")
     t.add_argument("--scope", action="append", default=[], metavar="scenario:NAME/vN",
                    help="a scenario endpoint a caller token may call (repeatable)")
     t.add_argument("--out", help="write the token to this file (0600) instead of printing")
@@ -119,18 +143,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     # job (through the REST API)
     p5 = sub.add_parser("job", help="jobs, through a node's REST API")
     s5 = p5.add_subparsers(dest="job_command", metavar="SUBCOMMAND")
-    for name in ("list", "show", "approve", "reject", "cancel", "result"):
-        j = s5.add_parser(name)
+    from yinji.cli.output import add_format
+
+    for name, text in (("list", "jobs on the node (--state to filter)"),
+                       ("show", "one job: state, progress, approvals"),
+                       ("approve", "approve a proposed job (approver)"),
+                       ("reject", "reject a proposed job (approver)"),
+                       ("cancel", "cancel a job (operator)"),
+                       ("result", "this node's result of a finished job"),
+                       ("propose", "propose a job from a JSON/YAML JobCreate file")):
+        j = s5.add_parser(name, help=text)
         _api(j)
-        if name != "list":
+        add_format(j)
+        if name == "list":
+            j.add_argument("--state", help="only jobs in this state")
+        elif name == "propose":
+            j.add_argument("spec")
+        else:
             j.add_argument("job_id")
         if name in ("approve", "reject"):
             j.add_argument("--reason", default="")
+        if name == "result":
+            j.add_argument("--out", metavar="DIR",
+                           help="also write the result as CSV, .xlsx and HTML into DIR")
+        if name in ("show", "approve", "propose", "result"):
+            j.add_argument("--wait", action="store_true",
+                           help="wait until the job is final (exit 1 unless it succeeded)")
+            j.add_argument("--timeout", type=float, default=0,
+                           help="stop waiting after this many seconds (exit 3)")
+            j.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
         j.set_defaults(func=_job, job_command=name)
-    pr = s5.add_parser("propose", help="propose a job from a JSON/YAML JobCreate file")
-    _api(pr)
-    pr.add_argument("spec")
-    pr.set_defaults(func=_job, job_command="propose")
     p5.set_defaults(func=lambda a: p5.print_help() or 2)
 
     # audit (offline, on the node's store)
@@ -143,7 +185,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also fetch the heads peers witnessed for this node (over the data "
                         "plane) and report a rollback or fork against them")
     v.add_argument("--timeout", type=float, default=10.0, help="seconds per peer request")
+    v.add_argument("--archive", action="append", default=[], metavar="FILE",
+                   help="also verify this archive (yinji audit archive) and that it joins "
+                        "the live log (repeatable: every archive of the node)")
     v.set_defaults(func=_audit_verify)
+    ar = s6.add_parser("archive", help="export entries older than N days to an archive file "
+                                       "and prune them (the chain stays verifiable)")
+    _home(ar)
+    ar.add_argument("--database-url")
+    ar.add_argument("--older-than", required=True, metavar="AGE",
+                    help="N d|h|m: archive the entries older than this (e.g. 365d)")
+    ar.add_argument("--out", required=True, help="the archive file to write (JSON lines)")
+    ar.set_defaults(func=_audit_archive)
     an = s6.add_parser("anchor", help="send the node's signed head to its peers now "
                                       "(through the running node's REST API)")
     _api(an)
@@ -172,7 +225,8 @@ def _init(args: argparse.Namespace) -> int:
 
     cfg = init_node(args.home, args.name, api_port=args.api_port,
                     dataplane_port=args.dataplane_port, host=args.host,
-                    database_url=args.database_url, crypto_profile=args.crypto_profile)
+                    database_url=args.database_url, crypto_profile=args.crypto_profile,
+                    plain_http=args.plain_http, ca=_load_ca(args.ca) if args.ca else None)
     cfg.data_dir.mkdir(mode=0o700, exist_ok=True)
     print(f"node {cfg.name} created in {cfg.home} (crypto profile {cfg.crypto_profile})")
     print(f"certificate fingerprint (give it to your peers): {own_fingerprint(cfg)}")
@@ -181,13 +235,36 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_ca(folder: str):  # type: ignore[no-untyped-def]
+    from yinji.crypto.certs import CertKey
+    from yinji.node.config import ConfigError
+
+    try:
+        ca = CertKey((Path(folder) / "ca.crt").read_bytes(),
+                     (Path(folder) / "ca.key").read_bytes())
+        ca.cert  # noqa: B018 - parse now, to fail here with the folder's name
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--ca {folder}: no usable ca.crt / ca.key ({exc})") from None
+    return ca
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from yinji.node.api import create_app
+    from yinji.node.config import NodeConfig
+    from yinji.node.https import ServerTls
     from yinji.node.node import Node
 
+    plain = NodeConfig.load(args.home).check_plain_http(args.plain_http)  # before any work
     node = Node(args.home)
+    from yinji.node.logs import setup_logging
+
+    setup_logging(node.cfg)
+    node.cfg.api_plain_http = plain
+    from yinji.apps.model_report import render_json
+
+    node.models.report_renderer = render_json   # model-health reports as CSV/.xlsx/HTML
     # SIGTERM and SIGINT both stop the node cleanly, with its `node stopped` entry: while
     # uvicorn runs it handles them (graceful shutdown) and then re-raises the signal, which
     # lands here; during start-up the signal interrupts it.
@@ -203,10 +280,24 @@ def _serve(args: argparse.Namespace) -> int:
         node.start()
         print(f"yinji node {node.cfg.name}: API {node.cfg.api_url}, data plane "
               f"{node.cfg.dataplane}", file=sys.stderr, flush=True)
+        from yinji.node.certinfo import warnings
+
+        for w in warnings(node.cfg):
+            print(f"WARNING: {w} (renew: yinji node rotate-cert)", file=sys.stderr, flush=True)
+            logging.getLogger("yinji.node").warning("certificate: %s", w)
+        logging.getLogger("yinji.node").info("node %s started: API %s, data plane %s",
+                                             node.cfg.name, node.cfg.api_url,
+                                             node.cfg.dataplane)
         # keep-alive well above uvicorn's 5 s: clients that poll a job on one node while
         # another works would otherwise race the server closing their idle connection
+        factory = None
+        if not plain:   # our own context, reloaded when the certificate is rotated
+            tls = ServerTls(node.cfg.cert_file, node.cfg.key_file)
+            node.cert_listeners.append(tls.reload)
+            factory = lambda _config, _default: tls.context  # noqa: E731
         uvicorn.run(create_app(node), host=node.cfg.api_host, port=node.cfg.api_port,
-                    log_level="warning", access_log=False, timeout_keep_alive=75)
+                    log_level="warning", access_log=False, timeout_keep_alive=75,
+                    ssl_context_factory=factory)
     except KeyboardInterrupt:
         if not received:
             raise
@@ -214,6 +305,48 @@ def _serve(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):   # a second signal must not cut the stop
             signal.signal(sig, signal.SIG_IGN)
         node.stop(f"on {received[0]}" if received else "")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from yinji.node.certinfo import cert_status, warnings
+    from yinji.node.config import NodeConfig
+
+    cfg = NodeConfig.load(args.home)
+    print(f"node {cfg.name}: API {cfg.api_url}, data plane {cfg.dataplane}, "
+          f"crypto profile {cfg.crypto_profile}")
+    print("certificate	whose	not_after	days_left	fingerprint")
+    for r in cert_status(cfg):
+        print(f"{r['name']}	{r['whose']}	{r['not_after'][:16]}	"
+              f"{r['seconds_left'] / 86400:.0f}	{r['fingerprint'][:16]}")
+    for w in warnings(cfg):
+        print(f"WARNING: {w} (renew: yinji node rotate-cert)", file=sys.stderr)
+    return 0
+
+
+def _rotate_cert(args: argparse.Namespace) -> int:
+    from yinji.node.admin import open_admin
+    from yinji.node.rotation import peer_sender, rotate
+
+    if args.days < 1:
+        print("error: --days must be at least 1", file=sys.stderr)
+        return 1
+    ca = _load_ca(args.ca) if args.ca else None
+    with open_admin(args.home) as admin:
+        report = rotate(admin.cfg, admin.audit, peer_sender(admin.cfg, args.timeout),
+                        by=admin.by, ca=ca, days=args.days, force=args.force)
+    for peer, status in report.announced.items():
+        print(f"{peer}: {'accepted the new certificate' if status == 'ok' else status}")
+    if not report.switched:
+        print(f"new certificate {report.fingerprint} staged, not in use: "
+              f"{', '.join(report.pending)} did not accept it; run again when they are "
+              "reachable (or --force)", file=sys.stderr)
+        return 3
+    print(f"switched to the new certificate {report.fingerprint}; a running node serves it "
+          "from its next connection")
+    for peer, status in report.confirmed.items():
+        if status != "ok":
+            print(f"{peer}: not told to drop the old certificate ({status})", file=sys.stderr)
     return 0
 
 
@@ -387,34 +520,130 @@ def _dataset_roots(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> str:
-    if args.token_file:
-        return Path(args.token_file).read_text().strip()
-    token = os.environ.get("YINJI_TOKEN")
-    if not token:
-        raise SystemExit("give --token-file or set YINJI_TOKEN")
-    return token
+    from yinji.cli.http import token
+
+    return token(args)
+
+
+JOB_FINAL = ("succeeded", "failed", "cancelled", "rejected", "expired")
+JOB_COLUMNS = ["id", "protocol", "state", "progress", "stage", "proposer", "created", "reason"]
+
+
+def _job_row(job: dict) -> dict:
+    return {**job, "progress": f"{round(100 * (job.get('progress') or 0))}%",
+            "created": _when(job.get("created"))}
 
 
 def _job(args: argparse.Namespace) -> int:
     import httpx
 
-    headers = {"Authorization": f"Bearer {_token(args)}"}
-    with httpx.Client(base_url=args.api, headers=headers, timeout=60) as client:
-        cmd = args.job_command
-        if cmd == "list":
-            r = client.get("/jobs")
-        elif cmd == "show":
-            r = client.get(f"/jobs/{args.job_id}")
-        elif cmd == "result":
-            r = client.get(f"/jobs/{args.job_id}/result")
-        elif cmd == "propose":
-            r = client.post("/jobs", json=yaml.safe_load(Path(args.spec).read_text()))
-        elif cmd == "cancel":
-            r = client.post(f"/jobs/{args.job_id}/cancel")
-        else:
-            r = client.post(f"/jobs/{args.job_id}/{cmd}", json={"reason": args.reason})
-    print(json.dumps(r.json(), indent=2, ensure_ascii=False))
-    return 0 if r.is_success else 1
+    from yinji.cli.http import client as api_client
+
+    try:
+        with api_client(args) as client:
+            return _job_call(args, client)
+    except httpx.HTTPError as exc:
+        print(f"error: cannot reach the node at {args.api}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _job_call(args: argparse.Namespace, client) -> int:  # type: ignore[no-untyped-def]
+    from yinji.cli.output import emit, emit_record, result_rows
+
+    cmd = args.job_command
+    if cmd == "list":
+        r = client.get("/jobs", params={"state": args.state} if args.state else None)
+    elif cmd in ("show", "result"):
+        r = client.get(f"/jobs/{args.job_id}")
+    elif cmd == "propose":
+        try:
+            spec = yaml.safe_load(Path(args.spec).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            print(f"error: {args.spec}: {exc}", file=sys.stderr)
+            return 1
+        r = client.post("/jobs", json=spec)
+    elif cmd == "cancel":
+        r = client.post(f"/jobs/{args.job_id}/cancel")
+    else:
+        r = client.post(f"/jobs/{args.job_id}/{cmd}", json={"reason": args.reason})
+    if not r.is_success:
+        try:
+            detail = r.json().get("detail", r.text)
+        except ValueError:
+            detail = r.text
+        print(f"error: {r.status_code} {detail}", file=sys.stderr)
+        return 1
+    if cmd == "list":
+        emit([_job_row(j) for j in r.json()], JOB_COLUMNS, args.format, raw=r.json())
+        return 0
+    job = r.json()
+    if getattr(args, "wait", False):
+        job = _wait_job(client, job, args.timeout, args.interval)
+        if job is None:
+            return 3
+    if cmd == "result":
+        if job["state"] != "succeeded" or not job["has_result"]:
+            print(f"error: job {job['id']} is {job['state']}"
+                  + ("" if job["state"] != "succeeded" else "; this node holds no result"),
+                  file=sys.stderr)
+            return 1
+        r = client.get(f"/jobs/{job['id']}/result")
+        if not r.is_success:
+            print(f"error: {r.status_code} {r.text}", file=sys.stderr)
+            return 1
+        rows, cols = result_rows(r.json()["result"])
+        emit(rows, cols, args.format, raw=r.json())
+        if args.out:
+            _write_result(job, r.json()["result"], rows, cols, Path(args.out))
+        return 0
+    row = _job_row(job)
+    emit_record({c: row.get(c) for c in JOB_COLUMNS}, args.format, raw=job)
+    if getattr(args, "wait", False) and job["state"] != "succeeded":
+        return 1
+    return 0
+
+
+def _write_result(job: dict, result: object, rows: list, cols: list, out: Path) -> None:
+    """The result as files for people: an app's report as it is, any other result as one
+    table (CSV, .xlsx, self-contained HTML; formula-looking text defused)."""
+    from yinji.apps.base import Report
+    from yinji.apps.report import render
+
+    if isinstance(result, dict) and isinstance(result.get("tables"), dict) and "title" in result:
+        report = Report.from_json(result)
+    else:
+        report = Report(f"job {job['id']} ({job['protocol']})",
+                        [f"state {job['state']}, proposed by {job['proposer']}"])
+        def cell(v: object) -> object:
+            plain = v is None or isinstance(v, str | int | float | bool)
+            return v if plain else json.dumps(v, ensure_ascii=False)
+
+        report.table("result", cols, [[cell(r.get(c)) for c in cols] for r in rows])
+    files = render(report, out)
+    print(f"written: {', '.join(str(p) for p in files)}", file=sys.stderr)
+
+
+def _wait_job(client, job: dict, timeout: float, interval: float) -> dict | None:  # type: ignore[no-untyped-def]
+    """Poll until the job is final, a line on stderr per change; None after `timeout`."""
+    import time
+
+    deadline = time.monotonic() + timeout if timeout else None
+    last = None
+    while True:
+        now = (job["state"], job.get("stage") or "", round(100 * (job.get("progress") or 0)))
+        if now != last:
+            print(f"  {now[2]:3d}%  {now[0]}  {now[1]}".rstrip(), file=sys.stderr, flush=True)
+            last = now
+        if job["state"] in JOB_FINAL:
+            return job
+        if deadline is not None and time.monotonic() > deadline:
+            print(f"job {job['id']} is still {job['state']} after {timeout:g} s; it goes on: "
+                  f"yinji job show {job['id']} --wait", file=sys.stderr)
+            return None
+        time.sleep(interval)
+        r = client.get(f"/jobs/{job['id']}")
+        r.raise_for_status()
+        job = r.json()
 
 
 def _audit_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -447,11 +676,16 @@ def _audit_calls(args: argparse.Namespace) -> int:
 
 def _audit_verify(args: argparse.Namespace) -> int:
     from yinji.node.audit import verify_rows
+    from yinji.node.retention import verify_archive
 
     if args.peers:
         return _audit_verify_peers(args)
     cfg, store, key = _audit_store(args)
-    report = verify_rows(store, key.public)
+    try:
+        report = (verify_archive(args.archive, store, key.public) if args.archive
+                  else verify_rows(store, key.public))
+    finally:
+        store.close()
     if report.ok:
         print(f"audit OK: {cfg.name}, {report.entries} entries, head {report.head[:16]}")
         return 0
@@ -459,6 +693,37 @@ def _audit_verify(args: argparse.Namespace) -> int:
     for p in report.problems:
         print(f"  {p}", file=sys.stderr)
     return 1
+
+
+def _audit_archive(args: argparse.Namespace) -> int:
+    from yinji.node.admin import cli_actor
+    from yinji.node.audit import AuditLog
+    from yinji.node.config import parse_lifetime
+    from yinji.node.retention import RetentionError, archive
+
+    try:
+        age = parse_lifetime(args.older_than)
+    except ValueError as exc:
+        print(f"error: --older-than: {exc}", file=sys.stderr)
+        return 1
+    if age is None:
+        print("error: --older-than: give an age such as 365d", file=sys.stderr)
+        return 1
+    cfg, store, key = _audit_store(args)
+    try:
+        done = archive(store, AuditLog(store, key, cfg.name), age, args.out, by=cli_actor())
+    except RetentionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    if not done["archived"]:
+        print(f"no entries older than {args.older_than}; nothing archived")
+    else:
+        print(f"archived entries {done['first_seq']}..{done['last_seq']} ({done['archived']}) "
+              f"to {done['out']} (SHA-256 {done['sha256']}); keep it with the node's "
+              "earlier archives and verify with `yinji audit verify --archive FILE ...`")
+    return 0
 
 
 def _audit_verify_peers(args: argparse.Namespace) -> int:
@@ -481,10 +746,9 @@ def _audit_verify_peers(args: argparse.Namespace) -> int:
 
 
 def _audit_anchor(args: argparse.Namespace) -> int:
-    import httpx
+    from yinji.cli.http import client as api_client
 
-    with httpx.Client(base_url=args.api, headers={"Authorization": f"Bearer {_token(args)}"},
-                      timeout=60) as client:
+    with api_client(args) as client:
         r = client.post("/audit/anchor")
     print(json.dumps(r.json(), indent=2, ensure_ascii=False))
     return 0 if r.is_success and all(p["ok"] for p in r.json()["peers"].values()) else 1

@@ -519,18 +519,15 @@ def _print_rows(rows: list[dict[str, str]]) -> None:
 
 
 def _node_query(args: argparse.Namespace) -> int:
-    import httpx
-
-    from yinji.cli.node import _token
+    from yinji.cli.http import client
 
     try:
         keys = _keys(args)
     except CliError as exc:
         return _fail(exc)
     body = {"keys": keys, "members": args.member, "service": args.service}
-    with httpx.Client(base_url=args.api, timeout=120) as client:
-        r = client.post("/pir/query", json=body,
-                        headers={"Authorization": f"Bearer {_token(args)}"})
+    with client(args, timeout=120) as http:
+        r = http.post("/pir/query", json=body)
     if not r.is_success:
         return _fail(CliError(f"{args.api}: {r.status_code} {r.text}"))
     answer = r.json()

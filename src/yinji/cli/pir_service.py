@@ -48,10 +48,9 @@ def register(psub: argparse._SubParsersAction) -> None:
 
 def client(args: argparse.Namespace) -> httpx.Client:
     """The REST client (replaced in tests by an in-process one)."""
-    from yinji.cli.node import _token
+    from yinji.cli.http import client as api_client
 
-    return httpx.Client(base_url=args.api, timeout=600,
-                        headers={"Authorization": f"Bearer {_token(args)}"})
+    return api_client(args, timeout=600)
 
 
 def _request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]:

@@ -44,7 +44,7 @@ def run_scenario_api(root: Path, out: Any = print, timeout: float = 300.0) -> bo
         with open_admin(homes[me], by="yinji demo") as admin:
             token = admin.tokens.add("onboarding", "caller", by=admin.by, lifetime="1d",
                                      scopes=[f"scenario:{NAME}/v{version}"])
-        r = httpx.post(f"{apis[me].url}{path}", timeout=timeout + 30,
+        r = httpx.post(f"{apis[me].url}{path}", timeout=timeout + 30, verify=apis[me].verify,
                        headers={"Authorization": f"Bearer {token}"},
                        json={"private": plan.request["private"], "timeout": timeout})
         if r.status_code != 200:

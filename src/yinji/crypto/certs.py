@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,21 +87,37 @@ def make_ca(name: str, *, days: int = DEFAULT_CA_DAYS) -> CertKey:
 
 def issue_cert(ca: CertKey, party_name: str, *, days: int = DEFAULT_CERT_DAYS,
                not_before: dt.datetime | None = None,
-               not_after: dt.datetime | None = None) -> CertKey:
+               not_after: dt.datetime | None = None, hosts: Iterable[str] = ()) -> CertKey:
     """A fresh key and a certificate for `party_name`, signed by `ca`, usable as TLS client
     and server. `not_before`/`not_after` override the validity window (tests use them to make
-    expired certificates)."""
-    return _party_cert(party_name, ca, days, not_before, not_after)
+    expired certificates). `hosts`: further subjectAltNames (IP addresses or DNS names) so
+    HTTPS clients can check the host they dialled (a node's REST API)."""
+    return _party_cert(party_name, ca, days, not_before, not_after, hosts)
 
 
-def self_signed_cert(party_name: str, *, days: int = DEFAULT_CERT_DAYS) -> CertKey:
+def self_signed_cert(party_name: str, *, days: int = DEFAULT_CERT_DAYS,
+                     hosts: Iterable[str] = ()) -> CertKey:
     """A party certificate signed by its own key, for groups without a CA: peers put it in
     their trust file and pin its fingerprint. It cannot sign other certificates."""
-    return _party_cert(party_name, None, days, None, None)
+    return _party_cert(party_name, None, days, None, None, hosts)
+
+
+def _host_names(party_name: str, hosts: Iterable[str]) -> list[x509.GeneralName]:
+    names: list[x509.GeneralName] = [x509.DNSName(party_name)] if party_name.isascii() else []
+    for host in dict.fromkeys(h for h in hosts if h and h != party_name):
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            names.append(x509.DNSName(host))
+        else:
+            if not ip.is_unspecified:      # 0.0.0.0 / :: name no host a client dials
+                names.append(x509.IPAddress(ip))
+    return names
 
 
 def _party_cert(party_name: str, ca: CertKey | None, days: int,
-                not_before: dt.datetime | None, not_after: dt.datetime | None) -> CertKey:
+                not_before: dt.datetime | None, not_after: dt.datetime | None,
+                hosts: Iterable[str] = ()) -> CertKey:
     if not party_name:
         raise ValueError("party name must not be empty")
     key, key_pem = _new_key()
@@ -121,11 +139,16 @@ def _party_cert(party_name: str, ca: CertKey | None, days: int,
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
                        critical=False)
     )
-    if party_name.isascii():
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(party_name)]), critical=False)
+    san = _host_names(party_name, hosts)
+    if san:
+        builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
     cert = builder.sign(signer, hashes.SHA256())
     return CertKey(cert.public_bytes(serialization.Encoding.PEM), key_pem)
+
+
+def not_after(cert: bytes) -> dt.datetime:
+    """When a certificate (PEM or DER) expires (UTC)."""
+    return x509.load_der_x509_certificate(_der(cert)).not_valid_after_utc
 
 
 def _der(cert: bytes) -> bytes:
@@ -185,6 +208,7 @@ __all__ = [
     "issue_cert",
     "make_ca",
     "normalize_fingerprint",
+    "not_after",
     "self_signed_cert",
     "write_cert_key",
     "write_private",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -129,3 +130,36 @@ class Party:
     def close(self) -> None:
         for ch in self.channels.values():
             ch.close()
+
+
+class TrafficTotals:
+    """Bytes and messages over every channel handed to `track`, live or closed (a node's
+    protocol traffic for /metrics). Holds the channels' counters, not the channels: a closed
+    channel's counts are folded into the total when its channel is gone."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._done = ChannelStats()
+        self._live: list[tuple[Any, ChannelStats]] = []
+
+    def track(self, channel: Channel) -> None:
+        import weakref
+
+        with self._lock:
+            self._live.append((weakref.ref(channel), channel.stats))
+
+    def total(self) -> ChannelStats:
+        with self._lock:
+            live = []
+            for ref, stats in self._live:
+                if ref() is None:
+                    self._done = self._done.add(stats)
+                else:
+                    live.append((ref, stats))
+            self._live = live
+            total = self._done
+            for _, stats in live:
+                total = total.add(stats)
+            return total

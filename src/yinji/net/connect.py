@@ -50,14 +50,15 @@ class HandshakeTimeout(TimeoutError):
 class TlsConfig:
     """This party's certificate and key files, and whom it trusts.
 
-    `pins` maps peer names to SHA-256 certificate fingerprints (hex, colons allowed); when
-    given, every peer must have a pin and present exactly that certificate.
+    `pins` maps peer names to SHA-256 certificate fingerprints (hex, colons allowed), or to
+    several (a peer rotating its certificate: old and new); when given, every peer must have
+    a pin and present exactly one of those certificates.
     """
 
     cert_file: Path
     key_file: Path
     ca_file: Path
-    pins: Mapping[str, str] = field(default_factory=dict)
+    pins: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
 
     def context(self, server: bool) -> ssl.SSLContext:
         """A TLS 1.3-only context that presents our certificate and requires the peer's."""
@@ -104,7 +105,8 @@ def check_peer(owner: str, sock: ssl.SSLSocket, expected: str, config: TlsConfig
         if pin is None:
             raise PeerUnavailable(f"{owner}: refused {expected!r}: no pinned fingerprint")
         got = fingerprint(der)
-        if got != normalize_fingerprint(pin):
+        if got not in {normalize_fingerprint(p) for p in ((pin,) if isinstance(pin, str)
+                                                          else pin)}:
             raise PeerUnavailable(f"{owner}: refused {expected!r}: certificate fingerprint "
                                   f"{got} does not match the pinned one")
 

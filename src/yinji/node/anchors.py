@@ -356,16 +356,19 @@ def verify_with_peers(cfg: NodeConfig, store: Store, public_key: str, send: Send
     """The local chain, then every peer's anchored heads of this node against it."""
     local = verify_rows(store, public_key)
     problems = [f"local log: {p}" for p in local.problems]
-    last_seq = store.read(sa.select(sa.func.max(audit.c.seq).label("m")))[0]["m"] or 0
+    span = store.read(sa.select(sa.func.min(audit.c.seq).label("lo"),
+                                sa.func.max(audit.c.seq).label("m")))[0]
+    last_seq, first_seq = span["m"] or 0, span["lo"] or 1
     peers = {}
-    for peer in sorted(cfg.peers):
-        peers[peer] = _check_peer(cfg, store, public_key, peer, send, timeout, last_seq)
+    for peer in sorted(cfg.peers):   # heads of archived entries: checked with the archive
+        peers[peer] = _check_peer(cfg, store, public_key, peer, send, timeout, last_seq,
+                                  first_seq)
         problems += [f"{peer}: {p}" for p in peers[peer]["problems"]]
     return PeerVerifyReport(not problems, local.as_dict(), peers, problems)
 
 
 def _check_peer(cfg: NodeConfig, store: Store, public_key: str, peer: str, send: Send,
-                timeout: float, last_seq: int) -> dict[str, Any]:
+                timeout: float, last_seq: int, first_seq: int = 1) -> dict[str, Any]:
     witness_key = cfg.peers[peer].signing_key
     problems: list[str] = []
     good = bad = 0
@@ -399,7 +402,8 @@ def _check_peer(cfg: NodeConfig, store: Store, public_key: str, peer: str, send:
         local = _local_hashes(store, [r["seq"] for r in sound if r["seq"] <= last_seq])
         for row in sound:
             top = max(top, row["seq"])
-            if fork is None and row["seq"] <= last_seq and local.get(row["seq"]) != row["hash"]:
+            if fork is None and first_seq <= row["seq"] <= last_seq \
+                    and local.get(row["seq"]) != row["hash"]:
                 fork = (row["seq"], row["hash"], local.get(row["seq"], ""))
         good += len(sound)
         if not reply.get("more") or after == start:

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -45,6 +46,7 @@ from yinji.crypto.sign import KeyFormatError, SigningKey, Sm2SigningKey
 from yinji.node.store import Store, audit, audit_head
 
 GENESIS = "0" * 64
+_log = logging.getLogger(__name__)
 
 
 def canonical(obj: Any) -> bytes:
@@ -354,17 +356,25 @@ class AuditLog:
     def __init__(self, store: Store, key: SigningKey | Sm2SigningKey, actor: str) -> None:
         self.store, self.key, self.actor = store, key, actor
         self.profile = get_profile(key.profile)
+        self.listeners: list[Callable[[Event], None]] = []   # e.g. /metrics counters
 
     def append(self, event: Event, attempts: int = 8) -> dict[str, Any]:
         """Append, retrying when another process (the CLI next to a running node) appended
         the same sequence number first (SQLite: stale snapshot; PostgreSQL: key conflict)."""
         for attempt in range(attempts):
             try:
-                return self._append_once(event)
+                row = self._append_once(event)
             except (sa.exc.IntegrityError, sa.exc.OperationalError):
                 if attempt == attempts - 1:
                     raise
                 time.sleep(0.01 * (attempt + 1))
+                continue
+            for listener in self.listeners:
+                try:
+                    listener(event)
+                except Exception:  # noqa: BLE001 - a counter must not fail the audited action
+                    _log.exception("audit listener failed")
+            return row
         raise AssertionError("unreachable")
 
     def _append_once(self, event: Event) -> dict[str, Any]:
@@ -405,6 +415,33 @@ class AuditLog:
         return verify_rows(self.store, public_key or self.key.public, self.profile)
 
 
+ARCHIVED = "audit.archived"
+
+
+@dataclass(frozen=True)
+class AuditArchivedEvent(Event):
+    """Entries `first_seq`..`up_to_seq` were exported to an archive (whose SHA-256 is
+    `archive_sha256`) and then pruned; the live log continues from `up_to_hash`. Signed and
+    chained like every entry, it lets `verify_rows` accept the pruned start and
+    `yinji.node.retention.verify_archive` tie the archive to the log."""
+
+    kind: ClassVar[str] = ARCHIVED
+    first_seq: int
+    up_to_seq: int
+    up_to_hash: str
+    entries: int
+    archive_sha256: str
+    by: str = ""
+
+
+def _archived_base(row: dict[str, Any]) -> tuple[int, str] | None:
+    try:
+        data = json.loads(row["data_json"])
+        return int(data["up_to_seq"]), str(data["up_to_hash"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def _public(row: dict[str, Any]) -> dict[str, Any]:
     return {"seq": row["seq"], "ts": row["ts"], "kind": row["kind"], "actor": row["actor"],
             "data": json.loads(row["data_json"]), "prev_hash": row["prev_hash"],
@@ -427,6 +464,15 @@ def verify_rows(store: Store, public_key: str,
     except Exception as exc:  # noqa: BLE001 - a corrupted database is a failed verification
         return VerifyReport(False, 0, [f"audit store unreadable: {type(exc).__name__}: {exc}"])
     prev, expected_seq = GENESIS, 1
+    if rows and rows[0]["seq"] > 1:   # archived and pruned (yinji.node.retention)?
+        first = rows[0]
+        if any(r["kind"] == ARCHIVED and _archived_base(r) == (first["seq"] - 1,
+                                                               first["prev_hash"])
+               for r in rows):
+            prev, expected_seq = first["prev_hash"], first["seq"]
+        else:
+            problems.append(f"entries 1..{first['seq'] - 1} missing and no archive entry "
+                            "names them (deleted)")
     for row in rows:
         seq = row["seq"]
         if len(problems) > 20:

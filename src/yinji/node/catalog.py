@@ -29,6 +29,8 @@ the catalog guarantees, whoever asks:
   and again at every read.
 - A sql dataset names one of node.yaml's `sql_sources`, never a URL; a source that is the
   node's own metadata store is refused; nothing is ever connected to that is not listed.
+  Its `table` is a table name or one SELECT query, run read-only as a sub-select
+  (`yinji.node.sql_query`).
 - A location that is refused, missing, unreadable as a path, a directory or a device gets
   one error text, the same for all; a sql location that is not a listed source gets one
   text whether or not the host exists or answers (nothing is connected to). The caller thus
@@ -67,6 +69,7 @@ import numpy as np
 
 from yinji import textfile
 from yinji.chunks import iter_rows
+from yinji.node import sql_query
 from yinji.node.audit import DatasetEvent
 from yinji.node.store import Store
 
@@ -230,6 +233,10 @@ class Catalog:
                     raise CatalogError(f"SQL rule of column(s) {', '.join(rule.columns)}: "
                                        f"{exc}") from None
         ds.sql_policy()
+        if ds.kind == "sql" and sql_query.is_query(ds.table):
+            why = sql_query.problem(ds.table or "")
+            if why:
+                raise CatalogError(f"dataset {ds.id!r}: {why}")
         present = self._columns(ds)   # confinement first: nothing refused is ever read
         missing = [c for c in ds.schema if c not in present]
         if missing:
@@ -343,6 +350,8 @@ class Catalog:
             import sqlalchemy as sa
 
             with self._sql(ds) as engine:
+                if sql_query.is_query(ds.table):
+                    return sql_query.count(engine, ds.table or "")
                 table = sa.Table(ds.table, sa.MetaData(), autoload_with=engine)
                 with engine.connect() as conn:
                     return int(conn.execute(sa.select(sa.func.count()).select_from(table))
@@ -419,7 +428,7 @@ class Catalog:
         if db is not None:   # a SQLite file is a file: the same confinement
             self._confined(str(db), self._denied(ds))
         if not ds.table:
-            raise CatalogError("a sql dataset needs `table`")
+            raise CatalogError("a sql dataset needs `table`: a table name or one SELECT query")
         return url
 
     # -- sources --------------------------------------------------------------------------
@@ -450,6 +459,8 @@ class Catalog:
             import sqlalchemy as sa
 
             with self._sql(ds) as engine:
+                if sql_query.is_query(ds.table):
+                    return sql_query.columns(engine, ds.table or "")
                 return [c["name"] for c in sa.inspect(engine).get_columns(ds.table)]
         path = self._file(ds)
         try:
@@ -484,6 +495,8 @@ class Catalog:
         import sqlalchemy as sa
 
         with self._sql(ds) as engine:
+            if sql_query.is_query(ds.table):
+                return sql_query.read(engine, ds.table or "", columns)
             table = sa.Table(ds.table, sa.MetaData(), autoload_with=engine)
             with engine.connect() as conn:
                 rows = conn.execute(sa.select(*[table.c[c] for c in columns])).all()

@@ -41,6 +41,22 @@ def parse_lifetime(text: str | None) -> float | None:
     return int(t[:-1]) * _UNITS[t[-1]]
 
 
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost (a name that resolves nowhere else)."""
+    import ipaddress
+
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 def parse_address(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit():
@@ -59,6 +75,15 @@ class PeerConfig:
     cert: str                       # path of its certificate, relative to the home folder
     api: str = ""                   # its REST API base URL (informational)
     pir: dict[str, str] = field(default_factory=dict)  # its PIR services: id -> HOST:PORT
+    # during its certificate rotation (yinji.node.rotation): the old certificate, still
+    # accepted until the peer says it switched
+    previous_fingerprint: str = ""
+    previous_cert: str = ""
+
+    @property
+    def pins(self) -> tuple[str, ...]:
+        return (self.fingerprint, *([self.previous_fingerprint]
+                                    if self.previous_fingerprint else []))
 
     @property
     def address(self) -> tuple[str, int]:
@@ -88,6 +113,12 @@ class NodeConfig:
     crypto_profile: str = "international"  # or "sm" (SM2/SM3/SM4); fixed at `node init`
     api_host: str = "127.0.0.1"
     api_port: int = 8700
+    api_plain_http: bool = False         # REST API without TLS: loopback development only
+    cert_warn_days: int = 30             # warn (GET /node, CLI, /metrics) this many days
+                                         # before the own or a peer's certificate expires
+    log_level: str = "INFO"              # the JSON-lines log <home>/logs/node.log
+    log_max_mb: int = 10                 # rotated at this size ...
+    log_backups: int = 5                 # ... keeping this many older files
     dataplane_host: str = "127.0.0.1"
     dataplane_port: int = 8800
     database_url: str | None = None     # default: SQLite file node.db in the home folder
@@ -145,7 +176,18 @@ class NodeConfig:
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.api_host}:{self.api_port}"
+        scheme = "http" if self.api_plain_http else "https"
+        return f"{scheme}://{_url_host(self.api_host)}:{self.api_port}"
+
+    def check_plain_http(self, plain: bool | None = None) -> bool:
+        """Whether the API is served without TLS; refuses that unless it listens on a
+        loopback address only (bearer tokens must not cross a network in clear)."""
+        plain = self.api_plain_http if plain is None else plain
+        if plain and not is_loopback(self.api_host):
+            raise ConfigError(f"{self.home / CONFIG_FILE}: plain HTTP is allowed only on a "
+                              f"loopback address, but api_host is {self.api_host!r}; serve "
+                              "HTTPS (the default) or set api_host: 127.0.0.1")
+        return plain
 
     @property
     def dataplane(self) -> str:
@@ -207,6 +249,17 @@ class NodeConfig:
         cache = self.dataset_cache_mb
         if isinstance(cache, bool) or not isinstance(cache, int) or cache < 0:
             raise ConfigError(f"{path}: dataset_cache_mb must be a whole number of MB >= 0")
+        warn = self.cert_warn_days
+        if isinstance(warn, bool) or not isinstance(warn, int) or warn < 0:
+            raise ConfigError(f"{path}: cert_warn_days must be a whole number of days >= 0")
+        for name in ("log_max_mb", "log_backups"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{path}: {name} must be a whole number >= 1")
+        if str(self.log_level).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigError(f"{path}: log_level must be DEBUG, INFO, WARNING or ERROR")
+        if not isinstance(self.api_plain_http, bool):
+            raise ConfigError(f"{path}: api_plain_http must be true or false")
         if self.ray_address is not None and (not isinstance(self.ray_address, str)
                                              or not self.ray_address.strip()):
             raise ConfigError(f"{path}: ray_address must be 'local' or a Ray cluster address")

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from yinji.crypto.profile import DEFAULT, mismatch
-from yinji.net.channel import ChannelError, Party, PeerUnavailable
+from yinji.net.channel import ChannelError, Party, PeerUnavailable, TrafficTotals
 from yinji.net.connect import (
     Address,
     TlsConfig,
@@ -121,6 +121,7 @@ class DataPlane:
         self._tls, self._peer_address = tls, peer_address
         self._handler, self._channel_check, self._on_refused = handler, channel_check, on_refused
         self._anchor_handler = anchor_handler
+        self.traffic = TrafficTotals()   # job channels' bytes, for /metrics
         self._pending: dict[tuple[str, str], tuple[float, ssl.SSLSocket]] = {}
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -315,8 +316,11 @@ class DataPlane:
             for sock in socks.values():
                 sock.close()
             raise
-        return Party(self.name, {p: TlsChannel(self.name, p, s, timeout=channel_timeout)
-                                 for p, s in socks.items()})
+        party = Party(self.name, {p: TlsChannel(self.name, p, s, timeout=channel_timeout)
+                                  for p, s in socks.items()})
+        for ch in party.channels.values():
+            self.traffic.track(ch)
+        return party
 
     def _wait(self, job_id: str, peer: str, deadline: float) -> ssl.SSLSocket:
         key = (job_id, peer)

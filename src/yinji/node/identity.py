@@ -20,8 +20,11 @@ from typing import Any
 import yaml
 
 from yinji.crypto.certs import (
+    DEFAULT_CERT_DAYS,
+    CertKey,
     cert_names,
     fingerprint,
+    issue_cert,
     normalize_fingerprint,
     self_signed_cert,
     write_cert_key,
@@ -35,9 +38,12 @@ from yinji.node.config import ConfigError, NodeConfig, PeerConfig, parse_address
 def init_node(home: str | os.PathLike[str], name: str, *, api_port: int = 8700,
               dataplane_port: int = 8800, host: str = "127.0.0.1",
               database_url: str | None = None,
-              crypto_profile: str = DEFAULT) -> NodeConfig:
-    """Create the node's folder: config, TLS key pair and certificate, signing key of the
-    crypto profile's kind (fixed for the node's life)."""
+              crypto_profile: str = DEFAULT, plain_http: bool = False,
+              ca: CertKey | None = None) -> NodeConfig:
+    """Create the node's folder: config, TLS key pair and certificate (self-signed, or issued
+    by the group CA `ca`; it also names `host` so HTTPS clients can check it), signing key of
+    the crypto profile's kind (fixed for the node's life). `plain_http`: the REST API without
+    TLS, refused unless `host` is a loopback address."""
     home = Path(home)
     try:
         profile = get_profile(crypto_profile)
@@ -47,17 +53,28 @@ def init_node(home: str | os.PathLike[str], name: str, *, api_port: int = 8700,
         raise ConfigError(f"{home}: a node already lives here")
     if not name or not name.isascii() or any(c in name for c in "/: "):
         raise ConfigError(f"node name must be ASCII without '/', ':' or spaces, got {name!r}")
+    cfg = NodeConfig(name=name, crypto_profile=profile.name, api_host=host, api_port=api_port,
+                     api_plain_http=plain_http, dataplane_host=host,
+                     dataplane_port=dataplane_port, database_url=database_url, home=home)
+    cfg.check_plain_http()
     home.mkdir(parents=True, exist_ok=True)
     os.chmod(home, 0o700)
     (home / "peers").mkdir(exist_ok=True)
-    write_cert_key(self_signed_cert(name), home / "tls", "node")
+    write_cert_key(new_node_cert(cfg, ca), home / "tls", "node")
     profile.generate_key().save(home / "signing.key")
-    cfg = NodeConfig(name=name, crypto_profile=profile.name, api_host=host, api_port=api_port,
-                     dataplane_host=host, dataplane_port=dataplane_port,
-                     database_url=database_url, home=home)
     cfg.save()
     rebuild_trust(cfg)
     return cfg
+
+
+def new_node_cert(cfg: NodeConfig, ca: CertKey | None = None,
+                  days: int = DEFAULT_CERT_DAYS) -> CertKey:
+    """A fresh key and certificate for the node: its name (what peers check) plus the hosts
+    its API and data plane listen on (what HTTPS clients check)."""
+    hosts = [cfg.api_host, cfg.dataplane_host]
+    if ca is not None:
+        return issue_cert(ca, cfg.name, days=days, hosts=hosts)
+    return self_signed_cert(cfg.name, days=days, hosts=hosts)
 
 
 def signing_key(cfg: NodeConfig) -> SigningKey | Sm2SigningKey:
@@ -129,18 +146,23 @@ def rebuild_trust(cfg: NodeConfig) -> None:
     our own name is never accepted as a peer)."""
     parts = [cfg.cert_file.read_bytes()]
     for peer in sorted(cfg.peers.values(), key=lambda p: p.name):
-        cert = (cfg.home / peer.cert).read_bytes()
-        if fingerprint(cert) != normalize_fingerprint(peer.fingerprint):
-            raise ConfigError(f"{cfg.home / peer.cert}: does not match the pinned fingerprint "
-                              f"of peer {peer.name!r}")
-        parts.append(cert)
+        pairs = [(peer.cert, peer.fingerprint)]
+        if peer.previous_fingerprint:       # mid-rotation: the old one is still accepted
+            pairs.append((peer.previous_cert, peer.previous_fingerprint))
+        for rel, pin in pairs:
+            cert = (cfg.home / rel).read_bytes()
+            if fingerprint(cert) != normalize_fingerprint(pin):
+                raise ConfigError(f"{cfg.home / rel}: does not match the pinned fingerprint "
+                                  f"of peer {peer.name!r}")
+            parts.append(cert)
     tmp = cfg.trust_file.with_suffix(".tmp")
     tmp.write_bytes(b"".join(p if p.endswith(b"\n") else p + b"\n" for p in parts))
     os.replace(tmp, cfg.trust_file)
 
 
 def tls_config(cfg: NodeConfig) -> TlsConfig:
-    pins = {p.name: p.fingerprint for p in cfg.peers.values()}
+    pins: dict[str, str | tuple[str, ...]] = {p.name: p.pins if p.previous_fingerprint
+                                               else p.fingerprint for p in cfg.peers.values()}
     pins[cfg.name] = own_fingerprint(cfg)
     return TlsConfig(cfg.cert_file, cfg.key_file, cfg.trust_file, pins)
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from yinji.crypto.profile import get_profile
-from yinji.node import identity
+from yinji.node import identity, rotation
 from yinji.node.anchors import STOP_TIMEOUT, Anchors, sender
 from yinji.node.app_runner import AppRuns
 from yinji.node.audit import AuditLog, NodeEvent, PeerCallEvent, check_log_profile
@@ -29,6 +30,7 @@ from yinji.node.catalog import Catalog
 from yinji.node.config import ConfigError, NodeConfig
 from yinji.node.dataplane import DataPlane
 from yinji.node.jobs import JobEngine
+from yinji.node.metrics import NodeMetrics
 from yinji.node.model_runners import ModelServing
 from yinji.node.pir_services import DIRECTORY as PIR_DIRECTORY
 from yinji.node.pir_services import PirServices
@@ -64,7 +66,10 @@ class Node:
                                           lambda: [d.id for d in self.catalog.list()])
         self.jobs = JobEngine(self)
         self._peers_lock = threading.Lock()
+        self._rotation_lock = threading.Lock()
         self._config_stamp = self._stamp()
+        self._cert_stamp = self._stamp(self.cfg.cert_file, self.cfg.key_file)
+        self.cert_listeners: list[Callable[[], None]] = []   # e.g. the API's TLS context
         self._tls = identity.tls_config(self.cfg)
         self.dataplane = DataPlane(
             self.cfg.name, (self.cfg.dataplane_host, self.cfg.dataplane_port),
@@ -77,6 +82,7 @@ class Node:
         self.models = ModelServing(self)
         self.apps = AppRuns(self)
         self.scenarios = Scenarios(self)
+        self.metrics = NodeMetrics(self)
         self._stopping = threading.Event()
         self._housekeeper: threading.Thread | None = None
         self._workers: Any = None
@@ -127,16 +133,37 @@ class Node:
                 _log.exception("housekeeping failed")
 
     # -- peers at run time ---------------------------------------------------------------------
-    def _stamp(self) -> tuple[int, int, int] | None:
-        try:
-            st = (self.home / "node.yaml").stat()   # NodeConfig.save replaces the file
+    def _stamp(self, *paths: Path) -> tuple | None:
+        try:   # NodeConfig.save and rotate-cert replace the files
+            return tuple((st.st_mtime_ns, st.st_size, st.st_ino)
+                         for st in (p.stat() for p in (paths or (self.home / "node.yaml",))))
         except OSError:
             return None
-        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def sync_cert(self) -> bool:
+        """Take up a rotated certificate (`yinji node rotate-cert`): the data plane's next
+        handshake and the API's (via `cert_listeners`) present it. True if it changed."""
+        stamp = self._stamp(self.cfg.cert_file, self.cfg.key_file)
+        if stamp == self._cert_stamp:
+            return False
+        with self._peers_lock:
+            if stamp == self._cert_stamp:
+                return False
+            try:
+                for listener in self.cert_listeners:
+                    listener()
+            except Exception:  # noqa: BLE001 - e.g. cert and key caught half-way: next round
+                _log.exception("the rotated certificate cannot be loaded yet")
+                return False
+            self._tls = identity.tls_config(self.cfg)
+            self._cert_stamp = stamp
+        return True
 
     def sync_peers(self) -> bool:
         """Take up the peers in node.yaml if the file changed since we last read it; True if
-        it did. Only peers are taken up (other settings still need a restart)."""
+        it did. Only peers are taken up (other settings still need a restart). A rotated own
+        certificate is taken up here too (`sync_cert`)."""
+        self.sync_cert()
         stamp = self._stamp()
         if stamp == self._config_stamp:
             return False
@@ -182,6 +209,10 @@ class Node:
                 reply = {"ok": True, "services": self.pir.directory(peer)}
             elif str(body.get("type", "")).startswith("scenario."):
                 reply = self.scenarios.handle(peer, body)
+            elif body.get("type") == rotation.ROTATE:   # a peer rotates its certificate
+                with self._rotation_lock:
+                    reply = rotation.accept(NodeConfig.load(self.home), self.audit, peer, body)
+                self.sync_peers()
             else:
                 reply = self.jobs.handle(peer, body)
         except Exception as exc:  # noqa: BLE001 - a malformed message: refused and audited

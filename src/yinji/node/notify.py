@@ -37,19 +37,21 @@ def notice(job: dict[str, Any], node: str, api: str) -> dict[str, Any]:
 
 class Notifier:
     def __init__(self, api: str, token: str, webhook: str,
-                 client: httpx.Client | None = None) -> None:
+                 client: httpx.Client | None = None, api_verify: Any = True) -> None:
         for what, url in (("api", api), ("webhook", webhook)):
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise NotifyError(f"{what} must be an http(s) URL, got {url!r}")
         self.api, self.webhook = api.rstrip("/"), webhook
-        self.http = client or httpx.Client(timeout=10)
+        self.http = client or httpx.Client(timeout=10)   # the webhook: the system's CAs
+        # the node's API: its own certificate or the group CA (`--api-ca`)
+        self.api_http = client or httpx.Client(timeout=10, verify=api_verify)
         self.headers = {"Authorization": f"Bearer {token}"}
         self.node: str | None = None
         self.sent: set[str] = set()
 
     def _get(self, path: str) -> Any:
-        r = self.http.get(self.api + path, headers=self.headers)
+        r = self.api_http.get(self.api + path, headers=self.headers)
         if r.status_code != 200:
             raise NotifyError(f"GET {path}: {r.status_code} {r.text[:200]}")
         return r.json()

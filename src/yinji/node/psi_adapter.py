@@ -82,7 +82,7 @@ def intersect_stream(party: Party, peer: str, source: Any, column: str,
         if res.rows is None:
             return None, res.report.summary()
         _, rows = select_rows(source, res.rows, columns=[column])
-        return [str(r[0]) for r in rows], res.report.summary()
+        return [str(r[0]).strip() for r in rows], res.report.summary()  # as catalog.load
     except TableFileError as exc:
         raise ValueError(f"cannot read the dataset: {exc}") from None
 

@@ -6,7 +6,8 @@ who can reach a port could grow the log (and its signing work) without bound. He
 `burst` events of a kind per `window` seconds are written as they are; further ones of the same
 key are only counted, and one `RepeatedEvent` (the first event's fields, how many more, first
 and last time) is written when the window ends. Nothing is dropped silently: every event is
-either an entry or counted in one. Summaries pending at shutdown are written by `flush()`.
+either an entry or counted in one. Successful polls of /health and /metrics (monitors, every
+few seconds) use burst 0: no entry per poll, one summary per window. Summaries pending at shutdown are written by `flush()`.
 
 At most `max_keys` keys are tracked per window; events of further keys are counted under one
 overflow key, so varying a path or a hello name cannot grow memory or the log either.
@@ -62,8 +63,11 @@ class Repeats:
     _open: dict[Hashable, _Window] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, event: Event, key: Hashable | None = None) -> None:
-        """Audit `event` unless `burst` events of its key were written this window."""
+    def record(self, event: Event, key: Hashable | None = None,
+               burst: int | None = None) -> None:
+        """Audit `event` unless `burst` (default `self.burst`) events of its key were written
+        this window; `burst=0`: only counted, in the window's one summary entry."""
+        burst = self.burst if burst is None else burst
         now = self.clock()
         key = (event.kind, key if key is not None else repr(asdict(event)))
         with self._lock:
@@ -73,7 +77,7 @@ class Repeats:
             w = self._open.get(key)
             if w is None:
                 w = self._open[key] = _Window(now, (event.kind, asdict(event)))
-            write = w.written < self.burst
+            write = w.written < burst
             if write:
                 w.written += 1
             else:

@@ -6,6 +6,9 @@ A token is accepted only while it is neither revoked nor past its expiry; anythi
 the same 401 as an unknown token. Tokens are created on the node's machine only (`yinji token
 add`): the API has no route that creates one, so no role can mint itself another role.
 
+A `metrics` token (a Prometheus server's `bearer_token_file`) may read GET /metrics and
+nothing else; operator and auditor tokens may read it too.
+
 A `caller` token (a client program of a published scenario API, yinji.node.scenarios) carries
 scopes, each `scenario:NAME/vN`, and can do nothing but call those endpoints: every other
 route requires one of the other roles. A revoked caller token is refused at its next call
@@ -28,7 +31,7 @@ from yinji.node.store import Store
 if TYPE_CHECKING:
     from yinji.node.audit import AuditLog
 
-ROLES = ("operator", "approver", "auditor", "admin", "caller")
+ROLES = ("operator", "approver", "auditor", "admin", "caller", "metrics")
 # admin: peers only (api/peer_routes); caller: only the scenario endpoints its scopes name
 SCOPE = re.compile(r"^scenario:[a-z0-9][a-z0-9-]{0,62}/v[1-9][0-9]{0,5}$")
 

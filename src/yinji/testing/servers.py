@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -18,11 +19,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app, *, port: int | None = None, timeout: float = 20.0) -> Iterator[str]:  # noqa: ANN001
-    """Serve `app` on 127.0.0.1; yields its base URL; stops the server on exit."""
+def serve(app, *, port: int | None = None, timeout: float = 20.0,  # noqa: ANN001
+          ssl_context: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 (HTTPS with `ssl_context`, e.g. a node's
+    `yinji.node.https.ServerTls(...).context`); yields its base URL; stops it on exit."""
     port = port or free_port()
+    factory = (lambda _c, _d: ssl_context) if ssl_context is not None else None
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
-                                           access_log=False, lifespan="on"))
+                                           access_log=False, lifespan="on",
+                                           ssl_context_factory=factory))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
@@ -31,7 +36,7 @@ def serve(app, *, port: int | None = None, timeout: float = 20.0) -> Iterator[st
             raise RuntimeError("server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if ssl_context is not None else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout)

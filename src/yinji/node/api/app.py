@@ -2,8 +2,9 @@
 Bearer tokens with roles (operator, approver, auditor; admin only for changing peers,
 `peer_routes`); every call — refused ones included — is audited with its route template,
 status and the token's name (never bodies, query strings or data). Calls without a valid
-token (health polls, refusals) are rate-limited: a few entries per window, the rest counted in
-one summary entry (`yinji.node.repeats`)."""
+token (refusals) are rate-limited: a few entries per window, the rest counted in one summary
+entry (`yinji.node.repeats`); successful polls of /health and /metrics write no entry of
+their own, only the window's summary."""
 
 
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from yinji.node import identity
 from yinji.node.anchors import PAGE, heads
 from yinji.node.api.app_routes import add_app_routes
 from yinji.node.api.console_routes import add_console_routes
+from yinji.node.api.docs_routes import add_docs_routes
 from yinji.node.api.limits import BodyLimit
 from yinji.node.api.peer_routes import add_peer_routes
 from yinji.node.api.scenario_routes import add_scenario_routes
@@ -49,7 +51,10 @@ from yinji.node.api.schemas import (
 from yinji.node.api.standing_routes import add_standing_routes
 from yinji.node.audit import ApiCallEvent
 from yinji.node.catalog import CatalogError, Dataset, PolicyRule
+from yinji.node.certinfo import cert_status
+from yinji.node.certinfo import warnings as cert_warnings
 from yinji.node.jobs import JobError
+from yinji.node.metrics import CONTENT_TYPE
 from yinji.node.model_runners import ModelError
 from yinji.node.node import Node
 from yinji.node.pir_services import PirServiceError
@@ -60,11 +65,13 @@ _bearer = HTTPBearer(auto_error=False)
 ANY = ("operator", "approver", "auditor")
 AUDIT_PAGE = 10_000      # most entries one GET /audit returns
 MAX_SEQ = 2**63 - 1      # audit sequence numbers are signed 64-bit in both stores
+POLLED = ("/health", "/metrics")   # successful polls: counted, not one audit entry each
 
 
 def create_app(node: Node) -> FastAPI:
     app = FastAPI(title=f"Yinji node {node.cfg.name}", version=__version__,
-                  description="Yinji privacy-computing node API")
+                  description="Yinji privacy-computing node API", docs_url=None,
+                  redoc_url=None)   # /docs from local assets (docs_routes)
 
     def require(*roles: str) -> Callable[..., dict[str, Any]]:
         def dep(request: Request,
@@ -102,7 +109,11 @@ def create_app(node: Node) -> FastAPI:
         event = ApiCallEvent(request.method, path, response.status_code,
                              principal.get("name", ""), principal.get("role", ""),
                              response.status_code not in (401, 403))
-        if principal:
+        if route is not None and path in POLLED and response.status_code < 400:
+            # monitors poll these every few seconds: counted, one summary entry per window
+            key = (request.method, path, principal.get("name", ""))
+            await run_in_threadpool(node.repeats.record, event, key, 0)
+        elif principal:
             await run_in_threadpool(node.audit.append, event)
         else:  # health polls and unauthenticated calls: rate-limited (yinji.node.repeats)
             key = (request.method, getattr(route, "path", "(no route)"), response.status_code)
@@ -134,6 +145,15 @@ def create_app(node: Node) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "node": node.cfg.name}
 
+    @app.get("/metrics", response_class=Response,
+             responses={200: {"content": {CONTENT_TYPE: {}}}})
+    def metrics(_: Annotated[dict, Depends(require("operator", "auditor", "metrics"))],
+                ) -> Response:
+        """Prometheus metrics (yinji.node.metrics): jobs by state and duration, protocol
+        bytes, PIR queries, audit size, certificate expiry. Token: operator, auditor or a
+        scrape-only `metrics` token."""
+        return Response(node.metrics.render(), media_type=CONTENT_TYPE)
+
     @app.get("/node", response_model=NodePublic)
     def node_info(_: Anyone) -> dict[str, Any]:
         return {"name": node.cfg.name, "crypto_profile": node.profile.name,
@@ -141,12 +161,17 @@ def create_app(node: Node) -> FastAPI:
                 "signing_key": node.key.public, "dataplane": node.cfg.dataplane,
                 "schema_version": node.store.version(),
                 "protocols": {n: runner_for(n).unavailable() or "available"  # type: ignore[union-attr]
-                              for n in known_protocols()}}
+                              for n in known_protocols()},
+                "api_url": node.cfg.api_url, "cert_warn_days": node.cfg.cert_warn_days,
+                "certificates": cert_status(node.cfg), "cert_warnings": cert_warnings(node.cfg)}
 
     @app.get("/peers", response_model=list[PeerPublic])
     def peers(_: Annotated[dict, Depends(require(*ANY, "admin"))]) -> list[dict[str, Any]]:
+        expiry = {r["name"]: r for r in cert_status(node.cfg) if r["whose"] == "peer"}
         return [{"name": p.name, "dataplane": p.dataplane, "fingerprint": p.fingerprint,
-                 "signing_key": p.signing_key, "api": p.api, "pir": p.pir}
+                 "signing_key": p.signing_key, "api": p.api, "pir": p.pir,
+                 "cert_not_after": expiry.get(p.name, {}).get("not_after", ""),
+                 "cert_warning": expiry.get(p.name, {}).get("warning", "")}
                 for p in sorted(node.cfg.peers.values(), key=lambda p: p.name)]
 
     # -- datasets -----------------------------------------------------------------------------
@@ -240,6 +265,11 @@ def create_app(node: Node) -> FastAPI:
     def model(name: str, _: Anyone, version: int | None = None) -> dict[str, Any]:
         return node.models.public(node.models.meta(name, version))
 
+    @app.get("/models/{name}/card")
+    def model_card(name: str, _: Anyone, version: int | None = None) -> dict[str, Any]:
+        """The model card this node wrote for the version (yinji.ml.card)."""
+        return node.models.card(name, version)
+
     @app.post("/models/{name}/predict", response_model=PredictionPublic)
     def predict(name: str, body: PredictCreate, who: Operator,
                 response: Response) -> dict[str, Any]:
@@ -310,6 +340,7 @@ def create_app(node: Node) -> FastAPI:
     def export(_: Auditor) -> str:
         return "\n".join(node.audit.export_jsonl()) + "\n"
 
+    add_docs_routes(app)
     add_app_routes(app, node, Anyone, Operator)
     add_standing_routes(app, node, Anyone, Approver)
     add_scenario_routes(app, node, Anyone, Operator, Approver, Auditor)

@@ -126,6 +126,17 @@ class PeerPublic(BaseModel):
     api: str
     pir: dict[str, str] = Field(default_factory=dict,
                                 description="its PIR services: service id -> HOST:PORT")
+    cert_not_after: str = Field("", description="when its pinned certificate expires (UTC)")
+    cert_warning: str = Field("", description="'' or e.g. 'expires in 12 days, on ...'")
+
+
+class CertStatusPublic(BaseModel):
+    name: str
+    whose: str = Field(description="self (this node's certificate) or peer")
+    fingerprint: str
+    not_after: str
+    seconds_left: int
+    warning: str = Field(description="'' while more than cert_warn_days are left")
 
 
 class NodePublic(BaseModel):
@@ -136,6 +147,11 @@ class NodePublic(BaseModel):
     dataplane: str
     schema_version: int
     protocols: dict[str, str]
+    api_url: str = ""
+    cert_warn_days: int = 30
+    certificates: list[CertStatusPublic] = Field(default_factory=list)
+    cert_warnings: list[str] = Field(default_factory=list,
+                                     description="own or peer certificates expiring soon")
 
 
 class AuditEntry(BaseModel):
