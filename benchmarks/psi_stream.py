@@ -17,14 +17,22 @@ Measured 2026-12-06 on the 2-core / 24 GiB machine shared with other work (load 
 13-15, this run under `nice`, so each party got ~14% of a core and wall time is inflated
 ~7x; read the CPU column):
 
-| n per side | buckets x cap | wall s | CPU s per party (A, B) | CPU per key | peak RSS MB (A, B) |
-|---|---|---|---|---|---|
-| 10^6 | 8 x 127,740 | 896 | 129.8, 126.2 | 130 us | 291, 246 |
+| n per side | chunk rows | buckets x cap | wall s | CPU s per party (A, B) | CPU per key | peak RSS MB (A, B) |
+|---|---|---|---|---|---|---|
+| 2x10^5 | 2^18 (one chunk) | 2 x 102,394 | 212 | 26.1, 25.5 | 131 us | 188, 160 |
+| 10^6 | 2^18 | 8 x 127,740 | 896 | 129.8, 126.2 | 130 us | 291, 246 |
+| 2x10^5 | 2^16 | 2 x 102,394 | 62 | 25.5, 24.9 | 128 us | 143, 100 |
+| 10^6 | 2^16 | 8 x 127,740 | 334 | 129.0, 125.1 | 129 us | 161, 119 |
+
+With the same chunk size, 5x the keys costs +18 MB of peak RSS (buckets of 128k instead of
+102k keys, and 4 MB of result rows at A): memory follows the chunk and the bucket, not n.
+About 70 MB of each figure is the interpreter and libraries. The later runs met a lighter
+load (wall 334 s instead of 896 s for the same CPU).
 
 Projection for 10^7 x 10^7: 130 us x 10^7 = 1,300 CPU s (22 min) per party, so ~22 min
 wall with one free core per party (the 2-core machine), ~11 min with two lanes' cores each;
-peak RSS about the same as 10^6 (77 buckets of ~130k keys, same chunk) plus 40 MB of result
-rows at the receiver; spill disk ~0.6 GB per party. Not run here: at this machine's load
+peak RSS about the same as 10^6 (77 buckets of ~130k keys, same chunk: ~160-290 MB
+depending on the chunk) plus 40 MB of result rows at the receiver; spill disk ~0.6 GB per party. Not run here: at this machine's load
 it would take ~2.5 h.
 
     --memory (2x10^5 rows, tracemalloc): whole column prepared 61.6 MB, streamed 2.8 MB.

@@ -30,9 +30,9 @@ one-column CSV, about 130 MB for 2^18 rows), plus per running lane one padded bu
 ECDH-PSI state (~0.4 KB per key), plus one bucket being settled, plus 8 bytes per matching
 row at the receiver. Disk: about twice (12 + key length) bytes per row in the spill directory
 (`spill_dir`, default the system temp), removed when the run ends, whatever happens.
-Measured (benchmarks/psi_stream.py, 10^6 x 10^6 keys, 8 buckets of 127,740, 2 lanes, 2^18-row
-chunks): peak RSS 291 MB at the receiver and 246 MB at the other party, of which ~70 MB is
-the interpreter and libraries; `auto_buckets` keeps buckets near 2^17 keys at any n, so
+Measured (benchmarks/psi_stream.py, 10^6 x 10^6 keys, 8 buckets of 127,740, 2 lanes): peak
+RSS 291 / 246 MB (receiver / other) with 2^18-row chunks, 161 / 119 MB with 2^16-row chunks
+(2x10^5 keys with 2^16: 143 / 100 MB), of which ~70 MB is the interpreter and libraries; `auto_buckets` keeps buckets near 2^17 keys at any n, so
 10^7 keys per side need about the same plus 8 bytes per matching row.
 
 Adversary model and leakage: exactly `yinji.psi.bucketed`'s (semi-honest; a receiver learns
