@@ -96,9 +96,10 @@ def test_main_channel_carries_nothing_about_keys(tls):
         return out
     run_parties(body, names=NAMES, args=[(a,), (b,)], timeout=60)
     (view,) = views
-    assert [type(m) for _, m in view] == [bytes, bytes]   # settings, key share: no addresses
-    assert view[0][1] == b'{"n": 50, "buckets": 2, "lanes": 1, "receiver": "B"}'
-    assert len(view[1][1]) == 32
+    # settings, key share, ready: no addresses (B listens), no sizes (the lanes show the cap)
+    assert [type(m) for _, m in view] == [bytes, bytes, bytes]
+    assert view[0][1] == b'{"buckets": 2, "lanes": 1, "receiver": "B"}'
+    assert len(view[1][1]) == 32 and view[2][1] == b'{"ok": true}'
 
 
 def test_ray_lanes(tls):

@@ -100,3 +100,44 @@ def test_cardinality_out_writes_the_count(tmp_path, capsys):
     assert out.read_text(encoding="utf-8").splitlines() == ["intersection_size", "10"]
     err = capsys.readouterr().err
     assert "B: read 30 rows, CSV in utf-8-sig with ';'" in err
+
+
+@pytest.mark.tls
+def test_streamed_bucketed_run_writes_what_the_whole_file_run_writes(tmp_path, capsys,
+                                                                      monkeypatch):
+    import yinji.cli.psi as cli_psi
+
+    ids = [make_id(i) for i in range(40)]
+    a = [[ids[i % 30].lower(), f"a{i}"] for i in range(45)]          # repeats across chunks
+    b = [["１１" + ids[i][2:], f"b{i}"] for i in range(10, 40)] + [["", "empty"]]
+    write_csv(tmp_path / "a.csv", ["id", "name"], a)
+    write_csv(tmp_path / "b.csv", ["id", "score"], b)
+    base = ["psi", "--input", f"A={tmp_path / 'a.csv'}", "--input", f"B={tmp_path / 'b.csv'}",
+            "--key", "id", "--validate"]
+    assert main([*base, "--buckets", "0", "--out", str(tmp_path / "whole.csv")]) == 0
+    assert main([*base, "--buckets", "3", "--chunk-rows", "4", "--lanes", "2",
+                 "--out", str(tmp_path / "stream.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "A: read 45 rows, CSV in utf-8-sig with ',', read in chunks" in err
+    assert "15 duplicate; 3 buckets" in err
+    whole = (tmp_path / "whole.csv").read_text(encoding="utf-8")
+    assert (tmp_path / "stream.csv").read_text(encoding="utf-8") == whole
+    assert whole.count("\n") == 21   # header + a10..a29 (a30.. repeat a0..a14: first kept)
+    # auto: an input of about AUTO_STREAM_ROWS rows or more streams
+    assert cli_psi.estimate_rows(str(tmp_path / "a.csv")) in range(40, 50)
+    monkeypatch.setattr(cli_psi, "AUTO_STREAM_ROWS", 40)
+    assert main([*base, "--out", str(tmp_path / "auto.csv")]) == 0
+    assert "; 1 buckets" in capsys.readouterr().err
+    assert (tmp_path / "auto.csv").read_text(encoding="utf-8") == whole
+
+
+def test_bucket_options_are_checked(tmp_path, capsys):
+    write_csv(tmp_path / "a.csv", ["id"], [["1"]])
+    two = ["psi", "--input", f"A={tmp_path / 'a.csv'}", "--input", f"B={tmp_path / 'a.csv'}",
+           "--key", "id"]
+    for extra, said in ((["--buckets", "x"], "expected a number or auto"),
+                        (["--buckets", "70000"], "--buckets must be from 0 to 65536"),
+                        (["--buckets", "2", "--cardinality"], "two-party intersections"),
+                        (["--chunk-rows", "0"], "--chunk-rows must be at least 1")):
+        assert main([*two, *extra]) == 1
+        assert said in capsys.readouterr().err

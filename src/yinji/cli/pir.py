@@ -218,20 +218,24 @@ def parse_rate(text: str):  # noqa: ANN201 - RateLimit, imported lazily
 # -- serve -----------------------------------------------------------------------------------
 
 def read_table(path: Path, columns: list[str]) -> list[dict[str, str]]:
-    """Rows of `path` (CSV, .xlsx or Parquet) restricted to `columns`; clear errors
-    otherwise, including for a list with no records (it would answer `miss` to all)."""
+    """Rows of `path` (CSV, .xlsx or Parquet) restricted to `columns`, read in chunks so only
+    those columns are ever held whole; clear errors otherwise, including for a list with no
+    records (it would answer `miss` to all)."""
+    from yinji.chunks import iter_rows
+
     try:
-        table = textfile.read_table(path)
+        stream = iter_rows(path)
+        _check_columns(path, columns, stream.header)
+        at = [stream.header.index(c) for c in columns]
+        out = [dict(zip(columns, (r[i] for i in at), strict=True))
+               for chunk in stream.chunks for r in chunk]
     except textfile.TableFileError as exc:
         raise CliError(f"--list {exc}") from None
-    _check_columns(path, columns, table.header)
-    print(f"--list {path}: read {table.describe()}", file=sys.stderr)
-    if not table.rows:
+    print(f"--list {path}: read {stream.describe()}", file=sys.stderr)
+    if not out:
         raise CliError(f"--list {path}: no records (a header only); serving it would answer "
                        "every query `miss`")
-    at = [table.header.index(c) for c in columns]
-    return [{c: (r[i] if i < len(r) else "") for c, i in zip(columns, at, strict=True)}
-            for r in table.rows]
+    return out
 
 
 def _check_columns(path: Path, wanted: list[str], available: list[str]) -> None:

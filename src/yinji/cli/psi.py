@@ -11,6 +11,12 @@ otherwise; or either one explicitly); three or more run multi-party PSI with an 
 aggregator process that holds no data. Each process reads only its own file. The receiver
 writes its own rows that are in the intersection (all columns) to --out, or with
 --cardinality prints the count only.
+
+Large inputs (about 2^20 rows or more, judged from the file size or Parquet metadata; or any
+input with --buckets N) run bucketed PSI on a stream (`yinji.psi.stream`): each party reads
+its file in chunks of --chunk-rows rows, spills its keys to per-bucket files in a private
+temporary folder and runs the buckets over parallel TLS lanes, so memory stays bounded by a
+chunk and a bucket per lane; the receiver's output rows are read back in chunks too.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from yinji import textfile
 from yinji.net.ports import free_ports
 
 AGGREGATOR = "aggregator"
+DEFAULT_CHUNK = 1 << 18
+AUTO_STREAM_ROWS = 1 << 20
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,6 +64,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                                  "--cardinality: the count); never one of the inputs")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds (default 3600)")
+    p.add_argument("--buckets", default="auto", metavar="N|auto",
+                   help="two-party: stream the inputs in chunks and run N buckets; 0: read "
+                        "whole files, unbucketed; auto (default): stream when an input has "
+                        f"about {AUTO_STREAM_ROWS:,} rows or more")
+    p.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK, metavar="ROWS",
+                   help=f"rows read at a time when streaming (default {DEFAULT_CHUNK})")
+    p.add_argument("--lanes", type=int, default=None,
+                   help="parallel lanes per party when streaming (default: CPU count)")
     p.set_defaults(func=_run)
 
 
@@ -96,8 +112,55 @@ def _progress(name: str):  # noqa: ANN202
     return show
 
 
-def party_main(party, job: dict) -> dict:  # noqa: ANN001 - a yinji.net Party
+def estimate_rows(path: str) -> int | None:
+    """Roughly how many rows a file has, without reading it: Parquet metadata, or a CSV's size
+    over the mean line length of its first 64 KiB; None for a workbook."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if head.startswith(b"PAR1") or Path(path).suffix.lower() in (".parquet", ".pq"):
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            return None
+        return pq.read_metadata(path).num_rows
+    if head.startswith(b"PK\x03\x04"):
+        return None
+    lines = head.count(b"\n")
+    if lines == 0:
+        return 1
+    return int(os.path.getsize(path) / (len(head) / lines))
+
+
+def stream_main(party, job: dict, tls) -> dict:  # noqa: ANN001 - Party, TlsConfig
+    """Two-party bucketed PSI on a stream of the own file (`yinji.psi.stream`)."""
+    from yinji.psi.stream import bucketed_psi_stream, select_rows
+
+    me = party.name
+    path = job["paths"][me]
+    peer = next(n for n in job["names"] if n != me)
+    try:
+        res = bucketed_psi_stream(party, peer, path, job["keys"], tls=tls,
+                                  buckets=job["buckets"], lanes=job.get("lanes"),
+                                  receiver=job["receiver"], kinds=job["kinds"] or None,
+                                  validate=job["validate"], duplicates=job["duplicates"],
+                                  chunk_rows=job["chunk_rows"], timeout=job["timeout"])
+        summary = {"party": me, "read": res.read, "keys": res.report.summary(),
+                   "buckets": job["buckets"]}
+        if res.rows is not None:
+            summary["intersection_size"] = len(res.rows)
+            if job["out"]:
+                header, rows = select_rows(path, res.rows, job["chunk_rows"])
+                _write_csv(job["out"], header, rows)
+                summary["out"] = job["out"]
+    except textfile.TableFileError as exc:
+        raise PsiCliError(str(exc)) from None
+    return summary
+
+
+def party_main(party, job: dict, tls=None) -> dict:  # noqa: ANN001 - Party, TlsConfig
     """One process: read own file, prepare keys, run the protocol, write the output."""
+    if job.get("buckets"):
+        return stream_main(party, job, tls)
     from yinji.psi.ecdh import ecdh_psi, psi_cardinality
     from yinji.psi.keys import prepare_keys
     from yinji.psi.multiparty import multiparty_psi
@@ -145,7 +208,7 @@ def _child(job: dict, name: str, addresses: dict, config, conn) -> None:  # noqa
     try:
         party = tls_network(name, addresses, config, timeout=job["timeout"])
         try:
-            result = party_main(party, job)
+            result = party_main(party, job, config)
         finally:
             party.close()
         conn.send(("ok", json.dumps(result)))
@@ -216,6 +279,27 @@ def _output_path(out: str, inputs, force: bool) -> str:  # noqa: ANN001 - input 
     return str(path)
 
 
+def _buckets(args: argparse.Namespace, paths: dict[str, str]) -> int:
+    """0 (whole files, unbucketed) or the bucket count of a streamed run."""
+    from yinji.psi.bucketed import MAX_BUCKETS
+    from yinji.psi.stream import auto_buckets
+
+    streamable = len(paths) == 2 and not args.cardinality
+    if args.buckets == "auto":
+        est = [estimate_rows(p) or 0 for p in paths.values()]
+        return auto_buckets(max(est)) if streamable and max(est) >= AUTO_STREAM_ROWS else 0
+    try:
+        n = int(args.buckets)
+    except ValueError:
+        raise PsiCliError(f"--buckets {args.buckets!r}: expected a number or auto") from None
+    if not 0 <= n <= MAX_BUCKETS:
+        raise PsiCliError(f"--buckets must be from 0 to {MAX_BUCKETS}")
+    if n and not streamable:
+        raise PsiCliError("--buckets is for two-party intersections (a cardinality or "
+                          "multi-party run reads whole files, unbucketed)")
+    return n
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         paths = {}
@@ -246,11 +330,16 @@ def _run(args: argparse.Namespace) -> int:
             raise PsiCliError("--protocol kkrt is for a two-party intersection (cardinality "
                               "and multi-party PSI have their own protocols)")
         out = _output_path(args.out, paths.values(), args.force) if args.out else None
+        buckets = _buckets(args, paths)
+        if args.chunk_rows < 1:
+            raise PsiCliError("--chunk-rows must be at least 1")
+        if args.lanes is not None and args.lanes < 1:
+            raise PsiCliError("--lanes must be at least 1")
         job = {"names": names, "paths": paths, "keys": args.key, "kinds": kinds,
                "validate": args.validate, "duplicates": args.duplicates, "receiver": receiver,
                "cardinality": args.cardinality, "protocol": args.protocol,
-               "out": out,
-               "timeout": args.timeout}
+               "out": out, "buckets": buckets, "chunk_rows": args.chunk_rows,
+               "lanes": args.lanes, "timeout": args.timeout}
         t0 = time.perf_counter()
         results = run_local(job)
     except PsiCliError as exc:
@@ -258,7 +347,8 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     for r in results:
         if "keys" in r:
-            print(f"{r['party']}: read {r['read']}; {r['keys']}", file=sys.stderr)
+            how = f"; {r['buckets']} buckets" if r.get("buckets") else ""
+            print(f"{r['party']}: read {r['read']}; {r['keys']}{how}", file=sys.stderr)
     for r in results:
         if "intersection_size" in r:
             print(f"intersection size: {r['intersection_size']}")

@@ -520,9 +520,13 @@ class JobEngine:
                                                    spec["protocol"], others)
                 if problems:
                     raise JobError("; ".join(problems))
-                inputs, input_key = self.node.catalog.load_keyed(
-                    mine["dataset"], mine["columns"],
-                    empty_as_nan=getattr(runner, "empty_as_nan", False))
+                if (getattr(runner, "streams", None) and runner.streams(spec)
+                        and self.node.catalog.get(mine["dataset"]).kind != "sql"):
+                    pass   # the runner reads the file in chunks (catalog.source)
+                else:
+                    inputs, input_key = self.node.catalog.load_keyed(
+                        mine["dataset"], mine["columns"],
+                        empty_as_nan=getattr(runner, "empty_as_nan", False))
             self._progress(job_id, 0.1, "connecting")
             party = self.node.dataplane.job_party(job_id, row["spec_hash"],
                                                   runner.compute_parties(spec),

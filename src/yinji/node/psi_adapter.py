@@ -71,6 +71,27 @@ def intersect(party: Party, peer: str, items: list[str], prepared: PreparedKeys,
     return [items[int(prepared.rows[i])] for i in found]
 
 
+def intersect_stream(party: Party, peer: str, source: Any, column: str,
+                     recipients: list[str], lanes: Lanes) -> tuple[list[str] | None, str]:
+    """Bucketed PSI on `column` of a file read in chunks (`yinji.psi.stream`): the recipient's
+    own original values of the intersection (read back in chunks), and this node's key
+    summary. Same messages, result and leakage as `intersect` with lanes."""
+    from yinji.psi.stream import bucketed_psi_stream, select_rows
+    from yinji.textfile import TableFileError
+
+    try:
+        res = bucketed_psi_stream(party, peer, source, [column], tls=lanes.tls,
+                                  buckets=lanes.buckets, lanes=lanes.lanes,
+                                  receiver=_receiver(party, peer, recipients),
+                                  workers=lanes.workers, bind_host=lanes.bind_host)
+        if res.rows is None:
+            return None, res.report.summary()
+        _, rows = select_rows(source, res.rows, columns=[column])
+        return [str(r[0]).strip() for r in rows], res.report.summary()  # as catalog.load
+    except TableFileError as exc:
+        raise ValueError(f"cannot read the dataset: {exc}") from None
+
+
 def cardinality(party: Party, peer: str, prepared: PreparedKeys,
                 recipients: list[str]) -> int | None:
     from yinji.psi.ecdh import psi_cardinality

@@ -175,11 +175,17 @@ class PsiRunner:
     def compute_parties(self, spec: dict[str, Any]) -> list[str]:
         return sorted(spec["inputs"])
 
+    def streams(self, spec: dict[str, Any]) -> bool:
+        """A bucketed intersection reads a file dataset in chunks (`yinji.psi.stream`)."""
+        return not self.cardinality and ((spec.get("params") or {}).get("buckets") or 1) > 1
+
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
         from yinji.node import psi_adapter
 
-        assert ctx.inputs is not None
         col = ctx.spec["inputs"][ctx.me]["columns"][0]
+        if ctx.inputs is None and ctx.node is not None and self.streams(ctx.spec):
+            return self._run_stream(ctx, col)
+        assert ctx.inputs is not None
         items = [str(v) for v in ctx.inputs[col]]
         peer = next(p for p in self.compute_parties(ctx.spec) if p != ctx.me)
         prepared = psi_adapter.prepare(items)
@@ -196,6 +202,20 @@ class PsiRunner:
                                       ctx.node.workers(), cfg.lane_host or cfg.dataplane_host)
         inter = psi_adapter.intersect(ctx.party, peer, items, prepared, ctx.spec["recipients"],
                                       lanes, params.get("protocol", "auto"))
+        return None if inter is None else {"intersection": sorted(inter),
+                                           "size": len(inter), "own_keys": keys}
+
+    def _run_stream(self, ctx: RunContext, col: str) -> dict[str, Any] | None:
+        from yinji.node import psi_adapter
+
+        cfg, params = ctx.node.cfg, ctx.spec["params"]
+        source = ctx.node.catalog.source(ctx.spec["inputs"][ctx.me]["dataset"], [col])
+        peer = next(p for p in self.compute_parties(ctx.spec) if p != ctx.me)
+        lanes = psi_adapter.Lanes(ctx.node.tls(), params["buckets"], params.get("lanes"),
+                                  ctx.node.workers(), cfg.lane_host or cfg.dataplane_host)
+        ctx.progress(0.3, "reading in chunks and computing")
+        inter, keys = psi_adapter.intersect_stream(ctx.party, peer, source, col,
+                                                   ctx.spec["recipients"], lanes)
         return None if inter is None else {"intersection": sorted(inter),
                                            "size": len(inter), "own_keys": keys}
 

@@ -8,12 +8,15 @@ union of the buckets' intersections, and the buckets can run anywhere at once.
 
 Steps (`bucketed_psi`): (1) over the ordinary channel the parties agree on the bucket count,
 the lane count and who receives, and each sends 32 fresh random bytes; the bucket key is
-SHA-256 of both contributions (neither party chooses it). (2) Each party puts each key in
+SHA-256 of both contributions (neither party chooses it). The key is agreed before any key is
+partitioned, so a party may read its keys afterwards, in chunks (`yinji.psi.stream`). (2) Each party puts each key in
 bucket BLAKE2b(key; bucket key) mod B and pads every bucket with random dummy keys to the
 public size `bucket_cap(n, B)`, which a bucket overflows with probability below 2^-40 (the run
-then stops with `BucketOverflow`; rerun, a new key is drawn). (3) Lane j takes buckets j,
+then stops with `BucketOverflow`; rerun, a new key is drawn); each party then tells the other
+it is ready (or only that it stopped, and the exception's class name). (3) Lane j takes buckets j,
 j+W, j+2W, ...; the party whose name sorts second starts W listening lanes and sends their
-addresses, the other dials them; both sides' lanes run `ecdh_psi` bucket by bucket over their
+addresses, the other dials them; both sides' lanes run `ecdh_psi(protocol="auto")` (KKRT16
+for buckets of 2^16 keys or more, else ECDH) bucket by bucket over their
 own connection. (4) Each receiver maps the matches back to its keys, dropping dummies.
 
 Adversary model: semi-honest parties, as `yinji.psi.ecdh`; lanes authenticate the peer with
@@ -33,7 +36,7 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -114,7 +117,7 @@ class Lane:
             raise ValueError("this lane dials; it has no address")
         return self._acceptor.address
 
-    def run(self, buckets: list[list[bytes]], dial_to: Address | None,
+    def run(self, buckets: Iterable[Sequence[bytes]], dial_to: Address | None,
             receiver: str | None, timeout: float) -> list[np.ndarray | None]:
         if self._acceptor is not None:
             sock = self._acceptor.result()[self.peer]
@@ -125,17 +128,20 @@ class Lane:
         party = Party(self.owner, {self.peer: TlsChannel(self.owner, self.peer, sock,
                                                          timeout=timeout)})
         try:
-            return [ecdh_psi(party, self.peer, keys, receiver=receiver, workers=1)
-                    for keys in buckets]
+            # "auto": KKRT16 for buckets of 2^16 keys or more (both lanes see the same
+            # padded sizes, so they agree), ECDH below; same result and leakage either way
+            return [ecdh_psi(party, self.peer, keys, receiver=receiver, workers=1,
+                             protocol="auto") for keys in buckets]
         finally:
             party.close()
 
 
-def _agree(party: Party, peer: str, n: int, buckets: int, lanes: int,
-           receiver: str | None) -> tuple[int, bytes]:
-    """Exchange sizes and settings (refusing a mismatch) and derive the bucket key."""
+def agree_key(party: Party, peer: str, buckets: int, lanes: int,
+              receiver: str | None) -> bytes:
+    """Exchange settings (refusing a mismatch) and derive the bucket key. Nothing here
+    depends on the keys: the key is agreed before either party reads (or partitions) any."""
     ch = party.channel(peer)
-    mine = {"n": n, "buckets": buckets, "lanes": lanes, "receiver": receiver}
+    mine = {"buckets": buckets, "lanes": lanes, "receiver": receiver}
     ch.send_bytes(json.dumps(mine).encode())
     theirs = json.loads(ch.recv_bytes_at_most(1024).decode())
     for k in ("buckets", "lanes", "receiver"):
@@ -148,7 +154,23 @@ def _agree(party: Party, peer: str, n: int, buckets: int, lanes: int,
     if len(other) != 32:
         raise ValueError(f"{peer} sent a malformed bucket-key share")
     first, second = (nonce, other) if party.name < peer else (other, nonce)
-    return int(theirs["n"]), hashlib.sha256(DOMAIN + first + second).digest()
+    return hashlib.sha256(DOMAIN + first + second).digest()
+
+
+def ready(party: Party, peer: str, problem: Exception | None) -> None:
+    """Tell the peer this side partitioned its keys (or why it stopped: only the kind of
+    problem, e.g. an overflow, never rows or keys) and hear the same from it; raises if
+    either side stopped, so neither waits for lanes that never come."""
+    ch = party.channel(peer)
+    mine = {"ok": problem is None}
+    if problem is not None:
+        mine["problem"] = type(problem).__name__
+    ch.send_bytes(json.dumps(mine).encode())
+    if problem is not None:
+        raise problem
+    theirs = json.loads(ch.recv_bytes_at_most(1024).decode())
+    if not theirs.get("ok"):
+        raise RuntimeError(f"{peer} stopped before the lanes: {theirs.get('problem')}")
 
 
 def bucketed_psi(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes], *,
@@ -170,9 +192,34 @@ def bucketed_psi(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes], 
     me, _ = _receivers(party, peer, receiver)
     workers = workers or LocalWorkers()
     lanes = max(1, min(lanes or workers.size, buckets))
-    _, bucket_key = _agree(party, peer, len(keys), buckets, lanes, receiver)
-    parts, rows = partition(keys, bucket_key, buckets)
-    plan = [list(range(j, buckets, lanes)) for j in range(lanes)]
+    bucket_key = agree_key(party, peer, buckets, lanes, receiver)
+    try:
+        parts, rows = partition(keys, bucket_key, buckets)
+    except BucketOverflow as exc:
+        ready(party, peer, exc)
+    ready(party, peer, None)
+    found = run_lanes(party, peer, parts, tls=tls, buckets=buckets, lanes=lanes,
+                      receiver=receiver, workers=workers, bind_host=bind_host, timeout=timeout)
+    if not me:
+        return None
+    plan = lane_plan(buckets, lanes)
+    hits = [rows[b][pos[pos < len(rows[b])]]
+            for j, lane in enumerate(found) for b, pos in zip(plan[j], lane, strict=True)]
+    return np.sort(np.concatenate(hits)) if hits else np.zeros(0, dtype=np.int64)
+
+
+def lane_plan(buckets: int, lanes: int) -> list[list[int]]:
+    """Lane j takes buckets j, j+W, j+2W, ..."""
+    return [list(range(j, buckets, lanes)) for j in range(lanes)]
+
+
+def run_lanes(party: Party, peer: str, parts: Sequence[Sequence[bytes]], *, tls: TlsConfig,
+              buckets: int, lanes: int, receiver: str | None, workers: Workers,
+              bind_host: str, timeout: float) -> list[list[np.ndarray | None]]:
+    """Start the lanes, exchange their addresses, run every bucket; per lane, per bucket of
+    `lane_plan`, the positions `ecdh_psi` found (into the padded bucket). `parts[b]` is
+    bucket b's padded keys; it may be a lazy sequence that loads a bucket when indexed."""
+    plan = lane_plan(buckets, lanes)
     listen = party.name > peer
     ch = party.channel(peer)
     objs = workers.start(Lane, [(party.name, peer, tls, (bind_host, 0) if listen else None)
@@ -186,15 +233,28 @@ def bucketed_psi(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes], 
             dials = [tuple(a) for a in json.loads(ch.recv_bytes_at_most(64 * lanes + 64))]
             if len(dials) != lanes:
                 raise ValueError(f"{peer} sent {len(dials)} lane addresses for {lanes} lanes")
-        found = workers.call(objs, "run", [([parts[b] for b in plan[j]], dials[j], receiver,
-                                            timeout) for j in range(lanes)])
+        mine = [[parts[b] for b in plan[j]] if isinstance(parts, list)
+                else _Picked(parts, plan[j]) for j in range(lanes)]
+        return workers.call(objs, "run", [(mine[j], dials[j], receiver, timeout)
+                                          for j in range(lanes)])
     finally:
         workers.stop(objs)
-    if not me:
-        return None
-    hits = [rows[b][pos[pos < len(rows[b])]]
-            for j, lane in enumerate(found) for b, pos in zip(plan[j], lane, strict=True)]
-    return np.sort(np.concatenate(hits)) if hits else np.zeros(0, dtype=np.int64)
 
 
-__all__ = ["BucketOverflow", "Lane", "bucket_cap", "bucket_of", "bucketed_psi", "partition"]
+class _Picked:
+    """Buckets `which` of `parts`, fetched one at a time as a lane reaches them (a lazy
+    `parts` then holds one bucket per lane in memory, not all of them)."""
+
+    def __init__(self, parts: Sequence[Sequence[bytes]], which: list[int]) -> None:
+        self.parts, self.which = parts, which
+
+    def __len__(self) -> int:
+        return len(self.which)
+
+    def __iter__(self):  # noqa: ANN204
+        for b in self.which:
+            yield self.parts[b]
+
+
+__all__ = ["BucketOverflow", "Lane", "agree_key", "bucket_cap", "bucket_of", "bucketed_psi",
+           "lane_plan", "partition", "ready", "run_lanes"]

@@ -1,0 +1,66 @@
+"""The node's psi.intersect runner on a stream: a bucketed job on a file dataset reads it in
+chunks (`catalog.source` + `yinji.psi.stream`) and answers what the in-memory path answers."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from yinji.net.workers import LocalWorkers
+from yinji.node.catalog import CatalogError
+from yinji.node.runners import PsiRunner, RunContext
+from yinji.testing.parties import run_parties
+from yinji.testing.tls import make_tls_configs
+
+from .test_catalog_confinement import client, home, node, op, post  # noqa: F401
+
+
+def fake_node(tls, path, calls):
+    def source(dataset, columns):
+        calls.append((dataset, columns))
+        return path
+    return SimpleNamespace(cfg=SimpleNamespace(lane_host="127.0.0.1", dataplane_host=None),
+                           catalog=SimpleNamespace(source=source), tls=lambda: tls,
+                           workers=lambda: LocalWorkers(2))
+
+
+def test_bucketed_job_streams_and_matches_the_in_memory_path(tmp_path):
+    tls = make_tls_configs(["fund", "securities"], tmp_path)
+    rng = np.random.default_rng(2)
+    pool = [f"C{int(v):07d}" for v in rng.choice(10**7, 60, replace=False)]
+    data = {"fund": pool[:40] + pool[:5] + [""], "securities": pool[25:] + [" c" + pool[30][1:]]}
+    paths = {}
+    for name, vals in data.items():
+        paths[name] = tmp_path / f"{name}.csv"
+        paths[name].write_text("customer_id,x\n" + "".join(f"{v},1\n" for v in vals))
+    runner = PsiRunner("psi.intersect", False)
+    spec = {"inputs": {n: {"dataset": "customers", "columns": ["customer_id"]} for n in data},
+            "params": {"buckets": 3, "lanes": 2}, "recipients": ["fund"]}
+    assert runner.streams(spec) and not PsiRunner("psi.cardinality", True).streams(spec)
+    assert not runner.streams(dict(spec, params={"buckets": 1}))
+
+    def body(party, streamed):
+        calls = []
+        fake = fake_node(tls[party.name], paths[party.name], calls)
+        inputs = None if streamed else {"customer_id": np.asarray(data[party.name], object)}
+        out = runner.run(RunContext(spec, party.name, party, inputs, lambda f, s: None,
+                                    node=fake))
+        assert calls == ([("customers", ["customer_id"])] if streamed else [])
+        return out
+    got = {s: run_parties(body, names=["fund", "securities"], args=[(s,), (s,)], timeout=60)
+           for s in (True, False)}
+    assert got[True] == got[False]
+    fund, securities = got[True]
+    assert securities is None and fund["intersection"] == sorted(pool[25:40])
+    assert fund["own_keys"].startswith("46 rows: 40 kept, 1 empty, 0 invalid, 5 duplicate")
+
+
+def test_catalog_source_is_confined_like_load(client, node, home):  # noqa: F811
+    assert post(client, node, "data/customers.csv").status_code in (200, 201)
+    assert node.catalog.source("probe", ["customer_id"]) == (home / "data" /
+                                                            "customers.csv").resolve()
+    with pytest.raises(CatalogError, match="no column"):
+        node.catalog.source("probe", ["nope"])
+    (home / "data" / "customers.csv").unlink()
+    with pytest.raises(CatalogError, match="must name an existing csv file"):
+        node.catalog.source("probe", ["customer_id"])
