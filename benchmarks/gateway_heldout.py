@@ -21,6 +21,7 @@ import statistics
 from collections import Counter
 
 from yinji.gateway.detectors.engine import DetectorEngine
+from yinji.gateway.detectors.names_zh import ChineseNameDetector
 from yinji.testing import gateway_eval2
 from yinji.testing.gateway_eval import HELD_OUT_SEEDS, build
 
@@ -89,8 +90,14 @@ def main() -> None:
     ap.add_argument("--fresh3", action="store_true",
                     help="gateway_eval2's third set, written after the last detector change")
     ap.add_argument("--errors", type=int, default=0, help="print this many errors per draw")
+    ap.add_argument("--rules-only", action="store_true",
+                    help="Chinese names without the CRF's opinion (names_zh model=False)")
     a = ap.parse_args()
     engine = DetectorEngine()
+    if a.rules_only:
+        for det in engine.detectors:
+            if isinstance(det, ChineseNameDetector):
+                det.model = False
     engine.warm_up()
     seeds = [int(s) for s in a.seeds.split(",")]
     per: dict[str, list[dict[str, float]]] = {}

@@ -31,6 +31,7 @@ import re
 from functools import lru_cache
 
 from yinji.gateway.detectors import lexicon as lx
+from yinji.gateway.detectors import name_model
 from yinji.gateway.detectors.base import PERSON, Detection
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -80,6 +81,10 @@ _GIVEN_TAGS = frozenset(("nr", "nrfg", "nz", "n", "ng"))
 # Joiners of a list of people: A、B, A和B, A与B, A及B.
 _JOIN = frozenset("、和与及")
 _WINDOW = 10
+# The CRF's span probability that adds a name on its own, or with a label/title next to it.
+_MODEL_SURE = 0.9
+_MODEL_CUE = 0.6
+_HAN_ONLY = re.compile("[\u4e00-\u9fff]+")
 
 
 @lru_cache(maxsize=1)
@@ -103,6 +108,7 @@ def warm_up() -> None:
     """Load jieba's dictionary now (about 1-2 s) instead of on the first request."""
     _lexicon()
     _tagger()
+    name_model.warm_up()
 
 
 @lru_cache(maxsize=1)
@@ -168,9 +174,10 @@ def _roles(text: str) -> list[tuple[int, int]]:
 class ChineseNameDetector:
     name = "person_zh"
 
-    def __init__(self, threshold: float = 0.5, grey: float = _GREY) -> None:
+    def __init__(self, threshold: float = 0.5, grey: float = _GREY, model: bool = True) -> None:
         self.threshold = threshold
         self.grey = grey
+        self.model = model
 
     def detect(self, text: str) -> list[Detection]:
         if not _HAN.search(text):
@@ -205,7 +212,38 @@ class ChineseNameDetector:
             det = Detection(p, p + sl + gl, PERSON, round(min(0.99, score), 3), self.name)
             out.append(det)
             taken_until = det.end
-        return self._by_company(text, out, undecided)
+        found = self._by_company(text, out, undecided)
+        return self._with_model(text, found, roles) if self.model else found
+
+    def _with_model(self, text: str, found: list[Detection],
+                    roles: list[tuple[int, int]]) -> list[Detection]:
+        """Add the CRF's opinion (name_model): a name the rules missed, or one they cut short.
+
+        A model span counts only if it starts with a surname, is 2-4 Han characters, touches no
+        role word (申请人 is never a name) and either is confident (>= _MODEL_SURE) or has a
+        label before it or a title after it and is likely (>= _MODEL_CUE). A rule name the model
+        reads one character longer (徐烁|娅) is extended when the model is likely."""
+        out = list(found)
+        for s, e, prob in name_model.spans(text):
+            cand = text[s:e]
+            sl = 2 if cand[:2] in lx.COMPOUND_SURNAMES else 1
+            if not (sl + 1 <= len(cand) <= sl + 2 and _HAN_ONLY.fullmatch(cand)
+                    and (sl == 2 or cand[0] in lx.SURNAMES)):
+                continue
+            if any(rs < e and s < re_ for rs, re_ in roles):
+                continue
+            over = [d for d in out if d.start < e and s < d.end]
+            if over:
+                d = over[0]
+                if len(over) == 1 and d.start == s and e == d.end + 1 and prob >= _MODEL_CUE \
+                        and d.detector == self.name:
+                    out[out.index(d)] = Detection(s, e, PERSON, d.confidence, self.name)
+                continue
+            cue = (_LABEL_RX.search(text[max(0, s - 12):s]) is not None
+                   or _TITLE_RX.match(text, e) is not None)
+            if prob >= _MODEL_SURE or (cue and prob >= _MODEL_CUE):
+                out.append(Detection(s, e, PERSON, round(self.threshold + 0.01, 3), self.name))
+        return sorted(out, key=lambda d: d.start)
 
     def _by_company(self, text: str, found: list[Detection],
                     undecided: list[tuple[int, int, int]]) -> list[Detection]:

@@ -1,0 +1,147 @@
+"""A character-level CRF that tags Chinese person names: a statistical opinion for names_zh.
+
+Why: the rules judge one candidate at a time from hand-set weights; a linear-chain CRF weighs
+the same evidence (surname lists, label cues before, titles after, neighbouring characters and
+bigrams, character classes) from data and reads the whole clause, so it knows where a name ends
+(three characters, not two) and that 申请人 introduces a name rather than being one. The model is
+trained by the project on its own generated text (yinji.testing.name_train, tools/train_name_crf.py)
+and shipped as CRFsuite's own binary format (no pickle, no download; python-crfsuite).
+Labels: B (first character of a name), I (inside), O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from importlib import resources
+
+from yinji.gateway.detectors import lexicon as lx
+
+MODEL_FILE = "names_zh.crfsuite"
+# SHA-256 of the shipped model (tools/train_name_crf.py prints it); checked on load.
+MODEL_SHA256 = "__SHA__"
+
+_CUES = frozenset(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1)
+_CUE_MAX = max(len(w) for w in _CUES)
+_TITLES = frozenset(lx.TITLES)
+_ROLES = frozenset(lx.ROLE_WORDS)
+_ROLE_MAX = max(len(w) for w in _ROLES)
+_COMP = frozenset(lx.COMPOUND_SURNAMES)
+_SKIP = frozenset(" \t:：“”「」『』\"'（(【为是")  # between a label and its name
+
+
+@lru_cache(maxsize=8192)
+def _static(ch: str) -> tuple[str, ...]:
+    """The features of a character that do not depend on its neighbours."""
+    f = ["c=" + ch]
+    if "\u4e00" <= ch <= "\u9fff":
+        f.append("k=H")
+        if ch in lx.SURNAMES:
+            f.append("sur")
+            if ch in lx.TOP_SURNAMES:
+                f.append("top")
+            if ch in lx.WEAK_SURNAMES:
+                f.append("weak")
+        if ch in lx.NON_NAME_CHARS:
+            f.append("nn")
+    elif ch.isdigit():
+        f.append("k=D")
+    elif ch.isascii() and ch.isalpha():
+        f.append("k=L")
+    elif ch.isspace():
+        f.append("k=S")
+    else:
+        f.append("k=P")
+    return tuple(f)
+
+
+def _kind(ch: str) -> str:
+    return _static(ch)[1]
+
+
+def _alt(words) -> re.Pattern[str]:  # noqa: ANN001 - any iterable of words
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+
+
+_ROLE_RX = _alt(_ROLES)
+# A label cue, then up to three characters that may sit between it and the name.
+_LABEL_RX = re.compile("(?:" + _alt(_CUES).pattern + ")([" + re.escape("".join(_SKIP)) + "]{0,3})")
+_TITLE_RX = re.compile("(?=(" + _alt(_TITLES).pattern + "))")
+
+
+def features(text: str) -> list[list[str]]:
+    """Per character: its own features, its neighbours', and label/title/role context."""
+    label = set()  # positions right after a label cue (or after what separates it from a name)
+    for m in _LABEL_RX.finditer(text):
+        label.update(range(m.start(1), m.end(1) + 1))
+    role = set()
+    for m in _ROLE_RX.finditer(text):
+        role.update(range(m.start(), m.end()))
+    title = {m.start() for m in _TITLE_RX.finditer(text)}
+    out = []
+    pad = "^^" + text + "$$"
+    for i, ch in enumerate(text):
+        a, b, c, d = pad[i], pad[i + 1], pad[i + 3], pad[i + 4]
+        f = [*_static(ch), "p1=" + b, "n1=" + c, "p2=" + a, "n2=" + d, "b=" + b + ch,
+             "b+=" + ch + c, "pk=" + _kind(b), "nk=" + _kind(c)]
+        if b + ch in _COMP:
+            f.append("cs1")
+        if ch + c in _COMP:
+            f.append("cs0")
+        if i in label:
+            f.append("lab")
+        if i in role:
+            f.append("role")
+        else:
+            for k in (1, 2, 3):
+                if i + k in title:
+                    f.append(f"tit{k}")
+        out.append(f)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _tagger():  # noqa: ANN202 - pycrfsuite.Tagger
+    import pycrfsuite
+
+    data = resources.files("yinji.gateway.detectors").joinpath("data", MODEL_FILE).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if MODEL_SHA256 != "__SHA__" and digest != MODEL_SHA256:
+        raise RuntimeError(f"name model {MODEL_FILE}: SHA-256 {digest} is not the shipped "
+                           f"{MODEL_SHA256}; reinstall the package or retrain")
+    tagger = pycrfsuite.Tagger()
+    path = resources.files("yinji.gateway.detectors").joinpath("data", MODEL_FILE)
+    with resources.as_file(path) as p:
+        tagger.open(str(p))
+    return tagger
+
+
+def warm_up() -> None:
+    _tagger()
+
+
+def spans(text: str) -> list[tuple[int, int, float]]:
+    """Names the model finds: (start, end, probability), probability the smallest marginal of
+    the span's labels (B then I…) and of the label after it not being I."""
+    if not text:
+        return []
+    tagger = _tagger()
+    labels = tagger.tag(features(text))
+    out = []
+    i, n = 0, len(labels)
+    while i < n:
+        if labels[i] != "B":
+            i += 1
+            continue
+        j = i + 1
+        while j < n and labels[j] == "I":
+            j += 1
+        p = tagger.marginal("B", i)
+        for k in range(i + 1, j):
+            p = min(p, tagger.marginal("I", k))
+        if j < n:
+            p = min(p, 1.0 - tagger.marginal("I", j))
+        out.append((i, j, p))
+        i = j
+    return out
