@@ -17,6 +17,7 @@ from pathlib import Path
 import pycrfsuite
 
 from yinji.gateway.detectors.name_model import MODEL_FILE, features
+from yinji.gateway.detectors.names_zh import _lexicon
 from yinji.testing.name_train import build
 
 OUT = Path(__file__).resolve().parents[1] / "src/yinji/gateway/detectors/data" / MODEL_FILE
@@ -40,8 +41,9 @@ def main() -> None:
     a = ap.parse_args()
     t0 = time.perf_counter()
     trainer = pycrfsuite.Trainer(verbose=False)
+    common = _lexicon()[0]  # jieba's ordinary words, as the detector passes them
     for text, spans in build(a.n, a.seed):
-        trainer.append(features(text), labels(text, spans))
+        trainer.append(features(text, common), labels(text, spans))
     trainer.set_params({"c1": 0.05, "c2": 0.01, "max_iterations": a.iterations,
                         "feature.minfreq": 2, "feature.possible_transitions": True})
     a.out.parent.mkdir(parents=True, exist_ok=True)

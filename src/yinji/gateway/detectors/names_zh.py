@@ -82,8 +82,9 @@ _GIVEN_TAGS = frozenset(("nr", "nrfg", "nz", "n", "ng"))
 _JOIN = frozenset("、和与及")
 _WINDOW = 10
 # The CRF's span probability that adds a name on its own, or with a label/title next to it.
-_MODEL_SURE = 0.9
-_MODEL_CUE = 0.6
+_MODEL_SURE = 0.8
+_MODEL_SURE_SHORT = 0.95
+_MODEL_CUE = 0.5
 _HAN_ONLY = re.compile("[\u4e00-\u9fff]+")
 
 
@@ -224,7 +225,8 @@ class ChineseNameDetector:
         label before it or a title after it and is likely (>= _MODEL_CUE). A rule name the model
         reads one character longer (徐烁|娅) is extended when the model is likely."""
         out = list(found)
-        for s, e, prob in name_model.spans(text):
+        common = _lexicon()[0]
+        for s, e, prob in name_model.spans(text, common):
             cand = text[s:e]
             sl = 2 if cand[:2] in lx.COMPOUND_SURNAMES else 1
             if not (sl + 1 <= len(cand) <= sl + 2 and _HAN_ONLY.fullmatch(cand)
@@ -234,16 +236,41 @@ class ChineseNameDetector:
                 continue
             over = [d for d in out if d.start < e and s < d.end]
             if over:
+                # A rule name the model reads wider: cut one short (徐烁|娅) or missing the
+                # first character of a compound or rare surname (夹|谷颜锋).
                 d = over[0]
-                if len(over) == 1 and d.start == s and e == d.end + 1 and prob >= _MODEL_CUE \
-                        and d.detector == self.name:
+                if len(over) == 1 and s <= d.start and d.end <= e and (s, e) != (d.start, d.end) \
+                        and prob >= _MODEL_CUE and (e - d.end) + (d.start - s) == 1 \
+                        and not self._word_like(text, s, e, sl, common, loose=True):
                     out[out.index(d)] = Detection(s, e, PERSON, d.confidence, self.name)
                 continue
             cue = (_LABEL_RX.search(text[max(0, s - 12):s]) is not None
                    or _TITLE_RX.match(text, e) is not None)
-            if prob >= _MODEL_SURE or (cue and prob >= _MODEL_CUE):
+            if not cue and self._word_like(text, s, e, sl, common):
+                continue
+            # One given character without a cue is mostly a word (车贷, 于是): be surer.
+            sure = _MODEL_SURE if len(cand) > sl + 1 else _MODEL_SURE_SHORT
+            if prob >= sure or (cue and prob >= _MODEL_CUE):
                 out.append(Detection(s, e, PERSON, round(self.threshold + 0.01, 3), self.name))
         return sorted(out, key=lambda d: d.start)
+
+    @staticmethod
+    def _word_like(text: str, s: int, e: int, sl: int, common: frozenset[str],
+                   loose: bool = False) -> bool:
+        """Without a cue, what jieba's dictionary knows overrides the model: the span is an
+        ordinary word or starts one (金融机构), its surname ends the word before it (东方|证券),
+        its last character starts the next word (李明认|为), an organisation word or place-name
+        ending follows, or the surname is itself a common word (于, 经, 和)."""
+        cand = text[s:e]
+        if loose:  # the rules already found a name here: only the model's edges are in doubt
+            return (cand in common or (e < len(text) and text[e - 1:e + 1] in common)
+                    or (s > 0 and text[s - 1:s + 1] in common))
+        return (cand in common or cand[:sl] in lx.WEAK_SURNAMES or cand[:sl] in lx.WEAK_COMPOUND
+                or any(text[s:s + k] in common for k in (e - s + 1, e - s + 2))
+                or (s > 0 and (text[s - 1:s + 1] in common or text[max(0, s - 2):s + 1] in common))
+                or (e < len(text) and text[e - 1:e + 1] in common)
+                or _ORG_RX.match(text, e) is not None or _ORG_RX.match(text, s + sl) is not None
+                or cand[-1] in _PLACE_END)
 
     def _by_company(self, text: str, found: list[Detection],
                     undecided: list[tuple[int, int, int]]) -> list[Detection]:
