@@ -258,7 +258,7 @@ class ChineseNameDetector:
     def _word_like(text: str, s: int, e: int, sl: int, common: frozenset[str],
                    loose: bool = False) -> bool:
         """Without a cue, what jieba's dictionary knows overrides the model: the span is an
-        ordinary word or starts one (金融机构), its surname ends the word before it (东方|证券),
+        ordinary word or starts one (金融机构, 肖像权), its surname ends the word before it (东方|证券),
         its last character starts the next word (李明认|为), an organisation word or place-name
         ending follows, or the surname is itself a common word (于, 经, 和)."""
         cand = text[s:e]
@@ -266,6 +266,7 @@ class ChineseNameDetector:
             return (cand in common or (e < len(text) and text[e - 1:e + 1] in common)
                     or (s > 0 and text[s - 1:s + 1] in common))
         return (cand in common or cand[:sl] in lx.WEAK_SURNAMES or cand[:sl] in lx.WEAK_COMPOUND
+                or cand[:sl + 1] in common  # 肖像|权, 金额|x: surname and next character a word
                 or any(text[s:s + k] in common for k in (e - s + 1, e - s + 2))
                 or (s > 0 and (text[s - 1:s + 1] in common or text[max(0, s - 2):s + 1] in common))
                 or (e < len(text) and text[e - 1:e + 1] in common)
