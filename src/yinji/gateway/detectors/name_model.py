@@ -60,6 +60,12 @@ def _kind(ch: str) -> str:
     return _static(ch)[1]
 
 
+@lru_cache(maxsize=8192)
+def _around(ch: str) -> tuple[str, str, str, str, str, str]:
+    """Features a character lends its neighbours (as p1, n1, p2, n2, pk, nk)."""
+    return "p1=" + ch, "n1=" + ch, "p2=" + ch, "n2=" + ch, "pk=" + _kind(ch), "nk=" + _kind(ch)
+
+
 def _alt(words) -> re.Pattern[str]:  # noqa: ANN001 - any iterable of words
     return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
@@ -68,6 +74,11 @@ _ROLE_RX = _alt(_ROLES)
 # A label cue, then up to three characters that may sit between it and the name.
 _LABEL_RX = re.compile("(?:" + _alt(_CUES).pattern + ")([" + re.escape("".join(_SKIP)) + "]{0,3})")
 _TITLE_RX = re.compile("(?=(" + _alt(_TITLES).pattern + "))")
+# The model reads a text line by line (sentences run on, lines rarely do), and only lines with
+# a surname character (single or the first of a compound) in them.
+_SEGMENT = re.compile(r"[^\n]+")
+_SURNAME_RX = re.compile("[" + "".join(sorted(lx.SURNAMES | lx.WEAK_SURNAMES
+                                              | {c[0] for c in lx.COMPOUND_SURNAMES})) + "]")
 
 
 def features(text: str, words: frozenset[str] = frozenset()) -> list[list[str]]:
@@ -85,8 +96,9 @@ def features(text: str, words: frozenset[str] = frozenset()) -> list[list[str]]:
     pad = "^^" + text + "$$"
     for i, ch in enumerate(text):
         a, b, c, d = pad[i], pad[i + 1], pad[i + 3], pad[i + 4]
-        f = [*_static(ch), "p1=" + b, "n1=" + c, "p2=" + a, "n2=" + d, "b=" + b + ch,
-             "b+=" + ch + c, "pk=" + _kind(b), "nk=" + _kind(c)]
+        pb, nc = _around(b), _around(c)
+        f = [*_static(ch), pb[0], nc[1], _around(a)[2], _around(d)[3], "b=" + b + ch,
+             "b+=" + ch + c, pb[4], nc[5]]
         if b + ch in _COMP:
             f.append("cs1")
         if ch + c in _COMP:
@@ -137,8 +149,14 @@ def warm_up() -> None:
 def spans(text: str, words: frozenset[str] = frozenset()) -> list[tuple[int, int, float]]:
     """Names the model finds: (start, end, probability), probability the smallest marginal of
     the span's labels (B then I…) and of the label after it not being I."""
-    if not text:
-        return []
+    out = []
+    for m in _SEGMENT.finditer(text):
+        if _SURNAME_RX.search(m.group()):  # no surname character, no name: skip the line
+            out += [(s + m.start(), e + m.start(), p) for s, e, p in _tag(m.group(), words)]
+    return out
+
+
+def _tag(text: str, words: frozenset[str]) -> list[tuple[int, int, float]]:
     tagger = _tagger()
     labels = tagger.tag(features(text, words))
     out = []
