@@ -87,7 +87,7 @@ def test_detector_with_model(words, text, names):
 
 def test_model_opinion_helps_on_the_dev_set(words):
     """name_dev (sentence shapes apart from the training templates): exact-span recall and
-    precision with the model are at least the rules' (0.856 / 0.890 -> 0.906 / 0.916 on 2,000)."""
+    precision with the model beat the rules (0.865 / 0.893 -> 0.923 / 0.953 on 2,000)."""
     rows = name_dev.build(300, 5)
     on, off = ChineseNameDetector(), ChineseNameDetector(model=False)
 
@@ -101,5 +101,16 @@ def test_model_opinion_helps_on_the_dev_set(words):
         return tp / (tp + fn), tp / (tp + fp)
 
     (r_on, p_on), (r_off, p_off) = rates(on), rates(off)
-    assert r_on >= r_off + 0.02, (r_on, r_off)
-    assert p_on >= p_off, (p_on, p_off)
+    assert r_on >= r_off + 0.03, (r_on, r_off)
+    assert p_on >= p_off + 0.03, (p_on, p_off)
+
+
+@pytest.mark.parametrize(("text", "doubtful", "names"), [
+    ("本周市场高开低走。", "高开低", []),
+    ("出差去了龙华办理业务。", "龙华", []),
+    ("钱志强，男，1978年生，现任财务总监。", "任财务", ["钱志强"]),
+])
+def test_model_drops_a_doubtful_rule_name(words, text, doubtful, names):
+    """The rules accept these at low confidence; the model sees no name there."""
+    assert doubtful in [d.value(text) for d in ChineseNameDetector(model=False).detect(text)]
+    assert [d.value(text) for d in ChineseNameDetector().detect(text)] == names

@@ -146,6 +146,24 @@ def warm_up() -> None:
     _tagger()
 
 
+def read(text: str, words: frozenset[str] = frozenset(), check: tuple[tuple[int, int], ...] = ()
+         ) -> tuple[list[tuple[int, int, float]], list[float]]:
+    """`spans(text)` and, for each (start, end) in `check`, the model's highest probability
+    that one of its characters is part of a name (0 on lines the model does not read: those
+    without a surname character)."""
+    found: list[tuple[int, int, float]] = []
+    most = [0.0] * len(check)
+    for m in _SEGMENT.finditer(text):
+        if not _SURNAME_RX.search(m.group()):
+            continue
+        found += [(s + m.start(), e + m.start(), p) for s, e, p in _tag(m.group(), words)]
+        tagger = _tagger()
+        for k, (s, e) in enumerate(check):
+            if m.start() <= s and e <= m.end():
+                most[k] = max(1.0 - tagger.marginal("O", i - m.start()) for i in range(s, e))
+    return found, most
+
+
 def spans(text: str, words: frozenset[str] = frozenset()) -> list[tuple[int, int, float]]:
     """Names the model finds: (start, end, probability), probability the smallest marginal of
     the span's labels (B then I…) and of the label after it not being I."""

@@ -84,6 +84,10 @@ _WINDOW = 10
 # The CRF's span probability that adds a name on its own, or with a label/title next to it.
 _MODEL_SURE = 0.8
 _MODEL_SURE_SHORT = 0.95
+# ... and that lets a word-like surname (福, 海, 相) start a name right after punctuation.
+_MODEL_TOKEN = 0.97
+# Below this probability of a name on every character, a doubtful rule name is dropped.
+_MODEL_VETO = 0.02
 _MODEL_CUE = 0.5
 _HAN_ONLY = re.compile("[\u4e00-\u9fff]+")
 
@@ -218,15 +222,22 @@ class ChineseNameDetector:
 
     def _with_model(self, text: str, found: list[Detection],
                     roles: list[tuple[int, int]]) -> list[Detection]:
-        """Add the CRF's opinion (name_model): a name the rules missed, or one they cut short.
+        """Add the CRF's opinion (name_model): a name the rules missed, one they cut short, or
+        a doubtful rule name (confidence below threshold + _SURE) where the model sees none.
 
         A model span counts only if it starts with a surname, is 2-4 Han characters, touches no
         role word (申请人 is never a name) and either is confident (>= _MODEL_SURE) or has a
         label before it or a title after it and is likely (>= _MODEL_CUE). A rule name the model
         reads one character longer (徐烁|娅) is extended when the model is likely."""
-        out = list(found)
         common = _lexicon()[0]
-        for s, e, prob in name_model.spans(text, common):
+        doubtful = tuple((d.start, d.end) for d in found
+                         if d.confidence < self.threshold + _SURE)
+        spans, most = name_model.read(text, common, doubtful)
+        # A doubtful rule name where the model sees no name at all is dropped (every rule name
+        # starts with a surname, so the model read its line).
+        drop = {span for span, p in zip(doubtful, most, strict=True) if p < _MODEL_VETO}
+        out = [d for d in found if (d.start, d.end) not in drop]
+        for s, e, prob in spans:
             cand = text[s:e]
             sl = 2 if cand[:2] in lx.COMPOUND_SURNAMES else 1
             if not (sl + 1 <= len(cand) <= sl + 2 and _HAN_ONLY.fullmatch(cand)
@@ -246,7 +257,8 @@ class ChineseNameDetector:
                 continue
             cue = (_LABEL_RX.search(text[max(0, s - 12):s]) is not None
                    or _TITLE_RX.match(text, e) is not None)
-            if not cue and self._word_like(text, s, e, sl, common):
+            if not cue and self._word_like(text, s, e, sl, common, weak_ok=(
+                    prob >= _MODEL_TOKEN and (s == 0 or text[s - 1] in _BOUNDARY))):
                 continue
             # One given character without a cue is mostly a word (车贷, 于是): be surer.
             sure = _MODEL_SURE if len(cand) > sl + 1 else _MODEL_SURE_SHORT
@@ -256,16 +268,18 @@ class ChineseNameDetector:
 
     @staticmethod
     def _word_like(text: str, s: int, e: int, sl: int, common: frozenset[str],
-                   loose: bool = False) -> bool:
+                   loose: bool = False, weak_ok: bool = False) -> bool:
         """Without a cue, what jieba's dictionary knows overrides the model: the span is an
         ordinary word or starts one (金融机构, 肖像权), its surname ends the word before it (东方|证券),
         its last character starts the next word (李明认|为), an organisation word or place-name
-        ending follows, or the surname is itself a common word (于, 经, 和)."""
+        ending follows, or the surname is itself a common word (于, 经, 和) unless `weak_ok` (the
+        model is very sure and the span starts a token: ，福和平，)."""
         cand = text[s:e]
         if loose:  # the rules already found a name here: only the model's edges are in doubt
             return (cand in common or (e < len(text) and text[e - 1:e + 1] in common)
                     or (s > 0 and text[s - 1:s + 1] in common))
-        return (cand in common or cand[:sl] in lx.WEAK_SURNAMES or cand[:sl] in lx.WEAK_COMPOUND
+        weak = cand[:sl] in lx.WEAK_SURNAMES or cand[:sl] in lx.WEAK_COMPOUND
+        return (cand in common or (weak and not weak_ok)
                 or cand[:sl + 1] in common  # 肖像|权, 金额|x: surname and next character a word
                 or any(text[s:s + k] in common for k in (e - s + 1, e - s + 2))
                 or (s > 0 and (text[s - 1:s + 1] in common or text[max(0, s - 2):s + 1] in common))
