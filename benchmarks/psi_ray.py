@@ -8,7 +8,9 @@ actor of one local Ray instance reserving one CPU (`--threads` runs lanes as thr
 instead), and each lane pair talks over its own mutual-TLS connection on loopback. The
 instance is given as many logical CPUs as lanes of both parties: with two physical cores and
 two parties, two lanes per party oversubscribe the machine, so read the CPU column, not wall
-time, for per-key cost. The projection uses the measured CPU per key and party: on N machines
+time, for per-key cost. CPU is measured only with `--threads` (everything in this process);
+a Ray actor's CPU ends with its process, which the run stops. The projection uses the CPU per
+key and party measured with `--threads`: on N machines
 with C cores per party, wall ~ keys x CPU per key x padding / (N x C), plus the bytes at the
 link's rate.
 """
@@ -95,10 +97,15 @@ def main() -> None:
         tls = make_tls_configs(["A", "B"], tmp)
         for lanes in a.lanes:
             wall, cpu = run(n, a.buckets, lanes, workers, tls)
+            if not a.threads:
+                print(f"| {lanes} | {wall:.1f} | (see --threads) | |", flush=True)
+                continue
             us = cpu / (2 * n) * 1e6
             per_key.append(us)
             print(f"| {lanes} | {wall:.1f} | {cpu:.1f} | {us:.0f} |", flush=True)
     workers.close()
+    if not per_key:
+        return
     us = min(per_key) / pad          # CPU per padded key and party
     big, nb = 10**8, 4096
     pad_big = bucket_cap(big, nb) * nb / big

@@ -130,6 +130,43 @@ def test_training_stores_each_part_with_metadata(net, trained):
     assert [n for n, v in views.items() if v["has_result"]] == ["fund"]
 
 
+def test_model_card_at_every_party_health_report_at_the_label_holder(net, trained):
+    """card.json beside every party's part (metrics, health.json and the rendered report at
+    the label holder only); approvals and the protocol's leakage statement in the card."""
+    root, apis, _ = net
+    job_id, result = trained
+    for n in NODES:
+        folder = root / n / "models" / "lead-score" / "v1"
+        card = json.loads((folder / "card.json").read_text())
+        assert (card["model"], card["version"], card["job_id"]) == ("lead-score", 1, job_id)
+        assert card["data"]["securities"]["features"] == ["assets", "trades"]
+        assert card["data"]["fund"]["label"] == "converted"
+        assert card["rows"]["validation"] == result["validation_rows"]
+        assert sorted(a["node"] for a in card["approvals"]) == sorted(NODES)
+        assert "Leakage, training" in card["leakage"] and "ECDH-PSI" in card["leakage"]
+        assert (folder / "health.json").exists() == (n == "fund")
+        base = json.loads((folder / "baseline.json").read_text())   # own columns only
+        assert sorted(base["features"]) == sorted(card["data"][n]["features"])
+        assert (base["score"] is not None) == (n == "fund")
+        # feature importance: each party its own features', the label holder the groups'
+        assert sorted(f["feature"] for f in card["importance"]["features"]) == \
+            sorted(COLUMNS[n][:-1] if n == "fund" else COLUMNS[n])
+        assert ("groups" in card["importance"]) == (n == "fund")
+        if n == "fund":
+            groups = card["importance"]["groups"]
+            assert sorted(g["party"] for g in groups) == sorted(NODES)
+            assert sum(g["splits"] for g in groups) >= 3   # one split per tree at least
+            assert card["metrics"]["auc"] == pytest.approx(result["metrics"]["auc"])
+            assert {"gini", "ks_threshold", "brier", "hosmer_lemeshow"} <= set(card["metrics"])
+        else:
+            assert card["metrics"] == {}
+        files = {p.name for p in (root / n / "results" / job_id).glob("*")}
+        assert files == ({"report.html", "report.xlsx", "ROC.csv", "KS.csv",
+                          "calibration.csv", "lift.csv",
+                          "model_card.csv"} if n == "fund" else set())
+    assert result["report"]["data"]["auc"] == pytest.approx(result["metrics"]["auc"])
+
+
 def test_prediction_equals_in_process_and_only_requester_gets_scores(net, trained):
     root, apis, tables = net
     ids = common_ids(tables)[:25]
@@ -239,6 +276,12 @@ def test_cli_lists_and_predicts_through_the_api(net, trained, tmp_path, capsys):
     api = ["--api", apis["fund"].url, "--token-file", str(token)]
     assert main(["model", "list", *api]) == 0
     assert "lead-score\tv1\tsecureboost\tfund,futures,securities" in capsys.readouterr().out
+    assert main(["model", "show", *api, "lead-score"]) == 0
+    shown = json.JSONDecoder().raw_decode(capsys.readouterr().out)[0]   # then prep lines
+    assert shown["card"]["model"] == "lead-score" and shown["card"]["metrics"]["auc"] > 0.6
+    assert apis["securities"].call("GET", "/models/lead-score/card")["metrics"] == {}
+    with pytest.raises(RuntimeError, match="404"):
+        apis["fund"].call("GET", "/models/nope/card")
     ids = common_ids(tables)[:3]
     assert main(["model", "predict", *api, "lead-score", *[f"--id={i}" for i in ids]]) == 0
     out = json.loads(capsys.readouterr().out)

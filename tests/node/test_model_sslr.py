@@ -89,6 +89,18 @@ def test_training_stores_a_share_set_at_every_party(net, trained):
                   if e["kind"] == "model.stored"]
         assert stored == [{"model": "lead-lr", "version": 1, "model_kind": "sslr",
                            "job_id": job_id, "parties": NODES}]
+        card = json.loads((root / n / "models" / "lead-lr" / "v1" / "card.json").read_text())
+        assert card["kind"] == "sslr" and card["helpers"] == ["futures"]
+        assert "|A∩B|" in card["leakage"] and sorted(card["approvals"][0]) == [
+            "approval_hash", "at", "decision", "node", "reason"]
+        assert ("auc" in card["metrics"]) == (n == "fund")
+        assert (root / n / "models" / "lead-lr" / "v1" / "health.json").exists() == (n == "fund")
+        base = root / n / "models" / "lead-lr" / "v1" / "baseline.json"
+        assert base.exists() == (n in OWNERS)
+        if n in OWNERS:
+            assert sorted(json.loads(base.read_text())["features"]) == sorted(COLUMNS[n][:1]
+                                                                          if n == "fund"
+                                                                          else COLUMNS[n])
         with np.load(root / n / "models" / "lead-lr" / "v1" / "part.npz") as z:
             parts[n] = {k: z[k] for k in z.files}
     # replicated shares: each party's second share is the next party's first

@@ -1,4 +1,5 @@
-"""`yinji model`: list and show models, from a registry folder or a node's REST API, and
+"""`yinji model`: list and show models (with their model card), from a registry folder or a
+node's REST API, write a model's health report (`report`), and
 score customer IDs with a jointly trained model through the node (`predict`). Training is a
 job: `yinji job propose` with protocol `model.secureboost` (docs/node.md)."""
 
@@ -31,6 +32,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("name")
     show.add_argument("--version", type=int)
     show.set_defaults(func=_show)
+    rp = msub.add_parser("report", help="write a model version's health report (ROC/KS, "
+                                        "calibration, lift; the label holder's registry only) "
+                                        "as CSV, .xlsx and HTML")
+    rp.add_argument("--registry", required=True, help="the label holder's registry folder")
+    rp.add_argument("name")
+    rp.add_argument("--version", type=int)
+    rp.add_argument("--out", required=True, help="folder for the report files")
+    rp.set_defaults(func=_report)
+    st = msub.add_parser("stability", help="PSI of later scores and CSI of this party's own "
+                                           "features against the model's training population")
+    st.add_argument("--registry", required=True, help="this party's registry folder")
+    st.add_argument("name")
+    st.add_argument("--version", type=int)
+    st.add_argument("--data", required=True, help="a CSV file of the later population: "
+                                                  "columns named as this party's features")
+    st.add_argument("--score-column", help="a column of scores in --data (label holder: PSI)")
+    st.set_defaults(func=_stability)
     pr = msub.add_parser("predict", help="score customer IDs through a node (joint inference; "
                                          "the scores come back to this node only)")
     _api(pr)
@@ -80,6 +98,11 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     if args.api:
         meta = _get(args, f"/models/{args.name}", version=args.version)
+        try:
+            meta["card"] = _get(args, f"/models/{args.name}/card", version=meta["version"])
+        except SystemExit as exc:   # no card (a model trained before cards existed)
+            if not str(exc).startswith("404"):
+                raise
     else:
         registry = _registry(args)
         versions = registry.versions(args.name)
@@ -92,6 +115,11 @@ def _show(args: argparse.Namespace) -> int:
                              f"{', '.join(map(str, versions))})")
         loaded = registry.load(args.name, args.version)[0]
         meta = asdict(loaded)
+        from yinji.ml.card import read_card
+
+        card = read_card(registry, loaded.name, loaded.version)
+        if card is not None:   # the model card: data, parties, metrics, leakage, approvals
+            meta["card"] = card
     print(json.dumps(meta, indent=1, sort_keys=True, ensure_ascii=False))
     _print_prep(meta, None if args.api else registry.load_prep(loaded.name, loaded.version))
     return 0
@@ -113,6 +141,64 @@ def _print_prep(meta: dict, state: dict | None) -> None:
         print("  this party's fitted rules (prep.json):")
         for line in describe(state):
             print(f"    {line}")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from yinji.apps.model_report import render_json
+    from yinji.ml.card import read_health
+
+    registry = _registry(args)
+    try:
+        health = read_health(registry, args.name, args.version)
+    except KeyError as exc:
+        raise SystemExit(str(exc.args[0])) from None
+    if health is None:
+        raise SystemExit(f"{args.name}: no health report in {args.registry} (only the label "
+                         "holder's registry has one, for models trained with validation rows)")
+    for path in render_json(health, args.out):
+        print(path)
+    return 0
+
+
+def _stability(args: argparse.Namespace) -> int:
+    import csv
+
+    import numpy as np
+
+    from yinji.ml.card import read_baseline
+    from yinji.ml.health import stability
+
+    registry = _registry(args)
+    try:
+        base = read_baseline(registry, args.name, args.version)
+    except KeyError as exc:
+        raise SystemExit(str(exc.args[0])) from None
+    if base is None:
+        raise SystemExit(f"{args.name}: no stability baseline in {args.registry} (models "
+                         "trained before baselines existed have none)")
+    with open(args.data, newline="", encoding="utf-8-sig") as fh:
+        table = list(csv.DictReader(fh))
+    if not table:
+        raise SystemExit(f"{args.data}: no rows")
+
+    def column(name: str) -> np.ndarray:
+        try:
+            return np.array([float(r[name]) for r in table])
+        except ValueError as exc:
+            raise SystemExit(f"{args.data}: column {name!r}: {exc}") from None
+
+    names = [c for c in (base.get("features") or {}) if c in table[0]]
+    scores = column(args.score_column) if args.score_column else None
+    try:
+        rows = stability(base, {n: column(n) for n in names}, scores)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    if not rows:
+        raise SystemExit(f"{args.data} holds none of this party's features "
+                         f"({', '.join(base.get('features') or {})}) and no --score-column")
+    for r in rows:
+        print(f"{r['item']}\t{r['index']}\t{r['value']:.4f}\t{r['verdict']}")
+    return 0
 
 
 def _predict(args: argparse.Namespace) -> int:

@@ -188,6 +188,9 @@ def _serve(args: argparse.Namespace) -> int:
     from yinji.node.node import Node
 
     node = Node(args.home)
+    from yinji.apps.model_report import render_json
+
+    node.models.report_renderer = render_json   # model-health reports as CSV/.xlsx/HTML
     # SIGTERM and SIGINT both stop the node cleanly, with its `node stopped` entry: while
     # uvicorn runs it handles them (graceful shutdown) and then re-raises the signal, which
     # lands here; during start-up the signal interrupts it.

@@ -593,9 +593,10 @@ class SecureBoostActive:
                     tree[node]["leaf"] = float(-g / (h + cfg.reg_lambda) * cfg.learning_rate)
                     leaf_of[r] = node
                     continue
-                owner, j, b = best
+                owner, j, b, gain = best
                 left, right = len(tree), len(tree) + 1
-                tree[node].update(owner=owner, feature=j, bin=b, left=left, right=right)
+                tree[node].update(owner=owner, feature=j, bin=b, left=left, right=right,
+                                  gain=gain)  # for feature importance (yinji.ml.importance)
                 tree.extend([{"id": left}, {"id": right}])
                 if owner == self.party.name:
                     tree[node]["threshold"] = float(edges[j][b]) if b < len(edges[j]) else np.inf
@@ -631,7 +632,7 @@ class SecureBoostActive:
             j, b, gain = best_split(hh[:, 0].reshape(d, nb), hh[:, 1].reshape(d, nb), g, h,
                                     cfg.reg_lambda, cfg.min_child_weight)
             if gain > best_gain + 1e-12:
-                best, best_gain = (name, j, b), gain
+                best, best_gain = (name, j, b, round(gain, 9)), gain
         return best
 
     # ------------------------------------------------------------------ inference

@@ -175,6 +175,8 @@ class TrainReport:
     epochs_run: int
     stopped_early: bool
     metrics: dict[str, float] = field(default_factory=dict)
+    # (labels, scores) of the validation rows, at the recipient: for model-health reports
+    validation: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass
@@ -255,6 +257,7 @@ class SSLR:
             p, yy = pred.reveal_to(recipient), y_val.reveal_to(recipient)
             if p is not None:
                 report.metrics = evaluate(self.kind, yy, p)
+                report.validation = (yy, p) if self.kind == "logistic" else None
         return model, report
 
     # ------------------------------------------------------------------ Newton

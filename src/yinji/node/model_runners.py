@@ -14,6 +14,9 @@ parties, features, training job id and, at the label holder only, the metrics.
              "n_trees", "max_depth", "learning_rate", "reg_lambda", "min_child_weight",
              "gamma", "bins",      (SecureBoostConfig; defaults there)
              "prep": {P: {COLUMN: declaration}}}   (yinji.ml.prep; also for model.sslr)
+            out-of-time validation instead of a random one: "oot_column": a date column of
+            the label holder's input (not a feature), "oot_cutoff": "YYYY-MM-DD"; the rows
+            dated on or after the cutoff validate (yinji.ml.splits.split_by_date)
     recipients: [label holder]     (the result: version, row counts, metrics)
     helpers: [] or [H]             (one helper node: SecureBoost's assisted mode, no HE; H
                                     deals correlated randomness, holds no data, stores nothing)
@@ -66,7 +69,14 @@ SecureBoost's leakage, training: the label holder learns its intersection with e
 holder, each feature holder its intersection with the label holder and which of those IDs
 all parties hold (the aligned list) -- the usual PSI alignment, not a hidden join (for that,
 `model.sslr`); then SecureBoost's leakage (yinji.ml.secureboost docstring).
-Metrics and the validation scores stay at the label holder.
+Metrics and the validation scores stay at the label holder. With out-of-time validation
+(`oot_column`) the validation mask the feature holders receive is which shared customers the
+label holder dates on or after the cutoff (one bit of its date column per shared customer).
+Every party writes a model card (`card.json`, yinji.ml.card); the label holder's has the
+validation health figures and its job result the health report (ROC/KS, calibration, lift).
+Feature importance (yinji.ml.importance): each feature holder receives its own features'
+total gain and split count (its card lists them), the label holder's card has its own and
+the ranking of the parties' groups.
 Leakage, prediction: every model party holding data learns the requested IDs and their
 number (an SS-LR helper: the number only; SS-LR scores are opened to the requester only); the
 requester learns the scores and, on failure, which IDs a party lacks; the feature holders
@@ -115,9 +125,11 @@ _SSLR = {"epochs": (int, 1, 100), "batch_size": (int, 1, 1 << 16),
 
 
 def _features(spec: dict[str, Any]) -> dict[str, list[str]]:
-    """Each input holder's feature columns: its columns after the ID, minus the label."""
+    """Each input holder's feature columns: its columns after the ID, minus the label (and
+    the out-of-time validation date column)."""
     holder, label = spec["params"]["label_holder"], spec["params"]["label"]
-    return {p: [c for c in i["columns"][1:] if not (p == holder and c == label)]
+    skip = {label, spec["params"].get("oot_column")}
+    return {p: [c for c in i["columns"][1:] if not (p == holder and c in skip)]
             for p, i in spec["inputs"].items()}
 
 
@@ -138,7 +150,7 @@ def _bad_prep(spec: dict[str, Any]) -> list[str]:
     problems = []
     for p, declared in prep.items():
         cols = [c for c in (inputs[p].get("columns") or [])[1:]
-                if not (p == holder and c == label)]
+                if not (p == holder and c in (label, params.get("oot_column")))]
         problems += [f"params.prep.{p}: {m}" for m in check_spec(declared, cols)]
     return problems
 
@@ -168,6 +180,28 @@ def _bad_params(params: dict[str, Any], table: dict[str, tuple[type, float, floa
                                   and lo <= params[key] <= hi
                                   and (kind is float or float(params[key]).is_integer())):
             problems.append(f"params.{key} must be a {kind.__name__} in [{lo}, {hi}]")
+    return problems
+
+
+def _bad_oot(spec: dict[str, Any]) -> list[str]:
+    """Out-of-time validation (`oot_column`, `oot_cutoff`): a date column of the label
+    holder's input (not its ID or label) and a parseable cutoff date."""
+    params, inputs = spec.get("params") or {}, spec.get("inputs") or {}
+    if not ({"oot_column", "oot_cutoff"} & set(params)):
+        return []
+    if not {"oot_column", "oot_cutoff"} <= set(params):
+        return ["out-of-time validation needs both params.oot_column and params.oot_cutoff"]
+    from yinji.ml.splits import split_by_date
+
+    problems = []
+    cols = (inputs.get(params.get("label_holder")) or {}).get("columns") or []
+    if params["oot_column"] not in cols[1:] or params["oot_column"] == params.get("label"):
+        problems.append("params.oot_column must be a date column of the label holder's input "
+                        "(not its ID or label)")
+    try:
+        split_by_date(["1900-01-01", "2999-12-31"], params["oot_cutoff"])
+    except ValueError as exc:
+        problems.append(f"params.oot_cutoff: {exc}")
     return problems
 
 
@@ -304,12 +338,71 @@ class _NodeRunner:
         problems += _bad_prep(spec)
         unknown = set(params) - set(table) - {"model", "label_holder", "label", "validation",
                                               "prep"}
+        if spec.get("protocol") == "model.secureboost":
+            unknown -= {"oot_column", "oot_cutoff"}
         if unknown:
             problems.append(f"unknown params: {', '.join(sorted(unknown))}")
         return problems
 
 
-class SecureBoostTrainRunner(_NodeRunner):
+class _TrainingRunner(_NodeRunner):
+    """A training job: writes model cards and delivers the label holder's health report."""
+
+    def _card(self, meta: ModelMeta, validation: Any, extra: dict[str, Any] | None = None,
+              own: tuple[list[str], np.ndarray] | None = None) -> dict[str, Any] | None:
+        """Write this party's model card (yinji.ml.card) beside its part; at the label holder
+        (the only party with `validation` = its labels and scores) with the health figures
+        and `health.json`. Returns the label holder's health report (for the job result)."""
+        from yinji.ml import card, health
+
+        assert self.node is not None
+        report = None
+        if validation is not None:
+            try:
+                report = card.finite_json(health.report(
+                    *validation, title=f"Model health: {meta.name} v{meta.version} "
+                    "(validation rows)"))
+            except ValueError:   # one class only in the validation rows
+                report = None
+        doc = card.build_card(meta, protocol=self.name, leakage=leakage(meta.kind),
+                              approvals=self.node.store.approvals(meta.job_id),
+                              health=report["data"] if report else None)
+        doc.update(extra or {})
+        if report:   # the report shows the card too
+            report["tables"] = {"model card": card.card_table(card.finite_json(doc)),
+                                **report["tables"]}
+        card.write_card(self.node.models.registry, doc, report)
+        if own is not None:   # for later PSI/CSI against this training population
+            from yinji.ml.health import baseline
+
+            def safe(values: np.ndarray) -> dict[str, list[float]] | None:
+                return baseline(values) if len(values) and np.isfinite(values).all() else None
+
+            base = {"features": {n: safe(own[1][:, j]) for j, n in enumerate(own[0])},
+                    "rows": len(own[1]),
+                    "score": safe(validation[1]) if validation is not None else None}
+            card.write_baseline(self.node.models.registry, meta.name, meta.version, base)
+        return report
+
+    def render(self, result: dict[str, Any], directory: Any) -> list[Any]:
+        """The label holder's model-health report as CSV, .xlsx and HTML (the node's
+        report renderer, set by the app layer), else as report.json only."""
+        from pathlib import Path
+
+        report = result.get("report") if isinstance(result, dict) else None
+        if not report:
+            return []
+        assert self.node is not None
+        renderer = self.node.models.report_renderer
+        if renderer is not None:
+            return list(renderer(report, Path(directory)))
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        out = Path(directory) / "report.json"
+        out.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+        return [out]
+
+
+class SecureBoostTrainRunner(_TrainingRunner):
     """`model.secureboost`: see the module docstring."""
 
     takes_helpers = True
@@ -327,7 +420,8 @@ class SecureBoostTrainRunner(_NodeRunner):
         return None
 
     def validate(self, spec: dict[str, Any]) -> list[str]:
-        return self._inputs(spec, 2) + self._training(spec, _CONFIG, 0.2, (0, 1))
+        return self._inputs(spec, 2) + self._training(spec, _CONFIG, 0.2, (0, 1)) + \
+            _bad_oot(spec)
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
         from yinji.ml.registry import save_secureboost
@@ -345,6 +439,7 @@ class SecureBoostTrainRunner(_NodeRunner):
         features = _features(spec)[me]
         ctx.progress(0.2, "aligning")
         rows, val = self._align(ctx, holder, passives, ctx.inputs[cols[0]])
+        oot = {k: params[k] for k in ("oot_column", "oot_cutoff") if k in params}
         state = _prepare(spec, me, ctx.inputs, rows[~val])   # fitted on training rows only
         x = prep_apply(state, _table(ctx.inputs, features, rows))
         outputs = self._share_features(ctx, holder, passives, output_columns(state))
@@ -354,9 +449,10 @@ class SecureBoostTrainRunner(_NodeRunner):
             y = np.asarray(ctx.inputs[params["label"]], np.float64)[rows]
             if not np.isin(y, (0.0, 1.0)).all():
                 raise ValueError(f"label column {params['label']!r} must hold 0 or 1")
-            part, metrics = self._train_active(ctx, passives, cfg, x, y, val)
+            part, metrics, validation = self._train_active(ctx, passives, cfg, x, y, val)
         else:
-            part, metrics = self._train_passive(ctx, holder, x, val), {}
+            part, metrics, validation = self._train_passive(ctx, holder, x, val), {}, None
+        importance = self._importance(ctx, holder, part, outputs)
         ctx.progress(0.9, "storing")
         meta = ModelMeta(
             params["model"], self._agree_version(ctx, holder, passives, params["model"]),
@@ -365,14 +461,35 @@ class SecureBoostTrainRunner(_NodeRunner):
                     "inputs": _features(spec),
                     "id_columns": {p: i["columns"][0] for p, i in spec["inputs"].items()},
                     "label": params["label"], "config": asdict(cfg),
-                    "rows": int(len(rows) - val.sum()), "validation_rows": int(val.sum())})
+                    "rows": int(len(rows) - val.sum()), "validation_rows": int(val.sum()),
+                    **oot})
         self._store(ctx, holder, passives, meta,
                     lambda r, m, p: save_secureboost(r, m, p, state), part)
+        report = self._card(meta, validation, {"importance": importance},
+                            (outputs[me], x[~val]))
         if me != holder:
             return None
         return {"model": meta.name, "version": meta.version, "parties": meta.parties,
                 "features": meta.features, "metrics": metrics, **{
-                    k: meta.params[k] for k in ("rows", "validation_rows")}}
+                    k: meta.params[k] for k in ("rows", "validation_rows")},
+                **({"report": report} if report else {})}
+
+    @staticmethod
+    def _importance(ctx: RunContext, holder: str, part: Any, outputs: dict[str, list[str]]
+                    ) -> dict[str, Any]:
+        """Feature importance (yinji.ml.importance) over the model's feature columns: every
+        owner its own features' total gain and split count, the label holder also the
+        ranking of the owners' groups."""
+        from yinji.ml.importance import receive_importance, share_importance
+
+        mine = outputs[ctx.me]
+        if ctx.me == holder:
+            own, groups = share_importance(ctx.party, part, {p: len(f) for p, f in
+                                                             outputs.items()})
+        else:
+            own, groups = receive_importance(ctx.party, holder, len(mine)), None
+        rows = [{"feature": f, "gain": g, "splits": k} for f, g, k in own.ranking(mine)]
+        return {"features": rows, **({"groups": groups} if groups is not None else {})}
 
     def _align(self, ctx: RunContext, holder: str, passives: list[str],
                ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -392,9 +509,18 @@ class SecureBoostTrainRunner(_NodeRunner):
             order = sorted(common or ())
             if len(order) < MIN_ROWS:
                 raise ValueError(f"fewer than {MIN_ROWS} customers are held by every party")
-            k = int(round(len(order) * float(ctx.spec["params"].get("validation", 0.2))))
-            val = np.zeros(len(order), dtype=bool)
-            val[np.argsort(Prg(fresh_seed()).uint64(len(order)), kind="stable")[:k]] = True
+            params = ctx.spec["params"]
+            if "oot_column" in params:   # out-of-time: rows dated on/after the cutoff
+                from yinji.ml.splits import split_by_date
+
+                assert ctx.inputs is not None
+                dates = np.asarray(ctx.inputs[params["oot_column"]])
+                _, val = split_by_date(dates[[row_of[key] for key in order]],
+                                       params["oot_cutoff"])
+            else:
+                k = int(round(len(order) * float(params.get("validation", 0.2))))
+                val = np.zeros(len(order), dtype=bool)
+                val[np.argsort(Prg(fresh_seed()).uint64(len(order)), kind="stable")[:k]] = True
             for p in passives:
                 _send(ctx.party, p, {"ids": [key.decode() for key in order],
                                      "validation": val.tolist()})
@@ -407,7 +533,7 @@ class SecureBoostTrainRunner(_NodeRunner):
         return np.asarray([row_of[key] for key in order], dtype=np.int64), val
 
     def _train_active(self, ctx: RunContext, passives: list[str], cfg: Any, x: np.ndarray,
-                      y: np.ndarray, val: np.ndarray) -> tuple[Any, dict[str, float]]:
+                      y: np.ndarray, val: np.ndarray) -> tuple[Any, dict[str, float], Any]:
         from yinji.ml.metrics import binary_report
         from yinji.ml.secureboost import SecureBoostActive
 
@@ -417,14 +543,16 @@ class SecureBoostTrainRunner(_NodeRunner):
         keys = None if helpers else self.node.models.he_keys()
         model = act.fit(x[~val], y[~val], keys=keys)
         metrics: dict[str, float] = {}
+        validation = None
         if val.any():
             scores = act.predict(model, x[val])
             act.close_serving(model)
+            validation = (y[val], scores)
             try:
                 metrics = binary_report(y[val], scores)
             except ValueError:  # one class only in the validation rows: no AUC
                 metrics = {}
-        return model, metrics
+        return model, metrics, validation
 
     @staticmethod
     def _train_passive(ctx: RunContext, holder: str, x: np.ndarray, val: np.ndarray) -> Any:
@@ -436,7 +564,7 @@ class SecureBoostTrainRunner(_NodeRunner):
         return part
 
 
-class SSLRTrainRunner(_NodeRunner):
+class SSLRTrainRunner(_TrainingRunner):
     """`model.sslr`: SS-LR (`yinji.ml.sslr`) on a hidden-intersection join
     (`yinji.psi.join`) of two data owners' rows, with one helper node as the third MPC party.
 
@@ -485,6 +613,7 @@ class SSLRTrainRunner(_NodeRunner):
             keys = prepare_keys(list(ctx.inputs[cols[0]]))
             state = _prepare(spec, me, ctx.inputs, keys.rows)   # its own rows only
             x = prep_apply(state, _table(ctx.inputs, features[me], keys.rows))
+            own_x = x   # all own rows, preprocessed: which ones joined is hidden
             if me == holder:
                 y = np.asarray(ctx.inputs[label], np.float64)[keys.rows]
                 if not np.isin(y, (0.0, 1.0)).all():
@@ -522,12 +651,15 @@ class SSLRTrainRunner(_NodeRunner):
                     "stopped_early": report.stopped_early})
         self._store(ctx, holder, others, meta,
                     lambda r, m, p: save_sslr(r, m, p, state), model)
+        report = self._card(meta, report.validation, None, (outputs[me], own_x)
+                            if me in owners else None)
         if me != holder:
             return None
         return {"model": meta.name, "version": meta.version, "parties": meta.parties,
                 "features": meta.features, "metrics": meta.metrics,
                 "joined_rows": len(table), **{k: meta.params[k] for k in (
-                    "rows", "validation_rows", "epochs_run", "stopped_early")}}
+                    "rows", "validation_rows", "epochs_run", "stopped_early")},
+                **({"report": report} if report else {})}
 
 
 class PredictRunner(_NodeRunner):
@@ -639,6 +771,22 @@ class PredictRunner(_NodeRunner):
                 "scores": [float(s) for s in scores]}
 
 
+ALIGNMENT_LEAKAGE = (
+    "Alignment (ECDH-PSI): the label holder learns its intersection with each feature "
+    "holder, each feature holder its intersection with the label holder and which of those "
+    "IDs all parties hold.")
+
+
+def leakage(kind: str) -> str:
+    """A model card's leakage statement: the training job's and its protocol's docstrings."""
+    from yinji.ml import secureboost, sslr
+    from yinji.ml.card import leakage_statement
+
+    if kind == "secureboost":
+        return ALIGNMENT_LEAKAGE + "\n\n" + leakage_statement(secureboost.__doc__)
+    return leakage_statement(SSLRTrainRunner.__doc__) + "\n\n" + leakage_statement(sslr.__doc__)
+
+
 MODEL_RUNNERS = {r.name: r for r in (SecureBoostTrainRunner(), SSLRTrainRunner(),
                                       PredictRunner())}
 
@@ -653,6 +801,9 @@ class ModelServing:
         self._pending: dict[str, tuple[float, list[str], str]] = {}
         self._lock = threading.Lock()
         self._keys: Any = None
+        # renders a model-health Report JSON into a folder (CSV, .xlsx, HTML): set by the app
+        # layer (`yinji node run`), which the node runtime does not import
+        self.report_renderer: Any = None
 
     def he_keys(self) -> Any:
         """This node's OU key pair for SecureBoost training (generated once per process:
@@ -680,6 +831,17 @@ class ModelServing:
 
     def list(self) -> list[dict[str, Any]]:
         return [self.public(m) for m in self.registry.list()]
+
+    def card(self, name: str, version: int | None = None) -> dict[str, Any]:
+        """This node's model card of a version (404 if the model or its card is missing)."""
+        from yinji.ml.card import read_card
+
+        meta = self.meta(name, version)
+        card = read_card(self.registry, meta.name, meta.version)
+        if card is None:
+            raise ModelError(f"{meta.name} v{meta.version} has no model card on "
+                             f"{self.node.cfg.name} (trained before cards existed)", 404)
+        return card
 
     # -- prediction ---------------------------------------------------------------------------
     def take_ids(self, digest: str) -> tuple[list[str], str]:

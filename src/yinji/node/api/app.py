@@ -240,6 +240,11 @@ def create_app(node: Node) -> FastAPI:
     def model(name: str, _: Anyone, version: int | None = None) -> dict[str, Any]:
         return node.models.public(node.models.meta(name, version))
 
+    @app.get("/models/{name}/card")
+    def model_card(name: str, _: Anyone, version: int | None = None) -> dict[str, Any]:
+        """The model card this node wrote for the version (yinji.ml.card)."""
+        return node.models.card(name, version)
+
     @app.post("/models/{name}/predict", response_model=PredictionPublic)
     def predict(name: str, body: PredictCreate, who: Operator,
                 response: Response) -> dict[str, Any]:
