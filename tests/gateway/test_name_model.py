@@ -114,3 +114,26 @@ def test_model_drops_a_doubtful_rule_name(words, text, doubtful, names):
     """The rules accept these at low confidence; the model sees no name there."""
     assert doubtful in [d.value(text) for d in ChineseNameDetector(model=False).detect(text)]
     assert [d.value(text) for d in ChineseNameDetector().detect(text)] == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("陳大文先生於2024年3月到訪，與歐陽志強、鍾麗華會面。", ["陳大文", "歐陽志強", "鍾麗華"]),
+    ("客戶黃嘉欣要求贖回。", ["黃嘉欣"]),
+    ("於弘以已签字。", ["於弘以"]),  # 於 is a surname of its own, not read as 于
+    ("本週市場高開低走，請聯繫客戶經理。", []),
+])
+def test_traditional_characters(words, text, names):
+    assert [d.value(text) for d in ChineseNameDetector().detect(text)] == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("客户買買提·艾力先生來電。", ["買買提·艾力"]),
+    ("迪丽热巴·迪力木拉提表示同意", ["迪丽热巴·迪力木拉提"]),
+    ("阿依古丽·吐尔逊和约翰·史密斯已签字", ["阿依古丽·吐尔逊", "约翰·史密斯"]),
+    ("联系人：努尔艾力·阿不都热依木，电话见附件", ["努尔艾力·阿不都热依木"]),
+    ("中国·上海国际金融论坛", []),
+    ("《2024·春季策略》发布", []),
+    ("复星·国际和腾讯·微信支付", []),
+])
+def test_dotted_names(words, text, names):
+    assert [d.value(text) for d in ChineseNameDetector().detect(text)] == names

@@ -176,6 +176,69 @@ def _roles(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _ROLE_RX.finditer(text)]
 
 
+@lru_cache(maxsize=1)
+def _t2s():  # noqa: ANN202 - opencc.OpenCC
+    import opencc
+
+    return opencc.OpenCC("t2s.json")
+
+
+_KEEP = lx.SURNAMES | lx.WEAK_SURNAMES | frozenset("".join(lx.COMPOUND_SURNAMES))
+
+
+def _simplified(text: str) -> str:
+    """Traditional characters read as simplified (陳大文 -> 陈大文, OpenCC t2s) so the surname
+    lists, jieba and the model apply; a character that is itself a listed surname (於) stays.
+    Returns the text unchanged if the conversion would change its length."""
+    conv = _t2s().convert(text)
+    if conv == text or len(conv) != len(text):
+        return text
+    return "".join(o if o in _KEEP else c for o, c in zip(text, conv, strict=True))
+
+
+# Transliterated and minority names written with a middle dot (买买提·艾力, 约翰·史密斯).
+_DOT = "·•・‧･"
+_PART = "(?:(?![和与及])[\u4e00-\u9fff])"  # a list joiner ends a part (A·B和C·D)
+_DOTTED = re.compile(_PART + "{2,12}(?:[" + _DOT + "]" + _PART + "{1,12}){1,3}")
+_LEAD_RX = re.compile("(?:" + _alt(tuple(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1))
+                      + ")(?:为|是)?")
+_TAIL_RX = re.compile("(?:" + _alt(tuple(lx.TITLES) + tuple(w for w in lx.POST_CUES if len(w) > 1)
+                                   + tuple("说称在于的已将和与及等也都曾想对因到")) + ")$")
+
+
+# Function words and pronouns never inside a transliterated name (阿不都 has 不, so not all
+# NON_NAME_CHARS).
+_NOT_IN_DOTTED = frozenset("的了是在们这那您我你他她它吗呢吧啊")
+
+
+def _dotted(text: str) -> list[Detection]:
+    """Dotted names: the label before (客户) and a title or verb after (先生, 表示) are cut
+    off; the parts must be 2+ characters first and not ordinary words (中国·上海 is a place)."""
+    common = _lexicon()[0]
+    tags = _tagger().word_tag_tab  # a part jieba knows as a name is no ordinary word
+    out = []
+    for m in _DOTTED.finditer(text):
+        s, e = m.span()
+        lead = None
+        for k in range(s, min(e, s + 8)):  # the longest label ending the first part's prefix
+            if (x := _LEAD_RX.match(text, k, e)) is not None and (lead is None or x.end() > lead):
+                lead = x.end() if x.start() == s or text[s:x.start()] in common else lead
+        s = lead or s
+        while (t := _TAIL_RX.search(text, s, e)) is not None and t.start() > s:
+            e = t.start()
+        parts = re.split("[" + _DOT + "]", text[s:e])
+        if len(parts) < 2 or len(parts[0]) < 2 or not parts[-1] \
+                or any(c in _NOT_IN_DOTTED for p in parts for c in p):
+            continue
+        # Ordinary words as parts (中国·上海, 复星·国际): all of them after a label, any without.
+        cue = lead is not None or _LABEL_RX.search(text, max(0, s - 12), s) is not None
+        words = [p in common and not tags.get(p, "").startswith("nr") for p in parts]
+        if (all(words) if cue else any(words)):
+            continue
+        out.append(Detection(s, e, PERSON, 0.9, "person_zh"))
+    return out
+
+
 class ChineseNameDetector:
     name = "person_zh"
 
@@ -187,6 +250,16 @@ class ChineseNameDetector:
     def detect(self, text: str) -> list[Detection]:
         if not _HAN.search(text):
             return []
+        text = _simplified(text)  # same length: offsets hold for the original text
+        found = self._names(text)
+        dotted = _dotted(text)
+        if dotted:
+            found = sorted([d for d in found if not any(d.start < e.end and e.start < d.end
+                                                        for e in dotted)] + dotted,
+                           key=lambda d: d.start)
+        return found
+
+    def _names(self, text: str) -> list[Detection]:
         common, names, verbs = _lexicon()
         roles = _roles(text)
         out: list[Detection] = []
