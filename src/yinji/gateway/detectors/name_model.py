@@ -20,7 +20,7 @@ from yinji.gateway.detectors import lexicon as lx
 
 MODEL_FILE = "names_zh.crfsuite"
 # SHA-256 of the shipped model (tools/train_name_crf.py prints it); checked on load.
-MODEL_SHA256 = "d7deafdee9ebf6293f074a06b09f554e7e063a3bbf5639bd9d63f9d6a8d58a85"
+MODEL_SHA256 = "6568525ac7d636c06081482639fe2e4dea457eb53a9bf95a40937014e426a413"
 
 _CUES = frozenset(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1)
 _CUE_MAX = max(len(w) for w in _CUES)
