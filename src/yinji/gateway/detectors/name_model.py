@@ -2,11 +2,17 @@
 
 Why: the rules judge one candidate at a time from hand-set weights; a linear-chain CRF weighs
 the same evidence (surname lists, label cues before, titles after, neighbouring characters and
-bigrams, character classes) from data and reads the whole clause, so it knows where a name ends
-(three characters, not two) and that 申请人 introduces a name rather than being one. The model is
-trained by the project on its own generated text (yinji.testing.name_train, tools/train_name_crf.py)
-and shipped as CRFsuite's own binary format (no pickle, no download; python-crfsuite).
-Labels: B (first character of a name), I (inside), O.
+bigrams, character classes, whether a character starts or ends an ordinary jieba word) from
+data and reads the whole line, so it knows where a name ends (three characters, not two) and
+that 申请人 introduces a name rather than being one. Labels: B (first character), I, O.
+
+Training (deterministic: same seed, same file):
+    PYTHONPATH=src python tools/train_name_crf.py      # --n 12000 --seed 20261206
+on yinji.testing.name_train (own surname/given-name/template lists, never the evaluation
+generators gateway_eval*), with thresholds chosen on yinji.testing.name_dev. The model is
+CRFsuite's own binary format (python-crfsuite; no pickle, no download), about 0.14 MB, and
+its SHA-256 is checked on load. Leakage is that of the name detector (names_zh): this module
+only reads the text it is given, locally.
 """
 
 from __future__ import annotations

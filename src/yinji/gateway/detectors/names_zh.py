@@ -1,27 +1,32 @@
-"""Chinese person names: surname candidates, judged by jieba's lexicon and nearby cue words.
+"""Chinese person names: surname candidates, judged by jieba's lexicon, nearby cue words and a
+character-level CRF.
 
 Why this design: a name is an open class (given names are free), so we never list given names.
-A surname (the whole 百家姓 plus the ~300 commonest, single and compound) proposes a 2-3 (3-4
-with a compound surname) character candidate; jieba's offline dictionary tells us when the
-candidate is really an ordinary word (金融, 高兴, 东方证券) or when its last character starts the
-next word (李明|认为). Role words (申请人, 客户经理, 受益人 …) introduce a name and are never one:
-no candidate starts inside them and none runs into them. Labels (客户, 联系人：, 申请人为),
-titles (先生, 经理), a whole token (in 「」“” quotes, between spaces or punctuation, inside
-English text) and reporting verbs add evidence. Surnames that are also ordinary words (于, 水,
-经, 第五) need such evidence. Candidates the rules leave undecided get a second opinion from
-jieba's part-of-speech tagger (its HMM tags unseen given names `nr`; only outside jieba's
+A surname (the whole 百家姓, the ~300 commonest and rarer ones, single and compound) proposes a
+2-3 (3-4 with a compound surname) character candidate; jieba's offline dictionary tells us when
+the candidate is really an ordinary word (金融, 高兴, 东方证券) or when its last character starts
+the next word (李明|认为). Role words (申请人, 客户经理, 受益人, 审核人 …) introduce a name and are
+never one: no candidate starts inside them and none runs into them. Labels (客户, 联系人：,
+申请人为), titles (先生, 经理), a whole token (in 「」“” quotes, between spaces or punctuation,
+inside English text) and reporting verbs add evidence. Surnames that are also ordinary words
+(于, 水, 经, 第五) need such evidence. Candidates the rules leave undecided get a second opinion
+from jieba's part-of-speech tagger (its HMM tags unseen given names `nr`; only outside jieba's
 dictionary, not ending like a place, not running into an organisation word), and a name's
-company counts: a repeated mention or a list neighbour (、和与及) of a confident name. Downloads
-nothing; about 2.3 ms more per 2,000 characters than the rules alone (1.8 ms).
+company counts: a repeated mention or a list neighbour (、和与及) of a confident name.
+
+Round 3 (issue #16): a linear-chain CRF trained by the project on its own generated text
+(name_model; the evaluation sets are not used) adds names the rules miss when it is sure or a
+cue is next to them, widens a name the rules cut one short, and drops a doubtful rule name in
+which it sees no name; jieba's dictionary still overrides it without a cue (_word_like).
+Traditional characters are read through OpenCC t2s (陳大文), and dotted transliterated names
+(买买提·艾力) are a span of their own. Downloads nothing; the CRF adds about 5 ms CPU per
+2,000 characters (it reads only lines with a surname character) to the engine's ~7 ms.
 
 Leakage: a name the detector misses reaches the upstream as it is (all of it, or the last
-character when a 3-character name is cut). Measured on generated text (benchmarks/
-gateway_heldout.py, 5 draws x 3,000 snippets): whole-name recall 0.96-0.98 on the three
-gateway_eval template sets (whose misses were read while tuning), 0.94 on gateway_eval2
-(--fresh2; 0.89 before its misses were read) and 0.93 on --fresh3, written after the last
-change and measured once; precision 0.95-0.98 (means over draws). Still missed: given names that are ordinary
-words (月华, 宏伟, 文静), surnames outside the lists (仉, 麴), word-like compound surnames
-(公孙, 长孙) without a cue, names before particles (吧, 嘛).
+character when a 3-character name is cut); a role word or label next to a name is sent. For
+measured recall and precision per evaluation set see docs/gateway.md ("Evaluation"). Still
+missed: names whose surname and first given character form a word (王明|枫 reads as 王明),
+word-like surnames (福, 海, 相) inside a sentence without a cue, surnames outside the lists.
 """
 
 from __future__ import annotations
