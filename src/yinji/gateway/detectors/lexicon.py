@@ -32,6 +32,8 @@ SURNAMES = frozenset(
     "言福"
     # modern surnames outside the 百家姓 (肖 is the common simplified form of 萧)
     "肖谌栗庹禤眭仝鲜甯练"
+    # rarer surnames outside both lists (仉, 麴, 亓 …; 朴 is the Korean Park)
+    "仉麴亓冮郇丌妫芈邗邶鄞郐茆苻泮佀戢斛粘旷朴"
 )
 # The most frequent ~100 surnames: a candidate with one of these needs less other evidence.
 TOP_SURNAMES = frozenset(
@@ -52,6 +54,8 @@ WEAK_SURNAMES = frozenset(
     "于向和从时万文全成通满都经利公商平明云海"
     "有后能那国家红空相井山水计双别终居步广越养须益法年爱言福暴危花支宣富巴弓牧伊印宿怀闻劳"
     "扶宰寿边充慎戈衡禄沃融毋乜丰巢盖归琴伯赏墨哈干乐东门仰松秋班鲜练"
+    # rarer surnames that are ordinary words (铁, 楼, 战 …): only with a cue
+    "铁楼敬战展原操豆招闪"
 )
 COMPOUND_SURNAMES = (
     "万俟", "司马", "上官", "欧阳", "夏侯", "诸葛", "闻人", "东方", "赫连", "皇甫", "尉迟", "公羊",
@@ -72,6 +76,10 @@ ROLE_WORDS = (
     "开户人", "代理人", "推荐人", "介绍人", "监护人", "签约人", "授权人", "紧急联系人", "共同借款人",
     "实际控制人", "控制人", "受托人", "被授权人", "转账人", "汇款人", "申报人", "负责人", "承办人",
     "当事人", "被申请人", "申请单位", "联系电话", "经理", "签名", "签字", "户主", "配偶", "本人",
+    # more roles on forms, minutes and complaints (each introduces a name, none is one)
+    "审核人", "复核人", "审批人", "投诉人", "面签人", "见证人", "签收人", "收件人", "举报人",
+    "保证人", "出质人", "质押人", "抵押人", "继承人", "主持人", "录入人", "制单人", "记录人",
+    "报案人", "被投诉人", "被担保人", "共同申请人", "出票人", "背书人", "核保人", "理赔人",
 )
 # Right after a name: titles and roles (张伟先生, 王芳经理).
 TITLES = (
