@@ -5,6 +5,7 @@ import csv
 import sqlite3
 import sys
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -217,13 +218,36 @@ def test_spilled_buckets_are_padded_to_the_public_cap(tmp_path):
         assert lazy[b][:spill.counts[b]] == [keys[i] for i in spill.rows(b)]
 
 
-def test_reading_memory_is_bounded_by_the_chunk_not_the_table(tmp_path, monkeypatch):
+def _read_and_settle(path, spill_dir, n_buckets):
+    """In a fresh process (tracemalloc's peak counts every thread of the process, and threads
+    left by earlier tests would count too): read, spill and settle, then load one bucket."""
+    import yinji.textfile
+
+    yinji.textfile.CHUNK = 1 << 16  # the encoding check reads 64 KiB pieces here
+    spill = st._Spill(Path(spill_dir), n_buckets)
+    spill.dir.mkdir()
+    rep = st.StreamReport()
+    tracemalloc.start()
+    try:
+        st._read_into(spill, Path(path), ["id"], b"k" * 32, rep, kinds=None, validate=False,
+                      chunk_rows=1 << 10)
+        got = sum(spill.settle(b, rep) for b in range(n_buckets))
+        first = st.SpilledBuckets(str(spill.dir), n_buckets, bucket_cap(got, n_buckets))[0]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak, got, rep.rows, len(first)
+
+
+def test_reading_memory_is_bounded_by_the_chunk_not_the_table(tmp_path):
     # 5x10^4 rows read, normalised, spilled and settled in 2^10-row chunks, then one bucket
     # loaded: the peak stays under a quarter of what merely holding the table's prepared
     # keys takes (n * (bytes object + pointer)). For 2x10^5 rows, preparing the whole column
     # peaked at 62 MB and streaming at 2.8 MB (benchmarks/psi_stream.py --memory). The
     # encoding check reads 64 KiB pieces here (1 MiB normally: a fixed ~2 MB more).
-    monkeypatch.setattr("yinji.textfile.CHUNK", 1 << 16)
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
     n = 50_000
     rng = np.random.default_rng(5)
     vals = [f"{int(v):018d}" for v in rng.choice(10**17, n, replace=False) + 10**17]
@@ -232,17 +256,8 @@ def test_reading_memory_is_bounded_by_the_chunk_not_the_table(tmp_path, monkeypa
     with open(path, "w") as fh:
         fh.write("id\n" + "\n".join(vals) + "\n")
     del vals
-    spill = st._Spill(tmp_path / "spill", 64)
-    spill.dir.mkdir()
-    rep = st.StreamReport()
-    tracemalloc.start()
-    try:
-        st._read_into(spill, path, ["id"], b"k" * 32, rep, kinds=None, validate=False,
-                      chunk_rows=1 << 10)
-        got = sum(spill.settle(b, rep) for b in range(64))
-        first = st.SpilledBuckets(str(spill.dir), 64, bucket_cap(got, 64))[0]
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert got == n and rep.rows == n and len(first) == bucket_cap(n, 64)
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as ex:
+        peak, got, rows, first = ex.submit(_read_and_settle, str(path),
+                                           str(tmp_path / "spill"), 64).result(timeout=300)
+    assert got == n and rows == n and first == bucket_cap(n, 64)
     assert peak < whole / 4, (peak, whole)
