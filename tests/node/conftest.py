@@ -25,6 +25,18 @@ def _pg_bin(name: str) -> str | None:
     return None
 
 
+@pytest.fixture
+def node(tmp_path):
+    """A fresh node "securities" (files may define their own `node` with data)."""
+    from yinji.node.identity import init_node
+    from yinji.node.node import Node
+
+    init_node(tmp_path / "n", "securities")
+    n = Node(tmp_path / "n")
+    yield n
+    n.store.close()
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """URL of a throw-away PostgreSQL server (or $YINJI_TEST_PG_URL); skip with the reason."""

@@ -13,16 +13,7 @@ from yinji.node.api import create_app
 from yinji.node.config import ConfigError, NodeConfig
 from yinji.node.https import ServerTls, check_url, client_verify
 from yinji.node.identity import init_node
-from yinji.node.node import Node
 from yinji.testing.servers import serve
-
-
-@pytest.fixture
-def node(tmp_path):
-    init_node(tmp_path / "n", "securities")
-    n = Node(tmp_path / "n")
-    yield n
-    n.store.close()
 
 
 def test_https_is_the_default_and_plain_http_only_on_loopback(tmp_path):

@@ -2,7 +2,6 @@
 own records; /health and /metrics polls write no audit entry each."""
 
 
-import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -10,16 +9,6 @@ from yinji.net.channel import TrafficTotals
 from yinji.net.memory import memory_network
 from yinji.node.api import create_app
 from yinji.node.audit import JobStateEvent, PirCallEvent, PirServedEvent
-from yinji.node.identity import init_node
-from yinji.node.node import Node
-
-
-@pytest.fixture
-def node(tmp_path):
-    init_node(tmp_path / "n", "securities")
-    n = Node(tmp_path / "n")
-    yield n
-    n.store.close()
 
 
 def auth(node, role):

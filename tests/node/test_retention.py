@@ -18,14 +18,6 @@ from yinji.node.retention import RetentionError, archive, verify_archive
 from yinji.node.store import audit
 
 
-@pytest.fixture
-def node(tmp_path):
-    init_node(tmp_path / "n", "securities")
-    n = Node(tmp_path / "n")
-    yield n
-    n.store.close()
-
-
 def backdate(node, up_to_seq, ts):
     """Re-sign entries 1..up_to_seq as if written at `ts` (a log from long ago)."""
     from yinji.node.audit import _head_message, canonical, entry_hash
