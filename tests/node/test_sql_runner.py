@@ -50,6 +50,9 @@ def test_validate_names_the_problem():
     assert any("unknown column" in p for p in R.validate(spec("SELECT SUM(w) FROM t")))
     assert "params.compute must name three" in R.validate(spec(compute=["p1", "p2"]))[0]
     assert R.validate(spec(colour=1)) == ["unknown params for sql.query: ['colour']"]
+    assert "GROUP BY seg must also be in the SELECT list" in R.validate(
+        spec("SELECT SUM(v) FROM t GROUP BY seg"))[0]
+    assert R.validate(spec("SELECT seg AS s, SUM(v) FROM t GROUP BY seg")) == []
 
 
 def test_owner_check_refuses_naming_column_and_rule():
@@ -154,3 +157,24 @@ def test_owner_control_messages_do_not_depend_on_values(tmp_path):
         got = run(tmp_path / str(seed), sp, inputs, watch="p2")
         views.append([m for _, m in got["p2"][1] if control(m)])
     assert views[0] == views[1] and len(views[0]) >= 2
+
+
+def test_history_over_undeclared_columns_fails_clearly(tmp_path):
+    """An earlier release filtered on `id`; a job that does not declare `id` cannot be
+    checked against it, and fails before computing (nothing recorded)."""
+    rng = np.random.default_rng(5)
+    inputs = {n: data(rng, 8) for n in OWNERS}
+    sql = "SELECT seg, COUNT(*) FROM t GROUP BY seg"
+    (tmp_path / "p3").mkdir()
+    led = Ledger(tmp_path / "p3" / "sql_ledger.sqlite")
+    led.record(context_key(sql), ["(id <> 'G1')"], "earlier")
+    led.close()
+    sp = spec(sql)
+    for i in sp["inputs"].values():
+        i["columns"] = ["seg", "v"]
+    del sp["params"]["types"]["t"]["id"]
+    with pytest.raises(Exception, match="earlier released cell.*declare the columns"):
+        run(tmp_path, sp, {n: {k: d[k] for k in ("seg", "v")} for n, d in inputs.items()})
+    led = Ledger(tmp_path / "p1" / "sql_ledger.sqlite")
+    assert led.history(context_key(sql)) == []
+    led.close()

@@ -99,6 +99,19 @@ def _plain(row: Any) -> list[Any]:
     return [v if v is None or isinstance(v, (str, int, float, bool)) else str(v) for v in row]
 
 
+def _check_history(sql: str, tabs: dict[str, Any], history: list[str]) -> None:
+    """A clear error when earlier releases use columns this job does not declare."""
+    from yinji.sql.parse import parse
+    from yinji.sql.schema import SqlError
+
+    try:
+        parse(sql, tabs, history)
+    except SqlError as exc:
+        raise SqlError(f"the owners' ledgers hold {len(history)} earlier released cell(s) on "
+                       f"this context that this job cannot check ({exc}); declare the columns "
+                       "they use in the job's inputs and types") from None
+
+
 def compute(spec: dict[str, Any]) -> list[str]:
     return list((spec.get("params") or {}).get("compute") or sorted(spec["inputs"])[:3])
 
@@ -155,9 +168,15 @@ class SqlQueryRunner:
         if problems:
             return problems
         try:
-            parse(params["sql"], tables(spec))
+            q = parse(params["sql"], tables(spec))
         except (SqlError, ValueError) as exc:
-            problems.append(f"params.sql: {exc}")
+            return [f"params.sql: {exc}"]
+        shown = {e.sql() for e, _ in q.select}
+        hidden = [g.sql() for g in q.group if g.sql() not in shown]
+        if hidden:   # the ledger records a released cell by its group key values
+            problems.append(f"params.sql: GROUP BY {', '.join(hidden)} must also be in the "
+                            "SELECT list (each owner's ledger records released cells by "
+                            "their key values)")
         return problems
 
     def compute_parties(self, spec: dict[str, Any]) -> list[str]:
@@ -238,6 +257,7 @@ class SqlQueryRunner:
             tabs = tables(spec, agreed["rows"], ctx.inputs, me)
             key = string_key(spec)
             allow = ("join_size",) if params.get("allow_join_size") else ()
+            _check_history(sql, tabs, agreed["history"])
             ctx.progress(0.4, "computing")
             if me in comp:
                 res = execute(sql, tabs, Session(ctx.party, comp), recipient=recipient,
