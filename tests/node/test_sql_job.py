@@ -33,11 +33,14 @@ def net(tmp_path_factory):
     start_nodes(root)
     apis = clients(root)
     schema = {"customer_id": "string", "segment": "string", "assets_cny": "float"}
-    for api in apis.values():   # the same file as `customers`, with SQL column rules
+    for name, api in apis.items():   # the same file as `customers`, with SQL column rules
         for ds in ("clients", "accounts", "positions"):   # fresh ledger contexts
+            policy = POLICY
+            if name == "securities" and ds == "positions":   # stricter here: no group key
+                policy = [{**POLICY[0], "sql": "plaintext_after_compare"}, *POLICY[1:]]
             api.call("POST", "/datasets", json={"id": ds, "kind": "csv",
                                                 "location": "data/customers.csv",
-                                                "schema": schema, "policy": POLICY})
+                                                "schema": schema, "policy": policy})
     yield root, apis
     for api in apis.values():
         api.close()
@@ -98,6 +101,15 @@ def test_column_rule_refuses_at_proposal_naming_the_column(net):
     jb = job("SELECT segment, MAX(assets_cny) FROM clients GROUP BY segment")
     with pytest.raises(RuntimeError, match="does not allow MAX"):
         apis["fund"].call("POST", "/jobs", json=jb)
+    # a rule only securities has: fund's proposal reaches securities, which refuses it
+    jb = job("SELECT segment, SUM(assets_cny) FROM positions GROUP BY segment", ds="positions")
+    j = apis["fund"].call("POST", "/jobs", json=jb)
+    views = wait_job(apis, j["id"], TRIO, timeout=60)
+    assert all(v["state"] == "rejected" for v in views.values()), views
+    why = views["securities"]["reason"]
+    assert "positions.segment as group_key in GROUP BY: rule plaintext_after_compare" in why
+    assert any(ln.startswith("refused: ") for ln in views["securities"]["sql_checks"])
+    assert not any(ln.startswith("refused: ") for ln in views["fund"]["sql_checks"])
 
 
 def test_n_vs_n_minus_1_is_refused_by_the_ledger(net):
