@@ -53,6 +53,9 @@ def test_validate_names_the_problem():
     assert "GROUP BY seg must also be in the SELECT list" in R.validate(
         spec("SELECT SUM(v) FROM t GROUP BY seg"))[0]
     assert R.validate(spec("SELECT seg AS s, SUM(v) FROM t GROUP BY seg")) == []
+    assert R.validate(spec(keys={"t": "nope"})) == [
+        "params.keys.t: 'nope' is not an input column of 't'"]
+    assert "cannot declare a unique key" in R.validate(spec(keys={"t": "id"}))[0]
 
 
 def test_owner_check_refuses_naming_column_and_rule():
@@ -85,7 +88,7 @@ def data(rng, n):
             "id": np.array([f"G{i}" for i in rng.permutation(n)], dtype=object)}
 
 
-def run(tmp_path, sp, inputs, watch=None):
+def run(tmp_path, sp, inputs, watch=None, catalogs=None):
     cat = catalog()
 
     def body(party, me):
@@ -93,7 +96,7 @@ def run(tmp_path, sp, inputs, watch=None):
         home.mkdir(parents=True, exist_ok=True)
         view = record_received(party) if me == watch else None
         ctx = RunContext(sp, me, party, inputs.get(me), lambda f, s: None, home,
-                         node=SimpleNamespace(catalog=cat))
+                         node=SimpleNamespace(catalog=(catalogs or {}).get(me, cat)))
         out = R.run(ctx)
         return out, view
 
@@ -178,3 +181,46 @@ def test_history_over_undeclared_columns_fails_clearly(tmp_path):
     led = Ledger(tmp_path / "p1" / "sql_ledger.sqlite")
     assert led.history(context_key(sql)) == []
     led.close()
+
+
+def test_join_of_two_owners_with_a_helper_equals_plaintext(tmp_path):
+    """holdings at p1 JOIN clients (unique cid) at p2; p3 computes without data."""
+    rng = np.random.default_rng(11)
+    regions = ["north", "south"]
+    cids = np.array([f"C{i}" for i in range(10)], dtype=object)
+    clients = {"cid": cids, "region": np.array(rng.choice(regions, 10), dtype=object)}
+    holdings = {"cid": np.array(rng.choice(np.append(cids, ["X1", "X2"]), 15), dtype=object),
+                "amount": np.round(rng.uniform(0, 1e5, 15), 2)}
+    sql = ("SELECT c.region, COUNT(*), SUM(h.amount) FROM h JOIN c ON h.cid = c.cid "
+           "GROUP BY c.region")
+    sp = {"id": "1" * 32, "protocol": "sql.query", "proposer": "p1",
+          "inputs": {"p1": {"dataset": "h", "columns": ["cid", "amount"]},
+                     "p2": {"dataset": "c", "columns": ["cid", "region"]}},
+          "helpers": ["p3"],
+          "params": {"sql": sql, "compute": ["p1", "p2", "p3"], "keys": {"c": "cid"},
+                     "types": {"h": {"cid": "string", "amount": "decimal"},
+                               "c": {"cid": "string",
+                                     "region": {"kind": "category", "categories": regions}}}},
+          "recipients": ["p1"], "created": 1.0}
+    assert R.validate(sp) == []
+    cats = {"p1": SimpleNamespace(get=lambda _: Dataset("h", "csv", "x", {
+                "cid": "string", "amount": "float"}, [
+                PolicyRule(["cid"], sql="plaintext_after_join", protocols=["sql"]),
+                PolicyRule(["amount"], sql=AGG, protocols=["sql"])])),
+            "p2": SimpleNamespace(get=lambda _: Dataset("c", "csv", "x", {
+                "cid": "string", "region": "string"}, [
+                PolicyRule(["cid"], sql="encrypted_only", protocols=["sql"]),
+                PolicyRule(["region"], sql="plaintext", protocols=["sql"])]))}
+    assert R.owner_check(cats["p1"], "p1", sp) == [] == R.owner_check(cats["p2"], "p2", sp)
+    got = run(tmp_path, sp, {"p1": holdings, "p2": clients}, catalogs=cats)
+    region = dict(zip(clients["cid"], clients["region"], strict=True))
+    want = {}
+    for cid, amount in zip(holdings["cid"], holdings["amount"], strict=True):
+        if cid in region:
+            n, t = want.get(region[cid], (0, 0.0))
+            want[region[cid]] = (n + 1, t + amount)
+    res = got["p1"][0]
+    assert {r[0] for r in res["rows"]} == {g for g, (n, _) in want.items() if n >= 2}
+    for g, n, total in res["rows"]:
+        assert n == want[g][0] and total == pytest.approx(want[g][1], abs=1e-2)
+    assert got["p2"][0] is None and got["p3"][0] is None

@@ -165,6 +165,9 @@ class SqlQueryRunner:
             missing = [c for c in cols if c not in (types.get(ds) or {})]
             if missing:
                 problems.append(f"params.types.{ds} must declare the type of {missing}")
+        for ds, col in ((params.get("keys") or {}).items()):
+            if col not in by_ds.get(ds, []):
+                problems.append(f"params.keys.{ds}: {col!r} is not an input column of {ds!r}")
         if problems:
             return problems
         try:
