@@ -10,7 +10,7 @@ from yinji import __version__
 
 # Command-group modules under yinji.cli; each defines register(subparsers).
 COMMAND_MODULES: list[str] = ["ca", "gateway", "psi", "pir", "link", "node", "network",
-                              "model", "app", "scenario"]
+                              "model", "app", "scenario", "sql"]
 
 
 def build_parser() -> argparse.ArgumentParser:

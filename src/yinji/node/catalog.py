@@ -100,6 +100,9 @@ class PolicyRule:
     sql: str | dict[str, Any] | None = None   # a yinji.sql.policy rule for peers = recipients
 
     def covers(self, column: str, peers: Iterable[str], protocol: str) -> bool:
+        if protocol == "sql.query":   # its peers are recipients, judged by yinji.sql.policy
+            return (self.sql is not None and ("*" in self.columns or column in self.columns)
+                    and bool({"*", "sql", "sql.query"} & set(self.protocols)))
         return (("*" in self.columns or column in self.columns)
                 and ("*" in self.protocols or protocol in self.protocols)
                 and ("*" in self.peers or all(p in self.peers for p in peers)))

@@ -616,7 +616,14 @@ class JobEngine:
                 "approvals_hash": row["approvals_hash"] or "",
                 "has_result": self.store.result(row["id"]) is not None,
                 "created": row["created"], "updated": row["updated"],
-                "local_input": self._local_input(self._spec(row), row["state"])}
+                "local_input": self._local_input(self._spec(row), row["state"]),
+                **self._approval_view(self._spec(row))}
+
+    def _approval_view(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """A runner's own lines for approvers (sql.query: the query, recipients, checks)."""
+        lines = getattr(runner_for(spec["protocol"]), "approval_lines", None)
+        return {} if lines is None else {"sql_checks": lines(self.node.catalog, self.cfg.name,
+                                                             spec)}
 
     def _local_input(self, spec: dict[str, Any], state: str) -> dict[str, Any] | None:
         """This node's own input as its approvers see it: location, and while the job waits

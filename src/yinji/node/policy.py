@@ -104,6 +104,9 @@ def admissible(cfg: NodeConfig, catalog: Catalog, spec: dict[str, Any]) -> list[
         others = [p for p in parties if p != cfg.name]
         problems += catalog.check(mine.get("dataset", ""), list(mine.get("columns") or []),
                                   spec["protocol"], others)
+        owner_check = getattr(runner, "owner_check", None)   # e.g. sql.query's column rules
+        if owner_check is not None and not problems:
+            problems += owner_check(catalog, cfg.name, spec)
     return problems
 
 

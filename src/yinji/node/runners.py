@@ -20,6 +20,7 @@ import numpy as np
 from yinji.net.channel import Party
 from yinji.node.linkage_runner import LinkageRunner
 from yinji.node.model_runners import MODEL_RUNNERS
+from yinji.node.sql_runner import SqlQueryRunner
 
 
 @dataclass
@@ -223,7 +224,8 @@ class PsiRunner:
 RUNNERS: dict[str, ProtocolRunner] = {
     r.name: r for r in (MpcAggregateRunner(), PsiRunner("psi.intersect", False),
                         PsiRunner("psi.cardinality", True),
-                        LinkageRunner("linkage.match"), LinkageRunner("linkage.aml"))
+                        LinkageRunner("linkage.match"), LinkageRunner("linkage.aml"),
+                        SqlQueryRunner())
 }
 RUNNERS.update(MODEL_RUNNERS)
 

@@ -65,6 +65,9 @@ class JobPublic(BaseModel):
     updated: float
     local_input: LocalInputPublic | None = Field(None, description=(
         "this node's input: dataset location and, while proposed, its row count"))
+    sql_checks: list[str] | None = Field(None, description=(
+        "sql.query: what approvers see -- the query, recipients, minimum group size and this "
+        "node's column-policy check per column use"))
 
 
 class DecisionCreate(BaseModel):

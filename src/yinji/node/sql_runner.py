@@ -1,0 +1,315 @@
+"""`sql.query`: a secure SQL query (yinji.sql.engine) as a node job, governed at each data owner.
+
+Job spec:
+    inputs:  {node: {dataset, columns}}: the table named by the dataset id, at that node; the
+             same dataset id at several nodes is ONE table split across them (its rows are
+             the union, `Table.parts`). A node takes part with one dataset.
+    params:  {"sql": "SELECT ...",
+              "types": {dataset: {column: kind | {"kind", "categories", "domain"}}}  (every
+                       input column: the public schema of the query, shown at approval),
+              "keys": {dataset: column}  (optional: a column declared unique, for JOINs),
+              "compute": [three participants]  (default: the first three input nodes),
+              "min_group": n  (optional floor), "allow_join_size": bool}
+    recipients: exactly one.
+
+Table names are the dataset ids, so the ledger's context (yinji.sql.ledger.context_key) of
+one owner's data is the same whoever proposes and however the query is spelled.
+
+Governance, at each data owner, before approval (`owner_check`, called by
+yinji.node.policy.admissible at proposal, on receipt, at approval and before running): the
+declared types must match the catalog, and `yinji.sql.policy.check_query` over this node's
+table with its catalog's sql rules for the recipient must pass; a refusal names the column
+and the rule. DP-marked columns are refused ("not yet supported in node jobs"). The job view
+shows the approval lines (`sql_checks`: query, recipients, minimum group size, every check).
+
+At run: every participant sends the hub (the first compute party) its row count, its
+ledger's history for the query's context and its policy's minimum group size; the hub sends
+back the union (the same `rows`, `history`, `min_group` at every party, as the engine needs).
+The compute parties call `execute(..., min_group, history, check=isolation.checker(k))`, the
+others `take_part`. After the result is opened the recipient sends the released cells'
+predicates to each data owner, which records them in its ledger (`<home>/sql_ledger.sqlite`).
+
+Adversary model: as yinji.sql.engine (semi-honest, honest majority of the three compute
+parties; owners and the recipient semi-honest). Leakage beyond the engine's:
+- every participant: each owner's row count (public in the engine too), the ledger
+  predicates of earlier releases on the same context (query text: WHERE and released group
+  key values, no aggregate), the largest min_group;
+- each data owner: the predicates of the cells released by this job (the WHERE and the group
+  key values of released rows, not their aggregates);
+- string_key: derived from the (random) job id, so public to the participants: hashed
+  strings are only ever secret-shared and compared in MPC, never opened (a string column
+  cannot be output or a group key); joins use a fresh per-query token key (ops_join).
+- a value outside a declared category list fails the job at its owner (one bit to all).
+The ledger records only what the recipient reports (semi-honest recipient); a release is
+recorded after it is opened, so a crash in between loses that record (not fail-safe).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from yinji.node.runners import RunContext
+
+KIND_OF_CATALOG = {"string": ("string", "category", "date"), "float": ("decimal",),
+                   "int": ("int", "decimal", "date", "category")}
+LEDGER_FILE = "sql_ledger.sqlite"
+
+
+def _types(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return (spec.get("params") or {}).get("types") or {}
+
+
+def _column(name: str, decl: Any) -> Any:
+    from yinji.sql.schema import Column
+
+    d = {"kind": decl} if isinstance(decl, str) else dict(decl)
+    extra = set(d) - {"kind", "categories", "domain"}
+    if extra or "kind" not in d:
+        raise ValueError(f"column {name!r}: a type is a kind or {{kind, categories, domain}}, "
+                         f"got {decl!r}")
+    return Column(name, d["kind"], False, tuple(d.get("categories") or ()),
+                  tuple(d.get("domain") or ()))
+
+
+def tables(spec: dict[str, Any], rows: dict[str, int] | None = None,
+           data: dict[str, Any] | None = None, me: str = "") -> dict[str, Any]:
+    """The query's tables: one per dataset id, split across the nodes that hold it."""
+    from yinji.sql.schema import Table
+
+    inputs, types = spec["inputs"], _types(spec)
+    keys = (spec.get("params") or {}).get("keys") or {}
+    out = {}
+    for ds in sorted({i["dataset"] for i in inputs.values()}):
+        owners = sorted(n for n, i in inputs.items() if i["dataset"] == ds)
+        cols = [_column(c, types[ds][c]) for c in inputs[owners[0]]["columns"]]
+        parts = tuple((o, (rows or {}).get(o, 0)) for o in owners)
+        mine = data if me in owners else None
+        if len(owners) == 1:
+            out[ds] = Table(ds, owners[0], cols, parts[0][1], keys.get(ds), data=mine)
+        else:
+            out[ds] = Table(ds, owners[0], cols, 0, keys.get(ds), data=mine, parts=parts)
+    return out
+
+
+def _plain(row: Any) -> list[Any]:
+    """A result row as JSON values (dates as ISO text)."""
+    return [v if v is None or isinstance(v, (str, int, float, bool)) else str(v) for v in row]
+
+
+def _check_history(sql: str, tabs: dict[str, Any], history: list[str]) -> None:
+    """A clear error when earlier releases use columns this job does not declare."""
+    from yinji.sql.parse import parse
+    from yinji.sql.schema import SqlError
+
+    try:
+        parse(sql, tabs, history)
+    except SqlError as exc:
+        raise SqlError(f"the owners' ledgers hold {len(history)} earlier released cell(s) on "
+                       f"this context that this job cannot check ({exc}); declare the columns "
+                       "they use in the job's inputs and types") from None
+
+
+def compute(spec: dict[str, Any]) -> list[str]:
+    return list((spec.get("params") or {}).get("compute") or sorted(spec["inputs"])[:3])
+
+
+def string_key(spec: dict[str, Any]) -> bytes:
+    return hashlib.blake2b(spec["id"].encode(), digest_size=32, person=b"yinji-sql-job").digest()
+
+
+class SqlQueryRunner:
+    name = "sql.query"
+    takes_helpers = True
+
+    def unavailable(self) -> str | None:
+        return None
+
+    def validate(self, spec: dict[str, Any]) -> list[str]:
+        from yinji.node.policy import participants
+        from yinji.sql.parse import parse
+        from yinji.sql.schema import SqlError
+
+        params = spec.get("params") or {}
+        inputs = spec.get("inputs") or {}
+        problems = []
+        if not isinstance(params.get("sql"), str) or not params["sql"].strip():
+            problems.append("params.sql must be the query (a SELECT statement)")
+        if len(spec.get("recipients") or []) != 1:
+            problems.append("sql.query needs exactly one recipient")
+        if not inputs:
+            problems.append("sql.query needs at least one input table")
+        parts = participants(spec)
+        comp = compute(spec)
+        if len(set(comp)) != 3 or not set(comp) <= set(parts):
+            problems.append("params.compute must name three distinct participants (default: "
+                            "the first three input nodes; add helpers for fewer inputs)")
+        extra = set(params) - {"sql", "types", "keys", "compute", "min_group",
+                               "allow_join_size"}
+        if extra:
+            problems.append(f"unknown params for sql.query: {sorted(extra)}")
+        mg = params.get("min_group", 0)
+        if isinstance(mg, bool) or not isinstance(mg, int) or mg < 0:
+            problems.append("params.min_group must be a whole number >= 0")
+        if not isinstance(params.get("allow_join_size", False), bool):
+            problems.append("params.allow_join_size must be true or false")
+        types = _types(spec)
+        by_ds: dict[str, list[str]] = {}
+        for node, inp in inputs.items():
+            ds, cols = inp["dataset"], list(inp["columns"])
+            if by_ds.setdefault(ds, cols) != cols:
+                problems.append(f"every holder of {ds!r} must share the same columns "
+                                f"({node} differs)")
+            missing = [c for c in cols if c not in (types.get(ds) or {})]
+            if missing:
+                problems.append(f"params.types.{ds} must declare the type of {missing}")
+        for ds, col in ((params.get("keys") or {}).items()):
+            if col not in by_ds.get(ds, []):
+                problems.append(f"params.keys.{ds}: {col!r} is not an input column of {ds!r}")
+        if problems:
+            return problems
+        try:
+            q = parse(params["sql"], tables(spec))
+        except (SqlError, ValueError) as exc:
+            return [f"params.sql: {exc}"]
+        shown = {e.sql() for e, _ in q.select}
+        hidden = [g.sql() for g in q.group if g.sql() not in shown]
+        if hidden:   # the ledger records a released cell by its group key values
+            problems.append(f"params.sql: GROUP BY {', '.join(hidden)} must also be in the "
+                            "SELECT list (each owner's ledger records released cells by "
+                            "their key values)")
+        return problems
+
+    def compute_parties(self, spec: dict[str, Any]) -> list[str]:
+        """Every participant: input parties share into, and the recipient hears from, the
+        three compute parties."""
+        from yinji.node.policy import participants
+
+        return participants(spec)
+
+    # -- governance at the data owner ----------------------------------------------------------
+    def report(self, catalog: Any, me: str, spec: dict[str, Any]) -> Any:
+        """This owner's PolicyReport (raises PolicyRefused / CatalogError / ValueError)."""
+        from yinji.sql.policy import check_query
+
+        mine = spec["inputs"][me]
+        ds = catalog.get(mine["dataset"])
+        types = _types(spec)
+        for col in mine["columns"]:
+            kind = _column(col, types[mine["dataset"]][col]).kind
+            allowed = KIND_OF_CATALOG.get(ds.schema.get(col, ""), ())
+            if kind not in allowed:
+                raise ValueError(f"column {ds.id}.{col} is {ds.schema.get(col)} in the catalog "
+                                 f"of {me}; it cannot be declared {kind}")
+        others = {i["dataset"]: list(i["columns"]) for i in spec["inputs"].values()
+                  if i["dataset"] != ds.id}
+        return check_query(spec["params"]["sql"], {ds.id: ds.sql_policy()},
+                           spec["recipients"][0], others=others)
+
+    def owner_check(self, catalog: Any, me: str, spec: dict[str, Any]) -> list[str]:
+        """Reasons this data owner refuses the query ([] if its policy allows it)."""
+        if me not in (spec.get("inputs") or {}) or self.validate(spec):
+            return []
+        try:
+            rep = self.report(catalog, me, spec)
+        except Exception as exc:  # noqa: BLE001 - a refusal, shown to the proposer as is
+            return [str(exc)]
+        if rep.dp:
+            cols = ", ".join(f"{d.table}.{d.column}" for d in rep.dp)
+            return [f"DP-marked columns are not yet supported in node jobs ({cols})"]
+        return []
+
+    def approval_lines(self, catalog: Any, me: str, spec: dict[str, Any]) -> list[str]:
+        if me not in (spec.get("inputs") or {}):
+            return [f"query: {(spec.get('params') or {}).get('sql')}",
+                    f"recipients: {', '.join(spec.get('recipients') or [])}",
+                    "this node holds no table of the query"]
+        try:
+            return self.report(catalog, me, spec).approval_lines(spec["recipients"])
+        except Exception as exc:  # noqa: BLE001
+            return [f"refused: {exc}"]
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        from yinji.mpc import Session
+        from yinji.node.policy import participants
+        from yinji.sql import isolation
+        from yinji.sql.engine import execute, take_part
+        from yinji.sql.ledger import Ledger, context_key
+
+        spec, me = ctx.spec, ctx.me
+        params = spec["params"]
+        sql, recipient = params["sql"], spec["recipients"][0]
+        comp, parts = compute(spec), participants(spec)
+        context = context_key(sql)
+        ledger = None
+        local: dict[str, Any] = {"rows": None, "history": [], "min_group": 0}
+        if me in spec["inputs"]:
+            assert ctx.inputs is not None and ctx.node is not None and ctx.home is not None
+            ledger = Ledger(ctx.home / LEDGER_FILE)
+            cols = spec["inputs"][me]["columns"]
+            local = {"rows": len(ctx.inputs[cols[0]]) if cols else 0,
+                     "history": ledger.history(context),
+                     "min_group": self.report(ctx.node.catalog, me, spec).min_group}
+        try:
+            ctx.progress(0.2, "agreeing on row counts, history and minimum group size")
+            agreed = self._agree(ctx, comp[0], parts, local)
+            k = max(int(params.get("min_group", 0)), agreed["min_group"])
+            tabs = tables(spec, agreed["rows"], ctx.inputs, me)
+            key = string_key(spec)
+            allow = ("join_size",) if params.get("allow_join_size") else ()
+            _check_history(sql, tabs, agreed["history"])
+            ctx.progress(0.4, "computing")
+            if me in comp:
+                res = execute(sql, tabs, Session(ctx.party, comp), recipient=recipient,
+                              min_group=k, history=agreed["history"],
+                              check=isolation.checker(k) if k > 0 else None,
+                              string_key=key, allow=allow)
+            else:
+                res = take_part(ctx.party, comp, sql, tabs, recipient=recipient,
+                                string_key=key, history=agreed["history"])
+            ctx.progress(0.9, "recording the release")
+            owners = sorted(spec["inputs"])
+            cells: list[str] = []
+            if me == recipient:
+                assert res is not None and res.cell_predicates is not None
+                msg = json.dumps(res.cell_predicates).encode()
+                for o in owners:
+                    if o != me:
+                        ctx.party.channel(o).send_bytes(msg)
+                cells = res.cell_predicates
+            elif ledger is not None:
+                cells = json.loads(ctx.party.channel(recipient).recv_bytes().decode())
+            if ledger is not None and cells:
+                ledger.record(context, cells, spec["id"], datasets=[spec["inputs"][me]["dataset"]])
+        finally:
+            if ledger is not None:
+                ledger.close()
+        if me != recipient:
+            return None
+        return {"columns": res.columns, "rows": [_plain(r) for r in res.rows or []],
+                "suppressed": [_plain(r) for r in res.suppressed or []], "context": res.context,
+                "min_group": k}
+
+    @staticmethod
+    def _agree(ctx: RunContext, hub: str, parts: list[str],
+               local: dict[str, Any]) -> dict[str, Any]:
+        if ctx.me != hub:
+            ctx.party.channel(hub).send_bytes(json.dumps(local).encode())
+            return json.loads(ctx.party.channel(hub).recv_bytes().decode())
+        got = {hub: local}
+        for p in parts:
+            if p != hub:
+                got[p] = json.loads(ctx.party.channel(p).recv_bytes().decode())
+        order = sorted(got)
+        history = list(dict.fromkeys(h for p in order for h in got[p]["history"]))
+        agreed = {"rows": {p: int(got[p]["rows"]) for p in order if got[p]["rows"] is not None},
+                  "history": history,
+                  "min_group": max(int(got[p]["min_group"]) for p in order)}
+        msg = json.dumps(agreed).encode()
+        for p in parts:
+            if p != hub:
+                ctx.party.channel(p).send_bytes(msg)
+        return agreed
