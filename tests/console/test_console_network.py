@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import time
 
 import numpy as np
 import pytest
@@ -135,7 +136,17 @@ def test_launch_approve_watch_download_verify(browser, net):
     assert "verified:" in au.locator("#audit-verified").inner_text()
     au.get_by_role("button", name="Anchor our head at the peers now").click()
     au.get_by_text("Head anchored at the peers.").wait_for()
-    au.locator("#audit-peers.ok").wait_for()
+    # The page checks the peers once per render, each with a 10 s deadline: on a loaded
+    # machine a peer may answer late ("unreachable"), so look again, up to a minute and a half
+    # (a fork or a rollback would stay bad and fail here).
+    deadline = time.monotonic() + 90
+    while not au.locator("#audit-peers.ok").count():
+        au.locator("#audit-peers").wait_for()
+        if au.locator("#audit-peers.ok").count() or time.monotonic() > deadline:
+            break
+        au.wait_for_timeout(1000)
+        au.reload()   # the tab keeps its token (sessionStorage) and renders the audit again
+    assert au.locator("#audit-peers.ok").count(), au.locator("#peer-checks").inner_text()
     statuses = au.locator("#peer-checks tbody tr td:nth-child(2)").all_inner_texts()
     assert statuses == ["ok", "ok", "ok"]
     au.get_by_label("Job").fill(job_id)
