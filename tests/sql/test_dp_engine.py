@@ -58,10 +58,10 @@ def test_noised_sum_is_within_tolerance_of_plaintext(rng):
 
 
 def test_empirical_variance_of_noised_counts_is_three_laplace_mechanisms(rng):
-    """1500 public groups of one row each, COUNT with epsilon 0.5 (t = 2): every cell is
+    """800 public groups of one row each, COUNT with epsilon 0.5 (t = 2): every cell is
     1 + e0 + e1 + e2; the sample variance is near 3 * Var(DiscreteLaplace(2)) (not 1x) and
     the mean near 1. Sum of three Laplace: kurtosis 4, relative s.e. of the variance sqrt(3/n)."""
-    n = 1500
+    n = 800
     t = make_table("t", "P0", [Column("g", "int", domain=tuple(range(n)))],
                    {"g": list(range(n))})
     res = run_sql("SELECT g, COUNT(*) FROM t GROUP BY g", [t],
