@@ -44,6 +44,33 @@ def test_noised_sum_count_avg_equal_clipped_plaintext_when_noise_is_negligible(r
         assert got[s][3] == int(np.clip([d["k"][i] for i in rows], -5, 5).sum())
 
 
+def test_secret_group_key_nulls_and_integer_avg(rng):
+    """A secret GROUP BY key (no public domain): the released groups' noised cells equal the
+    clipped plaintext; NULLs are not counted; a noised cell is never NULL (an all-NULL group
+    releases a noised 0, not NULL: validity would tell emptiness)."""
+    n = 24
+    d = {"g": [int(x) for x in rng.integers(0, 4, n)],
+         "v": [None if i % 5 == 0 else float(x) for i, x in enumerate(rng.uniform(-9, 9, n))],
+         "k": [int(x) for x in rng.integers(-30, 30, n)]}
+    d["g"][:4] = [0, 1, 2, 3]
+    d["g"][-1], d["v"][-1] = 7, None                       # a group with only a NULL value
+    t = make_table("t", "P0", [Column("g", "int"), Column("v", "decimal", nullable=True),
+                               Column("k", "int")], d)
+    noise = {1: NoiseSpec("count", 1e9, (0, 1), "t"), 2: NoiseSpec("sum", 1e9, (-5, 5), "t"),
+             3: NoiseSpec("avg", 1e9, (-10, 10), "t")}
+    res = run_sql("SELECT g, COUNT(v), SUM(v), AVG(k) FROM t GROUP BY g", [t], noise=noise)
+    got = {r[0]: r[1:] for r in res.rows}
+    assert set(got) == set(d["g"])
+    for key, (cnt, total, avg) in got.items():
+        rows = [i for i in range(n) if d["g"][i] == key]
+        vals = [d["v"][i] for i in rows if d["v"][i] is not None]
+        assert cnt == len(vals)
+        assert total == pytest.approx(float(np.clip(vals, -5, 5).sum()) if vals else 0.0,
+                                      abs=0.01)
+        assert avg == pytest.approx(np.clip([d["k"][i] for i in rows], -10, 10).mean(),
+                                    abs=0.01)
+
+
 def test_noised_sum_is_within_tolerance_of_plaintext(rng):
     """epsilon 1, bounds [0, 100]: t = 100 * 2^16 units, three shares; a 6-sigma band."""
     t, d = table(rng, 30, 0.0, 100.0)
