@@ -19,13 +19,19 @@ Governance, at each data owner, before approval (`owner_check`, called by
 yinji.node.policy.admissible at proposal, on receipt, at approval and before running): the
 declared types must match the catalog, and `yinji.sql.policy.check_query` over this node's
 table with its catalog's sql rules for the recipient must pass; a refusal names the column
-and the rule. DP-marked columns are refused ("not yet supported in node jobs"). The job view
-shows the approval lines (`sql_checks`: query, recipients, minimum group size, every check).
+and the rule. DP-marked columns: the noise plan (yinji.sql.noise) must accept every use, and
+the owner's ledger must hold the query's epsilon for its dataset (`yinji sql-budget`), else
+the refusal names the dataset and what remains. The job view shows the approval lines
+(`sql_checks`: query, recipients, minimum group size, noise, epsilon, every check).
 
 At run: every participant sends the hub (the first compute party) its row count, its
-ledger's history for the query's context and its policy's minimum group size; the hub sends
-back the union (the same `rows`, `history`, `min_group` at every party, as the engine needs).
-The compute parties call `execute(..., min_group, history, check=isolation.checker(k))`, the
+ledger's history for the query's context, its policy's minimum group size, its DP rules and
+its budget verdict; the hub sends back the union (the same `rows`, `history`, `min_group`,
+`dp` at every party, as the engine needs, and every refusal: then all stop, nothing spent).
+With noise, each owner spends its dataset's epsilon atomically in its ledger BEFORE
+computing, and one more round through the hub tells all whether every owner could; if not,
+no party computes (the owners that did spend over-count: fail-safe). The compute parties
+call `execute(..., min_group, history, check=isolation.checker(k), noise=plan)`, the
 others `take_part`. After the result is opened the recipient sends the released cells'
 predicates to each data owner, which records them in its ledger (`<home>/sql_ledger.sqlite`).
 
@@ -40,6 +46,9 @@ parties; owners and the recipient semi-honest). Leakage beyond the engine's:
   strings are only ever secret-shared and compared in MPC, never opened (a string column
   cannot be output or a group key); joins use a fresh per-query token key (ops_join).
 - a value outside a declared category list fails the job at its owner (one bit to all).
+- with DP-marked columns: each owner's DP rules (epsilon, bounds) and whether each owner's
+  budget sufficed (policy metadata, no data); the recipient gets noised cells, but which
+  cells exist and are suppressed is decided on exact data, as without noise.
 The ledger records only what the recipient reports (semi-honest recipient); a release is
 recorded after it is opened, so a crash in between loses that record (not fail-safe).
 """

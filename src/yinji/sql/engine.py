@@ -23,6 +23,9 @@ Leakage (exactly what is opened and to whom):
 - nobody: intermediate sizes (filter selectivity, join size of the oblivious join, group
   counts), suppressed or non-released cells' values.
 - with `check`: whatever the check function opens (its boolean per cell is public).
+- with `noise`: the marked aggregates' cells are opened only noised (yinji.sql.dp: each
+  compute party's share of the noise is uniform to the others); which cells are released
+  (present / suppressed / HAVING on the noised values) is as above.
 """
 
 from __future__ import annotations
