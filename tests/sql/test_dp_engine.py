@@ -1,8 +1,10 @@
 """`execute(..., noise=...)`: DP-marked aggregates are clipped and noised on shares before
 opening; the plan (yinji.sql.noise) refuses what cannot be noised, naming it.
 
-The noise comes from the OS CSPRNG (it cannot be seeded); tolerances are at least six
-standard errors, so a correct engine fails them with probability < 1e-8."""
+The noise comes from the OS CSPRNG (it cannot be seeded). The released noise is a sum of
+three discrete Laplace draws, whose tails are exponential, not Gaussian: P(|e| > 12 sd) is
+about 2e-11 (numerical convolution), so value bounds are 12 sd; statistics over many cells
+(close to normal) use 8 standard errors."""
 
 import numpy as np
 import pytest
@@ -72,23 +74,24 @@ def test_secret_group_key_nulls_and_integer_avg(rng):
 
 
 def test_noised_sum_is_within_tolerance_of_plaintext(rng):
-    """epsilon 1, bounds [0, 100]: t = 100 * 2^16 units, three shares; a 6-sigma band."""
-    t, d = table(rng, 30, 0.0, 100.0)
-    noise = {0: NoiseSpec("sum", 1.0, (0.0, 100.0), "t"), 1: NoiseSpec("count", 1.0, (0, 1), "t")}
+    """SUM with epsilon 20, bounds [0, 100]: t = 5 real units per share; COUNT(*) with epsilon
+    1: t = 1 row per share; within 12 sd of the plaintext, and integral for the count."""
+    t, d = table(rng, 200, 0.0, 100.0)
+    noise = {0: NoiseSpec("sum", 20.0, (0.0, 100.0), "t"), 1: NoiseSpec("count", 1.0, (0, 1), "t")}
     res = run_sql("SELECT SUM(v), COUNT(*) FROM t", [t], noise=noise)
     [(total, count)] = res.rows
-    sd_sum = np.sqrt(3 * discrete_laplace_variance(100 * 2 ** 16)) / 2 ** 16
+    sd_sum = np.sqrt(3 * discrete_laplace_variance(5 * 2 ** 16)) / 2 ** 16
     sd_count = np.sqrt(3 * discrete_laplace_variance(1.0))
-    assert abs(total - sum(d["v"])) < 6 * sd_sum
-    assert abs(count - 30) < 6 * sd_count
+    assert abs(total - sum(d["v"])) < 12 * sd_sum < 0.02 * sum(d["v"])
+    assert abs(count - 200) < 12 * sd_count < 0.2 * 200
     assert isinstance(count, int)
 
 
 def test_empirical_variance_of_noised_counts_is_three_laplace_mechanisms(rng):
-    """800 public groups of one row each, COUNT with epsilon 0.5 (t = 2): every cell is
+    """1000 public groups of one row each, COUNT with epsilon 0.5 (t = 2): every cell is
     1 + e0 + e1 + e2; the sample variance is near 3 * Var(DiscreteLaplace(2)) (not 1x) and
     the mean near 1. Sum of three Laplace: kurtosis 4, relative s.e. of the variance sqrt(3/n)."""
-    n = 800
+    n = 1000
     t = make_table("t", "P0", [Column("g", "int", domain=tuple(range(n)))],
                    {"g": list(range(n))})
     res = run_sql("SELECT g, COUNT(*) FROM t GROUP BY g", [t],
@@ -96,8 +99,8 @@ def test_empirical_variance_of_noised_counts_is_three_laplace_mechanisms(rng):
     assert len(res.rows) == n
     e = np.array([c for _, c in res.rows], dtype=np.float64) - 1
     var = 3 * discrete_laplace_variance(2.0)
-    assert abs(e.var() / var - 1) < 6 * np.sqrt(3 / n)
-    assert abs(e.mean()) < 6 * np.sqrt(var / n)
+    assert abs(e.var() / var - 1) < 8 * np.sqrt(3 / n)       # 0.44: one mechanism (1/3) fails
+    assert abs(e.mean()) < 8 * np.sqrt(var / n)
     assert np.all(e == np.round(e))
 
 
