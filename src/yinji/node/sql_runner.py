@@ -47,8 +47,9 @@ parties; owners and the recipient semi-honest). Leakage beyond the engine's:
   cannot be output or a group key); joins use a fresh per-query token key (ops_join).
 - a value outside a declared category list fails the job at its owner (one bit to all).
 - with DP-marked columns: each owner's DP rules (epsilon, bounds) and whether each owner's
-  budget sufficed (a refusal names its remaining and total epsilon; metadata, no data); the recipient gets noised cells, but which
-  cells exist and are suppressed is decided on exact data, as without noise.
+  budget sufficed (a refusal names its remaining and total epsilon; metadata, no data);
+  the recipient gets noised cells, but which cells exist and are suppressed is decided on
+  exact data, as without noise.
 The ledger records only what the recipient reports (semi-honest recipient); a release is
 recorded after it is opened, so a crash in between loses that record (not fail-safe).
 """
