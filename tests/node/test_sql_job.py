@@ -1,6 +1,7 @@
 """`sql.query` on three loopback nodes: a GROUP BY across companies equals the plaintext sum;
 a column rule refuses the proposal naming the column; the N vs N-1 pair is refused by the
-ledger's history (min_group); the `yinji sql` CLI path once."""
+ledger's history (min_group); the `yinji sql` CLI path once; a DP-marked SUM spends each
+owner's budget."""
 
 import csv
 
@@ -160,3 +161,43 @@ def test_cli_proposes_and_prints_the_table(net, capsys, tmp_path):
             want[seg] = want.get(seg, 0) + 1
     got = {ln.split(",")[0]: int(ln.split(",")[1]) for ln in lines[1:]}
     assert got == {s: n for s, n in want.items() if n >= 5}
+
+
+def test_dp_marked_sum_spends_each_budget_and_the_next_is_refused_at_proposal(net):
+    """A DP-marked column on real nodes: refused without a budget, runs once
+    `yinji sql-budget` sets one (each owner's ledger spends the job's epsilon; the result is
+    the clipped sum within the noise), and the next query past the budget is refused at
+    proposal naming the dataset and what remains."""
+    from yinji.cli.main import main as cli
+    from yinji.node.sql_runner import budget
+
+    root, apis = net
+    dp = {**POLICY[2], "sql": {"rule": "plaintext_after_aggregate", "min_group": 5,
+                               "dp_epsilon": 1e6, "bounds": [0, 1e9]}}
+    schema = {"customer_id": "string", "segment": "string", "assets_cny": "float"}
+    for api in apis.values():
+        api.call("POST", "/datasets", json={"id": "dpclients", "kind": "csv",
+                                            "location": "data/customers.csv", "schema": schema,
+                                            "policy": [*POLICY[:2], dp]})
+    sql = "SELECT segment, SUM(assets_cny) AS total FROM dpclients GROUP BY segment"
+    with pytest.raises(RuntimeError, match="dataset 'dpclients' has no privacy budget"):
+        apis["securities"].call("POST", "/jobs", json=job(sql, ds="dpclients"))
+    for n in TRIO:
+        assert cli(["sql-budget", "dpclients", "1.5e6", "--home", str(root / n)]) == 0
+    j, views = run(apis, sql, ds="dpclients")
+    assert all(v["state"] == "succeeded" for v in views.values()), views
+    assert "privacy budget: the query spends epsilon 1e+06 of dataset 'dpclients'" in \
+        j["sql_checks"]
+    res = apis["fund"].call("GET", f"/jobs/{j['id']}/result")["result"]
+    want = {}
+    for _, seg, amount in rows(root):
+        want[seg] = want.get(seg, 0.0) + min(max(amount, 0.0), 1e9)
+    # D = 1e9, epsilon 1e6: t = 1000 real units per share, sd sqrt(3 * 2 t^2) ~ 2450; three
+    # Laplace draws have exponential tails: P(|e| > 12 sd) ~ 2e-11
+    assert {r[0] for r in res["rows"]} == set(want) and res["noised"] == ["total"]
+    for seg, total in res["rows"]:
+        assert total == pytest.approx(want[seg], abs=12 * 2450)
+    assert [budget(root / n, "dpclients").spent for n in TRIO] == [1e6] * 3
+    with pytest.raises(RuntimeError, match="privacy budget of dataset 'dpclients' would be "
+                                           "exceeded: the query needs epsilon 1e\\+06, 500000"):
+        apis["securities"].call("POST", "/jobs", json=job(sql, ds="dpclients"))

@@ -11,12 +11,16 @@ TABLE.COLUMN=KIND[:v1,v2,...]` declares each column's public type (int, decimal,
 category with its values); the columns of a table are the ones declared. Each data owner
 checks the query against its column policy before approval; with --wait the result table
 is printed once the job succeeds (at the recipient's node).
+
+    yinji sql-budget clients 2.0 --home ./securities     # DP budget of a dataset (local)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from yinji.cli.http import add_api_args
@@ -48,6 +52,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_format(p)
     add_api_args(p)
     p.set_defaults(func=_run)
+    b = sub.add_parser("sql-budget", help="show or set a dataset's differential-privacy budget "
+                       "(this node's ledger)",
+                       description="Show, or with EPSILON set, the total epsilon that sql.query "
+                       "jobs may spend on DATASET's DP-marked columns (a dataset without a "
+                       "budget cannot be queried with noise). Local: reads the node folder.")
+    b.add_argument("dataset")
+    b.add_argument("epsilon", nargs="?", type=float, help="the new total (>= 0)")
+    b.add_argument("--home", default=os.environ.get("YINJI_HOME", "."),
+                   help="the node's folder (default $YINJI_HOME or .)")
+    b.set_defaults(func=_budget)
+
+
+def _budget(args: argparse.Namespace) -> int:
+    from yinji.node.sql_runner import budget
+    from yinji.sql.ledger import LedgerError
+
+    try:
+        b = budget(Path(args.home), args.dataset, args.epsilon)
+    except (ValueError, LedgerError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if b is None:
+        print(f"dataset {args.dataset!r} has no privacy budget (noised queries are refused)")
+    else:
+        print(f"dataset {b.dataset!r}: epsilon limit {b.limit:g}, spent {b.spent:g}, "
+              f"remaining {b.remaining:g}")
+    return 0
 
 
 def job_create(args: argparse.Namespace) -> dict[str, Any]:

@@ -19,13 +19,19 @@ Governance, at each data owner, before approval (`owner_check`, called by
 yinji.node.policy.admissible at proposal, on receipt, at approval and before running): the
 declared types must match the catalog, and `yinji.sql.policy.check_query` over this node's
 table with its catalog's sql rules for the recipient must pass; a refusal names the column
-and the rule. DP-marked columns are refused ("not yet supported in node jobs"). The job view
-shows the approval lines (`sql_checks`: query, recipients, minimum group size, every check).
+and the rule. DP-marked columns: the noise plan (yinji.sql.noise) must accept every use, and
+the owner's ledger must hold the query's epsilon for its dataset (`yinji sql-budget`), else
+the refusal names the dataset and what remains. The job view shows the approval lines
+(`sql_checks`: query, recipients, minimum group size, noise, epsilon, every check).
 
 At run: every participant sends the hub (the first compute party) its row count, its
-ledger's history for the query's context and its policy's minimum group size; the hub sends
-back the union (the same `rows`, `history`, `min_group` at every party, as the engine needs).
-The compute parties call `execute(..., min_group, history, check=isolation.checker(k))`, the
+ledger's history for the query's context, its policy's minimum group size, its DP rules and
+its budget verdict; the hub sends back the union (the same `rows`, `history`, `min_group`,
+`dp` at every party, as the engine needs, and every refusal: then all stop, nothing spent).
+With noise, each owner spends its dataset's epsilon atomically in its ledger BEFORE
+computing, and one more round through the hub tells all whether every owner could; if not,
+no party computes (the owners that did spend over-count: fail-safe). The compute parties
+call `execute(..., min_group, history, check=isolation.checker(k), noise=plan)`, the
 others `take_part`. After the result is opened the recipient sends the released cells'
 predicates to each data owner, which records them in its ledger (`<home>/sql_ledger.sqlite`).
 
@@ -40,6 +46,10 @@ parties; owners and the recipient semi-honest). Leakage beyond the engine's:
   strings are only ever secret-shared and compared in MPC, never opened (a string column
   cannot be output or a group key); joins use a fresh per-query token key (ops_join).
 - a value outside a declared category list fails the job at its owner (one bit to all).
+- with DP-marked columns: each owner's DP rules (epsilon, bounds) and whether each owner's
+  budget sufficed (a refusal names its remaining and total epsilon; metadata, no data);
+  the recipient gets noised cells, but which cells exist and are suppressed is decided on
+  exact data, as without noise.
 The ledger records only what the recipient reports (semi-honest recipient); a release is
 recorded after it is opened, so a crash in between loses that record (not fail-safe).
 """
@@ -48,6 +58,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -110,6 +122,49 @@ def _check_history(sql: str, tabs: dict[str, Any], history: list[str]) -> None:
         raise SqlError(f"the owners' ledgers hold {len(history)} earlier released cell(s) on "
                        f"this context that this job cannot check ({exc}); declare the columns "
                        "they use in the job's inputs and types") from None
+
+
+def _noise_plan(spec: dict[str, Any], tabs: dict[str, Any], dp: list[Any]
+                ) -> tuple[dict[int, Any], dict[str, float]]:
+    """The engine's noise plan and the epsilon per dataset, from DP-marked columns."""
+    from yinji.sql.noise import marked_columns, plan, spend
+    from yinji.sql.parse import parse
+
+    q = parse(spec["params"]["sql"], tabs)
+    p = plan(q, marked_columns(dp))
+    return p, spend(p, q)
+
+
+def budget_problem(ledger: Any, dataset: str, epsilon: float) -> str | None:
+    """Why `ledger` cannot spend `epsilon` of `dataset` (None if it can)."""
+    b = ledger.budget(dataset)
+    if b is None:
+        return (f"dataset {dataset!r} has no privacy budget: its owner sets one with "
+                f"`yinji sql-budget {dataset} EPSILON`")
+    if epsilon > b.remaining * (1 + 1e-12) + 1e-15:
+        return (f"privacy budget of dataset {dataset!r} would be exceeded: the query needs "
+                f"epsilon {epsilon:g}, {b.remaining:g} of {b.limit:g} remains")
+    return None
+
+
+def budget(home: Path, dataset: str, limit: float | None = None) -> Any:
+    """Show (and with `limit`, first set) the epsilon budget of `dataset` in the ledger of the
+    node at `home`; None when the dataset has none. Safe while the node runs (SQLite WAL)."""
+    from yinji.node.config import CONFIG_FILE
+    from yinji.sql.ledger import Ledger
+
+    home = Path(home)
+    if not (home / CONFIG_FILE).is_file():
+        raise ValueError(f"{home} is not a node folder (no {CONFIG_FILE}); pass --home")
+    if not dataset.strip():
+        raise ValueError("name the dataset")
+    ledger = Ledger(home / LEDGER_FILE)
+    try:
+        if limit is not None:
+            ledger.set_limit(dataset, limit)
+        return ledger.budget(dataset)
+    finally:
+        ledger.close()
 
 
 def compute(spec: dict[str, Any]) -> list[str]:
@@ -214,12 +269,30 @@ class SqlQueryRunner:
             return []
         try:
             rep = self.report(catalog, me, spec)
+            need = self.dp_spend(spec, rep.dp)
         except Exception as exc:  # noqa: BLE001 - a refusal, shown to the proposer as is
             return [str(exc)]
-        if rep.dp:
-            cols = ", ".join(f"{d.table}.{d.column}" for d in rep.dp)
-            return [f"DP-marked columns are not yet supported in node jobs ({cols})"]
+        ds = spec["inputs"][me]["dataset"]
+        home = getattr(catalog, "home", None)
+        if ds in need and home is not None:
+            from yinji.sql.ledger import Ledger
+
+            ledger = Ledger(Path(home) / LEDGER_FILE)
+            try:
+                why = budget_problem(ledger, ds, need[ds])
+            finally:
+                ledger.close()
+            if why:
+                return [why]
         return []
+
+    @staticmethod
+    def dp_spend(spec: dict[str, Any], dp: list[Any]) -> dict[str, float]:
+        """Epsilon per dataset that the query's noised aggregates spend (yinji.sql.noise);
+        SqlError naming a DP-marked use that cannot be noised."""
+        if not dp:
+            return {}
+        return _noise_plan(spec, tables(spec), dp)[1]
 
     def approval_lines(self, catalog: Any, me: str, spec: dict[str, Any]) -> list[str]:
         if me not in (spec.get("inputs") or {}):
@@ -227,7 +300,11 @@ class SqlQueryRunner:
                     f"recipients: {', '.join(spec.get('recipients') or [])}",
                     "this node holds no table of the query"]
         try:
-            return self.report(catalog, me, spec).approval_lines(spec["recipients"])
+            rep = self.report(catalog, me, spec)
+            lines = rep.approval_lines(spec["recipients"])
+            lines += [f"privacy budget: the query spends epsilon {eps:g} of dataset {ds!r}"
+                      for ds, eps in sorted(self.dp_spend(spec, rep.dp).items())]
+            return lines
         except Exception as exc:  # noqa: BLE001
             return [f"refused: {exc}"]
 
@@ -237,7 +314,8 @@ class SqlQueryRunner:
         from yinji.node.policy import participants
         from yinji.sql import isolation
         from yinji.sql.engine import execute, take_part
-        from yinji.sql.ledger import Ledger, context_key
+        from yinji.sql.ledger import Ledger, LedgerError, context_key
+        from yinji.sql.schema import SqlError
 
         spec, me = ctx.spec, ctx.me
         params = spec["params"]
@@ -245,28 +323,49 @@ class SqlQueryRunner:
         comp, parts = compute(spec), participants(spec)
         context = context_key(sql)
         ledger = None
-        local: dict[str, Any] = {"rows": None, "history": [], "min_group": 0}
+        local: dict[str, Any] = {"rows": None, "history": [], "min_group": 0, "dp": [],
+                                 "refuse": None}
         if me in spec["inputs"]:
             assert ctx.inputs is not None and ctx.node is not None and ctx.home is not None
             ledger = Ledger(ctx.home / LEDGER_FILE)
             cols = spec["inputs"][me]["columns"]
+            rep = self.report(ctx.node.catalog, me, spec)
+            ds = spec["inputs"][me]["dataset"]
+            need = self.dp_spend(spec, rep.dp).get(ds)
             local = {"rows": len(ctx.inputs[cols[0]]) if cols else 0,
-                     "history": ledger.history(context),
-                     "min_group": self.report(ctx.node.catalog, me, spec).min_group}
+                     "history": ledger.history(context), "min_group": rep.min_group,
+                     "dp": [asdict(d) for d in rep.dp],
+                     "refuse": budget_problem(ledger, ds, need) if need else None}
         try:
-            ctx.progress(0.2, "agreeing on row counts, history and minimum group size")
+            ctx.progress(0.2, "agreeing on row counts, history, minimum group size and noise")
             agreed = self._agree(ctx, comp[0], parts, local)
+            if agreed["refused"]:   # every party raises the same error: nothing was spent
+                raise SqlError("; ".join(agreed["refused"]))
             k = max(int(params.get("min_group", 0)), agreed["min_group"])
             tabs = tables(spec, agreed["rows"], ctx.inputs, me)
             key = string_key(spec)
             allow = ("join_size",) if params.get("allow_join_size") else ()
             _check_history(sql, tabs, agreed["history"])
+            noise, need_all = _noise_plan(spec, tabs, agreed["dp"]) if agreed["dp"] else ({}, {})
+            if noise:   # spend BEFORE computing: a race or crash can only over-count
+                ctx.progress(0.3, "spending the privacy budget")
+                problem = None
+                if ledger is not None and spec["inputs"][me]["dataset"] in need_all:
+                    ds = spec["inputs"][me]["dataset"]
+                    try:
+                        ledger.record(context, [], spec["id"], datasets=[ds],
+                                      epsilon={ds: need_all[ds]})
+                    except LedgerError as exc:
+                        problem = f"{me}: {exc}"
+                refused = self._all_ok(ctx, comp[0], parts, problem)
+                if refused:
+                    raise SqlError("; ".join(refused))
             ctx.progress(0.4, "computing")
             if me in comp:
                 res = execute(sql, tabs, Session(ctx.party, comp), recipient=recipient,
                               min_group=k, history=agreed["history"],
                               check=isolation.checker(k) if k > 0 else None,
-                              string_key=key, allow=allow)
+                              string_key=key, allow=allow, noise=noise)
             else:
                 res = take_part(ctx.party, comp, sql, tabs, recipient=recipient,
                                 string_key=key, history=agreed["history"])
@@ -291,7 +390,22 @@ class SqlQueryRunner:
             return None
         return {"columns": res.columns, "rows": [_plain(r) for r in res.rows or []],
                 "suppressed": [_plain(r) for r in res.suppressed or []], "context": res.context,
-                "min_group": k}
+                "min_group": k, "noised": [res.columns[i] for i in sorted(noise)],
+                "epsilon": need_all}
+
+    @staticmethod
+    def _all_ok(ctx: RunContext, hub: str, parts: list[str], problem: str | None) -> list[str]:
+        """One more round after spending: every party learns every owner's refusal."""
+        if ctx.me != hub:
+            ctx.party.channel(hub).send_bytes(json.dumps(problem).encode())
+            return json.loads(ctx.party.channel(hub).recv_bytes().decode())
+        got = [problem] + [json.loads(ctx.party.channel(p).recv_bytes().decode())
+                           for p in parts if p != hub]
+        refused = [g for g in got if g]
+        for p in parts:
+            if p != hub:
+                ctx.party.channel(p).send_bytes(json.dumps(refused).encode())
+        return refused
 
     @staticmethod
     def _agree(ctx: RunContext, hub: str, parts: list[str],
@@ -305,9 +419,12 @@ class SqlQueryRunner:
                 got[p] = json.loads(ctx.party.channel(p).recv_bytes().decode())
         order = sorted(got)
         history = list(dict.fromkeys(h for p in order for h in got[p]["history"]))
+        dp = [d for p in order for d in got[p]["dp"]]
         agreed = {"rows": {p: int(got[p]["rows"]) for p in order if got[p]["rows"] is not None},
                   "history": history,
-                  "min_group": max(int(got[p]["min_group"]) for p in order)}
+                  "min_group": max(int(got[p]["min_group"]) for p in order),
+                  "dp": [d for i, d in enumerate(dp) if d not in dp[:i]],
+                  "refused": [f"{p}: {got[p]['refuse']}" for p in order if got[p]["refuse"]]}
         msg = json.dumps(agreed).encode()
         for p in parts:
             if p != hub:

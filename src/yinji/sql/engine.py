@@ -23,6 +23,9 @@ Leakage (exactly what is opened and to whom):
 - nobody: intermediate sizes (filter selectivity, join size of the oblivious join, group
   counts), suppressed or non-released cells' values.
 - with `check`: whatever the check function opens (its boolean per cell is public).
+- with `noise`: the marked aggregates' cells are opened only noised (yinji.sql.dp: each
+  compute party's share of the noise is uniform to the others); which cells are released
+  (present / suppressed / HAVING on the noised values) is as above.
 """
 
 from __future__ import annotations
@@ -40,12 +43,13 @@ from yinji.mpc import replicated as rep
 from yinji.mpc.inputs import receive_output, reveal_outside, send_input
 from yinji.mpc.session import Session
 from yinji.mpc.shuffle import shuffle_rows
-from yinji.mpc.tensor import SharedTensor, concatenate
+from yinji.mpc.tensor import SharedTensor, concatenate, where
 from yinji.net.channel import Party
-from yinji.sql import ops_order
+from yinji.sql import dp, ops_order
 from yinji.sql.context import Context, build, owner_matrix
 from yinji.sql.expr import Evaluator, Val
-from yinji.sql.ops_group import Groups, aggregate, window
+from yinji.sql.noise import NoiseSpec
+from yinji.sql.ops_group import MEAN_SCALE, Groups, aggregate, window
 from yinji.sql.ops_sortgroup import sorted_groups
 from yinji.sql.parse import AGGREGATES, DATE_PARTS, Query, _is_select_alias, parse, resolve
 from yinji.sql.result import SqlResult, fill, jsonable
@@ -57,7 +61,8 @@ Check = Callable[[Session, SharedTensor, SharedTensor | None], np.ndarray]
 
 def execute(sql: str, tables: Mapping[str, Table], session: Session, *, recipient: str,
             min_group: int = 0, history: Sequence[str] = (), check: Check | None = None,
-            string_key: bytes = b"yinji-sql", allow: Iterable[str] = ()) -> SqlResult:
+            string_key: bytes = b"yinji-sql", allow: Iterable[str] = (),
+            noise: Mapping[int, NoiseSpec] | None = None) -> SqlResult:
     """Run by each of the three compute parties with the same arguments (each table's `data`
     only at its owner). Returns the result at the recipient (rows) and the shape elsewhere.
 
@@ -69,6 +74,10 @@ def execute(sql: str, tables: Mapping[str, Table], session: Session, *, recipien
     the query (SqlError naming the cell). string_key: the job's key for hashing string
     columns (agreed by the parties at approval; the default is for tests). allow: leaks
     the caller's policy permits -- only "join_size" (the hidden-intersection join).
+    noise: select index -> NoiseSpec (yinji.sql.noise.plan): that aggregate's inputs are
+    clipped to the bounds and its cells get distributed discrete-Laplace noise (yinji.sql.dp)
+    before anything is opened; HAVING / ORDER BY on it see the noised cells; a noised cell is
+    never NULL (an empty group's SUM is noised 0, so emptiness is not revealed by validity).
     """
     allow = frozenset(allow)
     unknown = allow - {"join_size"}
@@ -80,8 +89,10 @@ def execute(sql: str, tables: Mapping[str, Table], session: Session, *, recipien
     q = parse(sql, tables, history)
     if not q.aggregate and min_group > 0:
         raise SqlError("a row-level query (no aggregate) cannot meet min_group; aggregate it")
+    noised = _noise_keys(q, noise or {})
     ctx = build(s, q, string_key, allow)
     run = _Run(s, q, ctx, string_key)
+    run.noise = noised
     if q.where is not None:
         ctx.alive = ctx.alive * run.row_ev.cond(q.where).t
     out = run.output(min_group)
@@ -130,6 +141,7 @@ class _Run:
         self.row_ev = Evaluator(s, ctx.n, self.row_lookup, string_key)
         self.base_alive = ctx.alive
         self.windows: dict[str, Val] = {}
+        self.noise: dict[str, NoiseSpec] = {}
 
     # ---------------------------------------------------------- row context
     def col_val(self, alias: str, name: str, what: str = "raw", arg: Any = None) -> Val:
@@ -352,11 +364,47 @@ class _Run:
             return self._window(ev, node, self.base)
         if isinstance(node, exp.WithinGroup):
             node = node.this
+        if key in self.noise:
+            return self._noised(node, self.noise[key])
         if isinstance(node, AGGREGATES):
             return aggregate(self.row_ev, g, self.ctx.alive, node)
         if isinstance(node, exp.Column):
             raise SqlError(f"column {node.sql()} must appear in GROUP BY or in an aggregate")
         return None
+
+    def _noised(self, node: exp.Expression, spec: NoiseSpec) -> Val:
+        """The aggregate over clipped values plus distributed noise (yinji.sql.dp), cached
+        so every use of it (select, HAVING, ORDER BY) sees the same noised cells."""
+        g, s, alive = self.g, self.s, self.ctx.alive
+        key = ("noised", node.sql().lower())
+        if key in g.cache:
+            return g.cache[key]
+        if g.m is None:
+            raise SqlError(f"noised {node.sql()} with a large secret GROUP BY key is not "
+                           "supported: declare a public domain for the key")
+        if isinstance(node, exp.Count) and isinstance(node.this, exp.Star):
+            w = alive
+        else:
+            v = self.row_ev.value(node.this)
+            w = alive if v.valid is None else alive * v.valid
+        if spec.function == "count":
+            out = Val(dp.add_noise(s, g.m @ w, 1.0, spec.epsilon), None, "int")
+        else:
+            if v.kind not in ("int", "decimal", "bool"):
+                raise SqlError(f"type mismatch: {node.key.upper()} of {v.kind} in {node.sql()}")
+            clipped = dp.clip(self.row_ev.tensor(v), spec.bounds)
+            eps = spec.epsilon if spec.function == "sum" else spec.epsilon / 2
+            total = dp.add_noise(s, g.m @ (w * clipped), dp.sum_sensitivity(spec.bounds), eps)
+            if spec.function == "sum":
+                out = Val(total, None, "decimal" if v.kind == "decimal" else "int")
+            else:   # AVG = noised SUM / max(noised COUNT, 1): post-processing, in MPC
+                cnt = dp.add_noise(s, g.m @ w, 1.0, eps)
+                one = SharedTensor.public(s, np.ones(cnt.shape, np.int64), 0)
+                cnt = where(cnt < one, one, cnt)
+                avg = ((total._fixed() * MEAN_SCALE) / cnt._fixed()) * (1 / MEAN_SCALE)
+                out = Val(avg, None, "decimal")
+        g.cache[key] = out
+        return out
 
     # ------------------------------------------------------------ differencing
     def differencing(self, check: Check, history: Sequence[str], out: dict) -> None:
@@ -384,6 +432,23 @@ class _Run:
             name = _cell_name(self.q, g, i)
             raise SqlError(f"query refused: cell {name} could isolate fewer than the minimum "
                            "number of rows when differenced with earlier released cells")
+
+
+def _noise_keys(q: Query, noise: Mapping[int, NoiseSpec]) -> dict[str, NoiseSpec]:
+    """Aggregate SQL (lower case) -> its NoiseSpec; each marked select item must be exactly
+    an aggregate of the spec's function."""
+    out: dict[str, NoiseSpec] = {}
+    for i, spec in noise.items():
+        if not (isinstance(i, int) and 0 <= i < len(q.select)):
+            raise SqlError(f"noise for select item {i!r}: the query has {len(q.select)} items")
+        e, name = q.select[i]
+        want = {"sum": exp.Sum, "count": exp.Count, "avg": exp.Avg}[spec.function]
+        if not isinstance(e, want) or isinstance(e.this, exp.Distinct):
+            raise SqlError(f"noise {spec.function.upper()} for select item {name!r}: it is "
+                           f"{e.sql()}, not a {spec.function.upper()} aggregate")
+        if out.setdefault(e.sql().lower(), spec) != spec:
+            raise SqlError(f"select items repeat {e.sql()} with different noise")
+    return out
 
 
 def _exclusive_cumsum(x: SharedTensor) -> SharedTensor:
