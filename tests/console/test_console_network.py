@@ -102,7 +102,12 @@ def test_launch_approve_watch_download_verify(browser, net):
         text = card.inner_text()
         assert "qualified-investor" in text and f"v{qi.APP.version}" in text
         assert "data/holdings.csv" in text and " rows" in text
-        assert "collected by the proposer (offshore)" in text
+        # the others' decisions so far, asked of the proposer while the job waits
+        others = card.locator("[data-decisions] table")
+        others.wait_for()
+        shown = others.inner_text()
+        assert all(n in shown for n in ["offshore", *OWNERS[:k]]), shown
+        assert not any(n in shown for n in OWNERS[k:]), shown
         if k == 0:
             shot(ap, "inbox")
         card.get_by_label("Reason").fill(f"checked by {owner}")

@@ -63,3 +63,27 @@ def test_a_policy_deciding_after_a_person_leaves_the_job_alone(trio, monkeypatch
     trio["futures"].call("POST", f"/jobs/{job['id']}/approve", role="approver")
     views = wait_final(trio, job["id"], TRIO, timeout=30)
     assert {v["state"] for v in views.values()} == {"succeeded"}, views
+
+
+def test_a_data_owner_sees_the_others_decisions_while_the_job_waits(trio):
+    """The proposer holds the decisions until everyone has decided; a participant's
+    GET /jobs/ID/decisions asks it and checks every signature."""
+    job = trio["securities"].call("POST", "/jobs", json=agg_job(TRIO, ["securities"]),
+                                  expect=201)
+    trio["fund"].call("POST", f"/jobs/{job['id']}/approve", role="approver",
+                      json={"reason": "fine by fund"})
+    seen = trio["futures"].call("GET", f"/jobs/{job['id']}/decisions", role="approver")
+    got = {d["node"]: (d["decision"], d["reason"]) for d in seen["decisions"]}
+    assert got["fund"] == ("approve", "fine by fund") and "futures" not in got
+    assert got == {d["node"]: (d["decision"], d["reason"]) for d in trio["securities"].call(
+        "GET", f"/jobs/{job['id']}/decisions", role="auditor")["decisions"]}
+    # a forged record from the proposer is refused, naming it
+    jobs = trio["securities"].node.jobs
+    real = jobs._signed_approvals
+    jobs._signed_approvals = lambda job_id: [
+        {**a, "record": {**a["record"], "decision": "reject"}} for a in real(job_id)]
+    try:
+        with pytest.raises(AssertionError, match="502.*does not verify"):
+            trio["futures"].call("GET", f"/jobs/{job['id']}/decisions", role="approver")
+    finally:
+        jobs._signed_approvals = real

@@ -384,6 +384,10 @@ class JobEngine:
                     return {"ok": True, "ended": ended}
                 threading.Thread(target=self._after_decision_safe, args=(job_id, a),
                                  daemon=True).start()
+            elif kind == "decisions":
+                if spec["proposer"] != self.cfg.name:
+                    raise JobError("the proposer keeps the decisions")
+                return {"ok": True, "approvals": self._signed_approvals(job_id)}
             elif kind == "start":
                 if peer != spec["proposer"]:
                     raise JobError("only the proposer starts a job", 403)
@@ -400,6 +404,40 @@ class JobEngine:
         except JobError as exc:
             return {"ok": False, "error": str(exc)}
         return {"ok": True}
+
+    def _signed_approvals(self, job_id: str) -> list[dict[str, Any]]:
+        return [{"record": json.loads(a["record_json"]), "signature": a["signature"]}
+                for a in self.store.approvals(job_id)]
+
+    def decisions(self, job_id: str) -> list[dict[str, Any]]:
+        """Every company's decision on a job so far, as its proposer holds them: while a job
+        waits, a data owner's approver sees the others' decisions (a participant may; the
+        proposer refuses anyone else). Each record's signature is checked here."""
+        row = self._job(job_id)
+        spec = self._spec(row)
+        if spec["proposer"] == self.cfg.name:
+            signed = self._signed_approvals(job_id)
+        else:
+            try:
+                reply = self._send(spec["proposer"], {"type": "decisions", "job_id": job_id},
+                                   timeout=5.0)
+            except Exception as exc:  # noqa: BLE001 - a peer that is down: say so
+                raise JobError(f"cannot reach the proposer {spec['proposer']}: {exc}", 502) \
+                    from None
+            if not reply.get("ok") or not isinstance(reply.get("approvals"), list):
+                raise JobError(f"the proposer {spec['proposer']} did not list the decisions: "
+                               f"{reply.get('error', 'malformed reply')}", 502)
+            signed = reply["approvals"]
+            for a in signed:
+                problem = (self._verify(a["record"], a["signature"], row)
+                           if isinstance(a, dict) and isinstance(a.get("record"), dict)
+                           and isinstance(a.get("signature"), str) else "malformed decision")
+                if problem:
+                    raise JobError(f"the proposer {spec['proposer']} sent a decision that does "
+                                   f"not verify: {problem}", 502)
+        return [{"node": a["record"]["node"], "decision": a["record"]["decision"],
+                 "reason": a["record"].get("reason", ""), "ts": a["record"].get("ts")}
+                for a in signed]
 
     def _ended(self, peer: str, msg: dict[str, Any], row: dict[str, Any]) -> None:
         """A participant's notice that the job ended (rejected, cancelled, expired, failed)."""

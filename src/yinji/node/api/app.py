@@ -230,6 +230,13 @@ def create_app(node: Node) -> FastAPI:
             raise HTTPException(404, f"no job {job_id!r}")
         return node.jobs.public(row)
 
+    @app.get("/jobs/{job_id}/decisions")
+    def job_decisions(job_id: str, _: Anyone) -> dict[str, Any]:
+        """Every company's decision so far (signed records, checked), from the proposer."""
+        if node.store.job(job_id) is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+        return {"job_id": job_id, "decisions": node.jobs.decisions(job_id)}
+
     @app.post("/jobs/{job_id}/approve", response_model=JobPublic)
     def approve(job_id: str, who: Approver,
                 body: DecisionCreate | None = None) -> dict[str, Any]:

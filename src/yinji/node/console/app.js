@@ -234,6 +234,19 @@ function viewHome() {
 }
 
 // -- approval inbox --------------------------------------------------------------------------
+function othersDecisions(job) {
+  // While a job waits, its proposer holds the decisions: ask it (GET /jobs/ID/decisions).
+  const box = h("div", { class: "others", "data-decisions": job.id },
+    h("p", { class: "muted" }, t("inbox.decisions_later", { p: job.proposer })));
+  api("GET", `/jobs/${encodeURIComponent(job.id)}/decisions`).then(r => {
+    const rows = r.decisions.map(d => [d.node, t("decision." + d.decision), d.reason || ""]);
+    box.replaceChildren(rows.length
+      ? table(t("inbox.decisions"), [t("inbox.company"), t("inbox.decision"), t("inbox.reason")], rows)
+      : h("p", { class: "muted" }, t("inbox.no_decisions")));
+  }).catch(() => {});   // the proposer unreachable: the note above stays
+  return box;
+}
+
 function proposalCard(job) {
   const spec = job.spec || {};
   const params = Object.assign({}, spec.params || {});
@@ -268,7 +281,7 @@ function proposalCard(job) {
     table(t("inbox.params"), [t("inbox.param"), t("inbox.value")], Object.entries(params).map(([k, v]) => [k, cell(v)])),
     table(t("inbox.inputs"), [t("inbox.company"), t("inbox.dataset"), t("home.columns"), t("inbox.role")], inputs),
     decisions.length ? table(t("inbox.decisions"), [t("inbox.company"), t("inbox.decision"), t("inbox.reason")], decisions)
-      : h("p", { class: "muted" }, t("inbox.decisions_later", { p: job.proposer })),
+      : othersDecisions(job),
     can("approver") && !mine && job.state === "proposed" ? h("div", { class: "decide" },
       h("label", { for: `reason-${job.id}` }, t("inbox.reason")), reason,
       h("button", { type: "button", class: "approve", onclick: () => decide("approve") }, t("inbox.approve")),
