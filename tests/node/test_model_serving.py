@@ -167,6 +167,21 @@ def test_model_card_at_every_party_health_report_at_the_label_holder(net, traine
     assert result["report"]["data"]["auc"] == pytest.approx(result["metrics"]["auc"])
 
 
+def test_health_report_files_over_the_api_at_the_label_holder_only(net, trained):
+    """GET /jobs/{id}/files/report.html: what the console's models page shows as charts."""
+    _, apis, _ = net
+    job_id, _ = trained
+    r = apis["fund"].http.get(f"/jobs/{job_id}/files/report.html",
+                              headers={"Authorization": f"Bearer {apis['fund'].tokens['operator']}"})
+    assert r.status_code == 200 and "<svg" in r.text and r.headers["content-type"].startswith(
+        "text/html")
+    for node, name in (("securities", "report.html"), ("fund", "..%2Fnode.yaml"),
+                       ("fund", "nope.csv")):
+        r = apis[node].http.get(f"/jobs/{job_id}/files/{name}", headers={
+            "Authorization": f"Bearer {apis[node].tokens['operator']}"})
+        assert r.status_code == 404, (node, name, r.status_code)
+
+
 def test_prediction_equals_in_process_and_only_requester_gets_scores(net, trained):
     root, apis, tables = net
     ids = common_ids(tables)[:25]

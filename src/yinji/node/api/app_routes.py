@@ -74,9 +74,22 @@ def add_app_routes(app: FastAPI, node: Node, Anyone: Any, Operator: Any) -> None
     @app.get("/apps/{name}/runs/{run_id}/files/{filename}")
     def run_file(name: str, run_id: str, filename: str, _: Operator) -> FileResponse:
         _run(name, run_id)
-        folder = node.jobs.results_dir(run_id)
-        path = folder / filename
-        if not _FILE.match(filename) or not path.is_file() or path.parent != folder:
-            raise HTTPException(404, f"no file {filename!r} for run {run_id}")
-        return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"),
-                            filename=filename)
+        return job_file(node, run_id, filename)
+
+    @app.get("/jobs/{job_id}/files/{filename}")
+    def any_job_file(job_id: str, filename: str, _: Operator) -> FileResponse:
+        """A report file this node received for a job (e.g. a training job's model-health
+        report at the label holder)."""
+        if node.store.job(job_id) is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+        return job_file(node, job_id, filename)
+
+
+def job_file(node: Node, job_id: str, filename: str) -> FileResponse:
+    """One file of the job's results folder at this node; nothing outside it."""
+    folder = node.jobs.results_dir(job_id)
+    path = folder / filename
+    if not _FILE.match(filename) or not path.is_file() or path.parent != folder:
+        raise HTTPException(404, f"no file {filename!r} for job {job_id}")
+    return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"),
+                        filename=filename)

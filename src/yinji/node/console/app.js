@@ -435,9 +435,13 @@ function viewApp(name) {
 // <img> of an SVG blob: an image cannot run script or load anything, and the page's CSP
 // stays strict. Figures are in report.html's order: per table, that table's charts.
 async function showCharts(into, name, runId, report) {
-  const blob = await api("GET", `/apps/${encodeURIComponent(name)}/runs/${encodeURIComponent(runId)}/files/report.html`);
-  const text = await blob.text();   // not parsed into a document: its inline CSS would trip our CSP
   const specs = Object.keys(report.tables || {}).flatMap(tn => (report.charts || []).filter(c => c.table === tn));
+  return chartsOf(into, `/apps/${encodeURIComponent(name)}/runs/${encodeURIComponent(runId)}/files/report.html`, specs);
+}
+
+async function chartsOf(into, path, specs) {
+  const blob = await api("GET", path);
+  const text = await blob.text();   // not parsed into a document: its inline CSS would trip our CSP
   const figs = [...text.matchAll(/<figure>([\s\S]*?)<\/figure>/g)].map((m, i) => {
     const title = (specs[i] && specs[i].title) || t("run.chart", { n: i + 1 });
     const svg = m[1].match(/<svg\b[\s\S]*<\/svg>/);
@@ -579,10 +583,19 @@ function viewModels() {
     section(t("models.registry"), async () => {
       const ms = await api("GET", "/models");
       if (!ms.length) return h("p", {}, t("none"));
-      return table(t("models.registry"), [t("models.name"), t("models.version"), t("models.kind"),
+      const reg = table(t("models.registry"), [t("models.name"), t("models.version"), t("models.kind"),
         t("models.parties"), t("models.label"), t("models.metrics"), t("inbox.created")],
         ms.map(m => [m.name, m.version, m.kind, m.parties.join(", "), m.label_holder,
           Object.entries(m.metrics).map(([k, v]) => `${k}=${cell(v)}`).join(" "), fmtTime(m.created)]));
+      // The label holder's model-health report (ROC/KS, calibration, lift) of each model it
+      // trained here: the training job's report.html, its charts shown as images.
+      const health = ms.filter(m => Object.keys(m.metrics).length && can("operator")).map(m => {
+        const into = h("div", { class: "charts", "data-model": `${m.name}/v${m.version}` }, h("p", { class: "muted" }, t("loading")));
+        chartsOf(into, `/jobs/${encodeURIComponent(m.job_id)}/files/report.html`, [])
+          .catch(() => into.replaceChildren(h("p", { class: "muted" }, t("models.no_report"))));
+        return h("section", { "aria-label": `${m.name} v${m.version}` }, h("h3", {}, t("models.health", { m: `${m.name} v${m.version}` })), into);
+      });
+      return h("div", {}, reg, ...health);
     }),
     section(t("models.scenarios"), async () => {
       const sc = await api("GET", "/scenarios");
