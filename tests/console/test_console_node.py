@@ -246,3 +246,22 @@ def test_operator_cancels_a_waiting_run(page, node_url):
         assert node.store.job(job_id)["state"] == "cancelled"
     finally:
         node.cfg.auto_approve = [{"protocols": ["app.console-chart"]}]
+
+
+def test_certificate_expiry_warning_on_home(page, node_url):
+    """Certificates expiring within cert_warn_days are named on the home page."""
+    url, tokens, node = node_url
+    before = node.cfg.cert_warn_days
+    node.cfg.cert_warn_days = 100_000      # every certificate "expires soon"
+    try:
+        sign_in(page, url, tokens["auditor"])
+        box = page.locator("#cert-warnings")
+        box.wait_for()
+        assert "own certificate (securities) expires in" in box.inner_text()
+        assert "rotate-cert" in box.inner_text()
+    finally:
+        node.cfg.cert_warn_days = before
+    page.reload()
+    page.locator("#nav").wait_for(state="visible")
+    page.get_by_role("heading", name="customers").wait_for()
+    assert page.locator("#cert-warnings").count() == 0

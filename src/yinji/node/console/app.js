@@ -217,6 +217,11 @@ function viewHome() {
           h("dt", {}, t("home.profile")), h("dd", {}, n.crypto_profile),
           h("dt", {}, t("home.dataplane")), h("dd", {}, n.dataplane),
           h("dt", {}, t("home.expires")), h("dd", {}, (st.cert_expires || "?").slice(0, 10)))];
+        // certificates (own or peers') expiring within cert_warn_days: renew with
+        // `yinji node rotate-cert` on the node concerned
+        const warn = n.cert_warnings || [];
+        if (warn.length) info.unshift(h("div", { class: "error", role: "alert", id: "cert-warnings" },
+          h("strong", {}, t("home.cert_warnings")), h("ul", {}, warn.map(w => h("li", {}, String(w))))));
       } catch (e) { info = [h("p", {}, st.node)]; }
       return [...info, table(t("home.peers"), [t("home.peer"), t("home.fingerprint"),
         t("home.dataplane"), t("home.expires"), t("home.reachable")], rows)];
