@@ -65,7 +65,7 @@ figure svg { max-width: 100%; height: auto; }
 {% endfor %}</ul>{% endif %}
 {% for t in tables %}<section>
 <h2>{{ t.name }}</h2>
-{% for c in t.charts %}<figure>{{ c.svg }}{% if c.note %}
+{% for c in t.charts %}<figure data-title="{{ c.title }}">{{ c.svg }}{% if c.note %}
 <figcaption class="note">{{ c.note }}</figcaption>{% endif %}</figure>
 {% endfor %}<div class="scroll"><table>
 <thead><tr>{% for c in t.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
@@ -118,11 +118,12 @@ def write_html(report: Report, path: Path, generated: datetime, csv_names: dict[
 
 
 def chart_svg(spec: dict[str, Any], table: dict[str, Any], ids: str = "") -> dict[str, Any]:
-    """{svg: inline SVG markup, note: text or ""} for one chart of a table; `ids` prefixes
+    """{svg: inline SVG markup, note: text or "", title} for one chart of a table; `ids` prefixes
     the SVG's element ids so several charts on one page do not share them."""
     cols, rows = table["columns"], table["rows"]
     if not rows:
-        return {"svg": "", "note": f"{spec['title'] or 'Chart'}: no rows to draw."}
+        return {"svg": "", "note": f"{spec['title'] or 'Chart'}: no rows to draw.",
+                "title": spec.get("title") or ""}
     shown = rows[:HTML_ROWS]
     note = (f"The chart shows the first {HTML_ROWS:,} of {len(rows):,} rows."
             if len(rows) > HTML_ROWS else "")
@@ -130,7 +131,7 @@ def chart_svg(spec: dict[str, Any], table: dict[str, Any], ids: str = "") -> dic
     series = {y: [math.nan if r[cols.index(y)] is None else float(r[cols.index(y)])
                   for r in shown] for y in spec["y"]}
     svg = _SVG_IDS.sub(lambda m: m.group(1) + ids + m.group(2), _draw(spec, xs, series))
-    return {"svg": Markup(svg), "note": note}
+    return {"svg": Markup(svg), "note": note, "title": spec.get("title") or ""}
 
 
 def _draw(spec: dict[str, Any], xs: list[Any], series: dict[str, list[float]]) -> str:

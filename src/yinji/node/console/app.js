@@ -447,10 +447,14 @@ async function showCharts(into, name, runId, report) {
 async function chartsOf(into, path, specs) {
   const blob = await api("GET", path);
   const text = await blob.text();   // not parsed into a document: its inline CSS would trip our CSP
-  const figs = [...text.matchAll(/<figure>([\s\S]*?)<\/figure>/g)].map((m, i) => {
-    const title = (specs[i] && specs[i].title) || t("run.chart", { n: i + 1 });
-    const svg = m[1].match(/<svg\b[\s\S]*<\/svg>/);
-    const note = (m[1].match(/<figcaption[^>]*>([^<]*)<\/figcaption>/) || [])[1] || "";
+  // each figure names its chart (data-title, HTML-escaped by the report writer); `specs` only
+  // for reports written before that
+  const unescape = x => x.replace(/&#34;|&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  const figs = [...text.matchAll(/<figure(?: data-title="([^"]*)")?>([\s\S]*?)<\/figure>/g)].map((m, i) => {
+    const title = (m[1] && unescape(m[1])) || (specs[i] && specs[i].title) || t("run.chart", { n: i + 1 });
+    const svg = m[2].match(/<svg\b[\s\S]*<\/svg>/);
+    const note = (m[2].match(/<figcaption[^>]*>([^<]*)<\/figcaption>/) || [])[1] || "";
     if (!svg) return h("figure", {}, h("figcaption", {}, `${title}: ${note}`));
     const src = URL.createObjectURL(new Blob([svg[0]], { type: "image/svg+xml" }));
     return h("figure", {}, h("img", { src, alt: title }),
@@ -596,8 +600,12 @@ function viewModels() {
       // trained here: the training job's report.html, its charts shown as images.
       const health = ms.filter(m => Object.keys(m.metrics).length && can("operator")).map(m => {
         const into = h("div", { class: "charts", "data-model": `${m.name}/v${m.version}` }, h("p", { class: "muted" }, t("loading")));
-        chartsOf(into, `/jobs/${encodeURIComponent(m.job_id)}/files/report.html`, [])
-          .catch(() => into.replaceChildren(h("p", { class: "muted" }, t("models.no_report"))));
+        const job = encodeURIComponent(m.job_id);
+        api("GET", `/jobs/${job}/result`).then(r => {
+          const report = (r.result && r.result.report) || {};
+          const specs = Object.keys(report.tables || {}).flatMap(tn => (report.charts || []).filter(c => c.table === tn));
+          return chartsOf(into, `/jobs/${job}/files/report.html`, specs);
+        }).catch(() => into.replaceChildren(h("p", { class: "muted" }, t("models.no_report"))));
         return h("section", { "aria-label": `${m.name} v${m.version}` }, h("h3", {}, t("models.health", { m: `${m.name} v${m.version}` })), into);
       });
       return h("div", {}, reg, ...health);
