@@ -358,9 +358,13 @@ class _TrainingRunner(_NodeRunner):
         assert self.node is not None
         report = None
         if validation is not None:
+            y, p = validation
+            # SS-LR's scores come from the MPC sigmoid (fixed point, piecewise): one can fall a
+            # hair outside [0, 1], which the calibration table refuses
+            p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
             try:
                 report = card.finite_json(health.report(
-                    *validation, title=f"Model health: {meta.name} v{meta.version} "
+                    y, p, title=f"Model health: {meta.name} v{meta.version} "
                     "(validation rows)"))
             except ValueError:   # one class only in the validation rows
                 report = None
