@@ -62,13 +62,13 @@ def segment_sums(clients, segments, amounts, minimum, keep):
     return {s: round(out[s], 2) for s in SEGMENTS}
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    home = tmp_path_factory.mktemp("cli") / "securities"
+def holdings_node(home, n_rows: int, seed: int):
+    """A node "securities" with a `holdings` CSV (Chinese headers) of `n_rows` random rows,
+    the cli_sums app registered and auto-approved; returns (node, rows)."""
     init_node(home, "securities")
-    rng = np.random.default_rng(11)
+    rng = np.random.default_rng(seed)
     rows = [(f"C{i:04d}", SEGMENTS[int(rng.integers(3))], round(float(rng.uniform(0, 1e6)), 2))
-            for i in range(300)]
+            for i in range(n_rows)]
     (home / "data").mkdir()
     with open(home / "data" / "h.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -80,6 +80,12 @@ def node(tmp_path_factory):
                                policy=[PolicyRule(protocols=["app.cli_sums"])]), by="test")
     n.cfg.auto_approve = [{"protocols": ["app.cli_sums"]}]
     app_runner.register(SegmentSums())
+    return n, rows
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    n, rows = holdings_node(tmp_path_factory.mktemp("cli") / "securities", 300, 11)
     token = n.add_token("ops", "operator")
     with serve(create_app(n)) as url:
         n.rows = rows

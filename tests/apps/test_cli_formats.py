@@ -5,17 +5,13 @@ import csv
 import io
 import json
 
-import numpy as np
 import pytest
 
-from tests.apps.test_cli_app import SEGMENTS, SegmentSums, segment_sums
+from tests.apps.test_cli_app import SEGMENTS, holdings_node, segment_sums
 from yinji.cli.main import main
 from yinji.node import app_runner
 from yinji.node.api import create_app
-from yinji.node.catalog import Dataset, PolicyRule
 from yinji.node.https import ServerTls
-from yinji.node.identity import init_node
-from yinji.node.node import Node
 from yinji.testing.servers import serve
 
 INPUT = "securities=holdings,client=客户号,segment=板块,amount=金额"
@@ -23,22 +19,7 @@ INPUT = "securities=holdings,client=客户号,segment=板块,amount=金额"
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    home = tmp_path_factory.mktemp("fmt") / "securities"
-    init_node(home, "securities")
-    rng = np.random.default_rng(5)
-    rows = [(f"C{i:04d}", SEGMENTS[int(rng.integers(3))], round(float(rng.uniform(0, 1e6)), 2))
-            for i in range(60)]
-    (home / "data").mkdir()
-    with open(home / "data" / "h.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["客户号", "板块", "金额"])
-        w.writerows(rows)
-    n = Node(home)
-    n.catalog.register(Dataset(id="holdings", kind="csv", location="data/h.csv",
-                               schema={"客户号": "string", "板块": "string", "金额": "float"},
-                               policy=[PolicyRule(protocols=["app.cli_sums"])]), by="test")
-    n.cfg.auto_approve = [{"protocols": ["app.cli_sums"]}]
-    app_runner.register(SegmentSums())
+    n, rows = holdings_node(tmp_path_factory.mktemp("fmt") / "securities", 60, 5)
     n.start()
     tls = ServerTls(n.cfg.cert_file, n.cfg.key_file)
     with serve(create_app(n), ssl_context=tls.context) as url:
