@@ -126,6 +126,12 @@ def test_stability_baseline_and_cli(tmp_path, capsys):
                                                   ("trades", "CSI", "shifted")]
     want = health.psi(train[:, 1], later[:, 1])
     assert float(out[2][2]) == pytest.approx(want, abs=1e-4)
+    # the same population as a GBK file with Chinese ids and ';' (as Excel saves it): same answer
+    gbk = tmp_path / "later_gbk.csv"
+    gbk.write_bytes(data.read_text().replace(",", ";").replace("\nc", "\n客户").encode("gb18030"))
+    assert main(["model", "stability", "--registry", str(tmp_path), "risk", "--data",
+                 str(gbk), "--score-column", "score"]) == 0
+    assert [ln.split("\t") for ln in capsys.readouterr().out.splitlines()] == out
     data.write_text("id,assets\nc1,oops\n")
     with pytest.raises(SystemExit, match="column 'assets'"):
         main(["model", "stability", "--registry", str(tmp_path), "risk", "--data", str(data)])

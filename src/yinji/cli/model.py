@@ -163,12 +163,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _stability(args: argparse.Namespace) -> int:
-    import csv
-
     import numpy as np
 
     from yinji.ml.card import read_baseline
     from yinji.ml.health import stability
+    from yinji.textfile import TableFileError, read_table
 
     registry = _registry(args)
     try:
@@ -178,8 +177,11 @@ def _stability(args: argparse.Namespace) -> int:
     if base is None:
         raise SystemExit(f"{args.name}: no stability baseline in {args.registry} (models "
                          "trained before baselines existed have none)")
-    with open(args.data, newline="", encoding="utf-8-sig") as fh:
-        table = list(csv.DictReader(fh))
+    try:   # the project's reader: CSV in UTF-8/GB18030/Big5 (any delimiter), .xlsx, Parquet
+        read = read_table(args.data)
+    except (OSError, TableFileError) as exc:
+        raise SystemExit(str(exc)) from None
+    table = [dict(zip(read.header, row, strict=False)) for row in read.rows]
     if not table:
         raise SystemExit(f"{args.data}: no rows")
 
