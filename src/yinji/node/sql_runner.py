@@ -175,6 +175,14 @@ def string_key(spec: dict[str, Any]) -> bytes:
     return hashlib.blake2b(spec["id"].encode(), digest_size=32, person=b"yinji-sql-job").digest()
 
 
+CONTROL_LIMIT = 16 << 20   # bytes of one control message from a peer (counts, history, cells)
+
+
+def _recv_json(ch: Any) -> Any:
+    """A peer's JSON control message, refused unread past CONTROL_LIMIT."""
+    return json.loads(ch.recv_bytes_at_most(CONTROL_LIMIT).decode())
+
+
 class SqlQueryRunner:
     name = "sql.query"
     takes_helpers = True
@@ -380,7 +388,7 @@ class SqlQueryRunner:
                         ctx.party.channel(o).send_bytes(msg)
                 cells = res.cell_predicates
             elif ledger is not None:
-                cells = json.loads(ctx.party.channel(recipient).recv_bytes().decode())
+                cells = _recv_json(ctx.party.channel(recipient))
             if ledger is not None and cells:
                 ledger.record(context, cells, spec["id"], datasets=[spec["inputs"][me]["dataset"]])
         finally:
@@ -398,8 +406,8 @@ class SqlQueryRunner:
         """One more round after spending: every party learns every owner's refusal."""
         if ctx.me != hub:
             ctx.party.channel(hub).send_bytes(json.dumps(problem).encode())
-            return json.loads(ctx.party.channel(hub).recv_bytes().decode())
-        got = [problem] + [json.loads(ctx.party.channel(p).recv_bytes().decode())
+            return _recv_json(ctx.party.channel(hub))
+        got = [problem] + [_recv_json(ctx.party.channel(p))
                            for p in parts if p != hub]
         refused = [g for g in got if g]
         for p in parts:
@@ -412,11 +420,11 @@ class SqlQueryRunner:
                local: dict[str, Any]) -> dict[str, Any]:
         if ctx.me != hub:
             ctx.party.channel(hub).send_bytes(json.dumps(local).encode())
-            return json.loads(ctx.party.channel(hub).recv_bytes().decode())
+            return _recv_json(ctx.party.channel(hub))
         got = {hub: local}
         for p in parts:
             if p != hub:
-                got[p] = json.loads(ctx.party.channel(p).recv_bytes().decode())
+                got[p] = _recv_json(ctx.party.channel(p))
         order = sorted(got)
         history = list(dict.fromkeys(h for p in order for h in got[p]["history"]))
         dp = [d for p in order for d in got[p]["dp"]]

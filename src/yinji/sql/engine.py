@@ -56,6 +56,7 @@ from yinji.sql.result import SqlResult, fill, jsonable
 from yinji.sql.schema import SqlError, Table
 
 SORT_GROUPS_ABOVE = 1000  # rows: a secret GROUP BY key is sorted (ops_sortgroup) above this
+META_LIMIT = 64 << 20  # bytes of the result description an input-party recipient accepts
 Check = Callable[[Session, SharedTensor, SharedTensor | None], np.ndarray]
 
 
@@ -128,7 +129,7 @@ def take_part(party: Party, compute: Sequence[str], sql: str, tables: Mapping[st
                 send_input(party, compute, raw.view(np.int64), frac_bits=0)
     if recipient != party.name:
         return None
-    meta = json.loads(party.channel(compute[0]).recv_bytes().decode())
+    meta = json.loads(party.channel(compute[0]).recv_bytes_at_most(META_LIMIT).decode())
     raw = receive_output(party, compute, frac_bits=0)
     result = SqlResult([name for _, name in q.select], None, q.context)
     fill(result, meta, raw)

@@ -65,7 +65,7 @@ def token_key(s: Session, q: Query) -> bytes:
         s.party.channel(b).send_bytes(key)
         return key
     if s.party.name == b:
-        key = s.party.channel(a).recv_bytes()
+        key = s.party.channel(a).recv_bytes_at_most(KEY_BYTES)
         if not isinstance(key, bytes) or len(key) != KEY_BYTES:
             raise SqlError(f"{a} sent a malformed join token key")
         return key
