@@ -12,6 +12,9 @@ other marked aggregate there would act on exact values and is refused.
 The plan also fixes the epsilon each dataset spends: one entry per distinct noised aggregate
 (`spend`), so two spellings of an aggregate cost twice, and one aggregate repeated in
 HAVING/ORDER BY costs once (the engine reuses the same noised cells).
+
+Not a protocol (local planning on the public query and the owners' public DP rules, no
+messages): the adversary model and what each party learns of the noise are yinji.sql.dp's.
 """
 
 from __future__ import annotations
