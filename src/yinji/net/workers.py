@@ -17,7 +17,7 @@ node that started it, and what it sends to peers is what the protocol sends.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -31,6 +31,11 @@ class Workers:
         raise NotImplementedError
 
     def call(self, objects: Sequence[Any], method: str, args: Sequence[tuple]) -> list[Any]:
+        raise NotImplementedError
+
+    def map(self, fn: Callable[..., Any], args: Sequence[tuple]) -> list[Any]:
+        """`fn(*a)` for every tuple, in parallel, results in order: stateless pieces of work
+        (Ray tasks; threads here). `fn` must be a module-level function."""
         raise NotImplementedError
 
     def stop(self, objects: Sequence[Any]) -> None:
@@ -57,6 +62,13 @@ class LocalWorkers(Workers):
         with ThreadPoolExecutor(max_workers=len(objects), thread_name_prefix="yinji-work") as ex:
             futures = [ex.submit(getattr(o, method), *a) for o, a in zip(objects, args, strict=True)]
             return [f.result() for f in futures]
+
+    def map(self, fn: Callable[..., Any], args: Sequence[tuple]) -> list[Any]:
+        if not args:
+            return []
+        with ThreadPoolExecutor(max_workers=min(self.size, len(args)),
+                                thread_name_prefix="yinji-work") as ex:
+            return list(ex.map(lambda a: fn(*a), args))
 
 
 class RayWorkers(Workers):
@@ -99,6 +111,14 @@ class RayWorkers(Workers):
         try:
             return self._ray.get(refs)
         except self._ray.exceptions.RayTaskError as exc:  # the worker's own exception
+            raise exc.as_instanceof_cause() from None
+
+    def map(self, fn: Callable[..., Any], args: Sequence[tuple]) -> list[Any]:
+        task = self._ray.remote(num_cpus=self.cpus)(fn)
+        refs = [task.remote(*a) for a in args]
+        try:
+            return self._ray.get(refs)
+        except self._ray.exceptions.RayTaskError as exc:
             raise exc.as_instanceof_cause() from None
 
     def stop(self, objects: Sequence[Any]) -> None:
