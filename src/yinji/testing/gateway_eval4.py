@@ -15,7 +15,8 @@ What it holds (build's proportions; tests/gateway/test_eval4.py checks them):
   持卡人, tabs, CSV, Markdown tables), 、/，/ lists, names followed by titles (经理, 女士, 总监,
   律师…), in quotes and brackets, glued to ID numbers and mobiles, first and last in a sentence;
 - ~16% `name_trad`: Hong Kong broker text in traditional characters, some of it Cantonese
-  (佢, 嘅, 咗), names with an English name next to them (陳志偉（Kelvin Chan）), married women's
+  (佢, 嘅, 咗), names with an English name next to them (陳志偉（Kelvin Chan）) or their
+  romanisation (CHAN Chi Wai, a Latin gold span like English names), married women's
   four-character names (陳李美儀), mainland mobiles and 810000 residence-permit numbers;
 - ~10% `pii`: mobiles, ID numbers and e-mails with no name (often after a role word);
 - ~22% `negative`: no gold span at all: companies, funds, banks, stock names (平安银行, 万科A,
@@ -29,7 +30,7 @@ one-character given names, rare surnames (覃, 冼, 揭, 庹 … and some that a
 
 Policy on a bare surname with a title (陳生, 黃太, 李小姐, 王总, 张经理): NOT gold. It names no one
 to a reader outside the conversation, and #16's bar is about names. Such forms do occur, in
-~3% of rows (always next to a gold full name or in HK chat), so a detector that masks them pays
+~2.6% of rows (next to a gold full name or in HK chat), so a detector that masks them pays
 in precision. A full name with a title (陳志偉先生, 王建军经理) is gold for the name alone: the
 span never includes the title.
 Gold spans: person, mobile, id_number (valid GB 11643 check character) and email; each span is
@@ -104,10 +105,19 @@ HK_SUR = (("陳", "Chan"), ("黃", "Wong"), ("李", "Lee"), ("張", "Cheung"), (
           ("冼", "Sin"), ("伍", "Ng"), ("鍾", "Chung"), ("侯", "Hau"), ("文", "Man"), ("石", "Shek"),
           ("程", "Ching"), ("邱", "Yau"), ("湯", "Tong"), ("姚", "Yiu"), ("歐陽", "Au Yeung"),
           ("司徒", "Szeto"), ("上官", "Sheung Kwun"))
-HK_GIVEN = ("志偉", "嘉琪", "家樂", "子聰", "穎欣", "凱婷", "振邦", "偉倫", "美儀", "麗珊", "國棟",
-            "卓賢", "詩韻", "曉彤", "芷晴", "浩賢", "錦輝", "碧霞", "月娥", "少芬", "樂怡", "雅詩",
-            "佩玲", "家朗", "梓樂", "思穎", "德輝", "寶珠", "惠芳", "潔瑩", "啟明", "兆基", "婉婷",
-            "鎮南", "燕玲", "耀宗", "嘉欣", "健", "敏", "豪", "瑩", "輝", "珊")
+# Hong Kong given names with their Cantonese romanisation (as on an HKID card).
+HK_GIVEN = (("志偉", "Chi Wai"), ("嘉琪", "Ka Ki"), ("家樂", "Ka Lok"), ("子聰", "Tsz Chung"),
+            ("穎欣", "Wing Yan"), ("凱婷", "Hoi Ting"), ("振邦", "Chun Pong"), ("偉倫", "Wai Lun"),
+            ("美儀", "Mei Yee"), ("麗珊", "Lai Shan"), ("國棟", "Kwok Tung"),
+            ("卓賢", "Cheuk Yin"), ("詩韻", "Sze Wan"), ("曉彤", "Hiu Tung"),
+            ("芷晴", "Tsz Ching"), ("浩賢", "Ho Yin"), ("錦輝", "Kam Fai"), ("碧霞", "Pik Ha"),
+            ("月娥", "Yuet Ngo"), ("少芬", "Siu Fun"), ("樂怡", "Lok Yi"), ("雅詩", "Nga Sze"),
+            ("佩玲", "Pui Ling"), ("家朗", "Ka Long"), ("梓樂", "Tsz Lok"), ("思穎", "Sze Wing"),
+            ("德輝", "Tak Fai"), ("寶珠", "Po Chu"), ("惠芳", "Wai Fong"), ("潔瑩", "Kit Ying"),
+            ("啟明", "Kai Ming"), ("兆基", "Siu Kei"), ("婉婷", "Yuen Ting"),
+            ("鎮南", "Chun Nam"), ("燕玲", "Yin Ling"), ("耀宗", "Yiu Chung"), ("嘉欣", "Ka Yan"),
+            ("健", "Kin"), ("敏", "Man"), ("豪", "Ho"), ("瑩", "Ying"), ("輝", "Fai"),
+            ("珊", "Shan"))
 HK_EN = ("Kelvin", "Winnie", "Vincent", "Ivy", "Raymond", "Queenie", "Alan", "Karen", "Eric",
          "Joyce", "Stanley", "Fiona", "Gordon", "Phoebe", "Ronald", "Cherry", "Jason", "Kitty",
          "Terence", "Angela", "Wilson", "Mandy")
@@ -215,9 +225,10 @@ class Gen:
         return self.pick(NO_SURNAME), ""
 
     def hk_person(self) -> tuple[str, str, str]:
-        """(traditional name, surname, romanised surname)."""
+        """(traditional name, surname, romanised surname and given name joined by NUL)."""
         s, rom = self.pick(HK_SUR)
-        return s + self.pick(HK_GIVEN), s, rom
+        given, grom = self.pick(HK_GIVEN)
+        return s + given, s, rom + "\0" + grom
 
     def married(self) -> str:
         """A Hong Kong married woman's name: husband's surname, own surname, given name."""
@@ -281,7 +292,8 @@ def _base(key: str) -> str:
 def fill(g: Gen, template: str) -> tuple[str, list[list]]:
     """The template with its slots drawn; the same slot name repeats the same value.
 
-    Gold slots: A-D simplified names, T/U/V Hong Kong names (Te/Ue/Ve their English names),
+    Gold slots: A-D simplified names, T/U/V Hong Kong names (Te/Ue/Ve their English names,
+    Tr/Ur their romanised names as on an identity card: CHAN Chi Wai),
     W a married woman's name, E/F English names, X a dotted name, Z a name without surname,
     M mobile, I ID number (Ih a residence-permit number), @ e-mail. `A~` is A's surname alone
     (followed by a title in the template): not gold. Other slots (co, stk, date, …) are
@@ -328,11 +340,14 @@ def _one(g: Gen, key: str, need_surname: bool, memo: dict) -> tuple[str, str | N
     if key in ("T", "U", "V"):
         name, sur, rom = g.hk_person()
         return name, "person", sur + "\0" + rom
-    if key in ("Te", "Ue", "Ve"):
+    if key in ("Te", "Ue", "Ve", "Tr", "Ur"):
         if key[0] not in memo:
             memo[key[0]] = _one(g, key[0], False, memo)
-        rom = memo[key[0]][2].split("\0")[1]
-        return f"{g.pick(HK_EN)} {rom}", "person", ""
+        _, sur, given = memo[key[0]][2].split("\0")
+        if key[1] == "r":  # the HKID spelling: surname in capitals or not, given name last
+            return (f"{sur.upper()} {given}" if g.r.random() < 0.6 else f"{sur} {given}",
+                    "person", "")
+        return f"{g.pick(HK_EN)} {sur}", "person", ""
     if key == "W":
         return g.married(), "person", ""
     if key in ("E", "F"):
