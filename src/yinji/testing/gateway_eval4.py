@@ -23,7 +23,7 @@ What it holds (build's proportions; tests/gateway/test_eval4.py checks them):
   张江高科, 周大福), places (江苏, 黄山, 銅鑼灣), products, words that begin with a surname
   character (高管, 周末, 方案, 钱款, 黄金, 白银), role words alone (申请人, 受益人), dates.
 Person names are drawn from a mixture: common surnames (Zipf-weighted) with two- or
-one-character given names, rare surnames (覃, 冼, 揭, 庹 … and some that are ordinary words: 门,
+one-character given names, rare surnames (粟, 冼, 揭, 庹 … and some that are ordinary words: 门,
 海, 双), compound surnames (欧阳, 慕容, 端木, 令狐 …), given names that are ordinary words (高峰,
 周全, 王平安), dotted transliterations (热依拉·吐尔洪, 威廉·约翰逊), names without a surname
 (旺堆, 斯琴高娃) and English names in Chinese text (Michael Zhang, scored as person_en).
