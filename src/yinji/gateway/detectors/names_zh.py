@@ -44,7 +44,7 @@ from yinji.gateway.detectors.base import PERSON, Detection
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _CAND = re.compile(
     "(?=(" + "|".join(lx.COMPOUND_SURNAMES) + "|[" + "".join(sorted(lx.SURNAMES | lx.WEAK_SURNAMES))
-    + "])[\u4e00-\u9fff])")
+    + "])(?:[\u4e00-\u9fff]|[Ss][Ii][Rr]))")
 
 
 def _alt(words: tuple[str, ...]) -> str:
@@ -97,6 +97,21 @@ _MODEL_TOKEN = 0.97
 _MODEL_VETO = 0.02
 _MODEL_CUE = 0.5
 _HAN_ONLY = re.compile("[\u4e00-\u9fff]+")
+# ... and that lets a surname and first given character that make a word (高明|远, 江海|涛)
+# start a 3-character name without a cue.
+_MODEL_WORD_START = 0.9
+# A bare surname and a title, Hong Kong style (陳生, 黃太, 李sir) or plain (王先生, 张小姐): the
+# surname is all there is of the name, so the span is surname and title.
+_SURNAME_TITLE = re.compile(r"先生|女士|小姐|太太|生|太|[Ss][Ii][Rr](?![A-Za-z])")
+# What may follow a bare 生/太 (陈生话…, 黄太今日…): not Han, a post cue, or a colloquial verb,
+# particle or pronoun (simplified, as the text is read).
+_AFTER_SHORT_TITLE = frozenset("话讲个来去打约系你您好啊呀哦呢啦咗嘅仲又要想都同叫让就今明昨问")
+# A long digit run (mobile, ID, account number) ends a name token like punctuation does.
+_DIGIT_RUN = re.compile(r"[0-9０-９]{6,}")
+_DIGIT_RUN_END = re.compile(r"[0-9０-９]{6,}[Xx]?$")
+# 张 (also 支, 双) after a numeral or demonstrative is a measure word: 一张卡, 两张单, 落咗张单.
+_MEASURE_SURNAMES = frozenset("张支双")
+_NUMERAL_BEFORE = frozenset("一二两三四五六七八九十几每这那哪整半咗各")
 
 
 @lru_cache(maxsize=1)
@@ -279,6 +294,14 @@ class ChineseNameDetector:
                 continue
             limit = next((s for s, _ in roles if s > p), len(text))
             sl = len(m.group(1))
+            if sl == 1 and m.group(1) in _MEASURE_SURNAMES and p > 0 \
+                    and text[p - 1] in _NUMERAL_BEFORE:
+                continue
+            titled = self._surname_title(text, p, m.group(1), limit, common)
+            if titled is not None:
+                out.append(titled)
+                taken_until = titled.end
+                continue
             judged = self._judge(text, p, m.group(1), limit, common, names, verbs)
             if judged is None or judged[0] < self.threshold - self.grey:
                 continue
@@ -338,7 +361,8 @@ class ChineseNameDetector:
             cue = (_LABEL_RX.search(text[max(0, s - 12):s]) is not None
                    or _TITLE_RX.match(text, e) is not None)
             if not cue and self._word_like(text, s, e, sl, common, weak_ok=(
-                    prob >= _MODEL_TOKEN and (s == 0 or text[s - 1] in _BOUNDARY))):
+                    prob >= _MODEL_TOKEN and (s == 0 or text[s - 1] in _BOUNDARY)),
+                    start_ok=prob >= _MODEL_WORD_START and len(cand) == sl + 2):
                 continue
             # One given character without a cue is mostly a word (车贷, 于是): be surer.
             sure = _MODEL_SURE if len(cand) > sl + 1 else _MODEL_SURE_SHORT
@@ -346,21 +370,53 @@ class ChineseNameDetector:
                 out.append(Detection(s, e, PERSON, round(self.threshold + 0.01, 3), self.name))
         return sorted(out, key=lambda d: d.start)
 
+    def _surname_title(self, text: str, p: int, surname: str, limit: int,
+                       common: frozenset[str]) -> Detection | None:
+        """A bare surname and a title (陈生, 黄太, 李sir, 王先生): the surname and the title.
+
+        The surname must be a single, non-word-like one (or have a label before it), not end the
+        word before it (卫|生 is 卫生), and for 生/太 the two characters must not be a word or start
+        one (余生, 生意, 太多) and what follows must end the reference (陈生话…, 黄太，)."""
+        if len(surname) != 1 or surname not in lx.SURNAMES:
+            return None
+        t = _SURNAME_TITLE.match(text, p + 1)
+        if t is None or t.end() > limit:
+            return None
+        label = (_LABEL_RX.search(text, max(0, p - 12), p) is not None
+                 or _FIELD.search(text, max(0, p - 24), p) is not None)
+        if surname in lx.WEAK_SURNAMES and not label:
+            return None
+        if not label and p > 0 and (text[p - 1:p + 1] in common
+                                    or text[max(0, p - 2):p + 1] in common):
+            return None
+        e = t.end()
+        if text[p:e] in common or text[p:e + 1] in common:
+            return None
+        if e - p == 2 and _HAN.match(text, p + 1):  # 生, 太
+            nxt = text[e:e + 1]
+            if text[p + 1:e + 1] in common or text[p + 1:e + 2] in common:
+                return None
+            if nxt and _HAN.match(nxt) and nxt not in _AFTER_SHORT_TITLE \
+                    and _POST_RX.match(text, e) is None:
+                return None
+        return Detection(p, e, PERSON, round(self.threshold + _SURE + 0.05, 3), self.name)
+
     @staticmethod
     def _word_like(text: str, s: int, e: int, sl: int, common: frozenset[str],
-                   loose: bool = False, weak_ok: bool = False) -> bool:
+                   loose: bool = False, weak_ok: bool = False, start_ok: bool = False) -> bool:
         """Without a cue, what jieba's dictionary knows overrides the model: the span is an
         ordinary word or starts one (金融机构, 肖像权), its surname ends the word before it (东方|证券),
         its last character starts the next word (李明认|为), an organisation word or place-name
         ending follows, or the surname is itself a common word (于, 经, 和) unless `weak_ok` (the
-        model is very sure and the span starts a token: ，福和平，)."""
+        model is very sure and the span starts a token: ，福和平，). With `start_ok` (the model is
+        sure of a 3-character span) surname and first given character may make a word (高明|远)."""
         cand = text[s:e]
         if loose:  # the rules already found a name here: only the model's edges are in doubt
             return (cand in common or (e < len(text) and text[e - 1:e + 1] in common)
                     or (s > 0 and text[s - 1:s + 1] in common))
         weak = cand[:sl] in lx.WEAK_SURNAMES or cand[:sl] in lx.WEAK_COMPOUND
         return (cand in common or (weak and not weak_ok)
-                or cand[:sl + 1] in common  # 肖像|权, 金额|x: surname and next character a word
+                or (cand[:sl + 1] in common and not start_ok)  # 肖像|权: surname + next a word
                 or any(text[s:s + k] in common for k in (e - s + 1, e - s + 2))
                 or (s > 0 and (text[s - 1:s + 1] in common or text[max(0, s - 2):s + 1] in common))
                 or (e < len(text) and text[e - 1:e + 1] in common)
@@ -408,7 +464,8 @@ class ChineseNameDetector:
             left_word = 0.0
         # The name is a whole token: something that ends a word before it (start, punctuation,
         # quote, space, Latin text or a label).
-        left_edge = p == 0 or text[p - 1] in _BOUNDARY or label
+        left_edge = (p == 0 or text[p - 1] in _BOUNDARY or label
+                     or _DIGIT_RUN_END.search(text, max(0, p - 24), p) is not None)
         # The surname character belongs to the word before it (东方|证券, 中国|平安, 对|方).
         glued = p > 0 and not label and ((text[p - 1:p + 1] in common)
                                          or (text[max(0, p - 2):p + 1] in common))
@@ -423,7 +480,8 @@ class ChineseNameDetector:
             if any(c in lx.NON_NAME_CHARS for c in given):
                 continue
             title = _TITLE_RX.match(text, end) is not None
-            right_edge = end == len(text) or text[end] in _BOUNDARY or end == limit
+            right_edge = (end == len(text) or text[end] in _BOUNDARY or end == limit
+                          or _DIGIT_RUN.match(text, end) is not None)
             score = 0.15 if weak else 0.4 if surname in lx.TOP_SURNAMES or sl == 2 else 0.3
             post = _POST_RX.match(text, end) is not None
             if (any(c in lx.SOFT_NAME_CHARS for c in given)
@@ -439,8 +497,11 @@ class ChineseNameDetector:
                 score += 0.1  # jieba's person names are mostly famous people, some are places
             elif cand in common:
                 score -= 0.6
-            elif sl == 1 and gl == 2 and text[p:p + 2] in common and not (label or title):
-                score -= 0.25  # 金额x, 齐全x: surname and first given character make a word
+            elif sl == 1 and gl == 2 and text[p:p + 2] in common and not (
+                    label or title or (post and left_edge and not weak)):
+                # 金额x, 齐全x: surname and first given character make a word (but 高明远说,
+                # a whole token with a cue after it, is a name)
+                score -= 0.25
             if gl == 1 and (given + text[end:end + 1] in common) and not (title or right_edge):
                 score -= 0.2  # 张|伟明 unlikely split: the 2-char given name reads as a word
             if gl == 2 and (cand[-1] + text[end:end + 1] in common) and not right_edge:
