@@ -17,7 +17,7 @@ from pathlib import Path
 import pycrfsuite
 
 from yinji.gateway.detectors.name_model import MODEL_FILE, features
-from yinji.gateway.detectors.names_zh import _lexicon
+from yinji.gateway.detectors.names_zh import _lexicon, _tagger
 from yinji.testing.name_train import build
 
 OUT = Path(__file__).resolve().parents[1] / "src/yinji/gateway/detectors/data" / MODEL_FILE
@@ -42,8 +42,14 @@ def main() -> None:
     t0 = time.perf_counter()
     trainer = pycrfsuite.Trainer(verbose=False)
     common = _lexicon()[0]  # jieba's ordinary words, as the detector passes them
-    for text, spans in build(a.n, a.seed):
+    tags = _tagger().word_tag_tab  # hard negatives never a word jieba tags as a person (余秋雨)
+    negatives = frozenset(w for w in common if not tags.get(w, "").startswith("nr"))
+    chars = names = 0
+    for text, spans in build(a.n, a.seed, negatives):
         trainer.append(features(text, common), labels(text, spans))
+        chars += len(text)
+        names += len(spans)
+    print(f"corpus: {a.n} snippets, {chars} characters, {names} names")
     trainer.set_params({"c1": 0.05, "c2": 0.01, "max_iterations": a.iterations,
                         "feature.minfreq": 2, "feature.possible_transitions": True})
     a.out.parent.mkdir(parents=True, exist_ok=True)

@@ -80,6 +80,7 @@ _ROLE_RX = _alt(_ROLES)
 # A label cue, then up to three characters that may sit between it and the name.
 _LABEL_RX = re.compile("(?:" + _alt(_CUES).pattern + ")([" + re.escape("".join(_SKIP)) + "]{0,3})")
 _TITLE_RX = re.compile("(?=(" + _alt(_TITLES).pattern + "))")
+_DIGITS = re.compile(r"[0-9０-９]{4,}[Xx]?")
 # The model reads a text line by line (sentences run on, lines rarely do), and only lines with
 # a surname character (single or the first of a compound) in them.
 _SEGMENT = re.compile(r"[^\n]+")
@@ -98,6 +99,11 @@ def features(text: str, words: frozenset[str] = frozenset()) -> list[list[str]]:
     for m in _ROLE_RX.finditer(text):
         role.update(range(m.start(), m.end()))
     title = {m.start() for m in _TITLE_RX.finditer(text)}
+    # Long digit runs (mobiles, ID and account numbers): a name often sits right before or
+    # after one (张伟13800138000, 110101199003071234王芳).
+    digits = [m.span() for m in _DIGITS.finditer(text)]
+    before = {s - 1 for s, _ in digits}
+    after = {e for _, e in digits}
     out = []
     pad = "^^" + text + "$$"
     for i, ch in enumerate(text):
@@ -120,6 +126,10 @@ def features(text: str, words: frozenset[str] = frozenset()) -> list[list[str]]:
                 f.append("w3+")
             if b + ch + c in words:
                 f.append("w3m")
+        if i in before:
+            f.append("d+")
+        if i in after:
+            f.append("d-")
         if i in label:
             f.append("lab")
         if i in role:

@@ -106,6 +106,9 @@ _SURNAME_TITLE = re.compile(r"先生|女士|小姐|太太|生|太|[Ss][Ii][Rr](?
 # What may follow a bare 生/太 (陈生话…, 黄太今日…): not Han, a post cue, or a colloquial verb,
 # particle or pronoun (simplified, as the text is read).
 _AFTER_SHORT_TITLE = frozenset("话讲个来去打约系你您好啊呀哦呢啦咗嘅仲又要想都同叫让就今明昨问")
+# A list of short Han tokens joined by 、 between punctuation (or text's ends): 高远、方圆、王芳等.
+_LIST_RUN = re.compile(r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{2,12}(?:、[\u4e00-\u9fff]{2,5})+"
+                       r"(?![\u4e00-\u9fff])")
 # A long digit run (mobile, ID, account number) ends a name token like punctuation does.
 _DIGIT_RUN = re.compile(r"[0-9０-９]{6,}")
 _DIGIT_RUN_END = re.compile(r"[0-9０-９]{6,}[Xx]?$")
@@ -321,7 +324,48 @@ class ChineseNameDetector:
             out.append(det)
             taken_until = det.end
         found = self._by_company(text, out, undecided)
-        return self._with_model(text, found, roles) if self.model else found
+        found = self._with_model(text, found, roles) if self.model else found
+        return self._in_lists(text, found, roles, common)
+
+    def _in_lists(self, text: str, found: list[Detection], roles: list[tuple[int, int]],
+                  common: frozenset[str]) -> list[Detection]:
+        """Items of a 、 list that holds a found name are names too (参会：高远、方圆、王芳):
+        an item is a whole token (between 、 and punctuation, a label or a trailing 等) of a
+        surname and one or two characters; an item that is also an ordinary word (高远, 文静)
+        needs two found names in its list."""
+        if "、" not in text or not found:
+            return found
+        out = list(found)
+        for run in _LIST_RUN.finditer(text):
+            items, pos = [], run.start()
+            for part in run.group().split("、"):
+                items.append((pos, pos + len(part)))
+                pos += len(part) + 1
+            # the first item may follow a label (参会高远), the last be followed by 等
+            s0, e0 = items[0]
+            for k in range(s0, e0):
+                if _LABEL_RX.search(text, max(0, k - 12), k) and _HAN_ONLY.fullmatch(text[k:e0]):
+                    items[0] = (k, e0)
+                    break
+            sl, el = items[-1]
+            if text[el - 1] == "等":
+                items[-1] = (sl, el - 1)
+            names = [any(d.start == s and d.end == e for d in out) for s, e in items]
+            if not any(names):
+                continue
+            for (s, e), known in zip(items, names, strict=True):
+                cand = text[s:e]
+                k = 2 if cand[:2] in lx.COMPOUND_SURNAMES else 1
+                if known or not (k + 1 <= len(cand) <= k + 2) or any(
+                        d.start < e and s < d.end for d in out) or any(
+                        rs < e and s < re_ for rs, re_ in roles):
+                    continue
+                if (k == 1 and cand[0] not in lx.SURNAMES and cand[0] not in lx.WEAK_SURNAMES) \
+                        or any(c in lx.NON_NAME_CHARS for c in cand[k:]) \
+                        or (cand in common and sum(names) < 2):
+                    continue
+                out.append(Detection(s, e, PERSON, round(self.threshold, 3), self.name))
+        return sorted(out, key=lambda d: d.start)
 
     def _with_model(self, text: str, found: list[Detection],
                     roles: list[tuple[int, int]]) -> list[Detection]:
@@ -390,11 +434,10 @@ class ChineseNameDetector:
                                     or text[max(0, p - 2):p + 1] in common):
             return None
         e = t.end()
-        if text[p:e] in common or text[p:e + 1] in common:
-            return None
-        if e - p == 2 and _HAN.match(text, p + 1):  # 生, 太
+        if e - p == 2 and _HAN.match(text, p + 1):  # 生, 太 (李先生 is in jieba's dictionary)
             nxt = text[e:e + 1]
-            if text[p + 1:e + 1] in common or text[p + 1:e + 2] in common:
+            if text[p:e] in common or text[p:e + 1] in common \
+                    or text[p + 1:e + 1] in common or text[p + 1:e + 2] in common:
                 return None
             if nxt and _HAN.match(nxt) and nxt not in _AFTER_SHORT_TITLE \
                     and _POST_RX.match(text, e) is None:
