@@ -47,6 +47,7 @@ DOMAIN_WORDS = frozenset((
     "招商", "中信", "海通", "广发", "银河", "方正", "东吴", "兴业", "宁德", "洪涝", "钱款", "洗钱",
     "尽调", "存管", "沪深", "港股通", "深股通", "沪股通", "龙头", "龙虎榜", "石化", "石油", "黄金",
     "白酒", "白马股", "金额", "金价", "雷曼", "汤臣", "余额", "余额宝", "江铜", "邮储", "农商",
+    "高开", "高走", "低开", "低走", "高开低走", "回撤",
 ))
 # Surnames that are also very common words or particles: only accepted next to a strong cue
 # or as a whole token (between punctuation, quotes or spaces).
