@@ -133,7 +133,7 @@ NON_NAME_CHARS = frozenset(
 )
 # Characters that are also function words (有, 和, 以 …) but do occur in given names (王有才,
 # 乔青和, 於弘以, 陈荷月): accepted when the name is a whole token or has a title or label.
-SOFT_NAME_CHARS = frozenset("有会和行之以若如其元月来")
+SOFT_NAME_CHARS = frozenset("有会和行之以若如其元月来约")
 
 # English: given names common in the group's client base (English and HK/mainland English
 # names). Used as evidence, together with capitalisation and cues — not as the only route.

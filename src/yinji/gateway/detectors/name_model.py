@@ -26,7 +26,7 @@ from yinji.gateway.detectors import lexicon as lx
 
 MODEL_FILE = "names_zh.crfsuite"
 # SHA-256 of the shipped model (tools/train_name_crf.py prints it); checked on load.
-MODEL_SHA256 = "6568525ac7d636c06081482639fe2e4dea457eb53a9bf95a40937014e426a413"
+MODEL_SHA256 = "6e21627c73b1ae3e1f9a2e8ec6a3558e3dba9a0fcbda56eb637b2cff14060d0d"
 
 _CUES = frozenset(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1)
 _CUE_MAX = max(len(w) for w in _CUES)
@@ -98,7 +98,9 @@ def features(text: str, words: frozenset[str] = frozenset()) -> list[list[str]]:
     role = set()
     for m in _ROLE_RX.finditer(text):
         role.update(range(m.start(), m.end()))
-    title = {m.start() for m in _TITLE_RX.finditer(text)}
+    # a title that starts a longer word (董事|会) is none
+    title = {m.start() for m in _TITLE_RX.finditer(text)
+             if not any(text[m.start():m.end(1) + k] in words for k in (1, 2))}
     # Long digit runs (mobiles, ID and account numbers): a name often sits right before or
     # after one (张伟13800138000, 110101199003071234王芳).
     digits = [m.span() for m in _DIGITS.finditer(text)]

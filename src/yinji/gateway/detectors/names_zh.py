@@ -97,6 +97,8 @@ _MODEL_TOKEN = 0.97
 _MODEL_VETO = 0.02
 _MODEL_CUE = 0.5
 _HAN_ONLY = re.compile("[\u4e00-\u9fff]+")
+# Single characters that often stand right before a person (这笔钱是|X, 大户室的|X, 交给|X, 据|X).
+_BEFORE_PERSON = frozenset("的是给请据由跟和与向对让叫被发")
 # ... and that lets a surname and first given character that make a word (高明|远, 江海|涛)
 # start a 3-character name without a cue.
 _MODEL_WORD_START = 0.9
@@ -188,6 +190,7 @@ def _tagged_name(text: str, p: int, sl: int,
                     word, flag = word + given, "nr"
             n = len(word)
             ok = (flag.startswith("nr") and sl + 1 <= n <= sl + 2 and not tagger.FREQ.get(word)
+                  and word not in _lexicon()[0]  # nor one of the domain words (高开, 尽调)
                   and word[-1] not in _PLACE_END and not _ORG_RX.match(text, p + n)
                   and all("\u4e00" <= c <= "\u9fff" for c in word))
             return n if ok else None
@@ -195,6 +198,12 @@ def _tagged_name(text: str, p: int, sl: int,
             return None
         pos += len(word)
     return None
+
+
+def _title(text: str, p: int, common: frozenset[str]) -> bool:
+    """A title starts at `p` (先生, 经理, 董事) and is not the start of a longer word (董事会)."""
+    m = _TITLE_RX.match(text, p)
+    return m is not None and not any(text[p:m.end() + k] in common for k in (1, 2))
 
 
 def _roles(text: str) -> list[tuple[int, int]]:
@@ -376,7 +385,7 @@ class ChineseNameDetector:
         role word (申请人 is never a name) and either is confident (>= _MODEL_SURE) or has a
         label before it or a title after it and is likely (>= _MODEL_CUE). A rule name the model
         reads one character longer (徐烁|娅) is extended when the model is likely."""
-        common = _lexicon()[0]
+        common, _, verbs = _lexicon()
         doubtful = tuple((d.start, d.end) for d in found
                          if d.confidence < self.threshold + _SURE)
         spans, most = name_model.read(text, common, doubtful)
@@ -401,12 +410,21 @@ class ChineseNameDetector:
                         and prob >= _MODEL_CUE and (e - d.end) + (d.start - s) == 1 \
                         and not self._word_like(text, s, e, sl, common, loose=True):
                     out[out.index(d)] = Detection(s, e, PERSON, d.confidence, self.name)
+                elif len(over) == 1 and d.start < s and d.end < e and prob >= _MODEL_SURE \
+                        and d.confidence < self.threshold + _SURE \
+                        and not self._word_like(text, s, e, sl, common, loose=True):
+                    # A doubtful rule name that took the model's surname as its given name
+                    # (和郗|振玥: 和 is a word-like surname, here the conjunction): the model's.
+                    out[out.index(d)] = Detection(s, e, PERSON, round(self.threshold + 0.01, 3),
+                                                  self.name)
                 continue
             cue = (_LABEL_RX.search(text[max(0, s - 12):s]) is not None
-                   or _TITLE_RX.match(text, e) is not None)
+                   or _title(text, e, common))
             if not cue and self._word_like(text, s, e, sl, common, weak_ok=(
-                    prob >= _MODEL_TOKEN and (s == 0 or text[s - 1] in _BOUNDARY)),
-                    start_ok=prob >= _MODEL_WORD_START and len(cand) == sl + 2):
+                    prob >= _MODEL_TOKEN and (s == 0 or text[s - 1] in _BOUNDARY
+                                              or text[s - 1] in _BEFORE_PERSON)),
+                    start_ok=prob >= _MODEL_WORD_START and len(cand) == sl + 2 and (
+                        _POST_RX.match(text, e) is not None or text[e:e + 2] in verbs)):
                 continue
             # One given character without a cue is mostly a word (车贷, 于是): be surer.
             sure = _MODEL_SURE if len(cand) > sl + 1 else _MODEL_SURE_SHORT
@@ -522,7 +540,7 @@ class ChineseNameDetector:
             given = cand[sl:]
             if any(c in lx.NON_NAME_CHARS for c in given):
                 continue
-            title = _TITLE_RX.match(text, end) is not None
+            title = _title(text, end, common)
             right_edge = (end == len(text) or text[end] in _BOUNDARY or end == limit
                           or _DIGIT_RUN.match(text, end) is not None)
             score = 0.15 if weak else 0.4 if surname in lx.TOP_SURNAMES or sl == 2 else 0.3
