@@ -26,7 +26,7 @@ from yinji.gateway.detectors import lexicon as lx
 
 MODEL_FILE = "names_zh.crfsuite"
 # SHA-256 of the shipped model (tools/train_name_crf.py prints it); checked on load.
-MODEL_SHA256 = "6e21627c73b1ae3e1f9a2e8ec6a3558e3dba9a0fcbda56eb637b2cff14060d0d"
+MODEL_SHA256 = "aed7cdf92e9d43ef8da85e632c346088552e49657b09a2459b4a8adf113b3434"
 
 _CUES = frozenset(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1)
 _CUE_MAX = max(len(w) for w in _CUES)

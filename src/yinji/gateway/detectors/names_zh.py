@@ -201,9 +201,11 @@ def _tagged_name(text: str, p: int, sl: int,
 
 
 def _title(text: str, p: int, common: frozenset[str]) -> bool:
-    """A title starts at `p` (先生, 经理, 董事) and is not the start of a longer word (董事会)."""
+    """A title starts at `p` (先生, 经理, 董事) and is neither the start of a longer word
+    (董事|会) nor the end of one that starts before it (财务|总监)."""
     m = _TITLE_RX.match(text, p)
-    return m is not None and not any(text[p:m.end() + k] in common for k in (1, 2))
+    return m is not None and not any(text[p:m.end() + k] in common for k in (1, 2)) \
+        and not any(text[max(0, p - k):m.end()] in common for k in (1, 2))
 
 
 def _roles(text: str) -> list[tuple[int, int]]:
@@ -406,7 +408,9 @@ class ChineseNameDetector:
                 # A rule name the model reads wider: cut one short (徐烁|娅) or missing the
                 # first character of a compound or rare surname (夹|谷颜锋).
                 d = over[0]
+                titled = _SURNAME_TITLE.fullmatch(text, d.start + 1, d.end) is not None
                 if len(over) == 1 and s <= d.start and d.end <= e and (s, e) != (d.start, d.end) \
+                        and not titled \
                         and prob >= _MODEL_CUE and (e - d.end) + (d.start - s) == 1 \
                         and not self._word_like(text, s, e, sl, common, loose=True):
                     out[out.index(d)] = Detection(s, e, PERSON, d.confidence, self.name)
@@ -587,7 +591,7 @@ class ChineseNameDetector:
             if _ORG_RX.match(text, end):
                 score -= 0.5
             if title:
-                score += 0.5
+                score += 0.5 if not glued else 0.25  # 现任|财务总监: the surname ends a word
             if label:
                 score += 0.45
             elif weak_pre and not glued:
