@@ -99,8 +99,8 @@ _MODEL_CUE = 0.5
 _HAN_ONLY = re.compile("[\u4e00-\u9fff]+")
 # Single characters that often stand right before a person (这笔钱是|X, 大户室的|X, 交给|X, 据|X).
 _BEFORE_PERSON = frozenset("的是给请据由跟和与向对让叫被发")
-# ... and that lets a surname and first given character that make a word (高明|远, 江海|涛)
-# start a 3-character name without a cue.
+# ... and that lets a surname and first given character that make a name-like word (jieba tags
+# 高明, 江海 nr/ns/nz; 肖像, 方案 are n) start a 3-character name with a cue after it.
 _MODEL_WORD_START = 0.9
 # A bare surname and a title, Hong Kong style (陳生, 黃太, 李sir) or plain (王先生, 张小姐): the
 # surname is all there is of the name, so the span is surname and title.
@@ -206,6 +206,11 @@ def _title(text: str, p: int, common: frozenset[str]) -> bool:
     m = _TITLE_RX.match(text, p)
     return m is not None and not any(text[p:m.end() + k] in common for k in (1, 2)) \
         and not any(text[max(0, p - k):m.end()] in common for k in (1, 2))
+
+
+def _name_like(word: str) -> bool:
+    """jieba tags the word a person, place or other proper name (高明, 江海, 金华; not 肖像)."""
+    return _tagger().word_tag_tab.get(word, "n")[:2] in ("nr", "ns", "nz")
 
 
 def _roles(text: str) -> list[tuple[int, int]]:
@@ -427,7 +432,8 @@ class ChineseNameDetector:
             if not cue and self._word_like(text, s, e, sl, common, weak_ok=(
                     prob >= _MODEL_TOKEN and (s == 0 or text[s - 1] in _BOUNDARY
                                               or text[s - 1] in _BEFORE_PERSON)),
-                    start_ok=prob >= _MODEL_WORD_START and len(cand) == sl + 2 and (
+                    start_ok=prob >= _MODEL_WORD_START and len(cand) == sl + 2
+                    and (_name_like(cand[:sl + 1]) or prob >= _MODEL_TOKEN) and (
                         _POST_RX.match(text, e) is not None or text[e:e + 2] in verbs)):
                 continue
             # One given character without a cue is mostly a word (车贷, 于是): be surer.
@@ -563,9 +569,9 @@ class ChineseNameDetector:
             elif cand in common:
                 score -= 0.6
             elif sl == 1 and gl == 2 and text[p:p + 2] in common and not (
-                    label or title or (post and left_edge and not weak)):
+                    label or title or (post and left_edge and not weak and _name_like(cand[:2]))):
                 # 金额x, 齐全x: surname and first given character make a word (but 高明远说,
-                # a whole token with a cue after it, is a name)
+                # a whole token with a cue after it, starting with a name-like word, is a name)
                 score -= 0.25
             if gl == 1 and (given + text[end:end + 1] in common) and not (title or right_edge):
                 score -= 0.2  # 张|伟明 unlikely split: the 2-char given name reads as a word
