@@ -44,7 +44,7 @@ from yinji.gateway.detectors.base import PERSON, Detection
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _CAND = re.compile(
     "(?=(" + "|".join(lx.COMPOUND_SURNAMES) + "|[" + "".join(sorted(lx.SURNAMES | lx.WEAK_SURNAMES))
-    + "])(?:[\u4e00-\u9fff]|[Ss][Ii][Rr]))")
+    + "]))")  # (followed by anything: 陈sir, 老王，)
 
 
 def _alt(words: tuple[str, ...]) -> str:
@@ -241,6 +241,9 @@ def _simplified(text: str) -> str:
 _DOT = "·•・‧･"
 _PART = "(?:(?![和与及])[\u4e00-\u9fff])"  # a list joiner ends a part (A·B和C·D)
 _DOTTED = re.compile(_PART + "{2,12}(?:[" + _DOT + "]" + _PART + "{1,12}){1,3}")
+_FAMILIAR_WORDS = frozenset(("小白", "老白", "老师", "小米", "小康", "小费", "小麦", "老毛", "小马"))
+_FORM_FIELD = re.compile("(?:" + _alt(tuple(w for w in lx.ROLE_WORDS + ("姓名", "户名", "名字")
+                                             if len(w) > 1)) + r")\s*[:：]\s*$")
 _LEAD_RX = re.compile("(?:" + _alt(tuple(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1))
                       + ")(?:为|是)?")
 _TAIL_RX = re.compile("(?:" + _alt(tuple(lx.TITLES) + tuple(w for w in lx.POST_CUES if len(w) > 1)
@@ -316,7 +319,8 @@ class ChineseNameDetector:
             if sl == 1 and m.group(1) in _MEASURE_SURNAMES and p > 0 \
                     and text[p - 1] in _NUMERAL_BEFORE:
                 continue
-            titled = self._surname_title(text, p, m.group(1), limit, common)
+            titled = (self._surname_title(text, p, m.group(1), limit, common)
+                      or self._familiar(text, p, m.group(1), limit, common))
             if titled is not None:
                 out.append(titled)
                 taken_until = titled.end
@@ -446,9 +450,10 @@ class ChineseNameDetector:
                        common: frozenset[str]) -> Detection | None:
         """A bare surname and a title (陈生, 黄太, 李sir, 王先生): the surname and the title.
 
-        The surname must be a single, non-word-like one (or have a label before it), not end the
-        word before it (卫|生 is 卫生), and for 生/太 the two characters must not be a word or start
-        one (余生, 生意, 太多) and what follows must end the reference (陈生话…, 黄太，)."""
+        The surname must be a single one (word-like only before 先生, 女士 … or after a label)
+        that does not end the word before it (卫|生 is 卫生, 属于|先生); for 生/太 the two
+        characters must not be a word or start one (余生, 生意, 太多) and what follows must end
+        the reference (陈生话…, 黄太，)."""
         if len(surname) != 1 or surname not in lx.SURNAMES:
             return None
         t = _SURNAME_TITLE.match(text, p + 1)
@@ -456,8 +461,8 @@ class ChineseNameDetector:
             return None
         label = (_LABEL_RX.search(text, max(0, p - 12), p) is not None
                  or _FIELD.search(text, max(0, p - 24), p) is not None)
-        if surname in lx.WEAK_SURNAMES and not label:
-            return None
+        if surname in lx.WEAK_SURNAMES and not label and t.end() - t.start() < 2:
+            return None  # 于先生 and 区小姐 are people, a word-like surname + 生/太 needs a label
         if not label and p > 0 and (text[p - 1:p + 1] in common
                                     or text[max(0, p - 2):p + 1] in common):
             return None
@@ -471,6 +476,25 @@ class ChineseNameDetector:
                     and _POST_RX.match(text, e) is None:
                 return None
         return Detection(p, e, PERSON, round(self.threshold + _SURE + 0.05, 3), self.name)
+
+    def _familiar(self, text: str, p: int, surname: str, limit: int,
+                  common: frozenset[str]) -> Detection | None:
+        """老王, 小李: 老/小 and a common surname, the whole reference (the surname is all there
+        is of the name). Not a word (小白, 老江湖), not after a word ending in 老/小 (古老),
+        and what follows ends the reference (老王说, 小李，)."""
+        if p == 0 or text[p - 1] not in "老小" or surname not in lx.TOP_SURNAMES \
+                or surname in lx.WEAK_SURNAMES or p + 1 > limit:
+            return None
+        # (jieba lists 老张, 小张 and 老王 as words: only a few such words are not people)
+        if text[p - 1:p + 1] in _FAMILIAR_WORDS or text[p:p + 2] in common \
+                or (p >= 2 and text[p - 2:p] in common) or text[p - 1:p + 2] in common:
+            return None
+        nxt = text[p + 1:p + 2]
+        if nxt and _HAN.match(nxt) and nxt not in _AFTER_SHORT_TITLE \
+                and _POST_RX.match(text, p + 1) is None and not _title(text, p + 1, common):
+            return None
+        return Detection(p - 1, p + 1, PERSON, round(self.threshold + _SURE + 0.05, 3),
+                         self.name)
 
     @staticmethod
     def _word_like(text: str, s: int, e: int, sl: int, common: frozenset[str],
@@ -529,6 +553,8 @@ class ChineseNameDetector:
         label = (_LABEL_RX.search(pre) is not None
                  or _FIELD.search(text, max(0, p - 24), p) is not None)
         weak_pre = p > 0 and text[p - 1] in _WEAK_PRE
+        # A form field: a role word or label, a colon, then the value (审批人：白玉兰).
+        field = _FORM_FIELD.search(text, max(0, p - 12), p) is not None
         if not label and any(text[max(0, p - k):p] in common for k in (2, 3)):
             left_word = 0.1  # a word ends right before the candidate (今天上午|王芳)
         else:
@@ -616,6 +642,9 @@ class ChineseNameDetector:
             score += left_word if not glued else 0.0
             if latin and right_edge:
                 score += 0.15
+            if field and right_edge and not any(c in lx.NON_NAME_CHARS for c in cand):
+                # the whole value of a form field is the name even if it is also a word (白玉兰)
+                score = max(score, self.threshold + 0.1)
             if best is None or score > best[0] + 1e-9:
                 best = (score, gl)
         return best
