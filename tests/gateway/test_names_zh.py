@@ -234,3 +234,24 @@ def test_name_next_to_digits(engine, text, names):
 ])
 def test_items_of_a_list_with_a_name(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("老王说这个票明天要涨停。", ["老王"]),          # 老/小 and a common surname
+    ("小李，帮我查一下方总的持仓。", ["小李", "方总"]),
+    ("老李和老张都来了。", ["老李", "老张"]),
+    ("于先生来电，區先生的孖展戶口已補倉。", ["于先生", "區先生"]),  # word-like surnames + 先生
+    ("老师说可以，小米发布新品，古老的传说。", []),
+    ("属于先生的东西，关于先生的事。", []),
+])
+def test_familiar_references(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("经办人：石磊 复核人：常青 审批人：白玉兰", ["石磊", "常青", "白玉兰"]),  # a form's value
+    ("客户余晓峰在螺纹钢2405合约上的空单已经被强平。", ["余晓峰"]),  # 强平 is a futures word
+    ("周大福珠宝集团发布业绩，易方达和嘉实的基金经理都去了。", []),
+])
+def test_forms_and_finance_words(engine, text, names):
+    assert persons(engine, text) == names

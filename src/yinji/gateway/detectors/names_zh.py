@@ -241,6 +241,7 @@ def _simplified(text: str) -> str:
 _DOT = "·•・‧･"
 _PART = "(?:(?![和与及])[\u4e00-\u9fff])"  # a list joiner ends a part (A·B和C·D)
 _DOTTED = re.compile(_PART + "{2,12}(?:[" + _DOT + "]" + _PART + "{1,12}){1,3}")
+_DOMAIN_RX = re.compile(_alt(tuple(lx.DOMAIN_WORDS)))
 _FAMILIAR_WORDS = frozenset(("小白", "老白", "老师", "小米", "小康", "小费", "小麦", "老毛", "小马"))
 _FORM_FIELD = re.compile("(?:" + _alt(tuple(w for w in lx.ROLE_WORDS + ("姓名", "户名", "名字")
                                              if len(w) > 1)) + r")\s*[:：]\s*$")
@@ -306,13 +307,15 @@ class ChineseNameDetector:
     def _names(self, text: str) -> list[Detection]:
         common, names, verbs = _lexicon()
         roles = _roles(text)
+        domain = [m.span() for m in _DOMAIN_RX.finditer(text)]  # no name starts inside 易方达
         out: list[Detection] = []
         undecided: list[tuple[int, int, int]] = []  # (start, surname length, end) below threshold
         tagged: dict[tuple[int, int], list] = {}
         taken_until = -1
         for m in _CAND.finditer(text):
             p = m.start()
-            if p < taken_until or any(s <= p < e for s, e in roles):
+            if p < taken_until or any(s <= p < e for s, e in roles) \
+                    or any(s < p < e for s, e in domain):
                 continue
             limit = next((s for s, _ in roles if s > p), len(text))
             sl = len(m.group(1))
@@ -574,8 +577,8 @@ class ChineseNameDetector:
                                                                 for c in cand):
                 continue
             given = cand[sl:]
-            if any(c in lx.NON_NAME_CHARS for c in given):
-                continue
+            if any(c in lx.NON_NAME_CHARS for c in given) or cand in lx.DOMAIN_WORDS:
+                continue  # (易方达, 高净值: finance words jieba does not know)
             title = _title(text, end, common)
             right_edge = (end == len(text) or text[end] in _BOUNDARY or end == limit
                           or _DIGIT_RUN.match(text, end) is not None)
