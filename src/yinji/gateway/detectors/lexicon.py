@@ -140,7 +140,7 @@ NON_NAME_CHARS = frozenset(
     "年日号股只份次件条位名户司所部处科室区县市省路街"
     "您我你他她它该此每各某本各已将但而且则并即乃为"
     # single-character verbs that follow a name in chat (石芳问了…, 白杰做总结)
-    "问找做买卖跟叫没"
+    "问找做买卖跟叫没去"
 )
 # Characters that are also function words (有, 和, 以 …) but do occur in given names (王有才,
 # 乔青和, 於弘以, 陈荷月): accepted when the name is a whole token or has a title or label.

@@ -91,8 +91,9 @@ _WINDOW = 10
 # The CRF's span probability that adds a name on its own, or with a label/title next to it.
 _MODEL_SURE = 0.8
 _MODEL_SURE_SHORT = 0.95
-# ... and that lets a word-like surname (福, 海, 相) start a name right after punctuation.
-_MODEL_TOKEN = 0.97
+# ... and that lets a word-like surname (福, 海, 班) start a name after punctuation or a
+# character that often precedes a person (_BEFORE_PERSON: 发|班静, 是|计容沅).
+_MODEL_TOKEN = 0.9
 # Below this probability of a name on every character, a doubtful rule name is dropped.
 _MODEL_VETO = 0.02
 _MODEL_CUE = 0.5
@@ -191,6 +192,8 @@ def _tagged_name(text: str, p: int, sl: int,
             n = len(word)
             ok = (flag.startswith("nr") and sl + 1 <= n <= sl + 2 and not tagger.FREQ.get(word)
                   and word not in _lexicon()[0]  # nor one of the domain words (高开, 尽调)
+                  and not any(c in lx.NON_NAME_CHARS for c in word[sl:])  # 郑骁|的
+                  and text[p + n - 1:p + n + 1] not in _lexicon()[2]  # 顾晶|核对 (华表 may)
                   and word[-1] not in _PLACE_END and not _ORG_RX.match(text, p + n)
                   and all("\u4e00" <= c <= "\u9fff" for c in word))
             return n if ok else None
@@ -411,8 +414,9 @@ class ChineseNameDetector:
             cand = text[s:e]
             sl = 2 if cand[:2] in lx.COMPOUND_SURNAMES else 1
             if not (sl + 1 <= len(cand) <= sl + 2 and _HAN_ONLY.fullmatch(cand)
-                    and (sl == 2 or cand[0] in lx.SURNAMES)):
-                continue
+                    and (sl == 2 or cand[0] in lx.SURNAMES)) \
+                    or any(c in lx.NON_NAME_CHARS for c in cand[sl:]):
+                continue  # (郑骁的: a function word ends no name)
             if any(rs < e and s < re_ for rs, re_ in roles):
                 continue
             over = [d for d in out if d.start < e and s < d.end]
@@ -426,11 +430,11 @@ class ChineseNameDetector:
                         and prob >= _MODEL_CUE and (e - d.end) + (d.start - s) == 1 \
                         and not self._word_like(text, s, e, sl, common, loose=True):
                     out[out.index(d)] = Detection(s, e, PERSON, d.confidence, self.name)
-                elif len(over) == 1 and d.start < s and d.end < e and prob >= _MODEL_SURE \
+                elif len(over) == 1 and d.start < s and d.end <= e and prob >= _MODEL_SURE \
                         and d.confidence < self.threshold + _SURE \
                         and not self._word_like(text, s, e, sl, common, loose=True):
                     # A doubtful rule name that took the model's surname as its given name
-                    # (和郗|振玥: 和 is a word-like surname, here the conjunction): the model's.
+                    # (和郗|振玥, 和陶鹏: 和 is a word-like surname, here the conjunction).
                     out[out.index(d)] = Detection(s, e, PERSON, round(self.threshold + 0.01, 3),
                                                   self.name)
                 continue
