@@ -1,9 +1,9 @@
 """Train the gateway's Chinese-name CRF on generated text and print the model's SHA-256.
 
-    PYTHONPATH=src python tools/train_name_crf.py [--n 12000] [--seed 20261206] [--out PATH]
+    PYTHONPATH=src python tools/train_name_crf.py [--n 30000] [--seed 20261206] [--out PATH]
 
-The text comes from yinji.testing.name_train (own lists and templates; never the evaluation
-generators). CRFsuite's L-BFGS training is deterministic for the same data and parameters, so
+The text comes from yinji.testing.name_train (own lists and templates, hard negatives from
+jieba's dictionary; never the evaluation generators). CRFsuite's L-BFGS training is deterministic for the same data and parameters, so
 the same seed gives the same model file. Put the printed SHA-256 into name_model.MODEL_SHA256.
 """
 
@@ -34,7 +34,7 @@ def labels(text: str, spans: list[tuple[int, int]]) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=12000)
+    ap.add_argument("--n", type=int, default=30000)
     ap.add_argument("--seed", type=int, default=20261206)
     ap.add_argument("--iterations", type=int, default=150)
     ap.add_argument("--out", type=Path, default=OUT)

@@ -2,16 +2,18 @@
 
 Why: the rules judge one candidate at a time from hand-set weights; a linear-chain CRF weighs
 the same evidence (surname lists, label cues before, titles after, neighbouring characters and
-bigrams, character classes, whether a character starts or ends an ordinary jieba word) from
+bigrams, character classes, whether a character starts or ends an ordinary jieba word, a long
+digit run right before or after it) from
 data and reads the whole line, so it knows where a name ends (three characters, not two) and
 that 申请人 introduces a name rather than being one. Labels: B (first character), I, O.
 
 Training (deterministic: same seed, same file):
-    PYTHONPATH=src python tools/train_name_crf.py      # --n 12000 --seed 20261206
-on yinji.testing.name_train (own surname/given-name/template lists, never the evaluation
-generators gateway_eval*), with thresholds chosen on yinji.testing.name_dev. The model is
-CRFsuite's own binary format (python-crfsuite; no pickle, no download), about 0.14 MB, and
-its SHA-256 is checked on load. Leakage is that of the name detector (names_zh): this module
+    PYTHONPATH=src python tools/train_name_crf.py      # --n 30000 --seed 20261206
+on yinji.testing.name_train (own surname/given-name/template lists plus hard negatives drawn
+from jieba's dictionary, never the evaluation generators gateway_eval*; 30,000 snippets, about
+830,000 characters, 59,000 names), with thresholds chosen on yinji.testing.name_dev (build and
+build_gaps). The model is CRFsuite's own binary format (python-crfsuite; no pickle, no
+download), about 0.3 MB, and its SHA-256 is checked on load. Leakage is that of the name detector (names_zh): this module
 only reads the text it is given, locally.
 """
 

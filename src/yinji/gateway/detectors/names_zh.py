@@ -22,13 +22,25 @@ Traditional characters are read through OpenCC t2s (陳大文), and dotted trans
 (买买提·艾力) are a span of their own. Downloads nothing; the CRF adds about 5 ms CPU per
 2,000 characters (it reads only lines with a surname character) to the engine's ~7 ms.
 
+Round 4 (issue #16's last gap): a bare surname and a title is the whole reference and is
+replaced with its title (陳生, 黃太, 李sir, 王先生; 老王, 小李), a long digit run (mobile, ID
+number) ends a name like punctuation, 张 after a numeral is a measure word (两张单), items of a
+、 list that holds a found name are names (高远、方圆、王芳), a form field's whole value is the
+name (审批人：白玉兰), a name may start with a surname + character word that jieba tags a proper
+name (高明|远, 雷鸣|辉) when a cue follows it, a very sure CRF span may start with a word-like
+surname after 的/是/给… (发|班静), and no name starts inside a finance word (易方|达, 强平). The
+CRF was retrained on a larger corpus (digits, lists, chat, jieba words starting with a surname
+as hard negatives, names starting with such a word) with digit-run features; dev numbers in
+docs/gateway.md ("Round 4").
+
 Leakage: a name the detector misses reaches the upstream as it is (all of it, or the last
 character when a 3-character name is cut); a role word or label next to a name is sent.
-Measured once on --fresh4 (gateway_eval3, written independently, 3 draws x 3,000 snippets):
-whole-name recall 0.956, overlap recall 0.969, precision 0.959; other sets in docs/gateway.md
-("Evaluation"). Still
-missed: names whose surname and first given character form a word (王明|枫 reads as 王明),
-word-like surnames (福, 海, 相) inside a sentence without a cue, surnames outside the lists.
+Before round 4, measured once on --fresh4 (gateway_eval3, written independently, 3 draws x
+3,000 snippets): whole-name recall 0.956, overlap recall 0.969, precision 0.959; round 4's dev
+numbers and other sets in docs/gateway.md ("Evaluation"). Still missed: word-like surnames
+(于, 文, 平, 时, 和) inside a sentence without a cue, names whose surname and first given
+character make an ordinary word jieba does not tag a name (程序|晞, 万里|伟), surnames outside
+the lists. A bare surname and title (陈生) leaks nothing more than its title.
 """
 
 from __future__ import annotations
