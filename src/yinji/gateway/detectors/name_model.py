@@ -28,7 +28,7 @@ from yinji.gateway.detectors import lexicon as lx
 
 MODEL_FILE = "names_zh.crfsuite"
 # SHA-256 of the shipped model (tools/train_name_crf.py prints it); checked on load.
-MODEL_SHA256 = "f482f2a5e11603f38781cab0ece32f530d61d00167f3ec34113e07e2f3d850e0"
+MODEL_SHA256 = "89c0aeeb147780de826ce95d3474ddb30d0cea2c842f53aa310f35ad5a997505"
 
 _CUES = frozenset(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1)
 _CUE_MAX = max(len(w) for w in _CUES)
