@@ -40,7 +40,7 @@ Before round 4, measured once on --fresh4 (gateway_eval3, written independently,
 numbers and other sets in docs/gateway.md ("Evaluation"). Still missed: word-like surnames
 (于, 文, 平, 时, 和) inside a sentence without a cue, names whose surname and first given
 character make an ordinary word jieba does not tag a name (程序|晞, 万里|伟), surnames outside
-the lists. A bare surname and title (陈生) leaks nothing more than its title.
+the lists. A bare surname and title (陈生) is replaced title included.
 """
 
 from __future__ import annotations
