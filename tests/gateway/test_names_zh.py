@@ -255,3 +255,15 @@ def test_familiar_references(engine, text, names):
 ])
 def test_forms_and_finance_words(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    # a word-like surname after 的/是/发 or after an ordinary word, when the CRF is very sure
+    ("这笔钱是计容沅从工资卡转进来的。", ["计容沅"]),
+    ("上午文华伟到营业部办了销户。", ["文华伟"]),
+    ("今天成伟问了三遍净值。", ["成伟"]),  # (held before: a guard)
+    ("今天和客户见面，公司于2024年成立，产品和服务都不错。", []),
+    ("上午成交额放大，目前全市场成交额放大，今天文件已签。", []),
+])
+def test_word_like_surname_when_the_model_is_sure(engine, text, names):
+    assert persons(engine, text) == names

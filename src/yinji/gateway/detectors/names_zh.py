@@ -112,6 +112,8 @@ _MODEL_CUE = 0.5
 _HAN_ONLY = re.compile("[\u4e00-\u9fff]+")
 # Single characters that often stand right before a person (这笔钱是|X, 大户室的|X, 交给|X, 据|X).
 _BEFORE_PERSON = frozenset("的是给请据由跟和与向对让叫被发")
+# ... or right after an ordinary word (今天|成伟问…, 上午|文华伟到…).
+_MODEL_AFTER_WORD = 0.95
 # ... and that lets a surname and first given character that make a name-like word (jieba tags
 # 高明, 江海 nr/ns/nz; 肖像, 方案 are n) start a 3-character name with a cue after it.
 _MODEL_WORD_START = 0.9
@@ -454,7 +456,8 @@ class ChineseNameDetector:
                    or _title(text, e, common))
             if not cue and self._word_like(text, s, e, sl, common, weak_ok=(
                     prob >= _MODEL_TOKEN and (s == 0 or text[s - 1] in _BOUNDARY
-                                              or text[s - 1] in _BEFORE_PERSON)),
+                                              or text[s - 1] in _BEFORE_PERSON)) or (
+                    prob >= _MODEL_AFTER_WORD and s >= 2 and text[s - 2:s] in common),
                     start_ok=prob >= _MODEL_WORD_START and len(cand) == sl + 2
                     and (_name_like(cand[:sl + 1]) or prob >= _MODEL_TOKEN) and (
                         _POST_RX.match(text, e) is not None or text[e:e + 2] in verbs)):
