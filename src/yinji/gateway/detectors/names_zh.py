@@ -23,13 +23,13 @@ Traditional characters are read through OpenCC t2s (陳大文), and dotted trans
 2,000 characters (it reads only lines with a surname character) to the engine's ~7 ms.
 
 Round 4 (issue #16's last gap): a bare surname and a title is the whole reference and is
-replaced with its title (陳生, 黃太, 李sir, 王先生; 老王, 小李), a long digit run (mobile, ID
+replaced title included (陳生, 黃太, 李sir, 王先生; 老王, 小李), a long digit run (mobile, ID
 number) ends a name like punctuation, 张 after a numeral is a measure word (两张单), items of a
 、 list that holds a found name are names (高远、方圆、王芳), a form field's whole value is the
 name (审批人：白玉兰), a name may start with a surname + character word that jieba tags a proper
 name (高明|远, 雷鸣|辉) when a cue follows it, a very sure CRF span may start with a word-like
-surname after 的/是/给… (发|班静), and no name starts inside a finance word (易方|达, 强平). The
-CRF was retrained on a larger corpus (digits, lists, chat, jieba words starting with a surname
+surname after 的/是/给… (发|班静) or an ordinary word (上午|文华伟), and no name starts inside
+a finance word (易方|达, 强平). The CRF was retrained on a larger corpus (digits, lists, chat, jieba words starting with a surname
 as hard negatives, names starting with such a word) with digit-run features; dev numbers in
 docs/gateway.md ("Round 4").
 
