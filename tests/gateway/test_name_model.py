@@ -87,7 +87,8 @@ def test_detector_with_model(words, text, names):
 
 def test_model_opinion_helps_on_the_dev_set(words):
     """name_dev (sentence shapes apart from the training templates): exact-span recall and
-    precision with the model beat the rules (0.865 / 0.893 -> 0.923 / 0.953 on 2,000)."""
+    precision with the model beat the rules (tools/name_dev_eval.py, 5 x 1,000: exact-span
+    recall 0.876 -> 0.967 in round 4)."""
     rows = name_dev.build(300, 5)
     on, off = ChineseNameDetector(), ChineseNameDetector(model=False)
 
@@ -106,9 +107,9 @@ def test_model_opinion_helps_on_the_dev_set(words):
 
 
 @pytest.mark.parametrize(("text", "doubtful", "names"), [
-    ("本周市场高开低走。", "高开低", []),
+    ("江浙沪地区的客户占比最高。", "江浙沪", []),
     ("出差去了龙华办理业务。", "龙华", []),
-    ("钱志强，男，1978年生，现任财务总监。", "任财务", ["钱志强"]),
+    ("钱志强，男，1978年生，被保险人年龄超限。", "年龄超", ["钱志强"]),
 ])
 def test_model_drops_a_doubtful_rule_name(words, text, doubtful, names):
     """The rules accept these at low confidence; the model sees no name there."""

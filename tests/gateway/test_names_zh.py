@@ -185,3 +185,85 @@ def test_a_doubtful_hit_lends_no_company(engine):
 ])
 def test_modern_surnames(engine, text, names):
     assert persons(engine, text) == names
+
+
+# Round 4 of issue #16: each case failed before the change named in its comment.
+
+@pytest.mark.parametrize(("text", "names"), [
+    # Hong Kong style: a bare surname and 生/太/sir is the whole reference (was 陳生話, nothing)
+    ("陳生話想加倉，叫我幫佢睇下騰訊。", ["陳生"]),
+    ("黃太今日落咗張單，買兩手匯豐。", ["黃太"]),        # 張單 after 咗 is a measure word
+    ("请陈sir明天带身份证过来。", ["陈sir"]),
+    ("馮先生話想加倉。", ["馮先生"]),
+    ("鄭生同李先生都話下個禮拜先嚟簽文件。", ["鄭生", "李先生"]),
+    # … but not words made of a surname and 生/太 (卫生, 余生) or starting after them (生意, 太难)
+    ("生意难做，太难了。", []),
+    ("卫生间在二楼，两张单都签了。", []),
+    ("金太阳能源发布公告。", []),
+])
+def test_surname_and_title(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    # surname and first given character make a word (高明, 雷鸣), the name is a whole token
+    ("高明远说这只基金回撤太大了。", ["高明远"]),
+    ("雷鸣辉认为二季度会降准。", ["雷鸣辉"]),
+    ("这笔转账是雷鸣辉发起的。", ["雷鸣辉"]),
+    ("高明的投资者不会追涨。", []),
+    ("江海联运项目启动，黄金价格创新高。", []),
+])
+def test_name_starting_with_a_word(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("巢莲雯13912345678，深圳福田区。", ["巢莲雯"]),  # a mobile right after the name ends it
+    ("110101199003071234张伟，风险测评C4。", ["张伟"]),  # (held before: guards)
+    ("客户林晓彤13800138000来电。", ["林晓彤"]),
+])
+def test_name_next_to_digits(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("参会：高远、方圆、金华、白雪。", ["高远", "方圆", "金华", "白雪"]),  # 高远 is also a word
+    ("出席：文静、成刚、于伟、安然。", ["文静", "成刚", "于伟", "安然"]),  # word-like surnames
+    ("高开、低走、放量都出现了。", []),  # a list without a name lends nothing
+    ("金融、地产、医药板块领涨。", []),
+])
+def test_items_of_a_list_with_a_name(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("老王说这个票明天要涨停。", ["老王"]),          # 老/小 and a common surname
+    ("小李，帮我查一下方总的持仓。", ["小李", "方总"]),
+    ("老李和老张都来了。", ["老李", "老张"]),
+    ("于先生来电，區先生的孖展戶口已補倉。", ["于先生", "區先生"]),  # word-like surnames + 先生
+    ("老师说可以，小米发布新品，古老的传说。", []),
+    ("属于先生的东西，关于先生的事。", []),
+])
+def test_familiar_references(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("经办人：石磊 复核人：常青 审批人：白玉兰", ["石磊", "常青", "白玉兰"]),  # a form's value
+    ("客户余晓峰在螺纹钢2405合约上的空单已经被强平。", ["余晓峰"]),  # 强平 is a futures word
+    ("周大福珠宝集团发布业绩，易方达和嘉实的基金经理都去了。", []),
+])
+def test_forms_and_finance_words(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    # a word-like surname after 的/是/发 or after an ordinary word, when the CRF is very sure
+    ("这笔钱是计容沅从工资卡转进来的。", ["计容沅"]),
+    ("上午文华伟到营业部办了销户。", ["文华伟"]),
+    ("今天成伟问了三遍净值。", ["成伟"]),  # (held before: a guard)
+    ("今天和客户见面，公司于2024年成立，产品和服务都不错。", []),
+    ("上午成交额放大，目前全市场成交额放大，今天文件已签。", []),
+])
+def test_word_like_surname_when_the_model_is_sure(engine, text, names):
+    assert persons(engine, text) == names

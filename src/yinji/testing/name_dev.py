@@ -7,6 +7,8 @@ evaluation generators (gateway_eval*) stay unread. Deterministic: a seeded NumPy
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from yinji.testing.name_train import _pick, name
@@ -81,3 +83,108 @@ def snippet(rng: np.random.Generator) -> tuple[str, list[tuple[int, int]]]:
 def build(n: int, seed: int) -> list[tuple[str, list[tuple[int, int]]]]:
     rng = np.random.default_rng(seed)
     return [snippet(rng) for _ in range(n)]
+
+
+
+# Round 4 (issue #16's known gaps), written apart from name_train's templates: names next to ID
+# numbers and mobiles, Hong Kong titles (陳生, 黃太: a bare surname and a title), lists with 、,
+# names whose surname and first given character make a word (高明|远), word-like surnames.
+WORD_START = ("高明", "高峰", "高远", "方正", "方圆", "江海", "江山", "金华", "金山", "白云", "白雪",
+              "文明", "文华", "黄金", "黄河", "林海", "林立", "马力", "常青", "周全", "张扬", "刘海",
+              "杨柳", "许可", "严明", "田野", "石林", "钟声", "夏天", "秦川", "雷鸣", "龙飞", "叶青",
+              "胡杨", "孔明", "万里", "程序", "吴江", "陆地", "罗盘", "谢意", "邓州", "韩江", "沈阳")
+WORDLIKE_SURNAMES = "高方江金白文石龙常万安平明成时和于全向"
+HK_SURNAMES = "陳黃李張何林吳劉梁鄭謝曾周羅馮蔡郭麥鄧彭潘葉盧蘇袁"
+GAP_TEMPLATES = (
+    "客户{n}13{d9}来电，要求把止损位下调",
+    "联系人：{n}，手机1{d10}，请于周五前回访",
+    "{n}（身份证号{id}）已完成双录",
+    "身份证号{id}，姓名{n}，地址见附件",
+    "开户人{n}{id}，风险测评结果C4",
+    "收件人{n} 1{d10}",
+    "{n}1{d10}，深圳福田区",
+    "尾号{d4}的客户{n}今天追加了保证金",
+    "{h}話想加倉，叫我幫佢睇下騰訊",
+    "{h}今日落咗張單，買兩手匯豐",
+    "頭先{h}打嚟問孖展利息點計",
+    "{h}同{h}都話下個禮拜先嚟簽文件",
+    "幫{h}約咗星期三下晝見面",
+    "{h}個戶口仲有十萬現金",
+    "请{h}明天带身份证过来",
+    "参会：{n}、{n}、{n}、{n}",
+    "本期获奖客户：{n}、{n}、{n}等",
+    "经办{n}、复核{n}",
+    "{n}、{n}两位客户已完成风险测评",
+    "{w}说这只基金回撤太大了",
+    "和{w}确认过了，下周一赎回",
+    "上午{w}到营业部办了销户",
+    "这笔转账是{w}发起的",
+    "{w}认为二季度会降准",
+    "{g}下午打电话过来说要撤单",
+    "昨天{g}来开了个户",
+    "我跟{g}说了，明天回复",
+    "今天{g}问了三遍净值",
+    "会议纪要：{g}介绍了三季度的持仓调整",
+    "Hi {n}，附件是您的对账单",
+    "交易员{n}、{n}于今日完成交接",
+)
+GAP_NEGATIVES = (
+    "高开低走之后明显放量", "方向判断比仓位更重要", "江浙沪地区的客户占比最高", "金额超过五万需要复核",
+    "白天波动小，夜盘波动大", "文件已经放在共享盘里", "石油价格上涨带动板块", "龙头股继续走强",
+    "常规风控指标均在范围内", "万一跌破平仓线要追加保证金", "安全边际不够", "平仓线设在1.1",
+    "明日开盘前公布结果", "成交额创三个月新高", "时间不早了，明天再说", "和上个月相比变化不大",
+    "全部持仓已经清空", "向监管报送的材料已盖章", "身份证号码格式有误", "手机号码请填写11位",
+    "客服热线95555", "请致电4008888888", "合同编号HT2024061803", "港股通额度充足",
+    "黄金ETF净流入", "高净值客户的需求更个性化", "方正证券和东方证券都发布了公告",
+    "今日北向资金净流入", "生意难做，太难了", "先生活后工作", "陈年旧账已经结清",
+    "高开、低走、放量都出现了", "金融、地产、医药板块领涨", "方正、华泰、海通三家券商已回复",
+    "两张单都签好了", "卫生间在二楼", "太平洋证券发布公告",
+)
+
+
+def _digits(rng: np.random.Generator, k: int) -> str:
+    return "".join(str(int(d)) for d in rng.integers(0, 10, k))
+
+
+def _gap_name(rng: np.random.Generator, slot: str) -> str:
+    if slot == "h":  # a Hong Kong surname and title: the title is part of what must go
+        return _pick(rng, HK_SURNAMES) + _pick(rng, ("生", "太", "生", "太", "小姐", "先生", "sir"))
+    if slot == "w":  # surname and first given character make an ordinary word
+        return _pick(rng, WORD_START) + _pick(rng, GIVEN_EXTRA + tuple("远强伟华军平辉涛宇"))
+    if slot == "g":  # a word-like surname, no cue around it
+        given = _pick(rng, tuple("伟芳敏静丽强磊军洋勇艳杰") + GIVEN_EXTRA)
+        return _pick(rng, WORDLIKE_SURNAMES) + given + (
+            _pick(rng, tuple("明华峰霞玲")) if rng.random() < 0.6 else "")
+    return _dev_name(rng)
+
+
+_SLOT = re.compile(r"\{(n|h|w|g|d4|d9|d10|id)\}")
+
+
+def _gap_snippet(rng: np.random.Generator) -> tuple[str, list[tuple[int, int]]]:
+    parts = [_pick(rng, GAP_TEMPLATES) if rng.random() < 0.6 else _pick(rng, GAP_NEGATIVES)
+             for _ in range(int(rng.integers(1, 4)))]
+    text, spans = "", []
+    for i, clause in enumerate(parts):
+        if i:
+            text += _pick(rng, ("。", "，", "；", "\n"))
+        pos = 0
+        for m in _SLOT.finditer(clause):
+            text += clause[pos:m.start()]
+            pos = m.end()
+            slot = m.group(1)
+            if slot.startswith("d"):
+                text += _digits(rng, int(slot[1:]))
+            elif slot == "id":
+                text += _digits(rng, 17) + _pick(rng, tuple("0123456789X"))
+            else:
+                n = _gap_name(rng, slot)
+                spans.append((len(text), len(text) + len(n)))
+                text += n
+        text += clause[pos:]
+    return text + "。", spans
+
+
+def build_gaps(n: int, seed: int) -> list[tuple[str, list[tuple[int, int]]]]:
+    rng = np.random.default_rng(seed)
+    return [_gap_snippet(rng) for _ in range(n)]

@@ -95,8 +95,12 @@ _TOP = tuple(sorted(lx.TOP_SURNAMES))
 _WEAK = tuple(sorted(lx.WEAK_SURNAMES & lx.SURNAMES))
 
 
-def name(rng: np.random.Generator) -> str:
-    """A surname (top 100, any single, word-like, compound) and a 1-2 character given name."""
+def name(rng: np.random.Generator, word_starts: tuple[str, ...] = ()) -> str:
+    """A surname (top 100, any single, word-like, compound) and a 1-2 character given name;
+    with `word_starts` (2-character ordinary words that start with a surname), one name in ten
+    starts with such a word (高明|远, 江海|涛): the model must read past it."""
+    if word_starts and rng.random() < 0.1:
+        return _pick(rng, word_starts) + _pick(rng, GIVEN)
     r = rng.random()
     surname = (_pick(rng, _TOP) if r < 0.45 else _pick(rng, _SINGLE) if r < 0.8
                else _pick(rng, _WEAK) if r < 0.9 else _pick(rng, lx.COMPOUND_SURNAMES))
@@ -110,9 +114,47 @@ def name(rng: np.random.Generator) -> str:
     return surname + given
 
 
+# Round 4 (issue #16): names next to ID numbers and mobiles ({d} a digit run), longer lists
+# with 、, colloquial chat where nothing but the verb marks the name, and words that start with
+# a surname character ({x}, hard negatives drawn from jieba's dictionary by the training tool).
+DIGIT_CLAUSES = ("{n}{d}", "{n} {d}", "{d}{n}", "{d} {n}", "手机{d}（{n}）", "证件号{d}，{n}",
+                 "{n}/{d}", "{n}，{d}", "{n}：{d}", "卡号{d}户名{n}", "{n}{d}已核验",
+                 "{n}（{d}）", "尾号{d}的{n}")
+CHAT_PRE = ("昨天", "今天", "刚才", "早上", "下午", "晚上", "跟", "和", "找", "问", "叫", "让", "请",
+            "帮", "通知", "等", "见到", "听说", "我跟", "你问问", "记得提醒", "麻烦转告", "还有",
+            "另外", "上次", "下周", "周一", "刚刚", "其实", "所以", "但是", "后来")
+CHAT_POST = ("来办了张卡", "说了什么", "问收益怎么算", "来电话了", "没接电话", "又来了", "到了",
+             "发消息说不买了", "那边怎么样", "怎么说", "同意了吗", "签了没有", "回复了", "去哪了",
+             "买了多少", "亏了不少", "赚了一点", "还在犹豫", "也想买", "明天过来", "说下周再看",
+             "的单子", "的材料", "那笔钱", "一起吃饭", "加了仓", "减了仓", "要赎回", "不在")
+WORD_CARRIERS = ("关于{x}的问题要重视", "{x}方面没有变化", "这次{x}的进度正常", "请关注{x}",
+                 "{x}和{x}都在名单外", "报告提到{x}", "今天{x}很多", "{x}已经处理完",
+                 "客户关心{x}", "会上讨论了{x}", "{x}，{x}", "我们看好{x}", "{x}要求提高")
+MEASURE = ("一张卡", "两张单", "这张表", "几张图", "每张票", "开了张单", "落咗張單", "那张合同",
+           "一支笔", "两双鞋", "三张银行卡", "签了张字据", "这张保单", "各张凭证")
+
+
+def _digits(rng: np.random.Generator) -> str:
+    r = rng.random()
+    k = 11 if r < 0.4 else 18 if r < 0.7 else int(rng.integers(4, 20))
+    d = "".join(str(int(x)) for x in rng.integers(0, 10, k))
+    return ("1" + d[1:]) if k == 11 else d
+
+
 def _name_clause(rng: np.random.Generator) -> str:
-    """A clause with one or more `{n}` slots."""
-    k = int(rng.integers(9))
+    """A clause with one or more `{n}` slots (`{d}`: digits, `{x}`: a hard negative word)."""
+    k = int(rng.integers(13))
+    if k == 9:
+        return _pick(rng, ("", "", "客户", "联系人", "开户人", "姓名")) + _pick(rng, DIGIT_CLAUSES)
+    if k == 10:
+        return _pick(rng, CHAT_PRE) + "{n}" + _pick(rng, CHAT_POST)
+    if k == 11:
+        m = int(rng.integers(2, 6))
+        return _pick(rng, ("", "参会：", "出席人员：", "股东名册：", "名单：", "获奖客户：", "抄送：")) + \
+            "、".join(["{n}"] * m) + _pick(rng, ("", "等", "等人", "已签到", "均同意", "共五人"))
+    if k == 12:
+        return _pick(rng, ("{n}", "{n}", "{n}和{n}")) + _pick(rng, ("今日", "上午", "刚才", "")) + \
+            _pick(rng, VERBS)
     if k == 0:
         sep = _pick(rng, ("", "", "：", ":", "为", "是", " ", "：", "为：", "姓名："))
         return _pick(rng, LABELS) + sep + "{n}" + _pick(rng, ("", "", "，") + VERBS)
@@ -140,8 +182,13 @@ def _name_clause(rng: np.random.Generator) -> str:
         _pick(rng, VERBS)
 
 
-def _filler(rng: np.random.Generator) -> str:
+def _filler(rng: np.random.Generator, words: tuple[str, ...] = ()) -> str:
     r = rng.random()
+    if words and r < 0.3:
+        return _pick(rng, WORD_CARRIERS).replace("{x}", _pick(rng, words), 1).replace(
+            "{x}", _pick(rng, words))
+    if r < 0.35:
+        return _pick(rng, MEASURE) + _pick(rng, ("", "已签好", "请核对", "放在桌上"))
     if r < 0.6:
         return _pick(rng, FILLERS)
     if r < 0.8:
@@ -151,9 +198,10 @@ def _filler(rng: np.random.Generator) -> str:
         _pick(rng, ("的股票", "发布公告", "", "业绩超预期"))
 
 
-def snippet(rng: np.random.Generator) -> tuple[str, list[tuple[int, int]]]:
+def snippet(rng: np.random.Generator, words: tuple[str, ...] = (),
+            word_starts: tuple[str, ...] = ()) -> tuple[str, list[tuple[int, int]]]:
     """One snippet and the (start, end) of each Chinese name in it."""
-    parts = [_name_clause(rng) if rng.random() < 0.6 else _filler(rng)
+    parts = [_name_clause(rng) if rng.random() < 0.6 else _filler(rng, words)
              for _ in range(int(rng.integers(1, 5)))]
     text, spans = "", []
     for i, clause in enumerate(parts):
@@ -161,12 +209,12 @@ def snippet(rng: np.random.Generator) -> tuple[str, list[tuple[int, int]]]:
             text += _pick(rng, ("，", "。", "；", "，", "\n", " ", "！"))
         pieces = clause.split("{n}")
         for j, piece in enumerate(pieces):
-            text += piece
+            text += piece.replace("{d}", _digits(rng))
             if j < len(pieces) - 1:
-                if clause.replace("{n}", "").isascii() and rng.random() < 0.3:
+                if clause in EN_CLAUSES and rng.random() < 0.3:
                     text += _pick(rng, EN_NAMES)  # English clause: sometimes a romanised name
                     continue
-                n = name(rng)
+                n = name(rng, word_starts)
                 spans.append((len(text), len(text) + len(n)))
                 text += n
     if rng.random() < 0.7:
@@ -174,6 +222,23 @@ def snippet(rng: np.random.Generator) -> tuple[str, list[tuple[int, int]]]:
     return text, spans
 
 
-def build(n: int, seed: int) -> list[tuple[str, list[tuple[int, int]]]]:
+def hard_words(common: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """From an ordinary-word list (jieba's, names_zh._lexicon): 2-4 character words that start
+    with a surname character (hard negatives: 高管, 方案, 金融机构), and the 2-character ones
+    whose second character is also a given-name character (高明, 江海: names start like this)."""
+    sur = lx.SURNAMES | lx.WEAK_SURNAMES
+    given = frozenset(GIVEN)
+    hard = tuple(sorted(w for w in common if 2 <= len(w) <= 4 and w[0] in sur
+                        and all("\u4e00" <= c <= "\u9fff" for c in w)))
+    starts = tuple(w for w in hard if len(w) == 2 and w[0] in lx.SURNAMES
+                   and w[0] not in lx.WEAK_SURNAMES and w[1] in given)
+    return hard, starts
+
+
+def build(n: int, seed: int, common: frozenset[str] = frozenset()
+          ) -> list[tuple[str, list[tuple[int, int]]]]:
+    """`n` snippets; with `common` (jieba's ordinary words) also hard negatives and names that
+    start with a word (hard_words)."""
     rng = np.random.default_rng(seed)
-    return [snippet(rng) for _ in range(n)]
+    words, starts = hard_words(common) if common else ((), ())
+    return [snippet(rng, words, starts) for _ in range(n)]

@@ -34,6 +34,9 @@ SURNAMES = frozenset(
     "肖谌栗庹禤眭仝鲜甯练"
     # rarer surnames outside both lists (仉, 麴, 亓 …; 朴 is the Korean Park)
     "仉麴亓冮郇丌妫芈邗邶鄞郐茆苻泮佀戢斛粘旷朴"
+    # more modern surnames (矫, 郄, 雒, 啜 …; 区 and 啜 are Hong Kong's Au and Chuet; 代, 么, 智
+    # and the others after them are also ordinary words: listed in WEAK_SURNAMES too)
+    "矫禚郄雒肇揣蹇渠丘靖啜代区么智英官达信寻锁来但"
 )
 # The most frequent ~100 surnames: a candidate with one of these needs less other evidence.
 TOP_SURNAMES = frozenset(
@@ -47,6 +50,12 @@ DOMAIN_WORDS = frozenset((
     "招商", "中信", "海通", "广发", "银河", "方正", "东吴", "兴业", "宁德", "洪涝", "钱款", "洗钱",
     "尽调", "存管", "沪深", "港股通", "深股通", "沪股通", "龙头", "龙虎榜", "石化", "石油", "黄金",
     "白酒", "白马股", "金额", "金价", "雷曼", "汤臣", "余额", "余额宝", "江铜", "邮储", "农商",
+    "高开", "高走", "低开", "低走", "高开低走", "回撤", "强平", "强制平仓", "平仓", "熊市", "熊股",
+    "夏普", "贝塔", "蓝筹股", "金叉", "高抛低吸", "江恩", "万得", "雪球", "周大福",
+    # fund and broker houses that start with a surname character
+    "易方达", "嘉实", "汇添富", "博时", "鹏华", "景顺", "景顺长城", "华安", "诺安", "银华", "国元",
+    "财通", "中金", "安信", "华宝", "富国", "工银", "建信", "交银", "兴全", "东证", "高盛",
+    "贝莱德", "惠理", "富达", "施罗德", "景林", "高毅", "邓普顿", "汤森路透", "彭博",
 ))
 # Surnames that are also very common words or particles: only accepted next to a strong cue
 # or as a whole token (between punctuation, quotes or spaces).
@@ -56,6 +65,7 @@ WEAK_SURNAMES = frozenset(
     "扶宰寿边充慎戈衡禄沃融毋乜丰巢盖归琴伯赏墨哈干乐东门仰松秋班鲜练"
     # rarer surnames that are ordinary words (铁, 楼, 战 …): only with a cue
     "铁楼敬战展原操豆招闪"
+    "代区么智英官达信寻锁来但"
 )
 COMPOUND_SURNAMES = (
     "万俟", "司马", "上官", "欧阳", "夏侯", "诸葛", "闻人", "东方", "赫连", "皇甫", "尉迟", "公羊",
@@ -121,16 +131,20 @@ ORG_SUFFIXES = (
     "通信", "传媒", "食品", "酒业", "机场", "港口", "高速", "钢铁", "化工", "矿业", "材料", "光电",
     "智能", "生物", "制药", "环保", "物流", "置业", "大厦", "广场", "中心", "路", "街", "大道",
     "市", "省", "区", "县", "镇", "村", "板块", "指数", "概念", "行业", "产业", "系", "牌",
+    "珠宝", "物业", "酒店", "百货", "航空", "重工", "建设", "水泥", "电器", "软件", "网络",
+    "农业", "旅游", "铜业", "铝业", "船舶", "港务", "航运",
 )
 # Characters that essentially never occur in a given name.
 NON_NAME_CHARS = frozenset(
     "的了是在不个们这那么么吗呢吧啊哦嗯也都就又还要说与及或等于对向从到把被给让得着过"
     "年日号股只份次件条位名户司所部处科室区县市省路街"
     "您我你他她它该此每各某本各已将但而且则并即乃为"
+    # single-character verbs that follow a name in chat (石芳问了…, 白杰做总结)
+    "问找做买卖跟叫没去"
 )
 # Characters that are also function words (有, 和, 以 …) but do occur in given names (王有才,
 # 乔青和, 於弘以, 陈荷月): accepted when the name is a whole token or has a title or label.
-SOFT_NAME_CHARS = frozenset("有会和行之以若如其元月")
+SOFT_NAME_CHARS = frozenset("有会和行之以若如其元月来约")
 
 # English: given names common in the group's client base (English and HK/mainland English
 # names). Used as evidence, together with capitalisation and cues — not as the only route.
