@@ -96,9 +96,6 @@ from yinji.net.channel import Party
 
 KEY_BITS = 2048
 GH_BITS = 20  # fixed-point fractional bits of g and h in the plaintext slots
-# Assisted mode keeps one (features * bins) x rows uint64 matrix per passive party at every
-# node; refuse jobs above this size instead of running out of memory half-way.
-ASSISTED_MAX_BYTES = 2 << 30
 
 
 def _he():  # type: ignore[no-untyped-def]
@@ -242,11 +239,31 @@ class _Histograms(Protocol):
     def close(self) -> None: ...
 
 
-def _ring_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b in Z_2^64 (uint64 wraps). NumPy has no integer BLAS: its matmul is faster for
-    a few columns, einsum's sum-of-products loop from 8 columns on (1.7x at 16, 2.5x at 32
-    for 640 x 10^4 rows here)."""
-    return np.einsum("ij,jk->ik", a, b) if b.shape[1] >= 8 else a @ b
+def _row_orders(seed: bytes, d: int, n: int) -> np.ndarray:
+    """d independent uniformly random row orders (d x n) from a seed: the argsort of fresh
+    64-bit AES-CTR keys (a tie, probability < n^2 2^-65, only makes one order slightly less
+    uniform, never invalid)."""
+    if n == 0:
+        return np.zeros((d, 0), dtype=np.int64)
+    return np.argsort(Prg(derive(seed, "orders")).uint64((d, n)), axis=1, kind="stable")
+
+
+class _Groups:
+    """Sums of row blocks by a fixed label per row, exact in Z_2^64: the labels are fixed for
+    the whole training, so their order and group ends are computed once."""
+
+    def __init__(self, labels: np.ndarray, groups: int) -> None:
+        self.order = np.argsort(labels, kind="stable")
+        self.ends = np.cumsum(np.bincount(labels.astype(np.int64), minlength=groups))
+
+    def sums(self, x: np.ndarray) -> np.ndarray:
+        """(rows, c) uint64 -> (groups, c) uint64: each label's rows summed (wrapping)."""
+        total = np.zeros((len(self.ends) + 1, x.shape[1]), dtype=np.uint64)
+        if len(x):
+            run = np.cumsum(x[self.order], axis=0)
+            seen = self.ends > 0
+            total[1:][seen] = run[self.ends[seen] - 1]
+        return total[1:] - total[:-1]
 
 
 def _bits(prg: Prg, shape: tuple[int, ...]) -> np.ndarray:
@@ -385,65 +402,58 @@ class _HeHistograms:
 
 
 class _AssistedHistograms:
-    """Three nodes: passive histograms Bt @ G as a helper-assisted two-party matrix product.
+    """Three nodes: passive histograms summed by the helper over rows it cannot identify.
 
-    Per level: G (rows x 2 per node, node rows only) goes to each passive party as G + Ra;
-    the passive returns Rb @ (G + Ra) - sb, the helper Rb @ Ra - sb; then
-    (Bt + Rb) @ G - (Rb @ (G + Ra) - sb) + (Rb @ Ra - sb) = Bt @ G, all mod 2^64."""
+    Set-up: passive party P shares a seed with the active party A (row orders a_j, one per
+    feature, and gradient masks) and sends the helper H its bins in those orders,
+    beta_j = b_j[a_j]. Per level, A sends H, for each feature j, Z_j = G[a_j] + M_j; H sums
+    Z_j by beta_j and returns that minus S; P sums M_j by beta_j (it knows both) and returns
+    that minus S (S shared by P and H), so A gets (sum Z_j) - (sum M_j) = the histogram."""
 
     def __init__(self, party: Party, passives: list[str], helper: str, n: int, nb: int) -> None:
         self.party, self.passives, self.helper, self.n, self.nb = party, passives, helper, n, nb
         self.features = {p: _features(party, p) for p in passives}
-        size = 8 * n * nb * sum(self.features.values())
-        if size > ASSISTED_MAX_BYTES:
-            raise ValueError(f"assisted SecureBoost would hold {size / 2**30:.1f} GiB of bin "
-                             f"matrices ({n} rows x {nb} bins x passive features); use fewer "
-                             f"bins, fewer rows or the HE mode")
         _send(party, helper, {"rows": n, "bins": {p: self.features[p] * nb for p in passives}})
         seeds = {p: party.channel(helper).recv_bytes() for p in passives}
-        self.ra = {p: Prg(derive(seeds[p], "ra")) for p in passives}
         self.sel = {p: Prg(derive(seeds[p], "sel-b")) for p in passives}  # masks of e
-        self.bt: dict[str, np.ndarray] = {}
+        self.order: dict[str, np.ndarray] = {}
+        self.masks: dict[str, Prg] = {}
         for p in passives:
-            bt = party.channel(p).recv_array()
-            if bt.dtype != np.uint64 or bt.shape != (self.features[p] * nb, n):
-                raise ValueError(f"{p}: masked bin matrix has shape {bt.shape}, "
-                                 f"expected {(self.features[p] * nb, n)}")
-            self.bt[p] = bt
+            shared = party.channel(p).recv_bytes()
+            self.order[p] = _row_orders(shared, self.features[p], n)
+            self.masks[p] = Prg(derive(shared, "masks"))
         self.ints = np.zeros((n, 2), dtype=np.uint64)
-        self.rows: list[np.ndarray] = []
+        self.columns = 0
 
     def start_tree(self, ints: np.ndarray) -> None:
         self.ints = ints.astype(np.int64).view(np.uint64)
 
     def request(self, rows: list[np.ndarray]) -> None:
         c = 2 * len(rows)
-        self.rows = rows
+        self.columns = c
         g = np.zeros((self.n, c), dtype=np.uint64)
         for i, r in enumerate(rows):
             g[r, 2 * i:2 * i + 2] = self.ints[r]
         _send(self.party, self.helper, {"op": "level", "columns": c})
         for p in self.passives:
-            _send(self.party, p, {"op": "hist"})
-            self.party.channel(p).send_array(g + self.ra[p].uint64((self.n, c)))
-
-    def _masked_product(self, p: str) -> np.ndarray:
-        """(Bt + Rb) @ G, node by node over that node's rows only: G is zero elsewhere, so
-        this costs m x (rows at the level) instead of m x n x columns (the passive party and
-        the helper cannot skip rows: they must not learn the row sets)."""
-        bt = self.bt[p]
-        return np.concatenate([bt @ self.ints[r] if len(r) == self.n else bt[:, r] @ self.ints[r]
-                               for r in self.rows], axis=1)
+            _send(self.party, p, {"op": "hist", "columns": c})
+        to_helper = self.party.channel(self.helper)
+        for p in self.passives:
+            for order in self.order[p]:  # one uniformly masked copy per feature, own order
+                z = g[order]
+                z += self.masks[p].uint64((self.n, c))
+                to_helper.send_array(z)
 
     def collect(self) -> dict[str, list[np.ndarray]]:
         out: dict[str, list[np.ndarray]] = {}
         for p in self.passives:
-            sums = self._masked_product(p)
-            sums -= self.party.channel(p).recv_array()
-            sums += self.party.channel(self.helper).recv_array()
+            shape = (self.features[p], self.nb, self.columns)
+            mine = _check_sums(self.party.channel(p).recv_array(), shape, p)
+            sums = _check_sums(self.party.channel(self.helper).recv_array(), shape, self.helper)
+            sums = (sums - mine).reshape(-1, self.columns)
             d = self.features[p]
             out[p] = [_cumulative(np.ascontiguousarray(sums[:, 2 * i:2 * i + 2]), d, self.nb)
-                      for i in range(sums.shape[1] // 2)]
+                      for i in range(self.columns // 2)]
         return out
 
     def directions(self, t: int, asks: dict[str, tuple[list[Any], np.ndarray]]
@@ -471,27 +481,46 @@ class _AssistedHistograms:
         _send(self.party, self.helper, {"op": "done"})
 
 
-class SecureBoostHelper:
-    """The assisted mode's third node: deals the correlated randomness of every histogram
-    product and receives no data (only sizes). Run `run()` while the others `fit`."""
+def _check_sums(arr: np.ndarray, shape: tuple[int, ...], peer: str) -> np.ndarray:
+    if arr.dtype != np.uint64 or arr.shape != shape:
+        raise ValueError(f"{peer}: histogram shares have shape {arr.shape} ({arr.dtype}), "
+                         f"expected {shape} (uint64)")
+    return arr
 
-    def __init__(self, party: Party, active: str) -> None:
-        self.party, self.active = party, active
+
+class SecureBoostHelper:
+    """The assisted mode's third node: sums the active party's masked gradients by the
+    passive parties' bins, which it receives in row orders it does not know, and deals the
+    correlated bits of the split directions. Run `run()` while the others `fit`."""
+
+    def __init__(self, party: Party, active: str, *, keep_received: bool = False) -> None:
+        self.party, self.active, self.keep_received = party, active, keep_received
+        self.counts: dict[str, np.ndarray] = {}  # what it learns: per passive, bin counts
+        self.received: list[np.ndarray] = []  # if kept: the masked gradients Z_j
 
     def run(self) -> dict[str, int]:
         """Serve one training job; returns what it saw: rows, levels."""
         setup = _recv(self.party, self.active)
         n = int(setup["rows"])
-        streams, select = {}, {}
-        for p, m in setup["bins"].items():
+        groups, shares, select = {}, {}, {}
+        for p in setup["bins"]:
             ka, kp = fresh_seed(), fresh_seed()
             self.party.channel(self.active).send_bytes(ka)
             self.party.channel(p).send_bytes(kp)
-            streams[p] = (Prg(derive(kp, "rb")).uint64((int(m), n)), Prg(derive(ka, "ra")),
-                          Prg(derive(kp, "sb")))
+            shares[p] = Prg(derive(kp, "shares"))
             select[p] = (Prg(derive(kp, "sel-a")), Prg(derive(ka, "sel-b")),
                          Prg(derive(kp, "sel-s")))
+        for p, m in setup["bins"].items():
+            beta = self.party.channel(p).recv_array()
+            d = beta.shape[0] if beta.ndim == 2 else 0
+            if (beta.dtype != np.int8 or beta.ndim != 2 or d < 1 or beta.shape[1] != n
+                    or int(m) % d or (n and (beta.min() < 0 or beta.max() >= int(m) // d))):
+                raise ValueError(f"{p}: permuted bins have shape {beta.shape} ({beta.dtype}), "
+                                 f"expected (features, {n}) int8 below {int(m)} // features")
+            groups[p] = [_Groups(b, int(m) // d) for b in beta]
+            self.counts[p] = np.stack([np.diff(g.ends, prepend=0) for g in groups[p]])
         levels = 0
+        from_active = self.party.channel(self.active)
         while True:
             msg = _recv(self.party, self.active)
             if msg["op"] == "done":
@@ -502,14 +531,22 @@ class SecureBoostHelper:
                         raise ValueError(f"{self.active} asked for split bits of {p!r} x {k!r}")
                     shape = (int(k), (n + 7) // 8)
                     sa, sb_, ss = select[p]
-                    self.party.channel(self.active).send_array(
-                        (_bits(sa, shape) & _bits(sb_, shape)) ^ _bits(ss, shape))
+                    from_active.send_array((_bits(sa, shape) & _bits(sb_, shape))
+                                           ^ _bits(ss, shape))
                 continue
             c = int(msg["columns"])
-            for rb, ra, sb in streams.values():
-                part = _ring_matmul(rb, ra.uint64((n, c)))
-                part -= sb.uint64((len(rb), c))
-                self.party.channel(self.active).send_array(part)
+            for p, gs in groups.items():
+                out = np.empty((len(gs), len(gs[0].ends), c), dtype=np.uint64)
+                for j, g in enumerate(gs):
+                    z = from_active.recv_array()
+                    if z.dtype != np.uint64 or z.shape != (n, c):
+                        raise ValueError(f"{self.active}: masked gradients have shape "
+                                         f"{z.shape} ({z.dtype}), expected {(n, c)} (uint64)")
+                    if self.keep_received:
+                        self.received.append(z)
+                    out[j] = g.sums(z)
+                out -= shares[p].uint64(out.shape)
+                from_active.send_array(out)
             levels += 1
 
 
@@ -693,9 +730,7 @@ class SecureBoostPassive:
     def __init__(self, party: Party, active: str, *, keep_received: bool = False):
         self.party, self.active, self.keep_received = party, active, keep_received
         # what this party received during training (sizes only), for audits and tests
-        self.view: dict[str, int] = {"ciphertext_bytes": 0, "mask_arrays": 0,
-                                     "masked_gradient_arrays": 0}
-        self.received: list[np.ndarray] = []  # assisted mode, if kept: the G + Ra arrays
+        self.view: dict[str, int] = {"ciphertext_bytes": 0, "mask_arrays": 0, "levels": 0}
         self.received_rows: list[np.ndarray] = []  # assisted mode, if kept: e ^ rb (packed)
 
     def fit(self, x: np.ndarray) -> PassivePart:
@@ -717,7 +752,7 @@ class SecureBoostPassive:
             if msg["op"] == "done":
                 return PassivePart(splits)
             if msg["op"] in ("tree", "hist"):
-                hist(msg["op"], None)
+                hist(msg, None)
             elif msg["op"] == "split" and msg["splits"]:
                 go = np.zeros((len(msg["splits"]), len(x)), dtype=np.uint8)
                 for k, s in enumerate(msg["splits"]):
@@ -728,7 +763,7 @@ class SecureBoostPassive:
                     thr = float(edges[j][b]) if b < len(edges[j]) else np.inf
                     splits[f"{msg['tree']}/{s['node']}"] = (j, thr)
                     go[k] = x[:, j] <= thr
-                hist("split", np.packbits(go, axis=1))
+                hist(msg, np.packbits(go, axis=1))
 
     def _he(self, bins: np.ndarray, nb: int):  # type: ignore[no-untyped-def]
         """HE mode: sum the active party's ciphertexts into bins for the rows it names."""
@@ -746,7 +781,8 @@ class SecureBoostPassive:
         def pack(c: Any) -> Any:
             return _pack_ciphertexts(ev, c, k, shift)
 
-        def handle(op: str, go: np.ndarray | None) -> None:
+        def handle(msg: dict[str, Any], go: np.ndarray | None) -> None:
+            op = msg["op"]
             if op == "split":  # the active party names the node's rows (known here anyway)
                 ch.send_array(go & _check_bits(ch.recv_array(), go.shape, self.active))
             elif op == "tree":
@@ -764,37 +800,42 @@ class SecureBoostPassive:
         return handle
 
     def _assisted(self, helper: str, bins: np.ndarray, nb: int):  # type: ignore[no-untyped-def]
-        """Assisted mode: send the masked bin matrix once, then Rb @ (G + Ra) - sb per level."""
+        """Assisted mode: bins to the helper in row orders shared with the active party only,
+        then per level the sums of the active party's masks by those bins, minus the helper's
+        share. This party receives no gradient data at all, only column counts."""
         ch = self.party.channel(self.active)
         n, d = bins.shape
         _send(self.party, self.active, {"features": d})
         seed = self.party.channel(helper).recv_bytes()
-        rb = Prg(derive(seed, "rb")).uint64((d * nb, n))
-        sb = Prg(derive(seed, "sb"))
         sel_a, sel_s = Prg(derive(seed, "sel-a")), Prg(derive(seed, "sel-s"))
-        onehot = np.zeros((d * nb, n), dtype=np.uint64)
-        onehot[(bins.astype(np.int64) + np.arange(d) * nb).T, np.arange(n)] = 1
-        ch.send_array(onehot + rb)
-        del onehot
+        shares = Prg(derive(seed, "shares"))
+        shared = fresh_seed()  # with the active party: row orders and gradient masks
+        ch.send_bytes(shared)
+        orders = _row_orders(shared, d, n)
+        beta = np.ascontiguousarray(bins.T[np.arange(d)[:, None], orders])
+        self.party.channel(helper).send_array(beta)
+        groups = [_Groups(b, nb) for b in beta]
+        masks = Prg(derive(shared, "masks"))
 
-        def handle(op: str, go: np.ndarray | None) -> None:
-            if op == "split":  # masked AND: send go ^ ra and (ra & (e ^ rb)) ^ s
+        def handle(msg: dict[str, Any], go: np.ndarray | None) -> None:
+            if msg["op"] == "split":  # masked AND: send go ^ ra and (ra & (e ^ rb)) ^ s
                 e1 = _check_bits(ch.recv_array(), go.shape, self.active)
                 if self.keep_received:
                     self.received_rows.append(e1)
                 ra = _bits(sel_a, go.shape)
                 ch.send_array(go ^ ra)
                 ch.send_array((ra & e1) ^ _bits(sel_s, go.shape))
-            elif op == "hist":
-                masked = ch.recv_array()
-                self.view["masked_gradient_arrays"] += 1
-                if self.keep_received:
-                    self.received.append(masked)
-                out = _ring_matmul(rb, masked)
-                out -= sb.uint64((len(rb), masked.shape[1]))
+            elif msg["op"] == "hist":
+                c = msg.get("columns")
+                if not isinstance(c, int) or not 2 <= c <= 2 * n + 2 or c % 2:
+                    raise ValueError(f"{self.active} asked for {c!r} histogram columns")
+                self.view["levels"] += 1
+                out = np.stack([g.sums(masks.uint64((n, c))) for g in groups])
+                out -= shares.uint64(out.shape)
                 ch.send_array(out)
 
         return handle
+
 
     def serve(self, part: PassivePart, x: np.ndarray) -> int:
         """Answer prediction requests on rows x (aligned with the active party's) until told
