@@ -135,12 +135,12 @@ def test_assisted_mode_matches_xgboost_and_hides_gradients(default_data):
     # node), so neither gradients nor row sets...
     assert len(helper.received) == 2 * seen["levels"]  # one per passive feature and level
     for arr in helper.received:
-        assert arr.dtype == np.uint64 and arr.shape[0] == len(tr.y)
+        assert arr.dtype == np.uint64 and arr.shape[1] == len(tr.y)
         assert np.mean(arr == 0) < 1e-3
         bits = (arr[..., None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)
-        # arr is (rows, k), rows ~7,000: each bit's frequency is 0.05 off with probability
-        # <= 2 exp(-2 * 7000 * 0.05^2) = 1e-15 (Hoeffding); 64 bits x ~20 arrays: 1e-12
-        assert arr.shape[0] >= 5000
+        # arr is (k, rows), rows ~7,000: each bit's frequency is 0.05 off with probability
+        # <= 2 exp(-2 * 7000 * 0.05^2) = 1e-15 (Hoeffding); 64 bits x ~50 arrays: 1e-12
+        assert arr.shape[1] >= 5000
         assert np.all(np.abs(bits.mean(axis=(0, 1)) - 0.5) < 0.05)
     # ...and the passive party's bins in orders it does not know: the bin counts of each
     # feature (its stated leakage), the same for any row order of the passive's data
@@ -239,9 +239,9 @@ def test_group_sums_wrap_mod_2_64_with_empty_groups(labels):
 
     labels = np.array(labels, dtype=np.int8)
     rng = np.random.default_rng(len(labels))
-    x = rng.integers(0, 2**64, (len(labels), 3), dtype=np.uint64, endpoint=False)
-    if len(x):
-        x[0] = np.uint64(2**64 - 1)
-    want = [[sum(int(x[i, j]) for i in range(len(labels)) if labels[i] == b) % 2**64
-             for j in range(3)] for b in range(5)]
+    x = rng.integers(0, 2**64, (3, len(labels)), dtype=np.uint64, endpoint=False)
+    if len(labels):
+        x[:, 0] = np.uint64(2**64 - 1)
+    want = [[sum(int(x[j, i]) for i in range(len(labels)) if labels[i] == b) % 2**64
+             for b in range(5)] for j in range(3)]
     assert _Groups(labels, 5).sums(x).tolist() == want

@@ -249,21 +249,23 @@ def _row_orders(seed: bytes, d: int, n: int) -> np.ndarray:
 
 
 class _Groups:
-    """Sums of row blocks by a fixed label per row, exact in Z_2^64: the labels are fixed for
-    the whole training, so their order and group ends are computed once."""
+    """Sums of columns by a fixed label per column, exact in Z_2^64: the labels are fixed for
+    the whole training, so their order and group starts are computed once."""
 
     def __init__(self, labels: np.ndarray, groups: int) -> None:
         self.order = np.argsort(labels, kind="stable")
-        self.ends = np.cumsum(np.bincount(labels.astype(np.int64), minlength=groups))
+        counts = np.bincount(labels.astype(np.int64), minlength=groups)
+        self.groups, self.filled = groups, np.flatnonzero(counts)
+        self.starts = (np.cumsum(counts) - counts)[self.filled]
+        self.counts = counts
 
     def sums(self, x: np.ndarray) -> np.ndarray:
-        """(rows, c) uint64 -> (groups, c) uint64: each label's rows summed (wrapping)."""
-        total = np.zeros((len(self.ends) + 1, x.shape[1]), dtype=np.uint64)
-        if len(x):
-            run = np.cumsum(x[self.order], axis=0)
-            seen = self.ends > 0
-            total[1:][seen] = run[self.ends[seen] - 1]
-        return total[1:] - total[:-1]
+        """(c, n) uint64 -> (c, groups) uint64: each label's columns summed (wrapping)."""
+        out = np.zeros((x.shape[0], self.groups), dtype=np.uint64)
+        if len(self.filled):
+            out[:, self.filled] = np.add.reduceat(np.take(x, self.order, axis=1),
+                                                  self.starts, axis=1)
+        return out
 
 
 def _bits(prg: Prg, shape: tuple[int, ...]) -> np.ndarray:
@@ -416,11 +418,11 @@ class _AssistedHistograms:
         _send(party, helper, {"rows": n, "bins": {p: self.features[p] * nb for p in passives}})
         seeds = {p: party.channel(helper).recv_bytes() for p in passives}
         self.sel = {p: Prg(derive(seeds[p], "sel-b")) for p in passives}  # masks of e
-        self.order: dict[str, np.ndarray] = {}
+        self.at: dict[str, np.ndarray] = {}  # feature j, row r -> its place in order a_j
         self.masks: dict[str, Prg] = {}
         for p in passives:
             shared = party.channel(p).recv_bytes()
-            self.order[p] = _row_orders(shared, self.features[p], n)
+            self.at[p] = np.argsort(_row_orders(shared, self.features[p], n), axis=1)
             self.masks[p] = Prg(derive(shared, "masks"))
         self.ints = np.zeros((n, 2), dtype=np.uint64)
         self.columns = 0
@@ -429,28 +431,29 @@ class _AssistedHistograms:
         self.ints = ints.astype(np.int64).view(np.uint64)
 
     def request(self, rows: list[np.ndarray]) -> None:
+        """Z_j = G[a_j] + M_j, (columns x rows): G is zero outside the nodes, so the mask
+        is drawn whole and the nodes' (g, h) are added at their rows' places only."""
         c = 2 * len(rows)
         self.columns = c
-        g = np.zeros((self.n, c), dtype=np.uint64)
-        for i, r in enumerate(rows):
-            g[r, 2 * i:2 * i + 2] = self.ints[r]
+        gh = [np.ascontiguousarray(self.ints[r].T) for r in rows]
         _send(self.party, self.helper, {"op": "level", "columns": c})
         for p in self.passives:
             _send(self.party, p, {"op": "hist", "columns": c})
         to_helper = self.party.channel(self.helper)
         for p in self.passives:
-            for order in self.order[p]:  # one uniformly masked copy per feature, own order
-                z = g[order]
-                z += self.masks[p].uint64((self.n, c))
+            for at in self.at[p]:  # one uniformly masked copy per feature, own order
+                z = self.masks[p].uint64((c, self.n))
+                for i, r in enumerate(rows):
+                    z[2 * i:2 * i + 2, at[r]] += gh[i]
                 to_helper.send_array(z)
 
     def collect(self) -> dict[str, list[np.ndarray]]:
         out: dict[str, list[np.ndarray]] = {}
         for p in self.passives:
-            shape = (self.features[p], self.nb, self.columns)
+            shape = (self.features[p], self.columns, self.nb)
             mine = _check_sums(self.party.channel(p).recv_array(), shape, p)
             sums = _check_sums(self.party.channel(self.helper).recv_array(), shape, self.helper)
-            sums = (sums - mine).reshape(-1, self.columns)
+            sums = (sums - mine).transpose(0, 2, 1).reshape(-1, self.columns)
             d = self.features[p]
             out[p] = [_cumulative(np.ascontiguousarray(sums[:, 2 * i:2 * i + 2]), d, self.nb)
                       for i in range(self.columns // 2)]
@@ -518,7 +521,7 @@ class SecureBoostHelper:
                 raise ValueError(f"{p}: permuted bins have shape {beta.shape} ({beta.dtype}), "
                                  f"expected (features, {n}) int8 below {int(m)} // features")
             groups[p] = [_Groups(b, int(m) // d) for b in beta]
-            self.counts[p] = np.stack([np.diff(g.ends, prepend=0) for g in groups[p]])
+            self.counts[p] = np.stack([g.counts for g in groups[p]])
         levels = 0
         from_active = self.party.channel(self.active)
         while True:
@@ -536,12 +539,12 @@ class SecureBoostHelper:
                 continue
             c = int(msg["columns"])
             for p, gs in groups.items():
-                out = np.empty((len(gs), len(gs[0].ends), c), dtype=np.uint64)
+                out = np.empty((len(gs), c, gs[0].groups), dtype=np.uint64)
                 for j, g in enumerate(gs):
                     z = from_active.recv_array()
-                    if z.dtype != np.uint64 or z.shape != (n, c):
+                    if z.dtype != np.uint64 or z.shape != (c, n):
                         raise ValueError(f"{self.active}: masked gradients have shape "
-                                         f"{z.shape} ({z.dtype}), expected {(n, c)} (uint64)")
+                                         f"{z.shape} ({z.dtype}), expected {(c, n)} (uint64)")
                     if self.keep_received:
                         self.received.append(z)
                     out[j] = g.sums(z)
@@ -830,7 +833,7 @@ class SecureBoostPassive:
                 if not isinstance(c, int) or not 2 <= c <= 2 * n + 2 or c % 2:
                     raise ValueError(f"{self.active} asked for {c!r} histogram columns")
                 self.view["levels"] += 1
-                out = np.stack([g.sums(masks.uint64((n, c))) for g in groups])
+                out = np.stack([g.sums(masks.uint64((c, n))) for g in groups])
                 out -= shares.uint64(out.shape)
                 ch.send_array(out)
 
