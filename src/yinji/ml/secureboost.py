@@ -96,6 +96,7 @@ from yinji.net.channel import Party
 
 KEY_BITS = 2048
 GH_BITS = 20  # fixed-point fractional bits of g and h in the plaintext slots
+PAIR_ROWS = 12  # HE mode: nodes above PAIR_ROWS * bins^2 rows are summed by feature pairs
 
 
 def _he():  # type: ignore[no-untyped-def]
@@ -323,6 +324,64 @@ def _pack_ciphertexts(ev: Any, c: Any, k: int, shift: Any) -> Any:
     return acc
 
 
+def _bin_sums(ev: Any, ct: Any, masks: np.ndarray, bins: np.ndarray, nb: int) -> list[Any]:
+    """Per node (a row of `masks`), the (d * nb, 1) ciphertexts of its rows' (g, h) sums
+    per feature and bin (not cumulated: the active party cumulates the plaintexts).
+
+    A node of more than PAIR_ROWS nb^2 rows is summed by pairs of features: each row's
+    ciphertext is added once into its joint (b_j, b_k) bucket, then the nb^2 joint buckets
+    into both features' bins, instead of once per feature (2 additions per row). heu pays
+    ~20 us per filled bucket, so this gains above ~11 nb^2 rows (measured: 20,000 rows x
+    20 features x 32 bins, 0.063 s against 0.078 s a pair; 1.7x on 10^5 rows).
+    heu's bucket indices are int8, so the joint buckets go in chunks of q = 128 // nb
+    values of b_j (at most nb), each row into the chunk of its b_j (as a subgroup)."""
+    n, d = bins.shape
+    big = [i for i, m in enumerate(masks) if d > 1 and int(m.sum()) > PAIR_ROWS * nb * nb]
+    small = [i for i in range(len(masks)) if i not in big]
+    out: list[Any] = [None] * len(masks)
+    if small:
+        sums = ev.batch_feature_wise_bucket_sum(ct, [masks[i].reshape(1, -1) for i in small],
+                                                bins, nb, False)
+        for i, c in zip(small, sums, strict=True):
+            out[i] = c
+    if not big:
+        return out
+    blank = ev.batch_feature_wise_bucket_sum(ct, [np.zeros((1, n), np.int8)], bins, nb, False)
+    q = max(1, min(nb, 128 // nb))
+    chunks = -(-nb // q)
+    u = np.arange(q * nb)
+    to_bins = np.ascontiguousarray(np.stack([u // nb, u % nb], 1).astype(np.int8))
+    everything = [np.ones((1, q * nb), np.int8)]
+    for i in big:  # placeholders of the right shape, every entry overwritten below
+        out[i] = blank[0][list(range(d * nb))]
+    for j in range(0, d - 1, 2):
+        k = j + 1
+        bj, bk = bins[:, j].astype(np.int64), bins[:, k].astype(np.int64)
+        joint = np.ascontiguousarray(((bj % q) * nb + bk).astype(np.int8).reshape(-1, 1))
+        chunk = bj // q
+        subs = [(masks[i] * (chunk == t)).astype(np.int8).reshape(1, -1)
+                for i in big for t in range(chunks)]
+        stage = ev.batch_feature_wise_bucket_sum(ct, subs, joint, q * nb, False)
+        for x, i in enumerate(big):
+            right = None
+            for t in range(chunks):
+                r = ev.batch_feature_wise_bucket_sum(stage[x * chunks + t], everything,
+                                                     to_bins, nb, False)[0]
+                width = min(q, nb - t * q)
+                out[i][list(range(j * nb + t * q, j * nb + t * q + width))] = \
+                    r[list(range(width))]
+                part = r[list(range(nb, 2 * nb))]
+                right = part if right is None else ev.add(right, part)
+            out[i][list(range(k * nb, k * nb + nb))] = right
+    if d % 2:  # the odd feature out, alone
+        last = ev.batch_feature_wise_bucket_sum(
+            ct, [masks[i].reshape(1, -1) for i in big], np.ascontiguousarray(bins[:, -1:]),
+            nb, False)
+        for i, c in zip(big, last, strict=True):
+            out[i][list(range((d - 1) * nb, d * nb))] = c
+    return out
+
+
 def _unpack(values: Sequence[int], slot: int, k: int) -> np.ndarray:
     """Packed plaintexts (k bin sums each, lowest slot first) -> (k * len, 2) int64 sums."""
     out, half, mask = [], 1 << (slot - 1), (1 << slot) - 1
@@ -384,7 +443,7 @@ class _HeHistograms:
                     raise ValueError(f"{p}: {c.shape[0]} packed histogram ciphertexts, "
                                      f"expected {count // k}")
                 sums = _unpack(self.dec.decrypt(c).to_numpy(self.big).ravel(), slot, k)
-                out[p].append(sums / 2.0**GH_BITS)
+                out[p].append(_cumulative(sums, self.features[p], self.nb))
         return out
 
     def directions(self, t: int, asks: dict[str, tuple[list[Any], np.ndarray]]
@@ -422,7 +481,9 @@ class _AssistedHistograms:
         self.masks: dict[str, Prg] = {}
         for p in passives:
             shared = party.channel(p).recv_bytes()
-            self.at[p] = np.argsort(_row_orders(shared, self.features[p], n), axis=1)
+            orders = _row_orders(shared, self.features[p], n)
+            self.at[p] = np.empty_like(orders)
+            np.put_along_axis(self.at[p], orders, np.arange(n)[None, :], axis=1)
             self.masks[p] = Prg(derive(shared, "masks"))
         self.ints = np.zeros((n, 2), dtype=np.uint64)
         self.columns = 0
@@ -795,9 +856,7 @@ class SecureBoostPassive:
             elif op == "hist":
                 masks = ch.recv_array()
                 self.view["mask_arrays"] += 1
-                out = ev.batch_feature_wise_bucket_sum(
-                    state["ct"], [m.reshape(1, -1) for m in masks], bins, nb, True)
-                for c in out:
+                for c in _bin_sums(ev, state["ct"], masks, bins, nb):
                     ch.send_bytes(pack(c).serialize())
 
         return handle
