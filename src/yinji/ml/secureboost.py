@@ -8,10 +8,12 @@ Per tree the active party computes the logistic-loss gradients g and hessians h,
 the row count + 21, so no sum of up to n rows spills into the next slot) and encrypts them
 with Okamoto-Uchiyama (OU, 2048-bit modulus n = p^2 q; SecretFlow's `sf-heu`, chosen by
 measurement over `phe`'s Paillier, see docs/modeling.md). Passive parties sum the
-ciphertexts into per-bin cumulative histograms for the nodes the active party names (`heu`
-batch_feature_wise_bucket_sum) and pack k consecutive bin sums into one ciphertext
-(c_0 + 2^2S c_1 + ..., k = 8 for 10^4-10^5 rows in OU's 682-bit plaintext space), so the
-active party decrypts k times fewer ciphertexts; it unpacks the same sums, scores every
+ciphertexts into per-bin histograms for the nodes the active party names (`heu`
+batch_feature_wise_bucket_sum; a node of many rows by pairs of features: each row once into
+its joint bucket, then the joint buckets into both features' bins, `_bin_sums`) and pack k
+consecutive bin sums into one ciphertext (c_0 + 2^2S c_1 + ..., k = 8 for 10^4-10^5 rows in
+OU's 682-bit plaintext space), so the active party decrypts k times fewer ciphertexts; it
+unpacks and cumulates the same sums, scores every
 split of every party's features (XGBoost gain) and keeps the best. Only the smaller child of
 each split is aggregated; its sibling is the parent minus it, in plaintext at the active
 party (histogram subtraction: the passive party already knows the parent's and the small
@@ -22,19 +24,22 @@ split and the active party learns the direction of the rows of THAT node only (b
 Two ways to get the passive parties' histograms (`histograms` of the active party):
 
 - "he" (two parties, the SecureBoost of the paper): as above, one OU encryption per row and
-  tree and one ciphertext addition per row, passive feature and aggregated node (~2 µs
-  each, against XGBoost's nanoseconds), so this mode is a few hundred times plain XGBoost
-  (docs/modeling.md). `heu` holds the GIL: parties in one process do not overlap.
-- "assisted" (a third node as helper, no HE): the histogram of passive party P is Bt @ G, Bt
-  P's one-hot bin matrix (bins x rows, fixed for the whole training) and G the active party's
-  per-node (g, h) columns. It is computed as a two-party matrix product with correlated
-  randomness from the helper H (Du and Atallah's commodity-server product; Beaver 1997): P
-  sends Bt + Rb once, the active party sends G + Ra per level, H hands out Rb @ Ra split into
-  two random parts, and the active party alone gets Bt @ G in Z_2^64. Ra, Rb and the parts
-  come from AES-CTR streams keyed by seeds H sends over the authenticated channels. The
-  active party multiplies (Bt + Rb) by each node's rows only (G is zero elsewhere); P and H
-  multiply by all n rows (they must not learn the row sets), so their dense m x n x c
-  products (m = features x bins) are this mode's cost.
+  tree (~35 us) and one ciphertext addition per row, passive feature (or pair of features)
+  and aggregated node (~2 us each, against XGBoost's nanoseconds), so this mode is a few
+  hundred times plain XGBoost (docs/modeling.md). `heu` holds the GIL: parties in one
+  process do not overlap.
+- "assisted" (a third node as helper H, no HE): H sums masked gradients by the passive
+  party's bins, which it receives in row orders it does not know. Set-up: passive party P
+  draws a seed shared with the active party A only; from it both expand, per passive
+  feature j, a uniformly random row order a_j and a stream of masks. P sends H
+  beta_j = b_j[a_j], its bins in those orders (H learns each feature's bin counts and
+  nothing else: the orders are uniform and unknown to it). Per level, A sends H, for every
+  passive feature, Z_j = G[a_j] + M_j (G its per-node (g, h) columns, zero outside the
+  nodes; M_j fresh uniform masks in Z_2^64), H returns the sums of Z_j by beta_j minus S_j,
+  P the sums of M_j by beta_j (it knows both) minus S_j (S_j from an AES-CTR stream on a
+  seed H and P share), and A subtracts: the histogram, exactly (Z_2^64). P receives no
+  gradient data at all (only column counts); the work is O(rows x features x columns) at
+  each party (group sums, no dense bins x rows products).
 
 Split directions. The passive party computes v = [x_j <= threshold] for all its rows; the
 active party holds e, the node's membership bits. It must learn v & e and nothing about v
@@ -67,12 +72,15 @@ nothing), the row sets of the nodes being built (the instance space, as in Secur
 which of its own (feature, bin) splits were chosen. Labels, g and h never leave the active
 party in the clear.
 
-Assisted mode: the active party learns exactly what it learns in "he" mode. A passive party
-learns only which of its own splits were chosen: it sees G + Ra and e ^ rb (uniform), not
-even the nodes' row sets. The helper learns the sizes (rows, bins per passive, columns per
-level, passive splits per level) and nothing else (it receives no data). Assumes the helper
-colludes with nobody: helper + active would learn a passive party's bin matrix and split bits,
-helper + passive the gradients and row sets.
+Assisted mode: the active party learns exactly what it learns in "he" mode (the orders a_j
+are uniform and independent of the data; the two sums it receives differ by the histogram
+and are otherwise uniform, masked by S_j). A passive party learns only which of its own
+splits were chosen: it receives column counts and e ^ rb (uniform), not even the nodes' row
+sets. The helper learns the sizes (rows, bins per passive, columns per level, passive
+splits per level) and, per passive feature, how many rows fall in each bin (beta_j in an
+order unknown to it; the Z_j it sums are uniform). Assumes the helper colludes with nobody:
+helper + active would learn a passive party's bins (a_j and beta_j) and split bits, helper +
+passive the gradients and row sets.
 
 Leakage, prediction (needs every party, no helper): each passive party learns, for each of its
 split nodes, which of the requested rows reach it (SecureBoost's inference: the owner of a
