@@ -502,18 +502,21 @@ class _AssistedHistograms:
     def request(self, rows: list[np.ndarray]) -> None:
         """Z_j = G[a_j] + M_j, (columns x rows): G is zero outside the nodes, so the mask
         is drawn whole and the nodes' (g, h) are added at their rows' places only."""
-        c = 2 * len(rows)
+        c, n = 2 * len(rows), self.n
         self.columns = c
-        gh = [np.ascontiguousarray(self.ints[r].T) for r in rows]
+        every = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        g_at = np.repeat(2 * n * np.arange(len(rows)), [len(r) for r in rows])  # g's row in z
+        g, h = self.ints[every, 0], self.ints[every, 1]
         _send(self.party, self.helper, {"op": "level", "columns": c})
         for p in self.passives:
             _send(self.party, p, {"op": "hist", "columns": c})
         to_helper = self.party.channel(self.helper)
         for p in self.passives:
             for at in self.at[p]:  # one uniformly masked copy per feature, own order
-                z = self.masks[p].uint64((c, self.n))
-                for i, r in enumerate(rows):
-                    z[2 * i:2 * i + 2, at[r]] += gh[i]
+                z = self.masks[p].uint64((c, n))
+                flat, where = z.reshape(-1), g_at + at[every]  # nodes' rows are distinct
+                flat[where] += g
+                flat[where + n] += h
                 to_helper.send_array(z)
 
     def collect(self) -> dict[str, list[np.ndarray]]:
