@@ -245,3 +245,27 @@ def test_group_sums_wrap_mod_2_64_with_empty_groups(labels):
     want = [[sum(int(x[j, i]) for i in range(len(labels)) if labels[i] == b) % 2**64
              for b in range(5)] for j in range(3)]
     assert _Groups(labels, 5).sums(x).tolist() == want
+
+
+@pytest.mark.parametrize(("beta", "problem"), [
+    (np.array([[0, 1, 2, 3]], dtype=np.int8), "below 3 // features"),  # bin 3 of 3 bins
+    (np.array([[0, 1, 2]], dtype=np.int8), r"shape \(1, 3\)"),          # 3 rows, not 4
+    (np.array([[0, 1, 2, 1]], dtype=np.int64), r"\(int64\)"),           # not int8
+])
+def test_helper_refuses_malformed_permuted_bins(beta, problem):
+    """The helper checks the passive party's bins before summing anything by them."""
+    import json
+
+    def body(party):
+        if party.name == "A":
+            party.channel("C").send_bytes(json.dumps({"rows": 4, "bins": {"B": 3}}).encode())
+            return party.channel("C").recv_bytes()
+        if party.name == "B":
+            seed = party.channel("C").recv_bytes()
+            party.channel("C").send_array(beta)
+            return seed
+        return SecureBoostHelper(party, "A").run()
+
+    with pytest.raises(ValueError, match=problem) as err:
+        run_parties(body, names=["A", "B", "C"], timeout=20)
+    assert "B: permuted bins" in str(err.value)
