@@ -95,10 +95,11 @@ def _train_assisted(tr, te, cfg=CFG, passive_x=None):
         if party.name == "B":
             pas = SecureBoostPassive(party, "A", keep_received=True)
             part = pas.fit(tr.x[:, :2] if passive_x is None else passive_x)
+            trained = party.channel("A").stats.bytes_received  # before prediction
             pas.serve(part, te.x[:, :2])
-            return part, pas
-        helper = SecureBoostHelper(party, "A")
-        return helper.run(), party.channel("A").stats, party.channel("B").stats
+            return part, pas, trained
+        helper = SecureBoostHelper(party, "A", keep_received=True)
+        return helper.run(), helper, party.channel("B").stats
 
     return run_parties(body, names=["A", "B", "C"], timeout=120)
 
@@ -108,7 +109,7 @@ def test_assisted_mode_grows_the_same_trees_as_he_mode(default_data):
     tr, te = default_data
     cfg = SecureBoostConfig(n_trees=4, max_depth=3, bins=16)
     (he_model, he_p), (he_part, _) = _train_and_predict(tr, te, cfg)
-    (model, p, _), (part, _), _ = _train_assisted(tr, te, cfg)
+    (model, p, _), (part, *_), _ = _train_assisted(tr, te, cfg)
     assert model.trees == he_model.trees
     assert part.splits == he_part.splits
     np.testing.assert_allclose(p, he_p)
@@ -117,28 +118,39 @@ def test_assisted_mode_grows_the_same_trees_as_he_mode(default_data):
 def test_assisted_mode_matches_xgboost_and_hides_gradients(default_data):
     xgb = pytest.importorskip("xgboost")
     tr, te = default_data
-    (model, p, a_to_c), (part, pas), (seen, c_from_a, c_to_b) = _train_assisted(tr, te)
+    (model, p, _), (part, pas, b_from_a), (seen, helper, c_from_b) = _train_assisted(tr, te)
     ref = xgb.XGBClassifier(n_estimators=CFG.n_trees, max_depth=CFG.max_depth,
                             learning_rate=CFG.learning_rate, reg_lambda=CFG.reg_lambda,
                             tree_method="hist", max_bin=CFG.bins, n_jobs=1).fit(tr.x, tr.y)
     assert metrics.auc(te.y, p) > metrics.auc(te.y, ref.predict_proba(te.x)[:, 1]) - 0.01
     assert any(nd.get("owner") == "B" for tree in model.trees for nd in tree)
-    # the passive party saw only G + Ra: uniform words, even where G is zero (rows outside
-    # the node), so neither gradients nor the nodes' row sets
+    # the passive party received no gradient data at all: per level a column count, per
+    # split the masked node bits (test_secureboost_leakage), and its shared seed
     assert pas.view["ciphertext_bytes"] == 0 and pas.view["mask_arrays"] == 0
-    assert len(pas.received) == pas.view["masked_gradient_arrays"] > 0
-    for arr in pas.received:
-        assert arr.dtype == np.uint64
+    assert pas.view["levels"] == seen["levels"] > 0
+    split_bytes = sum(a.nbytes for a in pas.received_rows)
+    assert b_from_a - split_bytes < 200 * (seen["levels"] + len(pas.received_rows)
+                                                          + 2 * CFG.n_trees + 10)
+    # the helper saw G[a_j] + M_j: uniform words, even where G is zero (rows outside the
+    # node), so neither gradients nor row sets...
+    assert len(helper.received) == 2 * seen["levels"]  # one per passive feature and level
+    for arr in helper.received:
+        assert arr.dtype == np.uint64 and arr.shape[1] == len(tr.y)
         assert np.mean(arr == 0) < 1e-3
         bits = (arr[..., None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)
-        # arr is (rows, k), rows ~7,000: each bit's frequency is 0.05 off with probability
-        # <= 2 exp(-2 * 7000 * 0.05^2) = 1e-15 (Hoeffding); 64 bits x ~20 arrays: 1e-12
-        assert arr.shape[0] >= 5000
+        # arr is (k, rows), rows ~7,000: each bit's frequency is 0.05 off with probability
+        # <= 2 exp(-2 * 7000 * 0.05^2) = 1e-15 (Hoeffding); 64 bits x ~50 arrays: 1e-12
+        assert arr.shape[1] >= 5000
         assert np.all(np.abs(bits.mean(axis=(0, 1)) - 0.5) < 0.05)
-    # the helper received sizes only (small JSON messages), never arrays of rows
-    assert seen == {"rows": len(tr.y), "levels": pas.view["masked_gradient_arrays"]}
-    assert c_from_a.bytes_received < 100 * (seen["levels"] + 2)
-    assert c_to_b.bytes_received == 0
+    # ...and the passive party's bins in orders it does not know: the bin counts of each
+    # feature (its stated leakage), the same for any row order of the passive's data
+    from yinji.ml.secureboost import quantile_bins
+
+    bins, _ = quantile_bins(tr.x[:, :2], CFG.bins)
+    want = np.stack([np.bincount(bins[:, j], minlength=CFG.bins) for j in range(2)])
+    assert np.array_equal(helper.counts["B"], want)
+    # from the passive party: one message, the permuted bins (int8) and an array header
+    assert c_from_b.messages_received == 1 and c_from_b.bytes_received <= bins.size + 64
 
 
 def test_assisted_mode_refuses_unaligned_rows(default_data):
@@ -220,15 +232,40 @@ def test_two_feature_holders_same_trees_in_both_modes(ou_keys):
     assert metrics.auc(y, p) > 0.9
 
 
-@pytest.mark.parametrize("cols", [1, 2, 7, 8, 16, 33])
-def test_ring_matmul_wraps_mod_2_64_on_both_paths(cols):
-    """The assisted products switch from matmul to einsum at 8 columns: both exact mod 2^64."""
-    from yinji.ml.secureboost import _ring_matmul
+@pytest.mark.parametrize("labels", [[], [0], [3, 3, 3], [1, 0, 3, 1, 0, 0, 3]])
+def test_group_sums_wrap_mod_2_64_with_empty_groups(labels):
+    """The helper's and the passive's sums by bin: exact mod 2^64, empty bins zero."""
+    from yinji.ml.secureboost import _Groups
 
-    rng = np.random.default_rng(cols)
-    a = rng.integers(0, 2**64, (5, 40), dtype=np.uint64, endpoint=False)
-    b = rng.integers(0, 2**64, (40, cols), dtype=np.uint64, endpoint=False)
-    b[0] = np.uint64(2**64 - 1)  # a large value in every column
-    want = [[sum(int(a[i, k]) * int(b[k, j]) for k in range(40)) % 2**64 for j in range(cols)]
-            for i in range(5)]
-    assert _ring_matmul(a, b).tolist() == want
+    labels = np.array(labels, dtype=np.int8)
+    rng = np.random.default_rng(len(labels))
+    x = rng.integers(0, 2**64, (3, len(labels)), dtype=np.uint64, endpoint=False)
+    if len(labels):
+        x[:, 0] = np.uint64(2**64 - 1)
+    want = [[sum(int(x[j, i]) for i in range(len(labels)) if labels[i] == b) % 2**64
+             for b in range(5)] for j in range(3)]
+    assert _Groups(labels, 5).sums(x).tolist() == want
+
+
+@pytest.mark.parametrize(("beta", "problem"), [
+    (np.array([[0, 1, 2, 3]], dtype=np.int8), "below 3 // features"),  # bin 3 of 3 bins
+    (np.array([[0, 1, 2]], dtype=np.int8), r"shape \(1, 3\)"),          # 3 rows, not 4
+    (np.array([[0, 1, 2, 1]], dtype=np.int64), r"\(int64\)"),           # not int8
+])
+def test_helper_refuses_malformed_permuted_bins(beta, problem):
+    """The helper checks the passive party's bins before summing anything by them."""
+    import json
+
+    def body(party):
+        if party.name == "A":
+            party.channel("C").send_bytes(json.dumps({"rows": 4, "bins": {"B": 3}}).encode())
+            return party.channel("C").recv_bytes()
+        if party.name == "B":
+            seed = party.channel("C").recv_bytes()
+            party.channel("C").send_array(beta)
+            return seed
+        return SecureBoostHelper(party, "A").run()
+
+    with pytest.raises(ValueError, match=problem) as err:
+        run_parties(body, names=["A", "B", "C"], timeout=20)
+    assert "B: permuted bins" in str(err.value)

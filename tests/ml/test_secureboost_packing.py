@@ -22,15 +22,16 @@ def _bin_sums(kit, ints, bins, nb, mask):
     plain = sb._row_plaintexts(ints, slot)
     enc = kit.integer_encoder(1) if plain.dtype == np.int64 else kit.bigint_encoder()
     ct = kit.encryptor().encrypt(kit.array(plain, enc))
-    out = ev.batch_feature_wise_bucket_sum(ct, [mask.astype(np.int8).reshape(1, -1)],
-                                           bins, nb, True)[0]
+    out = sb._bin_sums(ev, ct, mask.astype(np.int8).reshape(1, -1), bins, nb)[0]
     count = bins.shape[1] * nb
     k = sb._pack_factor(sb._bound_bits(kit.public_key()), slot, count)
     shift = kit.array(np.full(count // k, 1 << (2 * slot), dtype=object), kit.bigint_encoder())
     packed = sb._pack_ciphertexts(ev, out, k, shift)
     assert packed.shape[0] == count // k
-    return sb._unpack(kit.decryptor().decrypt(packed).to_numpy(kit.bigint_encoder()).ravel(),
-                      slot, k), k
+    sums = sb._unpack(kit.decryptor().decrypt(packed).to_numpy(kit.bigint_encoder()).ravel(),
+                      slot, k)
+    d = bins.shape[1]  # the passive sends per-bin sums, the active party cumulates them
+    return sums.reshape(d, nb, 2).cumsum(1).reshape(d * nb, 2), k
 
 
 def _plain(ints, bins, nb, mask):
@@ -77,3 +78,24 @@ def test_slot_width_and_wide_rows():
     wide = sb._row_plaintexts(ints, 50)
     assert wide.dtype == object and int(wide[0]) == -(1 << 20) + (1 << 68)
     assert sb._unpack([int(wide[0])], 50, 1).tolist() == [[-(1 << 20), 1 << 18]]
+
+
+@pytest.mark.parametrize(("n", "d", "nb"), [(5000, 3, 16), (3000, 2, 8), (900, 2, 3),
+                                            (2000, 1, 4), (400, 4, 32), (1800, 5, 4)])
+def test_feature_pairs_sum_like_single_features(kit, n, d, nb, monkeypatch):
+    """Nodes above PAIR_ROWS nb^2 rows are summed by feature pairs (joint buckets in int8
+    chunks, then both features' bins; an odd feature alone): the same sums as plaintext,
+    for big and small nodes (one empty) in one call, odd d, nb not dividing 128."""
+    monkeypatch.setattr(sb, "PAIR_ROWS", 1)
+    rng = np.random.default_rng(n + d + nb)
+    v = rng.integers(-2**40, 2**40, n)
+    ct = kit.encryptor().encrypt(kit.array(v.astype(np.int64), kit.integer_encoder(1)))
+    bins = rng.integers(0, nb, (n, d)).astype(np.int8)
+    masks = np.stack([rng.integers(0, 2, n), np.ones(n, int), np.zeros(n, int),
+                      np.arange(n) < 7]).astype(np.int8)
+    got = sb._bin_sums(kit.evaluator(), ct, masks, bins, nb)
+    for m, c in zip(masks, got, strict=True):
+        have = kit.decryptor().decrypt(c).to_numpy(kit.integer_encoder(1)).ravel()
+        want = [sum(int(v[i]) for i in range(n) if m[i] and bins[i, j] == b)
+                for j in range(d) for b in range(nb)]
+        assert have.tolist() == want
