@@ -28,7 +28,8 @@ them on it: own name lists (Zipf-weighted common, rare, compound and word-like s
 given names, dotted, surname-less, English and Hong Kong names, married four-character names),
 own broker/fund/futures/Hong Kong templates (traditional characters, Cantonese) and hard
 negatives. A bare surname with a title (陳生, 王总) is not gold and occurs in ~2.6% of rows.
-Never measured yet: the first run is the measurement (suggested: --fresh5 --seeds 0,1,2).
+Measured once on main before round 4 (person_zh precision 0.890, recall 0.899) and once after
+its last change (0.908 [0.905-0.911] / 0.910 [0.905-0.915], whole 0.873; seeds 0,1,2).
 `--rules-only` turns the CRF off (names_zh model=False).
 """
 
@@ -110,8 +111,8 @@ def main() -> None:
     ap.add_argument("--fresh4", action="store_true",
                     help="snippets of gateway_eval3: written without reading the detectors")
     ap.add_argument("--fresh5", action="store_true",
-                    help="snippets of gateway_eval4: written independently for issue #16, never "
-                         "measured yet")
+                    help="snippets of gateway_eval4: written independently for issue #16 "
+                         "(docstring: when it was measured)")
     ap.add_argument("--errors", type=int, default=0, help="print this many errors per draw")
     ap.add_argument("--rules-only", action="store_true",
                     help="Chinese names without the CRF's opinion (names_zh model=False)")
