@@ -101,7 +101,7 @@ def build_stream(source: Source | Stream, key_column: str, label_columns: Sequen
 
     Keys and labels follow `yinji.pir.records` (`label_size` None: the longest label rounded
     up to 16, at most MAX_AUTO_LABEL). `progress(stage, done, total)`: stages "oprf"
-    (records read; total 0 while unknown), "seal" and "hint" (blocks). RecordError for bad
+    (records read; total 0 while unknown, then n of n), "seal" and "hint" (blocks). RecordError for bad
     records, BuildError for the rest; either way nothing is left in `data_dir`.
     """
     check_key_kind(key_kind)
@@ -240,6 +240,7 @@ class _Build:
                               f"{key_column!r} {ids.REASONS[ids.SPREADSHEET]} (rows "
                               f"{self.sheet[:_SHOWN]})")
         self.timings["oprf_s"] = time.perf_counter() - start
+        self.progress("oprf", self.n, self.n)   # the total, now that it is known
 
     def _check(self, chunk: list[list[Any]], row: int, ki: int, li: list[int],
                ) -> tuple[list[bytes], list[bytes], list[int]]:
@@ -278,12 +279,12 @@ class _Build:
     def label_size(self, requested: int | None) -> int:
         """The slot size: the rule of `records.label_size_for`, over the streamed labels."""
         if requested is not None:
-            if not 16 <= requested <= min(MAX_LABEL, MAX_LABEL_SIZE):
-                raise RecordError(f"label size {requested}: must be between 16 and "
-                                  f"{min(MAX_LABEL, MAX_LABEL_SIZE)} bytes")
             if self.longest > requested:
                 raise RecordError(f"label size {requested}: the longest label is "
                                   f"{self.longest} bytes")
+            if not 16 <= requested <= min(MAX_LABEL, MAX_LABEL_SIZE):
+                raise RecordError(f"label size {requested}: must be between 16 and "
+                                  f"{min(MAX_LABEL, MAX_LABEL_SIZE)} bytes")
             return requested
         if self.long_count:
             raise RecordError(
