@@ -94,7 +94,7 @@ def build_stream(source: Source | Stream, key_column: str, label_columns: Sequen
                  workers: Workers | None = None, chunk_rows: int = DEFAULT_CHUNK,
                  block_bytes: int = DEFAULT_BLOCK, progress: Progress | None = None,
                  version: str | None = None, name: str | None = None,
-                 seed: bytes | None = None,
+                 seed: bytes | None = None, quote_from: Source | None = None,
                  fill: Callable[[int], bytes] = os.urandom) -> KeywordVersion:
     """Build a version from `source` (a file, a `SqlSource`, or an open `Stream` of its
     rows) into `data_dir/VERSION/` and return it, served from disk (`DiskPirServer`).
@@ -103,6 +103,8 @@ def build_stream(source: Source | Stream, key_column: str, label_columns: Sequen
     up to 16, at most MAX_AUTO_LABEL). `progress(stage, done, total)`: stages "oprf"
     (records read; total 0 while unknown, then n of n), "seal" and "hint" (blocks). RecordError for bad
     records, BuildError for the rest; either way nothing is left in `data_dir`.
+    Duplicate keys are quoted from `quote_from` (default: `source` unless it is a Stream),
+    read again; otherwise only their rows are named.
     """
     check_key_kind(key_kind)
     if cipher not in CIPHERS:
@@ -120,8 +122,9 @@ def build_stream(source: Source | Stream, key_column: str, label_columns: Sequen
     work = Path(tempfile.mkdtemp(prefix=f".build-{version}-", dir=data_dir))
     job = _Build(work, oprf, workers, version, key_kind, cipher, label_columns, name,
                  progress or (lambda stage, done, total: None), fill)
-    if not isinstance(source, Stream):   # keys are not kept: an error quotes them from here
-        job.quote = lambda rows: _keys_at(source, key_column, rows, chunk_rows)
+    quote_from = quote_from if quote_from is not None or isinstance(source, Stream) else source
+    if quote_from is not None:   # keys are not kept: an error quotes them from here
+        job.quote = lambda rows: _keys_at(quote_from, key_column, rows, chunk_rows)
     try:
         stream = source if isinstance(source, Stream) else iter_rows(
             source, [key_column, *label_columns], chunk_rows)
