@@ -201,3 +201,23 @@ def test_full_disk_bad_chunk_and_failing_worker_leave_nothing(tmp_path, monkeypa
     with pytest.raises(BuildError, match="exists already"):
         streamed(path, oprf, tmp_path / "db")
     assert left_behind(tmp_path / "db") == ["v1-test"]
+
+
+def test_work_in_progress_is_private_and_hidden(tmp_path):
+    """While building, keys' tokens and plaintext labels sit only in a 0700 hidden folder;
+    the version's folder appears, complete, at the end."""
+    import stat
+
+    path = write_csv(tmp_path / "list.csv", table(200))
+    seen = []
+
+    def progress(stage, done, total):
+        entries = list((tmp_path / "db").iterdir())
+        seen.append((stage, [(p.name, stat.S_IMODE(p.stat().st_mode)) for p in entries]))
+
+    streamed(path, OprfServer(), tmp_path / "db", progress=progress, chunk_rows=64)
+    assert {s for s, _ in seen} == {"oprf", "seal", "hint"}
+    for _, entries in seen:
+        [(name, mode)] = entries
+        assert name.startswith(".build-v1-test-") and mode == 0o700
+    assert stat.S_IMODE((tmp_path / "db").stat().st_mode) == 0o700

@@ -5,7 +5,9 @@ serve: reads key -> label records from CSV (or Parquet when pyarrow is installed
 the keys by `--key-kind` (`yinji.ids`; default auto: ID numbers with a lower-case x,
 full-width digits, `="..."` / `'...` exports and 15-digit legacy IDs become the canonical
 form; the kind is published in the layout so every client normalises the same way), builds a
-database version (progress on stderr), prints the version and its certificate fingerprint,
+database version streamed in bounded memory (`yinji.pir.build`: into `--data-dir`, or a
+temporary folder; on Ray with `--ray [ADDRESS]`; progress on stderr), prints the version and
+its certificate fingerprint,
 and serves clients of the group CA over mutual TLS until Ctrl-C. Labels are the chosen
 columns as a compact JSON object.
 

@@ -11,7 +11,8 @@ lower-case `x` in an ID number matches). A node.yaml list that cannot be built s
 node; a stored one is audited and listed as failed (it can be refreshed or removed through the
 API, which needs the node up). At start the node checks the dataset's column policy
 for protocol `pir` per peer (only peers every column is allowed for may connect), reads the
-columns, builds a database version (`yinji.pir.keyword`) and serves it with `PirService` on
+columns in chunks and builds a database version streamed into `HOME/pir/ID/` on the node's
+workers (`yinji.pir.build`; Ray tasks when `ray_address` is set) and serves it with `PirService` on
 its own port, with the node's own certificate and trust file: only pinned peers, each by its
 certificate, are admitted. `refresh` re-reads the dataset, re-checks the policy and publishes
 a new version atomically (`PirServer.update`); queries in flight finish on the old version or
