@@ -461,7 +461,7 @@ def _chunks(stream: Stream, name: str):  # noqa: ANN202 - Iterator[list[list[Any
     source (errors of the file itself, e.g. a bad CSV line, keep their own message)."""
     from yinji.textfile import TableFileError
 
-    it = iter(stream.chunks)
+    it, rows = iter(stream.chunks), 0
     while True:
         try:
             chunk = next(it)
@@ -470,8 +470,9 @@ def _chunks(stream: Stream, name: str):  # noqa: ANN202 - Iterator[list[list[Any
         except TableFileError:
             raise
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise BuildError(f"{name}: a chunk after row {stream.rows:,} could not be read "
+            raise BuildError(f"{name}: a chunk after row {rows:,} could not be read "
                              f"({type(exc).__name__}: {exc})") from None
+        rows += len(chunk)
         yield chunk
 
 
