@@ -46,6 +46,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -224,20 +225,25 @@ class _Build:
         key = self.oprf.build_key()
         row = 0
         with open(self.spill / "tokens", "wb") as tok_f, open(self.spill / "rows", "wb") as row_f, \
-                open(self.spill / "lens", "wb") as len_f, open(self.spill / "labels", "wb") as lab_f:
-            for chunk in _chunks(stream, self.name):
-                keys, labels, rows = self._check(chunk, row, ki, li)
-                row += len(chunk)
-                if self.sheet_count:   # the build fails: read on only to count the bad rows
-                    continue
-                tokens = self._map_tokens(key, keys)
+                open(self.spill / "lens", "wb") as len_f, open(self.spill / "labels", "wb") as lab_f, \
+                _Ahead() as ahead:
+
+            def spill(tokens: np.ndarray, labels: list[bytes], rows: list[int]) -> None:
                 tok_f.write(tokens.tobytes())
                 row_f.write(np.asarray(rows, dtype="<i8").tobytes())
                 len_f.write(np.fromiter((len(lab) for lab in labels), dtype="<u4",
                                         count=len(labels)).tobytes())
                 lab_f.write(b"".join(labels))
-                self.n += len(keys)
+                self.n += len(labels)
                 self.progress("oprf", self.n, 0)
+
+            for chunk in _chunks(stream, self.name):
+                keys, labels, rows = self._check(chunk, row, ki, li)
+                row += len(chunk)
+                if self.sheet_count:   # the build fails: read on only to count the bad rows
+                    continue
+                ahead.then(self._map_tokens, (key, keys), spill, labels, rows)
+            ahead.drain()
         if self.sheet_count:
             raise RecordError(f"{self.name}: {self.sheet_count} key(s) in column "
                               f"{key_column!r} {ids.REASONS[ids.SPREADSHEET]} (rows "
@@ -326,7 +332,12 @@ class _Build:
         hint = np.zeros((params.rows, params.n), dtype=np.uint32)
         dups: list[tuple[int, int]] = []
         dup_count = 0
-        with open(db / MATRIX_FILE, "wb") as out:
+        def add(parts: list[np.ndarray], last: int) -> None:
+            for part in parts:
+                hint[:] += part            # uint32 wraps: the sum is mod 2^32
+            self.progress("hint", last, blocks)
+
+        with open(db / MATRIX_FILE, "wb") as out, _Ahead() as ahead:
             wave: list[tuple[np.ndarray, int]] = []
             for g in range(blocks):
                 b0, b1 = g * per_block, min((g + 1) * per_block, buckets)
@@ -338,10 +349,10 @@ class _Build:
                     continue          # the build fails: only look for more duplicates
                 wave.append((block, b0))
                 if len(wave) >= self.workers.size or g == blocks - 1:
-                    for part in self.workers.map(_hint_task, [(b, params, s) for b, s in wave]):
-                        hint += part            # uint32 wraps: the sum is mod 2^32
+                    ahead.then(self.workers.map, (_hint_task, [(b, params, s) for b, s in wave]),
+                               add, g + 1)
                     wave = []
-                self.progress("hint", g + 1, blocks)
+            ahead.drain()
             out.flush()
             os.fsync(out.fileno())
         if dup_count:
@@ -380,33 +391,41 @@ class _Build:
         load = np.zeros(buckets, dtype=np.int64)
         mask = np.uint64(buckets - 1)
         done = 0
+        def append(sealed: list[np.ndarray], tok: np.ndarray, rows: np.ndarray) -> None:
+            nonlocal done
+            m = len(tok)
+            records = np.empty(m, dtype=rec)
+            records["t"], records["row"] = tok[:, :16], rows
+            records["s"] = np.concatenate(sealed)
+            which = tok[:, :8].copy().view("<u8")[:, 0] & mask
+            load[:] += np.bincount(which.astype(np.int64), minlength=buckets)
+            group = (which // np.uint64(per_block)).astype(np.int64)
+            order = np.argsort(group, kind="stable")   # keeps input order in a block
+            records, group = records[order], group[order]
+            for g in np.unique(group):
+                a, b = np.searchsorted(group, [g, g + 1])
+                with open(parts / str(int(g)), "ab") as fh:
+                    fh.write(records[a:b].tobytes())
+            done += m
+            self.progress("seal", done, self.n)
+
+        read = 0
         with open(self.spill / "tokens", "rb") as tok_f, open(self.spill / "rows", "rb") as row_f, \
-                open(self.spill / "lens", "rb") as len_f, open(self.spill / "labels", "rb") as lab_f:
-            while done < self.n:
-                m = min(chunk_rows, self.n - done)
+                open(self.spill / "lens", "rb") as len_f, open(self.spill / "labels", "rb") as lab_f, \
+                _Ahead() as ahead:
+            while read < self.n:
+                m = min(chunk_rows, self.n - read)
                 tok = np.frombuffer(tok_f.read(m * TOKEN_BYTES), np.uint8).reshape(m, TOKEN_BYTES)
                 rows = np.frombuffer(row_f.read(m * 8), "<i8")
                 lens = np.frombuffer(len_f.read(m * 4), "<u4").astype(np.int64)
                 blob = lab_f.read(int(lens.sum()))
                 ends = np.cumsum(lens)
                 labels = [blob[e - k:e] for e, k in zip(ends.tolist(), lens.tolist(), strict=True)]
-                sealed = self.workers.map(_seal_task, [
+                ahead.then(self.workers.map, (_seal_task, [
                     (tok[a:b], labels[a:b], self.version, label_size, self.cipher)
-                    for a, b in _pieces(m, self.workers)])
-                records = np.empty(m, dtype=rec)
-                records["t"], records["row"] = tok[:, :16], rows
-                records["s"] = np.concatenate(sealed)
-                which = tok[:, :8].copy().view("<u8")[:, 0] & mask
-                load += np.bincount(which.astype(np.int64), minlength=buckets)
-                group = (which // np.uint64(per_block)).astype(np.int64)
-                order = np.argsort(group, kind="stable")   # keeps input order in a block
-                records, group = records[order], group[order]
-                for g in np.unique(group):
-                    a, b = np.searchsorted(group, [g, g + 1])
-                    with open(parts / str(int(g)), "ab") as fh:
-                        fh.write(records[a:b].tobytes())
-                done += m
-                self.progress("seal", done, self.n)
+                    for a, b in _pieces(m, self.workers)]), append, tok, rows)
+                read += m
+            ahead.drain()
         return load
 
     def _block(self, path: Path, rec: np.dtype, layout: Layout, load: np.ndarray, b0: int,
@@ -439,6 +458,35 @@ class _Build:
             rank = np.arange(len(order)) - starts[local]
             cells[local * slots + rank] = records["s"][order]
         return cells.reshape(b1 - b0, layout.rows), dups, count
+
+
+class _Ahead:
+    """One piece of work on the workers while this thread prepares the next: `then(fn, args,
+    finish, *extra)` starts fn(*args) in the background and first finishes the piece before
+    it (`finish(result, *extra)` here, in order). At most two pieces are held at once, so
+    memory stays bounded, and the driver's reading and writing overlap the workers."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="yinji-pir-build")
+        self._pending: tuple[Future, Callable[..., None], tuple] | None = None
+
+    def then(self, fn: Callable[..., Any], args: tuple, finish: Callable[..., None],
+             *extra: Any) -> None:
+        future = self._pool.submit(fn, *args)
+        self.drain()
+        self._pending = (future, finish, extra)
+
+    def drain(self) -> None:
+        if self._pending is not None:
+            future, finish, extra = self._pending
+            self._pending = None
+            finish(future.result(), *extra)
+
+    def __enter__(self) -> _Ahead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _keys_at(source: Source, key_column: str, rows: set[int], chunk_rows: int,
