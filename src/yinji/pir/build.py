@@ -18,9 +18,10 @@ build's folder:
    to the bucket-major matrix file, and its share of the hint D·A computed on the workers
    (`lwe.hint_block`; the sum over blocks mod 2^32 is the hint).
 
-Memory: a chunk (its rows, tokens and sealed slots), `workers.size` blocks (`block_bytes` of
-float64 each) and the hint, about (workers + 1) x its size while the partial hints are summed;
-never the table. Disk: the spill and partitions (~(100 + label) bytes per record) while
+The driver reads, checks and writes the next piece while the workers compute the current
+one (`_Ahead`), so at most two pieces are in memory: two chunks (rows, tokens, sealed
+slots), 2 x `workers.size` blocks (`block_bytes` of float64 each as the workers convert
+them), and the hint plus the partial hints being summed; never the table. Disk: the spill and partitions (~(100 + label) bytes per record) while
 building, then the matrix and the hint. The result is identical to `build_version` of the same
 records, seed and fill (test), and `DiskPirServer` answers what `SimplePirServer` would, so
 clients see no difference.
