@@ -207,3 +207,34 @@ def test_an_oversized_label_is_refused_with_its_row_and_nothing_is_kept(net):
     added = member.pir.add({**SERVICE, "id": "long", "dataset": "long", "label_size": 2_016},
                            by="op")
     assert added["id"] == "long"
+
+
+def test_lists_are_built_on_the_nodes_workers_and_kept_under_its_home(net, monkeypatch):
+    """A list is built streamed (yinji.pir.build) on the node's workers -- Ray tasks when
+    node.yaml names ray_address -- into HOME/pir/ID/; a refresh keeps the version before it
+    (batches in flight), a removal deletes them."""
+    from yinji.net.workers import LocalWorkers
+
+    member, bank = net["member"], net["bank"]
+    ran = []
+
+    class Recording(LocalWorkers):
+        def map(self, fn, args):
+            ran.append(fn.__name__)
+            return super().map(fn, args)
+
+    workers = Recording(2)
+    monkeypatch.setattr(member, "workers", lambda: workers)
+    member.pir.add(dict(SERVICE), by="op")
+    assert {"_oprf_task", "_seal_task", "_hint_task"} <= set(ran)
+    folder = member.home / "pir" / "watch"
+    first = member.pir._served["watch"].server.current.version
+    assert [p.name for p in folder.iterdir()] == [first]
+    for _ in range(2):
+        member.pir.refresh("watch", by="op")
+    current = member.pir._served["watch"].server.current.version
+    assert current.startswith("v3-") and len(list(folder.iterdir())) == 2
+    key = next(iter(LIST))
+    assert hits(bank.pir.query([key], ["member"], "watch")) == ["tag0"]
+    member.pir.remove("watch", by="op")
+    assert not folder.exists() and (member.home / "pir" / "watch.oprf").exists()

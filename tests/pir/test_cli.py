@@ -278,3 +278,42 @@ def test_query_keeps_members_hints_on_disk(pki, member_list, monkeypatch, capsys
     assert [n for _, n in outs] == [1, 0, 1]
     assert all('{"tag":"aml","since":"2024-05"}' in o for o, _ in outs)
     assert len(list(hints.glob("*.npy"))) == 1
+
+
+def test_serve_builds_in_data_dir_on_the_workers_asked_for(pki, member_list, monkeypatch,
+                                                           capsys, tmp_path):
+    """--data-dir keeps the built version; --ray [ADDRESS] builds on Ray workers (a stand-in
+    here: tests/pir/test_build_stream.py runs the build on a real local Ray)."""
+    import yinji.net.workers as workers_mod
+    from yinji.net.workers import LocalWorkers
+
+    asked = []
+
+    class FakeRay(LocalWorkers):
+        def __init__(self, address=None, **kw):
+            asked.append(address)
+            super().__init__(2)
+
+        def close(self):
+            asked.append("closed")
+
+    monkeypatch.setattr(workers_mod, "RayWorkers", FakeRay)
+    [port] = free_ports(1)
+    data = tmp_path / "pir-data"
+    argv = serve_argv(pki, member_list, port, "--data-dir", str(data), "--ray",
+                      "--chunk-rows", "300")
+    with serving(monkeypatch, argv):
+        err = capsys.readouterr().err
+        assert "OPRF over keys: 900/..." in err and "OPRF over keys: 1000/1000" in err
+        rc = query(pki, "--member", f"broker=127.0.0.1:{port}", "--key", "ID00004")
+        assert rc == 0 and '{"tag":"aml","since":"2024-05"}' in capsys.readouterr().out
+    assert asked == [None, "closed"]
+    [version] = data.iterdir()
+    assert version.name.startswith("v1-") and {p.name for p in version.iterdir()} == {
+        "matrix.u8", "hint.npy", "meta.json"}
+    assert f"kept in {version}" in err
+    with serving(monkeypatch, serve_argv(pki, member_list, port, "--data-dir", str(data),
+                                         "--ray", "head:6379")):
+        pass
+    assert asked[-2:] == ["head:6379", "closed"] and len(list(data.iterdir())) == 2
+    assert serve_error(pki, capsys, member_list, "--chunk-rows", "0").count("--chunk-rows 0")

@@ -5,7 +5,9 @@ serve: reads key -> label records from CSV (or Parquet when pyarrow is installed
 the keys by `--key-kind` (`yinji.ids`; default auto: ID numbers with a lower-case x,
 full-width digits, `="..."` / `'...` exports and 15-digit legacy IDs become the canonical
 form; the kind is published in the layout so every client normalises the same way), builds a
-database version (progress on stderr), prints the version and its certificate fingerprint,
+database version streamed in bounded memory (`yinji.pir.build`: into `--data-dir`, or a
+temporary folder; on Ray with `--ray [ADDRESS]`; progress on stderr), prints the version and
+its certificate fingerprint,
 and serves clients of the group CA over mutual TLS until Ctrl-C. Labels are the chosen
 columns as a compact JSON object.
 
@@ -19,11 +21,13 @@ which), 2 on bad input.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import importlib.util
 import json
 import signal
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict
@@ -63,6 +67,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="only these client names (default: any certificate from the CA)")
     s.add_argument("--audit", metavar="FILE",
                    help="append one JSON line per request (client, kind, key count; no keys)")
+    s.add_argument("--data-dir", metavar="DIR",
+                   help="where the database is built and kept, read in chunks so memory does "
+                        "not grow with the list (default: a temporary folder removed on exit)")
+    s.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="run the build's OPRF, sealing and hint on Ray: a cluster ADDRESS "
+                        "(host:6379, ray://host:10001, auto) or, alone, a local Ray")
+    s.add_argument("--chunk-rows", type=int, default=1 << 18, metavar="N",
+                   help="records read and processed at a time (default 262144)")
     s.set_defaults(func=_serve)
 
     q = psub.add_parser("query", help="ask one member or an alliance for one or many keys")
@@ -217,27 +229,6 @@ def parse_rate(text: str):  # noqa: ANN201 - RateLimit, imported lazily
 
 # -- serve -----------------------------------------------------------------------------------
 
-def read_table(path: Path, columns: list[str]) -> list[dict[str, str]]:
-    """Rows of `path` (CSV, .xlsx or Parquet) restricted to `columns`, read in chunks so only
-    those columns are ever held whole; clear errors otherwise, including for a list with no
-    records (it would answer `miss` to all)."""
-    from yinji.chunks import iter_rows
-
-    try:
-        stream = iter_rows(path)
-        _check_columns(path, columns, stream.header)
-        at = [stream.header.index(c) for c in columns]
-        out = [dict(zip(columns, (r[i] for i in at), strict=True))
-               for chunk in stream.chunks for r in chunk]
-    except textfile.TableFileError as exc:
-        raise CliError(f"--list {exc}") from None
-    print(f"--list {path}: read {stream.describe()}", file=sys.stderr)
-    if not out:
-        raise CliError(f"--list {path}: no records (a header only); serving it would answer "
-                       "every query `miss`")
-    return out
-
-
 def _check_columns(path: Path, wanted: list[str], available: list[str]) -> None:
     missing = [c for c in wanted if c not in available]
     if missing:
@@ -247,10 +238,11 @@ def _check_columns(path: Path, wanted: list[str], available: list[str]) -> None:
 
 def _progress(stage: str, done: int, total: int) -> None:
     if stage == "oprf":
-        print(f"  OPRF over keys: {done}/{total}", file=sys.stderr, flush=True)
-    elif done == 0:
-        print("  sealing labels and preprocessing the PIR matrix ...", file=sys.stderr,
-              flush=True)
+        print(f"  OPRF over keys: {done}/{total or '...'}", file=sys.stderr, flush=True)
+    elif stage == "seal":
+        print(f"  sealing labels: {done}/{total}", file=sys.stderr, flush=True)
+    elif stage == "hint" and (done == total or done % 16 == 0):
+        print(f"  PIR matrix and hint: block {done}/{total}", file=sys.stderr, flush=True)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -271,17 +263,26 @@ def _block(service) -> None:  # noqa: ANN001 - PirService; replaced in tests
 def _serve(args: argparse.Namespace) -> int:
     try:
         return _serve_checked(args)
-    except (CliError, ValueError, OSError) as exc:
+    except (CliError, ValueError, OSError, RuntimeError) as exc:
         return _fail(exc)
 
 
+def _workers(address: str | None):  # noqa: ANN202 - Workers, imported lazily
+    """Threads here, or Ray (`--ray`: a local instance, or the cluster at ADDRESS)."""
+    from yinji.net.workers import LocalWorkers, RayWorkers
+
+    if address is None:
+        return LocalWorkers()
+    try:
+        return RayWorkers(None if address == "local" else address)
+    except RuntimeError as exc:
+        raise CliError(f"--ray: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - Ray's own errors (cluster unreachable, ...)
+        raise CliError(f"--ray {address}: cannot start or reach Ray ({exc})") from None
+
+
 def _serve_checked(args: argparse.Namespace) -> int:
-    from yinji.crypto.certs import fingerprint
-    from yinji.pir.keyword import KeywordDatabase
     from yinji.pir.oprf import OprfServer
-    from yinji.pir.records import build_records, label_size_for
-    from yinji.pir.server import PirServer
-    from yinji.pir.service import PirService
 
     name, config = _tls(args)
     bind = parse_address(args.listen, "--listen")
@@ -294,18 +295,59 @@ def _serve_checked(args: argparse.Namespace) -> int:
     if key_column in label_columns:
         raise CliError(f"--label-columns: {key_column!r} is the key column")
     path = Path(args.list)
+    if args.chunk_rows < 1:
+        raise CliError(f"--chunk-rows {args.chunk_rows}: must be at least 1")
     start = time.perf_counter()
-    records = build_records(read_table(path, [key_column, *label_columns]), key_column,
-                            label_columns, f"--list {path}", args.key_kind)
-    label_size = label_size_for(records, args.label_size)
-    print(f"{name}: {len(records)} records from {path} (label {label_size} bytes, keys "
-          f"normalised as {args.key_kind})", file=sys.stderr, flush=True)
-    db = KeywordDatabase(records, label_size=label_size, oprf=OprfServer(rate_limit=rate),
-                         key_kind=args.key_kind)
-    version = db.build(progress=_progress)
-    hint_mib = version.pir.hint.nbytes / 2**20
-    print(f"  built in {time.perf_counter() - start:.1f} s: {version.layout.buckets} buckets x "
-          f"{version.layout.slots} slots, hint {hint_mib:.1f} MiB", file=sys.stderr, flush=True)
+    oprf = OprfServer(rate_limit=rate)
+    with contextlib.ExitStack() as cleanup:
+        data = args.data_dir or cleanup.enter_context(tempfile.TemporaryDirectory(
+            prefix="yinji-pir-"))
+        version = _build(args, path, key_column, label_columns, oprf, data)
+        hint_mib = version.pir.hint.nbytes / 2**20
+        print(f"{name}: {version.records} records from {path} (label "
+              f"{version.layout.label_size} bytes, keys normalised as {args.key_kind})",
+              file=sys.stderr)
+        print(f"  built in {time.perf_counter() - start:.1f} s: {version.layout.buckets} "
+              f"buckets x {version.layout.slots} slots, hint {hint_mib:.1f} MiB, kept in "
+              f"{version.path}", file=sys.stderr, flush=True)
+        return _serve_version(args, name, config, bind, version, oprf)
+
+
+def _build(args: argparse.Namespace, path: Path, key_column: str, label_columns: list[str],
+           oprf, data: str):  # noqa: ANN001, ANN202 - OprfServer -> KeywordVersion
+    """The list read in chunks and built on disk (yinji.pir.build), on threads or Ray."""
+    from yinji.chunks import iter_rows
+    from yinji.pir.build import build_stream
+
+    try:
+        _check_columns(path, [key_column, *label_columns], iter_rows(path).header)
+    except textfile.TableFileError as exc:
+        raise CliError(f"--list {exc}") from None
+    workers = _workers(args.ray)
+    try:
+        version = build_stream(path, key_column, label_columns, oprf, data,
+                               label_size=args.label_size, key_kind=args.key_kind,
+                               workers=workers, chunk_rows=args.chunk_rows,
+                               progress=_progress, name=f"--list {path}")
+    except textfile.TableFileError as exc:
+        raise CliError(f"--list {exc}") from None
+    finally:
+        workers.close()
+    if not version.records:
+        import shutil
+
+        shutil.rmtree(version.path, ignore_errors=True)
+        raise CliError(f"--list {path}: no records (a header only); serving it would answer "
+                       "every query `miss`")
+    return version
+
+
+def _serve_version(args: argparse.Namespace, name: str, config, bind, version,  # noqa: ANN001
+                   oprf) -> int:  # noqa: ANN001 - TlsConfig, address, KeywordVersion, OprfServer
+    """Serve a built version over mutual TLS until Ctrl-C."""
+    from yinji.crypto.certs import fingerprint
+    from yinji.pir.server import PirServer
+    from yinji.pir.service import PirService
 
     audit_fh = open(args.audit, "a", encoding="utf-8") if args.audit else None
 
@@ -315,7 +357,7 @@ def _serve_checked(args: argparse.Namespace) -> int:
             audit_fh.flush()
 
     allowed = [n.strip() for n in args.allow.split(",") if n.strip()] if args.allow else None
-    server = PirServer(version, db.oprf, name=name, audit=audit)
+    server = PirServer(version, oprf, name=name, audit=audit)
     try:
         with PirService(server, bind, config, allowed=allowed) as service:
             host, port = service.address

@@ -35,10 +35,15 @@ class Prg:
     same outputs. Not thread-safe: one instance per consumer.
     """
 
-    def __init__(self, seed: bytes) -> None:
+    def __init__(self, seed: bytes, offset: int = 0) -> None:
+        """`offset`: start that many bytes into the stream (a multiple of 16, the AES block),
+        so a worker can expand its own slice of a long stream without the bytes before it."""
         if len(seed) != SEED_BYTES:
             raise ValueError(f"PRG seed must be {SEED_BYTES} bytes, got {len(seed)}")
-        self._enc = Cipher(algorithms.AES(seed), modes.CTR(b"\x00" * 16)).encryptor()
+        if offset < 0 or offset % 16:
+            raise ValueError(f"PRG offset must be a non-negative multiple of 16, got {offset}")
+        counter = (offset // 16).to_bytes(16, "big")  # CTR: the 128-bit block counter
+        self._enc = Cipher(algorithms.AES(seed), modes.CTR(counter)).encryptor()
         self._zeros = b""
 
     def bytes(self, n: int) -> bytes:

@@ -135,10 +135,11 @@ class NodeConfig:
     token_lifetime: str = "90d"          # default API token lifetime: N d|h|m, or "never"
     dataset_cache_mb: int = 1024         # typed columns of unchanged file datasets kept in
                                          # memory between jobs (0: read every time)
-    ray_address: str | None = None       # bucketed PSI lanes: None = threads of this node,
+    ray_address: str | None = None       # bucketed PSI lanes, PIR builds (OPRF, sealing,
+    #                                      hint blocks): None = threads of this node,
     #                                      "local" = a Ray instance on this machine, else a
     #                                      Ray cluster address ("ray://host:10001", "auto")
-    ray_cpus_per_lane: float = 1.0       # CPUs each lane reserves on Ray
+    ray_cpus_per_lane: float = 1.0       # CPUs each lane (or PIR build task) reserves on Ray
     lane_host: str | None = None         # where lanes listen for the peer's (default:
     #                                      dataplane_host); must be reachable from the peer
     home: Path = field(default=Path("."), repr=False, compare=False)

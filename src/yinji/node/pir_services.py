@@ -11,7 +11,8 @@ lower-case `x` in an ID number matches). A node.yaml list that cannot be built s
 node; a stored one is audited and listed as failed (it can be refreshed or removed through the
 API, which needs the node up). At start the node checks the dataset's column policy
 for protocol `pir` per peer (only peers every column is allowed for may connect), reads the
-columns, builds a database version (`yinji.pir.keyword`) and serves it with `PirService` on
+columns in chunks and builds a database version streamed into `HOME/pir/ID/` on the node's
+workers (`yinji.pir.build`; Ray tasks when `ray_address` is set) and serves it with `PirService` on
 its own port, with the node's own certificate and trust file: only pinned peers, each by its
 certificate, are admitted. `refresh` re-reads the dataset, re-checks the policy and publishes
 a new version atomically (`PirServer.update`); queries in flight finish on the old version or
@@ -52,6 +53,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
+import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -59,17 +62,19 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from yinji import ids
+from yinji.chunks import DEFAULT_CHUNK, Stream, iter_rows
 from yinji.net.channel import ChannelError, PeerUnavailable
 from yinji.node import identity
 from yinji.node.audit import PeerCallEvent, PirCallEvent, PirServedEvent, PirServiceEvent
-from yinji.node.catalog import CatalogError
+from yinji.node.catalog import CatalogError, _typed
 from yinji.node.config import PirServiceConfig, parse_address
 from yinji.node.sealing import state_aead
 from yinji.pir.alliance import DOWN, Alliance, MemberAnswer
+from yinji.pir.build import BuildError, build_stream
 from yinji.pir.client import PirClient
-from yinji.pir.keyword import KeywordDatabase
+from yinji.pir.keyword import KeywordVersion
 from yinji.pir.oprf import OprfServer, SealedOprfState
-from yinji.pir.records import RecordError, build_records, label_size_for, parse_rate
+from yinji.pir.records import RecordError, parse_rate
 from yinji.pir.server import PirQueryEvent, PirServer
 from yinji.pir.service import PirService, connect_member
 
@@ -96,15 +101,22 @@ class PirServiceError(ValueError):
 
 
 @dataclass
+class _ListKey:
+    """What every version of one list is built with: its OPRF key (and budgets), persisted,
+    so tokens a peer obtained stay valid across versions and restarts."""
+
+    oprf: OprfServer
+
+
+@dataclass
 class _Served:
     cfg: PirServiceConfig
-    db: KeywordDatabase
-    records: dict[str, bytes]
+    db: _ListKey
     server: PirServer
     service: PirService
     clients: list[str]
     published: float = field(default_factory=time.time)
-    dirty: bool = False                       # db holds a diff that never got published
+    builds: int = 1
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -215,7 +227,8 @@ class PirServices:
             except Exception as exc:
                 self.node.audit.append(PirServiceEvent(cfg.id, "failed", cfg.dataset, by=by,
                                                        reason=_safe_reason(exc)))
-                if isinstance(exc, CatalogError | RecordError | ValueError | OSError):
+                if isinstance(exc, CatalogError | RecordError | ValueError | OSError
+                              | BuildError):
                     raise PirServiceError(f"pir service {cfg.id!r}: {exc}") from None
                 raise
             try:
@@ -246,6 +259,7 @@ class PirServices:
             self._runtime.discard(service_id)
             del self._served[service_id]
             s.service.close()
+            shutil.rmtree(self._folder(service_id), ignore_errors=True)
             self.node.audit.append(PirServiceEvent(service_id, "removed", s.cfg.dataset,
                                                    s.server.current.version,
                                                    s.server.current.records, by))
@@ -276,9 +290,8 @@ class PirServices:
                              if not self.node.catalog.check(s.cfg.dataset, cols, PROTOCOL, [p])]
                 s.service.listener.retrust(tls, s.clients)
 
-    def _load(self, cfg: PirServiceConfig) -> tuple[list[tuple[str, bytes]], list[str]]:
-        """The records (keys normalised as `cfg.key_kind` by build_records), and the peers the
-        column policy lets query them."""
+    def _clients(self, cfg: PirServiceConfig) -> list[str]:
+        """The peers the column policy lets query the list (CatalogError if none)."""
         cols = [cfg.key_column, *cfg.label_columns]
         peers = sorted(self.node.cfg.peers)
         problems = {p: self.node.catalog.check(cfg.dataset, cols, PROTOCOL, [p]) for p in peers}
@@ -286,28 +299,76 @@ class PirServices:
         if not clients:
             why = next((v[0] for v in problems.values() if v), "this node has no peers")
             raise CatalogError(f"protocol {PROTOCOL!r} is allowed for no peer: {why}")
-        data = self.node.catalog.load(cfg.dataset, cols)
-        rows = ({c: data[c][i] for c in cols} for i in range(len(data[cfg.key_column])))
-        return build_records(rows, cfg.key_column, cfg.label_columns,
-                             f"dataset {cfg.dataset!r}", cfg.key_kind), clients
+        return clients
+
+    def _rows(self, cfg: PirServiceConfig) -> tuple[Stream, Any]:
+        """The list's rows in chunks, typed by the dataset's schema as `Catalog.load` types
+        them (so labels read the same), and the file to quote keys from in an error. A file
+        is read in chunks (memory bounded by a chunk); a sql dataset is loaded, then
+        chunked."""
+        cols = [cfg.key_column, *cfg.label_columns]
+        ds = self.node.catalog.get(cfg.dataset)
+        if ds.kind == "sql":
+            data = self.node.catalog.load(cfg.dataset, cols)
+            n = len(data[cfg.key_column])
+            chunks = ([[data[c][i] for c in cols] for i in range(a, min(a + DEFAULT_CHUNK, n))]
+                      for a in range(0, n, DEFAULT_CHUNK))
+            return Stream(cols, chunks, "sql"), None
+        path = self.node.catalog.source(cfg.dataset, cols)
+        try:
+            raw = iter_rows(path, cols)
+        except ValueError as exc:   # TableFileError: a column gone from the file, bad CSV
+            raise CatalogError(f"dataset {cfg.dataset!r}: {exc}") from None
+
+        def typed():  # noqa: ANN202 - Iterator[list[list[Any]]]
+            for chunk in raw.chunks:
+                columns = [_typed([r[j] for r in chunk], ds.schema[c], cfg.dataset, c)
+                           for j, c in enumerate(cols)]
+                yield [list(r) for r in zip(*columns, strict=True)] if chunk else []
+
+        return Stream(cols, typed(), raw.format), path
+
+    def _build(self, cfg: PirServiceConfig, oprf: OprfServer, builds: int) -> KeywordVersion:
+        """A new version of the list, built streamed into HOME/pir/ID/ on the node's workers
+        (threads, or its Ray cluster: `ray_address`)."""
+        rows, path = self._rows(cfg)
+        return build_stream(rows, cfg.key_column, cfg.label_columns, oprf,
+                            self._folder(cfg.id), label_size=cfg.label_size,
+                            key_kind=cfg.key_kind,
+                            cipher=self.node.profile.cipher,  # labels at rest: profile's AEAD
+                            workers=self.node.workers(), name=f"dataset {cfg.dataset!r}",
+                            version=f"v{builds}-{secrets.token_hex(6)}", quote_from=path)
+
+    def _folder(self, service_id: str):  # noqa: ANN202 - Path
+        return self.node.home / "pir" / service_id
+
+    def _prune(self, service_id: str, keep: set[str]) -> None:
+        """Remove the list's other versions (and leftovers of interrupted builds); the one
+        published before is kept too, for a batch that may still be answering from it."""
+        folder = self._folder(service_id)
+        for p in folder.iterdir() if folder.exists() else ():
+            if p.name not in keep:
+                shutil.rmtree(p, ignore_errors=True)
 
     def _start_one(self, cfg: PirServiceConfig, by: str = "start") -> None:
-        records, clients = self._load(cfg)
+        clients = self._clients(cfg)
         rate = parse_rate(cfg.rate_limit, f"pir service {cfg.id!r}: rate_limit")
         rate.day = cfg.day_budget
-        db = KeywordDatabase(records, label_size=label_size_for(records, cfg.label_size),
-                             oprf=OprfServer.open(self._oprf_state(cfg.id), rate),
-                             cipher=self.node.profile.cipher,  # labels at rest: profile's AEAD
-                             key_kind=cfg.key_kind)
-        version = db.build()
-        server = PirServer(version, db.oprf, name=self.node.cfg.name,
+        oprf = OprfServer.open(self._oprf_state(cfg.id), rate)
+        self._prune(cfg.id, set())
+        version = self._build(cfg, oprf, 1)
+        server = PirServer(version, oprf, name=self.node.cfg.name,
                            audit=lambda e, sid=cfg.id: self._on_served(sid, e))
-        service = PirService(server, (self.node.cfg.dataplane_host, cfg.port),
-                             identity.tls_config(self.node.cfg), allowed=clients,
-                             on_refused=self._on_refused)
-        service.start()
-        self._served[cfg.id] = _Served(cfg, db, dict(records), server, service, clients)
-        empty = "" if records else EMPTY_LIST
+        try:
+            service = PirService(server, (self.node.cfg.dataplane_host, cfg.port),
+                                 identity.tls_config(self.node.cfg), allowed=clients,
+                                 on_refused=self._on_refused)
+            service.start()
+        except BaseException:
+            self._prune(cfg.id, set())
+            raise
+        self._served[cfg.id] = _Served(cfg, _ListKey(oprf), server, service, clients)
+        empty = "" if version.records else EMPTY_LIST
         if empty:
             log.warning("pir service %r: %s", cfg.id, empty)
         self.node.audit.append(PirServiceEvent(cfg.id, "published", cfg.dataset,
@@ -332,8 +393,9 @@ class PirServices:
                                                reason=reason[:300]), reason[:300])
 
     def refresh(self, service_id: str, by: str = "") -> dict[str, Any]:
-        """Re-read the dataset and publish a new version (only new keys are OPRF'd again);
-        a stored service that did not build at start is tried again."""
+        """Re-read the dataset in chunks and publish a new version (built in full, on the
+        node's workers, with the list's persistent OPRF key); a stored service that did not
+        build at start is tried again."""
         with self._admin:
             if service_id in self._failed:
                 cfg, _ = self._failed[service_id]
@@ -348,25 +410,19 @@ class PirServices:
         s = self._get(service_id)
         with s.lock:
             try:
-                records, clients = self._load(s.cfg)
-                label_size = label_size_for(records, s.cfg.label_size)
-                new = dict(records)
-                if s.dirty or label_size != s.db.label_size:
-                    db = KeywordDatabase(records, label_size=label_size, oprf=s.db.oprf,
-                                         cipher=s.db.cipher, key_kind=s.db.key_kind)
-                else:
-                    db, s.dirty = s.db, True
-                    db.remove([k for k, v in s.records.items() if new.get(k) != v])
-                    db.add((k, v) for k, v in new.items() if s.records.get(k) != v)
-                version = s.server.update(db)
+                clients = self._clients(s.cfg)
+                before = s.server.current.version
+                version = self._build(s.cfg, s.db.oprf, s.builds + 1)
+                s.server.publish(version)
+                self._prune(service_id, {version.version, before})
             except Exception as exc:
                 self.node.audit.append(PirServiceEvent(service_id, "failed", s.cfg.dataset,
                                                        s.server.current.version, by=by,
                                                        reason=_safe_reason(exc)))
-                if isinstance(exc, CatalogError | RecordError):
+                if isinstance(exc, CatalogError | RecordError | BuildError):
                     raise PirServiceError(f"refresh of {service_id!r}: {exc}") from None
                 raise
-            s.db, s.records, s.dirty, s.published = db, new, False, time.time()
+            s.builds, s.published = s.builds + 1, time.time()
             s.clients = clients
             s.service.listener.allowed = frozenset(clients)
             self.node.audit.append(PirServiceEvent(service_id, "published", s.cfg.dataset,

@@ -36,6 +36,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from cryptography.exceptions import InvalidTag
@@ -176,6 +177,7 @@ class KeywordVersion:
     pir: SimplePirServer
     records: int
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    path: Path | None = field(default=None, compare=False)  # its folder, when built on disk
 
     @property
     def params(self) -> LweParams:
@@ -188,8 +190,14 @@ class KeywordVersion:
 
 def build_version(tokens: Sequence[bytes], labels: Sequence[bytes], label_size: int,
                   version: str, buckets: int | None = None,
-                  cipher: str = AES_256_GCM, key_kind: str = EXACT) -> KeywordVersion:
-    """Lay out sealed labels in buckets and preprocess the SimplePIR matrix and hint."""
+                  cipher: str = AES_256_GCM, key_kind: str = EXACT, *,
+                  seed: bytes | None = None,
+                  fill: Callable[[int], bytes] = os.urandom) -> KeywordVersion:
+    """Lay out sealed labels in buckets and preprocess the SimplePIR matrix and hint.
+
+    `seed` (of A; default fresh) and `fill` (the bytes of unused slots, bucket by bucket;
+    default os.urandom) exist so tests can compare a build with the streamed one
+    (`yinji.pir.build`) byte for byte."""
     n = len(tokens)
     slot_bytes = LEN_BYTES + label_size + TAG_BYTES
     buckets = buckets or default_buckets(n, slot_bytes)
@@ -200,7 +208,7 @@ def build_version(tokens: Sequence[bytes], labels: Sequence[bytes], label_size: 
     which = (tok[:, :8].copy().view("<u8")[:, 0] & np.uint64(buckets - 1)).astype(np.int64)
     load = np.bincount(which, minlength=buckets)
     layout = Layout(buckets, max(1, int(load.max())), label_size, cipher, key_kind)
-    cells = np.frombuffer(os.urandom(buckets * layout.rows), dtype=np.uint8).reshape(
+    cells = np.frombuffer(fill(buckets * layout.rows), dtype=np.uint8).reshape(
         buckets * layout.slots, slot_bytes).copy()
     if n:
         # Slot order inside a bucket follows the (pseudorandom) token, not the input order.
@@ -212,7 +220,7 @@ def build_version(tokens: Sequence[bytes], labels: Sequence[bytes], label_size: 
         cells[which[order] * layout.slots + rank] = np.frombuffer(
             sealed, dtype=np.uint8).reshape(n, slot_bytes)
     db = np.ascontiguousarray(cells.reshape(buckets, layout.rows).T)
-    params = LweParams(rows=layout.rows, cols=buckets, seed=fresh_seed())
+    params = LweParams(rows=layout.rows, cols=buckets, seed=seed or fresh_seed())
     laid_out = time.perf_counter()
     pir = SimplePirServer(db, params)
     return KeywordVersion(version, layout, pir, n, {

@@ -90,6 +90,43 @@ def expand_a(params: LweParams) -> np.ndarray:
     return words.view(np.uint32)[: params.cols * params.n].reshape(params.cols, params.n)
 
 
+def expand_a_rows(params: LweParams, start: int, stop: int) -> np.ndarray:
+    """Rows start..stop of A (equal to `expand_a(params)[start:stop]`), expanded on their own
+    by starting the AES-CTR stream at their offset: a worker computing one block of the hint
+    needs only its block of A."""
+    if not 0 <= start <= stop <= params.cols:
+        raise ValueError(f"rows {start}..{stop} outside A's 0..{params.cols}")
+    prg = Prg(derive(params.seed, "lwe/A"), offset=start * params.n * 4)
+    count = (stop - start) * params.n
+    return prg.uint64((count + 1) // 2).view(np.uint32)[:count].reshape(stop - start, params.n)
+
+
+def hint_block(block: np.ndarray, params: LweParams, start: int,
+               row_chunk: int = 4096) -> np.ndarray:
+    """D[:, start:start+c] · A[start:start+c] mod 2^32 (rows x n, uint32) from one block of
+    the database stored bucket-major (`block` is c x rows uint8: columns start.. of D as
+    rows). Summing the blocks of all columns mod 2^32 gives the hint; output rows go in
+    chunks of `row_chunk` so temporaries stay bounded by the block, not by the database."""
+    c, rows = block.shape
+    if rows != params.rows:
+        raise ValueError(f"block has {rows} rows, the database {params.rows}")
+    a = _centred(expand_a_rows(params, start, start + c))
+    out = np.empty((rows, params.n), dtype=np.uint32)
+    signed = block.view(np.int8)
+    for r in range(0, rows, row_chunk):
+        left = signed[:, r:r + row_chunk].T.astype(np.float64)
+        out[r:r + row_chunk] = _exact_matmul(left, a, 7, 31)
+    return out
+
+
+def answer_block(block: np.ndarray, queries: np.ndarray, start: int) -> np.ndarray:
+    """D[:, start:start+c] · Q[start:start+c] mod 2^32 (rows x b, uint64) for one
+    bucket-major block (c x rows uint8) and a (cols x b) uint32 query batch."""
+    c = block.shape[0]
+    left = block.view(np.int8).T.astype(np.float64)
+    return _exact_matmul(left, _centred(queries[start:start + c]), 7, 31)
+
+
 def _centred(x: np.ndarray) -> np.ndarray:
     """uint32 -> float64 representative in [-2^31, 2^31)."""
     return x.astype(np.uint32).view(np.int32).astype(np.float64)
@@ -252,6 +289,9 @@ __all__ = [
     "QueryState",
     "SimplePirClient",
     "SimplePirServer",
+    "answer_block",
     "expand_a",
+    "expand_a_rows",
+    "hint_block",
     "sample_error",
 ]

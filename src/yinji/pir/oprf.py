@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from cryptography.exceptions import InvalidTag
 
 from yinji.crypto import group
@@ -237,6 +238,11 @@ class OprfServer:
             raise RateLimited(f"OPRF budget of {client!r} exhausted")
         return group.scalar_mult(self._key, blinded)
 
+    def build_key(self) -> bytes:
+        """k itself, for this node's own build workers (`yinji.pir.build`: threads, or Ray
+        tasks of the node's own cluster, inside its trust boundary); never sent to a peer."""
+        return self._key
+
     def tokens(self, keys: Sequence[bytes], workers: int | None = None) -> list[bytes]:
         """F_k(x) for the server's own keys (database build): no blinding needed."""
         keys = [bytes(k) for k in keys]
@@ -244,5 +250,15 @@ class OprfServer:
         return [_token(k, p) for k, p in zip(keys, points, strict=True)]
 
 
-__all__ = ["BlindState", "OprfServer", "OprfStateError", "RateLimit", "RateLimited",
+def build_tokens(key: bytes, keys: Sequence[bytes]) -> np.ndarray:
+    """F_k(x) for a server's own keys as an (n, 64) uint8 array, on one thread: the unit of
+    work of a database build (module-level, so a Ray task can run it)."""
+    points = group.hash_and_mult_points(key, keys, H1_DOMAIN, workers=1)
+    out = bytearray(len(keys) * TOKEN_BYTES)
+    for i, k in enumerate(keys):
+        out[i * TOKEN_BYTES:(i + 1) * TOKEN_BYTES] = _token(bytes(k), points[i].tobytes())
+    return np.frombuffer(out, dtype=np.uint8).reshape(len(keys), TOKEN_BYTES)
+
+
+__all__ = ["BlindState", "build_tokens", "OprfServer", "OprfStateError", "RateLimit", "RateLimited",
            "SealedOprfState", "TOKEN_BYTES", "blind", "finalize"]
