@@ -145,14 +145,35 @@ def candidate_pairs(tok_a: np.ndarray, tok_b: np.ndarray,
 def _join(a: np.ndarray, b: np.ndarray, n_b: int, cap: int) -> np.ndarray:
     ia = np.flatnonzero(a)
     ib = np.flatnonzero(b)
-    ia = ia[np.argsort(a[ia], kind="stable")]
-    ib = ib[np.argsort(b[ib], kind="stable")]
-    ua, sa, ca = np.unique(a[ia], return_index=True, return_counts=True)
-    ub, sb, cb = np.unique(b[ib], return_index=True, return_counts=True)
+    return join_rows(ia, a[ia], ib, b[ib], n_b, cap)
+
+
+def _blocks(ta: np.ndarray, tb: np.ndarray):  # noqa: ANN202 - internal
+    """Sort orders, then the common tokens with their starts and counts on each side."""
+    oa = np.argsort(ta, kind="stable")
+    ob = np.argsort(tb, kind="stable")
+    ua, sa, ca = np.unique(ta[oa], return_index=True, return_counts=True)
+    ub, sb, cb = np.unique(tb[ob], return_index=True, return_counts=True)
     common, xa, xb = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
+    return oa, ob, common, sa[xa], ca[xa], sb[xb], cb[xb]
+
+
+def over_cap(ta: np.ndarray, tb: np.ndarray, cap: int) -> np.ndarray:
+    """The tokens (nonzero) of one pass whose block has more than `cap` pairs."""
+    ta, tb = ta[ta != 0], tb[tb != 0]
+    _, _, common, _, ca, _, cb = _blocks(ta, tb)
+    return common[ca * cb > cap]
+
+
+def join_rows(ia: np.ndarray, ta: np.ndarray, ib: np.ndarray, tb: np.ndarray, n_b: int,
+              cap: int) -> np.ndarray:
+    """Pair codes i·n_b + j of rows ia[x], ib[y] with equal nonzero tokens ta[x] == tb[y],
+    blocks over `cap` pairs left out (one pass; rows given explicitly, so a partition of
+    the tokens joins alone: yinji.linkage.stream)."""
+    oa, ob, common, sa, ca, sb, cb = _blocks(ta, tb)
+    ia, ib = ia[oa], ib[ob]
     if common.size == 0:
         return np.zeros(0, np.int64)
-    sa, ca, sb, cb = sa[xa], ca[xa], sb[xb], cb[xb]
     sizes = ca * cb
     keep = sizes <= cap
     sa, ca, sb, cb, sizes = sa[keep], ca[keep], sb[keep], cb[keep], sizes[keep]

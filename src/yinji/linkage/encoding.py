@@ -177,6 +177,18 @@ class ClkEncoder:
         perm_seed = subkey(key, "clk/balance-permutation", 16)
         self._perm = np.argsort(Prg(perm_seed).uint64(2 * schema.size), kind="stable")
 
+    def __getstate__(self) -> dict:
+        """Pickled (sent to a Ray worker) without its caches, which the worker rebuilds."""
+        return {**self.__dict__, "_cache": {}, "_features": {}}
+
+    def trim(self, limit: int = 1 << 16) -> None:
+        """Forget cached field values past `limit` entries (bounds memory when one encoder
+        reads a stream of chunks)."""
+        if len(self._cache) > limit:
+            self._cache.clear()
+        if len(self._features) > 4 * limit:
+            self._features.clear()
+
     def positions(self, f: Field, feature: str) -> list[int]:
         """The k keyed bit positions of one feature of field f."""
         hit = self._features.get((f.name, feature))

@@ -1,0 +1,498 @@
+"""Record linkage (linkage-unit mode) streamed: files of any size, memory bounded by a chunk
+of records and a partition of blocking tokens, never by the table.
+
+Owner side (`encode_source`), per data owner:
+1. Read the source in chunks of `chunk_rows` rows (`yinji.chunks.iter_rows`: CSV in its
+   detected encoding, Parquet batches, .xlsx streaming, a SQL cursor); per chunk check the
+   record ids (an empty id stops the run), count unreadable / impossible dates, map the
+   columns onto the schema (`schemas.remap`).
+2. Encode and block the chunks through a `Workers` object (threads, or Ray tasks when the
+   node names a Ray cluster), `workers.size` chunks at a time: `match.encode_chunk`, the
+   same function the in-memory `match.prepare` uses, so every record gets the same filter
+   and tokens. Encodings and tokens are appended to files in file order; record ids to an
+   offset-indexed file; per id a (hash bucket, row) entry so repeated ids are found bucket
+   by bucket after reading (the message names the same rows as the in-memory reader).
+3. Shuffle with a private uniformly random permutation without holding it in memory: each
+   record draws a random group (OS CSPRNG), each group is permuted in memory (one group
+   ~ one chunk); concatenating the permuted groups is a uniform permutation. The shuffled
+   encodings and tokens (np.memmap files) are what the owner hands to the linkage unit;
+   `order` (token -> file row, a memmap) stays with the owner.
+
+Linkage unit (`link_spills`):
+4. Partition both owners' (row, pass, token) entries by the token (tokens are keyed
+   BLAKE2b / AES outputs, so their low bits split them evenly): records sharing a token land
+   in the same partition on both sides. The partition count only sizes the unit's own work
+   files; nobody else sees it.
+5. Per partition: the blocks over `max_block_pairs` (a global property of a token, known in
+   its partition); then the sort join of `blocking.join_rows` per pass, Dice counts on
+   encoding rows read from the memmaps, the threshold. A pair sharing tokens in several
+   partitions is kept only in the lowest one where its block is within the cap, so the
+   candidates are exactly `blocking.candidate_pairs`'s, each once. Partitions run through
+   the Workers object as well (Ray tasks read the work files: one machine or a shared disk).
+6. The one-to-one step (`match.greedy_one_to_one`, margin rule included) on the accepted,
+   above-threshold pairs, which are few: the links are exactly `match.link_encodings`'s on
+   the same tokens and encodings.
+
+Adversary model and leakage: exactly `yinji.linkage.match`'s. The unit receives the same
+tokens and encodings in the same (shuffled) order; partitioning is the unit's own
+bookkeeping on what it holds. Spill files (normalised identity data in encoded form at the
+owner, tokens and encodings at the unit) live in a 0700 temporary directory of their own
+party, removed at the end.
+
+Memory (per party): one wave of `workers.size` chunks (their rows as dicts, ~1 KB per record,
+and 1 KB of plain filter bits per record while encoding), one shuffle group, one partition's
+token entries (20 bytes per entry) and its candidate pairs, plus 32 bytes per accepted pair.
+Disk: (encoding width + 8 x passes + id length + 24) bytes per record per owner, twice
+while shuffling; the unit's token partitions 20 bytes per token. Measured in
+benchmarks/linkage_stream.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yinji.chunks import Source, Stream, iter_rows
+from yinji.linkage import normalise
+from yinji.linkage.blocking import join_rows, over_cap
+from yinji.linkage.encoding import ClkEncoder, Schema
+from yinji.linkage.match import LinkTable, above, encode_chunk, greedy_one_to_one
+from yinji.linkage.schemas import remap
+from yinji.net.workers import LocalWorkers, Workers
+
+CHUNK_ROWS = 1 << 15          # records per chunk read and encoded
+PARTITION_ENTRIES = 1 << 21   # token entries per side aimed at in one partition (~40 MB)
+ROW_IDS = "@row"              # number the records by row instead of an id column
+ID_BUCKETS = 256              # files the record ids are hashed into for the repeat check
+EXAMPLES = 3                  # problem rows remembered per kind, for the report
+ENTRY = np.dtype([("t", "<u8"), ("q", "<i4"), ("r", "<i8")])
+
+
+class InputError(ValueError):
+    """A source that would give a wrong link table (the message names the file and row)."""
+
+
+@dataclass
+class DateProblems:
+    """Per date field and kind ("unreadable", "impossible"): how many, and the first rows
+    (row 1 = the first data row) with their values."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    first: dict[str, dict[str, list[tuple[int, str]]]] = field(default_factory=dict)
+
+    def add(self, name: str, kind: str, row: int, value: str) -> None:
+        c = self.counts.setdefault(name, {"unreadable": 0, "impossible": 0})
+        c[kind] += 1
+        f = self.first.setdefault(name, {"unreadable": [], "impossible": []})[kind]
+        if len(f) < EXAMPLES:
+            f.append((row, value))
+
+
+@dataclass
+class OwnerSpill:
+    """One owner's encoded file, on disk in `directory`: `enc` (n, width) uint8 and `tok`
+    (n, passes) uint64 in the shuffled order the unit gets; `order` (token -> file row) and
+    the record ids, which stay with the owner."""
+
+    directory: Path
+    n: int
+    width: int
+    passes: int
+    read: str = ""
+    dates: DateProblems = field(default_factory=DateProblems)
+
+    def _mm(self, name: str, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
+        if self.n == 0:
+            return np.zeros(shape, dtype=dtype)
+        return np.memmap(self.directory / name, dtype=dtype, mode="r", shape=shape)
+
+    @property
+    def enc(self) -> np.ndarray:
+        return self._mm("enc.sent", np.uint8, (self.n, self.width))
+
+    @property
+    def tok(self) -> np.ndarray:
+        return self._mm("tok.sent", np.uint64, (self.n, self.passes))
+
+    @property
+    def order(self) -> np.ndarray:
+        return self._mm("order", np.int64, (self.n,))
+
+    def ids(self, rows: np.ndarray) -> list[str]:
+        """The record ids of file rows `rows`."""
+        off = self._mm("ids.off", np.int64, (self.n + 1,))
+        if self.n == 0:
+            return []
+        blob = np.memmap(self.directory / "ids.bin", dtype=np.uint8, mode="r") \
+            if off[-1] else np.zeros(0, np.uint8)
+        return [bytes(blob[off[r]:off[r + 1]]).decode() for r in np.asarray(rows).tolist()]
+
+
+# ------------------------------------------------------------------------------ owner side
+@dataclass
+class Opened:
+    """A source opened for reading: its header and chunks (the first already read)."""
+
+    name: str
+    stream: Stream
+    chunks: Iterator[list]
+
+
+def open_source(source: Source, id_column: str = "id", chunk_rows: int = CHUNK_ROWS,
+                name: str | None = None) -> Opened:
+    """Open `source` and read its first chunk: InputError for a file without records or
+    without the id column (the in-memory reader's messages, in its order)."""
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}")
+    where = name or str(source)
+    stream = iter_rows(source, None, chunk_rows)
+    first = next(stream.chunks, None)
+    if not first:
+        raise InputError(f"{where}: no records (a header only)")
+    if id_column != ROW_IDS and id_column not in stream.header:
+        raise InputError(f"{where}: no id column {id_column!r} (--id-column); columns: "
+                         f"{stream.header}; use --id-column {ROW_IDS} to number records by "
+                         "row")
+    return Opened(where, stream, itertools.chain([first], stream.chunks))
+
+
+def encode_source(source: Source | Opened, schema: Schema, key: bytes,
+                  directory: str | Path, *, id_column: str = "id",
+                  mapping: dict[str, list[str]] | None = None, chunk_rows: int = CHUNK_ROWS,
+                  workers: Workers | None = None, shuffle: bool = True) -> OwnerSpill:
+    """Steps 1-3 of the module docstring for one owner's `source` (or an `open_source`
+    result), into `directory` (empty, the caller's). Raises InputError for: no records, a
+    missing id column, an empty or repeated id (naming the file and rows)."""
+    src = source if isinstance(source, Opened) else open_source(source, id_column, chunk_rows)
+    where, stream, header, chunks = src.name, src.stream, src.stream.header, src.chunks
+    d = Path(directory)
+    workers = workers or LocalWorkers(1)
+    enc = ClkEncoder(schema, key)
+    wide = (2 if schema.balanced else 1) * schema.size // 8
+    passes = len(encode_chunk(enc, [{}], key)[1][0])
+    spill = OwnerSpill(d, 0, wide, passes)
+    groups = ID_BUCKETS
+    first_empty: int | None = None
+    id_at = 0
+    dates = [f for f in schema.fields if f.kind == "date"]
+    with open(d / "enc.raw", "wb") as fe, open(d / "tok.raw", "wb") as ft, \
+            open(d / "ids.bin", "wb") as fi, open(d / "ids.off", "wb") as fo:
+        fo.write(np.zeros(1, "<i8").tobytes())
+        wave: list[list[dict]] = []
+
+        def flush() -> None:
+            for bits_tok in workers.map(_encode, [(enc, w, key) for w in wave]):
+                fe.write(bits_tok[0].tobytes())
+                ft.write(bits_tok[1].tobytes())
+            wave.clear()
+
+        for chunk in chunks:
+            rows = [dict(zip(header, r, strict=False)) for r in chunk]
+            start = spill.n
+            raw_ids = ([str(start + i) for i in range(len(rows))] if id_column == ROW_IDS
+                       else [str(r[id_column] if r[id_column] is not None else "").strip()
+                             for r in rows])
+            if first_empty is None and id_column != ROW_IDS:
+                empty = [i for i, v in enumerate(raw_ids) if not v]
+                if empty:
+                    first_empty = start + empty[0]
+            blob = [v.encode() for v in raw_ids]
+            lens = np.fromiter((len(b) for b in blob), np.int64, len(blob))
+            fi.write(b"".join(blob))
+            fo.write((id_at + np.cumsum(lens)).astype("<i8").tobytes())
+            id_at += int(lens.sum())
+            if id_column != ROW_IDS:
+                _spill_ids(d, blob, start, groups)
+            recs = remap(schema, rows, mapping)
+            for i, rec in enumerate(recs, start=start + 1):
+                for f in dates:
+                    value = f.value(rec)
+                    problem = normalise.parse_date(value)[1]
+                    if problem:
+                        spill.dates.add(f.name, problem, i, value)
+            spill.n += len(rows)
+            if first_empty is not None:
+                break   # the run fails; only rows before it matter for the message
+            wave.append(recs)
+            if len(wave) >= workers.size:
+                flush()
+        if first_empty is None:
+            flush()
+    if id_column != ROW_IDS:
+        _check_ids(d, where, id_column, groups, first_empty)
+    spill.read = stream.describe()
+    _shuffle(spill, chunk_rows, shuffle)
+    return spill
+
+
+def _encode(enc: ClkEncoder, records: list[dict], key: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """One chunk: transmitted encodings (packed) and blocking tokens (a `Workers.map` task)."""
+    bits, tokens = encode_chunk(enc, records, key)
+    return enc.transmit(bits), tokens
+
+
+def _spill_ids(d: Path, blob: list[bytes], start: int, groups: int) -> None:
+    which = np.fromiter((zlib.crc32(b) % groups for b in blob), np.int64, len(blob))
+    for g in np.unique(which).tolist():
+        idx = np.flatnonzero(which == g)
+        with open(d / f"ids.{g}", "ab") as fh:
+            fh.write((idx + start).astype("<i8").tobytes())
+
+
+def _check_ids(d: Path, where: str, id_column: str, groups: int,
+               first_empty: int | None) -> None:
+    """The in-memory reader's first complaint in row order: an empty id, or a repeat
+    (rows of the id's first and second occurrence; row 2 is the first data row)."""
+    off = np.memmap(d / "ids.off", dtype="<i8", mode="r")
+    blob = np.memmap(d / "ids.bin", dtype=np.uint8, mode="r") if off[-1] else b""
+    best: tuple[int, int, str] | None = None   # (second row, first row, id)
+    for g in range(groups):
+        path = d / f"ids.{g}"
+        if not path.exists():
+            continue
+        rows = np.fromfile(path, dtype="<i8")
+        path.unlink()
+        seen: dict[bytes, int] = {}
+        for r in rows.tolist():
+            v = bytes(blob[off[r]:off[r + 1]])
+            if not v:
+                continue
+            if v in seen:
+                if best is None or r < best[0]:
+                    best = (r, seen[v], v.decode())
+                break   # later repeats in this bucket come after r
+            seen[v] = r
+    if first_empty is not None and (best is None or first_empty < best[0]):
+        raise InputError(f"{where}: row {first_empty + 2}: empty id in column {id_column!r}")
+    if best is not None:
+        raise InputError(f"{where}: id {best[2]!r} in column {id_column!r} on rows "
+                         f"{best[1] + 2} and {best[0] + 2}; record ids must be unique")
+
+
+def _random_u64(n: int) -> np.ndarray:
+    return np.frombuffer(secrets.token_bytes(8 * n), dtype=np.uint64)
+
+
+def _shuffle(spill: OwnerSpill, group_rows: int, shuffle: bool) -> None:
+    """enc.raw / tok.raw (file order) -> enc.sent / tok.sent (a private uniform permutation)
+    and `order`, one group of about `group_rows` records in memory at a time."""
+    d, n = spill.directory, spill.n
+    if not shuffle:
+        os.replace(d / "enc.raw", d / "enc.sent")
+        os.replace(d / "tok.raw", d / "tok.sent")
+        np.arange(n, dtype="<i8").tofile(d / "order")
+        return
+    groups = max(1, -(-n // group_rows))
+    for s in range(0, n, group_rows):
+        which = _random_u64(min(group_rows, n - s)) % np.uint64(groups)
+        for g in np.unique(which).tolist():
+            with open(d / f"grp.{g}", "ab") as fh:
+                fh.write((np.flatnonzero(which == g) + s).astype("<i8").tobytes())
+    enc_in = np.memmap(d / "enc.raw", np.uint8, "r", shape=(n, spill.width))
+    tok_in = np.memmap(d / "tok.raw", np.uint64, "r", shape=(n, spill.passes))
+    with open(d / "enc.sent", "wb") as fe, open(d / "tok.sent", "wb") as ft, \
+            open(d / "order", "wb") as fo:
+        for g in range(groups):
+            path = d / f"grp.{g}"
+            if not path.exists():
+                continue
+            rows = np.fromfile(path, dtype="<i8")
+            path.unlink()
+            rows = rows[np.argsort(_random_u64(len(rows)), kind="stable")]
+            fo.write(rows.tobytes())
+            fe.write(np.ascontiguousarray(enc_in[rows]).tobytes())
+            ft.write(np.ascontiguousarray(tok_in[rows]).tobytes())
+    del enc_in, tok_in
+    (d / "enc.raw").unlink()
+    (d / "tok.raw").unlink()
+
+
+# ------------------------------------------------------------------------------ unit side
+def partitions_for(n_a: int, n_b: int, passes: int,
+                   entries: int = PARTITION_ENTRIES) -> int:
+    """Partitions giving about `entries` token entries per side in each."""
+    return max(1, -(-max(n_a, n_b) * passes // entries))
+
+
+def link_spills(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray],
+                schema: Schema, directory: str | Path, *, partitions: int | None = None,
+                workers: Workers | None = None, chunk_rows: int = CHUNK_ROWS
+                ) -> tuple[LinkTable, int]:
+    """The linkage unit's work on (tokens, encodings) of each owner (arrays or memmaps, in
+    the owners' shuffled orders), steps 4-6 of the module docstring; the link table and the
+    number of distinct candidate pairs, as `match.link_encodings` returns them."""
+    (tok_a, enc_a), (tok_b, enc_b) = a, b
+    if tok_a.shape[1] != tok_b.shape[1] or enc_a.shape[1] != enc_b.shape[1]:
+        raise ValueError("the owners' tokens or encodings have different shapes")
+    d = Path(directory)
+    workers = workers or LocalWorkers(1)
+    n_a, n_b, passes = len(tok_a), len(tok_b), tok_a.shape[1]
+    parts = partitions or partitions_for(n_a, n_b, passes)
+    for side, tok in (("a", tok_a), ("b", tok_b)):
+        _partition(d, side, tok, parts, chunk_rows)
+    src = [_arrays_path(d, "a", tok_a, enc_a), _arrays_path(d, "b", tok_b, enc_b)]
+    cap = schema.max_block_pairs
+    waves = [list(range(s, min(s + workers.size, parts)))
+             for s in range(0, parts, workers.size)]
+    over: list[np.ndarray] = []
+    for w in waves:
+        over += workers.map(_over_cap, [(str(d), p, passes, cap) for p in w])
+    overs = _over_by_pass(over, passes)
+    acc: list[tuple[np.ndarray, ...]] = []
+    cands = 0
+    for w in waves:
+        for got, m in workers.map(_score, [(str(d), p, parts, src, overs, schema, n_b)
+                                          for p in w]):
+            acc.append(got)
+            cands += m
+    ia, ib, num, den = (np.concatenate([g[k] for g in acc]) for k in range(4))
+    return greedy_one_to_one(ia, ib, num, den, schema.margin), cands
+
+
+def _arrays_path(d: Path, side: str, tok: np.ndarray, enc: np.ndarray
+                 ) -> tuple[str, str, int, int, int]:
+    """Where a task finds a side's tokens and encodings: their memmap files (written here
+    if given as in-memory arrays)."""
+    paths = []
+    for kind, arr in (("tok", tok), ("enc", enc)):
+        if isinstance(arr, np.memmap) and arr.offset == 0 and arr.flags.c_contiguous:
+            paths.append(str(arr.filename))
+        else:
+            p = d / f"{side}.{kind}"
+            np.ascontiguousarray(arr).tofile(p)
+            paths.append(str(p))
+    return paths[0], paths[1], len(tok), tok.shape[1], enc.shape[1]
+
+
+def _open(src: tuple[str, str, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    tok_path, enc_path, n, passes, width = src
+    if n == 0:
+        return np.zeros((0, passes), np.uint64), np.zeros((0, width), np.uint8)
+    return (np.memmap(tok_path, np.uint64, "r", shape=(n, passes)),
+            np.memmap(enc_path, np.uint8, "r", shape=(n, width)))
+
+
+def _partition(d: Path, side: str, tok: np.ndarray, parts: int, chunk_rows: int) -> None:
+    """Append every nonzero (token, pass, row) of `tok` to its partition's file."""
+    for s in range(0, len(tok), chunk_rows):
+        t = np.asarray(tok[s:s + chunk_rows])
+        r, q = np.nonzero(t)
+        e = np.empty(len(r), ENTRY)
+        e["t"], e["q"], e["r"] = t[r, q], q, r + s
+        p = (e["t"] % np.uint64(parts)).astype(np.int64)
+        o = np.argsort(p, kind="stable")
+        e, p = e[o], p[o]
+        cuts = np.flatnonzero(np.diff(p)) + 1
+        for grp in np.split(np.arange(len(p)), cuts):
+            if len(grp):
+                with open(d / f"{side}.part{int(p[grp[0]])}", "ab") as fh:
+                    fh.write(e[grp].tobytes())
+
+
+def _load(d: str, side: str, p: int) -> np.ndarray:
+    path = Path(d) / f"{side}.part{p}"
+    return np.fromfile(path, dtype=ENTRY) if path.exists() else np.zeros(0, ENTRY)
+
+
+def _over_cap(d: str, p: int, passes: int, cap: int) -> list[np.ndarray]:
+    """Per pass, the tokens of partition p whose block is over the cap (a task)."""
+    ea, eb = _load(d, "a", p), _load(d, "b", p)
+    return [over_cap(ea["t"][ea["q"] == q], eb["t"][eb["q"] == q], cap) for q in range(passes)]
+
+
+def _over_by_pass(over: list[list[np.ndarray]], passes: int) -> list[np.ndarray]:
+    return [np.sort(np.concatenate([o[q] for o in over] or [np.zeros(0, np.uint64)]))
+            for q in range(passes)]
+
+
+def _score(d: str, p: int, parts: int, src: list, overs: list[np.ndarray], schema: Schema,
+           n_b: int) -> tuple[tuple[np.ndarray, ...], int]:
+    """Partition p's new candidate pairs, scored; the above-threshold ones and the count (a
+    task). A pair is new here if no pass joins it in a lower partition within the cap."""
+    ea, eb = _load(d, "a", p), _load(d, "b", p)
+    cap = schema.max_block_pairs
+    codes = [join_rows(ea["r"][ea["q"] == q], ea["t"][ea["q"] == q],
+                       eb["r"][eb["q"] == q], eb["t"][eb["q"] == q], max(n_b, 1), cap)
+             for q in range(len(overs))]
+    code = np.unique(np.concatenate(codes)) if codes else np.zeros(0, np.int64)
+    del ea, eb, codes
+    (tok_a, enc_a), (tok_b, enc_b) = _open(src[0]), _open(src[1])
+    out: list[list[np.ndarray]] = [[], [], [], []]
+    kept = 0
+    step = 1 << 16
+    for s in range(0, len(code), step):
+        c = code[s:s + step]
+        ia, ib = c // max(n_b, 1), c % max(n_b, 1)
+        ta, tb = np.asarray(tok_a[ia]), np.asarray(tok_b[ib])
+        lower = (ta == tb) & (ta != 0) & ((ta % np.uint64(parts)).astype(np.int64) < p)
+        for q in range(ta.shape[1]):
+            if len(overs[q]):
+                hit = lower[:, q].copy()
+                lower[hit, q] = ~np.isin(ta[hit, q], overs[q])
+        new = ~lower.any(axis=1)
+        ia, ib = ia[new], ib[new]
+        kept += len(ia)
+        x, y = np.asarray(enc_a[ia]), np.asarray(enc_b[ib])
+        inter = np.bitwise_count(x & y).sum(axis=1, dtype=np.int64)
+        num = 2 * inter
+        den = (np.bitwise_count(x).sum(axis=1, dtype=np.int64)
+               + np.bitwise_count(y).sum(axis=1, dtype=np.int64))
+        ok = above(num, den, schema)
+        for k, v in enumerate((ia[ok], ib[ok], num[ok], den[ok])):
+            out[k].append(v)
+    got = tuple(np.concatenate(v) if v else np.zeros(0, np.int64) for v in out)
+    return got, kept
+
+
+# ------------------------------------------------------------------------- both, in-process
+@dataclass
+class StreamLinks:
+    """Links as (a id, b id, Dice), with how each file was read and its date problems."""
+
+    links: list[tuple[str, str, float]]
+    candidates: int
+    owners: tuple[OwnerSpill, OwnerSpill]
+
+
+def link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
+                 id_column: str = "id", mapping: dict[str, list[str]] | None = None,
+                 chunk_rows: int = CHUNK_ROWS, workers: Workers | None = None,
+                 partitions: int | None = None, shuffle: bool = True,
+                 spill_dir: str | None = None,
+                 on_headers: Callable[[dict[str, list[str]]], None] | None = None
+                 ) -> StreamLinks:
+    """Both owners and the linkage unit on this machine (`yinji link run --stream`): each
+    owner's spill directory and the unit's are separate 0700 temporary directories, removed
+    at the end (the returned OwnerSpills keep only counts and reports). `on_headers({file:
+    header})` runs after both files are opened, before their rows are read."""
+    opened = [open_source(a, id_column, chunk_rows), open_source(b, id_column, chunk_rows)]
+    if on_headers is not None:
+        on_headers({o.name: o.stream.header for o in opened})
+    with tempfile.TemporaryDirectory(prefix="yinji-link-a-", dir=spill_dir) as da, \
+            tempfile.TemporaryDirectory(prefix="yinji-link-b-", dir=spill_dir) as db, \
+            tempfile.TemporaryDirectory(prefix="yinji-link-unit-", dir=spill_dir) as du:
+        owners = []
+        for src, d in zip(opened, (da, db), strict=True):
+            owners.append(encode_source(src, schema, key, d, id_column=id_column,
+                                        mapping=mapping, chunk_rows=chunk_rows,
+                                        workers=workers, shuffle=shuffle))
+        sa, sb = owners
+        table, cands = link_spills((sa.tok, sa.enc), (sb.tok, sb.enc), schema, du,
+                                   partitions=partitions, workers=workers,
+                                   chunk_rows=chunk_rows)
+        ra, rb = np.asarray(sa.order[table.a]), np.asarray(sb.order[table.b])
+        links = list(zip(sa.ids(ra), sb.ids(rb), table.score.tolist(), strict=True))
+        return StreamLinks(links, cands, (sa, sb))
+
+
+__all__ = ["CHUNK_ROWS", "DateProblems", "InputError", "OwnerSpill", "StreamLinks",
+           "encode_source", "link_sources", "link_spills", "partitions_for"]
