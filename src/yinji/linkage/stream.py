@@ -137,6 +137,23 @@ class OwnerSpill:
         return [bytes(blob[off[r]:off[r + 1]]).decode() for r in np.asarray(rows).tolist()]
 
 
+    def has_id(self, value: str, step: int = 1 << 20) -> bool:
+        """Whether `value` is one of the record ids (a scan, `step` ids at a time)."""
+        if self.n == 0:
+            return False
+        want = value.encode()
+        off = self._mm("ids.off", np.int64, (self.n + 1,))
+        if not off[-1]:
+            return not want
+        blob = np.memmap(self.directory / "ids.bin", dtype=np.uint8, mode="r")
+        for s in range(0, self.n, step):
+            o = np.asarray(off[s:s + step + 1])
+            for r in np.flatnonzero(np.diff(o) == len(want)).tolist():
+                if bytes(blob[o[r]:o[r + 1]]) == want:
+                    return True
+        return False
+
+
 # ------------------------------------------------------------------------------ owner side
 @dataclass
 class Opened:
@@ -461,6 +478,7 @@ class StreamLinks:
     links: list[tuple[str, str, float]]
     candidates: int
     owners: tuple[OwnerSpill, OwnerSpill]
+    contains: bool | None = None
 
 
 def link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
@@ -468,12 +486,13 @@ def link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
                  chunk_rows: int = CHUNK_ROWS, workers: Workers | None = None,
                  partitions: int | None = None, shuffle: bool = True,
                  spill_dir: str | None = None,
-                 on_headers: Callable[[dict[str, list[str]]], None] | None = None
-                 ) -> StreamLinks:
+                 on_headers: Callable[[dict[str, list[str]]], None] | None = None,
+                 contains: tuple[str, str] | None = None) -> StreamLinks:
     """Both owners and the linkage unit on this machine (`yinji link run --stream`): each
     owner's spill directory and the unit's are separate 0700 temporary directories, removed
     at the end (the returned OwnerSpills keep only counts and reports). `on_headers({file:
-    header})` runs after both files are opened, before their rows are read."""
+    header})` runs after both files are opened, before their rows are read. `contains`:
+    an (a id, b id) pair to look up (StreamLinks.contains: both ids exist)."""
     opened = [open_source(a, id_column, chunk_rows), open_source(b, id_column, chunk_rows)]
     if on_headers is not None:
         on_headers({o.name: o.stream.header for o in opened})
@@ -491,7 +510,9 @@ def link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
                                    chunk_rows=chunk_rows)
         ra, rb = np.asarray(sa.order[table.a]), np.asarray(sb.order[table.b])
         links = list(zip(sa.ids(ra), sb.ids(rb), table.score.tolist(), strict=True))
-        return StreamLinks(links, cands, (sa, sb))
+        has = None if contains is None else (sa.has_id(contains[0])
+                                             and sb.has_id(contains[1]))
+        return StreamLinks(links, cands, (sa, sb), has)
 
 
 __all__ = ["CHUNK_ROWS", "DateProblems", "InputError", "OwnerSpill", "StreamLinks",
