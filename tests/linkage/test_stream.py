@@ -157,3 +157,25 @@ def test_join_rows_matches_candidate_pairs():
                 codes.append(join_rows(ra, ta[ra, q], rb, tb[rb, q], 200, cap))
         got = np.unique(np.concatenate(codes))
         assert np.array_equal(got, ia * 200 + ib)
+
+
+def test_ray_workers_give_the_same_links(tmp_path, key):
+    """Encoding, blocking and partitions as Ray tasks on a local Ray of two worker CPUs."""
+    pytest.importorskip("ray")
+    from yinji.net.workers import RayWorkers
+
+    a, b = _messy(6, n=150)
+    pa, pb = _write(tmp_path / "a.csv", a), _write(tmp_path / "b.csv", b)
+    want, cands, _ = _in_memory(pa, pb, PERSON, key)
+    recs = remap(PERSON, [dict(r) for r in a])
+    ray = RayWorkers(None, cpus=1, local_cpus=2)
+    try:
+        assert ray.size == 2
+        got = st.link_sources(pa, pb, PERSON, key, chunk_rows=40, partitions=3, shuffle=False,
+                              workers=ray)
+        prep = prepare(recs, PERSON, key, shuffle=False, workers=ray, chunk=50)
+    finally:
+        ray.close()
+    assert sorted(got.links) == sorted(want) and got.candidates == cands
+    ref = prepare(recs, PERSON, key, shuffle=False)
+    assert np.array_equal(prep.bits, ref.bits) and np.array_equal(prep.tokens, ref.tokens)

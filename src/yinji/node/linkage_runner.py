@@ -253,7 +253,7 @@ class LinkageRunner:
         ctx.progress(0.2, "linking")
         s = Session(ctx.party, [*owners, unit])
         out = mpc_link(s, mine.records if mine else None, _schema(params),
-                       mine.key if mine else None)
+                       mine.key if mine else None, workers=mine.workers if mine else None)
         if mine is not None and ctx.me == owners[0]:
             _send_ids(ctx.party, unit, mine.ids, out.order)
         ids_a = _recv_ids(ctx.party, owners[0]) if ctx.me == unit else None
@@ -291,6 +291,9 @@ class _Owner:
         fields = (ctx.spec["params"].get("fields") or {}).get(ctx.me)
         encoded = set(_schema_columns(schema, fields))
         self.me, self.key, self.inputs = ctx.me, key, ctx.inputs
+        # encoding and blocking run where the node's local work runs (threads, or Ray tasks
+        # when its config names ray_address); the result is the same either way
+        self.workers = ctx.node.workers() if ctx.node is not None else None
         self.ids = [str(v) for v in ctx.inputs[cols[0]]]
         if len(set(self.ids)) != len(self.ids):
             raise ValueError(f"record id column {cols[0]!r} at {ctx.me} has duplicate values")
@@ -390,10 +393,11 @@ def _link_pair(party: Party, names: tuple[str, str, str], mine: _Owner | None, s
     order, table = None, None
     if mode == "mpc":
         out = mpc_link(Session(party, list(names)), mine.records if mine else None, schema,
-                       mine.key if mine else None, share_links=False)
+                       mine.key if mine else None, share_links=False,
+                       workers=mine.workers if mine else None)
         order, table = out.order, out.links
     elif mine is not None:
-        order = linkage_unit_owner(party, mine.records, schema, mine.key, unit)
+        order = linkage_unit_owner(party, mine.records, schema, mine.key, unit, mine.workers)
     else:
         table = linkage_unit(party, schema, (a, b))
     if mine is not None:
