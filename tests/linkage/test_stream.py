@@ -179,3 +179,67 @@ def test_ray_workers_give_the_same_links(tmp_path, key):
     assert sorted(got.links) == sorted(want) and got.candidates == cands
     ref = prepare(recs, PERSON, key, shuffle=False)
     assert np.array_equal(prep.bits, ref.bits) and np.array_equal(prep.tokens, ref.tokens)
+
+
+def test_over_channels_the_unit_gets_the_in_memory_messages_in_blocks(tmp_path, key,
+                                                                      zh_small):
+    """send_spill / recv_spill (node jobs with params.stream): the unit's whole view is a
+    header [n, passes, width, block], the owner's shuffled tokens and encodings in blocks, and
+    its ids in the same order: the in-memory protocol's content; the links are the same."""
+    from yinji.testing.parties import record_received, run_parties
+
+    paths = {"A": _write(tmp_path / "a.csv", zh_small.a),
+             "B": _write(tmp_path / "b.csv", zh_small.b)}
+    want, _, _ = _in_memory(paths["A"], paths["B"], PERSON, key)
+    width = PERSON.size // 8
+
+    def body(party):
+        if party.name == "U":
+            view = record_received(party)
+            got = [st.recv_spill(party.channel(o), tmp_path / f"u{o}", width, o) for o in "AB"]
+            table, _ = st.link_spills(*[(g.tok, g.enc) for g in got], PERSON, tmp_path / "uu")
+            return view, list(zip(got[0].ids.ids(table.a), got[1].ids.ids(table.b),
+                                  table.score.tolist(), strict=True))
+        spill = st.encode_source(paths[party.name], PERSON, key, tmp_path / party.name,
+                                 chunk_rows=64, keep=True)
+        first = np.asarray(spill.order).copy()
+        st.reshuffle(spill)   # a second peer gets a fresh order
+        assert not np.array_equal(first, np.asarray(spill.order))
+        st.send_spill(party.channel("U"), spill, block_rows=100)
+        return spill
+
+    for name in ("A", "B", "uA", "uB", "uu"):
+        (tmp_path / name).mkdir()
+    sa, sb, (view, links) = run_parties(body, names=["A", "B", "U"])
+    assert sorted(links) == sorted(want)
+    for who, spill in (("A", sa), ("B", sb)):
+        got = [m for p, m in view if p == who]
+        blocks = -(-spill.n // 100)
+        assert len(got) == 1 + 3 * blocks
+        assert got[0].tolist() == [spill.n, spill.passes, width, 100]
+        assert np.array_equal(np.concatenate(got[1:1 + 2 * blocks:2]), spill.tok)
+        assert np.array_equal(np.concatenate(got[2:2 + 2 * blocks:2]), spill.enc)
+        ids = [x for m in got[1 + 2 * blocks:] for x in __import__("json").loads(m)]
+        assert ids == spill.ids(np.asarray(spill.order))
+        recs = remap(PERSON, [dict(r) for r in (zh_small.a if who == "A" else zh_small.b)])
+        ref = prepare(recs, PERSON, key, shuffle=False)
+        assert np.array_equal(spill.tok, ref.tokens[np.asarray(spill.order)])
+
+
+def test_recv_spill_refuses_malformed_blocks(tmp_path):
+    from yinji.testing.parties import run_parties
+
+    def body(party, bad):
+        if party.name == "A":
+            ch = party.channel("U")
+            ch.send_array(np.array([3, 2, 128, 2], dtype=np.int64))
+            ch.send_array(np.zeros((2, 2), np.uint64) if bad != "tok" else
+                          np.zeros((2, 3), np.uint64))
+            ch.send_array(np.zeros((2, 128), np.uint8) if bad != "enc" else
+                          np.zeros((2, 64), np.uint8))
+            return None
+        return st.recv_spill(party.channel("A"), tmp_path, 128, "A")
+
+    for bad in ("tok", "enc"):
+        with pytest.raises(ValueError, match="malformed encodings from A"):
+            run_parties(body, names=["A", "U"], args=[(bad,), (bad,)], timeout=5)

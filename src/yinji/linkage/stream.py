@@ -33,9 +33,18 @@ Linkage unit (`link_spills`):
    above-threshold pairs, which are few: the links are exactly `match.link_encodings`'s on
    the same tokens and encodings.
 
-Adversary model and leakage: exactly `yinji.linkage.match`'s. The unit receives the same
-tokens and encodings in the same (shuffled) order; partitioning is the unit's own
-bookkeeping on what it holds. Spill files (normalised identity data in encoded form at the
+Between nodes (`send_spill` / `recv_spill`, node jobs with `params.stream`): the owner sends
+the unit a header [n, passes, width, block rows], then its shuffled tokens and encodings in
+blocks of rows, then its record ids in the same order (as the node's id message does), each
+block checked against the header; the unit writes them to its own memmap files.
+
+Adversary model and leakage: exactly `yinji.linkage.match`'s (semi-honest; the unit, which
+has no key, colludes with no owner; it learns both owners' tokens and encodings, hence all
+pairwise similarities, and the links). The unit receives the same tokens and encodings in
+the same kind of private shuffled order (a fresh one per peer); only the framing differs,
+and the block size is a public constant whose count follows from n, which the unit learns
+anyway. The partition count is the unit's own bookkeeping on what it holds and is sent to
+nobody; owners receive nothing. Spill files (normalised identity data in encoded form at the
 owner, tokens and encodings at the unit) live in a 0700 temporary directory of their own
 party, removed at the end.
 
@@ -50,11 +59,13 @@ benchmarks/linkage_stream.py.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import secrets
+import shutil
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +78,7 @@ from yinji.linkage.blocking import join_rows, over_cap
 from yinji.linkage.encoding import ClkEncoder, Schema
 from yinji.linkage.match import LinkTable, above, encode_chunk, greedy_one_to_one
 from yinji.linkage.schemas import remap
+from yinji.net.channel import Channel
 from yinji.net.workers import LocalWorkers, Workers
 
 CHUNK_ROWS = 1 << 15          # records per chunk read and encoded
@@ -109,6 +121,7 @@ class OwnerSpill:
     passes: int
     read: str = ""
     dates: DateProblems = field(default_factory=DateProblems)
+    group_rows: int = CHUNK_ROWS
 
     def _mm(self, name: str, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
         if self.n == 0:
@@ -164,14 +177,15 @@ class Opened:
     chunks: Iterator[list]
 
 
-def open_source(source: Source, id_column: str = "id", chunk_rows: int = CHUNK_ROWS,
-                name: str | None = None) -> Opened:
-    """Open `source` and read its first chunk: InputError for a file without records or
-    without the id column (the in-memory reader's messages, in its order)."""
+def open_source(source: Source | Stream, id_column: str = "id", chunk_rows: int = CHUNK_ROWS,
+                name: str | None = None, columns: Sequence[str] | None = None) -> Opened:
+    """Open `source` (or take an opened `yinji.chunks.Stream`) and read its first chunk:
+    InputError for a file without records or without the id column (the in-memory reader's
+    messages, in its order). `columns`: read only these (default: all)."""
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}")
     where = name or str(source)
-    stream = iter_rows(source, None, chunk_rows)
+    stream = source if isinstance(source, Stream) else iter_rows(source, columns, chunk_rows)
     first = next(stream.chunks, None)
     if not first:
         raise InputError(f"{where}: no records (a header only)")
@@ -185,10 +199,12 @@ def open_source(source: Source, id_column: str = "id", chunk_rows: int = CHUNK_R
 def encode_source(source: Source | Opened, schema: Schema, key: bytes,
                   directory: str | Path, *, id_column: str = "id",
                   mapping: dict[str, list[str]] | None = None, chunk_rows: int = CHUNK_ROWS,
-                  workers: Workers | None = None, shuffle: bool = True) -> OwnerSpill:
+                  workers: Workers | None = None, shuffle: bool = True,
+                  keep: bool = False) -> OwnerSpill:
     """Steps 1-3 of the module docstring for one owner's `source` (or an `open_source`
     result), into `directory` (empty, the caller's). Raises InputError for: no records, a
-    missing id column, an empty or repeated id (naming the file and rows)."""
+    missing id column, an empty or repeated id (naming the file and rows). `keep`: keep the
+    file-order work files, so `reshuffle` can draw a fresh order (one per peer)."""
     src = source if isinstance(source, Opened) else open_source(source, id_column, chunk_rows)
     where, stream, header, chunks = src.name, src.stream, src.stream.header, src.chunks
     d = Path(directory)
@@ -247,8 +263,14 @@ def encode_source(source: Source | Opened, schema: Schema, key: bytes,
     if id_column != ROW_IDS:
         _check_ids(d, where, id_column, groups, first_empty)
     spill.read = stream.describe()
-    _shuffle(spill, chunk_rows, shuffle)
+    spill.group_rows = chunk_rows
+    _shuffle(spill, chunk_rows, shuffle, keep)
     return spill
+
+
+def reshuffle(spill: OwnerSpill) -> None:
+    """A fresh private order for the next peer (the spill was made with `keep=True`)."""
+    _shuffle(spill, spill.group_rows, True, True)
 
 
 def _encode(enc: ClkEncoder, records: list[dict], key: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -299,13 +321,14 @@ def _random_u64(n: int) -> np.ndarray:
     return np.frombuffer(secrets.token_bytes(8 * n), dtype=np.uint64)
 
 
-def _shuffle(spill: OwnerSpill, group_rows: int, shuffle: bool) -> None:
+def _shuffle(spill: OwnerSpill, group_rows: int, shuffle: bool, keep: bool = False) -> None:
     """enc.raw / tok.raw (file order) -> enc.sent / tok.sent (a private uniform permutation)
     and `order`, one group of about `group_rows` records in memory at a time."""
     d, n = spill.directory, spill.n
     if not shuffle:
-        os.replace(d / "enc.raw", d / "enc.sent")
-        os.replace(d / "tok.raw", d / "tok.sent")
+        move = shutil.copyfile if keep else os.replace
+        move(d / "enc.raw", d / "enc.sent")
+        move(d / "tok.raw", d / "tok.sent")
         np.arange(n, dtype="<i8").tofile(d / "order")
         return
     groups = max(1, -(-n // group_rows))
@@ -329,8 +352,9 @@ def _shuffle(spill: OwnerSpill, group_rows: int, shuffle: bool) -> None:
             fe.write(np.ascontiguousarray(enc_in[rows]).tobytes())
             ft.write(np.ascontiguousarray(tok_in[rows]).tobytes())
     del enc_in, tok_in
-    (d / "enc.raw").unlink()
-    (d / "tok.raw").unlink()
+    if not keep:
+        (d / "enc.raw").unlink()
+        (d / "tok.raw").unlink()
 
 
 # ------------------------------------------------------------------------------ unit side
@@ -515,5 +539,75 @@ def link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
         return StreamLinks(links, cands, (sa, sb), has)
 
 
-__all__ = ["CHUNK_ROWS", "DateProblems", "InputError", "OwnerSpill", "StreamLinks",
+# ------------------------------------------------------------------- over channels (node jobs)
+BLOCK_ROWS = 1 << 14   # records per message when an owner sends its spill to the unit
+MAX_PASSES = 256
+_SLACK = 1024          # bytes of array header a transport may count in a message's size
+
+
+def send_spill(ch: Channel, spill: OwnerSpill, block_rows: int = BLOCK_ROWS) -> None:
+    """Owner -> unit: the shuffled tokens and encodings (the in-memory protocol's two arrays)
+    as a header [n, passes, width, block_rows] and then blocks of `block_rows` rows, tokens
+    then encodings; then the record ids in the same order, as JSON lists per block. The
+    content and order are what `match.linkage_unit_owner` and the node's id message send;
+    only the framing differs (the block size is public, the count follows from n)."""
+    ch.send_array(np.array([spill.n, spill.passes, spill.width, block_rows], dtype=np.int64))
+    tok, enc, order = spill.tok, spill.enc, spill.order
+    for s in range(0, spill.n, block_rows):
+        ch.send_array(np.ascontiguousarray(tok[s:s + block_rows]))
+        ch.send_array(np.ascontiguousarray(enc[s:s + block_rows]))
+    for s in range(0, spill.n, block_rows):
+        ch.send_bytes(json.dumps(spill.ids(np.asarray(order[s:s + block_rows]))).encode())
+
+
+@dataclass
+class Received:
+    """One owner's spill as the unit holds it: memmaps of tokens and encodings, and ids."""
+
+    tok: np.ndarray
+    enc: np.ndarray
+    ids: OwnerSpill   # ids in the owner's shuffled order (rows = tokens)
+
+
+def recv_spill(ch: Channel, directory: str | Path, width: int, who: str,
+               max_records: int = 1 << 34) -> Received:
+    """Unit side of `send_spill`, into files in `directory` (the unit's own, empty); every
+    header, block and id list is checked against what was announced, with size limits."""
+    d = Path(directory)
+    head = ch.recv_array_at_most(_SLACK)
+    if head.dtype != np.int64 or head.shape != (4,):
+        raise ValueError(f"malformed encodings header from {who}")
+    n, passes, wide, block = (int(x) for x in head)
+    if not (0 < n <= max_records and 0 <= passes <= MAX_PASSES and 1 <= block <= 1 << 20):
+        raise ValueError(f"malformed encodings header from {who}: {head.tolist()}")
+    if wide != width:
+        raise ValueError("encodings do not match the schema's filter size")
+    with open(d / "tok.sent", "wb") as ft, open(d / "enc.sent", "wb") as fe:
+        for s in range(0, n, block):
+            rows = min(block, n - s)
+            tok = ch.recv_array_at_most(8 * rows * passes + _SLACK)
+            enc = ch.recv_array_at_most(rows * width + _SLACK)
+            if (tok.dtype != np.uint64 or tok.shape != (rows, passes)
+                    or enc.dtype != np.uint8 or enc.shape != (rows, width)):
+                raise ValueError(f"malformed encodings from {who}")
+            ft.write(tok.tobytes())
+            fe.write(enc.tobytes())
+    ids = OwnerSpill(d, n, width, passes)
+    at = 0
+    with open(d / "ids.bin", "wb") as fi, open(d / "ids.off", "wb") as fo:
+        fo.write(np.zeros(1, "<i8").tobytes())
+        for s in range(0, n, block):
+            rows = min(block, n - s)
+            got = json.loads(ch.recv_bytes_at_most(rows * 4096 + 2))
+            if (not isinstance(got, list) or len(got) != rows
+                    or not all(isinstance(x, str) for x in got)):
+                raise ValueError(f"{who} sent malformed record ids")
+            blob = [x.encode() for x in got]
+            fi.write(b"".join(blob))
+            fo.write((at + np.cumsum([len(x) for x in blob], dtype=np.int64)).tobytes())
+            at += sum(len(x) for x in blob)
+    return Received(ids.tok, ids.enc, ids)
+
+
+__all__ = ["BLOCK_ROWS", "Received", "recv_spill", "reshuffle", "send_spill", "CHUNK_ROWS", "DateProblems", "InputError", "OwnerSpill", "StreamLinks",
            "encode_source", "link_sources", "link_spills", "partitions_for"]
