@@ -102,22 +102,32 @@ def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str) -> dic
     kind, count = workers.split(":")
     w = (LocalWorkers(int(count)) if kind == "local"
          else RayWorkers(None, cpus=1, local_cpus=int(count)))
+    kids = (lambda: _proc_usage(_descendants())[0]) if kind == "ray" else (lambda: 0.0)
+
+    def cpu() -> tuple[float, float]:
+        t = os.times()
+        return t.user + t.system, kids()
+
     t0 = time.perf_counter()
     c0 = os.times()
     stages = {}
+    marks = [cpu()]
     try:
         with tempfile.TemporaryDirectory(dir=spill) as da, \
                 tempfile.TemporaryDirectory(dir=spill) as db, \
                 tempfile.TemporaryDirectory(dir=spill) as du:
             sa = st.encode_source(a, PERSON, KEY, da, chunk_rows=chunk, workers=w)
             stages["owner_a"] = time.perf_counter() - t0
+            marks.append(cpu())
             sb = st.encode_source(b, PERSON, KEY, db, chunk_rows=chunk, workers=w)
             stages["owner_b"] = time.perf_counter() - t0 - stages["owner_a"]
+            marks.append(cpu())
             t1 = time.perf_counter()
             parts = st.partitions_for(sa.n, sb.n, sa.passes)
             table, cands = st.link_spills((sa.tok, sa.enc), (sb.tok, sb.enc), PERSON, du,
                                           workers=w, chunk_rows=chunk)
             stages["unit"] = time.perf_counter() - t1
+            marks.append(cpu())
             ra, rb = sa.order[table.a], sb.order[table.b]
             got = set(zip(sa.ids(ra), sb.ids(rb), strict=True))
             disk = sum(f.stat().st_size for d in (da, db, du) for f in Path(d).iterdir())
@@ -129,8 +139,11 @@ def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str) -> dic
     with open(truth, encoding="utf-8") as fh:
         true = {(r[0], r[1]) for r in list(csv.reader(fh))[1:]}
     tp = len(got & true)
+    # CPU per stage: (driver = serial reading, spilling, shuffling; workers = Ray tasks)
+    cpu_stages = {name: [marks[k + 1][0] - marks[k][0], marks[k + 1][1] - marks[k][1]]
+                  for k, name in enumerate(("owner_a", "owner_b", "unit"))}
     return {"n": sa.n, "n_b": sb.n, "workers": workers, "chunk": chunk, "partitions": parts,
-            "wall": wall, "stages": stages,
+            "wall": wall, "stages": stages, "cpu_stages": cpu_stages, "passes": sa.passes,
             "cpu_driver": (c1.user - c0.user) + (c1.system - c0.system), "cpu_ray": ray_cpu,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "ray_worker_peak_mb": ray_peak, "candidates": cands, "links": len(got),
@@ -167,6 +180,37 @@ def memory(a: str, b: str, chunk: int, spill: str) -> dict:
     return {"streamed_mb": streamed / 2**20, "in_memory_mb": whole / 2**20}
 
 
+def model(log: str, target: int = 10**8, machines: tuple[int, ...] = (1, 4, 16, 64)) -> None:
+    """The per-chunk cost model from the Ray runs in `log`, projected to `target` records per
+    side on N machines (one worker CPU each, plus the node's driver)."""
+    runs = [json.loads(x) for x in open(log) if '"cpu_stages"' in x and '"ray:' in x]
+    if not runs:
+        print("no Ray runs with per-stage CPU in the log")
+        return
+    r = max(runs, key=lambda x: x["n"])
+    n, cs = r["n"] + r["n_b"], r["cpu_stages"]
+    drv = (cs["owner_a"][0] + cs["owner_b"][0]) / n          # serial per record (owner)
+    enc = (cs["owner_a"][1] + cs["owner_b"][1]) / n          # parallel per record (owner)
+    unit_drv, unit_par = cs["unit"][0] / n, cs["unit"][1]
+    cand = r["candidates"]
+    per_pair = unit_par / max(cand, 1)
+    fit = sorted({x["n"]: x["candidates"] for x in runs}.items())
+    alpha = 1.0
+    if len(fit) >= 2 and fit[0][1] and fit[-1][0] > fit[0][0]:
+        import math
+        alpha = math.log(fit[-1][1] / fit[0][1]) / math.log(fit[-1][0] / fit[0][0])
+    print(f"from n={r['n']:,} per side ({r['workers']}, chunk {r['chunk']}): owner serial "
+          f"{drv * 1e6:.0f} us/record, owner parallel (encode+block) {enc * 1e6:.0f} "
+          f"us/record, unit serial {unit_drv * 1e6:.0f} us/record, unit parallel "
+          f"{per_pair * 1e9:.0f} ns/candidate, candidates ~ n^{alpha:.2f}")
+    m = cand * (target / r["n"]) ** alpha
+    for k in machines:
+        owner = target * (drv + enc / k)
+        unit = 2 * target * unit_drv + m * per_pair / k
+        print(f"| {target:,} | {k} | {owner / 3600:.1f} | {unit / 3600:.1f} | "
+              f"{(owner + unit) / 3600:.1f} | {m:,.0f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100_000, help="people per side")
@@ -175,8 +219,13 @@ def main() -> None:
     ap.add_argument("--memory", help="sizes for the tracemalloc comparison, e.g. 20000,100000")
     ap.add_argument("--dir", default=str(Path(tempfile.gettempdir()) / "yinji-linkbench"))
     ap.add_argument("--log", default=None, help="append JSON lines here")
+    ap.add_argument("--model", action="store_true",
+                    help="print the cost model and the 10^8 projection from --log")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.model:
+        model(args.log)
+        return
     d = Path(args.dir)
     d.mkdir(exist_ok=True)
     if args.one:
