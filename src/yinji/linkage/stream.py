@@ -63,6 +63,7 @@ import json
 import os
 import secrets
 import shutil
+import struct
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -87,6 +88,7 @@ ROW_IDS = "@row"              # number the records by row instead of an id colum
 ID_BUCKETS = 256              # files the record ids are hashed into for the repeat check
 EXAMPLES = 3                  # problem rows remembered per kind, for the report
 ENTRY = np.dtype([("t", "<u8"), ("q", "<i4"), ("r", "<i8")])
+_ID_HEAD = struct.Struct("<qI")
 
 
 class InputError(ValueError):
@@ -148,7 +150,6 @@ class OwnerSpill:
         blob = np.memmap(self.directory / "ids.bin", dtype=np.uint8, mode="r") \
             if off[-1] else np.zeros(0, np.uint8)
         return [bytes(blob[off[r]:off[r + 1]]).decode() for r in np.asarray(rows).tolist()]
-
 
     def has_id(self, value: str, step: int = 1 << 20) -> bool:
         """Whether `value` is one of the record ids (a scan, `step` ids at a time)."""
@@ -280,31 +281,40 @@ def _encode(enc: ClkEncoder, records: list[dict], key: bytes) -> tuple[np.ndarra
 
 
 def _spill_ids(d: Path, blob: list[bytes], start: int, groups: int) -> None:
+    """Append `<row int64><len uint32><id>` of every nonempty id to its hash bucket's file."""
     which = np.fromiter((zlib.crc32(b) % groups for b in blob), np.int64, len(blob))
-    for g in np.unique(which).tolist():
-        idx = np.flatnonzero(which == g)
-        with open(d / f"ids.{g}", "ab") as fh:
-            fh.write((idx + start).astype("<i8").tobytes())
+    order = np.argsort(which, kind="stable")
+    cut = np.flatnonzero(np.diff(which[order])) + 1
+    for grp in np.split(order, cut):
+        if not len(grp):
+            continue
+        buf = bytearray()
+        for i in grp.tolist():
+            if blob[i]:
+                buf += _ID_HEAD.pack(start + i, len(blob[i]))
+                buf += blob[i]
+        with open(d / f"ids.{int(which[grp[0]])}", "ab") as fh:
+            fh.write(buf)
 
 
 def _check_ids(d: Path, where: str, id_column: str, groups: int,
                first_empty: int | None) -> None:
     """The in-memory reader's first complaint in row order: an empty id, or a repeat
     (rows of the id's first and second occurrence; row 2 is the first data row)."""
-    off = np.memmap(d / "ids.off", dtype="<i8", mode="r")
-    blob = np.memmap(d / "ids.bin", dtype=np.uint8, mode="r") if off[-1] else b""
     best: tuple[int, int, str] | None = None   # (second row, first row, id)
     for g in range(groups):
         path = d / f"ids.{g}"
         if not path.exists():
             continue
-        rows = np.fromfile(path, dtype="<i8")
+        data = path.read_bytes()
         path.unlink()
         seen: dict[bytes, int] = {}
-        for r in rows.tolist():
-            v = bytes(blob[off[r]:off[r + 1]])
-            if not v:
-                continue
+        at = 0
+        while at < len(data):
+            r, size = _ID_HEAD.unpack_from(data, at)
+            at += _ID_HEAD.size
+            v = data[at:at + size]
+            at += size
             if v in seen:
                 if best is None or r < best[0]:
                     best = (r, seen[v], v.decode())
