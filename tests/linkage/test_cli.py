@@ -130,3 +130,38 @@ def test_stream_refuses_the_mpc_mode(tmp_path, capsys):
     assert "--stream runs the linkage-unit mode" in capsys.readouterr().err
     assert main(["link", "run", *args, "--chunk-rows", "0"]) == 2
     assert "--chunk-rows 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("how", [["--stream"], ["--mode", "unit"], ["--mode", "mpc"]])
+def test_ray_flag_runs_encoding_on_the_named_cluster(tmp_path, capsys, monkeypatch, how):
+    """`--ray ADDRESS` hands encoding and blocking to RayWorkers(ADDRESS) (a stand-in here
+    that runs the tasks on threads; tests/linkage/test_stream.py runs a real local Ray) and
+    closes it; the links are those of the run without it."""
+    import yinji.net.workers as w
+
+    made = []
+
+    class FakeRay(w.LocalWorkers):
+        def __init__(self, address):
+            super().__init__(2)
+            self.address, self.calls, self.closed = address, 0, False
+            made.append(self)
+
+        def map(self, fn, args):
+            self.calls += 1
+            return super().map(fn, args)
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(w, "RayWorkers", FakeRay)
+    rows = [f"{i},张伟{i},1980-01-{i % 28 + 1:02d}" for i in range(1, 40)]
+    args = _two_files(tmp_path, rows, rows)[:-2] + how
+    assert main(["link", "run", *args]) == 0
+    plain = capsys.readouterr().out
+    assert main(["link", "run", *args, "--ray", "10.0.0.5:6379"]) == 0
+    out = capsys.readouterr()
+    assert sorted(out.out.splitlines()) == sorted(plain.splitlines()) and len(plain.splitlines()) > 10
+    assert [(m.address, m.closed) for m in made] == [("10.0.0.5:6379", True)]
+    assert made[0].calls >= (1 if how == ["--stream"] else 0)
+    assert "ray: 2 worker CPU(s)" in out.err
