@@ -170,18 +170,31 @@ def join_rows(ia: np.ndarray, ta: np.ndarray, ib: np.ndarray, tb: np.ndarray, n_
     """Pair codes i·n_b + j of rows ia[x], ib[y] with equal nonzero tokens ta[x] == tb[y],
     blocks over `cap` pairs left out (one pass; rows given explicitly, so a partition of
     the tokens joins alone: yinji.linkage.stream)."""
+    parts = list(join_pieces(ia, ta, ib, tb, cap))
+    if not parts:
+        return np.zeros(0, np.int64)
+    return np.concatenate([pa.astype(np.int64) * n_b + pb for pa, pb in parts])
+
+
+def join_pieces(ia: np.ndarray, ta: np.ndarray, ib: np.ndarray, tb: np.ndarray, cap: int,
+                piece: int = 1 << 62):  # noqa: ANN201 - Iterator[tuple[ndarray, ndarray]]
+    """`join_rows` as (rows a, rows b) pieces of about `piece` pairs (whole blocks; a block
+    has at most `cap` pairs), so memory follows the piece, not the join."""
     oa, ob, common, sa, ca, sb, cb = _blocks(ta, tb)
     ia, ib = ia[oa], ib[ob]
     if common.size == 0:
-        return np.zeros(0, np.int64)
+        return
     sizes = ca * cb
     keep = sizes <= cap
     sa, ca, sb, cb, sizes = sa[keep], ca[keep], sb[keep], cb[keep], sizes[keep]
-    total = int(sizes.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    block = np.repeat(np.arange(sizes.size), sizes)
-    k = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    pa = ia[sa[block] + k // cb[block]]
-    pb = ib[sb[block] + k % cb[block]]
-    return pa.astype(np.int64) * n_b + pb
+    ends = np.cumsum(sizes)
+    lo = 0
+    while lo < len(sizes):
+        hi = max(lo + 1, int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + piece,
+                                             side="right")))
+        sz = sizes[lo:hi]
+        total = int(sz.sum())
+        block = np.repeat(np.arange(lo, hi), sz)
+        k = np.arange(total) - np.repeat(np.cumsum(sz) - sz, sz)
+        yield ia[sa[block] + k // cb[block]], ib[sb[block] + k % cb[block]]
+        lo = hi

@@ -75,7 +75,7 @@ import numpy as np
 
 from yinji.chunks import Source, Stream, iter_rows
 from yinji.linkage import normalise
-from yinji.linkage.blocking import join_rows, over_cap
+from yinji.linkage.blocking import join_pieces, over_cap
 from yinji.linkage.encoding import ClkEncoder, Schema
 from yinji.linkage.match import LinkTable, above, encode_chunk, greedy_one_to_one
 from yinji.linkage.schemas import remap
@@ -87,6 +87,7 @@ PARTITION_ENTRIES = 1 << 21   # token entries per side aimed at in one partition
 ROW_IDS = "@row"              # number the records by row instead of an id column
 ID_BUCKETS = 256              # files the record ids are hashed into for the repeat check
 EXAMPLES = 3                  # problem rows remembered per kind, for the report
+PIECE = 1 << 16               # candidate pairs scored at once
 ENTRY = np.dtype([("t", "<u8"), ("q", "<i4"), ("r", "<i8")])
 _ID_HEAD = struct.Struct("<qI")
 
@@ -467,39 +468,35 @@ def _over_by_pass(over: list[list[np.ndarray]], passes: int) -> list[np.ndarray]
 
 def _score(d: str, p: int, parts: int, src: list, overs: list[np.ndarray], schema: Schema,
            n_b: int) -> tuple[tuple[np.ndarray, ...], int]:
-    """Partition p's new candidate pairs, scored; the above-threshold ones and the count (a
-    task). A pair is new here if no pass joins it in a lower partition within the cap."""
+    """Partition p's candidate pairs, scored, in pieces of `PIECE` pairs; the
+    above-threshold ones and the count (a task). Each pair is taken once, at the first
+    (partition, pass) in which a within-cap block joins it."""
     ea, eb = _load(d, "a", p), _load(d, "b", p)
-    cap = schema.max_block_pairs
-    codes = [join_rows(ea["r"][ea["q"] == q], ea["t"][ea["q"] == q],
-                       eb["r"][eb["q"] == q], eb["t"][eb["q"] == q], max(n_b, 1), cap)
-             for q in range(len(overs))]
-    code = np.unique(np.concatenate(codes)) if codes else np.zeros(0, np.int64)
-    del ea, eb, codes
     (tok_a, enc_a), (tok_b, enc_b) = _open(src[0]), _open(src[1])
     out: list[list[np.ndarray]] = [[], [], [], []]
     kept = 0
-    step = 1 << 16
-    for s in range(0, len(code), step):
-        c = code[s:s + step]
-        ia, ib = c // max(n_b, 1), c % max(n_b, 1)
-        ta, tb = np.asarray(tok_a[ia]), np.asarray(tok_b[ib])
-        lower = (ta == tb) & (ta != 0) & ((ta % np.uint64(parts)).astype(np.int64) < p)
-        for q in range(ta.shape[1]):
-            if len(overs[q]):
-                hit = lower[:, q].copy()
-                lower[hit, q] = ~np.isin(ta[hit, q], overs[q])
-        new = ~lower.any(axis=1)
-        ia, ib = ia[new], ib[new]
-        kept += len(ia)
-        x, y = np.asarray(enc_a[ia]), np.asarray(enc_b[ib])
-        inter = np.bitwise_count(x & y).sum(axis=1, dtype=np.int64)
-        num = 2 * inter
-        den = (np.bitwise_count(x).sum(axis=1, dtype=np.int64)
-               + np.bitwise_count(y).sum(axis=1, dtype=np.int64))
-        ok = above(num, den, schema)
-        for k, v in enumerate((ia[ok], ib[ok], num[ok], den[ok])):
-            out[k].append(v)
+    for q in range(len(overs)):
+        ma, mb = ea["q"] == q, eb["q"] == q
+        for ia, ib in join_pieces(ea["r"][ma], ea["t"][ma], eb["r"][mb], eb["t"][mb],
+                                  schema.max_block_pairs, PIECE):
+            ta, tb = np.asarray(tok_a[ia]), np.asarray(tok_b[ib])
+            part = (ta % np.uint64(parts)).astype(np.int64)
+            first = (part < p) | ((part == p) & (np.arange(ta.shape[1]) < q))
+            seen = (ta == tb) & (ta != 0) & first
+            for q2 in range(ta.shape[1]):
+                if len(overs[q2]):
+                    hit = seen[:, q2].copy()
+                    seen[hit, q2] = ~np.isin(ta[hit, q2], overs[q2])
+            new = ~seen.any(axis=1)
+            ia, ib = ia[new], ib[new]
+            kept += len(ia)
+            x, y = np.asarray(enc_a[ia]), np.asarray(enc_b[ib])
+            num = 2 * np.bitwise_count(x & y).sum(axis=1, dtype=np.int64)
+            den = (np.bitwise_count(x).sum(axis=1, dtype=np.int64)
+                   + np.bitwise_count(y).sum(axis=1, dtype=np.int64))
+            ok = above(num, den, schema)
+            for k, v in enumerate((ia[ok], ib[ok], num[ok], den[ok])):
+                out[k].append(v.astype(np.int64))
     got = tuple(np.concatenate(v) if v else np.zeros(0, np.int64) for v in out)
     return got, kept
 
@@ -619,5 +616,6 @@ def recv_spill(ch: Channel, directory: str | Path, width: int, who: str,
     return Received(ids.tok, ids.enc, ids)
 
 
-__all__ = ["BLOCK_ROWS", "Received", "recv_spill", "reshuffle", "send_spill", "CHUNK_ROWS", "DateProblems", "InputError", "OwnerSpill", "StreamLinks",
-           "encode_source", "link_sources", "link_spills", "partitions_for"]
+__all__ = ["BLOCK_ROWS", "CHUNK_ROWS", "DateProblems", "InputError", "OwnerSpill", "Received",
+           "StreamLinks", "encode_source", "link_sources", "link_spills", "partitions_for",
+           "recv_spill", "reshuffle", "send_spill"]
