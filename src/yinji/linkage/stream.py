@@ -23,12 +23,13 @@ Linkage unit (`link_spills`):
    BLAKE2b / AES outputs, so their low bits split them evenly): records sharing a token land
    in the same partition on both sides. The partition count only sizes the unit's own work
    files; nobody else sees it.
-5. Per partition: the blocks over `max_block_pairs` (a global property of a token, known in
-   its partition); then the sort join of `blocking.join_rows` per pass, Dice counts on
-   encoding rows read from the memmaps, the threshold. A pair sharing tokens in several
-   partitions is kept only in the lowest one where its block is within the cap, so the
-   candidates are exactly `blocking.candidate_pairs`'s, each once. Partitions run through
-   the Workers object as well (Ray tasks read the work files: one machine or a shared disk).
+5. First, per partition, the blocks over `max_block_pairs` (a global property of a token,
+   known in its partition; few). Then per partition and pass the sort join
+   (`blocking.join_pieces`) in pieces of `PIECE` pairs, Dice counts on encoding rows read
+   from the memmaps, the threshold. A pair that shares several tokens is taken only at the
+   first (partition, pass) where a within-cap block joins it, so the candidates are exactly
+   `blocking.candidate_pairs`'s, each once, without holding them. Partitions run through the
+   Workers object as well (Ray tasks read the work files: one machine or a shared disk).
 6. The one-to-one step (`match.greedy_one_to_one`, margin rule included) on the accepted,
    above-threshold pairs, which are few: the links are exactly `match.link_encodings`'s on
    the same tokens and encodings.
@@ -50,7 +51,9 @@ party, removed at the end.
 
 Memory (per party): one wave of `workers.size` chunks (their rows as dicts, ~1 KB per record,
 and 1 KB of plain filter bits per record while encoding), one shuffle group, one partition's
-token entries (20 bytes per entry) and its candidate pairs, plus 32 bytes per accepted pair.
+token entries (20 bytes per entry, ~2^21 per side) and one piece of candidate pairs, plus 32
+bytes per accepted pair (above the threshold: about the links). Pages of the memmapped
+encodings count in RSS while mapped but are the kernel's page cache, reclaimable.
 Disk: (encoding width + 8 x passes + id length + 24) bytes per record per owner, twice
 while shuffling; the unit's token partitions 20 bytes per token. Measured in
 benchmarks/linkage_stream.py.
