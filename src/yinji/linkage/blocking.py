@@ -118,7 +118,10 @@ def lsh_tokens(bits: np.ndarray, schema: Schema, key: bytes) -> np.ndarray:
     pos = lsh_positions(schema, key)
     n, t = bits.shape[0], len(pos)
     weights = np.uint64(1) << np.arange(schema.lsh_bits, dtype=np.uint64)
-    vals = (bits[:, pos].astype(np.uint64) * weights).sum(axis=2, dtype=np.uint64)  # (n, t)
+    vals = np.empty((n, t), dtype=np.uint64)
+    for s in range(0, n, 2048):   # (rows, t, bits) uint64 temporaries: ~9 KB per row
+        vals[s:s + 2048] = (bits[s:s + 2048, pos].astype(np.uint64) * weights).sum(
+            axis=2, dtype=np.uint64)
     blocks = np.empty((n, t, 2), dtype=np.uint64)
     blocks[:, :, 0] = np.arange(t, dtype=np.uint64)
     blocks[:, :, 1] = vals
