@@ -243,3 +243,13 @@ def test_recv_spill_refuses_malformed_blocks(tmp_path):
     for bad in ("tok", "enc"):
         with pytest.raises(ValueError, match="malformed encodings from A"):
             run_parties(body, names=["A", "U"], args=[(bad,), (bad,)], timeout=5)
+
+
+def test_encoding_in_steps_gives_the_same_filters_and_tokens(key, zh_small):
+    from yinji.linkage.blocking import lsh_tokens
+
+    recs = zh_small.a[:300]
+    whole = ClkEncoder(PERSON, key).bits(recs)
+    assert np.array_equal(ClkEncoder(PERSON, key).bits(recs, step=7), whole)
+    tok = lsh_tokens(np.concatenate([whole] * 10), PERSON, key)   # 3,000 rows: two steps
+    assert np.array_equal(tok, np.concatenate([lsh_tokens(whole, PERSON, key)] * 10))
