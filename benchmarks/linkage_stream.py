@@ -181,34 +181,36 @@ def memory(a: str, b: str, chunk: int, spill: str) -> dict:
 
 
 def model(log: str, target: int = 10**8, machines: tuple[int, ...] = (1, 4, 16, 64)) -> None:
-    """The per-chunk cost model from the Ray runs in `log`, projected to `target` records per
-    side on N machines (one worker CPU each, plus the node's driver)."""
+    """The per-chunk cost model from the largest Ray run in `log`, projected to `target`
+    records per side on N machines (one worker CPU each; the owner's and the unit's driver
+    work is serial). Candidates per record are a parameter: they are set by the blocking
+    passes and their cap, not by streaming (see docs/linkage.md, Streaming)."""
     runs = [json.loads(x) for x in open(log) if '"cpu_stages"' in x and '"ray:' in x]
     if not runs:
         print("no Ray runs with per-stage CPU in the log")
         return
-    r = max(runs, key=lambda x: x["n"])
-    n, cs = r["n"] + r["n_b"], r["cpu_stages"]
+    r = max(runs, key=lambda x: (x["n"], x["workers"]))
+    n, cs, chunk = r["n"] + r["n_b"], r["cpu_stages"], r["chunk"]
     drv = (cs["owner_a"][0] + cs["owner_b"][0]) / n          # serial per record (owner)
     enc = (cs["owner_a"][1] + cs["owner_b"][1]) / n          # parallel per record (owner)
-    unit_drv, unit_par = cs["unit"][0] / n, cs["unit"][1]
-    cand = r["candidates"]
-    per_pair = unit_par / max(cand, 1)
-    fit = sorted({x["n"]: x["candidates"] for x in runs}.items())
-    alpha = 1.0
-    if len(fit) >= 2 and fit[0][1] and fit[-1][0] > fit[0][0]:
-        import math
-        alpha = math.log(fit[-1][1] / fit[0][1]) / math.log(fit[-1][0] / fit[0][0])
-    print(f"from n={r['n']:,} per side ({r['workers']}, chunk {r['chunk']}): owner serial "
-          f"{drv * 1e6:.0f} us/record, owner parallel (encode+block) {enc * 1e6:.0f} "
-          f"us/record, unit serial {unit_drv * 1e6:.0f} us/record, unit parallel "
-          f"{per_pair * 1e9:.0f} ns/candidate, candidates ~ n^{alpha:.2f}")
-    m = cand * (target / r["n"]) ** alpha
-    for k in machines:
-        owner = target * (drv + enc / k)
-        unit = 2 * target * unit_drv + m * per_pair / k
-        print(f"| {target:,} | {k} | {owner / 3600:.1f} | {unit / 3600:.1f} | "
-              f"{(owner + unit) / 3600:.1f} | {m:,.0f} |")
+    unit_drv = cs["unit"][0] / n                            # serial per record (unit)
+    per_pair = cs["unit"][1] / max(r["candidates"], 1)      # parallel per candidate
+    k_seen = r["candidates"] / r["n"]
+    print(f"from n={r['n']:,} per side ({r['workers']}, chunk {chunk:,}, load "
+          f"{r['load'][0]:.1f}): per chunk of {chunk:,} records, owner driver "
+          f"{drv * chunk:.1f} CPU s (read, ids, dates, spill, shuffle) + worker "
+          f"{enc * chunk:.1f} CPU s (encode, block); unit driver {unit_drv * chunk:.2f} CPU s "
+          f"per chunk of records partitioned, worker {per_pair * 1e9:.0f} ns per candidate; "
+          f"{k_seen:.0f} candidates per record")
+    print("| records per side | candidates per record | machines | owner h | unit h | "
+          "total h |")
+    print("|---|---|---|---|---|---|")
+    for k in sorted({round(k_seen), 1000}):
+        for m in machines:
+            owner = target * (drv + enc / m)   # each owner on its own machines, in parallel
+            unit = 2 * target * unit_drv + target * k * per_pair / m
+            print(f"| {target:,} | {k:,} | {m} | {owner / 3600:.2f} | {unit / 3600:.2f} | "
+                  f"{(owner + unit) / 3600:.2f} |")
 
 
 def main() -> None:
