@@ -151,8 +151,8 @@ def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str) -> dic
             "spill_disk_mb": disk / 2**20, "load": os.getloadavg()}
 
 
-def memory(a: str, b: str, chunk: int, spill: str) -> dict:
-    """tracemalloc peak of the streamed run and of the in-memory one, same files."""
+def memory(a: str, b: str, chunk: int, spill: str, whole: bool = True) -> dict:
+    """tracemalloc peak of the streamed run and (`whole`) of the in-memory one, same files."""
     import tracemalloc
 
     from yinji import textfile
@@ -166,6 +166,8 @@ def memory(a: str, b: str, chunk: int, spill: str) -> dict:
     st.link_sources(a, b, PERSON, KEY, chunk_rows=chunk, workers=LocalWorkers(1),
                     spill_dir=spill)
     streamed = tracemalloc.get_traced_memory()[1]
+    if not whole:
+        return {"streamed_mb": streamed / 2**20, "in_memory_mb": float("nan")}
     tracemalloc.reset_peak()
     preps = []
     for p in (a, b):
@@ -219,6 +221,8 @@ def main() -> None:
     ap.add_argument("--workers", default="ray:1,ray:2", help="local:K or ray:K, comma list")
     ap.add_argument("--chunk", type=int, default=1 << 15)
     ap.add_argument("--memory", help="sizes for the tracemalloc comparison, e.g. 20000,100000")
+    ap.add_argument("--stream-only", action="store_true",
+                    help="with --memory: the streamed run only (no in-memory comparison)")
     ap.add_argument("--dir", default=str(Path(tempfile.gettempdir()) / "yinji-linkbench"))
     ap.add_argument("--log", default=None, help="append JSON lines here")
     ap.add_argument("--model", action="store_true",
@@ -232,7 +236,7 @@ def main() -> None:
     d.mkdir(exist_ok=True)
     if args.one:
         kind, a, b, truth = json.loads(args.one)
-        res = (memory(a, b, args.chunk, str(d)) if kind == "memory"
+        res = (memory(a, b, args.chunk, str(d), not args.stream_only) if kind == "memory"
                else one(a, b, truth, kind, args.chunk, str(d)))
         print(json.dumps(res))
         return
@@ -241,7 +245,8 @@ def main() -> None:
     for kind, n in runs:
         a, b, truth = write_inputs(d, n)
         out = subprocess.run([sys.executable, __file__, "--chunk", str(args.chunk), "--dir",
-                              str(d), "--one", json.dumps([kind, str(a), str(b), str(truth)])],
+                              str(d), *(["--stream-only"] if args.stream_only else []),
+                              "--one", json.dumps([kind, str(a), str(b), str(truth)])],
                              capture_output=True, text=True, check=False)
         if out.returncode:
             print(out.stderr[-3000:], file=sys.stderr)
