@@ -151,7 +151,8 @@ def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str) -> dic
             "spill_disk_mb": disk / 2**20, "load": os.getloadavg()}
 
 
-def memory(a: str, b: str, chunk: int, spill: str, whole: bool = True) -> dict:
+def memory(a: str, b: str, chunk: int, spill: str, whole: bool = True,
+           entries: int | None = None) -> dict:
     """tracemalloc peak of the streamed run and (`whole`) of the in-memory one, same files."""
     import tracemalloc
 
@@ -162,9 +163,13 @@ def memory(a: str, b: str, chunk: int, spill: str, whole: bool = True) -> dict:
     from yinji.linkage.schemas import PERSON
     from yinji.net.workers import LocalWorkers
 
+    parts = None
+    if entries:   # partitions of `entries` token entries per side, whatever n
+        with open(a, "rb") as fh:
+            parts = st.partitions_for(sum(1 for _ in fh) - 1, 0, 28, entries)
     tracemalloc.start()
     st.link_sources(a, b, PERSON, KEY, chunk_rows=chunk, workers=LocalWorkers(1),
-                    spill_dir=spill)
+                    spill_dir=spill, partitions=parts)
     streamed = tracemalloc.get_traced_memory()[1]
     if not whole:
         return {"streamed_mb": streamed / 2**20, "in_memory_mb": float("nan")}
@@ -221,6 +226,8 @@ def main() -> None:
     ap.add_argument("--workers", default="ray:1,ray:2", help="local:K or ray:K, comma list")
     ap.add_argument("--chunk", type=int, default=1 << 15)
     ap.add_argument("--memory", help="sizes for the tracemalloc comparison, e.g. 20000,100000")
+    ap.add_argument("--entries", type=int,
+                    help="with --memory: token entries per partition (default: the library's)")
     ap.add_argument("--stream-only", action="store_true",
                     help="with --memory: the streamed run only (no in-memory comparison)")
     ap.add_argument("--dir", default=str(Path(tempfile.gettempdir()) / "yinji-linkbench"))
@@ -236,7 +243,8 @@ def main() -> None:
     d.mkdir(exist_ok=True)
     if args.one:
         kind, a, b, truth = json.loads(args.one)
-        res = (memory(a, b, args.chunk, str(d), not args.stream_only) if kind == "memory"
+        res = (memory(a, b, args.chunk, str(d), not args.stream_only, args.entries)
+               if kind == "memory"
                else one(a, b, truth, kind, args.chunk, str(d)))
         print(json.dumps(res))
         return
@@ -246,6 +254,7 @@ def main() -> None:
         a, b, truth = write_inputs(d, n)
         out = subprocess.run([sys.executable, __file__, "--chunk", str(args.chunk), "--dir",
                               str(d), *(["--stream-only"] if args.stream_only else []),
+                              *(["--entries", str(args.entries)] if args.entries else []),
                               "--one", json.dumps([kind, str(a), str(b), str(truth)])],
                              capture_output=True, text=True, check=False)
         if out.returncode:
