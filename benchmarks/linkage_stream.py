@@ -171,8 +171,9 @@ def memory(a: str, b: str, chunk: int, spill: str, whole: bool = True,
     st.link_sources(a, b, PERSON, KEY, chunk_rows=chunk, workers=LocalWorkers(1),
                     spill_dir=spill, partitions=parts)
     streamed = tracemalloc.get_traced_memory()[1]
-    if not whole:
-        return {"streamed_mb": streamed / 2**20, "in_memory_mb": float("nan")}
+    if not whole:   # and the process's peak RSS (with tracemalloc's own bookkeeping)
+        return {"streamed_mb": streamed / 2**20, "in_memory_mb": float("nan"),
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     tracemalloc.reset_peak()
     preps = []
     for p in (a, b):
@@ -266,7 +267,8 @@ def main() -> None:
                 fh.write(json.dumps(res) + "\n")
         if kind == "memory":
             print(f"| {n:,} | {args.chunk} | {res['streamed_mb']:.1f} | "
-                  f"{res['in_memory_mb']:.1f} |", flush=True)
+                  f"{res['in_memory_mb']:.1f} | {res.get('rss_mb', float('nan')):.0f} |",
+                  flush=True)
             continue
         s = res["stages"]
         print(f"| {n:,} | {kind} | {res['wall']:.0f} ({s['owner_a']:.0f} + {s['owner_b']:.0f} "

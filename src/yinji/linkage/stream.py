@@ -351,8 +351,6 @@ def _shuffle(spill: OwnerSpill, group_rows: int, shuffle: bool, keep: bool = Fal
         for g in np.unique(which).tolist():
             with open(d / f"grp.{g}", "ab") as fh:
                 fh.write((np.flatnonzero(which == g) + s).astype("<i8").tobytes())
-    enc_in = np.memmap(d / "enc.raw", np.uint8, "r", shape=(n, spill.width))
-    tok_in = np.memmap(d / "tok.raw", np.uint64, "r", shape=(n, spill.passes))
     with open(d / "enc.sent", "wb") as fe, open(d / "tok.sent", "wb") as ft, \
             open(d / "order", "wb") as fo:
         for g in range(groups):
@@ -363,9 +361,13 @@ def _shuffle(spill: OwnerSpill, group_rows: int, shuffle: bool, keep: bool = Fal
             path.unlink()
             rows = rows[np.argsort(_random_u64(len(rows)), kind="stable")]
             fo.write(rows.tobytes())
+            # mapped per group: the pages a group touches leave this process's RSS with it
+            enc_in = np.memmap(d / "enc.raw", np.uint8, "r", shape=(n, spill.width))
             fe.write(np.ascontiguousarray(enc_in[rows]).tobytes())
+            del enc_in
+            tok_in = np.memmap(d / "tok.raw", np.uint64, "r", shape=(n, spill.passes))
             ft.write(np.ascontiguousarray(tok_in[rows]).tobytes())
-    del enc_in, tok_in
+            del tok_in
     if not keep:
         (d / "enc.raw").unlink()
         (d / "tok.raw").unlink()
@@ -439,7 +441,7 @@ def _open(src: tuple[str, str, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
 def _partition(d: Path, side: str, tok: np.ndarray, parts: int, chunk_rows: int) -> None:
     """Append every nonzero (token, pass, row) of `tok` to its partition's file."""
     for s in range(0, len(tok), chunk_rows):
-        t = np.asarray(tok[s:s + chunk_rows])
+        t = _rows(tok, s, s + chunk_rows)
         r, q = np.nonzero(t)
         e = np.empty(len(r), ENTRY)
         e["t"], e["q"], e["r"] = t[r, q], q, r + s
@@ -451,6 +453,19 @@ def _partition(d: Path, side: str, tok: np.ndarray, parts: int, chunk_rows: int)
             if len(grp):
                 with open(d / f"{side}.part{int(p[grp[0]])}", "ab") as fh:
                     fh.write(e[grp].tobytes())
+
+
+def _rows(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Rows lo..hi of a 2-d array; of a memmap, read from its file (its pages are then not
+    mapped into this process, so RSS follows the rows read, not the file)."""
+    if isinstance(arr, np.memmap) and arr.filename and arr.offset == 0 \
+            and arr.flags.c_contiguous:
+        hi = min(hi, len(arr))
+        per = arr.shape[1] if arr.ndim > 1 else 1
+        out = np.fromfile(arr.filename, dtype=arr.dtype, count=max(hi - lo, 0) * per,
+                          offset=lo * per * arr.dtype.itemsize)
+        return out.reshape((-1, *arr.shape[1:]))
+    return np.asarray(arr[lo:hi])
 
 
 def _load(d: str, side: str, p: int) -> np.ndarray:
@@ -475,13 +490,14 @@ def _score(d: str, p: int, parts: int, src: list, overs: list[np.ndarray], schem
     above-threshold ones and the count (a task). Each pair is taken once, at the first
     (partition, pass) in which a within-cap block joins it."""
     ea, eb = _load(d, "a", p), _load(d, "b", p)
-    (tok_a, enc_a), (tok_b, enc_b) = _open(src[0]), _open(src[1])
     out: list[list[np.ndarray]] = [[], [], [], []]
     kept = 0
     for q in range(len(overs)):
         ma, mb = ea["q"] == q, eb["q"] == q
         for ia, ib in join_pieces(ea["r"][ma], ea["t"][ma], eb["r"][mb], eb["t"][mb],
                                   schema.max_block_pairs, PIECE):
+            # mapped per piece: the pages a piece touches leave the task's RSS with it
+            (tok_a, enc_a), (tok_b, enc_b) = _open(src[0]), _open(src[1])
             ta, tb = np.asarray(tok_a[ia]), np.asarray(tok_b[ib])
             part = (ta % np.uint64(parts)).astype(np.int64)
             first = (part < p) | ((part == p) & (np.arange(ta.shape[1]) < q))
@@ -494,6 +510,7 @@ def _score(d: str, p: int, parts: int, src: list, overs: list[np.ndarray], schem
             ia, ib = ia[new], ib[new]
             kept += len(ia)
             x, y = np.asarray(enc_a[ia]), np.asarray(enc_b[ib])
+            del tok_a, enc_a, tok_b, enc_b
             num = 2 * np.bitwise_count(x & y).sum(axis=1, dtype=np.int64)
             den = (np.bitwise_count(x).sum(axis=1, dtype=np.int64)
                    + np.bitwise_count(y).sum(axis=1, dtype=np.int64))
@@ -564,10 +581,11 @@ def send_spill(ch: Channel, spill: OwnerSpill, block_rows: int = BLOCK_ROWS) -> 
     ch.send_array(np.array([spill.n, spill.passes, spill.width, block_rows], dtype=np.int64))
     tok, enc, order = spill.tok, spill.enc, spill.order
     for s in range(0, spill.n, block_rows):
-        ch.send_array(np.ascontiguousarray(tok[s:s + block_rows]))
-        ch.send_array(np.ascontiguousarray(enc[s:s + block_rows]))
+        ch.send_array(_rows(tok, s, s + block_rows))
+        ch.send_array(_rows(enc, s, s + block_rows))
     for s in range(0, spill.n, block_rows):
-        ch.send_bytes(json.dumps(spill.ids(np.asarray(order[s:s + block_rows]))).encode())
+        ch.send_bytes(json.dumps(spill.ids(_rows(order[:, None], s, s + block_rows)[:, 0]))
+                      .encode())
 
 
 @dataclass
