@@ -152,7 +152,7 @@ def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str) -> dic
 
 
 def memory(a: str, b: str, chunk: int, spill: str, whole: bool = True,
-           entries: int | None = None) -> dict:
+           entries: int | None = None, trace: bool = True) -> dict:
     """tracemalloc peak of the streamed run and (`whole`) of the in-memory one, same files."""
     import tracemalloc
 
@@ -167,7 +167,8 @@ def memory(a: str, b: str, chunk: int, spill: str, whole: bool = True,
     if entries:   # partitions of `entries` token entries per side, whatever n
         with open(a, "rb") as fh:
             parts = st.partitions_for(sum(1 for _ in fh) - 1, 0, 28, entries)
-    tracemalloc.start()
+    if trace:
+        tracemalloc.start()
     st.link_sources(a, b, PERSON, KEY, chunk_rows=chunk, workers=LocalWorkers(1),
                     spill_dir=spill, partitions=parts)
     streamed = tracemalloc.get_traced_memory()[1]
@@ -229,6 +230,8 @@ def main() -> None:
     ap.add_argument("--memory", help="sizes for the tracemalloc comparison, e.g. 20000,100000")
     ap.add_argument("--entries", type=int,
                     help="with --memory: token entries per partition (default: the library's)")
+    ap.add_argument("--rss-only", action="store_true",
+                    help="with --memory --stream-only: peak RSS without tracemalloc")
     ap.add_argument("--stream-only", action="store_true",
                     help="with --memory: the streamed run only (no in-memory comparison)")
     ap.add_argument("--dir", default=str(Path(tempfile.gettempdir()) / "yinji-linkbench"))
@@ -244,7 +247,8 @@ def main() -> None:
     d.mkdir(exist_ok=True)
     if args.one:
         kind, a, b, truth = json.loads(args.one)
-        res = (memory(a, b, args.chunk, str(d), not args.stream_only, args.entries)
+        res = (memory(a, b, args.chunk, str(d), not args.stream_only, args.entries,
+                      not args.rss_only)
                if kind == "memory"
                else one(a, b, truth, kind, args.chunk, str(d)))
         print(json.dumps(res))
@@ -256,6 +260,7 @@ def main() -> None:
         out = subprocess.run([sys.executable, __file__, "--chunk", str(args.chunk), "--dir",
                               str(d), *(["--stream-only"] if args.stream_only else []),
                               *(["--entries", str(args.entries)] if args.entries else []),
+                              *(["--rss-only"] if args.rss_only else []),
                               "--one", json.dumps([kind, str(a), str(b), str(truth)])],
                              capture_output=True, text=True, check=False)
         if out.returncode:
