@@ -49,7 +49,8 @@ nobody; owners receive nothing. Spill files (normalised identity data in encoded
 owner, tokens and encodings at the unit) live in a 0700 temporary directory of their own
 party, removed at the end.
 
-Memory (per party): one wave of `workers.size` chunks (their rows as dicts, ~1 KB per record,
+Memory (per party): two waves of `workers.size` chunks (one read while the other is
+encoded; their rows as dicts, ~1 KB per record,
 and 1 KB of plain filter bits per record while encoding), one shuffle group, one partition's
 token entries (20 bytes per entry, ~2^21 per side) and one piece of candidate pairs, plus 32
 bytes per accepted pair (above the threshold: about the links). Pages of the memmapped
@@ -70,6 +71,7 @@ import struct
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -222,15 +224,22 @@ def encode_source(source: Source | Opened, schema: Schema, key: bytes,
     first_empty: int | None = None
     id_at = 0
     dates = [f for f in schema.fields if f.kind == "date"]
+    # one wave of chunks is encoded (workers.map, in a helper thread) while the next is read
     with open(d / "enc.raw", "wb") as fe, open(d / "tok.raw", "wb") as ft, \
-            open(d / "ids.bin", "wb") as fi, open(d / "ids.off", "wb") as fo:
+            open(d / "ids.bin", "wb") as fi, open(d / "ids.off", "wb") as fo, \
+            ThreadPoolExecutor(1, thread_name_prefix="yinji-link-wave") as pool:
         fo.write(np.zeros(1, "<i8").tobytes())
         wave: list[list[dict]] = []
+        pending: list[Future] = []
 
-        def flush() -> None:
-            for bits_tok in workers.map(_encode, [(enc, w, key) for w in wave]):
-                fe.write(bits_tok[0].tobytes())
-                ft.write(bits_tok[1].tobytes())
+        def flush(submit: bool = True) -> None:
+            if pending:
+                for bits_tok in pending.pop().result():
+                    fe.write(bits_tok[0].tobytes())
+                    ft.write(bits_tok[1].tobytes())
+            if wave and submit:
+                pending.append(pool.submit(workers.map, _encode,
+                                           [(enc, w, key) for w in wave]))
             wave.clear()
 
         for chunk in chunks:
@@ -265,6 +274,7 @@ def encode_source(source: Source | Opened, schema: Schema, key: bytes,
                 flush()
         if first_empty is None:
             flush()
+        flush(submit=False)   # the last wave (its errors, too, are raised here)
     if id_column != ROW_IDS:
         _check_ids(d, where, id_column, groups, first_empty)
     spill.read = stream.describe()
