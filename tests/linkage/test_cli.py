@@ -6,7 +6,7 @@ from yinji.cli.main import main
 from yinji.testing.linkage_data import FIELDS
 
 
-@pytest.mark.parametrize("mode", ["unit", "mpc"])
+@pytest.mark.parametrize("mode", ["unit", "mpc", "stream"])
 def test_link_run_from_csv_with_truth(tmp_path, zh_small, mode, capsys):
     assert main(["link", "keygen", "--out", str(tmp_path / "k.bin")]) == 0
     assert main(["link", "keygen", "--out", str(tmp_path / "k.bin")]) == 1  # no overwrite
@@ -17,8 +17,9 @@ def test_link_run_from_csv_with_truth(tmp_path, zh_small, mode, capsys):
             w.writerows(rows)
     with open(tmp_path / "truth.csv", "w", newline="") as f:
         csv.writer(f).writerows([("a_id", "b_id"), *sorted(zh_small.links)])
+    how = ["--stream", "--chunk-rows", "70"] if mode == "stream" else ["--mode", mode]
     rc = main(["link", "run", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--key",
-               str(tmp_path / "k.bin"), "--mode", mode, "--out", str(tmp_path / "links.csv"),
+               str(tmp_path / "k.bin"), *how, "--out", str(tmp_path / "links.csv"),
                "--truth", str(tmp_path / "truth.csv")])
     assert rc == 0
     err = capsys.readouterr().err
@@ -55,8 +56,9 @@ def test_other_headers_are_mapped_with_columns(tmp_path, zh_small, capsys):
     assert float(err.split("F1=")[1].split()[0]) >= 0.95
 
 
-def test_header_mismatch_is_an_error_not_empty_fields(tmp_path, zh_small, capsys):
-    args = _write_renamed(tmp_path, zh_small)
+@pytest.mark.parametrize("stream", [[], ["--stream"]])
+def test_header_mismatch_is_an_error_not_empty_fields(tmp_path, zh_small, capsys, stream):
+    args = _write_renamed(tmp_path, zh_small) + stream
     assert main(["link", "run", *args]) == 2
     assert "no field of schema" in capsys.readouterr().err
     assert main(["link", "run", *args, "--columns", "name=全名"]) == 2
@@ -88,10 +90,13 @@ def test_link_inputs_that_would_give_a_wrong_table_are_refused(tmp_path, capsys,
     args = _two_files(tmp_path, a_rows, ["7,张伟,1980-01-02"])
     assert main(["link", "run", *args, *extra]) == 2
     assert problem in capsys.readouterr().err
+    assert main(["link", "run", *args, *extra, "--stream"]) == 2   # the same from chunks
+    assert problem in capsys.readouterr().err
 
 
-def test_link_key_and_files_are_checked(tmp_path, capsys):
-    args = _two_files(tmp_path, ["1,张伟,1980-01-02"], ["7,张伟,1980-01-02"])
+@pytest.mark.parametrize("stream", [[], ["--stream"]])
+def test_link_key_and_files_are_checked(tmp_path, capsys, stream):
+    args = _two_files(tmp_path, ["1,张伟,1980-01-02"], ["7,张伟,1980-01-02"]) + stream
     (tmp_path / "short.key").write_bytes(b"x" * 8)
     assert main(["link", "run", *args[:2], "--key", str(tmp_path / "short.key")]) == 2
     assert "8 bytes" in capsys.readouterr().err
@@ -101,17 +106,62 @@ def test_link_key_and_files_are_checked(tmp_path, capsys):
     assert "nope.csv: no such file" in capsys.readouterr().err
 
 
-def test_link_row_ids_on_request(tmp_path, capsys):
-    args = _two_files(tmp_path, ["张伟,1980-01-02"], ["张伟,1980-01-02"], header="name,dob")
+@pytest.mark.parametrize("stream", [[], ["--stream"]])
+def test_link_row_ids_on_request(tmp_path, capsys, stream):
+    args = _two_files(tmp_path, ["张伟,1980-01-02"], ["张伟,1980-01-02"], header="name,dob") + stream
     assert main(["link", "run", *args, "--id-column", "@row"]) == 0
     assert "0,0," in capsys.readouterr().out
 
 
-def test_link_reports_dates_it_cannot_read(tmp_path, capsys):
+@pytest.mark.parametrize("stream", [[], ["--stream", "--chunk-rows", "1"]])
+def test_link_reports_dates_it_cannot_read(tmp_path, capsys, stream):
     args = _two_files(tmp_path, ["1,张伟,1985-02-30", "2,李娜,sometime", "3,王芳,18-Apr-1970"],
-                      ["7,张伟,1980-01-02"])
+                      ["7,张伟,1980-01-02"]) + stream
     assert main(["link", "run", *args]) == 0
     err = capsys.readouterr().err
     assert "a.csv: dob: 1 unreadable date(s) (left out), e.g. row 3 'sometime'" in err
     assert "a.csv: dob: 1 impossible date(s) (kept as written), e.g. row 2 '1985-02-30'" in err
     assert "b.csv: dob" not in err
+
+
+def test_stream_refuses_the_mpc_mode(tmp_path, capsys):
+    args = _two_files(tmp_path, ["1,张伟,1980-01-02"], ["7,张伟,1980-01-02"])
+    assert main(["link", "run", *args[:-2], "--mode", "mpc", "--stream"]) == 2
+    assert "--stream runs the linkage-unit mode" in capsys.readouterr().err
+    assert main(["link", "run", *args, "--chunk-rows", "0"]) == 2
+    assert "--chunk-rows 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("how", [["--stream"], ["--mode", "unit"], ["--mode", "mpc"]])
+def test_ray_flag_runs_encoding_on_the_named_cluster(tmp_path, capsys, monkeypatch, how):
+    """`--ray ADDRESS` hands encoding and blocking to RayWorkers(ADDRESS) (a stand-in here
+    that runs the tasks on threads; tests/linkage/test_stream.py runs a real local Ray) and
+    closes it; the links are those of the run without it."""
+    import yinji.net.workers as w
+
+    made = []
+
+    class FakeRay(w.LocalWorkers):
+        def __init__(self, address):
+            super().__init__(2)
+            self.address, self.calls, self.closed = address, 0, False
+            made.append(self)
+
+        def map(self, fn, args):
+            self.calls += 1
+            return super().map(fn, args)
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(w, "RayWorkers", FakeRay)
+    rows = [f"{i},张伟{i},1980-01-{i % 28 + 1:02d}" for i in range(1, 40)]
+    args = _two_files(tmp_path, rows, rows)[:-2] + how
+    assert main(["link", "run", *args]) == 0
+    plain = capsys.readouterr().out
+    assert main(["link", "run", *args, "--ray", "10.0.0.5:6379"]) == 0
+    out = capsys.readouterr()
+    assert sorted(out.out.splitlines()) == sorted(plain.splitlines()) and len(plain.splitlines()) > 10
+    assert [(m.address, m.closed) for m in made] == [("10.0.0.5:6379", True)]
+    assert made[0].calls >= (1 if how == ["--stream"] else 0)
+    assert "ray: 2 worker CPU(s)" in out.err

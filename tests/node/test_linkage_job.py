@@ -183,12 +183,14 @@ def test_unit_mode_result_to_compliance_and_one_owner(net):
         apis["fund"].call("GET", f"/jobs/{job_id}", role="auditor")
 
 
-def test_other_headers_mapped_with_params_fields(net):
+@pytest.mark.parametrize("stream", [False, True])
+def test_other_headers_mapped_with_params_fields(net, stream):
     """offshore's dataset has Chinese headers; params.fields maps them onto the schema: the
-    links equal those of the same rows under the schema's own names."""
+    links equal those of the same rows under the schema's own names. With params.stream the
+    owners read their files in chunks (yinji.linkage.stream): the same links."""
     _, apis, data, _ = net
     pair = ["offshore", "securities"]
-    body = match_job(pair, "unit")
+    body = match_job(pair, "unit", stream=stream)
     body["inputs"]["offshore"] = {"dataset": "clients_zh", "columns": list(ZH.values())}
     body["params"]["fields"] = {"offshore": {c: ZH[c] for c in IDENT[1:]}}
     job_id, views = run_job(apis, body, [*pair, "compliance"])
@@ -250,6 +252,9 @@ BAD = [
     (match_job(["securities", "fund"], unit="fund"), "params.unit 'fund' has an input"),
     (match_job(["securities", "fund"], key="../../tls/node"), "params.key must be a key id"),
     (match_job(["securities", "fund"], treshold=0.9), "params.treshold is not a parameter"),
+    (match_job(["securities", "fund"], stream=True), "params.stream reads the datasets in "
+                                                     "chunks in the linkage-unit mode only"),
+    (match_job(["securities", "fund"], "unit", stream="yes"), "params.stream must be true"),
     ({**match_job(["securities", "fund"]),
       "inputs": {o: {"dataset": "identities", "columns": ["id", "nm", "dob"]}
                  for o in ("securities", "fund")}},

@@ -8,6 +8,7 @@ for trying schemas and thresholds on your own files, and for evaluation against 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
 import sys
@@ -31,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("b", help="owner B's CSV")
     r.add_argument("--key", required=True, help="encoding key file (from `link keygen`)")
     r.add_argument("--schema", default="person", help="person (default) or febrl")
-    r.add_argument("--mode", choices=("unit", "mpc"), default="mpc")
+    r.add_argument("--mode", choices=("unit", "mpc"),
+                   help="mpc (default) or unit; --stream runs the unit mode")
     r.add_argument("--threshold", type=float, help="Dice threshold (default: the schema's)")
     r.add_argument("--id-column", default="id",
                    help=f"record id column (default: id; {ROW_IDS}: number records by row)")
@@ -41,6 +43,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "address=addr1+addr2)")
     r.add_argument("--out", help="link table CSV (default: stdout)")
     r.add_argument("--truth", help="CSV of true pairs (two columns: A id, B id): print P/R/F1")
+    r.add_argument("--stream", action="store_true",
+                   help="read the files in chunks, memory bounded by a chunk, not the file "
+                        "(linkage-unit mode; yinji.linkage.stream)")
+    r.add_argument("--chunk-rows", type=int, metavar="N",
+                   help="records per chunk with --stream (default 32768)")
+    r.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS|local",
+                   help="encode and block on Ray: a cluster address, or 'local' (default) for "
+                        "a Ray instance on this machine")
+    r.add_argument("--spill-dir", help="where --stream keeps its work files (default: the "
+                                       "system temporary folder)")
     r.set_defaults(func=_run)
     p.set_defaults(func=lambda a: p.print_help() or 2)
 
@@ -113,22 +125,42 @@ def _run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     schema = SCHEMAS[args.schema]
+    stream = args.stream or args.chunk_rows is not None
+    mode = args.mode or ("unit" if stream else "mpc")
+    if stream and mode != "unit":
+        print("yinji link: --stream runs the linkage-unit mode (--mode unit); the MPC mode "
+              "reads its files whole", file=sys.stderr)
+        return 2
+    if args.chunk_rows is not None and args.chunk_rows < 1:
+        print(f"yinji link: --chunk-rows {args.chunk_rows}: at least 1", file=sys.stderr)
+        return 2
     try:
         if args.threshold is not None:
             if not 0.0 < args.threshold <= 1.0:
                 raise ValueError(f"--threshold {args.threshold}: a Dice threshold is in (0, 1]")
             schema = dataclasses.replace(schema, threshold=args.threshold)
         key = _key(args.key)
-        a, b = _read(args.a, args.id_column), _read(args.b, args.id_column)
-        mapping = parse_columns(args.columns or "")
-        check_fields(schema, mapping, {args.a: a, args.b: b})
+        if stream:
+            mapping = parse_columns(args.columns or "")
+            truth_head = _truth_head(args.truth)
+            with _workers(args.ray) as workers:
+                got = _run_stream(args, schema, key, mapping, workers, truth_head)
+            links = got.links
+            is_pair = bool(got.contains)
+        else:
+            a, b = _read(args.a, args.id_column), _read(args.b, args.id_column)
+            mapping = parse_columns(args.columns or "")
+            check_fields(schema, mapping, {args.a: a, args.b: b})
     except ValueError as e:
         print(f"yinji link: {e}", file=sys.stderr)
         return 2
-    a, b = remap(schema, a, mapping), remap(schema, b, mapping)
-    for path, rows in ((args.a, a), (args.b, b)):
-        report_dates(path, schema, rows)
-    links = link_in_process(a, b, schema, key, args.mode)
+    if not stream:
+        a, b = remap(schema, a, mapping), remap(schema, b, mapping)
+        for path, rows in ((args.a, a), (args.b, b)):
+            report_dates(path, schema, rows)
+        with _workers(args.ray) as workers:
+            links = link_in_process(a, b, schema, key, mode, workers)
+        is_pair = None
     out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
     try:
         w = csv.writer(out)
@@ -145,8 +177,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"yinji link: --truth {exc}", file=sys.stderr)
             return 2
         rows = [r for r in [table.header, *table.rows] if len(r) >= 2]
-        truth = {(r[0], r[1]) for r in rows[1:]} if rows and not _is_pair(rows[0], a, b) \
-            else {(r[0], r[1]) for r in rows}
+        pair = bool(rows) and (is_pair if is_pair is not None else _is_pair(rows[0], a, b))
+        truth = {(r[0], r[1]) for r in (rows if pair else rows[1:])}
         got = {(x, y) for x, y, _ in links}
         tp = len(got & truth)
         p, r = tp / max(len(got), 1), tp / max(len(truth), 1)
@@ -162,12 +194,71 @@ def report_dates(path: str, schema, rows: list[dict]) -> None:  # noqa: ANN001 -
     from yinji.linkage.schemas import date_problems
 
     for name, problems in date_problems(schema, rows).items():
-        for kind, found in problems.items():
-            if found:
-                eg = ", ".join(f"row {i + 1} {v!r}" for i, v in found[:3])
-                what = "left out" if kind == "unreadable" else "kept as written"
-                print(f"{path}: {name}: {len(found)} {kind} date(s) ({what}), e.g. {eg}",
-                      file=sys.stderr)
+        _print_dates(path, name, {k: (len(v), v[:3]) for k, v in problems.items()})
+
+
+def _print_dates(path: str, name: str, problems: dict) -> None:
+    for kind, (count, first) in problems.items():
+        if count:
+            eg = ", ".join(f"row {i + 1} {v!r}" for i, v in first)
+            what = "left out" if kind == "unreadable" else "kept as written"
+            print(f"{path}: {name}: {count} {kind} date(s) ({what}), e.g. {eg}",
+                  file=sys.stderr)
+
+
+def _truth_head(path: str | None) -> tuple[str, str] | None:
+    """The first row of a --truth file (a header or a pair), read before linking."""
+    if not path:
+        return None
+    try:
+        table = textfile.read_table(path)
+    except textfile.TableFileError:
+        return None   # reported after linking, as without --stream
+    head = table.header
+    return (head[0], head[1]) if len(head) >= 2 else None
+
+
+@contextlib.contextmanager
+def _workers(ray: str | None):  # noqa: ANN202 - a context manager of Workers | None
+    """Where encoding and blocking run: this process (None: the default), or Ray."""
+    if ray is None:
+        yield None
+        return
+    from yinji.net.workers import RayWorkers
+
+    try:
+        workers = RayWorkers(None if ray == "local" else ray)
+    except Exception as exc:  # noqa: BLE001 - Ray's own errors name the problem
+        raise ValueError(f"--ray {ray}: {exc}") from None
+    print(f"ray: {workers.size} worker CPU(s)", file=sys.stderr)
+    try:
+        yield workers
+    finally:
+        workers.close()
+
+
+def _run_stream(args: argparse.Namespace, schema, key: bytes, mapping: dict,  # noqa: ANN001
+                workers, truth_head: tuple[str, str] | None):  # noqa: ANN001, ANN202
+    """`link run --stream`: yinji.linkage.stream, with the same checks and reports."""
+    from yinji.linkage import stream as st
+
+    def headers(found: dict[str, list[str]]) -> None:
+        check_fields(schema, mapping, {p: [dict.fromkeys(h)] for p, h in found.items()})
+
+    kwargs = {"chunk_rows": args.chunk_rows} if args.chunk_rows else {}
+    try:
+        got = st.link_sources(args.a, args.b, schema, key, id_column=args.id_column,
+                              mapping=mapping, workers=workers, spill_dir=args.spill_dir,
+                              on_headers=headers, contains=truth_head, **kwargs)
+    except textfile.TableFileError as exc:
+        raise ValueError(str(exc)) from None
+    for path, spill in zip((args.a, args.b), got.owners, strict=True):
+        print(f"{path}: read {spill.read}", file=sys.stderr)
+        for name, counts in spill.dates.counts.items():
+            _print_dates(path, name, {k: (c, spill.dates.first[name][k])
+                                      for k, c in counts.items()})
+    print(f"{got.candidates} candidate pairs, {len(got.links)} links", file=sys.stderr)
+    return got
 
 
 def parse_columns(spec: str) -> dict[str, list[str]]:
@@ -210,9 +301,9 @@ def _is_pair(row: list[str], a: list[dict], b: list[dict]) -> bool:
     return any(r["__id"] == row[0] for r in a) and any(r["__id"] == row[1] for r in b)
 
 
-def link_in_process(a, b, schema, key: bytes, mode: str):  # noqa: ANN001, ANN201
+def link_in_process(a, b, schema, key: bytes, mode: str, workers=None):  # noqa: ANN001, ANN201
     """Both owners and the compliance node in threads of this process; returns
-    [(a id, b id, dice)]."""
+    [(a id, b id, dice)]. `workers`: where the owners encode (match.prepare)."""
     from yinji.linkage.match import linkage_unit, linkage_unit_owner
     from yinji.linkage.mpc_match import mpc_link
     from yinji.mpc.session import Session
@@ -229,11 +320,12 @@ def link_in_process(a, b, schema, key: bytes, mode: str):  # noqa: ANN001, ANN20
             if mode == "mpc":
                 s = Session(party, names)
                 results[i] = mpc_link(s, [a, b, None][i], schema, key if i < 2 else None,
-                                      share_links=False)
+                                      share_links=False, workers=workers)
             elif i == 2:
                 results[i] = linkage_unit(party, schema, ("owner_a", "owner_b"))
             else:
-                results[i] = linkage_unit_owner(party, [a, b][i], schema, key, "compliance")
+                results[i] = linkage_unit_owner(party, [a, b][i], schema, key, "compliance",
+                                                workers)
         except BaseException as exc:  # noqa: BLE001 - re-raised below
             errors[i] = exc
             party.close()

@@ -118,7 +118,10 @@ def lsh_tokens(bits: np.ndarray, schema: Schema, key: bytes) -> np.ndarray:
     pos = lsh_positions(schema, key)
     n, t = bits.shape[0], len(pos)
     weights = np.uint64(1) << np.arange(schema.lsh_bits, dtype=np.uint64)
-    vals = (bits[:, pos].astype(np.uint64) * weights).sum(axis=2, dtype=np.uint64)  # (n, t)
+    vals = np.empty((n, t), dtype=np.uint64)
+    for s in range(0, n, 2048):   # (rows, t, bits) uint64 temporaries: ~9 KB per row
+        vals[s:s + 2048] = (bits[s:s + 2048, pos].astype(np.uint64) * weights).sum(
+            axis=2, dtype=np.uint64)
     blocks = np.empty((n, t, 2), dtype=np.uint64)
     blocks[:, :, 0] = np.arange(t, dtype=np.uint64)
     blocks[:, :, 1] = vals
@@ -145,22 +148,56 @@ def candidate_pairs(tok_a: np.ndarray, tok_b: np.ndarray,
 def _join(a: np.ndarray, b: np.ndarray, n_b: int, cap: int) -> np.ndarray:
     ia = np.flatnonzero(a)
     ib = np.flatnonzero(b)
-    ia = ia[np.argsort(a[ia], kind="stable")]
-    ib = ib[np.argsort(b[ib], kind="stable")]
-    ua, sa, ca = np.unique(a[ia], return_index=True, return_counts=True)
-    ub, sb, cb = np.unique(b[ib], return_index=True, return_counts=True)
+    return join_rows(ia, a[ia], ib, b[ib], n_b, cap)
+
+
+def _blocks(ta: np.ndarray, tb: np.ndarray):  # noqa: ANN202 - internal
+    """Sort orders, then the common tokens with their starts and counts on each side."""
+    oa = np.argsort(ta, kind="stable")
+    ob = np.argsort(tb, kind="stable")
+    ua, sa, ca = np.unique(ta[oa], return_index=True, return_counts=True)
+    ub, sb, cb = np.unique(tb[ob], return_index=True, return_counts=True)
     common, xa, xb = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
-    if common.size == 0:
+    return oa, ob, common, sa[xa], ca[xa], sb[xb], cb[xb]
+
+
+def over_cap(ta: np.ndarray, tb: np.ndarray, cap: int) -> np.ndarray:
+    """The tokens (nonzero) of one pass whose block has more than `cap` pairs."""
+    ta, tb = ta[ta != 0], tb[tb != 0]
+    _, _, common, _, ca, _, cb = _blocks(ta, tb)
+    return common[ca * cb > cap]
+
+
+def join_rows(ia: np.ndarray, ta: np.ndarray, ib: np.ndarray, tb: np.ndarray, n_b: int,
+              cap: int) -> np.ndarray:
+    """Pair codes i·n_b + j of rows ia[x], ib[y] with equal nonzero tokens ta[x] == tb[y],
+    blocks over `cap` pairs left out (one pass; rows given explicitly, so a partition of
+    the tokens joins alone: yinji.linkage.stream)."""
+    parts = list(join_pieces(ia, ta, ib, tb, cap))
+    if not parts:
         return np.zeros(0, np.int64)
-    sa, ca, sb, cb = sa[xa], ca[xa], sb[xb], cb[xb]
+    return np.concatenate([pa.astype(np.int64) * n_b + pb for pa, pb in parts])
+
+
+def join_pieces(ia: np.ndarray, ta: np.ndarray, ib: np.ndarray, tb: np.ndarray, cap: int,
+                piece: int = 1 << 62):  # noqa: ANN201 - Iterator[tuple[ndarray, ndarray]]
+    """`join_rows` as (rows a, rows b) pieces of about `piece` pairs (whole blocks; a block
+    has at most `cap` pairs), so memory follows the piece, not the join."""
+    oa, ob, common, sa, ca, sb, cb = _blocks(ta, tb)
+    ia, ib = ia[oa], ib[ob]
+    if common.size == 0:
+        return
     sizes = ca * cb
     keep = sizes <= cap
     sa, ca, sb, cb, sizes = sa[keep], ca[keep], sb[keep], cb[keep], sizes[keep]
-    total = int(sizes.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    block = np.repeat(np.arange(sizes.size), sizes)
-    k = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    pa = ia[sa[block] + k // cb[block]]
-    pb = ib[sb[block] + k % cb[block]]
-    return pa.astype(np.int64) * n_b + pb
+    ends = np.cumsum(sizes)
+    lo = 0
+    while lo < len(sizes):
+        hi = max(lo + 1, int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + piece,
+                                             side="right")))
+        sz = sizes[lo:hi]
+        total = int(sz.sum())
+        block = np.repeat(np.arange(lo, hi), sz)
+        k = np.arange(total) - np.repeat(np.cumsum(sz) - sz, sz)
+        yield ia[sa[block] + k // cb[block]], ib[sb[block] + k % cb[block]]
+        lo = hi

@@ -177,6 +177,18 @@ class ClkEncoder:
         perm_seed = subkey(key, "clk/balance-permutation", 16)
         self._perm = np.argsort(Prg(perm_seed).uint64(2 * schema.size), kind="stable")
 
+    def __getstate__(self) -> dict:
+        """Pickled (sent to a Ray worker) without its caches, which the worker rebuilds."""
+        return {**self.__dict__, "_cache": {}, "_features": {}}
+
+    def trim(self, limit: int = 1 << 16) -> None:
+        """Forget cached field values past `limit` entries (bounds memory when one encoder
+        reads a stream of chunks)."""
+        if len(self._cache) > limit:
+            self._cache.clear()
+        if len(self._features) > 4 * limit:
+            self._features.clear()
+
     def positions(self, f: Field, feature: str) -> list[int]:
         """The k keyed bit positions of one feature of field f."""
         hit = self._features.get((f.name, feature))
@@ -198,9 +210,16 @@ class ClkEncoder:
                 self._cache[(f.name, value)] = hit
         return hit
 
-    def bits(self, records: Sequence[Record]) -> np.ndarray:
-        """Plain filters, one 0/1 row of L bits per record."""
-        return self._fill(len(records), [self._collect(records, self.schema.fields)])
+    def bits(self, records: Sequence[Record], step: int = 4096) -> np.ndarray:
+        """Plain filters, one 0/1 row of L bits per record (`step` records at a time: the
+        position lists cost ~8 KB per record while they exist)."""
+        if len(records) <= step:
+            return self._fill(len(records), [self._collect(records, self.schema.fields)])
+        out = np.empty((len(records), self.schema.size), dtype=np.uint8)
+        for s in range(0, len(records), step):
+            part = records[s:s + step]
+            out[s:s + len(part)] = self._fill(len(part), [self._collect(part, self.schema.fields)])
+        return out
 
     def _collect(self, records: Sequence[Record], fields: Sequence[Field]
                  ) -> tuple[list[np.ndarray], list[int], list[int]]:

@@ -34,6 +34,7 @@ import numpy as np
 from yinji.linkage.blocking import blocking_tokens, candidate_pairs
 from yinji.linkage.encoding import ClkEncoder, Record, Schema, popcount
 from yinji.net.channel import Party
+from yinji.net.workers import Workers
 
 SCALE = 10_000  # threshold resolution
 
@@ -69,8 +70,12 @@ def threshold_units(schema: Schema) -> int:
 
 
 def prepare(records: Sequence[Record], schema: Schema, key: bytes,
-            shuffle: bool = True) -> OwnerPrep:
-    """Owner-side: shuffle (private permutation from the OS CSPRNG), encode, block."""
+            shuffle: bool = True, workers: Workers | None = None,
+            chunk: int = 1 << 14) -> OwnerPrep:
+    """Owner-side: shuffle (private permutation from the OS CSPRNG), encode, block. With
+    `workers` (yinji.net.workers: threads, or Ray tasks when the node names a Ray cluster)
+    chunks of `chunk` records are encoded and blocked in parallel; the result is the same,
+    since every record's filter and tokens depend on that record and the key only."""
     n = len(records)
     order = np.arange(n)
     if shuffle and n > 1:
@@ -78,8 +83,24 @@ def prepare(records: Sequence[Record], schema: Schema, key: bytes,
                            kind="stable")
     recs = [records[i] for i in order]
     enc = ClkEncoder(schema, key)
-    bits = enc.bits(recs)
-    return OwnerPrep(order, bits, blocking_tokens(recs, bits, schema, key))
+    if workers is None or n <= chunk:
+        bits, tokens = encode_chunk(enc, recs, key)
+    else:
+        parts = workers.map(encode_chunk, [(enc, recs[s:s + chunk], key)
+                                           for s in range(0, n, chunk)])
+        bits = np.concatenate([p[0] for p in parts])
+        tokens = np.concatenate([p[1] for p in parts])
+    return OwnerPrep(order, bits, tokens)
+
+
+def encode_chunk(enc: ClkEncoder, records: Sequence[Record], key: bytes
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Plain filters and blocking tokens of a chunk of records: one piece of work for
+    `Workers.map` (a Ray task gets `enc` without its caches)."""
+    bits = enc.bits(records)
+    tokens = blocking_tokens(records, bits, enc.schema, key)
+    enc.trim()
+    return bits, tokens
 
 
 def dice_counts(enc_a: np.ndarray, enc_b: np.ndarray, ia: np.ndarray, ib: np.ndarray,
@@ -162,10 +183,11 @@ def link_encodings(enc_a: np.ndarray, enc_b: np.ndarray, tok_a: np.ndarray,
 
 # ----------------------------------------------------------------- protocol over channels
 def linkage_unit_owner(party: Party, records: Sequence[Record], schema: Schema, key: bytes,
-                       unit: str) -> np.ndarray:
+                       unit: str, workers: Workers | None = None) -> np.ndarray:
     """Data owner in linkage-unit mode: send tokens and encodings to `unit`. Returns the
-    owner's token→record map (`order`), which never leaves the owner."""
-    prep = prepare(records, schema, key)
+    owner's token→record map (`order`), which never leaves the owner. `workers`: as
+    `prepare`."""
+    prep = prepare(records, schema, key, workers=workers)
     ch = party.channel(unit)
     ch.send_array(prep.tokens)
     ch.send_array(ClkEncoder(schema, key).transmit(prep.bits))

@@ -51,6 +51,7 @@ from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
 from yinji.mpc.replicated import Shares
 from yinji.mpc.session import Session
+from yinji.net.workers import Workers
 
 OWNER_A, OWNER_B, RECEIVER = 0, 1, 2
 
@@ -70,9 +71,10 @@ class MpcLinkOutput:
 
 
 def mpc_link(s: Session, records: Sequence[Record] | None, schema: Schema,
-             key: bytes | None, *, share_links: bool = True, chunk: int = 4096) -> MpcLinkOutput:
+             key: bytes | None, *, share_links: bool = True, chunk: int = 4096,
+             workers: Workers | None = None) -> MpcLinkOutput:
     """Run MPC-mode matching as party `s.rank` (owners pass records and key; the receiver
-    passes None for both)."""
+    passes None for both). `workers`: where an owner encodes its chunks (match.prepare)."""
     owner = s.rank in (OWNER_A, OWNER_B)
     if owner and (records is None or key is None):
         raise ValueError("a data owner must supply its records and the encoding key")
@@ -81,7 +83,7 @@ def mpc_link(s: Session, records: Sequence[Record] | None, schema: Schema,
     size = schema.size
 
     # 1. blocking tokens to the receiver, candidates back
-    prep = prepare(records, schema, key) if owner else None  # type: ignore[arg-type]
+    prep = prepare(records, schema, key, workers=workers) if owner else None  # type: ignore[arg-type]
     s.rounds += 2
     if owner:
         s.send(RECEIVER, prep.tokens)

@@ -21,6 +21,13 @@ hence all pairwise similarities; MPC mode: blocking tokens and the links with th
 only); owners learn the other owners' record counts (and, in MPC mode, the candidate pairs in
 opaque tokens), and the link table only if they are recipients.
 
+`params.stream: true` (unit mode): owners read a file dataset in chunks and encode it through
+the node's workers (yinji.linkage.stream; a SQL dataset is loaded by the job engine and
+encoded the same way), then send the unit the same tokens, encodings and ids in blocks of
+`stream.BLOCK_ROWS` rows (the block size is public; the block count follows from the record
+count the unit learns anyway); the unit links partition by partition on disk. Same links and
+the same leakage as without it; memory bounded by a chunk and a partition at every party.
+
 `linkage.aml`: exactly two owners, MPC mode, then the joint AML rule of yinji.linkage.aml on
 per-record activity columns (`params.activity`). Output, to the unit only: the ids of owner
 A's records that raise an alert (A = first owner by name) with their joint aggregates. The
@@ -35,6 +42,7 @@ import hmac
 import itertools
 import json
 import re
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +58,7 @@ if TYPE_CHECKING:  # runners.py imports this module to register it
 KEY_DIR = "linkage"
 _KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _RULE = ("window_days", "inflow_threshold", "max_counterparties")
-_PARAMS = ("unit", "key", "mode", "schema", "threshold", "fields")
+_PARAMS = ("unit", "key", "mode", "schema", "threshold", "fields", "stream")
 _AML_PARAMS = ("activity", "rule", "reveal_aggregates")
 
 
@@ -104,7 +112,8 @@ class LinkageRunner:
 
     params: unit (node name), key (key id), mode (unit | mpc, default mpc), schema (person |
     febrl), threshold, fields (per owner, schema field -> its column or columns, for datasets
-    whose headers differ: {offshore: {name: 姓名, address: [省, 市]}}); for linkage.aml also activity {inflow: [day columns], outflow: [...],
+    whose headers differ: {offshore: {name: 姓名, address: [省, 市]}}), stream (unit mode: read
+    files in chunks, module docstring); for linkage.aml also activity {inflow: [day columns], outflow: [...],
     counterparties: column}, rule {window_days, inflow_threshold, max_counterparties},
     reveal_aggregates (default true)."""
 
@@ -150,6 +159,12 @@ class LinkageRunner:
         if mode not in ("unit", "mpc") or (self.aml and mode != "mpc"):
             problems.append(f"params.mode must be {'mpc' if self.aml else 'unit or mpc'}, "
                             f"got {mode!r}")
+        stream = params.get("stream", False)
+        if not isinstance(stream, bool):
+            problems.append("params.stream must be true or false")
+        elif stream and (self.aml or mode != "unit"):
+            problems.append("params.stream reads the datasets in chunks in the linkage-unit "
+                            "mode only (mode: unit)")
         key = params.get("key")
         if not isinstance(key, str) or not _KEY_ID.fullmatch(key):
             problems.append("params.key must be a key id (letters, digits, '.', '_', '-'; "
@@ -209,10 +224,20 @@ class LinkageRunner:
     def compute_parties(self, spec: dict[str, Any]) -> list[str]:
         return [*sorted(spec["inputs"]), spec["params"]["unit"]]
 
+    def streams(self, spec: dict[str, Any]) -> bool:
+        """`params.stream` (unit mode): owners read file datasets in chunks
+        (yinji.linkage.stream), so the job engine does not load them."""
+        params = spec.get("params") or {}
+        return not self.aml and params.get("stream") is True and params.get("mode") == "unit"
+
     # -- running ------------------------------------------------------------------------------
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
         params = ctx.spec["params"]
         owners, unit = sorted(ctx.spec["inputs"]), params["unit"]
+        if self.streams(ctx.spec):
+            with tempfile.TemporaryDirectory(prefix="yinji-linkage-job-") as tmp:
+                tables = self._run_stream(ctx, owners, unit, Path(tmp))
+            return self._deliver(ctx, unit, tables)
         mine = None
         if ctx.inputs is not None:
             ctx.progress(0.15, "key check")
@@ -229,6 +254,12 @@ class LinkageRunner:
                 table = _link_pair(ctx.party, (a, b, unit), mine, schema, mode)
                 if table is not None:
                     tables.append(table)
+        return self._deliver(ctx, unit, tables)
+
+    def _deliver(self, ctx: RunContext, unit: str, tables: list[dict[str, Any]]
+                 ) -> dict[str, Any] | None:
+        params = ctx.spec["params"]
+        schema, mode = _schema(params), params.get("mode", "mpc")
         ctx.progress(0.95, "delivering")
         result = None
         if ctx.me == unit:
@@ -240,6 +271,52 @@ class LinkageRunner:
         elif ctx.me in ctx.spec["recipients"]:
             result = json.loads(ctx.party.channel(unit).recv_bytes())
         return result
+
+    def _run_stream(self, ctx: RunContext, owners: list[str], unit: str,
+                    tmp: Path) -> list[dict[str, Any]]:
+        """Unit mode read in chunks: each owner encodes its dataset once into spill files,
+        then per pair sends them to the unit in blocks, in a fresh private order
+        (yinji.linkage.stream.send_spill); the unit links partition by partition."""
+        from yinji.linkage import stream as st
+
+        params = ctx.spec["params"]
+        schema = _schema(params)
+        workers = ctx.node.workers() if ctx.node is not None else None
+        spill = None
+        if ctx.me in owners:
+            ctx.progress(0.15, "key check")
+            key = agreed_key(ctx.party, ctx.home, params["key"], ctx.me, owners)
+            ctx.progress(0.2, "reading in chunks and encoding")
+            spill = st.encode_source(_stream_source(ctx, schema), schema, key, tmp,
+                                     id_column=ctx.spec["inputs"][ctx.me]["columns"][0],
+                                     mapping=(params.get("fields") or {}).get(ctx.me),
+                                     workers=workers, keep=True)
+        width = (2 if schema.balanced else 1) * schema.size // 8
+        pairs = list(itertools.combinations(owners, 2))
+        tables, sent = [], 0
+        for k, (a, b) in enumerate(pairs):
+            if ctx.me not in (a, b, unit):
+                continue
+            ctx.progress(0.3 + 0.6 * k / len(pairs), f"linking {a}+{b}")
+            if spill is not None:
+                if sent:
+                    st.reshuffle(spill)
+                st.send_spill(ctx.party.channel(unit), spill)
+                sent += 1
+                continue
+            with tempfile.TemporaryDirectory(dir=tmp) as da, \
+                    tempfile.TemporaryDirectory(dir=tmp) as db, \
+                    tempfile.TemporaryDirectory(dir=tmp) as du:
+                ra = st.recv_spill(ctx.party.channel(a), da, width, a)
+                rb = st.recv_spill(ctx.party.channel(b), db, width, b)
+                table, _ = st.link_spills((ra.tok, ra.enc), (rb.tok, rb.enc), schema, du,
+                                          workers=workers)
+                links = [[x, y, float(sc)] for x, y, sc in
+                         zip(ra.ids.ids(table.a), rb.ids.ids(table.b), table.score.tolist(),
+                             strict=True)]
+                tables.append({"owners": [a, b], "records": [ra.ids.n, rb.ids.n],
+                               "links": sorted(links)})
+        return tables
 
     def _run_aml(self, ctx: RunContext, mine: _Owner | None, owners: list[str],
                  unit: str) -> dict[str, Any] | None:
@@ -253,7 +330,7 @@ class LinkageRunner:
         ctx.progress(0.2, "linking")
         s = Session(ctx.party, [*owners, unit])
         out = mpc_link(s, mine.records if mine else None, _schema(params),
-                       mine.key if mine else None)
+                       mine.key if mine else None, workers=mine.workers if mine else None)
         if mine is not None and ctx.me == owners[0]:
             _send_ids(ctx.party, unit, mine.ids, out.order)
         ids_a = _recv_ids(ctx.party, owners[0]) if ctx.me == unit else None
@@ -291,6 +368,9 @@ class _Owner:
         fields = (ctx.spec["params"].get("fields") or {}).get(ctx.me)
         encoded = set(_schema_columns(schema, fields))
         self.me, self.key, self.inputs = ctx.me, key, ctx.inputs
+        # encoding and blocking run where the node's local work runs (threads, or Ray tasks
+        # when its config names ray_address); the result is the same either way
+        self.workers = ctx.node.workers() if ctx.node is not None else None
         self.ids = [str(v) for v in ctx.inputs[cols[0]]]
         if len(set(self.ids)) != len(self.ids):
             raise ValueError(f"record id column {cols[0]!r} at {ctx.me} has duplicate values")
@@ -368,6 +448,27 @@ def agreed_key(party: Party, home: Path | None, key_id: str, me: str, owners: li
     return key
 
 
+def _stream_source(ctx: RunContext, schema: Schema):  # noqa: ANN202 - stream.Opened
+    """This owner's id and identity columns, opened for reading in chunks: the dataset file
+    itself, or (a SQL dataset, which the job engine loads) its loaded columns."""
+    from yinji.chunks import Stream
+    from yinji.linkage import stream as st
+
+    mine = ctx.spec["inputs"][ctx.me]
+    fields = (ctx.spec["params"].get("fields") or {}).get(ctx.me)
+    encoded = set(_schema_columns(schema, fields))
+    cols = [mine["columns"][0], *[c for c in mine["columns"][1:] if c in encoded]]
+    where = f"dataset {mine['dataset']!r} at {ctx.me}"
+    if ctx.inputs is None:
+        return st.open_source(ctx.node.catalog.source(mine["dataset"], cols), cols[0],
+                              name=where, columns=cols)
+    values = [[str(v) for v in ctx.inputs[c]] for c in cols]
+    n = len(values[0])
+    chunks = ([list(r) for r in zip(*(v[s:s + st.CHUNK_ROWS] for v in values), strict=True)]
+              for s in range(0, n, st.CHUNK_ROWS))
+    return st.open_source(Stream(cols, chunks, "sql", rows=n), cols[0], name=where)
+
+
 def _send_ids(party: Party, unit: str, ids: list[str], order: np.ndarray) -> None:
     party.channel(unit).send_bytes(json.dumps([ids[i] for i in order.tolist()]).encode())
 
@@ -390,10 +491,11 @@ def _link_pair(party: Party, names: tuple[str, str, str], mine: _Owner | None, s
     order, table = None, None
     if mode == "mpc":
         out = mpc_link(Session(party, list(names)), mine.records if mine else None, schema,
-                       mine.key if mine else None, share_links=False)
+                       mine.key if mine else None, share_links=False,
+                       workers=mine.workers if mine else None)
         order, table = out.order, out.links
     elif mine is not None:
-        order = linkage_unit_owner(party, mine.records, schema, mine.key, unit)
+        order = linkage_unit_owner(party, mine.records, schema, mine.key, unit, mine.workers)
     else:
         table = linkage_unit(party, schema, (a, b))
     if mine is not None:

@@ -1,0 +1,652 @@
+"""Record linkage (linkage-unit mode) streamed: files of any size, memory bounded by a chunk
+of records and a partition of blocking tokens, never by the table.
+
+Owner side (`encode_source`), per data owner:
+1. Read the source in chunks of `chunk_rows` rows (`yinji.chunks.iter_rows`: CSV in its
+   detected encoding, Parquet batches, .xlsx streaming, a SQL cursor); per chunk check the
+   record ids (an empty id stops the run), count unreadable / impossible dates, map the
+   columns onto the schema (`schemas.remap`).
+2. Encode and block the chunks through a `Workers` object (threads, or Ray tasks when the
+   node names a Ray cluster), `workers.size` chunks at a time: `match.encode_chunk`, the
+   same function the in-memory `match.prepare` uses, so every record gets the same filter
+   and tokens. Encodings and tokens are appended to files in file order; record ids to an
+   offset-indexed file; per id a (hash bucket, row) entry so repeated ids are found bucket
+   by bucket after reading (the message names the same rows as the in-memory reader).
+3. Shuffle with a private uniformly random permutation without holding it in memory: each
+   record draws a random group (OS CSPRNG), each group is permuted in memory (one group
+   ~ one chunk); concatenating the permuted groups is a uniform permutation. The shuffled
+   encodings and tokens (np.memmap files) are what the owner hands to the linkage unit;
+   `order` (token -> file row, a memmap) stays with the owner.
+
+Linkage unit (`link_spills`):
+4. Partition both owners' (row, pass, token) entries by the token (tokens are keyed
+   BLAKE2b / AES outputs, so their low bits split them evenly): records sharing a token land
+   in the same partition on both sides. The partition count only sizes the unit's own work
+   files; nobody else sees it.
+5. First, per partition, the blocks over `max_block_pairs` (a global property of a token,
+   known in its partition; few). Then per partition and pass the sort join
+   (`blocking.join_pieces`) in pieces of `PIECE` pairs, Dice counts on encoding rows read
+   from the memmaps, the threshold. A pair that shares several tokens is taken only at the
+   first (partition, pass) where a within-cap block joins it, so the candidates are exactly
+   `blocking.candidate_pairs`'s, each once, without holding them. Partitions run through the
+   Workers object as well (Ray tasks read the work files: one machine or a shared disk).
+6. The one-to-one step (`match.greedy_one_to_one`, margin rule included) on the accepted,
+   above-threshold pairs, which are few: the links are exactly `match.link_encodings`'s on
+   the same tokens and encodings.
+
+Between nodes (`send_spill` / `recv_spill`, node jobs with `params.stream`): the owner sends
+the unit a header [n, passes, width, block rows], then its shuffled tokens and encodings in
+blocks of rows, then its record ids in the same order (as the node's id message does), each
+block checked against the header; the unit writes them to its own memmap files.
+
+Adversary model and leakage: exactly `yinji.linkage.match`'s (semi-honest; the unit, which
+has no key, colludes with no owner; it learns both owners' tokens and encodings, hence all
+pairwise similarities, and the links). The unit receives the same tokens and encodings in
+the same kind of private shuffled order (a fresh one per peer); only the framing differs,
+and the block size is a public constant whose count follows from n, which the unit learns
+anyway. The partition count is the unit's own bookkeeping on what it holds and is sent to
+nobody; owners receive nothing. Spill files (normalised identity data in encoded form at the
+owner, tokens and encodings at the unit) live in a 0700 temporary directory of their own
+party, removed at the end.
+
+Memory (per party): two waves of `workers.size` chunks (one read while the other is
+encoded; their rows as dicts, ~1 KB per record,
+and 1 KB of plain filter bits per record while encoding), one shuffle group, one partition's
+token entries (20 bytes per entry, ~2^21 per side) and one piece of candidate pairs, plus 32
+bytes per accepted pair (above the threshold: about the links). Pages of the memmapped
+encodings count in RSS while mapped but are the kernel's page cache, reclaimable.
+Disk: (encoding width + 8 x passes + id length + 24) bytes per record per owner, twice
+while shuffling; the unit's token partitions 20 bytes per token. Measured in
+benchmarks/linkage_stream.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import secrets
+import shutil
+import struct
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yinji.chunks import Source, Stream, iter_rows
+from yinji.linkage import normalise
+from yinji.linkage.blocking import join_pieces, over_cap
+from yinji.linkage.encoding import ClkEncoder, Schema
+from yinji.linkage.match import LinkTable, above, encode_chunk, greedy_one_to_one
+from yinji.linkage.schemas import remap
+from yinji.net.channel import Channel
+from yinji.net.workers import LocalWorkers, Workers
+
+CHUNK_ROWS = 1 << 15          # records per chunk read and encoded
+PARTITION_ENTRIES = 1 << 21   # token entries per side aimed at in one partition (~40 MB)
+ROW_IDS = "@row"              # number the records by row instead of an id column
+ID_BUCKETS = 256              # files the record ids are hashed into for the repeat check
+EXAMPLES = 3                  # problem rows remembered per kind, for the report
+PIECE = 1 << 16               # candidate pairs scored at once
+ENTRY = np.dtype([("t", "<u8"), ("q", "<i4"), ("r", "<i8")])
+_ID_HEAD = struct.Struct("<qI")
+
+
+class InputError(ValueError):
+    """A source that would give a wrong link table (the message names the file and row)."""
+
+
+@dataclass
+class DateProblems:
+    """Per date field and kind ("unreadable", "impossible"): how many, and the first rows
+    (row 1 = the first data row) with their values."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    first: dict[str, dict[str, list[tuple[int, str]]]] = field(default_factory=dict)
+
+    def add(self, name: str, kind: str, row: int, value: str) -> None:
+        c = self.counts.setdefault(name, {"unreadable": 0, "impossible": 0})
+        c[kind] += 1
+        f = self.first.setdefault(name, {"unreadable": [], "impossible": []})[kind]
+        if len(f) < EXAMPLES:
+            f.append((row, value))
+
+
+@dataclass
+class OwnerSpill:
+    """One owner's encoded file, on disk in `directory`: `enc` (n, width) uint8 and `tok`
+    (n, passes) uint64 in the shuffled order the unit gets; `order` (token -> file row) and
+    the record ids, which stay with the owner."""
+
+    directory: Path
+    n: int
+    width: int
+    passes: int
+    read: str = ""
+    dates: DateProblems = field(default_factory=DateProblems)
+    group_rows: int = CHUNK_ROWS
+
+    def _mm(self, name: str, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
+        if self.n == 0:
+            return np.zeros(shape, dtype=dtype)
+        return np.memmap(self.directory / name, dtype=dtype, mode="r", shape=shape)
+
+    @property
+    def enc(self) -> np.ndarray:
+        return self._mm("enc.sent", np.uint8, (self.n, self.width))
+
+    @property
+    def tok(self) -> np.ndarray:
+        return self._mm("tok.sent", np.uint64, (self.n, self.passes))
+
+    @property
+    def order(self) -> np.ndarray:
+        return self._mm("order", np.int64, (self.n,))
+
+    def ids(self, rows: np.ndarray) -> list[str]:
+        """The record ids of file rows `rows`."""
+        off = self._mm("ids.off", np.int64, (self.n + 1,))
+        if self.n == 0:
+            return []
+        blob = np.memmap(self.directory / "ids.bin", dtype=np.uint8, mode="r") \
+            if off[-1] else np.zeros(0, np.uint8)
+        return [bytes(blob[off[r]:off[r + 1]]).decode() for r in np.asarray(rows).tolist()]
+
+    def has_id(self, value: str, step: int = 1 << 20) -> bool:
+        """Whether `value` is one of the record ids (a scan, `step` ids at a time)."""
+        if self.n == 0:
+            return False
+        want = value.encode()
+        off = self._mm("ids.off", np.int64, (self.n + 1,))
+        if not off[-1]:
+            return not want
+        blob = np.memmap(self.directory / "ids.bin", dtype=np.uint8, mode="r")
+        for s in range(0, self.n, step):
+            o = np.asarray(off[s:s + step + 1])
+            for r in np.flatnonzero(np.diff(o) == len(want)).tolist():
+                if bytes(blob[o[r]:o[r + 1]]) == want:
+                    return True
+        return False
+
+
+# ------------------------------------------------------------------------------ owner side
+@dataclass
+class Opened:
+    """A source opened for reading: its header and chunks (the first already read)."""
+
+    name: str
+    stream: Stream
+    chunks: Iterator[list]
+
+
+def open_source(source: Source | Stream, id_column: str = "id", chunk_rows: int = CHUNK_ROWS,
+                name: str | None = None, columns: Sequence[str] | None = None) -> Opened:
+    """Open `source` (or take an opened `yinji.chunks.Stream`) and read its first chunk:
+    InputError for a file without records or without the id column (the in-memory reader's
+    messages, in its order). `columns`: read only these (default: all)."""
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}")
+    where = name or str(source)
+    stream = source if isinstance(source, Stream) else iter_rows(source, columns, chunk_rows)
+    first = next(stream.chunks, None)
+    if not first:
+        raise InputError(f"{where}: no records (a header only)")
+    if id_column != ROW_IDS and id_column not in stream.header:
+        raise InputError(f"{where}: no id column {id_column!r} (--id-column); columns: "
+                         f"{stream.header}; use --id-column {ROW_IDS} to number records by "
+                         "row")
+    return Opened(where, stream, itertools.chain([first], stream.chunks))
+
+
+def encode_source(source: Source | Opened, schema: Schema, key: bytes,
+                  directory: str | Path, *, id_column: str = "id",
+                  mapping: dict[str, list[str]] | None = None, chunk_rows: int = CHUNK_ROWS,
+                  workers: Workers | None = None, shuffle: bool = True,
+                  keep: bool = False) -> OwnerSpill:
+    """Steps 1-3 of the module docstring for one owner's `source` (or an `open_source`
+    result), into `directory` (empty, the caller's). Raises InputError for: no records, a
+    missing id column, an empty or repeated id (naming the file and rows). `keep`: keep the
+    file-order work files, so `reshuffle` can draw a fresh order (one per peer)."""
+    src = source if isinstance(source, Opened) else open_source(source, id_column, chunk_rows)
+    where, stream, header, chunks = src.name, src.stream, src.stream.header, src.chunks
+    d = Path(directory)
+    workers = workers or LocalWorkers(1)
+    enc = ClkEncoder(schema, key)
+    wide = (2 if schema.balanced else 1) * schema.size // 8
+    passes = len(encode_chunk(enc, [{}], key)[1][0])
+    spill = OwnerSpill(d, 0, wide, passes)
+    groups = ID_BUCKETS
+    first_empty: int | None = None
+    id_at = 0
+    dates = [f for f in schema.fields if f.kind == "date"]
+    # one wave of chunks is encoded (workers.map, in a helper thread) while the next is read
+    with open(d / "enc.raw", "wb") as fe, open(d / "tok.raw", "wb") as ft, \
+            open(d / "ids.bin", "wb") as fi, open(d / "ids.off", "wb") as fo, \
+            ThreadPoolExecutor(1, thread_name_prefix="yinji-link-wave") as pool:
+        fo.write(np.zeros(1, "<i8").tobytes())
+        wave: list[list[dict]] = []
+        pending: list[Future] = []
+
+        def flush(submit: bool = True) -> None:
+            if pending:
+                for bits_tok in pending.pop().result():
+                    fe.write(bits_tok[0].tobytes())
+                    ft.write(bits_tok[1].tobytes())
+            if wave and submit:
+                pending.append(pool.submit(workers.map, _encode,
+                                           [(enc, w, key) for w in wave]))
+            wave.clear()
+
+        for chunk in chunks:
+            rows = [dict(zip(header, r, strict=False)) for r in chunk]
+            start = spill.n
+            raw_ids = ([str(start + i) for i in range(len(rows))] if id_column == ROW_IDS
+                       else [str(r[id_column] if r[id_column] is not None else "").strip()
+                             for r in rows])
+            if first_empty is None and id_column != ROW_IDS:
+                empty = [i for i, v in enumerate(raw_ids) if not v]
+                if empty:
+                    first_empty = start + empty[0]
+            blob = [v.encode() for v in raw_ids]
+            lens = np.fromiter((len(b) for b in blob), np.int64, len(blob))
+            fi.write(b"".join(blob))
+            fo.write((id_at + np.cumsum(lens)).astype("<i8").tobytes())
+            id_at += int(lens.sum())
+            if id_column != ROW_IDS:
+                _spill_ids(d, blob, start, groups)
+            recs = remap(schema, rows, mapping)
+            for i, rec in enumerate(recs, start=start + 1):
+                for f in dates:
+                    value = f.value(rec)
+                    problem = normalise.parse_date(value)[1]
+                    if problem:
+                        spill.dates.add(f.name, problem, i, value)
+            spill.n += len(rows)
+            if first_empty is not None:
+                break   # the run fails; only rows before it matter for the message
+            wave.append(recs)
+            if len(wave) >= workers.size:
+                flush()
+        if first_empty is None:
+            flush()
+        flush(submit=False)   # the last wave (its errors, too, are raised here)
+    if id_column != ROW_IDS:
+        _check_ids(d, where, id_column, groups, first_empty)
+    spill.read = stream.describe()
+    spill.group_rows = chunk_rows
+    _shuffle(spill, chunk_rows, shuffle, keep)
+    return spill
+
+
+def reshuffle(spill: OwnerSpill) -> None:
+    """A fresh private order for the next peer (the spill was made with `keep=True`)."""
+    _shuffle(spill, spill.group_rows, True, True)
+
+
+def _encode(enc: ClkEncoder, records: list[dict], key: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """One chunk: transmitted encodings (packed) and blocking tokens (a `Workers.map` task)."""
+    bits, tokens = encode_chunk(enc, records, key)
+    return enc.transmit(bits), tokens
+
+
+def _spill_ids(d: Path, blob: list[bytes], start: int, groups: int) -> None:
+    """Append `<row int64><len uint32><id>` of every nonempty id to its hash bucket's file."""
+    which = np.fromiter((zlib.crc32(b) % groups for b in blob), np.int64, len(blob))
+    order = np.argsort(which, kind="stable")
+    cut = np.flatnonzero(np.diff(which[order])) + 1
+    for grp in np.split(order, cut):
+        if not len(grp):
+            continue
+        buf = bytearray()
+        for i in grp.tolist():
+            if blob[i]:
+                buf += _ID_HEAD.pack(start + i, len(blob[i]))
+                buf += blob[i]
+        with open(d / f"ids.{int(which[grp[0]])}", "ab") as fh:
+            fh.write(buf)
+
+
+def _check_ids(d: Path, where: str, id_column: str, groups: int,
+               first_empty: int | None) -> None:
+    """The in-memory reader's first complaint in row order: an empty id, or a repeat
+    (rows of the id's first and second occurrence; row 2 is the first data row)."""
+    best: tuple[int, int, str] | None = None   # (second row, first row, id)
+    for g in range(groups):
+        path = d / f"ids.{g}"
+        if not path.exists():
+            continue
+        data = path.read_bytes()
+        path.unlink()
+        seen: dict[bytes, int] = {}
+        at = 0
+        while at < len(data):
+            r, size = _ID_HEAD.unpack_from(data, at)
+            at += _ID_HEAD.size
+            v = data[at:at + size]
+            at += size
+            if v in seen:
+                if best is None or r < best[0]:
+                    best = (r, seen[v], v.decode())
+                break   # later repeats in this bucket come after r
+            seen[v] = r
+    if first_empty is not None and (best is None or first_empty < best[0]):
+        raise InputError(f"{where}: row {first_empty + 2}: empty id in column {id_column!r}")
+    if best is not None:
+        raise InputError(f"{where}: id {best[2]!r} in column {id_column!r} on rows "
+                         f"{best[1] + 2} and {best[0] + 2}; record ids must be unique")
+
+
+def _random_u64(n: int) -> np.ndarray:
+    return np.frombuffer(secrets.token_bytes(8 * n), dtype=np.uint64)
+
+
+def _shuffle(spill: OwnerSpill, group_rows: int, shuffle: bool, keep: bool = False) -> None:
+    """enc.raw / tok.raw (file order) -> enc.sent / tok.sent (a private uniform permutation)
+    and `order`, one group of about `group_rows` records in memory at a time."""
+    d, n = spill.directory, spill.n
+    if not shuffle:
+        move = shutil.copyfile if keep else os.replace
+        move(d / "enc.raw", d / "enc.sent")
+        move(d / "tok.raw", d / "tok.sent")
+        np.arange(n, dtype="<i8").tofile(d / "order")
+        return
+    groups = max(1, -(-n // group_rows))
+    for s in range(0, n, group_rows):
+        which = _random_u64(min(group_rows, n - s)) % np.uint64(groups)
+        for g in np.unique(which).tolist():
+            with open(d / f"grp.{g}", "ab") as fh:
+                fh.write((np.flatnonzero(which == g) + s).astype("<i8").tobytes())
+    with open(d / "enc.sent", "wb") as fe, open(d / "tok.sent", "wb") as ft, \
+            open(d / "order", "wb") as fo:
+        for g in range(groups):
+            path = d / f"grp.{g}"
+            if not path.exists():
+                continue
+            rows = np.fromfile(path, dtype="<i8")
+            path.unlink()
+            rows = rows[np.argsort(_random_u64(len(rows)), kind="stable")]
+            fo.write(rows.tobytes())
+            # mapped per group: the pages a group touches leave this process's RSS with it
+            enc_in = np.memmap(d / "enc.raw", np.uint8, "r", shape=(n, spill.width))
+            fe.write(np.ascontiguousarray(enc_in[rows]).tobytes())
+            del enc_in
+            tok_in = np.memmap(d / "tok.raw", np.uint64, "r", shape=(n, spill.passes))
+            ft.write(np.ascontiguousarray(tok_in[rows]).tobytes())
+            del tok_in
+    if not keep:
+        (d / "enc.raw").unlink()
+        (d / "tok.raw").unlink()
+
+
+# ------------------------------------------------------------------------------ unit side
+def partitions_for(n_a: int, n_b: int, passes: int,
+                   entries: int = PARTITION_ENTRIES) -> int:
+    """Partitions giving about `entries` token entries per side in each."""
+    return max(1, -(-max(n_a, n_b) * passes // entries))
+
+
+def link_spills(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray],
+                schema: Schema, directory: str | Path, *, partitions: int | None = None,
+                workers: Workers | None = None, chunk_rows: int = CHUNK_ROWS
+                ) -> tuple[LinkTable, int]:
+    """The linkage unit's work on (tokens, encodings) of each owner (arrays or memmaps, in
+    the owners' shuffled orders), steps 4-6 of the module docstring; the link table and the
+    number of distinct candidate pairs, as `match.link_encodings` returns them."""
+    (tok_a, enc_a), (tok_b, enc_b) = a, b
+    if tok_a.shape[1] != tok_b.shape[1] or enc_a.shape[1] != enc_b.shape[1]:
+        raise ValueError("the owners' tokens or encodings have different shapes")
+    d = Path(directory)
+    workers = workers or LocalWorkers(1)
+    n_a, n_b, passes = len(tok_a), len(tok_b), tok_a.shape[1]
+    parts = partitions or partitions_for(n_a, n_b, passes)
+    for side, tok in (("a", tok_a), ("b", tok_b)):
+        _partition(d, side, tok, parts, chunk_rows)
+    src = [_arrays_path(d, "a", tok_a, enc_a), _arrays_path(d, "b", tok_b, enc_b)]
+    cap = schema.max_block_pairs
+    waves = [list(range(s, min(s + workers.size, parts)))
+             for s in range(0, parts, workers.size)]
+    over: list[np.ndarray] = []
+    for w in waves:
+        over += workers.map(_over_cap, [(str(d), p, passes, cap) for p in w])
+    overs = _over_by_pass(over, passes)
+    acc: list[tuple[np.ndarray, ...]] = []
+    cands = 0
+    for w in waves:
+        for got, m in workers.map(_score, [(str(d), p, parts, src, overs, schema, n_b)
+                                          for p in w]):
+            acc.append(got)
+            cands += m
+    ia, ib, num, den = (np.concatenate([g[k] for g in acc]) for k in range(4))
+    return greedy_one_to_one(ia, ib, num, den, schema.margin), cands
+
+
+def _arrays_path(d: Path, side: str, tok: np.ndarray, enc: np.ndarray
+                 ) -> tuple[str, str, int, int, int]:
+    """Where a task finds a side's tokens and encodings: their memmap files (written here
+    if given as in-memory arrays)."""
+    paths = []
+    for kind, arr in (("tok", tok), ("enc", enc)):
+        if isinstance(arr, np.memmap) and arr.offset == 0 and arr.flags.c_contiguous:
+            paths.append(str(arr.filename))
+        else:
+            p = d / f"{side}.{kind}"
+            np.ascontiguousarray(arr).tofile(p)
+            paths.append(str(p))
+    return paths[0], paths[1], len(tok), tok.shape[1], enc.shape[1]
+
+
+def _open(src: tuple[str, str, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    tok_path, enc_path, n, passes, width = src
+    if n == 0:
+        return np.zeros((0, passes), np.uint64), np.zeros((0, width), np.uint8)
+    return (np.memmap(tok_path, np.uint64, "r", shape=(n, passes)),
+            np.memmap(enc_path, np.uint8, "r", shape=(n, width)))
+
+
+def _partition(d: Path, side: str, tok: np.ndarray, parts: int, chunk_rows: int) -> None:
+    """Append every nonzero (token, pass, row) of `tok` to its partition's file."""
+    for s in range(0, len(tok), chunk_rows):
+        t = _rows(tok, s, s + chunk_rows)
+        r, q = np.nonzero(t)
+        e = np.empty(len(r), ENTRY)
+        e["t"], e["q"], e["r"] = t[r, q], q, r + s
+        p = (e["t"] % np.uint64(parts)).astype(np.int64)
+        o = np.argsort(p, kind="stable")
+        e, p = e[o], p[o]
+        cuts = np.flatnonzero(np.diff(p)) + 1
+        for grp in np.split(np.arange(len(p)), cuts):
+            if len(grp):
+                with open(d / f"{side}.part{int(p[grp[0]])}", "ab") as fh:
+                    fh.write(e[grp].tobytes())
+
+
+def _rows(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Rows lo..hi of a 2-d array; of a memmap, read from its file (its pages are then not
+    mapped into this process, so RSS follows the rows read, not the file)."""
+    if isinstance(arr, np.memmap) and arr.filename and arr.offset == 0 \
+            and arr.flags.c_contiguous:
+        hi = min(hi, len(arr))
+        per = arr.shape[1] if arr.ndim > 1 else 1
+        out = np.fromfile(arr.filename, dtype=arr.dtype, count=max(hi - lo, 0) * per,
+                          offset=lo * per * arr.dtype.itemsize)
+        return out.reshape((-1, *arr.shape[1:]))
+    return np.asarray(arr[lo:hi])
+
+
+def _load(d: str, side: str, p: int) -> np.ndarray:
+    path = Path(d) / f"{side}.part{p}"
+    return np.fromfile(path, dtype=ENTRY) if path.exists() else np.zeros(0, ENTRY)
+
+
+def _over_cap(d: str, p: int, passes: int, cap: int) -> list[np.ndarray]:
+    """Per pass, the tokens of partition p whose block is over the cap (a task)."""
+    ea, eb = _load(d, "a", p), _load(d, "b", p)
+    return [over_cap(ea["t"][ea["q"] == q], eb["t"][eb["q"] == q], cap) for q in range(passes)]
+
+
+def _over_by_pass(over: list[list[np.ndarray]], passes: int) -> list[np.ndarray]:
+    return [np.sort(np.concatenate([o[q] for o in over] or [np.zeros(0, np.uint64)]))
+            for q in range(passes)]
+
+
+def _score(d: str, p: int, parts: int, src: list, overs: list[np.ndarray], schema: Schema,
+           n_b: int) -> tuple[tuple[np.ndarray, ...], int]:
+    """Partition p's candidate pairs, scored, in pieces of `PIECE` pairs; the
+    above-threshold ones and the count (a task). Each pair is taken once, at the first
+    (partition, pass) in which a within-cap block joins it."""
+    ea, eb = _load(d, "a", p), _load(d, "b", p)
+    out: list[list[np.ndarray]] = [[], [], [], []]
+    kept = 0
+    for q in range(len(overs)):
+        ma, mb = ea["q"] == q, eb["q"] == q
+        for ia, ib in join_pieces(ea["r"][ma], ea["t"][ma], eb["r"][mb], eb["t"][mb],
+                                  schema.max_block_pairs, PIECE):
+            # mapped per piece: the pages a piece touches leave the task's RSS with it
+            (tok_a, enc_a), (tok_b, enc_b) = _open(src[0]), _open(src[1])
+            ta, tb = np.asarray(tok_a[ia]), np.asarray(tok_b[ib])
+            part = (ta % np.uint64(parts)).astype(np.int64)
+            first = (part < p) | ((part == p) & (np.arange(ta.shape[1]) < q))
+            seen = (ta == tb) & (ta != 0) & first
+            for q2 in range(ta.shape[1]):
+                if len(overs[q2]):
+                    hit = seen[:, q2].copy()
+                    seen[hit, q2] = ~np.isin(ta[hit, q2], overs[q2])
+            new = ~seen.any(axis=1)
+            ia, ib = ia[new], ib[new]
+            kept += len(ia)
+            x, y = np.asarray(enc_a[ia]), np.asarray(enc_b[ib])
+            del tok_a, enc_a, tok_b, enc_b
+            num = 2 * np.bitwise_count(x & y).sum(axis=1, dtype=np.int64)
+            den = (np.bitwise_count(x).sum(axis=1, dtype=np.int64)
+                   + np.bitwise_count(y).sum(axis=1, dtype=np.int64))
+            ok = above(num, den, schema)
+            for k, v in enumerate((ia[ok], ib[ok], num[ok], den[ok])):
+                out[k].append(v.astype(np.int64))
+    got = tuple(np.concatenate(v) if v else np.zeros(0, np.int64) for v in out)
+    return got, kept
+
+
+# ------------------------------------------------------------------------- both, in-process
+@dataclass
+class StreamLinks:
+    """Links as (a id, b id, Dice), with how each file was read and its date problems."""
+
+    links: list[tuple[str, str, float]]
+    candidates: int
+    owners: tuple[OwnerSpill, OwnerSpill]
+    contains: bool | None = None
+
+
+def link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
+                 id_column: str = "id", mapping: dict[str, list[str]] | None = None,
+                 chunk_rows: int = CHUNK_ROWS, workers: Workers | None = None,
+                 partitions: int | None = None, shuffle: bool = True,
+                 spill_dir: str | None = None,
+                 on_headers: Callable[[dict[str, list[str]]], None] | None = None,
+                 contains: tuple[str, str] | None = None) -> StreamLinks:
+    """Both owners and the linkage unit on this machine (`yinji link run --stream`): each
+    owner's spill directory and the unit's are separate 0700 temporary directories, removed
+    at the end (the returned OwnerSpills keep only counts and reports). `on_headers({file:
+    header})` runs after both files are opened, before their rows are read. `contains`:
+    an (a id, b id) pair to look up (StreamLinks.contains: both ids exist)."""
+    opened = [open_source(a, id_column, chunk_rows), open_source(b, id_column, chunk_rows)]
+    if on_headers is not None:
+        on_headers({o.name: o.stream.header for o in opened})
+    with tempfile.TemporaryDirectory(prefix="yinji-link-a-", dir=spill_dir) as da, \
+            tempfile.TemporaryDirectory(prefix="yinji-link-b-", dir=spill_dir) as db, \
+            tempfile.TemporaryDirectory(prefix="yinji-link-unit-", dir=spill_dir) as du:
+        owners = []
+        for src, d in zip(opened, (da, db), strict=True):
+            owners.append(encode_source(src, schema, key, d, id_column=id_column,
+                                        mapping=mapping, chunk_rows=chunk_rows,
+                                        workers=workers, shuffle=shuffle))
+        sa, sb = owners
+        table, cands = link_spills((sa.tok, sa.enc), (sb.tok, sb.enc), schema, du,
+                                   partitions=partitions, workers=workers,
+                                   chunk_rows=chunk_rows)
+        ra, rb = np.asarray(sa.order[table.a]), np.asarray(sb.order[table.b])
+        links = list(zip(sa.ids(ra), sb.ids(rb), table.score.tolist(), strict=True))
+        has = None if contains is None else (sa.has_id(contains[0])
+                                             and sb.has_id(contains[1]))
+        return StreamLinks(links, cands, (sa, sb), has)
+
+
+# ------------------------------------------------------------------- over channels (node jobs)
+BLOCK_ROWS = 1 << 14   # records per message when an owner sends its spill to the unit
+MAX_PASSES = 256
+_SLACK = 1024          # bytes of array header a transport may count in a message's size
+
+
+def send_spill(ch: Channel, spill: OwnerSpill, block_rows: int = BLOCK_ROWS) -> None:
+    """Owner -> unit: the shuffled tokens and encodings (the in-memory protocol's two arrays)
+    as a header [n, passes, width, block_rows] and then blocks of `block_rows` rows, tokens
+    then encodings; then the record ids in the same order, as JSON lists per block. The
+    content and order are what `match.linkage_unit_owner` and the node's id message send;
+    only the framing differs (the block size is public, the count follows from n)."""
+    ch.send_array(np.array([spill.n, spill.passes, spill.width, block_rows], dtype=np.int64))
+    tok, enc, order = spill.tok, spill.enc, spill.order
+    for s in range(0, spill.n, block_rows):
+        ch.send_array(_rows(tok, s, s + block_rows))
+        ch.send_array(_rows(enc, s, s + block_rows))
+    for s in range(0, spill.n, block_rows):
+        ch.send_bytes(json.dumps(spill.ids(_rows(order[:, None], s, s + block_rows)[:, 0]))
+                      .encode())
+
+
+@dataclass
+class Received:
+    """One owner's spill as the unit holds it: memmaps of tokens and encodings, and ids."""
+
+    tok: np.ndarray
+    enc: np.ndarray
+    ids: OwnerSpill   # ids in the owner's shuffled order (rows = tokens)
+
+
+def recv_spill(ch: Channel, directory: str | Path, width: int, who: str,
+               max_records: int = 1 << 34) -> Received:
+    """Unit side of `send_spill`, into files in `directory` (the unit's own, empty); every
+    header, block and id list is checked against what was announced, with size limits."""
+    d = Path(directory)
+    head = ch.recv_array_at_most(_SLACK)
+    if head.dtype != np.int64 or head.shape != (4,):
+        raise ValueError(f"malformed encodings header from {who}")
+    n, passes, wide, block = (int(x) for x in head)
+    if not (0 < n <= max_records and 0 <= passes <= MAX_PASSES and 1 <= block <= 1 << 20):
+        raise ValueError(f"malformed encodings header from {who}: {head.tolist()}")
+    if wide != width:
+        raise ValueError("encodings do not match the schema's filter size")
+    with open(d / "tok.sent", "wb") as ft, open(d / "enc.sent", "wb") as fe:
+        for s in range(0, n, block):
+            rows = min(block, n - s)
+            tok = ch.recv_array_at_most(8 * rows * passes + _SLACK)
+            enc = ch.recv_array_at_most(rows * width + _SLACK)
+            if (tok.dtype != np.uint64 or tok.shape != (rows, passes)
+                    or enc.dtype != np.uint8 or enc.shape != (rows, width)):
+                raise ValueError(f"malformed encodings from {who}")
+            ft.write(tok.tobytes())
+            fe.write(enc.tobytes())
+    ids = OwnerSpill(d, n, width, passes)
+    at = 0
+    with open(d / "ids.bin", "wb") as fi, open(d / "ids.off", "wb") as fo:
+        fo.write(np.zeros(1, "<i8").tobytes())
+        for s in range(0, n, block):
+            rows = min(block, n - s)
+            got = json.loads(ch.recv_bytes_at_most(rows * 4096 + 2))
+            if (not isinstance(got, list) or len(got) != rows
+                    or not all(isinstance(x, str) for x in got)):
+                raise ValueError(f"{who} sent malformed record ids")
+            blob = [x.encode() for x in got]
+            fi.write(b"".join(blob))
+            fo.write((at + np.cumsum([len(x) for x in blob], dtype=np.int64)).tobytes())
+            at += sum(len(x) for x in blob)
+    return Received(ids.tok, ids.enc, ids)
+
+
+__all__ = ["BLOCK_ROWS", "CHUNK_ROWS", "DateProblems", "InputError", "OwnerSpill", "Received",
+           "StreamLinks", "encode_source", "link_sources", "link_spills", "partitions_for",
+           "recv_spill", "reshuffle", "send_spill"]
