@@ -145,18 +145,24 @@ def _print_prep(meta: dict, state: dict | None) -> None:
             print(f"    {line}")
 
 
+def _stored(args: argparse.Namespace, read, missing: str, why: str):  # noqa: ANN001, ANN202
+    """What `read(registry, name, version)` finds for the model, or exit naming what is
+    missing (an unknown model or version: the registry's own message)."""
+    try:
+        found = read(_registry(args), args.name, args.version)
+    except KeyError as exc:
+        raise SystemExit(str(exc.args[0])) from None
+    if found is None:
+        raise SystemExit(f"{args.name}: {missing} in {args.registry} ({why})")
+    return found
+
+
 def _report(args: argparse.Namespace) -> int:
     from yinji.apps.model_report import render_json
     from yinji.ml.card import read_health
 
-    registry = _registry(args)
-    try:
-        health = read_health(registry, args.name, args.version)
-    except KeyError as exc:
-        raise SystemExit(str(exc.args[0])) from None
-    if health is None:
-        raise SystemExit(f"{args.name}: no health report in {args.registry} (only the label "
-                         "holder's registry has one, for models trained with validation rows)")
+    health = _stored(args, read_health, "no health report", "only the label holder's "
+                     "registry has one, for models trained with validation rows")
     for path in render_json(health, args.out):
         print(path)
     return 0
@@ -169,14 +175,8 @@ def _stability(args: argparse.Namespace) -> int:
     from yinji.ml.health import stability
     from yinji.textfile import TableFileError, read_table
 
-    registry = _registry(args)
-    try:
-        base = read_baseline(registry, args.name, args.version)
-    except KeyError as exc:
-        raise SystemExit(str(exc.args[0])) from None
-    if base is None:
-        raise SystemExit(f"{args.name}: no stability baseline in {args.registry} (models "
-                         "trained before baselines existed have none)")
+    base = _stored(args, read_baseline, "no stability baseline",
+                   "models trained before baselines existed have none")
     try:   # the project's reader: CSV in UTF-8/GB18030/Big5 (any delimiter), .xlsx, Parquet
         read = read_table(args.data)
     except (OSError, TableFileError) as exc:
