@@ -54,8 +54,15 @@ class _Tap:
     def recv_bytes(self):
         return self.inner.recv_bytes()
 
+    def recv_bytes_at_most(self, limit):
+        return self.inner.recv_bytes_at_most(limit)
+
     def recv_array(self):
-        arr = self.inner.recv_array()
+        return self.recv_array_at_most(None)
+
+    def recv_array_at_most(self, limit):
+        arr = (self.inner.recv_array() if limit is None
+               else self.inner.recv_array_at_most(limit))
         self.rec.log.append((self.rec.phase, "array", self.peer, arr))
         return arr
 

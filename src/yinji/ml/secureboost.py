@@ -98,12 +98,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from yinji.crypto.prg import Prg, derive, fresh_seed
+from yinji.crypto.prg import SEED_BYTES, Prg, derive, fresh_seed
 from yinji.ml.splits import best_split
-from yinji.net.channel import Party
+from yinji.net.channel import Channel, Party
 
 KEY_BITS = 2048
 GH_BITS = 20  # fixed-point fractional bits of g and h in the plaintext slots
+CONTROL_LIMIT = 16 << 20  # bytes: a JSON control message (split lists, node names, counts)
 PAIR_ROWS = 12  # HE mode: nodes above PAIR_ROWS * bins^2 rows are summed by feature pairs
 
 
@@ -167,7 +168,14 @@ def _send(party: Party, peer: str, obj: Any) -> None:
 
 
 def _recv(party: Party, peer: str) -> Any:
-    return json.loads(party.channel(peer).recv_bytes())
+    return json.loads(party.channel(peer).recv_bytes_at_most(CONTROL_LIMIT))
+
+
+def _recv_seed(party: Party, peer: str) -> bytes:
+    seed = party.channel(peer).recv_bytes_at_most(SEED_BYTES)
+    if len(seed) != SEED_BYTES:
+        raise ValueError(f"{peer} sent a {len(seed)}-byte seed, expected {SEED_BYTES}")
+    return seed
 
 
 def _reply(party: Party, peer: str) -> None:
@@ -290,7 +298,9 @@ def _node_masks(rows: list[np.ndarray], n: int) -> np.ndarray:
     return np.packbits(e, axis=1)
 
 
-def _check_bits(arr: np.ndarray, shape: tuple[int, ...], peer: str) -> np.ndarray:
+def _recv_bits(ch: Channel, shape: tuple[int, ...], peer: str) -> np.ndarray:
+    """Packed split-direction bits of a known shape from `peer`, refused unread if larger."""
+    arr = ch.recv_array_at_most(int(np.prod(shape)))
     if arr.dtype != np.uint8 or arr.shape != shape:
         raise ValueError(f"{peer}: split-direction bits have shape {arr.shape} ({arr.dtype}), "
                          f"expected {shape} (uint8)")
@@ -463,7 +473,7 @@ class _HeHistograms:
             _send(self.party, p, {"op": "split", "tree": t, "splits": splits})
             if splits:
                 self.party.channel(p).send_array(e)
-        return {p: _check_bits(self.party.channel(p).recv_array(), asks[p][1].shape, p)
+        return {p: _recv_bits(self.party.channel(p), asks[p][1].shape, p)
                 for p in self.passives if asks[p][0]}
 
     def close(self) -> None:
@@ -483,12 +493,12 @@ class _AssistedHistograms:
         self.party, self.passives, self.helper, self.n, self.nb = party, passives, helper, n, nb
         self.features = {p: _features(party, p) for p in passives}
         _send(party, helper, {"rows": n, "bins": {p: self.features[p] * nb for p in passives}})
-        seeds = {p: party.channel(helper).recv_bytes() for p in passives}
+        seeds = {p: _recv_seed(party, helper) for p in passives}
         self.sel = {p: Prg(derive(seeds[p], "sel-b")) for p in passives}  # masks of e
         self.at: dict[str, np.ndarray] = {}  # feature j, row r -> its place in order a_j
         self.masks: dict[str, Prg] = {}
         for p in passives:
-            shared = party.channel(p).recv_bytes()
+            shared = _recv_seed(party, p)
             orders = _row_orders(shared, self.features[p], n)
             self.at[p] = np.empty_like(orders)
             np.put_along_axis(self.at[p], orders, np.arange(n)[None, :], axis=1)
@@ -523,8 +533,8 @@ class _AssistedHistograms:
         out: dict[str, list[np.ndarray]] = {}
         for p in self.passives:
             shape = (self.features[p], self.columns, self.nb)
-            mine = _check_sums(self.party.channel(p).recv_array(), shape, p)
-            sums = _check_sums(self.party.channel(self.helper).recv_array(), shape, self.helper)
+            mine = _recv_sums(self.party.channel(p), shape, p)
+            sums = _recv_sums(self.party.channel(self.helper), shape, self.helper)
             sums = (sums - mine).transpose(0, 2, 1).reshape(-1, self.columns)
             d = self.features[p]
             out[p] = [_cumulative(np.ascontiguousarray(sums[:, 2 * i:2 * i + 2]), d, self.nb)
@@ -543,20 +553,22 @@ class _AssistedHistograms:
             _send(self.party, p, {"op": "split", "tree": t, "splits": splits})
             if splits:
                 self.party.channel(p).send_array(e ^ _bits(self.sel[p], e.shape))
-        w = {p: self.party.channel(self.helper).recv_array() for p in counts}
+        w = {p: _recv_bits(self.party.channel(self.helper), asks[p][1].shape, self.helper)
+             for p in counts}
         out = {}
         for p in counts:
             e, ch = asks[p][1], self.party.channel(p)
-            v1, u = _check_bits(ch.recv_array(), e.shape, p), _check_bits(
-                ch.recv_array(), e.shape, p)
-            out[p] = (v1 & e) ^ u ^ _check_bits(w[p], e.shape, self.helper)
+            v1, u = _recv_bits(ch, e.shape, p), _recv_bits(ch, e.shape, p)
+            out[p] = (v1 & e) ^ u ^ w[p]
         return out
 
     def close(self) -> None:
         _send(self.party, self.helper, {"op": "done"})
 
 
-def _check_sums(arr: np.ndarray, shape: tuple[int, ...], peer: str) -> np.ndarray:
+def _recv_sums(ch: Channel, shape: tuple[int, ...], peer: str) -> np.ndarray:
+    """Histogram shares of a known shape from `peer`, refused unread if larger."""
+    arr = ch.recv_array_at_most(8 * int(np.prod(shape)))
     if arr.dtype != np.uint64 or arr.shape != shape:
         raise ValueError(f"{peer}: histogram shares have shape {arr.shape} ({arr.dtype}), "
                          f"expected {shape} (uint64)")
@@ -586,7 +598,7 @@ class SecureBoostHelper:
             select[p] = (Prg(derive(kp, "sel-a")), Prg(derive(ka, "sel-b")),
                          Prg(derive(kp, "sel-s")))
         for p, m in setup["bins"].items():
-            beta = self.party.channel(p).recv_array()
+            beta = self.party.channel(p).recv_array_at_most(int(m) * n)  # int8, <= m features
             d = beta.shape[0] if beta.ndim == 2 else 0
             if (beta.dtype != np.int8 or beta.ndim != 2 or d < 1 or beta.shape[1] != n
                     or int(m) % d or (n and (beta.min() < 0 or beta.max() >= int(m) // d))):
@@ -613,7 +625,7 @@ class SecureBoostHelper:
             for p, gs in groups.items():
                 out = np.empty((len(gs), c, gs[0].groups), dtype=np.uint64)
                 for j, g in enumerate(gs):
-                    z = from_active.recv_array()
+                    z = from_active.recv_array_at_most(8 * c * n)
                     if z.dtype != np.uint64 or z.shape != (c, n):
                         raise ValueError(f"{self.active}: masked gradients have shape "
                                          f"{z.shape} ({z.dtype}), expected {(c, n)} (uint64)")
@@ -779,8 +791,7 @@ class SecureBoostActive:
                     continue
                 _reply(self.party, p)
                 m = sum(len(r) for _, _, r in items)
-                go = np.unpackbits(_check_bits(self.party.channel(p).recv_array(),
-                                               ((m + 7) // 8,), p), count=m).astype(bool)
+                go = np.unpackbits(_recv_bits(self.party.channel(p), ((m + 7) // 8,), p), count=m).astype(bool)
                 lo = 0
                 for t, k, r in items:
                     nd = model.trees[t][k]
@@ -859,7 +870,7 @@ class SecureBoostPassive:
         def handle(msg: dict[str, Any], go: np.ndarray | None) -> None:
             op = msg["op"]
             if op == "split":  # the active party names the node's rows (known here anyway)
-                ch.send_array(go & _check_bits(ch.recv_array(), go.shape, self.active))
+                ch.send_array(go & _recv_bits(ch, go.shape, self.active))
             elif op == "tree":
                 raw = ch.recv_bytes()
                 self.view["ciphertext_bytes"] += len(raw)
@@ -879,7 +890,7 @@ class SecureBoostPassive:
         ch = self.party.channel(self.active)
         n, d = bins.shape
         _send(self.party, self.active, {"features": d})
-        seed = self.party.channel(helper).recv_bytes()
+        seed = _recv_seed(self.party, helper)
         sel_a, sel_s = Prg(derive(seed, "sel-a")), Prg(derive(seed, "sel-s"))
         shares = Prg(derive(seed, "shares"))
         shared = fresh_seed()  # with the active party: row orders and gradient masks
@@ -892,7 +903,7 @@ class SecureBoostPassive:
 
         def handle(msg: dict[str, Any], go: np.ndarray | None) -> None:
             if msg["op"] == "split":  # masked AND: send go ^ ra and (ra & (e ^ rb)) ^ s
-                e1 = _check_bits(ch.recv_array(), go.shape, self.active)
+                e1 = _recv_bits(ch, go.shape, self.active)
                 if self.keep_received:
                     self.received_rows.append(e1)
                 ra = _bits(sel_a, go.shape)
@@ -924,8 +935,9 @@ class SecureBoostPassive:
                              f"for {msg.get('rows')}: rows must be aligned for prediction")
             _send(self.party, self.active, {"ok": True})
             while (msg := _recv(self.party, self.active))["op"] == "level":
-                rows = self.party.channel(self.active).recv_array()
                 nodes, sizes = list(msg["nodes"]), [int(k) for k in msg["sizes"]]
+                rows = self.party.channel(self.active).recv_array_at_most(
+                    8 * sum(max(k, 0) for k in sizes))  # int64 row numbers, as announced
                 problem = _bad_level(part, nodes, sizes, rows, len(x))
                 if problem:
                     self._refuse(problem)
