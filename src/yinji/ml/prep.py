@@ -554,7 +554,7 @@ def joint_fit_client(party: Party, server: str, clients: Sequence[str],
 
     stats = joint_statistics(spec, columns, table)
     SecAggClient(party, server, list(clients), frac_bits=JOINT_FRAC_BITS).run(stats)
-    state = json.loads(party.channel(server).recv_bytes())
+    state = json.loads(party.channel(server).recv_bytes_at_most(16 << 20))  # fitted rules
     _columns(state)
     return state
 

@@ -170,7 +170,7 @@ def _send(party: Party, peer: str, obj: Any) -> None:
 
 
 def _recv(party: Party, peer: str) -> Any:
-    return json.loads(party.channel(peer).recv_bytes())
+    return json.loads(party.channel(peer).recv_bytes_at_most(16 << 20))  # a control message
 
 
 def _he():  # type: ignore[no-untyped-def]
