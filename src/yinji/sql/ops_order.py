@@ -1,6 +1,11 @@
 """Oblivious ordering over m output rows: ORDER BY ranks (for LIMIT), RANK() and running SUM
 windows. Every row is compared with every other row (m^2 comparisons, ~10 rounds), so the
 work and the messages do not depend on the data. Nothing is opened here.
+
+Adversary model: that of `yinji.mpc` (three compute parties, semi-honest, at most one
+corrupted). Each party receives only replicated shares and the public row count m and number
+of sort keys; what is opened afterwards (a LIMIT's rows, the ranks) is decided and stated by
+the caller (yinji.sql.engine, docs/SECURITY.md "Secure SQL").
 """
 
 from __future__ import annotations
