@@ -44,6 +44,11 @@ from yinji.gateway.detectors.names_zh import ChineseNameDetector
 from yinji.testing import gateway_eval2, gateway_eval3, gateway_eval4
 from yinji.testing.gateway_eval import HELD_OUT_SEEDS, build
 
+# Spans an evaluation set marks as neither required nor wrong to mask (a bare surname with a
+# title, 陳生/王總: a reference to a person, masked by a privacy-conservative detector or not):
+# a prediction overlapping one is not scored.
+IGNORED = {"person_title"}
+
 
 def _cat(cat: str, value: str) -> str:
     if cat != "person":
@@ -57,8 +62,10 @@ def score(rows: list[dict], engine: DetectorEngine) -> tuple[dict[str, dict[str,
     errors = []
     for row in rows:
         text = row["text"]
-        gold = [tuple(s) for s in row["spans"]]
-        pred = [(d.start, d.end, d.category) for d in engine.detect(text)]
+        gold = [tuple(s) for s in row["spans"] if s[2] not in IGNORED]
+        spared = [(s, e) for s, e, c in row["spans"] if c in IGNORED]
+        pred = [(d.start, d.end, d.category) for d in engine.detect(text)
+                if not any(d.start < ie and i_s < d.end for i_s, ie in spared)]
         used: set[int] = set()
         for s, e, c in pred:
             hit = next((i for i, (gs, ge, gc) in enumerate(gold)
