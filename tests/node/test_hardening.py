@@ -398,6 +398,60 @@ def test_pir_budget_and_key_survive_a_restart(pair):
     assert b"fund" not in (home / "pir" / "blacklist.oprf").read_bytes()
 
 
+def test_a_restart_serves_the_stored_version_unless_the_list_changed(pair):
+    """A restart does not rebuild an unchanged list (minutes at 10^6 records, with the API
+    down meanwhile): the stored version is served again, hints cached by peers stay valid.
+    A changed file or a new OPRF key builds a new version; the old one is removed."""
+    from yinji.node import identity
+    from yinji.node.config import PirServiceConfig
+    from yinji.node.pir_services import REUSED
+    from yinji.pir.client import PirClient
+    from yinji.pir.service import connect_member
+
+    node, root = pair
+    home = root / "securities"
+    lst = home / "data" / "list.csv"
+    lst.write_text("id_no,tag\n" + "".join(f"k{i},t{i}\n" for i in range(8)))
+    node.catalog.register(Dataset(id="blacklist", kind="csv", location="data/list.csv",
+                                  schema={"id_no": "string", "tag": "string"},
+                                  policy=[PolicyRule(columns=["id_no", "tag"],
+                                                     protocols=["pir"])]), by="test")
+    cfg = NodeConfig.load(home)
+    (port,) = free_ports(1)
+    cfg.pir["blacklist"] = PirServiceConfig("blacklist", "blacklist", "id_no", ["tag"], port)
+    cfg.save()
+    fund_tls = identity.tls_config(NodeConfig.load(root / "fund"))
+
+    def run() -> tuple[str, str, list]:
+        served = Node(home)
+        served.start()
+        try:
+            client = PirClient(connect_member("fund", "securities", ("127.0.0.1", port),
+                                              fund_tls))
+            try:
+                got = client.query(["k0", "k7", "k8"])
+            finally:
+                client.channel.close()
+            ev = [e["data"] for e in served.audit.entries() if e["kind"] == "pir.service"][-1]
+            return ev["version"], ev.get("reason") or "", got
+        finally:
+            served.stop()
+
+    first, why, got = run()
+    assert why == "" and got[0] is not None and got[1] is not None and got[2] is None
+    again, why, got_again = run()
+    assert (again, why, got_again) == (first, REUSED, got)
+    assert [p.name for p in (home / "pir" / "blacklist").iterdir()] == [first]
+    with open(lst, "a") as fh:                      # the list changed: built again
+        fh.write("k8,t8\n")
+    changed, why, got = run()
+    assert changed != first and why == "" and got[2] is not None
+    assert [p.name for p in (home / "pir" / "blacklist").iterdir()] == [changed]
+    (home / "pir" / "blacklist.oprf").unlink()     # a new OPRF key: tokens differ, rebuilt
+    rekeyed, why, _ = run()
+    assert rekeyed != changed and why == ""
+
+
 def test_an_empty_pir_list_is_published_with_a_warning(pair, caplog):
     """A header-only list answers `miss` to everything: the member's operator is told (log
     and the audit entry), rather than it looking like a list with no hits."""

@@ -20,7 +20,11 @@ are told to fetch the new hint. Every OPRF and PIR request served is a signed au
 (`PirServedEvent`: peer, key count, version, status); refused connections are audited too
 (rate-limited, `yinji.node.repeats`). Each service's OPRF key and per-peer budgets are kept
 sealed in `HOME/pir/ID.oprf` under the node's state key (`yinji.node.sealing`), saved on
-every spend: a restart neither refills a peer's budget nor invalidates its tokens.
+every spend: a restart neither refills a peer's budget nor invalidates its tokens. Nor does it
+rebuild an unchanged list: a version stored in `HOME/pir/ID/` with the same stamp (the file's
+SHA-256, columns and types, settings, label cipher and an identifier of the OPRF key) is
+served again (audited "published" with that reason), so the API comes up in seconds, not
+after a build, and peers' cached hints stay valid; any difference builds a new version.
 
 Directory: a peer asks a member's data plane `{"type": "pir.directory"}` and gets the
 member's live services that its column policy admits that peer to (id, port, version, key
@@ -50,6 +54,7 @@ learn: which peer asked, when, how many keys, against which version.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -63,6 +68,7 @@ from typing import TYPE_CHECKING, Any
 
 from yinji import ids
 from yinji.chunks import DEFAULT_CHUNK, Stream, iter_rows
+from yinji.crypto.prg import derive
 from yinji.net.channel import ChannelError, PeerUnavailable
 from yinji.node import identity
 from yinji.node.audit import PeerCallEvent, PirCallEvent, PirServedEvent, PirServiceEvent
@@ -70,7 +76,7 @@ from yinji.node.catalog import CatalogError, _typed
 from yinji.node.config import PirServiceConfig, parse_address
 from yinji.node.sealing import state_aead
 from yinji.pir.alliance import DOWN, Alliance, MemberAnswer
-from yinji.pir.build import BuildError, build_stream
+from yinji.pir.build import BuildError, build_stream, stored_version
 from yinji.pir.client import PirClient
 from yinji.pir.keyword import KeywordVersion
 from yinji.pir.oprf import OprfServer, SealedOprfState
@@ -86,6 +92,7 @@ if TYPE_CHECKING:
 KEY_KINDS = ("exact", *ids.KINDS)   # how a list's keys are normalised (yinji.ids)
 PROTOCOL = "pir"               # the protocol name column policies allow
 EMPTY_LIST = "the list has no records: every query answers `miss`"
+REUSED = "served the version stored before the restart: same file, columns, settings and key"
 MAX_KEYS = 1000                # keys per POST /pir/query (one OPRF + one PIR request each)
 CONNECT_TIMEOUT = 3.0          # seconds to reach a member before it counts as down
 _IDLE_PER_MEMBER = 4           # pooled connections kept per member and service
@@ -328,16 +335,36 @@ class PirServices:
 
         return Stream(cols, typed(), raw.format), path
 
-    def _build(self, cfg: PirServiceConfig, oprf: OprfServer, builds: int) -> KeywordVersion:
+    def _stamp(self, cfg: PirServiceConfig, oprf: OprfServer) -> dict[str, Any] | None:
+        """What a version of the list is built from: the file's SHA-256, the columns and
+        their types, the list's settings, the profile's label cipher and an identifier of the
+        OPRF key (derived one-way from it). A restart serves a stored version with the same
+        stamp instead of building again; a sql dataset has no stamp (always rebuilt)."""
+        ds = self.node.catalog.get(cfg.dataset)
+        if ds.kind == "sql":
+            return None
+        cols = [cfg.key_column, *cfg.label_columns]
+        path = self.node.catalog.source(cfg.dataset, cols)
+        with open(path, "rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        return {"dataset": ds.id, "sha256": digest, "columns": cols,
+                "types": [ds.schema[c] for c in cols], "label_size": cfg.label_size,
+                "key_kind": cfg.key_kind, "cipher": self.node.profile.cipher,
+                "oprf": derive(oprf.build_key(), "pir build stamp").hex()}
+
+    def _build(self, cfg: PirServiceConfig, oprf: OprfServer, builds: int,
+               stamp: dict[str, Any] | None) -> KeywordVersion:
         """A new version of the list, built streamed into HOME/pir/ID/ on the node's workers
-        (threads, or its Ray cluster: `ray_address`)."""
+        (threads, or its Ray cluster: `ray_address`). `stamp` is taken before the file is
+        read, so a file changed meanwhile is built again at the next start."""
         rows, path = self._rows(cfg)
         return build_stream(rows, cfg.key_column, cfg.label_columns, oprf,
                             self._folder(cfg.id), label_size=cfg.label_size,
                             key_kind=cfg.key_kind,
                             cipher=self.node.profile.cipher,  # labels at rest: profile's AEAD
                             workers=self.node.workers(), name=f"dataset {cfg.dataset!r}",
-                            version=f"v{builds}-{secrets.token_hex(6)}", quote_from=path)
+                            version=f"v{builds}-{secrets.token_hex(6)}", quote_from=path,
+                            stamp=stamp)
 
     def _folder(self, service_id: str):  # noqa: ANN202 - Path
         return self.node.home / "pir" / service_id
@@ -355,8 +382,11 @@ class PirServices:
         rate = parse_rate(cfg.rate_limit, f"pir service {cfg.id!r}: rate_limit")
         rate.day = cfg.day_budget
         oprf = OprfServer.open(self._oprf_state(cfg.id), rate)
-        self._prune(cfg.id, set())
-        version = self._build(cfg, oprf, 1)
+        stamp = self._stamp(cfg, oprf)
+        version = stored_version(self._folder(cfg.id), stamp) if stamp else None
+        reused = version is not None
+        self._prune(cfg.id, {version.version} if version else set())
+        version = version or self._build(cfg, oprf, 1, stamp)
         server = PirServer(version, oprf, name=self.node.cfg.name,
                            audit=lambda e, sid=cfg.id: self._on_served(sid, e))
         try:
@@ -371,9 +401,10 @@ class PirServices:
         empty = "" if version.records else EMPTY_LIST
         if empty:
             log.warning("pir service %r: %s", cfg.id, empty)
+        note = REUSED if reused else ""
         self.node.audit.append(PirServiceEvent(cfg.id, "published", cfg.dataset,
                                                version.version, version.records, by,
-                                               reason=empty))
+                                               reason="; ".join(filter(None, (note, empty)))))
 
     def _oprf_state(self, service_id: str) -> SealedOprfState:
         """`HOME/pir/ID.oprf`: the service's OPRF key and per-peer budgets, sealed."""
@@ -412,7 +443,8 @@ class PirServices:
             try:
                 clients = self._clients(s.cfg)
                 before = s.server.current.version
-                version = self._build(s.cfg, s.db.oprf, s.builds + 1)
+                version = self._build(s.cfg, s.db.oprf, s.builds + 1,
+                                      self._stamp(s.cfg, s.db.oprf))
                 s.server.publish(version)
                 self._prune(service_id, {version.version, before})
             except Exception as exc:

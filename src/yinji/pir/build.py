@@ -97,7 +97,8 @@ def build_stream(source: Source | Stream, key_column: str, label_columns: Sequen
                  block_bytes: int = DEFAULT_BLOCK, progress: Progress | None = None,
                  version: str | None = None, name: str | None = None,
                  seed: bytes | None = None, quote_from: Source | None = None,
-                 fill: Callable[[int], bytes] = os.urandom) -> KeywordVersion:
+                 fill: Callable[[int], bytes] = os.urandom,
+                 stamp: dict[str, Any] | None = None) -> KeywordVersion:
     """Build a version from `source` (a file, a `SqlSource`, or an open `Stream` of its
     rows) into `data_dir/VERSION/` and return it, served from disk (`DiskPirServer`).
 
@@ -106,7 +107,8 @@ def build_stream(source: Source | Stream, key_column: str, label_columns: Sequen
     (records read; total 0 while unknown, then n of n), "seal" and "hint" (blocks). RecordError for bad
     records, BuildError for the rest; either way nothing is left in `data_dir`.
     Duplicate keys are quoted from `quote_from` (default: `source` unless it is a Stream),
-    read again; otherwise only their rows are named.
+    read again; otherwise only their rows are named. `stamp` (JSON: what the version was
+    built from) is kept with it for `stored_version`.
     """
     check_key_kind(key_kind)
     if cipher not in CIPHERS:
@@ -124,6 +126,7 @@ def build_stream(source: Source | Stream, key_column: str, label_columns: Sequen
     work = Path(tempfile.mkdtemp(prefix=f".build-{version}-", dir=data_dir))
     job = _Build(work, oprf, workers, version, key_kind, cipher, label_columns, name,
                  progress or (lambda stage, done, total: None), fill)
+    job.stamp = stamp
     quote_from = quote_from if quote_from is not None or isinstance(source, Stream) else source
     if quote_from is not None:   # keys are not kept: an error quotes them from here
         job.quote = lambda rows: _keys_at(quote_from, key_column, rows, chunk_rows)
@@ -159,6 +162,30 @@ def open_version(folder: str | os.PathLike[str], block_bytes: int = DEFAULT_BLOC
                            block_columns(params.rows, block_bytes))
     return KeywordVersion(meta["version"], Layout.from_json(meta["layout"]), server,
                           int(meta["records"]), dict(timings or {}), folder)
+
+
+def stored_version(data_dir: str | os.PathLike[str], stamp: dict[str, Any],
+                   block_bytes: int = DEFAULT_BLOCK) -> KeywordVersion | None:
+    """The newest complete version in `data_dir` built with exactly `stamp` (the same
+    source, settings and OPRF key), opened; None if there is none. A build becomes a version
+    folder only when complete (renamed from its hidden work folder), and `open_version`
+    checks the matrix size, so a folder that fails to open is skipped, not served."""
+    found = []
+    for folder in Path(data_dir).iterdir() if Path(data_dir).is_dir() else ():
+        if folder.name.startswith(".") or not (folder / META_FILE).is_file():
+            continue
+        try:
+            meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if meta.get("stamp") == stamp:
+            found.append((folder.stat().st_mtime_ns, folder))
+    for _, folder in sorted(found, reverse=True):
+        try:
+            return open_version(folder, block_bytes)
+        except (OSError, ValueError, KeyError):
+            continue
+    return None
 
 
 # -- the units of work run on the workers (module-level: Ray tasks can run them) ------------
@@ -204,6 +231,7 @@ class _Build:
         self.name, self.progress, self.fill = name, progress, fill
         self.spill = work / "spill"
         self.spill.mkdir()
+        self.stamp: dict[str, Any] | None = None
         self.n = 0
         self.longest = 0
         self.long_rows: list[int] = []      # rows whose label exceeds MAX_AUTO_LABEL
@@ -365,7 +393,7 @@ class _Build:
         with open(db / HINT_FILE, "wb") as fh:
             np.save(fh, hint)
         meta = {"version": self.version, "layout": layout.to_json(), "lwe": params.to_json(),
-                "records": n}
+                "records": n, "stamp": self.stamp}
         (db / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
         self.timings.update(seal_partition_s=sealed_at - start,
                             layout_hint_s=time.perf_counter() - sealed_at)
@@ -525,4 +553,4 @@ def _chunks(stream: Stream, name: str):  # noqa: ANN202 - Iterator[list[list[Any
         yield chunk
 
 
-__all__ = ["DEFAULT_BLOCK", "BuildError", "build_stream", "open_version"]
+__all__ = ["DEFAULT_BLOCK", "BuildError", "build_stream", "open_version", "stored_version"]
