@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
+# Test files run in this many worker processes (pytest-xdist; a file's tests stay together,
+# so module fixtures such as a node network are built once). 0: one process, as before.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint bench clean
 
@@ -18,7 +21,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks examples
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks examples
