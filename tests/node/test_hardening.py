@@ -346,16 +346,10 @@ def test_signal_stops_the_node_cleanly(tmp_path, sig):
 
 # -- PIR: OPRF budget and key across a restart ------------------------------------------------
 
-def test_pir_budget_and_key_survive_a_restart(pair):
-    from yinji.node import identity
+def _eight_key_list(node, home, rate="1000/min"):
+    """securities serves data/list.csv (k0..k7 -> t0..t7) as PIR list `blacklist`; its port."""
     from yinji.node.config import PirServiceConfig
-    from yinji.pir.client import PirClient
-    from yinji.pir.keyword import as_key
-    from yinji.pir.oprf import RateLimited
-    from yinji.pir.service import connect_member
 
-    node, root = pair
-    home = root / "securities"
     (home / "data" / "list.csv").write_text("id_no,tag\n" +
                                            "".join(f"k{i},t{i}\n" for i in range(8)))
     node.catalog.register(Dataset(id="blacklist", kind="csv", location="data/list.csv",
@@ -365,8 +359,21 @@ def test_pir_budget_and_key_survive_a_restart(pair):
     cfg = NodeConfig.load(home)
     (port,) = free_ports(1)
     cfg.pir["blacklist"] = PirServiceConfig("blacklist", "blacklist", "id_no", ["tag"], port,
-                                            "5/h")
+                                            rate)
     cfg.save()
+    return port
+
+
+def test_pir_budget_and_key_survive_a_restart(pair):
+    from yinji.node import identity
+    from yinji.pir.client import PirClient
+    from yinji.pir.keyword import as_key
+    from yinji.pir.oprf import RateLimited
+    from yinji.pir.service import connect_member
+
+    node, root = pair
+    home = root / "securities"
+    port = _eight_key_list(node, home, "5/h")
     fund_tls = identity.tls_config(NodeConfig.load(root / "fund"))
 
     def fund_asks(keys):
@@ -403,7 +410,6 @@ def test_a_restart_serves_the_stored_version_unless_the_list_changed(pair):
     down meanwhile): the stored version is served again, hints cached by peers stay valid.
     A changed file or a new OPRF key builds a new version; the old one is removed."""
     from yinji.node import identity
-    from yinji.node.config import PirServiceConfig
     from yinji.node.pir_services import REUSED
     from yinji.pir.client import PirClient
     from yinji.pir.service import connect_member
@@ -411,15 +417,7 @@ def test_a_restart_serves_the_stored_version_unless_the_list_changed(pair):
     node, root = pair
     home = root / "securities"
     lst = home / "data" / "list.csv"
-    lst.write_text("id_no,tag\n" + "".join(f"k{i},t{i}\n" for i in range(8)))
-    node.catalog.register(Dataset(id="blacklist", kind="csv", location="data/list.csv",
-                                  schema={"id_no": "string", "tag": "string"},
-                                  policy=[PolicyRule(columns=["id_no", "tag"],
-                                                     protocols=["pir"])]), by="test")
-    cfg = NodeConfig.load(home)
-    (port,) = free_ports(1)
-    cfg.pir["blacklist"] = PirServiceConfig("blacklist", "blacklist", "id_no", ["tag"], port)
-    cfg.save()
+    port = _eight_key_list(node, home)
     fund_tls = identity.tls_config(NodeConfig.load(root / "fund"))
 
     def run() -> tuple[str, str, list]:
