@@ -41,6 +41,19 @@ def test_each_category(engine):
         assert ("bank_card", card) in got
 
 
+def test_full_width_and_grouped_identifiers(engine):
+    """As Chinese input methods and forms write them: full-width digits and letters (the span
+    points at the original characters), an ID in 6-8-4 groups with dashes, a mobile 4-3-4."""
+    body = "44030419880712345"
+    pid = body + ck.id18_check_digit(body)
+    wide = pid.translate({0x30 + i: 0xFF10 + i for i in range(10)})
+    text = (f"身份证号{wide}，手机号码１３８００１３８０００，邮箱ｚｗ＠１６３．ｃｏｍ。"
+            f"证件：{pid[:6]}-{pid[6:14]}-{pid[14:]}，电话 1380 013 8000。")
+    assert found(engine, text) == {
+        ("id_number", wide), ("mobile", "１３８００１３８０００"), ("email", "ｚｗ＠１６３．ｃｏｍ"),
+        ("id_number", f"{pid[:6]}-{pid[6:14]}-{pid[14:]}"), ("mobile", "1380 013 8000")}
+
+
 def test_hard_negatives_are_not_flagged(engine):
     text = ("订单号2024031500012345，委托编号DD20240315001，贵州茅台(600519.SH)收盘价1688.00元，"
             "成交额52.3亿元，日期2024-03-15，合约rb2410，沪深300指数上涨1.25%。东方财富发布公告，"

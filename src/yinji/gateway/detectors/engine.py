@@ -27,6 +27,12 @@ from yinji.gateway.detectors.patterns import (
     UsccDetector,
 )
 
+# Full-width ASCII (１３８, ＠, －) and the ideographic space, as Chinese input methods type
+# them, read as their ASCII forms by the pattern detectors: one character for one, so the
+# spans found point at the same places in the original text.
+_HALFWIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
+_READ_ORIGINAL = (AddressDetector, ChineseNameDetector, EnglishNameDetector)
+
 
 class DetectorEngine:
     """All detectors; `detect` returns sorted, non-overlapping spans above `min_confidence`."""
@@ -47,7 +53,10 @@ class DetectorEngine:
 
     def detect(self, text: str, min_confidence: float | None = None) -> list[Detection]:
         floor = self.min_confidence if min_confidence is None else min_confidence
-        found = [d for det in self.detectors for d in det.detect(text) if d.confidence >= floor]
+        plain = text.translate(_HALFWIDTH)
+        found = [d for det in self.detectors
+                 for d in det.detect(text if isinstance(det, _READ_ORIGINAL) else plain)
+                 if d.confidence >= floor]
         chosen = resolve(found)
         if self.amounts_with_person:
             people = [d for d in chosen if d.category == PERSON]

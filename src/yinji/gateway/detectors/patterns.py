@@ -37,7 +37,7 @@ def _digits(s: str) -> str:
     return re.sub(r"[\s-]", "", s)
 
 
-_ID18 = re.compile(_B + r"(\d{6}[ ]?\d{8}[ ]?\d{3}[\dXx])" + _E)
+_ID18 = re.compile(_B + r"(\d{6}[ -]?\d{8}[ -]?\d{3}[\dXx])" + _E)   # 6-8-4: spaces or dashes
 _ID15 = re.compile(_B + r"(\d{15})" + _E)
 _HKID = re.compile(r"(?<![0-9A-Za-z])([A-Z]{1,2})(\d{6})\s?\(?([0-9A])\)?" + _E)
 
@@ -64,7 +64,8 @@ class IdNumberDetector:
         return out
 
 
-_MOBILE_CN = re.compile(_B + r"((?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2})" + _E)
+_MOBILE_CN = re.compile(_B + r"((?:\+?86[-\s]?)?1[3-9]\d(?:(?:[-\s]?\d{4}){2}|\d[-\s]\d{3}[-\s]\d{4}))"
+                        + _E)   # 3-4-4, or 4-3-4 as some write it
 _PHONE_HK = re.compile(r"(?<![0-9A-Za-z])((?:\+|00)?852[-\s]?([2-9])\d{3}[-\s]?\d{4})" + _E)
 _LANDLINE_CN = re.compile(
     r"(?<![0-9A-Za-z])((?:\+?86[-\s]?)?(?:\(0?\d{2,3}\)|0\d{2,3})[-\s]?[2-9]\d{2,3}[-\s]?\d{4}"
