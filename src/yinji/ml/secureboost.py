@@ -39,7 +39,7 @@ Two ways to get the passive parties' histograms (`histograms` of the active part
   P the sums of M_j by beta_j (it knows both) minus S_j (S_j from an AES-CTR stream on a
   seed H and P share), and A subtracts: the histogram, exactly (Z_2^64). P receives no
   gradient data at all (only column counts); the work is O(rows x features x columns) at
-  each party (group sums, no dense bins x rows products).
+  each party (group sums, one pass a word: yinji.ml._groupsum; no bins x rows products).
 
 Split directions. The passive party computes v = [x_j <= threshold] for all its rows; the
 active party holds e, the node's membership bits. It must learn v & e and nothing about v
