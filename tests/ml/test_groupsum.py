@@ -88,3 +88,20 @@ def test_add_at_places_adds_each_row_at_its_place_wrapping():
             want[k, place[r]] = (int(want[k, place[r]]) + int(gh[r, k])) % WRAP
     add_at_places(z, place, rows, gh)
     assert np.array_equal(z, want)
+
+
+@pytest.mark.parametrize(("x", "out"), [
+    (np.zeros((2, 5), np.uint64), None),                     # 5 words a column, 4 labels
+    (np.zeros((2, 4), np.uint64), np.zeros((3, 3), np.uint64)),  # 3 columns out for 2
+    (np.zeros((2, 4), np.uint64), np.zeros((2, 3), np.int64)),   # not uint64
+])
+def test_group_sums_refuse_shapes_the_loop_would_overrun(x, out):
+    """The compiled loop does not check bounds, so the Python side checks the shapes."""
+    with pytest.raises(ValueError, match="group sums of"):
+        _Groups(np.zeros(4, np.int8), 3).sums(x, out)
+
+
+def test_stream_sums_refuse_an_odd_column_count():
+    with pytest.raises(ValueError, match="pairs"):
+        _Groups(np.zeros(4, np.int8), 3).stream_sums(
+            Prg(bytes(16)), np.empty((2, 4), np.uint64), np.empty((3, 3), np.uint64))

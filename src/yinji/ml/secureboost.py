@@ -286,6 +286,7 @@ class _Groups:
             out = np.zeros((x.shape[0], self.groups), dtype=np.uint64)
         else:
             out[:] = 0
+        self._check(x, out)
         add_by_label(np.ascontiguousarray(x, dtype=np.uint64), self.labels, out)
         return out
 
@@ -296,9 +297,19 @@ class _Groups:
         from yinji.ml._groupsum import add_by_label
 
         out[:] = 0
+        if out.shape[0] % 2:
+            raise ValueError(f"mask columns come in (g, h) pairs, not {out.shape[0]}")
         for k in range(0, out.shape[0], 2):
+            self._check(buf, out[k:k + 2])
             add_by_label(prg.fill(buf), self.labels, out[k:k + 2])
         return out
+
+    def _check(self, x: np.ndarray, out: np.ndarray) -> None:
+        """The compiled loop does not check bounds: the shapes must agree before it runs."""
+        if (x.ndim != 2 or x.shape[1] != len(self.labels) or out.dtype != np.uint64
+                or out.shape != (x.shape[0], self.groups) or not out.flags.c_contiguous):
+            raise ValueError(f"group sums of {x.shape} words into {out.shape} ({out.dtype}): "
+                             f"expected (c, {len(self.labels)}) into (c, {self.groups}) uint64")
 
 
 def _bits(prg: Prg, shape: tuple[int, ...]) -> np.ndarray:
