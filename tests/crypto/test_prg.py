@@ -26,3 +26,19 @@ def test_stream_continues_and_shapes():
 def test_bad_seed_rejected():
     with pytest.raises(ValueError, match="16 bytes"):
         Prg(b"short")
+
+
+@pytest.mark.parametrize("sizes", [[5, 3], [1, 1, 1], [140_000, 7], [0, 4]])
+def test_fill_continues_the_stream_like_uint64(sizes):
+    """Filling reused buffers gives the words uint64 draws (also across the 1 MiB block)."""
+    seed = fresh_seed()
+    a, b = Prg(seed), Prg(seed)
+    for k in sizes:
+        buf = np.full(k, 7, dtype=np.uint64)
+        assert b.fill(buf) is buf
+        assert np.array_equal(buf, a.uint64(k))
+
+
+def test_fill_refuses_a_strided_array():
+    with pytest.raises(ValueError, match="C-contiguous"):
+        Prg(fresh_seed()).fill(np.zeros((4, 4), dtype=np.uint64)[:, 0])

@@ -73,6 +73,24 @@ class Prg:
             at += size
         return out[:total].view(np.uint64).reshape(shape)
 
+    def fill(self, out: np.ndarray) -> np.ndarray:
+        """Overwrite the C-contiguous array `out` with the next `out.nbytes` bytes of the
+        stream (for uint64, the words `uint64(out.shape)` would return) and return it: a hot
+        loop drawing many blocks of one size reuses one buffer instead of allocating each."""
+        if not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError("Prg.fill needs a writeable C-contiguous array")
+        flat = out.reshape(-1).view(np.uint8)
+        total = len(flat)
+        block = min(total, _BLOCK)
+        if len(self._zeros) < block:
+            self._zeros = bytes(block)
+        at = 0
+        while at < total:  # CTR's block size is one byte: the output may be exactly as long
+            size = min(block, total - at)
+            self._enc.update_into(memoryview(self._zeros)[:size], flat[at:at + size])
+            at += size
+        return out
+
     def bits(self, shape: int | tuple[int, ...]) -> np.ndarray:
         """Uniform 0/1 values as uint64 (one random bit per element)."""
         return self.uint64(shape) & np.uint64(1)

@@ -39,7 +39,7 @@ Two ways to get the passive parties' histograms (`histograms` of the active part
   P the sums of M_j by beta_j (it knows both) minus S_j (S_j from an AES-CTR stream on a
   seed H and P share), and A subtracts: the histogram, exactly (Z_2^64). P receives no
   gradient data at all (only column counts); the work is O(rows x features x columns) at
-  each party (group sums, no dense bins x rows products).
+  each party (group sums, one pass a word: yinji.ml._groupsum; no bins x rows products).
 
 Split directions. The passive party computes v = [x_j <= threshold] for all its rows; the
 active party holds e, the node's membership bits. It must learn v & e and nothing about v
@@ -156,10 +156,12 @@ def quantile_bins(x: np.ndarray, bins: int) -> tuple[np.ndarray, list[np.ndarray
 
 def _own_hist(bins: np.ndarray, gh: np.ndarray, rows: np.ndarray, nb: int) -> np.ndarray:
     """Cumulative (g, h) histograms of own features: (d * nb, 2)."""
+    from yinji.ml._groupsum import add_rows_by_bin
+
     d = bins.shape[1]
-    flat = (bins[rows] + np.arange(d) * nb).ravel()
-    out = np.stack([np.bincount(flat, np.repeat(gh[rows, k], d), d * nb) for k in range(2)], 1)
-    return out.reshape(d, nb, 2).cumsum(1).reshape(d * nb, 2)
+    out = np.zeros((d, nb, 2))
+    add_rows_by_bin(bins, gh, rows.astype(np.int64, copy=False), out)  # in row order
+    return out.cumsum(1).reshape(d * nb, 2)
 
 
 # ---------------------------------------------------------------------------- messages
@@ -266,23 +268,48 @@ def _row_orders(seed: bytes, d: int, n: int) -> np.ndarray:
 
 
 class _Groups:
-    """Sums of columns by a fixed label per column, exact in Z_2^64: the labels are fixed for
-    the whole training, so their order and group starts are computed once."""
+    """Sums of columns by a fixed label per column, exact in Z_2^64: one pass adding each
+    word into its label's slot (a compiled loop, yinji.ml._groupsum), no permuted copy."""
 
     def __init__(self, labels: np.ndarray, groups: int) -> None:
-        self.order = np.argsort(labels, kind="stable")
-        counts = np.bincount(labels.astype(np.int64), minlength=groups)
-        self.groups, self.filled = groups, np.flatnonzero(counts)
-        self.starts = (np.cumsum(counts) - counts)[self.filled]
-        self.counts = counts
+        if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= groups):
+            raise ValueError(f"group labels must lie in 0..{groups - 1}")
+        self.labels, self.groups = np.ascontiguousarray(labels), groups
+        self.counts = np.bincount(labels.astype(np.int64), minlength=groups)
 
-    def sums(self, x: np.ndarray) -> np.ndarray:
-        """(c, n) uint64 -> (c, groups) uint64: each label's columns summed (wrapping)."""
-        out = np.zeros((x.shape[0], self.groups), dtype=np.uint64)
-        if len(self.filled):
-            out[:, self.filled] = np.add.reduceat(np.take(x, self.order, axis=1),
-                                                  self.starts, axis=1)
+    def sums(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(c, n) uint64 -> (c, groups) uint64: each label's columns summed (wrapping),
+        into `out` (overwritten) if given."""
+        from yinji.ml._groupsum import add_by_label
+
+        if out is None:
+            out = np.zeros((x.shape[0], self.groups), dtype=np.uint64)
+        else:
+            out[:] = 0
+        self._check(x, out)
+        add_by_label(np.ascontiguousarray(x, dtype=np.uint64), self.labels, out)
         return out
+
+    def stream_sums(self, prg: Prg, buf: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The sums of the next out.shape[0] (even) columns of `prg`'s uint64 words, as
+        `prg.uint64((columns, n))` draws them, into `out`: two columns at a time are drawn
+        into `buf` (2 x n words, reused) and summed while still in cache."""
+        from yinji.ml._groupsum import add_by_label
+
+        out[:] = 0
+        if out.shape[0] % 2:
+            raise ValueError(f"mask columns come in (g, h) pairs, not {out.shape[0]}")
+        for k in range(0, out.shape[0], 2):
+            self._check(buf, out[k:k + 2])
+            add_by_label(prg.fill(buf), self.labels, out[k:k + 2])
+        return out
+
+    def _check(self, x: np.ndarray, out: np.ndarray) -> None:
+        """The compiled loop does not check bounds: the shapes must agree before it runs."""
+        if (x.ndim != 2 or x.shape[1] != len(self.labels) or out.dtype != np.uint64
+                or out.shape != (x.shape[0], self.groups) or not out.flags.c_contiguous):
+            raise ValueError(f"group sums of {x.shape} words into {out.shape} ({out.dtype}): "
+                             f"expected (c, {len(self.labels)}) into (c, {self.groups}) uint64")
 
 
 def _bits(prg: Prg, shape: tuple[int, ...]) -> np.ndarray:
@@ -510,23 +537,24 @@ class _AssistedHistograms:
         self.ints = ints.astype(np.int64).view(np.uint64)
 
     def request(self, rows: list[np.ndarray]) -> None:
-        """Z_j = G[a_j] + M_j, (columns x rows): G is zero outside the nodes, so the mask
-        is drawn whole and the nodes' (g, h) are added at their rows' places only."""
+        """Z_j = G[a_j] + M_j, (columns x rows): G is zero outside the nodes, so each node's
+        two columns are drawn whole as masks and its rows' (g, h) added at their places, a
+        pair at a time while it is in cache (the same words as drawing all Z_j at once)."""
+        from yinji.ml._groupsum import add_at_places
+
         c, n = 2 * len(rows), self.n
         self.columns = c
-        every = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        g_at = np.repeat(2 * n * np.arange(len(rows)), [len(r) for r in rows])  # g's row in z
-        g, h = self.ints[every, 0], self.ints[every, 1]
+        rows = [r.astype(np.int64, copy=False) for r in rows]
         _send(self.party, self.helper, {"op": "level", "columns": c})
         for p in self.passives:
             _send(self.party, p, {"op": "hist", "columns": c})
         to_helper = self.party.channel(self.helper)
+        z = np.empty((c, n), dtype=np.uint64)  # reused: a channel copies what it sends
         for p in self.passives:
-            for at in self.at[p]:  # one uniformly masked copy per feature, own order
-                z = self.masks[p].uint64((c, n))
-                flat, where = z.reshape(-1), g_at + at[every]  # nodes' rows are distinct
-                flat[where] += g
-                flat[where + n] += h
+            for place in self.at[p]:  # one uniformly masked copy per feature, own order
+                for i, r in enumerate(rows):
+                    pair = z[2 * i:2 * i + 2]
+                    add_at_places(self.masks[p].fill(pair), place, r, self.ints)
                 to_helper.send_array(z)
 
     def collect(self) -> dict[str, list[np.ndarray]]:
@@ -631,7 +659,7 @@ class SecureBoostHelper:
                                          f"{z.shape} ({z.dtype}), expected {(c, n)} (uint64)")
                     if self.keep_received:
                         self.received.append(z)
-                    out[j] = g.sums(z)
+                    g.sums(z, out[j])
                 out -= shares[p].uint64(out.shape)
                 from_active.send_array(out)
             levels += 1
@@ -900,6 +928,7 @@ class SecureBoostPassive:
         self.party.channel(helper).send_array(beta)
         groups = [_Groups(b, nb) for b in beta]
         masks = Prg(derive(shared, "masks"))
+        pair = np.empty((2, n), dtype=np.uint64)  # two mask columns at a time, reused
 
         def handle(msg: dict[str, Any], go: np.ndarray | None) -> None:
             if msg["op"] == "split":  # masked AND: send go ^ ra and (ra & (e ^ rb)) ^ s
@@ -914,7 +943,9 @@ class SecureBoostPassive:
                 if not isinstance(c, int) or not 2 <= c <= 2 * n + 2 or c % 2:
                     raise ValueError(f"{self.active} asked for {c!r} histogram columns")
                 self.view["levels"] += 1
-                out = np.stack([g.sums(masks.uint64((c, n))) for g in groups])
+                out = np.empty((d, c, nb), dtype=np.uint64)
+                for g, o in zip(groups, out, strict=True):  # the masks A drew, in its order
+                    g.stream_sums(masks, pair, o)
                 out -= shares.uint64(out.shape)
                 ch.send_array(out)
 
