@@ -50,7 +50,7 @@ import re
 from functools import lru_cache
 
 from yinji.gateway.detectors import lexicon as lx
-from yinji.gateway.detectors import name_model
+from yinji.gateway.detectors import name_model, names_forms
 from yinji.gateway.detectors.base import PERSON, Detection
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -254,10 +254,6 @@ def _simplified(text: str) -> str:
     return "".join(o if o in _KEEP else c for o, c in zip(text, conv, strict=True))
 
 
-# Transliterated and minority names written with a middle dot (买买提·艾力, 约翰·史密斯).
-_DOT = "·•・‧･"
-_PART = "(?:(?![和与及])[\u4e00-\u9fff])"  # a list joiner ends a part (A·B和C·D)
-_DOTTED = re.compile(_PART + "{2,12}(?:[" + _DOT + "]" + _PART + "{1,12}){1,3}")
 _DOMAIN_RX = re.compile(_alt(tuple(lx.DOMAIN_WORDS)))
 _FAMILIAR_WORDS = frozenset(("小白", "老白", "老师", "小米", "小康", "小费", "小麦", "老毛", "小马"))
 _FORM_FIELD = re.compile("(?:" + _alt(tuple(w for w in lx.ROLE_WORDS + ("姓名", "户名", "名字")
@@ -268,37 +264,52 @@ _TAIL_RX = re.compile("(?:" + _alt(tuple(lx.TITLES) + tuple(w for w in lx.POST_C
                                    + tuple("说称在于的已将和与及等也都曾想对因到")) + ")$")
 
 
-# Function words and pronouns never inside a transliterated name (阿不都 has 不, so not all
-# NON_NAME_CHARS).
-_NOT_IN_DOTTED = frozenset("的了是在们这那您我你他她它吗呢吧啊")
-
-
-def _dotted(text: str) -> list[Detection]:
-    """Dotted names: the label before (客户) and a title or verb after (先生, 表示) are cut
-    off; the parts must be 2+ characters first and not ordinary words (中国·上海 is a place)."""
+def _lead(text: str, s: int, d: int) -> int | None:
+    """Where a dotted name starts after a label or ordinary word that ends inside the run of
+    transliteration characters before its dot at `d` (嘉宾|威廉·X), or None."""
     common = _lexicon()[0]
-    tags = _tagger().word_tag_tab  # a part jieba knows as a name is no ordinary word
-    out = []
-    for m in _DOTTED.finditer(text):
-        s, e = m.span()
-        lead = None
-        for k in range(s, min(e, s + 8)):  # the longest label ending the first part's prefix
-            if (x := _LEAD_RX.match(text, k, e)) is not None and (lead is None or x.end() > lead):
-                lead = x.end() if x.start() == s or text[s:x.start()] in common else lead
-        s = lead or s
-        while (t := _TAIL_RX.search(text, s, e)) is not None and t.start() > s:
-            e = t.start()
-        parts = re.split("[" + _DOT + "]", text[s:e])
-        if len(parts) < 2 or len(parts[0]) < 2 or not parts[-1] \
-                or any(c in _NOT_IN_DOTTED for p in parts for c in p):
-            continue
-        # Ordinary words as parts (中国·上海, 复星·国际): all of them after a label, any without.
-        cue = lead is not None or _LABEL_RX.search(text, max(0, s - 12), s) is not None
-        words = [p in common and not tags.get(p, "").startswith("nr") for p in parts]
-        if (all(words) if cue else any(words)):
-            continue
-        out.append(Detection(s, e, PERSON, 0.9, "person_zh"))
-    return out
+    lead = None
+    for k in range(s, min(d, s + 8)):  # the longest label ending the first part's prefix
+        if (x := _LEAD_RX.match(text, k, d)) is not None and (lead is None or x.end() > lead):
+            lead = x.end() if x.start() == s or text[s:x.start()] in common else lead
+    start = lead if lead is not None else s
+    for k in (3, 2):
+        if d - start - k >= 2 and text[start:start + k] in common \
+                and _tagger().word_tag_tab.get(text[start:start + k], "n")[:2] not in _PROPER:
+            return start + k
+    return lead
+
+
+_PROPER = ("nr", "ns", "nz")
+
+
+def _cue_left(text: str, s: int) -> bool:
+    """A label, punctuation, space, Latin text or a long digit run right before `s`."""
+    return (s == 0 or text[s - 1] in _BOUNDARY
+            or _LABEL_RX.search(text, max(0, s - 12), s) is not None
+            or _FIELD.search(text, max(0, s - 24), s) is not None
+            or _DIGIT_RUN_END.search(text, max(0, s - 24), s) is not None)
+
+
+def _cue_right(text: str, e: int) -> bool:
+    """Punctuation, a title, a verb or particle that follows a person, or a digit run at `e`."""
+    return (e == len(text) or text[e] in _BOUNDARY or _title(text, e, _lexicon()[0])
+            or _POST_RX.match(text, e) is not None or _DIGIT_RUN.match(text, e) is not None)
+
+
+def _labelled(text: str, s: int, e: int) -> bool:
+    """A label right before `s` or a title right after `e`."""
+    return (_LABEL_RX.search(text, max(0, s - 12), s) is not None
+            or _title(text, e, _lexicon()[0]))
+
+
+def _overriding(found: list[Detection], spans: list[Detection]) -> list[Detection]:
+    """`spans` replace the found names they overlap unless one of those contains them."""
+    keep = [d for d in found if not any(d.start < e.end and e.start < d.end
+                                        and not (d.start <= e.start and e.end <= d.end)
+                                        for e in spans)]
+    add = [e for e in spans if not any(d.start <= e.start and e.end <= d.end for d in keep)]
+    return sorted(keep + add, key=lambda d: d.start)
 
 
 class ChineseNameDetector:
@@ -314,8 +325,14 @@ class ChineseNameDetector:
             return []
         text = _simplified(text)  # same length: offsets hold for the original text
         found = self._names(text)
-        dotted = _dotted(text)
-        if dotted:
+        common = _lexicon()[0]
+        found = names_forms.married(text, found, _cue_left, _cue_right)
+        minority = names_forms.minority(text, common, _cue_left, _cue_right)
+        if minority:
+            found = _overriding(found, minority)
+        dotted = names_forms.dotted(text, common, _tagger().word_tag_tab, _lead, _labelled,
+                                    _TAIL_RX)
+        if dotted:  # a dotted name wins over the pieces of it the rules found
             found = sorted([d for d in found if not any(d.start < e.end and e.start < d.end
                                                         for e in dotted)] + dotted,
                            key=lambda d: d.start)
