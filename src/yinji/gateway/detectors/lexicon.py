@@ -56,6 +56,8 @@ DOMAIN_WORDS = frozenset((
     "易方达", "嘉实", "汇添富", "博时", "鹏华", "景顺", "景顺长城", "华安", "诺安", "银华", "国元",
     "财通", "中金", "安信", "华宝", "富国", "工银", "建信", "交银", "兴全", "东证", "高盛",
     "贝莱德", "惠理", "富达", "施罗德", "景林", "高毅", "邓普顿", "汤森路透", "彭博",
+    # Hong Kong market and wallet products (Mandatory Provident Fund, CBBCs, the HKMA, red chips)
+    "强积金", "牛熊证", "金管局", "红筹", "红筹股", "零钱通",
 ))
 # Surnames that are also very common words or particles: only accepted next to a strong cue
 # or as a whole token (between punctuation, quotes or spaces).
@@ -65,6 +67,9 @@ WEAK_SURNAMES = frozenset(
     "扶宰寿边充慎戈衡禄沃融毋乜丰巢盖归琴伯赏墨哈干乐东门仰松秋班鲜练"
     # rarer surnames that are ordinary words (铁, 楼, 战 …): only with a cue
     "铁楼敬战展原操豆招闪"
+    # 於 is the preposition of traditional text (於一星期內, 於滙豐); 应 the modal verb after a
+    # role word (持卡人应妥善保管)
+    "於应"
     "代区么智英官达信寻锁来但"
 )
 COMPOUND_SURNAMES = (
@@ -112,6 +117,8 @@ PRE_CUES = (
     "根据", "回访", "授权", "同意", "通知", "转告", "联系", "拜访", "会见", "提醒", "告知",
     # professions before a name (律师王某) and self-introductions (我是王芳)
     "律师", "代理律师", "会计师", "医生", "记者", "法官", "教授", "老师", "我是", "我叫",
+    # Cantonese (read through OpenCC: 我係 -> 我系)
+    "我系", "我叫做",
 )
 # Right after a name: verbs and particles that typically follow a person in reports.
 POST_CUES = (
@@ -123,6 +130,8 @@ POST_CUES = (
     "签字", "本人", "预约", "负责", "联系", "电话", "手机", "身份证", "住", "家住", "现住", "等",
     "增持", "减持", "讨论", "介绍", "分享", "汇报", "指出", "强调", "透露", "建议", "发现", "提醒",
     "也", "都", "曾", "想", "需要", "打算", "决定", "对", "因", "最近", "上周", "下周", "到",
+    # copula and possessive of formal and Cantonese text (X系夫妻关系, X之母, X话, X嘅, X同Y)
+    "系", "之", "话", "讲", "嘅", "同", "喺", "畀",
 )
 # Right after a candidate: organisation and product words (宁德|时代, 王府|井, 华夏|基金).
 ORG_SUFFIXES = (
@@ -130,7 +139,7 @@ ORG_SUFFIXES = (
     "能源", "汽车", "地产", "医药", "实业", "投资", "资本", "资产", "信托", "期货", "电力", "电气",
     "通信", "传媒", "食品", "酒业", "机场", "港口", "高速", "钢铁", "化工", "矿业", "材料", "光电",
     "智能", "生物", "制药", "环保", "物流", "置业", "大厦", "广场", "中心", "路", "街", "大道",
-    "市", "省", "区", "县", "镇", "村", "板块", "指数", "概念", "行业", "产业", "系", "牌",
+    "市", "省", "区", "县", "镇", "村", "板块", "指数", "概念", "行业", "产业", "牌",
     "珠宝", "物业", "酒店", "百货", "航空", "重工", "建设", "水泥", "电器", "软件", "网络",
     "农业", "旅游", "铜业", "铝业", "船舶", "港务", "航运",
 )
@@ -141,6 +150,8 @@ NON_NAME_CHARS = frozenset(
     "您我你他她它该此每各某本各已将但而且则并即乃为"
     # single-character verbs that follow a name in chat (石芳问了…, 白杰做总结)
     "问找做买卖跟叫没去"
+    # Cantonese particles, pronouns and verbs (嘅, 咗, 佢, 唔 …) and 籍 (江苏籍: native place)
+    "嘅咗佢哋嚟啲冇喺咁嘢咩噉畀唔嗰籍"
 )
 # Characters that are also function words (有, 和, 以 …) but do occur in given names (王有才,
 # 乔青和, 於弘以, 陈荷月): accepted when the name is a whole token or has a title or label.

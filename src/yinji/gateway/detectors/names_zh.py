@@ -131,6 +131,9 @@ _DIGIT_RUN = re.compile(r"[0-9０-９]{6,}")
 _DIGIT_RUN_END = re.compile(r"[0-9０-９]{6,}[Xx]?$")
 # 张 (also 支, 双) after a numeral or demonstrative is a measure word: 一张卡, 两张单, 落咗张单.
 _MEASURE_SURNAMES = frozenset("张支双")
+# Title and cue words that start with a surname character (董事, 董事长, 顾问, 通知, 法官).
+_CUE_WORD_RX = re.compile(_alt(tuple(w for w in lx.TITLES + lx.PRE_CUES
+                                     if len(w) > 1 and w[0] in lx.SURNAMES | lx.WEAK_SURNAMES)))
 _NUMERAL_BEFORE = frozenset("一二两三四五六七八九十几每这那哪整半咗各")
 
 
@@ -223,6 +226,13 @@ def _title(text: str, p: int, common: frozenset[str]) -> bool:
     m = _TITLE_RX.match(text, p)
     return m is not None and not any(text[p:m.end() + k] in common for k in (1, 2)) \
         and not any(text[max(0, p - k):m.end()] in common for k in (1, 2))
+
+
+def _plain_word(word: str) -> bool:
+    """A frequent ordinary word that is no proper name (法定, 待定, 空白; not 白玉兰/nr)."""
+    tagger = _tagger()
+    return (tagger.FREQ.get(word, 0) >= 300
+            and tagger.word_tag_tab.get(word, "n")[:2] not in ("nr", "ns", "nz"))
 
 
 def _name_like(word: str) -> bool:
@@ -356,6 +366,8 @@ class ChineseNameDetector:
             if sl == 1 and m.group(1) in _MEASURE_SURNAMES and p > 0 \
                     and text[p - 1] in _NUMERAL_BEFORE:
                 continue
+            if _CUE_WORD_RX.match(text, p):
+                continue  # 董事|总经理, 顾问: a title or cue word, not a surname
             titled = (self._surname_title(text, p, m.group(1), limit, common)
                       or self._familiar(text, p, m.group(1), limit, common))
             if titled is not None:
@@ -634,7 +646,8 @@ class ChineseNameDetector:
             elif cand in common:
                 score -= 0.6
             elif sl == 1 and gl == 2 and text[p:p + 2] in common and not (
-                    label or title or (post and left_edge and not weak and _name_like(cand[:2]))):
+                    (label and not weak) or field or title
+                    or (post and left_edge and not weak and _name_like(cand[:2]))):
                 # 金额x, 齐全x: surname and first given character make a word (but 高明远说,
                 # a whole token with a cue after it, starting with a name-like word, is a name)
                 score -= 0.25
@@ -644,9 +657,10 @@ class ChineseNameDetector:
                 score -= 0.45  # 李明认|为: the last character starts the next word
             if gl == 2 and (cand[sl:sl + 2] in common) and not (title or label or right_edge):
                 score -= 0.1
-            if weak and gl == 2 and given in common and not (title or label):
+            # (after a role word too: 受益人|信息均未填写, 持卡人|应妥善保管; not in a form field)
+            if weak and gl == 2 and given in common and not (title or field):
                 score -= 0.3  # 经|核实: a word-like surname in front of an ordinary word
-            elif weak and gl == 2 and _tagger().FREQ.get(given) and not (title or label):
+            elif weak and gl == 2 and _tagger().FREQ.get(given) and not (title or field):
                 score -= 0.2  # 有|笔误: in front of any dictionary word, even a rare one
             if gl == 2 and given in verbs and not (title or label):
                 score -= 0.3  # 管|绑定: the "given name" is an ordinary verb
@@ -681,7 +695,8 @@ class ChineseNameDetector:
             score += left_word if not glued else 0.0
             if latin and right_edge:
                 score += 0.15
-            if field and right_edge and not any(c in lx.NON_NAME_CHARS for c in cand):
+            if field and right_edge and not any(c in lx.NON_NAME_CHARS for c in cand) \
+                    and not _plain_word(cand):
                 # the whole value of a form field is the name even if it is also a word (白玉兰)
                 score = max(score, self.threshold + 0.1)
             if best is None or score > best[0] + 1e-9:
