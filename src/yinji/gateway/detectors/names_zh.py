@@ -307,6 +307,49 @@ def _cue_right(text: str, e: int) -> bool:
             or _POST_RX.match(text, e) is not None or _DIGIT_RUN.match(text, e) is not None)
 
 
+# A 、 list and its items (up to 12 characters between separators).
+_ANY_LIST = re.compile(r"[^\s，。；：:！？,;!?、（）()「」“”]{1,12}(?:、[^\s，。；：:！？,;!?、（）()「」“”]{1,12})+")
+_THING_TAGS = ("ns", "nt", "nz")
+_THING_SUFFIXES = tuple(w for w in lx.ORG_SUFFIXES if len(w) > 1)
+
+
+def _thing(item: str, common: frozenset[str]) -> bool:
+    """A list item that names a place, organisation or product (常州, 江西铜业, 万科A, 周大福),
+    not a person: jieba tags it a place/organisation, it ends with an organisation word, starts
+    with a finance word or holds Latin letters or digits."""
+    tags = _tagger().word_tag_tab
+    return (any(tags.get(item[:k], "")[:2] in _THING_TAGS for k in range(2, len(item) + 1))
+            or _DOMAIN_RX.match(item) is not None
+            or any(w in item for w in _THING_SUFFIXES)
+            or any(c.isascii() and c.isalnum() for c in item))
+
+
+def _not_in_thing_lists(text: str, found: list[Detection], common: frozenset[str]
+                        ) -> list[Detection]:
+    """Drop names that are whole items of a 、 list of places, companies or products
+    (常州、金华、马鞍山; 张江高科、金桥股份; 周大福、周黑鸭): a list holds one kind of thing, and
+    its other items say which. A name with a title or label next to it stays."""
+    if "、" not in text or not found:
+        return found
+    drop = set()
+    for run in _ANY_LIST.finditer(text):
+        items, pos = [], run.start()
+        for part in run.group().split("、"):
+            items.append((pos, pos + len(part)))
+            pos += len(part) + 1
+        # an item that holds a found name is none (青岛营业部李诗涵、佘子涵)
+        things = [_thing(text[a:b], common)
+                  and not any(a <= d.start and d.end <= b for d in found) for a, b in items]
+        if not any(things):
+            continue
+        for d in found:
+            for (a, b), thing in zip(items, things, strict=True):
+                if a == d.start and d.end <= b and not thing and not _labelled(text, d.start, d.end) \
+                        and sum(things) * 2 >= len(items) - 1:
+                    drop.add((d.start, d.end))
+    return [d for d in found if (d.start, d.end) not in drop]
+
+
 def _labelled(text: str, s: int, e: int) -> bool:
     """A label right before `s` or a title right after `e`."""
     return (_LABEL_RX.search(text, max(0, s - 12), s) is not None
@@ -394,7 +437,7 @@ class ChineseNameDetector:
             taken_until = det.end
         found = self._by_company(text, out, undecided)
         found = self._with_model(text, found, roles) if self.model else found
-        return self._in_lists(text, found, roles, common)
+        return _not_in_thing_lists(text, self._in_lists(text, found, roles, common), common)
 
     def _in_lists(self, text: str, found: list[Detection], roles: list[tuple[int, int]],
                   common: frozenset[str]) -> list[Detection]:
@@ -460,7 +503,7 @@ class ChineseNameDetector:
                     and (sl == 2 or cand[0] in lx.SURNAMES)) \
                     or any(c in lx.NON_NAME_CHARS for c in cand[sl:]):
                 continue  # (郑骁的: a function word ends no name)
-            if any(rs < e and s < re_ for rs, re_ in roles):
+            if any(rs < e and s < re_ for rs, re_ in roles) or _CUE_WORD_RX.match(text, s):
                 continue
             over = [d for d in out if d.start < e and s < d.end]
             if over:
@@ -488,7 +531,8 @@ class ChineseNameDetector:
                                               or text[s - 1] in _BEFORE_PERSON)) or (
                     prob >= _MODEL_AFTER_WORD and s >= 2 and text[s - 2:s] in common),
                     start_ok=prob >= _MODEL_WORD_START and len(cand) == sl + 2
-                    and (_name_like(cand[:sl + 1]) or prob >= _MODEL_TOKEN) and (
+                    and (_name_like(cand[:sl + 1])
+                         or (prob >= _MODEL_TOKEN and not _plain_word(cand[:sl + 1]))) and (
                         _POST_RX.match(text, e) is not None or text[e:e + 2] in verbs)):
                 continue
             # One given character without a cue is mostly a word (车贷, 于是): be surer.
@@ -641,6 +685,9 @@ class ChineseNameDetector:
                 score -= 0.25  # …的路演: a name rarely follows 的 directly
             if _ORG_RX.match(text, p + sl):
                 score -= 0.5  # 紫|金矿业, 长|江电力: the "given name" starts an organisation word
+            if gl + sl == 2 and _tagger().word_tag_tab.get(cand) == "v" and not (
+                    title or label or field):
+                score -= 0.4  # 请|查收: the candidate is a verb jieba knows, however rare
             if cand in names:
                 score += 0.1  # jieba's person names are mostly famous people, some are places
             elif cand in common:
