@@ -134,6 +134,40 @@ MEASURE = ("一张卡", "两张单", "这张表", "几张图", "每张票", "开
            "一支笔", "两双鞋", "三张银行卡", "签了张字据", "这张保单", "各张凭证")
 
 
+# Round 5 (issue #16): name forms without a listed surname first and Hong Kong text. Own
+# lists: dotted transliterations (parts drawn separately), Tibetan/Mongolian names built from
+# syllables, married names (two surnames + given name), Cantonese clauses, and lists of places,
+# companies and products (、) as negatives.
+TRANSLIT_PARTS = ("约翰", "玛丽", "彼得", "安娜", "乔治", "伊万", "买买提", "艾力", "阿依古丽",
+                  "吐尔逊", "迪力木拉提", "热合曼", "努尔", "阿卜杜拉", "穆罕默德", "卡米拉",
+                  "史密斯", "布朗", "汤普森", "怀特", "克拉克", "马丁", "罗宾逊", "帕克", "库尔班",
+                  "艾合买提", "阿地力", "巴哈尔", "肉孜", "哈力克", "托乎提", "玉素甫", "苏莱曼")
+MINORITY = ("扎西", "卓玛", "次仁", "多吉", "格桑", "平措", "达瓦", "索朗", "顿珠", "强巴",
+            "洛桑", "益西", "边巴", "普布", "巴特尔", "其其格", "宝音", "萨仁", "孟和", "乌云",
+            "娜仁", "布和", "哈斯", "敖登", "图门")
+HK_GIVEN = ("美玲", "淑仪", "丽华", "秀琼", "玉珍", "凤仪", "嘉敏", "咏诗", "宝莲", "月好")
+HK_SURNAMES = "陈黄李张梁林刘吴何邓周马郭麦区罗曾蔡叶余谭卢潘郑彭袁莫杜苏冯关甘容岑冼伍钟"
+CANTONESE = ("{n}话{n}听日过嚟", "{n}嘅户口已经开咗", "我系{n}，想问下", "{n}同{n}系兄弟",
+             "佢老公{n}会陪佢嚟", "{n}太太（{n}）已经移民", "{n}（{n}之母）认购基金",
+             "{n}经理已批核{n}嘅申请", "请{n}跟进{n}嘅投诉", "{n}之配偶{n}")
+THING_LISTS = ("苏州、无锡、南通", "山东、河南、河北", "招商银行、中信证券、兴业银行",
+               "周生生、谢瑞麟、六福珠宝", "洛阳钼业、山东黄金、中金黄金", "徐家汇、静安寺、五角场",
+               "观塘、荃湾、元朗", "理财通、朝朝宝", "白云山、华润三九", "牛栏山、金种子酒",
+               "马应龙、汤臣倍健", "庐山、泰山、峨眉山", "碎股、供股、配股", "汤臣一品、陆家浜")
+
+
+def other_name(rng: np.random.Generator) -> str:
+    """A dotted transliteration, a Tibetan/Mongolian name or a married Hong Kong name."""
+    r = rng.random()
+    if r < 0.4:
+        return _pick(rng, TRANSLIT_PARTS) + _pick(rng, ("·", "·", "•", "・")) + \
+            _pick(rng, TRANSLIT_PARTS)
+    if r < 0.7:
+        return "".join(_pick(rng, MINORITY) for _ in range(int(rng.integers(1, 3))))
+    a, b = _pick(rng, HK_SURNAMES), _pick(rng, HK_SURNAMES)
+    return a + (b if b != a else "梁") + _pick(rng, HK_GIVEN)
+
+
 def _digits(rng: np.random.Generator) -> str:
     r = rng.random()
     k = 11 if r < 0.4 else 18 if r < 0.7 else int(rng.integers(4, 20))
@@ -143,7 +177,12 @@ def _digits(rng: np.random.Generator) -> str:
 
 def _name_clause(rng: np.random.Generator) -> str:
     """A clause with one or more `{n}` slots (`{d}`: digits, `{x}`: a hard negative word)."""
-    k = int(rng.integers(13))
+    k = int(rng.integers(15))
+    if k == 13:
+        return _pick(rng, CANTONESE)
+    if k == 14:
+        return _pick(rng, LABELS[:12] + ("", "", "请转告", "由")) + "{o}" + \
+            _pick(rng, ("", "，") + VERBS)
     if k == 9:
         return _pick(rng, ("", "", "客户", "联系人", "开户人", "姓名")) + _pick(rng, DIGIT_CLAUSES)
     if k == 10:
@@ -184,6 +223,8 @@ def _name_clause(rng: np.random.Generator) -> str:
 
 def _filler(rng: np.random.Generator, words: tuple[str, ...] = ()) -> str:
     r = rng.random()
+    if r < 0.08:
+        return _pick(rng, THING_LISTS) + _pick(rng, ("今日领跌", "三地合并", "", "暂停申购"))
     if words and r < 0.3:
         return _pick(rng, WORD_CARRIERS).replace("{x}", _pick(rng, words), 1).replace(
             "{x}", _pick(rng, words))
@@ -207,14 +248,15 @@ def snippet(rng: np.random.Generator, words: tuple[str, ...] = (),
     for i, clause in enumerate(parts):
         if i:
             text += _pick(rng, ("，", "。", "；", "，", "\n", " ", "！"))
-        pieces = clause.split("{n}")
+        other = "{o}" in clause
+        pieces = clause.replace("{o}", "{n}").split("{n}")
         for j, piece in enumerate(pieces):
             text += piece.replace("{d}", _digits(rng))
             if j < len(pieces) - 1:
                 if clause in EN_CLAUSES and rng.random() < 0.3:
                     text += _pick(rng, EN_NAMES)  # English clause: sometimes a romanised name
                     continue
-                n = name(rng, word_starts)
+                n = other_name(rng) if other else name(rng, word_starts)
                 spans.append((len(text), len(text) + len(n)))
                 text += n
     if rng.random() < 0.7:

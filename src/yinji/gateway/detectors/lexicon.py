@@ -150,7 +150,7 @@ NON_NAME_CHARS = frozenset(
     "年日号股只份次件条位名户司所部处科室区县市省路街"
     "您我你他她它该此每各某本各已将但而且则并即乃为"
     # single-character verbs that follow a name in chat (石芳问了…, 白杰做总结)
-    "问找做买卖跟叫没去"
+    "问找做买卖跟叫没去转"
     # Cantonese particles, pronouns and verbs (嘅, 咗, 佢, 唔 …) and 籍 (江苏籍: native place)
     "嘅咗佢哋嚟啲冇喺咁嘢咩噉畀唔嗰籍"
 )

@@ -127,9 +127,11 @@ def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN
     return out
 
 
-def minority(text: str, common: frozenset[str], cue_left, cue_right) -> list[Detection]:  # noqa: ANN001
+def minority(text: str, common: frozenset[str], freq: dict[str, int],  # noqa: ANN001
+             cue_left, cue_right) -> list[Detection]:
     """Tibetan and Mongolian names without a surname (扎西次仁, 斯琴高娃, 阿拉坦仓, 旺堆).
 
+    `freq` is jieba's dictionary: a word that runs past the span (乌兰察布) is no name.
     `cue_left(text, s)` / `cue_right(text, e)` say a label or token edge before, or a title,
     verb or token edge after the span marks it as a person."""
     out = []
@@ -141,7 +143,8 @@ def minority(text: str, common: frozenset[str], cue_left, cue_right) -> list[Det
         elif m.group(2):
             units += 1
         span = text[s:e]
-        if span in common or (e < len(text) and text[e - 1:e + 1] in common) \
+        if any(e + k <= len(text) and text[s:e + k] in freq for k in (1, 2, 3)) \
+                or span in common or (e < len(text) and text[e - 1:e + 1] in common) \
                 or (s > 0 and text[s - 1:s + 1] in common):
             continue  # 乌兰察布, 图门江: a place or word
         if units < 2 and (len(span) < 3 or span in common) \

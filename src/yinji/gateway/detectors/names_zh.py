@@ -131,6 +131,8 @@ _DIGIT_RUN = re.compile(r"[0-9０-９]{6,}")
 _DIGIT_RUN_END = re.compile(r"[0-9０-９]{6,}[Xx]?$")
 # 张 (also 支, 双) after a numeral or demonstrative is a measure word: 一张卡, 两张单, 落咗张单.
 _MEASURE_SURNAMES = frozenset("张支双")
+# 之 and a kinship word after a name (容丽珊之配偶, 王家明之母): never part of the name.
+_KIN_RX = re.compile("之(?:配偶|母|父|妻|夫|子|女|兄|弟|姐|妹|孙)")
 # Title and cue words that start with a surname character (董事, 董事长, 顾问, 通知, 法官).
 _CUE_WORD_RX = re.compile(_alt(tuple(w for w in lx.TITLES + lx.PRE_CUES
                                      if len(w) > 1 and w[0] in lx.SURNAMES | lx.WEAK_SURNAMES)))
@@ -209,6 +211,8 @@ def _tagged_name(text: str, p: int, sl: int,
             n = len(word)
             ok = (flag.startswith("nr") and sl + 1 <= n <= sl + 2 and not tagger.FREQ.get(word)
                   and word not in _lexicon()[0]  # nor one of the domain words (高开, 尽调)
+                  # a word-like surname before a dictionary word (於|汇丰, 于|今年)
+                  and not (word[:sl] in lx.WEAK_SURNAMES and tagger.FREQ.get(word[sl:]))
                   and not any(c in lx.NON_NAME_CHARS for c in word[sl:])  # 郑骁|的
                   and text[p + n - 1:p + n + 1] not in _lexicon()[2]  # 顾晶|核对 (华表 may)
                   and word[-1] not in _PLACE_END and not _ORG_RX.match(text, p + n)
@@ -380,7 +384,7 @@ class ChineseNameDetector:
         found = self._names(text)
         common = _lexicon()[0]
         found = names_forms.married(text, found, _cue_left, _cue_right)
-        minority = names_forms.minority(text, common, _cue_left, _cue_right)
+        minority = names_forms.minority(text, common, _tagger().FREQ, _cue_left, _cue_right)
         if minority:
             found = _overriding(found, minority)
         dotted = names_forms.dotted(text, common, _tagger().word_tag_tab, _lead, _labelled,
@@ -669,7 +673,8 @@ class ChineseNameDetector:
                                                                 for c in cand):
                 continue
             given = cand[sl:]
-            if any(c in lx.NON_NAME_CHARS for c in given) or cand in lx.DOMAIN_WORDS:
+            if any(c in lx.NON_NAME_CHARS for c in given) or cand in lx.DOMAIN_WORDS \
+                    or _KIN_RX.search(text, p + sl, end + 1):  # 王家明|之母: 之 + kin ends it
                 continue  # (易方达, 高净值: finance words jieba does not know)
             title = _title(text, end, common)
             right_edge = (end == len(text) or text[end] in _BOUNDARY or end == limit
@@ -679,7 +684,7 @@ class ChineseNameDetector:
             if (any(c in lx.SOFT_NAME_CHARS for c in given)
                     and not (right_edge or title or label or post)):
                 score -= 0.3  # 张三和|李四: 和 is more likely the conjunction
-            if weak and gl == 1 and not (title or label):
+            if weak and gl == 1 and not (title or field):
                 score -= 0.2  # 经查, 于是: a word-like surname and one character is mostly a word
             if p > 0 and text[p - 1] == "的" and not title:
                 score -= 0.25  # …的路演: a name rarely follows 的 directly
