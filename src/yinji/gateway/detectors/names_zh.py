@@ -212,7 +212,8 @@ def _tagged_name(text: str, p: int, sl: int,
             ok = (flag.startswith("nr") and sl + 1 <= n <= sl + 2 and not tagger.FREQ.get(word)
                   and word not in _lexicon()[0]  # nor one of the domain words (高开, 尽调)
                   # a word-like surname before a dictionary word (於|汇丰, 于|今年)
-                  and not (word[:sl] in lx.WEAK_SURNAMES and tagger.FREQ.get(word[sl:]))
+                  and not (word[:sl] in lx.WEAK_SURNAMES and n - sl >= 2
+                           and tagger.FREQ.get(word[sl:]))
                   and not any(c in lx.NON_NAME_CHARS for c in word[sl:])  # 郑骁|的
                   and text[p + n - 1:p + n + 1] not in _lexicon()[2]  # 顾晶|核对 (华表 may)
                   and word[-1] not in _PLACE_END and not _ORG_RX.match(text, p + n)
@@ -312,9 +313,14 @@ def _cue_right(text: str, e: int) -> bool:
 
 
 # A 、 list and its items (up to 12 characters between separators).
-_ANY_LIST = re.compile(r"[^\s，。；：:！？,;!?、（）()「」“”]{1,12}(?:、[^\s，。；：:！？,;!?、（）()「」“”]{1,12})+")
+_ITEM = r"[^\s，。；：:！？,;!?、（）()「」“”]"
+_ANY_LIST = re.compile("(?<!" + _ITEM + ")" + _ITEM + "{1,20}(?:、" + _ITEM + "{1,20})+")
 _THING_TAGS = ("ns", "nt", "nz")
-_THING_SUFFIXES = tuple(w for w in lx.ORG_SUFFIXES if len(w) > 1)
+# ... an organisation word within an item's first characters (江西铜业, 金桥股份午后涨停), or an
+# A-share class letter (万科A).
+_THING_HEAD = re.compile("[\u4e00-\u9fff]{1,6}(?:" + _alt(tuple(w for w in lx.ORG_SUFFIXES
+                                                                 if len(w) > 1)) + ")")
+_SHARE_CLASS = re.compile("[\u4e00-\u9fff]{2,4}[AB](?![A-Za-z0-9])")
 
 
 def _thing(item: str, common: frozenset[str]) -> bool:
@@ -322,10 +328,9 @@ def _thing(item: str, common: frozenset[str]) -> bool:
     not a person: jieba tags it a place/organisation, it ends with an organisation word, starts
     with a finance word or holds Latin letters or digits."""
     tags = _tagger().word_tag_tab
-    return (any(tags.get(item[:k], "")[:2] in _THING_TAGS for k in range(2, len(item) + 1))
-            or _DOMAIN_RX.match(item) is not None
-            or any(w in item for w in _THING_SUFFIXES)
-            or any(c.isascii() and c.isalnum() for c in item))
+    return (any(tags.get(item[:k], "")[:2] in _THING_TAGS for k in range(2, min(len(item), 4) + 1))
+            or _DOMAIN_RX.match(item) is not None or _THING_HEAD.match(item) is not None
+            or _SHARE_CLASS.match(item) is not None)
 
 
 def _not_in_thing_lists(text: str, found: list[Detection], common: frozenset[str]
