@@ -95,6 +95,8 @@ ROLE_WORDS = (
     "审核人", "复核人", "审批人", "投诉人", "面签人", "见证人", "签收人", "收件人", "举报人",
     "保证人", "出质人", "质押人", "抵押人", "继承人", "主持人", "录入人", "制单人", "记录人",
     "报案人", "被投诉人", "被担保人", "共同申请人", "出票人", "背书人", "核保人", "理赔人",
+    # broker and Hong Kong forms (round 5): holders, introducers, handlers, signatories
+    "持有人", "账户持有人", "持仓人", "居间人", "业务员", "处理人", "经手人", "联络人", "签署人",
 )
 # Right after a name: titles and roles (张伟先生, 王芳经理).
 TITLES = (
@@ -132,6 +134,8 @@ POST_CUES = (
     "也", "都", "曾", "想", "需要", "打算", "决定", "对", "因", "最近", "上周", "下周", "到",
     # copula and possessive of formal and Cantonese text (X系夫妻关系, X之母, X话, X嘅, X同Y)
     "系", "之", "话", "讲", "嘅", "同", "喺", "畀",
+    # greetings after a name in messages (X您好)
+    "您好", "你好",
 )
 # Right after a candidate: organisation and product words (宁德|时代, 王府|井, 华夏|基金).
 ORG_SUFFIXES = (

@@ -535,6 +535,10 @@ class ChineseNameDetector:
                 continue
             cue = (_LABEL_RX.search(text[max(0, s - 12):s]) is not None
                    or _title(text, e, common))
+            if cand[:sl] in lx.WEAK_SURNAMES and len(cand) - sl == 2 and cand[sl:] in common \
+                    and not _title(text, e, common) \
+                    and _FORM_FIELD.search(text, max(0, s - 12), s) is None:
+                continue  # 申请人|须提交, 持卡人|应妥善: a modal verb before a word, not a name
             if not cue and self._word_like(text, s, e, sl, common, weak_ok=(
                     prob >= _MODEL_TOKEN and (s == 0 or text[s - 1] in _BOUNDARY
                                               or text[s - 1] in _BEFORE_PERSON)) or (
@@ -752,6 +756,13 @@ class ChineseNameDetector:
             score += left_word if not glued else 0.0
             if latin and right_edge:
                 score += 0.15
+            if sl == 1 and gl == 2 and surname in lx.TOP_SURNAMES and not weak and given in common \
+                    and text[p:p + 2] not in common and cand not in common and not glued \
+                    and (label or field or p == 0 or text[p - 1] in _BOUNDARY or weak_pre) \
+                    and (title or post or right_edge or text[end:end + 2] in verbs):
+                # 由|李前进|变更, 业务员雷阳光涉嫌: a common surname and a word as given name
+                # (建设, 阳光) between a cue and a verb or title is a name, however word-like
+                score = max(score, self.threshold + _SURE)
             if field and right_edge and not any(c in lx.NON_NAME_CHARS for c in cand) \
                     and not _plain_word(cand):
                 # the whole value of a form field is the name even if it is also a word (白玉兰)
