@@ -136,6 +136,8 @@ _KIN_RX = re.compile("之(?:配偶|母|父|妻|夫|子|女|兄|弟|姐|妹|孙)"
 # Title and cue words that start with a surname character (董事, 董事长, 顾问, 通知, 法官).
 _CUE_WORD_RX = re.compile(_alt(tuple(w for w in lx.TITLES + lx.PRE_CUES
                                      if len(w) > 1 and w[0] in lx.SURNAMES | lx.WEAK_SURNAMES)))
+# A cue word of two or more characters after a name (身份证, 表示): the name ends before it.
+_POST_WORD_RX = re.compile(_alt(tuple(w for w in lx.POST_CUES + lx.TITLES if len(w) > 1)))
 _NUMERAL_BEFORE = frozenset("一二两三四五六七八九十几每这那哪整半咗各")
 
 
@@ -341,14 +343,17 @@ def _not_in_thing_lists(text: str, found: list[Detection], common: frozenset[str
     if "、" not in text or not found:
         return found
     drop = set()
+    values = {text[d.start:d.end] for d in found}
     for run in _ANY_LIST.finditer(text):
         items, pos = [], run.start()
         for part in run.group().split("、"):
             items.append((pos, pos + len(part)))
             pos += len(part) + 1
         # an item that holds a found name is none (青岛营业部李诗涵、佘子涵)
+        # (nor one that starts with a found name: X身份证.jpg、X银行卡.pdf)
         things = [_thing(text[a:b], common)
-                  and not any(a <= d.start and d.end <= b for d in found) for a, b in items]
+                  and not any(a <= d.start and d.end <= b for d in found)
+                  and not any(text.startswith(v, a) for v in values) for a, b in items]
         if not any(things):
             continue
         for d in found:
@@ -446,7 +451,23 @@ class ChineseNameDetector:
             taken_until = det.end
         found = self._by_company(text, out, undecided)
         found = self._with_model(text, found, roles) if self.model else found
+        found = self._repeated(text, found, roles)
         return _not_in_thing_lists(text, self._in_lists(text, found, roles, common), common)
+
+    def _repeated(self, text: str, found: list[Detection], roles: list[tuple[int, int]]
+                  ) -> list[Detection]:
+        """Every mention of a sure name of three or more characters is the name (X身份证.jpg、
+        X银行卡.pdf: the second X runs into 银行), unless it touches a found name or role word."""
+        sure = {text[d.start:d.end] for d in found
+                if d.confidence >= self.threshold + _SURE and d.end - d.start >= 3}
+        out = list(found)
+        for v in sure:
+            for m in re.finditer(re.escape(v), text):
+                s, e = m.span()
+                if not any(d.start < e and s < d.end for d in out) \
+                        and not any(rs < e and s < re_ for rs, re_ in roles):
+                    out.append(Detection(s, e, PERSON, round(self.threshold + 0.01, 3), self.name))
+        return sorted(out, key=lambda d: d.start)
 
     def _in_lists(self, text: str, found: list[Detection], roles: list[tuple[int, int]],
                   common: frozenset[str]) -> list[Detection]:
@@ -506,6 +527,8 @@ class ChineseNameDetector:
         drop = {span for span, p in zip(doubtful, most, strict=True) if p < _MODEL_VETO}
         out = [d for d in found if (d.start, d.end) not in drop]
         for s, e, prob in spans:
+            if (kin := _KIN_RX.search(text, s, e)) is not None:
+                e = kin.start()  # 文思颖|之母
             cand = text[s:e]
             sl = 2 if cand[:2] in lx.COMPOUND_SURNAMES else 1
             if not (sl + 1 <= len(cand) <= sl + 2 and _HAN_ONLY.fullmatch(cand)
@@ -622,7 +645,8 @@ class ChineseNameDetector:
                 or (cand[:sl + 1] in common and not start_ok)  # 肖像|权: surname + next a word
                 or any(text[s:s + k] in common for k in (e - s + 1, e - s + 2))
                 or (s > 0 and (text[s - 1:s + 1] in common or text[max(0, s - 2):s + 1] in common))
-                or (e < len(text) and text[e - 1:e + 1] in common)
+                or (e < len(text) and text[e - 1:e + 1] in common
+                    and not _POST_WORD_RX.match(text, e))
                 or _ORG_RX.match(text, e) is not None or _ORG_RX.match(text, s + sl) is not None
                 or cand[-1] in _PLACE_END)
 
@@ -714,7 +738,8 @@ class ChineseNameDetector:
                 score -= 0.25
             if gl == 1 and (given + text[end:end + 1] in common) and not (title or right_edge):
                 score -= 0.2  # 张|伟明 unlikely split: the 2-char given name reads as a word
-            if gl == 2 and (cand[-1] + text[end:end + 1] in common) and not right_edge:
+            if gl == 2 and (cand[-1] + text[end:end + 1] in common) and not right_edge \
+                    and not _POST_WORD_RX.match(text, end):  # (彭建平|身份证: not 平身)
                 score -= 0.45  # 李明认|为: the last character starts the next word
             if gl == 2 and (cand[sl:sl + 2] in common) and not (title or label or right_edge):
                 score -= 0.1
