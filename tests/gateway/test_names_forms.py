@@ -90,3 +90,21 @@ def test_cantonese_and_formal_cues(det, text, expected):
 ])
 def test_false_positives_of_round_5(det, text, expected):
     assert names(det, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a common surname and a word as given name between a cue and a verb or title
+    ("资管计划投资经理由李前进变更为张三。", ["李前进", "张三"]),
+    ("业务员雷阳光涉嫌私下收取现金。", ["雷阳光"]),
+    ("温馨提示：段永恒您好，您的基金已到期。", ["段永恒"]),
+    # role words of broker and Hong Kong forms
+    ("账户持有人施白云在三月转出资金。", ["施白云"]),
+    # a cue word ends the name even when its last character starts a word with the cue (华表)
+    ("林国华表示同意续期。", ["林国华"]),
+    # every mention of a sure name, also where it runs into an organisation word
+    ("附件：彭建平身份证正反面.jpg、彭建平银行卡.pdf", ["彭建平", "彭建平"]),
+    # 之 + kin ends a name in the model's reading too
+    ("麥余淑貞（文思穎之母）透過銀行認購基金。", ["麥余淑貞", "文思穎"]),
+])
+def test_word_names_and_repeats(det, text, expected):
+    assert names(det, text) == expected
