@@ -156,7 +156,7 @@ NON_NAME_CHARS = frozenset(
     # single-character verbs that follow a name in chat (石芳问了…, 白杰做总结)
     "问找做买卖跟叫没去转"
     # Cantonese particles, pronouns and verbs (嘅, 咗, 佢, 唔 …) and 籍 (江苏籍: native place)
-    "嘅咗佢哋嚟啲冇喺咁嘢咩噉畀唔嗰籍"
+    "嘅咗佢哋嚟啲冇喺咁嘢咩噉畀唔嗰籍於"
 )
 # Characters that are also function words (有, 和, 以 …) but do occur in given names (王有才,
 # 乔青和, 於弘以, 陈荷月): accepted when the name is a whole token or has a title or label.

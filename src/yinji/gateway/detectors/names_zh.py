@@ -726,6 +726,9 @@ class ChineseNameDetector:
             if gl + sl == 2 and _tagger().word_tag_tab.get(cand) == "v" and not (
                     title or label or field):
                 score -= 0.4  # 请|查收: the candidate is a verb jieba knows, however rare
+            elif gl + sl == 2 and _tagger().word_tag_tab.get(cand, "nr")[:2] not in _PROPER \
+                    and not (title or label or field):
+                score -= 0.3  # 本周|路演: a rare ordinary word is still a word
             if cand in names:
                 score += 0.1  # jieba's person names are mostly famous people, some are places
             elif cand in common:
