@@ -58,6 +58,8 @@ DOMAIN_WORDS = frozenset((
     "贝莱德", "惠理", "富达", "施罗德", "景林", "高毅", "邓普顿", "汤森路透", "彭博",
     # Hong Kong market and wallet products (Mandatory Provident Fund, CBBCs, the HKMA, red chips)
     "强积金", "牛熊证", "金管局", "红筹", "红筹股", "零钱通",
+    # commodities (as 黄金 above)
+    "白银", "白糖", "钢材", "铁矿石",
 ))
 # Surnames that are also very common words or particles: only accepted next to a strong cue
 # or as a whole token (between punctuation, quotes or spaces).
@@ -79,6 +81,8 @@ COMPOUND_SURNAMES = (
     "端木", "巫马", "公西", "漆雕", "乐正", "壤驷", "公良", "拓跋", "夹谷", "宰父", "谷梁", "段干",
     "百里", "东郭", "南门", "呼延", "羊舌", "微生", "梁丘", "左丘", "东门", "西门", "南宫", "第五",
     "独孤",
+    # outside the 百家姓's list above (太史慈, 完颜, 耶律)
+    "太史", "完颜", "耶律",
 )
 # Compound surnames that are also ordinary words (第五届, 百里挑一, 东方证券): need a cue.
 WEAK_COMPOUND = frozenset(("第五", "百里", "东门", "南门", "西门", "司空", "太叔", "段干", "夹谷",
@@ -150,7 +154,7 @@ ORG_SUFFIXES = (
 )
 # Characters that essentially never occur in a given name.
 NON_NAME_CHARS = frozenset(
-    "的了是在不个们这那么么吗呢吧啊哦嗯也都就又还要说与及或等于对向从到把被给让得着过"
+    "的了是在不个们这那么么吗呢吧啊哦嗯也都就又还要说与及或等于对从到把被给让得着过"
     "年日号股只份次件条位名户司所部处科室区县市省路街"
     "您我你他她它该此每各某本各已将但而且则并即乃为"
     # single-character verbs that follow a name in chat (石芳问了…, 白杰做总结)
@@ -160,7 +164,7 @@ NON_NAME_CHARS = frozenset(
 )
 # Characters that are also function words (有, 和, 以 …) but do occur in given names (王有才,
 # 乔青和, 於弘以, 陈荷月): accepted when the name is a whole token or has a title or label.
-SOFT_NAME_CHARS = frozenset("有会和行之以若如其元月来约")
+SOFT_NAME_CHARS = frozenset("有会和行之以若如其元月来约向")  # (向: 李向阳, 王向东)
 
 # English: given names common in the group's client base (English and HK/mainland English
 # names). Used as evidence, together with capitalisation and cues — not as the only route.

@@ -68,8 +68,16 @@ _CLOSE = "\"”」』’'》）)】"
 # Characters that end a name token: punctuation, quotes, spaces, Latin letters (not digits).
 _BOUNDARY = frozenset("，。、；：！？,.;:!?/|-—…·" + _OPEN + _CLOSE + " \t\r\n\u3000"
                       + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-# Last characters of place names (庄, 城, 湖 …); given names rarely end with them.
-_PLACE_END = frozenset("庄城府桥湖溪嘴园峡湾港岛州角村镇堡寨坊埠渡口")
+# Last characters of place names (庄, 城, 湖 …) and of liquor brands (金徽酒); given names
+# rarely end with them.
+_PLACE_END = frozenset("庄城府桥湖溪嘴园峡湾港岛州角村镇堡寨坊埠渡口酒")
+# Field labels whose value is no person (地址：沙田, 地點：柯士甸道分行, 开户行：…).
+_THING_FIELD = re.compile(r"(?:地址|住址|地点|时间|日期|内容|产品|事由|摘要|用途|开户行|开户银行|"
+                          r"品种|标的|项目|主题|议题)\s*[:：]\s*$")
+# The rest of a company's legal name after a candidate (…德私募基金管理有限公司).
+_LEGAL_ORG = re.compile(r"[\u4e00-\u9fff]{0,10}(?:有限公司|股份公司|集团|私募|合伙企业|事务所)")
+# An A-share code in brackets after a stock name (高伟达（600386）).
+_STOCK_CODE = re.compile(r"[（(]\s*[0-9]{6}(?:\.S[HZ])?\s*[）)]")
 _TITLE_RX = re.compile(_alt(lx.TITLES))
 _ROLE_RX = re.compile(_alt(lx.ROLE_WORDS))
 # A label right before the candidate: 客户张伟, 联系人：王芳, 申请人 “赵子轩”.
@@ -535,7 +543,10 @@ class ChineseNameDetector:
                     and (sl == 2 or cand[0] in lx.SURNAMES)) \
                     or any(c in lx.NON_NAME_CHARS for c in cand[sl:]):
                 continue  # (郑骁的: a function word ends no name)
-            if any(rs < e and s < re_ for rs, re_ in roles) or _CUE_WORD_RX.match(text, s):
+            if any(rs < e and s < re_ for rs, re_ in roles) or _CUE_WORD_RX.match(text, s) \
+                    or _THING_FIELD.search(text, max(0, s - 8), s) is not None \
+                    or _STOCK_CODE.match(text, e) or _LEGAL_ORG.match(text, e) \
+                    or _ORG_RX.match(text, e):
                 continue
             over = [d for d in out if d.start < e and s < d.end]
             if over:
@@ -698,6 +709,8 @@ class ChineseNameDetector:
         # The surname character belongs to the word before it (东方|证券, 中国|平安, 对|方).
         glued = p > 0 and not label and ((text[p - 1:p + 1] in common)
                                          or (text[max(0, p - 2):p + 1] in common))
+        if _THING_FIELD.search(text, max(0, p - 8), p) is not None:
+            return None  # the value of an address, date or product field
         best: tuple[float, int] | None = None
         for gl in (2, 1):
             end = p + sl + gl
@@ -762,7 +775,10 @@ class ChineseNameDetector:
             # follows a surname-like character, not a name.
             if gl == 2 and not title and any(text[p + sl:p + sl + k] in common for k in (3, 4)):
                 score -= 0.5
-            if _ORG_RX.match(text, end):
+            if _ORG_RX.match(text, end) or _STOCK_CODE.match(text, end) \
+                    or (not title and _LEGAL_ORG.match(text, end)):
+                # (a stock name before its code: 高伟达（600386）; a company's legal name:
+                # 杭州明|德私募基金管理有限公司)
                 score -= 0.5
             if title:
                 score += 0.5 if not glued else 0.25  # 现任|财务总监: the surname ends a word
@@ -792,7 +808,7 @@ class ChineseNameDetector:
                 # (建设, 阳光) between a cue and a verb or title is a name, however word-like
                 score = max(score, self.threshold + _SURE)
             if field and right_edge and not any(c in lx.NON_NAME_CHARS for c in cand) \
-                    and not _plain_word(cand):
+                    and not _plain_word(cand) and not _ORG_RX.match(text, end):
                 # the whole value of a form field is the name even if it is also a word (白玉兰)
                 score = max(score, self.threshold + 0.1)
             if best is None or score > best[0] + 1e-9:
