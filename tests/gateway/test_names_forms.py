@@ -108,3 +108,18 @@ def test_false_positives_of_round_5(det, text, expected):
 ])
 def test_word_names_and_repeats(det, text, expected):
     assert names(det, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("新基金本周路演，券商牵头。", []),              # a rare word jieba knows (路演)
+    ("客戶須於月底前補交文件。", []),                # 於 is never a given name's character
+    ("投诉人：李向阳", ["李向阳"]),                  # 向 may be (向阳, 向东)
+    ("投资者太史新民，证件号350203200411218589。", ["太史新民"]),  # compound surname 太史
+    ("收件人：余嘉明先生\n地址：沙田", ["余嘉明"]),  # an address field holds no person
+    ("高伟达（600386）停牌核查。", []),              # a stock name before its code
+    ("户名：杭州明德私募基金管理有限公司", []),      # a company's legal name
+    ("户名：国金证券  开户行：浦发银行", []),        # an organisation word after the value
+    ("石油、白银、钢材期货夜盘走强。", []),          # commodities
+])
+def test_round_5_words_fields_and_companies(det, text, expected):
+    assert names(det, text) == expected
