@@ -33,6 +33,18 @@ a finance word (易方|达, 强平). The CRF was retrained on a larger corpus (d
 as hard negatives, names starting with such a word) with digit-run features; dev numbers in
 docs/gateway.md ("Round 4").
 
+Round 5 (issue #16): name forms without a listed surname first are recognised by shape
+(names_forms): dotted transliterations as runs of transliteration characters (the run stops at
+the words around it: 授权|古丽娜尔·吐尔洪|代为), Tibetan/Mongolian names as runs of their name
+syllables (扎西次仁, 斯琴高娃), Hong Kong married names (陳李美玲) widened to four characters.
+Cantonese and formal cues (我係X, X嘅, X話, X之母, X系夫妻), more role words (持有人, 居间人,
+签署人), a common surname + an ordinary word as given name between a cue and a verb or title
+(由|李前进|变更), every mention of a sure name, and 向 as a given-name character. Fewer false
+positives: a weak surname after a role word before an ordinary word (持卡人|应妥善), title words
+(董事|总经理), two-character words jieba knows however rare (路演, 查收), whole items of a 、
+list of places, companies or products (常州、金华、马鞍山), an address/date/product field's
+value, a stock name before its code, a company's legal name, 於 as the preposition.
+
 Leakage: a name the detector misses reaches the upstream as it is (all of it, or the last
 character when a 3-character name is cut); a role word or label next to a name is sent.
 Before round 4, measured once on --fresh4 (gateway_eval3, written independently, 3 draws x
