@@ -10,9 +10,10 @@ that 申请人 introduces a name rather than being one. Labels: B (first charact
 Training (deterministic: same seed, same file):
     PYTHONPATH=src python tools/train_name_crf.py      # --n 30000 --seed 20261206
 on yinji.testing.name_train (own surname/given-name/template lists plus hard negatives drawn
-from jieba's dictionary, never the evaluation generators gateway_eval*; 30,000 snippets, about
-830,000 characters, 59,000 names), with thresholds chosen on yinji.testing.name_dev (build and
-build_gaps). The model is CRFsuite's own binary format (python-crfsuite; no pickle, no
+from jieba's dictionary, never the evaluation generators gateway_eval*; 30,000 snippets,
+838,150 characters, 58,965 names; round 5 added dotted, Tibetan/Mongolian and married Hong Kong
+names, Cantonese clauses, role words before modal verbs and lists of places and companies),
+with thresholds chosen on yinji.testing.name_dev (build and build_gaps). The model is CRFsuite's own binary format (python-crfsuite; no pickle, no
 download), about 0.3 MB, and its SHA-256 is checked on load. Leakage is that of the name detector (names_zh): this module
 only reads the text it is given, locally.
 """
@@ -28,7 +29,7 @@ from yinji.gateway.detectors import lexicon as lx
 
 MODEL_FILE = "names_zh.crfsuite"
 # SHA-256 of the shipped model (tools/train_name_crf.py prints it); checked on load.
-MODEL_SHA256 = "89c0aeeb147780de826ce95d3474ddb30d0cea2c842f53aa310f35ad5a997505"
+MODEL_SHA256 = "1a19a9dc31eeedfa8ad1ebde82ccc11174a0e7a9196faa596eafd80f1bfb6fa4"
 
 _CUES = frozenset(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1)
 _CUE_MAX = max(len(w) for w in _CUES)

@@ -87,7 +87,9 @@ _PLACE_END = frozenset("庄城府桥湖溪嘴园峡湾港岛州角村镇堡寨�
 _THING_FIELD = re.compile(r"(?:地址|住址|地点|时间|日期|内容|产品|事由|摘要|用途|开户行|开户银行|"
                           r"品种|标的|项目|主题|议题)\s*[:：]\s*$")
 # The rest of a company's legal name after a candidate (…德私募基金管理有限公司).
-_LEGAL_ORG = re.compile(r"[\u4e00-\u9fff]{0,10}(?:有限公司|股份公司|集团|私募|合伙企业|事务所)")
+# (the characters between are a name's, not 在, 的, 去 …: 张三在华为技术有限公司 keeps 张三)
+_LEGAL_ORG = re.compile("(?:(?![" + "".join(sorted(lx.NON_NAME_CHARS)) + "])[\u4e00-\u9fff]){0,10}"
+                        "(?:有限公司|有限责任公司|股份公司|合伙企业|事务所)")
 # An A-share code in brackets after a stock name (高伟达（600386）).
 _STOCK_CODE = re.compile(r"[（(]\s*[0-9]{6}(?:\.S[HZ])?\s*[）)]")
 _TITLE_RX = re.compile(_alt(lx.TITLES))
