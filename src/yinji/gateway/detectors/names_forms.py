@@ -68,7 +68,9 @@ MINORITY_SYLLABLES = (
 _ENDINGS = "仓门花娃格图夫"
 _SYL = "|".join(sorted((s for s in MINORITY_SYLLABLES if len(s) > 1 and s != "包头"),
                        key=len, reverse=True))
-_MINORITY_RX = re.compile("((?:" + _SYL + "){1,4})([" + _ENDINGS + "]?)")
+# (the lookahead on the syllables' first characters lets the scan skip other positions fast)
+_FIRST = "".join(sorted({s[0] for s in MINORITY_SYLLABLES}))
+_MINORITY_RX = re.compile("(?=[" + _FIRST + "])((?:" + _SYL + "){1,4})([" + _ENDINGS + "]?)")
 _ONE_SYL = re.compile("(?:" + _SYL + ")")
 
 # Surnames common enough to stand first and second in a married name (陳李美玲).

@@ -723,8 +723,10 @@ class ChineseNameDetector:
         # The surname character belongs to the word before it (东方|证券, 中国|平安, 对|方).
         glued = p > 0 and not label and ((text[p - 1:p + 1] in common)
                                          or (text[max(0, p - 2):p + 1] in common))
-        if _THING_FIELD.search(text, max(0, p - 8), p) is not None:
+        if ("：" in pre or ":" in pre) and _THING_FIELD.search(text, max(0, p - 8), p):
             return None  # the value of an address, date or product field
+        brackets = "（" in text or "(" in text
+        legal = "公司" in text or "事务所" in text or "企业" in text
         best: tuple[float, int] | None = None
         for gl in (2, 1):
             end = p + sl + gl
@@ -789,8 +791,8 @@ class ChineseNameDetector:
             # follows a surname-like character, not a name.
             if gl == 2 and not title and any(text[p + sl:p + sl + k] in common for k in (3, 4)):
                 score -= 0.5
-            if _ORG_RX.match(text, end) or _STOCK_CODE.match(text, end) \
-                    or (not title and _LEGAL_ORG.match(text, end)):
+            if _ORG_RX.match(text, end) or (brackets and _STOCK_CODE.match(text, end)) \
+                    or (legal and not title and _LEGAL_ORG.match(text, end)):
                 # (a stock name before its code: 高伟达（600386）; a company's legal name:
                 # 杭州明|德私募基金管理有限公司)
                 score -= 0.5
