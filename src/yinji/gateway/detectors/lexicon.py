@@ -107,6 +107,7 @@ TITLES = (
     "先生", "女士", "小姐", "太太", "经理", "总经理", "副总", "总监", "董事长", "董事", "主任",
     "老师", "律师", "医生", "教授", "博士", "同志", "阿姨", "叔叔", "老板", "行长", "处长",
     "科长", "部长", "主管", "专员", "顾问", "会计", "出纳", "夫妇", "一家", "本人",
+    "会计师", "评估师", "审计师", "精算师", "分析师", "经纪人",
     "总", "工", "哥", "姐", "老", "君", "某",
 )
 # Right before a name: labels and roles (客户张伟, 联系人：王芳, 致李明).
@@ -123,6 +124,8 @@ PRE_CUES = (
     "根据", "回访", "授权", "同意", "通知", "转告", "联系", "拜访", "会见", "提醒", "告知",
     # professions before a name (律师王某) and self-introductions (我是王芳)
     "律师", "代理律师", "会计师", "医生", "记者", "法官", "教授", "老师", "我是", "我叫",
+    # accounts and self-reference in broker notes (期货账户X保证金不足, 客户自称X, 高管X)
+    "期货账户", "证券账户", "资金账户", "基金账户", "自称", "高管",
     # Cantonese (read through OpenCC: 我係 -> 我系)
     "我系", "我叫做",
 )
@@ -138,8 +141,9 @@ POST_CUES = (
     "也", "都", "曾", "想", "需要", "打算", "决定", "对", "因", "最近", "上周", "下周", "到",
     # copula and possessive of formal and Cantonese text (X系夫妻关系, X之母, X话, X嘅, X同Y)
     "系", "之", "话", "讲", "嘅", "同", "喺", "畀",
-    # greetings after a name in messages (X您好)
-    "您好", "你好",
+    # greetings after a name in messages (X您好) and verbs of minutes and compliance notes
+    "您好", "你好", "未", "承诺", "承接", "弃权", "主讲", "答疑", "修订", "起草", "审核", "审批",
+    "跟进", "安排", "出席", "列席", "签收", "核实", "持仓", "诱导",
 )
 # Right after a candidate: organisation and product words (宁德|时代, 王府|井, 华夏|基金).
 ORG_SUFFIXES = (

@@ -84,8 +84,8 @@ _BOUNDARY = frozenset("，。、；：！？,.;:!?/|-—…·" + _OPEN + _CLOSE 
 # rarely end with them.
 _PLACE_END = frozenset("庄城府桥湖溪嘴园峡湾港岛州角村镇堡寨坊埠渡口酒")
 # Field labels whose value is no person (地址：沙田, 地點：柯士甸道分行, 开户行：…).
-_THING_FIELD = re.compile(r"(?:地址|住址|地点|时间|日期|内容|产品|事由|摘要|用途|开户行|开户银行|"
-                          r"品种|标的|项目|主题|议题)\s*[:：]\s*$")
+# (not 事由, 内容, 摘要: a description may start with a person: 事由：X申请解除限制)
+_THING_FIELD = re.compile(r"(?:地址|住址|地点|时间|日期|开户行|开户银行|品种|标的)\s*[:：]\s*$")
 # The rest of a company's legal name after a candidate (…德私募基金管理有限公司).
 # (the characters between are a name's, not 在, 的, 去 …: 张三在华为技术有限公司 keeps 张三)
 _LEGAL_ORG = re.compile("(?:(?![" + "".join(sorted(lx.NON_NAME_CHARS)) + "])[\u4e00-\u9fff]){0,10}"
