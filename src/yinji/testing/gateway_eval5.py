@@ -120,6 +120,8 @@ SLOTS: dict[str, Callable[[np.random.Generator], Piece]] = {
     "HBROKER": _from(fl.HK_BROKERS), "HSTK": _from(fl.HK_STOCKS), "HPLACE": _from(fl.HK_PLACES),
     "DATE": _filler(fl.date), "CND": _filler(fl.cn_date), "AMT": _filler(fl.amount),
     "CNA": _filler(fl.cn_amount), "PCT": _filler(fl.pct), "SHARE": _filler(fl.share),
+    "RATIO": _filler(lambda rng: f"{rng.integers(1050, 1500) / 10:.1f}%"),
+    "SEX": _filler(lambda rng: fl.pick(rng, ["男", "女"])),
     "TIME": _filler(fl.time),
     "ACCT": _filler(fl.account), "N": _filler(lambda rng: str(int(rng.integers(1, 40)))),
     "N4": _filler(lambda rng: fl.digits(rng, 4)), "N6": _filler(lambda rng: fl.digits(rng, 6)),

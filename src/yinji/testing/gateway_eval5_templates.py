@@ -15,12 +15,12 @@ from __future__ import annotations
 # fund and futures operations, forms pasted as text.
 NAME = [
     # margin calls (两融 / 期货追保)
-    "【两融风险提示】{P}（资金账号{ACCT}）维持担保比例已降至{PCT}，低于平仓线，请于{DATE}收盘前追加担保物。经办：{P}",
+    "【两融风险提示】{P}（资金账号{ACCT}）维持担保比例已降至{RATIO}，低于平仓线，请于{DATE}收盘前追加担保物。经办：{P}",
     "{DATE} {TIME} 已电话通知客户{P}追加保证金{AMT}元，客户表示明日转入，回访电话{M}。",
     "期货账户{ACCT}（户名：{P}）{FUT}持仓风险度{PCT}，已触发强平，由交易员{P}执行。",
     "客户{P}{M}融资负债{AMT}元，担保品中{STK}跌停，{T}要求今天内联系到本人。",
     "追保通知已通过短信发送至{M}，客户{P}未接听，{BR}将于明日安排上门。",
-    "{P}的信用账户今日被动平仓{STK}二万股，平仓后维保比例回升至{PCT}。",
+    "{P}的信用账户今日被动平仓{STK}二万股，平仓后维保比例回升至{RATIO}。",
     "强平前最后一次通知：{P}先生，您在{FUTCO}的账户权益已不足，请尽快入金。",
     # suitability (适当性)
     "适当性评估：投资者{P}，身份证号{ID}，风险承受能力C3（稳健型），拟购买{FUND}（R4），不匹配，已出具风险警示书并由客户签字确认。",
@@ -85,7 +85,7 @@ NAME = [
     "{FUNDCO}拟任基金经理{P}，从业年限八年，曾任{BROKER}研究员。",
     "托管户{ACCT}的授权签字人为{P}和{P}。",
     # forms and tables pasted as text
-    "姓名：{PS}\t性别：男\t证件号码：{ID}\t手机：{M}",
+    "姓名：{PS}\t性别：{SEX}\t证件号码：{ID}\t手机：{M}",
     "户名 {PS} 资金账号 {ACCT} 开户营业部 {BR}",
     "| 姓名 | 手机 | 邮箱 |\n|---|---|---|\n| {P} | {M} | {E} |\n| {P} | {M} | {E} |",
     "序号,客户姓名,身份证号,风险等级\n1,{P},{ID},C4\n2,{P},{ID},C2",
@@ -117,11 +117,30 @@ NAME = [
     "经办人{P}于{DATE}将原件交还客户本人{P}。",
     "我是{P}，工号{N6}，{BROKER}{BR}的投资顾问。",
     "{P}，{ID}，{M}，{E}",
+    # private funds, northbound/southbound, QFII, more operations
+    "私募基金管理人{FUNDCO}的合规风控负责人{P}已通过从业资格考试，备案联系人{P}（{M}）。",
+    "合格投资者确认：{P}承诺其金融资产不低于三百万元，签字：{P}",
+    "港股通开通申请：{P}，证券账户资产日均{AMT}元，满足五十万元门槛。",
+    "QFII客户{EN}的境内代理人为{P}，托管人{BANK}。",
+    "{P}在{BROKER}的两融授信额度由{AMT}元调整为{AMT}元，审批人{P}。",
+    "异常交易监控：{P}账户于{DATE}对{STK}频繁申报撤单，已电话提醒，接听人{P}。",
+    "北向资金日报由{P}整理，{P}、{P}审核后发出。",
+    "请{P}于本周五前提交{FUND}的季度持仓报告。",
+    "值班表：周一{P}，周二{P}，周三{P}",
+    "{P}说{STK}的业绩会改到{DATE}，{T}确认一下？",
+    "客户{P}来电：想把{FUND}转换成{FUND}，已告知转换费率。",
+    "见证人员：{P}；客户：{P}；见证方式：单向视频；时长{N}分钟",
+    "这个客户叫{P}，是{P}的同学介绍过来的。",
+    "回访对象{P}（客户号{ACCT}）对服务评价“非常满意”。",
+    "离职交接：{P}名下服务客户共{N}户，移交给{P}。",
+    "{P}的母亲{P}作为监护人代为办理未成年人账户。",
+    "经查，{P}与{P}使用同一台设备下单，MAC地址相同，疑似账户出借。",
+    "期货交易所通报：客户{P}（交易编码{ACCT}）自成交超过限额。",
 ]
 
 # Hong Kong broker text in traditional characters (some Cantonese).
 NAME_TRAD = [
-    "{HP}先生：\n閣下於{HBROKER}之證券賬戶（賬戶號碼{ACCT}）孖展比率已低於{PCT}，請於{DATE}或之前補倉。\n{HBROKER}客戶服務部",
+    "{HP}先生：\n閣下於{HBROKER}之證券賬戶（賬戶號碼{ACCT}）孖展比率已低於{RATIO}，請於{DATE}或之前補倉。\n{HBROKER}客戶服務部",
     "致：{HP}女士\n有關：{HSTK}首次公開招股認購結果\n閣下獲分配{N}手，款項將於{DATE}退回。",
     "{HT}話今日會過數，我已經同{HP}講咗。",
     "{HP}（{EN}）嘅開戶文件仲欠住址證明。",
@@ -151,6 +170,19 @@ NAME_TRAD = [
     "{EN} {HP} 已確認交收指示。",
     "{HP}小姐之投資顧問為{HP}。",
     "{HP}的戶口被停用，原因係長期無交易。",
+    "{HT}（{HP}）今朝打嚟話要提走全部現金。",
+    "親愛的{HP}：\n多謝閣下選用{HBROKER}。閣下之新密碼已寄往登記手機{M}。",
+    "客戶服務紀錄：{HP}查詢{HSTK}派息日期，由{HP}回覆。",
+    "{HP}嘅老婆{HP}都喺我哋度開咗戶口。",
+    "陳述人：{HP}\n見證人：{HP}（執業律師）",
+    "{HP}醫生委託{HP}代為處理其孖展戶口。",
+    "頭先{HP}Call過嚟，話{HSTK}跌得太犀利，想斬倉。",
+    "{HPL}已出席{HBROKER}年度投資講座。",
+    "收件人：{HP}\n地址：{HPLACE}\n事由：結單退回",
+    "{EN}／{HP}：請於{DATE}前補交入息證明。",
+    "我哋收到{HP}嘅投訴，話{HT}冇解釋清楚風險。",
+    "{HP}係{HP}嘅授權人，可以代落盤。",
+    "交易員{HP}於{TIME}為客戶{HP}買入{HSTK}。",
 ]
 
 # Mixed Chinese / English e-mails and messages.
@@ -168,6 +200,11 @@ NAME_MIXED = [
     "{EN} 说 {P} 的 margin 不够了，call him at {M}.",
     "RM: {P} / {EN}\nClient: {HP}\nProduct: {FUND}",
     "Meeting notes ({DATE}): {P}, {EN}, {P}; action item — {P} to update the suitability file.",
+    "FYI: {P}已离职，his clients will be covered by {P}。",
+    "Subject: 开户资料 – {P}\nHi {EN}, 证件号码{ID}，手机{M}，请做name screening。",
+    "{EN} wrote: 请问{P}的fund subscription today 能赶上cut-off吗？",
+    "Approved by {P} (Head of Compliance) and {EN} (CRO).",
+    "@{EN} {P}那个block的price已经confirm了",
 ]
 
 # OCR'd forms (the generator inserts odd spacing afterwards).
@@ -266,4 +303,27 @@ NEGATIVE = [
     "港股通標的調整：新增{HSTK}、{HSTK}。",
     "本月熊猫债发行规模{CNA}，较上月增加。",
     "董事、监事及高级管理人员名单详见年报第{N}页。",
+    "{STK}与{STK}在{CND}同时发布业绩预告。",
+    "{BROKER}{PLACE}分公司乔迁至{BR}。",
+    "{FUND}的基金经理由公司另行公告。",
+    "金额（大写）：{CNA}　小写：{AMT}",
+    "{ROLE}签字：＿＿＿＿　日期：＿＿＿＿",
+    "请{ROLE}本人持有效证件到{BR}办理。",
+    "{FUTCO}{PLACE}营业部：{FUT}夜盘交易时间调整通知。",
+    "关于{COMPANY}股票交易异常波动的公告",
+    "{HBROKER}{HPLACE}分行：{HSTK}及{HSTK}暫停孖展借貸。",
+    "黃金周期間，{HPLACE}及何文田的櫃位照常營業。",
+    "高位回落，熊市氛围浓厚，钱塘区的营业部客流明显减少。",
+    "周一至周五{TIME}前提交的申购按当日净值确认。",
+    "方正、平安、长江、光大四家券商同日公告。",
+    "夏季交易时间调整，石油、白银合约夜盘延长。",
+    "本人已阅读并理解上述风险揭示内容。",
+    "万一出现强平，损失由投资者自行承担。",
+    "龙头股集体高开，向上突破压力位。",
+    "和记黄埔旧址位于{HPLACE}。",
+    "司法冻结解除：冻结编号{N9}，解除日期{CND}。",
+    "金星、木星期货路演于{CND}在{PLACE}举行。",
+    "马鞍山、张家港、石家庄三地营业部将合并管理。",
+    "客户经理、投资顾问、交易员须分岗。",
+    "{PROD}业务须由投资者本人申请，不得委托他人代办。",
 ]
