@@ -25,9 +25,14 @@ Names: Zipf-weighted common surnames with one- or two-character given names, rar
 names that are words (高峰), literary given-name characters, dotted transliterations (·, •, ・),
 surname-less and Japanese names, married four-character names, Latin names (scored person_en).
 
+About 70% of rows hold a Chinese name (~7,000 Han names a draw: ~24% two-, ~58% three-, ~13%
+four-character, ~5% dotted) and ~9% a bare surname with a title.
+
 Spans: person (name characters only; 王建国先生 -> 王建国), mobile, id_number (valid GB 11643 check
-character), email, and person_title for a bare surname with a title or affix (王总, 陳生, 黃太,
-李小姐, 老王): the scorer ignores those (masking them is neither required nor wrong).
+character; 810000/820000/830000 residence permits too), email, and person_title for a bare
+surname with a title or affix (王总, 陳生, 黃太, 李小姐, 老王): the scorer ignores those (masking
+them is neither required nor wrong). OCR'd rows and padded form names keep the spaces between
+a name's characters inside its span (王　伟); nothing else is inside a span.
 Rows: {"id": "fresh6-<seed>-<i>", "lang": "zh", "kind", "text", "spans": [[start, end, cat]]}.
 Test data, not security: one seeded numpy Generator per draw.
 """
