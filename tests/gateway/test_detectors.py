@@ -54,6 +54,19 @@ def test_full_width_and_grouped_identifiers(engine):
         ("id_number", f"{pid[:6]}-{pid[6:14]}-{pid[14:]}"), ("mobile", "1380 013 8000")}
 
 
+def test_id_and_mobile_glued_together(engine):
+    """Form fields pasted with no separator: one run of 29 digits holds an ID and a mobile."""
+    body = "82000019551229369"
+    pid = body + ck.id18_check_digit(body)
+    for text, mobile in ((f"开户人于振华{pid}13931541487，", "13931541487"),
+                         (f"开户人{pid}139-6518-8318。", "139-6518-8318"),
+                         (f"手机13931541487{pid}。", "13931541487")):
+        got = found(engine, text)
+        assert {("id_number", pid), ("mobile", mobile)} <= got, text
+    bad = pid[:-1] + ("0" if pid[-1] != "0" else "1")   # no valid check character: nothing
+    assert found(engine, f"单据{bad}13931541487。") == set()
+
+
 def test_hard_negatives_are_not_flagged(engine):
     text = ("订单号2024031500012345，委托编号DD20240315001，贵州茅台(600519.SH)收盘价1688.00元，"
             "成交额52.3亿元，日期2024-03-15，合约rb2410，沪深300指数上涨1.25%。东方财富发布公告，"

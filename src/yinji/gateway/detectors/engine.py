@@ -21,6 +21,7 @@ from yinji.gateway.detectors.names_zh import ChineseNameDetector, warm_up
 from yinji.gateway.detectors.patterns import (
     BankCardDetector,
     EmailDetector,
+    GluedIdMobileDetector,
     IdNumberDetector,
     PassportDetector,
     PhoneDetector,
@@ -43,7 +44,8 @@ class DetectorEngine:
         self.min_confidence = min_confidence
         self.amounts_with_person = amounts_with_person
         self.detectors: list[Detector] = [
-            IdNumberDetector(), PhoneDetector(), BankCardDetector(), EmailDetector(),
+            IdNumberDetector(), PhoneDetector(), GluedIdMobileDetector(), BankCardDetector(),
+            EmailDetector(),
             UsccDetector(), PassportDetector(), AccountDetector(account_patterns),
             AddressDetector(), ChineseNameDetector(), EnglishNameDetector(), *extra,
         ]

@@ -100,6 +100,27 @@ class PhoneDetector:
         return out
 
 
+_GLUED = re.compile(_B + r"(?:(\d{17}[\dXx])(1[3-9]\d(?:[-\s]?\d{4}){2})|(1[3-9]\d{9})(\d{17}[\dXx]))"
+                    + _E)
+
+
+class GluedIdMobileDetector:
+    """An ID number and a mobile written with no separator between them (form fields pasted as
+    text: 110105...002X13800138000): one digit run, which the boundaries of the detectors
+    above reject. Both are taken when the ID's check character holds."""
+
+    name = "glued_id_mobile"
+
+    def detect(self, text: str) -> list[Detection]:
+        out = []
+        for m in _GLUED.finditer(text):
+            idn, mob = (1, 2) if m.group(1) else (4, 3)
+            if ck.id18_valid(m.group(idn)):
+                out.append(Detection(m.start(idn), m.end(idn), ID_NUMBER, 0.97, self.name))
+                out.append(Detection(m.start(mob), m.end(mob), MOBILE, 0.95, self.name))
+        return out
+
+
 _CARD = re.compile(_B + r"(\d{15,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?|\d{4}[ -]\d{6}[ -]\d{5}|"
                    r"\d{6}[ -]\d{9,13})" + _E)
 _CARD_BIN = re.compile(r"(?:62|4|5[1-5]|2[2-7]|3[47]|35|60|65|9)")
