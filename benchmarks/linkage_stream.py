@@ -93,9 +93,46 @@ def _proc_usage(pids: list[int]) -> tuple[float, float]:
     return cpu, peak
 
 
-def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str) -> dict:
-    """One configuration in this process: returns its measurements."""
+class RssPeaks:
+    """Peak anonymous and file-backed RSS of this process, sampled every `every` seconds
+    from /proc/self/status (VmHWM is their sum's peak; mapped spill pages are file-backed,
+    page cache the kernel can reclaim, the heap is anonymous)."""
+
+    def __init__(self, every: float = 0.05) -> None:
+        import threading
+
+        self.anon = self.file = 0.0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._t.start()
+
+    def sample(self) -> None:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(("RssAnon:", "RssFile:")):
+                    mb = int(line.split()[1]) / 1024
+                    if line.startswith("RssAnon:"):
+                        self.anon = max(self.anon, mb)
+                    else:
+                        self.file = max(self.file, mb)
+
+    def _run(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.sample()
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._t.join()
+        self.sample()
+        return {"peak_anon_mb": self.anon, "peak_file_mb": self.file}
+
+
+def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str,
+        keep: str | None = None, unit_only: bool = False) -> dict:
+    """One configuration in this process: returns its measurements. `keep`: the owners'
+    spills go to (or, with `unit_only`, are read from) keep/a and keep/b, kept."""
     from yinji.linkage import stream as st
+    from yinji.linkage.blocking import block_cap
     from yinji.linkage.schemas import PERSON
     from yinji.net.workers import LocalWorkers, RayWorkers
 
@@ -108,18 +145,36 @@ def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str) -> dic
         t = os.times()
         return t.user + t.system, kids()
 
+    import contextlib
+
+    rss = RssPeaks()
     t0 = time.perf_counter()
     c0 = os.times()
     stages = {}
     marks = [cpu()]
+
+    def owner_dir(side: str):  # noqa: ANN202
+        if keep is None:
+            return tempfile.TemporaryDirectory(dir=spill)
+        (Path(keep) / side).mkdir(parents=True, exist_ok=True)
+        return contextlib.nullcontext(str(Path(keep) / side))
+
+    def owner(src: str, d: str) -> st.OwnerSpill:
+        meta = Path(d) / "meta.json"
+        if unit_only:
+            m = json.loads(meta.read_text())
+            return st.OwnerSpill(Path(d), m["n"], m["width"], m["passes"])
+        s = st.encode_source(src, PERSON, KEY, d, chunk_rows=chunk, workers=w)
+        meta.write_text(json.dumps({"n": s.n, "width": s.width, "passes": s.passes}))
+        return s
+
     try:
-        with tempfile.TemporaryDirectory(dir=spill) as da, \
-                tempfile.TemporaryDirectory(dir=spill) as db, \
+        with owner_dir("a") as da, owner_dir("b") as db, \
                 tempfile.TemporaryDirectory(dir=spill) as du:
-            sa = st.encode_source(a, PERSON, KEY, da, chunk_rows=chunk, workers=w)
+            sa = owner(a, da)
             stages["owner_a"] = time.perf_counter() - t0
             marks.append(cpu())
-            sb = st.encode_source(b, PERSON, KEY, db, chunk_rows=chunk, workers=w)
+            sb = owner(b, db)
             stages["owner_b"] = time.perf_counter() - t0 - stages["owner_a"]
             marks.append(cpu())
             t1 = time.perf_counter()
@@ -128,8 +183,7 @@ def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str) -> dic
                                           workers=w, chunk_rows=chunk)
             stages["unit"] = time.perf_counter() - t1
             marks.append(cpu())
-            ra, rb = sa.order[table.a], sb.order[table.b]
-            got = set(zip(sa.ids(ra), sb.ids(rb), strict=True))
+            got = set(zip(sa.ids(sa.rows(table.a)), sb.ids(sb.rows(table.b)), strict=True))
             disk = sum(f.stat().st_size for d in (da, db, du) for f in Path(d).iterdir())
         wall = time.perf_counter() - t0
         ray_cpu, ray_peak = _proc_usage(_descendants()) if kind == "ray" else (0.0, 0.0)
@@ -143,6 +197,7 @@ def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str) -> dic
     cpu_stages = {name: [marks[k + 1][0] - marks[k][0], marks[k + 1][1] - marks[k][1]]
                   for k, name in enumerate(("owner_a", "owner_b", "unit"))}
     return {"n": sa.n, "n_b": sb.n, "workers": workers, "chunk": chunk, "partitions": parts,
+            "cap": block_cap(PERSON, sa.n, sb.n), "unit_only": unit_only, **rss.stop(),
             "wall": wall, "stages": stages, "cpu_stages": cpu_stages, "passes": sa.passes,
             "cpu_driver": (c1.user - c0.user) + (c1.system - c0.system), "cpu_ray": ray_cpu,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -238,6 +293,9 @@ def main() -> None:
     ap.add_argument("--log", default=None, help="append JSON lines here")
     ap.add_argument("--model", action="store_true",
                     help="print the cost model and the 10^8 projection from --log")
+    ap.add_argument("--keep", help="keep the owners' spills in KEEP/a, KEEP/b (one --n)")
+    ap.add_argument("--unit-only", action="store_true",
+                    help="with --keep: rerun the unit on the kept spills (owners skipped)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.model:
@@ -250,7 +308,7 @@ def main() -> None:
         res = (memory(a, b, args.chunk, str(d), not args.stream_only, args.entries,
                       not args.rss_only)
                if kind == "memory"
-               else one(a, b, truth, kind, args.chunk, str(d)))
+               else one(a, b, truth, kind, args.chunk, str(d), args.keep, args.unit_only))
         print(json.dumps(res))
         return
     runs = ([("memory", int(n)) for n in args.memory.split(",")] if args.memory
@@ -261,6 +319,8 @@ def main() -> None:
                               str(d), *(["--stream-only"] if args.stream_only else []),
                               *(["--entries", str(args.entries)] if args.entries else []),
                               *(["--rss-only"] if args.rss_only else []),
+                              *(["--keep", args.keep] if args.keep else []),
+                              *(["--unit-only"] if args.unit_only else []),
                               "--one", json.dumps([kind, str(a), str(b), str(truth)])],
                              capture_output=True, text=True, check=False)
         if out.returncode:

@@ -44,9 +44,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yinji.linkage.blocking import candidate_pairs
 from yinji.linkage.encoding import Record, Schema
-from yinji.linkage.match import SCALE, LinkTable, greedy_one_to_one, prepare, threshold_units
+from yinji.linkage.match import (
+    SCALE,
+    LinkTable,
+    greedy_one_to_one,
+    prepare,
+    threshold_units,
+    unit_candidates,
+)
 from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
 from yinji.mpc.replicated import Shares
@@ -97,7 +103,7 @@ def mpc_link(s: Session, records: Sequence[Record] | None, schema: Schema,
         tok_a, tok_b = s.recv(OWNER_A), s.recv(OWNER_B)
         if tok_a.dtype != np.uint64 or tok_b.dtype != np.uint64:
             raise ValueError("blocking tokens must be uint64")
-        ia, ib = candidate_pairs(tok_a, tok_b, schema.max_block_pairs)
+        ia, ib = unit_candidates(tok_a, tok_b, schema)
         cand = np.stack([ia, ib]).astype(np.int64)
         s.send(OWNER_A, cand)
         s.send(OWNER_B, cand)
