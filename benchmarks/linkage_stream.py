@@ -224,12 +224,17 @@ def memory(a: str, b: str, chunk: int, spill: str, whole: bool = True,
             parts = st.partitions_for(sum(1 for _ in fh) - 1, 0, 28, entries)
     if trace:
         tracemalloc.start()
-    st.link_sources(a, b, PERSON, KEY, chunk_rows=chunk, workers=LocalWorkers(1),
-                    spill_dir=spill, partitions=parts)
+    rss = RssPeaks()
+    t0 = time.perf_counter()
+    got = st.link_sources(a, b, PERSON, KEY, chunk_rows=chunk, workers=LocalWorkers(1),
+                          spill_dir=spill, partitions=parts)
+    wall = time.perf_counter() - t0
     streamed = tracemalloc.get_traced_memory()[1]
     if not whole:   # and the process's peak RSS (with tracemalloc's own bookkeeping)
         return {"streamed_mb": streamed / 2**20, "in_memory_mb": float("nan"),
-                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                **rss.stop(), "links": len(got.links), "candidates": got.candidates,
+                "wall": wall, "load": os.getloadavg()}
     tracemalloc.reset_peak()
     preps = []
     for p in (a, b):
@@ -332,7 +337,9 @@ def main() -> None:
                 fh.write(json.dumps(res) + "\n")
         if kind == "memory":
             print(f"| {n:,} | {args.chunk} | {res['streamed_mb']:.1f} | "
-                  f"{res['in_memory_mb']:.1f} | {res.get('rss_mb', float('nan')):.0f} |",
+                  f"{res['in_memory_mb']:.1f} | {res.get('rss_mb', float('nan')):.0f} | "
+                  f"{res.get('peak_anon_mb', float('nan')):.0f} | "
+                  f"{res.get('peak_file_mb', float('nan')):.0f} | {res.get('links', '')} |",
                   flush=True)
             continue
         s = res["stages"]

@@ -9,12 +9,18 @@ each, so pairs whose filters differ in few bits collide in some table with high 
 
 Whoever computes candidates (the linkage unit, or the MPC helper) receives only tokens.
 `candidate_pairs` is a sort-based hash join, O((n_a + n_b) log n + pairs); a block with more
-than `max_block_pairs` pairs (a huge common-name block) is dropped for that pass — other
-passes still cover its records.
+pairs than the cap (a huge common-name block) is not compared whole: with `partners`
+(`refine_partners`: the schema's `refine_by`, birth date, else initials + birth year) it is
+joined again on (token, partner pass's token), and what is still over the cap is dropped —
+other passes still cover its records. The cap is size-aware (`block_cap`): the schema's
+`max_block_pairs` up to `scale_from` records a side, `min_block_pairs` beyond, so that
+candidates grow ~linearly with the files instead of with the square of the blocks.
 
 Adversary model: the receiver of tokens is semi-honest and does not know the key. Leakage:
 equality of blocking keys between records, i.e. block sizes per pass and which records
-share a block; not the key values themselves (a dictionary attack needs the key).
+share a block; not the key values themselves (a dictionary attack needs the key). The cap
+and the refinement are computed from these tokens and the record counts, which the
+receiver holds anyway; they add nothing to what it learns.
 """
 
 from __future__ import annotations
@@ -167,14 +173,14 @@ def refine_partners(schema: Schema) -> list[int]:
 
 def block_cap(schema: Schema, n_a: int, n_b: int) -> int:
     """The pair cap for files of n_a and n_b records: `max_block_pairs` up to
-    `schema.scale_from` records on the larger side; beyond, it shrinks as (scale_from / n)^2
-    down to `schema.min_block_pairs`, so the blocks that grow with n (birth dates, common
-    names) are split or dropped and candidates grow ~linearly (docs/linkage.md, Streaming)."""
-    n = max(n_a, n_b, 1)
-    if n <= schema.scale_from:
+    `schema.scale_from` records on the larger side (small files link as before); beyond,
+    `min_block_pairs`: a block then holds at most ~sqrt(cap) records a side, so each pass
+    adds at most ~sqrt(cap) candidates per record and candidates grow ~linearly with n,
+    while blocks that grow with n (birth dates, common names) are split by `refine_by` or
+    dropped (measured in docs/linkage.md, Streaming and Ray)."""
+    if max(n_a, n_b) <= schema.scale_from:
         return schema.max_block_pairs
-    scaled = int(schema.max_block_pairs * (schema.scale_from / n) ** 2)
-    return max(min(schema.min_block_pairs, schema.max_block_pairs), scaled)
+    return min(schema.min_block_pairs, schema.max_block_pairs)
 
 
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(31),

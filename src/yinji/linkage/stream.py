@@ -23,12 +23,14 @@ Linkage unit (`link_spills`):
    BLAKE2b / AES outputs, so their low bits split them evenly): records sharing a token land
    in the same partition on both sides. The partition count only sizes the unit's own work
    files; nobody else sees it.
-5. First, per partition, the blocks over `max_block_pairs` (a global property of a token,
-   known in its partition; few). Then per partition and pass the sort join
-   (`blocking.join_pieces`) in pieces of `PIECE` pairs, Dice counts on encoding rows read
-   from the memmaps, the threshold. A pair that shares several tokens is taken only at the
-   first (partition, pass) where a within-cap block joins it, so the candidates are exactly
-   `blocking.candidate_pairs`'s, each once, without holding them. Partitions run through the
+5. First, per partition, the blocks over the cap (`blocking.block_cap`: size-aware) and,
+   among them, the refined (token, partner token) blocks still over it (a global property
+   of a token, known in its partition; each entry carries its record's partner token).
+   Then per partition and pass the sort join (`blocking.join_pieces`, over-cap blocks
+   joined again on the partner token) in pieces of `PIECE` pairs, Dice counts on encoding
+   rows read from the spill files, the threshold. A pair that shares several tokens is
+   taken only at the first (partition, pass) whose join yields it, so the candidates are
+   exactly `match.unit_candidates`'s, each once, without holding them. Partitions run through the
    Workers object as well (Ray tasks read the work files: one machine or a shared disk).
 6. The one-to-one step (`match.greedy_one_to_one`, margin rule included) on the accepted,
    above-threshold pairs, which are few: the links are exactly `match.link_encodings`'s on
@@ -52,12 +54,15 @@ party, removed at the end.
 Memory (per party): two waves of `workers.size` chunks (one read while the other is
 encoded; their rows as dicts, ~1 KB per record,
 and 1 KB of plain filter bits per record while encoding), one shuffle group, one partition's
-token entries (20 bytes per entry, ~2^21 per side) and one piece of candidate pairs, plus 32
-bytes per accepted pair (above the threshold: about the links). Pages of the memmapped
-encodings count in RSS while mapped but are the kernel's page cache, reclaimable.
-Disk: (encoding width + 8 x passes + id length + 24) bytes per record per owner, twice
-while shuffling; the unit's token partitions 20 bytes per token. Measured in
-benchmarks/linkage_stream.py.
+token entries (28 bytes per entry, ~2^21 per side) and one piece of at most `PIECE`
+candidate pairs (a block larger than a piece is cut across pieces), plus what must grow:
+12 bytes per accepted pair (above the threshold: about one per link; 16 with 2^31 records
+or more) and, in the one-to-one step, ~100 bytes per accepted pair (sort order, scores and
+the Python sets of used records), and 8 bytes per over-cap token. Spill files are read
+through mappings of `WINDOW` rows at a time (`_take`), so the mapped pages, which count in
+RSS as file-backed pages, stay bounded too. Disk: (encoding width + 8 x passes + id length
++ 24) bytes per record per owner, twice while shuffling; the unit's token partitions 28
+bytes per token. Measured in benchmarks/linkage_stream.py.
 """
 
 from __future__ import annotations
