@@ -230,17 +230,19 @@ def encode_source(source: Source | Opened, schema: Schema, key: bytes,
                   directory: str | Path, *, id_column: str = "id",
                   mapping: dict[str, list[str]] | None = None, chunk_rows: int = CHUNK_ROWS,
                   workers: Workers | None = None, shuffle: bool = True,
-                  keep: bool = False) -> OwnerSpill:
+                  keep: bool = False, plain: bool = False) -> OwnerSpill:
     """Steps 1-3 of the module docstring for one owner's `source` (or an `open_source`
     result), into `directory` (empty, the caller's). Raises InputError for: no records, a
     missing id column, an empty or repeated id (naming the file and rows). `keep`: keep the
-    file-order work files, so `reshuffle` can draw a fresh order (one per peer)."""
+    file-order work files, so `reshuffle` can draw a fresh order (one per peer). `plain`:
+    keep the plain filters (packed bits) instead of the transmitted encodings, for the MPC
+    mode (`mpc_stream`), which shares them and never sends them."""
     src = source if isinstance(source, Opened) else open_source(source, id_column, chunk_rows)
     where, stream, header, chunks = src.name, src.stream, src.stream.header, src.chunks
     d = Path(directory)
     workers = workers or LocalWorkers(1)
     enc = ClkEncoder(schema, key)
-    wide = (2 if schema.balanced else 1) * schema.size // 8
+    wide = (2 if schema.balanced and not plain else 1) * schema.size // 8
     passes = len(encode_chunk(enc, [{}], key)[1][0])
     spill = OwnerSpill(d, 0, wide, passes)
     groups = ID_BUCKETS
@@ -262,7 +264,7 @@ def encode_source(source: Source | Opened, schema: Schema, key: bytes,
                     ft.write(bits_tok[1].tobytes())
             if wave and submit:
                 pending.append(pool.submit(workers.map, _encode,
-                                           [(enc, w, key) for w in wave]))
+                                           [(enc, w, key, plain) for w in wave]))
             wave.clear()
 
         for chunk in chunks:
@@ -311,10 +313,12 @@ def reshuffle(spill: OwnerSpill) -> None:
     _shuffle(spill, spill.group_rows, True, True)
 
 
-def _encode(enc: ClkEncoder, records: list[dict], key: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """One chunk: transmitted encodings (packed) and blocking tokens (a `Workers.map` task)."""
+def _encode(enc: ClkEncoder, records: list[dict], key: bytes, plain: bool = False
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """One chunk: transmitted encodings (or, `plain`, the plain filters), packed, and
+    blocking tokens (a `Workers.map` task)."""
     bits, tokens = encode_chunk(enc, records, key)
-    return enc.transmit(bits), tokens
+    return (np.packbits(bits, axis=1) if plain else enc.transmit(bits)), tokens
 
 
 def _spill_ids(d: Path, blob: list[bytes], start: int, groups: int) -> None:
