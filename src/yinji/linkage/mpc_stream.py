@@ -36,17 +36,30 @@ every party (16 KB per record with L = 1024), besides the owners' spills.
 from __future__ import annotations
 
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from yinji.chunks import Source
 from yinji.linkage.encoding import Schema
 from yinji.linkage.match import SCALE, greedy_one_to_one, threshold_units, unit_candidates
 from yinji.linkage.mpc_match import OWNER_A, OWNER_B, RECEIVER, MpcLinkOutput
-from yinji.linkage.stream import MAX_PASSES, OwnerSpill, _rows, _take
+from yinji.linkage.stream import (
+    CHUNK_ROWS,
+    MAX_PASSES,
+    OwnerSpill,
+    StreamLinks,
+    _rows,
+    _take,
+    encode_source,
+    open_source,
+)
 from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
 from yinji.mpc.session import Session
+from yinji.net.workers import Workers
 
 ROWS = 1 << 11    # records per token / share block; candidate pairs per inner-product step
 PIECE = 1 << 16   # candidate pairs per comparison (one reshare, comparison and opening)
@@ -204,4 +217,54 @@ def _piece(s: Session, files: list[tuple[str, str, int, int]], sizes: tuple[int,
     return opened.view(np.int64).reshape(1 + len(values), m).T.copy()
 
 
-__all__ = ["PIECE", "ROWS", "mpc_link_spill"]
+def mpc_link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
+                     id_column: str = "id", mapping: dict[str, list[str]] | None = None,
+                     chunk_rows: int = CHUNK_ROWS, workers: Workers | None = None,
+                     spill_dir: str | None = None,
+                     on_headers: Callable[[dict[str, list[str]]], None] | None = None,
+                     contains: tuple[str, str] | None = None) -> StreamLinks:
+    """Both owners and the receiver in threads of this process over an in-memory network
+    (`yinji link run --stream --mode mpc`), as `stream.link_sources` does for the unit
+    mode: the same checks, reports and result type."""
+    from yinji.net.memory import memory_network
+
+    opened = [open_source(a, id_column, chunk_rows), open_source(b, id_column, chunk_rows)]
+    if on_headers is not None:
+        on_headers({o.name: o.stream.header for o in opened})
+    names = ["owner_a", "owner_b", "receiver"]
+    with tempfile.TemporaryDirectory(prefix="yinji-link-a-", dir=spill_dir) as da, \
+            tempfile.TemporaryDirectory(prefix="yinji-link-b-", dir=spill_dir) as db:
+        owners = [encode_source(src, schema, key, d, id_column=id_column, mapping=mapping,
+                                chunk_rows=chunk_rows, workers=workers, plain=True)
+                  for src, d in zip(opened, (da, db), strict=True)]
+        parties = memory_network(names, timeout=24 * 3600)
+        results: list = [None] * 3
+        errors: list[BaseException | None] = [None] * 3
+
+        def body(i: int) -> None:
+            try:
+                results[i] = mpc_link_spill(Session(parties[i], names),
+                                            owners[i] if i < 2 else None, schema, spill_dir,
+                                            share_links=False)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                errors[i] = exc
+                parties[i].close()
+
+        threads = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for e in errors:
+            if e is not None:
+                raise e
+        sa, sb = owners
+        table = results[2].links
+        links = list(zip(sa.ids(sa.rows(table.a)), sb.ids(sb.rows(table.b)),
+                         table.score.tolist(), strict=True))
+        has = None if contains is None else (sa.has_id(contains[0])
+                                             and sb.has_id(contains[1]))
+        return StreamLinks(links, len(results[2].ia), (sa, sb), has)
+
+
+__all__ = ["PIECE", "ROWS", "mpc_link_sources", "mpc_link_spill"]
