@@ -133,10 +133,10 @@ def test_link_reports_dates_it_cannot_read(tmp_path, capsys, stream):
     assert "b.csv: dob" not in err
 
 
-def test_stream_refuses_the_mpc_mode(tmp_path, capsys):
+def test_stream_runs_the_mpc_mode_and_checks_chunk_rows(tmp_path, capsys):
     args = _two_files(tmp_path, ["1,张伟,1980-01-02"], ["7,张伟,1980-01-02"])
-    assert main(["link", "run", *args[:-2], "--mode", "mpc", "--stream"]) == 2
-    assert "--stream runs the linkage-unit mode" in capsys.readouterr().err
+    assert main(["link", "run", *args, "--mode", "mpc", "--stream"]) == 0
+    assert "1 candidate pairs, 1 links" in capsys.readouterr().err
     assert main(["link", "run", *args, "--chunk-rows", "0"]) == 2
     assert "--chunk-rows 0" in capsys.readouterr().err
 
