@@ -254,7 +254,8 @@ def model(log: str, target: int = 10**8, machines: tuple[int, ...] = (1, 4, 16, 
     records per side on N machines (one worker CPU each; the owner's and the unit's driver
     work is serial). Candidates per record are a parameter: they are set by the blocking
     passes and their cap, not by streaming (see docs/linkage.md, Streaming)."""
-    runs = [json.loads(x) for x in open(log) if '"cpu_stages"' in x and '"ray:' in x]
+    runs = [json.loads(x) for x in open(log) if '"cpu_stages"' in x and '"ray:' in x
+            and '"unit_only": true' not in x]
     if not runs:
         print("no Ray runs with per-stage CPU in the log")
         return
@@ -274,7 +275,10 @@ def model(log: str, target: int = 10**8, machines: tuple[int, ...] = (1, 4, 16, 
     print("| records per side | candidates per record | machines | owner h | unit h | "
           "total h |")
     print("|---|---|---|---|---|---|")
-    for k in sorted({round(k_seen), 1000}):
+    # worst case beyond the measured sizes: every pass of every record in a block at the
+    # cap, i.e. passes x sqrt(cap) candidates per record (block_cap, docs/linkage.md)
+    k_max = r["passes"] * int(r.get("cap", 250) ** 0.5)
+    for k in sorted({round(k_seen), k_max}):
         for m in machines:
             owner = target * (drv + enc / m)   # each owner on its own machines, in parallel
             unit = 2 * target * unit_drv + target * k * per_pair / m
