@@ -99,7 +99,7 @@ ID_BUCKETS = 256              # files the record ids are hashed into for the rep
 EXAMPLES = 3                  # problem rows remembered per kind, for the report
 PIECE = 1 << 16               # candidate pairs scored at once
 ENTRY = np.dtype([("t", "<u8"), ("s", "<u8"), ("q", "<i4"), ("r", "<i8")])
-WINDOW = 1 << 12              # rows gathered per mapping of a spill file (bounds mapped pages)
+WINDOW = 1 << 9   # rows gathered per mapping of a spill file: <= 512 x 64 KB fault-around
 _ID_HEAD = struct.Struct("<qI")
 
 
