@@ -159,6 +159,9 @@ def greedy_one_to_one(ia: np.ndarray, ib: np.ndarray, num: np.ndarray, den: np.n
         return LinkTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     score = num / np.maximum(den, 1)
     order = np.lexsort((ib, ia, -score))
+    if margin > 0:   # unambiguous pairs are already one-to-one: no Python loop, no sets
+        return LinkTable(ia[order].astype(np.int64), ib[order].astype(np.int64),
+                         score[order])
     used_a: set[int] = set()
     used_b: set[int] = set()
     keep = []
