@@ -543,22 +543,30 @@ def _take(path: str, dtype: Any, n: int, width: int, rows: np.ndarray) -> np.nda
     return out
 
 
-def _joined(ta: np.ndarray, tb: np.ndarray, q: int, partner: int,
+def _member(x: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """x in sorted_set, by binary search (the set is sorted once, x never)."""
+    if not len(sorted_set) or not len(x):
+        return np.zeros(len(x), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, x), len(sorted_set) - 1)
+    return sorted_set[at] == x
+
+
+def _joined(t: np.ndarray, u: np.ndarray, sa: np.ndarray | None, sb: np.ndarray | None,
             over: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Mask of the pairs (token rows ta, tb) that pass q's join yields: equal nonzero
-    token, and the block within the cap or its refined block (partner token equal too)
-    within it."""
-    t = ta[:, q]
-    hit = (t == tb[:, q]) & (t != 0)
-    if len(over[0]):
-        big = hit & np.isin(t, over[0])
-        hit &= ~big
-        if partner >= 0:
-            sa = ta[:, partner]
-            fine = big & (sa == tb[:, partner]) & (sa != 0)
-            if fine.any():
-                fine[fine] = ~np.isin(refined(t[fine], sa[fine]), over[1])
-            hit |= fine
+    """Mask of the pairs that a pass's join yields, from their tokens t, u of that pass and
+    sa, sb of its partner pass (None: no refinement): equal nonzero token, and the block
+    within the cap or its refined block (partner token equal too) within it. `over`: the
+    pass's sorted over-cap tokens and refined keys."""
+    hit = (t == u) & (t != 0)
+    if len(over[0]) and hit.any():
+        at = np.flatnonzero(hit)
+        big = at[_member(t[at], over[0])]
+        hit[big] = False
+        if sa is not None and sb is not None and len(big):
+            s = sa[big]
+            fine = (s == sb[big]) & (s != 0)
+            fine[fine] = ~_member(refined(t[big][fine], s[fine]), over[1])
+            hit[big[fine]] = True
     return hit
 
 
@@ -587,7 +595,9 @@ def _score(d: str, p: int, parts: int, src: list, overs: list[tuple[np.ndarray, 
                 earlier = (part[:, q2] < p) if q2 >= q else (part[:, q2] <= p)
                 if earlier.any():
                     m = np.flatnonzero(earlier & ~seen)
-                    seen[m] = _joined(ta[m], tb[m], q2, partners[q2], overs[q2])
+                    r = partners[q2]
+                    seen[m] = _joined(ta[m, q2], tb[m, q2], ta[m, r] if r >= 0 else None,
+                                      tb[m, r] if r >= 0 else None, overs[q2])
             new = ~seen
             ia, ib = ia[new], ib[new]
             del ta, tb
