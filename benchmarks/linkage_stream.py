@@ -275,7 +275,12 @@ def model(log: str, target: int = 10**8, machines: tuple[int, ...] = (1, 4, 16, 
         print("no Ray runs with per-stage CPU in the log")
         return
     r = max(runs, key=lambda x: (x["n"], x["workers"]))
-    n, cs, chunk = r["n"] + r["n_b"], r["cpu_stages"], r["chunk"]
+    n, cs, chunk = r["n"] + r["n_b"], dict(r["cpu_stages"]), r["chunk"]
+    later = [json.loads(x) for x in open(log) if '"unit_only": true' in x]
+    later = [u for u in later if u["n"] == r["n"] and u["workers"] == r["workers"]]
+    if later:   # the unit's cost from the latest unit-only rerun on the same spills
+        cs["unit"] = later[-1]["cpu_stages"]["unit"]
+        r = {**r, "candidates": later[-1]["candidates"]}
     drv = (cs["owner_a"][0] + cs["owner_b"][0]) / n          # serial per record (owner)
     enc = (cs["owner_a"][1] + cs["owner_b"][1]) / n          # parallel per record (owner)
     unit_drv = cs["unit"][0] / n                            # serial per record (unit)
