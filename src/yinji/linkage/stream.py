@@ -57,8 +57,9 @@ and 1 KB of plain filter bits per record while encoding), one shuffle group, one
 token entries (28 bytes per entry, ~2^21 per side) and one piece of at most `PIECE`
 candidate pairs (a block larger than a piece is cut across pieces), plus what must grow:
 12 bytes per accepted pair (above the threshold: about one per link; 16 with 2^31 records
-or more) and, in the one-to-one step, ~100 bytes per accepted pair (sort order, scores and
-the Python sets of used records), and 8 bytes per over-cap token. Spill files are read
+or more) and, in the one-to-one step, ~40 bytes per accepted pair (sort order, scores;
+without a margin also Python sets of the used records, ~100 bytes a pair), and 8 bytes per
+over-cap token or refined key. Spill files are read
 through mappings of `WINDOW` rows at a time (`_take`), so the mapped pages, which count in
 RSS as file-backed pages, stay bounded too. Disk: (encoding width + 8 x passes + id length
 + 24) bytes per record per owner, twice while shuffling; the unit's token partitions 28
