@@ -93,9 +93,59 @@ def _proc_usage(pids: list[int]) -> tuple[float, float]:
     return cpu, peak
 
 
-def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str) -> dict:
-    """One configuration in this process: returns its measurements."""
+class RssPeaks:
+    """Peak anonymous and file-backed RSS of this process, sampled every `every` seconds
+    from /proc/self/status (VmHWM is their sum's peak; mapped spill pages are file-backed,
+    page cache the kernel can reclaim, the heap is anonymous)."""
+
+    def __init__(self, every: float = 0.05) -> None:
+        import threading
+
+        self.anon = self.file = 0.0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._t.start()
+
+    def sample(self) -> None:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(("RssAnon:", "RssFile:")):
+                    mb = int(line.split()[1]) / 1024
+                    if line.startswith("RssAnon:"):
+                        self.anon = max(self.anon, mb)
+                    else:
+                        self.file = max(self.file, mb)
+
+    def _run(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.sample()
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._t.join()
+        self.sample()
+        return {"peak_anon_mb": self.anon, "peak_file_mb": self.file}
+
+
+def blocking_rule(name: str):  # noqa: ANN201 - a Schema
+    """PERSON with the blocking rule `name` (docs/linkage.md, Blocking at scale)."""
+    import dataclasses
+
+    from yinji.linkage.schemas import PERSON
+
+    return {"default": PERSON,    # cap 250,000 up to 10^5 a side, 250 beyond, refined
+            "old": dataclasses.replace(PERSON, scale_from=10**12, refine_by=()),
+            "cap250": dataclasses.replace(PERSON, scale_from=0),
+            "cap250-drop": dataclasses.replace(PERSON, scale_from=0, refine_by=())}[name]
+
+
+def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str,
+        keep: str | None = None, unit_only: bool = False, rule: str = "default") -> dict:
+    """One configuration in this process: returns its measurements. `keep`: the owners'
+    spills go to (or, with `unit_only`, are read from) keep/a and keep/b, kept. `rule`:
+    the blocking rule (`blocking_rule`) the unit applies."""
     from yinji.linkage import stream as st
+    from yinji.linkage.blocking import block_cap
     from yinji.linkage.schemas import PERSON
     from yinji.net.workers import LocalWorkers, RayWorkers
 
@@ -108,28 +158,46 @@ def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str) -> dic
         t = os.times()
         return t.user + t.system, kids()
 
+    import contextlib
+
+    rss = RssPeaks()
     t0 = time.perf_counter()
     c0 = os.times()
     stages = {}
     marks = [cpu()]
+
+    def owner_dir(side: str):  # noqa: ANN202
+        if keep is None:
+            return tempfile.TemporaryDirectory(dir=spill)
+        (Path(keep) / side).mkdir(parents=True, exist_ok=True)
+        return contextlib.nullcontext(str(Path(keep) / side))
+
+    def owner(src: str, d: str) -> st.OwnerSpill:
+        meta = Path(d) / "meta.json"
+        if unit_only:
+            m = json.loads(meta.read_text())
+            return st.OwnerSpill(Path(d), m["n"], m["width"], m["passes"])
+        s = st.encode_source(src, PERSON, KEY, d, chunk_rows=chunk, workers=w)
+        meta.write_text(json.dumps({"n": s.n, "width": s.width, "passes": s.passes}))
+        return s
+
     try:
-        with tempfile.TemporaryDirectory(dir=spill) as da, \
-                tempfile.TemporaryDirectory(dir=spill) as db, \
+        with owner_dir("a") as da, owner_dir("b") as db, \
                 tempfile.TemporaryDirectory(dir=spill) as du:
-            sa = st.encode_source(a, PERSON, KEY, da, chunk_rows=chunk, workers=w)
+            sa = owner(a, da)
             stages["owner_a"] = time.perf_counter() - t0
             marks.append(cpu())
-            sb = st.encode_source(b, PERSON, KEY, db, chunk_rows=chunk, workers=w)
+            sb = owner(b, db)
             stages["owner_b"] = time.perf_counter() - t0 - stages["owner_a"]
             marks.append(cpu())
             t1 = time.perf_counter()
             parts = st.partitions_for(sa.n, sb.n, sa.passes)
-            table, cands = st.link_spills((sa.tok, sa.enc), (sb.tok, sb.enc), PERSON, du,
+            schema = blocking_rule(rule)
+            table, cands = st.link_spills((sa.tok, sa.enc), (sb.tok, sb.enc), schema, du,
                                           workers=w, chunk_rows=chunk)
             stages["unit"] = time.perf_counter() - t1
             marks.append(cpu())
-            ra, rb = sa.order[table.a], sb.order[table.b]
-            got = set(zip(sa.ids(ra), sb.ids(rb), strict=True))
+            got = set(zip(sa.ids(sa.rows(table.a)), sb.ids(sb.rows(table.b)), strict=True))
             disk = sum(f.stat().st_size for d in (da, db, du) for f in Path(d).iterdir())
         wall = time.perf_counter() - t0
         ray_cpu, ray_peak = _proc_usage(_descendants()) if kind == "ray" else (0.0, 0.0)
@@ -143,6 +211,8 @@ def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str) -> dic
     cpu_stages = {name: [marks[k + 1][0] - marks[k][0], marks[k + 1][1] - marks[k][1]]
                   for k, name in enumerate(("owner_a", "owner_b", "unit"))}
     return {"n": sa.n, "n_b": sb.n, "workers": workers, "chunk": chunk, "partitions": parts,
+            "cap": block_cap(schema, sa.n, sb.n), "unit_only": unit_only, "rule": rule,
+            **rss.stop(),
             "wall": wall, "stages": stages, "cpu_stages": cpu_stages, "passes": sa.passes,
             "cpu_driver": (c1.user - c0.user) + (c1.system - c0.system), "cpu_ray": ray_cpu,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -169,12 +239,17 @@ def memory(a: str, b: str, chunk: int, spill: str, whole: bool = True,
             parts = st.partitions_for(sum(1 for _ in fh) - 1, 0, 28, entries)
     if trace:
         tracemalloc.start()
-    st.link_sources(a, b, PERSON, KEY, chunk_rows=chunk, workers=LocalWorkers(1),
-                    spill_dir=spill, partitions=parts)
+    rss = RssPeaks()
+    t0 = time.perf_counter()
+    got = st.link_sources(a, b, PERSON, KEY, chunk_rows=chunk, workers=LocalWorkers(1),
+                          spill_dir=spill, partitions=parts)
+    wall = time.perf_counter() - t0
     streamed = tracemalloc.get_traced_memory()[1]
     if not whole:   # and the process's peak RSS (with tracemalloc's own bookkeeping)
         return {"streamed_mb": streamed / 2**20, "in_memory_mb": float("nan"),
-                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                **rss.stop(), "links": len(got.links), "candidates": got.candidates,
+                "wall": wall, "load": os.getloadavg()}
     tracemalloc.reset_peak()
     preps = []
     for p in (a, b):
@@ -194,12 +269,18 @@ def model(log: str, target: int = 10**8, machines: tuple[int, ...] = (1, 4, 16, 
     records per side on N machines (one worker CPU each; the owner's and the unit's driver
     work is serial). Candidates per record are a parameter: they are set by the blocking
     passes and their cap, not by streaming (see docs/linkage.md, Streaming)."""
-    runs = [json.loads(x) for x in open(log) if '"cpu_stages"' in x and '"ray:' in x]
+    runs = [json.loads(x) for x in open(log) if '"cpu_stages"' in x and '"ray:' in x
+            and '"unit_only": true' not in x]
     if not runs:
         print("no Ray runs with per-stage CPU in the log")
         return
     r = max(runs, key=lambda x: (x["n"], x["workers"]))
-    n, cs, chunk = r["n"] + r["n_b"], r["cpu_stages"], r["chunk"]
+    n, cs, chunk = r["n"] + r["n_b"], dict(r["cpu_stages"]), r["chunk"]
+    later = [json.loads(x) for x in open(log) if '"unit_only": true' in x]
+    later = [u for u in later if u["n"] == r["n"] and u["workers"] == r["workers"]]
+    if later:   # the unit's cost from the latest unit-only rerun on the same spills
+        cs["unit"] = later[-1]["cpu_stages"]["unit"]
+        r = {**r, "candidates": later[-1]["candidates"]}
     drv = (cs["owner_a"][0] + cs["owner_b"][0]) / n          # serial per record (owner)
     enc = (cs["owner_a"][1] + cs["owner_b"][1]) / n          # parallel per record (owner)
     unit_drv = cs["unit"][0] / n                            # serial per record (unit)
@@ -214,7 +295,10 @@ def model(log: str, target: int = 10**8, machines: tuple[int, ...] = (1, 4, 16, 
     print("| records per side | candidates per record | machines | owner h | unit h | "
           "total h |")
     print("|---|---|---|---|---|---|")
-    for k in sorted({round(k_seen), 1000}):
+    # worst case beyond the measured sizes: every pass of every record in a block at the
+    # cap, i.e. passes x sqrt(cap) candidates per record (block_cap, docs/linkage.md)
+    k_max = r["passes"] * int(r.get("cap", 250) ** 0.5)
+    for k in sorted({round(k_seen), k_max}):
         for m in machines:
             owner = target * (drv + enc / m)   # each owner on its own machines, in parallel
             unit = 2 * target * unit_drv + target * k * per_pair / m
@@ -238,6 +322,12 @@ def main() -> None:
     ap.add_argument("--log", default=None, help="append JSON lines here")
     ap.add_argument("--model", action="store_true",
                     help="print the cost model and the 10^8 projection from --log")
+    ap.add_argument("--keep", help="keep the owners' spills in KEEP/a, KEEP/b (one --n)")
+    ap.add_argument("--unit-only", action="store_true",
+                    help="with --keep: rerun the unit on the kept spills (owners skipped)")
+    ap.add_argument("--blocking", default="default",
+                    choices=("default", "old", "cap250", "cap250-drop"),
+                    help="the unit's blocking rule (docs/linkage.md, Blocking at scale)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.model:
@@ -250,19 +340,28 @@ def main() -> None:
         res = (memory(a, b, args.chunk, str(d), not args.stream_only, args.entries,
                       not args.rss_only)
                if kind == "memory"
-               else one(a, b, truth, kind, args.chunk, str(d)))
+               else one(a, b, truth, kind, args.chunk, str(d), args.keep, args.unit_only,
+                        args.blocking))
         print(json.dumps(res))
         return
     runs = ([("memory", int(n)) for n in args.memory.split(",")] if args.memory
             else [(w, args.n) for w in args.workers.split(",")])
+    # Ray workers import yinji from PYTHONPATH (this checkout, not an installed copy) and
+    # run at the driver's priority (Ray's default niceness 15 starves them on a shared box)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH", "")]),
+        "RAY_worker_niceness": os.environ.get("RAY_worker_niceness", "0")}
     for kind, n in runs:
         a, b, truth = write_inputs(d, n)
         out = subprocess.run([sys.executable, __file__, "--chunk", str(args.chunk), "--dir",
                               str(d), *(["--stream-only"] if args.stream_only else []),
                               *(["--entries", str(args.entries)] if args.entries else []),
                               *(["--rss-only"] if args.rss_only else []),
+                              *(["--keep", args.keep] if args.keep else []),
+                              *(["--unit-only"] if args.unit_only else []),
+                              "--blocking", args.blocking,
                               "--one", json.dumps([kind, str(a), str(b), str(truth)])],
-                             capture_output=True, text=True, check=False)
+                             capture_output=True, text=True, check=False, env=env)
         if out.returncode:
             print(out.stderr[-3000:], file=sys.stderr)
             continue
@@ -272,7 +371,9 @@ def main() -> None:
                 fh.write(json.dumps(res) + "\n")
         if kind == "memory":
             print(f"| {n:,} | {args.chunk} | {res['streamed_mb']:.1f} | "
-                  f"{res['in_memory_mb']:.1f} | {res.get('rss_mb', float('nan')):.0f} |",
+                  f"{res['in_memory_mb']:.1f} | {res.get('rss_mb', float('nan')):.0f} | "
+                  f"{res.get('peak_anon_mb', float('nan')):.0f} | "
+                  f"{res.get('peak_file_mb', float('nan')):.0f} | {res.get('links', '')} |",
                   flush=True)
             continue
         s = res["stages"]

@@ -6,7 +6,7 @@ from yinji.cli.main import main
 from yinji.testing.linkage_data import FIELDS
 
 
-@pytest.mark.parametrize("mode", ["unit", "mpc", "stream"])
+@pytest.mark.parametrize("mode", ["unit", "mpc", "stream", "stream-mpc"])
 def test_link_run_from_csv_with_truth(tmp_path, zh_small, mode, capsys):
     assert main(["link", "keygen", "--out", str(tmp_path / "k.bin")]) == 0
     assert main(["link", "keygen", "--out", str(tmp_path / "k.bin")]) == 1  # no overwrite
@@ -17,7 +17,9 @@ def test_link_run_from_csv_with_truth(tmp_path, zh_small, mode, capsys):
             w.writerows(rows)
     with open(tmp_path / "truth.csv", "w", newline="") as f:
         csv.writer(f).writerows([("a_id", "b_id"), *sorted(zh_small.links)])
-    how = ["--stream", "--chunk-rows", "70"] if mode == "stream" else ["--mode", mode]
+    how = {"stream": ["--stream", "--chunk-rows", "70"],
+           "stream-mpc": ["--stream", "--chunk-rows", "70", "--mode", "mpc"]}.get(
+               mode, ["--mode", mode])
     rc = main(["link", "run", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--key",
                str(tmp_path / "k.bin"), *how, "--out", str(tmp_path / "links.csv"),
                "--truth", str(tmp_path / "truth.csv")])
@@ -27,6 +29,13 @@ def test_link_run_from_csv_with_truth(tmp_path, zh_small, mode, capsys):
     assert f1 >= 0.95
     rows = list(csv.DictReader(open(tmp_path / "links.csv", encoding="utf-8")))
     assert rows and set(rows[0]) == {"a_id", "b_id", "dice"}
+    if mode == "stream-mpc":   # the whole-file MPC run's links, with the same key
+        assert main(["link", "run", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"),
+                     "--key", str(tmp_path / "k.bin"), "--mode", "mpc", "--out",
+                     str(tmp_path / "whole.csv")]) == 0
+        whole = list(csv.DictReader(open(tmp_path / "whole.csv", encoding="utf-8")))
+        assert sorted(map(tuple, (r.values() for r in rows))) == \
+            sorted(map(tuple, (r.values() for r in whole)))
 
 
 RENAMED = {"id": "id", "name": "姓名", "dob": "出生日期", "gender": "性别", "phone": "手机",
@@ -124,10 +133,10 @@ def test_link_reports_dates_it_cannot_read(tmp_path, capsys, stream):
     assert "b.csv: dob" not in err
 
 
-def test_stream_refuses_the_mpc_mode(tmp_path, capsys):
+def test_stream_runs_the_mpc_mode_and_checks_chunk_rows(tmp_path, capsys):
     args = _two_files(tmp_path, ["1,张伟,1980-01-02"], ["7,张伟,1980-01-02"])
-    assert main(["link", "run", *args[:-2], "--mode", "mpc", "--stream"]) == 2
-    assert "--stream runs the linkage-unit mode" in capsys.readouterr().err
+    assert main(["link", "run", *args, "--mode", "mpc", "--stream"]) == 0
+    assert "1 candidate pairs, 1 links" in capsys.readouterr().err
     assert main(["link", "run", *args, "--chunk-rows", "0"]) == 2
     assert "--chunk-rows 0" in capsys.readouterr().err
 

@@ -10,7 +10,7 @@ import pytest
 
 from yinji import textfile
 from yinji.linkage import stream as st
-from yinji.linkage.blocking import candidate_pairs, join_rows
+from yinji.linkage.blocking import candidate_pairs, join_rows, refine_partners
 from yinji.linkage.encoding import ClkEncoder
 from yinji.linkage.match import link_encodings, prepare
 from yinji.linkage.schemas import PERSON, date_problems, remap
@@ -78,6 +78,47 @@ def test_stream_gives_the_in_memory_links(tmp_path, key, seed, chunk, parts, cap
                 assert spill.dates.counts.get(name, {}).get(kind, 0) == len(found)
                 assert spill.dates.first.get(name, {}).get(kind, []) == found[:3]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("yinji-")] == []
+
+
+def test_stream_with_the_size_aware_cap(tmp_path, key):
+    """Files "larger" than scale_from: the cap shrinks (block_cap) in both paths."""
+    schema = dataclasses.replace(PERSON, max_block_pairs=50, scale_from=30, min_block_pairs=2)
+    a, b = _messy(6)
+    pa, pb = _write(tmp_path / "a.csv", a), _write(tmp_path / "b.csv", b)
+    want, cands, _ = _in_memory(pa, pb, schema, key)
+    got = st.link_sources(pa, pb, schema, key, chunk_rows=29, partitions=3, shuffle=False,
+                          workers=LocalWorkers(2), spill_dir=str(tmp_path))
+    assert sorted(got.links) == sorted(want) and got.candidates == cands
+    whole = _in_memory(pa, pb, PERSON, key)[1]
+    assert cands < whole and len(want) > 10
+
+
+@pytest.mark.parametrize("parts", [1, 4])
+def test_link_spills_splits_over_cap_blocks_as_in_memory(tmp_path, parts):
+    """Token-level: coarse passes (few values) over the cap, the partner passes (dob,
+    initials+year) finer; the streamed unit's candidates and links equal link_encodings's,
+    and refining finds pairs that dropping the blocks loses."""
+    rng = np.random.default_rng(parts)
+    schema = dataclasses.replace(PERSON, max_block_pairs=40)
+    cols = len(refine_partners(schema))
+    ranges = np.full(cols, 4)
+    ranges[cols - 4:cols - 2] = 40     # initials+year, dob
+    ta = (rng.integers(0, 1 << 20, (300, cols)) % ranges).astype(np.uint64)
+    pick = rng.permutation(300)[:260]
+    tb = (rng.integers(0, 1 << 20, (260, cols)) % ranges).astype(np.uint64)
+    same = rng.random((260, cols)) < 0.7
+    tb[same] = ta[pick][same]
+    enc_a = rng.integers(0, 256, (300, 128), dtype=np.uint8)
+    enc_b = enc_a[pick] ^ np.packbits(rng.random((260, 1024)) < 0.05, axis=1)
+    want, cands = link_encodings(enc_a, enc_b, ta, tb, schema)
+    got, n = st.link_spills((ta, enc_a), (tb, enc_b), schema, tmp_path, partitions=parts,
+                            workers=LocalWorkers(2))
+    assert n == cands
+    assert sorted(zip(got.a.tolist(), got.b.tolist(), got.score.tolist(), strict=True)) == \
+        sorted(zip(want.a.tolist(), want.b.tolist(), want.score.tolist(), strict=True))
+    assert len(want.a) > 20
+    flat = dataclasses.replace(schema, refine_by=())
+    assert link_encodings(enc_a, enc_b, ta, tb, flat)[1] < cands
 
 
 def test_shuffled_stream_links_the_same_records(tmp_path, key, zh_small):

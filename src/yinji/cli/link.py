@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--key", required=True, help="encoding key file (from `link keygen`)")
     r.add_argument("--schema", default="person", help="person (default) or febrl")
     r.add_argument("--mode", choices=("unit", "mpc"),
-                   help="mpc (default) or unit; --stream runs the unit mode")
+                   help="mpc (default) or unit; with --stream: unit (default) or mpc")
     r.add_argument("--threshold", type=float, help="Dice threshold (default: the schema's)")
     r.add_argument("--id-column", default="id",
                    help=f"record id column (default: id; {ROW_IDS}: number records by row)")
@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--truth", help="CSV of true pairs (two columns: A id, B id): print P/R/F1")
     r.add_argument("--stream", action="store_true",
                    help="read the files in chunks, memory bounded by a chunk, not the file "
-                        "(linkage-unit mode; yinji.linkage.stream)")
+                        "(yinji.linkage.stream; with --mode mpc yinji.linkage.mpc_stream)")
     r.add_argument("--chunk-rows", type=int, metavar="N",
                    help="records per chunk with --stream (default 32768)")
     r.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS|local",
@@ -127,10 +127,6 @@ def _run(args: argparse.Namespace) -> int:
     schema = SCHEMAS[args.schema]
     stream = args.stream or args.chunk_rows is not None
     mode = args.mode or ("unit" if stream else "mpc")
-    if stream and mode != "unit":
-        print("yinji link: --stream runs the linkage-unit mode (--mode unit); the MPC mode "
-              "reads its files whole", file=sys.stderr)
-        return 2
     if args.chunk_rows is not None and args.chunk_rows < 1:
         print(f"yinji link: --chunk-rows {args.chunk_rows}: at least 1", file=sys.stderr)
         return 2
@@ -246,10 +242,13 @@ def _run_stream(args: argparse.Namespace, schema, key: bytes, mapping: dict,  # 
         check_fields(schema, mapping, {p: [dict.fromkeys(h)] for p, h in found.items()})
 
     kwargs = {"chunk_rows": args.chunk_rows} if args.chunk_rows else {}
+    run = st.link_sources
+    if (args.mode or "unit") == "mpc":
+        from yinji.linkage.mpc_stream import mpc_link_sources as run
     try:
-        got = st.link_sources(args.a, args.b, schema, key, id_column=args.id_column,
-                              mapping=mapping, workers=workers, spill_dir=args.spill_dir,
-                              on_headers=headers, contains=truth_head, **kwargs)
+        got = run(args.a, args.b, schema, key, id_column=args.id_column, mapping=mapping,
+                  workers=workers, spill_dir=args.spill_dir, on_headers=headers,
+                  contains=truth_head, **kwargs)
     except textfile.TableFileError as exc:
         raise ValueError(str(exc)) from None
     for path, spill in zip((args.a, args.b), got.owners, strict=True):

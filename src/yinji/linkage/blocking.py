@@ -9,12 +9,18 @@ each, so pairs whose filters differ in few bits collide in some table with high 
 
 Whoever computes candidates (the linkage unit, or the MPC helper) receives only tokens.
 `candidate_pairs` is a sort-based hash join, O((n_a + n_b) log n + pairs); a block with more
-than `max_block_pairs` pairs (a huge common-name block) is dropped for that pass — other
-passes still cover its records.
+pairs than the cap (a huge common-name block) is not compared whole: with `partners`
+(`refine_partners`: the schema's `refine_by`, birth date, else initials + birth year) it is
+joined again on (token, partner pass's token), and what is still over the cap is dropped —
+other passes still cover its records. The cap is size-aware (`block_cap`): the schema's
+`max_block_pairs` up to `scale_from` records a side, `min_block_pairs` beyond, so that
+candidates grow ~linearly with the files instead of with the square of the blocks.
 
 Adversary model: the receiver of tokens is semi-honest and does not know the key. Leakage:
 equality of blocking keys between records, i.e. block sizes per pass and which records
-share a block; not the key values themselves (a dictionary attack needs the key).
+share a block; not the key values themselves (a dictionary attack needs the key). The cap
+and the refinement are computed from these tokens and the record counts, which the
+receiver holds anyway; they add nothing to what it learns.
 """
 
 from __future__ import annotations
@@ -133,22 +139,65 @@ def lsh_tokens(bits: np.ndarray, schema: Schema, key: bytes) -> np.ndarray:
     return out
 
 
-def candidate_pairs(tok_a: np.ndarray, tok_b: np.ndarray,
-                    max_block_pairs: int = 250_000) -> tuple[np.ndarray, np.ndarray]:
-    """Union over passes of pairs (i, j) whose tokens agree; sorted, without repeats."""
+def candidate_pairs(tok_a: np.ndarray, tok_b: np.ndarray, max_block_pairs: int = 250_000,
+                    partners: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Union over passes of pairs (i, j) whose tokens agree; sorted, without repeats.
+    `partners` (`refine_partners`): per pass, the pass whose token splits its blocks over
+    `max_block_pairs` (-1 or None: such blocks are dropped)."""
     if tok_a.ndim != 2 or tok_b.ndim != 2 or tok_a.shape[1] != tok_b.shape[1]:
         raise ValueError("token arrays must be (n, passes) with the same number of passes")
     n_b = tok_b.shape[0]
-    codes = [_join(tok_a[:, p], tok_b[:, p], n_b, max_block_pairs)
-             for p in range(tok_a.shape[1])]
+    codes = []
+    for p in range(tok_a.shape[1]):
+        r = -1 if partners is None else partners[p]
+        a, b = tok_a[:, p], tok_b[:, p]
+        ia, ib = np.flatnonzero(a), np.flatnonzero(b)
+        sub = (tok_a[ia, r], tok_b[ib, r]) if r >= 0 else (None, None)
+        parts = list(join_pieces(ia, a[ia], ib, b[ib], max_block_pairs, sub_a=sub[0],
+                                 sub_b=sub[1]))
+        codes += [pa.astype(np.int64) * n_b + pb for pa, pb in parts]
     allc = np.unique(np.concatenate(codes)) if codes else np.zeros(0, np.int64)
     return allc // max(n_b, 1), allc % max(n_b, 1)
 
 
-def _join(a: np.ndarray, b: np.ndarray, n_b: int, cap: int) -> np.ndarray:
-    ia = np.flatnonzero(a)
-    ib = np.flatnonzero(b)
-    return join_rows(ia, a[ia], ib, b[ib], n_b, cap)
+def refine_partners(schema: Schema) -> list[int]:
+    """Per token column (the `lsh` tables expanded), the column whose token splits that
+    column's blocks over the cap: the first pass of `schema.refine_by` other than the
+    column's own pass; -1 when there is none (over-cap blocks are then dropped)."""
+    cols: list[str] = []
+    for p in schema.blocking:
+        cols += [p] * (schema.lsh_tables if p == "lsh" else 1)
+    return [next((cols.index(r) for r in schema.refine_by if r in cols and r != c), -1)
+            for c in cols]
+
+
+def block_cap(schema: Schema, n_a: int, n_b: int) -> int:
+    """The pair cap for files of n_a and n_b records: `max_block_pairs` up to
+    `schema.scale_from` records on the larger side (small files link as before); beyond,
+    `min_block_pairs`: a block then holds at most ~sqrt(cap) records a side, so each pass
+    adds at most ~sqrt(cap) candidates per record and candidates grow ~linearly with n,
+    while blocks that grow with n (birth dates, common names) are split by `refine_by` or
+    dropped (measured in docs/linkage.md, Streaming and Ray)."""
+    if max(n_a, n_b) <= schema.scale_from:
+        return schema.max_block_pairs
+    return min(schema.min_block_pairs, schema.max_block_pairs)
+
+
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(31),
+        np.uint64(29))
+
+
+def refined(t: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """The key of the finer block (token t of a pass, token s of its partner): equal iff
+    both are equal, up to 64-bit collisions of these pseudorandom tokens (a SplitMix64-style
+    mixer, a hash-table key with no secrecy role: the unit holds both tokens anyway)."""
+    with np.errstate(over="ignore"):
+        x = (t.astype(np.uint64) * _MIX[0]) ^ s.astype(np.uint64)
+        x ^= x >> _MIX[2]
+        x *= _MIX[1]
+        x ^= x >> _MIX[3]
+    x[x == 0] = 1
+    return x
 
 
 def _blocks(ta: np.ndarray, tb: np.ndarray):  # noqa: ANN202 - internal
@@ -161,11 +210,27 @@ def _blocks(ta: np.ndarray, tb: np.ndarray):  # noqa: ANN202 - internal
     return oa, ob, common, sa[xa], ca[xa], sb[xb], cb[xb]
 
 
-def over_cap(ta: np.ndarray, tb: np.ndarray, cap: int) -> np.ndarray:
-    """The tokens (nonzero) of one pass whose block has more than `cap` pairs."""
-    ta, tb = ta[ta != 0], tb[tb != 0]
-    _, _, common, _, ca, _, cb = _blocks(ta, tb)
-    return common[ca * cb > cap]
+def over_cap(ta: np.ndarray, tb: np.ndarray, cap: int, sub_a: np.ndarray | None = None,
+             sub_b: np.ndarray | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """The tokens (nonzero) of one pass whose block has more than `cap` pairs; with the
+    partner tokens `sub_a`, `sub_b` also the `refined` keys whose finer block is still over
+    the cap (returned as a pair)."""
+    nz_a, nz_b = ta != 0, tb != 0
+    _, _, common, _, ca, _, cb = _blocks(ta[nz_a], tb[nz_b])
+    over = common[ca * cb > cap]
+    if sub_a is None or sub_b is None:
+        return over
+    ka, kb = _refine_keys(ta, sub_a, over), _refine_keys(tb, sub_b, over)
+    _, _, common, _, ca, _, cb = _blocks(ka[0], kb[0])
+    return over, common[ca * cb > cap]
+
+
+def _refine_keys(t: np.ndarray, sub: np.ndarray, over: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, positions) of the entries in an over-cap block that have a partner token."""
+    at = np.flatnonzero((t != 0) & (sub != 0) & np.isin(t, over)) if len(over) \
+        else np.zeros(0, np.int64)
+    return refined(t[at], sub[at]), at
 
 
 def join_rows(ia: np.ndarray, ta: np.ndarray, ib: np.ndarray, tb: np.ndarray, n_b: int,
@@ -180,24 +245,27 @@ def join_rows(ia: np.ndarray, ta: np.ndarray, ib: np.ndarray, tb: np.ndarray, n_
 
 
 def join_pieces(ia: np.ndarray, ta: np.ndarray, ib: np.ndarray, tb: np.ndarray, cap: int,
-                piece: int = 1 << 62):  # noqa: ANN201 - Iterator[tuple[ndarray, ndarray]]
-    """`join_rows` as (rows a, rows b) pieces of about `piece` pairs (whole blocks; a block
-    has at most `cap` pairs), so memory follows the piece, not the join."""
+                piece: int = 1 << 62, sub_a: np.ndarray | None = None,
+                sub_b: np.ndarray | None = None):  # noqa: ANN201 - Iterator[(ndarray, ndarray)]
+    """`join_rows` as (rows a, rows b) pieces of at most `piece` pairs (a large block is
+    cut across pieces), so memory follows the piece, not the join or the cap. With partner
+    tokens `sub_a`, `sub_b` (aligned with ta, tb), a block over `cap` is not dropped but
+    joined again on `refined(token, partner)`, whose blocks over `cap` are dropped."""
     oa, ob, common, sa, ca, sb, cb = _blocks(ta, tb)
-    ia, ib = ia[oa], ib[ob]
     if common.size == 0:
         return
     sizes = ca * cb
     keep = sizes <= cap
-    sa, ca, sb, cb, sizes = sa[keep], ca[keep], sb[keep], cb[keep], sizes[keep]
+    if sub_a is not None and sub_b is not None and not keep.all():
+        (ka, at), (kb, bt) = (_refine_keys(ta, sub_a, common[~keep]),
+                              _refine_keys(tb, sub_b, common[~keep]))
+        yield from join_pieces(ia[at], ka, ib[bt], kb, cap, piece)
+    ia, ib = ia[oa], ib[ob]
+    sa, cb, sb, sizes = sa[keep], cb[keep], sb[keep], sizes[keep]
     ends = np.cumsum(sizes)
-    lo = 0
-    while lo < len(sizes):
-        hi = max(lo + 1, int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + piece,
-                                             side="right")))
-        sz = sizes[lo:hi]
-        total = int(sz.sum())
-        block = np.repeat(np.arange(lo, hi), sz)
-        k = np.arange(total) - np.repeat(np.cumsum(sz) - sz, sz)
-        yield ia[sa[block] + k // cb[block]], ib[sb[block] + k % cb[block]]
-        lo = hi
+    total = int(ends[-1]) if len(ends) else 0
+    for lo in range(0, total, piece):
+        g = np.arange(lo, min(lo + piece, total), dtype=np.int64)
+        blk = np.searchsorted(ends, g, side="right")
+        k = g - (ends[blk] - sizes[blk])
+        yield ia[sa[blk] + k // cb[blk]], ib[sb[blk] + k % cb[blk]]

@@ -113,6 +113,11 @@ class Schema:
     lsh_tables: int = 24
     lsh_bits: int = 24
     max_block_pairs: int = 250_000
+    # at scale (blocking.block_cap): beyond scale_from records per side the cap is
+    # min_block_pairs, and a block over the cap is split by the first refine_by pass's token
+    scale_from: int = 100_000
+    min_block_pairs: int = 250
+    refine_by: tuple[str, ...] = ("dob", "initials+year")
     name: str = "custom"
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yinji.linkage.blocking import blocking_tokens, candidate_pairs
+from yinji.linkage.blocking import block_cap, blocking_tokens, candidate_pairs, refine_partners
 from yinji.linkage.encoding import ClkEncoder, Record, Schema, popcount
 from yinji.net.channel import Party
 from yinji.net.workers import Workers
@@ -159,6 +159,9 @@ def greedy_one_to_one(ia: np.ndarray, ib: np.ndarray, num: np.ndarray, den: np.n
         return LinkTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     score = num / np.maximum(den, 1)
     order = np.lexsort((ib, ia, -score))
+    if margin > 0:   # unambiguous pairs are already one-to-one: no Python loop, no sets
+        return LinkTable(ia[order].astype(np.int64), ib[order].astype(np.int64),
+                         score[order])
     used_a: set[int] = set()
     used_b: set[int] = set()
     keep = []
@@ -172,10 +175,18 @@ def greedy_one_to_one(ia: np.ndarray, ib: np.ndarray, num: np.ndarray, den: np.n
     return LinkTable(ia[k], ib[k], score[k])
 
 
+def unit_candidates(tok_a: np.ndarray, tok_b: np.ndarray, schema: Schema
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate pairs both modes compare: `candidate_pairs` with the size-aware cap
+    (`block_cap`) and over-cap blocks split by the schema's `refine_by` pass."""
+    return candidate_pairs(tok_a, tok_b, block_cap(schema, len(tok_a), len(tok_b)),
+                           refine_partners(schema))
+
+
 def link_encodings(enc_a: np.ndarray, enc_b: np.ndarray, tok_a: np.ndarray,
                    tok_b: np.ndarray, schema: Schema) -> tuple[LinkTable, int]:
     """The linkage unit's work; returns the link table and the number of candidates."""
-    ia, ib = candidate_pairs(tok_a, tok_b, schema.max_block_pairs)
+    ia, ib = unit_candidates(tok_a, tok_b, schema)
     num, den = dice_counts(enc_a, enc_b, ia, ib)
     ok = above(num, den, schema)
     return greedy_one_to_one(ia[ok], ib[ok], num[ok], den[ok], schema.margin), len(ia)

@@ -28,9 +28,10 @@ locally 2·m·L 64-bit multiply-adds per party; ~1 + 10 + 1 + 1 rounds and ~170 
 
 Adversary model: semi-honest, honest majority (no two parties collude; the receiver in
 particular does not collude with an owner, who holds the key). Leakage: owners learn the
-other owner's record count and the candidate pairs — for each of their own records, which
-of the other's (shuffled, opaque) record tokens share a blocking key with it, i.e. block
-sizes; nothing about the other's encodings (every array an owner receives is a share
+other owner's record count and the candidate pairs (`match.unit_candidates`: blocks within
+the size-aware cap, over-cap blocks split by the partner pass) — for each of their own
+records, which of the other's (shuffled, opaque) record tokens share a blocking key (or a
+key and its partner key) with it, i.e. block sizes; nothing about the other's encodings (every array an owner receives is a share
 component masked by a PRG stream it does not hold, or the candidate index list). The
 receiver learns both owners' blocking tokens (as the linkage unit would), which candidate
 pairs are at or above the threshold and their Dice coefficients — never encodings or the
@@ -44,9 +45,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yinji.linkage.blocking import candidate_pairs
 from yinji.linkage.encoding import Record, Schema
-from yinji.linkage.match import SCALE, LinkTable, greedy_one_to_one, prepare, threshold_units
+from yinji.linkage.match import (
+    SCALE,
+    LinkTable,
+    greedy_one_to_one,
+    prepare,
+    threshold_units,
+    unit_candidates,
+)
 from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
 from yinji.mpc.replicated import Shares
@@ -97,7 +104,7 @@ def mpc_link(s: Session, records: Sequence[Record] | None, schema: Schema,
         tok_a, tok_b = s.recv(OWNER_A), s.recv(OWNER_B)
         if tok_a.dtype != np.uint64 or tok_b.dtype != np.uint64:
             raise ValueError("blocking tokens must be uint64")
-        ia, ib = candidate_pairs(tok_a, tok_b, schema.max_block_pairs)
+        ia, ib = unit_candidates(tok_a, tok_b, schema)
         cand = np.stack([ia, ib]).astype(np.int64)
         s.send(OWNER_A, cand)
         s.send(OWNER_B, cand)

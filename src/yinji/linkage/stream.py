@@ -23,12 +23,14 @@ Linkage unit (`link_spills`):
    BLAKE2b / AES outputs, so their low bits split them evenly): records sharing a token land
    in the same partition on both sides. The partition count only sizes the unit's own work
    files; nobody else sees it.
-5. First, per partition, the blocks over `max_block_pairs` (a global property of a token,
-   known in its partition; few). Then per partition and pass the sort join
-   (`blocking.join_pieces`) in pieces of `PIECE` pairs, Dice counts on encoding rows read
-   from the memmaps, the threshold. A pair that shares several tokens is taken only at the
-   first (partition, pass) where a within-cap block joins it, so the candidates are exactly
-   `blocking.candidate_pairs`'s, each once, without holding them. Partitions run through the
+5. First, per partition, the blocks over the cap (`blocking.block_cap`: size-aware) and,
+   among them, the refined (token, partner token) blocks still over it (a global property
+   of a token, known in its partition; each entry carries its record's partner token).
+   Then per partition and pass the sort join (`blocking.join_pieces`, over-cap blocks
+   joined again on the partner token) in pieces of `PIECE` pairs, Dice counts on encoding
+   rows read from the spill files, the threshold. A pair that shares several tokens is
+   taken only at the first (partition, pass) whose join yields it, so the candidates are
+   exactly `match.unit_candidates`'s, each once, without holding them. Partitions run through the
    Workers object as well (Ray tasks read the work files: one machine or a shared disk).
 6. The one-to-one step (`match.greedy_one_to_one`, margin rule included) on the accepted,
    above-threshold pairs, which are few: the links are exactly `match.link_encodings`'s on
@@ -52,12 +54,16 @@ party, removed at the end.
 Memory (per party): two waves of `workers.size` chunks (one read while the other is
 encoded; their rows as dicts, ~1 KB per record,
 and 1 KB of plain filter bits per record while encoding), one shuffle group, one partition's
-token entries (20 bytes per entry, ~2^21 per side) and one piece of candidate pairs, plus 32
-bytes per accepted pair (above the threshold: about the links). Pages of the memmapped
-encodings count in RSS while mapped but are the kernel's page cache, reclaimable.
-Disk: (encoding width + 8 x passes + id length + 24) bytes per record per owner, twice
-while shuffling; the unit's token partitions 20 bytes per token. Measured in
-benchmarks/linkage_stream.py.
+token entries (28 bytes per entry, ~2^21 per side) and one piece of at most `PIECE`
+candidate pairs (a block larger than a piece is cut across pieces), plus what must grow:
+12 bytes per accepted pair (above the threshold: about one per link; 16 with 2^31 records
+or more) and, in the one-to-one step, ~40 bytes per accepted pair (sort order, scores;
+without a margin also Python sets of the used records, ~100 bytes a pair), and 8 bytes per
+over-cap token or refined key. Spill files are read
+through mappings of `WINDOW` rows at a time (`_take`), so the mapped pages, which count in
+RSS as file-backed pages, stay bounded too. Disk: (encoding width + 8 x passes + id length
++ 24) bytes per record per owner, twice while shuffling; the unit's token partitions 28
+bytes per token. Measured in benchmarks/linkage_stream.py.
 """
 
 from __future__ import annotations
@@ -80,7 +86,7 @@ import numpy as np
 
 from yinji.chunks import Source, Stream, iter_rows
 from yinji.linkage import normalise
-from yinji.linkage.blocking import join_pieces, over_cap
+from yinji.linkage.blocking import block_cap, join_pieces, over_cap, refine_partners, refined
 from yinji.linkage.encoding import ClkEncoder, Schema
 from yinji.linkage.match import LinkTable, above, encode_chunk, greedy_one_to_one
 from yinji.linkage.schemas import remap
@@ -93,7 +99,8 @@ ROW_IDS = "@row"              # number the records by row instead of an id colum
 ID_BUCKETS = 256              # files the record ids are hashed into for the repeat check
 EXAMPLES = 3                  # problem rows remembered per kind, for the report
 PIECE = 1 << 16               # candidate pairs scored at once
-ENTRY = np.dtype([("t", "<u8"), ("q", "<i4"), ("r", "<i8")])
+ENTRY = np.dtype([("t", "<u8"), ("s", "<u8"), ("q", "<i4"), ("r", "<i8")])
+WINDOW = 1 << 9   # rows gathered per mapping of a spill file: <= 512 x 64 KB fault-around
 _ID_HEAD = struct.Struct("<qI")
 
 
@@ -149,13 +156,30 @@ class OwnerSpill:
         return self._mm("order", np.int64, (self.n,))
 
     def ids(self, rows: np.ndarray) -> list[str]:
-        """The record ids of file rows `rows`."""
-        off = self._mm("ids.off", np.int64, (self.n + 1,))
-        if self.n == 0:
+        """The record ids of file rows `rows` (read `WINDOW` at a time, in file order)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.n == 0 or not len(rows):
             return []
-        blob = np.memmap(self.directory / "ids.bin", dtype=np.uint8, mode="r") \
-            if off[-1] else np.zeros(0, np.uint8)
-        return [bytes(blob[off[r]:off[r + 1]]).decode() for r in np.asarray(rows).tolist()]
+        path = str(self.directory / "ids.off")
+        lo = _take(path, np.int64, self.n + 1, 1, rows)[:, 0].tolist()
+        hi = _take(path, np.int64, self.n + 1, 1, rows + 1)[:, 0].tolist()
+        out = [""] * len(rows)
+        if not max(hi):
+            return out
+        o = np.argsort(rows, kind="stable").tolist()
+        for s in range(0, len(o), WINDOW):
+            blob = np.memmap(self.directory / "ids.bin", dtype=np.uint8, mode="r")
+            for i in o[s:s + WINDOW]:
+                out[i] = bytes(blob[lo[i]:hi[i]]).decode()
+            del blob
+        return out
+
+    def rows(self, tokens: np.ndarray) -> np.ndarray:
+        """File rows of token rows `tokens` (`order`, read `WINDOW` at a time)."""
+        tokens = np.asarray(tokens, dtype=np.int64)
+        if self.n == 0 or not len(tokens):
+            return np.zeros(0, np.int64)
+        return _take(str(self.directory / "order"), np.int64, self.n, 1, tokens)[:, 0]
 
     def has_id(self, value: str, step: int = 1 << 20) -> bool:
         """Whether `value` is one of the record ids (a scan, `step` ids at a time)."""
@@ -207,17 +231,19 @@ def encode_source(source: Source | Opened, schema: Schema, key: bytes,
                   directory: str | Path, *, id_column: str = "id",
                   mapping: dict[str, list[str]] | None = None, chunk_rows: int = CHUNK_ROWS,
                   workers: Workers | None = None, shuffle: bool = True,
-                  keep: bool = False) -> OwnerSpill:
+                  keep: bool = False, plain: bool = False) -> OwnerSpill:
     """Steps 1-3 of the module docstring for one owner's `source` (or an `open_source`
     result), into `directory` (empty, the caller's). Raises InputError for: no records, a
     missing id column, an empty or repeated id (naming the file and rows). `keep`: keep the
-    file-order work files, so `reshuffle` can draw a fresh order (one per peer)."""
+    file-order work files, so `reshuffle` can draw a fresh order (one per peer). `plain`:
+    keep the plain filters (packed bits) instead of the transmitted encodings, for the MPC
+    mode (`mpc_stream`), which shares them and never sends them."""
     src = source if isinstance(source, Opened) else open_source(source, id_column, chunk_rows)
     where, stream, header, chunks = src.name, src.stream, src.stream.header, src.chunks
     d = Path(directory)
     workers = workers or LocalWorkers(1)
     enc = ClkEncoder(schema, key)
-    wide = (2 if schema.balanced else 1) * schema.size // 8
+    wide = (2 if schema.balanced and not plain else 1) * schema.size // 8
     passes = len(encode_chunk(enc, [{}], key)[1][0])
     spill = OwnerSpill(d, 0, wide, passes)
     groups = ID_BUCKETS
@@ -239,7 +265,7 @@ def encode_source(source: Source | Opened, schema: Schema, key: bytes,
                     ft.write(bits_tok[1].tobytes())
             if wave and submit:
                 pending.append(pool.submit(workers.map, _encode,
-                                           [(enc, w, key) for w in wave]))
+                                           [(enc, w, key, plain) for w in wave]))
             wave.clear()
 
         for chunk in chunks:
@@ -288,10 +314,12 @@ def reshuffle(spill: OwnerSpill) -> None:
     _shuffle(spill, spill.group_rows, True, True)
 
 
-def _encode(enc: ClkEncoder, records: list[dict], key: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """One chunk: transmitted encodings (packed) and blocking tokens (a `Workers.map` task)."""
+def _encode(enc: ClkEncoder, records: list[dict], key: bytes, plain: bool = False
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """One chunk: transmitted encodings (or, `plain`, the plain filters), packed, and
+    blocking tokens (a `Workers.map` task)."""
     bits, tokens = encode_chunk(enc, records, key)
-    return enc.transmit(bits), tokens
+    return (np.packbits(bits, axis=1) if plain else enc.transmit(bits)), tokens
 
 
 def _spill_ids(d: Path, blob: list[bytes], start: int, groups: int) -> None:
@@ -371,13 +399,8 @@ def _shuffle(spill: OwnerSpill, group_rows: int, shuffle: bool, keep: bool = Fal
             path.unlink()
             rows = rows[np.argsort(_random_u64(len(rows)), kind="stable")]
             fo.write(rows.tobytes())
-            # mapped per group: the pages a group touches leave this process's RSS with it
-            enc_in = np.memmap(d / "enc.raw", np.uint8, "r", shape=(n, spill.width))
-            fe.write(np.ascontiguousarray(enc_in[rows]).tobytes())
-            del enc_in
-            tok_in = np.memmap(d / "tok.raw", np.uint64, "r", shape=(n, spill.passes))
-            ft.write(np.ascontiguousarray(tok_in[rows]).tobytes())
-            del tok_in
+            fe.write(_take(str(d / "enc.raw"), np.uint8, n, spill.width, rows).tobytes())
+            ft.write(_take(str(d / "tok.raw"), np.uint64, n, spill.passes, rows).tobytes())
     if not keep:
         (d / "enc.raw").unlink()
         (d / "tok.raw").unlink()
@@ -404,25 +427,29 @@ def link_spills(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarra
     workers = workers or LocalWorkers(1)
     n_a, n_b, passes = len(tok_a), len(tok_b), tok_a.shape[1]
     parts = partitions or partitions_for(n_a, n_b, passes)
+    partners = refine_partners(schema) if passes == len(refine_partners(schema)) \
+        else [-1] * passes
     for side, tok in (("a", tok_a), ("b", tok_b)):
-        _partition(d, side, tok, parts, chunk_rows)
+        _partition(d, side, tok, parts, chunk_rows, partners)
     src = [_arrays_path(d, "a", tok_a, enc_a), _arrays_path(d, "b", tok_b, enc_b)]
-    cap = schema.max_block_pairs
+    cap = block_cap(schema, n_a, n_b)
     waves = [list(range(s, min(s + workers.size, parts)))
              for s in range(0, parts, workers.size)]
     over: list[np.ndarray] = []
     for w in waves:
-        over += workers.map(_over_cap, [(str(d), p, passes, cap) for p in w])
+        over += workers.map(_over_cap, [(str(d), p, passes, cap, partners) for p in w])
     overs = _over_by_pass(over, passes)
     acc: list[tuple[np.ndarray, ...]] = []
     cands = 0
     for w in waves:
-        for got, m in workers.map(_score, [(str(d), p, parts, src, overs, schema, n_b)
-                                          for p in w]):
+        for got, m in workers.map(_score, [(str(d), p, parts, src, overs, schema, cap,
+                                            partners) for p in w]):
             acc.append(got)
             cands += m
     ia, ib, num, den = (np.concatenate([g[k] for g in acc]) for k in range(4))
-    return greedy_one_to_one(ia, ib, num, den, schema.margin), cands
+    del acc
+    t = greedy_one_to_one(ia, ib, num, den, schema.margin)
+    return LinkTable(t.a.astype(np.int64), t.b.astype(np.int64), t.score), cands
 
 
 def _arrays_path(d: Path, side: str, tok: np.ndarray, enc: np.ndarray
@@ -440,21 +467,18 @@ def _arrays_path(d: Path, side: str, tok: np.ndarray, enc: np.ndarray
     return paths[0], paths[1], len(tok), tok.shape[1], enc.shape[1]
 
 
-def _open(src: tuple[str, str, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    tok_path, enc_path, n, passes, width = src
-    if n == 0:
-        return np.zeros((0, passes), np.uint64), np.zeros((0, width), np.uint8)
-    return (np.memmap(tok_path, np.uint64, "r", shape=(n, passes)),
-            np.memmap(enc_path, np.uint8, "r", shape=(n, width)))
-
-
-def _partition(d: Path, side: str, tok: np.ndarray, parts: int, chunk_rows: int) -> None:
-    """Append every nonzero (token, pass, row) of `tok` to its partition's file."""
+def _partition(d: Path, side: str, tok: np.ndarray, parts: int, chunk_rows: int,
+               partners: Sequence[int]) -> None:
+    """Append every nonzero (token, partner pass's token, pass, row) of `tok` to its
+    partition's file (partition = token mod parts)."""
+    pick = np.array([max(x, 0) for x in partners], dtype=np.int64)
+    has = np.array([x >= 0 for x in partners], dtype=bool)
     for s in range(0, len(tok), chunk_rows):
         t = _rows(tok, s, s + chunk_rows)
         r, q = np.nonzero(t)
         e = np.empty(len(r), ENTRY)
         e["t"], e["q"], e["r"] = t[r, q], q, r + s
+        e["s"] = np.where(has[q], t[r, pick[q]], np.uint64(0)) if len(r) else 0
         p = (e["t"] % np.uint64(parts)).astype(np.int64)
         o = np.argsort(p, kind="stable")
         e, p = e[o], p[o]
@@ -483,50 +507,111 @@ def _load(d: str, side: str, p: int) -> np.ndarray:
     return np.fromfile(path, dtype=ENTRY) if path.exists() else np.zeros(0, ENTRY)
 
 
-def _over_cap(d: str, p: int, passes: int, cap: int) -> list[np.ndarray]:
-    """Per pass, the tokens of partition p whose block is over the cap (a task)."""
+def _over_cap(d: str, p: int, passes: int, cap: int, partners: Sequence[int]
+              ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per pass, the tokens of partition p whose block is over the cap, and the refined
+    keys (token, partner token) whose finer block is over it too (a task)."""
     ea, eb = _load(d, "a", p), _load(d, "b", p)
-    return [over_cap(ea["t"][ea["q"] == q], eb["t"][eb["q"] == q], cap) for q in range(passes)]
+    out = []
+    for q in range(passes):
+        a, b = ea[ea["q"] == q], eb[eb["q"] == q]
+        if partners[q] < 0:
+            out.append((over_cap(a["t"], b["t"], cap), np.zeros(0, np.uint64)))
+        else:
+            out.append(over_cap(a["t"], b["t"], cap, a["s"], b["s"]))
+    return out
 
 
-def _over_by_pass(over: list[list[np.ndarray]], passes: int) -> list[np.ndarray]:
-    return [np.sort(np.concatenate([o[q] for o in over] or [np.zeros(0, np.uint64)]))
+def _over_by_pass(over: list[list[tuple[np.ndarray, np.ndarray]]], passes: int
+                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+    none = [np.zeros(0, np.uint64)]
+    return [tuple(np.sort(np.concatenate([o[q][k] for o in over] or none)) for k in (0, 1))
             for q in range(passes)]
 
 
-def _score(d: str, p: int, parts: int, src: list, overs: list[np.ndarray], schema: Schema,
-           n_b: int) -> tuple[tuple[np.ndarray, ...], int]:
+def _take(path: str, dtype: Any, n: int, width: int, rows: np.ndarray) -> np.ndarray:
+    """Rows `rows` of an (n, width) file, read through mappings of `WINDOW` rows' worth of
+    pages at a time (in file order): the pages mapped into this process, which count in its
+    RSS, stay bounded by the window instead of growing to the file."""
+    out = np.empty((len(rows), width), dtype=dtype)
+    if not len(rows):
+        return out
+    o = np.argsort(rows, kind="stable")
+    for s in range(0, len(rows), WINDOW):
+        mm = np.memmap(path, dtype=dtype, mode="r", shape=(n, width))
+        out[o[s:s + WINDOW]] = mm[rows[o[s:s + WINDOW]]]
+        del mm
+    return out
+
+
+def _member(x: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """x in sorted_set, by binary search (the set is sorted once, x never)."""
+    if not len(sorted_set) or not len(x):
+        return np.zeros(len(x), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, x), len(sorted_set) - 1)
+    return sorted_set[at] == x
+
+
+def _joined(t: np.ndarray, u: np.ndarray, sa: np.ndarray | None, sb: np.ndarray | None,
+            over: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Mask of the pairs that a pass's join yields, from their tokens t, u of that pass and
+    sa, sb of its partner pass (None: no refinement): equal nonzero token, and the block
+    within the cap or its refined block (partner token equal too) within it. `over`: the
+    pass's sorted over-cap tokens and refined keys."""
+    hit = (t == u) & (t != 0)
+    if len(over[0]) and hit.any():
+        at = np.flatnonzero(hit)
+        big = at[_member(t[at], over[0])]
+        hit[big] = False
+        if sa is not None and sb is not None and len(big):
+            s = sa[big]
+            fine = (s == sb[big]) & (s != 0)
+            fine[fine] = ~_member(refined(t[big][fine], s[fine]), over[1])
+            hit[big[fine]] = True
+    return hit
+
+
+def _score(d: str, p: int, parts: int, src: list, overs: list[tuple[np.ndarray, np.ndarray]],
+           schema: Schema, cap: int, partners: Sequence[int]
+           ) -> tuple[tuple[np.ndarray, ...], int]:
     """Partition p's candidate pairs, scored, in pieces of `PIECE` pairs; the
-    above-threshold ones and the count (a task). Each pair is taken once, at the first
-    (partition, pass) in which a within-cap block joins it."""
+    above-threshold ones (rows int32 below 2^31 records, counts int16: 12 bytes a pair)
+    and the count (a task). Each pair is taken once, at the first (partition, pass) whose
+    join (`_joined`) yields it."""
     ea, eb = _load(d, "a", p), _load(d, "b", p)
     out: list[list[np.ndarray]] = [[], [], [], []]
     kept = 0
+    row_t = np.int32 if max(src[0][2], src[1][2]) < 1 << 31 else np.int64
+    cnt_t = np.int16 if 16 * src[0][4] < 1 << 15 else np.int32   # num, den <= 16 x width
     for q in range(len(overs)):
         ma, mb = ea["q"] == q, eb["q"] == q
+        sub = (ea["s"][ma], eb["s"][mb]) if partners[q] >= 0 else (None, None)
         for ia, ib in join_pieces(ea["r"][ma], ea["t"][ma], eb["r"][mb], eb["t"][mb],
-                                  schema.max_block_pairs, PIECE):
-            # mapped per piece: the pages a piece touches leave the task's RSS with it
-            (tok_a, enc_a), (tok_b, enc_b) = _open(src[0]), _open(src[1])
-            ta, tb = np.asarray(tok_a[ia]), np.asarray(tok_b[ib])
+                                  cap, PIECE, sub_a=sub[0], sub_b=sub[1]):
+            ta = _take(src[0][0], np.uint64, src[0][2], src[0][3], ia)
+            tb = _take(src[1][0], np.uint64, src[1][2], src[1][3], ib)
             part = (ta % np.uint64(parts)).astype(np.int64)
-            first = (part < p) | ((part == p) & (np.arange(ta.shape[1]) < q))
-            seen = (ta == tb) & (ta != 0) & first
+            seen = np.zeros(len(ia), dtype=bool)
             for q2 in range(ta.shape[1]):
-                if len(overs[q2]):
-                    hit = seen[:, q2].copy()
-                    seen[hit, q2] = ~np.isin(ta[hit, q2], overs[q2])
-            new = ~seen.any(axis=1)
+                earlier = (part[:, q2] < p) if q2 >= q else (part[:, q2] <= p)
+                if earlier.any():
+                    m = np.flatnonzero(earlier & ~seen)
+                    r = partners[q2]
+                    seen[m] = _joined(ta[m, q2], tb[m, q2], ta[m, r] if r >= 0 else None,
+                                      tb[m, r] if r >= 0 else None, overs[q2])
+            new = ~seen
             ia, ib = ia[new], ib[new]
+            del ta, tb
             kept += len(ia)
-            x, y = np.asarray(enc_a[ia]), np.asarray(enc_b[ib])
-            del tok_a, enc_a, tok_b, enc_b
+            x = _take(src[0][1], np.uint8, src[0][2], src[0][4], ia)
+            y = _take(src[1][1], np.uint8, src[1][2], src[1][4], ib)
             num = 2 * np.bitwise_count(x & y).sum(axis=1, dtype=np.int64)
             den = (np.bitwise_count(x).sum(axis=1, dtype=np.int64)
                    + np.bitwise_count(y).sum(axis=1, dtype=np.int64))
             ok = above(num, den, schema)
-            for k, v in enumerate((ia[ok], ib[ok], num[ok], den[ok])):
-                out[k].append(v.astype(np.int64))
+            for k, (v, dt) in enumerate(((ia, row_t), (ib, row_t), (num, cnt_t),
+                                         (den, cnt_t))):
+                out[k].append(v[ok].astype(dt))
     got = tuple(np.concatenate(v) if v else np.zeros(0, np.int64) for v in out)
     return got, kept
 
@@ -569,7 +654,7 @@ def link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
         table, cands = link_spills((sa.tok, sa.enc), (sb.tok, sb.enc), schema, du,
                                    partitions=partitions, workers=workers,
                                    chunk_rows=chunk_rows)
-        ra, rb = np.asarray(sa.order[table.a]), np.asarray(sb.order[table.b])
+        ra, rb = sa.rows(table.a), sb.rows(table.b)
         links = list(zip(sa.ids(ra), sb.ids(rb), table.score.tolist(), strict=True))
         has = None if contains is None else (sa.has_id(contains[0])
                                              and sb.has_id(contains[1]))
