@@ -3,6 +3,7 @@ files: the same links, candidates, error messages and date counts."""
 
 import csv
 import dataclasses
+import json
 import re
 
 import numpy as np
@@ -284,6 +285,31 @@ def test_recv_spill_refuses_malformed_blocks(tmp_path):
     for bad in ("tok", "enc"):
         with pytest.raises(ValueError, match="malformed encodings from A"):
             run_parties(body, names=["A", "U"], args=[(bad,), (bad,)], timeout=5)
+
+
+def test_recv_ids_checks_the_count_and_the_blocks(tmp_path):
+    """The MPC mode's id message in blocks: the header must announce the records the MPC
+    linked, every block its announced count of strings."""
+    from yinji.testing.parties import run_parties
+
+    def body(party, head, blocks):
+        if party.name == "A":
+            ch = party.channel("U")
+            ch.send_array(np.array(head, dtype=np.int64))
+            for b in blocks:
+                ch.send_bytes(json.dumps(b).encode())
+            return None
+        got = st.recv_ids(party.channel("A"), tmp_path, 3, "A")
+        return got.ids(np.array([2, 0, 1]))
+
+    ok = [[3, 2], [["x", "y"], ["z"]]]
+    assert run_parties(body, names=["A", "U"], args=[ok, ok], timeout=5)[1] == ["z", "x", "y"]
+    for head, blocks, problem in (([4, 2], [], "malformed record-id header from A"),
+                                  ([3, 2], [["x", "y"], [1]], "A sent malformed record ids"),
+                                  ([3, 2], [["x"], ["z"]], "A sent malformed record ids")):
+        with pytest.raises(ValueError, match=problem):
+            run_parties(body, names=["A", "U"], args=[(head, blocks), (head, blocks)],
+                        timeout=5)
 
 
 def test_encoding_in_steps_gives_the_same_filters_and_tokens(key, zh_small):

@@ -674,10 +674,23 @@ def send_spill(ch: Channel, spill: OwnerSpill, block_rows: int = BLOCK_ROWS) -> 
     content and order are what `match.linkage_unit_owner` and the node's id message send;
     only the framing differs (the block size is public, the count follows from n)."""
     ch.send_array(np.array([spill.n, spill.passes, spill.width, block_rows], dtype=np.int64))
-    tok, enc, order = spill.tok, spill.enc, spill.order
+    tok, enc = spill.tok, spill.enc
     for s in range(0, spill.n, block_rows):
         ch.send_array(_rows(tok, s, s + block_rows))
         ch.send_array(_rows(enc, s, s + block_rows))
+    _send_ids(ch, spill, block_rows)
+
+
+def send_ids(ch: Channel, spill: OwnerSpill, block_rows: int = BLOCK_ROWS) -> None:
+    """Owner -> receiver, after the MPC mode (`mpc_stream`): the record ids in the shuffled
+    order the receiver's link table indexes, as a header [n, block_rows] and JSON lists per
+    block -- what the node's id message of the whole-file MPC mode sends, in blocks."""
+    ch.send_array(np.array([spill.n, block_rows], dtype=np.int64))
+    _send_ids(ch, spill, block_rows)
+
+
+def _send_ids(ch: Channel, spill: OwnerSpill, block_rows: int) -> None:
+    order = spill.order
     for s in range(0, spill.n, block_rows):
         ch.send_bytes(json.dumps(spill.ids(_rows(order[:, None], s, s + block_rows)[:, 0]))
                       .encode())
@@ -716,6 +729,22 @@ def recv_spill(ch: Channel, directory: str | Path, width: int, who: str,
             ft.write(tok.tobytes())
             fe.write(enc.tobytes())
     ids = OwnerSpill(d, n, width, passes)
+    _recv_ids(ch, d, n, block, who)
+    return Received(ids.tok, ids.enc, ids)
+
+
+def recv_ids(ch: Channel, directory: str | Path, n: int, who: str) -> OwnerSpill:
+    """Receiver side of `send_ids`, into files in `directory` (the receiver's own, empty):
+    the header must announce the `n` records the MPC mode linked; ids read with `.ids(rows)`."""
+    head = ch.recv_array_at_most(_SLACK)
+    if head.dtype != np.int64 or head.shape != (2,) or int(head[0]) != n \
+            or not 1 <= int(head[1]) <= 1 << 20:
+        raise ValueError(f"malformed record-id header from {who} (expected {n} records)")
+    _recv_ids(ch, Path(directory), n, int(head[1]), who)
+    return OwnerSpill(Path(directory), n, 0, 0)
+
+
+def _recv_ids(ch: Channel, d: Path, n: int, block: int, who: str) -> None:
     at = 0
     with open(d / "ids.bin", "wb") as fi, open(d / "ids.off", "wb") as fo:
         fo.write(np.zeros(1, "<i8").tobytes())
@@ -729,9 +758,8 @@ def recv_spill(ch: Channel, directory: str | Path, width: int, who: str,
             fi.write(b"".join(blob))
             fo.write((at + np.cumsum([len(x) for x in blob], dtype=np.int64)).tobytes())
             at += sum(len(x) for x in blob)
-    return Received(ids.tok, ids.enc, ids)
 
 
 __all__ = ["BLOCK_ROWS", "CHUNK_ROWS", "DateProblems", "InputError", "OwnerSpill", "Received",
            "StreamLinks", "encode_source", "link_sources", "link_spills", "partitions_for",
-           "recv_spill", "reshuffle", "send_spill"]
+           "recv_ids", "recv_spill", "reshuffle", "send_ids", "send_spill"]

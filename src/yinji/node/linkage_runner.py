@@ -21,12 +21,14 @@ hence all pairwise similarities; MPC mode: blocking tokens and the links with th
 only); owners learn the other owners' record counts (and, in MPC mode, the candidate pairs in
 opaque tokens), and the link table only if they are recipients.
 
-`params.stream: true` (unit mode): owners read a file dataset in chunks and encode it through
-the node's workers (yinji.linkage.stream; a SQL dataset is loaded by the job engine and
-encoded the same way), then send the unit the same tokens, encodings and ids in blocks of
+`params.stream: true`: owners read a file dataset in chunks and encode it through the node's
+workers (yinji.linkage.stream; a SQL dataset is loaded by the job engine and encoded the same
+way). Unit mode: they send the unit the same tokens, encodings and ids in blocks of
 `stream.BLOCK_ROWS` rows (the block size is public; the block count follows from the record
-count the unit learns anyway); the unit links partition by partition on disk. Same links and
-the same leakage as without it; memory bounded by a chunk and a partition at every party.
+count the unit learns anyway); the unit links partition by partition on disk. MPC mode
+(yinji.linkage.mpc_stream): tokens and shares in blocks, the MPC in pieces of candidate pairs,
+then the ids in blocks. Same links and the same leakage as without it; memory bounded by a
+chunk, a partition or a piece at every party (plus the candidate pairs in MPC mode).
 
 `linkage.aml`: exactly two owners, MPC mode, then the joint AML rule of yinji.linkage.aml on
 per-record activity columns (`params.activity`). Output, to the unit only: the ids of owner
@@ -162,9 +164,9 @@ class LinkageRunner:
         stream = params.get("stream", False)
         if not isinstance(stream, bool):
             problems.append("params.stream must be true or false")
-        elif stream and (self.aml or mode != "unit"):
-            problems.append("params.stream reads the datasets in chunks in the linkage-unit "
-                            "mode only (mode: unit)")
+        elif stream and self.aml:
+            problems.append("params.stream is not available for linkage.aml (it reads the "
+                            "owners' activity with their records)")
         key = params.get("key")
         if not isinstance(key, str) or not _KEY_ID.fullmatch(key):
             problems.append("params.key must be a key id (letters, digits, '.', '_', '-'; "
@@ -225,10 +227,10 @@ class LinkageRunner:
         return [*sorted(spec["inputs"]), spec["params"]["unit"]]
 
     def streams(self, spec: dict[str, Any]) -> bool:
-        """`params.stream` (unit mode): owners read file datasets in chunks
-        (yinji.linkage.stream), so the job engine does not load them."""
+        """`params.stream`: owners read file datasets in chunks (yinji.linkage.stream; the
+        MPC mode through yinji.linkage.mpc_stream), so the job engine does not load them."""
         params = spec.get("params") or {}
-        return not self.aml and params.get("stream") is True and params.get("mode") == "unit"
+        return not self.aml and params.get("stream") is True
 
     # -- running ------------------------------------------------------------------------------
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
@@ -280,7 +282,7 @@ class LinkageRunner:
         from yinji.linkage import stream as st
 
         params = ctx.spec["params"]
-        schema = _schema(params)
+        schema, mpc = _schema(params), params.get("mode", "mpc") == "mpc"
         workers = ctx.node.workers() if ctx.node is not None else None
         spill = None
         if ctx.me in owners:
@@ -290,7 +292,9 @@ class LinkageRunner:
             spill = st.encode_source(_stream_source(ctx, schema), schema, key, tmp,
                                      id_column=ctx.spec["inputs"][ctx.me]["columns"][0],
                                      mapping=(params.get("fields") or {}).get(ctx.me),
-                                     workers=workers, keep=True)
+                                     workers=workers, keep=True, plain=mpc)
+        if mpc:
+            return self._run_stream_mpc(ctx, owners, unit, schema, spill, tmp)
         width = (2 if schema.balanced else 1) * schema.size // 8
         pairs = list(itertools.combinations(owners, 2))
         tables, sent = [], 0
@@ -315,6 +319,44 @@ class LinkageRunner:
                          zip(ra.ids.ids(table.a), rb.ids.ids(table.b), table.score.tolist(),
                              strict=True)]
                 tables.append({"owners": [a, b], "records": [ra.ids.n, rb.ids.n],
+                               "links": sorted(links)})
+        return tables
+
+    def _run_stream_mpc(self, ctx: RunContext, owners: list[str], unit: str, schema: Schema,
+                        spill: Any, tmp: Path) -> list[dict[str, Any]]:
+        """MPC mode read in chunks (yinji.linkage.mpc_stream): per pair, the owners' spills
+        (a fresh private order per pair) are secret-shared and compared in pieces; then each
+        owner sends the unit its record ids in that order, in blocks (stream.send_ids), as
+        the whole-file MPC mode's id message does at once."""
+        from yinji.linkage import stream as st
+        from yinji.linkage.mpc_stream import mpc_link_spill
+        from yinji.mpc.session import Session
+
+        tables, sent = [], 0
+        pairs = list(itertools.combinations(owners, 2))
+        for k, (a, b) in enumerate(pairs):
+            if ctx.me not in (a, b, unit):
+                continue
+            ctx.progress(0.3 + 0.6 * k / len(pairs), f"linking {a}+{b}")
+            if spill is not None and sent:
+                st.reshuffle(spill)
+            with tempfile.TemporaryDirectory(dir=tmp) as work:
+                out = mpc_link_spill(Session(ctx.party, [a, b, unit]), spill, schema, work,
+                                     share_links=False)
+            if spill is not None:
+                st.send_ids(ctx.party.channel(unit), spill)
+                sent += 1
+                continue
+            with tempfile.TemporaryDirectory(dir=tmp) as da, \
+                    tempfile.TemporaryDirectory(dir=tmp) as db:
+                ids_a = st.recv_ids(ctx.party.channel(a), da, out.sizes[0], a)
+                ids_b = st.recv_ids(ctx.party.channel(b), db, out.sizes[1], b)
+                table = out.links
+                assert table is not None
+                links = [[x, y, float(sc)] for x, y, sc in
+                         zip(ids_a.ids(table.a), ids_b.ids(table.b), table.score.tolist(),
+                             strict=True)]
+                tables.append({"owners": [a, b], "records": list(out.sizes),
                                "links": sorted(links)})
         return tables
 
