@@ -242,13 +242,14 @@ def memory(a: str, b: str, chunk: int, spill: str, whole: bool = True,
     rss = RssPeaks()
     t0 = time.perf_counter()
     got = st.link_sources(a, b, PERSON, KEY, chunk_rows=chunk, workers=LocalWorkers(1),
-                          spill_dir=spill, partitions=parts)
+                          spill_dir=spill, partitions=parts,
+                          sink=None if whole else (lambda part: None))  # as the CLI writes
     wall = time.perf_counter() - t0
     streamed = tracemalloc.get_traced_memory()[1]
     if not whole:   # and the process's peak RSS (with tracemalloc's own bookkeeping)
         return {"streamed_mb": streamed / 2**20, "in_memory_mb": float("nan"),
                 "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                **rss.stop(), "links": len(got.links), "candidates": got.candidates,
+                **rss.stop(), "links": got.count, "candidates": got.candidates,
                 "wall": wall, "load": os.getloadavg()}
     tracemalloc.reset_peak()
     preps = []

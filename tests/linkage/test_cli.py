@@ -103,6 +103,41 @@ def test_link_inputs_that_would_give_a_wrong_table_are_refused(tmp_path, capsys,
     assert problem in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("mode", ["unit", "mpc"])
+def test_streamed_links_are_written_as_found_and_a_failed_run_leaves_no_table(
+        tmp_path, zh_small, capsys, mode):
+    """Without --truth the streamed run writes links block by block as they are resolved:
+    the same table as --truth's in-memory list; a run that fails leaves no --out file."""
+    for name, rows in (("a", zh_small.a), ("b", zh_small.b)):
+        with open(tmp_path / f"{name}.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, FIELDS)
+            w.writeheader()
+            w.writerows(rows)
+    (tmp_path / "k.bin").write_bytes(b"k" * 32)
+    run = ["link", "run", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--key",
+           str(tmp_path / "k.bin"), "--stream", "--chunk-rows", "50", "--mode", mode]
+    with open(tmp_path / "truth.csv", "w", newline="") as f:
+        csv.writer(f).writerows([("a_id", "b_id"), *sorted(zh_small.links)])
+    assert main([*run, "--out", str(tmp_path / "kept.csv"), "--truth",
+                 str(tmp_path / "truth.csv")]) == 0
+    assert main([*run, "--out", str(tmp_path / "sunk.csv")]) == 0
+    kept, sunk = ((tmp_path / n).read_text(encoding="utf-8").splitlines()
+                  for n in ("kept.csv", "sunk.csv"))
+    assert len(sunk) > 20 and sorted(sunk) == sorted(kept)
+    capsys.readouterr()
+    with open(tmp_path / "b.csv", "a", encoding="utf-8") as f:   # a repeated id
+        f.write(f"{zh_small.b[0]['id']},x,1980-01-02,,,,\n")
+    assert main([*run, "--out", str(tmp_path / "failed.csv")]) == 2
+    assert "record ids must be unique" in capsys.readouterr().err
+    assert not any(p.name.startswith((".failed", "failed")) for p in tmp_path.iterdir())
+    from yinji.cli.link import _Output  # a failure after some links were written, too
+
+    with pytest.raises(ValueError), _Output(str(tmp_path / "late.csv")) as out:
+        out.write([("a1", "b1", 0.93)])
+        raise ValueError("a peer went away")
+    assert not any(p.name.startswith((".late", "late")) for p in tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("stream", [[], ["--stream"]])
 def test_link_key_and_files_are_checked(tmp_path, capsys, stream):
     args = _two_files(tmp_path, ["1,张伟,1980-01-02"], ["7,张伟,1980-01-02"]) + stream

@@ -81,6 +81,21 @@ def test_stream_gives_the_in_memory_links(tmp_path, key, seed, chunk, parts, cap
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("yinji-")] == []
 
 
+def test_links_go_to_the_sink_in_blocks_and_are_not_kept(tmp_path, key, monkeypatch):
+    """`sink`: the links are handed over LINK_BLOCK at a time, none kept (memory bounded by
+    a block, not by the links); the same links as without it."""
+    a, b = _messy(1)
+    pa, pb = _write(tmp_path / "a.csv", a), _write(tmp_path / "b.csv", b)
+    want, _, _ = _in_memory(pa, pb, PERSON, key)
+    monkeypatch.setattr(st, "LINK_BLOCK", 7)
+    blocks: list[list] = []
+    got = st.link_sources(pa, pb, PERSON, key, chunk_rows=37, workers=LocalWorkers(1),
+                          spill_dir=str(tmp_path), sink=blocks.append)
+    assert got.links == [] and got.count == len(want) > 14
+    assert [len(x) for x in blocks[:-1]] == [7] * (len(blocks) - 1) and 0 < len(blocks[-1]) <= 7
+    assert sorted(x for blk in blocks for x in blk) == sorted(want)
+
+
 def test_stream_with_the_size_aware_cap(tmp_path, key):
     """Files "larger" than scale_from: the cap shrinks (block_cap) in both paths."""
     schema = dataclasses.replace(PERSON, max_block_pairs=50, scale_from=30, min_block_pairs=2)

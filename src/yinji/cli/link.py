@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import csv
 import dataclasses
+import os
 import sys
 import threading
 from pathlib import Path
@@ -139,8 +140,11 @@ def _run(args: argparse.Namespace) -> int:
         if stream:
             mapping = parse_columns(args.columns or "")
             truth_head = _truth_head(args.truth)
-            with _workers(args.ray) as workers:
-                got = _run_stream(args, schema, key, mapping, workers, truth_head)
+            with _workers(args.ray) as workers, _Output(args.out) as out:
+                # links are written as they are resolved, unless --truth needs them all
+                got = _run_stream(args, schema, key, mapping, workers, truth_head,
+                                  None if args.truth else out.write)
+                out.write(got.links)
             links = got.links
             is_pair = bool(got.contains)
         else:
@@ -157,15 +161,8 @@ def _run(args: argparse.Namespace) -> int:
         with _workers(args.ray) as workers:
             links = link_in_process(a, b, schema, key, mode, workers)
         is_pair = None
-    out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
-    try:
-        w = csv.writer(out)
-        w.writerow(["a_id", "b_id", "dice"])
-        for x, y, s in links:
-            w.writerow([x, y, f"{s:.4f}"])
-    finally:
-        if args.out:
-            out.close()
+        with _Output(args.out) as out:
+            out.write(links)
     if args.truth:
         try:
             table = textfile.read_table(args.truth)
@@ -182,6 +179,36 @@ def _run(args: argparse.Namespace) -> int:
         print(f"links={len(got)} true={len(truth)} precision={p:.4f} recall={r:.4f} "
               f"F1={f1:.4f}", file=sys.stderr)
     return 0
+
+
+class _Output:
+    """The link table as CSV: stdout, or `--out` written to a hidden file beside it and
+    renamed when the run succeeds, so a failed run leaves no partial table."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = Path(path) if path else None
+
+    def __enter__(self) -> _Output:
+        if self.path is None:
+            self.fh = sys.stdout
+        else:
+            self.tmp = self.path.with_name(f".{self.path.name}.part")
+            self.fh = open(self.tmp, "w", newline="", encoding="utf-8")
+        self.csv = csv.writer(self.fh)
+        self.csv.writerow(["a_id", "b_id", "dice"])
+        return self
+
+    def write(self, links: list[tuple[str, str, float]]) -> None:
+        self.csv.writerows((x, y, f"{s:.4f}") for x, y, s in links)
+
+    def __exit__(self, kind: type | None, *rest: object) -> None:
+        if self.path is None:
+            return
+        self.fh.close()
+        if kind is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
 
 
 def report_dates(path: str, schema, rows: list[dict]) -> None:  # noqa: ANN001 - Schema
@@ -234,8 +261,9 @@ def _workers(ray: str | None):  # noqa: ANN202 - a context manager of Workers | 
 
 
 def _run_stream(args: argparse.Namespace, schema, key: bytes, mapping: dict,  # noqa: ANN001
-                workers, truth_head: tuple[str, str] | None):  # noqa: ANN001, ANN202
-    """`link run --stream`: yinji.linkage.stream, with the same checks and reports."""
+                workers, truth_head: tuple[str, str] | None, sink=None):  # noqa: ANN001, ANN202
+    """`link run --stream`: yinji.linkage.stream, with the same checks and reports; links
+    go to `sink` in blocks if given."""
     from yinji.linkage import stream as st
 
     def headers(found: dict[str, list[str]]) -> None:
@@ -248,7 +276,7 @@ def _run_stream(args: argparse.Namespace, schema, key: bytes, mapping: dict,  # 
     try:
         got = run(args.a, args.b, schema, key, id_column=args.id_column, mapping=mapping,
                   workers=workers, spill_dir=args.spill_dir, on_headers=headers,
-                  contains=truth_head, **kwargs)
+                  contains=truth_head, sink=sink, **kwargs)
     except textfile.TableFileError as exc:
         raise ValueError(str(exc)) from None
     for path, spill in zip((args.a, args.b), got.owners, strict=True):
@@ -256,7 +284,7 @@ def _run_stream(args: argparse.Namespace, schema, key: bytes, mapping: dict,  # 
         for name, counts in spill.dates.counts.items():
             _print_dates(path, name, {k: (c, spill.dates.first[name][k])
                                       for k, c in counts.items()})
-    print(f"{got.candidates} candidate pairs, {len(got.links)} links", file=sys.stderr)
+    print(f"{got.candidates} candidate pairs, {got.count} links", file=sys.stderr)
     return got
 
 

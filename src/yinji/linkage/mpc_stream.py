@@ -55,6 +55,7 @@ from yinji.linkage.stream import (
     _take,
     encode_source,
     open_source,
+    resolve_links,
 )
 from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
@@ -222,10 +223,12 @@ def mpc_link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
                      chunk_rows: int = CHUNK_ROWS, workers: Workers | None = None,
                      spill_dir: str | None = None,
                      on_headers: Callable[[dict[str, list[str]]], None] | None = None,
-                     contains: tuple[str, str] | None = None) -> StreamLinks:
+                     contains: tuple[str, str] | None = None,
+                     sink: Callable[[list[tuple[str, str, float]]], None] | None = None
+                     ) -> StreamLinks:
     """Both owners and the receiver in threads of this process over an in-memory network
     (`yinji link run --stream --mode mpc`), as `stream.link_sources` does for the unit
-    mode: the same checks, reports and result type."""
+    mode: the same checks, reports, `sink` and result type."""
     from yinji.net.memory import memory_network
 
     opened = [open_source(a, id_column, chunk_rows), open_source(b, id_column, chunk_rows)]
@@ -260,11 +263,10 @@ def mpc_link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
                 raise e
         sa, sb = owners
         table = results[2].links
-        links = list(zip(sa.ids(sa.rows(table.a)), sb.ids(sb.rows(table.b)),
-                         table.score.tolist(), strict=True))
+        links = resolve_links(sa, sb, table, sink)
         has = None if contains is None else (sa.has_id(contains[0])
                                              and sb.has_id(contains[1]))
-        return StreamLinks(links, len(results[2].ia), (sa, sb), has)
+        return StreamLinks(links, len(results[2].ia), (sa, sb), has, len(table))
 
 
 __all__ = ["PIECE", "ROWS", "mpc_link_sources", "mpc_link_spill"]

@@ -619,12 +619,35 @@ def _score(d: str, p: int, parts: int, src: list, overs: list[tuple[np.ndarray, 
 # ------------------------------------------------------------------------- both, in-process
 @dataclass
 class StreamLinks:
-    """Links as (a id, b id, Dice), with how each file was read and its date problems."""
+    """Links as (a id, b id, Dice) -- none kept if they went to a sink -- with their count,
+    how each file was read and its date problems."""
 
     links: list[tuple[str, str, float]]
     candidates: int
     owners: tuple[OwnerSpill, OwnerSpill]
     contains: bool | None = None
+    count: int = 0
+
+
+LINK_BLOCK = 1 << 16   # links resolved to record ids at a time
+
+
+def resolve_links(sa: OwnerSpill, sb: OwnerSpill, table: LinkTable,
+                  sink: Callable[[list[tuple[str, str, float]]], None] | None = None
+                  ) -> list[tuple[str, str, float]]:
+    """(a id, b id, Dice) of `table`'s links (token rows of `sa`, `sb`), resolved LINK_BLOCK
+    at a time. With `sink`, each block goes to it and none is kept, so memory is bounded by
+    a block (~0.5 KB a link as Python tuples), not by the number of links."""
+    kept: list[tuple[str, str, float]] = []
+    for s in range(0, len(table), LINK_BLOCK):
+        e = s + LINK_BLOCK
+        part = list(zip(sa.ids(sa.rows(table.a[s:e])), sb.ids(sb.rows(table.b[s:e])),
+                        table.score[s:e].tolist(), strict=True))
+        if sink is None:
+            kept.extend(part)
+        else:
+            sink(part)
+    return kept
 
 
 def link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
@@ -633,12 +656,15 @@ def link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
                  partitions: int | None = None, shuffle: bool = True,
                  spill_dir: str | None = None,
                  on_headers: Callable[[dict[str, list[str]]], None] | None = None,
-                 contains: tuple[str, str] | None = None) -> StreamLinks:
+                 contains: tuple[str, str] | None = None,
+                 sink: Callable[[list[tuple[str, str, float]]], None] | None = None
+                 ) -> StreamLinks:
     """Both owners and the linkage unit on this machine (`yinji link run --stream`): each
     owner's spill directory and the unit's are separate 0700 temporary directories, removed
     at the end (the returned OwnerSpills keep only counts and reports). `on_headers({file:
     header})` runs after both files are opened, before their rows are read. `contains`:
-    an (a id, b id) pair to look up (StreamLinks.contains: both ids exist)."""
+    an (a id, b id) pair to look up (StreamLinks.contains: both ids exist). `sink`: links
+    are handed to it in blocks instead of kept (`resolve_links`)."""
     opened = [open_source(a, id_column, chunk_rows), open_source(b, id_column, chunk_rows)]
     if on_headers is not None:
         on_headers({o.name: o.stream.header for o in opened})
@@ -654,11 +680,10 @@ def link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
         table, cands = link_spills((sa.tok, sa.enc), (sb.tok, sb.enc), schema, du,
                                    partitions=partitions, workers=workers,
                                    chunk_rows=chunk_rows)
-        ra, rb = sa.rows(table.a), sb.rows(table.b)
-        links = list(zip(sa.ids(ra), sb.ids(rb), table.score.tolist(), strict=True))
+        links = resolve_links(sa, sb, table, sink)
         has = None if contains is None else (sa.has_id(contains[0])
                                              and sb.has_id(contains[1]))
-        return StreamLinks(links, cands, (sa, sb), has)
+        return StreamLinks(links, cands, (sa, sb), has, len(table))
 
 
 # ------------------------------------------------------------------- over channels (node jobs)
@@ -762,4 +787,5 @@ def _recv_ids(ch: Channel, d: Path, n: int, block: int, who: str) -> None:
 
 __all__ = ["BLOCK_ROWS", "CHUNK_ROWS", "DateProblems", "InputError", "OwnerSpill", "Received",
            "StreamLinks", "encode_source", "link_sources", "link_spills", "partitions_for",
+           "resolve_links",
            "recv_ids", "recv_spill", "reshuffle", "send_ids", "send_spill"]
