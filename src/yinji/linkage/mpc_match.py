@@ -132,26 +132,7 @@ def mpc_link(s: Session, records: Sequence[Record] | None, schema: Schema,
     c = rep.reshare(s, z)
     pa = (xa[0][ia, size], xa[1][ia, size])
     pb = (xb[0][ib, size], xb[1][ib, size])
-    two = np.uint64(2)
-    if schema.balanced:  # num = 2(2c + L - a - b), den = 2L
-        lpub = rep.public(s, np.full(m, size, dtype=np.uint64))
-        num = tuple(two * (two * c[i] + lpub[i] - pa[i] - pb[i]) for i in range(2))
-        den = rep.public(s, np.full(m, 2 * size, dtype=np.uint64))
-    else:
-        num = (two * c[0], two * c[1])
-        den = (pa[0] + pb[0], pa[1] + pb[1])
-    sc, tu = np.uint64(SCALE), np.uint64(threshold_units(schema))
-    diff = (num[0] * sc - den[0] * tu, num[1] * sc - den[1] * tu)
-    flag = cmp.one_minus(s, cmp.ltz(s, diff)) if m else diff
-
-    # 4. open flag and flag·num (flag·den) to the receiver only
-    values = [num] if schema.balanced else [num, den]
-    masked = rep.mul(s, (np.concatenate([flag[0]] * len(values)),
-                         np.concatenate([flag[1]] * len(values))),
-                     (np.concatenate([v[0] for v in values]),
-                      np.concatenate([v[1] for v in values])))
-    opened = rep.reveal_to(s, (np.concatenate([flag[0], masked[0]]),
-                               np.concatenate([flag[1], masked[1]])), RECEIVER)
+    opened = open_above_threshold(s, schema, c, pa, pb, m, size)
     out = MpcLinkOutput(ia, ib, sizes=sizes, order=prep.order if owner else None)
     linked = None
     if s.rank == RECEIVER:
@@ -167,3 +148,29 @@ def mpc_link(s: Session, records: Sequence[Record] | None, schema: Schema,
     if share_links:
         out.link_flags = rep.share(s, linked, RECEIVER, (m,))
     return out
+
+
+def open_above_threshold(s: Session, schema: Schema, c: Shares, pa: Shares, pb: Shares, m: int,
+                         size: int) -> np.ndarray | None:
+    """Steps 3-4 for m candidate pairs, from the shared |A∩B| (c) and popcounts (pa, pb):
+    Dice's numerator and denominator (balanced filters: 2(2c + L - a - b) over 2L), the
+    shared flag [Dice >= threshold], and flag, flag·num (and flag·den) opened to the
+    receiver only: its (1 + values) x m words, concatenated; None at the other parties."""
+    two = np.uint64(2)
+    if schema.balanced:  # num = 2(2c + L - a - b), den = 2L
+        lpub = rep.public(s, np.full(m, size, dtype=np.uint64))
+        num = tuple(two * (two * c[i] + lpub[i] - pa[i] - pb[i]) for i in range(2))
+        den = rep.public(s, np.full(m, 2 * size, dtype=np.uint64))
+    else:
+        num = (two * c[0], two * c[1])
+        den = (pa[0] + pb[0], pa[1] + pb[1])
+    sc, tu = np.uint64(SCALE), np.uint64(threshold_units(schema))
+    diff = (num[0] * sc - den[0] * tu, num[1] * sc - den[1] * tu)
+    flag = cmp.one_minus(s, cmp.ltz(s, diff)) if m else diff
+    values = [num] if schema.balanced else [num, den]
+    masked = rep.mul(s, (np.concatenate([flag[0]] * len(values)),
+                         np.concatenate([flag[1]] * len(values))),
+                     (np.concatenate([v[0] for v in values]),
+                      np.concatenate([v[1] for v in values])))
+    return rep.reveal_to(s, (np.concatenate([flag[0], masked[0]]),
+                             np.concatenate([flag[1], masked[1]])), RECEIVER)

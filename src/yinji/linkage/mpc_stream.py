@@ -44,8 +44,14 @@ import numpy as np
 
 from yinji.chunks import Source
 from yinji.linkage.encoding import Schema
-from yinji.linkage.match import SCALE, greedy_one_to_one, threshold_units, unit_candidates
-from yinji.linkage.mpc_match import OWNER_A, OWNER_B, RECEIVER, MpcLinkOutput
+from yinji.linkage.match import greedy_one_to_one, unit_candidates
+from yinji.linkage.mpc_match import (
+    OWNER_A,
+    OWNER_B,
+    RECEIVER,
+    MpcLinkOutput,
+    open_above_threshold,
+)
 from yinji.linkage.stream import (
     CHUNK_ROWS,
     MAX_PASSES,
@@ -57,7 +63,6 @@ from yinji.linkage.stream import (
     open_source,
     resolve_links,
 )
-from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
 from yinji.mpc.session import Session
 from yinji.net.workers import Workers
@@ -195,27 +200,10 @@ def _piece(s: Session, files: list[tuple[str, str, int, int]], sizes: tuple[int,
             pb[k][lo:lo + rows] = xb[k][:, size]
     z += s.zero_share(z.shape)
     c = rep.reshare(s, z)
-    two = np.uint64(2)
-    if schema.balanced:  # num = 2(2c + L - a - b), den = 2L
-        lpub = rep.public(s, np.full(m, size, dtype=np.uint64))
-        num = tuple(two * (two * c[i] + lpub[i] - pa[i] - pb[i]) for i in range(2))
-        den = rep.public(s, np.full(m, 2 * size, dtype=np.uint64))
-    else:
-        num = (two * c[0], two * c[1])
-        den = (pa[0] + pb[0], pa[1] + pb[1])
-    sc, tu = np.uint64(SCALE), np.uint64(threshold_units(schema))
-    diff = (num[0] * sc - den[0] * tu, num[1] * sc - den[1] * tu)
-    flag = cmp.one_minus(s, cmp.ltz(s, diff))
-    values = [num] if schema.balanced else [num, den]
-    masked = rep.mul(s, (np.concatenate([flag[0]] * len(values)),
-                         np.concatenate([flag[1]] * len(values))),
-                     (np.concatenate([v[0] for v in values]),
-                      np.concatenate([v[1] for v in values])))
-    opened = rep.reveal_to(s, (np.concatenate([flag[0], masked[0]]),
-                               np.concatenate([flag[1], masked[1]])), RECEIVER)
+    opened = open_above_threshold(s, schema, c, pa, pb, m, size)
     if opened is None:
         return None
-    return opened.view(np.int64).reshape(1 + len(values), m).T.copy()
+    return opened.view(np.int64).reshape(2 if schema.balanced else 3, m).T.copy()
 
 
 def mpc_link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
