@@ -134,16 +134,26 @@ def mpc_link(s: Session, records: Sequence[Record] | None, schema: Schema,
     pb = (xb[0][ib, size], xb[1][ib, size])
     opened = open_above_threshold(s, schema, c, pa, pb, m, size)
     out = MpcLinkOutput(ia, ib, sizes=sizes, order=prep.order if owner else None)
+    cols = None if opened is None else \
+        opened.view(np.int64).reshape(2 if schema.balanced else 3, m).T
+    return finish_links(s, out, schema, cols, size, share_links)
+
+
+def finish_links(s: Session, out: MpcLinkOutput, schema: Schema, opened: np.ndarray | None,
+                 size: int, share_links: bool) -> MpcLinkOutput:
+    """Step 5: the receiver runs the margin rule and the one-to-one step on the opened
+    (flag, num[, den]) columns of the m candidate pairs (None at the owners); the final
+    0/1 link flag of each pair is secret-shared if `share_links`."""
+    ia, ib, m = out.ia, out.ib, len(out.ia)
     linked = None
     if s.rank == RECEIVER:
-        o = opened.view(np.int64)  # type: ignore[union-attr]
-        f = o[:m] == 1
-        num_o = o[m:2 * m]
-        den_o = np.full(m, 2 * size, np.int64) if schema.balanced else o[2 * m:3 * m]
-        out.links = greedy_one_to_one(ia[f], ib[f], num_o[f], den_o[f], schema.margin)
+        assert opened is not None
+        f = opened[:, 0] == 1
+        den = np.full(m, 2 * size, np.int64) if schema.balanced else opened[:, 2]
+        out.links = greedy_one_to_one(ia[f], ib[f], opened[f, 1], den[f], schema.margin)
         linked = np.zeros(m, dtype=np.uint64)
-        code = ia.astype(np.int64) * max(sizes[1], 1) + ib
-        lcode = out.links.a * max(sizes[1], 1) + out.links.b
+        code = ia.astype(np.int64) * max(out.sizes[1], 1) + ib
+        lcode = out.links.a * max(out.sizes[1], 1) + out.links.b
         linked[np.isin(code, lcode)] = 1
     if share_links:
         out.link_flags = rep.share(s, linked, RECEIVER, (m,))

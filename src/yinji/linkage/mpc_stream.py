@@ -44,12 +44,13 @@ import numpy as np
 
 from yinji.chunks import Source
 from yinji.linkage.encoding import Schema
-from yinji.linkage.match import greedy_one_to_one, unit_candidates
+from yinji.linkage.match import unit_candidates
 from yinji.linkage.mpc_match import (
     OWNER_A,
     OWNER_B,
     RECEIVER,
     MpcLinkOutput,
+    finish_links,
     open_above_threshold,
 )
 from yinji.linkage.stream import (
@@ -126,20 +127,11 @@ def mpc_link_spill(s: Session, spill: OwnerSpill | None, schema: Schema,
             if got is not None:
                 opened.append(got)
     out = MpcLinkOutput(ia, ib, sizes=sizes, order=spill.order if owner else None)
-    linked = None
+    cols = None
     if s.rank == RECEIVER:
-        width = 2 if schema.balanced else 3
-        o = (np.concatenate(opened) if opened else np.zeros((0, width), np.int64))
-        f = o[:, 0] == 1
-        den = np.full(m, 2 * size, np.int64) if schema.balanced else o[:, 2]
-        out.links = greedy_one_to_one(ia[f], ib[f], o[f, 1], den[f], schema.margin)
-        linked = np.zeros(m, dtype=np.uint64)
-        code = ia.astype(np.int64) * max(sizes[1], 1) + ib
-        lcode = out.links.a * max(sizes[1], 1) + out.links.b
-        linked[np.isin(code, lcode)] = 1
-    if share_links:
-        out.link_flags = rep.share(s, linked, RECEIVER, (m,))
-    return out
+        cols = (np.concatenate(opened) if opened
+                else np.zeros((0, 2 if schema.balanced else 3), np.int64))
+    return finish_links(s, out, schema, cols, size, share_links)
 
 
 def _recv_tokens(s: Session, o: int, rows: int, max_records: int) -> np.ndarray:
