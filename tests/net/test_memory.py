@@ -43,3 +43,23 @@ def test_timeout_kind_mismatch_and_close():
         a.channel("B").send_bytes(b"y")
     with pytest.raises(ChannelError, match="unknown peer 'C'"):
         a.channel("C")
+
+
+def test_run_in_threads_returns_in_order_and_a_failure_stops_the_others():
+    from yinji.net.memory import run_in_threads
+
+    def echo(i, party):
+        if i == 0:
+            party.channel("b").send_bytes(b"hi")
+            return "a"
+        return party.channel("a").recv_bytes().decode() + "!"
+
+    assert run_in_threads(["a", "b"], echo, timeout=5) == ["a", "hi!"]
+
+    def fails(i, party):
+        if i == 0:
+            raise ValueError("owner a's file is bad")
+        return party.channel("a").recv_bytes()   # would wait for the timeout without close
+
+    with pytest.raises(ValueError, match="owner a's file is bad"):
+        run_in_threads(["a", "b"], fails, timeout=60)

@@ -13,7 +13,6 @@ import csv
 import dataclasses
 import os
 import sys
-import threading
 from pathlib import Path
 
 from yinji import textfile
@@ -334,37 +333,19 @@ def link_in_process(a, b, schema, key: bytes, mode: str, workers=None):  # noqa:
     from yinji.linkage.match import linkage_unit, linkage_unit_owner
     from yinji.linkage.mpc_match import mpc_link
     from yinji.mpc.session import Session
-    from yinji.net.memory import memory_network
+    from yinji.net.memory import run_in_threads
 
     names = ["owner_a", "owner_b", "compliance"]
-    parties = memory_network(names, timeout=3600)
-    results: list = [None] * 3
-    errors: list = [None] * 3
 
-    def body(i: int) -> None:
-        party = parties[i]
-        try:
-            if mode == "mpc":
-                s = Session(party, names)
-                results[i] = mpc_link(s, [a, b, None][i], schema, key if i < 2 else None,
-                                      share_links=False, workers=workers)
-            elif i == 2:
-                results[i] = linkage_unit(party, schema, ("owner_a", "owner_b"))
-            else:
-                results[i] = linkage_unit_owner(party, [a, b][i], schema, key, "compliance",
-                                                workers)
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
-            errors[i] = exc
-            party.close()
+    def body(i: int, party):  # noqa: ANN001, ANN202
+        if mode == "mpc":
+            return mpc_link(Session(party, names), [a, b, None][i], schema,
+                            key if i < 2 else None, share_links=False, workers=workers)
+        if i == 2:
+            return linkage_unit(party, schema, ("owner_a", "owner_b"))
+        return linkage_unit_owner(party, [a, b][i], schema, key, "compliance", workers)
 
-    threads = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for e in errors:
-        if e is not None:
-            raise e
+    results = run_in_threads(names, body, timeout=3600)
     if mode == "mpc":
         oa, ob, table = results[0].order, results[1].order, results[2].links
     else:

@@ -36,7 +36,6 @@ every party (16 KB per record with L = 1024), besides the owners' spills.
 from __future__ import annotations
 
 import tempfile
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -209,7 +208,7 @@ def mpc_link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
     """Both owners and the receiver in threads of this process over an in-memory network
     (`yinji link run --stream --mode mpc`), as `stream.link_sources` does for the unit
     mode: the same checks, reports, `sink` and result type."""
-    from yinji.net.memory import memory_network
+    from yinji.net.memory import run_in_threads
 
     opened = [open_source(a, id_column, chunk_rows), open_source(b, id_column, chunk_rows)]
     if on_headers is not None:
@@ -220,27 +219,11 @@ def mpc_link_sources(a: Source, b: Source, schema: Schema, key: bytes, *,
         owners = [encode_source(src, schema, key, d, id_column=id_column, mapping=mapping,
                                 chunk_rows=chunk_rows, workers=workers, plain=True)
                   for src, d in zip(opened, (da, db), strict=True)]
-        parties = memory_network(names, timeout=24 * 3600)
-        results: list = [None] * 3
-        errors: list[BaseException | None] = [None] * 3
-
-        def body(i: int) -> None:
-            try:
-                results[i] = mpc_link_spill(Session(parties[i], names),
-                                            owners[i] if i < 2 else None, schema, spill_dir,
-                                            share_links=False)
-            except BaseException as exc:  # noqa: BLE001 - re-raised below
-                errors[i] = exc
-                parties[i].close()
-
-        threads = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        for e in errors:
-            if e is not None:
-                raise e
+        results = run_in_threads(
+            names, lambda i, party: mpc_link_spill(Session(party, names),
+                                                   owners[i] if i < 2 else None, schema,
+                                                   spill_dir, share_links=False),
+            timeout=24 * 3600)
         sa, sb = owners
         table = results[2].links
         links = resolve_links(sa, sb, table, sink)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import queue
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -90,4 +93,31 @@ def memory_network(names: list[str], timeout: float = DEFAULT_TIMEOUT) -> list[P
     return parties
 
 
-__all__ = ["MemoryChannel", "memory_network"]
+__all__ = ["MemoryChannel", "memory_network", "run_in_threads"]
+
+
+def run_in_threads(names: list[str], body: Callable[[int, Party], Any],
+                   timeout: float = DEFAULT_TIMEOUT) -> list[Any]:
+    """body(i, party) for each of `names` in its own thread over a `memory_network`; the
+    results in order. A party whose body fails closes its channels (so the others stop
+    waiting) and the first error is raised after all threads end."""
+    parties = memory_network(names, timeout=timeout)
+    results: list[Any] = [None] * len(names)
+    errors: list[BaseException | None] = [None] * len(names)
+
+    def run(i: int) -> None:
+        try:
+            results[i] = body(i, parties[i])
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors[i] = exc
+            parties[i].close()
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(names))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in errors:
+        if e is not None:
+            raise e
+    return results
