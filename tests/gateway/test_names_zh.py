@@ -267,3 +267,38 @@ def test_forms_and_finance_words(engine, text, names):
 ])
 def test_word_like_surname_when_the_model_is_sure(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    # OCR'd forms: spaces inside ordinary words (申 请, 身份 证) and inside names
+    ("开 户 申 请　表\n姓　名: 欧  志 强\n身份 证: 110101199003071234\n联 系 电话 13800138000",
+     ["欧  志 强"]),
+    ("委 托 书\n委托人 宁 海波　身 份证 440301198811123456\n受 托人 冼  嘉 欣", ["宁 海波", "冼  嘉 欣"]),
+    # a spaced name as a label's whole value, the rest of the text unspaced
+    ("姓名：宋  颖\t性别：男\t证件号码：110101199003071234", ["宋  颖"]),
+    # whole words spaced apart are separate tokens, and a whole name then the next field
+    ("出席：张淼 巫嘉怡 李国庆", ["张淼", "巫嘉怡", "李国庆"]),
+    ("姓名:郑国栋 性别:女", ["郑国栋"]),
+])
+def test_ocr_spaces(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("金额（大写）：人民币叁仟陆佰伍拾万元整", []),  # 陆, 伍, 万, 元: numerals and units
+    ("付款人伍家豪 金 额 人民币 贰拾 万陆 仟元整", ["伍家豪"]),
+    ("序号\t姓名\t客户类型\n1\t万强\t专业投资者", ["万强"]),  # a row number is no amount
+    ("回访：139 1234 5678万丽娟本人接听。", ["万丽娟"]),
+])
+def test_capital_numerals(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("客户佐藤健一来电要求撤单。", ["佐藤健一"]),
+    ("请高桥美穗于周五前签字确认。", ["高桥美穗"]),
+    ("联系人：中村真由美", ["中村真由"]),  # (a three-character given name: cut, not missed)
+    ("中山公园和清水河畔的分行照常营业。", []),  # Japanese surnames that are Chinese words
+])
+def test_japanese_names(engine, text, names):
+    assert persons(engine, text) == names

@@ -84,9 +84,26 @@ COMPOUND_SURNAMES = (
     # outside the 百家姓's list above (太史慈, 完颜, 耶律)
     "太史", "完颜", "耶律",
 )
+# The commonest two-character Japanese surnames as written in Chinese (clients and staff in
+# cross-border broker text: 佐藤美咲, 渡边直美); they take a one- or two-character given name
+# like a compound surname.
+JAPANESE_SURNAMES = tuple("""
+佐藤 铃木 高桥 田中 渡边 伊藤 山本 中村 小林 加藤 吉田 山田 山口 松本 井上 木村 清水 山崎 池田 桥本
+阿部 石川 山下 中岛 石井 小川 前田 冈田 藤田 后藤 近藤 村上 远藤 青木 坂本 斋藤 福田 太田 西村 藤井
+冈本 藤原 中野 三浦 原田 中川 松田 竹内 小野 田村 中山 和田 石田 森田 上田 柴田 酒井 工藤 横山 宫崎
+宫本 内田 高木 安藤 岛田 谷口 大野 丸山 今井 高田 藤本 武田 村田 上野 杉山 增田 小山 大塚 平野 菅原
+久保 松井 千叶 岩崎 樱井 木下 野口 松尾 菊地 野村 新井 渡部 佐野 杉本 大西 吉川 市川 星野 片山 平田
+北村 水野 松下 服部 川口 荒木 宫田 安田 浅野 小岛 中田 永井 森本 菅野 田口 松冈 黑田 本田 北川 土屋
+小松 吉村 大岛 河野 西田 秋山 上原 福岛 野田 川上""".split())
+# ... of which these are also Chinese words or places (山口, 中山, 清水, 小林): need a cue.
+WEAK_JAPANESE = frozenset("""
+山本 中村 小林 山田 山口 井上 清水 桥本 山下 中岛 近藤 村上 青木 福田 西村 中野 中川 小野 中山 和田
+上田 横山 谷口 大野 藤本 上野 小山 平野 千叶 木下 野村 大西 片山 松下 川口 小岛 中田 本田 土屋 大岛
+西田 上原 福岛 川上""".split())
+COMPOUND_SURNAMES = COMPOUND_SURNAMES + JAPANESE_SURNAMES
 # Compound surnames that are also ordinary words (第五届, 百里挑一, 东方证券): need a cue.
 WEAK_COMPOUND = frozenset(("第五", "百里", "东门", "南门", "西门", "司空", "太叔", "段干", "夹谷",
-                           "单于", "东方", "乐正", "子车", "公西", "长孙", "公孙"))
+                           "单于", "东方", "乐正", "子车", "公西", "长孙", "公孙")) | WEAK_JAPANESE
 # Role and label words that introduce a person and are never one themselves (申请人王芳: the
 # name is 王芳, not 申请人). A candidate never starts inside one of these.
 ROLE_WORDS = (

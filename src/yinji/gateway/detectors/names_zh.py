@@ -161,6 +161,33 @@ _CUE_WORD_RX = re.compile(_alt(tuple(w for w in lx.TITLES + lx.PRE_CUES
 # A cue word of two or more characters after a name (身份证, 表示): the name ends before it.
 _POST_WORD_RX = re.compile(_alt(tuple(w for w in lx.POST_CUES + lx.TITLES if len(w) > 1)))
 _NUMERAL_BEFORE = frozenset("一二两三四五六七八九十几每这那哪整半咗各")
+# Amounts in capital numerals (人民币壹仟伍佰陆拾万元整): 伍 and 陆 are surnames and numerals,
+# 万 and 元 surnames and units.
+_CAPITAL = frozenset("零壹贰叁肆伍陆柒捌玖拾佰仟万亿元圆整角")
+_CAPITAL_SURNAMES = frozenset("伍陆")
+_UNIT_SURNAMES = frozenset("万元")
+# A phone or ID number (spaced or hyphenated) right before: 133 0065 5767万丽华.
+_PHONE_END = re.compile(r"[0-9０-９](?:[ \-]?[0-9０-９]){6,}[Xx]?$")
+_NUMERALS = frozenset("零壹贰叁肆伍陆柒捌玖拾佰仟〇一二两三四五六七八九十百千0123456789０１２３４５６７８９")
+
+
+def _numeral(text: str, p: int) -> bool:
+    """The surname character at `p` is part of an amount: 伍/陆 next to a capital numeral or
+    unit, 万/元 right after a numeral (spaces between are skipped: OCR'd forms)."""
+    c = text[p]
+    if c not in _CAPITAL_SURNAMES and c not in _UNIT_SURNAMES:
+        return False
+    b = p - 1
+    while b >= 0 and text[b].isspace():
+        b -= 1
+    prev = text[b] if b >= 0 else ""
+    if c in _UNIT_SURNAMES:  # (not after a phone number or a table's row number: 1	万勇)
+        return prev != "" and (prev in _CAPITAL or (
+            b == p - 1 and prev in _NUMERALS and not _PHONE_END.search(text, max(0, p - 24), p)))
+    a = p + 1
+    while a < len(text) and text[a].isspace():
+        a += 1
+    return (prev != "" and prev in _CAPITAL) or (a < len(text) and text[a] in _CAPITAL)
 
 
 @lru_cache(maxsize=1)
@@ -401,6 +428,76 @@ def _overriding(found: list[Detection], spans: list[Detection]) -> list[Detectio
     return sorted(keep + add, key=lambda d: d.start)
 
 
+# Spaces and tabs (ASCII and ideographic) between two Han characters (no line breaks).
+_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000\u00a0]+(?=[\u4e00-\u9fff])")
+# Gaps inside an ordinary word (身份 证, 申 请表) that make a text OCR'd (scans, PDF forms).
+_OCR_GAPS = 2
+
+
+def _collapsed(text: str, common: frozenset[str]) -> tuple[str, list[int]] | None:
+    """OCR'd text puts spaces anywhere, inside names (王　志 明, 赵  晓红) and inside ordinary
+    words (身份 证, 委托 书), so spaces there say nothing about where a name ends. When at least
+    _OCR_GAPS gaps split an ordinary word of jieba's dictionary, return the text with every
+    gap between Han characters removed and, per character, its offset in `text`; else None.
+    (Text that spaces whole words apart, 出席：张淼 巫嘉怡, splits no word and stays as it is.)"""
+    gaps = [m.span() for m in _GAP.finditer(text)]
+    if not gaps:
+        return None
+    inside = 0
+    for a, b in gaps:
+        if any(text[a - k:a] + text[b:b + m] in common for k in (1, 2, 3) for m in (1, 2, 3)
+               if 2 <= k + m <= 4 and a - k >= 0 and _HAN_ONLY.fullmatch(text[a - k:a])
+               and _HAN_ONLY.fullmatch(text[b:b + m])):
+            inside += 1
+            if inside >= _OCR_GAPS:
+                break
+    if inside < _OCR_GAPS:
+        gaps = _value_gaps(text)
+        if not gaps:
+            return None
+    where, pos = [], 0
+    for a, b in gaps:
+        where.extend(range(pos, a))
+        pos = b
+    where.extend(range(pos, len(text)))
+    return "".join(text[i] for i in where), where
+
+
+# A label whose value is a person (姓名：, 户名, 受托人, Name:), then the value.
+_VALUE_LABEL = re.compile("(?:" + _alt(tuple(w for w in lx.ROLE_WORDS + lx.PRE_CUES
+                                             + ("姓名", "户名", "名字") if len(w) > 1))
+                          + r"|(?i:name))[ \t\u3000]*[:：]?[ \t\u3000]*")
+_TOKEN = re.compile(r"[\u4e00-\u9fff]{1,3}")
+_SHORT_GAP = re.compile(r"[ \u3000]{1,2}")
+
+
+def _value_gaps(text: str) -> list[tuple[int, int]]:
+    """Gaps inside a spaced name that is a label's whole value (姓名：武  强, 户名 黎  明,
+    受托人达 瓦): the value's Han pieces, one or two spaces apart, hold 2-4 characters, start
+    with a surname and end before a wider gap, a line end, punctuation, Latin or digits, or the
+    next label (委托人陈　琳　受托人…)."""
+    out = []
+    for m in _VALUE_LABEL.finditer(text):
+        pos, han, gaps = m.end(), 0, []
+        first = _TOKEN.match(text, pos)
+        if first is None or not (first.group()[0] in lx.SURNAMES
+                                 or first.group()[:2] in lx.COMPOUND_SURNAMES):
+            continue
+        pos, han = first.end(), len(first.group())
+        while han < 4 and (g := _SHORT_GAP.match(text, pos)) is not None:
+            t = _TOKEN.match(text, g.end())
+            if t is None or han + len(t.group()) > 4 or _HAN.match(text, t.end()) \
+                    or _VALUE_LABEL.match(text, t.start()) or text[t.end():t.end() + 1] in ":：" \
+                    or (len(first.group()) >= 2 and len(t.group()) >= 2
+                        and first.group() not in lx.COMPOUND_SURNAMES):
+                break  # (马力 性别:, 陈毅 金额: a whole name, then the next field)
+            gaps.append(g.span())
+            pos, han = t.end(), han + len(t.group())
+        if gaps and 2 <= han <= 4 and not _HAN.match(text, pos):
+            out += gaps
+    return out
+
+
 class ChineseNameDetector:
     name = "person_zh"
 
@@ -413,6 +510,14 @@ class ChineseNameDetector:
         if not _HAN.search(text):
             return []
         text = _simplified(text)  # same length: offsets hold for the original text
+        spaced = _collapsed(text, _lexicon()[0])
+        if spaced is None:
+            return self._detect(text)
+        flat, where = spaced  # OCR'd text: read without the spaces, report original offsets
+        return [Detection(where[d.start], where[d.end - 1] + 1, d.category, d.confidence,
+                          d.detector) for d in self._detect(flat)]
+
+    def _detect(self, text: str) -> list[Detection]:
         found = self._names(text)
         common = _lexicon()[0]
         found = names_forms.married(text, found, _cue_left, _cue_right)
@@ -445,6 +550,8 @@ class ChineseNameDetector:
             if sl == 1 and m.group(1) in _MEASURE_SURNAMES and p > 0 \
                     and text[p - 1] in _NUMERAL_BEFORE:
                 continue
+            if sl == 1 and _numeral(text, p):
+                continue  # 壹仟伍佰元整, 拾捌万陆仟: a numeral or currency unit
             if _CUE_WORD_RX.match(text, p):
                 continue  # 董事|总经理, 顾问: a title or cue word, not a surname
             titled = (self._surname_title(text, p, m.group(1), limit, common)
@@ -558,6 +665,7 @@ class ChineseNameDetector:
                     or any(c in lx.NON_NAME_CHARS for c in cand[sl:]):
                 continue  # (郑骁的: a function word ends no name)
             if any(rs < e and s < re_ for rs, re_ in roles) or _CUE_WORD_RX.match(text, s) \
+                    or (sl == 1 and _numeral(text, s)) \
                     or _THING_FIELD.search(text, max(0, s - 8), s) is not None \
                     or _STOCK_CODE.match(text, e) or _LEGAL_ORG.match(text, e) \
                     or _ORG_RX.match(text, e):
