@@ -302,3 +302,26 @@ def test_capital_numerals(engine, text, names):
 ])
 def test_japanese_names(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    # a noun or adjective that is also a name, in the slot a label opens for a person
+    ("资金划拨人：江海；指令确认人：方圆。", ["江海", "方圆"]),  # (any word + 人 before a colon)
+    ("该笔指令由交易员高山执行。", ["高山"]),
+    ("客户经理高度重视。", []),  # not a noun or adjective
+])
+def test_word_names_after_a_label(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("鲗鱼涌、何文田及沙田分行照常营业。", []),  # Hong Kong places that start with a surname
+    ("陈述人：黄国栋\n管理人、托管人各执一份。", ["黄国栋"]),  # a word + 人 is a role
+    ("拟购买金海稳健收益2号（R3）。", []),  # a fund product's name
+    ("王福记发布公告，拟回购股份。", []),  # what is said of a company, not of a person
+    ("审议周记鸭收购事项。", []),
+    ("担保品中马大龙跌停，请联系客户。", []),
+    ("王建华今日致电，张伟先生今日涨停板上买入。", ["王建华", "张伟"]),
+])
+def test_places_roles_and_companies(engine, text, names):
+    assert persons(engine, text) == names

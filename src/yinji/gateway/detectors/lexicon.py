@@ -61,6 +61,15 @@ DOMAIN_WORDS = frozenset((
     # commodities (as 黄金 above)
     "白银", "白糖", "钢材", "铁矿石",
 ))
+# Hong Kong districts, towns and well-known areas and streets (simplified, as the text is read):
+# jieba's dictionary barely knows them and many start with a surname (何文田, 沙田, 黄竹坑).
+HK_PLACES = frozenset("""
+何文田 沙田 黄大仙 黄竹坑 柴湾 石硖尾 金钟 罗湖 马鞍山 荃湾 屯门 元朗 大埔 北角 鲗鱼涌 西营盘 上环
+中环 湾仔 铜锣湾 筲箕湾 香港仔 鸭脷洲 浅水湾 赤柱 旺角 油麻地 尖沙咀 红磡 土瓜湾 九龙城 九龙塘
+深水埗 长沙湾 荔枝角 葵涌 东涌 将军澳 西贡 坑口 观塘 牛头角 九龙湾 乐富 钻石山 慈云山 蓝田 秀茂坪
+火炭 粉岭 落马洲 天水围 葵芳 薄扶林 跑马地 弥敦道 轩尼诗道 德辅道 告士打道 柯士甸道 大角咀
+坚尼地城 西环 鸭寮街 沙头角 杏花邨 小西湾 大围 马湾 愉景湾 离岛 葵青 油尖旺 深水埗""".split())
+DOMAIN_WORDS = DOMAIN_WORDS | HK_PLACES
 # Surnames that are also very common words or particles: only accepted next to a strong cue
 # or as a whole token (between punctuation, quotes or spaces).
 WEAK_SURNAMES = frozenset(
@@ -172,6 +181,9 @@ ORG_SUFFIXES = (
     "珠宝", "物业", "酒店", "百货", "航空", "重工", "建设", "水泥", "电器", "软件", "网络",
     "农业", "旅游", "铜业", "铝业", "船舶", "港务", "航运",
     "分行", "支行", "营业部", "分公司", "营业厅", "网点", "炭素", "化学", "股份",
+    # words of fund and wealth-product names (X稳健收益3号, X成长混合, X纯债A)
+    "稳健", "收益", "成长", "混合", "精选", "优选", "纯债", "债券", "红利", "灵活配置", "货币",
+    "理财", "联接", "增强",
 )
 # Characters that essentially never occur in a given name.
 NON_NAME_CHARS = frozenset(

@@ -90,6 +90,11 @@ _THING_FIELD = re.compile(r"(?:地址|住址|地点|时间|日期|开户行|开�
 # (the characters between are a name's, not 在, 的, 去 …: 张三在华为技术有限公司 keeps 张三)
 _LEGAL_ORG = re.compile("(?:(?![" + "".join(sorted(lx.NON_NAME_CHARS)) + "])[\u4e00-\u9fff]){0,10}"
                         "(?:有限公司|有限责任公司|股份公司|合伙企业|事务所)")
+# What is said of a listed company, not of a person, right after its name (X今日涨停,
+# X发布公告, X股票交易异常波动, 审议X收购事项, 平仓X二万股).
+_COMPANY_AFTER = re.compile(
+    r"(?:今日|今天|盘中|午后|早盘|尾盘|集体)?(?:涨停|跌停|走强|走弱|停牌|复牌|发布公告|股价|股票交易"
+    r"|收购事项|同日披露|披露年报|未在[A-Z]股|[0-9０-９一二两三四五六七八九十百千万]+股(?![东份权]))")
 # An A-share code in brackets after a stock name (高伟达（600386）).
 _STOCK_CODE = re.compile(r"[（(]\s*[0-9]{6}(?:\.S[HZ])?\s*[）)]")
 _TITLE_RX = re.compile(_alt(lx.TITLES))
@@ -291,6 +296,18 @@ def _plain_word(word: str) -> bool:
             and tagger.word_tag_tab.get(word, "n")[:2] not in ("nr", "ns", "nz"))
 
 
+# A word that may also be a two-character name: a noun, adjective or time word (高山, 安宁,
+# 夏天) of moderate frequency (方面, 关系 are too common to be anyone's name).
+_WORD_NAME_TAGS = ("n", "nr", "ns", "nz", "a", "t", "nrt", "nrfg")
+_WORD_NAME_MAX = 3000
+
+
+def _word_name(word: str) -> bool:
+    tagger = _tagger()
+    return (tagger.word_tag_tab.get(word, "x") in _WORD_NAME_TAGS
+            and tagger.FREQ.get(word, 0) <= _WORD_NAME_MAX)
+
+
 def _name_like(word: str) -> bool:
     """jieba tags the word a person, place or other proper name (高明, 江海, 金华; not 肖像)."""
     return _tagger().word_tag_tab.get(word, "n")[:2] in ("nr", "ns", "nz")
@@ -322,8 +339,10 @@ def _simplified(text: str) -> str:
 
 _DOMAIN_RX = re.compile(_alt(tuple(lx.DOMAIN_WORDS)))
 _FAMILIAR_WORDS = frozenset(("小白", "老白", "老师", "小米", "小康", "小费", "小麦", "老毛", "小马"))
+# (any word + 人 before a colon is a role on a form: 资金调拨人：X, 指令下达人：X)
 _FORM_FIELD = re.compile("(?:" + _alt(tuple(w for w in lx.ROLE_WORDS + ("姓名", "户名", "名字")
-                                             if len(w) > 1)) + r")\s*[:：]\s*$")
+                                             if len(w) > 1))
+                         + r"|[\u4e00-\u9fff]{2,4}人)\s*[:：]\s*$")
 _LEAD_RX = re.compile("(?:" + _alt(tuple(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1))
                       + ")(?:为|是)?")
 _TAIL_RX = re.compile("(?:" + _alt(tuple(lx.TITLES) + tuple(w for w in lx.POST_CUES if len(w) > 1)
@@ -668,7 +687,9 @@ class ChineseNameDetector:
                     or (sl == 1 and _numeral(text, s)) \
                     or _THING_FIELD.search(text, max(0, s - 8), s) is not None \
                     or _STOCK_CODE.match(text, e) or _LEGAL_ORG.match(text, e) \
-                    or _ORG_RX.match(text, e):
+                    or _ORG_RX.match(text, e) \
+                    or any(_COMPANY_AFTER.match(text, k) for k in range(s + sl, e + 2)) \
+                    or (len(cand) == sl + 2 and cand[-1] == "人" and cand[:2] in common):
                 continue
             over = [d for d in out if d.start < e and s < d.end]
             if over:
@@ -835,6 +856,9 @@ class ChineseNameDetector:
             return None  # the value of an address, date or product field
         brackets = "（" in text or "(" in text
         legal = "公司" in text or "事务所" in text or "企业" in text
+        # what is said of a company right after the candidate or a character or two later
+        # (王致和|发布公告 is no name, nor is 王致 or 和王)
+        company = any(_COMPANY_AFTER.match(text, k) for k in range(p + sl, p + sl + 4))
         best: tuple[float, int] | None = None
         for gl in (2, 1):
             end = p + sl + gl
@@ -843,10 +867,14 @@ class ChineseNameDetector:
                                                                 for c in cand):
                 continue
             given = cand[sl:]
+            if gl == 2 and cand[-1] == "人" and cand[:2] in common:
+                continue  # 陈述|人, 管理|人: a word + 人 is an agent noun (a role), not a name
             if any(c in lx.NON_NAME_CHARS for c in given) or cand in lx.DOMAIN_WORDS \
                     or _KIN_RX.search(text, p + sl, end + 1):  # 王家明|之母: 之 + kin ends it
                 continue  # (易方达, 高净值: finance words jieba does not know)
             title = _title(text, end, common)
+            if company and not title:
+                continue
             right_edge = (end == len(text) or text[end] in _BOUNDARY or end == limit
                           or _DIGIT_RUN.match(text, end) is not None)
             score = 0.15 if weak else 0.4 if surname in lx.TOP_SURNAMES or sl == 2 else 0.3
@@ -930,6 +958,14 @@ class ChineseNameDetector:
                     and (title or post or right_edge or text[end:end + 2] in verbs):
                 # 由|李前进|变更, 业务员雷阳光涉嫌: a common surname and a word as given name
                 # (建设, 阳光) between a cue and a verb or title is a name, however word-like
+                score = max(score, self.threshold + _SURE)
+            if gl == 1 and sl == 1 and cand in common and (label or field) and not glued \
+                    and surname in lx.TOP_SURNAMES and not weak \
+                    and (right_edge or title or post or text[end:end + 2] in verbs) \
+                    and (best is None or best[0] < self.threshold) and _word_name(cand):
+                # 调拨人：高山；, 由交易员|高明|执行: a noun or adjective that is also a name
+                # (a common surname + one character) in the slot a label opens for a person,
+                # unless the three characters read as a name (经办人|赵家乐|于)
                 score = max(score, self.threshold + _SURE)
             if field and right_edge and not any(c in lx.NON_NAME_CHARS for c in cand) \
                     and not _plain_word(cand) and not _ORG_RX.match(text, end):
