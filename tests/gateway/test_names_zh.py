@@ -325,3 +325,13 @@ def test_word_names_after_a_label(engine, text, names):
 ])
 def test_places_roles_and_companies(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    # a surname and given name that jieba lists as a (famous) person, however frequent
+    ("王晓东今天下午来电咨询融资融券。", ["王晓东"]),
+    ("请把合同交给杨建华签字。", ["杨建华"]),
+    ("周末我们去王府井逛街。", []),  # a place tagged nr
+])
+def test_person_words(engine, text, names):
+    assert persons(engine, text) == names

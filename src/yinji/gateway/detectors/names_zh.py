@@ -308,6 +308,17 @@ def _word_name(word: str) -> bool:
             and tagger.FREQ.get(word, 0) <= _WORD_NAME_MAX)
 
 
+def _person_word(word: str, sl: int) -> bool:
+    """A surname and a two-character given name that jieba lists as a person (杨建华, 王晓东),
+    however often it occurs: three-character nr words are people, not ordinary words (but a
+    place, 杨家庄, 王府井, 白云山, or a title, 刘司令, may be tagged so too)."""
+    tags = _tagger().word_tag_tab
+    return (len(word) == sl + 2 and tags.get(word, "")[:2] == "nr"
+            and word[-1] not in _PLACE_END and word[-1] not in "山井"
+            and tags.get(word[sl:], "")[:2] != "ns" and _TITLE_RX.search(word, sl) is None
+            and not all(c in names_forms.TRANSLIT for c in word))  # (安德森: a part of 大卫·安德森)
+
+
 def _name_like(word: str) -> bool:
     """jieba tags the word a person, place or other proper name (高明, 江海, 金华; not 肖像)."""
     return _tagger().word_tag_tab.get(word, "n")[:2] in ("nr", "ns", "nz")
@@ -795,7 +806,7 @@ class ChineseNameDetector:
             return (cand in common or (e < len(text) and text[e - 1:e + 1] in common)
                     or (s > 0 and text[s - 1:s + 1] in common))
         weak = cand[:sl] in lx.WEAK_SURNAMES or cand[:sl] in lx.WEAK_COMPOUND
-        return (cand in common or (weak and not weak_ok)
+        return ((cand in common and not _person_word(cand, sl)) or (weak and not weak_ok)
                 or (cand[:sl + 1] in common and not start_ok)  # 肖像|权: surname + next a word
                 or any(text[s:s + k] in common for k in (e - s + 1, e - s + 2))
                 or (s > 0 and (text[s - 1:s + 1] in common or text[max(0, s - 2):s + 1] in common))
@@ -896,7 +907,7 @@ class ChineseNameDetector:
                 score -= 0.3  # 本周|路演: a rare ordinary word is still a word
             if cand in names:
                 score += 0.1  # jieba's person names are mostly famous people, some are places
-            elif cand in common:
+            elif cand in common and not _person_word(cand, sl):
                 score -= 0.6
             elif sl == 1 and gl == 2 and text[p:p + 2] in common and not (
                     (label and not weak) or field or title
