@@ -335,3 +335,14 @@ def test_places_roles_and_companies(engine, text, names):
 ])
 def test_person_words(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    # Hong Kong married names with a cue on one side only, or the same surname twice
+    ("客戶黃陳麗珊持有港澳居民居住證。", ["黃陳麗珊"]),
+    ("陳陳美華、李大文已出席講座。", ["陳陳美華", "李大文"]),
+    ("交易員何梁鳳儀於今日買入。", ["何梁鳳儀"]),
+    ("客户王丽持有中信证券的股票。", ["王丽"]),  # (not widened into a company)
+])
+def test_married_names_one_cue(engine, text, names):
+    assert persons(engine, text) == names

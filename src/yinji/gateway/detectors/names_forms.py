@@ -73,6 +73,11 @@ _FIRST = "".join(sorted({s[0] for s in MINORITY_SYLLABLES}))
 _MINORITY_RX = re.compile("(?=[" + _FIRST + "])((?:" + _SYL + "){1,4})([" + _ENDINGS + "]?)")
 _ONE_SYL = re.compile("(?:" + _SYL + ")")
 
+# A found name this sure (names_zh's scale) is widened by a married surname before it with a
+# cue on one side only (委托|鄭王月娥|代为, 交易员|陳陳淑儀|於).
+_SURE_NAME = 0.8
+# ... unless that character is a measure word after a numeral (一张|王美玲的卡).
+_MEASURE_BEFORE = frozenset("一二两三四五六七八九十几每这那哪整半咗各")
 # Surnames common enough to stand first and second in a married name (陳李美玲).
 _MARRIED_SURNAMES = (lx.TOP_SURNAMES - lx.WEAK_SURNAMES) | frozenset("区冼麦岑邝莫叶卢邓蔡彭袁曾谭潘关甘"
                                                                 "容伍钟侯")
@@ -156,12 +161,14 @@ def minority(text: str, common: frozenset[str], freq: dict[str, int],  # noqa: A
     return out
 
 
-def married(text: str, found: list[Detection], cue_left, cue_right  # noqa: ANN001
-            ) -> list[Detection]:
-    """Hong Kong married names (陳李美玲, 區蔡碧雲女士): widen a found name of the second
-    surname (李美玲) or first two characters (陳李) to four characters when the character before
-    it (or the two after it) complete the husband's surname + own surname + 2 given
-    characters, and the four characters are a token of their own or have a cue next to them."""
+def married(text: str, found: list[Detection], cue_left, cue_right,  # noqa: ANN001
+            common: frozenset[str] = frozenset()) -> list[Detection]:
+    """Hong Kong married names (陳李美玲, 區蔡碧雲女士, 陳陳秀英: the husband's surname may be
+    her own): widen a found name of the second surname (李美玲) or first two characters (陳李)
+    to four characters when the character before it (or the two after it) complete the
+    husband's surname + own surname + 2 given characters, and the four characters are a token
+    of their own or have a cue next to them (one side is enough before a sure name whose last
+    two characters are no ordinary word of `common`)."""
     out = list(found)
     for d in found:
         for s in (d.start - 1, d.start):
@@ -169,7 +176,7 @@ def married(text: str, found: list[Detection], cue_left, cue_right  # noqa: ANN0
             if s < 0 or e > len(text) or not (s < d.end <= e):
                 continue
             cand = text[s:e]
-            if not all("\u4e00" <= c <= "\u9fff" for c in cand) or cand[0] == cand[1] \
+            if not all("\u4e00" <= c <= "\u9fff" for c in cand) \
                     or cand[0] not in _MARRIED_SURNAMES or cand[1] not in _MARRIED_SURNAMES \
                     or any(c in lx.NON_NAME_CHARS for c in cand[2:]):
                 continue
@@ -177,7 +184,11 @@ def married(text: str, found: list[Detection], cue_left, cue_right  # noqa: ANN0
             others = [o for o in out if o is not d and o.start < e and s < o.end]
             if any(o.start < s for o in others):
                 continue
-            if cue_left(text, s) and cue_right(text, e):
+            if (cue_left(text, s) and cue_right(text, e)) or (
+                    (d.confidence >= _SURE_NAME or s == d.start)
+                    and (cue_left(text, s) or cue_right(text, e))
+                    and cand[2:] not in common  # (曾任|东吴, 钱江|摩托: `common` words)
+                    and not (s > 0 and text[s - 1] in _MEASURE_BEFORE)):
                 out = [o for o in out if o not in others]
                 out[out.index(d)] = Detection(s, e, PERSON, d.confidence, d.detector)
                 break

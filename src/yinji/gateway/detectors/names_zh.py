@@ -550,7 +550,7 @@ class ChineseNameDetector:
     def _detect(self, text: str) -> list[Detection]:
         found = self._names(text)
         common = _lexicon()[0]
-        found = names_forms.married(text, found, _cue_left, _cue_right)
+        found = names_forms.married(text, found, _cue_left, _cue_right, common)
         minority = names_forms.minority(text, common, _tagger().FREQ, _cue_left, _cue_right)
         if minority:
             found = _overriding(found, minority)
