@@ -346,3 +346,13 @@ def test_person_words(engine, text, names):
 ])
 def test_married_names_one_cue(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("经查，王芳与买买提·吐尔洪使用同一台设备。", ["王芳", "买买提·吐尔洪"]),  # 买买提: n in jieba
+    ("FYI: 让·马丁已离职。", ["让·马丁"]),  # 让 = Jean, a one-character first part
+    ("客户努尔·吾守尔来电。", ["努尔·吾守尔"]),
+    ("中国·上海论坛今天开幕。", []),  # words as parts stay no name
+])
+def test_dotted_names_more(engine, text, names):
+    assert persons(engine, text) == names

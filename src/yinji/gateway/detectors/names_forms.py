@@ -39,7 +39,10 @@ TRANSLIT = frozenset(
     "涅纽努诺欧帕派潘庞佩彭皮珀普奇齐契恰乔切钦琴琼丘屈热仁日荣茹瑞若萨塞赛桑瑟森沙莎山善尚"
     "绍舍圣施什史舒斯丝松苏索塔泰坦汤唐陶特提图吐托瓦万旺威韦维温沃乌伍武西希锡夏香谢辛休修"
     "雅亚扬耶叶伊依因英尤约泽扎詹朱卓兹孜祖佐则合娃江力不都汗吾历逊翰蒂拜克孜哲大如义司玉素甫卜明肉"
+    "守让"  # (吾守尔; 让 is French Jean: 让·米勒)
 )
+# One-character first parts of a dotted name (让·米勒, the standard rendering of Jean).
+_ONE_CHAR_FIRST = frozenset("让")
 _DOTS = "·•・‧･．"
 # A dot between two transliteration characters (ASCII '.' too: 约翰.史密斯).
 _DOT_RX = re.compile("(?<=[\u4e00-\u9fff])[" + re.escape(_DOTS) + r".](?=[\u4e00-\u9fff])")
@@ -111,7 +114,7 @@ def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN
                 last = k
                 continue
             break
-        if d - s < 2 or e <= d + 1:
+        if (d - s < 2 and not (d - s == 1 and text[s] in _ONE_CHAR_FIRST)) or e <= d + 1:
             continue
         lead = cue_before(text, s, d)
         s = lead if lead is not None else s
@@ -120,12 +123,16 @@ def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN
         while (t := tail_rx.search(text, s, e)) is not None and t.start() > d + 1:
             e = t.start()
         parts = re.split("[" + re.escape(_DOTS) + r".]", text[s:e])
-        if len(parts) < 2 or len(parts[0]) < 2 or not parts[-1]:
+        if len(parts) < 2 or (len(parts[0]) < 2 and parts[0] not in _ONE_CHAR_FIRST) \
+                or not parts[-1]:
             continue
         # Places and words as parts (中国·上海, 复星·国际) are no name; a part that is a place
         # or proper noun beside a name (亚历山大·米勒) is.
-        words = [p in common and not tags.get(p, "").startswith("nr") for p in parts]
-        plain = [w and tags.get(p, "n")[:2] not in ("ns", "nz")
+        words = [p in common and not tags.get(p, "").startswith("nr") and p not in _ONE_CHAR_FIRST
+                 for p in parts]
+        # (a part of three or more transliteration characters is a name even if jieba lists
+        # it as a noun: 买买提)
+        plain = [w and tags.get(p, "n")[:2] not in ("ns", "nz") and len(p) < 3
                  for w, p in zip(words, parts, strict=True)]
         if all(words) or (any(plain) and lead is None and not labelled(text, s, e)):
             continue  # (an ordinary word as a part is fine with a label or title: 买买提)
