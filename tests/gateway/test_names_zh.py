@@ -356,3 +356,12 @@ def test_married_names_one_cue(engine, text, names):
 ])
 def test_dotted_names_more(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("陳師奶：幾多？\n駱鎮邦：三百八十二蚊，要唔要入？", ["陳師奶", "駱鎮邦"]),  # speakers
+    ("[10:02] 骆镇邦：收到\n[10:05] 周一：休市", ["骆镇邦"]),
+    ("金额：300万\n黄金：涨", []),  # fields at a line's start are no speakers
+])
+def test_speakers(engine, text, names):
+    assert persons(engine, text) == names

@@ -95,6 +95,9 @@ _LEGAL_ORG = re.compile("(?:(?![" + "".join(sorted(lx.NON_NAME_CHARS)) + "])[\u4
 _COMPANY_AFTER = re.compile(
     r"(?:今日|今天|盘中|午后|早盘|尾盘|集体)?(?:涨停|跌停|走强|走弱|停牌|复牌|发布公告|股价|股票交易"
     r"|收购事项|同日披露|披露年报|未在[A-Z]股|[0-9０-９一二两三四五六七八九十百千万]+股(?![东份权]))")
+# The start of a line, or a chat log's time stamp there ([11:49] ): a speaker's name follows.
+_LINE_START = re.compile(r"(?:^|\n)[ \t\u3000]*(?:[\[【(（]?[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?"
+                         r"[\]】)）]?[ \t\u3000]*)?$")
 # An A-share code in brackets after a stock name (高伟达（600386）).
 _STOCK_CODE = re.compile(r"[（(]\s*[0-9]{6}(?:\.S[HZ])?\s*[）)]")
 _TITLE_RX = re.compile(_alt(lx.TITLES))
@@ -870,6 +873,7 @@ class ChineseNameDetector:
         # what is said of a company right after the candidate or a character or two later
         # (王致和|发布公告 is no name, nor is 王致 or 和王)
         company = any(_COMPANY_AFTER.match(text, k) for k in range(p + sl, p + sl + 4))
+        speaker = _LINE_START.search(text, max(0, p - 24), p) is not None
         best: tuple[float, int] | None = None
         for gl in (2, 1):
             end = p + sl + gl
@@ -954,6 +958,8 @@ class ChineseNameDetector:
                 score += 0.15 if weak and not label else 0.3
             if cand[-1] in _PLACE_END and not (title or label):
                 score -= 0.3  # 朱家角, 宋城, 罗湖: place names end this way
+            if speaker and text[end:end + 1] in ":：":
+                score += 0.3  # a speaker's name in a chat log or transcript (骆镇南：…)
             if post:
                 score += 0.25
             elif text[end:end + 2] in verbs:
