@@ -958,8 +958,11 @@ class ChineseNameDetector:
                 score += 0.15 if weak and not label else 0.3
             if cand[-1] in _PLACE_END and not (title or label):
                 score -= 0.3  # 朱家角, 宋城, 罗湖: place names end this way
-            if speaker and text[end:end + 1] in ":：":
-                score += 0.3  # a speaker's name in a chat log or transcript (骆镇南：…)
+            if speaker and text[end:end + 1] in ":：" and (cand not in common or (
+                    _name_like(cand) and surname in lx.TOP_SURNAMES and not weak)):
+                # a speaker's name in a chat log or transcript (骆镇南：…, 江河：收到 — a word
+                # only if jieba tags it a proper name: not 周一：, 金额：)
+                score += 0.3
             if post:
                 score += 0.25
             elif text[end:end + 2] in verbs:
