@@ -45,6 +45,18 @@ positives: a weak surname after a role word before an ordinary word (持卡人|�
 list of places, companies or products (常州、金华、马鞍山), an address/date/product field's
 value, a stock name before its code, a company's legal name, 於 as the preposition.
 
+Round 6 (issue #16; classes of errors read on --fresh6 seeds 0-2, no name or template of a dev
+set in a list): OCR'd text (spaces inside ordinary words: 身份 证, 申 请表) is read without the
+spaces between Han characters and reported at the original offsets (王　志 明), as is a spaced
+name that is a label's whole value (姓名：武  强); 伍/陆/万/元 in an amount are numerals and
+units (壹仟伍佰元整); the commonest Japanese surnames are two-character surnames (佐藤美咲; those
+that are Chinese words or places need a cue); a noun or adjective that is also a name (高山, 安宁)
+in the slot a label opens (调拨人：高山；, any word + 人 before a colon is a role) or as a speaker
+(江河：收到); a three-character name jieba lists as a person (杨建华) is no ordinary word; fewer
+false positives: a word + 人 is an agent noun (陈述人, 管理人), Hong Kong places (何文田, 沙田),
+fund-product words (X稳健收益3号), what is said of a listed company right after the candidate
+(X今日涨停, X发布公告, 审议X收购事项).
+
 Leakage: a name the detector misses reaches the upstream as it is (all of it, or the last
 character when a 3-character name is cut); a role word or label next to a name is sent.
 Before round 4, measured once on --fresh4 (gateway_eval3, written independently, 3 draws x
