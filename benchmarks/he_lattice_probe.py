@@ -8,8 +8,8 @@ label holder's encrypted (g, h). With BFV and coefficient packing (Cheetah-style
 rows at offsets of m coefficients, r x m = N), one plaintext-ciphertext product yields r
 inner products of length m, so a node of R rows needs features x bins x R / N products, each
 on a fresh data-dependent plaintext (transform to NTT form + multiply). This probe times
-those operations and prints the cost per (row, feature) -- the unit the OU mode pays ~2.4 us
-for (one ciphertext addition) -- so the two can be compared on the machine of the run.
+those operations and prints the cost per (row, feature) next to the OU mode's (one ciphertext
+addition in heu's batched bucket sum), so the two are compared on the machine of the run.
 """
 
 from __future__ import annotations
@@ -54,6 +54,26 @@ def _row(seal, n: int, repeat: int) -> str:
           f"| {t_add * 1e6:.0f} us | {t_dec * 1e6:.0f} us | {per_row_feature * 1e6:.2f} |")
 
 
+def ou_row(rows: int = 20_000, features: int = 20) -> str:
+    """The OU mode's unit in the same run: heu's batched bucket sum of `rows` 2048-bit OU
+    ciphertexts into 32 bins of `features` features (one node), per (row, feature)."""
+    import numpy as np
+    from heu import numpy as hnp
+    from heu import phe
+
+    from yinji.crypto.prg import Prg, fresh_seed
+
+    kit = hnp.setup(phe.SchemaType.OU, 2048)
+    ct = kit.encryptor().encrypt(kit.array(np.arange(rows, dtype=np.int64),
+                                           kit.integer_encoder(1)))
+    prg = Prg(fresh_seed())
+    bins = (prg.uint64(rows * features) % BINS).astype(np.int8).reshape(rows, features)
+    mask = [np.ones((1, rows), np.int8)]
+    ev = kit.evaluator()
+    t = _time(lambda: ev.batch_feature_wise_bucket_sum(ct, mask, bins, BINS, False), 3)
+    return f"| OU 2048 (heu bucket sum, {rows} rows) | | | | | | {t / rows / features * 1e6:.2f} |"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=200)
@@ -68,6 +88,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for n in (4096, 8192):
         print(_row(seal, n, args.repeat))
+    print(ou_row())
 
 
 if __name__ == "__main__":
