@@ -20,6 +20,7 @@ import numpy as np
 from yinji.net.channel import Party
 from yinji.node.linkage_runner import LinkageRunner
 from yinji.node.model_runners import MODEL_RUNNERS
+from yinji.node.result_files import write_table
 from yinji.node.sql_runner import SqlQueryRunner
 
 
@@ -35,6 +36,8 @@ class RunContext:
     node: Any = None           # the running node (apps that use its services, e.g. PIR)
     input_key: str | None = None  # names exactly this content of `inputs` (None: unknown),
     #                               so an app may keep what it derives from them between runs
+    folder: Path | None = None    # this job's results folder here, for results too large
+    #                               for the result JSON (`yinji.node.result_files`)
 
 
 class ProtocolRunner(Protocol):
@@ -215,10 +218,19 @@ class PsiRunner:
         lanes = psi_adapter.Lanes(ctx.node.tls(), params["buckets"], params.get("lanes"),
                                   ctx.node.workers(), cfg.lane_host or cfg.dataplane_host)
         ctx.progress(0.3, "reading in chunks and computing")
-        inter, keys = psi_adapter.intersect_stream(ctx.party, peer, source, col,
-                                                   ctx.spec["recipients"], lanes)
-        return None if inter is None else {"intersection": sorted(inter),
-                                           "size": len(inter), "own_keys": keys}
+        values, keys = psi_adapter.intersect_stream(ctx.party, peer, source, col,
+                                                    ctx.spec["recipients"], lanes)
+        if values is None:
+            return None
+        if ctx.folder is None:   # no job folder (a runner called directly): in memory
+            inter = list(values)
+            return {"intersection": sorted(inter), "size": len(inter), "own_keys": keys}
+        ctx.progress(0.9, "writing the intersection")
+        entry, rows = write_table(ctx.folder, "intersection.csv", [col], ([v] for v in values))
+        out: dict[str, Any] = {"size": entry["rows"], "own_keys": keys, "file": entry}
+        if rows is not None:
+            out["intersection"] = sorted(r[0] for r in rows)
+        return out
 
 
 RUNNERS: dict[str, ProtocolRunner] = {
