@@ -5,6 +5,7 @@ import base64
 import csv
 import dataclasses
 import hashlib
+import io
 import json
 import re
 
@@ -160,6 +161,9 @@ def test_mpc_match_three_owners_only_compliance_receives(net, stream):
         want = link_in_process(with_ids(data[a]), with_ids(data[b]), PERSON, KEY, "mpc")
         assert t["links"] == sorted(map(list, want)) and len(want) > 20
         assert t["records"] == [len(data[a]), len(data[b])]
+        assert ("file" in t) == stream
+        if stream:   # the table is also a file at the unit, as the result names it
+            assert link_file(root, "compliance", job_id, t) == t["links"]
     for o in OWNERS:
         assert not views[o]["has_result"]
         with pytest.raises(RuntimeError, match="404"):
@@ -191,9 +195,10 @@ def test_other_headers_mapped_with_params_fields(net, stream):
     """offshore's dataset has Chinese headers; params.fields maps them onto the schema: the
     links equal those of the same rows under the schema's own names. With params.stream the
     owners read their files in chunks (yinji.linkage.stream): the same links."""
-    _, apis, data, _ = net
+    root, apis, data, _ = net
     pair = ["offshore", "securities"]
-    body = match_job(pair, "unit", stream=stream)
+    body = match_job(pair, "unit", ["compliance", "securities"] if stream else ["compliance"],
+                     stream=stream)
     body["inputs"]["offshore"] = {"dataset": "clients_zh", "columns": list(ZH.values())}
     body["params"]["fields"] = {"offshore": {c: ZH[c] for c in IDENT[1:]}}
     job_id, views = run_job(apis, body, [*pair, "compliance"])
@@ -203,6 +208,25 @@ def test_other_headers_mapped_with_params_fields(net, stream):
     want = link_in_process(with_ids(data["offshore"]), with_ids(data["securities"]), PERSON,
                            KEY, "unit")
     assert res["tables"][0]["links"] == sorted(map(list, want)) and len(want) > 20
+    if stream:   # an owner recipient gets the same result and the unit's file, byte for byte
+        assert apis["securities"].call("GET", f"/jobs/{job_id}/result")["result"] == res
+        t = res["tables"][0]
+        assert t["file"]["name"] == "links-offshore-securities.csv"
+        for n in ("compliance", "securities"):
+            assert link_file(root, n, job_id, t) == t["links"]
+        assert not (root / "offshore" / "results" / job_id).exists()
+
+
+def link_file(root, node, job_id, table):
+    """A link file at a node, checked against the result's entry; its rows as inline links."""
+    data = (root / node / "results" / job_id / table["file"]["name"]).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == table["file"]["sha256"]
+    assert len(data) == table["file"]["bytes"]
+    rows = list(csv.reader(io.StringIO(data.decode())))
+    a, b = table["owners"]
+    assert rows[0] == [f"{a}_record", f"{b}_record", "score"]
+    assert len(rows) - 1 == table["file"]["rows"]
+    return sorted([x, y, float(sc)] for x, y, sc in rows[1:])
 
 
 def aml_reference(a, b, act_a, act_b):

@@ -59,3 +59,26 @@ def test_a_failed_job_leaves_no_result_folder(pair, monkeypatch):  # noqa: F811
     row = node.store.job(spec["id"])
     assert row["state"] == "failed" and "peer went away" in row["reason"]
     assert seen == [node.jobs.results_dir(spec["id"])] and not seen[0].exists()
+
+
+def test_a_link_file_from_the_unit_is_kept_only_if_it_matches_its_digest(tmp_path, monkeypatch):
+    from yinji.net.memory import memory_network
+    from yinji.node import linkage_runner as lr
+
+    unit, owner = memory_network(["compliance", "securities"])
+    entry, _ = write_table(tmp_path / "unit", "links-a-b.csv", ["a_record", "b_record", "score"],
+                           iter([["A1", "B7", 0.93], ["A2", "B9", 0.88]]))
+    monkeypatch.setattr(lr, "FILE_BLOCK", 16)   # several messages per file
+    sent = tmp_path / "unit" / "links-a-b.csv"
+    lr._send_file(unit.channel("securities"), sent)
+    lr._recv_file(owner.channel("compliance"), tmp_path / "owner", {"file": entry})
+    assert (tmp_path / "owner" / "links-a-b.csv").read_bytes() == sent.read_bytes()
+    # the same bytes announced with another digest: refused, nothing kept
+    lr._send_file(unit.channel("securities"), sent)
+    with pytest.raises(ValueError, match="does not match its SHA-256"):
+        lr._recv_file(owner.channel("compliance"), tmp_path / "other",
+                      {"file": dict(entry, sha256="0" * 64)})
+    assert list((tmp_path / "other").iterdir()) == []
+    with pytest.raises(ValueError, match="cannot keep"):
+        lr._recv_file(owner.channel("compliance"), tmp_path / "x",
+                      {"file": dict(entry, name="../../etc.csv")})
