@@ -107,6 +107,10 @@ def _listed(draw, trad: bool) -> Slot:
     return slot
 
 
+def _filler(draw) -> Slot:
+    return lambda rng: (draw(rng), [])
+
+
 def _with_english(rng: np.random.Generator) -> tuple[str, list[Span]]:
     """陳志偉（Kelvin Chan） or Kelvin Chan 陳志偉: two person spans."""
     zh, kind = nm.draw_trad(rng)
@@ -145,7 +149,7 @@ SLOTS: dict[str, Slot] = {
     "EMAIL": _ident(fl.email, "email"),
     "ACCT": _ident(fl.account, "account"),
 }
-SLOTS.update({k: (lambda f: lambda rng: (f(rng), []))(f) for k, f in fl.FILLERS.items()})
+SLOTS.update({k: _filler(f) for k, f in fl.FILLERS.items()})
 GOLD_SLOTS = {"P", "P2", "P3", "PR", "PC", "PW", "PN", "PD", "PT", "PM", "PE", "PEC", "PO", "PTO",
               "PL", "PLT", "T", "TT", "MOB", "ID", "EMAIL", "ACCT"}
 PERSON_SLOTS = GOLD_SLOTS - {"T", "TT", "MOB", "ID", "EMAIL", "ACCT"}
