@@ -250,6 +250,6 @@ FILLERS = {
     "BR": branch, "DATE": date, "CDATE": cn_date, "AMT": amount, "CAMT": cn_amount,
     "PROD": lambda r: pick(r, PRODUCTS), "ROLE": lambda r: pick(r, ROLES),
     "WORD": lambda r: pick(r, WORDS), "DEPT": lambda r: pick(r, DEPTS),
-    "HKDEPT": lambda r: pick(r, HK_DEPTS), "TEL": landline, "CASE": case_no, "PCT": pct,
+    "HKDEPT": lambda r: pick(r, HK_DEPTS), "BROKER": lambda r: pick(r, BROKERS_SHORT), "TEL": landline, "CASE": case_no, "PCT": pct,
     "TIME": time, "N": lambda r: str(int(r.integers(2, 60))),
 }
