@@ -50,7 +50,7 @@ earlier sets (--fresh .. --fresh6), by an engineer who did not read, grep or run
 src/yinji/gateway (detectors, word lists, CRF), the CRF's training/dev data or the earlier sets'
 bodies, and did not run this script on it: own name lists (Zipf-weighted common, rare and
 compound surnames, word-like given names 王平安, whole-word names 石磊, double-surname, dotted
-·/•/・, traditional, Hong Kong married 陳黃美玲 and Latin names), ~270 own sentence frames
+·/•/・, traditional, Hong Kong married 陳黃美玲 and Latin names), ~370 own sentence frames
 (complaints, KYC refreshes, suspicious-transaction reports, wealth-manager chat, call-centre
 transcripts, minutes, HR notices, audit findings, legal notices, executive news, futures margin
 calls, traditional-character letters and Cantonese, mixed e-mail with signatures, OCR'd forms

@@ -252,4 +252,5 @@ FILLERS = {
     "WORD": lambda r: pick(r, WORDS), "DEPT": lambda r: pick(r, DEPTS),
     "HKDEPT": lambda r: pick(r, HK_DEPTS), "BROKER": lambda r: pick(r, BROKERS_SHORT), "TEL": landline, "CASE": case_no, "PCT": pct,
     "TIME": time, "N": lambda r: str(int(r.integers(2, 60))),
+    "AGE": lambda r: str(int(r.integers(22, 80))),
 }
