@@ -14,12 +14,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 INLINE_ROWS = 10_000   # a table up to this many rows is also inline in the result JSON
 _FLUSH = 1 << 20       # bytes of CSV text buffered between writes
+_BATCH = 4096          # rows formatted at once
 
 
 def write_table(folder: Path, name: str, header: list[str], rows: Iterable[list[Any]],
@@ -45,11 +47,12 @@ def write_table(folder: Path, name: str, header: list[str], rows: Iterable[list[
                 buf.seek(0)
                 buf.truncate()
 
-            for row in rows:
-                w.writerow(row)
-                count += 1
+            it = iter(rows)
+            while batch := list(itertools.islice(it, _BATCH)):
+                w.writerows(batch)
+                count += len(batch)
                 if kept is not None:
-                    kept.append(list(row))
+                    kept.extend(batch)
                     if len(kept) > inline:
                         kept = None
                 if buf.tell() >= _FLUSH:
