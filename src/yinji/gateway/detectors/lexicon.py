@@ -238,6 +238,30 @@ Manager Director Analyst Officer Head Associate Vice President Chairman Partner 
 Chief Executive Relationship Private Wealth Banking Operations Sales Trading Treasury Desk
 Transfer Payment Wire Order Trade Instruction Confirmation Statement Portfolio Review Approval
 """.split())
+# Romanised place names made of name-like syllables (Hong Kong districts and areas, mainland
+# places written syllable by syllable): "Ho Man Tin", "Wong Tai Sin" and "Sha Tin" read as
+# Cantonese names, so the whole phrase is checked, not its words.
+EN_PLACES = frozenset(p.strip() for p in """
+Tsim Sha Tsui, Wan Chai, Sheung Wan, Sai Wan, Sai Ying Pun, Kennedy Town, Causeway Bay,
+North Point, Quarry Bay, Tai Koo, Shau Kei Wan, Chai Wan, Siu Sai Wan, Happy Valley,
+Pok Fu Lam, Ap Lei Chau, Wong Chuk Hang, Repulse Bay, Mong Kok, Yau Ma Tei, Tai Kok Tsui,
+Sham Shui Po, Cheung Sha Wan, Lai Chi Kok, Mei Foo, Kowloon Tong, Kowloon City, Ho Man Tin,
+Hung Hom, To Kwa Wan, Wong Tai Sin, Diamond Hill, Tsz Wan Shan, Lok Fu, San Po Kong,
+Kwun Tong, Ngau Tau Kok, Kowloon Bay, Lam Tin, Yau Tong, Sau Mau Ping, Tseung Kwan O,
+Hang Hau, Po Lam, Sai Kung, Sha Tin, Tai Wai, Fo Tan, Ma On Shan, Tai Po, Fanling,
+Sheung Shui, Lo Wu, Lok Ma Chau, Yuen Long, Tin Shui Wai, Tuen Mun, Tsuen Wan, Kwai Chung,
+Kwai Fong, Tsing Yi, Tung Chung, Lantau, Mui Wo, Ma Wan, Sha Tau Kok, Lau Fau Shan,
+Wang Fu Jing, Lu Jia Zui, Xu Jia Hui, Jing An, Pu Dong, Hai Dian, Chao Yang, Dong Cheng,
+Xi Cheng, Fu Tian, Luo Hu, Nan Shan, Qian Hai, Tian He, Yue Xiu
+""".split(","))
+# A capitalised run followed by one of these is a place or an organisation, not a person
+# ("Kwun Tong office", "Ma On Shan branch").
+EN_PLACE_NOUNS = frozenset("""
+branch branches office offices road rd street st avenue ave lane district station centre
+center building bldg tower plaza square mall park estate garden gardens court terrace bay
+harbour harbor bridge campus area region province city town village pier ferry exit hospital
+school university college hotel restaurant outlet store shop warehouse port airport
+""".split())
 EN_PRE_CUES = (
     "client", "customer", "name", "account holder", "holder", "beneficiary", "contact", "attn",
     "attention", "signed by", "from", "to", "cc", "investor", "applicant", "borrower", "guarantor",

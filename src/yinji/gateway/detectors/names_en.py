@@ -29,6 +29,16 @@ def _tokens(span: str) -> list[str]:
     return [t for t in span.split() if not re.fullmatch(_INITIAL, t)]
 
 
+def _is_place(toks: list[str], after: str) -> bool:
+    """A romanised place ("Ho Man Tin"), or a run followed by a place noun ("... branch")."""
+    words = [t.title() for t in toks]
+    for n in range(2, min(4, len(words)) + 1):
+        if any(" ".join(words[i:i + n]) in lx.EN_PLACES for i in range(len(words) - n + 1)):
+            return True
+    nxt = re.match(r"[ ]*([A-Za-z]+)", after)
+    return bool(nxt) and nxt.group(1).lower() in lx.EN_PLACE_NOUNS
+
+
 class EnglishNameDetector:
     name = "person_en"
 
@@ -50,10 +60,11 @@ class EnglishNameDetector:
                 end = text.rindex(toks[-1], start, end)
                 toks = toks[:-1]
                 end = len(text[:end].rstrip())
-            if not toks or any(t.title() in lx.EN_NOT_NAMES for t in toks):
+            if not toks or any(t.title() in lx.EN_NOT_NAMES for t in toks) \
+                    or _is_place(toks, text[end:end + 16]):
                 continue
             score = self._score(text, start, end, toks)
-            if score >= self.threshold:
+            if round(score, 6) >= self.threshold:   # sums of tenths: 0.3 + 0.15 + 0.05 < 0.5
                 out.append(Detection(start, end, PERSON, round(min(0.99, score), 3), self.name))
         return out
 
