@@ -225,10 +225,10 @@ New York Tokyo Asia Pacific Europe America American United States Kingdom Island
 January February March April May June July August September October November December
 Monday Tuesday Wednesday Thursday Friday Saturday Sunday Q1 Q2 Q3 Q4 CEO CFO COO KYC AML
 Re Fw Fwd Subject From To Cc Date Attn Tel Fax Email Mobile Phone Address Name Passport ID No
-Morgan Stanley Goldman Sachs Merrill Lynch Deutsche HSBC Citi Standard Chartered Tencent Alibaba
+Morgan Goldman Sachs Merrill Lynch Deutsche HSBC Citi Standard Chartered Tencent Alibaba
 Apple Microsoft Amazon Google Meta Tesla Nvidia Ping An Moutai Kweichow Meituan Xiaomi BYD CATL
 Industrial Commercial Agricultural Construction Merchants Everbright Minsheng Citic Haitong
-Huatai Guotai Junan Orient Southwest Northeast Great Wall Sun Life Manulife Prudential AIA
+Huatai Guotai Junan Orient Southwest Northeast Great Wall Life Manulife Prudential AIA
 Monthly Quarterly Annual Weekly Daily Interim Final Total Net Gross Price Target Rating Buy Sell
 Hold Overweight Underweight Neutral Outperform Summary Conclusion Background Action Items Item
 Yours Faithfully Cheers Warm Good Morning Afternoon Evening Noted Attached Following Per As Our
@@ -254,6 +254,11 @@ Kwai Fong, Tsing Yi, Tung Chung, Lantau, Mui Wo, Ma Wan, Sha Tau Kok, Lau Fau Sh
 Wang Fu Jing, Lu Jia Zui, Xu Jia Hui, Jing An, Pu Dong, Hai Dian, Chao Yang, Dong Cheng,
 Xi Cheng, Fu Tian, Luo Hu, Nan Shan, Qian Hai, Tian He, Yue Xiu
 """.split(","))
+# Firms whose names hold a common given name or surname (Stanley, Sun): the phrase is no
+# person, the word alone may be one (Stanley Lam, Sun Wei).
+EN_ORG_PHRASES = frozenset(p.strip() for p in """
+Morgan Stanley, Sun Life, Sun Hung Kai, Sun Art, Sun Pharma, Sun Microsystems,
+Stanley Black, Stanley Chart""".split(","))
 # A capitalised run followed by one of these is a place or an organisation, not a person
 # ("Kwun Tong office", "Ma On Shan branch").
 EN_PLACE_NOUNS = frozenset("""

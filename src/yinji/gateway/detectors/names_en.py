@@ -29,6 +29,13 @@ def _tokens(span: str) -> list[str]:
     return [t for t in span.split() if not re.fullmatch(_INITIAL, t)]
 
 
+def _has_org(toks: list[str]) -> bool:
+    """The run holds a firm's name made of name words ("Morgan Stanley", "Sun Life")."""
+    words = [t.title() for t in toks]
+    return any(" ".join(words[i:i + n]) in lx.EN_ORG_PHRASES
+               for n in (2, 3) for i in range(len(words) - n + 1))
+
+
 def _is_place(toks: list[str], after: str) -> bool:
     """A romanised place ("Ho Man Tin"), or a run followed by a place noun ("... branch")."""
     words = [t.title() for t in toks]
@@ -50,6 +57,8 @@ class EnglishNameDetector:
         for m in _RUN.finditer(text):
             start, end = m.start(), m.end()
             toks = _tokens(m.group())
+            if _has_org(toks):
+                continue
             # Drop leading / trailing words that cannot be part of a name ("Dear John", "Hong Kong").
             while toks and toks[0].title() in _LEAD_WORDS:
                 start = text.index(toks[0], start) + len(toks[0])
