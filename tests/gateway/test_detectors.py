@@ -93,7 +93,7 @@ def test_romanised_chinese_names_without_a_cue_and_places_that_look_like_them(en
     assert {v for c, v in found(engine, places) if c == "person"} == set()
     # Sun (孙) and Stanley are names; Sun Life and Morgan Stanley are firms
     text = "Sun Wei／張小明：請補交。Thanks Stanley Lam! Morgan Stanley said Sun Life rose."
-    assert {v for c, v in found(engine, text) if c == "person"} == {"Sun Wei", "Stanley Lam"}
+    assert {v for c, v in found(engine, text) if c == "person"} == {"Sun Wei", "張小明", "Stanley Lam"}
 
 
 def test_configurable_account_pattern():
