@@ -560,8 +560,9 @@ class JobEngine:
                 if problems:
                     raise JobError("; ".join(problems))
                 if (getattr(runner, "streams", None) and runner.streams(spec)
-                        and self.node.catalog.get(mine["dataset"]).kind != "sql"):
-                    pass   # the runner reads the file in chunks (catalog.source)
+                        and (self.node.catalog.get(mine["dataset"]).kind != "sql"
+                             or getattr(runner, "streams_sql", False))):
+                    pass   # the runner reads in chunks (catalog.source / sql_stream)
                 else:
                     inputs, input_key = self.node.catalog.load_keyed(
                         mine["dataset"], mine["columns"],

@@ -21,9 +21,8 @@ hence all pairwise similarities; MPC mode: blocking tokens and the links with th
 only); owners learn the other owners' record counts (and, in MPC mode, the candidate pairs in
 opaque tokens), and the link table only if they are recipients.
 
-`params.stream: true`: owners read a file dataset in chunks and encode it through the node's
-workers (yinji.linkage.stream; a SQL dataset is loaded by the job engine and encoded the same
-way). Unit mode: they send the unit the same tokens, encodings and ids in blocks of
+`params.stream: true`: owners read their dataset in chunks (a file, or a SQL dataset from a
+server-side cursor) and encode it through the node's workers (yinji.linkage.stream). Unit mode: they send the unit the same tokens, encodings and ids in blocks of
 `stream.BLOCK_ROWS` rows (the block size is public; the block count follows from the record
 count the unit learns anyway); the unit links partition by partition on disk. MPC mode
 (yinji.linkage.mpc_stream): tokens and shares in blocks, the MPC in pieces of candidate pairs,
@@ -233,8 +232,10 @@ class LinkageRunner:
     def compute_parties(self, spec: dict[str, Any]) -> list[str]:
         return [*sorted(spec["inputs"]), spec["params"]["unit"]]
 
+    streams_sql = True   # a sql dataset is read in chunks too (`catalog.sql_stream`)
+
     def streams(self, spec: dict[str, Any]) -> bool:
-        """`params.stream`: owners read file datasets in chunks (yinji.linkage.stream; the
+        """`params.stream`: owners read their datasets in chunks (yinji.linkage.stream; the
         MPC mode through yinji.linkage.mpc_stream), so the job engine does not load them."""
         params = spec.get("params") or {}
         return not self.aml and params.get("stream") is True
@@ -564,9 +565,9 @@ def _recv_file(ch: Any, folder: Path | None, table: dict[str, Any]) -> None:
 
 
 def _stream_source(ctx: RunContext, schema: Schema):  # noqa: ANN202 - stream.Opened
-    """This owner's id and identity columns, opened for reading in chunks: the dataset file
-    itself, or (a SQL dataset, which the job engine loads) its loaded columns."""
-    from yinji.chunks import Stream
+    """This owner's id and identity columns, opened for reading in chunks from the catalog:
+    the dataset file itself, or a SQL dataset from a server-side cursor
+    (`catalog.sql_stream`). The job engine loads neither (`streams`, `streams_sql`)."""
     from yinji.linkage import stream as st
 
     mine = ctx.spec["inputs"][ctx.me]
@@ -574,14 +575,12 @@ def _stream_source(ctx: RunContext, schema: Schema):  # noqa: ANN202 - stream.Op
     encoded = set(_schema_columns(schema, fields))
     cols = [mine["columns"][0], *[c for c in mine["columns"][1:] if c in encoded]]
     where = f"dataset {mine['dataset']!r} at {ctx.me}"
-    if ctx.inputs is None:
-        return st.open_source(ctx.node.catalog.source(mine["dataset"], cols), cols[0],
-                              name=where, columns=cols)
-    values = [[str(v) for v in ctx.inputs[c]] for c in cols]
-    n = len(values[0])
-    chunks = ([list(r) for r in zip(*(v[s:s + st.CHUNK_ROWS] for v in values), strict=True)]
-              for s in range(0, n, st.CHUNK_ROWS))
-    return st.open_source(Stream(cols, chunks, "sql", rows=n), cols[0], name=where)
+    catalog = ctx.node.catalog
+    if catalog.get(mine["dataset"]).kind == "sql":
+        return st.open_source(catalog.sql_stream(mine["dataset"], cols, st.CHUNK_ROWS),
+                              cols[0], name=where)
+    return st.open_source(catalog.source(mine["dataset"], cols), cols[0],
+                          name=where, columns=cols)
 
 
 def _send_ids(party: Party, unit: str, ids: list[str], order: np.ndarray) -> None:
