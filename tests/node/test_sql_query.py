@@ -127,3 +127,21 @@ def test_sql_stream_on_postgresql_uses_a_read_only_server_side_cursor(tmp_path, 
         assert ["G3", ""] in rows and ["G4", "retail"] in rows and ["G7", "retail"] not in rows
     finally:
         n.store.close()
+
+
+def test_a_pir_list_from_a_sql_dataset_reads_the_rows_load_reads(node):
+    """A node PIR service over a sql dataset reads it in chunks (`sql_stream`), typed as
+    `load` types it, so its labels are the loaded values."""
+    from yinji.node.config import PirServiceConfig
+
+    q = "SELECT customer_id, segment, assets FROM clients WHERE assets > 0"
+    schema = {"customer_id": "string", "segment": "string", "assets": "float"}
+    assert register(node, q, schema).status_code == 201
+    cfg = PirServiceConfig(id="list", dataset="q", key_column="customer_id",
+                           label_columns=["segment", "assets"], port=0)
+    stream, path = node.pir._rows(cfg)
+    rows = [r for c in stream.chunks for r in c]
+    loaded = node.catalog.load("q", ["customer_id", "segment", "assets"])
+    assert path is None and rows == [list(r) for r in zip(
+        *(loaded[c].tolist() for c in ("customer_id", "segment", "assets")), strict=True)]
+    assert all(isinstance(r[2], float) for r in rows) and len(rows) > 50
