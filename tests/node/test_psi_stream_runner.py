@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from yinji.chunks import Stream
 from yinji.net.workers import LocalWorkers
 from yinji.node import runners
 from yinji.node.catalog import CatalogError
@@ -23,9 +24,41 @@ def fake_node(tls, path, calls):
     def source(dataset, columns):
         calls.append((dataset, columns))
         return path
+    def get(dataset):
+        return SimpleNamespace(kind="csv")
     return SimpleNamespace(cfg=SimpleNamespace(lane_host="127.0.0.1", dataplane_host=None),
-                           catalog=SimpleNamespace(source=source), tls=lambda: tls,
+                           catalog=SimpleNamespace(source=source, get=get), tls=lambda: tls,
                            workers=lambda: LocalWorkers(2))
+
+
+def test_a_sql_dataset_is_copied_in_chunks_then_streamed(tmp_path):
+    """A sql dataset (read in chunks from its cursor, `Catalog.sql_stream`) gives the same
+    intersection as the file; values with commas and quotes survive the private copy."""
+    tls = make_tls_configs(["fund", "securities"], tmp_path)
+    pool = [f"C{i:05d}" for i in range(300)] + ['C,"7"', "C;8"]
+    fund_rows = pool[:200] + pool[-2:]
+    (tmp_path / "s.csv").write_text("customer_id\n" + "".join(
+        f'"{v.replace(chr(34), chr(34) * 2)}"\n' for v in pool[150:]))
+    spec = {"inputs": {n: {"dataset": "customers", "columns": ["customer_id"]}
+                       for n in ("fund", "securities")},
+            "params": {"buckets": 2, "lanes": 2}, "recipients": ["fund"]}
+    read = []
+
+    def sql_stream(dataset, columns, chunk_rows=1 << 16):
+        read.append((dataset, columns))
+        rows = [[v] for v in fund_rows]
+        return Stream(columns, iter([rows[i:i + 64] for i in range(0, len(rows), 64)]), "sql")
+
+    def body(party):
+        fake = fake_node(tls[party.name], tmp_path / "s.csv", [])
+        if party.name == "fund":
+            fake.catalog = SimpleNamespace(get=lambda d: SimpleNamespace(kind="sql"),
+                                           sql_stream=sql_stream)
+        return PsiRunner("psi.intersect", False).run(
+            RunContext(spec, party.name, party, None, lambda f, s: None, node=fake))
+    fund, securities = run_parties(body, names=["fund", "securities"], timeout=60)
+    assert securities is None and read == [("customers", ["customer_id"])]
+    assert fund["intersection"] == sorted(pool[150:200] + pool[-2:])
 
 
 def test_bucketed_job_streams_and_matches_the_in_memory_path(tmp_path, monkeypatch):
