@@ -80,6 +80,22 @@ def test_names_generalise_with_cues(engine):
     assert {"祁宏远", "欧阳子墨", "Okonkwo", "Lindqvist", "Hu Yifan"} <= got
 
 
+def test_romanised_chinese_names_without_a_cue_and_places_that_look_like_them(engine):
+    """A romanised surname and given name score exactly the threshold (0.3 + 0.15 + 0.05):
+    summed in floating point that was 0.49999999999999994 and every such name was missed.
+    Places made of name-like syllables, or followed by a place noun, stay unmasked."""
+    text = ("Zhao Haitao 已確認交收指示。@Lo Ka Yan 那个block已confirm。RM: 林立 / Zhou Jianguo\n"
+            "Wong Chi Wai 说 margin 不够了。")
+    got = {v for c, v in found(engine, text) if c == "person"}
+    assert {"Zhao Haitao", "Lo Ka Yan", "Zhou Jianguo", "Wong Chi Wai"} <= got
+    places = ("Our Ho Man Tin and Tsim Sha Tsui branches moved; meet at Kwun Tong office, "
+              "then Sha Tin. The Ma On Shan branch closes at 5pm; parking on Tai Po Road.")
+    assert {v for c, v in found(engine, places) if c == "person"} == set()
+    # Sun (孙) and Stanley are names; Sun Life and Morgan Stanley are firms
+    text = "Sun Wei／張小明：請補交。Thanks Stanley Lam! Morgan Stanley said Sun Life rose."
+    assert {v for c, v in found(engine, text) if c == "person"} == {"Sun Wei", "張小明", "Stanley Lam"}
+
+
 def test_configurable_account_pattern():
     det = AccountDetector([AccountPattern("hk_client", r"HK\d{7}", "client code")])
     ds = det.detect("client code: HK1234567; order HK7654321")

@@ -5,11 +5,14 @@ import base64
 import csv
 import dataclasses
 import hashlib
+import io
 import json
 import re
+import sqlite3
 
 import numpy as np
 import pytest
+import yaml
 
 from yinji.cli.link import link_in_process
 from yinji.cli.network import clients, create_network, start_nodes, stop_nodes, wait_job
@@ -77,7 +80,20 @@ def net(tmp_path_factory):
         write_private(home / "linkage" / "other.key", bytes([OWNERS.index(owner)]) * 32)
         if owner == "securities":
             write_private(home / "linkage" / "solo.key", KEY)
+        if owner == "offshore":  # the same clients in a SQL database too
+            with sqlite3.connect(home / "data" / "crm.sqlite") as conn:
+                conn.execute(f"CREATE TABLE identities ({', '.join(c + ' TEXT' for c in IDENT)})")
+                conn.executemany(f"INSERT INTO identities VALUES ({', '.join('?' * len(IDENT))})",
+                                 [[r[c] for c in IDENT] for r in rows])
+            cfg = yaml.safe_load((home / "node.yaml").read_text())
+            cfg["sql_sources"] = {"crm": f"sqlite:///{home / 'data' / 'crm.sqlite'}"}
+            (home / "node.yaml").write_text(yaml.safe_dump(cfg))
         with open_admin(home, by="test") as admin:
+            if owner == "offshore":
+                admin.catalog.register(Dataset(
+                    id="identities_sql", kind="sql", location="crm", table="identities",
+                    schema={c: "string" for c in IDENT},
+                    policy=[PolicyRule(columns=IDENT, protocols=PROTOCOLS)]), by=admin.by)
             if owner == "offshore":  # the same clients under Chinese headers
                 with open(home / "data" / "clients_zh.csv", "w", newline="",
                           encoding="utf-8") as fh:
@@ -160,6 +176,9 @@ def test_mpc_match_three_owners_only_compliance_receives(net, stream):
         want = link_in_process(with_ids(data[a]), with_ids(data[b]), PERSON, KEY, "mpc")
         assert t["links"] == sorted(map(list, want)) and len(want) > 20
         assert t["records"] == [len(data[a]), len(data[b])]
+        assert ("file" in t) == stream
+        if stream:   # the table is also a file at the unit, as the result names it
+            assert link_file(root, "compliance", job_id, t) == t["links"]
     for o in OWNERS:
         assert not views[o]["has_result"]
         with pytest.raises(RuntimeError, match="404"):
@@ -191,9 +210,10 @@ def test_other_headers_mapped_with_params_fields(net, stream):
     """offshore's dataset has Chinese headers; params.fields maps them onto the schema: the
     links equal those of the same rows under the schema's own names. With params.stream the
     owners read their files in chunks (yinji.linkage.stream): the same links."""
-    _, apis, data, _ = net
+    root, apis, data, _ = net
     pair = ["offshore", "securities"]
-    body = match_job(pair, "unit", stream=stream)
+    body = match_job(pair, "unit", ["compliance", "securities"] if stream else ["compliance"],
+                     stream=stream)
     body["inputs"]["offshore"] = {"dataset": "clients_zh", "columns": list(ZH.values())}
     body["params"]["fields"] = {"offshore": {c: ZH[c] for c in IDENT[1:]}}
     job_id, views = run_job(apis, body, [*pair, "compliance"])
@@ -203,6 +223,41 @@ def test_other_headers_mapped_with_params_fields(net, stream):
     want = link_in_process(with_ids(data["offshore"]), with_ids(data["securities"]), PERSON,
                            KEY, "unit")
     assert res["tables"][0]["links"] == sorted(map(list, want)) and len(want) > 20
+    if stream:   # an owner recipient gets the same result and the unit's file, byte for byte
+        assert apis["securities"].call("GET", f"/jobs/{job_id}/result")["result"] == res
+        t = res["tables"][0]
+        assert t["file"]["name"] == "links-offshore-securities.csv"
+        for n in ("compliance", "securities"):
+            assert link_file(root, n, job_id, t) == t["links"]
+        assert not (root / "offshore" / "results" / job_id).exists()
+
+
+def test_streamed_job_reads_a_sql_dataset_in_chunks(net):
+    """A SQL dataset in a streamed job is read from a server-side cursor in chunks
+    (`catalog.sql_stream`), not loaded by the job engine: the same links as the CSV file."""
+    _, apis, data, _ = net
+    pair = ["offshore", "securities"]
+    body = match_job(pair, "unit", stream=True)
+    body["inputs"]["offshore"]["dataset"] = "identities_sql"
+    job_id, views = run_job(apis, body, [*pair, "compliance"])
+    assert {v["state"] for v in views.values()} == {"succeeded"}, \
+        {n: v["reason"] for n, v in views.items()}
+    res = apis["compliance"].call("GET", f"/jobs/{job_id}/result")["result"]
+    want = link_in_process(with_ids(data["offshore"]), with_ids(data["securities"]), PERSON,
+                           KEY, "unit")
+    assert res["tables"][0]["links"] == sorted(map(list, want)) and len(want) > 20
+
+
+def link_file(root, node, job_id, table):
+    """A link file at a node, checked against the result's entry; its rows as inline links."""
+    data = (root / node / "results" / job_id / table["file"]["name"]).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == table["file"]["sha256"]
+    assert len(data) == table["file"]["bytes"]
+    rows = list(csv.reader(io.StringIO(data.decode())))
+    a, b = table["owners"]
+    assert rows[0] == [f"{a}_record", f"{b}_record", "score"]
+    assert len(rows) - 1 == table["file"]["rows"]
+    return sorted([x, y, float(sc)] for x, y, sc in rows[1:])
 
 
 def aml_reference(a, b, act_a, act_b):

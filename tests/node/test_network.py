@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from yinji.cli.main import main
 from yinji.cli.network import (
     clients,
     create_network,
@@ -261,7 +262,7 @@ def test_fifty_concurrent_jobs(net):
         assert api.call("GET", "/audit/verify", role="auditor")["ok"]
 
 
-def test_bucketed_psi_job_runs_its_lanes_over_tls(net):
+def test_bucketed_psi_job_runs_its_lanes_over_tls(net, tmp_path, monkeypatch, capsys):
     """psi.intersect with params.buckets: bucket pairs over their own mutual-TLS lanes between
     the two nodes (threads here; Ray when `ray_address` is set), same answer as plain PSI."""
     import csv
@@ -281,6 +282,23 @@ def test_bucketed_psi_job_runs_its_lanes_over_tls(net):
     res = apis["fund"].call("GET", f"/jobs/{job['id']}/result")["result"]
     assert set(res["intersection"]) == ids[0] & ids[1] and res["size"] > 0
     assert not views["securities"]["has_result"]
+    # the intersection is also a file at the recipient, named with its SHA-256 in the signed
+    # result; `yinji job result --out` downloads it and checks the digest
+    entry = res["file"]
+    assert entry["name"] == "intersection.csv" and entry["rows"] == res["size"]
+    assert not (root / "securities" / "results" / job["id"]).exists()
+    monkeypatch.setenv("YINJI_TOKEN", apis["fund"].tokens["operator"])
+    cli = ["job", "result", job["id"], "--api", apis["fund"].url, "--format", "json",
+           *(["--api-ca", apis["fund"].ca] if apis["fund"].ca else [])]
+    assert main([*cli, "--out", str(tmp_path / "res")]) == 0
+    data = (tmp_path / "res" / "intersection.csv").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+    assert set(data.decode().split()[1:]) == ids[0] & ids[1]
+    at_node = root / "fund" / "results" / job["id"] / "intersection.csv"
+    at_node.write_bytes(data + b"X0000001\n")     # changed at the node after the result
+    assert main([*cli, "--out", str(tmp_path / "res2")]) == 1
+    assert "does not match the SHA-256" in capsys.readouterr().err
+    assert not (tmp_path / "res2" / "intersection.csv").exists()
     bad = dict(spec, protocol="psi.cardinality")
     with pytest.raises(RuntimeError, match="cardinality job runs unbucketed"):
         apis["securities"].call("POST", "/jobs", json=bad)

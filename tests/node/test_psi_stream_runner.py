@@ -1,13 +1,18 @@
 """The node's psi.intersect runner on a stream: a bucketed job on a file dataset reads it in
 chunks (`catalog.source` + `yinji.psi.stream`) and answers what the in-memory path answers."""
 
+import functools
+import hashlib
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from yinji.chunks import Stream
 from yinji.net.workers import LocalWorkers
+from yinji.node import runners
 from yinji.node.catalog import CatalogError
+from yinji.node.result_files import write_table
 from yinji.node.runners import PsiRunner, RunContext
 from yinji.testing.parties import run_parties
 from yinji.testing.tls import make_tls_configs
@@ -19,12 +24,44 @@ def fake_node(tls, path, calls):
     def source(dataset, columns):
         calls.append((dataset, columns))
         return path
+    def get(dataset):
+        return SimpleNamespace(kind="csv")
     return SimpleNamespace(cfg=SimpleNamespace(lane_host="127.0.0.1", dataplane_host=None),
-                           catalog=SimpleNamespace(source=source), tls=lambda: tls,
+                           catalog=SimpleNamespace(source=source, get=get), tls=lambda: tls,
                            workers=lambda: LocalWorkers(2))
 
 
-def test_bucketed_job_streams_and_matches_the_in_memory_path(tmp_path):
+def test_a_sql_dataset_is_copied_in_chunks_then_streamed(tmp_path):
+    """A sql dataset (read in chunks from its cursor, `Catalog.sql_stream`) gives the same
+    intersection as the file; values with commas and quotes survive the private copy."""
+    tls = make_tls_configs(["fund", "securities"], tmp_path)
+    pool = [f"C{i:05d}" for i in range(300)] + ['C,"7"', "C;8"]
+    fund_rows = pool[:200] + pool[-2:]
+    (tmp_path / "s.csv").write_text("customer_id\n" + "".join(
+        f'"{v.replace(chr(34), chr(34) * 2)}"\n' for v in pool[150:]))
+    spec = {"inputs": {n: {"dataset": "customers", "columns": ["customer_id"]}
+                       for n in ("fund", "securities")},
+            "params": {"buckets": 2, "lanes": 2}, "recipients": ["fund"]}
+    read = []
+
+    def sql_stream(dataset, columns, chunk_rows=1 << 16):
+        read.append((dataset, columns))
+        rows = [[v] for v in fund_rows]
+        return Stream(columns, iter([rows[i:i + 64] for i in range(0, len(rows), 64)]), "sql")
+
+    def body(party):
+        fake = fake_node(tls[party.name], tmp_path / "s.csv", [])
+        if party.name == "fund":
+            fake.catalog = SimpleNamespace(get=lambda d: SimpleNamespace(kind="sql"),
+                                           sql_stream=sql_stream)
+        return PsiRunner("psi.intersect", False).run(
+            RunContext(spec, party.name, party, None, lambda f, s: None, node=fake))
+    fund, securities = run_parties(body, names=["fund", "securities"], timeout=60)
+    assert securities is None and read == [("customers", ["customer_id"])]
+    assert fund["intersection"] == sorted(pool[150:200] + pool[-2:])
+
+
+def test_bucketed_job_streams_and_matches_the_in_memory_path(tmp_path, monkeypatch):
     tls = make_tls_configs(["fund", "securities"], tmp_path)
     rng = np.random.default_rng(2)
     pool = [f"C{int(v):07d}" for v in rng.choice(10**7, 60, replace=False)]
@@ -53,6 +90,25 @@ def test_bucketed_job_streams_and_matches_the_in_memory_path(tmp_path):
     fund, securities = got[True]
     assert securities is None and fund["intersection"] == sorted(pool[25:40])
     assert fund["own_keys"].startswith("46 rows: 40 kept, 1 empty, 0 invalid, 5 duplicate")
+
+    # In a job (a results folder here): the intersection goes to a file as it is read back,
+    # in the recipient's file order, and inline only up to the bound.
+    for bound in (15, 14):
+        monkeypatch.setattr(runners, "write_table", functools.partial(write_table, inline=bound))
+
+        def job(party, bound=bound):
+            fake = fake_node(tls[party.name], paths[party.name], [])
+            folder = tmp_path / f"results-{bound}" / party.name
+            return runner.run(RunContext(spec, party.name, party, None, lambda f, s: None,
+                                         node=fake, folder=folder))
+        fund, securities = run_parties(job, names=["fund", "securities"], timeout=60)
+        text = (tmp_path / f"results-{bound}" / "fund" / "intersection.csv").read_bytes()
+        assert text.decode().split() == ["customer_id", *pool[25:40]]   # file order
+        assert fund["file"] == {"name": "intersection.csv", "rows": 15, "bytes": len(text),
+                                "sha256": hashlib.sha256(text).hexdigest()}
+        assert fund["size"] == 15 and securities is None
+        assert not (tmp_path / f"results-{bound}" / "securities").exists()
+        assert fund.get("intersection") == (sorted(pool[25:40]) if bound == 15 else None)
 
 
 def test_catalog_source_is_confined_like_load(client, node, home):  # noqa: F811

@@ -591,10 +591,17 @@ def _job_call(args: argparse.Namespace, client) -> int:  # type: ignore[no-untyp
         if not r.is_success:
             print(f"error: {r.status_code} {r.text}", file=sys.stderr)
             return 1
-        rows, cols = result_rows(r.json()["result"])
+        result = r.json()["result"]
+        rows, cols = result_rows(result)
         emit(rows, cols, args.format, raw=r.json())
+        entry = result.get("file") if isinstance(result, dict) else None
         if args.out:
-            _write_result(job, r.json()["result"], rows, cols, Path(args.out))
+            _write_result(job, result, rows, cols, Path(args.out))
+            if isinstance(entry, dict):
+                return _download_result_file(client, job["id"], entry, Path(args.out))
+        elif isinstance(entry, dict):
+            print(f"note: the full table ({entry['rows']} rows) is the file {entry['name']} "
+                  f"at the node; --out DIR downloads it", file=sys.stderr)
         return 0
     row = _job_row(job)
     emit_record({c: row.get(c) for c in JOB_COLUMNS}, args.format, raw=job)
@@ -621,6 +628,45 @@ def _write_result(job: dict, result: object, rows: list, cols: list, out: Path) 
         report.table("result", cols, [[cell(r.get(c)) for c in cols] for r in rows])
     files = render(report, out)
     print(f"written: {', '.join(str(p) for p in files)}", file=sys.stderr)
+
+
+def _download_result_file(client, job_id: str, entry: dict, out: Path) -> int:  # type: ignore[no-untyped-def]
+    """Stream a job's result file (`yinji.node.result_files`) into `out`, checking the
+    SHA-256 the signed result names; a mismatch leaves no file."""
+    import hashlib
+    import re
+
+    import httpx
+
+    name = str(entry.get("name", ""))
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,100}", name):
+        print(f"error: the result names a bad file {name!r}", file=sys.stderr)
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    target, part = out / name, out / f".{name}.part"
+    digest = hashlib.sha256()
+    try:
+        with client.stream("GET", f"/jobs/{job_id}/files/{name}") as r:
+            if not r.is_success:
+                r.read()
+                print(f"error: {r.status_code} {r.text[:300]}", file=sys.stderr)
+                return 1
+            with open(part, "wb") as fh:
+                for chunk in r.iter_bytes():
+                    digest.update(chunk)
+                    fh.write(chunk)
+        if digest.hexdigest() != entry.get("sha256"):
+            print(f"error: {name} does not match the SHA-256 in the job's result "
+                  "(changed at the node?); not written", file=sys.stderr)
+            return 1
+        os.replace(part, target)
+    except (httpx.HTTPError, OSError) as exc:
+        print(f"error: downloading {name}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        part.unlink(missing_ok=True)
+    print(f"written: {target} ({entry.get('rows')} rows, SHA-256 checked)", file=sys.stderr)
+    return 0
 
 
 def _wait_job(client, job: dict, timeout: float, interval: float) -> dict | None:  # type: ignore[no-untyped-def]

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -559,8 +560,9 @@ class JobEngine:
                 if problems:
                     raise JobError("; ".join(problems))
                 if (getattr(runner, "streams", None) and runner.streams(spec)
-                        and self.node.catalog.get(mine["dataset"]).kind != "sql"):
-                    pass   # the runner reads the file in chunks (catalog.source)
+                        and (self.node.catalog.get(mine["dataset"]).kind != "sql"
+                             or getattr(runner, "streams_sql", False))):
+                    pass   # the runner reads in chunks (catalog.source / sql_stream)
                 else:
                     inputs, input_key = self.node.catalog.load_keyed(
                         mine["dataset"], mine["columns"],
@@ -576,7 +578,7 @@ class JobEngine:
             result = runner.run(RunContext(spec, self.cfg.name, party, inputs,
                                            lambda f, s: self._progress(job_id, f, s),
                                            self.cfg.home, self._private.get(job_id),
-                                           self.node, input_key))
+                                           self.node, input_key, self.results_dir(job_id)))
             party.close()
             if result is not None:
                 text = canonical(result).decode()
@@ -590,6 +592,7 @@ class JobEngine:
             self._state(job_id, "succeeded", ("running",))
         except Exception as exc:  # noqa: BLE001 - any failure fails the job everywhere
             self.fail(job_id, f"{type(exc).__name__}: {exc}")
+            shutil.rmtree(self.results_dir(job_id), ignore_errors=True)  # no partial files
         finally:
             with self._lock:
                 self._parties.pop(job_id, None)
@@ -639,6 +642,7 @@ class JobEngine:
         for state in ("approved", "running"):
             for row in self.store.list_jobs(state, limit=100_000):
                 self.fail(row["id"], "node restarted while the job was running")
+                shutil.rmtree(self.results_dir(row["id"]), ignore_errors=True)
         self.expire()
 
     # -- views --------------------------------------------------------------------------------

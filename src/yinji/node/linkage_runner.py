@@ -21,14 +21,17 @@ hence all pairwise similarities; MPC mode: blocking tokens and the links with th
 only); owners learn the other owners' record counts (and, in MPC mode, the candidate pairs in
 opaque tokens), and the link table only if they are recipients.
 
-`params.stream: true`: owners read a file dataset in chunks and encode it through the node's
-workers (yinji.linkage.stream; a SQL dataset is loaded by the job engine and encoded the same
-way). Unit mode: they send the unit the same tokens, encodings and ids in blocks of
+`params.stream: true`: owners read their dataset in chunks (a file, or a SQL dataset from a
+server-side cursor) and encode it through the node's workers (yinji.linkage.stream). Unit mode: they send the unit the same tokens, encodings and ids in blocks of
 `stream.BLOCK_ROWS` rows (the block size is public; the block count follows from the record
 count the unit learns anyway); the unit links partition by partition on disk. MPC mode
 (yinji.linkage.mpc_stream): tokens and shares in blocks, the MPC in pieces of candidate pairs,
 then the ids in blocks. Same links and the same leakage as without it; memory bounded by a
-chunk, a partition or a piece at every party (plus the candidate pairs in MPC mode).
+chunk, a partition or a piece at every party (plus the candidate pairs in MPC mode). The
+unit writes each pair's link table to `links-A-B.csv` in the job's results folder as it
+looks the ids up (`yinji.node.result_files`; inline in the result only up to 10,000 links)
+and sends the file to the other recipients in blocks after the result, which names its size
+and SHA-256; a recipient keeps exactly those bytes or fails the job.
 
 `linkage.aml`: exactly two owners, MPC mode, then the joint AML rule of yinji.linkage.aml on
 per-record activity columns (`params.activity`). Output, to the unit only: the ids of owner
@@ -40,17 +43,20 @@ owners learn nothing beyond MPC matching.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import hmac
 import itertools
 import json
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from yinji.net.channel import Party
+from yinji.node.result_files import write_table
 
 if TYPE_CHECKING:  # runners.py imports this module to register it
     from yinji.linkage.aml import Activity
@@ -226,8 +232,10 @@ class LinkageRunner:
     def compute_parties(self, spec: dict[str, Any]) -> list[str]:
         return [*sorted(spec["inputs"]), spec["params"]["unit"]]
 
+    streams_sql = True   # a sql dataset is read in chunks too (`catalog.sql_stream`)
+
     def streams(self, spec: dict[str, Any]) -> bool:
-        """`params.stream`: owners read file datasets in chunks (yinji.linkage.stream; the
+        """`params.stream`: owners read their datasets in chunks (yinji.linkage.stream; the
         MPC mode through yinji.linkage.mpc_stream), so the job engine does not load them."""
         params = spec.get("params") or {}
         return not self.aml and params.get("stream") is True
@@ -239,7 +247,7 @@ class LinkageRunner:
         if self.streams(ctx.spec):
             with tempfile.TemporaryDirectory(prefix="yinji-linkage-job-") as tmp:
                 tables = self._run_stream(ctx, owners, unit, Path(tmp))
-            return self._deliver(ctx, unit, tables)
+            return self._deliver(ctx, unit, tables, files=True)
         mine = None
         if ctx.inputs is not None:
             ctx.progress(0.15, "key check")
@@ -258,8 +266,10 @@ class LinkageRunner:
                     tables.append(table)
         return self._deliver(ctx, unit, tables)
 
-    def _deliver(self, ctx: RunContext, unit: str, tables: list[dict[str, Any]]
-                 ) -> dict[str, Any] | None:
+    def _deliver(self, ctx: RunContext, unit: str, tables: list[dict[str, Any]],
+                 files: bool = False) -> dict[str, Any] | None:
+        """The unit sends the result to the other recipients; with `files` (streamed jobs),
+        each table written to a file (`_link_table`) follows as its bytes, in blocks."""
         params = ctx.spec["params"]
         schema, mode = _schema(params), params.get("mode", "mpc")
         ctx.progress(0.95, "delivering")
@@ -269,9 +279,17 @@ class LinkageRunner:
                       "threshold": schema.threshold, "tables": tables}
             for r in ctx.spec["recipients"]:
                 if r != unit:
-                    ctx.party.channel(r).send_bytes(json.dumps(result).encode())
+                    ch = ctx.party.channel(r)
+                    ch.send_bytes(json.dumps(result).encode())
+                    for t in tables if files else []:
+                        if "file" in t:
+                            _send_file(ch, ctx.folder / t["file"]["name"])
         elif ctx.me in ctx.spec["recipients"]:
-            result = json.loads(ctx.party.channel(unit).recv_bytes())
+            ch = ctx.party.channel(unit)
+            result = json.loads(ch.recv_bytes())
+            for t in result["tables"] if files else []:
+                if "file" in t:
+                    _recv_file(ch, ctx.folder, t)
         return result
 
     def _run_stream(self, ctx: RunContext, owners: list[str], unit: str,
@@ -315,11 +333,8 @@ class LinkageRunner:
                 rb = st.recv_spill(ctx.party.channel(b), db, width, b)
                 table, _ = st.link_spills((ra.tok, ra.enc), (rb.tok, rb.enc), schema, du,
                                           workers=workers)
-                links = [[x, y, float(sc)] for x, y, sc in
-                         zip(ra.ids.ids(table.a), rb.ids.ids(table.b), table.score.tolist(),
-                             strict=True)]
-                tables.append({"owners": [a, b], "records": [ra.ids.n, rb.ids.n],
-                               "links": sorted(links)})
+                tables.append(_link_table(ctx, (a, b), [ra.ids.n, rb.ids.n],
+                                          _link_rows(table, ra.ids, rb.ids)))
         return tables
 
     def _run_stream_mpc(self, ctx: RunContext, owners: list[str], unit: str, schema: Schema,
@@ -351,13 +366,9 @@ class LinkageRunner:
                     tempfile.TemporaryDirectory(dir=tmp) as db:
                 ids_a = st.recv_ids(ctx.party.channel(a), da, out.sizes[0], a)
                 ids_b = st.recv_ids(ctx.party.channel(b), db, out.sizes[1], b)
-                table = out.links
-                assert table is not None
-                links = [[x, y, float(sc)] for x, y, sc in
-                         zip(ids_a.ids(table.a), ids_b.ids(table.b), table.score.tolist(),
-                             strict=True)]
-                tables.append({"owners": [a, b], "records": list(out.sizes),
-                               "links": sorted(links)})
+                assert out.links is not None
+                tables.append(_link_table(ctx, (a, b), list(out.sizes),
+                                          _link_rows(out.links, ids_a, ids_b)))
         return tables
 
     def _run_aml(self, ctx: RunContext, mine: _Owner | None, owners: list[str],
@@ -490,10 +501,73 @@ def agreed_key(party: Party, home: Path | None, key_id: str, me: str, owners: li
     return key
 
 
+FILE_BLOCK = 1 << 20   # bytes of a link file per message from the unit to a recipient
+ID_BLOCK = 1 << 16     # links whose record ids are looked up at once
+
+
+def _link_rows(table: Any, ids_a: Any, ids_b: Any) -> Iterator[list[Any]]:
+    """A streamed pair's links as [A id, B id, Dice] rows, ids looked up ID_BLOCK at a time
+    from the owners' id spills (`stream.recv_ids` / `recv_spill`)."""
+    for i in range(0, len(table), ID_BLOCK):
+        part = slice(i, i + ID_BLOCK)
+        for x, y, sc in zip(ids_a.ids(table.a[part]), ids_b.ids(table.b[part]),
+                            table.score[part].tolist(), strict=True):
+            yield [x, y, float(sc)]
+
+
+def _link_table(ctx: RunContext, pair: tuple[str, str], records: list[int],
+                rows: Iterator[list[Any]]) -> dict[str, Any]:
+    """A streamed pair's table in the result: written to links-A-B.csv in the job's results
+    folder as the rows come (`yinji.node.result_files`; inline as well up to INLINE_ROWS
+    rows), or inline when there is no job folder (a runner called directly)."""
+    a, b = pair
+    out: dict[str, Any] = {"owners": [a, b], "records": records}
+    if ctx.folder is None:
+        out["links"] = sorted(rows)
+        return out
+    out["file"], kept = write_table(ctx.folder, f"links-{a}-{b}.csv",
+                                    [f"{a}_record", f"{b}_record", "score"], rows)
+    if kept is not None:
+        out["links"] = sorted(kept)
+    return out
+
+
+def _send_file(ch: Any, path: Path) -> None:
+    with open(path, "rb") as fh:
+        while block := fh.read(FILE_BLOCK):
+            ch.send_bytes(block)
+
+
+def _recv_file(ch: Any, folder: Path | None, table: dict[str, Any]) -> None:
+    """A link file from the unit into this node's job folder: exactly the bytes and the
+    SHA-256 its entry in the result names, or no file at all."""
+    entry = table["file"]
+    if folder is None or not re.fullmatch(r"links-[A-Za-z0-9_.-]+\.csv", entry["name"]):
+        raise ValueError(f"cannot keep the unit's link file {entry['name']!r} here")
+    left, digest = int(entry["bytes"]), hashlib.sha256()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / entry["name"]
+    part = target.with_name(f".{target.name}.part")
+    try:
+        with open(part, "wb") as fh:
+            while left > 0:
+                block = ch.recv_bytes_at_most(min(left, FILE_BLOCK))
+                if not block:
+                    raise ValueError("the unit's link file ended early")
+                left -= len(block)
+                digest.update(block)
+                fh.write(block)
+        if digest.hexdigest() != entry["sha256"]:
+            raise ValueError(f"{entry['name']} from the unit does not match its SHA-256")
+        part.replace(target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
 def _stream_source(ctx: RunContext, schema: Schema):  # noqa: ANN202 - stream.Opened
-    """This owner's id and identity columns, opened for reading in chunks: the dataset file
-    itself, or (a SQL dataset, which the job engine loads) its loaded columns."""
-    from yinji.chunks import Stream
+    """This owner's id and identity columns, opened for reading in chunks from the catalog:
+    the dataset file itself, or a SQL dataset from a server-side cursor
+    (`catalog.sql_stream`). The job engine loads neither (`streams`, `streams_sql`)."""
     from yinji.linkage import stream as st
 
     mine = ctx.spec["inputs"][ctx.me]
@@ -501,14 +575,12 @@ def _stream_source(ctx: RunContext, schema: Schema):  # noqa: ANN202 - stream.Op
     encoded = set(_schema_columns(schema, fields))
     cols = [mine["columns"][0], *[c for c in mine["columns"][1:] if c in encoded]]
     where = f"dataset {mine['dataset']!r} at {ctx.me}"
-    if ctx.inputs is None:
-        return st.open_source(ctx.node.catalog.source(mine["dataset"], cols), cols[0],
-                              name=where, columns=cols)
-    values = [[str(v) for v in ctx.inputs[c]] for c in cols]
-    n = len(values[0])
-    chunks = ([list(r) for r in zip(*(v[s:s + st.CHUNK_ROWS] for v in values), strict=True)]
-              for s in range(0, n, st.CHUNK_ROWS))
-    return st.open_source(Stream(cols, chunks, "sql", rows=n), cols[0], name=where)
+    catalog = ctx.node.catalog
+    if catalog.get(mine["dataset"]).kind == "sql":
+        return st.open_source(catalog.sql_stream(mine["dataset"], cols, st.CHUNK_ROWS),
+                              cols[0], name=where)
+    return st.open_source(catalog.source(mine["dataset"], cols), cols[0],
+                          name=where, columns=cols)
 
 
 def _send_ids(party: Party, unit: str, ids: list[str], order: np.ndarray) -> None:

@@ -311,21 +311,19 @@ class PirServices:
     def _rows(self, cfg: PirServiceConfig) -> tuple[Stream, Any]:
         """The list's rows in chunks, typed by the dataset's schema as `Catalog.load` types
         them (so labels read the same), and the file to quote keys from in an error. A file
-        is read in chunks (memory bounded by a chunk); a sql dataset is loaded, then
-        chunked."""
+        is read in chunks, a sql dataset from a server-side cursor (`Catalog.sql_stream`):
+        memory bounded by a chunk either way."""
         cols = [cfg.key_column, *cfg.label_columns]
         ds = self.node.catalog.get(cfg.dataset)
+        path = None
         if ds.kind == "sql":
-            data = self.node.catalog.load(cfg.dataset, cols)
-            n = len(data[cfg.key_column])
-            chunks = ([[data[c][i] for c in cols] for i in range(a, min(a + DEFAULT_CHUNK, n))]
-                      for a in range(0, n, DEFAULT_CHUNK))
-            return Stream(cols, chunks, "sql"), None
-        path = self.node.catalog.source(cfg.dataset, cols)
-        try:
-            raw = iter_rows(path, cols)
-        except ValueError as exc:   # TableFileError: a column gone from the file, bad CSV
-            raise CatalogError(f"dataset {cfg.dataset!r}: {exc}") from None
+            raw = self.node.catalog.sql_stream(cfg.dataset, cols, DEFAULT_CHUNK)
+        else:
+            path = self.node.catalog.source(cfg.dataset, cols)
+            try:
+                raw = iter_rows(path, cols)
+            except ValueError as exc:   # TableFileError: a column gone from the file, bad CSV
+                raise CatalogError(f"dataset {cfg.dataset!r}: {exc}") from None
 
         def typed():  # noqa: ANN202 - Iterator[list[list[Any]]]
             for chunk in raw.chunks:

@@ -11,6 +11,7 @@ or only its size for cardinality jobs.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -72,10 +73,11 @@ def intersect(party: Party, peer: str, items: list[str], prepared: PreparedKeys,
 
 
 def intersect_stream(party: Party, peer: str, source: Any, column: str,
-                     recipients: list[str], lanes: Lanes) -> tuple[list[str] | None, str]:
+                     recipients: list[str], lanes: Lanes) -> tuple[Iterator[str] | None, str]:
     """Bucketed PSI on `column` of a file read in chunks (`yinji.psi.stream`): the recipient's
-    own original values of the intersection (read back in chunks), and this node's key
-    summary. Same messages, result and leakage as `intersect` with lanes."""
+    own original values of the intersection, read back from the file in chunks as they are
+    consumed (file order), and this node's key summary. Same messages, result and leakage as
+    `intersect` with lanes."""
     from yinji.psi.stream import bucketed_psi_stream, select_rows
     from yinji.textfile import TableFileError
 
@@ -84,12 +86,19 @@ def intersect_stream(party: Party, peer: str, source: Any, column: str,
                                   buckets=lanes.buckets, lanes=lanes.lanes,
                                   receiver=_receiver(party, peer, recipients),
                                   workers=lanes.workers, bind_host=lanes.bind_host)
-        if res.rows is None:
-            return None, res.report.summary()
-        _, rows = select_rows(source, res.rows, columns=[column])
-        return [str(r[0]).strip() for r in rows], res.report.summary()  # as catalog.load
     except TableFileError as exc:
         raise ValueError(f"cannot read the dataset: {exc}") from None
+    if res.rows is None:
+        return None, res.report.summary()
+
+    def values() -> Iterator[str]:
+        try:
+            _, rows = select_rows(source, res.rows, columns=[column])
+            for r in rows:
+                yield str(r[0]).strip()   # as catalog.load
+        except TableFileError as exc:
+            raise ValueError(f"cannot read the dataset again: {exc}") from None
+    return values(), res.report.summary()
 
 
 def cardinality(party: Party, peer: str, prepared: PreparedKeys,

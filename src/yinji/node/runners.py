@@ -10,6 +10,8 @@ output, or None if this node is not a recipient. Adding a protocol = one class +
 
 from __future__ import annotations
 
+import csv
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ import numpy as np
 from yinji.net.channel import Party
 from yinji.node.linkage_runner import LinkageRunner
 from yinji.node.model_runners import MODEL_RUNNERS
+from yinji.node.result_files import write_table
 from yinji.node.sql_runner import SqlQueryRunner
 
 
@@ -35,6 +38,8 @@ class RunContext:
     node: Any = None           # the running node (apps that use its services, e.g. PIR)
     input_key: str | None = None  # names exactly this content of `inputs` (None: unknown),
     #                               so an app may keep what it derives from them between runs
+    folder: Path | None = None    # this job's results folder here, for results too large
+    #                               for the result JSON (`yinji.node.result_files`)
 
 
 class ProtocolRunner(Protocol):
@@ -176,8 +181,10 @@ class PsiRunner:
     def compute_parties(self, spec: dict[str, Any]) -> list[str]:
         return sorted(spec["inputs"])
 
+    streams_sql = True   # a sql dataset is copied in chunks to a temporary file (below)
+
     def streams(self, spec: dict[str, Any]) -> bool:
-        """A bucketed intersection reads a file dataset in chunks (`yinji.psi.stream`)."""
+        """A bucketed intersection reads its dataset in chunks (`yinji.psi.stream`)."""
         return not self.cardinality and ((spec.get("params") or {}).get("buckets") or 1) > 1
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
@@ -207,18 +214,47 @@ class PsiRunner:
                                            "size": len(inter), "own_keys": keys}
 
     def _run_stream(self, ctx: RunContext, col: str) -> dict[str, Any] | None:
+        """A file dataset is read in chunks where it is; a sql dataset is first copied, in
+        chunks from a server-side cursor, into a private temporary CSV of its key column,
+        because the stream reads its input twice (keys, then the matching rows' values) and
+        two reads of a query need not return rows in the same order."""
+        dataset = ctx.spec["inputs"][ctx.me]["dataset"]
+        catalog = ctx.node.catalog
+        if catalog.get(dataset).kind != "sql":
+            return self._psi_stream(ctx, col, catalog.source(dataset, [col]))
+        with tempfile.TemporaryDirectory(prefix="yinji-psi-sql-") as tmp:
+            copy = Path(tmp) / "keys.csv"
+            ctx.progress(0.2, "copying the sql dataset's key column in chunks")
+            with open(copy, "w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh, lineterminator="\n")
+                w.writerow([col, "row"])   # a second column: the delimiter is never in doubt
+                n = 0
+                for chunk in catalog.sql_stream(dataset, [col]).chunks:
+                    w.writerows([r[0], n + i] for i, r in enumerate(chunk))
+                    n += len(chunk)
+            return self._psi_stream(ctx, col, copy)
+
+    def _psi_stream(self, ctx: RunContext, col: str, source: Path) -> dict[str, Any] | None:
         from yinji.node import psi_adapter
 
         cfg, params = ctx.node.cfg, ctx.spec["params"]
-        source = ctx.node.catalog.source(ctx.spec["inputs"][ctx.me]["dataset"], [col])
         peer = next(p for p in self.compute_parties(ctx.spec) if p != ctx.me)
         lanes = psi_adapter.Lanes(ctx.node.tls(), params["buckets"], params.get("lanes"),
                                   ctx.node.workers(), cfg.lane_host or cfg.dataplane_host)
         ctx.progress(0.3, "reading in chunks and computing")
-        inter, keys = psi_adapter.intersect_stream(ctx.party, peer, source, col,
-                                                   ctx.spec["recipients"], lanes)
-        return None if inter is None else {"intersection": sorted(inter),
-                                           "size": len(inter), "own_keys": keys}
+        values, keys = psi_adapter.intersect_stream(ctx.party, peer, source, col,
+                                                    ctx.spec["recipients"], lanes)
+        if values is None:
+            return None
+        if ctx.folder is None:   # no job folder (a runner called directly): in memory
+            inter = list(values)
+            return {"intersection": sorted(inter), "size": len(inter), "own_keys": keys}
+        ctx.progress(0.9, "writing the intersection")
+        entry, rows = write_table(ctx.folder, "intersection.csv", [col], ([v] for v in values))
+        out: dict[str, Any] = {"size": entry["rows"], "own_keys": keys, "file": entry}
+        if rows is not None:
+            out["intersection"] = sorted(r[0] for r in rows)
+        return out
 
 
 RUNNERS: dict[str, ProtocolRunner] = {

@@ -72,4 +72,17 @@ def read(engine: Any, query: str, names: list[str]) -> dict[str, list[Any]]:
     return {c: [r[i] for r in rows] for i, c in enumerate(names)}
 
 
-__all__ = ["MAX_QUERY", "columns", "count", "is_query", "problem", "read", "read_only"]
+def read_chunks(engine: Any, query: str, names: list[str], chunk_rows: int
+                ) -> Iterator[list[list[Any]]]:
+    """`read` in chunks of at most `chunk_rows` rows, from a server-side cursor (the same
+    read-only transaction and sub-select), so a large result is never held whole."""
+    quote = engine.dialect.identifier_preparer.quote
+    with read_only(engine) as conn:
+        result = conn.execution_options(stream_results=True, yield_per=chunk_rows) \
+            .exec_driver_sql(_wrapped(engine, query, ", ".join(quote(c) for c in names)))
+        for part in result.partitions(chunk_rows):
+            yield [list(r) for r in part]
+
+
+__all__ = ["MAX_QUERY", "columns", "count", "is_query", "problem", "read", "read_chunks",
+           "read_only"]

@@ -254,10 +254,10 @@ New York Tokyo Asia Pacific Europe America American United States Kingdom Island
 January February March April May June July August September October November December
 Monday Tuesday Wednesday Thursday Friday Saturday Sunday Q1 Q2 Q3 Q4 CEO CFO COO KYC AML
 Re Fw Fwd Subject From To Cc Date Attn Tel Fax Email Mobile Phone Address Name Passport ID No
-Morgan Stanley Goldman Sachs Merrill Lynch Deutsche HSBC Citi Standard Chartered Tencent Alibaba
+Morgan Goldman Sachs Merrill Lynch Deutsche HSBC Citi Standard Chartered Tencent Alibaba
 Apple Microsoft Amazon Google Meta Tesla Nvidia Ping An Moutai Kweichow Meituan Xiaomi BYD CATL
 Industrial Commercial Agricultural Construction Merchants Everbright Minsheng Citic Haitong
-Huatai Guotai Junan Orient Southwest Northeast Great Wall Sun Life Manulife Prudential AIA
+Huatai Guotai Junan Orient Southwest Northeast Great Wall Life Manulife Prudential AIA
 Monthly Quarterly Annual Weekly Daily Interim Final Total Net Gross Price Target Rating Buy Sell
 Hold Overweight Underweight Neutral Outperform Summary Conclusion Background Action Items Item
 Yours Faithfully Cheers Warm Good Morning Afternoon Evening Noted Attached Following Per As Our
@@ -266,6 +266,35 @@ Trader Banker Beneficiary Holder Owner Member Spouse Applicant Investor
 Manager Director Analyst Officer Head Associate Vice President Chairman Partner Senior Junior
 Chief Executive Relationship Private Wealth Banking Operations Sales Trading Treasury Desk
 Transfer Payment Wire Order Trade Instruction Confirmation Statement Portfolio Review Approval
+""".split())
+# Romanised place names made of name-like syllables (Hong Kong districts and areas, mainland
+# places written syllable by syllable): "Ho Man Tin", "Wong Tai Sin" and "Sha Tin" read as
+# Cantonese names, so the whole phrase is checked, not its words.
+EN_PLACES = frozenset(p.strip() for p in """
+Tsim Sha Tsui, Wan Chai, Sheung Wan, Sai Wan, Sai Ying Pun, Kennedy Town, Causeway Bay,
+North Point, Quarry Bay, Tai Koo, Shau Kei Wan, Chai Wan, Siu Sai Wan, Happy Valley,
+Pok Fu Lam, Ap Lei Chau, Wong Chuk Hang, Repulse Bay, Mong Kok, Yau Ma Tei, Tai Kok Tsui,
+Sham Shui Po, Cheung Sha Wan, Lai Chi Kok, Mei Foo, Kowloon Tong, Kowloon City, Ho Man Tin,
+Hung Hom, To Kwa Wan, Wong Tai Sin, Diamond Hill, Tsz Wan Shan, Lok Fu, San Po Kong,
+Kwun Tong, Ngau Tau Kok, Kowloon Bay, Lam Tin, Yau Tong, Sau Mau Ping, Tseung Kwan O,
+Hang Hau, Po Lam, Sai Kung, Sha Tin, Tai Wai, Fo Tan, Ma On Shan, Tai Po, Fanling,
+Sheung Shui, Lo Wu, Lok Ma Chau, Yuen Long, Tin Shui Wai, Tuen Mun, Tsuen Wan, Kwai Chung,
+Kwai Fong, Tsing Yi, Tung Chung, Lantau, Mui Wo, Ma Wan, Sha Tau Kok, Lau Fau Shan,
+Wang Fu Jing, Lu Jia Zui, Xu Jia Hui, Jing An, Pu Dong, Hai Dian, Chao Yang, Dong Cheng,
+Xi Cheng, Fu Tian, Luo Hu, Nan Shan, Qian Hai, Tian He, Yue Xiu
+""".split(","))
+# Firms whose names hold a common given name or surname (Stanley, Sun): the phrase is no
+# person, the word alone may be one (Stanley Lam, Sun Wei).
+EN_ORG_PHRASES = frozenset(p.strip() for p in """
+Morgan Stanley, Sun Life, Sun Hung Kai, Sun Art, Sun Pharma, Sun Microsystems,
+Stanley Black, Stanley Chart""".split(","))
+# A capitalised run followed by one of these is a place or an organisation, not a person
+# ("Kwun Tong office", "Ma On Shan branch").
+EN_PLACE_NOUNS = frozenset("""
+branch branches office offices road rd street st avenue ave lane district station centre
+center building bldg tower plaza square mall park estate garden gardens court terrace bay
+harbour harbor bridge campus area region province city town village pier ferry exit hospital
+school university college hotel restaurant outlet store shop warehouse port airport
 """.split())
 EN_PRE_CUES = (
     "client", "customer", "name", "account holder", "holder", "beneficiary", "contact", "attn",
