@@ -365,3 +365,8 @@ def test_dotted_names_more(engine, text, names):
 ])
 def test_speakers(engine, text, names):
     assert persons(engine, text) == names
+
+
+def test_company_context_is_next_to_the_candidate(engine):
+    # 增持…股 two characters after the name says nothing about it
+    assert persons(engine, "公告称，董事长仲燕增持47200股。") == ["仲燕"]

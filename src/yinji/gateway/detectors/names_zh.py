@@ -103,10 +103,12 @@ _THING_FIELD = re.compile(r"(?:地址|住址|地点|时间|日期|开户行|开�
 _LEGAL_ORG = re.compile("(?:(?![" + "".join(sorted(lx.NON_NAME_CHARS)) + "])[\u4e00-\u9fff]){0,10}"
                         "(?:有限公司|有限责任公司|股份公司|合伙企业|事务所)")
 # What is said of a listed company, not of a person, right after its name (X今日涨停,
-# X发布公告, X股票交易异常波动, 审议X收购事项, 平仓X二万股).
+# X发布公告, X股票交易异常波动, 审议X收购事项, 平仓X二万股, X均未在A股上市).
 _COMPANY_AFTER = re.compile(
-    r"(?:今日|今天|盘中|午后|早盘|尾盘|集体)?(?:涨停|跌停|走强|走弱|停牌|复牌|发布公告|股价|股票交易"
-    r"|收购事项|同日披露|披露年报|未在[A-Z]股|[0-9０-９一二两三四五六七八九十百千万]+股(?![东份权]))")
+    r"[均都也亦已将]?(?:今日|今天|盘中|午后|早盘|尾盘|集体)?(?:涨停|跌停|走强|走弱|停牌|复牌|发布公告|股价|股票交易"
+    r"|收购事项|同日披露|披露年报|未在[A-Z]股)")
+# ... and a number of its shares right after it (平仓X二万股; not 仲燕|增持47200股).
+_SHARES_AFTER = re.compile("[0-9０-９一二两三四五六七八九十百千万]+股(?![东份权])")
 # The start of a line, or a chat log's time stamp there ([11:49] ): a speaker's name follows.
 _LINE_START = re.compile(r"(?:^|\n)[ \t\u3000]*(?:[\[【(（]?[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?"
                          r"[\]】)）]?[ \t\u3000]*)?$")
@@ -715,6 +717,7 @@ class ChineseNameDetector:
                     or _STOCK_CODE.match(text, e) or _LEGAL_ORG.match(text, e) \
                     or _ORG_RX.match(text, e) \
                     or any(_COMPANY_AFTER.match(text, k) for k in range(s + sl, e + 2)) \
+                    or _SHARES_AFTER.match(text, e) \
                     or (len(cand) == sl + 2 and cand[-1] == "人" and cand[:2] in common):
                 continue
             over = [d for d in out if d.start < e and s < d.end]
@@ -883,7 +886,7 @@ class ChineseNameDetector:
         brackets = "（" in text or "(" in text
         legal = "公司" in text or "事务所" in text or "企业" in text
         # what is said of a company right after the candidate or a character or two later
-        # (王致和|发布公告 is no name, nor is 王致 or 和王)
+        # (王致和|发布公告 is no name, nor is 王致 or 曲美|家居发布公告's 曲美)
         company = any(_COMPANY_AFTER.match(text, k) for k in range(p + sl, p + sl + 4))
         speaker = _LINE_START.search(text, max(0, p - 24), p) is not None
         best: tuple[float, int] | None = None
@@ -900,7 +903,7 @@ class ChineseNameDetector:
                     or _KIN_RX.search(text, p + sl, end + 1):  # 王家明|之母: 之 + kin ends it
                 continue  # (易方达, 高净值: finance words jieba does not know)
             title = _title(text, end, common)
-            if company and not title:
+            if (company or _SHARES_AFTER.match(text, end)) and not title:
                 continue
             right_edge = (end == len(text) or text[end] in _BOUNDARY or end == limit
                           or _DIGIT_RUN.match(text, end) is not None)
