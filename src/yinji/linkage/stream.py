@@ -90,6 +90,7 @@ from yinji.linkage.blocking import block_cap, join_pieces, over_cap, refine_part
 from yinji.linkage.encoding import ClkEncoder, Schema
 from yinji.linkage.match import LinkTable, above, encode_chunk, greedy_one_to_one
 from yinji.linkage.schemas import remap
+from yinji.net.alloc import trim
 from yinji.net.channel import Channel
 from yinji.net.workers import LocalWorkers, Workers
 
@@ -306,6 +307,7 @@ def encode_source(source: Source | Opened, schema: Schema, key: bytes,
     spill.read = stream.describe()
     spill.group_rows = chunk_rows
     _shuffle(spill, chunk_rows, shuffle, keep)
+    trim()   # the chunks' records are gone: their free heap goes back, not to the unit
     return spill
 
 
@@ -431,6 +433,7 @@ def link_spills(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarra
         else [-1] * passes
     for side, tok in (("a", tok_a), ("b", tok_b)):
         _partition(d, side, tok, parts, chunk_rows, partners)
+    trim()
     src = [_arrays_path(d, "a", tok_a, enc_a), _arrays_path(d, "b", tok_b, enc_b)]
     cap = block_cap(schema, n_a, n_b)
     waves = [list(range(s, min(s + workers.size, parts)))
@@ -439,16 +442,22 @@ def link_spills(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarra
     for w in waves:
         over += workers.map(_over_cap, [(str(d), p, passes, cap, partners) for p in w])
     overs = _over_by_pass(over, passes)
-    acc: list[tuple[np.ndarray, ...]] = []
-    cands = 0
+    cands = accepted = 0
     for w in waves:
-        for got, m in workers.map(_score, [(str(d), p, parts, src, overs, schema, cap,
-                                            partners) for p in w]):
-            acc.append(got)
+        for m, k in workers.map(_score, [(str(d), p, parts, src, overs, schema, cap,
+                                          partners) for p in w]):
             cands += m
-    ia, ib, num, den = (np.concatenate([g[k] for g in acc]) for k in range(4))
-    del acc
-    t = greedy_one_to_one(ia, ib, num, den, schema.margin)
+            accepted += k
+    acc = np.empty(accepted, _acc_dtype(max(n_a, n_b), src[0][4]))
+    at = 0
+    for p in range(parts):   # the accepted pairs of all partitions, 12 bytes a pair
+        got = np.fromfile(d / f"acc{p}", dtype=acc.dtype)
+        acc[at:at + len(got)] = got
+        at += len(got)
+        del got
+        (d / f"acc{p}").unlink()
+    trim()
+    t = greedy_one_to_one(acc["a"], acc["b"], acc["num"], acc["den"], schema.margin)
     return LinkTable(t.a.astype(np.int64), t.b.astype(np.int64), t.score), cands
 
 
@@ -519,6 +528,8 @@ def _over_cap(d: str, p: int, passes: int, cap: int, partners: Sequence[int]
             out.append((over_cap(a["t"], b["t"], cap), np.zeros(0, np.uint64)))
         else:
             out.append(over_cap(a["t"], b["t"], cap, a["s"], b["s"]))
+    del ea, eb
+    trim()
     return out
 
 
@@ -529,11 +540,14 @@ def _over_by_pass(over: list[list[tuple[np.ndarray, np.ndarray]]], passes: int
             for q in range(passes)]
 
 
-def _take(path: str, dtype: Any, n: int, width: int, rows: np.ndarray) -> np.ndarray:
+def _take(path: str, dtype: Any, n: int, width: int, rows: np.ndarray,
+          out: np.ndarray | None = None) -> np.ndarray:
     """Rows `rows` of an (n, width) file, read through mappings of `WINDOW` rows' worth of
     pages at a time (in file order): the pages mapped into this process, which count in its
-    RSS, stay bounded by the window instead of growing to the file."""
-    out = np.empty((len(rows), width), dtype=dtype)
+    RSS, stay bounded by the window instead of growing to the file. `out`: a buffer of
+    (len(rows), width) to fill (reused across pieces: no allocation per piece)."""
+    if out is None:
+        out = np.empty((len(rows), width), dtype=dtype)
     if not len(rows):
         return out
     o = np.argsort(rows, kind="stable")
@@ -571,49 +585,65 @@ def _joined(t: np.ndarray, u: np.ndarray, sa: np.ndarray | None, sb: np.ndarray 
     return hit
 
 
+def _acc_dtype(n: int, width: int) -> np.dtype:
+    """An accepted pair on disk: token rows (int32 below 2^31 records) and Dice counts
+    (int16 while 16 x width fits; num, den <= 16 x width): 12 bytes a pair."""
+    row_t = "<i4" if n < 1 << 31 else "<i8"
+    cnt_t = "<i2" if 16 * width < 1 << 15 else "<i4"
+    return np.dtype([("a", row_t), ("b", row_t), ("num", cnt_t), ("den", cnt_t)])
+
+
 def _score(d: str, p: int, parts: int, src: list, overs: list[tuple[np.ndarray, np.ndarray]],
-           schema: Schema, cap: int, partners: Sequence[int]
-           ) -> tuple[tuple[np.ndarray, ...], int]:
-    """Partition p's candidate pairs, scored, in pieces of `PIECE` pairs; the
-    above-threshold ones (rows int32 below 2^31 records, counts int16: 12 bytes a pair)
-    and the count (a task). Each pair is taken once, at the first (partition, pass) whose
-    join (`_joined`) yields it."""
+           schema: Schema, cap: int, partners: Sequence[int]) -> tuple[int, int]:
+    """Partition p's candidate pairs, scored, in pieces of at most `PIECE` pairs; the
+    above-threshold ones are appended to the file acc{p} in `d` (`_acc_dtype`), not kept.
+    Returns (candidates, accepted) (a task). Each pair is taken once, at the first
+    (partition, pass) whose join (`_joined`) yields it. The piece's token and encoding rows
+    go into buffers made once per task, so a piece allocates only its small index arrays
+    and the process's heap does not fragment with the pieces (docs/linkage.md, Memory)."""
     ea, eb = _load(d, "a", p), _load(d, "b", p)
-    out: list[list[np.ndarray]] = [[], [], [], []]
-    kept = 0
-    row_t = np.int32 if max(src[0][2], src[1][2]) < 1 << 31 else np.int64
-    cnt_t = np.int16 if 16 * src[0][4] < 1 << 15 else np.int32   # num, den <= 16 x width
-    for q in range(len(overs)):
-        ma, mb = ea["q"] == q, eb["q"] == q
-        sub = (ea["s"][ma], eb["s"][mb]) if partners[q] >= 0 else (None, None)
-        for ia, ib in join_pieces(ea["r"][ma], ea["t"][ma], eb["r"][mb], eb["t"][mb],
-                                  cap, PIECE, sub_a=sub[0], sub_b=sub[1]):
-            ta = _take(src[0][0], np.uint64, src[0][2], src[0][3], ia)
-            tb = _take(src[1][0], np.uint64, src[1][2], src[1][3], ib)
-            part = (ta % np.uint64(parts)).astype(np.int64)
-            seen = np.zeros(len(ia), dtype=bool)
-            for q2 in range(ta.shape[1]):
-                earlier = (part[:, q2] < p) if q2 >= q else (part[:, q2] <= p)
-                if earlier.any():
-                    m = np.flatnonzero(earlier & ~seen)
-                    r = partners[q2]
-                    seen[m] = _joined(ta[m, q2], tb[m, q2], ta[m, r] if r >= 0 else None,
-                                      tb[m, r] if r >= 0 else None, overs[q2])
-            new = ~seen
-            ia, ib = ia[new], ib[new]
-            del ta, tb
-            kept += len(ia)
-            x = _take(src[0][1], np.uint8, src[0][2], src[0][4], ia)
-            y = _take(src[1][1], np.uint8, src[1][2], src[1][4], ib)
-            num = 2 * np.bitwise_count(x & y).sum(axis=1, dtype=np.int64)
-            den = (np.bitwise_count(x).sum(axis=1, dtype=np.int64)
-                   + np.bitwise_count(y).sum(axis=1, dtype=np.int64))
-            ok = above(num, den, schema)
-            for k, (v, dt) in enumerate(((ia, row_t), (ib, row_t), (num, cnt_t),
-                                         (den, cnt_t))):
-                out[k].append(v[ok].astype(dt))
-    got = tuple(np.concatenate(v) if v else np.zeros(0, np.int64) for v in out)
-    return got, kept
+    (tok_a, enc_a, n_a, passes, width), (tok_b, enc_b, n_b, _, _) = src
+    acc = _acc_dtype(max(n_a, n_b), width)
+    buf_ta, buf_tb = (np.empty((PIECE, passes), np.uint64) for _ in range(2))
+    buf_x, buf_y, buf_z = (np.empty((PIECE, width), np.uint8) for _ in range(3))
+    kept = accepted = 0
+    with open(Path(d) / f"acc{p}", "wb") as fh:
+        for q in range(len(overs)):
+            ma, mb = ea["q"] == q, eb["q"] == q
+            sub = (ea["s"][ma], eb["s"][mb]) if partners[q] >= 0 else (None, None)
+            for ia, ib in join_pieces(ea["r"][ma], ea["t"][ma], eb["r"][mb], eb["t"][mb],
+                                      cap, PIECE, sub_a=sub[0], sub_b=sub[1]):
+                k = len(ia)
+                ta = _take(tok_a, np.uint64, n_a, passes, ia, out=buf_ta[:k])
+                tb = _take(tok_b, np.uint64, n_b, passes, ib, out=buf_tb[:k])
+                seen = np.zeros(k, dtype=bool)
+                for q2 in range(passes):
+                    part = ta[:, q2] % np.uint64(parts)
+                    earlier = (part < p) if q2 >= q else (part <= p)
+                    if earlier.any():
+                        m = np.flatnonzero(earlier & ~seen)
+                        r = partners[q2]
+                        seen[m] = _joined(ta[m, q2], tb[m, q2],
+                                          ta[m, r] if r >= 0 else None,
+                                          tb[m, r] if r >= 0 else None, overs[q2])
+                new = ~seen
+                ia, ib = ia[new], ib[new]
+                k = len(ia)
+                kept += k
+                x = _take(enc_a, np.uint8, n_a, width, ia, out=buf_x[:k])
+                y = _take(enc_b, np.uint8, n_b, width, ib, out=buf_y[:k])
+                z = np.bitwise_and(x, y, out=buf_z[:k])
+                num = 2 * np.bitwise_count(z, out=z).sum(axis=1, dtype=np.int64)
+                den = (np.bitwise_count(x, out=x).sum(axis=1, dtype=np.int64)
+                       + np.bitwise_count(y, out=y).sum(axis=1, dtype=np.int64))
+                ok = np.flatnonzero(above(num, den, schema))
+                if len(ok):
+                    rec = np.empty(len(ok), acc)
+                    rec["a"], rec["b"], rec["num"], rec["den"] = ia[ok], ib[ok], num[ok], den[ok]
+                    fh.write(rec.tobytes())
+                    accepted += len(ok)
+            trim()   # per pass: what the pass's join and pieces left in this thread's arena
+    return kept, accepted
 
 
 # ------------------------------------------------------------------------- both, in-process
