@@ -13,7 +13,7 @@ from yinji import textfile
 from yinji.linkage import stream as st
 from yinji.linkage.blocking import candidate_pairs, join_rows, refine_partners
 from yinji.linkage.encoding import ClkEncoder
-from yinji.linkage.match import link_encodings, prepare
+from yinji.linkage.match import greedy_one_to_one, link_encodings, prepare
 from yinji.linkage.schemas import PERSON, date_problems, remap
 from yinji.net.workers import LocalWorkers
 from yinji.testing.linkage_data import FIELDS, chinese_identity_set
@@ -161,6 +161,7 @@ def test_unit_pieces_never_exceed_piece(tmp_path, monkeypatch, piece):
     schema, ta, tb, enc_a, enc_b = _token_data(piece)
     want, cands = link_encodings(enc_a, enc_b, ta, tb, schema)
     monkeypatch.setattr(st, "PIECE", piece)
+    monkeypatch.setattr(st, "ONE_TO_ONE_PAIRS", 5)   # the one-to-one step in buckets, too
     sizes: list[int] = []
     take = st._take
 
@@ -202,6 +203,31 @@ def test_scoring_task_keeps_no_pairs_in_memory(tmp_path):
                       acc["den"].tolist(), strict=True)) == \
         sorted(zip(ia[ok].tolist(), ib[ok].tolist(), num[ok].tolist(), den[ok].tolist(),
                    strict=True))
+
+
+@pytest.mark.parametrize("pairs,seed", [(1, 0), (7, 1), (300, 2), (10**6, 3)])
+def test_one_to_one_in_buckets_is_greedy_one_to_one(tmp_path, monkeypatch, pairs, seed):
+    """The unit's one-to-one step on pairs on disk, ONE_TO_ONE_PAIRS a bucket: the links,
+    their order and scores are greedy_one_to_one's (margin rule), ties and records with
+    many pairs included; every bucket file is removed."""
+    rng = np.random.default_rng(seed)
+    n_a, n_b, m = 300, 400, 2000
+    dtype = st._acc_dtype(n_b, 128)
+    acc = np.empty(m, dtype)
+    code = rng.choice(n_a * n_b, m, replace=False)
+    acc["a"], acc["b"] = code // n_b, code % n_b
+    acc["den"] = rng.integers(600, 700, m)
+    acc["num"] = acc["den"] - rng.integers(0, 200, m) // 10 * 10   # many equal scores
+    paths = []
+    for p, part in enumerate(np.array_split(acc, 3)):
+        part.tofile(tmp_path / f"acc{p}")
+        paths.append(tmp_path / f"acc{p}")
+    want = greedy_one_to_one(acc["a"], acc["b"], acc["num"], acc["den"], 0.01)
+    monkeypatch.setattr(st, "ONE_TO_ONE_PAIRS", pairs)
+    got = st._one_to_one_in_buckets(tmp_path, paths, dtype, m, n_a, n_b, 0.01)
+    assert got.a.tolist() == want.a.tolist() and got.b.tolist() == want.b.tolist()
+    assert got.score.tolist() == want.score.tolist() and len(want.a) > 50
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_shuffled_stream_links_the_same_records(tmp_path, key, zh_small):

@@ -88,7 +88,13 @@ from yinji.chunks import Source, Stream, iter_rows
 from yinji.linkage import normalise
 from yinji.linkage.blocking import block_cap, join_pieces, over_cap, refine_partners, refined
 from yinji.linkage.encoding import ClkEncoder, Schema
-from yinji.linkage.match import LinkTable, above, encode_chunk, greedy_one_to_one
+from yinji.linkage.match import (
+    LinkTable,
+    above,
+    clear_winner,
+    encode_chunk,
+    greedy_one_to_one,
+)
 from yinji.linkage.schemas import remap
 from yinji.net.alloc import trim
 from yinji.net.channel import Channel
@@ -101,6 +107,7 @@ ID_BUCKETS = 256              # files the record ids are hashed into for the rep
 EXAMPLES = 3                  # problem rows remembered per kind, for the report
 PIECE = 1 << 16               # candidate pairs scored at once
 ENTRY = np.dtype([("t", "<u8"), ("s", "<u8"), ("q", "<i4"), ("r", "<i8")])
+ONE_TO_ONE_PAIRS = 1 << 19   # accepted pairs per bucket of the one-to-one step (~60 MB)
 WINDOW = 1 << 9   # rows gathered per mapping of a spill file: <= 512 x 64 KB fault-around
 _ID_HEAD = struct.Struct("<qI")
 
@@ -448,17 +455,78 @@ def link_spills(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarra
                                           partners) for p in w]):
             cands += m
             accepted += k
-    acc = np.empty(accepted, _acc_dtype(max(n_a, n_b), src[0][4]))
+    trim()
+    dtype = _acc_dtype(max(n_a, n_b), src[0][4])
+    accs = [d / f"acc{p}" for p in range(parts)]
+    if schema.margin > 0 and accepted > ONE_TO_ONE_PAIRS:
+        return _one_to_one_in_buckets(d, accs, dtype, accepted, n_a, n_b, schema.margin), cands
+    acc = np.empty(accepted, dtype)
     at = 0
-    for p in range(parts):   # the accepted pairs of all partitions, 12 bytes a pair
-        got = np.fromfile(d / f"acc{p}", dtype=acc.dtype)
+    for path in accs:   # the accepted pairs of all partitions, 12 bytes a pair
+        got = np.fromfile(path, dtype=dtype)
         acc[at:at + len(got)] = got
         at += len(got)
-        del got
-        (d / f"acc{p}").unlink()
-    trim()
+        path.unlink()
     t = greedy_one_to_one(acc["a"], acc["b"], acc["num"], acc["den"], schema.margin)
     return LinkTable(t.a.astype(np.int64), t.b.astype(np.int64), t.score), cands
+
+
+def _one_to_one_in_buckets(d: Path, accs: list[Path], dtype: np.dtype, accepted: int,
+                           n_a: int, n_b: int, margin: float) -> LinkTable:
+    """`greedy_one_to_one` with a margin on pairs on disk, `ONE_TO_ONE_PAIRS` at a time:
+    a pair is kept iff it is its a record's clear winner (`match.clear_winner`), which
+    needs only that record's pairs, and its b record's. So the pairs go to buckets of
+    a rows (shuffled rows: even buckets), each bucket marks its pairs' a-side verdict and
+    sends them on to buckets of b rows, where the b side is judged; the kept pairs (the
+    links) are sorted as `greedy_one_to_one` sorts them. Memory: a bucket, and the links."""
+    buckets = -(-accepted // ONE_TO_ONE_PAIRS)
+    flagged = np.dtype(dtype.descr + [("ok", "u1")])
+    for path in accs:   # 1. by a rows
+        got = np.fromfile(path, dtype=dtype)
+        path.unlink()
+        _to_buckets(d, "oa", got, got["a"].astype(np.int64) * buckets // max(n_a, 1), buckets)
+    for k in range(buckets):   # 2. a side judged, on to buckets of b rows
+        got = _bucket(d / f"oa{k}", dtype)
+        out = np.empty(len(got), flagged)
+        for name in dtype.names:
+            out[name] = got[name]
+        out["ok"] = clear_winner(got["a"], got["num"], got["den"], margin)
+        del got
+        _to_buckets(d, "ob", out, out["b"].astype(np.int64) * buckets // max(n_b, 1),
+                    buckets)
+    keep: list[np.ndarray] = []
+    for k in range(buckets):   # 3. b side judged: the links
+        got = _bucket(d / f"ob{k}", flagged)
+        ok = clear_winner(got["b"], got["num"], got["den"], margin) & (got["ok"] == 1)
+        keep.append(got[ok][list(dtype.names)])
+        del got
+        trim()
+    links = np.concatenate(keep) if keep else np.zeros(0, dtype)
+    del keep
+    ia, ib = links["a"].astype(np.int64), links["b"].astype(np.int64)
+    score = links["num"] / np.maximum(links["den"], 1)
+    order = np.lexsort((ib, ia, -score))
+    return LinkTable(ia[order], ib[order], score[order])
+
+
+def _to_buckets(d: Path, prefix: str, rows: np.ndarray, which: np.ndarray,
+                buckets: int) -> None:
+    """Append `rows` to the files prefix{k} of their buckets `which` (k < buckets)."""
+    o = np.argsort(which, kind="stable")
+    cuts = np.searchsorted(which[o], np.arange(buckets + 1))
+    for k in range(buckets):
+        if cuts[k] < cuts[k + 1]:
+            with open(d / f"{prefix}{k}", "ab") as fh:
+                fh.write(rows[o[cuts[k]:cuts[k + 1]]].tobytes())
+
+
+def _bucket(path: Path, dtype: np.dtype) -> np.ndarray:
+    """A bucket file's rows, the file removed."""
+    if not path.exists():
+        return np.zeros(0, dtype)
+    got = np.fromfile(path, dtype=dtype)
+    path.unlink()
+    return got
 
 
 def _arrays_path(d: Path, side: str, tok: np.ndarray, enc: np.ndarray
