@@ -28,13 +28,17 @@ Linkage unit (`link_spills`):
    of a token, known in its partition; each entry carries its record's partner token).
    Then per partition and pass the sort join (`blocking.join_pieces`, over-cap blocks
    joined again on the partner token) in pieces of `PIECE` pairs, Dice counts on encoding
-   rows read from the spill files, the threshold. A pair that shares several tokens is
-   taken only at the first (partition, pass) whose join yields it, so the candidates are
-   exactly `match.unit_candidates`'s, each once, without holding them. Partitions run through the
-   Workers object as well (Ray tasks read the work files: one machine or a shared disk).
+   rows read from the spill files into buffers made once per task, the threshold; the
+   pairs above it are appended to a file per partition (12 bytes a pair), not kept. A pair
+   that shares several tokens is taken only at the first (partition, pass) whose join
+   yields it, so the candidates are exactly `match.unit_candidates`'s, each once, without
+   holding them. Partitions run through the Workers object as well (Ray tasks read and
+   write the work files: one machine or a shared disk).
 6. The one-to-one step (`match.greedy_one_to_one`, margin rule included) on the accepted,
-   above-threshold pairs, which are few: the links are exactly `match.link_encodings`'s on
-   the same tokens and encodings.
+   above-threshold pairs: with a margin, in buckets of `ONE_TO_ONE_PAIRS` pairs on disk
+   (a pair is kept iff it is the clear winner of its a record's pairs and of its b
+   record's, `match.clear_winner`: buckets of a rows, then of b rows); the links are
+   exactly `match.link_encodings`'s on the same tokens and encodings.
 
 Between nodes (`send_spill` / `recv_spill`, node jobs with `params.stream`): the owner sends
 the unit a header [n, passes, width, block rows], then its shuffled tokens and encodings in
@@ -48,22 +52,25 @@ the same kind of private shuffled order (a fresh one per peer); only the framing
 and the block size is a public constant whose count follows from n, which the unit learns
 anyway. The partition count is the unit's own bookkeeping on what it holds and is sent to
 nobody; owners receive nothing. Spill files (normalised identity data in encoded form at the
-owner, tokens and encodings at the unit) live in a 0700 temporary directory of their own
-party, removed at the end.
+owner; tokens, encodings and accepted pairs at the unit) live in a 0700 temporary directory
+of their own party, removed at the end.
 
-Memory (per party): two waves of `workers.size` chunks (one read while the other is
-encoded; their rows as dicts, ~1 KB per record,
-and 1 KB of plain filter bits per record while encoding), one shuffle group, one partition's
-token entries (28 bytes per entry, ~2^21 per side) and one piece of at most `PIECE`
-candidate pairs (a block larger than a piece is cut across pieces), plus what must grow:
-12 bytes per accepted pair (above the threshold: about one per link; 16 with 2^31 records
-or more) and, in the one-to-one step, ~40 bytes per accepted pair (sort order, scores;
-without a margin also Python sets of the used records, ~100 bytes a pair), and 8 bytes per
-over-cap token or refined key. Spill files are read
-through mappings of `WINDOW` rows at a time (`_take`), so the mapped pages, which count in
-RSS as file-backed pages, stay bounded too. Disk: (encoding width + 8 x passes + id length
-+ 24) bytes per record per owner, twice while shuffling; the unit's token partitions 28
-bytes per token. Measured in benchmarks/linkage_stream.py.
+Memory (per party; measured in benchmarks/linkage_stream.py and, phase by phase,
+benchmarks/linkage_phases.py; docs/linkage.md, Memory): two waves of `workers.size` chunks
+(one read while the other is encoded; their rows as dicts, ~1 KB per record, and 1 KB of
+plain filter bits per record while encoding), one shuffle group, one partition's token
+entries per running task (28 bytes per entry, ~`PARTITION_ENTRIES` per side), one piece's
+buffers per running task (`PIECE` x (16 x passes + 3 x width) bytes: 54 MB), a bucket of
+the one-to-one step (~110 bytes a pair, `ONE_TO_ONE_PAIRS` pairs), plus what must grow:
+8 bytes per over-cap token or refined key (each task holds them all) and the links (the
+link table, 24 bytes a link, ~50 at its final sort). Between the phases and after each
+pass of a task the heap's free pages go back to the system (`yinji.net.alloc.trim`):
+otherwise the free space that varying temporaries leave in a thread's arena stays resident
+and RSS follows the run's history, not what it holds. Spill files are read through
+mappings of `WINDOW` rows at a time (`_take`), so the mapped pages, which count in RSS as
+file-backed pages, stay bounded too. Disk: (encoding width + 8 x passes + id length + 24)
+bytes per record per owner, twice while shuffling; the unit's token partitions 28 bytes
+per token; accepted pairs 12 bytes each (13 in the one-to-one buckets).
 """
 
 from __future__ import annotations
