@@ -108,7 +108,7 @@ from yinji.net.channel import Channel
 from yinji.net.workers import LocalWorkers, Workers
 
 CHUNK_ROWS = 1 << 15          # records per chunk read and encoded
-PARTITION_ENTRIES = 1 << 21   # token entries per side aimed at in one partition (~40 MB)
+PARTITION_ENTRIES = 1 << 20   # token entries per side aimed at in one partition (28 MB)
 ROW_IDS = "@row"              # number the records by row instead of an id column
 ID_BUCKETS = 256              # files the record ids are hashed into for the repeat check
 EXAMPLES = 3                  # problem rows remembered per kind, for the report
