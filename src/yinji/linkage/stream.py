@@ -278,6 +278,7 @@ def encode_source(source: Source | Opened, schema: Schema, key: bytes,
                 for bits_tok in pending.pop().result():
                     fe.write(bits_tok[0].tobytes())
                     ft.write(bits_tok[1].tobytes())
+                trim()   # the wave's records and filter bits are garbage now
             if wave and submit:
                 pending.append(pool.submit(workers.map, _encode,
                                            [(enc, w, key, plain) for w in wave]))
