@@ -13,7 +13,7 @@ from yinji import textfile
 from yinji.linkage import stream as st
 from yinji.linkage.blocking import candidate_pairs, join_rows, refine_partners
 from yinji.linkage.encoding import ClkEncoder
-from yinji.linkage.match import link_encodings, prepare
+from yinji.linkage.match import greedy_one_to_one, link_encodings, prepare
 from yinji.linkage.schemas import PERSON, date_problems, remap
 from yinji.net.workers import LocalWorkers
 from yinji.testing.linkage_data import FIELDS, chinese_identity_set
@@ -135,6 +135,99 @@ def test_link_spills_splits_over_cap_blocks_as_in_memory(tmp_path, parts):
     assert len(want.a) > 20
     flat = dataclasses.replace(schema, refine_by=())
     assert link_encodings(enc_a, enc_b, ta, tb, flat)[1] < cands
+
+
+def _token_data(seed, n_a=300, n_b=260, cap=40):
+    rng = np.random.default_rng(seed)
+    schema = dataclasses.replace(PERSON, max_block_pairs=cap)
+    cols = len(refine_partners(schema))
+    ranges = np.full(cols, 4)
+    ranges[cols - 4:cols - 2] = 40
+    ta = (rng.integers(0, 1 << 20, (n_a, cols)) % ranges).astype(np.uint64)
+    pick = rng.permutation(n_a)[:n_b]
+    tb = (rng.integers(0, 1 << 20, (n_b, cols)) % ranges).astype(np.uint64)
+    same = rng.random((n_b, cols)) < 0.7
+    tb[same] = ta[pick][same]
+    enc_a = rng.integers(0, 256, (n_a, 128), dtype=np.uint8)
+    enc_b = enc_a[pick] ^ np.packbits(rng.random((n_b, 1024)) < 0.05, axis=1)
+    return schema, ta, tb, enc_a, enc_b
+
+
+@pytest.mark.parametrize("piece", [1, 7, 64])
+def test_unit_pieces_never_exceed_piece(tmp_path, monkeypatch, piece):
+    """Memory of the unit's scoring is one piece: every gather of token or encoding rows
+    asks for at most PIECE rows (blocks larger than a piece are cut), the buffers are
+    PIECE rows, and the links and candidates are link_encodings's."""
+    schema, ta, tb, enc_a, enc_b = _token_data(piece)
+    want, cands = link_encodings(enc_a, enc_b, ta, tb, schema)
+    monkeypatch.setattr(st, "PIECE", piece)
+    monkeypatch.setattr(st, "ONE_TO_ONE_PAIRS", 5)   # the one-to-one step in buckets, too
+    sizes: list[int] = []
+    take = st._take
+
+    def spy(path, dtype, n, width, rows, out=None):
+        sizes.append(len(rows))
+        assert out is not None and len(out) == len(rows) and out.base is not None
+        return take(path, dtype, n, width, rows, out)
+
+    monkeypatch.setattr(st, "_take", spy)
+    got, n = st.link_spills((ta, enc_a), (tb, enc_b), schema, tmp_path, partitions=3,
+                            workers=LocalWorkers(2))
+    assert n == cands and max(sizes) == piece and len(sizes) >= 4 * cands / piece
+    assert sorted(zip(got.a.tolist(), got.b.tolist(), got.score.tolist(), strict=True)) == \
+        sorted(zip(want.a.tolist(), want.b.tolist(), want.score.tolist(), strict=True))
+    assert len(want.a) > 20 and not any(tmp_path.glob("acc*"))
+
+
+def test_scoring_task_keeps_no_pairs_in_memory(tmp_path):
+    """A partition's scoring task writes its above-threshold pairs to its file (12 bytes a
+    pair) and returns only counts: what the unit holds while scoring does not grow with
+    the accepted pairs. The file holds exactly the above-threshold candidate pairs."""
+    from yinji.linkage.match import above, dice_counts, unit_candidates
+
+    schema, ta, tb, enc_a, enc_b = _token_data(5)
+    ia, ib = unit_candidates(ta, tb, schema)
+    num, den = dice_counts(enc_a, enc_b, ia, ib)
+    ok = above(num, den, schema)
+    src = [st._arrays_path(tmp_path, "a", ta, enc_a), st._arrays_path(tmp_path, "b", tb, enc_b)]
+    partners = refine_partners(schema)
+    for side, tok in (("a", ta), ("b", tb)):
+        st._partition(tmp_path, side, tok, 1, 64, partners)
+    overs = st._over_by_pass([st._over_cap(str(tmp_path), 0, ta.shape[1], 40, partners)],
+                             ta.shape[1])
+    got = st._score(str(tmp_path), 0, 1, src, overs, schema, 40, partners)
+    assert got == (len(ia), int(ok.sum())) and all(isinstance(x, int) for x in got)
+    acc = np.fromfile(tmp_path / "acc0", dtype=st._acc_dtype(300, 128))
+    assert acc.dtype.itemsize == 12
+    assert sorted(zip(acc["a"].tolist(), acc["b"].tolist(), acc["num"].tolist(),
+                      acc["den"].tolist(), strict=True)) == \
+        sorted(zip(ia[ok].tolist(), ib[ok].tolist(), num[ok].tolist(), den[ok].tolist(),
+                   strict=True))
+
+
+@pytest.mark.parametrize("pairs,seed", [(1, 0), (7, 1), (300, 2), (10**6, 3)])
+def test_one_to_one_in_buckets_is_greedy_one_to_one(tmp_path, monkeypatch, pairs, seed):
+    """The unit's one-to-one step on pairs on disk, ONE_TO_ONE_PAIRS a bucket: the links,
+    their order and scores are greedy_one_to_one's (margin rule), ties and records with
+    many pairs included; every bucket file is removed."""
+    rng = np.random.default_rng(seed)
+    n_a, n_b, m = 300, 400, 2000
+    dtype = st._acc_dtype(n_b, 128)
+    acc = np.empty(m, dtype)
+    code = rng.choice(n_a * n_b, m, replace=False)
+    acc["a"], acc["b"] = code // n_b, code % n_b
+    acc["den"] = rng.integers(600, 700, m)
+    acc["num"] = acc["den"] - rng.integers(0, 200, m) // 10 * 10   # many equal scores
+    paths = []
+    for p, part in enumerate(np.array_split(acc, 3)):
+        part.tofile(tmp_path / f"acc{p}")
+        paths.append(tmp_path / f"acc{p}")
+    want = greedy_one_to_one(acc["a"], acc["b"], acc["num"], acc["den"], 0.01)
+    monkeypatch.setattr(st, "ONE_TO_ONE_PAIRS", pairs)
+    got = st._one_to_one_in_buckets(tmp_path, paths, dtype, m, n_a, n_b, 0.01)
+    assert got.a.tolist() == want.a.tolist() and got.b.tolist() == want.b.tolist()
+    assert got.score.tolist() == want.score.tolist() and len(want.a) > 50
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_shuffled_stream_links_the_same_records(tmp_path, key, zh_small):

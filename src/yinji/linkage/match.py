@@ -143,9 +143,18 @@ def unambiguous(ia: np.ndarray, ib: np.ndarray, num: np.ndarray, den: np.ndarray
     Uses only the pairs it is given (in MPC mode: the opened above-threshold pairs)."""
     if len(ia) == 0:
         return np.zeros(0, dtype=bool)
+    return clear_winner(ia, num, den, margin) & clear_winner(ib, num, den, margin)
+
+
+def clear_winner(idx: np.ndarray, num: np.ndarray, den: np.ndarray, margin: float
+                 ) -> np.ndarray:
+    """Mask of the pairs that beat every other given pair of their record `idx` by more
+    than `margin` (one side of `unambiguous`: a record's pairs are all it needs, so the
+    streamed unit applies it bucket by bucket of records)."""
+    if len(idx) == 0:
+        return np.zeros(0, dtype=bool)
     score = num / np.maximum(den, 1)
-    low = score - margin
-    return (_runner_up(ia, score) < low) & (_runner_up(ib, score) < low)
+    return _runner_up(idx, score) < score - margin
 
 
 def greedy_one_to_one(ia: np.ndarray, ib: np.ndarray, num: np.ndarray, den: np.ndarray,

@@ -28,13 +28,17 @@ Linkage unit (`link_spills`):
    of a token, known in its partition; each entry carries its record's partner token).
    Then per partition and pass the sort join (`blocking.join_pieces`, over-cap blocks
    joined again on the partner token) in pieces of `PIECE` pairs, Dice counts on encoding
-   rows read from the spill files, the threshold. A pair that shares several tokens is
-   taken only at the first (partition, pass) whose join yields it, so the candidates are
-   exactly `match.unit_candidates`'s, each once, without holding them. Partitions run through the
-   Workers object as well (Ray tasks read the work files: one machine or a shared disk).
+   rows read from the spill files into buffers made once per task, the threshold; the
+   pairs above it are appended to a file per partition (12 bytes a pair), not kept. A pair
+   that shares several tokens is taken only at the first (partition, pass) whose join
+   yields it, so the candidates are exactly `match.unit_candidates`'s, each once, without
+   holding them. Partitions run through the Workers object as well (Ray tasks read and
+   write the work files: one machine or a shared disk).
 6. The one-to-one step (`match.greedy_one_to_one`, margin rule included) on the accepted,
-   above-threshold pairs, which are few: the links are exactly `match.link_encodings`'s on
-   the same tokens and encodings.
+   above-threshold pairs: with a margin, in buckets of `ONE_TO_ONE_PAIRS` pairs on disk
+   (a pair is kept iff it is the clear winner of its a record's pairs and of its b
+   record's, `match.clear_winner`: buckets of a rows, then of b rows); the links are
+   exactly `match.link_encodings`'s on the same tokens and encodings.
 
 Between nodes (`send_spill` / `recv_spill`, node jobs with `params.stream`): the owner sends
 the unit a header [n, passes, width, block rows], then its shuffled tokens and encodings in
@@ -48,22 +52,25 @@ the same kind of private shuffled order (a fresh one per peer); only the framing
 and the block size is a public constant whose count follows from n, which the unit learns
 anyway. The partition count is the unit's own bookkeeping on what it holds and is sent to
 nobody; owners receive nothing. Spill files (normalised identity data in encoded form at the
-owner, tokens and encodings at the unit) live in a 0700 temporary directory of their own
-party, removed at the end.
+owner; tokens, encodings and accepted pairs at the unit) live in a 0700 temporary directory
+of their own party, removed at the end.
 
-Memory (per party): two waves of `workers.size` chunks (one read while the other is
-encoded; their rows as dicts, ~1 KB per record,
-and 1 KB of plain filter bits per record while encoding), one shuffle group, one partition's
-token entries (28 bytes per entry, ~2^21 per side) and one piece of at most `PIECE`
-candidate pairs (a block larger than a piece is cut across pieces), plus what must grow:
-12 bytes per accepted pair (above the threshold: about one per link; 16 with 2^31 records
-or more) and, in the one-to-one step, ~40 bytes per accepted pair (sort order, scores;
-without a margin also Python sets of the used records, ~100 bytes a pair), and 8 bytes per
-over-cap token or refined key. Spill files are read
-through mappings of `WINDOW` rows at a time (`_take`), so the mapped pages, which count in
-RSS as file-backed pages, stay bounded too. Disk: (encoding width + 8 x passes + id length
-+ 24) bytes per record per owner, twice while shuffling; the unit's token partitions 28
-bytes per token. Measured in benchmarks/linkage_stream.py.
+Memory (per party; measured in benchmarks/linkage_stream.py and, phase by phase,
+benchmarks/linkage_phases.py; docs/linkage.md, Memory): two waves of `workers.size` chunks
+(one read while the other is encoded; their rows as dicts, ~1 KB per record, and 1 KB of
+plain filter bits per record while encoding), one shuffle group, one partition's token
+entries per running task (28 bytes per entry, ~`PARTITION_ENTRIES` per side), one piece's
+buffers per running task (`PIECE` x (16 x passes + 3 x width) bytes: 54 MB), a bucket of
+the one-to-one step (~110 bytes a pair, `ONE_TO_ONE_PAIRS` pairs), plus what must grow:
+8 bytes per over-cap token or refined key (each task holds them all) and the links (the
+link table, 24 bytes a link, ~50 at its final sort). Between the phases and after each
+pass of a task the heap's free pages go back to the system (`yinji.net.alloc.trim`):
+otherwise the free space that varying temporaries leave in a thread's arena stays resident
+and RSS follows the run's history, not what it holds. Spill files are read through
+mappings of `WINDOW` rows at a time (`_take`), so the mapped pages, which count in RSS as
+file-backed pages, stay bounded too. Disk: (encoding width + 8 x passes + id length + 24)
+bytes per record per owner, twice while shuffling; the unit's token partitions 28 bytes
+per token; accepted pairs 12 bytes each (13 in the one-to-one buckets).
 """
 
 from __future__ import annotations
@@ -88,18 +95,26 @@ from yinji.chunks import Source, Stream, iter_rows
 from yinji.linkage import normalise
 from yinji.linkage.blocking import block_cap, join_pieces, over_cap, refine_partners, refined
 from yinji.linkage.encoding import ClkEncoder, Schema
-from yinji.linkage.match import LinkTable, above, encode_chunk, greedy_one_to_one
+from yinji.linkage.match import (
+    LinkTable,
+    above,
+    clear_winner,
+    encode_chunk,
+    greedy_one_to_one,
+)
 from yinji.linkage.schemas import remap
+from yinji.net.alloc import trim
 from yinji.net.channel import Channel
 from yinji.net.workers import LocalWorkers, Workers
 
 CHUNK_ROWS = 1 << 15          # records per chunk read and encoded
-PARTITION_ENTRIES = 1 << 21   # token entries per side aimed at in one partition (~40 MB)
+PARTITION_ENTRIES = 1 << 20   # token entries per side aimed at in one partition (28 MB)
 ROW_IDS = "@row"              # number the records by row instead of an id column
 ID_BUCKETS = 256              # files the record ids are hashed into for the repeat check
 EXAMPLES = 3                  # problem rows remembered per kind, for the report
 PIECE = 1 << 16               # candidate pairs scored at once
 ENTRY = np.dtype([("t", "<u8"), ("s", "<u8"), ("q", "<i4"), ("r", "<i8")])
+ONE_TO_ONE_PAIRS = 1 << 19   # accepted pairs per bucket of the one-to-one step (~60 MB)
 WINDOW = 1 << 9   # rows gathered per mapping of a spill file: <= 512 x 64 KB fault-around
 _ID_HEAD = struct.Struct("<qI")
 
@@ -263,6 +278,7 @@ def encode_source(source: Source | Opened, schema: Schema, key: bytes,
                 for bits_tok in pending.pop().result():
                     fe.write(bits_tok[0].tobytes())
                     ft.write(bits_tok[1].tobytes())
+                trim()   # the wave's records and filter bits are garbage now
             if wave and submit:
                 pending.append(pool.submit(workers.map, _encode,
                                            [(enc, w, key, plain) for w in wave]))
@@ -306,6 +322,7 @@ def encode_source(source: Source | Opened, schema: Schema, key: bytes,
     spill.read = stream.describe()
     spill.group_rows = chunk_rows
     _shuffle(spill, chunk_rows, shuffle, keep)
+    trim()   # the chunks' records are gone: their free heap goes back, not to the unit
     return spill
 
 
@@ -431,6 +448,7 @@ def link_spills(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarra
         else [-1] * passes
     for side, tok in (("a", tok_a), ("b", tok_b)):
         _partition(d, side, tok, parts, chunk_rows, partners)
+    trim()
     src = [_arrays_path(d, "a", tok_a, enc_a), _arrays_path(d, "b", tok_b, enc_b)]
     cap = block_cap(schema, n_a, n_b)
     waves = [list(range(s, min(s + workers.size, parts)))
@@ -439,17 +457,84 @@ def link_spills(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarra
     for w in waves:
         over += workers.map(_over_cap, [(str(d), p, passes, cap, partners) for p in w])
     overs = _over_by_pass(over, passes)
-    acc: list[tuple[np.ndarray, ...]] = []
-    cands = 0
+    cands = accepted = 0
     for w in waves:
-        for got, m in workers.map(_score, [(str(d), p, parts, src, overs, schema, cap,
-                                            partners) for p in w]):
-            acc.append(got)
+        for m, k in workers.map(_score, [(str(d), p, parts, src, overs, schema, cap,
+                                          partners) for p in w]):
             cands += m
-    ia, ib, num, den = (np.concatenate([g[k] for g in acc]) for k in range(4))
-    del acc
-    t = greedy_one_to_one(ia, ib, num, den, schema.margin)
+            accepted += k
+    trim()
+    dtype = _acc_dtype(max(n_a, n_b), src[0][4])
+    accs = [d / f"acc{p}" for p in range(parts)]
+    if schema.margin > 0 and accepted > ONE_TO_ONE_PAIRS:
+        return _one_to_one_in_buckets(d, accs, dtype, accepted, n_a, n_b, schema.margin), cands
+    acc = np.empty(accepted, dtype)
+    at = 0
+    for path in accs:   # the accepted pairs of all partitions, 12 bytes a pair
+        got = np.fromfile(path, dtype=dtype)
+        acc[at:at + len(got)] = got
+        at += len(got)
+        path.unlink()
+    t = greedy_one_to_one(acc["a"], acc["b"], acc["num"], acc["den"], schema.margin)
     return LinkTable(t.a.astype(np.int64), t.b.astype(np.int64), t.score), cands
+
+
+def _one_to_one_in_buckets(d: Path, accs: list[Path], dtype: np.dtype, accepted: int,
+                           n_a: int, n_b: int, margin: float) -> LinkTable:
+    """`greedy_one_to_one` with a margin on pairs on disk, `ONE_TO_ONE_PAIRS` at a time:
+    a pair is kept iff it is its a record's clear winner (`match.clear_winner`), which
+    needs only that record's pairs, and its b record's. So the pairs go to buckets of
+    a rows (shuffled rows: even buckets), each bucket marks its pairs' a-side verdict and
+    sends them on to buckets of b rows, where the b side is judged; the kept pairs (the
+    links) are sorted as `greedy_one_to_one` sorts them. Memory: a bucket, and the links."""
+    buckets = -(-accepted // ONE_TO_ONE_PAIRS)
+    flagged = np.dtype(dtype.descr + [("ok", "u1")])
+    for path in accs:   # 1. by a rows
+        got = np.fromfile(path, dtype=dtype)
+        path.unlink()
+        _to_buckets(d, "oa", got, got["a"].astype(np.int64) * buckets // max(n_a, 1), buckets)
+    for k in range(buckets):   # 2. a side judged, on to buckets of b rows
+        got = _bucket(d / f"oa{k}", dtype)
+        out = np.empty(len(got), flagged)
+        for name in dtype.names:
+            out[name] = got[name]
+        out["ok"] = clear_winner(got["a"], got["num"], got["den"], margin)
+        del got
+        _to_buckets(d, "ob", out, out["b"].astype(np.int64) * buckets // max(n_b, 1),
+                    buckets)
+    keep: list[np.ndarray] = []
+    for k in range(buckets):   # 3. b side judged: the links
+        got = _bucket(d / f"ob{k}", flagged)
+        ok = clear_winner(got["b"], got["num"], got["den"], margin) & (got["ok"] == 1)
+        keep.append(got[ok][list(dtype.names)])
+        del got
+        trim()
+    links = np.concatenate(keep) if keep else np.zeros(0, dtype)
+    del keep
+    ia, ib = links["a"].astype(np.int64), links["b"].astype(np.int64)
+    score = links["num"] / np.maximum(links["den"], 1)
+    order = np.lexsort((ib, ia, -score))
+    return LinkTable(ia[order], ib[order], score[order])
+
+
+def _to_buckets(d: Path, prefix: str, rows: np.ndarray, which: np.ndarray,
+                buckets: int) -> None:
+    """Append `rows` to the files prefix{k} of their buckets `which` (k < buckets)."""
+    o = np.argsort(which, kind="stable")
+    cuts = np.searchsorted(which[o], np.arange(buckets + 1))
+    for k in range(buckets):
+        if cuts[k] < cuts[k + 1]:
+            with open(d / f"{prefix}{k}", "ab") as fh:
+                fh.write(rows[o[cuts[k]:cuts[k + 1]]].tobytes())
+
+
+def _bucket(path: Path, dtype: np.dtype) -> np.ndarray:
+    """A bucket file's rows, the file removed."""
+    if not path.exists():
+        return np.zeros(0, dtype)
+    got = np.fromfile(path, dtype=dtype)
+    path.unlink()
+    return got
 
 
 def _arrays_path(d: Path, side: str, tok: np.ndarray, enc: np.ndarray
@@ -519,6 +604,8 @@ def _over_cap(d: str, p: int, passes: int, cap: int, partners: Sequence[int]
             out.append((over_cap(a["t"], b["t"], cap), np.zeros(0, np.uint64)))
         else:
             out.append(over_cap(a["t"], b["t"], cap, a["s"], b["s"]))
+    del ea, eb
+    trim()
     return out
 
 
@@ -529,11 +616,14 @@ def _over_by_pass(over: list[list[tuple[np.ndarray, np.ndarray]]], passes: int
             for q in range(passes)]
 
 
-def _take(path: str, dtype: Any, n: int, width: int, rows: np.ndarray) -> np.ndarray:
+def _take(path: str, dtype: Any, n: int, width: int, rows: np.ndarray,
+          out: np.ndarray | None = None) -> np.ndarray:
     """Rows `rows` of an (n, width) file, read through mappings of `WINDOW` rows' worth of
     pages at a time (in file order): the pages mapped into this process, which count in its
-    RSS, stay bounded by the window instead of growing to the file."""
-    out = np.empty((len(rows), width), dtype=dtype)
+    RSS, stay bounded by the window instead of growing to the file. `out`: a buffer of
+    (len(rows), width) to fill (reused across pieces: no allocation per piece)."""
+    if out is None:
+        out = np.empty((len(rows), width), dtype=dtype)
     if not len(rows):
         return out
     o = np.argsort(rows, kind="stable")
@@ -571,49 +661,66 @@ def _joined(t: np.ndarray, u: np.ndarray, sa: np.ndarray | None, sb: np.ndarray 
     return hit
 
 
+def _acc_dtype(n: int, width: int) -> np.dtype:
+    """An accepted pair on disk: token rows (int32 below 2^31 records) and Dice counts
+    (int16 while 16 x width fits; num, den <= 16 x width): 12 bytes a pair."""
+    row_t = "<i4" if n < 1 << 31 else "<i8"
+    cnt_t = "<i2" if 16 * width < 1 << 15 else "<i4"
+    return np.dtype([("a", row_t), ("b", row_t), ("num", cnt_t), ("den", cnt_t)])
+
+
 def _score(d: str, p: int, parts: int, src: list, overs: list[tuple[np.ndarray, np.ndarray]],
-           schema: Schema, cap: int, partners: Sequence[int]
-           ) -> tuple[tuple[np.ndarray, ...], int]:
-    """Partition p's candidate pairs, scored, in pieces of `PIECE` pairs; the
-    above-threshold ones (rows int32 below 2^31 records, counts int16: 12 bytes a pair)
-    and the count (a task). Each pair is taken once, at the first (partition, pass) whose
-    join (`_joined`) yields it."""
+           schema: Schema, cap: int, partners: Sequence[int]) -> tuple[int, int]:
+    """Partition p's candidate pairs, scored, in pieces of at most `PIECE` pairs; the
+    above-threshold ones are appended to the file acc{p} in `d` (`_acc_dtype`), not kept.
+    Returns (candidates, accepted) (a task). Each pair is taken once, at the first
+    (partition, pass) whose join (`_joined`) yields it. The piece's token and encoding rows
+    go into buffers made once per task, so a piece allocates only its small index arrays
+    and the process's heap does not fragment with the pieces (docs/linkage.md, Memory)."""
     ea, eb = _load(d, "a", p), _load(d, "b", p)
-    out: list[list[np.ndarray]] = [[], [], [], []]
-    kept = 0
-    row_t = np.int32 if max(src[0][2], src[1][2]) < 1 << 31 else np.int64
-    cnt_t = np.int16 if 16 * src[0][4] < 1 << 15 else np.int32   # num, den <= 16 x width
-    for q in range(len(overs)):
-        ma, mb = ea["q"] == q, eb["q"] == q
-        sub = (ea["s"][ma], eb["s"][mb]) if partners[q] >= 0 else (None, None)
-        for ia, ib in join_pieces(ea["r"][ma], ea["t"][ma], eb["r"][mb], eb["t"][mb],
-                                  cap, PIECE, sub_a=sub[0], sub_b=sub[1]):
-            ta = _take(src[0][0], np.uint64, src[0][2], src[0][3], ia)
-            tb = _take(src[1][0], np.uint64, src[1][2], src[1][3], ib)
-            part = (ta % np.uint64(parts)).astype(np.int64)
-            seen = np.zeros(len(ia), dtype=bool)
-            for q2 in range(ta.shape[1]):
-                earlier = (part[:, q2] < p) if q2 >= q else (part[:, q2] <= p)
-                if earlier.any():
-                    m = np.flatnonzero(earlier & ~seen)
-                    r = partners[q2]
-                    seen[m] = _joined(ta[m, q2], tb[m, q2], ta[m, r] if r >= 0 else None,
-                                      tb[m, r] if r >= 0 else None, overs[q2])
-            new = ~seen
-            ia, ib = ia[new], ib[new]
-            del ta, tb
-            kept += len(ia)
-            x = _take(src[0][1], np.uint8, src[0][2], src[0][4], ia)
-            y = _take(src[1][1], np.uint8, src[1][2], src[1][4], ib)
-            num = 2 * np.bitwise_count(x & y).sum(axis=1, dtype=np.int64)
-            den = (np.bitwise_count(x).sum(axis=1, dtype=np.int64)
-                   + np.bitwise_count(y).sum(axis=1, dtype=np.int64))
-            ok = above(num, den, schema)
-            for k, (v, dt) in enumerate(((ia, row_t), (ib, row_t), (num, cnt_t),
-                                         (den, cnt_t))):
-                out[k].append(v[ok].astype(dt))
-    got = tuple(np.concatenate(v) if v else np.zeros(0, np.int64) for v in out)
-    return got, kept
+    (tok_a, enc_a, n_a, passes, width), (tok_b, enc_b, n_b, _, _) = src
+    acc = _acc_dtype(max(n_a, n_b), width)
+    buf_ta, buf_tb = (np.empty((PIECE, passes), np.uint64) for _ in range(2))
+    buf_x, buf_y, buf_z = (np.empty((PIECE, width), np.uint8) for _ in range(3))
+    kept = accepted = 0
+    with open(Path(d) / f"acc{p}", "wb") as fh:
+        for q in range(len(overs)):
+            ma, mb = ea["q"] == q, eb["q"] == q
+            sub = (ea["s"][ma], eb["s"][mb]) if partners[q] >= 0 else (None, None)
+            for ia, ib in join_pieces(ea["r"][ma], ea["t"][ma], eb["r"][mb], eb["t"][mb],
+                                      cap, PIECE, sub_a=sub[0], sub_b=sub[1]):
+                k = len(ia)
+                ta = _take(tok_a, np.uint64, n_a, passes, ia, out=buf_ta[:k])
+                tb = _take(tok_b, np.uint64, n_b, passes, ib, out=buf_tb[:k])
+                seen = np.zeros(k, dtype=bool)
+                for q2 in range(passes):
+                    part = ta[:, q2] % np.uint64(parts)
+                    earlier = (part < p) if q2 >= q else (part <= p)
+                    if earlier.any():
+                        m = np.flatnonzero(earlier & ~seen)
+                        r = partners[q2]
+                        seen[m] = _joined(ta[m, q2], tb[m, q2],
+                                          ta[m, r] if r >= 0 else None,
+                                          tb[m, r] if r >= 0 else None, overs[q2])
+                new = ~seen
+                ia, ib = ia[new], ib[new]
+                k = len(ia)
+                kept += k
+                x = _take(enc_a, np.uint8, n_a, width, ia, out=buf_x[:k])
+                y = _take(enc_b, np.uint8, n_b, width, ib, out=buf_y[:k])
+                z = np.bitwise_and(x, y, out=buf_z[:k])
+                num = 2 * np.bitwise_count(z, out=z).sum(axis=1, dtype=np.int64)
+                den = (np.bitwise_count(x, out=x).sum(axis=1, dtype=np.int64)
+                       + np.bitwise_count(y, out=y).sum(axis=1, dtype=np.int64))
+                ok = np.flatnonzero(above(num, den, schema))
+                if len(ok):
+                    rec = np.empty(len(ok), acc)
+                    rec["a"], rec["b"], rec["num"], rec["den"] = ia[ok], ib[ok], num[ok], den[ok]
+                    fh.write(rec.tobytes())
+                    accepted += len(ok)
+                trim()   # ~1 ms a piece (<1 %): what the piece left in this thread's arena
+            trim()   # and what the pass's join left
+    return kept, accepted
 
 
 # ------------------------------------------------------------------------- both, in-process
