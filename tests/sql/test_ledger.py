@@ -7,9 +7,25 @@ import threading
 import pytest
 
 from tests.node.conftest import new_pg_database, pg_server  # noqa: F401 - fixture
-from yinji.sql.ledger import BudgetExhausted, Ledger, LedgerError, context_key
+from yinji.sql.ledger import BudgetExhausted, LedgerError, context_key
+from yinji.sql.ledger import Ledger as _Ledger
 
 CTX = "clients JOIN holdings ON clients.id = holdings.cid"
+
+
+_opened: list = []
+
+
+def Ledger(*args, **kw):  # noqa: N802 - the class, each instance closed after its test
+    _opened.append(led := _Ledger(*args, **kw))
+    return led
+
+
+@pytest.fixture(autouse=True)
+def _close_ledgers():
+    yield
+    while _opened:
+        _opened.pop().close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
