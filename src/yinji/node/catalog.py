@@ -536,7 +536,7 @@ class Catalog:
 
 
 def _table_chunks(engine: Any, stmt: Any, chunk_rows: int) -> Iterator[list[Any]]:
-    with engine.connect() as conn:
+    with sql_query.read_only(engine) as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
         yield from result.partitions(chunk_rows)
 
