@@ -216,13 +216,7 @@ def test_other_headers_mapped_with_params_fields(net, stream):
                      stream=stream)
     body["inputs"]["offshore"] = {"dataset": "clients_zh", "columns": list(ZH.values())}
     body["params"]["fields"] = {"offshore": {c: ZH[c] for c in IDENT[1:]}}
-    job_id, views = run_job(apis, body, [*pair, "compliance"])
-    assert {v["state"] for v in views.values()} == {"succeeded"}, \
-        {n: v["reason"] for n, v in views.items()}
-    res = apis["compliance"].call("GET", f"/jobs/{job_id}/result")["result"]
-    want = link_in_process(with_ids(data["offshore"]), with_ids(data["securities"]), PERSON,
-                           KEY, "unit")
-    assert res["tables"][0]["links"] == sorted(map(list, want)) and len(want) > 20
+    job_id, res = unit_links_match_plaintext(apis, data, body, pair)
     if stream:   # an owner recipient gets the same result and the unit's file, byte for byte
         assert apis["securities"].call("GET", f"/jobs/{job_id}/result")["result"] == res
         t = res["tables"][0]
@@ -239,13 +233,20 @@ def test_streamed_job_reads_a_sql_dataset_in_chunks(net):
     pair = ["offshore", "securities"]
     body = match_job(pair, "unit", stream=True)
     body["inputs"]["offshore"]["dataset"] = "identities_sql"
+    unit_links_match_plaintext(apis, data, body, pair)
+
+
+def unit_links_match_plaintext(apis, data, body, pair):
+    """Run a unit-mode job on `pair`; its links at compliance equal the in-process linkage of
+    the same rows. Returns the job id and compliance's result."""
     job_id, views = run_job(apis, body, [*pair, "compliance"])
     assert {v["state"] for v in views.values()} == {"succeeded"}, \
         {n: v["reason"] for n, v in views.items()}
     res = apis["compliance"].call("GET", f"/jobs/{job_id}/result")["result"]
-    want = link_in_process(with_ids(data["offshore"]), with_ids(data["securities"]), PERSON,
-                           KEY, "unit")
+    want = link_in_process(with_ids(data[pair[0]]), with_ids(data[pair[1]]), PERSON, KEY,
+                           "unit")
     assert res["tables"][0]["links"] == sorted(map(list, want)) and len(want) > 20
+    return job_id, res
 
 
 def link_file(root, node, job_id, table):

@@ -36,7 +36,7 @@ def test_a_sql_dataset_is_copied_in_chunks_then_streamed(tmp_path):
     intersection as the file; values with commas and quotes survive the private copy."""
     tls = make_tls_configs(["fund", "securities"], tmp_path)
     pool = [f"C{i:05d}" for i in range(300)] + ['C,"7"', "C;8"]
-    fund_rows = pool[:200] + pool[-2:]
+    fund_rows = pool[:200] + pool[-2:] + pool[160:170] + [""]   # duplicates and an empty cell
     (tmp_path / "s.csv").write_text("customer_id\n" + "".join(
         f'"{v.replace(chr(34), chr(34) * 2)}"\n' for v in pool[150:]))
     spec = {"inputs": {n: {"dataset": "customers", "columns": ["customer_id"]}

@@ -79,6 +79,11 @@ def test_a_link_file_from_the_unit_is_kept_only_if_it_matches_its_digest(tmp_pat
         lr._recv_file(owner.channel("compliance"), tmp_path / "other",
                       {"file": dict(entry, sha256="0" * 64)})
     assert list((tmp_path / "other").iterdir()) == []
-    with pytest.raises(ValueError, match="cannot keep"):
-        lr._recv_file(owner.channel("compliance"), tmp_path / "x",
-                      {"file": dict(entry, name="../../etc.csv")})
+    for bad in ({"name": "../../etc.csv"}, {"name": None}):
+        with pytest.raises(ValueError, match="cannot keep"):
+            lr._recv_file(owner.channel("compliance"), tmp_path / "x", {"file": dict(entry, **bad)})
+    for size in (0, -5, 1 << 41, "12", True):   # a size from the unit is checked before use
+        with pytest.raises(ValueError, match="size out of range"):
+            lr._recv_file(owner.channel("compliance"), tmp_path / "x",
+                          {"file": dict(entry, bytes=size)})
+    assert not (tmp_path / "x").exists()

@@ -97,6 +97,12 @@ def test_sql_datasets_read_in_chunks_equal_the_loaded_columns(node):
         assert ["", "G900"] in got
     with pytest.raises(Exception, match="no column"):
         node.catalog.sql_stream("q", ["nope"])
+    # a query that names no row: no chunk at all; one row: one chunk of one
+    for ds, q, want in (("e0", "SELECT customer_id, segment FROM clients WHERE 1 = 0", []),
+                        ("e1", "SELECT customer_id, segment FROM clients WHERE "
+                               "customer_id = 'G900'", [[["G900", ""]]])):
+        assert register(node, q, schema, id=ds).status_code == 201
+        assert list(node.catalog.sql_stream(ds, ["customer_id", "segment"]).chunks) == want
 
 
 def test_sql_stream_on_postgresql_uses_a_read_only_server_side_cursor(tmp_path, pg_server):

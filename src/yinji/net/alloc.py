@@ -29,6 +29,7 @@ _libc: ctypes.CDLL | None | bool = None
 
 
 def _glibc() -> ctypes.CDLL | None:
+    """The C library with mallopt and malloc_trim (glibc), loaded once; None elsewhere."""
     global _libc
     if _libc is None:
         _libc = False
@@ -36,6 +37,7 @@ def _glibc() -> ctypes.CDLL | None:
             try:
                 lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
                 lib.malloc_trim.argtypes = [ctypes.c_size_t]
+                lib.mallopt  # noqa: B018 - glibc's, or AttributeError
                 _libc = lib
             except (OSError, AttributeError):
                 pass
@@ -46,15 +48,9 @@ def keep_buffers() -> bool:
     """Apply the thresholds once per process (glibc only); True if they are in effect."""
     global _done
     if _done is None:
-        _done = False
-        if sys.platform.startswith("linux"):
-            try:
-                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-                mallopt = libc.mallopt
-            except (OSError, AttributeError):
-                return False
-            _done = bool(mallopt(_M_MMAP_THRESHOLD, LIMIT)) and \
-                bool(mallopt(_M_TRIM_THRESHOLD, 4 * LIMIT))
+        libc = _glibc()
+        _done = libc is not None and bool(libc.mallopt(_M_MMAP_THRESHOLD, LIMIT)) and \
+            bool(libc.mallopt(_M_TRIM_THRESHOLD, 4 * LIMIT))
     return _done
 
 

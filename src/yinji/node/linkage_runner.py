@@ -503,6 +503,7 @@ def agreed_key(party: Party, home: Path | None, key_id: str, me: str, owners: li
 
 FILE_BLOCK = 1 << 20   # bytes of a link file per message from the unit to a recipient
 ID_BLOCK = 1 << 16     # links whose record ids are looked up at once
+MAX_LINK_FILE = 1 << 40   # bytes a recipient accepts for one pair's link file
 
 
 def _link_rows(table: Any, ids_a: Any, ids_b: Any) -> Iterator[list[Any]]:
@@ -542,11 +543,15 @@ def _recv_file(ch: Any, folder: Path | None, table: dict[str, Any]) -> None:
     """A link file from the unit into this node's job folder: exactly the bytes and the
     SHA-256 its entry in the result names, or no file at all."""
     entry = table["file"]
-    if folder is None or not re.fullmatch(r"links-[A-Za-z0-9_.-]+\.csv", entry["name"]):
-        raise ValueError(f"cannot keep the unit's link file {entry['name']!r} here")
-    left, digest = int(entry["bytes"]), hashlib.sha256()
+    name, left = entry.get("name"), entry.get("bytes")
+    if folder is None or not isinstance(name, str) \
+            or not re.fullmatch(r"links-[A-Za-z0-9_.-]{1,80}\.csv", name):
+        raise ValueError(f"cannot keep the unit's link file {name!r} here")
+    if isinstance(left, bool) or not isinstance(left, int) or not 0 < left <= MAX_LINK_FILE:
+        raise ValueError(f"the unit's link file {name} has a size out of range: {left!r}")
+    digest = hashlib.sha256()
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / entry["name"]
+    target = folder / name
     part = target.with_name(f".{target.name}.part")
     try:
         with open(part, "wb") as fh:
@@ -557,8 +562,8 @@ def _recv_file(ch: Any, folder: Path | None, table: dict[str, Any]) -> None:
                 left -= len(block)
                 digest.update(block)
                 fh.write(block)
-        if digest.hexdigest() != entry["sha256"]:
-            raise ValueError(f"{entry['name']} from the unit does not match its SHA-256")
+        if digest.hexdigest() != entry.get("sha256"):
+            raise ValueError(f"{name} from the unit does not match its SHA-256")
         part.replace(target)
     finally:
         part.unlink(missing_ok=True)
