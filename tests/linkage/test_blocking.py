@@ -14,14 +14,8 @@ from yinji.linkage.schemas import FEBRL, PERSON
 
 
 def oracle(ta, tb, cap):
-    pairs = set()
-    for p in range(ta.shape[1]):
-        for t in set(ta[:, p].tolist()) - {0}:
-            ia = np.flatnonzero(ta[:, p] == t)
-            ib = np.flatnonzero(tb[:, p] == t)
-            if 0 < len(ia) * len(ib) <= cap:
-                pairs |= {(i, j) for i in ia.tolist() for j in ib.tolist()}
-    return pairs
+    """Pairs of a within-cap block (no refinement: no pass has a partner)."""
+    return refined_oracle(ta, tb, cap, [-1] * ta.shape[1])
 
 
 def test_candidates_equal_brute_force(rng):
