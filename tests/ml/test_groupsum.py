@@ -6,7 +6,8 @@ import pytest
 
 from yinji.crypto.prg import Prg
 from yinji.ml._groupsum import add_at_places
-from yinji.ml.secureboost import _Groups, _own_hist
+from yinji.ml.secureboost import _own_hist
+from yinji.ml.secureboost_assisted import Groups as _Groups
 
 WRAP = 2**64
 

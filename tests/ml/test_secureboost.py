@@ -235,7 +235,7 @@ def test_two_feature_holders_same_trees_in_both_modes(ou_keys):
 @pytest.mark.parametrize("labels", [[], [0], [3, 3, 3], [1, 0, 3, 1, 0, 0, 3]])
 def test_group_sums_wrap_mod_2_64_with_empty_groups(labels):
     """The helper's and the passive's sums by bin: exact mod 2^64, empty bins zero."""
-    from yinji.ml.secureboost import _Groups
+    from yinji.ml.secureboost_assisted import Groups as _Groups
 
     labels = np.array(labels, dtype=np.int8)
     rng = np.random.default_rng(len(labels))

@@ -5,7 +5,7 @@ bin), with negatives, and when the bin count allows no packing (k = 1)."""
 import numpy as np
 import pytest
 
-from yinji.ml import secureboost as sb
+from yinji.ml import secureboost_he as sb
 
 pytest.importorskip("heu")
 

@@ -174,7 +174,7 @@ def _recv(party: Party, peer: str) -> Any:
 
 
 def _he():  # type: ignore[no-untyped-def]
-    from yinji.ml.secureboost import _he as he
+    from yinji.ml.secureboost_he import heu as he
 
     return he()
 
