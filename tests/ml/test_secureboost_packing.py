@@ -2,6 +2,8 @@
 Checked against plaintext sums at the slot bound (every row |g| = 1, h = 1/4, all in one
 bin), with negatives, and when the bin count allows no packing (k = 1)."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -99,3 +101,37 @@ def test_feature_pairs_sum_like_single_features(kit, n, d, nb, monkeypatch):
         want = [sum(int(v[i]) for i in range(n) if m[i] and bins[i, j] == b)
                 for j in range(d) for b in range(nb)]
         assert have.tolist() == want
+
+
+@pytest.mark.parametrize("bad", ["values", "width", "dtype", "rows"])
+def test_passive_refuses_malformed_node_masks_and_row_ciphertexts(kit, bad):
+    """An active party that sends row ciphertexts for the wrong row count, or node masks of the
+    wrong shape, type or values, gets a ValueError naming it; nothing is summed."""
+    from yinji.ml.secureboost import SecureBoostPassive
+    from yinji.testing.parties import run_parties
+
+    n = 40
+    x = np.arange(2 * n, dtype=np.float64).reshape(n, 2)
+
+    def body(party):
+        if party.name == "B":
+            with pytest.raises(ValueError, match=r"A(:| sent)") as err:
+                SecureBoostPassive(party, "A").fit(x)
+            return str(err.value)
+        ch = party.channel("B")
+        ch.send_bytes(json.dumps({"n_trees": 1, "bins": 4, "rows": n, "mode": "he"}).encode())
+        ch.send_bytes(kit.public_key().serialize())
+        ch.recv_bytes()  # the feature count
+        rows = n - 1 if bad == "rows" else n
+        ct = kit.encryptor().encrypt(kit.array(np.zeros(rows, np.int64), kit.integer_encoder(1)))
+        ch.send_bytes(json.dumps({"op": "tree"}).encode())
+        ch.send_bytes(ct.serialize())
+        if bad != "rows":
+            masks = {"values": np.full((1, n), 2, np.int8), "width": np.ones((1, n + 1), np.int8),
+                     "dtype": np.ones((1, n), np.int64)}[bad]
+            ch.send_bytes(json.dumps({"op": "hist"}).encode())
+            ch.send_array(masks)
+        return None
+
+    said = run_parties(body, names=["A", "B"], timeout=60)[1]
+    assert ("39 row ciphertexts" in said) if bad == "rows" else ("node masks" in said)

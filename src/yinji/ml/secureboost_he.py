@@ -11,10 +11,21 @@ from typing import Any
 import numpy as np
 
 from yinji.ml.secureboost_wire import GH_BITS, cumulative, features, recv_bits, send
-from yinji.net.channel import Party
+from yinji.net.channel import Channel, Party
 
 KEY_BITS = 2048
 PAIR_ROWS = 12  # nodes above PAIR_ROWS * bins^2 rows are summed by feature pairs
+CT_BYTES = 512  # bound on one serialized 2048-bit OU ciphertext (~272 bytes measured)
+MAX_NODES = 1 << 10  # nodes aggregated in one level at most: 2^(max_depth - 1), max_depth <= 11
+
+
+def _recv_ciphertexts(ch: Channel, count: int, peer: str) -> Any:
+    """An array of `count` ciphertexts from `peer`, refused unread if far larger."""
+    hnp, _ = heu()
+    c = hnp.CiphertextArray.load_from(ch.recv_bytes_at_most(CT_BYTES * count + 4096))
+    if c.shape[0] != count:
+        raise ValueError(f"{peer} sent {c.shape[0]} ciphertexts, expected {count}")
+    return c
 
 
 def heu():  # type: ignore[no-untyped-def]
@@ -173,7 +184,6 @@ class HeHistograms:
         self.pending = len(rows)
 
     def collect(self) -> dict[str, list[np.ndarray]]:
-        hnp, _ = heu()
         out: dict[str, list[np.ndarray]] = {}
         slot = _slot_bits(self.n)
         for p in self.passives:
@@ -181,10 +191,7 @@ class HeHistograms:
             k = _pack_factor(self.bound_bits, slot, count)
             out[p] = []
             for _ in range(self.pending):
-                c = hnp.CiphertextArray.load_from(self.party.channel(p).recv_bytes())
-                if c.shape[0] * k != count:
-                    raise ValueError(f"{p}: {c.shape[0]} packed histogram ciphertexts, "
-                                     f"expected {count // k}")
+                c = _recv_ciphertexts(self.party.channel(p), count // k, p)
                 sums = _unpack(self.dec.decrypt(c).to_numpy(self.big).ravel(), slot, k)
                 out[p].append(cumulative(sums, self.features[p], self.nb))
         return out
@@ -228,11 +235,19 @@ def passive_handler(party: Party, active: str, bins: np.ndarray, nb: int,
         if op == "split":  # the active party names the node's rows (known here anyway)
             ch.send_array(go & recv_bits(ch, go.shape, active))
         elif op == "tree":
-            raw = ch.recv_bytes()
+            raw = ch.recv_bytes_at_most(CT_BYTES * n + 4096)
             view["ciphertext_bytes"] += len(raw)
             state["ct"] = hnp.CiphertextArray.load_from(raw)
+            if state["ct"].shape[0] != n:
+                raise ValueError(f"{active} sent {state['ct'].shape[0]} row ciphertexts, "
+                                 f"this party holds {n} rows")
         elif op == "hist":
-            masks = ch.recv_array()
+            masks = ch.recv_array_at_most(MAX_NODES * n)
+            if (masks.dtype != np.int8 or masks.ndim != 2 or masks.shape[1] != n
+                    or not 1 <= masks.shape[0] <= MAX_NODES or (masks.size and masks.max() > 1)
+                    or (masks.size and masks.min() < 0)):
+                raise ValueError(f"{active}: node masks have shape {masks.shape} "
+                                 f"({masks.dtype}), expected (1..{MAX_NODES}, {n}) int8 of 0/1")
             view["mask_arrays"] += 1
             for c in _bin_sums(ev, state["ct"], masks, bins, nb):
                 ch.send_bytes(pack(c).serialize())
