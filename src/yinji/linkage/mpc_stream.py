@@ -1,5 +1,6 @@
 """MPC-mode matching (`mpc_match`) on streamed owners: files of any size read and encoded in
-chunks, memory bounded by a piece of candidate pairs, not by the tables.
+chunks; memory per party bounded by a block of records, a partition of tokens and a piece of
+candidate pairs, never by the tables or the number of candidates.
 
 The protocol is `mpc_match.mpc_link`'s, step for step, with its arrays cut into pieces:
 
@@ -7,30 +8,49 @@ The protocol is `mpc_match.mpc_link`'s, step for step, with its arrays cut into 
   (`stream.encode_source`: `yinji.chunks`, `Workers`; plain filters kept, `plain=True`),
   so no owner ever holds its table; the shuffled tokens go to the receiver in blocks of
   `rows` records (a header [n, passes] first).
-- The receiver computes the candidate pairs (`match.unit_candidates`, in memory: 16 bytes
-  per pair plus the tokens, 8 x passes bytes per record) and sends them to both owners.
+- The receiver writes the tokens to its disk and computes the candidate pairs with the
+  streamed unit's machinery (`stream._partition`, `stream.partition_pairs`: token
+  partitions on disk, the same blocks, cap and partner refinement as
+  `match.unit_candidates`, each pair once), appends them to a file, and sorts the file in
+  buckets of a rows (`SORT_PAIRS` pairs in memory) into `unit_candidates`'s order (a, b).
+  It sends both owners their count m (a header), where the whole-file mode sent the list.
 - Each owner secret-shares its filters (0/1 ring elements) and popcounts in blocks of
   `rows` records; every party writes its two share components to its own disk (0700
   directory), 16 x (L + 1) bytes per record of each side.
-- Per piece of `piece` candidate pairs: share rows read from disk (`stream._take`, in
-  windows), |A∩B| by local inner-product parts (`rows` pairs at a time) and one reshare,
-  the threshold comparison, flag and flag·num (flag·den) opened to the receiver only.
-- The receiver runs the margin rule and the one-to-one step on the opened above-threshold
-  pairs of all pieces; the final link flags are secret-shared as in `mpc_link`.
+- Per piece of `piece` candidate pairs: the receiver reads the piece from its sorted file
+  and sends it to both owners (each appends it to its own file); share rows read from disk
+  (`stream._take`, in windows), |A∩B| by local inner-product parts (`rows` pairs at a
+  time) and one reshare, the threshold comparison, flag and flag·num (flag·den) opened to
+  the receiver only, which appends the above-threshold pairs (a, b, num, den) to a file.
+- The receiver runs the margin rule and the one-to-one step on that file with the
+  streamed unit's `stream.one_to_one` (buckets on disk); the final link flags are
+  secret-shared a piece at a time, each party writing its components to disk.
 
 Adversary model and leakage: exactly `mpc_match`'s (semi-honest, honest majority; owners
 learn the other's record count and the candidate pairs; the receiver learns both owners'
 tokens, which candidate pairs reach the threshold and their Dice coefficients, and the
 links; nobody sees an encoding, a popcount or a below-threshold score). Only the framing
-differs: tokens and shares in blocks of a public size, the MPC in pieces of a public size,
-whose counts follow from n and the number of candidates, which all three parties know.
+and the order of messages differ: tokens and shares in blocks of a public size; the
+candidate array, in the whole-file mode's order, cut into pieces of a public size, a piece
+sent just before its comparison (after the filter shares, where the whole-file mode sent
+it all before them), preceded by its length m, which the whole-file mode's message
+carried; the link flags' sharing in the same pieces. Every piece's content is the
+whole-file message's slice; the piece count follows from m; the filter shares do not
+depend on the candidates. So each party receives the same values as in the whole-file mode,
+and when it receives them depends only on public sizes and on the receiver's candidate
+computation, which precedes the first piece as it preceded the whole list.
 
-Memory per party: one block of `rows` records (shares: 16 x (L + 1) bytes a record), one
-piece's arrays (~100 bytes a pair) and one sub-piece's gathered share rows
-(4 x 8 x (L + 1) bytes a pair, `rows` pairs), plus O(candidates): the candidate list (16
-bytes a pair at every party), the opened values (24 bytes a pair at the receiver) and the
-shared link flags (16 bytes a pair). Disk: 16 x (L + 1) bytes per record of both sides at
-every party (16 KB per record with L = 1024), besides the owners' spills.
+Memory per party: a block of `rows` records (shares: 16 x (L + 1) bytes a record), one
+piece's arrays (~100 bytes a pair, with the comparison's temporaries) and one sub-piece's
+gathered share rows (4 x 8 x (L + 1) bytes a pair, `rows` pairs); at the receiver also a
+partition's token entries (28 bytes each, `stream.PARTITION_ENTRIES` per side), the
+over-cap tokens (8 bytes each), a sort bucket (`SORT_PAIRS` pairs, ~24 bytes a pair), a
+one-to-one bucket, and the links. Disk: 16 x (L + 1) bytes per record of both sides at
+every party (16 KB per record with L = 1024) while the pieces run, 8 bytes per candidate
+pair at every party (16 once the shared link flags are written: `ia`, `ib`, `link_flags`
+of the output are memmaps of these files), at the receiver 8 x passes bytes per record
+of tokens, 28 per token entry and the accepted pairs (12 bytes each), besides the owners'
+spills.
 """
 
 from __future__ import annotations
