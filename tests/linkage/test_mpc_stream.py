@@ -210,3 +210,13 @@ def test_an_owner_refuses_malformed_candidates():
                    (good + 2, 2), (-good, 2), (good[:, :1], 2)):
         with pytest.raises(ValueError, match="malformed candidate pairs"):
             _recv_piece(One(bad), k, (3, 2))
+
+
+def test_streamed_mpc_without_candidates(tmp_path):
+    a = [{"id": "x1", "name": "张伟", "dob": "1980-01-02", "gender": "男", "phone": "",
+          "id_number": "", "address": ""}]
+    b = [{"id": "y1", "name": "欧阳娜娜", "dob": "2001-11-30", "gender": "女",
+          "phone": "13800000000", "id_number": "", "address": "香港"}]
+    got, m, flags, (oa, _, oc), _, _ = _streamed(tmp_path, a, b, PERSON, 10, 7, 3)
+    assert got == set() and m == 0 and flags == 0 and len(oa.link_flags[0]) == 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("yinji-")] == []
