@@ -5,6 +5,7 @@ blocking and partition work on 1 or 2 workers (threads, or Ray tasks with one CP
     python benchmarks/linkage_stream.py --n 100000 --workers ray:1,ray:2
     python benchmarks/linkage_stream.py --n 1000000 --workers local:1
     python benchmarks/linkage_stream.py --memory 20000,100000     # tracemalloc at two sizes
+    python benchmarks/linkage_stream.py --memory 30000 --mpc --rss-only   # MPC mode, RSS
 
 Data: the project's seeded Chinese identity set (yinji.testing.linkage_data), made in pieces
 of 10^5 people (pieces have their own ids; namesakes across pieces come from common names),
@@ -222,8 +223,11 @@ def one(a: str, b: str, truth: str, workers: str, chunk: int, spill: str,
 
 
 def memory(a: str, b: str, chunk: int, spill: str, whole: bool = True,
-           entries: int | None = None, trace: bool = True) -> dict:
-    """tracemalloc peak of the streamed run and (`whole`) of the in-memory one, same files."""
+           entries: int | None = None, trace: bool = True, mpc: bool = False) -> dict:
+    """tracemalloc peak of the streamed run and (`whole`) of the in-memory one, same files.
+    `mpc`: the streamed MPC mode (`mpc_stream.mpc_link_sources`: both owners and the
+    receiver in threads of this process, so the peaks are the three parties' sum), with
+    CPU seconds; no in-memory comparison."""
     import tracemalloc
 
     from yinji import textfile
@@ -241,16 +245,26 @@ def memory(a: str, b: str, chunk: int, spill: str, whole: bool = True,
         tracemalloc.start()
     rss = RssPeaks()
     t0 = time.perf_counter()
-    got = st.link_sources(a, b, PERSON, KEY, chunk_rows=chunk, workers=LocalWorkers(1),
-                          spill_dir=spill, partitions=parts,
-                          sink=None if whole else (lambda part: None))  # as the CLI writes
+    c0 = os.times()
+    if mpc:
+        from yinji.linkage.mpc_stream import mpc_link_sources
+
+        whole = False
+        got = mpc_link_sources(a, b, PERSON, KEY, chunk_rows=chunk, workers=LocalWorkers(1),
+                               spill_dir=spill, sink=lambda part: None)
+    else:
+        got = st.link_sources(a, b, PERSON, KEY, chunk_rows=chunk, workers=LocalWorkers(1),
+                              spill_dir=spill, partitions=parts,
+                              sink=None if whole else (lambda part: None))  # as the CLI
     wall = time.perf_counter() - t0
-    streamed = tracemalloc.get_traced_memory()[1]
+    c1 = os.times()
+    streamed = tracemalloc.get_traced_memory()[1] if trace else 0
     if not whole:   # and the process's peak RSS (with tracemalloc's own bookkeeping)
         return {"streamed_mb": streamed / 2**20, "in_memory_mb": float("nan"),
                 "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 **rss.stop(), "links": got.count, "candidates": got.candidates,
-                "wall": wall, "load": os.getloadavg()}
+                "wall": wall, "cpu": (c1.user - c0.user) + (c1.system - c0.system),
+                "mpc": mpc, "load": os.getloadavg()}
     tracemalloc.reset_peak()
     preps = []
     for p in (a, b):
@@ -319,6 +333,8 @@ def main() -> None:
                     help="with --memory --stream-only: peak RSS without tracemalloc")
     ap.add_argument("--stream-only", action="store_true",
                     help="with --memory: the streamed run only (no in-memory comparison)")
+    ap.add_argument("--mpc", action="store_true",
+                    help="with --memory: the streamed MPC mode (implies --stream-only)")
     ap.add_argument("--dir", default=str(Path(tempfile.gettempdir()) / "yinji-linkbench"))
     ap.add_argument("--log", default=None, help="append JSON lines here")
     ap.add_argument("--model", action="store_true",
@@ -339,7 +355,7 @@ def main() -> None:
     if args.one:
         kind, a, b, truth = json.loads(args.one)
         res = (memory(a, b, args.chunk, str(d), not args.stream_only, args.entries,
-                      not args.rss_only)
+                      not args.rss_only, args.mpc)
                if kind == "memory"
                else one(a, b, truth, kind, args.chunk, str(d), args.keep, args.unit_only,
                         args.blocking))
@@ -358,6 +374,7 @@ def main() -> None:
                               str(d), *(["--stream-only"] if args.stream_only else []),
                               *(["--entries", str(args.entries)] if args.entries else []),
                               *(["--rss-only"] if args.rss_only else []),
+                              *(["--mpc"] if args.mpc else []),
                               *(["--keep", args.keep] if args.keep else []),
                               *(["--unit-only"] if args.unit_only else []),
                               "--blocking", args.blocking,
@@ -374,7 +391,9 @@ def main() -> None:
             print(f"| {n:,} | {args.chunk} | {res['streamed_mb']:.1f} | "
                   f"{res['in_memory_mb']:.1f} | {res.get('rss_mb', float('nan')):.0f} | "
                   f"{res.get('peak_anon_mb', float('nan')):.0f} | "
-                  f"{res.get('peak_file_mb', float('nan')):.0f} | {res.get('links', '')} |",
+                  f"{res.get('peak_file_mb', float('nan')):.0f} | {res.get('links', '')} | "
+                  f"{res.get('candidates', '')} | {res.get('wall', float('nan')):.0f} | "
+                  f"{res.get('cpu', float('nan')):.0f} | {res['load'][0] if 'load' in res else ''} |",
                   flush=True)
             continue
         s = res["stages"]

@@ -135,3 +135,88 @@ def test_an_owner_must_give_plain_filters(tmp_path):
                 mpc_link_spill(s, None, schema, tmp_path)
 
     run_parties(body, names=NAMES, timeout=30)
+
+
+@pytest.mark.parametrize("schema,piece", [
+    (PERSON, 13), (dataclasses.replace(PERSON, balanced=True, threshold=0.8, margin=0.0), 29)])
+def test_no_party_holds_the_candidate_list(tmp_path, monkeypatch, schema, piece):
+    """Memory follows a piece, not the candidates: the receiver's join yields at most
+    stream.PIECE pairs at a time, its sort holds a bucket of them, every candidate message
+    and every MPC piece has at most `piece` pairs, the one-to-one step runs in buckets on
+    disk; the outputs' candidates and link flags are memmaps. Links, Dice scores, candidate
+    count and flags are the whole-file MPC mode's, and the owners receive the whole-file
+    mode's candidate array, in its order, cut into pieces."""
+    import yinji.linkage.mpc_stream as ms
+    from yinji.linkage.match import unit_candidates
+
+    data = chinese_identity_set(220, seed=5)
+    a, b = [dict(r) for r in data.a], [dict(r) for r in data.b]
+    want, cands, nflags = _whole(remap(schema, a), remap(schema, b), schema)
+    monkeypatch.setattr(st, "PIECE", 7)
+    monkeypatch.setattr(st, "ONE_TO_ONE_PAIRS", 5)
+    monkeypatch.setattr(ms, "SORT_PAIRS", 20)
+    joined, pieces, buckets = [], [], []
+    pairs, mpc_piece, bucket = st.partition_pairs, ms._piece, st._bucket
+
+    def spy_pairs(*args):
+        for ia, ib in pairs(*args):
+            joined.append(len(ia))
+            yield ia, ib
+
+    def spy_piece(s, files, sizes, ia, ib, *rest):
+        pieces.append(len(ia))
+        return mpc_piece(s, files, sizes, ia, ib, *rest)
+
+    def spy_bucket(path, dtype):
+        got = bucket(path, dtype)
+        buckets.append(len(got))
+        return got
+
+    monkeypatch.setattr(st, "partition_pairs", spy_pairs)
+    monkeypatch.setattr(ms, "_piece", spy_piece)
+    monkeypatch.setattr(st, "_bucket", spy_bucket)
+    got, m, flags, (oa, ob, oc), (va, vb, vc), (sa, sb) = _streamed(
+        tmp_path, a, b, schema, 50, piece, 11, record=True)
+    assert got == want and m == cands and flags == nflags == len(want) > 50
+    assert m > 5 * piece and 0 < max(joined) <= 7 and sum(joined) == m
+    assert max(pieces) == piece and sum(pieces) == 3 * m   # each party, every pair once
+    sort = buckets[:-(-m // 20)]   # the sort's buckets come first, then the one-to-one's
+    assert sum(sort) == m and len(sort) > 5 and max(sort) < m / 3
+    for view in (va, vb):
+        cand = [x for x in view if x.dtype == np.int64 and x.ndim == 2]
+        assert max(x.shape[1] for x in cand) == piece
+        assert np.array_equal(np.concatenate(cand, axis=1),
+                              np.stack(unit_candidates(sa.tok, sb.tok, schema)))
+    for view in (va, vb, vc):
+        assert max(x.size for x in view if x.ndim == 1) < m
+    for out in (oa, ob, oc):
+        assert all(isinstance(x, np.memmap) for x in (out.ia, out.ib, *out.link_flags))
+        assert len(out.ia) == len(out.link_flags[0]) == m
+
+
+def test_an_owner_refuses_malformed_candidates():
+    from yinji.linkage.mpc_stream import _recv_piece
+
+    class One:
+        def __init__(self, x):
+            self.x = x
+
+        def recv(self, _):
+            return self.x
+
+    good = np.array([[0, 2], [1, 0]], dtype=np.int64)
+    assert [c.tolist() for c in _recv_piece(One(good), 2, (3, 2))] == [[0, 2], [1, 0]]
+    for bad, k in ((good, 3), (good.astype(np.int32), 2), (good.T.copy(), 2),
+                   (good + 2, 2), (-good, 2), (good[:, :1], 2)):
+        with pytest.raises(ValueError, match="malformed candidate pairs"):
+            _recv_piece(One(bad), k, (3, 2))
+
+
+def test_streamed_mpc_without_candidates(tmp_path):
+    a = [{"id": "x1", "name": "张伟", "dob": "1980-01-02", "gender": "男", "phone": "",
+          "id_number": "", "address": ""}]
+    b = [{"id": "y1", "name": "欧阳娜娜", "dob": "2001-11-30", "gender": "女",
+          "phone": "13800000000", "id_number": "", "address": "香港"}]
+    got, m, flags, (oa, _, oc), _, _ = _streamed(tmp_path, a, b, PERSON, 10, 7, 3)
+    assert got == set() and m == 0 and flags == 0 and len(oa.link_flags[0]) == 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("yinji-")] == []

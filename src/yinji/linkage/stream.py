@@ -466,17 +466,25 @@ def link_spills(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarra
     trim()
     dtype = _acc_dtype(max(n_a, n_b), src[0][4])
     accs = [d / f"acc{p}" for p in range(parts)]
-    if schema.margin > 0 and accepted > ONE_TO_ONE_PAIRS:
-        return _one_to_one_in_buckets(d, accs, dtype, accepted, n_a, n_b, schema.margin), cands
+    return one_to_one(d, accs, dtype, accepted, n_a, n_b, schema.margin), cands
+
+
+def one_to_one(d: Path, accs: list[Path], dtype: np.dtype, accepted: int, n_a: int,
+               n_b: int, margin: float) -> LinkTable:
+    """Step 6 on the `accepted` pairs in the files `accs` (`_acc_dtype`; removed): in
+    buckets on disk when there is a margin and more than `ONE_TO_ONE_PAIRS` of them, else
+    `greedy_one_to_one` on all of them (the streamed MPC mode's receiver uses it too)."""
+    if margin > 0 and accepted > ONE_TO_ONE_PAIRS:
+        return _one_to_one_in_buckets(d, accs, dtype, accepted, n_a, n_b, margin)
     acc = np.empty(accepted, dtype)
     at = 0
     for path in accs:   # the accepted pairs of all partitions, 12 bytes a pair
-        got = np.fromfile(path, dtype=dtype)
+        got = np.fromfile(path, dtype=dtype) if path.exists() else np.zeros(0, dtype)
         acc[at:at + len(got)] = got
         at += len(got)
-        path.unlink()
-    t = greedy_one_to_one(acc["a"], acc["b"], acc["num"], acc["den"], schema.margin)
-    return LinkTable(t.a.astype(np.int64), t.b.astype(np.int64), t.score), cands
+        path.unlink(missing_ok=True)
+    t = greedy_one_to_one(acc["a"], acc["b"], acc["num"], acc["den"], margin)
+    return LinkTable(t.a.astype(np.int64), t.b.astype(np.int64), t.score)
 
 
 def _one_to_one_in_buckets(d: Path, accs: list[Path], dtype: np.dtype, accepted: int,
@@ -671,56 +679,69 @@ def _acc_dtype(n: int, width: int) -> np.dtype:
 
 def _score(d: str, p: int, parts: int, src: list, overs: list[tuple[np.ndarray, np.ndarray]],
            schema: Schema, cap: int, partners: Sequence[int]) -> tuple[int, int]:
-    """Partition p's candidate pairs, scored, in pieces of at most `PIECE` pairs; the
+    """Partition p's candidate pairs (`partition_pairs`), scored piece by piece; the
     above-threshold ones are appended to the file acc{p} in `d` (`_acc_dtype`), not kept.
-    Returns (candidates, accepted) (a task). Each pair is taken once, at the first
-    (partition, pass) whose join (`_joined`) yields it. The piece's token and encoding rows
-    go into buffers made once per task, so a piece allocates only its small index arrays
-    and the process's heap does not fragment with the pieces (docs/linkage.md, Memory)."""
-    ea, eb = _load(d, "a", p), _load(d, "b", p)
+    Returns (candidates, accepted) (a task). The piece's encoding rows go into buffers made
+    once per task, so a piece allocates only its small index arrays and the process's heap
+    does not fragment with the pieces (docs/linkage.md, Memory)."""
     (tok_a, enc_a, n_a, passes, width), (tok_b, enc_b, n_b, _, _) = src
     acc = _acc_dtype(max(n_a, n_b), width)
-    buf_ta, buf_tb = (np.empty((PIECE, passes), np.uint64) for _ in range(2))
     buf_x, buf_y, buf_z = (np.empty((PIECE, width), np.uint8) for _ in range(3))
     kept = accepted = 0
     with open(Path(d) / f"acc{p}", "wb") as fh:
-        for q in range(len(overs)):
-            ma, mb = ea["q"] == q, eb["q"] == q
-            sub = (ea["s"][ma], eb["s"][mb]) if partners[q] >= 0 else (None, None)
-            for ia, ib in join_pieces(ea["r"][ma], ea["t"][ma], eb["r"][mb], eb["t"][mb],
-                                      cap, PIECE, sub_a=sub[0], sub_b=sub[1]):
-                k = len(ia)
-                ta = _take(tok_a, np.uint64, n_a, passes, ia, out=buf_ta[:k])
-                tb = _take(tok_b, np.uint64, n_b, passes, ib, out=buf_tb[:k])
-                seen = np.zeros(k, dtype=bool)
-                for q2 in range(passes):
-                    part = ta[:, q2] % np.uint64(parts)
-                    earlier = (part < p) if q2 >= q else (part <= p)
-                    if earlier.any():
-                        m = np.flatnonzero(earlier & ~seen)
-                        r = partners[q2]
-                        seen[m] = _joined(ta[m, q2], tb[m, q2],
-                                          ta[m, r] if r >= 0 else None,
-                                          tb[m, r] if r >= 0 else None, overs[q2])
-                new = ~seen
-                ia, ib = ia[new], ib[new]
-                k = len(ia)
-                kept += k
-                x = _take(enc_a, np.uint8, n_a, width, ia, out=buf_x[:k])
-                y = _take(enc_b, np.uint8, n_b, width, ib, out=buf_y[:k])
-                z = np.bitwise_and(x, y, out=buf_z[:k])
-                num = 2 * np.bitwise_count(z, out=z).sum(axis=1, dtype=np.int64)
-                den = (np.bitwise_count(x, out=x).sum(axis=1, dtype=np.int64)
-                       + np.bitwise_count(y, out=y).sum(axis=1, dtype=np.int64))
-                ok = np.flatnonzero(above(num, den, schema))
-                if len(ok):
-                    rec = np.empty(len(ok), acc)
-                    rec["a"], rec["b"], rec["num"], rec["den"] = ia[ok], ib[ok], num[ok], den[ok]
-                    fh.write(rec.tobytes())
-                    accepted += len(ok)
-                trim()   # ~1 ms a piece (<1 %): what the piece left in this thread's arena
-            trim()   # and what the pass's join left
+        for ia, ib in partition_pairs(d, p, parts, src, overs, cap, partners):
+            k = len(ia)
+            kept += k
+            x = _take(enc_a, np.uint8, n_a, width, ia, out=buf_x[:k])
+            y = _take(enc_b, np.uint8, n_b, width, ib, out=buf_y[:k])
+            z = np.bitwise_and(x, y, out=buf_z[:k])
+            num = 2 * np.bitwise_count(z, out=z).sum(axis=1, dtype=np.int64)
+            den = (np.bitwise_count(x, out=x).sum(axis=1, dtype=np.int64)
+                   + np.bitwise_count(y, out=y).sum(axis=1, dtype=np.int64))
+            ok = np.flatnonzero(above(num, den, schema))
+            if len(ok):
+                rec = np.empty(len(ok), acc)
+                rec["a"], rec["b"], rec["num"], rec["den"] = ia[ok], ib[ok], num[ok], den[ok]
+                fh.write(rec.tobytes())
+                accepted += len(ok)
     return kept, accepted
+
+
+def partition_pairs(d: str, p: int, parts: int, src: list,
+                    overs: list[tuple[np.ndarray, np.ndarray]], cap: int,
+                    partners: Sequence[int]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Partition p's candidate pairs (token rows a, b) in pieces of at most `PIECE` pairs,
+    per pass the sort join (`blocking.join_pieces`, over-cap blocks joined again on the
+    partner token). Each pair is taken once, at the first (partition, pass) whose join
+    (`_joined`) yields it, so over all partitions these are `match.unit_candidates`'s pairs
+    (in another order). `src`: (token file, encoding file or "", n, passes, width) per side.
+    The piece's token rows go into buffers made once; the heap is trimmed after each piece
+    (the consumer's work on it included) and each pass."""
+    ea, eb = _load(d, "a", p), _load(d, "b", p)
+    (tok_a, _, n_a, passes, _), (tok_b, _, n_b, _, _) = src
+    buf_ta, buf_tb = (np.empty((PIECE, passes), np.uint64) for _ in range(2))
+    for q in range(len(overs)):
+        ma, mb = ea["q"] == q, eb["q"] == q
+        sub = (ea["s"][ma], eb["s"][mb]) if partners[q] >= 0 else (None, None)
+        for ia, ib in join_pieces(ea["r"][ma], ea["t"][ma], eb["r"][mb], eb["t"][mb],
+                                  cap, PIECE, sub_a=sub[0], sub_b=sub[1]):
+            k = len(ia)
+            ta = _take(tok_a, np.uint64, n_a, passes, ia, out=buf_ta[:k])
+            tb = _take(tok_b, np.uint64, n_b, passes, ib, out=buf_tb[:k])
+            seen = np.zeros(k, dtype=bool)
+            for q2 in range(passes):
+                part = ta[:, q2] % np.uint64(parts)
+                earlier = (part < p) if q2 >= q else (part <= p)
+                if earlier.any():
+                    m = np.flatnonzero(earlier & ~seen)
+                    r = partners[q2]
+                    seen[m] = _joined(ta[m, q2], tb[m, q2],
+                                      ta[m, r] if r >= 0 else None,
+                                      tb[m, r] if r >= 0 else None, overs[q2])
+            new = ~seen
+            yield ia[new], ib[new]
+            trim()   # ~1 ms a piece (<1 %): what the piece left in this thread's arena
+        trim()   # and what the pass's join left
 
 
 # ------------------------------------------------------------------------- both, in-process
@@ -893,6 +914,6 @@ def _recv_ids(ch: Channel, d: Path, n: int, block: int, who: str) -> None:
 
 
 __all__ = ["BLOCK_ROWS", "CHUNK_ROWS", "DateProblems", "InputError", "OwnerSpill", "Received",
-           "StreamLinks", "encode_source", "link_sources", "link_spills", "partitions_for",
-           "resolve_links",
+           "StreamLinks", "encode_source", "link_sources", "link_spills", "one_to_one",
+           "partition_pairs", "partitions_for", "resolve_links",
            "recv_ids", "recv_spill", "reshuffle", "send_ids", "send_spill"]
