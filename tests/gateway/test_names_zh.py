@@ -370,3 +370,26 @@ def test_speakers(engine, text, names):
 def test_company_context_is_next_to_the_candidate(engine):
     # 增持…股 two characters after the name says nothing about it
     assert persons(engine, "公告称，董事长仲燕增持47200股。") == ["仲燕"]
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    # every character spaced (a scan read letter by letter): the spaces say nothing
+    ("收 件 人 ：何 静    寄 件 人 ：王 丽 华", ["何 静", "王 丽 华"]),
+    # a wide gap between two fields still ends the name (签收人 … 签收日期)
+    ("签 收 人 ：王 芳    签 收 日 期 ：二〇二四年五月九日", ["王 芳"]),
+    ("本 人 林 志 远 已 阅 读 并 同 意 以 上 条 款 。", ["林 志 远"]),
+    ("今天 天气 不错", []),
+])
+def test_letter_spaced_text(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("请核对销售方案的细节。", []),          # 销售 is a label only before a name
+    ("我们会维护好客户关系，请放心。", []),
+    ("常务副总经理办公会今日召开。", []),    # 副 starts a title, 常务 is a word
+    ("敬啟者：本行客戶陳大明先生已辦妥手續。", ["陳大明"]),  # a letter's opening formula
+    ("客户高山来电咨询。", ["高山"]),         # a place-like word after a label is still a name
+])
+def test_ordinary_words_next_to_cues(engine, text, names):
+    assert persons(engine, text) == names

@@ -60,6 +60,8 @@ DOMAIN_WORDS = frozenset((
     "强积金", "牛熊证", "金管局", "红筹", "红筹股", "零钱通",
     # commodities (as 黄金 above)
     "白银", "白糖", "钢材", "铁矿石",
+    # letter formulae (敬启者: "to whom it may concern"; jieba tags 敬启者 a person)
+    "敬启者", "敬启", "台鉴", "钧鉴", "惠鉴",
 ))
 # Hong Kong districts, towns and well-known areas and streets (simplified, as the text is read):
 # jieba's dictionary barely knows them and many start with a surname (何文田, 沙田, 黄竹坑).
@@ -194,6 +196,8 @@ NON_NAME_CHARS = frozenset(
     "问找做买卖跟叫没去转"
     # Cantonese particles, pronouns and verbs (嘅, 咗, 佢, 唔 …) and 籍 (江苏籍: native place)
     "嘅咗佢哋嚟啲冇喺咁嘢咩噉畀唔嗰籍於"
+    # 副 (deputy) starts a title (常务副总经理), it is almost never a given-name character
+    "副"
 )
 # Characters that are also function words (有, 和, 以 …) but do occur in given names (王有才,
 # 乔青和, 於弘以, 陈荷月): accepted when the name is a whole token or has a title or label.

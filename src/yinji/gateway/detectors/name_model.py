@@ -40,12 +40,36 @@ _COMP = frozenset(lx.COMPOUND_SURNAMES)
 _SKIP = frozenset(" \t:：“”「」『』\"'（(【为是")  # between a label and its name
 
 
+@lru_cache(maxsize=1)
+def _given_counts() -> dict[str, int]:
+    """How often each character is a given-name character of a person jieba's dictionary lists
+    (2-4 character nr words that start with a listed surname): a prior that a character reads
+    as part of a given name (伟, 芳, 欣) or rarely does (的, 司, 额), learnt from no dev set."""
+    import jieba.posseg
+
+    counts: dict[str, int] = {}
+    for w, t in jieba.posseg.dt.word_tag_tab.items():
+        if t != "nr" or not 2 <= len(w) <= 4:
+            continue
+        sl = 2 if w[:2] in _COMP else 1 if w[0] in lx.SURNAMES else 0
+        if sl and len(w) - sl in (1, 2):
+            for c in w[sl:]:
+                counts[c] = counts.get(c, 0) + 1
+    return counts
+
+
+def _given_class(ch: str) -> str:
+    n = _given_counts().get(ch, 0)
+    return "g=0" if n == 0 else "g=1" if n < 10 else "g=2" if n < 50 else "g=3"
+
+
 @lru_cache(maxsize=8192)
 def _static(ch: str) -> tuple[str, ...]:
     """The features of a character that do not depend on its neighbours."""
     f = ["c=" + ch]
     if "\u4e00" <= ch <= "\u9fff":
         f.append("k=H")
+        f.append(_given_class(ch))
         if ch in lx.SURNAMES:
             f.append("sur")
             if ch in lx.TOP_SURNAMES:
@@ -116,6 +140,10 @@ def features(text: str, words: frozenset[str] = frozenset()) -> list[list[str]]:
         pb, nc = _around(b), _around(c)
         f = [*_static(ch), pb[0], nc[1], _around(a)[2], _around(d)[3], "b=" + b + ch,
              "b+=" + ch + c, pb[4], nc[5]]
+        if "\u4e00" <= b <= "\u9fff":
+            f.append("p" + _given_class(b))
+        if "\u4e00" <= c <= "\u9fff":
+            f.append("n" + _given_class(c))
         if b + ch in _COMP:
             f.append("cs1")
         if ch + c in _COMP:
@@ -147,10 +175,26 @@ def features(text: str, words: frozenset[str] = frozenset()) -> list[list[str]]:
     return out
 
 
+# A model file other than the shipped one (tools and benchmarks only: use_model).
+_OTHER: list[str] = []
+
+
+def use_model(path: str | None) -> None:
+    """Tag with the model file at `path` instead of the shipped one (None: the shipped one
+    again). For training and evaluation tools (leave-one-set-out runs); not checked against
+    MODEL_SHA256, so the gateway never calls it."""
+    _OTHER[:] = [path] if path else []
+    _tagger.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def _tagger():  # noqa: ANN202 - pycrfsuite.Tagger
     import pycrfsuite
 
+    if _OTHER:
+        tagger = pycrfsuite.Tagger()
+        tagger.open(_OTHER[0])
+        return tagger
     data = resources.files("yinji.gateway.detectors").joinpath("data", MODEL_FILE).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if digest != MODEL_SHA256:

@@ -479,32 +479,50 @@ def _overriding(found: list[Detection], spans: list[Detection]) -> list[Detectio
 _GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000\u00a0]+(?=[\u4e00-\u9fff])")
 # Gaps inside an ordinary word (身份 证, 申 请表) that make a text OCR'd (scans, PDF forms).
 _OCR_GAPS = 2
+# A letter-spaced text (本 人 母 亮 庆 已 阅 读, 签 收 人 ：何 莹): at least this many gaps
+# between Han characters, and at least this share of all neighbouring Han pairs spaced.
+_SPACED_GAPS = 4
+_SPACED_SHARE = 0.5
+_HAN_PAIR = re.compile(r"(?<=[\u4e00-\u9fff])[\u4e00-\u9fff]")
+# A gap this wide (or with a tab) separates two fields even in OCR'd text (何 莹    签 收 日 期):
+# one space of it stays, so a name does not run into the next field.
+_WIDE_GAP = re.compile(r"[ \u3000\u00a0]{3,}|.*\t")
+
+
+def _letter_spaced(text: str, gaps: int) -> bool:
+    """Most neighbouring Han characters are a space apart: every character was spaced, so
+    spaces say nothing about words (and a name's characters are spaced like the rest)."""
+    return gaps >= _SPACED_GAPS and gaps >= _SPACED_SHARE * (gaps + len(_HAN_PAIR.findall(text)))
 
 
 def _collapsed(text: str, common: frozenset[str]) -> tuple[str, list[int]] | None:
     """OCR'd text puts spaces anywhere, inside names (王　志 明, 赵  晓红) and inside ordinary
     words (身份 证, 委托 书), so spaces there say nothing about where a name ends. When at least
-    _OCR_GAPS gaps split an ordinary word of jieba's dictionary, return the text with every
-    gap between Han characters removed and, per character, its offset in `text`; else None.
+    _OCR_GAPS gaps split an ordinary word of jieba's dictionary, or the text is letter-spaced
+    (_letter_spaced), return the text with every gap between Han characters removed (a wide
+    one, _WIDE_GAP, kept as one space) and, per character, its offset in `text`; else None.
     (Text that spaces whole words apart, 出席：张淼 巫嘉怡, splits no word and stays as it is.)"""
     gaps = [m.span() for m in _GAP.finditer(text)]
     if not gaps:
         return None
     inside = 0
-    for a, b in gaps:
-        if any(text[a - k:a] + text[b:b + m] in common for k in (1, 2, 3) for m in (1, 2, 3)
-               if 2 <= k + m <= 4 and a - k >= 0 and _HAN_ONLY.fullmatch(text[a - k:a])
-               and _HAN_ONLY.fullmatch(text[b:b + m])):
-            inside += 1
-            if inside >= _OCR_GAPS:
-                break
-    if inside < _OCR_GAPS:
-        gaps = _value_gaps(text)
-        if not gaps:
-            return None
+    if not _letter_spaced(text, len(gaps)):
+        for a, b in gaps:
+            if any(text[a - k:a] + text[b:b + m] in common for k in (1, 2, 3) for m in (1, 2, 3)
+                   if 2 <= k + m <= 4 and a - k >= 0 and _HAN_ONLY.fullmatch(text[a - k:a])
+                   and _HAN_ONLY.fullmatch(text[b:b + m])):
+                inside += 1
+                if inside >= _OCR_GAPS:
+                    break
+        if inside < _OCR_GAPS:
+            gaps = _value_gaps(text)
+            if not gaps:
+                return None
     where, pos = [], 0
     for a, b in gaps:
         where.extend(range(pos, a))
+        if _WIDE_GAP.match(text, a, b):
+            where.append(a)
         pos = b
     where.extend(range(pos, len(text)))
     return "".join(text[i] for i in where), where
@@ -718,8 +736,9 @@ class ChineseNameDetector:
                     or _ORG_RX.match(text, e) \
                     or any(_COMPANY_AFTER.match(text, k) for k in range(s + sl, e + 2)) \
                     or _SHARES_AFTER.match(text, e) \
-                    or (len(cand) == sl + 2 and cand[-1] == "人" and cand[:2] in common):
-                continue
+                    or (len(cand) == sl + 2 and cand[-1] == "人" and cand[:2] in common) \
+                    or (len(cand) == 2 and _plain_word(cand)):
+                continue  # (常务|副总经理: a frequent ordinary word before a title is none)
             over = [d for d in out if d.start < e and s < d.end]
             if over:
                 # A rule name the model reads wider: cut one short (徐烁|娅) or missing the
@@ -865,8 +884,12 @@ class ChineseNameDetector:
         before = text[max(0, p - 3):p].rstrip(" (\"'")
         latin = p > 0 and bool(before) and before[-1].isascii() and text[p - 1] in " (\"'"
         weak = (surname in lx.WEAK_SURNAMES or surname in lx.WEAK_COMPOUND) and not latin
-        label = (_LABEL_RX.search(pre) is not None
+        label_m = _LABEL_RX.search(pre)
+        label = (label_m is not None
                  or _FIELD.search(text, max(0, p - 24), p) is not None)
+        # A label glued to the candidate, nothing between (销售|方案, 客户|关系): a frequent
+        # ordinary word there is the compound's second half, not a name.
+        glued_label = label_m is not None and _HAN.match(label_m.group()[-1]) is not None
         weak_pre = p > 0 and text[p - 1] in _WEAK_PRE
         # A form field: a role word or label, a colon, then the value (审批人：白玉兰).
         field = _FORM_FIELD.search(text, max(0, p - 12), p) is not None
@@ -897,6 +920,8 @@ class ChineseNameDetector:
                                                                 for c in cand):
                 continue
             given = cand[sl:]
+            if glued_label and sl + gl == 2 and _plain_word(cand):
+                continue  # 销售|方案, 客户|关系 (客户|高山 is a name: jieba tags 高山 a place)
             if gl == 2 and cand[-1] == "人" and cand[:2] in common:
                 continue  # 陈述|人, 管理|人: a word + 人 is an agent noun (a role), not a name
             if any(c in lx.NON_NAME_CHARS for c in given) or cand in lx.DOMAIN_WORDS \
