@@ -25,7 +25,8 @@ from pathlib import Path
 import pycrfsuite
 
 from yinji.gateway.detectors.name_model import MODEL_FILE, features
-from yinji.gateway.detectors.names_zh import _collapsed, _lexicon, _simplified, _tagger
+from yinji.gateway.detectors.zh_text import _collapsed, _simplified
+from yinji.gateway.detectors.zh_words import _lexicon, _tagger
 from yinji.testing.name_train import build
 
 OUT = Path(__file__).resolve().parents[1] / "src/yinji/gateway/detectors/data" / MODEL_FILE
