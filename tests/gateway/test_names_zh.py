@@ -393,3 +393,20 @@ def test_letter_spaced_text(engine, text, names):
 ])
 def test_ordinary_words_next_to_cues(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("创始人张自强在发布会上表示不会减持。", ["张自强"]),  # founders, court parties, HK roles
+    ("原告李文博诉称其未获风险提示。", ["李文博"]),
+    ("被告人刘志远当庭认罪。", ["刘志远"]),
+])
+def test_general_role_words(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("其客戶由詹李美華接手。", ["詹李美華"]),  # any listed surname in a married name
+    ("交易所对苗王丽珍发出警示函。", ["苗王丽珍"]),  # after a one-character cue
+])
+def test_married_names_any_surname(engine, text, names):
+    assert persons(engine, text) == names

@@ -129,6 +129,11 @@ ROLE_WORDS = (
     "报案人", "被投诉人", "被担保人", "共同申请人", "出票人", "背书人", "核保人", "理赔人",
     # broker and Hong Kong forms (round 5): holders, introducers, handlers, signatories
     "持有人", "账户持有人", "持仓人", "居间人", "业务员", "处理人", "经手人", "联络人", "签署人",
+    # round 7: parties of court papers, founders and controllers of a company, Hong Kong licensed
+    # persons and checkers, agents (general roles of legal, corporate and broker text)
+    "原告", "被告", "被告人", "第三人", "上诉人", "被上诉人", "申诉人", "证人", "嫌疑人",
+    "犯罪嫌疑人", "仲裁员", "创始人", "联合创始人", "创办人", "发起人", "实控人", "控股股东",
+    "持牌人", "负责人员", "批核人", "覆核人", "代办人", "代签人", "经济学家", "策略师",
 )
 # Right after a name: titles and roles (张伟先生, 王芳经理).
 TITLES = (

@@ -81,9 +81,12 @@ _ONE_SYL = re.compile("(?:" + _SYL + ")")
 _SURE_NAME = 0.8
 # ... unless that character is a measure word after a numeral (一张|王美玲的卡).
 _MEASURE_BEFORE = frozenset("一二两三四五六七八九十几每这那哪整半咗各")
-# Surnames common enough to stand first and second in a married name (陳李美玲).
-_MARRIED_SURNAMES = (lx.TOP_SURNAMES - lx.WEAK_SURNAMES) | frozenset("区冼麦岑邝莫叶卢邓蔡彭袁曾谭潘关甘"
-                                                                "容伍钟侯")
+# Surnames that stand first and second in a married name (陳李美玲): any listed surname that
+# is no ordinary word (a Hong Kong woman keeps her own surname, whatever it is: 龐, 詹, 勞, 植).
+_MARRIED_SURNAMES = (lx.SURNAMES - lx.WEAK_SURNAMES) | frozenset("区冼麦岑邝莫叶卢邓蔡彭袁曾谭潘关甘"
+                                                               "容伍钟侯")
+# A one-character cue before a married name (由|關劉美玲|接手, 对|江郭雨轩|采取).
+_PRE_ONE = frozenset(w for w in lx.PRE_CUES if len(w) == 1)
 
 
 def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN001
@@ -191,9 +194,10 @@ def married(text: str, found: list[Detection], cue_left, cue_right,  # noqa: ANN
             others = [o for o in out if o is not d and o.start < e and s < o.end]
             if any(o.start < s for o in others):
                 continue
-            if (cue_left(text, s) and cue_right(text, e)) or (
+            left = cue_left(text, s) or (s > 0 and text[s - 1] in _PRE_ONE)
+            if (left and cue_right(text, e)) or (
                     (d.confidence >= _SURE_NAME or s == d.start)
-                    and (cue_left(text, s) or cue_right(text, e))
+                    and (left or cue_right(text, e))
                     and cand[2:] not in common  # (曾任|东吴, 钱江|摩托: `common` words)
                     and not (s > 0 and text[s - 1] in _MEASURE_BEFORE)):
                 out = [o for o in out if o not in others]
