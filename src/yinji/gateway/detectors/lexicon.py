@@ -62,6 +62,8 @@ DOMAIN_WORDS = frozenset((
     "白银", "白糖", "钢材", "铁矿石",
     # letter formulae (敬启者: "to whom it may concern"; jieba tags 敬启者 a person)
     "敬启者", "敬启", "台鉴", "钧鉴", "惠鉴",
+    # a holder raising or cutting a stake (jieba does not list them)
+    "增持", "减持",
 ))
 # Hong Kong districts, towns and well-known areas and streets (simplified, as the text is read):
 # jieba's dictionary barely knows them and many start with a surname (何文田, 沙田, 黄竹坑).

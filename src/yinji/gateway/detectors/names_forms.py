@@ -81,10 +81,13 @@ _ONE_SYL = re.compile("(?:" + _SYL + ")")
 _SURE_NAME = 0.8
 # ... unless that character is a measure word after a numeral (一张|王美玲的卡).
 _MEASURE_BEFORE = frozenset("一二两三四五六七八九十几每这那哪整半咗各")
-# Surnames that stand first and second in a married name (陳李美玲): any listed surname that
-# is no ordinary word (a Hong Kong woman keeps her own surname, whatever it is: 龐, 詹, 勞, 植).
-_MARRIED_SURNAMES = (lx.SURNAMES - lx.WEAK_SURNAMES) | frozenset("区冼麦岑邝莫叶卢邓蔡彭袁曾谭潘关甘"
+# Surnames common enough to stand first and second in a married name (陳李美玲) ...
+_MARRIED_COMMON = (lx.TOP_SURNAMES - lx.WEAK_SURNAMES) | frozenset("区冼麦岑邝莫叶卢邓蔡彭袁曾谭潘关甘"
                                                                "容伍钟侯")
+# ... and any other listed surname that is no ordinary word (a Hong Kong woman keeps her own
+# surname, whatever it is: 龐, 詹, 植), if the last two characters are no ordinary word
+# (贝冉|沟通, 仲燕|增持).
+_MARRIED_SURNAMES = _MARRIED_COMMON | (lx.SURNAMES - lx.WEAK_SURNAMES)
 # A one-character cue before a married name (由|關劉美玲|接手, 对|江郭雨轩|采取).
 _PRE_ONE = frozenset(w for w in lx.PRE_CUES if len(w) == 1)
 
@@ -194,8 +197,12 @@ def married(text: str, found: list[Detection], cue_left, cue_right,  # noqa: ANN
             others = [o for o in out if o is not d and o.start < e and s < o.end]
             if any(o.start < s for o in others):
                 continue
-            left = cue_left(text, s) or (s > 0 and text[s - 1] in _PRE_ONE)
-            if (left and cue_right(text, e)) or (
+            if (cand[0] not in _MARRIED_COMMON or cand[1] not in _MARRIED_COMMON) \
+                    and (cand[2:] in common or text[e - 1:e + 1] in common):
+                continue
+            strong = cue_left(text, s)
+            left = strong or (s > 0 and text[s - 1] in _PRE_ONE)
+            if (strong and cue_right(text, e)) or (
                     (d.confidence >= _SURE_NAME or s == d.start)
                     and (left or cue_right(text, e))
                     and cand[2:] not in common  # (曾任|东吴, 钱江|摩托: `common` words)
