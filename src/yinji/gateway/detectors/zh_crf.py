@@ -7,6 +7,8 @@ Leakage: see names_zh.
 
 from __future__ import annotations
 
+import re
+
 from yinji.gateway.detectors import lexicon as lx
 from yinji.gateway.detectors import name_model
 from yinji.gateway.detectors.base import PERSON, Detection
@@ -63,14 +65,23 @@ _MODEL_WORD_START = 0.9
 
 
 
+# Honorifics that follow only a person (马力女士, 夏天先生; 副总经理 may follow 常务).
+_HONORIFIC = re.compile("先生|女士|小姐|太太|夫人")
+# The CRF's span probability that lets a 3-character name's surname end the word before it.
+_MODEL_GLUE = 0.97
+
+
 def word_like(text: str, s: int, e: int, sl: int, common: frozenset[str],
-               loose: bool = False, weak_ok: bool = False, start_ok: bool = False) -> bool:
+               loose: bool = False, weak_ok: bool = False, start_ok: bool = False,
+               glue_ok: bool = False) -> bool:
     """Without a cue, what jieba's dictionary knows overrides the model: the span is an
     ordinary word or starts one (金融机构, 肖像权), its surname ends the word before it (东方|证券),
     its last character starts the next word (李明认|为), an organisation word or place-name
     ending follows, or the surname is itself a common word (于, 经, 和) unless `weak_ok` (the
     model is very sure and the span starts a token: ，福和平，). With `start_ok` (the model is
-    sure of a 3-character span) surname and first given character may make a word (高明|远)."""
+    sure of a 3-character span) surname and first given character may make a word (高明|远);
+    with `glue_ok` (the model is all but certain of a 3-character span whose given name is no
+    word) the surname may end a word before it (今天|王静怡: 天王, 前称|王丽娟: 称王)."""
     cand = text[s:e]
     if loose:  # the rules already found a name here: only the model's edges are in doubt
         return (cand in common or (e < len(text) and text[e - 1:e + 1] in common)
@@ -79,12 +90,12 @@ def word_like(text: str, s: int, e: int, sl: int, common: frozenset[str],
     return ((cand in common and not _person_word(cand, sl)) or (weak and not weak_ok)
             or (cand[:sl + 1] in common and not start_ok)  # 肖像|权: surname + next a word
             or any(text[s:s + k] in common for k in (e - s + 1, e - s + 2))
-            or (s > 0 and (text[s - 1:s + 1] in common or text[max(0, s - 2):s + 1] in common))
+            or (s > 0 and not glue_ok
+                and (text[s - 1:s + 1] in common or text[max(0, s - 2):s + 1] in common))
             or (e < len(text) and text[e - 1:e + 1] in common
                 and not _POST_WORD_RX.match(text, e))
             or _ORG_RX.match(text, e) is not None or _ORG_RX.match(text, s + sl) is not None
             or cand[-1] in _PLACE_END)
-
 
 
 def with_model(text: str, found: list[Detection], roles: list[tuple[int, int]],
@@ -121,8 +132,9 @@ def with_model(text: str, found: list[Detection], roles: list[tuple[int, int]],
                 or any(_COMPANY_AFTER.match(text, k) for k in range(s + sl, e + 2)) \
                 or _SHARES_AFTER.match(text, e) \
                 or (len(cand) == sl + 2 and cand[-1] == "人" and cand[:2] in common) \
-                or (len(cand) == 2 and _plain_word(cand)):
-            continue  # (常务|副总经理: a frequent ordinary word before a title is none)
+                or (len(cand) == 2 and _plain_word(cand) and not _HONORIFIC.match(text, e)):
+            continue  # (常务|副总经理: a frequent ordinary word before a title is none, but
+            # 马力女士 is a person: 女士 follows nothing else)
         over = [d for d in out if d.start < e and s < d.end]
         if over:
             # A rule name the model reads wider: cut one short (徐烁|娅) or missing the
@@ -155,7 +167,8 @@ def with_model(text: str, found: list[Detection], roles: list[tuple[int, int]],
                 start_ok=prob >= _MODEL_WORD_START and len(cand) == sl + 2
                 and (_name_like(cand[:sl + 1])
                      or (prob >= _MODEL_TOKEN and not _plain_word(cand[:sl + 1]))) and (
-                    _POST_RX.match(text, e) is not None or text[e:e + 2] in verbs)):
+                    _POST_RX.match(text, e) is not None or text[e:e + 2] in verbs),
+                glue_ok=prob >= _MODEL_GLUE and len(cand) == sl + 2 and cand[sl:] not in common):
             continue
         # One given character without a cue is mostly a word (车贷, 于是): be surer.
         sure = _MODEL_SURE if len(cand) > sl + 1 else _MODEL_SURE_SHORT
