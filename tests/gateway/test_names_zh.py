@@ -410,3 +410,11 @@ def test_general_role_words(engine, text, names):
 ])
 def test_married_names_any_surname(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("喂，龐詠珊呀？我係永隆銀行嘅郭志豪", ["龐詠珊", "郭志豪"]),  # a particle after a name called out
+    ("喂，周志豪啊，你嗰張卡仲用唔用？", ["周志豪"]),  # 嗰 (Cantonese 那) before a measure word
+])
+def test_name_called_out(engine, text, names):
+    assert persons(engine, text) == names

@@ -179,6 +179,8 @@ POST_CUES = (
     # greetings after a name in messages (X您好) and verbs of minutes and compliance notes
     "您好", "你好", "未", "承诺", "承接", "弃权", "主讲", "答疑", "修订", "起草", "审核", "审批",
     "跟进", "安排", "出席", "列席", "签收", "核实", "持仓", "诱导",
+    # a particle after a name called out (喂，X呀？ X啊，你好; Mandarin and Cantonese)
+    "呀", "啊", "啦", "喔", "吖",
 )
 # Right after a candidate: organisation and product words (宁德|时代, 王府|井, 华夏|基金).
 ORG_SUFFIXES = (
@@ -203,6 +205,8 @@ NON_NAME_CHARS = frozenset(
     "问找做买卖跟叫没去转"
     # Cantonese particles, pronouns and verbs (嘅, 咗, 佢, 唔 …) and 籍 (江苏籍: native place)
     "嘅咗佢哋嚟啲冇喺咁嘢咩噉畀唔嗰籍於"
+    # sentence particles (喂，X呀？)
+    "呀啦喔吖"
     # 副 (deputy) starts a title (常务副总经理), it is almost never a given-name character
     "副"
 )

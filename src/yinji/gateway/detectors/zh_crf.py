@@ -22,6 +22,8 @@ from yinji.gateway.detectors.zh_cues import (
     _KIN_RX,
     _LABEL_RX,
     _LEGAL_ORG,
+    _MEASURE_SURNAMES,
+    _NUMERAL_BEFORE,
     _ORG_RX,
     _PLACE_END,
     _POST_RX,
@@ -126,6 +128,8 @@ def with_model(text: str, found: list[Detection], roles: list[tuple[int, int]],
             continue  # (郑骁的: a function word ends no name)
         if any(rs < e and s < re_ for rs, re_ in roles) or _CUE_WORD_RX.match(text, s) \
                 or (sl == 1 and _numeral(text, s)) \
+                or (sl == 1 and cand[0] in _MEASURE_SURNAMES and s > 0
+                    and text[s - 1] in _NUMERAL_BEFORE) \
                 or _THING_FIELD.search(text, max(0, s - 8), s) is not None \
                 or _STOCK_CODE.match(text, e) or _LEGAL_ORG.match(text, e) \
                 or _ORG_RX.match(text, e) \

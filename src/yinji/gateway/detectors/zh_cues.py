@@ -132,7 +132,7 @@ _CUE_WORD_RX = re.compile(_alt(tuple(w for w in lx.TITLES + lx.PRE_CUES
 # A cue word of two or more characters after a name (身份证, 表示): the name ends before it.
 _POST_WORD_RX = re.compile(_alt(tuple(w for w in lx.POST_CUES + lx.TITLES if len(w) > 1)))
 
-_NUMERAL_BEFORE = frozenset("一二两三四五六七八九十几每这那哪整半咗各")
+_NUMERAL_BEFORE = frozenset("一二两三四五六七八九十几每这那哪整半咗各嗰𠮶")  # (嗰: Cantonese 那; t2s gives 𠮶)
 
 # Amounts in capital numerals (人民币壹仟伍佰陆拾万元整): 伍 and 陆 are surnames and numerals,
 # 万 and 元 surnames and units.
