@@ -33,7 +33,7 @@ from yinji.gateway.detectors import lexicon as lx
 
 MODEL_FILE = "names_zh.crfsuite"
 # SHA-256 of the shipped model (tools/train_name_crf.py prints it); checked on load.
-MODEL_SHA256 = "a9750da35a7051c59ffaeaf626cf28e0e590b8c95f072e018b830e43215fe825"
+MODEL_SHA256 = "3becc520dc7a64f538bd40fe41eb6fbe889a4df96e6916abe60a452670add56b"
 
 _CUES = frozenset(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1)
 _CUE_MAX = max(len(w) for w in _CUES)

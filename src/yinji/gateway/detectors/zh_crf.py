@@ -67,6 +67,7 @@ _MODEL_WORD_START = 0.9
 
 
 
+_TITLE_WORDS = frozenset(lx.TITLES)
 # Honorifics that follow only a person (马力女士, 夏天先生; 副总经理 may follow 常务).
 _HONORIFIC = re.compile("先生|女士|小姐|太太|夫人")
 # The CRF's span probability that lets a 3-character name's surname end the word before it.
@@ -114,8 +115,14 @@ def with_model(text: str, found: list[Detection], roles: list[tuple[int, int]],
                      if d.confidence < threshold + _SURE)
     spans, most = name_model.read(text, common, doubtful)
     # A doubtful rule name where the model sees no name at all is dropped (every rule name
-    # starts with a surname, so the model read its line).
-    drop = {span for span, p in zip(doubtful, most, strict=True) if p < _MODEL_VETO}
+    # starts with a surname, so the model read its line) — not a surname and a title (方总, 李工:
+    # the model learnt such references as no name, the rules decide them).
+    drop = {span for span, p in zip(doubtful, most, strict=True)
+            if p < _MODEL_VETO and text[span[0] + 1:span[1]] not in _TITLE_WORDS}
+    # ... nor a name that is found again in the text where the model does not veto it
+    # (已与贝冉沟通，贝冉同意: one mention the model doubts, one it does not)
+    kept = {text[d.start:d.end] for d in found if (d.start, d.end) not in drop}
+    drop = {span for span in drop if text[span[0]:span[1]] not in kept}
     out = [d for d in found if (d.start, d.end) not in drop]
     for s, e, prob in spans:
         if (kin := _KIN_RX.search(text, s, e)) is not None:
