@@ -418,3 +418,15 @@ def test_married_names_any_surname(engine, text, names):
 ])
 def test_name_called_out(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    # the surname ends the word before it (今天|王, 前称|王, 昨天|王) and the model is all but sure
+    ("今天王雅琪来营业部办理了开户。", ["王雅琪"]),
+    ("据悉，前称王丽珍的客户已更新资料。", ["王丽珍"]),
+    ("昨天王志刚来电话了。", ["王志刚"]),
+    ("高山先生的账户已解冻。", ["高山"]),  # a word before an honorific is a name
+    ("今天王府井人很多。", []),  # (a place that starts with a surname stays none)
+])
+def test_sure_names_after_a_glued_word(engine, text, names):
+    assert persons(engine, text) == names
