@@ -157,7 +157,8 @@ def main() -> None:
                          "the detectors were tuned on the earlier sets (a development set since)")
     ap.add_argument("--fresh7", action="store_true",
                     help="snippets of gateway_eval6: written independently for issue #16 while "
-                         "the detectors were tuned on --fresh..--fresh6 (the judging set)")
+                         "the detectors were tuned on --fresh..--fresh6 (a development set since "
+                         "round 7)")
     ap.add_argument("--errors", type=int, default=0, help="print this many errors per draw")
     ap.add_argument("--rules-only", action="store_true",
                     help="Chinese names without the CRF's opinion (names_zh model=False)")
