@@ -98,9 +98,12 @@ def _kind(ch: str) -> str:
 
 
 @lru_cache(maxsize=8192)
-def _around(ch: str) -> tuple[str, str, str, str, str, str]:
-    """Features a character lends its neighbours (as p1, n1, p2, n2, pk, nk)."""
-    return "p1=" + ch, "n1=" + ch, "p2=" + ch, "n2=" + ch, "pk=" + _kind(ch), "nk=" + _kind(ch)
+def _around(ch: str) -> tuple[str, ...]:
+    """Features a character lends its neighbours (as p1, n1, p2, n2, pk, nk, and for a Han
+    character its given-name class as pg, ng; "" otherwise)."""
+    han = "\u4e00" <= ch <= "\u9fff"
+    return ("p1=" + ch, "n1=" + ch, "p2=" + ch, "n2=" + ch, "pk=" + _kind(ch), "nk=" + _kind(ch),
+            "p" + _given_class(ch) if han else "", "n" + _given_class(ch) if han else "")
 
 
 def _alt(words) -> re.Pattern[str]:  # noqa: ANN001 - any iterable of words
@@ -144,10 +147,10 @@ def features(text: str, words: frozenset[str] = frozenset()) -> list[list[str]]:
         pb, nc = _around(b), _around(c)
         f = [*_static(ch), pb[0], nc[1], _around(a)[2], _around(d)[3], "b=" + b + ch,
              "b+=" + ch + c, pb[4], nc[5]]
-        if "\u4e00" <= b <= "\u9fff":
-            f.append("p" + _given_class(b))
-        if "\u4e00" <= c <= "\u9fff":
-            f.append("n" + _given_class(c))
+        if pb[6]:
+            f.append(pb[6])
+        if nc[7]:
+            f.append(nc[7])
         if b + ch in _COMP:
             f.append("cs1")
         if ch + c in _COMP:
