@@ -430,3 +430,13 @@ def test_name_called_out(engine, text, names):
 ])
 def test_sure_names_after_a_glued_word(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("客户亚历山大·彼得罗夫申请开户。", ["亚历山大·彼得罗夫"]),
+    ("客户安德烈·伊万诺夫来电。", ["安德烈·伊万诺夫"]),  # 烈, 治, 鲁 transliterate too
+    ("经办人乔治·史密斯已复核。", ["乔治·史密斯"]),
+    ("中国·上海论坛今天开幕。", []),
+])
+def test_dotted_names_of_proper_parts(engine, text, names):
+    assert persons(engine, text) == names

@@ -40,6 +40,7 @@ TRANSLIT = frozenset(
     "绍舍圣施什史舒斯丝松苏索塔泰坦汤唐陶特提图吐托瓦万旺威韦维温沃乌伍武西希锡夏香谢辛休修"
     "雅亚扬耶叶伊依因英尤约泽扎詹朱卓兹孜祖佐则合娃江力不都汗吾历逊翰蒂拜克孜哲大如义司玉素甫卜明肉"
     "守让"  # (吾守尔; 让 is French Jean: 让·米勒)
+    "烈治鲁朝"  # (安德烈, 乔治, 鲁道夫; Mongolian 朝鲁)
 )
 # One-character first parts of a dotted name (让·米勒, the standard rendering of Jean).
 _ONE_CHAR_FIRST = frozenset("让")
@@ -140,7 +141,11 @@ def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN
         # it as a noun: 买买提)
         plain = [w and tags.get(p, "n")[:2] not in ("ns", "nz") and len(p) < 3
                  for w, p in zip(words, parts, strict=True)]
-        if all(words) or (any(plain) and lead is None and not labelled(text, s, e)):
+        # (every part a place or proper noun, 亚历山大·穆勒, is a name only with a cue: not
+        # 巴西·圣保罗)
+        proper = all(tags.get(p, "n")[:2] in ("nr", "ns", "nz") for p in parts)
+        if (all(words) and not (proper and labelled(text, s, e))) \
+                or (any(plain) and lead is None and not labelled(text, s, e)):
             continue  # (an ordinary word as a part is fine with a label or title: 买买提)
         out.append(Detection(s, e, PERSON, 0.9, "person_zh"))
         used = e
