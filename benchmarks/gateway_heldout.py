@@ -59,7 +59,8 @@ with spaces inside names, flattened tables) and hard negatives (平安银行, �
 康美药业, 高度/周期/黄金/于是). Marks person_title (ignored) and account numbers (资金账号,
 交易编码, 客户号: masking them counts as a false positive of category account). Measured once
 before and once after round 6, errors not read (docs/gateway.md).
-`--rules-only` turns the CRF off (names_zh model=False).
+`--rules-only` turns the CRF off (names_zh model=False); `--model PATH` tags with another CRF
+file (tools/name_loso.py: leave-one-set-out models).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ import argparse
 import statistics
 from collections import Counter
 
+from yinji.gateway.detectors import name_model
 from yinji.gateway.detectors.engine import DetectorEngine
 from yinji.gateway.detectors.names_zh import ChineseNameDetector
 from yinji.testing import gateway_eval2, gateway_eval3, gateway_eval4, gateway_eval5, gateway_eval6
@@ -155,11 +157,16 @@ def main() -> None:
                          "the detectors were tuned on the earlier sets (a development set since)")
     ap.add_argument("--fresh7", action="store_true",
                     help="snippets of gateway_eval6: written independently for issue #16 while "
-                         "the detectors were tuned on --fresh..--fresh6 (the judging set)")
+                         "the detectors were tuned on --fresh..--fresh6 (a development set since "
+                         "round 7)")
     ap.add_argument("--errors", type=int, default=0, help="print this many errors per draw")
     ap.add_argument("--rules-only", action="store_true",
                     help="Chinese names without the CRF's opinion (names_zh model=False)")
+    ap.add_argument("--model", default=None,
+                    help="a CRF model file instead of the shipped one (tools/name_loso.py)")
     a = ap.parse_args()
+    if a.model:
+        name_model.use_model(a.model)
     if a.n is None:
         a.n = 6000 if a.fresh5 or a.fresh6 or a.fresh7 else 3000
     engine = DetectorEngine()

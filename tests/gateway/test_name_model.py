@@ -138,3 +138,23 @@ def test_traditional_characters(words, text, names):
 ])
 def test_dotted_names(words, text, names):
     assert [d.value(text) for d in ChineseNameDetector().detect(text)] == names
+
+
+def test_use_model_switches_and_restores(tmp_path, words):
+    """Evaluation tools may tag with another model file (leave-one-set-out runs); None brings
+    back the shipped one, SHA-256 checked again."""
+    text = "客户奚晓明要求赎回。"
+    shipped = name_model.spans(text, words)
+    other = tmp_path / "other.crfsuite"
+    other.write_bytes(resources.files("yinji.gateway.detectors").joinpath(
+        "data", name_model.MODEL_FILE).read_bytes())
+    try:
+        name_model.use_model(str(other))
+        assert name_model.spans(text, words) == shipped
+        other.write_bytes(b"not a model")
+        name_model.use_model(str(other))
+        with pytest.raises(Exception):  # noqa: B017 - CRFsuite's own error for a bad file
+            name_model.spans(text, words)
+    finally:
+        name_model.use_model(None)
+    assert name_model.spans(text, words) == shipped

@@ -370,3 +370,73 @@ def test_speakers(engine, text, names):
 def test_company_context_is_next_to_the_candidate(engine):
     # 增持…股 two characters after the name says nothing about it
     assert persons(engine, "公告称，董事长仲燕增持47200股。") == ["仲燕"]
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    # every character spaced (a scan read letter by letter): the spaces say nothing
+    ("收 件 人 ：何 静    寄 件 人 ：王 丽 华", ["何 静", "王 丽 华"]),
+    # a wide gap between two fields still ends the name (签收人 … 签收日期)
+    ("签 收 人 ：王 芳    签 收 日 期 ：二〇二四年五月九日", ["王 芳"]),
+    ("本 人 林 志 远 已 阅 读 并 同 意 以 上 条 款 。", ["林 志 远"]),
+    ("今天 天气 不错", []),
+])
+def test_letter_spaced_text(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("请核对销售方案的细节。", []),          # 销售 is a label only before a name
+    ("我们会维护好客户关系，请放心。", []),
+    ("常务副总经理办公会今日召开。", []),    # 副 starts a title, 常务 is a word
+    ("敬啟者：本行客戶陳大明先生已辦妥手續。", ["陳大明"]),  # a letter's opening formula
+    ("客户高山来电咨询。", ["高山"]),         # a place-like word after a label is still a name
+])
+def test_ordinary_words_next_to_cues(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("创始人张自强在发布会上表示不会减持。", ["张自强"]),  # founders, court parties, HK roles
+    ("原告李文博诉称其未获风险提示。", ["李文博"]),
+    ("被告人刘志远当庭认罪。", ["刘志远"]),
+])
+def test_general_role_words(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("其客戶由詹李美華接手。", ["詹李美華"]),  # any listed surname in a married name
+    ("交易所对苗王丽珍发出警示函。", ["苗王丽珍"]),  # after a one-character cue
+])
+def test_married_names_any_surname(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("喂，龐詠珊呀？我係永隆銀行嘅郭志豪", ["龐詠珊", "郭志豪"]),  # a particle after a name called out
+    ("喂，周志豪啊，你嗰張卡仲用唔用？", ["周志豪"]),  # 嗰 (Cantonese 那) before a measure word
+])
+def test_name_called_out(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    # the surname ends the word before it (今天|王, 前称|王, 昨天|王) and the model is all but sure
+    ("今天王雅琪来营业部办理了开户。", ["王雅琪"]),
+    ("据悉，前称王丽珍的客户已更新资料。", ["王丽珍"]),
+    ("昨天王志刚来电话了。", ["王志刚"]),
+    ("高山先生的账户已解冻。", ["高山"]),  # a word before an honorific is a name
+    ("今天王府井人很多。", []),  # (a place that starts with a surname stays none)
+])
+def test_sure_names_after_a_glued_word(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("客户亚历山大·彼得罗夫申请开户。", ["亚历山大·彼得罗夫"]),
+    ("客户安德烈·伊万诺夫来电。", ["安德烈·伊万诺夫"]),  # 烈, 治, 鲁 transliterate too
+    ("经办人乔治·史密斯已复核。", ["乔治·史密斯"]),
+    ("中国·上海论坛今天开幕。", []),
+])
+def test_dotted_names_of_proper_parts(engine, text, names):
+    assert persons(engine, text) == names

@@ -269,7 +269,7 @@ def snippet(rng: np.random.Generator, words: tuple[str, ...] = (),
 
 
 def hard_words(common: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """From an ordinary-word list (jieba's, names_zh._lexicon): 2-4 character words that start
+    """From an ordinary-word list (jieba's, zh_words._lexicon): 2-4 character words that start
     with a surname character (hard negatives: 高管, 方案, 金融机构), and the 2-character ones
     whose second character is also a given-name character (高明, 江海: names start like this)."""
     sur = lx.SURNAMES | lx.WEAK_SURNAMES

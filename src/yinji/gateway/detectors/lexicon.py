@@ -60,6 +60,10 @@ DOMAIN_WORDS = frozenset((
     "强积金", "牛熊证", "金管局", "红筹", "红筹股", "零钱通",
     # commodities (as 黄金 above)
     "白银", "白糖", "钢材", "铁矿石",
+    # letter formulae (敬启者: "to whom it may concern"; jieba tags 敬启者 a person)
+    "敬启者", "敬启", "台鉴", "钧鉴", "惠鉴",
+    # a holder raising or cutting a stake (jieba does not list them)
+    "增持", "减持",
 ))
 # Hong Kong districts, towns and well-known areas and streets (simplified, as the text is read):
 # jieba's dictionary barely knows them and many start with a surname (何文田, 沙田, 黄竹坑).
@@ -127,6 +131,11 @@ ROLE_WORDS = (
     "报案人", "被投诉人", "被担保人", "共同申请人", "出票人", "背书人", "核保人", "理赔人",
     # broker and Hong Kong forms (round 5): holders, introducers, handlers, signatories
     "持有人", "账户持有人", "持仓人", "居间人", "业务员", "处理人", "经手人", "联络人", "签署人",
+    # round 7: parties of court papers, founders and controllers of a company, Hong Kong licensed
+    # persons and checkers, agents (general roles of legal, corporate and broker text)
+    "原告", "被告", "被告人", "第三人", "上诉人", "被上诉人", "申诉人", "证人", "嫌疑人",
+    "犯罪嫌疑人", "仲裁员", "创始人", "联合创始人", "创办人", "发起人", "实控人", "控股股东",
+    "持牌人", "负责人员", "批核人", "覆核人", "代办人", "代签人", "经济学家", "策略师",
 )
 # Right after a name: titles and roles (张伟先生, 王芳经理).
 TITLES = (
@@ -170,6 +179,8 @@ POST_CUES = (
     # greetings after a name in messages (X您好) and verbs of minutes and compliance notes
     "您好", "你好", "未", "承诺", "承接", "弃权", "主讲", "答疑", "修订", "起草", "审核", "审批",
     "跟进", "安排", "出席", "列席", "签收", "核实", "持仓", "诱导",
+    # a particle after a name called out (喂，X呀？ X啊，你好; Mandarin and Cantonese)
+    "呀", "啊", "啦", "喔", "吖",
 )
 # Right after a candidate: organisation and product words (宁德|时代, 王府|井, 华夏|基金).
 ORG_SUFFIXES = (
@@ -194,6 +205,10 @@ NON_NAME_CHARS = frozenset(
     "问找做买卖跟叫没去转"
     # Cantonese particles, pronouns and verbs (嘅, 咗, 佢, 唔 …) and 籍 (江苏籍: native place)
     "嘅咗佢哋嚟啲冇喺咁嘢咩噉畀唔嗰籍於"
+    # sentence particles (喂，X呀？)
+    "呀啦喔吖"
+    # 副 (deputy) starts a title (常务副总经理), it is almost never a given-name character
+    "副"
 )
 # Characters that are also function words (有, 和, 以 …) but do occur in given names (王有才,
 # 乔青和, 於弘以, 陈荷月): accepted when the name is a whole token or has a title or label.

@@ -40,6 +40,7 @@ TRANSLIT = frozenset(
     "绍舍圣施什史舒斯丝松苏索塔泰坦汤唐陶特提图吐托瓦万旺威韦维温沃乌伍武西希锡夏香谢辛休修"
     "雅亚扬耶叶伊依因英尤约泽扎詹朱卓兹孜祖佐则合娃江力不都汗吾历逊翰蒂拜克孜哲大如义司玉素甫卜明肉"
     "守让"  # (吾守尔; 让 is French Jean: 让·米勒)
+    "烈治鲁朝"  # (安德烈, 乔治, 鲁道夫; Mongolian 朝鲁)
 )
 # One-character first parts of a dotted name (让·米勒, the standard rendering of Jean).
 _ONE_CHAR_FIRST = frozenset("让")
@@ -81,9 +82,15 @@ _ONE_SYL = re.compile("(?:" + _SYL + ")")
 _SURE_NAME = 0.8
 # ... unless that character is a measure word after a numeral (一张|王美玲的卡).
 _MEASURE_BEFORE = frozenset("一二两三四五六七八九十几每这那哪整半咗各")
-# Surnames common enough to stand first and second in a married name (陳李美玲).
-_MARRIED_SURNAMES = (lx.TOP_SURNAMES - lx.WEAK_SURNAMES) | frozenset("区冼麦岑邝莫叶卢邓蔡彭袁曾谭潘关甘"
-                                                                "容伍钟侯")
+# Surnames common enough to stand first and second in a married name (陳李美玲) ...
+_MARRIED_COMMON = (lx.TOP_SURNAMES - lx.WEAK_SURNAMES) | frozenset("区冼麦岑邝莫叶卢邓蔡彭袁曾谭潘关甘"
+                                                               "容伍钟侯")
+# ... and any other listed surname that is no ordinary word (a Hong Kong woman keeps her own
+# surname, whatever it is: 龐, 詹, 植), if the last two characters are no ordinary word
+# (贝冉|沟通, 仲燕|增持).
+_MARRIED_SURNAMES = _MARRIED_COMMON | (lx.SURNAMES - lx.WEAK_SURNAMES)
+# A one-character cue before a married name (由|關劉美玲|接手, 对|江郭雨轩|采取).
+_PRE_ONE = frozenset(w for w in lx.PRE_CUES if len(w) == 1)
 
 
 def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN001
@@ -134,7 +141,11 @@ def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN
         # it as a noun: 买买提)
         plain = [w and tags.get(p, "n")[:2] not in ("ns", "nz") and len(p) < 3
                  for w, p in zip(words, parts, strict=True)]
-        if all(words) or (any(plain) and lead is None and not labelled(text, s, e)):
+        # (every part a place or proper noun, 亚历山大·穆勒, is a name only with a cue: not
+        # 巴西·圣保罗)
+        proper = all(tags.get(p, "n")[:2] in ("nr", "ns", "nz") for p in parts)
+        if (all(words) and not (proper and labelled(text, s, e))) \
+                or (any(plain) and lead is None and not labelled(text, s, e)):
             continue  # (an ordinary word as a part is fine with a label or title: 买买提)
         out.append(Detection(s, e, PERSON, 0.9, "person_zh"))
         used = e
@@ -191,9 +202,14 @@ def married(text: str, found: list[Detection], cue_left, cue_right,  # noqa: ANN
             others = [o for o in out if o is not d and o.start < e and s < o.end]
             if any(o.start < s for o in others):
                 continue
-            if (cue_left(text, s) and cue_right(text, e)) or (
+            if (cand[0] not in _MARRIED_COMMON or cand[1] not in _MARRIED_COMMON) \
+                    and (cand[2:] in common or text[e - 1:e + 1] in common):
+                continue
+            strong = cue_left(text, s)
+            left = strong or (s > 0 and text[s - 1] in _PRE_ONE)
+            if (strong and cue_right(text, e)) or (
                     (d.confidence >= _SURE_NAME or s == d.start)
-                    and (cue_left(text, s) or cue_right(text, e))
+                    and (left or cue_right(text, e))
                     and cand[2:] not in common  # (曾任|东吴, 钱江|摩托: `common` words)
                     and not (s > 0 and text[s - 1] in _MEASURE_BEFORE)):
                 out = [o for o in out if o not in others]

@@ -1,0 +1,135 @@
+"""How names_zh reads a text: traditional characters as simplified (OpenCC t2s), and OCR'd or
+letter-spaced text without the spaces between Han characters, offsets kept for the original.
+
+Leakage: see names_zh.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from yinji.gateway.detectors import lexicon as lx
+from yinji.gateway.detectors.zh_cues import _HAN, _HAN_ONLY, _alt
+
+
+@lru_cache(maxsize=1)
+def _t2s():  # noqa: ANN202 - opencc.OpenCC
+    import opencc
+
+    return opencc.OpenCC("t2s.json")
+
+
+
+_KEEP = lx.SURNAMES | lx.WEAK_SURNAMES | frozenset("".join(lx.COMPOUND_SURNAMES))
+
+
+
+def _simplified(text: str) -> str:
+    """Traditional characters read as simplified (陳大文 -> 陈大文, OpenCC t2s) so the surname
+    lists, jieba and the model apply; a character that is itself a listed surname (於) stays.
+    Returns the text unchanged if the conversion would change its length."""
+    conv = _t2s().convert(text)
+    if conv == text or len(conv) != len(text):
+        return text
+    return "".join(o if o in _KEEP else c for o, c in zip(text, conv, strict=True))
+
+
+
+# Spaces and tabs (ASCII and ideographic) between two Han characters (no line breaks).
+_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000\u00a0]+(?=[\u4e00-\u9fff])")
+
+# Gaps inside an ordinary word (身份 证, 申 请表) that make a text OCR'd (scans, PDF forms).
+_OCR_GAPS = 2
+
+# A letter-spaced text (本 人 母 亮 庆 已 阅 读, 签 收 人 ：何 莹): at least this many gaps
+# between Han characters, and at least this share of all neighbouring Han pairs spaced.
+_SPACED_GAPS = 4
+
+_SPACED_SHARE = 0.5
+
+_HAN_PAIR = re.compile(r"(?<=[\u4e00-\u9fff])[\u4e00-\u9fff]")
+
+# A gap this wide (or with a tab) separates two fields even in OCR'd text (何 莹    签 收 日 期):
+# one space of it stays, so a name does not run into the next field.
+_WIDE_GAP = re.compile(r"[ \u3000\u00a0]{3,}|.*\t")
+
+
+
+def _letter_spaced(text: str, gaps: int) -> bool:
+    """Most neighbouring Han characters are a space apart: every character was spaced, so
+    spaces say nothing about words (and a name's characters are spaced like the rest)."""
+    return gaps >= _SPACED_GAPS and gaps >= _SPACED_SHARE * (gaps + len(_HAN_PAIR.findall(text)))
+
+
+
+def _collapsed(text: str, common: frozenset[str]) -> tuple[str, list[int]] | None:
+    """OCR'd text puts spaces anywhere, inside names (王　志 明, 赵  晓红) and inside ordinary
+    words (身份 证, 委托 书), so spaces there say nothing about where a name ends. When at least
+    _OCR_GAPS gaps split an ordinary word of jieba's dictionary, or the text is letter-spaced
+    (_letter_spaced), return the text with every gap between Han characters removed (a wide
+    one, _WIDE_GAP, kept as one space) and, per character, its offset in `text`; else None.
+    (Text that spaces whole words apart, 出席：张淼 巫嘉怡, splits no word and stays as it is.)"""
+    gaps = [m.span() for m in _GAP.finditer(text)]
+    if not gaps:
+        return None
+    inside = 0
+    if not _letter_spaced(text, len(gaps)):
+        for a, b in gaps:
+            if any(text[a - k:a] + text[b:b + m] in common for k in (1, 2, 3) for m in (1, 2, 3)
+                   if 2 <= k + m <= 4 and a - k >= 0 and _HAN_ONLY.fullmatch(text[a - k:a])
+                   and _HAN_ONLY.fullmatch(text[b:b + m])):
+                inside += 1
+                if inside >= _OCR_GAPS:
+                    break
+        if inside < _OCR_GAPS:
+            gaps = _value_gaps(text)
+            if not gaps:
+                return None
+    where, pos = [], 0
+    for a, b in gaps:
+        where.extend(range(pos, a))
+        if _WIDE_GAP.match(text, a, b):
+            where.append(a)
+        pos = b
+    where.extend(range(pos, len(text)))
+    return "".join(text[i] for i in where), where
+
+
+
+# A label whose value is a person (姓名：, 户名, 受托人, Name:), then the value.
+_VALUE_LABEL = re.compile("(?:" + _alt(tuple(w for w in lx.ROLE_WORDS + lx.PRE_CUES
+                                             + ("姓名", "户名", "名字") if len(w) > 1))
+                          + r"|(?i:name))[ \t\u3000]*[:：]?[ \t\u3000]*")
+
+_TOKEN = re.compile(r"[\u4e00-\u9fff]{1,3}")
+
+_SHORT_GAP = re.compile(r"[ \u3000]{1,2}")
+
+
+
+def _value_gaps(text: str) -> list[tuple[int, int]]:
+    """Gaps inside a spaced name that is a label's whole value (姓名：武  强, 户名 黎  明,
+    受托人达 瓦): the value's Han pieces, one or two spaces apart, hold 2-4 characters, start
+    with a surname and end before a wider gap, a line end, punctuation, Latin or digits, or the
+    next label (委托人陈　琳　受托人…)."""
+    out = []
+    for m in _VALUE_LABEL.finditer(text):
+        pos, han, gaps = m.end(), 0, []
+        first = _TOKEN.match(text, pos)
+        if first is None or not (first.group()[0] in lx.SURNAMES
+                                 or first.group()[:2] in lx.COMPOUND_SURNAMES):
+            continue
+        pos, han = first.end(), len(first.group())
+        while han < 4 and (g := _SHORT_GAP.match(text, pos)) is not None:
+            t = _TOKEN.match(text, g.end())
+            if t is None or han + len(t.group()) > 4 or _HAN.match(text, t.end()) \
+                    or _VALUE_LABEL.match(text, t.start()) or text[t.end():t.end() + 1] in ":：" \
+                    or (len(first.group()) >= 2 and len(t.group()) >= 2
+                        and first.group() not in lx.COMPOUND_SURNAMES):
+                break  # (马力 性别:, 陈毅 金额: a whole name, then the next field)
+            gaps.append(g.span())
+            pos, han = t.end(), han + len(t.group())
+        if gaps and 2 <= han <= 4 and not _HAN.match(text, pos):
+            out += gaps
+    return out
