@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 
 from yinji import ids
-from yinji.chunks import DEFAULT_CHUNK, Source, iter_rows
+from yinji.chunks import DEFAULT_CHUNK, Source, Stream, iter_rows
 from yinji.net.channel import Party
 from yinji.net.connect import TlsConfig
 from yinji.net.workers import LocalWorkers, Workers
@@ -271,11 +271,12 @@ def bucketed_psi_stream(party: Party, peer: str, source: Source, columns: Sequen
     return StreamResult(rows, report, n, read)
 
 
-def _read_into(spill: _Spill, source: Source, columns: list[str], key: bytes,
+def _read_into(spill: _Spill, source: Source | Stream, columns: list[str], key: bytes,
                report: StreamReport, *, kinds: Mapping[str, str] | str | None,
                validate: bool, chunk_rows: int) -> str:
-    """Read, normalise and spill every chunk; how the source was read."""
-    stream = iter_rows(source, columns, chunk_rows)
+    """Read, normalise and spill every chunk (of `source`, or of a `Stream` already open on
+    exactly `columns`, e.g. `Catalog.sql_stream`); how the source was read."""
+    stream = source if isinstance(source, Stream) else iter_rows(source, columns, chunk_rows)
     offset = 0
     for chunk in stream.chunks:
         cols = {c: [r[j] for r in chunk] for j, c in enumerate(columns)}
