@@ -73,7 +73,7 @@ def test_bucketed_job_streams_and_matches_the_in_memory_path(tmp_path, monkeypat
     runner = PsiRunner("psi.intersect", False)
     spec = {"inputs": {n: {"dataset": "customers", "columns": ["customer_id"]} for n in data},
             "params": {"buckets": 3, "lanes": 2}, "recipients": ["fund"]}
-    assert runner.streams(spec) and not PsiRunner("psi.cardinality", True).streams(spec)
+    assert runner.streams(spec) and PsiRunner("psi.cardinality", True).streams(spec)
     assert not runner.streams(dict(spec, params={"buckets": 1}))
 
     def body(party, streamed):
@@ -109,6 +109,45 @@ def test_bucketed_job_streams_and_matches_the_in_memory_path(tmp_path, monkeypat
         assert fund["size"] == 15 and securities is None
         assert not (tmp_path / f"results-{bound}" / "securities").exists()
         assert fund.get("intersection") == (sorted(pool[25:40]) if bound == 15 else None)
+
+
+def test_cardinality_job_streams_a_file_or_a_sql_cursor_like_the_in_memory_path(tmp_path):
+    """A psi.cardinality job reads a file dataset (`catalog.source`) or a sql one straight
+    from its cursor (`catalog.sql_stream`, no copy: one pass) in chunks; the count and the
+    key summaries are those of the in-memory path; the other party gets nothing."""
+    pool = [f"C{i:05d}" for i in range(90)]
+    data = {"fund": pool[:50] + pool[:4] + ["", " c" + pool[7][1:]],
+            "securities": pool[30:] + pool[31:33]}
+    paths = {}
+    for name, vals in data.items():
+        paths[name] = tmp_path / f"{name}.csv"
+        paths[name].write_text("customer_id\n" + "".join(f"{v}\n" for v in vals))
+    runner = PsiRunner("psi.cardinality", True)
+    spec = {"inputs": {n: {"dataset": "customers", "columns": ["customer_id"]} for n in data},
+            "params": {}, "recipients": ["fund"]}
+    assert runner.streams(spec)
+
+    def body(party, how):
+        calls = []
+        fake = fake_node(None, paths[party.name], calls)
+        if how == "sql" and party.name == "securities":
+            rows = [[v] for v in data[party.name]]
+            fake.catalog = SimpleNamespace(
+                get=lambda d: SimpleNamespace(kind="sql"),
+                sql_stream=lambda d, c: calls.append((d, c)) or Stream(
+                    c, iter([rows[i:i + 7] for i in range(0, len(rows), 7)]), "sql"))
+        inputs = ({"customer_id": np.asarray(data[party.name], object)} if how == "memory"
+                  else None)
+        out = runner.run(RunContext(spec, party.name, party, inputs, lambda f, s: None,
+                                    node=fake))
+        assert calls == ([] if how == "memory" else [("customers", ["customer_id"])])
+        return out
+    got = {how: run_parties(body, names=["fund", "securities"], args=[(how,), (how,)],
+                            timeout=60) for how in ("memory", "file", "sql")}
+    assert got["memory"] == got["file"] == got["sql"]
+    fund, securities = got["file"]
+    assert securities is None and fund["cardinality"] == 20
+    assert fund["own_keys"].startswith("56 rows: 51 kept, 1 empty, 0 invalid, 4 duplicate")
 
 
 def test_catalog_source_is_confined_like_load(client, node, home):  # noqa: F811

@@ -184,8 +184,9 @@ class PsiRunner:
     streams_sql = True   # a sql dataset is copied in chunks to a temporary file (below)
 
     def streams(self, spec: dict[str, Any]) -> bool:
-        """A bucketed intersection reads its dataset in chunks (`yinji.psi.stream`)."""
-        return not self.cardinality and ((spec.get("params") or {}).get("buckets") or 1) > 1
+        """A cardinality job (`yinji.psi.cardinality`) and a bucketed intersection
+        (`yinji.psi.stream`) read their dataset in chunks."""
+        return self.cardinality or ((spec.get("params") or {}).get("buckets") or 1) > 1
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
         from yinji.node import psi_adapter
@@ -220,6 +221,10 @@ class PsiRunner:
         two reads of a query need not return rows in the same order."""
         dataset = ctx.spec["inputs"][ctx.me]["dataset"]
         catalog = ctx.node.catalog
+        if self.cardinality:   # one pass over the keys: a sql dataset straight from its cursor
+            return self._cardinality_stream(ctx, col, catalog.sql_stream(dataset, [col])
+                                            if catalog.get(dataset).kind == "sql"
+                                            else catalog.source(dataset, [col]))
         if catalog.get(dataset).kind != "sql":
             return self._psi_stream(ctx, col, catalog.source(dataset, [col]))
         with tempfile.TemporaryDirectory(prefix="yinji-psi-sql-") as tmp:
@@ -233,6 +238,16 @@ class PsiRunner:
                     w.writerows([r[0], n + i] for i, r in enumerate(chunk))
                     n += len(chunk)
             return self._psi_stream(ctx, col, copy)
+
+    def _cardinality_stream(self, ctx: RunContext, col: str, source: Any
+                            ) -> dict[str, Any] | None:
+        from yinji.node import psi_adapter
+
+        peer = next(p for p in self.compute_parties(ctx.spec) if p != ctx.me)
+        ctx.progress(0.3, "reading in chunks and computing")
+        size, keys = psi_adapter.cardinality_stream(ctx.party, peer, source, col,
+                                                    ctx.spec["recipients"])
+        return None if size is None else {"cardinality": int(size), "own_keys": keys}
 
     def _psi_stream(self, ctx: RunContext, col: str, source: Path) -> dict[str, Any] | None:
         from yinji.node import psi_adapter
