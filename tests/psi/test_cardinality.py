@@ -164,3 +164,15 @@ def test_oversized_blocks_are_refused(tmp_path):
 
 def test_partition_bits():
     assert [partition_bits(n, 4) for n in (0, 4, 5, 8, 9, 1 << 30)] == [0, 0, 1, 1, 2, 16]
+
+
+def test_spill_count_follows_the_file_size(tmp_path, monkeypatch):
+    from yinji.psi.cardinality import spill_count
+
+    monkeypatch.setattr(card, "SPILL_FILE_BYTES", 100)
+    small, big = tmp_path / "s.csv", tmp_path / "b.csv"
+    small.write_text("id\n1\n")
+    big.write_text("id\n" + "x" * 1000)
+    assert spill_count(small) == 1 and spill_count(big) == 11 and spill_count(str(big)) == 11
+    assert spill_count(tmp_path / "missing.csv") == 1
+    assert spill_count(SqlSource("sqlite://", table="t")) == card.SPILL_BUCKETS

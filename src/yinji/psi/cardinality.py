@@ -9,7 +9,8 @@ here, so the two interoperate. Steps for a party with n distinct keys:
 1. (`psi_cardinality_stream` only) Read the key column(s) in chunks (`yinji.chunks.iter_rows`:
    CSV, Parquet, .xlsx, or a SQL cursor's `Stream`), normalise each chunk (`prepare_keys`)
    and spill each kept key to one of `spill_buckets` private files chosen by BLAKE2b under a
-   fresh key that never leaves this process; settle each file (repeated keys dropped, the
+   fresh key that never leaves this process (`spill_count`: one per 2 MiB of a source
+   file, up to 256); settle each file (repeated keys dropped, the
    first row kept: equal keys share a file). Now n is known. A failure here (unreadable
    source, `duplicates="reject"`) is told to the peer as "stopped" (no detail), then raised.
 2. Send a header (n, whether I receive, my block size); hear the peer's (m, ...).
@@ -75,7 +76,8 @@ from yinji.psi.keys import DuplicateKeys
 from yinji.psi.stream import SpilledBuckets, StreamReport, _read_into, _Spill
 
 PART_TARGET = 1 << 18   # tags per partition file compared or sorted at once (4 MiB)
-SPILL_BUCKETS = 256     # spill files of the own keys (10^7 keys: ~40k per file)
+SPILL_BUCKETS = 256     # spill files of the own keys, at most (10^7 keys: ~40k per file)
+SPILL_FILE_BYTES = 2 << 20   # source bytes per spill file, for a file source
 MAX_BATCH = 1 << 20     # largest block size a peer may declare
 MAX_BITS = 16
 
@@ -226,6 +228,18 @@ def _exchange(ch, peer: str, n: int, m: int, peer_batch: int,  # noqa: ANN001 - 
     return sum(int(member(mine.part(p), theirs.part(p)).sum()) for p in range(theirs.parts))
 
 
+def spill_count(source: Source | Stream) -> int:
+    """Spill files for `source`: one per `SPILL_FILE_BYTES` of a file (a small file: one),
+    `SPILL_BUCKETS` for a SQL source, whose size is not known before it is read."""
+    if isinstance(source, str | Path):
+        try:
+            size = os.path.getsize(source)
+        except OSError:
+            return 1   # the reader names the problem
+        return max(1, min(SPILL_BUCKETS, -(-size // SPILL_FILE_BYTES)))
+    return SPILL_BUCKETS
+
+
 def _spilled(directory: Path, buckets: int) -> Iterator[list[bytes]]:
     """The settled spill files' keys, file by file, each in a fresh random order."""
     files = SpilledBuckets(str(directory), buckets, 0)
@@ -240,7 +254,7 @@ def psi_cardinality_stream(party: Party, peer: str, source: Source | Stream,
                            validate: bool = False, duplicates: str = "first",
                            chunk_rows: int = DEFAULT_CHUNK, batch_size: int = DEFAULT_BATCH,
                            workers: int | None = None, spill_dir: str | None = None,
-                           spill_buckets: int = SPILL_BUCKETS,
+                           spill_buckets: int | None = None,
                            on_stage=None) -> CardinalityResult:  # noqa: ANN001 - callable(str)
     """|A ∩ B| to `receiver` (None: to both) from the key `columns` of `source` (a file path,
     `yinji.chunks.SqlSource`, or a `Stream` such as `Catalog.sql_stream` gives) read in
@@ -249,6 +263,7 @@ def psi_cardinality_stream(party: Party, peer: str, source: Source | Stream,
     Steps, memory bound, adversary model and leakage: module docstring."""
     if duplicates not in ("reject", "first"):
         raise ValueError(f"duplicates must be 'reject' or 'first', got {duplicates!r}")
+    spill_buckets = spill_buckets or spill_count(source)
     if chunk_rows < 1 or not 1 <= spill_buckets <= 1 << 16:
         raise ValueError("chunk_rows must be at least 1 and spill_buckets from 1 to 65536")
     columns = list(columns)
@@ -280,4 +295,4 @@ def psi_cardinality_stream(party: Party, peer: str, source: Source | Stream,
 
 
 __all__ = ["PART_TARGET", "SPILL_BUCKETS", "CardinalityResult", "cardinality_exchange",
-           "partition_bits", "psi_cardinality_stream"]
+           "partition_bits", "psi_cardinality_stream", "spill_count"]
