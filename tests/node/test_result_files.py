@@ -95,7 +95,7 @@ def test_result_messages_between_nodes_are_bounded(monkeypatch):
     same bound the other way round passes a message that fits."""
     from yinji.node import result_files
     from yinji.node.linkage_runner import LinkageRunner
-    from yinji.node.result_files import MessageTooLarge, check_size, recv_bounded
+    from yinji.node.result_files import MessageTooLarge, check_size
     from yinji.node.runners import RunContext
     from yinji.testing.parties import run_parties
 
