@@ -40,7 +40,7 @@ from yinji.net.ports import free_ports
 
 AGGREGATOR = "aggregator"
 DEFAULT_CHUNK = 1 << 18
-AUTO_STREAM_ROWS = 1 << 20
+AUTO_STREAM_ROWS = 1 << 20   # = yinji.psi.stream.AUTO_STREAM_ROWS (not imported: start-up)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

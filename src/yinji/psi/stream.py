@@ -72,6 +72,8 @@ from yinji.psi.ecdh import _receivers
 from yinji.psi.keys import DuplicateKeys, prepare_keys
 
 BUCKET_TARGET = 1 << 17   # keys per bucket `auto_buckets` aims at (~50 MB of PSI state)
+AUTO_STREAM_ROWS = 1 << 20   # rows from which a two-party intersection runs on this stream
+#                              when nothing else is asked (`yinji psi`, node jobs)
 SAMPLE = 10               # dropped rows remembered per reason, for the report
 _HEAD = struct.Struct("<qI")
 _LEN = struct.Struct("<I")
@@ -307,5 +309,5 @@ def select_rows(source: Source, rows: np.ndarray, chunk_rows: int = DEFAULT_CHUN
     return stream.header, gen()
 
 
-__all__ = ["BUCKET_TARGET", "SpilledBuckets", "StreamReport", "StreamResult", "auto_buckets",
+__all__ = ["AUTO_STREAM_ROWS", "BUCKET_TARGET", "SpilledBuckets", "StreamReport", "StreamResult", "auto_buckets",
            "bucketed_psi_stream", "select_rows"]
