@@ -80,6 +80,7 @@ SPILL_BUCKETS = 256     # spill files of the own keys, at most (10^7 keys: ~40k 
 SPILL_FILE_BYTES = 2 << 20   # source bytes per spill file, for a file source
 MAX_BATCH = 1 << 20     # largest block size a peer may declare
 MAX_BITS = 16
+WINDOW = 4              # blocks one party may send ahead of the peer's acknowledgements
 
 
 @dataclass
@@ -172,18 +173,45 @@ def cardinality_exchange(party: Party, peer: str, n: int, batches: Iterable[Sequ
     with tempfile.TemporaryDirectory(prefix="yinji-psi-card-", dir=work_dir) as tmp:
         return _exchange(ch, peer, n, m, peer_batch, batches, Path(tmp), i_receive,
                          peer_receives, batch_size, max(1, workers or os.cpu_count() or 1),
-                         progress)
+                         party.name < peer, progress)
+
+
+class _Window:
+    """Flow control for a run of blocks one way: the sender waits for the receiver's empty
+    acknowledgement of block j - WINDOW before sending block j, so at most WINDOW blocks wait
+    in its send queue (sends never block: `yinji.net.tls`) whatever the peer's speed. Only
+    where the other direction carries no blocks: the main loop's tail and the return."""
+
+    def __init__(self, ch) -> None:  # noqa: ANN001 - Channel
+        self.ch, self.sent, self.acked = ch, 0, 0
+
+    def send(self, block: np.ndarray) -> None:
+        if self.sent - self.acked >= WINDOW:
+            self._ack()
+        self.ch.send_array(block)
+        self.sent += 1
+
+    def drain(self) -> None:
+        while self.acked < self.sent:
+            self._ack()
+
+    def _ack(self) -> None:
+        if self.ch.recv_bytes_at_most(0):
+            raise ValueError(f"{self.ch.peer} sent a malformed acknowledgement")
+        self.acked += 1
 
 
 def _exchange(ch, peer: str, n: int, m: int, peer_batch: int,  # noqa: ANN001 - Channel
               batches: Iterable[Sequence[bytes]], tmp: Path, i_receive: bool,
-              peer_receives: bool, batch_size: int, workers: int, progress) -> int | None:  # noqa: ANN001
+              peer_receives: bool, batch_size: int, workers: int, first: bool,
+              progress) -> int | None:  # noqa: ANN001
     a = group.random_scalar()
     theirs = _Tags(tmp, "theirs", partition_bits(max(n, m))) if i_receive else None
     back = _Tags(tmp, "return", partition_bits(m)) if peer_receives else None
     mine_blocks = _blocks(batches, batch_size)
     nb_mine, nb_peer = -(-n // batch_size), -(-m // peer_batch)
     sent = 0
+    tail = _Window(ch)   # my blocks after the peer's last one
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="psi-card") as pool:
         for i in range(max(nb_mine, nb_peer)):
             if i < nb_mine:
@@ -191,7 +219,11 @@ def _exchange(ch, peer: str, n: int, m: int, peer_batch: int,  # noqa: ANN001 - 
                 if len(block) != min(batch_size, n - sent):
                     raise ValueError(f"{len(block)} keys in block {i}, expected "
                                      f"{min(batch_size, n - sent)} of {n}")
-                ch.send_array(group.hash_and_mult_points(a, block, DOMAIN, workers, pool))
+                points = group.hash_and_mult_points(a, block, DOMAIN, workers, pool)
+                if i < nb_peer:
+                    ch.send_array(points)    # in step with the peer's block i
+                else:
+                    tail.send(points)
                 sent += len(block)
             if i < nb_peer:
                 want = min(peer_batch, m - i * peer_batch)
@@ -204,19 +236,35 @@ def _exchange(ch, peer: str, n: int, m: int, peer_batch: int,  # noqa: ANN001 - 
                 for kept in (theirs, back):
                     if kept is not None:
                         kept.add(tags)
+                if i >= nb_mine:
+                    ch.send_bytes(b"")   # the peer's tail block i taken
             if progress is not None:
                 progress(min((i + 1) * batch_size, max(n, m)), max(n, m))
     if next(mine_blocks, None) is not None:
         raise ValueError(f"more than the announced {n} keys")
-    if back is not None:
-        for p in range(back.parts):
-            part = back.part(p)
-            if len(part):
-                srt = np.sort(tags_view(part)).view(np.uint8).reshape(-1, TAG_BYTES)
-                for j in range(0, len(srt), peer_batch):
-                    ch.send_array(srt[j:j + peer_batch])
-    if theirs is None:
-        return None
+    tail.drain()
+    count = None
+    # Returns one way at a time (both receive: the party whose name sorts first returns
+    # first), so each direction carries either blocks or acknowledgements, never both.
+    for turn in (True, False) if first else (False, True):
+        if turn and back is not None:
+            out = _Window(ch)
+            for p in range(back.parts):
+                part = back.part(p)
+                if len(part):
+                    srt = np.sort(tags_view(part)).view(np.uint8).reshape(-1, TAG_BYTES)
+                    for j in range(0, len(srt), peer_batch):
+                        out.send(srt[j:j + peer_batch])
+            out.drain()
+        elif not turn and theirs is not None:
+            count = _count(ch, peer, n, batch_size, tmp, theirs)
+    return count
+
+
+def _count(ch, peer: str, n: int, batch_size: int, tmp: Path,  # noqa: ANN001 - Channel
+           theirs: _Tags) -> int:
+    """Take my n doubly blinded tags back (sorted, in blocks), then count partition by
+    partition how many occur among the peer's."""
     mine = _Tags(tmp, "mine", theirs.bits)
     got_n = 0
     while got_n < n:
@@ -225,6 +273,7 @@ def _exchange(ch, peer: str, n: int, m: int, peer_batch: int,  # noqa: ANN001 - 
             raise ValueError(f"{peer} returned a malformed block {blk.dtype} {blk.shape}")
         mine.add(blk)
         got_n += len(blk)
+        ch.send_bytes(b"")
     return sum(int(member(mine.part(p), theirs.part(p)).sum()) for p in range(theirs.parts))
 
 
