@@ -261,3 +261,20 @@ def test_memory_is_bounded_by_the_chunk_block_and_partition_not_the_sets(tmp_pat
     assert got_s == [2_000, None] and got_b == [8_000, None]
     assert big - small < 24_000 * per_key / 10, (small, big)
     assert big < 32_000 * per_key, (big, 32_000 * per_key)
+
+
+def test_parquet_source(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"id": [f"k{i}" for i in range(30)] + [None, "k3"]}),
+                   tmp_path / "a.parquet", row_group_size=7)
+    path_b = write_csv(tmp_path / "b.csv", [f"k{i}" for i in range(25, 60)])
+
+    def body(party):
+        src = tmp_path / "a.parquet" if party.name == "A" else path_b
+        return psi_cardinality_stream(party, "B" if party.name == "A" else "A", src, ["id"],
+                                      receiver="B", chunk_rows=4)
+    a, b = run_parties(body, names=NAMES)
+    assert a.count is None and b.count == 5
+    assert a.report.summary().startswith("32 rows: 30 kept, 1 empty, 0 invalid, 1 duplicate")
