@@ -20,10 +20,14 @@ here, so the two interoperate. Steps for a party with n distinct keys:
    function of it), and block sizes depend on n only. Blind each received block with `a`
    and keep its 16-byte tags: in my "theirs" partition files if I receive, in my "return"
    partition files if the peer receives. Partitions are by the tag's leading bits, as many
-   (a power of two, at most 2^16) as keep one near `PART_TARGET` tags.
+   (a power of two, at most 2^16) as keep one near `PART_TARGET` tags. While both send,
+   block i goes out before the peer's block i is read; past the shorter side's last block
+   (the tail) the longer side waits for an empty acknowledgement of every block but the
+   last `WINDOW`, so its send queue (sends never block) holds at most `WINDOW` blocks.
 4. Return: partition by partition in prefix order, sort the peer's doubly blinded tags and
-   send them in blocks of at most the peer's block size: the peer gets exactly the sorted
-   list the in-memory protocol sent, cut into blocks (whose sizes follow from the values).
+   send them in blocks of at most the peer's block size, acknowledged the same way (both
+   receive: the party whose name sorts first returns first): the peer gets exactly the
+   sorted list the in-memory protocol sent, cut into blocks (sizes follow from the values).
 5. The receiver writes the n returned tags to partition files by the same leading bits and
    counts, one partition at a time, its tags that occur among the peer's: |A ∩ B|.
 
@@ -42,8 +46,9 @@ Leakage (unchanged from the in-memory protocol):
   hidden), and only the total is counted -- no per-partition or per-spill-file count is
   sent or reported (partitions follow pseudo-random tags, not keys, and spill files are
   keyed by a secret no one else holds: neither is a bucket both parties could name).
-- The sender learns nothing beyond |A|: it receives the header and n uniformly random group
-  elements in blocks whose sizes depend on n only.
+- The sender learns nothing beyond |A|: it receives the header, n uniformly random group
+  elements in blocks whose sizes depend on n only, and empty acknowledgements of blocks it
+  sent itself (its tail and its returned blocks: numbers it knows).
 """
 
 from __future__ import annotations
