@@ -16,8 +16,8 @@ commutative stand-in (multiplication by an odd 64-bit scalar mod 2^64 on a hash:
 so that 10^7 keys a side run in minutes: memory, disk and the non-group work are measured as
 they are; the group operations' time is projected from the real run's CPU per key.
 
-Per party: wall seconds of each stage, CPU seconds (user + system; a loaded machine inflates
-wall time far more) and peak RSS (ru_maxrss). Results: see docs/psi.md, "Cardinality".
+Per party: wall seconds of each stage (with resident and peak MB then), CPU seconds (user +
+system; a loaded machine inflates wall time far more) and peak RSS (VmHWM). Results: see docs/psi.md, "Cardinality".
 """
 
 from __future__ import annotations
@@ -70,10 +70,10 @@ def party(p, path: str, mode: str, chunk: int, standin: bool) -> dict:  # noqa: 
     if standin:
         install_standin()
     t0 = time.perf_counter()
-    marks: dict[str, float] = {}
+    marks: dict[str, list] = {}
 
-    def stage(name: str) -> None:
-        marks[name] = round(time.perf_counter() - t0, 1)
+    def stage(name: str) -> None:   # seconds, and resident / peak MB at that point
+        marks[name] = [round(time.perf_counter() - t0, 1), *_rss()]
     peer = "B" if p.name == "A" else "A"
     if mode == "after":
         from yinji.psi.cardinality import psi_cardinality_stream
@@ -99,7 +99,15 @@ def party(p, path: str, mode: str, chunk: int, standin: bool) -> dict:  # noqa: 
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return {"party": p.name, "seconds": round(time.perf_counter() - t0, 1), "stages": marks,
             "cpu_seconds": round(ru.ru_utime + ru.ru_stime, 1),
-            "peak_rss_mb": round(ru.ru_maxrss / 1024), "n": n, "count": count}
+            "peak_rss_mb": _rss()[1], "n": n, "count": count}
+
+
+def _rss() -> tuple[int, int]:
+    """This process's resident and peak resident MB (VmRSS, VmHWM). Not ru_maxrss: Linux
+    keeps that across execve, so a spawned party would report its parent's peak (here the
+    parent that wrote n keys) whenever that is higher."""
+    vm = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return int(vm["VmRSS"].split()[0]) >> 10, int(vm["VmHWM"].split()[0]) >> 10
 
 
 def run(n: int, mode: str, chunk: int, standin: bool) -> dict:
