@@ -302,3 +302,32 @@ def test_bucketed_psi_job_runs_its_lanes_over_tls(net, tmp_path, monkeypatch, ca
     bad = dict(spec, protocol="psi.cardinality")
     with pytest.raises(RuntimeError, match="cardinality job runs unbucketed"):
         apis["securities"].call("POST", "/jobs", json=bad)
+
+
+def test_cardinality_and_unbucketed_psi_jobs(net):
+    """Through the real engine and catalog: a psi.cardinality job reads its dataset in chunks
+    (`yinji.psi.cardinality`) and gives |A ∩ B| to its one recipient only; an intersection
+    naming no buckets agrees its route (small datasets here: in memory) and gives A ∩ B."""
+    import csv
+
+    root, apis = net
+    pair = ["securities", "fund"]
+    ids = []
+    for n in pair:
+        with open(root / n / "data" / "customers.csv", newline="") as fh:
+            ids.append({r["customer_id"] for r in csv.DictReader(fh)})
+    inputs = {n: {"dataset": "customers", "columns": ["customer_id"]} for n in pair}
+    card = apis["fund"].call("POST", "/jobs", json={
+        "protocol": "psi.cardinality", "inputs": inputs, "params": {},
+        "recipients": ["securities"]})
+    inter = apis["securities"].call("POST", "/jobs", json={
+        "protocol": "psi.intersect", "inputs": inputs, "params": {}, "recipients": ["fund"]})
+    for job in (card, inter):
+        views = wait_job(apis, job["id"], pair, timeout=90)
+        assert {v["state"] for v in views.values()} == {"succeeded"}, views
+    res = apis["securities"].call("GET", f"/jobs/{card['id']}/result")["result"]
+    assert res["cardinality"] == len(ids[0] & ids[1]) > 0
+    assert set(res) == {"cardinality", "own_keys"}
+    assert not wait_job(apis, card["id"], ["fund"], timeout=5)["fund"]["has_result"]
+    res = apis["fund"].call("GET", f"/jobs/{inter['id']}/result")["result"]
+    assert set(res["intersection"]) == ids[0] & ids[1]

@@ -14,7 +14,7 @@ from yinji.node import runners
 from yinji.node.catalog import CatalogError
 from yinji.node.result_files import write_table
 from yinji.node.runners import PsiRunner, RunContext
-from yinji.testing.parties import run_parties
+from yinji.testing.parties import record_received, run_parties
 from yinji.testing.tls import make_tls_configs
 
 from .test_catalog_confinement import client, home, node, op, post  # noqa: F401
@@ -73,7 +73,7 @@ def test_bucketed_job_streams_and_matches_the_in_memory_path(tmp_path, monkeypat
     runner = PsiRunner("psi.intersect", False)
     spec = {"inputs": {n: {"dataset": "customers", "columns": ["customer_id"]} for n in data},
             "params": {"buckets": 3, "lanes": 2}, "recipients": ["fund"]}
-    assert runner.streams(spec) and not PsiRunner("psi.cardinality", True).streams(spec)
+    assert runner.streams(spec) and PsiRunner("psi.cardinality", True).streams(spec)
     assert not runner.streams(dict(spec, params={"buckets": 1}))
 
     def body(party, streamed):
@@ -109,6 +109,93 @@ def test_bucketed_job_streams_and_matches_the_in_memory_path(tmp_path, monkeypat
         assert fund["size"] == 15 and securities is None
         assert not (tmp_path / f"results-{bound}" / "securities").exists()
         assert fund.get("intersection") == (sorted(pool[25:40]) if bound == 15 else None)
+
+
+def test_cardinality_job_streams_a_file_or_a_sql_cursor_like_the_in_memory_path(tmp_path):
+    """A psi.cardinality job reads a file dataset (`catalog.source`) or a sql one straight
+    from its cursor (`catalog.sql_stream`, no copy: one pass) in chunks; the count and the
+    key summaries are those of the in-memory path; the other party gets nothing."""
+    pool = [f"C{i:05d}" for i in range(90)]
+    data = {"fund": pool[:50] + pool[:4] + ["", " c" + pool[7][1:]],
+            "securities": pool[30:] + pool[31:33]}
+    paths = {}
+    for name, vals in data.items():
+        paths[name] = tmp_path / f"{name}.csv"
+        paths[name].write_text("customer_id\n" + "".join(f"{v}\n" for v in vals))
+    runner = PsiRunner("psi.cardinality", True)
+    spec = {"inputs": {n: {"dataset": "customers", "columns": ["customer_id"]} for n in data},
+            "params": {}, "recipients": ["fund"]}
+    assert runner.streams(spec)
+
+    def body(party, how):
+        calls = []
+        fake = fake_node(None, paths[party.name], calls)
+        if how == "sql" and party.name == "securities":
+            rows = [[v] for v in data[party.name]]
+            fake.catalog = SimpleNamespace(
+                get=lambda d: SimpleNamespace(kind="sql"),
+                sql_stream=lambda d, c: calls.append((d, c)) or Stream(
+                    c, iter([rows[i:i + 7] for i in range(0, len(rows), 7)]), "sql"))
+        inputs = ({"customer_id": np.asarray(data[party.name], object)} if how == "memory"
+                  else None)
+        out = runner.run(RunContext(spec, party.name, party, inputs, lambda f, s: None,
+                                    node=fake))
+        assert calls == ([] if how == "memory" else [("customers", ["customer_id"])])
+        return out
+    got = {how: run_parties(body, names=["fund", "securities"], args=[(how,), (how,)],
+                            timeout=60) for how in ("memory", "file", "sql")}
+    assert got["memory"] == got["file"] == got["sql"]
+    fund, securities = got["file"]
+    assert securities is None and fund["cardinality"] == 20
+    assert fund["own_keys"].startswith("56 rows: 51 kept, 1 empty, 0 invalid, 4 duplicate")
+
+
+def test_unbucketed_job_is_routed_by_the_larger_dataset(tmp_path, monkeypatch):
+    """An intersection naming no buckets runs in memory while both datasets are small, and
+    bucketed on a stream (both parties, the larger side's bucket count) once one has
+    AUTO_STREAM_ROWS rows; the answer is the same either way. Explicit buckets or protocol:
+    no routing. The peer sees one number: the bucket count this side would choose."""
+    from yinji.psi import stream
+
+    monkeypatch.setattr(stream, "AUTO_STREAM_ROWS", 50)
+    monkeypatch.setattr(stream, "auto_buckets", functools.partial(stream.auto_buckets,
+                                                                  target=20))
+    tls = make_tls_configs(["fund", "securities"], tmp_path)
+    pool = [f"C{i:05d}" for i in range(120)]
+    data = {"fund": pool[:30] + pool[:3] + [""], "securities": pool[20:]}
+    paths = {}
+    for name, vals in data.items():
+        paths[name] = tmp_path / f"{name}.csv"
+        paths[name].write_text("customer_id\n" + "".join(f"{v}\n" for v in vals))
+    runner = PsiRunner("psi.intersect", False)
+    spec = {"inputs": {n: {"dataset": "customers", "columns": ["customer_id"]} for n in data},
+            "params": {}, "recipients": ["fund"]}
+    assert runner.streams(spec) and runner.auto_routes(dict(spec, params={"protocol": "auto"}))
+    for params in ({"buckets": 1}, {"protocol": "ecdh"}, {"buckets": 4}):
+        assert not runner.auto_routes(dict(spec, params=params))
+    assert not PsiRunner("psi.cardinality", True).auto_routes(spec)
+
+    def body(party, rows):
+        calls = []
+        fake = fake_node(tls[party.name], paths[party.name], calls)
+        fake.catalog.count_rows = lambda ds: rows[party.name]
+        fake.catalog.load_keyed = lambda d, c: (
+            calls.append("load") or {c[0]: np.asarray(data[party.name], object)}, None)
+        view = record_received(party)
+        out = runner.run(RunContext(spec, party.name, party, None, lambda f, s: None,
+                                    node=fake))
+        return out, calls, view[0][1].tolist()
+    small = {"fund": 34, "securities": 49}
+    (fund, calls_f, seen_f), (sec, calls_s, seen_s) = run_parties(
+        body, names=["fund", "securities"], args=[(small,), (small,)], timeout=60)
+    assert calls_f == calls_s == ["load"] and seen_f == seen_s == [1]
+    assert sec is None and fund["intersection"] == sorted(pool[20:30])
+    large = {"fund": 34, "securities": 100}
+    (fund2, calls_f, seen_f), (sec, calls_s, seen_s) = run_parties(
+        body, names=["fund", "securities"], args=[(large,), (large,)], timeout=60)
+    assert calls_f == calls_s == [("customers", ["customer_id"])]
+    assert (seen_f, seen_s) == ([5], [1])   # securities' 100 rows: 5 buckets of ~20
+    assert sec is None and fund2["intersection"] == fund["intersection"]
 
 
 def test_catalog_source_is_confined_like_load(client, node, home):  # noqa: F811

@@ -87,3 +87,38 @@ def test_a_link_file_from_the_unit_is_kept_only_if_it_matches_its_digest(tmp_pat
             lr._recv_file(owner.channel("compliance"), tmp_path / "x",
                           {"file": dict(entry, bytes=size)})
     assert not (tmp_path / "x").exists()
+
+
+def test_result_messages_between_nodes_are_bounded(monkeypatch):
+    """The linkage unit's result JSON to a recipient: refused past RESULT_LIMIT before it is
+    read, by the recipient (naming the unit and the size), and not sent by the unit; the
+    same bound the other way round passes a message that fits."""
+    from yinji.node import result_files
+    from yinji.node.linkage_runner import LinkageRunner
+    from yinji.node.result_files import MessageTooLarge, check_size
+    from yinji.node.runners import RunContext
+    from yinji.testing.parties import run_parties
+
+    runner = LinkageRunner("linkage.match")
+    spec = {"params": {"unit": "unit"}, "recipients": ["unit", "bank"]}
+    links = [["a" * 40, "b" * 40, 0.9]] * 40
+
+    def body(party, cheat):
+        ctx = RunContext(spec, party.name, party, None, lambda f, s: None)
+        if party.name == "unit" and cheat:   # a unit that skips its own check
+            party.channel("bank").send_bytes(b"[" + b"1," * 5000 + b"1]")
+            return None
+        return runner._deliver(ctx, "unit", [{"owners": ["a", "b"], "links": links}])
+    monkeypatch.setattr(result_files, "RESULT_LIMIT", 8192)
+    unit, bank = run_parties(body, names=["unit", "bank"], args=[(False,), (False,)])
+    assert bank == unit and bank["tables"][0]["links"] == links
+    with pytest.raises(MessageTooLarge, match=r"from unit refused: .*10003 bytes"):
+        run_parties(body, names=["unit", "bank"], args=[(True,), (True,)])
+    monkeypatch.setattr(result_files, "RESULT_LIMIT", 1024)
+    with pytest.raises(MessageTooLarge, match="the linkage result for bank is .* bytes, over "
+                                              "the limit of 1024 bytes; run the job on a "
+                                              "stream"):
+        run_parties(body, names=["unit", "bank"], args=[(False,), (False,)], timeout=5)
+    assert check_size(b"x" * 10, "m", "p", 10) == b"x" * 10
+    with pytest.raises(MessageTooLarge):
+        check_size(b"x" * 11, "m", "p", 10)

@@ -12,6 +12,10 @@ aggregator process that holds no data. Each process reads only its own file. The
 writes its own rows that are in the intersection (all columns) to --out, or with
 --cardinality prints the count only.
 
+--cardinality always reads the files in chunks (`yinji.psi.cardinality`): keys are blinded
+and sent in blocks and the receiver counts on private disk partitions, so memory stays
+bounded by a chunk and a partition at any size.
+
 Large inputs (about 2^20 rows or more, judged from the file size or Parquet metadata; or any
 input with --buckets N) run bucketed PSI on a stream (`yinji.psi.stream`): each party reads
 its file in chunks of --chunk-rows rows, spills its keys to per-bucket files in a private
@@ -36,7 +40,7 @@ from yinji.net.ports import free_ports
 
 AGGREGATOR = "aggregator"
 DEFAULT_CHUNK = 1 << 18
-AUTO_STREAM_ROWS = 1 << 20
+AUTO_STREAM_ROWS = 1 << 20   # = yinji.psi.stream.AUTO_STREAM_ROWS (not imported: start-up)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,7 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "whole files, unbucketed; auto (default): stream when an input has "
                         f"about {AUTO_STREAM_ROWS:,} rows or more")
     p.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK, metavar="ROWS",
-                   help=f"rows read at a time when streaming (default {DEFAULT_CHUNK})")
+                   help=f"rows read at a time when streaming or with --cardinality "
+                        f"(default {DEFAULT_CHUNK})")
     p.add_argument("--lanes", type=int, default=None,
                    help="parallel lanes per party when streaming (default: CPU count)")
     p.set_defaults(func=_run)
@@ -157,11 +162,35 @@ def stream_main(party, job: dict, tls) -> dict:  # noqa: ANN001 - Party, TlsConf
     return summary
 
 
+def cardinality_main(party, job: dict) -> dict:  # noqa: ANN001 - Party
+    """Two-party PSI cardinality, the own file read in chunks (`yinji.psi.cardinality`)."""
+    from yinji.psi.cardinality import psi_cardinality_stream
+
+    me = party.name
+    peer = next(n for n in job["names"] if n != me)
+    try:
+        res = psi_cardinality_stream(party, peer, job["paths"][me], job["keys"],
+                                     receiver=job["receiver"], kinds=job["kinds"] or None,
+                                     validate=job["validate"], duplicates=job["duplicates"],
+                                     chunk_rows=job["chunk_rows"])
+    except textfile.TableFileError as exc:
+        raise PsiCliError(str(exc)) from None
+    summary = {"party": me, "read": res.read, "keys": res.report.summary()}
+    if res.count is not None:
+        summary["intersection_size"] = res.count
+        if job["out"]:
+            _write_csv(job["out"], ["intersection_size"], [[res.count]])
+            summary["out"] = job["out"]
+    return summary
+
+
 def party_main(party, job: dict, tls=None) -> dict:  # noqa: ANN001 - Party, TlsConfig
     """One process: read own file, prepare keys, run the protocol, write the output."""
     if job.get("buckets"):
         return stream_main(party, job, tls)
-    from yinji.psi.ecdh import ecdh_psi, psi_cardinality
+    if job["cardinality"]:
+        return cardinality_main(party, job)
+    from yinji.psi.ecdh import ecdh_psi
     from yinji.psi.keys import prepare_keys
     from yinji.psi.multiparty import multiparty_psi
 
@@ -183,14 +212,6 @@ def party_main(party, job: dict, tls=None) -> dict:  # noqa: ANN001 - Party, Tls
     receiver = job["receiver"]
     if len(names) == 2:
         peer = names[1 - names.index(me)]
-        if job["cardinality"]:
-            out = psi_cardinality(party, peer, prepared, receiver=receiver)
-            if out is not None:
-                summary["intersection_size"] = out
-                if job["out"]:
-                    _write_csv(job["out"], ["intersection_size"], [[out]])
-                    summary["out"] = job["out"]
-            return summary
         out = ecdh_psi(party, peer, prepared, receiver=receiver, progress=_progress(me),
                        protocol=job.get("protocol", "auto"))
     else:

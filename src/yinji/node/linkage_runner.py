@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from yinji.net.channel import Party
-from yinji.node.result_files import write_table
+from yinji.node.result_files import DATA_LIMIT, check_size, recv_bounded, write_table
 
 if TYPE_CHECKING:  # runners.py imports this module to register it
     from yinji.linkage.aml import Activity
@@ -280,13 +280,14 @@ class LinkageRunner:
             for r in ctx.spec["recipients"]:
                 if r != unit:
                     ch = ctx.party.channel(r)
-                    ch.send_bytes(json.dumps(result).encode())
+                    ch.send_bytes(check_size(json.dumps(result).encode(),
+                                             "the linkage result", r))
                     for t in tables if files else []:
                         if "file" in t:
                             _send_file(ch, ctx.folder / t["file"]["name"])
         elif ctx.me in ctx.spec["recipients"]:
             ch = ctx.party.channel(unit)
-            result = json.loads(ch.recv_bytes())
+            result = json.loads(recv_bounded(ch, "the linkage result"))
             for t in result["tables"] if files else []:
                 if "file" in t:
                     _recv_file(ch, ctx.folder, t)
@@ -492,7 +493,7 @@ def agreed_key(party: Party, home: Path | None, key_id: str, me: str, owners: li
         party.channel(o).send_bytes(tag)
     differ = []
     for o in others:
-        got = party.channel(o).recv_bytes()
+        got = recv_bounded(party.channel(o), "the linkage key check value", 1024)
         if not isinstance(got, bytes) or not hmac.compare_digest(got, tag):
             differ.append(o)
     if differ:
@@ -589,11 +590,13 @@ def _stream_source(ctx: RunContext, schema: Schema):  # noqa: ANN202 - stream.Op
 
 
 def _send_ids(party: Party, unit: str, ids: list[str], order: np.ndarray) -> None:
-    party.channel(unit).send_bytes(json.dumps([ids[i] for i in order.tolist()]).encode())
+    party.channel(unit).send_bytes(check_size(
+        json.dumps([ids[i] for i in order.tolist()]).encode(), "the record ids", unit,
+        DATA_LIMIT))
 
 
 def _recv_ids(party: Party, owner: str) -> list[str]:
-    ids = json.loads(party.channel(owner).recv_bytes())
+    ids = json.loads(recv_bounded(party.channel(owner), "the record ids", DATA_LIMIT))
     if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
         raise ValueError(f"{owner} sent malformed record ids")
     return ids

@@ -106,6 +106,7 @@ from yinji.ml.prep import output_columns
 from yinji.ml.registry import ModelMeta, ModelRegistry
 from yinji.net.channel import Party
 from yinji.node.audit import ModelPredictionEvent, ModelStoredEvent
+from yinji.node.result_files import DATA_LIMIT, check_size, recv_bounded
 
 if TYPE_CHECKING:
     from yinji.node.node import Node
@@ -215,11 +216,13 @@ class ModelError(ValueError):
 
 
 def _send(party: Party, peer: str, obj: Any) -> None:
-    party.channel(peer).send_bytes(json.dumps(obj).encode())
+    party.channel(peer).send_bytes(check_size(json.dumps(obj).encode(), "a model job message",
+                                              peer, DATA_LIMIT))
 
 
 def _recv(party: Party, peer: str) -> Any:
-    return json.loads(party.channel(peer).recv_bytes())
+    """A peer's JSON message (aligned IDs, versions, go/no-go), refused past DATA_LIMIT."""
+    return json.loads(recv_bounded(party.channel(peer), "a model job message", DATA_LIMIT))
 
 
 def commitment(nonce: str, ids: list[str]) -> str:

@@ -101,6 +101,24 @@ def intersect_stream(party: Party, peer: str, source: Any, column: str,
     return values(), res.report.summary()
 
 
+def cardinality_stream(party: Party, peer: str, source: Any, column: str,
+                       recipients: list[str]) -> tuple[int | None, str]:
+    """PSI cardinality on `column` of a file or a sql `Stream`, read in chunks
+    (`yinji.psi.cardinality`): the count to the one recipient (None elsewhere) and this
+    node's key summary. Same count and leakage as `cardinality`."""
+    from yinji.psi.cardinality import psi_cardinality_stream
+    from yinji.textfile import TableFileError
+
+    receiver = _receiver(party, peer, recipients)
+    if receiver is None:
+        raise ValueError("a PSI cardinality job has exactly one recipient")
+    try:
+        res = psi_cardinality_stream(party, peer, source, [column], receiver=receiver)
+    except TableFileError as exc:
+        raise ValueError(f"cannot read the dataset: {exc}") from None
+    return res.count, res.report.summary()
+
+
 def cardinality(party: Party, peer: str, prepared: PreparedKeys,
                 recipients: list[str]) -> int | None:
     from yinji.psi.ecdh import psi_cardinality

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 INLINE_ROWS = 10_000   # a table up to this many rows is also inline in the result JSON
+RESULT_LIMIT = 64 << 20   # bytes of a result message one node sends another (JSON)
+DATA_LIMIT = 512 << 20    # bytes of one data message of a job that loads its input whole
 _FLUSH = 1 << 20       # bytes of CSV text buffered between writes
 _BATCH = 4096          # rows formatted at once
 
@@ -66,4 +68,32 @@ def write_table(folder: Path, name: str, header: list[str], rows: Iterable[list[
     return entry, kept
 
 
-__all__ = ["INLINE_ROWS", "write_table"]
+class MessageTooLarge(ValueError):
+    """A peer's message over the bound its receiver set for it (or one about to be sent)."""
+
+
+def check_size(data: bytes, what: str, to: str, limit: int | None = None) -> bytes:
+    """`data`, or MessageTooLarge before it is sent when it exceeds `limit` (default
+    RESULT_LIMIT: the bound the receiver applies): the job fails here, saying what to do."""
+    limit = limit or RESULT_LIMIT
+    if len(data) > limit:
+        raise MessageTooLarge(f"{what} for {to} is {len(data)} bytes, over the limit of "
+                              f"{limit} bytes; run the job on a stream (results go to files)")
+    return data
+
+
+def recv_bounded(ch: Any, what: str, limit: int | None = None) -> bytes:
+    """The next message from `ch`'s peer, refused past `limit` bytes (default RESULT_LIMIT)
+    before it is read (`Channel.recv_bytes_at_most`) with an error naming the peer, the size
+    and `what`."""
+    from yinji.net.channel import MalformedFrame
+
+    limit = limit or RESULT_LIMIT
+    try:
+        return ch.recv_bytes_at_most(limit)
+    except MalformedFrame as exc:
+        raise MessageTooLarge(f"{what} from {ch.peer} refused: {exc}") from None
+
+
+__all__ = ["DATA_LIMIT", "INLINE_ROWS", "RESULT_LIMIT", "MessageTooLarge", "check_size",
+           "recv_bounded", "write_table"]

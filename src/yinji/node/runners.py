@@ -11,6 +11,7 @@ output, or None if this node is not a recipient. Adding a protocol = one class +
 from __future__ import annotations
 
 import csv
+import dataclasses
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -184,13 +185,26 @@ class PsiRunner:
     streams_sql = True   # a sql dataset is copied in chunks to a temporary file (below)
 
     def streams(self, spec: dict[str, Any]) -> bool:
-        """A bucketed intersection reads its dataset in chunks (`yinji.psi.stream`)."""
-        return not self.cardinality and ((spec.get("params") or {}).get("buckets") or 1) > 1
+        """A cardinality job (`yinji.psi.cardinality`) and a bucketed intersection
+        (`yinji.psi.stream`) read their dataset in chunks; so does, at first, an intersection
+        that may be routed to the bucketed stream (`auto_routes`)."""
+        return (self.cardinality or ((spec.get("params") or {}).get("buckets") or 1) > 1
+                or self.auto_routes(spec))
+
+    def auto_routes(self, spec: dict[str, Any]) -> bool:
+        """An intersection that names neither `buckets` nor a protocol other than auto: it
+        runs bucketed on a stream when a dataset has `AUTO_STREAM_ROWS` rows or more, in
+        memory as before otherwise (`_route`)."""
+        params = spec.get("params") or {}
+        return (not self.cardinality and params.get("buckets") is None
+                and params.get("protocol", "auto") == "auto")
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
         from yinji.node import psi_adapter
 
         col = ctx.spec["inputs"][ctx.me]["columns"][0]
+        if ctx.inputs is None and ctx.node is not None and self.auto_routes(ctx.spec):
+            ctx = self._route(ctx, col)
         if ctx.inputs is None and ctx.node is not None and self.streams(ctx.spec):
             return self._run_stream(ctx, col)
         assert ctx.inputs is not None
@@ -213,6 +227,35 @@ class PsiRunner:
         return None if inter is None else {"intersection": sorted(inter),
                                            "size": len(inter), "own_keys": keys}
 
+    def _route(self, ctx: RunContext, col: str) -> RunContext:
+        """Both parties send the bucket count they would choose for their dataset's row count
+        (`auto_buckets`, or 1 below `AUTO_STREAM_ROWS` rows) and take the larger: above 1 the
+        job runs as a bucketed one on a stream with that many buckets; at 1 the column is
+        loaded and the intersection runs in memory as before. What the peer learns: whether
+        this dataset has 2^20 rows or more and, if so, its row count in units of 2^17 rows
+        (counted before empty, invalid and repeated keys are dropped) -- no finer than the
+        key count |A| every PSI here reveals, except for the dropped rows."""
+        from yinji.psi.stream import AUTO_STREAM_ROWS, auto_buckets
+
+        catalog = ctx.node.catalog
+        dataset = ctx.spec["inputs"][ctx.me]["dataset"]
+        rows = catalog.count_rows(catalog.get(dataset))
+        mine = auto_buckets(rows) if rows >= AUTO_STREAM_ROWS else 1
+        peer = next(p for p in self.compute_parties(ctx.spec) if p != ctx.me)
+        ch = ctx.party.channel(peer)
+        ch.send_array(np.array([mine], dtype=np.int64))
+        got = ch.recv_array_at_most(64)
+        if got.dtype != np.int64 or got.shape != (1,) or not 1 <= int(got[0]) <= 65536:
+            raise ValueError(f"{peer} sent a malformed bucket count {got!r}")
+        buckets = max(mine, int(got[0]))
+        if buckets > 1:
+            ctx.progress(0.2, f"{max(rows, 0)} rows here: bucketed on a stream, {buckets} "
+                              "buckets")
+            params = dict(ctx.spec.get("params") or {}, buckets=buckets)
+            return dataclasses.replace(ctx, spec=dict(ctx.spec, params=params))
+        inputs, key = catalog.load_keyed(dataset, [col])
+        return dataclasses.replace(ctx, inputs=inputs, input_key=key)
+
     def _run_stream(self, ctx: RunContext, col: str) -> dict[str, Any] | None:
         """A file dataset is read in chunks where it is; a sql dataset is first copied, in
         chunks from a server-side cursor, into a private temporary CSV of its key column,
@@ -220,6 +263,10 @@ class PsiRunner:
         two reads of a query need not return rows in the same order."""
         dataset = ctx.spec["inputs"][ctx.me]["dataset"]
         catalog = ctx.node.catalog
+        if self.cardinality:   # one pass over the keys: a sql dataset straight from its cursor
+            return self._cardinality_stream(ctx, col, catalog.sql_stream(dataset, [col])
+                                            if catalog.get(dataset).kind == "sql"
+                                            else catalog.source(dataset, [col]))
         if catalog.get(dataset).kind != "sql":
             return self._psi_stream(ctx, col, catalog.source(dataset, [col]))
         with tempfile.TemporaryDirectory(prefix="yinji-psi-sql-") as tmp:
@@ -233,6 +280,16 @@ class PsiRunner:
                     w.writerows([r[0], n + i] for i, r in enumerate(chunk))
                     n += len(chunk)
             return self._psi_stream(ctx, col, copy)
+
+    def _cardinality_stream(self, ctx: RunContext, col: str, source: Any
+                            ) -> dict[str, Any] | None:
+        from yinji.node import psi_adapter
+
+        peer = next(p for p in self.compute_parties(ctx.spec) if p != ctx.me)
+        ctx.progress(0.3, "reading in chunks and computing")
+        size, keys = psi_adapter.cardinality_stream(ctx.party, peer, source, col,
+                                                    ctx.spec["recipients"])
+        return None if size is None else {"cardinality": int(size), "own_keys": keys}
 
     def _psi_stream(self, ctx: RunContext, col: str, source: Path) -> dict[str, Any] | None:
         from yinji.node import psi_adapter

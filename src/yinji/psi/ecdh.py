@@ -30,7 +30,8 @@ Leakage:
 - Both parties learn |A| and |B| (set sizes; pad the input with random dummy keys to hide it).
 - Receiver of the intersection: A ∩ B (its own matching keys), nothing about B \\ A.
 - Receiver of the cardinality: |A ∩ B| only; the returned values are sorted, so it cannot tell
-  which of its keys matched.
+  which of its keys matched (`psi_cardinality` runs `yinji.psi.cardinality`'s exchange:
+  blocks, and the receiver counts on disk partitions; same messages' content and leakage).
 - A party that is not a receiver learns nothing beyond the sizes: every point it receives is
   a uniformly random element of the prime-order group (a fresh scalar times a group element).
 - Both receive: both learn A ∩ B. Payload join (`psi_join`) needs both to know the
@@ -230,17 +231,22 @@ def choose_protocol(party: Party, peer: str, n: int) -> str:
 
 
 def psi_cardinality(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes], *,
-                    receiver: str, batch_size: int = DEFAULT_BATCH,
-                    workers: int | None = None) -> int | None:
-    """|A ∩ B| to `receiver` only (the peer returns the receiver's doubly blinded keys
-    sorted, so the receiver cannot tell which matched); None to the other party."""
+                    receiver: str | None, batch_size: int = DEFAULT_BATCH,
+                    workers: int | None = None, work_dir: str | None = None) -> int | None:
+    """|A ∩ B| to `receiver` only (None: to both; the peer returns the receiver's doubly
+    blinded keys sorted, so the receiver cannot tell which matched); None to the other party.
+    The keys are in memory; the exchange and the receiver's counting are
+    `yinji.psi.cardinality`'s (blocks, disk partitions under `work_dir`), so this interoperates
+    with `psi_cardinality_stream`, which reads the keys from a file in chunks."""
+    from yinji.psi.cardinality import cardinality_exchange
+
     keys = _keys(keys)
     me, them = _receivers(party, peer, receiver)
-    ex = exchange(party, peer, keys, i_receive=me, peer_receives=them, sort_returned=True,
-                  batch_size=batch_size, workers=workers)
-    if not me:
-        return None
-    return int(member(ex.mine, ex.theirs).sum())
+    perm = random_permutation(len(keys))
+    batches = ([keys[j] for j in perm[i:i + batch_size]] for i in range(0, len(keys), batch_size))
+    return cardinality_exchange(party, peer, len(keys), batches, i_receive=me,
+                                peer_receives=them, batch_size=batch_size, workers=workers,
+                                work_dir=work_dir)
 
 
 def psi_join(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes],

@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 
 from yinji import ids
-from yinji.chunks import DEFAULT_CHUNK, Source, iter_rows
+from yinji.chunks import DEFAULT_CHUNK, Source, Stream, iter_rows
 from yinji.net.channel import Party
 from yinji.net.connect import TlsConfig
 from yinji.net.workers import LocalWorkers, Workers
@@ -72,6 +72,8 @@ from yinji.psi.ecdh import _receivers
 from yinji.psi.keys import DuplicateKeys, prepare_keys
 
 BUCKET_TARGET = 1 << 17   # keys per bucket `auto_buckets` aims at (~50 MB of PSI state)
+AUTO_STREAM_ROWS = 1 << 20   # rows from which a two-party intersection runs on this stream
+#                              when nothing else is asked (`yinji psi`, node jobs)
 SAMPLE = 10               # dropped rows remembered per reason, for the report
 _HEAD = struct.Struct("<qI")
 _LEN = struct.Struct("<I")
@@ -271,11 +273,12 @@ def bucketed_psi_stream(party: Party, peer: str, source: Source, columns: Sequen
     return StreamResult(rows, report, n, read)
 
 
-def _read_into(spill: _Spill, source: Source, columns: list[str], key: bytes,
+def _read_into(spill: _Spill, source: Source | Stream, columns: list[str], key: bytes,
                report: StreamReport, *, kinds: Mapping[str, str] | str | None,
                validate: bool, chunk_rows: int) -> str:
-    """Read, normalise and spill every chunk; how the source was read."""
-    stream = iter_rows(source, columns, chunk_rows)
+    """Read, normalise and spill every chunk (of `source`, or of a `Stream` already open on
+    exactly `columns`, e.g. `Catalog.sql_stream`); how the source was read."""
+    stream = source if isinstance(source, Stream) else iter_rows(source, columns, chunk_rows)
     offset = 0
     for chunk in stream.chunks:
         cols = {c: [r[j] for r in chunk] for j, c in enumerate(columns)}
@@ -306,5 +309,5 @@ def select_rows(source: Source, rows: np.ndarray, chunk_rows: int = DEFAULT_CHUN
     return stream.header, gen()
 
 
-__all__ = ["BUCKET_TARGET", "SpilledBuckets", "StreamReport", "StreamResult", "auto_buckets",
+__all__ = ["AUTO_STREAM_ROWS", "BUCKET_TARGET", "SpilledBuckets", "StreamReport", "StreamResult", "auto_buckets",
            "bucketed_psi_stream", "select_rows"]
