@@ -45,8 +45,13 @@ import numpy as np
 from yinji.testing import gateway_eval7_fill as fl
 from yinji.testing import gateway_eval7_names as nm
 from yinji.testing.gateway_eval7_frames_a import FRAMES_NAME
-from yinji.testing.gateway_eval7_frames_b import (FRAMES_CHAT, FRAMES_MIXED, FRAMES_OCR,
-                                                  FRAMES_TABLE, FRAMES_TRAD)
+from yinji.testing.gateway_eval7_frames_b import (
+    FRAMES_CHAT,
+    FRAMES_MIXED,
+    FRAMES_OCR,
+    FRAMES_TABLE,
+    FRAMES_TRAD,
+)
 from yinji.testing.gateway_eval7_frames_c import FRAMES_NEGATIVE, FRAMES_PII, FRAMES_TITLE
 
 FRAMES: dict[str, list[str]] = {
