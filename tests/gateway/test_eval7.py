@@ -22,7 +22,7 @@ _NAME = f"(?:[{HAN}]{{2,4}}|[{HAN}]+[{DOT}][{HAN}]+)"
 # What each slot's value looks like, written apart from the generator.
 SLOT_RE = {
     "P": _NAME, "H": _NAME, "S": f"[{HAN}]{{3}}", "MP": f"[{HAN}]{{2,3}}",
-    "D": f"[{HAN}]+[{DOT}][{HAN}]+", "L": "[A-Za-z]+(?: [A-Za-z]+){1,3}",
+    "D": f"[{HAN}]+[{DOT}][{HAN}]+", "DT": f"[{HAN}]+[{DOT}][{HAN}]+", "L": "[A-Za-z]+(?: [A-Za-z]+){1,3}",
     "O": f"[{HAN}](?: {{1,2}}[{HAN}]+)+", "T": _TITLE, "TH": _TITLE,
     "TE": "(?:Mr|Ms|Mrs|Miss)\\.? [A-Z][a-z]+",
     "M": r"1\d{2}(?:\d{8}|-\d{4}-\d{4}| \d{4} \d{4})", "ID": r"\d{17}[\dX]", "IDM": r"\d{17}[\dX]",

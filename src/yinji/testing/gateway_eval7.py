@@ -65,7 +65,7 @@ KINDS: dict[str, float] = {
 }
 _SLOT = re.compile(r"\{([A-Z]+)(\d?)\}")
 # Slot -> (span category or None). Person slots with a digit repeat the same name.
-_PERSON = {"P", "H", "L", "D", "O", "S", "MP"}
+_PERSON = {"P", "H", "L", "D", "DT", "O", "S", "MP"}
 _IDENT = {"M": "mobile", "ID": "id_number", "IDM": "id_number", "E": "email", "AC": "account",
           "AT": "account", "AK": "account", "AB": "account", "AS": "account"}
 _TITLE = {"T", "TH", "TE"}
@@ -79,7 +79,9 @@ def _person(rng: np.random.Generator, slot: str) -> tuple[str, str]:
     if slot == "L":
         return nm.latin_name(rng)
     if slot == "D":
-        return nm.dotted(rng, trad=rng.random() < 0.3)
+        return nm.dotted(rng)
+    if slot == "DT":
+        return nm.dotted(rng, trad=True)
     if slot == "O":
         return nm.ocr_name(rng)
     if slot == "MP":        # a minor: a plain 2- or 3-character name

@@ -2,7 +2,8 @@
 
 Slots as in gateway_eval7_frames_a, plus {H} a Hong Kong name in traditional characters
 (married names among them), {TH} a Cantonese/traditional bare surname with a title (陳生, 黃太),
-{TE} an English one (Mr Chan), {O} a name with spaces between its characters (OCR).
+{TE} an English one (Mr Chan), {DT} a dotted name in traditional characters, {O} a name with
+spaces between its characters (OCR).
 """
 
 # trading-desk chat (terse, pinyin initials, emoji) and voice-mail transcripts
@@ -61,7 +62,9 @@ FRAMES_TRAD = [
     "{H}同{TH}傾咗成個鐘，最後都係唔肯加保證金。",
     "{H}，通訊地址：{ADDR}。",
     "{H}：收到，我{TIME}前覆你。",
-    "{D}先生為本基金之投資經理。",
+    "{DT}先生為本基金之投資經理。",
+    "外籍客戶{DT}已提交護照副本，經辦人{H}。",
+    "{H}、{DT}及{H}獲委任為投資委員會成員。",
     "客戶經理：{H}　電話：{M}",
     "{H}嘅仔{H}今年先{NUM}歲，戶口由佢阿媽代管。",
     "請{H}於{DATE}前交回已簽署之W-8BEN表格。",

@@ -53,6 +53,9 @@ _DOT_PARTS = [("阿不都", "热合曼"), ("古丽娜", "艾力"), ("买买提",
               ("扎西", "多吉"), ("次仁", "卓玛"), ("格桑", "拉姆"), ("阿依古丽", "吐尔洪"),
               ("尼古拉", "佩特罗夫"), ("汉斯", "穆勒"), ("让", "杜邦"), ("保罗", "罗西")]
 _DOTS = ["·", "·", "·", "•", "・"]
+_DOT_PARTS_TRAD = [("約翰", "史密斯"), ("瑪麗亞", "桑切斯"), ("安娜", "彼得羅娃"), ("卡爾", "施密特"),
+                   ("蘇菲", "馬丁"), ("漢斯", "穆勒"), ("保羅", "羅西"), ("伊麗莎白", "華森"),
+                   ("尼古拉", "佩特羅夫"), ("穆罕默德", "汗"), ("艾力", "買買提"), ("米高", "霍夫曼")]
 
 # Hong Kong names in traditional characters.
 TRAD_COMMON = list("陳黃李張梁林劉吳王何鄭楊謝郭羅葉蔡曾鄧許馮蕭潘彭朱麥盧袁蘇余鍾譚區岑杜容莫招伍"
@@ -122,7 +125,8 @@ def zh_name(rng: np.random.Generator) -> tuple[str, str]:
 
 
 def dotted(rng: np.random.Generator, trad: bool = False) -> tuple[str, str]:
-    a, b = _DOT_PARTS[int(rng.integers(len(_DOT_PARTS)))]
+    parts = _DOT_PARTS_TRAD if trad else _DOT_PARTS
+    a, b = parts[int(rng.integers(len(parts)))]
     dot = "・" if trad and rng.random() < 0.5 else _DOTS[int(rng.integers(len(_DOTS)))]
     return a + dot + b, "dotted"
 
@@ -145,7 +149,7 @@ def trad_name(rng: np.random.Generator) -> tuple[str, str]:
     if r < 0.62:
         return s + _given(rng, 2, _TRAD_GIVEN), "trad"
     if r < 0.72:
-        return s + _given(rng, 1, _TRAD_GIVEN), "trad"
+        return s + _given(rng, 1, [c for c in _TRAD_GIVEN if c != "家"]), "trad"
     if r < 0.80:
         return TRAD_COMPOUND[int(rng.integers(len(TRAD_COMPOUND)))] + _given(rng, 2, _TRAD_GIVEN), \
             "compound"
