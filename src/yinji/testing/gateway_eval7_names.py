@@ -21,7 +21,7 @@ COMMON = list(
 # Rare single surnames (real, seldom seen; several are also ordinary words or function words).
 RARE = list(
     "谌仉佘禚訾麻扈蒯隗逄昝邴靳芮郗阙嵇檀笪冼岑亓揭宓卞郜鞠蓟濮臧甄晏佟栾璩苗盖计伍仇过"
-    "巫桂伏干竺牟寿亢丛储戈茅车商仝安海"
+    "巫桂伏干竺牟寿亢丛储戈茅车商仝安海柳"
 )
 COMPOUND = ["欧阳", "司马", "诸葛", "上官", "东方", "慕容", "令狐", "皇甫", "尉迟", "公孙",
             "夏侯", "宇文", "长孙", "端木", "南宫", "司徒", "申屠", "轩辕", "钟离", "闻人",
