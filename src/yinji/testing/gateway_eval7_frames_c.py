@@ -22,7 +22,7 @@ FRAMES_TITLE = [
     "@{T} 头寸表已更新",
     "这事得问{T}，他最清楚。",
     "{TH}同{TH}今晚一齊食飯。",
-    "{TE} asked for the redemption form by {DATE}.",
+    "{TE} asked for the redemption form by Friday.",
     "{T}您好，您预约的业务已办理完毕。",
     "感谢{T}对我们工作的支持！",
     "{T}的意思是先不要动{STK}。",
