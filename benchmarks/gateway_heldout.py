@@ -67,7 +67,7 @@ bodies (only gateway_eval6's docstring, `build` signature and row format), and w
 this script on it: own name lists (Zipf-weighted common, rare and compound surnames, word-like
 given and whole names 王平安/高明, double surnames, siblings sharing a generation character,
 minors, dotted ·/•/・, traditional and Hong Kong married names 陳黃美玲, Latin names, names
-spaced by OCR), ~360 own frames (suitability questionnaires, margin calls, delivery notices,
+spaced by OCR), 393 own frames (suitability questionnaires, margin calls, delivery notices,
 subscription/redemption confirmations, resolutions, related-party disclosures, HR notices,
 judgements and enforcement notices, anti-fraud hotline logs, trading-desk chat and voice mail,
 Cantonese and traditional letters, mixed e-mail with signatures, OCR'd forms, flattened tables,
