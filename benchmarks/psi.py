@@ -42,6 +42,13 @@ HERE = Path(__file__).resolve().parent
 SPU_PYTHON = HERE / ".peers" / "spu" / "bin" / "python"
 
 
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident MB (VmHWM). Not ru_maxrss: Linux keeps it across execve,
+    so a spawned party would report its parent's peak if that was larger."""
+    with open("/proc/self/status") as fh:
+        return next(int(x.split()[1]) for x in fh if x.startswith("VmHWM:")) / 1024
+
 def spu_fastest_ecdh() -> str:
     """spu's fastest ECDH here: Curve25519 with AVX-512 IFMA, else FourQ."""
     try:
@@ -83,7 +90,7 @@ def yinji_party(party, path: str, receiver: str, protocol: str = "ecdh") -> dict
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return {"seconds": time.perf_counter() - t0, "cpu_seconds": ru.ru_utime + ru.ru_stime,
             "intersection": None if out is None else len(out),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": _peak_rss_mb(),
             "bytes_sent": st.bytes_sent}
 
 

@@ -54,6 +54,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident MB (VmHWM). Not ru_maxrss: Linux keeps it across execve,
+    so a spawned party would report its parent's peak if that was larger."""
+    with open("/proc/self/status") as fh:
+        return next(int(x.split()[1]) for x in fh if x.startswith("VmHWM:")) / 1024
+
 def write_inputs(directory: Path, n: int, seed: int = 0) -> tuple[Path, Path]:
     """a.csv and b.csv with n keys each, n/2 shared, written in pieces."""
     rng = np.random.default_rng(seed)
@@ -92,7 +99,7 @@ def party(p, path: str, tls, buckets: int, lanes: int, chunk: int, out: str) -> 
             w.writerows(rows)
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return {"party": p.name, "seconds": time.perf_counter() - t0, "stages": marks,
-            "cpu_seconds": ru.ru_utime + ru.ru_stime, "peak_rss_mb": ru.ru_maxrss / 1024,
+            "cpu_seconds": ru.ru_utime + ru.ru_stime, "peak_rss_mb": _peak_rss_mb(),
             "n": res.n, "intersection": None if res.rows is None else len(res.rows)}
 
 
