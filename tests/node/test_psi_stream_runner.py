@@ -31,6 +31,16 @@ def fake_node(tls, path, calls):
                            workers=lambda: LocalWorkers(2))
 
 
+def id_files(tmp_path, data, extra=""):
+    """One customers CSV per party (`customer_id` first, then `extra` columns' cells)."""
+    head = "customer_id" + ",x" * bool(extra)
+    paths = {}
+    for name, vals in data.items():
+        paths[name] = tmp_path / f"{name}.csv"
+        paths[name].write_text(head + "\n" + "".join(f"{v}{extra}\n" for v in vals))
+    return paths
+
+
 def test_a_sql_dataset_is_copied_in_chunks_then_streamed(tmp_path):
     """A sql dataset (read in chunks from its cursor, `Catalog.sql_stream`) gives the same
     intersection as the file; values with commas and quotes survive the private copy."""
@@ -66,10 +76,7 @@ def test_bucketed_job_streams_and_matches_the_in_memory_path(tmp_path, monkeypat
     rng = np.random.default_rng(2)
     pool = [f"C{int(v):07d}" for v in rng.choice(10**7, 60, replace=False)]
     data = {"fund": pool[:40] + pool[:5] + [""], "securities": pool[25:] + [" c" + pool[30][1:]]}
-    paths = {}
-    for name, vals in data.items():
-        paths[name] = tmp_path / f"{name}.csv"
-        paths[name].write_text("customer_id,x\n" + "".join(f"{v},1\n" for v in vals))
+    paths = id_files(tmp_path, data, ",1")
     runner = PsiRunner("psi.intersect", False)
     spec = {"inputs": {n: {"dataset": "customers", "columns": ["customer_id"]} for n in data},
             "params": {"buckets": 3, "lanes": 2}, "recipients": ["fund"]}
@@ -118,10 +125,7 @@ def test_cardinality_job_streams_a_file_or_a_sql_cursor_like_the_in_memory_path(
     pool = [f"C{i:05d}" for i in range(90)]
     data = {"fund": pool[:50] + pool[:4] + ["", " c" + pool[7][1:]],
             "securities": pool[30:] + pool[31:33]}
-    paths = {}
-    for name, vals in data.items():
-        paths[name] = tmp_path / f"{name}.csv"
-        paths[name].write_text("customer_id\n" + "".join(f"{v}\n" for v in vals))
+    paths = id_files(tmp_path, data)
     runner = PsiRunner("psi.cardinality", True)
     spec = {"inputs": {n: {"dataset": "customers", "columns": ["customer_id"]} for n in data},
             "params": {}, "recipients": ["fund"]}
@@ -163,10 +167,7 @@ def test_unbucketed_job_is_routed_by_the_larger_dataset(tmp_path, monkeypatch):
     tls = make_tls_configs(["fund", "securities"], tmp_path)
     pool = [f"C{i:05d}" for i in range(120)]
     data = {"fund": pool[:30] + pool[:3] + [""], "securities": pool[20:]}
-    paths = {}
-    for name, vals in data.items():
-        paths[name] = tmp_path / f"{name}.csv"
-        paths[name].write_text("customer_id\n" + "".join(f"{v}\n" for v in vals))
+    paths = id_files(tmp_path, data)
     runner = PsiRunner("psi.intersect", False)
     spec = {"inputs": {n: {"dataset": "customers", "columns": ["customer_id"]} for n in data},
             "params": {}, "recipients": ["fund"]}
