@@ -141,3 +141,24 @@ def test_bad_inputs(ou_keys):
         _run(np.zeros((0, 1)), np.zeros(0, int), ou_keys)
     with pytest.raises(ValueError, match="aligned"):
         _run(np.zeros((4, 1)), np.array([0, 1, 0]), ou_keys)
+
+
+def test_owner_refuses_a_wrong_number_of_encrypted_labels(ou_keys):
+    """A label holder that sends fewer encrypted labels than the owner has rows is named;
+    the owner sums nothing."""
+    x = np.arange(12, dtype=float).reshape(6, 2)
+
+    def fn(party):
+        if party.name == "O":
+            with pytest.raises(ValueError, match="L sent 5 ciphertexts, expected 6"):
+                woe.owner_woe(party, "L", x, bins=2, min_bin_rows=1)
+            return True
+        ch = party.channel("O")
+        json.loads(ch.recv_bytes())   # the owner's hello
+        ch.send_bytes(json.dumps({"ok": True}).encode())
+        ch.send_bytes(ou_keys.public_key().serialize())
+        five = ou_keys.array(np.zeros(5, np.int64), ou_keys.integer_encoder(1))
+        ch.send_bytes(ou_keys.encryptor().encrypt(five).serialize())
+        return True
+
+    assert run_parties(fn, names=["L", "O"], timeout=60) == [True, True]

@@ -16,10 +16,17 @@ from yinji.net.channel import Channel, Party
 KEY_BITS = 2048
 PAIR_ROWS = 12  # nodes above PAIR_ROWS * bins^2 rows are summed by feature pairs
 CT_BYTES = 512  # bound on one serialized 2048-bit OU ciphertext (~272 bytes measured)
+KEY_MSG_BYTES = 64 << 10  # bound on a serialized OU public key (~1 KB)
 MAX_NODES = 1 << 10  # nodes aggregated in one level at most: 2^(max_depth - 1), max_depth <= 11
 
 
-def _recv_ciphertexts(ch: Channel, count: int, peer: str) -> Any:
+def recv_public_key(ch: Channel) -> Any:
+    """An OU public key from the channel's peer, refused unread past KEY_MSG_BYTES."""
+    _, phe = heu()
+    return phe.PublicKey.load_from(ch.recv_bytes_at_most(KEY_MSG_BYTES))
+
+
+def recv_ciphertexts(ch: Channel, count: int, peer: str) -> Any:
     """An array of `count` ciphertexts from `peer`, refused unread if far larger."""
     hnp, _ = heu()
     c = hnp.CiphertextArray.load_from(ch.recv_bytes_at_most(CT_BYTES * count + 4096))
@@ -191,7 +198,7 @@ class HeHistograms:
             k = _pack_factor(self.bound_bits, slot, count)
             out[p] = []
             for _ in range(self.pending):
-                c = _recv_ciphertexts(self.party.channel(p), count // k, p)
+                c = recv_ciphertexts(self.party.channel(p), count // k, p)
                 sums = _unpack(self.dec.decrypt(c).to_numpy(self.big).ravel(), slot, k)
                 out[p].append(cumulative(sums, self.features[p], self.nb))
         return out
@@ -218,7 +225,7 @@ def passive_handler(party: Party, active: str, bins: np.ndarray, nb: int,
     names; `view` counts what it received (ciphertext bytes, node masks)."""
     hnp, phe = heu()
     ch = party.channel(active)
-    kit = hnp.setup(phe.PublicKey.load_from(ch.recv_bytes()))  # public key only
+    kit = hnp.setup(recv_public_key(ch))  # public key only
     ev = kit.evaluator()
     send(party, active, {"features": bins.shape[1]})
     state: dict[str, Any] = {}

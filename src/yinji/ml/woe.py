@@ -36,13 +36,14 @@ distance <= 2^-40 from a mask alone); with share_iv, the IV of each of O's featu
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from yinji.ml.secureboost_he import generate_keys, heu, recv_ciphertexts, recv_public_key
+from yinji.ml.secureboost_wire import recv, send
 from yinji.net.channel import Party
 
 MASK_BITS = 40       # statistical security of the masks on the decrypted bin sums
@@ -165,48 +166,29 @@ def _labels(y: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ protocol
-def _send(party: Party, peer: str, obj: Any) -> None:
-    party.channel(peer).send_bytes(json.dumps(obj).encode())
-
-
-def _recv(party: Party, peer: str) -> Any:
-    return json.loads(party.channel(peer).recv_bytes_at_most(16 << 20))  # a control message
-
-
-def _he():  # type: ignore[no-untyped-def]
-    from yinji.ml.secureboost_he import heu as he
-
-    return he()
-
-
 def label_holder_woe(party: Party, owner: str, y: np.ndarray, *, keys: Any = None
                      ) -> dict[str, float] | None:
     """L's side: encrypt y, decrypt the masked bin sums. Returns the owner's IV per feature
     if the owner shares it, else None. `keys`: an OU key pair (`secureboost.generate_keys`)."""
-    hnp, _ = _he()
     y = _labels(y)
     ch = party.channel(owner)
-    hello = _recv(party, owner)
+    hello = recv(party, owner)
     if "error" in hello:
         raise ValueError(f"{owner} refused: {hello['error']}")
     if int(hello["rows"]) != len(y):
         problem = (f"{owner} has {hello['rows']} rows, {party.name} {len(y)} labels: rows "
                    "must be aligned (PSI) first")
-        _send(party, owner, {"error": problem})
+        send(party, owner, {"error": problem})
         raise ValueError(problem)
     if keys is None:
-        from yinji.ml.secureboost import generate_keys
-
         keys = generate_keys()
-    _send(party, owner, {"ok": True})
+    send(party, owner, {"ok": True})
     ch.send_bytes(keys.public_key().serialize())
     ch.send_bytes(keys.encryptor().encrypt(keys.array(y, keys.integer_encoder(1))).serialize())
-    masked = hnp.CiphertextArray.load_from(ch.recv_bytes())
-    if masked.shape[0] != int(hello["sums"]):
-        raise ValueError(f"{owner} sent {masked.shape[0]} bin sums, announced {hello['sums']}")
+    masked = recv_ciphertexts(ch, int(hello["sums"]), owner)
     values = keys.decryptor().decrypt(masked).to_numpy(keys.bigint_encoder()).ravel()
-    _send(party, owner, {"sums": [str(int(v)) for v in values]})
-    reply = _recv(party, owner)
+    send(party, owner, {"sums": [str(int(v)) for v in values]})
+    reply = recv(party, owner)
     return reply.get("iv")
 
 
@@ -214,7 +196,7 @@ def owner_woe(party: Party, holder: str, x: np.ndarray, bins: int = 10, *,
               names: list[str] | None = None, min_bin_rows: int = MIN_BIN_ROWS,
               alpha: float = 0.5, share_iv: bool = False) -> list[FeatureWoe]:
     """O's side: WOE/IV of its own feature columns x (rows aligned with the labels)."""
-    hnp, phe = _he()
+    hnp, _ = heu()
     ch = party.channel(holder)
     try:
         edges, idx = _binned(x, bins, min_bin_rows)
@@ -222,18 +204,16 @@ def owner_woe(party: Party, holder: str, x: np.ndarray, bins: int = 10, *,
         if len(idx) == 0 or idx.shape[1] == 0:
             raise ValueError(f"WOE/IV needs at least one row and one feature, got {x.shape}")
     except ValueError as exc:
-        _send(party, holder, {"error": str(exc)})
+        send(party, holder, {"error": str(exc)})
         raise
     n, d = idx.shape
     width = bins   # every feature padded to `bins` sums: L learns no merged bin counts
-    _send(party, holder, {"rows": n, "sums": d * width})
-    go = _recv(party, holder)
+    send(party, holder, {"rows": n, "sums": d * width})
+    go = recv(party, holder)
     if "error" in go:
         raise ValueError(f"{holder} refused: {go['error']}")
-    kit = hnp.setup(phe.PublicKey.load_from(ch.recv_bytes()))  # the public key only
-    ct = hnp.CiphertextArray.load_from(ch.recv_bytes())
-    if ct.shape[0] != n:
-        raise ValueError(f"{holder} sent {ct.shape[0]} encrypted labels for {n} rows")
+    kit = hnp.setup(recv_public_key(ch))  # the public key only
+    ct = recv_ciphertexts(ch, n, holder)   # the encrypted labels, one per row
     order = np.ascontiguousarray(idx.astype(np.int8))
     sums = kit.evaluator().batch_feature_wise_bucket_sum(
         ct, [np.ones((1, n), dtype=np.int8)], order, width, False)[0]
@@ -242,7 +222,7 @@ def owner_woe(party: Party, holder: str, x: np.ndarray, bins: int = 10, *,
     enc_masks = kit.encryptor().encrypt(kit.array(np.array(masks, dtype=object).reshape(
         sums.shape), kit.bigint_encoder()))
     ch.send_bytes(kit.evaluator().add(sums, enc_masks).serialize())
-    opened = [int(v) for v in _recv(party, holder)["sums"]]
+    opened = [int(v) for v in recv(party, holder)["sums"]]
     if len(opened) != d * width:
         raise ValueError(f"{holder} returned {len(opened)} sums, expected {d * width}")
     events = np.array([v - r for v, r in zip(opened, masks, strict=True)],
@@ -253,6 +233,6 @@ def owner_woe(party: Party, holder: str, x: np.ndarray, bins: int = 10, *,
         if events[j, m:].any():
             raise ValueError(f"{holder}'s decrypted sums do not fit the bins")
         out.append(_feature(names[j], edges[j], idx[:, j], events[j, :m], alpha))
-    _send(party, holder, {"iv": {f.name: f.iv for f in out}} if share_iv else {})
+    send(party, holder, {"iv": {f.name: f.iv for f in out}} if share_iv else {})
     return out
 
