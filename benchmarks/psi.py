@@ -21,6 +21,14 @@ multi-buffer code (crypto_mb) where the CPU has IFMA, and is then its fastest EC
 twice FourQ's speed); without IFMA its FourQ (FourQlib) is ~9x faster than its Curve25519.
 The ECDH bar is read against spu's fastest curve on the machine of the run, which the default
 `--spu-protocols` picks from /proc/cpuinfo (`spu_fastest_ecdh`).
+
+After spu's ECDH, a "floor" line: the least time any ECDH-PSI built on the libraries our
+standards allow (libsodium, OpenSSL) could take here. Each key costs each party at least two
+variable-base multiplications (its own keys blinded, the peer's keys re-blinded), so the two
+parties' 4n multiplications on two cores take at least 2n times the fastest such
+multiplication measured now (X25519 in libsodium or OpenSSL, ristretto255 in libsodium), with
+no hashing, I/O or Python counted; as CPU seconds a party it is compared with the CPU of spu's
+busier party, which load inflates far less than wall time.
 """
 
 from __future__ import annotations
@@ -56,6 +64,48 @@ def spu_fastest_ecdh() -> str:
     except OSError:
         return "ecdh-fourq"
     return "ecdh-25519" if "avx512ifma" in flags else "ecdh-fourq"
+
+
+def multiplication_costs(count: int = 20_000) -> dict[str, float]:
+    """Microseconds of one thread's CPU per variable-base multiplication, fastest of 3 passes:
+    libsodium's X25519 and ristretto255 (through rbcl's libsodium), OpenSSL's X25519."""
+    import ctypes
+
+    from cryptography.hazmat.primitives.asymmetric.x25519 import (
+        X25519PrivateKey,
+        X25519PublicKey,
+    )
+    from rbcl._sodium import _sodium as lib
+
+    from yinji.crypto import group
+
+    scalar = group.random_scalar()
+    points = group.hash_to_group([i.to_bytes(8, "big") for i in range(count)], b"floor",
+                                 workers=1)
+    out = ctypes.create_string_buffer(32)
+    x25519 = lib.crypto_scalarmult_curve25519
+    x25519.argtypes = [ctypes.c_char_p] * 3
+    ristretto = lib.crypto_scalarmult_ristretto255
+    ristretto.argtypes = [ctypes.c_char_p] * 3
+    key = X25519PrivateKey.from_private_bytes(os.urandom(32))
+    us = [os.urandom(31) + b"\x00" for _ in range(count)]  # u-coordinates below 2^248
+
+    def openssl() -> None:
+        for u in us:
+            key.exchange(X25519PublicKey.from_public_bytes(u))
+
+    runs = {"libsodium X25519": lambda: [x25519(out, scalar, u) for u in us],
+            "libsodium ristretto255": lambda: [ristretto(out, scalar, p) for p in points],
+            "OpenSSL X25519": openssl}
+    costs = {}
+    for name, run in runs.items():
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.thread_time()
+            run()
+            best = min(best, time.thread_time() - t0)
+        costs[name] = best / count * 1e6
+    return costs
 
 
 def write_inputs(directory: Path, n: int, seed: int = 0) -> tuple[Path, Path]:
@@ -223,6 +273,21 @@ def main() -> None:
                     print(f"    spu {proto}: {s['wall_seconds']:.1f} s wall (protocol "
                           f"{s['seconds']:.1f} s, CPU A/B {fmt(cpu[0])}/{fmt(cpu[1])} s), "
                           f"peak RSS {s['peak_rss_mb'][0]:.0f}/{s['peak_rss_mb'][1]:.0f} MB",
+                          flush=True)
+                ecdh = [row[f"spu_{p}"] for p in args.spu_protocols if p.startswith("ecdh")
+                        and "wall_seconds" in (row[f"spu_{p}"] or {})]
+                if ecdh:
+                    costs = multiplication_costs()
+                    fastest = min(costs, key=costs.get)
+                    floor = 2 * n * costs[fastest] / 1e6
+                    wall = min(s["wall_seconds"] for s in ecdh)
+                    cpu = min(max(s.get("cpu_seconds") or [float("nan")]) for s in ecdh)
+                    row["floor"] = {"us_per_multiplication": costs, "seconds": floor}
+                    print(f"    floor for ECDH-PSI on libsodium/OpenSSL: 2 x 2^{lg} x "
+                          f"{costs[fastest]:.1f} us ({fastest}) = {floor:.1f} s of CPU a party "
+                          f"= {floor / cpu:.2f}x the CPU of spu's fastest ECDH's busier party "
+                          f"({cpu:.1f} s), {floor / wall:.2f}x its wall time ("
+                          + ", ".join(f"{k} {v:.1f} us" for k, v in costs.items()) + ")",
                           flush=True)
             results.append(row)
     out = {"psi": results}
