@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/psi_ray.py                  # 2^16 per side, 16 buckets
     .venv/bin/python benchmarks/psi_ray.py --log2 17 --buckets 32 --lanes 1 2
+    .venv/bin/python benchmarks/psi_ray.py --log2 18 --buckets 2 --threads   # KKRT16 buckets
 
 Both parties run in this process (their settings channel in memory); every lane is a Ray
 actor of one local Ray instance reserving one CPU (`--threads` runs lanes as threads
@@ -12,7 +13,11 @@ time, for per-key cost. CPU is measured only with `--threads` (everything in thi
 a Ray actor's CPU ends with its process, which the run stops. The projection uses the CPU per
 key and party measured with `--threads`: on N machines
 with C cores per party, wall ~ keys x CPU per key x padding / (N x C), plus the bytes at the
-link's rate.
+link's rate. The projection cuts 10^8 keys into buckets as a streamed job does
+(`stream.auto_buckets`, ~2^17 keys a bucket, so KKRT16 runs in each): it is meaningful when the
+measured run's buckets use the same protocol, i.e. hold 2^16 keys or more (`--log2 18
+--buckets 2`); smaller buckets run ECDH-PSI, ~10x the CPU a key. Bytes a key, both directions:
+114 for KKRT16 (85.2 + 34.6 MB at 2^20 in `benchmarks/psi.py`), 48 for ECDH.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from yinji.net.workers import LocalWorkers, RayWorkers  # noqa: E402
 from yinji.psi.bucketed import bucket_cap, bucketed_psi  # noqa: E402
+from yinji.psi.stream import auto_buckets  # noqa: E402
 from yinji.testing.parties import run_parties  # noqa: E402
 from yinji.testing.tls import make_tls_configs  # noqa: E402
 
@@ -107,16 +113,19 @@ def main() -> None:
     if not per_key:
         return
     us = min(per_key) / pad          # CPU per padded key and party
-    big, nb = 10**8, 4096
+    kkrt = n // a.buckets >= 1 << 16  # the measured buckets ran KKRT16 (else ECDH-PSI)
+    big = 10**8
+    nb = auto_buckets(big)
     pad_big = bucket_cap(big, nb) * nb / big
-    print(f"\nProjection for 10^8 x 10^8 at {us:.0f} us CPU per padded key and party, padding "
-          f"x{pad_big:.3f} at {nb} buckets, 48 bytes per key each way at 10 Gb/s:")
+    per_key_bytes = 114 if kkrt else 48
+    print(f"\nProjection for 10^8 x 10^8 at {us:.1f} us CPU per padded key and party "
+          f"({'KKRT16' if kkrt else 'ECDH-PSI'} buckets), padding x{pad_big:.3f} at {nb} "
+          f"buckets, {per_key_bytes} bytes per key on the wire at 10 Gb/s:")
     for machines, cores in ((1, 2), (1, 32), (4, 32), (16, 32)):
         cpu = big * pad_big * us * 1e-6
-        wire = big * 48 * 8 / 10e9
+        wire = big * per_key_bytes * 8 / 10e9
         print(f"  {machines:>2} machine(s) x {cores} cores per party: "
               f"~{cpu / (machines * cores) + wire:,.0f} s")
-
 
 if __name__ == "__main__":
     main()
