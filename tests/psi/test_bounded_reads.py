@@ -105,3 +105,65 @@ def test_ledger_k1_refuses_a_malformed_or_oversized_query(query):
     with pytest.raises(lg.LedgerError, match=r"^D sent .*expected its query as uint8 "
                                              r"\(<=12, 32\)"):
         run_parties(body, names=NAMES, timeout=30)
+
+
+@pytest.mark.parametrize("run", ["psi", "cardinality", "join"])
+def test_ecdh_parties_read_with_bounds(run):
+    """Both parties of ECDH-PSI, its cardinality and its join read every message with a
+    bound (batches of the agreed size, the peer's announced count, the payload per row)."""
+    from yinji.psi.ecdh import ecdh_psi, psi_cardinality, psi_join
+
+    sets = {"A": [f"k{i}".encode() for i in range(0, 40)],
+            "B": [f"k{i}".encode() for i in range(25, 70)]}
+
+    def body(party):
+        refuse_unbounded(party)
+        other = "B" if party.name == "A" else "A"
+        keys = sets[party.name]
+        if run == "psi":
+            return ecdh_psi(party, other, keys, batch_size=7)
+        if run == "cardinality":
+            return psi_cardinality(party, other, keys, receiver=None, batch_size=7)
+        return psi_join(party, other, keys, {"v": list(range(len(keys)))}, receiver="A",
+                        batch_size=7)
+
+    a, b = run_parties(body, names=["A", "B"], timeout=20)
+    if run == "psi":
+        assert a.tolist() == list(range(25, 40)) and b.tolist() == list(range(15))
+    elif run == "cardinality":
+        assert a == b == 15
+    else:
+        assert sorted(zip(a["row"], a["v"], strict=True)) == [(i, i - 25) for i in range(25, 40)]
+        assert b is None
+
+
+def test_ecdh_refuses_a_batch_larger_than_agreed():
+    from yinji.psi.ecdh import ecdh_psi
+
+    def body(party):
+        if party.name == "B":   # announces 5 keys, then sends a batch of 9 points
+            ch = party.channel("A")
+            ch.send_array(np.array([5, 1, 0], np.int64))
+            ch.recv_array()
+            ch.send_array(np.zeros((9, 32), np.uint8))
+            party.close()
+            return None
+        with pytest.raises(UnexpectedMessage, match=r"^B sent .*expected its batch 0 as "
+                                                    r"uint8 \(5, 32\)"):
+            ecdh_psi(party, "B", [b"x", b"y"], batch_size=8)
+        return True
+
+    assert run_parties(body, names=["A", "B"], timeout=20)[0]
+
+
+def test_multiparty_holders_read_with_bounds():
+    from yinji.psi.multiparty import multiparty_psi
+
+    sets = {"H0": [b"a", b"b", b"c"], "H1": [b"b", b"c", b"d"], "H2": [b"c", b"b", b"e"]}
+
+    def body(party):
+        if party.name == "H2":   # a holder outside the MPC session
+            refuse_unbounded(party)
+        return multiparty_psi(party, ["H0", "H1", "H2"], "H0", "G", sets.get(party.name))
+
+    assert run_parties(body, names=["H0", "H1", "H2", "G"], timeout=20)[0].tolist() == [1, 2]
