@@ -111,8 +111,10 @@ def main() -> None:
     ap.add_argument("--trim", action="store_true", help="malloc_trim(0) between phases")
     args = ap.parse_args()
 
+    from yinji.linkage import one_to_one_disk as otd
     from yinji.linkage import stream as st
     from yinji.linkage.schemas import PERSON
+    from yinji.linkage.unit_partitions import ENTRY
     from yinji.net.workers import LocalWorkers
 
     if args.trace:
@@ -128,7 +130,7 @@ def main() -> None:
             return fn(*a, **k)
         return run
 
-    orig_score, orig_over = st._score, st._over_cap
+    orig_score, orig_over = st.score_partition, st.partition_over_cap
 
     def score(*a):  # noqa: ANN002, ANN202
         got = orig_score(*a)   # (candidates, accepted), or earlier ((ia, ...), candidates)
@@ -140,15 +142,16 @@ def main() -> None:
     def over(d, p, *a):  # noqa: ANN001, ANN002, ANN202
         got = orig_over(d, p, *a)
         info.setdefault("entries", []).append(
-            [int((Path(d) / f"{s}.part{p}").stat().st_size // st.ENTRY.itemsize)
+            [int((Path(d) / f"{s}.part{p}").stat().st_size // ENTRY.itemsize)
              for s in "ab"])
         info.setdefault("over", []).append(sum(len(x) + len(y) for x, y in got))
         return got
 
-    st._partition = wrap("partition", st._partition)
-    st._over_cap = wrap("over_cap", over)
-    st._score = wrap("score", score)
-    st.greedy_one_to_one = wrap("one_to_one", st.greedy_one_to_one)
+    # link_spills (stream) calls these by its module's names; one_to_one_disk the last
+    st.partition_tokens = wrap("partition", st.partition_tokens)
+    st.partition_over_cap = wrap("over_cap", over)
+    st.score_partition = wrap("score", score)
+    otd.greedy_one_to_one = wrap("one_to_one", otd.greedy_one_to_one)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         if args.spill:

@@ -8,7 +8,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from yinji.linkage import one_to_one_disk as otd
 from yinji.linkage import stream as st
+from yinji.linkage import unit_partitions as up
 from yinji.linkage.encoding import ClkEncoder
 from yinji.linkage.mpc_match import mpc_link
 from yinji.linkage.mpc_stream import mpc_link_spill
@@ -152,11 +154,11 @@ def test_no_party_holds_the_candidate_list(tmp_path, monkeypatch, schema, piece)
     data = chinese_identity_set(220, seed=5)
     a, b = [dict(r) for r in data.a], [dict(r) for r in data.b]
     want, cands, nflags = _whole(remap(schema, a), remap(schema, b), schema)
-    monkeypatch.setattr(st, "PIECE", 7)
-    monkeypatch.setattr(st, "ONE_TO_ONE_PAIRS", 5)
+    monkeypatch.setattr(up, "PIECE", 7)
+    monkeypatch.setattr(otd, "ONE_TO_ONE_PAIRS", 5)
     monkeypatch.setattr(ms, "SORT_PAIRS", 20)
     joined, pieces, buckets = [], [], []
-    pairs, mpc_piece, bucket = st.partition_pairs, ms._piece, st._bucket
+    pairs, mpc_piece, bucket = ms.partition_pairs, ms._piece, ms.read_bucket
 
     def spy_pairs(*args):
         for ia, ib in pairs(*args):
@@ -172,15 +174,16 @@ def test_no_party_holds_the_candidate_list(tmp_path, monkeypatch, schema, piece)
         buckets.append(len(got))
         return got
 
-    monkeypatch.setattr(st, "partition_pairs", spy_pairs)
+    monkeypatch.setattr(ms, "partition_pairs", spy_pairs)
     monkeypatch.setattr(ms, "_piece", spy_piece)
-    monkeypatch.setattr(st, "_bucket", spy_bucket)
+    monkeypatch.setattr(ms, "read_bucket", spy_bucket)
     got, m, flags, (oa, ob, oc), (va, vb, vc), (sa, sb) = _streamed(
         tmp_path, a, b, schema, 50, piece, 11, record=True)
     assert got == want and m == cands and flags == nflags == len(want) > 50
     assert m > 5 * piece and 0 < max(joined) <= 7 and sum(joined) == m
     assert max(pieces) == piece and sum(pieces) == 3 * m   # each party, every pair once
-    sort = buckets[:-(-m // 20)]   # the sort's buckets come first, then the one-to-one's
+    sort = buckets   # the receiver's sort's buckets
+    assert len(sort) == -(-m // 20)
     assert sum(sort) == m and len(sort) > 5 and max(sort) < m / 3
     for view in (va, vb):
         cand = [x for x in view if x.dtype == np.int64 and x.ndim == 2]

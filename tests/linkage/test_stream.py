@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from yinji import textfile
+from yinji.linkage import one_to_one_disk as otd
 from yinji.linkage import stream as st
+from yinji.linkage import unit_partitions as up
 from yinji.linkage.blocking import candidate_pairs, join_rows, refine_partners
 from yinji.linkage.encoding import ClkEncoder
 from yinji.linkage.match import greedy_one_to_one, link_encodings, prepare
@@ -160,17 +162,17 @@ def test_unit_pieces_never_exceed_piece(tmp_path, monkeypatch, piece):
     PIECE rows, and the links and candidates are link_encodings's."""
     schema, ta, tb, enc_a, enc_b = _token_data(piece)
     want, cands = link_encodings(enc_a, enc_b, ta, tb, schema)
-    monkeypatch.setattr(st, "PIECE", piece)
-    monkeypatch.setattr(st, "ONE_TO_ONE_PAIRS", 5)   # the one-to-one step in buckets, too
+    monkeypatch.setattr(up, "PIECE", piece)
+    monkeypatch.setattr(otd, "ONE_TO_ONE_PAIRS", 5)   # the one-to-one step in buckets, too
     sizes: list[int] = []
-    take = st._take
+    take = up.take_rows
 
     def spy(path, dtype, n, width, rows, out=None):
         sizes.append(len(rows))
         assert out is not None and len(out) == len(rows) and out.base is not None
         return take(path, dtype, n, width, rows, out)
 
-    monkeypatch.setattr(st, "_take", spy)
+    monkeypatch.setattr(up, "take_rows", spy)
     got, n = st.link_spills((ta, enc_a), (tb, enc_b), schema, tmp_path, partitions=3,
                             workers=LocalWorkers(2))
     assert n == cands and max(sizes) == piece and len(sizes) >= 4 * cands / piece
@@ -189,15 +191,15 @@ def test_scoring_task_keeps_no_pairs_in_memory(tmp_path):
     ia, ib = unit_candidates(ta, tb, schema)
     num, den = dice_counts(enc_a, enc_b, ia, ib)
     ok = above(num, den, schema)
-    src = [st._arrays_path(tmp_path, "a", ta, enc_a), st._arrays_path(tmp_path, "b", tb, enc_b)]
+    src = [up.arrays_path(tmp_path, "a", ta, enc_a), up.arrays_path(tmp_path, "b", tb, enc_b)]
     partners = refine_partners(schema)
     for side, tok in (("a", ta), ("b", tb)):
-        st._partition(tmp_path, side, tok, 1, 64, partners)
-    overs = st._over_by_pass([st._over_cap(str(tmp_path), 0, ta.shape[1], 40, partners)],
+        up.partition_tokens(tmp_path, side, tok, 1, 64, partners)
+    overs = up.over_by_pass([up.partition_over_cap(str(tmp_path), 0, ta.shape[1], 40, partners)],
                              ta.shape[1])
-    got = st._score(str(tmp_path), 0, 1, src, overs, schema, 40, partners)
+    got = up.score_partition(str(tmp_path), 0, 1, src, overs, schema, 40, partners)
     assert got == (len(ia), int(ok.sum())) and all(isinstance(x, int) for x in got)
-    acc = np.fromfile(tmp_path / "acc0", dtype=st._acc_dtype(300, 128))
+    acc = np.fromfile(tmp_path / "acc0", dtype=up.acc_dtype(300, 128))
     assert acc.dtype.itemsize == 12
     assert sorted(zip(acc["a"].tolist(), acc["b"].tolist(), acc["num"].tolist(),
                       acc["den"].tolist(), strict=True)) == \
@@ -212,7 +214,7 @@ def test_one_to_one_in_buckets_is_greedy_one_to_one(tmp_path, monkeypatch, pairs
     many pairs included; every bucket file is removed."""
     rng = np.random.default_rng(seed)
     n_a, n_b, m = 300, 400, 2000
-    dtype = st._acc_dtype(n_b, 128)
+    dtype = up.acc_dtype(n_b, 128)
     acc = np.empty(m, dtype)
     code = rng.choice(n_a * n_b, m, replace=False)
     acc["a"], acc["b"] = code // n_b, code % n_b
@@ -223,8 +225,8 @@ def test_one_to_one_in_buckets_is_greedy_one_to_one(tmp_path, monkeypatch, pairs
         part.tofile(tmp_path / f"acc{p}")
         paths.append(tmp_path / f"acc{p}")
     want = greedy_one_to_one(acc["a"], acc["b"], acc["num"], acc["den"], 0.01)
-    monkeypatch.setattr(st, "ONE_TO_ONE_PAIRS", pairs)
-    got = st._one_to_one_in_buckets(tmp_path, paths, dtype, m, n_a, n_b, 0.01)
+    monkeypatch.setattr(otd, "ONE_TO_ONE_PAIRS", pairs)
+    got = otd._one_to_one_in_buckets(tmp_path, paths, dtype, m, n_a, n_b, 0.01)
     assert got.a.tolist() == want.a.tolist() and got.b.tolist() == want.b.tolist()
     assert got.score.tolist() == want.score.tolist() and len(want.a) > 50
     assert list(tmp_path.iterdir()) == []

@@ -5,7 +5,7 @@ after the cutoff (the same mask at every party)."""
 import numpy as np
 import pytest
 
-from yinji.node.model_runners import SecureBoostTrainRunner, SSLRTrainRunner, _features
+from yinji.node.model_runners import SecureBoostTrainRunner, SSLRTrainRunner, features_of
 from yinji.node.runners import RunContext
 from yinji.testing.parties import run_parties
 
@@ -22,7 +22,7 @@ def test_spec_checks():
     r = SecureBoostTrainRunner()
     ok = spec(oot_column="opened", oot_cutoff="2024-07-01")
     assert r.validate(ok) == []
-    assert _features(ok)["fund"] == ["income"]
+    assert features_of(ok)["fund"] == ["income"]
     assert any("both" in p for p in r.validate(spec(oot_column="opened")))
     assert any("oot_column must be" in p for p in r.validate(spec(oot_column="y",
                                                                   oot_cutoff="2024-07-01")))

@@ -310,14 +310,14 @@ def test_node_default_preprocessing_refuses_an_id_like_text_column():
     """In a model job's default preprocessing a text column is one-hot encoded, never
     dropped; one with more than 20 categories (a name, an ID) fails naming it."""
     from yinji.ml.prep import PrepError, output_columns
-    from yinji.node.model_runners import _prepare
+    from yinji.node.model_runners import prepare
 
     job = {"inputs": {"fund": {"columns": ["customer_id", "name", "city", "converted"]}},
            "params": {"label_holder": "fund", "label": "converted"}}
     inputs = {"name": np.array([f"N{i}" for i in range(30)], dtype=object),
               "city": np.array(["a", "b", ""] * 10, dtype=object)}
     with pytest.raises(PrepError, match="text column 'name' has 30 categories"):
-        _prepare(job, "fund", inputs, np.arange(30))
+        prepare(job, "fund", inputs, np.arange(30))
     job["params"]["prep"] = {"fund": {"name": {"kind": "ignore"}}}
-    state = _prepare(job, "fund", inputs, np.arange(30))
+    state = prepare(job, "fund", inputs, np.arange(30))
     assert output_columns(state) == ["city[0]", "city[1]", "city[missing]"]

@@ -69,6 +69,7 @@ from yinji.mpc import replicated as rep
 from yinji.mpc.inputs import receive_input, receive_output, reveal_outside, send_input
 from yinji.mpc.session import Session
 from yinji.mpc.tensor import SharedTensor
+from yinji.net.expect import recv_array
 from yinji.psi.overlap import Grouped, hidden_groups
 
 if TYPE_CHECKING:
@@ -365,9 +366,10 @@ class ConsolidatedReporting(App):
 
     def _receive(self, ctx: RunContext, companies: list[str], compute: list[str],
                  layout: Layout) -> Report:
-        masks = [ctx.party.channel(c).recv_array() for c in compute]
-        if any(m.dtype != np.uint8 or m.shape != masks[0].shape or (m != masks[0]).any()
-               for m in masks):
+        n_figures = figure_slices(layout, len(companies))["venn_margins"].stop
+        masks = [recv_array(ctx.party.channel(c), f"which of the {n_figures} figures are "
+                            "published", np.uint8, (n_figures,), error=AppError) for c in compute]
+        if any((m != masks[0]).any() for m in masks):
             raise AppError("the compute parties disagree on which figures are published")
         shown = masks[0].astype(bool)
         got = receive_output(ctx.party, compute, frac_bits=0)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from yinji.net.channel import Party
+from yinji.net.expect import recv_array
 
 
 def group_owner(*args: Any, **kw: Any):  # noqa: ANN201 - indirection for tests
@@ -103,13 +104,9 @@ def identity_owner(party: Party, records: Sequence[dict[str, str]], gcn: Sequenc
     ch = party.channel(unit)
     ch.send_array(groups[perm])
     ch.send_array(tok[perm])
-    got = ch.recv_array()
-    count = ch.recv_array()
-    if count.dtype != np.int64 or count.shape != (1,):
-        raise ValueError(f"{unit} sent a malformed identity count")
-    count = int(count[0])
-    if got.dtype != np.int64 or got.shape != (n,) or \
-            (n and (got.min() < 0 or got.max() >= count)):
+    got = recv_array(ch, f"the identity indices of {n} records", np.int64, (n,))
+    count = int(recv_array(ch, "the identity count", np.int64, (1,))[0])
+    if n and (got.min() < 0 or got.max() >= count):
         raise ValueError(f"{unit} sent malformed identity indices")
     out = np.empty(n, np.int64)
     out[perm] = got
@@ -125,10 +122,10 @@ def identity_unit(party: Party, owners: Sequence[str], schema: Any) -> tuple[Any
     gs, ts = [], []
     for o, mine in zip(owners, res.groups, strict=True):
         ch = party.channel(o)
-        g, t = ch.recv_array(), ch.recv_array()
         n = len(mine)
-        if (g.dtype != np.int64 or g.shape != (n,) or t.dtype != np.uint64
-                or t.shape != (n,) or (n and (g.min() < 0 or g.max() >= res.count))):
+        g = recv_array(ch, f"the groups of {n} records", np.int64, (n,))
+        t = recv_array(ch, f"the customer number tokens of {n} records", np.uint64, (n,))
+        if n and (g.min() < 0 or g.max() >= res.count):
             raise ValueError(f"malformed group customer number tokens from {o}")
         gs.append(g)
         ts.append(t)

@@ -105,6 +105,7 @@ from yinji.ml.mpc_boost import BoostModel, MpcBoost, check_labels, one_hot, quan
 from yinji.ml.sslr import SSLR
 from yinji.mpc import Session, SharedTensor, concatenate
 from yinji.mpc.tensor import where
+from yinji.net.expect import recv_array
 from yinji.psi.join_back import owners_join
 from yinji.psi.keys import DuplicateKeys, prepare_keys
 
@@ -245,9 +246,10 @@ def donor_positions(s: Session, matched: np.ndarray, shape: tuple[int, int]) -> 
         s.send(1, pos)
         s.send(2, pos)
         return pos
-    pos = np.asarray(s.recv(0))
-    if pos.shape != tuple(shape) or not np.isin(pos, matched).all():
-        raise ValueError("malformed donor positions from party 0")
+    pos = recv_array(s.chan(0), "the donor positions", matched.dtype, tuple(shape),
+                     error=AppError)
+    if not np.isin(pos, matched).all():
+        raise AppError(f"{s.chan(0).peer} sent donor positions of rows not matched")
     return pos.astype(np.int64)
 
 

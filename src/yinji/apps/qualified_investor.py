@@ -58,6 +58,7 @@ from yinji.apps.columns import amounts, per_value
 from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
 from yinji.mpc.session import Session
+from yinji.net.expect import recv_bytes
 from yinji.psi import ledger as lg
 
 if TYPE_CHECKING:
@@ -372,7 +373,8 @@ class QualifiedInvestor(App):
         everyone = [n for n in roles.holders if n != me]
         for n in everyone:
             party.channel(n).send_bytes(b"\x01" if mine_ok else b"\x00")
-        flags = [party.channel(n).recv_bytes() for n in everyone]  # read them all
+        flags = [recv_bytes(party.channel(n), "its ledger-reuse flag", 1, exact=True,
+                            error=AppError) for n in everyone]  # read them all
         all_ok = mine_ok and all(f == b"\x01" for f in flags)
         if all_ok:
             led = cached[1]  # type: ignore[index]

@@ -80,6 +80,7 @@ from yinji.ml.sslr import SSLinearModel
 from yinji.mpc import Session, SharedTensor, concatenate, stack
 from yinji.mpc.inputs import receive_output, reveal_outside
 from yinji.net.channel import Party
+from yinji.net.expect import recv_array
 from yinji.psi import ledger as lg
 
 if TYPE_CHECKING:
@@ -400,9 +401,9 @@ def _exchange_sizes(party: Party, companies: Sequence[str], compute: Sequence[st
         if c == me:
             sizes[c] = mine or 0
             continue
-        got = party.channel(c).recv_array()
-        if got.dtype != np.int64 or got.shape != (1,) or not 0 <= int(got[0]) <= 10**8:
-            raise AppError(f"{c} sent a malformed client count")
+        got = recv_array(party.channel(c), "its client count", np.int64, (1,), error=AppError)
+        if not 0 <= int(got[0]) <= 10**8:
+            raise AppError(f"{c} sent a client count of {int(got[0])}, expected 0..10^8")
         sizes[c] = int(got[0])
     return sizes
 

@@ -55,6 +55,7 @@ from yinji.apps.base import AppError
 from yinji.ml.registry import ModelMeta, ModelRegistry, save_sslr
 from yinji.ml.sslr import SSLR, SSLinearModel
 from yinji.mpc import SharedTensor, concatenate, stack
+from yinji.net.expect import UnexpectedMessage, recv_json
 
 UNIT_FEN = 1_000_000                 # features in CNY 10,000
 AMOUNT_CAP = 100_000.0               # CNY 1 billion, in CNY 10,000
@@ -64,6 +65,7 @@ FEATURE_KEY = "lookthrough"          # meta.features key: computed jointly, held
 MODEL_APP = "risk-lookthrough"
 TRAINING_CUTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 THRESHOLD_RANGE = (0.001, 0.999)     # logit within +-6.9
+STATUS_BYTES = 1 << 16               # a participant's status: its problem and public info
 _MODEL_PARAM = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,63}?)(?::v([1-9][0-9]{0,5}))?$")
 
 
@@ -251,10 +253,10 @@ def preflight(party: Any, participants: Sequence[str], problem: str,
     got = {me: {"problem": problem, "info": info}}
     for p in others:
         try:
-            msg = json.loads(party.channel(p).recv_bytes())
+            msg = recv_json(party.channel(p), "its status", STATUS_BYTES, dict)
             got[p] = {"problem": str(msg.get("problem") or ""), "info": msg.get("info")}
-        except (ValueError, AttributeError):
-            got[p] = {"problem": "sent a malformed status", "info": None}
+        except UnexpectedMessage as exc:
+            got[p] = {"problem": f"sent a malformed status ({exc})", "info": None}
     problems = [f"{p}: {got[p]['problem']}" for p in participants if got[p]["problem"]]
     if problems:
         text = "not run, nothing was shared: " + "; ".join(problems)

@@ -65,12 +65,14 @@ from yinji.ml.sslr import SSLinearModel
 from yinji.mpc import SharedTensor
 from yinji.mpc.inputs import receive_input, receive_output, reveal_outside, send_input
 from yinji.net.channel import Party
+from yinji.net.expect import recv_bytes
 
 if TYPE_CHECKING:
     from yinji.node.runners import RunContext
 
 MIN_ROWS = 20          # clients of the label holder needed to train
 LABEL = "label"
+STORED = b"stored"     # a compute party's confirmation that it stored its shares
 
 
 class RiskModelTraining(App):
@@ -259,10 +261,11 @@ def _confirm(party: Party, compute: Sequence[str], holder: str) -> list[str]:
     who did."""
     me = party.name
     if me in compute and me != holder:
-        party.channel(holder).send_bytes(b"stored")
+        party.channel(holder).send_bytes(STORED)
     if me != holder:
         return []
-    return [c for c in compute if c == me or party.channel(c).recv_bytes() == b"stored"]
+    return [c for c in compute if c == me or recv_bytes(
+        party.channel(c), "its storage confirmation", len(STORED), error=AppError) == STORED]
 
 
 def training_report(name: str, version: int, compute: Sequence[str], names: Sequence[str],

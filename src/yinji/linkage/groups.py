@@ -54,8 +54,9 @@ import numpy as np
 from yinji.linkage import normalise as nz
 from yinji.linkage.blocking import _token
 from yinji.linkage.encoding import ClkEncoder, Record, Schema, subkey
-from yinji.linkage.match import above, dice_counts, greedy_one_to_one
+from yinji.linkage.match import MAX_RECORDS, above, dice_counts, greedy_one_to_one
 from yinji.net.channel import Party
+from yinji.net.expect import recv_array
 
 EVIDENCE = ("name", "dob", "phone", "id_number", "name_hk", "script")
 SCRIPT_HAN, SCRIPT_LATIN = 1, 2  # the `script` column: how the name was written (0: no name)
@@ -328,10 +329,9 @@ def group_owner(party: Party, records: Sequence[Record], schema: Schema, key: by
     for enc in ClkEncoder(schema, key).encode_views(recs, ("pinyin", "hk")):
         ch.send_array(enc)
     ch.send_array(evidence_tokens(recs, schema, key))
-    got = ch.recv_array()
-    count = int(ch.recv_array()[0])
-    if got.dtype != np.int64 or got.shape != (n,) or \
-            (len(got) and (got.min() < 0 or got.max() >= count)):
+    got = recv_array(ch, f"the group indices of {n} records", np.int64, (n,))
+    count = int(recv_array(ch, "the group count", np.int64, (1,))[0])
+    if len(got) and (got.min() < 0 or got.max() >= count):
         raise ValueError(f"{unit} sent malformed group indices")
     out = np.empty(n, dtype=np.int64)
     out[order] = got
@@ -345,12 +345,12 @@ def group_unit(party: Party, owners: Sequence[str], schema: Schema) -> Resolutio
     encs, hks, evs = [], [], []
     for o in owners:
         ch = party.channel(o)
-        enc, hk, ev = ch.recv_array(), ch.recv_array(), ch.recv_array()
-        n = len(ev)
-        if (enc.dtype != np.uint8 or enc.shape != (n, width) or hk.dtype != np.uint8
-                or hk.shape != (n, width) or ev.dtype != np.uint64
-                or ev.shape != (n, len(EVIDENCE)) or not np.isin(ev[:, 5], (0, 1, 2)).all()):
-            raise ValueError(f"malformed encodings from {o}")
+        enc = recv_array(ch, "its encodings", np.uint8, (None, width), most=MAX_RECORDS)
+        n = len(enc)
+        hk = recv_array(ch, f"the HK encodings of {n} records", np.uint8, (n, width))
+        ev = recv_array(ch, f"the evidence of {n} records", np.uint64, (n, len(EVIDENCE)))
+        if not np.isin(ev[:, 5], (0, 1, 2)).all():
+            raise ValueError(f"{o} sent evidence with an unknown script")
         encs.append(enc)
         hks.append(hk)
         evs.append(ev)

@@ -34,9 +34,11 @@ import numpy as np
 from yinji.linkage.blocking import block_cap, blocking_tokens, candidate_pairs, refine_partners
 from yinji.linkage.encoding import ClkEncoder, Record, Schema, popcount
 from yinji.net.channel import Party
+from yinji.net.expect import recv_array
 from yinji.net.workers import Workers
 
 SCALE = 10_000  # threshold resolution
+MAX_RECORDS = 1 << 24   # records an owner may send in the in-memory modes (larger: streamed)
 
 
 @dataclass
@@ -217,16 +219,13 @@ def linkage_unit_owner(party: Party, records: Sequence[Record], schema: Schema, 
 def linkage_unit(party: Party, schema: Schema, owners: tuple[str, str]) -> LinkTable:
     """The linkage unit: receive both owners' tokens and encodings, return the links."""
     got = []
-    for o in owners:
+    passes, width = len(refine_partners(schema)), (2 if schema.balanced else 1) * schema.size // 8
+    for o in owners:   # the tokens fix the record count the encodings must have
         ch = party.channel(o)
-        tok = ch.recv_array()
-        enc = ch.recv_array()
-        if tok.dtype != np.uint64 or enc.dtype != np.uint8 or len(tok) != len(enc):
-            raise ValueError(f"malformed encodings from {o}")
+        tok = recv_array(ch, "its blocking tokens", np.uint64, (None, passes), most=MAX_RECORDS)
+        enc = recv_array(ch, f"the encodings of {len(tok)} records", np.uint8,
+                         (len(tok), width))
         got.append((tok, enc))
     (tok_a, enc_a), (tok_b, enc_b) = got
-    width = (2 if schema.balanced else 1) * schema.size // 8
-    if enc_a.shape[1:] != (width,) or enc_b.shape[1:] != (width,):
-        raise ValueError("encodings do not match the schema's filter size")
     table, _ = link_encodings(enc_a, enc_b, tok_a, tok_b, schema)
     return table

@@ -45,8 +45,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from yinji.linkage.blocking import refine_partners
 from yinji.linkage.encoding import Record, Schema
 from yinji.linkage.match import (
+    MAX_RECORDS,
     SCALE,
     LinkTable,
     greedy_one_to_one,
@@ -58,6 +60,7 @@ from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
 from yinji.mpc.replicated import Shares
 from yinji.mpc.session import Session
+from yinji.net.expect import UnexpectedMessage, recv_array
 from yinji.net.workers import Workers
 
 OWNER_A, OWNER_B, RECEIVER = 0, 1, 2
@@ -92,18 +95,22 @@ def mpc_link(s: Session, records: Sequence[Record] | None, schema: Schema,
     # 1. blocking tokens to the receiver, candidates back
     prep = prepare(records, schema, key, workers=workers) if owner else None  # type: ignore[arg-type]
     s.rounds += 2
-    if owner:
+    if owner:   # the sizes first: at most n_a x n_b candidates come back
         s.send(RECEIVER, prep.tokens)
-        cand = s.recv(RECEIVER)
-        ia, ib = cand[0], cand[1]
         n_own = len(prep.order)
         s.send(1 - s.rank, np.array([n_own], dtype=np.int64))
-        n_other = int(s.recv(1 - s.rank)[0])
+        n_other = int(recv_array(s.chan(1 - s.rank), "its record count", np.int64, (1,))[0])
+        if not 0 <= n_other <= MAX_RECORDS:
+            raise UnexpectedMessage(f"{s.names[1 - s.rank]} announced {n_other} records, "
+                                    f"expected 0..{MAX_RECORDS}")
+        cand = recv_array(s.chan(RECEIVER), "the candidate pairs", np.int64, (2, None),
+                          most=n_own * n_other)
+        ia, ib = cand[0], cand[1]
         sizes = (n_own, n_other) if s.rank == OWNER_A else (n_other, n_own)
     else:
-        tok_a, tok_b = s.recv(OWNER_A), s.recv(OWNER_B)
-        if tok_a.dtype != np.uint64 or tok_b.dtype != np.uint64:
-            raise ValueError("blocking tokens must be uint64")
+        passes = len(refine_partners(schema))
+        tok_a, tok_b = (recv_array(s.chan(o), "its blocking tokens", np.uint64, (None, passes),
+                                   most=MAX_RECORDS) for o in (OWNER_A, OWNER_B))
         ia, ib = unit_candidates(tok_a, tok_b, schema)
         cand = np.stack([ia, ib]).astype(np.int64)
         s.send(OWNER_A, cand)

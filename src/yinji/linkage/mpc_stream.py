@@ -9,7 +9,7 @@ The protocol is `mpc_match.mpc_link`'s, step for step, with its arrays cut into 
   so no owner ever holds its table; the shuffled tokens go to the receiver in blocks of
   `rows` records (a header [n, passes] first).
 - The receiver writes the tokens to its disk and computes the candidate pairs with the
-  streamed unit's machinery (`stream._partition`, `stream.partition_pairs`: token
+  streamed unit's machinery (`unit_partitions.partition_tokens`, `unit_partitions.partition_pairs`: token
   partitions on disk, the same blocks, cap and partner refinement as
   `match.unit_candidates`, each pair once), appends them to a file, and sorts the file in
   buckets of a rows (`SORT_PAIRS` pairs in memory) into `unit_candidates`'s order (a, b).
@@ -19,7 +19,7 @@ The protocol is `mpc_match.mpc_link`'s, step for step, with its arrays cut into 
   directory), 16 x (L + 1) bytes per record of each side.
 - Per piece of `piece` candidate pairs: the receiver reads the piece from its sorted file
   and sends it to both owners (each appends it to its own file); share rows read from disk
-  (`stream._take`, in windows), |A∩B| by local inner-product parts (`rows` pairs at a
+  (`spill_io.take_rows`, in windows), |A∩B| by local inner-product parts (`rows` pairs at a
   time) and one reshare, the threshold comparison, flag and flag·num (flag·den) opened to
   the receiver only, which appends the above-threshold pairs (a, b, num, den) to a file.
 - The receiver runs the margin rule and the one-to-one step on that file with the
@@ -63,7 +63,6 @@ from pathlib import Path
 import numpy as np
 
 from yinji.chunks import Source
-from yinji.linkage import stream as st
 from yinji.linkage.blocking import block_cap, refine_partners
 from yinji.linkage.encoding import Schema
 from yinji.linkage.match import LinkTable
@@ -74,16 +73,18 @@ from yinji.linkage.mpc_match import (
     MpcLinkOutput,
     open_above_threshold,
 )
-from yinji.linkage.stream import (
-    CHUNK_ROWS,
-    MAX_PASSES,
-    OwnerSpill,
-    StreamLinks,
-    _rows,
-    _take,
-    encode_source,
-    open_source,
-    resolve_links,
+from yinji.linkage.one_to_one_disk import one_to_one
+from yinji.linkage.owner_spill import CHUNK_ROWS, OwnerSpill, encode_source, open_source
+from yinji.linkage.spill_io import member, read_bucket, read_rows, take_rows, to_buckets
+from yinji.linkage.spill_wire import MAX_PASSES
+from yinji.linkage.stream import StreamLinks, resolve_links
+from yinji.linkage.unit_partitions import (
+    acc_dtype,
+    over_by_pass,
+    partition_over_cap,
+    partition_pairs,
+    partition_tokens,
+    partitions_for,
 )
 from yinji.mpc import replicated as rep
 from yinji.mpc.session import Session
@@ -125,7 +126,7 @@ def mpc_link_spill(s: Session, spill: OwnerSpill | None, schema: Schema,
             n_own = spill.n   # type: ignore[union-attr]
             s.send(RECEIVER, np.array([n_own, spill.passes], dtype=np.int64))  # type: ignore[union-attr]
             for lo in range(0, n_own, rows):
-                s.send(RECEIVER, _rows(spill.tok, lo, lo + rows))   # type: ignore[union-attr]
+                s.send(RECEIVER, read_rows(spill.tok, lo, lo + rows))   # type: ignore[union-attr]
             head = s.recv(RECEIVER)
             s.send(1 - s.rank, np.array([n_own], dtype=np.int64))
             n_other = int(s.recv(1 - s.rank)[0])
@@ -146,7 +147,7 @@ def mpc_link_spill(s: Session, spill: OwnerSpill | None, schema: Schema,
                  for k, o in enumerate((OWNER_A, OWNER_B))]
         # 3-4. per piece: its candidates to the owners, inner products, comparison, the
         #      opening to the receiver, which appends the above-threshold pairs to disk
-        acc = st._acc_dtype(max(sizes), size // 8)
+        acc = acc_dtype(max(sizes), size // 8)
         accepted = 0
         with open(d / "acc", "wb") as fa, open(d / "cand.own", "wb") as fc:
             for lo in range(0, m, piece):
@@ -173,7 +174,7 @@ def mpc_link_spill(s: Session, spill: OwnerSpill | None, schema: Schema,
         # 5. the one-to-one step (the unit mode's, on disk), the shared link flags per piece
         links = None
         if not owner:
-            links = st.one_to_one(d, [d / "acc"], acc, accepted, sizes[0], sizes[1],
+            links = one_to_one(d, [d / "acc"], acc, accepted, sizes[0], sizes[1],
                                   schema.margin)
         flags = _share_flags(s, d, links, pairs, m, piece, sizes) if share_links else None
         out = MpcLinkOutput(*_mapped_pairs(d / "cand.own", pairs, m), links=links,
@@ -213,7 +214,7 @@ def _mapped_pairs(path: Path, dtype: np.dtype, m: int) -> tuple[np.ndarray, np.n
 def _candidates(s: Session, schema: Schema, d: Path, rows: int, max_records: int
                 ) -> tuple[tuple[int, int], int]:
     """The receiver's step 1: both owners' token blocks to files, partitioned by token and
-    joined partition by partition (`stream.partition_pairs`, the unit mode's machinery),
+    joined partition by partition (`unit_partitions.partition_pairs`, the unit mode's machinery),
     each pair once; the pairs go to cand.raw and, sorted by (a, b) as `unit_candidates`
     returns them, to cand. Memory: a block, a partition's token entries, a piece."""
     (ta, n_a, passes), (tb, n_b, passes_b) = (
@@ -223,22 +224,22 @@ def _candidates(s: Session, schema: Schema, d: Path, rows: int, max_records: int
         raise ValueError("the owners' blocking tokens have different shapes")
     tok = [np.memmap(p, dtype=np.uint64, mode="r", shape=(n, passes))
            for p, n in ((ta, n_a), (tb, n_b))]
-    parts = st.partitions_for(n_a, n_b, passes)
+    parts = partitions_for(n_a, n_b, passes)
     partners = refine_partners(schema)
     if passes != len(partners):
         partners = [-1] * passes
     for side, t in zip(("a", "b"), tok, strict=True):
-        st._partition(d, side, t, parts, st.CHUNK_ROWS, partners)
+        partition_tokens(d, side, t, parts, CHUNK_ROWS, partners)
     del tok
     cap = block_cap(schema, n_a, n_b)
-    overs = st._over_by_pass([st._over_cap(str(d), p, passes, cap, partners)
+    overs = over_by_pass([partition_over_cap(str(d), p, passes, cap, partners)
                               for p in range(parts)], passes)
     src = [(str(ta), "", n_a, passes, 0), (str(tb), "", n_b, passes, 0)]
     pairs = _pair_dtype(max(n_a, n_b))
     m = 0
     with open(d / "cand.raw", "wb") as fh:
         for p in range(parts):
-            for ia, ib in st.partition_pairs(str(d), p, parts, src, overs, cap, partners):
+            for ia, ib in partition_pairs(str(d), p, parts, src, overs, cap, partners):
                 _write_pairs(fh, pairs, ia, ib)
                 m += len(ia)
             for side in ("a", "b"):
@@ -258,12 +259,12 @@ def _sort_pairs(d: Path, dtype: np.dtype, m: int, n_a: int) -> None:
     for lo in range(0, m, SORT_PAIRS):
         got = np.fromfile(d / "cand.raw", dtype=dtype, count=min(SORT_PAIRS, m - lo),
                           offset=lo * dtype.itemsize)
-        st._to_buckets(d, "srt", got, got["a"].astype(np.int64) * buckets // max(n_a, 1),
+        to_buckets(d, "srt", got, got["a"].astype(np.int64) * buckets // max(n_a, 1),
                        buckets)
     os.unlink(d / "cand.raw")
     with open(d / "cand", "wb") as fh:
         for k in range(buckets):
-            got = st._bucket(d / f"srt{k}", dtype)
+            got = read_bucket(d / f"srt{k}", dtype)
             fh.write(got[np.lexsort((got["b"], got["a"]))].tobytes())
             del got
             trim()
@@ -322,7 +323,7 @@ def _share_flags(s: Session, d: Path, links: LinkTable | None, pairs: np.dtype, 
             linked = None
             if lcode is not None:
                 ia, ib = _read_pairs(d / "cand.own", pairs, lo, k)
-                linked = st._member(ia * n_b + ib, lcode).astype(np.uint64)
+                linked = member(ia * n_b + ib, lcode).astype(np.uint64)
             x0, x1 = rep.share(s, linked, RECEIVER, (k,))
             f0.write(np.ascontiguousarray(x0).tobytes())
             f1.write(np.ascontiguousarray(x1).tobytes())
@@ -341,7 +342,7 @@ def _share_to_disk(s: Session, spill: OwnerSpill | None, o: int, n: int, size: i
             hi = min(lo + rows, n)
             value = None
             if spill is not None:
-                bits = np.unpackbits(_rows(spill.enc, lo, hi), axis=1)
+                bits = np.unpackbits(read_rows(spill.enc, lo, hi), axis=1)
                 value = np.empty((hi - lo, size + 1), dtype=np.uint64)
                 value[:, :size] = bits
                 value[:, size] = bits.sum(axis=1, dtype=np.uint64)
@@ -362,8 +363,8 @@ def _piece(s: Session, files: list[tuple[str, str, int, int]], sizes: tuple[int,
     pb = (np.empty(m, np.uint64), np.empty(m, np.uint64))
     for lo in range(0, m, rows):
         a_, b_ = ia[lo:lo + rows], ib[lo:lo + rows]
-        xa = (_take(a0, np.uint64, na, w, a_), _take(a1, np.uint64, na, w, a_))
-        xb = (_take(b0, np.uint64, nb, w, b_), _take(b1, np.uint64, nb, w, b_))
+        xa = (take_rows(a0, np.uint64, na, w, a_), take_rows(a1, np.uint64, na, w, a_))
+        xb = (take_rows(b0, np.uint64, nb, w, b_), take_rows(b1, np.uint64, nb, w, b_))
         part = (xa[0][:, :size] * (xb[0][:, :size] + xb[1][:, :size])).sum(
             axis=1, dtype=np.uint64)
         part += (xa[1][:, :size] * xb[0][:, :size]).sum(axis=1, dtype=np.uint64)

@@ -64,8 +64,11 @@ import numpy as np
 
 from yinji.ml.secagg import FRAC_BITS, SecAggClient, SecAggServer
 from yinji.net.channel import Party
+from yinji.net.expect import UnexpectedMessage, recv_array, recv_json
 
 STATS_FRAC_BITS = 8  # sums of squares of raw features need range (|sum| < 2^54)
+HEAD_BYTES = 1024    # a round header from the server, besides the survivors' names
+NAME_BYTES = 256     # bytes a client's name may take in a round header
 
 
 @dataclass
@@ -242,13 +245,14 @@ def fedavg_client(party: Party, server: str, clients: Sequence[str], cfg: FedAvg
     check_range(x, columns)
     SecAggClient(party, server, list(clients), frac_bits=STATS_FRAC_BITS).run(
         np.concatenate([x.sum(0), (x * x).sum(0), [len(x)]]))
-    _, _, ms = _receive(party, server)
+    _, _, ms = _receive(party, server, clients, 2 * d, ("stats",))
     mean, std = ms[:d], ms[d:]
     xs = (x - mean) / std
     history = []
     rnd = 0
     while True:
-        kind, alive, params = _receive(party, server)
+        kind, alive, params = _receive(party, server, clients, cfg.n_params(d),
+                                       ("round", "done"))
         if kind == "done":
             return FedResult(params, mean, std, history)
         if cfg.solver == "newton":
@@ -277,10 +281,18 @@ def _broadcast(party: Party, to: list[str], kind: str, alive: list[str], arr: np
         party.channel(c).send_array(np.asarray(arr, np.float64))
 
 
-def _receive(party: Party, server: str) -> tuple[str, list[str], np.ndarray]:
+def _receive(party: Party, server: str, clients: Sequence[str], length: int,
+             kinds: tuple[str, ...]) -> tuple[str, list[str], np.ndarray]:
+    """The server's next header and array: a kind in `kinds`, survivors among `clients`,
+    `length` float64 numbers; anything else (or larger) refused naming the server."""
     ch = party.channel(server)
-    head = json.loads(ch.recv_bytes())
-    return head["kind"], list(head["alive"]), ch.recv_array()
+    head = recv_json(ch, "a round header", HEAD_BYTES + NAME_BYTES * len(clients), dict)
+    kind, alive = head.get("kind"), head.get("alive")
+    if kind not in kinds or not isinstance(alive, list) or not set(alive) <= set(clients):
+        raise UnexpectedMessage(f"{server} sent a round header {kind!r} with survivors "
+                                f"{alive!r}, expected one of {kinds} and clients among "
+                                f"{list(clients)}")
+    return kind, list(alive), recv_array(ch, f"the {kind} parameters", np.float64, (length,))
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

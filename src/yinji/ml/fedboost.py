@@ -31,9 +31,14 @@ from yinji.ml.fedavg import STATS_FRAC_BITS, check_range
 from yinji.ml.secagg import SecAggClient, SecAggServer
 from yinji.ml.splits import best_split
 from yinji.net.channel import Party
+from yinji.net.expect import UnexpectedMessage, recv_json
 
 GRID = 256
 STATS_BITS = STATS_FRAC_BITS  # the range check_range verifies
+HEAD_BYTES = 1024    # a server message besides the parts below
+NAME_BYTES = 256     # a survivor's name in a server message
+NODE_BYTES = 256     # a tree node in JSON ({"id", "feature", "threshold", "left", "right"})
+NUMBER_BYTES = 32    # a float in JSON (mean, std, bin edges)
 
 
 @dataclass
@@ -72,8 +77,24 @@ def _send(party: Party, peer: str, obj: Any) -> None:
     party.channel(peer).send_bytes(json.dumps(obj).encode())
 
 
-def _recv(party: Party, peer: str) -> Any:
-    return json.loads(party.channel(peer).recv_bytes())
+def _limit(cfg: FedBoostConfig, d: int, clients: int) -> int:
+    """Bytes of the server's largest message: survivors, d x (bins + 2) numbers, all trees
+    (each at most 2^(max_depth + 1) nodes)."""
+    nodes = (cfg.n_trees + 1) * 2 ** (cfg.max_depth + 1)
+    return (HEAD_BYTES + NAME_BYTES * clients + NODE_BYTES * nodes
+            + NUMBER_BYTES * d * (cfg.bins + 2))
+
+
+def _recv(party: Party, peer: str, limit: int, d: int, *keys: str) -> dict[str, Any]:
+    """The server's next message: a JSON object with the survivors and `keys` (the mean, std
+    and edges one per feature), refused unread past `limit` bytes."""
+    msg = recv_json(party.channel(peer), "a model message", limit, dict)
+    if not isinstance(msg.get("alive"), list) or any(k not in msg for k in keys) or any(
+            not isinstance(msg[k], list) or len(msg[k]) != d
+            for k in ("mean", "std", "edges") if k in keys):
+        raise UnexpectedMessage(f"{peer} sent a model message with {sorted(msg)}, expected "
+                                f"the survivors and {list(keys)} ({d} features)")
+    return msg
 
 
 def fedboost_server(party: Party, clients: Sequence[str], cfg: FedBoostConfig,
@@ -145,16 +166,17 @@ def fedboost_client(party: Party, server: str, clients: Sequence[str], cfg: FedB
     (`columns`, default "column j"), NaN, infinity or sums of squares beyond the secure
     aggregation's range -- before joining, so the others are not left with "0 survivors"."""
     d, n = x.shape[1], len(x)
+    limit = _limit(cfg, d, len(clients))
     check_range(x, columns)
     SecAggClient(party, server, list(clients), frac_bits=STATS_BITS).run(
         np.concatenate([x.sum(0), (x * x).sum(0), [n, y.sum()]]))
-    msg = _recv(party, server)
+    msg = _recv(party, server, limit, d, "mean", "std")
     alive = msg["alive"]
     mean, std = np.array(msg["mean"]), np.array(msg["std"])
     cell = np.clip(((x - (mean - 5 * std)) / (10 * std / GRID)).astype(np.int64), 0, GRID - 1)
     grid = np.stack([np.bincount(cell[:, j], minlength=GRID) for j in range(d)])
     SecAggClient(party, server, alive, frac_bits=0).run(grid.ravel().astype(np.float64))
-    msg = _recv(party, server)
+    msg = _recv(party, server, limit, d, "edges", "base")
     alive, base = msg["alive"], float(msg["base"])
     nb = cfg.bins
     bins = np.stack([np.searchsorted(np.array(msg["edges"][j]), x[:, j], side="left")
@@ -174,7 +196,7 @@ def fedboost_client(party: Party, server: str, clients: Sequence[str], cfg: FedB
                     hist[i, :, :, c] = np.bincount(flat, np.repeat(gh[r, c], d),
                                                    d * nb).reshape(d, nb)
             SecAggClient(party, server, alive).run(np.cumsum(hist, axis=2).ravel())
-            msg = _recv(party, server)
+            msg = _recv(party, server, limit, d, "tree", "frontier")
             alive, tree, frontier = msg["alive"], msg["tree"], msg["frontier"]
             for k in set(node.tolist()):
                 nd = tree[k]
@@ -183,5 +205,5 @@ def fedboost_client(party: Party, server: str, clients: Sequence[str], cfg: FedB
                     node[sel] = np.where(x[sel, nd["feature"]] <= nd["threshold"],
                                          nd["left"], nd["right"])
         score += _leaf_values(tree, x)
-    msg = _recv(party, server)
+    msg = _recv(party, server, limit, d, "trees")
     return msg["trees"], base

@@ -29,6 +29,7 @@ import numpy as np
 
 from yinji.ml.secureboost import SecureBoostModel
 from yinji.net.channel import Party
+from yinji.net.expect import recv_array
 
 
 @dataclass
@@ -91,8 +92,6 @@ def share_importance(party: Party, model: SecureBoostModel, n_features: dict[str
 
 def receive_importance(party: Party, active: str, n_features: int) -> Importance:
     """Passive party: its own features' importance, from the active party."""
-    arr = party.channel(active).recv_array()
-    if arr.shape != (n_features, 2):
-        raise ValueError(f"{active} sent importance of shape {arr.shape} for "
-                         f"{n_features} features")
+    arr = recv_array(party.channel(active), f"the importance of {n_features} features",
+                     np.float64, (n_features, 2))
     return Importance(arr[:, 0].copy(), arr[:, 1].astype(np.int64))

@@ -53,6 +53,7 @@ from yinji.ml.secureboost import (
 from yinji.ml.sslr import SSLinearModel
 from yinji.mpc import Session, SharedTensor, concatenate
 from yinji.net.channel import Party
+from yinji.net.expect import recv_array
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -244,5 +245,6 @@ def predict_secureboost(party: Party, registry: ModelRegistry, name: str, ids: S
         pas = SecureBoostPassive(party, meta.label_holder)
         pas.serve(PassivePart.from_json(part), np.asarray(my_rows, np.float64))
     if requester == party.name:
-        return party.channel(meta.label_holder).recv_array()
+        return recv_array(party.channel(meta.label_holder), f"the scores of {len(ids)} IDs",
+                          np.float64, (len(ids),))
     return None

@@ -37,6 +37,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from cryptography.hazmat.primitives import hashes
@@ -52,10 +53,14 @@ from cryptography.hazmat.primitives.serialization import (
 from yinji.crypto.aead import Aead
 from yinji.crypto.prg import SEED_BYTES, Prg
 from yinji.net.channel import ChannelClosed, ChannelTimeout, Party
+from yinji.net.expect import recv_array, recv_bytes, recv_json
 
 FRAC_BITS = 24
 PRIME = (1 << 521) - 1  # Shamir field (Mersenne prime), secrets are 32-byte strings
 DROPPED = (ChannelClosed, ChannelTimeout)
+KEY_BYTES = 32          # an X25519 public key
+HEAD_BYTES = 1024       # a JSON message besides its per-client entries
+ENTRY_BYTES = 4096      # per client in a JSON message (a sealed share bundle: ~1.3 KB as hex)
 
 
 # ---------------------------------------------------------------- encoding
@@ -117,8 +122,9 @@ def _send_json(party: Party, peer: str, obj: object) -> None:
     party.channel(peer).send_bytes(json.dumps(obj).encode())
 
 
-def _recv_json(party: Party, peer: str) -> object:
-    return json.loads(party.channel(peer).recv_bytes())
+def _recv_json(party: Party, peer: str, what: str, clients: int, kind: type = dict) -> Any:
+    """A JSON `kind` with at most one entry per client, refused unread past its bound."""
+    return recv_json(party.channel(peer), what, HEAD_BYTES + ENTRY_BYTES * clients, kind)
 
 
 # ---------------------------------------------------------------- roles
@@ -147,7 +153,8 @@ class SecAggClient:
         # 0. AdvertiseKeys
         sk = X25519PrivateKey.generate()
         ch.send_bytes(_raw_public(sk.public_key()))
-        pks = {k: bytes.fromhex(v) for k, v in _recv_json(self.party, self.server).items()}
+        pks = {k: bytes.fromhex(v) for k, v in _recv_json(
+            self.party, self.server, "the public keys", n_clients).items()}
         shared = {j: sk.exchange(X25519PublicKey.from_public_bytes(pks[j]))
                   for j in self.clients if j != self.me}
         # 1. ShareKeys
@@ -163,7 +170,8 @@ class SecAggClient:
             aead = Aead(_kdf(shared[j], "enc", self.me, j, 32))
             bundle[j] = aead.seal(msg, aad=f"{self.me}->{j}".encode()).hex()
         _send_json(self.party, self.server, bundle)
-        inbox = _recv_json(self.party, self.server)  # {sender: sealed hex}
+        inbox = _recv_json(self.party, self.server, "the key shares",
+                           n_clients)  # {sender: sealed hex}
         held = {self.me: own}
         for i, sealed in inbox.items():
             aead = Aead(_kdf(shared[i], "enc", self.me, i, 32))
@@ -181,7 +189,7 @@ class SecAggClient:
             y = y + m if self.me < j else y - m
         ch.send_array(y)
         # 3. Unmasking: shares of b for survivors, of private keys for dropped clients
-        survivors = _recv_json(self.party, self.server)
+        survivors = _recv_json(self.party, self.server, "the survivors", n_clients, list)
         reply = {k: {"x": my_x, "kind": "b" if k in survivors else "sk",
                      "share": held[k]["b" if k in survivors else "sk"]}
                  for k in self.clients if k in held}
@@ -211,19 +219,22 @@ class SecAggServer:
                     alive.remove(c)
             return got
 
-        pks = gather(lambda c: self.party.channel(c).recv_bytes())
+        pks = gather(lambda c: recv_bytes(self.party.channel(c), "an X25519 public key",
+                                          KEY_BYTES, exact=True))
         self.view.public_keys = {c: k.hex() for c, k in pks.items()}
         if len(alive) < len(self.clients):
             raise RuntimeError("a client dropped before advertising its key; restart the round")
         for c in alive:
             _send_json(self.party, c, self.view.public_keys)
-        bundles = gather(lambda c: _recv_json(self.party, c))
+        n = len(self.clients)
+        bundles = gather(lambda c: _recv_json(self.party, c, "its key shares", n))
         if len(alive) < self.t:
             raise RuntimeError(f"only {len(alive)} clients shared keys; threshold is {self.t}")
         for c in alive:
             _send_json(self.party, c, {i: bundles[i][c] for i in alive if i != c and c in bundles[i]})
         shared_keys = list(alive)
-        masked = gather(lambda c: self.party.channel(c).recv_array())
+        masked = gather(lambda c: recv_array(self.party.channel(c), "its masked input",
+                                             np.uint64, (length,)))
         self.view.masked = dict(masked)
         survivors = [c for c in shared_keys if c in masked]
         if len(survivors) < self.t:
@@ -231,7 +242,7 @@ class SecAggServer:
         self.view.survivors = survivors
         for c in survivors:
             _send_json(self.party, c, survivors)
-        replies = gather(lambda c: _recv_json(self.party, c))
+        replies = gather(lambda c: _recv_json(self.party, c, "its unmasking shares", n))
         if len(replies) < self.t:
             raise RuntimeError("too few clients answered the unmasking round")
         total = np.zeros(length, dtype=np.uint64)

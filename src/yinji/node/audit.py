@@ -224,7 +224,7 @@ class PirServiceEvent(Event):
 
 @dataclass(frozen=True)
 class ModelStoredEvent(Event):
-    """This node stored its part of a jointly trained model (yinji.node.model_runners)."""
+    """This node stored its part of a jointly trained model (yinji.node.model_jobs)."""
 
     kind: ClassVar[str] = "model.stored"
     model: str

@@ -51,11 +51,14 @@ import numpy as np
 from yinji.crypto import group
 from yinji.crypto.prg import Prg, fresh_seed
 from yinji.net.channel import Channel, Party
+from yinji.net.expect import UnexpectedMessage, recv_array, recv_json
 from yinji.psi.keys import PreparedKeys
 
 DOMAIN = b"yinji/psi/ecdh/ristretto255/v1"
 TAG_BYTES = 16
 DEFAULT_BATCH = 1 << 15
+MAX_KEYS = 1 << 32          # a peer's announced set size (its tags arrive batch by batch)
+JOIN_ROW_BYTES = 1 << 12    # psi_join: a shared row's payload values, as JSON (4 KiB)
 PROTOCOLS = ("ecdh", "kkrt", "auto", "rr22")
 # protocol="auto" runs KKRT16 from this many keys per side: below it ECDH's cost is small
 # (seconds) and its fixed costs lower; above it KKRT is over ten times faster.
@@ -131,8 +134,10 @@ def exchange(party: Party, peer: str, keys: Sequence[bytes], *, i_receive: bool,
     ch: Channel = party.channel(peer)
     n = len(keys)
     ch.send_array(np.array([n, int(i_receive), int(sort_returned)], dtype=np.int64))
-    hdr = ch.recv_array()
+    hdr = recv_array(ch, "its header", np.int64, (3,))
     m, peer_expects, peer_sorted = int(hdr[0]), bool(hdr[1]), bool(hdr[2])
+    if not 0 <= m <= MAX_KEYS:
+        raise UnexpectedMessage(f"{peer} announced {m} keys, expected 0..{MAX_KEYS}")
     if peer_expects != peer_receives:
         raise ValueError(f"{party.name} and {peer} disagree on who receives the output")
     if i_receive and peer_receives and (peer_sorted != sort_returned):
@@ -149,15 +154,18 @@ def exchange(party: Party, peer: str, keys: Sequence[bytes], *, i_receive: bool,
                 idx = perm[i * batch_size:(i + 1) * batch_size]
                 ch.send_array(group.hash_and_mult_points(a, [keys[j] for j in idx], DOMAIN,
                                                          workers, pool))
-            if i < nb_peer:
-                d = np.ascontiguousarray(_blind_received(a, ch.recv_array(), peer, workers,
+            if i < nb_peer:   # the peer's batch i, of the batch size both use
+                rows = min(batch_size, m - i * batch_size)
+                got = recv_array(ch, f"its batch {i}", np.uint8, (rows, group.POINT_BYTES))
+                d = np.ascontiguousarray(_blind_received(a, got, peer, workers,
                                                          pool)[:, :TAG_BYTES])
                 if peer_receives and not sort_returned:
                     ch.send_array(d)
                 if i_receive or (peer_receives and sort_returned):
                     kept.append(d)
             if i < nb_mine and i_receive and not sort_returned:
-                back.append(ch.recv_array())  # the peer sends it right after its own batch i
+                back.append(recv_array(  # the peer sends it right after its own batch i
+                    ch, f"the tags of my batch {i}", np.uint8, (len(idx), TAG_BYTES)))
             if progress is not None:
                 progress(min((i + 1) * batch_size, max(n, m)), max(n, m))
     theirs = np.concatenate(kept) if kept else np.zeros((0, TAG_BYTES), np.uint8)
@@ -166,7 +174,7 @@ def exchange(party: Party, peer: str, keys: Sequence[bytes], *, i_receive: bool,
     mine = None
     if i_receive:
         if sort_returned:
-            mine = ch.recv_array().reshape(-1, TAG_BYTES)
+            mine = recv_array(ch, f"the sorted tags of {n} keys", np.uint8, (n, TAG_BYTES))
         else:
             got = np.concatenate(back) if back else np.zeros((0, TAG_BYTES), np.uint8)
             if got.shape != (n, TAG_BYTES):
@@ -279,7 +287,10 @@ def psi_join(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes],
         body = {name: [_jsonable(vals[i]) for i in order] for name, vals in cols.items()}
         ch.send_bytes(json.dumps(body, ensure_ascii=False).encode())
         return None
-    body = json.loads(ch.recv_bytes().decode())
+    body = recv_json(ch, f"the payload of {len(order)} rows", 1024 + JOIN_ROW_BYTES * len(order),
+                     dict)
+    if any(not isinstance(v, list) or len(v) != len(order) for v in body.values()):
+        raise UnexpectedMessage(f"{peer} sent payload columns that are not {len(order)} values")
     out: dict[str, list] = {}
     if how == "inner":
         out["row"] = [int(i) for i in order]

@@ -55,6 +55,7 @@ from yinji.mpc.ring import encode
 from yinji.mpc.session import Session
 from yinji.mpc.shuffle import shuffle_rows
 from yinji.mpc.tensor import SharedTensor
+from yinji.net.expect import recv_array, recv_bytes
 from yinji.psi.keys import PreparedKeys
 
 KEY_BYTES = 32
@@ -148,14 +149,12 @@ def pooled_table(s: Session, keys: PreparedKeys | Sequence[bytes] | None,
         shape = np.array(feats.shape, dtype=np.int64)
         s.send(1 - s.rank, shape)
         s.send(2, shape)
-        other = _peer_shape(s.recv(1 - s.rank), s.names[1 - s.rank])
+        other = _recv_shape(s, 1 - s.rank)
         if s.rank == 0:
             token_key = secrets.token_bytes(KEY_BYTES)
             s.chan(1).send_bytes(token_key)
         else:
-            token_key = s.chan(0).recv_bytes()
-            if not isinstance(token_key, bytes) or len(token_key) != KEY_BYTES:
-                raise ValueError(f"{s.names[0]} sent a malformed token key")
+            token_key = recv_bytes(s.chan(0), "a token key", KEY_BYTES, exact=True)
         rows = encode_rows(feats)
         assert rows.shape == (feats.shape[0], feats.shape[1] + extra)
         raw = np.concatenate([tokens(klist, token_key, w), rows], axis=1)
@@ -163,7 +162,7 @@ def pooled_table(s: Session, keys: PreparedKeys | Sequence[bytes] | None,
     else:
         if keys is not None or features is not None:
             raise ValueError(f"the helper {s.party.name} holds no data")
-        shapes = {0: _peer_shape(s.recv(0), s.names[0]), 1: _peer_shape(s.recv(1), s.names[1])}
+        shapes = {0: _recv_shape(s, 0), 1: _recv_shape(s, 1)}
         raw = None
     (na, da), (nb, db) = shapes[0], shapes[1]
     wa, wb = da + extra, db + extra
@@ -191,10 +190,9 @@ def matched_pairs(s: Session, table: rep.Shares, w: int, n: int) -> np.ndarray:
             pairs = np.full((1, 2), -1, dtype=np.int64)  # tell the owners the run failed
         s.send(0, pairs)
         s.send(1, pairs)
-    else:
-        pairs = s.recv(2)
-    if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iu":
-        raise ValueError("malformed match list from the helper")
+    else:   # at most n // 2 disjoint pairs, or the one-row failure signal
+        pairs = recv_array(s.chan(2), "the match list", np.int64, (None, 2),
+                           most=max(n // 2, 1))
     if len(pairs) and pairs[0, 0] < 0:
         raise TokenCollision("the helper found a token three or more times "
                              "(duplicate keys or a token collision)")
@@ -202,6 +200,12 @@ def matched_pairs(s: Session, table: rep.Shares, w: int, n: int) -> np.ndarray:
                        or len(np.unique(pairs)) != pairs.size):
         raise ValueError("malformed match list from the helper")
     return pairs
+
+
+def _recv_shape(s: Session, rank: int) -> tuple[int, int]:
+    """The (rows, columns) the owner of `rank` announces: two int64, refused unread past."""
+    return _peer_shape(recv_array(s.chan(rank), "its table shape", np.int64, (2,)),
+                       s.names[rank])
 
 
 def _peer_shape(got: np.ndarray, who: str) -> tuple[int, int]:

@@ -95,8 +95,8 @@ from yinji.mpc.session import Session
 from yinji.mpc.shuffle import shuffle_rows
 from yinji.mpc.tensor import SharedTensor
 from yinji.net.channel import Party
+from yinji.net.expect import recv_array, recv_bytes
 from yinji.psi.keys import normalize
-from yinji.psi.multiparty import check_points
 
 DOMAIN = b"yinji/psi/ledger/ristretto255/v1"
 TAG_BYTES = 16
@@ -105,6 +105,8 @@ HANDLE_BYTES = 16
 DEFAULT_DUMMIES = 32_000
 MAX_BATCH = 10_000
 MAX_COLUMNS = 64
+MAX_ROWS = 1 << 25        # rows a holder may bring to an epoch (its points: 1 GB)
+FINGERPRINT_BYTES = 16
 
 
 class LedgerError(ValueError):
@@ -200,8 +202,13 @@ def items(ids: Sequence[object], holder: int, what: str = "IDs") -> list[bytes]:
     return [prefix + n.encode("utf-8") for n in norm]
 
 
-def _points(got: np.ndarray, sender: str, size: int | None = None) -> np.ndarray:
-    return check_points(got, sender, size, LedgerError)
+def _recv_points(party: Party, sender: str, what: str, most: int, exact: bool = False
+                 ) -> np.ndarray:
+    """`sender`'s batch of points: exactly (`exact`) or at most `most` of them, refused
+    unread past that (LedgerError naming the sender)."""
+    return recv_array(party.channel(sender), what, np.uint8,
+                      (most if exact else None, group.POINT_BYTES), most=most,
+                      error=LedgerError)
 
 
 def _mult(scalar: bytes, pts: np.ndarray, sender: str, workers: int | None) -> np.ndarray:
@@ -267,10 +274,8 @@ def build(party: Party, roles: Roles, ids: Sequence[object] | None = None,
     if is_holder:
         for kh in keyed:
             if kh != me:
-                got = party.channel(kh).recv_bytes()
-                if not isinstance(got, bytes) or len(got) != 16:
-                    raise LedgerError(f"{kh} sent a malformed key fingerprint")
-                fps[kh] = got
+                fps[kh] = recv_bytes(party.channel(kh), "a key fingerprint", FINGERPRINT_BYTES,
+                                     exact=True, error=LedgerError)
         led.fingerprint = b"".join(fps[k] for k in keyed)
         if keep is not None and keep.fingerprint == led.fingerprint:
             led.cache = keep.cache
@@ -278,6 +283,8 @@ def build(party: Party, roles: Roles, ids: Sequence[object] | None = None,
         led.handles = keep.handles
 
     my_items = items(ids, roles.holders.index(me), f"{me}'s IDs") if is_holder else None
+    if my_items is not None and len(my_items) > MAX_ROWS:
+        raise LedgerError(f"{me} has {len(my_items)} rows, over the bound of {MAX_ROWS}")
     vals = _values(values, len(my_items), me) if my_items is not None else None
     tags, l_tags = _build_chain(party, roles, led, my_items, workers)
     if me not in roles.compute:
@@ -319,24 +326,26 @@ def _build_chain(party: Party, roles: Roles, led: Ledger, my_items: list[bytes] 
     l_tags = None
     if me == k1n:
         for h in roles.holders:
-            got = blinded if h == me else _points(party.channel(h).recv_array(), h)
+            got = blinded if h == me else _recv_points(party, h, "its new blinded IDs",
+                                                       MAX_ROWS)
             party.channel(k2n).send_array(_mult(led.key, got, h, workers))  # type: ignore[arg-type]
     elif me == k2n:
         for h in roles.holders:
-            out = _mult(led.key, _points(party.channel(k1n).recv_array(), k1n), k1n, workers)  # type: ignore[arg-type]
+            got = _recv_points(party, k1n, f"{h}'s points", MAX_ROWS)
+            out = _mult(led.key, got, k1n, workers)  # type: ignore[arg-type]
             if h == lookup:
                 l_tags = _lookup_tags(party, led, out, workers)
             else:
                 party.channel(lookup).send_array(out)
     elif me == lookup:
-        src = party.channel(k2n)
         for h in roles.holders:
             if h != lookup:
-                out = _mult(led.key, _points(src.recv_array(), k2n), k2n, workers)  # type: ignore[arg-type]
+                got = _recv_points(party, k2n, f"{h}'s points", MAX_ROWS)
+                out = _mult(led.key, got, k2n, workers)  # type: ignore[arg-type]
                 party.channel(h).send_array(out)
     if my_items is None or me == lookup:
         return None, l_tags
-    answer = _points(party.channel(lookup).recv_array(), lookup, len(new))
+    answer = _recv_points(party, lookup, f"the answers to {len(new)} points", len(new), True)
     fresh = _tags(group.mult_points(group.scalar_inverse(blind), answer, workers))  # type: ignore[arg-type]
     for j, i in enumerate(new):
         led.cache[my_items[i]] = fresh[j].tobytes()
@@ -348,10 +357,10 @@ def _lookup_tags(party: Party, led: Ledger, out: np.ndarray, workers: int | None
     """K2: unblind L's new tags, cache them under L's handles, return L's tags in row order."""
     lookup = led.roles.lookup
     ch = party.channel(lookup)
-    inverse = ch.recv_bytes()
-    handles = ch.recv_array()
-    if handles.dtype != np.uint8 or handles.ndim != 2 or handles.shape[1] != HANDLE_BYTES:
-        raise LedgerError(f"{lookup} sent malformed row handles")
+    inverse = recv_bytes(ch, "an unblinding scalar", group.SCALAR_BYTES, exact=True,
+                         error=LedgerError)
+    handles = recv_array(ch, "its row handles", np.uint8, (None, HANDLE_BYTES), most=MAX_ROWS,
+                         error=LedgerError)
     keys = [h.tobytes() for h in handles]
     new = [k for k in keys if k not in led.handles]
     if len(new) != len(out):
@@ -411,7 +420,8 @@ def _pool(s: Session, roles: Roles, led: Ledger, tags: np.ndarray | None,
             s.party.channel(c).send_array(np.array([int(bool(problem))], np.int64))
         if problem:
             raise LedgerError(problem)
-    elif int(s.party.channel(lookup).recv_array()[0]):
+    elif int(recv_array(s.party.channel(lookup), "its tag check", np.int64, (1,),
+                        error=LedgerError)[0]):
         raise LedgerError("the lookup party found repeated tags (a tag collision)")
     return led
 
@@ -466,21 +476,23 @@ def lookup(party: Party, ledger: Ledger, requester: str, ids: Sequence[object] |
         if me != k1n:
             party.channel(k1n).send_array(blinded)
     if me == k1n:
-        got = blinded if me == requester else _points(party.channel(requester).recv_array(),
-                                                      requester)
+        got = blinded if me == requester else _recv_points(party, requester, "its query",
+                                                           max_batch * p)
         if len(got) % p or len(got) > max_batch * p:
             raise LedgerError(f"{requester} asked for {len(got)} points; at most "
                               f"{max_batch * p} in multiples of {p} are allowed")
         party.channel(k2n).send_array(_mult(ledger.key, got, requester, workers))  # type: ignore[arg-type]
     elif me == k2n:
-        out = _mult(ledger.key, _points(party.channel(k1n).recv_array(), k1n), k1n, workers)  # type: ignore[arg-type]
+        got = _recv_points(party, k1n, f"{requester}'s query", max_batch * p)
+        out = _mult(ledger.key, got, k1n, workers)  # type: ignore[arg-type]
         if me == requester:
             answer = out
         else:
             party.channel(requester).send_array(out)
     if me == requester:
         if me != k2n:
-            answer = _points(party.channel(k2n).recv_array(), k2n, len(q_items))
+            answer = _recv_points(party, k2n, f"the answers to {len(q_items)} points",
+                                  len(q_items), True)
         pre = group.mult_points(group.scalar_inverse(blind), answer, workers)
         pre = pre.reshape(len(ids), p, group.POINT_BYTES)
         # shuffle each client's P points: L must not learn WHICH companies hold it
@@ -489,29 +501,33 @@ def lookup(party: Party, ledger: Ledger, requester: str, ids: Sequence[object] |
     if me not in roles.compute:
         return None
     if me == lookup_name:
-        positions = _positions(party, ledger, requester, workers)
-    else:
-        positions = party.channel(lookup_name).recv_array()
-        if positions.shape == (0, 1):
+        positions = _positions(party, ledger, requester, max_batch, workers)
+    else:   # shape (0, p): L refused the query
+        positions = recv_array(party.channel(lookup_name), "the positions", np.int64,
+                               (None, p), most=max_batch, error=LedgerError)
+        if not len(positions):
             raise LedgerError(f"the lookup party {lookup_name} refused the query")
-        if positions.dtype != np.int64 or positions.ndim != 2 or positions.shape[1] != p \
-                or positions.size and (positions.min() < 0 or positions.max() >= ledger.rows):
+        if positions.min() < 0 or positions.max() >= ledger.rows:
             raise LedgerError(f"{lookup_name} sent malformed positions")
     assert ledger.values is not None
     return ledger.values[0][positions], ledger.values[1][positions]
 
 
-def _positions(party: Party, led: Ledger, requester: str, workers: int | None) -> np.ndarray:
-    """L: apply k3 to Q's points, then P positions per client (matches + unused dummies,
-    sorted) to K1 and K2."""
+def _positions(party: Party, led: Ledger, requester: str, max_batch: int,
+               workers: int | None) -> np.ndarray:
+    """L: apply k3 to Q's points (at most `max_batch` clients), then P positions per client
+    (matches + unused dummies, sorted) to K1 and K2; (0, P) to both if it refuses."""
     p = led.roles.width
-    pre = party.channel(requester).recv_array()
     others = [c for c in led.roles.compute if c != led.roles.lookup]
     problem = ""
-    if pre.dtype != np.uint8 or pre.ndim != 3 or pre.shape[1:] != (p, group.POINT_BYTES) \
-            or not len(pre):
+    try:
+        pre = recv_array(party.channel(requester), "its shuffled points", np.uint8,
+                         (None, p, group.POINT_BYTES), most=max_batch, error=LedgerError)
+    except LedgerError as exc:
+        problem, pre = str(exc), np.zeros((0, p, group.POINT_BYTES), np.uint8)
+    if not problem and not len(pre):
         problem = f"{requester} sent malformed points"
-    else:
+    elif not problem:
         try:
             tags = _tags(group.mult_points(led.key, pre.reshape(-1, group.POINT_BYTES),  # type: ignore[arg-type]
                                            workers)).reshape(len(pre), p, WORDS)
@@ -531,7 +547,7 @@ def _positions(party: Party, led: Ledger, requester: str, workers: int | None) -
                        f"{need}: rebuild the ledger")
     if problem:
         for c in others:
-            party.channel(c).send_array(np.zeros((0, 1), np.int64))
+            party.channel(c).send_array(np.zeros((0, p), np.int64))
         raise (LedgerExhausted if "dummy" in problem else LedgerError)(problem)
     pos = np.empty(hit.shape, np.int64)
     pos[hit] = led.order[at.reshape(hit.shape)[hit]]  # type: ignore[index]

@@ -73,12 +73,14 @@ from yinji.crypto.prg import Prg, fresh_seed
 from yinji.mpc import replicated as rep
 from yinji.mpc.session import Session
 from yinji.mpc.shuffle import shuffle_rows
-from yinji.net.channel import Party
+from yinji.net.channel import Channel, Party
+from yinji.net.expect import UnexpectedMessage, recv_array
 from yinji.psi.ecdh import TAG_BYTES
 from yinji.psi.keys import PreparedKeys
 
 DOMAIN = b"yinji/psi/multiparty/ristretto255/v2"
 WORDS = TAG_BYTES // 8
+MAX_KEYS = 1 << 27   # keys a holder may bring (its points: 4 GB)
 
 
 def _share_external(prg: Prg, value: np.ndarray, session_names: Sequence[str],
@@ -105,6 +107,20 @@ def check_points(got: np.ndarray, sender: str, size: int | None = None,
     return got
 
 
+def _recv_points(ch: Channel, what: str, size: int | None = None) -> np.ndarray:
+    """A batch of encoded group elements: exactly `size`, else at most MAX_KEYS of them."""
+    return recv_array(ch, what, np.uint8, (size, group.POINT_BYTES),
+                      most=MAX_KEYS if size is None else None)
+
+
+def _recv_size(ch: Channel) -> int:
+    """A holder's announced set size, 0..MAX_KEYS."""
+    size = int(recv_array(ch, "its set size", np.int64, (1,))[0])
+    if not 0 <= size <= MAX_KEYS:
+        raise UnexpectedMessage(f"{ch.peer} announced {size} keys, expected 0..{MAX_KEYS}")
+    return size
+
+
 def _oprf_chain(party: Party, holders: list[str], chain: list[str], my_keys: list[bytes] | None,
                 workers: int | None) -> np.ndarray | None:
     """Steps 1-2: returns this holder's tags ((n, WORDS) uint64, in key order), or None to G.
@@ -125,11 +141,11 @@ def _oprf_chain(party: Party, holders: list[str], chain: list[str], my_keys: lis
         src = party.channel(chain[pos - 1]) if pos else None
         for h in holders:
             if pos:
-                got, sender = src.recv_array(), chain[pos - 1]
+                got, sender = _recv_points(src, f"{h}'s points"), chain[pos - 1]
             elif h == me:
                 got, sender = blinded, me
             else:
-                got, sender = party.channel(h).recv_array(), h
+                got, sender = _recv_points(party.channel(h), "its blinded keys"), h
             try:
                 out = group.mult_points(k, check_points(got, sender), workers)
             except group.InvalidPoint as exc:
@@ -138,7 +154,8 @@ def _oprf_chain(party: Party, holders: list[str], chain: list[str], my_keys: lis
             party.channel(chain[pos + 1] if pos + 1 < len(chain) else h).send_array(out)
     if my_keys is None:
         return None
-    answer = check_points(party.channel(chain[-1]).recv_array(), chain[-1], len(my_keys))
+    answer = _recv_points(party.channel(chain[-1]), f"the answers to {len(my_keys)} keys",
+                          len(my_keys))
     full = group.mult_points(group.scalar_inverse(r), answer, workers)
     return np.ascontiguousarray(full[:, :TAG_BYTES]).view(np.uint64).reshape(-1, WORDS)
 
@@ -203,15 +220,13 @@ def multiparty_psi(party: Party, holders: Sequence[str], receiver: str, aggregat
                         party.channel(other).send_array(np.array([len(tags)], dtype=np.int64))
                 size = len(tags)
             else:
-                size = int(party.channel(h).recv_array()[0])
+                size = _recv_size(party.channel(h))
             pieces.append(rep.share(s, tags if s.rank == rank else None, rank, (size, WORDS)))
         else:
             ch = party.channel(h)
-            size = int(ch.recv_array()[0])
-            a, b = ch.recv_array(), ch.recv_array()
-            if a.shape != (size, WORDS) or b.shape != a.shape or a.dtype != np.uint64:
-                raise ValueError(f"malformed shares from {h}")
-            pieces.append((a, b))
+            size = _recv_size(ch)
+            pieces.append(tuple(recv_array(ch, f"its share {i} of {size} tags", np.uint64,
+                                           (size, WORDS)) for i in (0, 1)))
     pool = (np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))
     pool = shuffle_rows(s, pool, overwrite=True)  # the concatenation is ours
     opened = rep.reveal_to(s, pool, 2)
@@ -219,8 +234,9 @@ def multiparty_psi(party: Party, holders: Sequence[str], receiver: str, aggregat
         return _aggregate(party, receiver, opened, n)
     if me != receiver:
         return None
-    common = party.channel(aggregator).recv_array()
-    if int(party.channel(aggregator).recv_array()[0]):
+    ch = party.channel(aggregator)   # the common tags are some of the receiver's own
+    common = recv_array(ch, "the common tags", np.uint64, (None, WORDS), most=len(tags))
+    if int(recv_array(ch, "its collision flag", np.int64, (1,))[0]):
         raise ValueError("the aggregator found duplicate keys or a tag collision")
     mine = np.ascontiguousarray(tags).view(f"V{TAG_BYTES}").ravel()
     theirs = np.ascontiguousarray(common).view(f"V{TAG_BYTES}").ravel()

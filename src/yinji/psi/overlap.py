@@ -68,6 +68,7 @@ from yinji.mpc.session import Session
 from yinji.mpc.shuffle import shuffle_rows
 from yinji.mpc.tensor import SharedTensor
 from yinji.net.channel import Party
+from yinji.net.expect import recv_array
 from yinji.psi.multiparty import check_points
 
 DOMAIN = b"yinji/psi/overlap/ristretto255/v1"
@@ -135,7 +136,9 @@ def _tags(party: Party, holders: Sequence[str], chain: Sequence[str], keys: Sequ
         k = group.random_scalar()
         for h in holders:
             sender = chain[pos - 1] if pos else h
-            got = blinded if sender == me else party.channel(sender).recv_array()
+            got = blinded if sender == me else recv_array(
+                party.channel(sender), "blinded keys", np.uint8, (None, group.POINT_BYTES),
+                most=MAX_ROWS, error=OverlapError)
             try:
                 out = group.mult_points(k, check_points(got, sender, error=OverlapError),
                                         workers) if len(got) else got
@@ -149,7 +152,8 @@ def _tags(party: Party, holders: Sequence[str], chain: Sequence[str], keys: Sequ
     if keys is None:
         return None
     if answer is None:
-        answer = party.channel(chain[-1]).recv_array()
+        answer = recv_array(party.channel(chain[-1]), f"the tags of {len(keys)} keys",
+                            np.uint8, (len(keys), group.POINT_BYTES), error=OverlapError)
     check_points(answer, chain[-1], len(keys), error=OverlapError)
     if not len(keys):
         return np.zeros((0, WORDS), np.uint64)
@@ -205,8 +209,9 @@ def hidden_groups(party: Party, holders: Sequence[str], compute: Sequence[str], 
             party.channel(other).send_array(np.array(own + [len(extra)], np.int64))
     sizes = {}
     for other in compute:
-        got = party.channel(other).recv_array() if other != me else \
-            np.array(own + [len(extra)], np.int64)
+        got = recv_array(party.channel(other), "its row counts", np.int64,
+                         (2,) if other in holders else (1,), error=OverlapError) \
+            if other != me else np.array(own + [len(extra)], np.int64)
         if got.dtype != np.int64 or got.shape != ((2,) if other in holders else (1,)) \
                 or (got < 0).any() or (got > MAX_ROWS).any():
             raise OverlapError(f"{other} announced row counts {got!r} (at most {MAX_ROWS:,})")
@@ -226,7 +231,8 @@ def hidden_groups(party: Party, holders: Sequence[str], compute: Sequence[str], 
     pool = (np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))
     pool = shuffle_rows(s, pool)
     reveal_outside(SharedTensor(s, (pool[0][:, :WORDS], pool[1][:, :WORDS]), 0), lookup)
-    classes = party.channel(lookup).recv_array()
+    classes = recv_array(party.channel(lookup), f"the classes of {len(pool[0])} rows",
+                         np.int64, (len(pool[0]),), error=OverlapError)
     return _gather(pool, classes, len(holders), lookup)
 
 

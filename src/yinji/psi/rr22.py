@@ -30,9 +30,11 @@ from pathlib import Path
 import numpy as np
 
 from yinji.net.channel import Party
+from yinji.net.expect import UnexpectedMessage, recv_json
 
 RUNNER = Path(__file__).with_name("spu_runner.py")
 MARK = "YINJI_SPU_RESULT "
+HELLO_BYTES = 4096   # the peer's link address and receiver, as JSON
 
 
 class SpuUnavailable(RuntimeError):
@@ -67,7 +69,9 @@ def rr22_psi(party: Party, peer: str, keys: Sequence[bytes], *, receiver: str | 
     ch = party.channel(peer)
     mine = f"{host}:{_free_port(host)}"
     ch.send_bytes(json.dumps({"host": mine, "receiver": receiver}).encode())
-    theirs = json.loads(ch.recv_bytes().decode())
+    theirs = recv_json(ch, "its link address", HELLO_BYTES, dict)
+    if not isinstance(theirs.get("host"), str):
+        raise UnexpectedMessage(f"{peer} sent no link address (host:port)")
     if theirs.get("receiver") != receiver:
         raise ValueError(f"{party.name} and {peer} disagree on the receiver")
     names = sorted([party.name, peer])

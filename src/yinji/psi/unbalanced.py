@@ -42,10 +42,13 @@ import numpy as np
 from yinji.crypto import group
 from yinji.crypto.certs import write_private
 from yinji.net.channel import Party
+from yinji.net.expect import recv_array
 from yinji.psi.ecdh import TAG_BYTES, member
 from yinji.psi.keys import PreparedKeys
 
 DOMAIN = b"yinji/psi/unbalanced/ristretto255/v1"
+MAX_QUERY = 1 << 22        # keys a client may query in one run (points: 128 MB)
+MAX_SERVER_KEYS = 1 << 27  # tags a client accepts from a server (the full copy: 2 GB)
 
 
 def _points(items: Sequence[bytes]) -> np.ndarray:
@@ -139,10 +142,12 @@ class UbServer:
         self._commit(self.tags[~drop], np.zeros((0, TAG_BYTES), np.uint8), removed)
         return int(drop.sum())
 
-    def serve(self, party: Party, client: str, workers: int | None = None) -> None:
-        """One client run: sync its tag cache, then evaluate the OPRF on its blinded keys."""
+    def serve(self, party: Party, client: str, workers: int | None = None, *,
+              max_query: int = MAX_QUERY) -> None:
+        """One client run: sync its tag cache, then evaluate the OPRF on its blinded keys
+        (at most `max_query` of them)."""
         ch = party.channel(client)
-        client_version = int(ch.recv_array()[0])
+        client_version = int(recv_array(ch, "its cache version", np.int64, (1,))[0])
         have = all((self.directory / f"delta-{v}-added.npy").exists()
                    for v in range(client_version + 1, self.version + 1))
         if 0 < client_version <= self.version and have:
@@ -156,9 +161,7 @@ class UbServer:
         else:
             ch.send_array(np.array([self.version, 1], dtype=np.int64))  # 1: full copy
             ch.send_array(self.tags)
-        blinded = ch.recv_array()
-        if blinded.dtype != np.uint8 or blinded.ndim != 2 or blinded.shape[1] != 32:
-            raise ValueError(f"{client} sent a malformed query")
+        blinded = recv_array(ch, "a query of blinded keys", np.uint8, (None, 32), most=max_query)
         ch.send_array(_points(group.scalar_mult(self._key, _list(blinded), workers)))
 
 
@@ -185,17 +188,23 @@ class UbClientCache:
 
 
 def ub_client(party: Party, server: str, keys: PreparedKeys | Sequence[bytes],
-              cache: UbClientCache, workers: int | None = None) -> np.ndarray:
+              cache: UbClientCache, workers: int | None = None, *,
+              max_server_keys: int = MAX_SERVER_KEYS) -> np.ndarray:
     """Client side of one unbalanced run: sorted positions (into `keys`) of keys the server
-    holds. Updates `cache` to the server's current version."""
+    holds. Updates `cache` to the server's current version. A server sending more than
+    `max_server_keys` tags is refused (naming it) before they are read."""
     klist = _keys(keys)
     ch = party.channel(server)
     ch.send_array(np.array([cache.version], dtype=np.int64))
-    version, full = (int(v) for v in ch.recv_array())
+    version, full = (int(v) for v in recv_array(ch, "the version header", np.int64, (2,)))
     if full:
-        cache.tags = ch.recv_array()
-    else:
-        added, removed = ch.recv_array(), ch.recv_array()
+        cache.tags = recv_array(ch, "its tags", np.uint8, (None, TAG_BYTES),
+                                most=max_server_keys)
+    else:   # removed: tags the client holds or that were added since its version
+        added = recv_array(ch, "the added tags", np.uint8, (None, TAG_BYTES),
+                           most=max_server_keys)
+        removed = recv_array(ch, "the removed tags", np.uint8, (None, TAG_BYTES),
+                             most=len(cache.tags) + len(added))
         keep = ~member(cache.tags, removed) if len(removed) else slice(None)
         cache.tags = np.concatenate([cache.tags[keep], added])
     cache.version = version
@@ -203,9 +212,7 @@ def ub_client(party: Party, server: str, keys: PreparedKeys | Sequence[bytes],
     r = group.random_scalar()
     blinded = group.hash_and_mult(r, klist, DOMAIN, workers) if klist else []
     ch.send_array(_points(blinded) if klist else np.zeros((0, 32), np.uint8))
-    answered = ch.recv_array()
-    if answered.shape != (len(klist), 32):
-        raise ValueError(f"{server} answered {answered.shape} for {len(klist)} keys")
+    answered = recv_array(ch, f"the answers to {len(klist)} keys", np.uint8, (len(klist), 32))
     if not klist:
         return np.zeros(0, dtype=np.int64)
     tags = _points(group.scalar_mult(group.scalar_inverse(r), _list(answered), workers))

@@ -35,6 +35,7 @@ from yinji.mpc import replicated as rep
 from yinji.mpc.session import Session
 from yinji.mpc.shuffle import shuffle_rows
 from yinji.mpc.tensor import SharedTensor
+from yinji.net.expect import recv_array
 from yinji.psi.join import TokenCollision, match_pairs
 from yinji.sql.context import Context, share_table
 from yinji.sql.parse import Query
@@ -144,10 +145,9 @@ def _pairs(s: Session, pooled: rep.Shares, n: int, owners: set[str]) -> np.ndarr
         for r in range(3):
             if r != helper:
                 s.send(r, pairs)
-    else:
-        pairs = s.recv(helper)
-    if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iu":
-        raise SqlError("malformed match list from the join helper")
+    else:   # at most n // 2 disjoint pairs, or the one-row failure signal
+        pairs = recv_array(s.chan(helper), "the match list", np.int64, (None, 2),
+                           most=max(n // 2, 1), error=SqlError)
     if len(pairs) and pairs[0, 0] < 0:
         raise SqlError("join keys repeat: a declared unique key holds duplicates")
     if len(pairs) and (pairs.min() < 0 or pairs.max() >= n or len(np.unique(pairs)) != pairs.size):

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from yinji.net.channel import Party
+from yinji.net.channel import MalformedFrame, Party
 from yinji.net.memory import memory_network
 
 DEFAULT_NAMES = ("P0", "P1", "P2")
@@ -58,6 +58,29 @@ def record_received(party: Party) -> list[tuple[str, Any]]:
         ch.recv_array = wrap(ch.recv_array)
         ch.recv_bytes = wrap(ch.recv_bytes)
     return got
+
+
+def refuse_unbounded(party: Party) -> None:
+    """From now on, `party` may read only with a size bound (`recv_*_at_most`): a plain
+    `recv_array()` / `recv_bytes()` raises AssertionError naming the peer, so a test run of
+    a protocol shows that every read of that party is bounded."""
+    for ch in party.channels.values():
+        def bounded(recv: Callable[[], Any], size: Callable[[Any], int], ch: Any = ch
+                    ) -> Callable[[int], Any]:
+            def at_most(limit: int) -> Any:
+                message = recv()
+                if size(message) > limit:
+                    raise MalformedFrame(f"message of {size(message)} bytes from {ch.peer!r} "
+                                         f"exceeds the limit of {limit} bytes")
+                return message
+            return at_most
+
+        def unbounded(peer: str = ch.peer) -> Any:
+            raise AssertionError(f"an unbounded read of {peer}'s message")
+
+        ch.recv_array_at_most = bounded(ch.recv_array, lambda a: a.nbytes)
+        ch.recv_bytes_at_most = bounded(ch.recv_bytes, len)
+        ch.recv_array = ch.recv_bytes = unbounded
 
 
 FALSE_ALARM = 1e-12  # per array, check and side: 10^4 arrays in one test flake < 3e-8 a run
