@@ -1,22 +1,10 @@
 """Record linkage (linkage-unit mode) streamed: files of any size, memory bounded by a chunk
 of records and a partition of blocking tokens, never by the table.
 
-Owner side (`encode_source`), per data owner:
-1. Read the source in chunks of `chunk_rows` rows (`yinji.chunks.iter_rows`: CSV in its
-   detected encoding, Parquet batches, .xlsx streaming, a SQL cursor); per chunk check the
-   record ids (an empty id stops the run), count unreadable / impossible dates, map the
-   columns onto the schema (`schemas.remap`).
-2. Encode and block the chunks through a `Workers` object (threads, or Ray tasks when the
-   node names a Ray cluster), `workers.size` chunks at a time: `match.encode_chunk`, the
-   same function the in-memory `match.prepare` uses, so every record gets the same filter
-   and tokens. Encodings and tokens are appended to files in file order; record ids to an
-   offset-indexed file; per id a (hash bucket, row) entry so repeated ids are found bucket
-   by bucket after reading (the message names the same rows as the in-memory reader).
-3. Shuffle with a private uniformly random permutation without holding it in memory: each
-   record draws a random group (OS CSPRNG), each group is permuted in memory (one group
-   ~ one chunk); concatenating the permuted groups is a uniform permutation. The shuffled
-   encodings and tokens (np.memmap files) are what the owner hands to the linkage unit;
-   `order` (token -> file row, a memmap) stays with the owner.
+Owner side (`encode_source`, `yinji.linkage.owner_spill`), per data owner: 1. read the source
+in chunks, checking record ids and dates; 2. encode and block the chunks on threads or Ray
+tasks; 3. shuffle the encodings and tokens on disk with a private permutation (details in
+`owner_spill`'s docstring).
 
 Linkage unit (`link_spills`):
 4. Partition both owners' (row, pass, token) entries by the token (tokens are keyed
