@@ -84,7 +84,8 @@ def test_a_bad_shape_or_dtype_is_refused_naming_the_sender():
                 ch.send_array(np.zeros(4, dtype=np.uint64))   # not the announced shape
             return None
         s = Session(party, COMPUTE)
-        with pytest.raises(InputError, match="input from 'offshore': expected uint64"):
+        with pytest.raises(InputError, match=r"offshore sent uint64 \(4,\), expected input from "
+                                             r"'offshore': components as uint64 \(3,\)"):
             receive_input(s, "offshore")
         return True
 
@@ -103,3 +104,29 @@ def test_too_large_an_input_is_refused_before_its_components():
         return True
 
     assert run_parties(body, names=NAMES)[:3] == [True] * 3
+
+
+def test_an_oversized_shape_is_refused_unread_naming_the_sender():
+    def body(party):
+        if party.name == "offshore":
+            for name in COMPUTE:
+                party.channel(name).send_array(np.zeros(1000, dtype=np.int64))  # > MAX_DIMS
+            return None
+        s = Session(party, COMPUTE)
+        with pytest.raises(InputError, match="offshore sent an oversized message"):
+            receive_input(s, "offshore")
+        return True
+
+    assert run_parties(body, names=NAMES)[:3] == [True] * 3
+
+
+def test_an_oversized_output_is_refused_naming_the_compute_party():
+    def body(party):
+        if party.name == "offshore":
+            with pytest.raises(InputError, match="output components from 'P0': more than 10 "):
+                receive_output(party, COMPUTE, frac_bits=0, max_elements=10)
+            return True
+        party.channel("offshore").send_array(np.zeros(1000, dtype=np.uint64))
+        return None
+
+    assert run_parties(body, names=NAMES)[3] is True

@@ -36,7 +36,8 @@ from yinji.crypto.prg import Prg, fresh_seed
 from yinji.mpc.ring import decode, encode
 from yinji.mpc.session import Session
 from yinji.mpc.tensor import SharedTensor
-from yinji.net.channel import Party
+from yinji.net import expect
+from yinji.net.channel import MalformedFrame, Party
 
 MAX_DIMS = 8
 MAX_ELEMENTS = 1 << 28  # 2 GiB of components per compute party; jobs may set less
@@ -77,21 +78,16 @@ def receive_input(s: Session, sender: str, frac_bits: int | None = None,
     """Run by each compute party: the `SharedTensor` that input party `sender` shared. Refuses
     (InputError naming the sender) a shape, dtype or size that is not what was announced."""
     ch = s.party.channel(sender)
-    shape = ch.recv_array()
-    if (shape.dtype != np.int64 or shape.ndim != 1 or shape.size > MAX_DIMS
-            or (shape < 0).any()):
+    shape = expect.recv_array(ch, f"input from {sender!r}: a shape", np.int64, (None,),
+                              most=MAX_DIMS, error=InputError)
+    if (shape < 0).any():
         raise InputError(f"input from {sender!r}: a shape of at most {MAX_DIMS} "
-                         f"non-negative sizes expected, got {shape.dtype} {shape.shape}")
+                         f"non-negative sizes expected, got {shape.tolist()}")
     dims = tuple(int(d) for d in shape)
     if int(np.prod(dims, dtype=object)) > max_elements:
         raise InputError(f"input from {sender!r}: {dims} is more than {max_elements:,} values")
-    parts = []
-    for _ in range(2):
-        got = ch.recv_array()
-        if got.dtype != np.uint64 or got.shape != dims:
-            raise InputError(f"input from {sender!r}: expected uint64 {dims}, got "
-                             f"{got.dtype} {got.shape}")
-        parts.append(got)
+    parts = [expect.recv_array(ch, f"input from {sender!r}: components", np.uint64, dims,
+                               error=InputError) for _ in range(2)]
     f = s.frac_bits if frac_bits is None else frac_bits
     return SharedTensor(s, (parts[0], parts[1]), f)
 
@@ -105,10 +101,19 @@ def reveal_outside(x: SharedTensor, receiver: str) -> None:
     s.party.channel(receiver).send_array(x.shares[0] + s.zero_share(x.shape))
 
 
-def receive_output(party: Party, compute: Sequence[str], frac_bits: int = 16) -> np.ndarray:
+def receive_output(party: Party, compute: Sequence[str], frac_bits: int = 16,
+                   max_elements: int = MAX_ELEMENTS) -> np.ndarray:
     """Run by the receiving input party: the value the compute parties open to it (floats
-    for fixed point, int64 for frac_bits=0)."""
-    comps = [party.channel(name).recv_array() for name in compute]
+    for fixed point, int64 for frac_bits=0). Each component is refused unread past
+    `max_elements` values (InputError naming the compute party)."""
+    comps = []
+    for name in compute:
+        ch = party.channel(name)
+        try:  # any shape: the size bound is what protects the receiver
+            comps.append(ch.recv_array_at_most(8 * max_elements + expect.ARRAY_SLACK))
+        except MalformedFrame as exc:
+            raise InputError(f"output components from {name!r}: more than {max_elements:,} "
+                             f"values ({exc})") from None
     shapes = {(c.dtype, c.shape) for c in comps}
     if len(shapes) != 1 or comps[0].dtype != np.uint64:
         raise InputError(f"output components from {list(compute)} disagree: "
