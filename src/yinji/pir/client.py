@@ -26,6 +26,10 @@ from yinji.pir.keyword import Key, Layout, as_key, open_bucket
 from yinji.pir.lwe import LweParams, SimplePirClient
 from yinji.pir.wire import PirError, expect_array, expect_bytes, recv_msg, send_msg
 
+# A member's reply part is refused unread past this: the largest, the hint, is ~34 MB at 10^6
+# records with 32-byte labels and grows with the square root of the list (docs/pir.md).
+MAX_REPLY_PART = 1 << 30
+
 
 class _KindChanged(Exception):
     """The member's new version normalises keys by another rule than the tokens used."""
@@ -54,7 +58,7 @@ class PirClient:
         rid = self._next_id
         send_msg(self.channel, dict(header, id=rid), parts)
         while True:
-            reply, got = recv_msg(self.channel)
+            reply, got = recv_msg(self.channel, max_part=MAX_REPLY_PART)
             if reply.get("id") == rid:
                 break  # anything else is a late reply to a request we gave up on
         status = reply.get("status")
