@@ -200,18 +200,23 @@ def test_no_party_holds_the_candidate_list(tmp_path, monkeypatch, schema, piece)
 def test_an_owner_refuses_malformed_candidates():
     from yinji.linkage.mpc_stream import _recv_piece
 
-    class One:
+    class One:  # a session whose receiver channel holds one array
+        peer = "receiver"
+
         def __init__(self, x):
             self.x = x
 
-        def recv(self, _):
+        def chan(self, _):
+            return self
+
+        def recv_array_at_most(self, _):
             return self.x
 
     good = np.array([[0, 2], [1, 0]], dtype=np.int64)
     assert [c.tolist() for c in _recv_piece(One(good), 2, (3, 2))] == [[0, 2], [1, 0]]
     for bad, k in ((good, 3), (good.astype(np.int32), 2), (good.T.copy(), 2),
                    (good + 2, 2), (-good, 2), (good[:, :1], 2)):
-        with pytest.raises(ValueError, match="malformed candidate pairs"):
+        with pytest.raises(ValueError, match="candidate pairs"):
             _recv_piece(One(bad), k, (3, 2))
 
 

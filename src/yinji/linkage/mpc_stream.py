@@ -88,6 +88,7 @@ from yinji.linkage.unit_partitions import (
 )
 from yinji.mpc import replicated as rep
 from yinji.mpc.session import Session
+from yinji.net import expect
 from yinji.net.alloc import trim
 from yinji.net.workers import Workers
 
@@ -127,12 +128,12 @@ def mpc_link_spill(s: Session, spill: OwnerSpill | None, schema: Schema,
             s.send(RECEIVER, np.array([n_own, spill.passes], dtype=np.int64))  # type: ignore[union-attr]
             for lo in range(0, n_own, rows):
                 s.send(RECEIVER, read_rows(spill.tok, lo, lo + rows))   # type: ignore[union-attr]
-            head = s.recv(RECEIVER)
+            head = expect.recv_array(s.chan(RECEIVER), "the candidate count", np.int64, (1,))
             s.send(1 - s.rank, np.array([n_own], dtype=np.int64))
-            n_other = int(s.recv(1 - s.rank)[0])
+            n_other = int(expect.recv_array(s.chan(1 - s.rank), "the record count", np.int64,
+                                            (1,))[0])
             sizes = (n_own, n_other) if s.rank == OWNER_A else (n_other, n_own)
-            if head.dtype != np.int64 or head.shape != (1,) \
-                    or not 0 <= int(head[0]) <= sizes[0] * sizes[1]:
+            if not 0 <= int(head[0]) <= sizes[0] * sizes[1]:
                 raise ValueError("malformed candidate count from the receiver")
             m = int(head[0])
         else:
@@ -274,25 +275,23 @@ def _recv_tokens(s: Session, o: int, rows: int, max_records: int, path: Path
                  ) -> tuple[Path, int, int]:
     """The receiver's side of an owner's token blocks, each checked against the header,
     appended to `path`: (path, n, passes)."""
-    head = s.recv(o)
-    if head.dtype != np.int64 or head.shape != (2,):
-        raise ValueError(f"malformed token header from party {o}")
+    head = expect.recv_array(s.chan(o), "a token header", np.int64, (2,), error=ValueError)
     n, passes = (int(x) for x in head)
     if not (0 < n <= max_records and 0 <= passes <= MAX_PASSES):
         raise ValueError(f"malformed token header from party {o}: {head.tolist()}")
     with open(path, "wb") as fh:
         for lo in range(0, n, rows):
-            blk = s.recv(o)
-            if blk.dtype != np.uint64 or blk.shape != (min(rows, n - lo), passes):
-                raise ValueError(f"malformed blocking tokens from party {o}")
+            blk = expect.recv_array(s.chan(o), "blocking tokens", np.uint64,
+                                    (min(rows, n - lo), passes), error=ValueError)
             fh.write(np.ascontiguousarray(blk).tobytes())
     return path, n, passes
 
 
 def _recv_piece(s: Session, k: int, sizes: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """An owner's side of a piece of k candidate pairs, checked (rows within the sizes)."""
-    cand = s.recv(RECEIVER)
-    if cand.dtype != np.int64 or cand.shape != (2, k) or (k and (
+    cand = expect.recv_array(s.chan(RECEIVER), "candidate pairs", np.int64, (2, k),
+                             error=ValueError)
+    if (k and (
             cand.min() < 0 or cand[0].max() >= sizes[0] or cand[1].max() >= sizes[1])):
         raise ValueError("malformed candidate pairs from the receiver")
     return cand[0], cand[1]

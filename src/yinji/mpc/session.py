@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from yinji.crypto.prg import Prg, derive, fresh_seed
+from yinji.crypto.prg import SEED_BYTES, Prg, derive, fresh_seed
 from yinji.mpc.ring import DEFAULT_FRAC_BITS
 from yinji.net.channel import Channel, Party
 
@@ -40,7 +40,7 @@ class Session:
         self._chan = {r: party.channel(names[r]) for r in range(3) if r != self.rank}
         own = fresh_seed()
         self.chan(self.prev).send_bytes(own)
-        nxt = self.chan(self.next).recv_bytes()
+        nxt = self.chan(self.next).recv_bytes_at_most(SEED_BYTES)  # Prg refuses a short one
         self.rounds += 1
         # Streams shared with prev (key k_i) and with next (key k_{i+1}).
         self.zero_prev, self.zero_next = Prg(derive(own, "zero")), Prg(derive(nxt, "zero"))
