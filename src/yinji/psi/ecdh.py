@@ -58,7 +58,7 @@ DOMAIN = b"yinji/psi/ecdh/ristretto255/v1"
 TAG_BYTES = 16
 DEFAULT_BATCH = 1 << 15
 MAX_KEYS = 1 << 32          # a peer's announced set size (its tags arrive batch by batch)
-JOIN_ROW_BYTES = 1 << 12    # psi_join: a shared row's payload values, as JSON (4 KiB)
+JOIN_ROW_BYTES = 1 << 16    # psi_join: a shared row's payload values, as JSON (64 KiB)
 PROTOCOLS = ("ecdh", "kkrt", "auto", "rr22")
 # protocol="auto" runs KKRT16 from this many keys per side: below it ECDH's cost is small
 # (seconds) and its fixed costs lower; above it KKRT is over ten times faster.
