@@ -59,3 +59,19 @@ def test_hash_never_lands_outside_the_group():
     pts = group.hash_points([b"%d" % i for i in range(200)], b"t")
     assert group.valid_points(pts).all()
     assert len(set(rows(pts))) == 200
+
+
+def test_importing_leaves_no_copy_of_libsodium_in_the_temp_folder():
+    """rbcl writes its bundled libsodium to a new temporary file on every import; the group
+    module removes it once loaded (thousands of 2.7 MB files had filled a disk)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, yinji.crypto.group as g; "
+            "assert g.hash_to_group([b'x'], b'd'); print(sys.modules['rbcl._sodium'].lib_path)")
+    path = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+                          ).stdout.strip()
+    assert path.endswith(".so") or path.endswith(".pyd")
+    assert not os.path.exists(path)

@@ -22,12 +22,22 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import rbcl
 from rbcl._sodium import _sodium as _lib  # the libsodium that rbcl bundles and loads
+
+# rbcl writes its bundled libsodium to a fresh temporary file on every import and never
+# removes it (2.7 MB a process: a node's job processes, test runs and Ray workers filled a
+# disk with them). Once loaded, the library is mapped, so the file can go; where the system
+# refuses (a loaded DLL on Windows), it stays as rbcl left it.
+try:
+    os.unlink(sys.modules["rbcl._sodium"].lib_path)
+except OSError:
+    pass
 
 POINT_BYTES = 32
 SCALAR_BYTES = 32
