@@ -114,6 +114,14 @@ WEAK_JAPANESE = frozenset("""
 上田 横山 谷口 大野 藤本 上野 小山 平野 千叶 木下 野村 大西 片山 松下 川口 小岛 中田 本田 土屋 大岛
 西田 上原 福岛 川上""".split())
 COMPOUND_SURNAMES = COMPOUND_SURNAMES + JAPANESE_SURNAMES
+# Chinese compound surnames that are no ordinary word, place or title in modern text (皇甫,
+# 轩辕, 端木; not 濮阳 the city, 闻人 a celebrity, 微生|物, nor the weak ones below): one of them
+# before one or two characters is itself good evidence of a name (轩辕军撤单了).
+STRONG_COMPOUND = frozenset(("司马", "上官", "欧阳", "夏侯", "诸葛", "皇甫", "尉迟", "公羊", "澹台",
+                             "公冶", "宗政", "淳于", "申屠", "仲孙", "轩辕", "令狐", "钟离", "宇文",
+                             "慕容", "鲜于", "闾丘", "司徒", "亓官", "司寇", "颛孙", "端木", "巫马",
+                             "漆雕", "壤驷", "公良", "拓跋", "宰父", "谷梁", "呼延", "羊舌", "梁丘",
+                             "左丘", "独孤", "太史", "完颜", "耶律", "赫连", "万俟", "东郭"))
 # Compound surnames that are also ordinary words (第五届, 百里挑一, 东方证券): need a cue.
 WEAK_COMPOUND = frozenset(("第五", "百里", "东门", "南门", "西门", "司空", "太叔", "段干", "夹谷",
                            "单于", "东方", "乐正", "子车", "公西", "长孙", "公孙")) | WEAK_JAPANESE

@@ -62,6 +62,11 @@ def _given_counts() -> dict[str, int]:
     return counts
 
 
+def given_count(ch: str) -> int:
+    """How often `ch` is a given-name character of jieba's listed persons (_given_counts)."""
+    return _given_counts().get(ch, 0)
+
+
 def _given_class(ch: str) -> str:
     n = _given_counts().get(ch, 0)
     return "g=0" if n == 0 else "g=1" if n < 10 else "g=2" if n < 50 else "g=3"

@@ -8,6 +8,7 @@ Leakage: see names_zh.
 from __future__ import annotations
 
 from yinji.gateway.detectors import lexicon as lx
+from yinji.gateway.detectors import name_model
 from yinji.gateway.detectors.zh_cues import (
     _BOUNDARY,
     _COMPANY_AFTER,
@@ -98,8 +99,12 @@ def judge(text: str, p: int, surname: str, limit: int, common: frozenset[str],
             continue
         right_edge = (end == len(text) or text[end] in _BOUNDARY or end == limit
                       or _DIGIT_RUN.match(text, end) is not None)
-        score = 0.15 if weak else 0.4 if surname in lx.TOP_SURNAMES or sl == 2 else 0.3
+        score = (0.15 if weak else 0.55 if surname in lx.STRONG_COMPOUND
+                 else 0.4 if surname in lx.TOP_SURNAMES or sl == 2 else 0.3)
         post = _POST_RX.match(text, end) is not None
+        if surname in lx.STRONG_COMPOUND and gl == 2 and (
+                cand[-1] in "会能曾" or name_model.given_count(cand[-1]) < 10):
+            score -= 0.2  # 轩辕军|撤单, 太史露|会帮: rarely a given name's last character
         if (any(c in lx.SOFT_NAME_CHARS for c in given)
                 and not (right_edge or title or label or post)):
             score -= 0.3  # 张三和|李四: 和 is more likely the conjunction
