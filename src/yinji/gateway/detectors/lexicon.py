@@ -62,6 +62,8 @@ DOMAIN_WORDS = frozenset((
     "白银", "白糖", "钢材", "铁矿石",
     # letter formulae (敬启者: "to whom it may concern"; jieba tags 敬启者 a person)
     "敬启者", "敬启", "台鉴", "钧鉴", "惠鉴",
+    # ... and closings (祝好: "best wishes"; 祝 is a surname)
+    "祝好", "祝安", "顺祝", "祝商祺", "祝顺利",
     # a holder raising or cutting a stake (jieba does not list them)
     "增持", "减持",
 ))
@@ -319,6 +321,17 @@ center building bldg tower plaza square mall park estate garden gardens court te
 harbour harbor bridge campus area region province city town village pier ferry exit hospital
 school university college hotel restaurant outlet store shop warehouse port airport
 """.split())
+# Right after a name: what only a person does or has (round 8). A word that is also a name
+# (高峰, 黄河, 夏天, 方正) is a person when one of these follows it and a person may start
+# there (start of a line or clause, a label, 由/请/据/让 …): 高峰说, 据方正回忆, 夏天的账户.
+PERSON_PREDICATES = (
+    "说", "表示", "称", "报称", "自称", "声称", "回忆", "承认", "否认", "写道", "问", "回复",
+    "告诉", "认为", "觉得", "打算", "决定", "拒绝", "签字", "签署", "您好", "你好", "同学",
+    "牵头", "配合", "作为", "担任", "出任", "接任", "调任", "离职", "退休", "去世", "邀请",
+    "推荐", "来电", "致电", "打电话", "打来", "本人", "撤单", "下单", "接手", "报案",
+    "的账户", "的配偶", "的父亲", "的母亲", "的儿子", "的女儿", "的丈夫", "的妻子", "的电话",
+    "的手机", "的身份证", "的投诉", "的话", "的持仓", "的资金", "同意", "提到", "分享",
+)
 EN_PRE_CUES = (
     "client", "customer", "name", "account holder", "holder", "beneficiary", "contact", "attn",
     "attention", "signed by", "from", "to", "cc", "investor", "applicant", "borrower", "guarantor",

@@ -85,6 +85,7 @@ from yinji.gateway.detectors import name_model, names_forms
 from yinji.gateway.detectors.base import PERSON, Detection
 from yinji.gateway.detectors.zh_context import _cue_left, _cue_right, _labelled, _lead, _overriding
 from yinji.gateway.detectors.zh_crf import with_model
+from yinji.gateway.detectors.zh_filters import not_names
 from yinji.gateway.detectors.zh_cues import (
     _AFTER_SHORT_TITLE,
     _CAND,
@@ -202,7 +203,9 @@ class ChineseNameDetector:
         found = by_company(text, out, undecided, self.threshold)
         found = with_model(text, found, roles, self.threshold) if self.model else found
         found = repeated(text, found, roles, self.threshold)
-        return _not_in_thing_lists(text, in_lists(text, found, roles, common, self.threshold), common)
+        found = _not_in_thing_lists(text, in_lists(text, found, roles, common, self.threshold),
+                                    common)
+        return not_names(text, found, common, _labelled)
 
     def _surname_title(self, text: str, p: int, surname: str, limit: int,
                        common: frozenset[str]) -> Detection | None:

@@ -22,6 +22,8 @@ from yinji.gateway.detectors.zh_cues import (
     _LEGAL_ORG,
     _LINE_START,
     _ORG_RX,
+    _PERSON_BEFORE_RX,
+    _PERSON_PRED_RX,
     _PLACE_END,
     _POST_RX,
     _POST_WORD_RX,
@@ -197,6 +199,14 @@ def judge(text: str, p: int, surname: str, limit: int, common: frozenset[str],
             # 调拨人：高山；, 由交易员|高明|执行: a noun or adjective that is also a name
             # (a common surname + one character) in the slot a label opens for a person,
             # unless the three characters read as a name (经办人|赵家乐|于)
+            score = max(score, threshold + _SURE)
+        if gl == 1 and sl == 1 and cand in common and surname in lx.TOP_SURNAMES and not weak \
+                and not glued and _word_name(cand) and _PERSON_PRED_RX.match(text, end) \
+                and (label or field or p == 0 or text[p - 1] in _BOUNDARY
+                     or _PERSON_BEFORE_RX.search(text, max(0, p - 3), p) is not None) \
+                and (best is None or best[0] < threshold):
+            # 高峰说, 据方正回忆, 夏天的账户: a word that is also a name (a common surname + one
+            # character) where a person starts and something only a person does follows
             score = max(score, threshold + _SURE)
         if field and right_edge and not any(c in lx.NON_NAME_CHARS for c in cand) \
                 and not _plain_word(cand) and not _ORG_RX.match(text, end):
