@@ -106,7 +106,14 @@ from yinji.gateway.detectors.zh_cues import (
     _numeral,
     _roles,
 )
-from yinji.gateway.detectors.zh_lists import _not_in_thing_lists, by_company, in_lists, repeated
+from yinji.gateway.detectors.zh_lists import (
+    _not_in_thing_lists,
+    by_company,
+    in_lists,
+    in_short_lists,
+    in_tables,
+    repeated,
+)
 from yinji.gateway.detectors.zh_score import judge
 from yinji.gateway.detectors.zh_text import _collapsed, _simplified
 from yinji.gateway.detectors.zh_words import _lexicon, _tagged_name, _tagger, _title
@@ -205,6 +212,8 @@ class ChineseNameDetector:
         found = repeated(text, found, roles, self.threshold)
         found = _not_in_thing_lists(text, in_lists(text, found, roles, common, self.threshold),
                                     common)
+        found = in_tables(text, found, common, self.threshold)
+        found = in_short_lists(text, found, common, self.threshold)
         return not_names(text, found, common, _labelled)
 
     def _surname_title(self, text: str, p: int, surname: str, limit: int,

@@ -162,3 +162,94 @@ def by_company(text: str, found: list[Detection], undecided: list[tuple[int, int
         if listed or text[p:end] in values:
             out.append(Detection(p, end, PERSON, round(threshold, 3), DETECTOR))
     return sorted(out, key=lambda d: d.start)
+
+
+# A flattened table: cells split by one delimiter; a header cell that names a person column
+# (姓名, 客户姓名, 客户经理, 联系人 …: a role word or label ends it).
+_CELL_SPLIT = re.compile(r"[,|\t，]")
+_PERSON_HEADER = re.compile("(?:" + _alt(tuple(w for w in lx.ROLE_WORDS + lx.PRE_CUES
+                                               + ("姓名", "名字", "户名") if len(w) > 1))
+                            + r")\s*$")
+_CELL_NAME = re.compile("(?:" + _alt(lx.COMPOUND_SURNAMES) + "|[" + "".join(sorted(lx.SURNAMES))
+                        + r"])[\u4e00-\u9fff]{1,2}")
+
+
+def in_tables(text: str, found: list[Detection], common: frozenset[str], threshold: float
+              ) -> list[Detection]:
+    """Cells of a person column are names (姓名|身份证号 / 高峰|1101…; 营业部,客户经理 /
+    杭州庆春路营业部,白雪): the header names the column, and a row splits into as many cells as
+    the header. A cell must be the whole value: a listed surname and one or two characters
+    (with a compound surname two or three), no place, organisation or product (_thing)."""
+    if "\n" not in text or not any(c in text for c in ",|\t，"):
+        return found
+    out = list(found)
+    lines, pos = [], 0
+    for line in text.split("\n"):
+        lines.append((pos, line))
+        pos += len(line) + 1
+    cols: list[int] = []
+    width = 0
+    for start, line in lines:
+        cells, k = [], start
+        for part in _CELL_SPLIT.split(line):
+            cells.append((k, part))
+            k += len(part) + 1
+        if len(cells) < 2:
+            cols, width = [], 0
+            continue
+        heads = [i for i, (_, c) in enumerate(cells) if _PERSON_HEADER.search(c.strip())
+                 and not _CELL_NAME.fullmatch(c.strip())]
+        if heads and not cols:
+            cols, width = heads, len(cells)
+            continue
+        if not cols or len(cells) != width:
+            cols = heads if heads else []
+            width = len(cells) if heads else 0
+            continue
+        for i in cols:
+            a, cell = cells[i]
+            s = a + len(cell) - len(cell.lstrip())
+            v = cell.strip()
+            if not _CELL_NAME.fullmatch(v) or _thing(v, common) or (
+                    v[:2] not in lx.COMPOUND_SURNAMES and len(v) > 3) \
+                    or any(c in lx.NON_NAME_CHARS for c in v[1:]):
+                continue
+            if any(d.start < s + len(v) and s < d.end for d in out):
+                continue
+            out.append(Detection(s, s + len(v), PERSON, round(threshold + 0.01, 3), DETECTOR))
+    return sorted(out, key=lambda d: d.start)
+
+
+# A run of three or more whole short tokens split by ，/、 (石磊，李娜，王强超：; 江河/谌鸿峰/王伟大),
+# each perhaps with a note in brackets (杨柳（阿里巴巴）、李解放（华泰证券）).
+_TOK = r"[\u4e00-\u9fff]{2,4}(?:[（(][^（）()\n]{1,12}[）)])?"
+_SHORT_LIST = re.compile(r"(?:^|(?<=[\n:：\s]))" + _TOK + r"(?:\s*[，,、/／]\s*" + _TOK + "){2,}"
+                         r"(?=$|[\n:：。；;\s等及])")
+_TOK_RX = re.compile(r"[\u4e00-\u9fff]{2,4}")
+
+
+def in_short_lists(text: str, found: list[Detection], common: frozenset[str],
+                   threshold: float) -> list[Detection]:
+    """Items of a list of whole short tokens (three or more, split by ，、/) of which one is a
+    sure name and every item reads as a name (a listed surname and one or two characters)
+    are all names, even those that are ordinary words (史诗，陈慧彤，嵇德飞：)."""
+    if not found:
+        return found
+    sure = {(d.start, d.end) for d in found if d.confidence >= threshold + _SURE}
+    out = list(found)
+    for run in _SHORT_LIST.finditer(text):
+        items = [m.span() for m in _TOK_RX.finditer(text, run.start(), run.end())
+                 if m.start() == run.start() or text[m.start() - 1] in "，,、/／ "]
+        shaped = []
+        for s, e in items:
+            v = text[s:e]
+            sl = 2 if v[:2] in lx.COMPOUND_SURNAMES else 1 if v[0] in lx.SURNAMES else 0
+            shaped.append(sl and sl + 1 <= len(v) <= sl + 2
+                          and not any(c in lx.NON_NAME_CHARS for c in v[sl:])
+                          and not _thing(v, common))
+        if len(items) < 3 or not all(shaped) or not any(span in sure for span in items):
+            continue
+        for s, e in items:
+            if not any(d.start < e and s < d.end for d in out):
+                out.append(Detection(s, e, PERSON, round(threshold + 0.01, 3), DETECTOR))
+    return sorted(out, key=lambda d: d.start)
