@@ -85,6 +85,8 @@ def _static(ch: str) -> tuple[str, ...]:
                 f.append("top")
             if ch in lx.WEAK_SURNAMES:
                 f.append("weak")
+            if ch in lx.RARE_SURNAMES:
+                f.append("rare")
         if ch in lx.NON_NAME_CHARS:
             f.append("nn")
     elif ch.isdigit():
