@@ -24,7 +24,8 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 def not_names(text: str, found: list[Detection], common: frozenset[str],
               labelled) -> list[Detection]:  # noqa: ANN001 - labelled(text, s, e) -> bool
     """Drop the spans of `found` that are no person (module docstring). A span with a label
-    before it or a title after it (`labelled`) stays, unless it is X姓 or ends with 其."""
+    before it or a title after it (`labelled`) stays, unless it is X姓, ends with 其 or starts
+    with 曾 the adverb."""
     if not found:
         return found
     keywords = [m.span() for m in _KEYWORDS.finditer(text)] if ("关键" in text or "标签" in text
@@ -35,12 +36,12 @@ def not_names(text: str, found: list[Detection], common: frozenset[str],
         s, e = d.start, d.end
         span = text[s:e]
         if (len(span) == 2 and span[1] == "姓") \
-                or (span[-1] == "其" and e < len(text) and _HAN.match(text, e)):
-            continue  # (whatever the label: 监护人|代其|女儿)
+                or (span[-1] == "其" and e < len(text) and _HAN.match(text, e)) \
+                or _ADVERB_ZENG.match(text, s) \
+                or (span[0] == "任" and s > 0 and _ADVERB_ZENG.match(text, s - 1)):
+            continue  # (whatever the label or title: 监护人|代其|女儿, 曾任|某公司)
         if not labelled(text, s, e) and (
-                _ADVERB_ZENG.match(text, s)
-                or (span[0] == "任" and s > 0 and _ADVERB_ZENG.match(text, s - 1))
-                or any(a <= s and e <= b for a, b in keywords)
+                any(a <= s and e <= b for a, b in keywords)
                 or (s >= 2 and text[s - 1] == " " and _HAN.match(text, s - 2) and " " not in span
                     and text[s - 2:s - 1] + span[0] in common and span[1:] in common)):
             continue

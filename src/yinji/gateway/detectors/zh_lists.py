@@ -231,11 +231,12 @@ _TOK_RX = re.compile(r"[\u4e00-\u9fff]{2,4}")
 def in_short_lists(text: str, found: list[Detection], common: frozenset[str],
                    threshold: float) -> list[Detection]:
     """Items of a list of whole short tokens (three or more, split by ，、/) of which one is a
-    sure name and every item reads as a name (a listed surname and one or two characters)
+    sure name or two are names and every item reads as a name (a listed surname and one or two characters)
     are all names, even those that are ordinary words (史诗，陈慧彤，嵇德飞：)."""
     if not found:
         return found
     sure = {(d.start, d.end) for d in found if d.confidence >= threshold + _SURE}
+    spans = {(d.start, d.end) for d in found}
     out = list(found)
     for run in _SHORT_LIST.finditer(text):
         items = [m.span() for m in _TOK_RX.finditer(text, run.start(), run.end())
@@ -247,7 +248,9 @@ def in_short_lists(text: str, found: list[Detection], common: frozenset[str],
             shaped.append(sl and sl + 1 <= len(v) <= sl + 2
                           and not any(c in lx.NON_NAME_CHARS for c in v[sl:])
                           and not _thing(v, common))
-        if len(items) < 3 or not all(shaped) or not any(span in sure for span in items):
+        known = sum(span in spans for span in items)
+        if len(items) < 3 or not all(shaped) or not (
+                known >= 2 or any(span in sure for span in items)):
             continue
         for s, e in items:
             if not any(d.start < e and s < d.end for d in out):
