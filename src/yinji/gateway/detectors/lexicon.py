@@ -206,6 +206,9 @@ POST_CUES = (
     "跟进", "安排", "出席", "列席", "签收", "核实", "持仓", "诱导",
     # a particle after a name called out (喂，X呀？ X啊，你好; Mandarin and Cantonese)
     "呀", "啊", "啦", "喔", "吖",
+    # Cantonese time words and adverbs after a subject (X啱啱打嚟, X听日会嚟, X而家唔得闲;
+    # read simplified), and 今年 (X今年30岁)
+    "啱啱", "听日", "琴日", "寻日", "头先", "而家", "今年",
 )
 # Right after a candidate: organisation and product words (宁德|时代, 王府|井, 华夏|基金).
 ORG_SUFFIXES = (

@@ -113,6 +113,7 @@ from yinji.gateway.detectors.zh_lists import (
     in_short_lists,
     in_tables,
     repeated,
+    signatures,
 )
 from yinji.gateway.detectors.zh_score import judge
 from yinji.gateway.detectors.zh_text import _collapsed, _simplified
@@ -214,6 +215,7 @@ class ChineseNameDetector:
                                     common)
         found = in_tables(text, found, common, self.threshold)
         found = in_short_lists(text, found, common, self.threshold)
+        found = signatures(text, found, common, self.threshold)
         return not_names(text, found, common, _labelled)
 
     def _surname_title(self, text: str, p: int, surname: str, limit: int,

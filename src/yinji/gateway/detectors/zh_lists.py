@@ -256,3 +256,34 @@ def in_short_lists(text: str, found: list[Detection], common: frozenset[str],
             if not any(d.start < e and s < d.end for d in out):
                 out.append(Detection(s, e, PERSON, round(threshold + 0.01, 3), DETECTOR))
     return sorted(out, key=lambda d: d.start)
+
+
+# A letter's closing line (Regards, / Best regards, / Thanks, / 祝好 / 此致敬礼 / --), then the
+# signature: the next line starts with the sender's name (白雪 | 小米集团, 东方军⏎风险管理部).
+_CLOSING = re.compile(r"(?im)^[ \t]*(?:(?:best |kind |warm )?regards|thanks|thank you|cheers|"
+                      r"best wishes|best|sincerely|yours sincerely|祝好|顺祝商祺|此致敬礼|敬礼|"
+                      r"谢谢|--)[ \t]*[,，!！。.]?[ \t]*\n[ \t]*")
+_SIGNER = re.compile("(?:" + _alt(lx.COMPOUND_SURNAMES) + "|[" + "".join(sorted(lx.SURNAMES))
+                     + r"])[\u4e00-\u9fff]{1,2}(?=[ \t]*(?:$|\n|[|｜/,，(（]))", re.M)
+
+
+def signatures(text: str, found: list[Detection], common: frozenset[str], threshold: float
+               ) -> list[Detection]:
+    """The name that starts the line after a letter's closing is the sender's (Regards,⏎金山 |
+    某公司): a listed surname and one or two characters (with a compound surname two or three),
+    alone up to the line's end or a separator, no place, organisation or product."""
+    if "\n" not in text:
+        return found
+    out = list(found)
+    for m in _CLOSING.finditer(text):
+        n = _SIGNER.match(text, m.end())
+        if n is None:
+            continue
+        s, e = n.span()
+        v = text[s:e]
+        sl = 2 if v[:2] in lx.COMPOUND_SURNAMES else 1
+        if len(v) > sl + 2 or any(c in lx.NON_NAME_CHARS for c in v[sl:]) or _thing(v, common) \
+                or any(d.start < e and s < d.end for d in out):
+            continue
+        out.append(Detection(s, e, PERSON, round(threshold + 0.01, 3), DETECTOR))
+    return sorted(out, key=lambda d: d.start)

@@ -44,6 +44,11 @@ from yinji.gateway.detectors.zh_words import (
 )
 
 
+# Cues that are verbs or prepositions taking a person (同意X, 通知X, 由X), not labels or roles.
+_VERB_CUES = ("由", "与", "和", "及", "给", "向", "对", "陪同", "根据", "回访", "授权", "同意", "通知",
+              "转告", "联系", "拜访", "会见", "提醒", "告知", "、")
+
+
 def judge(text: str, p: int, surname: str, limit: int, common: frozenset[str],
           names: frozenset[str], verbs: frozenset[str], threshold: float) -> tuple[float, int] | None:
     """The best (score, given-name length) for a candidate at `p`."""
@@ -54,6 +59,9 @@ def judge(text: str, p: int, surname: str, limit: int, common: frozenset[str],
     latin = p > 0 and bool(before) and before[-1].isascii() and text[p - 1] in " (\"'"
     weak = (surname in lx.WEAK_SURNAMES or surname in lx.WEAK_COMPOUND) and not latin
     label_m = _LABEL_RX.search(pre)
+    if label_m is not None and surname in lx.RARE_SURNAMES and surname in lx.WEAK_SURNAMES \
+            and label_m.group().rstrip(" ：:").endswith(_VERB_CUES):
+        label_m = None  # 同意|续期: a rare surname that is a word needs a role or label, not a verb
     label = (label_m is not None
              or _FIELD.search(text, max(0, p - 24), p) is not None)
     # A label glued to the candidate, nothing between (销售|方案, 客户|关系): a frequent

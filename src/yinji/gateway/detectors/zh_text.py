@@ -117,18 +117,25 @@ _VALUE_LABEL = re.compile(
     + r"(?:[ \u3000]*[（(][^（）()\n]{0,8}[）)])?"
     + r"[ \t\u3000]*[:：]?[ \t\u3000_]*")
 
-_TOKEN = re.compile(r"[\u4e00-\u9fff]{1,3}")
+# (a function word, 已, 的, 于, ends a value: 本人付 芳|已充分理解)
+_NON_NAME = "".join(sorted(lx.NON_NAME_CHARS))
+_TOKEN = re.compile("[\u4e00-\u9fff](?:(?![" + _NON_NAME + "])[\u4e00-\u9fff]){0,2}")
 
 _SHORT_GAP = re.compile(r"[ \u3000]{1,2}")
 
+
+
+def _han_on(text: str, pos: int) -> bool:
+    """A Han character at `pos` that may go on a name (not a function word: 已, 的, 于)."""
+    return _HAN.match(text, pos) is not None and text[pos] not in lx.NON_NAME_CHARS
 
 
 def _value_gaps(text: str) -> list[tuple[int, int]]:
     """Gaps inside a spaced name that is a label's whole value (姓名：武  强, 户名 黎  明,
     受托人达 瓦, 收 款 人：太 史 浩, 客户签名____王 伟 峰___): the value's Han pieces, one or
     two spaces apart, hold 2-4 characters, start with a surname (single or compound) and end
-    before a wider gap, a line end, punctuation, an underscore, Latin or digits, or the next
-    label (委托人陈　琳　受托人…)."""
+    before a wider gap, a line end, punctuation, an underscore, Latin or digits, a function
+    word (本人付 芳|已阅读) or the next label (委托人陈　琳　受托人…)."""
     out = []
     for m in _VALUE_LABEL.finditer(text):
         first = _TOKEN.match(text, m.end())
@@ -137,14 +144,14 @@ def _value_gaps(text: str) -> list[tuple[int, int]]:
         pos, han, gaps, value = first.end(), len(first.group()), [], first.group()
         while han < 4 and (g := _SHORT_GAP.match(text, pos)) is not None:
             t = _TOKEN.match(text, g.end())
-            if t is None or han + len(t.group()) > 4 or _HAN.match(text, t.end()) \
+            if t is None or han + len(t.group()) > 4 or _han_on(text, t.end()) \
                     or _VALUE_LABEL.match(text, t.start()) or text[t.end():t.end() + 1] in (":", "：") \
                     or (len(first.group()) >= 2 and len(t.group()) >= 2
                         and first.group() not in lx.COMPOUND_SURNAMES):
                 break  # (马力 性别:, 陈毅 金额: a whole name, then the next field)
             gaps.append(g.span())
             pos, han, value = t.end(), han + len(t.group()), value + t.group()
-        if gaps and 2 <= han <= 4 and not _HAN.match(text, pos) \
+        if gaps and 2 <= han <= 4 and not _han_on(text, pos) \
                 and (value[0] in lx.SURNAMES or value[:2] in lx.COMPOUND_SURNAMES):
             out += gaps
     return out
