@@ -85,7 +85,6 @@ from yinji.gateway.detectors import name_model, names_forms
 from yinji.gateway.detectors.base import PERSON, Detection
 from yinji.gateway.detectors.zh_context import _cue_left, _cue_right, _labelled, _lead, _overriding
 from yinji.gateway.detectors.zh_crf import with_model
-from yinji.gateway.detectors.zh_filters import not_names
 from yinji.gateway.detectors.zh_cues import (
     _AFTER_SHORT_TITLE,
     _CAND,
@@ -106,6 +105,7 @@ from yinji.gateway.detectors.zh_cues import (
     _numeral,
     _roles,
 )
+from yinji.gateway.detectors.zh_filters import not_names
 from yinji.gateway.detectors.zh_lists import (
     _not_in_thing_lists,
     by_company,

@@ -43,7 +43,6 @@ from yinji.gateway.detectors.zh_words import (
     _word_name,
 )
 
-
 # Cues that are verbs or prepositions taking a person (同意X, 通知X, 由X), not labels or roles.
 _VERB_CUES = ("由", "与", "和", "及", "给", "向", "对", "陪同", "根据", "回访", "授权", "同意", "通知",
               "转告", "联系", "拜访", "会见", "提醒", "告知", "、")

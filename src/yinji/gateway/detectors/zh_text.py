@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 from yinji.gateway.detectors import lexicon as lx
-from yinji.gateway.detectors.zh_cues import _HAN, _HAN_ONLY, _alt
+from yinji.gateway.detectors.zh_cues import _HAN, _HAN_ONLY
 
 
 @lru_cache(maxsize=1)
