@@ -510,7 +510,8 @@ def test_person_columns_of_tables(engine, text, names):
 
 @pytest.mark.parametrize(("text", "names"), [
     ("白雪，陈慧敏，赵志刚：请于周五前回复。", ["白雪", "陈慧敏", "赵志刚"]),
-    ("名单：马力/王建新/李晓东", ["马力", "王建新", "李晓东"]),
+    ("名单：安康/王建新/李晓东", ["安康", "王建新", "李晓东"]),
+    ("值班：周一 王建新，周二 李晓东，周三 张丽华", ["王建新", "李晓东", "张丽华"]),  # (guard)
 ])
 def test_short_name_lists(engine, text, names):
     assert persons(engine, text) == names

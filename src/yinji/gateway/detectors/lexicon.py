@@ -39,17 +39,17 @@ SURNAMES = frozenset(
     "矫禚郄雒肇揣蹇渠丘靖啜代区么智英官达信寻锁来但"
     # rare surnames (round 8, RARE_SURNAMES below)
     "仵佼冶卑夙姒嬴尉忻檀沐甫睢祢苌菅貊轩闾"
-    "过秘母要撒帖浑遇续占首种线寸竹香青黑野牙求问示底"
+    "过秘母撒帖浑首种线寸竹香青黑野牙底"
 )
 # Frequency classes (issue #16 asks for the full list, rarer ones included): TOP_SURNAMES are
 # the ~100 common ones (about 85 % of the population), the rest of SURNAMES less common, and
-# these rare ones (each well under 0.01 %: 檀, 睢, 仵, 祢 …; 过, 母, 要, 秘, 撒 and the others
+# these rare ones (each well under 0.01 %: 檀, 睢, 仵, 祢 …; 过, 母, 秘, 撒 and the others
 # of the second line are also ordinary words and listed in WEAK_SURNAMES). The rules give a rare
 # surname no more credit than a less common one, and a word-like one needs a cue.
 RARE_SURNAMES = frozenset(
     "仉麴亓冮郇丌妫芈邗邶鄞郐茆苻泮佀戢斛粘旷矫禚郄雒肇揣蹇渠啜"
     "仵佼冶卑夙姒嬴尉忻檀沐甫睢祢苌菅貊轩闾"
-    "过秘母要撒帖浑遇续占首种线寸竹香青黑野牙求问示底"
+    "过秘母撒帖浑首种线寸竹香青黑野牙底"
 )
 # The most frequent ~100 surnames: a candidate with one of these needs less other evidence.
 TOP_SURNAMES = frozenset(
@@ -101,8 +101,9 @@ WEAK_SURNAMES = frozenset(
     # role word (持卡人应妥善保管)
     "於应"
     "代区么智英官达信寻锁来但"
-    # rare surnames that are ordinary words (过去, 母亲, 要求, 秘书, 撒谎 …)
-    "过秘母要撒帖浑遇续占首种线寸竹香青黑野牙求问示底"
+    # rare surnames that are ordinary words (过去, 母亲, 秘书, 撒谎 …; not those that mostly
+    # start a verb after a subject, 要, 占, 求, 问, 示, 遇, 续: 客户要求, 客户占比)
+    "过秘母撒帖浑首种线寸竹香青黑野牙底"
 )
 COMPOUND_SURNAMES = (
     "万俟", "司马", "上官", "欧阳", "夏侯", "诸葛", "闻人", "东方", "赫连", "皇甫", "尉迟", "公羊",

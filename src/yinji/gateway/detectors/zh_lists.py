@@ -22,7 +22,7 @@ from yinji.gateway.detectors.zh_cues import (
     DETECTOR,
     _alt,
 )
-from yinji.gateway.detectors.zh_words import _tagger
+from yinji.gateway.detectors.zh_words import _plain_word, _tagger
 
 # A 、 list and its items (up to 12 characters between separators).
 _ITEM = r"[^\s，。；：:！？,;!?、（）()「」“”]"
@@ -220,42 +220,89 @@ def in_tables(text: str, found: list[Detection], common: frozenset[str], thresho
     return sorted(out, key=lambda d: d.start)
 
 
-# A run of three or more whole short tokens split by ，/、 (石磊，李娜，王强超：; 江河/谌鸿峰/王伟大),
-# each perhaps with a note in brackets (杨柳（阿里巴巴）、李解放（华泰证券）).
-_TOK = r"[\u4e00-\u9fff]{2,4}(?:[（(][^（）()\n]{1,12}[）)])?"
-_SHORT_LIST = re.compile(r"(?:^|(?<=[\n:：\s]))" + _TOK + r"(?:\s*[，,、/／]\s*" + _TOK + "){2,}"
-                         r"(?=$|[\n:：。；;\s等及])")
-_TOK_RX = re.compile(r"[\u4e00-\u9fff]{2,4}")
+# Lists of short tokens: hard boundaries end a list (sentence punctuation, colons, line ends),
+# separators split it (，、/；, spaces, and 和/及/与 before its last item); a note in brackets
+# after an item (杨柳（阿里巴巴）) belongs to the item.
+_LIST_END = re.compile(r"[。！？!?：:\n「」“”\"]")
+_LIST_SEP = re.compile(r"\s*[，,、/／；;]\s*|[ \t\u3000]+")
+_NOTE = re.compile(r"[（(][^（）()\n]{1,12}[）)]")
+_LAST_JOIN = re.compile(r"([\u4e00-\u9fff]{2,4})(?:和|及|与|以及)([\u4e00-\u9fff]{2,4})")
+_ITEM_HAN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _list_items(text: str, a: int, b: int, starts: set[int], ends: set[int]
+                ) -> list[tuple[int, int] | None]:
+    """The items of text[a:b] split at separators: (start, end) of an item of 2-4 Han
+    characters (a longer first or last piece trimmed to a found name at its edge: 参会人|罗天宇),
+    None for any other piece (it breaks the list)."""
+    out: list[tuple[int, int] | None] = []
+    pos = a
+    pieces = []
+    for m in _LIST_SEP.finditer(text, a, b):
+        pieces.append((pos, m.start()))
+        pos = m.end()
+    pieces.append((pos, b))
+    for s, e in pieces:
+        while e > s and text[e - 1] in ")）":  # a note in brackets after the item
+            n = text.rfind("（", s, e) if text[e - 1] == "）" else text.rfind("(", s, e)
+            if n <= s:
+                break
+            e = n
+        j = _LAST_JOIN.fullmatch(text, s, e)
+        spans = [j.span(1), j.span(2)] if j else [(s, e)]
+        for x, y in spans:
+            if _ITEM_HAN.fullmatch(text, x, y) is None:
+                out.append(None)
+            elif 2 <= y - x <= 4:
+                out.append((x, y))
+            elif y in ends and any(k in starts for k in range(y - 4, y - 1)):
+                out.append((next(k for k in range(y - 4, y - 1) if k in starts), y))
+            elif x in starts and any(k in ends for k in range(x + 2, x + 5)):
+                out.append((x, next(k for k in range(x + 4, x + 1, -1) if k in ends)))
+            else:
+                out.append(None)
+    return out
 
 
 def in_short_lists(text: str, found: list[Detection], common: frozenset[str],
                    threshold: float) -> list[Detection]:
-    """Items of a list of whole short tokens (three or more, split by ，、/) of which one is a
-    sure name or two are names and every item reads as a name (a listed surname and one or two characters)
-    are all names, even those that are ordinary words (史诗，陈慧彤，嵇德飞：)."""
-    if not found:
+    """Items of a list of short tokens (参会人罗天宇，高明，陈红; 江河/谌鸿峰/王伟大; 出席：白雪；
+    王飞) are names when the list holds three or more items in a row, two of them found names,
+    and every item reads as a name (a listed surname and one or two characters, no place,
+    organisation or product): one kind of thing fills a list, and two names say which."""
+    if len(found) < 2:
         return found
-    sure = {(d.start, d.end) for d in found if d.confidence >= threshold + _SURE}
     spans = {(d.start, d.end) for d in found}
+    starts = {d.start for d in found}
+    ends = {d.end for d in found}
     out = list(found)
-    for run in _SHORT_LIST.finditer(text):
-        items = [m.span() for m in _TOK_RX.finditer(text, run.start(), run.end())
-                 if m.start() == run.start() or text[m.start() - 1] in "，,、/／ "]
-        shaped = []
-        for s, e in items:
-            v = text[s:e]
-            sl = 2 if v[:2] in lx.COMPOUND_SURNAMES else 1 if v[0] in lx.SURNAMES else 0
-            shaped.append(sl and sl + 1 <= len(v) <= sl + 2
-                          and not any(c in lx.NON_NAME_CHARS for c in v[sl:])
-                          and not _thing(v, common))
-        known = sum(span in spans for span in items)
-        if len(items) < 3 or not all(shaped) or not (
-                known >= 2 or any(span in sure for span in items)):
+    bounds = [0] + [m.end() for m in _LIST_END.finditer(text)] + [len(text) + 1]
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        b = min(b - 1, len(text)) if b <= len(text) else len(text)
+        if b - a < 8 or not any(a <= d.start < b for d in found):
             continue
-        for s, e in items:
-            if not any(d.start < e and s < d.end for d in out):
-                out.append(Detection(s, e, PERSON, round(threshold + 0.01, 3), DETECTOR))
+        items = _list_items(text, a, b, starts, ends)
+        run: list[tuple[int, int]] = []
+        for item in items + [None]:
+            if item is not None and (item in spans or _shaped(text[item[0]:item[1]], common)):
+                run.append(item)
+                continue
+            if len(run) >= 3 and sum(span in spans for span in run) >= 2:
+                for s, e in run:
+                    if not any(d.start < e and s < d.end for d in out):
+                        out.append(Detection(s, e, PERSON, round(threshold + 0.01, 3), DETECTOR))
+            run = []
     return sorted(out, key=lambda d: d.start)
+
+
+def _shaped(v: str, common: frozenset[str]) -> bool:
+    """A listed surname (single or compound) and one or two characters, no function word among
+    them, no place, organisation or product, no frequent ordinary word."""
+    sl = 2 if v[:2] in lx.COMPOUND_SURNAMES else 1 if v[0] in lx.SURNAMES else 0
+    return bool(sl) and sl + 1 <= len(v) <= sl + 2 \
+        and not any(c in lx.NON_NAME_CHARS for c in v[sl:]) and not _thing(v, common) \
+        and not _plain_word(v) \
+        and _tagger().word_tag_tab.get(v, "") != "t"  # (周一, 周四: a time word is none)
 
 
 # A letter's closing line (Regards, / Best regards, / Thanks, / 祝好 / 此致敬礼 / --), then the
