@@ -525,3 +525,12 @@ def test_short_name_lists(engine, text, names):
 ])
 def test_rare_surnames_round8(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("李家奕刚才在群里说要加仓。", ["李家奕"]),  # X家 "the X family" is a word, 家奕 a name
+    ("许家志系我哋嘅VIP客。", ["许家志"]),
+    ("王家人都来了。", []),  # (家人 is a word: the Wang family)
+])
+def test_given_names_starting_with_jia(engine, text, names):
+    assert persons(engine, text) == names

@@ -135,7 +135,11 @@ def judge(text: str, p: int, surname: str, limit: int, common: frozenset[str],
             score -= 0.6
         elif sl == 1 and gl == 2 and text[p:p + 2] in common and not (
                 (label and not weak) or field or title
-                or (post and left_edge and not weak and _name_like(cand[:2]))):
+                or (post and left_edge and not weak and _name_like(cand[:2]))
+                or (given[0] == "家" and given not in common and surname in lx.TOP_SURNAMES
+                    and not weak and cand[-1] not in _PLACE_END)):
+            # (王家|伟: 王家 "the Wang family" is a word, but 家 + a character that makes no
+            # word with it, 家伟, 家怡, is one of the commonest given names)
             # 金额x, 齐全x: surname and first given character make a word (but 高明远说,
             # a whole token with a cue after it, starting with a name-like word, is a name)
             score -= 0.25
