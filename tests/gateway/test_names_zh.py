@@ -483,6 +483,8 @@ def test_strong_compound_surnames(engine, text, names):
     ("标签：高速、白云、金山", []),  # a keyword list holds words
     ("资金 账号 5521 交 易密码已重置", []),  # an ordinary word split by an OCR gap
     ("祝好\n何嘉欣", ["何嘉欣"]),  # a letter's closing
+    ("该客户曾用名陈明，现名陈晓明。", ["陈明", "陈晓明"]),  # 曾用名: a former name
+    ("王芳曾用名王小芳", ["王芳", "王小芳"]),
 ])
 def test_no_person_by_the_words_around(engine, text, names):
     assert persons(engine, text) == names
