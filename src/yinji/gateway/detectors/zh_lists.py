@@ -1,6 +1,7 @@
 """Names and the company they keep: items of a 、 list that holds a found name, every mention of
 a sure name, a list neighbour of a sure name; and whole items of a list of places, companies or
-products, which are no names.
+products, which are no names. Round 8: cells of a person column in a flattened table, items of
+short lists with two found names, the sender's name after a letter's closing.
 
 Leakage: see names_zh.
 """
@@ -225,7 +226,6 @@ def in_tables(text: str, found: list[Detection], common: frozenset[str], thresho
 # after an item (杨柳（阿里巴巴）) belongs to the item.
 _LIST_END = re.compile(r"[。！？!?：:\n「」“”\"]")
 _LIST_SEP = re.compile(r"\s*[，,、/／；;]\s*|[ \t\u3000]+")
-_NOTE = re.compile(r"[（(][^（）()\n]{1,12}[）)]")
 _LAST_JOIN = re.compile(r"([\u4e00-\u9fff]{2,4})(?:和|及|与|以及)([\u4e00-\u9fff]{2,4})")
 _ITEM_HAN = re.compile(r"[\u4e00-\u9fff]+")
 
