@@ -34,7 +34,7 @@ from yinji.gateway.detectors import lexicon as lx
 
 MODEL_FILE = "names_zh.crfsuite"
 # SHA-256 of the shipped model (tools/train_name_crf.py prints it); checked on load.
-MODEL_SHA256 = "33d27bf31c61a521188e380c666f8b954d1ad7cdcf811ffc41dea8491faad933"
+MODEL_SHA256 = "66fc096114a8c8540452e7f96bdebb14cf68336990778b53a2c1bca86491b9d1"
 
 _CUES = frozenset(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1)
 _CUE_MAX = max(len(w) for w in _CUES)
