@@ -167,7 +167,7 @@ def test_rare_surnames_are_a_feature():
 
 
 @pytest.mark.parametrize(("text", "names"), [
-    ("请转告檀晓峰明天来签字。", ["檀晓峰"]),  # rare surnames in the training text
+    ("请转告檀晓峰明天来签字。", ["檀晓峰"]),  # (a guard: the model reads rare surnames)
     ("客户睢丽华来电咨询赎回。", ["睢丽华"]),
 ])
 def test_model_reads_rare_surnames(words, text, names):
