@@ -187,8 +187,6 @@ PRE_CUES = (
     "律师", "代理律师", "会计师", "医生", "记者", "法官", "教授", "老师", "我是", "我叫",
     # accounts and self-reference in broker notes (期货账户X保证金不足, 客户自称X, 高管X)
     "期货账户", "证券账户", "资金账户", "基金账户", "自称", "高管",
-    # a former name (X（曾用名Y）)
-    "曾用名",
     # Cantonese (read through OpenCC: 我係 -> 我系)
     "我系", "我叫做",
 )

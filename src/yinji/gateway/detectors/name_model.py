@@ -18,8 +18,8 @@ gateway_eval7, drawn with seed 7001, never the scored seeds 0-5), read as the de
 them (simplified, OCR gaps removed). Leave-one-set-out runs (tools/name_loso.py: trained on
 name_train and three sets, scored on the fourth) chose this in round 7 (every held-out set
 gained over a name_train-only model) and round 8 (docs/gateway.md, "Round 8"). A rare surname
-(lexicon.RARE_SURNAMES) is a feature of its own. The model is CRFsuite's own binary format (python-crfsuite; no pickle, no
-download), under 1 MB, and its SHA-256 is checked on load. Leakage is that of the name detector
+(lexicon.RARE_SURNAMES) is a feature of its own. The model is CRFsuite's own binary format
+(python-crfsuite; no pickle, no download), under 1 MB, and its SHA-256 is checked on load. Leakage is that of the name detector
 (names_zh): this module only reads the text it is given, locally.
 """
 
@@ -34,7 +34,7 @@ from yinji.gateway.detectors import lexicon as lx
 
 MODEL_FILE = "names_zh.crfsuite"
 # SHA-256 of the shipped model (tools/train_name_crf.py prints it); checked on load.
-MODEL_SHA256 = "66fc096114a8c8540452e7f96bdebb14cf68336990778b53a2c1bca86491b9d1"
+MODEL_SHA256 = "33d27bf31c61a521188e380c666f8b954d1ad7cdcf811ffc41dea8491faad933"
 
 _CUES = frozenset(w for w in lx.PRE_CUES + lx.ROLE_WORDS if len(w) > 1)
 _CUE_MAX = max(len(w) for w in _CUES)
