@@ -8,6 +8,7 @@ For each development set X: train a model on name_train plus the other sets
 (tools/train_name_crf.py --dev ...), then score X with benchmarks/gateway_heldout.py --X
 --model (whole detector, person_zh precision / recall / whole-name recall), next to the shipped
 model on X. Training draws the dev sets with their own seed (7001), never the scored seeds.
+`--sets fresh8` scores --fresh8 with a model trained on name_train and all four sets above.
 """
 
 from __future__ import annotations

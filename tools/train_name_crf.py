@@ -1,12 +1,12 @@
 """Train the gateway's Chinese-name CRF on generated text and print the model's SHA-256.
 
     PYTHONPATH=src python tools/train_name_crf.py [--n 30000] [--seed 20261206] [--out PATH]
-        [--dev fresh4,fresh5,fresh6,fresh7] [--dev-n 6000] [--dev-seed 7001]
+        [--dev fresh4,fresh5,fresh6,fresh7,fresh8] [--dev-n 6000] [--dev-seed 7001]
         [--c1 0.05] [--c2 0.01]
 
 The text comes from yinji.testing.name_train (own lists and templates, hard negatives from
 jieba's dictionary) and, with --dev, from the development sets' generators (benchmarks/
-gateway_heldout.py --fresh4 .. --fresh7 = yinji.testing.gateway_eval3 .. gateway_eval6) drawn
+gateway_heldout.py --fresh4 .. --fresh8 = yinji.testing.gateway_eval3 .. gateway_eval7) drawn
 with their own seeds (--dev-seed, never the evaluation seeds 0-5): their Han person spans are
 the names, read as the detector reads them (traditional characters through OpenCC, OCR'd gaps
 removed). The judging set is never used. CRFsuite's L-BFGS training is deterministic for the
@@ -30,7 +30,7 @@ from yinji.gateway.detectors.zh_words import _lexicon, _tagger
 from yinji.testing.name_train import build
 
 OUT = Path(__file__).resolve().parents[1] / "src/yinji/gateway/detectors/data" / MODEL_FILE
-DEV_SETS = ("fresh4", "fresh5", "fresh6", "fresh7")
+DEV_SETS = ("fresh4", "fresh5", "fresh6", "fresh7", "fresh8")
 
 
 def labels(text: str, spans: list[tuple[int, int]]) -> list[str]:
@@ -43,10 +43,16 @@ def labels(text: str, spans: list[tuple[int, int]]) -> list[str]:
 
 
 def _dev_rows(name: str, n: int, seed: int) -> list[dict]:
-    from yinji.testing import gateway_eval3, gateway_eval4, gateway_eval5, gateway_eval6
+    from yinji.testing import (
+        gateway_eval3,
+        gateway_eval4,
+        gateway_eval5,
+        gateway_eval6,
+        gateway_eval7,
+    )
 
     gen = {"fresh4": gateway_eval3, "fresh5": gateway_eval4, "fresh6": gateway_eval5,
-           "fresh7": gateway_eval6}[name]
+           "fresh7": gateway_eval6, "fresh8": gateway_eval7}[name]
     return gen.build(n, seed)
 
 

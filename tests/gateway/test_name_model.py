@@ -158,3 +158,17 @@ def test_use_model_switches_and_restores(tmp_path, words):
     finally:
         name_model.use_model(None)
     assert name_model.spans(text, words) == shipped
+
+
+def test_rare_surnames_are_a_feature():
+    # round 8: a rare surname (lexicon.RARE_SURNAMES) is a surname and a class of its own
+    assert {"sur", "rare"} <= set(name_model.features("檀")[0])
+    assert "rare" not in name_model.features("王")[0]
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("请转告檀晓峰明天来签字。", ["檀晓峰"]),  # (a guard: the model reads rare surnames)
+    ("客户睢丽华来电咨询赎回。", ["睢丽华"]),
+])
+def test_model_reads_rare_surnames(words, text, names):
+    assert found(text, words) == names

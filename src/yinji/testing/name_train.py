@@ -97,17 +97,24 @@ def _pick(rng: np.random.Generator, xs):  # noqa: ANN001, ANN202 - any sequence
 _SINGLE = tuple(sorted(lx.SURNAMES - lx.WEAK_SURNAMES))
 _TOP = tuple(sorted(lx.TOP_SURNAMES))
 _WEAK = tuple(sorted(lx.WEAK_SURNAMES & lx.SURNAMES))
+_RARE = tuple(sorted(lx.RARE_SURNAMES))
 
 
 def name(rng: np.random.Generator, word_starts: tuple[str, ...] = ()) -> str:
-    """A surname (top 100, any single, word-like, compound) and a 1-2 character given name;
-    with `word_starts` (2-character ordinary words that start with a surname), one name in ten
-    starts with such a word (高明|远, 江海|涛): the model must read past it."""
-    if word_starts and rng.random() < 0.1:
-        return _pick(rng, word_starts) + _pick(rng, GIVEN)
+    """A surname (top 100, any single, rare, word-like, compound) and a 1-2 character given
+    name; with `word_starts` (2-character ordinary words that start with a surname), one name in
+    ten starts with such a word (高明|远, 江海|涛) and one in twenty is such a word (高明, 江海:
+    round 8): the model must read the context, not the word."""
+    if word_starts:
+        r = rng.random()
+        if r < 0.1:
+            return _pick(rng, word_starts) + _pick(rng, GIVEN)
+        if r < 0.15:
+            return _pick(rng, word_starts)
     r = rng.random()
-    surname = (_pick(rng, _TOP) if r < 0.45 else _pick(rng, _SINGLE) if r < 0.8
-               else _pick(rng, _WEAK) if r < 0.9 else _pick(rng, lx.COMPOUND_SURNAMES))
+    surname = (_pick(rng, _TOP) if r < 0.45 else _pick(rng, _SINGLE) if r < 0.74
+               else _pick(rng, _RARE) if r < 0.8 else _pick(rng, _WEAK) if r < 0.9
+               else _pick(rng, lx.COMPOUND_SURNAMES))
     r = rng.random()
     if r < 0.12:
         given = _pick(rng, WORDLIKE_GIVEN)

@@ -37,6 +37,19 @@ SURNAMES = frozenset(
     # more modern surnames (矫, 郄, 雒, 啜 …; 区 and 啜 are Hong Kong's Au and Chuet; 代, 么, 智
     # and the others after them are also ordinary words: listed in WEAK_SURNAMES too)
     "矫禚郄雒肇揣蹇渠丘靖啜代区么智英官达信寻锁来但"
+    # rare surnames (round 8, RARE_SURNAMES below)
+    "仵佼冶卑夙姒嬴尉忻檀沐甫睢祢苌菅貊轩闾"
+    "过秘母撒帖浑首种线寸竹香青黑野牙底"
+)
+# Frequency classes (issue #16 asks for the full list, rarer ones included): TOP_SURNAMES are
+# the ~100 common ones (about 85 % of the population), the rest of SURNAMES less common, and
+# these rare ones (each well under 0.01 %: 檀, 睢, 仵, 祢 …; 过, 母, 秘, 撒 and the others
+# of the second line are also ordinary words and listed in WEAK_SURNAMES). The rules give a rare
+# surname no more credit than a less common one, and a word-like one needs a cue.
+RARE_SURNAMES = frozenset(
+    "仉麴亓冮郇丌妫芈邗邶鄞郐茆苻泮佀戢斛粘旷矫禚郄雒肇揣蹇渠啜"
+    "仵佼冶卑夙姒嬴尉忻檀沐甫睢祢苌菅貊轩闾"
+    "过秘母撒帖浑首种线寸竹香青黑野牙底"
 )
 # The most frequent ~100 surnames: a candidate with one of these needs less other evidence.
 TOP_SURNAMES = frozenset(
@@ -62,6 +75,8 @@ DOMAIN_WORDS = frozenset((
     "白银", "白糖", "钢材", "铁矿石",
     # letter formulae (敬启者: "to whom it may concern"; jieba tags 敬启者 a person)
     "敬启者", "敬启", "台鉴", "钧鉴", "惠鉴",
+    # ... and closings (祝好: "best wishes"; 祝 is a surname)
+    "祝好", "祝安", "顺祝", "祝商祺", "祝顺利",
     # a holder raising or cutting a stake (jieba does not list them)
     "增持", "减持",
 ))
@@ -86,6 +101,9 @@ WEAK_SURNAMES = frozenset(
     # role word (持卡人应妥善保管)
     "於应"
     "代区么智英官达信寻锁来但"
+    # rare surnames that are ordinary words (过去, 母亲, 秘书, 撒谎 …; not those that mostly
+    # start a verb after a subject, 要, 占, 求, 问, 示, 遇, 续: 客户要求, 客户占比)
+    "过秘母撒帖浑首种线寸竹香青黑野牙底"
 )
 COMPOUND_SURNAMES = (
     "万俟", "司马", "上官", "欧阳", "夏侯", "诸葛", "闻人", "东方", "赫连", "皇甫", "尉迟", "公羊",
@@ -114,6 +132,14 @@ WEAK_JAPANESE = frozenset("""
 上田 横山 谷口 大野 藤本 上野 小山 平野 千叶 木下 野村 大西 片山 松下 川口 小岛 中田 本田 土屋 大岛
 西田 上原 福岛 川上""".split())
 COMPOUND_SURNAMES = COMPOUND_SURNAMES + JAPANESE_SURNAMES
+# Chinese compound surnames that are no ordinary word, place or title in modern text (皇甫,
+# 轩辕, 端木; not 濮阳 the city, 闻人 a celebrity, 微生|物, nor the weak ones below): one of them
+# before one or two characters is itself good evidence of a name (轩辕军撤单了).
+STRONG_COMPOUND = frozenset(("司马", "上官", "欧阳", "夏侯", "诸葛", "皇甫", "尉迟", "公羊", "澹台",
+                             "公冶", "宗政", "淳于", "申屠", "仲孙", "轩辕", "令狐", "钟离", "宇文",
+                             "慕容", "鲜于", "闾丘", "司徒", "亓官", "司寇", "颛孙", "端木", "巫马",
+                             "漆雕", "壤驷", "公良", "拓跋", "宰父", "谷梁", "呼延", "羊舌", "梁丘",
+                             "左丘", "独孤", "太史", "完颜", "耶律", "赫连", "万俟", "东郭"))
 # Compound surnames that are also ordinary words (第五届, 百里挑一, 东方证券): need a cue.
 WEAK_COMPOUND = frozenset(("第五", "百里", "东门", "南门", "西门", "司空", "太叔", "段干", "夹谷",
                            "单于", "东方", "乐正", "子车", "公西", "长孙", "公孙")) | WEAK_JAPANESE
@@ -181,6 +207,9 @@ POST_CUES = (
     "跟进", "安排", "出席", "列席", "签收", "核实", "持仓", "诱导",
     # a particle after a name called out (喂，X呀？ X啊，你好; Mandarin and Cantonese)
     "呀", "啊", "啦", "喔", "吖",
+    # Cantonese time words and adverbs after a subject (X啱啱打嚟, X听日会嚟, X而家唔得闲;
+    # read simplified), and 今年 (X今年30岁)
+    "啱啱", "听日", "琴日", "寻日", "头先", "而家", "今年",
 )
 # Right after a candidate: organisation and product words (宁德|时代, 王府|井, 华夏|基金).
 ORG_SUFFIXES = (
@@ -311,6 +340,17 @@ center building bldg tower plaza square mall park estate garden gardens court te
 harbour harbor bridge campus area region province city town village pier ferry exit hospital
 school university college hotel restaurant outlet store shop warehouse port airport
 """.split())
+# Right after a name: what only a person does or has (round 8). A word that is also a name
+# (高峰, 黄河, 夏天, 方正) is a person when one of these follows it and a person may start
+# there (start of a line or clause, a label, 由/请/据/让 …): 高峰说, 据方正回忆, 夏天的账户.
+PERSON_PREDICATES = (
+    "说", "表示", "称", "报称", "自称", "声称", "回忆", "承认", "否认", "写道", "问", "回复",
+    "告诉", "认为", "觉得", "打算", "决定", "拒绝", "签字", "签署", "您好", "你好", "同学",
+    "牵头", "配合", "作为", "担任", "出任", "接任", "调任", "离职", "退休", "去世", "邀请",
+    "推荐", "来电", "致电", "打电话", "打来", "本人", "撤单", "下单", "接手", "报案",
+    "的账户", "的配偶", "的父亲", "的母亲", "的儿子", "的女儿", "的丈夫", "的妻子", "的电话",
+    "的手机", "的身份证", "的投诉", "的话", "的持仓", "的资金", "同意", "提到", "分享",
+)
 EN_PRE_CUES = (
     "client", "customer", "name", "account holder", "holder", "beneficiary", "contact", "attn",
     "attention", "signed by", "from", "to", "cc", "investor", "applicant", "borrower", "guarantor",

@@ -41,6 +41,7 @@ TRANSLIT = frozenset(
     "雅亚扬耶叶伊依因英尤约泽扎詹朱卓兹孜祖佐则合娃江力不都汗吾历逊翰蒂拜克孜哲大如义司玉素甫卜明肉"
     "守让"  # (吾守尔; 让 is French Jean: 让·米勒)
     "烈治鲁朝"  # (安德烈, 乔治, 鲁道夫; Mongolian 朝鲁)
+    "高"  # (Hong Kong renderings: 米高 Michael, 高比 Kobe)
 )
 # One-character first parts of a dotted name (让·米勒, the standard rendering of Jean).
 _ONE_CHAR_FIRST = frozenset("让")
@@ -125,9 +126,13 @@ def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN
             continue
         lead = cue_before(text, s, d)
         s = lead if lead is not None else s
-        while e - 1 > d + 1 and text[e - 1] in _TAIL_CHARS:
+        # (a tail character before punctuation or a function word is the name's: 阿布都的话)
+        ends = e == len(text) or not "\u4e00" <= text[e] <= "\u9fff" \
+            or text[e] in lx.NON_NAME_CHARS
+        while e - 1 > d + 1 and text[e - 1] in _TAIL_CHARS and not ends:
             e -= 1
-        while (t := tail_rx.search(text, s, e)) is not None and t.start() > d + 1:
+        while (t := tail_rx.search(text, s, e)) is not None and t.start() > d + 1 \
+                and not (ends and t.start() == e - 1 and text[e - 1] in _TAIL_CHARS):
             e = t.start()
         parts = re.split("[" + re.escape(_DOTS) + r".]", text[s:e])
         if len(parts) < 2 or (len(parts[0]) < 2 and parts[0] not in _ONE_CHAR_FIRST) \
@@ -139,12 +144,16 @@ def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN
                  for p in parts]
         # (a part of three or more transliteration characters is a name even if jieba lists
         # it as a noun: 买买提)
+        # (a one-character part beside a part of three or more is a name's: 穆罕默德·汗)
+        long = any(len(p) >= 3 for p in parts)
         plain = [w and tags.get(p, "n")[:2] not in ("ns", "nz") and len(p) < 3
-                 for w, p in zip(words, parts, strict=True)]
+                 and not (len(p) == 1 and long) for w, p in zip(words, parts, strict=True)]
         # (every part a place or proper noun, 亚历山大·穆勒, is a name only with a cue: not
-        # 巴西·圣保罗)
+        # 巴西·圣保罗; but parts that are names or other proper nouns and no place, 汉斯·穆勒,
+        # are a name)
         proper = all(tags.get(p, "n")[:2] in ("nr", "ns", "nz") for p in parts)
-        if (all(words) and not (proper and labelled(text, s, e))) \
+        named = all(tags.get(p, "n")[:2] in ("nr", "nz") for p in parts)
+        if (all(words) and not named and not (proper and labelled(text, s, e))) \
                 or (any(plain) and lead is None and not labelled(text, s, e)):
             continue  # (an ordinary word as a part is fine with a label or title: 买买提)
         out.append(Detection(s, e, PERSON, 0.9, "person_zh"))

@@ -53,6 +53,10 @@ _MODEL_SURE_SHORT = 0.95
 # character that often precedes a person (_BEFORE_PERSON: 发|班静, 是|计容沅).
 _MODEL_TOKEN = 0.9
 
+# A character this rarely a given-name character of jieba's persons (撤, 诉, 借) does not widen
+# a rule name at its end unless the model is sure (轩辕军|撤单, 王卫国|诉).
+_GIVEN_END = 10
+
 # Below this probability of a name on every character, a doubtful rule name is dropped.
 _MODEL_VETO = 0.02
 
@@ -155,6 +159,8 @@ def with_model(text: str, found: list[Detection], roles: list[tuple[int, int]],
             if len(over) == 1 and s <= d.start and d.end <= e and (s, e) != (d.start, d.end) \
                     and not titled \
                     and prob >= _MODEL_CUE and (e - d.end) + (d.start - s) == 1 \
+                    and (e == d.end or prob >= _MODEL_TOKEN
+                         or name_model.given_count(text[e - 1]) >= _GIVEN_END) \
                     and not word_like(text, s, e, sl, common, loose=True):
                 out[out.index(d)] = Detection(s, e, PERSON, d.confidence, DETECTOR)
             elif len(over) == 1 and d.start < s and d.end <= e and prob >= _MODEL_SURE \

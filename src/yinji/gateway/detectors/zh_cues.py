@@ -80,6 +80,11 @@ _POST_RX = re.compile("(?:" + _alt(lx.POST_CUES) + "|[" + re.escape(_CLOSE) + r"
 
 _ORG_RX = re.compile(_alt(lx.ORG_SUFFIXES))
 
+_PERSON_PRED_RX = re.compile(_alt(lx.PERSON_PREDICATES))
+
+# Two or three characters before a person (聘任X, 委托X, 感谢X, 拍了拍X, 经X推荐, 据X回忆).
+_PERSON_BEFORE_RX = re.compile("(?:聘任|委托|感谢|拍了拍|拜访了|邀请|经|据|请|让|由|@)$")
+
 # An English field label or cue before a value ("name: 张伟", "applicant 王芳"): JSON tool
 # arguments and results are scanned field by field with the field name in front (gateway/scan.py).
 _FIELD = re.compile(r"(?i)\b(?:name|client|customer|holder|contact(?: person)?|payee|payer|"

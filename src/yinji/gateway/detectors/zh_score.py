@@ -8,6 +8,7 @@ Leakage: see names_zh.
 from __future__ import annotations
 
 from yinji.gateway.detectors import lexicon as lx
+from yinji.gateway.detectors import name_model
 from yinji.gateway.detectors.zh_cues import (
     _BOUNDARY,
     _COMPANY_AFTER,
@@ -21,6 +22,8 @@ from yinji.gateway.detectors.zh_cues import (
     _LEGAL_ORG,
     _LINE_START,
     _ORG_RX,
+    _PERSON_BEFORE_RX,
+    _PERSON_PRED_RX,
     _PLACE_END,
     _POST_RX,
     _POST_WORD_RX,
@@ -40,6 +43,10 @@ from yinji.gateway.detectors.zh_words import (
     _word_name,
 )
 
+# Cues that are verbs or prepositions taking a person (同意X, 通知X, 由X), not labels or roles.
+_VERB_CUES = ("由", "与", "和", "及", "给", "向", "对", "陪同", "根据", "回访", "授权", "同意", "通知",
+              "转告", "联系", "拜访", "会见", "提醒", "告知", "、")
+
 
 def judge(text: str, p: int, surname: str, limit: int, common: frozenset[str],
           names: frozenset[str], verbs: frozenset[str], threshold: float) -> tuple[float, int] | None:
@@ -51,6 +58,9 @@ def judge(text: str, p: int, surname: str, limit: int, common: frozenset[str],
     latin = p > 0 and bool(before) and before[-1].isascii() and text[p - 1] in " (\"'"
     weak = (surname in lx.WEAK_SURNAMES or surname in lx.WEAK_COMPOUND) and not latin
     label_m = _LABEL_RX.search(pre)
+    if label_m is not None and surname in lx.RARE_SURNAMES and surname in lx.WEAK_SURNAMES \
+            and label_m.group().rstrip(" ：:").endswith(_VERB_CUES):
+        label_m = None  # 同意|续期: a rare surname that is a word needs a role or label, not a verb
     label = (label_m is not None
              or _FIELD.search(text, max(0, p - 24), p) is not None)
     # A label glued to the candidate, nothing between (销售|方案, 客户|关系): a frequent
@@ -98,8 +108,12 @@ def judge(text: str, p: int, surname: str, limit: int, common: frozenset[str],
             continue
         right_edge = (end == len(text) or text[end] in _BOUNDARY or end == limit
                       or _DIGIT_RUN.match(text, end) is not None)
-        score = 0.15 if weak else 0.4 if surname in lx.TOP_SURNAMES or sl == 2 else 0.3
+        score = (0.15 if weak else 0.55 if surname in lx.STRONG_COMPOUND
+                 else 0.4 if surname in lx.TOP_SURNAMES or sl == 2 else 0.3)
         post = _POST_RX.match(text, end) is not None
+        if surname in lx.STRONG_COMPOUND and gl == 2 and (
+                cand[-1] in "会能曾" or name_model.given_count(cand[-1]) < 10):
+            score -= 0.2  # 轩辕军|撤单, 太史露|会帮: rarely a given name's last character
         if (any(c in lx.SOFT_NAME_CHARS for c in given)
                 and not (right_edge or title or label or post)):
             score -= 0.3  # 张三和|李四: 和 is more likely the conjunction
@@ -121,7 +135,11 @@ def judge(text: str, p: int, surname: str, limit: int, common: frozenset[str],
             score -= 0.6
         elif sl == 1 and gl == 2 and text[p:p + 2] in common and not (
                 (label and not weak) or field or title
-                or (post and left_edge and not weak and _name_like(cand[:2]))):
+                or (post and left_edge and not weak and _name_like(cand[:2]))
+                or (given[0] == "家" and given not in common and surname in lx.TOP_SURNAMES
+                    and not weak and cand[-1] not in _PLACE_END)):
+            # (王家|伟: 王家 "the Wang family" is a word, but 家 + a character that makes no
+            # word with it, 家伟, 家怡, is one of the commonest given names)
             # 金额x, 齐全x: surname and first given character make a word (but 高明远说,
             # a whole token with a cue after it, starting with a name-like word, is a name)
             score -= 0.25
@@ -192,6 +210,14 @@ def judge(text: str, p: int, surname: str, limit: int, common: frozenset[str],
             # 调拨人：高山；, 由交易员|高明|执行: a noun or adjective that is also a name
             # (a common surname + one character) in the slot a label opens for a person,
             # unless the three characters read as a name (经办人|赵家乐|于)
+            score = max(score, threshold + _SURE)
+        if gl == 1 and sl == 1 and cand in common and surname in lx.TOP_SURNAMES and not weak \
+                and not glued and _word_name(cand) and _PERSON_PRED_RX.match(text, end) \
+                and (label or field or p == 0 or text[p - 1] in _BOUNDARY
+                     or _PERSON_BEFORE_RX.search(text, max(0, p - 3), p) is not None) \
+                and (best is None or best[0] < threshold):
+            # 高峰说, 据方正回忆, 夏天的账户: a word that is also a name (a common surname + one
+            # character) where a person starts and something only a person does follows
             score = max(score, threshold + _SURE)
         if field and right_edge and not any(c in lx.NON_NAME_CHARS for c in cand) \
                 and not _plain_word(cand) and not _ORG_RX.match(text, end):

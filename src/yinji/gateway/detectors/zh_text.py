@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 from yinji.gateway.detectors import lexicon as lx
-from yinji.gateway.detectors.zh_cues import _HAN, _HAN_ONLY, _alt
+from yinji.gateway.detectors.zh_cues import _HAN, _HAN_ONLY
 
 
 @lru_cache(maxsize=1)
@@ -97,39 +97,61 @@ def _collapsed(text: str, common: frozenset[str]) -> tuple[str, list[int]] | Non
 
 
 
-# A label whose value is a person (姓名：, 户名, 受托人, Name:), then the value.
-_VALUE_LABEL = re.compile("(?:" + _alt(tuple(w for w in lx.ROLE_WORDS + lx.PRE_CUES
-                                             + ("姓名", "户名", "名字") if len(w) > 1))
-                          + r"|(?i:name))[ \t\u3000]*[:：]?[ \t\u3000]*")
+# A label whose value is a person (姓名：, 户名, 受托人, 复核, Name:), then the value. OCR'd forms
+# space labels too (收 款 人：, 法定代表 人：), add the field's kind (客户名称, 客户签名), a note in
+# brackets (申请人（签章）：) and a line to sign on (客户签名________王 伟 峰).
+_FORM_LABELS = ("复核", "审核", "审批", "签章", "签署", "经办", "见证")
+_SP = "[ \u3000]?"
 
-_TOKEN = re.compile(r"[\u4e00-\u9fff]{1,3}")
+
+def _spaced_alt(words: tuple[str, ...]) -> str:
+    return "|".join(_SP.join(re.escape(c) for c in w)
+                    for w in sorted(set(words), key=len, reverse=True))
+
+
+_VALUE_LABEL = re.compile(
+    "(?:" + _spaced_alt(tuple(w for w in lx.ROLE_WORDS + lx.PRE_CUES + _FORM_LABELS
+                              + ("姓名", "户名", "名字") if len(w) > 1))
+    + r"|(?i:name))"
+    + "(?:" + _SP + "(?:" + _spaced_alt(("名称", "姓名", "签名", "签字", "签章")) + "))?"
+    + r"(?:[ \u3000]*[（(][^（）()\n]{0,8}[）)])?"
+    + r"[ \t\u3000]*[:：]?[ \t\u3000_]*")
+
+# (a function word, 已, 的, 于, ends a value: 本人付 芳|已充分理解)
+_NON_NAME = "".join(sorted(lx.NON_NAME_CHARS))
+_TOKEN = re.compile("[\u4e00-\u9fff](?:(?![" + _NON_NAME + "])[\u4e00-\u9fff]){0,2}")
 
 _SHORT_GAP = re.compile(r"[ \u3000]{1,2}")
 
 
 
+def _han_on(text: str, pos: int) -> bool:
+    """A Han character at `pos` that may go on a name (not a function word: 已, 的, 于)."""
+    return _HAN.match(text, pos) is not None and text[pos] not in lx.NON_NAME_CHARS
+
+
 def _value_gaps(text: str) -> list[tuple[int, int]]:
     """Gaps inside a spaced name that is a label's whole value (姓名：武  强, 户名 黎  明,
-    受托人达 瓦): the value's Han pieces, one or two spaces apart, hold 2-4 characters, start
-    with a surname and end before a wider gap, a line end, punctuation, Latin or digits, or the
-    next label (委托人陈　琳　受托人…)."""
+    受托人达 瓦, 收 款 人：太 史 浩, 客户签名____王 伟 峰___): the value's Han pieces, one or
+    two spaces apart, hold 2-4 characters, start with a surname (single or compound) and end
+    before a wider gap, a line end, punctuation, an underscore, Latin or digits, a function
+    word (本人付 芳|已阅读) or the next label (委托人陈　琳　受托人…)."""
     out = []
     for m in _VALUE_LABEL.finditer(text):
-        pos, han, gaps = m.end(), 0, []
-        first = _TOKEN.match(text, pos)
-        if first is None or not (first.group()[0] in lx.SURNAMES
-                                 or first.group()[:2] in lx.COMPOUND_SURNAMES):
+        first = _TOKEN.match(text, m.end())
+        if first is None:
             continue
-        pos, han = first.end(), len(first.group())
+        pos, han, gaps, value = first.end(), len(first.group()), [], first.group()
         while han < 4 and (g := _SHORT_GAP.match(text, pos)) is not None:
             t = _TOKEN.match(text, g.end())
-            if t is None or han + len(t.group()) > 4 or _HAN.match(text, t.end()) \
-                    or _VALUE_LABEL.match(text, t.start()) or text[t.end():t.end() + 1] in ":：" \
+            if t is None or han + len(t.group()) > 4 or _han_on(text, t.end()) \
+                    or _VALUE_LABEL.match(text, t.start()) or text[t.end():t.end() + 1] in (":", "：") \
                     or (len(first.group()) >= 2 and len(t.group()) >= 2
                         and first.group() not in lx.COMPOUND_SURNAMES):
                 break  # (马力 性别:, 陈毅 金额: a whole name, then the next field)
             gaps.append(g.span())
-            pos, han = t.end(), han + len(t.group())
-        if gaps and 2 <= han <= 4 and not _HAN.match(text, pos):
+            pos, han, value = t.end(), han + len(t.group()), value + t.group()
+        if gaps and 2 <= han <= 4 and not _han_on(text, pos) \
+                and (value[0] in lx.SURNAMES or value[:2] in lx.COMPOUND_SURNAMES):
             out += gaps
     return out
