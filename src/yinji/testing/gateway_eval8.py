@@ -39,7 +39,7 @@ branches, streets (中山北路, 欧阳路, 鲁迅路), places (王府井, 何�
 Chinese-numeral dates and amounts. A person's name inside a brand, company or place name
 (李宁体育用品, 王老吉, 张小泉剪刀, 杨国福餐饮, 孙中山故居, 杜甫草堂) is NOT gold: it names
 the brand or place, not a person the text is about; historical figures never occur as persons.
-Names (gateway_eval8_names): Zipf-weighted common surnames, ~280 rare and ~40 compound ones,
+Names (gateway_eval8_names): ~135 Zipf-weighted common surnames, ~345 rare and ~40 compound ones,
 two parents' surnames (张杨子涵), given names that are words (王建设) and whole names that are
 words (高明, 石磊), Uyghur/Kazakh and transliterated names with ·/•/・, Tibetan and Mongolian
 names without a surname, Japanese and Korean names, traditional Hong Kong/Taiwan names, Latin
