@@ -261,3 +261,25 @@ def test_reading_memory_is_bounded_by_the_chunk_not_the_table(tmp_path):
                                            str(tmp_path / "spill"), 64).result(timeout=300)
     assert got == n and rows == n and first == bucket_cap(n, 64)
     assert peak < whole / 4, (peak, whole)
+
+
+@pytest.mark.parametrize("clustered", [False, True])
+def test_the_receivers_rows_are_sorted_range_by_range_on_disk(tmp_path, tls, monkeypatch,
+                                                               clustered):
+    """With ranges of 7 matches (and 8 coarse ranges), the rows come back from several range
+    files in order, also when every match sits in the first few rows of a long file."""
+    monkeypatch.setattr(st, "RANGE_ROWS", 7)
+    monkeypatch.setattr(st, "COARSE_RANGES", 8)
+    rng = np.random.default_rng(5)
+    pool = [f"{int(v):018d}" for v in rng.choice(10**17, 400, replace=False)]
+    a = pool[:300]
+    b = pool[:40] + pool[300:] if clustered else [pool[i] for i in rng.choice(300, 60)] + \
+        pool[300:]
+    pa, pb = write_csv(tmp_path / "a.csv", a), write_csv(tmp_path / "b.csv", b)
+    ra, _ = run([pa, pb], tls, buckets=5, chunk=13, receiver="A", spill_dir=str(tmp_path))
+    want, _ = plain(a, b)
+    assert isinstance(ra.rows, np.memmap) and not ra.rows.flags.writeable
+    assert ra.rows.tolist() == want and len(want) > 3 * 7
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("yinji-")] == []
+    header, rows = select_rows(pa, ra.rows)
+    assert [r[0] for r in rows] == [a[i] for i in want]
