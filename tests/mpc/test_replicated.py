@@ -267,3 +267,24 @@ def test_public_real_factor_on_large_values(rng):
     assert np.max(np.abs(a - fx(xv) * 2.0**-12)) <= 4 * ULP
     assert np.max(np.abs(b - fx(xv) * 1e-6)) <= 4 * ULP + 1e-6
     assert np.max(np.abs(c - fx(xv) * 0.75)) <= 2 * ULP
+
+
+@pytest.mark.parametrize("wrong", [np.zeros(5, np.uint64), np.zeros(1, np.uint64),
+                                   np.zeros(3, np.int64)])
+def test_a_share_of_the_wrong_shape_is_refused_not_broadcast(wrong):
+    """Party 1 sends party 0 a component of the wrong size or dtype while opening a (3,)
+    sharing: party 0 refuses it, naming party 1, instead of broadcasting it into the sum."""
+    from yinji.net.expect import UnexpectedMessage
+
+    def prog(s):
+        x = rep.share(s, np.arange(3, dtype=np.uint64) if s.rank == 0 else None, 0, shape=(3,))
+        if s.rank == 1:
+            s.send(s.prev, wrong)
+            return None
+        if s.rank == 0:
+            with pytest.raises(UnexpectedMessage, match=r"P1 sent .*expected shares as uint64 \(3,\)"):
+                rep.reveal(s, x)
+            return True
+        return rep.reveal(s, x).tolist()
+
+    assert run_mpc(prog)[0] is True

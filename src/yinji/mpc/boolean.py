@@ -52,7 +52,7 @@ def reveal_xor(s: Session, x: Shares) -> np.ndarray:
     """Open a boolean sharing to all. One round."""
     s.rounds += 1
     s.send(s.prev, x[1])
-    return x[0] ^ x[1] ^ s.recv(s.next)
+    return x[0] ^ x[1] ^ s.recv(s.next, x[1].shape)
 
 
 def xor(x: Shares, y: Shares) -> Shares:
@@ -260,10 +260,10 @@ def b2a(s: Session, x: Shares) -> Shares:
     s.rounds += 1
     if s.rank == 0:
         s.send(2, y[1])
-        x0 = y[0] ^ y[1] ^ s.recv(1)
+        x0 = y[0] ^ y[1] ^ s.recv(1, y[1].shape)
         return x0, x1
     if s.rank == 1:
         s.send(0, y[1])
         return x1, x2
-    x0 = y[0] ^ y[1] ^ s.recv(0)
+    x0 = y[0] ^ y[1] ^ s.recv(0, y[1].shape)
     return x2, x0

@@ -47,7 +47,7 @@ def share(s: Session, value: np.ndarray | None, owner: int,
         s.send(s.next, last)
         s.send(s.prev, last)
         return mine, nxt
-    last = s.recv(owner)
+    last = s.recv(owner, None if shape is None else tuple(shape))
     if shape is not None and tuple(shape) != last.shape:
         raise ValueError(f"expected shape {shape} from party {owner}, got {last.shape}")
     if owner == s.prev:  # I am owner+1: I hold (x_{o+1}, x_{o+2})
@@ -70,7 +70,7 @@ def reveal(s: Session, x: Shares) -> np.ndarray:
     """Open x to all three parties. One round, 8 bytes per element sent by each party."""
     s.rounds += 1
     s.send(s.prev, x[1])
-    return x[0] + x[1] + s.recv(s.next)
+    return x[0] + x[1] + s.recv(s.next, x[1].shape)
 
 
 def reveal_to(s: Session, x: Shares, receiver: int) -> np.ndarray | None:
@@ -84,7 +84,7 @@ def reveal_to(s: Session, x: Shares, receiver: int) -> np.ndarray | None:
         s.send(receiver, x[1])
         return None
     if s.rank == receiver:
-        return x[0] + x[1] + s.recv(s.next)
+        return x[0] + x[1] + s.recv(s.next, x[1].shape)
     return None
 
 
@@ -93,7 +93,7 @@ def reshare(s: Session, z: np.ndarray) -> Shares:
     One round, 8 bytes per element per party."""
     s.rounds += 1
     s.send(s.prev, z)
-    return z, s.recv(s.next)
+    return z, s.recv(s.next, z.shape)
 
 
 PIPELINE = 1 << 17  # elements per message when a large local product is streamed
@@ -108,14 +108,14 @@ def reshare_streamed(s: Session, shape: tuple[int, ...],
     if n <= PIPELINE:
         z = part(slice(0, n)).reshape(shape)
         s.send(s.prev, z)
-        return z, s.recv(s.next)
+        return z, s.recv(s.next, z.shape)
     z, got = np.empty(n, np.uint64), np.empty(n, np.uint64)
     chunks = [slice(a, min(a + PIPELINE, n)) for a in range(0, n, PIPELINE)]
     for c in chunks:
         z[c] = part(c)
         s.send(s.prev, z[c])
     for c in chunks:
-        got[c] = s.recv(s.next)
+        got[c] = s.recv(s.next, (_size(c),))
     return z.reshape(shape), got.reshape(shape)
 
 
@@ -220,7 +220,7 @@ def _trunc_helper(s: Session, parts: tuple[np.ndarray, ...], chunks: list[slice]
             np.add(parts[0][c], corr[0], out=msg[2])
         s.send(1, msg)
         s0.append(corr[4])
-    s2 = [s.recv(1) for _ in chunks]
+    s2 = [s.recv(1, (_size(c),)) for c in chunks]
     return np.concatenate(s2), np.concatenate(s0)
 
 
@@ -238,7 +238,7 @@ def _trunc_p0(s: Session, parts: tuple[np.ndarray, ...], chunks: list[slice],
         opened.append(mine)
     s1 = []
     for c, corr, mine in zip(chunks, corrs, opened, strict=True):
-        mine += s.recv(1)
+        mine += s.recv(1, mine.shape)
         q = _trunc_share(mine, corr[2], corr[3], d, first=True)
         q -= corr[4]
         q += s.pair(1).uint64(_size(c))
@@ -252,7 +252,7 @@ def _trunc_p1(s: Session, parts: tuple[np.ndarray, ...], chunks: list[slice],
     product = len(parts) == 1
     msgs, opened = [], []
     for c in chunks:
-        msg = s.recv(2)
+        msg = s.recv(2, (3 if product else 2, _size(c)))
         mine = (parts[0][c] + msg[2]) if product else (parts[0][c] + parts[1][c])
         mine += s.pair(2).uint64(_size(c))  # r1
         s.send(0, mine)
@@ -260,12 +260,12 @@ def _trunc_p1(s: Session, parts: tuple[np.ndarray, ...], chunks: list[slice],
         opened.append(mine)
     s2 = []
     for c, msg, mine in zip(chunks, msgs, opened, strict=True):
-        mine += s.recv(0)
+        mine += s.recv(0, mine.shape)
         q = _trunc_share(mine, msg[0], msg[1], d, first=False)
         q -= s.pair(0).uint64(_size(c))
         s.send(2, q)
         s2.append(q)
-    s1 = [s.recv(0) for _ in chunks]
+    s1 = [s.recv(0, (_size(c),)) for c in chunks]
     return np.concatenate(s1), np.concatenate(s2)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from yinji.crypto.prg import SEED_BYTES, Prg, derive, fresh_seed
 from yinji.mpc.ring import DEFAULT_FRAC_BITS
+from yinji.net import expect
 from yinji.net.channel import Channel, Party
 
 
@@ -69,8 +70,13 @@ class Session:
     def send(self, rank: int, array: np.ndarray) -> None:
         self._chan[rank].send_array(array)
 
-    def recv(self, rank: int) -> np.ndarray:
-        return self._chan[rank].recv_array()
+    def recv(self, rank: int, shape: tuple[int, ...] | None = None) -> np.ndarray:
+        """The next array from party `rank`. With `shape`: refused unread past its size, and
+        unless it is uint64 of exactly that shape (a wrong-sized message would otherwise be
+        broadcast by the arithmetic it enters, not refused)."""
+        if shape is None:
+            return self._chan[rank].recv_array()
+        return expect.recv_array(self._chan[rank], "shares", np.uint64, tuple(shape))
 
     def zero_share(self, shape: tuple[int, ...]) -> np.ndarray:
         """This party's part of a fresh arithmetic sharing of zero (parts sum to 0 mod 2^64)."""

@@ -112,7 +112,7 @@ def _pass(s: Session, flat: list[np.ndarray], r: int, perm: np.ndarray | None) -
             y -= s.pair(first).uint64((n, cols))             # y_third = x[1][perm] - rho
             s.send(third, y)
             flat[1][:, b] = y
-            flat[0][:, b] = s.recv(first)
+            flat[0][:, b] = s.recv(first, flat[0][:, b].shape)
         else:
             flat[1][:, b] = s.pair(first).uint64((n, cols))  # y_first
-            flat[0][:, b] = s.recv(second)
+            flat[0][:, b] = s.recv(second, flat[0][:, b].shape)
