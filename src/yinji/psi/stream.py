@@ -29,12 +29,14 @@ Memory bound (per party): one chunk (its rows and prepared keys: ~0.5 KB per row
 one-column CSV, about 130 MB for 2^18 rows), plus per running lane one padded bucket and its
 ECDH-PSI state (~0.4 KB per key), plus one bucket being settled; at the receiver, the
 lanes' match positions (8 bytes a match) and one range of its sorted matching row numbers
-(`RANGE_ROWS`), the rest of them on disk (`StreamResult.rows` is a read-only memory map). Disk: about twice (12 + key length) bytes per row in the spill directory
-(`spill_dir`, default the system temp), removed when the run ends, whatever happens.
+(`RANGE_ROWS`), the rest of them on disk (`StreamResult.rows` is a read-only memory map).
+Disk: about twice (12 + key length) bytes per row in the spill directory (`spill_dir`,
+default the system temp), removed when the run ends, whatever happens, and 8 bytes a match
+for the receiver's rows, removed when they are no longer used.
 Measured (benchmarks/psi_stream.py, 10^6 x 10^6 keys, 8 buckets of 127,740, 2 lanes): peak
 RSS 291 / 246 MB (receiver / other) with 2^18-row chunks, 161 / 119 MB with 2^16-row chunks
 (2x10^5 keys with 2^16: 143 / 100 MB), of which ~70 MB is the interpreter and libraries; `auto_buckets` keeps buckets near 2^17 keys at any n, so
-10^7 keys per side need about the same plus 8 bytes per matching row.
+10^7 keys per side need about the same plus the receiver's 8 bytes per match.
 A 10^8 x 10^8 run with the in-memory sort of before: peak RSS 1,670 MB at the receiver
 (5 x 10^7 matches), 252 MB at the sender.
 
@@ -125,8 +127,9 @@ class StreamReport:
 @dataclass
 class StreamResult:
     """`rows`: to a receiver, the sorted original row numbers (0-based data rows) of its keys
-    the peer holds (the first row of a repeated key); None to a non-receiver. `n`: this
-    party's distinct keys. `read`: how the source was read."""
+    the peer holds (the first row of a repeated key), as a read-only memory map when there are
+    any; None to a non-receiver. `n`: this party's distinct keys. `read`: how the source was
+    read."""
 
     rows: np.ndarray | None
     report: StreamReport
@@ -308,13 +311,17 @@ def _sorted_rows(spill: _Spill, plan: list[list[int]], found: list, n_rows: int,
                 with open(tmp / f"range{p}.rows", "ab") as fh:
                     rows[order[cuts[p]:cuts[p + 1]]].astype("<i8").tofile(fh)
     fd, name = tempfile.mkstemp(prefix="yinji-psi-rows-", dir=spill_dir)
-    with os.fdopen(fd, "wb") as out:
-        for p in range(int(range_of[-1]) + 1):
-            path = tmp / f"range{p}.rows"
-            if path.exists():
-                np.sort(np.fromfile(path, dtype="<i8")).tofile(out)
-                path.unlink()
-    rows = np.memmap(name, dtype="<i8", mode="r", shape=(total,))
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for p in range(int(range_of[-1]) + 1):
+                path = tmp / f"range{p}.rows"
+                if path.exists():
+                    np.sort(np.fromfile(path, dtype="<i8")).tofile(out)
+                    path.unlink()
+        rows = np.memmap(name, dtype="<i8", mode="r", shape=(total,))
+    except BaseException:
+        _remove(name)   # a full disk, say: no file is left behind
+        raise
     try:
         os.unlink(name)   # POSIX: the mapping stays readable until it is closed
     except OSError:
