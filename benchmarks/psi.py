@@ -281,7 +281,8 @@ def main() -> None:
                     fastest = min(costs, key=costs.get)
                     floor = 2 * n * costs[fastest] / 1e6
                     wall = min(s["wall_seconds"] for s in ecdh)
-                    cpu = min(max(s.get("cpu_seconds") or [float("nan")]) for s in ecdh)
+                    cpu = min(max([c for c in s.get("cpu_seconds") or [] if c is not None]
+                                  or [float("nan")]) for s in ecdh)
                     row["floor"] = {"us_per_multiplication": costs, "seconds": floor}
                     print(f"    floor for ECDH-PSI on libsodium/OpenSSL: 2 x 2^{lg} x "
                           f"{costs[fastest]:.1f} us ({fastest}) = {floor:.1f} s of CPU a party "
