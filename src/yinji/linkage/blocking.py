@@ -78,7 +78,9 @@ PASSES = {
 }
 
 
-def _token(key: bytes, label: str, value: bytes) -> int:
+def keyed_token(key: bytes, label: str, value: bytes) -> int:
+    """A blocking token: keyed BLAKE2b of `value` under `label`, 64 bits, never 0 (0 means
+    "no key")."""
     t = int.from_bytes(hashlib.blake2b(value, key=key, digest_size=8,
                                        person=label.encode()[:16]).digest(), "little")
     return t or 1  # 0 means "no key"
@@ -101,7 +103,7 @@ def blocking_tokens(records: Sequence[Record], bits: np.ndarray, schema: Schema,
         for i, rec in enumerate(records):
             vals = [PASSES[x](schema, rec) for x in parts]
             if all(v is not None for v in vals):
-                col[i] = _token(bkey, p, "\x1f".join(vals).encode())  # type: ignore[arg-type]
+                col[i] = keyed_token(bkey, p, "\x1f".join(vals).encode())  # type: ignore[arg-type]
         cols.append(col)
     if not cols:
         return np.zeros((len(records), 0), dtype=np.uint64)

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from yinji.linkage import normalise as nz
-from yinji.linkage.blocking import _token
+from yinji.linkage.blocking import keyed_token
 from yinji.linkage.encoding import ClkEncoder, Record, Schema, subkey
 from yinji.linkage.match import MAX_RECORDS, above, dice_counts, greedy_one_to_one
 from yinji.net.channel import Party
@@ -104,7 +104,7 @@ def evidence_tokens(records: Sequence[Record], schema: Schema, key: bytes) -> np
             if v:
                 t = cache.get((f, v))
                 if t is None:
-                    t = cache[(f, v)] = _token(ekey, f, v.encode())
+                    t = cache[(f, v)] = keyed_token(ekey, f, v.encode())
                 out[i, j] = t
         if out[i, 0]:
             f = schema.field("name")

@@ -71,8 +71,8 @@ from yinji.psi.ecdh import (
     DEFAULT_BATCH,
     DOMAIN,
     TAG_BYTES,
-    _blind_received,
     _receivers,
+    blind_received,
     member,
     random_permutation,
     tags_view,
@@ -232,7 +232,7 @@ def _exchange(ch, peer: str, n: int, m: int, peer_batch: int,  # noqa: ANN001 - 
                 sent += len(block)
             if i < nb_peer:
                 want = min(peer_batch, m - i * peer_batch)
-                got = _blind_received(a, ch.recv_array_at_most(want * group.POINT_BYTES),
+                got = blind_received(a, ch.recv_array_at_most(want * group.POINT_BYTES),
                                       peer, workers, pool)
                 if len(got) != want:
                     raise ValueError(f"{peer} sent {len(got)} points in block {i}, "

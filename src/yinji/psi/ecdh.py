@@ -105,7 +105,7 @@ def _keys(keys: PreparedKeys | Sequence[bytes]) -> list[bytes]:
     return out
 
 
-def _blind_received(scalar: bytes, x: np.ndarray, peer: str, workers: int | None,
+def blind_received(scalar: bytes, x: np.ndarray, peer: str, workers: int | None,
                     pool: ThreadPoolExecutor) -> np.ndarray:
     """scalar · P for a batch received from `peer`; refuses anything but group elements."""
     if x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != group.POINT_BYTES:
@@ -157,7 +157,7 @@ def exchange(party: Party, peer: str, keys: Sequence[bytes], *, i_receive: bool,
             if i < nb_peer:   # the peer's batch i, of the batch size both use
                 rows = min(batch_size, m - i * batch_size)
                 got = recv_array(ch, f"its batch {i}", np.uint8, (rows, group.POINT_BYTES))
-                d = np.ascontiguousarray(_blind_received(a, got, peer, workers,
+                d = np.ascontiguousarray(blind_received(a, got, peer, workers,
                                                          pool)[:, :TAG_BYTES])
                 if peer_receives and not sort_returned:
                     ch.send_array(d)
