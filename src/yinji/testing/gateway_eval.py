@@ -296,3 +296,30 @@ def build(n: int, seed: int, unseen: bool = False, fresh: bool = False) -> list[
 # Seeds: tune on 0..99, report on these (never look at their errors while tuning).
 TUNE_SEEDS = tuple(range(0, 3))
 HELD_OUT_SEEDS = (1001, 1002, 1003, 1004, 1005)
+
+
+def check_kinds(rows: list[dict], shares: dict[str, float], tolerance: float,
+                chinese_share: float = 0.35) -> None:
+    """Assert what every held-out draw (--fresh8 on) promises about its make-up: each kind near
+    its share, negatives without spans, identifier rows with identifiers only, title rows with
+    a person_title and no person, every other (name) row with a person, and at least
+    `chinese_share` of the rows holding a Chinese name. For the sets' generator tests."""
+    n = len(rows)
+    count: dict[str, int] = {}
+    for r in rows:
+        count[r["kind"]] = count.get(r["kind"], 0) + 1
+    for k, p in shares.items():
+        assert abs(count.get(k, 0) / n - p) < tolerance, (k, count.get(k, 0))
+    for r in rows:
+        cats = {c for _, _, c in r["spans"]}
+        if r["kind"] == "negative":
+            assert r["spans"] == [], r
+        elif r["kind"] == "pii":
+            assert cats and cats <= {"mobile", "id_number", "email", "account"}, r
+        elif r["kind"] == "title":
+            assert "person_title" in cats and "person" not in cats, r
+        else:
+            assert "person" in cats, r
+    han = sum(any(c == "person" and re.search("[\u3400-\u9fff]", r["text"][s:e])
+                  for s, e, c in r["spans"]) for r in rows)
+    assert han / n >= chinese_share, han / n
