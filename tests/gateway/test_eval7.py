@@ -11,7 +11,7 @@ from yinji.ids import valid_id_number
 from yinji.testing import gateway_eval7 as ev
 from yinji.testing import gateway_eval7_fill as fl
 from yinji.testing import gateway_eval7_names as nm
-from yinji.testing.gateway_eval import check_kinds
+from yinji.testing.gateway_eval import check_kinds, check_rows
 
 N = 2500
 HAN = "\u3400-\u9fff"
@@ -64,14 +64,7 @@ def _frame_regex(frame: str) -> tuple[re.Pattern, list[str]]:
 def test_rows_well_formed_and_reproducible(drawn):
     rows, _ = drawn
     assert len(rows) == N
-    for i, r in enumerate(rows):
-        assert set(r) == {"id", "lang", "kind", "text", "spans"}
-        assert r["id"] == f"fresh8-3-{i}" and r["lang"] == "zh" and r["kind"] in ev.KINDS
-        last = 0
-        for s, e, c in r["spans"]:
-            assert c in CATS and last <= s < e <= len(r["text"]), r
-            assert r["text"][s:e] == r["text"][s:e].strip(), r
-            last = e
+    check_rows(rows, "fresh8-3-", ev.KINDS, CATS)
     assert ev.build(300, 3) == ev.build(300, 3)
     assert ev.build(300, 3) != ev.build(300, 4)
     assert ev.build(0, 1) == []

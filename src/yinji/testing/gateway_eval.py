@@ -17,6 +17,7 @@ seeded numpy Generator.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -323,3 +324,18 @@ def check_kinds(rows: list[dict], shares: dict[str, float], tolerance: float,
     han = sum(any(c == "person" and re.search("[\u3400-\u9fff]", r["text"][s:e])
                   for s, e, c in r["spans"]) for r in rows)
     assert han / n >= chinese_share, han / n
+
+
+def check_rows(rows: list[dict], id_prefix: str, kinds: Iterable[str],
+               categories: set[str]) -> None:
+    """Assert every row's format: its fields, id `<id_prefix><i>`, a known kind, and spans of
+    known categories in order, inside the text, with no surrounding space."""
+    known = set(kinds)
+    for i, r in enumerate(rows):
+        assert set(r) == {"id", "lang", "kind", "text", "spans"}, r
+        assert r["id"] == f"{id_prefix}{i}" and r["lang"] == "zh" and r["kind"] in known, r
+        last = 0
+        for s, e, c in r["spans"]:
+            assert c in categories and last <= s < e <= len(r["text"]), r
+            assert r["text"][s:e] == r["text"][s:e].strip(), r
+            last = e
