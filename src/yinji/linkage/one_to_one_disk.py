@@ -1,6 +1,8 @@
 """The linkage unit's one-to-one step on disk (streamed linkage, step 6 of
 `yinji.linkage.stream`): `match.greedy_one_to_one`, margin rule included, on accepted pairs
 held in files, `ONE_TO_ONE_PAIRS` pairs in memory at a time (~110 bytes a pair).
+Adversary model and what each party learns: `yinji.linkage.stream`'s docstring (these
+steps run on one party's own data and disk and send nothing themselves).
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """The data owner's side of streamed linkage (steps 1-3 of `yinji.linkage.stream`): a source
 of any size read in chunks, encoded and blocked, its record ids checked, and the encodings
 and tokens shuffled on disk into the order the linkage unit receives (`OwnerSpill`).
+Adversary model and what each party learns: `yinji.linkage.stream`'s docstring (these
+steps run on one party's own data and disk and send nothing themselves).
 
 1. Read the source in chunks of `chunk_rows` rows (`yinji.chunks.iter_rows`: CSV in its
    detected encoding, Parquet batches, .xlsx streaming, a SQL cursor); per chunk check the

@@ -2,6 +2,8 @@
 `yinji.linkage.stream`): both owners' (row, pass, token) entries partitioned by the token on
 disk, the over-cap blocks per partition, and each partition's candidate pairs joined and
 scored piece by piece, the above-threshold pairs appended to a file (`acc_dtype`).
+Adversary model and what each party learns: `yinji.linkage.stream`'s docstring (these
+steps run on one party's own data and disk and send nothing themselves).
 
 Memory per running task: one partition's token entries (28 bytes an entry, about
 `PARTITION_ENTRIES` per side) and one piece's buffers (`PIECE` x (16 x passes + 3 x width)
