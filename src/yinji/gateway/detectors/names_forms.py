@@ -42,7 +42,11 @@ TRANSLIT = frozenset(
     "守让"  # (吾守尔; 让 is French Jean: 让·米勒)
     "烈治鲁朝"  # (安德烈, 乔治, 鲁道夫; Mongolian 朝鲁)
     "高"  # (Hong Kong renderings: 米高 Michael, 高比 Kobe)
+    "露卫黛薇娅琪莲芙菈璐茜蓓"  # (露西, 大卫, 黛安娜, 薇薇安, 娅, 琪, 莲娜, 芙兰, 璐, 茜, 蓓)
 )
+# A Chinese surname as the last part after a Western given name (乔治·李, 丹尼尔•陈: George
+# Lee, Daniel Chan, as Hong Kong and overseas Chinese write their names).
+_SURNAME_LAST = lx.TOP_SURNAMES - lx.WEAK_SURNAMES
 # One-character first parts of a dotted name (让·米勒, the standard rendering of Jean).
 _ONE_CHAR_FIRST = frozenset("让")
 _DOTS = "·•・‧･．"
@@ -115,6 +119,10 @@ def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN
             k = last + 1
             while k < len(text) and k - last - 1 < _PART_MAX and text[k] in TRANSLIT:
                 k += 1
+            if k == last + 1 and last == d and d - s >= 2 and text[k:k + 1] in _SURNAME_LAST \
+                    and (k + 1 == len(text) or not "\u4e00" <= text[k + 1] <= "\u9fff"
+                         or text[k + 1] in lx.NON_NAME_CHARS or text[k + 1] in "反用的"):
+                k += 1  # 乔治·李, 丹尼尔•陈的: a Chinese surname ends the name
             if k == last + 1:
                 break
             e = k
@@ -153,8 +161,12 @@ def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN
         # are a name)
         proper = all(tags.get(p, "n")[:2] in ("nr", "ns", "nz") for p in parts)
         named = all(tags.get(p, "n")[:2] in ("nr", "nz") for p in parts)
+        # (a word as a part beside a transliterated person's name, 大卫·史密斯: 大卫 is a noun
+        # in jieba, 史密斯 a person)
+        person = any(len(p) >= 2 and tags.get(p, "")[:2] == "nr" and all(c in TRANSLIT for c in p)
+                     for p in parts) and not any(tags.get(p, "")[:2] == "ns" for p in parts)
         if (all(words) and not named and not (proper and labelled(text, s, e))) \
-                or (any(plain) and lead is None and not labelled(text, s, e)):
+                or (any(plain) and not person and lead is None and not labelled(text, s, e)):
             continue  # (an ordinary word as a part is fine with a label or title: 买买提)
         out.append(Detection(s, e, PERSON, 0.9, "person_zh"))
         used = e
