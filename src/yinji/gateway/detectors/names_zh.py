@@ -167,6 +167,9 @@ class ChineseNameDetector:
         minority = names_forms.minority(text, common, _tagger().FREQ, _cue_left, _cue_right)
         if minority:
             found = _overriding(found, minority)
+        japanese = names_forms.japanese(text, common, _cue_left, _cue_right)
+        if japanese:
+            found = _overriding(found, japanese)
         dotted = names_forms.dotted(text, common, _tagger().word_tag_tab, _lead, _labelled,
                                     _TAIL_RX)
         if dotted:  # a dotted name wins over the pieces of it the rules found
