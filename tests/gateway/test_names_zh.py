@@ -574,7 +574,7 @@ def test_spaced_names_after_any_role_and_alone(engine, text, names):
     ("长谷川翔太和冯昕出席。", ["长谷川翔太", "冯昕"]),
     ("他毕业于中山大学。", []),
 ])
-def test_japanese_names(engine, text, names):
+def test_japanese_names_round9(engine, text, names):
     assert persons(engine, text) == names
 
 
