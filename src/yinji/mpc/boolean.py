@@ -77,7 +77,7 @@ def shr(x: Shares, k: int) -> Shares:
 def and_(s: Session, x: Shares, y: Shares) -> Shares:
     """Bitwise AND of two boolean sharings. One round, 8 bytes per word per party."""
     shape = np.broadcast_shapes(x[0].shape, y[0].shape)
-    xf, yf = rep._flat(x, shape), rep._flat(y, shape)
+    xf, yf = rep.flat_shares(x, shape), rep.flat_shares(y, shape)
 
     def part(c: slice) -> np.ndarray:
         z = yf[0][c] ^ yf[1][c]

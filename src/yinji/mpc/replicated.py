@@ -140,7 +140,7 @@ def mul(s: Session, x: Shares, y: Shares) -> Shares:
     """Ring product x*y (no truncation). One round, 8 bytes per element per party.
     Leakage: none; each received part is masked by a fresh zero-sharing."""
     shape = np.broadcast_shapes(x[0].shape, y[0].shape)
-    xf, yf = _flat(x, shape), _flat(y, shape)
+    xf, yf = flat_shares(x, shape), flat_shares(y, shape)
 
     def part(c: slice) -> np.ndarray:
         z = cross((xf[0][c], xf[1][c]), (yf[0][c], yf[1][c]))
@@ -150,7 +150,7 @@ def mul(s: Session, x: Shares, y: Shares) -> Shares:
     return reshare_streamed(s, shape, part)
 
 
-def _flat(x: Shares, shape: tuple[int, ...]) -> Shares:
+def flat_shares(x: Shares, shape: tuple[int, ...]) -> Shares:
     return (np.broadcast_to(x[0], shape).reshape(-1), np.broadcast_to(x[1], shape).reshape(-1))
 
 
