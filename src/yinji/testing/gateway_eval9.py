@@ -27,7 +27,9 @@ text the earlier sets probably under-covered:
   `name_ocr` (4%): scanned forms, every Han name spaced (the span keeps its spaces: 王 建 国);
 - `title` (6%): only bare surnames with a title; `pii` (6%): identifiers and account numbers
   without a name; `negative` (15%): no span at all.
-`FRAMES` holds 342 frames (see the test for the per-kind count); a 6,000-row draw uses each.
+`FRAMES` holds 417 frames (92 `name`, 43 `name_bio`, 36 `name_asr`, 29 `name_bank`, 34
+`name_crm`, 24 `name_mail`, 26 `name_trad`, 18 `name_list`, 15 `name_ocr`, 20 `title`, 18 `pii`,
+62 `negative`); a 6,000-row draw uses every one.
 
 Names (gateway_eval9_names): Zipf-weighted common surnames, ~250 rare and 40 compound ones,
 two parents' surnames (张杨子涵), given names that are words (王建设) and whole names that are
