@@ -150,11 +150,11 @@ def memory(n: int = 200_000, chunk: int = 1 << 12) -> dict:
         whole = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         del col
-        spill = st._Spill(Path(tmp) / "s", st.auto_buckets(n, 1 << 14))
+        spill = st.Spill(Path(tmp) / "s", st.auto_buckets(n, 1 << 14))
         spill.dir.mkdir()
         tracemalloc.start()
-        st._read_into(spill, a, ["id"], os.urandom(32), st.StreamReport(), kinds=None,
-                      validate=False, chunk_rows=chunk)
+        st.read_into_spill(spill, a, ["id"], os.urandom(32), st.StreamReport(), kinds=None,
+                           validate=False, chunk_rows=chunk)
         rep = st.StreamReport()
         got = sum(spill.settle(b, rep) for b in range(spill.buckets))
         streamed = tracemalloc.get_traced_memory()[1]

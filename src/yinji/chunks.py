@@ -74,7 +74,7 @@ def iter_rows(source: Source, columns: Sequence[str] | None = None,
     if isinstance(source, SqlSource):
         return _sql(source, columns, chunk_rows)
     path = Path(source)
-    kind = textfile._format(path)
+    kind = textfile.file_format(path)
     if kind == "parquet":
         return _parquet(path, columns, chunk_rows)
     if kind == "xlsx":
@@ -107,7 +107,7 @@ def _csv(path: Path, columns: Sequence[str] | None, chunk_rows: int) -> Stream:
     if "\x00" in head:
         raise TableFileError(f"{path}: binary data (NUL bytes), not a CSV text file; "
                              "expected CSV, .xlsx or .parquet")
-    delimiter = textfile._delimiter(head)
+    delimiter = textfile.sniff_delimiter(head)
     fh = open(path, newline="", encoding=encoding)  # noqa: SIM115 - closed by the generator
     reader = csv.reader(fh, delimiter=delimiter)
     try:
@@ -140,7 +140,7 @@ def _csv(path: Path, columns: Sequence[str] | None, chunk_rows: int) -> Stream:
 
 
 def _parquet(path: Path, columns: Sequence[str] | None, chunk_rows: int) -> Stream:
-    pq = textfile._pyarrow(path)
+    pq = textfile.parquet_module(path)
     pf = pq.ParquetFile(path)
     header = list(pf.schema_arrow.names)
     at = _pick(header, columns, path)
@@ -171,7 +171,7 @@ def _xlsx(path: Path, columns: Sequence[str] | None, chunk_rows: int) -> Stream:
         book.close()
         fh.close()
         raise TableFileError(f"{path}: the first sheet is empty (no header)")
-    header = [textfile._cell(v).strip() for v in first]
+    header = [textfile.cell_text(v).strip() for v in first]
     try:
         at = _pick(header, columns, path)
     except TableFileError:
@@ -182,7 +182,7 @@ def _xlsx(path: Path, columns: Sequence[str] | None, chunk_rows: int) -> Stream:
     def gen() -> Iterator[list[list[str]]]:
         try:
             while raw := list(islice(rows, chunk_rows)):
-                out = [[textfile._cell(r[i]) if i < len(r) else "" for i in at] for r in raw
+                out = [[textfile.cell_text(r[i]) if i < len(r) else "" for i in at] for r in raw
                        if any(v is not None for v in r)]
                 yield out
         finally:

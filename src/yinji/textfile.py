@@ -83,7 +83,7 @@ def open_csv(path: str | Path) -> TextIO:
 def read_table(path: str | Path) -> Table:
     """Header and rows of a CSV, .xlsx or Parquet file (chosen by content, not by name)."""
     path = Path(path)
-    kind = _format(path)
+    kind = file_format(path)
     if kind == "parquet":
         return _read_parquet(path)
     return _read_xlsx(path) if kind == "xlsx" else _read_csv(path)
@@ -93,17 +93,17 @@ def read_header(path: str | Path) -> list[str]:
     """The column names only (a CSV's first record, an .xlsx sheet's first row, a Parquet
     schema), without reading every row into memory."""
     path = Path(path)
-    kind = _format(path)
+    kind = file_format(path)
     if kind == "parquet":
-        return list(_pyarrow(path).read_schema(path).names)
+        return list(parquet_module(path).read_schema(path).names)
     if kind == "xlsx":
         return _read_xlsx(path, max_rows=1).header
     with open(path, newline="", encoding=csv_encoding(path)) as fh:
         text = fh.read(SCORE_SAMPLE)
-    return next(csv.reader(io.StringIO(text), delimiter=_delimiter(text)), [])
+    return next(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text)), [])
 
 
-def _format(path: Path) -> str:
+def file_format(path: Path) -> str:
     """'parquet', 'xlsx' or 'csv', from the file's first bytes (and a Parquet name)."""
     if not path.is_file():
         raise TableFileError(f"{path}: no such file")
@@ -125,7 +125,7 @@ def _read_csv(path: Path) -> Table:
     if "\x00" in text:
         raise TableFileError(f"{path}: binary data (NUL bytes), not a CSV text file; "
                              "expected CSV, .xlsx or .parquet")
-    delimiter = _delimiter(text)
+    delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = next(reader, None)
@@ -137,7 +137,7 @@ def _read_csv(path: Path) -> Table:
     return Table(header, rows, "csv", encoding, delimiter)
 
 
-def _delimiter(text: str) -> str:
+def sniff_delimiter(text: str) -> str:
     """The field separator among `DELIMITERS`, from the first lines; ',' for one column."""
     sample = "\n".join(text[:SCORE_SAMPLE].splitlines()[:20])
     try:
@@ -161,7 +161,7 @@ def _read_xlsx(path: Path, max_rows: int | None = None) -> Table:
             raise TableFileError(f"{path}: a ZIP file but not an .xlsx workbook ({exc})") \
                 from None
         try:
-            rows = [[_cell(v) for v in r]
+            rows = [[cell_text(v) for v in r]
                     for r in book.worksheets[0].iter_rows(max_row=max_rows, values_only=True)]
         finally:
             book.close()
@@ -177,7 +177,7 @@ def _read_xlsx(path: Path, max_rows: int | None = None) -> Table:
                  "xlsx")
 
 
-def _cell(value: object) -> str:
+def cell_text(value: object) -> str:
     """A cell as the text a user sees. Integral numbers print without '.0'; an 18-digit ID
     that Excel stored as a number stays in exponent form, which PSI's key report names."""
     if value is None:
@@ -192,7 +192,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _pyarrow(path: Path):  # noqa: ANN202 - pyarrow.parquet, optional
+def parquet_module(path: Path):  # noqa: ANN202 - pyarrow.parquet, optional
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -202,7 +202,7 @@ def _pyarrow(path: Path):  # noqa: ANN202 - pyarrow.parquet, optional
 
 
 def _read_parquet(path: Path) -> Table:
-    table = _pyarrow(path).read_table(path)
+    table = parquet_module(path).read_table(path)
     cols = table.column_names
     data = [table.column(c).to_pylist() for c in cols]
     rows = [["" if v is None else str(v) for v in r] for r in zip(*data, strict=True)]

@@ -207,7 +207,7 @@ def test_main_channel_carries_nothing_about_keys(tmp_path, tls):
 
 def test_spilled_buckets_are_padded_to_the_public_cap(tmp_path):
     keys = [i.to_bytes(8, "big") for i in range(3000)]
-    spill = st._Spill(tmp_path, 8)
+    spill = st.Spill(tmp_path, 8)
     spill.add(keys, np.arange(3000), bucket_of(keys, b"k" * 32, 8))
     rep = st.StreamReport()
     n = sum(spill.settle(b, rep) for b in range(8))
@@ -224,12 +224,12 @@ def _read_and_settle(path, spill_dir, n_buckets):
     import yinji.textfile
 
     yinji.textfile.CHUNK = 1 << 16  # the encoding check reads 64 KiB pieces here
-    spill = st._Spill(Path(spill_dir), n_buckets)
+    spill = st.Spill(Path(spill_dir), n_buckets)
     spill.dir.mkdir()
     rep = st.StreamReport()
     tracemalloc.start()
     try:
-        st._read_into(spill, Path(path), ["id"], b"k" * 32, rep, kinds=None, validate=False,
+        st.read_into_spill(spill, Path(path), ["id"], b"k" * 32, rep, kinds=None, validate=False,
                       chunk_rows=1 << 10)
         got = sum(spill.settle(b, rep) for b in range(n_buckets))
         first = st.SpilledBuckets(str(spill.dir), n_buckets, bucket_cap(got, n_buckets))[0]

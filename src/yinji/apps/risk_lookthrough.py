@@ -297,7 +297,7 @@ def look_through(party: Party, companies: Sequence[str], compute: Sequence[str],
     me, k = party.name, len(companies)
     receivers = list(companies) if receivers is None else list(receivers)
     step = progress or (lambda f, s: None)
-    session, sizes, ledgers = _ledgers(party, companies, compute, ids, values, companies,
+    session, sizes, ledgers = build_ledgers(party, companies, compute, ids, values, companies,
                                        step, workers)
     lr = SSLinearModel.from_shares(session, *model) if model and session else None
     width = len(RULES) + (1 if lr is not None else 0) + 1
@@ -313,7 +313,7 @@ def look_through(party: Party, companies: Sequence[str], compute: Sequence[str],
             if me == q and q in receivers:
                 mine = np.zeros(0, np.int64)
             continue
-        order, x = _lookup(party, ledgers, compute, q, ids, sizes, session, workers)
+        order, x = lookup_clients(party, ledgers, compute, q, ids, sizes, session, workers)
         codes = None
         if x is not None:
             bits = flags(x, k, t)
@@ -339,7 +339,7 @@ def look_through(party: Party, companies: Sequence[str], compute: Sequence[str],
     return mine, counts
 
 
-def _ledgers(party: Party, companies: Sequence[str], compute: Sequence[str],
+def build_ledgers(party: Party, companies: Sequence[str], compute: Sequence[str],
              ids: Sequence[str] | None, values: np.ndarray | None, askers: Sequence[str],
              step: Any, workers: int | None) -> tuple[Session | None, dict[str, int], dict]:
     """The session (compute parties), every company's client count (at the compute parties;
@@ -363,7 +363,7 @@ def _ledgers(party: Party, companies: Sequence[str], compute: Sequence[str],
     return session, sizes, ledgers
 
 
-def _lookup(party: Party, ledgers: dict, compute: Sequence[str], q: str,
+def lookup_clients(party: Party, ledgers: dict, compute: Sequence[str], q: str,
             ids: Sequence[str] | None, sizes: dict[str, int], session: Session | None,
             workers: int | None) -> tuple[np.ndarray | None, SharedTensor | None]:
     """Company q looks up all its clients in a secret order, in one batch: (q: that order,
@@ -418,7 +418,7 @@ def entries(cols: dict[str, Any], company: int, k: int,
     ids = [normalize(v, kind="id") for v in raw_ids]
     empty = [i + 1 for i, v in enumerate(ids) if not v]
     if empty:
-        raise AppError(f"column id_no is empty in row(s) {_rows(empty)}")
+        raise AppError(f"column id_no is empty in row(s) {row_numbers(empty)}")
     n = len(ids)
     rate = np.ones(n)
     if "currency" in cols:
@@ -441,7 +441,7 @@ def entries(cols: dict[str, Any], company: int, k: int,
         bad = np.flatnonzero(~np.isfinite(v) | (v < 0))
         if bad.size:
             raise AppError(f"column {name} must hold non-negative amounts; rows "
-                           f"{_rows(bad + 1)} do not")
+                           f"{row_numbers(bad + 1)} do not")
         cny = v * rate * 100
         if n and cny.max() > MAX_AMOUNT_FEN:
             raise AppError(f"column {name}: amounts above CNY {MAX_AMOUNT_FEN / 100:,.0f} "
@@ -572,7 +572,7 @@ def expected_reports(inputs: dict[str, dict[str, np.ndarray]], t: Thresholds,
     return flagged, counts
 
 
-def _rows(rows: Any) -> str:
+def row_numbers(rows: Any) -> str:
     rows = [int(r) for r in rows]
     return ", ".join(map(str, rows[:5])) + (f" and {len(rows) - 5} more" if len(rows) > 5
                                             else "")

@@ -54,11 +54,11 @@ from yinji.apps.risk_lookthrough import (
     APP as LOOKTHROUGH,
 )
 from yinji.apps.risk_lookthrough import (
-    _ledgers,
-    _lookup,
-    _rows,
+    build_ledgers,
     entries,
+    lookup_clients,
     read_csv_input,
+    row_numbers,
     write_sample_data,
 )
 from yinji.ml.sslr import SSLinearModel
@@ -200,7 +200,7 @@ def client_labels(cols: dict[str, Any], ids: Sequence[str]) -> np.ndarray:
         raise AppError("column label has values that are not 0 or 1") from None
     bad = np.flatnonzero(~np.isin(raw, (0.0, 1.0)))
     if bad.size:
-        raise AppError(f"column label must hold 0 or 1; rows {_rows(bad + 1)} do not")
+        raise AppError(f"column label must hold 0 or 1; rows {row_numbers(bad + 1)} do not")
     keys = [normalize(str(v) if v is not None else "", kind="id") for v in cols["id_no"]]
     index = {k: i for i, k in enumerate(ids)}
     out = np.zeros(len(ids), np.int64)
@@ -224,12 +224,12 @@ def train_lookthrough(party: Party, companies: Sequence[str], compute: Sequence[
     else None; at the label holder the 2 x len(TRAINING_CUTS) in-sample counts, else None)."""
     me = party.name
     step = progress or (lambda f, s: None)
-    session, sizes, ledgers = _ledgers(party, companies, compute, ids, values, [holder],
+    session, sizes, ledgers = build_ledgers(party, companies, compute, ids, values, [holder],
                                        step, workers)
     if me not in compute and me != holder:
         return None, None
     step(0.5, f"looking up the clients of {holder}")
-    order, x = _lookup(party, ledgers, compute, holder, ids, sizes, session, workers)
+    order, x = lookup_clients(party, ledgers, compute, holder, ids, sizes, session, workers)
     n = sizes[holder] if me in compute else len(ids or [])
     y = None
     if me == holder:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from yinji.cli.node import _api
+from yinji.cli.http import add_api_args
 from yinji.cli.output import FORMATS, add_format, emit, emit_record
 
 FINAL = ("succeeded", "failed", "cancelled", "rejected", "expired")
@@ -36,16 +36,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "(through a node's REST API)")
     s = p.add_subparsers(dest="app_command", metavar="SUBCOMMAND")
     ls = s.add_parser("list", help="the apps installed on the node")
-    _api(ls)
+    add_api_args(ls)
     add_format(ls)
     ls.set_defaults(func=_list)
     sh = s.add_parser("show", help="an app's roles, columns, parameters and private input")
-    _api(sh)
+    add_api_args(sh)
     add_format(sh)
     sh.add_argument("name")
     sh.set_defaults(func=_show)
     r = s.add_parser("run", help="start a run (a job every company approves)")
-    _api(r)
+    add_api_args(r)
     r.add_argument("name")
     r.add_argument("--param", action="append", default=[], metavar="K=V",
                    help="a parameter (repeatable); lists as a,b and rates as HKD=0.92,USD=7.1")
@@ -72,12 +72,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--format", choices=FORMATS, default="table",
                    help="table (progress lines) or json / csv: the run's final view")
     rs = s.add_parser("runs", help="the runs of an app this node knows")
-    _api(rs)
+    add_api_args(rs)
     add_format(rs)
     rs.add_argument("name")
     rs.set_defaults(func=_runs)
     st = s.add_parser("status", help="one run: state, progress, reason, report files")
-    _api(st)
+    add_api_args(st)
     add_format(st)
     st.add_argument("name")
     st.add_argument("run_id")
@@ -153,7 +153,7 @@ def _detail(r: Any) -> str:
     return str(detail)
 
 
-def _errors(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+def report_errors(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     @functools.wraps(fn)
     def run(args: argparse.Namespace) -> int:
         from yinji.textfile import TableFileError
@@ -168,7 +168,7 @@ def _errors(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
 
 # -- list, show ------------------------------------------------------------------------------------
 
-@_errors
+@report_errors
 def _list(args: argparse.Namespace) -> int:
     with Client(args) as c:
         apps = c.call("GET", "/apps")
@@ -176,7 +176,7 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-@_errors
+@report_errors
 def _show(args: argparse.Namespace) -> int:
     with Client(args) as c:
         a = c.call("GET", f"/apps/{args.name}")
@@ -307,7 +307,7 @@ def _out_dir(path: Path, force: bool) -> None:
         raise CliError(f"--out {path} is not empty (use --force to write into it)")
 
 
-@_errors
+@report_errors
 def _run(args: argparse.Namespace) -> int:
     body = run_body(args)
     if args.out and not args.wait:
@@ -421,7 +421,7 @@ def _when(ts: float | None) -> str:
     return "" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
-@_errors
+@report_errors
 def _runs(args: argparse.Namespace) -> int:
     with Client(args) as c:
         jobs = c.call("GET", f"/apps/{args.name}/runs")
@@ -432,7 +432,7 @@ def _runs(args: argparse.Namespace) -> int:
     return 0
 
 
-@_errors
+@report_errors
 def _status(args: argparse.Namespace) -> int:
     with Client(args) as c:
         view = c.call("GET", f"/apps/{args.name}/runs/{args.run_id}")

@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from yinji.cli.node import _admin_errors, _api, _home, _token, _when
+from yinji.cli.admin import add_home_arg, admin_errors, when
+from yinji.cli.http import add_api_args, token
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = ss.add_parser("add", help="set a rule (from --rule FILE and/or the options below)",
                       description="Example: yinji approvals standing add --app "
                                   "qualified-investor --proposer fund --max batch_size=1000")
-    _home(a)
+    add_home_arg(a)
     a.add_argument("--rule", help="YAML/JSON file with the rule's fields")
     for flag, field in (("--app", "apps"), ("--protocol", "protocols"),
                         ("--proposer", "proposers"), ("--dataset", "datasets"),
@@ -40,17 +41,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--expires", default="never", help="N d|h|m from now, or never (default)")
     a.set_defaults(func=_add)
     ls = ss.add_parser("list", help="every rule: id, state, who set it, expiry, rule")
-    _home(ls)
+    add_home_arg(ls)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=_list)
     rv = ss.add_parser("revoke", help="revoke a rule by id (it stays listed, revoked)")
-    _home(rv)
+    add_home_arg(rv)
     rv.add_argument("rule_id")
     rv.set_defaults(func=_revoke)
     st.set_defaults(func=lambda a: st.print_help() or 2)
     nt = s.add_parser("notify", help="POST a webhook notice for each proposal newly waiting "
                                      "for this node (polls the REST API; metadata only)")
-    _api(nt)
+    add_api_args(nt)
     nt.add_argument("--webhook", required=True, help="http(s) URL receiving JSON notices")
     nt.add_argument("--interval", type=float, default=10.0, help="seconds between polls")
     nt.add_argument("--once", action="store_true", help="poll once and exit")
@@ -67,7 +68,7 @@ def _notify(args: argparse.Namespace) -> int:
     try:
         from yinji.cli.http import verify
 
-        notifier = Notifier(args.api, _token(args), args.webhook, api_verify=verify(args))
+        notifier = Notifier(args.api, token(args), args.webhook, api_verify=verify(args))
         if args.once:
             for n in notifier.poll_once():
                 print(n["text"])
@@ -124,7 +125,7 @@ def rule_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return rule
 
 
-@_admin_errors
+@admin_errors
 def _add(args: argparse.Namespace) -> int:
     from yinji.node.admin import open_admin
     from yinji.node.config import parse_lifetime
@@ -138,12 +139,12 @@ def _add(args: argparse.Namespace) -> int:
     with open_admin(args.home) as admin:
         out = admin.standing.add(rule, by=admin.by,
                                  expires=None if seconds is None else time.time() + seconds)
-    print(f"standing approval {out['id']} set (expires {_when(out['expires'])}): "
+    print(f"standing approval {out['id']} set (expires {when(out['expires'])}): "
           f"{json.dumps(out['rule'], ensure_ascii=False, sort_keys=True)}")
     return 0
 
 
-@_admin_errors
+@admin_errors
 def _list(args: argparse.Namespace) -> int:
     from yinji.node.admin import open_admin
 
@@ -154,12 +155,12 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     print("id\tstate\tset by\tcreated\texpires\trule")
     for r in rows:
-        print(f"{r['id']}\t{r['state']}\t{r['created_by']}\t{_when(r['created'])}\t"
-              f"{_when(r['expires'])}\t{json.dumps(r['rule'], ensure_ascii=False, sort_keys=True)}")
+        print(f"{r['id']}\t{r['state']}\t{r['created_by']}\t{when(r['created'])}\t"
+              f"{when(r['expires'])}\t{json.dumps(r['rule'], ensure_ascii=False, sort_keys=True)}")
     return 0
 
 
-@_admin_errors
+@admin_errors
 def _revoke(args: argparse.Namespace) -> int:
     from yinji.node.admin import open_admin
 

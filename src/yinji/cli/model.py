@@ -11,15 +11,13 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from yinji.cli.node import _api
+from yinji.cli.http import add_api_args
 
 
 def _source(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--registry", help="a party's registry folder (a node's is HOME/models)")
     g.add_argument("--api", help="a node's REST API base URL")
-    from yinji.cli.http import add_api_args
-
     add_api_args(p, url=False)
 
 
@@ -53,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.set_defaults(func=_stability)
     pr = msub.add_parser("predict", help="score customer IDs through a node (joint inference; "
                                          "the scores come back to this node only)")
-    _api(pr)
+    add_api_args(pr)
     pr.add_argument("name")
     ids = pr.add_mutually_exclusive_group(required=True)
     ids.add_argument("--id", action="append", dest="ids", help="a customer ID (repeatable)")

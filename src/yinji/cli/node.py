@@ -13,16 +13,8 @@ from pathlib import Path
 
 import yaml
 
-
-def _home(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--home", default=os.environ.get("YINJI_HOME", "."),
-                   help="the node's folder (default $YINJI_HOME or .)")
-
-
-def _api(p: argparse.ArgumentParser) -> None:
-    from yinji.cli.http import add_api_args
-
-    add_api_args(p)
+from yinji.cli.admin import add_home_arg, admin_errors, when
+from yinji.cli.http import add_api_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("node", help="create and run a node")
     s = p.add_subparsers(dest="node_command", metavar="SUBCOMMAND")
     i = s.add_parser("init", help="create the node folder: keys, certificate, config")
-    _home(i)
+    add_home_arg(i)
     i.add_argument("--name", required=True)
     i.add_argument("--host", default="127.0.0.1")
     i.add_argument("--api-port", type=int, default=8700)
@@ -44,19 +36,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                         " instead of a self-signed one")
     i.add_argument("--plain-http", action="store_true",
                    help="serve the REST API without TLS (loopback --host only; development)")
-    i.set_defaults(func=_admin_errors(_init))
+    i.set_defaults(func=admin_errors(_init))
     r = s.add_parser("serve", help="run the node: REST API (HTTPS) and TLS data plane")
-    _home(r)
+    add_home_arg(r)
     r.add_argument("--plain-http", action="store_true", default=None,
                    help="serve the REST API over plain HTTP (only if it listens on loopback)")
-    r.set_defaults(func=_admin_errors(_serve))
+    r.set_defaults(func=admin_errors(_serve))
     st = s.add_parser("status", help="this node's name, addresses, and certificate expiry "
                                      "(own and peers'), with warnings")
-    _home(st)
-    st.set_defaults(func=_admin_errors(_status))
+    add_home_arg(st)
+    st.set_defaults(func=admin_errors(_status))
     rc = s.add_parser("rotate-cert", help="new TLS key and certificate, accepted by the peers "
                                           "before the node switches to it (no restart)")
-    _home(rc)
+    add_home_arg(rc)
     rc.add_argument("--ca", metavar="DIR", help="issue it from the group CA in DIR "
                                                "(default: self-signed)")
     rc.add_argument("--days", type=int, default=365, help="validity in days (default 365)")
@@ -64,9 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="switch even if some peers did not accept it (they refuse this node "
                          "until they get it, e.g. by `peer add` with the new bundle)")
     rc.add_argument("--timeout", type=float, default=10.0, help="seconds per peer")
-    rc.set_defaults(func=_admin_errors(_rotate_cert))
+    rc.set_defaults(func=admin_errors(_rotate_cert))
     b = s.add_parser("bundle", help="print this node's public identity bundle (YAML)")
-    _home(b)
+    add_home_arg(b)
     b.set_defaults(func=_bundle)
     p.set_defaults(func=lambda a: p.print_help() or 2)
 
@@ -74,17 +66,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p2 = sub.add_parser("peer", help="manage the peers this node trusts")
     s2 = p2.add_subparsers(dest="peer_command", metavar="SUBCOMMAND")
     a = s2.add_parser("add", help="add a peer from its identity bundle")
-    _home(a)
+    add_home_arg(a)
     a.add_argument("--bundle", required=True, help="the peer's bundle (yinji node bundle)")
     a.add_argument("--fingerprint", required=True,
                    help="the peer's certificate SHA-256, obtained out of band")
     a.set_defaults(func=_peer_add)
     rm = s2.add_parser("remove", help="stop trusting a peer (a running node at once)")
-    _home(rm)
+    add_home_arg(rm)
     rm.add_argument("name")
     rm.set_defaults(func=_peer_remove)
     ls = s2.add_parser("list", help="the peers: name, data-plane address, fingerprint")
-    _home(ls)
+    add_home_arg(ls)
     ls.set_defaults(func=_peer_list)
     p2.set_defaults(func=lambda a: p2.print_help() or 2)
 
@@ -92,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p3 = sub.add_parser("token", help="API tokens")
     s3 = p3.add_subparsers(dest="token_command", metavar="SUBCOMMAND")
     t = s3.add_parser("add", help="create a token (printed once; stored hashed)")
-    _home(t)
+    add_home_arg(t)
     t.add_argument("--name", required=True)
     t.add_argument("--role", required=True,
                    choices=["operator", "approver", "auditor", "admin", "caller", "metrics"],
@@ -106,10 +98,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="lifetime: N d|h|m or never (default: token_lifetime in node.yaml, 90d)")
     t.set_defaults(func=_token_add)
     tl = s3.add_parser("list", help="every token: id, name, role, state, expiry (no secrets)")
-    _home(tl)
+    add_home_arg(tl)
     tl.set_defaults(func=_token_list)
     tr = s3.add_parser("revoke", help="revoke a token by id, or every active token of a name")
-    _home(tr)
+    add_home_arg(tr)
     tr.add_argument("token", metavar="ID_OR_NAME")
     tr.set_defaults(func=_token_revoke)
     p3.set_defaults(func=lambda a: p3.print_help() or 2)
@@ -119,24 +111,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     s4 = p4.add_subparsers(dest="dataset_command", metavar="SUBCOMMAND")
     d = s4.add_parser("add", help="register a new dataset from a YAML spec (id, kind, "
                                   "location, table, schema, policy); an existing id is refused")
-    _home(d)
+    add_home_arg(d)
     d.add_argument("--spec", required=True)
     d.set_defaults(func=_dataset_add, update=False)
     du = s4.add_parser("update", help="replace an existing dataset from a YAML spec "
                                       "(audited with before and after)")
-    _home(du)
+    add_home_arg(du)
     du.add_argument("--spec", required=True)
     du.set_defaults(func=_dataset_add, update=True)
     dl = s4.add_parser("list", help="datasets with their locations and revisions")
-    _home(dl)
+    add_home_arg(dl)
     dl.set_defaults(func=_dataset_list)
     dsh = s4.add_parser("show", help="one dataset's descriptor: kind, location, table, schema, "
                                      "policy, revision (YAML, the form `dataset add` reads)")
-    _home(dsh)
+    add_home_arg(dsh)
     dsh.add_argument("dataset_id")
     dsh.set_defaults(func=_dataset_show)
     dr = s4.add_parser("roots", help="where datasets may come from: data roots, sql sources")
-    _home(dr)
+    add_home_arg(dr)
     dr.set_defaults(func=_dataset_roots)
     p4.set_defaults(func=lambda a: p4.print_help() or 2)
 
@@ -153,7 +145,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        ("result", "this node's result of a finished job"),
                        ("propose", "propose a job from a JSON/YAML JobCreate file")):
         j = s5.add_parser(name, help=text)
-        _api(j)
+        add_api_args(j)
         add_format(j)
         if name == "list":
             j.add_argument("--state", help="only jobs in this state")
@@ -179,7 +171,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p6 = sub.add_parser("audit", help="verify or export the node's audit log")
     s6 = p6.add_subparsers(dest="audit_command", metavar="SUBCOMMAND")
     v = s6.add_parser("verify", help="check hashes, links, signatures and the signed head")
-    _home(v)
+    add_home_arg(v)
     v.add_argument("--database-url")
     v.add_argument("--peers", action="store_true",
                    help="also fetch the heads peers witnessed for this node (over the data "
@@ -191,7 +183,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.set_defaults(func=_audit_verify)
     ar = s6.add_parser("archive", help="export entries older than N days to an archive file "
                                        "and prune them (the chain stays verifiable)")
-    _home(ar)
+    add_home_arg(ar)
     ar.add_argument("--database-url")
     ar.add_argument("--older-than", required=True, metavar="AGE",
                     help="N d|h|m: archive the entries older than this (e.g. 365d)")
@@ -199,16 +191,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     ar.set_defaults(func=_audit_archive)
     an = s6.add_parser("anchor", help="send the node's signed head to its peers now "
                                       "(through the running node's REST API)")
-    _api(an)
+    add_api_args(an)
     an.set_defaults(func=_audit_anchor)
     e = s6.add_parser("export", help="JSON lines to stdout or --out")
-    _home(e)
+    add_home_arg(e)
     e.add_argument("--database-url")
     e.add_argument("--out")
     e.set_defaults(func=_audit_export)
     ca = s6.add_parser("calls", help="scenario API calls in the log (called node and "
                                      "participants): call id, caller, params hash, decision")
-    _home(ca)
+    add_home_arg(ca)
     ca.add_argument("--database-url")
     ca.add_argument("--scenario", help="only this scenario's calls")
     ca.set_defaults(func=_audit_calls)
@@ -358,26 +350,7 @@ def _bundle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _admin_errors(fn):  # type: ignore[no-untyped-def]
-    """Admin commands: a refused change prints the reason and exits 1 (no traceback)."""
-    import functools
-
-    @functools.wraps(fn)
-    def run(args: argparse.Namespace) -> int:
-        from yinji.node.catalog import CatalogError
-        from yinji.node.config import ConfigError
-        from yinji.node.standing import StandingError
-        from yinji.node.tokens import TokenError
-
-        try:
-            return fn(args)
-        except (CatalogError, ConfigError, StandingError, TokenError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-    return run
-
-
-@_admin_errors
+@admin_errors
 def _peer_add(args: argparse.Namespace) -> int:
     from yinji.node.admin import open_admin
     from yinji.node.identity import load_bundle
@@ -389,7 +362,7 @@ def _peer_add(args: argparse.Namespace) -> int:
     return 0
 
 
-@_admin_errors
+@admin_errors
 def _peer_remove(args: argparse.Namespace) -> int:
     from yinji.node.admin import open_admin
 
@@ -407,7 +380,7 @@ def _peer_list(args: argparse.Namespace) -> int:
     return 0
 
 
-@_admin_errors
+@admin_errors
 def _token_add(args: argparse.Namespace) -> int:
     from yinji.crypto.certs import write_private
     from yinji.node.admin import open_admin
@@ -422,13 +395,7 @@ def _token_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _when(ts: float | None) -> str:
-    import time
-
-    return "never" if ts is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
-
-
-@_admin_errors
+@admin_errors
 def _token_list(args: argparse.Namespace) -> int:
     from yinji.node.admin import open_admin
 
@@ -436,12 +403,12 @@ def _token_list(args: argparse.Namespace) -> int:
         rows = admin.tokens.list()
     print("id\tname\trole\tstate\tcreated\texpires\tscopes")
     for r in rows:
-        print(f"{r['id']}\t{r['name']}\t{r['role']}\t{r['state']}\t{_when(r['created'])}\t"
-              f"{_when(r['expires'])}\t{','.join(r['scopes'])}")
+        print(f"{r['id']}\t{r['name']}\t{r['role']}\t{r['state']}\t{when(r['created'])}\t"
+              f"{when(r['expires'])}\t{','.join(r['scopes'])}")
     return 0
 
 
-@_admin_errors
+@admin_errors
 def _token_revoke(args: argparse.Namespace) -> int:
     from yinji.node.admin import open_admin
 
@@ -469,7 +436,7 @@ def _spec_dataset(path: str):  # type: ignore[no-untyped-def]
                    table=spec.get("table"), schema=spec["schema"], policy=policy)
 
 
-@_admin_errors
+@admin_errors
 def _dataset_add(args: argparse.Namespace) -> int:
     from yinji.node.admin import open_admin
 
@@ -484,7 +451,7 @@ def _dataset_add(args: argparse.Namespace) -> int:
     return 0
 
 
-@_admin_errors
+@admin_errors
 def _dataset_list(args: argparse.Namespace) -> int:
     from yinji.node.admin import open_admin
 
@@ -496,7 +463,7 @@ def _dataset_list(args: argparse.Namespace) -> int:
     return 0
 
 
-@_admin_errors
+@admin_errors
 def _dataset_show(args: argparse.Namespace) -> int:
     from yinji.node.admin import open_admin
 
@@ -507,7 +474,7 @@ def _dataset_show(args: argparse.Namespace) -> int:
     return 0
 
 
-@_admin_errors
+@admin_errors
 def _dataset_roots(args: argparse.Namespace) -> int:
     from yinji.node.config import NodeConfig
 
@@ -519,19 +486,13 @@ def _dataset_roots(args: argparse.Namespace) -> int:
     return 0
 
 
-def _token(args: argparse.Namespace) -> str:
-    from yinji.cli.http import token
-
-    return token(args)
-
-
 JOB_FINAL = ("succeeded", "failed", "cancelled", "rejected", "expired")
 JOB_COLUMNS = ["id", "protocol", "state", "progress", "stage", "proposer", "created", "reason"]
 
 
 def _job_row(job: dict) -> dict:
     return {**job, "progress": f"{round(100 * (job.get('progress') or 0))}%",
-            "created": _when(job.get("created"))}
+            "created": when(job.get("created"))}
 
 
 def _job(args: argparse.Namespace) -> int:
@@ -578,7 +539,7 @@ def _job_call(args: argparse.Namespace, client) -> int:  # type: ignore[no-untyp
         return 0
     job = r.json()
     if getattr(args, "wait", False):
-        job = _wait_job(client, job, args.timeout, args.interval)
+        job = wait_job(client, job, args.timeout, args.interval)
         if job is None:
             return 3
     if cmd == "result":
@@ -669,7 +630,7 @@ def _download_result_file(client, job_id: str, entry: dict, out: Path) -> int:  
     return 0
 
 
-def _wait_job(client, job: dict, timeout: float, interval: float) -> dict | None:  # type: ignore[no-untyped-def]
+def wait_job(client, job: dict, timeout: float, interval: float) -> dict | None:  # type: ignore[no-untyped-def]
     """Poll until the job is final, a line on stderr per change; None after `timeout`."""
     import time
 

@@ -101,7 +101,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="download every member's hint, keep nothing on disk")
     q.set_defaults(func=_query)
 
-    from yinji.cli.node import _api
+    from yinji.cli.http import add_api_args
 
     nq = psub.add_parser("node-query", help="ask the alliance through this node's REST API "
                                             "(POST /pir/query)")
@@ -113,7 +113,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     nq.add_argument("--member", action="append", metavar="PEER",
                     help="a peer to ask (default: every peer with a PIR service)")
     nq.add_argument("--service", help="PIR service id at the members")
-    _api(nq)
+    add_api_args(nq)
     nq.set_defaults(func=_node_query)
 
     from yinji.cli.pir_service import register as register_service

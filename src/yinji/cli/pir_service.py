@@ -15,7 +15,7 @@ EXIT_ERROR = 2
 
 
 def register(psub: argparse._SubParsersAction) -> None:
-    from yinji.cli.node import _api
+    from yinji.cli.http import add_api_args
 
     p = psub.add_parser("service", help="publish, list, refresh or remove this node's lists "
                                         "(REST /pir/services)")
@@ -41,7 +41,7 @@ def register(psub: argparse._SubParsersAction) -> None:
         if name != "list":
             c.add_argument("id")
     for c in s.choices.values():
-        _api(c)
+        add_api_args(c)
         c.set_defaults(func=_run)
     p.set_defaults(func=lambda _a: p.print_help() or EXIT_ERROR)
 

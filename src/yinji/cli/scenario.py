@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from yinji.cli.app import Client, CliError, _errors
-from yinji.cli.node import _api
+from yinji.cli.app import Client, CliError, report_errors
+from yinji.cli.http import add_api_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,12 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                                         "endpoint, approve, retire, read the call trail")
     s = p.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND")
     pb = s.add_parser("publish", help="publish (operator); every data owner then approves")
-    _api(pb)
+    add_api_args(pb)
     pb.add_argument("file", help="JSON or YAML: name, app, params (fixed), bounds, inputs, "
                                  "callers, quota, recipients?, compute?, title?")
     pb.set_defaults(func=_publish)
     ls = s.add_parser("list", help="the scenarios this node published or was asked to approve")
-    _api(ls)
+    add_api_args(ls)
     ls.set_defaults(func=_list)
     for cmd, text in (("show", "one scenario: definition, state, decisions"),
                       ("approve", "approve once (approver): sets this node's standing approval"),
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                       ("retire", "stop calls at once (operator of the publisher)"),
                       ("openapi", "the endpoint's OpenAPI document")):
         c = s.add_parser(cmd, help=text)
-        _api(c)
+        add_api_args(c)
         c.add_argument("name")
         c.add_argument("version", type=int)
         if cmd in ("show", "approve", "reject"):
@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             c.add_argument("--reason", default="")
         c.set_defaults(func=_one, scenario_command=cmd)
     cl = s.add_parser("calls", help="the call trail in this node's audit log (auditor)")
-    _api(cl)
+    add_api_args(cl)
     cl.add_argument("--scenario", help="only this scenario's calls")
     cl.add_argument("--version", type=int)
     cl.set_defaults(func=_calls)
@@ -54,7 +54,7 @@ def _print(obj: Any) -> None:
     print(json.dumps(obj, indent=2, ensure_ascii=False))
 
 
-@_errors
+@report_errors
 def _publish(args: argparse.Namespace) -> int:
     import yaml
 
@@ -71,7 +71,7 @@ def _publish(args: argparse.Namespace) -> int:
     return 0
 
 
-@_errors
+@report_errors
 def _list(args: argparse.Namespace) -> int:
     with Client(args) as c:
         rows = c.call("GET", "/scenarios")
@@ -83,7 +83,7 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-@_errors
+@report_errors
 def _one(args: argparse.Namespace) -> int:
     path = f"/scenarios/{args.name}/v{args.version}"
     query = {"publisher": args.publisher} if getattr(args, "publisher", None) else None
@@ -104,7 +104,7 @@ def _one(args: argparse.Namespace) -> int:
     return 0
 
 
-@_errors
+@report_errors
 def _calls(args: argparse.Namespace) -> int:
     query = {k: v for k, v in (("scenario", args.scenario), ("version", args.version)) if v}
     with Client(args) as c:

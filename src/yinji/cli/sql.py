@@ -127,7 +127,7 @@ def _run(args: argparse.Namespace) -> int:
     import httpx
 
     from yinji.cli.http import client as api_client
-    from yinji.cli.node import _wait_job
+    from yinji.cli.node import wait_job
 
     body = job_create(args)
     try:
@@ -145,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"  {line}", file=sys.stderr)
             if not args.wait:
                 return 0
-            job = _wait_job(client, job, args.timeout, args.interval)
+            job = wait_job(client, job, args.timeout, args.interval)
             if job is None:
                 return 3
             if job["state"] != "succeeded":

@@ -155,7 +155,7 @@ def ids_digest(ids: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(map(str, ids)).encode()).hexdigest()
 
 
-def _audit(registry: ModelRegistry, meta: ModelMeta, requester: str, ids: Sequence[str],
+def audit_prediction(registry: ModelRegistry, meta: ModelMeta, requester: str, ids: Sequence[str],
            audit: Callable[[PredictionEvent], None] | None) -> None:
     ev = PredictionEvent(meta.name, meta.version, registry.party, requester, len(ids),
                          ids_digest(ids), time.time())
@@ -200,7 +200,7 @@ def predict_sslr(session: Session, registry: ModelRegistry, name: str, ids: Sequ
     `prepared_rows`); the requester gets the scores, the others None."""
     meta, part = registry.load(name, version)
     my_rows = prepared_rows(registry, meta, my_rows)
-    _audit(registry, meta, requester, ids, audit)
+    audit_prediction(registry, meta, requester, ids, audit)
     model = SSLinearModel.from_shares(session, meta.params, part)
     cols = []
     for rank, owner in enumerate(session.names):
@@ -231,7 +231,7 @@ def predict_secureboost(party: Party, registry: ModelRegistry, name: str, ids: S
     if the requester is someone else). `my_rows`: see `prepared_rows`."""
     meta, part = registry.load(name, version)
     my_rows = prepared_rows(registry, meta, my_rows)
-    _audit(registry, meta, requester, ids, audit)
+    audit_prediction(registry, meta, requester, ids, audit)
     if party.name == meta.label_holder:
         model = SecureBoostModel.from_json(part)
         act = SecureBoostActive(party, model.passives)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from yinji.ml._fixed import as_fixed
-from yinji.ml.registry import ModelRegistry, PredictionEvent, _audit
+from yinji.ml.registry import ModelRegistry, PredictionEvent, audit_prediction
 from yinji.ml.sslr import SSLinearModel
 from yinji.mpc import Session, SharedTensor, concatenate, stack
 
@@ -150,7 +150,7 @@ def scorecard_sslr(session: Session, registry: ModelRegistry, name: str, ids: Se
     meta, part = registry.load(name, version)
     if meta.kind != "sslr":
         raise ValueError(f"{name} is a {meta.kind} model: scorecards need an SS-LR model")
-    _audit(registry, meta, requester, ids, audit)
+    audit_prediction(registry, meta, requester, ids, audit)
     model = SSLinearModel.from_shares(session, meta.params, part)
     cols, groups, names, at = [], [], [], 0
     for rank, owner in enumerate(session.names):

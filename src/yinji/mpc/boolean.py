@@ -30,22 +30,12 @@ ONE = np.uint64(1)
 KOGGE_STONE = (1, 2, 4, 8, 16, 32)
 
 
-def share_xor(s: Session, value: np.ndarray | None, owner: int) -> Shares:
-    """Boolean-share `value` held by `owner`. One round, 8 bytes per word to each other party."""
-    s.rounds += 1
-    if s.rank == owner:
-        value = np.ascontiguousarray(value, dtype=np.uint64)
-        mine = s.pair_prev.uint64(value.shape)
-        nxt = s.pair_next.uint64(value.shape)
-        last = value ^ mine
-        last ^= nxt
-        s.send(s.next, last)
-        s.send(s.prev, last)
-        return mine, nxt
-    last = s.recv(owner)
-    if owner == s.prev:
-        return s.pair_prev.uint64(last.shape), last
-    return last, s.pair_next.uint64(last.shape)
+def share_xor(s: Session, value: np.ndarray | None, owner: int,
+              shape: tuple[int, ...] | None = None) -> Shares:
+    """Boolean-share `value` held by `owner`. One round, 8 bytes per word to each other party.
+    `shape` as in `replicated.share`: given at every party, or announced by the owner first
+    and checked against the same limits. Leakage: the shape of `value`; nothing else."""
+    return rep.deal(s, value, owner, shape, np.bitwise_xor)
 
 
 def reveal_xor(s: Session, x: Shares) -> np.ndarray:
@@ -77,7 +67,7 @@ def shr(x: Shares, k: int) -> Shares:
 def and_(s: Session, x: Shares, y: Shares) -> Shares:
     """Bitwise AND of two boolean sharings. One round, 8 bytes per word per party."""
     shape = np.broadcast_shapes(x[0].shape, y[0].shape)
-    xf, yf = rep._flat(x, shape), rep._flat(y, shape)
+    xf, yf = rep.flat_shares(x, shape), rep.flat_shares(y, shape)
 
     def part(c: slice) -> np.ndarray:
         z = yf[0][c] ^ yf[1][c]
@@ -128,7 +118,8 @@ def component2(s: Session, x: Shares) -> Shares:
 
 def _a2b_inputs(s: Session, x: Shares) -> tuple[Shares, Shares]:
     """Two boolean sharings whose sum is x: party 0's x0 + x1, and x2 held by parties 1, 2."""
-    a = share_xor(s, x[0] + x[1] if s.rank == 0 else None, owner=0)
+    a = share_xor(s, x[0] + x[1] if s.rank == 0 else None, owner=0,
+                  shape=np.broadcast_shapes(x[0].shape, x[1].shape))
     return a, component2(s, x)
 
 
@@ -234,7 +225,8 @@ def bit2a(s: Session, b: Shares) -> Shares:
     b = t + b2 - 2*t*b2. Two rounds, 24 bytes per element in total.
     """
     b = (b[0] & ONE, b[1] & ONE)
-    t = rep.share(s, (b[0] ^ b[1]) if s.rank == 0 else None, owner=0)
+    t = rep.share(s, (b[0] ^ b[1]) if s.rank == 0 else None, owner=0,
+                  shape=np.broadcast_shapes(b[0].shape, b[1].shape))
     c = component2(s, b)
     tc = rep.mul(s, t, c)
     return (t[0] + c[0] - (tc[0] << ONE), t[1] + c[1] - (tc[1] << ONE))
@@ -253,7 +245,8 @@ def b2a(s: Session, x: Shares) -> Shares:
         x1, x2 = s.pair(0).uint64(shape), s.pair(2).uint64(shape)
     else:
         x2 = s.pair(1).uint64(shape)
-    v = share_xor(s, (np.uint64(0) - x1 - x2) if s.rank == 1 else None, owner=1)
+    v = share_xor(s, (np.uint64(0) - x1 - x2) if s.rank == 1 else None, owner=1,
+                  shape=shape)
     p, g = _add(s, x, v)
     y = xor(p, shl(g, 1))
     # open y (= x0) to parties 0 and 2: 0 needs component 2 (from 1), 2 needs component 1 (from 0)

@@ -8,7 +8,12 @@ reconstruct. This module is the functional core: `Shares` is that pair of uint64
 
 Adversary model: semi-honest, honest majority: one corrupted party learns nothing beyond
 the outputs revealed to it; no two parties collude. Each function states what a party
-receives; every received value is masked by randomness unknown to its receiver.
+receives; every received value is masked by randomness unknown to its receiver. Beyond the
+model, every read is bounded: a faulty or malicious peer cannot make a party allocate more
+than the shape it expects (given by the caller, or announced by an input's owner and
+checked against `MAX_SHARE_DIMS` and `MAX_SHARE_ELEMENTS` first); it gets a clear error
+naming that peer (`yinji.net.expect.UnexpectedMessage`). This is robustness, not malicious
+security: a peer that sends well-formed wrong values is not detected.
 """
 
 from __future__ import annotations
@@ -20,11 +25,17 @@ import numpy as np
 
 from yinji.mpc.ring import ring_matmul
 from yinji.mpc.session import Session
+from yinji.net import expect
 
 Shares = tuple[np.ndarray, np.ndarray]
 
 OFFSET = np.uint64(1 << 62)
 ONE = np.uint64(1)
+# Limits on a shape an input's owner announces (`share` without `shape`): a receiver reads
+# at most 4 dimensions and then holds at most 2^28 elements, 2 GiB per share component.
+# A caller that expects more passes `shape` at every party (no announcement).
+MAX_SHARE_DIMS = 4
+MAX_SHARE_ELEMENTS = 1 << 28
 
 
 def share(s: Session, value: np.ndarray | None, owner: int,
@@ -34,25 +45,80 @@ def share(s: Session, value: np.ndarray | None, owner: int,
     One round; the owner sends 8 bytes per element to each of the two others. The owner
     draws x_o and x_{o+1} from the streams it shares with o-1 and o+1 and sends
     x_{o+2} = value - x_o - x_{o+1}; each receiver misses one uniform component.
+    `shape`: given at every party or at none. Given, the owner's value must have it and the
+    receivers read exactly that; not given, the owner first announces its value's shape in
+    the same flight (at most `MAX_SHARE_DIMS` dimensions and `MAX_SHARE_ELEMENTS` elements,
+    checked by the receivers before they read the shares).
     Leakage: the shape of `value` is public; nothing else.
     """
+    return deal(s, value, owner, shape, np.subtract)
+
+
+def deal(s: Session, value: np.ndarray | None, owner: int, shape: tuple[int, ...] | None,
+         combine: np.ufunc) -> Shares:
+    """`share` (combine = np.subtract) and `boolean.share_xor` (np.bitwise_xor): the owner
+    sends x_{o+2} = combine(combine(value, x_o), x_{o+1}), after its shape unless `shape`
+    is given; the others receive it, bounded, and draw their other component."""
     s.rounds += 1
+    # a 0-d value is shared with shape (1,), as np.ascontiguousarray makes it
+    want = None if shape is None else (tuple(int(d) for d in shape) or (1,))
     if s.rank == owner:
         if value is None:
             raise ValueError("the owner must supply the value to share")
         value = np.ascontiguousarray(value, dtype=np.uint64)
+        if want is None:
+            announce_shape(s, value.shape)
+        elif value.shape != want:
+            raise ValueError(f"party {owner} shares a value of shape {value.shape}, but "
+                             f"the parties were given shape {want}")
         mine = s.pair_prev.uint64(value.shape)
         nxt = s.pair_next.uint64(value.shape)
-        last = value - mine - nxt
+        last = combine(combine(value, mine), nxt)
         s.send(s.next, last)
         s.send(s.prev, last)
         return mine, nxt
-    last = s.recv(owner, None if shape is None else tuple(shape))
-    if shape is not None and tuple(shape) != last.shape:
-        raise ValueError(f"expected shape {shape} from party {owner}, got {last.shape}")
+    if want is None:
+        want = recv_shape(s, owner)
+    last = s.recv(owner, want)
     if owner == s.prev:  # I am owner+1: I hold (x_{o+1}, x_{o+2})
         return s.pair_prev.uint64(last.shape), last
     return last, s.pair_next.uint64(last.shape)  # I am owner+2: (x_{o+2}, x_o)
+
+
+def _shape_problem(shape: tuple[int, ...]) -> str | None:
+    if len(shape) > MAX_SHARE_DIMS:
+        return f"more than {MAX_SHARE_DIMS} dimensions"
+    if any(d < 0 for d in shape):
+        return "a negative size"
+    if math.prod(shape) > MAX_SHARE_ELEMENTS:
+        return f"more than MAX_SHARE_ELEMENTS = {MAX_SHARE_ELEMENTS:,} elements"
+    return None
+
+
+def announce_shape(s: Session, shape: tuple[int, ...]) -> None:
+    """Owner: send the two others the shape of the value it shares (int64, one per
+    dimension); then refuse, as they will, a shape beyond the limits."""
+    head = np.array(shape, dtype=np.int64)
+    s.send(s.next, head)
+    s.send(s.prev, head)
+    problem = _shape_problem(tuple(shape))
+    if problem:
+        raise ValueError(f"cannot share a value of shape {tuple(shape)}: {problem} (pass "
+                         "`shape` at every party to share it without an announcement)")
+
+
+def recv_shape(s: Session, owner: int) -> tuple[int, ...]:
+    """Receiver: the shape `owner` announces, read bounded (at most `MAX_SHARE_DIMS`
+    int64) and checked against the limits before any share is read."""
+    ch = s.chan(owner)
+    head = expect.recv_array(ch, "the shape of its shares", np.int64, (None,),
+                             most=MAX_SHARE_DIMS)
+    shape = tuple(int(d) for d in head)
+    problem = _shape_problem(shape)
+    if problem:
+        raise expect.UnexpectedMessage(f"{ch.peer} announced shares of shape {shape}: "
+                                       f"{problem}")
+    return shape
 
 
 def public(s: Session, value: np.ndarray) -> Shares:
@@ -140,7 +206,7 @@ def mul(s: Session, x: Shares, y: Shares) -> Shares:
     """Ring product x*y (no truncation). One round, 8 bytes per element per party.
     Leakage: none; each received part is masked by a fresh zero-sharing."""
     shape = np.broadcast_shapes(x[0].shape, y[0].shape)
-    xf, yf = _flat(x, shape), _flat(y, shape)
+    xf, yf = flat_shares(x, shape), flat_shares(y, shape)
 
     def part(c: slice) -> np.ndarray:
         z = cross((xf[0][c], xf[1][c]), (yf[0][c], yf[1][c]))
@@ -150,7 +216,7 @@ def mul(s: Session, x: Shares, y: Shares) -> Shares:
     return reshare_streamed(s, shape, part)
 
 
-def _flat(x: Shares, shape: tuple[int, ...]) -> Shares:
+def flat_shares(x: Shares, shape: tuple[int, ...]) -> Shares:
     return (np.broadcast_to(x[0], shape).reshape(-1), np.broadcast_to(x[1], shape).reshape(-1))
 
 

@@ -70,12 +70,12 @@ class Session:
     def send(self, rank: int, array: np.ndarray) -> None:
         self._chan[rank].send_array(array)
 
-    def recv(self, rank: int, shape: tuple[int, ...] | None = None) -> np.ndarray:
-        """The next array from party `rank`. With `shape`: refused unread past its size, and
+    def recv(self, rank: int, shape: tuple[int, ...]) -> np.ndarray:
+        """The next array from party `rank`: refused unread past the size of `shape`, and
         unless it is uint64 of exactly that shape (a wrong-sized message would otherwise be
-        broadcast by the arithmetic it enters, not refused)."""
-        if shape is None:
-            return self._chan[rank].recv_array()
+        broadcast by the arithmetic it enters, not refused). Every read in a session is
+        bounded so: a party that does not know a shape has it announced first
+        (`replicated.recv_shape`)."""
         return expect.recv_array(self._chan[rank], "shares", np.uint64, tuple(shape))
 
     def zero_share(self, shape: tuple[int, ...]) -> np.ndarray:

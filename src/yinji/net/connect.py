@@ -111,13 +111,13 @@ def check_peer(owner: str, sock: ssl.SSLSocket, expected: str, config: TlsConfig
                                   f"{got} does not match the pinned one")
 
 
-def _tls_reason(exc: BaseException) -> str:
+def tls_reason(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"certificate verification failed: {exc.verify_message}"
     return str(exc) or type(exc).__name__
 
 
-def _send_hello(sock: ssl.SSLSocket, name: str) -> None:
+def send_hello(sock: ssl.SSLSocket, name: str) -> None:
     header, payload = encode_bytes(_HELLO + name.encode())
     sock.sendall(header + payload)
 
@@ -133,7 +133,7 @@ def _until(sock: ssl.SSLSocket, deadline: float) -> Callable[[memoryview], int]:
     return recv_into
 
 
-def _recv_hello(sock: ssl.SSLSocket, peer: str, deadline: float | None = None) -> str:
+def recv_hello(sock: ssl.SSLSocket, peer: str, deadline: float | None = None) -> str:
     recv_into = sock.recv_into if deadline is None else _until(sock, deadline)
     frame = read_frame(recv_into, max_payload=_MAX_HELLO, peer=peer)
     if frame.kind or not bytes(frame.value).startswith(_HELLO):
@@ -170,15 +170,15 @@ def dial(owner: str, peer: str, address: Address, config: TlsConfig, ctx: ssl.SS
         sock = ctx.wrap_socket(raw)
     except (ssl.SSLError, OSError) as exc:
         raw.close()
-        raise PeerUnavailable(f"{owner}: refused {where}: {_tls_reason(exc)}") from None
+        raise PeerUnavailable(f"{owner}: refused {where}: {tls_reason(exc)}") from None
     try:
         check_peer(owner, sock, peer, config)
         try:
-            _send_hello(sock, owner)
-            said = _recv_hello(sock, peer, deadline)
+            send_hello(sock, owner)
+            said = recv_hello(sock, peer, deadline)
         except (ssl.SSLError, OSError, ChannelError) as exc:
             raise PeerUnavailable(f"{owner}: {where} did not accept us (does it trust our "
-                                  f"certificate?): {_tls_reason(exc)}") from None
+                                  f"certificate?): {tls_reason(exc)}") from None
         if said != peer:
             raise PeerUnavailable(f"{owner}: {where} introduced itself as {said!r}")
     except BaseException:
@@ -208,20 +208,20 @@ def admit(owner: str, raw: socket.socket, where: str, config: TlsConfig,
         raw.close()
         if isinstance(exc, TimeoutError):
             raise PeerUnavailable(late) from None
-        raise PeerUnavailable(f"{owner}: refused {where}: {_tls_reason(exc)}") from None
+        raise PeerUnavailable(f"{owner}: refused {where}: {tls_reason(exc)}") from None
     try:
-        said = _recv_hello(sock, where, deadline)
+        said = recv_hello(sock, where, deadline)
         if not allowed(said):
             raise PeerUnavailable(f"{owner}: refused {where}: unexpected peer {said!r}")
         check_peer(owner, sock, said, config)
-        _send_hello(sock, owner)
+        send_hello(sock, owner)
     except Exception as exc:  # noqa: BLE001 - whatever a client sends ends in a refusal
         sock.close()
         if isinstance(exc, PeerUnavailable):
             raise
         if isinstance(exc, TimeoutError):
             raise PeerUnavailable(late) from None
-        raise PeerUnavailable(f"{owner}: refused {where}: {_tls_reason(exc)}") from None
+        raise PeerUnavailable(f"{owner}: refused {where}: {tls_reason(exc)}") from None
     return said, sock
 
 

@@ -402,7 +402,7 @@ class AuditLog:
         q = sa.select(audit).where(audit.c.seq > after).order_by(audit.c.seq)
         if limit:
             q = q.limit(limit)
-        rows = [_public(r) for r in self.store.read(q)]
+        rows = [public_entry(r) for r in self.store.read(q)]
         if job_id:
             rows = [r for r in rows if r["data"].get("job_id") == job_id]
         return rows
@@ -442,7 +442,7 @@ def _archived_base(row: dict[str, Any]) -> tuple[int, str] | None:
         return None
 
 
-def _public(row: dict[str, Any]) -> dict[str, Any]:
+def public_entry(row: dict[str, Any]) -> dict[str, Any]:
     return {"seq": row["seq"], "ts": row["ts"], "kind": row["kind"], "actor": row["actor"],
             "data": json.loads(row["data_json"]), "prev_hash": row["prev_hash"],
             "hash": row["hash"], "signature": row["signature"]}

@@ -291,7 +291,7 @@ class Catalog:
             raise CatalogError(f"dataset {dataset_id!r} has no column(s) {unknown}")
         if ds.kind == "sql":
             raw = self._read_sql(ds, columns)
-            return {c: _typed(raw[c], ds.schema[c], dataset_id, c, empty_as_nan)
+            return {c: typed_column(raw[c], ds.schema[c], dataset_id, c, empty_as_nan)
                     for c in columns}, None
         before = self._file_state(ds)
         key = (before, ds.id, ds.revision, tuple((c, ds.schema[c]) for c in columns),
@@ -302,7 +302,7 @@ class Catalog:
         if hit is not None:
             return dict(hit), digest
         raw = self._read_csv(ds, columns) if ds.kind == "csv" else self._read_parquet(ds, columns)
-        out = {c: _typed(raw[c], ds.schema[c], dataset_id, c, empty_as_nan) for c in columns}
+        out = {c: typed_column(raw[c], ds.schema[c], dataset_id, c, empty_as_nan) for c in columns}
         if self._file_state(ds) != before:  # changed while we read: use it, keep nothing
             return out, None
         for a in out.values():
@@ -583,7 +583,7 @@ def _pyarrow():  # type: ignore[no-untyped-def]
     return pq
 
 
-def _typed(values: list[Any], kind: str, dataset_id: str, column: str,
+def typed_column(values: list[Any], kind: str, dataset_id: str, column: str,
            empty_as_nan: bool = False) -> np.ndarray:
     if empty_as_nan and kind in ("float", "int") and \
             any(v is None or (isinstance(v, str) and not v.strip()) for v in values):

@@ -41,11 +41,11 @@ from yinji.net.channel import ChannelError, Party, PeerUnavailable, TrafficTotal
 from yinji.net.connect import (
     Address,
     TlsConfig,
-    _recv_hello,
-    _send_hello,
-    _tls_reason,
     check_peer,
     dial,
+    recv_hello,
+    send_hello,
+    tls_reason,
 )
 from yinji.net.framing import encode_bytes, read_frame
 from yinji.net.tls import TlsChannel
@@ -200,14 +200,14 @@ class DataPlane:
         keep = False
         peer = f"unknown@{where}"
         try:
-            said = _recv_hello(sock, where, deadline)
+            said = recv_hello(sock, where, deadline)
             if said == self.name or said not in config.pins:
                 raise PeerUnavailable(f"unknown peer name {said!r}")
             check_peer(self.name, sock, said, config)
             peer = said
             self._authenticated(raw)
             sock.settimeout(_HANDSHAKE_TIMEOUT)
-            _send_hello(sock, self.name)
+            send_hello(sock, self.name)
             request = _recv_json(sock, peer)
             op = request.get("op")
             theirs = request.get("profile") or DEFAULT
@@ -244,7 +244,7 @@ class DataPlane:
                                   "profile": self.profile})
         except (PeerUnavailable, ChannelError, ssl.SSLError, OSError, ValueError) as exc:
             self._on_refused(peer, self._reason(exc) if peer.startswith("unknown@")
-                             else _tls_reason(exc))
+                             else tls_reason(exc))
         finally:
             self._authenticated(raw)
             if not keep:
@@ -253,7 +253,7 @@ class DataPlane:
     def _reason(self, exc: BaseException) -> str:
         if isinstance(exc, TimeoutError):
             return f"did not authenticate within {self.handshake_timeout:g} s"
-        return _tls_reason(exc)
+        return tls_reason(exc)
 
     # -- client -----------------------------------------------------------------------------
     def _dial(self, peer: str, timeout: float, retry: bool = True) -> ssl.SSLSocket:
@@ -281,7 +281,7 @@ class DataPlane:
             _send_json(sock, {"op": op, "body": body, "profile": self.profile})
             return self._check_profile(peer, _recv_json(sock, peer))
         except (ssl.SSLError, OSError) as exc:
-            raise PeerUnavailable(f"{self.name}: {peer!r}: {_tls_reason(exc)}") from None
+            raise PeerUnavailable(f"{self.name}: {peer!r}: {tls_reason(exc)}") from None
         finally:
             sock.close()
 

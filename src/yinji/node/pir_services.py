@@ -72,7 +72,7 @@ from yinji.crypto.prg import derive
 from yinji.net.channel import ChannelError, PeerUnavailable
 from yinji.node import identity
 from yinji.node.audit import PeerCallEvent, PirCallEvent, PirServedEvent, PirServiceEvent
-from yinji.node.catalog import CatalogError, _typed
+from yinji.node.catalog import CatalogError, typed_column
 from yinji.node.config import PirServiceConfig, parse_address
 from yinji.node.sealing import state_aead
 from yinji.pir.alliance import DOWN, Alliance, MemberAnswer
@@ -327,7 +327,7 @@ class PirServices:
 
         def typed():  # noqa: ANN202 - Iterator[list[list[Any]]]
             for chunk in raw.chunks:
-                columns = [_typed([r[j] for r in chunk], ds.schema[c], cfg.dataset, c)
+                columns = [typed_column([r[j] for r in chunk], ds.schema[c], cfg.dataset, c)
                            for j, c in enumerate(cols)]
                 yield [list(r) for r in zip(*columns, strict=True)] if chunk else []
 

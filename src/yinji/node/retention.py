@@ -36,8 +36,8 @@ from yinji.node.audit import (
     AuditArchivedEvent,
     AuditLog,
     VerifyReport,
-    _public,
     entry_hash,
+    public_entry,
     verify_rows,
 )
 from yinji.node.store import Store, audit
@@ -74,7 +74,7 @@ def archive(store: Store, log: AuditLog, older_than: float, out: str | os.PathLi
               "last_seq": old[-1]["seq"], "prev_hash": old[0]["prev_hash"],
               "last_hash": old[-1]["hash"], "entries": len(old), "created": time.time()}
     lines = [json.dumps(header, sort_keys=True)] + [
-        json.dumps(_public(r), sort_keys=True, ensure_ascii=False) for r in old]
+        json.dumps(public_entry(r), sort_keys=True, ensure_ascii=False) for r in old]
     data = ("\n".join(lines) + "\n").encode()
     tmp = out.with_name(f".{out.name}.part")
     with open(tmp, "wb") as fh:
@@ -117,7 +117,7 @@ def verify_archive(paths: list[str | os.PathLike[str]], store: Store,
         except (OSError, RetentionError) as exc:
             problems.append(str(exc))
     archives.sort(key=lambda a: a[1].get("first_seq", 0))
-    live_rows = [_public(r) for r in store.read(sa.select(audit).order_by(audit.c.seq))]
+    live_rows = [public_entry(r) for r in store.read(sa.select(audit).order_by(audit.c.seq))]
     vouchers = [e for e in live_rows + [e for a in archives for e in a[2]]
                 if e.get("kind") == ARCHIVED]
     prev, expected, total = GENESIS, 1, 0

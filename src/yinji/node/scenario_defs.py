@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from yinji.node.standing import StandingError, _parse_params
+from yinji.node.standing import StandingError, parse_param_bounds
 from yinji.node.store import scenarios
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def build(node: Node, body: dict[str, Any]) -> dict[str, Any]:
     if set(quota) - {"per_minute", "per_day"}:
         raise ScenarioError("`quota` has per_minute and per_day only")
     try:
-        bounds = _parse_params(body.get("bounds") or {})
+        bounds = parse_param_bounds(body.get("bounds") or {})
     except StandingError as exc:
         raise ScenarioError(f"`bounds`: {exc}") from None
     kind = body.get("kind", "app")

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from yinji.node.audit import ScenarioCallEvent, canonical
 from yinji.node.scenario_calls import params_sha256
 from yinji.node.scenarios import FINAL, MAX_TIMEOUT, ScenarioError, endpoint
-from yinji.node.standing import _out_of_bounds
+from yinji.node.standing import out_of_bounds
 from yinji.node.store import scenario_calls
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def _call(sc: Scenarios, principal: dict[str, Any] | None, name: str, version: i
     except ValueError as exc:
         raise ScenarioError(f"{exc}", 400) from None
     for pname, bound in d["bounds"].items():
-        problems = _out_of_bounds(pname, bound, params)
+        problems = out_of_bounds(pname, bound, params)
         if problems:
             raise ScenarioError(f"{problems[0]} (bounds of {ep}: "
                                 f"{json.dumps(d['bounds'], sort_keys=True)})", 400)
@@ -168,7 +168,7 @@ def _call_model(sc: Scenarios, d: dict[str, Any], caller: str, given: dict[str, 
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
         raise ScenarioError("private input 'ids' must be a non-empty list of IDs", 400)
     for pname, bound in d["bounds"].items():
-        problems = _out_of_bounds(pname, bound, {"n_ids": len(ids)})
+        problems = out_of_bounds(pname, bound, {"n_ids": len(ids)})
         if problems:
             raise ScenarioError(f"{problems[0]} (bounds of {ep})", 400)
     _reserve(sc, d, caller, call_id)

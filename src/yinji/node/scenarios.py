@@ -57,7 +57,7 @@ from yinji.node.scenario_defs import (
     participants,
     standing_rule,
 )
-from yinji.node.standing import StandingError, _parse_params
+from yinji.node.standing import StandingError, parse_param_bounds
 from yinji.node.store import scenarios
 
 __all__ = ["FINAL", "MAX_TIMEOUT", "ScenarioError", "Scenarios", "endpoint"]
@@ -331,7 +331,7 @@ class Scenarios:
                 raise ScenarioError(f"app {d['app']} version {d['app_version']} is not "
                                     f"installed on {me}")
         try:
-            _parse_params(d["bounds"])
+            parse_param_bounds(d["bounds"])
         except StandingError as exc:
             raise ScenarioError(f"bounds: {exc}") from None
         problems = check(self.node, job_shape(d))

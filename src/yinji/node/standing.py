@@ -101,7 +101,7 @@ def parse_rule(raw: Any, datasets: Iterable[str] | None = None) -> dict[str, Any
             raise StandingError(f"`datasets`: no dataset {missing[0]!r} on this node")
     params = raw.get("params")
     if params is not None:
-        rule["params"] = _parse_params(params)
+        rule["params"] = parse_param_bounds(params)
     fixed = raw.get("fixed")
     if fixed is not None:
         if not isinstance(fixed, dict) or len(fixed) > MAX_ITEMS or \
@@ -116,7 +116,7 @@ def parse_rule(raw: Any, datasets: Iterable[str] | None = None) -> dict[str, Any
     return rule
 
 
-def _parse_params(params: Any) -> dict[str, dict[str, Any]]:
+def parse_param_bounds(params: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(params, dict) or len(params) > MAX_ITEMS:
         raise StandingError('`params` must map parameter names to bounds {"max", "min", "in"}')
     out: dict[str, dict[str, Any]] = {}
@@ -167,7 +167,7 @@ def mismatches(rule: dict[str, Any], spec: dict[str, Any], me: str) -> list[str]
             out.append(f"recipient(s) {', '.join(extra)} not covered")
     given = spec.get("params") or {}
     for name, bounds in (rule.get("params") or {}).items():
-        out += _out_of_bounds(name, bounds, given)
+        out += out_of_bounds(name, bounds, given)
     for name, value in (rule.get("fixed") or {}).items():
         if name not in given or _canon(given[name]) != _canon(value):
             out.append(f"params.{name} differs from its fixed value")
@@ -198,13 +198,13 @@ def within_bounds(bounds: Any, given: dict[str, Any]) -> bool:
     if not bounds:
         return True
     try:
-        parsed = _parse_params(bounds)
+        parsed = parse_param_bounds(bounds)
     except StandingError:
         return False
-    return not any(_out_of_bounds(n, b, given) for n, b in parsed.items())
+    return not any(out_of_bounds(n, b, given) for n, b in parsed.items())
 
 
-def _out_of_bounds(name: str, bounds: dict[str, Any], given: dict[str, Any]) -> list[str]:
+def out_of_bounds(name: str, bounds: dict[str, Any], given: dict[str, Any]) -> list[str]:
     """max/min bound a number, or the length of a list; `in` holds a value, or every item of
     a list."""
     if name not in given:

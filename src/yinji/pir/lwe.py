@@ -46,7 +46,7 @@ SIGMA = 6.4
 PLAINTEXT_MODULUS = 256
 MAX_COLS = 1 << 20  # the paper's table row m = 2^20 has p = 294 ≥ 256
 DELTA = (1 << LOG_Q) // PLAINTEXT_MODULUS
-_MASK = np.uint64(0xFFFFFFFF)
+MASK = np.uint64(0xFFFFFFFF)
 # Exactness budget: |x| < 2^53 for every partial sum of a float64 product.
 _EXACT_BITS = 52
 # Gaussian tail cut: mass beyond 12σ is below 2^-100.
@@ -134,7 +134,7 @@ def _centred(x: np.ndarray) -> np.ndarray:
 
 def _wrap(x: np.ndarray) -> np.ndarray:
     """Exact float64 integers -> uint64 residues mod 2^32."""
-    return x.astype(np.int64).astype(np.uint64) & _MASK
+    return x.astype(np.int64).astype(np.uint64) & MASK
 
 
 def _exact_matmul(left: np.ndarray, right: np.ndarray, left_bits: int,
@@ -150,7 +150,7 @@ def _exact_matmul(left: np.ndarray, right: np.ndarray, left_bits: int,
     out = np.zeros((left.shape[0],) + right.shape[1:], dtype=np.uint64)
     for start in range(0, inner, chunk):
         out += _wrap(left[:, start:start + chunk] @ right[start:start + chunk])
-        out &= _MASK
+        out &= MASK
     return out
 
 
@@ -172,7 +172,7 @@ def _mulmod_secret(left_centred: np.ndarray, secret: np.ndarray) -> np.ndarray:
     out = np.zeros((left_centred.shape[0], b), dtype=np.uint64)
     for i, k in enumerate(range(0, LOG_Q, _LIMB_BITS)):
         out += prod[:, i * b:(i + 1) * b] << np.uint64(k)
-    return out & _MASK
+    return out & MASK
 
 
 def _gaussian_cdf() -> np.ndarray:
@@ -243,7 +243,7 @@ class SimplePirClient:
         prg = Prg(fresh_seed())
         secret = prg.uint64((p.n, count)).astype(np.uint32)
         masked = (_mulmod_secret(self._a, secret)
-                  + sample_error((p.cols, count), prg).astype(np.uint64)) & _MASK
+                  + sample_error((p.cols, count), prg).astype(np.uint64)) & MASK
         hint_s = _mulmod_secret(self._hint, secret)
         self._ready.extend((secret[:, i], masked[:, i], hint_s[:, i]) for i in range(count))
 
@@ -265,7 +265,7 @@ class SimplePirClient:
             q = _mulmod_secret(self._a, secret)
             q += sample_error((p.cols, b), prg).astype(np.uint64)
         q[columns, np.arange(b)] += np.uint64(DELTA)
-        return QueryState(list(columns), secret, hint_s), (q & _MASK).astype(np.uint32)
+        return QueryState(list(columns), secret, hint_s), (q & MASK).astype(np.uint32)
 
     def recover(self, state: QueryState, answer: np.ndarray) -> np.ndarray:
         """The requested columns as a (rows x b) uint8 array."""
@@ -273,7 +273,7 @@ class SimplePirClient:
             raise ValueError(f"answer shape {answer.shape} does not match the query")
         hint_s = state.hint_s if state.hint_s is not None else _mulmod_secret(self._hint,
                                                                               state.secret)
-        noisy = (answer.astype(np.uint64) - hint_s) & _MASK
+        noisy = (answer.astype(np.uint64) - hint_s) & MASK
         return (((noisy + np.uint64(DELTA // 2)) >> np.uint64(24)) & np.uint64(0xFF)).astype(
             np.uint8)
 

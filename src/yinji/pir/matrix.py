@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from yinji.pir.lwe import _MASK, LweParams, answer_block
+from yinji.pir.lwe import MASK, LweParams, answer_block
 
 MATRIX_FILE = "matrix.u8"  # D, bucket-major: cols x rows bytes
 
@@ -73,7 +73,7 @@ class DiskPirServer:
         for start in range(0, p.cols, self.block):
             stop = min(start + self.block, p.cols)
             out += answer_block(self.read_block(start, stop), queries, start)
-            out &= _MASK
+            out &= MASK
         return out.astype(np.uint32)
 
 

@@ -44,7 +44,7 @@ from yinji.net.channel import Party
 from yinji.net.connect import Acceptor, Address, TlsConfig, dial
 from yinji.net.tls import TlsChannel
 from yinji.net.workers import LocalWorkers, Workers
-from yinji.psi.ecdh import _keys, _receivers, ecdh_psi
+from yinji.psi.ecdh import ecdh_psi, key_list, who_receives
 from yinji.psi.keys import PreparedKeys
 
 DOMAIN = b"yinji/psi/bucketed/v1"
@@ -186,10 +186,10 @@ def bucketed_psi(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes], 
     party's lanes listen (the address the peer reaches them at; the party whose name sorts
     second listens). Adversary model and leakage: module docstring.
     """
-    keys = _keys(keys)
+    keys = key_list(keys)
     if not 1 <= buckets <= MAX_BUCKETS:
         raise ValueError(f"buckets must be between 1 and {MAX_BUCKETS}, got {buckets}")
-    me, _ = _receivers(party, peer, receiver)
+    me, _ = who_receives(party, peer, receiver)
     workers = workers or LocalWorkers()
     lanes = max(1, min(lanes or workers.size, buckets))
     bucket_key = agree_key(party, peer, buckets, lanes, receiver)

@@ -71,14 +71,14 @@ from yinji.psi.ecdh import (
     DEFAULT_BATCH,
     DOMAIN,
     TAG_BYTES,
-    _receivers,
     blind_received,
     member,
     random_permutation,
     tags_view,
+    who_receives,
 )
 from yinji.psi.keys import DuplicateKeys
-from yinji.psi.stream import SpilledBuckets, StreamReport, _read_into, _Spill
+from yinji.psi.stream import Spill, SpilledBuckets, StreamReport, read_into_spill
 
 PART_TARGET = 1 << 18   # tags per partition file compared or sorted at once (4 MiB)
 SPILL_BUCKETS = 256     # spill files of the own keys, at most (10^7 keys: ~40k per file)
@@ -323,13 +323,13 @@ def psi_cardinality_stream(party: Party, peer: str, source: Source | Stream,
     columns = list(columns)
     if not columns:
         raise ValueError("no key columns")
-    me, them = _receivers(party, peer, receiver)
+    me, them = who_receives(party, peer, receiver)
     stage = on_stage or (lambda name: None)
     report = StreamReport()
     with tempfile.TemporaryDirectory(prefix="yinji-psi-card-", dir=spill_dir) as tmp:
-        spill = _Spill(Path(tmp), spill_buckets)
+        spill = Spill(Path(tmp), spill_buckets)
         try:
-            read = _read_into(spill, source, columns, os.urandom(32), report, kinds=kinds,
+            read = read_into_spill(spill, source, columns, os.urandom(32), report, kinds=kinds,
                               validate=validate, chunk_rows=chunk_rows)
             n = sum(spill.settle(b, report) for b in range(spill_buckets))
             if duplicates == "reject" and report.counts[ids.DUPLICATE]:

@@ -94,7 +94,7 @@ def member(mine: np.ndarray, theirs: np.ndarray) -> np.ndarray:
     return out
 
 
-def _keys(keys: PreparedKeys | Sequence[bytes]) -> list[bytes]:
+def key_list(keys: PreparedKeys | Sequence[bytes]) -> list[bytes]:
     if isinstance(keys, PreparedKeys):
         return keys.keys
     out = list(keys)
@@ -184,7 +184,7 @@ def exchange(party: Party, peer: str, keys: Sequence[bytes], *, i_receive: bool,
     return _Exchange(mine, theirs if i_receive else None, m)
 
 
-def _receivers(party: Party, peer: str, receiver: str | None) -> tuple[bool, bool]:
+def who_receives(party: Party, peer: str, receiver: str | None) -> tuple[bool, bool]:
     if receiver is None:
         return True, True
     if receiver not in (party.name, peer):
@@ -206,20 +206,20 @@ def ecdh_psi(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes], *,
     same protocol); `"rr22"` runs SecretFlow spu's RR22 (optional, see `yinji.psi.rr22`).
     Adversary model and leakage: module docstring.
     """
-    keys = _keys(keys)
+    keys = key_list(keys)
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
     if protocol == "auto":
-        _receivers(party, peer, receiver)
+        who_receives(party, peer, receiver)
         protocol = choose_protocol(party, peer, len(keys))
     if protocol == "kkrt":
         from yinji.psi.kkrt import kkrt_psi
         return kkrt_psi(party, peer, keys, receiver=receiver)
     if protocol == "rr22":
         from yinji.psi.rr22 import rr22_psi
-        _receivers(party, peer, receiver)
+        who_receives(party, peer, receiver)
         return rr22_psi(party, peer, keys, receiver=receiver, spu_python=spu_python)
-    me, them = _receivers(party, peer, receiver)
+    me, them = who_receives(party, peer, receiver)
     ex = exchange(party, peer, keys, i_receive=me, peer_receives=them, batch_size=batch_size,
                   workers=workers, progress=progress)
     if not me:
@@ -248,8 +248,8 @@ def psi_cardinality(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes
     with `psi_cardinality_stream`, which reads the keys from a file in chunks."""
     from yinji.psi.cardinality import cardinality_exchange
 
-    keys = _keys(keys)
-    me, them = _receivers(party, peer, receiver)
+    keys = key_list(keys)
+    me, them = who_receives(party, peer, receiver)
     perm = random_permutation(len(keys))
     batches = ([keys[j] for j in perm[i:i + batch_size]] for i in range(0, len(keys), batch_size))
     return cardinality_exchange(party, peer, len(keys), batches, i_receive=me,
@@ -272,8 +272,8 @@ def psi_join(party: Party, peer: str, keys: PreparedKeys | Sequence[bytes],
     """
     if how not in ("inner", "left"):
         raise ValueError(f"how must be 'inner' or 'left', got {how!r}")
-    keys = _keys(keys)
-    me, them = _receivers(party, peer, receiver)
+    keys = key_list(keys)
+    me, them = who_receives(party, peer, receiver)
     if me == them:
         raise ValueError("psi_join needs exactly one receiver")
     ex = exchange(party, peer, keys, i_receive=True, peer_receives=True,

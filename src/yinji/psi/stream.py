@@ -74,7 +74,7 @@ from yinji.psi.bucketed import (
     ready,
     run_lanes,
 )
-from yinji.psi.ecdh import _receivers
+from yinji.psi.ecdh import who_receives
 from yinji.psi.keys import DuplicateKeys, prepare_keys
 
 BUCKET_TARGET = 1 << 17   # keys per bucket `auto_buckets` aims at (~50 MB of PSI state)
@@ -137,7 +137,7 @@ class StreamResult:
     read: str
 
 
-class _Spill:
+class Spill:
     """Per-bucket spill files in `directory`: raw records while reading, then per bucket its
     unique keys (`<len><key>`...) and their rows (int64)."""
 
@@ -242,16 +242,16 @@ def bucketed_psi_stream(party: Party, peer: str, source: Source, columns: Sequen
     columns = list(columns)
     if not columns:
         raise ValueError("no key columns")
-    me, _ = _receivers(party, peer, receiver)
+    me, _ = who_receives(party, peer, receiver)
     workers = workers or LocalWorkers()
     lanes = max(1, min(lanes or workers.size, buckets))
     stage = on_stage or (lambda name: None)
     key = agree_key(party, peer, buckets, lanes, receiver)
     report = StreamReport()
     with tempfile.TemporaryDirectory(prefix="yinji-psi-spill-", dir=spill_dir) as tmp:
-        spill = _Spill(Path(tmp), buckets)
+        spill = Spill(Path(tmp), buckets)
         try:
-            read = _read_into(spill, source, columns, key, report, kinds=kinds,
+            read = read_into_spill(spill, source, columns, key, report, kinds=kinds,
                               validate=validate, chunk_rows=chunk_rows)
             stage("read")
             n = sum(spill.settle(b, report) for b in range(buckets))
@@ -280,7 +280,7 @@ def bucketed_psi_stream(party: Party, peer: str, source: Source, columns: Sequen
     return StreamResult(rows, report, n, read)
 
 
-def _sorted_rows(spill: _Spill, plan: list[list[int]], found: list, n_rows: int, tmp: Path,
+def _sorted_rows(spill: Spill, plan: list[list[int]], found: list, n_rows: int, tmp: Path,
                  spill_dir: str | None) -> np.ndarray:
     """The receiver's matching row numbers, sorted, without holding them all: counted by row
     range first, then each bucket's are appended to range files holding ~RANGE_ROWS matches
@@ -336,7 +336,7 @@ def _remove(name: str) -> None:
         pass
 
 
-def _read_into(spill: _Spill, source: Source | Stream, columns: list[str], key: bytes,
+def read_into_spill(spill: Spill, source: Source | Stream, columns: list[str], key: bytes,
                report: StreamReport, *, kinds: Mapping[str, str] | str | None,
                validate: bool, chunk_rows: int) -> str:
     """Read, normalise and spill every chunk (of `source`, or of a `Stream` already open on

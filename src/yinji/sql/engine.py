@@ -51,7 +51,7 @@ from yinji.sql.expr import Evaluator, Val
 from yinji.sql.noise import NoiseSpec
 from yinji.sql.ops_group import MEAN_SCALE, Groups, aggregate, window
 from yinji.sql.ops_sortgroup import sorted_groups
-from yinji.sql.parse import AGGREGATES, DATE_PARTS, Query, _is_select_alias, parse, resolve
+from yinji.sql.parse import AGGREGATES, DATE_PARTS, Query, is_select_alias, parse, resolve
 from yinji.sql.result import SqlResult, fill, jsonable
 from yinji.sql.schema import SqlError, Table
 
@@ -178,7 +178,7 @@ class _Run:
         s, q, n = self.s, self.q, self.ctx.n
         if not q.group:
             return Groups("global", SharedTensor.public(s, np.ones((1, n), np.int64), 0), [[]])
-        cols = [g for g in q.group if isinstance(g, exp.Column) and not _is_select_alias(q, g)]
+        cols = [g for g in q.group if isinstance(g, exp.Column) and not is_select_alias(q, g)]
         if len(cols) == len(q.group) and all(resolve(q, c)[1].public_domain for c in cols):
             masks, domains = [], []
             for c in cols:
@@ -274,7 +274,7 @@ class _Run:
         release = base
         if q.order:
             okeys = [ev.value(self._order_target(o.this)) for o in q.order]
-            km = ops_order._key_matrices(okeys, [bool(o.args.get("desc")) for o in q.order],
+            km = ops_order.key_matrices(okeys, [bool(o.args.get("desc")) for o in q.order],
                                          [_nulls_first(o) for o in q.order], ev)
             rank = ops_order.ranks(ops_order.before(km, tie_by_index=True), base)
             if q.limit is not None:
@@ -325,7 +325,7 @@ class _Run:
         return out
 
     def _order_target(self, e: exp.Expression) -> exp.Expression:
-        if isinstance(e, exp.Column) and _is_select_alias(self.q, e):
+        if isinstance(e, exp.Column) and is_select_alias(self.q, e):
             for sel, name in self.q.select:
                 if name.lower() == e.name.lower():
                     return sel
@@ -357,7 +357,7 @@ class _Run:
             if g.mode == "sorted":
                 return g.key_val
             return self.row_ev.value(self._group_target(q.group[i]))
-        if isinstance(node, exp.Column) and _is_select_alias(q, node):
+        if isinstance(node, exp.Column) and is_select_alias(q, node):
             for sel, name in q.select:
                 if name.lower() == node.name.lower():
                     return ev.value(sel)

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from yinji.sql.parse import AGGREGATES, Query, _is_select_alias, resolve
+from yinji.sql.parse import AGGREGATES, Query, is_select_alias, resolve
 from yinji.sql.schema import SqlError
 
 DP_FUNCTIONS = {exp.Sum: "sum", exp.Count: "count", exp.Avg: "avg"}
@@ -119,7 +119,7 @@ def _aggregates(e: exp.Expression) -> list[exp.Expression]:
 def _marked_in(q: Query, agg: exp.Expression, marked: Mapping) -> tuple[str, str] | None:
     hits = set()
     for col in agg.find_all(exp.Column):
-        if _is_select_alias(q, col):
+        if is_select_alias(q, col):
             continue
         alias, c = resolve(q, col)
         key = (q.table(alias).name, c.name)

@@ -203,18 +203,18 @@ def _percentile_sorted(ev: Evaluator, g: Groups, alive: SharedTensor, v: Val, p:
 def window(ev: Evaluator, node: exp.Window, alive: SharedTensor) -> Val:
     """RANK() / SUM(x) OVER ([PARTITION BY ...] ORDER BY ...) over the rows with `alive`
     (the default RANGE frame: a running sum includes the current row's peers)."""
-    from yinji.sql.ops_order import _key_matrices, before, ties
+    from yinji.sql.ops_order import before, key_matrices, ties
     m = alive.shape[0]
     _check_quadratic(m, "a window function")
     order = node.args["order"].expressions
     vals = [ev.value(o.this) for o in order]
-    keys = _key_matrices(vals, [bool(o.args.get("desc")) for o in order],
+    keys = key_matrices(vals, [bool(o.args.get("desc")) for o in order],
                          [bool(o.args.get("nulls_first")) for o in order], ev)
     b = before(keys, tie_by_index=False)
     part = node.args.get("partition_by") or []
     if part:
         pv = [ev.value(p) for p in part]
-        same = ties(_key_matrices(pv, [False] * len(pv), [False] * len(pv), ev))
+        same = ties(key_matrices(pv, [False] * len(pv), [False] * len(pv), ev))
         b = b * same
     if isinstance(node.this, exp.Rank):
         return Val(b @ alive + 1, None, "int")

@@ -20,7 +20,7 @@ from yinji.sql.expr import Val
 QUADRATIC_LIMIT = 3000  # rows: m^2 comparisons beyond this take minutes
 
 
-def _key_matrices(vals: Sequence[Val], desc: Sequence[bool], nulls_first: Sequence[bool],
+def key_matrices(vals: Sequence[Val], desc: Sequence[bool], nulls_first: Sequence[bool],
                   ev) -> list[tuple[SharedTensor, SharedTensor]]:  # type: ignore[no-untyped-def]
     """Per sort key: (B, Q) with B[i, j] = row j sorts strictly before row i on this key and
     Q[i, j] = they tie on it; NULLs sort as one value, first or last as asked."""

@@ -144,7 +144,7 @@ def parse(sql: str, tables: Mapping[str, Table], history: Sequence[str] = ()) ->
         extra.append(pred)
     needed: dict[str, set] = {s.alias: set() for s in sources}
     for col in [c for tree in [t] + extra for c in tree.find_all(exp.Column)]:
-        if _is_select_alias(q, col):
+        if is_select_alias(q, col):
             continue
         alias, c = resolve(q, col)
         parent = col.parent
@@ -160,7 +160,7 @@ def parse(sql: str, tables: Mapping[str, Table], history: Sequence[str] = ()) ->
         if c.nullable:
             needed[alias].add(("valid", c.name, None))
     for g in q.group:
-        if isinstance(g, exp.Column) and not _is_select_alias(q, g):
+        if isinstance(g, exp.Column) and not is_select_alias(q, g):
             alias, c = resolve(q, g)
             if c.public_domain:
                 needed[alias].add(("onehot", c.name, None))
@@ -222,7 +222,7 @@ def _aggregates(e: exp.Expression) -> list[exp.Expression]:
             or a.find_ancestor(exp.Window).this is not a]
 
 
-def _is_select_alias(q: Query, col: exp.Column) -> bool:
+def is_select_alias(q: Query, col: exp.Column) -> bool:
     """ORDER BY / HAVING may name a select-list alias."""
     if col.table or not (col.find_ancestor(exp.Order) or col.find_ancestor(exp.Having)):
         return False
@@ -274,7 +274,7 @@ def _check(q: Query, e: exp.Expression) -> None:
                 raise SqlError(f"unsupported: window frame in {node.sql()}")
             if not node.args.get("order"):
                 raise SqlError(f"window {node.sql()} needs ORDER BY")
-        if isinstance(node, exp.Column) and not _is_select_alias(q, node):
+        if isinstance(node, exp.Column) and not is_select_alias(q, node):
             resolve(q, node)
 
 
@@ -284,7 +284,7 @@ def _check_grouped(q: Query) -> None:
     for clause in [e for e, _ in q.select] + ([q.having] if q.having is not None else []) \
             + list(q.order):
         for col in clause.find_all(exp.Column):
-            if col.find_ancestor(*AGGREGATES, exp.WithinGroup) or _is_select_alias(q, col):
+            if col.find_ancestor(*AGGREGATES, exp.WithinGroup) or is_select_alias(q, col):
                 continue
             node: exp.Expression = col
             ok = node.sql().lower() in keys

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from yinji.testing.linkage_data import _person, _variant
+from yinji.testing.linkage_data import draw_person, vary_person
 
 COMPANIES = ("fund", "futures", "offshore", "securities")
 COLUMNS = ("record_id", "name", "dob", "id_no", "phone", "declared_income", "tx_date",
@@ -44,7 +44,7 @@ class AmlCase:
         return {c: np.array([r[c] for r in rows], dtype=object) for c in COLUMNS}
 
 
-def _dob(company: str, iso: str) -> str:
+def dob_as_written(company: str, iso: str) -> str:
     y, m, d = (int(x) for x in iso.replace("/", "-").split("-")) if "-" in iso or "/" in iso \
         else (int(iso[:4]), int(iso[4:6]), int(iso[6:]))
     if company == "fund":
@@ -82,11 +82,11 @@ class _Builder:
 
     def record(self, company: str, person: int, p: dict[str, str], income: int | None,
                txs: list[tuple[int, int, bool]], variant: bool = True) -> str:
-        q = _variant(p, self.rng) if (variant and company != "securities") else dict(p)
+        q = vary_person(p, self.rng) if (variant and company != "securities") else dict(p)
         self.count[company] += 1
         rid = f"{company[:3].upper()}{self.count[company]:07d}"
         self.person_of[(company, rid)] = person
-        base = {"record_id": rid, "name": q["name"], "dob": _dob(company, q["dob"]),
+        base = {"record_id": rid, "name": q["name"], "dob": dob_as_written(company, q["dob"]),
                 "id_no": q["id_number"], "phone": "" if company == "futures" else q["phone"],
                 "declared_income": "" if company == "offshore" or income is None
                 else f"{income / 100:.2f}"}
@@ -105,7 +105,7 @@ def aml_dataset(people: int = 300, seed: int = 11, days: int = 30,
     b = _Builder(rng)
     share = np.array([0.4, 0.3, 0.3, 0.6])  # fund, futures, offshore, securities
     for i in range(people):
-        p = _person(rng, common)
+        p = draw_person(rng, common)
         at = rng.random(4) < share
         if not at.any():
             at[3] = True
@@ -124,7 +124,7 @@ def aml_dataset(people: int = 300, seed: int = 11, days: int = 30,
 
     def new(name: str) -> tuple[int, dict[str, str]]:
         nonlocal nxt
-        p = _person(rng, 0.0)
+        p = draw_person(rng, 0.0)
         p["name"] = name
         nxt += 1
         return nxt - 1, p

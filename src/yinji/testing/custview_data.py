@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from yinji.apps.customer_table import COLUMNS
-from yinji.testing.aml_data import _dob
-from yinji.testing.linkage_data import _person, _variant
+from yinji.testing.aml_data import dob_as_written
+from yinji.testing.linkage_data import draw_person, vary_person
 
 COMPANIES = ("fund", "futures", "offshore", "securities")
 CONSENT = {"securities": ("yes", "no"), "fund": ("是", "否"), "futures": ("Y", "N"),
@@ -57,7 +57,7 @@ class _Builder:
     def record(self, company: str, person: int, p: dict[str, str], consent: bool,
                gcn: str | None = None, variant: bool = True) -> str:
         rng = self.rng
-        q = _variant(p, rng) if (variant and company != "securities") else dict(p)
+        q = vary_person(p, rng) if (variant and company != "securities") else dict(p)
         self.count[company] += 1
         rid = f"{company[:3].upper()}{self.count[company]:06d}"
         self.person_of[(company, rid)] = person
@@ -69,7 +69,7 @@ class _Builder:
         if company == "offshore":
             currency = "HKD" if rng.random() < 0.7 else "USD"
         self.tables[company].append({
-            "record_id": rid, "gcn": gcn, "name": q["name"], "dob": _dob(company, q["dob"]),
+            "record_id": rid, "gcn": gcn, "name": q["name"], "dob": dob_as_written(company, q["dob"]),
             "id_no": q["id_number"], "phone": "" if company == "futures" else q["phone"],
             "consent": CONSENT[company][0 if consent else 1],
             "rm": f"{company[:2]}-rm{int(rng.integers(1, 4))}",
@@ -83,7 +83,7 @@ def customer_dataset(people: int = 200, seed: int = 7, gcn_rate: float = 0.5,
     b = _Builder(rng, gcn_rate)
     share = np.array([0.4, 0.3, 0.3, 0.6])
     for i in range(people):
-        p = _person(rng, 0.05)
+        p = draw_person(rng, 0.05)
         at = rng.random(4) < share
         if not at.any():
             at[3] = True
@@ -94,14 +94,14 @@ def customer_dataset(people: int = 200, seed: int = 7, gcn_rate: float = 0.5,
 
     def new(name: str) -> tuple[int, dict[str, str]]:
         nonlocal nxt
-        p = _person(rng, 0.0)
+        p = draw_person(rng, 0.0)
         p["name"] = name
         nxt += 1
         return nxt - 1, p
 
     i, p = new("端木承志")
     b.record("securities", i, p, True, gcn=f"G{i:07d}", variant=False)
-    other = _person(rng, 0.0)
+    other = draw_person(rng, 0.0)
     b.record("fund", i, {**other, "name": "Duanmu Chengzhi"}, True, gcn=f"g{i:07d} ",
              variant=False)
     planted["GCN_ONLY"] = [i]

@@ -72,7 +72,7 @@ def _address(rng: np.random.Generator) -> str:
             f"{int(rng.integers(1, 30))}栋{int(rng.integers(101, 2500))}室")
 
 
-def _person(rng: np.random.Generator, common: float) -> dict[str, str]:
+def draw_person(rng: np.random.Generator, common: float) -> dict[str, str]:
     if rng.random() < common:
         name = _pick(rng, COMMON)
     else:
@@ -116,7 +116,7 @@ def _typo_latin(s: str, rng: np.random.Generator) -> str:
     return s[:i] + _pick(rng, "aeioungh") + s[i + 1:]
 
 
-def _variant(p: dict[str, str], rng: np.random.Generator) -> dict[str, str]:
+def vary_person(p: dict[str, str], rng: np.random.Generator) -> dict[str, str]:
     """Company B's record of person p."""
     from yinji.linkage.normalise import COMPOUND_SURNAMES
 
@@ -171,19 +171,19 @@ def chinese_identity_set(n: int = 2000, seed: int = 7, overlap: float = 0.6,
     them), plus n·(1 - overlap) people only at B, half of them namesakes of A's people with a
     nearby birth date. Ids are opaque; `links` are the true pairs."""
     rng = np.random.default_rng(seed)
-    people = [_person(rng, common) for _ in range(n)]
+    people = [draw_person(rng, common) for _ in range(n)]
     a = [{"id": f"a{i:06d}", **p} for i, p in enumerate(people)]
     shared = rng.permutation(n)[: int(n * overlap)]
     b_rows, links = [], set()
     for i in shared.tolist():
-        b_rows.append((_variant(people[i], rng), f"a{i:06d}"))
+        b_rows.append((vary_person(people[i], rng), f"a{i:06d}"))
     for k in range(n - len(shared)):
-        other = _person(rng, common)
+        other = draw_person(rng, common)
         if k % 2 == 0:  # a namesake: same name, same birth year, different person
             src = people[int(rng.integers(n))]
             other["name"] = src["name"]
             other["dob"] = src["dob"][:5] + other["dob"][5:]
-        b_rows.append((_variant(other, rng), None))
+        b_rows.append((vary_person(other, rng), None))
     order = rng.permutation(len(b_rows))
     b = []
     for j, r in enumerate(order.tolist()):
