@@ -563,6 +563,8 @@ def test_dotted_western_names(engine, text, names):
     ("声明人（签字）：隋 洁 菲\n2026年12月1日", ["隋 洁 菲"]),
     ("今收到 赵 淑萍 交来 保证金", ["赵 淑萍"]),
     ("收 据 金 额 100", []),
+    # (two spaced values on one line: the gaps of both, in order; once gave an empty span)
+    ("离职人员：何 辉 交接人：林 杰 雨 部门：运营管理部", ["何 辉", "林 杰 雨"]),
 ])
 def test_spaced_names_after_any_role_and_alone(engine, text, names):
     assert persons(engine, text) == names

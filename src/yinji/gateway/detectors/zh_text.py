@@ -156,7 +156,11 @@ def _value_gaps(text: str) -> list[tuple[int, int]]:
         if gaps and 2 <= han <= 4 and not _han_on(text, pos) \
                 and (value[0] in lx.SURNAMES or value[:2] in lx.COMPOUND_SURNAMES):
             out += gaps
-    return out + [g for g in _lone_runs(text) if g not in out]
+    gaps: list[tuple[int, int]] = []
+    for g in sorted(set(out) | set(_lone_runs(text))):  # (in order, none inside another)
+        if not gaps or g[0] >= gaps[-1][1]:
+            gaps.append(g)
+    return gaps
 
 
 # A spaced name standing between words with no label (兹授权 银 娜  涵 代为办理, 今收到 赵 淑萍
