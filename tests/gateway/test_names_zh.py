@@ -536,3 +536,52 @@ def test_rare_surnames_round8(engine, text, names):
 ])
 def test_given_names_starting_with_jia(engine, text, names):
     assert persons(engine, text) == names
+
+
+# Round 9 (issue #16): classes read on --fresh9 seeds 0-2.
+@pytest.mark.parametrize(("text", "names"), [
+    ("工单号CS450921：客户时光来电反映登录后持仓显示为空。", ["时光"]),
+    ("柜员劳宝贵核对无误后办理。", ["劳宝贵"]),
+    ("合格投资者：卿杰兴，金融资产证明已核验。", ["卿杰兴"]),
+])
+def test_a_sure_model_overrides_the_dictionary(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("行政处罚决定书：当事人乔治·李，男，1980年出生。", ["乔治·李"]),
+    ("外籍员工丹尼尔•陈的工作签证已续期。", ["丹尼尔•陈"]),
+    ("大卫·史密斯：今天收盘后开会。", ["大卫·史密斯"]),
+    ("中国·上海", []),
+])
+def test_dotted_western_names(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("复印件与原件一致  核验人：娄 姗 璐", ["娄 姗 璐"]),
+    ("声明人（签字）：隋 洁 菲\n2026年12月1日", ["隋 洁 菲"]),
+    ("今收到 赵 淑萍 交来 保证金", ["赵 淑萍"]),
+    ("收 据 金 额 100", []),
+    # (two spaced values on one line: the gaps of both, in order; once gave an empty span)
+    ("离职人员：何 辉 交接人：林 杰 雨 部门：运营管理部", ["何 辉", "林 杰 雨"]),
+])
+def test_spaced_names_after_any_role_and_alone(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("日方来宾井上早苗一行将访问总部。", ["井上早苗"]),
+    ("复核人佐佐木一郎，回退负责人王雪欣。", ["佐佐木一郎", "王雪欣"]),
+    ("长谷川翔太和冯昕出席。", ["长谷川翔太", "冯昕"]),
+    ("他毕业于中山大学。", []),
+])
+def test_japanese_names_round9(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("参会：毕东晖｜迟大海｜李建设｜潘华", ["毕东晖", "迟大海", "李建设", "潘华"]),
+])
+def test_lists_split_by_full_width_bars(engine, text, names):
+    assert persons(engine, text) == names

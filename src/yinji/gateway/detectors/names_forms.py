@@ -42,7 +42,11 @@ TRANSLIT = frozenset(
     "守让"  # (吾守尔; 让 is French Jean: 让·米勒)
     "烈治鲁朝"  # (安德烈, 乔治, 鲁道夫; Mongolian 朝鲁)
     "高"  # (Hong Kong renderings: 米高 Michael, 高比 Kobe)
+    "露卫黛薇娅琪莲芙菈璐茜蓓"  # (露西, 大卫, 黛安娜, 薇薇安, 娅, 琪, 莲娜, 芙兰, 璐, 茜, 蓓)
 )
+# A Chinese surname as the last part after a Western given name (乔治·李, 丹尼尔•陈: George
+# Lee, Daniel Chan, as Hong Kong and overseas Chinese write their names).
+_SURNAME_LAST = lx.TOP_SURNAMES - lx.WEAK_SURNAMES
 # One-character first parts of a dotted name (让·米勒, the standard rendering of Jean).
 _ONE_CHAR_FIRST = frozenset("让")
 _DOTS = "·•・‧･．"
@@ -115,6 +119,10 @@ def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN
             k = last + 1
             while k < len(text) and k - last - 1 < _PART_MAX and text[k] in TRANSLIT:
                 k += 1
+            if k == last + 1 and last == d and d - s >= 2 and text[k:k + 1] in _SURNAME_LAST \
+                    and (k + 1 == len(text) or not "\u4e00" <= text[k + 1] <= "\u9fff"
+                         or text[k + 1] in lx.NON_NAME_CHARS or text[k + 1] in "反用的"):
+                k += 1  # 乔治·李, 丹尼尔•陈的: a Chinese surname ends the name
             if k == last + 1:
                 break
             e = k
@@ -153,8 +161,12 @@ def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN
         # are a name)
         proper = all(tags.get(p, "n")[:2] in ("nr", "ns", "nz") for p in parts)
         named = all(tags.get(p, "n")[:2] in ("nr", "nz") for p in parts)
+        # (a word as a part beside a transliterated person's name, 大卫·史密斯: 大卫 is a noun
+        # in jieba, 史密斯 a person)
+        person = any(len(p) >= 2 and tags.get(p, "")[:2] == "nr" and all(c in TRANSLIT for c in p)
+                     for p in parts) and not any(tags.get(p, "")[:2] == "ns" for p in parts)
         if (all(words) and not named and not (proper and labelled(text, s, e))) \
-                or (any(plain) and lead is None and not labelled(text, s, e)):
+                or (any(plain) and not person and lead is None and not labelled(text, s, e)):
             continue  # (an ordinary word as a part is fine with a label or title: 买买提)
         out.append(Detection(s, e, PERSON, 0.9, "person_zh"))
         used = e
@@ -225,3 +237,47 @@ def married(text: str, found: list[Detection], cue_left, cue_right,  # noqa: ANN
                 out[out.index(d)] = Detection(s, e, PERSON, d.confidence, d.detector)
                 break
     return sorted(out, key=lambda x: x.start)
+
+
+# Japanese names written in Chinese (round 9): the commonest three-character surnames, and the
+# endings of Japanese given names (一郎, 太郎, 阳子, 由美, 直树, 拓也, 翔太, 千寻, 早苗) and
+# one-character given names (诚, 健, 隆, 彩), which mark a two-character Japanese surname that
+# is also a Chinese word (井上, 小林, 村上) as a surname without a label.
+JAPANESE_LONG = ("佐佐木", "长谷川", "五十岚", "小笠原", "宇都宫", "佐久间", "久保田", "大久保",
+                 "小野寺", "长谷部", "东海林", "小田切", "寺之内", "二阶堂")
+_JP_END = frozenset("郎子美也太树介香奈惠代雄彦男夫吾苗寻斗平藏助治司哉里绘穗乃菜音纪织")
+_JP_ONE = frozenset("诚健隆彩翔茜遥葵萌修实薰聪勇亮刚仁武豪忍望悟淳")
+_JP_RX = re.compile("(?=(" + "|".join(JAPANESE_LONG + tuple(lx.JAPANESE_SURNAMES)) + "))")
+
+
+def japanese(text: str, common: frozenset[str], cue_left, cue_right) -> list[Detection]:  # noqa: ANN001
+    """Japanese names: a three-character surname (佐佐木一郎) or a listed two-character one and a
+    given name of Japanese form — two characters ending like one (井上早苗, 小林太郎) or one of
+    the common one-character names (桥本诚, 山口健) — that ends before a non-Han character, a
+    cue (`cue_right`) or a word, and is no ordinary word (中山大学, 小林同学 are none)."""
+    out: list[Detection] = []
+    taken = -1
+    for m in _JP_RX.finditer(text):
+        s = m.start()
+        if s < taken:
+            continue
+        g = s + len(m.group(1))
+        for e in (g + 2, g + 1):
+            given = text[g:e]
+            if len(given) != e - g or not all("\u4e00" <= c <= "\u9fff" for c in given) \
+                    or any(c in lx.NON_NAME_CHARS for c in given):
+                continue
+            if not (given[-1] in _JP_END if len(given) == 2 else given in _JP_ONE):
+                continue
+            nxt = text[e:e + 1]
+            ends = (not nxt or not "\u4e00" <= nxt <= "\u9fff" or nxt in "和与及跟同"
+                    or cue_right(text, e)
+                    or text[e:e + 2] in common)  # (山本彩|核验, 村上隆|作为, 早苗|一行)
+            if text[s:e] in common or any(text[s:e + k] in common for k in (1, 2)) \
+                    or (nxt and nxt not in "和与及" and text[e - 1:e + 1] in common) or not ends \
+                    or (s > 0 and text[s - 1:s + 1] in common and not cue_left(text, s)):
+                continue
+            out.append(Detection(s, e, PERSON, 0.9, "person_zh"))
+            taken = e
+            break
+    return out

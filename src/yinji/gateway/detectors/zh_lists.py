@@ -167,7 +167,7 @@ def by_company(text: str, found: list[Detection], undecided: list[tuple[int, int
 
 # A flattened table: cells split by one delimiter; a header cell that names a person column
 # (姓名, 客户姓名, 客户经理, 联系人 …: a role word or label ends it).
-_CELL_SPLIT = re.compile(r"[,|\t，]")
+_CELL_SPLIT = re.compile(r"[,|\t，｜]")
 _PERSON_HEADER = re.compile("(?:" + _alt(tuple(w for w in lx.ROLE_WORDS + lx.PRE_CUES
                                                + ("姓名", "名字", "户名") if len(w) > 1))
                             + r")\s*$")
@@ -181,7 +181,7 @@ def in_tables(text: str, found: list[Detection], common: frozenset[str], thresho
     杭州庆春路营业部,白雪): the header names the column, and a row splits into as many cells as
     the header. A cell must be the whole value: a listed surname and one or two characters
     (with a compound surname two or three), no place, organisation or product (_thing)."""
-    if "\n" not in text or not any(c in text for c in ",|\t，"):
+    if "\n" not in text or not any(c in text for c in ",|\t，｜"):
         return found
     out = list(found)
     lines, pos = [], 0
@@ -225,7 +225,7 @@ def in_tables(text: str, found: list[Detection], common: frozenset[str], thresho
 # separators split it (，、/；, spaces, and 和/及/与 before its last item); a note in brackets
 # after an item (杨柳（阿里巴巴）) belongs to the item.
 _LIST_END = re.compile(r"[。！？!?：:\n「」“”\"]")
-_LIST_SEP = re.compile(r"\s*[，,、/／；;]\s*|[ \t\u3000]+")
+_LIST_SEP = re.compile(r"\s*[，,、/／；;|｜]\s*|[ \t\u3000]+")
 _LAST_JOIN = re.compile(r"([\u4e00-\u9fff]{2,4})(?:和|及|与|以及)([\u4e00-\u9fff]{2,4})")
 _ITEM_HAN = re.compile(r"[\u4e00-\u9fff]+")
 
@@ -301,8 +301,21 @@ def _shaped(v: str, common: frozenset[str]) -> bool:
     sl = 2 if v[:2] in lx.COMPOUND_SURNAMES else 1 if v[0] in lx.SURNAMES else 0
     return bool(sl) and sl + 1 <= len(v) <= sl + 2 \
         and not any(c in lx.NON_NAME_CHARS for c in v[sl:]) and not _thing(v, common) \
-        and not _plain_word(v) \
+        and (not _plain_word(v) or _list_word(v)) \
         and _tagger().word_tag_tab.get(v, "") != "t"  # (周一, 周四: a time word is none)
+
+
+# A frequent word that may still be a name in a list of names (时光, 白雪, 雷鸣: a noun,
+# adjective or proper noun two characters long, not among jieba's most frequent words).
+_LIST_WORD_TAGS = ("n", "nr", "ns", "nz", "a")
+
+_LIST_WORD_MAX = 5000
+
+
+def _list_word(v: str) -> bool:
+    tagger = _tagger()
+    return len(v) == 2 and tagger.word_tag_tab.get(v, "x") in _LIST_WORD_TAGS \
+        and tagger.FREQ.get(v, 0) <= _LIST_WORD_MAX
 
 
 # A letter's closing line (Regards, / Best regards, / Thanks, / 祝好 / 此致敬礼 / --), then the

@@ -115,7 +115,9 @@ _VALUE_LABEL = re.compile(
     + r"|(?i:name))"
     + "(?:" + _SP + "(?:" + _spaced_alt(("名称", "姓名", "签名", "签字", "签章")) + "))?"
     + r"(?:[ \u3000]*[（(][^（）()\n]{0,8}[）)])?"
-    + r"[ \t\u3000]*[:：]?[ \t\u3000_]*")
+    + r"[ \t\u3000]*[:：]?[ \t\u3000_]*"
+    # (any word + 人 before a colon is a role on a form: 核验人：, 声明人（签字）：)
+    + r"|[\u4e00-\u9fff]{1,3}人(?:[ \u3000]*[（(][^（）()\n]{0,8}[）)])?[ \t\u3000]*[:：][ \t\u3000_]*")
 
 # (a function word, 已, 的, 于, ends a value: 本人付 芳|已充分理解)
 _NON_NAME = "".join(sorted(lx.NON_NAME_CHARS))
@@ -154,4 +156,45 @@ def _value_gaps(text: str) -> list[tuple[int, int]]:
         if gaps and 2 <= han <= 4 and not _han_on(text, pos) \
                 and (value[0] in lx.SURNAMES or value[:2] in lx.COMPOUND_SURNAMES):
             out += gaps
+    gaps: list[tuple[int, int]] = []
+    for g in sorted(set(out) | set(_lone_runs(text))):  # (in order, none inside another)
+        if not gaps or g[0] >= gaps[-1][1]:
+            gaps.append(g)
+    return gaps
+
+
+# A spaced name standing between words with no label (兹授权 银 娜  涵 代为办理, 今收到 赵 淑萍
+# 交来): a surname alone after a space or punctuation, then pieces of one or two characters,
+# each one or two spaces apart, 2-4 characters in all, and a space, punctuation or the text's
+# end after the last piece.
+_LONE_START = re.compile(r"(?:^|(?<=[\s，。：:；;、（(]))[\u4e00-\u9fff](?=[ \u3000]{1,2}[\u4e00-\u9fff])")
+_PIECE = re.compile(r"[ \u3000]{1,2}([\u4e00-\u9fff]{1,2})(?![\u4e00-\u9fff])")
+_RUN_END = re.compile(r"[\s，。；;、）)]|$")
+
+
+def _lone_runs(text: str) -> list[tuple[int, int]]:
+    """Gaps inside a spaced name that stands alone between words: the first character a listed
+    surname, no later one a function word, the whole no ordinary word of jieba's (收 据, 金 额
+    are spaced words, not names), and never two pieces of two (一 致 相关 业务)."""
+    from yinji.gateway.detectors.zh_words import _lexicon
+
+    out, taken = [], 0
+    for m in _LONE_START.finditer(text):
+        b = m.start() - 1
+        while b >= 0 and text[b] in " \u3000":
+            b -= 1
+        if m.start() < taken or m.group() not in lx.SURNAMES \
+                or (b >= 0 and _HAN.match(text, b) and (b == 0 or not _HAN.match(text, b - 1))):
+            continue  # (inside a run, or right after a lone character: 高 明  授权)
+        value, pos, gaps = m.group(), m.end(), []
+        while (piece := _PIECE.match(text, pos)) is not None \
+                and len(value) + len(piece.group(1)) <= 4 \
+                and not (len(piece.group(1)) == 2 and len(value) >= 2):
+            gaps.append((pos, piece.start(1)))
+            value, pos = value + piece.group(1), piece.end()
+        if len(value) < 2 or not _RUN_END.match(text, pos) \
+                or any(c in lx.NON_NAME_CHARS for c in value[1:]) or value in _lexicon()[0]:
+            continue
+        out += gaps
+        taken = pos
     return out
