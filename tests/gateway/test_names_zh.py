@@ -585,3 +585,30 @@ def test_japanese_names_round9(engine, text, names):
 ])
 def test_lists_split_by_full_width_bars(engine, text, names):
     assert persons(engine, text) == names
+
+
+# Round 10 (issue #16): classes read on --fresh10 seeds 0-2.
+@pytest.mark.parametrize(("text", "names"), [
+    ("前十名股东包括华夏基金、湯凱琳、中欧基金、广发证券", ["湯凱琳"]),
+    ("柯桥、义乌、温岭的纺织出口数据好于预期。", []),
+])
+def test_a_person_in_a_list_of_companies(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("瑾斐之弟练旻雷已签收。", ["练旻雷"]),
+    ("佢個仔蘇品妤下個月返嚟", ["蘇品妤"]),
+    ("他老公说不用了", []),
+])
+def test_relatives_before_a_name(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("该笔交易的下单人是林在勋。", ["林在勋"]),
+    ("金在勇 摘要 工资", ["金在勇"]),
+    ("王在北京出差，李在家休息。", []),
+])
+def test_korean_names_with_zai(engine, text, names):
+    assert persons(engine, text) == names

@@ -189,6 +189,9 @@ PRE_CUES = (
     "期货账户", "证券账户", "资金账户", "基金账户", "自称", "高管",
     # Cantonese (read through OpenCC: 我係 -> 我系)
     "我系", "我叫做",
+    # round 9: relatives before a name (其女X, X之弟Y, 家属X, 老公X; Cantonese 佢个仔X)
+    "家属", "亲属", "其女", "其子", "其妻", "其夫", "其父", "其母", "之子", "之女", "之弟",
+    "之兄", "之妹", "之姐", "之妻", "之夫", "我爸", "我妈", "老公", "老婆", "个仔", "个女",
 )
 # Right after a name: verbs and particles that typically follow a person in reports.
 POST_CUES = (

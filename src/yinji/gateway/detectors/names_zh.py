@@ -180,6 +180,9 @@ class ChineseNameDetector:
         japanese = names_forms.japanese(text, common, _cue_left, _cue_right)
         if japanese:
             found = _overriding(found, japanese)
+        korean = names_forms.korean(text, common, _lexicon()[2], _cue_right)
+        if korean:
+            found = _overriding(found, korean)
         dotted = names_forms.dotted(text, common, _tagger().word_tag_tab, _lead, _labelled,
                                     _TAIL_RX)
         if dotted:  # a dotted name wins over the pieces of it the rules found
