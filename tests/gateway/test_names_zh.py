@@ -612,3 +612,21 @@ def test_relatives_before_a_name(engine, text, names):
 ])
 def test_korean_names_with_zai(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("考核：涂抗美基本称职。", ["涂抗美"]),  # the model likely (>= 0.6) on a 3-character name
+    ("年度考核：王明瑞优秀，邓航泽称职。", ["王明瑞", "邓航泽"]),  # ... and sure (>= 0.8) over 明瑞
+    ("夏天的时候成交量下降。", []),  # (a 2-character word still needs 0.95)
+])
+def test_model_thresholds_round10(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("董秘回复：感谢关注，如有增持将及时公告。", []),
+    ("银行卡已解绑，请核对后重试。", []),
+    ("韩方派驻董事木村健一于2024年到任。", ["木村健一"]),
+])
+def test_no_person_in_titles_and_domain_words_round10(engine, text, names):
+    assert persons(engine, text) == names
