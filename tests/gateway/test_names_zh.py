@@ -630,3 +630,10 @@ def test_model_thresholds_round10(engine, text, names):
 ])
 def test_no_person_in_titles_and_domain_words_round10(engine, text, names):
     assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("附件是阿依努尔・再努尔整理的。", ["阿依努尔・再努尔"]),  # (再 of Uyghur 再努尔, Zaynur)
+])
+def test_uyghur_names_with_zai(engine, text, names):
+    assert persons(engine, text) == names

@@ -43,6 +43,7 @@ TRANSLIT = frozenset(
     "烈治鲁朝"  # (安德烈, 乔治, 鲁道夫; Mongolian 朝鲁)
     "高"  # (Hong Kong renderings: 米高 Michael, 高比 Kobe)
     "露卫黛薇娅琪莲芙菈璐茜蓓"  # (露西, 大卫, 黛安娜, 薇薇安, 娅, 琪, 莲娜, 芙兰, 璐, 茜, 蓓)
+    "再"  # (Uyghur 再努尔 Zaynur, 再依纳甫; round 10)
 )
 # A Chinese surname as the last part after a Western given name (乔治·李, 丹尼尔•陈: George
 # Lee, Daniel Chan, as Hong Kong and overseas Chinese write their names).
