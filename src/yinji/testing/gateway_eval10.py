@@ -80,10 +80,12 @@ SUFFIX = ["\n\n谢谢！", "\n\n尽量简洁。", "\n\n不要遗漏金额和日�
 _SLOT = re.compile(r"\{([^{}]+)\}")
 
 
-def render(template: str, rng: np.random.Generator) -> tuple[str, list[list]]:
+def render(template: str, rng: np.random.Generator) -> tuple[str, list[list], list[str]]:
     """Fill a frame: {P1} / {P1|hk} person, {T1:经理} its surname + title, {T:总} any surname +
-    title, {M} {I} {E} {A:zj} identifiers, {FIRM} etc. fillers, {~a|b} a choice."""
+    title, {M} {I} {E} {A:zj} identifiers, {FIRM} etc. fillers, {~a|b} a choice. Returns the
+    text, its spans and the name type (NAME_KINDS) of each distinct person."""
     people: dict[str, tuple[str, str]] = {}
+    types: list[str] = []
     out: list[str] = []
     spans: list[list] = []
     pos = 0
@@ -101,8 +103,9 @@ def render(template: str, rng: np.random.Generator) -> tuple[str, list[list]]:
         elif body[0] == "P":
             key, _, kind = body[1:].partition("|")
             if key not in people:
-                text, sur, _ = make_name(rng, kind or "zh")
+                text, sur, name_type = make_name(rng, kind or "zh")
                 people[key] = (text, sur)
+                types.append(name_type)
             text, cat = people[key][0], "person"
         elif body[0] == "T":
             head, _, title = body[1:].partition(":")
@@ -110,7 +113,9 @@ def render(template: str, rng: np.random.Generator) -> tuple[str, list[list]]:
             title = pick(rng, title.split("/"))
             if key:
                 if key not in people:
-                    people[key] = make_name(rng, kind or "zh")[:2]
+                    text, sur, name_type = make_name(rng, kind or "zh")
+                    people[key] = (text, sur)
+                    types.append(name_type)
                 name, sur = people[key]
             else:
                 name, sur = "", pick(rng, TRAD_SURNAMES) if kind == "hk" else surname(rng)
@@ -135,11 +140,12 @@ def render(template: str, rng: np.random.Generator) -> tuple[str, list[list]]:
         out.append(text)
         pos += len(text)
     out.append(template[last:])
-    return "".join(out), spans
+    return "".join(out), spans, types
 
 
-def draw(n: int = 6000, seed: int = 0) -> tuple[list[dict], list[str]]:
-    """The rows and, per row, the frame it came from (for the generator's tests)."""
+def draw(n: int = 6000, seed: int = 0) -> tuple[list[dict], list[str], list[list[str]]]:
+    """The rows and, per row, the frame it came from and its people's name types (for the
+    generator's tests and the make-up in the docstring)."""
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     rng = np.random.default_rng(seed)
@@ -155,10 +161,10 @@ def draw(n: int = 6000, seed: int = 0) -> tuple[list[dict], list[str]]:
         while len(order) < c:
             order.extend(int(i) for i in rng.permutation(len(frames)))
         plan.extend((kind, frames[i]) for i in order[:c])
-    rows, used = [], []
+    rows, used, kinds = [], [], []
     for i in rng.permutation(len(plan)):
         kind, frame = plan[int(i)]
-        text, spans = render(frame, rng)
+        text, spans, types = render(frame, rng)
         if kind in WRAP and rng.random() < 0.25:
             head = pick(rng, WRAP[kind])
             spans = [[s + len(head), e + len(head), c] for s, e, c in spans]
@@ -166,7 +172,8 @@ def draw(n: int = 6000, seed: int = 0) -> tuple[list[dict], list[str]]:
         rows.append({"id": f"fresh11-{seed}-{len(rows)}", "lang": "zh", "kind": kind,
                      "text": text, "spans": spans})
         used.append(frame)
-    return rows, used
+        kinds.append(types)
+    return rows, used, kinds
 
 
 def build(n: int = 6000, seed: int = 0) -> list[dict]:
