@@ -8,7 +8,7 @@ src/yinji/gateway (detectors, word lists, CRF), the CRF's training/dev data and 
 docs/gateway.md or the earlier sets' bodies (only gateway_eval9's docstring, `build` signature
 and row format), and who did not run any detector on it (`benchmarks/gateway_heldout.py
 --fresh11`). Names, fillers and frames come from general knowledge (gateway_eval10_names,
-gateway_eval10_fill, gateway_eval10_frames_a/b/c).
+gateway_eval10_fill, gateway_eval10_frames_a/b/c/d).
 
 What a draw holds: a realistic mix of what risk, compliance, wealth-management, operations and
 IT staff of a securities / fund / futures / Hong Kong broker paste into an LLM assistant in a
@@ -52,12 +52,13 @@ from yinji.testing import gateway_eval10_fill as fill
 from yinji.testing.gateway_eval10_frames_a import FRAMES_A
 from yinji.testing.gateway_eval10_frames_b import FRAMES_B
 from yinji.testing.gateway_eval10_frames_c import FRAMES_C
+from yinji.testing.gateway_eval10_frames_d import FRAMES_D
 from yinji.testing.gateway_eval10_names import TRAD_SURNAMES, make_name, pick, surname
 
 KINDS = {"mail": 0.20, "chat": 0.18, "note": 0.12, "report": 0.10, "form": 0.08, "trad": 0.07,
          "ocr": 0.03, "title": 0.06, "pii": 0.05, "negative": 0.11}
 CATEGORIES = {"person", "person_title", "mobile", "id_number", "email", "account"}
-FRAMES: list[tuple[str, str]] = FRAMES_A + FRAMES_B + FRAMES_C
+FRAMES: list[tuple[str, str]] = FRAMES_A + FRAMES_B + FRAMES_C + FRAMES_D
 PREFIXES = ("老", "小", "阿")
 
 # The user's instruction around pasted text (no names in them).

@@ -58,6 +58,8 @@ TRAD_SURNAMES = list("陳黃李張林王吳劉蔡鄭楊許謝郭梁何羅周葉�
 TRAD_GIVEN = ["大文", "志明", "嘉欣", "美玲", "偉強", "家豪", "詠詩", "俊傑", "淑儀", "國華",
               "錦輝", "寶儀", "振邦", "慧敏", "家樂", "子聰", "少芬", "永康", "綺雯", "德明",
               "秀蘭", "浩然", "潔瑩", "文傑", "佩珊", "建華", "麗珠", "志偉", "鳳儀", "卓賢"]
+TRAD_FEMALE = ["嘉欣", "美玲", "詠詩", "淑儀", "寶儀", "慧敏", "少芬", "綺雯", "秀蘭", "潔瑩",
+               "佩珊", "麗珠", "鳳儀"]
 HK_LATIN = ["Chan Tai Man", "Wong Siu Ming", "Lee Ka Yan", "Cheung Wing Kei", "Lau Chi Keung",
             "Ng Mei Ling", "Leung Ho Yin", "Ho Wai Lun", "Tsang Kwok Wah", "Yeung Suet Ying",
             "Chow Yuk Fai", "Kwok Hiu Tung"]
@@ -65,11 +67,15 @@ LATIN = ["Zhang Wei", "Li Na", "Wang Jianguo", "Liu Yang", "Chen Jing", "Michael
          "Jennifer Huang", "David Lin", "Grace Xu", "Kevin Tang", "Sarah Johnson",
          "Peter Müller", "Tanaka Hiroshi", "Kim Min-jun", "Olivia Martin", "James O'Brien",
          "Ahmad bin Ismail", "Lim Wei Jie", "Tan Mei Hua", "Hiroko Sato"]
-DOT_FIRST = ["买买提", "阿依古丽", "迪丽娜尔", "古丽米拉", "艾力", "热依拉", "努尔兰", "阿不都",
-             "帕提古丽", "约翰", "玛丽亚", "安东尼", "伊万", "亚历山大", "娜塔莎", "穆罕默德",
-             "阿卜杜拉", "叶尔兰", "哈斯木", "米娜瓦尔"]
-DOT_LAST = ["艾力", "吐尔逊", "阿不都拉", "沙塔尔", "依明", "热合曼", "库尔班", "史密斯",
-            "彼得罗夫", "卡里莫夫", "努尔", "巴克", "加尔西亚", "托合提", "阿合买提", "木沙"]
+# Transliterated names: Uyghur/Kazakh first and last names, and Western/Arabic ones, not mixed.
+DOT_UY = (["买买提", "阿依古丽", "迪丽娜尔", "古丽米拉", "艾力", "热依拉", "努尔兰", "阿不都",
+           "帕提古丽", "叶尔兰", "哈斯木", "米娜瓦尔"],
+          ["艾力", "吐尔逊", "阿不都拉", "沙塔尔", "依明", "热合曼", "库尔班", "托合提", "阿合买提",
+           "木沙", "努尔"])
+DOT_WEST = (["约翰", "玛丽亚", "安东尼", "伊万", "亚历山大", "娜塔莎", "穆罕默德", "阿卜杜拉"],
+            ["史密斯", "彼得罗夫", "卡里莫夫", "巴克", "加尔西亚", "哈桑", "米勒"])
+DOT_FIRST = DOT_UY[0] + DOT_WEST[0]
+DOT_LAST = DOT_UY[1] + DOT_WEST[1]
 DOTS = ["·", "·", "·", "•", "・"]
 # Names without a Han surname (Tibetan, Mongolian, Japanese, Korean).
 OTHER = ["扎西次仁", "德吉卓玛", "格桑平措", "央金", "巴特尔", "乌兰图雅", "斯琴高娃", "其木格",
@@ -152,7 +158,8 @@ def make_name(rng: np.random.Generator, kind: str = "zh") -> tuple[str, str, str
             b = pick(rng, COMMON[:40])
         return a + b + given(rng, 2), a, kind
     if kind == "dot":
-        return pick(rng, DOT_FIRST) + pick(rng, DOTS) + pick(rng, DOT_LAST), "", kind
+        first, last = DOT_UY if rng.random() < 0.7 else DOT_WEST
+        return pick(rng, first) + pick(rng, DOTS) + pick(rng, last), "", kind
     if kind == "other":
         return pick(rng, OTHER), "", kind
     if kind == "trad":
@@ -162,7 +169,7 @@ def make_name(rng: np.random.Generator, kind: str = "zh") -> tuple[str, str, str
         s, own = pick(rng, TRAD_SURNAMES), pick(rng, TRAD_SURNAMES)
         while own == s:
             own = pick(rng, TRAD_SURNAMES)
-        return s + own + pick(rng, TRAD_GIVEN), s, kind
+        return s + own + pick(rng, TRAD_FEMALE), s, kind
     if kind == "en":
         text = pick(rng, HK_LATIN if rng.random() < 0.4 else LATIN)
         return text, "", "latin"
