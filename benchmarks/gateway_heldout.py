@@ -125,7 +125,7 @@ row format), and who did not run this script on it: a realistic mix of what risk
 wealth-management, operations and IT staff of a securities/fund/futures/Hong Kong broker paste
 into an LLM assistant (mostly e-mails and chat, then work notes, reports and flattened tables,
 forms and letters, Hong Kong Cantonese/traditional text, OCR'd forms; a quarter of the name rows
-wrapped in the user's instruction), 385 own frames, own name lists (Zipf-weighted common, 334
+wrapped in the user's instruction), 386 own frames, own name lists (Zipf-weighted common, 334
 rare and 36 compound surnames, word-like given and whole names, two parents' surnames, dotted
 ·/•/・, Tibetan/Mongolian/Japanese/Korean, Hong Kong traditional and married names, Latin names,
 names spaced by OCR; first mention full, later surname + title) and hard negatives (firms,

@@ -24,7 +24,7 @@ quarter of the rows of the first six kinds carry the user's instruction around t
 
 Make-up (shares of `KINDS`; tests/gateway/test_eval10.py checks them and the frames): mail 20%,
 chat 18%, note 12%, report 10%, form 8%, trad 7%, ocr 3%, title 6%, pii 5%, negative 11%.
-`FRAMES` holds 385 frames (64 mail, 67 chat, 50 note, 40 report, 33 form, 30 trad, 10 ocr, 22
+`FRAMES` holds 386 frames (64 mail, 68 chat, 50 note, 40 report, 33 form, 30 trad, 10 ocr, 22
 title, 15 pii, 54 negative); a 6,000-row draw uses every one. A draw (seeds 0-2) has ~78% of rows
 with a Han name, ~3% with a Latin one, ~15% with a bare surname + title, ~7% with an account
 number, ~18% with a mobile, ID number or e-mail, ~28% with three or more person spans; texts of

@@ -122,9 +122,14 @@ _MIX_P = np.array([p for _, p in _MIX]) / sum(p for _, p in _MIX)
 
 
 def make_name(rng: np.random.Generator, kind: str = "zh") -> tuple[str, str, str]:
-    """(name text, its surname or '', name type) for slot kind zh / hk / dot / en / ocr."""
+    """(name text, its surname or '', name type) for slot kind zh / hk / hkf / dot / en / ocr."""
     if kind == "zh":
         kind = _MIX[int(rng.choice(len(_MIX), p=_MIX_P))][0]
+    if kind == "hkf":  # a woman: 小姐, 女士, 太太
+        if rng.random() < 0.35:
+            return make_name(rng, "married")
+        s = pick(rng, TRAD_SURNAMES)
+        return s + pick(rng, TRAD_FEMALE), s, "trad"
     if kind == "hk":
         kind = "married" if rng.random() < 0.2 else "trad"
     if kind == "ocr":
