@@ -585,3 +585,55 @@ def test_japanese_names_round9(engine, text, names):
 ])
 def test_lists_split_by_full_width_bars(engine, text, names):
     assert persons(engine, text) == names
+
+
+# Round 10 (issue #16): classes read on --fresh10 seeds 0-2.
+@pytest.mark.parametrize(("text", "names"), [
+    ("前十名股东包括华夏基金、湯凱琳、中欧基金、广发证券", ["湯凱琳"]),
+    ("柯桥、义乌、温岭的纺织出口数据好于预期。", []),
+])
+def test_a_person_in_a_list_of_companies(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("瑾斐之弟练旻雷已签收。", ["练旻雷"]),
+    ("佢個仔蘇品妤下個月返嚟", ["蘇品妤"]),
+    ("他老公说不用了", []),
+])
+def test_relatives_before_a_name(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("该笔交易的下单人是林在勋。", ["林在勋"]),
+    ("金在勇 摘要 工资", ["金在勇"]),
+    ("王在北京出差，李在家休息。", []),
+])
+def test_korean_names_with_zai(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("考核：涂抗美基本称职。", ["涂抗美"]),  # the model likely (>= 0.6) on a 3-character name
+    ("年度考核：王明瑞优秀，邓航泽称职。", ["王明瑞", "邓航泽"]),  # ... and sure (>= 0.8) over 明瑞
+    ("夏天的时候成交量下降。", []),  # (a 2-character word still needs 0.95)
+])
+def test_model_thresholds_round10(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("董秘回复：感谢关注，如有增持将及时公告。", []),
+    ("银行卡已解绑，请核对后重试。", []),
+    ("韩方派驻董事木村健一于2024年到任。", ["木村健一"]),
+])
+def test_no_person_in_titles_and_domain_words_round10(engine, text, names):
+    assert persons(engine, text) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("附件是阿依努尔・再努尔整理的。", ["阿依努尔・再努尔"]),  # (再 of Uyghur 再努尔, Zaynur)
+])
+def test_uyghur_names_with_zai(engine, text, names):
+    assert persons(engine, text) == names

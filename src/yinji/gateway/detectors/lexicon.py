@@ -79,6 +79,11 @@ DOMAIN_WORDS = frozenset((
     "祝好", "祝安", "顺祝", "祝商祺", "祝顺利",
     # a holder raising or cutting a stake (jieba does not list them)
     "增持", "减持",
+    # round 10: payment and card words, court stages, "the X side" of a deal or talks, formal
+    # openings of a finding (经核实: 经 is a surname), foreign capitals jieba does not know
+    "解绑", "支付宝", "原审", "一审", "二审", "再审", "韩方", "日方", "美方", "中方", "外方",
+    "港方", "英方", "德方", "法方", "俄方", "澳方", "台方", "经核实", "经核查", "经查实",
+    "经审查", "经查明", "吉隆坡",
 ))
 # Hong Kong districts, towns and well-known areas and streets (simplified, as the text is read):
 # jieba's dictionary barely knows them and many start with a surname (何文田, 沙田, 黄竹坑).
@@ -168,7 +173,7 @@ TITLES = (
     "先生", "女士", "小姐", "太太", "经理", "总经理", "副总", "总监", "董事长", "董事", "主任",
     "老师", "律师", "医生", "教授", "博士", "同志", "阿姨", "叔叔", "老板", "行长", "处长",
     "科长", "部长", "主管", "专员", "顾问", "会计", "出纳", "夫妇", "一家", "本人",
-    "会计师", "评估师", "审计师", "精算师", "分析师", "经纪人",
+    "会计师", "评估师", "审计师", "精算师", "分析师", "经纪人", "董秘",
     "总", "工", "哥", "姐", "老", "君", "某",
 )
 # Right before a name: labels and roles (客户张伟, 联系人：王芳, 致李明).
@@ -189,6 +194,9 @@ PRE_CUES = (
     "期货账户", "证券账户", "资金账户", "基金账户", "自称", "高管",
     # Cantonese (read through OpenCC: 我係 -> 我系)
     "我系", "我叫做",
+    # round 9: relatives before a name (其女X, X之弟Y, 家属X, 老公X; Cantonese 佢个仔X)
+    "家属", "亲属", "其女", "其子", "其妻", "其夫", "其父", "其母", "之子", "之女", "之弟",
+    "之兄", "之妹", "之姐", "之妻", "之夫", "我爸", "我妈", "老公", "老婆", "个仔", "个女",
 )
 # Right after a name: verbs and particles that typically follow a person in reports.
 POST_CUES = (

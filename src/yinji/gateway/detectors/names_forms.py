@@ -43,6 +43,7 @@ TRANSLIT = frozenset(
     "烈治鲁朝"  # (安德烈, 乔治, 鲁道夫; Mongolian 朝鲁)
     "高"  # (Hong Kong renderings: 米高 Michael, 高比 Kobe)
     "露卫黛薇娅琪莲芙菈璐茜蓓"  # (露西, 大卫, 黛安娜, 薇薇安, 娅, 琪, 莲娜, 芙兰, 璐, 茜, 蓓)
+    "再"  # (Uyghur 再努尔 Zaynur, 再依纳甫; round 10)
 )
 # A Chinese surname as the last part after a Western given name (乔治·李, 丹尼尔•陈: George
 # Lee, Daniel Chan, as Hong Kong and overseas Chinese write their names).
@@ -280,4 +281,35 @@ def japanese(text: str, common: frozenset[str], cue_left, cue_right) -> list[Det
             out.append(Detection(s, e, PERSON, 0.9, "person_zh"))
             taken = e
             break
+    return out
+
+
+# Korean names written in Chinese (round 10): 在 is one of the commonest first characters of a
+# Korean given name (文在寅, 李在镕, 金在勇), and a function word in Chinese, so it never
+# continues a name by the rules. The commonest Korean surnames, as written in Chinese.
+KOREAN_SURNAMES = frozenset("金李朴崔郑姜赵尹张林韩吴申徐权黄安宋柳洪全高文孙梁裴白许南沈卢"
+                            "河丁成车具禹朱任罗千闵俞元严蔡玄卞秋陆卓延吉奇潘孟")
+_KOREAN_RX = re.compile("[" + "".join(sorted(KOREAN_SURNAMES)) + "]在[\u4e00-\u9fff]")
+
+
+def korean(text: str, common: frozenset[str], verbs: frozenset[str], cue_right  # noqa: ANN001
+           ) -> list[Detection]:
+    """Korean names with 在 as the first given character (林在勋, 金在勇): a Korean surname,
+    在, and a character many of jieba's persons have in their given name, the three no word
+    and 在 + that character none either (王在家, 在场 are words), ending at a token edge, a
+    cue or a two-character verb (赵在范|整理). 王在北京 is none: 北 does not end there."""
+    from yinji.gateway.detectors import name_model
+
+    out = []
+    for m in _KOREAN_RX.finditer(text):
+        s, e = m.span()
+        if text[s + 1:e] in common or text[s:e] in common or text[s:s + 2] in common \
+                or name_model.given_count(text[e - 1]) < 20 \
+                or any(text[s + 1:e + k] in common for k in (1, 2)):
+            continue
+        nxt = text[e:e + 1]
+        if nxt and "\u4e00" <= nxt <= "\u9fff" and not cue_right(text, e) \
+                and text[e:e + 2] not in verbs and nxt not in "和与及跟同":
+            continue
+        out.append(Detection(s, e, PERSON, 0.9, "person_zh"))
     return out

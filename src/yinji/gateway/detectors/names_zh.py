@@ -180,6 +180,9 @@ class ChineseNameDetector:
         japanese = names_forms.japanese(text, common, _cue_left, _cue_right)
         if japanese:
             found = _overriding(found, japanese)
+        korean = names_forms.korean(text, common, _lexicon()[2], _cue_right)
+        if korean:
+            found = _overriding(found, korean)
         dotted = names_forms.dotted(text, common, _tagger().word_tag_tab, _lead, _labelled,
                                     _TAIL_RX)
         if dotted:  # a dotted name wins over the pieces of it the rules found
@@ -210,6 +213,8 @@ class ChineseNameDetector:
                 continue  # 壹仟伍佰元整, 拾捌万陆仟: a numeral or currency unit
             if _CUE_WORD_RX.match(text, p):
                 continue  # 董事|总经理, 顾问: a title or cue word, not a surname
+            if m.group(1) == "后" and p > 0 and _HAN.match(text, p - 1):
+                continue  # 核对|后重试, 之后: after a word 后 is "after", rarely the surname
             titled = (self._surname_title(text, p, m.group(1), limit, common)
                       or self._familiar(text, p, m.group(1), limit, common))
             if titled is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from yinji.gateway.detectors import lexicon as lx
+from yinji.gateway.detectors import name_model
 from yinji.gateway.detectors.base import PERSON, Detection
 from yinji.gateway.detectors.zh_context import _labelled
 from yinji.gateway.detectors.zh_cues import (
@@ -19,6 +20,7 @@ from yinji.gateway.detectors.zh_cues import (
     _JOIN,
     _LABEL_RX,
     _LIST_RUN,
+    _PLACE_END,
     _SURE,
     DETECTOR,
     _alt,
@@ -76,10 +78,28 @@ def _not_in_thing_lists(text: str, found: list[Detection], common: frozenset[str
         for d in found:
             for (a, b), thing in zip(items, things, strict=True):
                 if a == d.start and d.end <= b and not thing and not _labelled(text, d.start, d.end) \
-                        and sum(things) * 2 >= len(items) - 1:
+                        and sum(things) * 2 >= len(items) - 1 \
+                        and not (d.end == b and _person_shaped(text[a:b])):
                     drop.add((d.start, d.end))
     return [d for d in found if (d.start, d.end) not in drop]
 
+
+
+# A given-name character at least this many of jieba's persons have (伟, 东, 琳; not 鸭, 福).
+_GIVEN_MIN = 20
+
+
+def _person_shaped(item: str) -> bool:
+    """An item that reads as a person's name even in a list of companies and funds (a
+    shareholder list: 华夏基金、汤凯琳、广发证券): a listed surname that is no word-like one, two
+    given-name characters many of jieba's persons have, no place-name ending, and no word jieba
+    knows unless it is a person's name."""
+    tagger = _tagger()
+    return (len(item) == 3 and item[0] in lx.SURNAMES and item[0] not in lx.WEAK_SURNAMES
+            and item[-1] not in _PLACE_END  # (柯桥, 温岭: two characters are too often a place)
+            and all(name_model.given_count(c) >= _GIVEN_MIN for c in item[1:])
+            and (not tagger.FREQ.get(item) or (tagger.word_tag_tab.get(item, "")[:2] == "nr"
+                                               and item[-1] not in _PLACE_END)))  # (陆家嘴)
 
 
 def repeated(text: str, found: list[Detection], roles: list[tuple[int, int]],
