@@ -91,6 +91,13 @@ colon (核验人：娄 姗 璐) and spaced names standing alone between words (�
 Japanese names (names_forms.japanese: three-character surnames, Japanese given-name forms after
 a word-like surname: 井上早苗, 佐佐木一郎); lists split by ｜ and word-like names as list items.
 
+Round 10 (issue #16; classes read on --fresh10 seeds 0-2, text the model never saw): a
+person among companies and funds (a shareholder list) is kept (zh_lists._person_shaped),
+relatives before a name are cues (其女, 之弟, 家属, 佢个仔), Korean names with 在
+(names_forms.korean), fewer false positives (董秘 a title; 解绑, 支付宝, 原审, 韩方, 经核实
+domain words; 后 after a word), and the model overrides the dictionary from 0.8 and adds a
+name of three or more characters from 0.6 (zh_crf).
+
 Leakage: a name the detector misses reaches the upstream as it is (all of it, or the last
 character when a 3-character name is cut); a role word or label next to a name is sent.
 Before round 4, measured once on --fresh4 (gateway_eval3, written independently, 3 draws x
