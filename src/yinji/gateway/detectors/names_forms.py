@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 
 from yinji.gateway.detectors import lexicon as lx
+from yinji.gateway.detectors import name_model
 from yinji.gateway.detectors.base import PERSON, Detection
 
 # Characters of transliterated names (simplified; names_zh reads traditional text through
@@ -298,8 +299,6 @@ def korean(text: str, common: frozenset[str], verbs: frozenset[str], cue_right  
     在, and a character many of jieba's persons have in their given name, the three no word
     and 在 + that character none either (王在家, 在场 are words), ending at a token edge, a
     cue or a two-character verb (赵在范|整理). 王在北京 is none: 北 does not end there."""
-    from yinji.gateway.detectors import name_model
-
     out = []
     for m in _KOREAN_RX.finditer(text):
         s, e = m.span()

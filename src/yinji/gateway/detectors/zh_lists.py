@@ -96,10 +96,9 @@ def _person_shaped(item: str) -> bool:
     knows unless it is a person's name."""
     tagger = _tagger()
     return (len(item) == 3 and item[0] in lx.SURNAMES and item[0] not in lx.WEAK_SURNAMES
-            and item[-1] not in _PLACE_END  # (柯桥, 温岭: two characters are too often a place)
+            and item[-1] not in _PLACE_END  # (柯桥, 陆家嘴: jieba tags some places nr)
             and all(name_model.given_count(c) >= _GIVEN_MIN for c in item[1:])
-            and (not tagger.FREQ.get(item) or (tagger.word_tag_tab.get(item, "")[:2] == "nr"
-                                               and item[-1] not in _PLACE_END)))  # (陆家嘴)
+            and (not tagger.FREQ.get(item) or tagger.word_tag_tab.get(item, "")[:2] == "nr"))
 
 
 def repeated(text: str, found: list[Detection], roles: list[tuple[int, int]],

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from yinji.gateway.detectors import lexicon as lx
 from yinji.gateway.detectors.zh_cues import _HAN, _HAN_ONLY
+from yinji.gateway.detectors.zh_words import _lexicon
 
 
 @lru_cache(maxsize=1)
@@ -176,8 +177,6 @@ def _lone_runs(text: str) -> list[tuple[int, int]]:
     """Gaps inside a spaced name that stands alone between words: the first character a listed
     surname, no later one a function word, the whole no ordinary word of jieba's (收 据, 金 额
     are spaced words, not names), and never two pieces of two (一 致 相关 业务)."""
-    from yinji.gateway.detectors.zh_words import _lexicon
-
     out, taken = [], 0
     for m in _LONE_START.finditer(text):
         b = m.start() - 1
