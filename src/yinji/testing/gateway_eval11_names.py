@@ -91,7 +91,8 @@ PREFIXES = ("老", "小", "阿")
 # Name types (weights for ordinary kinds; the `foreign` and `hk` kinds have their own).
 TYPES = {"common2": 0.40, "common1": 0.13, "rare": 0.12, "compound": 0.04, "word": 0.07,
          "double": 0.04, "dotted": 0.04, "latin": 0.03, "hk": 0.03, "married": 0.02,
-         "japanese": 0.02, "korean": 0.02, "tibetan": 0.02, "mongolian": 0.02}
+         "japanese": 0.02, "korean": 0.02, "tibetan": 0.02, "mongolian": 0.02,
+         "malaysian": 0.01, "malay": 0.005}
 FOREIGN_TYPES = {"dotted": 0.22, "tibetan": 0.16, "mongolian": 0.16, "japanese": 0.14,
                  "korean": 0.14, "malaysian": 0.12, "malay": 0.06}
 HK_TYPES = {"hk": 0.62, "married": 0.18, "latin": 0.10, "common2": 0.10}
