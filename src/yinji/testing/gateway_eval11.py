@@ -14,13 +14,14 @@ from yinji.testing import gateway_eval11_names as nm
 from yinji.testing.gateway_eval11_frames_a import FRAMES_A
 from yinji.testing.gateway_eval11_frames_b import FRAMES_B
 from yinji.testing.gateway_eval11_frames_c import FRAMES_C
+from yinji.testing.gateway_eval11_frames_d import FRAMES_D
 
 # Realistic mix (two thirds) and the rarer, harder text types (one third).
 KINDS = {"mail": 0.15, "chat": 0.13, "note": 0.09, "report": 0.07, "form": 0.06, "title": 0.04,
          "pii": 0.04, "negative": 0.08,
          "asr": 0.06, "bank": 0.05, "ocr": 0.04, "table": 0.04, "bio": 0.04, "court": 0.03,
          "hk": 0.05, "foreign": 0.03}
-FRAMES: list[tuple[str, str]] = FRAMES_A + FRAMES_B + FRAMES_C
+FRAMES: list[tuple[str, str]] = FRAMES_A + FRAMES_B + FRAMES_C + FRAMES_D
 CATEGORIES = {"person", "person_title", "mobile", "id_number", "email", "account"}
 WRAPPED = {"mail", "chat", "note", "report", "form", "table", "hk", "asr", "negative"}
 
