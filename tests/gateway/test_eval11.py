@@ -47,6 +47,8 @@ def test_frames_distinct_and_all_used(draw0):
     frames = [t for _, t in ev.FRAMES]
     assert len(set(frames)) == len(frames) >= 200
     assert set(used) == set(frames)
+    per_kind = Counter(k for k, _ in ev.FRAMES)
+    assert set(per_kind) == set(ev.KINDS) and min(per_kind.values()) >= 10, per_kind
     assert not any(re.search(r"\{[A-Z]", t) for t in ev.WRAPPERS)
 
 
