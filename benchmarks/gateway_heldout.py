@@ -144,7 +144,7 @@ risk, compliance, wealth-management, operations and IT staff paste into an LLM a
 hard negatives; some wrapped in the user's instruction), one third rarer, harder text
 (unpunctuated speech-to-text, bank statement lines, OCR'd forms with spaced names, flattened
 tables, annual-report biographies, court papers, Hong Kong Cantonese/traditional text, Uyghur,
-Tibetan, Mongolian, Japanese, Korean and Malaysian names), 307 own frames and own name lists.
+Tibetan, Mongolian, Japanese, Korean and Malaysian names), 368 own frames and own name lists.
 Marks person_title (ignored) and account numbers (资金账号, 交易编码, 客户号, 银行卡号,
 证券账户). Never measured yet.
 `--rules-only` turns the CRF off (names_zh model=False); `--model PATH` tags with another CRF

@@ -42,7 +42,7 @@ rare surname 11%, word-like 6.5% (王建设; whole-word names 高明, 夏天), H
 6.5%, dotted 4.5%, two parents' surnames 3.5% (张杨子涵), compound surname 3.5%, Latin 3%,
 Hong Kong married 3%, Tibetan, Mongolian, Japanese, Korean ~2% each, Malaysian 1.3%, Malay 0.7%.
 
-Names (gateway_eval11_names): 100 Zipf-weighted common surnames, ~300 rare and 36 compound ones,
+Names (gateway_eval11_names): 100 Zipf-weighted common surnames, 274 rare and 36 compound ones,
 first mention full (person), later mentions often surname + title (person_title: 张经理, 陈生,
 老李, 小王 -- ignored by the scorer; a full name followed by a title, 王建国先生, is a person span
 over 王建国 only). Names in lists (、，/ 和 与 及), after labels with and without colons, in
