@@ -134,3 +134,21 @@ def test_corpus_bars(corpus, engine):
         assert recall[k] >= 0.98, (k, recall[k])
     assert recall["person_zh"] >= 0.95
     assert total_tp / (total_tp + fp) >= 0.90
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("陳大文嘅電話係9123 4567，你直接WhatsApp佢啦", ("mobile", "9123 4567")),
+    ("如需保留請致電51314745。", ("mobile", "51314745")),
+    ("辦公室電話係2345 6789", ("landline", "2345 6789")),
+    ("联系电话：+852 6123 4567", ("mobile", "+852 6123 4567")),
+])
+def test_hong_kong_numbers_after_a_traditional_cue(engine, text, expected):
+    """Hong Kong text is traditional (電話, 致電) and its mobiles are eight digits starting
+    with 5, 6, 7 or 9; without a cue a bare eight-digit number stays unmasked (an amount, a
+    code)."""
+    assert expected in found(engine, text)
+
+
+def test_a_bare_eight_digit_number_is_no_phone(engine):
+    assert not {c for c, _ in found(engine, "成交金额91234567元，委托编号51314745。")} \
+        & {"mobile", "landline"}

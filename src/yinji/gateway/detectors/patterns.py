@@ -29,7 +29,8 @@ ANTI = cue(r"订单|单号|流水|编号|合同|委托号|凭证|批次|工单|�
            r"order|ref(?:erence)?|invoice|ticket|tracking|serial|trade id|txn|transaction")
 ID_CUE = cue(r"身份证|证件|公民身份|id\s*(?:no|number|card)|identity|居民")
 CARD_CUE = cue(r"卡号|银行卡|借记卡|信用卡|储蓄卡|银行账号|收款账号|账号|card|银行")
-PHONE_CUE = cue(r"电话|手机|致电|来电|联系|热线|座机|传真|tel|phone|mobile|call|fax|whatsapp|微信")
+PHONE_CUE = cue(r"电话|手机|致电|来电|联系|热线|座机|传真|tel|phone|mobile|call|fax|whatsapp|微信"
+                r"|電話|手機|致電|來電|聯絡|聯繫|熱線|傳真")  # (Hong Kong and Taiwan text is traditional)
 PASS_CUE = cue(r"护照|通行证|港澳|台胞|回乡证|证件|passport|permit|travel document")
 
 
@@ -94,9 +95,11 @@ class PhoneDetector:
                     else 0.9 if not bare or has(PHONE_CUE, before(text, m.start(), 10)) else 0.75)
             out.append(Detection(m.start(1), m.end(1), LANDLINE, conf, self.name))
         for m in _LOCAL8.finditer(text):
-            # A bare 8-digit local number only counts right after a phone cue.
+            # A bare 8-digit local number only counts right after a phone cue; in Hong Kong one
+            # starting with 5, 6, 7 or 9 is a mobile (電話係9123 4567), with 2 or 3 a landline.
             if has(PHONE_CUE, before(text, m.start(), 8)):
-                out.append(Detection(m.start(1), m.end(1), LANDLINE, 0.7, self.name))
+                cat = MOBILE if m.group(1)[0] in "5679" else LANDLINE
+                out.append(Detection(m.start(1), m.end(1), cat, 0.7, self.name))
         return out
 
 
