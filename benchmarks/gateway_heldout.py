@@ -182,6 +182,19 @@ from yinji.testing.gateway_eval import HELD_OUT_SEEDS, build
 # a prediction overlapping one is not scored.
 IGNORED = {"person_title"}
 
+# The sets written independently for issue #16, by flag: the generator and what it is.
+INDEPENDENT_SETS = {
+    "fresh4": (gateway_eval3, "snippets of gateway_eval3: written without reading the detectors"),
+    "fresh5": (gateway_eval4, "snippets of gateway_eval4: written independently for issue #16 "
+                              "(docstring: when it was measured)"),
+    **{f"fresh{k}": (module, f"snippets of {module.__name__.rsplit('.', 1)[1]}: written "
+                             f"independently for issue #16 while the detectors were tuned on "
+                             f"--fresh..--fresh{k - 1} (docstring: when it judged a round)")
+       for k, module in ((6, gateway_eval5), (7, gateway_eval6), (8, gateway_eval7),
+                         (9, gateway_eval8), (10, gateway_eval9), (11, gateway_eval10),
+                         (12, gateway_eval11))},
+}
+
 
 def _cat(cat: str, value: str) -> str:
     if cat != "person":
@@ -249,34 +262,8 @@ def main() -> None:
                     help="snippets of gateway_eval2: own names and templates, written last")
     ap.add_argument("--fresh3", action="store_true",
                     help="gateway_eval2's third set, written after the last detector change")
-    ap.add_argument("--fresh4", action="store_true",
-                    help="snippets of gateway_eval3: written without reading the detectors")
-    ap.add_argument("--fresh5", action="store_true",
-                    help="snippets of gateway_eval4: written independently for issue #16 "
-                         "(docstring: when it was measured)")
-    ap.add_argument("--fresh6", action="store_true",
-                    help="snippets of gateway_eval5: written independently for issue #16 while "
-                         "the detectors were tuned on the earlier sets (a development set since)")
-    ap.add_argument("--fresh7", action="store_true",
-                    help="snippets of gateway_eval6: written independently for issue #16 while "
-                         "the detectors were tuned on --fresh..--fresh6 (a development set since "
-                         "round 7)")
-    ap.add_argument("--fresh8", action="store_true",
-                    help="snippets of gateway_eval7: written independently for issue #16 while "
-                         "the detectors were tuned on --fresh..--fresh7 (a development set since "
-                         "round 8)")
-    ap.add_argument("--fresh9", action="store_true",
-                    help="snippets of gateway_eval8: written independently for issue #16 while "
-                         "the detectors were tuned on --fresh..--fresh8")
-    ap.add_argument("--fresh10", action="store_true",
-                    help="snippets of gateway_eval9: written independently for issue #16 while "
-                         "the detectors were tuned on --fresh..--fresh9")
-    ap.add_argument("--fresh11", action="store_true",
-                    help="snippets of gateway_eval10: written independently for issue #16 while "
-                         "the detectors were tuned on --fresh..--fresh10")
-    ap.add_argument("--fresh12", action="store_true",
-                    help="snippets of gateway_eval11: written independently for issue #16 while "
-                         "the detectors were tuned on --fresh..--fresh11")
+    for flag, (_, help_text) in INDEPENDENT_SETS.items():
+        ap.add_argument(f"--{flag}", action="store_true", help=help_text)
     ap.add_argument("--errors", type=int, default=0, help="print this many errors per draw")
     ap.add_argument("--rules-only", action="store_true",
                     help="Chinese names without the CRF's opinion (names_zh model=False)")
@@ -285,9 +272,10 @@ def main() -> None:
     a = ap.parse_args()
     if a.model:
         name_model.use_model(a.model)
+    chosen = next((flag for flag in INDEPENDENT_SETS if getattr(a, flag)), None)
+    module = INDEPENDENT_SETS[chosen][0] if chosen else None
     if a.n is None:
-        a.n = (6000 if (a.fresh5 or a.fresh6 or a.fresh7 or a.fresh8 or a.fresh9 or a.fresh10
-                        or a.fresh11 or a.fresh12) else 3000)
+        a.n = 6000 if chosen not in (None, "fresh4") else 3000
     engine = DetectorEngine()
     if a.rules_only:
         for det in engine.detectors:
@@ -297,15 +285,7 @@ def main() -> None:
     seeds = [int(s) for s in a.seeds.split(",")]
     per: dict[str, list[dict[str, float]]] = {}
     for seed in seeds:
-        rows = (gateway_eval11.build(a.n, seed) if a.fresh12
-                else gateway_eval10.build(a.n, seed) if a.fresh11
-                else gateway_eval9.build(a.n, seed) if a.fresh10
-                else gateway_eval8.build(a.n, seed) if a.fresh9
-                else gateway_eval7.build(a.n, seed) if a.fresh8
-                else gateway_eval6.build(a.n, seed) if a.fresh7
-                else gateway_eval5.build(a.n, seed) if a.fresh6
-                else gateway_eval4.build(a.n, seed) if a.fresh5
-                else gateway_eval3.build(a.n, seed) if a.fresh4
+        rows = (module.build(a.n, seed) if module is not None
                 else gateway_eval2.build(a.n, seed, a.fresh3) if a.fresh2 or a.fresh3
                 else build(a.n, seed, a.unseen, a.fresh))
         res, errors = score(rows, engine)
@@ -313,7 +293,9 @@ def main() -> None:
             per.setdefault(c, []).append(v)
         for err in errors[:a.errors]:
             print(seed, *err)
-    kind = ("gateway_eval11" if a.fresh12 else "gateway_eval10" if a.fresh11 else "gateway_eval9" if a.fresh10 else "gateway_eval8" if a.fresh9 else "gateway_eval7" if a.fresh8 else "gateway_eval6" if a.fresh7 else "gateway_eval5" if a.fresh6 else "gateway_eval4" if a.fresh5 else "gateway_eval3" if a.fresh4 else "gateway_eval2, third set" if a.fresh3 else "gateway_eval2" if a.fresh2 else "fresh templates" if a.fresh else "second templates" if a.unseen
+    kind = (module.__name__.rsplit(".", 1)[1] if module is not None
+            else "gateway_eval2, third set" if a.fresh3 else "gateway_eval2" if a.fresh2
+            else "fresh templates" if a.fresh else "second templates" if a.unseen
             else "tuning templates")
     print(f"Held-out draws ({kind}): seeds {seeds}, {a.n} snippets each; mean [min-max] over draws")
     print(f"{'category':<11}{'gold/draw':>10}  {'precision':<22}{'recall':<22}{'whole-name recall':<22}")
