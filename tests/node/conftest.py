@@ -4,13 +4,14 @@ four-node network of separate processes on loopback."""
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
+
+from yinji.net.ports import free_ports
 
 PG_SKIP = None
 
@@ -58,9 +59,7 @@ def pg_server():
             pytest.skip("running as root and no 'postgres' user to run PostgreSQL")
         as_user = ["runuser", "-u", "postgres", "--"]
     data = tmp / "data"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_ports(1)[0]
     subprocess.run([*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "postgres",
                     "--no-sync"], check=True, capture_output=True)
     opts = f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"

@@ -163,7 +163,7 @@ def render(template: str, kind: str, rng: np.random.Generator
         elif tok in _ACCOUNTS:
             put(fl.account(rng, tok), "account")
         elif tok in fl.FILL:
-            put(fl._pick(rng, fl.FILL[tok]), None)
+            put(fl.pick(rng, fl.FILL[tok]), None)
         elif tok in _FILLS:
             put(_FILLS[tok](rng), None)
         else:

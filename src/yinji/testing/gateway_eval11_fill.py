@@ -49,16 +49,16 @@ FILL = {
 }
 
 
-def _pick(rng: np.random.Generator, s) -> str:
+def pick(rng: np.random.Generator, s) -> str:
     return s[int(rng.integers(len(s)))]
 
 
 def digits(rng: np.random.Generator, k: int, first: str = "123456789") -> str:
-    return _pick(rng, first) + "".join(str(int(d)) for d in rng.integers(0, 10, k - 1))
+    return pick(rng, first) + "".join(str(int(d)) for d in rng.integers(0, 10, k - 1))
 
 
 def mobile(rng: np.random.Generator) -> str:
-    s = _pick(rng, ("13", "15", "18", "17", "19")) + str(int(rng.integers(0, 10)))
+    s = pick(rng, ("13", "15", "18", "17", "19")) + str(int(rng.integers(0, 10)))
     m = s + digits(rng, 8, "0123456789")
     r = rng.random()
     if r < 0.12:
@@ -69,12 +69,12 @@ def mobile(rng: np.random.Generator) -> str:
 
 
 def hk_mobile(rng: np.random.Generator) -> str:
-    m = _pick(rng, "5679") + digits(rng, 7, "0123456789")
+    m = pick(rng, "5679") + digits(rng, 7, "0123456789")
     return m if rng.random() < 0.6 else f"{m[:4]} {m[4:]}"
 
 
 def id_number(rng: np.random.Generator) -> str:
-    area = _pick(rng, ("110105", "310104", "440305", "330106", "320102", "510107", "420106",
+    area = pick(rng, ("110105", "310104", "440305", "330106", "320102", "510107", "420106",
                        "610113", "650102", "540102", "150102", "350203", "430104", "210202"))
     y = int(rng.integers(1950, 2008))
     m = int(rng.integers(1, 13))
@@ -91,14 +91,14 @@ _DOMAINS = ("163.com qq.com 126.com gmail.com sina.com outlook.com hotmail.com f
 
 def email(rng: np.random.Generator) -> str:
     r = rng.random()
-    a = _pick(rng, _PINYIN)
+    a = pick(rng, _PINYIN)
     if r < 0.4:
-        local = a + _pick(rng, _PINYIN) + str(int(rng.integers(1, 999)))
+        local = a + pick(rng, _PINYIN) + str(int(rng.integers(1, 999)))
     elif r < 0.7:
-        local = f"{_pick(rng, _PINYIN)}.{a}"
+        local = f"{pick(rng, _PINYIN)}.{a}"
     else:
         local = digits(rng, int(rng.integers(6, 11)))
-    return f"{local}@{_pick(rng, _DOMAINS)}"
+    return f"{local}@{pick(rng, _DOMAINS)}"
 
 
 def account(rng: np.random.Generator, kind: str) -> str:
@@ -109,16 +109,16 @@ def account(rng: np.random.Generator, kind: str) -> str:
     if kind == "KH":   # 客户号
         return digits(rng, 10)
     if kind == "BK":   # 银行卡号
-        return _pick(rng, ("6222", "6217", "6228", "6214", "6225")) + digits(rng, 15 if rng.random() < 0.7 else 12, "0123456789")
+        return pick(rng, ("6222", "6217", "6228", "6214", "6225")) + digits(rng, 15 if rng.random() < 0.7 else 12, "0123456789")
     if kind == "ZQ":   # 证券账户
-        return _pick(rng, "A0B") + digits(rng, 9)
+        return pick(rng, "A0B") + digits(rng, 9)
     raise AssertionError(kind)
 
 
 def amount(rng: np.random.Generator) -> str:
     r = rng.random()
     if r < 0.4:
-        return f"{int(rng.integers(1, 999)):,}{_pick(rng, ('万元', '万', '元'))}"
+        return f"{int(rng.integers(1, 999)):,}{pick(rng, ('万元', '万', '元'))}"
     if r < 0.8:
         return f"{rng.integers(1000, 9999999):,}.{int(rng.integers(0, 100)):02d}元"
     return f"{rng.integers(1, 500)}.{int(rng.integers(0, 100)):02d}万"
@@ -147,4 +147,4 @@ def pct(rng: np.random.Generator) -> str:
 
 
 def code(rng: np.random.Generator) -> str:
-    return _pick(rng, ("600", "601", "000", "002", "300", "688")) + digits(rng, 3, "0123456789")
+    return pick(rng, ("600", "601", "000", "002", "300", "688")) + digits(rng, 3, "0123456789")

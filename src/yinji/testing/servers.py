@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import ssl
 import threading
 import time
@@ -11,11 +10,12 @@ from contextlib import contextmanager
 
 import uvicorn
 
+from yinji.net.ports import free_ports
+
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port no other caller in this process was handed (yinji.net.ports)."""
+    return free_ports(1)[0]
 
 
 @contextmanager
