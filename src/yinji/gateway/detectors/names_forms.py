@@ -167,8 +167,13 @@ def dotted(text: str, common: frozenset[str], tags: dict[str, str],  # noqa: ANN
         # in jieba, 史密斯 a person)
         person = any(len(p) >= 2 and tags.get(p, "")[:2] == "nr" and all(c in TRANSLIT for c in p)
                      for p in parts) and not any(tags.get(p, "")[:2] == "ns" for p in parts)
+        # (a place jieba knows well as the first part, 巴西·圣保罗, 日本·东京, is a place phrase
+        # even when a later part is tagged a person: 圣保罗 is nr)
+        place_first = len(parts[0]) <= 3 and tags.get(parts[0], "")[:2] == "ns" \
+            and parts[0] in common
         if (all(words) and not named and not (proper and labelled(text, s, e))) \
-                or (any(plain) and not person and lead is None and not labelled(text, s, e)):
+                or ((any(plain) and not person) or place_first) and lead is None \
+                and not labelled(text, s, e):
             continue  # (an ordinary word as a part is fine with a label or title: 买买提)
         out.append(Detection(s, e, PERSON, 0.9, "person_zh"))
         used = e
