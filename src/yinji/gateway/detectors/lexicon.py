@@ -137,6 +137,14 @@ WEAK_JAPANESE = frozenset("""
 上田 横山 谷口 大野 藤本 上野 小山 平野 千叶 木下 野村 大西 片山 松下 川口 小岛 中田 本田 土屋 大岛
 西田 上原 福岛 川上""".split())
 COMPOUND_SURNAMES = COMPOUND_SURNAMES + JAPANESE_SURNAMES
+# ... as a set, for membership tests (the tuple keeps the order regex alternations need).
+COMPOUND_SET = frozenset(COMPOUND_SURNAMES)
+
+
+def surname_length(word: str) -> int:
+    """The length of the listed surname `word` starts with: 2 for a compound (or two-character
+    Japanese) one, 1 for a single one, 0 if it starts with none."""
+    return 2 if word[:2] in COMPOUND_SET else 1 if word[:1] in SURNAMES else 0
 # Chinese compound surnames that are no ordinary word, place or title in modern text (皇甫,
 # 轩辕, 端木; not 濮阳 the city, 闻人 a celebrity, 微生|物, nor the weak ones below): one of them
 # before one or two characters is itself good evidence of a name (轩辕军撤单了).

@@ -41,7 +41,6 @@ _CUE_MAX = max(len(w) for w in _CUES)
 _TITLES = frozenset(lx.TITLES)
 _ROLES = frozenset(lx.ROLE_WORDS)
 _ROLE_MAX = max(len(w) for w in _ROLES)
-_COMP = frozenset(lx.COMPOUND_SURNAMES)
 _SKIP = frozenset(" \t:：“”「」『』\"'（(【为是")  # between a label and its name
 
 
@@ -56,7 +55,7 @@ def _given_counts() -> dict[str, int]:
     for w, t in jieba.posseg.dt.word_tag_tab.items():
         if t != "nr" or not 2 <= len(w) <= 4:
             continue
-        sl = 2 if w[:2] in _COMP else 1 if w[0] in lx.SURNAMES else 0
+        sl = lx.surname_length(w)
         if sl and len(w) - sl in (1, 2):
             for c in w[sl:]:
                 counts[c] = counts.get(c, 0) + 1
@@ -66,6 +65,16 @@ def _given_counts() -> dict[str, int]:
 def given_count(ch: str) -> int:
     """How often `ch` is a given-name character of jieba's listed persons (_given_counts)."""
     return _given_counts().get(ch, 0)
+
+
+# A given-name character at least this many of jieba's persons have (伟, 东, 琳, 勋; not 鸭, 北).
+COMMON_GIVEN = 20
+
+
+def common_given(ch: str) -> bool:
+    """`ch` is a common given-name character (COMMON_GIVEN): a prior for name forms the rules
+    accept without a cue (a person among companies, a Korean name with 在)."""
+    return given_count(ch) >= COMMON_GIVEN
 
 
 def _given_class(ch: str) -> str:
@@ -127,7 +136,7 @@ _DIGITS = re.compile(r"[0-9０-９]{4,}[Xx]?")
 # a surname character (single or the first of a compound) in them.
 _SEGMENT = re.compile(r"[^\n]+")
 _SURNAME_RX = re.compile("[" + "".join(sorted(lx.SURNAMES | lx.WEAK_SURNAMES
-                                              | {c[0] for c in lx.COMPOUND_SURNAMES})) + "]")
+                                              | {c[0] for c in lx.COMPOUND_SET})) + "]")
 
 
 def features(text: str, words: frozenset[str] = frozenset()) -> list[list[str]]:
@@ -159,9 +168,9 @@ def features(text: str, words: frozenset[str] = frozenset()) -> list[list[str]]:
             f.append(pb[6])
         if nc[7]:
             f.append(nc[7])
-        if b + ch in _COMP:
+        if b + ch in lx.COMPOUND_SET:
             f.append("cs1")
-        if ch + c in _COMP:
+        if ch + c in lx.COMPOUND_SET:
             f.append("cs0")
         if words:
             if b + ch in words:

@@ -246,6 +246,18 @@ def married(text: str, found: list[Detection], cue_left, cue_right,  # noqa: ANN
     return sorted(out, key=lambda x: x.start)
 
 
+# Words that join names (长谷川翔太和冯昕): a name may end before them.
+_JOINERS = "和与及跟同"
+
+
+def _ends(text: str, e: int, words: frozenset[str], cue_right) -> bool:  # noqa: ANN001
+    """A name of a form of its own (Japanese, Korean) may end at `e`: the text ends, a non-Han
+    character or a joiner follows, a cue (`cue_right`), or one of `words` starts there."""
+    nxt = text[e:e + 1]
+    return (not nxt or not "\u4e00" <= nxt <= "\u9fff" or nxt in _JOINERS
+            or cue_right(text, e) or text[e:e + 2] in words)
+
+
 # Japanese names written in Chinese (round 9): the commonest three-character surnames, and the
 # endings of Japanese given names (一郎, 太郎, 阳子, 由美, 直树, 拓也, 翔太, 千寻, 早苗) and
 # one-character given names (诚, 健, 隆, 彩), which mark a two-character Japanese surname that
@@ -277,13 +289,11 @@ def japanese(text: str, common: frozenset[str], cue_left, cue_right) -> list[Det
             if not (given[-1] in _JP_END if len(given) == 2 else given in _JP_ONE):
                 continue
             nxt = text[e:e + 1]
-            ends = (not nxt or not "\u4e00" <= nxt <= "\u9fff" or nxt in "和与及跟同"
-                    or cue_right(text, e)
-                    or text[e:e + 2] in common)  # (山本彩|核验, 村上隆|作为, 早苗|一行)
             if text[s:e] in common or any(text[s:e + k] in common for k in (1, 2)) \
-                    or (nxt and nxt not in "和与及" and text[e - 1:e + 1] in common) or not ends \
+                    or (nxt and nxt not in _JOINERS and text[e - 1:e + 1] in common) \
+                    or not _ends(text, e, common, cue_right) \
                     or (s > 0 and text[s - 1:s + 1] in common and not cue_left(text, s)):
-                continue
+                continue  # (山本彩|核验, 村上隆|作为, 早苗|一行 end a name; 中山大学 is none)
             out.append(Detection(s, e, PERSON, 0.9, "person_zh"))
             taken = e
             break
@@ -308,12 +318,9 @@ def korean(text: str, common: frozenset[str], verbs: frozenset[str], cue_right  
     for m in _KOREAN_RX.finditer(text):
         s, e = m.span()
         if text[s + 1:e] in common or text[s:e] in common or text[s:s + 2] in common \
-                or name_model.given_count(text[e - 1]) < 20 \
-                or any(text[s + 1:e + k] in common for k in (1, 2)):
-            continue
-        nxt = text[e:e + 1]
-        if nxt and "\u4e00" <= nxt <= "\u9fff" and not cue_right(text, e) \
-                and text[e:e + 2] not in verbs and nxt not in "和与及跟同":
+                or not name_model.common_given(text[e - 1]) \
+                or any(text[s + 1:e + k] in common for k in (1, 2)) \
+                or not _ends(text, e, verbs, cue_right):
             continue
         out.append(Detection(s, e, PERSON, 0.9, "person_zh"))
     return out

@@ -141,7 +141,7 @@ def with_model(text: str, found: list[Detection], roles: list[tuple[int, int]],
         if (kin := _KIN_RX.search(text, s, e)) is not None:
             e = kin.start()  # 文思颖|之母
         cand = text[s:e]
-        sl = 2 if cand[:2] in lx.COMPOUND_SURNAMES else 1
+        sl = lx.surname_length(cand) or 1
         if not (sl + 1 <= len(cand) <= sl + 2 and _HAN_ONLY.fullmatch(cand)
                 and (sl == 2 or cand[0] in lx.SURNAMES or (
                     prob >= _MODEL_OVERRIDE and cand[0] not in lx.NON_NAME_CHARS

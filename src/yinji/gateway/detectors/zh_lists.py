@@ -85,10 +85,6 @@ def _not_in_thing_lists(text: str, found: list[Detection], common: frozenset[str
 
 
 
-# A given-name character at least this many of jieba's persons have (伟, 东, 琳; not 鸭, 福).
-_GIVEN_MIN = 20
-
-
 def _person_shaped(item: str) -> bool:
     """An item that reads as a person's name even in a list of companies and funds (a
     shareholder list: 华夏基金、汤凯琳、广发证券): a listed surname that is no word-like one, two
@@ -97,7 +93,7 @@ def _person_shaped(item: str) -> bool:
     tagger = _tagger()
     return (len(item) == 3 and item[0] in lx.SURNAMES and item[0] not in lx.WEAK_SURNAMES
             and item[-1] not in _PLACE_END  # (柯桥, 陆家嘴: jieba tags some places nr)
-            and all(name_model.given_count(c) >= _GIVEN_MIN for c in item[1:])
+            and all(name_model.common_given(c) for c in item[1:])
             and (not tagger.FREQ.get(item) or tagger.word_tag_tab.get(item, "")[:2] == "nr"))
 
 
@@ -146,7 +142,7 @@ def in_lists(text: str, found: list[Detection], roles: list[tuple[int, int]],
             continue
         for (s, e), known in zip(items, names, strict=True):
             cand = text[s:e]
-            k = 2 if cand[:2] in lx.COMPOUND_SURNAMES else 1
+            k = lx.surname_length(cand) or 1
             if known or not (k + 1 <= len(cand) <= k + 2) or any(
                     d.start < e and s < d.end for d in out) or any(
                     rs < e and s < re_ for rs, re_ in roles):
@@ -231,7 +227,7 @@ def in_tables(text: str, found: list[Detection], common: frozenset[str], thresho
             s = a + len(cell) - len(cell.lstrip())
             v = cell.strip()
             if not _CELL_NAME.fullmatch(v) or _thing(v, common) or (
-                    v[:2] not in lx.COMPOUND_SURNAMES and len(v) > 3) \
+                    v[:2] not in lx.COMPOUND_SET and len(v) > 3) \
                     or any(c in lx.NON_NAME_CHARS for c in v[1:]):
                 continue
             if any(d.start < s + len(v) and s < d.end for d in out):
@@ -317,7 +313,7 @@ def in_short_lists(text: str, found: list[Detection], common: frozenset[str],
 def _shaped(v: str, common: frozenset[str]) -> bool:
     """A listed surname (single or compound) and one or two characters, no function word among
     them, no place, organisation or product, no frequent ordinary word."""
-    sl = 2 if v[:2] in lx.COMPOUND_SURNAMES else 1 if v[0] in lx.SURNAMES else 0
+    sl = lx.surname_length(v)
     return bool(sl) and sl + 1 <= len(v) <= sl + 2 \
         and not any(c in lx.NON_NAME_CHARS for c in v[sl:]) and not _thing(v, common) \
         and (not _plain_word(v) or _list_word(v)) \
@@ -360,7 +356,7 @@ def signatures(text: str, found: list[Detection], common: frozenset[str], thresh
             continue
         s, e = n.span()
         v = text[s:e]
-        sl = 2 if v[:2] in lx.COMPOUND_SURNAMES else 1
+        sl = lx.surname_length(v) or 1
         if len(v) > sl + 2 or any(c in lx.NON_NAME_CHARS for c in v[sl:]) or _thing(v, common) \
                 or any(d.start < e and s < d.end for d in out):
             continue

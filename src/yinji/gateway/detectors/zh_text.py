@@ -150,12 +150,12 @@ def _value_gaps(text: str) -> list[tuple[int, int]]:
             if t is None or han + len(t.group()) > 4 or _han_on(text, t.end()) \
                     or _VALUE_LABEL.match(text, t.start()) or text[t.end():t.end() + 1] in (":", "：") \
                     or (len(first.group()) >= 2 and len(t.group()) >= 2
-                        and first.group() not in lx.COMPOUND_SURNAMES):
+                        and first.group() not in lx.COMPOUND_SET):
                 break  # (马力 性别:, 陈毅 金额: a whole name, then the next field)
             gaps.append(g.span())
             pos, han, value = t.end(), han + len(t.group()), value + t.group()
         if gaps and 2 <= han <= 4 and not _han_on(text, pos) \
-                and (value[0] in lx.SURNAMES or value[:2] in lx.COMPOUND_SURNAMES):
+                and (value[0] in lx.SURNAMES or value[:2] in lx.COMPOUND_SET):
             out += gaps
     gaps: list[tuple[int, int]] = []
     for g in sorted(set(out) | set(_lone_runs(text))):  # (in order, none inside another)
