@@ -481,6 +481,7 @@ def test_strong_compound_surnames(engine, text, names):
     ("母亲作为监护人代其儿子办理。", []),  # 其 the pronoun ends no name
     ("刘海洋曾任某基金公司总经理。", ["刘海洋"]),  # 曾任 "once served as", not a name
     ("标签：高速、白云、金山", []),  # a keyword list holds words
+    ("Keywords: 陈述、贺电、高峰", []),  # (an English label too: once skipped by a pre-check)
     ("资金 账号 5521 交 易密码已重置", []),  # an ordinary word split by an OCR gap
     ("祝好\n何嘉欣", ["何嘉欣"]),  # a letter's closing
     ("该客户曾用名陈明，现名陈晓明。", ["陈明", "陈晓明"]),  # 曾用名: a former name

@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 
 from yinji.gateway.detectors.base import Detection
+from yinji.gateway.detectors.zh_cues import _HAN
 
 # 曾 the adverb before a verb or preposition (曾任, 曾向客户, 曾于, 曾被, 曾多次) and 曾用名 (a
 # former name); a span starting at 曾 or at 任 right after it is no name then.
 _ADVERB_ZENG = re.compile("曾[任经向在于被是为多获参担]|曾用名")
 # A list of keywords, tags or subject words: its items are words, not names.
 _KEYWORDS = re.compile(r"(?:关键词|关键字|主题词|标签|Tags?|Keywords?)\s*[:：]\s*[^\n。；;]*")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def not_names(text: str, found: list[Detection], common: frozenset[str],
@@ -28,9 +28,7 @@ def not_names(text: str, found: list[Detection], common: frozenset[str],
     with 曾 the adverb."""
     if not found:
         return found
-    keywords = [m.span() for m in _KEYWORDS.finditer(text)] if ("关键" in text or "标签" in text
-                                                               or "词" in text
-                                                               or "ag" in text) else []
+    keywords = [m.span() for m in _KEYWORDS.finditer(text)]
     out = []
     for d in found:
         s, e = d.start, d.end
