@@ -110,15 +110,15 @@ def _spaced_alt(words: tuple[str, ...]) -> str:
                     for w in sorted(set(words), key=len, reverse=True))
 
 
+_NOTE = r"(?:[ \u3000]*[（(][^（）()\n]{0,8}[）)])?"  # (签章), （签字）
 _VALUE_LABEL = re.compile(
     "(?:" + _spaced_alt(tuple(w for w in lx.ROLE_WORDS + lx.PRE_CUES + _FORM_LABELS
                               + ("姓名", "户名", "名字") if len(w) > 1))
     + r"|(?i:name))"
     + "(?:" + _SP + "(?:" + _spaced_alt(("名称", "姓名", "签名", "签字", "签章")) + "))?"
-    + r"(?:[ \u3000]*[（(][^（）()\n]{0,8}[）)])?"
-    + r"[ \t\u3000]*[:：]?[ \t\u3000_]*"
+    + _NOTE + r"[ \t\u3000]*[:：]?[ \t\u3000_]*"
     # (any word + 人 before a colon is a role on a form: 核验人：, 声明人（签字）：)
-    + r"|[\u4e00-\u9fff]{1,3}人(?:[ \u3000]*[（(][^（）()\n]{0,8}[）)])?[ \t\u3000]*[:：][ \t\u3000_]*")
+    + r"|[\u4e00-\u9fff]{1,3}人" + _NOTE + r"[ \t\u3000]*[:：][ \t\u3000_]*")
 
 # (a function word, 已, 的, 于, ends a value: 本人付 芳|已充分理解)
 _NON_NAME = "".join(sorted(lx.NON_NAME_CHARS))
@@ -155,7 +155,7 @@ def _value_gaps(text: str) -> list[tuple[int, int]]:
             gaps.append(g.span())
             pos, han, value = t.end(), han + len(t.group()), value + t.group()
         if gaps and 2 <= han <= 4 and not _han_on(text, pos) \
-                and (value[0] in lx.SURNAMES or value[:2] in lx.COMPOUND_SET):
+                and lx.surname_length(value):
             out += gaps
     gaps: list[tuple[int, int]] = []
     for g in sorted(set(out) | set(_lone_runs(text))):  # (in order, none inside another)
