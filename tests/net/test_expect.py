@@ -49,6 +49,14 @@ def test_exact_bytes_and_json_kinds():
     assert "oversized" in str(_exchange([b"x" * 65], lambda ch: recv_json(ch, "a status", 64)))
 
 
+def test_deeply_nested_json_is_refused_naming_the_peer():
+    """Within the size bound, `[[[...` nests past the parser's recursion limit: a clear
+    error naming the peer, not a RecursionError from inside json."""
+    deep = b"[" * 100_000
+    got = _exchange([deep], lambda ch: recv_json(ch, "a status", len(deep)))
+    assert isinstance(got, UnexpectedMessage) and str(got).startswith("A sent a status")
+
+
 def test_a_free_dimension_needs_a_bound():
     with pytest.raises(TypeError):
         _exchange([np.zeros(3)], lambda ch: recv_array(ch, "x", np.float64, (None,)))

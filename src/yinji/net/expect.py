@@ -67,12 +67,13 @@ def recv_bytes(ch: Channel, what: str, limit: int, *, exact: bool = False,
 def recv_json(ch: Channel, what: str, limit: int, kind: type | tuple[type, ...] = (dict, list),
               *, error: type[ValueError] = UnexpectedMessage) -> Any:
     """The peer's next JSON message of `kind` (dict or list by default), refused unread past
-    `limit` bytes."""
+    `limit` bytes; nesting deeper than the parser's recursion limit is refused as not JSON
+    (json.loads raises RecursionError, not ValueError, on `[[[...`)."""
     data = recv_bytes(ch, what, limit, error=error)
     try:
         obj = json.loads(data)
-    except ValueError:
-        raise error(f"{ch.peer} sent {what} that is not JSON") from None
+    except (ValueError, RecursionError):
+        raise error(f"{ch.peer} sent {what} that is not JSON (or nested too deeply)") from None
     if not isinstance(obj, kind):
         raise error(f"{ch.peer} sent {what} as a JSON {type(obj).__name__}, expected "
                     f"{getattr(kind, '__name__', None) or ' or '.join(k.__name__ for k in kind)}")
