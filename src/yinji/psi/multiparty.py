@@ -96,17 +96,6 @@ def _share_external(prg: Prg, value: np.ndarray, session_names: Sequence[str],
         ch.send_array(comps[(i + 1) % 3])
 
 
-def check_points(got: np.ndarray, sender: str, size: int | None = None,
-                 error: type[ValueError] = ValueError) -> np.ndarray:
-    """A peer's batch of encoded group elements, refused (as `error`) unless it is uint8 rows
-    of POINT_BYTES and, if `size` is given, exactly `size` of them."""
-    if got.dtype != np.uint8 or got.ndim != 2 or got.shape[1] != group.POINT_BYTES:
-        raise error(f"{sender} sent a malformed batch {got.dtype} {got.shape}")
-    if size is not None and len(got) != size:
-        raise error(f"{sender} answered {len(got)} points for {size} items")
-    return got
-
-
 def _recv_points(ch: Channel, what: str, size: int | None = None) -> np.ndarray:
     """A batch of encoded group elements: exactly `size`, else at most MAX_KEYS of them."""
     return recv_array(ch, what, np.uint8, (size, group.POINT_BYTES),
@@ -147,7 +136,7 @@ def _oprf_chain(party: Party, holders: list[str], chain: list[str], my_keys: lis
             else:
                 got, sender = _recv_points(party.channel(h), "its blinded keys"), h
             try:
-                out = group.mult_points(k, check_points(got, sender), workers)
+                out = group.mult_points(k, got, workers)
             except group.InvalidPoint as exc:
                 raise group.InvalidPoint(f"{sender} sent invalid points: {exc}") from None
             # The last compute party (G) holds no set, so it never answers itself.
