@@ -50,6 +50,15 @@ def recv_array(ch: Channel, what: str, dtype: Any, shape: Sequence[int | None], 
     return arr
 
 
+def recv_count(ch: Channel, what: str, most: int, *,
+               error: type[ValueError] = UnexpectedMessage) -> int:
+    """The peer's next count (a size it announces): one int64, refused unless 0..`most`."""
+    n = int(recv_array(ch, what, np.int64, (1,), error=error)[0])
+    if not 0 <= n <= most:
+        raise error(f"{ch.peer} announced {what} of {n}, expected 0..{most:,}")
+    return n
+
+
 def recv_bytes(ch: Channel, what: str, limit: int, *, exact: bool = False,
                error: type[ValueError] = UnexpectedMessage) -> bytes:
     """The peer's next byte message, refused unread past `limit` bytes (`exact`: and
@@ -80,4 +89,5 @@ def recv_json(ch: Channel, what: str, limit: int, kind: type | tuple[type, ...] 
     return obj
 
 
-__all__ = ["ARRAY_SLACK", "UnexpectedMessage", "recv_array", "recv_bytes", "recv_json"]
+__all__ = ["ARRAY_SLACK", "UnexpectedMessage", "recv_array", "recv_bytes", "recv_count",
+           "recv_json"]

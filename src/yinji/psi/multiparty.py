@@ -74,7 +74,7 @@ from yinji.mpc import replicated as rep
 from yinji.mpc.session import Session
 from yinji.mpc.shuffle import shuffle_rows
 from yinji.net.channel import Channel, Party
-from yinji.net.expect import UnexpectedMessage, recv_array
+from yinji.net.expect import recv_array, recv_count
 from yinji.psi.ecdh import TAG_BYTES
 from yinji.psi.keys import PreparedKeys
 
@@ -100,14 +100,6 @@ def _recv_points(ch: Channel, what: str, size: int | None = None) -> np.ndarray:
     """A batch of encoded group elements: exactly `size`, else at most MAX_KEYS of them."""
     return recv_array(ch, what, np.uint8, (size, group.POINT_BYTES),
                       most=MAX_KEYS if size is None else None)
-
-
-def _recv_size(ch: Channel) -> int:
-    """A holder's announced set size, 0..MAX_KEYS."""
-    size = int(recv_array(ch, "its set size", np.int64, (1,))[0])
-    if not 0 <= size <= MAX_KEYS:
-        raise UnexpectedMessage(f"{ch.peer} announced {size} keys, expected 0..{MAX_KEYS}")
-    return size
 
 
 def _oprf_chain(party: Party, holders: list[str], chain: list[str], my_keys: list[bytes] | None,
@@ -209,11 +201,11 @@ def multiparty_psi(party: Party, holders: Sequence[str], receiver: str, aggregat
                         party.channel(other).send_array(np.array([len(tags)], dtype=np.int64))
                 size = len(tags)
             else:
-                size = _recv_size(party.channel(h))
+                size = recv_count(party.channel(h), "its set size", MAX_KEYS)
             pieces.append(rep.share(s, tags if s.rank == rank else None, rank, (size, WORDS)))
         else:
             ch = party.channel(h)
-            size = _recv_size(ch)
+            size = recv_count(ch, "its set size", MAX_KEYS)
             pieces.append(tuple(recv_array(ch, f"its share {i} of {size} tags", np.uint64,
                                            (size, WORDS)) for i in (0, 1)))
     pool = (np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))
