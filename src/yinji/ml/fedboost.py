@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from yinji.ml.fedavg import STATS_FRAC_BITS, check_range
+from yinji.ml.fedavg import HEAD_BYTES, NAME_BYTES, STATS_FRAC_BITS, check_range
 from yinji.ml.secagg import SecAggClient, SecAggServer
 from yinji.ml.splits import best_split
 from yinji.net.channel import Party
@@ -35,8 +35,6 @@ from yinji.net.expect import UnexpectedMessage, recv_json
 
 GRID = 256
 STATS_BITS = STATS_FRAC_BITS  # the range check_range verifies
-HEAD_BYTES = 1024    # a server message besides the parts below
-NAME_BYTES = 256     # a survivor's name in a server message
 NODE_BYTES = 256     # a tree node in JSON ({"id", "feature", "threshold", "left", "right"})
 NUMBER_BYTES = 32    # a float in JSON (mean, std, bin edges)
 
