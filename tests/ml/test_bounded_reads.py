@@ -33,7 +33,10 @@ def test_fedavg_client_refuses_oversized_parameters():
     assert "oversized" in run_parties(body, names=["S", "C"], timeout=20)[1]
 
 
-def test_fedavg_client_refuses_a_header_naming_strangers():
+@pytest.mark.parametrize("alive", [["C", "X"], ["C", {}], "C", None])
+def test_fedavg_client_refuses_a_header_naming_strangers(alive):
+    """Survivors that are not a list of the clients (a stranger; an unhashable entry, which
+    once escaped as a TypeError): refused naming the server."""
     rng = np.random.default_rng(2)
     x, y = rng.normal(size=(30, 2)), rng.integers(0, 2, 30).astype(float)
 
@@ -41,7 +44,7 @@ def test_fedavg_client_refuses_a_header_naming_strangers():
         if party.name == "S":
             SecAggServer(party, ["C"], frac_bits=STATS_FRAC_BITS).run(2 * 2 + 1)
             party.channel("C").send_bytes(json.dumps({"kind": "stats",
-                                                      "alive": ["C", "X"]}).encode())
+                                                      "alive": alive}).encode())
             return None
         with pytest.raises(UnexpectedMessage, match=r"^S sent a round header"):
             fedavg_client(party, "S", ["C"], FedAvg(), x, y)
@@ -86,3 +89,25 @@ def test_importance_refuses_the_wrong_shape():
         return True
 
     assert run_parties(body, names=["A", "P"], timeout=20)[1]
+
+
+def test_fedboost_client_refuses_survivors_that_are_not_clients():
+    """A server naming a stranger (or an unhashable entry) among the survivors: refused
+    naming the server, before the client runs a secure aggregation with them."""
+    from yinji.ml.fedboost import STATS_BITS, FedBoostConfig, fedboost_client
+
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(20, 2)), rng.integers(0, 2, 20).astype(float)
+    outcomes = []
+    for alive in (["C", "X"], [{}]):
+        def body(party, alive=alive):
+            if party.name == "S":
+                SecAggServer(party, ["C"], frac_bits=STATS_BITS).run(2 * 2 + 2)
+                party.channel("C").send_bytes(json.dumps(
+                    {"alive": alive, "mean": [0, 0], "std": [1, 1]}).encode())
+                return None
+            with pytest.raises(UnexpectedMessage, match=r"^S sent a model message"):
+                fedboost_client(party, "S", ["C"], FedBoostConfig(), x, y)
+            return True
+        outcomes.append(run_parties(body, names=["S", "C"], timeout=20)[1])
+    assert outcomes == [True, True]

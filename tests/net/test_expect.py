@@ -4,7 +4,7 @@ for dtype, shape or JSON kind, with errors naming the peer and what was expected
 import numpy as np
 import pytest
 
-from yinji.net.expect import UnexpectedMessage, recv_array, recv_bytes, recv_json
+from yinji.net.expect import UnexpectedMessage, recv_array, recv_bytes, recv_count, recv_json
 from yinji.testing.parties import refuse_unbounded, run_parties
 
 
@@ -49,6 +49,27 @@ def test_exact_bytes_and_json_kinds():
     assert "oversized" in str(_exchange([b"x" * 65], lambda ch: recv_json(ch, "a status", 64)))
 
 
+def test_deeply_nested_json_is_refused_naming_the_peer():
+    """Within the size bound, `[[[...` nests past the parser's recursion limit: a clear
+    error naming the peer, not a RecursionError from inside json."""
+    deep = b"[" * 100_000
+    got = _exchange([deep], lambda ch: recv_json(ch, "a status", len(deep)))
+    assert isinstance(got, UnexpectedMessage) and str(got).startswith("A sent a status")
+
+
 def test_a_free_dimension_needs_a_bound():
     with pytest.raises(TypeError):
         _exchange([np.zeros(3)], lambda ch: recv_array(ch, "x", np.float64, (None,)))
+
+
+@pytest.mark.parametrize("sent,ok", [
+    (np.array([0], np.int64), True), (np.array([7], np.int64), True),
+    (np.array([8], np.int64), False), (np.array([-1], np.int64), False),
+    (np.array([1, 2], np.int64), False), (np.array([3.0]), False)])
+def test_a_count_is_one_int64_within_its_bound(sent, ok):
+    got = _exchange([sent], lambda ch: recv_count(ch, "its record count", 7))
+    if ok:
+        assert got == int(sent[0])
+    else:
+        assert isinstance(got, UnexpectedMessage) and str(got).startswith("A ")
+        assert "its record count" in str(got)

@@ -60,7 +60,7 @@ from yinji.mpc import compare as cmp
 from yinji.mpc import replicated as rep
 from yinji.mpc.replicated import Shares
 from yinji.mpc.session import Session
-from yinji.net.expect import UnexpectedMessage, recv_array
+from yinji.net.expect import recv_array, recv_count
 from yinji.net.workers import Workers
 
 OWNER_A, OWNER_B, RECEIVER = 0, 1, 2
@@ -99,10 +99,7 @@ def mpc_link(s: Session, records: Sequence[Record] | None, schema: Schema,
         s.send(RECEIVER, prep.tokens)
         n_own = len(prep.order)
         s.send(1 - s.rank, np.array([n_own], dtype=np.int64))
-        n_other = int(recv_array(s.chan(1 - s.rank), "its record count", np.int64, (1,))[0])
-        if not 0 <= n_other <= MAX_RECORDS:
-            raise UnexpectedMessage(f"{s.names[1 - s.rank]} announced {n_other} records, "
-                                    f"expected 0..{MAX_RECORDS}")
+        n_other = recv_count(s.chan(1 - s.rank), "its record count", MAX_RECORDS)
         cand = recv_array(s.chan(RECEIVER), "the candidate pairs", np.int64, (2, None),
                           most=n_own * n_other)
         ia, ib = cand[0], cand[1]

@@ -130,8 +130,7 @@ def mpc_link_spill(s: Session, spill: OwnerSpill | None, schema: Schema,
                 s.send(RECEIVER, read_rows(spill.tok, lo, lo + rows))   # type: ignore[union-attr]
             head = expect.recv_array(s.chan(RECEIVER), "the candidate count", np.int64, (1,))
             s.send(1 - s.rank, np.array([n_own], dtype=np.int64))
-            n_other = int(expect.recv_array(s.chan(1 - s.rank), "the record count", np.int64,
-                                            (1,))[0])
+            n_other = expect.recv_count(s.chan(1 - s.rank), "its record count", max_records)
             sizes = (n_own, n_other) if s.rank == OWNER_A else (n_other, n_own)
             if not 0 <= int(head[0]) <= sizes[0] * sizes[1]:
                 raise ValueError("malformed candidate count from the receiver")

@@ -288,7 +288,7 @@ def _receive(party: Party, server: str, clients: Sequence[str], length: int,
     ch = party.channel(server)
     head = recv_json(ch, "a round header", HEAD_BYTES + NAME_BYTES * len(clients), dict)
     kind, alive = head.get("kind"), head.get("alive")
-    if kind not in kinds or not isinstance(alive, list) or not set(alive) <= set(clients):
+    if kind not in kinds or not isinstance(alive, list) or any(a not in clients for a in alive):
         raise UnexpectedMessage(f"{server} sent a round header {kind!r} with survivors "
                                 f"{alive!r}, expected one of {kinds} and clients among "
                                 f"{list(clients)}")

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from yinji.ml.fedavg import STATS_FRAC_BITS, check_range
+from yinji.ml.fedavg import HEAD_BYTES, NAME_BYTES, STATS_FRAC_BITS, check_range
 from yinji.ml.secagg import SecAggClient, SecAggServer
 from yinji.ml.splits import best_split
 from yinji.net.channel import Party
@@ -35,8 +35,6 @@ from yinji.net.expect import UnexpectedMessage, recv_json
 
 GRID = 256
 STATS_BITS = STATS_FRAC_BITS  # the range check_range verifies
-HEAD_BYTES = 1024    # a server message besides the parts below
-NAME_BYTES = 256     # a survivor's name in a server message
 NODE_BYTES = 256     # a tree node in JSON ({"id", "feature", "threshold", "left", "right"})
 NUMBER_BYTES = 32    # a float in JSON (mean, std, bin edges)
 
@@ -85,15 +83,19 @@ def _limit(cfg: FedBoostConfig, d: int, clients: int) -> int:
             + NUMBER_BYTES * d * (cfg.bins + 2))
 
 
-def _recv(party: Party, peer: str, limit: int, d: int, *keys: str) -> dict[str, Any]:
-    """The server's next message: a JSON object with the survivors and `keys` (the mean, std
-    and edges one per feature), refused unread past `limit` bytes."""
+def _recv(party: Party, peer: str, limit: int, clients: Sequence[str], d: int, *keys: str
+          ) -> dict[str, Any]:
+    """The server's next message: a JSON object with the survivors (among `clients`) and
+    `keys` (the mean, std and edges one per feature), refused unread past `limit` bytes."""
     msg = recv_json(party.channel(peer), "a model message", limit, dict)
-    if not isinstance(msg.get("alive"), list) or any(k not in msg for k in keys) or any(
+    alive = msg.get("alive")
+    if not isinstance(alive, list) or any(a not in clients for a in alive) or any(
+            k not in msg for k in keys) or any(
             not isinstance(msg[k], list) or len(msg[k]) != d
             for k in ("mean", "std", "edges") if k in keys):
         raise UnexpectedMessage(f"{peer} sent a model message with {sorted(msg)}, expected "
-                                f"the survivors and {list(keys)} ({d} features)")
+                                f"survivors among {list(clients)} and {list(keys)} "
+                                f"({d} features)")
     return msg
 
 
@@ -170,13 +172,13 @@ def fedboost_client(party: Party, server: str, clients: Sequence[str], cfg: FedB
     check_range(x, columns)
     SecAggClient(party, server, list(clients), frac_bits=STATS_BITS).run(
         np.concatenate([x.sum(0), (x * x).sum(0), [n, y.sum()]]))
-    msg = _recv(party, server, limit, d, "mean", "std")
+    msg = _recv(party, server, limit, clients, d, "mean", "std")
     alive = msg["alive"]
     mean, std = np.array(msg["mean"]), np.array(msg["std"])
     cell = np.clip(((x - (mean - 5 * std)) / (10 * std / GRID)).astype(np.int64), 0, GRID - 1)
     grid = np.stack([np.bincount(cell[:, j], minlength=GRID) for j in range(d)])
     SecAggClient(party, server, alive, frac_bits=0).run(grid.ravel().astype(np.float64))
-    msg = _recv(party, server, limit, d, "edges", "base")
+    msg = _recv(party, server, limit, clients, d, "edges", "base")
     alive, base = msg["alive"], float(msg["base"])
     nb = cfg.bins
     bins = np.stack([np.searchsorted(np.array(msg["edges"][j]), x[:, j], side="left")
@@ -196,7 +198,7 @@ def fedboost_client(party: Party, server: str, clients: Sequence[str], cfg: FedB
                     hist[i, :, :, c] = np.bincount(flat, np.repeat(gh[r, c], d),
                                                    d * nb).reshape(d, nb)
             SecAggClient(party, server, alive).run(np.cumsum(hist, axis=2).ravel())
-            msg = _recv(party, server, limit, d, "tree", "frontier")
+            msg = _recv(party, server, limit, clients, d, "tree", "frontier")
             alive, tree, frontier = msg["alive"], msg["tree"], msg["frontier"]
             for k in set(node.tolist()):
                 nd = tree[k]
@@ -205,5 +207,5 @@ def fedboost_client(party: Party, server: str, clients: Sequence[str], cfg: FedB
                     node[sel] = np.where(x[sel, nd["feature"]] <= nd["threshold"],
                                          nd["left"], nd["right"])
         score += _leaf_values(tree, x)
-    msg = _recv(party, server, limit, d, "trees")
+    msg = _recv(party, server, limit, clients, d, "trees")
     return msg["trees"], base

@@ -50,6 +50,15 @@ def recv_array(ch: Channel, what: str, dtype: Any, shape: Sequence[int | None], 
     return arr
 
 
+def recv_count(ch: Channel, what: str, most: int, *,
+               error: type[ValueError] = UnexpectedMessage) -> int:
+    """The peer's next count (a size it announces): one int64, refused unless 0..`most`."""
+    n = int(recv_array(ch, what, np.int64, (1,), error=error)[0])
+    if not 0 <= n <= most:
+        raise error(f"{ch.peer} announced {what} of {n}, expected 0..{most:,}")
+    return n
+
+
 def recv_bytes(ch: Channel, what: str, limit: int, *, exact: bool = False,
                error: type[ValueError] = UnexpectedMessage) -> bytes:
     """The peer's next byte message, refused unread past `limit` bytes (`exact`: and
@@ -67,16 +76,18 @@ def recv_bytes(ch: Channel, what: str, limit: int, *, exact: bool = False,
 def recv_json(ch: Channel, what: str, limit: int, kind: type | tuple[type, ...] = (dict, list),
               *, error: type[ValueError] = UnexpectedMessage) -> Any:
     """The peer's next JSON message of `kind` (dict or list by default), refused unread past
-    `limit` bytes."""
+    `limit` bytes; nesting deeper than the parser's recursion limit is refused as not JSON
+    (json.loads raises RecursionError, not ValueError, on `[[[...`)."""
     data = recv_bytes(ch, what, limit, error=error)
     try:
         obj = json.loads(data)
-    except ValueError:
-        raise error(f"{ch.peer} sent {what} that is not JSON") from None
+    except (ValueError, RecursionError):
+        raise error(f"{ch.peer} sent {what} that is not JSON (or nested too deeply)") from None
     if not isinstance(obj, kind):
         raise error(f"{ch.peer} sent {what} as a JSON {type(obj).__name__}, expected "
                     f"{getattr(kind, '__name__', None) or ' or '.join(k.__name__ for k in kind)}")
     return obj
 
 
-__all__ = ["ARRAY_SLACK", "UnexpectedMessage", "recv_array", "recv_bytes", "recv_json"]
+__all__ = ["ARRAY_SLACK", "UnexpectedMessage", "recv_array", "recv_bytes", "recv_count",
+           "recv_json"]

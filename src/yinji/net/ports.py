@@ -13,6 +13,8 @@ _HANDED_OUT: set[int] = set()
 def free_ports(n: int, host: str = "127.0.0.1") -> list[int]:
     """`n` distinct ports that were free a moment ago and that this process has not handed out
     before (the OS may still give them to another process later)."""
+    if n < 0:
+        raise ValueError(f"cannot hand out {n} ports")
     out: list[int] = []
     for _ in range(64):
         socks = [socket.socket() for _ in range(n - len(out))]

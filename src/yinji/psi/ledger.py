@@ -478,7 +478,7 @@ def lookup(party: Party, ledger: Ledger, requester: str, ids: Sequence[object] |
     if me == k1n:
         got = blinded if me == requester else _recv_points(party, requester, "its query",
                                                            max_batch * p)
-        if len(got) % p or len(got) > max_batch * p:
+        if len(got) % p:   # the size bound is the read's (own queries: len(ids) <= max_batch)
             raise LedgerError(f"{requester} asked for {len(got)} points; at most "
                               f"{max_batch * p} in multiples of {p} are allowed")
         party.channel(k2n).send_array(_mult(ledger.key, got, requester, workers))  # type: ignore[arg-type]

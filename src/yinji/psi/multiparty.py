@@ -74,7 +74,7 @@ from yinji.mpc import replicated as rep
 from yinji.mpc.session import Session
 from yinji.mpc.shuffle import shuffle_rows
 from yinji.net.channel import Channel, Party
-from yinji.net.expect import UnexpectedMessage, recv_array
+from yinji.net.expect import recv_array, recv_count
 from yinji.psi.ecdh import TAG_BYTES
 from yinji.psi.keys import PreparedKeys
 
@@ -96,29 +96,10 @@ def _share_external(prg: Prg, value: np.ndarray, session_names: Sequence[str],
         ch.send_array(comps[(i + 1) % 3])
 
 
-def check_points(got: np.ndarray, sender: str, size: int | None = None,
-                 error: type[ValueError] = ValueError) -> np.ndarray:
-    """A peer's batch of encoded group elements, refused (as `error`) unless it is uint8 rows
-    of POINT_BYTES and, if `size` is given, exactly `size` of them."""
-    if got.dtype != np.uint8 or got.ndim != 2 or got.shape[1] != group.POINT_BYTES:
-        raise error(f"{sender} sent a malformed batch {got.dtype} {got.shape}")
-    if size is not None and len(got) != size:
-        raise error(f"{sender} answered {len(got)} points for {size} items")
-    return got
-
-
 def _recv_points(ch: Channel, what: str, size: int | None = None) -> np.ndarray:
     """A batch of encoded group elements: exactly `size`, else at most MAX_KEYS of them."""
     return recv_array(ch, what, np.uint8, (size, group.POINT_BYTES),
                       most=MAX_KEYS if size is None else None)
-
-
-def _recv_size(ch: Channel) -> int:
-    """A holder's announced set size, 0..MAX_KEYS."""
-    size = int(recv_array(ch, "its set size", np.int64, (1,))[0])
-    if not 0 <= size <= MAX_KEYS:
-        raise UnexpectedMessage(f"{ch.peer} announced {size} keys, expected 0..{MAX_KEYS}")
-    return size
 
 
 def _oprf_chain(party: Party, holders: list[str], chain: list[str], my_keys: list[bytes] | None,
@@ -147,7 +128,7 @@ def _oprf_chain(party: Party, holders: list[str], chain: list[str], my_keys: lis
             else:
                 got, sender = _recv_points(party.channel(h), "its blinded keys"), h
             try:
-                out = group.mult_points(k, check_points(got, sender), workers)
+                out = group.mult_points(k, got, workers)
             except group.InvalidPoint as exc:
                 raise group.InvalidPoint(f"{sender} sent invalid points: {exc}") from None
             # The last compute party (G) holds no set, so it never answers itself.
@@ -220,11 +201,11 @@ def multiparty_psi(party: Party, holders: Sequence[str], receiver: str, aggregat
                         party.channel(other).send_array(np.array([len(tags)], dtype=np.int64))
                 size = len(tags)
             else:
-                size = _recv_size(party.channel(h))
+                size = recv_count(party.channel(h), "its set size", MAX_KEYS)
             pieces.append(rep.share(s, tags if s.rank == rank else None, rank, (size, WORDS)))
         else:
             ch = party.channel(h)
-            size = _recv_size(ch)
+            size = recv_count(ch, "its set size", MAX_KEYS)
             pieces.append(tuple(recv_array(ch, f"its share {i} of {size} tags", np.uint64,
                                            (size, WORDS)) for i in (0, 1)))
     pool = (np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))
